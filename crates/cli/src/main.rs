@@ -1,0 +1,450 @@
+//! minzheng — the one binary: web server, migrations, imports, checks.
+//!
+//! Owns: argument parsing, progress bars and exit codes. Must never: hold business rules or
+//! SQL — it calls `minzheng-store`, `minzheng-web` and `minzheng-domain`.
+
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use minzheng_domain::DivisionCode;
+use minzheng_store::{Actor, DivisionSource, NewUser, Scope, Store};
+
+#[derive(Parser)]
+#[command(name = "minzheng", version, about = "minzheng 民政业务管理系统")]
+struct Cli {
+    /// 数据库地址：sqlite://文件路径（默认 ./minzheng.db）或 postgres://…
+    #[arg(long, global = true, env = "MINZHENG_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页服务
+    Serve {
+        /// 演示模式：没有演示数据库时自动创建（雅安市区划、各角色演示账户）
+        #[arg(long)]
+        demo: bool,
+        /// 监听地址
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// 会话空闲超时（分钟）
+        #[arg(long, default_value_t = 30)]
+        idle_minutes: i64,
+        /// 仅通过HTTPS发送Cookie（部署在HTTPS之后时使用）
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// 执行数据库迁移
+    Migrate,
+    /// 行政区划
+    Divisions {
+        #[command(subcommand)]
+        command: DivisionsCommand,
+    },
+    /// 用户
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// 身份证号码
+    Id {
+        #[command(subcommand)]
+        command: IdCommand,
+    },
+    /// 操作日志
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DivisionsCommand {
+    /// 从国家统计用区划代码目录导入（provinces/cities/areas/streets/villages，.csv 或 .csv.gz）
+    Import {
+        dir: PathBuf,
+        /// 只导入该区划及其下级（和它的上级）
+        #[arg(long)]
+        only: Option<String>,
+    },
+    /// 各级区划数量
+    Stats {
+        /// 只统计该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新建用户（密码从标准输入读取）
+    Add {
+        #[arg(long)]
+        username: String,
+        /// city-admin county-approver township-director township-staff village-assistant auditor
+        #[arg(long)]
+        role: String,
+        /// 管辖区划代码
+        #[arg(long)]
+        scope: String,
+        /// 姓名
+        #[arg(long, default_value = "")]
+        name: String,
+        /// 从标准输入读取密码（第一行）
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 列出用户
+    List,
+}
+
+#[derive(Subcommand)]
+enum IdCommand {
+    /// 逐行校验标准输入中的身份证号码，输出制表符分隔的结果
+    Check {
+        /// 校验日期（出生日期不得晚于此日），默认今天
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 校验操作日志哈希链是否完整
+    Verify,
+}
+
+/// An error for the user, in Chinese.
+struct CliError(String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+type CliResult = Result<ExitCode, CliError>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("命令行参数有误：{}", e.render());
+            eprintln!("使用 minzheng --help 查看用法。");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MINZHENG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(CliError(msg)) => {
+            eprintln!("错误：{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const DEFAULT_DB: &str = "sqlite://minzheng.db";
+const DEMO_DB: &str = "sqlite://minzheng-demo.db";
+
+async fn open(url: &Option<String>) -> Result<Store, CliError> {
+    let url = url.as_deref().unwrap_or(DEFAULT_DB);
+    Store::open(url)
+        .await
+        .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
+    DivisionCode::parse_native(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Serve {
+            demo,
+            listen,
+            idle_minutes,
+            secure_cookies,
+        } => {
+            if idle_minutes < 1 {
+                return Err(CliError("会话空闲超时至少为1分钟".into()));
+            }
+            let url = match (&cli.database_url, demo) {
+                (Some(u), _) => u.clone(),
+                (None, true) => DEMO_DB.to_string(),
+                (None, false) => DEFAULT_DB.to_string(),
+            };
+            let store = open(&Some(url.clone())).await?;
+            let logins = if demo {
+                Some(store.ensure_demo().await?)
+            } else {
+                None
+            };
+            let addr: std::net::SocketAddr = listen
+                .parse()
+                .map_err(|_| CliError(format!("监听地址“{listen}”无效，例如 127.0.0.1:8080")))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| CliError(format!("无法监听 {addr}：{e}")))?;
+            let local = listener.local_addr()?;
+            println!("minzheng 民政业务管理系统已启动：http://{local}");
+            println!("数据库：{}", redact(&url));
+            if let Some(logins) = logins {
+                println!("演示账户（密码均为 {}）：", minzheng_store::DEMO_PASSWORD);
+                for l in logins {
+                    println!(
+                        "  {:<10} {}（{} {}）",
+                        l.username,
+                        l.role.label(),
+                        l.scope_code,
+                        l.scope_name
+                    );
+                }
+            }
+            let state = minzheng_web::AppState {
+                store: store.clone(),
+                config: minzheng_web::WebConfig {
+                    idle_timeout: chrono::Duration::minutes(idle_minutes),
+                    secure_cookies,
+                },
+            };
+            minzheng_web::serve(listener, state, shutdown_signal()).await?;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
+            let store = Store::connect(url).await?;
+            let n = store.migrate().await?;
+            println!("迁移完成：本次执行 {n} 个迁移");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Divisions { command } => match command {
+            DivisionsCommand::Import { dir, only } => {
+                let only = only.as_deref().map(parse_code).transpose()?;
+                let store = open(&cli.database_url).await?;
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let started = Instant::now();
+                let result = store
+                    .import_divisions(
+                        &Actor::system("cli"),
+                        &DivisionSource::Dir(dir),
+                        only.as_ref(),
+                        &mut |p| {
+                            bar.set_length(p.bytes_total);
+                            bar.set_position(p.bytes_done);
+                            bar.set_message(format!("已读取 {} 条", p.rows));
+                        },
+                    )
+                    .await;
+                bar.finish_and_clear();
+                let stats = result?;
+                store.close().await;
+                println!(
+                    "区划导入完成，用时 {:.2} 秒：读取 {} 条，新增 {}，更新 {}，未变 {}；新建民政办公室 {} 个，更名 {} 个",
+                    started.elapsed().as_secs_f64(),
+                    stats.rows_read,
+                    stats.inserted,
+                    stats.updated,
+                    stats.unchanged,
+                    stats.offices_created,
+                    stats.offices_renamed
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            DivisionsCommand::Stats { scope } => {
+                let scope = match scope {
+                    Some(s) => Scope::of(parse_code(&s)?),
+                    None => Scope::all(),
+                };
+                let store = open(&cli.database_url).await?;
+                for lc in store.division_stats(&scope).await? {
+                    println!("{}\t{}", lc.level.as_str(), lc.count);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::User { command } => match command {
+            UserCommand::Add {
+                username,
+                role,
+                scope,
+                name,
+                password_stdin,
+            } => {
+                if !password_stdin {
+                    return Err(CliError(
+                        "请用 --password-stdin 从标准输入提供密码（不要把密码写在命令行上）".into(),
+                    ));
+                }
+                let mut pw = String::new();
+                std::io::stdin()
+                    .lock()
+                    .take(1024)
+                    .read_line(&mut pw)
+                    .map_err(|e| CliError(format!("无法读取密码：{e}")))?;
+                let pw = pw.trim_end_matches(['\n', '\r']).to_string();
+                let store = open(&cli.database_url).await?;
+                let user = store
+                    .create_user(
+                        &Actor::system("cli"),
+                        &NewUser {
+                            username,
+                            display_name: name,
+                            role,
+                            scope_code: scope,
+                            password: pw,
+                        },
+                    )
+                    .await?;
+                println!(
+                    "已创建用户 {}（{}，管辖 {} {}）",
+                    user.username,
+                    user.role.label(),
+                    user.scope_code,
+                    user.scope_name
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCommand::List => {
+                let store = open(&cli.database_url).await?;
+                for u in store.list_users(&Scope::all()).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        u.username,
+                        u.role.as_str(),
+                        u.scope_code,
+                        u.display_name,
+                        if u.active { "正常" } else { "停用" }
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Id {
+            command: IdCommand::Check { as_of },
+        } => {
+            let as_of = match as_of {
+                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD")))?,
+                None => chrono::Local::now().date_naive(),
+            };
+            id_check(as_of)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open(&cli.database_url).await?;
+            let v = store.verify_audit().await?;
+            match v.first_break {
+                None => {
+                    println!("操作日志完整：共 {} 条记录，哈希链校验通过", v.records);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!("操作日志已被篡改：第{}条记录 —— {}", b.seq, b.reason);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+/// Streams stdin to stdout, one result line per input line.
+fn id_check(as_of: chrono::NaiveDate) -> Result<(), CliError> {
+    let stdin = std::io::stdin();
+    let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut line = Vec::with_capacity(64);
+    let mut buf = Vec::with_capacity(1 << 16);
+    loop {
+        line.clear();
+        let n = input.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        minzheng_domain::check_line(&line, as_of, &mut buf);
+        if buf.len() >= 1 << 15 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

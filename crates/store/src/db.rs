@@ -1,0 +1,439 @@
+//! The connection and a small backend-neutral query layer.
+//!
+//! SQL text is shared between SQLite and PostgreSQL wherever the dialects agree (both take
+//! `$1` placeholders); values are bound through [`Arg`] and rows read through [`DbRow`], so
+//! each store function is written once. The few dialect differences branch on
+//! [`Store::is_postgres`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Postgres, Row, Sqlite, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    /// SQLite allows one writer: write transactions begin IMMEDIATE; this lock keeps our own
+    /// writers queued in-process instead of spinning on SQLITE_BUSY.
+    pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_postgres() {
+            "Store(postgres)"
+        } else {
+            "Store(sqlite)"
+        })
+    }
+}
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// A statement with its arguments.
+#[derive(Debug, Clone)]
+pub(crate) struct Q {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+pub(crate) fn q(sql: impl Into<String>) -> Q {
+    Q {
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+impl Q {
+    pub fn bind(mut self, a: impl Into<Arg>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn push(&mut self, a: impl Into<Arg>) {
+        self.args.push(a.into());
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut qq = $query;
+        for a in $args {
+            qq = match a {
+                Arg::Text(v) => qq.bind(v),
+                Arg::Int(v) => qq.bind(v),
+                Arg::Bool(v) => qq.bind(v),
+            };
+        }
+        qq
+    }};
+}
+
+/// A row from either backend, read by column name.
+pub(crate) enum DbRow {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+impl DbRow {
+    pub fn str(&self, c: &str) -> StoreResult<String> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(c)?,
+            DbRow::Pg(r) => r.try_get(c)?,
+        })
+    }
+    pub fn opt_str(&self, c: &str) -> StoreResult<Option<String>> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(c)?,
+            DbRow::Pg(r) => r.try_get(c)?,
+        })
+    }
+    pub fn i64(&self, c: &str) -> StoreResult<i64> {
+        self.opt_i64(c)?
+            .ok_or_else(|| StoreError::Internal(format!("列{c}为空")))
+    }
+    pub fn opt_i64(&self, c: &str) -> StoreResult<Option<i64>> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(c)?,
+            // PostgreSQL is strict about widths: accept int4 results (literals) too.
+            DbRow::Pg(r) => match r.try_get::<Option<i64>, _>(c) {
+                Ok(v) => v,
+                Err(_) => r.try_get::<Option<i32>, _>(c)?.map(i64::from),
+            },
+        })
+    }
+    pub fn bool(&self, c: &str) -> StoreResult<bool> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(c)?,
+            DbRow::Pg(r) => r.try_get(c)?,
+        })
+    }
+}
+
+/// An open transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Pg(_))
+    }
+
+    pub async fn execute(&mut self, q: Q) -> StoreResult<u64> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Pg(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+            Tx::Pg(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(DbRow::Pg)
+                .collect(),
+        })
+    }
+
+    pub async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(DbRow::Sqlite),
+            Tx::Pg(tx) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(DbRow::Pg),
+        })
+    }
+
+    pub async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
+        self.fetch_optional(q)
+            .await?
+            .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Pg(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A write transaction that also holds the in-process writer lock (SQLite).
+pub(crate) struct WriteTx {
+    pub tx: Tx,
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.tx
+    }
+}
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await
+    }
+}
+
+/// How the database URL was understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://PATH`, `sqlite:PATH` or a bare path.
+    pub fn parse(url: &str) -> StoreResult<Self> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(StoreError::validation("数据库地址为空"));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            return Ok(DatabaseUrl::Sqlite(rest.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            return Ok(DatabaseUrl::Sqlite(rest.to_string()));
+        }
+        if url.contains("://") {
+            return Err(StoreError::validation(format!(
+                "不支持的数据库地址“{url}”：请使用 sqlite://文件路径 或 postgres://…"
+            )));
+        }
+        Ok(DatabaseUrl::Sqlite(url.to_string()))
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (see [`DatabaseUrl::parse`]) without migrating.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        let pool = match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(path) => {
+                let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await?;
+                Pool::Sqlite(pool)
+            }
+            DatabaseUrl::Postgres(url) => {
+                let opts = PgConnectOptions::from_str(&url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(Store {
+            pool,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// Opens and migrates.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    /// Closes the pool (lets SQLite checkpoint its WAL).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.fetch_one(q("SELECT 1 AS one")).await.map(|_| ())
+    }
+
+    /// Begins a write transaction: IMMEDIATE on SQLite (so a read-then-write transaction
+    /// can never fail to upgrade its lock), ordinary on PostgreSQL.
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let guard = self.write_lock.clone().lock_owned().await;
+                WriteTx {
+                    tx: Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    _guard: Some(guard),
+                }
+            }
+            Pool::Postgres(p) => WriteTx {
+                tx: Tx::Pg(p.begin().await?),
+                _guard: None,
+            },
+        })
+    }
+
+    pub(crate) async fn fetch_all(&self, q: Q) -> StoreResult<Vec<DbRow>> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+            Pool::Postgres(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(DbRow::Pg)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional(&self, q: Q) -> StoreResult<Option<DbRow>> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_optional(p)
+                .await?
+                .map(DbRow::Sqlite),
+            Pool::Postgres(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .fetch_optional(p)
+                .await?
+                .map(DbRow::Pg),
+        })
+    }
+
+    pub(crate) async fn fetch_one(&self, q: Q) -> StoreResult<DbRow> {
+        self.fetch_optional(q)
+            .await?
+            .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
+    }
+
+    /// Runs raw SQL outside the audited API. Tests use it to tamper with rows on purpose.
+    #[doc(hidden)]
+    pub async fn execute_unchecked(&self, sql: &str) -> StoreResult<u64> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+            Pool::Postgres(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://a.db").unwrap(),
+            DatabaseUrl::Sqlite("a.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("./x.db").unwrap(),
+            DatabaseUrl::Sqlite("./x.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("  ").is_err());
+    }
+}

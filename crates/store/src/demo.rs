@@ -1,0 +1,102 @@
+//! The demo city: 四川省雅安市 with one account per role and a few offices filled in.
+//! Everything here is synthetic except the division codes and names.
+
+use minzheng_domain::Role;
+use serde::Serialize;
+
+use crate::db::q;
+use crate::divisions::DivisionSource;
+use crate::error::StoreResult;
+use crate::offices::OfficeUpdate;
+use crate::scope::Actor;
+use crate::users::NewUser;
+use crate::Store;
+
+/// The password of every demo account (meets the password policy).
+pub const DEMO_PASSWORD: &str = "Minzheng@2026";
+
+/// One demo login, for the start-up banner.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub scope_code: String,
+    pub scope_name: String,
+}
+
+/// (username, display name, role, scope)
+const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
+    ("admin", "王建国", Role::CityAdmin, "5118"),
+    ("approver", "李秀英", Role::CountyApprover, "511802"),
+    ("director", "张伟", Role::TownshipDirector, "511802001"),
+    ("staff", "刘芳", Role::TownshipStaff, "511802001"),
+    ("staff2", "陈静", Role::TownshipStaff, "511802002"),
+    ("assistant", "杨洋", Role::VillageAssistant, "511802001001"),
+    ("auditor", "赵敏", Role::Auditor, "5118"),
+];
+
+impl Store {
+    /// Seeds the demo city when the database has no users yet; returns the demo logins
+    /// either way (their passwords are only known if we seeded them).
+    pub async fn ensure_demo(&self) -> StoreResult<Vec<DemoLogin>> {
+        let users = self
+            .fetch_one(q("SELECT COUNT(*) AS n FROM users"))
+            .await?
+            .i64("n")?;
+        let system = Actor::system("demo");
+        if users == 0 {
+            self.import_divisions(&system, &DivisionSource::DemoCity, None, &mut |_| {})
+                .await?;
+            for (username, name, role, scope) in ACCOUNTS {
+                self.create_user(
+                    &system,
+                    &NewUser {
+                        username: (*username).into(),
+                        display_name: (*name).into(),
+                        role: role.as_str().into(),
+                        scope_code: (*scope).into(),
+                        password: DEMO_PASSWORD.into(),
+                    },
+                )
+                .await?;
+            }
+            // About a third of the offices have registered their contact details.
+            let (offices, _) = self
+                .list_offices(
+                    &crate::Scope::all(),
+                    &crate::OfficeFilter {
+                        limit: Some(500),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            for (i, o) in offices.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+                self.update_office(
+                    &system,
+                    &o.township_code,
+                    &OfficeUpdate {
+                        phone: format!("0835-{:07}", 2_200_000 + i * 137),
+                        address: format!("雅安市{}{}人民政府一楼", o.county_name, o.township_name),
+                    },
+                )
+                .await?;
+            }
+        }
+        let mut out = Vec::new();
+        for (username, _, role, scope) in ACCOUNTS {
+            let name = self
+                .fetch_optional(q("SELECT name FROM divisions WHERE code = $1").bind(*scope))
+                .await?
+                .map(|r| r.str("name"))
+                .transpose()?
+                .unwrap_or_default();
+            out.push(DemoLogin {
+                username: (*username).into(),
+                role: *role,
+                scope_code: (*scope).into(),
+                scope_name: name,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,66 @@
+//! Store errors: each carries a Chinese message a clerk can act on.
+
+use std::collections::BTreeMap;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, or exists outside the caller's jurisdiction (we do not
+    /// reveal which).
+    #[error("未找到{0}，或不在您的管辖范围内")]
+    NotFound(&'static str),
+    /// Visible but the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Bad input, with per-field messages.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    /// The change conflicts with existing data (duplicate, illegal state).
+    #[error("{0}")]
+    Conflict(String),
+    /// A database failure; the details go to the log, not to the user.
+    #[error("数据库操作失败，请稍后重试或联系管理员")]
+    Db(#[from] sqlx::Error),
+    /// Anything else that is not the user's fault.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        StoreError::Validation {
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), message.clone());
+        StoreError::Validation { message, fields }
+    }
+
+    /// Whether this wraps a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+/// Why a sign-in was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("密码连续错误次数过多，账户已锁定，请于{until}后重试")]
+    Locked { until: String },
+    #[error("账户已停用，请联系市民政局管理员")]
+    Inactive,
+}

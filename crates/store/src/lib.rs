@@ -1,0 +1,53 @@
+//! minzheng-store — the only crate that knows SQL.
+//!
+//! Owns: the database connection (SQLite or PostgreSQL), embedded migrations, and the
+//! storage API used by the web server and the CLI. Every read takes a [`Scope`] and every
+//! write takes an [`Actor`] (who carries one), so jurisdiction (管辖范围) is enforced here
+//! and a handler cannot forget it. Every change writes a hash-chained audit record in the
+//! same transaction.
+//! Must never: render pages, speak HTTP, or hold business rules that belong in the pure
+//! `minzheng-domain` crate.
+
+mod audit;
+mod db;
+mod demo;
+mod divisions;
+mod error;
+mod migrate;
+mod offices;
+mod scope;
+mod users;
+
+#[doc(hidden)]
+pub mod testing;
+
+pub use audit::{AuditBreak, AuditEntry, AuditVerification};
+pub use db::{DatabaseUrl, Store};
+pub use demo::{DemoLogin, DEMO_PASSWORD};
+pub use divisions::{
+    Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
+};
+pub use error::{AuthError, StoreError, StoreResult};
+pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use scope::{Actor, Scope};
+pub use users::{
+    check_password_policy, DashboardCounts, NewUser, SessionInfo, User, UserUpdate,
+    LOCKOUT_MINUTES, MAX_FAILED_SIGNINS,
+};
+
+/// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
+pub const DEMO_CITY_CODE: &str = "5118";
+/// The demo city's divisions as `code,name,level,parent` CSV.
+pub const DEMO_CITY_CSV: &str = include_str!("../data/demo-yaan-5118.csv");
+
+/// The current instant in the fixed text form used in every timestamp column.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses a timestamp written by [`timestamp`].
+pub fn parse_timestamp(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}

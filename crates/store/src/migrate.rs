@@ -1,0 +1,79 @@
+//! Embedded migrations, one list per backend, applied in order inside a transaction each.
+
+use crate::db::{q, Store};
+use crate::error::StoreResult;
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+impl Store {
+    /// Applies every migration not yet applied. Returns how many ran.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        let mut tx = self.begin_write().await?;
+        if tx.is_postgres() {
+            // Two servers starting at once must not migrate concurrently.
+            tx.execute(q("SELECT pg_advisory_xact_lock(7340001)"))
+                .await?;
+        }
+        tx.execute(q(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        ))
+        .await?;
+        let done: Vec<i64> = tx
+            .fetch_all(q("SELECT version FROM schema_migrations"))
+            .await?
+            .iter()
+            .map(|r| r.i64("version"))
+            .collect::<StoreResult<_>>()?;
+        let list = if self.is_postgres() { POSTGRES } else { SQLITE };
+        let mut ran = 0;
+        for (version, name, sql) in list {
+            if done.contains(version) {
+                continue;
+            }
+            for stmt in split_statements(sql) {
+                tx.execute(q(stmt)).await?;
+            }
+            tx.execute(
+                q("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(*version)
+                    .bind(*name)
+                    .bind(crate::timestamp(chrono::Utc::now())),
+            )
+            .await?;
+            ran += 1;
+        }
+        tx.commit().await?;
+        Ok(ran)
+    }
+}
+
+/// Splits a migration into statements on `;` at line ends (our migrations keep to that).
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}

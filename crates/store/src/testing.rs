@@ -1,0 +1,149 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database created
+//! on the server named by `MINZHENG_TEST_POSTGRES_URL` and dropped afterwards.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::db::Pool;
+use crate::Store;
+
+/// A fresh database that cleans up after itself when [`TestDb::cleanup`] is awaited.
+pub struct TestDb {
+    pub url: String,
+    pub store: Store,
+    admin_url: Option<String>,
+    db_name: Option<String>,
+    _dir: Option<tempfile_dir::TempDir>,
+}
+
+mod tempfile_dir {
+    /// A directory removed on drop (a few lines instead of a dependency).
+    pub struct TempDir(pub std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique() -> String {
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros() % 1_000_000_000
+    )
+}
+
+/// The PostgreSQL server for tests, if configured. In CI (`CI=true`) its absence is an
+/// error, so the PostgreSQL half of the suite can never be skipped silently there.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("MINZHENG_TEST_POSTGRES_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but MINZHENG_TEST_POSTGRES_URL is not set: the PostgreSQL suite must run in CI");
+            }
+            eprintln!(
+                "注意：未设置 MINZHENG_TEST_POSTGRES_URL，跳过 PostgreSQL 测试（SKIPPED postgres）"
+            );
+            None
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+fn with_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part_end = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..host_part_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestDb {
+    /// A migrated, empty SQLite database in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("minzheng-test-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        let url = format!("sqlite://{}", dir.join("test.db").display());
+        let store = Store::open(&url).await.expect("open sqlite");
+        TestDb {
+            url,
+            store,
+            admin_url: None,
+            db_name: None,
+            _dir: Some(tempfile_dir::TempDir(dir)),
+        }
+    }
+
+    /// A migrated, empty PostgreSQL database, or None when no server is configured.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = postgres_url()?;
+        let name = format!("mz_test_{}", unique());
+        let admin_store = Store::connect(&admin)
+            .await
+            .expect("connect to test postgres");
+        admin_store
+            .execute_unchecked(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin_store.close().await;
+        let url = with_db_name(&admin, &name);
+        let store = Store::open(&url).await.expect("open postgres");
+        Some(TestDb {
+            url,
+            store,
+            admin_url: Some(admin),
+            db_name: Some(name),
+            _dir: None,
+        })
+    }
+
+    /// Closes the pool and drops the PostgreSQL database.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let (Some(admin), Some(name)) = (&self.admin_url, &self.db_name) {
+            if let Ok(s) = Store::connect(admin).await {
+                let _ = s
+                    .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                s.close().await;
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store.pool, Pool::Postgres(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn replaces_database_name() {
+        assert_eq!(
+            super::with_db_name("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::with_db_name("postgres://u@h/test?sslmode=disable", "y"),
+            "postgres://u@h/y?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_db_name("postgres://u@h", "z"),
+            "postgres://u@h/z"
+        );
+    }
+}

@@ -1,0 +1,655 @@
+//! The behavioural store suite: every case runs on SQLite, and on PostgreSQL when
+//! `MINZHENG_TEST_POSTGRES_URL` is set (each case in its own fresh database).
+
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use minzheng_domain::DivisionCode;
+use minzheng_store::testing::TestDb;
+use minzheng_store::{
+    Actor, AuthError, DivisionSource, NewUser, OfficeFilter, OfficeUpdate, Scope, Store,
+    StoreError, UserUpdate, DEMO_PASSWORD,
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    migrations_are_idempotent,
+    demo_city_imports_and_reimport_changes_nothing,
+    malformed_division_files_change_nothing,
+    only_filter_imports_a_subtree,
+    users_are_validated_and_audited,
+    sign_in_locks_after_five_failures,
+    sessions_expire_when_idle,
+    jurisdiction_limits_reads_and_writes,
+    audit_chain_detects_tampering,
+    concurrent_writes_keep_one_chain,
+);
+
+fn system() -> Actor {
+    Actor::system("test")
+}
+
+async fn seeded(db: &TestDb) -> &Store {
+    db.store.ensure_demo().await.expect("seed demo");
+    &db.store
+}
+
+async fn actor_of(store: &Store, username: &str) -> Actor {
+    let user = store
+        .authenticate(username, DEMO_PASSWORD, Utc::now())
+        .await
+        .unwrap()
+        .expect("demo login works");
+    user.actor().unwrap()
+}
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    assert_eq!(db.store.migrate().await.unwrap(), 0);
+    db.store.ping().await.unwrap();
+}
+
+async fn demo_city_imports_and_reimport_changes_nothing(db: &TestDb) {
+    let store = seeded(db).await;
+    let stats = store.division_stats(&Scope::all()).await.unwrap();
+    let counts: Vec<i64> = stats.iter().map(|l| l.count).collect();
+    assert_eq!(counts, vec![1, 1, 8, 96, 659]);
+    let (offices, total) = store
+        .list_offices(
+            &Scope::all(),
+            &OfficeFilter {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 96);
+    let dongcheng = offices
+        .iter()
+        .find(|o| o.township_code == "511802001")
+        .unwrap();
+    assert_eq!(dongcheng.name, "东城街道民政办公室");
+    assert_eq!(dongcheng.second_name, "东城街道社会救助工作站");
+    assert_eq!(dongcheng.county_name, "雨城区");
+    assert!(dongcheng.village_count > 0);
+
+    let again = store
+        .import_divisions(&system(), &DivisionSource::DemoCity, None, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.inserted, 0);
+    assert_eq!(again.updated, 0);
+    assert_eq!(again.offices_created, 0);
+    assert_eq!(again.rows_read, 765);
+    let counts_after: Vec<i64> = store
+        .division_stats(&Scope::all())
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.count)
+        .collect();
+    assert_eq!(counts_after, counts);
+}
+
+/// Writes a small dataset in the national layout into `dir`.
+fn write_dataset(dir: &Path, villages: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("provinces.csv"), "code,name\n51,\"四川省\"\n").unwrap();
+    std::fs::write(
+        dir.join("cities.csv"),
+        "code,name,provinceCode\n5118,\"雅安市\",51\n5101,\"成都市\",51\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("areas.csv"),
+        "code,name,cityCode,provinceCode\n511802,\"雨城区\",5118,51\n510104,\"锦江区\",5101,51\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("streets.csv"),
+        "code,name,areaCode,provinceCode,cityCode\n511802001,\"东城街道\",511802,51,5118\n510104020,\"春熙路街道\",510104,51,5101\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("villages.csv"), villages).unwrap();
+}
+
+const GOOD_VILLAGES: &str = "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001001,\"仓坪社区居民委员会\",511802001,51,5118,511802\n510104020001,\"和平社区居民委员会\",510104020,51,5101,510104\n";
+
+async fn count_divisions(store: &Store) -> i64 {
+    store
+        .division_stats(&Scope::all())
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.count)
+        .sum()
+}
+
+async fn malformed_division_files_change_nothing(db: &TestDb) {
+    let store = &db.store;
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("bad-code", "code,name,streetCode,provinceCode,cityCode,areaCode\n51180200100X,\"坏代码\",511802001,51,5118,511802\n", "第2行"),
+        ("wrong-level", "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001,\"级别不对\",511802001,51,5118,511802\n", "不是村(社区)级代码"),
+        ("wrong-parent", "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001001,\"上级不符\",511802002,51,5118,511802\n", "上级代码"),
+        ("orphan", "code,name,streetCode,provinceCode,cityCode,areaCode\n511802009001,\"无上级\",511802009,51,5118,511802\n", "不存在"),
+        ("empty-name", "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001001,\"\",511802001,51,5118,511802\n", "名称"),
+        ("no-header", "511802001001,\"x\",511802001,51,5118,511802\n", "表头"),
+    ];
+    for (label, villages, expect) in cases {
+        let dir = tmp.path().join(label);
+        write_dataset(&dir, villages);
+        let err = store
+            .import_divisions(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
+            .await
+            .expect_err(label);
+        let msg = err.to_string();
+        assert!(msg.contains(expect), "{label}: {msg}");
+        assert!(matches!(err, StoreError::Validation { .. }), "{label}");
+        assert_eq!(count_divisions(store).await, 0, "{label} left rows behind");
+    }
+    // A missing file is named.
+    let dir = tmp.path().join("missing");
+    write_dataset(&dir, GOOD_VILLAGES);
+    std::fs::remove_file(dir.join("areas.csv")).unwrap();
+    let err = store
+        .import_divisions(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("areas.csv"), "{err}");
+    assert_eq!(count_divisions(store).await, 0);
+    // Signed-in users cannot import at all.
+    let mut actor = system();
+    actor.role = Some(minzheng_domain::Role::CityAdmin);
+    assert!(matches!(
+        store
+            .import_divisions(&actor, &DivisionSource::DemoCity, None, &mut |_| {})
+            .await,
+        Err(StoreError::Forbidden(_))
+    ));
+}
+
+async fn only_filter_imports_a_subtree(db: &TestDb) {
+    let store = &db.store;
+    let tmp = tempfile::tempdir().unwrap();
+    write_dataset(tmp.path(), GOOD_VILLAGES);
+    // gzip one file to prove both forms are read.
+    let plain = std::fs::read(tmp.path().join("villages.csv")).unwrap();
+    let gz = std::fs::File::create(tmp.path().join("villages.csv.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &plain).unwrap();
+    enc.finish().unwrap();
+    std::fs::remove_file(tmp.path().join("villages.csv")).unwrap();
+
+    let only = DivisionCode::parse("5118").unwrap();
+    let stats = store
+        .import_divisions(
+            &system(),
+            &DivisionSource::Dir(tmp.path().into()),
+            Some(&only),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.inserted, 5,
+        "province, city, county, township, village of 雅安"
+    );
+    assert_eq!(stats.offices_created, 1);
+    assert!(store.get_division(&Scope::all(), "5101").await.is_err());
+    assert!(store
+        .get_division(&Scope::all(), "511802001001")
+        .await
+        .is_ok());
+    // The whole file then adds only what is missing.
+    let all = store
+        .import_divisions(
+            &system(),
+            &DivisionSource::Dir(tmp.path().into()),
+            None,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.inserted, 4);
+    assert_eq!(all.updated, 0);
+    assert_eq!(all.offices_created, 1);
+}
+
+async fn users_are_validated_and_audited(db: &TestDb) {
+    let store = seeded(db).await;
+    let admin = actor_of(store, "admin").await;
+    let good = NewUser {
+        username: "clerk1".into(),
+        display_name: "孙丽".into(),
+        role: "township-staff".into(),
+        scope_code: "511803002".into(),
+        password: "Abcdef12".into(),
+    };
+    let before = store.count_audit(&Scope::all()).await.unwrap();
+    let bad = |f: &dyn Fn(&mut NewUser)| {
+        let mut u = good.clone();
+        f(&mut u);
+        u
+    };
+    let cases: Vec<(NewUser, &str)> = vec![
+        (bad(&|u| u.password = "short1A".into()), "password"),
+        (bad(&|u| u.password = "alllowercase".into()), "password"),
+        (bad(&|u| u.username = "a b".into()), "username"),
+        (bad(&|u| u.role = "king".into()), "role"),
+        (bad(&|u| u.scope_code = "5101001".into()), "scope_code"),
+        (bad(&|u| u.scope_code = "510104020".into()), "scope_code"),
+        (bad(&|u| u.scope_code = "5118".into()), "scope_code"),
+        (bad(&|u| u.username = "admin".into()), "username"),
+    ];
+    for (u, field) in cases {
+        match store.create_user(&admin, &u).await {
+            Err(StoreError::Validation { fields, .. }) => {
+                assert!(fields.contains_key(field), "{field}: {fields:?}")
+            }
+            other => panic!("{field}: expected validation error, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        store.count_audit(&Scope::all()).await.unwrap(),
+        before,
+        "refused changes leave no audit record"
+    );
+    let created = store.create_user(&admin, &good).await.unwrap();
+    assert_eq!(created.scope_name, "蒙阳街道");
+    let entries = store
+        .list_audit(&admin, Some(("user", &created.id.to_string())), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "user.create");
+    assert_eq!(entries[0].actor, "admin");
+    assert!(!entries[0]
+        .after_json
+        .as_deref()
+        .unwrap()
+        .contains("Abcdef12"));
+
+    // Non-admins cannot create or change users.
+    let director = actor_of(store, "director").await;
+    assert!(matches!(
+        store
+            .create_user(
+                &director,
+                &NewUser {
+                    username: "x123".into(),
+                    ..good.clone()
+                }
+            )
+            .await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(store
+        .update_user(
+            &director,
+            created.id,
+            &UserUpdate {
+                active: Some(false),
+                ..Default::default()
+            }
+        )
+        .await
+        .is_err());
+    // Deactivation stops sign-in.
+    store
+        .update_user(
+            &admin,
+            created.id,
+            &UserUpdate {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .authenticate("clerk1", "Abcdef12", Utc::now())
+            .await
+            .unwrap()
+            .unwrap_err(),
+        AuthError::Inactive
+    );
+}
+
+async fn sign_in_locks_after_five_failures(db: &TestDb) {
+    let store = seeded(db).await;
+    let now = Utc::now();
+    for _ in 0..5 {
+        assert_eq!(
+            store
+                .authenticate("staff", "wrong-Password1", now)
+                .await
+                .unwrap()
+                .unwrap_err(),
+            AuthError::BadCredentials
+        );
+    }
+    assert!(matches!(
+        store
+            .authenticate("staff", DEMO_PASSWORD, now)
+            .await
+            .unwrap(),
+        Err(AuthError::Locked { .. })
+    ));
+    assert!(matches!(
+        store
+            .authenticate("staff", DEMO_PASSWORD, now + Duration::minutes(14))
+            .await
+            .unwrap(),
+        Err(AuthError::Locked { .. })
+    ));
+    assert!(store
+        .authenticate("staff", DEMO_PASSWORD, now + Duration::minutes(16))
+        .await
+        .unwrap()
+        .is_ok());
+    // Unknown users fail the same way and are audited too.
+    assert_eq!(
+        store
+            .authenticate("nobody", "x", now)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        AuthError::BadCredentials
+    );
+    let auditor = actor_of(store, "admin").await;
+    let all = store
+        .list_audit(
+            &Actor {
+                scope: Scope::all(),
+                ..auditor
+            },
+            None,
+            100,
+            0,
+        )
+        .await
+        .unwrap();
+    let failures = all
+        .iter()
+        .filter(|e| e.action == "auth.signin_failed")
+        .count();
+    assert_eq!(failures, 5 + 2 + 1);
+    assert!(all
+        .iter()
+        .any(|e| e.action == "auth.signin" && e.actor == "staff"));
+}
+
+async fn sessions_expire_when_idle(db: &TestDb) {
+    let store = seeded(db).await;
+    let user = store
+        .authenticate("staff", DEMO_PASSWORD, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let t0 = Utc::now();
+    let (token, csrf) = store.create_session(user.id, t0).await.unwrap();
+    let idle = Duration::minutes(30);
+    let s = store
+        .session(&token, t0 + Duration::minutes(29), idle)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.user.username, "staff");
+    assert_eq!(s.csrf_token, csrf);
+    // Activity at 29 minutes moved the idle clock.
+    assert!(store
+        .session(&token, t0 + Duration::minutes(58), idle)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .session(&token, t0 + Duration::minutes(89), idle)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        store.session(&token, t0, idle).await.unwrap().is_none(),
+        "expired sessions are deleted"
+    );
+    assert!(store
+        .session("not-a-token", t0, idle)
+        .await
+        .unwrap()
+        .is_none());
+    let (token2, _) = store.create_session(user.id, t0).await.unwrap();
+    store.end_session(&token2).await.unwrap();
+    assert!(store.session(&token2, t0, idle).await.unwrap().is_none());
+}
+
+async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await; // 东城街道 511802001
+    let assistant = actor_of(store, "assistant").await; // a village of 东城街道
+    let auditor = actor_of(store, "auditor").await;
+    let approver = actor_of(store, "approver").await; // 雨城区
+    let upd = OfficeUpdate {
+        phone: "0835-1234567".into(),
+        address: "东城街道办事处".into(),
+    };
+
+    // Reads.
+    assert!(store.get_office(&staff.scope, "511802001").await.is_ok());
+    assert!(matches!(
+        store.get_office(&staff.scope, "511802002").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store
+        .get_office(&assistant.scope, "511802001")
+        .await
+        .is_ok());
+    assert!(matches!(
+        store.get_office(&assistant.scope, "511802002").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let (list, total) = store
+        .list_offices(&staff.scope, &OfficeFilter::default())
+        .await
+        .unwrap();
+    assert_eq!((list.len(), total), (1, 1));
+    let (_, county_total) = store
+        .list_offices(&approver.scope, &OfficeFilter::default())
+        .await
+        .unwrap();
+    assert!(county_total > 1 && county_total < 96);
+    assert!(matches!(
+        store.get_division(&staff.scope, "511802002").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        store.get_division(&staff.scope, "511802").await.is_ok(),
+        "ancestors are visible"
+    );
+    let kids = store.children(&staff.scope, Some("511802")).await.unwrap();
+    assert_eq!(kids.len(), 1, "only the own township under the county");
+    assert!(store
+        .search_divisions(&staff.scope, "西城", 50)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!store
+        .search_divisions(&approver.scope, "西城", 50)
+        .await
+        .unwrap()
+        .is_empty());
+    let users = store.list_users(&staff.scope).await.unwrap();
+    assert!(users.iter().all(|u| u.scope_code.starts_with("511802001")));
+    let staff2 = store
+        .list_users(&Scope::all())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "staff2")
+        .unwrap();
+    assert!(matches!(
+        store.get_user(&staff.scope, staff2.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Writes.
+    assert!(matches!(
+        store.update_office(&staff, "511802002", &upd).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.update_office(&assistant, "511802001", &upd).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        store.update_office(&auditor, "511802001", &upd).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        store.list_audit(&staff, None, 10, 0).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let before = store.get_office(&Scope::all(), "511802002").await.unwrap();
+    let updated = store
+        .update_office(&staff, "511802001", &upd)
+        .await
+        .unwrap();
+    assert_eq!(updated.phone, "0835-1234567");
+    assert_eq!(
+        store
+            .get_office(&Scope::all(), "511802002")
+            .await
+            .unwrap()
+            .phone,
+        before.phone
+    );
+    // Bad input is refused and changes nothing.
+    let err = store
+        .update_office(
+            &staff,
+            "511802001",
+            &OfficeUpdate {
+                phone: "电话号码".into(),
+                address: String::new(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Validation { ref fields, .. } if fields.contains_key("phone"))
+    );
+    assert_eq!(
+        store
+            .get_office(&staff.scope, "511802001")
+            .await
+            .unwrap()
+            .phone,
+        "0835-1234567"
+    );
+    // The auditor at city level sees the change; the staff's audit is scoped.
+    let trail = store
+        .list_audit(&auditor, Some(("office", "511802001")), 10, 0)
+        .await
+        .unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "office.update" && e.actor == "staff"));
+}
+
+async fn audit_chain_detects_tampering(db: &TestDb) {
+    let store = seeded(db).await;
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.first_break.is_none());
+    assert!(v.records > 10);
+    // Edit one record's content.
+    store
+        .execute_unchecked("UPDATE audit_log SET after_json = '{\"phone\":\"110\"}' WHERE seq = 5")
+        .await
+        .unwrap();
+    let v = store.verify_audit().await.unwrap();
+    assert_eq!(v.first_break.as_ref().unwrap().seq, 5);
+    assert_eq!(v.records, 4);
+    // Recomputing that record's own hash moves the break to the next record.
+    let entry = store
+        .list_audit(&Actor::system("t"), None, 500, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.seq == 5)
+        .unwrap();
+    store
+        .execute_unchecked(&format!(
+            "UPDATE audit_log SET hash = '{}' WHERE seq = 5",
+            entry.expected_hash()
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.verify_audit().await.unwrap().first_break.unwrap().seq,
+        6
+    );
+    // A deleted record is found too.
+    store
+        .execute_unchecked("DELETE FROM audit_log WHERE seq = 3")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.verify_audit().await.unwrap().first_break.unwrap().seq,
+        3
+    );
+}
+
+async fn concurrent_writes_keep_one_chain(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let staff2 = actor_of(store, "staff2").await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (s, a, code) = if i % 2 == 0 {
+            (store.clone(), staff.clone(), "511802001")
+        } else {
+            (store.clone(), staff2.clone(), "511802002")
+        };
+        tasks.push(tokio::spawn(async move {
+            s.update_office(
+                &a,
+                code,
+                &OfficeUpdate {
+                    phone: format!("0835-{:07}", i),
+                    address: String::new(),
+                },
+            )
+            .await
+            .map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.first_break.is_none(), "{:?}", v.first_break);
+}

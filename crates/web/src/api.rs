@@ -1,0 +1,256 @@
+//! The JSON API under `/api/v1`. Same store calls as the pages, same jurisdiction.
+
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use minzheng_store::{NewUser, OfficeFilter, OfficeUpdate, SessionInfo, UserUpdate};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::AppError;
+use crate::session::{cookie, set_cookie, ApiUser, SESSION_COOKIE};
+use crate::AppState;
+
+type ApiResult = Result<Response, AppError>;
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+/// `Json<T>` whose rejection is our Chinese error body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(AppError::bad_request(format!(
+                "请求内容不是有效的JSON或缺少必填字段：{}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
+fn me_body(s: &SessionInfo) -> Value {
+    json!({"user": s.user, "csrf_token": s.csrf_token})
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    username: String,
+    password: String,
+}
+
+pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> ApiResult {
+    let now = chrono::Utc::now();
+    match st
+        .store
+        .authenticate(&body.username, &body.password, now)
+        .await?
+    {
+        Ok(user) => {
+            let (token, csrf) = st.store.create_session(user.id, now).await?;
+            let mut resp = Json(json!({"user": user, "csrf_token": csrf})).into_response();
+            resp.headers_mut().append(
+                SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &token, st.config.secure_cookies, None),
+            );
+            Ok(resp)
+        }
+        Err(e) => Err(AppError::new(
+            match e {
+                minzheng_store::AuthError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            },
+            "signin_failed",
+            e.to_string(),
+        )),
+    }
+}
+
+pub async fn sign_out(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, actor): ApiUser,
+) -> ApiResult {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        st.store.end_session(&token).await?;
+    }
+    st.store.audit_signout(&actor).await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", st.config.secure_cookies, Some(0)),
+    );
+    Ok(resp)
+}
+
+pub async fn me(ApiUser(s, _): ApiUser) -> ApiResult {
+    ok(me_body(&s))
+}
+
+pub async fn dashboard(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    ok(st.store.dashboard_counts(&actor.scope).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DivisionsQuery {
+    q: Option<String>,
+    parent: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn divisions(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(qs): Query<DivisionsQuery>,
+) -> ApiResult {
+    let items = if let Some(q) = qs.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        st.store
+            .search_divisions(&actor.scope, q, qs.limit.unwrap_or(50))
+            .await?
+    } else if let Some(p) = qs.parent.as_deref().filter(|p| !p.trim().is_empty()) {
+        st.store.children(&actor.scope, Some(p.trim())).await?
+    } else {
+        st.store.root_divisions(&actor.scope).await?
+    };
+    ok(json!({ "items": items }))
+}
+
+pub async fn division_stats(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    ok(json!({ "levels": st.store.division_stats(&actor.scope).await? }))
+}
+
+pub async fn division(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult {
+    ok(st.store.get_division(&actor.scope, &code).await?)
+}
+
+pub async fn division_children(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult {
+    st.store.get_division(&actor.scope, &code).await?;
+    ok(json!({ "items": st.store.children(&actor.scope, Some(&code)).await? }))
+}
+
+pub async fn offices(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(f): Query<OfficeFilter>,
+) -> ApiResult {
+    let (items, total) = st.store.list_offices(&actor.scope, &f).await?;
+    ok(json!({ "items": items, "total": total }))
+}
+
+pub async fn office(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult {
+    ok(st.store.get_office(&actor.scope, &code).await?)
+}
+
+pub async fn office_update(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<OfficeUpdate>,
+) -> ApiResult {
+    ok(st.store.update_office(&actor, &code, &body).await?)
+}
+
+fn parse_id(id: &str) -> Result<i64, AppError> {
+    id.parse::<i64>()
+        .map_err(|_| AppError::not_found("未找到该用户，或不在您的管辖范围内"))
+}
+
+pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    if !actor.can_manage_users() {
+        return Err(AppError::forbidden("只有市民政局管理员可以管理用户"));
+    }
+    ok(json!({ "items": st.store.list_users(&actor.scope).await? }))
+}
+
+pub async fn user(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let u = st.store.get_user(&actor.scope, parse_id(&id)?).await?;
+    if !actor.can_manage_users() && actor.user_id != Some(u.id) {
+        return Err(AppError::forbidden("只有市民政局管理员可以查看其他用户"));
+    }
+    ok(u)
+}
+
+pub async fn user_create(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<NewUser>,
+) -> ApiResult {
+    let u = st.store.create_user(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+pub async fn user_update(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UserUpdate>,
+) -> ApiResult {
+    ok(st.store.update_user(&actor, parse_id(&id)?, &body).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+}
+
+pub async fn audit(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(qs): Query<AuditQuery>,
+) -> ApiResult {
+    let entity = match (&qs.entity_type, &qs.entity_id) {
+        (Some(t), Some(i)) => Some((t.as_str(), i.as_str())),
+        _ => None,
+    };
+    let items = st
+        .store
+        .list_audit(
+            &actor,
+            entity,
+            qs.limit.unwrap_or(50),
+            qs.offset.unwrap_or(0),
+        )
+        .await?;
+    ok(json!({ "items": items }))
+}
+
+pub async fn not_found() -> AppError {
+    AppError::not_found("接口不存在")
+}
+
+pub async fn healthz(State(st): State<AppState>) -> Response {
+    match st.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "error", "message": "数据库无法连接"})),
+        )
+            .into_response(),
+    }
+}

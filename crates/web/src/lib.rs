@@ -1,0 +1,134 @@
+//! minzheng-web — the HTTP face of minzheng.
+//!
+//! Owns: the axum router, server-rendered Chinese pages (askama, htmx), the JSON API under
+//! `/api/v1` with its OpenAPI document, sessions, CSRF protection and security headers.
+//! Must never: write SQL or decide jurisdiction itself — every read and write goes through
+//! `minzheng-store` with the signed-in user's scope.
+
+pub mod api;
+pub mod error;
+pub mod openapi;
+pub mod pages;
+pub mod session;
+#[doc(hidden)]
+pub mod testing;
+
+use std::net::SocketAddr;
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use minzheng_store::Store;
+
+/// Web settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Sign a session out after this long without a request.
+    pub idle_timeout: chrono::Duration,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            idle_timeout: chrono::Duration::minutes(30),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: WebConfig,
+}
+
+const HTMX: &str = include_str!("../static/htmx.min.js");
+const CSS: &str = include_str!("../static/app.css");
+
+fn asset(body: &'static str, mime: &'static str) -> axum::response::Response {
+    (
+        [
+            (CONTENT_TYPE, mime),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/session", post(api::sign_in).delete(api::sign_out))
+        .route("/me", get(api::me))
+        .route("/dashboard", get(api::dashboard))
+        .route("/divisions", get(api::divisions))
+        .route("/divisions/stats", get(api::division_stats))
+        .route("/divisions/{code}", get(api::division))
+        .route("/divisions/{code}/children", get(api::division_children))
+        .route("/offices", get(api::offices))
+        .route(
+            "/offices/{code}",
+            get(api::office).patch(api::office_update),
+        )
+        .route("/users", get(api::users).post(api::user_create))
+        .route("/users/{id}", get(api::user).patch(api::user_update))
+        .route("/audit", get(api::audit))
+        .fallback(api::not_found);
+    Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/divisions", get(pages::divisions))
+        .route("/offices", get(pages::offices))
+        .route(
+            "/offices/{code}",
+            get(pages::office).post(pages::office_update),
+        )
+        .route("/users", get(pages::users).post(pages::user_create))
+        .route("/users/{id}", get(pages::user).post(pages::user_update))
+        .route("/audit", get(pages::audit))
+        .route(
+            "/account/password",
+            get(pages::password_page).post(pages::password_submit),
+        )
+        .route("/healthz", get(api::healthz))
+        .route(
+            "/api/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
+        .route(
+            "/static/htmx.min.js",
+            get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/app.css",
+            get(|| async { asset(CSS, "text/css; charset=utf-8") }),
+        )
+        .nest("/api/v1", api)
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(session::BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

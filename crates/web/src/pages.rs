@@ -1,0 +1,709 @@
+//! Server-rendered Chinese pages.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use minzheng_domain::{DivisionLevel, Role};
+use minzheng_store::{
+    Actor, AuditEntry, AuthError, DashboardCounts, Division, NewUser, Office, OfficeFilter,
+    OfficeUpdate, Scope, SessionInfo, StoreError, User, UserUpdate,
+};
+use serde::Deserialize;
+
+use crate::error::{AppError, PageError};
+use crate::session::{cookie, set_cookie, PageUser, PRE_CSRF_COOKIE, SESSION_COOKIE};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+
+/// What every signed-in page's layout needs.
+pub struct Nav {
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub scope_name: String,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub can_audit: bool,
+    pub active: &'static str,
+}
+
+impl Nav {
+    fn new(s: &SessionInfo, active: &'static str) -> Self {
+        Nav {
+            user_name: s.user.display_name.clone(),
+            role_label: s.user.role.label(),
+            scope_name: s.user.scope_name.clone(),
+            csrf: s.csrf_token.clone(),
+            is_admin: s.user.role.can_manage_users(),
+            can_audit: s.user.role.can_read_audit(),
+            active,
+        }
+    }
+}
+
+fn render(t: &impl Template) -> PageResult {
+    t.render().map(|s| Html(s).into_response()).map_err(|e| {
+        PageError(AppError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("页面生成失败：{e}"),
+        ))
+    })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// The stand-alone error page.
+pub fn render_error_page(title: &str, message: &str) -> String {
+    ErrorPage { title, message }
+        .render()
+        .unwrap_or_else(|_| format!("{title}：{message}"))
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".into(),
+    }
+}
+
+fn pre_token(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, PRE_CSRF_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => (t, false),
+        _ => {
+            use rand::RngCore;
+            let mut b = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            (hex::encode(b), true)
+        }
+    }
+}
+
+pub async fn login_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(qs): Query<LoginQuery>,
+) -> PageResult {
+    let (csrf, fresh) = pre_token(&headers);
+    let page = LoginPage {
+        csrf: csrf.clone(),
+        next: safe_next(qs.next.as_deref()),
+        username: String::new(),
+        error: None,
+        notice: qs.signed_out.map(|_| "您已安全退出。".to_string()),
+    };
+    let mut resp = render(&page)?;
+    if fresh {
+        resp.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(PRE_CSRF_COOKIE, &csrf, st.config.secure_cookies, None),
+        );
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    let outcome = st
+        .store
+        .authenticate(&f.username, &f.password, chrono::Utc::now())
+        .await?;
+    match outcome {
+        Ok(user) => {
+            let (token, _) = st.store.create_session(user.id, chrono::Utc::now()).await?;
+            let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+            let h = resp.headers_mut();
+            h.append(
+                SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &token, st.config.secure_cookies, None),
+            );
+            h.append(
+                SET_COOKIE,
+                set_cookie(PRE_CSRF_COOKIE, "", st.config.secure_cookies, Some(0)),
+            );
+            Ok(resp)
+        }
+        Err(e) => {
+            let (csrf, _) = pre_token(&headers);
+            let mut resp = render(&LoginPage {
+                csrf,
+                next: safe_next(f.next.as_deref()),
+                username: f.username.chars().take(32).collect(),
+                error: Some(e.to_string()),
+                notice: None,
+            })?;
+            *resp.status_mut() = match e {
+                AuthError::Locked { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                _ => axum::http::StatusCode::UNAUTHORIZED,
+            };
+            Ok(resp)
+        }
+    }
+}
+
+pub async fn logout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    user: Option<PageUserOpt>,
+) -> PageResult {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        st.store.end_session(&token).await?;
+    }
+    if let Some(PageUserOpt(actor)) = user {
+        st.store.audit_signout(&actor).await?;
+    }
+    let mut resp = Redirect::to("/login?signed_out=1").into_response();
+    resp.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", st.config.secure_cookies, Some(0)),
+    );
+    Ok(resp)
+}
+
+/// The signed-in actor if there is one (sign-out works either way).
+pub struct PageUserOpt(Actor);
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for PageUserOpt {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<SessionInfo>()
+            .and_then(|s| s.user.actor().ok())
+            .map(PageUserOpt))
+    }
+}
+
+// ---------------------------------------------------------------- dashboard
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Nav,
+    scope_title: String,
+    counts: DashboardCounts,
+    recent: Vec<AuditEntry>,
+}
+
+pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
+    let counts = st.store.dashboard_counts(&actor.scope).await?;
+    let recent = if actor.can_read_audit() {
+        st.store.list_audit(&actor, None, 8, 0).await?
+    } else {
+        Vec::new()
+    };
+    render(&DashboardPage {
+        scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
+        nav: Nav::new(&s, "dashboard"),
+        counts,
+        recent,
+    })
+}
+
+// ---------------------------------------------------------------- divisions
+
+#[derive(Template)]
+#[template(path = "divisions.html")]
+struct DivisionsPage {
+    nav: Nav,
+    q: String,
+    results: Vec<Division>,
+    path: Vec<Division>,
+    current: Option<Division>,
+    children: Vec<Division>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DivisionsQuery {
+    code: Option<String>,
+    q: Option<String>,
+}
+
+pub async fn divisions(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<DivisionsQuery>,
+) -> PageResult {
+    let q =
+        qs.q.unwrap_or_default()
+            .trim()
+            .chars()
+            .take(40)
+            .collect::<String>();
+    let mut page = DivisionsPage {
+        nav: Nav::new(&s, "divisions"),
+        q: q.clone(),
+        results: Vec::new(),
+        path: Vec::new(),
+        current: None,
+        children: Vec::new(),
+    };
+    if !q.is_empty() {
+        page.results = st.store.search_divisions(&actor.scope, &q, 100).await?;
+        return render(&page);
+    }
+    match qs.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let cur = st.store.get_division(&actor.scope, code).await?;
+            page.path = st.store.division_path(&actor.scope, code).await?;
+            page.children = st.store.children(&actor.scope, Some(code)).await?;
+            page.current = Some(cur);
+        }
+        None => {
+            page.children = st.store.root_divisions(&actor.scope).await?;
+        }
+    }
+    render(&page)
+}
+
+// ---------------------------------------------------------------- offices
+
+#[derive(Template)]
+#[template(path = "offices.html")]
+struct OfficesPage {
+    nav: Nav,
+    offices: Vec<Office>,
+    counties: Vec<Division>,
+    within: String,
+    q: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OfficesQuery {
+    within: Option<String>,
+    q: Option<String>,
+    page: Option<String>,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+pub async fn offices(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<OfficesQuery>,
+) -> PageResult {
+    let page = qs
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let within = qs.within.unwrap_or_default();
+    let q = qs.q.unwrap_or_default();
+    let (offices, total) = st
+        .store
+        .list_offices(
+            &actor.scope,
+            &OfficeFilter {
+                within: Some(within.clone()),
+                q: Some(q.clone()),
+                limit: Some(PAGE_SIZE),
+                offset: Some((page - 1) * PAGE_SIZE),
+            },
+        )
+        .await?;
+    let counties = county_choices(&st, &actor.scope).await?;
+    render(&OfficesPage {
+        nav: Nav::new(&s, "offices"),
+        offices,
+        counties,
+        within,
+        q,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+    })
+}
+
+/// The counties a user can filter by: those inside their scope.
+async fn county_choices(st: &AppState, scope: &Scope) -> Result<Vec<Division>, StoreError> {
+    let Some(code) = scope.code() else {
+        return Ok(Vec::new());
+    };
+    match code.level() {
+        DivisionLevel::City => st.store.children(scope, Some(code.as_str())).await,
+        DivisionLevel::Province => Ok(Vec::new()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "office.html")]
+struct OfficePage {
+    nav: Nav,
+    office: Office,
+    villages: Vec<Division>,
+    can_edit: bool,
+    saved: Option<String>,
+    error: Option<String>,
+}
+
+async fn office_page(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    code: &str,
+    saved: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let office = st.store.get_office(&actor.scope, code).await?;
+    let villages = st.store.children(&actor.scope, Some(code)).await?;
+    render(&OfficePage {
+        nav: Nav::new(s, "offices"),
+        can_edit: actor.can_write() && actor.scope.contains_str(&office.township_code),
+        office,
+        villages,
+        saved,
+        error,
+    })
+}
+
+pub async fn office(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(code): Path<String>,
+) -> PageResult {
+    office_page(&st, &s, &actor, &code, None, None).await
+}
+
+pub async fn office_update(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(code): Path<String>,
+    Form(f): Form<OfficeUpdate>,
+) -> PageResult {
+    match st.store.update_office(&actor, &code, &f).await {
+        Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
+        Err(e @ StoreError::Validation { .. }) => {
+            let msg = e.to_string();
+            let mut resp = office_page(&st, &s, &actor, &code, None, Some(msg)).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Nav,
+    users: Vec<User>,
+    roles: [Role; 6],
+    form: UserForm,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope_code: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    created: Option<String>,
+    saved: Option<String>,
+}
+
+fn require_admin(actor: &Actor) -> Result<(), PageError> {
+    if actor.can_manage_users() {
+        Ok(())
+    } else {
+        Err(PageError(AppError::forbidden(
+            "只有市民政局管理员可以管理用户",
+        )))
+    }
+}
+
+pub async fn users(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<NoticeQuery>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let users = st.store.list_users(&actor.scope).await?;
+    render(&UsersPage {
+        nav: Nav::new(&s, "users"),
+        users,
+        roles: Role::ALL,
+        form: UserForm {
+            role: "township-staff".into(),
+            ..Default::default()
+        },
+        error: None,
+        field_errors: BTreeMap::new(),
+        notice: qs.created.map(|u| format!("已创建账户“{u}”")),
+    })
+}
+
+pub async fn user_create(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Form(f): Form<UserForm>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let new = NewUser {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        role: f.role.clone(),
+        scope_code: f.scope_code.clone(),
+        password: f.password.clone(),
+    };
+    match st.store.create_user(&actor, &new).await {
+        Ok(u) => Ok(Redirect::to(&format!(
+            "/users?created={}",
+            serde_urlencoded::to_string([("", u.username.as_str())])
+                .map(|s| s.trim_start_matches('=').to_string())
+                .unwrap_or_default()
+        ))
+        .into_response()),
+        Err(StoreError::Validation { message, fields }) => {
+            let users = st.store.list_users(&actor.scope).await?;
+            let mut resp = render(&UsersPage {
+                nav: Nav::new(&s, "users"),
+                users,
+                roles: Role::ALL,
+                form: UserForm {
+                    password: String::new(),
+                    ..f
+                },
+                error: Some(message),
+                field_errors: fields,
+                notice: None,
+            })?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    nav: Nav,
+    user: User,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn parse_id(id: &str) -> Result<i64, PageError> {
+    id.parse::<i64>()
+        .map_err(|_| PageError(AppError::not_found("未找到该用户，或不在您的管辖范围内")))
+}
+
+pub async fn user(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Query(qs): Query<NoticeQuery>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let user = st.store.get_user(&actor.scope, parse_id(&id)?).await?;
+    render(&UserPage {
+        nav: Nav::new(&s, "users"),
+        user,
+        notice: qs.saved.map(|_| "已保存".to_string()),
+        error: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct UserEditForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    active: Option<String>,
+    unlock: Option<String>,
+}
+
+pub async fn user_update(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UserEditForm>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let id = parse_id(&id)?;
+    let upd = UserUpdate {
+        display_name: Some(f.display_name),
+        active: Some(f.active.is_some()),
+        password: Some(f.password).filter(|p| !p.is_empty()),
+        unlock: Some(f.unlock.is_some()),
+    };
+    match st.store.update_user(&actor, id, &upd).await {
+        Ok(_) => Ok(Redirect::to(&format!("/users/{id}?saved=1")).into_response()),
+        Err(e @ (StoreError::Validation { .. } | StoreError::Conflict(_))) => {
+            let user = st.store.get_user(&actor.scope, id).await?;
+            let mut resp = render(&UserPage {
+                nav: Nav::new(&s, "users"),
+                user,
+                notice: None,
+                error: Some(e.to_string()),
+            })?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<AuditEntry>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+pub async fn audit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<PageQuery>,
+) -> PageResult {
+    if !actor.can_read_audit() {
+        return Err(PageError(AppError::forbidden("您的角色无权查看操作日志")));
+    }
+    let page = qs
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = st.store.count_audit(&actor.scope).await?;
+    let entries = st
+        .store
+        .list_audit(&actor, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await?;
+    render(&AuditPage {
+        nav: Nav::new(&s, "audit"),
+        entries,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+    })
+}
+
+// ---------------------------------------------------------------- own password
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    nav: Nav,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn password_page(PageUser(s, _): PageUser) -> PageResult {
+    render(&PasswordPage {
+        nav: Nav::new(&s, ""),
+        notice: None,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    old_password: String,
+    new_password: String,
+}
+
+pub async fn password_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    match st
+        .store
+        .change_own_password(&actor, &f.old_password, &f.new_password)
+        .await
+    {
+        Ok(()) => render(&PasswordPage {
+            nav: Nav::new(&s, ""),
+            notice: Some("密码已修改".into()),
+            error: None,
+        }),
+        Err(e @ StoreError::Validation { .. }) => {
+            let mut resp = render(&PasswordPage {
+                nav: Nav::new(&s, ""),
+                notice: None,
+                error: Some(e.to_string()),
+            })?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Pages that do not exist.
+pub async fn not_found() -> PageError {
+    PageError(AppError::not_found("您访问的页面不存在"))
+}

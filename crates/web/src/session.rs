@@ -1,0 +1,222 @@
+//! Sessions, sign-in state and CSRF protection, applied to every request by one middleware.
+//!
+//! The session cookie holds a random token; the database holds only its hash, the user and
+//! a per-session CSRF token. Every state-changing request must echo that CSRF token (form
+//! field `_csrf` or header `X-CSRF-Token`). Before sign-in, the sign-in form uses a
+//! double-submit token in its own cookie. A JSON sign-in to the API is exempt: browsers
+//! cannot send a cross-site `application/json` POST without a CORS preflight, which we never
+//! grant.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{CONTENT_TYPE, COOKIE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use minzheng_store::{Actor, SessionInfo};
+
+use crate::error::{AppError, PageError};
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "mz_session";
+pub const PRE_CSRF_COOKIE: &str = "mz_pre";
+/// Largest request body we accept anywhere (uploads will get their own limit).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads one cookie's value.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value with our attributes.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        s.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn csrf_failure(path: &str) -> Response {
+    let e = AppError::new(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        "页面已过期或请求来源无法确认（CSRF校验失败），请刷新页面后重试",
+    );
+    if is_api(path) {
+        e.into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+/// Loads the session, enforces CSRF on unsafe methods and adds security headers.
+pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let session = match cookie(req.headers(), SESSION_COOKIE) {
+        Some(token) => match st
+            .store
+            .session(&token, chrono::Utc::now(), st.config.idle_timeout)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return AppError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let mut req = req;
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        // A cross-site request that announces its origin is refused outright.
+        if let (Some(origin), Some(host)) = (req.headers().get(ORIGIN), req.headers().get(HOST)) {
+            let origin = origin.to_str().unwrap_or("");
+            let host = host.to_str().unwrap_or("");
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if origin == "null" || origin_host != host {
+                return csrf_failure(&path);
+            }
+        }
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let json_signin = path == "/api/v1/session" && *req.method() == Method::POST && is_json;
+        if !json_signin {
+            let expected = match &session {
+                Some(s) => Some(s.csrf_token.clone()),
+                None => cookie(req.headers(), PRE_CSRF_COOKIE),
+            };
+            let Some(expected) = expected else {
+                return if is_api(&path) {
+                    AppError::unauthorized().into_response()
+                } else {
+                    csrf_failure(&path)
+                };
+            };
+            let mut given = req
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if given.is_none() {
+                let is_form = req
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+                if is_form {
+                    let (parts, body) = req.into_parts();
+                    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+                        Ok(b) => b,
+                        Err(_) => {
+                            return AppError::new(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "too_large",
+                                "提交的内容过大",
+                            )
+                            .into_response()
+                        }
+                    };
+                    given = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                        .ok()
+                        .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+                    req = Request::from_parts(parts, Body::from(bytes));
+                }
+            }
+            match given {
+                Some(g) if tokens_equal(&g, &expected) => {}
+                _ => return csrf_failure(&path),
+            }
+        }
+    }
+    if let Some(s) = session {
+        req.extensions_mut().insert(s);
+    }
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    if !h.contains_key("cache-control") {
+        h.insert("cache-control", HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// The signed-in user of a page request; without one, the browser goes to the sign-in page.
+pub struct PageUser(pub SessionInfo, pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(s) = parts.extensions.get::<SessionInfo>().cloned() else {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into());
+            let target = format!(
+                "/login?next={}",
+                serde_urlencoded::to_string([("", next.as_str())])
+                    .map(|s| s.trim_start_matches('=').to_string())
+                    .unwrap_or_default()
+            );
+            return Err(Redirect::to(&target).into_response());
+        };
+        let actor = s
+            .user
+            .actor()
+            .map_err(|e| PageError::from(e).into_response())?;
+        Ok(PageUser(s, actor))
+    }
+}
+
+/// The signed-in user of an API request; without one, 401 with a JSON error.
+pub struct ApiUser(pub SessionInfo, pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let s = parts
+            .extensions
+            .get::<SessionInfo>()
+            .cloned()
+            .ok_or_else(AppError::unauthorized)?;
+        let actor = s.user.actor().map_err(AppError::from)?;
+        Ok(ApiUser(s, actor))
+    }
+}

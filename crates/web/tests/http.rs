@@ -1,0 +1,586 @@
+//! HTTP integration tests against the real server on port 0, with a fresh database per test
+//! (SQLite always; PostgreSQL too when `MINZHENG_TEST_POSTGRES_URL` is set).
+
+use minzheng_store::DEMO_PASSWORD;
+use minzheng_web::testing::TestApp;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let app = minzheng_web::testing::TestApp::start(db).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    health_openapi_and_unknown_routes,
+    page_sign_in_needs_csrf_and_works,
+    api_session_and_csrf,
+    every_endpoint_refuses_other_jurisdictions,
+    roles_are_enforced,
+    validation_errors_are_chinese_and_change_nothing,
+    lockout_after_five_failures,
+    cross_site_origin_is_refused,
+);
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in through the API; returns the client (holding the cookie) and the CSRF token.
+async fn api_login(app: &TestApp, user: &str) -> (Client, String) {
+    let c = client();
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": user, "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {user}");
+    let body: Value = r.json().await.unwrap();
+    (c, body["csrf_token"].as_str().unwrap().to_string())
+}
+
+fn csrf_in(html: &str) -> String {
+    let i = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("form has a CSRF field")
+        + 20;
+    html[i..i + 64].to_string()
+}
+
+fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "message is Chinese: {msg}"
+    );
+    assert!(body["error"]["fields"].is_object());
+}
+
+async fn health_openapi_and_unknown_routes(app: &TestApp) {
+    let c = client();
+    let r = c.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = c
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/offices/{code}"]["patch"].is_object());
+    let r = c.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_error(&r.json().await.unwrap(), "not_found");
+    let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_error(&r.json().await.unwrap(), "unauthorized");
+    let r = c.get(app.url("/no-such-page")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("页面不存在"));
+    // Pages need a session.
+    let r = c.get(app.url("/offices")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=%2Foffices");
+}
+
+async fn page_sign_in_needs_csrf_and_works(app: &TestApp) {
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("民政业务管理系统"));
+    let token = csrf_in(&html);
+    // Without the token: refused.
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", "admin"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("CSRF"));
+    // Wrong password: Chinese error.
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", "Wrong-pass1"),
+            ("_csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("用户名或密码错误"));
+    // Right password: session cookie, HttpOnly and SameSite=Lax.
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", DEMO_PASSWORD),
+            ("_csrf", &token),
+            ("next", "/offices"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/offices");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("mz_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let dash = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("工作台") && dash.contains("王建国"));
+    assert!(
+        dash.contains(">96<"),
+        "96 townships / offices on the dashboard"
+    );
+    assert!(dash.contains(">659<"), "659 villages on the dashboard");
+    let page = c
+        .get(app.url("/divisions?code=511802"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("东城街道") && page.contains("雨城区"));
+    let page = c
+        .get(app.url("/offices/511802001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("东城街道民政办公室") && page.contains("东城街道社会救助工作站"));
+    // Sign-out needs the session's token, then the session is gone.
+    let token = csrf_in(&dash);
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("_csrf", "0".repeat(64))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn api_session_and_csrf(app: &TestApp) {
+    let (c, csrf) = api_login(app, "staff").await;
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["username"], "staff");
+    assert_eq!(me["user"]["role"], "township-staff");
+    let upd = json!({"phone": "0835-7654321", "address": "东城街道办事处二楼"});
+    let r = c
+        .patch(app.url("/api/v1/offices/511802001"))
+        .json(&upd)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_error(&r.json().await.unwrap(), "csrf");
+    let r = c
+        .patch(app.url("/api/v1/offices/511802001"))
+        .header("x-csrf-token", &csrf)
+        .json(&upd)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let office: Value = r.json().await.unwrap();
+    assert_eq!(office["phone"], "0835-7654321");
+    let counts: Value = c
+        .get(app.url("/api/v1/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["townships"], 1);
+    let r = c
+        .delete(app.url("/api/v1/session"))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A township user (东城街道) gets 403/404 for 西城街道's office, users and records through
+/// every endpoint the API lists, and the same through the pages.
+async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
+    let (admin, _) = api_login(app, "admin").await;
+    let users: Value = admin
+        .get(app.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let staff2_id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "staff2")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let (c, csrf) = api_login(app, "staff").await;
+    let foreign_code = "511802002";
+    for (method, path, _, _) in minzheng_web::openapi::OPERATIONS {
+        if !path.contains('{') {
+            continue;
+        }
+        let url = app.url(
+            &path
+                .replace("{code}", foreign_code)
+                .replace("{id}", &staff2_id.to_string()),
+        );
+        let req = match *method {
+            "get" => c.get(&url),
+            "patch" => c
+                .patch(&url)
+                .json(&json!({"phone": "1", "address": "x", "display_name": "x"})),
+            "delete" => c.delete(&url),
+            "post" => c.post(&url).json(&json!({})),
+            m => panic!("unexpected method {m}"),
+        }
+        .header("x-csrf-token", &csrf);
+        let r = req.send().await.unwrap();
+        assert!(
+            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            r.status()
+        );
+    }
+    // List endpoints only ever return records inside the jurisdiction.
+    let offices: Value = c
+        .get(app.url("/api/v1/offices?limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(offices["total"], 1);
+    assert_eq!(offices["items"][0]["township_code"], "511802001");
+    let found: Value = c
+        .get(app.url("/api/v1/divisions?q=西城"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 0);
+    let kids: Value = c
+        .get(app.url("/api/v1/divisions?parent=511802"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kids["items"].as_array().unwrap().len(), 1);
+    let r = c.get(app.url("/api/v1/users")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.get(app.url("/api/v1/audit")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Pages too.
+    for path in [
+        format!("/offices/{foreign_code}"),
+        format!("/divisions?code={foreign_code}"),
+        format!("/users/{staff2_id}"),
+        "/users".to_string(),
+        "/audit".to_string(),
+    ] {
+        let r = c.get(app.url(&path)).send().await.unwrap();
+        assert!(
+            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN,
+            "{path}: {}",
+            r.status()
+        );
+    }
+    let html = c
+        .get(app.url("/offices/511802001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&html);
+    let r = c
+        .post(app.url(&format!("/offices/{foreign_code}")))
+        .form(&[("_csrf", token.as_str()), ("phone", "1"), ("address", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Nothing changed over there.
+    let o: Value = admin
+        .get(app.url(&format!("/api/v1/offices/{foreign_code}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(o["phone"], "1");
+}
+
+async fn roles_are_enforced(app: &TestApp) {
+    let upd = json!({"phone": "0835-1111111", "address": ""});
+    for user in ["assistant", "auditor"] {
+        let (c, csrf) = api_login(app, user).await;
+        let r = c
+            .patch(app.url("/api/v1/offices/511802001"))
+            .header("x-csrf-token", &csrf)
+            .json(&upd)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+        assert_error(&r.json().await.unwrap(), "forbidden");
+    }
+    let (c, _) = api_login(app, "auditor").await;
+    let r = c.get(app.url("/api/v1/audit")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (c, csrf) = api_login(app, "director").await;
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"username": "newbie", "role": "township-staff", "scope_code": "511802001", "password": "Abcdef12!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn validation_errors_are_chinese_and_change_nothing(app: &TestApp) {
+    let (c, csrf) = api_login(app, "admin").await;
+    let before: Value = c
+        .get(app.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"username": "newbie", "role": "township-staff", "scope_code": "511802001", "password": "weak"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert_error(&body, "validation");
+    assert!(body["error"]["fields"]["password"]
+        .as_str()
+        .unwrap()
+        .contains("密码"));
+    let r = c
+        .post(app.url("/api/v1/users"))
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_error(&r.json().await.unwrap(), "bad_request");
+    let after: Value = c
+        .get(app.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        before["items"].as_array().unwrap().len(),
+        after["items"].as_array().unwrap().len()
+    );
+    // The page form shows field messages in Chinese.
+    let html = c
+        .get(app.url("/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&html);
+    let r = c
+        .post(app.url("/users"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("username", "x"),
+            ("role", "township-staff"),
+            ("scope_code", "511802001"),
+            ("password", "Abcdef12!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("用户名须为3至32位"));
+    // A good one works and is listed.
+    let r = c
+        .post(app.url("/users"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("username", "newbie"),
+            ("display_name", "新同事"),
+            ("role", "township-staff"),
+            ("scope_code", "511802001"),
+            ("password", "Abcdef12!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = c
+        .get(app.url("/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("新同事"));
+}
+
+async fn lockout_after_five_failures(app: &TestApp) {
+    let c = client();
+    for _ in 0..5 {
+        let r = c
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "director", "password": "nope-Nope1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": "director", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("锁定"));
+    // The administrator unlocks the account.
+    let (admin, csrf) = api_login(app, "admin").await;
+    let users: Value = admin
+        .get(app.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "director")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = admin
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"unlock": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    api_login(app, "director").await;
+}
+
+async fn cross_site_origin_is_refused(app: &TestApp) {
+    let (c, csrf) = api_login(app, "staff").await;
+    let r = c
+        .patch(app.url("/api/v1/offices/511802001"))
+        .header("x-csrf-token", &csrf)
+        .header("origin", "http://evil.example")
+        .json(&json!({"phone": "1", "address": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
