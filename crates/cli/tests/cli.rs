@@ -1,0 +1,238 @@
+//! The `minzheng` binary, run as a child process the way a clerk or a script would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_minzheng"))
+}
+
+fn run(db: &str, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = bin()
+        .arg("--database-url")
+        .arg(db)
+        .args(args)
+        .env("MINZHENG_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start minzheng");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn id_check_is_exact_on_valid_invalid_and_garbage() {
+    let input: &[u8] = b"11010519491231002X\n11010519491231002x\n110105491231002\n110101202311012171\n\n\xff\xfe\n12345\n110101203001010010\n  110101202311012176  \r\n";
+    let out = run(
+        "sqlite::memory:",
+        &["id", "check", "--as-of", "2026-11-26"],
+        input,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 9, "{stdout}");
+    for l in &lines {
+        assert_eq!(l.len(), 6, "{l:?}");
+    }
+    assert_eq!(
+        lines[0][1..5],
+        ["valid", "11010519491231002X", "1949-12-31", "女"]
+    );
+    assert_eq!(lines[0][5], "");
+    assert_eq!(
+        lines[1][0], "11010519491231002x",
+        "the input is echoed as given"
+    );
+    assert_eq!(
+        lines[1][2], "11010519491231002X",
+        "lowercase x is normalized"
+    );
+    assert_eq!(
+        lines[2][1..3],
+        ["valid", "11010519491231002X"],
+        "15-digit numbers are upgraded"
+    );
+    assert_eq!(lines[3][1], "invalid");
+    assert!(lines[3][5].contains("校验码"), "{:?}", lines[3]);
+    assert_eq!(lines[4][1], "invalid");
+    assert!(!lines[4][5].is_empty());
+    assert_eq!(lines[5][1], "invalid");
+    assert_eq!(lines[6][1], "invalid");
+    assert_eq!(lines[7][1], "invalid", "a 2030 birth date is in the future");
+    assert_eq!(
+        lines[8][1..4],
+        ["valid", "110101202311012176", "2023-11-01"]
+    );
+    assert_eq!(lines[8][4], "男");
+}
+
+#[test]
+fn bad_arguments_get_chinese_messages() {
+    let out = run(
+        "sqlite::memory:",
+        &["id", "check", "--as-of", "yesterday"],
+        b"",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("日期"), "{}", text(&out.stderr));
+    let out = run(
+        "sqlite::memory:",
+        &["divisions", "stats", "--scope", "51x"],
+        b"",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("区划代码"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run("sqlite::memory:", &["frobnicate"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("命令行参数有误"));
+    let out = run("mysql://nope", &["migrate"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("不支持的数据库地址"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn import_users_and_audit_verify_catch_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("provinces.csv"), "code,name\n51,\"四川省\"\n").unwrap();
+    std::fs::write(
+        data.join("cities.csv"),
+        "code,name,provinceCode\n5118,\"雅安市\",51\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("areas.csv"),
+        "code,name,cityCode,provinceCode\n511802,\"雨城区\",5118,51\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("streets.csv"),
+        "code,name,areaCode,provinceCode,cityCode\n511802001,\"东城街道\",511802,51,5118\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("villages.csv"),
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001001,\"仓坪社区居民委员会\",511802001,51,5118,511802\n",
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+
+    let out = run(&db, &["divisions", "import", d], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("新增 5，更新 0"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&db, &["divisions", "stats"], b"");
+    assert_eq!(
+        text(&out.stdout),
+        "province\t1\ncity\t1\ncounty\t1\ntownship\t1\nvillage\t1\n"
+    );
+    let out = run(&db, &["divisions", "import", d], b"");
+    assert!(
+        text(&out.stdout).contains("新增 0，更新 0，未变 5"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A weak password is refused in Chinese and creates nothing.
+    let out = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "city-admin",
+            "--scope",
+            "5118",
+            "--password-stdin",
+        ],
+        b"weak\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("密码"), "{}", text(&out.stderr));
+    let out = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "mayor",
+            "--scope",
+            "5118",
+            "--password-stdin",
+        ],
+        b"Strong-Pass1\n",
+    );
+    assert!(
+        text(&out.stderr).contains("未知的角色"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "city-admin",
+            "--scope",
+            "5118",
+            "--password-stdin",
+        ],
+        b"Strong-Pass1\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&db, &["user", "list"], b"");
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let out = run(&db, &["audit", "verify"], b"");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("共 3 条记录"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Tamper with the second record directly in the database file.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = minzheng_store::Store::connect(&db).await.unwrap();
+        store
+            .execute_unchecked("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let out = run(&db, &["audit", "verify"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("第2条记录"),
+        "{}",
+        text(&out.stdout)
+    );
+}
