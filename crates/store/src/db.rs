@@ -49,6 +49,13 @@ pub(crate) enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(bool),
+    Bytes(Option<Vec<u8>>),
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(Some(v))
+    }
 }
 
 impl From<&str> for Arg {
@@ -120,6 +127,7 @@ macro_rules! bind_all {
                 Arg::Text(v) => qq.bind(v),
                 Arg::Int(v) => qq.bind(v),
                 Arg::Bool(v) => qq.bind(v),
+                Arg::Bytes(v) => qq.bind(v),
             };
         }
         qq
@@ -157,6 +165,12 @@ impl DbRow {
                 Ok(v) => v,
                 Err(_) => r.try_get::<Option<i32>, _>(c)?.map(i64::from),
             },
+        })
+    }
+    pub fn opt_bytes(&self, c: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(c)?,
+            DbRow::Pg(r) => r.try_get(c)?,
         })
     }
     pub fn bool(&self, c: &str) -> StoreResult<bool> {
