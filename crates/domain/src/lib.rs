@@ -11,6 +11,7 @@ pub mod division;
 pub mod id_number;
 pub mod money;
 pub mod month;
+pub mod registry;
 pub mod role;
 
 pub use calendar::{CalendarError, WorkCalendar};

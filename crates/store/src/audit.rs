@@ -31,7 +31,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    fn from_row(r: &DbRow) -> StoreResult<Self> {
+    pub(crate) fn from_row(r: &DbRow) -> StoreResult<Self> {
         Ok(AuditEntry {
             seq: r.i64("seq")?,
             at: r.str("at")?,

@@ -15,6 +15,9 @@ mod divisions;
 mod error;
 mod migrate;
 mod offices;
+mod registry;
+mod registry_import;
+mod registry_xlsx;
 mod scope;
 mod users;
 
@@ -29,6 +32,17 @@ pub use divisions::{
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use registry::{
+    mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
+    Income, IncomeInput, NewHousehold, Person, PersonInput,
+};
+pub use registry_import::{
+    ImportInput, ImportIssue, ImportOptions, ImportProgress, ImportReport, BACKGROUND_ROWS,
+    DEFAULT_MAX_IMPORT_BYTES,
+};
+pub use registry_xlsx::{
+    demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
+};
 pub use scope::{Actor, Scope};
 pub use users::{
     check_password_policy, DashboardCounts, NewUser, SessionInfo, User, UserUpdate,

@@ -1,0 +1,857 @@
+//! The registry suite (households, persons, import, export): every case on SQLite, and on
+//! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
+
+use chrono::Utc;
+use minzheng_domain::registry::Column;
+use minzheng_domain::IdNumber;
+use minzheng_store::testing::TestDb;
+use minzheng_store::{
+    generate_ledger, import_template, ledger_csv, ledger_xlsx, Actor, AssetInput, HouseholdFilter,
+    HouseholdUpdate, ImportInput, ImportOptions, ImportReport, IncomeInput, NewHousehold,
+    PersonInput, Scope, Store, StoreError, DEMO_PASSWORD,
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    households_are_scoped_validated_and_audited,
+    search_by_name_pinyin_and_id,
+    members_move_between_households_with_history,
+    import_all_formats_and_reimport_creates_no_duplicates,
+    bad_ledgers_are_refused_and_change_nothing,
+    valid_only_writes_the_good_households,
+    export_masks_for_roles_and_is_audited,
+);
+
+const VILLAGE: &str = "511802001001";
+const VILLAGE2: &str = "511802001002";
+const FOREIGN_VILLAGE: &str = "511802002001";
+
+async fn seeded(db: &TestDb) -> &Store {
+    db.store.ensure_demo().await.expect("seed demo");
+    &db.store
+}
+
+async fn actor_of(store: &Store, username: &str) -> Actor {
+    store
+        .authenticate(username, DEMO_PASSWORD, Utc::now())
+        .await
+        .unwrap()
+        .expect("demo login works")
+        .actor()
+        .unwrap()
+}
+
+/// A valid ID number for a birth date (YYYYMMDD) and a sequence.
+fn id(birth: &str, seq: u32) -> String {
+    let first = format!("511802{birth}{seq:03}");
+    let c = IdNumber::check_char(first.as_bytes()).unwrap();
+    format!("{first}{}", c as char)
+}
+
+fn new_household(village: &str, name: &str, id_number: &str) -> NewHousehold {
+    NewHousehold {
+        village_code: village.into(),
+        registration_type: "农村".into(),
+        address: "和平路1号".into(),
+        phone: "13800000000".into(),
+        bank_name: "中国农业银行".into(),
+        account_number: "6228480000000000001".into(),
+        account_holder: name.into(),
+        head_name: name.into(),
+        head_id_number: id_number.into(),
+    }
+}
+
+fn member(name: &str, id_number: &str, relation: &str) -> PersonInput {
+    PersonInput {
+        name: name.into(),
+        id_number: id_number.into(),
+        relation: relation.into(),
+        ..Default::default()
+    }
+}
+
+async fn count(store: &Store, table: &str) -> i64 {
+    let (_, n) = match table {
+        "households" => store
+            .list_households(&Scope::all(), &HouseholdFilter::default())
+            .await
+            .unwrap(),
+        _ => unreachable!(),
+    };
+    n
+}
+
+async fn persons(store: &Store) -> usize {
+    let (hh, _) = store
+        .list_households(
+            &Scope::all(),
+            &HouseholdFilter {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    hh.iter().map(|h| h.member_count as usize).sum()
+}
+
+async fn households_are_scoped_validated_and_audited(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let staff2 = actor_of(store, "staff2").await;
+    let auditor = actor_of(store, "auditor").await;
+    let assistant = actor_of(store, "assistant").await;
+
+    // Field-level Chinese validation; nothing written.
+    let bad = NewHousehold {
+        village_code: FOREIGN_VILLAGE.into(),
+        registration_type: "外星".into(),
+        head_id_number: "1.10105E+17".into(),
+        phone: "abc".into(),
+        ..Default::default()
+    };
+    match store.create_household(&staff, &bad).await {
+        Err(StoreError::Validation { fields, .. }) => {
+            assert!(fields["village_code"].contains("管辖范围"), "{fields:?}");
+            assert!(fields["registration_type"].contains("无法识别"));
+            assert!(fields["head_id_number"].contains("文本"));
+            assert!(fields["head_name"].contains("姓名"));
+            assert!(fields["phone"].contains("联系电话"));
+        }
+        other => panic!("expected validation, got {other:?}"),
+    }
+    assert_eq!(count(store, "households").await, 0);
+
+    let head = id("19700101", 11);
+    let h = store
+        .create_household(&staff, &new_household(VILLAGE, "张三", &head))
+        .await
+        .unwrap();
+    assert_eq!(h.members.len(), 1);
+    assert_eq!(h.members[0].gender, "男");
+    assert_eq!(h.members[0].birth_date, "1970-01-01");
+    let hid = h.household.id;
+
+    // One record per person city-wide.
+    match store
+        .create_household(&staff, &new_household(VILLAGE2, "张三", &head))
+        .await
+    {
+        Err(StoreError::Validation { fields, .. }) => {
+            assert!(fields["head_id_number"].contains("已登记"))
+        }
+        other => panic!("duplicate head accepted: {other:?}"),
+    }
+
+    // Another township: not found; auditor: forbidden; village assistant of this village: ok.
+    assert!(matches!(
+        store.get_household(&staff2.scope, hid).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let upd = HouseholdUpdate {
+        village_code: VILLAGE.into(),
+        registration_type: "城镇".into(),
+        address: "新华街2号".into(),
+        phone: "0835-2222222".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_household(&staff2, hid, &upd).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.update_household(&auditor, hid, &upd).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    let after = store.update_household(&assistant, hid, &upd).await.unwrap();
+    assert_eq!(after.household.address, "新华街2号");
+    assert_eq!(after.household.registration_type.code(), "urban");
+    // The assistant may not move the household to another village.
+    let mut away = upd.clone();
+    away.village_code = VILLAGE2.into();
+    assert!(matches!(
+        store.update_household(&assistant, hid, &away).await,
+        Err(StoreError::Validation { .. })
+    ));
+
+    // Incomes and assets, validated in yuan.
+    match store
+        .add_income(
+            &staff,
+            hid,
+            &IncomeInput {
+                kind: "工资性收入".into(),
+                amount: "-5".into(),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Err(StoreError::Validation { fields, .. }) => assert!(fields["amount"].contains("负数")),
+        other => panic!("{other:?}"),
+    }
+    let d = store
+        .add_income(
+            &staff,
+            hid,
+            &IncomeInput {
+                person_id: h.members[0].id.to_string(),
+                kind: "工资性收入".into(),
+                amount: "2,500.50".into(),
+                period: "每月".into(),
+                start_month: "2025-01".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.incomes[0].amount_fen, 250_050);
+    let d = store
+        .add_asset(
+            &staff,
+            hid,
+            &AssetInput {
+                kind: "存款".into(),
+                value: "10000".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.assets[0].value_fen, 1_000_000);
+
+    // Change history from the audit log, with masked ID numbers.
+    let hist = store.household_history(&staff.scope, hid).await.unwrap();
+    let actions: Vec<&str> = hist.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "asset.add",
+            "income.add",
+            "household.update",
+            "household.create"
+        ]
+    );
+    assert!(hist
+        .iter()
+        .all(|e| !e.after_json.clone().unwrap_or_default().contains(&head)));
+    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+}
+
+async fn search_by_name_pinyin_and_id(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let staff2 = actor_of(store, "staff2").await;
+    let head = id("19800202", 21);
+    store
+        .create_household(&staff, &new_household(VILLAGE, "张三", &head))
+        .await
+        .unwrap();
+    store
+        .create_household(&staff, &new_household(VILLAGE, "李四", &id("19810303", 31)))
+        .await
+        .unwrap();
+    for term in ["zs", "ZS", "zhangsan", "zhang", "张三", "张", &head] {
+        let found = store.search_persons(&staff.scope, term, 20).await.unwrap();
+        assert_eq!(found.len(), 1, "{term}");
+        assert_eq!(found[0].name, "张三");
+    }
+    let last4 = &head[14..];
+    let found = store
+        .search_persons(&staff.scope, &format!("{last4}张三"), 20)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let found = store
+        .search_persons(&staff.scope, &format!("{last4}李四"), 20)
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    // The household list filters by the same search, by village and registration type.
+    let (list, total) = store
+        .list_households(
+            &staff.scope,
+            &HouseholdFilter {
+                q: Some("ls".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((total, list[0].head_name.as_str()), (1, "李四"));
+    let (_, total) = store
+        .list_households(
+            &staff.scope,
+            &HouseholdFilter {
+                village: Some(VILLAGE2.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 0);
+    let (_, total) = store
+        .list_households(
+            &staff.scope,
+            &HouseholdFilter {
+                registration_type: Some("农村".into()),
+                status: Some("正常".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    // Out of scope: nothing.
+    assert!(store
+        .search_persons(&staff2.scope, "zs", 20)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn members_move_between_households_with_history(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let a = store
+        .create_household(&staff, &new_household(VILLAGE, "王五", &id("19600101", 11)))
+        .await
+        .unwrap()
+        .household
+        .id;
+    let b = store
+        .create_household(
+            &staff,
+            &new_household(VILLAGE2, "赵六", &id("19650101", 11)),
+        )
+        .await
+        .unwrap()
+        .household
+        .id;
+    let kid = id("19900505", 22);
+    // Bad relation: a child older than the head is accepted per-person, but relation is checked.
+    match store
+        .add_member(&staff, a, &member("王小", &kid, "孙悟空"))
+        .await
+    {
+        Err(StoreError::Validation { fields, .. }) => assert!(fields["relation"].contains("可选")),
+        other => panic!("{other:?}"),
+    }
+    let d = store
+        .add_member(&staff, a, &member("王小", &kid, "子女"))
+        .await
+        .unwrap();
+    assert_eq!(d.members.len(), 2);
+    let pid = d.members.iter().find(|m| m.name == "王小").unwrap().id;
+    // Excluded member needs a reason.
+    let mut p = member("王小", &kid, "子女");
+    p.counted = "否".into();
+    match store.update_person(&staff, pid, &p).await {
+        Err(StoreError::Validation { fields, .. }) => {
+            assert!(fields["exclusion_reason"].contains("原因"))
+        }
+        other => panic!("{other:?}"),
+    }
+    p.exclusion_reason = "现役义务兵".into();
+    let d = store.update_person(&staff, pid, &p).await.unwrap();
+    assert!(!d.members.iter().find(|m| m.id == pid).unwrap().counted);
+    // Moving keeps one record and leaves a trail in both households' history.
+    let d = store
+        .add_member(&staff, b, &member("王小", &kid, "其他"))
+        .await
+        .unwrap();
+    assert_eq!(d.members.len(), 2);
+    assert_eq!(d.members.iter().find(|m| m.name == "王小").unwrap().id, pid);
+    let from = store.get_household(&staff.scope, a).await.unwrap();
+    assert_eq!(from.members.len(), 1);
+    let ha = store.household_history(&staff.scope, a).await.unwrap();
+    assert_eq!(ha[0].action, "person.move_out");
+    let hb = store.household_history(&staff.scope, b).await.unwrap();
+    assert_eq!(hb[0].action, "person.move_in");
+    // Another township cannot pull the person over.
+    let staff2 = actor_of(store, "staff2").await;
+    let c = store
+        .create_household(
+            &staff2,
+            &new_household(FOREIGN_VILLAGE, "钱七", &id("19700707", 11)),
+        )
+        .await
+        .unwrap()
+        .household
+        .id;
+    match store
+        .add_member(&staff2, c, &member("王小", &kid, "其他"))
+        .await
+    {
+        Err(StoreError::Validation { fields, .. }) => {
+            assert!(fields["id_number"].contains("其他辖区"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn col(c: Column) -> usize {
+    Column::ALL.iter().position(|x| *x == c).unwrap()
+}
+
+/// A small generated ledger inside the staff's township.
+fn ledger(n: usize, seed: u64) -> Vec<Vec<String>> {
+    generate_ledger(n, seed, &[VILLAGE.to_string(), VILLAGE2.to_string()])
+}
+
+async fn import(store: &Store, actor: &Actor, name: &str, data: Vec<u8>) -> ImportReport {
+    import_with(store, actor, name, data, ImportOptions::default()).await
+}
+
+async fn import_with(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    data: Vec<u8>,
+    opts: ImportOptions,
+) -> ImportReport {
+    store
+        .import_households(
+            actor,
+            &ImportInput::Bytes {
+                name: name.into(),
+                data,
+            },
+            &opts,
+            &mut |_| {},
+        )
+        .await
+        .unwrap()
+}
+
+fn gbk_csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let utf8 = ledger_csv(rows).unwrap();
+    let text = std::str::from_utf8(&utf8[3..]).unwrap();
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let rows = ledger(12, 1);
+    let r = import(store, &staff, "台账.csv", ledger_csv(&rows).unwrap()).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert!(r.written);
+    assert_eq!(r.households_created, 12);
+    assert_eq!(r.persons_created, rows.len());
+    assert_eq!(r.encoding.as_deref(), Some("UTF-8(BOM)"));
+    assert_eq!(persons(store).await, rows.len());
+    // The same file again, as GBK CSV and as xlsx: updates only.
+    let r = import(store, &staff, "台账-gbk.csv", gbk_csv(&rows)).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert_eq!(r.encoding.as_deref(), Some("GBK/GB18030"));
+    assert_eq!((r.households_created, r.persons_created), (0, 0));
+    assert_eq!(r.persons_updated, rows.len());
+    let r = import(store, &staff, "台账.xlsx", ledger_xlsx(&rows).unwrap()).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert_eq!(r.persons_created, 0);
+    assert_eq!(count(store, "households").await, 12);
+    assert_eq!(persons(store).await, rows.len());
+    // Incomes were replaced, not duplicated.
+    let (hh, _) = store
+        .list_households(&staff.scope, &HouseholdFilter::default())
+        .await
+        .unwrap();
+    let d = store.get_household(&staff.scope, hh[0].id).await.unwrap();
+    let wage_rows = rows
+        .iter()
+        .filter(|r| r[col(Column::HeadId)] == d.household.head_id_number)
+        .map(|r| {
+            [
+                Column::WageMonthly,
+                Column::BusinessMonthly,
+                Column::TransferMonthly,
+                Column::OtherAnnual,
+            ]
+            .iter()
+            .filter(|c| !r[col(**c)].is_empty())
+            .count()
+        })
+        .sum::<usize>();
+    assert_eq!(d.incomes.len(), wage_rows);
+    // UTF-8 without BOM, and a new file: a second batch adds households.
+    let more = ledger(3, 2);
+    let plain = ledger_csv(&more).unwrap()[3..].to_vec();
+    let r = import(store, &staff, "more.csv", plain).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert_eq!(r.encoding.as_deref(), Some("UTF-8"));
+    assert_eq!(r.households_created, 3);
+    // One summary audit record per import.
+    let n_imports = store
+        .list_audit(&Actor::system("t"), None, 100, 0)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "registry.import")
+        .count();
+    assert_eq!(n_imports, 4);
+    // The template itself imports as an empty ledger: header found, no rows.
+    let r = import(store, &staff, "模板.xlsx", import_template().unwrap()).await;
+    assert_eq!(r.issues.len(), 1);
+    assert!(r.issues[0].reason.contains("只有表头"), "{:?}", r.issues);
+}
+
+fn xlsx_with(f: impl FnOnce(&mut rust_xlsxwriter::Workbook)) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    f(&mut wb);
+    wb.save_to_buffer().unwrap()
+}
+
+fn write_rows(ws: &mut rust_xlsxwriter::Worksheet, first: u32, rows: &[Vec<String>]) {
+    for (j, c) in Column::ALL.iter().enumerate() {
+        ws.write_string(first, j as u16, c.header()).unwrap();
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (j, v) in r.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(first + 1 + i as u32, j as u16, v).unwrap();
+            }
+        }
+    }
+}
+
+async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let rows = ledger(4, 3);
+    let header: String = Column::ALL
+        .iter()
+        .map(|c| c.header())
+        .collect::<Vec<_>>()
+        .join(",");
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("huge.csv");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(200 * 1024 * 1024)
+        .unwrap();
+
+    let mut renamed_headers = rows.clone();
+    renamed_headers.insert(0, Vec::new());
+    let mut dup = rows.clone();
+    dup.push(rows[1].clone());
+    let mut foreign = rows.clone();
+    for r in foreign.iter_mut() {
+        r[col(Column::Village)] = FOREIGN_VILLAGE.into();
+    }
+    let mut bad_id = rows.clone();
+    bad_id[0][col(Column::IdNumber)] = "511802197001010000".into();
+    let mut sci = rows.clone();
+    sci[1][col(Column::IdNumber)] = "5.11802E+17".into();
+    let mut no_head = rows.clone();
+    let big_household = rows
+        .iter()
+        .map(|r| r[col(Column::HeadId)].clone())
+        .find(|h| rows.iter().filter(|r| &r[col(Column::HeadId)] == h).count() > 1)
+        .expect("a household with members");
+    no_head
+        .retain(|r| r[col(Column::Relation)] != "户主" || r[col(Column::HeadId)] != big_household);
+    let mut bad_date = rows.clone();
+    bad_date[0][col(Column::Status)] = "死亡".into();
+    bad_date[0][col(Column::StatusDate)] = "去年".into();
+
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "空的"),
+        (
+            "blank.xlsx",
+            xlsx_with(|wb| {
+                wb.add_worksheet();
+            }),
+            "空的",
+        ),
+        (
+            "header-only.csv",
+            format!("{header}\n").into_bytes(),
+            "只有表头",
+        ),
+        (
+            "misnamed.csv",
+            "名字,号码,关系\n张三,1,户主\n".as_bytes().to_vec(),
+            "没有找到表头",
+        ),
+        (
+            "missing.csv",
+            "户主身份证号,姓名,与户主关系\n1,张三,户主\n"
+                .as_bytes()
+                .to_vec(),
+            "缺少必填列：村(社区)代码、身份证号",
+        ),
+        (
+            "fake.xlsx",
+            b"this is not a spreadsheet at all".to_vec(),
+            "不是有效的Excel",
+        ),
+        (
+            "fake.xls",
+            b"<html>not excel</html>".to_vec(),
+            "不是有效的Excel",
+        ),
+        ("data.pdf", b"%PDF-1.4".to_vec(), "不支持的文件类型"),
+        ("dup.csv", ledger_csv(&dup).unwrap(), "出现了两次"),
+        (
+            "foreign.csv",
+            ledger_csv(&foreign).unwrap(),
+            "不在您的管辖范围内",
+        ),
+        ("bad-id.csv", ledger_csv(&bad_id).unwrap(), "校验码错误"),
+        ("sci.csv", ledger_csv(&sci).unwrap(), "设置为“文本”"),
+        ("no-head.csv", ledger_csv(&no_head).unwrap(), "没有“户主”"),
+        ("bad-date.csv", ledger_csv(&bad_date).unwrap(), "无法识别"),
+        (
+            "merged.xlsx",
+            xlsx_with(|wb| {
+                let ws = wb.add_worksheet();
+                write_rows(ws, 0, &rows);
+                // Merge 姓名 and 身份证号 headers into one cell.
+                let n = col(Column::Name) as u16;
+                ws.merge_range(0, n, 0, n + 1, "姓名", &rust_xlsxwriter::Format::new())
+                    .unwrap();
+            }),
+            "合并单元格",
+        ),
+        (
+            "numeric-id.xlsx",
+            xlsx_with(|wb| {
+                let ws = wb.add_worksheet();
+                write_rows(ws, 0, &rows);
+                ws.write_number(1, col(Column::IdNumber) as u16, 5.11802197001e17)
+                    .unwrap();
+            }),
+            "存成了数字",
+        ),
+        (
+            "formula.xlsx",
+            xlsx_with(|wb| {
+                let ws = wb.add_worksheet();
+                write_rows(ws, 0, &rows);
+                ws.write_formula(1, col(Column::IdNumber) as u16, "=A2&\"\"")
+                    .unwrap();
+            }),
+            "公式",
+        ),
+    ];
+    for (name, data, expect) in cases {
+        let r = import(store, &staff, name, data).await;
+        assert!(!r.written, "{name}");
+        assert!(
+            r.issues.iter().any(|i| i.reason.contains(expect)),
+            "{name}: expected “{expect}” in {:?}",
+            r.issues
+        );
+        assert!(
+            r.issues.iter().all(|i| i
+                .reason
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+            "{name}: reasons are Chinese"
+        );
+        assert_eq!(count(store, "households").await, 0, "{name} wrote nothing");
+    }
+    // 200 MB: refused by the size limit before it is read.
+    let r = store
+        .import_households(
+            &staff,
+            &ImportInput::Path(big),
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(r.issues[0].reason.contains("超过上限"), "{:?}", r.issues);
+    // A configurable limit.
+    let r = import_with(
+        store,
+        &staff,
+        "small.csv",
+        ledger_csv(&rows).unwrap(),
+        ImportOptions {
+            max_bytes: 100,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(r.issues[0].reason.contains("超过上限"));
+
+    // Survivable oddities: title row above the header, another sheet first, trailing blank
+    // rows, header variants, full-width IDs with spaces, dates in every spelling, formulas
+    // with a computed value.
+    let mut odd = rows.clone();
+    let id0 = odd[0][col(Column::IdNumber)].clone();
+    odd[0][col(Column::IdNumber)] = id0
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap(),
+            c => c,
+        })
+        .collect::<String>()
+        .replacen('１', "１ ", 1);
+    let dates = ["2024-01-05", "2024/1/5", "2024年1月5日", "20240105"];
+    for (i, d) in dates.iter().enumerate() {
+        odd[i + 1][col(Column::Status)] = "迁出".into();
+        odd[i + 1][col(Column::StatusDate)] = (*d).into();
+    }
+    let data = xlsx_with(|wb| {
+        let help = wb.add_worksheet();
+        help.set_name("说明").unwrap();
+        help.write_string(0, 0, "本表为测试台账").unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name("台账").unwrap();
+        ws.merge_range(
+            0,
+            0,
+            0,
+            8,
+            "东城街道家庭成员台账",
+            &rust_xlsxwriter::Format::new(),
+        )
+        .unwrap();
+        write_rows(ws, 1, &odd);
+        ws.write_string(1, col(Column::IdNumber) as u16, "公民身份号码")
+            .unwrap();
+        // Excel serial date 45296 = 2024-01-05.
+        ws.write_number(2 + 5, col(Column::StatusDate) as u16, 45296.0)
+            .unwrap();
+        ws.write_string(2 + 5, col(Column::Status) as u16, "迁出")
+            .unwrap();
+        let hc = col(Column::Phone) as u16;
+        ws.write_formula(
+            2,
+            hc,
+            rust_xlsxwriter::Formula::new("=\"13800000000\"").set_result("13800000000"),
+        )
+        .unwrap();
+        for extra in 0..5 {
+            ws.write_string(2 + odd.len() as u32 + extra, 0, "")
+                .unwrap();
+        }
+    });
+    let r = import(store, &staff, "odd.xlsx", data).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert!(r.written);
+    assert_eq!(r.sheet.as_deref(), Some("台账"));
+    assert_eq!(r.rows_read, odd.len());
+    let found = store.search_persons(&staff.scope, &id0, 5).await.unwrap();
+    assert_eq!(found.len(), 1, "full-width ID normalized");
+    let moved = store
+        .search_persons(&staff.scope, &rows[1][col(Column::IdNumber)], 5)
+        .await
+        .unwrap();
+    assert_eq!(moved[0].status_date.as_deref(), Some("2024-01-05"));
+}
+
+async fn valid_only_writes_the_good_households(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let mut rows = ledger(5, 4);
+    let bad_head = rows[0][col(Column::HeadId)].clone();
+    rows[0][col(Column::Name)] = String::new();
+    let opts = ImportOptions {
+        valid_only: true,
+        ..Default::default()
+    };
+    let dry = import_with(
+        store,
+        &staff,
+        "x.csv",
+        ledger_csv(&rows).unwrap(),
+        ImportOptions {
+            dry_run: true,
+            ..opts.clone()
+        },
+    )
+    .await;
+    assert!(!dry.written);
+    assert_eq!(count(store, "households").await, 0);
+    let r = import_with(store, &staff, "x.csv", ledger_csv(&rows).unwrap(), opts).await;
+    assert!(r.written);
+    assert_eq!(r.households_created, 4);
+    assert!(r
+        .issues
+        .iter()
+        .any(|i| i.row == 2 && i.reason.contains("姓名")));
+    let others = rows
+        .iter()
+        .filter(|r| r[col(Column::HeadId)] == bad_head)
+        .count();
+    assert_eq!(
+        r.issues
+            .iter()
+            .filter(|i| i.reason.contains("整户未导入"))
+            .count(),
+        others - 1
+    );
+    assert_eq!(count(store, "households").await, 4);
+}
+
+async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let assistant = actor_of(store, "assistant").await;
+    let rows = ledger(6, 5);
+    let r = import(store, &staff, "x.csv", ledger_csv(&rows).unwrap()).await;
+    assert!(r.written, "{:?}", r.issues);
+    let (full, n) = store.export_households(&staff, None).await.unwrap();
+    assert_eq!(full.len(), rows.len());
+    assert_eq!(n, 6);
+    let ids = |rs: &Vec<Vec<String>>| {
+        let mut v: Vec<String> = rs
+            .iter()
+            .map(|r| r[col(Column::IdNumber)].clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&full), ids(&rows));
+    // The export re-imports as-is (same layout), changing nothing.
+    let again = import(store, &staff, "export.xlsx", ledger_xlsx(&full).unwrap()).await;
+    assert!(again.issues.is_empty(), "{:?}", again.issues);
+    assert_eq!(again.persons_created, 0);
+    // A village assistant sees only their village, masked.
+    let (masked, _) = store.export_households(&assistant, None).await.unwrap();
+    assert!(masked.iter().all(
+        |r| r[col(Column::IdNumber)].contains("********") && r[col(Column::Village)] == VILLAGE
+    ));
+    // Out-of-scope narrowing is refused.
+    assert!(matches!(
+        store.export_households(&staff, Some("511802002")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let exports = store
+        .list_audit(&Actor::system("t"), None, 100, 0)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "registry.export")
+        .count();
+    assert_eq!(exports, 2);
+}
