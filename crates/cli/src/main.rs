@@ -246,13 +246,13 @@ async fn run(cli: Cli) -> CliResult {
                     );
                 }
             }
-            let state = minzheng_web::AppState {
-                store: store.clone(),
-                config: minzheng_web::WebConfig {
+            let state = minzheng_web::AppState::new(
+                store.clone(),
+                minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
                     secure_cookies,
                 },
-            };
+            );
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
             store.close().await;
             Ok(ExitCode::SUCCESS)

@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod openapi;
 pub mod pages;
+pub mod registry;
 pub mod session;
 #[doc(hidden)]
 pub mod testing;
@@ -44,6 +45,18 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
+    /// Imports in progress (registry).
+    pub jobs: std::sync::Arc<registry::Jobs>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        AppState {
+            store,
+            config,
+            jobs: registry::new_jobs(),
+        }
+    }
 }
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
@@ -78,6 +91,41 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(api::users).post(api::user_create))
         .route("/users/{id}", get(api::user).patch(api::user_update))
         .route("/audit", get(api::audit))
+        .route(
+            "/households",
+            get(registry::api_list).post(registry::api_create),
+        )
+        .route(
+            "/households/{household_id}",
+            get(registry::api_get).patch(registry::api_update),
+        )
+        .route(
+            "/households/{household_id}/history",
+            get(registry::api_history),
+        )
+        .route(
+            "/households/{household_id}/members",
+            post(registry::api_add_member),
+        )
+        .route(
+            "/households/{household_id}/incomes",
+            post(registry::api_add_income),
+        )
+        .route(
+            "/households/{household_id}/assets",
+            post(registry::api_add_asset),
+        )
+        .route("/persons", get(registry::api_search))
+        .route(
+            "/persons/{person_id}",
+            axum::routing::patch(registry::api_update_person),
+        )
+        .route(
+            "/imports/households",
+            post(registry::api_import)
+                .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route("/jobs/{job_id}", get(registry::api_job))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::dashboard))
@@ -96,6 +144,29 @@ pub fn router(state: AppState) -> Router {
             "/account/password",
             get(pages::password_page).post(pages::password_submit),
         )
+        .route(
+            "/households",
+            get(registry::list_page).post(registry::create_submit),
+        )
+        .route("/households/new", get(registry::new_page))
+        .route("/households/export.xlsx", get(registry::export_download))
+        .route(
+            "/households/{id}",
+            get(registry::household).post(registry::update_submit),
+        )
+        .route("/households/{id}/members", post(registry::member_submit))
+        .route("/households/{id}/incomes", post(registry::income_submit))
+        .route("/households/{id}/assets", post(registry::asset_submit))
+        .route("/persons/{id}", post(registry::person_submit))
+        .route(
+            "/registry/import",
+            get(registry::import_page)
+                .post(registry::import_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route("/registry/template.xlsx", get(registry::template_download))
+        .route("/jobs/{id}", get(registry::job_page))
+        .route("/jobs/{id}/report.xlsx", get(registry::job_report))
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",

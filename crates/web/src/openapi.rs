@@ -70,6 +70,68 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "操作日志（市民政局管理员、审计人员）",
         "操作日志",
     ),
+    (
+        "get",
+        "/api/v1/households",
+        "家庭户列表（q 姓名/拼音/身份证号/后四位+姓名, village, registration_type, status, limit, offset）",
+        "户籍台账",
+    ),
+    ("post", "/api/v1/households", "新增家庭户（含户主）", "户籍台账"),
+    (
+        "get",
+        "/api/v1/households/{household_id}",
+        "一户：成员、收入、财产",
+        "户籍台账",
+    ),
+    (
+        "patch",
+        "/api/v1/households/{household_id}",
+        "修改户信息",
+        "户籍台账",
+    ),
+    (
+        "get",
+        "/api/v1/households/{household_id}/history",
+        "一户的变更记录",
+        "户籍台账",
+    ),
+    (
+        "post",
+        "/api/v1/households/{household_id}/members",
+        "添加成员（已登记的人员迁入本户）",
+        "户籍台账",
+    ),
+    (
+        "post",
+        "/api/v1/households/{household_id}/incomes",
+        "登记收入（金额单位元）",
+        "户籍台账",
+    ),
+    (
+        "post",
+        "/api/v1/households/{household_id}/assets",
+        "登记财产（价值单位元）",
+        "户籍台账",
+    ),
+    (
+        "get",
+        "/api/v1/persons",
+        "查找人员（q：姓名、拼音、身份证号、后四位+姓名）",
+        "户籍台账",
+    ),
+    (
+        "patch",
+        "/api/v1/persons/{person_id}",
+        "修改成员信息",
+        "户籍台账",
+    ),
+    (
+        "post",
+        "/api/v1/imports/households",
+        "导入台账（multipart：file, valid_only, dry_run）；超过1万行时返回202和任务号",
+        "户籍台账",
+    ),
+    ("get", "/api/v1/jobs/{job_id}", "导入任务进度和结果", "户籍台账"),
 ];
 
 pub fn document() -> Value {
@@ -84,7 +146,7 @@ pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, tag) in OPERATIONS {
         let mut params = Vec::new();
-        for name in ["code", "id"] {
+        for name in ["code", "id", "household_id", "person_id", "job_id"] {
             if path.contains(&format!("{{{name}}}")) {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
             }

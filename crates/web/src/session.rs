@@ -23,6 +23,8 @@ pub const SESSION_COOKIE: &str = "mz_session";
 pub const PRE_CSRF_COOKIE: &str = "mz_pre";
 /// Largest request body we accept anywhere (uploads will get their own limit).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest ledger upload (the import itself also checks its own configurable limit).
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Reads one cookie's value.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -146,6 +148,25 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                         .ok()
                         .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
                     req = Request::from_parts(parts, Body::from(bytes));
+                }
+            }
+            if given.is_none() {
+                // Multipart uploads (ledger import) carry the token in the query string:
+                // the body is too large to buffer here, and a plain HTML form cannot set a
+                // header. Only for multipart POSTs, so tokens never travel in GET URLs.
+                let is_multipart = req
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("multipart/form-data"));
+                if is_multipart && *req.method() == Method::POST {
+                    given = req.uri().query().and_then(|qs| {
+                        serde_urlencoded::from_str::<Vec<(String, String)>>(qs)
+                            .ok()
+                            .and_then(|kv| {
+                                kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v)
+                            })
+                    });
                 }
             }
             match given {

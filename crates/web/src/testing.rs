@@ -25,10 +25,7 @@ impl TestApp {
             .expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState {
-            store: db.store.clone(),
-            config,
-        };
+        let state = AppState::new(db.store.clone(), config);
         let handle = tokio::spawn(async move {
             let _ = crate::serve(listener, state, async {
                 let _ = rx.await;

@@ -295,6 +295,23 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
         .as_i64()
         .unwrap();
 
+    // A household in 西城街道, registered by its own staff.
+    let (c2, csrf2) = api_login(app, "staff2").await;
+    let r = c2
+        .post(app.url("/api/v1/households"))
+        .header("x-csrf-token", &csrf2)
+        .json(
+            &json!({"village_code": "511802002001", "registration_type": "城镇",
+            "head_name": "钱七", "head_id_number": "11010519491231002X"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let hh: Value = r.json().await.unwrap();
+    let foreign_household = hh["household"]["id"].as_i64().unwrap().to_string();
+    let foreign_person = hh["members"][0]["id"].as_i64().unwrap().to_string();
+
     let (c, csrf) = api_login(app, "staff").await;
     let foreign_code = "511802002";
     for (method, path, _, _) in minzheng_web::openapi::OPERATIONS {
@@ -304,15 +321,19 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
         let url = app.url(
             &path
                 .replace("{code}", foreign_code)
-                .replace("{id}", &staff2_id.to_string()),
+                .replace("{id}", &staff2_id.to_string())
+                .replace("{household_id}", &foreign_household)
+                .replace("{person_id}", &foreign_person)
+                .replace("{job_id}", "1"),
         );
         let req = match *method {
             "get" => c.get(&url),
-            "patch" => c
-                .patch(&url)
-                .json(&json!({"phone": "1", "address": "x", "display_name": "x"})),
+            "patch" => c.patch(&url).json(&json!({"phone": "1", "address": "x",
+                "display_name": "x", "village_code": "511802001001", "registration_type": "城镇",
+                "name": "x", "id_number": "11010519491231002X", "relation": "户主"})),
             "delete" => c.delete(&url),
-            "post" => c.post(&url).json(&json!({})),
+            "post" => c.post(&url).json(&json!({"name": "x", "relation": "子女",
+                "id_number": "110105202001010011", "kind": "存款", "value": "1", "amount": "1"})),
             m => panic!("unexpected method {m}"),
         }
         .header("x-csrf-token", &csrf);
@@ -358,6 +379,7 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Pages too.
     for path in [
+        format!("/households/{foreign_household}"),
         format!("/offices/{foreign_code}"),
         format!("/divisions?code={foreign_code}"),
         format!("/users/{staff2_id}"),

@@ -1,0 +1,885 @@
+//! Registry pages and API (户籍台账): household list and search, household page with
+//! members, incomes, assets and history, forms, ledger import (with background jobs and a
+//! progress bar), template download and export. Every call goes through the store with the
+//! signed-in user's scope; ID numbers and accounts are masked unless the role may see them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use minzheng_domain::registry::{
+    AssetKind, DisabilityType, Employment, ExclusionReason, Health, IncomeKind, IncomePeriod,
+    PersonStatus, RegistrationType, Relation, WorkCapacity,
+};
+use minzheng_store::{
+    import_report_xlsx, import_template, ledger_xlsx, Actor, AssetInput, AuditEntry, Household,
+    HouseholdDetail, HouseholdFilter, HouseholdUpdate, ImportInput, ImportOptions, ImportProgress,
+    ImportReport, IncomeInput, NewHousehold, Person, PersonInput, SessionInfo, StoreError,
+    BACKGROUND_ROWS,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::ApiJson;
+use crate::error::{AppError, PageError};
+use crate::pages::{render, Nav};
+use crate::session::{ApiUser, PageUser};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+type ApiResult = Result<Response, AppError>;
+
+const PAGE_SIZE: i64 = 20;
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn reveal(s: &SessionInfo) -> bool {
+    s.user.role.sees_full_identity()
+}
+
+fn shown_detail(s: &SessionInfo, d: HouseholdDetail) -> HouseholdDetail {
+    if reveal(s) {
+        d
+    } else {
+        d.masked()
+    }
+}
+
+fn parse_id(raw: &str, what: &'static str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .map_err(|_| AppError::not_found(format!("未找到{what}，或不在您的管辖范围内")))
+}
+
+fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
+    // RFC 5987 so Chinese file names survive.
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (CONTENT_TYPE, mime.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- jobs
+
+/// Live state of imports, kept in memory: the import holds the (single) SQLite writer for
+/// its whole transaction, so progress cannot be written to the database while it runs.
+/// (The `jobs` table of migration 2 is meant to persist finished jobs; not wired yet.)
+#[derive(Default)]
+pub struct Jobs {
+    inner: Mutex<HashMap<i64, JobState>>,
+    next: Mutex<i64>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct JobState {
+    pub id: i64,
+    pub owner: String,
+    pub file_name: String,
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    pub finished: bool,
+    pub report: Option<ImportReport>,
+    pub error: Option<String>,
+}
+
+impl JobState {
+    pub fn percent(&self) -> u64 {
+        if self.finished {
+            100
+        } else {
+            (self.done * 100)
+                .checked_div(self.total)
+                .unwrap_or(0)
+                .min(99)
+        }
+    }
+}
+
+impl Jobs {
+    fn start(&self, owner: &str, file_name: &str) -> i64 {
+        let mut n = self.next.lock().expect("jobs lock");
+        *n += 1;
+        let id = *n;
+        self.inner.lock().expect("jobs lock").insert(
+            id,
+            JobState {
+                id,
+                owner: owner.into(),
+                file_name: file_name.into(),
+                phase: "读取".into(),
+                done: 0,
+                total: 0,
+                finished: false,
+                report: None,
+                error: None,
+            },
+        );
+        id
+    }
+    fn update(&self, id: i64, f: impl FnOnce(&mut JobState)) {
+        if let Some(j) = self.inner.lock().expect("jobs lock").get_mut(&id) {
+            f(j);
+        }
+    }
+    /// A job, only for the user who started it.
+    pub fn get(&self, id: i64, owner: &str) -> Option<JobState> {
+        self.inner
+            .lock()
+            .expect("jobs lock")
+            .get(&id)
+            .filter(|j| j.owner == owner)
+            .cloned()
+    }
+}
+
+/// Runs an import as a job. Returns the job id and, if the import finished while small
+/// (≤ BACKGROUND_ROWS rows), its report; larger imports keep running in the background.
+async fn run_import(
+    st: &AppState,
+    actor: Actor,
+    input: ImportInput,
+    opts: ImportOptions,
+) -> Result<(i64, Option<ImportReport>), AppError> {
+    let jobs = st.jobs.clone();
+    let id = jobs.start(&actor.username, &input.name());
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let store = st.store.clone();
+    let handle = tokio::spawn({
+        let jobs = jobs.clone();
+        async move {
+            let mut progress = |p: ImportProgress| {
+                jobs.update(id, |j| {
+                    j.phase = p.phase.into();
+                    j.done = p.done;
+                    j.total = p.total;
+                });
+                if p.total > BACKGROUND_ROWS {
+                    let _ = tx.send(true);
+                }
+            };
+            let result = store
+                .import_households(&actor, &input, &opts, &mut progress)
+                .await;
+            jobs.update(id, |j| {
+                j.finished = true;
+                match result {
+                    Ok(r) => j.report = Some(r),
+                    Err(e) => j.error = Some(AppError::from(e).message),
+                }
+            });
+        }
+    });
+    tokio::select! {
+        _ = async { while rx.changed().await.is_ok() { if *rx.borrow() { break; } } } => {}
+        r = handle => { let _ = r; }
+    }
+    let state = jobs.inner.lock().expect("jobs lock").get(&id).cloned();
+    match state {
+        Some(j) if j.finished => match (j.report, j.error) {
+            (Some(r), _) => Ok((id, Some(r))),
+            (_, Some(e)) => Err(AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                e,
+            )),
+            _ => Ok((id, None)),
+        },
+        _ => Ok((id, None)),
+    }
+}
+
+// ---------------------------------------------------------------- pages
+
+#[derive(Template)]
+#[template(path = "registry_list.html")]
+struct ListPage {
+    nav: Nav,
+    households: Vec<Household>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    f: ListQuery,
+    query_string: String,
+    can_write: bool,
+    reg_types: &'static [RegistrationType],
+}
+
+#[derive(Deserialize, Default, Clone, serde::Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub village: String,
+    #[serde(default)]
+    pub registration_type: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+pub async fn list_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(f): Query<ListQuery>,
+) -> PageResult {
+    let page = f
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (households, total) = st
+        .store
+        .list_households(
+            &actor.scope,
+            &HouseholdFilter {
+                village: Some(f.village.clone()),
+                registration_type: Some(f.registration_type.clone()),
+                status: Some(f.status.clone()),
+                q: Some(f.q.clone()),
+                limit: Some(PAGE_SIZE),
+                offset: Some((page - 1) * PAGE_SIZE),
+            },
+        )
+        .await?;
+    let households = if reveal(&s) {
+        households
+    } else {
+        households.into_iter().map(Household::masked).collect()
+    };
+    let query_string = serde_urlencoded::to_string([
+        ("q", f.q.as_str()),
+        ("village", f.village.as_str()),
+        ("registration_type", f.registration_type.as_str()),
+        ("status", f.status.as_str()),
+    ])
+    .unwrap_or_default();
+    render(&ListPage {
+        nav: Nav::new(&s, "households"),
+        households,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        f,
+        query_string,
+        can_write: actor.can_write(),
+        reg_types: RegistrationType::ALL,
+    })
+}
+
+/// Choices for the select boxes of the forms.
+pub struct Choices {
+    pub reg_types: &'static [RegistrationType],
+    pub relations: &'static [Relation],
+    pub exclusions: &'static [ExclusionReason],
+    pub disabilities: &'static [DisabilityType],
+    pub healths: &'static [Health],
+    pub capacities: &'static [WorkCapacity],
+    pub employments: &'static [Employment],
+    pub statuses: &'static [PersonStatus],
+    pub income_kinds: &'static [IncomeKind],
+    pub periods: &'static [IncomePeriod],
+    pub asset_kinds: &'static [AssetKind],
+}
+
+const CHOICES: Choices = Choices {
+    reg_types: RegistrationType::ALL,
+    relations: Relation::ALL,
+    exclusions: ExclusionReason::ALL,
+    disabilities: DisabilityType::ALL,
+    healths: Health::ALL,
+    capacities: WorkCapacity::ALL,
+    employments: Employment::ALL,
+    statuses: PersonStatus::ALL,
+    income_kinds: IncomeKind::ALL,
+    periods: IncomePeriod::ALL,
+    asset_kinds: AssetKind::ALL,
+};
+
+#[derive(Template)]
+#[template(path = "registry_new.html")]
+struct NewPage {
+    nav: Nav,
+    form: NewHousehold,
+    error: Option<String>,
+    fe: BTreeMap<String, String>,
+    c: Choices,
+}
+
+pub async fn new_page(PageUser(s, _): PageUser) -> PageResult {
+    render(&NewPage {
+        nav: Nav::new(&s, "households"),
+        form: NewHousehold::default(),
+        error: None,
+        fe: BTreeMap::new(),
+        c: CHOICES,
+    })
+}
+
+fn unprocessable(mut r: Response) -> Response {
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r
+}
+
+pub async fn create_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    axum::Form(form): axum::Form<NewHousehold>,
+) -> PageResult {
+    match st.store.create_household(&actor, &form).await {
+        Ok(d) => {
+            Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
+        }
+        Err(StoreError::Validation { message, fields }) => Ok(unprocessable(render(&NewPage {
+            nav: Nav::new(&s, "households"),
+            form,
+            error: Some(message),
+            fe: fields,
+            c: CHOICES,
+        })?)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry_household.html")]
+struct HouseholdPage {
+    nav: Nav,
+    d: HouseholdDetail,
+    history: Vec<AuditEntry>,
+    can_write: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    /// Which form the error belongs to: household, member, income, asset, person-{id}.
+    error_form: String,
+    fe: BTreeMap<String, String>,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn household_page(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+    notice: Option<String>,
+    error: Option<(String, String, BTreeMap<String, String>)>,
+) -> PageResult {
+    let d = st.store.get_household(&actor.scope, id).await?;
+    let history = st.store.household_history(&actor.scope, id).await?;
+    let (error, error_form, fe) = match error {
+        Some((form, msg, fe)) => (Some(msg), form, fe),
+        None => (None, String::new(), BTreeMap::new()),
+    };
+    render(&HouseholdPage {
+        nav: Nav::new(s, "households"),
+        d: shown_detail(s, d),
+        history,
+        can_write: actor.can_write(),
+        notice,
+        error,
+        error_form,
+        fe,
+        c: CHOICES,
+    })
+}
+
+pub async fn household(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Query(qs): Query<SavedQuery>,
+) -> PageResult {
+    let id = parse_id(&id, "该户")?;
+    household_page(
+        &st,
+        &s,
+        &actor,
+        id,
+        qs.saved.map(|_| "已保存".to_string()),
+        None,
+    )
+    .await
+}
+
+/// Shared tail of every household form: redirect on success, re-render with the
+/// field messages on a validation error.
+async fn after_submit(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+    form: &str,
+    r: Result<HouseholdDetail, StoreError>,
+) -> PageResult {
+    match r {
+        Ok(d) => {
+            Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
+        }
+        Err(StoreError::Validation { message, fields }) => Ok(unprocessable(
+            household_page(st, s, actor, id, None, Some((form.into(), message, fields))).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn update_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<HouseholdUpdate>,
+) -> PageResult {
+    let id = parse_id(&id, "该户")?;
+    let r = st.store.update_household(&actor, id, &f).await;
+    after_submit(&st, &s, &actor, id, "household", r).await
+}
+
+pub async fn member_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<PersonInput>,
+) -> PageResult {
+    let id = parse_id(&id, "该户")?;
+    let r = st.store.add_member(&actor, id, &f).await;
+    after_submit(&st, &s, &actor, id, "member", r).await
+}
+
+pub async fn person_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(pid): Path<String>,
+    axum::Form(f): axum::Form<PersonInput>,
+) -> PageResult {
+    let pid = parse_id(&pid, "该成员")?;
+    let hid = st.store.person_household(&actor.scope, pid).await?;
+    let r = st.store.update_person(&actor, pid, &f).await;
+    after_submit(&st, &s, &actor, hid, &format!("person-{pid}"), r).await
+}
+
+pub async fn income_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<IncomeInput>,
+) -> PageResult {
+    let id = parse_id(&id, "该户")?;
+    let r = st.store.add_income(&actor, id, &f).await;
+    after_submit(&st, &s, &actor, id, "income", r).await
+}
+
+pub async fn asset_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<AssetInput>,
+) -> PageResult {
+    let id = parse_id(&id, "该户")?;
+    let r = st.store.add_asset(&actor, id, &f).await;
+    after_submit(&st, &s, &actor, id, "asset", r).await
+}
+
+// ---------------------------------------------------------------- import / export
+
+#[derive(Template)]
+#[template(path = "registry_import.html")]
+struct ImportPage {
+    nav: Nav,
+    report: Option<ImportReport>,
+    job: Option<JobState>,
+    error: Option<String>,
+    can_write: bool,
+}
+
+pub async fn import_page(PageUser(s, actor): PageUser) -> PageResult {
+    render(&ImportPage {
+        nav: Nav::new(&s, "households"),
+        report: None,
+        job: None,
+        error: None,
+        can_write: actor.can_write(),
+    })
+}
+
+/// Reads the upload form: the file, and the valid-only / dry-run switches.
+async fn read_upload(mut mp: Multipart) -> Result<(ImportInput, ImportOptions), AppError> {
+    let mut input = None;
+    let mut opts = ImportOptions::default();
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?
+    {
+        match field.name().unwrap_or("") {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload.csv").to_string();
+                let data = field.bytes().await.map_err(|_| {
+                    AppError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!(
+                            "文件过大：网页上传上限为{}MB，更大的文件请按乡镇拆分或使用命令行导入",
+                            crate::session::UPLOAD_LIMIT / 1_048_576
+                        ),
+                    )
+                })?;
+                input = Some(ImportInput::Bytes {
+                    name,
+                    data: data.to_vec(),
+                });
+            }
+            "valid_only" => opts.valid_only = true,
+            "dry_run" => opts.dry_run = true,
+            _ => {}
+        }
+    }
+    let input = input
+        .filter(|i| matches!(i, ImportInput::Bytes { data, name } if !data.is_empty() || !name.is_empty()))
+        .ok_or_else(|| {
+            let mut e = AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "请选择要导入的文件");
+            e.fields.insert("file".into(), "请选择要导入的文件".into());
+            e
+        })?;
+    Ok((input, opts))
+}
+
+pub async fn import_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    mp: Multipart,
+) -> PageResult {
+    let (input, opts) = read_upload(mp).await?;
+    let (id, report) = run_import(&st, actor.clone(), input, opts).await?;
+    match report {
+        None => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
+        Some(r) => {
+            let status = if r.written || r.issues.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let mut resp = render(&ImportPage {
+                nav: Nav::new(&s, "households"),
+                job: st.jobs.get(id, &actor.username),
+                report: Some(r),
+                error: None,
+                can_write: actor.can_write(),
+            })?;
+            *resp.status_mut() = status;
+            Ok(resp)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry_job.html")]
+struct JobPage {
+    nav: Nav,
+    job: JobState,
+}
+
+/// Just the progress box, for htmx polling.
+#[derive(Template)]
+#[template(path = "registry_job_body.html")]
+struct JobFragment {
+    job: JobState,
+}
+
+#[derive(Deserialize, Default)]
+pub struct FragmentQuery {
+    fragment: Option<String>,
+}
+
+pub async fn job_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Query(qs): Query<FragmentQuery>,
+) -> PageResult {
+    let id = parse_id(&id, "该任务")?;
+    let job = st
+        .jobs
+        .get(id, &actor.username)
+        .ok_or_else(|| AppError::not_found("未找到该任务，或不在您的管辖范围内"))?;
+    if qs.fragment.is_some() {
+        return render(&JobFragment { job });
+    }
+    render(&JobPage {
+        nav: Nav::new(&s, "households"),
+        job,
+    })
+}
+
+pub async fn job_report(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "该任务")?;
+    let report = st
+        .jobs
+        .get(id, &actor.username)
+        .and_then(|j| j.report)
+        .ok_or_else(|| AppError::not_found("未找到该导入报告"))?;
+    Ok(download(
+        import_report_xlsx(&report)?,
+        XLSX,
+        "导入错误报告.xlsx",
+    ))
+}
+
+pub async fn template_download(PageUser(_, _): PageUser) -> PageResult {
+    Ok(download(import_template()?, XLSX, "户籍台账导入模板.xlsx"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    scope: Option<String>,
+}
+
+pub async fn export_download(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Query(qs): Query<ExportQuery>,
+) -> PageResult {
+    let (rows, _) = st
+        .store
+        .export_households(&actor, qs.scope.as_deref())
+        .await?;
+    Ok(download(ledger_xlsx(&rows)?, XLSX, "户籍台账.xlsx"))
+}
+
+// ---------------------------------------------------------------- API
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiListQuery {
+    q: Option<String>,
+    village: Option<String>,
+    registration_type: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn api_list(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Query(f): Query<ApiListQuery>,
+) -> ApiResult {
+    let (items, total) = st
+        .store
+        .list_households(
+            &actor.scope,
+            &HouseholdFilter {
+                q: f.q,
+                village: f.village,
+                registration_type: f.registration_type,
+                status: f.status,
+                limit: f.limit,
+                offset: f.offset,
+            },
+        )
+        .await?;
+    let items: Vec<Household> = if reveal(&s) {
+        items
+    } else {
+        items.into_iter().map(Household::masked).collect()
+    };
+    ok(json!({"items": items, "total": total}))
+}
+
+pub async fn api_create(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    ApiJson(body): ApiJson<NewHousehold>,
+) -> ApiResult {
+    let d = st.store.create_household(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+}
+
+pub async fn api_get(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let d = st
+        .store
+        .get_household(&actor.scope, parse_id(&id, "该户")?)
+        .await?;
+    ok(shown_detail(&s, d))
+}
+
+pub async fn api_update(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<HouseholdUpdate>,
+) -> ApiResult {
+    let d = st
+        .store
+        .update_household(&actor, parse_id(&id, "该户")?, &body)
+        .await?;
+    ok(shown_detail(&s, d))
+}
+
+pub async fn api_history(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let items = st
+        .store
+        .household_history(&actor.scope, parse_id(&id, "该户")?)
+        .await?;
+    ok(json!({"items": items}))
+}
+
+pub async fn api_add_member(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PersonInput>,
+) -> ApiResult {
+    let d = st
+        .store
+        .add_member(&actor, parse_id(&id, "该户")?, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+}
+
+pub async fn api_add_income(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<IncomeInput>,
+) -> ApiResult {
+    let d = st
+        .store
+        .add_income(&actor, parse_id(&id, "该户")?, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+}
+
+pub async fn api_add_asset(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssetInput>,
+) -> ApiResult {
+    let d = st
+        .store
+        .add_asset(&actor, parse_id(&id, "该户")?, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+}
+
+pub async fn api_update_person(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PersonInput>,
+) -> ApiResult {
+    let d = st
+        .store
+        .update_person(&actor, parse_id(&id, "该成员")?, &body)
+        .await?;
+    ok(shown_detail(&s, d))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn api_search(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Query(qs): Query<SearchQuery>,
+) -> ApiResult {
+    let items = st
+        .store
+        .search_persons(
+            &actor.scope,
+            qs.q.as_deref().unwrap_or(""),
+            qs.limit.unwrap_or(20),
+        )
+        .await?;
+    let items: Vec<Person> = if reveal(&s) {
+        items
+    } else {
+        items.into_iter().map(Person::masked).collect()
+    };
+    ok(json!({"items": items}))
+}
+
+pub async fn api_import(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    mp: Multipart,
+) -> ApiResult {
+    let (input, opts) = read_upload(mp).await?;
+    let (id, report) = run_import(&st, actor, input, opts).await?;
+    match report {
+        Some(r) => {
+            let status = if r.written || r.issues.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok((
+                status,
+                Json(json!({"job_id": id, "report": r, "summary": r.summary()})),
+            )
+                .into_response())
+        }
+        None => Ok((StatusCode::ACCEPTED, Json(json!({"job_id": id}))).into_response()),
+    }
+}
+
+pub async fn api_job(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let job = st
+        .jobs
+        .get(parse_id(&id, "该任务")?, &actor.username)
+        .ok_or_else(|| AppError::not_found("未找到该任务，或不在您的管辖范围内"))?;
+    ok(job)
+}
+
+/// Shared jobs handle for [`AppState`].
+pub fn new_jobs() -> Arc<Jobs> {
+    Arc::new(Jobs::default())
+}

@@ -1,0 +1,287 @@
+//! HTTP tests of the registry: forms with Chinese field errors, pinyin search through the
+//! page and the API, masking by role, import upload (CSRF in the query string for
+//! multipart), template and export downloads.
+
+use minzheng_store::{generate_ledger, ledger_csv, DEMO_PASSWORD};
+use minzheng_web::testing::TestApp;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let app = minzheng_web::testing::TestApp::start(db).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    household_forms_search_and_masking,
+    import_upload_template_and_export
+);
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn api_login(app: &TestApp, user: &str) -> (Client, String) {
+    let c = client();
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": user, "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    (c, body["csrf_token"].as_str().unwrap().to_string())
+}
+
+const HEAD: &str = "11010519491231002X";
+
+async fn household_forms_search_and_masking(app: &TestApp) {
+    let (c, csrf) = api_login(app, "staff").await;
+    // Form: field-level Chinese messages, 422, nothing written.
+    let r = c
+        .post(app.url("/households"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("head_name", "张三"),
+            ("head_id_number", "110105194912310021"),
+            ("village_code", "511802001001"),
+            ("registration_type", "rural"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("校验码错误"), "{html}");
+    // Valid: redirect to the household page.
+    let r = c
+        .post(app.url("/households"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("head_name", "张三"),
+            ("head_id_number", HEAD),
+            ("village_code", "511802001001"),
+            ("registration_type", "rural"),
+            ("account_number", "6228480000000000001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let page = c
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("张三户") && page.contains(HEAD) && page.contains("household.create"));
+    // Search by pinyin initials in the page and the API.
+    let list = c
+        .get(app.url("/households?q=zs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("张三"), "zs finds 张三");
+    let found: Value = c
+        .get(app.url("/api/v1/persons?q=zhangsan"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["name"], "张三");
+    assert_eq!(found["items"][0]["id_number"], HEAD);
+    // API validation: 422 with per-field messages.
+    let r = c
+        .post(app.url("/api/v1/households"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"village_code": "1", "registration_type": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["fields"]["village_code"]
+        .as_str()
+        .unwrap()
+        .contains("12位"));
+    // The village assistant and the auditor see masked numbers.
+    for user in ["assistant", "auditor"] {
+        let (c, _) = api_login(app, user).await;
+        let found: Value = c
+            .get(app.url("/api/v1/households?q=zs"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["total"], 1, "{user}");
+        assert_eq!(found["items"][0]["head_id_number"], "110105********002X");
+        assert_eq!(found["items"][0]["account_number"], "6228***********0001");
+    }
+    // The auditor may not change anything.
+    let (a, acsrf) = api_login(app, "auditor").await;
+    let hid = loc
+        .trim_start_matches("/households/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = a
+        .post(app.url(&format!("/api/v1/households/{hid}/assets")))
+        .header("x-csrf-token", &acsrf)
+        .json(&json!({"kind": "存款", "value": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn import_upload_template_and_export(app: &TestApp) {
+    let (c, csrf) = api_login(app, "staff").await;
+    let r = c
+        .get(app.url("/registry/template.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+    let rows = generate_ledger(5, 9, &["511802001001".to_string()]);
+    let csv = ledger_csv(&rows).unwrap();
+    let form = || {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone()).file_name("台账.csv"),
+        )
+    };
+    // Without the CSRF token: refused.
+    let r = c
+        .post(app.url("/registry/import"))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The token in a GET-style query on a non-multipart POST does not count.
+    let r = c
+        .post(app.url(&format!("/households?_csrf={csrf}")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(app.url(&format!("/registry/import?_csrf={csrf}")))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("导入完成") && html.contains("新增5户"),
+        "{html}"
+    );
+    // A bad file through the API: 422 with the report; nothing written.
+    let r = c
+        .post(app.url("/api/v1/imports/households"))
+        .header("x-csrf-token", &csrf)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a workbook".to_vec()).file_name("x.xlsx"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["report"]["issues"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("不是有效的Excel"));
+    let job = body["job_id"].as_i64().unwrap();
+    let j: Value = c
+        .get(app.url(&format!("/api/v1/jobs/{job}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(j["finished"], true);
+    // Someone else cannot see the job.
+    let (other, _) = api_login(app, "director").await;
+    let r = other
+        .get(app.url(&format!("/api/v1/jobs/{job}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list: Value = c
+        .get(app.url("/api/v1/households"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 5);
+    // Export: an xlsx, and an audit record.
+    let r = c
+        .get(app.url("/households/export.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+    let (admin, _) = api_login(app, "admin").await;
+    let audit: Value = admin
+        .get(app.url("/api/v1/audit?limit=20"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"registry.export") && actions.contains(&"registry.import"));
+}
