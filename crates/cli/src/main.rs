@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 use minzheng_domain::DivisionCode;
 use minzheng_store::{Actor, DivisionSource, NewUser, Scope, Store};
 
+mod registry;
+
 #[derive(Parser)]
 #[command(name = "minzheng", version, about = "minzheng 民政业务管理系统")]
 struct Cli {
@@ -60,6 +62,26 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// 导入（户籍台账）
+    Import {
+        #[command(subcommand)]
+        command: registry::ImportCommand,
+    },
+    /// 导出（户籍台账）
+    Export {
+        #[command(subcommand)]
+        command: registry::ExportCommand,
+    },
+    /// 演示数据
+    Demo {
+        #[command(subcommand)]
+        command: registry::DemoCommand,
+    },
+    /// 性能测试
+    Bench {
+        #[command(subcommand)]
+        command: registry::BenchCommand,
     },
 }
 
@@ -221,7 +243,18 @@ async fn run(cli: Cli) -> CliResult {
             };
             let store = open(&Some(url.clone())).await?;
             let logins = if demo {
-                Some(store.ensure_demo().await?)
+                let logins = store.ensure_demo().await?;
+                // The demo registry is seeded here rather than in ensure_demo, which every
+                // test calls: 20,000 households would slow each of them down.
+                let started = Instant::now();
+                let added = store.seed_demo_registry(20_000, 2026).await?;
+                if added > 0 {
+                    println!(
+                        "已生成演示户籍台账 {added} 户（用时 {:.1} 秒）",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Some(logins)
             } else {
                 None
             };
@@ -399,6 +432,20 @@ async fn run(cli: Cli) -> CliResult {
                 }
             }
         }
+        Command::Import { command } => {
+            let store = open(&cli.database_url).await?;
+            let r = registry::import(&store, command).await;
+            store.close().await;
+            r
+        }
+        Command::Export { command } => {
+            let store = open(&cli.database_url).await?;
+            let r = registry::export(&store, command).await;
+            store.close().await;
+            r
+        }
+        Command::Demo { command } => registry::demo(command),
+        Command::Bench { command } => registry::bench(command).await,
     }
 }
 

@@ -1376,6 +1376,52 @@ async fn replace_imported_items(
     Ok(())
 }
 
+impl Store {
+    /// The benchmark floor: the persons of a ledger inserted by one prepared statement in a
+    /// loop inside one transaction (no validation, grouping or other tables). Returns the
+    /// seconds spent inserting. Reading and checking the file are not timed.
+    #[doc(hidden)]
+    pub async fn bench_floor(&self, path: &Path) -> StoreResult<f64> {
+        let table = read_table(&ImportInput::Path(path.to_path_buf()), u64::MAX)
+            .map_err(|i| StoreError::Internal(i.reason))?;
+        let checked =
+            check_rows(&table, false, &mut |_| {}).map_err(|i| StoreError::Internal(i.reason))?;
+        drop(table);
+        let now = crate::timestamp(chrono::Utc::now());
+        let mut tx = self.begin_write().await?;
+        let hid = tx
+            .fetch_one(
+                q("INSERT INTO households (township_code, village_code, head_id_number, head_name,
+                     registration_type, created_at, updated_at)
+                   VALUES ('511802001', '511802001001', 'floor', 'floor', 'rural', $1, $1)
+                   RETURNING id")
+                .bind(now.as_str()),
+            )
+            .await?
+            .i64("id")?;
+        let started = std::time::Instant::now();
+        for r in &checked.rows {
+            tx.execute(
+                q("INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                     name_initials, id_last4, gender, birth_date, relation, created_at, updated_at)
+                   VALUES ($1,$2,$3,$4,'','',$5,$6,$7,$8,$9,$9)")
+                .bind(r.person.id.as_str())
+                .bind(hid)
+                .bind(&r.village[..9])
+                .bind(r.person.name.as_str())
+                .bind(&r.person.id.as_str()[14..])
+                .bind(r.person.id.gender().label())
+                .bind(r.person.id.birth_date().to_string())
+                .bind(r.person.relation.code())
+                .bind(now.as_str()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -644,6 +644,39 @@ pub fn generate_ledger(households: usize, seed: u64, villages: &[String]) -> Vec
     rows
 }
 
+impl Store {
+    /// Fills the demo city with `households` synthetic households (one import, one audit
+    /// record) when the registry is still empty. Returns how many households were added.
+    pub async fn seed_demo_registry(&self, households: usize, seed: u64) -> StoreResult<usize> {
+        let (existing, _) = self.registry_counts(&Scope::all()).await?;
+        if existing > 0 {
+            return Ok(0);
+        }
+        let rows = generate_ledger(households, seed, &demo_villages());
+        let report = self
+            .import_households(
+                &Actor::system("demo"),
+                &crate::ImportInput::Bytes {
+                    name: "demo-ledger.csv".into(),
+                    data: ledger_csv(&rows)?,
+                },
+                &crate::ImportOptions {
+                    max_bytes: u64::MAX,
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
+            .await?;
+        if !report.written {
+            return Err(StoreError::Internal(format!(
+                "演示台账导入失败：{:?}",
+                report.issues.first()
+            )));
+        }
+        Ok(report.households_created)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

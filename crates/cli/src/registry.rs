@@ -1,0 +1,257 @@
+//! Registry commands: `import households`, `export households`, `demo generate`,
+//! `bench import`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Subcommand;
+use minzheng_domain::DivisionCode;
+use minzheng_store::{
+    demo_villages, generate_ledger, import_report_xlsx, ledger_csv, ledger_xlsx, Actor,
+    ImportInput, ImportOptions, Scope, Store, DEFAULT_MAX_IMPORT_BYTES,
+};
+
+use crate::{CliError, CliResult};
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// 导入户籍台账（.xlsx / .xls / .csv，UTF-8 或 GBK），默认整批导入、有错不写
+    Households {
+        file: PathBuf,
+        /// 以该区划的身份导入（村代码须在其内），默认全市
+        #[arg(long)]
+        scope: Option<String>,
+        /// 只校验，不写入
+        #[arg(long)]
+        dry_run: bool,
+        /// 只导入无误的户，其余写入错误报告
+        #[arg(long)]
+        valid_only: bool,
+        /// 错误报告输出为 Excel 文件
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// 文件大小上限（MB）
+        #[arg(long, default_value_t = DEFAULT_MAX_IMPORT_BYTES / 1_048_576)]
+        max_size_mb: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// 导出户籍台账（统一台账格式，.xlsx）
+    Households {
+        #[arg(long)]
+        out: PathBuf,
+        /// 只导出该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DemoCommand {
+    /// 生成模拟户籍台账（导入格式，.csv 或 .xlsx），同一种子结果相同
+    Generate {
+        #[arg(long)]
+        households: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 导入性能测试：生成台账并导入到临时 SQLite 数据库
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        /// csv 或 xlsx
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+}
+
+fn actor_for(scope: Option<&str>) -> Result<Actor, CliError> {
+    let mut a = Actor::system("cli");
+    if let Some(s) = scope {
+        let code = DivisionCode::parse_native(s)
+            .map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))?;
+        a.scope = Scope::of(code);
+    }
+    Ok(a)
+}
+
+pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
+    let ImportCommand::Households {
+        file,
+        scope,
+        dry_run,
+        valid_only,
+        report,
+        max_size_mb,
+    } = cmd;
+    let actor = actor_for(scope.as_deref())?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let result = store
+        .import_households(
+            &actor,
+            &ImportInput::Path(file.clone()),
+            &ImportOptions {
+                dry_run,
+                valid_only,
+                max_bytes: max_size_mb.saturating_mul(1_048_576),
+            },
+            &mut |p| {
+                bar.set_length(p.total);
+                bar.set_position(p.done);
+                bar.set_message(p.phase);
+            },
+        )
+        .await;
+    bar.finish_and_clear();
+    let r = result?;
+    for i in r.issues.iter().take(50) {
+        let row = if i.row == 0 {
+            "整个文件".to_string()
+        } else {
+            format!("第{}行", i.row)
+        };
+        eprintln!("{row}\t{}\t{}\t{}", i.column, i.value, i.reason);
+    }
+    if r.issues.len() > 50 {
+        eprintln!("……共{}处错误", r.issues.len());
+    }
+    if let Some(path) = report {
+        std::fs::write(&path, import_report_xlsx(&r)?)
+            .map_err(|e| CliError(format!("无法写入报告{}：{e}", path.display())))?;
+        eprintln!("错误报告已写入 {}", path.display());
+    }
+    println!(
+        "{}（用时 {:.2} 秒）",
+        r.summary(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if r.issues.is_empty() || (r.written && valid_only) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub async fn export(store: &Store, cmd: ExportCommand) -> CliResult {
+    let ExportCommand::Households { out, scope } = cmd;
+    let (rows, households) = store
+        .export_households(&Actor::system("cli"), scope.as_deref())
+        .await?;
+    std::fs::write(&out, ledger_xlsx(&rows)?)
+        .map_err(|e| CliError(format!("无法写入{}：{e}", out.display())))?;
+    println!(
+        "已导出 {} 户、{} 人到 {}",
+        households,
+        rows.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn write_ledger(
+    path: &std::path::Path,
+    households: usize,
+    seed: u64,
+) -> Result<usize, CliError> {
+    let rows = generate_ledger(households, seed, &demo_villages());
+    let bytes = match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("csv") => ledger_csv(&rows)?,
+        Some("xlsx") => ledger_xlsx(&rows)?,
+        _ => return Err(CliError("输出文件须为 .csv 或 .xlsx".into())),
+    };
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError(format!("无法写入{}：{e}", path.display())))?;
+    Ok(rows.len())
+}
+
+pub fn demo(cmd: DemoCommand) -> CliResult {
+    let DemoCommand::Generate {
+        households,
+        seed,
+        out,
+    } = cmd;
+    let n = write_ledger(&out, households, seed)?;
+    println!("已生成 {households} 户、{n} 人到 {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+pub async fn bench(cmd: BenchCommand) -> CliResult {
+    let BenchCommand::Import { persons, format } = cmd;
+    let dir = std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("ledger.{format}"));
+    // About 2.9 persons per household in the generator.
+    let households = (persons as f64 / 2.9).ceil() as usize;
+    eprintln!("生成台账 {households} 户……");
+    let rows = write_ledger(&file, households, 42)?;
+    let store = Store::open(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
+    store.ensure_demo().await?;
+    let started = Instant::now();
+    let r = store
+        .import_households(
+            &Actor::system("bench"),
+            &ImportInput::Path(file.clone()),
+            &ImportOptions {
+                max_bytes: u64::MAX,
+                ..Default::default()
+            },
+            &mut |_| {},
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !r.written {
+        return Err(CliError(format!("导入失败：{:?}", r.issues.first())));
+    }
+    let floor = Store::open(&format!("sqlite://{}", dir.join("floor.db").display())).await?;
+    floor.ensure_demo().await?;
+    let floor_seconds = floor.bench_floor(&file).await?;
+    store.close().await;
+    floor.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let rss = peak_rss_mb();
+    println!(
+        "导入 {rows} 行：{seconds:.2} 秒（{:.0} 行/秒）；基准（裸预编译语句循环）{floor_seconds:.2} 秒；比值 {:.2}；峰值内存 {rss:.0} MB",
+        rows as f64 / seconds,
+        seconds / floor_seconds
+    );
+    println!(
+        "{}",
+        serde_json::json!({"rows": rows, "seconds": seconds, "rows_per_s": rows as f64 / seconds,
+            "floor_seconds": floor_seconds, "ratio": seconds / floor_seconds, "peak_rss_mb": rss,
+            "format": format})
+    );
+    Ok(ExitCode::SUCCESS)
+}
