@@ -46,6 +46,41 @@ impl Nav {
     }
 }
 
+/// Chinese name of an audit action, for people reading the log.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "auth.signin" => "登录",
+        "auth.signin_failed" => "登录失败",
+        "auth.signout" => "退出登录",
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.change_password" => "修改密码",
+        "office.update" => "修改办公室信息",
+        "divisions.import" => "导入行政区划",
+        other => other,
+    }
+}
+
+/// Chinese name of an audited entity type.
+pub fn entity_label(entity: &str) -> &str {
+    match entity {
+        "user" => "用户",
+        "office" => "民政办公室",
+        "divisions" => "行政区划",
+        other => other,
+    }
+}
+
+/// A stored UTC timestamp shown in Beijing time (UTC+8), to the second.
+pub fn beijing_time(ts: &str) -> String {
+    match minzheng_store::parse_timestamp(ts) {
+        Some(t) => (t + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => ts.to_string(),
+    }
+}
+
 fn render(t: &impl Template) -> PageResult {
     t.render().map(|s| Html(s).into_response()).map_err(|e| {
         PageError(AppError::new(
