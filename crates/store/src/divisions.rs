@@ -147,16 +147,19 @@ struct Cols {
     level: Option<usize>,
 }
 
+/// The file being read: its csv reader, columns, label and level.
+type OpenFile = (
+    csv::Reader<Box<dyn Read + Send>>,
+    Cols,
+    String,
+    Option<DivisionLevel>,
+);
+
 /// Streams validated rows out of the input files, a batch at a time, so memory stays
 /// bounded however large the files are.
 struct RowReader {
     inputs: std::collections::VecDeque<Input>,
-    current: Option<(
-        csv::Reader<Box<dyn Read + Send>>,
-        Cols,
-        String,
-        Option<DivisionLevel>,
-    )>,
+    current: Option<OpenFile>,
     record: csv::StringRecord,
     line: u64,
     only: Option<DivisionCode>,
