@@ -78,7 +78,8 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(api::users).post(api::user_create))
         .route("/users/{id}", get(api::user).patch(api::user_update))
         .route("/audit", get(api::audit))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_page).post(pages::login_submit))

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -20,6 +20,21 @@ use crate::session::{cookie, set_cookie, PageUser, PRE_CSRF_COOKIE, SESSION_COOK
 use crate::AppState;
 
 type PageResult = Result<Response, PageError>;
+
+/// `Form<T>` whose rejection is a Chinese error page instead of axum's English text.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(v)) => Ok(PageForm(v)),
+            Err(_) => Err(PageError(AppError::bad_request(
+                "提交的表单内容不完整或格式不正确，请返回后重新填写",
+            ))),
+        }
+    }
+}
 
 /// What every signed-in page's layout needs.
 pub struct Nav {
@@ -175,7 +190,7 @@ pub struct LoginForm {
 pub async fn login_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> PageResult {
     let outcome = st
         .store
@@ -449,7 +464,7 @@ pub async fn office_update(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(code): Path<String>,
-    Form(f): Form<OfficeUpdate>,
+    PageForm(f): PageForm<OfficeUpdate>,
 ) -> PageResult {
     match st.store.update_office(&actor, &code, &f).await {
         Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
@@ -531,7 +546,7 @@ pub async fn users(
 pub async fn user_create(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(f): Form<UserForm>,
+    PageForm(f): PageForm<UserForm>,
 ) -> PageResult {
     require_admin(&actor)?;
     let new = NewUser {
@@ -614,7 +629,7 @@ pub async fn user_update(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    Form(f): Form<UserEditForm>,
+    PageForm(f): PageForm<UserEditForm>,
 ) -> PageResult {
     require_admin(&actor)?;
     let id = parse_id(&id)?;
@@ -713,7 +728,7 @@ pub struct PasswordForm {
 pub async fn password_submit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(f): Form<PasswordForm>,
+    PageForm(f): PageForm<PasswordForm>,
 ) -> PageResult {
     match st
         .store
