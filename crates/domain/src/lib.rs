@@ -7,7 +7,9 @@
 
 pub mod calculators;
 pub mod calendar;
+pub mod cases;
 pub mod credit_code;
+pub mod deadlines;
 pub mod division;
 pub mod id_number;
 pub mod money;
@@ -21,7 +23,9 @@ mod test_ser;
 
 pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};
+pub use cases::{transition, Action, ActionKind, CaseError, CaseFacts, CaseState, Transition};
 pub use credit_code::{CreditCode, CreditCodeError};
+pub use deadlines::{deadline_status, DeadlineStatus, Step, WorkingDayLimit};
 pub use division::{DivisionCode, DivisionError, DivisionLevel};
 pub use id_number::{check_line, Gender, IdError, IdNumber};
 pub use money::{Fen, MoneyError};
