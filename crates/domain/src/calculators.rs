@@ -957,6 +957,35 @@ pub fn old_age_allowance(
     })
 }
 
+/// 高龄津贴档次变化 — what the monthly auto-proposal job should do for one person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum BandChange {
+    /// 新增: enters the first band this month.
+    Start { band: AgeBand },
+    /// 停旧增新: moves to a higher band this month (e.g. turning 90).
+    Regrade { from: AgeBand, to: AgeBand },
+}
+
+/// Compares the band for `month` with the band for the month before (§7: NewCosmos
+/// lists people turning 90 each month and re-grades them). `None` = no change.
+pub fn old_age_band_change(
+    id: &IdNumber,
+    month: YearMonth,
+    bands: &[AgeBand],
+    rule: AgeStartRule,
+) -> Option<BandChange> {
+    let band_at = |m: YearMonth| {
+        let age = age_for_month(id, m, rule);
+        bands.iter().find(|b| b.contains(age)).cloned()
+    };
+    match (band_at(month.prev()), band_at(month)) {
+        (None, Some(band)) => Some(BandChange::Start { band }),
+        (Some(from), Some(to)) if from != to => Some(BandChange::Regrade { from, to }),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 优抚 (§6)
 // ---------------------------------------------------------------------------
@@ -1541,7 +1570,7 @@ mod tests {
 
     #[test]
     fn old_age_band_by_month() {
-        // Turns 90 on 1946-03-15 → 2036? No: born 1936-03-15 turns 90 on 2026-03-15.
+        // Born 1936-03-15: turns 90 on 2026-03-15.
         let id = id_born(1936, 3, 15);
         let m = |mo| YearMonth::new(2026, mo).unwrap();
         let same = AgeStartRule::SameMonth;
@@ -1577,6 +1606,37 @@ mod tests {
         assert_eq!(
             old_age_allowance(&id, m(6), &bands(), same).unwrap().amount,
             yuan(500)
+        );
+    }
+
+    #[test]
+    fn old_age_auto_proposal() {
+        let m = |mo| YearMonth::new(2026, mo).unwrap();
+        let next = AgeStartRule::NextMonth;
+        // Turns 90 on 2026-03-15: regraded in April under the next-month rule.
+        let id = id_born(1936, 3, 15);
+        assert_eq!(old_age_band_change(&id, m(3), &bands(), next), None);
+        assert_eq!(
+            old_age_band_change(&id, m(4), &bands(), next),
+            Some(BandChange::Regrade {
+                from: bands()[0].clone(),
+                to: bands()[1].clone()
+            })
+        );
+        assert_eq!(old_age_band_change(&id, m(5), &bands(), next), None);
+        // Turns 80 on 2026-01-31: starts in February.
+        let id = id_born(1946, 1, 31);
+        assert_eq!(
+            old_age_band_change(&id, m(2), &bands(), next),
+            Some(BandChange::Start {
+                band: bands()[0].clone()
+            })
+        );
+        assert_eq!(
+            old_age_band_change(&id, m(1), &bands(), AgeStartRule::SameMonth),
+            Some(BandChange::Start {
+                band: bands()[0].clone()
+            })
         );
     }
 

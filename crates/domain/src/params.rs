@@ -25,18 +25,41 @@ use crate::{DivisionCode, DivisionLevel, Fen};
 /// per-mille, percent and plain fractions such as 1/6 of the minimum wage, which no
 /// decimal unit represents exactly.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RatioRepr")]
 pub struct Ratio {
     num: i64,
     den: i64,
 }
 
+/// Unchecked wire form; deserialization goes through [`Ratio::new`].
+#[derive(serde::Deserialize)]
+struct RatioRepr {
+    num: i64,
+    den: i64,
+}
+
+impl TryFrom<RatioRepr> for Ratio {
+    type Error = String;
+    fn try_from(r: RatioRepr) -> Result<Self, Self::Error> {
+        Ratio::new(r.num, r.den).ok_or_else(|| format!("比例{}/{}无效", r.num, r.den))
+    }
+}
+
+/// Bounds that keep exact arithmetic far from overflow: no rule needs a finer
+/// denominator than 1/1,000,000 or a ratio above 100× (the largest is ~10× the
+/// standard for temporary aid).
+const MAX_DEN: i64 = 1_000_000;
+const MAX_MULTIPLE: i64 = 100;
+
 impl Ratio {
     pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
     pub const ONE: Ratio = Ratio { num: 1, den: 1 };
 
-    /// `None` if `den` is not positive or `num` is negative (no rule uses a negative ratio).
+    /// `None` if `den` is not in 1..=1,000,000, `num` is negative (no rule uses a
+    /// negative ratio) or the ratio exceeds 100.
     pub fn new(num: i64, den: i64) -> Option<Ratio> {
-        (den > 0 && num >= 0).then_some(Ratio { num, den })
+        (den > 0 && den <= MAX_DEN && num >= 0 && num <= MAX_MULTIPLE * den)
+            .then_some(Ratio { num, den })
     }
     /// Basis points (万分之一): `bp(7000)` = 70%.
     pub const fn bp(n: u32) -> Ratio {
@@ -1420,6 +1443,9 @@ mod tests {
         assert!(Ratio::fraction(1, 6) > Ratio::percent(16));
         assert!(Ratio::new(1, 0).is_none());
         assert!(Ratio::new(-1, 2).is_none());
+        assert!(Ratio::new(1, 2_000_000).is_none());
+        assert!(Ratio::new(101, 1).is_none());
+        assert_eq!(Ratio::new(3, 4), Some(Ratio::percent(75)));
     }
 
     #[test]
