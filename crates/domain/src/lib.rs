@@ -5,19 +5,35 @@
 //! Must never: touch I/O, read the clock, or know about SQL or HTTP. Anything that
 //! depends on "today" takes an explicit `as_of` date.
 
+pub mod calculators;
 pub mod calendar;
+pub mod cases;
 pub mod credit_code;
+pub mod deadlines;
 pub mod division;
 pub mod id_number;
+pub mod limits;
 pub mod money;
 pub mod month;
+pub mod notices;
+pub mod params;
+pub mod programs;
 pub mod registry;
 pub mod role;
+#[cfg(test)]
+mod test_ser;
 
+pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};
+pub use cases::{transition, Action, ActionKind, CaseError, CaseFacts, CaseState, Transition};
 pub use credit_code::{CreditCode, CreditCodeError};
+pub use deadlines::{deadline_status, DeadlineStatus, Step, WorkingDayLimit};
 pub use division::{DivisionCode, DivisionError, DivisionLevel};
 pub use id_number::{check_line, Gender, IdError, IdNumber};
+pub use limits::{check_exclusive, check_temporary_frequency, grace_period, LimitError};
 pub use money::{Fen, MoneyError};
 pub use month::{MonthError, YearMonth};
+pub use notices::{NameMask, NoticeCandidate, PublicNoticeEntry};
+pub use params::{ParamError, ParamKey, ParamName, ParamSet, ParamValue, Ratio, Rounding, Scope};
+pub use programs::{ApprovalLevel, Program, UrbanRural, Workflow};
 pub use role::Role;

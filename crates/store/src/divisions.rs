@@ -10,7 +10,7 @@ use minzheng_domain::{DivisionCode, DivisionLevel};
 use serde::Serialize;
 
 use crate::audit::{append, AuditEvent};
-use crate::db::{q, DbRow, Store, Tx, Q};
+use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::{Actor, Scope};
 
@@ -87,7 +87,8 @@ const FILES: [(&str, DivisionLevel, Option<&str>); 5] = [
     ("villages", DivisionLevel::Village, Some("streetCode")),
 ];
 
-const BATCH: usize = 1000;
+/// Rows per batch: between progress reports, and per statement on PostgreSQL.
+const BATCH: usize = 5000;
 
 /// Counts bytes read from the underlying (compressed) file, for the progress bar.
 struct Counting<R> {
@@ -108,7 +109,7 @@ struct Input {
     label: String,
     level: Option<DivisionLevel>,
     parent_col: Option<&'static str>,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
 }
 
 fn find_file(dir: &Path, stem: &str) -> StoreResult<(PathBuf, bool)> {
@@ -126,50 +127,212 @@ fn find_file(dir: &Path, stem: &str) -> StoreResult<(PathBuf, bool)> {
     )))
 }
 
-/// Pending rows of one multi-row upsert.
-struct Batch {
-    rows: Vec<(String, String, i64, Option<String>)>,
+fn bad_row(label: &str, line: u64, msg: impl std::fmt::Display) -> StoreError {
+    StoreError::validation(format!("文件 {label} 第{line}行：{msg}"))
 }
 
-impl Batch {
-    fn statement(&mut self, now: &str) -> Q {
-        let mut sql = String::from(
-            "INSERT INTO divisions (code, name, level, parent_code, updated_at) VALUES ",
-        );
-        let mut query = q("");
-        for (i, (code, name, level, parent)) in self.rows.drain(..).enumerate() {
-            let b = i * 5;
-            if i > 0 {
-                sql.push(',');
+/// One validated division row.
+struct Row {
+    code: String,
+    name: String,
+    level: i64,
+    parent: Option<String>,
+}
+
+/// Column positions of the file being read.
+struct Cols {
+    code: usize,
+    name: usize,
+    parent: Option<usize>,
+    level: Option<usize>,
+}
+
+/// The file being read: its csv reader, columns, label and level.
+type OpenFile = (
+    csv::Reader<Box<dyn Read + Send>>,
+    Cols,
+    String,
+    Option<DivisionLevel>,
+);
+
+/// Streams validated rows out of the input files, a batch at a time, so memory stays
+/// bounded however large the files are.
+struct RowReader {
+    inputs: std::collections::VecDeque<Input>,
+    current: Option<OpenFile>,
+    record: csv::StringRecord,
+    line: u64,
+    only: Option<DivisionCode>,
+    rows_read: u64,
+    considered: u64,
+}
+
+impl RowReader {
+    fn open_next(&mut self) -> StoreResult<bool> {
+        let Some(input) = self.inputs.pop_front() else {
+            return Ok(false);
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(input.reader);
+        let headers = rdr
+            .headers()
+            .map_err(|e| bad_row(&input.label, 1, format!("无法读取表头：{e}")))?
+            .clone();
+        let col = |name: &str| -> StoreResult<usize> {
+            headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
+                .ok_or_else(|| bad_row(&input.label, 1, format!("表头缺少“{name}”列")))
+        };
+        let cols = Cols {
+            code: col("code")?,
+            name: col("name")?,
+            parent: input.parent_col.map(&col).transpose()?,
+            level: if input.level.is_none() {
+                Some(col("level")?)
+            } else {
+                None
+            },
+        };
+        self.line = 1;
+        self.current = Some((rdr, cols, input.label, input.level));
+        Ok(true)
+    }
+
+    /// Appends up to `max` validated rows to `out`; leaves `out` empty at the end.
+    fn next_batch(&mut self, max: usize, out: &mut Vec<Row>) -> StoreResult<()> {
+        out.clear();
+        while out.len() < max {
+            if self.current.is_none() && !self.open_next()? {
+                return Ok(());
             }
-            sql.push_str(&format!(
-                "(${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-            query.push(code);
-            query.push(name);
-            query.push(level);
-            query.push(parent);
-            query.push(now);
+            let Some((rdr, cols, label, file_level)) = self.current.as_mut() else {
+                return Ok(());
+            };
+            match rdr.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.current = None;
+                    continue;
+                }
+                Err(e) => return Err(bad_row(label, self.line + 1, format!("格式错误：{e}"))),
+            }
+            self.line += 1;
+            self.rows_read += 1;
+            let line = self.line;
+            let rec = &self.record;
+            let raw_code = rec.get(cols.code).unwrap_or("").trim();
+            let code = DivisionCode::parse_native(raw_code)
+                .map_err(|e| bad_row(label, line, format!("代码“{raw_code}”：{e}")))?;
+            let level = match (*file_level, cols.level) {
+                (Some(l), _) => l,
+                (None, Some(i)) => {
+                    let s = rec.get(i).unwrap_or("").trim();
+                    DivisionLevel::ALL
+                        .into_iter()
+                        .find(|l| l.as_str() == s)
+                        .ok_or_else(|| bad_row(label, line, format!("级别“{s}”无效")))?
+                }
+                (None, None) => code.level(),
+            };
+            if code.level() != level {
+                return Err(bad_row(
+                    label,
+                    line,
+                    format!("代码“{code}”不是{}级代码", level.label()),
+                ));
+            }
+            let name = rec.get(cols.name).unwrap_or("").trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(bad_row(label, line, "名称为空或超过100个字"));
+            }
+            let parent = cols
+                .parent
+                .map(|i| rec.get(i).unwrap_or("").trim())
+                .filter(|p| !p.is_empty());
+            let expected_parent = code.parent();
+            if parent != expected_parent.as_ref().map(|p| p.as_str()) {
+                return Err(bad_row(
+                    label,
+                    line,
+                    format!("上级代码“{}”与代码“{code}”不符", parent.unwrap_or("")),
+                ));
+            }
+            if let Some(o) = &self.only {
+                if !(o.contains(&code) || code.contains(o)) {
+                    continue;
+                }
+            }
+            self.considered += 1;
+            out.push(Row {
+                code: code.as_str().to_string(),
+                name: name.to_string(),
+                level: i64::from(level.depth()),
+                parent: parent.map(str::to_string),
+            });
         }
-        // Only rows whose content differs are touched, so a repeated import changes nothing.
-        sql.push_str(
-            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
-              parent_code = excluded.parent_code, updated_at = excluded.updated_at
-              WHERE divisions.name <> excluded.name OR divisions.level <> excluded.level
-                 OR COALESCE(divisions.parent_code, '') <> COALESCE(excluded.parent_code, '')",
-        );
-        query.sql = sql;
-        query
+        Ok(())
     }
 }
 
-fn bad_row(label: &str, line: u64, msg: impl std::fmt::Display) -> StoreError {
-    StoreError::validation(format!("文件 {label} 第{line}行：{msg}"))
+/// Only rows whose content differs are touched, so a repeated import changes nothing.
+const UPSERT_TAIL: &str =
+    " ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
+      parent_code = excluded.parent_code, updated_at = excluded.updated_at
+      WHERE divisions.name <> excluded.name OR divisions.level <> excluded.level
+         OR COALESCE(divisions.parent_code, '') <> COALESCE(excluded.parent_code, '')";
+
+/// Writes one batch; returns the rows inserted or changed.
+async fn write_batch(tx: &mut Tx, rows: &[Row], now: &str) -> StoreResult<u64> {
+    match tx {
+        Tx::Sqlite(t) => {
+            let mut handle = t.lock_handle().await?;
+            let mut stmt = crate::bulk::Prepared::new(
+                &mut handle,
+                &format!(
+                    "INSERT INTO divisions (code, name, level, parent_code, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5){UPSERT_TAIL}"
+                ),
+            )?;
+            let mut changed = 0;
+            for r in rows {
+                changed += stmt.run(&[
+                    r.code.as_str().into(),
+                    r.name.as_str().into(),
+                    r.level.into(),
+                    r.parent.as_deref().into(),
+                    now.into(),
+                ])?;
+            }
+            Ok(changed)
+        }
+        Tx::Pg(t) => {
+            // One statement per batch: the columns travel as four arrays.
+            let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+            let levels: Vec<i64> = rows.iter().map(|r| r.level).collect();
+            let parents: Vec<&str> = rows
+                .iter()
+                .map(|r| r.parent.as_deref().unwrap_or(""))
+                .collect();
+            let sql = format!(
+                "INSERT INTO divisions (code, name, level, parent_code, updated_at)
+                 SELECT c, n, l, NULLIF(p, ''), $5
+                 FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[]) AS t(c, n, l, p){UPSERT_TAIL}"
+            );
+            Ok(sqlx::query(&sql)
+                .bind(codes)
+                .bind(names)
+                .bind(levels)
+                .bind(parents)
+                .bind(now)
+                .execute(&mut **t)
+                .await?
+                .rows_affected())
+        }
+    }
 }
 
 impl Store {
@@ -181,7 +344,7 @@ impl Store {
         actor: &Actor,
         source: &DivisionSource,
         only: Option<&DivisionCode>,
-        progress: &mut dyn FnMut(DivisionImportProgress),
+        progress: &mut (dyn FnMut(DivisionImportProgress) + Send),
     ) -> StoreResult<DivisionImportStats> {
         if actor.role.is_some() {
             return Err(StoreError::Forbidden(
@@ -189,7 +352,7 @@ impl Store {
             ));
         }
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut inputs = Vec::new();
+        let mut inputs = std::collections::VecDeque::new();
         let mut bytes_total = 0u64;
         match source {
             DivisionSource::Dir(dir) => {
@@ -209,12 +372,12 @@ impl Store {
                         inner: BufReader::with_capacity(1 << 16, file),
                         count: counter.clone(),
                     };
-                    let reader: Box<dyn Read> = if gz {
+                    let reader: Box<dyn Read + Send> = if gz {
                         Box::new(MultiGzDecoder::new(counted))
                     } else {
                         Box::new(counted)
                     };
-                    inputs.push(Input {
+                    inputs.push_back(Input {
                         label: path
                             .file_name()
                             .map(|s| s.to_string_lossy().into_owned())
@@ -227,7 +390,7 @@ impl Store {
             }
             DivisionSource::DemoCity => {
                 bytes_total = crate::DEMO_CITY_CSV.len() as u64;
-                inputs.push(Input {
+                inputs.push_back(Input {
                     label: "演示城市区划".into(),
                     level: None,
                     parent_col: Some("parent"),
@@ -244,127 +407,29 @@ impl Store {
             .unwrap_or_else(Scope::all);
         let (lo, hi) = scope.bounds();
         let now = crate::timestamp(chrono::Utc::now());
+        let mut reader = RowReader {
+            inputs,
+            current: None,
+            record: csv::StringRecord::new(),
+            line: 0,
+            only: only.cloned(),
+            rows_read: 0,
+            considered: 0,
+        };
         let mut tx = self.begin_write().await?;
         let before = count_all(&mut tx).await?;
-        let mut considered = 0u64;
-        let mut stats = DivisionImportStats::default();
         let mut changed = 0u64;
-        let mut batch = Batch {
-            rows: Vec::with_capacity(BATCH),
-        };
-        for input in inputs {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(true)
-                .flexible(false)
-                .from_reader(input.reader);
-            let headers = rdr
-                .headers()
-                .map_err(|e| bad_row(&input.label, 1, format!("无法读取表头：{e}")))?
-                .clone();
-            let col = |name: &str| -> StoreResult<usize> {
-                headers
-                    .iter()
-                    .position(|h| h.trim() == name)
-                    .ok_or_else(|| bad_row(&input.label, 1, format!("表头缺少“{name}”列")))
-            };
-            let code_i = col("code")?;
-            let name_i = col("name")?;
-            let parent_i = match input.parent_col {
-                Some(p) => Some(col(p)?),
-                None => None,
-            };
-            let level_i = if input.level.is_none() {
-                Some(col("level")?)
-            } else {
-                None
-            };
-            let mut record = csv::StringRecord::new();
-            let mut line = 1u64;
-            loop {
-                match rdr.read_record(&mut record) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        return Err(bad_row(&input.label, line + 1, format!("格式错误：{e}")))
-                    }
-                }
-                line += 1;
-                stats.rows_read += 1;
-                let raw_code = record.get(code_i).unwrap_or("").trim();
-                let code = DivisionCode::parse_native(raw_code)
-                    .map_err(|e| bad_row(&input.label, line, format!("代码“{raw_code}”：{e}")))?;
-                let level = match (input.level, level_i) {
-                    (Some(l), _) => l,
-                    (None, Some(i)) => {
-                        let s = record.get(i).unwrap_or("").trim();
-                        DivisionLevel::ALL
-                            .into_iter()
-                            .find(|l| l.as_str() == s)
-                            .ok_or_else(|| bad_row(&input.label, line, format!("级别“{s}”无效")))?
-                    }
-                    (None, None) => code.level(),
-                };
-                if code.level() != level {
-                    return Err(bad_row(
-                        &input.label,
-                        line,
-                        format!("代码“{code}”不是{}级代码", level.label()),
-                    ));
-                }
-                let name = record.get(name_i).unwrap_or("").trim();
-                if name.is_empty() || name.chars().count() > 100 {
-                    return Err(bad_row(&input.label, line, "名称为空或超过100个字"));
-                }
-                let parent = match parent_i {
-                    Some(i) => {
-                        let p = record.get(i).unwrap_or("").trim();
-                        if p.is_empty() {
-                            None
-                        } else {
-                            Some(p.to_string())
-                        }
-                    }
-                    None => None,
-                };
-                let expected_parent = code.parent().map(|p| p.as_str().to_string());
-                if parent != expected_parent {
-                    return Err(bad_row(
-                        &input.label,
-                        line,
-                        format!(
-                            "上级代码“{}”与代码“{code}”不符",
-                            parent.as_deref().unwrap_or("")
-                        ),
-                    ));
-                }
-                if let Some(o) = only {
-                    if !(o.contains(&code) || code.contains(o)) {
-                        continue;
-                    }
-                }
-                considered += 1;
-                batch.rows.push((
-                    code.as_str().to_string(),
-                    name.to_string(),
-                    i64::from(level.depth()),
-                    parent,
-                ));
-                if batch.rows.len() == BATCH {
-                    changed += tx.execute(batch.statement(&now)).await?;
-                    progress(DivisionImportProgress {
-                        bytes_done: counter.load(std::sync::atomic::Ordering::Relaxed),
-                        bytes_total,
-                        rows: stats.rows_read,
-                    });
-                }
+        let mut rows = Vec::with_capacity(BATCH);
+        loop {
+            reader.next_batch(BATCH, &mut rows)?;
+            if rows.is_empty() {
+                break;
             }
-            if !batch.rows.is_empty() {
-                changed += tx.execute(batch.statement(&now)).await?;
-            }
+            changed += write_batch(&mut tx, &rows, &now).await?;
             progress(DivisionImportProgress {
                 bytes_done: counter.load(std::sync::atomic::Ordering::Relaxed),
                 bytes_total,
-                rows: stats.rows_read,
+                rows: reader.rows_read,
             });
         }
         // Every division below the top must hang under one that exists.
@@ -385,11 +450,17 @@ impl Store {
                 r.opt_str("parent_code")?.unwrap_or_default()
             )));
         }
+        let mut stats = DivisionImportStats {
+            rows_read: reader.rows_read,
+            ..Default::default()
+        };
         let after = count_all(&mut tx).await?;
         stats.inserted = (after - before).max(0) as u64;
         stats.updated = changed.saturating_sub(stats.inserted);
         // Rows outside `only` were read but not considered.
-        stats.unchanged = considered.saturating_sub(stats.inserted + stats.updated);
+        stats.unchanged = reader
+            .considered
+            .saturating_sub(stats.inserted + stats.updated);
         let (created, renamed) = derive_offices(&mut tx, &lo, &hi, &now).await?;
         stats.offices_created = created;
         stats.offices_renamed = renamed;

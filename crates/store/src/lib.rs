@@ -9,6 +9,7 @@
 //! `minzheng-domain` crate.
 
 mod audit;
+mod bulk;
 mod db;
 mod demo;
 mod divisions;

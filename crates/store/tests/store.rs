@@ -37,6 +37,7 @@ macro_rules! both {
 }
 
 both!(
+    every_demo_login_works,
     migrations_are_idempotent,
     demo_city_imports_and_reimport_changes_nothing,
     malformed_division_files_change_nothing,
@@ -65,6 +66,28 @@ async fn actor_of(store: &Store, username: &str) -> Actor {
         .unwrap()
         .expect("demo login works");
     user.actor().unwrap()
+}
+
+async fn every_demo_login_works(db: &TestDb) {
+    let logins = db.store.ensure_demo().await.unwrap();
+    assert_eq!(logins.len(), 7);
+    let roles: std::collections::HashSet<_> = logins.iter().map(|l| l.role).collect();
+    assert_eq!(roles.len(), 6, "one account for every role");
+    for l in &logins {
+        let user = db
+            .store
+            .authenticate(&l.username, DEMO_PASSWORD, Utc::now())
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{}: {e}", l.username));
+        assert_eq!(user.role, l.role);
+        assert_eq!(user.scope_code, l.scope_code);
+        assert!(!l.scope_name.is_empty());
+    }
+    // Seeding again changes nothing.
+    let audit = db.store.count_audit(&Scope::all()).await.unwrap();
+    db.store.ensure_demo().await.unwrap();
+    assert_eq!(db.store.count_audit(&Scope::all()).await.unwrap(), audit);
 }
 
 async fn migrations_are_idempotent(db: &TestDb) {

@@ -240,6 +240,14 @@ pub async fn audit(
     ok(json!({ "items": items }))
 }
 
+pub async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该接口不支持此请求方法",
+    )
+}
+
 pub async fn not_found() -> AppError {
     AppError::not_found("接口不存在")
 }

@@ -126,7 +126,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
         )
         .route("/jobs/{job_id}", get(registry::api_job))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_page).post(pages::login_submit))

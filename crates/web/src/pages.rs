@@ -21,6 +21,21 @@ use crate::AppState;
 
 type PageResult = Result<Response, PageError>;
 
+/// `Form<T>` whose rejection is a Chinese error page instead of axum's English text.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(v)) => Ok(PageForm(v)),
+            Err(_) => Err(PageError(AppError::bad_request(
+                "提交的表单内容不完整或格式不正确，请返回后重新填写",
+            ))),
+        }
+    }
+}
+
 /// What every signed-in page's layout needs.
 pub struct Nav {
     pub user_name: String,
@@ -43,6 +58,41 @@ impl Nav {
             can_audit: s.user.role.can_read_audit(),
             active,
         }
+    }
+}
+
+/// Chinese name of an audit action, for people reading the log.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "auth.signin" => "登录",
+        "auth.signin_failed" => "登录失败",
+        "auth.signout" => "退出登录",
+        "user.create" => "新建用户",
+        "user.update" => "修改用户",
+        "user.change_password" => "修改密码",
+        "office.update" => "修改办公室信息",
+        "divisions.import" => "导入行政区划",
+        other => other,
+    }
+}
+
+/// Chinese name of an audited entity type.
+pub fn entity_label(entity: &str) -> &str {
+    match entity {
+        "user" => "用户",
+        "office" => "民政办公室",
+        "divisions" => "行政区划",
+        other => other,
+    }
+}
+
+/// A stored UTC timestamp shown in Beijing time (UTC+8), to the second.
+pub fn beijing_time(ts: &str) -> String {
+    match minzheng_store::parse_timestamp(ts) {
+        Some(t) => (t + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => ts.to_string(),
     }
 }
 
@@ -140,7 +190,7 @@ pub struct LoginForm {
 pub async fn login_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> PageResult {
     let outcome = st
         .store
@@ -414,7 +464,7 @@ pub async fn office_update(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(code): Path<String>,
-    Form(f): Form<OfficeUpdate>,
+    PageForm(f): PageForm<OfficeUpdate>,
 ) -> PageResult {
     match st.store.update_office(&actor, &code, &f).await {
         Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
@@ -496,7 +546,7 @@ pub async fn users(
 pub async fn user_create(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(f): Form<UserForm>,
+    PageForm(f): PageForm<UserForm>,
 ) -> PageResult {
     require_admin(&actor)?;
     let new = NewUser {
@@ -579,7 +629,7 @@ pub async fn user_update(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    Form(f): Form<UserEditForm>,
+    PageForm(f): PageForm<UserEditForm>,
 ) -> PageResult {
     require_admin(&actor)?;
     let id = parse_id(&id)?;
@@ -678,7 +728,7 @@ pub struct PasswordForm {
 pub async fn password_submit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(f): Form<PasswordForm>,
+    PageForm(f): PageForm<PasswordForm>,
 ) -> PageResult {
     match st
         .store

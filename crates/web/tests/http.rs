@@ -103,6 +103,7 @@ async fn health_openapi_and_unknown_routes(app: &TestApp) {
     let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_error(&r.json().await.unwrap(), "unauthorized");
+
     let r = c.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("页面不存在"));
@@ -133,6 +134,15 @@ async fn page_sign_in_needs_csrf_and_works(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("CSRF"));
+    // A form with fields missing: a Chinese page, not axum's English text.
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("表单内容不完整"));
     // Wrong password: Chinese error.
     let r = c
         .post(app.url("/login"))

@@ -9,7 +9,6 @@ CREATE TABLE divisions (
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX divisions_parent ON divisions (parent_code);
-CREATE INDEX divisions_level ON divisions (level, code);
 
 CREATE TABLE offices (
     township_code TEXT COLLATE "C" PRIMARY KEY REFERENCES divisions (code),

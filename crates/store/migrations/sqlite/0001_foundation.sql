@@ -9,7 +9,6 @@ CREATE TABLE divisions (
     updated_at  TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX divisions_parent ON divisions (parent_code);
-CREATE INDEX divisions_level ON divisions (level, code);
 
 -- 民政办公室: one per township-level division.
 CREATE TABLE offices (
