@@ -12,6 +12,7 @@ pub mod id_number;
 pub mod money;
 pub mod month;
 pub mod role;
+pub mod standards;
 
 pub use calendar::{CalendarError, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};
