@@ -3,16 +3,30 @@
 use crate::db::{q, Store};
 use crate::error::StoreResult;
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        3,
+        "standards",
+        include_str!("../migrations/sqlite/0003_standards.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        3,
+        "standards",
+        include_str!("../migrations/postgres/0003_standards.sql"),
+    ),
+];
 
 impl Store {
     /// Applies every migration not yet applied. Returns how many ran.
