@@ -251,6 +251,7 @@ async fn run(cli: Cli) -> CliResult {
                 config: minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
                     secure_cookies,
+                    ..Default::default()
                 },
             };
             minzheng_web::serve(listener, state, shutdown_signal()).await?;

@@ -198,6 +198,27 @@ impl Store {
         .collect()
     }
 
+    /// Every attachment of one township's records, visible in `scope`, newest first.
+    pub async fn attachments_of_township(
+        &self,
+        scope: &Scope,
+        township_code: &str,
+    ) -> StoreResult<Vec<Attachment>> {
+        if !scope.contains_str(township_code) && !scope.sees_str(township_code) {
+            return Err(StoreError::NotFound("该民政办公室"));
+        }
+        self.fetch_all(
+            q("SELECT id, entity_type, entity_id, scope_code, filename, content_type, size, sha256,
+                      created_by, created_at
+               FROM attachments WHERE scope_code = $1 ORDER BY id DESC")
+            .bind(township_code),
+        )
+        .await?
+        .iter()
+        .map(Attachment::from_row)
+        .collect()
+    }
+
     /// One attachment with its bytes, if inside `scope`.
     pub async fn get_attachment(
         &self,

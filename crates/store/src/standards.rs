@@ -51,6 +51,7 @@ impl OfficeProfile {
 
 /// The profile as entered; empty strings mean "not recorded".
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct ProfileUpdate {
     #[serde(default)]
     pub population: Option<i64>,
@@ -132,6 +133,7 @@ pub struct StaffChange {
 
 /// A staff change as filed by the township.
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewStaffChange {
     pub kind: String,
     #[serde(default)]
@@ -175,6 +177,7 @@ pub struct Room {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewRoom {
     pub kind: String,
     /// Square metres as text, e.g. "59.9" (kept exact as dm²).
@@ -196,6 +199,7 @@ pub struct Equipment {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewEquipment {
     pub kind: String,
     pub count: i64,
@@ -214,6 +218,7 @@ pub struct PostedRule {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewPostedRule {
     pub title: String,
     pub posted_on: String,
@@ -236,6 +241,7 @@ pub struct ConstructionPlan {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewPlan {
     pub items: String,
     /// Yuan as text, e.g. "120000.00".
@@ -296,6 +302,7 @@ pub struct Inspection {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewInspection {
     pub inspectors: String,
     pub inspected_on: String,
@@ -312,6 +319,7 @@ pub struct Investment {
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
 pub struct NewInvestment {
     pub spent_on: String,
     pub item: String,

@@ -33,7 +33,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn new(s: &SessionInfo, active: &'static str) -> Self {
+    pub(crate) fn new(s: &SessionInfo, active: &'static str) -> Self {
         Nav {
             user_name: s.user.display_name.clone(),
             role_label: s.user.role.label(),
@@ -46,7 +46,7 @@ impl Nav {
     }
 }
 
-fn render(t: &impl Template) -> PageResult {
+pub(crate) fn render(t: &impl Template) -> PageResult {
     t.render().map(|s| Html(s).into_response()).map_err(|e| {
         PageError(AppError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
