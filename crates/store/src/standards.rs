@@ -391,7 +391,7 @@ impl OfficeStanding {
             .collect()
     }
     pub fn subsidy_label(&self) -> String {
-        self.subsidy.map(|f| format!("{f}元")).unwrap_or_default()
+        self.subsidy.map(|f| f.to_string()).unwrap_or_default()
     }
 }
 
@@ -631,7 +631,7 @@ fn plan_from_row(r: &DbRow) -> StoreResult<ConstructionPlan> {
         township_code: r.str("township_code")?,
         items: r.str("items")?,
         budget,
-        budget_label: format!("{budget}元"),
+        budget_label: budget.to_string(),
         timeline: r.str("timeline")?,
         status_label: status_label(&status),
         status,
@@ -654,8 +654,8 @@ fn subsidy_from_row(r: &DbRow) -> StoreResult<Subsidy> {
         investment,
         percent: r.i64("percent")?,
         amount,
-        amount_label: format!("{amount}元"),
-        investment_label: format!("{investment}元"),
+        amount_label: amount.to_string(),
+        investment_label: investment.to_string(),
         status_label: subsidy_status_label(&status),
         status,
         disbursed_on: r.opt_str("disbursed_on")?,
@@ -890,7 +890,7 @@ impl Store {
                     spent_on: r.str("spent_on")?,
                     item: r.str("item")?,
                     amount,
-                    amount_label: format!("{amount}元"),
+                    amount_label: amount.to_string(),
                     doc_number: r.str("doc_number")?,
                 })
             })

@@ -984,7 +984,7 @@ async fn subsidies_page(
                 .filter(|x| !paid_only || x.status == "disbursed")
                 .map(|x| x.amount),
         )
-        .map(|f| format!("{f}元"))
+        .map(|f| f.to_string())
         .unwrap_or_else(|| "溢出".into())
     };
     let (status, error) = match error {
