@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use minzheng_domain::standards::{
     evaluate, fmt_area, parse_area_m2, subsidy, EquipmentFact, EquipmentKind, Evaluation,
-    OfficeFacts, OfficeKind, RoomFact, RoomKind, RuleStatus, StaffFact, Thresholds, RULES,
+    OfficeFacts, OfficeKind, RoomFact, RoomKind, RuleLevel, RuleStatus, StaffFact, Thresholds,
+    RULES,
 };
 use minzheng_domain::{Fen, Role};
 use serde::{Deserialize, Serialize};
@@ -383,12 +384,32 @@ pub struct OfficeStanding {
 }
 
 impl OfficeStanding {
+    /// Basic rules not met or not recorded (for exports).
     pub fn failing_titles(&self) -> Vec<&'static str> {
         self.evaluation
             .failing()
             .iter()
             .map(|r| r.rule.title)
             .collect()
+    }
+
+    /// Basic rules recorded and not met (for the console, where “not recorded” is a count).
+    pub fn not_met_titles(&self) -> String {
+        self.evaluation
+            .failing()
+            .iter()
+            .filter(|r| r.status == RuleStatus::NotMet)
+            .map(|r| r.rule.title)
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    pub fn not_recorded_count(&self) -> usize {
+        self.evaluation
+            .failing()
+            .iter()
+            .filter(|r| r.status == RuleStatus::NotRecorded)
+            .count()
     }
     pub fn subsidy_label(&self) -> String {
         self.subsidy.map(|f| f.to_string()).unwrap_or_default()
@@ -1803,7 +1824,14 @@ impl Store {
             .await?
             .i64("id")?;
         let mut pos = 0i64;
-        for r in &st.evaluation.results {
+        // Acceptance is of the basic standard; the encouraged high-standard rules (§三(四))
+        // are shown on the office page but not scored.
+        for r in st
+            .evaluation
+            .results
+            .iter()
+            .filter(|r| r.rule.level == RuleLevel::Basic)
+        {
             pos += 1;
             let score = if r.status == RuleStatus::Met {
                 AUTO_POINTS

@@ -466,7 +466,11 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(passed.status, "passed");
-    assert_eq!(passed.score, passed.max_score);
+    assert_eq!(
+        (passed.score, passed.max_score),
+        (100, 100),
+        "14 basic rules × 5 + 3 manual × 10"
+    );
     let ledger = store.list_subsidies(&staff.scope).await.unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].investment, Fen(9_145_679));
