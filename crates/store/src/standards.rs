@@ -1235,12 +1235,26 @@ impl Store {
             return Err(StoreError::field("note", "退回时请写明原因"));
         }
         let mut tx = self.begin_write().await?;
-        // Re-read inside the transaction: two approvers must not both apply it.
-        let status = tx
-            .fetch_one(q("SELECT status FROM staff_changes WHERE id = $1").bind(id))
-            .await?
-            .str("status")?;
-        if status != "pending" {
+        // Claim the change first with a conditional update: of two approvers racing (on
+        // PostgreSQL, where writers do not queue), only one sees a row change and goes on to
+        // apply it to the roster; the other gets the conflict.
+        let new_status = if approve { "approved" } else { "rejected" };
+        let claimed = tx
+            .execute(
+                q("UPDATE staff_changes SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4
+                   WHERE id = $5 AND status = 'pending'")
+                .bind(new_status)
+                .bind(&actor.username)
+                .bind(crate::timestamp(chrono::Utc::now()))
+                .bind(&note)
+                .bind(id),
+            )
+            .await?;
+        if claimed == 0 {
+            let status = tx
+                .fetch_one(q("SELECT status FROM staff_changes WHERE id = $1").bind(id))
+                .await?
+                .str("status")?;
             return Err(StoreError::Conflict(format!(
                 "该人员异动已{}，不能重复审批",
                 status_label(&status)
@@ -1317,17 +1331,6 @@ impl Store {
                 }
             }
         }
-        let new_status = if approve { "approved" } else { "rejected" };
-        tx.execute(
-            q("UPDATE staff_changes SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4
-               WHERE id = $5")
-            .bind(new_status)
-            .bind(&actor.username)
-            .bind(crate::timestamp(chrono::Utc::now()))
-            .bind(&note)
-            .bind(id),
-        )
-        .await?;
         audit(
             &mut tx,
             actor,
@@ -1679,16 +1682,23 @@ impl Store {
             }
         }
         let new = if accept { "accepted" } else { "returned" };
-        tx.execute(
-            q("UPDATE construction_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4
-               WHERE township_code = $5")
-            .bind(new)
-            .bind(&actor.username)
-            .bind(crate::timestamp(chrono::Utc::now()))
-            .bind(&note)
-            .bind(code),
-        )
-        .await?;
+        // Conditional on the status read above, so a concurrent review cannot slip between.
+        let n = tx
+            .execute(
+                q("UPDATE construction_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4
+                   WHERE township_code = $5 AND status = 'submitted'")
+                .bind(new)
+                .bind(&actor.username)
+                .bind(crate::timestamp(chrono::Utc::now()))
+                .bind(&note)
+                .bind(code),
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "建设方案已被他人审核，请刷新后查看".into(),
+            ));
+        }
         audit(
             &mut tx,
             actor,
@@ -1821,7 +1831,15 @@ impl Store {
                 .bind(&actor.username)
                 .bind(crate::timestamp(chrono::Utc::now())),
             )
-            .await?
+            .await
+            .map_err(|e| {
+                // The partial unique index allows one open inspection per office.
+                if e.is_unique_violation() {
+                    StoreError::Conflict("该办公室已有正在进行的检查验收，请先完成它".into())
+                } else {
+                    e
+                }
+            })?
             .i64("id")?;
         let mut pos = 0i64;
         // Acceptance is of the basic standard; the encouraged high-standard rules (§三(四))
@@ -2137,14 +2155,22 @@ impl Store {
             return Err(StoreError::Conflict("该检查验收已结束，不能再修改".into()));
         }
         let new = if pass { "passed" } else { "failed" };
-        tx.execute(
-            q("UPDATE inspections SET status = $1, findings = $2, decided_at = $3 WHERE id = $4")
+        // Conditional: of two inspectors closing it at once, only one changes the row.
+        let n = tx
+            .execute(
+                q(
+                    "UPDATE inspections SET status = $1, findings = $2, decided_at = $3
+                   WHERE id = $4 AND status = 'open'",
+                )
                 .bind(new)
                 .bind(&findings)
                 .bind(crate::timestamp(chrono::Utc::now()))
                 .bind(id),
-        )
-        .await?;
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict("该检查验收已结束，不能再修改".into()));
+        }
         let mut granted = None;
         if pass {
             let total = tx

@@ -43,6 +43,7 @@ both!(
     passing_inspection_grants_half_the_investment,
     township_cannot_reach_other_offices_or_city_actions,
     photos_must_be_images_within_the_limit,
+    concurrent_approvals_apply_once,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -672,4 +673,36 @@ async fn photos_must_be_images_within_the_limit(db: &TestDb) {
             .await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// Two administrators approve the same change at once: exactly one applies it.
+async fn concurrent_approvals_apply_once(db: &TestDb) {
+    let store = seeded(db).await;
+    let admin = actor_of(store, "admin").await;
+    let pending = store.pending_staff_changes(&Scope::all()).await.unwrap();
+    let change = pending
+        .iter()
+        .find(|c| c.township_code == XICHENG)
+        .unwrap()
+        .id;
+    let before = store
+        .office_standards(&Scope::all(), XICHENG, today())
+        .await
+        .unwrap()
+        .staff
+        .len();
+    let (a, b) = tokio::join!(
+        store.decide_staff_change(&admin, change, true, ""),
+        store.decide_staff_change(&admin, change, true, "")
+    );
+    let oks = [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count();
+    assert_eq!(oks, 1, "{a:?} {b:?}");
+    assert!(matches!(a.err().or(b.err()), Some(StoreError::Conflict(_))));
+    let after = store
+        .office_standards(&Scope::all(), XICHENG, today())
+        .await
+        .unwrap()
+        .staff
+        .len();
+    assert_eq!(after, before + 1);
 }

@@ -123,6 +123,8 @@ CREATE TABLE inspections (
     decided_at    TEXT
 );
 CREATE INDEX inspections_township ON inspections (township_code, id);
+-- At most one open inspection per office, even under concurrent requests.
+CREATE UNIQUE INDEX inspections_one_open ON inspections (township_code) WHERE status = 'open';
 
 CREATE TABLE inspection_items (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
