@@ -517,8 +517,30 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
             "inspection.open"
         ]
     );
-    // Failing, then re-inspecting, links the two.
+    // 青江's rectifications: invisible to 东城, recorded once by those who may.
     let qj = "511802004";
+    let qj_state = store
+        .office_standards(&Scope::all(), qj, today())
+        .await
+        .unwrap();
+    let rect = qj_state.inspections[0].rectifications[0].id;
+    assert!(matches!(
+        store
+            .complete_rectification(&staff, rect, "2026-12-01")
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .complete_rectification(&admin, rect, "2026-12-01")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .complete_rectification(&admin, rect, "2026-12-02")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Failing, then re-inspecting, links the two.
     let re = store
         .open_inspection(
             &admin,

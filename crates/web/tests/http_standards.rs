@@ -226,6 +226,22 @@ async fn staff_change_is_filed_by_township_and_approved_by_city(app: &TestApp) {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("达标情况") && html.contains("人员异动") && html.contains("change-form"));
+    // A form without its document is re-rendered with the Chinese reason; nothing filed.
+    let r = director
+        .post(app.url(&format!("/standards/offices/{DONGCHENG}")))
+        .form(&[
+            ("_csrf", dcsrf.as_str()),
+            ("action", "change"),
+            ("kind", "appoint"),
+            ("name", "孙丽"),
+            ("position", "民政专职工作人员"),
+            ("effective_on", "2026-12-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("请填写任用文件文号"));
     // Filing through the page form.
     let r = director
         .post(app.url(&format!("/standards/offices/{DONGCHENG}")))
@@ -250,6 +266,15 @@ async fn staff_change_is_filed_by_township_and_approved_by_city(app: &TestApp) {
     )
     .await;
     let before = office["staff"].as_array().unwrap().len();
+    assert_eq!(
+        office["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "孙丽")
+            .count(),
+        1
+    );
     let change = office["changes"][0].clone();
     assert_eq!(change["status"], "pending");
     assert_eq!(change["name"], "孙丽");
