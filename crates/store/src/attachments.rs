@@ -173,6 +173,12 @@ pub(crate) async fn insert_attachment(
     Ok(id)
 }
 
+/// Attachments are visible inside the scope, and a village user sees their own township's
+/// (as they see its office page).
+fn visible(scope: &Scope, scope_code: &str) -> bool {
+    scope.contains_str(scope_code) || (scope_code.len() == 9 && scope.sees_str(scope_code))
+}
+
 impl Store {
     /// Attachments of one record, visible in `scope`.
     pub async fn list_attachments(
@@ -181,21 +187,23 @@ impl Store {
         entity_type: &str,
         entity_id: &str,
     ) -> StoreResult<Vec<Attachment>> {
-        let (lo, hi) = scope.bounds();
-        self.fetch_all(
-            q("SELECT id, entity_type, entity_id, scope_code, filename, content_type, size, sha256,
-                      created_by, created_at
-               FROM attachments WHERE entity_type = $1 AND entity_id = $2
-                 AND scope_code >= $3 AND scope_code < $4 ORDER BY id")
-            .bind(entity_type)
-            .bind(entity_id)
-            .bind(lo)
-            .bind(hi),
-        )
-        .await?
-        .iter()
-        .map(Attachment::from_row)
-        .collect()
+        let rows = self
+            .fetch_all(
+                q("SELECT id, entity_type, entity_id, scope_code, filename, content_type, size, sha256,
+                          created_by, created_at
+                   FROM attachments WHERE entity_type = $1 AND entity_id = $2 ORDER BY id")
+                .bind(entity_type)
+                .bind(entity_id),
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let a = Attachment::from_row(r)?;
+            if visible(scope, &a.scope_code) {
+                out.push(a);
+            }
+        }
+        Ok(out)
     }
 
     /// Every attachment of one township's records, visible in `scope`, newest first.
@@ -204,7 +212,7 @@ impl Store {
         scope: &Scope,
         township_code: &str,
     ) -> StoreResult<Vec<Attachment>> {
-        if !scope.contains_str(township_code) && !scope.sees_str(township_code) {
+        if !visible(scope, township_code) {
             return Err(StoreError::NotFound("该民政办公室"));
         }
         self.fetch_all(
@@ -225,15 +233,10 @@ impl Store {
         scope: &Scope,
         id: i64,
     ) -> StoreResult<(Attachment, Vec<u8>)> {
-        let (lo, hi) = scope.bounds();
         let row = self
-            .fetch_optional(
-                q("SELECT * FROM attachments WHERE id = $1 AND scope_code >= $2 AND scope_code < $3")
-                    .bind(id)
-                    .bind(lo)
-                    .bind(hi),
-            )
+            .fetch_optional(q("SELECT * FROM attachments WHERE id = $1").bind(id))
             .await?
+            .filter(|r| r.str("scope_code").is_ok_and(|c| visible(scope, &c)))
             .ok_or(StoreError::NotFound("该附件"))?;
         let data = row.opt_bytes("data")?.unwrap_or_default();
         Ok((Attachment::from_row(&row)?, data))

@@ -685,6 +685,17 @@ async fn photos_must_be_images_within_the_limit(db: &TestDb) {
         .list_attachments(&Scope::all(), "office", DONGCHENG)
         .await
         .unwrap();
+    // The village assistant of 东城 sees the office's photo, as they see its page.
+    let assistant = actor_of(store, "assistant").await;
+    assert!(store
+        .get_attachment(&assistant.scope, list[0].id)
+        .await
+        .is_ok());
+    assert!(store
+        .list_attachments(&staff2.scope, "office", DONGCHENG)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         store.get_attachment(&staff2.scope, list[0].id).await,
         Err(StoreError::NotFound(_))
