@@ -83,6 +83,27 @@ enum Command {
         #[command(subcommand)]
         command: registry::BenchCommand,
     },
+    /// 民政办公室
+    Offices {
+        #[command(subcommand)]
+        command: OfficesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficesCommand {
+    /// 规范化建设达标情况：每个办公室一行（或一个JSON对象），含达标率和每条要求的状态（met / not_met / not_recorded）
+    Report {
+        /// 只列出该区划以内的办公室
+        #[arg(long)]
+        scope: Option<String>,
+        /// 每行输出一个JSON对象
+        #[arg(long)]
+        json: bool,
+        /// 评估日期（YYYY-MM-DD），默认今天（北京时间）
+        #[arg(long)]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -285,6 +306,7 @@ async fn run(cli: Cli) -> CliResult {
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
                     secure_cookies,
+                    ..Default::default()
                 },
             );
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
@@ -415,6 +437,65 @@ async fn run(cli: Cli) -> CliResult {
                 None => chrono::Local::now().date_naive(),
             };
             id_check(as_of)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Offices {
+            command: OfficesCommand::Report { scope, json, as_of },
+        } => {
+            let scope = match scope {
+                Some(s) => Scope::of(parse_code(&s)?),
+                None => Scope::all(),
+            };
+            let as_of = match as_of {
+                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD")))?,
+                // Offices work on Beijing time (UTC+8, no daylight saving).
+                None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
+            };
+            let store = open(&cli.database_url).await?;
+            let rows = store.standards_overview(&scope, None, as_of).await?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            for o in &rows {
+                if json {
+                    let rules: serde_json::Map<String, serde_json::Value> = o
+                        .evaluation
+                        .results
+                        .iter()
+                        .map(|r| (r.rule.id.to_string(), r.status.as_str().into()))
+                        .collect();
+                    let line = serde_json::json!({
+                        "township_code": o.township_code,
+                        "name": o.name,
+                        "county": o.county_name,
+                        "compliance_percent": o.evaluation.compliance_percent,
+                        "basic_met": o.evaluation.basic_met,
+                        "basic_total": o.evaluation.basic_total,
+                        "plan_status": o.plan_status,
+                        "inspection_status": o.inspection_status,
+                        "subsidy_fen": o.subsidy.map(|f| f.0),
+                        "rules": rules,
+                    });
+                    writeln!(out, "{line}")?;
+                } else {
+                    let rules: Vec<String> = o
+                        .evaluation
+                        .results
+                        .iter()
+                        .map(|r| format!("{}={}", r.rule.id, r.status.as_str()))
+                        .collect();
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}%\t{}",
+                        o.township_code,
+                        o.name,
+                        o.evaluation.compliance_percent,
+                        rules.join(" ")
+                    )?;
+                }
+            }
+            out.flush()?;
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -22,6 +22,7 @@ pub mod registry;
 pub mod role;
 #[cfg(test)]
 mod test_ser;
+pub mod standards;
 
 pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};

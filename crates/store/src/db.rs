@@ -167,7 +167,6 @@ impl DbRow {
             },
         })
     }
-    #[allow(dead_code)] // used by attachments (standardization branch)
     pub fn opt_bytes(&self, c: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,

@@ -81,6 +81,7 @@ impl Store {
                 )
                 .await?;
             }
+            self.seed_standards_demo().await?;
         }
         let mut out = Vec::new();
         for (username, _, role, scope) in ACCOUNTS {

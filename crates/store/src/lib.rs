@@ -8,6 +8,7 @@
 //! Must never: render pages, speak HTTP, or hold business rules that belong in the pure
 //! `minzheng-domain` crate.
 
+mod attachments;
 mod audit;
 mod bulk;
 mod db;
@@ -20,11 +21,14 @@ mod registry;
 mod registry_import;
 mod registry_xlsx;
 mod scope;
+mod standards;
+mod standards_demo;
 mod users;
 
 #[doc(hidden)]
 pub mod testing;
 
+pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use audit::{AuditBreak, AuditEntry, AuditVerification};
 pub use db::{DatabaseUrl, Store};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
@@ -45,6 +49,13 @@ pub use registry_xlsx::{
     demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
 };
 pub use scope::{Actor, Scope};
+pub use standards::{
+    change_kind_label, rule_catalogue, ConstructionPlan, Equipment, Inspection, InspectionItem,
+    Investment, NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom,
+    NewStaffChange, OfficeProfile, OfficeStandards, OfficeStanding, PostedRule, ProfileUpdate,
+    Rectification, Room, StaffChange, StaffMember, StandardParams, Subsidy, VillageAssistant,
+    CHANGE_KINDS,
+};
 pub use users::{
     check_password_policy, DashboardCounts, NewUser, SessionInfo, User, UserUpdate,
     LOCKOUT_MINUTES, MAX_FAILED_SIGNINS,

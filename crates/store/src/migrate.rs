@@ -14,6 +14,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "registry",
         include_str!("../migrations/sqlite/0002_registry.sql"),
     ),
+    (
+        3,
+        "standards",
+        include_str!("../migrations/sqlite/0003_standards.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -25,6 +30,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "registry",
         include_str!("../migrations/postgres/0002_registry.sql"),
+    ),
+    (
+        3,
+        "standards",
+        include_str!("../migrations/postgres/0003_standards.sql"),
     ),
 ];
 

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pages;
 pub mod registry;
 pub mod session;
+pub mod standards;
 #[doc(hidden)]
 pub mod testing;
 
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use minzheng_store::Store;
 
@@ -29,6 +30,8 @@ pub struct WebConfig {
     pub idle_timeout: chrono::Duration,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Largest photo upload, in bytes.
+    pub attachment_limit: usize,
 }
 
 impl Default for WebConfig {
@@ -36,6 +39,7 @@ impl Default for WebConfig {
         WebConfig {
             idle_timeout: chrono::Duration::minutes(30),
             secure_cookies: false,
+            attachment_limit: minzheng_store::DEFAULT_ATTACHMENT_LIMIT,
         }
     }
 }
@@ -61,6 +65,7 @@ impl AppState {
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const CSS: &str = include_str!("../static/app.css");
+const STANDARDS_CSS: &str = include_str!("../static/standards.css");
 
 fn asset(body: &'static str, mime: &'static str) -> axum::response::Response {
     (
@@ -126,6 +131,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
         )
         .route("/jobs/{job_id}", get(registry::api_job))
+        .merge(standards_api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -168,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/registry/template.xlsx", get(registry::template_download))
         .route("/jobs/{id}", get(registry::job_page))
         .route("/jobs/{id}/report.xlsx", get(registry::job_report))
+        .merge(standards_pages(state.config.attachment_limit))
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",
@@ -181,6 +188,10 @@ pub fn router(state: AppState) -> Router {
             "/static/app.css",
             get(|| async { asset(CSS, "text/css; charset=utf-8") }),
         )
+        .route(
+            "/static/standards.css",
+            get(|| async { asset(STANDARDS_CSS, "text/css; charset=utf-8") }),
+        )
         .nest("/api/v1", api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -189,6 +200,91 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(session::BODY_LIMIT))
         .with_state(state)
+}
+
+/// Office standardization pages; photo uploads get their own body limit (the configured
+/// photo size plus room for the form), the rest keep the global one.
+fn standards_pages(photo_limit: usize) -> Router<AppState> {
+    use crate::standards as s;
+    let upload = axum::extract::DefaultBodyLimit::max(photo_limit + 256 * 1024);
+    Router::new()
+        .route("/standards", get(s::console).post(s::console_post))
+        .route("/standards/export.xlsx", get(s::export))
+        .route(
+            "/standards/offices/{code}",
+            get(s::office).post(s::office_post),
+        )
+        .route(
+            "/standards/offices/{code}/photos",
+            post(s::office_photo).layer(upload),
+        )
+        .route(
+            "/standards/inspections/{id}",
+            get(s::inspection).post(s::inspection_post),
+        )
+        .route(
+            "/standards/inspections/{id}/photos",
+            post(s::inspection_photo).layer(upload),
+        )
+        .route("/standards/subsidies", get(s::subsidies))
+        .route("/standards/subsidies/{id}", post(s::subsidy_post))
+        .route("/standards/attachments/{id}", get(s::attachment))
+}
+
+/// Office standardization API under `/api/v1/standards`.
+fn standards_api() -> Router<AppState> {
+    use crate::standards as s;
+    Router::new()
+        .route("/standards/rules", get(s::api_rules))
+        .route("/standards/offices", get(s::api_overview))
+        .route("/standards/offices/{code}", get(s::api_office))
+        .route("/standards/offices/{code}/profile", patch(s::api_profile))
+        .route("/standards/offices/{code}/rooms", post(s::api_room))
+        .route(
+            "/standards/offices/{code}/equipment",
+            post(s::api_equipment),
+        )
+        .route(
+            "/standards/offices/{code}/posted-rules",
+            post(s::api_posted_rule),
+        )
+        .route(
+            "/standards/offices/{code}/investments",
+            post(s::api_investment),
+        )
+        .route("/standards/offices/{code}/plan", post(s::api_plan))
+        .route(
+            "/standards/offices/{code}/plan/review",
+            post(s::api_plan_review),
+        )
+        .route(
+            "/standards/offices/{code}/staff-changes",
+            post(s::api_file_change),
+        )
+        .route(
+            "/standards/offices/{code}/inspections",
+            post(s::api_open_inspection),
+        )
+        .route("/standards/staff-changes", get(s::api_changes))
+        .route(
+            "/standards/staff-changes/{id}/decision",
+            post(s::api_decide_change),
+        )
+        .route("/standards/inspections/{id}", get(s::api_inspection))
+        .route("/standards/inspections/{id}/scores", post(s::api_score))
+        .route(
+            "/standards/inspections/{id}/rectifications",
+            post(s::api_rectification),
+        )
+        .route(
+            "/standards/inspections/{id}/decision",
+            post(s::api_decide_inspection),
+        )
+        .route("/standards/subsidies", get(s::api_subsidies))
+        .route(
+            "/standards/subsidies/{id}/disbursement",
+            post(s::api_disburse),
+        )
 }
 
 /// Serves until `shutdown` resolves.

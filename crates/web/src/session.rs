@@ -125,6 +125,21 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            if given.is_none()
+                && req
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("multipart/form-data"))
+            {
+                // Browsers cannot add headers to a file-upload form, and we do not buffer
+                // uploads here to find a field: the form's action URL carries `?_csrf=`.
+                given = req.uri().query().and_then(|qs| {
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(qs)
+                        .ok()
+                        .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v))
+                });
+            }
             if given.is_none() {
                 let is_form = req
                     .headers()

@@ -1,0 +1,406 @@
+//! Demo data for office standardization: a handful of offices in every state, so the city
+//! console shows compliant, partial, overdue, under inspection, failed and subsidized offices.
+//! Everything goes through the audited store API (the roster through approved staff changes).
+
+use chrono::NaiveDate;
+use minzheng_domain::standards::Thresholds;
+
+use crate::error::StoreResult;
+use crate::scope::Actor;
+use crate::standards::{
+    NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom, NewStaffChange,
+    ProfileUpdate,
+};
+use crate::Store;
+
+/// The demo's plan deadline (the plan's "4月底前", moved to the demo year).
+const DEADLINE: (i32, u32, u32) = (2026, 4, 30);
+
+struct Demo<'a> {
+    store: &'a Store,
+    sys: Actor,
+}
+
+impl Demo<'_> {
+    async fn profile(
+        &self,
+        code: &str,
+        pop: i64,
+        kind: &str,
+        street: bool,
+        boards: bool,
+    ) -> StoreResult<()> {
+        self.store
+            .update_profile(
+                &self.sys,
+                code,
+                &ProfileUpdate {
+                    population: Some(pop),
+                    kind: Some(kind.into()),
+                    city_street: street,
+                    contact_name: "办公室".into(),
+                    contact_phone: "0835-2220000".into(),
+                    signage: "门牌、两块牌子已悬挂".into(),
+                    policy_board: Some(true),
+                    notice_board: Some(boards),
+                    archives_organized: Some(boards),
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn hire(&self, code: &str, name: &str, director: bool, doc: &str) -> StoreResult<()> {
+        let c = self
+            .store
+            .file_staff_change(
+                &self.sys,
+                code,
+                &NewStaffChange {
+                    kind: "appoint".into(),
+                    name: name.into(),
+                    position: if director {
+                        "民政办主任"
+                    } else {
+                        "民政专职工作人员"
+                    }
+                    .into(),
+                    is_director: director,
+                    full_time: true,
+                    effective_on: "2026-02-01".into(),
+                    doc_number: doc.into(),
+                    doc_date: Some("2026-01-20".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        self.store
+            .decide_staff_change(&self.sys, c.id, true, "同意")
+            .await
+            .map(|_| ())
+    }
+
+    async fn rooms(&self, code: &str, rooms: &[(&str, &str, bool)]) -> StoreResult<()> {
+        for (kind, area, shared) in rooms {
+            self.store
+                .add_room(
+                    &self.sys,
+                    code,
+                    &NewRoom {
+                        kind: (*kind).into(),
+                        area_m2: (*area).into(),
+                        shared_hall: *shared,
+                        note: String::new(),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn equipment(&self, code: &str, staff: i64, cabinets: i64) -> StoreResult<()> {
+        for (kind, count) in [
+            ("computer", staff),
+            ("printer", 1),
+            ("phone", 1),
+            ("copier", 1),
+            ("camera", 1),
+            ("air-conditioner", 2),
+            ("archive-cabinet", cabinets),
+            ("desk-chair", staff),
+            ("visitor-seating", 6),
+        ] {
+            self.store
+                .add_equipment(
+                    &self.sys,
+                    code,
+                    &NewEquipment {
+                        kind: kind.into(),
+                        count,
+                        dedicated: true,
+                        note: String::new(),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn all_assistants(&self, code: &str, skip: usize) -> StoreResult<()> {
+        let villages = self
+            .store
+            .children(&crate::Scope::all(), Some(code))
+            .await?;
+        let n = villages.len().saturating_sub(skip);
+        for (i, v) in villages.iter().take(n).enumerate() {
+            self.store
+                .set_village_assistant(&self.sys, &v.code, &format!("协理员{}", i + 1), "")
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn posted(&self, code: &str) -> StoreResult<()> {
+        for title in ["民政办工作职责", "城乡低保申请办理流程", "首问负责制"]
+        {
+            self.store
+                .add_posted_rule(
+                    &self.sys,
+                    code,
+                    &NewPostedRule {
+                        title: title.into(),
+                        posted_on: "2026-03-01".into(),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn plan(&self, code: &str, review: Option<bool>) -> StoreResult<()> {
+        self.store
+            .submit_plan(
+                &self.sys,
+                code,
+                &NewPlan {
+                    items: "一、改造办公室、接待室、档案室；二、购置电脑、档案柜；三、制作宣传栏和公示栏".into(),
+                    budget: "120000".into(),
+                    timeline: "2026年5月动工，9月完成".into(),
+                },
+            )
+            .await?;
+        match review {
+            Some(true) => self.store.review_plan(&self.sys, code, true, "同意").await,
+            Some(false) => {
+                self.store
+                    .review_plan(&self.sys, code, false, "预算明细不全，请补充后重新报送")
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn invest(&self, code: &str, items: &[(&str, &str)]) -> StoreResult<()> {
+        for (i, (item, amount)) in items.iter().enumerate() {
+            self.store
+                .add_investment(
+                    &self.sys,
+                    code,
+                    &NewInvestment {
+                        spent_on: format!("2026-0{}-15", 6 + i),
+                        item: (*item).into(),
+                        amount: (*amount).into(),
+                        doc_number: format!("雨财拨〔2026〕{}号", 10 + i),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A complete, compliant office (staff per its size).
+    async fn complete(
+        &self,
+        code: &str,
+        pop: i64,
+        kind: &str,
+        street: bool,
+        staff: usize,
+    ) -> StoreResult<()> {
+        self.profile(code, pop, kind, street, true).await?;
+        for i in 0..staff {
+            self.hire(
+                code,
+                &format!("工作人员{}", i + 1),
+                i == 0,
+                "雨府办〔2026〕8号",
+            )
+            .await?;
+        }
+        self.rooms(
+            code,
+            &[
+                ("office", "30", false),
+                ("reception", "18", false),
+                ("archive", "15", false),
+            ],
+        )
+        .await?;
+        self.equipment(code, staff as i64, 3).await?;
+        self.all_assistants(code, 0).await?;
+        self.posted(code).await
+    }
+}
+
+impl Store {
+    /// Seeds the standardization demo (called once, when the demo city is first seeded).
+    pub(crate) async fn seed_standards_demo(&self) -> StoreResult<()> {
+        let d = Demo {
+            store: self,
+            sys: Actor::system("demo"),
+        };
+        let today = chrono::Utc::now().date_naive();
+        self.set_standard_params(
+            &d.sys,
+            &Thresholds::plan_2011(),
+            NaiveDate::from_ymd_opt(DEADLINE.0, DEADLINE.1, DEADLINE.2),
+        )
+        .await?;
+
+        // 东城街道: a city street office, complete, plan accepted, investments recorded —
+        // ready for acceptance (the demo's walk-through inspects it).
+        let dc = "511802001";
+        d.complete(dc, 32_000, "jiedao", true, 4).await?;
+        d.rooms(
+            dc,
+            &[
+                ("service-hall", "26", true),
+                ("supplies-store", "15", false),
+            ],
+        )
+        .await?;
+        d.plan(dc, Some(true)).await?;
+        d.invest(
+            dc,
+            &[("办公用房改造", "68000.00"), ("办公设备购置", "23456.78")],
+        )
+        .await?;
+
+        // 西城街道: partial — one staff member short of the street rule, 59.9 m², a pending
+        // staff change, plan submitted and awaiting review.
+        let xc = "511802002";
+        d.profile(xc, 18_500, "jiedao", true, false).await?;
+        for i in 0..3 {
+            d.hire(
+                xc,
+                &format!("西城工作人员{}", i + 1),
+                i == 0,
+                "雨府办〔2026〕9号",
+            )
+            .await?;
+        }
+        d.rooms(
+            xc,
+            &[
+                ("office", "29.9", false),
+                ("reception", "15", false),
+                ("archive", "15", false),
+            ],
+        )
+        .await?;
+        d.equipment(xc, 3, 1).await?;
+        d.all_assistants(xc, 2).await?;
+        self.file_staff_change(
+            &d.sys,
+            xc,
+            &NewStaffChange {
+                kind: "appoint".into(),
+                name: "周敏".into(),
+                position: "民政专职工作人员".into(),
+                full_time: true,
+                effective_on: "2026-11-01".into(),
+                doc_number: "雨西办〔2026〕21号".into(),
+                doc_date: Some("2026-10-25".into()),
+                reason: "按市区街道不少于4名的标准补充人员".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        d.plan(xc, None).await?;
+
+        // 河北街道: passed acceptance, subsidy paid.
+        let hb = "511802003";
+        d.complete(hb, 12_000, "jiedao", false, 2).await?;
+        d.plan(hb, Some(true)).await?;
+        d.invest(hb, &[("办公用房改造", "50000"), ("宣传栏、公示栏", "8000")])
+            .await?;
+        let id = self
+            .open_inspection(
+                &d.sys,
+                hb,
+                &NewInspection {
+                    inspectors: "王建国、李秀英".into(),
+                    inspected_on: "2026-10-10".into(),
+                },
+                today,
+            )
+            .await?;
+        let insp = self.get_inspection(&crate::Scope::all(), id).await?;
+        let manual: Vec<(i64, i64, String)> = insp
+            .items
+            .iter()
+            .filter(|i| i.rule_id.is_none())
+            .map(|i| (i.id, i.max_score - 1, String::new()))
+            .collect();
+        self.score_inspection(&d.sys, id, &manual).await?;
+        self.decide_inspection(&d.sys, id, true, "规范化建设达到要求，同意验收。", today)
+            .await?;
+        let sub = self
+            .list_subsidies(&crate::Scope::of(
+                minzheng_domain::DivisionCode::parse_native(hb).expect("valid"),
+            ))
+            .await?;
+        if let Some(s) = sub.first() {
+            self.disburse_subsidy(&d.sys, s.id, "2026-11-05").await?;
+        }
+
+        // 青江街道: failed, with rectification items; plan returned.
+        let qj = "511802004";
+        d.profile(qj, 21_000, "jiedao", false, false).await?;
+        d.hire(qj, "青江工作人员1", true, "雨青办〔2026〕3号")
+            .await?;
+        d.rooms(qj, &[("office", "20", false), ("reception", "12", false)])
+            .await?;
+        d.plan(qj, Some(false)).await?;
+        let id = self
+            .open_inspection(
+                &d.sys,
+                qj,
+                &NewInspection {
+                    inspectors: "王建国".into(),
+                    inspected_on: "2026-10-12".into(),
+                },
+                today,
+            )
+            .await?;
+        self.add_rectification(
+            &d.sys,
+            id,
+            "增设档案室，三室总面积达到60平方米",
+            "2026-12-31",
+        )
+        .await?;
+        self.add_rectification(&d.sys, id, "补齐专职工作人员并以红头文件确认", "2026-12-31")
+            .await?;
+        self.decide_inspection(
+            &d.sys,
+            id,
+            false,
+            "人员、场地均未达标，限期整改后复查。",
+            today,
+        )
+        .await?;
+
+        // 大兴街道: inspection under way.
+        let dx = "511802005";
+        d.complete(dx, 15_000, "jiedao", false, 2).await?;
+        d.plan(dx, Some(true)).await?;
+        d.invest(dx, &[("档案柜、办公桌椅", "16800")]).await?;
+        self.open_inspection(
+            &d.sys,
+            dx,
+            &NewInspection {
+                inspectors: "王建国".into(),
+                inspected_on: "2026-11-20".into(),
+            },
+            today,
+        )
+        .await?;
+
+        // 草坝镇: profile only, plan submitted. Everyone else: nothing yet (overdue).
+        let cb = "511802101";
+        d.profile(cb, 26_000, "zhen", false, true).await?;
+        d.plan(cb, None).await?;
+        Ok(())
+    }
+}
