@@ -20,9 +20,9 @@ pub mod params;
 pub mod programs;
 pub mod registry;
 pub mod role;
+pub mod standards;
 #[cfg(test)]
 mod test_ser;
-pub mod standards;
 
 pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};
