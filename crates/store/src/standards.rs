@@ -990,16 +990,20 @@ impl Store {
         })
     }
 
-    /// The electronic ledger is "in use" when the office keeps its work in this system.
-    /// Deliberately simple for now: an active user account inside the township. When the
-    /// registry lands, this becomes "has registry records".
+    /// The electronic ledger is "in use" when the office keeps its work in this system: the
+    /// township has households in the registry, or (before its ledger is imported) an active
+    /// account that works here.
     async fn e_ledger_in_use(&self, code: &str) -> StoreResult<bool> {
         Ok(self
             .fetch_one(
-                q("SELECT COUNT(*) AS n FROM users WHERE scope_code >= $1 AND scope_code < $2 AND active = $3")
-                    .bind(code)
-                    .bind(format!("{code}:"))
-                    .bind(true),
+                q(
+                    "SELECT (SELECT COUNT(*) FROM households WHERE township_code = $1)
+                        + (SELECT COUNT(*) FROM users
+                           WHERE scope_code >= $1 AND scope_code < $2 AND active = $3) AS n",
+                )
+                .bind(code)
+                .bind(format!("{code}:"))
+                .bind(true),
             )
             .await?
             .i64("n")?
