@@ -239,7 +239,7 @@ fn read_bytes(input: &ImportInput, max: u64) -> Result<Vec<u8>, ImportIssue> {
             }
             let mut buf = Vec::with_capacity(meta.len() as usize);
             std::fs::File::open(p)
-                .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+                .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut buf))
                 .map_err(|e| file_issue(format!("无法读取文件{}：{e}", p.display())))?;
             if buf.len() as u64 > max {
                 return Err(too_big(buf.len() as u64));
