@@ -37,6 +37,7 @@ macro_rules! both {
 }
 
 both!(
+    e_ledger_counts_registry_households,
     demo_has_offices_in_every_state,
     staff_changes_need_city_approval,
     room_areas_are_exact_at_the_boundary,
@@ -76,6 +77,39 @@ async fn audit_actions(store: &Store, entity_type: &str, id: &str) -> Vec<String
         .into_iter()
         .map(|e| e.action)
         .collect()
+}
+
+/// 永兴街道 has no accounts in the demo: its e-ledger rule is met only once its households are
+/// in the registry.
+async fn e_ledger_counts_registry_households(db: &TestDb) {
+    let store = seeded(db).await;
+    let code = "511803001";
+    let status = |o: &minzheng_store::OfficeStandards| o.evaluation.status_of("e-ledger");
+    let before = store
+        .office_standards(&Scope::all(), code, today())
+        .await
+        .unwrap();
+    assert_eq!(status(&before), Some(RuleStatus::NotMet));
+    let first17 = "51180319800101001";
+    let check = minzheng_domain::IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+    store
+        .create_household(
+            &Actor::system("t"),
+            &minzheng_store::NewHousehold {
+                village_code: "511803001001".into(),
+                registration_type: "城镇".into(),
+                head_name: "李明".into(),
+                head_id_number: format!("{first17}{check}"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let after = store
+        .office_standards(&Scope::all(), code, today())
+        .await
+        .unwrap();
+    assert_eq!(status(&after), Some(RuleStatus::Met));
 }
 
 async fn demo_has_offices_in_every_state(db: &TestDb) {
