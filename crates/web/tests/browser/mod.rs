@@ -1,0 +1,248 @@
+//! Shared harness of the browser tests: finds Debian's chromium and chromedriver, starts
+//! chromedriver on a free port (killed on drop), connects fantoccini, and offers patient
+//! helpers (`wait_for`, `wait_text`, `click_link`, …) that poll instead of assuming a page has
+//! finished loading. Each `e2e*.rs` test file includes it with `mod browser;`.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long to wait for any one thing to appear in the browser.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// How often to look again while waiting.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// Waits until `css` matches an element.
+pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
+        .at_most(WAIT)
+        .every(POLL)
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => panic!("element {css:?} did not appear: {e} (at {})", here(c).await),
+    }
+}
+
+/// Waits until the text of the element matching `css` contains `needle`; returns that text.
+pub async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    let mut last = None;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if text.contains(needle) {
+                    return text;
+                }
+                last = Some(text);
+            }
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "{css:?} never contained {needle:?}; last text {last:?} (at {})",
+                here(c).await
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the current URL contains `needle`.
+pub async fn wait_url(c: &Client, needle: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let current = here(c).await;
+        if current.contains(needle) {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("URL never contained {needle:?}; it is {current}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Replaces the contents of the input matching `css` with `text`.
+pub async fn fill(c: &Client, css: &str, text: &str) {
+    let input = wait_for(c, css).await;
+    input
+        .clear()
+        .await
+        .unwrap_or_else(|e| panic!("clear {css:?}: {e}"));
+    input
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
+}
+
+/// Clicks the element matching `css`.
+pub async fn click(c: &Client, css: &str) {
+    let el = wait_for(c, css).await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css:?}: {e}"));
+}
+
+/// Clicks the link whose text is exactly `text` inside the element matching `scope_css`.
+pub async fn click_link(c: &Client, scope_css: &str, text: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found = match c.find(Locator::Css(scope_css)).await {
+            Ok(scope) => scope.find(Locator::LinkText(text)).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(link) = found {
+            link.click()
+                .await
+                .unwrap_or_else(|e| panic!("click link {text:?} in {scope_css:?}: {e}"));
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "no link {text:?} inside {scope_css:?} (at {})",
+                here(c).await
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The current URL, for messages.
+pub async fn here(c: &Client) -> String {
+    match c.current_url().await {
+        Ok(u) => u.to_string(),
+        Err(e) => format!("<unknown URL: {e}>"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium and chromedriver.
+
+/// Finds chromium and chromedriver, or decides what their absence means.
+pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_executable("/usr/bin/chromium", &["chromium", "chromium-browser"]);
+    let chromedriver = find_executable("/usr/bin/chromedriver", &["chromedriver"]);
+    match (chromium, chromedriver) {
+        (Some(browser), Some(driver)) => Some((browser, driver)),
+        (browser, driver) => {
+            let missing = [
+                ("chromium", browser.is_none()),
+                ("chromedriver", driver.is_none()),
+            ]
+            .iter()
+            .filter(|(_, absent)| *absent)
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(" and ");
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but {missing} not installed: the browser e2e test must run in CI \
+                     (apt-get install chromium chromium-driver)"
+                );
+            }
+            eprintln!();
+            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+            eprintln!(
+                "!!! SKIPPED e2e: {missing} not installed — install with \
+                 apt-get install chromium chromium-driver"
+            );
+            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+            eprintln!();
+            None
+        }
+    }
+}
+
+/// `preferred` if it exists, else the first of `names` found on `PATH`.
+pub fn find_executable(preferred: &str, names: &[&str]) -> Option<PathBuf> {
+    let preferred = Path::new(preferred);
+    if preferred.is_file() {
+        return Some(preferred.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A chromedriver child process, killed when dropped (also when the test panics).
+pub struct ChromeDriver {
+    child: Child,
+    port: u16,
+    /// A fresh Chromium profile directory, removed when dropped.
+    pub profile: tempfile::TempDir,
+}
+
+impl ChromeDriver {
+    pub fn start(chromedriver: &Path) -> ChromeDriver {
+        let port = {
+            let probe = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+            probe.local_addr().expect("probe address").port()
+        };
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", chromedriver.display()));
+        let driver = ChromeDriver {
+            child,
+            port,
+            profile: tempfile::tempdir().expect("temporary Chromium profile"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                panic!("chromedriver did not accept connections on port {port} within 20 s");
+            }
+            std::thread::sleep(POLL);
+        }
+        driver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens a headless Chromium session through `driver`.
+pub async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
+    let args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1280,900".into(),
+        format!("--user-data-dir={}", driver.profile.path().display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "chrome".into());
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": chromium.to_string_lossy(), "args": args }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .unwrap_or_else(|e| panic!("open a Chromium session via chromedriver: {e}"))
+}
