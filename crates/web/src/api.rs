@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::AppError;
+use crate::error::{parse_id, AppError};
 use crate::session::{cookie, set_cookie, ApiUser, SESSION_COOKIE};
 use crate::AppState;
 
@@ -169,11 +169,6 @@ pub async fn office_update(
     ok(st.store.update_office(&actor, &code, &body).await?)
 }
 
-fn parse_id(id: &str) -> Result<i64, AppError> {
-    id.parse::<i64>()
-        .map_err(|_| AppError::not_found("未找到该用户，或不在您的管辖范围内"))
-}
-
 pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
     if !actor.can_manage_users() {
         return Err(AppError::forbidden("只有市民政局管理员可以管理用户"));
@@ -186,7 +181,10 @@ pub async fn user(
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let u = st.store.get_user(&actor.scope, parse_id(&id)?).await?;
+    let u = st
+        .store
+        .get_user(&actor.scope, parse_id(&id, "该用户")?)
+        .await?;
     if !actor.can_manage_users() && actor.user_id != Some(u.id) {
         return Err(AppError::forbidden("只有市民政局管理员可以查看其他用户"));
     }
@@ -208,7 +206,10 @@ pub async fn user_update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult {
-    ok(st.store.update_user(&actor, parse_id(&id)?, &body).await?)
+    ok(st
+        .store
+        .update_user(&actor, parse_id(&id, "该用户")?, &body)
+        .await?)
 }
 
 #[derive(Deserialize, Default)]

@@ -40,6 +40,13 @@ impl AppError {
     }
 }
 
+/// A numeric id from a URL path. A malformed id is reported like an unknown one (404), the
+/// same answer a record outside the caller's jurisdiction gets.
+pub fn parse_id(raw: &str, what: &'static str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .map_err(|_| AppError::from(StoreError::NotFound(what)))
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

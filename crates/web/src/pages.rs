@@ -15,7 +15,7 @@ use minzheng_store::{
 };
 use serde::Deserialize;
 
-use crate::error::{AppError, PageError};
+use crate::error::{parse_id, AppError, PageError};
 use crate::session::{cookie, set_cookie, PageUser, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 
@@ -594,11 +594,6 @@ struct UserPage {
     error: Option<String>,
 }
 
-fn parse_id(id: &str) -> Result<i64, PageError> {
-    id.parse::<i64>()
-        .map_err(|_| PageError(AppError::not_found("未找到该用户，或不在您的管辖范围内")))
-}
-
 pub async fn user(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
@@ -606,7 +601,10 @@ pub async fn user(
     Query(qs): Query<NoticeQuery>,
 ) -> PageResult {
     require_admin(&actor)?;
-    let user = st.store.get_user(&actor.scope, parse_id(&id)?).await?;
+    let user = st
+        .store
+        .get_user(&actor.scope, parse_id(&id, "该用户")?)
+        .await?;
     render(&UserPage {
         nav: Nav::new(&s, "users"),
         user,
@@ -632,7 +630,7 @@ pub async fn user_update(
     PageForm(f): PageForm<UserEditForm>,
 ) -> PageResult {
     require_admin(&actor)?;
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "该用户")?;
     let upd = UserUpdate {
         display_name: Some(f.display_name),
         active: Some(f.active.is_some()),

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::ApiJson;
-use crate::error::{AppError, PageError};
+use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav};
 use crate::session::{ApiUser, PageUser};
 use crate::AppState;
@@ -47,11 +47,6 @@ fn shown_detail(s: &SessionInfo, d: HouseholdDetail) -> HouseholdDetail {
     } else {
         d.masked()
     }
-}
-
-fn parse_id(raw: &str, what: &'static str) -> Result<i64, AppError> {
-    raw.parse::<i64>()
-        .map_err(|_| AppError::not_found(format!("未找到{what}，或不在您的管辖范围内")))
 }
 
 fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::ApiJson;
-use crate::error::{AppError, PageError};
+use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav};
 use crate::session::{ApiUser, PageUser};
 use crate::AppState;
@@ -859,18 +859,13 @@ async fn inspection_page(
     Ok(resp)
 }
 
-fn parse_path_id(id: &str, what: &'static str) -> Result<i64, AppError> {
-    id.parse::<i64>()
-        .map_err(|_| AppError::from(StoreError::NotFound(what)))
-}
-
 pub async fn inspection(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
     Query(qs): Query<SavedQuery>,
 ) -> PageResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     inspection_page(&st, &s, &actor, id, qs.saved.map(|_| "已保存".into()), None).await
 }
 
@@ -890,7 +885,7 @@ pub async fn inspection_post(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     let f = Fields::new(form);
     let i = st.store.get_inspection(&actor.scope, id).await?;
     let result = match f.s("action").as_str() {
@@ -935,7 +930,7 @@ pub async fn inspection_photo(
     Path(id): Path<String>,
     mp: Multipart,
 ) -> PageResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     let limit = st.config.attachment_limit;
     let result = match read_upload(mp, limit).await {
         Ok((_, file)) => {
@@ -1019,7 +1014,7 @@ pub async fn subsidy_post(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let id = parse_path_id(&id, "该补助")?;
+    let id = parse_id(&id, "该补助")?;
     let f = Fields::new(form);
     match st
         .store
@@ -1040,7 +1035,7 @@ pub async fn attachment(
     PageUser(_, actor): PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let id = parse_path_id(&id, "该附件")?;
+    let id = parse_id(&id, "该附件")?;
     let (meta, data) = st.store.get_attachment(&actor.scope, id).await?;
     Ok((
         [
@@ -1193,7 +1188,7 @@ pub async fn api_decide_change(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该人员异动")?;
+    let id = parse_id(&id, "该人员异动")?;
     ok(st
         .store
         .decide_staff_change(&actor, id, body.decision == "approve", &body.note)
@@ -1218,7 +1213,7 @@ pub async fn api_inspection(
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     ok(st.store.get_inspection(&actor.scope, id).await?)
 }
 
@@ -1242,7 +1237,7 @@ pub async fn api_score(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Scores>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     let scores: Vec<(i64, i64, String)> = body
         .items
         .into_iter()
@@ -1264,7 +1259,7 @@ pub async fn api_rectification(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewRectification>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     created(
         st.store
             .add_rectification(&actor, id, &body.item, &body.due_on)
@@ -1278,7 +1273,7 @@ pub async fn api_decide_inspection(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该检查验收记录")?;
+    let id = parse_id(&id, "该检查验收记录")?;
     ok(st
         .store
         .decide_inspection(&actor, id, body.decision == "pass", &body.note, today())
@@ -1301,7 +1296,7 @@ pub async fn api_disburse(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Disbursement>,
 ) -> ApiResult {
-    let id = parse_path_id(&id, "该补助")?;
+    let id = parse_id(&id, "该补助")?;
     ok(st
         .store
         .disburse_subsidy(&actor, id, &body.disbursed_on)

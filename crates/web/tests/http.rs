@@ -245,6 +245,13 @@ async fn api_session_and_csrf(app: &TestApp) {
         .unwrap();
     assert_eq!(me["user"]["username"], "staff");
     assert_eq!(me["user"]["role"], "township-staff");
+    let r = c.get(app.url("/api/v1/users/abc")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "a malformed id is answered like an unknown one"
+    );
+    assert_error(&r.json().await.unwrap(), "not_found");
     let upd = json!({"phone": "0835-7654321", "address": "东城街道办事处二楼"});
     let r = c
         .patch(app.url("/api/v1/offices/511802001"))
