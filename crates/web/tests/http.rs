@@ -1,9 +1,12 @@
 //! HTTP integration tests against the real server on port 0, with a fresh database per test
 //! (SQLite always; PostgreSQL too when `MINZHENG_TEST_POSTGRES_URL` is set).
 
+mod common;
+
+use common::*;
 use minzheng_store::DEMO_PASSWORD;
 use minzheng_web::testing::TestApp;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 macro_rules! both {
@@ -42,46 +45,6 @@ both!(
     lockout_after_five_failures,
     cross_site_origin_is_refused,
 );
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Signs in through the API; returns the client (holding the cookie) and the CSRF token.
-async fn api_login(app: &TestApp, user: &str) -> (Client, String) {
-    let c = client();
-    let r = c
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"username": user, "password": DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    let body: Value = r.json().await.unwrap();
-    (c, body["csrf_token"].as_str().unwrap().to_string())
-}
-
-fn csrf_in(html: &str) -> String {
-    let i = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("form has a CSRF field")
-        + 20;
-    html[i..i + 64].to_string()
-}
-
-fn assert_error(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    let msg = body["error"]["message"].as_str().unwrap();
-    assert!(
-        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-        "message is Chinese: {msg}"
-    );
-    assert!(body["error"]["fields"].is_object());
-}
 
 async fn health_openapi_and_unknown_routes(app: &TestApp) {
     let c = client();

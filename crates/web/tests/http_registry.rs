@@ -2,9 +2,12 @@
 //! page and the API, masking by role, import upload (CSRF in the query string for
 //! multipart), template and export downloads.
 
-use minzheng_store::{generate_ledger, ledger_csv, DEMO_PASSWORD};
+mod common;
+
+use common::*;
+use minzheng_store::{generate_ledger, ledger_csv};
 use minzheng_web::testing::TestApp;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 macro_rules! both {
@@ -37,27 +40,6 @@ both!(
     household_forms_search_and_masking,
     import_upload_template_and_export
 );
-
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn api_login(app: &TestApp, user: &str) -> (Client, String) {
-    let c = client();
-    let r = c
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"username": user, "password": DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
-    (c, body["csrf_token"].as_str().unwrap().to_string())
-}
 
 const HEAD: &str = "11010519491231002X";
 

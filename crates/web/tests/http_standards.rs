@@ -1,7 +1,9 @@
 //! HTTP tests for office standardization (规范化建设) against the real server on port 0, on
 //! SQLite and (when `MINZHENG_TEST_POSTGRES_URL` is set) PostgreSQL.
 
-use minzheng_store::DEMO_PASSWORD;
+mod common;
+
+use common::*;
 use minzheng_web::testing::TestApp;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -57,40 +59,10 @@ async fn start(db: minzheng_store::testing::TestDb) -> TestApp {
     .await
 }
 
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn api_login(app: &TestApp, user: &str) -> (Client, String) {
-    let c = client();
-    let r = c
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"username": user, "password": DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    let body: Value = r.json().await.unwrap();
-    (c, body["csrf_token"].as_str().unwrap().to_string())
-}
-
 async fn get_json(c: &Client, url: String) -> Value {
     let r = c.get(&url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{url}");
     r.json().await.unwrap()
-}
-
-fn assert_chinese_error(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    let msg = body["error"]["message"].as_str().unwrap();
-    assert!(
-        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-        "message is Chinese: {msg}"
-    );
 }
 
 /// Foreign ids as seen by the city: 西城's pending staff change, 河北's inspection and subsidy.
@@ -288,7 +260,7 @@ async fn staff_change_is_filed_by_township_and_approved_by_city(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_chinese_error(&r.json().await.unwrap(), "forbidden");
+    assert_error(&r.json().await.unwrap(), "forbidden");
     // The city approves; the roster grows; a second decision conflicts.
     let (admin, acsrf) = api_login(app, "admin").await;
     let r = admin
@@ -307,7 +279,7 @@ async fn staff_change_is_filed_by_township_and_approved_by_city(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert_chinese_error(&r.json().await.unwrap(), "conflict");
+    assert_error(&r.json().await.unwrap(), "conflict");
     let office = get_json(
         &director,
         app.url(&format!("/api/v1/standards/offices/{DONGCHENG}")),
@@ -522,7 +494,7 @@ async fn api_validation_and_illegal_transitions(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = r.json().await.unwrap();
-    assert_chinese_error(&body, "validation");
+    assert_error(&body, "validation");
     assert!(body["error"]["fields"]["area_m2"]
         .as_str()
         .unwrap()
@@ -546,7 +518,7 @@ async fn api_validation_and_illegal_transitions(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert_chinese_error(&r.json().await.unwrap(), "conflict");
+    assert_error(&r.json().await.unwrap(), "conflict");
     // The township cannot open an inspection of itself.
     let r = staff
         .post(app.url(&format!(
