@@ -2411,8 +2411,12 @@ impl Store {
         }
         for r in &self
             .fetch_all(range(
+                // Same rule as `e_ledger_in_use`: registry households, or an active account.
                 "SELECT DISTINCT SUBSTR(scope_code, 1, 9) AS township_code FROM users
-                 WHERE scope_code >= $1 AND scope_code < $2 AND active = $3 AND LENGTH(scope_code) >= 9",
+                 WHERE scope_code >= $1 AND scope_code < $2 AND active = $3 AND LENGTH(scope_code) >= 9
+                 UNION
+                 SELECT DISTINCT township_code FROM households
+                 WHERE township_code >= $1 AND township_code < $2",
             ).bind(true))
             .await?
         {

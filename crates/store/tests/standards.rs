@@ -110,6 +110,13 @@ async fn e_ledger_counts_registry_households(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(status(&after), Some(RuleStatus::Met));
+    // The console's set-based overview derives the same fact.
+    let overview = store
+        .standards_overview(&Scope::all(), None, today())
+        .await
+        .unwrap();
+    let row = overview.iter().find(|o| o.township_code == code).unwrap();
+    assert_eq!(row.evaluation.status_of("e-ledger"), Some(RuleStatus::Met));
 }
 
 async fn demo_has_offices_in_every_state(db: &TestDb) {
