@@ -19,6 +19,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "standards",
         include_str!("../migrations/sqlite/0003_standards.sql"),
     ),
+    (
+        4,
+        "cases",
+        include_str!("../migrations/sqlite/0004_cases.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -35,6 +40,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "standards",
         include_str!("../migrations/postgres/0003_standards.sql"),
+    ),
+    (
+        4,
+        "cases",
+        include_str!("../migrations/postgres/0004_cases.sql"),
     ),
 ];
 
