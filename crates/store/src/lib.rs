@@ -17,6 +17,10 @@ mod divisions;
 mod error;
 mod migrate;
 mod offices;
+mod payroll;
+mod payroll_files;
+#[doc(hidden)]
+pub mod payroll_fixture;
 mod registry;
 mod registry_import;
 mod registry_xlsx;
@@ -37,6 +41,14 @@ pub use divisions::{
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use payroll::{
+    batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
+    ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,
+    NewBackPay, PaymentException, PayrollBatch, PayrollLine, BATCH_STATUSES,
+};
+pub use payroll_files::{
+    render_bank_file, BankFile, BankTemplate, BankTemplateInput, ReturnOutcome, BANK_COLUMNS,
+};
 pub use registry::{
     mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
     Income, IncomeInput, NewHousehold, Person, PersonInput,

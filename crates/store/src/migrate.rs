@@ -24,6 +24,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "cases",
         include_str!("../migrations/sqlite/0004_cases.sql"),
     ),
+    (
+        5,
+        "payroll",
+        include_str!("../migrations/sqlite/0005_payroll.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -45,6 +50,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "cases",
         include_str!("../migrations/postgres/0004_cases.sql"),
+    ),
+    (
+        5,
+        "payroll",
+        include_str!("../migrations/postgres/0005_payroll.sql"),
     ),
 ];
 

@@ -1,0 +1,886 @@
+//! Monthly payroll through the store: generation (idempotent, concurrent, arrears and stops),
+//! the month-over-month review, sign-off, bank files, return files (reconciled or refused),
+//! payment exceptions re-issued once, the funds ledger and jurisdiction. Every case runs on
+//! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
+
+use chrono::Utc;
+use minzheng_domain::{Fen, Program, YearMonth};
+use minzheng_store::payroll_fixture::FixtureEnrolment;
+use minzheng_store::testing::TestDb;
+use minzheng_store::{
+    Actor, BatchFilter, ExceptionCorrection, GenerateRequest, LedgerFilter, LineFilter, NewBackPay,
+    PayrollBatch, PayrollLine, Scope, Store, StoreError, DEMO_PASSWORD,
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    generation_follows_enrolments_and_is_idempotent,
+    concurrent_generations_make_one_set_of_batches,
+    review_shows_new_stopped_and_changed_with_reasons,
+    back_pay_is_paid_once_in_the_next_batch,
+    sign_off_and_bank_files,
+    return_files_reconcile_or_are_refused_whole,
+    exceptions_are_corrected_and_reissued_once,
+    jurisdiction_and_roles,
+);
+
+const DONGCHENG: &str = "511802001";
+const V1: &str = "511802001001";
+const V2: &str = "511802001200";
+const XICHENG_V: &str = "511802002001";
+
+async fn seeded(db: &TestDb) -> &Store {
+    db.store.ensure_demo().await.expect("seed demo");
+    &db.store
+}
+
+async fn actor_of(store: &Store, username: &str) -> Actor {
+    store
+        .authenticate(username, DEMO_PASSWORD, Utc::now())
+        .await
+        .unwrap()
+        .expect("demo login works")
+        .actor()
+        .unwrap()
+}
+
+fn id_no(n: u32) -> String {
+    format!("51180219800101{n:03}X")
+}
+
+fn month(s: &str) -> YearMonth {
+    YearMonth::parse(s).unwrap()
+}
+
+fn req(m: &str) -> GenerateRequest {
+    GenerateRequest {
+        month: month(m),
+        program: None,
+        within: None,
+    }
+}
+
+async fn enrol(store: &Store, e: FixtureEnrolment) -> i64 {
+    store.fixture_enrolment(&e).await.unwrap()
+}
+
+fn dibao(v: &str, name: &str, n: u32, fen: i64, start: &str) -> FixtureEnrolment {
+    FixtureEnrolment::new(Program::UrbanDibao, v, name, &id_no(n), fen, start)
+}
+
+async fn lines(store: &Store, b: &PayrollBatch) -> Vec<PayrollLine> {
+    store
+        .batch_lines(
+            &Scope::all(),
+            b.id,
+            &LineFilter {
+                limit: Some(5000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0
+}
+
+async fn audit_actions(store: &Store, entity_type: &str, id: &str) -> Vec<String> {
+    store
+        .list_audit(&Actor::system("t"), Some((entity_type, id)), 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+/// Who is paid in 2026-11: active, grace within its period, a one-off this month; not the
+/// suspended, the ended, the expired grace, the future start, the one-off of another month.
+async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    enrol(store, dibao(V2, "乙", 2, 42_000, "2026-11")).await;
+    let mut grace = dibao(V1, "丙", 3, 10_000, "2026-01");
+    grace.status = "grace".into();
+    grace.grace_until = Some("2026-12".into());
+    enrol(store, grace).await;
+    let mut expired = dibao(V1, "丁", 4, 10_000, "2026-01");
+    expired.status = "grace".into();
+    expired.grace_until = Some("2026-10".into());
+    enrol(store, expired).await;
+    let mut suspended = dibao(V1, "戊", 5, 10_000, "2026-01");
+    suspended.status = "suspended".into();
+    enrol(store, suspended).await;
+    let mut ended = dibao(V1, "己", 6, 10_000, "2026-01");
+    ended.end_month = Some("2026-10".into());
+    enrol(store, ended).await;
+    enrol(store, dibao(V1, "庚", 7, 10_000, "2026-12")).await;
+    let mut once = FixtureEnrolment::new(
+        Program::TemporaryAssistance,
+        V1,
+        "辛",
+        &id_no(8),
+        200_000,
+        "2026-11",
+    );
+    once.payment = "once".into();
+    enrol(store, once.clone()).await;
+    once.id_number = id_no(9);
+    once.name = "壬".into();
+    once.start_month = "2026-10".into();
+    enrol(store, once).await;
+    enrol(store, dibao(XICHENG_V, "西城甲", 10, 30_000, "2026-01")).await;
+
+    let out = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert!(out.existing.is_empty());
+    let programs: Vec<&str> = out.created.iter().map(|b| b.program.as_str()).collect();
+    assert_eq!(
+        programs,
+        ["temporary_assistance", "urban_dibao"],
+        "东城 only"
+    );
+    assert!(out.created.iter().all(|b| b.township_code == DONGCHENG));
+    let dibao_batch = out
+        .created
+        .iter()
+        .find(|b| b.program == "urban_dibao")
+        .unwrap();
+    let mut names: Vec<String> = lines(store, dibao_batch)
+        .await
+        .into_iter()
+        .map(|l| l.beneficiary_name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["丙", "乙", "甲"]);
+    assert_eq!(dibao_batch.planned, Fen(102_000));
+    assert_eq!(dibao_batch.status, "draft");
+    assert_eq!(dibao_batch.batch_no, "202611-511802001-urban_dibao");
+    assert_eq!(out.lines, 4);
+    assert_eq!(
+        audit_actions(store, "payroll_batch", &dibao_batch.id.to_string()).await,
+        ["payroll.generate"]
+    );
+
+    // Again: the same batches come back and nothing is added.
+    let again = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert!(again.created.is_empty());
+    assert_eq!(again.existing.len(), 2);
+    assert_eq!(again.lines, 0);
+    let b = store
+        .get_batch(&Scope::all(), dibao_batch.id)
+        .await
+        .unwrap();
+    assert_eq!(b.line_count, 3);
+
+    // City-wide from the command line: 西城 is added, 东城 returned as it was.
+    let all = store
+        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(all.created.len(), 1);
+    assert_eq!(all.created[0].township_code, "511802002");
+    assert_eq!(all.existing.len(), 2);
+
+    // Only one program.
+    let mut one = req("2026-12");
+    one.program = Some(Program::TemporaryAssistance);
+    let none = store.generate_payroll(&staff, &one).await.unwrap();
+    assert!(none.created.is_empty(), "no one-off payment in December");
+}
+
+/// Two generations at once, each on its own connection pool: one set of batches and lines,
+/// and neither fails.
+async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
+    let store = seeded(db).await;
+    store
+        .fixture_bulk_enrolments(2_000, "511802", "2026-01")
+        .await
+        .unwrap();
+    let a = Store::connect(&db.url).await.unwrap();
+    let b = Store::connect(&db.url).await.unwrap();
+    let run = |s: Store| {
+        tokio::spawn(async move {
+            s.generate_payroll(&Actor::system("cli"), &req("2026-11"))
+                .await
+        })
+    };
+    let (ta, tb) = (run(a.clone()), run(b.clone()));
+    let (ra, rb) = (ta.await.unwrap().unwrap(), tb.await.unwrap().unwrap());
+    let created = ra.created.len() + rb.created.len();
+    assert!(created > 0);
+    assert_eq!(ra.created.len() + ra.existing.len(), created);
+    assert_eq!(rb.created.len() + rb.existing.len(), created);
+    assert_eq!(ra.lines + rb.lines, 2_000, "each enrolment once");
+    let batches = store
+        .list_batches(
+            &Scope::all(),
+            &BatchFilter {
+                month: Some("2026-11".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(batches.len(), created);
+    assert_eq!(batches.iter().map(|b| b.line_count).sum::<i64>(), 2_000);
+    a.close().await;
+    b.close().await;
+}
+
+/// October → November: one new (by a case), one stopped (ended by a case), one whose
+/// amount changed, one unchanged.
+async fn review_shows_new_stopped_and_changed_with_reasons(db: &TestDb) {
+    let store = seeded(db).await;
+    let cli = Actor::system("cli");
+    let same = enrol(store, dibao(V1, "不变", 1, 50_000, "2026-01")).await;
+    let stop = enrol(store, dibao(V1, "停发", 2, 40_000, "2026-01")).await;
+    let change = enrol(store, dibao(V1, "调整", 3, 30_000, "2026-01")).await;
+    store.generate_payroll(&cli, &req("2026-10")).await.unwrap();
+
+    let h = store.fixture_household_of(stop).await.unwrap();
+    store
+        .fixture_case("DB2026-0002", "review", Program::UrbanDibao, h, Some(stop))
+        .await
+        .unwrap();
+    store
+        .fixture_update_enrolment(stop, "status = 'ended', end_month = '2026-10'")
+        .await
+        .unwrap();
+    let h = store.fixture_household_of(change).await.unwrap();
+    store
+        .fixture_case(
+            "DB2026-0003",
+            "change",
+            Program::UrbanDibao,
+            h,
+            Some(change),
+        )
+        .await
+        .unwrap();
+    store
+        .fixture_update_enrolment(change, "monthly_fen = 35000")
+        .await
+        .unwrap();
+    let mut fresh = dibao(V2, "新增", 4, 60_000, "2026-11");
+    let h = store.fixture_household_of(same).await.unwrap();
+    fresh.case_id = Some(
+        store
+            .fixture_case("DB2026-0004", "new", Program::UrbanDibao, h, None)
+            .await
+            .unwrap(),
+    );
+    enrol(store, fresh).await;
+
+    let nov = store.generate_payroll(&cli, &req("2026-11")).await.unwrap();
+    let batch = &nov.created[0];
+    let diff = store.batch_diff(&Scope::all(), batch.id).await.unwrap();
+    assert_eq!(diff.previous_month, "2026-10");
+    assert_eq!(
+        (
+            diff.new_count,
+            diff.stopped_count,
+            diff.changed_count,
+            diff.unchanged_count
+        ),
+        (1, 1, 1, 1)
+    );
+    let entry = |c: &str| diff.entries.iter().find(|e| e.change == c).unwrap();
+    assert_eq!(entry("new").beneficiary_name, "新增");
+    assert_eq!(entry("new").case_no.as_deref(), Some("DB2026-0004"));
+    assert!(
+        entry("new").reason.contains("新申请案件DB2026-0004"),
+        "{}",
+        entry("new").reason
+    );
+    assert_eq!(entry("stopped").beneficiary_name, "停发");
+    assert!(entry("stopped").reason.contains("复核案件DB2026-0002"));
+    assert!(
+        entry("stopped").reason.contains("已终止保障（2026-10止）"),
+        "{}",
+        entry("stopped").reason
+    );
+    assert_eq!(entry("changed").previous, Some(Fen(30_000)));
+    assert_eq!(entry("changed").current, Some(Fen(35_000)));
+    assert!(entry("changed").reason.contains("变更案件DB2026-0003"));
+}
+
+/// A late approval: the enrolment starts in September but is entered in November. Back pay
+/// for September and October is requested, approved and paid once in November's batch;
+/// asking again, or for a month already paid, is refused.
+async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let paid = enrol(store, dibao(V1, "早到", 1, 50_000, "2026-01")).await;
+    store
+        .generate_payroll(&staff, &req("2026-10"))
+        .await
+        .unwrap();
+    let late = enrol(store, dibao(V1, "迟到", 2, 40_000, "2026-09")).await;
+    let ask = |enrolment_id: i64, period: &str| NewBackPay {
+        enrolment_id,
+        period: period.into(),
+        amount: String::new(),
+        reason: "审批滞后，补发".into(),
+        case_id: None,
+    };
+    let sep = store
+        .request_back_pay(&staff, &ask(late, "2026-09"))
+        .await
+        .unwrap();
+    let oct = store
+        .request_back_pay(&staff, &ask(late, "2026-10"))
+        .await
+        .unwrap();
+    assert_eq!(sep.amount, Fen(40_000));
+    assert!(matches!(
+        store.request_back_pay(&staff, &ask(late, "2026-09")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        matches!(
+            store.request_back_pay(&staff, &ask(paid, "2026-10")).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "October was paid to 早到 already"
+    );
+    assert!(
+        matches!(
+            store.request_back_pay(&staff, &ask(late, "2026-08")).await,
+            Err(StoreError::Validation { .. })
+        ),
+        "before the start"
+    );
+    assert!(matches!(
+        store.decide_back_pay(&staff, sep.id, true).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    store
+        .decide_back_pay(&director, sep.id, true)
+        .await
+        .unwrap();
+    store
+        .decide_back_pay(&director, oct.id, true)
+        .await
+        .unwrap();
+
+    let nov = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    let batch = &nov.created[0];
+    let all = lines(store, batch).await;
+    let mut mine: Vec<(String, String, i64)> = all
+        .iter()
+        .filter(|l| l.enrolment_id == late)
+        .map(|l| (l.kind.clone(), l.period.clone(), l.amount.0))
+        .collect();
+    mine.sort();
+    assert_eq!(
+        mine,
+        [
+            ("back_pay".into(), "2026-09".into(), 40_000),
+            ("back_pay".into(), "2026-10".into(), 40_000),
+            ("regular".into(), "2026-11".into(), 40_000),
+        ]
+    );
+    assert_eq!(batch.back_pay, Fen(80_000));
+    let sep = store.get_back_pay(&Scope::all(), sep.id).await.unwrap();
+    assert_eq!(sep.status, "included");
+    assert!(sep.line_id.is_some());
+    // December: no second back pay.
+    let dec = store
+        .generate_payroll(&staff, &req("2026-12"))
+        .await
+        .unwrap();
+    assert_eq!(dec.created[0].back_pay, Fen(0));
+    assert!(matches!(
+        store.request_back_pay(&staff, &ask(late, "2026-10")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn signed_and_exported(store: &Store, m: &str) -> PayrollBatch {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let out = store.generate_payroll(&staff, &req(m)).await.unwrap();
+    let b = out
+        .created
+        .into_iter()
+        .chain(out.existing)
+        .find(|b| b.program == "urban_dibao")
+        .unwrap();
+    store.sign_off_batch(&director, b.id).await.unwrap();
+    store
+        .export_bank_file(&staff, b.id, "utf8-csv")
+        .await
+        .unwrap();
+    store.get_batch(&Scope::all(), b.id).await.unwrap()
+}
+
+/// Draft → signed off (director only) → exported; files per template; every export audited.
+async fn sign_off_and_bank_files(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(store, dibao(V2, "李四", 2, 42_050, "2026-01")).await;
+    let b = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap()
+        .created[0]
+        .clone();
+    assert!(
+        matches!(
+            store.export_bank_file(&staff, b.id, "rcb-gbk").await,
+            Err(StoreError::Conflict(_))
+        ),
+        "not signed off yet"
+    );
+    assert!(matches!(
+        store.sign_off_batch(&staff, b.id).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    // A draft can be regenerated (here: nothing changed).
+    let re = store.regenerate_batch(&staff, b.id).await.unwrap().unwrap();
+    assert_eq!(re.line_count, 2);
+    let signed = store.sign_off_batch(&director, b.id).await.unwrap();
+    assert_eq!(signed.status, "signed_off");
+    assert_eq!(signed.signed_off_by.as_deref(), Some("director"));
+    assert!(matches!(
+        store.sign_off_batch(&director, b.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        matches!(
+            store.regenerate_batch(&staff, b.id).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "only a draft can be regenerated"
+    );
+
+    let gbk = store
+        .export_bank_file(&staff, b.id, "rcb-gbk")
+        .await
+        .unwrap();
+    assert!(gbk.file_name.ends_with(".csv"), "{}", gbk.file_name);
+    let (text, _, bad) = encoding_rs::GB18030.decode(&gbk.bytes);
+    assert!(!bad);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert_eq!(
+        rows[0],
+        "批次号,明细号,项目代码,所属期,区划代码,姓名,证件号码,账号,金额(元),摘要"
+    );
+    assert!(rows[1].contains("202611-511802001-urban_dibao"));
+    assert!(rows[1].contains(",202611,511802001001,张三,"));
+    assert!(rows[1].contains(",500.00,城市最低生活保障2026年11月"));
+    assert!(rows[3].starts_with("合计,"), "{}", rows[3]);
+    assert!(
+        rows[3].contains("共2笔") && rows[3].contains("920.50"),
+        "{}",
+        rows[3]
+    );
+    assert_eq!(gbk.total, Fen(92_050));
+
+    let x = store
+        .export_bank_file(&staff, b.id, "psbc-xlsx")
+        .await
+        .unwrap();
+    assert!(x.file_name.contains("东城街道") && x.file_name.ends_with(".xlsx"));
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(x.bytes.clone())).unwrap();
+        let range = wb.worksheet_range("代发明细").unwrap();
+        let rows: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[1][6], id_no(1), "ID numbers stay text");
+        assert_eq!(rows[3][0], "合计");
+    }
+    let after = store.get_batch(&Scope::all(), b.id).await.unwrap();
+    assert_eq!(after.status, "exported");
+    assert_eq!(after.export_count, 2);
+    let actions = audit_actions(store, "payroll_batch", &b.id.to_string()).await;
+    assert_eq!(
+        actions,
+        [
+            "payroll.bank_file",
+            "payroll.bank_file",
+            "payroll.sign_off",
+            "payroll.regenerate",
+            "payroll.generate"
+        ]
+    );
+    assert!(matches!(
+        store.export_bank_file(&staff, b.id, "no-such").await,
+        Err(StoreError::Validation { .. })
+    ));
+    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+}
+
+fn return_csv(rows: &[(i64, &str, &str, &str, &str)], totals: Option<(usize, &str)>) -> Vec<u8> {
+    let mut s = String::from("明细号,姓名,金额(元),处理结果,失败原因,银行流水号\n");
+    for (id, name, amount, status, reason) in rows {
+        s.push_str(&format!("{id},{name},{amount},{status},{reason},T{id}\n"));
+    }
+    if let Some((n, total)) = totals {
+        s.push_str(&format!("合计,共{n}笔,{total},,,\n"));
+    }
+    encoding_rs::GBK.encode(&s).0.into_owned()
+}
+
+async fn assert_untouched(store: &Store, b: &PayrollBatch) {
+    let now = store.get_batch(&Scope::all(), b.id).await.unwrap();
+    assert_eq!(now.returned_count, 0);
+    assert_eq!(now.status, "exported");
+    assert!(lines(store, b).await.iter().all(|l| l.status == "planned"));
+    assert!(store
+        .list_exceptions(&Scope::all(), None)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Refusals (unknown line, duplicate, wrong amount, totals that do not add up, unreadable
+/// result, failure without reason) apply nothing; a partial file is accepted, the rest
+/// later reconciles the batch; failures become exceptions.
+async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(store, dibao(V1, "李四", 2, 42_050, "2026-01")).await;
+    enrol(store, dibao(V2, "王五", 3, 30_000, "2026-01")).await;
+    let b = signed_and_exported(store, "2026-11").await;
+    let l = lines(store, &b).await;
+    let (a, c, d) = (l[0].id, l[1].id, l[2].id);
+    let refused = [
+        (
+            return_csv(
+                &[
+                    (a, "张三", "500.00", "成功", ""),
+                    (999_999, "某某", "1.00", "成功", ""),
+                ],
+                None,
+            ),
+            "不属于本批次",
+        ),
+        (
+            return_csv(
+                &[
+                    (a, "张三", "500.00", "成功", ""),
+                    (a, "张三", "500.00", "成功", ""),
+                ],
+                None,
+            ),
+            "重复",
+        ),
+        (
+            return_csv(&[(a, "张三", "500.01", "成功", "")], None),
+            "不符",
+        ),
+        (
+            return_csv(&[(a, "李四", "500.00", "成功", "")], None),
+            "姓名",
+        ),
+        (
+            return_csv(
+                &[
+                    (a, "张三", "500.00", "成功", ""),
+                    (c, "李四", "420.50", "成功", ""),
+                ],
+                Some((2, "920.00")),
+            ),
+            "合计金额",
+        ),
+        (
+            return_csv(&[(a, "张三", "500.00", "成功", "")], Some((2, "500.00"))),
+            "笔数",
+        ),
+        (
+            return_csv(&[(a, "张三", "500.00", "处理中", "")], None),
+            "无法识别",
+        ),
+        (
+            return_csv(&[(a, "张三", "500.00", "失败", "")], None),
+            "失败原因",
+        ),
+    ];
+    for (file, why) in refused {
+        match store.import_return(&staff, b.id, "回盘.csv", &file).await {
+            Err(StoreError::Validation { message, .. }) => {
+                assert!(message.contains(why), "{why}: {message}")
+            }
+            other => panic!("{why}: expected a refusal, got {other:?}"),
+        }
+        assert_untouched(store, &b).await;
+    }
+    // A partial return: two lines, one failed.
+    let part = return_csv(
+        &[
+            (a, "张三", "500.00", "成功", ""),
+            (c, "李四", "420.50", "失败", "户名不符"),
+        ],
+        Some((2, "920.50")),
+    );
+    let out = store
+        .import_return(&staff, b.id, "回盘1.csv", &part)
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.paid_count, out.failed_count, out.complete),
+        (1, 1, false)
+    );
+    assert_eq!(out.batch.status, "exported");
+    assert!(out.batch.partially_reconciled());
+    // The same lines again are refused.
+    let again = store.import_return(&staff, b.id, "回盘1.csv", &part).await;
+    assert!(
+        matches!(again, Err(StoreError::Validation { ref message, .. }) if message.contains("已于此前回盘"))
+    );
+    // The rest.
+    let rest = return_csv(&[(d, "王五", "300.00", "成功", "")], None);
+    let out = store
+        .import_return(&staff, b.id, "回盘2.csv", &rest)
+        .await
+        .unwrap();
+    assert!(out.complete);
+    assert_eq!(out.batch.status, "reconciled");
+    assert_eq!(out.batch.paid, Fen(80_000));
+    assert_eq!(out.batch.failed, Fen(42_050));
+    assert_eq!(out.batch.paid.0 + out.batch.failed.0, out.batch.planned.0);
+    assert!(matches!(
+        store.import_return(&staff, b.id, "回盘2.csv", &rest).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let ex = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap();
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].line_id, c);
+    assert_eq!(ex[0].fail_reason, "户名不符");
+    let closed = store.close_batch(&director, b.id).await.unwrap();
+    assert_eq!(closed.status, "closed");
+}
+
+/// A failed November payment is corrected (new account) and re-issued in December's batch
+/// with November as its period, once; December's own payment goes to the new account too.
+async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(store, "2026-11").await;
+    let l = lines(store, &b).await;
+    let file = return_csv(&[(l[0].id, "张三", "500.00", "失败", "账户冻结")], None);
+    store
+        .import_return(&staff, b.id, "回盘.csv", &file)
+        .await
+        .unwrap();
+    let x = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap()[0]
+        .clone();
+    // Not re-issued before it is corrected.
+    let dec = store
+        .generate_payroll(&staff, &req("2026-12"))
+        .await
+        .unwrap();
+    assert_eq!(dec.created[0].reissue_count, 0);
+    assert!(matches!(
+        store
+            .correct_exception(
+                &staff,
+                x.id,
+                &ExceptionCorrection {
+                    account_number: "abc".into(),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(StoreError::Validation { .. })
+    ));
+    let fixed = store
+        .correct_exception(
+            &staff,
+            x.id,
+            &ExceptionCorrection {
+                bank_name: "中国邮政储蓄银行".into(),
+                account_number: "6210 9876 5432 1000".into(),
+                account_holder: String::new(),
+                note: "本人到所更换社保卡".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fixed.status, "ready");
+    // December's draft is regenerated: now with the re-issue, and the new account.
+    let dec = store
+        .regenerate_batch(&staff, dec.created[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dec.reissue_count, 1);
+    assert_eq!(dec.reissue, Fen(50_000));
+    let dl = lines(store, &dec).await;
+    let re = dl.iter().find(|l| l.kind == "reissue").unwrap();
+    assert_eq!(re.period, "2026-11");
+    assert_eq!(re.reissue_of, Some(l[0].id));
+    assert_eq!(re.account_number, "6210987654321000");
+    assert_eq!(re.bank_name, "中国邮政储蓄银行");
+    let regular = dl.iter().find(|l| l.kind == "regular").unwrap();
+    assert_eq!(
+        regular.account_number, "6210987654321000",
+        "the household's account was corrected"
+    );
+    let x = store.get_exception(&Scope::all(), x.id).await.unwrap();
+    assert_eq!(x.status, "reissued");
+    assert_eq!(x.reissue_line_id, Some(re.id));
+    assert!(matches!(
+        store
+            .correct_exception(
+                &staff,
+                x.id,
+                &ExceptionCorrection {
+                    account_number: "6210987654321000".into(),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // January: no second re-issue.
+    let jan = store
+        .generate_payroll(&staff, &req("2027-01"))
+        .await
+        .unwrap();
+    assert_eq!(jan.created[0].reissue_count, 0);
+    // The hard guarantee: a second November line for the same person cannot exist.
+    let dup = store
+        .execute_unchecked(&format!(
+            "INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id, township_code,
+               village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
+               account_holder, amount_fen)
+             VALUES ({}, 'back_pay', 'urban_dibao', '2026-11', 1, '{DONGCHENG}', '{V1}', '张三',
+               '{}', 'x', '1', 'x', 50000)",
+            dec.id,
+            id_no(1)
+        ))
+        .await;
+    assert!(dup.is_err(), "unique (beneficiary, program, period)");
+    // The ledger: November planned 500, failed 500; December re-issued 500.
+    store.sign_off_batch(&director, dec.id).await.unwrap();
+    let ledger = store
+        .funds_ledger(&Scope::all(), &LedgerFilter::default())
+        .await
+        .unwrap();
+    let nov = ledger.iter().find(|r| r.month == "2026-11").unwrap();
+    assert_eq!(
+        (nov.planned, nov.paid, nov.failed),
+        (Fen(50_000), Fen(0), Fen(50_000))
+    );
+    let decl = ledger.iter().find(|r| r.month == "2026-12").unwrap();
+    assert_eq!(
+        (decl.planned, decl.reissued, decl.reissue_count),
+        (Fen(100_000), Fen(50_000), 1)
+    );
+}
+
+/// Other townships' batches are not found; roles that may not act are forbidden.
+async fn jurisdiction_and_roles(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let staff2 = actor_of(store, "staff2").await;
+    let auditor = actor_of(store, "auditor").await;
+    let approver = actor_of(store, "approver").await;
+    let assistant = actor_of(store, "assistant").await;
+    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap()
+        .created[0]
+        .clone();
+    assert!(matches!(
+        store.get_batch(&staff2.scope, b.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.sign_off_batch(&staff2, b.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store
+        .list_batches(&staff2.scope, &BatchFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    // Generating 东城 from 西城 is refused as not found.
+    let mut other = req("2026-11");
+    other.within = Some(DONGCHENG.into());
+    assert!(matches!(
+        store.generate_payroll(&staff2, &other).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // The county sees it but does not sign off a township's payroll; the auditor reads only.
+    assert_eq!(
+        store.get_batch(&approver.scope, b.id).await.unwrap().id,
+        b.id
+    );
+    assert!(matches!(
+        store.sign_off_batch(&approver, b.id).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        store.generate_payroll(&auditor, &req("2026-12")).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        store.generate_payroll(&assistant, &req("2026-12")).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert_eq!(
+        store
+            .funds_ledger(&auditor.scope, &LedgerFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
