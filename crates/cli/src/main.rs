@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use minzheng_domain::DivisionCode;
 use minzheng_store::{Actor, DivisionSource, NewUser, Scope, Store};
 
+mod payroll;
 mod registry;
 
 #[derive(Parser)]
@@ -81,13 +82,26 @@ enum Command {
     /// 性能测试
     Bench {
         #[command(subcommand)]
-        command: registry::BenchCommand,
+        command: BenchCommand,
+    },
+    /// 资金发放（生成批次、审核签发、银行代发文件、回盘）
+    Payroll {
+        #[command(subcommand)]
+        command: payroll::PayrollCommand,
     },
     /// 民政办公室
     Offices {
         #[command(subcommand)]
         command: OfficesCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    #[command(flatten)]
+    Registry(registry::BenchCommand),
+    #[command(flatten)]
+    Payroll(payroll::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -527,7 +541,16 @@ async fn run(cli: Cli) -> CliResult {
             r
         }
         Command::Demo { command } => registry::demo(command),
-        Command::Bench { command } => registry::bench(command).await,
+        Command::Bench { command } => match command {
+            BenchCommand::Registry(c) => registry::bench(c).await,
+            BenchCommand::Payroll(c) => payroll::bench(c).await,
+        },
+        Command::Payroll { command } => {
+            let store = open(&cli.database_url).await?;
+            let r = payroll::run(&store, command).await;
+            store.close().await;
+            r
+        }
     }
 }
 

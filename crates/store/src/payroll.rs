@@ -749,8 +749,18 @@ impl Store {
             .bind(program.clone()),
         )
         .await?;
-        fill_lines(&mut tx, &token, scan.then_some(month.as_str()), &now).await?;
-        audit_generated(&mut tx, actor, &token, "payroll.generate").await?;
+        let created = tx
+            .fetch_one(
+                q("SELECT COUNT(*) AS n FROM payroll_batches WHERE generation = $1")
+                    .bind(token.as_str()),
+            )
+            .await?
+            .i64("n")?;
+        // Nothing new (the usual repeat): no pass over the enrolments at all.
+        if created > 0 {
+            fill_lines(&mut tx, &token, scan.then_some(month.as_str()), &now).await?;
+            audit_generated(&mut tx, actor, &token, "payroll.generate").await?;
+        }
         failpoint("payroll.generate.before_commit").await;
         tx.commit().await?;
 

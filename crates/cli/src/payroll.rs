@@ -1,0 +1,346 @@
+//! Payroll commands: `payroll generate | list | sign-off | export | import-return` and
+//! `bench payroll`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Subcommand;
+use minzheng_domain::{DivisionCode, Program, YearMonth};
+use minzheng_store::{Actor, BatchFilter, GenerateRequest, Scope, Store};
+
+use crate::{CliError, CliResult};
+
+#[derive(Subcommand)]
+pub enum PayrollCommand {
+    /// 生成某月的发放批次（每个救助项目、每个乡镇一个批次；已生成的批次原样返回）
+    Generate {
+        /// 发放月份 YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// 只生成该项目（如 urban_dibao）
+        #[arg(long)]
+        program: Option<String>,
+        /// 只生成该区划以内的乡镇
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// 列出发放批次（制表符分隔：编号、批次号、状态、笔数、金额）
+    List {
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// 审核签发一个草稿批次
+    SignOff {
+        #[arg(long)]
+        batch: i64,
+    },
+    /// 生成银行代发文件（已审核签发的批次）
+    Export {
+        #[arg(long)]
+        batch: i64,
+        /// 银行模板代码（rcb-gbk、psbc-xlsx、utf8-csv 或自定义）
+        #[arg(long, default_value = "rcb-gbk")]
+        template: String,
+        /// 输出文件或目录，默认当前目录下按模板规则命名
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 导入银行回盘文件（不能对账时整份拒绝，不写入任何结果）
+    ImportReturn {
+        #[arg(long)]
+        batch: i64,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 发放生成性能测试：在临时数据库中生成N个保障对象，计时生成当月批次，并与裸插入基准比较
+    Payroll {
+        #[arg(long, default_value_t = 1_000_000)]
+        enrolments: i64,
+        #[arg(long, default_value = "2026-11")]
+        month: String,
+        /// 在该PostgreSQL服务器上新建临时数据库测试（默认SQLite）
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+}
+
+fn parse_month(s: &str) -> Result<YearMonth, CliError> {
+    YearMonth::parse(s).map_err(|_| CliError(format!("月份“{s}”无效，格式应为YYYY-MM")))
+}
+
+fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
+    DivisionCode::parse_native(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
+}
+
+pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
+    let cli = Actor::system("cli");
+    match cmd {
+        PayrollCommand::Generate {
+            month,
+            program,
+            scope,
+        } => {
+            let program = program
+                .map(|p| p.parse::<Program>())
+                .transpose()
+                .map_err(|e| CliError(e.to_string()))?;
+            if let Some(s) = &scope {
+                parse_code(s)?;
+            }
+            let started = Instant::now();
+            let out = store
+                .generate_payroll(
+                    &cli,
+                    &GenerateRequest {
+                        month: parse_month(&month)?,
+                        program,
+                        within: scope,
+                    },
+                )
+                .await?;
+            println!(
+                "{}发放：新生成 {} 个批次、{} 笔，合计 {}；已存在 {} 个批次（未改动）；用时 {:.2} 秒",
+                out.month,
+                out.created.len(),
+                out.lines,
+                out.planned,
+                out.existing.len(),
+                started.elapsed().as_secs_f64()
+            );
+            for b in out.created.iter().chain(&out.existing) {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    b.id,
+                    b.batch_no,
+                    b.status,
+                    b.line_count,
+                    b.planned.yuan_string()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PayrollCommand::List { month, scope } => {
+            let scope = match scope {
+                Some(s) => Scope::of(parse_code(&s)?),
+                None => Scope::all(),
+            };
+            for b in store
+                .list_batches(
+                    &scope,
+                    &BatchFilter {
+                        month,
+                        ..Default::default()
+                    },
+                )
+                .await?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    b.id,
+                    b.batch_no,
+                    b.status,
+                    b.line_count,
+                    b.planned.yuan_string()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PayrollCommand::SignOff { batch } => {
+            let b = store.sign_off_batch(&cli, batch).await?;
+            println!(
+                "已审核签发：{}（{} 笔，{}）",
+                b.batch_no, b.line_count, b.planned
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PayrollCommand::Export {
+            batch,
+            template,
+            out,
+        } => {
+            let f = store.export_bank_file(&cli, batch, &template).await?;
+            let path = match out {
+                Some(p) if p.is_dir() => p.join(&f.file_name),
+                Some(p) => p,
+                None => PathBuf::from(&f.file_name),
+            };
+            std::fs::write(&path, &f.bytes)
+                .map_err(|e| CliError(format!("无法写入{}：{e}", path.display())))?;
+            println!(
+                "已生成银行代发文件 {}：{} 笔，合计 {}",
+                path.display(),
+                f.lines,
+                f.total
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PayrollCommand::ImportReturn { batch, file } => {
+            let data = std::fs::read(&file)
+                .map_err(|e| CliError(format!("无法读取{}：{e}", file.display())))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let r = store.import_return(&cli, batch, &name, &data).await?;
+            println!(
+                "回盘已导入：{} 笔，成功 {} 笔 {}，失败 {} 笔 {}；批次{}",
+                r.lines,
+                r.paid_count,
+                r.paid,
+                r.failed_count,
+                r.failed,
+                if r.complete {
+                    "已全部对账"
+                } else {
+                    "部分对账，其余待回盘"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// A scratch database: a SQLite file in a temporary directory, or a new database on the
+/// given PostgreSQL server; dropped afterwards.
+struct Scratch {
+    url: String,
+    dir: Option<PathBuf>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl Scratch {
+    async fn new(name: &str, postgres: Option<&str>) -> Result<Scratch, CliError> {
+        let tag = format!("{name}_{}", std::process::id());
+        match postgres {
+            None => {
+                let dir = std::env::temp_dir().join(format!("minzheng-bench-{tag}"));
+                std::fs::create_dir_all(&dir)?;
+                Ok(Scratch {
+                    url: format!("sqlite://{}", dir.join("bench.db").display()),
+                    dir: Some(dir),
+                    pg_admin: None,
+                })
+            }
+            Some(admin) => {
+                let db = format!("mz_bench_{tag}");
+                let s = Store::connect(admin).await?;
+                s.execute_unchecked(&format!("DROP DATABASE IF EXISTS {db}"))
+                    .await?;
+                s.execute_unchecked(&format!("CREATE DATABASE {db}"))
+                    .await?;
+                s.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+                Ok(Scratch {
+                    url: format!("{base}/{db}"),
+                    dir: None,
+                    pg_admin: Some((admin.to_string(), db)),
+                })
+            }
+        }
+    }
+
+    async fn drop(self) {
+        if let Some(d) = self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        if let Some((admin, db)) = self.pg_admin {
+            if let Ok(s) = Store::connect(&admin).await {
+                let _ = s
+                    .execute_unchecked(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .await;
+                s.close().await;
+            }
+        }
+    }
+}
+
+pub async fn bench(cmd: BenchCommand) -> CliResult {
+    let BenchCommand::Payroll {
+        enrolments,
+        month,
+        postgres,
+    } = cmd;
+    let m = parse_month(&month)?;
+    let backend = if postgres.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let main = Scratch::new("payroll", postgres.as_deref()).await?;
+    let store = Store::open(&main.url).await?;
+    store.ensure_demo().await?;
+    eprintln!("生成 {enrolments} 个保障对象（雅安市各村，四个救助项目）……");
+    let t = Instant::now();
+    let n = store
+        .fixture_bulk_enrolments(enrolments, minzheng_store::DEMO_CITY_CODE, "2026-01")
+        .await?;
+    let fixture_seconds = t.elapsed().as_secs_f64();
+    eprintln!("已生成 {n} 个（{fixture_seconds:.1} 秒）；开始生成 {month} 发放批次……");
+    let req = GenerateRequest {
+        month: m,
+        program: None,
+        within: None,
+    };
+    let cli = Actor::system("bench");
+    let t = Instant::now();
+    let out = store.generate_payroll(&cli, &req).await?;
+    let seconds = t.elapsed().as_secs_f64();
+    if out.lines != enrolments {
+        return Err(CliError(format!(
+            "生成的明细数 {} 与保障对象数 {enrolments} 不符",
+            out.lines
+        )));
+    }
+    let t = Instant::now();
+    let again = store.generate_payroll(&cli, &req).await?;
+    let again_seconds = t.elapsed().as_secs_f64();
+    if again.lines != 0 || !again.created.is_empty() {
+        return Err(CliError("再次生成不应新增批次或明细".into()));
+    }
+    let batches = out.created.len() as i64;
+    store.close().await;
+    main.drop().await;
+
+    eprintln!("基准：同样 {enrolments} 条明细由一条预编译语句逐行插入（一个事务）……");
+    let floor_db = Scratch::new("payroll_floor", postgres.as_deref()).await?;
+    let floor = Store::open(&floor_db.url).await?;
+    let floor_seconds = floor
+        .bench_payroll_floor(enrolments, &month, batches)
+        .await?;
+    floor.close().await;
+    floor_db.drop().await;
+    let rss = peak_rss_mb();
+    let ratio = seconds / floor_seconds;
+    println!(
+        "{backend}：生成 {month} 发放 {batches} 个批次、{} 笔明细用时 {seconds:.2} 秒（{:.0} 笔/秒）；再次生成（幂等，无新增）{again_seconds:.2} 秒；基准（裸预编译语句逐行插入）{floor_seconds:.2} 秒；比值 {ratio:.2}；峰值内存 {rss:.0} MB",
+        out.lines,
+        out.lines as f64 / seconds
+    );
+    println!(
+        "{}",
+        serde_json::json!({"backend": backend, "enrolments": enrolments, "lines": out.lines,
+            "batches": batches, "seconds": seconds, "floor_seconds": floor_seconds,
+            "ratio": ratio, "again_seconds": again_seconds, "fixture_seconds": fixture_seconds,
+            "peak_rss_mb": rss})
+    );
+    Ok(ExitCode::SUCCESS)
+}
