@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod openapi;
 pub mod pages;
+pub mod payroll;
 pub mod registry;
 pub mod session;
 pub mod standards;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/jobs/{job_id}", get(registry::api_job))
         .merge(standards_api())
+        .merge(payroll::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -175,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(registry::job_page))
         .route("/jobs/{id}/report.xlsx", get(registry::job_report))
         .merge(standards_pages(state.config.attachment_limit))
+        .merge(payroll::pages())
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",

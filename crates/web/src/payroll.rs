@@ -1,0 +1,1185 @@
+//! Monthly payroll (资金发放): the month's batches, a batch with its review (month-over-month
+//! changes), sign-off, bank file download, return file upload, payment exceptions (退票),
+//! back pay (补发), the funds ledger with its chart and workbook, and the JSON API twins.
+//!
+//! Pages post back with an `action` field and redirect (303) on success; refusals re-render
+//! the page with the Chinese message (403 / 409 / 422). The return file is a multipart form
+//! whose CSRF token travels in the action URL (`?_csrf=`), as for photo uploads.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use minzheng_domain::{Fen, Program, Role, YearMonth};
+use minzheng_store::{
+    Actor, BackPay, BankFile, BankTemplate, BankTemplateInput, BatchDiff, BatchFilter,
+    ExceptionCorrection, GenerateRequest, LedgerFilter, LedgerRow, LineFilter, NewBackPay,
+    PaymentException, PayrollBatch, PayrollLine, SessionInfo, StoreError, BATCH_STATUSES,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::ApiJson;
+use crate::error::{parse_id, AppError, PageError};
+use crate::pages::{render, Nav};
+use crate::session::{ApiUser, PageUser};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+type ApiResult = Result<Response, AppError>;
+
+const ECHARTS: &str = include_str!("../static/echarts.min.js");
+const PAYROLL_JS: &str = include_str!("../static/payroll.js");
+const PAYROLL_CSS: &str = include_str!("../static/payroll.css");
+/// Largest return file accepted.
+const RETURN_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Pages and static assets.
+pub fn pages() -> Router<AppState> {
+    let upload = axum::extract::DefaultBodyLimit::max(RETURN_LIMIT + 64 * 1024);
+    Router::new()
+        .route("/payroll", get(list_page).post(list_post))
+        .route("/payroll/batches/{id}", get(batch_page).post(batch_post))
+        .route("/payroll/batches/{id}/bank-file", post(bank_file_post))
+        .route(
+            "/payroll/batches/{id}/return",
+            post(return_post).layer(upload),
+        )
+        .route("/payroll/exceptions", get(exceptions_page))
+        .route("/payroll/exceptions/{id}", post(exception_post))
+        .route("/payroll/back-pay", get(back_pay_page).post(back_pay_post))
+        .route("/payroll/ledger", get(ledger_page))
+        .route("/payroll/ledger.xlsx", get(ledger_xlsx))
+        .route(
+            "/static/echarts.min.js",
+            get(|| async { asset(ECHARTS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/payroll.js",
+            get(|| async { asset(PAYROLL_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/payroll.css",
+            get(|| async { asset(PAYROLL_CSS, "text/css; charset=utf-8") }),
+        )
+}
+
+/// The API under `/api/v1`.
+pub fn api() -> Router<AppState> {
+    let upload = axum::extract::DefaultBodyLimit::max(RETURN_LIMIT + 64 * 1024);
+    Router::new()
+        .route("/payroll/batches", get(api_batches).post(api_generate))
+        .route("/payroll/batches/{id}", get(api_batch))
+        .route("/payroll/batches/{id}/lines", get(api_lines))
+        .route("/payroll/batches/{id}/diff", get(api_diff))
+        .route("/payroll/batches/{id}/regenerate", post(api_regenerate))
+        .route("/payroll/batches/{id}/sign-off", post(api_sign_off))
+        .route("/payroll/batches/{id}/close", post(api_close))
+        .route("/payroll/batches/{id}/bank-file", post(api_bank_file))
+        .route(
+            "/payroll/batches/{id}/returns",
+            post(api_return).layer(upload),
+        )
+        .route("/payroll/exceptions", get(api_exceptions))
+        .route("/payroll/exceptions/{id}/correction", post(api_correct))
+        .route(
+            "/payroll/back-pay",
+            get(api_back_pay).post(api_request_back_pay),
+        )
+        .route("/payroll/back-pay/{id}/decision", post(api_decide_back_pay))
+        .route("/payroll/ledger", get(api_ledger))
+        .route(
+            "/payroll/bank-templates",
+            get(api_templates).post(api_save_template),
+        )
+}
+
+fn asset(body: &'static str, mime: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, mime),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn this_month() -> String {
+    YearMonth::of(crate::standards::today()).to_string()
+}
+
+fn is_clerk(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Some(Role::TownshipStaff | Role::TownshipDirector)
+    )
+}
+
+fn is_director(actor: &Actor) -> bool {
+    actor.role == Some(Role::TownshipDirector)
+}
+
+fn full_identity(actor: &Actor) -> bool {
+    actor.role.is_none_or(|r| r.sees_full_identity())
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Refusals a clerk can act on re-render the page; anything else is an error page.
+fn user_error(e: StoreError) -> Result<(StatusCode, String), PageError> {
+    match e {
+        StoreError::Validation { message, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, message)),
+        StoreError::Conflict(m) => Ok((StatusCode::CONFLICT, m)),
+        StoreError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m)),
+        other => Err(other.into()),
+    }
+}
+
+fn with_status(mut r: Response, s: StatusCode) -> Response {
+    *r.status_mut() = s;
+    r
+}
+
+fn programs() -> Vec<(&'static str, &'static str)> {
+    Program::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.label()))
+        .collect()
+}
+
+fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<String, String> {
+    v.into_iter().collect()
+}
+
+// ---------------------------------------------------------------- batch list
+
+#[derive(Template)]
+#[template(path = "payroll_list.html")]
+struct ListPage {
+    nav: Nav,
+    month: String,
+    program: String,
+    status: String,
+    batches: Vec<PayrollBatch>,
+    total_lines: i64,
+    total_planned: String,
+    programs: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    can_generate: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    month: Option<String>,
+    program: Option<String>,
+    status: Option<String>,
+    generated: Option<String>,
+}
+
+async fn list_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    qs: ListQuery,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let month = qs
+        .month
+        .filter(|m| YearMonth::parse(m).is_ok())
+        .unwrap_or_else(this_month);
+    let program = qs.program.unwrap_or_default();
+    let status = qs.status.unwrap_or_default();
+    let batches = st
+        .store
+        .list_batches(
+            &actor.scope,
+            &BatchFilter {
+                month: Some(month.clone()),
+                program: Some(program.clone()),
+                status: Some(status.clone()),
+                within: None,
+            },
+        )
+        .await?;
+    let (code, error) = match error {
+        Some((c, m)) => (c, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ListPage {
+        nav: Nav::new(s, "payroll"),
+        total_lines: batches.iter().map(|b| b.line_count).sum(),
+        total_planned: Fen(batches.iter().map(|b| b.planned.0).sum()).to_string(),
+        batches,
+        month,
+        program,
+        status,
+        programs: programs(),
+        statuses: BATCH_STATUSES.to_vec(),
+        can_generate: is_clerk(actor),
+        notice: qs.generated,
+        error,
+    };
+    Ok(with_status(render(&page)?, code))
+}
+
+pub async fn list_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<ListQuery>,
+) -> PageResult {
+    list_render(&st, &s, &actor, qs, None).await
+}
+
+pub async fn list_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = form_map(form);
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let month_s = get("month");
+    let result = async {
+        let month = YearMonth::parse(&month_s)
+            .map_err(|_| StoreError::field("month", "月份格式不正确，应为如2026-11的年月"))?;
+        let program = match get("program").as_str() {
+            "" => None,
+            p => Some(
+                p.parse::<Program>()
+                    .map_err(|e| StoreError::field("program", e.to_string()))?,
+            ),
+        };
+        st.store
+            .generate_payroll(
+                &actor,
+                &GenerateRequest {
+                    month,
+                    program,
+                    within: None,
+                },
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok(out) => {
+            let msg = format!(
+                "已生成{}个批次、{}笔，合计{}；已存在{}个批次未改动",
+                out.created.len(),
+                out.lines,
+                out.planned,
+                out.existing.len()
+            );
+            Ok(see_other(&format!(
+                "/payroll?{}",
+                serde_urlencoded::to_string([("month", out.month.as_str()), ("generated", &msg)])
+                    .unwrap_or_default()
+            )))
+        }
+        Err(e) => {
+            let err = user_error(e)?;
+            list_render(
+                &st,
+                &s,
+                &actor,
+                ListQuery {
+                    month: Some(month_s),
+                    ..Default::default()
+                },
+                Some(err),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- one batch
+
+#[derive(Template)]
+#[template(path = "payroll_batch.html")]
+struct BatchPage {
+    nav: Nav,
+    b: PayrollBatch,
+    diff: BatchDiff,
+    lines: Vec<PayrollLine>,
+    lines_total: i64,
+    line_status: String,
+    templates: Vec<BankTemplate>,
+    can_clerk: bool,
+    can_sign: bool,
+    csrf_q: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl BatchPage {
+    fn money(&self, f: &Option<Fen>) -> String {
+        f.map(|f| f.to_string()).unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct BatchQuery {
+    status: Option<String>,
+    saved: Option<String>,
+}
+
+async fn batch_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+    qs: BatchQuery,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let b = st.store.get_batch(&actor.scope, id).await?;
+    let mut diff = st.store.batch_diff(&actor.scope, id).await?;
+    let line_status = qs.status.unwrap_or_default();
+    let (mut lines, lines_total) = st
+        .store
+        .batch_lines(
+            &actor.scope,
+            id,
+            &LineFilter {
+                status: Some(line_status.clone()),
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?;
+    if !full_identity(actor) {
+        lines = lines.into_iter().map(PayrollLine::masked).collect();
+        diff.extras = diff.extras.into_iter().map(PayrollLine::masked).collect();
+        for e in &mut diff.entries {
+            e.beneficiary_id_number = minzheng_store::mask_id(&e.beneficiary_id_number);
+        }
+    }
+    let templates = st
+        .store
+        .bank_templates()
+        .await?
+        .into_iter()
+        .filter(|t| t.active)
+        .collect();
+    let (code, error) = match error {
+        Some((c, m)) => (c, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    let page = BatchPage {
+        nav: Nav::new(s, "payroll"),
+        b,
+        diff,
+        lines,
+        lines_total,
+        line_status,
+        templates,
+        can_clerk: is_clerk(actor),
+        can_sign: is_director(actor),
+        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
+        notice: qs.saved,
+        error,
+    };
+    Ok(with_status(render(&page)?, code))
+}
+
+pub async fn batch_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Query(qs): Query<BatchQuery>,
+) -> PageResult {
+    let id = parse_id(&id, "该发放批次")?;
+    batch_render(&st, &s, &actor, id, qs, None).await
+}
+
+fn saved_url(id: i64, msg: &str) -> String {
+    format!(
+        "/payroll/batches/{id}?{}",
+        serde_urlencoded::to_string([("saved", msg)]).unwrap_or_default()
+    )
+}
+
+pub async fn batch_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "该发放批次")?;
+    let f = form_map(form);
+    let action = f.get("action").cloned().unwrap_or_default();
+    let result = match action.as_str() {
+        "regenerate" => match st.store.regenerate_batch(&actor, id).await {
+            Ok(Some(b)) => Ok(saved_url(
+                id,
+                &format!("已重新生成：{}笔，合计{}", b.line_count, b.planned),
+            )),
+            Ok(None) => Ok("/payroll?generated=本月已无应发对象，草稿批次已删除".to_string()),
+            Err(e) => Err(e),
+        },
+        "sign_off" => st
+            .store
+            .sign_off_batch(&actor, id)
+            .await
+            .map(|_| saved_url(id, "已审核签发")),
+        "close" => st
+            .store
+            .close_batch(&actor, id)
+            .await
+            .map(|_| saved_url(id, "批次已结束")),
+        _ => Err(StoreError::validation("未知的操作")),
+    };
+    match result {
+        Ok(to) => Ok(see_other(&to)),
+        Err(e) => {
+            let err = user_error(e)?;
+            batch_render(&st, &s, &actor, id, BatchQuery::default(), Some(err)).await
+        }
+    }
+}
+
+fn download(f: BankFile) -> Response {
+    let ascii: String = f
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = f
+        .file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (CONTENT_TYPE, f.content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        f.bytes,
+    )
+        .into_response()
+}
+
+pub async fn bank_file_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "该发放批次")?;
+    let f = form_map(form);
+    let template = f.get("template").cloned().unwrap_or_default();
+    match st.store.export_bank_file(&actor, id, &template).await {
+        Ok(file) => Ok(download(file)),
+        Err(e) => {
+            let err = user_error(e)?;
+            batch_render(&st, &s, &actor, id, BatchQuery::default(), Some(err)).await
+        }
+    }
+}
+
+/// Reads the `file` field of a multipart form.
+async fn read_file(mut mp: Multipart) -> Result<(String, Vec<u8>), StoreError> {
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StoreError::field("file", "回盘文件过大（上限32 MB）")
+        } else {
+            StoreError::field("file", "上传内容不完整，请重新选择回盘文件")
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(broken)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("回盘文件").to_string();
+            let data = field.bytes().await.map_err(broken)?.to_vec();
+            if data.is_empty() {
+                break;
+            }
+            return Ok((name, data));
+        }
+    }
+    Err(StoreError::field("file", "请选择银行回盘文件"))
+}
+
+pub async fn return_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    mp: Multipart,
+) -> PageResult {
+    let id = parse_id(&id, "该发放批次")?;
+    let result = match read_file(mp).await {
+        Ok((name, data)) => st.store.import_return(&actor, id, &name, &data).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(r) => Ok(see_other(&saved_url(
+            id,
+            &format!(
+                "回盘已导入：成功{}笔{}，失败{}笔{}{}",
+                r.paid_count,
+                r.paid,
+                r.failed_count,
+                r.failed,
+                if r.complete {
+                    "；批次已全部对账"
+                } else {
+                    "；其余明细待回盘"
+                }
+            ),
+        ))),
+        Err(e) => {
+            let err = user_error(e)?;
+            batch_render(&st, &s, &actor, id, BatchQuery::default(), Some(err)).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- exceptions
+
+#[derive(Template)]
+#[template(path = "payroll_exceptions.html")]
+struct ExceptionsPage {
+    nav: Nav,
+    items: Vec<PaymentException>,
+    status: String,
+    can_clerk: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExceptionsQuery {
+    status: Option<String>,
+    saved: Option<String>,
+}
+
+async fn exceptions_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    qs: ExceptionsQuery,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let status = qs.status.unwrap_or_default();
+    let mut items = st
+        .store
+        .list_exceptions(&actor.scope, Some(status.as_str()))
+        .await?;
+    if !full_identity(actor) {
+        items = items.into_iter().map(PaymentException::masked).collect();
+    }
+    let (code, error) = match error {
+        Some((c, m)) => (c, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    let page = ExceptionsPage {
+        nav: Nav::new(s, "payroll"),
+        items,
+        status,
+        can_clerk: is_clerk(actor),
+        notice: qs.saved,
+        error,
+    };
+    Ok(with_status(render(&page)?, code))
+}
+
+pub async fn exceptions_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<ExceptionsQuery>,
+) -> PageResult {
+    exceptions_render(&st, &s, &actor, qs, None).await
+}
+
+pub async fn exception_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "该退票记录")?;
+    let f = form_map(form);
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let c = ExceptionCorrection {
+        bank_name: get("bank_name"),
+        account_number: get("account_number"),
+        account_holder: get("account_holder"),
+        note: get("note"),
+    };
+    match st.store.correct_exception(&actor, id, &c).await {
+        Ok(_) => Ok(see_other(
+            "/payroll/exceptions?saved=%E5%B7%B2%E6%9B%B4%E6%AD%A3%EF%BC%8C%E5%B0%86%E5%9C%A8%E4%B8%8B%E4%B8%80%E4%B8%AA%E7%94%9F%E6%88%90%E7%9A%84%E6%89%B9%E6%AC%A1%E4%B8%AD%E9%87%8D%E5%8F%91",
+        )),
+        Err(e) => {
+            let err = user_error(e)?;
+            exceptions_render(&st, &s, &actor, ExceptionsQuery::default(), Some(err)).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- back pay
+
+#[derive(Template)]
+#[template(path = "payroll_back_pay.html")]
+struct BackPayPage {
+    nav: Nav,
+    items: Vec<BackPay>,
+    can_clerk: bool,
+    can_decide: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn back_pay_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    notice: Option<String>,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let items = st.store.list_back_pay(&actor.scope).await?;
+    let (code, error) = match error {
+        Some((c, m)) => (c, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    let page = BackPayPage {
+        nav: Nav::new(s, "payroll"),
+        items,
+        can_clerk: is_clerk(actor),
+        can_decide: is_director(actor),
+        notice,
+        error,
+    };
+    Ok(with_status(render(&page)?, code))
+}
+
+pub async fn back_pay_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<SavedQuery>,
+) -> PageResult {
+    back_pay_render(&st, &s, &actor, qs.saved, None).await
+}
+
+pub async fn back_pay_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = form_map(form);
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let result = match get("action").as_str() {
+        "request" => match get("enrolment_id").trim().parse::<i64>() {
+            Ok(enrolment_id) => st
+                .store
+                .request_back_pay(
+                    &actor,
+                    &NewBackPay {
+                        enrolment_id,
+                        period: get("period"),
+                        amount: get("amount"),
+                        reason: get("reason"),
+                        case_id: get("case_id").trim().parse::<i64>().ok(),
+                    },
+                )
+                .await
+                .map(|_| ()),
+            Err(_) => Err(StoreError::field("enrolment_id", "请填写保障对象编号")),
+        },
+        "decide" => match get("id").parse::<i64>() {
+            Ok(id) => st
+                .store
+                .decide_back_pay(&actor, id, get("decision") == "approve")
+                .await
+                .map(|_| ()),
+            Err(_) => Err(StoreError::validation("缺少补发编号")),
+        },
+        _ => Err(StoreError::validation("未知的操作")),
+    };
+    match result {
+        Ok(()) => Ok(see_other(
+            "/payroll/back-pay?saved=%E5%B7%B2%E4%BF%9D%E5%AD%98",
+        )),
+        Err(e) => {
+            let err = user_error(e)?;
+            back_pay_render(&st, &s, &actor, None, Some(err)).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- funds ledger
+
+#[derive(Template)]
+#[template(path = "payroll_ledger.html")]
+struct LedgerPage {
+    nav: Nav,
+    rows: Vec<LedgerRow>,
+    totals: LedgerTotals,
+    by_program: Vec<(String, LedgerTotals)>,
+    from: String,
+    to: String,
+    program: String,
+    programs: Vec<(&'static str, &'static str)>,
+    chart: String,
+    export_query: String,
+}
+
+/// Sums of ledger rows.
+#[derive(Default, Clone)]
+pub struct LedgerTotals {
+    pub lines: i64,
+    pub planned: Fen,
+    pub paid: Fen,
+    pub failed: Fen,
+    pub reissued: Fen,
+}
+
+impl LedgerTotals {
+    fn add(&mut self, r: &LedgerRow) {
+        self.lines += r.lines;
+        self.planned = Fen(self.planned.0 + r.planned.0);
+        self.paid = Fen(self.paid.0 + r.paid.0);
+        self.failed = Fen(self.failed.0 + r.failed.0);
+        self.reissued = Fen(self.reissued.0 + r.reissued.0);
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct LedgerQuery {
+    from: Option<String>,
+    to: Option<String>,
+    program: Option<String>,
+    within: Option<String>,
+}
+
+impl LedgerQuery {
+    fn filter(&self) -> LedgerFilter {
+        let month = |m: &Option<String>| m.clone().filter(|m| YearMonth::parse(m).is_ok());
+        LedgerFilter {
+            from: month(&self.from),
+            to: month(&self.to),
+            program: self.program.clone().filter(|p| !p.is_empty()),
+            within: self.within.clone().filter(|w| !w.is_empty()),
+        }
+    }
+}
+
+fn chart_json(rows: &[LedgerRow]) -> String {
+    let (months, series) = minzheng_store::ledger_series(rows);
+    let series: Vec<_> = series
+        .into_iter()
+        .map(|(name, v)| {
+            json!({"name": name, "data": v.iter().map(|f| *f as f64 / 100.0).collect::<Vec<_>>()})
+        })
+        .collect();
+    json!({"months": months, "series": series}).to_string()
+}
+
+pub async fn ledger_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<LedgerQuery>,
+) -> PageResult {
+    let filter = qs.filter();
+    let rows = st.store.funds_ledger(&actor.scope, &filter).await?;
+    let mut totals = LedgerTotals::default();
+    let mut by: BTreeMap<String, LedgerTotals> = BTreeMap::new();
+    for r in &rows {
+        totals.add(r);
+        by.entry(r.program_label.clone()).or_default().add(r);
+    }
+    let page = LedgerPage {
+        nav: Nav::new(&s, "payroll"),
+        chart: chart_json(&rows),
+        rows,
+        totals,
+        by_program: by.into_iter().collect(),
+        export_query: serde_urlencoded::to_string([
+            ("from", filter.from.clone().unwrap_or_default()),
+            ("to", filter.to.clone().unwrap_or_default()),
+            ("program", filter.program.clone().unwrap_or_default()),
+            ("within", filter.within.clone().unwrap_or_default()),
+        ])
+        .unwrap_or_default(),
+        from: filter.from.unwrap_or_default(),
+        to: filter.to.unwrap_or_default(),
+        program: filter.program.unwrap_or_default(),
+        programs: programs(),
+    };
+    render(&page)
+}
+
+fn ledger_workbook(rows: &[LedgerRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("资金台账")?;
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let headers = [
+        "月份",
+        "救助项目",
+        "乡镇(街道)代码",
+        "乡镇(街道)",
+        "笔数",
+        "应发金额(元)",
+        "成功笔数",
+        "已发金额(元)",
+        "失败笔数",
+        "失败金额(元)",
+        "重发笔数",
+        "重发金额(元)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let y = |f: Fen| f.0 as f64 / 100.0;
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(row, 0, &r.month)?;
+        ws.write_string(row, 1, &r.program_label)?;
+        ws.write_string(row, 2, &r.township_code)?;
+        ws.write_string(row, 3, &r.township_name)?;
+        ws.write_number(row, 4, r.lines as f64)?;
+        ws.write_number_with_format(row, 5, y(r.planned), &money)?;
+        ws.write_number(row, 6, r.paid_count as f64)?;
+        ws.write_number_with_format(row, 7, y(r.paid), &money)?;
+        ws.write_number(row, 8, r.failed_count as f64)?;
+        ws.write_number_with_format(row, 9, y(r.failed), &money)?;
+        ws.write_number(row, 10, r.reissue_count as f64)?;
+        ws.write_number_with_format(row, 11, y(r.reissued), &money)?;
+    }
+    for c in 0..headers.len() {
+        ws.set_column_width(c as u16, 14)?;
+    }
+    wb.save_to_buffer()
+}
+
+pub async fn ledger_xlsx(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Query(qs): Query<LedgerQuery>,
+) -> PageResult {
+    let rows = st.store.funds_ledger(&actor.scope, &qs.filter()).await?;
+    let bytes = ledger_workbook(&rows).map_err(|e| {
+        PageError(AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("导出失败：{e}"),
+        ))
+    })?;
+    st.store
+        .audit_payroll_export(&actor, "payroll_ledger.xlsx", rows.len())
+        .await?;
+    Ok(download(BankFile {
+        file_name: "资金发放台账.xlsx".into(),
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+        lines: rows.len(),
+        total: Fen(0),
+    }))
+}
+
+// ---------------------------------------------------------------- JSON API
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiBatchQuery {
+    month: Option<String>,
+    program: Option<String>,
+    status: Option<String>,
+    within: Option<String>,
+}
+
+pub async fn api_batches(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(qs): Query<ApiBatchQuery>,
+) -> ApiResult {
+    let items = st
+        .store
+        .list_batches(
+            &actor.scope,
+            &BatchFilter {
+                month: qs.month,
+                program: qs.program,
+                status: qs.status,
+                within: qs.within,
+            },
+        )
+        .await?;
+    ok(json!({"total": items.len(), "items": items}))
+}
+
+#[derive(Deserialize)]
+pub struct ApiGenerate {
+    month: String,
+    #[serde(default)]
+    program: Option<String>,
+    #[serde(default)]
+    within: Option<String>,
+}
+
+pub async fn api_generate(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<ApiGenerate>,
+) -> ApiResult {
+    let month = YearMonth::parse(&body.month)
+        .map_err(|_| StoreError::field("month", "月份格式不正确，应为如2026-11的年月"))?;
+    let program = body
+        .program
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<Program>())
+        .transpose()
+        .map_err(|e| StoreError::field("program", e.to_string()))?;
+    let out = st
+        .store
+        .generate_payroll(
+            &actor,
+            &GenerateRequest {
+                month,
+                program,
+                within: body.within,
+            },
+        )
+        .await?;
+    let status = if out.created.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(out)).into_response())
+}
+
+pub async fn api_batch(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    ok(st.store.get_batch(&actor.scope, id).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiLinesQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn api_lines(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    Query(qs): Query<ApiLinesQuery>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    let (mut items, total) = st
+        .store
+        .batch_lines(
+            &actor.scope,
+            id,
+            &LineFilter {
+                status: qs.status,
+                kind: qs.kind,
+                limit: qs.limit,
+                offset: qs.offset,
+            },
+        )
+        .await?;
+    if !full_identity(&actor) {
+        items = items.into_iter().map(PayrollLine::masked).collect();
+    }
+    ok(json!({"total": total, "items": items}))
+}
+
+pub async fn api_diff(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    let mut d = st.store.batch_diff(&actor.scope, id).await?;
+    if !full_identity(&actor) {
+        d.extras = d.extras.into_iter().map(PayrollLine::masked).collect();
+        for e in &mut d.entries {
+            e.beneficiary_id_number = minzheng_store::mask_id(&e.beneficiary_id_number);
+        }
+    }
+    ok(d)
+}
+
+pub async fn api_regenerate(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    match st.store.regenerate_batch(&actor, id).await? {
+        Some(b) => ok(b),
+        None => ok(json!({"removed": true, "message": "本月已无应发对象，草稿批次已删除"})),
+    }
+}
+
+pub async fn api_sign_off(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    ok(st.store.sign_off_batch(&actor, id).await?)
+}
+
+pub async fn api_close(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    ok(st.store.close_batch(&actor, id).await?)
+}
+
+#[derive(Deserialize)]
+pub struct ApiBankFile {
+    template: String,
+}
+
+pub async fn api_bank_file(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApiBankFile>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    Ok(download(
+        st.store
+            .export_bank_file(&actor, id, &body.template)
+            .await?,
+    ))
+}
+
+pub async fn api_return(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    mp: Multipart,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    st.store.get_batch(&actor.scope, id).await?;
+    let (name, data) = read_file(mp).await?;
+    ok(st.store.import_return(&actor, id, &name, &data).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiExceptionsQuery {
+    status: Option<String>,
+}
+
+pub async fn api_exceptions(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(qs): Query<ApiExceptionsQuery>,
+) -> ApiResult {
+    let mut items = st
+        .store
+        .list_exceptions(&actor.scope, qs.status.as_deref())
+        .await?;
+    if !full_identity(&actor) {
+        items = items.into_iter().map(PaymentException::masked).collect();
+    }
+    ok(json!({"total": items.len(), "items": items}))
+}
+
+pub async fn api_correct(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExceptionCorrection>,
+) -> ApiResult {
+    let id = parse_id(&id, "该退票记录")?;
+    ok(st.store.correct_exception(&actor, id, &body).await?)
+}
+
+pub async fn api_back_pay(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    let items = st.store.list_back_pay(&actor.scope).await?;
+    ok(json!({"total": items.len(), "items": items}))
+}
+
+pub async fn api_request_back_pay(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<NewBackPay>,
+) -> ApiResult {
+    let a = st.store.request_back_pay(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ApiDecision {
+    approve: bool,
+}
+
+pub async fn api_decide_back_pay(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApiDecision>,
+) -> ApiResult {
+    let id = parse_id(&id, "该补发记录")?;
+    ok(st.store.decide_back_pay(&actor, id, body.approve).await?)
+}
+
+pub async fn api_ledger(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Query(qs): Query<LedgerQuery>,
+) -> ApiResult {
+    let items = st.store.funds_ledger(&actor.scope, &qs.filter()).await?;
+    ok(json!({"total": items.len(), "items": items}))
+}
+
+pub async fn api_templates(State(st): State<AppState>, ApiUser(_, _actor): ApiUser) -> ApiResult {
+    let items = st.store.bank_templates().await?;
+    ok(json!({"items": items, "columns": minzheng_store::BANK_COLUMNS}))
+}
+
+pub async fn api_save_template(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<BankTemplateInput>,
+) -> ApiResult {
+    ok(st.store.save_bank_template(&actor, &body).await?)
+}

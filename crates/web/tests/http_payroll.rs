@@ -1,0 +1,571 @@
+//! HTTP tests of the monthly payroll (资金发放) against the real server on port 0, on SQLite
+//! and (when `MINZHENG_TEST_POSTGRES_URL` is set) PostgreSQL: jurisdiction on every endpoint,
+//! the API from generation to reconciliation, the pages and their forms, CSRF.
+
+mod common;
+
+use common::*;
+use minzheng_domain::Program;
+use minzheng_store::payroll_fixture::FixtureEnrolment;
+use minzheng_web::testing::TestApp;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let app = minzheng_web::testing::TestApp::start(db).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    payroll_endpoints_refuse_other_jurisdictions,
+    api_from_generation_to_reconciliation,
+    pages_and_forms,
+);
+
+const V1: &str = "511802001001";
+const V2: &str = "511802001200";
+
+async fn enrol(app: &TestApp, name: &str, n: u32, fen: i64) -> i64 {
+    app.db
+        .store
+        .fixture_enrolment(&FixtureEnrolment::new(
+            Program::UrbanDibao,
+            if n.is_multiple_of(2) { V1 } else { V2 },
+            name,
+            &format!("51180219800101{n:03}X"),
+            fen,
+            "2026-01",
+        ))
+        .await
+        .unwrap()
+}
+
+async fn get_json(c: &Client, url: String) -> Value {
+    let r = c.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{url}");
+    r.json().await.unwrap()
+}
+
+async fn post_json(c: &Client, csrf: &str, url: String, body: Value) -> (StatusCode, Value) {
+    let r = c
+        .post(&url)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn generate(app: &TestApp, user: &str, month: &str) -> Value {
+    let (c, csrf) = api_login(app, user).await;
+    let (status, body) = post_json(
+        &c,
+        &csrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": month}),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+    body
+}
+
+fn return_file(lines: &[Value], fail: &[usize]) -> Vec<u8> {
+    let mut s = String::from("明细号,姓名,金额(元),处理结果,失败原因\n");
+    for (i, l) in lines.iter().enumerate() {
+        let amount = l["amount"].as_i64().unwrap();
+        let (st, why) = if fail.contains(&i) {
+            ("失败", "账户冻结")
+        } else {
+            ("成功", "")
+        };
+        s.push_str(&format!(
+            "{},{},{}.{:02},{st},{why}\n",
+            l["id"],
+            l["beneficiary_name"].as_str().unwrap(),
+            amount / 100,
+            amount % 100
+        ));
+    }
+    s.into_bytes()
+}
+
+async fn upload_return(c: &Client, csrf: &str, url: String, data: Vec<u8>) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(data).file_name("回盘.csv"),
+    );
+    let r = c
+        .post(&url)
+        .header("x-csrf-token", csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// 西城's staff get 404 from every payroll endpoint for 东城's batch, exception and back pay,
+/// and see none of 东城's records in lists.
+async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
+    let e = enrol(app, "张三", 1, 50_000).await;
+    let batch = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let store = &app.db.store;
+    let sys = minzheng_store::Actor::system("t");
+    store.sign_off_batch(&sys, batch).await.unwrap();
+    store
+        .export_bank_file(&sys, batch, "utf8-csv")
+        .await
+        .unwrap();
+    let line = store
+        .batch_lines(&minzheng_store::Scope::all(), batch, &Default::default())
+        .await
+        .unwrap()
+        .0[0]
+        .clone();
+    let file = format!(
+        "明细号,姓名,金额(元),处理结果,失败原因\n{},张三,500.00,失败,销户\n",
+        line.id
+    );
+    store
+        .import_return(&sys, batch, "r.csv", file.as_bytes())
+        .await
+        .unwrap();
+    let exception = store
+        .list_exceptions(&minzheng_store::Scope::all(), None)
+        .await
+        .unwrap()[0]
+        .id;
+    let back_pay = store
+        .request_back_pay(
+            &sys,
+            &minzheng_store::NewBackPay {
+                enrolment_id: e,
+                period: "2026-10".into(),
+                amount: String::new(),
+                reason: "补发".into(),
+                case_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+
+    let (c, csrf) = api_login(app, "staff2").await;
+    let mut checked = 0;
+    for (method, path, _, _) in minzheng_web::openapi::OPERATIONS {
+        if !path.starts_with("/api/v1/payroll/") || !path.contains("{id}") {
+            continue;
+        }
+        let id = if path.contains("exceptions") {
+            exception
+        } else if path.contains("back-pay") {
+            back_pay
+        } else {
+            batch
+        };
+        let url = app.url(&path.replace("{id}", &id.to_string()));
+        let r = if path.ends_with("/returns") {
+            upload_return(&c, &csrf, url, file.clone().into_bytes())
+                .await
+                .0
+        } else {
+            let req = match *method {
+                "get" => c.get(&url),
+                "post" => c.post(&url).json(&json!({"template": "utf8-csv",
+                    "account_number": "6210000000000001", "approve": true})),
+                m => panic!("unexpected method {m}"),
+            };
+            req.header("x-csrf-token", &csrf)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(r, StatusCode::NOT_FOUND, "{method} {path}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} endpoints checked");
+    for list in ["batches", "exceptions", "back-pay", "ledger"] {
+        let v = get_json(&c, app.url(&format!("/api/v1/payroll/{list}"))).await;
+        assert_eq!(v["items"].as_array().unwrap().len(), 0, "{list}");
+    }
+    for path in [
+        format!("/payroll/batches/{batch}"),
+        format!("/payroll/batches/{batch}?status=paid"),
+    ] {
+        let r = c.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Generating 东城 from 西城 is not found either.
+    let (status, body) = post_json(
+        &c,
+        &csrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": "2026-12", "within": "511802001"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "not_found");
+}
+
+/// Staff generate (201, then 200 with the same batch), the director signs off (staff may
+/// not: 403), the bank file downloads, a return that does not reconcile is refused (422)
+/// and a good one applied; the failure is corrected and re-issued in December.
+async fn api_from_generation_to_reconciliation(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    let (staff, scsrf) = api_login(app, "staff").await;
+    let (director, dcsrf) = api_login(app, "director").await;
+    let (status, first) = post_json(
+        &staff,
+        &scsrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": "2026-11"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = first["created"][0]["id"].as_i64().unwrap();
+    assert_eq!(first["lines"], 2);
+    let (status, again) = post_json(
+        &staff,
+        &scsrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": "2026-11"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["existing"][0]["id"], id);
+    let (status, body) = post_json(
+        &staff,
+        &scsrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": "2026-13"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "validation");
+    assert!(body["error"]["fields"]["month"].is_string());
+
+    let diff = get_json(
+        &staff,
+        app.url(&format!("/api/v1/payroll/batches/{id}/diff")),
+    )
+    .await;
+    assert_eq!(diff["new_count"], 2);
+    let (status, body) = post_json(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/batches/{id}/sign-off")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&body, "forbidden");
+    let (status, body) = post_json(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/batches/{id}/bank-file")),
+        json!({"template": "rcb-gbk"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&body, "conflict");
+    let (status, signed) = post_json(
+        &director,
+        &dcsrf,
+        app.url(&format!("/api/v1/payroll/batches/{id}/sign-off")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(signed["status"], "signed_off");
+
+    let r = staff
+        .post(app.url(&format!("/api/v1/payroll/batches/{id}/bank-file")))
+        .header("x-csrf-token", &scsrf)
+        .json(&json!({"template": "utf8-csv"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''"),
+        "{cd}"
+    );
+    let bytes = r.bytes().await.unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(text.contains("张三") && text.contains(",50000,"), "{text}");
+
+    let lines = get_json(
+        &staff,
+        app.url(&format!("/api/v1/payroll/batches/{id}/lines")),
+    )
+    .await;
+    let items = lines["items"].as_array().unwrap().clone();
+    assert_eq!(lines["total"], 2);
+    // Wrong amount: refused whole.
+    let mut bad = String::from_utf8(return_file(&items, &[])).unwrap();
+    bad = bad.replacen("500.00", "500.10", 1);
+    let (status, body) = upload_return(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/batches/{id}/returns")),
+        bad.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "validation");
+    assert!(body["error"]["message"].as_str().unwrap().contains("不符"));
+    let (status, out) = upload_return(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/batches/{id}/returns")),
+        return_file(&items, &[1]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["complete"], true);
+    assert_eq!(out["failed_count"], 1);
+    assert_eq!(out["batch"]["status"], "reconciled");
+
+    let ex = get_json(&staff, app.url("/api/v1/payroll/exceptions?status=open")).await;
+    let xid = ex["items"][0]["id"].as_i64().unwrap();
+    let (status, fixed) = post_json(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/exceptions/{xid}/correction")),
+        json!({"account_number": "6230 0000 1111 2222", "note": "新卡"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{fixed}");
+    assert_eq!(fixed["status"], "ready");
+    let dec = generate(app, "staff", "2026-12").await;
+    assert_eq!(dec["created"][0]["reissue_count"], 1);
+    let ledger = get_json(
+        &staff,
+        app.url("/api/v1/payroll/ledger?from=2026-11&to=2026-12"),
+    )
+    .await;
+    assert_eq!(ledger["items"].as_array().unwrap().len(), 2);
+    // The auditor reads but cannot act; the village assistant sees masked accounts.
+    let (auditor, acsrf) = api_login(app, "auditor").await;
+    let (status, _) = post_json(
+        &auditor,
+        &acsrf,
+        app.url("/api/v1/payroll/batches"),
+        json!({"month": "2027-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let masked = get_json(
+        &auditor,
+        app.url(&format!("/api/v1/payroll/batches/{id}/lines")),
+    )
+    .await;
+    assert!(masked["items"][0]["account_number"]
+        .as_str()
+        .unwrap()
+        .contains('*'));
+    // Bank templates: the city administrator configures one, others may not.
+    let (admin, xcsrf) = api_login(app, "admin").await;
+    let tpl = json!({"code": "ccb", "name": "建设银行", "format": "csv", "encoding": "utf-8",
+        "columns": "line_no,name,id_number,account,amount", "totals_line": false,
+        "amount_unit": "yuan", "file_name": "ccb_{batch_no}.{ext}"});
+    let (status, _) = post_json(
+        &staff,
+        &scsrf,
+        app.url("/api/v1/payroll/bank-templates"),
+        tpl.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, saved) = post_json(
+        &admin,
+        &xcsrf,
+        app.url("/api/v1/payroll/bank-templates"),
+        tpl,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let templates = get_json(&staff, app.url("/api/v1/payroll/bank-templates")).await;
+    assert!(templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["code"] == "ccb"));
+    // Without the CSRF header a change is refused.
+    let r = staff
+        .post(app.url("/api/v1/payroll/batches"))
+        .json(&json!({"month": "2027-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_error(&r.json().await.unwrap(), "csrf");
+}
+
+/// The pages: list with the generate form, the batch with its review and actions, the
+/// ledger with its chart data and an audited workbook.
+async fn pages_and_forms(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    let c = client();
+    let login = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", csrf_in(&login).as_str()),
+            ("username", "staff"),
+            ("password", minzheng_store::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = c
+        .get(app.url("/payroll?month=2026-11"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("资金发放") && html.contains("generate-form"),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+    let r = c
+        .post(app.url("/payroll"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("month", "2026-11"),
+            ("program", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let html = c
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("已生成1个批次"), "{html}");
+    let id = {
+        let i = html.find("/payroll/batches/").unwrap() + "/payroll/batches/".len();
+        html[i..].split('"').next().unwrap().to_string()
+    };
+    let page = c
+        .get(app.url(&format!("/payroll/batches/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("环比变动") && html.contains("新增") && html.contains("张三"));
+    assert!(!html.contains("id=\"sign-off\""), "staff cannot sign off");
+    // Staff posting a sign-off anyway: 403 with the page.
+    let r = c
+        .post(app.url(&format!("/payroll/batches/{id}")))
+        .form(&[("_csrf", csrf.as_str()), ("action", "sign_off")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("民政办主任"));
+    // A bank file before sign-off: 409.
+    let r = c
+        .post(app.url(&format!("/payroll/batches/{id}/bank-file")))
+        .form(&[("_csrf", csrf.as_str()), ("template", "rcb-gbk")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Without CSRF: refused.
+    let r = c
+        .post(app.url(&format!("/payroll/batches/{id}")))
+        .form(&[("action", "regenerate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let ledger = c
+        .get(app.url("/payroll/ledger"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ledger.contains("ledger-chart")
+            && ledger.contains("data-chart=")
+            && ledger.contains("2026-11")
+    );
+    let x = c.get(app.url("/payroll/ledger.xlsx")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+    assert!(x.bytes().await.unwrap().starts_with(b"PK"));
+    let js = c
+        .get(app.url("/static/echarts.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    let audit = app
+        .db
+        .store
+        .list_audit(
+            &minzheng_store::Actor::system("t"),
+            Some(("export", "payroll_ledger.xlsx")),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    for p in ["/payroll/exceptions", "/payroll/back-pay"] {
+        let r = c.get(app.url(p)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+    }
+}
