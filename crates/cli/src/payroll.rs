@@ -67,6 +67,9 @@ pub enum BenchCommand {
         /// 在该PostgreSQL服务器上新建临时数据库测试（默认SQLite）
         #[arg(long)]
         postgres: Option<String>,
+        /// 保留测试数据库（打印其地址），便于分析
+        #[arg(long)]
+        keep: bool,
     },
 }
 
@@ -278,6 +281,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         enrolments,
         month,
         postgres,
+        keep,
     } = cmd;
     let m = parse_month(&month)?;
     let backend = if postgres.is_some() {
@@ -318,9 +322,18 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     }
     let batches = out.created.len() as i64;
     store.close().await;
-    main.drop().await;
+    if keep {
+        eprintln!("测试数据库已保留：{}", main.url);
+    } else {
+        main.drop().await;
+    }
 
-    eprintln!("基准：同样 {enrolments} 条明细由一条预编译语句逐行插入（一个事务）……");
+    let floor_what = if postgres.is_some() {
+        "INSERT … SELECT FROM UNNEST，每批5万条，一个事务"
+    } else {
+        "一条预编译语句逐行插入，一个事务"
+    };
+    eprintln!("基准：同样 {enrolments} 条明细（{floor_what}）……");
     let floor_db = Scratch::new("payroll_floor", postgres.as_deref()).await?;
     let floor = Store::open(&floor_db.url).await?;
     let floor_seconds = floor
@@ -331,7 +344,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     let rss = peak_rss_mb();
     let ratio = seconds / floor_seconds;
     println!(
-        "{backend}：生成 {month} 发放 {batches} 个批次、{} 笔明细用时 {seconds:.2} 秒（{:.0} 笔/秒）；再次生成（幂等，无新增）{again_seconds:.2} 秒；基准（裸预编译语句逐行插入）{floor_seconds:.2} 秒；比值 {ratio:.2}；峰值内存 {rss:.0} MB",
+        "{backend}：生成 {month} 发放 {batches} 个批次、{} 笔明细用时 {seconds:.2} 秒（{:.0} 笔/秒）；再次生成（幂等，无新增）{again_seconds:.2} 秒；基准（{floor_what}）{floor_seconds:.2} 秒；比值 {ratio:.2}；峰值内存 {rss:.0} MB",
         out.lines,
         out.lines as f64 / seconds
     );

@@ -293,8 +293,18 @@ impl Store {
         }
         tx.commit().await?;
         let mut tx = self.begin_write().await?;
+        // The same page cache as a city-wide generation, so both measure the same thing.
+        let cache = if tx.is_postgres() {
+            None
+        } else {
+            Some(crate::payroll::set_cache(&mut tx, crate::payroll::BIG_CACHE_KIB).await?)
+        };
         let started = std::time::Instant::now();
         floor_inserts(&mut tx, rows, month, &ids).await?;
+        if let Some(before) = cache {
+            tx.execute(q(format!("PRAGMA cache_size = {before}")))
+                .await?;
+        }
         tx.commit().await?;
         Ok(started.elapsed().as_secs_f64())
     }
