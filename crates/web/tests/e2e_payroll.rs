@@ -147,7 +147,7 @@ async fn seed(store: &Store) {
     let e = |name: &str, n: u32, fen: i64, start: &str| {
         FixtureEnrolment::new(
             Program::UrbanDibao,
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 "511802001001"
             } else {
                 "511802001200"
