@@ -376,6 +376,7 @@ const SELECT_EXCEPTION: &str =
 pub struct ExceptionCorrection {
     #[serde(default)]
     pub bank_name: String,
+    #[serde(default)]
     pub account_number: String,
     #[serde(default)]
     pub account_holder: String,

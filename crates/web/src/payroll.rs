@@ -1074,6 +1074,8 @@ pub async fn api_close(
 
 #[derive(Deserialize)]
 pub struct ApiBankFile {
+    /// Missing is refused by the store (after the jurisdiction check).
+    #[serde(default)]
     template: String,
 }
 
@@ -1095,10 +1097,19 @@ pub async fn api_return(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> ApiResult {
     let id = parse_id(&id, "该发放批次")?;
+    // Jurisdiction first: a batch outside it is not found, whatever the body.
     st.store.get_batch(&actor.scope, id).await?;
+    let mp = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &st)
+        .await
+        .map_err(|_| {
+            AppError::from(StoreError::field(
+                "file",
+                "请以 multipart/form-data 上传回盘文件（字段名 file）",
+            ))
+        })?;
     let (name, data) = read_file(mp).await?;
     ok(st.store.import_return(&actor, id, &name, &data).await?)
 }
@@ -1149,6 +1160,7 @@ pub async fn api_request_back_pay(
 
 #[derive(Deserialize)]
 pub struct ApiDecision {
+    #[serde(default)]
     approve: bool,
 }
 
