@@ -290,6 +290,10 @@ async fn run(cli: Cli) -> CliResult {
                         started.elapsed().as_secs_f64()
                     );
                 }
+                let enrolled = store.seed_payroll_demo().await?;
+                if enrolled > 0 {
+                    println!("已生成演示保障对象 {enrolled} 个（东城街道、西城街道低保）");
+                }
                 Some(logins)
             } else {
                 None

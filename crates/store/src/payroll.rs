@@ -1795,7 +1795,8 @@ fn explain(
     (text, case_id, case_no)
 }
 
-/// The months of the ledger as one series per program, for the chart.
+/// The months of the ledger and, per program, the planned amount (fen) of each month: the
+/// chart's data.
 pub fn ledger_series(rows: &[LedgerRow]) -> (Vec<String>, BTreeMap<String, Vec<i64>>) {
     let mut months: Vec<String> = rows.iter().map(|r| r.month.clone()).collect();
     months.sort();
@@ -1810,7 +1811,7 @@ pub fn ledger_series(rows: &[LedgerRow]) -> (Vec<String>, BTreeMap<String, Vec<i
         let v = series
             .entry(r.program_label.clone())
             .or_insert_with(|| vec![0; months.len()]);
-        v[index[r.month.as_str()]] += r.paid.0;
+        v[index[r.month.as_str()]] += r.planned.0;
     }
     (months, series)
 }

@@ -117,6 +117,60 @@ impl Store {
         Ok(id)
     }
 
+    /// The demo's enrolments, when there are none yet: the heads of the first 150 registry
+    /// households of 东城街道 and of 西城街道 receive 低保 from January 2026 (urban in 社区,
+    /// rural in 村), so the payroll pages have a month to generate. Households without an
+    /// account get a synthetic one. Returns how many were added.
+    pub async fn seed_payroll_demo(&self) -> StoreResult<i64> {
+        let any = self
+            .fetch_optional(q("SELECT id FROM enrolments LIMIT 1"))
+            .await?
+            .is_some();
+        if any {
+            return Ok(0);
+        }
+        let now = crate::payroll::now();
+        let mut tx = self.begin_write().await?;
+        let padded = if tx.is_postgres() {
+            "lpad(CAST(id AS TEXT), 15, '0')"
+        } else {
+            "printf('%015d', id)"
+        };
+        let mut added = 0;
+        for township in ["511802001", "511802002"] {
+            let pick = "SELECT id FROM households WHERE township_code = $1 AND status = 'active'
+                        ORDER BY id LIMIT 150";
+            tx.execute(
+                q(format!(
+                    "UPDATE households SET bank_name = '四川农信', account_holder = head_name,
+                       account_number = '6214' || {padded}
+                     WHERE id IN ({pick}) AND account_number = ''"
+                ))
+                .bind(township),
+            )
+            .await?;
+            added += tx
+                .execute(
+                    q(format!(
+                        "INSERT INTO enrolments (program, household_id, township_code, village_code,
+                           beneficiary_name, beneficiary_id_number, household_size, monthly_fen,
+                           payment, start_month, status, created_at, updated_at)
+                         SELECT CASE WHEN substr(h.village_code, 10, 1) IN ('0', '1') THEN 'urban_dibao'
+                                     ELSE 'rural_dibao' END,
+                                h.id, h.township_code, h.village_code, h.head_name, h.head_id_number,
+                                (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id),
+                                20000 + (h.id % 13) * 2550, 'monthly', '2026-01', 'active', $2, $2
+                         FROM households h WHERE h.id IN ({pick}) ORDER BY h.id"
+                    ))
+                    .bind(township)
+                    .bind(now.as_str()),
+                )
+                .await? as i64;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
     /// Changes an enrolment the way a case decision would (tests): `set` is an SQL SET list.
     pub async fn fixture_update_enrolment(&self, id: i64, set: &str) -> StoreResult<()> {
         self.execute_unchecked(&format!("UPDATE enrolments SET {set} WHERE id = {id}"))

@@ -46,6 +46,7 @@ both!(
     return_files_reconcile_or_are_refused_whole,
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
+    demo_enrolments_make_a_payable_month,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -883,4 +884,31 @@ async fn jurisdiction_and_roles(db: &TestDb) {
             .len(),
         1
     );
+}
+
+/// The demo: registry households of 东城 and 西城 become 低保 enrolments with accounts, and a
+/// month generates for both townships; seeding twice adds nothing.
+async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
+    let store = seeded(db).await;
+    store.seed_demo_registry(600, 7).await.unwrap();
+    let added = store.seed_payroll_demo().await.unwrap();
+    assert!(added > 0);
+    assert_eq!(store.seed_payroll_demo().await.unwrap(), 0);
+    let out = store
+        .generate_payroll(&Actor::system("t"), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(out.lines, added);
+    let towns: std::collections::BTreeSet<&str> = out
+        .created
+        .iter()
+        .map(|b| b.township_code.as_str())
+        .collect();
+    assert_eq!(towns.len(), 2);
+    for b in &out.created {
+        assert!(lines(store, b)
+            .await
+            .iter()
+            .all(|l| l.account_number.len() >= 16 && l.amount.0 > 0));
+    }
 }

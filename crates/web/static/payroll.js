@@ -7,6 +7,7 @@
     var d = JSON.parse(el.getAttribute('data-chart') || '{"months":[],"series":[]}');
     var chart = window.echarts.init(el, null, { renderer: 'svg' });
     chart.setOption({
+      animationDuration: 300,
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
       grid: { left: 80, right: 20, top: 40, bottom: 30 },

@@ -230,6 +230,14 @@ async fn seed(store: &Store) {
     store.fixture_enrolment(&zhao).await.unwrap();
 }
 
+/// With `MINZHENG_E2E_SCREENSHOTS=DIR`, saves what the browser shows as DIR/NAME.png.
+async fn shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("MINZHENG_E2E_SCREENSHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).expect("save screenshot");
+    }
+}
+
 async fn sign_in(c: &Client, base: &str, user: &str) {
     c.goto(&format!("{base}/login")).await.expect("open /login");
     fill(c, "#username", user).await;
@@ -289,6 +297,7 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
     );
     assert!(diff.contains("已终止保障（2026-10止）"), "{diff}");
     let batch_url = here(&c).await;
+    shot(&c, "payroll-review").await;
     sign_out(&c).await;
 
     // 2. The director signs it off.
@@ -354,6 +363,7 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
     );
     wait_text(&c, "#batch-status", "已对账").await;
     wait_text(&c, "#reconciliation", "失败1笔 420.50元").await;
+    shot(&c, "payroll-reconciled").await;
 
     // 4. The failure is corrected with the new account.
     c.goto(&url("/payroll/exceptions"))
@@ -390,4 +400,5 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
     wait_for(&c, "#ledger-chart[data-ready='1'] svg").await;
     let ledger = wait_text(&c, "#ledger", "2026-12").await;
     assert!(ledger.contains("420.50元"), "{ledger}");
+    shot(&c, "payroll-ledger").await;
 }
