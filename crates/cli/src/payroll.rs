@@ -222,6 +222,21 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far: with other work
+/// on the machine, wall time alone overstates what a run costs.
+fn cpu_now() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit(')').next()?.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// A scratch database: a SQLite file in a temporary directory, or a new database on the
 /// given PostgreSQL server; dropped afterwards.
 struct Scratch {
@@ -306,8 +321,10 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     };
     let cli = Actor::system("bench");
     let t = Instant::now();
+    let cpu = cpu_now();
     let out = store.generate_payroll(&cli, &req).await?;
     let seconds = t.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_now() - cpu;
     if out.lines != enrolments {
         return Err(CliError(format!(
             "生成的明细数 {} 与保障对象数 {enrolments} 不符",
@@ -336,9 +353,11 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     eprintln!("基准：同样 {enrolments} 条明细（{floor_what}）……");
     let floor_db = Scratch::new("payroll_floor", postgres.as_deref()).await?;
     let floor = Store::open(&floor_db.url).await?;
+    let cpu = cpu_now();
     let floor_seconds = floor
         .bench_payroll_floor(enrolments, &month, batches)
         .await?;
+    let floor_cpu_seconds = cpu_now() - cpu;
     floor.close().await;
     floor_db.drop().await;
     let rss = peak_rss_mb();
@@ -353,6 +372,9 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         serde_json::json!({"backend": backend, "enrolments": enrolments, "lines": out.lines,
             "batches": batches, "seconds": seconds, "floor_seconds": floor_seconds,
             "ratio": ratio, "again_seconds": again_seconds, "fixture_seconds": fixture_seconds,
+            "cpu_seconds": cpu_seconds, "floor_cpu_seconds": floor_cpu_seconds,
+            "load_average": std::fs::read_to_string("/proc/loadavg").ok()
+                .and_then(|l| l.split_whitespace().next().and_then(|v| v.parse::<f64>().ok())),
             "peak_rss_mb": rss})
     );
     Ok(ExitCode::SUCCESS)
