@@ -478,7 +478,7 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             ValueKind::Amount => "金额",
             ValueKind::Ratio => "比例",

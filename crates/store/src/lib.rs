@@ -11,12 +11,14 @@
 mod attachments;
 mod audit;
 mod bulk;
+mod cases;
 mod db;
 mod demo;
 mod divisions;
 mod error;
 mod migrate;
 mod offices;
+mod params;
 mod registry;
 mod registry_import;
 mod registry_xlsx;
@@ -30,6 +32,11 @@ pub mod testing;
 
 pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use audit::{AuditBreak, AuditEntry, AuditVerification};
+pub use cases::{
+    case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
+    CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
+    NoticeBatchEntry, Objection, PublicNotice, Survey,
+};
 pub use db::{DatabaseUrl, Store};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
 pub use divisions::{
@@ -37,6 +44,7 @@ pub use divisions::{
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use params::{value_text, NewParam, ParamRow};
 pub use registry::{
     mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
     Income, IncomeInput, NewHousehold, Person, PersonInput,
