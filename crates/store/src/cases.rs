@@ -561,7 +561,7 @@ impl Store {
         let r = self
             .fetch_optional(
                 q(format!(
-                    "{CASE_SELECT} WHERE c.id = $1 AND c.township_code >= $2 AND c.township_code < $3"
+                    "{CASE_SELECT} WHERE c.id = $1 AND c.village_code >= $2 AND c.village_code < $3"
                 ))
                 .bind(id)
                 .bind(lo)
@@ -799,7 +799,7 @@ impl Store {
         filter: &CaseFilter,
     ) -> StoreResult<(Vec<Case>, i64)> {
         let (lo, hi) = scope.bounds();
-        let mut where_ = "c.township_code >= $1 AND c.township_code < $2".to_string();
+        let mut where_ = "c.village_code >= $1 AND c.village_code < $2".to_string();
         let mut args: Vec<String> = vec![lo, hi];
         fn add(where_: &mut String, cond: &str, v: String, args: &mut Vec<String>) {
             args.push(v);
@@ -1555,6 +1555,13 @@ impl Store {
 
     /// Notice batches in scope for staff (newest first).
     pub async fn list_notices(&self, scope: &Scope) -> StoreResult<Vec<NoticeBatch>> {
+        // Boards belong to a township; a village assistant sees their township's.
+        let scope = match scope.code() {
+            Some(c) if c.as_str().len() > 9 => Scope::of(
+                DivisionCode::parse_native(&c.as_str()[..9]).expect("prefix of a valid code"),
+            ),
+            _ => scope.clone(),
+        };
         let (lo, hi) = scope.bounds();
         let rows = self
             .fetch_all(
@@ -1610,7 +1617,7 @@ impl Store {
                      FROM case_clocks k JOIN cases c ON c.id = k.case_id
                      JOIN households h ON h.id = c.household_id
                      LEFT JOIN persons p ON p.id = c.person_id
-                     WHERE k.township_code >= $1 AND k.township_code < $2 AND k.stopped_on IS NULL
+                     WHERE c.village_code >= $1 AND c.village_code < $2 AND k.stopped_on IS NULL
                      ORDER BY k.due_on LIMIT 2000"
                 ))
                 .bind(lo)
@@ -1682,7 +1689,7 @@ impl Store {
                      SUM(CASE WHEN state NOT IN ('enrolled','suspended','terminated','withdrawn','denied','not_accepted') THEN 1 ELSE 0 END) AS open,
                      SUM(CASE WHEN state = 'publicised' THEN 1 ELSE 0 END) AS publicised,
                      SUM(CASE WHEN state = 'under_confirmation' THEN 1 ELSE 0 END) AS awaiting
-                   FROM cases WHERE township_code >= $1 AND township_code < $2")
+                   FROM cases WHERE village_code >= $1 AND village_code < $2")
                 .bind(lo.as_str())
                 .bind(hi.as_str()),
             )
@@ -1691,7 +1698,7 @@ impl Store {
             .fetch_one(
                 q(
                     "SELECT COUNT(*) AS n, SUM(monthly_fen) AS total FROM enrolments
-                   WHERE township_code >= $1 AND township_code < $2 AND status IN ('active','grace')
+                   WHERE village_code >= $1 AND village_code < $2 AND status IN ('active','grace')
                      AND payment = 'monthly'",
                 )
                 .bind(lo.as_str())
@@ -1716,7 +1723,7 @@ impl Store {
         filter: &EnrolmentFilter,
     ) -> StoreResult<(Vec<Enrolment>, i64)> {
         let (lo, hi) = scope.bounds();
-        let mut where_ = "township_code >= $1 AND township_code < $2".to_string();
+        let mut where_ = "village_code >= $1 AND village_code < $2".to_string();
         let mut args = vec![lo, hi];
         if let Some(s) = filter.status.as_deref().filter(|s| !s.is_empty()) {
             args.push(s.to_string());
@@ -1768,7 +1775,7 @@ impl Store {
             .fetch_all(
                 q("SELECT p.id, p.household_id, p.id_number, h.village_code
                    FROM persons p JOIN households h ON h.id = p.household_id
-                   WHERE p.status = 'active' AND p.township_code >= $1 AND p.township_code < $2
+                   WHERE p.status = 'active' AND h.village_code >= $1 AND h.village_code < $2
                      AND p.birth_date <= $3
                      AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id
                                      AND c.program = 'old_age_allowance'
@@ -1803,7 +1810,7 @@ impl Store {
             .fetch_all(
                 q("SELECT e.* FROM enrolments e
                    WHERE e.status = 'active' AND e.next_review_on IS NOT NULL AND e.next_review_on <= $1
-                     AND e.township_code >= $2 AND e.township_code < $3
+                     AND e.village_code >= $2 AND e.village_code < $3
                      AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.enrolment_id = e.id AND c.kind = 'review'
                                      AND c.state NOT IN ('enrolled','terminated','withdrawn','denied','not_accepted'))
                    ORDER BY e.id LIMIT 500")

@@ -5,8 +5,8 @@
 //! administrator (or the system) changes parameters; every change is audited.
 
 use chrono::NaiveDate;
-use minzheng_domain::params::{ParamEntry, ParamKey, ParamName, Scope as ParamScope};
-use minzheng_domain::{DivisionCode, ParamSet, ParamValue, Program, Role, UrbanRural};
+use minzheng_domain::params::{ParamEntry, ParamKey, ParamName, Scope as ParamScope, ValueKind};
+use minzheng_domain::{DivisionCode, Fen, ParamSet, ParamValue, Program, Ratio, Role, UrbanRural};
 use serde::Serialize;
 
 use crate::audit::{append, AuditEvent};
@@ -43,7 +43,8 @@ pub struct NewParam {
     #[serde(default)]
     pub urban_rural: String,
     pub effective_from: String,
-    /// The value as JSON (e.g. `78000` for an amount in fen, `{"num":1,"den":2}`).
+    /// The value as typed: yuan for amounts, `0.35`/`35%` for ratios, integers for
+    /// days/months/counts, JSON for tables and modes (see [`parse_value`]).
     pub value_json: String,
     #[serde(default)]
     pub source: String,
@@ -80,11 +81,93 @@ fn entry_from_row(r: &DbRow) -> StoreResult<ParamEntry> {
     })
 }
 
+/// Reads a value as a clerk types it: yuan for amounts (`780` or `780.50`), a
+/// decimal or percentage for ratios (`0.35`, `35%`), whole numbers for day, month and
+/// count values; anything else (tables, modes) as the JSON the API shows, with or
+/// without the `{"type":…,"value":…}` wrapper.
+pub fn parse_value(kind: ValueKind, text: &str) -> Option<ParamValue> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        if let Ok(v) = serde_json::from_str::<ParamValue>(t) {
+            return Some(v);
+        }
+    }
+    let int = || t.parse::<u32>().ok();
+    Some(match kind {
+        ValueKind::Amount => ParamValue::Amount(Fen::parse_yuan(t).ok().filter(|f| f.0 >= 0)?),
+        ValueKind::Ratio => ParamValue::Ratio(parse_ratio(t)?),
+        ValueKind::AmountOrRatio => match parse_ratio_strict(t) {
+            Some(r) => ParamValue::Ratio(r),
+            None => ParamValue::Amount(Fen::parse_yuan(t).ok().filter(|f| f.0 >= 0)?),
+        },
+        ValueKind::Days => ParamValue::Days(int()?),
+        ValueKind::WorkingDays => ParamValue::WorkingDays(int()?),
+        ValueKind::Months => ParamValue::Months(int()?),
+        ValueKind::Count => ParamValue::Count(int()?),
+        _ => {
+            // The inner value as JSON, wrapped with the kind's tag.
+            let inner: serde_json::Value = serde_json::from_str(t).ok()?;
+            let tag = match kind {
+                ValueKind::Rounding => "rounding",
+                ValueKind::TopUpMode => "top_up_mode",
+                ValueKind::Tiers => "tiers",
+                ValueKind::IncomeKinds => "income_kinds",
+                ValueKind::AgeBands => "age_bands",
+                ValueKind::AgeStartRule => "age_start_rule",
+                ValueKind::CareTable => "care_table",
+                ValueKind::ApprovalLevel => "approval_level",
+                ValueKind::NameMask => "name_mask",
+                _ => return None,
+            };
+            serde_json::from_value(serde_json::json!({ "type": tag, "value": inner })).ok()?
+        }
+    })
+}
+
+/// `35%` only (so that `AmountOrRatio` can tell `0.5` yuan from a ratio).
+fn parse_ratio_strict(t: &str) -> Option<Ratio> {
+    t.strip_suffix('%').and_then(|p| decimal(p.trim(), 100))
+}
+
+fn parse_ratio(t: &str) -> Option<Ratio> {
+    parse_ratio_strict(t).or_else(|| decimal(t, 1))
+}
+
+/// `a.bc` / `scale` as an exact fraction.
+fn decimal(t: &str, scale: i64) -> Option<Ratio> {
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() && frac.is_empty()
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 6
+    {
+        return None;
+    }
+    let i: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    if i < 0 {
+        return None;
+    }
+    let den = 10_i64.pow(frac.len() as u32);
+    let f: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    Ratio::new(i * den + f, den * scale)
+}
+
 /// How a value reads on the page.
 pub fn value_text(v: &ParamValue) -> String {
     match v {
         ParamValue::Amount(f) => f.to_string(),
-        other => serde_json::to_string(other).unwrap_or_default(),
+        ParamValue::Ratio(r) => format!("{}/{}", r.num(), r.den()),
+        ParamValue::Days(n) => format!("{n}天"),
+        ParamValue::WorkingDays(n) => format!("{n}个工作日"),
+        ParamValue::Months(n) => format!("{n}个月"),
+        ParamValue::Count(n) => format!("{n}次"),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.get("value").map(|x| x.to_string()))
+            .unwrap_or_default(),
     }
 }
 
@@ -193,7 +276,7 @@ impl Store {
         };
         let effective_from = NaiveDate::parse_from_str(input.effective_from.trim(), "%Y-%m-%d")
             .map_err(|_| StoreError::field("effective_from", "生效日期格式应为 2026-01-01"))?;
-        let value: ParamValue = serde_json::from_str(input.value_json.trim()).map_err(|_| {
+        let value = parse_value(name.kind(), input.value_json.trim()).ok_or_else(|| {
             StoreError::field(
                 "value_json",
                 format!("取值格式不对，应为{}", name.kind().label()),
@@ -303,5 +386,48 @@ impl Store {
         }
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_clerks_type_them() {
+        assert_eq!(
+            parse_value(ValueKind::Amount, "780.5"),
+            Some(ParamValue::Amount(Fen(78050)))
+        );
+        assert_eq!(
+            parse_value(ValueKind::Ratio, "35%"),
+            Ratio::new(35, 100).map(ParamValue::Ratio)
+        );
+        assert_eq!(
+            parse_value(ValueKind::Ratio, "0.35"),
+            Ratio::new(35, 100).map(ParamValue::Ratio)
+        );
+        assert_eq!(
+            parse_value(ValueKind::WorkingDays, "10"),
+            Some(ParamValue::WorkingDays(10))
+        );
+        assert_eq!(
+            parse_value(ValueKind::AmountOrRatio, "50"),
+            Some(ParamValue::Amount(Fen(5000)))
+        );
+        assert_eq!(
+            parse_value(ValueKind::AmountOrRatio, "5%"),
+            Ratio::new(5, 100).map(ParamValue::Ratio)
+        );
+        assert_eq!(
+            parse_value(ValueKind::ApprovalLevel, "\"township\""),
+            Some(ParamValue::ApprovalLevel(
+                minzheng_domain::ApprovalLevel::Township
+            ))
+        );
+        for bad in ["abc", "-5", "", "1.2.3"] {
+            assert_eq!(parse_value(ValueKind::Amount, bad), None, "{bad}");
+        }
+        assert_eq!(parse_value(ValueKind::Days, "7.5"), None);
     }
 }
