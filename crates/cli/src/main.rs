@@ -88,6 +88,24 @@ enum Command {
         #[command(subcommand)]
         command: OfficesCommand,
     },
+    /// 救助案件
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// 每日任务：为达到高龄津贴年龄的人员拟定案件，为到期的保障对象开启定期核查（可重复执行，不会重复立案）
+    Tasks {
+        /// 只处理该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+        /// 执行日期（YYYY-MM-DD），默认今天（北京时间）
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -276,6 +294,10 @@ async fn run(cli: Cli) -> CliResult {
                         started.elapsed().as_secs_f64()
                     );
                 }
+                let cases = store.seed_demo_cases(parse_date_or_today(None)?).await?;
+                if cases > 0 {
+                    println!("已生成演示救助案件 {cases} 件（各办理环节、各救助项目均有）");
+                }
                 Some(logins)
             } else {
                 None
@@ -439,6 +461,20 @@ async fn run(cli: Cli) -> CliResult {
             id_check(as_of)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cases {
+            command: CasesCommand::Tasks { scope, date },
+        } => {
+            let mut actor = minzheng_store::Actor::system("cli");
+            if let Some(s) = scope {
+                actor.scope = Scope::of(parse_code(&s)?);
+            }
+            let on = parse_date_or_today(date)?;
+            let store = open(&cli.database_url).await?;
+            let (proposed, reviews) = store.run_case_tasks(&actor, on).await?;
+            println!("{on}：拟定高龄津贴案件 {proposed} 件，开启定期核查 {reviews} 件");
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Offices {
             command: OfficesCommand::Report { scope, json, as_of },
         } => {
@@ -446,12 +482,7 @@ async fn run(cli: Cli) -> CliResult {
                 Some(s) => Scope::of(parse_code(&s)?),
                 None => Scope::all(),
             };
-            let as_of = match as_of {
-                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                    .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD")))?,
-                // Offices work on Beijing time (UTC+8, no daylight saving).
-                None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
-            };
+            let as_of = parse_date_or_today(as_of)?;
             let store = open(&cli.database_url).await?;
             let rows = store.standards_overview(&scope, None, as_of).await?;
             let stdout = std::io::stdout();
@@ -575,5 +606,15 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+/// A `YYYY-MM-DD` argument, or today in Beijing time (UTC+8, no daylight saving):
+/// offices work on local dates.
+fn parse_date_or_today(s: Option<String>) -> Result<chrono::NaiveDate, CliError> {
+    match s {
+        Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD"))),
+        None => Ok((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()),
     }
 }

@@ -1268,6 +1268,12 @@ impl ParamSet {
             V::Amount(yuan(600)),
         );
         b.add(
+            P::LaidOffWorkerRelief,
+            N::Rounding,
+            y25,
+            V::Rounding(Rounding::ToFen),
+        );
+        b.add(
             P::OldAgeAllowance,
             N::AgeStartRule,
             y25,

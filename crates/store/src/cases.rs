@@ -591,19 +591,39 @@ impl Store {
         params: &ParamSet,
         on: NaiveDate,
     ) -> StoreResult<minzheng_domain::Calculation> {
-        let f = self.household_facts(c.household_id, on).await?;
-        let region = region_of(&c.village_code)?;
+        self.compute_raw(
+            c.household_id,
+            c.person_id,
+            c.program,
+            &c.details,
+            params,
+            on,
+        )
+        .await
+    }
+
+    /// The calculation for a would-be case (also used to choose demo households).
+    pub(crate) async fn compute_raw(
+        &self,
+        household_id: i64,
+        person_id: Option<i64>,
+        program: Program,
+        details: &CaseDetails,
+        params: &ParamSet,
+        on: NaiveDate,
+    ) -> StoreResult<minzheng_domain::Calculation> {
+        let f = self.household_facts(household_id, on).await?;
+        let region = region_of(&f.village_code)?;
         let qy = params.at(&region, Some(f.urban_rural), on);
-        let subject = c
-            .person_id
+        let subject = person_id
             .and_then(|p| f.member_ids.get(&p))
             .and_then(|(s, _)| as_of_id(s, on));
         let inp = CaseInputs {
-            program: c.program,
+            program,
             members: &f.members,
             incomes: &f.incomes,
             subject: subject.as_ref(),
-            details: &c.details,
+            details,
             on,
         };
         case_calc::compute(&inp, &qy).map_err(|m| StoreError::field("amount", m))
@@ -1144,22 +1164,21 @@ impl Store {
                 investigators,
                 authorization_attached,
             } => {
-                if !extras.findings.trim().is_empty() {
-                    tx.execute(
-                        q("INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
-                             findings, authorization_signed, created_by, created_at)
-                           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
-                        .bind(id)
-                        .bind(case.township_code.as_str())
-                        .bind(on.to_string())
-                        .bind(investigators.join("、"))
-                        .bind(extras.findings.trim())
-                        .bind(*authorization_attached)
-                        .bind(actor.username.as_str())
-                        .bind(now.as_str()),
-                    )
-                    .await?;
-                }
+                // The survey record: who visited, when, what they found.
+                tx.execute(
+                    q("INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
+                         findings, authorization_signed, created_by, created_at)
+                       VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+                    .bind(id)
+                    .bind(case.township_code.as_str())
+                    .bind(on.to_string())
+                    .bind(investigators.join("、"))
+                    .bind(extras.findings.trim())
+                    .bind(*authorization_attached)
+                    .bind(actor.username.as_str())
+                    .bind(now.as_str()),
+                )
+                .await?;
             }
             Action::Publish => {
                 let batch = publish_batch(
@@ -1167,7 +1186,7 @@ impl Store {
                     actor,
                     &case.village_code,
                     &format!("{}公示", case.program_label),
-                    &[case.clone()],
+                    std::slice::from_ref(&case),
                     on,
                     notice_days,
                     &params,
@@ -1611,7 +1630,7 @@ impl Store {
         let (lo, hi) = scope.bounds();
         let rows = self
             .fetch_all(
-                q(format!(
+                q(
                     "SELECT k.step, k.started_on, k.due_on, c.id AS cid, c.village_code, c.urban_rural,
                         c.program AS cprogram, c.case_no, COALESCE(p.name, h.head_name) AS subject
                      FROM case_clocks k JOIN cases c ON c.id = k.case_id
@@ -1619,7 +1638,7 @@ impl Store {
                      LEFT JOIN persons p ON p.id = c.person_id
                      WHERE c.village_code >= $1 AND c.village_code < $2 AND k.stopped_on IS NULL
                      ORDER BY k.due_on LIMIT 2000"
-                ))
+                )
                 .bind(lo)
                 .bind(hi),
             )

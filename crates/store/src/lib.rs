@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod bulk;
 mod cases;
+mod cases_demo;
 mod db;
 mod demo;
 mod divisions;

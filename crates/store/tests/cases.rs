@@ -853,3 +853,78 @@ async fn only_the_city_admin_sets_parameters(db: &TestDb) {
     );
     assert_ne!(q.dibao_standard().unwrap(), Fen(90000));
 }
+
+/// `serve --demo` shows a living office: cases in every state, enrolments in every
+/// program, a notice on the public board.
+#[tokio::test]
+async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
+    let db = TestDb::sqlite().await;
+    let store = seeded(&db).await;
+    store.seed_demo_registry(3000, 2026).await.unwrap();
+    let today = d("2026-11-26");
+    let n = store.seed_demo_cases(today).await.unwrap();
+    assert!(n > 50, "{n}");
+    assert_eq!(store.seed_demo_cases(today).await.unwrap(), 0, "only once");
+    for s in [
+        CaseState::Draft,
+        CaseState::Submitted,
+        CaseState::MissingPapers,
+        CaseState::Accepted,
+        CaseState::NotAccepted,
+        CaseState::Investigating,
+        CaseState::PrelimOpinion,
+        CaseState::Publicised,
+        CaseState::Reinvestigating,
+        CaseState::UnderConfirmation,
+        CaseState::Approved,
+        CaseState::Denied,
+        CaseState::Enrolled,
+        CaseState::Suspended,
+        CaseState::Terminated,
+        CaseState::Withdrawn,
+    ] {
+        let code = serde_json::to_value(s)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, total) = store
+            .list_cases(
+                &Scope::all(),
+                &CaseFilter {
+                    state: Some(code.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(total > 0, "no demo case in state {code}");
+    }
+    for p in minzheng_domain::Program::ALL {
+        let (list, _) = store
+            .list_enrolments(
+                &Scope::all(),
+                &EnrolmentFilter {
+                    program: Some(p.as_str().into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            list.iter().any(|e| e.monthly_fen > 0),
+            "no enrolment for {}",
+            p.label()
+        );
+    }
+    let board = store
+        .public_notices(
+            &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
+            today,
+        )
+        .await
+        .unwrap();
+    assert!(!board.is_empty());
+    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    db.cleanup().await;
+}
