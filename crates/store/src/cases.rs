@@ -321,6 +321,8 @@ pub struct CaseDetail {
     pub surveys: Vec<Survey>,
     pub objections: Vec<Objection>,
     pub enrolment: Option<Enrolment>,
+    /// Photos and scans (signed authorisation, survey photos, papers).
+    pub attachments: Vec<crate::Attachment>,
     /// Actions that make sense now (the page's buttons; the role is checked again).
     pub next_actions: Vec<ActionKind>,
 }
@@ -709,6 +711,17 @@ impl Store {
         let minor = as_of_id(&subject_id, on).is_some_and(|i| i.age_at(on) < 18);
         // Exclusivity (低保 vs 特困) against what the subject already holds.
         self.check_exclusive_for(&f, person_id, program).await?;
+        if program == Program::TemporaryAssistance {
+            self.check_temporary_for(
+                input.household_id,
+                &f.village_code,
+                f.urban_rural,
+                &input.details,
+                None,
+                on,
+            )
+            .await?;
+        }
         let mut tx = self.begin_write().await?;
         let now = crate::timestamp(chrono::Utc::now());
         let state = if input.submit {
@@ -812,6 +825,108 @@ impl Store {
         Ok(())
     }
 
+    /// 临时救助: at most N grants per cause per year for a household (parameter
+    /// `per_cause_per_year`). The cause is required.
+    async fn check_temporary_for(
+        &self,
+        household_id: i64,
+        village: &str,
+        ur: UrbanRural,
+        details: &CaseDetails,
+        exclude: Option<i64>,
+        on: NaiveDate,
+    ) -> StoreResult<()> {
+        let cause = details.cause.as_deref().map(str::trim).unwrap_or("");
+        if cause.is_empty() {
+            return Err(StoreError::field(
+                "cause",
+                "临时救助须填写救助事由(如火灾、重病)",
+            ));
+        }
+        let params = self.load_params().await?;
+        let region = region_of(village)?;
+        let max = params
+            .at(&region, Some(ur), on)
+            .count(Program::TemporaryAssistance, ParamName::PerCausePerYear)
+            .unwrap_or(1);
+        let rows = self
+            .fetch_all(
+                q("SELECT id, decided_on, details_json FROM cases
+                   WHERE household_id = $1 AND program = 'temporary_assistance'
+                     AND state IN ('approved','enrolled','suspended','terminated') AND decided_on IS NOT NULL")
+                .bind(household_id),
+            )
+            .await?;
+        let mut past = Vec::new();
+        for r in &rows {
+            if Some(r.i64("id")?) == exclude {
+                continue;
+            }
+            let d: CaseDetails = serde_json::from_str(&r.str("details_json")?).unwrap_or_default();
+            if let (Some(on), Some(c)) =
+                (r.opt_str("decided_on")?.as_deref().and_then(date), d.cause)
+            {
+                past.push(minzheng_domain::limits::PastGrant {
+                    granted_on: on,
+                    cause: c,
+                });
+            }
+        }
+        minzheng_domain::check_temporary_frequency(&past, cause, on, max)
+            .map_err(|e| StoreError::Conflict(e.to_string()))
+    }
+
+    /// Attaches a photo or scan (signed authorisation, survey photo, papers) to a case.
+    pub async fn attach_to_case(
+        &self,
+        actor: &Actor,
+        id: i64,
+        a: &crate::NewAttachment,
+        max_bytes: usize,
+        on: NaiveDate,
+    ) -> StoreResult<i64> {
+        let c = self.case_row(&actor.scope, id).await?;
+        if !actor.can_write()
+            || actor
+                .role
+                .is_some_and(|r| matches!(r, Role::CityAdmin | Role::Auditor))
+        {
+            return Err(StoreError::Forbidden("您无权为案件上传材料".into()));
+        }
+        if c.state.is_final() {
+            return Err(StoreError::Conflict(format!(
+                "案件已“{}”，不能再上传材料",
+                c.state.label()
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        let aid = crate::attachments::insert_attachment(
+            &mut tx,
+            actor,
+            "case",
+            &id.to_string(),
+            &c.village_code,
+            a,
+            max_bytes,
+        )
+        .await?;
+        insert_event(
+            &mut tx,
+            id,
+            &c.township_code,
+            "attach",
+            c.state,
+            c.state,
+            actor,
+            on,
+            &a.filename,
+            serde_json::json!({ "attachment_id": aid }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(aid)
+    }
+
     /// Lists cases in scope, newest first.
     pub async fn list_cases(
         &self,
@@ -901,6 +1016,7 @@ impl Store {
                         "draft" => "系统拟定",
                         "survey" => "登记入户调查",
                         "amend" => "修改申请信息",
+                        "attach" => "上传材料",
                         _ => "办理",
                     }),
                     action,
@@ -968,7 +1084,11 @@ impl Store {
             .await?
             .i64("n")?;
         let next_actions = next_actions(&case);
+        let attachments = self
+            .list_attachments(scope, "case", &id.to_string())
+            .await?;
         Ok(CaseDetail {
+            attachments,
             case,
             household_size,
             events,
@@ -1061,6 +1181,17 @@ impl Store {
             let f = self.household_facts(case.household_id, on).await?;
             self.check_exclusive_for(&f, case.person_id, case.program)
                 .await?;
+            if case.program == Program::TemporaryAssistance {
+                self.check_temporary_for(
+                    case.household_id,
+                    &case.village_code,
+                    case.urban_rural,
+                    &case.details,
+                    Some(case.id),
+                    on,
+                )
+                .await?;
+            }
         }
         let mut tx = self.begin_write().await?;
         let now = crate::timestamp(chrono::Utc::now());

@@ -47,6 +47,8 @@ both!(
     clocks_skip_the_spring_festival,
     daily_tasks_propose_old_age_allowance_once,
     only_the_city_admin_sets_parameters,
+    temporary_aid_once_per_cause_per_year,
+    case_papers_are_images_kept_with_the_case,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -927,4 +929,142 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
     assert!(!board.is_empty());
     assert!(store.verify_audit().await.unwrap().first_break.is_none());
     db.cleanup().await;
+}
+
+async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let c = cal();
+    let details = |cause: &str| CaseDetails {
+        temporary_kind: Some(minzheng_domain::programs::TemporaryKind::Emergency),
+        assessed_fen: Some(150_000),
+        cause: Some(cause.into()),
+        ..Default::default()
+    };
+    let apply = |cause: &'static str, on: NaiveDate| {
+        let staff = staff.clone();
+        async move {
+            store
+                .create_case(
+                    &staff,
+                    &NewCase {
+                        household_id: hid,
+                        program: "temporary_assistance".into(),
+                        details: details(cause),
+                        submit: true,
+                        ..Default::default()
+                    },
+                    on,
+                )
+                .await
+        }
+    };
+    // No cause: refused with a field message.
+    let e = apply("", d("2026-03-02")).await.unwrap_err();
+    assert!(e.to_string().contains("事由"), "{e}");
+    let id = apply("火灾", d("2026-03-02")).await.unwrap();
+    let on = d("2026-03-02");
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: None,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    // 1,500 元 is under the township threshold (2,000 元 in the demo): the director approves.
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+            &c,
+        )
+        .await
+        .unwrap();
+    // The same cause again this year: refused; another cause, or next year: accepted.
+    let e = apply("火灾", d("2026-05-01")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    apply("重病", d("2026-05-01")).await.unwrap();
+    apply("火灾", d("2027-01-05")).await.unwrap();
+}
+
+async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    let assistant = actor_of(store, "assistant").await;
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let a = minzheng_store::NewAttachment {
+        filename: "授权核查书.png".into(),
+        content_type: "image/png".into(),
+        data: png,
+    };
+    store
+        .attach_to_case(&assistant, id, &a, 1 << 20, on)
+        .await
+        .unwrap();
+    let bad = minzheng_store::NewAttachment {
+        filename: "x.png".into(),
+        content_type: "image/png".into(),
+        data: b"<html>".to_vec(),
+    };
+    assert!(store
+        .attach_to_case(&assistant, id, &bad, 1 << 20, on)
+        .await
+        .is_err());
+    let auditor = actor_of(store, "auditor").await;
+    let e = store
+        .attach_to_case(&auditor, id, &a, 1 << 20, on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    let detail = store
+        .get_case(&assistant.scope, id, on, &cal())
+        .await
+        .unwrap();
+    assert_eq!(detail.attachments.len(), 1);
+    assert_eq!(detail.attachments[0].filename, "授权核查书.png");
+    assert_eq!(detail.events.last().unwrap().action, "attach");
+    let staff2 = actor_of(store, "staff2").await;
+    assert!(store
+        .attach_to_case(&staff2, id, &a, 1 << 20, on)
+        .await
+        .is_err());
 }
