@@ -331,7 +331,26 @@ async fn run(cli: Cli) -> CliResult {
                     ..Default::default()
                 },
             );
+            // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
+            // they are idempotent, so a restart or an extra run opens nothing twice.
+            let tasks_store = store.clone();
+            let tasks = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+                    let actor = minzheng_store::Actor::system("daily-tasks");
+                    match tasks_store.run_case_tasks(&actor, on).await {
+                        Ok((0, 0)) => {}
+                        Ok((p, r)) => {
+                            tracing::info!("每日任务：拟定高龄津贴{p}件，开启定期核查{r}件")
+                        }
+                        Err(e) => tracing::warn!("每日任务失败：{e}"),
+                    }
+                }
+            });
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
+            tasks.abort();
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
