@@ -1155,12 +1155,24 @@ impl Store {
                     proposed_amount: Some(amount),
                 }
             }
-            Action::Approve { amount } if amount.0 < 0 => Action::Approve {
-                amount: case
-                    .proposed_fen
-                    .map(Fen)
-                    .ok_or_else(|| StoreError::field("amount", "请填写确认金额"))?,
-            },
+            // No amount given: the parameters in force on the decision date decide
+            // (a new standard since the opinion applies); without a computable amount
+            // the proposed one is confirmed.
+            Action::Approve { amount } if amount.0 < 0 => {
+                match self.compute_for(&case, &params, on).await {
+                    Ok(c) => {
+                        let amount = c.amount;
+                        calc = Some(c);
+                        Action::Approve { amount }
+                    }
+                    Err(_) => Action::Approve {
+                        amount: case
+                            .proposed_fen
+                            .map(Fen)
+                            .ok_or_else(|| StoreError::field("amount", "请填写确认金额"))?,
+                    },
+                }
+            }
             a => a,
         };
         let role = match actor.role {
@@ -1279,6 +1291,17 @@ impl Store {
                     q("UPDATE cases SET proposed_fen = $1, calc_json = COALESCE($2, calc_json) WHERE id = $3")
                         .bind(a.0)
                         .bind(calc.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()))
+                        .bind(id),
+                )
+                .await?;
+            }
+            Action::Approve { .. } if calc.is_some() => {
+                tx.execute(
+                    q("UPDATE cases SET calc_json = $1 WHERE id = $2")
+                        .bind(
+                            calc.as_ref()
+                                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+                        )
                         .bind(id),
                 )
                 .await?;
@@ -1459,6 +1482,20 @@ impl Store {
         let review = next_review_date(decided, class, stable, irregular);
         let once = case.program.info().unit == minzheng_domain::programs::AmountUnit::OneOff;
         if let (Some(eid), false) = (case.enrolment_id, case.kind == "new") {
+            if amount == 0 {
+                // 停发: a review or change confirmed at zero ends the enrolment.
+                tx.execute(
+                    q(
+                        "UPDATE enrolments SET status = 'ended', end_month = $1, updated_at = $2
+                       WHERE id = $3",
+                    )
+                    .bind(YearMonth::of(decided).to_string())
+                    .bind(now)
+                    .bind(eid),
+                )
+                .await?;
+                return Ok(eid);
+            }
             // 增发/减发: the review or change case fixes a new monthly amount.
             tx.execute(
                 q("UPDATE enrolments SET monthly_fen = $1, next_review_on = $2, status = 'active',
@@ -1972,83 +2009,172 @@ impl Store {
         let mut reviews = 0;
         for r in &due {
             let e = Enrolment::from_row(r)?;
-            let mut tx = self.begin_write().await?;
-            let now = crate::timestamp(chrono::Utc::now());
-            let case_no = next_case_no(&mut tx, &e.township_code, on).await?;
-            let hh = tx
-                .fetch_one(
-                    q("SELECT registration_type FROM households WHERE id = $1")
-                        .bind(e.household_id),
-                )
-                .await?;
-            let ur = if hh.str("registration_type")? == "urban" {
-                "urban"
-            } else {
-                "rural"
-            };
-            let details = match e.case_id {
-                Some(cid) => tx
-                    .fetch_optional(q("SELECT details_json FROM cases WHERE id = $1").bind(cid))
-                    .await?
-                    .map(|r| r.str("details_json"))
-                    .transpose()?
-                    .unwrap_or_else(|| "{}".into()),
-                None => "{}".into(),
-            };
-            let row = tx
-                .fetch_one(
-                    q("INSERT INTO cases (case_no, program, kind, state, township_code, village_code,
-                         household_id, person_id, enrolment_id, urban_rural, subject_is_minor, applied_on,
-                         details_json, reason, created_by, created_at, updated_at)
-                       VALUES ($1,$2,'review','accepted',$3,$4,$5,$6,$7,$8,$9,$10,$11,'定期核查',$12,$13,$13)
-                       RETURNING id")
-                    .bind(case_no.as_str())
-                    .bind(e.program.as_str())
-                    .bind(e.township_code.as_str())
-                    .bind(e.village_code.as_str())
-                    .bind(e.household_id)
-                    .bind(e.person_id)
-                    .bind(e.id)
-                    .bind(ur)
-                    .bind(false)
-                    .bind(on.to_string())
-                    .bind(details)
-                    .bind(actor.username.as_str())
-                    .bind(now.as_str()),
-                )
-                .await?;
-            let cid = row.i64("id")?;
-            insert_event(
-                &mut tx,
-                cid,
-                &e.township_code,
-                "draft",
-                CaseState::Draft,
-                CaseState::Accepted,
+            self.open_followup(
                 actor,
-                on,
+                &e,
+                "review",
+                "定期核查",
                 "到期定期核查，系统自动立案",
-                serde_json::json!({ "enrolment_id": e.id }),
+                on,
             )
             .await?;
-            append(
-                &mut tx,
-                actor,
-                AuditEvent {
-                    action: "case.review_opened",
-                    entity_type: "case",
-                    entity_id: &cid.to_string(),
-                    scope_code: &e.village_code,
-                    before: None,
-                    after: Some(serde_json::json!({ "enrolment_id": e.id, "case_no": case_no })),
-                },
-            )
-            .await?;
-            tx.commit().await?;
             reviews += 1;
         }
         let _ = params;
         Ok((proposed, reviews))
+    }
+
+    /// Opens a follow-up case (定期核查 `review`, or 变更 `change` for 增发/减发/停发)
+    /// on an enrolment, at the accepted stage; its approval changes the enrolment.
+    async fn open_followup(
+        &self,
+        actor: &Actor,
+        e: &Enrolment,
+        kind: &str,
+        reason: &str,
+        note: &str,
+        on: NaiveDate,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::timestamp(chrono::Utc::now());
+        let case_no = next_case_no(&mut tx, &e.township_code, on).await?;
+        let hh = tx
+            .fetch_one(
+                q("SELECT registration_type FROM households WHERE id = $1").bind(e.household_id),
+            )
+            .await?;
+        let ur = if hh.str("registration_type")? == "urban" {
+            "urban"
+        } else {
+            "rural"
+        };
+        let details = match e.case_id {
+            Some(cid) => tx
+                .fetch_optional(q("SELECT details_json FROM cases WHERE id = $1").bind(cid))
+                .await?
+                .map(|r| r.str("details_json"))
+                .transpose()?
+                .unwrap_or_else(|| "{}".into()),
+            None => "{}".into(),
+        };
+        let row = tx
+            .fetch_one(
+                q("INSERT INTO cases (case_no, program, kind, state, township_code, village_code,
+                     household_id, person_id, enrolment_id, urban_rural, subject_is_minor, applied_on,
+                     details_json, reason, created_by, created_at, updated_at)
+                   VALUES ($1,$2,$14,'accepted',$3,$4,$5,$6,$7,$8,$9,$10,$11,$15,$12,$13,$13)
+                   RETURNING id")
+                .bind(case_no.as_str())
+                .bind(e.program.as_str())
+                .bind(e.township_code.as_str())
+                .bind(e.village_code.as_str())
+                .bind(e.household_id)
+                .bind(e.person_id)
+                .bind(e.id)
+                .bind(ur)
+                .bind(false)
+                .bind(on.to_string())
+                .bind(details)
+                .bind(actor.username.as_str())
+                .bind(now.as_str())
+                .bind(kind)
+                .bind(reason),
+            )
+            .await?;
+        let cid = row.i64("id")?;
+        insert_event(
+            &mut tx,
+            cid,
+            &e.township_code,
+            "draft",
+            CaseState::Draft,
+            CaseState::Accepted,
+            actor,
+            on,
+            note,
+            serde_json::json!({ "enrolment_id": e.id }),
+        )
+        .await?;
+        append(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: if kind == "review" {
+                    "case.review_opened"
+                } else {
+                    "case.change_opened"
+                },
+                entity_type: "case",
+                entity_id: &cid.to_string(),
+                scope_code: &e.village_code,
+                before: None,
+                after: Some(serde_json::json!({ "enrolment_id": e.id, "case_no": case_no })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(cid)
+    }
+
+    /// 变更申请 (增发/减发/停发): a change case on an active enrolment, by township staff.
+    pub async fn open_change_case(
+        &self,
+        actor: &Actor,
+        enrolment_id: i64,
+        reason: &str,
+        on: NaiveDate,
+    ) -> StoreResult<i64> {
+        if actor.role.is_some_and(|r| {
+            !matches!(
+                r,
+                Role::TownshipStaff | Role::TownshipDirector | Role::VillageAssistant
+            )
+        }) || !actor.can_write()
+        {
+            return Err(StoreError::Forbidden(
+                "变更申请由村(居)民政协理员或乡镇(街道)工作人员提出".into(),
+            ));
+        }
+        let (lo, hi) = actor.scope.bounds();
+        let e = self
+            .fetch_optional(
+                q("SELECT * FROM enrolments WHERE id = $1 AND village_code >= $2 AND village_code < $3")
+                    .bind(enrolment_id)
+                    .bind(lo)
+                    .bind(hi),
+            )
+            .await?
+            .map(|r| Enrolment::from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("该保障对象"))?;
+        if !matches!(e.status.as_str(), "active" | "suspended" | "grace") {
+            return Err(StoreError::Conflict(format!(
+                "该保障对象当前为“{}”，不能提出变更",
+                e.status_label
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::field(
+                "reason",
+                "请写明变更事由(如家庭收入增加、人口变化)",
+            ));
+        }
+        let open = self
+            .fetch_one(
+                q("SELECT COUNT(*) AS n FROM cases WHERE enrolment_id = $1 AND kind IN ('review','change')
+                   AND state NOT IN ('enrolled','terminated','withdrawn','denied','not_accepted')")
+                .bind(e.id),
+            )
+            .await?
+            .i64("n")?;
+        if open > 0 {
+            return Err(StoreError::Conflict(
+                "该保障对象已有正在办理的核查或变更案件".into(),
+            ));
+        }
+        self.open_followup(actor, &e, "change", reason, reason, on)
+            .await
     }
 
     /// Saves amounts and inputs on a case that is still being prepared (details

@@ -49,6 +49,7 @@ both!(
     only_the_city_admin_sets_parameters,
     temporary_aid_once_per_cause_per_year,
     case_papers_are_images_kept_with_the_case,
+    reviews_and_changes_adjust_or_stop_the_enrolment,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -1067,4 +1068,166 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
         .attach_to_case(&staff2, id, &a, 1 << 20, on)
         .await
         .is_err());
+}
+
+/// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
+async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: Some(Fen(amount)),
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    let later = on + chrono::Days::new(10);
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), later, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve {
+                amount: Fen(amount),
+            },
+            &ex(),
+            later,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), later, &c)
+        .await
+        .unwrap();
+}
+
+async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    to_notice(store, id, on).await;
+    let staff = actor_of(store, "staff").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    let enrolment = store
+        .get_case(&Scope::all(), id, on, &c)
+        .await
+        .unwrap()
+        .enrolment
+        .unwrap();
+    let review_on = d(enrolment.next_review_on.as_deref().unwrap());
+    assert_eq!(review_on, d("2027-03-10"), "stable households: 12 months");
+    // Before the date nothing happens; on it a review case opens, once.
+    let sys = Actor::system("tasks");
+    assert_eq!(
+        store.run_case_tasks(&sys, d("2027-03-09")).await.unwrap().1,
+        0
+    );
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 1);
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 0);
+    let (reviews, _) = store
+        .list_cases(
+            &Scope::all(),
+            &CaseFilter {
+                kind: Some("review".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].enrolment_id, Some(enrolment.id));
+    // The review confirms a new amount (减发): the same enrolment pays it.
+    follow_up(store, reviews[0].id, 50_000, review_on).await;
+    let (list, total) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 1, "no second enrolment");
+    assert_eq!(list[0].monthly_fen, 50_000);
+    assert_eq!(list[0].status, "active");
+    // A change case while nothing is open; a second one at the same time is refused.
+    let assistant = actor_of(store, "assistant").await;
+    let e = store
+        .open_change_case(&assistant, enrolment.id, " ", review_on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    let change = store
+        .open_change_case(
+            &assistant,
+            enrolment.id,
+            "家庭成员外出务工，收入增加",
+            review_on,
+        )
+        .await
+        .unwrap();
+    let e = store
+        .open_change_case(&assistant, enrolment.id, "再次申请", review_on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    let staff2 = actor_of(store, "staff2").await;
+    assert!(store
+        .open_change_case(&staff2, enrolment.id, "x", review_on)
+        .await
+        .is_err());
+    // Confirmed at zero: 停发.
+    follow_up(store, change, 0, review_on).await;
+    let (list, _) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(list[0].status, "ended");
+    assert!(list[0].end_month.is_some());
 }
