@@ -21,11 +21,9 @@ use minzheng_domain::programs::{
     CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
     TemporaryKind,
 };
-use minzheng_domain::{
-    Action, ActionKind, ApprovalLevel, CaseState, Fen, Program, Role,
-};
+use minzheng_domain::{Action, ActionKind, ApprovalLevel, CaseState, Fen, Program, Role};
 use minzheng_store::{
-    Actor, ActionExtras, Case, CaseDetail, CaseEvent, CaseFilter, Household, HouseholdDetail,
+    ActionExtras, Actor, Case, CaseDetail, CaseEvent, CaseFilter, Household, HouseholdDetail,
     HouseholdFilter, NewCase, SessionInfo, StoreError,
 };
 use serde::Deserialize;
@@ -784,9 +782,8 @@ async fn render_case(
             actor.role,
             Some(Role::CityAdmin | Role::Auditor | Role::CountyApprover)
         );
-    let df = x
-        .df
-        .unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
+    let df =
+        x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
     let approve_amount = yuan_text(d.case.proposed_fen);
     let events = d.events.iter().map(event_view).collect();
     render(&CasePage {
@@ -915,11 +912,7 @@ pub async fn case_post(
     let (result, ok, df) = if f.get("op") == "details" {
         let df = DetailsForm::from_fields(&f);
         let r = match df.to_details() {
-            Ok(d) => {
-                st.store
-                    .update_case_details(&actor, id, &d, today())
-                    .await
-            }
+            Ok(d) => st.store.update_case_details(&actor, id, &d, today()).await,
             Err(e) => Err(e),
         };
         (r, "details".to_string(), Some(df))
@@ -1038,7 +1031,12 @@ pub async fn api_list(
     ok(json!({"items": items, "total": total}))
 }
 
-async fn detail(st: &AppState, s: &SessionInfo, actor: &Actor, id: i64) -> Result<CaseDetail, AppError> {
+async fn detail(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+) -> Result<CaseDetail, AppError> {
     let d = st
         .store
         .get_case(&actor.scope, id, today(), &st.calendar)

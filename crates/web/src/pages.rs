@@ -288,7 +288,12 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
     let cases = st.store.case_counts(&actor.scope).await?;
     let due = st
         .store
-        .due_cases(&actor.scope, actor.role, crate::cases::today(), &st.calendar)
+        .due_cases(
+            &actor.scope,
+            actor.role,
+            crate::cases::today(),
+            &st.calendar,
+        )
         .await?;
     render(&DashboardPage {
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),

@@ -36,7 +36,13 @@ async fn browser_dibao_application_to_enrolment_and_a_denial() {
     let app = TestApp::start(TestDb::sqlite().await).await;
     let setup = prepare(&app).await;
 
-    let outcome = tokio::spawn(scenario(client.clone(), app.base.clone(), app.db.store.clone(), setup)).await;
+    let outcome = tokio::spawn(scenario(
+        client.clone(),
+        app.base.clone(),
+        app.db.store.clone(),
+        setup,
+    ))
+    .await;
     let _ = client.close().await;
     app.stop().await;
     drop(driver);
@@ -122,8 +128,10 @@ async fn prepare(app: &TestApp) -> Setup {
         async move { post(&staff, url, &csrf, body).await }
     };
     act(json!({"action": "accept"})).await;
-    act(json!({"action": "start_investigation", "investigators": ["刘芳", "张伟"],
-               "authorization_attached": true, "findings": "有营运车辆一辆"}))
+    act(
+        json!({"action": "start_investigation", "investigators": ["刘芳", "张伟"],
+               "authorization_attached": true, "findings": "有营运车辆一辆"}),
+    )
     .await;
     let (director, dcsrf) = api_login(app, "director").await;
     post(
@@ -200,7 +208,10 @@ async fn scenario(c: Client, base: String, store: minzheng_store::Store, setup: 
         .to_string();
     let id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();
     let masked = text(&c, "#subject-id").await;
-    assert!(masked.contains('*'), "the assistant sees a masked ID: {masked}");
+    assert!(
+        masked.contains('*'),
+        "the assistant sees a masked ID: {masked}"
+    );
     sign_out(&c).await;
 
     // 2. Staff accept and record the survey by two investigators.
@@ -211,7 +222,12 @@ async fn scenario(c: Client, base: String, store: minzheng_store::Store, setup: 
     fill(&c, "#investigator-1", "刘芳").await;
     fill(&c, "#investigator-2", "张伟").await;
     click(&c, "#authorization").await;
-    fill(&c, "#findings", "户主慢性病，女儿在读小学，月工资性收入300元").await;
+    fill(
+        &c,
+        "#findings",
+        "户主慢性病，女儿在读小学，月工资性收入300元",
+    )
+    .await;
     click(&c, "#do-start_investigation").await;
     wait_text(&c, "#case-state", "调查核实中").await;
     wait_text(&c, "#surveys", "刘芳、张伟").await;

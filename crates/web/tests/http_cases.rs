@@ -187,7 +187,10 @@ fn days_ago(n: i64) -> String {
     (minzheng_web::cases::today() - chrono::Duration::days(n)).to_string()
 }
 
-async fn public_page(app: &TestApp, code: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+async fn public_page(
+    app: &TestApp,
+    code: &str,
+) -> (StatusCode, String, reqwest::header::HeaderMap) {
     let r = client()
         .get(app.url(&format!("/public/notices/{code}")))
         .send()
@@ -246,7 +249,14 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
         .unwrap()
         .contains(&json!("accept")));
 
-    let d = act_ok(app, &staff, &scsrf, id, json!({"action": "accept", "note": "材料齐全"})).await;
+    let d = act_ok(
+        app,
+        &staff,
+        &scsrf,
+        id,
+        json!({"action": "accept", "note": "材料齐全"}),
+    )
+    .await;
     assert_eq!(d["case"]["state"], "accepted");
     assert!(!d["clocks"].as_array().unwrap().is_empty());
     let d = act_ok(
@@ -329,7 +339,14 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
     assert_eq!(d["case"]["state"], "under_confirmation");
 
     // The wrong role is refused (403) and nothing changes.
-    let (s, v) = act(app, &asst, &acsrf, id, json!({"action": "approve", "amount": 1})).await;
+    let (s, v) = act(
+        app,
+        &asst,
+        &acsrf,
+        id,
+        json!({"action": "approve", "amount": 1}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_error(&v, "forbidden");
     assert_eq!(state_of(app, id).await, "under_confirmation");
@@ -407,7 +424,14 @@ async fn refusals_leave_the_case_unchanged(app: &TestApp) {
     .await;
     // Illegal from this state: 409.
     let (approver, pcsrf) = api_login(app, "approver").await;
-    let (s, v) = act(app, &approver, &pcsrf, id, json!({"action": "approve", "amount": 50000})).await;
+    let (s, v) = act(
+        app,
+        &approver,
+        &pcsrf,
+        id,
+        json!({"action": "approve", "amount": 50000}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_error(&v, "conflict");
     assert_eq!(state_of(app, id).await, "submitted");
@@ -422,7 +446,14 @@ async fn refusals_leave_the_case_unchanged(app: &TestApp) {
         assert_error(&v, "validation");
         assert!(v["error"]["message"].as_str().unwrap().contains("理由"));
     }
-    let (s, v) = act(app, &staff, &scsrf, id, json!({"action": "request_papers", "missing": []})).await;
+    let (s, v) = act(
+        app,
+        &staff,
+        &scsrf,
+        id,
+        json!({"action": "request_papers", "missing": []}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(state_of(app, id).await, "submitted");
     // The right step by the wrong role: 403.
@@ -433,7 +464,10 @@ async fn refusals_leave_the_case_unchanged(app: &TestApp) {
     // The auditor reads but changes nothing: 403.
     let (aud, ucsrf) = api_login(app, "auditor").await;
     let d = get_json(&aud, app.url(&format!("/api/v1/cases/{id}"))).await;
-    assert!(d["case"]["subject_id_number"].as_str().unwrap().contains('*'));
+    assert!(d["case"]["subject_id_number"]
+        .as_str()
+        .unwrap()
+        .contains('*'));
     let (s, v) = act(app, &aud, &ucsrf, id, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, _) = post_json(
@@ -494,7 +528,11 @@ async fn refusals_leave_the_case_unchanged(app: &TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(state_of(app, id).await, "submitted");
     let d = get_json(&staff, app.url(&format!("/api/v1/cases/{id}"))).await;
-    assert_eq!(d["events"].as_array().unwrap().len(), 1, "only the submission");
+    assert_eq!(
+        d["events"].as_array().unwrap().len(),
+        1,
+        "only the submission"
+    );
     // Program details: saved while the case is being prepared.
     let r = staff
         .put(app.url(&format!("/api/v1/cases/{id}/details")))
@@ -588,8 +626,18 @@ async fn public_notice_shows_only_whitelisted_fields(app: &TestApp) {
     .await;
     let minor = members.iter().find(|(n, _)| n == "欧阳小雪").unwrap().1;
 
-    let a = apply(app, "assistant", json!({"household_id": ha, "program": "rural_dibao"})).await;
-    let b = apply(app, "staff", json!({"household_id": hb, "program": "rural_dibao"})).await;
+    let a = apply(
+        app,
+        "assistant",
+        json!({"household_id": ha, "program": "rural_dibao"}),
+    )
+    .await;
+    let b = apply(
+        app,
+        "staff",
+        json!({"household_id": hb, "program": "rural_dibao"}),
+    )
+    .await;
     let t = apply(
         app,
         "staff",
@@ -643,13 +691,23 @@ async fn public_notice_shows_only_whitelisted_fields(app: &TestApp) {
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let d = act_ok(app, &staff, &scsrf, t, json!({"action": "send_without_notice"})).await;
+    let d = act_ok(
+        app,
+        &staff,
+        &scsrf,
+        t,
+        json!({"action": "send_without_notice"}),
+    )
+    .await;
     assert_eq!(d["case"]["state"], "under_confirmation");
 
     for code in ["5118", "511802", "511802001", VILLAGE] {
         let (status, html, _) = public_page(app, code).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("钱*多") && html.contains("周*若"), "{code}: {html}");
+        assert!(
+            html.contains("钱*多") && html.contains("周*若"),
+            "{code}: {html}"
+        );
         for secret in [
             "钱多多",
             "周芷若",
@@ -745,11 +803,18 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, _, html) = form(
         &c,
         app.url("/cases/new"),
-        &[("_csrf", &csrf), ("household_id", &hid_s), ("program", "tekun")],
+        &[
+            ("_csrf", &csrf),
+            ("household_id", &hid_s),
+            ("program", "tekun"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("err-person_id") && html.contains("须选择救助对象"), "{html}");
+    assert!(
+        html.contains("err-person_id") && html.contains("须选择救助对象"),
+        "{html}"
+    );
     let (s, _, html) = form(
         &c,
         app.url("/cases/new"),
@@ -780,7 +845,10 @@ async fn case_pages_and_forms(app: &TestApp) {
     let id: i64 = path.trim_start_matches("/cases/").parse().unwrap();
     let (s, html) = page(&c, app.url(&loc)).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("申请已登记") && html.contains("id=\"act-accept\""), "{html}");
+    assert!(
+        html.contains("申请已登记") && html.contains("id=\"act-accept\""),
+        "{html}"
+    );
     assert!(html.contains("已申请"));
     // A step the role may not take is not offered as a form; posted anyway, it is
     // refused on the page and nothing changes.
@@ -788,11 +856,19 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, _, html) = form(
         &c,
         app.url(&path),
-        &[("_csrf", &csrf), ("op", "act"), ("action", "approve"), ("amount", "100")],
+        &[
+            ("_csrf", &csrf),
+            ("op", "act"),
+            ("action", "approve"),
+            ("amount", "100"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert!(html.contains("form-error") && html.contains("不能确认同意"), "{html}");
+    assert!(
+        html.contains("form-error") && html.contains("不能确认同意"),
+        "{html}"
+    );
     assert_eq!(state_of(app, id).await, "submitted");
     let (s, loc, _) = form(
         &c,
@@ -839,7 +915,11 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, _, html) = form(
         &c,
         app.url(&path),
-        &[("_csrf", &csrf), ("op", "details"), ("rigid_spending", "-5")],
+        &[
+            ("_csrf", &csrf),
+            ("op", "details"),
+            ("rigid_spending", "-5"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -847,21 +927,32 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, _, _) = form(
         &c,
         app.url(&path),
-        &[("_csrf", &csrf), ("op", "details"), ("rigid_spending", "120.50")],
+        &[
+            ("_csrf", &csrf),
+            ("op", "details"),
+            ("rigid_spending", "120.50"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // 测算 shows the formula and steps.
     let (s, html) = page(&c, app.url(&format!("{path}?calc=1"))).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("calc-preview") && html.contains("计算步骤"), "{html}");
+    assert!(
+        html.contains("calc-preview") && html.contains("计算步骤"),
+        "{html}"
+    );
     assert!(html.contains("120.50"));
     // The director records the opinion through the page: the amount is computed.
     let (d, dcsrf) = api_login(app, "director").await;
     let (s, _, _) = form(
         &d,
         app.url(&path),
-        &[("_csrf", &dcsrf), ("op", "act"), ("action", "record_opinion")],
+        &[
+            ("_csrf", &dcsrf),
+            ("op", "act"),
+            ("action", "record_opinion"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -870,7 +961,9 @@ async fn case_pages_and_forms(app: &TestApp) {
     // Print, lists, notices, enrolments, parameters, dashboard.
     let (s, html) = page(&c, app.url(&format!("{path}/print"))).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("入户调查记录") && html.contains("独居，无收入") && html.contains("孙立"));
+    assert!(
+        html.contains("入户调查记录") && html.contains("独居，无收入") && html.contains("孙立")
+    );
     let (_, html) = page(&c, app.url("/cases?state=open&q=孙立")).await;
     assert!(html.contains(&format!("/cases/{id}")), "{html}");
     let (_, html) = page(&c, app.url("/cases?state=denied")).await;
@@ -897,9 +990,15 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, _, html) = form(
         &c,
         app.url("/params"),
-        &[("_csrf", &csrf), ("program", "rural_dibao"), ("name", "standard"),
-          ("region", "5118"), ("urban_rural", "rural"), ("effective_from", "2027-02-01"),
-          ("value", "900")],
+        &[
+            ("_csrf", &csrf),
+            ("program", "rural_dibao"),
+            ("name", "standard"),
+            ("region", "5118"),
+            ("urban_rural", "rural"),
+            ("effective_from", "2027-02-01"),
+            ("value", "900"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -908,19 +1007,35 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, loc, html) = form(
         &admin,
         app.url("/params"),
-        &[("_csrf", &mcsrf), ("program", "rural_dibao"), ("name", "standard"),
-          ("region", "5118"), ("urban_rural", "rural"), ("effective_from", "2027-02-01"),
-          ("value", "900"), ("source", "雅民发〔2027〕1号")],
+        &[
+            ("_csrf", &mcsrf),
+            ("program", "rural_dibao"),
+            ("name", "standard"),
+            ("region", "5118"),
+            ("urban_rural", "rural"),
+            ("effective_from", "2027-02-01"),
+            ("value", "900"),
+            ("source", "雅民发〔2027〕1号"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
     let (_, html) = page(&admin, app.url(&loc)).await;
-    assert!(html.contains("900.00元") && html.contains("雅民发〔2027〕1号"), "{html}");
+    assert!(
+        html.contains("900.00元") && html.contains("雅民发〔2027〕1号"),
+        "{html}"
+    );
     let (s, _, html) = form(
         &admin,
         app.url("/params"),
-        &[("_csrf", &mcsrf), ("program", "rural_dibao"), ("name", "notice_days"),
-          ("region", "5118"), ("effective_from", "2027-02-01"), ("value", "七天")],
+        &[
+            ("_csrf", &mcsrf),
+            ("program", "rural_dibao"),
+            ("name", "notice_days"),
+            ("region", "5118"),
+            ("effective_from", "2027-02-01"),
+            ("value", "七天"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
