@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use minzheng_domain::params::{ParamName, ValueKind};
 use minzheng_domain::{CaseFacts, DivisionCode, Fen, Program, Role};
 use minzheng_store::{
     Case, CaseFilter, Enrolment, EnrolmentFilter, NewParam, NoticeBatch, ParamRow, PublicNotice,
@@ -319,44 +318,6 @@ pub struct ParamsQuery {
     saved: Option<String>,
 }
 
-/// The value as the store wants it (`{"type": …, "value": …}`), from what an
-/// administrator types: yuan for amounts, a number for days and months, JSON or a code
-/// for the rest; a full tagged value passes unchanged.
-fn value_json(name: &str, value: &str) -> String {
-    let v = value.trim();
-    if v.starts_with('{') && v.contains("\"type\"") {
-        return v.to_string();
-    }
-    let Some(n) = ParamName::parse_code(name) else {
-        return v.to_string();
-    };
-    let kind = n.kind();
-    let tag = match kind {
-        ValueKind::Amount => "amount",
-        ValueKind::Ratio | ValueKind::AmountOrRatio => "ratio",
-        ValueKind::Days => "days",
-        ValueKind::WorkingDays => "working_days",
-        ValueKind::Months => "months",
-        ValueKind::Count => "count",
-        ValueKind::Rounding => "rounding",
-        ValueKind::TopUpMode => "top_up_mode",
-        ValueKind::Tiers => "tiers",
-        ValueKind::IncomeKinds => "income_kinds",
-        ValueKind::AgeBands => "age_bands",
-        ValueKind::AgeStartRule => "age_start_rule",
-        ValueKind::CareTable => "care_table",
-        ValueKind::ApprovalLevel => "approval_level",
-        ValueKind::NameMask => "name_mask",
-    };
-    if matches!(kind, ValueKind::Amount | ValueKind::AmountOrRatio) {
-        if let Ok(f) = Fen::parse_yuan(v) {
-            return json!({"type": "amount", "value": f.0}).to_string();
-        }
-    }
-    let inner = serde_json::from_str::<serde_json::Value>(v).unwrap_or_else(|_| json!(v));
-    json!({"type": tag, "value": inner}).to_string()
-}
-
 async fn render_params(
     st: &AppState,
     s: &minzheng_store::SessionInfo,
@@ -427,7 +388,7 @@ pub async fn param_submit(
         region: form.region.clone(),
         urban_rural: form.urban_rural.clone(),
         effective_from: form.effective_from.clone(),
-        value_json: value_json(&form.name, &form.value),
+        value_json: form.value.clone(),
         source: form.source.clone(),
     };
     match st.store.add_param(&actor, &input).await {
