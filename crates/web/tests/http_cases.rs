@@ -1043,6 +1043,32 @@ async fn case_pages_and_forms(app: &TestApp) {
     let (s, html) = page(&c, app.url("/")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("社会救助") && html.contains("due-list"));
+    // A procedure begun 70 days ago is overdue: on the dashboard, the due list and the
+    // case page.
+    app.db
+        .store
+        .execute_unchecked(&format!(
+            "UPDATE case_clocks SET started_on = '{}' WHERE case_id = {id}",
+            days_ago(70)
+        ))
+        .await
+        .unwrap();
+    let due = get_json(&c, app.url("/api/v1/cases/due")).await;
+    assert!(
+        due["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["case_id"] == id && x["overdue"] == true),
+        "{due}"
+    );
+    let (_, html) = page(&c, app.url("/")).await;
+    assert!(
+        html.contains(&format!("/cases/{id}")) && html.contains("已超期"),
+        "{html}"
+    );
+    let (_, html) = page(&c, app.url(&path)).await;
+    assert!(html.contains("已超期"));
     // Director-only daily tasks.
     let (s, _, _) = form(&c, app.url("/cases/tasks"), &[("_csrf", &csrf)]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
