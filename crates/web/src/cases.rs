@@ -90,14 +90,17 @@ impl Fields {
 }
 
 /// Routes of the case, notice, enrolment and parameter pages.
-pub fn page_routes() -> Router<AppState> {
+pub fn page_routes(photo_limit: usize) -> Router<AppState> {
     use crate::notices as n;
+    let upload = axum::extract::DefaultBodyLimit::max(photo_limit + 256 * 1024);
     Router::new()
         .route("/cases", get(list_page))
         .route("/cases/tasks", post(tasks_submit))
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/{id}", get(case_page).post(case_post))
         .route("/cases/{id}/print", get(print_page))
+        .route("/cases/{id}/attachments", post(attach_submit).layer(upload))
+        .route("/enrolments/{id}/change", post(change_submit))
         .route("/notices", get(n::notices_page).post(n::publish_submit))
         .route("/notices/{id}/print", get(n::notice_print))
         .route("/public/notices/{code}", get(n::public_notices))
@@ -106,8 +109,9 @@ pub fn page_routes() -> Router<AppState> {
 }
 
 /// Routes under `/api/v1`.
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes(photo_limit: usize) -> Router<AppState> {
     use crate::notices as n;
+    let upload = axum::extract::DefaultBodyLimit::max(photo_limit + 256 * 1024);
     Router::new()
         .route("/cases", get(api_list).post(api_create))
         .route("/cases/due", get(api_due))
@@ -116,6 +120,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/cases/{id}/actions", post(api_act))
         .route("/cases/{id}/calculation", get(api_calculation))
         .route("/cases/{id}/details", axum::routing::put(api_details))
+        .route("/cases/{id}/attachments", post(api_attach).layer(upload))
+        .route("/enrolments/{id}/change", post(api_change))
         .route("/notices", get(n::api_notices).post(n::api_publish))
         .route("/notices/{id}", get(n::api_notice))
         .route("/enrolments", get(n::api_enrolments))
@@ -689,6 +695,10 @@ struct CasePage {
     error: Option<String>,
     /// Prefill of the approval amount (yuan).
     approve_amount: String,
+    /// May upload papers (front-line roles, case not final).
+    can_attach: bool,
+    /// May propose a change (增发/减发/停发) on the enrolment.
+    can_change: bool,
     c: Choices,
 }
 
@@ -785,6 +795,13 @@ async fn render_case(
     let df =
         x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
     let approve_amount = yuan_text(d.case.proposed_fen);
+    let front = actor.can_write()
+        && matches!(
+            actor.role,
+            Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
+        );
+    let can_attach = front && !d.case.state.is_final();
+    let can_change = front;
     let events = d.events.iter().map(event_view).collect();
     render(&CasePage {
         nav: Nav::new(s, "cases"),
@@ -799,6 +816,8 @@ async fn render_case(
         notice: x.notice,
         error: x.error,
         approve_amount,
+        can_attach,
+        can_change,
         c: CHOICES,
     })
 }
@@ -812,6 +831,8 @@ pub async fn case_page(
     let id = parse_id(&id, "该案件")?;
     let notice = qs.ok.as_deref().map(|k| match k {
         "details" => "申请信息已保存".to_string(),
+        "attach" => "材料已上传".to_string(),
+        "change" => "变更案件已立案，请按流程办理".to_string(),
         "submit" => "申请已登记".to_string(),
         k => format!(
             "已办理：{}",
@@ -1148,4 +1169,139 @@ pub async fn api_tasks(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -
     may_run_tasks(&actor)?;
     let (a, b) = st.store.run_case_tasks(&actor, today()).await?;
     ok(json!({"old_age_proposed": a, "reviews_opened": b}))
+}
+
+// ---------------------------------------------------------------- papers and change cases
+
+/// Uploads a photo or scan to a case (multipart; CSRF token in `?_csrf=`).
+pub async fn attach_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> PageResult {
+    let id = parse_id(&id, "该案件")?;
+    let limit = st.config.attachment_limit;
+    let result = match crate::standards::read_upload(mp, limit).await {
+        Ok((_, file)) => st
+            .store
+            .attach_to_case(&actor, id, &file, limit, today())
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok=attach")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let page = render_case(
+                &st,
+                &s,
+                &actor,
+                id,
+                PageExtras {
+                    notice: None,
+                    error: Some(e.message),
+                    fe: e.fields,
+                    df: None,
+                    preview: false,
+                },
+            )
+            .await?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+/// 变更申请 from the case page's enrolment box: opens a change case and shows it.
+pub async fn change_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let enrolment = parse_id(&id, "该保障对象")?;
+    let f = Fields::new(pairs);
+    let from_case = f.get("case_id").parse::<i64>().ok();
+    match st
+        .store
+        .open_change_case(&actor, enrolment, f.get("reason"), today())
+        .await
+    {
+        Ok(cid) => Ok(Redirect::to(&format!("/cases/{cid}?ok=change")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => match from_case {
+            Some(cid) => {
+                let e = AppError::from(e);
+                let page = render_case(
+                    &st,
+                    &s,
+                    &actor,
+                    cid,
+                    PageExtras {
+                        notice: None,
+                        error: Some(e.message),
+                        fe: e.fields,
+                        df: None,
+                        preview: false,
+                    },
+                )
+                .await?;
+                Ok(with_status(page, e.status))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn api_attach(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> ApiResult {
+    use axum::extract::FromRequest;
+    let id = parse_id(&id, "该案件")?;
+    // Outside the jurisdiction is 404 whatever the body is.
+    st.store
+        .get_case(&actor.scope, id, today(), &st.calendar)
+        .await?;
+    let mp = axum::extract::Multipart::from_request(req, &st)
+        .await
+        .map_err(|_| AppError::bad_request("请以 multipart/form-data 上传，文件字段名为 file"))?;
+    let limit = st.config.attachment_limit;
+    let (_, file) = crate::standards::read_upload(mp, limit).await?;
+    st.store
+        .attach_to_case(&actor, id, &file, limit, today())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&st, &s, &actor, id).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ChangeBody {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn api_change(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> ApiResult {
+    let enrolment = parse_id(&id, "该保障对象")?;
+    let cid = st
+        .store
+        .open_change_case(&actor, enrolment, &body.reason, today())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&st, &s, &actor, cid).await?),
+    )
+        .into_response())
 }

@@ -138,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/jobs/{job_id}", get(registry::api_job))
         .merge(standards_api())
-        .merge(cases::api_routes())
+        .merge(cases::api_routes(state.config.attachment_limit))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -182,7 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(registry::job_page))
         .route("/jobs/{id}/report.xlsx", get(registry::job_report))
         .merge(standards_pages(state.config.attachment_limit))
-        .merge(cases::page_routes())
+        .merge(cases::page_routes(state.config.attachment_limit))
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",

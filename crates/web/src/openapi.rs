@@ -300,6 +300,18 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "救助案件",
     ),
     (
+        "post",
+        "/api/v1/cases/{id}/attachments",
+        "上传案件材料照片或扫描件（multipart：file，JPEG/PNG）",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/enrolments/{id}/change",
+        "对保障对象提出变更（增发/减发/停发）：reason；返回新立的变更案件",
+        "救助案件",
+    ),
+    (
         "get",
         "/api/v1/notices",
         "公示记录（管辖范围内）",

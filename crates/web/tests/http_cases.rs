@@ -399,6 +399,68 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
             "enrol"
         ]
     );
+
+    // Papers: an image is kept with the case; anything else is refused with a reason.
+    let upload = |data: Vec<u8>, name: &'static str| {
+        let c = asst.clone();
+        let csrf = acsrf.clone();
+        let url = app.url(&format!("/api/v1/cases/{id}/attachments"));
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(data)
+                    .file_name(name)
+                    .mime_str("image/png")
+                    .unwrap(),
+            );
+            let r = c
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = upload(b"\x89PNG\r\n\x1a\n0000".to_vec(), "授权核查书.png").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["attachments"][0]["filename"], "授权核查书.png");
+    let (s, v) = upload(b"<html>not an image</html>".to_vec(), "x.png").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let d = get_json(&staff, app.url(&format!("/api/v1/cases/{id}"))).await;
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 1);
+
+    // 变更: a change case on the enrolment; a second one while it is open is refused.
+    let eid = d["enrolment"]["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/enrolments/{eid}/change"));
+    let (s, v) = post_json(&asst, url.clone(), &acsrf, json!({"reason": ""})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = post_json(
+        &asst,
+        url.clone(),
+        &acsrf,
+        json!({"reason": "家庭成员外出务工，收入增加"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["case"]["kind"], "change");
+    assert_eq!(v["case"]["state"], "accepted");
+    assert_eq!(v["case"]["enrolment_id"], eid);
+    let (s, v) = post_json(&asst, url, &acsrf, json!({"reason": "再次"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    // The case page offers both to front-line staff.
+    let html = staff
+        .get(app.url(&format!("/cases/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"change-form\""));
+    assert!(html.contains("授权核查书.png"));
 }
 
 /// Each refusal answers with its class and Chinese message, and the case stays as it was.
