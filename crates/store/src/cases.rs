@@ -1954,6 +1954,14 @@ impl Store {
         actor: &Actor,
         on: NaiveDate,
     ) -> StoreResult<(usize, usize)> {
+        if actor
+            .role
+            .is_some_and(|r| !matches!(r, Role::TownshipDirector | Role::CityAdmin))
+        {
+            return Err(StoreError::Forbidden(
+                "每日任务由民政办主任、市民政局管理员或系统执行".into(),
+            ));
+        }
         let params = self.load_params().await?;
         let (lo, hi) = actor.scope.bounds();
         // 高龄津贴: the youngest band's age, from the city parameters.
