@@ -40,6 +40,10 @@ enum Command {
         /// 仅通过HTTPS发送Cookie（部署在HTTPS之后时使用）
         #[arg(long)]
         secure_cookies: bool,
+        /// 补充节假日安排（CSV：日期,holiday/workday,名称），如国务院办公厅新发布的下一年度安排；
+        /// 与内置的2025—2026年安排合并，用于计算办理时限的工作日
+        #[arg(long, env = "MINZHENG_HOLIDAYS")]
+        holidays: Option<PathBuf>,
     },
     /// 执行数据库迁移
     Migrate,
@@ -272,7 +276,9 @@ async fn run(cli: Cli) -> CliResult {
             listen,
             idle_minutes,
             secure_cookies,
+            holidays,
         } => {
+            let calendar = load_calendar(holidays.as_deref())?;
             if idle_minutes < 1 {
                 return Err(CliError("会话空闲超时至少为1分钟".into()));
             }
@@ -323,7 +329,7 @@ async fn run(cli: Cli) -> CliResult {
                     );
                 }
             }
-            let state = minzheng_web::AppState::new(
+            let mut state = minzheng_web::AppState::new(
                 store.clone(),
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
@@ -331,6 +337,7 @@ async fn run(cli: Cli) -> CliResult {
                     ..Default::default()
                 },
             );
+            state.calendar = std::sync::Arc::new(calendar);
             // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
             // they are idempotent, so a restart or an extra run opens nothing twice.
             let tasks_store = store.clone();
@@ -636,4 +643,21 @@ fn parse_date_or_today(s: Option<String>) -> Result<chrono::NaiveDate, CliError>
             .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD"))),
         None => Ok((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()),
     }
+}
+
+/// The official calendar, plus a newer schedule from `path` if given.
+fn load_calendar(
+    path: Option<&std::path::Path>,
+) -> Result<minzheng_domain::WorkCalendar, CliError> {
+    let mut cal = minzheng_domain::WorkCalendar::official();
+    if let Some(p) = path {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| CliError(format!("无法读取节假日文件 {}：{e}", p.display())))?;
+        let extra = minzheng_domain::WorkCalendar::from_csv(&text)
+            .map_err(|e| CliError(format!("节假日文件 {} 有误：{e}", p.display())))?;
+        cal.merge(extra);
+        let years: Vec<String> = cal.known_years().iter().map(|y| y.to_string()).collect();
+        println!("工作日历：已载入 {} 年的节假日安排", years.join("、"));
+    }
+    Ok(cal)
 }

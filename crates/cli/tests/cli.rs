@@ -258,3 +258,29 @@ fn case_tasks_run_and_refuse_a_bad_date() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn serve_refuses_a_bad_holiday_file_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("2027.csv");
+    std::fs::write(
+        &f,
+        "date,kind,name\n2027-02-06,holiday,春节\n2027-02-30,holiday,春节\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(
+        &db,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--holidays",
+            f.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("节假日文件") && err.contains("第3行"), "{err}");
+}

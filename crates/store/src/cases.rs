@@ -1585,7 +1585,6 @@ impl Store {
             cases.push(c);
         }
         let params = self.load_params().await?;
-        let cal = WorkCalendar::official();
         // Check every case can be publicised before writing anything.
         let mut days = 7;
         for c in &cases {
@@ -1609,7 +1608,6 @@ impl Store {
                 }
             })?;
         }
-        let _ = cal;
         let mut tx = self.begin_write().await?;
         let title = format!(
             "{}公示",
