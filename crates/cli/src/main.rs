@@ -41,6 +41,10 @@ enum Command {
         /// 仅通过HTTPS发送Cookie（部署在HTTPS之后时使用）
         #[arg(long)]
         secure_cookies: bool,
+        /// 补充节假日安排（CSV：日期,holiday/workday,名称），如国务院办公厅新发布的下一年度安排；
+        /// 与内置的2025—2026年安排合并，用于计算办理时限的工作日
+        #[arg(long, env = "MINZHENG_HOLIDAYS")]
+        holidays: Option<PathBuf>,
     },
     /// 执行数据库迁移
     Migrate,
@@ -93,6 +97,24 @@ enum Command {
     Offices {
         #[command(subcommand)]
         command: OfficesCommand,
+    },
+    /// 救助案件
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// 每日任务：为达到高龄津贴年龄的人员拟定案件，为到期的保障对象开启定期核查（可重复执行，不会重复立案）
+    Tasks {
+        /// 只处理该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+        /// 执行日期（YYYY-MM-DD），默认今天（北京时间）
+        #[arg(long)]
+        date: Option<String>,
     },
 }
 
@@ -268,7 +290,9 @@ async fn run(cli: Cli) -> CliResult {
             listen,
             idle_minutes,
             secure_cookies,
+            holidays,
         } => {
+            let calendar = load_calendar(holidays.as_deref())?;
             if idle_minutes < 1 {
                 return Err(CliError("会话空闲超时至少为1分钟".into()));
             }
@@ -289,6 +313,10 @@ async fn run(cli: Cli) -> CliResult {
                         "已生成演示户籍台账 {added} 户（用时 {:.1} 秒）",
                         started.elapsed().as_secs_f64()
                     );
+                }
+                let cases = store.seed_demo_cases(parse_date_or_today(None)?).await?;
+                if cases > 0 {
+                    println!("已生成演示救助案件 {cases} 件（各办理环节、各救助项目均有）");
                 }
                 let enrolled = store.seed_payroll_demo().await?;
                 if enrolled > 0 {
@@ -319,7 +347,7 @@ async fn run(cli: Cli) -> CliResult {
                     );
                 }
             }
-            let state = minzheng_web::AppState::new(
+            let mut state = minzheng_web::AppState::new(
                 store.clone(),
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
@@ -327,7 +355,27 @@ async fn run(cli: Cli) -> CliResult {
                     ..Default::default()
                 },
             );
+            state.calendar = std::sync::Arc::new(calendar);
+            // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
+            // they are idempotent, so a restart or an extra run opens nothing twice.
+            let tasks_store = store.clone();
+            let tasks = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+                    let actor = minzheng_store::Actor::system("daily-tasks");
+                    match tasks_store.run_case_tasks(&actor, on).await {
+                        Ok((0, 0)) => {}
+                        Ok((p, r)) => {
+                            tracing::info!("每日任务：拟定高龄津贴{p}件，开启定期核查{r}件")
+                        }
+                        Err(e) => tracing::warn!("每日任务失败：{e}"),
+                    }
+                }
+            });
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
+            tasks.abort();
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -457,6 +505,20 @@ async fn run(cli: Cli) -> CliResult {
             id_check(as_of)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cases {
+            command: CasesCommand::Tasks { scope, date },
+        } => {
+            let mut actor = minzheng_store::Actor::system("cli");
+            if let Some(s) = scope {
+                actor.scope = Scope::of(parse_code(&s)?);
+            }
+            let on = parse_date_or_today(date)?;
+            let store = open(&cli.database_url).await?;
+            let (proposed, reviews) = store.run_case_tasks(&actor, on).await?;
+            println!("{on}：拟定高龄津贴案件 {proposed} 件，开启定期核查 {reviews} 件");
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Offices {
             command: OfficesCommand::Report { scope, json, as_of },
         } => {
@@ -464,12 +526,7 @@ async fn run(cli: Cli) -> CliResult {
                 Some(s) => Scope::of(parse_code(&s)?),
                 None => Scope::all(),
             };
-            let as_of = match as_of {
-                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                    .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD")))?,
-                // Offices work on Beijing time (UTC+8, no daylight saving).
-                None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
-            };
+            let as_of = parse_date_or_today(as_of)?;
             let store = open(&cli.database_url).await?;
             let rows = store.standards_overview(&scope, None, as_of).await?;
             let stdout = std::io::stdout();
@@ -603,4 +660,31 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// A `YYYY-MM-DD` argument, or today in Beijing time (UTC+8, no daylight saving):
+/// offices work on local dates.
+fn parse_date_or_today(s: Option<String>) -> Result<chrono::NaiveDate, CliError> {
+    match s {
+        Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| CliError(format!("日期“{s}”无效，格式应为YYYY-MM-DD"))),
+        None => Ok((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()),
+    }
+}
+
+/// The official calendar, plus a newer schedule from `path` if given.
+fn load_calendar(
+    path: Option<&std::path::Path>,
+) -> Result<minzheng_domain::WorkCalendar, CliError> {
+    let mut cal = minzheng_domain::WorkCalendar::official();
+    if let Some(p) = path {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| CliError(format!("无法读取节假日文件 {}：{e}", p.display())))?;
+        let extra = minzheng_domain::WorkCalendar::from_csv(&text)
+            .map_err(|e| CliError(format!("节假日文件 {} 有误：{e}", p.display())))?;
+        cal.merge(extra);
+        let years: Vec<String> = cal.known_years().iter().map(|y| y.to_string()).collect();
+        println!("工作日历：已载入 {} 年的节假日安排", years.join("、"));
+    }
+    Ok(cal)
 }

@@ -236,3 +236,51 @@ fn import_users_and_audit_verify_catch_tampering() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn case_tasks_run_and_refuse_a_bad_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(&db, &["migrate"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&db, &["cases", "tasks", "--date", "2026-03-02"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2026-03-02：拟定高龄津贴案件 0 件，开启定期核查 0 件"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&db, &["cases", "tasks", "--date", "2026-13-01"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("日期“2026-13-01”无效"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_holiday_file_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("2027.csv");
+    std::fs::write(
+        &f,
+        "date,kind,name\n2027-02-06,holiday,春节\n2027-02-30,holiday,春节\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(
+        &db,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--holidays",
+            f.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("节假日文件") && err.contains("第3行"), "{err}");
+}

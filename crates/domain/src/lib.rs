@@ -7,6 +7,7 @@
 
 pub mod calculators;
 pub mod calendar;
+pub mod case_calc;
 pub mod cases;
 pub mod credit_code;
 pub mod deadlines;

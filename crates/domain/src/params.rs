@@ -478,7 +478,7 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             ValueKind::Amount => "金额",
             ValueKind::Ratio => "比例",
@@ -1266,6 +1266,12 @@ impl ParamSet {
             N::LaidOffFixedAmount,
             y25,
             V::Amount(yuan(600)),
+        );
+        b.add(
+            P::LaidOffWorkerRelief,
+            N::Rounding,
+            y25,
+            V::Rounding(Rounding::ToFen),
         );
         b.add(
             P::OldAgeAllowance,

@@ -82,6 +82,9 @@ impl Store {
                 .await?;
             }
             self.seed_standards_demo().await?;
+            // 演示参数 (not official figures; see ParamSet::demo_yaan).
+            self.seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())
+                .await?;
         }
         let mut out = Vec::new();
         for (username, _, role, scope) in ACCOUNTS {

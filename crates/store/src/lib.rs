@@ -11,12 +11,15 @@
 mod attachments;
 mod audit;
 mod bulk;
+mod cases;
+mod cases_demo;
 mod db;
 mod demo;
 mod divisions;
 mod error;
 mod migrate;
 mod offices;
+mod params;
 mod payroll;
 mod payroll_files;
 #[doc(hidden)]
@@ -34,6 +37,11 @@ pub mod testing;
 
 pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use audit::{AuditBreak, AuditEntry, AuditVerification};
+pub use cases::{
+    case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
+    CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
+    NoticeBatchEntry, Objection, PublicNotice, Survey,
+};
 pub use db::{DatabaseUrl, Store};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
 pub use divisions::{
@@ -41,6 +49,7 @@ pub use divisions::{
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
     batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
     ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,

@@ -6,7 +6,9 @@
 //! `minzheng-store` with the signed-in user's scope.
 
 pub mod api;
+pub mod cases;
 pub mod error;
+pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod payroll;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub config: WebConfig,
     /// Imports in progress (registry).
     pub jobs: std::sync::Arc<registry::Jobs>,
+    /// The official working-day calendar (case deadlines).
+    pub calendar: std::sync::Arc<minzheng_domain::WorkCalendar>,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
             store,
             config,
             jobs: registry::new_jobs(),
+            calendar: std::sync::Arc::new(minzheng_domain::WorkCalendar::official()),
         }
     }
 }
@@ -67,6 +72,7 @@ impl AppState {
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const CSS: &str = include_str!("../static/app.css");
 const STANDARDS_CSS: &str = include_str!("../static/standards.css");
+const CASES_CSS: &str = include_str!("../static/cases.css");
 
 fn asset(body: &'static str, mime: &'static str) -> axum::response::Response {
     (
@@ -133,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/jobs/{job_id}", get(registry::api_job))
         .merge(standards_api())
+        .merge(cases::api_routes(state.config.attachment_limit))
         .merge(payroll::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
@@ -177,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(registry::job_page))
         .route("/jobs/{id}/report.xlsx", get(registry::job_report))
         .merge(standards_pages(state.config.attachment_limit))
+        .merge(cases::page_routes(state.config.attachment_limit))
         .merge(payroll::pages())
         .route("/healthz", get(api::healthz))
         .route(
@@ -194,6 +202,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/standards.css",
             get(|| async { asset(STANDARDS_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/static/cases.css",
+            get(|| async { asset(CASES_CSS, "text/css; charset=utf-8") }),
         )
         .nest("/api/v1", api)
         .fallback(pages::not_found)

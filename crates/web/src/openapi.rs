@@ -251,6 +251,101 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "/api/v1/standards/subsidies/{id}/disbursement",
         "拨付补助（市民政局）",
         "规范化建设",
+    ),    (
+        "get",
+        "/api/v1/cases",
+        "救助案件列表（state 可为 open 或状态代码, program, kind, q 姓名/案件编号, limit, offset）",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/cases",
+        "登记救助申请（household_id, person_id, program, reason, details, submit）",
+        "救助案件",
+    ),
+    (
+        "get",
+        "/api/v1/cases/due",
+        "临近或超过办理时限的案件（按角色）",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/cases/tasks",
+        "运行动态管理任务：拟定高龄津贴、到期核查立案（民政办主任）",
+        "救助案件",
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}",
+        "一个案件：办理过程、时限、入户调查、异议、测算、保障信息、可办理事项",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/cases/{id}/actions",
+        "办理案件：action（accept、start_investigation、approve 等）加该动作的字段，可附 note、findings、grace",
+        "救助案件",
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}/calculation",
+        "按今天的参数和户籍信息测算金额（含计算过程）",
+        "救助案件",
+    ),
+    (
+        "put",
+        "/api/v1/cases/{id}/details",
+        "保存测算所需的申请信息（整体替换）",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/cases/{id}/attachments",
+        "上传案件材料照片或扫描件（multipart：file，JPEG/PNG）",
+        "救助案件",
+    ),
+    (
+        "post",
+        "/api/v1/enrolments/{id}/change",
+        "对保障对象提出变更（增发/减发/停发）：reason；返回新立的变更案件",
+        "救助案件",
+    ),
+    (
+        "get",
+        "/api/v1/notices",
+        "公示记录（管辖范围内）",
+        "公示",
+    ),
+    (
+        "post",
+        "/api/v1/notices",
+        "发布公示：division_code（村或乡镇）, case_ids",
+        "公示",
+    ),
+    (
+        "get",
+        "/api/v1/notices/{id}",
+        "一次公示的名单",
+        "公示",
+    ),
+    (
+        "get",
+        "/api/v1/enrolments",
+        "保障对象（status, program, q, limit, offset）",
+        "保障对象",
+    ),
+    (
+        "get",
+        "/api/v1/params",
+        "救助参数（program）",
+        "救助参数",
+    ),
+    (
+        "post",
+        "/api/v1/params",
+        "添加参数值（市民政局管理员）：program, name, region, urban_rural, effective_from, value_json, source",
+        "救助参数",
     ),
     ("get", "/api/v1/payroll/batches", "发放批次列表（month, program, status, within）", "资金发放"),
     ("post", "/api/v1/payroll/batches", "生成某月发放批次（month, program, within；幂等：已有批次原样返回）", "资金发放"),
@@ -308,7 +403,7 @@ pub fn document() -> Value {
                 .expect("parameters is an array")
                 .push(json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}));
         }
-        if matches!(*method, "post" | "patch") {
+        if matches!(*method, "post" | "patch" | "put") {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
         }
         paths

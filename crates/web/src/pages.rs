@@ -274,6 +274,8 @@ struct DashboardPage {
     scope_title: String,
     counts: DashboardCounts,
     recent: Vec<AuditEntry>,
+    cases: minzheng_store::CaseCounts,
+    due: Vec<minzheng_store::DueItem>,
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -283,11 +285,23 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
     } else {
         Vec::new()
     };
+    let cases = st.store.case_counts(&actor.scope).await?;
+    let due = st
+        .store
+        .due_cases(
+            &actor.scope,
+            actor.role,
+            crate::cases::today(),
+            &st.calendar,
+        )
+        .await?;
     render(&DashboardPage {
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),
         counts,
         recent,
+        cases,
+        due,
     })
 }
 

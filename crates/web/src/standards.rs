@@ -731,7 +731,7 @@ pub async fn office_post(
 }
 
 /// Reads a photo upload: optional `entity_type` / `entity_id` fields and one `file`.
-async fn read_upload(
+pub(crate) async fn read_upload(
     mut mp: Multipart,
     limit: usize,
 ) -> Result<(HashMap<String, String>, NewAttachment), StoreError> {

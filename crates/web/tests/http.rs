@@ -312,6 +312,7 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
                 "display_name": "x", "village_code": "511802001001", "registration_type": "城镇",
                 "name": "x", "id_number": "11010519491231002X", "relation": "户主"})),
             "delete" => c.delete(&url),
+            "put" => c.put(&url).json(&json!({})),
             "post" => c.post(&url).json(&json!({"name": "x", "relation": "子女",
                 "id_number": "110105202001010011", "kind": "存款", "value": "1", "amount": "1"})),
             m => panic!("unexpected method {m}"),

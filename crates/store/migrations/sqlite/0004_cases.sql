@@ -52,6 +52,7 @@ CREATE TABLE cases (
 );
 CREATE UNIQUE INDEX cases_no ON cases (case_no);
 CREATE INDEX cases_scope ON cases (township_code, state, id);
+CREATE INDEX cases_village ON cases (village_code, state);
 CREATE INDEX cases_household ON cases (household_id);
 CREATE INDEX cases_person ON cases (person_id, program);
 
@@ -164,6 +165,7 @@ CREATE TABLE enrolments (
     updated_at            TEXT NOT NULL
 );
 CREATE INDEX enrolments_scope ON enrolments (township_code, status, program);
+CREATE INDEX enrolments_village ON enrolments (village_code, status);
 CREATE INDEX enrolments_person ON enrolments (person_id, program, status);
 CREATE INDEX enrolments_household ON enrolments (household_id, program);
 CREATE INDEX enrolments_review ON enrolments (status, next_review_on);

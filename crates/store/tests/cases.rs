@@ -1,0 +1,1233 @@
+//! Assistance cases through the store: the whole 低保 procedure, refusals by state and
+//! role, exclusivity, the public-notice whitelist, minors in 特困, concurrent clicks,
+//! deadlines across the Spring Festival, daily tasks and parameters. Every case runs on
+//! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
+
+use chrono::{NaiveDate, Utc};
+use minzheng_domain::case_calc::CaseDetails;
+use minzheng_domain::programs::SupportMode;
+use minzheng_domain::{Action, CaseState, Fen, IdNumber, WorkCalendar};
+use minzheng_store::testing::TestDb;
+use minzheng_store::{
+    ActionExtras, Actor, CaseFilter, EnrolmentFilter, IncomeInput, NewCase, NewHousehold, NewParam,
+    PersonInput, Scope, Store, StoreError, DEMO_PASSWORD,
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    dibao_from_application_to_enrolment,
+    refusals_change_nothing,
+    dibao_and_tekun_are_exclusive,
+    minors_in_tekun_are_never_publicised,
+    concurrent_clicks_apply_once,
+    clocks_skip_the_spring_festival,
+    daily_tasks_propose_old_age_allowance_once,
+    only_the_city_admin_sets_parameters,
+    temporary_aid_once_per_cause_per_year,
+    case_papers_are_images_kept_with_the_case,
+    reviews_and_changes_adjust_or_stop_the_enrolment,
+);
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn id(first17: &str) -> String {
+    let c = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+    format!("{first17}{c}")
+}
+
+fn cal() -> WorkCalendar {
+    WorkCalendar::official()
+}
+
+fn ex() -> ActionExtras {
+    ActionExtras::default()
+}
+
+async fn seeded(db: &TestDb) -> &Store {
+    db.store.ensure_demo().await.expect("seed demo");
+    &db.store
+}
+
+async fn actor_of(store: &Store, username: &str) -> Actor {
+    store
+        .authenticate(username, DEMO_PASSWORD, Utc::now())
+        .await
+        .unwrap()
+        .expect("demo login works")
+        .actor()
+        .unwrap()
+}
+
+const HEAD_ID: &str = "51180219700305301";
+const PHONE: &str = "13912345678";
+const ACCOUNT: &str = "6217996600012345678";
+const ADDRESS: &str = "东城街道幸福巷88号";
+
+/// A rural household of two in 东城街道 with a monthly wage income of 300 元.
+async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i64) {
+    let sys = Actor::system("t");
+    let h = store
+        .create_household(
+            &sys,
+            &NewHousehold {
+                village_code: "511802001001".into(),
+                registration_type: "农村".into(),
+                head_name: "王建国".into(),
+                head_id_number: id(head17),
+                phone: PHONE.into(),
+                address: ADDRESS.into(),
+                bank_name: "农业银行".into(),
+                account_number: ACCOUNT.into(),
+                account_holder: "王建国".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let hid = h.household.id;
+    let h = store
+        .add_member(
+            &sys,
+            hid,
+            &PersonInput {
+                name: "李秀英".into(),
+                id_number: id(spouse17),
+                relation: "配偶".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .add_income(
+            &sys,
+            hid,
+            &IncomeInput {
+                kind: "工资性收入".into(),
+                amount: "300".into(),
+                period: "每月".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let head = h
+        .members
+        .iter()
+        .find(|m| m.relation_label == "户主")
+        .unwrap()
+        .id;
+    let spouse = h.members.iter().find(|m| m.name == "李秀英").unwrap().id;
+    (hid, head, spouse)
+}
+
+async fn state(store: &Store, id: i64) -> CaseState {
+    store
+        .get_case(&Scope::all(), id, d("2026-03-02"), &cal())
+        .await
+        .unwrap()
+        .case
+        .state
+}
+
+async fn dibao_application(store: &Store, hid: i64, on: NaiveDate) -> i64 {
+    let assistant = actor_of(store, "assistant").await;
+    store
+        .create_case(
+            &assistant,
+            &NewCase {
+                household_id: hid,
+                person_id: None,
+                program: "rural_dibao".into(),
+                reason: "务农收入低".into(),
+                details: CaseDetails::default(),
+                submit: true,
+            },
+            on,
+        )
+        .await
+        .unwrap()
+}
+
+/// Drives a case from application to the end of its notice.
+async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let c = cal();
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ActionExtras {
+                findings: "家中无大件资产，收入与申报一致".into(),
+                ..ex()
+            },
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: None,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+}
+
+async fn dibao_from_application_to_enrolment(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let day0 = d("2026-03-02");
+    let full_id = id(HEAD_ID);
+    let id = dibao_application(store, hid, day0).await;
+    assert_eq!(state(store, id).await, CaseState::Submitted);
+    let expected = store
+        .compute_case(&Scope::all(), id, day0)
+        .await
+        .expect("the demo parameters compute a 农村低保 amount");
+    assert!(expected.amount.0 > 0);
+    to_notice(store, id, day0).await;
+    let detail = store
+        .get_case(&Scope::all(), id, day0, &cal())
+        .await
+        .unwrap();
+    assert_eq!(detail.case.state, CaseState::Publicised);
+    assert_eq!(detail.case.proposed_fen, Some(expected.amount.0));
+    assert!(detail.case.calc.is_some(), "the explanation is kept");
+    assert_eq!(detail.surveys.len(), 1);
+    assert!(detail.clocks.iter().any(|k| k.stopped_on.is_some()));
+
+    // The public page: name masked by the demo parameter, amount shown, nothing else.
+    let notices = store
+        .public_notices(
+            &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
+            d("2026-03-05"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1);
+    let e = &notices[0].entries[0];
+    assert_eq!(e.household_size, 2);
+    assert_eq!(e.amount, expected.amount);
+    let text = serde_json::to_string(&notices).unwrap();
+    for secret in [
+        HEAD_ID,
+        &full_id[14..],
+        PHONE,
+        ACCOUNT,
+        ADDRESS,
+        "幸福巷",
+        "李秀英",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "public notice leaks {secret}: {text}"
+        );
+    }
+    // A village outside shows nothing; the township and the village show it.
+    for (code, n) in [("511802001", 1), ("511802001001", 1), ("511802002", 0)] {
+        let list = store
+            .public_notices(
+                &minzheng_domain::DivisionCode::parse_native(code).unwrap(),
+                d("2026-03-05"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(list.len(), n, "{code}");
+    }
+
+    // Closing before the 7 days are over is refused.
+    let staff = actor_of(store, "staff").await;
+    let err = store
+        .act_on_case(
+            &staff,
+            id,
+            Action::CloseNotice,
+            &ex(),
+            d("2026-03-05"),
+            &cal(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::CloseNotice,
+            &ex(),
+            d("2026-03-10"),
+            &cal(),
+        )
+        .await
+        .unwrap();
+    let approver = actor_of(store, "approver").await;
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-12"),
+            &cal(),
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-13"), &cal())
+        .await
+        .unwrap();
+    let detail = store
+        .get_case(&Scope::all(), id, d("2026-03-13"), &cal())
+        .await
+        .unwrap();
+    assert_eq!(detail.case.state, CaseState::Enrolled);
+    assert_eq!(detail.case.approved_fen, Some(expected.amount.0));
+    let e = detail.enrolment.expect("enrolled");
+    assert_eq!(e.monthly_fen, expected.amount.0);
+    assert_eq!(
+        e.start_month, "2026-04",
+        "payment starts the month after approval"
+    );
+    assert_eq!(e.status, "active");
+    assert_eq!(e.household_size, 2);
+    let (list, total) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(list[0].id, e.id);
+    // Every step is on the timeline and in the audit chain.
+    let kinds: Vec<String> = detail.events.iter().map(|e| e.action.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "submit",
+            "accept",
+            "start_investigation",
+            "record_opinion",
+            "publish",
+            "close_notice",
+            "approve",
+            "enrol"
+        ]
+    );
+    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+}
+
+async fn refusals_change_nothing(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    let c = cal();
+    let assistant = actor_of(store, "assistant").await;
+    let approver = actor_of(store, "approver").await;
+    let auditor = actor_of(store, "auditor").await;
+    let staff2 = actor_of(store, "staff2").await;
+    let staff = actor_of(store, "staff").await;
+    // Illegal in this state → Conflict (409).
+    let e = store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(100) },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    // Wrong role → Forbidden (403).
+    let e = store
+        .act_on_case(&assistant, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    let e = store
+        .act_on_case(&auditor, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    // Another township → NotFound (404).
+    let e = store
+        .act_on_case(&staff2, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::NotFound(_)), "{e:?}");
+    assert!(store.get_case(&staff2.scope, id, on, &c).await.is_err());
+    // Missing content → Validation (422).
+    let e = store
+        .act_on_case(
+            &staff,
+            id,
+            Action::NotAccept {
+                reasons: "  ".into(),
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    let e = store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("两名"), "{e}");
+    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    assert_eq!(detail.case.state, CaseState::Accepted);
+    assert_eq!(
+        detail.events.len(),
+        2,
+        "only submit and accept were recorded"
+    );
+    // A case in another township's household cannot be opened by this assistant.
+    let e = store
+        .create_case(
+            &staff2,
+            &NewCase {
+                household_id: hid,
+                program: "rural_dibao".into(),
+                submit: true,
+                ..Default::default()
+            },
+            on,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::NotFound(_)), "{e:?}");
+    // 城市低保 for a rural household is refused with a reason.
+    let e = store
+        .create_case(
+            &assistant,
+            &NewCase {
+                household_id: hid,
+                program: "urban_dibao".into(),
+                submit: true,
+                ..Default::default()
+            },
+            on,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("农村"), "{e}");
+    // Denial with reasons ends the case; reasons are kept.
+    to_opinion_and_deny(store, id).await;
+}
+
+async fn to_opinion_and_deny(store: &Store, id: i64) {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    let on = d("2026-03-02");
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: None,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Deny {
+                reasons: "家庭存款超过规定".into(),
+            },
+            &ex(),
+            d("2026-03-11"),
+            &c,
+        )
+        .await
+        .unwrap();
+    let detail = store
+        .get_case(&Scope::all(), id, d("2026-03-11"), &c)
+        .await
+        .unwrap();
+    assert_eq!(detail.case.state, CaseState::Denied);
+    assert_eq!(detail.case.decision_reasons, "家庭存款超过规定");
+    assert!(detail.enrolment.is_none());
+    // The refusal notice has its 3-working-day clock.
+    assert!(detail
+        .clocks
+        .iter()
+        .any(|k| k.step == minzheng_domain::Step::RefusalNotice && k.stopped_on.is_none()));
+}
+
+async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, head, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    to_notice(store, id, on).await;
+    let staff = actor_of(store, "staff").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    let e = store
+        .create_case(
+            &staff,
+            &NewCase {
+                household_id: hid,
+                person_id: Some(head),
+                program: "tekun".into(),
+                submit: true,
+                ..Default::default()
+            },
+            d("2026-03-11"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(e.to_string().contains("王建国"), "{e}");
+    // 高龄津贴 is not exclusive with 低保.
+    let (cases, _) = store
+        .list_cases(&Scope::all(), &CaseFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+}
+
+async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
+    let store = seeded(db).await;
+    // A household whose member is a 12-year-old orphan in the care of a relative.
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let sys = Actor::system("t");
+    let h = store
+        .add_member(
+            &sys,
+            hid,
+            &PersonInput {
+                name: "王小明".into(),
+                id_number: id("51180220140101303"),
+                relation: "孙子女".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let child = h.members.iter().find(|m| m.name == "王小明").unwrap().id;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let on = d("2026-03-02");
+    let c = cal();
+    let id = store
+        .create_case(
+            &staff,
+            &NewCase {
+                household_id: hid,
+                person_id: Some(child),
+                program: "tekun".into(),
+                details: CaseDetails {
+                    assessment: Some(minzheng_domain::calculators::SelfCareAssessment::all_met()),
+                    support_mode: Some(SupportMode::Dispersed),
+                    ..Default::default()
+                },
+                submit: true,
+                ..Default::default()
+            },
+            on,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: None,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    let e = store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("未成年人"), "{e}");
+    let e = store
+        .publish_notice(&staff, "511802001001", &[id], on)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("未成年人"), "{e}");
+    store
+        .act_on_case(&staff, id, Action::SendWithoutNotice, &ex(), on, &c)
+        .await
+        .unwrap();
+    assert_eq!(state(store, id).await, CaseState::UnderConfirmation);
+    let notices = store
+        .public_notices(
+            &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
+            on,
+        )
+        .await
+        .unwrap();
+    assert!(notices.is_empty(), "{notices:?}");
+}
+
+async fn concurrent_clicks_apply_once(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let c = cal();
+    let (x1, x2) = (ex(), ex());
+    let (a, b) = tokio::join!(
+        store.act_on_case(&staff, id, Action::Accept, &x1, on, &c),
+        store.act_on_case(&director, id, Action::Accept, &x2, on, &c),
+    );
+    assert_eq!(
+        a.is_ok() as u8 + b.is_ok() as u8,
+        1,
+        "exactly one accept applies: {a:?} {b:?}"
+    );
+    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    assert_eq!(detail.events.len(), 2);
+    let open_clocks = detail
+        .clocks
+        .iter()
+        .filter(|k| k.stopped_on.is_none())
+        .count();
+    assert_eq!(
+        open_clocks, 2,
+        "investigation and whole-procedure clocks, once"
+    );
+}
+
+async fn clocks_skip_the_spring_festival(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    // Accepted on Friday 2026-02-13, just before the 2026 Spring Festival holiday
+    // (15–23 Feb, with make-up working days on Sat 14 Feb and Sat 28 Feb).
+    let on = d("2026-02-13");
+    let id = dibao_application(store, hid, on).await;
+    let staff = actor_of(store, "staff").await;
+    let c = cal();
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    let inv = detail
+        .clocks
+        .iter()
+        .find(|k| k.step == minzheng_domain::Step::Investigation);
+    let due = match inv {
+        Some(k) => d(&k.due_on),
+        None => {
+            // 低保 has no separate investigation clock: use the whole procedure.
+            let k = detail
+                .clocks
+                .iter()
+                .find(|k| k.step == minzheng_domain::Step::WholeProcedure)
+                .unwrap();
+            d(&k.due_on)
+        }
+    };
+    let calendar_days = (due - on).num_days();
+    let working = c.working_days_between(on, due);
+    assert!(calendar_days > working + 7, "the holiday is skipped: {due}");
+    // Long after, the case is listed as overdue for the township.
+    let items = store
+        .due_cases(&staff.scope, staff.role, d("2026-06-01"), &c)
+        .await
+        .unwrap();
+    assert!(
+        items.iter().any(|i| i.case_id == id && i.overdue),
+        "{items:?}"
+    );
+    // The county approver's list holds only confirmation steps.
+    let approver = actor_of(store, "approver").await;
+    let items = store
+        .due_cases(&approver.scope, approver.role, d("2026-06-01"), &c)
+        .await
+        .unwrap();
+    assert!(items
+        .iter()
+        .all(|i| i.step_label == minzheng_domain::Step::Confirmation.label()));
+}
+
+async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
+    let store = seeded(db).await;
+    // Head born 1940: 86 in 2026.
+    let (_hid, head, _) = household(store, "51180219400305301", "51180219720607302").await;
+    let sys = Actor::system("tasks");
+    let on = d("2026-03-02");
+    let (proposed, _) = store.run_case_tasks(&sys, on).await.unwrap();
+    assert_eq!(proposed, 1);
+    let (again, _) = store.run_case_tasks(&sys, on).await.unwrap();
+    assert_eq!(again, 0, "idempotent");
+    let (cases, _) = store
+        .list_cases(&Scope::all(), &CaseFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].person_id, Some(head));
+    assert_eq!(cases[0].state, CaseState::Draft);
+    let calc = store
+        .compute_case(&Scope::all(), cases[0].id, on)
+        .await
+        .unwrap();
+    assert!(calc.amount.0 > 0);
+}
+
+async fn only_the_city_admin_sets_parameters(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let admin = actor_of(store, "admin").await;
+    let p = NewParam {
+        program: "rural_dibao".into(),
+        name: "standard".into(),
+        region: "5118".into(),
+        urban_rural: String::new(),
+        effective_from: "2027-01-01".into(),
+        value_json: "900".into(),
+        source: "雅民发〔2026〕1号".into(),
+    };
+    let e = store.add_param(&staff, &p).await.unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    let before = store.list_params(Some("rural_dibao")).await.unwrap().len();
+    store.add_param(&admin, &p).await.unwrap();
+    assert_eq!(
+        store.list_params(Some("rural_dibao")).await.unwrap().len(),
+        before + 1
+    );
+    // Same key, scope and date again: refused.
+    let e = store.add_param(&admin, &p).await.unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    // Wrong value type.
+    let e = store
+        .add_param(
+            &admin,
+            &NewParam {
+                value_json: "\"abc\"".into(),
+                effective_from: "2027-02-01".into(),
+                ..p.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    // The new standard is in force from its date only.
+    let set = store.load_params().await.unwrap();
+    let region = minzheng_domain::DivisionCode::parse_native("511802001001").unwrap();
+    let q = set.at(
+        &region,
+        Some(minzheng_domain::UrbanRural::Rural),
+        d("2027-01-01"),
+    );
+    assert_eq!(q.dibao_standard().unwrap(), Fen(90000));
+    let q = set.at(
+        &region,
+        Some(minzheng_domain::UrbanRural::Rural),
+        d("2026-12-31"),
+    );
+    assert_ne!(q.dibao_standard().unwrap(), Fen(90000));
+}
+
+/// `serve --demo` shows a living office: cases in every state, enrolments in every
+/// program, a notice on the public board.
+#[tokio::test]
+async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
+    let db = TestDb::sqlite().await;
+    let store = seeded(&db).await;
+    store.seed_demo_registry(3000, 2026).await.unwrap();
+    let today = d("2026-11-26");
+    let n = store.seed_demo_cases(today).await.unwrap();
+    assert!(n > 50, "{n}");
+    assert_eq!(store.seed_demo_cases(today).await.unwrap(), 0, "only once");
+    for s in [
+        CaseState::Draft,
+        CaseState::Submitted,
+        CaseState::MissingPapers,
+        CaseState::Accepted,
+        CaseState::NotAccepted,
+        CaseState::Investigating,
+        CaseState::PrelimOpinion,
+        CaseState::Publicised,
+        CaseState::Reinvestigating,
+        CaseState::UnderConfirmation,
+        CaseState::Approved,
+        CaseState::Denied,
+        CaseState::Enrolled,
+        CaseState::Suspended,
+        CaseState::Terminated,
+        CaseState::Withdrawn,
+    ] {
+        let code = serde_json::to_value(s)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, total) = store
+            .list_cases(
+                &Scope::all(),
+                &CaseFilter {
+                    state: Some(code.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(total > 0, "no demo case in state {code}");
+    }
+    for p in minzheng_domain::Program::ALL {
+        let (list, _) = store
+            .list_enrolments(
+                &Scope::all(),
+                &EnrolmentFilter {
+                    program: Some(p.as_str().into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            list.iter().any(|e| e.monthly_fen > 0),
+            "no enrolment for {}",
+            p.label()
+        );
+    }
+    let board = store
+        .public_notices(
+            &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
+            today,
+        )
+        .await
+        .unwrap();
+    assert!(!board.is_empty());
+    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    db.cleanup().await;
+}
+
+async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let c = cal();
+    let details = |cause: &str| CaseDetails {
+        temporary_kind: Some(minzheng_domain::programs::TemporaryKind::Emergency),
+        assessed_fen: Some(150_000),
+        cause: Some(cause.into()),
+        ..Default::default()
+    };
+    let apply = |cause: &'static str, on: NaiveDate| {
+        let staff = staff.clone();
+        async move {
+            store
+                .create_case(
+                    &staff,
+                    &NewCase {
+                        household_id: hid,
+                        program: "temporary_assistance".into(),
+                        details: details(cause),
+                        submit: true,
+                        ..Default::default()
+                    },
+                    on,
+                )
+                .await
+        }
+    };
+    // No cause: refused with a field message.
+    let e = apply("", d("2026-03-02")).await.unwrap_err();
+    assert!(e.to_string().contains("事由"), "{e}");
+    let id = apply("火灾", d("2026-03-02")).await.unwrap();
+    let on = d("2026-03-02");
+    store
+        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: None,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    // 1,500 元 is under the township threshold (2,000 元 in the demo): the director approves.
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+            &c,
+        )
+        .await
+        .unwrap();
+    // The same cause again this year: refused; another cause, or next year: accepted.
+    let e = apply("火灾", d("2026-05-01")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    apply("重病", d("2026-05-01")).await.unwrap();
+    apply("火灾", d("2027-01-05")).await.unwrap();
+}
+
+async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    let assistant = actor_of(store, "assistant").await;
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let a = minzheng_store::NewAttachment {
+        filename: "授权核查书.png".into(),
+        content_type: "image/png".into(),
+        data: png,
+    };
+    store
+        .attach_to_case(&assistant, id, &a, 1 << 20, on)
+        .await
+        .unwrap();
+    let bad = minzheng_store::NewAttachment {
+        filename: "x.png".into(),
+        content_type: "image/png".into(),
+        data: b"<html>".to_vec(),
+    };
+    assert!(store
+        .attach_to_case(&assistant, id, &bad, 1 << 20, on)
+        .await
+        .is_err());
+    let auditor = actor_of(store, "auditor").await;
+    let e = store
+        .attach_to_case(&auditor, id, &a, 1 << 20, on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    let detail = store
+        .get_case(&assistant.scope, id, on, &cal())
+        .await
+        .unwrap();
+    assert_eq!(detail.attachments.len(), 1);
+    assert_eq!(detail.attachments[0].filename, "授权核查书.png");
+    assert_eq!(detail.events.last().unwrap().action, "attach");
+    let staff2 = actor_of(store, "staff2").await;
+    assert!(store
+        .attach_to_case(&staff2, id, &a, 1 << 20, on)
+        .await
+        .is_err());
+}
+
+/// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
+async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: Some(Fen(amount)),
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    let later = on + chrono::Days::new(10);
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), later, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve {
+                amount: Fen(amount),
+            },
+            &ex(),
+            later,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), later, &c)
+        .await
+        .unwrap();
+}
+
+async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(store, hid, on).await;
+    to_notice(store, id, on).await;
+    let staff = actor_of(store, "staff").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-10"), &c)
+        .await
+        .unwrap();
+    let enrolment = store
+        .get_case(&Scope::all(), id, on, &c)
+        .await
+        .unwrap()
+        .enrolment
+        .unwrap();
+    let review_on = d(enrolment.next_review_on.as_deref().unwrap());
+    assert_eq!(review_on, d("2027-03-10"), "stable households: 12 months");
+    // Before the date nothing happens; on it a review case opens, once.
+    let sys = Actor::system("tasks");
+    assert_eq!(
+        store.run_case_tasks(&sys, d("2027-03-09")).await.unwrap().1,
+        0
+    );
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 1);
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 0);
+    let (reviews, _) = store
+        .list_cases(
+            &Scope::all(),
+            &CaseFilter {
+                kind: Some("review".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].enrolment_id, Some(enrolment.id));
+    // The review confirms a new amount (减发): the same enrolment pays it.
+    follow_up(store, reviews[0].id, 50_000, review_on).await;
+    let (list, total) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 1, "no second enrolment");
+    assert_eq!(list[0].monthly_fen, 50_000);
+    assert_eq!(list[0].status, "active");
+    // A change case while nothing is open; a second one at the same time is refused.
+    let assistant = actor_of(store, "assistant").await;
+    let e = store
+        .open_change_case(&assistant, enrolment.id, " ", review_on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    let change = store
+        .open_change_case(
+            &assistant,
+            enrolment.id,
+            "家庭成员外出务工，收入增加",
+            review_on,
+        )
+        .await
+        .unwrap();
+    let e = store
+        .open_change_case(&assistant, enrolment.id, "再次申请", review_on)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    let staff2 = actor_of(store, "staff2").await;
+    assert!(store
+        .open_change_case(&staff2, enrolment.id, "x", review_on)
+        .await
+        .is_err());
+    // Confirmed at zero: 停发.
+    follow_up(store, change, 0, review_on).await;
+    let (list, _) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(list[0].status, "ended");
+    assert!(list[0].end_month.is_some());
+}

@@ -1,0 +1,1307 @@
+//! 救助案件 pages and API: the case list, new applications, the case page with one form
+//! per legal next step, the case file for printing, and `/api/v1/cases…`.
+//!
+//! The store decides everything (jurisdiction, role, legality, amounts); this module only
+//! turns forms and JSON into store calls and shows the result or the Chinese refusal.
+//! Notices, enrolments and parameters live in [`crate::notices`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use minzheng_domain::calculators::SelfCareAssessment;
+use minzheng_domain::case_calc::CaseDetails;
+use minzheng_domain::cases::allowed_roles;
+use minzheng_domain::programs::{
+    CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
+    TemporaryKind,
+};
+use minzheng_domain::{Action, ActionKind, ApprovalLevel, CaseState, Fen, Program, Role};
+use minzheng_store::{
+    ActionExtras, Actor, Case, CaseDetail, CaseEvent, CaseFilter, Household, HouseholdDetail,
+    HouseholdFilter, NewCase, SessionInfo, StoreError,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::ApiJson;
+use crate::error::{parse_id, AppError, PageError};
+use crate::pages::{render, Nav, PageForm};
+use crate::session::{ApiUser, PageUser};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+type ApiResult = Result<Response, AppError>;
+
+const PAGE_SIZE: i64 = 20;
+
+/// Today in China (UTC+8): the date every case step is recorded under.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Whether the signed-in role sees full ID numbers (the registry's rule).
+pub(crate) fn reveal(s: &SessionInfo) -> bool {
+    s.user.role.sees_full_identity()
+}
+
+fn shown(s: &SessionInfo, d: CaseDetail) -> CaseDetail {
+    if reveal(s) {
+        d
+    } else {
+        d.masked()
+    }
+}
+
+pub(crate) fn with_status(mut r: Response, status: StatusCode) -> Response {
+    *r.status_mut() = status;
+    r
+}
+
+/// A submitted form as name → values (checkbox lists repeat a name).
+pub(crate) struct Fields(HashMap<String, Vec<String>>);
+
+impl Fields {
+    pub(crate) fn new(pairs: Vec<(String, String)>) -> Self {
+        let mut m: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            m.entry(k).or_default().push(v);
+        }
+        Fields(m)
+    }
+    pub(crate) fn get(&self, k: &str) -> &str {
+        self.0
+            .get(k)
+            .and_then(|v| v.first())
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+    pub(crate) fn all(&self, k: &str) -> Vec<String> {
+        self.0.get(k).cloned().unwrap_or_default()
+    }
+    fn on(&self, k: &str) -> bool {
+        !self.get(k).is_empty()
+    }
+}
+
+/// Routes of the case, notice, enrolment and parameter pages.
+pub fn page_routes(photo_limit: usize) -> Router<AppState> {
+    use crate::notices as n;
+    let upload = axum::extract::DefaultBodyLimit::max(photo_limit + 256 * 1024);
+    Router::new()
+        .route("/cases", get(list_page))
+        .route("/cases/tasks", post(tasks_submit))
+        .route("/cases/new", get(new_page).post(new_submit))
+        .route("/cases/{id}", get(case_page).post(case_post))
+        .route("/cases/{id}/print", get(print_page))
+        .route("/cases/{id}/attachments", post(attach_submit).layer(upload))
+        .route("/enrolments/{id}/change", post(change_submit))
+        .route("/notices", get(n::notices_page).post(n::publish_submit))
+        .route("/notices/{id}/print", get(n::notice_print))
+        .route("/public/notices/{code}", get(n::public_notices))
+        .route("/enrolments", get(n::enrolments_page))
+        .route("/params", get(n::params_page).post(n::param_submit))
+}
+
+/// Routes under `/api/v1`.
+pub fn api_routes(photo_limit: usize) -> Router<AppState> {
+    use crate::notices as n;
+    let upload = axum::extract::DefaultBodyLimit::max(photo_limit + 256 * 1024);
+    Router::new()
+        .route("/cases", get(api_list).post(api_create))
+        .route("/cases/due", get(api_due))
+        .route("/cases/tasks", post(api_tasks))
+        .route("/cases/{id}", get(api_get))
+        .route("/cases/{id}/actions", post(api_act))
+        .route("/cases/{id}/calculation", get(api_calculation))
+        .route("/cases/{id}/details", axum::routing::put(api_details))
+        .route("/cases/{id}/attachments", post(api_attach).layer(upload))
+        .route("/enrolments/{id}/change", post(api_change))
+        .route("/notices", get(n::api_notices).post(n::api_publish))
+        .route("/notices/{id}", get(n::api_notice))
+        .route("/enrolments", get(n::api_enrolments))
+        .route("/params", get(n::api_params).post(n::api_add_param))
+}
+
+// ---------------------------------------------------------------- choices
+
+/// Select-box choices of the case forms.
+pub struct Choices {
+    pub programs: [Program; 11],
+    pub states: [CaseState; 16],
+    pub support_modes: &'static [SupportMode],
+    pub temporary_kinds: &'static [TemporaryKind],
+    pub school_stages: &'static [SchoolStage],
+    pub relief_stages: &'static [ReliefStage],
+    pub laid_off_regimes: &'static [LaidOffRegime],
+    pub care_categories: &'static [CareCategory],
+    pub disability_causes: &'static [DisabilityCause],
+}
+
+pub const CHOICES: Choices = Choices {
+    programs: Program::ALL,
+    states: CaseState::ALL,
+    support_modes: SupportMode::ALL,
+    temporary_kinds: TemporaryKind::ALL,
+    school_stages: SchoolStage::ALL,
+    relief_stages: ReliefStage::ALL,
+    laid_off_regimes: LaidOffRegime::ALL,
+    care_categories: CareCategory::ALL,
+    disability_causes: DisabilityCause::ALL,
+};
+
+/// A state's code as stored (`under_confirmation`).
+pub fn state_code(s: &CaseState) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn action_code(k: ActionKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn action_from_code(s: &str) -> Option<ActionKind> {
+    serde_json::from_value(Value::String(s.to_string())).ok()
+}
+
+// ---------------------------------------------------------------- program details form
+
+/// The program-specific inputs as typed on a form (amounts in yuan).
+#[derive(Debug, Clone, Default)]
+pub struct DetailsForm {
+    pub assessed: bool,
+    pub eating: bool,
+    pub dressing: bool,
+    pub bed_transfer: bool,
+    pub toileting: bool,
+    pub indoor_walking: bool,
+    pub bathing: bool,
+    pub support_mode: String,
+    pub temporary_kind: String,
+    pub assessed_amount: String,
+    pub cause: String,
+    pub eligible_cost: String,
+    pub paid_this_year: String,
+    pub school_stage: String,
+    pub relief_stage: String,
+    pub disaster_name: String,
+    pub laid_off_regime: String,
+    pub original_wage: String,
+    pub care_category: String,
+    pub care_grade: String,
+    pub disability_cause: String,
+    pub rigid_spending: String,
+}
+
+fn yuan_text(f: Option<i64>) -> String {
+    f.map(|f| Fen(f).yuan_string()).unwrap_or_default()
+}
+
+impl DetailsForm {
+    fn from_fields(f: &Fields) -> Self {
+        let s = |k: &str| f.get(k).to_string();
+        DetailsForm {
+            assessed: f.on("assessed"),
+            eating: f.on("eating"),
+            dressing: f.on("dressing"),
+            bed_transfer: f.on("bed_transfer"),
+            toileting: f.on("toileting"),
+            indoor_walking: f.on("indoor_walking"),
+            bathing: f.on("bathing"),
+            support_mode: s("support_mode"),
+            temporary_kind: s("temporary_kind"),
+            assessed_amount: s("assessed_amount"),
+            cause: s("cause"),
+            eligible_cost: s("eligible_cost"),
+            paid_this_year: s("paid_this_year"),
+            school_stage: s("school_stage"),
+            relief_stage: s("relief_stage"),
+            disaster_name: s("disaster_name"),
+            laid_off_regime: s("laid_off_regime"),
+            original_wage: s("original_wage"),
+            care_category: s("care_category"),
+            care_grade: s("care_grade"),
+            disability_cause: s("disability_cause"),
+            rigid_spending: s("rigid_spending"),
+        }
+    }
+
+    pub fn from_details(d: &CaseDetails) -> Self {
+        let a = d.assessment.unwrap_or_default();
+        let code = |s: Option<&'static str>| s.unwrap_or("").to_string();
+        DetailsForm {
+            assessed: d.assessment.is_some(),
+            eating: a.eating,
+            dressing: a.dressing,
+            bed_transfer: a.bed_transfer,
+            toileting: a.toileting,
+            indoor_walking: a.indoor_walking,
+            bathing: a.bathing,
+            support_mode: code(d.support_mode.map(|x| x.as_str())),
+            temporary_kind: code(d.temporary_kind.map(|x| x.as_str())),
+            assessed_amount: yuan_text(d.assessed_fen),
+            cause: d.cause.clone().unwrap_or_default(),
+            eligible_cost: yuan_text(d.eligible_cost_fen),
+            paid_this_year: yuan_text(d.paid_this_year_fen),
+            school_stage: code(d.school_stage.map(|x| x.as_str())),
+            relief_stage: code(d.relief_stage.map(|x| x.as_str())),
+            disaster_name: d.disaster_name.clone().unwrap_or_default(),
+            laid_off_regime: code(d.laid_off_regime.map(|x| x.as_str())),
+            original_wage: yuan_text(d.original_wage_fen),
+            care_category: code(d.care_category.map(|x| x.as_str())),
+            care_grade: d.care_grade.map(|g| g.to_string()).unwrap_or_default(),
+            disability_cause: code(d.disability_cause.map(|x| x.as_str())),
+            rigid_spending: yuan_text(d.rigid_spending_fen),
+        }
+    }
+
+    /// The details, or the per-field messages.
+    pub fn to_details(&self) -> Result<CaseDetails, StoreError> {
+        let mut fe = BTreeMap::new();
+        fn code<T: std::str::FromStr>(
+            v: &str,
+            field: &str,
+            fe: &mut BTreeMap<String, String>,
+        ) -> Option<T> {
+            if v.is_empty() {
+                return None;
+            }
+            match v.parse() {
+                Ok(x) => Some(x),
+                Err(_) => {
+                    fe.insert(field.into(), "请从列表中选择".into());
+                    None
+                }
+            }
+        }
+        let mut money = |v: &str, field: &str| -> Option<i64> {
+            if v.is_empty() {
+                return None;
+            }
+            match Fen::parse_yuan(v) {
+                Ok(f) if !f.is_negative() => Some(f.0),
+                _ => {
+                    fe.insert(field.into(), "金额格式不对，单位元，最多两位小数".into());
+                    None
+                }
+            }
+        };
+        let assessed_fen = money(&self.assessed_amount, "assessed_amount");
+        let eligible_cost_fen = money(&self.eligible_cost, "eligible_cost");
+        let paid_this_year_fen = money(&self.paid_this_year, "paid_this_year");
+        let original_wage_fen = money(&self.original_wage, "original_wage");
+        let rigid_spending_fen = money(&self.rigid_spending, "rigid_spending");
+        let care_grade = match self.care_grade.as_str() {
+            "" => None,
+            g => match g.parse::<u8>() {
+                Ok(g) if (1..=10).contains(&g) => Some(g),
+                _ => {
+                    fe.insert("care_grade".into(), "残疾等级应为1-10级".into());
+                    None
+                }
+            },
+        };
+        let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let d = CaseDetails {
+            assessment: self.assessed.then_some(SelfCareAssessment {
+                eating: self.eating,
+                dressing: self.dressing,
+                bed_transfer: self.bed_transfer,
+                toileting: self.toileting,
+                indoor_walking: self.indoor_walking,
+                bathing: self.bathing,
+            }),
+            support_mode: code(&self.support_mode, "support_mode", &mut fe),
+            temporary_kind: code(&self.temporary_kind, "temporary_kind", &mut fe),
+            assessed_fen,
+            cause: text(&self.cause),
+            eligible_cost_fen,
+            paid_this_year_fen,
+            school_stage: code(&self.school_stage, "school_stage", &mut fe),
+            relief_stage: code(&self.relief_stage, "relief_stage", &mut fe),
+            disaster_name: text(&self.disaster_name),
+            laid_off_regime: code(&self.laid_off_regime, "laid_off_regime", &mut fe),
+            original_wage_fen,
+            care_category: code(&self.care_category, "care_category", &mut fe),
+            care_grade,
+            disability_cause: code(&self.disability_cause, "disability_cause", &mut fe),
+            rigid_spending_fen,
+        };
+        if fe.is_empty() {
+            Ok(d)
+        } else {
+            Err(StoreError::Validation {
+                message: "请检查标出的项目".into(),
+                fields: fe,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------- list
+
+#[derive(Template)]
+#[template(path = "case_list.html")]
+struct ListPage {
+    nav: Nav,
+    cases: Vec<Case>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    f: ListQuery,
+    query_string: String,
+    can_apply: bool,
+    can_run_tasks: bool,
+    notice: Option<String>,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub program: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub tasks: Option<String>,
+}
+
+fn may_apply(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
+    )
+}
+
+pub async fn list_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(f): Query<ListQuery>,
+) -> PageResult {
+    let page = f
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (cases, total) = st
+        .store
+        .list_cases(
+            &actor.scope,
+            &CaseFilter {
+                state: Some(f.state.clone()),
+                program: Some(f.program.clone()),
+                kind: Some(f.kind.clone()),
+                q: Some(f.q.clone()),
+                limit: Some(PAGE_SIZE),
+                offset: Some((page - 1) * PAGE_SIZE),
+            },
+        )
+        .await?;
+    let cases = if reveal(&s) {
+        cases
+    } else {
+        cases.into_iter().map(Case::masked).collect()
+    };
+    let query_string = serde_urlencoded::to_string([
+        ("state", f.state.as_str()),
+        ("program", f.program.as_str()),
+        ("kind", f.kind.as_str()),
+        ("q", f.q.as_str()),
+    ])
+    .unwrap_or_default();
+    let notice = f.tasks.as_deref().map(|t| {
+        let (a, b) = t.split_once('-').unwrap_or((t, "0"));
+        format!("动态管理任务已运行：拟定高龄津贴{a}件，到期核查立案{b}件")
+    });
+    render(&ListPage {
+        nav: Nav::new(&s, "cases"),
+        cases,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        f,
+        query_string,
+        can_apply: may_apply(&actor),
+        can_run_tasks: actor.role == Some(Role::TownshipDirector),
+        notice,
+        c: CHOICES,
+    })
+}
+
+fn may_run_tasks(actor: &Actor) -> Result<(), AppError> {
+    if actor.role == Some(Role::TownshipDirector) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "只有民政办主任可以运行动态管理任务(高龄津贴拟定、到期核查)",
+        ))
+    }
+}
+
+pub async fn tasks_submit(State(st): State<AppState>, PageUser(_, actor): PageUser) -> PageResult {
+    may_run_tasks(&actor)?;
+    let (a, b) = st.store.run_case_tasks(&actor, today()).await?;
+    Ok(Redirect::to(&format!("/cases?tasks={a}-{b}")).into_response())
+}
+
+// ---------------------------------------------------------------- new application
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewPage {
+    nav: Nav,
+    /// The chosen household, or the search for one.
+    h: Option<HouseholdDetail>,
+    q: String,
+    found: Vec<Household>,
+    program: String,
+    person_id: String,
+    reason: String,
+    df: DetailsForm,
+    error: Option<String>,
+    fe: BTreeMap<String, String>,
+    can_apply: bool,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    household_id: Option<String>,
+    q: Option<String>,
+    program: Option<String>,
+}
+
+pub async fn new_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<NewQuery>,
+) -> PageResult {
+    let q = qs.q.unwrap_or_default().trim().to_string();
+    let h = match qs.household_id.as_deref().filter(|h| !h.is_empty()) {
+        Some(h) => {
+            let id = parse_id(h, "该户")?;
+            let d = st.store.get_household(&actor.scope, id).await?;
+            Some(if reveal(&s) { d } else { d.masked() })
+        }
+        None => None,
+    };
+    let found = if h.is_none() && !q.is_empty() {
+        let (rows, _) = st
+            .store
+            .list_households(
+                &actor.scope,
+                &HouseholdFilter {
+                    q: Some(q.clone()),
+                    limit: Some(20),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        if reveal(&s) {
+            rows
+        } else {
+            rows.into_iter().map(Household::masked).collect()
+        }
+    } else {
+        Vec::new()
+    };
+    render(&NewPage {
+        nav: Nav::new(&s, "cases"),
+        h,
+        q,
+        found,
+        program: qs.program.unwrap_or_default(),
+        person_id: String::new(),
+        reason: String::new(),
+        df: DetailsForm::default(),
+        error: None,
+        fe: BTreeMap::new(),
+        can_apply: may_apply(&actor),
+        c: CHOICES,
+    })
+}
+
+pub async fn new_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let f = Fields::new(pairs);
+    let hid = parse_id(f.get("household_id"), "该户")?;
+    let df = DetailsForm::from_fields(&f);
+    let person_id = match f.get("person_id") {
+        "" => None,
+        p => Some(parse_id(p, "该成员")?),
+    };
+    let result = match df.to_details() {
+        Ok(details) => {
+            st.store
+                .create_case(
+                    &actor,
+                    &NewCase {
+                        household_id: hid,
+                        person_id,
+                        program: f.get("program").to_string(),
+                        reason: f.get("reason").to_string(),
+                        details,
+                        submit: f.get("draft").is_empty(),
+                    },
+                    today(),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/cases/{id}?ok=submit")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let d = st.store.get_household(&actor.scope, hid).await?;
+            let page = render(&NewPage {
+                nav: Nav::new(&s, "cases"),
+                h: Some(if reveal(&s) { d } else { d.masked() }),
+                q: String::new(),
+                found: Vec::new(),
+                program: f.get("program").to_string(),
+                person_id: f.get("person_id").to_string(),
+                reason: f.get("reason").to_string(),
+                df,
+                error: Some(e.message),
+                fe: e.fields,
+                can_apply: may_apply(&actor),
+                c: CHOICES,
+            })?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- case page
+
+/// One form on the case page.
+pub struct ActionForm {
+    pub code: String,
+    pub label: &'static str,
+}
+
+/// A legal next step the signed-in role cannot take: who takes it.
+pub struct OtherStep {
+    pub label: &'static str,
+    pub roles: String,
+}
+
+/// A row of the timeline.
+pub struct EventView {
+    pub on_date: String,
+    pub at: String,
+    pub actor: String,
+    pub role_label: &'static str,
+    pub action_label: &'static str,
+    pub from_label: &'static str,
+    pub to_label: &'static str,
+    pub note: String,
+    pub detail: String,
+}
+
+fn event_view(e: &CaseEvent) -> EventView {
+    let d = &e.data;
+    let mut parts = Vec::new();
+    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    for (k, label) in [("reasons", "理由"), ("summary", "异议内容")] {
+        let v = s(k);
+        if !v.is_empty() {
+            parts.push(format!("{label}：{v}"));
+        }
+    }
+    let list = |k: &str| -> Vec<String> {
+        d.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let inv = list("investigators");
+    if !inv.is_empty() {
+        parts.push(format!("调查人员：{}", inv.join("、")));
+    }
+    let missing = list("missing");
+    if !missing.is_empty() {
+        parts.push(format!("缺少材料：{}", missing.join("；")));
+    }
+    for (k, label) in [("proposed_amount", "拟发放金额"), ("amount", "确认金额")] {
+        if let Some(a) = d.get(k).and_then(Value::as_i64) {
+            parts.push(format!("{label}：{}", Fen(a)));
+        }
+    }
+    let ends = s("notice_ends_on");
+    if !ends.is_empty() {
+        parts.push(format!("公示至{ends}"));
+    }
+    let skipped = s("notice_skipped");
+    if !skipped.is_empty() {
+        parts.push(skipped);
+    }
+    let grace = s("grace_until");
+    if !grace.is_empty() {
+        parts.push(format!("渐退至{grace}"));
+    }
+    EventView {
+        on_date: e.on_date.clone(),
+        at: crate::pages::beijing_time(&e.at),
+        actor: e.actor.clone(),
+        role_label: e.role_label,
+        action_label: e.action_label,
+        from_label: e.from_label,
+        to_label: e.to_label,
+        note: e.note.clone(),
+        detail: parts.join("；"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_page.html")]
+struct CasePage {
+    nav: Nav,
+    d: CaseDetail,
+    events: Vec<EventView>,
+    forms: Vec<ActionForm>,
+    others: Vec<OtherStep>,
+    preview: Option<Result<minzheng_domain::Calculation, String>>,
+    details_editable: bool,
+    df: DetailsForm,
+    fe: BTreeMap<String, String>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// Prefill of the approval amount (yuan).
+    approve_amount: String,
+    /// May upload papers (front-line roles, case not final).
+    can_attach: bool,
+    /// May propose a change (增发/减发/停发) on the enrolment.
+    can_change: bool,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    ok: Option<String>,
+    calc: Option<String>,
+}
+
+fn role_may(kind: ActionKind, role: Option<Role>) -> bool {
+    let Some(r) = role else { return false };
+    allowed_roles(kind, ApprovalLevel::County).contains(&r)
+        || allowed_roles(kind, ApprovalLevel::Township).contains(&r)
+}
+
+fn roles_label(kind: ActionKind) -> String {
+    let mut v: Vec<&str> = allowed_roles(kind, ApprovalLevel::County)
+        .into_iter()
+        .chain(allowed_roles(kind, ApprovalLevel::Township))
+        .map(|r| r.label())
+        .collect();
+    v.dedup();
+    let mut out: Vec<&str> = Vec::new();
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out.join("或")
+}
+
+fn editable_state(s: CaseState) -> bool {
+    matches!(
+        s,
+        CaseState::Draft
+            | CaseState::Submitted
+            | CaseState::MissingPapers
+            | CaseState::Accepted
+            | CaseState::Investigating
+            | CaseState::Reinvestigating
+    )
+}
+
+struct PageExtras {
+    notice: Option<String>,
+    error: Option<String>,
+    fe: BTreeMap<String, String>,
+    df: Option<DetailsForm>,
+    preview: bool,
+}
+
+async fn render_case(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+    x: PageExtras,
+) -> PageResult {
+    let d = st
+        .store
+        .get_case(&actor.scope, id, today(), &st.calendar)
+        .await?;
+    let preview = if x.preview {
+        Some(
+            st.store
+                .compute_case(&actor.scope, id, today())
+                .await
+                .map_err(|e| AppError::from(e).message),
+        )
+    } else {
+        None
+    };
+    let mut forms = Vec::new();
+    let mut others = Vec::new();
+    for k in &d.next_actions {
+        if actor.can_write() && role_may(*k, actor.role) {
+            forms.push(ActionForm {
+                code: action_code(*k),
+                label: k.label(),
+            });
+        } else {
+            others.push(OtherStep {
+                label: k.label(),
+                roles: roles_label(*k),
+            });
+        }
+    }
+    let details_editable = editable_state(d.case.state)
+        && actor.can_write()
+        && !matches!(
+            actor.role,
+            Some(Role::CityAdmin | Role::Auditor | Role::CountyApprover)
+        );
+    let df =
+        x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
+    let approve_amount = yuan_text(d.case.proposed_fen);
+    let front = actor.can_write()
+        && matches!(
+            actor.role,
+            Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
+        );
+    let can_attach = front && !d.case.state.is_final();
+    let can_change = front;
+    let events = d.events.iter().map(event_view).collect();
+    render(&CasePage {
+        nav: Nav::new(s, "cases"),
+        d: shown(s, d),
+        events,
+        forms,
+        others,
+        preview,
+        details_editable,
+        df,
+        fe: x.fe,
+        notice: x.notice,
+        error: x.error,
+        approve_amount,
+        can_attach,
+        can_change,
+        c: CHOICES,
+    })
+}
+
+pub async fn case_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    Query(qs): Query<CaseQuery>,
+) -> PageResult {
+    let id = parse_id(&id, "该案件")?;
+    let notice = qs.ok.as_deref().map(|k| match k {
+        "details" => "申请信息已保存".to_string(),
+        "attach" => "材料已上传".to_string(),
+        "change" => "变更案件已立案，请按流程办理".to_string(),
+        "submit" => "申请已登记".to_string(),
+        k => format!(
+            "已办理：{}",
+            action_from_code(k).map(|a| a.label()).unwrap_or("办理")
+        ),
+    });
+    render_case(
+        &st,
+        &s,
+        &actor,
+        id,
+        PageExtras {
+            notice,
+            error: None,
+            fe: BTreeMap::new(),
+            df: None,
+            preview: qs.calc.is_some(),
+        },
+    )
+    .await
+}
+
+/// Splits a list typed into a textarea (lines, or 、；;，, separated).
+fn split_list(s: &str) -> Vec<String> {
+    s.split(['\n', '、', '；', ';', '，', ','])
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// The action a case-page form asks for.
+fn action_from_form(f: &Fields) -> Result<(Action, ActionExtras), StoreError> {
+    let kind = action_from_code(f.get("action"))
+        .ok_or_else(|| StoreError::field("action", "未知的办理动作"))?;
+    let reasons = || f.get("reasons").to_string();
+    let yuan = |field: &str| -> Result<Option<Fen>, StoreError> {
+        match f.get(field) {
+            "" => Ok(None),
+            v => Fen::parse_yuan(v)
+                .map(Some)
+                .map_err(|_| StoreError::field(field, "金额格式不对，单位元，最多两位小数")),
+        }
+    };
+    let action = match kind {
+        ActionKind::Submit => Action::Submit,
+        ActionKind::Accept => Action::Accept,
+        ActionKind::NotAccept => Action::NotAccept { reasons: reasons() },
+        ActionKind::RequestPapers => Action::RequestPapers {
+            missing: split_list(f.get("missing")),
+        },
+        ActionKind::ResubmitPapers => Action::ResubmitPapers,
+        ActionKind::StartInvestigation => Action::StartInvestigation {
+            investigators: f
+                .all("investigator")
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            authorization_attached: f.on("authorization_attached"),
+        },
+        ActionKind::RecordOpinion => Action::RecordOpinion {
+            proposed_amount: yuan("proposed_amount")?,
+        },
+        ActionKind::Publish => Action::Publish,
+        ActionKind::RecordObjection => Action::RecordObjection {
+            summary: f.get("summary").to_string(),
+        },
+        ActionKind::CloseNotice => Action::CloseNotice,
+        ActionKind::SendWithoutNotice => Action::SendWithoutNotice,
+        ActionKind::Approve => Action::Approve {
+            amount: yuan("amount")?.unwrap_or(Fen(-1)),
+        },
+        ActionKind::Deny => Action::Deny { reasons: reasons() },
+        ActionKind::Enrol => Action::Enrol,
+        ActionKind::Suspend => Action::Suspend { reasons: reasons() },
+        ActionKind::Resume => Action::Resume,
+        ActionKind::Terminate => Action::Terminate { reasons: reasons() },
+        ActionKind::Withdraw => Action::Withdraw,
+    };
+    Ok((
+        action,
+        ActionExtras {
+            note: f.get("note").to_string(),
+            findings: f.get("findings").to_string(),
+            grace: f.on("grace"),
+        },
+    ))
+}
+
+pub async fn case_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "该案件")?;
+    let f = Fields::new(pairs);
+    let (result, ok, df) = if f.get("op") == "details" {
+        let df = DetailsForm::from_fields(&f);
+        let r = match df.to_details() {
+            Ok(d) => st.store.update_case_details(&actor, id, &d, today()).await,
+            Err(e) => Err(e),
+        };
+        (r, "details".to_string(), Some(df))
+    } else {
+        let r = match action_from_form(&f) {
+            Ok((a, x)) => {
+                st.store
+                    .act_on_case(&actor, id, a, &x, today(), &st.calendar)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        (r, f.get("action").to_string(), None)
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok={ok}")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let page = render_case(
+                &st,
+                &s,
+                &actor,
+                id,
+                PageExtras {
+                    notice: None,
+                    error: Some(e.message),
+                    fe: e.fields,
+                    df,
+                    preview: false,
+                },
+            )
+            .await?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- case file (print)
+
+#[derive(Template)]
+#[template(path = "case_print.html")]
+struct PrintPage {
+    nav: Nav,
+    d: CaseDetail,
+    h: HouseholdDetail,
+    events: Vec<EventView>,
+    today: String,
+}
+
+pub async fn print_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "该案件")?;
+    let d = st
+        .store
+        .get_case(&actor.scope, id, today(), &st.calendar)
+        .await?;
+    let h = st
+        .store
+        .get_household(&actor.scope, d.case.household_id)
+        .await?;
+    let h = if reveal(&s) { h } else { h.masked() };
+    let events = d.events.iter().map(event_view).collect();
+    render(&PrintPage {
+        nav: Nav::new(&s, "cases"),
+        d: shown(&s, d),
+        h,
+        events,
+        today: today().to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- API
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiListQuery {
+    state: Option<String>,
+    program: Option<String>,
+    kind: Option<String>,
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn api_list(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Query(f): Query<ApiListQuery>,
+) -> ApiResult {
+    let (items, total) = st
+        .store
+        .list_cases(
+            &actor.scope,
+            &CaseFilter {
+                state: f.state,
+                program: f.program,
+                kind: f.kind,
+                q: f.q,
+                limit: f.limit,
+                offset: f.offset,
+            },
+        )
+        .await?;
+    let items: Vec<Case> = if reveal(&s) {
+        items
+    } else {
+        items.into_iter().map(Case::masked).collect()
+    };
+    ok(json!({"items": items, "total": total}))
+}
+
+async fn detail(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+) -> Result<CaseDetail, AppError> {
+    let d = st
+        .store
+        .get_case(&actor.scope, id, today(), &st.calendar)
+        .await?;
+    Ok(shown(s, d))
+}
+
+pub async fn api_create(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    ApiJson(body): ApiJson<NewCase>,
+) -> ApiResult {
+    let id = st.store.create_case(&actor, &body, today()).await?;
+    let d = detail(&st, &s, &actor, id).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+pub async fn api_get(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该案件")?;
+    ok(detail(&st, &s, &actor, id).await?)
+}
+
+/// `{"action": …}` with the action's fields; fields left out mean "none given" (so a
+/// missing reason is the domain's 422, not a parse error), and `amount` left out on
+/// approval means "the proposed amount".
+fn action_from_json(body: &Value) -> Result<(Action, ActionExtras), String> {
+    let mut b = body.clone();
+    if let Some(m) = b.as_object_mut() {
+        for (k, v) in [
+            ("reasons", json!("")),
+            ("summary", json!("")),
+            ("missing", json!([])),
+            ("investigators", json!([])),
+            ("authorization_attached", json!(false)),
+            ("proposed_amount", Value::Null),
+            ("amount", json!(-1)),
+        ] {
+            m.entry(k).or_insert(v);
+        }
+        if m.get("amount").is_some_and(Value::is_null) {
+            m.insert("amount".into(), json!(-1));
+        }
+    }
+    let action: Action = serde_json::from_value(b).map_err(|e| e.to_string())?;
+    let extras: ActionExtras = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+    Ok((action, extras))
+}
+
+pub async fn api_act(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult {
+    let id = parse_id(&id, "该案件")?;
+    let (action, extras) = match action_from_json(&body) {
+        Ok(x) => x,
+        Err(e) => {
+            // A case outside the jurisdiction is not found, whatever the body says.
+            st.store
+                .get_case(&actor.scope, id, today(), &st.calendar)
+                .await?;
+            return Err(AppError::bad_request(format!(
+                "办理动作无效(action 应为 accept、start_investigation、approve 等)：{e}"
+            )));
+        }
+    };
+    st.store
+        .act_on_case(&actor, id, action, &extras, today(), &st.calendar)
+        .await?;
+    ok(detail(&st, &s, &actor, id).await?)
+}
+
+pub async fn api_calculation(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该案件")?;
+    ok(st.store.compute_case(&actor.scope, id, today()).await?)
+}
+
+pub async fn api_details(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CaseDetails>,
+) -> ApiResult {
+    let id = parse_id(&id, "该案件")?;
+    st.store
+        .update_case_details(&actor, id, &body, today())
+        .await?;
+    ok(detail(&st, &s, &actor, id).await?)
+}
+
+pub async fn api_due(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    let items = st
+        .store
+        .due_cases(&actor.scope, actor.role, today(), &st.calendar)
+        .await?;
+    ok(json!({ "items": items }))
+}
+
+pub async fn api_tasks(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    may_run_tasks(&actor)?;
+    let (a, b) = st.store.run_case_tasks(&actor, today()).await?;
+    ok(json!({"old_age_proposed": a, "reviews_opened": b}))
+}
+
+// ---------------------------------------------------------------- papers and change cases
+
+/// Uploads a photo or scan to a case (multipart; CSRF token in `?_csrf=`).
+pub async fn attach_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> PageResult {
+    let id = parse_id(&id, "该案件")?;
+    let limit = st.config.attachment_limit;
+    let result = match crate::standards::read_upload(mp, limit).await {
+        Ok((_, file)) => st
+            .store
+            .attach_to_case(&actor, id, &file, limit, today())
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok=attach")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let page = render_case(
+                &st,
+                &s,
+                &actor,
+                id,
+                PageExtras {
+                    notice: None,
+                    error: Some(e.message),
+                    fe: e.fields,
+                    df: None,
+                    preview: false,
+                },
+            )
+            .await?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+/// 变更申请 from the case page's enrolment box: opens a change case and shows it.
+pub async fn change_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let enrolment = parse_id(&id, "该保障对象")?;
+    let f = Fields::new(pairs);
+    let from_case = f.get("case_id").parse::<i64>().ok();
+    match st
+        .store
+        .open_change_case(&actor, enrolment, f.get("reason"), today())
+        .await
+    {
+        Ok(cid) => Ok(Redirect::to(&format!("/cases/{cid}?ok=change")).into_response()),
+        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e) => match from_case {
+            Some(cid) => {
+                let e = AppError::from(e);
+                let page = render_case(
+                    &st,
+                    &s,
+                    &actor,
+                    cid,
+                    PageExtras {
+                        notice: None,
+                        error: Some(e.message),
+                        fe: e.fields,
+                        df: None,
+                        preview: false,
+                    },
+                )
+                .await?;
+                Ok(with_status(page, e.status))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn api_attach(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> ApiResult {
+    use axum::extract::FromRequest;
+    let id = parse_id(&id, "该案件")?;
+    // Outside the jurisdiction is 404 whatever the body is.
+    st.store
+        .get_case(&actor.scope, id, today(), &st.calendar)
+        .await?;
+    let mp = axum::extract::Multipart::from_request(req, &st)
+        .await
+        .map_err(|_| AppError::bad_request("请以 multipart/form-data 上传，文件字段名为 file"))?;
+    let limit = st.config.attachment_limit;
+    let (_, file) = crate::standards::read_upload(mp, limit).await?;
+    st.store
+        .attach_to_case(&actor, id, &file, limit, today())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&st, &s, &actor, id).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ChangeBody {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn api_change(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> ApiResult {
+    let enrolment = parse_id(&id, "该保障对象")?;
+    let cid = st
+        .store
+        .open_change_case(&actor, enrolment, &body.reason, today())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(detail(&st, &s, &actor, cid).await?),
+    )
+        .into_response())
+}

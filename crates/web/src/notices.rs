@@ -1,0 +1,519 @@
+//! 公示, 保障对象 and 救助参数 pages and API, and the public notice board
+//! `/public/notices/{division code}` (no sign-in; only the whitelisted fields of
+//! [`minzheng_store::PublicNotice`] exist there).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use minzheng_domain::{CaseFacts, DivisionCode, Fen, Program, Role};
+use minzheng_store::{
+    Case, CaseFilter, Enrolment, EnrolmentFilter, NewParam, NoticeBatch, ParamRow, PublicNotice,
+    StoreError,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::ApiJson;
+use crate::cases::{reveal, today, with_status, Choices, Fields, CHOICES};
+use crate::error::{parse_id, AppError, PageError};
+use crate::pages::{render, Nav, PageForm};
+use crate::session::{ApiUser, PageUser};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+type ApiResult = Result<Response, AppError>;
+
+const PAGE_SIZE: i64 = 20;
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+// ---------------------------------------------------------------- notices (staff)
+
+/// Whether a case awaiting its notice goes on a board (the domain's rule).
+fn goes_on_board(c: &Case) -> bool {
+    minzheng_domain::cases::notice_required(&CaseFacts {
+        workflow: c.program.info().workflow,
+        state: c.state,
+        subject_is_minor: c.subject_is_minor,
+        notice_posted_on: None,
+        notice_days: 0,
+        proposed_amount: c.proposed_fen.map(Fen),
+        township_approval_threshold: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "notice_list.html")]
+struct NoticesPage {
+    nav: Nav,
+    batches: Vec<NoticeBatch>,
+    awaiting: Vec<Case>,
+    can_publish: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticesQuery {
+    published: Option<String>,
+}
+
+async fn render_notices(
+    st: &AppState,
+    s: &minzheng_store::SessionInfo,
+    actor: &minzheng_store::Actor,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let batches = st.store.list_notices(&actor.scope).await?;
+    let (awaiting, _) = st
+        .store
+        .list_cases(
+            &actor.scope,
+            &CaseFilter {
+                state: Some("prelim_opinion".into()),
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let awaiting: Vec<Case> = awaiting
+        .into_iter()
+        .filter(goes_on_board)
+        .map(|c| if reveal(s) { c } else { c.masked() })
+        .collect();
+    render(&NoticesPage {
+        nav: Nav::new(s, "cases"),
+        batches,
+        awaiting,
+        can_publish: matches!(
+            actor.role,
+            Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
+        ),
+        notice,
+        error,
+    })
+}
+
+pub async fn notices_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<NoticesQuery>,
+) -> PageResult {
+    let notice = qs
+        .published
+        .map(|id| format!("已发布公示（编号{id}），请打印张贴并在公示期满后报送审核"));
+    render_notices(&st, &s, &actor, notice, None).await
+}
+
+pub async fn publish_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let f = Fields::new(pairs);
+    let mut ids = Vec::new();
+    for v in f.all("case_id") {
+        ids.push(parse_id(v.trim(), "该案件")?);
+    }
+    // The board: the cases' village, or their township.
+    let mut codes = Vec::new();
+    for id in &ids {
+        let c = st
+            .store
+            .get_case(&actor.scope, *id, today(), &st.calendar)
+            .await?
+            .case;
+        let code = if f.get("level") == "township" {
+            c.township_code
+        } else {
+            c.village_code
+        };
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    let result = match codes.as_slice() {
+        [] | [_] => {
+            let division = codes.first().cloned().unwrap_or_default();
+            st.store
+                .publish_notice(&actor, &division, &ids, today())
+                .await
+        }
+        _ => Err(StoreError::field(
+            "case_ids",
+            "所选案件不在同一村(社区)，请分村公示，或选择在乡镇(街道)公示栏张贴",
+        )),
+    };
+    match result {
+        Ok(batch) => Ok(Redirect::to(&format!("/notices?published={batch}")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            let page = render_notices(&st, &s, &actor, None, Some(e.message)).await?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice_print.html")]
+struct NoticePrint {
+    nav: Nav,
+    b: NoticeBatch,
+}
+
+pub async fn notice_print(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "该公示")?;
+    let b = st.store.get_notice(&actor.scope, id).await?;
+    render(&NoticePrint {
+        nav: Nav::new(&s, "cases"),
+        b,
+    })
+}
+
+// ---------------------------------------------------------------- public board
+
+#[derive(Template)]
+#[template(path = "public_notices.html")]
+struct PublicPage {
+    code: String,
+    notices: Vec<PublicNotice>,
+    today: String,
+}
+
+/// `/public/notices/{code}`: what is on the boards of a division today. No sign-in.
+pub async fn public_notices(State(st): State<AppState>, Path(code): Path<String>) -> PageResult {
+    let division = DivisionCode::parse_native(code.trim())
+        .map_err(|_| AppError::not_found("未找到该地区：区划代码应为2、4、6、9或12位数字"))?;
+    let notices = st.store.public_notices(&division, today()).await?;
+    render(&PublicPage {
+        code: division.as_str().to_string(),
+        notices,
+        today: today().to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- enrolments
+
+#[derive(Template)]
+#[template(path = "enrolment_list.html")]
+struct EnrolmentsPage {
+    nav: Nav,
+    items: Vec<Enrolment>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    f: EnrolmentQuery,
+    query_string: String,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EnrolmentQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub program: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+pub async fn enrolments_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(f): Query<EnrolmentQuery>,
+) -> PageResult {
+    let page = f
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (items, total) = st
+        .store
+        .list_enrolments(
+            &actor.scope,
+            &EnrolmentFilter {
+                status: Some(f.status.clone()),
+                program: Some(f.program.clone()),
+                q: Some(f.q.clone()),
+                limit: Some(PAGE_SIZE),
+                offset: Some((page - 1) * PAGE_SIZE),
+            },
+        )
+        .await?;
+    let items = if reveal(&s) {
+        items
+    } else {
+        items.into_iter().map(Enrolment::masked).collect()
+    };
+    let query_string = serde_urlencoded::to_string([
+        ("status", f.status.as_str()),
+        ("program", f.program.as_str()),
+        ("q", f.q.as_str()),
+    ])
+    .unwrap_or_default();
+    render(&EnrolmentsPage {
+        nav: Nav::new(&s, "enrolments"),
+        items,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        f,
+        query_string,
+        c: CHOICES,
+    })
+}
+
+// ---------------------------------------------------------------- parameters
+
+#[derive(Template)]
+#[template(path = "params.html")]
+struct ParamsPage {
+    nav: Nav,
+    rows: Vec<ParamRow>,
+    names: Vec<(String, String)>,
+    program: String,
+    can_add: bool,
+    form: ParamForm,
+    error: Option<String>,
+    fe: BTreeMap<String, String>,
+    notice: Option<String>,
+    c: Choices,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ParamForm {
+    #[serde(default)]
+    pub program: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub urban_rural: String,
+    #[serde(default)]
+    pub effective_from: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ParamsQuery {
+    program: Option<String>,
+    saved: Option<String>,
+}
+
+async fn render_params(
+    st: &AppState,
+    s: &minzheng_store::SessionInfo,
+    actor: &minzheng_store::Actor,
+    program: String,
+    form: ParamForm,
+    error: Option<(String, BTreeMap<String, String>)>,
+    notice: Option<String>,
+) -> PageResult {
+    let rows = st.store.list_params(Some(&program)).await?;
+    let mut names: Vec<(String, String)> = st
+        .store
+        .list_params(None)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.name_label))
+        .collect();
+    names.sort();
+    names.dedup();
+    let (error, fe) = match error {
+        Some((m, f)) => (Some(m), f),
+        None => (None, BTreeMap::new()),
+    };
+    render(&ParamsPage {
+        nav: Nav::new(s, "cases"),
+        rows,
+        names,
+        program,
+        can_add: actor.role == Some(Role::CityAdmin),
+        form,
+        error,
+        fe,
+        notice,
+        c: CHOICES,
+    })
+}
+
+pub async fn params_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<ParamsQuery>,
+) -> PageResult {
+    let form = ParamForm {
+        region: actor.scope.code_str().to_string(),
+        effective_from: today().to_string(),
+        ..Default::default()
+    };
+    render_params(
+        &st,
+        &s,
+        &actor,
+        qs.program.unwrap_or_default(),
+        form,
+        None,
+        qs.saved.map(|_| "已添加参数，自生效日期起适用".to_string()),
+    )
+    .await
+}
+
+pub async fn param_submit(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    PageForm(form): PageForm<ParamForm>,
+) -> PageResult {
+    let input = NewParam {
+        program: form.program.clone(),
+        name: form.name.clone(),
+        region: form.region.clone(),
+        urban_rural: form.urban_rural.clone(),
+        effective_from: form.effective_from.clone(),
+        value_json: form.value.clone(),
+        source: form.source.clone(),
+    };
+    match st.store.add_param(&actor, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/params?program={}&saved=1",
+            Program::ALL
+                .iter()
+                .find(|p| p.as_str() == form.program.trim())
+                .map(|p| p.as_str())
+                .unwrap_or("")
+        ))
+        .into_response()),
+        Err(e) => {
+            let mut e = AppError::from(e);
+            if let Some(m) = e.fields.remove("value_json") {
+                e.fields.insert("value".into(), m);
+            }
+            let program = form.program.clone();
+            let page = render_params(
+                &st,
+                &s,
+                &actor,
+                program,
+                form,
+                Some((e.message, e.fields)),
+                None,
+            )
+            .await?;
+            Ok(with_status(page, e.status))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- API
+
+pub async fn api_notices(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    ok(json!({ "items": st.store.list_notices(&actor.scope).await? }))
+}
+
+pub async fn api_notice(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该公示")?;
+    ok(st.store.get_notice(&actor.scope, id).await?)
+}
+
+#[derive(Deserialize)]
+pub struct PublishBody {
+    #[serde(default)]
+    division_code: String,
+    #[serde(default)]
+    case_ids: Vec<i64>,
+}
+
+pub async fn api_publish(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<PublishBody>,
+) -> ApiResult {
+    if body.division_code.trim().is_empty() {
+        return Err(StoreError::field("division_code", "请填写公示范围(村或乡镇区划代码)").into());
+    }
+    let id = st
+        .store
+        .publish_notice(&actor, body.division_code.trim(), &body.case_ids, today())
+        .await?;
+    let b = st.store.get_notice(&actor.scope, id).await?;
+    Ok((StatusCode::CREATED, Json(b)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiEnrolmentQuery {
+    status: Option<String>,
+    program: Option<String>,
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn api_enrolments(
+    State(st): State<AppState>,
+    ApiUser(s, actor): ApiUser,
+    Query(f): Query<ApiEnrolmentQuery>,
+) -> ApiResult {
+    let (items, total) = st
+        .store
+        .list_enrolments(
+            &actor.scope,
+            &EnrolmentFilter {
+                status: f.status,
+                program: f.program,
+                q: f.q,
+                limit: f.limit,
+                offset: f.offset,
+            },
+        )
+        .await?;
+    let items: Vec<Enrolment> = if reveal(&s) {
+        items
+    } else {
+        items.into_iter().map(Enrolment::masked).collect()
+    };
+    ok(json!({"items": items, "total": total}))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApiParamsQuery {
+    program: Option<String>,
+}
+
+pub async fn api_params(
+    State(st): State<AppState>,
+    ApiUser(_, _): ApiUser,
+    Query(qs): Query<ApiParamsQuery>,
+) -> ApiResult {
+    ok(json!({ "items": st.store.list_params(qs.program.as_deref()).await? }))
+}
+
+pub async fn api_add_param(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<NewParam>,
+) -> ApiResult {
+    let id = st.store.add_param(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
