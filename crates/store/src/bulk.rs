@@ -61,9 +61,32 @@ fn sqlite_error(db: NonNull<ffi::sqlite3>, what: &str) -> StoreError {
     StoreError::Internal(format!("SQLite {what}失败：{msg}"))
 }
 
+/// The locked handle, shared by several prepared statements at once (the write phase of
+/// the ledger import keeps one per table).
+pub(crate) struct Raw<'h> {
+    db: NonNull<ffi::sqlite3>,
+    _handle: PhantomData<&'h mut ()>,
+}
+
+impl<'h> Raw<'h> {
+    pub fn new(handle: &'h mut LockedSqliteHandle<'_>) -> Self {
+        Raw {
+            db: handle.as_raw_handle(),
+            _handle: PhantomData,
+        }
+    }
+
+    pub fn prepare(&self, sql: &str) -> StoreResult<Prepared<'_>> {
+        Prepared::on(self.db, sql)
+    }
+}
+
 impl<'h> Prepared<'h> {
     pub fn new(handle: &'h mut LockedSqliteHandle<'_>, sql: &str) -> StoreResult<Self> {
-        let db = handle.as_raw_handle();
+        Self::on(handle.as_raw_handle(), sql)
+    }
+
+    fn on(db: NonNull<ffi::sqlite3>, sql: &str) -> StoreResult<Self> {
         let mut stmt = null_mut();
         let len =
             c_int::try_from(sql.len()).map_err(|_| StoreError::Internal("SQL语句过长".into()))?;
@@ -91,8 +114,7 @@ impl<'h> Prepared<'h> {
         })
     }
 
-    /// Binds `vals` to the parameters in order, steps once, and returns the rows changed.
-    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<u64> {
+    fn bind(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<()> {
         if vals.len() != self.params {
             return Err(StoreError::Internal(format!(
                 "参数个数不符：需要{}个，提供了{}个",
@@ -122,6 +144,13 @@ impl<'h> Prepared<'h> {
                 return Err(sqlite_error(self.db, "绑定参数"));
             }
         }
+        Ok(())
+    }
+
+    /// Binds `vals` to the parameters in order, steps once, and returns the rows changed.
+    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<u64> {
+        self.bind(vals)?;
+        let stmt = self.stmt.as_ptr();
         // SAFETY: stmt is live and fully bound.
         let rc = unsafe { ffi::sqlite3_step(stmt) };
         let result = if rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_ROW {
@@ -133,6 +162,73 @@ impl<'h> Prepared<'h> {
         // SAFETY: stmt is live; reset makes it ready for the next row.
         unsafe { ffi::sqlite3_reset(stmt) };
         result
+    }
+}
+
+impl Prepared<'_> {
+    /// Binds and steps an INSERT; returns the new row's rowid.
+    pub fn insert(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<i64> {
+        self.run(vals)?;
+        // SAFETY: db is live; the rowid belongs to the INSERT just stepped on this handle.
+        Ok(unsafe { ffi::sqlite3_last_insert_rowid(self.db.as_ptr()) })
+    }
+
+    /// Binds `vals`, steps through every result row and hands each to `f`.
+    pub fn query(
+        &mut self,
+        vals: &[BulkVal<'_>],
+        mut f: impl FnMut(&RowRef<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.bind(vals)?;
+        let stmt = self.stmt.as_ptr();
+        let result = loop {
+            // SAFETY: stmt is live and fully bound.
+            let rc = unsafe { ffi::sqlite3_step(stmt) };
+            if rc == ffi::SQLITE_ROW {
+                let row = RowRef {
+                    stmt: self.stmt,
+                    _row: PhantomData,
+                };
+                if let Err(e) = f(&row) {
+                    break Err(e);
+                }
+            } else if rc == ffi::SQLITE_DONE {
+                break Ok(());
+            } else {
+                break Err(sqlite_error(self.db, "查询"));
+            }
+        };
+        // SAFETY: stmt is live; reset makes it ready for the next use.
+        unsafe { ffi::sqlite3_reset(stmt) };
+        result
+    }
+}
+
+/// The current result row of a [`Prepared::query`]; valid only inside its callback.
+pub(crate) struct RowRef<'r> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _row: PhantomData<&'r ()>,
+}
+
+impl RowRef<'_> {
+    pub fn int(&self, col: usize) -> i64 {
+        // SAFETY: stmt is live and positioned on a row; out-of-range columns read as 0.
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), col as c_int) }
+    }
+
+    /// The column as text (empty for NULL; invalid UTF-8 is replaced).
+    pub fn text(&self, col: usize) -> std::borrow::Cow<'_, str> {
+        // SAFETY: stmt is live and positioned on a row. sqlite3_column_text is called
+        // before sqlite3_column_bytes (as SQLite documents); the pointer stays valid until
+        // the statement steps or resets, which cannot happen while `self` is borrowed.
+        unsafe {
+            let p = ffi::sqlite3_column_text(self.stmt.as_ptr(), col as c_int);
+            if p.is_null() {
+                return std::borrow::Cow::Borrowed("");
+            }
+            let n = ffi::sqlite3_column_bytes(self.stmt.as_ptr(), col as c_int) as usize;
+            String::from_utf8_lossy(std::slice::from_raw_parts(p, n))
+        }
     }
 }
 

@@ -15,10 +15,13 @@ mod db;
 mod demo;
 mod divisions;
 mod error;
+mod jobs;
 mod migrate;
 mod offices;
 mod registry;
 mod registry_import;
+mod registry_read;
+mod registry_write;
 mod registry_xlsx;
 mod scope;
 mod standards;
@@ -36,6 +39,7 @@ pub use divisions::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
 };
 pub use error::{AuthError, StoreError, StoreResult};
+pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
 pub use registry::{
     mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
