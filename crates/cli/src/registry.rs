@@ -53,8 +53,12 @@ pub enum ExportCommand {
 pub enum DemoCommand {
     /// 生成模拟户籍台账（导入格式，.csv 或 .xlsx），同一种子结果相同
     Generate {
-        #[arg(long)]
-        households: usize,
+        /// 户数
+        #[arg(long, required_unless_present = "persons")]
+        households: Option<usize>,
+        /// 或：人数（恰好这么多行；最后一户可能少几名成员）
+        #[arg(long, conflicts_with = "households")]
+        persons: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[arg(long)]
@@ -168,12 +172,35 @@ pub async fn export(store: &Store, cmd: ExportCommand) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes a generated ledger of `households` households, or of exactly `persons` rows
+/// (households are generated until there are enough, and the last one is cut short; its
+/// head comes first, so it stays valid). Returns (households, rows).
 pub fn write_ledger(
     path: &std::path::Path,
-    households: usize,
+    households: Option<usize>,
+    persons: Option<usize>,
     seed: u64,
-) -> Result<usize, CliError> {
-    let rows = generate_ledger(households, seed, &demo_villages());
+) -> Result<(usize, usize), CliError> {
+    let rows = match (households, persons) {
+        (Some(h), _) => generate_ledger(h, seed, &demo_villages()),
+        (None, Some(n)) => {
+            // The generator averages about 3.3 persons per household.
+            let mut rows = generate_ledger(n.div_ceil(3) + 10, seed, &demo_villages());
+            rows.truncate(n);
+            rows
+        }
+        (None, None) => return Err(CliError("请指定 --households 或 --persons".into())),
+    };
+    let head_col = minzheng_domain::registry::Column::ALL
+        .iter()
+        .position(|c| *c == minzheng_domain::registry::Column::HeadId)
+        .unwrap_or(0);
+    let households = {
+        let mut heads: Vec<&str> = rows.iter().map(|r| r[head_col].as_str()).collect();
+        heads.sort_unstable();
+        heads.dedup();
+        heads.len()
+    };
     let bytes = match path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -185,16 +212,17 @@ pub fn write_ledger(
     };
     std::fs::write(path, bytes)
         .map_err(|e| CliError(format!("无法写入{}：{e}", path.display())))?;
-    Ok(rows.len())
+    Ok((households, rows.len()))
 }
 
 pub fn demo(cmd: DemoCommand) -> CliResult {
     let DemoCommand::Generate {
         households,
+        persons,
         seed,
         out,
     } = cmd;
-    let n = write_ledger(&out, households, seed)?;
+    let (households, n) = write_ledger(&out, households, persons, seed)?;
     println!("已生成 {households} 户、{n} 人到 {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -291,12 +319,10 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     let dir = std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join(format!("ledger.{format}"));
-    // About 2.9 persons per household in the generator.
-    let households = (persons as f64 / 2.9).ceil() as usize;
-    eprintln!("生成台账 {households} 户……");
+    eprintln!("生成台账 {persons} 人……");
     let generated = std::process::Command::new(std::env::current_exe()?)
-        .args(["demo", "generate", "--seed", "42", "--households"])
-        .arg(households.to_string())
+        .args(["demo", "generate", "--seed", "42", "--persons"])
+        .arg(persons.to_string())
         .arg("--out")
         .arg(&file)
         .status()?;

@@ -125,8 +125,10 @@ impl<'h> Prepared<'h> {
         let stmt = self.stmt.as_ptr();
         for (i, v) in vals.iter().enumerate() {
             let idx = (i + 1) as c_int;
-            // SAFETY: stmt is live; idx is within 1..=params. Text is bound TRANSIENT so
-            // SQLite copies it and no borrowed pointer outlives this call.
+            // SAFETY: stmt is live; idx is within 1..=params. Text is bound STATIC (SQLite
+            // reads it in place, no copy): `vals` outlives the step that reads it, and
+            // `finish` clears the bindings before `vals` can go away, so no borrowed pointer
+            // is kept past this call.
             let rc = unsafe {
                 match v {
                     BulkVal::Text(s) => ffi::sqlite3_bind_text(
@@ -134,14 +136,16 @@ impl<'h> Prepared<'h> {
                         idx,
                         s.as_ptr() as *const c_char,
                         c_int::try_from(s.len()).unwrap_or(c_int::MAX),
-                        ffi::SQLITE_TRANSIENT(),
+                        ffi::SQLITE_STATIC(),
                     ),
                     BulkVal::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, *n),
                     BulkVal::Null => ffi::sqlite3_bind_null(stmt, idx),
                 }
             };
             if rc != ffi::SQLITE_OK {
-                return Err(sqlite_error(self.db, "绑定参数"));
+                let e = sqlite_error(self.db, "绑定参数");
+                self.finish();
+                return Err(e);
             }
         }
         Ok(())
@@ -159,9 +163,19 @@ impl<'h> Prepared<'h> {
         } else {
             Err(sqlite_error(self.db, "写入"))
         };
-        // SAFETY: stmt is live; reset makes it ready for the next row.
-        unsafe { ffi::sqlite3_reset(stmt) };
+        self.finish();
         result
+    }
+
+    /// Resets the statement for the next use and drops the bound values (which borrow the
+    /// caller's strings).
+    fn finish(&mut self) {
+        // SAFETY: stmt is live; reset makes it ready for the next row, clear_bindings
+        // replaces every bound value by NULL.
+        unsafe {
+            ffi::sqlite3_reset(self.stmt.as_ptr());
+            ffi::sqlite3_clear_bindings(self.stmt.as_ptr());
+        }
     }
 }
 
@@ -198,8 +212,7 @@ impl Prepared<'_> {
                 break Err(sqlite_error(self.db, "查询"));
             }
         };
-        // SAFETY: stmt is live; reset makes it ready for the next use.
-        unsafe { ffi::sqlite3_reset(stmt) };
+        self.finish();
         result
     }
 }

@@ -191,7 +191,7 @@ impl Store {
         .await?
         .map(|r| Job::from_row(&r))
         .transpose()?
-        .ok_or_else(|| StoreError::NotFound("未找到该任务，或不在您的管辖范围内".into()))
+        .ok_or_else(|| StoreError::NotFound("该任务"))
     }
 
     /// The actor's most recent jobs, newest first.
@@ -258,11 +258,12 @@ impl Store {
                 let mut stored = r.clone();
                 let issues_total = stored.issues.len();
                 stored.issues.truncate(STORED_ISSUES);
+                // Every row was read and checked, whether or not the ledger was written.
                 let rows = r.rows_read as u64;
                 self.finish_job(
                     job_id,
                     if ok { "succeeded" } else { "failed" },
-                    if ok { rows } else { last.done },
+                    rows,
                     rows,
                     &r.summary(),
                     &serde_json::json!({

@@ -9,7 +9,7 @@
 //! Importing the same file again updates the same records: persons are keyed by ID number,
 //! households by the head's ID number, and imported incomes/assets are replaced.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use minzheng_domain::registry::{household_problems, Column, MemberFacts, Relation};
@@ -24,7 +24,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::registry::mask_id;
 use crate::registry_read::{group_rows, id_str, read_ledger, Groups, Id18, Ledger};
 use crate::registry_write::{
-    batches, write_pg, write_sqlite, Counts, Existing, ExistingHousehold, Plan,
+    batches, defer_indexes, rebuild_indexes, should_defer, write_pg, write_sqlite, Counts,
+    Existing, ExistingHousehold, IdMap, Plan,
 };
 use crate::scope::{Actor, Scope};
 
@@ -198,7 +199,7 @@ impl Held {
     }
 }
 
-type Lookups = (HashMap<Id18, Existing>, HashMap<Id18, ExistingHousehold>);
+type Lookups = (IdMap<Existing>, IdMap<ExistingHousehold>);
 
 /// Persons of the file the database already holds (by ID number) and households it
 /// already holds (by head ID), on SQLite: one prepared point lookup per ID, in ID order.
@@ -215,7 +216,7 @@ fn lookup_sqlite(
             any_person = true;
             Ok(())
         })?;
-    let mut existing = HashMap::new();
+    let mut existing = Vec::new();
     if any_person {
         let mut st = raw.prepare(
             "SELECT p.id, p.household_id, h.village_code, h.head_id_number
@@ -224,7 +225,7 @@ fn lookup_sqlite(
         )?;
         for id in ids {
             st.query(&[id_str(id).into()], |row| {
-                existing.insert(
+                existing.push((
                     *id,
                     Existing {
                         person_id: row.int(0),
@@ -232,7 +233,7 @@ fn lookup_sqlite(
                         in_scope: scope.contains_str(&row.text(2)),
                         is_head: row.text(3).as_bytes() == id.as_slice(),
                     },
-                );
+                ));
                 Ok(())
             })?;
         }
@@ -243,24 +244,24 @@ fn lookup_sqlite(
             any_household = true;
             Ok(())
         })?;
-    let mut households = HashMap::new();
+    let mut households = Vec::new();
     if any_household {
         let mut st =
             raw.prepare("SELECT id, village_code FROM households WHERE head_id_number = ?1")?;
         for h in heads {
             st.query(&[id_str(h).into()], |row| {
-                households.insert(
+                households.push((
                     *h,
                     ExistingHousehold {
                         id: row.int(0),
                         in_scope: scope.contains_str(&row.text(1)),
                     },
-                );
+                ));
                 Ok(())
             })?;
         }
     }
-    Ok((existing, households))
+    Ok((IdMap::new(existing), IdMap::new(households)))
 }
 
 /// The same on PostgreSQL: `= ANY($1)` over chunks of 10,000 IDs.
@@ -270,7 +271,7 @@ async fn lookup_pg(
     heads: &[Id18],
     scope: &Scope,
 ) -> StoreResult<Lookups> {
-    let mut existing = HashMap::new();
+    let mut existing = Vec::new();
     for chunk in ids.chunks(10_000) {
         let list: Vec<&str> = chunk.iter().map(id_str).collect();
         let rows: Vec<(String, i64, i64, String, String)> = sqlx::query_as(
@@ -283,7 +284,7 @@ async fn lookup_pg(
         .await?;
         for (id, person_id, household_id, village, head) in rows {
             if let Ok(key) = Id18::try_from(id.as_bytes()) {
-                existing.insert(
+                existing.push((
                     key,
                     Existing {
                         person_id,
@@ -291,11 +292,11 @@ async fn lookup_pg(
                         in_scope: scope.contains_str(&village),
                         is_head: head == id,
                     },
-                );
+                ));
             }
         }
     }
-    let mut households = HashMap::new();
+    let mut households = Vec::new();
     for chunk in heads.chunks(10_000) {
         let list: Vec<&str> = chunk.iter().map(id_str).collect();
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
@@ -307,17 +308,17 @@ async fn lookup_pg(
         .await?;
         for (id, village, head) in rows {
             if let Ok(key) = Id18::try_from(head.as_bytes()) {
-                households.insert(
+                households.push((
                     key,
                     ExistingHousehold {
                         id,
                         in_scope: scope.contains_str(&village),
                     },
-                );
+                ));
             }
         }
     }
-    Ok((existing, households))
+    Ok((IdMap::new(existing), IdMap::new(households)))
 }
 
 impl Store {
@@ -537,7 +538,6 @@ impl Store {
         let Held::Write(mut tx) = held else {
             return Err(StoreError::Internal("导入未取得写事务".into()));
         };
-
         // Write, in batches, inside the one transaction.
         let total: u64 = good
             .iter()
@@ -559,11 +559,27 @@ impl Store {
             done,
             total,
         });
+        // A large import into a small table builds the random-order indexes afterwards.
+        let mut deferred = Vec::new();
+        if let Tx::Sqlite(t) = &mut tx.tx {
+            let new_persons = good
+                .iter()
+                .flat_map(|&g| groups.get(g as usize))
+                .filter(|&&i| existing.get(&rows[i as usize].id).is_none())
+                .count();
+            let max_id = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM persons")
+                .fetch_one(&mut **t)
+                .await?
+                .unwrap_or(0);
+            if should_defer(new_persons, max_id) {
+                deferred = defer_indexes(t).await?;
+            }
+        }
         for range in batches(&groups, &good) {
             let part = &good[range];
             match &mut tx.tx {
-                Tx::Sqlite(t) => write_sqlite(&mut **t, &plan, part, &mut counts).await?,
-                Tx::Pg(t) => write_pg(&mut **t, &plan, part, &mut counts).await?,
+                Tx::Sqlite(t) => write_sqlite(t, &plan, part, &mut counts).await?,
+                Tx::Pg(t) => write_pg(t, &plan, part, &mut counts).await?,
             }
             done += part
                 .iter()
@@ -575,6 +591,17 @@ impl Store {
                 total,
             });
             tokio::task::yield_now().await;
+        }
+        // The rows are written: free them before SQLite sorts the deferred indexes.
+        drop((existing, heads, groups, good));
+        drop(ledger);
+        if let (Tx::Sqlite(t), false) = (&mut tx.tx, deferred.is_empty()) {
+            progress(ImportProgress {
+                phase: "建立索引",
+                done,
+                total,
+            });
+            rebuild_indexes(t, &deferred).await?;
         }
         report.households_created = counts.households_created;
         report.households_updated = counts.households_updated;

@@ -239,17 +239,30 @@ async fn run_import(
             result
         }
     });
+    // True once the import turns out large; false when the task ended (and dropped the
+    // sender) without that.
+    let large = async {
+        loop {
+            match rx.changed().await {
+                Ok(()) if *rx.borrow() => return true,
+                Ok(()) => {}
+                Err(_) => return false,
+            }
+        }
+    };
+    let finished = |r: Result<Result<ImportReport, StoreError>, tokio::task::JoinError>| match r {
+        Ok(Ok(report)) => Ok((id, Some(report))),
+        Ok(Err(e)) => Err(AppError::from(e)),
+        Err(e) => Err(AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("导入任务异常结束：{e}"),
+        )),
+    };
     tokio::select! {
-        _ = async { while rx.changed().await.is_ok() { if *rx.borrow() { break; } } } => Ok((id, None)),
-        r = &mut handle => match r {
-            Ok(Ok(report)) => Ok((id, Some(report))),
-            Ok(Err(e)) => Err(AppError::from(e)),
-            Err(e) => Err(AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("导入任务异常结束：{e}"),
-            )),
-        },
+        biased;
+        r = &mut handle => finished(r),
+        large = large => if large { Ok((id, None)) } else { finished(handle.await) },
     }
 }
 
