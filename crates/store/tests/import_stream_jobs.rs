@@ -38,6 +38,95 @@ macro_rules! both {
     };
 }
 
+/// SQLite only: a large import builds the random-order indexes after its rows.
+#[tokio::test]
+async fn large_sqlite_import_rebuilds_its_indexes() {
+    let db = TestDb::sqlite().await;
+    let store = seeded(&db).await;
+    let staff = actor_of(store, "staff").await;
+    // Over 50,000 new persons into an empty table: the deferred path.
+    let rows = ledger(16_000, 8);
+    assert!(rows.len() > 50_000);
+    let mut phases = Vec::new();
+    let r = store
+        .import_households(
+            &staff,
+            &ImportInput::Bytes {
+                name: "big.csv".into(),
+                data: ledger_csv(&rows).unwrap(),
+            },
+            &ImportOptions::default(),
+            &mut |p| {
+                if phases.last() != Some(&p.phase) {
+                    phases.push(p.phase)
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert!(r.written, "{:?}", &r.issues[..r.issues.len().min(3)]);
+    assert_eq!(phases, ["校验", "核对", "写入", "建立索引"]);
+    assert_eq!(r.persons_created, rows.len());
+    // Every index is back, with its definition.
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'
+         AND tbl_name IN ('persons', 'households') AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "households_head",
+            "households_scope",
+            "households_village",
+            "persons_household",
+            "persons_id_number",
+            "persons_initials",
+            "persons_last4",
+            "persons_name",
+            "persons_pinyin",
+            "persons_scope"
+        ]
+    );
+    assert!(indexes
+        .iter()
+        .any(|(n, sql)| n == "persons_id_number" && sql.contains("UNIQUE")));
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    pool.close().await;
+    // Searches use them; a re-import finds every person again.
+    let id = &rows[777][col(Column::IdNumber)];
+    assert_eq!(
+        store
+            .search_persons(&staff.scope, id, 5)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = store
+        .import_households(
+            &staff,
+            &ImportInput::Bytes {
+                name: "part.csv".into(),
+                data: ledger_csv(&rows[..3000]).unwrap(),
+            },
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.persons_created, r.persons_updated), (0, 3000));
+    db.cleanup().await;
+}
+
 both!(
     streamed_files_import_every_field_and_reimport_only_updates,
     valid_only_leaves_out_a_household_with_a_bad_member,
