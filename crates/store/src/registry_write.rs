@@ -303,6 +303,11 @@ impl<'c> SqliteStmts<'c> {
     }
 
     fn items(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
+        self.incomes(l, r, hid, pid, now)?;
+        self.assets(l, r, hid, pid, now)
+    }
+
+    fn incomes(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
         for (kind, period, amount) in l.incomes(r) {
             self.ins_income.run(&[
                 hid.into(),
@@ -315,6 +320,10 @@ impl<'c> SqliteStmts<'c> {
                 now.into(),
             ])?;
         }
+        Ok(())
+    }
+
+    fn assets(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
         for (kind, value) in l.assets(r) {
             self.ins_asset.run(&[
                 hid.into(),
@@ -351,14 +360,16 @@ fn write_sqlite_locked(
     let raw = Raw::new(handle);
     let mut st = SqliteStmts::prepare(&raw)?;
     let l = plan.ledger;
+    // Table by table within the batch: each statement runs many times in a row, and each
+    // table's pages stay hot while it is written.
+    let mut hids = Vec::with_capacity(good.len());
     for &g in good {
         let head = plan.head_of(g as usize);
-        let township = head.township();
         let hid = match plan.heads.get(&head.head) {
             Some(h) => {
                 let t = l.household_text(head);
                 st.upd_household.run(&[
-                    township.into(),
+                    head.township().into(),
                     head.village().into(),
                     l.name(head).into(),
                     t.address.into(),
@@ -381,14 +392,19 @@ fn write_sqlite_locked(
                 st.insert_household(l, head, plan.now)?
             }
         };
+        hids.push(hid);
+    }
+    // (row, household, person, the household it moved from: Some(None) when new)
+    let mut written: Vec<(&Row, i64, i64, Option<Option<i64>>)> = Vec::new();
+    for (&g, &hid) in good.iter().zip(&hids) {
         for &i in plan.groups.get(g as usize) {
             let r = &l.rows[i as usize];
             let v = person_vals(l, r);
-            let pid = match plan.existing.get(&r.id) {
+            match plan.existing.get(&r.id) {
                 Some(e) => {
                     st.upd_person.run(&[
                         hid.into(),
-                        township.into(),
+                        r.township().into(),
                         l.name(r).into(),
                         v.pinyin.as_str().into(),
                         v.initials.as_str().into(),
@@ -408,40 +424,44 @@ fn write_sqlite_locked(
                         plan.now.into(),
                         e.person_id.into(),
                     ])?;
-                    if e.household_id != hid {
-                        counts.persons_moved += 1;
-                        st.ins_move.run(&[
-                            e.person_id.into(),
-                            e.household_id.into(),
-                            hid.into(),
-                            township.into(),
-                            plan.now.into(),
-                            plan.actor.into(),
-                        ])?;
-                    }
                     counts.persons_updated += 1;
-                    st.del_incomes
-                        .run(&[e.person_id.into(), IMPORT_NOTE.into()])?;
-                    st.del_assets
-                        .run(&[e.person_id.into(), IMPORT_NOTE.into()])?;
-                    e.person_id
+                    let moved = (e.household_id != hid).then_some(Some(e.household_id));
+                    written.push((r, hid, e.person_id, moved));
                 }
                 None => {
                     counts.persons_created += 1;
                     let pid = st.insert_person(l, r, &v, hid, plan.now)?;
-                    st.ins_move.run(&[
-                        pid.into(),
-                        BulkVal::Null,
-                        hid.into(),
-                        township.into(),
-                        plan.now.into(),
-                        plan.actor.into(),
-                    ])?;
-                    pid
+                    written.push((r, hid, pid, Some(None)));
                 }
-            };
-            st.items(l, r, hid, pid, plan.now)?;
+            }
         }
+    }
+    for &(r, hid, pid, moved) in &written {
+        let Some(from) = moved else { continue };
+        if from.is_some() {
+            counts.persons_moved += 1;
+        }
+        st.ins_move.run(&[
+            pid.into(),
+            opt_int(from),
+            hid.into(),
+            r.township().into(),
+            plan.now.into(),
+            plan.actor.into(),
+        ])?;
+    }
+    for &(_, _, pid, moved) in &written {
+        // Persons already registered lose the incomes and assets an earlier import gave them.
+        if moved != Some(None) {
+            st.del_incomes.run(&[pid.into(), IMPORT_NOTE.into()])?;
+            st.del_assets.run(&[pid.into(), IMPORT_NOTE.into()])?;
+        }
+    }
+    for &(r, hid, pid, _) in &written {
+        st.incomes(l, r, hid, pid, plan.now)?;
+    }
+    for &(r, hid, pid, _) in &written {
+        st.assets(l, r, hid, pid, plan.now)?;
     }
     Ok(())
 }
