@@ -377,8 +377,13 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         let end = phases.get(k + 1).map(|(_, t)| *t).unwrap_or(seconds);
         phase_times.insert((*name).to_string(), serde_json::json!(end - at));
     }
+    let floor_kind = if postgres.is_some() {
+        "同样的 UNNEST 批量语句，不做核对"
+    } else {
+        "裸预编译语句循环，同表同索引"
+    };
     println!(
-        "导入 {rows} 行（{} 户，{backend}，{format}，{file_mb:.1} MB）：{seconds:.2} 秒（{:.0} 行/秒）；基准（裸预编译语句循环，同表同索引）{floor_seconds:.2} 秒；比值 {:.2}；导入峰值内存 {rss:.0} MB；审计链{}",
+        "导入 {rows} 行（{} 户，{backend}，{format}，{file_mb:.1} MB）：{seconds:.2} 秒（{:.0} 行/秒）；基准（{floor_kind}）{floor_seconds:.2} 秒；比值 {:.2}；导入峰值内存 {rss:.0} MB；审计链{}",
         r.households_created,
         rows as f64 / seconds,
         seconds / floor_seconds,
