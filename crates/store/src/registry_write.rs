@@ -74,9 +74,16 @@ pub(crate) async fn rebuild_indexes(
     conn: &mut SqliteConnection,
     sql: &[String],
 ) -> StoreResult<()> {
+    // Let SQLite's sorter use a helper thread (the other core is idle meanwhile).
+    sqlx::query("PRAGMA threads = 2")
+        .execute(&mut *conn)
+        .await?;
     for s in sql {
         sqlx::query(s).execute(&mut *conn).await?;
     }
+    sqlx::query("PRAGMA threads = 0")
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
