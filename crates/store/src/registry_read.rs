@@ -20,7 +20,7 @@ use minzheng_domain::registry::{
     Employment, ExclusionReason, Health, IncomeKind, IncomePeriod, PersonStatus, RegistrationType,
     Relation, WorkCapacity,
 };
-use minzheng_domain::{DivisionCode, DivisionLevel, Fen, Gender};
+use minzheng_domain::{DivisionCode, DivisionLevel, Fen, Gender, IdNumber};
 
 use crate::error::StoreError;
 use crate::registry::{mask_id, parse_id_field, person_fields, Fields, PersonInput};
@@ -442,10 +442,11 @@ impl Checker {
     /// Remembers the household of a row that failed, so `valid_only` leaves it out whole.
     fn mark_bad(&mut self, cells: &[Cell<'_>]) {
         let raw = self.get(cells, Column::HeadId).display();
-        if let Ok(s) = normalize_id_input(&raw) {
-            if let Ok(id) = Id18::try_from(s.to_ascii_uppercase().as_bytes()) {
-                self.ledger.bad_heads.insert(id);
-            }
+        let head = normalize_id_input(&raw)
+            .ok()
+            .and_then(|s| IdNumber::parse(&s, self.today).ok());
+        if let Some(id) = head.and_then(|h| Id18::try_from(h.as_str().as_bytes()).ok()) {
+            self.ledger.bad_heads.insert(id);
         }
     }
 
