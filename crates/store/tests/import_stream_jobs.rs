@@ -413,6 +413,35 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
     assert_eq!(job.total, rows.len() as i64);
     assert!(job.import_report().is_some() && job.error().is_none());
 
+    // An import that cannot run at all (a read-only role): the job fails with the reason.
+    let auditor = actor_of(store, "auditor").await;
+    let id4 = store
+        .create_job(&auditor, JOB_KIND_IMPORT, "只读.csv")
+        .await
+        .unwrap();
+    let err = store
+        .run_import_job(
+            &auditor,
+            id4,
+            &ImportInput::Bytes {
+                name: "只读.csv".into(),
+                data: ledger_csv(&rows).unwrap(),
+            },
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)));
+    let job = store.get_job(&auditor, id4).await.unwrap();
+    assert_eq!(job.status, "failed");
+    assert!(job.import_report().is_none());
+    assert!(
+        job.error().is_some_and(|e| e.contains("只能查看")),
+        "{:?}",
+        job.error()
+    );
+
     // A job still running when the server starts again was cut off.
     let id3 = store
         .create_job(&staff, JOB_KIND_IMPORT, "big.csv")
