@@ -241,25 +241,6 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Replaces the database name in a PostgreSQL URL.
-fn with_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..host_end], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 /// A fresh database for the benchmark: a SQLite file in `dir`, or a new PostgreSQL
 /// database on the server `postgres` (returned with its name, to drop afterwards).
 async fn bench_db(
@@ -283,7 +264,7 @@ async fn bench_db(
             a.execute_unchecked(&format!("CREATE DATABASE {db}"))
                 .await?;
             a.close().await;
-            let s = Store::open(&with_db_name(admin, &db)).await?;
+            let s = Store::open(&minzheng_store::testing::with_db_name(admin, &db)).await?;
             s.ensure_demo().await?;
             return Ok((s, Some(db)));
         }

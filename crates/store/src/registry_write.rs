@@ -184,20 +184,21 @@ fn opt_int(n: Option<i64>) -> BulkVal<'static> {
     n.map(BulkVal::Int).unwrap_or(BulkVal::Null)
 }
 
-const INSERT_HOUSEHOLD: &str =
-    "INSERT INTO households (township_code, village_code, head_id_number,
-     head_name, address, registration_type, phone, bank_name, account_number, account_holder,
-     status, created_at, updated_at)
-   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?11)";
+// The household and person statements share their leading parameters (see
+// `household_binds`, `person_binds`), so insert and update bind the same values.
+const INSERT_HOUSEHOLD: &str = "INSERT INTO households (township_code, village_code, head_name,
+     address, registration_type, phone, bank_name, account_number, account_holder, created_at,
+     updated_at, head_id_number, status)
+   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, 'active')";
 const UPDATE_HOUSEHOLD: &str = "UPDATE households SET township_code = ?1, village_code = ?2,
      head_name = ?3, address = ?4, registration_type = ?5, phone = ?6, bank_name = ?7,
      account_number = ?8, account_holder = ?9, updated_at = ?10 WHERE id = ?11";
-const INSERT_PERSON: &str = "INSERT INTO persons (id_number, household_id, township_code, name,
+const INSERT_PERSON: &str = "INSERT INTO persons (household_id, township_code, name,
      name_pinyin, name_initials, id_last4, gender, birth_date, relation, counted,
      exclusion_reason, disability_type, disability_grade, health, work_capacity, employment,
-     status, status_date, created_at, updated_at)
+     status, status_date, created_at, updated_at, id_number)
    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-     ?20, ?20)";
+     ?19, ?20)";
 const UPDATE_PERSON: &str = "UPDATE persons SET household_id = ?1, township_code = ?2, name = ?3,
      name_pinyin = ?4, name_initials = ?5, id_last4 = ?6, gender = ?7, birth_date = ?8,
      relation = ?9, counted = ?10, exclusion_reason = ?11, disability_type = ?12,
@@ -230,6 +231,49 @@ fn person_vals(ledger: &Ledger, r: &Row) -> PersonVals {
     }
 }
 
+/// The household columns insert and update share (?1–?9).
+fn household_binds<'a>(l: &'a Ledger, head: &'a Row) -> [BulkVal<'a>; 9] {
+    let t = l.household_text(head);
+    [
+        head.township().into(),
+        head.village().into(),
+        l.name(head).into(),
+        t.address.into(),
+        head.registration_type
+            .map(|r| r.code())
+            .unwrap_or("")
+            .into(),
+        t.phone.into(),
+        t.bank.into(),
+        t.account.into(),
+        t.holder.into(),
+    ]
+}
+
+/// The person columns insert and update share (?1–?18).
+fn person_binds<'a>(l: &'a Ledger, r: &'a Row, v: &'a PersonVals, hid: i64) -> [BulkVal<'a>; 18] {
+    [
+        hid.into(),
+        r.township().into(),
+        l.name(r).into(),
+        v.pinyin.as_str().into(),
+        v.initials.as_str().into(),
+        r.id_last4().into(),
+        r.gender_label().into(),
+        v.birth.as_str().into(),
+        r.relation.code().into(),
+        i64::from(r.counted).into(),
+        opt(r.exclusion_reason.map(|e| e.code())),
+        r.disability_type.code().into(),
+        opt_int(r.disability_grade.map(i64::from)),
+        r.health.code().into(),
+        r.work_capacity.code().into(),
+        r.employment.code().into(),
+        r.status.code().into(),
+        opt(v.status_date.as_deref()),
+    ]
+}
+
 /// The prepared statements of the SQLite write phase.
 struct SqliteStmts<'c> {
     ins_household: crate::bulk::Prepared<'c>,
@@ -259,23 +303,24 @@ impl<'c> SqliteStmts<'c> {
     }
 
     fn insert_household(&mut self, l: &Ledger, head: &Row, now: &str) -> StoreResult<i64> {
-        let t = l.household_text(head);
-        self.ins_household.insert(&[
-            head.township().into(),
-            head.village().into(),
-            head.head().into(),
-            l.name(head).into(),
-            t.address.into(),
-            head.registration_type
-                .map(|r| r.code())
-                .unwrap_or("")
-                .into(),
-            t.phone.into(),
-            t.bank.into(),
-            t.account.into(),
-            t.holder.into(),
-            now.into(),
-        ])
+        let c = household_binds(l, head);
+        self.ins_household
+            .insert(&std::array::from_fn::<_, 11, _>(|k| match k {
+                9 => now.into(),
+                10 => head.head().into(),
+                k => c[k],
+            }))
+    }
+
+    fn update_household(&mut self, l: &Ledger, head: &Row, id: i64, now: &str) -> StoreResult<()> {
+        let c = household_binds(l, head);
+        self.upd_household
+            .run(&std::array::from_fn::<_, 11, _>(|k| match k {
+                9 => now.into(),
+                10 => id.into(),
+                k => c[k],
+            }))
+            .map(|_| ())
     }
 
     fn insert_person(
@@ -286,28 +331,32 @@ impl<'c> SqliteStmts<'c> {
         hid: i64,
         now: &str,
     ) -> StoreResult<i64> {
-        self.ins_person.insert(&[
-            r.id().into(),
-            hid.into(),
-            r.township().into(),
-            l.name(r).into(),
-            v.pinyin.as_str().into(),
-            v.initials.as_str().into(),
-            r.id_last4().into(),
-            r.gender_label().into(),
-            v.birth.as_str().into(),
-            r.relation.code().into(),
-            i64::from(r.counted).into(),
-            opt(r.exclusion_reason.map(|e| e.code())),
-            r.disability_type.code().into(),
-            opt_int(r.disability_grade.map(i64::from)),
-            r.health.code().into(),
-            r.work_capacity.code().into(),
-            r.employment.code().into(),
-            r.status.code().into(),
-            opt(v.status_date.as_deref()),
-            now.into(),
-        ])
+        let c = person_binds(l, r, v, hid);
+        self.ins_person
+            .insert(&std::array::from_fn::<_, 20, _>(|k| match k {
+                18 => now.into(),
+                19 => r.id().into(),
+                k => c[k],
+            }))
+    }
+
+    fn update_person(
+        &mut self,
+        l: &Ledger,
+        r: &Row,
+        v: &PersonVals,
+        hid: i64,
+        pid: i64,
+        now: &str,
+    ) -> StoreResult<()> {
+        let c = person_binds(l, r, v, hid);
+        self.upd_person
+            .run(&std::array::from_fn::<_, 20, _>(|k| match k {
+                18 => now.into(),
+                19 => pid.into(),
+                k => c[k],
+            }))
+            .map(|_| ())
     }
 
     fn items(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
@@ -375,23 +424,7 @@ fn write_sqlite_locked(
         let head = plan.head_of(g as usize);
         let hid = match plan.heads.get(&head.head) {
             Some(h) => {
-                let t = l.household_text(head);
-                st.upd_household.run(&[
-                    head.township().into(),
-                    head.village().into(),
-                    l.name(head).into(),
-                    t.address.into(),
-                    head.registration_type
-                        .map(|r| r.code())
-                        .unwrap_or("")
-                        .into(),
-                    t.phone.into(),
-                    t.bank.into(),
-                    t.account.into(),
-                    t.holder.into(),
-                    plan.now.into(),
-                    h.id.into(),
-                ])?;
+                st.update_household(l, head, h.id, plan.now)?;
                 counts.households_updated += 1;
                 h.id
             }
@@ -410,28 +443,7 @@ fn write_sqlite_locked(
             let v = person_vals(l, r);
             match plan.existing.get(&r.id) {
                 Some(e) => {
-                    st.upd_person.run(&[
-                        hid.into(),
-                        r.township().into(),
-                        l.name(r).into(),
-                        v.pinyin.as_str().into(),
-                        v.initials.as_str().into(),
-                        r.id_last4().into(),
-                        r.gender_label().into(),
-                        v.birth.as_str().into(),
-                        r.relation.code().into(),
-                        i64::from(r.counted).into(),
-                        opt(r.exclusion_reason.map(|e| e.code())),
-                        r.disability_type.code().into(),
-                        opt_int(r.disability_grade.map(i64::from)),
-                        r.health.code().into(),
-                        r.work_capacity.code().into(),
-                        r.employment.code().into(),
-                        r.status.code().into(),
-                        opt(v.status_date.as_deref()),
-                        plan.now.into(),
-                        e.person_id.into(),
-                    ])?;
+                    st.update_person(l, r, &v, hid, e.person_id, plan.now)?;
                     counts.persons_updated += 1;
                     let moved = (e.household_id != hid).then_some(Some(e.household_id));
                     written.push((r, hid, e.person_id, moved));
