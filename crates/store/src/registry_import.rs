@@ -153,6 +153,24 @@ pub struct ImportProgress {
     pub total: u64,
 }
 
+/// Decodes CSV bytes held in memory: UTF-8 (BOM optional) when valid, otherwise GB18030 (a
+/// superset of GBK). The ledger import decodes while it streams (`registry_read.rs`); this is
+/// for small files read whole (bank return files: `payroll_files.rs`, on main since this
+/// branch forked, hence the allow until the two meet).
+#[allow(dead_code)]
+pub(crate) fn decode_text(data: &[u8]) -> (String, &'static str) {
+    if let Some(rest) = data.strip_prefix(b"\xEF\xBB\xBF") {
+        return (String::from_utf8_lossy(rest).into_owned(), "UTF-8(BOM)");
+    }
+    match std::str::from_utf8(data) {
+        Ok(s) => (s.to_string(), "UTF-8"),
+        Err(_) => {
+            let (s, _, _) = encoding_rs::GB18030.decode(data);
+            (s.into_owned(), "GBK/GB18030")
+        }
+    }
+}
+
 // ------------------------------------------------------------------ the import
 
 /// Runs CPU-bound work (reading a large file, a million lookups) without stalling the
@@ -708,6 +726,16 @@ fn check_households(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_utf8_bom_and_gbk() {
+        assert_eq!(decode_text("姓名".as_bytes()).0, "姓名");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFab").0, "ab");
+        let (gbk, _, _) = encoding_rs::GBK.encode("张三,户主");
+        let (s, enc) = decode_text(&gbk);
+        assert_eq!(s, "张三,户主");
+        assert_eq!(enc, "GBK/GB18030");
+    }
 
     #[test]
     fn summaries_are_chinese() {
