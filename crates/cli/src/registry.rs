@@ -297,7 +297,15 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     if !matches!(format.as_str(), "csv" | "xlsx") {
         return Err(CliError("--format 须为 csv 或 xlsx".into()));
     }
-    let dir = std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id()));
+    /// The bench's temporary directory, removed however the bench ends.
+    struct TempDir(PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let tmp = TempDir(std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id())));
+    let dir = tmp.0.clone();
     std::fs::create_dir_all(&dir)?;
     let file = dir.join(format!("ledger.{format}"));
     eprintln!("生成台账 {persons} 人……");
@@ -352,7 +360,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     let floor_seconds = floor.bench_floor(&file).await?;
     floor.close().await;
     drop_bench_db(postgres.as_deref(), floor_db).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     let mut phase_times = serde_json::Map::new();
     for (k, (name, at)) in phases.iter().enumerate() {
         let end = phases.get(k + 1).map(|(_, t)| *t).unwrap_or(seconds);
