@@ -302,6 +302,8 @@ async fn run(cli: Cli) -> CliResult {
                 (None, false) => DEFAULT_DB.to_string(),
             };
             let store = open(&Some(url.clone())).await?;
+            // Imports cut off by the previous process's end cannot resume.
+            store.fail_interrupted_jobs().await?;
             let logins = if demo {
                 let logins = store.ensure_demo().await?;
                 // The demo registry is seeded here rather than in ensure_demo, which every

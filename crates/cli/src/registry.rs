@@ -53,8 +53,12 @@ pub enum ExportCommand {
 pub enum DemoCommand {
     /// 生成模拟户籍台账（导入格式，.csv 或 .xlsx），同一种子结果相同
     Generate {
-        #[arg(long)]
-        households: usize,
+        /// 户数
+        #[arg(long, required_unless_present = "persons")]
+        households: Option<usize>,
+        /// 或：人数（恰好这么多行；最后一户可能少几名成员）
+        #[arg(long, conflicts_with = "households")]
+        persons: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[arg(long)]
@@ -64,13 +68,17 @@ pub enum DemoCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// 导入性能测试：生成台账并导入到临时 SQLite 数据库
+    /// 导入性能测试：生成台账，导入到新建的临时数据库（默认 SQLite），并与裸预编译语句循环（基准）比较
     Import {
         #[arg(long, default_value_t = 100_000)]
         persons: usize,
         /// csv 或 xlsx
         #[arg(long, default_value = "csv")]
         format: String,
+        /// 改用 PostgreSQL：服务器地址（如 postgres://postgres@127.0.0.1:5432/postgres），
+        /// 在其上新建两个临时数据库（导入和基准各一），结束后删除
+        #[arg(long)]
+        postgres: Option<String>,
     },
 }
 
@@ -164,12 +172,35 @@ pub async fn export(store: &Store, cmd: ExportCommand) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes a generated ledger of `households` households, or of exactly `persons` rows
+/// (households are generated until there are enough, and the last one is cut short; its
+/// head comes first, so it stays valid). Returns (households, rows).
 pub fn write_ledger(
     path: &std::path::Path,
-    households: usize,
+    households: Option<usize>,
+    persons: Option<usize>,
     seed: u64,
-) -> Result<usize, CliError> {
-    let rows = generate_ledger(households, seed, &demo_villages());
+) -> Result<(usize, usize), CliError> {
+    let rows = match (households, persons) {
+        (Some(h), _) => generate_ledger(h, seed, &demo_villages()),
+        (None, Some(n)) => {
+            // The generator averages about 3.3 persons per household.
+            let mut rows = generate_ledger(n.div_ceil(3) + 10, seed, &demo_villages());
+            rows.truncate(n);
+            rows
+        }
+        (None, None) => return Err(CliError("请指定 --households 或 --persons".into())),
+    };
+    let head_col = minzheng_domain::registry::Column::ALL
+        .iter()
+        .position(|c| *c == minzheng_domain::registry::Column::HeadId)
+        .unwrap_or(0);
+    let households = {
+        let mut heads: Vec<&str> = rows.iter().map(|r| r[head_col].as_str()).collect();
+        heads.sort_unstable();
+        heads.dedup();
+        heads.len()
+    };
     let bytes = match path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -181,20 +212,22 @@ pub fn write_ledger(
     };
     std::fs::write(path, bytes)
         .map_err(|e| CliError(format!("无法写入{}：{e}", path.display())))?;
-    Ok(rows.len())
+    Ok((households, rows.len()))
 }
 
 pub fn demo(cmd: DemoCommand) -> CliResult {
     let DemoCommand::Generate {
         households,
+        persons,
         seed,
         out,
     } = cmd;
-    let n = write_ledger(&out, households, seed)?;
+    let (households, n) = write_ledger(&out, households, persons, seed)?;
     println!("已生成 {households} 户、{n} 人到 {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
+/// Peak resident memory of this process so far (VmHWM), in MB.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -208,18 +241,97 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A fresh database for the benchmark: a SQLite file in `dir`, or a new PostgreSQL
+/// database on the server `postgres` (returned with its name, to drop afterwards).
+async fn bench_db(
+    dir: &std::path::Path,
+    postgres: Option<&str>,
+    name: &str,
+) -> Result<(Store, Option<String>), CliError> {
+    let store = match postgres {
+        None => {
+            Store::open(&format!(
+                "sqlite://{}",
+                dir.join(format!("{name}.db")).display()
+            ))
+            .await?
+        }
+        Some(admin) => {
+            let db = format!("minzheng_bench_{}_{name}", std::process::id());
+            let a = Store::connect(admin).await?;
+            a.execute_unchecked(&format!("DROP DATABASE IF EXISTS {db}"))
+                .await?;
+            a.execute_unchecked(&format!("CREATE DATABASE {db}"))
+                .await?;
+            a.close().await;
+            let s = Store::open(&minzheng_store::testing::with_db_name(admin, &db)).await?;
+            s.ensure_demo().await?;
+            return Ok((s, Some(db)));
+        }
+    };
+    store.ensure_demo().await?;
+    Ok((store, None))
+}
+
+async fn drop_bench_db(postgres: Option<&str>, db: Option<String>) {
+    if let (Some(admin), Some(db)) = (postgres, db) {
+        if let Ok(a) = Store::connect(admin).await {
+            let _ = a
+                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .await;
+            a.close().await;
+        }
+    }
+}
+
+/// `bench import`: generates a ledger (in a child process, so its memory is not counted),
+/// imports it into a fresh database, then inserts the same rows by the bare floor loop into
+/// another fresh database. Prints the times, their ratio and the import's peak memory; the
+/// last line is one JSON object.
 pub async fn bench(cmd: BenchCommand) -> CliResult {
-    let BenchCommand::Import { persons, format } = cmd;
-    let dir = std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id()));
+    let BenchCommand::Import {
+        persons,
+        format,
+        postgres,
+    } = cmd;
+    if !matches!(format.as_str(), "csv" | "xlsx") {
+        return Err(CliError("--format 须为 csv 或 xlsx".into()));
+    }
+    /// The bench's temporary directory, removed however the bench ends.
+    struct TempDir(PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let tmp = TempDir(std::env::temp_dir().join(format!("minzheng-bench-{}", std::process::id())));
+    let dir = tmp.0.clone();
     std::fs::create_dir_all(&dir)?;
     let file = dir.join(format!("ledger.{format}"));
-    // About 2.9 persons per household in the generator.
-    let households = (persons as f64 / 2.9).ceil() as usize;
-    eprintln!("生成台账 {households} 户……");
-    let rows = write_ledger(&file, households, 42)?;
-    let store = Store::open(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
-    store.ensure_demo().await?;
+    eprintln!("生成台账 {persons} 人……");
+    let generated = std::process::Command::new(std::env::current_exe()?)
+        .args(["demo", "generate", "--seed", "42", "--persons"])
+        .arg(persons.to_string())
+        .arg("--out")
+        .arg(&file)
+        .status()?;
+    if !generated.success() {
+        return Err(CliError("生成台账失败".into()));
+    }
+    let file_mb = std::fs::metadata(&file)?.len() as f64 / 1_048_576.0;
+    let backend = if postgres.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let (store, db) = bench_db(&dir, postgres.as_deref(), "import").await?;
+    // Seeding the demo accounts hashes passwords with argon2 (19 MB each, several at once):
+    // reset the high-water mark so the peak measured is the import's.
+    let hwm_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let rss_before = peak_rss_mb();
+    eprintln!("导入 {file_mb:.1} MB（{backend}）……");
     let started = Instant::now();
+    let mut phases: Vec<(&'static str, f64)> = Vec::new();
     let r = store
         .import_households(
             &Actor::system("bench"),
@@ -228,30 +340,52 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
                 max_bytes: u64::MAX,
                 ..Default::default()
             },
-            &mut |_| {},
+            &mut |p| {
+                if phases.last().is_none_or(|(ph, _)| *ph != p.phase) {
+                    phases.push((p.phase, started.elapsed().as_secs_f64()));
+                }
+            },
         )
         .await?;
     let seconds = started.elapsed().as_secs_f64();
+    let rss = peak_rss_mb();
     if !r.written {
         return Err(CliError(format!("导入失败：{:?}", r.issues.first())));
     }
-    let floor = Store::open(&format!("sqlite://{}", dir.join("floor.db").display())).await?;
-    floor.ensure_demo().await?;
-    let floor_seconds = floor.bench_floor(&file).await?;
+    let rows = r.rows_read;
+    let audit = store.verify_audit().await?;
     store.close().await;
+    drop_bench_db(postgres.as_deref(), db).await;
+    let (floor, floor_db) = bench_db(&dir, postgres.as_deref(), "floor").await?;
+    let floor_seconds = floor.bench_floor(&file).await?;
     floor.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    let rss = peak_rss_mb();
+    drop_bench_db(postgres.as_deref(), floor_db).await;
+    drop(tmp);
+    let mut phase_times = serde_json::Map::new();
+    for (k, (name, at)) in phases.iter().enumerate() {
+        let end = phases.get(k + 1).map(|(_, t)| *t).unwrap_or(seconds);
+        phase_times.insert((*name).to_string(), serde_json::json!(end - at));
+    }
+    let floor_kind = if postgres.is_some() {
+        "同样的 UNNEST 批量语句，不做核对"
+    } else {
+        "裸预编译语句循环，同表同索引"
+    };
     println!(
-        "导入 {rows} 行：{seconds:.2} 秒（{:.0} 行/秒）；基准（裸预编译语句循环）{floor_seconds:.2} 秒；比值 {:.2}；峰值内存 {rss:.0} MB",
+        "导入 {rows} 行（{} 户，{backend}，{format}，{file_mb:.1} MB）：{seconds:.2} 秒（{:.0} 行/秒）；基准（{floor_kind}）{floor_seconds:.2} 秒；比值 {:.2}；导入峰值内存 {rss:.0} MB；审计链{}",
+        r.households_created,
         rows as f64 / seconds,
-        seconds / floor_seconds
+        seconds / floor_seconds,
+        if audit.first_break.is_none() { "完好" } else { "损坏" }
     );
     println!(
         "{}",
-        serde_json::json!({"rows": rows, "seconds": seconds, "rows_per_s": rows as f64 / seconds,
-            "floor_seconds": floor_seconds, "ratio": seconds / floor_seconds, "peak_rss_mb": rss,
-            "format": format})
+        serde_json::json!({"rows": rows, "households": r.households_created,
+            "seconds": seconds, "rows_per_s": rows as f64 / seconds,
+            "floor_seconds": floor_seconds, "ratio": seconds / floor_seconds,
+            "peak_rss_mb": rss, "rss_before_import_mb": rss_before, "hwm_reset": hwm_reset,
+            "format": format, "backend": backend, "file_mb": file_mb,
+            "phases": phase_times})
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -61,9 +61,32 @@ fn sqlite_error(db: NonNull<ffi::sqlite3>, what: &str) -> StoreError {
     StoreError::Internal(format!("SQLite {what}失败：{msg}"))
 }
 
+/// The locked handle, shared by several prepared statements at once (the write phase of
+/// the ledger import keeps one per table).
+pub(crate) struct Raw<'h> {
+    db: NonNull<ffi::sqlite3>,
+    _handle: PhantomData<&'h mut ()>,
+}
+
+impl<'h> Raw<'h> {
+    pub fn new(handle: &'h mut LockedSqliteHandle<'_>) -> Self {
+        Raw {
+            db: handle.as_raw_handle(),
+            _handle: PhantomData,
+        }
+    }
+
+    pub fn prepare(&self, sql: &str) -> StoreResult<Prepared<'_>> {
+        Prepared::on(self.db, sql)
+    }
+}
+
 impl<'h> Prepared<'h> {
     pub fn new(handle: &'h mut LockedSqliteHandle<'_>, sql: &str) -> StoreResult<Self> {
-        let db = handle.as_raw_handle();
+        Self::on(handle.as_raw_handle(), sql)
+    }
+
+    fn on(db: NonNull<ffi::sqlite3>, sql: &str) -> StoreResult<Self> {
         let mut stmt = null_mut();
         let len =
             c_int::try_from(sql.len()).map_err(|_| StoreError::Internal("SQL语句过长".into()))?;
@@ -91,8 +114,7 @@ impl<'h> Prepared<'h> {
         })
     }
 
-    /// Binds `vals` to the parameters in order, steps once, and returns the rows changed.
-    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<u64> {
+    fn bind(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<()> {
         if vals.len() != self.params {
             return Err(StoreError::Internal(format!(
                 "参数个数不符：需要{}个，提供了{}个",
@@ -103,8 +125,10 @@ impl<'h> Prepared<'h> {
         let stmt = self.stmt.as_ptr();
         for (i, v) in vals.iter().enumerate() {
             let idx = (i + 1) as c_int;
-            // SAFETY: stmt is live; idx is within 1..=params. Text is bound TRANSIENT so
-            // SQLite copies it and no borrowed pointer outlives this call.
+            // SAFETY: stmt is live; idx is within 1..=params. Text is bound STATIC (SQLite
+            // reads it in place, no copy): `vals` outlives the step that reads it, and
+            // `finish` clears the bindings before `vals` can go away, so no borrowed pointer
+            // is kept past this call.
             let rc = unsafe {
                 match v {
                     BulkVal::Text(s) => ffi::sqlite3_bind_text(
@@ -112,16 +136,25 @@ impl<'h> Prepared<'h> {
                         idx,
                         s.as_ptr() as *const c_char,
                         c_int::try_from(s.len()).unwrap_or(c_int::MAX),
-                        ffi::SQLITE_TRANSIENT(),
+                        ffi::SQLITE_STATIC(),
                     ),
                     BulkVal::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, *n),
                     BulkVal::Null => ffi::sqlite3_bind_null(stmt, idx),
                 }
             };
             if rc != ffi::SQLITE_OK {
-                return Err(sqlite_error(self.db, "绑定参数"));
+                let e = sqlite_error(self.db, "绑定参数");
+                self.finish();
+                return Err(e);
             }
         }
+        Ok(())
+    }
+
+    /// Binds `vals` to the parameters in order, steps once, and returns the rows changed.
+    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<u64> {
+        self.bind(vals)?;
+        let stmt = self.stmt.as_ptr();
         // SAFETY: stmt is live and fully bound.
         let rc = unsafe { ffi::sqlite3_step(stmt) };
         let result = if rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_ROW {
@@ -130,9 +163,85 @@ impl<'h> Prepared<'h> {
         } else {
             Err(sqlite_error(self.db, "写入"))
         };
-        // SAFETY: stmt is live; reset makes it ready for the next row.
-        unsafe { ffi::sqlite3_reset(stmt) };
+        self.finish();
         result
+    }
+
+    /// Resets the statement for the next use and drops the bound values (which borrow the
+    /// caller's strings).
+    fn finish(&mut self) {
+        // SAFETY: stmt is live; reset makes it ready for the next row, clear_bindings
+        // replaces every bound value by NULL.
+        unsafe {
+            ffi::sqlite3_reset(self.stmt.as_ptr());
+            ffi::sqlite3_clear_bindings(self.stmt.as_ptr());
+        }
+    }
+}
+
+impl Prepared<'_> {
+    /// Binds and steps an INSERT; returns the new row's rowid.
+    pub fn insert(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<i64> {
+        self.run(vals)?;
+        // SAFETY: db is live; the rowid belongs to the INSERT just stepped on this handle.
+        Ok(unsafe { ffi::sqlite3_last_insert_rowid(self.db.as_ptr()) })
+    }
+
+    /// Binds `vals`, steps through every result row and hands each to `f`.
+    pub fn query(
+        &mut self,
+        vals: &[BulkVal<'_>],
+        mut f: impl FnMut(&RowRef<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.bind(vals)?;
+        let stmt = self.stmt.as_ptr();
+        let result = loop {
+            // SAFETY: stmt is live and fully bound.
+            let rc = unsafe { ffi::sqlite3_step(stmt) };
+            if rc == ffi::SQLITE_ROW {
+                let row = RowRef {
+                    stmt: self.stmt,
+                    _row: PhantomData,
+                };
+                if let Err(e) = f(&row) {
+                    break Err(e);
+                }
+            } else if rc == ffi::SQLITE_DONE {
+                break Ok(());
+            } else {
+                break Err(sqlite_error(self.db, "查询"));
+            }
+        };
+        self.finish();
+        result
+    }
+}
+
+/// The current result row of a [`Prepared::query`]; valid only inside its callback.
+pub(crate) struct RowRef<'r> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _row: PhantomData<&'r ()>,
+}
+
+impl RowRef<'_> {
+    pub fn int(&self, col: usize) -> i64 {
+        // SAFETY: stmt is live and positioned on a row; out-of-range columns read as 0.
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), col as c_int) }
+    }
+
+    /// The column as text (empty for NULL; invalid UTF-8 is replaced).
+    pub fn text(&self, col: usize) -> std::borrow::Cow<'_, str> {
+        // SAFETY: stmt is live and positioned on a row. sqlite3_column_text is called
+        // before sqlite3_column_bytes (as SQLite documents); the pointer stays valid until
+        // the statement steps or resets, which cannot happen while `self` is borrowed.
+        unsafe {
+            let p = ffi::sqlite3_column_text(self.stmt.as_ptr(), col as c_int);
+            if p.is_null() {
+                return std::borrow::Cow::Borrowed("");
+            }
+            let n = ffi::sqlite3_column_bytes(self.stmt.as_ptr(), col as c_int) as usize;
+            String::from_utf8_lossy(std::slice::from_raw_parts(p, n))
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod db;
 mod demo;
 mod divisions;
 mod error;
+mod jobs;
 mod migrate;
 mod offices;
 mod params;
@@ -26,6 +27,8 @@ mod payroll_files;
 pub mod payroll_fixture;
 mod registry;
 mod registry_import;
+mod registry_read;
+mod registry_write;
 mod registry_xlsx;
 mod scope;
 mod standards;
@@ -48,6 +51,7 @@ pub use divisions::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
 };
 pub use error::{AuthError, StoreError, StoreResult};
+pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 pub use offices::{Office, OfficeFilter, OfficeUpdate};
 pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{

@@ -366,7 +366,7 @@ fn coded<T>(
     label: &str,
     raw: &str,
     parse: fn(&str) -> Option<T>,
-    choices: String,
+    choices: fn() -> String,
     default: Option<T>,
 ) -> Option<T> {
     let t = raw.trim();
@@ -379,7 +379,7 @@ fn coded<T>(
     match parse(t) {
         Some(v) => Some(v),
         None => {
-            f.add(field, format!("{label}“{t}”无法识别，可选：{choices}"));
+            f.add(field, format!("{label}“{t}”无法识别，可选：{}", choices()));
             None
         }
     }
@@ -462,7 +462,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "与户主关系",
         &p.relation,
         Relation::parse,
-        Relation::choices(),
+        Relation::choices,
         None,
     );
     let counted = if p.counted.trim().is_empty() {
@@ -486,7 +486,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
             "不计入原因",
             &p.exclusion_reason,
             ExclusionReason::parse,
-            ExclusionReason::choices(),
+            ExclusionReason::choices,
             None,
         )
     };
@@ -503,7 +503,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "残疾类别",
         &p.disability_type,
         DisabilityType::parse,
-        DisabilityType::choices(),
+        DisabilityType::choices,
         Some(DisabilityType::None),
     );
     let grade_raw = p
@@ -542,7 +542,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "健康状况",
         &p.health,
         Health::parse,
-        Health::choices(),
+        Health::choices,
         Some(Health::Healthy),
     );
     let work_capacity = coded(
@@ -551,7 +551,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "劳动能力",
         &p.work_capacity,
         WorkCapacity::parse,
-        WorkCapacity::choices(),
+        WorkCapacity::choices,
         Some(WorkCapacity::Full),
     );
     let employment = coded(
@@ -560,7 +560,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "就业状况",
         &p.employment,
         Employment::parse,
-        Employment::choices(),
+        Employment::choices,
         Some(Employment::Other),
     );
     let status = coded(
@@ -569,7 +569,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         "人员状态",
         &p.status,
         PersonStatus::parse,
-        PersonStatus::choices(),
+        PersonStatus::choices,
         Some(PersonStatus::Active),
     );
     let status_date = if p.status_date.trim().is_empty() {
@@ -1050,7 +1050,7 @@ impl Store {
             "户籍类型",
             &input.registration_type,
             RegistrationType::parse,
-            RegistrationType::choices(),
+            RegistrationType::choices,
             None,
         );
         let head_name = input.head_name.trim().to_string();
@@ -1166,7 +1166,7 @@ impl Store {
             "户籍类型",
             &upd.registration_type,
             RegistrationType::parse,
-            RegistrationType::choices(),
+            RegistrationType::choices,
             None,
         );
         let status = coded(
@@ -1175,7 +1175,7 @@ impl Store {
             "户状态",
             &upd.status,
             HouseholdStatus::parse,
-            HouseholdStatus::choices(),
+            HouseholdStatus::choices,
             Some(before.status),
         );
         check_phone(&mut f, upd.phone.trim());
@@ -1453,7 +1453,7 @@ impl Store {
             "收入类型",
             &input.kind,
             IncomeKind::parse,
-            IncomeKind::choices(),
+            IncomeKind::choices,
             None,
         );
         let amount = yuan(&mut f, "amount", "金额", &input.amount);
@@ -1463,7 +1463,7 @@ impl Store {
             "收入周期",
             &input.period,
             IncomePeriod::parse,
-            IncomePeriod::choices(),
+            IncomePeriod::choices,
             Some(IncomePeriod::Monthly),
         );
         let month = |f: &mut Fields, field: &str, raw: &str| -> Option<String> {
@@ -1546,7 +1546,7 @@ impl Store {
             "资产类型",
             &input.kind,
             AssetKind::parse,
-            AssetKind::choices(),
+            AssetKind::choices,
             None,
         );
         let value = yuan(&mut f, "value", "价值", &input.value);

@@ -54,7 +54,7 @@ pub fn postgres_url() -> Option<String> {
 }
 
 /// Replaces the database name in a PostgreSQL URL.
-fn with_db_name(url: &str, name: &str) -> String {
+pub fn with_db_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
             post(registry::api_import)
                 .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
         )
+        .route("/jobs", get(registry::api_jobs))
         .route("/jobs/{job_id}", get(registry::api_job))
         .merge(standards_api())
         .merge(cases::api_routes(state.config.attachment_limit))

@@ -19,8 +19,8 @@ use minzheng_domain::registry::{
 use minzheng_store::{
     import_report_xlsx, import_template, ledger_xlsx, Actor, AssetInput, AuditEntry, Household,
     HouseholdDetail, HouseholdFilter, HouseholdUpdate, ImportInput, ImportOptions, ImportProgress,
-    ImportReport, IncomeInput, NewHousehold, Person, PersonInput, SessionInfo, StoreError,
-    BACKGROUND_ROWS,
+    ImportReport, IncomeInput, Job, NewHousehold, Person, PersonInput, SessionInfo, StoreError,
+    BACKGROUND_ROWS, JOB_KIND_IMPORT,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -76,29 +76,88 @@ fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
 
 // ---------------------------------------------------------------- jobs
 
-/// Live state of imports, kept in memory: the import holds the (single) SQLite writer for
-/// its whole transaction, so progress cannot be written to the database while it runs.
-/// (The `jobs` table of migration 2 is meant to persist finished jobs; not wired yet.)
+/// Live progress of the imports this process is running. The jobs themselves live in the
+/// `jobs` table (started, finished, report); on SQLite the import holds the single writer
+/// for its whole write phase, so the live bar reads progress from here and the row is
+/// brought up to date when the database is free and when the job ends.
 #[derive(Default)]
 pub struct Jobs {
-    inner: Mutex<HashMap<i64, JobState>>,
-    next: Mutex<i64>,
+    live: Mutex<HashMap<i64, Live>>,
 }
 
+#[derive(Clone, Debug)]
+struct Live {
+    phase: &'static str,
+    done: u64,
+    total: u64,
+}
+
+impl Jobs {
+    fn set(&self, id: i64, live: Live) {
+        self.live.lock().expect("jobs lock").insert(id, live);
+    }
+    fn get(&self, id: i64) -> Option<Live> {
+        self.live.lock().expect("jobs lock").get(&id).cloned()
+    }
+    fn remove(&self, id: i64) {
+        self.live.lock().expect("jobs lock").remove(&id);
+    }
+}
+
+/// A job as pages and the API show it: the stored row, with live progress while running.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct JobState {
     pub id: i64,
     pub owner: String,
     pub file_name: String,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
     pub phase: String,
     pub done: u64,
     pub total: u64,
     pub finished: bool,
+    pub message: String,
+    pub created_at: String,
     pub report: Option<ImportReport>,
+    /// Issues found in all (the stored report lists at most 10,000).
+    pub issues_total: usize,
     pub error: Option<String>,
 }
 
 impl JobState {
+    fn new(job: Job, live: Option<Live>) -> Self {
+        let finished = job.finished();
+        let (phase, done, total) = match (finished, live) {
+            (false, Some(l)) => (l.phase.to_string(), l.done, l.total),
+            (false, None) => ("导入".to_string(), job.done as u64, job.total as u64),
+            (true, _) => (
+                if job.status == "succeeded" {
+                    "完成"
+                } else {
+                    "结束"
+                }
+                .to_string(),
+                job.done as u64,
+                job.total as u64,
+            ),
+        };
+        JobState {
+            id: job.id,
+            owner: job.created_by.clone(),
+            file_name: job.file_name(),
+            status: job.status.clone(),
+            phase,
+            done,
+            total,
+            finished,
+            message: job.message.clone(),
+            created_at: job.created_at.clone(),
+            report: job.import_report(),
+            issues_total: job.issues_total(),
+            error: job.error(),
+        }
+    }
+
     pub fn percent(&self) -> u64 {
         if self.finished {
             100
@@ -109,43 +168,20 @@ impl JobState {
                 .min(99)
         }
     }
-}
 
-impl Jobs {
-    fn start(&self, owner: &str, file_name: &str) -> i64 {
-        let mut n = self.next.lock().expect("jobs lock");
-        *n += 1;
-        let id = *n;
-        self.inner.lock().expect("jobs lock").insert(
-            id,
-            JobState {
-                id,
-                owner: owner.into(),
-                file_name: file_name.into(),
-                phase: "读取".into(),
-                done: 0,
-                total: 0,
-                finished: false,
-                report: None,
-                error: None,
-            },
-        );
-        id
-    }
-    fn update(&self, id: i64, f: impl FnOnce(&mut JobState)) {
-        if let Some(j) = self.inner.lock().expect("jobs lock").get_mut(&id) {
-            f(j);
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "running" => "进行中",
+            "succeeded" => "已完成",
+            _ => "未成功",
         }
     }
-    /// A job, only for the user who started it.
-    pub fn get(&self, id: i64, owner: &str) -> Option<JobState> {
-        self.inner
-            .lock()
-            .expect("jobs lock")
-            .get(&id)
-            .filter(|j| j.owner == owner)
-            .cloned()
-    }
+}
+
+/// A job of the signed-in user, read from the table.
+async fn load_job(st: &AppState, actor: &Actor, id: i64) -> Result<JobState, AppError> {
+    let job = st.store.get_job(actor, id).await?;
+    Ok(JobState::new(job, st.jobs.get(id)))
 }
 
 /// Runs an import as a job. Returns the job id and, if the import finished while small
@@ -156,51 +192,77 @@ async fn run_import(
     input: ImportInput,
     opts: ImportOptions,
 ) -> Result<(i64, Option<ImportReport>), AppError> {
+    let id = st
+        .store
+        .create_job(&actor, JOB_KIND_IMPORT, &input.name())
+        .await?;
     let jobs = st.jobs.clone();
-    let id = jobs.start(&actor.username, &input.name());
+    jobs.set(
+        id,
+        Live {
+            phase: "读取",
+            done: 0,
+            total: 0,
+        },
+    );
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let store = st.store.clone();
-    let handle = tokio::spawn({
+    let mut handle = tokio::spawn({
         let jobs = jobs.clone();
         async move {
+            let mut saved = std::time::Instant::now();
             let mut progress = |p: ImportProgress| {
-                jobs.update(id, |j| {
-                    j.phase = p.phase.into();
-                    j.done = p.done;
-                    j.total = p.total;
-                });
-                if p.total > BACKGROUND_ROWS {
+                jobs.set(
+                    id,
+                    Live {
+                        phase: p.phase,
+                        done: p.done,
+                        total: p.total,
+                    },
+                );
+                if p.total > BACKGROUND_ROWS || p.done > BACKGROUND_ROWS {
                     let _ = tx.send(true);
+                }
+                // Persist progress now and then, when the database is free.
+                if saved.elapsed() >= std::time::Duration::from_secs(1) {
+                    saved = std::time::Instant::now();
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let _ = store.try_job_progress(id, p.done, p.total).await;
+                    });
                 }
             };
             let result = store
-                .import_households(&actor, &input, &opts, &mut progress)
+                .run_import_job(&actor, id, &input, &opts, &mut progress)
                 .await;
-            jobs.update(id, |j| {
-                j.finished = true;
-                match result {
-                    Ok(r) => j.report = Some(r),
-                    Err(e) => j.error = Some(AppError::from(e).message),
-                }
-            });
+            jobs.remove(id);
+            result
         }
     });
+    // True once the import turns out large; false when the task ended (and dropped the
+    // sender) without that.
+    let large = async {
+        loop {
+            match rx.changed().await {
+                Ok(()) if *rx.borrow() => return true,
+                Ok(()) => {}
+                Err(_) => return false,
+            }
+        }
+    };
+    let finished = |r: Result<Result<ImportReport, StoreError>, tokio::task::JoinError>| match r {
+        Ok(Ok(report)) => Ok((id, Some(report))),
+        Ok(Err(e)) => Err(AppError::from(e)),
+        Err(e) => Err(AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("导入任务异常结束：{e}"),
+        )),
+    };
     tokio::select! {
-        _ = async { while rx.changed().await.is_ok() { if *rx.borrow() { break; } } } => {}
-        r = handle => { let _ = r; }
-    }
-    let state = jobs.inner.lock().expect("jobs lock").get(&id).cloned();
-    match state {
-        Some(j) if j.finished => match (j.report, j.error) {
-            (Some(r), _) => Ok((id, Some(r))),
-            (_, Some(e)) => Err(AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                e,
-            )),
-            _ => Ok((id, None)),
-        },
-        _ => Ok((id, None)),
+        biased;
+        r = &mut handle => finished(r),
+        large = large => if large { Ok((id, None)) } else { finished(handle.await) },
     }
 }
 
@@ -510,15 +572,31 @@ struct ImportPage {
     job: Option<JobState>,
     error: Option<String>,
     can_write: bool,
+    recent: Vec<JobState>,
 }
 
-pub async fn import_page(PageUser(s, actor): PageUser) -> PageResult {
+/// The user's recent import jobs (from the jobs table, so they outlive restarts).
+async fn recent_jobs(st: &AppState, actor: &Actor) -> Result<Vec<JobState>, AppError> {
+    Ok(st
+        .store
+        .list_jobs(actor, 10)
+        .await?
+        .into_iter()
+        .map(|j| {
+            let live = st.jobs.get(j.id);
+            JobState::new(j, live)
+        })
+        .collect())
+}
+
+pub async fn import_page(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
     render(&ImportPage {
         nav: Nav::new(&s, "households"),
         report: None,
         job: None,
         error: None,
         can_write: actor.can_write(),
+        recent: recent_jobs(&st, &actor).await?,
     })
 }
 
@@ -581,10 +659,11 @@ pub async fn import_submit(
             };
             let mut resp = render(&ImportPage {
                 nav: Nav::new(&s, "households"),
-                job: st.jobs.get(id, &actor.username),
+                job: load_job(&st, &actor, id).await.ok(),
                 report: Some(r),
                 error: None,
                 can_write: actor.can_write(),
+                recent: recent_jobs(&st, &actor).await?,
             })?;
             *resp.status_mut() = status;
             Ok(resp)
@@ -618,10 +697,7 @@ pub async fn job_page(
     Query(qs): Query<FragmentQuery>,
 ) -> PageResult {
     let id = parse_id(&id, "该任务")?;
-    let job = st
-        .jobs
-        .get(id, &actor.username)
-        .ok_or_else(|| AppError::not_found("未找到该任务，或不在您的管辖范围内"))?;
+    let job = load_job(&st, &actor, id).await?;
     if qs.fragment.is_some() {
         return render(&JobFragment { job });
     }
@@ -637,10 +713,9 @@ pub async fn job_report(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&id, "该任务")?;
-    let report = st
-        .jobs
-        .get(id, &actor.username)
-        .and_then(|j| j.report)
+    let report = load_job(&st, &actor, id)
+        .await?
+        .report
         .ok_or_else(|| AppError::not_found("未找到该导入报告"))?;
     Ok(download(
         import_report_xlsx(&report)?,
@@ -867,11 +942,13 @@ pub async fn api_job(
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let job = st
-        .jobs
-        .get(parse_id(&id, "该任务")?, &actor.username)
-        .ok_or_else(|| AppError::not_found("未找到该任务，或不在您的管辖范围内"))?;
+    let job = load_job(&st, &actor, parse_id(&id, "该任务")?).await?;
     ok(job)
+}
+
+/// The signed-in user's recent import jobs.
+pub async fn api_jobs(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    ok(json!({"items": recent_jobs(&st, &actor).await?}))
 }
 
 /// Shared jobs handle for [`AppState`].
