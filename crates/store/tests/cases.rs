@@ -219,6 +219,41 @@ async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
         .unwrap();
 }
 
+/// Staff investigate with two, then the director records the opinion (`None`: the
+/// calculator's amount).
+async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: NaiveDate) {
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let c = cal();
+    store
+        .act_on_case(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &director,
+            id,
+            Action::RecordOpinion {
+                proposed_amount: amount,
+            },
+            &ex(),
+            on,
+            &c,
+        )
+        .await
+        .unwrap();
+}
+
 async fn dibao_from_application_to_enrolment(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
@@ -479,37 +514,10 @@ async fn refusals_change_nothing(db: &TestDb) {
 
 async fn to_opinion_and_deny(store: &Store, id: i64) {
     let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
     let approver = actor_of(store, "approver").await;
     let c = cal();
     let on = d("2026-03-02");
-    store
-        .act_on_case(
-            &staff,
-            id,
-            Action::StartInvestigation {
-                investigators: vec!["张伟".into(), "刘芳".into()],
-                authorization_attached: true,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &director,
-            id,
-            Action::RecordOpinion {
-                proposed_amount: None,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
+    investigate_and_opine(store, id, None, on).await;
     store
         .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
         .await
@@ -617,7 +625,6 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
         .unwrap();
     let child = h.members.iter().find(|m| m.name == "王小明").unwrap().id;
     let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
     let on = d("2026-03-02");
     let c = cal();
     let id = store
@@ -643,33 +650,7 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
         .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
         .await
         .unwrap();
-    store
-        .act_on_case(
-            &staff,
-            id,
-            Action::StartInvestigation {
-                investigators: vec!["张伟".into(), "刘芳".into()],
-                authorization_attached: true,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &director,
-            id,
-            Action::RecordOpinion {
-                proposed_amount: None,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
+    investigate_and_opine(store, id, None, on).await;
     let e = store
         .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
         .await
@@ -971,33 +952,7 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
         .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
         .await
         .unwrap();
-    store
-        .act_on_case(
-            &staff,
-            id,
-            Action::StartInvestigation {
-                investigators: vec!["张伟".into(), "刘芳".into()],
-                authorization_attached: true,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &director,
-            id,
-            Action::RecordOpinion {
-                proposed_amount: None,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
+    investigate_and_opine(store, id, None, on).await;
     store
         .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
         .await
@@ -1073,36 +1028,9 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
 /// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
 async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
     let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
     let approver = actor_of(store, "approver").await;
     let c = cal();
-    store
-        .act_on_case(
-            &staff,
-            id,
-            Action::StartInvestigation {
-                investigators: vec!["张伟".into(), "刘芳".into()],
-                authorization_attached: true,
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &director,
-            id,
-            Action::RecordOpinion {
-                proposed_amount: Some(Fen(amount)),
-            },
-            &ex(),
-            on,
-            &c,
-        )
-        .await
-        .unwrap();
+    investigate_and_opine(store, id, Some(Fen(amount)), on).await;
     store
         .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
         .await
