@@ -1229,16 +1229,7 @@ impl Store {
                     let Some(l) = limits.as_ref().and_then(|l| l.limit(*step)) else {
                         continue;
                     };
-                    tx.execute(
-                        q("INSERT INTO case_clocks (case_id, township_code, step, started_on, due_on)
-                           VALUES ($1,$2,$3,$4,$5)")
-                        .bind(id)
-                        .bind(case.township_code.as_str())
-                        .bind(code_of(step))
-                        .bind(on.to_string())
-                        .bind(due_date(cal, on, l.working_days).to_string()),
-                    )
-                    .await?;
+                    start_clock(&mut tx, &case, *step, l, on, cal).await?;
                 }
                 Effect::StopClock { step } => {
                     tx.execute(
@@ -1364,16 +1355,7 @@ impl Store {
                 .await?;
                 // Re-investigation has its own clock.
                 if let Some(l) = limits.as_ref().and_then(|l| l.limit(Step::Reinvestigation)) {
-                    tx.execute(
-                        q("INSERT INTO case_clocks (case_id, township_code, step, started_on, due_on)
-                           VALUES ($1,$2,$3,$4,$5)")
-                        .bind(id)
-                        .bind(case.township_code.as_str())
-                        .bind(code_of(&Step::Reinvestigation))
-                        .bind(on.to_string())
-                        .bind(due_date(cal, on, l.working_days).to_string()),
-                    )
-                    .await?;
+                    start_clock(&mut tx, &case, Step::Reinvestigation, l, on, cal).await?;
                 }
             }
             Action::Enrol => {
@@ -1740,6 +1722,23 @@ impl Store {
 
     /// Notice batches in scope for staff (newest first).
     pub async fn list_notices(&self, scope: &Scope) -> StoreResult<Vec<NoticeBatch>> {
+        self.notice_batches(scope, None).await
+    }
+
+    /// One notice batch for its print page.
+    pub async fn get_notice(&self, scope: &Scope, id: i64) -> StoreResult<NoticeBatch> {
+        self.notice_batches(scope, Some(id))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound("该公示"))
+    }
+
+    /// Notice batches in scope, newest first (the latest 200), or just batch `id`.
+    async fn notice_batches(
+        &self,
+        scope: &Scope,
+        id: Option<i64>,
+    ) -> StoreResult<Vec<NoticeBatch>> {
         // Boards belong to a township; a village assistant sees their township's.
         let scope = match scope.code() {
             Some(c) if c.as_str().len() > 9 => Scope::of(
@@ -1753,9 +1752,11 @@ impl Store {
                 q("SELECT b.*, d.name AS division_name FROM notice_batches b
                    LEFT JOIN divisions d ON d.code = b.division_code
                    WHERE b.township_code >= $1 AND b.township_code < $2
+                     AND ($3 IS NULL OR b.id = $3)
                    ORDER BY b.id DESC LIMIT 200")
                 .bind(lo)
-                .bind(hi),
+                .bind(hi)
+                .bind(id),
             )
             .await?;
         let mut out = Vec::new();
@@ -1773,15 +1774,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// One notice batch for its print page.
-    pub async fn get_notice(&self, scope: &Scope, id: i64) -> StoreResult<NoticeBatch> {
-        self.list_notices(scope)
-            .await?
-            .into_iter()
-            .find(|b| b.id == id)
-            .ok_or(StoreError::NotFound("该公示"))
     }
 
     /// Running clocks near or past their limit, for the dashboard. Approvers see the
@@ -2376,6 +2368,30 @@ fn clock_from_row(
         overdue,
         due_soon,
     })
+}
+
+/// Starts a statutory clock: due `limit` working days after `on`.
+async fn start_clock(
+    tx: &mut Tx,
+    case: &Case,
+    step: Step,
+    limit: minzheng_domain::WorkingDayLimit,
+    on: NaiveDate,
+    cal: &WorkCalendar,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "INSERT INTO case_clocks (case_id, township_code, step, started_on, due_on)
+           VALUES ($1,$2,$3,$4,$5)",
+        )
+        .bind(case.id)
+        .bind(case.township_code.as_str())
+        .bind(code_of(&step))
+        .bind(on.to_string())
+        .bind(due_date(cal, on, limit.working_days).to_string()),
+    )
+    .await?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -219,6 +219,37 @@ async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
         .unwrap();
 }
 
+/// A 农村低保 case applied for on `on`, publicised, closed, approved with the computed
+/// amount and enrolled on 2026-03-10.
+async fn enrolled_dibao(store: &Store, hid: i64, on: NaiveDate) -> i64 {
+    let id = dibao_application(store, hid, on).await;
+    to_notice(store, id, on).await;
+    let staff = actor_of(store, "staff").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    let day = d("2026-03-10");
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), day, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            day,
+            &c,
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::Enrol, &ex(), day, &c)
+        .await
+        .unwrap();
+    id
+}
+
 /// Staff investigate with two, then the director records the opinion (`None`: the
 /// calculator's amount).
 async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: NaiveDate) {
@@ -276,6 +307,19 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     assert!(detail.case.calc.is_some(), "the explanation is kept");
     assert_eq!(detail.surveys.len(), 1);
     assert!(detail.clocks.iter().any(|k| k.stopped_on.is_some()));
+
+    // The board's print page: the village assistant sees it, another township does not.
+    let batch = detail.case.notice_batch_id.expect("published in a batch");
+    let assistant = actor_of(store, "assistant").await;
+    let board = store.get_notice(&assistant.scope, batch).await.unwrap();
+    assert_eq!(board.entries.len(), 1);
+    assert_eq!(board.entries[0].case_id, id);
+    let staff2 = actor_of(store, "staff2").await;
+    assert!(matches!(
+        store.get_notice(&staff2.scope, batch).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.get_notice(&assistant.scope, batch + 1).await.is_err());
 
     // The public page: name masked by the demo parameter, amount shown, nothing else.
     let notices = store
@@ -557,30 +601,8 @@ async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, head, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(store, hid, on).await;
-    to_notice(store, id, on).await;
+    enrolled_dibao(store, hid, on).await;
     let staff = actor_of(store, "staff").await;
-    let approver = actor_of(store, "approver").await;
-    let c = cal();
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &approver,
-            id,
-            Action::Approve { amount: Fen(-1) },
-            &ex(),
-            d("2026-03-10"),
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
     let e = store
         .create_case(
             &staff,
@@ -1063,30 +1085,8 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(store, hid, on).await;
-    to_notice(store, id, on).await;
-    let staff = actor_of(store, "staff").await;
-    let approver = actor_of(store, "approver").await;
+    let id = enrolled_dibao(store, hid, on).await;
     let c = cal();
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
-    store
-        .act_on_case(
-            &approver,
-            id,
-            Action::Approve { amount: Fen(-1) },
-            &ex(),
-            d("2026-03-10"),
-            &c,
-        )
-        .await
-        .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
     let enrolment = store
         .get_case(&Scope::all(), id, on, &c)
         .await
