@@ -31,6 +31,49 @@ pub struct Store {
     /// SQLite allows one writer: write transactions begin IMMEDIATE; this lock keeps our own
     /// writers queued in-process instead of spinning on SQLITE_BUSY.
     pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite: when to copy the WAL back into the database file (see [`Checkpointer`]).
+    pub(crate) checkpointer: Arc<Checkpointer>,
+}
+
+/// Moves SQLite's WAL checkpoints off the committing request's path.
+///
+/// SQLite's own auto-checkpoint runs inside the `COMMIT` that crosses 1,000 WAL pages, so
+/// the clerk whose commit crosses it (or the million-line payroll month, whose commit would
+/// copy hundreds of MB back into the database file) waits for the copy. Connections are
+/// opened with `wal_autocheckpoint = 0` instead, and a PASSIVE checkpoint runs on a pool
+/// connection in the background after every [`CHECKPOINT_EVERY`] write commits, or at once
+/// after a commit marked large. One runs at a time; readers and the next writer are never
+/// blocked by it, and closing the pool checkpoints what is left.
+#[derive(Debug, Default)]
+pub(crate) struct Checkpointer {
+    commits: std::sync::atomic::AtomicU32,
+    running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Write commits between background checkpoints (a few hundred WAL pages at most).
+pub(crate) const CHECKPOINT_EVERY: u32 = 64;
+
+impl Checkpointer {
+    fn after_commit(&self, pool: &SqlitePool, large: bool) {
+        use std::sync::atomic::Ordering;
+        let n = self.commits.fetch_add(1, Ordering::Relaxed) + 1;
+        if !(large || n >= CHECKPOINT_EVERY) || self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.commits.store(0, Ordering::Relaxed);
+        let (pool, running) = (pool.clone(), self.running.clone());
+        tokio::spawn(async move {
+            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                // Closing the pool checkpoints what is left.
+                Ok(_) | Err(sqlx::Error::PoolClosed) => {}
+                Err(e) => tracing::warn!(error = %e, "background WAL checkpoint failed"),
+            }
+            running.store(false, Ordering::Release);
+        });
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -254,6 +297,9 @@ impl Tx {
 pub(crate) struct WriteTx {
     pub tx: Tx,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// SQLite: the pool and checkpointer to tell after the commit.
+    checkpoint: Option<(SqlitePool, Arc<Checkpointer>)>,
+    large: bool,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -270,7 +316,17 @@ impl std::ops::DerefMut for WriteTx {
 
 impl WriteTx {
     pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let Some((pool, c)) = &self.checkpoint {
+            c.after_commit(pool, self.large);
+        }
+        Ok(())
+    }
+
+    /// Marks a transaction that writes many pages (a payroll month, a big import): on
+    /// SQLite the WAL is checkpointed in the background right after its commit.
+    pub fn mark_large(&mut self) {
+        self.large = true;
     }
 }
 
@@ -318,7 +374,9 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
-                    .pragma("temp_store", "memory");
+                    .pragma("temp_store", "memory")
+                    // Checkpoints run in the background (see `Checkpointer`).
+                    .pragma("wal_autocheckpoint", "0");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(opts)
@@ -338,6 +396,7 @@ impl Store {
         Ok(Store {
             pool,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            checkpointer: Arc::new(Checkpointer::default()),
         })
     }
 
@@ -360,6 +419,27 @@ impl Store {
         }
     }
 
+    /// SQLite: copies the WAL back into the database file now, after any background
+    /// checkpoint in progress (PASSIVE: frames a reader still needs stay). Returns how long
+    /// it took, waiting included. No-op on PostgreSQL.
+    pub async fn checkpoint(&self) -> StoreResult<Duration> {
+        let t = std::time::Instant::now();
+        if let Pool::Sqlite(p) = &self.pool {
+            // A background checkpoint in progress would make this one return at once.
+            while self
+                .checkpointer
+                .running
+                .load(std::sync::atomic::Ordering::Acquire)
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(p)
+                .await?;
+        }
+        Ok(t.elapsed())
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
         self.fetch_one(q("SELECT 1 AS one")).await.map(|_| ())
@@ -374,11 +454,15 @@ impl Store {
                 WriteTx {
                     tx: Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
                     _guard: Some(guard),
+                    checkpoint: Some((p.clone(), self.checkpointer.clone())),
+                    large: false,
                 }
             }
             Pool::Postgres(p) => WriteTx {
                 tx: Tx::Pg(p.begin().await?),
                 _guard: None,
+                checkpoint: None,
+                large: false,
             },
         })
     }

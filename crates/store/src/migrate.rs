@@ -29,6 +29,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "payroll",
         include_str!("../migrations/sqlite/0005_payroll.sql"),
     ),
+    (
+        6,
+        "write_paths",
+        include_str!("../migrations/sqlite/0006_write_paths.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -55,6 +60,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "payroll",
         include_str!("../migrations/postgres/0005_payroll.sql"),
+    ),
+    (
+        6,
+        "write_paths",
+        include_str!("../migrations/postgres/0006_write_paths.sql"),
     ),
 ];
 

@@ -581,10 +581,13 @@ const LINE_COLUMNS: &str = "batch_id, kind, program, period, enrolment_id, towns
 async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> StoreResult<()> {
     let mut regular = match scan {
         // CROSS JOIN fixes SQLite's loop order: one sequential pass over the enrolments, a
-        // unique-index probe per row into the (few) batches of the month.
+        // unique-index probe per row into the (few) batches of the month. `+e.status` keeps
+        // SQLite from walking the (status, next_review_on) index instead of the table, which
+        // would cost a second B-tree lookup per enrolment when nearly all are active.
         Some(month) if !tx.is_postgres() => q("FROM enrolments e CROSS JOIN payroll_batches b
              JOIN households h ON h.id = e.household_id
-             WHERE b.program = e.program AND b.township_code = e.township_code AND b.month = $2")
+             WHERE b.program = e.program AND b.township_code = e.township_code AND b.month = $2
+               AND +e.status IN ('active', 'grace')")
         .bind(token)
         .bind(month),
         _ => q("FROM payroll_batches b
@@ -656,7 +659,7 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         .bind(now),
     )
     .await?;
-    // Counters: the totals read the covering index (batch_id, status, amount_fen); back pay
+    // Counters: the totals read the covering index (batch_id, status, id, amount_fen); back pay
     // and re-issues the partial index of non-regular lines.
     tx.execute(
         q("UPDATE payroll_batches SET
@@ -804,6 +807,9 @@ impl Store {
             } else {
                 None
             };
+            if scan {
+                tx.mark_large();
+            }
             fill_lines(&mut tx, &token, scan.then_some(month.as_str()), &now).await?;
             audit_generated(&mut tx, actor, &token, "payroll.generate").await?;
             if let Some(before) = cache {

@@ -353,6 +353,7 @@ impl Store {
         } else {
             Some(crate::payroll::set_cache(&mut tx, crate::payroll::BIG_CACHE_KIB).await?)
         };
+        tx.mark_large();
         let started = std::time::Instant::now();
         floor_inserts(&mut tx, rows, month, &ids).await?;
         if let Some(before) = cache {

@@ -739,10 +739,23 @@ fn person_cond(term: &Term, args: &mut Vec<String>) -> String {
         }
         Term::Pinyin(py) => {
             args.push(format!("{}%", escape_like(py)));
-            format!(
+            let like = format!(
                 "(p.name_initials LIKE ${n} ESCAPE '\\' OR p.name_pinyin LIKE ${n} ESCAPE '\\')",
                 n = args.len()
-            )
+            );
+            // Full pinyin and initials both begin with the first syllable's first letter: a
+            // range on it lets persons (name_initials) narrow the scan (LIKE itself is
+            // case-insensitive and cannot use the index).
+            let Some(first) = py.bytes().next().filter(u8::is_ascii_lowercase) else {
+                return like;
+            };
+            args.push((first as char).to_string());
+            let mut cond = format!("p.name_initials >= ${}", args.len());
+            if first < b'z' {
+                args.push(((first + 1) as char).to_string());
+                cond.push_str(&format!(" AND p.name_initials < ${}", args.len()));
+            }
+            format!("{cond} AND {like}")
         }
         Term::Name(name) => {
             args.push(format!("%{}%", escape_like(name)));
@@ -1112,7 +1125,7 @@ impl Store {
             status: PersonStatus::Active,
             status_date: None,
         };
-        insert_person_row(&mut tx, hid, &township, &head, &now, actor).await?;
+        insert_person_row(&mut tx, hid, &township, &head, &now).await?;
         let after = serde_json::json!({"household": {
             "village_code": village, "registration_type": rt.code(), "address": input.address.trim(),
             "phone": input.phone.trim(), "bank_name": input.bank_name.trim(),
@@ -1320,7 +1333,7 @@ impl Store {
                 )
             }
             None => {
-                insert_person_row(&mut tx, household_id, &h.township_code, &p, &now, actor).await?;
+                insert_person_row(&mut tx, household_id, &h.township_code, &p, &now).await?;
                 ("person.add", None)
             }
         };
@@ -1638,7 +1651,6 @@ pub(crate) async fn insert_person_row(
     township: &str,
     p: &PersonFields,
     now: &str,
-    actor: &Actor,
 ) -> StoreResult<i64> {
     let (py, ini) = pinyin_keys(&p.name);
     let id = tx
@@ -1674,16 +1686,6 @@ pub(crate) async fn insert_person_row(
         )
         .await?
         .i64("id")?;
-    tx.execute(
-        q("INSERT INTO person_moves (person_id, from_household_id, to_household_id, township_code,
-            at, actor) VALUES ($1, NULL, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(household_id)
-        .bind(township)
-        .bind(now)
-        .bind(actor.username.as_str()),
-    )
-    .await?;
     Ok(id)
 }
 

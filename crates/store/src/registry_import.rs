@@ -591,6 +591,9 @@ impl Store {
                 deferred = defer_indexes(t).await?;
             }
         }
+        if !deferred.is_empty() {
+            tx.mark_large();
+        }
         for range in batches(&groups, &good) {
             let part = &good[range];
             match &mut tx.tx {
