@@ -1304,6 +1304,17 @@ impl Store {
                         .bind(id),
                 )
                 .await?;
+                // A periodic review the county does not confirm means the household no
+                // longer qualifies: 停发 (or 渐退 when asked), as a termination would. A denied
+                // change case only leaves the enrolment as it was.
+                if let (Some(eid), true, Action::Deny { .. }) =
+                    (case.enrolment_id, case.kind == "review", &action)
+                {
+                    let (status, end) =
+                        end_enrolment(&mut tx, &qy, case.program, eid, on, extras.grace, &mut data)
+                            .await?;
+                    set_enrolment_status(&mut tx, eid, status, end, &now).await?;
+                }
             }
             Action::StartInvestigation {
                 investigators,
@@ -1367,35 +1378,20 @@ impl Store {
                     let (status, end) = match &action {
                         Action::Suspend { .. } => ("suspended", None),
                         Action::Resume => ("active", None),
-                        _ if extras.grace => {
-                            let months = qy
-                                .months(case.program, ParamName::GracePeriodMonths)
-                                .unwrap_or(6);
-                            let warn = qy
-                                .days(case.program, ParamName::GraceWarningDays)
-                                .unwrap_or(15);
-                            let g = minzheng_domain::grace_period(on, months, warn)
-                                .map_err(|e| StoreError::validation(e.to_string()))?;
-                            tx.execute(
-                                q("UPDATE enrolments SET grace_until = $1 WHERE id = $2")
-                                    .bind(g.last_month.to_string())
-                                    .bind(eid),
+                        _ => {
+                            end_enrolment(
+                                &mut tx,
+                                &qy,
+                                case.program,
+                                eid,
+                                on,
+                                extras.grace,
+                                &mut data,
                             )
-                            .await?;
-                            data["grace_until"] = serde_json::json!(g.last_month.to_string());
-                            ("grace", Some(g.last_month.to_string()))
+                            .await?
                         }
-                        _ => ("ended", Some(YearMonth::of(on).to_string())),
                     };
-                    tx.execute(
-                        q("UPDATE enrolments SET status = $1, end_month = COALESCE($2, end_month),
-                             updated_at = $3 WHERE id = $4")
-                        .bind(status)
-                        .bind(end)
-                        .bind(now.as_str())
-                        .bind(eid),
-                    )
-                    .await?;
+                    set_enrolment_status(&mut tx, eid, status, end, &now).await?;
                 }
             }
             _ => {}
@@ -2522,4 +2518,56 @@ async fn publish_batch(
         .await?;
     }
     Ok(batch)
+}
+
+/// How an enrolment ends on a termination (or a review the county does not confirm):
+/// 渐退 until the grace period's last month when `grace`, else 停发 after the decision month.
+/// Returns the new status and end month; records the grace end in `data`.
+async fn end_enrolment(
+    tx: &mut Tx,
+    qy: &minzheng_domain::params::ParamQuery<'_>,
+    program: Program,
+    eid: i64,
+    on: NaiveDate,
+    grace: bool,
+    data: &mut serde_json::Value,
+) -> StoreResult<(&'static str, Option<String>)> {
+    if !grace {
+        return Ok(("ended", Some(YearMonth::of(on).to_string())));
+    }
+    let months = qy
+        .months(program, ParamName::GracePeriodMonths)
+        .unwrap_or(6);
+    let warn = qy.days(program, ParamName::GraceWarningDays).unwrap_or(15);
+    let g = minzheng_domain::grace_period(on, months, warn)
+        .map_err(|e| StoreError::validation(e.to_string()))?;
+    tx.execute(
+        q("UPDATE enrolments SET grace_until = $1 WHERE id = $2")
+            .bind(g.last_month.to_string())
+            .bind(eid),
+    )
+    .await?;
+    data["grace_until"] = serde_json::json!(g.last_month.to_string());
+    Ok(("grace", Some(g.last_month.to_string())))
+}
+
+async fn set_enrolment_status(
+    tx: &mut Tx,
+    eid: i64,
+    status: &str,
+    end: Option<String>,
+    now: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "UPDATE enrolments SET status = $1, end_month = COALESCE($2, end_month),
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(status)
+        .bind(end)
+        .bind(now)
+        .bind(eid),
+    )
+    .await
+    .map(|_| ())
 }

@@ -50,6 +50,7 @@ both!(
     temporary_aid_once_per_cause_per_year,
     case_papers_are_images_kept_with_the_case,
     reviews_and_changes_adjust_or_stop_the_enrolment,
+    a_denied_review_stops_payment_a_denied_change_does_not,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -1158,4 +1159,94 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         .unwrap();
     assert_eq!(list[0].status, "ended");
     assert!(list[0].end_month.is_some());
+}
+
+/// Takes a follow-up case through survey, opinion and notice to the county's denial.
+async fn follow_up_denied(store: &Store, id: i64, on: NaiveDate, grace: bool) {
+    let staff = actor_of(store, "staff").await;
+    let approver = actor_of(store, "approver").await;
+    let c = cal();
+    investigate_and_opine(store, id, None, on).await;
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    let later = on + chrono::Days::new(10);
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), later, &c)
+        .await
+        .unwrap();
+    let extras = ActionExtras { grace, ..ex() };
+    store
+        .act_on_case(
+            &approver,
+            id,
+            Action::Deny {
+                reasons: "家庭人均收入已高于低保标准".into(),
+            },
+            &extras,
+            later,
+            &c,
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(store, id).await, CaseState::Denied);
+}
+
+async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
+    let store = seeded(db).await;
+    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = enrolled_dibao(store, hid, on).await;
+    let c = cal();
+    let before = store
+        .get_case(&Scope::all(), id, on, &c)
+        .await
+        .unwrap()
+        .enrolment
+        .unwrap();
+    // A change the county does not confirm leaves the enrolment as it was.
+    let assistant = actor_of(store, "assistant").await;
+    let change = store
+        .open_change_case(&assistant, before.id, "申请增发", d("2026-06-01"))
+        .await
+        .unwrap();
+    follow_up_denied(store, change, d("2026-06-01"), false).await;
+    let (list, _) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            list[0].status.as_str(),
+            list[0].monthly_fen,
+            &list[0].end_month
+        ),
+        ("active", before.monthly_fen, &None)
+    );
+    // A periodic review the county does not confirm: 渐退 when asked, until the grace
+    // period's last month, then no more payment.
+    let review_on = d(before.next_review_on.as_deref().unwrap());
+    let sys = Actor::system("tasks");
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 1);
+    let (reviews, _) = store
+        .list_cases(
+            &Scope::all(),
+            &CaseFilter {
+                kind: Some("review".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    follow_up_denied(store, reviews[0].id, review_on, true).await;
+    let (list, total) = store
+        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(list[0].status, "grace");
+    let until = list[0].grace_until.clone().expect("grace period end");
+    assert!(until.as_str() > "2027-03", "{until}");
+    assert_eq!(list[0].end_month.as_deref(), Some(until.as_str()));
 }
