@@ -100,6 +100,8 @@ pub struct Case {
     pub notice_batch_id: Option<i64>,
     pub missing_items: String,
     pub created_by: String,
+    /// `clerk`, or `system` for the daily tasks' proposals.
+    pub origin: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -161,6 +163,7 @@ impl Case {
             notice_batch_id: r.opt_i64("notice_batch_id")?,
             missing_items: r.str("missing_items")?,
             created_by: r.str("created_by")?,
+            origin: r.str("origin")?,
             created_at: r.str("created_at")?,
             updated_at: r.str("updated_at")?,
         })
@@ -364,6 +367,10 @@ pub struct CaseFilter {
     pub kind: Option<String>,
     /// Name or case number.
     pub q: Option<String>,
+    /// `system` (opened by the daily tasks), `clerk`, `no_system_drafts` (everything but
+    /// the system's unverified proposals: the case list's default), or all when empty.
+    #[serde(default)]
+    pub origin: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -735,8 +742,8 @@ impl Store {
                 q(
                     "INSERT INTO cases (case_no, program, kind, state, township_code, village_code,
                      household_id, person_id, urban_rural, subject_is_minor, applied_on,
-                     details_json, reason, created_by, created_at, updated_at)
-                   VALUES ($1,$2,'new',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$14) RETURNING id",
+                     details_json, reason, created_by, created_at, updated_at, origin)
+                   VALUES ($1,$2,'new',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$14,$15) RETURNING id",
                 )
                 .bind(case_no.as_str())
                 .bind(program.as_str())
@@ -751,7 +758,8 @@ impl Store {
                 .bind(serde_json::to_string(&input.details).unwrap_or_else(|_| "{}".into()))
                 .bind(input.reason.trim())
                 .bind(actor.username.as_str())
-                .bind(now.as_str()),
+                .bind(now.as_str())
+                .bind(if actor.role.is_none() { "system" } else { "clerk" }),
             )
             .await?;
         let id = row.i64("id")?;
@@ -957,6 +965,19 @@ impl Store {
         }
         if let Some(k) = filter.kind.as_deref().filter(|s| !s.is_empty()) {
             add(&mut where_, "c.kind = ?", k.to_string(), &mut args);
+        }
+        match filter.origin.as_deref().unwrap_or("") {
+            "" | "all" => {}
+            "no_system_drafts" => {
+                where_.push_str(" AND NOT (c.origin = 'system' AND c.state = 'draft')")
+            }
+            o @ ("system" | "clerk") => add(&mut where_, "c.origin = ?", o.to_string(), &mut args),
+            _ => {
+                return Err(StoreError::field(
+                    "origin",
+                    "来源只能是 system、clerk 或 all",
+                ))
+            }
         }
         if let Some(t) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let n = args.len();

@@ -805,6 +805,44 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
         .await
         .unwrap();
     assert!(calc.amount.0 > 0);
+    // The proposal is the system's: the default case list keeps it apart until a clerk
+    // submits it, and a clerk's own application is listed as usual.
+    assert_eq!(cases[0].origin, "system");
+    let staff = actor_of(store, "staff").await;
+    let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
+    let mine = dibao_application(store, hid2, on).await;
+    let listed = |origin: &'static str| {
+        let filter = CaseFilter {
+            origin: Some(origin.into()),
+            ..Default::default()
+        };
+        async move {
+            let (cases, total) = store.list_cases(&Scope::all(), &filter).await.unwrap();
+            assert_eq!(cases.len() as i64, total);
+            cases.iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("no_system_drafts").await, [mine]);
+    assert_eq!(listed("system").await, [cases[0].id]);
+    assert_eq!(listed("clerk").await, [mine]);
+    assert_eq!(listed("all").await, [mine, cases[0].id]);
+    let e = store
+        .list_cases(
+            &Scope::all(),
+            &CaseFilter {
+                origin: Some("robot".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    // Once submitted it is ordinary work and shows in the default list.
+    store
+        .act_on_case(&staff, cases[0].id, Action::Submit, &ex(), on, &cal())
+        .await
+        .unwrap();
+    assert_eq!(listed("no_system_drafts").await, [mine, cases[0].id]);
 }
 
 async fn only_the_city_admin_sets_parameters(db: &TestDb) {

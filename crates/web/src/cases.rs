@@ -364,6 +364,8 @@ struct ListPage {
     can_run_tasks: bool,
     notice: Option<String>,
     c: Choices,
+    /// The daily tasks' unverified proposals left out of the default list.
+    system_drafts: i64,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -376,6 +378,9 @@ pub struct ListQuery {
     pub kind: String,
     #[serde(default)]
     pub q: String,
+    /// Empty: all but the system's unverified proposals; `all`, `system` or `clerk`.
+    #[serde(default)]
+    pub origin: String,
     #[serde(default)]
     pub page: Option<String>,
     #[serde(default)]
@@ -409,11 +414,32 @@ pub async fn list_page(
                 program: Some(f.program.clone()),
                 kind: Some(f.kind.clone()),
                 q: Some(f.q.clone()),
+                origin: Some(if f.origin.is_empty() {
+                    "no_system_drafts".into()
+                } else {
+                    f.origin.clone()
+                }),
                 limit: Some(PAGE_SIZE),
                 offset: Some((page - 1) * PAGE_SIZE),
             },
         )
         .await?;
+    let system_drafts = if f.origin.is_empty() {
+        st.store
+            .list_cases(
+                &actor.scope,
+                &CaseFilter {
+                    state: Some("draft".into()),
+                    origin: Some("system".into()),
+                    limit: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .1
+    } else {
+        0
+    };
     let cases = if reveal(&s) {
         cases
     } else {
@@ -424,6 +450,7 @@ pub async fn list_page(
         ("program", f.program.as_str()),
         ("kind", f.kind.as_str()),
         ("q", f.q.as_str()),
+        ("origin", f.origin.as_str()),
     ])
     .unwrap_or_default();
     let notice = f.tasks.as_deref().map(|t| {
@@ -442,6 +469,7 @@ pub async fn list_page(
         can_run_tasks: actor.role == Some(Role::TownshipDirector),
         notice,
         c: CHOICES,
+        system_drafts,
     })
 }
 
@@ -1021,6 +1049,8 @@ pub struct ApiListQuery {
     program: Option<String>,
     kind: Option<String>,
     q: Option<String>,
+    /// `system`, `clerk`, `no_system_drafts`, or all when absent.
+    origin: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -1039,6 +1069,7 @@ pub async fn api_list(
                 program: f.program,
                 kind: f.kind,
                 q: f.q,
+                origin: f.origin,
                 limit: f.limit,
                 offset: f.offset,
             },

@@ -255,7 +255,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),    (
         "get",
         "/api/v1/cases",
-        "救助案件列表（state 可为 open 或状态代码, program, kind, q 姓名/案件编号, limit, offset）",
+        "救助案件列表（state 可为 open 或状态代码, program, kind, q 姓名/案件编号, origin 来源 system/clerk/no_system_drafts, limit, offset）",
         "救助案件",
     ),
     (

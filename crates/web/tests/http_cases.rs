@@ -1131,13 +1131,36 @@ async fn case_pages_and_forms(app: &TestApp) {
     );
     let (_, html) = page(&c, app.url(&path)).await;
     assert!(html.contains("已超期"));
-    // Director-only daily tasks.
+    // Director-only daily tasks. A person of 86 gets a 高龄津贴 proposal, which the
+    // default list keeps apart behind a link until a clerk verifies it.
+    household(
+        app,
+        "staff",
+        VILLAGE,
+        Member {
+            name: "钱寿",
+            id: id18("51180219400305301"),
+            relation: "户主",
+        },
+        &[],
+        json!({}),
+    )
+    .await;
     let (s, _, _) = form(&c, app.url("/cases/tasks"), &[("_csrf", &csrf)]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, loc, _) = form(&d, app.url("/cases/tasks"), &[("_csrf", &dcsrf)]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = page(&d, app.url(&loc)).await;
     assert!(html.contains("动态管理任务已运行"));
+    assert!(
+        html.contains("id=\"system-drafts\"") && !html.contains("钱寿"),
+        "{html}"
+    );
+    let (s, html) = page(&d, app.url("/cases?origin=system&state=draft")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("钱寿") && html.contains("高龄津贴"), "{html}");
+    let (s, _) = page(&d, app.url("/cases?origin=robot")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Another township cannot open the case's pages.
     let (c2, _) = api_login(app, "staff2").await;
     for p in [path.clone(), format!("{path}/print")] {

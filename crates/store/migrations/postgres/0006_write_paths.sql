@@ -17,3 +17,7 @@ DROP INDEX persons_name;
 DROP INDEX persons_pinyin;
 DROP INDEX incomes_scope;
 DROP INDEX assets_scope;
+
+-- Cases: who opened them. 'system' for the daily tasks' 高龄津贴 proposals (drafts a clerk
+-- still has to verify), so the case list can keep a first run's thousands of them apart.
+ALTER TABLE cases ADD COLUMN origin TEXT NOT NULL DEFAULT 'clerk';
