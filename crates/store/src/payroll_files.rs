@@ -73,6 +73,19 @@ impl BankTemplate {
             active: r.bool("active")?,
         })
     }
+
+    /// The column titles of this template's files, in order (the header line).
+    pub fn header(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|c| header_of(c, &self.amount_unit))
+            .collect()
+    }
+
+    /// The name this template gives the bank file of a batch.
+    pub fn file_name_for(&self, b: &PayrollBatch) -> String {
+        file_name(self, b)
+    }
 }
 
 /// A template as configured by the city administrator.
@@ -616,12 +629,19 @@ impl Store {
         if columns.is_empty() {
             return Err(StoreError::field("columns", "请至少选择一列"));
         }
-        for c in &columns {
-            if !BANK_COLUMNS.iter().any(|(k, _)| k == c) {
+        for (k, c) in columns.iter().enumerate() {
+            let Some((_, title)) = BANK_COLUMNS.iter().find(|(key, _)| key == c) else {
                 let known: Vec<&str> = BANK_COLUMNS.iter().map(|(k, _)| *k).collect();
                 return Err(StoreError::field(
                     "columns",
                     format!("未知的列“{c}”，可选：{}", known.join("、")),
+                ));
+            };
+            // A bank reads each column once; a repeated one is a slip of the form.
+            if columns[..k].contains(c) {
+                return Err(StoreError::field(
+                    "columns",
+                    format!("列“{title}”选了两次，每列只能出现一次"),
                 ));
             }
         }

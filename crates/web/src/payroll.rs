@@ -1,6 +1,7 @@
 //! Monthly payroll (资金发放): the month's batches, a batch with its review (month-over-month
 //! changes), sign-off, bank file download, return file upload, payment exceptions (退票),
-//! back pay (补发), the funds ledger with its chart and workbook, and the JSON API twins.
+//! back pay (补发), the funds ledger with its chart and workbook, the bank templates (代发模板:
+//! every role reads them, the city administrator adds and edits them), and the JSON API twins.
 //!
 //! Pages post back with an `action` field and redirect (303) on success; refusals re-render
 //! the page with the Chinese message (403 / 409 / 422). The return file is a multipart form
@@ -19,7 +20,8 @@ use minzheng_domain::{Fen, Program, Role, YearMonth};
 use minzheng_store::{
     Actor, BackPay, BankFile, BankTemplate, BankTemplateInput, BatchDiff, BatchFilter,
     ExceptionCorrection, GenerateRequest, LedgerFilter, LedgerRow, LineFilter, NewBackPay,
-    PaymentException, PayrollBatch, PayrollLine, SessionInfo, StoreError, BATCH_STATUSES,
+    PaymentException, PayrollBatch, PayrollLine, SessionInfo, StoreError, BANK_COLUMNS,
+    BATCH_STATUSES,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -55,6 +57,10 @@ pub fn pages() -> Router<AppState> {
         .route("/payroll/back-pay", get(back_pay_page).post(back_pay_post))
         .route("/payroll/ledger", get(ledger_page))
         .route("/payroll/ledger.xlsx", get(ledger_xlsx))
+        .route(
+            "/payroll/bank-templates",
+            get(templates_page).post(templates_post),
+        )
         .route(
             "/static/echarts.min.js",
             get(|| async { asset(ECHARTS, "text/javascript; charset=utf-8") }),
@@ -906,6 +912,386 @@ pub async fn ledger_xlsx(
         lines: rows.len(),
         total: Fen(0),
     }))
+}
+
+// ---------------------------------------------------------------- bank templates
+
+/// Who may configure bank templates: the role `Store::save_bank_template` requires.
+fn can_configure_templates(actor: &Actor) -> bool {
+    actor.role == Some(Role::CityAdmin)
+}
+
+/// The columns a new template starts with (the usual order of a bank's 代发 file).
+const DEFAULT_COLUMNS: &[&str] = &[
+    "batch_no",
+    "line_no",
+    "item",
+    "period",
+    "division",
+    "name",
+    "id_number",
+    "account",
+    "amount",
+    "remark",
+];
+
+/// One template as the page shows it.
+struct TemplateRow {
+    t: BankTemplate,
+    /// (key, title) in file order.
+    columns: Vec<(String, String)>,
+    header_line: String,
+    example_file: String,
+}
+
+impl TemplateRow {
+    fn new(t: BankTemplate, example: &PayrollBatch) -> Self {
+        let header = t.header();
+        let header_line = header.join(if t.format == "xlsx" { " | " } else { "," });
+        TemplateRow {
+            columns: t.columns.iter().cloned().zip(header).collect(),
+            header_line,
+            example_file: t.file_name_for(example),
+            t,
+        }
+    }
+
+    fn format_label(&self) -> &'static str {
+        if self.t.format == "xlsx" {
+            "Excel（xlsx）"
+        } else {
+            "CSV"
+        }
+    }
+
+    fn encoding_label(&self) -> &'static str {
+        match (self.t.format.as_str(), self.t.encoding.as_str()) {
+            ("xlsx", _) => "—",
+            (_, "gbk") => "GBK",
+            _ => "UTF-8",
+        }
+    }
+
+    fn unit_label(&self) -> &'static str {
+        if self.t.amount_unit == "fen" {
+            "分"
+        } else {
+            "元"
+        }
+    }
+}
+
+/// One column position of the form: the chosen key ("" = unused).
+struct Slot {
+    key: String,
+    /// A key the form posted that no bank file knows (shown so the clerk can fix it).
+    unknown: bool,
+}
+
+/// The template form as shown or as posted.
+struct TemplateForm {
+    /// The code of the template being edited; empty for a new one.
+    editing: String,
+    code: String,
+    name: String,
+    format: String,
+    encoding: String,
+    columns: Vec<String>,
+    totals_line: bool,
+    amount_unit: String,
+    file_name: String,
+    active: bool,
+}
+
+impl TemplateForm {
+    fn blank() -> Self {
+        TemplateForm {
+            editing: String::new(),
+            code: String::new(),
+            name: String::new(),
+            format: "csv".into(),
+            encoding: "gbk".into(),
+            columns: DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            totals_line: true,
+            amount_unit: "yuan".into(),
+            file_name: "{bank}_{batch_no}.{ext}".into(),
+            active: true,
+        }
+    }
+
+    fn of(t: &BankTemplate) -> Self {
+        TemplateForm {
+            editing: t.code.clone(),
+            code: t.code.clone(),
+            name: t.name.clone(),
+            format: t.format.clone(),
+            encoding: t.encoding.clone(),
+            columns: t.columns.clone(),
+            totals_line: t.totals_line,
+            amount_unit: t.amount_unit.clone(),
+            file_name: t.file_name.clone(),
+            active: t.active,
+        }
+    }
+
+    /// Reads the posted form: one `col` field per position, in order; checkboxes are
+    /// present when ticked.
+    fn posted(fields: Vec<(String, String)>) -> Self {
+        let mut f = TemplateForm {
+            columns: Vec::new(),
+            totals_line: false,
+            active: false,
+            format: String::new(),
+            encoding: String::new(),
+            amount_unit: String::new(),
+            file_name: String::new(),
+            ..TemplateForm::blank()
+        };
+        for (k, v) in fields {
+            match k.as_str() {
+                "editing" => f.editing = v.trim().to_string(),
+                "code" => f.code = v,
+                "name" => f.name = v,
+                "format" => f.format = v,
+                "encoding" => f.encoding = v,
+                "col" => f.columns.push(v.trim().to_string()),
+                "totals_line" => f.totals_line = true,
+                "amount_unit" => f.amount_unit = v,
+                "file_name" => f.file_name = v,
+                "active" => f.active = true,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn input(&self) -> BankTemplateInput {
+        BankTemplateInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            format: self.format.clone(),
+            encoding: self.encoding.clone(),
+            columns: self
+                .columns
+                .iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+            totals_line: self.totals_line,
+            amount_unit: self.amount_unit.clone(),
+            file_name: self.file_name.clone(),
+            active: self.active,
+        }
+    }
+
+    /// The column positions: the chosen keys in order (unused positions dropped), then
+    /// empty positions up to one per known column.
+    fn slots(&self) -> Vec<Slot> {
+        let known = |k: &str| BANK_COLUMNS.iter().any(|(c, _)| *c == k);
+        let mut slots: Vec<Slot> = self
+            .columns
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| Slot {
+                key: c.clone(),
+                unknown: !known(c),
+            })
+            .collect();
+        while slots.len() < BANK_COLUMNS.len() {
+            slots.push(Slot {
+                key: String::new(),
+                unknown: false,
+            });
+        }
+        slots
+    }
+}
+
+#[derive(Template)]
+#[template(path = "payroll_templates.html")]
+struct TemplatesPage {
+    nav: Nav,
+    rows: Vec<TemplateRow>,
+    example_label: String,
+    can_edit: bool,
+    form: TemplateForm,
+    slots: Vec<Slot>,
+    choices: Vec<(&'static str, &'static str)>,
+    notice: Option<String>,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+}
+
+impl TemplatesPage {
+    fn field_error(&self, field: &str) -> Option<&String> {
+        self.field_errors.get(field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TemplatesQuery {
+    code: Option<String>,
+    saved: Option<String>,
+}
+
+/// The batch the examples are rendered for: this month's 城市低保 batch of the viewer's
+/// township (or of a placeholder township for wider scopes).
+fn example_batch(s: &SessionInfo) -> PayrollBatch {
+    let month = YearMonth::of(crate::standards::today());
+    let (code, name) = if s.user.scope_code.len() == 9 {
+        (s.user.scope_code.clone(), s.user.scope_name.clone())
+    } else {
+        ("XXXXXXXXX".to_string(), "某乡镇".to_string())
+    };
+    let program = Program::UrbanDibao;
+    PayrollBatch {
+        id: 0,
+        batch_no: format!("{}-{code}-{}", month.compact(), program.as_str()),
+        program: program.as_str().to_string(),
+        program_label: program.label().to_string(),
+        township_code: code,
+        township_name: name,
+        month: month.to_string(),
+        status: "signed_off".into(),
+        status_label: "",
+        line_count: 0,
+        planned: Fen(0),
+        back_pay: Fen(0),
+        reissue_count: 0,
+        reissue: Fen(0),
+        returned_count: 0,
+        paid_count: 0,
+        paid: Fen(0),
+        failed_count: 0,
+        failed: Fen(0),
+        generated_by: String::new(),
+        generated_at: String::new(),
+        signed_off_by: None,
+        signed_off_at: None,
+        exported_at: None,
+        export_count: 0,
+        reconciled_at: None,
+        closed_at: None,
+    }
+}
+
+async fn templates_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    form: TemplateForm,
+    notice: Option<String>,
+    error: Option<(StatusCode, String, BTreeMap<String, String>)>,
+) -> PageResult {
+    let example = example_batch(s);
+    let rows = st
+        .store
+        .bank_templates()
+        .await?
+        .into_iter()
+        .map(|t| TemplateRow::new(t, &example))
+        .collect();
+    let (code, error, field_errors) = match error {
+        Some((c, m, f)) => (c, Some(m), f),
+        None => (StatusCode::OK, None, BTreeMap::new()),
+    };
+    let page = TemplatesPage {
+        nav: Nav::new(s, "payroll"),
+        rows,
+        example_label: format!(
+            "{}{}{}（批次号{}）",
+            example.township_name, example.month, example.program_label, example.batch_no
+        ),
+        can_edit: can_configure_templates(actor),
+        slots: form.slots(),
+        form,
+        choices: BANK_COLUMNS.to_vec(),
+        notice,
+        error,
+        field_errors,
+    };
+    Ok(with_status(render(&page)?, code))
+}
+
+pub async fn templates_page(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Query(qs): Query<TemplatesQuery>,
+) -> PageResult {
+    let form = match qs.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) if can_configure_templates(&actor) => {
+            let templates = st.store.bank_templates().await?;
+            let t = templates
+                .iter()
+                .find(|t| t.code == code)
+                .ok_or_else(|| PageError(AppError::not_found("未找到该银行代发模板")))?;
+            TemplateForm::of(t)
+        }
+        _ => TemplateForm::blank(),
+    };
+    templates_render(&st, &s, &actor, form, qs.saved, None).await
+}
+
+pub async fn templates_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let form = TemplateForm::posted(fields);
+    let input = form.input();
+    let code = input.code.trim().to_string();
+    // The store saves by code (create or update): a new template must not silently
+    // replace an existing one. Others are refused by the store's role check below.
+    let taken = can_configure_templates(&actor)
+        && code != form.editing
+        && st
+            .store
+            .bank_templates()
+            .await?
+            .iter()
+            .any(|t| t.code == code);
+    let result = if taken {
+        Err(StoreError::field(
+            "code",
+            format!("模板代码“{code}”已被使用；如需修改该模板，请在列表中点“编辑”"),
+        ))
+    } else {
+        st.store.save_bank_template(&actor, &input).await
+    };
+    match result {
+        Ok(t) => Ok(see_other(&format!(
+            "/payroll/bank-templates?{}",
+            serde_urlencoded::to_string([(
+                "saved",
+                format!("已保存银行代发模板“{}”（{}）", t.name, t.code)
+            )])
+            .unwrap_or_default()
+        ))),
+        Err(StoreError::Validation { message, fields }) => {
+            templates_render(
+                &st,
+                &s,
+                &actor,
+                form,
+                None,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, message, fields)),
+            )
+            .await
+        }
+        Err(e) => {
+            let (status, message) = user_error(e)?;
+            templates_render(
+                &st,
+                &s,
+                &actor,
+                TemplateForm::blank(),
+                None,
+                Some((status, message, BTreeMap::new())),
+            )
+            .await
+        }
+    }
 }
 
 // ---------------------------------------------------------------- JSON API

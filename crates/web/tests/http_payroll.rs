@@ -41,6 +41,10 @@ both!(
     payroll_endpoints_refuse_other_jurisdictions,
     api_from_generation_to_reconciliation,
     pages_and_forms,
+    bank_templates_page_lists_templates,
+    admin_saves_bank_template_through_form,
+    bad_bank_template_form_is_refused,
+    bank_template_form_refuses_other_roles,
 );
 
 const V1: &str = "511802001001";
@@ -568,4 +572,399 @@ async fn pages_and_forms(app: &TestApp) {
         let r = c.get(app.url(p)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{p}");
     }
+}
+
+/// Signs in through the login form; returns the client holding the session cookie.
+async fn page_login(app: &TestApp, user: &str) -> Client {
+    let c = client();
+    let login = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", csrf_in(&login).as_str()),
+            ("username", user),
+            ("password", minzheng_store::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login {user}");
+    c
+}
+
+async fn get_page(c: &Client, url: String) -> (StatusCode, String) {
+    let r = c.get(&url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// The templates as the API lists them, by code.
+async fn api_templates(app: &TestApp) -> std::collections::BTreeMap<String, Value> {
+    let (c, _) = api_login(app, "auditor").await;
+    get_json(&c, app.url("/api/v1/payroll/bank-templates")).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["code"].as_str().unwrap().to_string(), t.clone()))
+        .collect()
+}
+
+/// A form's fields in order (repeated names allowed).
+type Form = Vec<(String, String)>;
+
+/// A complete template form as the page posts it: one `col` per chosen column, in order.
+fn template_form(csrf: &str, code: &str, name: &str, columns: &[&str]) -> Form {
+    let mut f: Form = [
+        ("_csrf", csrf),
+        ("editing", ""),
+        ("code", code),
+        ("name", name),
+        ("format", "xlsx"),
+        ("encoding", "utf-8"),
+        ("amount_unit", "fen"),
+        ("totals_line", "1"),
+        ("file_name", "{bank}-{period}-{township}.{ext}"),
+        ("active", "1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for c in columns {
+        f.push(("col".into(), c.to_string()));
+    }
+    // Unused positions post empty values, as the page's selects do.
+    f.push(("col".into(), String::new()));
+    f.push(("col".into(), String::new()));
+    f
+}
+
+fn set(form: &mut [(String, String)], key: &str, value: &str) {
+    for (k, v) in form.iter_mut() {
+        if k == key {
+            *v = value.to_string();
+        }
+    }
+}
+
+async fn post_form(c: &Client, app: &TestApp, form: &[(String, String)]) -> reqwest::Response {
+    c.post(app.url("/payroll/bank-templates"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A township clerk reads the seeded templates: columns with their Chinese titles, the
+/// example file name and header line rendered from each template; no form for them. The
+/// batch list links to the page.
+async fn bank_templates_page_lists_templates(app: &TestApp) {
+    let c = page_login(app, "staff").await;
+    let (status, list) = get_page(&c, app.url("/payroll")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("href=\"/payroll/bank-templates\""), "{list}");
+
+    let (status, html) = get_page(&c, app.url("/payroll/bank-templates")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("银行代发模板"), "{html}");
+    for code in ["rcb-gbk", "psbc-xlsx", "utf8-csv"] {
+        assert!(html.contains(&format!("id=\"template-{code}\"")), "{code}");
+    }
+    assert!(html.contains("农村商业银行（CSV，GBK，带合计行）"));
+    assert!(html.contains("邮政储蓄银行（Excel）"));
+    // Header lines: CSV comma-separated in file order, the amount titled by its unit.
+    assert!(
+        html.contains("批次号,明细号,项目代码,所属期,区划代码,姓名,证件号码,账号,金额(元),摘要"),
+        "{html}"
+    );
+    assert!(
+        html.contains("批次号,明细号,项目代码,所属期,区划代码,姓名,证件号码,账号,金额(分),摘要")
+    );
+    assert!(html.contains(
+        "明细号 | 批次号 | 补贴项目 | 所属期 | 区划代码 | 姓名 | 证件号码 | 开户行 | 账号 | 金额(元) | 摘要"
+    ));
+    // Example file names: the pattern filled in for this month's batch of the clerk's township.
+    let file_of = |prefix: &str| -> String {
+        let i = html
+            .find(&format!("class=\"example-file\">{prefix}"))
+            .unwrap_or_else(|| panic!("example file {prefix}: {html}"))
+            + "class=\"example-file\">".len();
+        html[i..].split('<').next().unwrap().to_string()
+    };
+    let rcb = file_of("rcb-gbk_");
+    assert!(rcb.ends_with("-511802001-urban_dibao.csv"), "{rcb}");
+    assert!(!rcb.contains('{'), "{rcb}");
+    let generic = file_of("payroll_");
+    assert!(generic.ends_with("-511802001-urban_dibao.csv"), "{generic}");
+    assert!(html.contains("城市最低生活保障"));
+    // 合计行 and unit columns.
+    assert!(html.contains("<td>有</td>") && html.contains("<td>无</td>"));
+    assert!(html.contains("<td>分</td>") && html.contains("<td>元</td>"));
+    // A clerk may not configure templates: no form, no edit links, even when asked for one.
+    assert!(!html.contains("id=\"template-form\""));
+    assert!(!html.contains("edit-template"));
+    let (status, html) = get_page(&c, app.url("/payroll/bank-templates?code=rcb-gbk")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("id=\"template-form\""));
+}
+
+/// The city administrator adds a template through the form (with the CSRF token); it shows
+/// on the page and in the API. Editing it pre-fills the form and updates the same template;
+/// a new template may not take an existing code; without CSRF nothing is saved.
+async fn admin_saves_bank_template_through_form(app: &TestApp) {
+    let c = page_login(app, "admin").await;
+    let (status, html) = get_page(&c, app.url("/payroll/bank-templates")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"template-form\""), "{html}");
+    assert!(html.contains("新增模板"));
+    let csrf = csrf_in(&html);
+    let before = api_templates(app).await;
+    assert_eq!(before.len(), 3);
+
+    let form = template_form(
+        &csrf,
+        "ccb-form",
+        "建设银行（表单）",
+        &["line_no", "name", "id_number", "account", "amount"],
+    );
+    // Without the CSRF token: refused, nothing saved.
+    let no_csrf: Vec<(String, String)> =
+        form.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
+    let r = post_form(&c, app, &no_csrf).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!api_templates(app).await.contains_key("ccb-form"));
+
+    let r = post_form(&c, app, &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/payroll/bank-templates?saved="), "{to}");
+    let (status, html) = get_page(&c, app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("id=\"notice\"") && html.contains("已保存银行代发模板“建设银行（表单）”"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"template-ccb-form\""));
+    assert!(
+        html.contains("明细号 | 姓名 | 证件号码 | 账号 | 金额(分)"),
+        "{html}"
+    );
+    let saved = api_templates(app).await;
+    assert_eq!(saved.len(), 4);
+    let t = &saved["ccb-form"];
+    assert_eq!(t["name"], "建设银行（表单）");
+    assert_eq!(t["format"], "xlsx");
+    assert_eq!(t["amount_unit"], "fen");
+    assert_eq!(t["totals_line"], true);
+    assert_eq!(t["active"], true);
+    assert_eq!(
+        t["columns"],
+        json!(["line_no", "name", "id_number", "account", "amount"])
+    );
+    assert_eq!(t["file_name"], "{bank}-{period}-{township}.{ext}");
+
+    // Edit: the form is pre-filled with the template.
+    let (status, html) = get_page(&c, app.url("/payroll/bank-templates?code=ccb-form")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("编辑模板“ccb-form”"), "{html}");
+    assert!(html.contains("name=\"editing\" value=\"ccb-form\""));
+    assert!(html.contains("value=\"建设银行（表单）\""));
+    assert!(html.contains("<option value=\"xlsx\" selected>"));
+    assert!(html.contains("<option value=\"fen\" selected>"));
+    let col1 = html.find("id=\"col-1\"").unwrap();
+    let col2 = html.find("id=\"col-2\"").unwrap();
+    assert!(html[col1..col2].contains("<option value=\"line_no\" selected>"));
+    assert!(html[col2..].contains("<option value=\"name\" selected>"));
+    let (status, _) = get_page(&c, app.url("/payroll/bank-templates?code=nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let mut edit = template_form(
+        &csrf,
+        "ccb-form",
+        "建设银行（改）",
+        &["id_number", "name", "account", "amount"],
+    );
+    set(&mut edit, "editing", "ccb-form");
+    set(&mut edit, "format", "csv");
+    edit.retain(|(k, _)| k != "active" && k != "totals_line");
+    let r = post_form(&c, app, &edit).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = api_templates(app).await;
+    assert_eq!(after.len(), 4, "edited in place, not added");
+    let t = &after["ccb-form"];
+    assert_eq!(t["name"], "建设银行（改）");
+    assert_eq!(t["format"], "csv");
+    assert_eq!(t["active"], false);
+    assert_eq!(t["totals_line"], false);
+    assert_eq!(
+        t["columns"],
+        json!(["id_number", "name", "account", "amount"])
+    );
+    let (_, html) = get_page(&c, app.url("/payroll/bank-templates")).await;
+    assert!(html.contains("证件号码,姓名,账号,金额(分)"), "{html}");
+    let audit = template_audit(app, "ccb-form").await;
+    assert_eq!(audit.len(), 2, "created and edited: {audit:?}");
+    assert!(audit
+        .iter()
+        .all(|a| a.action == "payroll.bank_template.save"));
+
+    // A new template with an existing code does not overwrite it.
+    let r = post_form(
+        &c,
+        app,
+        &template_form(
+            &csrf,
+            "rcb-gbk",
+            "冒名模板",
+            &["line_no", "account", "amount"],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-code\"") && html.contains("已被使用"),
+        "{html}"
+    );
+    let now = api_templates(app).await;
+    assert_eq!(now["rcb-gbk"], before["rcb-gbk"]);
+    assert_eq!(now.len(), 4);
+}
+
+/// Bad forms answer 422 with the store's Chinese message next to the field, keep what was
+/// typed, and save nothing.
+async fn bad_bank_template_form_is_refused(app: &TestApp) {
+    let c = page_login(app, "admin").await;
+    let (_, html) = get_page(&c, app.url("/payroll/bank-templates")).await;
+    let csrf = csrf_in(&html);
+    let before = api_templates(app).await;
+    let good = || {
+        template_form(
+            &csrf,
+            "bad-one",
+            "农业银行",
+            &["line_no", "account", "amount"],
+        )
+    };
+    let mut empty_name = good();
+    set(&mut empty_name, "name", "  ");
+    let unknown_column = template_form(
+        &csrf,
+        "bad-one",
+        "农业银行",
+        &["line_no", "account", "amount", "foo"],
+    );
+    let mut bad_format = good();
+    set(&mut bad_format, "format", "pdf");
+    let no_account = template_form(&csrf, "bad-one", "农业银行", &["line_no", "amount"]);
+    let mut bad_code = good();
+    set(&mut bad_code, "code", "农行");
+    let twice = template_form(
+        &csrf,
+        "bad-one",
+        "农业银行",
+        &["line_no", "account", "amount", "account"],
+    );
+    let cases: [(&str, Form, &str, &str); 6] = [
+        ("column twice", twice, "err-columns", "选了两次"),
+        ("empty name", empty_name, "err-name", "请填写模板名称"),
+        (
+            "unknown column",
+            unknown_column,
+            "err-columns",
+            "未知的列“foo”",
+        ),
+        (
+            "bad format",
+            bad_format,
+            "err-format",
+            "文件格式应为 csv 或 xlsx",
+        ),
+        ("no account", no_account, "err-columns", "至少应包含账号"),
+        ("bad code", bad_code, "err-code", "模板代码应为"),
+    ];
+    for (what, form, field, message) in cases {
+        let r = post_form(&c, app, &form).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"form-error\""), "{what}: {html}");
+        assert!(html.contains(&format!("id=\"{field}\"")), "{what}: {html}");
+        assert!(html.contains(message), "{what}: {html}");
+        // The form is shown again with what was typed.
+        assert!(html.contains("id=\"template-form\""), "{what}");
+        assert!(
+            html.contains("value=\"bad-one\"") || what == "bad code",
+            "{what}"
+        );
+        assert_eq!(api_templates(app).await, before, "{what}: nothing saved");
+    }
+    // The unknown key stays selected in its position so it can be corrected.
+    let r = post_form(
+        &c,
+        app,
+        &template_form(&csrf, "bad-one", "农业银行", &["foo", "account", "amount"]),
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    let col1 = html.find("id=\"col-1\"").unwrap();
+    let col2 = html.find("id=\"col-2\"").unwrap();
+    assert!(
+        html[col1..col2].contains("<option value=\"foo\" selected>"),
+        "{html}"
+    );
+    assert!(html[col2..].contains("<option value=\"account\" selected>"));
+    assert_eq!(api_templates(app).await, before);
+}
+
+/// Only the city administrator configures templates: a township clerk or director posting
+/// the form anyway gets 403 with a Chinese message, and no template changes.
+async fn bank_template_form_refuses_other_roles(app: &TestApp) {
+    let before = api_templates(app).await;
+    for user in ["staff", "director"] {
+        let c = page_login(app, user).await;
+        let (_, html) = get_page(&c, app.url("/payroll")).await;
+        let csrf = csrf_in(&html);
+        // A new template, and an edit of a seeded one.
+        let new = template_form(
+            &csrf,
+            "clerk-bank",
+            "乡镇自建模板",
+            &["line_no", "account", "amount"],
+        );
+        let mut edit = template_form(&csrf, "rcb-gbk", "改名", &["line_no", "account", "amount"]);
+        set(&mut edit, "editing", "rcb-gbk");
+        for form in [new, edit] {
+            let r = post_form(&c, app, &form).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("只有市民政局管理员可以配置银行代发模板"),
+                "{user}: {html}"
+            );
+            assert!(!html.contains("id=\"template-form\""), "{user}");
+        }
+        assert_eq!(api_templates(app).await, before, "{user}: nothing changed");
+    }
+    for code in ["clerk-bank", "rcb-gbk"] {
+        assert!(template_audit(app, code).await.is_empty(), "{code}");
+    }
+}
+
+/// The audit records of one template.
+async fn template_audit(app: &TestApp, code: &str) -> Vec<minzheng_store::AuditEntry> {
+    app.db
+        .store
+        .list_audit(
+            &minzheng_store::Actor::system("t"),
+            Some(("bank_template", code)),
+            10,
+            0,
+        )
+        .await
+        .unwrap()
 }
