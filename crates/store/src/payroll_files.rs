@@ -407,42 +407,25 @@ fn return_column(h: &str) -> Option<&'static str> {
     })
 }
 
-/// Reads the raw cells of a CSV (UTF-8 or GBK) or xlsx file.
+/// Reads the raw cells of a CSV (UTF-8 or GBK), xlsx or xls file (recognised by content).
 fn read_cells(name: &str, data: &[u8]) -> StoreResult<Vec<Vec<String>>> {
     let bad = |m: String| StoreError::field("file", m);
     if data.starts_with(b"PK\x03\x04") {
-        use calamine::{Data, Reader};
-        let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+        let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
             .map_err(|_| bad("回盘文件不是有效的Excel工作簿".into()))?;
-        let sheet = wb
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or_else(|| bad("回盘文件中没有工作表".into()))?;
-        let range = wb
-            .worksheet_range(&sheet)
-            .map_err(|_| bad("无法读取回盘文件的工作表".into()))?;
-        return Ok(range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|d| match d {
-                        Data::Empty => String::new(),
-                        Data::String(s) => s.trim().to_string(),
-                        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
-                            format!("{}", *f as i64)
-                        }
-                        Data::Float(f) => format!("{f:.2}"),
-                        Data::Int(n) => n.to_string(),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect());
+        return first_sheet_cells(wb);
+    }
+    // The OLE2 compound file of Excel 97–2003 workbooks (many banks still send .xls).
+    if data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        let wb: calamine::Xls<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+            .map_err(|_| bad("回盘文件不是有效的Excel 97-2003工作簿(.xls)".into()))?;
+        return first_sheet_cells(wb);
     }
     let lower = name.to_lowercase();
-    if lower.ends_with(".xls") {
-        return Err(bad("请将回盘文件另存为 .xlsx 或 .csv 后导入".into()));
+    if lower.ends_with(".xls") || lower.ends_with(".xlsx") {
+        return Err(bad(
+            "回盘文件的扩展名是Excel，但内容不是Excel工作簿：请用银行提供的原文件".into(),
+        ));
     }
     let (text, _) = crate::registry_import::decode_text(data);
     let mut rdr = csv::ReaderBuilder::new()
@@ -455,6 +438,42 @@ fn read_cells(name: &str, data: &[u8]) -> StoreResult<Vec<Vec<String>>> {
         rows.push(rec.iter().map(|s| s.trim().to_string()).collect());
     }
     Ok(rows)
+}
+
+/// The first sheet's cells as text: whole numbers without a decimal point (accounts and
+/// ID numbers stored as numbers), other numbers with two decimals.
+fn first_sheet_cells<RS, R>(mut wb: R) -> StoreResult<Vec<Vec<String>>>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+{
+    use calamine::Data;
+    let bad = |m: &str| StoreError::field("file", m.to_string());
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("回盘文件中没有工作表"))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|_| bad("无法读取回盘文件的工作表"))?;
+    Ok(range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|d| match d {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.trim().to_string(),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
+                        format!("{}", *f as i64)
+                    }
+                    Data::Float(f) => format!("{f:.2}"),
+                    Data::Int(n) => n.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect())
 }
 
 fn parse_return(name: &str, data: &[u8]) -> StoreResult<ReturnFile> {

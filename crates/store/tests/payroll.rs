@@ -47,6 +47,7 @@ both!(
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
     demo_enrolments_make_a_payable_month,
+    excel_97_return_files_are_read,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -911,4 +912,41 @@ async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
             .iter()
             .all(|l| l.account_number.len() >= 16 && l.amount.0 > 0));
     }
+}
+
+/// Many banks still send Excel 97–2003 (.xls) return files. The fixture was written by
+/// xlwt as a bank's export holds it (line number and amount as numbers) for the first line
+/// of a fresh database: 张三, 500.00 元, failed (账户冻结).
+async fn excel_97_return_files_are_read(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(store, "2026-11").await;
+    let l = lines(store, &b).await;
+    assert_eq!(l[0].id, 1, "the fixture names line 1");
+    // An .xls that is not a workbook is refused, and nothing changes.
+    let e = store
+        .import_return(
+            &staff,
+            b.id,
+            "回盘.xls",
+            &return_csv(&[(1, "张三", "500.00", "成功", "")], None),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("不是Excel工作簿"), "{e}");
+    assert_untouched(store, &b).await;
+    let xls = include_bytes!("data/return-line1-failed.xls");
+    store
+        .import_return(&staff, b.id, "回盘.xls", xls)
+        .await
+        .unwrap();
+    let l = lines(store, &b).await;
+    assert_eq!(l[0].status, "failed");
+    let x = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap();
+    assert_eq!(x.len(), 1);
+    assert!(x[0].fail_reason.contains("账户冻结"), "{:?}", x[0]);
 }

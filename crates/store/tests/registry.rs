@@ -477,6 +477,18 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
     assert_eq!(r.persons_created, 0);
     assert_eq!(count(store, "households").await, 12);
     assert_eq!(persons(store).await, rows.len());
+    // And as Excel 97–2003 (.xls): the same ledger written by xlwt (text-formatted ID,
+    // code and account columns, amounts as numbers), as an office's old sheets are.
+    let xls = include_bytes!("data/ledger-12-households-seed-1.xls").to_vec();
+    let r = import(store, &staff, "台账.xls", xls).await;
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    assert_eq!(r.rows_read, rows.len());
+    assert_eq!(
+        (r.households_created, r.persons_created, r.persons_updated),
+        (0, 0, rows.len()),
+        "the fixture is ledger(12, 1); regenerate it if the generator changed"
+    );
+    assert_eq!(persons(store).await, rows.len());
     // Incomes were replaced, not duplicated.
     let (hh, _) = store
         .list_households(&staff.scope, &HouseholdFilter::default())
@@ -514,7 +526,7 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
         .iter()
         .filter(|e| e.action == "registry.import")
         .count();
-    assert_eq!(n_imports, 4);
+    assert_eq!(n_imports, 5);
     // The template itself imports as an empty ledger: header found, no rows.
     let r = import(store, &staff, "模板.xlsx", import_template().unwrap()).await;
     assert_eq!(r.issues.len(), 1);
