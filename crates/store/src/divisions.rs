@@ -417,6 +417,8 @@ impl Store {
             considered: 0,
         };
         let mut tx = self.begin_write().await?;
+        // Up to 665,000 rows: checkpoint right after the commit, in the background.
+        tx.mark_large();
         let before = count_all(&mut tx).await?;
         let mut changed = 0u64;
         let mut rows = Vec::with_capacity(BATCH);

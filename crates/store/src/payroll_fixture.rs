@@ -235,6 +235,7 @@ impl Store {
         let now = crate::payroll::now();
         let hi = format!("{within}:");
         let mut tx = self.begin_write().await?;
+        tx.mark_large();
         let villages = tx
             .fetch_one(
                 q("SELECT COUNT(*) AS n FROM divisions WHERE level = 5 AND code >= $1 AND code < $2")
