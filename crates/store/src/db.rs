@@ -534,4 +534,74 @@ mod tests {
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("  ").is_err());
     }
+
+    /// Commits leave their pages in the WAL (no checkpoint inside COMMIT); a commit marked
+    /// large is copied into the database file in the background right after, and so is the
+    /// WAL after every `CHECKPOINT_EVERY` small commits. The database file only grows when
+    /// a checkpoint copies pages into it, which is what this watches.
+    #[tokio::test]
+    async fn checkpoints_run_after_large_or_many_commits_not_inside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let file_len = || std::fs::metadata(&path).unwrap().len();
+        let settle = || async {
+            for _ in 0..500 {
+                if !store
+                    .checkpointer
+                    .running
+                    .load(std::sync::atomic::Ordering::Acquire)
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let write = |large: bool, rows: i64| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin_write().await.unwrap();
+                if large {
+                    tx.mark_large();
+                }
+                tx.execute(q(
+                    "CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT)",
+                ))
+                .await
+                .unwrap();
+                tx.execute(
+                    q("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1)
+                       INSERT INTO t (v) SELECT printf('%0200d', i) FROM c")
+                    .bind(rows),
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        let empty = file_len();
+        // A big unmarked write stays in the WAL: SQLite's own auto-checkpoint is off.
+        write(false, 20_000).await;
+        settle().await;
+        assert_eq!(file_len(), empty, "no checkpoint inside an ordinary commit");
+        // Marked large: copied into the file right after the commit.
+        write(true, 20_000).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        settle().await;
+        let after_large = file_len();
+        assert!(after_large > empty + 4_000_000, "{empty} → {after_large}");
+        // Small commits: nothing until the CHECKPOINT_EVERY-th.
+        for _ in 0..CHECKPOINT_EVERY - 1 {
+            write(false, 200).await;
+        }
+        settle().await;
+        assert_eq!(file_len(), after_large);
+        write(false, 200).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        settle().await;
+        assert!(file_len() > after_large);
+        store.close().await;
+    }
 }
