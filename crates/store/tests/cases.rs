@@ -286,6 +286,27 @@ async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: 
         .unwrap();
 }
 
+/// Survey and opinion on `on`, published the same day, notice closed on `close_on`.
+async fn through_notice(
+    store: &Store,
+    id: i64,
+    amount: Option<Fen>,
+    on: NaiveDate,
+    close_on: NaiveDate,
+) {
+    let staff = actor_of(store, "staff").await;
+    let c = cal();
+    investigate_and_opine(store, id, amount, on).await;
+    store
+        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+        .await
+        .unwrap();
+    store
+        .act_on_case(&staff, id, Action::CloseNotice, &ex(), close_on, &c)
+        .await
+        .unwrap();
+}
+
 async fn dibao_from_application_to_enrolment(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
@@ -558,19 +579,9 @@ async fn refusals_change_nothing(db: &TestDb) {
 }
 
 async fn to_opinion_and_deny(store: &Store, id: i64) {
-    let staff = actor_of(store, "staff").await;
     let approver = actor_of(store, "approver").await;
     let c = cal();
-    let on = d("2026-03-02");
-    investigate_and_opine(store, id, None, on).await;
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
-        .await
-        .unwrap();
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
+    through_notice(store, id, None, d("2026-03-02"), d("2026-03-10")).await;
     store
         .act_on_case(
             &approver,
@@ -1013,15 +1024,7 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
         .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
         .await
         .unwrap();
-    investigate_and_opine(store, id, None, on).await;
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
-        .await
-        .unwrap();
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"), &c)
-        .await
-        .unwrap();
+    through_notice(store, id, None, on, d("2026-03-10")).await;
     // 1,500 元 is under the township threshold (2,000 元 in the demo): the director approves.
     store
         .act_on_case(
@@ -1091,16 +1094,8 @@ async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
     let staff = actor_of(store, "staff").await;
     let approver = actor_of(store, "approver").await;
     let c = cal();
-    investigate_and_opine(store, id, Some(Fen(amount)), on).await;
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
-        .await
-        .unwrap();
     let later = on + chrono::Days::new(10);
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), later, &c)
-        .await
-        .unwrap();
+    through_notice(store, id, Some(Fen(amount)), on, later).await;
     store
         .act_on_case(
             &approver,
@@ -1201,19 +1196,10 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
 
 /// Takes a follow-up case through survey, opinion and notice to the county's denial.
 async fn follow_up_denied(store: &Store, id: i64, on: NaiveDate, grace: bool) {
-    let staff = actor_of(store, "staff").await;
     let approver = actor_of(store, "approver").await;
     let c = cal();
-    investigate_and_opine(store, id, None, on).await;
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
-        .await
-        .unwrap();
     let later = on + chrono::Days::new(10);
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), later, &c)
-        .await
-        .unwrap();
+    through_notice(store, id, None, on, later).await;
     let extras = ActionExtras { grace, ..ex() };
     store
         .act_on_case(
