@@ -1250,9 +1250,13 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
     );
     // A periodic review the county does not confirm: 渐退 when asked, until the grace
     // period's last month, then no more payment.
+    // A second household, enrolled the same day, is denied without 渐退: 停发 after the
+    // decision month.
+    let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
+    let id2 = enrolled_dibao(store, hid2, on).await;
     let review_on = d(before.next_review_on.as_deref().unwrap());
     let sys = Actor::system("tasks");
-    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 1);
+    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 2);
     let (reviews, _) = store
         .list_cases(
             &Scope::all(),
@@ -1263,14 +1267,35 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
         )
         .await
         .unwrap();
-    follow_up_denied(store, reviews[0].id, review_on, true).await;
+    let review_of = |eid: i64| {
+        reviews
+            .iter()
+            .find(|r| r.enrolment_id == Some(eid))
+            .unwrap()
+            .id
+    };
+    let second = store
+        .get_case(&Scope::all(), id2, on, &c)
+        .await
+        .unwrap()
+        .enrolment
+        .unwrap();
+    follow_up_denied(store, review_of(before.id), review_on, true).await;
+    follow_up_denied(store, review_of(second.id), review_on, false).await;
     let (list, total) = store
         .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
         .await
         .unwrap();
-    assert_eq!(total, 1);
-    assert_eq!(list[0].status, "grace");
-    let until = list[0].grace_until.clone().expect("grace period end");
+    assert_eq!(total, 2);
+    let of = |eid: i64| list.iter().find(|e| e.id == eid).unwrap();
+    let graced = of(before.id);
+    assert_eq!(graced.status, "grace");
+    let until = graced.grace_until.clone().expect("grace period end");
     assert!(until.as_str() > "2027-03", "{until}");
-    assert_eq!(list[0].end_month.as_deref(), Some(until.as_str()));
+    assert_eq!(graced.end_month.as_deref(), Some(until.as_str()));
+    let stopped = of(second.id);
+    assert_eq!(stopped.status, "ended");
+    assert!(stopped.grace_until.is_none());
+    // Decided ten days after the review opened (2027-03-10 → 2027-03-20).
+    assert_eq!(stopped.end_month.as_deref(), Some("2027-03"));
 }
