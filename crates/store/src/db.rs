@@ -369,6 +369,12 @@ impl Store {
             DatabaseUrl::Sqlite(path) => {
                 let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
                     .create_if_missing(true)
+                    // New databases use 16 KiB pages: the million-row write paths (import,
+                    // payroll generation) split and write a quarter as many pages as with
+                    // 4 KiB. Measured on 1M persons (2 cores): import write phase 9.6 s ->
+                    // 7.6 s, index builds 3.5-4.2 s -> 2.9 s; payroll generation 6.1 s -> 3.0 s.
+                    // An existing database keeps its page size.
+                    .page_size(16384)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
@@ -533,6 +539,27 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("  ").is_err());
+    }
+
+    #[tokio::test]
+    async fn new_sqlite_databases_use_16k_pages_and_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("p.db").display()))
+            .await
+            .unwrap();
+        let Pool::Sqlite(pool) = &store.pool else {
+            unreachable!()
+        };
+        let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!((size, mode.as_str()), (16384, "wal"));
+        store.close().await;
     }
 
     /// Commits leave their pages in the WAL (no checkpoint inside COMMIT); a commit marked

@@ -34,6 +34,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "write_paths",
         include_str!("../migrations/sqlite/0006_write_paths.sql"),
     ),
+    (
+        7,
+        "person_indexes",
+        include_str!("../migrations/sqlite/0007_person_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -65,6 +70,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "write_paths",
         include_str!("../migrations/postgres/0006_write_paths.sql"),
+    ),
+    (
+        7,
+        "person_indexes",
+        include_str!("../migrations/postgres/0007_person_indexes.sql"),
     ),
 ];
 

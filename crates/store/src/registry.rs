@@ -668,6 +668,18 @@ fn scope_cond(scope: &Scope, first: usize) -> (String, String, String) {
     )
 }
 
+/// The person search's SQL and its arguments (the LIMIT is the last placeholder).
+fn search_sql(scope: &Scope, term: &str) -> (String, Vec<String>) {
+    let (cond, lo, hi) = scope_cond(scope, 1);
+    let mut args = vec![lo, hi];
+    let c = person_cond(&classify(term), &mut args);
+    let sql = format!(
+        "{PERSON_SELECT} WHERE {cond} AND {c} ORDER BY p.name, p.id LIMIT ${}",
+        args.len() + 1
+    );
+    (sql, args)
+}
+
 fn bind_all(mut query: Q, args: &[String]) -> Q {
     for a in args {
         query.push(a.as_str());
@@ -729,10 +741,14 @@ fn person_cond(term: &Term, args: &mut Vec<String>) -> String {
             format!("p.id_number = ${}", args.len())
         }
         Term::Last4Name(l4, name) => {
+            // The full name is known, so its initials find the few candidates through
+            // persons (name_initials); the last four digits and the name pick among them.
+            args.push(pinyin_keys(name).1);
             args.push(l4.clone());
             args.push(name.clone());
             format!(
-                "p.id_last4 = ${} AND p.name = ${}",
+                "p.name_initials = ${} AND p.id_last4 = ${} AND p.name = ${}",
+                args.len() - 2,
                 args.len() - 1,
                 args.len()
             )
@@ -922,16 +938,8 @@ impl Store {
         if term.trim().is_empty() {
             return Ok(Vec::new());
         }
-        let (cond, lo, hi) = scope_cond(scope, 1);
-        let mut args = vec![lo, hi];
-        let c = person_cond(&classify(term), &mut args);
-        let mut query = bind_all(
-            q(format!(
-                "{PERSON_SELECT} WHERE {cond} AND {c} ORDER BY p.name, p.id LIMIT ${}",
-                args.len() + 1
-            )),
-            &args,
-        );
+        let (sql, args) = search_sql(scope, term);
+        let mut query = bind_all(q(sql), &args);
         query.push(limit.clamp(1, 200));
         self.fetch_all(query)
             .await?
@@ -1752,5 +1760,36 @@ mod tests {
         );
         assert_eq!(classify("ZS"), Term::Pinyin("zs".into()));
         assert_eq!(classify("张"), Term::Name("张".into()));
+    }
+
+    /// Searches that name one person start from the index that finds them, never from a
+    /// walk over the jurisdiction's households (migration 0007 dropped persons (id_last4):
+    /// the last-four search goes through the name's initials).
+    #[tokio::test]
+    async fn person_searches_start_from_their_index_on_sqlite() {
+        let db = crate::testing::TestDb::sqlite().await;
+        let city = Scope::of(minzheng_domain::DivisionCode::parse("511800").unwrap());
+        for (term, index) in [
+            ("511802199001010015", "persons_id_number"),
+            ("0015张三", "persons_initials"),
+            ("张三 0015", "persons_initials"),
+        ] {
+            let (sql, args) = search_sql(&city, term);
+            let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
+            query.push(20i64);
+            let plan: Vec<String> = db
+                .store
+                .fetch_all(query)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.str("detail").unwrap())
+                .collect();
+            assert!(
+                plan[0].starts_with(&format!("SEARCH p USING INDEX {index} ")),
+                "{term}: {plan:?}"
+            );
+        }
+        db.cleanup().await;
     }
 }

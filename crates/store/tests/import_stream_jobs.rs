@@ -85,9 +85,7 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
             "households_village",
             "persons_household",
             "persons_id_number",
-            "persons_initials",
-            "persons_last4",
-            "persons_scope"
+            "persons_initials"
         ]
     );
     // New persons are not moves: their first household is the person row.
