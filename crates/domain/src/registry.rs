@@ -187,6 +187,14 @@ pub fn parse_yes_no(s: &str) -> Option<bool> {
 /// dropped. Refuses a number that Excel turned into scientific notation, because its last
 /// digits are already lost and only re-entering them as text can recover them.
 pub fn normalize_id_input(s: &str) -> Result<String, String> {
+    // Most numbers arrive clean: 17 digits and a digit or X.
+    let b = s.as_bytes();
+    if b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x')
+    {
+        return Ok(s.to_string());
+    }
     let mut out = String::with_capacity(18);
     for c in s.chars() {
         match c {
@@ -206,6 +214,9 @@ pub fn normalize_id_input(s: &str) -> Result<String, String> {
 }
 
 fn looks_scientific(s: &str) -> bool {
+    if !s.bytes().any(|b| b == b'e' || b == b'E') {
+        return false;
+    }
     let up = s.to_ascii_uppercase();
     match up.split_once('E') {
         Some((m, e)) => {

@@ -747,6 +747,16 @@ impl Checker {
     fn finish(self) -> Ledger {
         self.ledger
     }
+
+    /// The same header and settings with an empty ledger, for another checking thread.
+    fn fork(&self) -> Checker {
+        Checker {
+            cols: self.cols,
+            mask: self.mask,
+            today: self.today,
+            ledger: Ledger::default(),
+        }
+    }
 }
 
 fn text_of<'c>(
@@ -970,7 +980,15 @@ pub(crate) fn read_ledger(
             return Err(file_issue("文件是空的：没有任何内容"));
         }
         let scanned = match ext.as_str() {
-            "csv" | "txt" => read_csv(src, mask, &mut meta, progress)?,
+            "csv" | "txt" => {
+                let two_cores = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+                let from = if two_cores {
+                    PARALLEL_MIN_BYTES
+                } else {
+                    u64::MAX
+                };
+                read_csv(src, mask, &mut meta, progress, from)?
+            }
             "xls" => read_xls(src, mask, &mut meta)?,
             _ => read_xlsx(src, mask, &mut meta, progress)?,
         };
@@ -1082,16 +1100,140 @@ fn detect_encoding(src: &mut Source<'_>) -> Result<(&'static str, bool), ImportI
     }
 }
 
+/// CSV inputs at least this large are checked on two threads.
+const PARALLEL_MIN_BYTES: u64 = 4 << 20;
+/// Records per batch handed to a checking thread.
+const PARALLEL_BATCH: usize = 2048;
+/// Checking threads (the reading thread parses the CSV for them).
+const CHECKERS: usize = 2;
+
+/// The cells of a CSV record, decoded from UTF-8 or GB18030.
+fn decode_cells(rec: &csv::ByteRecord, utf8: bool) -> Vec<Cell<'_>> {
+    rec.iter()
+        .map(|field| {
+            let s: Cow<'_, str> = if utf8 {
+                String::from_utf8_lossy(field)
+            } else {
+                encoding_rs::GB18030.decode_without_bom_handling(field).0
+            };
+            if s.trim().is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Text(s)
+            }
+        })
+        .collect()
+}
+
+/// The line and byte offset where a record starts.
+fn record_position(rec: &csv::ByteRecord, index: usize) -> (usize, u64) {
+    rec.position()
+        .map(|p| (p.line() as usize, p.byte()))
+        .unwrap_or((index + 1, 0))
+}
+
+fn csv_error(index: usize, e: csv::Error) -> ImportIssue {
+    file_issue(format!("CSV第{}行格式有误（引号不匹配等）：{e}", index + 1))
+}
+
+/// Records read but not yet checked; the buffers go back and forth between the threads.
+#[derive(Default)]
+struct Batch {
+    lines: Vec<usize>,
+    records: Vec<csv::ByteRecord>,
+    len: usize,
+}
+
+/// One checked batch: its number and the rows it added, in a ledger of their own.
+struct Checked {
+    seq: usize,
+    part: Ledger,
+}
+
+fn check_batches(
+    mut checker: Checker,
+    utf8: bool,
+    batches: std::sync::mpsc::Receiver<(usize, Batch)>,
+    spent: std::sync::mpsc::SyncSender<Batch>,
+    checked: std::sync::mpsc::Sender<Checked>,
+) {
+    for (seq, mut batch) in batches {
+        for k in 0..batch.len {
+            checker.row(batch.lines[k], &decode_cells(&batch.records[k], utf8));
+        }
+        let part = std::mem::take(&mut checker.ledger);
+        if checked.send(Checked { seq, part }).is_err() {
+            return;
+        }
+        batch.len = 0;
+        // The reader allocates a new buffer when none is waiting.
+        let _ = spent.try_send(batch);
+    }
+}
+
+impl Ledger {
+    /// Appends the rows checked into `part`, shifting their offsets into its text, extras
+    /// and amounts, which move over whole.
+    fn append(&mut self, part: Ledger) {
+        let text_at = self.text.len() as u32;
+        let extras_at = self.extras.len() as u32;
+        let money_at = self.money.len() as u32;
+        self.text.push_str(&part.text);
+        let shift = |s: Span| Span {
+            at: s.at + text_at,
+            len: s.len,
+        };
+        self.extras.extend(part.extras.iter().map(|e| Extra {
+            address: shift(e.address),
+            phone: shift(e.phone),
+            bank: shift(e.bank),
+            account: shift(e.account),
+            holder: shift(e.holder),
+        }));
+        self.money.extend_from_slice(&part.money);
+        self.issues.extend(part.issues);
+        self.rows_read += part.rows_read;
+        self.bad_heads.extend(part.bad_heads);
+        self.rows.extend(part.rows.iter().map(|r| {
+            let mut r = *r;
+            r.name.at += text_at;
+            if r.extra != NO_EXTRA {
+                r.extra += extras_at;
+            }
+            r.money_at += money_at;
+            r
+        }));
+    }
+}
+
+/// Appends checked batches to `ledger` in their order; returns the next batch number due.
+fn append_in_order(
+    ledger: &mut Ledger,
+    waiting: &mut std::collections::BTreeMap<usize, Ledger>,
+    mut next: usize,
+    got: Checked,
+) -> usize {
+    waiting.insert(got.seq, got.part);
+    while let Some(part) = waiting.remove(&next) {
+        ledger.append(part);
+        next += 1;
+    }
+    next
+}
+
+/// Reads CSV; inputs of at least `parallel_from` bytes are checked on two threads.
 fn read_csv(
     mut src: Source<'_>,
     mask: bool,
     meta: &mut ReadMeta,
     progress: &mut dyn FnMut(ImportProgress),
+    parallel_from: u64,
 ) -> Result<Scanned, ImportIssue> {
     let (enc, bom) = detect_encoding(&mut src)?;
     meta.encoding = Some(enc.to_string());
     let len = src.len().max(1);
-    let reader: Box<dyn Read + '_> = match src {
+    let parallel = len >= parallel_from;
+    let reader: Box<dyn Read + Send + '_> = match src {
         Source::Bytes(b) => Box::new(if bom { &b[3..] } else { b }),
         Source::File(f, _) => {
             let mut r = BufReader::with_capacity(1 << 18, f);
@@ -1112,40 +1254,22 @@ fn read_csv(
     let mut rec = csv::ByteRecord::new();
     let mut ticker = Ticker { last: 0 };
     let mut index = 0usize;
+    // The first rows (which hold the header) are checked on this thread; a large file's
+    // remaining rows are then checked on two threads while this one parses.
     loop {
+        if parallel && index > 10 && !matches!(scan.state, ScanState::Looking) {
+            break;
+        }
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(file_issue(format!(
-                    "CSV第{}行格式有误（引号不匹配等）：{e}",
-                    index + 1
-                )))
-            }
+            Ok(false) => return Ok(scan.finish()),
+            Err(e) => return Err(csv_error(index, e)),
         }
-        let (line, byte) = rec
-            .position()
-            .map(|p| (p.line() as usize, p.byte()))
-            .unwrap_or((index + 1, 0));
-        let cells: Vec<Cell<'_>> = rec
-            .iter()
-            .map(|field| {
-                let s: Cow<'_, str> = if utf8 {
-                    String::from_utf8_lossy(field)
-                } else {
-                    encoding_rs::GB18030.decode_without_bom_handling(field).0
-                };
-                if s.trim().is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(s)
-                }
-            })
-            .collect();
-        scan.push(index, line, cells);
+        let (line, byte) = record_position(&rec, index);
+        scan.push(index, line, decode_cells(&rec, utf8));
         index += 1;
         if !scan.wants_more() {
-            break;
+            return Ok(scan.finish());
         }
         let done = scan.rows_so_far();
         ticker.tick(
@@ -1154,6 +1278,86 @@ fn read_csv(
             progress,
         );
     }
+    let ScanState::Checking(checker) = &mut scan.state else {
+        // No header or a refused one: nothing further changes the outcome.
+        return Ok(scan.finish());
+    };
+    let ledger = &mut checker.ledger;
+    let fork = Checker {
+        ledger: Ledger::default(),
+        ..**checker
+    };
+    std::thread::scope(|s| -> Result<(), ImportIssue> {
+        let (spent_tx, spent) = std::sync::mpsc::sync_channel::<Batch>(CHECKERS * 3);
+        let (checked_tx, checked) = std::sync::mpsc::channel::<Checked>();
+        let mut queues = Vec::with_capacity(CHECKERS);
+        let mut workers = Vec::with_capacity(CHECKERS);
+        for _ in 0..CHECKERS {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
+            let worker = fork.fork();
+            let (spent_tx, checked_tx) = (spent_tx.clone(), checked_tx.clone());
+            workers.push(s.spawn(move || check_batches(worker, utf8, rx, spent_tx, checked_tx)));
+            queues.push(tx);
+        }
+        drop((spent_tx, checked_tx));
+        // Checked batches are appended here as they come back, in file order, so the rows
+        // are never held twice.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0usize;
+        let mut sent = 0usize;
+        let mut batch = Batch::default();
+        let mut failed = None;
+        loop {
+            if batch.len == batch.records.len() {
+                batch.records.push(csv::ByteRecord::new());
+                batch.lines.push(0);
+            }
+            match rdr.read_byte_record(&mut batch.records[batch.len]) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    failed = Some(csv_error(index, e));
+                    break;
+                }
+            }
+            let (line, byte) = record_position(&batch.records[batch.len], index);
+            batch.lines[batch.len] = line;
+            batch.len += 1;
+            index += 1;
+            if batch.len == PARALLEL_BATCH {
+                let spare = spent.try_recv().unwrap_or_default();
+                let full = std::mem::replace(&mut batch, spare);
+                // A checking thread that stopped has panicked; join() below reports it.
+                if queues[sent % CHECKERS].send((sent, full)).is_err() {
+                    break;
+                }
+                sent += 1;
+                while let Ok(got) = checked.try_recv() {
+                    next = append_in_order(ledger, &mut waiting, next, got);
+                }
+                let done = ledger.rows_read;
+                ticker.tick(
+                    done,
+                    || (done as f64 * len as f64 / byte.max(1) as f64) as u64,
+                    progress,
+                );
+            }
+        }
+        if batch.len > 0 && failed.is_none() {
+            let _ = queues[sent % CHECKERS].send((sent, batch));
+        }
+        drop(queues);
+        for got in checked {
+            next = append_in_order(ledger, &mut waiting, next, got);
+        }
+        for w in workers {
+            w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        match failed {
+            Some(issue) => Err(issue),
+            None => Ok(()),
+        }
+    })?;
     Ok(scan.finish())
 }
 
@@ -1442,6 +1646,64 @@ mod tests {
             "{}",
             std::mem::size_of::<Row>()
         );
+    }
+
+    /// The two-thread check gives the same ledger as the one-thread check: rows in file
+    /// order with their text and amounts, the same issues and incomplete households.
+    #[test]
+    fn csv_checked_on_two_threads_matches_one_thread() {
+        let villages = ["511802001001".to_string(), "511802001002".to_string()];
+        let mut rows = crate::generate_ledger(3_000, 5, &villages);
+        // Errors spread over several batches: a bad ID number, a bad date, a bad amount.
+        for (k, r) in rows.iter_mut().enumerate().filter(|(k, _)| k % 997 == 3) {
+            let c = [Column::IdNumber, Column::StatusDate, Column::WageMonthly][k % 3];
+            r[c as usize] = "不对".into();
+        }
+        let data = crate::ledger_csv(&rows).unwrap();
+        let read = |parallel_from: u64| {
+            let src = Source::Bytes(&data);
+            let mut meta = ReadMeta::default();
+            match read_csv(src, true, &mut meta, &mut |_| {}, parallel_from).unwrap() {
+                Scanned::Ledger(l) => l,
+                _ => panic!("no ledger"),
+            }
+        };
+        let one = read(u64::MAX);
+        let two = read(0);
+        assert!(rows.len() > 3 * PARALLEL_BATCH);
+        assert_eq!(one.rows_read, rows.len());
+        assert_eq!(two.rows_read, one.rows_read);
+        assert!(!one.issues.is_empty() && one.rows.len() < rows.len());
+        let key = |l: &Ledger| {
+            l.rows
+                .iter()
+                .map(|r| {
+                    let h = l.household_text(r);
+                    (
+                        r.line,
+                        r.id,
+                        l.name(r).to_string(),
+                        [h.address, h.phone, h.bank, h.account, h.holder].join("|"),
+                        l.incomes(r).map(|(_, _, f)| f.0).collect::<Vec<_>>(),
+                        l.assets(r).map(|(_, f)| f.0).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let k1 = key(&one);
+        assert!(k1.windows(2).all(|w| w[0].0 < w[1].0), "file order");
+        assert_eq!(k1, key(&two));
+        let issues = |l: &Ledger| {
+            let mut v: Vec<String> = l
+                .issues
+                .iter()
+                .map(|i| format!("{}|{}|{}|{}", i.row, i.column, i.value, i.reason))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(issues(&one), issues(&two));
+        assert_eq!(one.bad_heads, two.bad_heads);
     }
 
     #[test]
