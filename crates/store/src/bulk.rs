@@ -251,3 +251,114 @@ impl Drop for Prepared<'_> {
         unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
     }
 }
+
+/// Rows per statement of a [`MultiInsert`].
+pub(crate) const MULTI_ROWS: usize = 100;
+
+/// An INSERT that writes [`MULTI_ROWS`] rows per statement (`INSERT … VALUES (…),(…),…`):
+/// rows are buffered and the statement stepped once per full buffer, the rest one by one
+/// by [`MultiInsert::finish`]. Each step costs SQLite a statement start and reset, a cursor
+/// per table and index and a descent to the insert point; a hundred rows share them.
+/// Measured on 1M income rows (two in-order indexes, 2 cores): 1.6–2.5 s one row per
+/// statement, 1.0 s with 32 rows, 0.85–0.9 s with 100. Plain inserts only (see the module
+/// comment for upserts).
+pub(crate) struct MultiInsert<'h, 'a> {
+    many: Prepared<'h>,
+    one: Prepared<'h>,
+    width: usize,
+    buf: Vec<BulkVal<'a>>,
+}
+
+impl<'h, 'a> MultiInsert<'h, 'a> {
+    /// `head` is `INSERT INTO t (…)`, `row` one row's `(?, ?, …)` with anonymous parameters.
+    pub fn prepare(raw: &'h Raw<'_>, head: &str, row: &str) -> StoreResult<Self> {
+        let one = raw.prepare(&format!("{head} VALUES {row}"))?;
+        let width = one.params;
+        let many = raw.prepare(&format!(
+            "{head} VALUES {}",
+            vec![row; MULTI_ROWS].join(",")
+        ))?;
+        Ok(MultiInsert {
+            many,
+            one,
+            width,
+            buf: Vec::with_capacity(width * MULTI_ROWS),
+        })
+    }
+
+    /// Adds one row; writes the buffer when it is full. The values' text must live until
+    /// the row is written (the lifetime says so).
+    pub fn push(&mut self, vals: &[BulkVal<'a>]) -> StoreResult<()> {
+        if vals.len() != self.width {
+            return Err(StoreError::Internal(format!(
+                "参数个数不符：需要{}个，提供了{}个",
+                self.width,
+                vals.len()
+            )));
+        }
+        self.buf.extend_from_slice(vals);
+        if self.buf.len() == self.width * MULTI_ROWS {
+            self.many.run(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rows still buffered.
+    pub fn finish(&mut self) -> StoreResult<()> {
+        for row in self.buf.chunks(self.width) {
+            self.one.run(row)?;
+        }
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    /// Rows pushed through a multi-row insert all arrive, in order, whether they fill whole
+    /// statements or not, and a wrong row width is refused.
+    #[tokio::test]
+    async fn multi_insert_writes_full_statements_and_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let n = MULTI_ROWS * 2 + 7;
+        let texts: Vec<String> = (0..n).map(|i| format!("行{i}")).collect();
+        {
+            let mut h = conn.lock_handle().await.unwrap();
+            let raw = Raw::new(&mut h);
+            let mut ins =
+                MultiInsert::prepare(&raw, "INSERT INTO t (id, a, b)", "(?, ?, ?)").unwrap();
+            assert!(ins.push(&[BulkVal::Int(0)]).is_err());
+            for (i, t) in texts.iter().enumerate() {
+                let b = if i % 3 == 0 {
+                    BulkVal::Null
+                } else {
+                    BulkVal::Int(i as i64)
+                };
+                ins.push(&[BulkVal::Int(i as i64 + 1), t.as_str().into(), b])
+                    .unwrap();
+            }
+            ins.finish().unwrap();
+        }
+        let rows: Vec<(i64, String, Option<i64>)> =
+            sqlx::query_as("SELECT id, a, b FROM t ORDER BY id")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(rows.len(), n);
+        for (i, (id, a, b)) in rows.iter().enumerate() {
+            assert_eq!(*id, i as i64 + 1);
+            assert_eq!(a, &texts[i]);
+            assert_eq!(*b, (i % 3 != 0).then_some(i as i64));
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use minzheng_domain::registry::pinyin_keys;
 use sqlx::{PgConnection, SqliteConnection};
 
-use crate::bulk::{BulkVal, Raw};
+use crate::bulk::{BulkVal, MultiInsert, Raw};
 use crate::error::StoreResult;
 use crate::registry_read::{Groups, Id18, Ledger, Row};
 
@@ -205,6 +205,39 @@ const UPDATE_PERSON: &str = "UPDATE persons SET household_id = ?1, township_code
      relation = ?9, counted = ?10, exclusion_reason = ?11, disability_type = ?12,
      disability_grade = ?13, health = ?14, work_capacity = ?15, employment = ?16, status = ?17,
      status_date = ?18, updated_at = ?19 WHERE id = ?20";
+// The same inserts for `MultiInsert`, with explicit ids (handed out from `next_id`) and
+// anonymous parameters in the order of `household_row` / `person_row`.
+const MULTI_HOUSEHOLD: &str = "INSERT INTO households (id, township_code, village_code,
+     head_name, address, registration_type, phone, bank_name, account_number, account_holder,
+     created_at, updated_at, head_id_number, status)";
+const MULTI_HOUSEHOLD_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+const MULTI_PERSON: &str = "INSERT INTO persons (id, household_id, township_code, name,
+     name_pinyin, name_initials, id_last4, gender, birth_date, relation, counted,
+     exclusion_reason, disability_type, disability_grade, health, work_capacity, employment,
+     status, status_date, created_at, updated_at, id_number)";
+const MULTI_PERSON_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const MULTI_INCOME: &str = "INSERT INTO incomes (household_id, person_id, township_code, kind,
+     amount_fen, period, note, created_at)";
+const MULTI_INCOME_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
+const MULTI_ASSET: &str = "INSERT INTO assets (household_id, person_id, township_code, kind,
+     value_fen, description, created_at)";
+const MULTI_ASSET_ROW: &str = "(?, ?, ?, ?, ?, ?, ?)";
+
+/// The next id an AUTOINCREMENT table hands out (never one used before), read inside the
+/// write transaction, which no one else can write while it is held.
+fn next_id(raw: &Raw<'_>, table: &str) -> StoreResult<i64> {
+    let mut st = raw.prepare(&format!(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0),
+                COALESCE((SELECT MAX(id) FROM {table}), 0)) + 1"
+    ))?;
+    let mut next = 1;
+    st.query(&[], |r| {
+        next = r.int(0);
+        Ok(())
+    })?;
+    Ok(next)
+}
+
 const INSERT_MOVE: &str = "INSERT INTO person_moves (person_id, from_household_id,
      to_household_id, township_code, at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const DELETE_INCOMES: &str = "DELETE FROM incomes WHERE person_id = ?1 AND note = ?2";
@@ -418,44 +451,80 @@ fn write_sqlite_locked(
     let raw = Raw::new(handle);
     let mut st = SqliteStmts::prepare(&raw)?;
     let l = plan.ledger;
+    let now = plan.now;
     // Table by table within the batch: each statement runs many times in a row, and each
-    // table's pages stay hot while it is written.
+    // table's pages stay hot while it is written. New rows go in a hundred per statement
+    // with their ids handed out here; each table is complete before the next refers to it.
     let mut hids = Vec::with_capacity(good.len());
-    for &g in good {
-        let head = plan.head_of(g as usize);
-        let hid = match plan.heads.get(&head.head) {
-            Some(h) => {
-                st.update_household(l, head, h.id, plan.now)?;
-                counts.households_updated += 1;
-                h.id
-            }
-            None => {
-                counts.households_created += 1;
-                st.insert_household(l, head, plan.now)?
-            }
-        };
-        hids.push(hid);
+    {
+        let mut next = next_id(&raw, "households")?;
+        let mut ins = MultiInsert::prepare(&raw, MULTI_HOUSEHOLD, MULTI_HOUSEHOLD_ROW)?;
+        for &g in good {
+            let head = plan.head_of(g as usize);
+            let hid = match plan.heads.get(&head.head) {
+                Some(h) => {
+                    st.update_household(l, head, h.id, now)?;
+                    counts.households_updated += 1;
+                    h.id
+                }
+                None => {
+                    counts.households_created += 1;
+                    let c = household_binds(l, head);
+                    let hid = next;
+                    next += 1;
+                    ins.push(&std::array::from_fn::<_, 13, _>(|k| match k {
+                        0 => hid.into(),
+                        10 | 11 => now.into(),
+                        12 => head.head().into(),
+                        k => c[k - 1],
+                    }))?;
+                    hid
+                }
+            };
+            hids.push(hid);
+        }
+        ins.finish()?;
     }
+    let members: Vec<(&Row, i64)> = good
+        .iter()
+        .zip(&hids)
+        .flat_map(|(&g, &hid)| {
+            plan.groups
+                .get(g as usize)
+                .iter()
+                .map(move |&i| (&l.rows[i as usize], hid))
+        })
+        .collect();
+    let vals: Vec<PersonVals> = members.iter().map(|(r, _)| person_vals(l, r)).collect();
     // (row, household, person, the household it moved from: Some(None) when new)
-    let mut written: Vec<(&Row, i64, i64, Option<Option<i64>>)> = Vec::new();
-    for (&g, &hid) in good.iter().zip(&hids) {
-        for &i in plan.groups.get(g as usize) {
-            let r = &l.rows[i as usize];
-            let v = person_vals(l, r);
+    let mut written: Vec<(&Row, i64, i64, Option<Option<i64>>)> = Vec::with_capacity(members.len());
+    {
+        let mut next = next_id(&raw, "persons")?;
+        let mut ins = MultiInsert::prepare(&raw, MULTI_PERSON, MULTI_PERSON_ROW)?;
+        for (&(r, hid), v) in members.iter().zip(&vals) {
             match plan.existing.get(&r.id) {
                 Some(e) => {
-                    st.update_person(l, r, &v, hid, e.person_id, plan.now)?;
+                    st.update_person(l, r, v, hid, e.person_id, now)?;
                     counts.persons_updated += 1;
                     let moved = (e.household_id != hid).then_some(Some(e.household_id));
                     written.push((r, hid, e.person_id, moved));
                 }
                 None => {
                     counts.persons_created += 1;
-                    let pid = st.insert_person(l, r, &v, hid, plan.now)?;
+                    let c = person_binds(l, r, v, hid);
+                    let pid = next;
+                    next += 1;
+                    ins.push(&std::array::from_fn::<_, 22, _>(|k| match k {
+                        0 => pid.into(),
+                        19 | 20 => now.into(),
+                        21 => r.id().into(),
+                        k => c[k - 1],
+                    }))?;
                     written.push((r, hid, pid, Some(None)));
                 }
             }
         }
+        ins.finish()?;
     }
     // Only real moves are recorded: a new person's first household is the person row itself.
     for &(r, hid, pid, moved) in &written {
@@ -466,7 +535,7 @@ fn write_sqlite_locked(
             from.into(),
             hid.into(),
             r.township().into(),
-            plan.now.into(),
+            now.into(),
             plan.actor.into(),
         ])?;
     }
@@ -477,13 +546,37 @@ fn write_sqlite_locked(
             st.del_assets.run(&[pid.into(), IMPORT_NOTE.into()])?;
         }
     }
+    let mut ins = MultiInsert::prepare(&raw, MULTI_INCOME, MULTI_INCOME_ROW)?;
     for &(r, hid, pid, _) in &written {
-        st.incomes(l, r, hid, pid, plan.now)?;
+        for (kind, period, amount) in l.incomes(r) {
+            ins.push(&[
+                hid.into(),
+                pid.into(),
+                r.township().into(),
+                kind.code().into(),
+                amount.0.into(),
+                period.code().into(),
+                IMPORT_NOTE.into(),
+                now.into(),
+            ])?;
+        }
     }
+    ins.finish()?;
+    let mut ins = MultiInsert::prepare(&raw, MULTI_ASSET, MULTI_ASSET_ROW)?;
     for &(r, hid, pid, _) in &written {
-        st.assets(l, r, hid, pid, plan.now)?;
+        for (kind, value) in l.assets(r) {
+            ins.push(&[
+                hid.into(),
+                pid.into(),
+                r.township().into(),
+                kind.code().into(),
+                value.0.into(),
+                IMPORT_NOTE.into(),
+                now.into(),
+            ])?;
+        }
     }
-    Ok(())
+    ins.finish()
 }
 
 // ------------------------------------------------------------------ PostgreSQL

@@ -102,6 +102,39 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
         .await
         .unwrap();
     assert_eq!(check, "ok");
+    // Rows written a hundred per statement with ids handed out by the import: every income
+    // and asset points at its own person's household, and the id sequence moved past them.
+    let dangling: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT 'incomes', COUNT(*) FROM incomes i JOIN persons p ON p.id = i.person_id
+           WHERE p.household_id <> i.household_id
+         UNION ALL SELECT 'assets', COUNT(*) FROM assets a JOIN persons p ON p.id = a.person_id
+           WHERE p.household_id <> a.household_id
+         UNION ALL SELECT 'fk', COUNT(*) FROM pragma_foreign_key_check
+         UNION ALL SELECT 'seq', (SELECT MAX(id) FROM persons)
+           - (SELECT seq FROM sqlite_sequence WHERE name = 'persons')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(dangling.iter().all(|(_, n)| *n == 0), "{dangling:?}");
+    let incomes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incomes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let money_cells = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                Column::WageMonthly,
+                Column::BusinessMonthly,
+                Column::TransferMonthly,
+                Column::OtherAnnual,
+            ]
+            .map(|c| !r[col(c)].is_empty())
+        })
+        .filter(|x| *x)
+        .count();
+    assert_eq!(incomes as usize, money_cells);
     pool.close().await;
     // Searches use them; a re-import finds every person again.
     let id = &rows[777][col(Column::IdNumber)];
