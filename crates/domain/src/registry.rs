@@ -25,7 +25,14 @@ macro_rules! coded {
             }
             /// Accepts the code, the label or a common variant (spaces ignored).
             pub fn parse(s: &str) -> Option<$name> {
-                let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+                // Inner spaces are ignored; most cells have none and are compared in place.
+                let spaced: String;
+                let t: &str = if s.chars().any(char::is_whitespace) {
+                    spaced = s.chars().filter(|c| !c.is_whitespace()).collect();
+                    &spaced
+                } else {
+                    s
+                };
                 $(
                     if t == $code || t == $label $(|| t == $alias)* {
                         return Some($name::$var);

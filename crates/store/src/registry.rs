@@ -432,6 +432,16 @@ pub(crate) fn today() -> NaiveDate {
 }
 
 pub(crate) fn parse_id_field(f: &mut Fields, field: &str, raw: &str) -> Option<IdNumber> {
+    parse_id_field_on(f, field, raw, today())
+}
+
+/// [`parse_id_field`] against a given today (the import reads the clock once per file).
+pub(crate) fn parse_id_field_on(
+    f: &mut Fields,
+    field: &str,
+    raw: &str,
+    today: NaiveDate,
+) -> Option<IdNumber> {
     let cleaned = match normalize_id_input(raw) {
         Ok(s) => s,
         Err(e) => {
@@ -443,7 +453,7 @@ pub(crate) fn parse_id_field(f: &mut Fields, field: &str, raw: &str) -> Option<I
         f.add(field, "请填写身份证号码");
         return None;
     }
-    match IdNumber::parse(&cleaned, today()) {
+    match IdNumber::parse(&cleaned, today) {
         Ok(id) => Some(id),
         Err(e) => {
             f.add(field, format!("身份证号码有误：{e}"));
@@ -453,9 +463,18 @@ pub(crate) fn parse_id_field(f: &mut Fields, field: &str, raw: &str) -> Option<I
 }
 
 pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFields> {
+    person_fields_on(f, p, today())
+}
+
+/// [`person_fields`] against a given today.
+pub(crate) fn person_fields_on(
+    f: &mut Fields,
+    p: &PersonInput,
+    today: NaiveDate,
+) -> Option<PersonFields> {
     let name = p.name.trim().to_string();
     check_name(f, "name", &name);
-    let id = parse_id_field(f, "id_number", &p.id_number);
+    let id = parse_id_field_on(f, "id_number", &p.id_number, today);
     let relation = coded(
         f,
         "relation",
@@ -576,7 +595,7 @@ pub(crate) fn person_fields(f: &mut Fields, p: &PersonInput) -> Option<PersonFie
         None
     } else {
         match parse_flexible_date(&p.status_date) {
-            Some(d) if d <= today() => Some(d),
+            Some(d) if d <= today => Some(d),
             Some(_) => {
                 f.add("status_date", "状态变更日期不能晚于今天");
                 None

@@ -23,7 +23,7 @@ use minzheng_domain::registry::{
 use minzheng_domain::{DivisionCode, DivisionLevel, Fen, Gender, IdNumber};
 
 use crate::error::StoreError;
-use crate::registry::{mask_id, parse_id_field, person_fields, Fields, PersonInput};
+use crate::registry::{mask_id, parse_id_field_on, person_fields_on, Fields, PersonInput};
 use crate::registry_import::{file_issue, ImportInput, ImportIssue, ImportProgress};
 
 /// An ID number (18 ASCII characters).
@@ -557,8 +557,8 @@ impl Checker {
             status_date: date_cell,
         };
         let mut f = Fields::default();
-        let person = person_fields(&mut f, &input);
-        let head_id = parse_id_field(&mut f, "head_id_number", &head_raw);
+        let person = person_fields_on(&mut f, &input, self.today);
+        let head_id = parse_id_field_on(&mut f, "head_id_number", &head_raw, self.today);
         let mut row_issues: Vec<(Column, String, String)> = Vec::new();
         if let Err(StoreError::Validation { fields, .. }) = f.finish() {
             for (field, msg) in fields {
@@ -1109,20 +1109,27 @@ const CHECKERS: usize = 2;
 
 /// The cells of a CSV record, decoded from UTF-8 or GB18030.
 fn decode_cells(rec: &csv::ByteRecord, utf8: bool) -> Vec<Cell<'_>> {
-    rec.iter()
-        .map(|field| {
-            let s: Cow<'_, str> = if utf8 {
-                String::from_utf8_lossy(field)
-            } else {
-                encoding_rs::GB18030.decode_without_bom_handling(field).0
-            };
-            if s.trim().is_empty() {
-                Cell::Empty
-            } else {
-                Cell::Text(s)
+    decode_iter(rec, utf8).collect()
+}
+
+fn decode_iter(rec: &csv::ByteRecord, utf8: bool) -> impl Iterator<Item = Cell<'_>> {
+    rec.iter().map(move |field| {
+        let s: Cow<'_, str> = if utf8 {
+            // The whole input was checked to be UTF-8 (fields split at ASCII commas stay
+            // valid): std's validation is the fast path, lossy decoding the safe one.
+            match std::str::from_utf8(field) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(field),
             }
-        })
-        .collect()
+        } else {
+            encoding_rs::GB18030.decode_without_bom_handling(field).0
+        };
+        if s.trim().is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
+    })
 }
 
 /// The line and byte offset where a record starts.
@@ -1158,8 +1165,14 @@ fn check_batches(
     checked: std::sync::mpsc::Sender<Checked>,
 ) {
     for (seq, mut batch) in batches {
-        for k in 0..batch.len {
-            checker.row(batch.lines[k], &decode_cells(&batch.records[k], utf8));
+        {
+            // One cell vector for the batch's records (they all live until its end).
+            let mut cells: Vec<Cell<'_>> = Vec::new();
+            for k in 0..batch.len {
+                cells.clear();
+                cells.extend(decode_iter(&batch.records[k], utf8));
+                checker.row(batch.lines[k], &cells);
+            }
         }
         let part = std::mem::take(&mut checker.ledger);
         if checked.send(Checked { seq, part }).is_err() {
