@@ -981,8 +981,7 @@ pub(crate) fn read_ledger(
         }
         let scanned = match ext.as_str() {
             "csv" | "txt" => {
-                let two_cores = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
-                let from = if two_cores {
+                let from = if two_cores() {
                     PARALLEL_MIN_BYTES
                 } else {
                     u64::MAX
@@ -1104,8 +1103,14 @@ fn detect_encoding(src: &mut Source<'_>) -> Result<(&'static str, bool), ImportI
 const PARALLEL_MIN_BYTES: u64 = 4 << 20;
 /// Records per batch handed to a checking thread.
 const PARALLEL_BATCH: usize = 2048;
-/// Checking threads (the reading thread parses the CSV for them).
+/// Checking threads (the reading thread parses the file for them).
 const CHECKERS: usize = 2;
+/// `.xlsx` sheets of at least this many rows are checked on two threads.
+const PARALLEL_MIN_ROWS: u64 = 20_000;
+
+fn two_cores() -> bool {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
+}
 
 /// The cells of a CSV record, decoded from UTF-8 or GB18030.
 fn decode_cells(rec: &csv::ByteRecord, utf8: bool) -> Vec<Cell<'_>> {
@@ -1143,12 +1148,20 @@ fn csv_error(index: usize, e: csv::Error) -> ImportIssue {
     file_issue(format!("CSV第{}行格式有误（引号不匹配等）：{e}", index + 1))
 }
 
-/// Records read but not yet checked; the buffers go back and forth between the threads.
-#[derive(Default)]
-struct Batch {
-    lines: Vec<usize>,
-    records: Vec<csv::ByteRecord>,
+/// Rows read but not yet checked, and how many of `items` are in use: the buffers go back
+/// and forth between the threads and keep their allocations.
+struct Batch<T> {
+    items: Vec<T>,
     len: usize,
+}
+
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            items: Vec::new(),
+            len: 0,
+        }
+    }
 }
 
 /// One checked batch: its number and the rows it added, in a ledger of their own.
@@ -1157,30 +1170,96 @@ struct Checked {
     part: Ledger,
 }
 
-fn check_batches(
-    mut checker: Checker,
-    utf8: bool,
-    batches: std::sync::mpsc::Receiver<(usize, Batch)>,
-    spent: std::sync::mpsc::SyncSender<Batch>,
-    checked: std::sync::mpsc::Sender<Checked>,
-) {
-    for (seq, mut batch) in batches {
-        {
-            // One cell vector for the batch's records (they all live until its end).
-            let mut cells: Vec<Cell<'_>> = Vec::new();
-            for k in 0..batch.len {
-                cells.clear();
-                cells.extend(decode_iter(&batch.records[k], utf8));
-                checker.row(batch.lines[k], &cells);
-            }
+/// Checks batches of rows on [`CHECKERS`] threads, each with its own copy of the header's
+/// checker, and appends the checked rows to the reader's ledger in file order as they come
+/// back (so the rows are never held twice).
+struct Fanout<'scope, T> {
+    queues: Vec<std::sync::mpsc::SyncSender<(usize, Batch<T>)>>,
+    spent: std::sync::mpsc::Receiver<Batch<T>>,
+    checked: std::sync::mpsc::Receiver<Checked>,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, ()>>,
+    waiting: std::collections::BTreeMap<usize, Ledger>,
+    sent: usize,
+    next: usize,
+}
+
+impl<'scope, T: Send + 'scope> Fanout<'scope, T> {
+    fn start<'env>(
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        checker: &Checker,
+        work: impl Fn(&mut Checker, &[T]) + Send + Copy + 'scope,
+    ) -> Self {
+        let (spent_tx, spent) = std::sync::mpsc::sync_channel::<Batch<T>>(CHECKERS * 3);
+        let (checked_tx, checked) = std::sync::mpsc::channel::<Checked>();
+        let mut queues = Vec::with_capacity(CHECKERS);
+        let mut workers = Vec::with_capacity(CHECKERS);
+        for _ in 0..CHECKERS {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch<T>)>(2);
+            let mut ch = checker.fork();
+            let (spent_tx, checked_tx) = (spent_tx.clone(), checked_tx.clone());
+            workers.push(s.spawn(move || {
+                for (seq, mut batch) in rx {
+                    work(&mut ch, &batch.items[..batch.len]);
+                    let part = std::mem::take(&mut ch.ledger);
+                    if checked_tx.send(Checked { seq, part }).is_err() {
+                        return;
+                    }
+                    batch.len = 0;
+                    // The reader makes a new buffer when none is waiting.
+                    let _ = spent_tx.try_send(batch);
+                }
+            }));
+            queues.push(tx);
         }
-        let part = std::mem::take(&mut checker.ledger);
-        if checked.send(Checked { seq, part }).is_err() {
-            return;
+        Fanout {
+            queues,
+            spent,
+            checked,
+            workers,
+            waiting: std::collections::BTreeMap::new(),
+            sent: 0,
+            next: 0,
         }
-        batch.len = 0;
-        // The reader allocates a new buffer when none is waiting.
-        let _ = spent.try_send(batch);
+    }
+
+    /// A buffer for the next batch: one the threads are done with, or a new one.
+    fn spare(&self) -> Batch<T> {
+        self.spent.try_recv().unwrap_or_default()
+    }
+
+    /// Hands a batch to the next thread and appends the batches that came back. False when
+    /// that thread has stopped (it panicked: `finish` reports it).
+    fn send(&mut self, batch: Batch<T>, ledger: &mut Ledger) -> bool {
+        let ok = self.queues[self.sent % CHECKERS]
+            .send((self.sent, batch))
+            .is_ok();
+        self.sent += 1;
+        while let Ok(got) = self.checked.try_recv() {
+            self.next = append_in_order(ledger, &mut self.waiting, self.next, got);
+        }
+        ok
+    }
+
+    /// Sends the last (partial) batch, waits for the threads and appends the rest.
+    fn finish(mut self, last: Option<Batch<T>>, ledger: &mut Ledger) {
+        if let Some(b) = last.filter(|b| b.len > 0) {
+            self.send(b, ledger);
+        }
+        let Fanout {
+            queues,
+            checked,
+            workers,
+            mut waiting,
+            mut next,
+            ..
+        } = self;
+        drop(queues);
+        for got in checked {
+            next = append_in_order(ledger, &mut waiting, next, got);
+        }
+        for w in workers {
+            w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
     }
 }
 
@@ -1295,37 +1374,26 @@ fn read_csv(
         // No header or a refused one: nothing further changes the outcome.
         return Ok(scan.finish());
     };
+    let fork = checker.fork();
     let ledger = &mut checker.ledger;
-    let fork = Checker {
-        ledger: Ledger::default(),
-        ..**checker
-    };
     std::thread::scope(|s| -> Result<(), ImportIssue> {
-        let (spent_tx, spent) = std::sync::mpsc::sync_channel::<Batch>(CHECKERS * 3);
-        let (checked_tx, checked) = std::sync::mpsc::channel::<Checked>();
-        let mut queues = Vec::with_capacity(CHECKERS);
-        let mut workers = Vec::with_capacity(CHECKERS);
-        for _ in 0..CHECKERS {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
-            let worker = fork.fork();
-            let (spent_tx, checked_tx) = (spent_tx.clone(), checked_tx.clone());
-            workers.push(s.spawn(move || check_batches(worker, utf8, rx, spent_tx, checked_tx)));
-            queues.push(tx);
-        }
-        drop((spent_tx, checked_tx));
-        // Checked batches are appended here as they come back, in file order, so the rows
-        // are never held twice.
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut next = 0usize;
-        let mut sent = 0usize;
-        let mut batch = Batch::default();
+        let mut fan = Fanout::start(s, &fork, move |ch, recs: &[(usize, csv::ByteRecord)]| {
+            // One cell vector for the batch (its records live until the batch ends).
+            let mut cells: Vec<Cell<'_>> = Vec::new();
+            for (line, rec) in recs {
+                cells.clear();
+                cells.extend(decode_iter(rec, utf8));
+                ch.row(*line, &cells);
+            }
+        });
+        let mut batch = fan.spare();
         let mut failed = None;
         loop {
-            if batch.len == batch.records.len() {
-                batch.records.push(csv::ByteRecord::new());
-                batch.lines.push(0);
+            if batch.len == batch.items.len() {
+                batch.items.push((0, csv::ByteRecord::new()));
             }
-            match rdr.read_byte_record(&mut batch.records[batch.len]) {
+            let (line, rec) = &mut batch.items[batch.len];
+            match rdr.read_byte_record(rec) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -1333,20 +1401,14 @@ fn read_csv(
                     break;
                 }
             }
-            let (line, byte) = record_position(&batch.records[batch.len], index);
-            batch.lines[batch.len] = line;
+            let byte;
+            (*line, byte) = record_position(rec, index);
             batch.len += 1;
             index += 1;
             if batch.len == PARALLEL_BATCH {
-                let spare = spent.try_recv().unwrap_or_default();
-                let full = std::mem::replace(&mut batch, spare);
-                // A checking thread that stopped has panicked; join() below reports it.
-                if queues[sent % CHECKERS].send((sent, full)).is_err() {
+                let full = std::mem::replace(&mut batch, fan.spare());
+                if !fan.send(full, ledger) {
                     break;
-                }
-                sent += 1;
-                while let Ok(got) = checked.try_recv() {
-                    next = append_in_order(ledger, &mut waiting, next, got);
                 }
                 let done = ledger.rows_read;
                 ticker.tick(
@@ -1356,20 +1418,8 @@ fn read_csv(
                 );
             }
         }
-        if batch.len > 0 && failed.is_none() {
-            let _ = queues[sent % CHECKERS].send((sent, batch));
-        }
-        drop(queues);
-        for got in checked {
-            next = append_in_order(ledger, &mut waiting, next, got);
-        }
-        for w in workers {
-            w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        }
-        match failed {
-            Some(issue) => Err(issue),
-            None => Ok(()),
-        }
+        fan.finish(failed.is_none().then_some(batch), ledger);
+        failed.map_or(Ok(()), Err)
     })?;
     Ok(scan.finish())
 }
@@ -1392,23 +1442,25 @@ fn read_xlsx(
         Source::Bytes(b) => {
             let wb: calamine::Xlsx<_> =
                 calamine::open_workbook_from_rs(Cursor::new(b)).map_err(|_| not_excel("xlsx"))?;
-            scan_xlsx(wb, mask, meta, progress)
+            scan_xlsx(wb, mask, meta, progress, PARALLEL_MIN_ROWS)
         }
         Source::File(f, _) => {
             let wb: calamine::Xlsx<_> =
                 calamine::open_workbook_from_rs(BufReader::with_capacity(1 << 16, f))
                     .map_err(|_| not_excel("xlsx"))?;
-            scan_xlsx(wb, mask, meta, progress)
+            scan_xlsx(wb, mask, meta, progress, PARALLEL_MIN_ROWS)
         }
     }
 }
 
-/// Takes the first sheet whose first ten rows contain a header.
+/// Takes the first sheet whose first ten rows contain a header. A sheet of at least
+/// `parallel_from` rows is checked on two threads.
 fn scan_xlsx<RS: Read + Seek>(
     mut wb: calamine::Xlsx<RS>,
     mask: bool,
     meta: &mut ReadMeta,
     progress: &mut dyn FnMut(ImportProgress),
+    parallel_from: u64,
 ) -> Result<Scanned, ImportIssue> {
     let names = wb.sheet_names();
     if names.is_empty() {
@@ -1429,61 +1481,98 @@ fn scan_xlsx<RS: Read + Seek>(
         let mut first_row: Option<u32> = None;
         let mut current: Option<(u32, Vec<Cell<'_>>)> = None;
         let mut failed = false;
-        loop {
-            let rec = match cells.next_cell_with_formula_metadata() {
-                Ok(Some(rec)) => rec,
-                Ok(None) => break,
-                Err(_) => {
-                    failed = true;
-                    break;
+        // A large sheet's rows after the header are checked on two threads while this one
+        // parses the XML.
+        let parallel = total_rows >= parallel_from && two_cores();
+        let mut rows_seen = 0usize;
+        std::thread::scope(|s| {
+            type Lines<'a> = (usize, Vec<Cell<'a>>);
+            let mut fan: Option<Fanout<'_, Lines<'_>>> = None;
+            let mut batch: Batch<Lines<'_>> = Batch::default();
+            // Hands one finished row on; false when nothing more can change the outcome.
+            let mut emit = |r: u32, row_cells, first_row: u32| -> bool {
+                let index = (r - first_row) as usize;
+                let line = r as usize + 1;
+                let ScanState::Checking(ch) = &mut scan.state else {
+                    scan.push(index, line, row_cells);
+                    return scan.wants_more();
+                };
+                let Some(f) = fan.as_mut() else {
+                    ch.row(line, &row_cells);
+                    if parallel {
+                        fan = Some(Fanout::start(s, ch, |ch, rows: &[Lines<'_>]| {
+                            for (line, cells) in rows {
+                                ch.row(*line, cells);
+                            }
+                        }));
+                    }
+                    return true;
+                };
+                batch.items.push((line, row_cells));
+                batch.len += 1;
+                if batch.len == PARALLEL_BATCH {
+                    let mut spare = f.spare();
+                    spare.items.clear();
+                    let full = std::mem::replace(&mut batch, spare);
+                    if !f.send(full, &mut ch.ledger) {
+                        return false;
+                    }
                 }
+                true
             };
-            let (row, col) = rec.pos;
-            let has_formula = rec.formula.is_some();
-            let cell = match rec.value {
-                DataRef::Empty if has_formula => Cell::UncalculatedFormula,
-                DataRef::Empty => Cell::Empty,
-                DataRef::Float(f) if f == 0.0 && has_formula => Cell::FormulaZero,
-                DataRef::Int(0) if has_formula => Cell::FormulaZero,
-                DataRef::String(s) => Cell::Text(Cow::Owned(s)),
-                DataRef::SharedString(s) => Cell::Text(Cow::Borrowed(s)),
-                DataRef::Int(n) => Cell::Number(n as f64),
-                DataRef::Float(f) => Cell::Number(f),
-                DataRef::Bool(b) => Cell::Text(Cow::Borrowed(if b { "是" } else { "否" })),
-                DataRef::DateTime(dt) => Cell::Number(dt.as_f64()),
-                DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(Cow::Owned(s)),
-                DataRef::Error(e) => Cell::Error(format!("{e}")),
-            };
-            if first_row.is_none() {
-                if cell == Cell::Empty {
-                    continue;
-                }
-                first_row = Some(row);
-            }
-            if current.as_ref().is_some_and(|(r, _)| *r != row) {
-                if let Some((r, cells)) = current.take() {
-                    let start = first_row.unwrap_or(0);
-                    scan.push((r - start) as usize, r as usize + 1, cells);
-                    if !scan.wants_more() {
+            loop {
+                let rec = match cells.next_cell_with_formula_metadata() {
+                    Ok(Some(rec)) => rec,
+                    Ok(None) => break,
+                    Err(_) => {
+                        failed = true;
                         break;
                     }
-                    let done = scan.rows_so_far();
-                    ticker.tick(done, || total_rows, progress);
+                };
+                let (row, col) = rec.pos;
+                let has_formula = rec.formula.is_some();
+                let cell = match rec.value {
+                    DataRef::Empty if has_formula => Cell::UncalculatedFormula,
+                    DataRef::Empty => Cell::Empty,
+                    DataRef::Float(f) if f == 0.0 && has_formula => Cell::FormulaZero,
+                    DataRef::Int(0) if has_formula => Cell::FormulaZero,
+                    DataRef::String(s) => Cell::Text(Cow::Owned(s)),
+                    DataRef::SharedString(s) => Cell::Text(Cow::Borrowed(s)),
+                    DataRef::Int(n) => Cell::Number(n as f64),
+                    DataRef::Float(f) => Cell::Number(f),
+                    DataRef::Bool(b) => Cell::Text(Cow::Borrowed(if b { "是" } else { "否" })),
+                    DataRef::DateTime(dt) => Cell::Number(dt.as_f64()),
+                    DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(Cow::Owned(s)),
+                    DataRef::Error(e) => Cell::Error(format!("{e}")),
+                };
+                let start = match first_row {
+                    Some(r) => r,
+                    None if cell == Cell::Empty => continue,
+                    None => *first_row.insert(row),
+                };
+                if current.as_ref().is_some_and(|(r, _)| *r != row) {
+                    if let Some((r, done_cells)) = current.take() {
+                        if !emit(r, done_cells, start) {
+                            break;
+                        }
+                        rows_seen += 1;
+                        ticker.tick(rows_seen, || total_rows, progress);
+                    }
                 }
+                let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
+                let col = col as usize;
+                if row_cells.len() <= col {
+                    row_cells.resize(col + 1, Cell::Empty);
+                }
+                row_cells[col] = cell;
             }
-            let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
-            let col = col as usize;
-            if row_cells.len() <= col {
-                row_cells.resize(col + 1, Cell::Empty);
+            if let (Some((r, done_cells)), Some(start)) = (current.take(), first_row) {
+                emit(r, done_cells, start);
             }
-            row_cells[col] = cell;
-        }
-        if let Some((r, cells)) = current.take() {
-            if scan.wants_more() {
-                let start = first_row.unwrap_or(0);
-                scan.push((r - start) as usize, r as usize + 1, cells);
+            if let (Some(f), ScanState::Checking(ch)) = (fan, &mut scan.state) {
+                f.finish(Some(batch), &mut ch.ledger);
             }
-        }
+        });
         drop(cells);
         if failed && first_row.is_none() {
             continue;
@@ -1661,29 +1750,29 @@ mod tests {
         );
     }
 
-    /// The two-thread check gives the same ledger as the one-thread check: rows in file
-    /// order with their text and amounts, the same issues and incomplete households.
-    #[test]
-    fn csv_checked_on_two_threads_matches_one_thread() {
+    /// A ledger with errors spread over several batches: a bad ID number, a bad date, a
+    /// bad amount.
+    fn ledger_with_errors() -> Vec<Vec<String>> {
         let villages = ["511802001001".to_string(), "511802001002".to_string()];
         let mut rows = crate::generate_ledger(3_000, 5, &villages);
-        // Errors spread over several batches: a bad ID number, a bad date, a bad amount.
         for (k, r) in rows.iter_mut().enumerate().filter(|(k, _)| k % 997 == 3) {
             let c = [Column::IdNumber, Column::StatusDate, Column::WageMonthly][k % 3];
             r[c as usize] = "不对".into();
         }
-        let data = crate::ledger_csv(&rows).unwrap();
-        let read = |parallel_from: u64| {
-            let src = Source::Bytes(&data);
-            let mut meta = ReadMeta::default();
-            match read_csv(src, true, &mut meta, &mut |_| {}, parallel_from).unwrap() {
-                Scanned::Ledger(l) => l,
-                _ => panic!("no ledger"),
-            }
-        };
-        let one = read(u64::MAX);
-        let two = read(0);
         assert!(rows.len() > 3 * PARALLEL_BATCH);
+        rows
+    }
+
+    fn ledger_of(s: Scanned) -> Ledger {
+        match s {
+            Scanned::Ledger(l) => l,
+            _ => panic!("no ledger"),
+        }
+    }
+
+    /// Asserts that two reads of `rows` gave the same ledger: rows in file order with their
+    /// text and amounts, the same issues and incomplete households.
+    fn assert_same_ledger(rows: &[Vec<String>], one: &Ledger, two: &Ledger) {
         assert_eq!(one.rows_read, rows.len());
         assert_eq!(two.rows_read, one.rows_read);
         assert!(!one.issues.is_empty() && one.rows.len() < rows.len());
@@ -1703,9 +1792,9 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         };
-        let k1 = key(&one);
+        let k1 = key(one);
         assert!(k1.windows(2).all(|w| w[0].0 < w[1].0), "file order");
-        assert_eq!(k1, key(&two));
+        assert_eq!(k1, key(two));
         let issues = |l: &Ledger| {
             let mut v: Vec<String> = l
                 .issues
@@ -1715,8 +1804,43 @@ mod tests {
             v.sort();
             v
         };
-        assert_eq!(issues(&one), issues(&two));
+        assert_eq!(issues(one), issues(two));
         assert_eq!(one.bad_heads, two.bad_heads);
+    }
+
+    /// The two-thread check of a CSV gives the one-thread check's ledger.
+    #[test]
+    fn csv_checked_on_two_threads_matches_one_thread() {
+        let rows = ledger_with_errors();
+        let data = crate::ledger_csv(&rows).unwrap();
+        let read = |parallel_from: u64| {
+            let mut meta = ReadMeta::default();
+            ledger_of(
+                read_csv(
+                    Source::Bytes(&data),
+                    true,
+                    &mut meta,
+                    &mut |_| {},
+                    parallel_from,
+                )
+                .unwrap(),
+            )
+        };
+        assert_same_ledger(&rows, &read(u64::MAX), &read(0));
+    }
+
+    /// The same for an `.xlsx` sheet, whose cells arrive already typed.
+    #[test]
+    fn xlsx_checked_on_two_threads_matches_one_thread() {
+        let rows = ledger_with_errors();
+        let data = crate::ledger_xlsx(&rows).unwrap();
+        let read = |parallel_from: u64| {
+            let wb: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(Cursor::new(&data)).unwrap();
+            let mut meta = ReadMeta::default();
+            ledger_of(scan_xlsx(wb, true, &mut meta, &mut |_| {}, parallel_from).unwrap())
+        };
+        assert_same_ledger(&rows, &read(u64::MAX), &read(0));
     }
 
     #[test]
