@@ -48,6 +48,8 @@ enum Command {
     },
     /// 执行数据库迁移
     Migrate,
+    /// 整理SQLite数据库文件：回收已删除数据占用的空间，并把旧库转为16KB页（须先停止网页服务）
+    Compact,
     /// 行政区划
     Divisions {
         #[command(subcommand)]
@@ -386,6 +388,20 @@ async fn run(cli: Cli) -> CliResult {
             let store = Store::connect(url).await?;
             let n = store.migrate().await?;
             println!("迁移完成：本次执行 {n} 个迁移");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compact => {
+            let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
+            let started = Instant::now();
+            let c = minzheng_store::compact_sqlite(url).await?;
+            println!(
+                "整理完成（用时 {:.1} 秒）：页大小 {} → {} 字节，文件 {:.1}MB → {:.1}MB",
+                started.elapsed().as_secs_f64(),
+                c.page_size_before,
+                c.page_size_after,
+                c.bytes_before as f64 / 1_048_576.0,
+                c.bytes_after as f64 / 1_048_576.0
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Divisions { command } => match command {

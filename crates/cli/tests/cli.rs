@@ -284,3 +284,34 @@ fn serve_refuses_a_bad_holiday_file_with_its_line() {
     let err = text(&out.stderr);
     assert!(err.contains("节假日文件") && err.contains("第3行"), "{err}");
 }
+
+#[test]
+fn compact_rewrites_a_sqlite_file_and_refuses_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let out = run(&db, &["migrate"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&db, &["compact"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("页大小 16384 → 16384 字节"),
+        "{}",
+        text(&out.stdout)
+    );
+    let missing = format!("sqlite://{}", dir.path().join("none.db").display());
+    let out = run(&missing, &["compact"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("不存在"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("none.db").exists());
+    let out = run("postgres://postgres@127.0.0.1:1/x", &["compact"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("autovacuum"),
+        "{}",
+        text(&out.stderr)
+    );
+}

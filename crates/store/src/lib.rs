@@ -45,7 +45,7 @@ pub use cases::{
     CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
     NoticeBatchEntry, Objection, PublicNotice, Survey,
 };
-pub use db::{DatabaseUrl, Store};
+pub use db::{compact_sqlite, Compacted, DatabaseUrl, Store, SQLITE_PAGE_SIZE};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
 pub use divisions::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
