@@ -308,6 +308,49 @@ fn person_binds<'a>(l: &'a Ledger, r: &'a Row, v: &'a PersonVals, hid: i64) -> [
     ]
 }
 
+/// The income rows of a ledger row, as `INSERT_INCOME` / `MULTI_INCOME` take them.
+fn income_rows<'a>(
+    l: &'a Ledger,
+    r: &'a Row,
+    hid: i64,
+    pid: i64,
+    now: &'a str,
+) -> impl Iterator<Item = [BulkVal<'a>; 8]> + 'a {
+    l.incomes(r).map(move |(kind, period, amount)| {
+        [
+            hid.into(),
+            pid.into(),
+            r.township().into(),
+            kind.code().into(),
+            amount.0.into(),
+            period.code().into(),
+            IMPORT_NOTE.into(),
+            now.into(),
+        ]
+    })
+}
+
+/// The asset rows of a ledger row, as `INSERT_ASSET` / `MULTI_ASSET` take them.
+fn asset_rows<'a>(
+    l: &'a Ledger,
+    r: &'a Row,
+    hid: i64,
+    pid: i64,
+    now: &'a str,
+) -> impl Iterator<Item = [BulkVal<'a>; 7]> + 'a {
+    l.assets(r).map(move |(kind, value)| {
+        [
+            hid.into(),
+            pid.into(),
+            r.township().into(),
+            kind.code().into(),
+            value.0.into(),
+            IMPORT_NOTE.into(),
+            now.into(),
+        ]
+    })
+}
+
 /// The prepared statements of the SQLite write phase.
 struct SqliteStmts<'c> {
     ins_household: crate::bulk::Prepared<'c>,
@@ -399,32 +442,15 @@ impl<'c> SqliteStmts<'c> {
     }
 
     fn incomes(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
-        for (kind, period, amount) in l.incomes(r) {
-            self.ins_income.run(&[
-                hid.into(),
-                pid.into(),
-                r.township().into(),
-                kind.code().into(),
-                amount.0.into(),
-                period.code().into(),
-                IMPORT_NOTE.into(),
-                now.into(),
-            ])?;
+        for vals in income_rows(l, r, hid, pid, now) {
+            self.ins_income.run(&vals)?;
         }
         Ok(())
     }
 
     fn assets(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
-        for (kind, value) in l.assets(r) {
-            self.ins_asset.run(&[
-                hid.into(),
-                pid.into(),
-                r.township().into(),
-                kind.code().into(),
-                value.0.into(),
-                IMPORT_NOTE.into(),
-                now.into(),
-            ])?;
+        for vals in asset_rows(l, r, hid, pid, now) {
+            self.ins_asset.run(&vals)?;
         }
         Ok(())
     }
@@ -548,32 +574,15 @@ fn write_sqlite_locked(
     }
     let mut ins = MultiInsert::prepare(&raw, MULTI_INCOME, MULTI_INCOME_ROW)?;
     for &(r, hid, pid, _) in &written {
-        for (kind, period, amount) in l.incomes(r) {
-            ins.push(&[
-                hid.into(),
-                pid.into(),
-                r.township().into(),
-                kind.code().into(),
-                amount.0.into(),
-                period.code().into(),
-                IMPORT_NOTE.into(),
-                now.into(),
-            ])?;
+        for vals in income_rows(l, r, hid, pid, now) {
+            ins.push(&vals)?;
         }
     }
     ins.finish()?;
     let mut ins = MultiInsert::prepare(&raw, MULTI_ASSET, MULTI_ASSET_ROW)?;
     for &(r, hid, pid, _) in &written {
-        for (kind, value) in l.assets(r) {
-            ins.push(&[
-                hid.into(),
-                pid.into(),
-                r.township().into(),
-                kind.code().into(),
-                value.0.into(),
-                IMPORT_NOTE.into(),
-                now.into(),
-            ])?;
+        for vals in asset_rows(l, r, hid, pid, now) {
+            ins.push(&vals)?;
         }
     }
     ins.finish()
