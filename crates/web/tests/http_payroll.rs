@@ -442,26 +442,7 @@ async fn api_from_generation_to_reconciliation(app: &TestApp) {
 /// ledger with its chart data and an audited workbook.
 async fn pages_and_forms(app: &TestApp) {
     enrol(app, "张三", 1, 50_000).await;
-    let c = client();
-    let login = c
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[
-            ("_csrf", csrf_in(&login).as_str()),
-            ("username", "staff"),
-            ("password", minzheng_store::DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let c = page_login(app, "staff").await;
     let html = c
         .get(app.url("/payroll?month=2026-11"))
         .send()
