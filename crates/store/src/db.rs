@@ -560,10 +560,11 @@ pub async fn compact_sqlite(url: &str) -> StoreResult<Compacted> {
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
         .busy_timeout(Duration::from_secs(2));
     let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+    let in_use = || {
+        StoreError::Conflict("数据库正在被使用（例如网页服务正在运行）：请先停止服务再整理".into())
+    };
     let busy = |e: sqlx::Error| match e {
-        sqlx::Error::Database(d) if d.message().contains("locked") => StoreError::Conflict(
-            "数据库正在被使用（例如网页服务正在运行）：请先停止服务再整理".into(),
-        ),
+        sqlx::Error::Database(d) if d.message().contains("locked") => in_use(),
         e => e.into(),
     };
     let (page_before, bytes_before) = file_size(&mut conn).await?;
@@ -576,9 +577,7 @@ pub async fn compact_sqlite(url: &str) -> StoreResult<Compacted> {
         .await
         .map_err(busy)?;
     if mode != "delete" {
-        return Err(StoreError::Conflict(
-            "数据库正在被使用（例如网页服务正在运行）：请先停止服务再整理".into(),
-        ));
+        return Err(in_use());
     }
     let rewrite = async {
         sqlx::query(&format!("PRAGMA page_size = {SQLITE_PAGE_SIZE}"))
