@@ -596,13 +596,16 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
              WHERE true")
         .bind(token),
     };
+    // The once index is the only arbiter: a line already paid to the beneficiary for the
+    // program and month is skipped. (Naming it spares PostgreSQL a speculative probe of the
+    // other unique indexes per row, which no regular line can hit.)
     regular.sql = format!(
         "INSERT INTO payroll_lines ({LINE_COLUMNS})
          SELECT b.id, 'regular', e.program, b.month, e.id, e.township_code, e.village_code,
                 e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
                 h.account_holder, e.monthly_fen
          {} AND b.generation = $1 AND {PAYABLE}
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (beneficiary_id_number, program, period) WHERE kind <> 'reissue' DO NOTHING",
         regular.sql
     );
     tx.execute(regular).await?;
@@ -659,10 +662,23 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         .bind(now),
     )
     .await?;
-    // Counters: the totals read the covering index (batch_id, status, id, amount_fen); back pay
-    // and re-issues the partial index of non-regular lines.
-    tx.execute(
-        q("UPDATE payroll_batches SET
+    // Counters. SQLite: per batch from the covering index (batch_id, status, id, amount_fen)
+    // and, for back pay and re-issues, the partial index of non-regular lines. PostgreSQL:
+    // one grouped pass over the generation's lines — its index-only scans still visit the
+    // heap for rows this transaction just wrote, so five lookups per batch would read every
+    // line five times.
+    let counters = if tx.is_postgres() {
+        "UPDATE payroll_batches SET line_count = t.n, planned_fen = t.fen, back_pay_fen = t.bp,
+           reissue_count = t.rc, reissue_fen = t.rf
+         FROM (SELECT l.batch_id, COUNT(*) AS n, SUM(l.amount_fen) AS fen,
+                 COALESCE(SUM(CASE WHEN l.kind = 'back_pay' THEN l.amount_fen END), 0) AS bp,
+                 COUNT(CASE WHEN l.kind = 'reissue' THEN 1 END) AS rc,
+                 COALESCE(SUM(CASE WHEN l.kind = 'reissue' THEN l.amount_fen END), 0) AS rf
+               FROM payroll_batches g JOIN payroll_lines l ON l.batch_id = g.id
+               WHERE g.generation = $1 GROUP BY l.batch_id) t
+         WHERE payroll_batches.id = t.batch_id"
+    } else {
+        "UPDATE payroll_batches SET
              line_count = (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = payroll_batches.id),
              planned_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l
                             WHERE l.batch_id = payroll_batches.id),
@@ -672,10 +688,9 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
                             WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular' AND l.kind = 'reissue'),
              reissue_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l
                             WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular' AND l.kind = 'reissue')
-           WHERE generation = $1")
-        .bind(token),
-    )
-    .await?;
+           WHERE generation = $1"
+    };
+    tx.execute(q(counters).bind(token)).await?;
     tx.execute(
         q("DELETE FROM payroll_batches WHERE generation = $1 AND line_count = 0").bind(token),
     )
