@@ -265,17 +265,23 @@ impl Store {
             "CREATE UNIQUE INDEX fixture_villages_k ON fixture_villages (k)",
         ))
         .await?;
+        // ID numbers scattered like real ones (the enrolment order says nothing about them):
+        // the first eight digits step through 0..99999989 by 0.618 of the range (a Weyl
+        // sequence: neighbours land far apart at every scale), the last eight are the
+        // household's number (unique). So the payroll's once index is written at random
+        // places, as it would be in an office.
         let (numbers, id_expr, acct_expr) = if tx.is_postgres() {
             (
                 "SELECT g AS i FROM generate_series(0, $1 - 1) AS g",
-                "'51' || lpad(($2 + s.i)::text, 16, '0')",
+                "'51' || lpad(((($2 + s.i + 1) * 61803393) % 99999989)::text, 8, '0')
+                   || lpad(($2 + s.i + 1)::text, 8, '0')",
                 "'621' || lpad(($2 + s.i)::text, 16, '0')",
             )
         } else {
             (
                 "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $1)
                  SELECT i FROM c",
-                "'51' || printf('%016d', $2 + s.i)",
+                "'51' || printf('%08d%08d', (($2 + s.i + 1) * 61803393) % 99999989, $2 + s.i + 1)",
                 "'621' || printf('%016d', $2 + s.i)",
             )
         };
@@ -373,6 +379,14 @@ impl Store {
     }
 }
 
+/// The `i`-th of the fixture's scattered ID numbers (as in
+/// [`Store::fixture_bulk_enrolments`]), so the floor writes the once index as randomly as the
+/// generation does.
+fn scattered(i: i64) -> String {
+    let k = i + 1;
+    format!("51{:08}{k:08}", k * 61_803_393 % 99_999_989)
+}
+
 async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> StoreResult<()> {
     let k = batches.len() as i64;
     match tx {
@@ -403,7 +417,7 @@ async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> 
                 let _ = write!(town, "{:09}", 511_800_000 + i % k);
                 let _ = write!(village, "{town}{:03}", i % 7);
                 let _ = write!(name, "对象{i}");
-                let _ = write!(idn, "51{i:016}");
+                idn.push_str(&scattered(i));
                 let _ = write!(acct, "621{i:016}");
                 stmt.run(&[
                     BulkVal::Int(b),
@@ -435,7 +449,7 @@ async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> 
                     .map(|i| format!("{:09}{:03}", 511_800_000 + i % k, i % 7))
                     .collect();
                 let name: Vec<String> = range.clone().map(|i| format!("对象{i}")).collect();
-                let idn: Vec<String> = range.clone().map(|i| format!("51{i:016}")).collect();
+                let idn: Vec<String> = range.clone().map(scattered).collect();
                 let acct: Vec<String> = range.clone().map(|i| format!("621{i:016}")).collect();
                 let amount: Vec<i64> = range.map(|i| 30_000 + (i % 50) * 1000).collect();
                 sqlx::query(

@@ -255,6 +255,24 @@ async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
         .unwrap();
     assert_eq!(batches.len(), created);
     assert_eq!(batches.iter().map(|b| b.line_count).sum::<i64>(), 2_000);
+    // Lines are written (and listed) in ID-number order, which is not the enrolment order:
+    // the fixture scatters ID numbers as real ones are.
+    let mut scattered = false;
+    for b in &batches {
+        let ls = lines(store, b).await;
+        assert_eq!(ls.len() as i64, b.line_count);
+        let ids: Vec<&str> = ls
+            .iter()
+            .map(|l| l.beneficiary_id_number.as_str())
+            .collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "batch {} in ID order",
+            b.id
+        );
+        scattered |= ls.windows(2).any(|w| w[0].enrolment_id > w[1].enrolment_id);
+    }
+    assert!(scattered, "ID order differs from enrolment order somewhere");
     a.close().await;
     b.close().await;
 }
