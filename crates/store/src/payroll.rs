@@ -602,7 +602,14 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
     // it avoids: 1M lines on SQLite 3.6 s -> 2.6 s (its sorter keeps up to the page cache's
     // size in memory, then spills), on PostgreSQL, whose shared_buffers is far smaller than
     // the index and table being written, 12 s -> 9.5 s.
-    let order = "ORDER BY e.beneficiary_id_number";
+    // PostgreSQL sorts by bytes (`COLLATE "C"`): a libc collation such as C.UTF-8 or
+    // zh_CN.UTF-8 goes through strcoll without abbreviated keys, twice as slow, and orders
+    // ID numbers (digits, a final X) the same way.
+    let order = if tx.is_postgres() {
+        r#"ORDER BY e.beneficiary_id_number COLLATE "C""#
+    } else {
+        "ORDER BY e.beneficiary_id_number"
+    };
     // The once index is the only arbiter: a line already paid to the beneficiary for the
     // program and month is skipped. (Naming it spares PostgreSQL a speculative probe of the
     // other unique indexes per row, which no regular line can hit.)
