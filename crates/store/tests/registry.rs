@@ -333,6 +333,40 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+
+    // Name parts, city-wide and county-wide (where SQLite also narrows by the name's
+    // initials) and in the township: the same persons.
+    store
+        .create_household(
+            &staff,
+            &new_household(VILLAGE, "王秀英", &id("19700101", 41)),
+        )
+        .await
+        .unwrap();
+    store
+        .create_household(
+            &staff,
+            &new_household(VILLAGE, "阿依古丽·买买提", &id("19900505", 52)),
+        )
+        .await
+        .unwrap();
+    let county = Scope::of(minzheng_domain::DivisionCode::parse(&VILLAGE[..6]).unwrap());
+    for scope in [Scope::all(), county, staff.scope.clone()] {
+        for (term, want) in [
+            ("秀英", vec!["王秀英"]),
+            ("王秀", vec!["王秀英"]),
+            ("英", vec!["王秀英"]),
+            ("三", vec!["张三"]),
+            ("古丽·买", vec!["阿依古丽·买买提"]),
+            ("·", vec!["阿依古丽·买买提"]),
+            ("丽买", vec![]),
+            ("三秀", vec![]),
+        ] {
+            let found = store.search_persons(&scope, term, 20).await.unwrap();
+            let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(names, want, "{term} in {scope:?}");
+        }
+    }
 }
 
 async fn members_move_between_households_with_history(db: &TestDb) {
