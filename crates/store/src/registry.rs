@@ -694,20 +694,31 @@ fn search_sql(scope: &Scope, term: &str, sqlite: bool) -> (String, Vec<String>) 
     let term = classify(term);
     let mut c = person_cond(&term, &mut args);
     if let (Term::Name(name), true) = (&term, sqlite) {
-        if let Some(ini) = initials_filter(scope, name) {
-            // A name's initials are its characters' initials in order (`pinyin_keys` maps
-            // each character on its own), so a name containing the term has initials
-            // containing the term's: a scan of the short persons (name_initials) entries
-            // narrows a city's million persons to the few thousand worth reading. Measured at
-            // 1.2M persons: 张伟 1,015 -> 73 ms, 张 1,160 -> 280 ms city-wide. A township's
-            // search walks its own households instead (23 ms; the initials scan would cost
-            // 70–270 ms there).
-            args.push(format!("%{}%", escape_like(&ini)));
-            c.push_str(&format!(
-                " AND p.id IN (SELECT id FROM persons INDEXED BY persons_initials
-                               WHERE name_initials LIKE ${} ESCAPE '\\')",
-                args.len()
-            ));
+        // Over a county or wider, walking the scope's households and their members costs
+        // ~1 s city-wide at 1.2M persons; a pass over the persons themselves finds the
+        // matches first. A name's initials are its characters' initials in order
+        // (`pinyin_keys` maps each character on its own), so a name containing the part has
+        // initials containing the part's: with two or more initials the short entries of
+        // persons (name_initials) are scanned instead of the table. Measured city-wide:
+        // 张伟 1,240 -> 75 ms, 张 1,378 -> 198 ms (name pass); a township walks its own
+        // households (28–35 ms; either pass would cost 100–290 ms there).
+        match narrow_name_search(scope, name) {
+            Some(Narrow::Initials(ini)) => {
+                args.push(format!("%{}%", escape_like(&ini)));
+                c.push_str(&format!(
+                    " AND p.id IN (SELECT id FROM persons INDEXED BY persons_initials
+                                   WHERE name_initials LIKE ${} ESCAPE '\\')",
+                    args.len()
+                ));
+            }
+            Some(Narrow::Names) => {
+                // The name pattern person_cond pushed last.
+                c.push_str(&format!(
+                    " AND p.id IN (SELECT id FROM persons WHERE name LIKE ${} ESCAPE '\\')",
+                    args.len()
+                ));
+            }
+            None => {}
         }
     }
     let sql = format!(
@@ -770,13 +781,26 @@ fn classify(q: &str) -> Term {
     Term::Name(t.to_string())
 }
 
-/// The initials a name search may also require (see [`search_sql`]): for a city-wide or
-/// wider scope, or a county's with at least two initials; `None` where walking the scope's
-/// households is quicker, or the term has no initials (punctuation only).
-fn initials_filter(scope: &Scope, name: &str) -> Option<String> {
+/// How a name-part search finds its candidates on SQLite (see [`search_sql`]).
+#[derive(Debug, PartialEq, Eq)]
+enum Narrow {
+    /// Persons whose name initials contain these (the part's).
+    Initials(String),
+    /// Persons whose name contains the part, in one pass over the table.
+    Names,
+}
+
+/// `None` for a township or village scope (walking its households is quicker).
+fn narrow_name_search(scope: &Scope, name: &str) -> Option<Narrow> {
+    if scope.code().is_some_and(|c| c.as_str().len() > 6) {
+        return None;
+    }
     let ini = pinyin_keys(name).1;
-    let width = scope.code().map_or(0, |c| c.as_str().len());
-    ((width <= 4 && !ini.is_empty()) || (width <= 6 && ini.len() >= 2)).then_some(ini)
+    Some(if ini.len() >= 2 {
+        Narrow::Initials(ini)
+    } else {
+        Narrow::Names
+    })
 }
 
 /// Adds the person-matching condition for a search term (alias `p`), pushing its args.
@@ -1839,14 +1863,14 @@ mod tests {
         db.cleanup().await;
     }
 
-    /// A name search over a city scans persons (name_initials) for the term's initials; a
-    /// township's walks its households and leaves the initials alone.
+    /// A name search over a city scans persons (name_initials) for the term's initials, or
+    /// the persons table for a one-character term; a township's walks its households.
     #[tokio::test]
     async fn wide_name_searches_narrow_by_initials_on_sqlite() {
         let db = crate::testing::TestDb::sqlite().await;
-        let plan = |code: &str, sqlite: bool| {
+        let plan = |code: &str, term: &str, sqlite: bool| {
             let scope = Scope::of(minzheng_domain::DivisionCode::parse(code).unwrap());
-            let (sql, args) = search_sql(&scope, "张伟", sqlite);
+            let (sql, args) = search_sql(&scope, term, sqlite);
             let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
             query.push(20i64);
             let store = db.store.clone();
@@ -1861,16 +1885,30 @@ mod tests {
                     .join("; ")
             }
         };
-        let city = plan("511800", true).await;
+        let city = plan("511800", "张伟", true).await;
         assert!(city.contains("COVERING INDEX persons_initials"), "{city}");
-        let township = plan("511802001", true).await;
-        assert!(!township.contains("persons_initials"), "{township}");
-        assert!(!plan("511800", false).await.contains("persons_initials"));
-        assert_eq!(initials_filter(&Scope::all(), "·"), None);
-        assert_eq!(initials_filter(&Scope::all(), "张"), Some("z".into()));
+        let one = plan("511800", "张", true).await;
+        assert!(
+            one.contains("SCAN persons") && !one.contains("persons_initials"),
+            "{one}"
+        );
+        for (code, term) in [("511802001", "张伟"), ("511802001", "张")] {
+            let township = plan(code, term, true).await;
+            assert!(!township.contains("SCAN persons"), "{township}");
+            assert!(!township.contains("persons_initials"), "{township}");
+        }
+        assert!(!plan("511800", "张伟", false)
+            .await
+            .contains("persons_initials"));
         let county = Scope::of(minzheng_domain::DivisionCode::parse("511802").unwrap());
-        assert_eq!(initials_filter(&county, "张"), None);
-        assert_eq!(initials_filter(&county, "张伟"), Some("zw".into()));
+        assert_eq!(
+            narrow_name_search(&county, "张伟"),
+            Some(Narrow::Initials("zw".into()))
+        );
+        assert_eq!(narrow_name_search(&Scope::all(), "张"), Some(Narrow::Names));
+        assert_eq!(narrow_name_search(&Scope::all(), "·"), Some(Narrow::Names));
+        let township = Scope::of(minzheng_domain::DivisionCode::parse("511802001").unwrap());
+        assert_eq!(narrow_name_search(&township, "张伟"), None);
         db.cleanup().await;
     }
 }
