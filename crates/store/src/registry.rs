@@ -1832,6 +1832,20 @@ mod tests {
         assert_eq!(classify("张"), Term::Name("张".into()));
     }
 
+    /// SQLite's plan (one `detail` per step) for a person search as [`search_sql`] builds it.
+    async fn search_plan(store: &Store, scope: &Scope, term: &str, sqlite: bool) -> Vec<String> {
+        let (sql, args) = search_sql(scope, term, sqlite);
+        let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
+        query.push(20i64);
+        store
+            .fetch_all(query)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.str("detail").unwrap())
+            .collect()
+    }
+
     /// Searches that name one person start from the index that finds them, never from a
     /// walk over the jurisdiction's households (migration 0007 dropped persons (id_last4):
     /// the last-four search goes through the name's initials).
@@ -1844,17 +1858,7 @@ mod tests {
             ("0015张三", "persons_initials"),
             ("张三 0015", "persons_initials"),
         ] {
-            let (sql, args) = search_sql(&city, term, true);
-            let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
-            query.push(20i64);
-            let plan: Vec<String> = db
-                .store
-                .fetch_all(query)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.str("detail").unwrap())
-                .collect();
+            let plan = search_plan(&db.store, &city, term, true).await;
             assert!(
                 plan[0].starts_with(&format!("SEARCH p USING INDEX {index} ")),
                 "{term}: {plan:?}"
@@ -1870,20 +1874,9 @@ mod tests {
         let db = crate::testing::TestDb::sqlite().await;
         let plan = |code: &str, term: &str, sqlite: bool| {
             let scope = Scope::of(minzheng_domain::DivisionCode::parse(code).unwrap());
-            let (sql, args) = search_sql(&scope, term, sqlite);
-            let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
-            query.push(20i64);
             let store = db.store.clone();
-            async move {
-                store
-                    .fetch_all(query)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.str("detail").unwrap())
-                    .collect::<Vec<String>>()
-                    .join("; ")
-            }
+            let term = term.to_string();
+            async move { search_plan(&store, &scope, &term, sqlite).await.join("; ") }
         };
         let city = plan("511800", "张伟", true).await;
         assert!(city.contains("COVERING INDEX persons_initials"), "{city}");

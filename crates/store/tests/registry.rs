@@ -336,20 +336,15 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
 
     // Name parts, city-wide and county-wide (where SQLite also narrows by the name's
     // initials) and in the township: the same persons.
-    store
-        .create_household(
-            &staff,
-            &new_household(VILLAGE, "王秀英", &id("19700101", 41)),
-        )
-        .await
-        .unwrap();
-    store
-        .create_household(
-            &staff,
-            &new_household(VILLAGE, "阿依古丽·买买提", &id("19900505", 52)),
-        )
-        .await
-        .unwrap();
+    for (name, birth, seq) in [
+        ("王秀英", "19700101", 41),
+        ("阿依古丽·买买提", "19900505", 52),
+    ] {
+        store
+            .create_household(&staff, &new_household(VILLAGE, name, &id(birth, seq)))
+            .await
+            .unwrap();
+    }
     let county = Scope::of(minzheng_domain::DivisionCode::parse(&VILLAGE[..6]).unwrap());
     for scope in [Scope::all(), county, staff.scope.clone()] {
         for (term, want) in [
