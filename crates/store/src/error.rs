@@ -52,6 +52,17 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether this wraps a violation of the named unique index (PostgreSQL names it;
+    /// SQLite does not, so there this is never true).
+    pub fn is_unique_violation_of(&self, index: &str) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                e.is_unique_violation() && e.constraint() == Some(index)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Why a sign-in was refused.

@@ -40,6 +40,7 @@ macro_rules! both {
 both!(
     generation_follows_enrolments_and_is_idempotent,
     concurrent_generations_make_one_set_of_batches,
+    a_month_is_paid_once_across_townships_and_enrolments,
     review_shows_new_stopped_and_changed_with_reasons,
     back_pay_is_paid_once_in_the_next_batch,
     sign_off_and_bank_files,
@@ -218,6 +219,60 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     one.program = Some(Program::TemporaryAssistance);
     let none = store.generate_payroll(&staff, &one).await.unwrap();
     assert!(none.created.is_empty(), "no one-off payment in December");
+}
+
+/// A beneficiary who moved township within the month, or who holds two enrolments of the
+/// same program, is paid once for the month: the line meeting an earlier one is skipped (on
+/// PostgreSQL through the fallback from the plain insert), the rest of the month goes in.
+async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let dongcheng = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(dongcheng.lines, 1);
+    // 甲 moves to 西城 and is enrolled there from November; 乙 is enrolled twice there.
+    enrol(store, dibao(XICHENG_V, "甲", 1, 50_000, "2026-11")).await;
+    enrol(store, dibao(XICHENG_V, "乙", 2, 30_000, "2026-01")).await;
+    enrol(store, dibao(XICHENG_V, "乙", 2, 30_000, "2026-06")).await;
+    enrol(store, dibao(XICHENG_V, "丙", 3, 20_000, "2026-01")).await;
+    let nov = store
+        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(nov.existing.len(), 1, "东城 returned as it was");
+    assert_eq!(nov.created.len(), 1);
+    let xicheng = &nov.created[0];
+    assert_eq!(xicheng.township_code, "511802002");
+    // 甲 was paid for November in 东城; 乙 once.
+    let mut names: Vec<String> = lines(store, xicheng)
+        .await
+        .into_iter()
+        .map(|l| l.beneficiary_name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["丙", "乙"]);
+    assert_eq!(xicheng.planned, Fen(50_000));
+    // December, both townships in one run: 甲 is paid once, by one of the two.
+    let dec = store
+        .generate_payroll(&Actor::system("cli"), &req("2026-12"))
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for b in &dec.created {
+        names.extend(
+            lines(store, b)
+                .await
+                .into_iter()
+                .map(|l| l.beneficiary_name),
+        );
+    }
+    names.sort();
+    assert_eq!(names, ["丙", "乙", "甲"]);
+    assert_eq!(dec.lines, 3);
+    assert_eq!(dec.planned, Fen(100_000));
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,
