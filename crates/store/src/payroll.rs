@@ -70,6 +70,7 @@ pub fn adjustment_status_label(s: &str) -> &'static str {
         "pending" => "待审批",
         "approved" => "已批准，待发放",
         "included" => "已列入批次",
+        "superseded" => "该月已随正常发放，无需补发",
         "rejected" => "未批准",
         _ => "未知",
     }
@@ -310,6 +311,8 @@ pub struct PaymentException {
     pub beneficiary_id_number: String,
     pub original_bank_name: String,
     pub original_account: String,
+    /// The account holder (户名) of the failed line.
+    pub original_holder: String,
     pub amount: Fen,
     pub fail_reason: String,
     pub status: String,
@@ -341,6 +344,7 @@ impl PaymentException {
             beneficiary_id_number: r.str("beneficiary_id_number")?,
             original_bank_name: r.str("original_bank_name")?,
             original_account: r.str("original_account")?,
+            original_holder: r.str("original_holder")?,
             amount: Fen(r.i64("amount_fen")?),
             fail_reason: r.str("fail_reason")?,
             status_label: exception_status_label(&status),
@@ -366,7 +370,8 @@ impl PaymentException {
 
 const SELECT_EXCEPTION: &str =
     "SELECT x.*, b.batch_no, l.beneficiary_name, l.beneficiary_id_number,
-        l.bank_name AS original_bank_name, l.account_number AS original_account, l.amount_fen
+        l.bank_name AS original_bank_name, l.account_number AS original_account,
+        l.account_holder AS original_holder, l.amount_fen
     FROM payment_exceptions x
     JOIN payroll_batches b ON b.id = x.batch_id
     JOIN payroll_lines l ON l.id = x.line_id";
@@ -563,8 +568,11 @@ fn programs_table() -> String {
 /// The SQLite page cache (KiB) of a city-wide generation.
 pub(crate) const BIG_CACHE_KIB: i64 = 131_072;
 
-/// Which enrolments pay in the batch's month (`b.month`), as an SQL condition on `e`.
-const PAYABLE: &str = "e.status IN ('active', 'grace')
+/// Which enrolments pay in the batch's month (`b.month`), as an SQL condition on `e`. A
+/// stopped enrolment (停发, status ended) is still paid through its end month, the month of
+/// the decision: it stops from the month after.
+const PAYABLE: &str =
+    "(e.status IN ('active', 'grace') OR (e.status = 'ended' AND e.end_month IS NOT NULL))
     AND e.start_month <= b.month
     AND (e.end_month IS NULL OR e.end_month >= b.month)
     AND (e.payment = 'monthly' OR e.start_month = b.month)
@@ -587,7 +595,7 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         Some(month) if !tx.is_postgres() => q("FROM enrolments e CROSS JOIN payroll_batches b
              JOIN households h ON h.id = e.household_id
              WHERE b.program = e.program AND b.township_code = e.township_code AND b.month = $2
-               AND +e.status IN ('active', 'grace')")
+               AND +e.status IN ('active', 'grace', 'ended')")
         .bind(token)
         .bind(month),
         _ => q("FROM payroll_batches b
@@ -673,6 +681,23 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         .bind(token),
     )
     .await?;
+    // Approved back pay for a month that meanwhile has its own line (the regular batch of that
+    // month was generated after the request): nothing to pay; it is marked so instead of
+    // waiting, approved, for a line the once index will never let in.
+    tx.execute(
+        q("UPDATE payroll_adjustments SET status = 'superseded'
+           WHERE status = 'approved' AND EXISTS (
+             SELECT 1 FROM payroll_batches b
+             JOIN enrolments e ON e.id = payroll_adjustments.enrolment_id
+             JOIN payroll_lines l ON l.beneficiary_id_number = e.beneficiary_id_number
+               AND l.program = payroll_adjustments.program AND l.period = payroll_adjustments.period
+               AND l.kind <> 'reissue'
+             WHERE b.generation = $1 AND b.program = payroll_adjustments.program
+               AND b.township_code = payroll_adjustments.township_code
+               AND payroll_adjustments.period < b.month)")
+        .bind(token),
+    )
+    .await?;
     // Corrected exceptions: the same period and amount, to the corrected account.
     tx.execute(
         q(format!(
@@ -702,18 +727,19 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
     .await?;
     // Counters. SQLite: per batch from the covering index (batch_id, status, id, amount_fen)
     // and, for back pay and re-issues, the partial index of non-regular lines. PostgreSQL:
-    // one grouped pass over the generation's lines — its index-only scans still visit the
+    // one grouped pass over the generation's lines (from its batches, so a batch left without
+    // lines counts zero and is removed below) — its index-only scans still visit the
     // heap for rows this transaction just wrote, so five lookups per batch would read every
     // line five times.
     let counters = if tx.is_postgres() {
         "UPDATE payroll_batches SET line_count = t.n, planned_fen = t.fen, back_pay_fen = t.bp,
            reissue_count = t.rc, reissue_fen = t.rf
-         FROM (SELECT l.batch_id, COUNT(*) AS n, SUM(l.amount_fen) AS fen,
+         FROM (SELECT g.id AS batch_id, COUNT(l.id) AS n, COALESCE(SUM(l.amount_fen), 0) AS fen,
                  COALESCE(SUM(CASE WHEN l.kind = 'back_pay' THEN l.amount_fen END), 0) AS bp,
                  COUNT(CASE WHEN l.kind = 'reissue' THEN 1 END) AS rc,
                  COALESCE(SUM(CASE WHEN l.kind = 'reissue' THEN l.amount_fen END), 0) AS rf
-               FROM payroll_batches g JOIN payroll_lines l ON l.batch_id = g.id
-               WHERE g.generation = $1 GROUP BY l.batch_id) t
+               FROM payroll_batches g LEFT JOIN payroll_lines l ON l.batch_id = g.id
+               WHERE g.generation = $1 GROUP BY g.id) t
          WHERE payroll_batches.id = t.batch_id"
     } else {
         "UPDATE payroll_batches SET
@@ -809,7 +835,8 @@ impl Store {
                   WHERE d.level = 4 AND d.code >= $6 AND d.code < $7
                     AND ($8 IS NULL OR p.program = $8)
                     AND EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = d.code
-                                AND e.program = p.program AND e.status IN ('active', 'grace'))
+                                AND e.program = p.program AND (e.status IN ('active', 'grace')
+                                  OR (e.status = 'ended' AND e.end_month >= $1)))
                  UNION
                  SELECT a.program, a.township_code FROM payroll_adjustments a
                   WHERE a.status = 'approved' AND a.period < $1
@@ -1389,8 +1416,9 @@ impl Store {
         } else {
             bank.to_string()
         };
+        // An empty field keeps what the failed line had (a guardian's card keeps its holder).
         let holder = if holder.is_empty() {
-            x.beneficiary_name.clone()
+            x.original_holder.clone()
         } else {
             holder.to_string()
         };
@@ -1415,12 +1443,18 @@ impl Store {
                 "该退票已重发或已注销，不能再更正".into(),
             ));
         }
-        // The household's account, for the months to come.
+        // The household's account, for the months to come — if the household is still within
+        // the clerk's jurisdiction (it may have moved township since the failed month; its
+        // new township keeps its own account record).
+        let (lo, hi) = actor.scope.bounds();
         let household = tx
             .fetch_optional(
                 q("SELECT e.household_id FROM payroll_lines l JOIN enrolments e ON e.id = l.enrolment_id
-                   WHERE l.id = $1")
-                .bind(x.line_id),
+                   JOIN households h ON h.id = e.household_id
+                   WHERE l.id = $1 AND h.township_code >= $2 AND h.township_code < $3")
+                .bind(x.line_id)
+                .bind(lo)
+                .bind(hi),
             )
             .await?
             .map(|r| r.i64("household_id"))
@@ -1579,6 +1613,12 @@ impl Store {
     ) -> StoreResult<BackPay> {
         let a = self.get_back_pay(&actor.scope, id).await?;
         require(actor, DIRECTORS, "审批补发")?;
+        // Four eyes: whoever asked for the money does not also approve it.
+        if a.requested_by == actor.username {
+            return Err(StoreError::Forbidden(
+                "不能审批本人提出的补发申请，请由其他有审批权限的人员审批".into(),
+            ));
+        }
         let to = if approve { "approved" } else { "rejected" };
         let now = now();
         let mut tx = self.begin_write().await?;

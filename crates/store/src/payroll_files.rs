@@ -413,7 +413,7 @@ fn read_cells(name: &str, data: &[u8]) -> StoreResult<Vec<Vec<String>>> {
     if data.starts_with(b"PK\x03\x04") {
         let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
             .map_err(|_| bad("回盘文件不是有效的Excel工作簿".into()))?;
-        return first_sheet_cells(wb);
+        return xlsx_cells(wb);
     }
     // The OLE2 compound file of Excel 97–2003 workbooks (many banks still send .xls).
     if data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
@@ -440,14 +440,79 @@ fn read_cells(name: &str, data: &[u8]) -> StoreResult<Vec<Vec<String>>> {
     Ok(rows)
 }
 
-/// The first sheet's cells as text: whole numbers without a decimal point (accounts and
-/// ID numbers stored as numbers), other numbers with two decimals.
+/// A cell as text: whole numbers without a decimal point (accounts and ID numbers stored as
+/// numbers), other numbers with two decimals.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
+        Data::Float(f) => format!("{f:.2}"),
+        Data::Int(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The widest return file we read: banks send a dozen columns. A cell further right is
+/// refused rather than laid out in memory (a two-cell sheet reaching column XFD and row
+/// 1,048,576 would otherwise ask for a grid of 17 billion cells).
+const RETURN_MAX_COLUMNS: u32 = 64;
+
+/// The first sheet's cells of an xlsx workbook as text, read cell by cell; rows are counted
+/// from the first row holding a value and each row is as long as its last value.
+fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    mut wb: calamine::Xlsx<RS>,
+) -> StoreResult<Vec<Vec<String>>> {
+    use calamine::Reader;
+    let bad = |m: String| StoreError::field("file", m);
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("回盘文件中没有工作表".into()))?;
+    let mut cells = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut first_row: Option<u32> = None;
+    while let Some(c) = cells
+        .next_cell()
+        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?
+    {
+        let (row, col) = c.get_position();
+        let text = cell_text(&calamine::Data::from(c.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        if col >= RETURN_MAX_COLUMNS {
+            return Err(bad(format!(
+                "回盘文件第{}行第{}列有内容，超出回盘文件的范围（最多{RETURN_MAX_COLUMNS}列）：请用银行提供的原文件",
+                row + 1,
+                col + 1
+            )));
+        }
+        let start = *first_row.get_or_insert(row);
+        let (r, col) = ((row - start) as usize, col as usize);
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        let cells_of_row = &mut rows[r];
+        if cells_of_row.len() <= col {
+            cells_of_row.resize(col + 1, String::new());
+        }
+        cells_of_row[col] = text;
+    }
+    Ok(rows)
+}
+
+/// The first sheet's cells of an Excel 97–2003 workbook as text (a sheet there holds at
+/// most 65,536 × 256 cells).
 fn first_sheet_cells<RS, R>(mut wb: R) -> StoreResult<Vec<Vec<String>>>
 where
     RS: std::io::Read + std::io::Seek,
     R: calamine::Reader<RS>,
 {
-    use calamine::Data;
     let bad = |m: &str| StoreError::field("file", m.to_string());
     let sheet = wb
         .sheet_names()
@@ -459,20 +524,7 @@ where
         .map_err(|_| bad("无法读取回盘文件的工作表"))?;
     Ok(range
         .rows()
-        .map(|r| {
-            r.iter()
-                .map(|d| match d {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.trim().to_string(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => {
-                        format!("{}", *f as i64)
-                    }
-                    Data::Float(f) => format!("{f:.2}"),
-                    Data::Int(n) => n.to_string(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
+        .map(|r| r.iter().map(cell_text).collect())
         .collect())
 }
 
@@ -570,8 +622,36 @@ fn parse_status(s: &str) -> Option<bool> {
         "失败" | "fail" | "failed" | "f" | "退票" | "入账失败" | "交易失败" => {
             Some(false)
         }
-        _ if t.contains("成功") => Some(true),
-        _ if t.contains("失败") || t.contains("退") => Some(false),
+        // Negations and refunds before success: "交易不成功", "未成功" and "退票成功" are
+        // failures, whatever else the words say.
+        _ if [
+            "失败",
+            "不成功",
+            "未成功",
+            "退",
+            "拒",
+            "驳回",
+            "错误",
+            "无效",
+        ]
+        .iter()
+        .any(|w| t.contains(w)) =>
+        {
+            Some(false)
+        }
+        // Still open ("处理中", "待处理", "未处理", "不确定"): not a result yet.
+        _ if ["未", "待", "不确定", "处理中", "进行中", "审核中"]
+            .iter()
+            .any(|w| t.contains(w)) =>
+        {
+            None
+        }
+        _ if ["成功", "已入账", "已到账", "已支付"]
+            .iter()
+            .any(|w| t.contains(w)) =>
+        {
+            Some(true)
+        }
         _ => None,
     }
 }
@@ -579,6 +659,8 @@ fn parse_status(s: &str) -> Option<bool> {
 struct LineKey {
     id_number: String,
     name: String,
+    /// 户名: the account holder, who may be a guardian rather than the beneficiary.
+    holder: String,
     period: String,
     amount: Fen,
     status: String,
@@ -771,20 +853,24 @@ impl Store {
             .ok_or_else(|| StoreError::field("template", "请选择有效的银行代发模板"))?;
         let now = now();
         let mut tx = self.begin_write().await?;
+        // Once the bank has answered for any line, a new file could pay those lines again:
+        // a batch is exported (again, e.g. when the bank lost the file) only before that.
         let n = tx
             .execute(
                 q("UPDATE payroll_batches SET
                      status = CASE WHEN status = 'signed_off' THEN 'exported' ELSE status END,
                      exported_at = $2, export_count = export_count + 1, updated_at = $2
-                   WHERE id = $1 AND status IN ('signed_off', 'exported', 'reconciled', 'closed')")
+                   WHERE id = $1 AND status IN ('signed_off', 'exported') AND returned_count = 0")
                 .bind(batch_id)
                 .bind(now.as_str()),
             )
             .await?;
         if n == 0 {
-            return Err(StoreError::Conflict(
-                "该批次尚未经民政办主任审核签发，不能生成银行代发文件".into(),
-            ));
+            return Err(StoreError::Conflict(if b.status == "draft" {
+                "该批次尚未经民政办主任审核签发，不能生成银行代发文件".into()
+            } else {
+                "该批次已导入银行回盘，不能再生成代发文件（以免重复发放）；失败的款项请在退票管理中更正，随以后的批次重发".into()
+            }));
         }
         let lines: Vec<PayrollLine> = tx
             .fetch_all(
@@ -837,7 +923,8 @@ impl Store {
         let lines: HashMap<i64, LineKey> = self
             .fetch_all(
                 q(
-                    "SELECT id, beneficiary_id_number, beneficiary_name, period, amount_fen, status
+                    "SELECT id, beneficiary_id_number, beneficiary_name, account_holder, period,
+                          amount_fen, status
                    FROM payroll_lines WHERE batch_id = $1",
                 )
                 .bind(batch_id),
@@ -850,6 +937,7 @@ impl Store {
                     LineKey {
                         id_number: r.str("beneficiary_id_number")?,
                         name: r.str("beneficiary_name")?,
+                        holder: r.str("account_holder")?,
                         period: r.str("period")?,
                         amount: Fen(r.i64("amount_fen")?),
                         status: r.str("status")?,
@@ -1031,8 +1119,9 @@ fn reconcile(
                 continue;
             }
         }
+        // 姓名 or 户名: banks name the beneficiary or the account's holder.
         if let Some(name) = &r.name {
-            if name != &l.name {
+            if name != &l.name && name != &l.holder {
                 issues.push(format!("{at}：姓名“{name}”与明细号{line_id}的发放对象不符"));
                 continue;
             }
@@ -1184,6 +1273,59 @@ async fn apply_results(
 mod tests {
     use super::*;
 
+    fn xlsx(cells: &[(u32, u16, &str)], numbers: &[(u32, u16, f64)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        for (r, c, v) in numbers {
+            ws.write_number(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn xlsx_return_files_are_read_cell_by_cell() {
+        // A title row, a blank row, then the header; amounts and line numbers as numbers.
+        let mut text = vec![(0, 0, "代发结果"), (2, 0, "明细号"), (2, 1, "证件号码")];
+        text.extend([(2, 2, "金额(元)"), (2, 3, "处理结果"), (2, 4, "失败原因")]);
+        text.extend([(3, 1, "11010519491231002X"), (3, 3, "成功")]);
+        text.extend([
+            (4, 1, "110101202311012176"),
+            (4, 3, "交易不成功"),
+            (4, 4, "户名不符"),
+        ]);
+        let data = xlsx(
+            &text,
+            &[(3, 0, 1.0), (3, 2, 300.0), (4, 0, 2.0), (4, 2, 200.5)],
+        );
+        let f = parse_return("r.xlsx", &data).unwrap();
+        assert_eq!(f.rows.len(), 2);
+        assert_eq!(f.rows[0].line_no.as_deref(), Some("1"));
+        assert_eq!(f.rows[0].amount.as_deref(), Some("300"));
+        assert_eq!(f.rows[1].amount.as_deref(), Some("200.50"));
+        assert_eq!(f.rows[1].row, 5, "Excel's row number");
+        assert_eq!(parse_status(&f.rows[1].status), Some(false));
+        assert_eq!(f.rows[1].reason, "户名不符");
+    }
+
+    #[test]
+    fn a_return_sheet_reaching_far_columns_is_refused_without_laying_it_out() {
+        // Two cells, A1 and XFD1048576: as a grid, 17 billion cells.
+        let data = xlsx(&[(0, 0, "明细号"), (1_048_575, 16_383, "x")], &[]);
+        let Err(StoreError::Validation { fields, .. }) = parse_return("r.xlsx", &data) else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("最多64列"), "{}", fields["file"]);
+        // Far down but within the columns: read (and refused for want of a header).
+        let data = xlsx(&[(0, 0, "x"), (1_048_575, 0, "y")], &[]);
+        let Err(StoreError::Validation { fields, .. }) = parse_return("r.xlsx", &data) else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("找不到表头"), "{}", fields["file"]);
+    }
+
     #[test]
     fn statuses() {
         assert_eq!(parse_status("成功"), Some(true));
@@ -1191,6 +1333,21 @@ mod tests {
         assert_eq!(parse_status("失败"), Some(false));
         assert_eq!(parse_status("退票"), Some(false));
         assert_eq!(parse_status("处理中"), None);
+        assert_eq!(parse_status("交易已入账"), Some(true));
+        for failed in [
+            "未成功",
+            "交易不成功",
+            "入账不成功",
+            "退票成功",
+            "账户已销户，入账失败",
+            "拒绝",
+        ] {
+            assert_eq!(parse_status(failed), Some(false), "{failed}");
+        }
+        for open in ["待处理", "未处理", "处理中（成功待确认）", "结果不确定"]
+        {
+            assert_eq!(parse_status(open), None, "{open}");
+        }
     }
 
     #[test]

@@ -41,6 +41,10 @@ both!(
     generation_follows_enrolments_and_is_idempotent,
     concurrent_generations_make_one_set_of_batches,
     a_month_is_paid_once_across_townships_and_enrolments,
+    a_stopped_enrolment_is_paid_through_its_end_month,
+    a_draft_left_without_payees_is_removed_on_regeneration,
+    back_pay_overtaken_by_its_month_is_marked_and_not_paid,
+    a_guardians_card_keeps_its_holder_through_return_and_correction,
     review_shows_new_stopped_and_changed_with_reasons,
     back_pay_is_paid_once_in_the_next_batch,
     sign_off_and_bank_files,
@@ -273,6 +277,221 @@ async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
     assert_eq!(names, ["丙", "乙", "甲"]);
     assert_eq!(dec.lines, 3);
     assert_eq!(dec.planned, Fen(100_000));
+}
+
+/// 停发 takes effect after the decision month: an enrolment ended in November (status ended,
+/// end month November) is paid for November, whether the month is generated before or after
+/// the decision, and not for December.
+async fn a_stopped_enrolment_is_paid_through_its_end_month(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let mut stopped = dibao(V1, "甲", 1, 50_000, "2026-01");
+    stopped.status = "ended".into();
+    stopped.end_month = Some("2026-11".into());
+    enrol(store, stopped).await;
+    let mut long_ago = dibao(V1, "乙", 2, 30_000, "2026-01");
+    long_ago.status = "ended".into();
+    long_ago.end_month = Some("2026-10".into());
+    enrol(store, long_ago).await;
+    let nov = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(
+        nov.created.len(),
+        1,
+        "a batch for the stopped enrolment's last month"
+    );
+    let names: Vec<String> = lines(store, &nov.created[0])
+        .await
+        .into_iter()
+        .map(|l| l.beneficiary_name)
+        .collect();
+    assert_eq!(names, ["甲"]);
+    assert_eq!(nov.planned, Fen(50_000));
+    let dec = store
+        .generate_payroll(&staff, &req("2026-12"))
+        .await
+        .unwrap();
+    assert!(dec.created.is_empty(), "nothing payable in December");
+    assert_eq!(dec.lines, 0);
+}
+
+/// A draft whose payees are all gone when it is regenerated is removed (both backends keep
+/// no batch with counters but no lines).
+async fn a_draft_left_without_payees_is_removed_on_regeneration(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let id = enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let b = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap()
+        .created[0]
+        .clone();
+    assert_eq!((b.line_count, b.planned), (1, Fen(50_000)));
+    store
+        .execute_unchecked(&format!(
+            "UPDATE enrolments SET status = 'suspended' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert!(store
+        .regenerate_batch(&staff, b.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        store.get_batch(&Scope::all(), b.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let ledger = store
+        .funds_ledger(&Scope::all(), &LedgerFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        ledger.iter().all(|r| r.planned == Fen(0)),
+        "no planned money left for the removed batch"
+    );
+    assert_eq!(
+        audit_actions(store, "payroll_batch", &b.id.to_string()).await,
+        ["payroll.regenerate", "payroll.generate"]
+    );
+}
+
+/// Back pay approved for a month whose own batch is generated afterwards: the month's
+/// regular line pays it, and the next generation marks the back pay as superseded instead of
+/// leaving it approved forever. A director may not approve their own request.
+async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let id = enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let ask = NewBackPay {
+        enrolment_id: id,
+        period: "2026-10".into(),
+        amount: String::new(),
+        reason: "审批滞后，补发".into(),
+        case_id: None,
+    };
+    let own = store.request_back_pay(&director, &ask).await.unwrap();
+    assert!(
+        matches!(
+            store.decide_back_pay(&director, own.id, true).await,
+            Err(StoreError::Forbidden(_))
+        ),
+        "not one's own request"
+    );
+    assert_eq!(
+        store
+            .get_back_pay(&Scope::all(), own.id)
+            .await
+            .unwrap()
+            .status,
+        "pending"
+    );
+    store
+        .execute_unchecked(&format!(
+            "UPDATE payroll_adjustments SET requested_by = 'staff' WHERE id = {}",
+            own.id
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_back_pay(&director, own.id, true)
+        .await
+        .unwrap();
+    let oct = store
+        .generate_payroll(&staff, &req("2026-10"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (oct.lines, oct.planned),
+        (1, Fen(50_000)),
+        "October's own line"
+    );
+    let nov = store
+        .generate_payroll(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(nov.created.len(), 1);
+    let b = &nov.created[0];
+    assert_eq!(
+        (b.line_count, b.planned, b.back_pay),
+        (1, Fen(50_000), Fen(0))
+    );
+    let kinds: Vec<(String, String)> = lines(store, b)
+        .await
+        .into_iter()
+        .map(|l| (l.kind, l.period))
+        .collect();
+    assert_eq!(kinds, [("regular".to_string(), "2026-11".to_string())]);
+    let a = store.get_back_pay(&Scope::all(), own.id).await.unwrap();
+    assert_eq!(a.status, "superseded");
+    assert!(a.line_id.is_none());
+}
+
+/// A card held by a guardian: the bank's return names the holder (户名) and is accepted; a
+/// correction of the account number alone keeps the holder, for the re-issue and the
+/// household's later months.
+async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    store
+        .execute_unchecked(&format!(
+            "UPDATE households SET account_holder = '甲的监护人' WHERE head_id_number = '{}'",
+            id_no(1)
+        ))
+        .await
+        .unwrap();
+    let b = signed_and_exported(store, "2026-11").await;
+    let line = lines(store, &b).await.remove(0);
+    assert_eq!(line.account_holder, "甲的监护人");
+    let file = format!(
+        "明细号,户名,金额(元),处理结果,失败原因\n{},甲的监护人,500.00,交易不成功,账号不存在\n",
+        line.id
+    );
+    let out = store
+        .import_return(&staff, b.id, "回盘.csv", file.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.paid_count, out.failed_count),
+        (0, 1),
+        "不成功 is a failure"
+    );
+    let x = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap()
+        .remove(0);
+    let fixed = store
+        .correct_exception(
+            &staff,
+            x.id,
+            &ExceptionCorrection {
+                account_number: "6210987654321000".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fixed.account_holder.as_deref(), Some("甲的监护人"));
+    let dec = store
+        .generate_payroll(&staff, &req("2026-12"))
+        .await
+        .unwrap();
+    let holders: Vec<(String, String, String)> = lines(store, &dec.created[0])
+        .await
+        .into_iter()
+        .map(|l| (l.kind, l.account_number, l.account_holder))
+        .collect();
+    let corrected = ("6210987654321000".to_string(), "甲的监护人".to_string());
+    assert_eq!(holders.len(), 2);
+    for (kind, account, holder) in holders {
+        assert_eq!((account, holder), corrected.clone(), "{kind}");
+    }
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,
@@ -743,6 +962,20 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
     );
     assert_eq!(out.batch.status, "exported");
     assert!(out.batch.partially_reconciled());
+    // No new bank file once the bank has answered for some lines: it could pay them again.
+    let exports = out.batch.export_count;
+    assert!(matches!(
+        store.export_bank_file(&staff, b.id, "utf8-csv").await,
+        Err(StoreError::Conflict(ref m)) if m.contains("已导入银行回盘")
+    ));
+    assert_eq!(
+        store
+            .get_batch(&Scope::all(), b.id)
+            .await
+            .unwrap()
+            .export_count,
+        exports
+    );
     // The same lines again are refused.
     let again = store.import_return(&staff, b.id, "回盘1.csv", &part).await;
     assert!(
