@@ -1264,16 +1264,29 @@ impl Store {
 
     /// The township director signs a draft off (审核签发); after this it cannot change.
     pub async fn sign_off_batch(&self, actor: &Actor, id: i64) -> StoreResult<PayrollBatch> {
+        self.sign_off_reviewed(actor, id, None).await
+    }
+
+    /// Signs a draft off as the director reviewed it: `reviewed` is the batch's
+    /// `generated_at` shown on the review page; a batch regenerated since is refused, so
+    /// nobody signs lines they have not seen. A batch with lines lacking a bank account is
+    /// refused too (the bank would only return them).
+    pub async fn sign_off_reviewed(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reviewed: Option<&str>,
+    ) -> StoreResult<PayrollBatch> {
         let b = self.get_batch(&actor.scope, id).await?;
         require(actor, DIRECTORS, "审核签发发放批次")?;
         self.transition(
             actor,
             &b,
-            "draft",
-            "signed_off",
+            ("draft", "signed_off"),
             "signed_off_by = $3, signed_off_at = $4,",
             "payroll.sign_off",
             "只有草稿状态的批次可以审核签发",
+            reviewed,
         )
         .await
     }
@@ -1285,43 +1298,73 @@ impl Store {
         self.transition(
             actor,
             &b,
-            "reconciled",
-            "closed",
+            ("reconciled", "closed"),
             "closed_at = $4, signed_off_by = COALESCE(signed_off_by, $3),",
             "payroll.close",
             "只有已全部对账的批次可以结束",
+            None,
         )
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Moves a batch `from` → `to`. A sign-off (to signed_off) also requires every line to
+    /// have an account and, with `reviewed`, the batch to be as generated at that time.
     async fn transition(
         &self,
         actor: &Actor,
         b: &PayrollBatch,
-        from: &str,
-        to: &str,
+        (from, to): (&str, &str),
         set: &str,
         action: &str,
         refusal: &str,
+        reviewed: Option<&str>,
     ) -> StoreResult<PayrollBatch> {
         let now = now();
+        let sign_off = to == "signed_off";
         let mut tx = self.begin_write().await?;
-        let n = tx
-            .execute(
-                q(format!(
-                    "UPDATE payroll_batches SET status = $2, {set} updated_at = $4
-                     WHERE id = $1 AND status = $5"
-                ))
-                .bind(b.id)
-                .bind(to)
-                .bind(actor.username.as_str())
-                .bind(now.as_str())
-                .bind(from),
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict(refusal.to_string()));
+        let mut update = q(format!(
+            "UPDATE payroll_batches SET status = $2, {set} updated_at = $4
+             WHERE id = $1 AND status = $5{}",
+            if sign_off {
+                " AND NOT EXISTS (SELECT 1 FROM payroll_lines l
+                   WHERE l.batch_id = payroll_batches.id AND l.account_number = '')"
+            } else {
+                ""
+            }
+        ))
+        .bind(b.id)
+        .bind(to)
+        .bind(actor.username.as_str())
+        .bind(now.as_str())
+        .bind(from);
+        if let Some(r) = reviewed {
+            update.sql.push_str(" AND generated_at = $6");
+            update.push(r);
+        }
+        if tx.execute(update).await? == 0 {
+            let now_is = tx
+                .fetch_one(
+                    q("SELECT status, generated_at,
+                         (SELECT COUNT(*) FROM payroll_lines l
+                          WHERE l.batch_id = b.id AND l.account_number = '') AS no_account
+                       FROM payroll_batches b WHERE b.id = $1")
+                    .bind(b.id),
+                )
+                .await?;
+            let no_account = now_is.i64("no_account")?;
+            return Err(StoreError::Conflict(if now_is.str("status")? != from {
+                refusal.to_string()
+            } else if reviewed
+                .is_some_and(|r| now_is.str("generated_at").ok().as_deref() != Some(r))
+            {
+                "该批次在您查看之后已重新生成，请刷新页面、核对本月变化后再签发".into()
+            } else if sign_off && no_account > 0 {
+                format!(
+                    "批次中有{no_account}笔明细缺少银行账号，银行无法代发：请先在户籍台账中补全账号，重新生成批次后再签发"
+                )
+            } else {
+                refusal.to_string()
+            }));
         }
         audit(
             &mut tx,

@@ -769,7 +769,32 @@ async fn sign_off_and_bank_files(db: &TestDb) {
     // A draft can be regenerated (here: nothing changed).
     let re = store.regenerate_batch(&staff, b.id).await.unwrap().unwrap();
     assert_eq!(re.line_count, 2);
-    let signed = store.sign_off_batch(&director, b.id).await.unwrap();
+    // The director signs what they reviewed: the page before the regeneration is stale.
+    assert!(matches!(
+        store.sign_off_reviewed(&director, b.id, Some(&b.generated_at)).await,
+        Err(StoreError::Conflict(ref m)) if m.contains("重新生成")
+    ));
+    // A line without an account is not sent to the bank.
+    store
+        .execute_unchecked(&format!(
+            "UPDATE payroll_lines SET account_number = '' WHERE batch_id = {} AND beneficiary_name = '李四'",
+            b.id
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.sign_off_reviewed(&director, b.id, Some(&re.generated_at)).await,
+        Err(StoreError::Conflict(ref m)) if m.contains("1笔明细缺少银行账号")
+    ));
+    let re = store.regenerate_batch(&staff, b.id).await.unwrap().unwrap();
+    assert_eq!(
+        store.get_batch(&Scope::all(), b.id).await.unwrap().status,
+        "draft"
+    );
+    let signed = store
+        .sign_off_reviewed(&director, b.id, Some(&re.generated_at))
+        .await
+        .unwrap();
     assert_eq!(signed.status, "signed_off");
     assert_eq!(signed.signed_off_by.as_deref(), Some("director"));
     assert!(matches!(
@@ -836,6 +861,7 @@ async fn sign_off_and_bank_files(db: &TestDb) {
             "payroll.bank_file",
             "payroll.bank_file",
             "payroll.sign_off",
+            "payroll.regenerate",
             "payroll.regenerate",
             "payroll.generate"
         ]
