@@ -586,7 +586,13 @@ const LINE_COLUMNS: &str = "batch_id, kind, program, period, enrolment_id, towns
 /// payable enrolments, approved back pay, and corrected exceptions to re-issue. Then the
 /// batch counters; batches left empty are removed. `scan` picks the plan on SQLite: walk
 /// all enrolments once (many batches) or walk each batch's enrolments by index (few).
-async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> StoreResult<()> {
+async fn fill_lines(
+    tx: &mut Tx,
+    actor: &Actor,
+    token: &str,
+    scan: Option<&str>,
+    now: &str,
+) -> StoreResult<()> {
     let mut regular = match scan {
         // CROSS JOIN fixes SQLite's loop order: one sequential pass over the enrolments, a
         // unique-index probe per row into the (few) batches of the month. `+e.status` keeps
@@ -672,20 +678,23 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         .bind(token),
     )
     .await?;
-    tx.execute(
-        q("UPDATE payroll_adjustments SET status = 'included',
+    let included = tx
+        .fetch_all(
+            q("UPDATE payroll_adjustments SET status = 'included',
              line_id = (SELECT l.id FROM payroll_lines l WHERE l.adjustment_id = payroll_adjustments.id)
            WHERE status = 'approved' AND id IN (
              SELECT l.adjustment_id FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
-             WHERE b.generation = $1 AND l.kind <> 'regular' AND l.adjustment_id IS NOT NULL)")
-        .bind(token),
-    )
-    .await?;
+             WHERE b.generation = $1 AND l.kind <> 'regular' AND l.adjustment_id IS NOT NULL)
+           RETURNING id, township_code, status, line_id")
+            .bind(token),
+        )
+        .await?;
     // Approved back pay for a month that meanwhile has its own line (the regular batch of that
     // month was generated after the request): nothing to pay; it is marked so instead of
     // waiting, approved, for a line the once index will never let in.
-    tx.execute(
-        q("UPDATE payroll_adjustments SET status = 'superseded'
+    let superseded = tx
+        .fetch_all(
+            q("UPDATE payroll_adjustments SET status = 'superseded'
            WHERE status = 'approved' AND EXISTS (
              SELECT 1 FROM payroll_batches b
              JOIN enrolments e ON e.id = payroll_adjustments.enrolment_id
@@ -694,10 +703,27 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
                AND l.kind <> 'reissue'
              WHERE b.generation = $1 AND b.program = payroll_adjustments.program
                AND b.township_code = payroll_adjustments.township_code
-               AND payroll_adjustments.period < b.month)")
-        .bind(token),
-    )
-    .await?;
+               AND payroll_adjustments.period < b.month)
+           RETURNING id, township_code, status, line_id")
+            .bind(token),
+        )
+        .await?;
+    for r in included.iter().chain(&superseded) {
+        audit(
+            tx,
+            actor,
+            "payroll.back_pay.include",
+            "payroll_adjustment",
+            &r.i64("id")?.to_string(),
+            &r.str("township_code")?,
+            Some(serde_json::json!({"status": "approved"})),
+            Some(
+                serde_json::json!({"status": r.str("status")?, "line_id": r.opt_i64("line_id")?,
+                "generation": token}),
+            ),
+        )
+        .await?;
+    }
     // Corrected exceptions: the same period and amount, to the corrected account.
     tx.execute(
         q(format!(
@@ -715,16 +741,32 @@ async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> 
         .bind(token),
     )
     .await?;
-    tx.execute(
+    let reissued = tx
+        .fetch_all(
         q("UPDATE payment_exceptions SET status = 'reissued', updated_at = $2,
              reissue_line_id = (SELECT l.id FROM payroll_lines l WHERE l.reissue_of = payment_exceptions.line_id)
            WHERE status = 'ready' AND line_id IN (
              SELECT l.reissue_of FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
-             WHERE b.generation = $1 AND l.kind <> 'regular' AND l.reissue_of IS NOT NULL)")
+             WHERE b.generation = $1 AND l.kind <> 'regular' AND l.reissue_of IS NOT NULL)
+           RETURNING id, township_code, reissue_line_id")
         .bind(token)
         .bind(now),
     )
     .await?;
+    for r in &reissued {
+        audit(
+            tx,
+            actor,
+            "payroll.exception.reissue",
+            "payment_exception",
+            &r.i64("id")?.to_string(),
+            &r.str("township_code")?,
+            Some(serde_json::json!({"status": "ready"})),
+            Some(serde_json::json!({"status": "reissued",
+                "reissue_line_id": r.opt_i64("reissue_line_id")?, "generation": token})),
+        )
+        .await?;
+    }
     // Counters. SQLite: per batch from the covering index (batch_id, status, id, amount_fen)
     // and, for back pay and re-issues, the partial index of non-regular lines. PostgreSQL:
     // one grouped pass over the generation's lines (from its batches, so a batch left without
@@ -890,7 +932,7 @@ impl Store {
             if scan {
                 tx.mark_large();
             }
-            fill_lines(&mut tx, &token, scan.then_some(month.as_str()), &now).await?;
+            fill_lines(&mut tx, actor, &token, scan.then_some(month.as_str()), &now).await?;
             audit_generated(&mut tx, actor, &token, "payroll.generate").await?;
             if let Some(before) = cache {
                 tx.execute(q(format!("PRAGMA cache_size = {before}")))
@@ -966,21 +1008,57 @@ impl Store {
                 "只有草稿状态的批次可以重新生成；已审核签发的批次不能再改动".into(),
             ));
         }
-        tx.execute(
-            q("UPDATE payroll_adjustments SET status = 'approved', line_id = NULL
-               WHERE line_id IN (SELECT id FROM payroll_lines WHERE batch_id = $1 AND kind <> 'regular')")
-            .bind(id),
-        )
-        .await?;
-        tx.execute(
-            q("UPDATE payment_exceptions SET status = 'ready', reissue_line_id = NULL
-               WHERE reissue_line_id IN (SELECT id FROM payroll_lines WHERE batch_id = $1 AND kind <> 'regular')")
-            .bind(id),
-        )
-        .await?;
+        // Back pay and re-issues the draft carried go back to waiting (the refill below takes
+        // them again if they are still due); each change is audited.
+        let back_pay = tx
+            .fetch_all(
+                q("UPDATE payroll_adjustments SET status = 'approved', line_id = NULL
+               WHERE line_id IN (SELECT id FROM payroll_lines WHERE batch_id = $1 AND kind <> 'regular')
+               RETURNING id, township_code")
+                .bind(id),
+            )
+            .await?;
+        let reissues = tx
+            .fetch_all(
+                q("UPDATE payment_exceptions SET status = 'ready', reissue_line_id = NULL
+               WHERE reissue_line_id IN (SELECT id FROM payroll_lines WHERE batch_id = $1 AND kind <> 'regular')
+               RETURNING id, township_code")
+                .bind(id),
+            )
+            .await?;
+        for (rows, action, entity, from, to) in [
+            (
+                &back_pay,
+                "payroll.back_pay.release",
+                "payroll_adjustment",
+                "included",
+                "approved",
+            ),
+            (
+                &reissues,
+                "payroll.exception.release",
+                "payment_exception",
+                "reissued",
+                "ready",
+            ),
+        ] {
+            for r in rows {
+                audit(
+                    &mut tx,
+                    actor,
+                    action,
+                    entity,
+                    &r.i64("id")?.to_string(),
+                    &r.str("township_code")?,
+                    Some(serde_json::json!({"status": from, "batch_id": id})),
+                    Some(serde_json::json!({"status": to})),
+                )
+                .await?;
+            }
+        }
         tx.execute(q("DELETE FROM payroll_lines WHERE batch_id = $1").bind(id))
             .await?;
-        fill_lines(&mut tx, &token, None, &now).await?;
+        fill_lines(&mut tx, actor, &token, None, &now).await?;
         let still = tx
             .fetch_optional(q("SELECT id FROM payroll_batches WHERE id = $1").bind(id))
             .await?

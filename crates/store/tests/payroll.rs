@@ -429,6 +429,13 @@ async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
     let a = store.get_back_pay(&Scope::all(), own.id).await.unwrap();
     assert_eq!(a.status, "superseded");
     assert!(a.line_id.is_none());
+    assert_eq!(
+        audit_actions(store, "payroll_adjustment", &own.id.to_string())
+            .await
+            .first()
+            .map(String::as_str),
+        Some("payroll.back_pay.include")
+    );
 }
 
 /// A card held by a guardian: the bank's return names the holder (户名) and is accepted; a
@@ -712,6 +719,14 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
     let sep = store.get_back_pay(&Scope::all(), sep.id).await.unwrap();
     assert_eq!(sep.status, "included");
     assert!(sep.line_id.is_some());
+    assert_eq!(
+        audit_actions(store, "payroll_adjustment", &sep.id.to_string()).await,
+        [
+            "payroll.back_pay.include",
+            "payroll.back_pay.decide",
+            "payroll.back_pay.request"
+        ]
+    );
     // December: no second back pay.
     let dec = store
         .generate_payroll(&staff, &req("2026-12"))
@@ -1107,6 +1122,33 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
     let x = store.get_exception(&Scope::all(), x.id).await.unwrap();
     assert_eq!(x.status, "reissued");
     assert_eq!(x.reissue_line_id, Some(re.id));
+    let trail = audit_actions(store, "payment_exception", &x.id.to_string()).await;
+    assert_eq!(
+        trail.first().map(String::as_str),
+        Some("payroll.exception.reissue")
+    );
+    assert!(
+        trail.iter().any(|a| a == "payroll.exception.correct"),
+        "{trail:?}"
+    );
+    // Regenerated once more: the re-issue is released and taken again, both on record.
+    let again = store
+        .regenerate_batch(&staff, dec.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.reissue_count, 1);
+    let trail = audit_actions(store, "payment_exception", &x.id.to_string()).await;
+    assert_eq!(
+        trail[..3],
+        [
+            "payroll.exception.reissue",
+            "payroll.exception.release",
+            "payroll.exception.reissue"
+        ]
+    );
+    let x = store.get_exception(&Scope::all(), x.id).await.unwrap();
+    assert_eq!(x.status, "reissued");
     assert!(matches!(
         store
             .correct_exception(
