@@ -1,7 +1,8 @@
 //! The JSON API under `/api/v1`. Same store calls as the pages, same jurisdiction.
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,18 +21,41 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
     Ok(Json(v).into_response())
 }
 
-/// `Json<T>` whose rejection is our Chinese error body.
+/// `Json<T>` whose rejection is our Chinese error body (never axum's English text).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(AppError::bad_request(format!(
-                "请求内容不是有效的JSON或缺少必填字段：{}",
-                e.body_text()
-            ))),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "提交的内容过大",
+            )),
+            Err(e) => Err(AppError::bad_request(match e {
+                JsonRejection::MissingJsonContentType(_) => "请求内容须为JSON格式",
+                JsonRejection::JsonSyntaxError(_) => "请求内容不是有效的JSON",
+                JsonRejection::JsonDataError(_) => "请求内容缺少必填字段或字段类型不符",
+                _ => "请求内容无法读取，请重新提交",
+            })),
+        }
+    }
+}
+
+/// `Query<T>` whose rejection is our Chinese error body (never axum's English text).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(_) => Err(AppError::bad_request(
+                "请求参数格式不正确：数量、偏移量等数字参数应为整数",
+            )),
         }
     }
 }
@@ -108,7 +132,7 @@ pub struct DivisionsQuery {
 pub async fn divisions(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<DivisionsQuery>,
+    ApiQuery(qs): ApiQuery<DivisionsQuery>,
 ) -> ApiResult {
     let items = if let Some(q) = qs.q.as_deref().filter(|q| !q.trim().is_empty()) {
         st.store
@@ -146,7 +170,7 @@ pub async fn division_children(
 pub async fn offices(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(f): Query<OfficeFilter>,
+    ApiQuery(f): ApiQuery<OfficeFilter>,
 ) -> ApiResult {
     let (items, total) = st.store.list_offices(&actor.scope, &f).await?;
     ok(json!({ "items": items, "total": total }))
@@ -223,7 +247,7 @@ pub struct AuditQuery {
 pub async fn audit(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<AuditQuery>,
+    ApiQuery(qs): ApiQuery<AuditQuery>,
 ) -> ApiResult {
     let entity = match (&qs.entity_type, &qs.entity_id) {
         (Some(t), Some(i)) => Some((t.as_str(), i.as_str())),

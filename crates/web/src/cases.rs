@@ -29,7 +29,7 @@ use minzheng_store::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav, PageForm};
 use crate::session::{ApiUser, PageUser};
@@ -1058,7 +1058,7 @@ pub struct ApiListQuery {
 pub async fn api_list(
     State(st): State<AppState>,
     ApiUser(s, actor): ApiUser,
-    Query(f): Query<ApiListQuery>,
+    ApiQuery(f): ApiQuery<ApiListQuery>,
 ) -> ApiResult {
     let (items, total) = st
         .store

@@ -17,7 +17,7 @@ use minzheng_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery};
 use crate::cases::{reveal, today, with_status, Choices, Fields, CHOICES};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav, PageForm};
@@ -473,7 +473,7 @@ pub struct ApiEnrolmentQuery {
 pub async fn api_enrolments(
     State(st): State<AppState>,
     ApiUser(s, actor): ApiUser,
-    Query(f): Query<ApiEnrolmentQuery>,
+    ApiQuery(f): ApiQuery<ApiEnrolmentQuery>,
 ) -> ApiResult {
     let (items, total) = st
         .store
@@ -504,7 +504,7 @@ pub struct ApiParamsQuery {
 pub async fn api_params(
     State(st): State<AppState>,
     ApiUser(_, _): ApiUser,
-    Query(qs): Query<ApiParamsQuery>,
+    ApiQuery(qs): ApiQuery<ApiParamsQuery>,
 ) -> ApiResult {
     ok(json!({ "items": st.store.list_params(qs.program.as_deref()).await? }))
 }

@@ -354,7 +354,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/payroll/batches/{id}/lines", "批次明细（status, kind, limit, offset）", "资金发放"),
     ("get", "/api/v1/payroll/batches/{id}/diff", "环比变动：新增、停发、金额变动及原因", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/regenerate", "重新生成草稿批次", "资金发放"),
-    ("post", "/api/v1/payroll/batches/{id}/sign-off", "审核签发（民政办主任）", "资金发放"),
+    ("post", "/api/v1/payroll/batches/{id}/sign-off", "审核签发（民政办主任）；可选 ?reviewed=批次的 generated_at（审核时所见版本），批次此后重新生成过则拒绝（409）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/close", "结束已对账的批次（民政办主任）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/bank-file", "生成银行代发文件（template），返回文件", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/returns", "导入银行回盘文件（multipart，字段file），不能对账时整份拒绝", "资金发放"),
@@ -362,11 +362,58 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/payroll/exceptions/{id}/correction", "更正退票（账号、开户行、户名），下一批次重发", "资金发放"),
     ("get", "/api/v1/payroll/back-pay", "补发列表", "资金发放"),
     ("post", "/api/v1/payroll/back-pay", "申请补发（enrolment_id, period, amount, reason）", "资金发放"),
-    ("post", "/api/v1/payroll/back-pay/{id}/decision", "审批补发（approve，民政办主任）", "资金发放"),
+    ("post", "/api/v1/payroll/back-pay/{id}/decision", "审批补发（approve 必填：true 批准，false 不批准；民政办主任）", "资金发放"),
     ("get", "/api/v1/payroll/ledger", "资金台账：按月份、项目、乡镇的应发、已发、失败、重发（from, to, program, within）", "资金发放"),
     ("get", "/api/v1/payroll/bank-templates", "银行代发模板", "资金发放"),
     ("post", "/api/v1/payroll/bank-templates", "新建或修改银行代发模板（市民政局管理员）", "资金发放"),
 ];
+
+/// Operations that change state without reading a body.
+const NO_BODY: &[&str] = &[
+    "/api/v1/cases/tasks",
+    "/api/v1/payroll/batches/{id}/regenerate",
+    "/api/v1/payroll/batches/{id}/sign-off",
+    "/api/v1/payroll/batches/{id}/close",
+];
+
+/// The request body of an operation: JSON for changes, except file uploads (multipart)
+/// and the operations in `NO_BODY`.
+fn request_body(method: &str, path: &str) -> Option<Value> {
+    if !matches!(method, "post" | "patch" | "put") || NO_BODY.contains(&path) {
+        return None;
+    }
+    let file = json!({"type": "string", "format": "binary"});
+    let multipart = |properties: Value| {
+        let schema = json!({"type": "object", "properties": properties, "required": ["file"]});
+        Some(json!({"required": true, "content": {"multipart/form-data": {"schema": schema}}}))
+    };
+    match path {
+        "/api/v1/payroll/batches/{id}/returns" => multipart(json!({
+            "file": {"description": "银行回盘文件（CSV或Excel）", "type": "string", "format": "binary"}
+        })),
+        "/api/v1/cases/{id}/attachments" => multipart(json!({"file": file})),
+        "/api/v1/imports/households" => multipart(json!({
+            "file": file,
+            "valid_only": {"type": "string", "description": "有此字段时只导入无误的行"},
+            "dry_run": {"type": "string", "description": "有此字段时只校验，不写入"}
+        })),
+        "/api/v1/payroll/batches/{id}/bank-file" => json_body(json!({
+            "type": "object",
+            "properties": {"template": {"type": "string", "description": "银行代发模板代码"}},
+            "required": ["template"]
+        })),
+        "/api/v1/payroll/back-pay/{id}/decision" => json_body(json!({
+            "type": "object",
+            "properties": {"approve": {"type": "boolean", "description": "true 批准，false 不批准"}},
+            "required": ["approve"]
+        })),
+        _ => json_body(json!({"type": "object"})),
+    }
+}
+
+fn json_body(schema: Value) -> Option<Value> {
+    Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
 
 pub fn document() -> Value {
     let error = json!({
@@ -404,8 +451,18 @@ pub fn document() -> Value {
                 .expect("parameters is an array")
                 .push(json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}));
         }
-        if matches!(*method, "post" | "patch" | "put") {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
+        if let Some(body) = request_body(method, path) {
+            op["requestBody"] = body;
+        }
+        if *path == "/api/v1/payroll/batches/{id}/bank-file" {
+            let file = json!({"schema": {"type": "string", "format": "binary"}});
+            op["responses"]["200"] = json!({
+                "description": "银行代发文件（按模板为CSV或Excel），以附件下载（Content-Disposition）",
+                "content": {
+                    "text/csv": file,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file
+                }
+            });
         }
         paths
             .entry(path.to_string())

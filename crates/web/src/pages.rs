@@ -72,6 +72,21 @@ pub fn action_label(action: &str) -> &str {
         "user.change_password" => "修改密码",
         "office.update" => "修改办公室信息",
         "divisions.import" => "导入行政区划",
+        "payroll.generate" => "生成发放批次",
+        "payroll.regenerate" => "重新生成发放批次",
+        "payroll.sign_off" => "审核签发发放批次",
+        "payroll.close" => "结束发放批次",
+        "payroll.bank_file" => "生成银行代发文件",
+        "payroll.return" => "导入银行回盘文件",
+        "payroll.exception.correct" => "更正退票信息",
+        "payroll.exception.reissue" => "退票列入重发",
+        "payroll.exception.release" => "退票撤出批次，待重发",
+        "payroll.back_pay.request" => "申请补发",
+        "payroll.back_pay.decide" => "审批补发",
+        "payroll.back_pay.include" => "补发列入批次或无需补发",
+        "payroll.back_pay.release" => "补发撤出批次，待列入",
+        "payroll.bank_template.save" => "保存银行代发模板",
+        "payroll.export" => "导出资金发放台账",
         other => other,
     }
 }
@@ -82,6 +97,11 @@ pub fn entity_label(entity: &str) -> &str {
         "user" => "用户",
         "office" => "民政办公室",
         "divisions" => "行政区划",
+        "payroll_batch" => "发放批次",
+        "payment_exception" => "退票",
+        "payroll_adjustment" => "补发",
+        "bank_template" => "银行代发模板",
+        "export" => "导出",
         other => other,
     }
 }

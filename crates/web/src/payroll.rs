@@ -4,8 +4,10 @@
 //! every role reads them, the city administrator adds and edits them), and the JSON API twins.
 //!
 //! Pages post back with an `action` field and redirect (303) on success; refusals re-render
-//! the page with the Chinese message (403 / 409 / 422). The return file is a multipart form
-//! whose CSRF token travels in the action URL (`?_csrf=`), as for photo uploads.
+//! the page with the Chinese message (403 / 409 / 422). A success redirect carries a short
+//! code (and the numbers it reports, as integers), never the message itself, so a crafted
+//! link cannot show its own text as a success. The return file is a multipart form whose
+//! CSRF token travels in the action URL (`?_csrf=`), as for photo uploads.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use minzheng_domain::{Fen, Program, Role, YearMonth};
 use minzheng_store::{
     Actor, BackPay, BankFile, BankTemplate, BankTemplateInput, BatchDiff, BatchFilter,
@@ -26,9 +28,9 @@ use minzheng_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery};
 use crate::error::{parse_id, AppError, PageError};
-use crate::pages::{render, Nav};
+use crate::pages::{render, Nav, PageForm};
 use crate::session::{ApiUser, PageUser};
 use crate::AppState;
 
@@ -141,12 +143,35 @@ fn see_other(to: &str) -> Response {
 
 /// Refusals a clerk can act on re-render the page; anything else is an error page.
 fn user_error(e: StoreError) -> Result<(StatusCode, String), PageError> {
+    user_error_fields(e).map(|(status, message, _)| (status, message))
+}
+
+/// As `user_error`, keeping the store's per-field messages (shown next to the fields).
+fn user_error_fields(e: StoreError) -> Result<FieldRefusal, PageError> {
     match e {
-        StoreError::Validation { message, .. } => Ok((StatusCode::UNPROCESSABLE_ENTITY, message)),
-        StoreError::Conflict(m) => Ok((StatusCode::CONFLICT, m)),
-        StoreError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m)),
+        StoreError::Validation { message, fields } => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
+        }
+        StoreError::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),
+        StoreError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, m, BTreeMap::new())),
         other => Err(other.into()),
     }
+}
+
+/// A refusal shown on the page: status, message, and messages by field.
+type FieldRefusal = (StatusCode, String, BTreeMap<String, String>);
+
+/// An integer of a success redirect's query; anything else counts as absent.
+fn int(v: &Option<String>) -> Option<i64> {
+    v.as_deref().and_then(|v| v.trim().parse().ok())
+}
+
+/// A redirect target: `path` with its query encoded.
+fn with_query(path: &str, query: &[(&str, String)]) -> String {
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(query).unwrap_or_default()
+    )
 }
 
 fn with_status(mut r: Response, s: StatusCode) -> Response {
@@ -189,7 +214,29 @@ pub struct ListQuery {
     month: Option<String>,
     program: Option<String>,
     status: Option<String>,
+    /// Success code after a generation: `batches` (with the counts below) or `removed`.
     generated: Option<String>,
+    created: Option<String>,
+    lines: Option<String>,
+    planned: Option<String>,
+    existing: Option<String>,
+}
+
+impl ListQuery {
+    /// The success message of `generated`; an unknown code or a missing count shows none.
+    fn notice(&self) -> Option<String> {
+        match self.generated.as_deref()? {
+            "batches" => Some(format!(
+                "已生成{}个批次、{}笔，合计{}；已存在{}个批次未改动",
+                int(&self.created)?,
+                int(&self.lines)?,
+                Fen(int(&self.planned)?),
+                int(&self.existing)?
+            )),
+            "removed" => Some("本月已无应发对象，草稿批次已删除".into()),
+            _ => None,
+        }
+    }
 }
 
 async fn list_render(
@@ -199,6 +246,7 @@ async fn list_render(
     qs: ListQuery,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
+    let notice = qs.notice();
     let month = qs
         .month
         .filter(|m| YearMonth::parse(m).is_ok())
@@ -232,7 +280,7 @@ async fn list_render(
         programs: programs(),
         statuses: BATCH_STATUSES.to_vec(),
         can_generate: is_clerk(actor),
-        notice: qs.generated,
+        notice,
         error,
     };
     Ok(with_status(render(&page)?, code))
@@ -249,7 +297,7 @@ pub async fn list_page(
 pub async fn list_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = form_map(form);
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
@@ -277,20 +325,17 @@ pub async fn list_post(
     }
     .await;
     match result {
-        Ok(out) => {
-            let msg = format!(
-                "已生成{}个批次、{}笔，合计{}；已存在{}个批次未改动",
-                out.created.len(),
-                out.lines,
-                out.planned,
-                out.existing.len()
-            );
-            Ok(see_other(&format!(
-                "/payroll?{}",
-                serde_urlencoded::to_string([("month", out.month.as_str()), ("generated", &msg)])
-                    .unwrap_or_default()
-            )))
-        }
+        Ok(out) => Ok(see_other(&with_query(
+            "/payroll",
+            &[
+                ("month", out.month),
+                ("generated", "batches".into()),
+                ("created", out.created.len().to_string()),
+                ("lines", out.lines.to_string()),
+                ("planned", out.planned.0.to_string()),
+                ("existing", out.existing.len().to_string()),
+            ],
+        ))),
         Err(e) => {
             let err = user_error(e)?;
             list_render(
@@ -336,7 +381,44 @@ impl BatchPage {
 #[derive(Deserialize, Default)]
 pub struct BatchQuery {
     status: Option<String>,
+    /// Success code: `regenerated`, `signed_off`, `closed` or `returned`, with the
+    /// numbers below where the message reports them.
     saved: Option<String>,
+    lines: Option<String>,
+    planned: Option<String>,
+    paid_count: Option<String>,
+    paid: Option<String>,
+    failed_count: Option<String>,
+    failed: Option<String>,
+    complete: Option<String>,
+}
+
+impl BatchQuery {
+    /// The success message of `saved`; an unknown code or a missing number shows none.
+    fn notice(&self) -> Option<String> {
+        Some(match self.saved.as_deref()? {
+            "regenerated" => format!(
+                "已重新生成：{}笔，合计{}",
+                int(&self.lines)?,
+                Fen(int(&self.planned)?)
+            ),
+            "signed_off" => "已审核签发".into(),
+            "closed" => "批次已结束".into(),
+            "returned" => format!(
+                "回盘已导入：成功{}笔{}，失败{}笔{}{}",
+                int(&self.paid_count)?,
+                Fen(int(&self.paid)?),
+                int(&self.failed_count)?,
+                Fen(int(&self.failed)?),
+                if int(&self.complete)? == 1 {
+                    "；批次已全部对账"
+                } else {
+                    "；其余明细待回盘"
+                }
+            ),
+            _ => return None,
+        })
+    }
 }
 
 async fn batch_render(
@@ -349,6 +431,7 @@ async fn batch_render(
 ) -> PageResult {
     let b = st.store.get_batch(&actor.scope, id).await?;
     let mut diff = st.store.batch_diff(&actor.scope, id).await?;
+    let notice = qs.notice();
     let line_status = qs.status.unwrap_or_default();
     let (mut lines, lines_total) = st
         .store
@@ -391,7 +474,7 @@ async fn batch_render(
         can_clerk: is_clerk(actor),
         can_sign: is_director(actor),
         csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
-        notice: qs.saved,
+        notice,
         error,
     };
     Ok(with_status(render(&page)?, code))
@@ -407,41 +490,57 @@ pub async fn batch_page(
     batch_render(&st, &s, &actor, id, qs, None).await
 }
 
-fn saved_url(id: i64, msg: &str) -> String {
-    format!(
-        "/payroll/batches/{id}?{}",
-        serde_urlencoded::to_string([("saved", msg)]).unwrap_or_default()
-    )
+/// The batch page after a success: its code and the numbers the message reports.
+fn saved_url(id: i64, code: &str, numbers: &[(&str, i64)]) -> String {
+    let mut query = vec![("saved", code.to_string())];
+    query.extend(numbers.iter().map(|(k, v)| (*k, v.to_string())));
+    with_query(&format!("/payroll/batches/{id}"), &query)
 }
 
 pub async fn batch_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let id = parse_id(&id, "该发放批次")?;
     let f = form_map(form);
     let action = f.get("action").cloned().unwrap_or_default();
     let result = match action.as_str() {
-        "regenerate" => match st.store.regenerate_batch(&actor, id).await {
-            Ok(Some(b)) => Ok(saved_url(
-                id,
-                &format!("已重新生成：{}笔，合计{}", b.line_count, b.planned),
-            )),
-            Ok(None) => Ok("/payroll?generated=本月已无应发对象，草稿批次已删除".to_string()),
-            Err(e) => Err(e),
-        },
+        "regenerate" => {
+            // The month, for the list to show if the regenerated draft is removed.
+            let month = st.store.get_batch(&actor.scope, id).await?.month;
+            match st.store.regenerate_batch(&actor, id).await {
+                Ok(Some(b)) => Ok(saved_url(
+                    id,
+                    "regenerated",
+                    &[("lines", b.line_count), ("planned", b.planned.0)],
+                )),
+                Ok(None) => Ok(with_query(
+                    "/payroll",
+                    &[("month", month), ("generated", "removed".into())],
+                )),
+                Err(e) => Err(e),
+            }
+        }
+        // The page carries the generation the director reviewed: a batch regenerated since
+        // is refused rather than signed unseen.
         "sign_off" => st
             .store
-            .sign_off_batch(&actor, id)
+            .sign_off_reviewed(
+                &actor,
+                id,
+                f.get("reviewed")
+                    .map(String::as_str)
+                    .filter(|r| !r.is_empty()),
+            )
             .await
-            .map(|_| saved_url(id, "已审核签发")),
+            .map(|_| saved_url(id, "signed_off", &[])),
         "close" => st
             .store
             .close_batch(&actor, id)
             .await
-            .map(|_| saved_url(id, "批次已结束")),
+            .map(|_| saved_url(id, "closed", &[])),
         _ => Err(StoreError::validation("未知的操作")),
     };
     match result {
@@ -493,7 +592,7 @@ pub async fn bank_file_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let id = parse_id(&id, "该发放批次")?;
     let f = form_map(form);
@@ -543,19 +642,17 @@ pub async fn return_post(
     match result {
         Ok(r) => Ok(see_other(&saved_url(
             id,
-            &format!(
-                "回盘已导入：成功{}笔{}，失败{}笔{}{}",
-                r.paid_count,
-                r.paid,
-                r.failed_count,
-                r.failed,
-                if r.complete {
-                    "；批次已全部对账"
-                } else {
-                    "；其余明细待回盘"
-                }
-            ),
+            "returned",
+            &[
+                ("paid_count", r.paid_count as i64),
+                ("paid", r.paid.0),
+                ("failed_count", r.failed_count as i64),
+                ("failed", r.failed.0),
+                ("complete", i64::from(r.complete)),
+            ],
         ))),
+        // Shown here rather than redirected to the batch page: the store's refusal names
+        // the rows at fault, which a redirect code could not carry.
         Err(e) => {
             let err = user_error(e)?;
             batch_render(&st, &s, &actor, id, BatchQuery::default(), Some(err)).await
@@ -571,15 +668,58 @@ struct ExceptionsPage {
     nav: Nav,
     items: Vec<PaymentException>,
     status: String,
+    /// The batch the list is narrowed to (from the batch page's link).
+    batch: Option<PayrollBatch>,
     can_clerk: bool,
     notice: Option<String>,
     error: Option<String>,
+    /// A refused correction: the exception it was for and what the clerk typed.
+    typed: Option<(i64, ExceptionCorrection)>,
+    field_errors: BTreeMap<String, String>,
+}
+
+impl ExceptionsPage {
+    /// The value a correction field shows: what was typed into a refused correction of
+    /// this exception, else the correction already on record.
+    fn value(&self, x: &PaymentException, field: &str) -> String {
+        match &self.typed {
+            Some((id, c)) if *id == x.id => match field {
+                "bank_name" => c.bank_name.clone(),
+                "account_number" => c.account_number.clone(),
+                "account_holder" => c.account_holder.clone(),
+                _ => c.note.clone(),
+            },
+            _ => match field {
+                "bank_name" => x.bank_name.clone().unwrap_or_default(),
+                "account_number" => x.account_number.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
+        }
+    }
+
+    /// The store's message for one field of a refused correction of this exception.
+    fn field_error(&self, x: &PaymentException, field: &str) -> Option<&String> {
+        match &self.typed {
+            Some((id, _)) if *id == x.id => self.field_errors.get(field),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
 pub struct ExceptionsQuery {
     status: Option<String>,
+    /// Only the exceptions of this batch.
+    batch: Option<String>,
+    /// Success code: `corrected`.
     saved: Option<String>,
+}
+
+/// A refused correction to show again.
+struct RefusedCorrection {
+    id: i64,
+    typed: ExceptionCorrection,
+    refusal: FieldRefusal,
 }
 
 async fn exceptions_render(
@@ -587,27 +727,45 @@ async fn exceptions_render(
     s: &SessionInfo,
     actor: &Actor,
     qs: ExceptionsQuery,
-    error: Option<(StatusCode, String)>,
+    refused: Option<RefusedCorrection>,
 ) -> PageResult {
     let status = qs.status.unwrap_or_default();
+    let batch = match int(&qs.batch) {
+        Some(id) => Some(st.store.get_batch(&actor.scope, id).await?),
+        None => None,
+    };
     let mut items = st
         .store
         .list_exceptions(&actor.scope, Some(status.as_str()))
         .await?;
+    if let Some(b) = &batch {
+        items.retain(|x| x.batch_id == b.id);
+    }
     if !full_identity(actor) {
         items = items.into_iter().map(PaymentException::masked).collect();
     }
-    let (code, error) = match error {
-        Some((c, m)) => (c, Some(m)),
-        None => (StatusCode::OK, None),
+    let (code, error, typed, field_errors) = match refused {
+        Some(RefusedCorrection {
+            id,
+            typed,
+            refusal: (c, m, f),
+        }) => (c, Some(m), Some((id, typed)), f),
+        None => (StatusCode::OK, None, None, BTreeMap::new()),
+    };
+    let notice = match qs.saved.as_deref() {
+        Some("corrected") => Some("已更正，将在下一个生成的批次中重发".to_string()),
+        _ => None,
     };
     let page = ExceptionsPage {
         nav: Nav::new(s, "payroll"),
         items,
         status,
+        batch,
         can_clerk: is_clerk(actor),
-        notice: qs.saved,
+        notice,
         error,
+        typed,
+        field_errors,
     };
     Ok(with_status(render(&page)?, code))
 }
@@ -624,7 +782,7 @@ pub async fn exception_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let id = parse_id(&id, "该退票记录")?;
     let f = form_map(form);
@@ -636,12 +794,14 @@ pub async fn exception_post(
         note: get("note"),
     };
     match st.store.correct_exception(&actor, id, &c).await {
-        Ok(_) => Ok(see_other(
-            "/payroll/exceptions?saved=%E5%B7%B2%E6%9B%B4%E6%AD%A3%EF%BC%8C%E5%B0%86%E5%9C%A8%E4%B8%8B%E4%B8%80%E4%B8%AA%E7%94%9F%E6%88%90%E7%9A%84%E6%89%B9%E6%AC%A1%E4%B8%AD%E9%87%8D%E5%8F%91",
-        )),
+        Ok(_) => Ok(see_other("/payroll/exceptions?saved=corrected")),
         Err(e) => {
-            let err = user_error(e)?;
-            exceptions_render(&st, &s, &actor, ExceptionsQuery::default(), Some(err)).await
+            let refused = RefusedCorrection {
+                id,
+                typed: c,
+                refusal: user_error_fields(e)?,
+            };
+            exceptions_render(&st, &s, &actor, ExceptionsQuery::default(), Some(refused)).await
         }
     }
 }
@@ -655,12 +815,31 @@ struct BackPayPage {
     items: Vec<BackPay>,
     can_clerk: bool,
     can_decide: bool,
+    /// The request form: empty, or what was typed into a refused request.
+    form: BackPayForm,
     notice: Option<String>,
     error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+}
+
+impl BackPayPage {
+    fn field_error(&self, field: &str) -> Option<&String> {
+        self.field_errors.get(field)
+    }
+}
+
+/// The back-pay request form as typed.
+#[derive(Default)]
+struct BackPayForm {
+    enrolment_id: String,
+    period: String,
+    amount: String,
+    reason: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct SavedQuery {
+    /// Success code: `requested`, `approved` or `rejected`.
     saved: Option<String>,
 }
 
@@ -668,21 +847,24 @@ async fn back_pay_render(
     st: &AppState,
     s: &SessionInfo,
     actor: &Actor,
+    form: BackPayForm,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
+    error: Option<FieldRefusal>,
 ) -> PageResult {
     let items = st.store.list_back_pay(&actor.scope).await?;
-    let (code, error) = match error {
-        Some((c, m)) => (c, Some(m)),
-        None => (StatusCode::OK, None),
+    let (code, error, field_errors) = match error {
+        Some((c, m, f)) => (c, Some(m), f),
+        None => (StatusCode::OK, None, BTreeMap::new()),
     };
     let page = BackPayPage {
         nav: Nav::new(s, "payroll"),
         items,
         can_clerk: is_clerk(actor),
         can_decide: is_director(actor),
+        form,
         notice,
         error,
+        field_errors,
     };
     Ok(with_status(render(&page)?, code))
 }
@@ -692,51 +874,90 @@ pub async fn back_pay_page(
     PageUser(s, actor): PageUser,
     Query(qs): Query<SavedQuery>,
 ) -> PageResult {
-    back_pay_render(&st, &s, &actor, qs.saved, None).await
+    let notice = match qs.saved.as_deref() {
+        Some("requested") => Some("已提交补发申请，待民政办主任审批"),
+        Some("approved") => Some("已批准补发，将列入该项目下一个生成的发放批次"),
+        Some("rejected") => Some("已不批准该补发申请"),
+        _ => None,
+    };
+    back_pay_render(
+        &st,
+        &s,
+        &actor,
+        BackPayForm::default(),
+        notice.map(str::to_string),
+        None,
+    )
+    .await
 }
 
 pub async fn back_pay_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = form_map(form);
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let mut typed = BackPayForm::default();
     let result = match get("action").as_str() {
-        "request" => match get("enrolment_id").trim().parse::<i64>() {
-            Ok(enrolment_id) => st
+        "request" => {
+            typed = BackPayForm {
+                enrolment_id: get("enrolment_id"),
+                period: get("period"),
+                amount: get("amount"),
+                reason: get("reason"),
+            };
+            match typed.enrolment_id.trim().parse::<i64>() {
+                Ok(enrolment_id) => st
+                    .store
+                    .request_back_pay(
+                        &actor,
+                        &NewBackPay {
+                            enrolment_id,
+                            period: typed.period.clone(),
+                            amount: typed.amount.clone(),
+                            reason: typed.reason.clone(),
+                            case_id: get("case_id").trim().parse::<i64>().ok(),
+                        },
+                    )
+                    .await
+                    .map(|_| "requested")
+                    .map_err(|e| match e {
+                        // A mistyped number is a slip of the form, not a missing page.
+                        StoreError::NotFound(_) => StoreError::field(
+                            "enrolment_id",
+                            "未找到该保障对象，请核对编号（只能为本辖区的保障对象申请）",
+                        ),
+                        e => e,
+                    }),
+                Err(_) => Err(StoreError::field("enrolment_id", "请填写保障对象编号")),
+            }
+        }
+        // The decision must be explicit: anything but 批准 or 不批准 changes nothing.
+        "decide" => match (get("id").parse::<i64>(), get("decision").as_str()) {
+            (Err(_), _) => Err(StoreError::validation("缺少补发编号")),
+            (Ok(id), "approve") => st
                 .store
-                .request_back_pay(
-                    &actor,
-                    &NewBackPay {
-                        enrolment_id,
-                        period: get("period"),
-                        amount: get("amount"),
-                        reason: get("reason"),
-                        case_id: get("case_id").trim().parse::<i64>().ok(),
-                    },
-                )
+                .decide_back_pay(&actor, id, true)
                 .await
-                .map(|_| ()),
-            Err(_) => Err(StoreError::field("enrolment_id", "请填写保障对象编号")),
-        },
-        "decide" => match get("id").parse::<i64>() {
-            Ok(id) => st
+                .map(|_| "approved"),
+            (Ok(id), "reject") => st
                 .store
-                .decide_back_pay(&actor, id, get("decision") == "approve")
+                .decide_back_pay(&actor, id, false)
                 .await
-                .map(|_| ()),
-            Err(_) => Err(StoreError::validation("缺少补发编号")),
+                .map(|_| "rejected"),
+            (Ok(_), _) => Err(StoreError::field(
+                "decision",
+                "请选择审批结论：批准或不批准",
+            )),
         },
         _ => Err(StoreError::validation("未知的操作")),
     };
     match result {
-        Ok(()) => Ok(see_other(
-            "/payroll/back-pay?saved=%E5%B7%B2%E4%BF%9D%E5%AD%98",
-        )),
+        Ok(code) => Ok(see_other(&format!("/payroll/back-pay?saved={code}"))),
         Err(e) => {
-            let err = user_error(e)?;
-            back_pay_render(&st, &s, &actor, None, Some(err)).await
+            let err = user_error_fields(e)?;
+            back_pay_render(&st, &s, &actor, typed, None, Some(err)).await
         }
     }
 }
@@ -1132,6 +1353,7 @@ impl TemplatesPage {
 #[derive(Deserialize, Default)]
 pub struct TemplatesQuery {
     code: Option<String>,
+    /// The code of the template just saved; the message names it as stored.
     saved: Option<String>,
 }
 
@@ -1230,13 +1452,23 @@ pub async fn templates_page(
         }
         _ => TemplateForm::blank(),
     };
-    templates_render(&st, &s, &actor, form, qs.saved, None).await
+    let notice = match qs.saved.as_deref() {
+        Some(code) => st
+            .store
+            .bank_templates()
+            .await?
+            .into_iter()
+            .find(|t| t.code == code)
+            .map(|t| format!("已保存银行代发模板“{}”（{}）", t.name, t.code)),
+        None => None,
+    };
+    templates_render(&st, &s, &actor, form, notice, None).await
 }
 
 pub async fn templates_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Form(fields): Form<Vec<(String, String)>>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let form = TemplateForm::posted(fields);
     let input = form.input();
@@ -1260,13 +1492,9 @@ pub async fn templates_post(
         st.store.save_bank_template(&actor, &input).await
     };
     match result {
-        Ok(t) => Ok(see_other(&format!(
-            "/payroll/bank-templates?{}",
-            serde_urlencoded::to_string([(
-                "saved",
-                format!("已保存银行代发模板“{}”（{}）", t.name, t.code)
-            )])
-            .unwrap_or_default()
+        Ok(t) => Ok(see_other(&with_query(
+            "/payroll/bank-templates",
+            &[("saved", t.code)],
         ))),
         Err(StoreError::Validation { message, fields }) => {
             templates_render(
@@ -1311,7 +1539,7 @@ pub struct ApiBatchQuery {
 pub async fn api_batches(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<ApiBatchQuery>,
+    ApiQuery(qs): ApiQuery<ApiBatchQuery>,
 ) -> ApiResult {
     let items = st
         .store
@@ -1390,7 +1618,7 @@ pub async fn api_lines(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
-    Query(qs): Query<ApiLinesQuery>,
+    ApiQuery(qs): ApiQuery<ApiLinesQuery>,
 ) -> ApiResult {
     let id = parse_id(&id, "该发放批次")?;
     let (mut items, total) = st
@@ -1440,13 +1668,21 @@ pub async fn api_regenerate(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SignOffQuery {
+    /// The batch's `generated_at` as the director reviewed it (optional).
+    reviewed: Option<String>,
+}
+
 pub async fn api_sign_off(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
+    ApiQuery(qs): ApiQuery<SignOffQuery>,
 ) -> ApiResult {
     let id = parse_id(&id, "该发放批次")?;
-    ok(st.store.sign_off_batch(&actor, id).await?)
+    let reviewed = qs.reviewed.as_deref().filter(|r| !r.is_empty());
+    ok(st.store.sign_off_reviewed(&actor, id, reviewed).await?)
 }
 
 pub async fn api_close(
@@ -1508,7 +1744,7 @@ pub struct ApiExceptionsQuery {
 pub async fn api_exceptions(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<ApiExceptionsQuery>,
+    ApiQuery(qs): ApiQuery<ApiExceptionsQuery>,
 ) -> ApiResult {
     let mut items = st
         .store
@@ -1546,8 +1782,10 @@ pub async fn api_request_back_pay(
 
 #[derive(Deserialize)]
 pub struct ApiDecision {
+    /// Required: `true` approves, `false` rejects. Read as any JSON value so that a
+    /// missing or non-boolean decision is refused with 422 after the jurisdiction check.
     #[serde(default)]
-    approve: bool,
+    approve: Option<serde_json::Value>,
 }
 
 pub async fn api_decide_back_pay(
@@ -1557,13 +1795,28 @@ pub async fn api_decide_back_pay(
     ApiJson(body): ApiJson<ApiDecision>,
 ) -> ApiResult {
     let id = parse_id(&id, "该补发记录")?;
-    ok(st.store.decide_back_pay(&actor, id, body.approve).await?)
+    // Jurisdiction first: a record outside it is not found, whatever the body.
+    st.store.get_back_pay(&actor.scope, id).await?;
+    let approve = match body.approve {
+        Some(serde_json::Value::Bool(approve)) => approve,
+        _ => {
+            return Err(StoreError::Validation {
+                message: "请明确审批结论：批准或不批准".into(),
+                fields: BTreeMap::from([(
+                    "approve".to_string(),
+                    "应为 true（批准）或 false（不批准）".to_string(),
+                )]),
+            }
+            .into())
+        }
+    };
+    ok(st.store.decide_back_pay(&actor, id, approve).await?)
 }
 
 pub async fn api_ledger(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<LedgerQuery>,
+    ApiQuery(qs): ApiQuery<LedgerQuery>,
 ) -> ApiResult {
     let items = st.store.funds_ledger(&actor.scope, &qs.filter()).await?;
     ok(json!({"total": items.len(), "items": items}))

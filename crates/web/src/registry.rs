@@ -25,7 +25,7 @@ use minzheng_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav};
 use crate::session::{ApiUser, PageUser};
@@ -764,7 +764,7 @@ pub struct ApiListQuery {
 pub async fn api_list(
     State(st): State<AppState>,
     ApiUser(s, actor): ApiUser,
-    Query(f): Query<ApiListQuery>,
+    ApiQuery(f): ApiQuery<ApiListQuery>,
 ) -> ApiResult {
     let (items, total) = st
         .store
@@ -895,7 +895,7 @@ pub struct SearchQuery {
 pub async fn api_search(
     State(st): State<AppState>,
     ApiUser(s, actor): ApiUser,
-    Query(qs): Query<SearchQuery>,
+    ApiQuery(qs): ApiQuery<SearchQuery>,
 ) -> ApiResult {
     let items = st
         .store

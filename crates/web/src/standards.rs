@@ -25,7 +25,7 @@ use minzheng_store::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::ApiJson;
+use crate::api::{ApiJson, ApiQuery};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav};
 use crate::session::{ApiUser, PageUser};
@@ -1066,7 +1066,7 @@ pub struct ApiOverviewQuery {
 pub async fn api_overview(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    Query(qs): Query<ApiOverviewQuery>,
+    ApiQuery(qs): ApiQuery<ApiOverviewQuery>,
 ) -> ApiResult {
     let rows = overview(
         &st,

@@ -45,6 +45,14 @@ both!(
     admin_saves_bank_template_through_form,
     bad_bank_template_form_is_refused,
     bank_template_form_refuses_other_roles,
+    back_pay_decision_must_be_explicit,
+    api_rejections_answer_chinese_json,
+    batch_page_shows_beijing_time,
+    audit_page_labels_payroll_actions,
+    openapi_declares_payroll_bodies,
+    payroll_pages_link_batches_exceptions_and_ledger,
+    success_notices_come_from_codes_only,
+    refused_forms_keep_what_was_typed,
 );
 
 const V1: &str = "511802001001";
@@ -300,10 +308,34 @@ async fn api_from_generation_to_reconciliation(app: &TestApp) {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&body, "conflict");
+    // Signing a version other than the one reviewed: refused, nothing changes.
+    let (status, body) = post_json(
+        &director,
+        &dcsrf,
+        app.url(&format!(
+            "/api/v1/payroll/batches/{id}/sign-off?reviewed=2000-01-01T00:00:00.000000Z"
+        )),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("重新生成"),
+        "{body}"
+    );
+    let batch = get_json(&director, app.url(&format!("/api/v1/payroll/batches/{id}"))).await;
+    assert_eq!(batch["status"], "draft");
+    let reviewed = batch["generated_at"].as_str().unwrap().to_string();
     let (status, signed) = post_json(
         &director,
         &dcsrf,
-        app.url(&format!("/api/v1/payroll/batches/{id}/sign-off")),
+        app.url(&format!(
+            "/api/v1/payroll/batches/{id}/sign-off?reviewed={}",
+            reviewed.replace(':', "%3A")
+        )),
         json!({}),
     )
     .await;
@@ -948,4 +980,703 @@ async fn template_audit(app: &TestApp, code: &str) -> Vec<minzheng_store::AuditE
         )
         .await
         .unwrap()
+}
+
+/// An enrolment's back pay for `period`, requested through the store; returns its id.
+async fn back_pay_request(app: &TestApp, enrolment: i64, period: &str) -> i64 {
+    app.db
+        .store
+        .request_back_pay(
+            &minzheng_store::Actor::system("t"),
+            &minzheng_store::NewBackPay {
+                enrolment_id: enrolment,
+                period: period.into(),
+                amount: String::new(),
+                reason: "审批滞后".into(),
+                case_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// The status of one back-pay record, as the API lists it.
+async fn back_pay_status(app: &TestApp, id: i64) -> String {
+    let (c, _) = api_login(app, "auditor").await;
+    let list = get_json(&c, app.url("/api/v1/payroll/back-pay")).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("back pay {id} in {list}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A back-pay decision is never implied: through the API a missing `approve`, a misspelt
+/// field or a non-boolean is refused (422, naming the field) and the request stays pending;
+/// through the page only 批准 or 不批准 is accepted. Explicit decisions still work both ways.
+async fn back_pay_decision_must_be_explicit(app: &TestApp) {
+    let e = enrol(app, "张三", 1, 50_000).await;
+    let api_one = back_pay_request(app, e, "2026-09").await;
+    let page_one = back_pay_request(app, e, "2026-10").await;
+    let (director, dcsrf) = api_login(app, "director").await;
+    let url = app.url(&format!("/api/v1/payroll/back-pay/{api_one}/decision"));
+    for body in [
+        json!({}),
+        json!({"decision": "approve"}),
+        json!({"approve": "true"}),
+        json!({"approve": null}),
+    ] {
+        let (status, v) = post_json(&director, &dcsrf, url.clone(), body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_error(&v, "validation");
+        assert!(v["error"]["fields"]["approve"].is_string(), "{body}: {v}");
+        assert_eq!(back_pay_status(app, api_one).await, "pending", "{body}");
+    }
+
+    let c = page_login(app, "director").await;
+    let (_, html) = get_page(&c, app.url("/payroll/back-pay")).await;
+    let csrf = csrf_in(&html);
+    let id = page_one.to_string();
+    for decision in [None, Some(""), Some("approved"), Some("yes")] {
+        let mut form = vec![
+            ("_csrf", csrf.as_str()),
+            ("action", "decide"),
+            ("id", id.as_str()),
+        ];
+        if let Some(d) = decision {
+            form.push(("decision", d));
+        }
+        let r = c
+            .post(app.url("/payroll/back-pay"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "decision {decision:?}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("id=\"form-error\"") && html.contains("请选择审批结论"),
+            "{decision:?}: {html}"
+        );
+        assert_eq!(back_pay_status(app, page_one).await, "pending");
+    }
+    let decisions = app
+        .db
+        .store
+        .list_audit(
+            &minzheng_store::Actor::system("t"),
+            Some(("payroll_adjustment", &id)),
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+    assert!(
+        decisions
+            .iter()
+            .all(|a| a.action != "payroll.back_pay.decide"),
+        "{decisions:?}"
+    );
+
+    // Explicit decisions: the API approves, the page rejects.
+    let (status, v) = post_json(&director, &dcsrf, url, json!({"approve": true})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(back_pay_status(app, api_one).await, "approved");
+    let r = c
+        .post(app.url("/payroll/back-pay"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("action", "decide"),
+            ("id", id.as_str()),
+            ("decision", "reject"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(back_pay_status(app, page_one).await, "rejected");
+}
+
+/// No ASCII letters in a message (the word JSON aside, where `allow_json`).
+fn assert_no_english(body: &Value, allow_json: bool) {
+    let msg = body["error"]["message"].as_str().unwrap();
+    let msg = if allow_json {
+        msg.replace("JSON", "")
+    } else {
+        msg.to_string()
+    };
+    assert!(
+        !msg.chars().any(|c| c.is_ascii_alphabetic()),
+        "message without English: {body}"
+    );
+}
+
+/// A malformed query or JSON body is answered with the API's JSON error and a Chinese
+/// message, never axum's English text.
+async fn api_rejections_answer_chinese_json(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    let id = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (staff, csrf) = api_login(app, "staff").await;
+    let (auditor, _) = api_login(app, "auditor").await;
+    for (c, path) in [
+        (
+            &staff,
+            format!("/api/v1/payroll/batches/{id}/lines?limit=abc"),
+        ),
+        (
+            &staff,
+            format!("/api/v1/payroll/batches/{id}/lines?offset=1.5"),
+        ),
+        (&auditor, "/api/v1/audit?limit=many".to_string()),
+        (&staff, "/api/v1/offices?limit=x".to_string()),
+        // The other modules' APIs answer the same way.
+        (&staff, "/api/v1/households?limit=abc".to_string()),
+        (&staff, "/api/v1/cases?offset=x".to_string()),
+        (&staff, "/api/v1/enrolments?limit=1e3".to_string()),
+    ] {
+        let r = c.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("application/json"), "{path}: {ct}");
+        let body: Value = r.json().await.unwrap();
+        assert_error(&body, "bad_request");
+        assert_no_english(&body, false);
+    }
+    // The same query well-formed is answered.
+    let ok = get_json(
+        &staff,
+        app.url(&format!("/api/v1/payroll/batches/{id}/lines?limit=1")),
+    )
+    .await;
+    assert_eq!(ok["items"].as_array().unwrap().len(), 1);
+
+    // JSON bodies: a field of the wrong type, broken JSON, and no JSON at all.
+    let url = app.url("/api/v1/payroll/batches");
+    let (status, body) = post_json(&staff, &csrf, url.clone(), json!({"month": 202611})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "bad_request");
+    assert_no_english(&body, false);
+    for (content_type, raw) in [
+        ("application/json", "{\"month\": "),
+        ("text/plain", "month=2026-11"),
+    ] {
+        let r = staff
+            .post(&url)
+            .header("x-csrf-token", &csrf)
+            .header("content-type", content_type)
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{content_type}");
+        let body: Value = r.json().await.unwrap();
+        assert_error(&body, "bad_request");
+        assert_no_english(&body, true);
+    }
+}
+
+/// A stored UTC timestamp as Beijing time, computed here independently of the server.
+fn beijing(ts: &str) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(ts).unwrap_or_else(|e| panic!("{ts}: {e}"));
+    (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// November for 张三 and 李四, signed off, exported and returned with 李四's payment
+/// failed (one open exception); returns the batch id.
+async fn reconciled_with_failure(app: &TestApp) -> i64 {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    let batch = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let store = &app.db.store;
+    let sys = minzheng_store::Actor::system("t");
+    store.sign_off_batch(&sys, batch).await.unwrap();
+    store
+        .export_bank_file(&sys, batch, "utf8-csv")
+        .await
+        .unwrap();
+    let lines = store
+        .batch_lines(&minzheng_store::Scope::all(), batch, &Default::default())
+        .await
+        .unwrap()
+        .0;
+    let mut file = String::from("明细号,姓名,金额(分),处理结果,失败原因\n");
+    for l in &lines {
+        let failed = l.beneficiary_name == "李四";
+        file.push_str(&format!(
+            "{},{},{},{},{}\n",
+            l.id,
+            l.beneficiary_name,
+            l.amount.0,
+            if failed { "失败" } else { "成功" },
+            if failed { "账户冻结" } else { "" }
+        ));
+    }
+    store
+        .import_return(&sys, batch, "回盘.csv", file.as_bytes())
+        .await
+        .unwrap();
+    batch
+}
+
+/// The batch page shows when it was generated, signed off, exported and reconciled in
+/// Beijing time, not the stored UTC values.
+async fn batch_page_shows_beijing_time(app: &TestApp) {
+    let id = reconciled_with_failure(app).await;
+    let b = app
+        .db
+        .store
+        .get_batch(&minzheng_store::Scope::all(), id)
+        .await
+        .unwrap();
+    let c = page_login(app, "staff").await;
+    let (status, html) = get_page(&c, app.url(&format!("/payroll/batches/{id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let stored = [
+        b.generated_at.clone(),
+        b.signed_off_at.clone().unwrap(),
+        b.exported_at.clone().unwrap(),
+        b.reconciled_at.clone().unwrap(),
+    ];
+    for ts in &stored {
+        assert!(ts.ends_with('Z'), "stored in UTC: {ts}");
+        assert!(html.contains(&beijing(ts)), "{ts} as Beijing time: {html}");
+        assert!(!html.contains(ts.as_str()), "raw {ts} shown: {html}");
+    }
+}
+
+/// After a month of payroll work (generation, sign-off, bank file, return, correction,
+/// back pay, the next month generated and regenerated, a ledger export) the audit page
+/// names every payroll action and record type in Chinese, none by its code.
+async fn audit_page_labels_payroll_actions(app: &TestApp) {
+    let id = reconciled_with_failure(app).await;
+    let (staff, scsrf) = api_login(app, "staff").await;
+    let (director, dcsrf) = api_login(app, "director").await;
+    let ex = get_json(&staff, app.url("/api/v1/payroll/exceptions?status=open")).await;
+    let xid = ex["items"][0]["id"].as_i64().unwrap();
+    let (status, v) = post_json(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/exceptions/{xid}/correction")),
+        json!({"account_number": "6230000011112222"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let e = enrol(app, "王五", 3, 30_000).await;
+    let (status, bp) = post_json(
+        &staff,
+        &scsrf,
+        app.url("/api/v1/payroll/back-pay"),
+        json!({"enrolment_id": e, "period": "2026-09", "amount": "", "reason": "审批滞后"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{bp}");
+    let (status, v) = post_json(
+        &director,
+        &dcsrf,
+        app.url(&format!("/api/v1/payroll/back-pay/{}/decision", bp["id"])),
+        json!({"approve": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let dec = generate(app, "staff", "2026-12").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, v) = post_json(
+        &staff,
+        &scsrf,
+        app.url(&format!("/api/v1/payroll/batches/{dec}/regenerate")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let c = page_login(app, "staff").await;
+    let x = c.get(app.url("/payroll/ledger.xlsx")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+
+    let c = page_login(app, "auditor").await;
+    let (status, html) = get_page(&c, app.url("/audit")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The November batch's rows: the record type in Chinese with the batch's id.
+    let rows: Vec<&str> = html
+        .split("<tr>")
+        .filter(|r| r.contains(&format!("<td>发放批次 {id}</td>")))
+        .collect();
+    for label in [
+        "生成发放批次",
+        "审核签发发放批次",
+        "生成银行代发文件",
+        "导入银行回盘文件",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r.contains(&format!("<td>{label}</td>"))),
+            "{label}: {html}"
+        );
+    }
+    for label in [
+        "更正退票信息",
+        "申请补发",
+        "审批补发",
+        "补发列入批次或无需补发",
+        "退票列入重发",
+        "重新生成发放批次",
+        "补发撤出批次，待列入",
+        "退票撤出批次，待重发",
+        "导出资金发放台账",
+    ] {
+        assert!(
+            html.contains(&format!("<td>{label}</td>")),
+            "{label}: {html}"
+        );
+    }
+    assert!(html.contains(&format!("<td>退票 {xid}</td>")), "{html}");
+    assert!(
+        html.contains(&format!("<td>补发 {}</td>", bp["id"])),
+        "{html}"
+    );
+    // No action or record type by its code.
+    for code in ["<td>payroll", "<td>payment_", "<td>bank_template"] {
+        assert!(!html.contains(code), "{code} shown: {html}");
+    }
+}
+
+/// The OpenAPI document: the return file is a multipart upload, sign-off, close and
+/// regenerate take no body, the bank file answers with a file, a decision needs `approve`.
+async fn openapi_declares_payroll_bodies(app: &TestApp) {
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = |path: &str| doc["paths"][format!("/api/v1/payroll{path}")]["post"].clone();
+    let returns = op("/batches/{id}/returns");
+    let content = returns["requestBody"]["content"].as_object().unwrap();
+    assert_eq!(
+        content.keys().collect::<Vec<_>>(),
+        ["multipart/form-data"],
+        "{returns}"
+    );
+    assert!(content["multipart/form-data"]["schema"]["properties"]["file"].is_object());
+    for path in [
+        "/batches/{id}/sign-off",
+        "/batches/{id}/close",
+        "/batches/{id}/regenerate",
+    ] {
+        let o = op(path);
+        assert!(o.is_object(), "{path}");
+        assert!(o.get("requestBody").is_none(), "{path}: {o}");
+    }
+    let bank = op("/batches/{id}/bank-file");
+    let files = bank["responses"]["200"]["content"].as_object().unwrap();
+    assert!(files.contains_key("text/csv"), "{bank}");
+    assert!(files.keys().any(|k| k.contains("spreadsheetml")), "{bank}");
+    assert_eq!(
+        bank["requestBody"]["content"]["application/json"]["schema"]["required"],
+        json!(["template"])
+    );
+    let decision = op("/back-pay/{id}/decision");
+    assert_eq!(
+        decision["requestBody"]["content"]["application/json"]["schema"]["required"],
+        json!(["approve"])
+    );
+    // Ordinary changes still take JSON.
+    assert!(op("/batches")["requestBody"]["content"]["application/json"].is_object());
+}
+
+/// The batch with a failed payment links to its exceptions and to the ledger; the
+/// exceptions page names each exception's batch with a link and narrows to one batch;
+/// ledger rows link to the month's batches.
+async fn payroll_pages_link_batches_exceptions_and_ledger(app: &TestApp) {
+    let id = reconciled_with_failure(app).await;
+    let b = app
+        .db
+        .store
+        .get_batch(&minzheng_store::Scope::all(), id)
+        .await
+        .unwrap();
+    let c = page_login(app, "staff").await;
+    let (_, html) = get_page(&c, app.url(&format!("/payroll/batches/{id}"))).await;
+    let exceptions = format!("href=\"/payroll/exceptions?batch={id}\"");
+    assert!(html.contains(&exceptions), "{html}");
+    let ledger = format!(
+        "href=\"/payroll/ledger?from={m}&amp;to={m}&amp;program={}&amp;within={}\"",
+        b.program,
+        b.township_code,
+        m = b.month
+    );
+    assert!(html.contains(&ledger), "{html}");
+
+    let (status, html) = get_page(&c, app.url(&format!("/payroll/exceptions?batch={id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("李四") && html.contains("账户冻结"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/payroll/batches/{id}\" class=\"batch-link\">{}</a>",
+            b.batch_no
+        )),
+        "{html}"
+    );
+    // December has no failures: narrowed to it, the list is empty; its batch page has no
+    // link to exceptions.
+    let dec = generate(app, "staff", "2026-12").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (_, html) = get_page(&c, app.url(&format!("/payroll/exceptions?batch={dec}"))).await;
+    assert!(!html.contains("李四"), "{html}");
+    let (_, html) = get_page(&c, app.url(&format!("/payroll/batches/{dec}"))).await;
+    assert!(!html.contains("/payroll/exceptions?batch="), "{html}");
+    // Another township's staff cannot narrow to this batch.
+    let other = page_login(app, "staff2").await;
+    let (status, _) = get_page(&other, app.url(&format!("/payroll/exceptions?batch={id}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, html) = get_page(&c, app.url("/payroll/ledger?from=2026-11&to=2026-12")).await;
+    for month in ["2026-11", "2026-12"] {
+        assert!(
+            html.contains(&format!(
+                "href=\"/payroll?month={month}&amp;program={}\"",
+                b.program
+            )),
+            "{month}: {html}"
+        );
+    }
+}
+
+/// A success notice is chosen by a code: text put in the query is never shown; the codes
+/// the pages redirect with show their messages, with the numbers of the outcome; redirect
+/// targets are plain ASCII.
+async fn success_notices_come_from_codes_only(app: &TestApp) {
+    let e = enrol(app, "张三", 1, 50_000).await;
+    let c = page_login(app, "staff").await;
+    let (_, html) = get_page(&c, app.url("/payroll?month=2026-11")).await;
+    let csrf = csrf_in(&html);
+    let r = c
+        .post(app.url("/payroll"))
+        .form(&[("_csrf", csrf.as_str()), ("month", "2026-11")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.is_ascii() && !to.contains('%'), "{to}");
+    let (_, html) = get_page(&c, app.url(&to)).await;
+    assert!(html.contains("已生成1个批次、1笔，合计500.00元"), "{html}");
+    let id = {
+        let i = html.find("/payroll/batches/").unwrap() + "/payroll/batches/".len();
+        html[i..].split('"').next().unwrap().to_string()
+    };
+
+    let fake = "银行账户已变更，请拨打4008000000";
+    let q = serde_urlencoded::to_string([("x", fake)]).unwrap();
+    let q = q.trim_start_matches("x=");
+    for path in [
+        format!("/payroll/batches/{id}?saved={q}"),
+        format!("/payroll?month=2026-11&generated={q}"),
+        format!("/payroll/exceptions?saved={q}"),
+        format!("/payroll/back-pay?saved={q}"),
+        format!("/payroll/bank-templates?saved={q}"),
+        // A known code without its numbers shows nothing either.
+        format!("/payroll/batches/{id}?saved=returned&paid_count={q}"),
+    ] {
+        let (status, html) = get_page(&c, app.url(&path)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!html.contains("银行账户已变更"), "{path}: {html}");
+        assert!(!html.contains("id=\"notice\""), "{path}: {html}");
+    }
+
+    // The director signs off through the page: a code, and its fixed message.
+    let d = page_login(app, "director").await;
+    let (_, html) = get_page(&d, app.url(&format!("/payroll/batches/{id}"))).await;
+    let dcsrf = csrf_in(&html);
+    // The form carries the version the director is looking at.
+    let reviewed = html
+        .split("name=\"reviewed\" value=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .expect("the sign-off form carries the reviewed version")
+        .to_string();
+    let stale = d
+        .post(app.url(&format!("/payroll/batches/{id}")))
+        .form(&[
+            ("_csrf", dcsrf.as_str()),
+            ("action", "sign_off"),
+            ("reviewed", "2000-01-01T00:00:00.000000Z"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert!(stale.text().await.unwrap().contains("重新生成"));
+    let r = d
+        .post(app.url(&format!("/payroll/batches/{id}")))
+        .form(&[
+            ("_csrf", dcsrf.as_str()),
+            ("action", "sign_off"),
+            ("reviewed", reviewed.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/payroll/batches/{id}?saved=signed_off"));
+    let (_, html) = get_page(&d, app.url(&to)).await;
+    assert!(
+        html.contains("<div class=\"alert ok\" id=\"notice\">已审核签发</div>"),
+        "{html}"
+    );
+
+    // A draft regenerated after its only beneficiary left is removed: the list of its
+    // month says so, through an ASCII redirect.
+    let (_, html) = get_page(&c, app.url("/payroll?month=2026-12")).await;
+    let r = c
+        .post(app.url("/payroll"))
+        .form(&[("_csrf", csrf_in(&html).as_str()), ("month", "2026-12")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&c, app.url("/payroll?month=2026-12")).await;
+    let dec = {
+        let i = html.find("/payroll/batches/").unwrap() + "/payroll/batches/".len();
+        html[i..].split('"').next().unwrap().to_string()
+    };
+    app.db
+        .store
+        .fixture_update_enrolment(e, "status = 'ended', end_month = '2026-11'")
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url(&format!("/payroll/batches/{dec}")))
+        .form(&[("_csrf", csrf.as_str()), ("action", "regenerate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.is_ascii() && to.contains("month=2026-12"), "{to}");
+    let (_, html) = get_page(&c, app.url(&to)).await;
+    assert!(
+        html.contains("本月已无应发对象，草稿批次已删除") && html.contains("2026-12"),
+        "{html}"
+    );
+}
+
+/// A refused back-pay request and a refused correction show the store's message next to
+/// the field and keep what the clerk typed.
+async fn refused_forms_keep_what_was_typed(app: &TestApp) {
+    let id = reconciled_with_failure(app).await;
+    let e = enrol(app, "王五", 3, 30_000).await;
+    let c = page_login(app, "staff").await;
+    let (_, html) = get_page(&c, app.url("/payroll/back-pay")).await;
+    let csrf = csrf_in(&html);
+    let enrolment = e.to_string();
+    let reason = "审批滞后，十月未发";
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("_csrf", csrf.clone()), ("action", "request".to_string())];
+        form.extend(fields);
+        c.post(app.url("/payroll/back-pay")).form(&form).send()
+    };
+    let r = post(vec![
+        ("enrolment_id", enrolment.clone()),
+        ("period", "2026-10".into()),
+        ("amount", "三百元".into()),
+        ("reason", reason.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-amount\"") && html.contains("补发金额格式不正确"),
+        "{html}"
+    );
+    for typed in [enrolment.as_str(), "2026-10", "三百元", reason] {
+        assert!(
+            html.contains(&format!("value=\"{typed}\"")),
+            "{typed}: {html}"
+        );
+    }
+    // An enrolment number that does not exist: a field message, not an error page.
+    let r = post(vec![
+        ("enrolment_id", "987654".into()),
+        ("period", "2026-10".into()),
+        ("amount", String::new()),
+        ("reason", reason.into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-enrolment_id\"") && html.contains("value=\"987654\""),
+        "{html}"
+    );
+    let (auditor, _) = api_login(app, "auditor").await;
+    let list = get_json(&auditor, app.url("/api/v1/payroll/back-pay")).await;
+    assert_eq!(list["total"], 0, "nothing requested: {list}");
+
+    // The failed payment's correction with a bad account number.
+    let x = app
+        .db
+        .store
+        .list_exceptions(&minzheng_store::Scope::all(), None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.batch_id == id)
+        .unwrap()
+        .id;
+    let note = "本人换卡";
+    let r = c
+        .post(app.url(&format!("/payroll/exceptions/{x}")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("bank_name", "县农商行"),
+            ("account_number", "6230-12AB"),
+            ("account_holder", "李四"),
+            ("note", note),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let row = &html[html.find(&format!("id=\"exception-{x}\"")).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("id=\"err-account_number\"") && row.contains("银行账号应为"),
+        "{row}"
+    );
+    for typed in ["县农商行", "6230-12AB", "李四", note] {
+        assert!(
+            row.contains(&format!("value=\"{typed}\"")),
+            "{typed}: {row}"
+        );
+    }
+    let still = app
+        .db
+        .store
+        .list_exceptions(&minzheng_store::Scope::all(), Some("open"))
+        .await
+        .unwrap();
+    assert!(still.iter().any(|e| e.id == x), "still open");
 }
