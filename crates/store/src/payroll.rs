@@ -1387,6 +1387,7 @@ impl Store {
 
     /// Moves a batch `from` → `to`. A sign-off (to signed_off) also requires every line to
     /// have an account and, with `reviewed`, the batch to be as generated at that time.
+    #[allow(clippy::too_many_arguments)]
     async fn transition(
         &self,
         actor: &Actor,
