@@ -876,9 +876,11 @@ impl Store {
                   FROM divisions d CROSS JOIN ({programs}) p
                   WHERE d.level = 4 AND d.code >= $6 AND d.code < $7
                     AND ($8 IS NULL OR p.program = $8)
-                    AND EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = d.code
-                                AND e.program = p.program AND (e.status IN ('active', 'grace')
-                                  OR (e.status = 'ended' AND e.end_month >= $1)))
+                    AND (EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = d.code
+                                 AND e.program = p.program AND e.status IN ('active', 'grace'))
+                      OR EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = d.code
+                                 AND e.program = p.program AND e.status = 'ended'
+                                 AND e.end_month >= $1))
                  UNION
                  SELECT a.program, a.township_code FROM payroll_adjustments a
                   WHERE a.status = 'approved' AND a.period < $1
