@@ -363,6 +363,14 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
     );
     wait_text(&c, "#batch-status", "已对账").await;
     wait_text(&c, "#reconciliation", "失败1笔 420.50元").await;
+    // The bank has answered: no further bank file is offered.
+    wait_text(&c, "#no-more-bank-files", "不再生成代发文件").await;
+    assert!(
+        c.find(fantoccini::Locator::Css("#download-bank-file"))
+            .await
+            .is_err(),
+        "no download button once the bank has answered"
+    );
     shot(&c, "payroll-reconciled").await;
 
     // 4. The failure is corrected with the new account.
