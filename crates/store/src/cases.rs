@@ -1891,7 +1891,7 @@ impl Store {
         let e = self
             .fetch_one(
                 q(
-                    "SELECT COUNT(*) AS n, SUM(monthly_fen) AS total FROM enrolments
+                    "SELECT COUNT(*) AS n, CAST(SUM(monthly_fen) AS BIGINT) AS total FROM enrolments
                    WHERE village_code >= $1 AND village_code < $2 AND status IN ('active','grace')
                      AND payment = 'monthly'",
                 )

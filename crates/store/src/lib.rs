@@ -57,7 +57,7 @@ pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
     batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
     ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,
-    NewBackPay, PaymentException, PayrollBatch, PayrollLine, BATCH_STATUSES,
+    NewBackPay, PaymentException, PayrollBatch, PayrollLine, PayrollOverview, BATCH_STATUSES,
 };
 pub use payroll_files::{
     render_bank_file, BankFile, BankTemplate, BankTemplateInput, ReturnOutcome, BANK_COLUMNS,

@@ -376,6 +376,28 @@ const SELECT_EXCEPTION: &str =
     JOIN payroll_batches b ON b.id = x.batch_id
     JOIN payroll_lines l ON l.id = x.line_id";
 
+/// The month's payroll at a glance (the dashboard).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PayrollOverview {
+    pub month: String,
+    pub batches: i64,
+    /// 草稿, waiting for the director's sign-off.
+    pub drafts: i64,
+    /// Signed off, the bank file not yet produced.
+    pub signed_off: i64,
+    /// Bank file out, waiting for the return.
+    pub exported: i64,
+    /// Reconciled or closed.
+    pub reconciled: i64,
+    pub planned: Fen,
+    /// 退票 waiting for the clerk's correction.
+    pub open_exceptions: i64,
+    /// Corrected, to be re-issued by the next batch.
+    pub ready_exceptions: i64,
+    /// 补发 waiting for the director.
+    pub pending_back_pay: i64,
+}
+
 /// A clerk's correction of a failed payment.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ExceptionCorrection {
@@ -1805,6 +1827,69 @@ impl Store {
     }
 
     // ------------------------------------------------------------ funds ledger
+
+    /// Where the month's payroll stands in the scope, for the dashboard: batches by state,
+    /// the planned amount, 退票 waiting for a correction or a re-issue, back pay waiting for
+    /// the director.
+    pub async fn payroll_overview(
+        &self,
+        scope: &Scope,
+        month: YearMonth,
+    ) -> StoreResult<PayrollOverview> {
+        let (lo, hi) = scope.bounds();
+        let mut out = PayrollOverview {
+            month: month.to_string(),
+            ..Default::default()
+        };
+        for r in self
+            .fetch_all(
+                q("SELECT status, COUNT(*) AS n, CAST(COALESCE(SUM(planned_fen), 0) AS BIGINT) AS fen
+                   FROM payroll_batches
+                   WHERE month = $1 AND township_code >= $2 AND township_code < $3
+                   GROUP BY status")
+                .bind(out.month.as_str())
+                .bind(lo.as_str())
+                .bind(hi.as_str()),
+            )
+            .await?
+        {
+            let n = r.i64("n")?;
+            out.batches += n;
+            out.planned = Fen(out.planned.0 + r.i64("fen")?);
+            match r.str("status")?.as_str() {
+                "draft" => out.drafts += n,
+                "signed_off" => out.signed_off += n,
+                "exported" => out.exported += n,
+                _ => out.reconciled += n,
+            }
+        }
+        for r in self
+            .fetch_all(
+                q("SELECT status, COUNT(*) AS n FROM payment_exceptions
+                   WHERE status IN ('open', 'ready') AND township_code >= $1 AND township_code < $2
+                   GROUP BY status")
+                .bind(lo.as_str())
+                .bind(hi.as_str()),
+            )
+            .await?
+        {
+            if r.str("status")? == "open" {
+                out.open_exceptions = r.i64("n")?;
+            } else {
+                out.ready_exceptions = r.i64("n")?;
+            }
+        }
+        out.pending_back_pay = self
+            .fetch_one(
+                q("SELECT COUNT(*) AS n FROM payroll_adjustments
+                   WHERE status = 'pending' AND township_code >= $1 AND township_code < $2")
+                .bind(lo.as_str())
+                .bind(hi.as_str()),
+            )
+            .await?
+            .i64("n")?;
+        Ok(out)
+    }
 
     /// The funds ledger (资金台账): per month, program and township, what was planned, paid,
     /// failed and re-issued. Read from the batch counters, so it is cheap at any size.

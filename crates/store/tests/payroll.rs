@@ -45,6 +45,7 @@ both!(
     a_draft_left_without_payees_is_removed_on_regeneration,
     back_pay_overtaken_by_its_month_is_marked_and_not_paid,
     a_guardians_card_keeps_its_holder_through_return_and_correction,
+    the_months_overview_counts_within_the_scope,
     review_shows_new_stopped_and_changed_with_reasons,
     back_pay_is_paid_once_in_the_next_batch,
     sign_off_and_bank_files,
@@ -499,6 +500,81 @@ async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &Te
     for (kind, account, holder) in holders {
         assert_eq!((account, holder), corrected.clone(), "{kind}");
     }
+}
+
+/// The dashboard's overview of a month: batches by state and the planned amount, open 退票
+/// and pending 补发, counted within the scope only.
+async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    let director = actor_of(store, "director").await;
+    let dongcheng = Scope::of(minzheng_domain::DivisionCode::parse_native(DONGCHENG).unwrap());
+    let empty = store
+        .payroll_overview(&dongcheng, month("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!((empty.batches, empty.planned), (0, Fen(0)));
+    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    enrol(store, dibao(XICHENG_V, "西城甲", 2, 30_000, "2026-01")).await;
+    let mut once = FixtureEnrolment::new(
+        Program::TemporaryAssistance,
+        V1,
+        "乙",
+        &id_no(3),
+        20_000,
+        "2026-11",
+    );
+    once.payment = "once".into();
+    enrol(store, once).await;
+    let out = store
+        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(out.created.len(), 3);
+    let dibao_batch = out
+        .created
+        .iter()
+        .find(|b| b.township_code == DONGCHENG && b.program == "urban_dibao")
+        .unwrap();
+    store
+        .sign_off_batch(&director, dibao_batch.id)
+        .await
+        .unwrap();
+    let late = enrol(store, dibao(V1, "丙", 4, 10_000, "2026-09")).await;
+    store
+        .request_back_pay(
+            &staff,
+            &NewBackPay {
+                enrolment_id: late,
+                period: "2026-10".into(),
+                amount: String::new(),
+                reason: "审批滞后".into(),
+                case_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let o = store
+        .payroll_overview(&dongcheng, month("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(o.month, "2026-11");
+    assert_eq!(
+        (o.batches, o.drafts, o.signed_off, o.exported),
+        (2, 1, 1, 0)
+    );
+    assert_eq!(o.planned, Fen(70_000), "东城's two batches only");
+    assert_eq!((o.open_exceptions, o.pending_back_pay), (0, 1));
+    let city = store
+        .payroll_overview(&Scope::all(), month("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!((city.batches, city.planned), (3, Fen(100_000)));
+    let other = store
+        .payroll_overview(&dongcheng, month("2026-12"))
+        .await
+        .unwrap();
+    assert_eq!(other.batches, 0);
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,

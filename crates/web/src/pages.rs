@@ -296,6 +296,7 @@ struct DashboardPage {
     recent: Vec<AuditEntry>,
     cases: minzheng_store::CaseCounts,
     due: Vec<minzheng_store::DueItem>,
+    payroll: minzheng_store::PayrollOverview,
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -315,6 +316,14 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
             &st.calendar,
         )
         .await?;
+    // This month's payroll (Beijing time).
+    let payroll = st
+        .store
+        .payroll_overview(
+            &actor.scope,
+            minzheng_domain::YearMonth::of(crate::cases::today()),
+        )
+        .await?;
     render(&DashboardPage {
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),
@@ -322,6 +331,7 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
         recent,
         cases,
         due,
+        payroll,
     })
 }
 

@@ -53,6 +53,7 @@ both!(
     payroll_pages_link_batches_exceptions_and_ledger,
     success_notices_come_from_codes_only,
     refused_forms_keep_what_was_typed,
+    dashboard_shows_the_months_payroll,
 );
 
 const V1: &str = "511802001001";
@@ -1679,4 +1680,46 @@ async fn refused_forms_keep_what_was_typed(app: &TestApp) {
         .await
         .unwrap();
     assert!(still.iter().any(|e| e.id == x), "still open");
+}
+
+/// The 工作台 shows where this month's payroll stands in the user's township: not generated,
+/// then its drafts; 退票 and 补发 waiting; another township sees none of it.
+async fn dashboard_shows_the_months_payroll(app: &TestApp) {
+    let month = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    let staff = page_login(app, "staff").await;
+    let num = |html: &str, id: &str| -> String {
+        html.split(&format!("id=\"{id}\">"))
+            .nth(1)
+            .and_then(|v| v.split('<').next())
+            .unwrap_or_else(|| panic!("{id} on the dashboard"))
+            .to_string()
+    };
+    let (status, html) = get_page(&staff, app.url("/")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(&format!("资金发放 · {month}")), "{html}");
+    assert!(
+        html.contains("id=\"payroll-none\""),
+        "nothing generated yet"
+    );
+    let out = generate(app, "staff", &month).await;
+    assert_eq!(out["created"].as_array().unwrap().len(), 1, "{out}");
+    let (_, html) = get_page(&staff, app.url("/")).await;
+    assert!(!html.contains("id=\"payroll-none\""));
+    assert_eq!(num(&html, "payroll-batches"), "1");
+    assert_eq!(num(&html, "payroll-drafts"), "1");
+    assert_eq!(num(&html, "payroll-exported"), "0");
+    assert!(html.contains("应发920.50元"), "{html}");
+    assert_eq!(num(&html, "payroll-open-exceptions"), "0");
+    assert_eq!(num(&html, "payroll-back-pay"), "0");
+    // 西城's clerk: nothing of 东城's month.
+    let other = page_login(app, "staff2").await;
+    let (_, html) = get_page(&other, app.url("/")).await;
+    assert!(
+        html.contains("id=\"payroll-none\""),
+        "another township's batches are not counted"
+    );
 }
