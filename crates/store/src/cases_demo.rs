@@ -230,15 +230,20 @@ impl Store {
         let rows = self
             .fetch_all(
                 // The poorest first: they are the ones who apply.
-                q("SELECT h.id, p.id AS pid,
-                     (SELECT COALESCE(SUM(CASE WHEN i.period = 'annual' THEN i.amount_fen / 12
-                                               ELSE i.amount_fen END), 0)
-                      FROM incomes i WHERE i.household_id = h.id) AS income
-                   FROM households h
-                   JOIN persons p ON p.household_id = h.id AND p.relation = 'head'
-                   WHERE h.registration_type = $1 AND h.village_code >= '511802' AND h.village_code < '511803'
-                     AND p.birth_date > '1960-01-01'
-                   ORDER BY income / (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id), h.id
+                // (A derived table: PostgreSQL does not see output names inside ORDER BY
+                // expressions.)
+                q("SELECT id, pid FROM (
+                     SELECT h.id, p.id AS pid,
+                       (SELECT COALESCE(SUM(CASE WHEN i.period = 'annual' THEN i.amount_fen / 12
+                                                 ELSE i.amount_fen END), 0)
+                        FROM incomes i WHERE i.household_id = h.id) AS income,
+                       (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members
+                     FROM households h
+                     JOIN persons p ON p.household_id = h.id AND p.relation = 'head'
+                     WHERE h.registration_type = $1 AND h.village_code >= '511802'
+                       AND h.village_code < '511803' AND p.birth_date > '1960-01-01'
+                   ) t
+                   ORDER BY income / members, id
                    LIMIT 400")
                 .bind(rt),
             )

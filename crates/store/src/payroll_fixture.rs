@@ -122,8 +122,10 @@ impl Store {
     /// rural in 村), so the payroll pages have a month to generate. Households without an
     /// account get a synthetic one. Returns how many were added.
     pub async fn seed_payroll_demo(&self) -> StoreResult<i64> {
+        // The demo's cases (seeded first) enrol a few households of their own: the guard
+        // looks for enrolments without a case, the demo's payroll ones.
         let any = self
-            .fetch_optional(q("SELECT id FROM enrolments LIMIT 1"))
+            .fetch_optional(q("SELECT id FROM enrolments WHERE case_id IS NULL LIMIT 1"))
             .await?
             .is_some();
         if any {
@@ -138,7 +140,8 @@ impl Store {
         };
         let mut added = 0;
         for township in ["511802001", "511802002"] {
-            let pick = "SELECT id FROM households WHERE township_code = $1 AND status = 'active'
+            let pick = "SELECT id FROM households h WHERE township_code = $1 AND status = 'active'
+                          AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id)
                         ORDER BY id LIMIT 150";
             tx.execute(
                 q(format!(
@@ -167,6 +170,14 @@ impl Store {
                 )
                 .await? as i64;
         }
+        // Every enrolled household of the demo (the cases' too) has an account, so a demo
+        // batch can be signed off.
+        tx.execute(q(format!(
+            "UPDATE households SET bank_name = '四川农信', account_holder = head_name,
+               account_number = '6214' || {padded}
+             WHERE account_number = '' AND id IN (SELECT household_id FROM enrolments)"
+        )))
+        .await?;
         tx.commit().await?;
         Ok(added)
     }

@@ -1337,25 +1337,48 @@ async fn jurisdiction_and_roles(db: &TestDb) {
     );
 }
 
-/// The demo: registry households of 东城 and 西城 become 低保 enrolments with accounts, and a
-/// month generates for both townships; seeding twice adds nothing.
+/// The demo, in `serve --demo`'s order (registry, cases, payroll): registry households of 东城
+/// and 西城 become 低保 enrolments with accounts beside the cases' own enrolments, a month
+/// generates for both townships and every batch can be signed off (every line has an
+/// account); seeding twice adds nothing.
 async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
     let store = seeded(db).await;
     store.seed_demo_registry(600, 7).await.unwrap();
+    let from_cases = store
+        .seed_demo_cases(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
+        .await
+        .unwrap();
+    assert!(from_cases > 0);
     let added = store.seed_payroll_demo().await.unwrap();
-    assert!(added > 0);
+    assert!(
+        added > 0,
+        "the cases' enrolments do not stop the payroll demo"
+    );
     assert_eq!(store.seed_payroll_demo().await.unwrap(), 0);
     let out = store
         .generate_payroll(&Actor::system("t"), &req("2026-11"))
         .await
         .unwrap();
-    assert_eq!(out.lines, added);
+    assert!(
+        out.lines >= added,
+        "{} lines, {added} demo enrolments",
+        out.lines
+    );
+    for b in &out.created {
+        store
+            .sign_off_batch(&Actor::system("t"), b.id)
+            .await
+            .unwrap_or_else(|e| panic!("{} signs off: {e}", b.batch_no));
+    }
     let towns: std::collections::BTreeSet<&str> = out
         .created
         .iter()
         .map(|b| b.township_code.as_str())
         .collect();
-    assert_eq!(towns.len(), 2);
+    assert!(
+        towns.contains("511802001") && towns.contains("511802002"),
+        "{towns:?}"
+    );
     for b in &out.created {
         assert!(lines(store, b)
             .await
