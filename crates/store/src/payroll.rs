@@ -258,6 +258,8 @@ pub struct BatchFilter {
 pub struct LineFilter {
     pub status: Option<String>,
     pub kind: Option<String>,
+    /// Only lines without a bank account (which the bank cannot pay).
+    pub missing_account: bool,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -1168,6 +1170,9 @@ impl Store {
     ) -> StoreResult<(Vec<PayrollLine>, i64)> {
         self.get_batch(scope, id).await?;
         let mut cond = String::from("batch_id = $1");
+        if f.missing_account {
+            cond.push_str(" AND account_number = ''");
+        }
         let mut args: Vec<String> = Vec::new();
         for (col, v) in [("status", &f.status), ("kind", &f.kind)] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {

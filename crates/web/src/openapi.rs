@@ -351,7 +351,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/payroll/batches", "发放批次列表（month, program, status, within）", "资金发放"),
     ("post", "/api/v1/payroll/batches", "生成某月发放批次（month, program, within；幂等：已有批次原样返回）", "资金发放"),
     ("get", "/api/v1/payroll/batches/{id}", "一个发放批次", "资金发放"),
-    ("get", "/api/v1/payroll/batches/{id}/lines", "批次明细（status, kind, limit, offset）", "资金发放"),
+    ("get", "/api/v1/payroll/batches/{id}/lines", "批次明细（status, kind, missing_account=true 只列缺少银行账号的, limit, offset）", "资金发放"),
     ("get", "/api/v1/payroll/batches/{id}/diff", "环比变动：新增、停发、金额变动及原因", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/regenerate", "重新生成草稿批次", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/sign-off", "审核签发（民政办主任）；可选 ?reviewed=批次的 generated_at（审核时所见版本），批次此后重新生成过则拒绝（409）", "资金发放"),

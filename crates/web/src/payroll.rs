@@ -363,6 +363,9 @@ struct BatchPage {
     diff: BatchDiff,
     lines: Vec<PayrollLine>,
     lines_total: i64,
+    /// A draft's lines without a bank account (the first 50) and how many there are.
+    missing: Vec<PayrollLine>,
+    missing_total: i64,
     line_status: String,
     templates: Vec<BankTemplate>,
     can_clerk: bool,
@@ -445,8 +448,25 @@ async fn batch_render(
             },
         )
         .await?;
+    // Lines the bank could not pay: the sign-off refuses them, so the draft says so first.
+    let (mut missing, missing_total) = if b.status == "draft" {
+        st.store
+            .batch_lines(
+                &actor.scope,
+                id,
+                &LineFilter {
+                    missing_account: true,
+                    limit: Some(50),
+                    ..Default::default()
+                },
+            )
+            .await?
+    } else {
+        (Vec::new(), 0)
+    };
     if !full_identity(actor) {
         lines = lines.into_iter().map(PayrollLine::masked).collect();
+        missing = missing.into_iter().map(PayrollLine::masked).collect();
         diff.extras = diff.extras.into_iter().map(PayrollLine::masked).collect();
         for e in &mut diff.entries {
             e.beneficiary_id_number = minzheng_store::mask_id(&e.beneficiary_id_number);
@@ -468,6 +488,8 @@ async fn batch_render(
         b,
         diff,
         lines,
+        missing,
+        missing_total,
         lines_total,
         line_status,
         templates,
@@ -1610,6 +1632,8 @@ pub async fn api_batch(
 pub struct ApiLinesQuery {
     status: Option<String>,
     kind: Option<String>,
+    /// `true`: only lines without a bank account.
+    missing_account: Option<bool>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -1629,6 +1653,7 @@ pub async fn api_lines(
             &LineFilter {
                 status: qs.status,
                 kind: qs.kind,
+                missing_account: qs.missing_account.unwrap_or(false),
                 limit: qs.limit,
                 offset: qs.offset,
             },

@@ -54,6 +54,7 @@ both!(
     success_notices_come_from_codes_only,
     refused_forms_keep_what_was_typed,
     dashboard_shows_the_months_payroll,
+    a_draft_names_the_lines_without_an_account,
 );
 
 const V1: &str = "511802001001";
@@ -1722,4 +1723,65 @@ async fn dashboard_shows_the_months_payroll(app: &TestApp) {
         html.contains("id=\"payroll-none\""),
         "another township's batches are not counted"
     );
+}
+
+/// A draft with a line lacking a bank account names it (the sign-off would be refused) and
+/// offers no sign-off; the API lists such lines with `missing_account=true`.
+async fn a_draft_names_the_lines_without_an_account(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "无卡户", 2, 42_050).await;
+    app.db
+        .store
+        .execute_unchecked("UPDATE households SET account_number = '' WHERE head_name = '无卡户'")
+        .await
+        .unwrap();
+    let id = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let d = page_login(app, "director").await;
+    let (status, html) = get_page(&d, app.url(&format!("/payroll/batches/{id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let warning = html
+        .split("id=\"missing-accounts\"")
+        .nth(1)
+        .and_then(|v| v.split("</div>").next())
+        .expect("the draft warns of the missing account");
+    assert!(warning.contains("1 笔明细缺少银行账号"), "{warning}");
+    assert!(
+        warning.contains("无卡户") && !warning.contains("张三"),
+        "{warning}"
+    );
+    assert!(!html.contains("id=\"sign-off\""), "no sign-off button");
+    assert!(html.contains("id=\"sign-off-blocked\""));
+    let (c, _) = api_login(app, "staff").await;
+    let missing = get_json(
+        &c,
+        app.url(&format!(
+            "/api/v1/payroll/batches/{id}/lines?missing_account=true"
+        )),
+    )
+    .await;
+    assert_eq!(missing["total"], 1);
+    assert_eq!(missing["items"][0]["beneficiary_name"], "无卡户");
+    // With the account filled in and the draft regenerated, the warning is gone.
+    app.db
+        .store
+        .execute_unchecked(
+            "UPDATE households SET account_number = '6214000000000002' WHERE head_name = '无卡户'",
+        )
+        .await
+        .unwrap();
+    let s = page_login(app, "staff").await;
+    let (_, html) = get_page(&s, app.url(&format!("/payroll/batches/{id}"))).await;
+    let scsrf = csrf_in(&html);
+    let r = s
+        .post(app.url(&format!("/payroll/batches/{id}")))
+        .form(&[("_csrf", scsrf.as_str()), ("action", "regenerate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&d, app.url(&format!("/payroll/batches/{id}"))).await;
+    assert!(!html.contains("id=\"missing-accounts\""));
+    assert!(html.contains("id=\"sign-off\""));
 }
