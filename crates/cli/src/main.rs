@@ -326,6 +326,12 @@ async fn run(cli: Cli) -> CliResult {
                 if enrolled > 0 {
                     println!("已生成演示保障对象 {enrolled} 个（东城街道、西城街道低保）");
                 }
+                // Last month paid and reconciled (one 退票); this month left to generate.
+                let last = minzheng_domain::YearMonth::of(parse_date_or_today(None)?).prev();
+                let batches = store.seed_payroll_demo_history(last).await?;
+                if batches > 0 {
+                    println!("已生成演示发放记录：{last} 共 {batches} 个批次，已签发、代发并对账（含1笔退票）");
+                }
                 Some(logins)
             } else {
                 None

@@ -1,7 +1,7 @@
 //! Enrolments for tests, the benchmark and the demo, inserted directly with SQL: the case
 //! workflow that creates them in real use is built separately. Not part of the audited API.
 
-use minzheng_domain::Program;
+use minzheng_domain::{Program, YearMonth};
 
 use crate::bulk::{BulkVal, Prepared};
 use crate::db::{q, Store, Tx};
@@ -180,6 +180,61 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    /// The demo's payroll history, when there is no batch yet: `month` (the month before the
+    /// current one) generated, signed off, exported and reconciled from a return file in
+    /// which one line of 东城街道's first batch failed (账户已冻结), so the ledger, the
+    /// month-over-month review and 退票 have something to show. The current month is left
+    /// for the visitor to generate. Returns the number of batches.
+    pub async fn seed_payroll_demo_history(&self, month: YearMonth) -> StoreResult<usize> {
+        let any = self
+            .fetch_optional(q("SELECT id FROM payroll_batches LIMIT 1"))
+            .await?
+            .is_some();
+        if any {
+            return Ok(0);
+        }
+        let demo = crate::Actor::system("demo");
+        let out = self
+            .generate_payroll(
+                &demo,
+                &crate::GenerateRequest {
+                    month,
+                    program: None,
+                    within: None,
+                },
+            )
+            .await?;
+        let mut failed_one = false;
+        for b in &out.created {
+            self.sign_off_batch(&demo, b.id).await?;
+            self.export_bank_file(&demo, b.id, "utf8-csv").await?;
+            let (lines, _) = self
+                .batch_lines(
+                    &crate::Scope::all(),
+                    b.id,
+                    &crate::LineFilter {
+                        limit: Some(5000),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let mut file = String::from("明细号,金额(分),处理结果,失败原因\n");
+            for l in &lines {
+                let fail = !failed_one && b.township_code == "511802001";
+                failed_one |= fail;
+                let (status, reason) = if fail {
+                    ("失败", "账户已冻结")
+                } else {
+                    ("成功", "")
+                };
+                file.push_str(&format!("{},{},{status},{reason}\n", l.id, l.amount.0));
+            }
+            self.import_return(&demo, b.id, "演示回盘.csv", file.as_bytes())
+                .await?;
+        }
+        Ok(out.created.len())
     }
 
     /// Changes an enrolment the way a case decision would (tests): `set` is an SQL SET list.

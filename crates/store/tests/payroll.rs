@@ -1355,6 +1355,33 @@ async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
         "the cases' enrolments do not stop the payroll demo"
     );
     assert_eq!(store.seed_payroll_demo().await.unwrap(), 0);
+    // Last month's history: reconciled, one 退票 in 东城; only once.
+    let n = store
+        .seed_payroll_demo_history(month("2026-10"))
+        .await
+        .unwrap();
+    assert!(n >= 2, "{n}");
+    assert_eq!(
+        store
+            .seed_payroll_demo_history(month("2026-10"))
+            .await
+            .unwrap(),
+        0
+    );
+    let oct = store
+        .list_batches(&Scope::all(), &BatchFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(oct.len(), n);
+    assert!(oct
+        .iter()
+        .all(|b| b.status == "reconciled" && b.month == "2026-10"));
+    let open = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].township_code, DONGCHENG);
     let out = store
         .generate_payroll(&Actor::system("t"), &req("2026-11"))
         .await
