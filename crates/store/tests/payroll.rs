@@ -45,6 +45,7 @@ both!(
     a_draft_left_without_payees_is_removed_on_regeneration,
     back_pay_overtaken_by_its_month_is_marked_and_not_paid,
     a_guardians_card_keeps_its_holder_through_return_and_correction,
+    a_correction_leaves_a_household_that_moved_away_alone,
     the_months_overview_counts_within_the_scope,
     review_shows_new_stopped_and_changed_with_reasons,
     back_pay_is_paid_once_in_the_next_batch,
@@ -575,6 +576,60 @@ async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(other.batches, 0);
+}
+
+/// A 退票 corrected by 东城's clerk after the household moved to 西城: the exception is
+/// corrected (it is 东城's), the household's account — now 西城's record — is not touched.
+async fn a_correction_leaves_a_household_that_moved_away_alone(db: &TestDb) {
+    let store = seeded(db).await;
+    let staff = actor_of(store, "staff").await;
+    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(store, "2026-11").await;
+    let line = lines(store, &b).await.remove(0);
+    let file = format!(
+        "明细号,姓名,金额(元),处理结果,失败原因\n{},甲,500.00,失败,账户冻结\n",
+        line.id
+    );
+    store
+        .import_return(&staff, b.id, "回盘.csv", file.as_bytes())
+        .await
+        .unwrap();
+    let moved = format!(
+        "UPDATE households SET township_code = '511802002', village_code = '{XICHENG_V}'
+         WHERE head_id_number = '{}'",
+        id_no(1)
+    );
+    store.execute_unchecked(&moved).await.unwrap();
+    let x = store
+        .list_exceptions(&Scope::all(), Some("open"))
+        .await
+        .unwrap()
+        .remove(0);
+    let fixed = store
+        .correct_exception(
+            &staff,
+            x.id,
+            &ExceptionCorrection {
+                account_number: "6210987654321000".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fixed.status, "ready");
+    assert_eq!(
+        store
+            .execute_unchecked(&format!(
+                "UPDATE households SET updated_at = updated_at
+                 WHERE head_id_number = '{}' AND account_number = '{}'",
+                id_no(1),
+                line.account_number
+            ))
+            .await
+            .unwrap(),
+        1,
+        "西城's household keeps its account"
+    );
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,
