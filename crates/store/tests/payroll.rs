@@ -470,22 +470,7 @@ async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &Te
         (0, 1),
         "不成功 is a failure"
     );
-    let x = store
-        .list_exceptions(&Scope::all(), Some("open"))
-        .await
-        .unwrap()
-        .remove(0);
-    let fixed = store
-        .correct_exception(
-            &staff,
-            x.id,
-            &ExceptionCorrection {
-                account_number: "6210987654321000".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let fixed = correct_the_open_exception(store, &staff, "6210987654321000").await;
     assert_eq!(fixed.account_holder.as_deref(), Some("甲的监护人"));
     let dec = store
         .generate_payroll(&staff, &req("2026-12"))
@@ -600,36 +585,49 @@ async fn a_correction_leaves_a_household_that_moved_away_alone(db: &TestDb) {
         id_no(1)
     );
     store.execute_unchecked(&moved).await.unwrap();
-    let x = store
+    let fixed = correct_the_open_exception(store, &staff, "6210987654321000").await;
+    assert_eq!(fixed.status, "ready");
+    assert!(
+        has_account(store, &id_no(1), &line.account_number).await,
+        "西城's household keeps its account"
+    );
+}
+
+/// Corrects the one open 退票 with a new account number alone; returns it corrected.
+async fn correct_the_open_exception(
+    store: &Store,
+    clerk: &Actor,
+    account: &str,
+) -> minzheng_store::PaymentException {
+    let open = store
         .list_exceptions(&Scope::all(), Some("open"))
         .await
-        .unwrap()
-        .remove(0);
-    let fixed = store
+        .unwrap();
+    assert_eq!(open.len(), 1, "one open 退票");
+    store
         .correct_exception(
-            &staff,
-            x.id,
+            clerk,
+            open[0].id,
             &ExceptionCorrection {
-                account_number: "6210987654321000".into(),
+                account_number: account.into(),
                 ..Default::default()
             },
         )
         .await
+        .unwrap()
+}
+
+/// Whether the household headed by `id_number` has `account` on record (a fixture household
+/// has no members for the registry search to find it by).
+async fn has_account(store: &Store, id_number: &str, account: &str) -> bool {
+    let touched = store
+        .execute_unchecked(&format!(
+            "UPDATE households SET updated_at = updated_at
+             WHERE head_id_number = '{id_number}' AND account_number = '{account}'"
+        ))
+        .await
         .unwrap();
-    assert_eq!(fixed.status, "ready");
-    assert_eq!(
-        store
-            .execute_unchecked(&format!(
-                "UPDATE households SET updated_at = updated_at
-                 WHERE head_id_number = '{}' AND account_number = '{}'",
-                id_no(1),
-                line.account_number
-            ))
-            .await
-            .unwrap(),
-        1,
-        "西城's household keeps its account"
-    );
+    touched == 1
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,
