@@ -306,8 +306,9 @@ async fn run(cli: Cli) -> CliResult {
             let store = open(&Some(url.clone())).await?;
             // Imports cut off by the previous process's end cannot resume.
             store.fail_interrupted_jobs().await?;
+            let app = minzheng_app::App::from_store(store.clone()).with_calendar(calendar.clone());
             let logins = if demo {
-                let logins = store.ensure_demo().await?;
+                let logins = app.demo().ensure().await?;
                 // The demo registry is seeded here rather than in ensure_demo, which every
                 // test calls: 20,000 households would slow each of them down.
                 let started = Instant::now();
@@ -346,7 +347,10 @@ async fn run(cli: Cli) -> CliResult {
             println!("minzheng 民政业务管理系统已启动：http://{local}");
             println!("数据库：{}", redact(&url));
             if let Some(logins) = logins {
-                println!("演示账户（密码均为 {}）：", minzheng_store::DEMO_PASSWORD);
+                println!(
+                    "演示账户（密码均为 {}）：",
+                    minzheng_app::demo::DEMO_PASSWORD
+                );
                 for l in logins {
                     println!(
                         "  {:<10} {}（{} {}）",
@@ -358,6 +362,7 @@ async fn run(cli: Cli) -> CliResult {
                 }
             }
             let mut state = minzheng_web::AppState::new(
+                app.clone(),
                 store.clone(),
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),

@@ -306,7 +306,10 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     };
     let main = Scratch::new("payroll", postgres.as_deref()).await?;
     let store = Store::open(&main.url).await?;
-    store.ensure_demo().await?;
+    minzheng_app::App::from_store(store.clone())
+        .demo()
+        .ensure()
+        .await?;
     eprintln!("生成 {enrolments} 个保障对象（雅安市各村，四个救助项目）……");
     let t = Instant::now();
     let n = store

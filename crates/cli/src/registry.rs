@@ -268,11 +268,17 @@ async fn bench_db(
                 .await?;
             a.close().await;
             let s = Store::open(&minzheng_store::testing::with_db_name(admin, &db)).await?;
-            s.ensure_demo().await?;
+            minzheng_app::App::from_store(s.clone())
+                .demo()
+                .ensure()
+                .await?;
             return Ok((s, Some(db)));
         }
     };
-    store.ensure_demo().await?;
+    minzheng_app::App::from_store(store.clone())
+        .demo()
+        .ensure()
+        .await?;
     Ok((store, None))
 }
 

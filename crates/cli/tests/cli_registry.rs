@@ -23,7 +23,11 @@ fn generate_import_and_export_ledgers() {
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let s = minzheng_store::Store::open(&db).await.unwrap();
-        s.ensure_demo().await.unwrap();
+        minzheng_app::App::from_store(s.clone())
+            .demo()
+            .ensure()
+            .await
+            .unwrap();
         s.close().await;
     });
     let p = |n: &str| dir.path().join(n).display().to_string();

@@ -26,7 +26,11 @@ fn report_lists_each_office_with_every_rule_status() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = minzheng_store::Store::open(&db).await.unwrap();
-        store.ensure_demo().await.unwrap();
+        minzheng_app::App::from_store(store.clone())
+            .demo()
+            .ensure()
+            .await
+            .unwrap();
         store.close().await;
     });
 

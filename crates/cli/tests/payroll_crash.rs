@@ -33,7 +33,11 @@ async fn seeded() -> Db {
         dir: tempfile::tempdir().unwrap(),
     };
     let store = Store::open(&db.url()).await.unwrap();
-    store.ensure_demo().await.unwrap();
+    minzheng_app::App::from_store(store.clone())
+        .demo()
+        .ensure()
+        .await
+        .unwrap();
     store
         .fixture_bulk_enrolments(ENROLMENTS, "5118", "2026-01")
         .await

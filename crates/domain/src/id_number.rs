@@ -130,6 +130,15 @@ impl IdNumber {
     }
 }
 
+/// A stored ID number masked for display, notices and exports (first 6 + last 4, as
+/// [`IdNumber::masked`]); anything that is not 18 characters long is masked whole.
+pub fn mask_id(id: &str) -> String {
+    match id.len() {
+        18 => format!("{}********{}", &id[..6], &id[14..]),
+        n => "*".repeat(n),
+    }
+}
+
 impl fmt::Display for IdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

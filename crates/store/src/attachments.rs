@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// The default largest attachment, in bytes (the web server's setting overrides it).
 pub const DEFAULT_ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;

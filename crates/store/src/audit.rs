@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// The hash that precedes the first record.
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -105,7 +105,7 @@ fn chain_hash(
 }
 
 /// What a change looks like before it is appended.
-pub(crate) struct AuditEvent<'a> {
+pub struct AuditEvent<'a> {
     pub action: &'a str,
     pub entity_type: &'a str,
     pub entity_id: &'a str,
@@ -117,7 +117,7 @@ pub(crate) struct AuditEvent<'a> {
 /// Appends one record inside `tx`. The caller's transaction makes the change and its
 /// record atomic. Appends are serialized (SQLite: one writer; PostgreSQL: an advisory lock
 /// held to the end of the transaction) so the chain never forks.
-pub(crate) async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> StoreResult<i64> {
+pub async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> StoreResult<i64> {
     if tx.is_postgres() {
         tx.execute(q("SELECT pg_advisory_xact_lock(7340002)"))
             .await?;

@@ -31,7 +31,7 @@ use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::registry::mask_id;
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// A snake_case serde code (states, actions, steps) as stored.
 pub(crate) fn code_of<T: Serialize>(v: &T) -> String {

@@ -14,7 +14,7 @@ use minzheng_domain::{Action, CaseState, Fen, Program, WorkCalendar};
 use crate::cases::{ActionExtras, NewCase};
 use crate::db::{q, Store};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::Actor;
+use minzheng_domain::Actor;
 
 /// Where each demo case should end.
 const TARGETS: [CaseState; 16] = [

@@ -224,8 +224,9 @@ impl DbRow {
     }
 }
 
-/// An open transaction on either backend.
-pub(crate) enum Tx {
+/// An open transaction on either backend. Outside this crate it can only be passed to the
+/// store's functions and committed (through [`WriteTx`]); SQL is never built elsewhere.
+pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
@@ -235,7 +236,7 @@ impl Tx {
         matches!(self, Tx::Pg(_))
     }
 
-    pub async fn execute(&mut self, q: Q) -> StoreResult<u64> {
+    pub(crate) async fn execute(&mut self, q: Q) -> StoreResult<u64> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .execute(&mut **tx)
@@ -248,7 +249,7 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
+    pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_all(&mut **tx)
@@ -265,7 +266,7 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
+    pub(crate) async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_optional(&mut **tx)
@@ -278,13 +279,13 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
+    pub(crate) async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
         self.fetch_optional(q)
             .await?
             .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
     }
 
-    pub async fn commit(self) -> StoreResult<()> {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Pg(tx) => tx.commit().await?,
@@ -293,9 +294,67 @@ impl Tx {
     }
 }
 
-/// A write transaction that also holds the in-process writer lock (SQLite).
-pub(crate) struct WriteTx {
-    pub tx: Tx,
+/// Where a read runs: on the pool (its own snapshot) or inside an open transaction (which
+/// sees the transaction's own writes). Read functions that serve both take
+/// `impl Into<Conn>`, so a use case passes `&store` or `&mut tx` alike.
+pub struct Conn<'a>(ConnInner<'a>);
+
+enum ConnInner<'a> {
+    Pool(&'a Store),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Store> for Conn<'a> {
+    fn from(s: &'a Store) -> Self {
+        Conn(ConnInner::Pool(s))
+    }
+}
+impl<'a> From<&'a mut Tx> for Conn<'a> {
+    fn from(t: &'a mut Tx) -> Self {
+        Conn(ConnInner::Tx(t))
+    }
+}
+impl<'a> From<&'a mut WriteTx> for Conn<'a> {
+    fn from(t: &'a mut WriteTx) -> Self {
+        Conn(ConnInner::Tx(&mut t.tx))
+    }
+}
+
+#[allow(dead_code)] // transitional: the repositories adopt these as they move
+impl Conn<'_> {
+    pub fn is_postgres(&self) -> bool {
+        match &self.0 {
+            ConnInner::Pool(s) => s.is_postgres(),
+            ConnInner::Tx(t) => t.is_postgres(),
+        }
+    }
+
+    pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
+        match &mut self.0 {
+            ConnInner::Pool(s) => s.fetch_all(q).await,
+            ConnInner::Tx(t) => t.fetch_all(q).await,
+        }
+    }
+
+    pub(crate) async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
+        match &mut self.0 {
+            ConnInner::Pool(s) => s.fetch_optional(q).await,
+            ConnInner::Tx(t) => t.fetch_optional(q).await,
+        }
+    }
+
+    pub(crate) async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
+        match &mut self.0 {
+            ConnInner::Pool(s) => s.fetch_one(q).await,
+            ConnInner::Tx(t) => t.fetch_one(q).await,
+        }
+    }
+}
+
+/// A write transaction that also holds the in-process writer lock (SQLite). The use case
+/// that begins it passes it to the store's functions and commits it; dropping it rolls back.
+pub struct WriteTx {
+    pub(crate) tx: Tx,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// SQLite: the pool and checkpointer to tell after the commit.
     checkpoint: Option<(SqlitePool, Arc<Checkpointer>)>,
@@ -417,10 +476,20 @@ impl Store {
         matches!(self.pool, Pool::Postgres(_))
     }
 
-    /// Closes the pool (lets SQLite checkpoint its WAL).
+    /// Closes the pool (lets SQLite checkpoint its WAL), after any background checkpoint
+    /// in progress, so the file is free when this returns.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => {
+                while self
+                    .checkpointer
+                    .running
+                    .load(std::sync::atomic::Ordering::Acquire)
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                p.close().await
+            }
             Pool::Postgres(p) => p.close().await,
         }
     }
@@ -461,7 +530,7 @@ impl Store {
 
     /// Begins a write transaction: IMMEDIATE on SQLite (so a read-then-write transaction
     /// can never fail to upgrade its lock), ordinary on PostgreSQL.
-    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
                 let guard = self.write_lock.clone().lock_owned().await;
@@ -669,7 +738,15 @@ mod tests {
             pool.close().await;
         }
         let store = Store::open(&url).await.unwrap();
-        store.ensure_demo().await.unwrap();
+        store
+            .import_divisions(
+                &minzheng_domain::Actor::system("t"),
+                &crate::DivisionSource::DemoCity,
+                None,
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
         let count = |store: &Store| {
             let Pool::Sqlite(pool) = &store.pool else {
                 unreachable!()

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// One division.
 #[derive(Debug, Clone, Serialize)]

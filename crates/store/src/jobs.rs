@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::db::{q, DbRow, Store};
 use crate::error::{StoreError, StoreResult};
 use crate::registry_import::{ImportInput, ImportOptions, ImportProgress, ImportReport};
-use crate::scope::Actor;
+use minzheng_domain::Actor;
 
 /// What a job reports when it was cut off by a restart.
 pub const JOB_INTERRUPTED: &str = "服务重启，导入中断，请重新导入";

@@ -14,12 +14,11 @@ mod bulk;
 mod cases;
 mod cases_demo;
 mod db;
-mod demo;
 mod divisions;
 mod error;
 mod jobs;
 mod migrate;
-mod offices;
+pub mod offices;
 mod params;
 mod payroll;
 mod payroll_files;
@@ -30,29 +29,27 @@ mod registry_import;
 mod registry_read;
 mod registry_write;
 mod registry_xlsx;
-mod scope;
 mod standards;
 mod standards_demo;
-mod users;
+pub mod users;
 
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
-pub use audit::{AuditBreak, AuditEntry, AuditVerification};
+pub use audit::{append as append_audit, AuditBreak, AuditEntry, AuditEvent, AuditVerification};
 pub use cases::{
     case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
     CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
     NoticeBatchEntry, Objection, PublicNotice, Survey,
 };
-pub use db::{compact_sqlite, Compacted, DatabaseUrl, Store, SQLITE_PAGE_SIZE};
-pub use demo::{DemoLogin, DEMO_PASSWORD};
+pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use divisions::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
-pub use offices::{Office, OfficeFilter, OfficeUpdate};
+pub use minzheng_domain::{Actor, Scope};
 pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
     batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
@@ -73,7 +70,6 @@ pub use registry_import::{
 pub use registry_xlsx::{
     demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
 };
-pub use scope::{Actor, Scope};
 pub use standards::{
     change_kind_label, rule_catalogue, ConstructionPlan, Equipment, Inspection, InspectionItem,
     Investment, NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom,
@@ -91,14 +87,4 @@ pub const DEMO_CITY_CODE: &str = "5118";
 /// The demo city's divisions as `code,name,level,parent` CSV.
 pub const DEMO_CITY_CSV: &str = include_str!("../data/demo-yaan-5118.csv");
 
-/// The current instant in the fixed text form used in every timestamp column.
-pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// Parses a timestamp written by [`timestamp`].
-pub fn parse_timestamp(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
-}
+pub use minzheng_domain::time::{parse_timestamp, timestamp};

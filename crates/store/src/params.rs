@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::Actor;
+use minzheng_domain::Actor;
 
 /// One stored parameter row, for the admin page and API.
 #[derive(Debug, Clone, Serialize)]

@@ -18,7 +18,7 @@ use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::registry::mask_id;
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// Batch states, in order.
 pub const BATCH_STATUSES: &[(&str, &str)] = &[

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::payroll::{audit, failpoint, now, require, PayrollBatch, PayrollLine, CLERKS};
-use crate::scope::Actor;
+use minzheng_domain::Actor;
 
 /// The columns a bank file may have: (key, header).
 pub const BANK_COLUMNS: &[(&str, &str)] = &[

@@ -20,8 +20,8 @@ use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx, Q};
 use crate::divisions::escape_like;
 use crate::error::{StoreError, StoreResult};
-use crate::scope::{Actor, Scope};
 use crate::AuditEntry;
+use minzheng_domain::{Actor, Scope};
 
 /// A household (户).
 #[derive(Debug, Clone, Serialize)]
@@ -78,13 +78,7 @@ impl Household {
     }
 }
 
-/// Masks a stored (valid) ID number; anything else is starred out.
-pub fn mask_id(id: &str) -> String {
-    match id.len() {
-        18 => format!("{}********{}", &id[..6], &id[14..]),
-        n => "*".repeat(n),
-    }
-}
+pub use minzheng_domain::mask_id;
 
 /// A person (成员).
 #[derive(Debug, Clone, Serialize)]

@@ -27,7 +27,7 @@ use crate::registry_write::{
     batches, defer_indexes, rebuild_indexes, should_defer, write_pg, write_sqlite, Counts,
     Existing, ExistingHousehold, IdMap, Plan,
 };
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// Default largest file accepted (bytes). Larger ledgers should be split by township.
 pub const DEFAULT_MAX_IMPORT_BYTES: u64 = 100 * 1024 * 1024;

@@ -17,7 +17,7 @@ use crate::db::{q, Store};
 use crate::error::{StoreError, StoreResult};
 use crate::registry::mask_id;
 use crate::registry_import::ImportReport;
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 fn xerr(e: XlsxError) -> StoreError {
     StoreError::Internal(format!("生成Excel文件失败：{e}"))

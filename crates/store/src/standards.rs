@@ -24,8 +24,8 @@ use crate::attachments::{insert_attachment, NewAttachment};
 use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::offices::Office;
-use crate::scope::{Actor, Scope};
+use minzheng_domain::offices::Office;
+use minzheng_domain::{Actor, Scope};
 
 // ---------------------------------------------------------------- records
 
@@ -777,7 +777,7 @@ impl Store {
     }
 
     async fn visible_office(&self, scope: &Scope, code: &str) -> StoreResult<Office> {
-        self.get_office(scope, code).await
+        crate::offices::get(self, scope, code).await
     }
 
     /// The office, if the actor may record its data (404 outside the scope, 403 otherwise).

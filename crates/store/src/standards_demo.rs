@@ -6,12 +6,12 @@ use chrono::NaiveDate;
 use minzheng_domain::standards::Thresholds;
 
 use crate::error::StoreResult;
-use crate::scope::Actor;
 use crate::standards::{
     NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom, NewStaffChange,
     ProfileUpdate,
 };
 use crate::Store;
+use minzheng_domain::Actor;
 
 /// The demo's plan deadline (the plan's "4月底前", moved to the demo year).
 const DEADLINE: (i32, u32, u32) = (2026, 4, 30);
@@ -234,7 +234,7 @@ impl Demo<'_> {
 
 impl Store {
     /// Seeds the standardization demo (called once, when the demo city is first seeded).
-    pub(crate) async fn seed_standards_demo(&self) -> StoreResult<()> {
+    pub async fn seed_standards_demo(&self) -> StoreResult<()> {
         let d = Demo {
             store: self,
             sys: Actor::system("demo"),

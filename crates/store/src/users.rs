@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store};
 use crate::error::{AuthError, StoreError, StoreResult};
-use crate::scope::{Actor, Scope};
+use minzheng_domain::{Actor, Scope};
 
 /// Failed sign-ins in a row that lock an account.
 pub const MAX_FAILED_SIGNINS: i64 = 5;
@@ -161,6 +161,14 @@ fn valid_username(u: &str) -> bool {
     (3..=32).contains(&u.len())
         && u.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// How many accounts there are.
+pub async fn count(store: &Store) -> StoreResult<i64> {
+    store
+        .fetch_one(q("SELECT COUNT(*) AS n FROM users"))
+        .await?
+        .i64("n")
 }
 
 impl Store {

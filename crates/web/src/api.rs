@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use minzheng_store::{NewUser, OfficeFilter, OfficeUpdate, SessionInfo, UserUpdate};
+use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
+use minzheng_store::{NewUser, SessionInfo, UserUpdate};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -172,7 +173,7 @@ pub async fn offices(
     ApiUser(_, actor): ApiUser,
     ApiQuery(f): ApiQuery<OfficeFilter>,
 ) -> ApiResult {
-    let (items, total) = st.store.list_offices(&actor.scope, &f).await?;
+    let (items, total) = st.app.offices().list(&actor, &f).await?;
     ok(json!({ "items": items, "total": total }))
 }
 
@@ -181,7 +182,7 @@ pub async fn office(
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult {
-    ok(st.store.get_office(&actor.scope, &code).await?)
+    ok(st.app.offices().get(&actor, &code).await?)
 }
 
 pub async fn office_update(
@@ -190,7 +191,7 @@ pub async fn office_update(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<OfficeUpdate>,
 ) -> ApiResult {
-    ok(st.store.update_office(&actor, &code, &body).await?)
+    ok(st.app.offices().update(&actor, &code, &body).await?)
 }
 
 pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {

@@ -68,6 +68,28 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<minzheng_app::Error> for AppError {
+    fn from(e: minzheng_app::Error) -> Self {
+        use minzheng_app::Error as E;
+        match e {
+            E::NotFound(_) => AppError::not_found(e.to_string()),
+            E::Forbidden(m) => AppError::forbidden(m),
+            E::Validation { message, fields } => AppError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation",
+                message,
+                fields,
+            },
+            E::Conflict(m) => AppError::new(StatusCode::CONFLICT, "conflict", m),
+            ref other => {
+                // Logged once here; the user sees a generic message.
+                tracing::error!(error = %other.detail(), "internal error");
+                AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            }
+        }
+    }
+}
+
 impl AppError {
     pub fn json_body(&self) -> serde_json::Value {
         json!({"error": {"code": self.code, "message": self.message, "fields": self.fields}})

@@ -15,7 +15,7 @@ pub mod payroll;
 pub mod registry;
 pub mod session;
 pub mod standards;
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::net::SocketAddr;
@@ -24,6 +24,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use axum::Router;
+use minzheng_app::App;
 use minzheng_store::Store;
 
 /// Web settings.
@@ -50,6 +51,8 @@ impl Default for WebConfig {
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases.
+    pub app: App,
     pub store: Store,
     pub config: WebConfig,
     /// Imports in progress (registry).
@@ -59,8 +62,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    pub fn new(app: App, store: Store, config: WebConfig) -> Self {
         AppState {
+            app,
             store,
             config,
             jobs: registry::new_jobs(),

@@ -8,10 +8,11 @@ use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use minzheng_domain::offices::{Office, OfficeFilter, OfficeUpdate};
 use minzheng_domain::{DivisionLevel, Role};
 use minzheng_store::{
-    Actor, AuditEntry, AuthError, DashboardCounts, Division, NewUser, Office, OfficeFilter,
-    OfficeUpdate, Scope, SessionInfo, StoreError, User, UserUpdate,
+    Actor, AuditEntry, AuthError, DashboardCounts, Division, NewUser, Scope, SessionInfo,
+    StoreError, User, UserUpdate,
 };
 use serde::Deserialize;
 
@@ -429,9 +430,10 @@ pub async fn offices(
     let within = qs.within.unwrap_or_default();
     let q = qs.q.unwrap_or_default();
     let (offices, total) = st
-        .store
-        .list_offices(
-            &actor.scope,
+        .app
+        .offices()
+        .list(
+            &actor,
             &OfficeFilter {
                 within: Some(within.clone()),
                 q: Some(q.clone()),
@@ -484,11 +486,11 @@ async fn office_page(
     saved: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let office = st.store.get_office(&actor.scope, code).await?;
+    let office = st.app.offices().get(actor, code).await?;
     let villages = st.store.children(&actor.scope, Some(code)).await?;
     render(&OfficePage {
         nav: Nav::new(s, "offices"),
-        can_edit: actor.can_write() && actor.scope.contains_str(&office.township_code),
+        can_edit: st.app.offices().may_edit(actor, &office),
         office,
         villages,
         saved,
@@ -510,9 +512,9 @@ pub async fn office_update(
     Path(code): Path<String>,
     PageForm(f): PageForm<OfficeUpdate>,
 ) -> PageResult {
-    match st.store.update_office(&actor, &code, &f).await {
+    match st.app.offices().update(&actor, &code, &f).await {
         Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
-        Err(e @ StoreError::Validation { .. }) => {
+        Err(e @ minzheng_app::Error::Validation { .. }) => {
             let msg = e.to_string();
             let mut resp = office_page(&st, &s, &actor, &code, None, Some(msg)).await?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

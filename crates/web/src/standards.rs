@@ -828,7 +828,7 @@ async fn inspection_page(
     error: Option<(StatusCode, String, BTreeMap<String, String>)>,
 ) -> PageResult {
     let i = st.store.get_inspection(&actor.scope, id).await?;
-    let office = st.store.get_office(&actor.scope, &i.township_code).await?;
+    let office = st.app.offices().get(actor, &i.township_code).await?;
     let photos = st
         .store
         .list_attachments(&actor.scope, "inspection", &id.to_string())

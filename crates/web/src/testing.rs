@@ -1,6 +1,6 @@
 //! Test support: the real server on port 0 over a fresh database seeded with the demo city.
 
-use minzheng_store::testing::TestDb;
+use minzheng_app::testing::TestDb;
 
 use crate::{AppState, WebConfig};
 
@@ -19,13 +19,13 @@ impl TestApp {
     }
 
     pub async fn start_with(db: TestDb, config: WebConfig) -> TestApp {
-        db.store.ensure_demo().await.expect("seed demo");
+        db.app.demo().ensure().await.expect("seed demo");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(db.store.clone(), config);
+        let state = AppState::new(db.app.clone(), db.store.clone(), config);
         let handle = tokio::spawn(async move {
             let _ = crate::serve(listener, state, async {
                 let _ = rx.await;

@@ -21,8 +21,8 @@ mod browser;
 use browser::*;
 
 use fantoccini::{Client, Locator};
-use minzheng_store::testing::TestDb;
-use minzheng_store::DEMO_PASSWORD;
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_web::testing::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,9 +20,9 @@ use browser::*;
 
 use common::api_login;
 use fantoccini::{Client, Locator};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::IdNumber;
-use minzheng_store::testing::TestDb;
-use minzheng_store::DEMO_PASSWORD;
 use minzheng_web::testing::TestApp;
 use serde_json::{json, Value};
 

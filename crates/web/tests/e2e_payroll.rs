@@ -24,10 +24,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::{Program, YearMonth};
 use minzheng_store::payroll_fixture::FixtureEnrolment;
-use minzheng_store::testing::TestDb;
-use minzheng_store::{Actor, GenerateRequest, LineFilter, Scope, Store, DEMO_PASSWORD};
+use minzheng_store::{Actor, GenerateRequest, LineFilter, Scope, Store};
 use minzheng_web::testing::TestApp;
 
 const NEW_ACCOUNT: &str = "6217995555000012345";

@@ -17,8 +17,9 @@ use browser::*;
 use std::path::PathBuf;
 
 use fantoccini::{Client, Locator};
-use minzheng_store::testing::TestDb;
-use minzheng_store::{generate_ledger, ledger_csv, DEMO_PASSWORD};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
+use minzheng_store::{generate_ledger, ledger_csv};
 use minzheng_web::testing::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,8 +20,8 @@ use browser::*;
 use std::path::PathBuf;
 
 use fantoccini::{Client, Locator};
-use minzheng_store::testing::TestDb;
-use minzheng_store::DEMO_PASSWORD;
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_web::testing::TestApp;
 
 /// A real 1×1 PNG, so the browser can render the uploaded photo.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use minzheng_store::DEMO_PASSWORD;
+use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_web::testing::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    let app = minzheng_web::testing::TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
                     super::$name(&app).await;
                     app.stop().await;
                 }
@@ -25,7 +25,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     let app = minzheng_web::testing::TestApp::start(db).await;
                     super::$name(&app).await;
                     app.stop().await;

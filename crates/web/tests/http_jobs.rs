@@ -7,9 +7,8 @@ mod common;
 
 use chrono::Utc;
 use common::*;
-use minzheng_store::{
-    generate_ledger, ledger_csv, DEMO_PASSWORD, JOB_INTERRUPTED, JOB_KIND_IMPORT,
-};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_store::{generate_ledger, ledger_csv, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 use minzheng_web::testing::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -20,7 +19,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    let app = minzheng_web::testing::TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
                     super::$name(&app).await;
                     app.stop().await;
                 }
@@ -30,7 +29,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     let app = minzheng_web::testing::TestApp::start(db).await;
                     super::$name(&app).await;
                     app.stop().await;

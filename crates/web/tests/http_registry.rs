@@ -16,7 +16,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = minzheng_web::testing::TestApp::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    let app = minzheng_web::testing::TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
                     super::$name(&app).await;
                     app.stop().await;
                 }
@@ -26,7 +26,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     let app = minzheng_web::testing::TestApp::start(db).await;
                     super::$name(&app).await;
                     app.stop().await;

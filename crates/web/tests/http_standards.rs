@@ -14,7 +14,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = super::start(minzheng_store::testing::TestDb::sqlite().await).await;
+                    let app = super::start(minzheng_app::testing::TestDb::sqlite().await).await;
                     super::$name(&app).await;
                     app.stop().await;
                 }
@@ -24,7 +24,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     let app = super::start(db).await;
                     super::$name(&app).await;
                     app.stop().await;
@@ -48,7 +48,7 @@ const HEBEI: &str = "511802003";
 /// A small photo limit so the oversized case needs only a few kilobytes.
 const PHOTO_LIMIT: usize = 4096;
 
-async fn start(db: minzheng_store::testing::TestDb) -> TestApp {
+async fn start(db: minzheng_app::testing::TestDb) -> TestApp {
     TestApp::start_with(
         db,
         minzheng_web::WebConfig {

@@ -2,7 +2,7 @@
 //! the CSRF token of a page's form, and the shape of our JSON errors.
 #![allow(dead_code)] // each test file uses a different subset
 
-use minzheng_store::DEMO_PASSWORD;
+use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_web::testing::TestApp;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};

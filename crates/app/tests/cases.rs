@@ -4,13 +4,14 @@
 //! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::{NaiveDate, Utc};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::programs::SupportMode;
 use minzheng_domain::{Action, CaseState, Fen, IdNumber, WorkCalendar};
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
     ActionExtras, Actor, CaseFilter, EnrolmentFilter, IncomeInput, NewCase, NewHousehold, NewParam,
-    PersonInput, Scope, Store, StoreError, DEMO_PASSWORD,
+    PersonInput, Scope, Store, StoreError,
 };
 
 macro_rules! both {
@@ -19,7 +20,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -29,7 +30,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -71,7 +72,7 @@ fn ex() -> ActionExtras {
 }
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 

@@ -6,11 +6,12 @@
 //! when `MINZHENG_TEST_POSTGRES_URL` is set. No timings are asserted.
 
 use chrono::Utc;
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::registry::Column;
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
     generate_ledger, ledger_csv, ledger_xlsx, Actor, ImportInput, ImportOptions, Store, StoreError,
-    DEMO_PASSWORD, JOB_INTERRUPTED, JOB_KIND_IMPORT,
+    JOB_INTERRUPTED, JOB_KIND_IMPORT,
 };
 
 macro_rules! both {
@@ -19,7 +20,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -29,7 +30,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -172,7 +173,7 @@ const VILLAGE: &str = "511802001001";
 const VILLAGE2: &str = "511802001002";
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 

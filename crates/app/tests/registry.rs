@@ -2,13 +2,14 @@
 //! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::Utc;
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::registry::Column;
 use minzheng_domain::IdNumber;
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
     generate_ledger, import_template, ledger_csv, ledger_xlsx, Actor, AssetInput, HouseholdFilter,
     HouseholdUpdate, ImportInput, ImportOptions, ImportReport, IncomeInput, NewHousehold,
-    PersonInput, Scope, Store, StoreError, DEMO_PASSWORD,
+    PersonInput, Scope, Store, StoreError,
 };
 
 macro_rules! both {
@@ -17,7 +18,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -27,7 +28,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -51,7 +52,7 @@ const VILLAGE2: &str = "511802001002";
 const FOREIGN_VILLAGE: &str = "511802002001";
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 

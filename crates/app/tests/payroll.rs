@@ -4,12 +4,13 @@
 //! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::Utc;
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::{Fen, Program, YearMonth};
 use minzheng_store::payroll_fixture::FixtureEnrolment;
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
     Actor, BatchFilter, ExceptionCorrection, GenerateRequest, LedgerFilter, LineFilter, NewBackPay,
-    PayrollBatch, PayrollLine, Scope, Store, StoreError, DEMO_PASSWORD,
+    PayrollBatch, PayrollLine, Scope, Store, StoreError,
 };
 
 macro_rules! both {
@@ -18,7 +19,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -28,7 +29,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -63,7 +64,7 @@ const V2: &str = "511802001200";
 const XICHENG_V: &str = "511802002001";
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 

@@ -4,11 +4,13 @@
 use std::path::Path;
 
 use chrono::{Duration, Utc};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
+use minzheng_app::Error;
+use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
 use minzheng_domain::DivisionCode;
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
-    Actor, AuthError, DivisionSource, NewUser, OfficeFilter, OfficeUpdate, Scope, Store,
-    StoreError, UserUpdate, DEMO_PASSWORD,
+    Actor, AuthError, DivisionSource, NewUser, Scope, Store, StoreError, UserUpdate,
 };
 
 macro_rules! both {
@@ -17,7 +19,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -27,7 +29,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -55,7 +57,7 @@ fn system() -> Actor {
 }
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 
@@ -69,7 +71,7 @@ async fn actor_of(store: &Store, username: &str) -> Actor {
 }
 
 async fn every_demo_login_works(db: &TestDb) {
-    let logins = db.store.ensure_demo().await.unwrap();
+    let logins = db.app.demo().ensure().await.unwrap();
     assert_eq!(logins.len(), 7);
     let roles: std::collections::HashSet<_> = logins.iter().map(|l| l.role).collect();
     assert_eq!(roles.len(), 6, "one account for every role");
@@ -86,7 +88,7 @@ async fn every_demo_login_works(db: &TestDb) {
     }
     // Seeding again changes nothing.
     let audit = db.store.count_audit(&Scope::all()).await.unwrap();
-    db.store.ensure_demo().await.unwrap();
+    db.app.demo().ensure().await.unwrap();
     assert_eq!(db.store.count_audit(&Scope::all()).await.unwrap(), audit);
 }
 
@@ -100,9 +102,11 @@ async fn demo_city_imports_and_reimport_changes_nothing(db: &TestDb) {
     let stats = store.division_stats(&Scope::all()).await.unwrap();
     let counts: Vec<i64> = stats.iter().map(|l| l.count).collect();
     assert_eq!(counts, vec![1, 1, 8, 96, 659]);
-    let (offices, total) = store
-        .list_offices(
-            &Scope::all(),
+    let (offices, total) = db
+        .app
+        .offices()
+        .list(
+            &Actor::system("t"),
             &OfficeFilter {
                 limit: Some(500),
                 ..Default::default()
@@ -482,26 +486,27 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
     };
 
     // Reads.
-    assert!(store.get_office(&staff.scope, "511802001").await.is_ok());
+    assert!(db.app.offices().get(&staff, "511802001").await.is_ok());
     assert!(matches!(
-        store.get_office(&staff.scope, "511802002").await,
-        Err(StoreError::NotFound(_))
+        db.app.offices().get(&staff, "511802002").await,
+        Err(Error::NotFound(_))
     ));
-    assert!(store
-        .get_office(&assistant.scope, "511802001")
-        .await
-        .is_ok());
+    assert!(db.app.offices().get(&assistant, "511802001").await.is_ok());
     assert!(matches!(
-        store.get_office(&assistant.scope, "511802002").await,
-        Err(StoreError::NotFound(_))
+        db.app.offices().get(&assistant, "511802002").await,
+        Err(Error::NotFound(_))
     ));
-    let (list, total) = store
-        .list_offices(&staff.scope, &OfficeFilter::default())
+    let (list, total) = db
+        .app
+        .offices()
+        .list(&staff, &OfficeFilter::default())
         .await
         .unwrap();
     assert_eq!((list.len(), total), (1, 1));
-    let (_, county_total) = store
-        .list_offices(&approver.scope, &OfficeFilter::default())
+    let (_, county_total) = db
+        .app
+        .offices()
+        .list(&approver, &OfficeFilter::default())
         .await
         .unwrap();
     assert!(county_total > 1 && county_total < 96);
@@ -541,38 +546,48 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
 
     // Writes.
     assert!(matches!(
-        store.update_office(&staff, "511802002", &upd).await,
-        Err(StoreError::NotFound(_))
+        db.app.offices().update(&staff, "511802002", &upd).await,
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.update_office(&assistant, "511802001", &upd).await,
-        Err(StoreError::Forbidden(_))
+        db.app.offices().update(&assistant, "511802001", &upd).await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.update_office(&auditor, "511802001", &upd).await,
-        Err(StoreError::Forbidden(_))
+        db.app.offices().update(&auditor, "511802001", &upd).await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
         store.list_audit(&staff, None, 10, 0).await,
         Err(StoreError::Forbidden(_))
     ));
-    let before = store.get_office(&Scope::all(), "511802002").await.unwrap();
-    let updated = store
-        .update_office(&staff, "511802001", &upd)
+    let before = db
+        .app
+        .offices()
+        .get(&Actor::system("t"), "511802002")
+        .await
+        .unwrap();
+    let updated = db
+        .app
+        .offices()
+        .update(&staff, "511802001", &upd)
         .await
         .unwrap();
     assert_eq!(updated.phone, "0835-1234567");
     assert_eq!(
-        store
-            .get_office(&Scope::all(), "511802002")
+        db.app
+            .offices()
+            .get(&Actor::system("t"), "511802002")
             .await
             .unwrap()
             .phone,
         before.phone
     );
     // Bad input is refused and changes nothing.
-    let err = store
-        .update_office(
+    let err = db
+        .app
+        .offices()
+        .update(
             &staff,
             "511802001",
             &OfficeUpdate {
@@ -582,12 +597,11 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Validation { ref fields, .. } if fields.contains_key("phone"))
-    );
+    assert!(matches!(err, Error::Validation { ref fields, .. } if fields.contains_key("phone")));
     assert_eq!(
-        store
-            .get_office(&staff.scope, "511802001")
+        db.app
+            .offices()
+            .get(&staff, "511802001")
             .await
             .unwrap()
             .phone,
@@ -653,21 +667,22 @@ async fn concurrent_writes_keep_one_chain(db: &TestDb) {
     let mut tasks = Vec::new();
     for i in 0..16 {
         let (s, a, code) = if i % 2 == 0 {
-            (store.clone(), staff.clone(), "511802001")
+            (db.app.clone(), staff.clone(), "511802001")
         } else {
-            (store.clone(), staff2.clone(), "511802002")
+            (db.app.clone(), staff2.clone(), "511802002")
         };
         tasks.push(tokio::spawn(async move {
-            s.update_office(
-                &a,
-                code,
-                &OfficeUpdate {
-                    phone: format!("0835-{:07}", i),
-                    address: String::new(),
-                },
-            )
-            .await
-            .map(|_| ())
+            s.offices()
+                .update(
+                    &a,
+                    code,
+                    &OfficeUpdate {
+                        phone: format!("0835-{:07}", i),
+                        address: String::new(),
+                    },
+                )
+                .await
+                .map(|_| ())
         }));
     }
     for t in tasks {

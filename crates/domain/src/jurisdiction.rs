@@ -1,6 +1,7 @@
-//! Jurisdiction (管辖范围): the set of division codes a caller may see or change.
+//! Jurisdiction (管辖范围): the set of division codes a caller may see or change, and the
+//! actor who works inside one.
 
-use minzheng_domain::{DivisionCode, Role};
+use crate::{DivisionCode, Role};
 
 /// A jurisdiction: everything under one division code, or the whole system (for the CLI
 /// and system tasks only). Codes are native-length prefixes, so "inside" is a prefix test

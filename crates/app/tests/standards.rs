@@ -3,12 +3,13 @@
 //! `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::{NaiveDate, Utc};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
 use minzheng_domain::standards::RuleStatus;
 use minzheng_domain::Fen;
-use minzheng_store::testing::TestDb;
 use minzheng_store::{
     Actor, NewAttachment, NewInspection, NewInvestment, NewRoom, NewStaffChange, Scope, Store,
-    StoreError, DEMO_PASSWORD,
+    StoreError,
 };
 
 macro_rules! both {
@@ -17,7 +18,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let db = minzheng_store::testing::TestDb::sqlite().await;
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -27,7 +28,7 @@ macro_rules! both {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_store::testing::TestDb::postgres().await else { return };
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -55,7 +56,7 @@ fn today() -> NaiveDate {
 }
 
 async fn seeded(db: &TestDb) -> &Store {
-    db.store.ensure_demo().await.expect("seed demo");
+    db.app.demo().ensure().await.expect("seed demo");
     &db.store
 }
 

@@ -1,0 +1,120 @@
+//! The demo city: 四川省雅安市 with one account per role, a few offices filled in, and
+//! (for `serve --demo`) a registry, cases in every state and payroll history. Everything is
+//! synthetic except the division codes and names.
+
+use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
+use minzheng_domain::{Actor, Role, Scope};
+use minzheng_store::DivisionSource;
+use serde::Serialize;
+
+use crate::{App, AppResult};
+
+/// The password of every demo account (meets the password policy).
+pub const DEMO_PASSWORD: &str = "Minzheng@2026";
+
+/// One demo login, for the start-up banner.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub scope_code: String,
+    pub scope_name: String,
+}
+
+/// (username, display name, role, scope)
+const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
+    ("admin", "王建国", Role::CityAdmin, "5118"),
+    ("approver", "李秀英", Role::CountyApprover, "511802"),
+    ("director", "张伟", Role::TownshipDirector, "511802001"),
+    ("staff", "刘芳", Role::TownshipStaff, "511802001"),
+    ("staff2", "陈静", Role::TownshipStaff, "511802002"),
+    ("assistant", "杨洋", Role::VillageAssistant, "511802001001"),
+    ("auditor", "赵敏", Role::Auditor, "5118"),
+];
+
+/// The demo duty of [`App`].
+pub struct Demo<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn demo(&self) -> Demo<'_> {
+        Demo { app: self }
+    }
+}
+
+impl Demo<'_> {
+    /// Seeds the demo city when the database has no users yet; returns the demo logins
+    /// either way (their passwords are only known if we seeded them).
+    pub async fn ensure(&self) -> AppResult<Vec<DemoLogin>> {
+        let store = self.app.store();
+        let system = Actor::system("demo");
+        if minzheng_store::users::count(store).await? == 0 {
+            store
+                .import_divisions(&system, &DivisionSource::DemoCity, None, &mut |_| {})
+                .await?;
+            for (username, name, role, scope) in ACCOUNTS {
+                store
+                    .create_user(
+                        &system,
+                        &minzheng_store::NewUser {
+                            username: (*username).into(),
+                            display_name: (*name).into(),
+                            role: role.as_str().into(),
+                            scope_code: (*scope).into(),
+                            password: DEMO_PASSWORD.into(),
+                        },
+                    )
+                    .await?;
+            }
+            // About a third of the offices have registered their contact details.
+            let (offices, _) = self
+                .app
+                .offices()
+                .list(
+                    &system,
+                    &OfficeFilter {
+                        limit: Some(500),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            for (i, o) in offices.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+                self.app
+                    .offices()
+                    .update(
+                        &system,
+                        &o.township_code,
+                        &OfficeUpdate {
+                            phone: format!("0835-{:07}", 2_200_000 + i * 137),
+                            address: format!(
+                                "雅安市{}{}人民政府一楼",
+                                o.county_name, o.township_name
+                            ),
+                        },
+                    )
+                    .await?;
+            }
+            store.seed_standards_demo().await?;
+            // 演示参数 (not official figures; see ParamSet::demo_yaan).
+            store
+                .seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())
+                .await?;
+        }
+        let mut out = Vec::new();
+        for (username, _, role, scope) in ACCOUNTS {
+            let name = store
+                .get_division(&Scope::all(), scope)
+                .await
+                .map(|d| d.name)
+                .unwrap_or_default();
+            out.push(DemoLogin {
+                username: (*username).into(),
+                role: *role,
+                scope_code: (*scope).into(),
+                scope_name: name,
+            });
+        }
+        Ok(out)
+    }
+}

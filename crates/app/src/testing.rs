@@ -1,0 +1,50 @@
+//! Test support for the suites of app, web and the command line (cargo feature `testing`,
+//! never in the release binary): a fresh database per test — a temporary SQLite file, or a
+//! new PostgreSQL database on the server named by `MINZHENG_TEST_POSTGRES_URL`, dropped
+//! afterwards — opened as an [`App`].
+
+use minzheng_store::testing::TestDb as StoreDb;
+
+use crate::App;
+
+pub use minzheng_store::testing::postgres_url;
+
+/// A fresh, migrated database and the application over it.
+pub struct TestDb {
+    pub url: String,
+    pub app: App,
+    /// The storage handle underneath (for the suites not yet speaking through `app`).
+    pub store: minzheng_store::Store,
+    db: StoreDb,
+}
+
+impl TestDb {
+    /// A migrated, empty SQLite database in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        Self::wrap(StoreDb::sqlite().await)
+    }
+
+    /// A migrated, empty PostgreSQL database, or `None` when no server is configured
+    /// (under `CI=true` its absence fails the test instead).
+    pub async fn postgres() -> Option<TestDb> {
+        StoreDb::postgres().await.map(Self::wrap)
+    }
+
+    fn wrap(db: StoreDb) -> TestDb {
+        TestDb {
+            url: db.url.clone(),
+            app: App::new(db.store.clone()),
+            store: db.store.clone(),
+            db,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_postgres()
+    }
+
+    /// Closes the database and drops it (PostgreSQL).
+    pub async fn cleanup(self) {
+        self.db.cleanup().await
+    }
+}
