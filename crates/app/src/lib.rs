@@ -11,6 +11,7 @@
 //! nothing below it.
 
 pub mod authz;
+pub mod bench;
 pub mod demo;
 mod error;
 pub mod offices;

@@ -267,7 +267,7 @@ async fn bench_db(
             a.execute_unchecked(&format!("CREATE DATABASE {db}"))
                 .await?;
             a.close().await;
-            let s = Store::open(&minzheng_store::testing::with_db_name(admin, &db)).await?;
+            let s = Store::open(&minzheng_store::admin::with_db_name(admin, &db)).await?;
             minzheng_app::App::from_store(s.clone())
                 .demo()
                 .ensure()

@@ -8,6 +8,7 @@
 //! Must never: render pages, speak HTTP, or hold business rules that belong in the pure
 //! `minzheng-domain` crate.
 
+pub mod admin;
 mod attachments;
 mod audit;
 mod bulk;

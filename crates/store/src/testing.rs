@@ -53,24 +53,7 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
-/// Replaces the database name in a PostgreSQL URL.
-pub fn with_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part_end = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..host_part_end], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+pub use crate::admin::with_db_name;
 
 impl TestDb {
     /// A migrated, empty SQLite database in a temporary directory.
@@ -92,15 +75,9 @@ impl TestDb {
     pub async fn postgres() -> Option<TestDb> {
         let admin = postgres_url()?;
         let name = format!("mz_test_{}", unique());
-        let admin_store = Store::connect(&admin)
-            .await
-            .expect("connect to test postgres");
-        admin_store
-            .execute_unchecked(&format!("CREATE DATABASE {name}"))
+        let url = crate::admin::create_database(&admin, &name)
             .await
             .expect("create test database");
-        admin_store.close().await;
-        let url = with_db_name(&admin, &name);
         let store = Store::open(&url).await.expect("open postgres");
         Some(TestDb {
             url,
@@ -115,35 +92,11 @@ impl TestDb {
     pub async fn cleanup(self) {
         self.store.close().await;
         if let (Some(admin), Some(name)) = (&self.admin_url, &self.db_name) {
-            if let Ok(s) = Store::connect(admin).await {
-                let _ = s
-                    .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                s.close().await;
-            }
+            let _ = crate::admin::drop_database(admin, name).await;
         }
     }
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.store.pool, Pool::Postgres(_))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn replaces_database_name() {
-        assert_eq!(
-            super::with_db_name("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            super::with_db_name("postgres://u@h/test?sslmode=disable", "y"),
-            "postgres://u@h/y?sslmode=disable"
-        );
-        assert_eq!(
-            super::with_db_name("postgres://u@h", "z"),
-            "postgres://u@h/z"
-        );
     }
 }
