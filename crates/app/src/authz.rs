@@ -25,6 +25,8 @@ pub enum Permission {
     SeeFullIdentity,
     /// 修改民政办公室的联系电话和办公地址.
     EditOffice,
+    /// 导入全国区划代码 (the system only: the command line).
+    ImportDivisions,
 
     // Registry (户籍台账).
     /// 登记和修改家庭、成员、收入和财产.
@@ -105,7 +107,7 @@ const CITY_ADMIN: &[Role] = &[R::CityAdmin];
 /// The one table: permission → the roles that hold it, the scope it needs, and what it is
 /// (the end of the refusal "只有…可以…").
 const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
-    (P::ManageUsers, CITY_ADMIN, ScopeRule::Any, "管理用户账户"),
+    (P::ManageUsers, CITY_ADMIN, ScopeRule::Any, "管理用户"),
     (
         P::ReadAudit,
         &[R::CityAdmin, R::Auditor],
@@ -124,6 +126,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         "查看完整的身份证号码和银行账号",
     ),
     (P::EditOffice, WRITERS, ScopeRule::Any, "修改民政办公室信息"),
+    (P::ImportDivisions, &[], ScopeRule::Any, "导入区划"),
     (
         P::EditRegistry,
         WRITERS,
@@ -233,11 +236,12 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
         P::EditOffice,
+        P::ImportDivisions,
         P::EditRegistry,
         P::ImportRegistry,
         P::ApplyForAssistance,
@@ -354,7 +358,12 @@ mod tests {
     fn every_permission_has_one_row() {
         for p in Permission::ALL {
             assert_eq!(TABLE.iter().filter(|(q, ..)| *q == p).count(), 1, "{p:?}");
-            assert!(!p.roles().is_empty(), "{p:?}");
+            // Only the system imports the national division codes.
+            assert_eq!(
+                p.roles().is_empty(),
+                p == Permission::ImportDivisions,
+                "{p:?}"
+            );
         }
         assert_eq!(TABLE.len(), Permission::ALL.len());
     }

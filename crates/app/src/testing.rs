@@ -7,7 +7,7 @@ use minzheng_store::testing::TestDb as StoreDb;
 
 use crate::App;
 
-pub use minzheng_store::testing::postgres_url;
+pub use minzheng_store::testing::{postgres_url, AuditTamper};
 
 /// A fresh, migrated database and the application over it.
 pub struct TestDb {
@@ -43,8 +43,27 @@ impl TestDb {
         self.db.is_postgres()
     }
 
+    /// Tampers with the audit log on purpose (bypassing every use case).
+    pub async fn tamper_audit(&self, t: AuditTamper<'_>) {
+        minzheng_store::testing::tamper_audit(&self.store, t)
+            .await
+            .expect("tamper with the audit log")
+    }
+
     /// Closes the database and drops it (PostgreSQL).
     pub async fn cleanup(self) {
         self.db.cleanup().await
     }
+}
+
+/// Tampers with the audit log of the database at `url` (for a test that drives the
+/// binary and then checks `minzheng audit verify`).
+pub async fn tamper_audit_at(url: &str, t: AuditTamper<'_>) {
+    let store = minzheng_store::Store::connect(url)
+        .await
+        .expect("open the database");
+    minzheng_store::testing::tamper_audit(&store, t)
+        .await
+        .expect("tamper with the audit log");
+    store.close().await;
 }

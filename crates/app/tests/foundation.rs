@@ -5,13 +5,12 @@ use std::path::Path;
 
 use chrono::{Duration, Utc};
 use minzheng_app::demo::DEMO_PASSWORD;
-use minzheng_app::testing::TestDb;
-use minzheng_app::Error;
+use minzheng_app::formats::divisions::DivisionSource;
+use minzheng_app::testing::{AuditTamper, TestDb};
+use minzheng_app::{App, Error};
 use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
-use minzheng_domain::DivisionCode;
-use minzheng_store::{
-    Actor, AuthError, DivisionSource, NewUser, Scope, Store, StoreError, UserUpdate,
-};
+use minzheng_domain::users::{AuthError, NewUser, UserUpdate};
+use minzheng_domain::{Actor, DivisionCode, Scope};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -56,13 +55,23 @@ fn system() -> Actor {
     Actor::system("test")
 }
 
-async fn seeded(db: &TestDb) -> &Store {
+async fn seeded(db: &TestDb) -> &App {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    &db.app
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    let user = store
+/// An actor with the system's rights working inside `scope`: to see what a read returns
+/// within a jurisdiction, whatever the role.
+fn within(scope: &Scope) -> Actor {
+    Actor {
+        scope: scope.clone(),
+        ..system()
+    }
+}
+
+async fn actor_of(app: &App, username: &str) -> Actor {
+    let user = app
+        .users()
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -77,7 +86,8 @@ async fn every_demo_login_works(db: &TestDb) {
     assert_eq!(roles.len(), 6, "one account for every role");
     for l in &logins {
         let user = db
-            .store
+            .app
+            .users()
             .authenticate(&l.username, DEMO_PASSWORD, Utc::now())
             .await
             .unwrap()
@@ -87,19 +97,19 @@ async fn every_demo_login_works(db: &TestDb) {
         assert!(!l.scope_name.is_empty());
     }
     // Seeding again changes nothing.
-    let audit = db.store.count_audit(&Scope::all()).await.unwrap();
+    let audit = db.app.audit().count(&system()).await.unwrap();
     db.app.demo().ensure().await.unwrap();
-    assert_eq!(db.store.count_audit(&Scope::all()).await.unwrap(), audit);
+    assert_eq!(db.app.audit().count(&system()).await.unwrap(), audit);
 }
 
 async fn migrations_are_idempotent(db: &TestDb) {
-    assert_eq!(db.store.migrate().await.unwrap(), 0);
-    db.store.ping().await.unwrap();
+    assert_eq!(db.app.migrate().await.unwrap(), 0);
+    db.app.ping().await.unwrap();
 }
 
 async fn demo_city_imports_and_reimport_changes_nothing(db: &TestDb) {
     let store = seeded(db).await;
-    let stats = store.division_stats(&Scope::all()).await.unwrap();
+    let stats = store.divisions().stats(&system()).await.unwrap();
     let counts: Vec<i64> = stats.iter().map(|l| l.count).collect();
     assert_eq!(counts, vec![1, 1, 8, 96, 659]);
     let (offices, total) = db
@@ -125,7 +135,8 @@ async fn demo_city_imports_and_reimport_changes_nothing(db: &TestDb) {
     assert!(dongcheng.village_count > 0);
 
     let again = store
-        .import_divisions(&system(), &DivisionSource::DemoCity, None, &mut |_| {})
+        .divisions()
+        .import(&system(), &DivisionSource::DemoCity, None, &mut |_| {})
         .await
         .unwrap();
     assert_eq!(again.inserted, 0);
@@ -133,7 +144,8 @@ async fn demo_city_imports_and_reimport_changes_nothing(db: &TestDb) {
     assert_eq!(again.offices_created, 0);
     assert_eq!(again.rows_read, 765);
     let counts_after: Vec<i64> = store
-        .division_stats(&Scope::all())
+        .divisions()
+        .stats(&system())
         .await
         .unwrap()
         .iter()
@@ -166,9 +178,10 @@ fn write_dataset(dir: &Path, villages: &str) {
 
 const GOOD_VILLAGES: &str = "code,name,streetCode,provinceCode,cityCode,areaCode\n511802001001,\"仓坪社区居民委员会\",511802001,51,5118,511802\n510104020001,\"和平社区居民委员会\",510104020,51,5101,510104\n";
 
-async fn count_divisions(store: &Store) -> i64 {
+async fn count_divisions(store: &App) -> i64 {
     store
-        .division_stats(&Scope::all())
+        .divisions()
+        .stats(&system())
         .await
         .unwrap()
         .iter()
@@ -177,7 +190,7 @@ async fn count_divisions(store: &Store) -> i64 {
 }
 
 async fn malformed_division_files_change_nothing(db: &TestDb) {
-    let store = &db.store;
+    let store = &db.app;
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
         ("bad-code", "code,name,streetCode,provinceCode,cityCode,areaCode\n51180200100X,\"坏代码\",511802001,51,5118,511802\n", "第2行"),
@@ -191,12 +204,13 @@ async fn malformed_division_files_change_nothing(db: &TestDb) {
         let dir = tmp.path().join(label);
         write_dataset(&dir, villages);
         let err = store
-            .import_divisions(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
+            .divisions()
+            .import(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
             .await
             .expect_err(label);
         let msg = err.to_string();
         assert!(msg.contains(expect), "{label}: {msg}");
-        assert!(matches!(err, StoreError::Validation { .. }), "{label}");
+        assert!(matches!(err, Error::Validation { .. }), "{label}");
         assert_eq!(count_divisions(store).await, 0, "{label} left rows behind");
     }
     // A missing file is named.
@@ -204,7 +218,8 @@ async fn malformed_division_files_change_nothing(db: &TestDb) {
     write_dataset(&dir, GOOD_VILLAGES);
     std::fs::remove_file(dir.join("areas.csv")).unwrap();
     let err = store
-        .import_divisions(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
+        .divisions()
+        .import(&system(), &DivisionSource::Dir(dir), None, &mut |_| {})
         .await
         .unwrap_err();
     assert!(err.to_string().contains("areas.csv"), "{err}");
@@ -214,14 +229,15 @@ async fn malformed_division_files_change_nothing(db: &TestDb) {
     actor.role = Some(minzheng_domain::Role::CityAdmin);
     assert!(matches!(
         store
-            .import_divisions(&actor, &DivisionSource::DemoCity, None, &mut |_| {})
+            .divisions()
+            .import(&actor, &DivisionSource::DemoCity, None, &mut |_| {})
             .await,
-        Err(StoreError::Forbidden(_))
+        Err(Error::Forbidden(_))
     ));
 }
 
 async fn only_filter_imports_a_subtree(db: &TestDb) {
-    let store = &db.store;
+    let store = &db.app;
     let tmp = tempfile::tempdir().unwrap();
     write_dataset(tmp.path(), GOOD_VILLAGES);
     // gzip one file to prove both forms are read.
@@ -234,7 +250,8 @@ async fn only_filter_imports_a_subtree(db: &TestDb) {
 
     let only = DivisionCode::parse("5118").unwrap();
     let stats = store
-        .import_divisions(
+        .divisions()
+        .import(
             &system(),
             &DivisionSource::Dir(tmp.path().into()),
             Some(&only),
@@ -247,14 +264,16 @@ async fn only_filter_imports_a_subtree(db: &TestDb) {
         "province, city, county, township, village of 雅安"
     );
     assert_eq!(stats.offices_created, 1);
-    assert!(store.get_division(&Scope::all(), "5101").await.is_err());
+    assert!(store.divisions().get(&system(), "5101").await.is_err());
     assert!(store
-        .get_division(&Scope::all(), "511802001001")
+        .divisions()
+        .get(&system(), "511802001001")
         .await
         .is_ok());
     // The whole file then adds only what is missing.
     let all = store
-        .import_divisions(
+        .divisions()
+        .import(
             &system(),
             &DivisionSource::Dir(tmp.path().into()),
             None,
@@ -277,7 +296,7 @@ async fn users_are_validated_and_audited(db: &TestDb) {
         scope_code: "511803002".into(),
         password: "Abcdef12".into(),
     };
-    let before = store.count_audit(&Scope::all()).await.unwrap();
+    let before = store.audit().count(&system()).await.unwrap();
     let bad = |f: &dyn Fn(&mut NewUser)| {
         let mut u = good.clone();
         f(&mut u);
@@ -294,22 +313,23 @@ async fn users_are_validated_and_audited(db: &TestDb) {
         (bad(&|u| u.username = "admin".into()), "username"),
     ];
     for (u, field) in cases {
-        match store.create_user(&admin, &u).await {
-            Err(StoreError::Validation { fields, .. }) => {
+        match store.users().create(&admin, &u).await {
+            Err(Error::Validation { fields, .. }) => {
                 assert!(fields.contains_key(field), "{field}: {fields:?}")
             }
             other => panic!("{field}: expected validation error, got {other:?}"),
         }
     }
     assert_eq!(
-        store.count_audit(&Scope::all()).await.unwrap(),
+        store.audit().count(&system()).await.unwrap(),
         before,
         "refused changes leave no audit record"
     );
-    let created = store.create_user(&admin, &good).await.unwrap();
+    let created = store.users().create(&admin, &good).await.unwrap();
     assert_eq!(created.scope_name, "蒙阳街道");
     let entries = store
-        .list_audit(&admin, Some(("user", &created.id.to_string())), 10, 0)
+        .audit()
+        .list(&admin, Some(("user", &created.id.to_string())), 10, 0)
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
@@ -325,7 +345,8 @@ async fn users_are_validated_and_audited(db: &TestDb) {
     let director = actor_of(store, "director").await;
     assert!(matches!(
         store
-            .create_user(
+            .users()
+            .create(
                 &director,
                 &NewUser {
                     username: "x123".into(),
@@ -333,10 +354,11 @@ async fn users_are_validated_and_audited(db: &TestDb) {
                 }
             )
             .await,
-        Err(StoreError::Forbidden(_))
+        Err(Error::Forbidden(_))
     ));
     assert!(store
-        .update_user(
+        .users()
+        .update(
             &director,
             created.id,
             &UserUpdate {
@@ -348,7 +370,8 @@ async fn users_are_validated_and_audited(db: &TestDb) {
         .is_err());
     // Deactivation stops sign-in.
     store
-        .update_user(
+        .users()
+        .update(
             &admin,
             created.id,
             &UserUpdate {
@@ -360,6 +383,7 @@ async fn users_are_validated_and_audited(db: &TestDb) {
         .unwrap();
     assert_eq!(
         store
+            .users()
             .authenticate("clerk1", "Abcdef12", Utc::now())
             .await
             .unwrap()
@@ -374,6 +398,7 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
     for _ in 0..5 {
         assert_eq!(
             store
+                .users()
                 .authenticate("staff", "wrong-Password1", now)
                 .await
                 .unwrap()
@@ -383,6 +408,7 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
     }
     assert!(matches!(
         store
+            .users()
             .authenticate("staff", DEMO_PASSWORD, now)
             .await
             .unwrap(),
@@ -390,12 +416,14 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
     ));
     assert!(matches!(
         store
+            .users()
             .authenticate("staff", DEMO_PASSWORD, now + Duration::minutes(14))
             .await
             .unwrap(),
         Err(AuthError::Locked { .. })
     ));
     assert!(store
+        .users()
         .authenticate("staff", DEMO_PASSWORD, now + Duration::minutes(16))
         .await
         .unwrap()
@@ -403,6 +431,7 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
     // Unknown users fail the same way and are audited too.
     assert_eq!(
         store
+            .users()
             .authenticate("nobody", "x", now)
             .await
             .unwrap()
@@ -411,7 +440,8 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
     );
     let auditor = actor_of(store, "admin").await;
     let all = store
-        .list_audit(
+        .audit()
+        .list(
             &Actor {
                 scope: Scope::all(),
                 ..auditor
@@ -435,14 +465,16 @@ async fn sign_in_locks_after_five_failures(db: &TestDb) {
 async fn sessions_expire_when_idle(db: &TestDb) {
     let store = seeded(db).await;
     let user = store
+        .users()
         .authenticate("staff", DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
         .unwrap();
     let t0 = Utc::now();
-    let (token, csrf) = store.create_session(user.id, t0).await.unwrap();
+    let (token, csrf) = store.users().open_session(user.id, t0).await.unwrap();
     let idle = Duration::minutes(30);
     let s = store
+        .users()
         .session(&token, t0 + Duration::minutes(29), idle)
         .await
         .unwrap()
@@ -451,27 +483,40 @@ async fn sessions_expire_when_idle(db: &TestDb) {
     assert_eq!(s.csrf_token, csrf);
     // Activity at 29 minutes moved the idle clock.
     assert!(store
+        .users()
         .session(&token, t0 + Duration::minutes(58), idle)
         .await
         .unwrap()
         .is_some());
     assert!(store
+        .users()
         .session(&token, t0 + Duration::minutes(89), idle)
         .await
         .unwrap()
         .is_none());
     assert!(
-        store.session(&token, t0, idle).await.unwrap().is_none(),
+        store
+            .users()
+            .session(&token, t0, idle)
+            .await
+            .unwrap()
+            .is_none(),
         "expired sessions are deleted"
     );
     assert!(store
+        .users()
         .session("not-a-token", t0, idle)
         .await
         .unwrap()
         .is_none());
-    let (token2, _) = store.create_session(user.id, t0).await.unwrap();
-    store.end_session(&token2).await.unwrap();
-    assert!(store.session(&token2, t0, idle).await.unwrap().is_none());
+    let (token2, _) = store.users().open_session(user.id, t0).await.unwrap();
+    store.users().end_session(&token2).await.unwrap();
+    assert!(store
+        .users()
+        .session(&token2, t0, idle)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
@@ -511,37 +556,44 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
         .unwrap();
     assert!(county_total > 1 && county_total < 96);
     assert!(matches!(
-        store.get_division(&staff.scope, "511802002").await,
-        Err(StoreError::NotFound(_))
+        store.divisions().get(&staff, "511802002").await,
+        Err(Error::NotFound(_))
     ));
     assert!(
-        store.get_division(&staff.scope, "511802").await.is_ok(),
+        store.divisions().get(&staff, "511802").await.is_ok(),
         "ancestors are visible"
     );
-    let kids = store.children(&staff.scope, Some("511802")).await.unwrap();
+    let kids = store
+        .divisions()
+        .children(&staff, Some("511802"))
+        .await
+        .unwrap();
     assert_eq!(kids.len(), 1, "only the own township under the county");
     assert!(store
-        .search_divisions(&staff.scope, "西城", 50)
+        .divisions()
+        .search(&staff, "西城", 50)
         .await
         .unwrap()
         .is_empty());
     assert!(!store
-        .search_divisions(&approver.scope, "西城", 50)
+        .divisions()
+        .search(&approver, "西城", 50)
         .await
         .unwrap()
         .is_empty());
-    let users = store.list_users(&staff.scope).await.unwrap();
+    let users = store.users().list(&within(&staff.scope)).await.unwrap();
     assert!(users.iter().all(|u| u.scope_code.starts_with("511802001")));
     let staff2 = store
-        .list_users(&Scope::all())
+        .users()
+        .list(&system())
         .await
         .unwrap()
         .into_iter()
         .find(|u| u.username == "staff2")
         .unwrap();
     assert!(matches!(
-        store.get_user(&staff.scope, staff2.id).await,
-        Err(StoreError::NotFound(_))
+        store.users().get(&within(&staff.scope), staff2.id).await,
+        Err(Error::NotFound(_))
     ));
 
     // Writes.
@@ -558,8 +610,8 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
         Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.list_audit(&staff, None, 10, 0).await,
-        Err(StoreError::Forbidden(_))
+        store.audit().list(&staff, None, 10, 0).await,
+        Err(Error::Forbidden(_))
     ));
     let before = db
         .app
@@ -609,7 +661,8 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
     );
     // The auditor at city level sees the change; the staff's audit is scoped.
     let trail = store
-        .list_audit(&auditor, Some(("office", "511802001")), 10, 0)
+        .audit()
+        .list(&auditor, Some(("office", "511802001")), 10, 0)
         .await
         .unwrap();
     assert!(trail
@@ -619,43 +672,48 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
 
 async fn audit_chain_detects_tampering(db: &TestDb) {
     let store = seeded(db).await;
-    let v = store.verify_audit().await.unwrap();
+    let v = store.audit().verify().await.unwrap();
     assert!(v.first_break.is_none());
     assert!(v.records > 10);
     // Edit one record's content.
-    store
-        .execute_unchecked("UPDATE audit_log SET after_json = '{\"phone\":\"110\"}' WHERE seq = 5")
-        .await
-        .unwrap();
-    let v = store.verify_audit().await.unwrap();
+    db.tamper_audit(AuditTamper::SetAfter(5, "{\"phone\":\"110\"}"))
+        .await;
+    let v = store.audit().verify().await.unwrap();
     assert_eq!(v.first_break.as_ref().unwrap().seq, 5);
     assert_eq!(v.records, 4);
     // Recomputing that record's own hash moves the break to the next record.
     let entry = store
-        .list_audit(&Actor::system("t"), None, 500, 0)
+        .audit()
+        .list(&Actor::system("t"), None, 500, 0)
         .await
         .unwrap()
         .into_iter()
         .find(|e| e.seq == 5)
         .unwrap();
-    store
-        .execute_unchecked(&format!(
-            "UPDATE audit_log SET hash = '{}' WHERE seq = 5",
-            entry.expected_hash()
-        ))
-        .await
-        .unwrap();
+    db.tamper_audit(AuditTamper::SetHash(5, &entry.expected_hash()))
+        .await;
     assert_eq!(
-        store.verify_audit().await.unwrap().first_break.unwrap().seq,
+        store
+            .audit()
+            .verify()
+            .await
+            .unwrap()
+            .first_break
+            .unwrap()
+            .seq,
         6
     );
     // A deleted record is found too.
-    store
-        .execute_unchecked("DELETE FROM audit_log WHERE seq = 3")
-        .await
-        .unwrap();
+    db.tamper_audit(AuditTamper::Delete(3)).await;
     assert_eq!(
-        store.verify_audit().await.unwrap().first_break.unwrap().seq,
+        store
+            .audit()
+            .verify()
+            .await
+            .unwrap()
+            .first_break
+            .unwrap()
+            .seq,
         3
     );
 }
@@ -688,6 +746,6 @@ async fn concurrent_writes_keep_one_chain(db: &TestDb) {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let v = store.verify_audit().await.unwrap();
+    let v = store.audit().verify().await.unwrap();
     assert!(v.first_break.is_none(), "{:?}", v.first_break);
 }

@@ -9,8 +9,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use minzheng_app::formats::divisions::DivisionSource;
+use minzheng_app::App;
+use minzheng_domain::users::NewUser;
 use minzheng_domain::DivisionCode;
-use minzheng_store::{Actor, DivisionSource, NewUser, Scope, Store};
+use minzheng_domain::{Actor, Scope};
+use minzheng_store::Store;
 
 mod payroll;
 mod registry;
@@ -260,6 +264,22 @@ fn main() -> ExitCode {
 const DEFAULT_DB: &str = "sqlite://minzheng.db";
 const DEMO_DB: &str = "sqlite://minzheng-demo.db";
 
+async fn open_app(url: &Option<String>) -> Result<App, CliError> {
+    let url = url.as_deref().unwrap_or(DEFAULT_DB);
+    App::open(url)
+        .await
+        .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))
+}
+
+/// An actor for the command line, working in `scope` (everything when `None`).
+fn cli_actor(scope: Option<&str>) -> Result<Actor, CliError> {
+    let mut actor = Actor::system("cli");
+    if let Some(s) = scope {
+        actor.scope = Scope::of(parse_code(s)?);
+    }
+    Ok(actor)
+}
+
 async fn open(url: &Option<String>) -> Result<Store, CliError> {
     let url = url.as_deref().unwrap_or(DEFAULT_DB);
     Store::open(url)
@@ -396,15 +416,15 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Migrate => {
             let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
-            let store = Store::connect(url).await?;
-            let n = store.migrate().await?;
+            let app = App::connect(url).await?;
+            let n = app.migrate().await?;
             println!("迁移完成：本次执行 {n} 个迁移");
             Ok(ExitCode::SUCCESS)
         }
         Command::Compact => {
             let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
             let started = Instant::now();
-            let c = minzheng_store::compact_sqlite(url).await?;
+            let c = App::compact_sqlite(url).await?;
             println!(
                 "整理完成（用时 {:.1} 秒）：页大小 {} → {} 字节，文件 {:.1}MB → {:.1}MB",
                 started.elapsed().as_secs_f64(),
@@ -418,7 +438,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Divisions { command } => match command {
             DivisionsCommand::Import { dir, only } => {
                 let only = only.as_deref().map(parse_code).transpose()?;
-                let store = open(&cli.database_url).await?;
+                let app = open_app(&cli.database_url).await?;
                 let bar = indicatif::ProgressBar::new(0);
                 bar.set_style(
                     indicatif::ProgressStyle::with_template(
@@ -427,8 +447,9 @@ async fn run(cli: Cli) -> CliResult {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 let started = Instant::now();
-                let result = store
-                    .import_divisions(
+                let result = app
+                    .divisions()
+                    .import(
                         &Actor::system("cli"),
                         &DivisionSource::Dir(dir),
                         only.as_ref(),
@@ -441,7 +462,7 @@ async fn run(cli: Cli) -> CliResult {
                     .await;
                 bar.finish_and_clear();
                 let stats = result?;
-                store.close().await;
+                app.close().await;
                 println!(
                     "区划导入完成，用时 {:.2} 秒：读取 {} 条，新增 {}，更新 {}，未变 {}；新建民政办公室 {} 个，更名 {} 个",
                     started.elapsed().as_secs_f64(),
@@ -455,12 +476,9 @@ async fn run(cli: Cli) -> CliResult {
                 Ok(ExitCode::SUCCESS)
             }
             DivisionsCommand::Stats { scope } => {
-                let scope = match scope {
-                    Some(s) => Scope::of(parse_code(&s)?),
-                    None => Scope::all(),
-                };
-                let store = open(&cli.database_url).await?;
-                for lc in store.division_stats(&scope).await? {
+                let actor = cli_actor(scope.as_deref())?;
+                let app = open_app(&cli.database_url).await?;
+                for lc in app.divisions().stats(&actor).await? {
                     println!("{}\t{}", lc.level.as_str(), lc.count);
                 }
                 Ok(ExitCode::SUCCESS)
@@ -486,9 +504,10 @@ async fn run(cli: Cli) -> CliResult {
                     .read_line(&mut pw)
                     .map_err(|e| CliError(format!("无法读取密码：{e}")))?;
                 let pw = pw.trim_end_matches(['\n', '\r']).to_string();
-                let store = open(&cli.database_url).await?;
-                let user = store
-                    .create_user(
+                let app = open_app(&cli.database_url).await?;
+                let user = app
+                    .users()
+                    .create(
                         &Actor::system("cli"),
                         &NewUser {
                             username,
@@ -509,8 +528,8 @@ async fn run(cli: Cli) -> CliResult {
                 Ok(ExitCode::SUCCESS)
             }
             UserCommand::List => {
-                let store = open(&cli.database_url).await?;
-                for u in store.list_users(&Scope::all()).await? {
+                let app = open_app(&cli.database_url).await?;
+                for u in app.users().list(&Actor::system("cli")).await? {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
                         u.username,
@@ -605,8 +624,8 @@ async fn run(cli: Cli) -> CliResult {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = open(&cli.database_url).await?;
-            let v = store.verify_audit().await?;
+            let app = open_app(&cli.database_url).await?;
+            let v = app.audit().verify().await?;
             match v.first_break {
                 None => {
                     println!("操作日志完整：共 {} 条记录，哈希链校验通过", v.records);

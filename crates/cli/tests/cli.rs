@@ -220,14 +220,10 @@ fn import_users_and_audit_verify_catch_tampering() {
 
     // Tamper with the second record directly in the database file.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = minzheng_store::Store::connect(&db).await.unwrap();
-        store
-            .execute_unchecked("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
-            .await
-            .unwrap();
-        store.close().await;
-    });
+    rt.block_on(minzheng_app::testing::tamper_audit_at(
+        &db,
+        minzheng_app::testing::AuditTamper::SetActor(2, "someone-else"),
+    ));
     let out = run(&db, &["audit", "verify"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -1,4 +1,5 @@
-//! 统一社会信用代码 — unified social credit code (GB 32100-2015), see DOMAIN.md §1.2.
+//! 统一社会信用代码 — unified social credit code (GB 32100-2015 《法人和其他组织统一社会信用代码
+//! 编码规则》).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,5 @@
-//! 统计用区划代码 — statistical administrative division codes, see DOMAIN.md §1.3.
+//! 统计用区划代码 — statistical administrative division codes (国家统计局《统计用区划代码和
+//! 城乡划分代码》), and the division records the system keeps of them.
 //!
 //! Codes are kept at their **native length**: province 2 digits, city 4, county 6,
 //! township 9, village 12. Padding everything to 12 digits is ambiguous (county
@@ -281,6 +282,88 @@ impl<'de> serde::Deserialize<'de> for DivisionCode {
     }
 }
 
+/// One division as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Division {
+    pub code: String,
+    pub name: String,
+    pub level: DivisionLevel,
+    pub parent_code: Option<String>,
+    /// Number of direct children, where the query computed it.
+    pub child_count: Option<i64>,
+}
+
+/// Count of divisions at one level.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct LevelCount {
+    pub level: DivisionLevel,
+    pub count: i64,
+}
+
+/// Progress of a division import, reported as it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct DivisionImportProgress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub rows: u64,
+}
+
+/// What a division import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DivisionImportStats {
+    pub rows_read: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub offices_created: u64,
+    pub offices_renamed: u64,
+}
+
+/// A division row of an import file that passed [`check_division_row`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DivisionRow {
+    pub code: DivisionCode,
+    pub name: String,
+    pub level: DivisionLevel,
+    pub parent: Option<String>,
+}
+
+/// Checks one row of a division file: the code is valid and of the row's level (the
+/// file's level, or the row's own `level` column, or else the code's), the name is
+/// present and at most 100 characters, and the parent column names exactly the code's
+/// parent. The error is the reason, for "文件 X 第N行：…".
+pub fn check_division_row(
+    raw_code: &str,
+    name: &str,
+    level: Option<DivisionLevel>,
+    parent: Option<&str>,
+) -> Result<DivisionRow, String> {
+    let raw_code = raw_code.trim();
+    let code =
+        DivisionCode::parse_native(raw_code).map_err(|e| format!("代码“{raw_code}”：{e}"))?;
+    let level = level.unwrap_or_else(|| code.level());
+    if code.level() != level {
+        return Err(format!("代码“{code}”不是{}级代码", level.label()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("名称为空或超过100个字".into());
+    }
+    let parent = parent.map(str::trim).filter(|p| !p.is_empty());
+    if parent != code.parent().as_ref().map(|p| p.as_str()) {
+        return Err(format!(
+            "上级代码“{}”与代码“{code}”不符",
+            parent.unwrap_or("")
+        ));
+    }
+    Ok(DivisionRow {
+        parent: parent.map(str::to_string),
+        name: name.to_string(),
+        level,
+        code,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +371,27 @@ mod tests {
 
     fn c(s: &str) -> DivisionCode {
         DivisionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn division_rows_agree_with_their_codes() {
+        let ok = check_division_row(" 511802001 ", "东城街道", None, Some("511802")).unwrap();
+        assert_eq!(ok.level, DivisionLevel::Township);
+        assert!(check_division_row(
+            "511802001",
+            "东城街道",
+            Some(DivisionLevel::County),
+            Some("511802")
+        )
+        .unwrap_err()
+        .contains("不是县(区)级代码"));
+        assert!(
+            check_division_row("511802001", "东城街道", None, Some("511803"))
+                .unwrap_err()
+                .contains("上级代码")
+        );
+        assert!(check_division_row("511802001", " ", None, Some("511802")).is_err());
+        assert!(check_division_row("51", "四川省", None, None).is_ok());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! 公民身份号码 — citizen ID number (GB 11643-1999), see DOMAIN.md §1.1.
+//! 公民身份号码 — citizen ID number (GB 11643-1999 《公民身份号码》).
 //!
 //! The address code is deliberately *not* checked against a division list: it is the
 //! county where the number was issued, which may since have been abolished.
@@ -120,7 +120,8 @@ impl IdNumber {
         &self.0[..6]
     }
 
-    /// Masked for display and logs (DOMAIN §9: first 6 + last 4), e.g. `110105********002X`.
+    /// Masked for display and logs (first 6 + last 4, as public notices show them), e.g.
+    /// `110105********002X`.
     pub fn masked(&self) -> String {
         let mut s = String::with_capacity(18);
         s.push_str(&self.0[..6]);

@@ -5,6 +5,7 @@
 //! Must never: touch I/O, read the clock, or know about SQL or HTTP. Anything that
 //! depends on "today" takes an explicit `as_of` date.
 
+pub mod audit;
 pub mod calculators;
 pub mod calendar;
 pub mod case_calc;
@@ -29,6 +30,7 @@ pub mod standards;
 #[cfg(test)]
 mod test_ser;
 pub mod time;
+pub mod users;
 
 pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};

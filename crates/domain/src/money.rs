@@ -1,5 +1,5 @@
 //! 金额 — money as integer 分 (fen). Never floats: amounts are summed and compared
-//! exactly and rounded once, by the rule that needs it (DOMAIN.md preamble).
+//! exactly and rounded once, by the rule that needs it.
 
 use std::fmt;
 use std::str::FromStr;

@@ -64,14 +64,3 @@ impl StoreError {
         }
     }
 }
-
-/// Why a sign-in was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    #[error("用户名或密码错误")]
-    BadCredentials,
-    #[error("密码连续错误次数过多，账户已锁定，请于{until}后重试")]
-    Locked { until: String },
-    #[error("账户已停用，请联系市民政局管理员")]
-    Inactive,
-}

@@ -10,12 +10,12 @@
 
 pub mod admin;
 mod attachments;
-mod audit;
+pub mod audit;
 mod bulk;
 mod cases;
 mod cases_demo;
 mod db;
-mod divisions;
+pub mod divisions;
 mod error;
 mod jobs;
 mod migrate;
@@ -32,24 +32,25 @@ mod registry_write;
 mod registry_xlsx;
 mod standards;
 mod standards_demo;
+mod transitional;
 pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
-pub use audit::{append as append_audit, AuditBreak, AuditEntry, AuditEvent, AuditVerification};
+pub use audit::{append as append_audit, AuditEvent};
+// Transitional: the duties' code still names these at the store root.
 pub use cases::{
     case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
     CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
     NoticeBatchEntry, Objection, PublicNotice, Survey,
 };
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
-pub use divisions::{
-    Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
-};
-pub use error::{AuthError, StoreError, StoreResult};
+pub use error::{StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
+pub use minzheng_domain::audit::AuditEntry;
+pub use minzheng_domain::users::{AuthError, SessionInfo};
 pub use minzheng_domain::{Actor, Scope};
 pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
@@ -77,10 +78,6 @@ pub use standards::{
     NewStaffChange, OfficeProfile, OfficeStandards, OfficeStanding, PostedRule, ProfileUpdate,
     Rectification, Room, StaffChange, StaffMember, StandardParams, Subsidy, VillageAssistant,
     CHANGE_KINDS,
-};
-pub use users::{
-    check_password_policy, DashboardCounts, NewUser, SessionInfo, User, UserUpdate,
-    LOCKOUT_MINUTES, MAX_FAILED_SIGNINS,
 };
 
 /// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.

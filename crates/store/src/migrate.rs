@@ -1,4 +1,6 @@
-//! Embedded migrations, one list per backend, applied in order inside a transaction each.
+//! Embedded migrations, one list per backend, applied in order inside one transaction.
+//! A migration whose SQL is the same on both backends is kept once, in `migrations/common`;
+//! the others have a SQLite and a PostgreSQL file of the same number.
 
 use crate::db::{q, Store};
 use crate::error::StoreResult;
@@ -32,12 +34,12 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (
         6,
         "write_paths",
-        include_str!("../migrations/sqlite/0006_write_paths.sql"),
+        include_str!("../migrations/common/0006_write_paths.sql"),
     ),
     (
         7,
         "person_indexes",
-        include_str!("../migrations/sqlite/0007_person_indexes.sql"),
+        include_str!("../migrations/common/0007_person_indexes.sql"),
     ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -69,12 +71,12 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (
         6,
         "write_paths",
-        include_str!("../migrations/postgres/0006_write_paths.sql"),
+        include_str!("../migrations/common/0006_write_paths.sql"),
     ),
     (
         7,
         "person_indexes",
-        include_str!("../migrations/postgres/0007_person_indexes.sql"),
+        include_str!("../migrations/common/0007_person_indexes.sql"),
     ),
 ];
 

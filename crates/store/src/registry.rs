@@ -1114,7 +1114,7 @@ impl Store {
         )
         .await?
         .iter()
-        .map(AuditEntry::from_row)
+        .map(crate::audit::entry)
         .collect()
     }
 

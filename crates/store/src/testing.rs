@@ -100,3 +100,36 @@ impl TestDb {
         matches!(self.store.pool, Pool::Postgres(_))
     }
 }
+
+/// A change to the audit log made on purpose, to prove the chain check finds it.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditTamper<'a> {
+    /// Replaces a record's `after_json`.
+    SetAfter(i64, &'a str),
+    /// Replaces a record's stored hash.
+    SetHash(i64, &'a str),
+    /// Replaces a record's actor name.
+    SetActor(i64, &'a str),
+    /// Deletes a record.
+    Delete(i64),
+}
+
+/// Tampers with the audit log, bypassing the audited API.
+pub async fn tamper_audit(store: &Store, t: AuditTamper<'_>) -> crate::StoreResult<()> {
+    use crate::db::q;
+    let query = match t {
+        AuditTamper::SetAfter(seq, v) => q("UPDATE audit_log SET after_json = $1 WHERE seq = $2")
+            .bind(v)
+            .bind(seq),
+        AuditTamper::SetHash(seq, v) => q("UPDATE audit_log SET hash = $1 WHERE seq = $2")
+            .bind(v)
+            .bind(seq),
+        AuditTamper::SetActor(seq, v) => q("UPDATE audit_log SET actor = $1 WHERE seq = $2")
+            .bind(v)
+            .bind(seq),
+        AuditTamper::Delete(seq) => q("DELETE FROM audit_log WHERE seq = $1").bind(seq),
+    };
+    let mut tx = store.begin_write().await?;
+    tx.execute(query).await?;
+    tx.commit().await
+}

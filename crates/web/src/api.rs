@@ -6,8 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use minzheng_app::users::SessionInfo;
 use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
-use minzheng_store::{NewUser, SessionInfo, UserUpdate};
+use minzheng_domain::users::{AuthError, NewUser, UserUpdate};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -74,12 +75,13 @@ pub struct SignIn {
 pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> ApiResult {
     let now = chrono::Utc::now();
     match st
-        .store
+        .app
+        .users()
         .authenticate(&body.username, &body.password, now)
         .await?
     {
         Ok(user) => {
-            let (token, csrf) = st.store.create_session(user.id, now).await?;
+            let (token, csrf) = st.app.users().open_session(user.id, now).await?;
             let mut resp = Json(json!({"user": user, "csrf_token": csrf})).into_response();
             resp.headers_mut().append(
                 SET_COOKIE,
@@ -89,7 +91,7 @@ pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>)
         }
         Err(e) => Err(AppError::new(
             match e {
-                minzheng_store::AuthError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AuthError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             },
             "signin_failed",
@@ -103,10 +105,8 @@ pub async fn sign_out(
     headers: HeaderMap,
     ApiUser(_, actor): ApiUser,
 ) -> ApiResult {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        st.store.end_session(&token).await?;
-    }
-    st.store.audit_signout(&actor).await?;
+    let token = cookie(&headers, SESSION_COOKIE);
+    st.app.users().sign_out(&actor, token.as_deref()).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().append(
         SET_COOKIE,
@@ -120,7 +120,7 @@ pub async fn me(ApiUser(s, _): ApiUser) -> ApiResult {
 }
 
 pub async fn dashboard(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    ok(st.store.dashboard_counts(&actor.scope).await?)
+    ok(st.app.dashboard().counts(&actor).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -136,19 +136,20 @@ pub async fn divisions(
     ApiQuery(qs): ApiQuery<DivisionsQuery>,
 ) -> ApiResult {
     let items = if let Some(q) = qs.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        st.store
-            .search_divisions(&actor.scope, q, qs.limit.unwrap_or(50))
+        st.app
+            .divisions()
+            .search(&actor, q, qs.limit.unwrap_or(50))
             .await?
     } else if let Some(p) = qs.parent.as_deref().filter(|p| !p.trim().is_empty()) {
-        st.store.children(&actor.scope, Some(p.trim())).await?
+        st.app.divisions().children(&actor, Some(p.trim())).await?
     } else {
-        st.store.root_divisions(&actor.scope).await?
+        st.app.divisions().roots(&actor).await?
     };
     ok(json!({ "items": items }))
 }
 
 pub async fn division_stats(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    ok(json!({ "levels": st.store.division_stats(&actor.scope).await? }))
+    ok(json!({ "levels": st.app.divisions().stats(&actor).await? }))
 }
 
 pub async fn division(
@@ -156,7 +157,7 @@ pub async fn division(
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult {
-    ok(st.store.get_division(&actor.scope, &code).await?)
+    ok(st.app.divisions().get(&actor, &code).await?)
 }
 
 pub async fn division_children(
@@ -164,8 +165,9 @@ pub async fn division_children(
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult {
-    st.store.get_division(&actor.scope, &code).await?;
-    ok(json!({ "items": st.store.children(&actor.scope, Some(&code)).await? }))
+    let divisions = st.app.divisions();
+    divisions.get(&actor, &code).await?;
+    ok(json!({ "items": divisions.children(&actor, Some(&code)).await? }))
 }
 
 pub async fn offices(
@@ -195,10 +197,7 @@ pub async fn office_update(
 }
 
 pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    if !actor.can_manage_users() {
-        return Err(AppError::forbidden("只有市民政局管理员可以管理用户"));
-    }
-    ok(json!({ "items": st.store.list_users(&actor.scope).await? }))
+    ok(json!({ "items": st.app.users().list(&actor).await? }))
 }
 
 pub async fn user(
@@ -206,14 +205,7 @@ pub async fn user(
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let u = st
-        .store
-        .get_user(&actor.scope, parse_id(&id, "该用户")?)
-        .await?;
-    if !actor.can_manage_users() && actor.user_id != Some(u.id) {
-        return Err(AppError::forbidden("只有市民政局管理员可以查看其他用户"));
-    }
-    ok(u)
+    ok(st.app.users().get(&actor, parse_id(&id, "该用户")?).await?)
 }
 
 pub async fn user_create(
@@ -221,7 +213,7 @@ pub async fn user_create(
     ApiUser(_, actor): ApiUser,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult {
-    let u = st.store.create_user(&actor, &body).await?;
+    let u = st.app.users().create(&actor, &body).await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
 
@@ -232,8 +224,9 @@ pub async fn user_update(
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> ApiResult {
     ok(st
-        .store
-        .update_user(&actor, parse_id(&id, "该用户")?, &body)
+        .app
+        .users()
+        .update(&actor, parse_id(&id, "该用户")?, &body)
         .await?)
 }
 
@@ -255,8 +248,9 @@ pub async fn audit(
         _ => None,
     };
     let items = st
-        .store
-        .list_audit(
+        .app
+        .audit()
+        .list(
             &actor,
             entity,
             qs.limit.unwrap_or(50),
@@ -279,7 +273,7 @@ pub async fn not_found() -> AppError {
 }
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.store.ping().await {
+    match st.app.ping().await {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -8,12 +8,14 @@ use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use minzheng_app::dashboard::DashboardCounts;
+use minzheng_app::users::SessionInfo;
+use minzheng_app::{Authorize, Permission};
+use minzheng_domain::audit::AuditEntry;
+use minzheng_domain::division::Division;
 use minzheng_domain::offices::{Office, OfficeFilter, OfficeUpdate};
-use minzheng_domain::{DivisionLevel, Role};
-use minzheng_store::{
-    Actor, AuditEntry, AuthError, DashboardCounts, Division, NewUser, Scope, SessionInfo,
-    StoreError, User, UserUpdate,
-};
+use minzheng_domain::users::{AuthError, NewUser, User, UserUpdate};
+use minzheng_domain::{Actor, DivisionLevel, Role};
 use serde::Deserialize;
 
 use crate::error::{parse_id, AppError, PageError};
@@ -55,8 +57,8 @@ impl Nav {
             role_label: s.user.role.label(),
             scope_name: s.user.scope_name.clone(),
             csrf: s.csrf_token.clone(),
-            is_admin: s.user.role.can_manage_users(),
-            can_audit: s.user.role.can_read_audit(),
+            is_admin: s.user.actor().is_ok_and(|a| a.may(Permission::ManageUsers)),
+            can_audit: s.user.actor().is_ok_and(|a| a.may(Permission::ReadAudit)),
             active,
         }
     }
@@ -109,7 +111,7 @@ pub fn entity_label(entity: &str) -> &str {
 
 /// A stored UTC timestamp shown in Beijing time (UTC+8), to the second.
 pub fn beijing_time(ts: &str) -> String {
-    match minzheng_store::parse_timestamp(ts) {
+    match minzheng_domain::time::parse_timestamp(ts) {
         Some(t) => (t + chrono::Duration::hours(8))
             .format("%Y-%m-%d %H:%M:%S")
             .to_string(),
@@ -214,12 +216,17 @@ pub async fn login_submit(
     PageForm(f): PageForm<LoginForm>,
 ) -> PageResult {
     let outcome = st
-        .store
+        .app
+        .users()
         .authenticate(&f.username, &f.password, chrono::Utc::now())
         .await?;
     match outcome {
         Ok(user) => {
-            let (token, _) = st.store.create_session(user.id, chrono::Utc::now()).await?;
+            let (token, _) = st
+                .app
+                .users()
+                .open_session(user.id, chrono::Utc::now())
+                .await?;
             let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
             let h = resp.headers_mut();
             h.append(
@@ -255,11 +262,14 @@ pub async fn logout(
     headers: HeaderMap,
     user: Option<PageUserOpt>,
 ) -> PageResult {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        st.store.end_session(&token).await?;
-    }
-    if let Some(PageUserOpt(actor)) = user {
-        st.store.audit_signout(&actor).await?;
+    let token = cookie(&headers, SESSION_COOKIE);
+    match user {
+        Some(PageUserOpt(actor)) => st.app.users().sign_out(&actor, token.as_deref()).await?,
+        None => {
+            if let Some(t) = token {
+                st.app.users().end_session(&t).await?;
+            }
+        }
     }
     let mut resp = Redirect::to("/login?signed_out=1").into_response();
     resp.headers_mut().append(
@@ -301,9 +311,9 @@ struct DashboardPage {
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
-    let counts = st.store.dashboard_counts(&actor.scope).await?;
-    let recent = if actor.can_read_audit() {
-        st.store.list_audit(&actor, None, 8, 0).await?
+    let counts = st.app.dashboard().counts(&actor).await?;
+    let recent = if actor.may(Permission::ReadAudit) {
+        st.app.audit().list(&actor, None, 8, 0).await?
     } else {
         Vec::new()
     };
@@ -375,18 +385,19 @@ pub async fn divisions(
         children: Vec::new(),
     };
     if !q.is_empty() {
-        page.results = st.store.search_divisions(&actor.scope, &q, 100).await?;
+        page.results = st.app.divisions().search(&actor, &q, 100).await?;
         return render(&page);
     }
     match qs.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => {
-            let cur = st.store.get_division(&actor.scope, code).await?;
-            page.path = st.store.division_path(&actor.scope, code).await?;
-            page.children = st.store.children(&actor.scope, Some(code)).await?;
+            let divisions = st.app.divisions();
+            let cur = divisions.get(&actor, code).await?;
+            page.path = divisions.path(&actor, code).await?;
+            page.children = divisions.children(&actor, Some(code)).await?;
             page.current = Some(cur);
         }
         None => {
-            page.children = st.store.root_divisions(&actor.scope).await?;
+            page.children = st.app.divisions().roots(&actor).await?;
         }
     }
     render(&page)
@@ -442,7 +453,7 @@ pub async fn offices(
             },
         )
         .await?;
-    let counties = county_choices(&st, &actor.scope).await?;
+    let counties = county_choices(&st, &actor).await?;
     render(&OfficesPage {
         nav: Nav::new(&s, "offices"),
         offices,
@@ -456,12 +467,20 @@ pub async fn offices(
 }
 
 /// The counties a user can filter by: those inside their scope.
-async fn county_choices(st: &AppState, scope: &Scope) -> Result<Vec<Division>, StoreError> {
-    let Some(code) = scope.code() else {
+async fn county_choices(
+    st: &AppState,
+    actor: &Actor,
+) -> Result<Vec<Division>, minzheng_app::Error> {
+    let Some(code) = actor.scope.code() else {
         return Ok(Vec::new());
     };
     match code.level() {
-        DivisionLevel::City => st.store.children(scope, Some(code.as_str())).await,
+        DivisionLevel::City => {
+            st.app
+                .divisions()
+                .children(actor, Some(code.as_str()))
+                .await
+        }
         DivisionLevel::Province => Ok(Vec::new()),
         _ => Ok(Vec::new()),
     }
@@ -487,7 +506,7 @@ async fn office_page(
     error: Option<String>,
 ) -> PageResult {
     let office = st.app.offices().get(actor, code).await?;
-    let villages = st.store.children(&actor.scope, Some(code)).await?;
+    let villages = st.app.divisions().children(actor, Some(code)).await?;
     render(&OfficePage {
         nav: Nav::new(s, "offices"),
         can_edit: st.app.offices().may_edit(actor, &office),
@@ -559,13 +578,7 @@ pub struct NoticeQuery {
 }
 
 fn require_admin(actor: &Actor) -> Result<(), PageError> {
-    if actor.can_manage_users() {
-        Ok(())
-    } else {
-        Err(PageError(AppError::forbidden(
-            "只有市民政局管理员可以管理用户",
-        )))
-    }
+    Ok(actor.require(Permission::ManageUsers)?)
 }
 
 pub async fn users(
@@ -574,7 +587,7 @@ pub async fn users(
     Query(qs): Query<NoticeQuery>,
 ) -> PageResult {
     require_admin(&actor)?;
-    let users = st.store.list_users(&actor.scope).await?;
+    let users = st.app.users().list(&actor).await?;
     render(&UsersPage {
         nav: Nav::new(&s, "users"),
         users,
@@ -602,7 +615,7 @@ pub async fn user_create(
         scope_code: f.scope_code.clone(),
         password: f.password.clone(),
     };
-    match st.store.create_user(&actor, &new).await {
+    match st.app.users().create(&actor, &new).await {
         Ok(u) => Ok(Redirect::to(&format!(
             "/users?created={}",
             serde_urlencoded::to_string([("", u.username.as_str())])
@@ -610,8 +623,8 @@ pub async fn user_create(
                 .unwrap_or_default()
         ))
         .into_response()),
-        Err(StoreError::Validation { message, fields }) => {
-            let users = st.store.list_users(&actor.scope).await?;
+        Err(minzheng_app::Error::Validation { message, fields }) => {
+            let users = st.app.users().list(&actor).await?;
             let mut resp = render(&UsersPage {
                 nav: Nav::new(&s, "users"),
                 users,
@@ -647,10 +660,7 @@ pub async fn user(
     Query(qs): Query<NoticeQuery>,
 ) -> PageResult {
     require_admin(&actor)?;
-    let user = st
-        .store
-        .get_user(&actor.scope, parse_id(&id, "该用户")?)
-        .await?;
+    let user = st.app.users().get(&actor, parse_id(&id, "该用户")?).await?;
     render(&UserPage {
         nav: Nav::new(&s, "users"),
         user,
@@ -683,10 +693,10 @@ pub async fn user_update(
         password: Some(f.password).filter(|p| !p.is_empty()),
         unlock: Some(f.unlock.is_some()),
     };
-    match st.store.update_user(&actor, id, &upd).await {
+    match st.app.users().update(&actor, id, &upd).await {
         Ok(_) => Ok(Redirect::to(&format!("/users/{id}?saved=1")).into_response()),
-        Err(e @ (StoreError::Validation { .. } | StoreError::Conflict(_))) => {
-            let user = st.store.get_user(&actor.scope, id).await?;
+        Err(e @ (minzheng_app::Error::Validation { .. } | minzheng_app::Error::Conflict(_))) => {
+            let user = st.app.users().get(&actor, id).await?;
             let mut resp = render(&UserPage {
                 nav: Nav::new(&s, "users"),
                 user,
@@ -722,19 +732,17 @@ pub async fn audit(
     PageUser(s, actor): PageUser,
     Query(qs): Query<PageQuery>,
 ) -> PageResult {
-    if !actor.can_read_audit() {
-        return Err(PageError(AppError::forbidden("您的角色无权查看操作日志")));
-    }
     let page = qs
         .page
         .as_deref()
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .max(1);
-    let total = st.store.count_audit(&actor.scope).await?;
+    let total = st.app.audit().count(&actor).await?;
     let entries = st
-        .store
-        .list_audit(&actor, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .app
+        .audit()
+        .list(&actor, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         .await?;
     render(&AuditPage {
         nav: Nav::new(&s, "audit"),
@@ -775,7 +783,8 @@ pub async fn password_submit(
     PageForm(f): PageForm<PasswordForm>,
 ) -> PageResult {
     match st
-        .store
+        .app
+        .users()
         .change_own_password(&actor, &f.old_password, &f.new_password)
         .await
     {
@@ -784,7 +793,7 @@ pub async fn password_submit(
             notice: Some("密码已修改".into()),
             error: None,
         }),
-        Err(e @ StoreError::Validation { .. }) => {
+        Err(e @ minzheng_app::Error::Validation { .. }) => {
             let mut resp = render(&PasswordPage {
                 nav: Nav::new(&s, ""),
                 notice: None,

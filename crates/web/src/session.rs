@@ -14,7 +14,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use minzheng_store::{Actor, SessionInfo};
+use minzheng_app::users::SessionInfo;
+use minzheng_domain::Actor;
 
 use crate::error::{AppError, PageError};
 use crate::AppState;
@@ -81,7 +82,8 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
     let path = req.uri().path().to_string();
     let session = match cookie(req.headers(), SESSION_COOKIE) {
         Some(token) => match st
-            .store
+            .app
+            .users()
             .session(&token, chrono::Utc::now(), st.config.idle_timeout)
             .await
         {
@@ -213,6 +215,15 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
     resp
 }
 
+/// An account whose stored scope is not a division code (only a damaged database has one).
+fn bad_scope(e: minzheng_domain::DivisionError) -> AppError {
+    AppError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        format!("用户管辖区划无效：{e}"),
+    )
+}
+
 /// The signed-in user of a page request; without one, the browser goes to the sign-in page.
 pub struct PageUser(pub SessionInfo, pub Actor);
 
@@ -236,7 +247,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageUser {
         let actor = s
             .user
             .actor()
-            .map_err(|e| PageError::from(e).into_response())?;
+            .map_err(|e| PageError(bad_scope(e)).into_response())?;
         Ok(PageUser(s, actor))
     }
 }
@@ -252,7 +263,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
             .get::<SessionInfo>()
             .cloned()
             .ok_or_else(AppError::unauthorized)?;
-        let actor = s.user.actor().map_err(AppError::from)?;
+        let actor = s.user.actor().map_err(bad_scope)?;
         Ok(ApiUser(s, actor))
     }
 }

@@ -4,10 +4,15 @@
 
 use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
 use minzheng_domain::{Actor, Role, Scope};
-use minzheng_store::DivisionSource;
 use serde::Serialize;
 
+use crate::formats::divisions::DivisionSource;
 use crate::{App, AppResult};
+
+/// The demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
+pub const DEMO_CITY_CODE: &str = "5118";
+/// The demo city's divisions as `code,name,level,parent` CSV.
+pub const DEMO_CITY_CSV: &str = minzheng_store::DEMO_CITY_CSV;
 
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";
@@ -50,14 +55,16 @@ impl Demo<'_> {
         let store = self.app.store();
         let system = Actor::system("demo");
         if minzheng_store::users::count(store).await? == 0 {
-            store
-                .import_divisions(&system, &DivisionSource::DemoCity, None, &mut |_| {})
+            self.app
+                .divisions()
+                .import(&system, &DivisionSource::DemoCity, None, &mut |_| {})
                 .await?;
             for (username, name, role, scope) in ACCOUNTS {
-                store
-                    .create_user(
+                self.app
+                    .users()
+                    .create(
                         &system,
-                        &minzheng_store::NewUser {
+                        &minzheng_domain::users::NewUser {
                             username: (*username).into(),
                             display_name: (*name).into(),
                             role: role.as_str().into(),
@@ -103,8 +110,7 @@ impl Demo<'_> {
         }
         let mut out = Vec::new();
         for (username, _, role, scope) in ACCOUNTS {
-            let name = store
-                .get_division(&Scope::all(), scope)
+            let name = minzheng_store::divisions::get(store, &Scope::all(), scope)
                 .await
                 .map(|d| d.name)
                 .unwrap_or_default();

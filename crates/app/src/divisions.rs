@@ -1,0 +1,132 @@
+//! Administrative divisions (行政区划): the national codes imported in bulk (and one
+//! 民政办公室 derived per township), and the browser over them.
+
+use minzheng_domain::division::{
+    Division, DivisionImportProgress, DivisionImportStats, DivisionRow, LevelCount,
+};
+use minzheng_domain::{Actor, DivisionCode, Scope};
+use minzheng_store::{append_audit, divisions as repo, AuditEvent};
+
+use crate::formats::divisions::{DivisionFiles, DivisionSource, BATCH};
+use crate::{App, AppResult, Authorize, Error, Permission};
+
+/// The divisions duty of [`App`].
+pub struct Divisions<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn divisions(&self) -> Divisions<'_> {
+        Divisions { app: self }
+    }
+}
+
+impl Divisions<'_> {
+    /// Imports divisions (all of them, or only those inside / above `only`), upserting
+    /// idempotently in one transaction, then derives one office per township. Any
+    /// malformed row aborts the whole import with its file and line; nothing is written.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        source: &DivisionSource,
+        only: Option<&DivisionCode>,
+        progress: &mut (dyn FnMut(DivisionImportProgress) + Send),
+    ) -> AppResult<DivisionImportStats> {
+        actor.require_or(
+            Permission::ImportDivisions,
+            "区划导入只能由系统管理员在命令行执行",
+        )?;
+        let mut files = DivisionFiles::open(source, only)?;
+        let scope = only
+            .map(|c| Scope::of(c.clone()))
+            .unwrap_or_else(Scope::all);
+        let (lo, hi) = scope.bounds();
+        let now = minzheng_domain::time::timestamp(chrono::Utc::now());
+        let mut tx = self.app.store().begin_write().await?;
+        // Up to 665,000 rows: checkpoint right after the commit, in the background.
+        tx.mark_large();
+        let before = repo::count_all(&mut tx).await?;
+        let mut changed = 0u64;
+        let mut rows: Vec<DivisionRow> = Vec::with_capacity(BATCH);
+        loop {
+            files.next_batch(BATCH, &mut rows)?;
+            if rows.is_empty() {
+                break;
+            }
+            changed += repo::write_batch(&mut tx, &rows, &now).await?;
+            progress(DivisionImportProgress {
+                bytes_done: files.bytes_done(),
+                bytes_total: files.bytes_total,
+                rows: files.rows_read(),
+            });
+        }
+        // Every division below the top must hang under one that exists.
+        if let Some((code, parent)) = repo::first_orphan(&mut tx, &lo, &hi).await? {
+            return Err(Error::validation(format!(
+                "区划“{code}”的上级“{parent}”不存在，导入已取消"
+            )));
+        }
+        let mut stats = DivisionImportStats {
+            rows_read: files.rows_read(),
+            ..Default::default()
+        };
+        let after = repo::count_all(&mut tx).await?;
+        stats.inserted = (after - before).max(0) as u64;
+        stats.updated = changed.saturating_sub(stats.inserted);
+        // Rows outside `only` were read but not considered.
+        stats.unchanged = files
+            .rows_considered()
+            .saturating_sub(stats.inserted + stats.updated);
+        let (created, renamed) = repo::derive_offices(&mut tx, &lo, &hi, &now).await?;
+        stats.offices_created = created;
+        stats.offices_renamed = renamed;
+        append_audit(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "divisions.import",
+                entity_type: "divisions",
+                entity_id: scope.code_str(),
+                scope_code: scope.code_str(),
+                before: None,
+                after: Some(serde_json::to_value(&stats).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stats)
+    }
+
+    /// Count of divisions per level inside the actor's scope, all five levels in order.
+    pub async fn stats(&self, actor: &Actor) -> AppResult<Vec<LevelCount>> {
+        Ok(repo::stats(self.app.store(), &actor.scope).await?)
+    }
+
+    /// One division, if the actor may see it (inside the scope, or one of its ancestors).
+    pub async fn get(&self, actor: &Actor, code: &str) -> AppResult<Division> {
+        Ok(repo::get(self.app.store(), &actor.scope, code).await?)
+    }
+
+    /// Where a browser starts: the actor's own division, or every province.
+    pub async fn roots(&self, actor: &Actor) -> AppResult<Vec<Division>> {
+        Ok(repo::roots(self.app.store(), &actor.scope).await?)
+    }
+
+    /// Direct children of `parent` (or the provinces) inside the actor's scope.
+    pub async fn children(&self, actor: &Actor, parent: Option<&str>) -> AppResult<Vec<Division>> {
+        Ok(repo::children(self.app.store(), &actor.scope, parent).await?)
+    }
+
+    /// The chain from the province down to `code` that the actor may see.
+    pub async fn path(&self, actor: &Actor, code: &str) -> AppResult<Vec<Division>> {
+        let code =
+            DivisionCode::parse_native(code).map_err(|e| Error::field("code", e.to_string()))?;
+        Ok(repo::path(self.app.store(), &actor.scope, &code).await?)
+    }
+
+    /// Divisions inside the actor's scope whose name contains `term` or whose code starts
+    /// with it.
+    pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Division>> {
+        Ok(repo::search(self.app.store(), &actor.scope, term, limit).await?)
+    }
+}
