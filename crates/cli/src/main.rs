@@ -1,7 +1,9 @@
-//! minzheng — the one binary: web server, migrations, imports, checks.
+//! minzheng — the one binary (web server, migrations, imports, payroll, checks); it parses
+//! arguments and prints, and holds neither rules nor SQL.
 //!
-//! Owns: argument parsing, progress bars and exit codes. Must never: hold business rules or
-//! SQL — it calls `minzheng-store`, `minzheng-web` and `minzheng-domain`.
+//! Owns: argument parsing, progress bars and exit codes; it opens the database through
+//! `minzheng-app` (the composition root), calls its use cases as the system actor, and
+//! serves `minzheng-web`.
 
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;

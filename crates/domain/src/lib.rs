@@ -1,9 +1,14 @@
-//! minzheng-domain — the pure rules of grassroots civil affairs (民政).
+//! minzheng-domain — the pure rules and types of grassroots civil affairs (民政); it never
+//! does I/O, never reads the clock and knows neither SQL nor HTTP.
 //!
 //! Owns: value types that are valid once constructed (`IdNumber`, `CreditCode`,
-//! `DivisionCode`, `Fen`, `YearMonth`), the working-day calendar and the role model.
-//! Must never: touch I/O, read the clock, or know about SQL or HTTP. Anything that
-//! depends on "today" takes an explicit `as_of` date.
+//! `DivisionCode`, `Fen`, `YearMonth`), the coded words every status and kind is stored as
+//! (`coded_enum!`: one storage code, one Chinese label), the records the store returns, the
+//! forms parsed into typed values (`FieldErrors` with every field's message), the decisions
+//! (the case state machine, the payroll batch transitions, calculators, deadlines, the
+//! sign-in lockout, the audit chain, the office standards), jurisdiction (`Scope`, `Actor`)
+//! and the working-day calendar. Anything that depends on "today" takes an explicit
+//! `as_of` date.
 
 pub mod audit;
 pub mod calculators;

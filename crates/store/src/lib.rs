@@ -1,12 +1,13 @@
-//! minzheng-store — the only crate that knows SQL.
+//! minzheng-store — the only crate that knows SQL; it stores and reads, and decides nothing
+//! (no permission, no form field, no display label).
 //!
-//! Owns: the database connection (SQLite or PostgreSQL), embedded migrations, and the
-//! storage API used by the web server and the CLI. Every read takes a [`Scope`] and every
-//! write takes an [`Actor`] (who carries one), so jurisdiction (管辖范围) is enforced here
-//! and a handler cannot forget it. Every change writes a hash-chained audit record in the
-//! same transaction.
-//! Must never: render pages, speak HTTP, or hold business rules that belong in the pure
-//! `minzheng-domain` crate.
+//! Owns: the database connection (SQLite or PostgreSQL, `db`), embedded migrations, and
+//! one repository module per concern (`offices`, `users`, `audit`, `divisions` …) of free
+//! functions that take and return domain types: reads take `&Store` (or a `Conn`, on the
+//! pool or inside a transaction) and the jurisdiction's [`Scope`]; writes take the
+//! transaction a use case began (`Store::begin_write`) and commits. The dialects' few
+//! differences live here, side by side behind one function. The use cases are
+//! `minzheng-app`'s.
 
 pub mod admin;
 mod attachments;

@@ -1,9 +1,10 @@
-//! minzheng-web — the HTTP face of minzheng.
+//! minzheng-web — the HTTP face of minzheng: handlers parse the request, call a use case
+//! of `minzheng-app` with the signed-in actor, and render; they decide nothing themselves.
 //!
 //! Owns: the axum router, server-rendered Chinese pages (askama, htmx), the JSON API under
 //! `/api/v1` with its OpenAPI document, sessions, CSRF protection and security headers.
-//! Must never: write SQL or decide jurisdiction itself — every read and write goes through
-//! `minzheng-store` with the signed-in user's scope.
+//! Must never: write SQL, keep a list of roles (pages ask `actor.may(Permission::…)`),
+//! or reach the store other than through a use case.
 
 pub mod api;
 pub mod cases;
