@@ -5,6 +5,7 @@
 //! Must never: touch I/O, read the clock, or know about SQL or HTTP. Anything that
 //! depends on "today" takes an explicit `as_of` date.
 
+pub mod attachments;
 pub mod calculators;
 pub mod calendar;
 pub mod case_calc;
