@@ -10,11 +10,13 @@
 //! background jobs in `jobs`. The web server and the command line both call this crate and
 //! nothing below it.
 
+pub mod attachments;
 pub mod authz;
 pub mod bench;
 pub mod demo;
 mod error;
 pub mod offices;
+pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
 

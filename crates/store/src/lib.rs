@@ -9,7 +9,7 @@
 //! `minzheng-domain` crate.
 
 pub mod admin;
-mod attachments;
+pub mod attachments;
 mod audit;
 mod bulk;
 mod cases;
@@ -30,14 +30,13 @@ mod registry_import;
 mod registry_read;
 mod registry_write;
 mod registry_xlsx;
-mod standards;
-mod standards_demo;
+pub mod standards;
 pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
+// Transitional: cases and the web server's settings still name these at the root.
 pub use audit::{append as append_audit, AuditBreak, AuditEntry, AuditEvent, AuditVerification};
 pub use cases::{
     case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
@@ -50,6 +49,7 @@ pub use divisions::{
 };
 pub use error::{AuthError, StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
+pub use minzheng_domain::attachments::{Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use minzheng_domain::{Actor, Scope};
 pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
@@ -70,13 +70,6 @@ pub use registry_import::{
 };
 pub use registry_xlsx::{
     demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
-};
-pub use standards::{
-    change_kind_label, rule_catalogue, ConstructionPlan, Equipment, Inspection, InspectionItem,
-    Investment, NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom,
-    NewStaffChange, OfficeProfile, OfficeStandards, OfficeStanding, PostedRule, ProfileUpdate,
-    Rectification, Room, StaffChange, StaffMember, StandardParams, Subsidy, VillageAssistant,
-    CHANGE_KINDS,
 };
 pub use users::{
     check_password_policy, DashboardCounts, NewUser, SessionInfo, User, UserUpdate,

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::{App, AppResult};
 
+mod standards;
+
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";
 
@@ -95,7 +97,7 @@ impl Demo<'_> {
                     )
                     .await?;
             }
-            store.seed_standards_demo().await?;
+            self.standards().await?;
             // 演示参数 (not official figures; see ParamSet::demo_yaan).
             store
                 .seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())
