@@ -18,11 +18,11 @@ use chrono::NaiveDate;
 use minzheng_app::Error;
 use minzheng_domain::attachments::{Attachment, NewAttachment};
 use minzheng_domain::standards::{
-    county_bars, fmt_area, plan_open, subsidy_totals, ChangeKind, ConsoleFilter, CountyBar,
-    Decision, Disbursement, EquipmentKind, Inspection, NewEquipment, NewInspection, NewInvestment,
-    NewPlan, NewPostedRule, NewRectification, NewRoom, NewStaffChange, OfficeKind, OfficeStandards,
-    OfficeStanding, ParamsForm, ProfileUpdate, RoomKind, RuleStatus, ScoreInput, Scores,
-    StaffChange, Subsidy, Thresholds, RULES,
+    county_bars, editable, fmt_area, plan_open, subsidy_totals, ChangeKind, ChangeStatus,
+    ConsoleFilter, CountyBar, Decision, Disbursement, EquipmentKind, Inspection, NewEquipment,
+    NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRectification, NewRoom,
+    NewStaffChange, OfficeKind, OfficeStandards, OfficeStanding, ParamsForm, ProfileUpdate,
+    RoomKind, RuleStatus, ScoreInput, Scores, StaffChange, Subsidy, Thresholds, RULES,
 };
 use minzheng_domain::{Actor, FieldErrors};
 use minzheng_store::{SessionInfo, StoreError};
@@ -383,7 +383,7 @@ async fn office_page(
         pending_changes: d
             .changes
             .iter()
-            .filter(|c| c.status.as_str() == "pending")
+            .filter(|c| c.status == ChangeStatus::Pending)
             .count(),
         missing_assistants: d.assistants.iter().filter(|a| a.name.is_none()).count(),
         d,
@@ -729,7 +729,7 @@ async fn inspection_page(
     };
     let mut resp = render(&InspectionPage {
         nav: Nav::new(s, "standards"),
-        editable: standards.may_manage(actor) && i.status.as_str() == "open",
+        editable: standards.may_manage(actor) && editable(&i).is_ok(),
         csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
         i,
         office_name: office.name,
