@@ -10,6 +10,7 @@
 //! background jobs in `jobs`. The web server and the command line both call this crate and
 //! nothing below it.
 
+pub mod attachments;
 pub mod audit;
 pub mod authz;
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod divisions;
 mod error;
 pub mod formats;
 pub mod offices;
+pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

@@ -1,16 +1,19 @@
-//! Office standardization through the store: staff changes, premises, inspections, subsidies,
-//! the console overview and jurisdiction. Every case runs on SQLite, and on PostgreSQL when
-//! `MINZHENG_TEST_POSTGRES_URL` is set.
+//! Office standardization through the use cases: staff changes, premises, inspections,
+//! subsidies, the console overview and jurisdiction. Every case runs on SQLite, and on
+//! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::{NaiveDate, Utc};
 use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::standards::Standards;
 use minzheng_app::testing::TestDb;
-use minzheng_domain::standards::RuleStatus;
-use minzheng_domain::Fen;
-use minzheng_store::{
-    Actor, NewAttachment, NewInspection, NewInvestment, NewRoom, NewStaffChange, Scope, Store,
-    StoreError,
+use minzheng_app::{App, Error};
+use minzheng_domain::attachments::{AttachedTo, NewAttachment};
+use minzheng_domain::standards::{
+    ChangeStatus, InspectionStanding, InspectionStatus, NewInspection, NewInvestment, NewRoom,
+    NewStaffChange, OfficeStandards, PlanStanding, RuleStatus, ScoreInput, SubsidyStatus,
 };
+use minzheng_domain::{Actor, Fen};
+use minzheng_store::Store;
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -55,13 +58,22 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-async fn seeded(db: &TestDb) -> &Store {
+/// The demo city seeded; its standardization use cases.
+async fn seeded(db: &TestDb) -> Standards<'_> {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    db.app.standards()
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    store
+/// The system, which sees and may do everything.
+fn system() -> Actor {
+    Actor::system("t")
+}
+
+// Transitional: signing in, the audit log and the registry still speak through the store
+// until their duties move to the use cases.
+
+async fn actor_of(db: &TestDb, username: &str) -> Actor {
+    db.store
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -83,17 +95,14 @@ async fn audit_actions(store: &Store, entity_type: &str, id: &str) -> Vec<String
 /// 永兴街道 has no accounts in the demo: its e-ledger rule is met only once its households are
 /// in the registry.
 async fn e_ledger_counts_registry_households(db: &TestDb) {
-    let store = seeded(db).await;
+    let s = seeded(db).await;
     let code = "511803001";
-    let status = |o: &minzheng_store::OfficeStandards| o.evaluation.status_of("e-ledger");
-    let before = store
-        .office_standards(&Scope::all(), code, today())
-        .await
-        .unwrap();
+    let status = |o: &OfficeStandards| o.evaluation.status_of("e-ledger");
+    let before = s.office(&system(), code, today()).await.unwrap();
     assert_eq!(status(&before), Some(RuleStatus::NotMet));
     let first17 = "51180319800101001";
     let check = minzheng_domain::IdNumber::check_char(first17.as_bytes()).unwrap() as char;
-    store
+    db.store
         .create_household(
             &Actor::system("t"),
             &minzheng_store::NewHousehold {
@@ -106,26 +115,17 @@ async fn e_ledger_counts_registry_households(db: &TestDb) {
         )
         .await
         .unwrap();
-    let after = store
-        .office_standards(&Scope::all(), code, today())
-        .await
-        .unwrap();
+    let after = s.office(&system(), code, today()).await.unwrap();
     assert_eq!(status(&after), Some(RuleStatus::Met));
     // The console's set-based overview derives the same fact.
-    let overview = store
-        .standards_overview(&Scope::all(), None, today())
-        .await
-        .unwrap();
+    let overview = s.overview(&system(), None, None, today()).await.unwrap();
     let row = overview.iter().find(|o| o.township_code == code).unwrap();
     assert_eq!(row.evaluation.status_of("e-ledger"), Some(RuleStatus::Met));
 }
 
 async fn demo_has_offices_in_every_state(db: &TestDb) {
-    let store = seeded(db).await;
-    let all = store
-        .standards_overview(&Scope::all(), None, today())
-        .await
-        .unwrap();
+    let s = seeded(db).await;
+    let all = s.overview(&system(), None, None, today()).await.unwrap();
     assert_eq!(all.len(), 96);
     let by = |code: &str| all.iter().find(|o| o.township_code == code).unwrap();
     let dc = by(DONGCHENG);
@@ -135,8 +135,8 @@ async fn demo_has_offices_in_every_state(db: &TestDb) {
         "{:?}",
         dc.evaluation.failing()
     );
-    assert_eq!(dc.plan_status, "accepted");
-    assert_eq!(dc.inspection_status, "none");
+    assert_eq!(dc.plan_status, PlanStanding::Accepted);
+    assert_eq!(dc.inspection_status, InspectionStanding::NotInspected);
     let xc = by(XICHENG);
     assert!(xc.evaluation.compliance_percent < 100);
     assert_eq!(
@@ -147,51 +147,54 @@ async fn demo_has_offices_in_every_state(db: &TestDb) {
         xc.evaluation.status_of("three-rooms"),
         Some(RuleStatus::NotMet)
     );
-    assert_eq!(xc.plan_status, "submitted");
-    assert_eq!(by("511802003").inspection_status, "passed");
-    assert_eq!(by("511802003").subsidy_status.as_deref(), Some("disbursed"));
+    assert_eq!(xc.plan_status, PlanStanding::Submitted);
+    assert_eq!(
+        by("511802003").inspection_status,
+        InspectionStanding::Passed
+    );
+    assert_eq!(
+        by("511802003").subsidy_status,
+        Some(SubsidyStatus::Disbursed)
+    );
     assert_eq!(by("511802003").subsidy, Some(Fen(2_900_000)));
-    assert_eq!(by("511802004").inspection_status, "failed");
+    assert_eq!(
+        by("511802004").inspection_status,
+        InspectionStanding::Failed
+    );
     // Returned and the deadline passed: overdue.
-    assert_eq!(by("511802004").plan_status, "overdue");
-    assert_eq!(by("511802005").inspection_status, "open");
-    assert!(all.iter().any(|o| o.plan_status == "overdue"));
+    assert_eq!(by("511802004").plan_status, PlanStanding::Overdue);
+    assert_eq!(by("511802005").inspection_status, InspectionStanding::Open);
+    assert!(all.iter().any(|o| o.plan_status == PlanStanding::Overdue));
     // The county filter narrows, and the same numbers come from the single-office view.
-    let yucheng = store
-        .standards_overview(&Scope::all(), Some("511802"), today())
+    let yucheng = s
+        .overview(&system(), Some("511802"), None, today())
         .await
         .unwrap();
     assert!(yucheng.len() < all.len() && yucheng.iter().all(|o| o.county_code == "511802"));
-    let one = store
-        .office_standards(&Scope::all(), XICHENG, today())
-        .await
-        .unwrap();
+    let one = s.office(&system(), XICHENG, today()).await.unwrap();
     assert_eq!(one.evaluation, xc.evaluation);
     assert_eq!(
         one.assistants.iter().filter(|a| a.name.is_none()).count(),
         2
     );
     // The chain is intact after all that seeding.
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(db.store.verify_audit().await.unwrap().first_break.is_none());
 }
 
 async fn staff_changes_need_city_approval(db: &TestDb) {
-    let store = seeded(db).await;
-    let director = actor_of(store, "director").await;
-    let admin = actor_of(store, "admin").await;
-    let before = store
-        .office_standards(&director.scope, DONGCHENG, today())
-        .await
-        .unwrap();
+    let s = seeded(db).await;
+    let director = actor_of(db, "director").await;
+    let admin = actor_of(db, "admin").await;
+    let before = s.office(&director, DONGCHENG, today()).await.unwrap();
     let leaving = before
         .staff
         .iter()
-        .find(|s| !s.is_director)
+        .find(|m| !m.is_director)
         .unwrap()
         .clone();
     // Bad input: Chinese per-field messages, nothing filed.
-    let err = store
-        .file_staff_change(
+    let err = s
+        .file_change(
             &director,
             DONGCHENG,
             &NewStaffChange {
@@ -203,11 +206,11 @@ async fn staff_changes_need_city_approval(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Validation { fields, .. } if fields.contains_key("effective_on")),
+        matches!(&err, Error::Validation { fields, .. } if fields.contains_key("effective_on")),
         "{err:?}"
     );
-    let c = store
-        .file_staff_change(
+    let c = s
+        .file_change(
             &director,
             DONGCHENG,
             &NewStaffChange {
@@ -221,67 +224,61 @@ async fn staff_changes_need_city_approval(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(c.status, "pending");
+    assert_eq!(c.status, ChangeStatus::Pending);
     // Filing changes nothing on the roster.
-    let mid = store
-        .office_standards(&director.scope, DONGCHENG, today())
-        .await
-        .unwrap();
+    let mid = s.office(&director, DONGCHENG, today()).await.unwrap();
     assert_eq!(mid.staff.len(), before.staff.len());
     // The township may not approve its own change.
-    let err = store
-        .decide_staff_change(&director, c.id, true, "")
+    let err = s
+        .decide_change(&director, c.id, true, "")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
     // Another township does not even see it.
-    let staff2 = actor_of(store, "staff2").await;
+    let staff2 = actor_of(db, "staff2").await;
     assert!(matches!(
-        store.decide_staff_change(&staff2, c.id, true, "").await,
-        Err(StoreError::NotFound(_))
+        s.decide_change(&staff2, c.id, true, "").await,
+        Err(Error::NotFound(_))
     ));
     // Rejecting needs a reason.
     assert!(matches!(
-        store.decide_staff_change(&admin, c.id, false, " ").await,
-        Err(StoreError::Validation { .. })
+        s.decide_change(&admin, c.id, false, " ").await,
+        Err(Error::Validation { .. })
     ));
-    let done = store
-        .decide_staff_change(&admin, c.id, true, "同意备案")
+    let done = s
+        .decide_change(&admin, c.id, true, "同意备案")
         .await
         .unwrap();
-    assert_eq!(done.status, "approved");
+    assert_eq!(done.status, ChangeStatus::Approved);
     assert_eq!(done.decided_by.as_deref(), Some("admin"));
     // Deciding twice is an illegal transition.
-    let err = store
-        .decide_staff_change(&admin, c.id, false, "重复")
+    let err = s
+        .decide_change(&admin, c.id, false, "重复")
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("不能重复审批")),
+        matches!(&err, Error::Conflict(m) if m.contains("不能重复审批")),
         "{err:?}"
     );
-    let after = store
-        .office_standards(&director.scope, DONGCHENG, today())
-        .await
-        .unwrap();
+    let after = s.office(&director, DONGCHENG, today()).await.unwrap();
     assert_eq!(after.staff.len(), before.staff.len() - 1);
     assert!(after
         .former_staff
         .iter()
-        .any(|s| s.id == leaving.id && s.ended_on.as_deref() == Some("2026-12-01")));
+        .any(|m| m.id == leaving.id && m.ended_on.as_deref() == Some("2026-12-01")));
     // 东城 is a city street office: 3 full-time staff now fall short of 4.
     assert_eq!(
         after.evaluation.status_of("staff-count"),
         Some(RuleStatus::NotMet)
     );
     assert_eq!(
-        audit_actions(store, "staff_change", &c.id.to_string()).await,
+        audit_actions(&db.store, "staff_change", &c.id.to_string()).await,
         vec!["staff_change.approve", "staff_change.file"]
     );
     // A new director replaces the old one: still exactly one.
-    let newcomer = after.staff.iter().find(|s| !s.is_director).unwrap().id;
-    let c2 = store
-        .file_staff_change(
+    let newcomer = after.staff.iter().find(|m| !m.is_director).unwrap().id;
+    let c2 = s
+        .file_change(
             &director,
             DONGCHENG,
             &NewStaffChange {
@@ -294,19 +291,13 @@ async fn staff_changes_need_city_approval(db: &TestDb) {
         )
         .await
         .unwrap();
-    store
-        .decide_staff_change(&admin, c2.id, true, "")
-        .await
-        .unwrap();
-    let last = store
-        .office_standards(&director.scope, DONGCHENG, today())
-        .await
-        .unwrap();
+    s.decide_change(&admin, c2.id, true, "").await.unwrap();
+    let last = s.office(&director, DONGCHENG, today()).await.unwrap();
     let directors: Vec<i64> = last
         .staff
         .iter()
-        .filter(|s| s.is_director)
-        .map(|s| s.id)
+        .filter(|m| m.is_director)
+        .map(|m| m.id)
         .collect();
     assert_eq!(directors, vec![newcomer]);
     assert_eq!(
@@ -316,18 +307,15 @@ async fn staff_changes_need_city_approval(db: &TestDb) {
 }
 
 async fn room_areas_are_exact_at_the_boundary(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff2 = actor_of(store, "staff2").await; // 西城街道: 29.9 + 15 + 15 = 59.9 m²
-    let st = store
-        .office_standards(&staff2.scope, XICHENG, today())
-        .await
-        .unwrap();
+    let s = seeded(db).await;
+    let staff2 = actor_of(db, "staff2").await; // 西城街道: 29.9 + 15 + 15 = 59.9 m²
+    let st = s.office(&staff2, XICHENG, today()).await.unwrap();
     assert_eq!(
         st.evaluation.status_of("three-rooms"),
         Some(RuleStatus::NotMet)
     );
     assert!(st.evaluation.results[4].finding.contains("59.9㎡"));
-    let err = store
+    let err = s
         .add_room(
             &staff2,
             XICHENG,
@@ -339,32 +327,26 @@ async fn room_areas_are_exact_at_the_boundary(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Validation { fields, .. } if fields.contains_key("area_m2"))
-    );
-    store
-        .add_room(
-            &staff2,
-            XICHENG,
-            &NewRoom {
-                kind: "archive".into(),
-                area_m2: "0.1".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let st = store
-        .office_standards(&staff2.scope, XICHENG, today())
-        .await
-        .unwrap();
+    assert!(matches!(&err, Error::Validation { fields, .. } if fields.contains_key("area_m2")));
+    s.add_room(
+        &staff2,
+        XICHENG,
+        &NewRoom {
+            kind: "archive".into(),
+            area_m2: "0.1".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let st = s.office(&staff2, XICHENG, today()).await.unwrap();
     assert_eq!(
         st.evaluation.status_of("three-rooms"),
         Some(RuleStatus::Met),
         "60 m²"
     );
     // A shared-hall share of 24.9 m² is not enough; 25 is.
-    let hall = store
+    let hall = s
         .add_room(
             &staff2,
             XICHENG,
@@ -377,35 +359,25 @@ async fn room_areas_are_exact_at_the_boundary(db: &TestDb) {
         )
         .await
         .unwrap();
-    let st = store
-        .office_standards(&staff2.scope, XICHENG, today())
-        .await
-        .unwrap();
+    let st = s.office(&staff2, XICHENG, today()).await.unwrap();
     assert_eq!(
         st.evaluation.status_of("service-hall"),
         Some(RuleStatus::NotMet)
     );
-    store
-        .remove_office_item(&staff2, XICHENG, "room", hall)
-        .await
-        .unwrap();
-    store
-        .add_room(
-            &staff2,
-            XICHENG,
-            &NewRoom {
-                kind: "service-hall".into(),
-                area_m2: "25".into(),
-                shared_hall: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let st = store
-        .office_standards(&staff2.scope, XICHENG, today())
-        .await
-        .unwrap();
+    s.remove_item(&staff2, XICHENG, "room", hall).await.unwrap();
+    s.add_room(
+        &staff2,
+        XICHENG,
+        &NewRoom {
+            kind: "service-hall".into(),
+            area_m2: "25".into(),
+            shared_hall: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let st = s.office(&staff2, XICHENG, today()).await.unwrap();
     assert_eq!(
         st.evaluation.status_of("service-hall"),
         Some(RuleStatus::Met)
@@ -421,24 +393,23 @@ fn png() -> NewAttachment {
 }
 
 async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
-    let store = seeded(db).await;
-    let admin = actor_of(store, "admin").await;
-    let staff = actor_of(store, "staff").await;
+    let s = seeded(db).await;
+    let admin = actor_of(db, "admin").await;
+    let staff = actor_of(db, "staff").await;
     // An odd fen: 68,000.00 + 23,456.78 + 0.01 = 91,456.79 → 45,728.39 (rounded down).
-    store
-        .add_investment(
-            &staff,
-            DONGCHENG,
-            &NewInvestment {
-                spent_on: "2026-09-01".into(),
-                item: "标识标牌".into(),
-                amount: "0.01".into(),
-                doc_number: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    let id = store
+    s.add_investment(
+        &staff,
+        DONGCHENG,
+        &NewInvestment {
+            spent_on: "2026-09-01".into(),
+            item: "标识标牌".into(),
+            amount: "0.01".into(),
+            doc_number: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = s
         .open_inspection(
             &admin,
             DONGCHENG,
@@ -452,20 +423,19 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
         .unwrap();
     // Only one open inspection at a time.
     assert!(matches!(
-        store
-            .open_inspection(
-                &admin,
-                DONGCHENG,
-                &NewInspection {
-                    inspectors: "x".into(),
-                    inspected_on: "2026-11-25".into()
-                },
-                today()
-            )
-            .await,
-        Err(StoreError::Conflict(_))
+        s.open_inspection(
+            &admin,
+            DONGCHENG,
+            &NewInspection {
+                inspectors: "x".into(),
+                inspected_on: "2026-11-25".into()
+            },
+            today()
+        )
+        .await,
+        Err(Error::Conflict(_))
     ));
-    let insp = store.get_inspection(&admin.scope, id).await.unwrap();
+    let insp = s.inspection(&admin, id).await.unwrap();
     assert!(
         insp.items
             .iter()
@@ -475,83 +445,83 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
     );
     // Passing needs the manual items scored.
     assert!(matches!(
-        store.decide_inspection(&admin, id, true, "", today()).await,
-        Err(StoreError::Validation { .. })
+        s.decide_inspection(&admin, id, true, "", today()).await,
+        Err(Error::Validation { .. })
     ));
-    let manual: Vec<(i64, i64, String)> = insp
+    let manual: Vec<ScoreInput> = insp
         .items
         .iter()
         .filter(|i| i.rule_id.is_none())
-        .map(|i| (i.id, i.max_score, "良好".to_string()))
+        .map(|i| ScoreInput {
+            id: i.id,
+            score: i.max_score,
+            note: "良好".to_string(),
+        })
         .collect();
-    let too_high = vec![(manual[0].0, 99, String::new())];
+    let too_high = vec![ScoreInput {
+        id: manual[0].id,
+        score: 99,
+        note: String::new(),
+    }];
     assert!(matches!(
-        store.score_inspection(&admin, id, &too_high).await,
-        Err(StoreError::Validation { .. })
+        s.score(&admin, id, &too_high).await,
+        Err(Error::Validation { .. })
     ));
-    store.score_inspection(&admin, id, &manual).await.unwrap();
-    let photo = store
+    s.score(&admin, id, &manual).await.unwrap();
+    let photo = s
         .attach_inspection_photo(&admin, id, &png(), 1024)
         .await
         .unwrap();
-    let (meta, bytes) = store.get_attachment(&staff.scope, photo).await.unwrap();
+    let (meta, bytes) = db.app.attachments().get(&staff, photo).await.unwrap();
     assert_eq!(
         (meta.content_type.as_str(), bytes.len()),
         ("image/png", png().data.len())
     );
     // The township may not decide its own acceptance.
     assert!(matches!(
-        store.decide_inspection(&staff, id, true, "", today()).await,
-        Err(StoreError::Forbidden(_))
+        s.decide_inspection(&staff, id, true, "", today()).await,
+        Err(Error::Forbidden(_))
     ));
-    let passed = store
+    let passed = s
         .decide_inspection(&admin, id, true, "达到规范化建设标准", today())
         .await
         .unwrap();
-    assert_eq!(passed.status, "passed");
+    assert_eq!(passed.status, InspectionStatus::Passed);
     assert_eq!(
         (passed.score, passed.max_score),
         (100, 100),
         "14 basic rules × 5 + 3 manual × 10"
     );
-    let ledger = store.list_subsidies(&staff.scope).await.unwrap();
+    let ledger = s.subsidies(&staff).await.unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].investment, Fen(9_145_679));
     assert_eq!(ledger[0].percent, 50);
     assert_eq!(ledger[0].amount, Fen(4_572_839));
-    assert_eq!(ledger[0].status, "pending");
+    assert_eq!(ledger[0].status, SubsidyStatus::Pending);
     // Closed inspections cannot change, and a passed office is not inspected again.
     assert!(matches!(
-        store
-            .decide_inspection(&admin, id, false, "x", today())
-            .await,
-        Err(StoreError::Conflict(_))
+        s.decide_inspection(&admin, id, false, "x", today()).await,
+        Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        store
-            .attach_inspection_photo(&admin, id, &png(), 1024)
-            .await,
-        Err(StoreError::Conflict(_))
+        s.attach_inspection_photo(&admin, id, &png(), 1024).await,
+        Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        store
-            .disburse_subsidy(&staff, ledger[0].id, "2026-11-30")
-            .await,
-        Err(StoreError::Forbidden(_))
+        s.disburse(&staff, ledger[0].id, "2026-11-30").await,
+        Err(Error::Forbidden(_))
     ));
-    let paid = store
-        .disburse_subsidy(&admin, ledger[0].id, "2026-11-30")
+    let paid = s
+        .disburse(&admin, ledger[0].id, "2026-11-30")
         .await
         .unwrap();
-    assert_eq!(paid.status, "disbursed");
+    assert_eq!(paid.status, SubsidyStatus::Disbursed);
     assert!(matches!(
-        store
-            .disburse_subsidy(&admin, ledger[0].id, "2026-11-30")
-            .await,
-        Err(StoreError::Conflict(_))
+        s.disburse(&admin, ledger[0].id, "2026-11-30").await,
+        Err(Error::Conflict(_))
     ));
     assert_eq!(
-        audit_actions(store, "inspection", &id.to_string()).await,
+        audit_actions(&db.store, "inspection", &id.to_string()).await,
         vec![
             "inspection.pass",
             "attachment.add",
@@ -561,29 +531,21 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
     );
     // 青江's rectifications: invisible to 东城, recorded once by those who may.
     let qj = "511802004";
-    let qj_state = store
-        .office_standards(&Scope::all(), qj, today())
-        .await
-        .unwrap();
+    let qj_state = s.office(&system(), qj, today()).await.unwrap();
     let rect = qj_state.inspections[0].rectifications[0].id;
     assert!(matches!(
-        store
-            .complete_rectification(&staff, rect, "2026-12-01")
-            .await,
-        Err(StoreError::NotFound(_))
+        s.complete_rectification(&staff, rect, "2026-12-01").await,
+        Err(Error::NotFound(_))
     ));
-    store
-        .complete_rectification(&admin, rect, "2026-12-01")
+    s.complete_rectification(&admin, rect, "2026-12-01")
         .await
         .unwrap();
     assert!(matches!(
-        store
-            .complete_rectification(&admin, rect, "2026-12-02")
-            .await,
-        Err(StoreError::Conflict(_))
+        s.complete_rectification(&admin, rect, "2026-12-02").await,
+        Err(Error::Conflict(_))
     ));
     // Failing, then re-inspecting, links the two.
-    let re = store
+    let re = s
         .open_inspection(
             &admin,
             qj,
@@ -595,18 +557,18 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
         )
         .await
         .unwrap();
-    let re = store.get_inspection(&admin.scope, re).await.unwrap();
+    let re = s.inspection(&admin, re).await.unwrap();
     assert!(re.previous_id.is_some());
 }
 
 async fn township_cannot_reach_other_offices_or_city_actions(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await; // 东城街道
-    let auditor = actor_of(store, "auditor").await;
-    let assistant = actor_of(store, "assistant").await;
+    let s = seeded(db).await;
+    let staff = actor_of(db, "staff").await; // 东城街道
+    let auditor = actor_of(db, "auditor").await;
+    let assistant = actor_of(db, "assistant").await;
     assert!(matches!(
-        store.office_standards(&staff.scope, XICHENG, today()).await,
-        Err(StoreError::NotFound(_))
+        s.office(&staff, XICHENG, today()).await,
+        Err(Error::NotFound(_))
     ));
     let room = NewRoom {
         kind: "office".into(),
@@ -614,78 +576,66 @@ async fn township_cannot_reach_other_offices_or_city_actions(db: &TestDb) {
         ..Default::default()
     };
     assert!(matches!(
-        store.add_room(&staff, XICHENG, &room).await,
-        Err(StoreError::NotFound(_))
+        s.add_room(&staff, XICHENG, &room).await,
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.add_room(&auditor, XICHENG, &room).await,
-        Err(StoreError::Forbidden(_))
+        s.add_room(&auditor, XICHENG, &room).await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.add_room(&assistant, DONGCHENG, &room).await,
-        Err(StoreError::Forbidden(_))
+        s.add_room(&assistant, DONGCHENG, &room).await,
+        Err(Error::Forbidden(_))
     ));
     // The village assistant reads their own township's office.
-    assert!(store
-        .office_standards(&assistant.scope, DONGCHENG, today())
-        .await
-        .is_ok());
+    assert!(s.office(&assistant, DONGCHENG, today()).await.is_ok());
     assert!(matches!(
-        store
-            .open_inspection(
-                &staff,
-                DONGCHENG,
-                &NewInspection {
-                    inspectors: "x".into(),
-                    inspected_on: "2026-11-25".into()
-                },
-                today()
-            )
-            .await,
-        Err(StoreError::Forbidden(_))
+        s.open_inspection(
+            &staff,
+            DONGCHENG,
+            &NewInspection {
+                inspectors: "x".into(),
+                inspected_on: "2026-11-25".into()
+            },
+            today()
+        )
+        .await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.review_plan(&staff, DONGCHENG, true, "").await,
-        Err(StoreError::Forbidden(_))
+        s.review_plan(&staff, DONGCHENG, true, "").await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.review_plan(&staff, XICHENG, true, "").await,
-        Err(StoreError::NotFound(_))
+        s.review_plan(&staff, XICHENG, true, "").await,
+        Err(Error::NotFound(_))
     ));
-    let pending = store.pending_staff_changes(&Scope::all()).await.unwrap();
+    let pending = s.pending_changes(&system()).await.unwrap();
     let foreign = pending.iter().find(|c| c.township_code == XICHENG).unwrap();
     assert!(matches!(
-        store.get_staff_change(&staff.scope, foreign.id).await,
-        Err(StoreError::NotFound(_))
+        s.change(&staff, foreign.id).await,
+        Err(Error::NotFound(_))
     ));
-    assert!(store
-        .pending_staff_changes(&staff.scope)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(s.pending_changes(&staff).await.unwrap().is_empty());
     // The console in a township's scope is that township alone.
-    let mine = store
-        .standards_overview(&staff.scope, None, today())
-        .await
-        .unwrap();
+    let mine = s.overview(&staff, None, None, today()).await.unwrap();
     assert_eq!(mine.len(), 1);
     assert!(matches!(
-        store
-            .standards_overview(&staff.scope, Some("511802002"), today())
-            .await,
-        Err(StoreError::NotFound(_))
+        s.overview(&staff, Some("511802002"), None, today()).await,
+        Err(Error::NotFound(_))
     ));
     // The 西城 subsidy ledger is invisible, and so are 河北's photos and subsidies.
-    assert!(store.list_subsidies(&staff.scope).await.unwrap().is_empty());
+    assert!(s.subsidies(&staff).await.unwrap().is_empty());
 }
 
 async fn photos_must_be_images_within_the_limit(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let count = |s: &Store| {
-        let s = s.clone();
+    let s = seeded(db).await;
+    let staff = actor_of(db, "staff").await;
+    let count = |app: &App| {
+        let app = app.clone();
         async move {
-            s.list_attachments(&Scope::all(), "office", DONGCHENG)
+            app.attachments()
+                .of_record(&system(), AttachedTo::Office, DONGCHENG)
                 .await
                 .unwrap()
                 .len()
@@ -695,12 +645,12 @@ async fn photos_must_be_images_within_the_limit(db: &TestDb) {
         data: [png().data, vec![0u8; 2048]].concat(),
         ..png()
     };
-    let err = store
+    let err = s
         .attach_office_photo(&staff, DONGCHENG, "office", 0, &big, 1024)
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Validation { fields, .. } if fields["file"].contains("照片过大")),
+        matches!(&err, Error::Validation { fields, .. } if fields["file"].contains("照片过大")),
         "{err:?}"
     );
     let html = NewAttachment {
@@ -708,73 +658,77 @@ async fn photos_must_be_images_within_the_limit(db: &TestDb) {
         data: b"<html></html>".to_vec(),
         ..png()
     };
-    let err = store
+    let err = s
         .attach_office_photo(&staff, DONGCHENG, "office", 0, &html, 1024)
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Validation { fields, .. } if fields["file"].contains("只能上传照片")),
+        matches!(&err, Error::Validation { fields, .. } if fields["file"].contains("只能上传照片")),
         "{err:?}"
     );
-    assert_eq!(count(store).await, 0, "nothing written");
-    store
-        .attach_office_photo(&staff, DONGCHENG, "office", 0, &png(), 1024)
+    assert_eq!(count(&db.app).await, 0, "nothing written");
+    s.attach_office_photo(&staff, DONGCHENG, "office", 0, &png(), 1024)
         .await
         .unwrap();
-    assert_eq!(count(store).await, 1);
-    let staff2 = actor_of(store, "staff2").await;
-    let list = store
-        .list_attachments(&Scope::all(), "office", DONGCHENG)
+    assert_eq!(count(&db.app).await, 1);
+    let staff2 = actor_of(db, "staff2").await;
+    let list = db
+        .app
+        .attachments()
+        .of_record(&system(), AttachedTo::Office, DONGCHENG)
         .await
         .unwrap();
     // The village assistant of 东城 sees the office's photo, as they see its page.
-    let assistant = actor_of(store, "assistant").await;
-    assert!(store
-        .get_attachment(&assistant.scope, list[0].id)
+    let assistant = actor_of(db, "assistant").await;
+    assert!(db
+        .app
+        .attachments()
+        .get(&assistant, list[0].id)
         .await
         .is_ok());
-    assert!(store
-        .list_attachments(&staff2.scope, "office", DONGCHENG)
+    assert!(db
+        .app
+        .attachments()
+        .of_record(&staff2, AttachedTo::Office, DONGCHENG)
         .await
         .unwrap()
         .is_empty());
     assert!(matches!(
-        store.get_attachment(&staff2.scope, list[0].id).await,
-        Err(StoreError::NotFound(_))
+        db.app.attachments().get(&staff2, list[0].id).await,
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store
-            .attach_office_photo(&staff2, DONGCHENG, "office", 0, &png(), 1024)
+        s.attach_office_photo(&staff2, DONGCHENG, "office", 0, &png(), 1024)
             .await,
-        Err(StoreError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
 }
 
 /// Two administrators approve the same change at once: exactly one applies it.
 async fn concurrent_approvals_apply_once(db: &TestDb) {
-    let store = seeded(db).await;
-    let admin = actor_of(store, "admin").await;
-    let pending = store.pending_staff_changes(&Scope::all()).await.unwrap();
+    let s = seeded(db).await;
+    let admin = actor_of(db, "admin").await;
+    let pending = s.pending_changes(&system()).await.unwrap();
     let change = pending
         .iter()
         .find(|c| c.township_code == XICHENG)
         .unwrap()
         .id;
-    let before = store
-        .office_standards(&Scope::all(), XICHENG, today())
+    let before = s
+        .office(&system(), XICHENG, today())
         .await
         .unwrap()
         .staff
         .len();
     let (a, b) = tokio::join!(
-        store.decide_staff_change(&admin, change, true, ""),
-        store.decide_staff_change(&admin, change, true, "")
+        s.decide_change(&admin, change, true, ""),
+        s.decide_change(&admin, change, true, "")
     );
     let oks = [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count();
     assert_eq!(oks, 1, "{a:?} {b:?}");
-    assert!(matches!(a.err().or(b.err()), Some(StoreError::Conflict(_))));
-    let after = store
-        .office_standards(&Scope::all(), XICHENG, today())
+    assert!(matches!(a.err().or(b.err()), Some(Error::Conflict(_))));
+    let after = s
+        .office(&system(), XICHENG, today())
         .await
         .unwrap()
         .staff

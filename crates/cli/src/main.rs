@@ -578,7 +578,14 @@ async fn run(cli: Cli) -> CliResult {
             };
             let as_of = parse_date_or_today(as_of)?;
             let store = open(&cli.database_url).await?;
-            let rows = store.standards_overview(&scope, None, as_of).await?;
+            let actor = minzheng_store::Actor {
+                scope,
+                ..minzheng_store::Actor::system("cli")
+            };
+            let rows = minzheng_app::App::from_store(store.clone())
+                .standards()
+                .overview(&actor, None, None, as_of)
+                .await?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             for o in &rows {

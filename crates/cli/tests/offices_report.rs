@@ -25,13 +25,9 @@ fn report_lists_each_office_with_every_rule_status() {
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = minzheng_store::Store::open(&db).await.unwrap();
-        minzheng_app::App::from_store(store.clone())
-            .demo()
-            .ensure()
-            .await
-            .unwrap();
-        store.close().await;
+        let app = minzheng_app::App::open(&db).await.unwrap();
+        app.demo().ensure().await.unwrap();
+        app.close().await;
     });
 
     let text = report(&db, &["--scope", "511802"]);

@@ -10,6 +10,7 @@
 //! and the working-day calendar. Anything that depends on "today" takes an explicit
 //! `as_of` date.
 
+pub mod attachments;
 pub mod audit;
 pub mod calculators;
 pub mod calendar;

@@ -10,7 +10,7 @@
 //! `minzheng-app`'s.
 
 pub mod admin;
-mod attachments;
+pub mod attachments;
 pub mod audit;
 mod bulk;
 mod cases;
@@ -31,15 +31,13 @@ mod registry_import;
 mod registry_read;
 mod registry_write;
 mod registry_xlsx;
-mod standards;
-mod standards_demo;
+pub mod standards;
 mod transitional;
 pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use audit::{append as append_audit, AuditEvent};
 // Transitional: the duties' code still names these at the store root.
 pub use cases::{
@@ -50,6 +48,7 @@ pub use cases::{
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
+pub use minzheng_domain::attachments::{Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use minzheng_domain::audit::AuditEntry;
 pub use minzheng_domain::users::{AuthError, SessionInfo};
 pub use minzheng_domain::{Actor, Scope};
@@ -72,13 +71,6 @@ pub use registry_import::{
 };
 pub use registry_xlsx::{
     demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
-};
-pub use standards::{
-    change_kind_label, rule_catalogue, ConstructionPlan, Equipment, Inspection, InspectionItem,
-    Investment, NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom,
-    NewStaffChange, OfficeProfile, OfficeStandards, OfficeStanding, PostedRule, ProfileUpdate,
-    Rectification, Room, StaffChange, StaffMember, StandardParams, Subsidy, VillageAssistant,
-    CHANGE_KINDS,
 };
 
 /// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.

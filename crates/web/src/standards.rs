@@ -15,13 +15,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
-use minzheng_domain::standards::{EquipmentKind, OfficeKind, RoomKind, RuleStatus, Thresholds};
-use minzheng_domain::Role;
-use minzheng_store::{
-    Actor, Attachment, Inspection, NewAttachment, NewEquipment, NewInspection, NewInvestment,
-    NewPlan, NewPostedRule, NewRoom, NewStaffChange, OfficeStandards, OfficeStanding,
-    ProfileUpdate, SessionInfo, StaffChange, StandardParams, StoreError, Subsidy, CHANGE_KINDS,
+use minzheng_app::Error;
+use minzheng_domain::attachments::{Attachment, NewAttachment};
+use minzheng_domain::standards::{
+    county_bars, editable, fmt_area, plan_open, subsidy_totals, ChangeKind, ChangeStatus,
+    ConsoleFilter, CountyBar, Decision, Disbursement, EquipmentKind, Inspection, NewEquipment,
+    NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRectification, NewRoom,
+    NewStaffChange, OfficeKind, OfficeStandards, OfficeStanding, ParamsForm, ProfileUpdate,
+    RoomKind, RuleStatus, ScoreInput, Scores, StaffChange, Subsidy, Thresholds, RULES,
 };
+use minzheng_domain::{Actor, FieldErrors};
+use minzheng_store::{SessionInfo, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -37,28 +41,6 @@ type ApiResult = Result<Response, AppError>;
 /// Today in China (UTC+8, no daylight saving): the rules' `as_of` and the default dates.
 pub fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-fn is_city_admin(actor: &Actor) -> bool {
-    actor.role == Some(Role::CityAdmin)
-}
-
-/// The township a township- or village-level user belongs to.
-fn own_township(actor: &Actor) -> Option<String> {
-    actor
-        .scope
-        .code()
-        .map(|c| c.as_str())
-        .filter(|c| c.len() >= 9)
-        .map(|c| c[..9].to_string())
-}
-
-fn can_record(actor: &Actor, code: &str) -> bool {
-    actor.scope.contains_str(code)
-        && matches!(
-            actor.role,
-            Some(Role::CityAdmin | Role::TownshipDirector | Role::TownshipStaff)
-        )
 }
 
 /// A posted form as name → value (checkboxes are present or absent).
@@ -82,7 +64,7 @@ impl Fields {
             _ => None,
         }
     }
-    fn int(&self, k: &str, label: &str) -> Result<Option<i64>, StoreError> {
+    fn int(&self, k: &str, label: &str) -> Result<Option<i64>, FieldErrors> {
         let v = self.s(k);
         let v = v.trim();
         if v.is_empty() {
@@ -90,11 +72,11 @@ impl Fields {
         }
         v.parse::<i64>()
             .map(Some)
-            .map_err(|_| StoreError::field(k, format!("{label}应为整数")))
+            .map_err(|_| FieldErrors::one(k, format!("{label}应为整数")))
     }
-    fn id(&self, k: &str) -> Result<i64, StoreError> {
+    fn id(&self, k: &str) -> Result<i64, FieldErrors> {
         self.int(k, "编号")?
-            .ok_or_else(|| StoreError::field(k, "缺少编号"))
+            .ok_or_else(|| FieldErrors::one(k, "缺少编号"))
     }
 }
 
@@ -102,14 +84,17 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// A form's failure shown on its page: the status, the message and each field's message.
+type Shown = (StatusCode, String, BTreeMap<String, String>);
+
 /// Validation and conflicts re-render the page with the message; everything else is an
 /// error page.
-fn user_error(e: StoreError) -> Result<(StatusCode, String, BTreeMap<String, String>), PageError> {
+fn user_error(e: Error) -> Result<Shown, PageError> {
     match e {
-        StoreError::Validation { message, fields } => {
+        Error::Validation { message, fields } => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
         }
-        StoreError::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),
+        Error::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),
         other => Err(other.into()),
     }
 }
@@ -122,14 +107,6 @@ fn options<T: Copy>(
 }
 
 // ---------------------------------------------------------------- console
-
-/// A county's bar in the chart.
-pub struct CountyBar {
-    pub name: String,
-    pub offices: usize,
-    pub percent: u32,
-    pub passed: usize,
-}
 
 #[derive(Template)]
 #[template(path = "standards_console.html")]
@@ -151,6 +128,13 @@ struct ConsolePage {
     export_query: String,
 }
 
+impl ConsolePage {
+    /// dm² as the m² text the parameter form takes back ("60", "59.9").
+    fn m2(&self, dm2: &i64) -> String {
+        fmt_area(*dm2).trim_end_matches('㎡').to_string()
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct ConsoleQuery {
     within: Option<String>,
@@ -158,68 +142,22 @@ pub struct ConsoleQuery {
     saved: Option<String>,
 }
 
-const STATUSES: &[(&str, &str)] = &[
-    ("", "全部"),
-    ("compliant", "基本标准全部达标"),
-    ("failing", "有未达标项"),
-    ("overdue", "建设方案逾期未报"),
-    ("plan-submitted", "方案待审核"),
-    ("open", "检查中"),
-    ("passed", "验收通过"),
-    ("failed", "验收未通过"),
-    ("uninspected", "未检查"),
-];
-
-fn matches_status(o: &OfficeStanding, status: &str) -> bool {
-    match status {
-        "compliant" => o.evaluation.all_basic_met(),
-        "failing" => !o.evaluation.all_basic_met(),
-        "overdue" => o.plan_status == "overdue",
-        "plan-submitted" => o.plan_status == "submitted",
-        "open" | "passed" | "failed" => o.inspection_status == status,
-        "uninspected" => o.inspection_status == "none",
-        _ => true,
-    }
-}
-
-fn county_bars(rows: &[OfficeStanding]) -> Vec<CountyBar> {
-    let mut by: BTreeMap<String, (String, Vec<&OfficeStanding>)> = BTreeMap::new();
-    for r in rows {
-        by.entry(r.county_code.clone())
-            .or_insert_with(|| (r.county_name.clone(), Vec::new()))
-            .1
-            .push(r);
-    }
-    by.into_values()
-        .map(|(name, list)| {
-            let sum: u32 = list.iter().map(|o| o.evaluation.compliance_percent).sum();
-            CountyBar {
-                name,
-                offices: list.len(),
-                percent: sum / list.len().max(1) as u32,
-                passed: list
-                    .iter()
-                    .filter(|o| o.inspection_status == "passed")
-                    .count(),
-            }
-        })
-        .collect()
-}
-
+/// The console's rows for a `within` and `status` as given in the query.
 async fn overview(
     st: &AppState,
     actor: &Actor,
     within: &str,
     status: &str,
-) -> Result<Vec<OfficeStanding>, StoreError> {
-    let w = Some(within).filter(|w| !w.is_empty());
-    Ok(st
-        .store
-        .standards_overview(&actor.scope, w, today())
-        .await?
-        .into_iter()
-        .filter(|o| matches_status(o, status))
-        .collect())
+) -> Result<Vec<OfficeStanding>, Error> {
+    st.app
+        .standards()
+        .overview(
+            actor,
+            Some(within),
+            ConsoleFilter::from_query(Some(status)),
+            today(),
+        )
+        .await
 }
 
 async fn console_page(
@@ -229,24 +167,25 @@ async fn console_page(
     qs: ConsoleQuery,
     error: Option<String>,
 ) -> PageResult {
+    let standards = st.app.standards();
     let within = qs.within.unwrap_or_default();
     let status = qs.status.unwrap_or_default();
-    let all = st
-        .store
-        .standards_overview(&actor.scope, None, today())
-        .await?;
+    let all = standards.overview(actor, None, None, today()).await?;
     let mut counties: Vec<(String, String)> = all
         .iter()
         .map(|o| (o.county_code.clone(), o.county_name.clone()))
         .collect();
     counties.dedup();
     let rows = overview(st, actor, &within, &status).await?;
-    let params: StandardParams = st.store.standard_params().await?;
-    let pending = if is_city_admin(actor) {
-        st.store.pending_staff_changes(&actor.scope).await?
+    let params = standards.params(actor).await?;
+    let is_admin = standards.may_manage(actor);
+    let pending = if is_admin {
+        standards.pending_changes(actor).await?
     } else {
         Vec::new()
     };
+    let mut statuses = vec![("", "全部")];
+    statuses.extend(options(ConsoleFilter::ALL, |f| (f.as_str(), f.label())));
     render(&ConsolePage {
         nav: Nav::new(s, "standards"),
         total: rows.len(),
@@ -257,9 +196,9 @@ async fn console_page(
             .unwrap_or_default(),
         within,
         status,
-        statuses: STATUSES.to_vec(),
+        statuses,
         pending,
-        is_admin: is_city_admin(actor),
+        is_admin,
         params: params.in_force(today()),
         deadline: params
             .plan_deadline
@@ -275,47 +214,48 @@ pub async fn console(
     PageUser(s, actor): PageUser,
     Query(qs): Query<ConsoleQuery>,
 ) -> PageResult {
-    if let Some(t) = own_township(&actor) {
+    if let Some(t) = st.app.standards().home_office(&actor) {
         return Ok(see_other(&format!("/standards/offices/{t}")));
     }
     console_page(&st, &s, &actor, qs, None).await
 }
 
-/// Parses the parameter form (areas in m², counts, percent, dates).
-fn thresholds_from(f: &Fields) -> Result<(Thresholds, Option<NaiveDate>), StoreError> {
-    let d = |k: &str, label: &str| {
-        NaiveDate::parse_from_str(f.s(k).trim(), "%Y-%m-%d")
-            .map_err(|_| StoreError::field(k, format!("{label}格式不正确，应为如2026-04-30的日期")))
-    };
-    let n = |k: &str, label: &str| {
-        f.int(k, label)?
-            .ok_or_else(|| StoreError::field(k, format!("请填写{label}")))
-    };
-    let a = |k: &str, label: &str| {
-        minzheng_domain::standards::parse_area_m2(&f.s(k))
-            .ok_or_else(|| StoreError::field(k, format!("{label}应为数字（平方米）")))
-    };
-    let deadline = if f.s("plan_deadline").trim().is_empty() {
-        None
-    } else {
-        Some(d("plan_deadline", "方案报送截止日期")?)
-    };
-    Ok((
-        Thresholds {
-            effective_from: d("effective_from", "生效日期")?,
-            population_split: n("population_split", "人口分界")?,
-            staff_small: n("staff_small", "2万人以下应配人数")?,
-            staff_large: n("staff_large", "2万人以上应配人数")?,
-            staff_city_street: n("staff_city_street", "市区街道应配人数")?,
-            three_rooms_dm2: a("three_rooms_m2", "三室总面积")?,
-            archive_cabinets: n("archive_cabinets", "档案柜数量")?,
-            hall_standalone_dm2: a("hall_standalone_m2", "单独大厅面积")?,
-            hall_shared_dm2: a("hall_shared_m2", "综合大厅所占面积")?,
-            supplies_store_dm2: a("supplies_store_m2", "物资储备库面积")?,
-            subsidy_percent: n("subsidy_percent", "补助比例")?,
-        },
-        deadline,
-    ))
+/// The parameter form's fields.
+fn params_form(f: &Fields) -> ParamsForm {
+    ParamsForm {
+        effective_from: f.s("effective_from"),
+        plan_deadline: f.s("plan_deadline"),
+        population_split: f.s("population_split"),
+        staff_small: f.s("staff_small"),
+        staff_large: f.s("staff_large"),
+        staff_city_street: f.s("staff_city_street"),
+        three_rooms_m2: f.s("three_rooms_m2"),
+        archive_cabinets: f.s("archive_cabinets"),
+        hall_standalone_m2: f.s("hall_standalone_m2"),
+        hall_shared_m2: f.s("hall_shared_m2"),
+        supplies_store_m2: f.s("supplies_store_m2"),
+        subsidy_percent: f.s("subsidy_percent"),
+    }
+}
+
+async fn console_action(st: &AppState, actor: &Actor, f: &Fields) -> Result<(), Error> {
+    let standards = st.app.standards();
+    match f.s("action").as_str() {
+        "params" => {
+            let (t, d) = minzheng_domain::standards::parse_params(&params_form(f))?;
+            standards.set_params(actor, &t, d).await
+        }
+        "decide_change" => standards
+            .decide_change(
+                actor,
+                f.id("change_id")?,
+                f.s("decision") == "approve",
+                &f.s("note"),
+            )
+            .await
+            .map(|_| ()),
+        _ => Err(Error::validation("未知的操作")),
+    }
 }
 
 pub async fn console_post(
@@ -324,22 +264,7 @@ pub async fn console_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let f = Fields::new(form);
-    let result = match f.s("action").as_str() {
-        "params" => match thresholds_from(&f) {
-            Ok((t, d)) => st.store.set_standard_params(&actor, &t, d).await,
-            Err(e) => Err(e),
-        },
-        "decide_change" => match f.id("change_id") {
-            Ok(id) => st
-                .store
-                .decide_staff_change(&actor, id, f.s("decision") == "approve", &f.s("note"))
-                .await
-                .map(|_| ()),
-            Err(e) => Err(e),
-        },
-        _ => Err(StoreError::validation("未知的操作")),
-    };
-    match result {
+    match console_action(&st, &actor, &f).await {
         Ok(()) => Ok(see_other("/standards?saved=1")),
         Err(e) => {
             let (status, msg, _) = user_error(e)?;
@@ -357,22 +282,15 @@ pub async fn export(
     PageUser(_, actor): PageUser,
     Query(qs): Query<ConsoleQuery>,
 ) -> PageResult {
-    let rows = overview(
-        &st,
-        &actor,
-        qs.within.as_deref().unwrap_or(""),
-        qs.status.as_deref().unwrap_or(""),
-    )
-    .await?;
-    let bytes = xlsx(&rows).map_err(|e| {
-        PageError(AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("导出失败：{e}"),
-        ))
-    })?;
-    st.store
-        .audit_export(&actor, "standards.xlsx", rows.len())
+    let bytes = st
+        .app
+        .standards()
+        .export_xlsx(
+            &actor,
+            qs.within.as_deref(),
+            ConsoleFilter::from_query(qs.status.as_deref()),
+            today(),
+        )
         .await?;
     Ok((
         [
@@ -388,53 +306,6 @@ pub async fn export(
         bytes,
     )
         .into_response())
-}
-
-fn xlsx(rows: &[OfficeStanding]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("规范化建设")?;
-    let bold = Format::new().set_bold();
-    let mut headers: Vec<String> = [
-        "县(市、区)",
-        "乡镇(街道)代码",
-        "民政办公室",
-        "基本标准达标率(%)",
-        "未达标或未登记项",
-        "建设方案",
-        "检查验收",
-        "补助金额(元)",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    headers.extend(
-        minzheng_store::rule_catalogue()
-            .iter()
-            .map(|r| r.title.to_string()),
-    );
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)?;
-    }
-    for (i, o) in rows.iter().enumerate() {
-        let r = (i + 1) as u32;
-        ws.write_string(r, 0, &o.county_name)?;
-        ws.write_string(r, 1, &o.township_code)?;
-        ws.write_string(r, 2, &o.name)?;
-        ws.write_number(r, 3, o.evaluation.compliance_percent as f64)?;
-        ws.write_string(r, 4, o.failing_titles().join("、"))?;
-        ws.write_string(r, 5, o.plan_label)?;
-        ws.write_string(r, 6, o.inspection_label)?;
-        // Money leaves the system as text with exactly two decimals: no float rounding.
-        ws.write_string(r, 7, o.subsidy.map(|f| f.yuan_string()).unwrap_or_default())?;
-        for (j, res) in o.evaluation.results.iter().enumerate() {
-            ws.write_string(r, (8 + j) as u16, res.status.label())?;
-        }
-    }
-    ws.set_column_width(2, 24)?;
-    ws.set_column_width(4, 40)?;
-    wb.save_to_buffer()
 }
 
 // ---------------------------------------------------------------- one office
@@ -459,19 +330,10 @@ struct OfficePage {
     missing_assistants: usize,
 }
 
-impl ConsolePage {
-    /// dm² as the m² text the parameter form takes back ("60", "59.9").
-    fn m2(&self, dm2: &i64) -> String {
-        minzheng_domain::standards::fmt_area(*dm2)
-            .trim_end_matches('㎡')
-            .to_string()
-    }
-}
-
 impl OfficePage {
     /// Whether the township may (re)submit its plan: none yet, or returned.
     fn plan_open(&self) -> bool {
-        self.d.plan.as_ref().is_none_or(|p| p.status == "returned")
+        plan_open(self.d.plan.as_ref().map(|p| p.status))
     }
     fn tri(&self, v: &Option<bool>) -> &'static str {
         match v {
@@ -487,6 +349,10 @@ impl OfficePage {
             RuleStatus::NotRecorded => "warn",
         }
     }
+    /// dm² as "59.9㎡".
+    fn area(&self, dm2: &i64) -> String {
+        fmt_area(*dm2)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -500,33 +366,35 @@ async fn office_page(
     actor: &Actor,
     code: &str,
     notice: Option<String>,
-    error: Option<(StatusCode, String, BTreeMap<String, String>)>,
+    error: Option<Shown>,
 ) -> PageResult {
-    let d = st
-        .store
-        .office_standards(&actor.scope, code, today())
-        .await?;
-    let photos = st.store.attachments_of_township(&actor.scope, code).await?;
+    let standards = st.app.standards();
+    let d = standards.office(actor, code, today()).await?;
+    let photos = st.app.attachments().of_township(actor, code).await?;
     let (status, error, fields) = match error {
         Some((s, m, f)) => (s, Some(m), f),
         None => (StatusCode::OK, None, BTreeMap::new()),
     };
     let mut resp = render(&OfficePage {
         nav: Nav::new(s, "standards"),
-        can_record: can_record(actor, code),
-        is_admin: is_city_admin(actor),
+        can_record: standards.may_record(actor, code),
+        is_admin: standards.may_manage(actor),
         today: today().to_string(),
-        pending_changes: d.changes.iter().filter(|c| c.status == "pending").count(),
+        pending_changes: d
+            .changes
+            .iter()
+            .filter(|c| c.status == ChangeStatus::Pending)
+            .count(),
         missing_assistants: d.assistants.iter().filter(|a| a.name.is_none()).count(),
         d,
         photos,
         notice,
         error,
         fields,
-        kinds: options(&OfficeKind::ALL, |k| (k.as_str(), k.label())),
-        room_kinds: options(&RoomKind::ALL, |k| (k.as_str(), k.label())),
-        equipment_kinds: options(&EquipmentKind::ALL, |k| (k.as_str(), k.label())),
-        change_kinds: CHANGE_KINDS.to_vec(),
+        kinds: options(OfficeKind::ALL, |k| (k.as_str(), k.label())),
+        room_kinds: options(RoomKind::ALL, |k| (k.as_str(), k.label())),
+        equipment_kinds: options(EquipmentKind::ALL, |k| (k.as_str(), k.label())),
+        change_kinds: options(ChangeKind::ALL, |k| (k.as_str(), k.label())),
     })?;
     *resp.status_mut() = status;
     Ok(resp)
@@ -555,11 +423,11 @@ async fn office_action(
     actor: &Actor,
     code: &str,
     f: &Fields,
-) -> Result<Option<String>, StoreError> {
-    let store = &st.store;
+) -> Result<Option<String>, Error> {
+    let standards = st.app.standards();
     match f.s("action").as_str() {
         "profile" => {
-            store
+            standards
                 .update_profile(
                     actor,
                     code,
@@ -578,7 +446,7 @@ async fn office_action(
                 .await?;
         }
         "room" => {
-            store
+            standards
                 .add_room(
                     actor,
                     code,
@@ -592,7 +460,7 @@ async fn office_action(
                 .await?;
         }
         "equipment" => {
-            store
+            standards
                 .add_equipment(
                     actor,
                     code,
@@ -606,7 +474,7 @@ async fn office_action(
                 .await?;
         }
         "posted_rule" => {
-            store
+            standards
                 .add_posted_rule(
                     actor,
                     code,
@@ -618,18 +486,18 @@ async fn office_action(
                 .await?;
         }
         "remove" => {
-            store
-                .remove_office_item(actor, code, &f.s("entity"), f.id("id")?)
+            standards
+                .remove_item(actor, code, &f.s("entity"), f.id("id")?)
                 .await?;
         }
         "assistant" => {
-            store
+            standards
                 .set_village_assistant(actor, &f.s("village_code"), &f.s("name"), &f.s("phone"))
                 .await?;
         }
         "change" => {
-            store
-                .file_staff_change(
+            standards
+                .file_change(
                     actor,
                     code,
                     &NewStaffChange {
@@ -648,8 +516,8 @@ async fn office_action(
                 .await?;
         }
         "decide_change" => {
-            store
-                .decide_staff_change(
+            standards
+                .decide_change(
                     actor,
                     f.id("change_id")?,
                     f.s("decision") == "approve",
@@ -658,7 +526,7 @@ async fn office_action(
                 .await?;
         }
         "plan" => {
-            store
+            standards
                 .submit_plan(
                     actor,
                     code,
@@ -671,12 +539,12 @@ async fn office_action(
                 .await?;
         }
         "review_plan" => {
-            store
+            standards
                 .review_plan(actor, code, f.s("decision") == "accept", &f.s("note"))
                 .await?;
         }
         "investment" => {
-            store
+            standards
                 .add_investment(
                     actor,
                     code,
@@ -690,7 +558,7 @@ async fn office_action(
                 .await?;
         }
         "open_inspection" => {
-            let id = store
+            let id = standards
                 .open_inspection(
                     actor,
                     code,
@@ -704,11 +572,11 @@ async fn office_action(
             return Ok(Some(format!("/standards/inspections/{id}")));
         }
         "rectified" => {
-            store
+            standards
                 .complete_rectification(actor, f.id("rectification_id")?, &f.s("done_on"))
                 .await?;
         }
-        _ => return Err(StoreError::validation("未知的操作")),
+        _ => return Err(Error::validation("未知的操作")),
     }
     Ok(None)
 }
@@ -731,13 +599,13 @@ pub async fn office_post(
 }
 
 /// Reads a photo upload: optional `entity_type` / `entity_id` fields and one `file`.
-pub(crate) async fn read_upload(
+async fn read_photo_upload(
     mut mp: Multipart,
     limit: usize,
-) -> Result<(HashMap<String, String>, NewAttachment), StoreError> {
+) -> Result<(HashMap<String, String>, NewAttachment), FieldErrors> {
     let too_big = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            StoreError::field(
+            FieldErrors::one(
                 "file",
                 format!(
                     "照片过大，单个文件不能超过 {:.1} MB，请压缩后重新上传",
@@ -745,7 +613,7 @@ pub(crate) async fn read_upload(
                 ),
             )
         } else {
-            StoreError::field("file", "上传内容不完整，请重新选择照片上传")
+            FieldErrors::one("file", "上传内容不完整，请重新选择照片上传")
         }
     };
     let mut fields = HashMap::new();
@@ -766,8 +634,22 @@ pub(crate) async fn read_upload(
             fields.insert(name, v);
         }
     }
-    let file = file.ok_or_else(|| StoreError::field("file", "请选择要上传的照片"))?;
+    let file = file.ok_or_else(|| FieldErrors::one("file", "请选择要上传的照片"))?;
     Ok((fields, file))
+}
+
+/// Transitional (used by the case pages): [`read_photo_upload`] with the store's error.
+pub(crate) async fn read_upload(
+    mp: Multipart,
+    limit: usize,
+) -> Result<(HashMap<String, String>, NewAttachment), StoreError> {
+    read_photo_upload(mp, limit).await.map_err(|f| {
+        let message = f.get("file").unwrap_or_default().to_string();
+        StoreError::Validation {
+            message,
+            fields: f.into_map(),
+        }
+    })
 }
 
 pub async fn office_photo(
@@ -777,7 +659,7 @@ pub async fn office_photo(
     mp: Multipart,
 ) -> PageResult {
     let limit = st.config.attachment_limit;
-    let result = match read_upload(mp, limit).await {
+    let result = match read_photo_upload(mp, limit).await {
         Ok((fields, file)) => {
             let entity = fields
                 .get("entity_type")
@@ -787,11 +669,12 @@ pub async fn office_photo(
                 .get("entity_id")
                 .and_then(|v| v.parse::<i64>().ok())
                 .unwrap_or(0);
-            st.store
+            st.app
+                .standards()
                 .attach_office_photo(&actor, &code, &entity, id, &file, limit)
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/standards/offices/{code}?saved=1"))),
@@ -825,27 +708,28 @@ async fn inspection_page(
     actor: &Actor,
     id: i64,
     notice: Option<String>,
-    error: Option<(StatusCode, String, BTreeMap<String, String>)>,
+    error: Option<Shown>,
 ) -> PageResult {
-    let i = st.store.get_inspection(&actor.scope, id).await?;
+    let standards = st.app.standards();
+    let i = standards.inspection(actor, id).await?;
     let office = st.app.offices().get(actor, &i.township_code).await?;
     let photos = st
-        .store
-        .list_attachments(&actor.scope, "inspection", &id.to_string())
+        .app
+        .attachments()
+        .of_record(
+            actor,
+            minzheng_domain::attachments::AttachedTo::Inspection,
+            &id.to_string(),
+        )
         .await?;
-    let subsidy = st
-        .store
-        .list_subsidies(&actor.scope)
-        .await?
-        .into_iter()
-        .find(|x| x.inspection_id == id);
+    let subsidy = standards.subsidy_of_inspection(actor, id).await?;
     let (status, error) = match error {
         Some((s, m, _)) => (s, Some(m)),
         None => (StatusCode::OK, None),
     };
     let mut resp = render(&InspectionPage {
         nav: Nav::new(s, "standards"),
-        editable: is_city_admin(actor) && i.status == "open",
+        editable: standards.may_manage(actor) && editable(&i).is_ok(),
         csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
         i,
         office_name: office.name,
@@ -869,14 +753,53 @@ pub async fn inspection(
     inspection_page(&st, &s, &actor, id, qs.saved.map(|_| "已保存".into()), None).await
 }
 
-fn scores_from(f: &Fields, i: &Inspection) -> Result<Vec<(i64, i64, String)>, StoreError> {
+/// The scores typed on the checklist form (`score_<item id>`, `note_<item id>`); items left
+/// blank are not scored.
+fn scores_from(f: &Fields, i: &Inspection) -> Result<Vec<ScoreInput>, FieldErrors> {
     let mut out = Vec::new();
     for item in &i.items {
         if let Some(score) = f.int(&format!("score_{}", item.id), &item.label)? {
-            out.push((item.id, score, f.s(&format!("note_{}", item.id))));
+            out.push(ScoreInput {
+                id: item.id,
+                score,
+                note: f.s(&format!("note_{}", item.id)),
+            });
         }
     }
     Ok(out)
+}
+
+async fn inspection_action(st: &AppState, actor: &Actor, id: i64, f: &Fields) -> Result<(), Error> {
+    let standards = st.app.standards();
+    let i = standards.inspection(actor, id).await?;
+    match f.s("action").as_str() {
+        "score" => {
+            let scores = scores_from(f, &i)?;
+            standards.score(actor, id, &scores).await.map(|_| ())
+        }
+        "rectification" => standards
+            .add_rectification(
+                actor,
+                id,
+                &NewRectification {
+                    item: f.s("item"),
+                    due_on: f.s("due_on"),
+                },
+            )
+            .await
+            .map(|_| ()),
+        "decide" => standards
+            .decide_inspection(
+                actor,
+                id,
+                f.s("decision") == "pass",
+                &f.s("findings"),
+                today(),
+            )
+            .await
+            .map(|_| ()),
+        _ => Err(Error::validation("未知的操作")),
+    }
 }
 
 pub async fn inspection_post(
@@ -887,35 +810,7 @@ pub async fn inspection_post(
 ) -> PageResult {
     let id = parse_id(&id, "该检查验收记录")?;
     let f = Fields::new(form);
-    let i = st.store.get_inspection(&actor.scope, id).await?;
-    let result = match f.s("action").as_str() {
-        "score" => match scores_from(&f, &i) {
-            Ok(scores) => st
-                .store
-                .score_inspection(&actor, id, &scores)
-                .await
-                .map(|_| ()),
-            Err(e) => Err(e),
-        },
-        "rectification" => st
-            .store
-            .add_rectification(&actor, id, &f.s("item"), &f.s("due_on"))
-            .await
-            .map(|_| ()),
-        "decide" => st
-            .store
-            .decide_inspection(
-                &actor,
-                id,
-                f.s("decision") == "pass",
-                &f.s("findings"),
-                today(),
-            )
-            .await
-            .map(|_| ()),
-        _ => Err(StoreError::validation("未知的操作")),
-    };
-    match result {
+    match inspection_action(&st, &actor, id, &f).await {
         Ok(()) => Ok(see_other(&format!("/standards/inspections/{id}?saved=1"))),
         Err(e) => {
             let err = user_error(e)?;
@@ -932,13 +827,14 @@ pub async fn inspection_photo(
 ) -> PageResult {
     let id = parse_id(&id, "该检查验收记录")?;
     let limit = st.config.attachment_limit;
-    let result = match read_upload(mp, limit).await {
+    let result = match read_photo_upload(mp, limit).await {
         Ok((_, file)) => {
-            st.store
+            st.app
+                .standards()
                 .attach_inspection_photo(&actor, id, &file, limit)
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/standards/inspections/{id}?saved=1"))),
@@ -969,29 +865,23 @@ async fn subsidies_page(
     s: &SessionInfo,
     actor: &Actor,
     notice: Option<String>,
-    error: Option<(StatusCode, String, BTreeMap<String, String>)>,
+    error: Option<Shown>,
 ) -> PageResult {
-    let items = st.store.list_subsidies(&actor.scope).await?;
-    let sum = |paid_only: bool| {
-        minzheng_domain::Fen::sum_checked(
-            items
-                .iter()
-                .filter(|x| !paid_only || x.status == "disbursed")
-                .map(|x| x.amount),
-        )
-        .map(|f| f.to_string())
-        .unwrap_or_else(|| "溢出".into())
-    };
+    let standards = st.app.standards();
+    let items = standards.subsidies(actor).await?;
+    let (total, paid) = subsidy_totals(&items);
+    let shown =
+        |x: Option<minzheng_domain::Fen>| x.map_or_else(|| "溢出".into(), |f| f.to_string());
     let (status, error) = match error {
         Some((s, m, _)) => (s, Some(m)),
         None => (StatusCode::OK, None),
     };
     let mut resp = render(&SubsidiesPage {
         nav: Nav::new(s, "standards"),
-        total: sum(false),
-        paid: sum(true),
+        total: shown(total),
+        paid: shown(paid),
         items,
-        is_admin: is_city_admin(actor),
+        is_admin: standards.may_manage(actor),
         today: today().to_string(),
         notice,
         error,
@@ -1017,8 +907,9 @@ pub async fn subsidy_post(
     let id = parse_id(&id, "该补助")?;
     let f = Fields::new(form);
     match st
-        .store
-        .disburse_subsidy(&actor, id, &f.s("disbursed_on"))
+        .app
+        .standards()
+        .disburse(&actor, id, &f.s("disbursed_on"))
         .await
     {
         Ok(_) => Ok(see_other("/standards/subsidies?saved=1")),
@@ -1036,7 +927,7 @@ pub async fn attachment(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&id, "该附件")?;
-    let (meta, data) = st.store.get_attachment(&actor.scope, id).await?;
+    let (meta, data) = st.app.attachments().get(&actor, id).await?;
     Ok((
         [
             (CONTENT_TYPE, meta.content_type),
@@ -1054,7 +945,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 }
 
 pub async fn api_rules() -> ApiResult {
-    ok(json!({ "items": minzheng_store::rule_catalogue() }))
+    ok(json!({ "items": RULES }))
 }
 
 #[derive(Deserialize, Default)]
@@ -1083,10 +974,7 @@ pub async fn api_office(
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult {
-    ok(st
-        .store
-        .office_standards(&actor.scope, &code, today())
-        .await?)
+    ok(st.app.standards().office(&actor, &code, today()).await?)
 }
 
 pub async fn api_profile(
@@ -1095,7 +983,11 @@ pub async fn api_profile(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<ProfileUpdate>,
 ) -> ApiResult {
-    ok(st.store.update_profile(&actor, &code, &body).await?)
+    ok(st
+        .app
+        .standards()
+        .update_profile(&actor, &code, &body)
+        .await?)
 }
 
 fn created(id: i64) -> ApiResult {
@@ -1108,7 +1000,7 @@ pub async fn api_room(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewRoom>,
 ) -> ApiResult {
-    created(st.store.add_room(&actor, &code, &body).await?)
+    created(st.app.standards().add_room(&actor, &code, &body).await?)
 }
 
 pub async fn api_equipment(
@@ -1117,7 +1009,12 @@ pub async fn api_equipment(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewEquipment>,
 ) -> ApiResult {
-    created(st.store.add_equipment(&actor, &code, &body).await?)
+    created(
+        st.app
+            .standards()
+            .add_equipment(&actor, &code, &body)
+            .await?,
+    )
 }
 
 pub async fn api_posted_rule(
@@ -1126,7 +1023,12 @@ pub async fn api_posted_rule(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewPostedRule>,
 ) -> ApiResult {
-    created(st.store.add_posted_rule(&actor, &code, &body).await?)
+    created(
+        st.app
+            .standards()
+            .add_posted_rule(&actor, &code, &body)
+            .await?,
+    )
 }
 
 pub async fn api_investment(
@@ -1135,7 +1037,12 @@ pub async fn api_investment(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewInvestment>,
 ) -> ApiResult {
-    created(st.store.add_investment(&actor, &code, &body).await?)
+    created(
+        st.app
+            .standards()
+            .add_investment(&actor, &code, &body)
+            .await?,
+    )
 }
 
 pub async fn api_plan(
@@ -1144,16 +1051,8 @@ pub async fn api_plan(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewPlan>,
 ) -> ApiResult {
-    st.store.submit_plan(&actor, &code, &body).await?;
+    st.app.standards().submit_plan(&actor, &code, &body).await?;
     ok(json!({ "status": "submitted" }))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Decision {
-    /// approve / reject (staff changes), accept / return (plans), pass / fail (inspections).
-    decision: String,
-    note: String,
 }
 
 pub async fn api_plan_review(
@@ -1162,10 +1061,12 @@ pub async fn api_plan_review(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> ApiResult {
-    st.store
-        .review_plan(&actor, &code, body.decision == "accept", &body.note)
+    let accept = body.decision == "accept";
+    st.app
+        .standards()
+        .review_plan(&actor, &code, accept, &body.note)
         .await?;
-    ok(json!({ "status": if body.decision == "accept" { "accepted" } else { "returned" } }))
+    ok(json!({ "status": if accept { "accepted" } else { "returned" } }))
 }
 
 pub async fn api_file_change(
@@ -1174,12 +1075,12 @@ pub async fn api_file_change(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<NewStaffChange>,
 ) -> ApiResult {
-    let c = st.store.file_staff_change(&actor, &code, &body).await?;
+    let c = st.app.standards().file_change(&actor, &code, &body).await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 pub async fn api_changes(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    ok(json!({ "items": st.store.pending_staff_changes(&actor.scope).await? }))
+    ok(json!({ "items": st.app.standards().pending_changes(&actor).await? }))
 }
 
 pub async fn api_decide_change(
@@ -1190,8 +1091,9 @@ pub async fn api_decide_change(
 ) -> ApiResult {
     let id = parse_id(&id, "该人员异动")?;
     ok(st
-        .store
-        .decide_staff_change(&actor, id, body.decision == "approve", &body.note)
+        .app
+        .standards()
+        .decide_change(&actor, id, body.decision == "approve", &body.note)
         .await?)
 }
 
@@ -1202,7 +1104,8 @@ pub async fn api_open_inspection(
     ApiJson(body): ApiJson<NewInspection>,
 ) -> ApiResult {
     created(
-        st.store
+        st.app
+            .standards()
             .open_inspection(&actor, &code, &body, today())
             .await?,
     )
@@ -1214,21 +1117,7 @@ pub async fn api_inspection(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = parse_id(&id, "该检查验收记录")?;
-    ok(st.store.get_inspection(&actor.scope, id).await?)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Scores {
-    items: Vec<ScoreItem>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ScoreItem {
-    id: i64,
-    score: i64,
-    note: String,
+    ok(st.app.standards().inspection(&actor, id).await?)
 }
 
 pub async fn api_score(
@@ -1238,19 +1127,7 @@ pub async fn api_score(
     ApiJson(body): ApiJson<Scores>,
 ) -> ApiResult {
     let id = parse_id(&id, "该检查验收记录")?;
-    let scores: Vec<(i64, i64, String)> = body
-        .items
-        .into_iter()
-        .map(|s| (s.id, s.score, s.note))
-        .collect();
-    ok(st.store.score_inspection(&actor, id, &scores).await?)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NewRectification {
-    item: String,
-    due_on: String,
+    ok(st.app.standards().score(&actor, id, &body.items).await?)
 }
 
 pub async fn api_rectification(
@@ -1261,8 +1138,9 @@ pub async fn api_rectification(
 ) -> ApiResult {
     let id = parse_id(&id, "该检查验收记录")?;
     created(
-        st.store
-            .add_rectification(&actor, id, &body.item, &body.due_on)
+        st.app
+            .standards()
+            .add_rectification(&actor, id, &body)
             .await?,
     )
 }
@@ -1275,19 +1153,14 @@ pub async fn api_decide_inspection(
 ) -> ApiResult {
     let id = parse_id(&id, "该检查验收记录")?;
     ok(st
-        .store
+        .app
+        .standards()
         .decide_inspection(&actor, id, body.decision == "pass", &body.note, today())
         .await?)
 }
 
 pub async fn api_subsidies(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    ok(json!({ "items": st.store.list_subsidies(&actor.scope).await? }))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Disbursement {
-    disbursed_on: String,
+    ok(json!({ "items": st.app.standards().subsidies(&actor).await? }))
 }
 
 pub async fn api_disburse(
@@ -1298,7 +1171,8 @@ pub async fn api_disburse(
 ) -> ApiResult {
     let id = parse_id(&id, "该补助")?;
     ok(st
-        .store
-        .disburse_subsidy(&actor, id, &body.disbursed_on)
+        .app
+        .standards()
+        .disburse(&actor, id, &body.disbursed_on)
         .await?)
 }

@@ -40,6 +40,7 @@ both!(
     console_pages_and_audited_export,
     photo_uploads_are_checked,
     api_validation_and_illegal_transitions,
+    profile_patch_replaces_the_whole_profile,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -543,4 +544,47 @@ async fn api_validation_and_illegal_transitions(app: &TestApp) {
     let rules = get_json(&admin, app.url("/api/v1/standards/rules")).await;
     assert_eq!(rules["items"].as_array().unwrap().len(), 16);
     assert_eq!(rules["items"][0]["clause"], "二(二)");
+}
+
+/// A PATCH of the profile replaces it as a whole: what the body leaves out is recorded as
+/// not recorded; a bad body gets every field's message at once and changes nothing.
+async fn profile_patch_replaces_the_whole_profile(app: &TestApp) {
+    let (staff, csrf) = api_login(app, "staff").await;
+    let office = app.url(&format!("/api/v1/standards/offices/{DONGCHENG}"));
+    let before = get_json(&staff, office.clone()).await;
+    assert_eq!(before["profile"]["city_street"], true);
+    assert_eq!(before["profile"]["contact_name"], "办公室");
+    let url = app.url(&format!("/api/v1/standards/offices/{DONGCHENG}/profile"));
+    let r = staff
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"population": -1, "kind": "zhen", "city_street": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert_error(&body, "validation");
+    let fields = &body["error"]["fields"];
+    assert!(fields["population"].as_str().unwrap().contains("辖区人口"));
+    assert_eq!(fields["city_street"], "只有街道才能标记为市区街道办事处");
+    assert_eq!(
+        get_json(&staff, office.clone()).await["profile"],
+        before["profile"]
+    );
+    let r = staff
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"population": 30000, "kind": "jiedao"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["population"], 30000);
+    assert_eq!(p["kind"], "jiedao");
+    assert_eq!(p["city_street"], false);
+    assert_eq!(p["contact_name"], "");
+    assert!(p["policy_board"].is_null() && p["archives_organized"].is_null());
+    assert_eq!(get_json(&staff, office).await["profile"], p);
 }

@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::formats::divisions::DivisionSource;
 use crate::{App, AppResult};
 
+mod standards;
+
 /// The demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
 pub const DEMO_CITY_CODE: &str = "5118";
 /// The demo city's divisions as `code,name,level,parent` CSV.
@@ -102,7 +104,7 @@ impl Demo<'_> {
                     )
                     .await?;
             }
-            store.seed_standards_demo().await?;
+            self.standards().await?;
             // 演示参数 (not official figures; see ParamSet::demo_yaan).
             store
                 .seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())

@@ -1,122 +1,52 @@
-//! 基层民政办公室规范化建设 — the city's implementation plan as rules.
-//!
-//! Every requirement of the plan (§二(二)(三), §三(四), §四) is a [`Rule`] with an id, its
-//! text and its clause. [`evaluate`] judges one office from a plain struct of recorded facts
-//! ([`OfficeFacts`]) and the city's parameters in force ([`Thresholds`]): each rule is met,
-//! not met, or not recorded (the office has not entered the data the rule needs), with advice
-//! in plain Chinese. Pure: no I/O, no clock — the caller picks the parameters for `as_of`
-//! with [`Thresholds::in_force`]. Areas are integer square decimetres (1 m² = 100 dm²) so
-//! 59.9 m² and 60 m² compare exactly; money is [`Fen`].
+//! The plan's requirements as rules, the city's parameters, and the evaluation of one
+//! office's recorded facts against them.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Fen;
 
-/// 乡 / 镇 / 街道.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OfficeKind {
-    Xiang,
-    Zhen,
-    Jiedao,
-}
-
-impl OfficeKind {
-    pub const ALL: [OfficeKind; 3] = [OfficeKind::Xiang, OfficeKind::Zhen, OfficeKind::Jiedao];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfficeKind::Xiang => "xiang",
-            OfficeKind::Zhen => "zhen",
-            OfficeKind::Jiedao => "jiedao",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            OfficeKind::Xiang => "乡",
-            OfficeKind::Zhen => "镇",
-            OfficeKind::Jiedao => "街道",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+crate::coded_enum! {
+    /// 乡 / 镇 / 街道.
+    pub enum OfficeKind {
+        Xiang = ("xiang", "乡"),
+        Zhen = ("zhen", "镇"),
+        Jiedao = ("jiedao", "街道"),
     }
 }
 
-/// Rooms the plan names (§二(三)1 and §三(四)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RoomKind {
-    /// 办公室
-    Office,
-    /// 接待室
-    Reception,
-    /// 档案室
-    Archive,
-    /// 民政服务大厅 (standalone, or a share of the township's shared hall)
-    ServiceHall,
-    /// 物资储备库
-    SuppliesStore,
-}
-
-impl RoomKind {
-    pub const ALL: [RoomKind; 5] = [
-        RoomKind::Office,
-        RoomKind::Reception,
-        RoomKind::Archive,
-        RoomKind::ServiceHall,
-        RoomKind::SuppliesStore,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoomKind::Office => "office",
-            RoomKind::Reception => "reception",
-            RoomKind::Archive => "archive",
-            RoomKind::ServiceHall => "service-hall",
-            RoomKind::SuppliesStore => "supplies-store",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            RoomKind::Office => "办公室",
-            RoomKind::Reception => "接待室",
-            RoomKind::Archive => "档案室",
-            RoomKind::ServiceHall => "民政服务大厅",
-            RoomKind::SuppliesStore => "物资储备库",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+crate::coded_enum! {
+    /// Rooms the plan names (§二(三)1 and §三(四)).
+    pub enum RoomKind {
+        /// 办公室
+        Office = ("office", "办公室"),
+        /// 接待室
+        Reception = ("reception", "接待室"),
+        /// 档案室
+        Archive = ("archive", "档案室"),
+        /// 民政服务大厅 (standalone, or a share of the township's shared hall)
+        ServiceHall = ("service-hall", "民政服务大厅"),
+        /// 物资储备库
+        SuppliesStore = ("supplies-store", "物资储备库"),
     }
 }
 
-/// Equipment the plan names (§二(三)2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EquipmentKind {
-    Computer,
-    Printer,
-    Phone,
-    Copier,
-    Camera,
-    AirConditioner,
-    ArchiveCabinet,
-    DeskChair,
-    VisitorSeating,
+crate::coded_enum! {
+    /// Equipment the plan names (§二(三)2).
+    pub enum EquipmentKind {
+        Computer = ("computer", "电脑"),
+        Printer = ("printer", "打印机"),
+        Phone = ("phone", "电话"),
+        Copier = ("copier", "复印机"),
+        Camera = ("camera", "数码相机"),
+        AirConditioner = ("air-conditioner", "空调"),
+        ArchiveCabinet = ("archive-cabinet", "档案柜"),
+        DeskChair = ("desk-chair", "办公桌椅(套)"),
+        VisitorSeating = ("visitor-seating", "群众等候座椅"),
+    }
 }
 
 impl EquipmentKind {
-    pub const ALL: [EquipmentKind; 9] = [
-        EquipmentKind::Computer,
-        EquipmentKind::Printer,
-        EquipmentKind::Phone,
-        EquipmentKind::Copier,
-        EquipmentKind::Camera,
-        EquipmentKind::AirConditioner,
-        EquipmentKind::ArchiveCabinet,
-        EquipmentKind::DeskChair,
-        EquipmentKind::VisitorSeating,
-    ];
     /// The six items every office must have at least one of.
     pub const BASIC: [EquipmentKind; 6] = [
         EquipmentKind::Computer,
@@ -126,35 +56,6 @@ impl EquipmentKind {
         EquipmentKind::Camera,
         EquipmentKind::AirConditioner,
     ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EquipmentKind::Computer => "computer",
-            EquipmentKind::Printer => "printer",
-            EquipmentKind::Phone => "phone",
-            EquipmentKind::Copier => "copier",
-            EquipmentKind::Camera => "camera",
-            EquipmentKind::AirConditioner => "air-conditioner",
-            EquipmentKind::ArchiveCabinet => "archive-cabinet",
-            EquipmentKind::DeskChair => "desk-chair",
-            EquipmentKind::VisitorSeating => "visitor-seating",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            EquipmentKind::Computer => "电脑",
-            EquipmentKind::Printer => "打印机",
-            EquipmentKind::Phone => "电话",
-            EquipmentKind::Copier => "复印机",
-            EquipmentKind::Camera => "数码相机",
-            EquipmentKind::AirConditioner => "空调",
-            EquipmentKind::ArchiveCabinet => "档案柜",
-            EquipmentKind::DeskChair => "办公桌椅(套)",
-            EquipmentKind::VisitorSeating => "群众等候座椅",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 }
 
 /// The city's parameters, in force from `effective_from`.
@@ -276,12 +177,12 @@ pub struct OfficeFacts {
     pub e_ledger: bool,
 }
 
-/// Whether a rule is part of the basic standard or the encouraged high standard (§三(四)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleLevel {
-    Basic,
-    High,
+crate::coded_enum! {
+    /// Whether a rule is part of the basic standard or the encouraged high standard (§三(四)).
+    pub enum RuleLevel {
+        Basic = ("basic", "基本标准"),
+        High = ("high", "高标准"),
+    }
 }
 
 /// A requirement of the plan.
@@ -411,29 +312,12 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// met / not met / not recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleStatus {
-    Met,
-    NotMet,
-    NotRecorded,
-}
-
-impl RuleStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleStatus::Met => "met",
-            RuleStatus::NotMet => "not_met",
-            RuleStatus::NotRecorded => "not_recorded",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            RuleStatus::Met => "达标",
-            RuleStatus::NotMet => "未达标",
-            RuleStatus::NotRecorded => "未登记",
-        }
+crate::coded_enum! {
+    /// met / not met / not recorded.
+    pub enum RuleStatus {
+        Met = ("met", "达标"),
+        NotMet = ("not_met", "未达标"),
+        NotRecorded = ("not_recorded", "未登记"),
     }
 }
 

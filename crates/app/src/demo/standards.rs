@@ -1,27 +1,28 @@
 //! Demo data for office standardization: a handful of offices in every state, so the city
 //! console shows compliant, partial, overdue, under inspection, failed and subsidized offices.
-//! Everything goes through the audited store API (the roster through approved staff changes).
+//! Everything goes through the use cases (the roster through approved staff changes).
 
 use chrono::NaiveDate;
-use minzheng_domain::standards::Thresholds;
-
-use crate::error::StoreResult;
-use crate::standards::{
-    NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRoom, NewStaffChange,
-    ProfileUpdate,
+use minzheng_domain::standards::{
+    NewEquipment, NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRectification, NewRoom,
+    NewStaffChange, ProfileUpdate, ScoreInput, Thresholds,
 };
-use crate::Store;
 use minzheng_domain::Actor;
+
+use super::Demo;
+use crate::AppResult;
 
 /// The demo's plan deadline (the plan's "4月底前", moved to the demo year).
 const DEADLINE: (i32, u32, u32) = (2026, 4, 30);
 
-struct Demo<'a> {
-    store: &'a Store,
+/// The demo's system actor and the day it seeds on.
+struct Seed<'a> {
+    demo: &'a Demo<'a>,
     sys: Actor,
+    today: NaiveDate,
 }
 
-impl Demo<'_> {
+impl Seed<'_> {
     async fn profile(
         &self,
         code: &str,
@@ -29,8 +30,10 @@ impl Demo<'_> {
         kind: &str,
         street: bool,
         boards: bool,
-    ) -> StoreResult<()> {
-        self.store
+    ) -> AppResult<()> {
+        self.demo
+            .app
+            .standards()
             .update_profile(
                 &self.sys,
                 code,
@@ -50,10 +53,10 @@ impl Demo<'_> {
             .map(|_| ())
     }
 
-    async fn hire(&self, code: &str, name: &str, director: bool, doc: &str) -> StoreResult<()> {
-        let c = self
-            .store
-            .file_staff_change(
+    async fn hire(&self, code: &str, name: &str, director: bool, doc: &str) -> AppResult<()> {
+        let s = self.demo.app.standards();
+        let c = s
+            .file_change(
                 &self.sys,
                 code,
                 &NewStaffChange {
@@ -74,15 +77,16 @@ impl Demo<'_> {
                 },
             )
             .await?;
-        self.store
-            .decide_staff_change(&self.sys, c.id, true, "同意")
+        s.decide_change(&self.sys, c.id, true, "同意")
             .await
             .map(|_| ())
     }
 
-    async fn rooms(&self, code: &str, rooms: &[(&str, &str, bool)]) -> StoreResult<()> {
+    async fn rooms(&self, code: &str, rooms: &[(&str, &str, bool)]) -> AppResult<()> {
         for (kind, area, shared) in rooms {
-            self.store
+            self.demo
+                .app
+                .standards()
                 .add_room(
                     &self.sys,
                     code,
@@ -98,7 +102,7 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn equipment(&self, code: &str, staff: i64, cabinets: i64) -> StoreResult<()> {
+    async fn equipment(&self, code: &str, staff: i64, cabinets: i64) -> AppResult<()> {
         for (kind, count) in [
             ("computer", staff),
             ("printer", 1),
@@ -110,7 +114,9 @@ impl Demo<'_> {
             ("desk-chair", staff),
             ("visitor-seating", 6),
         ] {
-            self.store
+            self.demo
+                .app
+                .standards()
                 .add_equipment(
                     &self.sys,
                     code,
@@ -126,24 +132,24 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn all_assistants(&self, code: &str, skip: usize) -> StoreResult<()> {
-        let villages = self
-            .store
-            .children(&crate::Scope::all(), Some(code))
-            .await?;
+    /// An assistant for every village of the township but the last `skip`.
+    async fn all_assistants(&self, code: &str, skip: usize) -> AppResult<()> {
+        let s = self.demo.app.standards();
+        let villages = s.office(&self.sys, code, self.today).await?.assistants;
         let n = villages.len().saturating_sub(skip);
         for (i, v) in villages.iter().take(n).enumerate() {
-            self.store
-                .set_village_assistant(&self.sys, &v.code, &format!("协理员{}", i + 1), "")
+            s.set_village_assistant(&self.sys, &v.village_code, &format!("协理员{}", i + 1), "")
                 .await?;
         }
         Ok(())
     }
 
-    async fn posted(&self, code: &str) -> StoreResult<()> {
+    async fn posted(&self, code: &str) -> AppResult<()> {
         for title in ["民政办工作职责", "城乡低保申请办理流程", "首问负责制"]
         {
-            self.store
+            self.demo
+                .app
+                .standards()
                 .add_posted_rule(
                     &self.sys,
                     code,
@@ -157,32 +163,35 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn plan(&self, code: &str, review: Option<bool>) -> StoreResult<()> {
-        self.store
-            .submit_plan(
-                &self.sys,
-                code,
-                &NewPlan {
-                    items: "一、改造办公室、接待室、档案室；二、购置电脑、档案柜；三、制作宣传栏和公示栏".into(),
-                    budget: "120000".into(),
-                    timeline: "2026年5月动工，9月完成".into(),
-                },
-            )
-            .await?;
+    async fn plan(&self, code: &str, review: Option<bool>) -> AppResult<()> {
+        let s = self.demo.app.standards();
+        s.submit_plan(
+            &self.sys,
+            code,
+            &NewPlan {
+                items:
+                    "一、改造办公室、接待室、档案室；二、购置电脑、档案柜；三、制作宣传栏和公示栏"
+                        .into(),
+                budget: "120000".into(),
+                timeline: "2026年5月动工，9月完成".into(),
+            },
+        )
+        .await?;
         match review {
-            Some(true) => self.store.review_plan(&self.sys, code, true, "同意").await,
+            Some(true) => s.review_plan(&self.sys, code, true, "同意").await,
             Some(false) => {
-                self.store
-                    .review_plan(&self.sys, code, false, "预算明细不全，请补充后重新报送")
+                s.review_plan(&self.sys, code, false, "预算明细不全，请补充后重新报送")
                     .await
             }
             None => Ok(()),
         }
     }
 
-    async fn invest(&self, code: &str, items: &[(&str, &str)]) -> StoreResult<()> {
+    async fn invest(&self, code: &str, items: &[(&str, &str)]) -> AppResult<()> {
         for (i, (item, amount)) in items.iter().enumerate() {
-            self.store
+            self.demo
+                .app
+                .standards()
                 .add_investment(
                     &self.sys,
                     code,
@@ -206,7 +215,7 @@ impl Demo<'_> {
         kind: &str,
         street: bool,
         staff: usize,
-    ) -> StoreResult<()> {
+    ) -> AppResult<()> {
         self.profile(code, pop, kind, street, true).await?;
         for i in 0..staff {
             self.hire(
@@ -230,17 +239,34 @@ impl Demo<'_> {
         self.all_assistants(code, 0).await?;
         self.posted(code).await
     }
+
+    async fn inspect(&self, code: &str, inspectors: &str, on: &str) -> AppResult<i64> {
+        self.demo
+            .app
+            .standards()
+            .open_inspection(
+                &self.sys,
+                code,
+                &NewInspection {
+                    inspectors: inspectors.into(),
+                    inspected_on: on.into(),
+                },
+                self.today,
+            )
+            .await
+    }
 }
 
-impl Store {
-    /// Seeds the standardization demo (called once, when the demo city is first seeded).
-    pub async fn seed_standards_demo(&self) -> StoreResult<()> {
-        let d = Demo {
-            store: self,
+impl Demo<'_> {
+    /// Seeds the standardization demo (once, when the demo city is first seeded).
+    pub async fn standards(&self) -> AppResult<()> {
+        let d = Seed {
+            demo: self,
             sys: Actor::system("demo"),
+            today: chrono::Utc::now().date_naive(),
         };
-        let today = chrono::Utc::now().date_naive();
-        self.set_standard_params(
+        let s = self.app.standards();
+        s.set_params(
             &d.sys,
             &Thresholds::plan_2011(),
             NaiveDate::from_ymd_opt(DEADLINE.0, DEADLINE.1, DEADLINE.2),
@@ -290,7 +316,7 @@ impl Store {
         .await?;
         d.equipment(xc, 3, 1).await?;
         d.all_assistants(xc, 2).await?;
-        self.file_staff_change(
+        s.file_change(
             &d.sys,
             xc,
             &NewStaffChange {
@@ -314,34 +340,23 @@ impl Store {
         d.plan(hb, Some(true)).await?;
         d.invest(hb, &[("办公用房改造", "50000"), ("宣传栏、公示栏", "8000")])
             .await?;
-        let id = self
-            .open_inspection(
-                &d.sys,
-                hb,
-                &NewInspection {
-                    inspectors: "王建国、李秀英".into(),
-                    inspected_on: "2026-10-10".into(),
-                },
-                today,
-            )
-            .await?;
-        let insp = self.get_inspection(&crate::Scope::all(), id).await?;
-        let manual: Vec<(i64, i64, String)> = insp
+        let id = d.inspect(hb, "王建国、李秀英", "2026-10-10").await?;
+        let insp = s.inspection(&d.sys, id).await?;
+        let manual: Vec<ScoreInput> = insp
             .items
             .iter()
             .filter(|i| i.rule_id.is_none())
-            .map(|i| (i.id, i.max_score - 1, String::new()))
+            .map(|i| ScoreInput {
+                id: i.id,
+                score: i.max_score - 1,
+                note: String::new(),
+            })
             .collect();
-        self.score_inspection(&d.sys, id, &manual).await?;
-        self.decide_inspection(&d.sys, id, true, "规范化建设达到要求，同意验收。", today)
+        s.score(&d.sys, id, &manual).await?;
+        s.decide_inspection(&d.sys, id, true, "规范化建设达到要求，同意验收。", d.today)
             .await?;
-        let sub = self
-            .list_subsidies(&crate::Scope::of(
-                minzheng_domain::DivisionCode::parse_native(hb).expect("valid"),
-            ))
-            .await?;
-        if let Some(s) = sub.first() {
-            self.disburse_subsidy(&d.sys, s.id, "2026-11-05").await?;
+        if let Some(sub) = s.subsidy_of_inspection(&d.sys, id).await? {
+            s.disburse(&d.sys, sub.id, "2026-11-05").await?;
         }
 
         // 青江街道: failed, with rectification items; plan returned.
@@ -352,32 +367,27 @@ impl Store {
         d.rooms(qj, &[("office", "20", false), ("reception", "12", false)])
             .await?;
         d.plan(qj, Some(false)).await?;
-        let id = self
-            .open_inspection(
+        let id = d.inspect(qj, "王建国", "2026-10-12").await?;
+        for item in [
+            "增设档案室，三室总面积达到60平方米",
+            "补齐专职工作人员并以红头文件确认",
+        ] {
+            s.add_rectification(
                 &d.sys,
-                qj,
-                &NewInspection {
-                    inspectors: "王建国".into(),
-                    inspected_on: "2026-10-12".into(),
+                id,
+                &NewRectification {
+                    item: item.into(),
+                    due_on: "2026-12-31".into(),
                 },
-                today,
             )
             .await?;
-        self.add_rectification(
-            &d.sys,
-            id,
-            "增设档案室，三室总面积达到60平方米",
-            "2026-12-31",
-        )
-        .await?;
-        self.add_rectification(&d.sys, id, "补齐专职工作人员并以红头文件确认", "2026-12-31")
-            .await?;
-        self.decide_inspection(
+        }
+        s.decide_inspection(
             &d.sys,
             id,
             false,
             "人员、场地均未达标，限期整改后复查。",
-            today,
+            d.today,
         )
         .await?;
 
@@ -386,16 +396,7 @@ impl Store {
         d.complete(dx, 15_000, "jiedao", false, 2).await?;
         d.plan(dx, Some(true)).await?;
         d.invest(dx, &[("档案柜、办公桌椅", "16800")]).await?;
-        self.open_inspection(
-            &d.sys,
-            dx,
-            &NewInspection {
-                inspectors: "王建国".into(),
-                inspected_on: "2026-11-20".into(),
-            },
-            today,
-        )
-        .await?;
+        d.inspect(dx, "王建国", "2026-11-20").await?;
 
         // 草坝镇: profile only, plan submitted. Everyone else: nothing yet (overdue).
         let cb = "511802101";

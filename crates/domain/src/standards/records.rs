@@ -1,0 +1,343 @@
+//! What an office records about its standardization, as read back: its profile, the roster
+//! and the staff changes filed, village assistants, rooms, equipment, posted rules, the
+//! construction plan, inspections, investments and subsidies; and the facts the rules judge
+//! gathered from them.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::rules::{
+    EquipmentFact, EquipmentKind, Evaluation, OfficeFacts, OfficeKind, RoomFact, RoomKind,
+    RuleStatus, StaffFact, Thresholds,
+};
+use super::workflow::{
+    ChangeKind, ChangeStatus, InspectionStanding, InspectionStatus, ItemKind, PlanStanding,
+    PlanStatus, SubsidyStatus,
+};
+use crate::offices::Office;
+use crate::Fen;
+
+crate::coded_enum! {
+    /// The items of its premises an office records one by one (and may remove, and attach
+    /// photos to).
+    pub enum OfficeItem {
+        Room = ("room", "用房"),
+        Equipment = ("equipment", "设备"),
+        PostedRule = ("posted_rule", "制度"),
+    }
+}
+
+/// The office's own facts beyond name and contact (which live on the office).
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct OfficeProfile {
+    pub township_code: String,
+    pub population: Option<i64>,
+    pub kind: Option<OfficeKind>,
+    pub city_street: bool,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub signage: String,
+    pub policy_board: Option<bool>,
+    pub notice_board: Option<bool>,
+    pub archives_organized: Option<bool>,
+}
+
+/// A member of the roster (current or past).
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub township_code: String,
+    pub name: String,
+    pub position: String,
+    pub is_director: bool,
+    pub full_time: bool,
+    pub since: String,
+    pub doc_number: String,
+    pub doc_date: Option<String>,
+    pub active: bool,
+    pub ended_on: Option<String>,
+}
+
+/// A filed staff change and its decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffChange {
+    pub id: i64,
+    pub township_code: String,
+    pub kind: ChangeKind,
+    pub staff_id: Option<i64>,
+    pub name: String,
+    pub position: String,
+    pub is_director: bool,
+    pub full_time: bool,
+    pub effective_on: String,
+    pub doc_number: String,
+    pub doc_date: Option<String>,
+    pub reason: String,
+    pub status: ChangeStatus,
+    pub filed_by: String,
+    pub filed_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: String,
+}
+
+/// A village and its assistant (协理员), if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct VillageAssistant {
+    pub village_code: String,
+    pub village_name: String,
+    pub name: Option<String>,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Room {
+    pub id: i64,
+    pub kind: RoomKind,
+    /// Square decimetres (shown as m² by [`fmt_area`](super::fmt_area)).
+    pub area_dm2: i64,
+    pub shared_hall: bool,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Equipment {
+    pub id: i64,
+    pub kind: EquipmentKind,
+    pub count: i64,
+    pub dedicated: bool,
+    pub note: String,
+}
+
+/// A rule or procedure posted on the wall.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostedRule {
+    pub id: i64,
+    pub title: String,
+    pub posted_on: String,
+}
+
+/// A township's construction plan (建设方案).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConstructionPlan {
+    pub township_code: String,
+    pub items: String,
+    pub budget: Fen,
+    pub timeline: String,
+    pub status: PlanStatus,
+    pub submitted_at: String,
+    pub reviewed_by: Option<String>,
+    pub review_note: String,
+}
+
+/// One line of an inspection checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionItem {
+    pub id: i64,
+    /// The rule an automatic item scores.
+    pub rule_id: Option<String>,
+    pub label: String,
+    pub max_score: i64,
+    pub kind: ItemKind,
+    /// The automatic rule's status when the inspection was opened.
+    pub auto_status: Option<RuleStatus>,
+    pub score: Option<i64>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rectification {
+    pub id: i64,
+    pub item: String,
+    pub due_on: String,
+    pub done_on: Option<String>,
+}
+
+/// A rectification with the office and inspection it belongs to.
+#[derive(Debug, Clone)]
+pub struct RectificationOf {
+    pub township_code: String,
+    pub inspection_id: i64,
+    pub rectification: Rectification,
+}
+
+/// An inspection (检查验收) with its checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inspection {
+    pub id: i64,
+    pub township_code: String,
+    pub inspectors: String,
+    pub inspected_on: String,
+    pub status: InspectionStatus,
+    pub findings: String,
+    pub previous_id: Option<i64>,
+    pub opened_by: String,
+    pub decided_at: Option<String>,
+    pub items: Vec<InspectionItem>,
+    pub rectifications: Vec<Rectification>,
+    pub score: i64,
+    pub max_score: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Investment {
+    pub id: i64,
+    pub spent_on: String,
+    pub item: String,
+    pub amount: Fen,
+    pub doc_number: String,
+}
+
+/// A subsidy granted on passing acceptance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subsidy {
+    pub id: i64,
+    pub township_code: String,
+    pub office_name: String,
+    pub county_name: String,
+    pub inspection_id: i64,
+    pub investment: Fen,
+    pub percent: i64,
+    pub amount: Fen,
+    pub status: SubsidyStatus,
+    pub disbursed_on: Option<String>,
+    pub created_at: String,
+}
+
+/// The city's parameters and the plan deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandardParams {
+    pub thresholds: Vec<Thresholds>,
+    pub plan_deadline: Option<NaiveDate>,
+}
+
+impl StandardParams {
+    /// The parameters in force on `as_of` (the plan's own before any were set).
+    pub fn in_force(&self, as_of: NaiveDate) -> Thresholds {
+        Thresholds::in_force(&self.thresholds, as_of)
+            .cloned()
+            .unwrap_or_else(Thresholds::plan_2011)
+    }
+}
+
+/// One office on the city console.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficeStanding {
+    pub township_code: String,
+    pub name: String,
+    pub county_code: String,
+    pub county_name: String,
+    pub evaluation: Evaluation,
+    pub plan_status: PlanStanding,
+    pub inspection_status: InspectionStanding,
+    pub subsidy: Option<Fen>,
+    pub subsidy_status: Option<SubsidyStatus>,
+}
+
+impl OfficeStanding {
+    /// Basic rules not met or not recorded (for exports).
+    pub fn failing_titles(&self) -> Vec<&'static str> {
+        self.evaluation
+            .failing()
+            .iter()
+            .map(|r| r.rule.title)
+            .collect()
+    }
+
+    /// Basic rules recorded and not met (for the console, where “not recorded” is a count).
+    pub fn not_met_titles(&self) -> String {
+        self.evaluation
+            .failing()
+            .iter()
+            .filter(|r| r.status == RuleStatus::NotMet)
+            .map(|r| r.rule.title)
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    pub fn not_recorded_count(&self) -> usize {
+        self.evaluation
+            .failing()
+            .iter()
+            .filter(|r| r.status == RuleStatus::NotRecorded)
+            .count()
+    }
+}
+
+/// Everything on one office's standardization page.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficeStandards {
+    pub office: Office,
+    pub profile: OfficeProfile,
+    pub staff: Vec<StaffMember>,
+    pub former_staff: Vec<StaffMember>,
+    pub changes: Vec<StaffChange>,
+    pub assistants: Vec<VillageAssistant>,
+    pub rooms: Vec<Room>,
+    pub equipment: Vec<Equipment>,
+    pub rules: Vec<PostedRule>,
+    pub e_ledger: bool,
+    pub plan: Option<ConstructionPlan>,
+    pub plan_deadline: Option<NaiveDate>,
+    pub plan_overdue: bool,
+    pub inspections: Vec<Inspection>,
+    pub investments: Vec<Investment>,
+    pub investment_total: Fen,
+    pub subsidies: Vec<Subsidy>,
+    pub thresholds: Thresholds,
+    pub evaluation: Evaluation,
+}
+
+/// One office's records as the rules see them. The roster is the staff in post; a village
+/// counts as covered when its assistant is recorded.
+pub fn office_facts(
+    profile: &OfficeProfile,
+    staff: &[StaffMember],
+    assistants: &[VillageAssistant],
+    rooms: &[Room],
+    equipment: &[Equipment],
+    rules_posted: usize,
+    e_ledger: bool,
+) -> OfficeFacts {
+    OfficeFacts {
+        population: profile.population,
+        kind: profile.kind,
+        city_street: profile.city_street,
+        staff: staff.iter().map(staff_fact).collect(),
+        village_count: assistants.len() as i64,
+        villages_with_assistant: assistants.iter().filter(|a| a.name.is_some()).count() as i64,
+        rooms: rooms.iter().map(room_fact).collect(),
+        equipment: equipment.iter().map(equipment_fact).collect(),
+        rules_posted: rules_posted as i64,
+        policy_board: profile.policy_board,
+        notice_board: profile.notice_board,
+        archives_organized: profile.archives_organized,
+        e_ledger,
+    }
+}
+
+/// A member in post as the staffing rules see them: appointed by a filed document when its
+/// number is recorded.
+pub fn staff_fact(s: &StaffMember) -> StaffFact {
+    StaffFact {
+        full_time: s.full_time,
+        director: s.is_director,
+        has_document: !s.doc_number.is_empty(),
+    }
+}
+
+pub fn room_fact(r: &Room) -> RoomFact {
+    RoomFact {
+        kind: r.kind,
+        area_dm2: r.area_dm2,
+        shared_hall: r.shared_hall,
+    }
+}
+
+pub fn equipment_fact(e: &Equipment) -> EquipmentFact {
+    EquipmentFact {
+        kind: e.kind,
+        count: e.count,
+        dedicated: e.dedicated,
+    }
+}
