@@ -90,22 +90,13 @@ pub fn enrolment_start_month(approved_on: NaiveDate, offset_months: u32) -> Year
         .unwrap_or(YearMonth::MAX)
 }
 
-/// 核查类别 (§2.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewClass {
-    /// 收入来源稳定、变化不大 (yearly by default)
-    Stable,
-    /// 收入不稳定且有劳动能力的成员 (every 6 months by default)
-    Irregular,
-}
-
-impl ReviewClass {
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewClass::Stable => "收入稳定家庭",
-            ReviewClass::Irregular => "收入不稳定家庭",
-        }
+crate::coded_enum! {
+    /// 核查类别.
+    pub enum ReviewClass {
+        /// 收入来源稳定、变化不大 (yearly by default).
+        Stable = ("stable", "收入稳定家庭"),
+        /// 收入不稳定且有劳动能力的成员 (every 6 months by default).
+        Irregular = ("irregular", "收入不稳定家庭"),
     }
 }
 

@@ -12,15 +12,14 @@ pub mod admin;
 mod attachments;
 mod audit;
 mod bulk;
-mod cases;
-mod cases_demo;
+pub mod cases;
 mod db;
 mod divisions;
 mod error;
 mod jobs;
 mod migrate;
 pub mod offices;
-mod params;
+pub mod params;
 mod payroll;
 mod payroll_files;
 #[doc(hidden)]
@@ -39,11 +38,6 @@ pub mod testing;
 
 pub use attachments::{check_photo, Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use audit::{append as append_audit, AuditBreak, AuditEntry, AuditEvent, AuditVerification};
-pub use cases::{
-    case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
-    CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
-    NoticeBatchEntry, Objection, PublicNotice, Survey,
-};
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use divisions::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionSource, LevelCount,
@@ -51,7 +45,6 @@ pub use divisions::{
 pub use error::{AuthError, StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 pub use minzheng_domain::{Actor, Scope};
-pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
     batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
     ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,
