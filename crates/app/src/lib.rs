@@ -12,9 +12,12 @@
 
 pub mod authz;
 pub mod bench;
+pub mod cases;
 pub mod demo;
 mod error;
+pub mod notices;
 pub mod offices;
+pub mod params;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -93,9 +93,11 @@ pub async fn list(store: &Store, program: Option<&str>) -> StoreResult<Vec<Param
 pub async fn insert(tx: &mut Tx, actor: &Actor, e: &ParamEntry) -> StoreResult<i64> {
     let row = tx
         .fetch_one(
-            q("INSERT INTO program_params (program, name, city_code, county_code, urban_rural,
+            q(
+                "INSERT INTO program_params (program, name, city_code, county_code, urban_rural,
                  effective_from, value_json, source, created_by, created_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id")
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+            )
             .bind(e.key.program.as_str())
             .bind(e.key.name.code())
             .bind(e.scope.city.as_str())

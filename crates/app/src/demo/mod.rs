@@ -9,6 +9,12 @@ use serde::Serialize;
 
 use crate::{App, AppResult};
 
+mod cases;
+mod params;
+
+/// The demo city: 雅安市.
+pub const DEMO_CITY: &str = "5118";
+
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";
 
@@ -96,10 +102,8 @@ impl Demo<'_> {
                     .await?;
             }
             store.seed_standards_demo().await?;
-            // 演示参数 (not official figures; see ParamSet::demo_yaan).
-            store
-                .seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())
-                .await?;
+            // 演示参数 (not official figures; see demo::params).
+            self.params().await?;
         }
         let mut out = Vec::new();
         for (username, _, role, scope) in ACCOUNTS {

@@ -592,24 +592,17 @@ fn preferential_care_table() {
     let m = |mo| YearMonth::new(2025, mo).unwrap();
     // Grade 1 因战 ¥116,270/yr (DOMAIN §6): 9,689.16 × 11 + 9,689.24 in December.
     let cat = CareCategory::DisabledServiceman;
-    let jan =
-        preferential_care(&table, cat, Some(1), Some(DisabilityCause::War), m(1)).unwrap();
+    let jan = preferential_care(&table, cat, Some(1), Some(DisabilityCause::War), m(1)).unwrap();
     assert_eq!(jan.amount, Fen(968_916));
-    let dec =
-        preferential_care(&table, cat, Some(1), Some(DisabilityCause::War), m(12)).unwrap();
+    let dec = preferential_care(&table, cat, Some(1), Some(DisabilityCause::War), m(12)).unwrap();
     assert_eq!(dec.amount, Fen(968_924));
     assert_eq!(jan.amount.0 * 11 + dec.amount.0, 11_627_000);
     // Grade 10 因公 ¥10,850/yr.
-    let c =
-        preferential_care(&table, cat, Some(10), Some(DisabilityCause::Duty), m(5)).unwrap();
+    let c = preferential_care(&table, cat, Some(10), Some(DisabilityCause::Duty), m(5)).unwrap();
     assert_eq!(c.amount, Fen(90_416));
     // 因病 only grades 1–6; grade 11 does not exist.
-    assert!(
-        preferential_care(&table, cat, Some(7), Some(DisabilityCause::Illness), m(1)).is_err()
-    );
-    assert!(
-        preferential_care(&table, cat, Some(11), Some(DisabilityCause::War), m(1)).is_err()
-    );
+    assert!(preferential_care(&table, cat, Some(7), Some(DisabilityCause::Illness), m(1)).is_err());
+    assert!(preferential_care(&table, cat, Some(11), Some(DisabilityCause::War), m(1)).is_err());
     assert!(preferential_care(&table, cat, None, Some(DisabilityCause::War), m(1)).is_err());
     // Survivors: grade/cause ignored.
     let c = preferential_care(&table, CareCategory::MartyrFamily, Some(3), None, m(2)).unwrap();

@@ -9,12 +9,12 @@ use crate::cases::records::{
     Case, CaseKind, EnrolmentStatus, HouseholdFacts, PastTemporaryCase, PaymentSchedule,
 };
 use crate::cases::{transition, Action, ActionKind, CaseError, CaseFacts, CaseState};
-use crate::deadlines::{deadline_status, DeadlineStatus, Step, StatutoryLimits};
+use crate::deadlines::{deadline_status, DeadlineStatus, StatutoryLimits, Step};
 use crate::limits::{enrolment_start_month, next_review_date, PastGrant, ReviewClass};
 use crate::params::{ParamName, ParamQuery, ParamSet, ParamValue};
 use crate::programs::AmountUnit;
 use crate::{
-    ApprovalLevel, DivisionCode, FieldErrors, Fen, IdNumber, Program, Role, UrbanRural,
+    ApprovalLevel, DivisionCode, Fen, FieldErrors, IdNumber, Program, Role, UrbanRural,
     WorkCalendar, YearMonth,
 };
 
@@ -55,12 +55,7 @@ pub fn check_application(
         .map_err(|_| FieldErrors::one("program", "请选择救助项目"))?;
     let person_id = match person_id {
         Some(p) if f.member_ids.contains_key(&p) => Some(p),
-        Some(_) => {
-            return Err(FieldErrors::one(
-                "person_id",
-                "救助对象不是该户的在册成员",
-            ))
-        }
+        Some(_) => return Err(FieldErrors::one("person_id", "救助对象不是该户的在册成员")),
         None if per_person(program) => {
             return Err(FieldErrors::one(
                 "person_id",
@@ -505,4 +500,15 @@ pub fn notice_title(programs: impl IntoIterator<Item = Program>) -> String {
     labels.sort_unstable();
     labels.dedup();
     format!("{}公示", labels.join("、"))
+}
+
+/// The boards a scope sees: boards belong to a township, so a village user sees their
+/// township's.
+pub fn board_scope(scope: &crate::Scope) -> crate::Scope {
+    match scope.code() {
+        Some(c) if c.as_str().len() > 9 => DivisionCode::parse_native(&c.as_str()[..9])
+            .map(crate::Scope::of)
+            .unwrap_or_else(|_| scope.clone()),
+        _ => scope.clone(),
+    }
 }

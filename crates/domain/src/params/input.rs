@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::{ParamEntry, ParamKey, ParamName, ParamValue, Ratio, Scope, ValueKind};
 use crate::programs::{Program, UrbanRural};
-use crate::{DivisionCode, FieldErrors, Fen};
+use crate::{DivisionCode, Fen, FieldErrors};
 
 /// One stored parameter row, for the administration page and the API.
 #[derive(Debug, Clone, Serialize)]
@@ -75,12 +75,9 @@ pub fn parse_new_param(
         .program
         .trim()
         .parse()
-        .map_err(|e: crate::programs::UnknownProgram| {
-            FieldErrors::one("program", e.to_string())
-        })?;
-    let name = ParamName::parse_code(input.name.trim()).ok_or_else(|| {
-        FieldErrors::one("name", format!("未知的参数名“{}”", input.name.trim()))
-    })?;
+        .map_err(|e: crate::programs::UnknownProgram| FieldErrors::one("program", e.to_string()))?;
+    let name = ParamName::parse_code(input.name.trim())
+        .ok_or_else(|| FieldErrors::one("name", format!("未知的参数名“{}”", input.name.trim())))?;
     let bad_region = || FieldErrors::one("region", "适用地区应为4位城市代码或6位区县代码");
     let region = DivisionCode::parse_native(input.region.trim()).map_err(|_| bad_region())?;
     let (city, county) = match region.as_str().len() {

@@ -57,12 +57,10 @@ pub async fn disabled(store: &Store) -> StoreResult<Vec<(i64, i64)>> {
 /// Members born before 1944 (高龄津贴 candidates), at most 20: (household, person).
 pub async fn elderly(store: &Store) -> StoreResult<Vec<(i64, i64)>> {
     let rows = store
-        .fetch_all(q(
-            "SELECT household_id, id FROM persons
+        .fetch_all(q("SELECT household_id, id FROM persons
              WHERE status = 'active' AND birth_date <= '1944-01-01' AND township_code >= '511802'
                AND township_code < '511803'
-             ORDER BY id LIMIT 20",
-        ))
+             ORDER BY id LIMIT 20"))
         .await?;
     rows.iter()
         .map(|r| Ok((r.i64("household_id")?, r.i64("id")?)))

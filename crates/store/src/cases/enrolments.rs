@@ -2,10 +2,10 @@
 //! make to them.
 
 use chrono::NaiveDate;
+use minzheng_domain::cases::Enrolment;
 use minzheng_domain::cases::{
     Case, EnrolmentPlan, EnrolmentQuery, EnrolmentStatus, PaymentSchedule,
 };
-use minzheng_domain::cases::Enrolment;
 use minzheng_domain::limits::ReviewClass;
 use minzheng_domain::{Fen, Program, Scope, YearMonth};
 
@@ -44,7 +44,10 @@ fn enrolment(r: &DbRow) -> StoreResult<Enrolment> {
 }
 
 /// One enrolment by id (no scope: the caller reached it through a case it may see).
-pub async fn enrolment_by_id<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Option<Enrolment>> {
+pub async fn enrolment_by_id<'c>(
+    db: impl Into<Conn<'c>>,
+    id: i64,
+) -> StoreResult<Option<Enrolment>> {
     db.into()
         .fetch_optional(q("SELECT * FROM enrolments WHERE id = $1").bind(id))
         .await?
@@ -117,7 +120,11 @@ pub async fn list_enrolments(
 
 /// Active enrolments in scope whose review date has come and that have no review case
 /// under way (at most 500).
-pub async fn reviews_due(store: &Store, scope: &Scope, on: NaiveDate) -> StoreResult<Vec<Enrolment>> {
+pub async fn reviews_due(
+    store: &Store,
+    scope: &Scope,
+    on: NaiveDate,
+) -> StoreResult<Vec<Enrolment>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
@@ -190,12 +197,14 @@ pub async fn create_enrolment(
     let now = crate::timestamp(chrono::Utc::now());
     let row = tx
         .fetch_one(
-            q("INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
+            q(
+                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
                  village_code, beneficiary_name, beneficiary_id_number, household_size, monthly_fen,
                  payment, start_month, end_month, status, next_review_on, review_class,
                  created_at, updated_at)
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'active',$14,$15,$16,$16)
-               RETURNING id")
+               RETURNING id",
+            )
             .bind(case.program.as_str())
             .bind(case.id)
             .bind(case.household_id)
@@ -232,8 +241,10 @@ pub async fn adjust_enrolment(
     next_review_on: NaiveDate,
 ) -> StoreResult<()> {
     tx.execute(
-        q("UPDATE enrolments SET monthly_fen = $1, next_review_on = $2, status = 'active',
-             updated_at = $3 WHERE id = $4")
+        q(
+            "UPDATE enrolments SET monthly_fen = $1, next_review_on = $2, status = 'active',
+             updated_at = $3 WHERE id = $4",
+        )
         .bind(monthly.0)
         .bind(next_review_on.to_string())
         .bind(crate::timestamp(chrono::Utc::now()))

@@ -143,10 +143,20 @@ pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> StoreResult<(V
         None => {}
     }
     if let Some(p) = &f.program {
-        add(&mut where_, "c.program = ?", code(p, |p| p.as_str()), &mut args);
+        add(
+            &mut where_,
+            "c.program = ?",
+            code(p, |p| p.as_str()),
+            &mut args,
+        );
     }
     if let Some(k) = &f.kind {
-        add(&mut where_, "c.kind = ?", code(k, |k| k.as_str()), &mut args);
+        add(
+            &mut where_,
+            "c.kind = ?",
+            code(k, |k| k.as_str()),
+            &mut args,
+        );
     }
     match f.origin {
         OriginFilter::All => {}
@@ -184,10 +194,7 @@ pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> StoreResult<(V
     }
     let rows = store.fetch_all(qq).await?;
     let total = store.fetch_one(cq).await?.i64("n")?;
-    Ok((
-        rows.iter().map(case).collect::<StoreResult<_>>()?,
-        total,
-    ))
+    Ok((rows.iter().map(case).collect::<StoreResult<_>>()?, total))
 }
 
 /// The case's history, oldest first.

@@ -133,7 +133,11 @@ pub async fn public_notices(
 
 /// Notice boards of the townships in `scope`, newest first (the latest 200), or just
 /// board `id`.
-pub async fn batches(store: &Store, scope: &Scope, id: Option<i64>) -> StoreResult<Vec<NoticeBatch>> {
+pub async fn batches(
+    store: &Store,
+    scope: &Scope,
+    id: Option<i64>,
+) -> StoreResult<Vec<NoticeBatch>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(

@@ -276,9 +276,11 @@ pub async fn insert_survey(
     authorization_signed: bool,
 ) -> StoreResult<()> {
     tx.execute(
-        q("INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
+        q(
+            "INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
              findings, authorization_signed, created_by, created_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        )
         .bind(case_id)
         .bind(township)
         .bind(on.to_string())
@@ -303,8 +305,10 @@ pub async fn insert_objection(
     summary: &str,
 ) -> StoreResult<()> {
     tx.execute(
-        q("INSERT INTO objections (case_id, batch_id, township_code, received_on, summary,
-             recorded_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+        q(
+            "INSERT INTO objections (case_id, batch_id, township_code, received_on, summary,
+             recorded_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        )
         .bind(case_id)
         .bind(batch_id)
         .bind(township)

@@ -1,0 +1,23 @@
+//! Test support (cargo feature `testing`): moving a case's dates back, so a suite reaches
+//! the end of a notice period or a statutory limit without waiting.
+
+use chrono::NaiveDate;
+use minzheng_store::cases::testing as store;
+
+use crate::testing::TestDb;
+
+impl TestDb {
+    /// Pretends the case's notice was posted on `on`.
+    pub async fn set_case_notice_posted_on(&self, case_id: i64, on: NaiveDate) {
+        store::set_notice_posted_on(&self.store, case_id, on)
+            .await
+            .expect("move the notice date");
+    }
+
+    /// Pretends every clock of the case started on `on`.
+    pub async fn set_case_clocks_started_on(&self, case_id: i64, on: NaiveDate) {
+        store::set_clocks_started_on(&self.store, case_id, on)
+            .await
+            .expect("move the clocks");
+    }
+}
