@@ -11,9 +11,11 @@
 //! one exception: roles that never work on cases (auditor, city administrator) get
 //! 403 for everything, so they learn nothing about case state from the answer.
 
+mod form;
 mod records;
 mod rules;
 
+pub use form::{DetailsForm, DETAILS_PROBLEM};
 pub use records::*;
 pub use rules::*;
 
