@@ -26,6 +26,11 @@ impl Params<'_> {
         Ok(store::list(self.app.store(), program).await?)
     }
 
+    /// All parameters as a resolvable set (what the rules read on a date and region).
+    pub async fn set(&self, _actor: &Actor) -> AppResult<ParamSet> {
+        Ok(store::load(self.app.store()).await?)
+    }
+
     /// Whether the actor may add values (for drawing the form).
     pub fn may_add(&self, actor: &Actor) -> bool {
         actor.may(Permission::ManageParams)
