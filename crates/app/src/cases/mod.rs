@@ -8,7 +8,7 @@
 
 mod act;
 #[cfg(feature = "testing")]
-mod testing;
+pub mod testing;
 
 use chrono::NaiveDate;
 use minzheng_domain::case_calc::{self, CaseDetails, CaseInputs};

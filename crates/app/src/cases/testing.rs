@@ -5,19 +5,30 @@ use chrono::NaiveDate;
 use minzheng_store::cases::testing as store;
 
 use crate::testing::TestDb;
+use crate::App;
+
+/// Pretends the case's notice was posted on `on`.
+pub async fn set_notice_posted_on(app: &App, case_id: i64, on: NaiveDate) {
+    store::set_notice_posted_on(app.store(), case_id, on)
+        .await
+        .expect("move the notice date");
+}
+
+/// Pretends every clock of the case started on `on`.
+pub async fn set_clocks_started_on(app: &App, case_id: i64, on: NaiveDate) {
+    store::set_clocks_started_on(app.store(), case_id, on)
+        .await
+        .expect("move the clocks");
+}
 
 impl TestDb {
     /// Pretends the case's notice was posted on `on`.
     pub async fn set_case_notice_posted_on(&self, case_id: i64, on: NaiveDate) {
-        store::set_notice_posted_on(&self.store, case_id, on)
-            .await
-            .expect("move the notice date");
+        set_notice_posted_on(&self.app, case_id, on).await
     }
 
     /// Pretends every clock of the case started on `on`.
     pub async fn set_case_clocks_started_on(&self, case_id: i64, on: NaiveDate) {
-        store::set_clocks_started_on(&self.store, case_id, on)
-            .await
-            .expect("move the clocks");
+        set_clocks_started_on(&self.app, case_id, on).await
     }
 }
