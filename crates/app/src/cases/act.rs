@@ -196,12 +196,14 @@ impl Cases<'_> {
                 store::insert_survey(
                     &mut tx,
                     actor,
-                    id,
-                    &case.township_code,
-                    on,
-                    &investigators.join("、"),
-                    extras.findings.trim(),
-                    *authorization_attached,
+                    &store::SurveyRow {
+                        case_id: id,
+                        township_code: &case.township_code,
+                        visited_on: on,
+                        investigators: &investigators.join("、"),
+                        findings: extras.findings.trim(),
+                        authorization_signed: *authorization_attached,
+                    },
                 )
                 .await?
             }

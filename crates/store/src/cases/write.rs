@@ -264,29 +264,32 @@ pub async fn set_details(tx: &mut Tx, id: i64, details: &CaseDetails) -> StoreRe
     Ok(())
 }
 
-/// The household survey: who visited, when, what they found.
-pub async fn insert_survey(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: i64,
-    township: &str,
-    on: NaiveDate,
-    investigators: &str,
-    findings: &str,
-    authorization_signed: bool,
-) -> StoreResult<()> {
+/// A household survey: who visited, when, what they found.
+#[derive(Debug, Clone)]
+pub struct SurveyRow<'a> {
+    pub case_id: i64,
+    pub township_code: &'a str,
+    pub visited_on: NaiveDate,
+    /// The investigators' names, joined.
+    pub investigators: &'a str,
+    pub findings: &'a str,
+    pub authorization_signed: bool,
+}
+
+/// Records a household survey.
+pub async fn insert_survey(tx: &mut Tx, actor: &Actor, v: &SurveyRow<'_>) -> StoreResult<()> {
     tx.execute(
         q(
             "INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
              findings, authorization_signed, created_by, created_at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
         )
-        .bind(case_id)
-        .bind(township)
-        .bind(on.to_string())
-        .bind(investigators)
-        .bind(findings)
-        .bind(authorization_signed)
+        .bind(v.case_id)
+        .bind(v.township_code)
+        .bind(v.visited_on.to_string())
+        .bind(v.investigators)
+        .bind(v.findings)
+        .bind(v.authorization_signed)
         .bind(actor.username.as_str())
         .bind(crate::timestamp(chrono::Utc::now())),
     )
