@@ -1,4 +1,4 @@
-//! Assistance cases through the store: the whole 低保 procedure, refusals by state and
+//! Assistance cases through the use cases: the whole 低保 procedure, refusals by state and
 //! role, exclusivity, the public-notice whitelist, minors in 特困, concurrent clicks,
 //! deadlines across the Spring Festival, daily tasks and parameters. Every case runs on
 //! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.

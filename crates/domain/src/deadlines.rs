@@ -1,5 +1,5 @@
-//! 办理时限 — statutory working-day limits per procedure step (DOMAIN.md §2.4, §4,
-//! §13 rows 10–14), counted on the official [`WorkCalendar`] so that holidays and
+//! 办理时限 — statutory working-day limits per procedure step (《最低生活保障审核确认办法》,
+//! 《特困人员认定办法》; docs/rules.md §3), counted on the official [`WorkCalendar`] so that holidays and
 //! 调休 make-up days are honoured. The limits are parameters; only the counting rule
 //! lives here.
 

@@ -1,6 +1,6 @@
 //! 待遇计算 — benefit calculators. Each returns the amount and an [`Explanation`]
 //! (inputs, the formula in Chinese, intermediate values) that a page can show as is,
-//! so staff and applicants can check every figure (DOMAIN.md §2.3, §2.5, §3–§7).
+//! so staff and applicants can check every figure (docs/rules.md §6–§9).
 //!
 //! Money is integer fen; intermediate values are exact fractions ([`Exact`]) and the
 //! result is rounded once, at the end, by the region's rounding parameter.
@@ -108,11 +108,11 @@ fn count(n: u32) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Household income (§2.3)
+// Household income (docs/rules.md §6)
 // ---------------------------------------------------------------------------
 
 crate::programs::coded_enum! {
-    /// 收入类型 (§2.3). The second group is not counted under the national list; the
+    /// 收入类型 (docs/rules.md §6). The second group is not counted under the national list; the
     /// exempt set actually used is the parameter `exempt_income_kinds`.
     IncomeKind {
         Wages => "wages", "工资性收入";
@@ -135,7 +135,7 @@ crate::programs::coded_enum! {
 }
 
 impl IncomeKind {
-    /// The national not-counted list as DOMAIN §2.3 gives it (unverified; local lists
+    /// The national not-counted list as the national rules give it (local lists
     /// are longer) — a starting point for the parameter, not a rule.
     pub const NATIONAL_EXEMPT: [IncomeKind; 7] = [
         IncomeKind::SpecialCare,
@@ -199,7 +199,7 @@ pub struct HouseholdIncome {
     pub explanation: Explanation,
 }
 
-/// 家庭收入核算 (§2.3, NewCosmos algorithm): `年收入 = Σ月度收入×12 + Σ年度收入 −
+/// 家庭收入核算 (docs/rules.md §6): `年收入 = Σ月度收入×12 + Σ年度收入 −
 /// Σ月刚性支出×12`, exempt kinds left out; `人均月收入 = 年收入 ÷ 人数 ÷ 12`, rounded
 /// once. Deductions cannot push income below zero: a negative income would make the
 /// top-up exceed the standard itself.
@@ -269,7 +269,7 @@ pub fn household_income(
 }
 
 // ---------------------------------------------------------------------------
-// 低保 (§2.5) and 低保边缘 (§3)
+// 低保 and 低保边缘 (docs/rules.md §6)
 // ---------------------------------------------------------------------------
 
 /// 分类施保加发 — a flat amount per person or a share of the standard.
@@ -476,7 +476,7 @@ pub fn dibao_top_up(
     })
 }
 
-/// 收入档位 (§2–§3).
+/// 收入档位 (docs/rules.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncomeBand {
@@ -532,7 +532,7 @@ impl SinglePersonParams {
 }
 
 /// 单人保 (monthly, one person) — `低保标准 × 单人保比例`, for a qualifying member
-/// (severe disability, serious illness, clergy; §2.5) of a 低保边缘 household.
+/// (severe disability, serious illness, clergy; docs/rules.md §6) of a 低保边缘 household.
 /// A household below the standard should be enrolled as a whole instead.
 pub fn single_person(
     household_per_capita: Fen,
@@ -578,10 +578,10 @@ pub fn single_person(
 }
 
 // ---------------------------------------------------------------------------
-// 特困 (§4)
+// 特困 (《特困人员认定办法》; docs/rules.md §7)
 // ---------------------------------------------------------------------------
 
-/// 生活自理能力评估 — the six items (§4); `true` = the person manages it alone.
+/// 生活自理能力评估 — the six items (《特困人员认定办法》; docs/rules.md §7); `true` = the person manages it alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SelfCareAssessment {
     /// 自主吃饭
@@ -624,7 +624,7 @@ impl SelfCareAssessment {
         .count() as u32
     }
 
-    /// 0 not met → 具备; 1–3 → 部分丧失; 4–6 → 完全丧失 (§4, §13 row 24; national).
+    /// 0 not met → 具备; 1–3 → 部分丧失; 4–6 → 完全丧失 (national; docs/rules.md §7).
     pub fn level(&self) -> CareLevel {
         match self.items_not_met() {
             0 => CareLevel::SelfReliant,
@@ -721,7 +721,7 @@ pub fn tekun(
 }
 
 // ---------------------------------------------------------------------------
-// 临时救助, 医疗救助, 教育救助, 受灾救助, 精简退职 (§5)
+// 临时救助, 医疗救助, 教育救助, 受灾救助, 精简退职 (docs/rules.md §8)
 // ---------------------------------------------------------------------------
 
 /// Floor to whole fen: a capped payment must never exceed its cap.
@@ -911,7 +911,7 @@ pub fn laid_off_worker(
 }
 
 // ---------------------------------------------------------------------------
-// 高龄津贴 (§7)
+// 高龄津贴 (docs/rules.md §9)
 // ---------------------------------------------------------------------------
 
 /// The age that decides the band for `month`. With `SameMonth`, reaching an age at
@@ -967,8 +967,8 @@ pub enum BandChange {
     Regrade { from: AgeBand, to: AgeBand },
 }
 
-/// Compares the band for `month` with the band for the month before (§7: NewCosmos
-/// lists people turning 90 each month and re-grades them). `None` = no change.
+/// Compares the band for `month` with the band for the month before (people turning
+/// 90 or 100 in a month are re-graded; docs/rules.md §9). `None` = no change.
 pub fn old_age_band_change(
     id: &IdNumber,
     month: YearMonth,
@@ -987,11 +987,11 @@ pub fn old_age_band_change(
 }
 
 // ---------------------------------------------------------------------------
-// 优抚 (§6)
+// 优抚 (《军人抚恤优待条例》; docs/rules.md §9)
 // ---------------------------------------------------------------------------
 
 /// 优抚金 for one month from the annual table. The annual amount is authoritative
-/// (DOMAIN preamble): January–November pay `floor(年标准 ÷ 12)` and December pays the
+/// (docs/rules.md §9): January–November pay `floor(年标准 ÷ 12)` and December pays the
 /// remainder, so twelve payments always add up to the table figure.
 pub fn preferential_care(
     table: &[CareRow],

@@ -590,7 +590,7 @@ fn preferential_care_table() {
         .care_table(Program::PreferentialCare, ParamName::CareTable)
         .unwrap();
     let m = |mo| YearMonth::new(2025, mo).unwrap();
-    // Grade 1 因战 ¥116,270/yr (DOMAIN §6): 9,689.16 × 11 + 9,689.24 in December.
+    // Grade 1 因战 ¥116,270/yr: 9,689.16 × 11 + 9,689.24 in December.
     let cat = CareCategory::DisabledServiceman;
     let jan = preferential_care(&table, cat, Some(1), Some(DisabilityCause::War), m(1)).unwrap();
     assert_eq!(jan.amount, Fen(968_916));

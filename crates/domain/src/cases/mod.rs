@@ -1,4 +1,5 @@
-//! 案件流程 — the case state machine for applications (DOMAIN.md §2.4, §4, §5–§7).
+//! 案件流程 — the case state machine for applications (《最低生活保障审核确认办法》,
+//! 《特困人员认定办法》; docs/rules.md §3).
 //!
 //! [`transition`] is pure: given what is known about a case, an action, who acts,
 //! the approval level in force and the date, it says where the case goes and what
@@ -283,7 +284,7 @@ pub fn approver(level: ApprovalLevel) -> Role {
 }
 
 /// The level that decides this case: temporary aid up to the township threshold is
-/// delegated to the township (§5); everything else uses `configured`.
+/// delegated to the township (docs/rules.md §3); everything else uses `configured`.
 pub fn effective_approval_level(
     case: &CaseFacts,
     amount: Option<Fen>,

@@ -1,12 +1,11 @@
 //! 参数 — dated, regional parameters for the assistance rules.
 //!
 //! Almost every amount, ratio and period is set by the province, city or county and
-//! changes over time (DOMAIN.md preamble, §13), so rules never contain them as
+//! changes over time (docs/rules.md §10), so rules never contain them as
 //! literals: they read a [`ParamSet`]. Resolution picks, among the entries in force on
 //! the date, the most specific region, then the latest `effective_from`. If nothing
 //! is in force the caller gets an error naming the parameter and date: a benefit must
-//! not be computed from a stale or foreign value silently (NewCosmos fails the same
-//! way, DOMAIN §0).
+//! not be computed from a stale or foreign value silently.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -146,7 +145,7 @@ impl fmt::Display for Ratio {
 }
 
 /// An exact amount in fen as a fraction, so that a rule can multiply and divide freely
-/// and round once at the end (DOMAIN preamble: "round once").
+/// and round once at the end (docs/rules.md §10).
 #[derive(Debug, Clone, Copy)]
 pub struct Exact {
     num: i128,
@@ -266,11 +265,11 @@ fn div_round(n: i128, d: i128, dir: RoundDir) -> i128 {
     }
 }
 
-/// 取整方式 — how a rule's final amount is rounded (local, DOMAIN preamble).
+/// 取整方式 — how a rule's final amount is rounded (local practice; docs/rules.md §10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
-    /// 向上取整到元 (NewCosmos rounds the 低保 top-up up to whole yuan).
+    /// 向上取整到元 (some localities round the 低保 top-up up to whole yuan).
     UpToYuan,
     /// 向下取整到元
     DownToYuan,
@@ -302,15 +301,14 @@ impl Rounding {
     }
 }
 
-/// 低保金计算方式 (§2.5).
+/// 低保金计算方式 (docs/rules.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopUpMode {
     /// 补差(按人均): `(标准 − 人均收入) × 人数`, with the per-capita income as recorded
     /// (already rounded), as on many local forms.
     PerCapitaGap,
-    /// 补差(按户): `标准 × 人数 − 家庭月收入`, exact, rounded once — NewCosmos's way,
-    /// which avoids the rounding error of going through the per-capita figure.
+    /// 补差(按户): `标准 × 人数 − 家庭月收入`, exact, rounded once, which avoids the rounding error of going through the per-capita figure.
     HouseholdGap,
     /// 分档 — by tiers (民发〔2021〕57号 Art. 23), see [`DibaoTier`].
     Tiers,
@@ -357,7 +355,7 @@ impl AgeBand {
     }
 }
 
-/// When a benefit tied to reaching an age starts (§7: the month after, or the month
+/// When a benefit tied to reaching an age starts (docs/rules.md §9: the month after, or the month
 /// of, reaching the age — local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -445,7 +443,7 @@ pub enum ParamName {
 }
 
 crate::programs::coded_enum! {
-    /// 分类施保类别 (§2.5): 就高不重复 — a person gets only their highest supplement.
+    /// 分类施保类别 (docs/rules.md §6): 就高不重复 — a person gets only their highest supplement.
     SupplementCategory {
         Aged60 => "aged60", "60周岁以上老年人";
         Aged70 => "aged70", "70周岁以上老年人";
@@ -1036,7 +1034,7 @@ impl<'a> ParamQuery<'a> {
 
     /// The monthly 低保 standard for this query's urban/rural status: the 城市低保
     /// standard for urban, 农村低保 for rural. Without a status there is no standard
-    /// (the two may differ, §2.1).
+    /// (the two may differ, docs/rules.md §10).
     pub fn dibao_standard(&self) -> Result<Fen, ParamError> {
         match self.urban_rural {
             Some(UrbanRural::Urban) => self.amount(Program::UrbanDibao, ParamName::Standard),
