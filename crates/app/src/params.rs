@@ -43,7 +43,7 @@ impl Params<'_> {
             "只有市民政局管理员可以维护救助参数",
         )?;
         let entry = parse_new_param(input, &actor.scope).map_err(|e| match e {
-            ParamInputError::Field(f) => Error::from(f),
+            ParamInputError::Field(f) => crate::cases::field_error(f),
             ParamInputError::OutsideScope => Error::NotFound("该地区"),
         })?;
         let st = self.app.store();

@@ -67,6 +67,17 @@ pub(crate) fn reveals(actor: &Actor) -> bool {
     actor.may(Permission::SeeFullIdentity)
 }
 
+/// A refusal of one field, worded as that field's message (the form shows it beside the
+/// field and as the summary); several fields get the usual summary.
+pub(crate) fn field_error(f: minzheng_domain::FieldErrors) -> Error {
+    if f.len() == 1 {
+        if let Some((k, m)) = f.iter().next() {
+            return Error::field(k, m);
+        }
+    }
+    f.into()
+}
+
 pub(crate) fn region(village: &str) -> AppResult<DivisionCode> {
     rules::region_of(village).ok_or_else(|| Error::Internal(format!("村(社区)代码{village}无效")))
 }
@@ -172,7 +183,7 @@ impl Cases<'_> {
         exclude: Option<i64>,
         on: NaiveDate,
     ) -> AppResult<()> {
-        let cause = rules::temporary_cause(details)?;
+        let cause = rules::temporary_cause(details).map_err(field_error)?;
         let params = self.params().await?;
         let max = params
             .at(&region(village)?, Some(ur), on)
@@ -200,7 +211,8 @@ impl Cases<'_> {
         // The household must be visible to the actor.
         store::household_visible(store, &actor.scope, input.household_id).await?;
         let f = store::household_facts(store, input.household_id, on).await?;
-        let a = rules::check_application(&input.program, input.person_id, &f, on)?;
+        let a = rules::check_application(&input.program, input.person_id, &f, on)
+            .map_err(field_error)?;
         self.check_exclusive(&f, a.person_id, a.program).await?;
         if a.program == Program::TemporaryAssistance {
             self.check_temporary(
@@ -324,7 +336,8 @@ impl Cases<'_> {
 
     /// Cases in the actor's scope, newest first, and the total.
     pub async fn list(&self, actor: &Actor, f: &CaseFilter) -> AppResult<(Vec<Case>, i64)> {
-        let (items, total) = store::list(self.store(), &actor.scope, &f.query()?).await?;
+        let q = f.query().map_err(field_error)?;
+        let (items, total) = store::list(self.store(), &actor.scope, &q).await?;
         let items = if reveals(actor) {
             items
         } else {
@@ -537,7 +550,7 @@ impl Cases<'_> {
         let e = store::get_enrolment(store, &actor.scope, enrolment_id).await?;
         rules::check_change(e.status, reason).map_err(|r| match r {
             rules::ChangeRefusal::Conflict(m) => Error::Conflict(m),
-            rules::ChangeRefusal::Field(f) => f.into(),
+            rules::ChangeRefusal::Field(f) => field_error(f),
         })?;
         if store::open_followups(store, e.id).await? > 0 {
             return Err(Error::Conflict(
