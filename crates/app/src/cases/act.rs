@@ -366,7 +366,7 @@ impl Cases<'_> {
 
     /// Publishes one notice board for several cases of one village or township (each must
     /// be awaiting its notice); returns the board's id.
-    pub async fn publish_notice(
+    pub(crate) async fn publish_notice(
         &self,
         actor: &Actor,
         division_code: &str,

@@ -12,8 +12,7 @@ use crate::{App, AppResult};
 mod cases;
 mod params;
 
-/// The demo city: 雅安市.
-pub const DEMO_CITY: &str = "5118";
+pub use params::{demo_yaan, DEMO_CITY};
 
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";

@@ -18,6 +18,9 @@ use minzheng_domain::{Actor, DivisionCode, Fen};
 use super::Demo;
 use crate::AppResult;
 
+/// The demo city: 雅安市.
+pub const DEMO_CITY: &str = "5118";
+
 impl Demo<'_> {
     /// Seeds the demo parameters (rows already present are left alone); returns how many
     /// were added.
@@ -362,7 +365,7 @@ impl DemoBuilder {
         // would be a programming error, so it is skipped rather than panicking in
         // production code, and the test catches it.
         let (Ok(city), county) = (
-            DivisionCode::parse(crate::demo::DEMO_CITY),
+            DivisionCode::parse(DEMO_CITY),
             county.and_then(|c| DivisionCode::parse(c).ok()),
         ) else {
             self.rejected += 1;
