@@ -14,12 +14,15 @@ pub mod attachments;
 pub mod audit;
 pub mod authz;
 pub mod bench;
+pub mod cases;
 pub mod dashboard;
 pub mod demo;
 pub mod divisions;
 mod error;
 pub mod formats;
+pub mod notices;
 pub mod offices;
+pub mod params;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;

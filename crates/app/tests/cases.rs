@@ -1,4 +1,4 @@
-//! Assistance cases through the store: the whole 低保 procedure, refusals by state and
+//! Assistance cases through the use cases: the whole 低保 procedure, refusals by state and
 //! role, exclusivity, the public-notice whitelist, minors in 特困, concurrent clicks,
 //! deadlines across the Spring Festival, daily tasks and parameters. Every case runs on
 //! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
@@ -7,12 +7,13 @@ use chrono::{NaiveDate, Utc};
 use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_app::testing::TestDb;
 use minzheng_domain::case_calc::CaseDetails;
+use minzheng_domain::cases::{
+    ActionExtras, CaseFilter, CaseOrigin, EnrolmentFilter, EnrolmentStatus, NewCase,
+};
+use minzheng_domain::params::NewParam;
 use minzheng_domain::programs::SupportMode;
 use minzheng_domain::{Action, CaseState, Fen, IdNumber, WorkCalendar};
-use minzheng_store::{
-    ActionExtras, Actor, CaseFilter, EnrolmentFilter, IncomeInput, NewCase, NewHousehold, NewParam,
-    PersonInput, Scope, Store, StoreError,
-};
+use minzheng_store::{Actor, IncomeInput, NewHousehold, PersonInput, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -63,8 +64,9 @@ fn id(first17: &str) -> String {
     format!("{first17}{c}")
 }
 
-fn cal() -> WorkCalendar {
-    WorkCalendar::official()
+/// The system: every scope, every permission, full ID numbers.
+fn system() -> Actor {
+    Actor::system("t")
 }
 
 fn ex() -> ActionExtras {
@@ -148,19 +150,22 @@ async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i6
     (hid, head, spouse)
 }
 
-async fn state(store: &Store, id: i64) -> CaseState {
-    store
-        .get_case(&Scope::all(), id, d("2026-03-02"), &cal())
+async fn state(db: &TestDb, id: i64) -> CaseState {
+    db.app
+        .cases()
+        .get(&system(), id, d("2026-03-02"))
         .await
         .unwrap()
         .case
         .state
 }
 
-async fn dibao_application(store: &Store, hid: i64, on: NaiveDate) -> i64 {
+async fn dibao_application(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
+    let store = &db.store;
     let assistant = actor_of(store, "assistant").await;
-    store
-        .create_case(
+    db.app
+        .cases()
+        .create(
             &assistant,
             &NewCase {
                 household_id: hid,
@@ -177,16 +182,18 @@ async fn dibao_application(store: &Store, hid: i64, on: NaiveDate) -> i64 {
 }
 
 /// Drives a case from application to the end of its notice.
-async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
+async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
+    let store = &db.store;
     let staff = actor_of(store, "staff").await;
     let director = actor_of(store, "director").await;
-    let c = cal();
-    store
-        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
         .await
         .unwrap();
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &staff,
             id,
             Action::StartInvestigation {
@@ -198,12 +205,12 @@ async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
                 ..ex()
             },
             on,
-            &c,
         )
         .await
         .unwrap();
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &director,
             id,
             Action::RecordOpinion {
@@ -211,42 +218,44 @@ async fn to_notice(store: &Store, id: i64, on: NaiveDate) {
             },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap();
 }
 
 /// A 农村低保 case applied for on `on`, publicised, closed, approved with the computed
 /// amount and enrolled on 2026-03-10.
-async fn enrolled_dibao(store: &Store, hid: i64, on: NaiveDate) -> i64 {
-    let id = dibao_application(store, hid, on).await;
-    to_notice(store, id, on).await;
+async fn enrolled_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
+    let store = &db.store;
+    let id = dibao_application(db, hid, on).await;
+    to_notice(db, id, on).await;
     let staff = actor_of(store, "staff").await;
     let approver = actor_of(store, "approver").await;
-    let c = cal();
     let day = d("2026-03-10");
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), day, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), day)
         .await
         .unwrap();
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Approve { amount: Fen(-1) },
             &ex(),
             day,
-            &c,
         )
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Enrol, &ex(), day, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Enrol, &ex(), day)
         .await
         .unwrap();
     id
@@ -254,12 +263,13 @@ async fn enrolled_dibao(store: &Store, hid: i64, on: NaiveDate) -> i64 {
 
 /// Staff investigate with two, then the director records the opinion (`None`: the
 /// calculator's amount).
-async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: NaiveDate) {
+async fn investigate_and_opine(db: &TestDb, id: i64, amount: Option<Fen>, on: NaiveDate) {
+    let store = &db.store;
     let staff = actor_of(store, "staff").await;
     let director = actor_of(store, "director").await;
-    let c = cal();
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &staff,
             id,
             Action::StartInvestigation {
@@ -268,12 +278,12 @@ async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: 
             },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap();
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &director,
             id,
             Action::RecordOpinion {
@@ -281,7 +291,6 @@ async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: 
             },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap();
@@ -289,21 +298,23 @@ async fn investigate_and_opine(store: &Store, id: i64, amount: Option<Fen>, on: 
 
 /// Survey and opinion on `on`, published the same day, notice closed on `close_on`.
 async fn through_notice(
-    store: &Store,
+    db: &TestDb,
     id: i64,
     amount: Option<Fen>,
     on: NaiveDate,
     close_on: NaiveDate,
 ) {
+    let store = &db.store;
     let staff = actor_of(store, "staff").await;
-    let c = cal();
-    investigate_and_opine(store, id, amount, on).await;
-    store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+    investigate_and_opine(db, id, amount, on).await;
+    db.app
+        .cases()
+        .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::CloseNotice, &ex(), close_on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), close_on)
         .await
         .unwrap();
 }
@@ -313,20 +324,19 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let day0 = d("2026-03-02");
     let full_id = id(HEAD_ID);
-    let id = dibao_application(store, hid, day0).await;
-    assert_eq!(state(store, id).await, CaseState::Submitted);
-    let expected = store
-        .compute_case(&Scope::all(), id, day0)
+    let id = dibao_application(db, hid, day0).await;
+    assert_eq!(state(db, id).await, CaseState::Submitted);
+    let expected = db
+        .app
+        .cases()
+        .compute(&system(), id, day0)
         .await
         .expect("the demo parameters compute a 农村低保 amount");
     assert!(expected.amount.0 > 0);
-    to_notice(store, id, day0).await;
-    let detail = store
-        .get_case(&Scope::all(), id, day0, &cal())
-        .await
-        .unwrap();
+    to_notice(db, id, day0).await;
+    let detail = db.app.cases().get(&system(), id, day0).await.unwrap();
     assert_eq!(detail.case.state, CaseState::Publicised);
-    assert_eq!(detail.case.proposed_fen, Some(expected.amount.0));
+    assert_eq!(detail.case.proposed_fen, Some(expected.amount));
     assert!(detail.case.calc.is_some(), "the explanation is kept");
     assert_eq!(detail.surveys.len(), 1);
     assert!(detail.clocks.iter().any(|k| k.stopped_on.is_some()));
@@ -334,19 +344,21 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     // The board's print page: the village assistant sees it, another township does not.
     let batch = detail.case.notice_batch_id.expect("published in a batch");
     let assistant = actor_of(store, "assistant").await;
-    let board = store.get_notice(&assistant.scope, batch).await.unwrap();
+    let board = db.app.notices().get(&assistant, batch).await.unwrap();
     assert_eq!(board.entries.len(), 1);
     assert_eq!(board.entries[0].case_id, id);
     let staff2 = actor_of(store, "staff2").await;
     assert!(matches!(
-        store.get_notice(&staff2.scope, batch).await,
-        Err(StoreError::NotFound(_))
+        db.app.notices().get(&staff2, batch).await,
+        Err(minzheng_app::Error::NotFound(_))
     ));
-    assert!(store.get_notice(&assistant.scope, batch + 1).await.is_err());
+    assert!(db.app.notices().get(&assistant, batch + 1).await.is_err());
 
     // The public page: name masked by the demo parameter, amount shown, nothing else.
-    let notices = store
-        .public_notices(
+    let notices = db
+        .app
+        .notices()
+        .public(
             &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
             d("2026-03-05"),
         )
@@ -373,8 +385,10 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     }
     // A village outside shows nothing; the township and the village show it.
     for (code, n) in [("511802001", 1), ("511802001001", 1), ("511802002", 0)] {
-        let list = store
-            .public_notices(
+        let list = db
+            .app
+            .notices()
+            .public(
                 &minzheng_domain::DivisionCode::parse_native(code).unwrap(),
                 d("2026-03-05"),
             )
@@ -385,67 +399,61 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
 
     // Closing before the 7 days are over is refused.
     let staff = actor_of(store, "staff").await;
-    let err = store
-        .act_on_case(
-            &staff,
-            id,
-            Action::CloseNotice,
-            &ex(),
-            d("2026-03-05"),
-            &cal(),
-        )
+    let err = db
+        .app
+        .cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), d("2026-03-05"))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    store
-        .act_on_case(
-            &staff,
-            id,
-            Action::CloseNotice,
-            &ex(),
-            d("2026-03-10"),
-            &cal(),
-        )
+    assert!(matches!(err, minzheng_app::Error::Conflict(_)), "{err:?}");
+    db.app
+        .cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"))
         .await
         .unwrap();
     let approver = actor_of(store, "approver").await;
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Approve { amount: Fen(-1) },
             &ex(),
             d("2026-03-12"),
-            &cal(),
         )
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Enrol, &ex(), d("2026-03-13"), &cal())
+    db.app
+        .cases()
+        .act(&staff, id, Action::Enrol, &ex(), d("2026-03-13"))
         .await
         .unwrap();
-    let detail = store
-        .get_case(&Scope::all(), id, d("2026-03-13"), &cal())
+    let detail = db
+        .app
+        .cases()
+        .get(&system(), id, d("2026-03-13"))
         .await
         .unwrap();
     assert_eq!(detail.case.state, CaseState::Enrolled);
-    assert_eq!(detail.case.approved_fen, Some(expected.amount.0));
+    assert_eq!(detail.case.approved_fen, Some(expected.amount));
     let e = detail.enrolment.expect("enrolled");
-    assert_eq!(e.monthly_fen, expected.amount.0);
+    assert_eq!(e.monthly_fen, expected.amount);
     assert_eq!(
         e.start_month, "2026-04",
         "payment starts the month after approval"
     );
-    assert_eq!(e.status, "active");
+    assert_eq!(e.status, EnrolmentStatus::Active);
     assert_eq!(e.household_size, 2);
-    let (list, total) = store
-        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+    let (list, total) = db
+        .app
+        .cases()
+        .enrolments(&system(), &EnrolmentFilter::default())
         .await
         .unwrap();
     assert_eq!(total, 1);
     assert_eq!(list[0].id, e.id);
     // Every step is on the timeline and in the audit chain.
-    let kinds: Vec<String> = detail.events.iter().map(|e| e.action.clone()).collect();
+    let kinds: Vec<&str> = detail.events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         kinds,
         [
@@ -466,47 +474,55 @@ async fn refusals_change_nothing(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(store, hid, on).await;
-    let c = cal();
+    let id = dibao_application(db, hid, on).await;
     let assistant = actor_of(store, "assistant").await;
     let approver = actor_of(store, "approver").await;
     let auditor = actor_of(store, "auditor").await;
     let staff2 = actor_of(store, "staff2").await;
     let staff = actor_of(store, "staff").await;
     // Illegal in this state → Conflict (409).
-    let e = store
-        .act_on_case(
+    let e = db
+        .app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Approve { amount: Fen(100) },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
     // Wrong role → Forbidden (403).
-    let e = store
-        .act_on_case(&assistant, id, Action::Accept, &ex(), on, &c)
+    let e = db
+        .app
+        .cases()
+        .act(&assistant, id, Action::Accept, &ex(), on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
-    let e = store
-        .act_on_case(&auditor, id, Action::Accept, &ex(), on, &c)
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    let e = db
+        .app
+        .cases()
+        .act(&auditor, id, Action::Accept, &ex(), on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
     // Another township → NotFound (404).
-    let e = store
-        .act_on_case(&staff2, id, Action::Accept, &ex(), on, &c)
+    let e = db
+        .app
+        .cases()
+        .act(&staff2, id, Action::Accept, &ex(), on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::NotFound(_)), "{e:?}");
-    assert!(store.get_case(&staff2.scope, id, on, &c).await.is_err());
+    assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
+    assert!(db.app.cases().get(&staff2, id, on).await.is_err());
     // Missing content → Validation (422).
-    let e = store
-        .act_on_case(
+    let e = db
+        .app
+        .cases()
+        .act(
             &staff,
             id,
             Action::NotAccept {
@@ -514,17 +530,19 @@ async fn refusals_change_nothing(db: &TestDb) {
             },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
-    store
-        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+    assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
         .await
         .unwrap();
-    let e = store
-        .act_on_case(
+    let e = db
+        .app
+        .cases()
+        .act(
             &staff,
             id,
             Action::StartInvestigation {
@@ -533,12 +551,11 @@ async fn refusals_change_nothing(db: &TestDb) {
             },
             &ex(),
             on,
-            &c,
         )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("两名"), "{e}");
-    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    let detail = db.app.cases().get(&system(), id, on).await.unwrap();
     assert_eq!(detail.case.state, CaseState::Accepted);
     assert_eq!(
         detail.events.len(),
@@ -546,8 +563,10 @@ async fn refusals_change_nothing(db: &TestDb) {
         "only submit and accept were recorded"
     );
     // A case in another township's household cannot be opened by this assistant.
-    let e = store
-        .create_case(
+    let e = db
+        .app
+        .cases()
+        .create(
             &staff2,
             &NewCase {
                 household_id: hid,
@@ -559,10 +578,12 @@ async fn refusals_change_nothing(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::NotFound(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
     // 城市低保 for a rural household is refused with a reason.
-    let e = store
-        .create_case(
+    let e = db
+        .app
+        .cases()
+        .create(
             &assistant,
             &NewCase {
                 household_id: hid,
@@ -576,15 +597,16 @@ async fn refusals_change_nothing(db: &TestDb) {
         .unwrap_err();
     assert!(e.to_string().contains("农村"), "{e}");
     // Denial with reasons ends the case; reasons are kept.
-    to_opinion_and_deny(store, id).await;
+    to_opinion_and_deny(db, id).await;
 }
 
-async fn to_opinion_and_deny(store: &Store, id: i64) {
+async fn to_opinion_and_deny(db: &TestDb, id: i64) {
+    let store = &db.store;
     let approver = actor_of(store, "approver").await;
-    let c = cal();
-    through_notice(store, id, None, d("2026-03-02"), d("2026-03-10")).await;
-    store
-        .act_on_case(
+    through_notice(db, id, None, d("2026-03-02"), d("2026-03-10")).await;
+    db.app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Deny {
@@ -592,12 +614,13 @@ async fn to_opinion_and_deny(store: &Store, id: i64) {
             },
             &ex(),
             d("2026-03-11"),
-            &c,
         )
         .await
         .unwrap();
-    let detail = store
-        .get_case(&Scope::all(), id, d("2026-03-11"), &c)
+    let detail = db
+        .app
+        .cases()
+        .get(&system(), id, d("2026-03-11"))
         .await
         .unwrap();
     assert_eq!(detail.case.state, CaseState::Denied);
@@ -614,10 +637,12 @@ async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, head, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    enrolled_dibao(store, hid, on).await;
+    enrolled_dibao(db, hid, on).await;
     let staff = actor_of(store, "staff").await;
-    let e = store
-        .create_case(
+    let e = db
+        .app
+        .cases()
+        .create(
             &staff,
             &NewCase {
                 household_id: hid,
@@ -630,11 +655,13 @@ async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
     assert!(e.to_string().contains("王建国"), "{e}");
     // 高龄津贴 is not exclusive with 低保.
-    let (cases, _) = store
-        .list_cases(&Scope::all(), &CaseFilter::default())
+    let (cases, _) = db
+        .app
+        .cases()
+        .list(&system(), &CaseFilter::default())
         .await
         .unwrap();
     assert_eq!(cases.len(), 1);
@@ -661,9 +688,10 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
     let child = h.members.iter().find(|m| m.name == "王小明").unwrap().id;
     let staff = actor_of(store, "staff").await;
     let on = d("2026-03-02");
-    let c = cal();
-    let id = store
-        .create_case(
+    let id = db
+        .app
+        .cases()
+        .create(
             &staff,
             &NewCase {
                 household_id: hid,
@@ -681,28 +709,36 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
         )
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
         .await
         .unwrap();
-    investigate_and_opine(store, id, None, on).await;
-    let e = store
-        .act_on_case(&staff, id, Action::Publish, &ex(), on, &c)
+    investigate_and_opine(db, id, None, on).await;
+    let e = db
+        .app
+        .cases()
+        .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("未成年人"), "{e}");
-    let e = store
-        .publish_notice(&staff, "511802001001", &[id], on)
+    let e = db
+        .app
+        .notices()
+        .publish(&staff, "511802001001", &[id], on)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("未成年人"), "{e}");
-    store
-        .act_on_case(&staff, id, Action::SendWithoutNotice, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::SendWithoutNotice, &ex(), on)
         .await
         .unwrap();
-    assert_eq!(state(store, id).await, CaseState::UnderConfirmation);
-    let notices = store
-        .public_notices(
+    assert_eq!(state(db, id).await, CaseState::UnderConfirmation);
+    let notices = db
+        .app
+        .notices()
+        .public(
             &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
             on,
         )
@@ -715,21 +751,21 @@ async fn concurrent_clicks_apply_once(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(store, hid, on).await;
+    let id = dibao_application(db, hid, on).await;
     let staff = actor_of(store, "staff").await;
     let director = actor_of(store, "director").await;
-    let c = cal();
     let (x1, x2) = (ex(), ex());
+    let cases = db.app.cases();
     let (a, b) = tokio::join!(
-        store.act_on_case(&staff, id, Action::Accept, &x1, on, &c),
-        store.act_on_case(&director, id, Action::Accept, &x2, on, &c),
+        cases.act(&staff, id, Action::Accept, &x1, on),
+        cases.act(&director, id, Action::Accept, &x2, on),
     );
     assert_eq!(
         a.is_ok() as u8 + b.is_ok() as u8,
         1,
         "exactly one accept applies: {a:?} {b:?}"
     );
-    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    let detail = db.app.cases().get(&system(), id, on).await.unwrap();
     assert_eq!(detail.events.len(), 2);
     let open_clocks = detail
         .clocks
@@ -748,14 +784,14 @@ async fn clocks_skip_the_spring_festival(db: &TestDb) {
     // Accepted on Friday 2026-02-13, just before the 2026 Spring Festival holiday
     // (15–23 Feb, with make-up working days on Sat 14 Feb and Sat 28 Feb).
     let on = d("2026-02-13");
-    let id = dibao_application(store, hid, on).await;
+    let id = dibao_application(db, hid, on).await;
     let staff = actor_of(store, "staff").await;
-    let c = cal();
-    store
-        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
         .await
         .unwrap();
-    let detail = store.get_case(&Scope::all(), id, on, &c).await.unwrap();
+    let detail = db.app.cases().get(&system(), id, on).await.unwrap();
     let inv = detail
         .clocks
         .iter()
@@ -773,26 +809,25 @@ async fn clocks_skip_the_spring_festival(db: &TestDb) {
         }
     };
     let calendar_days = (due - on).num_days();
-    let working = c.working_days_between(on, due);
+    let working = WorkCalendar::official().working_days_between(on, due);
     assert!(calendar_days > working + 7, "the holiday is skipped: {due}");
     // Long after, the case is listed as overdue for the township.
-    let items = store
-        .due_cases(&staff.scope, staff.role, d("2026-06-01"), &c)
-        .await
-        .unwrap();
+    let items = db.app.cases().due(&staff, d("2026-06-01")).await.unwrap();
     assert!(
         items.iter().any(|i| i.case_id == id && i.overdue),
         "{items:?}"
     );
     // The county approver's list holds only confirmation steps.
     let approver = actor_of(store, "approver").await;
-    let items = store
-        .due_cases(&approver.scope, approver.role, d("2026-06-01"), &c)
+    let items = db
+        .app
+        .cases()
+        .due(&approver, d("2026-06-01"))
         .await
         .unwrap();
     assert!(items
         .iter()
-        .all(|i| i.step_label == minzheng_domain::Step::Confirmation.label()));
+        .all(|i| i.step == minzheng_domain::Step::Confirmation));
 }
 
 async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
@@ -801,35 +836,39 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
     let (_hid, head, _) = household(store, "51180219400305301", "51180219720607302").await;
     let sys = Actor::system("tasks");
     let on = d("2026-03-02");
-    let (proposed, _) = store.run_case_tasks(&sys, on).await.unwrap();
+    let (proposed, _) = db.app.cases().run_tasks(&sys, on).await.unwrap();
     assert_eq!(proposed, 1);
-    let (again, _) = store.run_case_tasks(&sys, on).await.unwrap();
+    let (again, _) = db.app.cases().run_tasks(&sys, on).await.unwrap();
     assert_eq!(again, 0, "idempotent");
-    let (cases, _) = store
-        .list_cases(&Scope::all(), &CaseFilter::default())
+    let (cases, _) = db
+        .app
+        .cases()
+        .list(&system(), &CaseFilter::default())
         .await
         .unwrap();
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].person_id, Some(head));
     assert_eq!(cases[0].state, CaseState::Draft);
-    let calc = store
-        .compute_case(&Scope::all(), cases[0].id, on)
+    let calc = db
+        .app
+        .cases()
+        .compute(&system(), cases[0].id, on)
         .await
         .unwrap();
     assert!(calc.amount.0 > 0);
     // The proposal is the system's: the default case list keeps it apart until a clerk
     // submits it, and a clerk's own application is listed as usual.
-    assert_eq!(cases[0].origin, "system");
+    assert_eq!(cases[0].origin, CaseOrigin::System);
     let staff = actor_of(store, "staff").await;
     let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
-    let mine = dibao_application(store, hid2, on).await;
+    let mine = dibao_application(db, hid2, on).await;
     let listed = |origin: &'static str| {
         let filter = CaseFilter {
             origin: Some(origin.into()),
             ..Default::default()
         };
         async move {
-            let (cases, total) = store.list_cases(&Scope::all(), &filter).await.unwrap();
+            let (cases, total) = db.app.cases().list(&system(), &filter).await.unwrap();
             assert_eq!(cases.len() as i64, total);
             cases.iter().map(|c| c.id).collect::<Vec<_>>()
         }
@@ -838,9 +877,11 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
     assert_eq!(listed("system").await, [cases[0].id]);
     assert_eq!(listed("clerk").await, [mine]);
     assert_eq!(listed("all").await, [mine, cases[0].id]);
-    let e = store
-        .list_cases(
-            &Scope::all(),
+    let e = db
+        .app
+        .cases()
+        .list(
+            &system(),
             &CaseFilter {
                 origin: Some("robot".into()),
                 ..Default::default()
@@ -848,10 +889,11 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
     // Once submitted it is ordinary work and shows in the default list.
-    store
-        .act_on_case(&staff, cases[0].id, Action::Submit, &ex(), on, &cal())
+    db.app
+        .cases()
+        .act(&staff, cases[0].id, Action::Submit, &ex(), on)
         .await
         .unwrap();
     assert_eq!(listed("no_system_drafts").await, [mine, cases[0].id]);
@@ -870,20 +912,33 @@ async fn only_the_city_admin_sets_parameters(db: &TestDb) {
         value_json: "900".into(),
         source: "雅民发〔2026〕1号".into(),
     };
-    let e = store.add_param(&staff, &p).await.unwrap_err();
-    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
-    let before = store.list_params(Some("rural_dibao")).await.unwrap().len();
-    store.add_param(&admin, &p).await.unwrap();
+    let e = db.app.params().add(&staff, &p).await.unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    let before = db
+        .app
+        .params()
+        .list(&admin, Some("rural_dibao"))
+        .await
+        .unwrap()
+        .len();
+    db.app.params().add(&admin, &p).await.unwrap();
     assert_eq!(
-        store.list_params(Some("rural_dibao")).await.unwrap().len(),
+        db.app
+            .params()
+            .list(&admin, Some("rural_dibao"))
+            .await
+            .unwrap()
+            .len(),
         before + 1
     );
     // Same key, scope and date again: refused.
-    let e = store.add_param(&admin, &p).await.unwrap_err();
-    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    let e = db.app.params().add(&admin, &p).await.unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
     // Wrong value type.
-    let e = store
-        .add_param(
+    let e = db
+        .app
+        .params()
+        .add(
             &admin,
             &NewParam {
                 value_json: "\"abc\"".into(),
@@ -893,9 +948,9 @@ async fn only_the_city_admin_sets_parameters(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
     // The new standard is in force from its date only.
-    let set = store.load_params().await.unwrap();
+    let set = db.app.params().set(&admin).await.unwrap();
     let region = minzheng_domain::DivisionCode::parse_native("511802001001").unwrap();
     let q = set.at(
         &region,
@@ -919,9 +974,9 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
     let store = seeded(&db).await;
     store.seed_demo_registry(3000, 2026).await.unwrap();
     let today = d("2026-11-26");
-    let n = store.seed_demo_cases(today).await.unwrap();
+    let n = db.app.demo().cases(today).await.unwrap();
     assert!(n > 50, "{n}");
-    assert_eq!(store.seed_demo_cases(today).await.unwrap(), 0, "only once");
+    assert_eq!(db.app.demo().cases(today).await.unwrap(), 0, "only once");
     for s in [
         CaseState::Draft,
         CaseState::Submitted,
@@ -945,9 +1000,11 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
             .as_str()
             .unwrap()
             .to_string();
-        let (_, total) = store
-            .list_cases(
-                &Scope::all(),
+        let (_, total) = db
+            .app
+            .cases()
+            .list(
+                &system(),
                 &CaseFilter {
                     state: Some(code.clone()),
                     ..Default::default()
@@ -958,9 +1015,11 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
         assert!(total > 0, "no demo case in state {code}");
     }
     for p in minzheng_domain::Program::ALL {
-        let (list, _) = store
-            .list_enrolments(
-                &Scope::all(),
+        let (list, _) = db
+            .app
+            .cases()
+            .enrolments(
+                &system(),
                 &EnrolmentFilter {
                     program: Some(p.as_str().into()),
                     ..Default::default()
@@ -969,13 +1028,15 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
             .await
             .unwrap();
         assert!(
-            list.iter().any(|e| e.monthly_fen > 0),
+            list.iter().any(|e| e.monthly_fen > Fen(0)),
             "no enrolment for {}",
             p.label()
         );
     }
-    let board = store
-        .public_notices(
+    let board = db
+        .app
+        .notices()
+        .public(
             &minzheng_domain::DivisionCode::parse_native("5118").unwrap(),
             today,
         )
@@ -991,7 +1052,6 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let staff = actor_of(store, "staff").await;
     let director = actor_of(store, "director").await;
-    let c = cal();
     let details = |cause: &str| CaseDetails {
         temporary_kind: Some(minzheng_domain::programs::TemporaryKind::Emergency),
         assessed_fen: Some(150_000),
@@ -1001,8 +1061,9 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
     let apply = |cause: &'static str, on: NaiveDate| {
         let staff = staff.clone();
         async move {
-            store
-                .create_case(
+            db.app
+                .cases()
+                .create(
                     &staff,
                     &NewCase {
                         household_id: hid,
@@ -1021,26 +1082,27 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
     assert!(e.to_string().contains("事由"), "{e}");
     let id = apply("火灾", d("2026-03-02")).await.unwrap();
     let on = d("2026-03-02");
-    store
-        .act_on_case(&staff, id, Action::Accept, &ex(), on, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
         .await
         .unwrap();
-    through_notice(store, id, None, on, d("2026-03-10")).await;
+    through_notice(db, id, None, on, d("2026-03-10")).await;
     // 1,500 元 is under the township threshold (2,000 元 in the demo): the director approves.
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &director,
             id,
             Action::Approve { amount: Fen(-1) },
             &ex(),
             d("2026-03-10"),
-            &c,
         )
         .await
         .unwrap();
     // The same cause again this year: refused; another cause, or next year: accepted.
     let e = apply("火灾", d("2026-05-01")).await.unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
     apply("重病", d("2026-05-01")).await.unwrap();
     apply("火灾", d("2027-01-05")).await.unwrap();
 }
@@ -1049,7 +1111,7 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(store, hid, on).await;
+    let id = dibao_application(db, hid, on).await;
     let assistant = actor_of(store, "assistant").await;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
     let a = minzheng_store::NewAttachment {
@@ -1057,8 +1119,9 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
         content_type: "image/png".into(),
         data: png,
     };
-    store
-        .attach_to_case(&assistant, id, &a, 1 << 20, on)
+    db.app
+        .cases()
+        .attach(&assistant, id, &a, 1 << 20, on)
         .await
         .unwrap();
     let bad = minzheng_store::NewAttachment {
@@ -1066,39 +1129,43 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
         content_type: "image/png".into(),
         data: b"<html>".to_vec(),
     };
-    assert!(store
-        .attach_to_case(&assistant, id, &bad, 1 << 20, on)
+    assert!(db
+        .app
+        .cases()
+        .attach(&assistant, id, &bad, 1 << 20, on)
         .await
         .is_err());
     let auditor = actor_of(store, "auditor").await;
-    let e = store
-        .attach_to_case(&auditor, id, &a, 1 << 20, on)
+    let e = db
+        .app
+        .cases()
+        .attach(&auditor, id, &a, 1 << 20, on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
-    let detail = store
-        .get_case(&assistant.scope, id, on, &cal())
-        .await
-        .unwrap();
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    let detail = db.app.cases().get(&assistant, id, on).await.unwrap();
     assert_eq!(detail.attachments.len(), 1);
     assert_eq!(detail.attachments[0].filename, "授权核查书.png");
-    assert_eq!(detail.events.last().unwrap().action, "attach");
+    assert_eq!(detail.events.last().unwrap().action.as_str(), "attach");
     let staff2 = actor_of(store, "staff2").await;
-    assert!(store
-        .attach_to_case(&staff2, id, &a, 1 << 20, on)
+    assert!(db
+        .app
+        .cases()
+        .attach(&staff2, id, &a, 1 << 20, on)
         .await
         .is_err());
 }
 
 /// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
-async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
+async fn follow_up(db: &TestDb, id: i64, amount: i64, on: NaiveDate) {
+    let store = &db.store;
     let staff = actor_of(store, "staff").await;
     let approver = actor_of(store, "approver").await;
-    let c = cal();
     let later = on + chrono::Days::new(10);
-    through_notice(store, id, Some(Fen(amount)), on, later).await;
-    store
-        .act_on_case(
+    through_notice(db, id, Some(Fen(amount)), on, later).await;
+    db.app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Approve {
@@ -1106,12 +1173,12 @@ async fn follow_up(store: &Store, id: i64, amount: i64, on: NaiveDate) {
             },
             &ex(),
             later,
-            &c,
         )
         .await
         .unwrap();
-    store
-        .act_on_case(&staff, id, Action::Enrol, &ex(), later, &c)
+    db.app
+        .cases()
+        .act(&staff, id, Action::Enrol, &ex(), later)
         .await
         .unwrap();
 }
@@ -1120,10 +1187,11 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = enrolled_dibao(store, hid, on).await;
-    let c = cal();
-    let enrolment = store
-        .get_case(&Scope::all(), id, on, &c)
+    let id = enrolled_dibao(db, hid, on).await;
+    let enrolment = db
+        .app
+        .cases()
+        .get(&system(), id, on)
         .await
         .unwrap()
         .enrolment
@@ -1133,14 +1201,27 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     // Before the date nothing happens; on it a review case opens, once.
     let sys = Actor::system("tasks");
     assert_eq!(
-        store.run_case_tasks(&sys, d("2027-03-09")).await.unwrap().1,
+        db.app
+            .cases()
+            .run_tasks(&sys, d("2027-03-09"))
+            .await
+            .unwrap()
+            .1,
         0
     );
-    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 1);
-    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 0);
-    let (reviews, _) = store
-        .list_cases(
-            &Scope::all(),
+    assert_eq!(
+        db.app.cases().run_tasks(&sys, review_on).await.unwrap().1,
+        1
+    );
+    assert_eq!(
+        db.app.cases().run_tasks(&sys, review_on).await.unwrap().1,
+        0
+    );
+    let (reviews, _) = db
+        .app
+        .cases()
+        .list(
+            &system(),
             &CaseFilter {
                 kind: Some("review".into()),
                 ..Default::default()
@@ -1151,23 +1232,29 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].enrolment_id, Some(enrolment.id));
     // The review confirms a new amount (减发): the same enrolment pays it.
-    follow_up(store, reviews[0].id, 50_000, review_on).await;
-    let (list, total) = store
-        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+    follow_up(db, reviews[0].id, 50_000, review_on).await;
+    let (list, total) = db
+        .app
+        .cases()
+        .enrolments(&system(), &EnrolmentFilter::default())
         .await
         .unwrap();
     assert_eq!(total, 1, "no second enrolment");
-    assert_eq!(list[0].monthly_fen, 50_000);
-    assert_eq!(list[0].status, "active");
+    assert_eq!(list[0].monthly_fen, Fen(50_000));
+    assert_eq!(list[0].status, EnrolmentStatus::Active);
     // A change case while nothing is open; a second one at the same time is refused.
     let assistant = actor_of(store, "assistant").await;
-    let e = store
-        .open_change_case(&assistant, enrolment.id, " ", review_on)
+    let e = db
+        .app
+        .cases()
+        .open_change(&assistant, enrolment.id, " ", review_on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Validation { .. }), "{e:?}");
-    let change = store
-        .open_change_case(
+    assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
+    let change = db
+        .app
+        .cases()
+        .open_change(
             &assistant,
             enrolment.id,
             "家庭成员外出务工，收入增加",
@@ -1175,35 +1262,42 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         )
         .await
         .unwrap();
-    let e = store
-        .open_change_case(&assistant, enrolment.id, "再次申请", review_on)
+    let e = db
+        .app
+        .cases()
+        .open_change(&assistant, enrolment.id, "再次申请", review_on)
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
     let staff2 = actor_of(store, "staff2").await;
-    assert!(store
-        .open_change_case(&staff2, enrolment.id, "x", review_on)
+    assert!(db
+        .app
+        .cases()
+        .open_change(&staff2, enrolment.id, "x", review_on)
         .await
         .is_err());
     // Confirmed at zero: 停发.
-    follow_up(store, change, 0, review_on).await;
-    let (list, _) = store
-        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+    follow_up(db, change, 0, review_on).await;
+    let (list, _) = db
+        .app
+        .cases()
+        .enrolments(&system(), &EnrolmentFilter::default())
         .await
         .unwrap();
-    assert_eq!(list[0].status, "ended");
+    assert_eq!(list[0].status, EnrolmentStatus::Ended);
     assert!(list[0].end_month.is_some());
 }
 
 /// Takes a follow-up case through survey, opinion and notice to the county's denial.
-async fn follow_up_denied(store: &Store, id: i64, on: NaiveDate, grace: bool) {
+async fn follow_up_denied(db: &TestDb, id: i64, on: NaiveDate, grace: bool) {
+    let store = &db.store;
     let approver = actor_of(store, "approver").await;
-    let c = cal();
     let later = on + chrono::Days::new(10);
-    through_notice(store, id, None, on, later).await;
+    through_notice(db, id, None, on, later).await;
     let extras = ActionExtras { grace, ..ex() };
-    store
-        .act_on_case(
+    db.app
+        .cases()
+        .act(
             &approver,
             id,
             Action::Deny {
@@ -1211,34 +1305,38 @@ async fn follow_up_denied(store: &Store, id: i64, on: NaiveDate, grace: bool) {
             },
             &extras,
             later,
-            &c,
         )
         .await
         .unwrap();
-    assert_eq!(state(store, id).await, CaseState::Denied);
+    assert_eq!(state(db, id).await, CaseState::Denied);
 }
 
 async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
     let store = seeded(db).await;
     let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = enrolled_dibao(store, hid, on).await;
-    let c = cal();
-    let before = store
-        .get_case(&Scope::all(), id, on, &c)
+    let id = enrolled_dibao(db, hid, on).await;
+    let before = db
+        .app
+        .cases()
+        .get(&system(), id, on)
         .await
         .unwrap()
         .enrolment
         .unwrap();
     // A change the county does not confirm leaves the enrolment as it was.
     let assistant = actor_of(store, "assistant").await;
-    let change = store
-        .open_change_case(&assistant, before.id, "申请增发", d("2026-06-01"))
+    let change = db
+        .app
+        .cases()
+        .open_change(&assistant, before.id, "申请增发", d("2026-06-01"))
         .await
         .unwrap();
-    follow_up_denied(store, change, d("2026-06-01"), false).await;
-    let (list, _) = store
-        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+    follow_up_denied(db, change, d("2026-06-01"), false).await;
+    let (list, _) = db
+        .app
+        .cases()
+        .enrolments(&system(), &EnrolmentFilter::default())
         .await
         .unwrap();
     assert_eq!(
@@ -1254,13 +1352,18 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
     // A second household, enrolled the same day, is denied without 渐退: 停发 after the
     // decision month.
     let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
-    let id2 = enrolled_dibao(store, hid2, on).await;
+    let id2 = enrolled_dibao(db, hid2, on).await;
     let review_on = d(before.next_review_on.as_deref().unwrap());
     let sys = Actor::system("tasks");
-    assert_eq!(store.run_case_tasks(&sys, review_on).await.unwrap().1, 2);
-    let (reviews, _) = store
-        .list_cases(
-            &Scope::all(),
+    assert_eq!(
+        db.app.cases().run_tasks(&sys, review_on).await.unwrap().1,
+        2
+    );
+    let (reviews, _) = db
+        .app
+        .cases()
+        .list(
+            &system(),
             &CaseFilter {
                 kind: Some("review".into()),
                 ..Default::default()
@@ -1275,27 +1378,31 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
             .unwrap()
             .id
     };
-    let second = store
-        .get_case(&Scope::all(), id2, on, &c)
+    let second = db
+        .app
+        .cases()
+        .get(&system(), id2, on)
         .await
         .unwrap()
         .enrolment
         .unwrap();
-    follow_up_denied(store, review_of(before.id), review_on, true).await;
-    follow_up_denied(store, review_of(second.id), review_on, false).await;
-    let (list, total) = store
-        .list_enrolments(&Scope::all(), &EnrolmentFilter::default())
+    follow_up_denied(db, review_of(before.id), review_on, true).await;
+    follow_up_denied(db, review_of(second.id), review_on, false).await;
+    let (list, total) = db
+        .app
+        .cases()
+        .enrolments(&system(), &EnrolmentFilter::default())
         .await
         .unwrap();
     assert_eq!(total, 2);
     let of = |eid: i64| list.iter().find(|e| e.id == eid).unwrap();
     let graced = of(before.id);
-    assert_eq!(graced.status, "grace");
+    assert_eq!(graced.status, EnrolmentStatus::Grace);
     let until = graced.grace_until.clone().expect("grace period end");
     assert!(until.as_str() > "2027-03", "{until}");
     assert_eq!(graced.end_month.as_deref(), Some(until.as_str()));
     let stopped = of(second.id);
-    assert_eq!(stopped.status, "ended");
+    assert_eq!(stopped.status, EnrolmentStatus::Ended);
     assert!(stopped.grace_until.is_none());
     // Decided ten days after the review opened (2027-03-10 → 2027-03-20).
     assert_eq!(stopped.end_month.as_deref(), Some("2027-03"));

@@ -1398,8 +1398,10 @@ async fn jurisdiction_and_roles(db: &TestDb) {
 async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
     let store = seeded(db).await;
     store.seed_demo_registry(600, 7).await.unwrap();
-    let from_cases = store
-        .seed_demo_cases(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
+    let from_cases = db
+        .app
+        .demo()
+        .cases(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
         .await
         .unwrap();
     assert!(from_cases > 0);

@@ -341,7 +341,7 @@ async fn run(cli: Cli) -> CliResult {
                         started.elapsed().as_secs_f64()
                     );
                 }
-                let cases = store.seed_demo_cases(parse_date_or_today(None)?).await?;
+                let cases = app.demo().cases(parse_date_or_today(None)?).await?;
                 if cases > 0 {
                     println!("已生成演示救助案件 {cases} 件（各办理环节、各救助项目均有）");
                 }
@@ -395,14 +395,14 @@ async fn run(cli: Cli) -> CliResult {
             state.calendar = std::sync::Arc::new(calendar);
             // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
             // they are idempotent, so a restart or an extra run opens nothing twice.
-            let tasks_store = store.clone();
+            let tasks_app = app.clone();
             let tasks = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
                 loop {
                     tick.tick().await;
                     let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
                     let actor = minzheng_store::Actor::system("daily-tasks");
-                    match tasks_store.run_case_tasks(&actor, on).await {
+                    match tasks_app.cases().run_tasks(&actor, on).await {
                         Ok((0, 0)) => {}
                         Ok((p, r)) => {
                             tracing::info!("每日任务：拟定高龄津贴{p}件，开启定期核查{r}件")
@@ -563,10 +563,13 @@ async fn run(cli: Cli) -> CliResult {
                 actor.scope = Scope::of(parse_code(&s)?);
             }
             let on = parse_date_or_today(date)?;
-            let store = open(&cli.database_url).await?;
-            let (proposed, reviews) = store.run_case_tasks(&actor, on).await?;
+            let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
+            let app = minzheng_app::App::open(url)
+                .await
+                .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))?;
+            let (proposed, reviews) = app.cases().run_tasks(&actor, on).await?;
             println!("{on}：拟定高龄津贴案件 {proposed} 件，开启定期核查 {reviews} 件");
-            store.close().await;
+            app.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Offices {

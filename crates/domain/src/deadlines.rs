@@ -1,5 +1,5 @@
-//! 办理时限 — statutory working-day limits per procedure step (DOMAIN.md §2.4, §4,
-//! §13 rows 10–14), counted on the official [`WorkCalendar`] so that holidays and
+//! 办理时限 — statutory working-day limits per procedure step (《最低生活保障审核确认办法》,
+//! 《特困人员认定办法》; docs/rules.md §3), counted on the official [`WorkCalendar`] so that holidays and
 //! 调休 make-up days are honoured. The limits are parameters; only the counting rule
 //! lives here.
 
@@ -9,45 +9,25 @@ use crate::params::{ParamError, ParamName, ParamQuery};
 use crate::programs::Program;
 use crate::WorkCalendar;
 
-/// 办理环节 — a step with a statutory clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// 入户调查 (特困: 15 working days from acceptance)
-    Investigation,
-    /// 异议复查 (15 working days)
-    Reinvestigation,
-    /// 审核确认 (10 working days after the notice ends)
-    Confirmation,
-    /// 书面告知不予确认的理由 (3 working days from the decision)
-    RefusalNotice,
-    /// 全流程 (30 working days; 45 in special cases — unverified national text)
-    WholeProcedure,
-    /// 全流程(特殊情况延长)
-    WholeProcedureExtended,
+crate::coded_enum! {
+    /// 办理环节 — a step with a statutory clock.
+    pub enum Step {
+        /// 特困: 15 working days from acceptance.
+        Investigation = ("investigation", "入户调查"),
+        /// 15 working days.
+        Reinvestigation = ("reinvestigation", "异议复查"),
+        /// 10 working days after the notice ends.
+        Confirmation = ("confirmation", "审核确认"),
+        /// 书面告知不予确认的理由: 3 working days from the decision.
+        RefusalNotice = ("refusal_notice", "不予确认书面告知"),
+        /// 全流程: 30 working days.
+        WholeProcedure = ("whole_procedure", "全流程办理"),
+        /// 全流程(特殊情况延长): 45 working days.
+        WholeProcedureExtended = ("whole_procedure_extended", "全流程办理(延长)"),
+    }
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
-        Step::Investigation,
-        Step::Reinvestigation,
-        Step::Confirmation,
-        Step::RefusalNotice,
-        Step::WholeProcedure,
-        Step::WholeProcedureExtended,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Step::Investigation => "入户调查",
-            Step::Reinvestigation => "异议复查",
-            Step::Confirmation => "审核确认",
-            Step::RefusalNotice => "不予确认书面告知",
-            Step::WholeProcedure => "全流程办理",
-            Step::WholeProcedureExtended => "全流程办理(延长)",
-        }
-    }
-
     pub fn param(self) -> ParamName {
         match self {
             Step::Investigation => ParamName::InvestigationWorkingDays,
@@ -78,7 +58,7 @@ pub struct StatutoryLimits {
 impl StatutoryLimits {
     pub fn load(q: &ParamQuery<'_>, program: Program) -> Result<StatutoryLimits, ParamError> {
         let mut limits = Vec::with_capacity(Step::ALL.len());
-        for s in Step::ALL {
+        for &s in Step::ALL {
             limits.push((s, q.working_days(program, s.param())?));
         }
         Ok(StatutoryLimits {

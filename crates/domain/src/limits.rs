@@ -1,5 +1,4 @@
-//! 互斥与限制 — pure checks on combinations and periods (DOMAIN.md §2.4, §2.6, §4,
-//! §5, §13 rows 15, 21, 22, 30): 低保/特困 exclusivity, temporary aid frequency, the
+//! 互斥与限制 — pure checks on combinations and periods (docs/rules.md §2, §4): 低保/特困 exclusivity, temporary aid frequency, the
 //! payment start month, the review date and the 渐退 (gradual exit) period. All
 //! numbers come in as parameters.
 
@@ -54,8 +53,8 @@ pub struct PastGrant {
     pub cause: String,
 }
 
-/// 临时救助频次: at most `max_per_year` grants per cause per calendar year (local;
-/// NewCosmos `ANNUAL_LIMIT_EXCEEDED`). A calendar year is used because that is how
+/// 临时救助频次: at most `max_per_year` grants per cause per calendar year (local
+/// practice; docs/rules.md §2). A calendar year is used because that is how
 /// the annual caps are budgeted.
 pub fn check_temporary_frequency(
     past: &[PastGrant],
@@ -82,7 +81,7 @@ pub fn check_temporary_frequency(
 }
 
 /// 发放起始月: the month `offset_months` after the approval month (1 = the month
-/// after, §2.4; 0 = the same month where a locality pays so).
+/// after, docs/rules.md §4; 0 = the same month where a locality pays so).
 pub fn enrolment_start_month(approved_on: NaiveDate, offset_months: u32) -> YearMonth {
     let offset = i32::try_from(offset_months).unwrap_or(i32::MAX);
     YearMonth::of(approved_on)
@@ -90,22 +89,13 @@ pub fn enrolment_start_month(approved_on: NaiveDate, offset_months: u32) -> Year
         .unwrap_or(YearMonth::MAX)
 }
 
-/// 核查类别 (§2.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewClass {
-    /// 收入来源稳定、变化不大 (yearly by default)
-    Stable,
-    /// 收入不稳定且有劳动能力的成员 (every 6 months by default)
-    Irregular,
-}
-
-impl ReviewClass {
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewClass::Stable => "收入稳定家庭",
-            ReviewClass::Irregular => "收入不稳定家庭",
-        }
+crate::coded_enum! {
+    /// 核查类别.
+    pub enum ReviewClass {
+        /// 收入来源稳定、变化不大 (yearly by default).
+        Stable = ("stable", "收入稳定家庭"),
+        /// 收入不稳定且有劳动能力的成员 (every 6 months by default).
+        Irregular = ("irregular", "收入不稳定家庭"),
     }
 }
 
@@ -125,7 +115,7 @@ pub fn next_review_date(
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// 渐退期 (§2.6).
+/// 渐退期 (docs/rules.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GracePeriod {
     pub first_month: YearMonth,
@@ -135,7 +125,7 @@ pub struct GracePeriod {
 }
 
 /// The gradual-exit period after a decision that income rose above the standard:
-/// `months` (1–12, NewCosmos default 6) starting the month after the decision.
+/// `months` (1–12, commonly 6) starting the month after the decision.
 pub fn grace_period(
     decided_on: NaiveDate,
     months: u32,

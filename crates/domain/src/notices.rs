@@ -1,17 +1,17 @@
-//! 公示 — what may appear on a public notice board (DOMAIN.md §9).
+//! 公示 — what may appear on a public notice board (docs/rules.md §5).
 //!
 //! The notice shows the applicant's name, household size, the program and the
 //! amount, and nothing else. [`PublicNoticeEntry`] is that whitelist as a type: it has
 //! no field that could hold an ID number, phone, bank account, address detail, health
 //! or disability data, so no code path can leak them through a notice. Minors in 特困
-//! cases are not publicised at all (§4, §9).
+//! cases are not publicised at all (《特困人员认定办法》).
 
 use chrono::NaiveDate;
 
 use crate::programs::Program;
 use crate::{Fen, IdNumber};
 
-/// 公示姓名遮蔽方式. §9 lists the name among the published fields; masking it is
+/// 公示姓名遮蔽方式. The rules list the name among the published fields; masking it is
 /// local practice, so it is a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,8 +81,8 @@ pub struct PublicNoticeEntry {
     /// Masked per the region's [`NameMask`].
     pub name: String,
     pub household_size: u32,
-    /// Chinese program label, e.g. 农村最低生活保障.
-    pub program: String,
+    /// The program; the board shows its Chinese name (农村最低生活保障).
+    pub program: Program,
     pub amount: Fen,
 }
 
@@ -119,7 +119,7 @@ impl PublicNoticeEntry {
         Ok(PublicNoticeEntry {
             name: mask.apply(&c.name),
             household_size: c.household_size,
-            program: c.program.label().to_string(),
+            program: c.program,
             amount: c.amount,
         })
     }
@@ -186,7 +186,7 @@ mod tests {
         let c = candidate(Program::RuralDibao, "19600101");
         let e = PublicNoticeEntry::build(&c, NameMask::KeepFirstAndLast, d(2026, 3, 1)).unwrap();
         assert_eq!(e.name, "张*丰");
-        assert_eq!(e.program, "农村最低生活保障");
+        assert_eq!(e.program.label(), "农村最低生活保障");
         let text = to_text(&e);
         for secret in [
             c.id_number.as_str(),

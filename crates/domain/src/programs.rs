@@ -1,6 +1,6 @@
 //! 救助项目目录 — the catalog of assistance programs the township office handles,
 //! with their sub-kinds and per-program metadata (which calculator, which case
-//! workflow, which default approval level). DOMAIN.md §2–§7.
+//! workflow, which default approval level); docs/rules.md §1.
 //!
 //! Codes (`as_str`) are stable snake_case keys for storage and URLs: never rename one,
 //! add a new variant instead.
@@ -14,32 +14,32 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Program {
-    /// 城市低保 — urban minimum living guarantee (§2).
+    /// 城市低保 — urban minimum living guarantee (docs/rules.md §6).
     UrbanDibao,
-    /// 农村低保 — rural minimum living guarantee (§2).
+    /// 农村低保 — rural minimum living guarantee (docs/rules.md §6).
     RuralDibao,
-    /// 单人保 — individual inclusion of a member of a 低保边缘 household (§2.5).
+    /// 单人保 — individual inclusion of a member of a 低保边缘 household (docs/rules.md §6).
     SinglePersonDibao,
-    /// 特困人员救助供养 — support for persons in extreme hardship (§4).
+    /// 特困人员救助供养 — support for persons in extreme hardship (docs/rules.md §7).
     Tekun,
-    /// 临时救助 — temporary assistance (§5).
+    /// 临时救助 — temporary assistance (docs/rules.md §8).
     TemporaryAssistance,
-    /// 医疗救助 — medical assistance (§5).
+    /// 医疗救助 — medical assistance (docs/rules.md §8).
     MedicalAssistance,
-    /// 教育救助 — education assistance (§5).
+    /// 教育救助 — education assistance (docs/rules.md §8).
     EducationAssistance,
-    /// 受灾人员救助 — relief for disaster victims (§5), tied to a [`DisasterEvent`].
+    /// 受灾人员救助 — relief for disaster victims (docs/rules.md §8), tied to a [`DisasterEvent`].
     DisasterRelief,
-    /// 六十年代精简退职老职工救济 — relief for workers laid off in the 1960s (§5).
+    /// 六十年代精简退职老职工救济 — relief for workers laid off in the 1960s (docs/rules.md §8).
     LaidOffWorkerRelief,
-    /// 高龄津贴 — old-age allowance (§7).
+    /// 高龄津贴 — old-age allowance (docs/rules.md §9).
     OldAgeAllowance,
-    /// 优抚 — special care for veterans and survivors (§6).
+    /// 优抚 — special care for veterans and survivors (docs/rules.md §9).
     PreferentialCare,
 }
 
 /// 审批层级 — who takes the final decision: the county civil-affairs approver, or the
-/// township director where confirmation is delegated (§2.1, §5 small temporary aid).
+/// township director where confirmation is delegated (docs/rules.md §3: small temporary aid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalLevel {
@@ -78,13 +78,13 @@ pub enum CalculatorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Workflow {
-    /// Full 低保 procedure (§2.4): investigation by two, 7-day notice, confirmation.
+    /// Full 低保 procedure (docs/rules.md §3): investigation by two, 7-day notice, confirmation.
     Full,
-    /// 特困 (§4): as `Full`, but minors are never publicised.
+    /// 特困 (docs/rules.md §7): as `Full`, but minors are never publicised.
     Tekun,
-    /// 临时救助 (§5): publicised; small amounts may be approved by the township.
+    /// 临时救助 (docs/rules.md §3): publicised; small amounts may be approved by the township.
     Temporary,
-    /// 高龄津贴 (§7): the system proposes people reaching an age band; staff check
+    /// 高龄津贴 (docs/rules.md §4): the system proposes people reaching an age band; staff check
     /// and the approver confirms. No investigation, no notice.
     AutoProposed,
     /// Application → check → approval, no notice (优抚, 医疗, 教育, 精简退职).
@@ -206,7 +206,7 @@ impl Program {
             Program::TemporaryAssistance => (C::Temporary, Workflow::Temporary, County, OneOff),
             Program::MedicalAssistance => (C::Medical, Workflow::Simple, County, OneOff),
             Program::EducationAssistance => (C::Education, Workflow::Simple, County, OneOff),
-            // Housing reconstruction needs democratic review and a village notice (§5),
+            // Housing reconstruction needs democratic review and a village notice (docs/rules.md §8),
             // which is the temporary-aid shape: publicised, county approval.
             Program::DisasterRelief => (C::Disaster, Workflow::Temporary, County, OneOff),
             Program::LaidOffWorkerRelief => (C::LaidOffWorker, Workflow::Simple, County, Monthly),
@@ -280,7 +280,7 @@ pub struct UnknownCode {
 }
 
 coded_enum! {
-    /// 城乡 — urban or rural (standards may differ, §2.1).
+    /// 城乡 — urban or rural (standards may differ, docs/rules.md §10).
     UrbanRural {
         Urban => "urban", "城市";
         Rural => "rural", "农村";
@@ -288,7 +288,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 供养方式 — 集中供养 (in an institution) or 分散供养 (at home), §4.
+    /// 供养方式 — 集中供养 (in an institution) or 分散供养 (at home), docs/rules.md §7.
     SupportMode {
         Centralized => "centralized", "集中供养";
         Dispersed => "dispersed", "分散供养";
@@ -296,7 +296,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 生活自理能力 — self-care level from the 6-item assessment (§4).
+    /// 生活自理能力 — self-care level from the 6-item assessment (docs/rules.md §7).
     CareLevel {
         /// 具备生活自理能力 — all six items met.
         SelfReliant => "self_reliant", "具备生活自理能力";
@@ -308,7 +308,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 临时救助类型 (§5).
+    /// 临时救助类型 (docs/rules.md §8).
     TemporaryKind {
         /// 急难型 — sudden hardship (fire, accident, serious illness).
         Emergency => "emergency", "急难型";
@@ -318,7 +318,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 学段 — school stage for 教育救助 (§5).
+    /// 学段 — school stage for 教育救助 (docs/rules.md §8).
     SchoolStage {
         Preschool => "preschool", "学前教育";
         Primary => "primary", "小学";
@@ -330,7 +330,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 救助阶段 — disaster relief stage (《自然灾害救助条例》, §5).
+    /// 救助阶段 — disaster relief stage (《自然灾害救助条例》; docs/rules.md §8).
     ReliefStage {
         /// 应急救助 (Art. 14)
         Emergency => "emergency", "应急救助";
@@ -356,7 +356,7 @@ impl ReliefStage {
 }
 
 coded_enum! {
-    /// 精简退职救济方式 (§5): two regimes exist side by side.
+    /// 精简退职救济方式 (docs/rules.md §3): two regimes exist side by side.
     LaidOffRegime {
         /// 按本人原标准工资40%救济
         FortyPercent => "forty_percent", "按原标准工资40%救济";
@@ -366,7 +366,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 优抚对象类别 (§6).
+    /// 优抚对象类别 (docs/rules.md §9).
     CareCategory {
         /// 残疾军人(含伤残人民警察、民兵民工)
         DisabledServiceman => "disabled_serviceman", "残疾军人";
@@ -388,7 +388,7 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// 致残性质 — cause of a serviceman's disability (§6).
+    /// 致残性质 — cause of a serviceman's disability (docs/rules.md §9).
     DisabilityCause {
         War => "war", "因战";
         Duty => "duty", "因公";
@@ -397,7 +397,7 @@ coded_enum! {
     }
 }
 
-/// 灾害事件 — a disaster that 受灾人员救助 cases refer to (§5).
+/// 灾害事件 — a disaster that 受灾人员救助 cases refer to (docs/rules.md §8).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DisasterEvent {
     /// Stable identifier assigned by storage.

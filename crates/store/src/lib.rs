@@ -13,15 +13,14 @@ pub mod admin;
 pub mod attachments;
 pub mod audit;
 mod bulk;
-mod cases;
-mod cases_demo;
+pub mod cases;
 mod db;
 pub mod divisions;
 mod error;
 mod jobs;
 mod migrate;
 pub mod offices;
-mod params;
+pub mod params;
 mod payroll;
 mod payroll_files;
 #[doc(hidden)]
@@ -40,11 +39,6 @@ pub mod testing;
 
 pub use audit::{append as append_audit, AuditEvent};
 // Transitional: the duties' code still names these at the store root.
-pub use cases::{
-    case_kind_label, enrolment_status_label, ActionExtras, Case, CaseClock, CaseCounts, CaseDetail,
-    CaseEvent, CaseFilter, DueItem, Enrolment, EnrolmentFilter, NewCase, NoticeBatch,
-    NoticeBatchEntry, Objection, PublicNotice, Survey,
-};
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use error::{StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
@@ -52,7 +46,6 @@ pub use minzheng_domain::attachments::{Attachment, NewAttachment, DEFAULT_ATTACH
 pub use minzheng_domain::audit::AuditEntry;
 pub use minzheng_domain::users::{AuthError, SessionInfo};
 pub use minzheng_domain::{Actor, Scope};
-pub use params::{value_text, NewParam, ParamRow};
 pub use payroll::{
     batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
     ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,

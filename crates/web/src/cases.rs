@@ -1,8 +1,9 @@
 //! 救助案件 pages and API: the case list, new applications, the case page with one form
 //! per legal next step, the case file for printing, and `/api/v1/cases…`.
 //!
-//! The store decides everything (jurisdiction, role, legality, amounts); this module only
-//! turns forms and JSON into store calls and shows the result or the Chinese refusal.
+//! The use cases (`minzheng_app::cases`) decide everything (jurisdiction, role, legality,
+//! amounts, what is masked); this module only turns forms and JSON into their calls and
+//! shows the result or the Chinese refusal.
 //! Notices, enrolments and parameters live in [`crate::notices`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,18 +15,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use minzheng_domain::calculators::SelfCareAssessment;
+use minzheng_app::cases::CaseDetail;
+use minzheng_app::{Authorize, Error as UseCaseError, Permission};
 use minzheng_domain::case_calc::CaseDetails;
-use minzheng_domain::cases::allowed_roles;
+use minzheng_domain::cases::{
+    details_editable, role_may_take, roles_label, ActionExtras, Case, CaseEvent, CaseFilter,
+    DetailsForm, NewCase, DETAILS_PROBLEM,
+};
 use minzheng_domain::programs::{
     CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
     TemporaryKind,
 };
-use minzheng_domain::{Action, ActionKind, ApprovalLevel, CaseState, Fen, Program, Role};
-use minzheng_store::{
-    ActionExtras, Actor, Case, CaseDetail, CaseEvent, CaseFilter, Household, HouseholdDetail,
-    HouseholdFilter, NewCase, SessionInfo, StoreError,
-};
+use minzheng_domain::{Action, ActionKind, CaseState, Fen, FieldErrors, Program};
+use minzheng_store::{Actor, Household, HouseholdDetail, HouseholdFilter, SessionInfo};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,16 +47,17 @@ pub fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
-/// Whether the signed-in role sees full ID numbers (the registry's rule).
-pub(crate) fn reveal(s: &SessionInfo) -> bool {
-    s.user.role.sees_full_identity()
+/// Whether the signed-in user sees full ID numbers (for the registry's records shown
+/// beside a case; the use cases mask their own records).
+pub(crate) fn reveal(actor: &Actor) -> bool {
+    actor.may(Permission::SeeFullIdentity)
 }
 
-fn shown(s: &SessionInfo, d: CaseDetail) -> CaseDetail {
-    if reveal(s) {
-        d
-    } else {
-        d.masked()
+/// The details form's problems as the page shows them (one summary, a message per field).
+fn details_error(f: FieldErrors) -> UseCaseError {
+    UseCaseError::Validation {
+        message: DETAILS_PROBLEM.into(),
+        fields: f.into_map(),
     }
 }
 
@@ -84,7 +87,7 @@ impl Fields {
     pub(crate) fn all(&self, k: &str) -> Vec<String> {
         self.0.get(k).cloned().unwrap_or_default()
     }
-    fn on(&self, k: &str) -> bool {
+    pub(crate) fn on(&self, k: &str) -> bool {
         !self.get(k).is_empty()
     }
 }
@@ -133,7 +136,7 @@ pub fn api_routes(photo_limit: usize) -> Router<AppState> {
 /// Select-box choices of the case forms.
 pub struct Choices {
     pub programs: [Program; 11],
-    pub states: [CaseState; 16],
+    pub states: &'static [CaseState],
     pub support_modes: &'static [SupportMode],
     pub temporary_kinds: &'static [TemporaryKind],
     pub school_stages: &'static [SchoolStage],
@@ -155,196 +158,34 @@ pub const CHOICES: Choices = Choices {
     disability_causes: DisabilityCause::ALL,
 };
 
-/// A state's code as stored (`under_confirmation`).
-pub fn state_code(s: &CaseState) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn action_code(k: ActionKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn action_from_code(s: &str) -> Option<ActionKind> {
-    serde_json::from_value(Value::String(s.to_string())).ok()
-}
-
 // ---------------------------------------------------------------- program details form
 
-/// The program-specific inputs as typed on a form (amounts in yuan).
-#[derive(Debug, Clone, Default)]
-pub struct DetailsForm {
-    pub assessed: bool,
-    pub eating: bool,
-    pub dressing: bool,
-    pub bed_transfer: bool,
-    pub toileting: bool,
-    pub indoor_walking: bool,
-    pub bathing: bool,
-    pub support_mode: String,
-    pub temporary_kind: String,
-    pub assessed_amount: String,
-    pub cause: String,
-    pub eligible_cost: String,
-    pub paid_this_year: String,
-    pub school_stage: String,
-    pub relief_stage: String,
-    pub disaster_name: String,
-    pub laid_off_regime: String,
-    pub original_wage: String,
-    pub care_category: String,
-    pub care_grade: String,
-    pub disability_cause: String,
-    pub rigid_spending: String,
-}
-
-fn yuan_text(f: Option<i64>) -> String {
-    f.map(|f| Fen(f).yuan_string()).unwrap_or_default()
-}
-
-impl DetailsForm {
-    fn from_fields(f: &Fields) -> Self {
-        let s = |k: &str| f.get(k).to_string();
-        DetailsForm {
-            assessed: f.on("assessed"),
-            eating: f.on("eating"),
-            dressing: f.on("dressing"),
-            bed_transfer: f.on("bed_transfer"),
-            toileting: f.on("toileting"),
-            indoor_walking: f.on("indoor_walking"),
-            bathing: f.on("bathing"),
-            support_mode: s("support_mode"),
-            temporary_kind: s("temporary_kind"),
-            assessed_amount: s("assessed_amount"),
-            cause: s("cause"),
-            eligible_cost: s("eligible_cost"),
-            paid_this_year: s("paid_this_year"),
-            school_stage: s("school_stage"),
-            relief_stage: s("relief_stage"),
-            disaster_name: s("disaster_name"),
-            laid_off_regime: s("laid_off_regime"),
-            original_wage: s("original_wage"),
-            care_category: s("care_category"),
-            care_grade: s("care_grade"),
-            disability_cause: s("disability_cause"),
-            rigid_spending: s("rigid_spending"),
-        }
-    }
-
-    pub fn from_details(d: &CaseDetails) -> Self {
-        let a = d.assessment.unwrap_or_default();
-        let code = |s: Option<&'static str>| s.unwrap_or("").to_string();
-        DetailsForm {
-            assessed: d.assessment.is_some(),
-            eating: a.eating,
-            dressing: a.dressing,
-            bed_transfer: a.bed_transfer,
-            toileting: a.toileting,
-            indoor_walking: a.indoor_walking,
-            bathing: a.bathing,
-            support_mode: code(d.support_mode.map(|x| x.as_str())),
-            temporary_kind: code(d.temporary_kind.map(|x| x.as_str())),
-            assessed_amount: yuan_text(d.assessed_fen),
-            cause: d.cause.clone().unwrap_or_default(),
-            eligible_cost: yuan_text(d.eligible_cost_fen),
-            paid_this_year: yuan_text(d.paid_this_year_fen),
-            school_stage: code(d.school_stage.map(|x| x.as_str())),
-            relief_stage: code(d.relief_stage.map(|x| x.as_str())),
-            disaster_name: d.disaster_name.clone().unwrap_or_default(),
-            laid_off_regime: code(d.laid_off_regime.map(|x| x.as_str())),
-            original_wage: yuan_text(d.original_wage_fen),
-            care_category: code(d.care_category.map(|x| x.as_str())),
-            care_grade: d.care_grade.map(|g| g.to_string()).unwrap_or_default(),
-            disability_cause: code(d.disability_cause.map(|x| x.as_str())),
-            rigid_spending: yuan_text(d.rigid_spending_fen),
-        }
-    }
-
-    /// The details, or the per-field messages.
-    pub fn to_details(&self) -> Result<CaseDetails, StoreError> {
-        let mut fe = BTreeMap::new();
-        fn code<T: std::str::FromStr>(
-            v: &str,
-            field: &str,
-            fe: &mut BTreeMap<String, String>,
-        ) -> Option<T> {
-            if v.is_empty() {
-                return None;
-            }
-            match v.parse() {
-                Ok(x) => Some(x),
-                Err(_) => {
-                    fe.insert(field.into(), "请从列表中选择".into());
-                    None
-                }
-            }
-        }
-        let mut money = |v: &str, field: &str| -> Option<i64> {
-            if v.is_empty() {
-                return None;
-            }
-            match Fen::parse_yuan(v) {
-                Ok(f) if !f.is_negative() => Some(f.0),
-                _ => {
-                    fe.insert(field.into(), "金额格式不对，单位元，最多两位小数".into());
-                    None
-                }
-            }
-        };
-        let assessed_fen = money(&self.assessed_amount, "assessed_amount");
-        let eligible_cost_fen = money(&self.eligible_cost, "eligible_cost");
-        let paid_this_year_fen = money(&self.paid_this_year, "paid_this_year");
-        let original_wage_fen = money(&self.original_wage, "original_wage");
-        let rigid_spending_fen = money(&self.rigid_spending, "rigid_spending");
-        let care_grade = match self.care_grade.as_str() {
-            "" => None,
-            g => match g.parse::<u8>() {
-                Ok(g) if (1..=10).contains(&g) => Some(g),
-                _ => {
-                    fe.insert("care_grade".into(), "残疾等级应为1-10级".into());
-                    None
-                }
-            },
-        };
-        let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        let d = CaseDetails {
-            assessment: self.assessed.then_some(SelfCareAssessment {
-                eating: self.eating,
-                dressing: self.dressing,
-                bed_transfer: self.bed_transfer,
-                toileting: self.toileting,
-                indoor_walking: self.indoor_walking,
-                bathing: self.bathing,
-            }),
-            support_mode: code(&self.support_mode, "support_mode", &mut fe),
-            temporary_kind: code(&self.temporary_kind, "temporary_kind", &mut fe),
-            assessed_fen,
-            cause: text(&self.cause),
-            eligible_cost_fen,
-            paid_this_year_fen,
-            school_stage: code(&self.school_stage, "school_stage", &mut fe),
-            relief_stage: code(&self.relief_stage, "relief_stage", &mut fe),
-            disaster_name: text(&self.disaster_name),
-            laid_off_regime: code(&self.laid_off_regime, "laid_off_regime", &mut fe),
-            original_wage_fen,
-            care_category: code(&self.care_category, "care_category", &mut fe),
-            care_grade,
-            disability_cause: code(&self.disability_cause, "disability_cause", &mut fe),
-            rigid_spending_fen,
-        };
-        if fe.is_empty() {
-            Ok(d)
-        } else {
-            Err(StoreError::Validation {
-                message: "请检查标出的项目".into(),
-                fields: fe,
-            })
-        }
+/// The details as the form submitted them.
+fn details_form(f: &Fields) -> DetailsForm {
+    let s = |k: &str| f.get(k).to_string();
+    DetailsForm {
+        assessed: f.on("assessed"),
+        eating: f.on("eating"),
+        dressing: f.on("dressing"),
+        bed_transfer: f.on("bed_transfer"),
+        toileting: f.on("toileting"),
+        indoor_walking: f.on("indoor_walking"),
+        bathing: f.on("bathing"),
+        support_mode: s("support_mode"),
+        temporary_kind: s("temporary_kind"),
+        assessed_amount: s("assessed_amount"),
+        cause: s("cause"),
+        eligible_cost: s("eligible_cost"),
+        paid_this_year: s("paid_this_year"),
+        school_stage: s("school_stage"),
+        relief_stage: s("relief_stage"),
+        disaster_name: s("disaster_name"),
+        laid_off_regime: s("laid_off_regime"),
+        original_wage: s("original_wage"),
+        care_category: s("care_category"),
+        care_grade: s("care_grade"),
+        disability_cause: s("disability_cause"),
+        rigid_spending: s("rigid_spending"),
     }
 }
 
@@ -388,10 +229,7 @@ pub struct ListQuery {
 }
 
 fn may_apply(actor: &Actor) -> bool {
-    matches!(
-        actor.role,
-        Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
-    )
+    actor.may(Permission::ApplyForAssistance)
 }
 
 pub async fn list_page(
@@ -406,9 +244,10 @@ pub async fn list_page(
         .unwrap_or(1)
         .max(1);
     let (cases, total) = st
-        .store
-        .list_cases(
-            &actor.scope,
+        .app
+        .cases()
+        .list(
+            &actor,
             &CaseFilter {
                 state: Some(f.state.clone()),
                 program: Some(f.program.clone()),
@@ -425,9 +264,10 @@ pub async fn list_page(
         )
         .await?;
     let system_drafts = if f.origin.is_empty() {
-        st.store
-            .list_cases(
-                &actor.scope,
+        st.app
+            .cases()
+            .list(
+                &actor,
                 &CaseFilter {
                     state: Some("draft".into()),
                     origin: Some("system".into()),
@@ -439,11 +279,6 @@ pub async fn list_page(
             .1
     } else {
         0
-    };
-    let cases = if reveal(&s) {
-        cases
-    } else {
-        cases.into_iter().map(Case::masked).collect()
     };
     let query_string = serde_urlencoded::to_string([
         ("state", f.state.as_str()),
@@ -466,26 +301,15 @@ pub async fn list_page(
         f,
         query_string,
         can_apply: may_apply(&actor),
-        can_run_tasks: actor.role == Some(Role::TownshipDirector),
+        can_run_tasks: actor.may(Permission::RunCaseTasks),
         notice,
         c: CHOICES,
         system_drafts,
     })
 }
 
-fn may_run_tasks(actor: &Actor) -> Result<(), AppError> {
-    if actor.role == Some(Role::TownshipDirector) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "只有民政办主任可以运行动态管理任务(高龄津贴拟定、到期核查)",
-        ))
-    }
-}
-
 pub async fn tasks_submit(State(st): State<AppState>, PageUser(_, actor): PageUser) -> PageResult {
-    may_run_tasks(&actor)?;
-    let (a, b) = st.store.run_case_tasks(&actor, today()).await?;
+    let (a, b) = st.app.cases().run_tasks(&actor, today()).await?;
     Ok(Redirect::to(&format!("/cases?tasks={a}-{b}")).into_response())
 }
 
@@ -526,7 +350,7 @@ pub async fn new_page(
         Some(h) => {
             let id = parse_id(h, "该户")?;
             let d = st.store.get_household(&actor.scope, id).await?;
-            Some(if reveal(&s) { d } else { d.masked() })
+            Some(if reveal(&actor) { d } else { d.masked() })
         }
         None => None,
     };
@@ -542,7 +366,7 @@ pub async fn new_page(
                 },
             )
             .await?;
-        if reveal(&s) {
+        if reveal(&actor) {
             rows
         } else {
             rows.into_iter().map(Household::masked).collect()
@@ -573,15 +397,16 @@ pub async fn new_submit(
 ) -> PageResult {
     let f = Fields::new(pairs);
     let hid = parse_id(f.get("household_id"), "该户")?;
-    let df = DetailsForm::from_fields(&f);
+    let df = details_form(&f);
     let person_id = match f.get("person_id") {
         "" => None,
         p => Some(parse_id(p, "该成员")?),
     };
     let result = match df.to_details() {
         Ok(details) => {
-            st.store
-                .create_case(
+            st.app
+                .cases()
+                .create(
                     &actor,
                     &NewCase {
                         household_id: hid,
@@ -595,17 +420,17 @@ pub async fn new_submit(
                 )
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(details_error(e)),
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}?ok=submit")).into_response()),
-        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e @ UseCaseError::NotFound(_)) => Err(e.into()),
         Err(e) => {
             let e = AppError::from(e);
             let d = st.store.get_household(&actor.scope, hid).await?;
             let page = render(&NewPage {
                 nav: Nav::new(&s, "cases"),
-                h: Some(if reveal(&s) { d } else { d.masked() }),
+                h: Some(if reveal(&actor) { d } else { d.masked() }),
                 q: String::new(),
                 found: Vec::new(),
                 program: f.get("program").to_string(),
@@ -639,6 +464,7 @@ pub struct OtherStep {
 /// A row of the timeline.
 pub struct EventView {
     pub on_date: String,
+    /// Beijing time of the entry.
     pub at: String,
     pub actor: String,
     pub role_label: &'static str,
@@ -646,6 +472,7 @@ pub struct EventView {
     pub from_label: &'static str,
     pub to_label: &'static str,
     pub note: String,
+    /// The action's data in words (reasons, investigators, amounts …).
     pub detail: String,
 }
 
@@ -698,10 +525,10 @@ fn event_view(e: &CaseEvent) -> EventView {
         on_date: e.on_date.clone(),
         at: crate::pages::beijing_time(&e.at),
         actor: e.actor.clone(),
-        role_label: e.role_label,
-        action_label: e.action_label,
-        from_label: e.from_label,
-        to_label: e.to_label,
+        role_label: e.role.map(|r| r.label()).unwrap_or("系统"),
+        action_label: e.action.label(),
+        from_label: e.from_state.map(|s| s.label()).unwrap_or(""),
+        to_label: e.to_state.map(|s| s.label()).unwrap_or(""),
         note: e.note.clone(),
         detail: parts.join("；"),
     }
@@ -709,9 +536,9 @@ fn event_view(e: &CaseEvent) -> EventView {
 
 #[derive(Template)]
 #[template(path = "case_page.html")]
-struct CasePage {
+struct CasePage<'a> {
     nav: Nav,
-    d: CaseDetail,
+    d: &'a CaseDetail,
     events: Vec<EventView>,
     forms: Vec<ActionForm>,
     others: Vec<OtherStep>,
@@ -736,40 +563,6 @@ pub struct CaseQuery {
     calc: Option<String>,
 }
 
-fn role_may(kind: ActionKind, role: Option<Role>) -> bool {
-    let Some(r) = role else { return false };
-    allowed_roles(kind, ApprovalLevel::County).contains(&r)
-        || allowed_roles(kind, ApprovalLevel::Township).contains(&r)
-}
-
-fn roles_label(kind: ActionKind) -> String {
-    let mut v: Vec<&str> = allowed_roles(kind, ApprovalLevel::County)
-        .into_iter()
-        .chain(allowed_roles(kind, ApprovalLevel::Township))
-        .map(|r| r.label())
-        .collect();
-    v.dedup();
-    let mut out: Vec<&str> = Vec::new();
-    for x in v {
-        if !out.contains(&x) {
-            out.push(x);
-        }
-    }
-    out.join("或")
-}
-
-fn editable_state(s: CaseState) -> bool {
-    matches!(
-        s,
-        CaseState::Draft
-            | CaseState::Submitted
-            | CaseState::MissingPapers
-            | CaseState::Accepted
-            | CaseState::Investigating
-            | CaseState::Reinvestigating
-    )
-}
-
 struct PageExtras {
     notice: Option<String>,
     error: Option<String>,
@@ -785,14 +578,12 @@ async fn render_case(
     id: i64,
     x: PageExtras,
 ) -> PageResult {
-    let d = st
-        .store
-        .get_case(&actor.scope, id, today(), &st.calendar)
-        .await?;
+    let cases = st.app.cases();
+    let d = cases.get(actor, id, today()).await?;
     let preview = if x.preview {
         Some(
-            st.store
-                .compute_case(&actor.scope, id, today())
+            cases
+                .compute(actor, id, today())
                 .await
                 .map_err(|e| AppError::from(e).message),
         )
@@ -802,9 +593,9 @@ async fn render_case(
     let mut forms = Vec::new();
     let mut others = Vec::new();
     for k in &d.next_actions {
-        if actor.can_write() && role_may(*k, actor.role) {
+        if actor.may(Permission::HandleCases) && role_may_take(*k, actor.role) {
             forms.push(ActionForm {
-                code: action_code(*k),
+                code: k.as_str().to_string(),
                 label: k.label(),
             });
         } else {
@@ -814,26 +605,20 @@ async fn render_case(
             });
         }
     }
-    let details_editable = editable_state(d.case.state)
-        && actor.can_write()
-        && !matches!(
-            actor.role,
-            Some(Role::CityAdmin | Role::Auditor | Role::CountyApprover)
-        );
+    let details_editable = details_editable(d.case.state) && actor.may(Permission::EditCaseDetails);
     let df =
         x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
-    let approve_amount = yuan_text(d.case.proposed_fen);
-    let front = actor.can_write()
-        && matches!(
-            actor.role,
-            Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
-        );
-    let can_attach = front && !d.case.state.is_final();
-    let can_change = front;
+    let approve_amount = d
+        .case
+        .proposed_fen
+        .map(|f| f.yuan_string())
+        .unwrap_or_default();
+    let can_attach = actor.may(Permission::AttachCasePapers) && !d.case.state.is_final();
+    let can_change = actor.may(Permission::OpenChangeCase);
     let events = d.events.iter().map(event_view).collect();
     render(&CasePage {
         nav: Nav::new(s, "cases"),
-        d: shown(s, d),
+        d: &d,
         events,
         forms,
         others,
@@ -864,7 +649,7 @@ pub async fn case_page(
         "submit" => "申请已登记".to_string(),
         k => format!(
             "已办理：{}",
-            action_from_code(k).map(|a| a.label()).unwrap_or("办理")
+            ActionKind::parse(k).map(|a| a.label()).unwrap_or("办理")
         ),
     });
     render_case(
@@ -892,16 +677,16 @@ fn split_list(s: &str) -> Vec<String> {
 }
 
 /// The action a case-page form asks for.
-fn action_from_form(f: &Fields) -> Result<(Action, ActionExtras), StoreError> {
-    let kind = action_from_code(f.get("action"))
-        .ok_or_else(|| StoreError::field("action", "未知的办理动作"))?;
+fn action_from_form(f: &Fields) -> Result<(Action, ActionExtras), UseCaseError> {
+    let kind = ActionKind::parse(f.get("action"))
+        .ok_or_else(|| UseCaseError::field("action", "未知的办理动作"))?;
     let reasons = || f.get("reasons").to_string();
-    let yuan = |field: &str| -> Result<Option<Fen>, StoreError> {
+    let yuan = |field: &str| -> Result<Option<Fen>, UseCaseError> {
         match f.get(field) {
             "" => Ok(None),
             v => Fen::parse_yuan(v)
                 .map(Some)
-                .map_err(|_| StoreError::field(field, "金额格式不对，单位元，最多两位小数")),
+                .map_err(|_| UseCaseError::field(field, "金额格式不对，单位元，最多两位小数")),
         }
     };
     let action = match kind {
@@ -959,26 +744,22 @@ pub async fn case_post(
     let id = parse_id(&id, "该案件")?;
     let f = Fields::new(pairs);
     let (result, ok, df) = if f.get("op") == "details" {
-        let df = DetailsForm::from_fields(&f);
+        let df = details_form(&f);
         let r = match df.to_details() {
-            Ok(d) => st.store.update_case_details(&actor, id, &d, today()).await,
-            Err(e) => Err(e),
+            Ok(d) => st.app.cases().update_details(&actor, id, &d, today()).await,
+            Err(e) => Err(details_error(e)),
         };
         (r, "details".to_string(), Some(df))
     } else {
         let r = match action_from_form(&f) {
-            Ok((a, x)) => {
-                st.store
-                    .act_on_case(&actor, id, a, &x, today(), &st.calendar)
-                    .await
-            }
+            Ok((a, x)) => st.app.cases().act(&actor, id, a, &x, today()).await,
             Err(e) => Err(e),
         };
         (r, f.get("action").to_string(), None)
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok={ok}")).into_response()),
-        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e @ UseCaseError::NotFound(_)) => Err(e.into()),
         Err(e) => {
             let e = AppError::from(e);
             let page = render_case(
@@ -1004,9 +785,9 @@ pub async fn case_post(
 
 #[derive(Template)]
 #[template(path = "case_print.html")]
-struct PrintPage {
+struct PrintPage<'a> {
     nav: Nav,
-    d: CaseDetail,
+    d: &'a CaseDetail,
     h: HouseholdDetail,
     events: Vec<EventView>,
     today: String,
@@ -1018,19 +799,16 @@ pub async fn print_page(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&id, "该案件")?;
-    let d = st
-        .store
-        .get_case(&actor.scope, id, today(), &st.calendar)
-        .await?;
+    let d = st.app.cases().get(&actor, id, today()).await?;
     let h = st
         .store
         .get_household(&actor.scope, d.case.household_id)
         .await?;
-    let h = if reveal(&s) { h } else { h.masked() };
+    let h = if reveal(&actor) { h } else { h.masked() };
     let events = d.events.iter().map(event_view).collect();
     render(&PrintPage {
         nav: Nav::new(&s, "cases"),
-        d: shown(&s, d),
+        d: &d,
         h,
         events,
         today: today().to_string(),
@@ -1057,13 +835,14 @@ pub struct ApiListQuery {
 
 pub async fn api_list(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiQuery(f): ApiQuery<ApiListQuery>,
 ) -> ApiResult {
     let (items, total) = st
-        .store
-        .list_cases(
-            &actor.scope,
+        .app
+        .cases()
+        .list(
+            &actor,
             &CaseFilter {
                 state: f.state,
                 program: f.program,
@@ -1075,44 +854,30 @@ pub async fn api_list(
             },
         )
         .await?;
-    let items: Vec<Case> = if reveal(&s) {
-        items
-    } else {
-        items.into_iter().map(Case::masked).collect()
-    };
     ok(json!({"items": items, "total": total}))
 }
 
-async fn detail(
-    st: &AppState,
-    s: &SessionInfo,
-    actor: &Actor,
-    id: i64,
-) -> Result<CaseDetail, AppError> {
-    let d = st
-        .store
-        .get_case(&actor.scope, id, today(), &st.calendar)
-        .await?;
-    Ok(shown(s, d))
+async fn detail(st: &AppState, actor: &Actor, id: i64) -> Result<CaseDetail, AppError> {
+    Ok(st.app.cases().get(actor, id, today()).await?)
 }
 
 pub async fn api_create(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiJson(body): ApiJson<NewCase>,
 ) -> ApiResult {
-    let id = st.store.create_case(&actor, &body, today()).await?;
-    let d = detail(&st, &s, &actor, id).await?;
+    let id = st.app.cases().create(&actor, &body, today()).await?;
+    let d = detail(&st, &actor, id).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 pub async fn api_get(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = parse_id(&id, "该案件")?;
-    ok(detail(&st, &s, &actor, id).await?)
+    ok(detail(&st, &actor, id).await?)
 }
 
 /// `{"action": …}` with the action's fields; fields left out mean "none given" (so a
@@ -1143,7 +908,7 @@ fn action_from_json(body: &Value) -> Result<(Action, ActionExtras), String> {
 
 pub async fn api_act(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult {
@@ -1152,18 +917,17 @@ pub async fn api_act(
         Ok(x) => x,
         Err(e) => {
             // A case outside the jurisdiction is not found, whatever the body says.
-            st.store
-                .get_case(&actor.scope, id, today(), &st.calendar)
-                .await?;
+            st.app.cases().case(&actor, id).await?;
             return Err(AppError::bad_request(format!(
                 "办理动作无效(action 应为 accept、start_investigation、approve 等)：{e}"
             )));
         }
     };
-    st.store
-        .act_on_case(&actor, id, action, &extras, today(), &st.calendar)
+    st.app
+        .cases()
+        .act(&actor, id, action, &extras, today())
         .await?;
-    ok(detail(&st, &s, &actor, id).await?)
+    ok(detail(&st, &actor, id).await?)
 }
 
 pub async fn api_calculation(
@@ -1172,33 +936,30 @@ pub async fn api_calculation(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = parse_id(&id, "该案件")?;
-    ok(st.store.compute_case(&actor.scope, id, today()).await?)
+    ok(st.app.cases().compute(&actor, id, today()).await?)
 }
 
 pub async fn api_details(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CaseDetails>,
 ) -> ApiResult {
     let id = parse_id(&id, "该案件")?;
-    st.store
-        .update_case_details(&actor, id, &body, today())
+    st.app
+        .cases()
+        .update_details(&actor, id, &body, today())
         .await?;
-    ok(detail(&st, &s, &actor, id).await?)
+    ok(detail(&st, &actor, id).await?)
 }
 
 pub async fn api_due(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    let items = st
-        .store
-        .due_cases(&actor.scope, actor.role, today(), &st.calendar)
-        .await?;
+    let items = st.app.cases().due(&actor, today()).await?;
     ok(json!({ "items": items }))
 }
 
 pub async fn api_tasks(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    may_run_tasks(&actor)?;
-    let (a, b) = st.store.run_case_tasks(&actor, today()).await?;
+    let (a, b) = st.app.cases().run_tasks(&actor, today()).await?;
     ok(json!({"old_age_proposed": a, "reviews_opened": b}))
 }
 
@@ -1215,15 +976,16 @@ pub async fn attach_submit(
     let limit = st.config.attachment_limit;
     let result = match crate::standards::read_upload(mp, limit).await {
         Ok((_, file)) => st
-            .store
-            .attach_to_case(&actor, id, &file, limit, today())
+            .app
+            .cases()
+            .attach(&actor, id, &file, limit, today())
             .await
             .map(|_| ()),
-        Err(e) => Err(e),
+        Err(e) => Err(UseCaseError::from(e)),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok=attach")).into_response()),
-        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e @ UseCaseError::NotFound(_)) => Err(e.into()),
         Err(e) => {
             let e = AppError::from(e);
             let page = render_case(
@@ -1256,12 +1018,13 @@ pub async fn change_submit(
     let f = Fields::new(pairs);
     let from_case = f.get("case_id").parse::<i64>().ok();
     match st
-        .store
-        .open_change_case(&actor, enrolment, f.get("reason"), today())
+        .app
+        .cases()
+        .open_change(&actor, enrolment, f.get("reason"), today())
         .await
     {
         Ok(cid) => Ok(Redirect::to(&format!("/cases/{cid}?ok=change")).into_response()),
-        Err(StoreError::NotFound(w)) => Err(StoreError::NotFound(w).into()),
+        Err(e @ UseCaseError::NotFound(_)) => Err(e.into()),
         Err(e) => match from_case {
             Some(cid) => {
                 let e = AppError::from(e);
@@ -1288,29 +1051,24 @@ pub async fn change_submit(
 
 pub async fn api_attach(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     req: axum::extract::Request,
 ) -> ApiResult {
     use axum::extract::FromRequest;
     let id = parse_id(&id, "该案件")?;
     // Outside the jurisdiction is 404 whatever the body is.
-    st.store
-        .get_case(&actor.scope, id, today(), &st.calendar)
-        .await?;
+    st.app.cases().case(&actor, id).await?;
     let mp = axum::extract::Multipart::from_request(req, &st)
         .await
         .map_err(|_| AppError::bad_request("请以 multipart/form-data 上传，文件字段名为 file"))?;
     let limit = st.config.attachment_limit;
     let (_, file) = crate::standards::read_upload(mp, limit).await?;
-    st.store
-        .attach_to_case(&actor, id, &file, limit, today())
+    st.app
+        .cases()
+        .attach(&actor, id, &file, limit, today())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&st, &s, &actor, id).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(detail(&st, &actor, id).await?)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -1321,18 +1079,15 @@ pub struct ChangeBody {
 
 pub async fn api_change(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> ApiResult {
     let enrolment = parse_id(&id, "该保障对象")?;
     let cid = st
-        .store
-        .open_change_case(&actor, enrolment, &body.reason, today())
+        .app
+        .cases()
+        .open_change(&actor, enrolment, &body.reason, today())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(detail(&st, &s, &actor, cid).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(detail(&st, &actor, cid).await?)).into_response())
 }

@@ -1,6 +1,6 @@
 //! 公示, 保障对象 and 救助参数 pages and API, and the public notice board
 //! `/public/notices/{division code}` (no sign-in; only the whitelisted fields of
-//! [`minzheng_store::PublicNotice`] exist there).
+//! [`minzheng_domain::cases::PublicNotice`] exist there).
 
 use std::collections::BTreeMap;
 
@@ -9,16 +9,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use minzheng_domain::{CaseFacts, DivisionCode, Fen, Program, Role};
-use minzheng_store::{
-    Case, CaseFilter, Enrolment, EnrolmentFilter, NewParam, NoticeBatch, ParamRow, PublicNotice,
-    StoreError,
+use minzheng_app::{Authorize, Error as UseCaseError, Permission};
+use minzheng_domain::cases::{
+    facts_of, notice_required, Case, CaseFilter, Enrolment, EnrolmentFilter, NoticeBatch,
+    PublicNotice,
 };
+use minzheng_domain::params::{NewParam, ParamRow};
+use minzheng_domain::{DivisionCode, Program};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::{ApiJson, ApiQuery};
-use crate::cases::{reveal, today, with_status, Choices, Fields, CHOICES};
+use crate::cases::{today, with_status, Choices, Fields, CHOICES};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav, PageForm};
 use crate::session::{ApiUser, PageUser};
@@ -37,15 +39,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 
 /// Whether a case awaiting its notice goes on a board (the domain's rule).
 fn goes_on_board(c: &Case) -> bool {
-    minzheng_domain::cases::notice_required(&CaseFacts {
-        workflow: c.program.info().workflow,
-        state: c.state,
-        subject_is_minor: c.subject_is_minor,
-        notice_posted_on: None,
-        notice_days: 0,
-        proposed_amount: c.proposed_fen.map(Fen),
-        township_approval_threshold: None,
-    })
+    notice_required(&facts_of(c, None))
 }
 
 #[derive(Template)]
@@ -71,11 +65,12 @@ async fn render_notices(
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let batches = st.store.list_notices(&actor.scope).await?;
+    let batches = st.app.notices().list(actor).await?;
     let (awaiting, _) = st
-        .store
-        .list_cases(
-            &actor.scope,
+        .app
+        .cases()
+        .list(
+            actor,
             &CaseFilter {
                 state: Some("prelim_opinion".into()),
                 limit: Some(500),
@@ -83,19 +78,12 @@ async fn render_notices(
             },
         )
         .await?;
-    let awaiting: Vec<Case> = awaiting
-        .into_iter()
-        .filter(goes_on_board)
-        .map(|c| if reveal(s) { c } else { c.masked() })
-        .collect();
+    let awaiting: Vec<Case> = awaiting.into_iter().filter(goes_on_board).collect();
     render(&NoticesPage {
         nav: Nav::new(s, "cases"),
         batches,
         awaiting,
-        can_publish: matches!(
-            actor.role,
-            Some(Role::VillageAssistant | Role::TownshipStaff | Role::TownshipDirector)
-        ),
+        can_publish: actor.may(Permission::PublishNotices),
         notice,
         error,
     })
@@ -125,11 +113,7 @@ pub async fn publish_submit(
     // The board: the cases' village, or their township.
     let mut codes = Vec::new();
     for id in &ids {
-        let c = st
-            .store
-            .get_case(&actor.scope, *id, today(), &st.calendar)
-            .await?
-            .case;
+        let c = st.app.cases().case(&actor, *id).await?;
         let code = if f.get("level") == "township" {
             c.township_code
         } else {
@@ -142,11 +126,12 @@ pub async fn publish_submit(
     let result = match codes.as_slice() {
         [] | [_] => {
             let division = codes.first().cloned().unwrap_or_default();
-            st.store
-                .publish_notice(&actor, &division, &ids, today())
+            st.app
+                .notices()
+                .publish(&actor, &division, &ids, today())
                 .await
         }
-        _ => Err(StoreError::field(
+        _ => Err(UseCaseError::field(
             "case_ids",
             "所选案件不在同一村(社区)，请分村公示，或选择在乡镇(街道)公示栏张贴",
         )),
@@ -174,7 +159,7 @@ pub async fn notice_print(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&id, "该公示")?;
-    let b = st.store.get_notice(&actor.scope, id).await?;
+    let b = st.app.notices().get(&actor, id).await?;
     render(&NoticePrint {
         nav: Nav::new(&s, "cases"),
         b,
@@ -195,7 +180,7 @@ struct PublicPage {
 pub async fn public_notices(State(st): State<AppState>, Path(code): Path<String>) -> PageResult {
     let division = DivisionCode::parse_native(code.trim())
         .map_err(|_| AppError::not_found("未找到该地区：区划代码应为2、4、6、9或12位数字"))?;
-    let notices = st.store.public_notices(&division, today()).await?;
+    let notices = st.app.notices().public(&division, today()).await?;
     render(&PublicPage {
         code: division.as_str().to_string(),
         notices,
@@ -242,9 +227,10 @@ pub async fn enrolments_page(
         .unwrap_or(1)
         .max(1);
     let (items, total) = st
-        .store
-        .list_enrolments(
-            &actor.scope,
+        .app
+        .cases()
+        .enrolments(
+            &actor,
             &EnrolmentFilter {
                 status: Some(f.status.clone()),
                 program: Some(f.program.clone()),
@@ -254,11 +240,6 @@ pub async fn enrolments_page(
             },
         )
         .await?;
-    let items = if reveal(&s) {
-        items
-    } else {
-        items.into_iter().map(Enrolment::masked).collect()
-    };
     let query_string = serde_urlencoded::to_string([
         ("status", f.status.as_str()),
         ("program", f.program.as_str()),
@@ -327,13 +308,13 @@ async fn render_params(
     error: Option<(String, BTreeMap<String, String>)>,
     notice: Option<String>,
 ) -> PageResult {
-    let rows = st.store.list_params(Some(&program)).await?;
-    let mut names: Vec<(String, String)> = st
-        .store
-        .list_params(None)
+    let params = st.app.params();
+    let rows = params.list(actor, Some(&program)).await?;
+    let mut names: Vec<(String, String)> = params
+        .list(actor, None)
         .await?
         .into_iter()
-        .map(|r| (r.name, r.name_label))
+        .map(|r| (r.name.code(), r.name.label()))
         .collect();
     names.sort();
     names.dedup();
@@ -346,7 +327,7 @@ async fn render_params(
         rows,
         names,
         program,
-        can_add: actor.role == Some(Role::CityAdmin),
+        can_add: st.app.params().may_add(actor),
         form,
         error,
         fe,
@@ -391,7 +372,7 @@ pub async fn param_submit(
         value_json: form.value.clone(),
         source: form.source.clone(),
     };
-    match st.store.add_param(&actor, &input).await {
+    match st.app.params().add(&actor, &input).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/params?program={}&saved=1",
             Program::ALL
@@ -425,7 +406,7 @@ pub async fn param_submit(
 // ---------------------------------------------------------------- API
 
 pub async fn api_notices(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
-    ok(json!({ "items": st.store.list_notices(&actor.scope).await? }))
+    ok(json!({ "items": st.app.notices().list(&actor).await? }))
 }
 
 pub async fn api_notice(
@@ -434,7 +415,7 @@ pub async fn api_notice(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = parse_id(&id, "该公示")?;
-    ok(st.store.get_notice(&actor.scope, id).await?)
+    ok(st.app.notices().get(&actor, id).await?)
 }
 
 #[derive(Deserialize)]
@@ -451,13 +432,15 @@ pub async fn api_publish(
     ApiJson(body): ApiJson<PublishBody>,
 ) -> ApiResult {
     if body.division_code.trim().is_empty() {
-        return Err(StoreError::field("division_code", "请填写公示范围(村或乡镇区划代码)").into());
+        return Err(
+            UseCaseError::field("division_code", "请填写公示范围(村或乡镇区划代码)").into(),
+        );
     }
-    let id = st
-        .store
-        .publish_notice(&actor, body.division_code.trim(), &body.case_ids, today())
+    let notices = st.app.notices();
+    let id = notices
+        .publish(&actor, body.division_code.trim(), &body.case_ids, today())
         .await?;
-    let b = st.store.get_notice(&actor.scope, id).await?;
+    let b = notices.get(&actor, id).await?;
     Ok((StatusCode::CREATED, Json(b)).into_response())
 }
 
@@ -472,13 +455,14 @@ pub struct ApiEnrolmentQuery {
 
 pub async fn api_enrolments(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiQuery(f): ApiQuery<ApiEnrolmentQuery>,
 ) -> ApiResult {
     let (items, total) = st
-        .store
-        .list_enrolments(
-            &actor.scope,
+        .app
+        .cases()
+        .enrolments(
+            &actor,
             &EnrolmentFilter {
                 status: f.status,
                 program: f.program,
@@ -488,11 +472,7 @@ pub async fn api_enrolments(
             },
         )
         .await?;
-    let items: Vec<Enrolment> = if reveal(&s) {
-        items
-    } else {
-        items.into_iter().map(Enrolment::masked).collect()
-    };
+    let items: Vec<Enrolment> = items;
     ok(json!({"items": items, "total": total}))
 }
 
@@ -503,10 +483,10 @@ pub struct ApiParamsQuery {
 
 pub async fn api_params(
     State(st): State<AppState>,
-    ApiUser(_, _): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiQuery(qs): ApiQuery<ApiParamsQuery>,
 ) -> ApiResult {
-    ok(json!({ "items": st.store.list_params(qs.program.as_deref()).await? }))
+    ok(json!({ "items": st.app.params().list(&actor, qs.program.as_deref()).await? }))
 }
 
 pub async fn api_add_param(
@@ -514,6 +494,6 @@ pub async fn api_add_param(
     ApiUser(_, actor): ApiUser,
     ApiJson(body): ApiJson<NewParam>,
 ) -> ApiResult {
-    let id = st.store.add_param(&actor, &body).await?;
+    let id = st.app.params().add(&actor, &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

@@ -305,8 +305,8 @@ struct DashboardPage {
     scope_title: String,
     counts: DashboardCounts,
     recent: Vec<AuditEntry>,
-    cases: minzheng_store::CaseCounts,
-    due: Vec<minzheng_store::DueItem>,
+    cases: minzheng_domain::cases::CaseCounts,
+    due: Vec<minzheng_domain::cases::DueItem>,
     payroll: minzheng_store::PayrollOverview,
 }
 
@@ -317,16 +317,8 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
     } else {
         Vec::new()
     };
-    let cases = st.store.case_counts(&actor.scope).await?;
-    let due = st
-        .store
-        .due_cases(
-            &actor.scope,
-            actor.role,
-            crate::cases::today(),
-            &st.calendar,
-        )
-        .await?;
+    let cases = st.app.cases().counts(&actor).await?;
+    let due = st.app.cases().due(&actor, crate::cases::today()).await?;
     // This month's payroll (Beijing time).
     let payroll = st
         .store

@@ -39,7 +39,7 @@ async fn browser_dibao_application_to_enrolment_and_a_denial() {
     let outcome = tokio::spawn(scenario(
         client.clone(),
         app.base.clone(),
-        app.db.store.clone(),
+        app.db.app.clone(),
         setup,
     ))
     .await;
@@ -142,20 +142,15 @@ async fn prepare(app: &TestApp) -> Setup {
     )
     .await;
     act(json!({"action": "publish"})).await;
-    move_notice_back(&app.db.store, id).await;
+    move_notice_back(&app.db.app, id).await;
     act(json!({"action": "close_notice"})).await;
     Setup { denied_case: id }
 }
 
 /// The notice period is seven days: post the notice ten days ago.
-async fn move_notice_back(store: &minzheng_store::Store, id: i64) {
+async fn move_notice_back(app: &minzheng_app::App, id: i64) {
     let posted = minzheng_web::cases::today() - chrono::Duration::days(10);
-    store
-        .execute_unchecked(&format!(
-            "UPDATE cases SET notice_posted_on = '{posted}' WHERE id = {id}"
-        ))
-        .await
-        .unwrap();
+    minzheng_app::cases::testing::set_notice_posted_on(app, id, posted).await;
 }
 
 async fn sign_in(c: &Client, base: &str, user: &str) {
@@ -184,7 +179,7 @@ async fn text(c: &Client, css: &str) -> String {
     wait_for(c, css).await.text().await.expect("text")
 }
 
-async fn scenario(c: Client, base: String, store: minzheng_store::Store, setup: Setup) {
+async fn scenario(c: Client, base: String, app: minzheng_app::App, setup: Setup) {
     let url = |path: &str| format!("{base}{path}");
 
     // 1. The village assistant applies for the household.
@@ -258,7 +253,7 @@ async fn scenario(c: Client, base: String, store: minzheng_store::Store, setup: 
     assert!(!board.contains("马德胜") && !board.contains("13811112222"));
 
     // 5. Ten days later the notice may be closed.
-    move_notice_back(&store, id).await;
+    move_notice_back(&app, id).await;
     c.goto(&url(&case_path)).await.unwrap();
     click(&c, "#do-close_notice").await;
     wait_text(&c, "#case-state", "审核确认中").await;

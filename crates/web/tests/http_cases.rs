@@ -183,8 +183,8 @@ async fn to_opinion(app: &TestApp, id: i64) -> Value {
     .await
 }
 
-fn days_ago(n: i64) -> String {
-    (minzheng_web::cases::today() - chrono::Duration::days(n)).to_string()
+fn days_ago(n: i64) -> chrono::NaiveDate {
+    minzheng_web::cases::today() - chrono::Duration::days(n)
 }
 
 async fn public_page(
@@ -327,14 +327,7 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
     assert_eq!(state_of(app, id).await, "publicised");
 
     // Ten days later (the notice date moved back), the period is over.
-    app.db
-        .store
-        .execute_unchecked(&format!(
-            "UPDATE cases SET notice_posted_on = '{}' WHERE id = {id}",
-            days_ago(10)
-        ))
-        .await
-        .unwrap();
+    app.db.set_case_notice_posted_on(id, days_ago(10)).await;
     let d = act_ok(app, &staff, &scsrf, id, json!({"action": "close_notice"})).await;
     assert_eq!(d["case"]["state"], "under_confirmation");
 
@@ -1107,14 +1100,7 @@ async fn case_pages_and_forms(app: &TestApp) {
     assert!(html.contains("社会救助") && html.contains("due-list"));
     // A procedure begun 70 days ago is overdue: on the dashboard, the due list and the
     // case page.
-    app.db
-        .store
-        .execute_unchecked(&format!(
-            "UPDATE case_clocks SET started_on = '{}' WHERE case_id = {id}",
-            days_ago(70)
-        ))
-        .await
-        .unwrap();
+    app.db.set_case_clocks_started_on(id, days_ago(70)).await;
     let due = get_json(&c, app.url("/api/v1/cases/due")).await;
     assert!(
         due["items"]

@@ -9,7 +9,11 @@ use serde::Serialize;
 use crate::formats::divisions::DivisionSource;
 use crate::{App, AppResult};
 
+mod cases;
+mod params;
 mod standards;
+
+pub use params::{demo_yaan, DEMO_CITY};
 
 /// The demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
 pub const DEMO_CITY_CODE: &str = "5118";
@@ -105,10 +109,8 @@ impl Demo<'_> {
                     .await?;
             }
             self.standards().await?;
-            // 演示参数 (not official figures; see ParamSet::demo_yaan).
-            store
-                .seed_params(&system, &minzheng_domain::ParamSet::demo_yaan())
-                .await?;
+            // 演示参数 (not official figures; see demo::params).
+            self.params().await?;
         }
         let mut out = Vec::new();
         for (username, _, role, scope) in ACCOUNTS {

@@ -1,20 +1,20 @@
 //! 演示案件: cases in every state and enrolments in every program for the demo city,
-//! driven through the ordinary procedure (`act_on_case`), so the timelines, clocks,
-//! notices and audit records are real. Runs after the demo registry is seeded.
+//! driven through the ordinary procedure ([`crate::cases::Cases::act`]), so the timelines,
+//! clocks, notices and audit records are real. Runs after the demo registry is seeded.
 
 use chrono::{Days, NaiveDate};
 use minzheng_domain::calculators::SelfCareAssessment;
 use minzheng_domain::case_calc::CaseDetails;
+use minzheng_domain::cases::{per_person, ActionExtras, NewCase};
 use minzheng_domain::programs::{
     CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
     TemporaryKind, Workflow,
 };
-use minzheng_domain::{Action, CaseState, Fen, Program, WorkCalendar};
+use minzheng_domain::{Action, Actor, CaseState, Fen, Program};
+use minzheng_store::cases::demo as store;
 
-use crate::cases::{ActionExtras, NewCase};
-use crate::db::{q, Store};
-use crate::error::{StoreError, StoreResult};
-use minzheng_domain::Actor;
+use super::Demo;
+use crate::{AppResult, Error};
 
 /// Where each demo case should end.
 const TARGETS: [CaseState; 16] = [
@@ -102,37 +102,23 @@ fn details(program: Program, i: usize) -> CaseDetails {
     d
 }
 
-/// The subject a per-person program needs: the head, or the oldest member for 高龄.
-fn per_person(program: Program) -> bool {
-    !matches!(
-        program,
-        Program::UrbanDibao
-            | Program::RuralDibao
-            | Program::TemporaryAssistance
-            | Program::DisasterRelief
-    )
-}
-
-impl Store {
-    /// Seeds demo cases when there are none yet. `today` anchors the dates: finished
-    /// cases were decided weeks ago, the notices of publicised ones are still up.
-    /// Returns the number of cases created.
-    pub async fn seed_demo_cases(&self, today: NaiveDate) -> StoreResult<usize> {
-        let n = self
-            .fetch_one(q("SELECT COUNT(*) AS n FROM cases"))
-            .await?
-            .i64("n")?;
-        if n > 0 {
+impl Demo<'_> {
+    /// Seeds demo cases when there are none yet (`serve --demo`, after the demo
+    /// registry). `today` anchors the dates: finished cases were decided weeks ago, the
+    /// notices of publicised ones are still up. Returns the number of cases created.
+    pub async fn cases(&self, today: NaiveDate) -> AppResult<usize> {
+        let st = self.app.store();
+        if store::case_count(st).await? > 0 {
             return Ok(0);
         }
-        let cal = WorkCalendar::official();
+        let cases = self.app.cases();
         let sys = Actor::system("demo");
         // Households of 雨城区 by registration type, each used once (no exclusivity clash).
-        let mut urban = self.demo_households("urban").await?.into_iter();
-        let mut rural = self.demo_households("rural").await?.into_iter();
-        let mut elderly = self.demo_elderly().await?.into_iter();
-        let mut disabled = self.demo_disabled().await?.into_iter();
-        let params = self.load_params().await?;
+        let mut urban = store::households(st, "urban").await?.into_iter();
+        let mut rural = store::households(st, "rural").await?.into_iter();
+        let mut elderly = store::elderly(st).await?.into_iter();
+        let mut disabled = store::disabled(st).await?.into_iter();
+        let params = minzheng_store::params::load(st).await?;
         let mut created = 0;
         let mut plan: Vec<(Program, CaseState)> = Vec::new();
         // 农村低保 goes through every state; every program has enrolments.
@@ -169,8 +155,8 @@ impl Store {
                 let Some((hid, head)) = next else { break };
                 let pid = per_person(program).then_some(head);
                 let ok = target == CaseState::Draft
-                    || self
-                        .compute_raw(hid, pid, program, &dets, &params, today)
+                    || cases
+                        .calculate(hid, pid, program, &dets, &params, today)
                         .await
                         .is_ok();
                 if ok {
@@ -192,8 +178,8 @@ impl Store {
             } else {
                 today - Days::new(3 + (i as u64 % 20))
             };
-            let id = match self
-                .create_case(
+            let id = match cases
+                .create(
                     &sys,
                     &NewCase {
                         household_id: hid,
@@ -209,12 +195,12 @@ impl Store {
             {
                 Ok(id) => id,
                 // An unlucky household (e.g. already enrolled elsewhere): skip it.
-                Err(StoreError::Conflict(_) | StoreError::Validation { .. }) => continue,
+                Err(Error::Conflict(_) | Error::Validation { .. }) => continue,
                 Err(e) => return Err(e),
             };
             created += 1;
             if let Err(e) = self
-                .drive_demo_case(&sys, id, program, target, start, today, &cal)
+                .drive_case(&sys, id, program, target, start, today)
                 .await
             {
                 // Parameters missing for a program leave the case where it stopped;
@@ -222,66 +208,11 @@ impl Store {
                 tracing::warn!("演示案件{id}未能推进到{}：{e}", target.label());
             }
         }
-        let _ = self.run_case_tasks(&sys, today).await?;
+        let _ = cases.run_tasks(&sys, today).await?;
         Ok(created)
     }
 
-    async fn demo_households(&self, rt: &str) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = self
-            .fetch_all(
-                // The poorest first: they are the ones who apply.
-                // (A derived table: PostgreSQL does not see output names inside ORDER BY
-                // expressions.)
-                q("SELECT id, pid FROM (
-                     SELECT h.id, p.id AS pid,
-                       (SELECT COALESCE(SUM(CASE WHEN i.period = 'annual' THEN i.amount_fen / 12
-                                                 ELSE i.amount_fen END), 0)
-                        FROM incomes i WHERE i.household_id = h.id) AS income,
-                       (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members
-                     FROM households h
-                     JOIN persons p ON p.household_id = h.id AND p.relation = 'head'
-                     WHERE h.registration_type = $1 AND h.village_code >= '511802'
-                       AND h.village_code < '511803' AND p.birth_date > '1960-01-01'
-                   ) t
-                   ORDER BY income / members, id
-                   LIMIT 400")
-                .bind(rt),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.i64("id")?, r.i64("pid")?)))
-            .collect()
-    }
-
-    /// Members with a severe disability or serious illness (单人保 candidates).
-    async fn demo_disabled(&self) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = self
-            .fetch_all(q("SELECT household_id, id FROM persons
-                 WHERE status = 'active' AND township_code >= '511802' AND township_code < '511803'
-                   AND (health = 'serious' OR (disability_type <> 'none' AND disability_grade <= 2))
-                 ORDER BY id LIMIT 300"))
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.i64("household_id")?, r.i64("id")?)))
-            .collect()
-    }
-
-    async fn demo_elderly(&self) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = self
-            .fetch_all(q(
-                "SELECT household_id, id FROM persons
-                 WHERE status = 'active' AND birth_date <= '1944-01-01' AND township_code >= '511802'
-                   AND township_code < '511803'
-                 ORDER BY id LIMIT 20",
-            ))
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.i64("household_id")?, r.i64("id")?)))
-            .collect()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn drive_demo_case(
+    async fn drive_case(
         &self,
         sys: &Actor,
         id: i64,
@@ -289,9 +220,10 @@ impl Store {
         target: CaseState,
         start: NaiveDate,
         today: NaiveDate,
-        cal: &WorkCalendar,
-    ) -> StoreResult<()> {
+    ) -> AppResult<()> {
         use CaseState as S;
+        let cases = self.app.cases();
+        let cases = &cases;
         let wf = program.info().workflow;
         let notice = wf.has_public_notice();
         let ex = |note: &str| ActionExtras {
@@ -299,7 +231,7 @@ impl Store {
             ..Default::default()
         };
         let act = |a: Action, on: NaiveDate, note: &'static str| async move {
-            self.act_on_case(sys, id, a, &ex(note), on, cal).await
+            cases.act(sys, id, a, &ex(note), on).await
         };
         match target {
             S::Draft | S::Submitted => return Ok(()),
@@ -333,21 +265,21 @@ impl Store {
             return act(Action::Withdraw, start, "申请人书面撤回申请").await;
         }
         if wf.requires_investigation() {
-            self.act_on_case(
-                sys,
-                id,
-                Action::StartInvestigation {
-                    investigators: vec!["陈晓燕".into(), "杨志强".into()],
-                    authorization_attached: true,
-                },
-                &ActionExtras {
-                    findings: "入户核实家庭成员、收入和财产状况，与申报基本一致".into(),
-                    ..Default::default()
-                },
-                start,
-                cal,
-            )
-            .await?;
+            cases
+                .act(
+                    sys,
+                    id,
+                    Action::StartInvestigation {
+                        investigators: vec!["陈晓燕".into(), "杨志强".into()],
+                        authorization_attached: true,
+                    },
+                    &ActionExtras {
+                        findings: "入户核实家庭成员、收入和财产状况，与申报基本一致".into(),
+                        ..Default::default()
+                    },
+                    start,
+                )
+                .await?;
             if target == S::Investigating {
                 return Ok(());
             }
@@ -369,7 +301,7 @@ impl Store {
         } else {
             start + Days::new(2)
         };
-        if notice && !(wf == Workflow::Tekun && self.case_is_minor(id).await?) {
+        if notice && !(wf == Workflow::Tekun && cases.case(sys, id).await?.subject_is_minor) {
             act(Action::Publish, posted, "在村务公开栏张榜公示").await?;
             if target == S::Publicised {
                 return Ok(());
@@ -430,11 +362,5 @@ impl Store {
             }
             _ => Ok(()),
         }
-    }
-
-    async fn case_is_minor(&self, id: i64) -> StoreResult<bool> {
-        self.fetch_one(q("SELECT subject_is_minor FROM cases WHERE id = $1").bind(id))
-            .await?
-            .bool("subject_is_minor")
     }
 }

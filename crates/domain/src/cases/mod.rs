@@ -1,4 +1,5 @@
-//! 案件流程 — the case state machine for applications (DOMAIN.md §2.4, §4, §5–§7).
+//! 案件流程 — the case state machine for applications (《最低生活保障审核确认办法》,
+//! 《特困人员认定办法》; docs/rules.md §3).
 //!
 //! [`transition`] is pure: given what is known about a case, an action, who acts,
 //! the approval level in force and the date, it says where the case goes and what
@@ -11,93 +12,46 @@
 //! one exception: roles that never work on cases (auditor, city administrator) get
 //! 403 for everything, so they learn nothing about case state from the answer.
 
+mod form;
+mod records;
+mod rules;
+
+pub use form::{DetailsForm, DETAILS_PROBLEM};
+pub use records::*;
+pub use rules::*;
+
 use chrono::NaiveDate;
 
 use crate::deadlines::{notice_ends_on, Step};
 use crate::programs::{ApprovalLevel, Workflow};
 use crate::{Fen, Role};
 
-/// 案件状态.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    /// 草稿 (for 高龄津贴: proposed by the system)
-    Draft,
-    /// 已申请
-    Submitted,
-    /// 材料不全(已一次性告知)
-    MissingPapers,
-    /// 已受理
-    Accepted,
-    /// 不予受理
-    NotAccepted,
-    /// 调查核实中
-    Investigating,
-    /// 已提出初审意见
-    PrelimOpinion,
-    /// 公示中
-    Publicised,
-    /// 异议复查中
-    Reinvestigating,
-    /// 审核确认中
-    UnderConfirmation,
-    /// 确认同意
-    Approved,
-    /// 不予确认
-    Denied,
-    /// 已纳入保障(发放中)
-    Enrolled,
-    /// 暂停发放
-    Suspended,
-    /// 已终止
-    Terminated,
-    /// 已撤回
-    Withdrawn,
+crate::coded_enum! {
+    /// 案件状态.
+    pub enum CaseState {
+        /// For 高龄津贴: proposed by the system.
+        Draft = ("draft", "草稿"),
+        Submitted = ("submitted", "已申请"),
+        /// 材料不全(已一次性告知).
+        MissingPapers = ("missing_papers", "材料不全"),
+        Accepted = ("accepted", "已受理"),
+        NotAccepted = ("not_accepted", "不予受理"),
+        Investigating = ("investigating", "调查核实中"),
+        PrelimOpinion = ("prelim_opinion", "已提出初审意见"),
+        Publicised = ("publicised", "公示中"),
+        Reinvestigating = ("reinvestigating", "异议复查中"),
+        UnderConfirmation = ("under_confirmation", "审核确认中"),
+        Approved = ("approved", "确认同意"),
+        Denied = ("denied", "不予确认"),
+        /// 已纳入保障(发放中).
+        Enrolled = ("enrolled", "保障中"),
+        Suspended = ("suspended", "暂停发放"),
+        Terminated = ("terminated", "已终止"),
+        Withdrawn = ("withdrawn", "已撤回"),
+    }
 }
 
 impl CaseState {
-    pub const ALL: [CaseState; 16] = [
-        CaseState::Draft,
-        CaseState::Submitted,
-        CaseState::MissingPapers,
-        CaseState::Accepted,
-        CaseState::NotAccepted,
-        CaseState::Investigating,
-        CaseState::PrelimOpinion,
-        CaseState::Publicised,
-        CaseState::Reinvestigating,
-        CaseState::UnderConfirmation,
-        CaseState::Approved,
-        CaseState::Denied,
-        CaseState::Enrolled,
-        CaseState::Suspended,
-        CaseState::Terminated,
-        CaseState::Withdrawn,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CaseState::Draft => "草稿",
-            CaseState::Submitted => "已申请",
-            CaseState::MissingPapers => "材料不全",
-            CaseState::Accepted => "已受理",
-            CaseState::NotAccepted => "不予受理",
-            CaseState::Investigating => "调查核实中",
-            CaseState::PrelimOpinion => "已提出初审意见",
-            CaseState::Publicised => "公示中",
-            CaseState::Reinvestigating => "异议复查中",
-            CaseState::UnderConfirmation => "审核确认中",
-            CaseState::Approved => "确认同意",
-            CaseState::Denied => "不予确认",
-            CaseState::Enrolled => "保障中",
-            CaseState::Suspended => "暂停发放",
-            CaseState::Terminated => "已终止",
-            CaseState::Withdrawn => "已撤回",
-        }
-    }
-
     /// No action leads out of these.
     pub fn is_final(self) -> bool {
         matches!(
@@ -172,73 +126,28 @@ pub enum Action {
     Withdraw,
 }
 
-/// The action without its data, for tables and messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    Submit,
-    Accept,
-    NotAccept,
-    RequestPapers,
-    ResubmitPapers,
-    StartInvestigation,
-    RecordOpinion,
-    Publish,
-    RecordObjection,
-    CloseNotice,
-    SendWithoutNotice,
-    Approve,
-    Deny,
-    Enrol,
-    Suspend,
-    Resume,
-    Terminate,
-    Withdraw,
-}
-
-impl ActionKind {
-    pub const ALL: [ActionKind; 18] = [
-        ActionKind::Submit,
-        ActionKind::Accept,
-        ActionKind::NotAccept,
-        ActionKind::RequestPapers,
-        ActionKind::ResubmitPapers,
-        ActionKind::StartInvestigation,
-        ActionKind::RecordOpinion,
-        ActionKind::Publish,
-        ActionKind::RecordObjection,
-        ActionKind::CloseNotice,
-        ActionKind::SendWithoutNotice,
-        ActionKind::Approve,
-        ActionKind::Deny,
-        ActionKind::Enrol,
-        ActionKind::Suspend,
-        ActionKind::Resume,
-        ActionKind::Terminate,
-        ActionKind::Withdraw,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ActionKind::Submit => "提交申请",
-            ActionKind::Accept => "受理",
-            ActionKind::NotAccept => "不予受理",
-            ActionKind::RequestPapers => "一次性告知补正材料",
-            ActionKind::ResubmitPapers => "补正材料",
-            ActionKind::StartInvestigation => "开始入户调查",
-            ActionKind::RecordOpinion => "提出初审意见",
-            ActionKind::Publish => "张榜公示",
-            ActionKind::RecordObjection => "登记公示异议",
-            ActionKind::CloseNotice => "公示期满报送审核",
-            ActionKind::SendWithoutNotice => "不经公示报送审核",
-            ActionKind::Approve => "确认同意",
-            ActionKind::Deny => "不予确认",
-            ActionKind::Enrol => "纳入保障",
-            ActionKind::Suspend => "暂停发放",
-            ActionKind::Resume => "恢复发放",
-            ActionKind::Terminate => "终止保障",
-            ActionKind::Withdraw => "撤回申请",
-        }
+crate::coded_enum! {
+    /// The action without its data, for tables and messages (the code is the `action`
+    /// tag of [`Action`]'s JSON).
+    pub enum ActionKind {
+        Submit = ("submit", "提交申请"),
+        Accept = ("accept", "受理"),
+        NotAccept = ("not_accept", "不予受理"),
+        RequestPapers = ("request_papers", "一次性告知补正材料"),
+        ResubmitPapers = ("resubmit_papers", "补正材料"),
+        StartInvestigation = ("start_investigation", "开始入户调查"),
+        RecordOpinion = ("record_opinion", "提出初审意见"),
+        Publish = ("publish", "张榜公示"),
+        RecordObjection = ("record_objection", "登记公示异议"),
+        CloseNotice = ("close_notice", "公示期满报送审核"),
+        SendWithoutNotice = ("send_without_notice", "不经公示报送审核"),
+        Approve = ("approve", "确认同意"),
+        Deny = ("deny", "不予确认"),
+        Enrol = ("enrol", "纳入保障"),
+        Suspend = ("suspend", "暂停发放"),
+        Resume = ("resume", "恢复发放"),
+        Terminate = ("terminate", "终止保障"),
+        Withdraw = ("withdraw", "撤回申请"),
     }
 }
 
@@ -375,7 +284,7 @@ pub fn approver(level: ApprovalLevel) -> Role {
 }
 
 /// The level that decides this case: temporary aid up to the township threshold is
-/// delegated to the township (§5); everything else uses `configured`.
+/// delegated to the township (docs/rules.md §3); everything else uses `configured`.
 pub fn effective_approval_level(
     case: &CaseFacts,
     amount: Option<Fen>,
@@ -780,8 +689,8 @@ mod tests {
         let table = full_table();
         let as_of = d(2026, 3, 20); // well after the 7-day notice posted 03-02
         let mut checked = 0;
-        for state in CaseState::ALL {
-            for kind in ActionKind::ALL {
+        for &state in CaseState::ALL {
+            for &kind in ActionKind::ALL {
                 for role in Role::ALL {
                     let case = facts(Workflow::Full, state);
                     let got = transition(&case, valid(kind), role, ApprovalLevel::County, as_of);
@@ -812,7 +721,7 @@ mod tests {
         }
         assert_eq!(checked, 16 * 18 * 6);
         // Final states accept nothing.
-        for s in CaseState::ALL.into_iter().filter(|s| s.is_final()) {
+        for s in CaseState::ALL.iter().copied().filter(|s| s.is_final()) {
             assert!(table.keys().all(|(from, _)| *from != s));
         }
     }

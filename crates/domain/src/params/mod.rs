@@ -1,12 +1,11 @@
 //! 参数 — dated, regional parameters for the assistance rules.
 //!
 //! Almost every amount, ratio and period is set by the province, city or county and
-//! changes over time (DOMAIN.md preamble, §13), so rules never contain them as
+//! changes over time (docs/rules.md §10), so rules never contain them as
 //! literals: they read a [`ParamSet`]. Resolution picks, among the entries in force on
 //! the date, the most specific region, then the latest `effective_from`. If nothing
 //! is in force the caller gets an error naming the parameter and date: a benefit must
-//! not be computed from a stale or foreign value silently (NewCosmos fails the same
-//! way, DOMAIN §0).
+//! not be computed from a stale or foreign value silently.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -146,7 +145,7 @@ impl fmt::Display for Ratio {
 }
 
 /// An exact amount in fen as a fraction, so that a rule can multiply and divide freely
-/// and round once at the end (DOMAIN preamble: "round once").
+/// and round once at the end (docs/rules.md §10).
 #[derive(Debug, Clone, Copy)]
 pub struct Exact {
     num: i128,
@@ -266,11 +265,11 @@ fn div_round(n: i128, d: i128, dir: RoundDir) -> i128 {
     }
 }
 
-/// 取整方式 — how a rule's final amount is rounded (local, DOMAIN preamble).
+/// 取整方式 — how a rule's final amount is rounded (local practice; docs/rules.md §10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
-    /// 向上取整到元 (NewCosmos rounds the 低保 top-up up to whole yuan).
+    /// 向上取整到元 (some localities round the 低保 top-up up to whole yuan).
     UpToYuan,
     /// 向下取整到元
     DownToYuan,
@@ -302,15 +301,14 @@ impl Rounding {
     }
 }
 
-/// 低保金计算方式 (§2.5).
+/// 低保金计算方式 (docs/rules.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopUpMode {
     /// 补差(按人均): `(标准 − 人均收入) × 人数`, with the per-capita income as recorded
     /// (already rounded), as on many local forms.
     PerCapitaGap,
-    /// 补差(按户): `标准 × 人数 − 家庭月收入`, exact, rounded once — NewCosmos's way,
-    /// which avoids the rounding error of going through the per-capita figure.
+    /// 补差(按户): `标准 × 人数 − 家庭月收入`, exact, rounded once, which avoids the rounding error of going through the per-capita figure.
     HouseholdGap,
     /// 分档 — by tiers (民发〔2021〕57号 Art. 23), see [`DibaoTier`].
     Tiers,
@@ -357,7 +355,7 @@ impl AgeBand {
     }
 }
 
-/// When a benefit tied to reaching an age starts (§7: the month after, or the month
+/// When a benefit tied to reaching an age starts (docs/rules.md §9: the month after, or the month
 /// of, reaching the age — local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -445,7 +443,7 @@ pub enum ParamName {
 }
 
 crate::programs::coded_enum! {
-    /// 分类施保类别 (§2.5): 就高不重复 — a person gets only their highest supplement.
+    /// 分类施保类别 (docs/rules.md §6): 就高不重复 — a person gets only their highest supplement.
     SupplementCategory {
         Aged60 => "aged60", "60周岁以上老年人";
         Aged70 => "aged70", "70周岁以上老年人";
@@ -1036,7 +1034,7 @@ impl<'a> ParamQuery<'a> {
 
     /// The monthly 低保 standard for this query's urban/rural status: the 城市低保
     /// standard for urban, 农村低保 for rural. Without a status there is no standard
-    /// (the two may differ, §2.1).
+    /// (the two may differ, docs/rules.md §10).
     pub fn dibao_standard(&self) -> Result<Fen, ParamError> {
         match self.urban_rural {
             Some(UrbanRural::Urban) => self.amount(Program::UrbanDibao, ParamName::Standard),
@@ -1050,608 +1048,10 @@ impl<'a> ParamQuery<'a> {
     }
 }
 
-/// The demo city: 雅安市.
-pub const DEMO_CITY: &str = "5118";
-
-impl ParamSet {
-    /// 演示参数 — **demo data for 雅安市 (5118), not official figures.** Plausible
-    /// values effective 2025-01-01 and 2026-01-01 so that pages and tests have
-    /// something to compute with; every entry's `source` says "演示数据". Replace with
-    /// the city's published standards before real use.
-    pub fn demo_yaan() -> ParamSet {
-        Self::demo_yaan_checked().0
-    }
-
-    /// The demo set and the number of rows the builder had to drop (tests want 0).
-    fn demo_yaan_checked() -> (ParamSet, usize) {
-        let mut b = DemoBuilder::default();
-        let y25 = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or(NaiveDate::MIN);
-        let y26 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or(NaiveDate::MIN);
-        let yuan = |y: i64| Fen(y * 100);
-        use ParamName as N;
-        use ParamValue as V;
-        use Program as P;
-
-        for (d, urban, rural, wage, cap, old) in [
-            (y25, 780, 600, 2_100, 60_000, [50, 100, 500]),
-            (y26, 810, 630, 2_200, 80_000, [60, 120, 600]),
-        ] {
-            b.add(P::UrbanDibao, N::Standard, d, V::Amount(yuan(urban)));
-            b.add(P::RuralDibao, N::Standard, d, V::Amount(yuan(rural)));
-            b.add(P::Tekun, N::MinimumWage, d, V::Amount(yuan(wage)));
-            b.add(
-                P::MedicalAssistance,
-                N::MedicalAnnualCap,
-                d,
-                V::Amount(yuan(cap)),
-            );
-            b.add(
-                P::OldAgeAllowance,
-                N::AgeBands,
-                d,
-                V::AgeBands(vec![
-                    AgeBand {
-                        min_age: 80,
-                        max_age: Some(89),
-                        monthly: yuan(old[0]),
-                    },
-                    AgeBand {
-                        min_age: 90,
-                        max_age: Some(99),
-                        monthly: yuan(old[1]),
-                    },
-                    AgeBand {
-                        min_age: 100,
-                        max_age: None,
-                        monthly: yuan(old[2]),
-                    },
-                ]),
-            );
-        }
-
-        // Rules that did not change between the two demo years: entered once, 2025.
-        for p in [P::UrbanDibao, P::RuralDibao, P::SinglePersonDibao] {
-            b.add(p, N::TopUpMode, y25, V::TopUpMode(TopUpMode::HouseholdGap));
-            b.add(p, N::Rounding, y25, V::Rounding(Rounding::UpToYuan));
-            b.add(p, N::PerCapitaRounding, y25, V::Rounding(Rounding::ToFen));
-            b.add(p, N::MinPaymentRatio, y25, V::Ratio(Ratio::percent(20)));
-            b.add(p, N::EdgeBandRatio, y25, V::Ratio(Ratio::percent(150)));
-            b.add(
-                p,
-                N::ExemptIncomeKinds,
-                y25,
-                V::IncomeKinds(IncomeKind::NATIONAL_EXEMPT.to_vec()),
-            );
-            for (c, pct) in [
-                (SupplementCategory::Aged60, 10),
-                (SupplementCategory::Aged70, 20),
-                (SupplementCategory::Minor, 10),
-                (SupplementCategory::SevereDisability, 20),
-                (SupplementCategory::SeriousIllness, 20),
-            ] {
-                b.add(
-                    p,
-                    N::ClassifiedSupplement(c),
-                    y25,
-                    V::Ratio(Ratio::percent(pct)),
-                );
-            }
-            b.add(
-                p,
-                N::Tiers,
-                y25,
-                V::Tiers(vec![
-                    DibaoTier {
-                        name: "一档".into(),
-                        income_below: Ratio::percent(30),
-                        per_person: Ratio::percent(100),
-                    },
-                    DibaoTier {
-                        name: "二档".into(),
-                        income_below: Ratio::percent(60),
-                        per_person: Ratio::percent(70),
-                    },
-                    DibaoTier {
-                        name: "三档".into(),
-                        income_below: Ratio::percent(100),
-                        per_person: Ratio::percent(40),
-                    },
-                ]),
-            );
-            b.add(p, N::ReviewMonthsStable, y25, V::Months(12));
-            b.add(p, N::ReviewMonthsIrregular, y25, V::Months(6));
-            b.add(p, N::GracePeriodMonths, y25, V::Months(6));
-            b.add(p, N::GraceWarningDays, y25, V::Days(30));
-        }
-        b.add(
-            P::SinglePersonDibao,
-            N::SinglePersonShare,
-            y25,
-            V::Ratio(Ratio::percent(60)),
-        );
-        b.add(
-            P::Tekun,
-            N::TekunBasicRatio,
-            y25,
-            V::Ratio(Ratio::percent(130)),
-        );
-        for (l, r) in [
-            (CareLevel::SelfReliant, Ratio::fraction(1, 10)),
-            (CareLevel::Partial, Ratio::fraction(1, 6)),
-            (CareLevel::Full, Ratio::fraction(1, 3)),
-        ] {
-            b.add(P::Tekun, N::CareRatio(l), y25, V::Ratio(r));
-        }
-        b.add(
-            P::Tekun,
-            N::InstitutionalCareUplift,
-            y25,
-            V::Ratio(Ratio::percent(50)),
-        );
-        b.add(P::Tekun, N::Rounding, y25, V::Rounding(Rounding::ToFen));
-        b.add(
-            P::TemporaryAssistance,
-            N::TemporaryCapRatio(TemporaryKind::Emergency),
-            y25,
-            V::Ratio(Ratio::percent(600)),
-        );
-        b.add(
-            P::TemporaryAssistance,
-            N::TemporaryCapRatio(TemporaryKind::Spending),
-            y25,
-            V::Ratio(Ratio::percent(1000)),
-        );
-        b.add(
-            P::TemporaryAssistance,
-            N::TownshipApprovalThreshold,
-            y25,
-            V::Amount(yuan(2_000)),
-        );
-        b.add(P::TemporaryAssistance, N::PerCausePerYear, y25, V::Count(1));
-        b.add(
-            P::MedicalAssistance,
-            N::MedicalRatio,
-            y25,
-            V::Ratio(Ratio::percent(70)),
-        );
-        b.add(
-            P::MedicalAssistance,
-            N::MedicalDeductible,
-            y25,
-            V::Amount(Fen::ZERO),
-        );
-        b.add(
-            P::MedicalAssistance,
-            N::Rounding,
-            y25,
-            V::Rounding(Rounding::ToFen),
-        );
-        for (s, y) in [
-            (SchoolStage::Preschool, 1_000),
-            (SchoolStage::Primary, 1_000),
-            (SchoolStage::JuniorSecondary, 1_250),
-            (SchoolStage::SeniorSecondary, 2_000),
-            (SchoolStage::Vocational, 2_000),
-            (SchoolStage::Undergraduate, 5_000),
-        ] {
-            b.add(
-                P::EducationAssistance,
-                N::EducationGrant(s),
-                y25,
-                V::Amount(yuan(y)),
-            );
-        }
-        for (s, y) in [
-            (ReliefStage::Emergency, 300),
-            (ReliefStage::Transitional, 900),
-            (ReliefStage::HousingReconstruction, 30_000),
-            (ReliefStage::WinterSpring, 500),
-            (ReliefStage::Bereavement, 10_000),
-        ] {
-            b.add(
-                P::DisasterRelief,
-                N::DisasterGrant(s),
-                y25,
-                V::Amount(yuan(y)),
-            );
-        }
-        b.add(
-            P::LaidOffWorkerRelief,
-            N::LaidOffRatio,
-            y25,
-            V::Ratio(Ratio::percent(40)),
-        );
-        b.add(
-            P::LaidOffWorkerRelief,
-            N::LaidOffFixedAmount,
-            y25,
-            V::Amount(yuan(600)),
-        );
-        b.add(
-            P::LaidOffWorkerRelief,
-            N::Rounding,
-            y25,
-            V::Rounding(Rounding::ToFen),
-        );
-        b.add(
-            P::OldAgeAllowance,
-            N::AgeStartRule,
-            y25,
-            V::AgeStartRule(AgeStartRule::NextMonth),
-        );
-        // 优抚: grade 1 因战 and grade 10 因公 are the latest national figures DOMAIN §6
-        // found (year unknown); the other rows are invented for the demo.
-        let care = |category, grade, cause, y: i64| CareRow {
-            category,
-            grade,
-            cause,
-            annual: yuan(y),
-        };
-        use CareCategory as CC;
-        use DisabilityCause as DC;
-        b.add(
-            P::PreferentialCare,
-            N::CareTable,
-            y25,
-            V::CareTable(vec![
-                care(CC::DisabledServiceman, Some(1), Some(DC::War), 116_270),
-                care(CC::DisabledServiceman, Some(1), Some(DC::Duty), 112_650),
-                care(CC::DisabledServiceman, Some(1), Some(DC::Illness), 108_490),
-                care(CC::DisabledServiceman, Some(6), Some(DC::Illness), 38_000),
-                care(CC::DisabledServiceman, Some(10), Some(DC::War), 11_590),
-                care(CC::DisabledServiceman, Some(10), Some(DC::Duty), 10_850),
-                care(CC::MartyrFamily, None, None, 31_000),
-                care(CC::DiedOnDutyFamily, None, None, 28_000),
-                care(CC::DiedOfIllnessFamily, None, None, 27_000),
-                care(CC::DemobilisedRural, None, None, 9_000),
-                care(CC::IllReturned, None, None, 7_500),
-                care(CC::WarOrTestParticipant, None, None, 7_000),
-                care(CC::MartyrElderlyChild, None, None, 6_000),
-            ]),
-        );
-
-        // Procedure limits (DOMAIN §2.4, §4, §13 rows 10–15), for every program.
-        for p in Program::ALL {
-            b.add(p, N::NoticeDays, y25, V::Days(7));
-            b.add(p, N::InvestigationWorkingDays, y25, V::WorkingDays(15));
-            b.add(p, N::ReinvestigationWorkingDays, y25, V::WorkingDays(15));
-            b.add(p, N::ConfirmationWorkingDays, y25, V::WorkingDays(10));
-            b.add(p, N::RefusalNoticeWorkingDays, y25, V::WorkingDays(3));
-            b.add(p, N::ProcedureWorkingDays, y25, V::WorkingDays(30));
-            b.add(p, N::ProcedureExtendedWorkingDays, y25, V::WorkingDays(45));
-            b.add(p, N::DueSoonWorkingDays, y25, V::WorkingDays(3));
-            b.add(p, N::PaymentStartOffsetMonths, y25, V::Months(1));
-            b.add(p, N::NameMask, y25, V::NameMask(NameMask::KeepFirstAndLast));
-            b.add(
-                p,
-                N::ApprovalLevel,
-                y25,
-                V::ApprovalLevel(p.info().default_approval),
-            );
-        }
-
-        // A county override, to show the mechanism: 芦山县 (511826) pays more at 100+
-        // from 2026 (demo).
-        b.add_county(
-            "511826",
-            P::OldAgeAllowance,
-            N::AgeBands,
-            y26,
-            V::AgeBands(vec![
-                AgeBand {
-                    min_age: 80,
-                    max_age: Some(89),
-                    monthly: yuan(60),
-                },
-                AgeBand {
-                    min_age: 90,
-                    max_age: Some(99),
-                    monthly: yuan(120),
-                },
-                AgeBand {
-                    min_age: 100,
-                    max_age: None,
-                    monthly: yuan(800),
-                },
-            ]),
-        );
-        (b.set, b.rejected)
-    }
-}
-
-#[derive(Default)]
-struct DemoBuilder {
-    set: ParamSet,
-    rejected: usize,
-}
-
-impl DemoBuilder {
-    fn add(&mut self, program: Program, name: ParamName, from: NaiveDate, value: ParamValue) {
-        self.add_scoped(None, program, name, from, value);
-    }
-    fn add_county(
-        &mut self,
-        county: &str,
-        program: Program,
-        name: ParamName,
-        from: NaiveDate,
-        value: ParamValue,
-    ) {
-        self.add_scoped(Some(county), program, name, from, value);
-    }
-    fn add_scoped(
-        &mut self,
-        county: Option<&str>,
-        program: Program,
-        name: ParamName,
-        from: NaiveDate,
-        value: ParamValue,
-    ) {
-        // The demo table is fixed data checked by `demo_set_is_consistent`; a bad row
-        // would be a programming error, so it is skipped rather than panicking in
-        // production code, and the test catches it.
-        let (Ok(city), county) = (
-            DivisionCode::parse(DEMO_CITY),
-            county.and_then(|c| DivisionCode::parse(c).ok()),
-        ) else {
-            self.rejected += 1;
-            return;
-        };
-        let inserted = self.set.insert(ParamEntry {
-            key: ParamKey::new(program, name),
-            scope: Scope {
-                city,
-                county,
-                urban_rural: None,
-            },
-            effective_from: from,
-            value,
-            source: "演示数据(非正式标准)".to_string(),
-        });
-        if inserted.is_err() {
-            self.rejected += 1;
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
+pub(crate) mod fixture;
+mod input;
+#[cfg(test)]
+mod tests;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-    fn code(s: &str) -> DivisionCode {
-        DivisionCode::parse(s).unwrap()
-    }
-    fn entry(scope: Scope, from: NaiveDate, yuan: i64) -> ParamEntry {
-        ParamEntry {
-            key: ParamKey::new(Program::UrbanDibao, ParamName::Standard),
-            scope,
-            effective_from: from,
-            value: ParamValue::Amount(Fen(yuan * 100)),
-            source: "test".into(),
-        }
-    }
-    const KEY: ParamKey = ParamKey {
-        program: Program::UrbanDibao,
-        name: ParamName::Standard,
-    };
-
-    #[test]
-    fn ratio_display_and_order() {
-        assert_eq!(Ratio::bp(7000).to_string(), "70%");
-        assert_eq!(Ratio::permille(125).to_string(), "12.5%");
-        assert_eq!(Ratio::fraction(1, 6).to_string(), "1/6");
-        assert_eq!(Ratio::percent(150).to_string(), "150%");
-        assert_eq!(Ratio::bp(5000), Ratio::fraction(1, 2));
-        assert!(Ratio::fraction(1, 6) > Ratio::percent(16));
-        assert!(Ratio::new(1, 0).is_none());
-        assert!(Ratio::new(-1, 2).is_none());
-        assert!(Ratio::new(1, 2_000_000).is_none());
-        assert!(Ratio::new(101, 1).is_none());
-        assert_eq!(Ratio::new(3, 4), Some(Ratio::percent(75)));
-    }
-
-    #[test]
-    fn rounding_modes() {
-        let x = Exact::new(123_401, 1); // 1234.01 yuan
-        assert_eq!(Rounding::UpToYuan.apply(x), Some(Fen(123_500)));
-        assert_eq!(Rounding::DownToYuan.apply(x), Some(Fen(123_400)));
-        assert_eq!(Rounding::HalfUpToYuan.apply(x), Some(Fen(123_400)));
-        assert_eq!(
-            Rounding::HalfUpToYuan.apply(Exact::new(123_450, 1)),
-            Some(Fen(123_500))
-        );
-        assert_eq!(Rounding::ToFen.apply(Exact::new(1, 2)), Some(Fen(1)));
-        assert_eq!(Rounding::ToFen.apply(Exact::new(1, 3)), Some(Fen(0)));
-        assert_eq!(Rounding::ToFen.apply(Exact::new(-1, 2)), Some(Fen(-1)));
-        assert_eq!(
-            Rounding::UpToYuan.apply(Exact::new(123_400, 1)),
-            Some(Fen(123_400))
-        );
-        assert_eq!(Exact::new(1, 3).display_yuan(), "0.0033元");
-        assert_eq!(Exact::new(12_345, 1).display_yuan(), "123.45元");
-    }
-
-    #[test]
-    fn most_specific_then_latest() {
-        let city = Scope::city(code("5118"));
-        let county = Scope {
-            county: Some(code("511826")),
-            ..city.clone()
-        };
-        let urban = Scope {
-            urban_rural: Some(UrbanRural::Urban),
-            ..city.clone()
-        };
-        let mut s = ParamSet::new();
-        s.insert(entry(city.clone(), d(2025, 1, 1), 780)).unwrap();
-        s.insert(entry(city.clone(), d(2026, 1, 1), 810)).unwrap();
-        s.insert(entry(county.clone(), d(2025, 7, 1), 800)).unwrap();
-        s.insert(entry(urban.clone(), d(2025, 3, 1), 790)).unwrap();
-        let amt = |region: &str, ur, on| match s.resolve(KEY, &code(region), ur, on) {
-            Ok(ParamValue::Amount(f)) => Ok(f.0 / 100),
-            Ok(_) => panic!(),
-            Err(e) => Err(e),
-        };
-        // City value by date.
-        assert_eq!(amt("511802", None, d(2025, 6, 30)), Ok(780));
-        assert_eq!(amt("511802", None, d(2026, 1, 1)), Ok(810));
-        assert_eq!(amt("511802", None, d(2025, 12, 31)), Ok(780));
-        // Urban-specific beats the city-wide value once in force.
-        assert_eq!(
-            amt("511802", Some(UrbanRural::Urban), d(2025, 2, 28)),
-            Ok(780)
-        );
-        assert_eq!(
-            amt("511802", Some(UrbanRural::Urban), d(2025, 3, 1)),
-            Ok(790)
-        );
-        assert_eq!(
-            amt("511802", Some(UrbanRural::Rural), d(2025, 3, 1)),
-            Ok(780)
-        );
-        // County override beats the city, even the city's later raise, inside the county
-        // (a township code under it too).
-        assert_eq!(amt("511826", None, d(2025, 6, 30)), Ok(780));
-        assert_eq!(amt("511826100", None, d(2025, 7, 1)), Ok(800));
-        assert_eq!(amt("511826", None, d(2026, 3, 1)), Ok(800));
-        // Before anything is in force: an error naming the parameter and date.
-        let err = amt("511802", None, d(2024, 12, 31)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "参数“城市最低生活保障·低保标准”在2024-12-31没有生效的取值(地区511802)，请先维护参数表"
-        );
-        // Another city: nothing, never the 雅安 value.
-        assert!(amt("510104", None, d(2026, 1, 1)).is_err());
-        // The city itself does not match a county override.
-        assert_eq!(amt("5118", None, d(2025, 8, 1)), Ok(780));
-    }
-
-    #[test]
-    fn insert_checks() {
-        let mut s = ParamSet::new();
-        let city = Scope::city(code("5118"));
-        s.insert(entry(city.clone(), d(2025, 1, 1), 1)).unwrap();
-        assert!(matches!(
-            s.insert(entry(city.clone(), d(2025, 1, 1), 2)),
-            Err(ParamError::Duplicate { .. })
-        ));
-        let mut bad = entry(city.clone(), d(2025, 2, 1), 1);
-        bad.value = ParamValue::Days(3);
-        assert!(matches!(s.insert(bad), Err(ParamError::WrongType { .. })));
-        let mut bad = entry(city.clone(), d(2025, 2, 1), 1);
-        bad.scope.county = Some(code("510104"));
-        assert!(matches!(s.insert(bad), Err(ParamError::BadScope { .. })));
-        let mut bad = entry(Scope::city(code("511802")), d(2025, 2, 1), 1);
-        bad.scope.county = None;
-        assert!(matches!(s.insert(bad), Err(ParamError::BadScope { .. })));
-        let grace = ParamEntry {
-            key: ParamKey::new(Program::UrbanDibao, ParamName::GracePeriodMonths),
-            scope: city,
-            effective_from: d(2025, 1, 1),
-            value: ParamValue::Months(13),
-            source: String::new(),
-        };
-        assert!(matches!(
-            s.insert(grace),
-            Err(ParamError::OutOfRange { .. })
-        ));
-    }
-
-    #[test]
-    fn demo_set_is_consistent() {
-        let (s, rejected) = ParamSet::demo_yaan_checked();
-        // Every demo row was accepted (the builder cannot panic, so it counts refusals).
-        assert_eq!(rejected, 0);
-        assert!(s.entries().len() > 200);
-        assert!(s.entries().iter().all(|e| e.source.contains("演示")));
-        let r = code("511802");
-        let q = s.at(&r, Some(UrbanRural::Urban), d(2025, 6, 1));
-        assert_eq!(q.dibao_standard(), Ok(Fen(78_000)));
-        let q = s.at(&r, Some(UrbanRural::Rural), d(2026, 6, 1));
-        assert_eq!(q.dibao_standard(), Ok(Fen(63_000)));
-        assert!(s.at(&r, None, d(2026, 6, 1)).dibao_standard().is_err());
-        assert_eq!(
-            q.ratio(Program::Tekun, ParamName::CareRatio(CareLevel::Partial)),
-            Ok(Ratio::fraction(1, 6))
-        );
-        assert!(matches!(
-            q.amount(Program::Tekun, ParamName::CareRatio(CareLevel::Partial)),
-            Err(ParamError::WrongType { .. })
-        ));
-        assert_eq!(
-            q.working_days(Program::Tekun, ParamName::ConfirmationWorkingDays),
-            Ok(10)
-        );
-        let lushan = code("511826");
-        let bands = s
-            .at(&lushan, None, d(2026, 2, 1))
-            .age_bands(Program::OldAgeAllowance, ParamName::AgeBands)
-            .unwrap();
-        assert_eq!(bands[2].monthly, Fen(80_000));
-    }
-
-    #[test]
-    fn param_codes_round_trip() {
-        let mut names: Vec<ParamName> = ParamName::SIMPLE.to_vec();
-        names.extend(CareLevel::ALL.iter().map(|l| ParamName::CareRatio(*l)));
-        names.extend(
-            SchoolStage::ALL
-                .iter()
-                .map(|l| ParamName::EducationGrant(*l)),
-        );
-        names.extend(
-            ReliefStage::ALL
-                .iter()
-                .map(|l| ParamName::DisasterGrant(*l)),
-        );
-        names.extend(
-            TemporaryKind::ALL
-                .iter()
-                .map(|l| ParamName::TemporaryCapRatio(*l)),
-        );
-        names.extend(
-            SupplementCategory::ALL
-                .iter()
-                .map(|l| ParamName::ClassifiedSupplement(*l)),
-        );
-        let mut seen = std::collections::HashSet::new();
-        for n in names {
-            assert_eq!(ParamName::parse_code(&n.code()), Some(n), "{}", n.code());
-            assert!(seen.insert(n.code()));
-            assert!(!n.label().is_empty());
-        }
-        assert_eq!(ParamName::parse_code("care_ratio.none"), None);
-        assert_eq!(ParamName::parse_code("nope"), None);
-    }
-
-    proptest! {
-        #[test]
-        fn rounding_brackets_the_exact_value(num in -10_000_000i64..10_000_000, den in 1i64..1000) {
-            let x = Exact::new(num.into(), den.into());
-            let up = Rounding::UpToYuan.apply(x).unwrap();
-            let down = Rounding::DownToYuan.apply(x).unwrap();
-            let half = Rounding::HalfUpToYuan.apply(x).unwrap();
-            let fen = Rounding::ToFen.apply(x).unwrap();
-            prop_assert!(Exact::from_fen(down).cmp_exact(x) != Ordering::Greater);
-            prop_assert!(Exact::from_fen(up).cmp_exact(x) != Ordering::Less);
-            prop_assert!(up.0 - down.0 == 0 || up.0 - down.0 == 100);
-            prop_assert!(half == up || half == down);
-            prop_assert!(fen.0 * den - num <= den && num - fen.0 * den <= den);
-        }
-
-        #[test]
-        fn resolve_never_returns_future_values(day in 0u32..800) {
-            let s = ParamSet::demo_yaan();
-            let on = d(2024, 12, 1) + chrono::Days::new(day.into());
-            let r = code("511803");
-            match s.resolve_entry(KEY, &r, None, on) {
-                Ok(e) => prop_assert!(e.effective_from <= on),
-                Err(_) => prop_assert!(on < d(2025, 1, 1)),
-            }
-        }
-    }
-}
+pub use input::{parse_new_param, parse_value, NewParam, ParamInputError, ParamRow};

@@ -1,0 +1,60 @@
+//! 公示 — notice boards: publishing one for several cases, the boards staff see, and the
+//! public board of a division (no sign-in; only the whitelisted fields exist there).
+
+use chrono::NaiveDate;
+use minzheng_domain::cases::{board_scope, NoticeBatch, PublicNotice};
+use minzheng_domain::{Actor, DivisionCode};
+use minzheng_store::cases as store;
+
+use crate::{App, AppResult, Error};
+
+/// The notices duty of [`App`].
+pub struct Notices<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn notices(&self) -> Notices<'_> {
+        Notices { app: self }
+    }
+}
+
+impl Notices<'_> {
+    /// Publishes one board for several cases of one village or township awaiting their
+    /// notice; returns the board's id. Each case's step is the state machine's decision.
+    pub async fn publish(
+        &self,
+        actor: &Actor,
+        division_code: &str,
+        case_ids: &[i64],
+        on: NaiveDate,
+    ) -> AppResult<i64> {
+        self.app
+            .cases()
+            .publish_notice(actor, division_code, case_ids, on)
+            .await
+    }
+
+    /// The boards of the actor's townships, newest first (the latest 200).
+    pub async fn list(&self, actor: &Actor) -> AppResult<Vec<NoticeBatch>> {
+        Ok(store::batches(self.app.store(), &board_scope(&actor.scope), None).await?)
+    }
+
+    /// One board, for its print page.
+    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<NoticeBatch> {
+        store::batches(self.app.store(), &board_scope(&actor.scope), Some(id))
+            .await?
+            .pop()
+            .ok_or(Error::NotFound("该公示"))
+    }
+
+    /// What is on the boards of a division and everything inside it on `on`. Public: no
+    /// actor, and only whitelisted fields.
+    pub async fn public(
+        &self,
+        division: &DivisionCode,
+        on: NaiveDate,
+    ) -> AppResult<Vec<PublicNotice>> {
+        Ok(store::public_notices(self.app.store(), division, on).await?)
+    }
+}

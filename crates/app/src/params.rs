@@ -1,0 +1,106 @@
+//! 救助标准和参数 — dated, regional parameters: the table the administration page shows,
+//! adding a value (never editing one: a new figure is a new row with its own effective
+//! date, so cases decided earlier keep theirs), and seeding a whole set.
+
+use minzheng_domain::params::{parse_new_param, NewParam, ParamInputError, ParamRow};
+use minzheng_domain::{Actor, ParamSet};
+use minzheng_store::{append_audit, params as store, AuditEvent};
+
+use crate::{App, AppResult, Authorize, Error, Permission};
+
+/// The parameters duty of [`App`].
+pub struct Params<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn params(&self) -> Params<'_> {
+        Params { app: self }
+    }
+}
+
+impl Params<'_> {
+    /// The rows (of one program, when given), newest first within each key. Every
+    /// signed-in user may read them.
+    pub async fn list(&self, _actor: &Actor, program: Option<&str>) -> AppResult<Vec<ParamRow>> {
+        Ok(store::list(self.app.store(), program).await?)
+    }
+
+    /// All parameters as a resolvable set (what the rules read on a date and region).
+    pub async fn set(&self, _actor: &Actor) -> AppResult<ParamSet> {
+        Ok(store::load(self.app.store()).await?)
+    }
+
+    /// Whether the actor may add values (for drawing the form).
+    pub fn may_add(&self, actor: &Actor) -> bool {
+        actor.may(Permission::ManageParams)
+    }
+
+    /// Adds a dated value; returns its row id.
+    pub async fn add(&self, actor: &Actor, input: &NewParam) -> AppResult<i64> {
+        actor.require_or(
+            Permission::ManageParams,
+            "只有市民政局管理员可以维护救助参数",
+        )?;
+        let entry = parse_new_param(input, &actor.scope).map_err(|e| match e {
+            ParamInputError::Field(f) => crate::cases::field_error(f),
+            ParamInputError::OutsideScope => Error::NotFound("该地区"),
+        })?;
+        let st = self.app.store();
+        // The set checks type, scope and duplicates against what is stored.
+        let mut set = store::load(st).await?;
+        set.insert(entry.clone())
+            .map_err(|e| Error::field("value_json", e.to_string()))?;
+        let mut tx = st.begin_write().await?;
+        let id = store::insert(&mut tx, actor, &entry).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "param.add",
+                entity_type: "param",
+                entity_id: &id.to_string(),
+                scope_code: entry.region().as_str(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "program": entry.key.program.as_str(), "name": entry.key.name.code(),
+                    "region": entry.region().as_str(),
+                    "urban_rural": entry.scope.urban_rural.map(|u| u.as_str()),
+                    "effective_from": entry.effective_from.to_string(),
+                    "value": entry.value, "source": entry.source,
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Writes a whole set (demo seeding, first install) in one transaction with one audit
+    /// record; rows already present are left alone. Returns how many were added.
+    pub async fn seed(&self, actor: &Actor, set: &ParamSet) -> AppResult<usize> {
+        actor.require_or(
+            Permission::ManageParams,
+            "只有市民政局管理员可以维护救助参数",
+        )?;
+        let mut tx = self.app.store().begin_write().await?;
+        let n = store::insert_missing(&mut tx, actor, set).await?;
+        if n > 0 {
+            append_audit(
+                &mut tx,
+                actor,
+                AuditEvent {
+                    action: "param.seed",
+                    entity_type: "param",
+                    entity_id: "",
+                    scope_code: "",
+                    before: None,
+                    after: Some(serde_json::json!({ "rows": n })),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

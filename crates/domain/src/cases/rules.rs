@@ -1,0 +1,514 @@
+//! The rules around the state machine: who an application may be for, what the page may
+//! offer next, which parameters a step reads, how an enrolment starts, changes and ends
+//! (docs/rules.md §2–§4).
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::case_calc::CaseDetails;
+use crate::cases::records::{
+    Case, CaseKind, EnrolmentStatus, HouseholdFacts, PastTemporaryCase, PaymentSchedule,
+};
+use crate::cases::{transition, Action, ActionKind, CaseError, CaseFacts, CaseState};
+use crate::deadlines::{deadline_status, DeadlineStatus, StatutoryLimits, Step};
+use crate::limits::{enrolment_start_month, next_review_date, PastGrant, ReviewClass};
+use crate::params::{ParamName, ParamQuery, ParamSet, ParamValue};
+use crate::programs::AmountUnit;
+use crate::{
+    ApprovalLevel, DivisionCode, Fen, FieldErrors, IdNumber, Program, Role, UrbanRural,
+    WorkCalendar, YearMonth,
+};
+
+/// Whether a program is applied for one person (特困, 单人保, 高龄, 优抚, 教育 …) rather than
+/// the household as a whole (低保, 临时救助, 受灾人员救助).
+pub fn per_person(program: Program) -> bool {
+    !matches!(
+        program,
+        Program::UrbanDibao
+            | Program::RuralDibao
+            | Program::TemporaryAssistance
+            | Program::DisasterRelief
+    )
+}
+
+/// An application that passed the checks that need only the household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub program: Program,
+    pub person_id: Option<i64>,
+    /// The subject's ID number (the head's for household programs).
+    pub subject_id_number: String,
+    pub subject_is_minor: bool,
+}
+
+/// Checks a new application against the household: the program exists, a per-person
+/// program names a member of the household, and 城市低保 / 农村低保 match the household's
+/// registration (docs/rules.md §2).
+pub fn check_application(
+    program: &str,
+    person_id: Option<i64>,
+    f: &HouseholdFacts,
+    on: NaiveDate,
+) -> Result<Application, FieldErrors> {
+    let program: Program = program
+        .trim()
+        .parse()
+        .map_err(|_| FieldErrors::one("program", "请选择救助项目"))?;
+    let person_id = match person_id {
+        Some(p) if f.member_ids.contains_key(&p) => Some(p),
+        Some(_) => return Err(FieldErrors::one("person_id", "救助对象不是该户的在册成员")),
+        None if per_person(program) => {
+            return Err(FieldErrors::one(
+                "person_id",
+                format!("{}须选择救助对象(家庭成员)", program.label()),
+            ))
+        }
+        None => None,
+    };
+    let rt_ok = match program {
+        Program::UrbanDibao => f.urban_rural == UrbanRural::Urban,
+        Program::RuralDibao => f.urban_rural == UrbanRural::Rural,
+        _ => true,
+    };
+    if !rt_ok {
+        return Err(FieldErrors::one(
+            "program",
+            format!(
+                "该户为{}户籍，不能申请{}",
+                if f.urban_rural == UrbanRural::Urban {
+                    "城镇"
+                } else {
+                    "农村"
+                },
+                program.label()
+            ),
+        ));
+    }
+    let subject_id_number = person_id
+        .and_then(|p| f.member_ids.get(&p))
+        .map(|(s, _)| s.clone())
+        .unwrap_or_else(|| f.head_id.clone());
+    let subject_is_minor = IdNumber::parse(&subject_id_number, on).is_ok_and(|i| i.age_at(on) < 18);
+    Ok(Application {
+        program,
+        person_id,
+        subject_id_number,
+        subject_is_minor,
+    })
+}
+
+/// The members whose current enrolments an application must not clash with: the subject,
+/// or every member for household programs.
+pub fn exclusivity_subjects(f: &HouseholdFacts, person_id: Option<i64>) -> Vec<i64> {
+    match person_id {
+        Some(p) => vec![p],
+        None => f.member_ids.keys().copied().collect(),
+    }
+}
+
+/// 临时救助 needs its cause (同一事由 limits count per cause).
+pub fn temporary_cause(details: &CaseDetails) -> Result<&str, FieldErrors> {
+    let cause = details.cause.as_deref().map(str::trim).unwrap_or("");
+    if cause.is_empty() {
+        Err(FieldErrors::one(
+            "cause",
+            "临时救助须填写救助事由(如火灾、重病)",
+        ))
+    } else {
+        Ok(cause)
+    }
+}
+
+/// The household's past grants with a decision date and a cause, leaving out `exclude`
+/// (the case being decided).
+pub fn past_grants(cases: &[PastTemporaryCase], exclude: Option<i64>) -> Vec<PastGrant> {
+    cases
+        .iter()
+        .filter(|c| Some(c.case_id) != exclude)
+        .filter_map(|c| {
+            Some(PastGrant {
+                granted_on: c.decided_on.as_deref().and_then(super::parse_date)?,
+                cause: c.details.cause.clone()?,
+            })
+        })
+        .collect()
+}
+
+/// The region a village's parameters are looked up for.
+pub fn region_of(village: &str) -> Option<DivisionCode> {
+    DivisionCode::parse_native(village).ok()
+}
+
+/// What the state machine needs to know about a stored case, with the parameters in
+/// force (notice days, the township's 临时救助 threshold).
+pub fn facts_of(c: &Case, qy: Option<&ParamQuery<'_>>) -> CaseFacts {
+    CaseFacts {
+        workflow: c.program.info().workflow,
+        state: c.state,
+        subject_is_minor: c.subject_is_minor,
+        notice_posted_on: c.notice_posted_date(),
+        notice_days: notice_days(qy, c.program),
+        proposed_amount: c.proposed_fen,
+        township_approval_threshold: qy.and_then(|q| {
+            q.amount(c.program, ParamName::TownshipApprovalThreshold)
+                .ok()
+        }),
+    }
+}
+
+/// 公示天数 in force (7 where no parameter says otherwise).
+pub fn notice_days(qy: Option<&ParamQuery<'_>>, program: Program) -> u32 {
+    qy.and_then(|q| q.days(program, ParamName::NoticeDays).ok())
+        .unwrap_or(7)
+}
+
+/// The approval level configured for the program (its default where none is set).
+pub fn configured_level(qy: &ParamQuery<'_>, program: Program) -> ApprovalLevel {
+    qy.approval_level(program, ParamName::ApprovalLevel)
+        .unwrap_or(program.info().default_approval)
+}
+
+/// The role the system acts in when it takes a step (demo seeding, daily tasks): the first
+/// role the step allows at the level that decides it.
+pub fn system_role(facts: &CaseFacts, action: &Action, configured: ApprovalLevel) -> Role {
+    let amount = match action {
+        Action::Approve { amount } => Some(*amount),
+        _ => None,
+    };
+    let level = super::effective_approval_level(facts, amount, configured);
+    super::allowed_roles(action.kind(), level)[0]
+}
+
+/// The actions legal from the case's state whoever takes them (the page's buttons; the
+/// role and content are checked when one is taken).
+pub fn next_actions(c: &Case) -> Vec<ActionKind> {
+    let mut facts = facts_of(c, None);
+    facts.notice_posted_on = None;
+    facts.notice_days = 0;
+    ActionKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| {
+            let a = sample_action(*k);
+            [
+                Role::VillageAssistant,
+                Role::TownshipStaff,
+                Role::TownshipDirector,
+                Role::CountyApprover,
+            ]
+            .into_iter()
+            .any(|r| {
+                !matches!(
+                    transition(&facts, a.clone(), r, ApprovalLevel::County, NaiveDate::MAX),
+                    Err(CaseError::IllegalTransition { .. })
+                )
+            })
+        })
+        .collect()
+}
+
+fn sample_action(k: ActionKind) -> Action {
+    match k {
+        ActionKind::Submit => Action::Submit,
+        ActionKind::Accept => Action::Accept,
+        ActionKind::NotAccept => Action::NotAccept {
+            reasons: "x".into(),
+        },
+        ActionKind::RequestPapers => Action::RequestPapers {
+            missing: vec!["x".into()],
+        },
+        ActionKind::ResubmitPapers => Action::ResubmitPapers,
+        ActionKind::StartInvestigation => Action::StartInvestigation {
+            investigators: vec!["a".into(), "b".into()],
+            authorization_attached: true,
+        },
+        ActionKind::RecordOpinion => Action::RecordOpinion {
+            proposed_amount: Some(Fen(0)),
+        },
+        ActionKind::Publish => Action::Publish,
+        ActionKind::RecordObjection => Action::RecordObjection {
+            summary: "x".into(),
+        },
+        ActionKind::CloseNotice => Action::CloseNotice,
+        ActionKind::SendWithoutNotice => Action::SendWithoutNotice,
+        ActionKind::Approve => Action::Approve { amount: Fen(0) },
+        ActionKind::Deny => Action::Deny {
+            reasons: "x".into(),
+        },
+        ActionKind::Enrol => Action::Enrol,
+        ActionKind::Suspend => Action::Suspend {
+            reasons: "x".into(),
+        },
+        ActionKind::Resume => Action::Resume,
+        ActionKind::Terminate => Action::Terminate {
+            reasons: "x".into(),
+        },
+        ActionKind::Withdraw => Action::Withdraw,
+    }
+}
+
+/// Whether any role may take `kind` at some approval level (for drawing a step's form).
+pub fn role_may_take(kind: ActionKind, role: Option<Role>) -> bool {
+    let Some(r) = role else { return false };
+    super::allowed_roles(kind, ApprovalLevel::County).contains(&r)
+        || super::allowed_roles(kind, ApprovalLevel::Township).contains(&r)
+}
+
+/// The roles that take `kind`, in Chinese (乡镇(街道)工作人员或民政办主任).
+pub fn roles_label(kind: ActionKind) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for r in super::allowed_roles(kind, ApprovalLevel::County)
+        .into_iter()
+        .chain(super::allowed_roles(kind, ApprovalLevel::Township))
+    {
+        if !out.contains(&r.label()) {
+            out.push(r.label());
+        }
+    }
+    out.join("或")
+}
+
+/// The applicant's details may still be changed (before the first-review opinion).
+pub fn details_editable(s: CaseState) -> bool {
+    matches!(
+        s,
+        CaseState::Draft
+            | CaseState::Submitted
+            | CaseState::MissingPapers
+            | CaseState::Accepted
+            | CaseState::Investigating
+            | CaseState::Reinvestigating
+    )
+}
+
+/// The refusal when details can no longer change.
+pub fn details_locked(s: CaseState) -> String {
+    format!("案件当前为“{}”，申请信息已不能修改", s.label())
+}
+
+/// Papers may be attached until the case is closed.
+pub fn papers_refused(s: CaseState) -> Option<String> {
+    s.is_final()
+        .then(|| format!("案件已“{}”，不能再上传材料", s.label()))
+}
+
+/// Whether a statutory step concerns the role on its dashboard: approvers see the
+/// confirmation step, township and village roles the rest, others everything.
+pub fn step_concerns(role: Option<Role>, step: Step) -> bool {
+    match role {
+        Some(Role::CountyApprover) => step == Step::Confirmation,
+        Some(Role::TownshipDirector | Role::TownshipStaff | Role::VillageAssistant) => {
+            step != Step::Confirmation
+        }
+        _ => true,
+    }
+}
+
+/// A clock's standing on `on`: its status, overdue, due soon (none for a stopped clock or
+/// one without a limit in force).
+pub fn clock_standing(
+    limits: Option<&StatutoryLimits>,
+    step: Step,
+    started: Option<NaiveDate>,
+    stopped: bool,
+    cal: &WorkCalendar,
+    on: NaiveDate,
+) -> (Option<DeadlineStatus>, bool, bool) {
+    if stopped {
+        return (None, false, false);
+    }
+    match (limits.and_then(|l| l.limit(step)), started) {
+        (Some(l), Some(s)) => {
+            let st = deadline_status(cal, s, l, on);
+            (
+                Some(st),
+                matches!(st, DeadlineStatus::Overdue { .. }),
+                matches!(st, DeadlineStatus::DueSoon { .. }),
+            )
+        }
+        _ => (None, false, false),
+    }
+}
+
+/// The youngest 高龄津贴 band anywhere in the parameters, as the latest birth date that
+/// reaches it on `on`; persons born later are not proposed (the exact band is decided per
+/// person by the calculator at approval).
+pub fn old_age_birth_cutoff(params: &ParamSet, on: NaiveDate) -> NaiveDate {
+    let min_age = params
+        .entries()
+        .iter()
+        .filter_map(|e| match &e.value {
+            ParamValue::AgeBands(b) => b.iter().map(|x| x.min_age).min(),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(80);
+    on.with_year(on.year() - min_age as i32).unwrap_or(on)
+}
+
+/// A new enrolment, as the approval fixed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentPlan {
+    pub monthly: Fen,
+    pub payment: PaymentSchedule,
+    pub start_month: YearMonth,
+    /// One-off payments end in their start month.
+    pub end_month: Option<YearMonth>,
+    pub next_review_on: Option<NaiveDate>,
+    pub review_class: Option<ReviewClass>,
+}
+
+/// What 纳入保障 does to the enrolments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolmentChange {
+    /// A new application: a new enrolment.
+    Create(EnrolmentPlan),
+    /// 增发/减发: a review or change case fixes a new monthly amount.
+    Adjust {
+        enrolment_id: i64,
+        monthly: Fen,
+        next_review_on: NaiveDate,
+    },
+    /// 停发: a review or change confirmed at zero ends the enrolment after the decision
+    /// month.
+    Stop {
+        enrolment_id: i64,
+        end_month: YearMonth,
+    },
+}
+
+/// The enrolment an approved case leads to: payment from the month after approval, periodic
+/// reviews by income class (docs/rules.md §4).
+pub fn enrolment_change(
+    c: &Case,
+    qy: &ParamQuery<'_>,
+    on: NaiveDate,
+) -> Result<EnrolmentChange, String> {
+    let amount = c.approved_fen.ok_or_else(|| "确认金额缺失".to_string())?;
+    let decided = c.decided_date().unwrap_or(on);
+    let offset = qy
+        .months(c.program, ParamName::PaymentStartOffsetMonths)
+        .unwrap_or(1);
+    let start = enrolment_start_month(decided, offset);
+    let stable = qy
+        .months(c.program, ParamName::ReviewMonthsStable)
+        .unwrap_or(12);
+    let irregular = qy
+        .months(c.program, ParamName::ReviewMonthsIrregular)
+        .unwrap_or(6);
+    let class = if c.details.rigid_spending_fen.is_some() {
+        ReviewClass::Irregular
+    } else {
+        ReviewClass::Stable
+    };
+    let review = next_review_date(decided, class, stable, irregular);
+    let once = c.program.info().unit == AmountUnit::OneOff;
+    if let (Some(eid), false) = (c.enrolment_id, c.kind == CaseKind::New) {
+        if amount.0 == 0 {
+            return Ok(EnrolmentChange::Stop {
+                enrolment_id: eid,
+                end_month: YearMonth::of(decided),
+            });
+        }
+        return Ok(EnrolmentChange::Adjust {
+            enrolment_id: eid,
+            monthly: amount,
+            next_review_on: review,
+        });
+    }
+    Ok(EnrolmentChange::Create(EnrolmentPlan {
+        monthly: amount,
+        payment: if once {
+            PaymentSchedule::Once
+        } else {
+            PaymentSchedule::Monthly
+        },
+        start_month: start,
+        end_month: once.then_some(start),
+        next_review_on: (!once).then_some(review),
+        review_class: (!once).then_some(class),
+    }))
+}
+
+/// How an enrolment ends on a termination (or a review the county does not confirm).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentEnd {
+    pub status: EnrolmentStatus,
+    pub end_month: YearMonth,
+    /// The grace period's last month (渐退), when asked for.
+    pub grace_until: Option<YearMonth>,
+}
+
+/// 渐退 until the grace period's last month when `grace`, else 停发 after the decision
+/// month (docs/rules.md §4).
+pub fn enrolment_end(
+    qy: &ParamQuery<'_>,
+    program: Program,
+    on: NaiveDate,
+    grace: bool,
+) -> Result<EnrolmentEnd, String> {
+    if !grace {
+        return Ok(EnrolmentEnd {
+            status: EnrolmentStatus::Ended,
+            end_month: YearMonth::of(on),
+            grace_until: None,
+        });
+    }
+    let months = qy
+        .months(program, ParamName::GracePeriodMonths)
+        .unwrap_or(6);
+    let warn = qy.days(program, ParamName::GraceWarningDays).unwrap_or(15);
+    let g = crate::grace_period(on, months, warn).map_err(|e| e.to_string())?;
+    Ok(EnrolmentEnd {
+        status: EnrolmentStatus::Grace,
+        end_month: g.last_month,
+        grace_until: Some(g.last_month),
+    })
+}
+
+/// A change (增发/减发/停发) needs an enrolment still held and a reason.
+pub fn check_change(status: EnrolmentStatus, reason: &str) -> Result<(), ChangeRefusal> {
+    if !matches!(
+        status,
+        EnrolmentStatus::Active | EnrolmentStatus::Suspended | EnrolmentStatus::Grace
+    ) {
+        return Err(ChangeRefusal::Conflict(format!(
+            "该保障对象当前为“{}”，不能提出变更",
+            status.label()
+        )));
+    }
+    if reason.trim().is_empty() {
+        return Err(ChangeRefusal::Field(FieldErrors::one(
+            "reason",
+            "请写明变更事由(如家庭收入增加、人口变化)",
+        )));
+    }
+    Ok(())
+}
+
+/// Why a change case is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeRefusal {
+    /// The enrolment is not in a state that can change (409).
+    Conflict(String),
+    /// The form is incomplete (422).
+    Field(FieldErrors),
+}
+
+/// The notice title for the programs on one board (`农村最低生活保障公示`).
+pub fn notice_title(programs: impl IntoIterator<Item = Program>) -> String {
+    let mut labels: Vec<&str> = programs.into_iter().map(|p| p.label()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    format!("{}公示", labels.join("、"))
+}
+
+/// The boards a scope sees: boards belong to a township, so a village user sees their
+/// township's.
+pub fn board_scope(scope: &crate::Scope) -> crate::Scope {
+    match scope.code() {
+        Some(c) if c.as_str().len() > 9 => DivisionCode::parse_native(&c.as_str()[..9])
+            .map(crate::Scope::of)
+            .unwrap_or_else(|_| scope.clone()),
+        _ => scope.clone(),
+    }
+}

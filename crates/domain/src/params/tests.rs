@@ -1,0 +1,238 @@
+use super::*;
+use proptest::prelude::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+fn code(s: &str) -> DivisionCode {
+    DivisionCode::parse(s).unwrap()
+}
+fn entry(scope: Scope, from: NaiveDate, yuan: i64) -> ParamEntry {
+    ParamEntry {
+        key: ParamKey::new(Program::UrbanDibao, ParamName::Standard),
+        scope,
+        effective_from: from,
+        value: ParamValue::Amount(Fen(yuan * 100)),
+        source: "test".into(),
+    }
+}
+const KEY: ParamKey = ParamKey {
+    program: Program::UrbanDibao,
+    name: ParamName::Standard,
+};
+
+#[test]
+fn ratio_display_and_order() {
+    assert_eq!(Ratio::bp(7000).to_string(), "70%");
+    assert_eq!(Ratio::permille(125).to_string(), "12.5%");
+    assert_eq!(Ratio::fraction(1, 6).to_string(), "1/6");
+    assert_eq!(Ratio::percent(150).to_string(), "150%");
+    assert_eq!(Ratio::bp(5000), Ratio::fraction(1, 2));
+    assert!(Ratio::fraction(1, 6) > Ratio::percent(16));
+    assert!(Ratio::new(1, 0).is_none());
+    assert!(Ratio::new(-1, 2).is_none());
+    assert!(Ratio::new(1, 2_000_000).is_none());
+    assert!(Ratio::new(101, 1).is_none());
+    assert_eq!(Ratio::new(3, 4), Some(Ratio::percent(75)));
+}
+
+#[test]
+fn rounding_modes() {
+    let x = Exact::new(123_401, 1); // 1234.01 yuan
+    assert_eq!(Rounding::UpToYuan.apply(x), Some(Fen(123_500)));
+    assert_eq!(Rounding::DownToYuan.apply(x), Some(Fen(123_400)));
+    assert_eq!(Rounding::HalfUpToYuan.apply(x), Some(Fen(123_400)));
+    assert_eq!(
+        Rounding::HalfUpToYuan.apply(Exact::new(123_450, 1)),
+        Some(Fen(123_500))
+    );
+    assert_eq!(Rounding::ToFen.apply(Exact::new(1, 2)), Some(Fen(1)));
+    assert_eq!(Rounding::ToFen.apply(Exact::new(1, 3)), Some(Fen(0)));
+    assert_eq!(Rounding::ToFen.apply(Exact::new(-1, 2)), Some(Fen(-1)));
+    assert_eq!(
+        Rounding::UpToYuan.apply(Exact::new(123_400, 1)),
+        Some(Fen(123_400))
+    );
+    assert_eq!(Exact::new(1, 3).display_yuan(), "0.0033元");
+    assert_eq!(Exact::new(12_345, 1).display_yuan(), "123.45元");
+}
+
+#[test]
+fn most_specific_then_latest() {
+    let city = Scope::city(code("5118"));
+    let county = Scope {
+        county: Some(code("511826")),
+        ..city.clone()
+    };
+    let urban = Scope {
+        urban_rural: Some(UrbanRural::Urban),
+        ..city.clone()
+    };
+    let mut s = ParamSet::new();
+    s.insert(entry(city.clone(), d(2025, 1, 1), 780)).unwrap();
+    s.insert(entry(city.clone(), d(2026, 1, 1), 810)).unwrap();
+    s.insert(entry(county.clone(), d(2025, 7, 1), 800)).unwrap();
+    s.insert(entry(urban.clone(), d(2025, 3, 1), 790)).unwrap();
+    let amt = |region: &str, ur, on| match s.resolve(KEY, &code(region), ur, on) {
+        Ok(ParamValue::Amount(f)) => Ok(f.0 / 100),
+        Ok(_) => panic!(),
+        Err(e) => Err(e),
+    };
+    // City value by date.
+    assert_eq!(amt("511802", None, d(2025, 6, 30)), Ok(780));
+    assert_eq!(amt("511802", None, d(2026, 1, 1)), Ok(810));
+    assert_eq!(amt("511802", None, d(2025, 12, 31)), Ok(780));
+    // Urban-specific beats the city-wide value once in force.
+    assert_eq!(
+        amt("511802", Some(UrbanRural::Urban), d(2025, 2, 28)),
+        Ok(780)
+    );
+    assert_eq!(
+        amt("511802", Some(UrbanRural::Urban), d(2025, 3, 1)),
+        Ok(790)
+    );
+    assert_eq!(
+        amt("511802", Some(UrbanRural::Rural), d(2025, 3, 1)),
+        Ok(780)
+    );
+    // County override beats the city, even the city's later raise, inside the county
+    // (a township code under it too).
+    assert_eq!(amt("511826", None, d(2025, 6, 30)), Ok(780));
+    assert_eq!(amt("511826100", None, d(2025, 7, 1)), Ok(800));
+    assert_eq!(amt("511826", None, d(2026, 3, 1)), Ok(800));
+    // Before anything is in force: an error naming the parameter and date.
+    let err = amt("511802", None, d(2024, 12, 31)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "参数“城市最低生活保障·低保标准”在2024-12-31没有生效的取值(地区511802)，请先维护参数表"
+    );
+    // Another city: nothing, never the 雅安 value.
+    assert!(amt("510104", None, d(2026, 1, 1)).is_err());
+    // The city itself does not match a county override.
+    assert_eq!(amt("5118", None, d(2025, 8, 1)), Ok(780));
+}
+
+#[test]
+fn insert_checks() {
+    let mut s = ParamSet::new();
+    let city = Scope::city(code("5118"));
+    s.insert(entry(city.clone(), d(2025, 1, 1), 1)).unwrap();
+    assert!(matches!(
+        s.insert(entry(city.clone(), d(2025, 1, 1), 2)),
+        Err(ParamError::Duplicate { .. })
+    ));
+    let mut bad = entry(city.clone(), d(2025, 2, 1), 1);
+    bad.value = ParamValue::Days(3);
+    assert!(matches!(s.insert(bad), Err(ParamError::WrongType { .. })));
+    let mut bad = entry(city.clone(), d(2025, 2, 1), 1);
+    bad.scope.county = Some(code("510104"));
+    assert!(matches!(s.insert(bad), Err(ParamError::BadScope { .. })));
+    let mut bad = entry(Scope::city(code("511802")), d(2025, 2, 1), 1);
+    bad.scope.county = None;
+    assert!(matches!(s.insert(bad), Err(ParamError::BadScope { .. })));
+    let grace = ParamEntry {
+        key: ParamKey::new(Program::UrbanDibao, ParamName::GracePeriodMonths),
+        scope: city,
+        effective_from: d(2025, 1, 1),
+        value: ParamValue::Months(13),
+        source: String::new(),
+    };
+    assert!(matches!(
+        s.insert(grace),
+        Err(ParamError::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn demo_set_is_consistent() {
+    let (s, rejected) = ParamSet::demo_yaan_checked();
+    // Every demo row was accepted (the builder cannot panic, so it counts refusals).
+    assert_eq!(rejected, 0);
+    assert!(s.entries().len() > 200);
+    assert!(s.entries().iter().all(|e| e.source.contains("演示")));
+    let r = code("511802");
+    let q = s.at(&r, Some(UrbanRural::Urban), d(2025, 6, 1));
+    assert_eq!(q.dibao_standard(), Ok(Fen(78_000)));
+    let q = s.at(&r, Some(UrbanRural::Rural), d(2026, 6, 1));
+    assert_eq!(q.dibao_standard(), Ok(Fen(63_000)));
+    assert!(s.at(&r, None, d(2026, 6, 1)).dibao_standard().is_err());
+    assert_eq!(
+        q.ratio(Program::Tekun, ParamName::CareRatio(CareLevel::Partial)),
+        Ok(Ratio::fraction(1, 6))
+    );
+    assert!(matches!(
+        q.amount(Program::Tekun, ParamName::CareRatio(CareLevel::Partial)),
+        Err(ParamError::WrongType { .. })
+    ));
+    assert_eq!(
+        q.working_days(Program::Tekun, ParamName::ConfirmationWorkingDays),
+        Ok(10)
+    );
+    let lushan = code("511826");
+    let bands = s
+        .at(&lushan, None, d(2026, 2, 1))
+        .age_bands(Program::OldAgeAllowance, ParamName::AgeBands)
+        .unwrap();
+    assert_eq!(bands[2].monthly, Fen(80_000));
+}
+
+#[test]
+fn param_codes_round_trip() {
+    let mut names: Vec<ParamName> = ParamName::SIMPLE.to_vec();
+    names.extend(CareLevel::ALL.iter().map(|l| ParamName::CareRatio(*l)));
+    names.extend(
+        SchoolStage::ALL
+            .iter()
+            .map(|l| ParamName::EducationGrant(*l)),
+    );
+    names.extend(
+        ReliefStage::ALL
+            .iter()
+            .map(|l| ParamName::DisasterGrant(*l)),
+    );
+    names.extend(
+        TemporaryKind::ALL
+            .iter()
+            .map(|l| ParamName::TemporaryCapRatio(*l)),
+    );
+    names.extend(
+        SupplementCategory::ALL
+            .iter()
+            .map(|l| ParamName::ClassifiedSupplement(*l)),
+    );
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        assert_eq!(ParamName::parse_code(&n.code()), Some(n), "{}", n.code());
+        assert!(seen.insert(n.code()));
+        assert!(!n.label().is_empty());
+    }
+    assert_eq!(ParamName::parse_code("care_ratio.none"), None);
+    assert_eq!(ParamName::parse_code("nope"), None);
+}
+
+proptest! {
+    #[test]
+    fn rounding_brackets_the_exact_value(num in -10_000_000i64..10_000_000, den in 1i64..1000) {
+        let x = Exact::new(num.into(), den.into());
+        let up = Rounding::UpToYuan.apply(x).unwrap();
+        let down = Rounding::DownToYuan.apply(x).unwrap();
+        let half = Rounding::HalfUpToYuan.apply(x).unwrap();
+        let fen = Rounding::ToFen.apply(x).unwrap();
+        prop_assert!(Exact::from_fen(down).cmp_exact(x) != Ordering::Greater);
+        prop_assert!(Exact::from_fen(up).cmp_exact(x) != Ordering::Less);
+        prop_assert!(up.0 - down.0 == 0 || up.0 - down.0 == 100);
+        prop_assert!(half == up || half == down);
+        prop_assert!(fen.0 * den - num <= den && num - fen.0 * den <= den);
+    }
+
+    #[test]
+    fn resolve_never_returns_future_values(day in 0u32..800) {
+        let s = ParamSet::demo_yaan();
+        let on = d(2024, 12, 1) + chrono::Days::new(day.into());
+        let r = code("511803");
+        match s.resolve_entry(KEY, &r, None, on) {
+            Ok(e) => prop_assert!(e.effective_from <= on),
+            Err(_) => prop_assert!(on < d(2025, 1, 1)),
+        }
+    }
+}
