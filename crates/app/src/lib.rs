@@ -14,7 +14,10 @@ pub mod authz;
 pub mod bench;
 pub mod demo;
 mod error;
+pub mod formats;
+pub mod jobs;
 pub mod offices;
+pub mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -31,6 +34,8 @@ pub use error::{AppResult, Error};
 pub struct App {
     store: Store,
     calendar: Arc<WorkCalendar>,
+    /// Live progress of the jobs this process runs.
+    live_jobs: Arc<jobs::LiveJobs>,
 }
 
 impl std::fmt::Debug for App {
@@ -59,9 +64,11 @@ impl App {
     }
 
     pub(crate) fn new(store: Store) -> App {
+        registry::transitional::register();
         App {
             store,
             calendar: Arc::new(WorkCalendar::official()),
+            live_jobs: Arc::default(),
         }
     }
 
