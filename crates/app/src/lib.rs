@@ -20,9 +20,11 @@ pub mod demo;
 pub mod divisions;
 mod error;
 pub mod formats;
+pub mod jobs;
 pub mod notices;
 pub mod offices;
 pub mod params;
+pub mod registry;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -43,6 +45,8 @@ pub use minzheng_store::Compacted;
 pub struct App {
     store: Store,
     calendar: Arc<WorkCalendar>,
+    /// Live progress of the jobs this process runs.
+    live_jobs: Arc<jobs::LiveJobs>,
 }
 
 impl std::fmt::Debug for App {
@@ -71,9 +75,11 @@ impl App {
     }
 
     pub(crate) fn new(store: Store) -> App {
+        registry::transitional::register();
         App {
             store,
             calendar: Arc::new(WorkCalendar::official()),
+            live_jobs: Arc::default(),
         }
     }
 

@@ -2,17 +2,23 @@
 //! boundaries, GBK, xlsx) imports every field exactly (checked by exporting it back), a
 //! re-import only updates, households split across the file stay one household, a bad
 //! member leaves its household out under `valid_only`, and import jobs are recorded in the
-//! `jobs` table (and marked failed when a restart cut them off). SQLite always, PostgreSQL
-//! when `MINZHENG_TEST_POSTGRES_URL` is set. No timings are asserted.
+//! `jobs` table (and marked failed when a restart cut them off); jobs started from the
+//! command line are listed to the importers of their jurisdiction. SQLite always,
+//! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set. No timings are asserted. (What a
+//! large import leaves in SQLite — its indexes rebuilt, integrity — is checked in the
+//! store's `registry_import` suite.)
 
 use chrono::Utc;
 use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::formats::ledger::{ledger_csv, ledger_xlsx};
+use minzheng_app::formats::synthetic::generate_ledger;
+use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::testing::TestDb;
-use minzheng_domain::registry::Column;
-use minzheng_store::{
-    generate_ledger, ledger_csv, ledger_xlsx, Actor, ImportInput, ImportOptions, Store, StoreError,
-    JOB_INTERRUPTED, JOB_KIND_IMPORT,
-};
+use minzheng_app::Error;
+use minzheng_domain::jobs::{JobKind, JobStatus, JOB_INTERRUPTED};
+use minzheng_domain::registry::{Column, ImportReport};
+use minzheng_domain::{DivisionCode, Scope};
+use minzheng_store::{Actor, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -39,7 +45,8 @@ macro_rules! both {
     };
 }
 
-/// SQLite only: a large import builds the random-order indexes after its rows.
+/// SQLite only: a large import builds the random-order indexes after its rows (the store's
+/// `registry_import` suite checks what the rebuilt indexes and the rows look like).
 #[tokio::test]
 async fn large_sqlite_import_rebuilds_its_indexes() {
     let db = TestDb::sqlite().await;
@@ -49,8 +56,10 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
     let rows = ledger(16_000, 8);
     assert!(rows.len() > 50_000);
     let mut phases = Vec::new();
-    let r = store
-        .import_households(
+    let r = db
+        .app
+        .registry()
+        .import(
             &staff,
             &ImportInput::Bytes {
                 name: "big.csv".into(),
@@ -68,87 +77,16 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
     assert!(r.written, "{:?}", &r.issues[..r.issues.len().min(3)]);
     assert_eq!(phases, ["校验", "核对", "写入", "建立索引"]);
     assert_eq!(r.persons_created, rows.len());
-    // Every index is back, with its definition.
-    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-    let indexes: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index'
-         AND tbl_name IN ('persons', 'households') AND sql IS NOT NULL ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "households_head",
-            "households_scope",
-            "households_village",
-            "persons_household",
-            "persons_id_number",
-            "persons_initials"
-        ]
-    );
-    // New persons are not moves: their first household is the person row.
-    let moves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_moves")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(moves, 0);
-    assert!(indexes
-        .iter()
-        .any(|(n, sql)| n == "persons_id_number" && sql.contains("UNIQUE")));
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(check, "ok");
-    // Rows written a hundred per statement with ids handed out by the import: every income
-    // and asset points at its own person's household, and the id sequence moved past them.
-    let dangling: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT 'incomes', COUNT(*) FROM incomes i JOIN persons p ON p.id = i.person_id
-           WHERE p.household_id <> i.household_id
-         UNION ALL SELECT 'assets', COUNT(*) FROM assets a JOIN persons p ON p.id = a.person_id
-           WHERE p.household_id <> a.household_id
-         UNION ALL SELECT 'fk', COUNT(*) FROM pragma_foreign_key_check
-         UNION ALL SELECT 'seq', (SELECT MAX(id) FROM persons)
-           - (SELECT seq FROM sqlite_sequence WHERE name = 'persons')",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert!(dangling.iter().all(|(_, n)| *n == 0), "{dangling:?}");
-    let incomes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incomes")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let money_cells = rows
-        .iter()
-        .flat_map(|r| {
-            [
-                Column::WageMonthly,
-                Column::BusinessMonthly,
-                Column::TransferMonthly,
-                Column::OtherAnnual,
-            ]
-            .map(|c| !r[col(c)].is_empty())
-        })
-        .filter(|x| *x)
-        .count();
-    assert_eq!(incomes as usize, money_cells);
-    pool.close().await;
     // Searches use them; a re-import finds every person again.
     let id = &rows[777][col(Column::IdNumber)];
     assert_eq!(
-        store
-            .search_persons(&staff.scope, id, 5)
-            .await
-            .unwrap()
-            .len(),
+        db.app.registry().search(&staff, id, 5).await.unwrap().len(),
         1
     );
-    let r = store
-        .import_households(
+    let r = db
+        .app
+        .registry()
+        .import(
             &staff,
             &ImportInput::Bytes {
                 name: "part.csv".into(),
@@ -167,6 +105,7 @@ both!(
     streamed_files_import_every_field_and_reimport_only_updates,
     valid_only_leaves_out_a_household_with_a_bad_member,
     import_jobs_are_recorded_in_the_jobs_table,
+    command_line_jobs_are_listed_to_the_importers_of_their_scope,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -200,13 +139,10 @@ fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     rows
 }
 
-async fn import_path(
-    store: &Store,
-    actor: &Actor,
-    path: &std::path::Path,
-) -> minzheng_store::ImportReport {
-    store
-        .import_households(
+async fn import_path(db: &TestDb, actor: &Actor, path: &std::path::Path) -> ImportReport {
+    db.app
+        .registry()
+        .import(
             actor,
             &ImportInput::Path(path.to_path_buf()),
             &ImportOptions::default(),
@@ -229,7 +165,7 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     let utf8 = ledger_csv(&shuffled).unwrap()[3..].to_vec(); // without the BOM
     assert!(utf8.len() > 1 << 20, "{} bytes", utf8.len());
     std::fs::write(&csv, &utf8).unwrap();
-    let r = import_path(store, &staff, &csv).await;
+    let r = import_path(db, &staff, &csv).await;
     assert!(
         r.issues.is_empty(),
         "{:?}",
@@ -241,7 +177,7 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     assert_eq!(r.households_created, 2000);
     assert_eq!(r.persons_created, rows.len());
     // Every field comes back out exactly as it went in.
-    let (exported, households) = store.export_households(&staff, None).await.unwrap();
+    let (exported, households) = db.app.registry().export(&staff, None).await.unwrap();
     assert_eq!(households, 2000);
     assert_eq!(sorted(exported.clone()), shuffled);
 
@@ -249,7 +185,7 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     let gbk = dir.path().join("台账-gbk.csv");
     let text = String::from_utf8(utf8).unwrap();
     std::fs::write(&gbk, encoding_rs::GBK.encode(&text).0).unwrap();
-    let r = import_path(store, &staff, &gbk).await;
+    let r = import_path(db, &staff, &gbk).await;
     assert!(
         r.issues.is_empty(),
         "{:?}",
@@ -262,7 +198,7 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     assert_eq!(r.persons_moved, 0);
     let xlsx = dir.path().join("台账.xlsx");
     std::fs::write(&xlsx, ledger_xlsx(&rows[..600]).unwrap()).unwrap();
-    let r = import_path(store, &staff, &xlsx).await;
+    let r = import_path(db, &staff, &xlsx).await;
     assert!(
         r.issues.is_empty(),
         "{:?}",
@@ -270,7 +206,7 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     );
     assert_eq!(r.sheet.as_deref(), Some("家庭成员"));
     assert_eq!((r.persons_created, r.persons_updated), (0, 600));
-    let (again, households) = store.export_households(&staff, None).await.unwrap();
+    let (again, households) = db.app.registry().export(&staff, None).await.unwrap();
     assert_eq!(households, 2000);
     assert_eq!(sorted(again), shuffled, "re-imports changed nothing");
 
@@ -295,8 +231,10 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     let target_head = target[col(Column::HeadId)].clone();
     moved[k][col(Column::HeadId)] = target_head.clone();
     moved[k][col(Column::Village)] = target[col(Column::Village)].clone();
-    let r = store
-        .import_households(
+    let r = db
+        .app
+        .registry()
+        .import(
             &staff,
             &ImportInput::Bytes {
                 name: "moved.csv".into(),
@@ -310,11 +248,8 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert_eq!((r.persons_moved, r.persons_created), (1, 0));
     let id = &moved[k][col(Column::IdNumber)];
-    let p = &store.search_persons(&staff.scope, id, 5).await.unwrap()[0];
-    let d = store
-        .get_household(&staff.scope, p.household_id)
-        .await
-        .unwrap();
+    let p = &db.app.registry().search(&staff, id, 5).await.unwrap()[0];
+    let d = db.app.registry().get(&staff, p.household_id).await.unwrap();
     assert_eq!(d.household.head_id_number, target_head);
     let audit = store.verify_audit().await.unwrap();
     assert!(audit.first_break.is_none(), "{:?}", audit.first_break);
@@ -343,8 +278,10 @@ async fn valid_only_leaves_out_a_household_with_a_bad_member(db: &TestDb) {
         .filter(|r| r[col(Column::HeadId)] == bad_head)
         .count();
     rows[k][col(Column::IdNumber)] = "511802197001010000".into();
-    let r = store
-        .import_households(
+    let r = db
+        .app
+        .registry()
+        .import(
             &staff,
             &ImportInput::Bytes {
                 name: "x.csv".into(),
@@ -371,8 +308,10 @@ async fn valid_only_leaves_out_a_household_with_a_bad_member(db: &TestDb) {
             .count(),
         members - 1
     );
-    assert!(store
-        .search_persons(&staff.scope, &bad_head, 5)
+    assert!(db
+        .app
+        .registry()
+        .search(&staff, &bad_head, 5)
         .await
         .unwrap()
         .is_empty());
@@ -380,24 +319,25 @@ async fn valid_only_leaves_out_a_household_with_a_bad_member(db: &TestDb) {
 
 async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
     let store = seeded(db).await;
+    let jobs = db.app.jobs();
     let staff = actor_of(store, "staff").await;
     let director = actor_of(store, "director").await;
     let rows = ledger(20, 6);
-    let id = store
-        .create_job(&staff, JOB_KIND_IMPORT, "台账.csv")
+    let id = jobs
+        .start(&staff, JobKind::RegistryImport, "台账.csv")
         .await
         .unwrap();
-    let job = store.get_job(&staff, id).await.unwrap();
-    assert_eq!(job.status, "running");
-    assert_eq!(job.file_name(), "台账.csv");
+    let job = jobs.get(&staff, id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Running);
+    assert_eq!(job.file_name, "台账.csv");
     // Only the user who started a job sees it.
     assert!(matches!(
-        store.get_job(&director, id).await,
-        Err(StoreError::NotFound(_))
+        jobs.get(&director, id).await,
+        Err(Error::NotFound(_))
     ));
     let mut seen = 0;
-    let r = store
-        .run_import_job(
+    let r = jobs
+        .run_import(
             &staff,
             id,
             &ImportInput::Bytes {
@@ -410,26 +350,26 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
         .await
         .unwrap();
     assert!(r.written && seen > 0);
-    let job = store.get_job(&staff, id).await.unwrap();
-    assert_eq!(job.status, "succeeded");
+    let job = jobs.get(&staff, id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(
         (job.done, job.total),
-        (rows.len() as i64, rows.len() as i64)
+        (rows.len() as u64, rows.len() as u64)
     );
     assert!(job.message.contains("导入完成"), "{}", job.message);
-    let report = job.import_report().expect("the report is stored");
+    let report = job.report.clone().expect("the report is stored");
     assert_eq!(report.persons_created, rows.len());
     assert_eq!(report.households_created, 20);
 
     // A refused file: the job fails, with the report of what is wrong.
     let mut bad = rows.clone();
     bad[0][col(Column::Name)] = String::new();
-    let id2 = store
-        .create_job(&staff, JOB_KIND_IMPORT, "bad.csv")
+    let id2 = jobs
+        .start(&staff, JobKind::RegistryImport, "bad.csv")
         .await
         .unwrap();
-    let r = store
-        .run_import_job(
+    let r = jobs
+        .run_import(
             &staff,
             id2,
             &ImportInput::Bytes {
@@ -442,21 +382,21 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
         .await
         .unwrap();
     assert!(!r.written);
-    let job = store.get_job(&staff, id2).await.unwrap();
-    assert_eq!(job.status, "failed");
-    assert_eq!(job.issues_total(), r.issues.len());
-    assert!(job.issues_total() >= 1);
-    assert_eq!(job.total, rows.len() as i64);
-    assert!(job.import_report().is_some() && job.error().is_none());
+    let job = jobs.get(&staff, id2).await.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.issues_total, r.issues.len());
+    assert!(job.issues_total >= 1);
+    assert_eq!(job.total, rows.len() as u64);
+    assert!(job.report.is_some() && job.error.is_none());
 
     // An import that cannot run at all (a read-only role): the job fails with the reason.
     let auditor = actor_of(store, "auditor").await;
-    let id4 = store
-        .create_job(&auditor, JOB_KIND_IMPORT, "只读.csv")
+    let id4 = jobs
+        .start(&auditor, JobKind::RegistryImport, "只读.csv")
         .await
         .unwrap();
-    let err = store
-        .run_import_job(
+    let err = jobs
+        .run_import(
             &auditor,
             id4,
             &ImportInput::Bytes {
@@ -468,36 +408,89 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Forbidden(_)));
-    let job = store.get_job(&auditor, id4).await.unwrap();
-    assert_eq!(job.status, "failed");
-    assert!(job.import_report().is_none());
+    assert!(matches!(err, Error::Forbidden(_)));
+    let job = jobs.get(&auditor, id4).await.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.report.is_none());
     assert!(
-        job.error().is_some_and(|e| e.contains("只能查看")),
+        job.error.as_deref().is_some_and(|e| e.contains("只能查看")),
         "{:?}",
-        job.error()
+        job.error
     );
 
     // A job still running when the server starts again was cut off.
-    let id3 = store
-        .create_job(&staff, JOB_KIND_IMPORT, "big.csv")
+    let id3 = jobs
+        .start(&staff, JobKind::RegistryImport, "big.csv")
         .await
         .unwrap();
-    assert!(store.try_job_progress(id3, 5000, 20000).await.unwrap());
-    let job = store.get_job(&staff, id3).await.unwrap();
+    assert!(jobs.record_progress(id3, 5000, 20000).await.unwrap());
+    let job = jobs.get(&staff, id3).await.unwrap();
     assert_eq!((job.done, job.total), (5000, 20000));
-    assert_eq!(store.fail_interrupted_jobs().await.unwrap(), 1);
-    let job = store.get_job(&staff, id3).await.unwrap();
-    assert_eq!(job.status, "failed");
+    assert_eq!(jobs.fail_interrupted().await.unwrap(), 1);
+    let job = jobs.get(&staff, id3).await.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.message, JOB_INTERRUPTED);
-    assert_eq!(job.error().as_deref(), Some(JOB_INTERRUPTED));
+    assert_eq!(job.error.as_deref(), Some(JOB_INTERRUPTED));
     // Finished jobs are left alone; the list is newest first.
-    let list = store.list_jobs(&staff, 10).await.unwrap();
+    let list = jobs.list(&staff, 10).await.unwrap();
     assert_eq!(
         list.iter()
             .map(|j| (j.id, j.status.as_str()))
             .collect::<Vec<_>>(),
         vec![(id3, "failed"), (id2, "failed"), (id, "succeeded")]
     );
-    assert!(store.list_jobs(&director, 10).await.unwrap().is_empty());
+    assert!(jobs.list(&director, 10).await.unwrap().is_empty());
+}
+
+/// An import from the command line is a job too: the importers whose jurisdiction contains
+/// its scope see it (ID numbers in its report masked for roles that may not see them in
+/// full); others do not.
+async fn command_line_jobs_are_listed_to_the_importers_of_their_scope(db: &TestDb) {
+    let store = seeded(db).await;
+    let jobs = db.app.jobs();
+    let cli = Actor {
+        scope: Scope::of(DivisionCode::parse_native(VILLAGE).unwrap()),
+        ..Actor::system("cli")
+    };
+    let mut rows = generate_ledger(4, 9, &[VILLAGE.to_string()]);
+    rows.push(rows[1].clone());
+    let dup = rows[1][col(Column::IdNumber)].clone();
+    let (id, r) = jobs
+        .import(
+            &cli,
+            &ImportInput::Bytes {
+                name: "命令行.csv".into(),
+                data: ledger_csv(&rows).unwrap(),
+            },
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(!r.written && r.issues.iter().any(|i| i.value == dup));
+    let seen = |list: Vec<minzheng_domain::jobs::JobState>| list.into_iter().find(|j| j.id == id);
+    // The township's staff (who may see ID numbers): listed, in full.
+    let staff = actor_of(store, "staff").await;
+    let job = seen(jobs.list(&staff, 10).await.unwrap()).expect("staff sees the job");
+    assert_eq!(job.owner, minzheng_domain::jobs::COMMAND_LINE);
+    assert_eq!(job.status, JobStatus::Failed);
+    let report = job.report.expect("report");
+    assert!(report.issues.iter().any(|i| i.value == dup));
+    // The village assistant (who may import but sees ID numbers masked): masked.
+    let assistant = actor_of(store, "assistant").await;
+    let job = jobs.get(&assistant, id).await.unwrap();
+    let report = job.report.expect("report");
+    assert!(report.issues.iter().all(|i| i.value != dup));
+    assert!(report
+        .issues
+        .iter()
+        .any(|i| i.value == format!("{}********{}", &dup[..6], &dup[14..])));
+    // Another township's staff and the auditor (who may not import): not listed.
+    for other in ["staff2", "auditor"] {
+        let a = actor_of(store, other).await;
+        assert!(seen(jobs.list(&a, 10).await.unwrap()).is_none(), "{other}");
+        assert!(matches!(jobs.get(&a, id).await, Err(Error::NotFound(_))));
+    }
+    // The command line lists every job.
+    assert!(seen(jobs.list(&Actor::system("cli"), 10).await.unwrap()).is_some());
 }

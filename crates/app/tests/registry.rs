@@ -3,14 +3,17 @@
 
 use chrono::Utc;
 use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::formats::ledger::{import_template, ledger_csv, ledger_xlsx};
+use minzheng_app::formats::synthetic::generate_ledger;
+use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::testing::TestDb;
-use minzheng_domain::registry::Column;
-use minzheng_domain::IdNumber;
-use minzheng_store::{
-    generate_ledger, import_template, ledger_csv, ledger_xlsx, Actor, AssetInput, HouseholdFilter,
-    HouseholdUpdate, ImportInput, ImportOptions, ImportReport, IncomeInput, NewHousehold,
-    PersonInput, Scope, Store, StoreError,
+use minzheng_app::Error;
+use minzheng_domain::registry::{
+    AssetInput, Column, HouseholdFilter, HouseholdUpdate, ImportReport, IncomeInput, NewHousehold,
+    PersonInput,
 };
+use minzheng_domain::{Fen, IdNumber};
+use minzheng_store::{Actor, Scope, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -96,10 +99,20 @@ fn member(name: &str, id_number: &str, relation: &str) -> PersonInput {
     }
 }
 
-async fn count(store: &Store, table: &str) -> i64 {
+/// The system (the whole city), or an actor of the system's rights inside `scope`.
+fn system_in(scope: Scope) -> Actor {
+    Actor {
+        scope,
+        ..Actor::system("t")
+    }
+}
+
+async fn count(db: &TestDb, table: &str) -> i64 {
     let (_, n) = match table {
-        "households" => store
-            .list_households(&Scope::all(), &HouseholdFilter::default())
+        "households" => db
+            .app
+            .registry()
+            .list(&Actor::system("t"), &HouseholdFilter::default())
             .await
             .unwrap(),
         _ => unreachable!(),
@@ -107,10 +120,12 @@ async fn count(store: &Store, table: &str) -> i64 {
     n
 }
 
-async fn persons(store: &Store) -> usize {
-    let (hh, _) = store
-        .list_households(
-            &Scope::all(),
+async fn persons(db: &TestDb) -> usize {
+    let (hh, _) = db
+        .app
+        .registry()
+        .list(
+            &Actor::system("t"),
             &HouseholdFilter {
                 limit: Some(500),
                 ..Default::default()
@@ -136,8 +151,8 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         phone: "abc".into(),
         ..Default::default()
     };
-    match store.create_household(&staff, &bad).await {
-        Err(StoreError::Validation { fields, .. }) => {
+    match db.app.registry().create(&staff, &bad).await {
+        Err(Error::Validation { fields, .. }) => {
             assert!(fields["village_code"].contains("管辖范围"), "{fields:?}");
             assert!(fields["registration_type"].contains("无法识别"));
             assert!(fields["head_id_number"].contains("文本"));
@@ -146,11 +161,13 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         }
         other => panic!("expected validation, got {other:?}"),
     }
-    assert_eq!(count(store, "households").await, 0);
+    assert_eq!(count(db, "households").await, 0);
 
     let head = id("19700101", 11);
-    let h = store
-        .create_household(&staff, &new_household(VILLAGE, "张三", &head))
+    let h = db
+        .app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "张三", &head))
         .await
         .unwrap();
     assert_eq!(h.members.len(), 1);
@@ -159,11 +176,13 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
     let hid = h.household.id;
 
     // One record per person city-wide.
-    match store
-        .create_household(&staff, &new_household(VILLAGE2, "张三", &head))
+    match db
+        .app
+        .registry()
+        .create(&staff, &new_household(VILLAGE2, "张三", &head))
         .await
     {
-        Err(StoreError::Validation { fields, .. }) => {
+        Err(Error::Validation { fields, .. }) => {
             assert!(fields["head_id_number"].contains("已登记"))
         }
         other => panic!("duplicate head accepted: {other:?}"),
@@ -171,8 +190,8 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
 
     // Another township: not found; auditor: forbidden; village assistant of this village: ok.
     assert!(matches!(
-        store.get_household(&staff2.scope, hid).await,
-        Err(StoreError::NotFound(_))
+        db.app.registry().get(&staff2, hid).await,
+        Err(Error::NotFound(_))
     ));
     let upd = HouseholdUpdate {
         village_code: VILLAGE.into(),
@@ -182,26 +201,33 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         ..Default::default()
     };
     assert!(matches!(
-        store.update_household(&staff2, hid, &upd).await,
-        Err(StoreError::NotFound(_))
+        db.app.registry().update(&staff2, hid, &upd).await,
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.update_household(&auditor, hid, &upd).await,
-        Err(StoreError::Forbidden(_))
+        db.app.registry().update(&auditor, hid, &upd).await,
+        Err(Error::Forbidden(_))
     ));
-    let after = store.update_household(&assistant, hid, &upd).await.unwrap();
+    let after = db
+        .app
+        .registry()
+        .update(&assistant, hid, &upd)
+        .await
+        .unwrap();
     assert_eq!(after.household.address, "新华街2号");
-    assert_eq!(after.household.registration_type.code(), "urban");
+    assert_eq!(after.household.registration_type.as_str(), "urban");
     // The assistant may not move the household to another village.
     let mut away = upd.clone();
     away.village_code = VILLAGE2.into();
     assert!(matches!(
-        store.update_household(&assistant, hid, &away).await,
-        Err(StoreError::Validation { .. })
+        db.app.registry().update(&assistant, hid, &away).await,
+        Err(Error::Validation { .. })
     ));
 
     // Incomes and assets, validated in yuan.
-    match store
+    match db
+        .app
+        .registry()
         .add_income(
             &staff,
             hid,
@@ -213,10 +239,12 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         )
         .await
     {
-        Err(StoreError::Validation { fields, .. }) => assert!(fields["amount"].contains("负数")),
+        Err(Error::Validation { fields, .. }) => assert!(fields["amount"].contains("负数")),
         other => panic!("{other:?}"),
     }
-    let d = store
+    let d = db
+        .app
+        .registry()
         .add_income(
             &staff,
             hid,
@@ -231,8 +259,10 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(d.incomes[0].amount_fen, 250_050);
-    let d = store
+    assert_eq!(d.incomes[0].amount_fen, Fen(250_050));
+    let d = db
+        .app
+        .registry()
         .add_asset(
             &staff,
             hid,
@@ -244,10 +274,10 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(d.assets[0].value_fen, 1_000_000);
+    assert_eq!(d.assets[0].value_fen, Fen(1_000_000));
 
     // Change history from the audit log, with masked ID numbers.
-    let hist = store.household_history(&staff.scope, hid).await.unwrap();
+    let hist = db.app.registry().history(&staff, hid).await.unwrap();
     let actions: Vec<&str> = hist.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -269,34 +299,42 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
     let staff = actor_of(store, "staff").await;
     let staff2 = actor_of(store, "staff2").await;
     let head = id("19800202", 21);
-    store
-        .create_household(&staff, &new_household(VILLAGE, "张三", &head))
+    db.app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "张三", &head))
         .await
         .unwrap();
-    store
-        .create_household(&staff, &new_household(VILLAGE, "李四", &id("19810303", 31)))
+    db.app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "李四", &id("19810303", 31)))
         .await
         .unwrap();
     for term in ["zs", "ZS", "zhangsan", "zhang", "张三", "张", &head] {
-        let found = store.search_persons(&staff.scope, term, 20).await.unwrap();
+        let found = db.app.registry().search(&staff, term, 20).await.unwrap();
         assert_eq!(found.len(), 1, "{term}");
         assert_eq!(found[0].name, "张三");
     }
     let last4 = &head[14..];
-    let found = store
-        .search_persons(&staff.scope, &format!("{last4}张三"), 20)
+    let found = db
+        .app
+        .registry()
+        .search(&staff, &format!("{last4}张三"), 20)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    let found = store
-        .search_persons(&staff.scope, &format!("{last4}李四"), 20)
+    let found = db
+        .app
+        .registry()
+        .search(&staff, &format!("{last4}李四"), 20)
         .await
         .unwrap();
     assert!(found.is_empty());
     // The household list filters by the same search, by village and registration type.
-    let (list, total) = store
-        .list_households(
-            &staff.scope,
+    let (list, total) = db
+        .app
+        .registry()
+        .list(
+            &staff,
             &HouseholdFilter {
                 q: Some("ls".into()),
                 ..Default::default()
@@ -305,9 +343,11 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((total, list[0].head_name.as_str()), (1, "李四"));
-    let (_, total) = store
-        .list_households(
-            &staff.scope,
+    let (_, total) = db
+        .app
+        .registry()
+        .list(
+            &staff,
             &HouseholdFilter {
                 village: Some(VILLAGE2.into()),
                 ..Default::default()
@@ -316,9 +356,11 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(total, 0);
-    let (_, total) = store
-        .list_households(
-            &staff.scope,
+    let (_, total) = db
+        .app
+        .registry()
+        .list(
+            &staff,
             &HouseholdFilter {
                 registration_type: Some("农村".into()),
                 status: Some("正常".into()),
@@ -329,8 +371,10 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
         .unwrap();
     assert_eq!(total, 2);
     // Out of scope: nothing.
-    assert!(store
-        .search_persons(&staff2.scope, "zs", 20)
+    assert!(db
+        .app
+        .registry()
+        .search(&staff2, "zs", 20)
         .await
         .unwrap()
         .is_empty());
@@ -341,8 +385,9 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
         ("王秀英", "19700101", 41),
         ("阿依古丽·买买提", "19900505", 52),
     ] {
-        store
-            .create_household(&staff, &new_household(VILLAGE, name, &id(birth, seq)))
+        db.app
+            .registry()
+            .create(&staff, &new_household(VILLAGE, name, &id(birth, seq)))
             .await
             .unwrap();
     }
@@ -358,7 +403,12 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
             ("丽买", vec![]),
             ("三秀", vec![]),
         ] {
-            let found = store.search_persons(&scope, term, 20).await.unwrap();
+            let found = db
+                .app
+                .registry()
+                .search(&system_in(scope.clone()), term, 20)
+                .await
+                .unwrap();
             let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
             assert_eq!(names, want, "{term} in {scope:?}");
         }
@@ -368,14 +418,18 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
 async fn members_move_between_households_with_history(db: &TestDb) {
     let store = seeded(db).await;
     let staff = actor_of(store, "staff").await;
-    let a = store
-        .create_household(&staff, &new_household(VILLAGE, "王五", &id("19600101", 11)))
+    let a = db
+        .app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "王五", &id("19600101", 11)))
         .await
         .unwrap()
         .household
         .id;
-    let b = store
-        .create_household(
+    let b = db
+        .app
+        .registry()
+        .create(
             &staff,
             &new_household(VILLAGE2, "赵六", &id("19650101", 11)),
         )
@@ -385,14 +439,18 @@ async fn members_move_between_households_with_history(db: &TestDb) {
         .id;
     let kid = id("19900505", 22);
     // Bad relation: a child older than the head is accepted per-person, but relation is checked.
-    match store
+    match db
+        .app
+        .registry()
         .add_member(&staff, a, &member("王小", &kid, "孙悟空"))
         .await
     {
-        Err(StoreError::Validation { fields, .. }) => assert!(fields["relation"].contains("可选")),
+        Err(Error::Validation { fields, .. }) => assert!(fields["relation"].contains("可选")),
         other => panic!("{other:?}"),
     }
-    let d = store
+    let d = db
+        .app
+        .registry()
         .add_member(&staff, a, &member("王小", &kid, "子女"))
         .await
         .unwrap();
@@ -401,32 +459,41 @@ async fn members_move_between_households_with_history(db: &TestDb) {
     // Excluded member needs a reason.
     let mut p = member("王小", &kid, "子女");
     p.counted = "否".into();
-    match store.update_person(&staff, pid, &p).await {
-        Err(StoreError::Validation { fields, .. }) => {
+    match db.app.registry().update_person(&staff, pid, &p).await {
+        Err(Error::Validation { fields, .. }) => {
             assert!(fields["exclusion_reason"].contains("原因"))
         }
         other => panic!("{other:?}"),
     }
     p.exclusion_reason = "现役义务兵".into();
-    let d = store.update_person(&staff, pid, &p).await.unwrap();
+    let d = db
+        .app
+        .registry()
+        .update_person(&staff, pid, &p)
+        .await
+        .unwrap();
     assert!(!d.members.iter().find(|m| m.id == pid).unwrap().counted);
     // Moving keeps one record and leaves a trail in both households' history.
-    let d = store
+    let d = db
+        .app
+        .registry()
         .add_member(&staff, b, &member("王小", &kid, "其他"))
         .await
         .unwrap();
     assert_eq!(d.members.len(), 2);
     assert_eq!(d.members.iter().find(|m| m.name == "王小").unwrap().id, pid);
-    let from = store.get_household(&staff.scope, a).await.unwrap();
+    let from = db.app.registry().get(&staff, a).await.unwrap();
     assert_eq!(from.members.len(), 1);
-    let ha = store.household_history(&staff.scope, a).await.unwrap();
+    let ha = db.app.registry().history(&staff, a).await.unwrap();
     assert_eq!(ha[0].action, "person.move_out");
-    let hb = store.household_history(&staff.scope, b).await.unwrap();
+    let hb = db.app.registry().history(&staff, b).await.unwrap();
     assert_eq!(hb[0].action, "person.move_in");
     // Another township cannot pull the person over.
     let staff2 = actor_of(store, "staff2").await;
-    let c = store
-        .create_household(
+    let c = db
+        .app
+        .registry()
+        .create(
             &staff2,
             &new_household(FOREIGN_VILLAGE, "钱七", &id("19700707", 11)),
         )
@@ -434,11 +501,13 @@ async fn members_move_between_households_with_history(db: &TestDb) {
         .unwrap()
         .household
         .id;
-    match store
+    match db
+        .app
+        .registry()
         .add_member(&staff2, c, &member("王小", &kid, "其他"))
         .await
     {
-        Err(StoreError::Validation { fields, .. }) => {
+        Err(Error::Validation { fields, .. }) => {
             assert!(fields["id_number"].contains("其他辖区"))
         }
         other => panic!("{other:?}"),
@@ -454,19 +523,20 @@ fn ledger(n: usize, seed: u64) -> Vec<Vec<String>> {
     generate_ledger(n, seed, &[VILLAGE.to_string(), VILLAGE2.to_string()])
 }
 
-async fn import(store: &Store, actor: &Actor, name: &str, data: Vec<u8>) -> ImportReport {
-    import_with(store, actor, name, data, ImportOptions::default()).await
+async fn import(db: &TestDb, actor: &Actor, name: &str, data: Vec<u8>) -> ImportReport {
+    import_with(db, actor, name, data, ImportOptions::default()).await
 }
 
 async fn import_with(
-    store: &Store,
+    db: &TestDb,
     actor: &Actor,
     name: &str,
     data: Vec<u8>,
     opts: ImportOptions,
 ) -> ImportReport {
-    store
-        .import_households(
+    db.app
+        .registry()
+        .import(
             actor,
             &ImportInput::Bytes {
                 name: name.into(),
@@ -489,28 +559,28 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
     let store = seeded(db).await;
     let staff = actor_of(store, "staff").await;
     let rows = ledger(12, 1);
-    let r = import(store, &staff, "台账.csv", ledger_csv(&rows).unwrap()).await;
+    let r = import(db, &staff, "台账.csv", ledger_csv(&rows).unwrap()).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert!(r.written);
     assert_eq!(r.households_created, 12);
     assert_eq!(r.persons_created, rows.len());
     assert_eq!(r.encoding.as_deref(), Some("UTF-8(BOM)"));
-    assert_eq!(persons(store).await, rows.len());
+    assert_eq!(persons(db).await, rows.len());
     // The same file again, as GBK CSV and as xlsx: updates only.
-    let r = import(store, &staff, "台账-gbk.csv", gbk_csv(&rows)).await;
+    let r = import(db, &staff, "台账-gbk.csv", gbk_csv(&rows)).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert_eq!(r.encoding.as_deref(), Some("GBK/GB18030"));
     assert_eq!((r.households_created, r.persons_created), (0, 0));
     assert_eq!(r.persons_updated, rows.len());
-    let r = import(store, &staff, "台账.xlsx", ledger_xlsx(&rows).unwrap()).await;
+    let r = import(db, &staff, "台账.xlsx", ledger_xlsx(&rows).unwrap()).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert_eq!(r.persons_created, 0);
-    assert_eq!(count(store, "households").await, 12);
-    assert_eq!(persons(store).await, rows.len());
+    assert_eq!(count(db, "households").await, 12);
+    assert_eq!(persons(db).await, rows.len());
     // And as Excel 97–2003 (.xls): the same ledger written by xlwt (text-formatted ID,
     // code and account columns, amounts as numbers), as an office's old sheets are.
     let xls = include_bytes!("data/ledger-12-households-seed-1.xls").to_vec();
-    let r = import(store, &staff, "台账.xls", xls).await;
+    let r = import(db, &staff, "台账.xls", xls).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert_eq!(r.rows_read, rows.len());
     assert_eq!(
@@ -518,13 +588,15 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
         (0, 0, rows.len()),
         "the fixture is ledger(12, 1); regenerate it if the generator changed"
     );
-    assert_eq!(persons(store).await, rows.len());
+    assert_eq!(persons(db).await, rows.len());
     // Incomes were replaced, not duplicated.
-    let (hh, _) = store
-        .list_households(&staff.scope, &HouseholdFilter::default())
+    let (hh, _) = db
+        .app
+        .registry()
+        .list(&staff, &HouseholdFilter::default())
         .await
         .unwrap();
-    let d = store.get_household(&staff.scope, hh[0].id).await.unwrap();
+    let d = db.app.registry().get(&staff, hh[0].id).await.unwrap();
     let wage_rows = rows
         .iter()
         .filter(|r| r[col(Column::HeadId)] == d.household.head_id_number)
@@ -544,7 +616,7 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
     // UTF-8 without BOM, and a new file: a second batch adds households.
     let more = ledger(3, 2);
     let plain = ledger_csv(&more).unwrap()[3..].to_vec();
-    let r = import(store, &staff, "more.csv", plain).await;
+    let r = import(db, &staff, "more.csv", plain).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert_eq!(r.encoding.as_deref(), Some("UTF-8"));
     assert_eq!(r.households_created, 3);
@@ -558,7 +630,7 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
         .count();
     assert_eq!(n_imports, 5);
     // The template itself imports as an empty ledger: header found, no rows.
-    let r = import(store, &staff, "模板.xlsx", import_template().unwrap()).await;
+    let r = import(db, &staff, "模板.xlsx", import_template().unwrap()).await;
     assert_eq!(r.issues.len(), 1);
     assert!(r.issues[0].reason.contains("只有表头"), "{:?}", r.issues);
 }
@@ -703,7 +775,7 @@ async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
         ),
     ];
     for (name, data, expect) in cases {
-        let r = import(store, &staff, name, data).await;
+        let r = import(db, &staff, name, data).await;
         assert!(!r.written, "{name}");
         assert!(
             r.issues.iter().any(|i| i.reason.contains(expect)),
@@ -717,11 +789,13 @@ async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
                 .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
             "{name}: reasons are Chinese"
         );
-        assert_eq!(count(store, "households").await, 0, "{name} wrote nothing");
+        assert_eq!(count(db, "households").await, 0, "{name} wrote nothing");
     }
     // 200 MB: refused by the size limit before it is read.
-    let r = store
-        .import_households(
+    let r = db
+        .app
+        .registry()
+        .import(
             &staff,
             &ImportInput::Path(big),
             &ImportOptions::default(),
@@ -732,7 +806,7 @@ async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
     assert!(r.issues[0].reason.contains("超过上限"), "{:?}", r.issues);
     // A configurable limit.
     let r = import_with(
-        store,
+        db,
         &staff,
         "small.csv",
         ledger_csv(&rows).unwrap(),
@@ -797,15 +871,17 @@ async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
                 .unwrap();
         }
     });
-    let r = import(store, &staff, "odd.xlsx", data).await;
+    let r = import(db, &staff, "odd.xlsx", data).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert!(r.written);
     assert_eq!(r.sheet.as_deref(), Some("台账"));
     assert_eq!(r.rows_read, odd.len());
-    let found = store.search_persons(&staff.scope, &id0, 5).await.unwrap();
+    let found = db.app.registry().search(&staff, &id0, 5).await.unwrap();
     assert_eq!(found.len(), 1, "full-width ID normalized");
-    let moved = store
-        .search_persons(&staff.scope, &rows[1][col(Column::IdNumber)], 5)
+    let moved = db
+        .app
+        .registry()
+        .search(&staff, &rows[1][col(Column::IdNumber)], 5)
         .await
         .unwrap();
     assert_eq!(moved[0].status_date.as_deref(), Some("2024-01-05"));
@@ -822,7 +898,7 @@ async fn valid_only_writes_the_good_households(db: &TestDb) {
         ..Default::default()
     };
     let dry = import_with(
-        store,
+        db,
         &staff,
         "x.csv",
         ledger_csv(&rows).unwrap(),
@@ -833,8 +909,8 @@ async fn valid_only_writes_the_good_households(db: &TestDb) {
     )
     .await;
     assert!(!dry.written);
-    assert_eq!(count(store, "households").await, 0);
-    let r = import_with(store, &staff, "x.csv", ledger_csv(&rows).unwrap(), opts).await;
+    assert_eq!(count(db, "households").await, 0);
+    let r = import_with(db, &staff, "x.csv", ledger_csv(&rows).unwrap(), opts).await;
     assert!(r.written);
     assert_eq!(r.households_created, 4);
     assert!(r
@@ -852,7 +928,7 @@ async fn valid_only_writes_the_good_households(db: &TestDb) {
             .count(),
         others - 1
     );
-    assert_eq!(count(store, "households").await, 4);
+    assert_eq!(count(db, "households").await, 4);
 }
 
 async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
@@ -860,9 +936,9 @@ async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
     let staff = actor_of(store, "staff").await;
     let assistant = actor_of(store, "assistant").await;
     let rows = ledger(6, 5);
-    let r = import(store, &staff, "x.csv", ledger_csv(&rows).unwrap()).await;
+    let r = import(db, &staff, "x.csv", ledger_csv(&rows).unwrap()).await;
     assert!(r.written, "{:?}", r.issues);
-    let (full, n) = store.export_households(&staff, None).await.unwrap();
+    let (full, n) = db.app.registry().export(&staff, None).await.unwrap();
     assert_eq!(full.len(), rows.len());
     assert_eq!(n, 6);
     let ids = |rs: &Vec<Vec<String>>| {
@@ -875,18 +951,18 @@ async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
     };
     assert_eq!(ids(&full), ids(&rows));
     // The export re-imports as-is (same layout), changing nothing.
-    let again = import(store, &staff, "export.xlsx", ledger_xlsx(&full).unwrap()).await;
+    let again = import(db, &staff, "export.xlsx", ledger_xlsx(&full).unwrap()).await;
     assert!(again.issues.is_empty(), "{:?}", again.issues);
     assert_eq!(again.persons_created, 0);
     // A village assistant sees only their village, masked.
-    let (masked, _) = store.export_households(&assistant, None).await.unwrap();
+    let (masked, _) = db.app.registry().export(&assistant, None).await.unwrap();
     assert!(masked.iter().all(
         |r| r[col(Column::IdNumber)].contains("********") && r[col(Column::Village)] == VILLAGE
     ));
     // Out-of-scope narrowing is refused.
     assert!(matches!(
-        store.export_households(&staff, Some("511802002")).await,
-        Err(StoreError::NotFound(_))
+        db.app.registry().export(&staff, Some("511802002")).await,
+        Err(Error::NotFound(_))
     ));
     let exports = store
         .list_audit(&Actor::system("t"), None, 100, 0)

@@ -86,6 +86,12 @@ enum Command {
         #[command(subcommand)]
         command: registry::ExportCommand,
     },
+    /// 后台任务（户籍台账导入，网页和命令行发起的都在内）
+    Jobs {
+        /// 显示最近多少个
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// 演示数据
     Demo {
         #[command(subcommand)]
@@ -326,15 +332,15 @@ async fn run(cli: Cli) -> CliResult {
                 (None, false) => DEFAULT_DB.to_string(),
             };
             let store = open(&Some(url.clone())).await?;
-            // Imports cut off by the previous process's end cannot resume.
-            store.fail_interrupted_jobs().await?;
             let app = minzheng_app::App::from_store(store.clone()).with_calendar(calendar.clone());
+            // Imports cut off by the previous process's end cannot resume.
+            app.jobs().fail_interrupted().await?;
             let logins = if demo {
                 let logins = app.demo().ensure().await?;
                 // The demo registry is seeded here rather than in ensure_demo, which every
                 // test calls: 20,000 households would slow each of them down.
                 let started = Instant::now();
-                let added = store.seed_demo_registry(20_000, 2026).await?;
+                let added = app.demo().registry(20_000, 2026).await?;
                 if added > 0 {
                     println!(
                         "已生成演示户籍台账 {added} 户（用时 {:.1} 秒）",
@@ -650,15 +656,21 @@ async fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Import { command } => {
-            let store = open(&cli.database_url).await?;
-            let r = registry::import(&store, command).await;
-            store.close().await;
+            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let r = registry::import(&app, command).await;
+            app.close().await;
+            r
+        }
+        Command::Jobs { limit } => {
+            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let r = registry::jobs(&app, limit).await;
+            app.close().await;
             r
         }
         Command::Export { command } => {
-            let store = open(&cli.database_url).await?;
-            let r = registry::export(&store, command).await;
-            store.close().await;
+            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let r = registry::export(&app, command).await;
+            app.close().await;
             r
         }
         Command::Demo { command } => registry::demo(command),

@@ -1,16 +1,17 @@
-//! Registry commands: `import households`, `export households`, `demo generate`,
-//! `bench import`.
+//! Registry commands: `import households` (run as a job), `jobs`, `export households`,
+//! `demo generate`, `bench import`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Subcommand;
-use minzheng_domain::DivisionCode;
-use minzheng_store::{
-    demo_villages, generate_ledger, import_report_xlsx, ledger_csv, ledger_xlsx, Actor,
-    ImportInput, ImportOptions, Scope, Store, DEFAULT_MAX_IMPORT_BYTES,
-};
+use minzheng_app::bench::ScratchDb;
+use minzheng_app::formats::ledger::{import_report_xlsx, ledger_csv, ledger_xlsx};
+use minzheng_app::formats::synthetic::{demo_villages, generate_ledger};
+use minzheng_app::registry::import::{ImportInput, ImportOptions, DEFAULT_MAX_IMPORT_BYTES};
+use minzheng_app::App;
+use minzheng_domain::{Actor, DivisionCode, Scope};
 
 use crate::{CliError, CliResult};
 
@@ -95,7 +96,9 @@ fn actor_for(scope: Option<&str>) -> Result<Actor, CliError> {
     Ok(a)
 }
 
-pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
+/// `import households`: the import runs as a job (listed by `minzheng jobs`, and on the web
+/// to the users who may import inside its scope).
+pub async fn import(app: &App, cmd: ImportCommand) -> CliResult {
     let ImportCommand::Households {
         file,
         scope,
@@ -113,8 +116,9 @@ pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let result = store
-        .import_households(
+    let result = app
+        .jobs()
+        .import(
             &actor,
             &ImportInput::Path(file.clone()),
             &ImportOptions {
@@ -130,7 +134,7 @@ pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
         )
         .await;
     bar.finish_and_clear();
-    let r = result?;
+    let (job, r) = result?;
     for i in r.issues.iter().take(50) {
         let row = if i.row == 0 {
             "整个文件".to_string()
@@ -152,6 +156,7 @@ pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
         r.summary(),
         started.elapsed().as_secs_f64()
     );
+    eprintln!("导入任务编号 {job}（minzheng jobs 可查看）");
     Ok(if r.issues.is_empty() || (r.written && valid_only) {
         ExitCode::SUCCESS
     } else {
@@ -159,10 +164,11 @@ pub async fn import(store: &Store, cmd: ImportCommand) -> CliResult {
     })
 }
 
-pub async fn export(store: &Store, cmd: ExportCommand) -> CliResult {
+pub async fn export(app: &App, cmd: ExportCommand) -> CliResult {
     let ExportCommand::Households { out, scope } = cmd;
-    let (rows, households) = store
-        .export_households(&Actor::system("cli"), scope.as_deref())
+    let (rows, households) = app
+        .registry()
+        .export(&Actor::system("cli"), scope.as_deref())
         .await?;
     std::fs::write(&out, ledger_xlsx(&rows)?)
         .map_err(|e| CliError(format!("无法写入{}：{e}", out.display())))?;
@@ -244,53 +250,28 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// A fresh database for the benchmark: a SQLite file in `dir`, or a new PostgreSQL
-/// database on the server `postgres` (returned with its name, to drop afterwards).
-async fn bench_db(
-    dir: &std::path::Path,
-    postgres: Option<&str>,
-    name: &str,
-) -> Result<(Store, Option<String>), CliError> {
-    let store = match postgres {
-        None => {
-            Store::open(&format!(
-                "sqlite://{}",
-                dir.join(format!("{name}.db")).display()
-            ))
-            .await?
-        }
-        Some(admin) => {
-            let db = format!("minzheng_bench_{}_{name}", std::process::id());
-            let a = Store::connect(admin).await?;
-            a.execute_unchecked(&format!("DROP DATABASE IF EXISTS {db}"))
-                .await?;
-            a.execute_unchecked(&format!("CREATE DATABASE {db}"))
-                .await?;
-            a.close().await;
-            let s = Store::open(&minzheng_store::admin::with_db_name(admin, &db)).await?;
-            minzheng_app::App::from_store(s.clone())
-                .demo()
-                .ensure()
-                .await?;
-            return Ok((s, Some(db)));
-        }
-    };
-    minzheng_app::App::from_store(store.clone())
-        .demo()
-        .ensure()
-        .await?;
-    Ok((store, None))
+/// A fresh database for the benchmark (a SQLite file, or a database on the PostgreSQL
+/// server `postgres`) with the demo city, opened.
+async fn bench_db(postgres: Option<&str>, tag: &str) -> Result<(ScratchDb, App), CliError> {
+    let db = ScratchDb::create(postgres, tag).await?;
+    let app = App::open(&db.url).await?;
+    app.demo().ensure().await?;
+    Ok((db, app))
 }
 
-async fn drop_bench_db(postgres: Option<&str>, db: Option<String>) {
-    if let (Some(admin), Some(db)) = (postgres, db) {
-        if let Ok(a) = Store::connect(admin).await {
-            let _ = a
-                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                .await;
-            a.close().await;
-        }
+/// The recent jobs: every import, whoever started it.
+pub async fn jobs(app: &App, limit: i64) -> CliResult {
+    let list = app.jobs().list(&Actor::system("cli"), limit).await?;
+    if list.is_empty() {
+        println!("没有任务");
     }
+    for j in list {
+        println!(
+            "{}\t{}\t{}\t{}\t{}/{}\t{}\t{}",
+            j.id, j.created_at, j.owner, j.status, j.done, j.total, j.file_name, j.message
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `bench import`: generates a ledger (in a child process, so its memory is not counted),
@@ -334,7 +315,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     } else {
         "sqlite"
     };
-    let (store, db) = bench_db(&dir, postgres.as_deref(), "import").await?;
+    let (db, app) = bench_db(postgres.as_deref(), "import").await?;
     // Seeding the demo accounts hashes passwords with argon2 (19 MB each, several at once):
     // reset the high-water mark so the peak measured is the import's.
     let hwm_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
@@ -342,41 +323,47 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     eprintln!("导入 {file_mb:.1} MB（{backend}）……");
     let started = Instant::now();
     let mut phases: Vec<(&'static str, f64)> = Vec::new();
-    let r = store
-        .import_households(
-            &Actor::system("bench"),
-            &ImportInput::Path(file.clone()),
-            &ImportOptions {
-                max_bytes: u64::MAX,
-                ..Default::default()
-            },
-            &mut |p| {
-                if phases.last().is_none_or(|(ph, _)| *ph != p.phase) {
-                    phases.push((p.phase, started.elapsed().as_secs_f64()));
-                }
-            },
-        )
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    let rss = peak_rss_mb();
-    if !r.written {
-        return Err(CliError(format!("导入失败：{:?}", r.issues.first())));
-    }
+    let run = async {
+        let r = app
+            .registry()
+            .import(
+                &Actor::system("bench"),
+                &ImportInput::Path(file.clone()),
+                &ImportOptions {
+                    max_bytes: u64::MAX,
+                    ..Default::default()
+                },
+                &mut |p| {
+                    if phases.last().is_none_or(|(ph, _)| *ph != p.phase) {
+                        phases.push((p.phase, started.elapsed().as_secs_f64()));
+                    }
+                },
+            )
+            .await?;
+        let seconds = started.elapsed().as_secs_f64();
+        let rss = peak_rss_mb();
+        if !r.written {
+            return Err(CliError(format!("导入失败：{:?}", r.issues.first())));
+        }
+        // SQLite: the WAL copy the commit no longer does inline (it runs in the
+        // background), timed on its own so the figure is on record.
+        let (checkpoint_seconds, audit_intact) =
+            minzheng_app::registry::bench::settle(&app).await?;
+        Ok((r, seconds, rss, checkpoint_seconds, audit_intact))
+    };
+    let outcome = run.await;
+    app.close().await;
+    db.remove().await;
+    let (r, seconds, rss, checkpoint_seconds, audit_intact) = outcome?;
     let rows = r.rows_read;
-    // SQLite: the WAL copy the commit no longer does inline (it runs in the background),
-    // timed on its own so the figure is on record.
-    let checkpoint_seconds = store.checkpoint().await?.as_secs_f64();
-    let audit = store.verify_audit().await?;
-    store.close().await;
-    drop_bench_db(postgres.as_deref(), db).await;
     let floor_seconds = if no_floor {
         f64::NAN
     } else {
-        let (floor, floor_db) = bench_db(&dir, postgres.as_deref(), "floor").await?;
-        let floor_seconds = floor.bench_floor(&file).await?;
+        let (floor_db, floor) = bench_db(postgres.as_deref(), "floor").await?;
+        let floor_seconds = minzheng_app::registry::bench::floor(&floor, &file).await;
         floor.close().await;
-        drop_bench_db(postgres.as_deref(), floor_db).await;
-        floor_seconds
+        floor_db.remove().await;
+        floor_seconds?
     };
     drop(tmp);
     let mut phase_times = serde_json::Map::new();
@@ -394,7 +381,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         r.households_created,
         rows as f64 / seconds,
         seconds / floor_seconds,
-        if audit.first_break.is_none() { "完好" } else { "损坏" }
+        if audit_intact { "完好" } else { "损坏" }
     );
     println!(
         "{}",

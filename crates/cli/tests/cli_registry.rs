@@ -1,5 +1,6 @@
 //! Registry commands of the `minzheng` binary: demo generate → import (CSV and xlsx, dry
-//! run, all-or-nothing with an xlsx report) → export.
+//! run, all-or-nothing with an xlsx report; each import a job, listed by `minzheng jobs`) →
+//! export.
 
 use std::process::{Command, Output};
 
@@ -91,6 +92,21 @@ fn generate_import_and_export_ledgers() {
         text(&out.stdout).contains("新增0户"),
         "{}",
         text(&out.stdout)
+    );
+    // Every import ran as a job of the command line, newest first.
+    let out = run(&db, &["jobs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let jobs = text(&out.stdout);
+    let lines: Vec<&str> = jobs.lines().collect();
+    assert_eq!(lines.len(), 4, "{jobs}");
+    assert!(lines.iter().all(|l| l.contains("命令行")), "{jobs}");
+    assert!(
+        lines[0].contains("a.xlsx") && lines[0].contains("已完成"),
+        "{jobs}"
+    );
+    assert!(
+        lines[2].contains("a.csv") && lines[2].contains("未成功"),
+        "{jobs}"
     );
     let out = run(&db, &["export", "households", "--out", &p("e.xlsx")]);
     assert!(out.status.success(), "{}", text(&out.stderr));

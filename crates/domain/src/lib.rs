@@ -22,6 +22,7 @@ pub mod deadlines;
 pub mod division;
 pub mod forms;
 pub mod id_number;
+pub mod jobs;
 pub mod jurisdiction;
 pub mod limits;
 pub mod money;

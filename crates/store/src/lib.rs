@@ -17,7 +17,7 @@ pub mod cases;
 mod db;
 pub mod divisions;
 mod error;
-mod jobs;
+pub mod jobs;
 mod migrate;
 pub mod offices;
 pub mod params;
@@ -25,11 +25,8 @@ mod payroll;
 mod payroll_files;
 #[doc(hidden)]
 pub mod payroll_fixture;
-mod registry;
+pub mod registry;
 mod registry_import;
-mod registry_read;
-mod registry_write;
-mod registry_xlsx;
 pub mod standards;
 mod transitional;
 pub mod users;
@@ -41,9 +38,12 @@ pub use audit::{append as append_audit, AuditEvent};
 // Transitional: the duties' code still names these at the store root.
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use error::{StoreError, StoreResult};
-pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 pub use minzheng_domain::attachments::{Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
 pub use minzheng_domain::audit::AuditEntry;
+pub use minzheng_domain::mask_id;
+pub use minzheng_domain::registry::{
+    AssetInput, HouseholdFilter, HouseholdUpdate, IncomeInput, NewHousehold, PersonInput,
+};
 pub use minzheng_domain::users::{AuthError, SessionInfo};
 pub use minzheng_domain::{Actor, Scope};
 pub use payroll::{
@@ -54,16 +54,10 @@ pub use payroll::{
 pub use payroll_files::{
     render_bank_file, BankFile, BankTemplate, BankTemplateInput, ReturnOutcome, BANK_COLUMNS,
 };
-pub use registry::{
-    mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
-    Income, IncomeInput, NewHousehold, Person, PersonInput,
-};
-pub use registry_import::{
-    ImportInput, ImportIssue, ImportOptions, ImportProgress, ImportReport, BACKGROUND_ROWS,
-    DEFAULT_MAX_IMPORT_BYTES,
-};
-pub use registry_xlsx::{
-    demo_villages, generate_ledger, import_report_xlsx, import_template, ledger_csv, ledger_xlsx,
+// transitional: the labelled registry records and `Store` methods other duties still use.
+pub use registry::transitional::{
+    register_use_cases as register_registry_use_cases, Asset, Household, HouseholdDetail, Income,
+    Person, RegistryUseCases, UseCaseFuture,
 };
 
 /// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.

@@ -56,8 +56,6 @@ pub struct AppState {
     pub app: App,
     pub store: Store,
     pub config: WebConfig,
-    /// Imports in progress (registry).
-    pub jobs: std::sync::Arc<registry::Jobs>,
     /// The official working-day calendar (case deadlines).
     pub calendar: std::sync::Arc<minzheng_domain::WorkCalendar>,
 }
@@ -68,7 +66,6 @@ impl AppState {
             app,
             store,
             config,
-            jobs: registry::new_jobs(),
             calendar: std::sync::Arc::new(minzheng_domain::WorkCalendar::official()),
         }
     }

@@ -131,7 +131,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "导入台账（multipart：file, valid_only, dry_run）；超过1万行时返回202和任务号",
         "户籍台账",
     ),
-    ("get", "/api/v1/jobs", "本人最近的导入任务", "户籍台账"),
+    ("get", "/api/v1/jobs", "最近的导入任务（本人发起的，及管辖范围内命令行发起的）", "户籍台账"),
     ("get", "/api/v1/jobs/{job_id}", "导入任务进度和结果", "户籍台账"),
     (
         "get",

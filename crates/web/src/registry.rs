@@ -1,10 +1,10 @@
 //! Registry pages and API (户籍台账): household list and search, household page with
 //! members, incomes, assets and history, forms, ledger import (with background jobs and a
-//! progress bar), template download and export. Every call goes through the store with the
-//! signed-in user's scope; ID numbers and accounts are masked unless the role may see them.
+//! progress bar), template download and export. Every call goes to `app.registry()` /
+//! `app.jobs()` with the signed-in user; ID numbers and accounts come back masked unless
+//! the role may see them.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -12,16 +12,18 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use minzheng_app::formats::ledger::{import_report_xlsx, import_template, ledger_xlsx};
+use minzheng_app::registry::import::{ImportInput, ImportOptions};
+use minzheng_app::{AppResult, Authorize, Permission};
+use minzheng_domain::jobs::JobState;
 use minzheng_domain::registry::{
-    AssetKind, DisabilityType, Employment, ExclusionReason, Health, IncomeKind, IncomePeriod,
-    PersonStatus, RegistrationType, Relation, WorkCapacity,
+    AssetInput, AssetKind, DisabilityType, Employment, ExclusionReason, Health, Household,
+    HouseholdDetail, HouseholdFilter, HouseholdUpdate, ImportReport, IncomeInput, IncomeKind,
+    IncomePeriod, NewHousehold, PersonInput, PersonStatus, RegistrationType, Relation,
+    WorkCapacity,
 };
-use minzheng_store::{
-    import_report_xlsx, import_template, ledger_xlsx, Actor, AssetInput, AuditEntry, Household,
-    HouseholdDetail, HouseholdFilter, HouseholdUpdate, ImportInput, ImportOptions, ImportProgress,
-    ImportReport, IncomeInput, Job, NewHousehold, Person, PersonInput, SessionInfo, StoreError,
-    BACKGROUND_ROWS, JOB_KIND_IMPORT,
-};
+use minzheng_domain::Actor;
+use minzheng_store::{AuditEntry, SessionInfo};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -36,18 +38,6 @@ type ApiResult = Result<Response, AppError>;
 
 const PAGE_SIZE: i64 = 20;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn reveal(s: &SessionInfo) -> bool {
-    s.user.role.sees_full_identity()
-}
-
-fn shown_detail(s: &SessionInfo, d: HouseholdDetail) -> HouseholdDetail {
-    if reveal(s) {
-        d
-    } else {
-        d.masked()
-    }
-}
 
 fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
     // RFC 5987 so Chinese file names survive.
@@ -72,198 +62,6 @@ fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
         bytes,
     )
         .into_response()
-}
-
-// ---------------------------------------------------------------- jobs
-
-/// Live progress of the imports this process is running. The jobs themselves live in the
-/// `jobs` table (started, finished, report); on SQLite the import holds the single writer
-/// for its whole write phase, so the live bar reads progress from here and the row is
-/// brought up to date when the database is free and when the job ends.
-#[derive(Default)]
-pub struct Jobs {
-    live: Mutex<HashMap<i64, Live>>,
-}
-
-#[derive(Clone, Debug)]
-struct Live {
-    phase: &'static str,
-    done: u64,
-    total: u64,
-}
-
-impl Jobs {
-    fn set(&self, id: i64, live: Live) {
-        self.live.lock().expect("jobs lock").insert(id, live);
-    }
-    fn get(&self, id: i64) -> Option<Live> {
-        self.live.lock().expect("jobs lock").get(&id).cloned()
-    }
-    fn remove(&self, id: i64) {
-        self.live.lock().expect("jobs lock").remove(&id);
-    }
-}
-
-/// A job as pages and the API show it: the stored row, with live progress while running.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct JobState {
-    pub id: i64,
-    pub owner: String,
-    pub file_name: String,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
-    pub phase: String,
-    pub done: u64,
-    pub total: u64,
-    pub finished: bool,
-    pub message: String,
-    pub created_at: String,
-    pub report: Option<ImportReport>,
-    /// Issues found in all (the stored report lists at most 10,000).
-    pub issues_total: usize,
-    pub error: Option<String>,
-}
-
-impl JobState {
-    fn new(job: Job, live: Option<Live>) -> Self {
-        let finished = job.finished();
-        let (phase, done, total) = match (finished, live) {
-            (false, Some(l)) => (l.phase.to_string(), l.done, l.total),
-            (false, None) => ("导入".to_string(), job.done as u64, job.total as u64),
-            (true, _) => (
-                if job.status == "succeeded" {
-                    "完成"
-                } else {
-                    "结束"
-                }
-                .to_string(),
-                job.done as u64,
-                job.total as u64,
-            ),
-        };
-        JobState {
-            id: job.id,
-            owner: job.created_by.clone(),
-            file_name: job.file_name(),
-            status: job.status.clone(),
-            phase,
-            done,
-            total,
-            finished,
-            message: job.message.clone(),
-            created_at: job.created_at.clone(),
-            report: job.import_report(),
-            issues_total: job.issues_total(),
-            error: job.error(),
-        }
-    }
-
-    pub fn percent(&self) -> u64 {
-        if self.finished {
-            100
-        } else {
-            (self.done * 100)
-                .checked_div(self.total)
-                .unwrap_or(0)
-                .min(99)
-        }
-    }
-
-    pub fn status_label(&self) -> &'static str {
-        match self.status.as_str() {
-            "running" => "进行中",
-            "succeeded" => "已完成",
-            _ => "未成功",
-        }
-    }
-}
-
-/// A job of the signed-in user, read from the table.
-async fn load_job(st: &AppState, actor: &Actor, id: i64) -> Result<JobState, AppError> {
-    let job = st.store.get_job(actor, id).await?;
-    Ok(JobState::new(job, st.jobs.get(id)))
-}
-
-/// Runs an import as a job. Returns the job id and, if the import finished while small
-/// (≤ BACKGROUND_ROWS rows), its report; larger imports keep running in the background.
-async fn run_import(
-    st: &AppState,
-    actor: Actor,
-    input: ImportInput,
-    opts: ImportOptions,
-) -> Result<(i64, Option<ImportReport>), AppError> {
-    let id = st
-        .store
-        .create_job(&actor, JOB_KIND_IMPORT, &input.name())
-        .await?;
-    let jobs = st.jobs.clone();
-    jobs.set(
-        id,
-        Live {
-            phase: "读取",
-            done: 0,
-            total: 0,
-        },
-    );
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let store = st.store.clone();
-    let mut handle = tokio::spawn({
-        let jobs = jobs.clone();
-        async move {
-            let mut saved = std::time::Instant::now();
-            let mut progress = |p: ImportProgress| {
-                jobs.set(
-                    id,
-                    Live {
-                        phase: p.phase,
-                        done: p.done,
-                        total: p.total,
-                    },
-                );
-                if p.total > BACKGROUND_ROWS || p.done > BACKGROUND_ROWS {
-                    let _ = tx.send(true);
-                }
-                // Persist progress now and then, when the database is free.
-                if saved.elapsed() >= std::time::Duration::from_secs(1) {
-                    saved = std::time::Instant::now();
-                    let store = store.clone();
-                    tokio::spawn(async move {
-                        let _ = store.try_job_progress(id, p.done, p.total).await;
-                    });
-                }
-            };
-            let result = store
-                .run_import_job(&actor, id, &input, &opts, &mut progress)
-                .await;
-            jobs.remove(id);
-            result
-        }
-    });
-    // True once the import turns out large; false when the task ended (and dropped the
-    // sender) without that.
-    let large = async {
-        loop {
-            match rx.changed().await {
-                Ok(()) if *rx.borrow() => return true,
-                Ok(()) => {}
-                Err(_) => return false,
-            }
-        }
-    };
-    let finished = |r: Result<Result<ImportReport, StoreError>, tokio::task::JoinError>| match r {
-        Ok(Ok(report)) => Ok((id, Some(report))),
-        Ok(Err(e)) => Err(AppError::from(e)),
-        Err(e) => Err(AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("导入任务异常结束：{e}"),
-        )),
-    };
-    tokio::select! {
-        biased;
-        r = &mut handle => finished(r),
-        large = large => if large { Ok((id, None)) } else { finished(handle.await) },
-    }
 }
 
 // ---------------------------------------------------------------- pages
@@ -308,9 +106,10 @@ pub async fn list_page(
         .unwrap_or(1)
         .max(1);
     let (households, total) = st
-        .store
-        .list_households(
-            &actor.scope,
+        .app
+        .registry()
+        .list(
+            &actor,
             &HouseholdFilter {
                 village: Some(f.village.clone()),
                 registration_type: Some(f.registration_type.clone()),
@@ -321,11 +120,6 @@ pub async fn list_page(
             },
         )
         .await?;
-    let households = if reveal(&s) {
-        households
-    } else {
-        households.into_iter().map(Household::masked).collect()
-    };
     let query_string = serde_urlencoded::to_string([
         ("q", f.q.as_str()),
         ("village", f.village.as_str()),
@@ -341,7 +135,7 @@ pub async fn list_page(
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         f,
         query_string,
-        can_write: actor.can_write(),
+        can_write: actor.may(Permission::EditRegistry),
         reg_types: RegistrationType::ALL,
     })
 }
@@ -405,17 +199,19 @@ pub async fn create_submit(
     PageUser(s, actor): PageUser,
     axum::Form(form): axum::Form<NewHousehold>,
 ) -> PageResult {
-    match st.store.create_household(&actor, &form).await {
+    match st.app.registry().create(&actor, &form).await {
         Ok(d) => {
             Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
         }
-        Err(StoreError::Validation { message, fields }) => Ok(unprocessable(render(&NewPage {
-            nav: Nav::new(&s, "households"),
-            form,
-            error: Some(message),
-            fe: fields,
-            c: CHOICES,
-        })?)),
+        Err(minzheng_app::Error::Validation { message, fields }) => {
+            Ok(unprocessable(render(&NewPage {
+                nav: Nav::new(&s, "households"),
+                form,
+                error: Some(message),
+                fe: fields,
+                c: CHOICES,
+            })?))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -448,17 +244,17 @@ async fn household_page(
     notice: Option<String>,
     error: Option<(String, String, BTreeMap<String, String>)>,
 ) -> PageResult {
-    let d = st.store.get_household(&actor.scope, id).await?;
-    let history = st.store.household_history(&actor.scope, id).await?;
+    let d = st.app.registry().get(actor, id).await?;
+    let history = st.app.registry().history(actor, id).await?;
     let (error, error_form, fe) = match error {
         Some((form, msg, fe)) => (Some(msg), form, fe),
         None => (None, String::new(), BTreeMap::new()),
     };
     render(&HouseholdPage {
         nav: Nav::new(s, "households"),
-        d: shown_detail(s, d),
+        d,
         history,
-        can_write: actor.can_write(),
+        can_write: actor.may(Permission::EditRegistry),
         notice,
         error,
         error_form,
@@ -493,13 +289,13 @@ async fn after_submit(
     actor: &Actor,
     id: i64,
     form: &str,
-    r: Result<HouseholdDetail, StoreError>,
+    r: AppResult<HouseholdDetail>,
 ) -> PageResult {
     match r {
         Ok(d) => {
             Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
         }
-        Err(StoreError::Validation { message, fields }) => Ok(unprocessable(
+        Err(minzheng_app::Error::Validation { message, fields }) => Ok(unprocessable(
             household_page(st, s, actor, id, None, Some((form.into(), message, fields))).await?,
         )),
         Err(e) => Err(e.into()),
@@ -513,7 +309,7 @@ pub async fn update_submit(
     axum::Form(f): axum::Form<HouseholdUpdate>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
-    let r = st.store.update_household(&actor, id, &f).await;
+    let r = st.app.registry().update(&actor, id, &f).await;
     after_submit(&st, &s, &actor, id, "household", r).await
 }
 
@@ -524,7 +320,7 @@ pub async fn member_submit(
     axum::Form(f): axum::Form<PersonInput>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
-    let r = st.store.add_member(&actor, id, &f).await;
+    let r = st.app.registry().add_member(&actor, id, &f).await;
     after_submit(&st, &s, &actor, id, "member", r).await
 }
 
@@ -535,8 +331,8 @@ pub async fn person_submit(
     axum::Form(f): axum::Form<PersonInput>,
 ) -> PageResult {
     let pid = parse_id(&pid, "该成员")?;
-    let hid = st.store.person_household(&actor.scope, pid).await?;
-    let r = st.store.update_person(&actor, pid, &f).await;
+    let hid = st.app.registry().person_household(&actor, pid).await?;
+    let r = st.app.registry().update_person(&actor, pid, &f).await;
     after_submit(&st, &s, &actor, hid, &format!("person-{pid}"), r).await
 }
 
@@ -547,7 +343,7 @@ pub async fn income_submit(
     axum::Form(f): axum::Form<IncomeInput>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
-    let r = st.store.add_income(&actor, id, &f).await;
+    let r = st.app.registry().add_income(&actor, id, &f).await;
     after_submit(&st, &s, &actor, id, "income", r).await
 }
 
@@ -558,7 +354,7 @@ pub async fn asset_submit(
     axum::Form(f): axum::Form<AssetInput>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
-    let r = st.store.add_asset(&actor, id, &f).await;
+    let r = st.app.registry().add_asset(&actor, id, &f).await;
     after_submit(&st, &s, &actor, id, "asset", r).await
 }
 
@@ -577,16 +373,7 @@ struct ImportPage {
 
 /// The user's recent import jobs (from the jobs table, so they outlive restarts).
 async fn recent_jobs(st: &AppState, actor: &Actor) -> Result<Vec<JobState>, AppError> {
-    Ok(st
-        .store
-        .list_jobs(actor, 10)
-        .await?
-        .into_iter()
-        .map(|j| {
-            let live = st.jobs.get(j.id);
-            JobState::new(j, live)
-        })
-        .collect())
+    Ok(st.app.jobs().list(actor, 10).await?)
 }
 
 pub async fn import_page(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -595,7 +382,7 @@ pub async fn import_page(State(st): State<AppState>, PageUser(s, actor): PageUse
         report: None,
         job: None,
         error: None,
-        can_write: actor.can_write(),
+        can_write: actor.may(Permission::ImportRegistry),
         recent: recent_jobs(&st, &actor).await?,
     })
 }
@@ -648,7 +435,7 @@ pub async fn import_submit(
     mp: Multipart,
 ) -> PageResult {
     let (input, opts) = read_upload(mp).await?;
-    let (id, report) = run_import(&st, actor.clone(), input, opts).await?;
+    let (id, report) = st.app.jobs().start_import(&actor, input, opts).await?;
     match report {
         None => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
         Some(r) => {
@@ -659,10 +446,10 @@ pub async fn import_submit(
             };
             let mut resp = render(&ImportPage {
                 nav: Nav::new(&s, "households"),
-                job: load_job(&st, &actor, id).await.ok(),
+                job: st.app.jobs().get(&actor, id).await.ok(),
                 report: Some(r),
                 error: None,
-                can_write: actor.can_write(),
+                can_write: actor.may(Permission::ImportRegistry),
                 recent: recent_jobs(&st, &actor).await?,
             })?;
             *resp.status_mut() = status;
@@ -697,7 +484,7 @@ pub async fn job_page(
     Query(qs): Query<FragmentQuery>,
 ) -> PageResult {
     let id = parse_id(&id, "该任务")?;
-    let job = load_job(&st, &actor, id).await?;
+    let job = st.app.jobs().get(&actor, id).await?;
     if qs.fragment.is_some() {
         return render(&JobFragment { job });
     }
@@ -713,7 +500,10 @@ pub async fn job_report(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&id, "该任务")?;
-    let report = load_job(&st, &actor, id)
+    let report = st
+        .app
+        .jobs()
+        .get(&actor, id)
         .await?
         .report
         .ok_or_else(|| AppError::not_found("未找到该导入报告"))?;
@@ -739,8 +529,9 @@ pub async fn export_download(
     Query(qs): Query<ExportQuery>,
 ) -> PageResult {
     let (rows, _) = st
-        .store
-        .export_households(&actor, qs.scope.as_deref())
+        .app
+        .registry()
+        .export(&actor, qs.scope.as_deref())
         .await?;
     Ok(download(ledger_xlsx(&rows)?, XLSX, "户籍台账.xlsx"))
 }
@@ -763,13 +554,14 @@ pub struct ApiListQuery {
 
 pub async fn api_list(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiQuery(f): ApiQuery<ApiListQuery>,
 ) -> ApiResult {
     let (items, total) = st
-        .store
-        .list_households(
-            &actor.scope,
+        .app
+        .registry()
+        .list(
+            &actor,
             &HouseholdFilter {
                 q: f.q,
                 village: f.village,
@@ -780,46 +572,42 @@ pub async fn api_list(
             },
         )
         .await?;
-    let items: Vec<Household> = if reveal(&s) {
-        items
-    } else {
-        items.into_iter().map(Household::masked).collect()
-    };
     ok(json!({"items": items, "total": total}))
 }
 
 pub async fn api_create(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiJson(body): ApiJson<NewHousehold>,
 ) -> ApiResult {
-    let d = st.store.create_household(&actor, &body).await?;
-    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+    let d = st.app.registry().create(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 pub async fn api_get(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let d = st
-        .store
-        .get_household(&actor.scope, parse_id(&id, "该户")?)
-        .await?;
-    ok(shown_detail(&s, d))
+    ok(st
+        .app
+        .registry()
+        .get(&actor, parse_id(&id, "该户")?)
+        .await?)
 }
 
 pub async fn api_update(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HouseholdUpdate>,
 ) -> ApiResult {
     let d = st
-        .store
-        .update_household(&actor, parse_id(&id, "该户")?, &body)
+        .app
+        .registry()
+        .update(&actor, parse_id(&id, "该户")?, &body)
         .await?;
-    ok(shown_detail(&s, d))
+    ok(d)
 }
 
 pub async fn api_history(
@@ -828,62 +616,67 @@ pub async fn api_history(
     Path(id): Path<String>,
 ) -> ApiResult {
     let items = st
-        .store
-        .household_history(&actor.scope, parse_id(&id, "该户")?)
+        .app
+        .registry()
+        .history(&actor, parse_id(&id, "该户")?)
         .await?;
     ok(json!({"items": items}))
 }
 
 pub async fn api_add_member(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PersonInput>,
 ) -> ApiResult {
     let d = st
-        .store
+        .app
+        .registry()
         .add_member(&actor, parse_id(&id, "该户")?, &body)
         .await?;
-    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 pub async fn api_add_income(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<IncomeInput>,
 ) -> ApiResult {
     let d = st
-        .store
+        .app
+        .registry()
         .add_income(&actor, parse_id(&id, "该户")?, &body)
         .await?;
-    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 pub async fn api_add_asset(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssetInput>,
 ) -> ApiResult {
     let d = st
-        .store
+        .app
+        .registry()
         .add_asset(&actor, parse_id(&id, "该户")?, &body)
         .await?;
-    Ok((StatusCode::CREATED, Json(shown_detail(&s, d))).into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 pub async fn api_update_person(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PersonInput>,
 ) -> ApiResult {
     let d = st
-        .store
+        .app
+        .registry()
         .update_person(&actor, parse_id(&id, "该成员")?, &body)
         .await?;
-    ok(shown_detail(&s, d))
+    ok(d)
 }
 
 #[derive(Deserialize, Default)]
@@ -894,22 +687,18 @@ pub struct SearchQuery {
 
 pub async fn api_search(
     State(st): State<AppState>,
-    ApiUser(s, actor): ApiUser,
+    ApiUser(_, actor): ApiUser,
     ApiQuery(qs): ApiQuery<SearchQuery>,
 ) -> ApiResult {
     let items = st
-        .store
-        .search_persons(
-            &actor.scope,
+        .app
+        .registry()
+        .search(
+            &actor,
             qs.q.as_deref().unwrap_or(""),
             qs.limit.unwrap_or(20),
         )
         .await?;
-    let items: Vec<Person> = if reveal(&s) {
-        items
-    } else {
-        items.into_iter().map(Person::masked).collect()
-    };
     ok(json!({"items": items}))
 }
 
@@ -919,7 +708,7 @@ pub async fn api_import(
     mp: Multipart,
 ) -> ApiResult {
     let (input, opts) = read_upload(mp).await?;
-    let (id, report) = run_import(&st, actor, input, opts).await?;
+    let (id, report) = st.app.jobs().start_import(&actor, input, opts).await?;
     match report {
         Some(r) => {
             let status = if r.written || r.issues.is_empty() {
@@ -942,16 +731,11 @@ pub async fn api_job(
     ApiUser(_, actor): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let job = load_job(&st, &actor, parse_id(&id, "该任务")?).await?;
-    ok(job)
+    ok(st.app.jobs().get(&actor, parse_id(&id, "该任务")?).await?)
 }
 
-/// The signed-in user's recent import jobs.
+/// The import jobs the signed-in user sees (their own, and command-line imports inside
+/// their jurisdiction if they may import).
 pub async fn api_jobs(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
     ok(json!({"items": recent_jobs(&st, &actor).await?}))
-}
-
-/// Shared jobs handle for [`AppState`].
-pub fn new_jobs() -> Arc<Jobs> {
-    Arc::new(Jobs::default())
 }

@@ -18,8 +18,9 @@ use std::path::PathBuf;
 
 use fantoccini::{Client, Locator};
 use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::formats::ledger::ledger_csv;
+use minzheng_app::formats::synthetic::generate_ledger;
 use minzheng_app::testing::TestDb;
-use minzheng_store::{generate_ledger, ledger_csv};
 use minzheng_web::testing::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

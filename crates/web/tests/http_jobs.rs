@@ -8,7 +8,9 @@ mod common;
 use chrono::Utc;
 use common::*;
 use minzheng_app::demo::DEMO_PASSWORD;
-use minzheng_store::{generate_ledger, ledger_csv, JOB_INTERRUPTED, JOB_KIND_IMPORT};
+use minzheng_app::formats::ledger::ledger_csv;
+use minzheng_app::formats::synthetic::generate_ledger;
+use minzheng_domain::jobs::{JobKind, JobStatus, JOB_INTERRUPTED};
 use minzheng_web::testing::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -109,9 +111,9 @@ async fn large_import_runs_as_a_recorded_job(app: &TestApp) {
         .unwrap()
         .actor()
         .unwrap();
-    let stored = app.db.store.get_job(&staff, job).await.unwrap();
-    assert_eq!(stored.status, "succeeded");
-    assert_eq!(stored.done, rows.len() as i64);
+    let stored = app.db.app.jobs().get(&staff, job).await.unwrap();
+    assert_eq!(stored.status, JobStatus::Succeeded);
+    assert_eq!(stored.done, rows.len() as u64);
     // The finished fragment stops polling and shows the result.
     let frag = c
         .get(app.url(&format!("/jobs/{job}?fragment=1")))
@@ -160,8 +162,9 @@ async fn interrupted_job_is_shown_failed(app: &TestApp) {
     // A job the previous server process never finished.
     let job = app
         .db
-        .store
-        .create_job(&staff, JOB_KIND_IMPORT, "中断.csv")
+        .app
+        .jobs()
+        .start(&staff, JobKind::RegistryImport, "中断.csv")
         .await
         .unwrap();
     let j: Value = c
@@ -174,7 +177,7 @@ async fn interrupted_job_is_shown_failed(app: &TestApp) {
         .unwrap();
     assert_eq!(j["status"], "running");
     // What `serve` does on start.
-    app.db.store.fail_interrupted_jobs().await.unwrap();
+    app.db.app.jobs().fail_interrupted().await.unwrap();
     let j: Value = c
         .get(app.url(&format!("/api/v1/jobs/{job}")))
         .send()

@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use minzheng_store::{generate_ledger, ledger_csv};
+use minzheng_app::formats::ledger::ledger_csv;
+use minzheng_app::formats::synthetic::generate_ledger;
 use minzheng_web::testing::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -11,6 +11,7 @@ use crate::{App, AppResult};
 
 mod cases;
 mod params;
+mod registry;
 mod standards;
 
 pub use params::{demo_yaan, DEMO_CITY};

@@ -2,3 +2,5 @@
 //! files), kept apart from the use cases that use them.
 
 pub mod divisions;
+pub mod ledger;
+pub mod synthetic;

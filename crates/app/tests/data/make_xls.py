@@ -1,11 +1,11 @@
-"""Writes the Excel 97-2003 (.xls) fixtures of the store tests with xlwt (pip install xlwt).
+"""Writes the Excel 97-2003 (.xls) fixtures of the app tests with xlwt (pip install xlwt).
 
 There is no Rust .xls writer, so the fixtures are committed. To regenerate:
 
     python3 make_xls.py ledger LEDGER.csv ledger-12-households-seed-1.xls
     python3 make_xls.py return return-line1-failed.xls
 
-LEDGER.csv is `ledger_csv(&ledger(12, 1))` from crates/store/tests/registry.rs (write it out
+LEDGER.csv is `ledger_csv(&ledger(12, 1))` from crates/app/tests/registry.rs (write it out
 from a scratch test). ID numbers, codes, phones and accounts go in text-formatted cells, as
 in an office's sheet whose ID column is formatted as text; money columns as numbers.
 """

@@ -1,0 +1,555 @@
+//! Households, persons, incomes and assets: the `households`, `persons`, `incomes`, `assets`
+//! and `person_moves` tables, one record at a time.
+//!
+//! A household is visible when its village lies inside the scope.
+
+use minzheng_domain::registry::{
+    pinyin_keys, AssetKind, DisabilityType, Employment, ExclusionReason, Health, HouseholdChange,
+    HouseholdDetail, HouseholdFields, HouseholdQuery, HouseholdStatus, IncomeKind, IncomePeriod,
+    NewAsset, NewIncome, NewPerson, PersonStatus, RegistrationType, Relation, WorkCapacity,
+};
+use minzheng_domain::registry::{Asset, Household, Income, Person};
+use minzheng_domain::{Fen, Scope};
+
+use super::search::{bind_all, person_cond, scope_cond};
+use crate::db::{q, DbRow, Store, Tx};
+use crate::error::{StoreError, StoreResult};
+use crate::AuditEntry;
+
+pub(super) const HH_SELECT: &str = "SELECT h.*, v.name AS village_name,
+    (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id AND p.status = 'active') AS member_count
+  FROM households h LEFT JOIN divisions v ON v.code = h.village_code";
+
+pub(super) const PERSON_SELECT: &str =
+    "SELECT p.*, h.head_name AS head_name, v.name AS village_name
+  FROM persons p JOIN households h ON h.id = p.household_id
+  LEFT JOIN divisions v ON v.code = h.village_code";
+
+fn household(r: &DbRow) -> StoreResult<Household> {
+    Ok(Household {
+        id: r.i64("id")?,
+        township_code: r.str("township_code")?,
+        village_code: r.str("village_code")?,
+        village_name: r.opt_str("village_name")?.unwrap_or_default(),
+        head_id_number: r.str("head_id_number")?,
+        head_name: r.str("head_name")?,
+        address: r.str("address")?,
+        registration_type: RegistrationType::from_code(&r.str("registration_type")?),
+        phone: r.str("phone")?,
+        bank_name: r.str("bank_name")?,
+        account_number: r.str("account_number")?,
+        account_holder: r.str("account_holder")?,
+        status: HouseholdStatus::from_code(&r.str("status")?),
+        member_count: r.i64("member_count")?,
+        updated_at: r.str("updated_at")?,
+    })
+}
+
+pub(super) fn person(r: &DbRow) -> StoreResult<Person> {
+    Ok(Person {
+        id: r.i64("id")?,
+        household_id: r.i64("household_id")?,
+        id_number: r.str("id_number")?,
+        name: r.str("name")?,
+        gender: r.str("gender")?,
+        birth_date: r.str("birth_date")?,
+        relation: Relation::from_code(&r.str("relation")?),
+        counted: r.bool("counted")?,
+        exclusion_reason: r
+            .opt_str("exclusion_reason")?
+            .filter(|s| !s.is_empty())
+            .map(|s| ExclusionReason::from_code(&s)),
+        disability_type: DisabilityType::from_code(&r.str("disability_type")?),
+        disability_grade: r.opt_i64("disability_grade")?,
+        health: Health::from_code(&r.str("health")?),
+        work_capacity: WorkCapacity::from_code(&r.str("work_capacity")?),
+        employment: Employment::from_code(&r.str("employment")?),
+        status: PersonStatus::from_code(&r.str("status")?),
+        status_date: r.opt_str("status_date")?,
+        head_name: r.opt_str("head_name")?.unwrap_or_default(),
+        village_name: r.opt_str("village_name")?.unwrap_or_default(),
+    })
+}
+
+fn income(r: &DbRow) -> StoreResult<Income> {
+    let month = |c: &str| -> StoreResult<_> { Ok(r.opt_str(c)?.and_then(|s| s.parse().ok())) };
+    Ok(Income {
+        id: r.i64("id")?,
+        household_id: r.i64("household_id")?,
+        person_id: r.opt_i64("person_id")?,
+        person_name: r.opt_str("person_name")?.unwrap_or_default(),
+        kind: IncomeKind::from_code(&r.str("kind")?),
+        amount_fen: Fen(r.i64("amount_fen")?),
+        period: IncomePeriod::from_code(&r.str("period")?),
+        start_month: month("start_month")?,
+        end_month: month("end_month")?,
+        note: r.str("note")?,
+    })
+}
+
+fn asset(r: &DbRow) -> StoreResult<Asset> {
+    Ok(Asset {
+        id: r.i64("id")?,
+        household_id: r.i64("household_id")?,
+        person_id: r.opt_i64("person_id")?,
+        person_name: r.opt_str("person_name")?.unwrap_or_default(),
+        kind: AssetKind::from_code(&r.str("kind")?),
+        value_fen: Fen(r.i64("value_fen")?),
+        description: r.str("description")?,
+    })
+}
+
+// ---------------------------------------------------------------- reads
+
+/// Households in the scope matching the query: the page and the total.
+pub async fn list_households(
+    store: &Store,
+    scope: &Scope,
+    f: &HouseholdQuery,
+) -> StoreResult<(Vec<Household>, i64)> {
+    let (cond, lo, hi) = scope_cond(scope, 1);
+    let mut args = vec![lo, hi];
+    let mut where_sql = format!(" WHERE {cond}");
+    if let Some(v) = &f.village {
+        args.push(v.clone());
+        args.push(format!("{v}:"));
+        where_sql.push_str(&format!(
+            " AND h.village_code >= ${} AND h.village_code < ${}",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(rt) = f.registration_type {
+        args.push(rt.as_str().to_string());
+        where_sql.push_str(&format!(" AND h.registration_type = ${}", args.len()));
+    }
+    if let Some(st) = f.status {
+        args.push(st.as_str().to_string());
+        where_sql.push_str(&format!(" AND h.status = ${}", args.len()));
+    }
+    if let Some(t) = &f.term {
+        let c = person_cond(t, &mut args);
+        where_sql.push_str(&format!(
+            " AND h.id IN (SELECT p.household_id FROM persons p WHERE {c})"
+        ));
+    }
+    let total = store
+        .fetch_one(bind_all(
+            q(format!("SELECT COUNT(*) AS n FROM households h{where_sql}")),
+            &args,
+        ))
+        .await?
+        .i64("n")?;
+    let mut list_q = bind_all(
+        q(format!(
+            "{HH_SELECT}{where_sql} ORDER BY h.id LIMIT ${} OFFSET ${}",
+            args.len() + 1,
+            args.len() + 2
+        )),
+        &args,
+    );
+    list_q.push(f.limit);
+    list_q.push(f.offset);
+    let rows = store.fetch_all(list_q).await?;
+    let list = rows.iter().map(household).collect::<StoreResult<_>>()?;
+    Ok((list, total))
+}
+
+/// One household, if visible.
+pub async fn get_household_row(store: &Store, scope: &Scope, id: i64) -> StoreResult<Household> {
+    let row = store
+        .fetch_optional(q(format!("{HH_SELECT} WHERE h.id = $1")).bind(id))
+        .await?
+        .ok_or(StoreError::NotFound("该户"))?;
+    let h = household(&row)?;
+    if !scope.contains_str(&h.village_code) {
+        return Err(StoreError::NotFound("该户"));
+    }
+    Ok(h)
+}
+
+/// One household with members, incomes and assets, if visible.
+pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult<HouseholdDetail> {
+    let household = get_household_row(store, scope, id).await?;
+    let members = store
+        .fetch_all(
+            q(format!(
+                "{PERSON_SELECT} WHERE p.household_id = $1
+                 ORDER BY CASE p.relation WHEN 'head' THEN 0 ELSE 1 END, p.birth_date, p.id"
+            ))
+            .bind(id),
+        )
+        .await?
+        .iter()
+        .map(person)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let incomes = store
+        .fetch_all(
+            q("SELECT i.*, p.name AS person_name FROM incomes i
+               LEFT JOIN persons p ON p.id = i.person_id
+               WHERE i.household_id = $1 ORDER BY i.id")
+            .bind(id),
+        )
+        .await?
+        .iter()
+        .map(income)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let assets = store
+        .fetch_all(
+            q("SELECT a.*, p.name AS person_name FROM assets a
+               LEFT JOIN persons p ON p.id = a.person_id
+               WHERE a.household_id = $1 ORDER BY a.id")
+            .bind(id),
+        )
+        .await?
+        .iter()
+        .map(asset)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(HouseholdDetail {
+        household,
+        members,
+        incomes,
+        assets,
+    })
+}
+
+/// The change history of a visible household (its audit records, newest first).
+pub async fn household_history(
+    store: &Store,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<Vec<AuditEntry>> {
+    get_household_row(store, scope, id).await?;
+    store
+        .fetch_all(
+            q(
+                "SELECT * FROM audit_log WHERE entity_type = 'household' AND entity_id = $1
+               ORDER BY seq DESC LIMIT 200",
+            )
+            .bind(id.to_string()),
+        )
+        .await?
+        .iter()
+        .map(crate::audit::entry)
+        .collect()
+}
+
+/// The household a person belongs to, if visible.
+pub async fn person_household(store: &Store, scope: &Scope, person_id: i64) -> StoreResult<i64> {
+    let hid = store
+        .fetch_optional(q("SELECT household_id FROM persons WHERE id = $1").bind(person_id))
+        .await?
+        .ok_or(StoreError::NotFound("该成员"))?
+        .i64("household_id")?;
+    match get_household_row(store, scope, hid).await {
+        Ok(_) => Ok(hid),
+        Err(StoreError::NotFound(_)) => Err(StoreError::NotFound("该成员")),
+        Err(e) => Err(e),
+    }
+}
+
+/// Who holds an ID number, anywhere: (person, household).
+pub async fn registered(store: &Store, id_number: &str) -> StoreResult<Option<(i64, i64)>> {
+    store
+        .fetch_optional(
+            q("SELECT id, household_id FROM persons WHERE id_number = $1").bind(id_number),
+        )
+        .await?
+        .map(|r| Ok((r.i64("id")?, r.i64("household_id")?)))
+        .transpose()
+}
+
+/// Whether a division with this code exists.
+pub async fn division_exists(store: &Store, code: &str) -> StoreResult<bool> {
+    Ok(store
+        .fetch_optional(q("SELECT code FROM divisions WHERE code = $1").bind(code))
+        .await?
+        .is_some())
+}
+
+/// Active households and active persons in the scope.
+pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<(i64, i64)> {
+    let (cond, lo, hi) = scope_cond(scope, 1);
+    let h = store
+        .fetch_one(
+            q(format!(
+                "SELECT COUNT(*) AS n FROM households h WHERE {cond} AND h.status = 'active'"
+            ))
+            .bind(lo.as_str())
+            .bind(hi.as_str()),
+        )
+        .await?
+        .i64("n")?;
+    let p = store
+        .fetch_one(
+            q(format!(
+                "SELECT COUNT(*) AS n FROM persons p JOIN households h ON h.id = p.household_id
+                 WHERE {cond} AND p.status = 'active'"
+            ))
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?
+        .i64("n")?;
+    Ok((h, p))
+}
+
+// ---------------------------------------------------------------- writes
+
+/// Registers a household headed by `head` (whose person row [`insert_person`] adds).
+pub async fn insert_household(
+    tx: &mut Tx,
+    h: &HouseholdFields,
+    head: &NewPerson,
+    now: &str,
+) -> StoreResult<i64> {
+    tx.fetch_one(
+        q(
+            "INSERT INTO households (township_code, village_code, head_id_number, head_name,
+            address, registration_type, phone, bank_name, account_number, account_holder,
+            status, created_at, updated_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',$11,$11) RETURNING id",
+        )
+        .bind(h.township_code())
+        .bind(h.village_code.as_str())
+        .bind(head.id.as_str())
+        .bind(head.name.as_str())
+        .bind(h.address.as_str())
+        .bind(h.registration_type.as_str())
+        .bind(h.phone.as_str())
+        .bind(h.bank_name.as_str())
+        .bind(h.account_number.as_str())
+        .bind(h.account_holder.as_str())
+        .bind(now),
+    )
+    .await?
+    .i64("id")
+}
+
+/// Writes a household's own fields and status; a household moved to another township takes
+/// its persons, incomes and assets along.
+pub async fn update_household(
+    tx: &mut Tx,
+    id: i64,
+    before_township: &str,
+    c: &HouseholdChange,
+) -> StoreResult<()> {
+    let h = &c.household;
+    let township = h.township_code();
+    tx.execute(
+        q(
+            "UPDATE households SET township_code = $1, village_code = $2, registration_type = $3,
+             address = $4, phone = $5, bank_name = $6, account_number = $7, account_holder = $8,
+             status = $9, updated_at = $10 WHERE id = $11",
+        )
+        .bind(township)
+        .bind(h.village_code.as_str())
+        .bind(h.registration_type.as_str())
+        .bind(h.address.as_str())
+        .bind(h.phone.as_str())
+        .bind(h.bank_name.as_str())
+        .bind(h.account_number.as_str())
+        .bind(h.account_holder.as_str())
+        .bind(c.status.as_str())
+        .bind(crate::timestamp(chrono::Utc::now()))
+        .bind(id),
+    )
+    .await?;
+    if township != before_township {
+        for table in ["persons", "incomes", "assets"] {
+            tx.execute(
+                q(format!(
+                    "UPDATE {table} SET township_code = $1 WHERE household_id = $2"
+                ))
+                .bind(township)
+                .bind(id),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes `head` the household's head of record.
+pub async fn set_head(
+    tx: &mut Tx,
+    household_id: i64,
+    head: &NewPerson,
+    now: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        q("UPDATE households SET head_id_number = $1, head_name = $2, updated_at = $3 WHERE id = $4")
+            .bind(head.id.as_str())
+            .bind(head.name.as_str())
+            .bind(now)
+            .bind(household_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds a person to a household of `township`.
+pub async fn insert_person(
+    tx: &mut Tx,
+    household_id: i64,
+    township: &str,
+    p: &NewPerson,
+    now: &str,
+) -> StoreResult<i64> {
+    let (py, ini) = pinyin_keys(&p.name);
+    let id = tx
+        .fetch_one(
+            q(
+                "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                name_initials, id_last4, gender, birth_date, relation, counted, exclusion_reason,
+                disability_type, disability_grade, health, work_capacity, employment, status,
+                status_date, created_at, updated_at)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20)
+               RETURNING id",
+            )
+            .bind(p.id.as_str())
+            .bind(household_id)
+            .bind(township)
+            .bind(p.name.as_str())
+            .bind(py)
+            .bind(ini)
+            .bind(&p.id.as_str()[14..])
+            .bind(p.id.gender().label())
+            .bind(p.id.birth_date().to_string())
+            .bind(p.relation.as_str())
+            .bind(p.counted)
+            .bind(p.exclusion_reason.map(|e| e.as_str().to_string()))
+            .bind(p.disability_type.as_str())
+            .bind(p.disability_grade)
+            .bind(p.health.as_str())
+            .bind(p.work_capacity.as_str())
+            .bind(p.employment.as_str())
+            .bind(p.status.as_str())
+            .bind(p.status_date.map(|d| d.to_string()))
+            .bind(now),
+        )
+        .await?
+        .i64("id")?;
+    Ok(id)
+}
+
+/// Rewrites a person (also moving them to `household_id`).
+pub async fn update_person(
+    tx: &mut Tx,
+    person_id: i64,
+    household_id: i64,
+    township: &str,
+    p: &NewPerson,
+    now: &str,
+) -> StoreResult<()> {
+    let (py, ini) = pinyin_keys(&p.name);
+    tx.execute(
+        q(
+            "UPDATE persons SET id_number = $1, household_id = $2, township_code = $3, name = $4,
+            name_pinyin = $5, name_initials = $6, id_last4 = $7, gender = $8, birth_date = $9,
+            relation = $10, counted = $11, exclusion_reason = $12, disability_type = $13,
+            disability_grade = $14, health = $15, work_capacity = $16, employment = $17,
+            status = $18, status_date = $19, updated_at = $20 WHERE id = $21",
+        )
+        .bind(p.id.as_str())
+        .bind(household_id)
+        .bind(township)
+        .bind(p.name.as_str())
+        .bind(py)
+        .bind(ini)
+        .bind(&p.id.as_str()[14..])
+        .bind(p.id.gender().label())
+        .bind(p.id.birth_date().to_string())
+        .bind(p.relation.as_str())
+        .bind(p.counted)
+        .bind(p.exclusion_reason.map(|e| e.as_str().to_string()))
+        .bind(p.disability_type.as_str())
+        .bind(p.disability_grade)
+        .bind(p.health.as_str())
+        .bind(p.work_capacity.as_str())
+        .bind(p.employment.as_str())
+        .bind(p.status.as_str())
+        .bind(p.status_date.map(|d| d.to_string()))
+        .bind(now)
+        .bind(person_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A person's move between households (`person_moves`), by `actor` (a user name).
+pub async fn record_move(
+    tx: &mut Tx,
+    person_id: i64,
+    from: i64,
+    to: i64,
+    township: &str,
+    now: &str,
+    actor: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "INSERT INTO person_moves (person_id, from_household_id, to_household_id,
+            township_code, at, actor) VALUES ($1,$2,$3,$4,$5,$6)",
+        )
+        .bind(person_id)
+        .bind(from)
+        .bind(to)
+        .bind(township)
+        .bind(now)
+        .bind(actor),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds an income item to a household of `township`.
+pub async fn insert_income(
+    tx: &mut Tx,
+    household_id: i64,
+    township: &str,
+    i: &NewIncome,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "INSERT INTO incomes (household_id, person_id, township_code, kind, amount_fen, period,
+            start_month, end_month, note, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        )
+        .bind(household_id)
+        .bind(i.person_id)
+        .bind(township)
+        .bind(i.kind.as_str())
+        .bind(i.amount.0)
+        .bind(i.period.as_str())
+        .bind(i.start_month.map(|m| m.to_string()))
+        .bind(i.end_month.map(|m| m.to_string()))
+        .bind(i.note.as_str())
+        .bind(crate::timestamp(chrono::Utc::now())),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds an asset to a household of `township`.
+pub async fn insert_asset(
+    tx: &mut Tx,
+    household_id: i64,
+    township: &str,
+    a: &NewAsset,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "INSERT INTO assets (household_id, person_id, township_code, kind, value_fen,
+            description, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        )
+        .bind(household_id)
+        .bind(a.person_id)
+        .bind(township)
+        .bind(a.kind.as_str())
+        .bind(a.value.0)
+        .bind(a.description.as_str())
+        .bind(crate::timestamp(chrono::Utc::now())),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! What the import's write phase leaves in SQLite: a large import into an empty registry
+//! drops the random-order indexes for its writes and builds them again from their own
+//! definitions before the commit; the rows written a hundred per statement with the ids the
+//! import hands out all point where they should, and the database passes its integrity
+//! check.
+
+use chrono::NaiveDate;
+use minzheng_domain::registry::ledger::{
+    Counts, Groups, HouseholdText, Id18, Ledger, Plan, RowInput, MONEY_COLUMNS,
+};
+use minzheng_domain::registry::{NewPerson, RegistrationType, Relation};
+use minzheng_domain::{IdNumber, Scope};
+use minzheng_store::registry::import::{batches, ImportSession};
+use minzheng_store::testing::TestDb;
+
+const VILLAGES: [&str; 2] = ["511802001001", "511802001002"];
+
+/// A valid ID number: born `days` after 1950-01-01, sequence `seq` (0–999).
+fn id_number(days: i64, seq: usize) -> IdNumber {
+    let birth = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Duration::days(days);
+    let first17 = format!("511802{}{seq:03}", birth.format("%Y%m%d"));
+    let check = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+    IdNumber::parse(
+        &format!("{first17}{check}"),
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    )
+    .unwrap()
+}
+
+fn key(id: &IdNumber) -> Id18 {
+    Id18::try_from(id.as_str().as_bytes()).unwrap()
+}
+
+/// `households` households of three (a head with a wage and a deposit, a spouse, a child
+/// with a wage in every other household). Returns the ledger and how many incomes it holds.
+fn ledger(households: usize) -> (Ledger, usize) {
+    let mut l = Ledger::default();
+    let mut incomes = 0;
+    for h in 0..households {
+        let ids: Vec<IdNumber> = (0..3)
+            .map(|k| id_number((h / 300) as i64 + k * 10_000, (h % 300) * 3 + k as usize))
+            .collect();
+        let head = key(&ids[0]);
+        let village = VILLAGES[h % 2].as_bytes().try_into().unwrap();
+        for (k, (id, relation)) in ids
+            .iter()
+            .zip([Relation::Head, Relation::Spouse, Relation::Child])
+            .enumerate()
+        {
+            let mut person = NewPerson::head(id.clone(), format!("成员{h}-{k}"));
+            person.relation = relation;
+            let mut money = [0i64; MONEY_COLUMNS.len()];
+            if k == 0 {
+                money[0] = 150_000;
+                money[4] = 2_000_000;
+            }
+            if k == 2 && h % 2 == 0 {
+                money[0] = 80_000;
+            }
+            incomes += money[..4].iter().filter(|m| **m != 0).count();
+            l.push_row(RowInput {
+                line: (h * 3 + k + 2) as u32,
+                id: key(id),
+                head,
+                village,
+                person: &person,
+                registration_type: (k == 0).then_some(RegistrationType::Rural),
+                household: (k == 0).then_some(HouseholdText {
+                    address: "和平路1号",
+                    phone: "13800000000",
+                    bank: "中国农业银行",
+                    account: "6228480000000000001",
+                    holder: "户主",
+                }),
+                money,
+            });
+            l.rows_read += 1;
+        }
+    }
+    (l, incomes)
+}
+
+/// SQLite only: the deferred-index path of a large import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_sqlite_import_rebuilds_its_indexes() {
+    let db = TestDb::sqlite().await;
+    let store = &db.store;
+    // The demo city's divisions, written straight into the table.
+    let rows: Vec<_> = minzheng_store::DEMO_CITY_CSV
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            minzheng_domain::division::check_division_row(f[0], f[1], None, Some(f[3])).unwrap()
+        })
+        .collect();
+    let mut tx = store.begin_write().await.unwrap();
+    minzheng_store::divisions::write_batch(&mut tx, &rows, "2026-11-26T05:30:00.000000Z")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Over 50,000 new persons into an empty table.
+    let (ledger, income_rows) = ledger(17_000);
+    let n = ledger.rows.len();
+    assert!(n > 50_000);
+    let groups = Groups::of(&ledger.rows);
+    let mut ids: Vec<Id18> = ledger.rows.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    let mut heads: Vec<Id18> = ledger.rows.iter().map(|r| r.head).collect();
+    heads.sort_unstable();
+    heads.dedup();
+    let mut session = ImportSession::begin(store, true).await.unwrap();
+    let (existing, known_heads) = session.lookup(&ids, &heads, &Scope::all()).await.unwrap();
+    let mut write = session.into_write().expect("the write transaction");
+    assert!(write.defer_indexes(|| n).await.unwrap(), "deferred");
+    let good: Vec<u32> = (0..groups.len() as u32).collect();
+    let plan = Plan {
+        ledger: &ledger,
+        groups: &groups,
+        existing: &existing,
+        heads: &known_heads,
+        now: "2026-01-01T00:00:00.000000Z",
+        actor: "t",
+    };
+    let mut counts = Counts::default();
+    for range in batches(&groups, &good) {
+        write.write(&plan, &good[range], &mut counts).await.unwrap();
+    }
+    write.rebuild_indexes().await.unwrap();
+    write.commit().await.unwrap();
+    assert_eq!(
+        (counts.households_created, counts.persons_created),
+        (17_000, n)
+    );
+
+    // Every index is back, with its definition.
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'
+         AND tbl_name IN ('persons', 'households') AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "households_head",
+            "households_scope",
+            "households_village",
+            "persons_household",
+            "persons_id_number",
+            "persons_initials"
+        ]
+    );
+    // New persons are not moves: their first household is the person row.
+    let moves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_moves")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(moves, 0);
+    assert!(indexes
+        .iter()
+        .any(|(n, sql)| n == "persons_id_number" && sql.contains("UNIQUE")));
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    // Rows written a hundred per statement with ids handed out by the import: every income
+    // and asset points at its own person's household, and the id sequence moved past them.
+    let dangling: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT 'incomes', COUNT(*) FROM incomes i JOIN persons p ON p.id = i.person_id
+           WHERE p.household_id <> i.household_id
+         UNION ALL SELECT 'assets', COUNT(*) FROM assets a JOIN persons p ON p.id = a.person_id
+           WHERE p.household_id <> a.household_id
+         UNION ALL SELECT 'fk', COUNT(*) FROM pragma_foreign_key_check
+         UNION ALL SELECT 'seq', (SELECT MAX(id) FROM persons)
+           - (SELECT seq FROM sqlite_sequence WHERE name = 'persons')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(dangling.iter().all(|(_, n)| *n == 0), "{dangling:?}");
+    let incomes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incomes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(incomes as usize, income_rows);
+    pool.close().await;
+    db.cleanup().await;
+}
