@@ -22,6 +22,7 @@ pub mod month;
 pub mod notices;
 pub mod offices;
 pub mod params;
+pub mod payroll;
 pub mod programs;
 pub mod registry;
 pub mod role;
