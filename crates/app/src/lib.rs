@@ -11,10 +11,13 @@
 //! nothing below it.
 
 pub mod authz;
+pub mod bank_files;
 pub mod bench;
 pub mod demo;
 mod error;
+pub mod formats;
 pub mod offices;
+pub mod payroll;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -21,10 +21,7 @@ mod jobs;
 mod migrate;
 pub mod offices;
 mod params;
-mod payroll;
-mod payroll_files;
-#[doc(hidden)]
-pub mod payroll_fixture;
+pub mod payroll;
 mod registry;
 mod registry_import;
 mod registry_read;
@@ -52,14 +49,6 @@ pub use error::{AuthError, StoreError, StoreResult};
 pub use jobs::{Job, JOB_INTERRUPTED, JOB_KIND_IMPORT};
 pub use minzheng_domain::{Actor, Scope};
 pub use params::{value_text, NewParam, ParamRow};
-pub use payroll::{
-    batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
-    ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,
-    NewBackPay, PaymentException, PayrollBatch, PayrollLine, PayrollOverview, BATCH_STATUSES,
-};
-pub use payroll_files::{
-    render_bank_file, BankFile, BankTemplate, BankTemplateInput, ReturnOutcome, BANK_COLUMNS,
-};
 pub use registry::{
     mask_id, Asset, AssetInput, Household, HouseholdDetail, HouseholdFilter, HouseholdUpdate,
     Income, IncomeInput, NewHousehold, Person, PersonInput,

@@ -155,7 +155,9 @@ pub struct ImportProgress {
 
 /// Decodes CSV bytes held in memory: UTF-8 (BOM optional) when valid, otherwise GB18030 (a
 /// superset of GBK). The ledger import decodes while it streams (`registry_read.rs`); this is
-/// for small files read whole (bank return files: `payroll_files.rs`).
+/// for small files read whole.
+// transitional: the bank return files, its last caller, are decoded in app now.
+#[allow(dead_code)]
 pub(crate) fn decode_text(data: &[u8]) -> (String, &'static str) {
     if let Some(rest) = data.strip_prefix(b"\xEF\xBB\xBF") {
         return (String::from_utf8_lossy(rest).into_owned(), "UTF-8(BOM)");

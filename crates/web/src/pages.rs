@@ -297,7 +297,7 @@ struct DashboardPage {
     recent: Vec<AuditEntry>,
     cases: minzheng_store::CaseCounts,
     due: Vec<minzheng_store::DueItem>,
-    payroll: minzheng_store::PayrollOverview,
+    payroll: minzheng_domain::payroll::PayrollOverview,
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -319,9 +319,10 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
         .await?;
     // This month's payroll (Beijing time).
     let payroll = st
-        .store
-        .payroll_overview(
-            &actor.scope,
+        .app
+        .payroll()
+        .overview(
+            &actor,
             minzheng_domain::YearMonth::of(crate::cases::today()),
         )
         .await?;

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::{App, AppResult};
 
+mod payroll;
+
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";
 
