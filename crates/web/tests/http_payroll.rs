@@ -832,7 +832,7 @@ async fn admin_saves_bank_template_through_form(app: &TestApp) {
     assert_eq!(now.len(), 4);
 }
 
-/// Bad forms answer 422 with the store's Chinese message next to the field, keep what was
+/// Bad forms answer 422 with the Chinese message next to the field, keep what was
 /// typed, and save nothing.
 async fn bad_bank_template_form_is_refused(app: &TestApp) {
     let c = page_login(app, "admin").await;
@@ -1568,7 +1568,7 @@ async fn success_notices_come_from_codes_only(app: &TestApp) {
     );
 }
 
-/// A refused back-pay request and a refused correction show the store's message next to
+/// A refused back-pay request and a refused correction show the refusal next to
 /// the field and keep what the clerk typed.
 async fn refused_forms_keep_what_was_typed(app: &TestApp) {
     let id = reconciled_with_failure(app).await;
