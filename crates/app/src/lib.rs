@@ -13,6 +13,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod authz;
+pub mod bank_files;
 pub mod bench;
 pub mod cases;
 pub mod dashboard;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod notices;
 pub mod offices;
 pub mod params;
+pub mod payroll;
 pub mod registry;
 pub mod standards;
 #[cfg(feature = "testing")]

@@ -9,6 +9,8 @@ use crate::App;
 
 pub use minzheng_store::testing::{postgres_url, AuditTamper};
 
+pub use crate::payroll::testing as payroll;
+
 /// A fresh, migrated database and the application over it.
 pub struct TestDb {
     pub url: String,

@@ -1,17 +1,17 @@
-//! Monthly payroll through the store: generation (idempotent, concurrent, arrears and stops),
+//! Monthly payroll through the app: generation (idempotent, concurrent, arrears and stops),
 //! the month-over-month review, sign-off, bank files, return files (reconciled or refused),
 //! payment exceptions re-issued once, the funds ledger and jurisdiction. Every case runs on
 //! SQLite, and on PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
 
-use chrono::Utc;
-use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::payroll::{self as fixtures, EnrolmentChange, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
-use minzheng_domain::{Fen, Program, YearMonth};
-use minzheng_store::payroll_fixture::FixtureEnrolment;
-use minzheng_store::{
-    Actor, BatchFilter, ExceptionCorrection, GenerateRequest, LedgerFilter, LineFilter, NewBackPay,
-    PayrollBatch, PayrollLine, Scope, Store, StoreError,
+use minzheng_app::{App, Error};
+use minzheng_domain::payroll::{
+    BackPayStatus, BatchFilter, BatchStatus, DiffChange, EnrolmentStatus, ExceptionCorrection,
+    ExceptionStatus, GenerateRequest, LedgerFilter, LineFilter, LineKind, LineStatus, NewBackPay,
+    PaymentException, PaymentKind, PayrollBatch, PayrollLine,
 };
+use minzheng_domain::{Actor, Fen, Program, Scope, YearMonth};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -63,19 +63,28 @@ const V1: &str = "511802001001";
 const V2: &str = "511802001200";
 const XICHENG_V: &str = "511802002001";
 
-async fn seeded(db: &TestDb) -> &Store {
+async fn seeded(db: &TestDb) -> &App {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    &db.app
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    store
-        .authenticate(username, DEMO_PASSWORD, Utc::now())
+async fn actor_of(app: &App, username: &str) -> Actor {
+    fixtures::actor(app, username)
         .await
-        .unwrap()
         .expect("demo login works")
-        .actor()
-        .unwrap()
+}
+
+/// The system (command line), which sees the whole city.
+fn sys() -> Actor {
+    Actor::system("t")
+}
+
+/// The system working within one division only.
+fn within(code: &str) -> Actor {
+    Actor {
+        scope: Scope::of(minzheng_domain::DivisionCode::parse_native(code).unwrap()),
+        ..sys()
+    }
 }
 
 fn id_no(n: u32) -> String {
@@ -94,18 +103,18 @@ fn req(m: &str) -> GenerateRequest {
     }
 }
 
-async fn enrol(store: &Store, e: FixtureEnrolment) -> i64 {
-    store.fixture_enrolment(&e).await.unwrap()
+async fn enrol(app: &App, e: FixtureEnrolment) -> i64 {
+    fixtures::enrol(app, &e).await.unwrap()
 }
 
 fn dibao(v: &str, name: &str, n: u32, fen: i64, start: &str) -> FixtureEnrolment {
     FixtureEnrolment::new(Program::UrbanDibao, v, name, &id_no(n), fen, start)
 }
 
-async fn lines(store: &Store, b: &PayrollBatch) -> Vec<PayrollLine> {
-    store
-        .batch_lines(
-            &Scope::all(),
+async fn lines(app: &App, b: &PayrollBatch) -> Vec<PayrollLine> {
+    app.payroll()
+        .lines(
+            &sys(),
             b.id,
             &LineFilter {
                 limit: Some(5000),
@@ -117,38 +126,32 @@ async fn lines(store: &Store, b: &PayrollBatch) -> Vec<PayrollLine> {
         .0
 }
 
-async fn audit_actions(store: &Store, entity_type: &str, id: &str) -> Vec<String> {
-    store
-        .list_audit(&Actor::system("t"), Some((entity_type, id)), 100, 0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect()
+async fn audit_actions(app: &App, entity_type: &str, id: &str) -> Vec<String> {
+    fixtures::audit_actions(app, entity_type, id).await.unwrap()
 }
 
 /// Who is paid in 2026-11: active, grace within its period, a one-off this month; not the
 /// suspended, the ended, the expired grace, the future start, the one-off of another month.
 async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    enrol(store, dibao(V2, "乙", 2, 42_000, "2026-11")).await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    enrol(app, dibao(V2, "乙", 2, 42_000, "2026-11")).await;
     let mut grace = dibao(V1, "丙", 3, 10_000, "2026-01");
-    grace.status = "grace".into();
-    grace.grace_until = Some("2026-12".into());
-    enrol(store, grace).await;
+    grace.status = EnrolmentStatus::Grace;
+    grace.grace_until = Some(month("2026-12"));
+    enrol(app, grace).await;
     let mut expired = dibao(V1, "丁", 4, 10_000, "2026-01");
-    expired.status = "grace".into();
-    expired.grace_until = Some("2026-10".into());
-    enrol(store, expired).await;
+    expired.status = EnrolmentStatus::Grace;
+    expired.grace_until = Some(month("2026-10"));
+    enrol(app, expired).await;
     let mut suspended = dibao(V1, "戊", 5, 10_000, "2026-01");
-    suspended.status = "suspended".into();
-    enrol(store, suspended).await;
+    suspended.status = EnrolmentStatus::Suspended;
+    enrol(app, suspended).await;
     let mut ended = dibao(V1, "己", 6, 10_000, "2026-01");
-    ended.end_month = Some("2026-10".into());
-    enrol(store, ended).await;
-    enrol(store, dibao(V1, "庚", 7, 10_000, "2026-12")).await;
+    ended.end_month = Some(month("2026-10"));
+    enrol(app, ended).await;
+    enrol(app, dibao(V1, "庚", 7, 10_000, "2026-12")).await;
     let mut once = FixtureEnrolment::new(
         Program::TemporaryAssistance,
         V1,
@@ -157,16 +160,17 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
         200_000,
         "2026-11",
     );
-    once.payment = "once".into();
-    enrol(store, once.clone()).await;
+    once.payment = PaymentKind::Once;
+    enrol(app, once.clone()).await;
     once.id_number = id_no(9);
     once.name = "壬".into();
-    once.start_month = "2026-10".into();
-    enrol(store, once).await;
-    enrol(store, dibao(XICHENG_V, "西城甲", 10, 30_000, "2026-01")).await;
+    once.start_month = month("2026-10");
+    enrol(app, once).await;
+    enrol(app, dibao(XICHENG_V, "西城甲", 10, 30_000, "2026-01")).await;
 
-    let out = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let out = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     assert!(out.existing.is_empty());
@@ -180,9 +184,9 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     let dibao_batch = out
         .created
         .iter()
-        .find(|b| b.program == "urban_dibao")
+        .find(|b| b.program == Program::UrbanDibao)
         .unwrap();
-    let mut names: Vec<String> = lines(store, dibao_batch)
+    let mut names: Vec<String> = lines(app, dibao_batch)
         .await
         .into_iter()
         .map(|l| l.beneficiary_name)
@@ -190,31 +194,30 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     names.sort();
     assert_eq!(names, ["丙", "乙", "甲"]);
     assert_eq!(dibao_batch.planned, Fen(102_000));
-    assert_eq!(dibao_batch.status, "draft");
+    assert_eq!(dibao_batch.status, BatchStatus::Draft);
     assert_eq!(dibao_batch.batch_no, "202611-511802001-urban_dibao");
     assert_eq!(out.lines, 4);
     assert_eq!(
-        audit_actions(store, "payroll_batch", &dibao_batch.id.to_string()).await,
+        audit_actions(app, "payroll_batch", &dibao_batch.id.to_string()).await,
         ["payroll.generate"]
     );
 
     // Again: the same batches come back and nothing is added.
-    let again = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let again = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     assert!(again.created.is_empty());
     assert_eq!(again.existing.len(), 2);
     assert_eq!(again.lines, 0);
-    let b = store
-        .get_batch(&Scope::all(), dibao_batch.id)
-        .await
-        .unwrap();
+    let b = app.payroll().get(&sys(), dibao_batch.id).await.unwrap();
     assert_eq!(b.line_count, 3);
 
     // City-wide from the command line: 西城 is added, 东城 returned as it was.
-    let all = store
-        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+    let all = app
+        .payroll()
+        .generate(&Actor::system("cli"), &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(all.created.len(), 1);
@@ -224,7 +227,7 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     // Only one program.
     let mut one = req("2026-12");
     one.program = Some(Program::TemporaryAssistance);
-    let none = store.generate_payroll(&staff, &one).await.unwrap();
+    let none = app.payroll().generate(&staff, &one).await.unwrap();
     assert!(none.created.is_empty(), "no one-off payment in December");
 }
 
@@ -232,21 +235,23 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
 /// same program, is paid once for the month: the line meeting an earlier one is skipped (on
 /// PostgreSQL through the fallback from the plain insert), the rest of the month goes in.
 async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    let dongcheng = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let dongcheng = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(dongcheng.lines, 1);
     // 甲 moves to 西城 and is enrolled there from November; 乙 is enrolled twice there.
-    enrol(store, dibao(XICHENG_V, "甲", 1, 50_000, "2026-11")).await;
-    enrol(store, dibao(XICHENG_V, "乙", 2, 30_000, "2026-01")).await;
-    enrol(store, dibao(XICHENG_V, "乙", 2, 30_000, "2026-06")).await;
-    enrol(store, dibao(XICHENG_V, "丙", 3, 20_000, "2026-01")).await;
-    let nov = store
-        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+    enrol(app, dibao(XICHENG_V, "甲", 1, 50_000, "2026-11")).await;
+    enrol(app, dibao(XICHENG_V, "乙", 2, 30_000, "2026-01")).await;
+    enrol(app, dibao(XICHENG_V, "乙", 2, 30_000, "2026-06")).await;
+    enrol(app, dibao(XICHENG_V, "丙", 3, 20_000, "2026-01")).await;
+    let nov = app
+        .payroll()
+        .generate(&Actor::system("cli"), &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(nov.existing.len(), 1, "东城 returned as it was");
@@ -254,7 +259,7 @@ async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
     let xicheng = &nov.created[0];
     assert_eq!(xicheng.township_code, "511802002");
     // 甲 was paid for November in 东城; 乙 once.
-    let mut names: Vec<String> = lines(store, xicheng)
+    let mut names: Vec<String> = lines(app, xicheng)
         .await
         .into_iter()
         .map(|l| l.beneficiary_name)
@@ -263,18 +268,14 @@ async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
     assert_eq!(names, ["丙", "乙"]);
     assert_eq!(xicheng.planned, Fen(50_000));
     // December, both townships in one run: 甲 is paid once, by one of the two.
-    let dec = store
-        .generate_payroll(&Actor::system("cli"), &req("2026-12"))
+    let dec = app
+        .payroll()
+        .generate(&Actor::system("cli"), &req("2026-12"))
         .await
         .unwrap();
     let mut names = Vec::new();
     for b in &dec.created {
-        names.extend(
-            lines(store, b)
-                .await
-                .into_iter()
-                .map(|l| l.beneficiary_name),
-        );
+        names.extend(lines(app, b).await.into_iter().map(|l| l.beneficiary_name));
     }
     names.sort();
     assert_eq!(names, ["丙", "乙", "甲"]);
@@ -286,18 +287,19 @@ async fn a_month_is_paid_once_across_townships_and_enrolments(db: &TestDb) {
 /// end month November) is paid for November, whether the month is generated before or after
 /// the decision, and not for December.
 async fn a_stopped_enrolment_is_paid_through_its_end_month(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let mut stopped = dibao(V1, "甲", 1, 50_000, "2026-01");
-    stopped.status = "ended".into();
-    stopped.end_month = Some("2026-11".into());
-    enrol(store, stopped).await;
+    stopped.status = EnrolmentStatus::Ended;
+    stopped.end_month = Some(month("2026-11"));
+    enrol(app, stopped).await;
     let mut long_ago = dibao(V1, "乙", 2, 30_000, "2026-01");
-    long_ago.status = "ended".into();
-    long_ago.end_month = Some("2026-10".into());
-    enrol(store, long_ago).await;
-    let nov = store
-        .generate_payroll(&staff, &req("2026-11"))
+    long_ago.status = EnrolmentStatus::Ended;
+    long_ago.end_month = Some(month("2026-10"));
+    enrol(app, long_ago).await;
+    let nov = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(
@@ -305,15 +307,16 @@ async fn a_stopped_enrolment_is_paid_through_its_end_month(db: &TestDb) {
         1,
         "a batch for the stopped enrolment's last month"
     );
-    let names: Vec<String> = lines(store, &nov.created[0])
+    let names: Vec<String> = lines(app, &nov.created[0])
         .await
         .into_iter()
         .map(|l| l.beneficiary_name)
         .collect();
     assert_eq!(names, ["甲"]);
     assert_eq!(nov.planned, Fen(50_000));
-    let dec = store
-        .generate_payroll(&staff, &req("2026-12"))
+    let dec = app
+        .payroll()
+        .generate(&staff, &req("2026-12"))
         .await
         .unwrap();
     assert!(dec.created.is_empty(), "nothing payable in December");
@@ -323,33 +326,40 @@ async fn a_stopped_enrolment_is_paid_through_its_end_month(db: &TestDb) {
 /// A draft whose payees are all gone when it is regenerated is removed (both backends keep
 /// no batch with counters but no lines).
 async fn a_draft_left_without_payees_is_removed_on_regeneration(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let id = enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    let b = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let id = enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let b = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap()
         .created[0]
         .clone();
     assert_eq!((b.line_count, b.planned), (1, Fen(50_000)));
-    store
-        .execute_unchecked(&format!(
-            "UPDATE enrolments SET status = 'suspended' WHERE id = {id}"
-        ))
-        .await
-        .unwrap();
-    assert!(store
-        .regenerate_batch(&staff, b.id)
+    fixtures::change_enrolment(
+        app,
+        id,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Suspended),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(app
+        .payroll()
+        .regenerate(&staff, b.id)
         .await
         .unwrap()
         .is_none());
     assert!(matches!(
-        store.get_batch(&Scope::all(), b.id).await,
-        Err(StoreError::NotFound(_))
+        app.payroll().get(&sys(), b.id).await,
+        Err(Error::NotFound(_))
     ));
-    let ledger = store
-        .funds_ledger(&Scope::all(), &LedgerFilter::default())
+    let ledger = app
+        .payroll()
+        .ledger(&sys(), &LedgerFilter::default())
         .await
         .unwrap();
     assert!(
@@ -357,7 +367,7 @@ async fn a_draft_left_without_payees_is_removed_on_regeneration(db: &TestDb) {
         "no planned money left for the removed batch"
     );
     assert_eq!(
-        audit_actions(store, "payroll_batch", &b.id.to_string()).await,
+        audit_actions(app, "payroll_batch", &b.id.to_string()).await,
         ["payroll.regenerate", "payroll.generate"]
     );
 }
@@ -366,10 +376,10 @@ async fn a_draft_left_without_payees_is_removed_on_regeneration(db: &TestDb) {
 /// regular line pays it, and the next generation marks the back pay as superseded instead of
 /// leaving it approved forever. A director may not approve their own request.
 async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    let id = enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let id = enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
     let ask = NewBackPay {
         enrolment_id: id,
         period: "2026-10".into(),
@@ -377,35 +387,32 @@ async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
         reason: "审批滞后，补发".into(),
         case_id: None,
     };
-    let own = store.request_back_pay(&director, &ask).await.unwrap();
+    let own = app
+        .payroll()
+        .request_back_pay(&director, &ask)
+        .await
+        .unwrap();
     assert!(
         matches!(
-            store.decide_back_pay(&director, own.id, true).await,
-            Err(StoreError::Forbidden(_))
+            app.payroll().decide_back_pay(&director, own.id, true).await,
+            Err(Error::Forbidden(_))
         ),
         "not one's own request"
     );
     assert_eq!(
-        store
-            .get_back_pay(&Scope::all(), own.id)
-            .await
-            .unwrap()
-            .status,
-        "pending"
+        app.payroll().back_pay(&sys(), own.id).await.unwrap().status,
+        BackPayStatus::Pending
     );
-    store
-        .execute_unchecked(&format!(
-            "UPDATE payroll_adjustments SET requested_by = 'staff' WHERE id = {}",
-            own.id
-        ))
+    fixtures::set_requested_by(app, own.id, "staff")
         .await
         .unwrap();
-    store
+    app.payroll()
         .decide_back_pay(&director, own.id, true)
         .await
         .unwrap();
-    let oct = store
-        .generate_payroll(&staff, &req("2026-10"))
+    let oct = app
+        .payroll()
+        .generate(&staff, &req("2026-10"))
         .await
         .unwrap();
     assert_eq!(
@@ -413,8 +420,9 @@ async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
         (1, Fen(50_000)),
         "October's own line"
     );
-    let nov = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let nov = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(nov.created.len(), 1);
@@ -423,17 +431,17 @@ async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
         (b.line_count, b.planned, b.back_pay),
         (1, Fen(50_000), Fen(0))
     );
-    let kinds: Vec<(String, String)> = lines(store, b)
+    let kinds: Vec<(LineKind, YearMonth)> = lines(app, b)
         .await
         .into_iter()
         .map(|l| (l.kind, l.period))
         .collect();
-    assert_eq!(kinds, [("regular".to_string(), "2026-11".to_string())]);
-    let a = store.get_back_pay(&Scope::all(), own.id).await.unwrap();
-    assert_eq!(a.status, "superseded");
+    assert_eq!(kinds, [(LineKind::Regular, month("2026-11"))]);
+    let a = app.payroll().back_pay(&sys(), own.id).await.unwrap();
+    assert_eq!(a.status, BackPayStatus::Superseded);
     assert!(a.line_id.is_none());
     assert_eq!(
-        audit_actions(store, "payroll_adjustment", &own.id.to_string())
+        audit_actions(app, "payroll_adjustment", &own.id.to_string())
             .await
             .first()
             .map(String::as_str),
@@ -445,24 +453,21 @@ async fn back_pay_overtaken_by_its_month_is_marked_and_not_paid(db: &TestDb) {
 /// correction of the account number alone keeps the holder, for the re-issue and the
 /// household's later months.
 async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    store
-        .execute_unchecked(&format!(
-            "UPDATE households SET account_holder = '甲的监护人' WHERE head_id_number = '{}'",
-            id_no(1)
-        ))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    fixtures::set_account_holder(app, &id_no(1), "甲的监护人")
         .await
         .unwrap();
-    let b = signed_and_exported(store, "2026-11").await;
-    let line = lines(store, &b).await.remove(0);
+    let b = signed_and_exported(app, "2026-11").await;
+    let line = lines(app, &b).await.remove(0);
     assert_eq!(line.account_holder, "甲的监护人");
     let file = format!(
         "明细号,户名,金额(元),处理结果,失败原因\n{},甲的监护人,500.00,交易不成功,账号不存在\n",
         line.id
     );
-    let out = store
+    let out = app
+        .bank_files()
         .import_return(&staff, b.id, "回盘.csv", file.as_bytes())
         .await
         .unwrap();
@@ -471,13 +476,14 @@ async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &Te
         (0, 1),
         "不成功 is a failure"
     );
-    let fixed = correct_the_open_exception(store, &staff, "6210987654321000").await;
+    let fixed = correct_the_open_exception(app, &staff, "6210987654321000").await;
     assert_eq!(fixed.account_holder.as_deref(), Some("甲的监护人"));
-    let dec = store
-        .generate_payroll(&staff, &req("2026-12"))
+    let dec = app
+        .payroll()
+        .generate(&staff, &req("2026-12"))
         .await
         .unwrap();
-    let holders: Vec<(String, String, String)> = lines(store, &dec.created[0])
+    let holders: Vec<(LineKind, String, String)> = lines(app, &dec.created[0])
         .await
         .into_iter()
         .map(|l| (l.kind, l.account_number, l.account_holder))
@@ -492,17 +498,18 @@ async fn a_guardians_card_keeps_its_holder_through_return_and_correction(db: &Te
 /// The dashboard's overview of a month: batches by state and the planned amount, open 退票
 /// and pending 补发, counted within the scope only.
 async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    let dongcheng = Scope::of(minzheng_domain::DivisionCode::parse_native(DONGCHENG).unwrap());
-    let empty = store
-        .payroll_overview(&dongcheng, month("2026-11"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let dongcheng = within(DONGCHENG);
+    let empty = app
+        .payroll()
+        .overview(&dongcheng, month("2026-11"))
         .await
         .unwrap();
     assert_eq!((empty.batches, empty.planned), (0, Fen(0)));
-    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    enrol(store, dibao(XICHENG_V, "西城甲", 2, 30_000, "2026-01")).await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    enrol(app, dibao(XICHENG_V, "西城甲", 2, 30_000, "2026-01")).await;
     let mut once = FixtureEnrolment::new(
         Program::TemporaryAssistance,
         V1,
@@ -511,24 +518,25 @@ async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
         20_000,
         "2026-11",
     );
-    once.payment = "once".into();
-    enrol(store, once).await;
-    let out = store
-        .generate_payroll(&Actor::system("cli"), &req("2026-11"))
+    once.payment = PaymentKind::Once;
+    enrol(app, once).await;
+    let out = app
+        .payroll()
+        .generate(&Actor::system("cli"), &req("2026-11"))
         .await
         .unwrap();
     assert_eq!(out.created.len(), 3);
     let dibao_batch = out
         .created
         .iter()
-        .find(|b| b.township_code == DONGCHENG && b.program == "urban_dibao")
+        .find(|b| b.township_code == DONGCHENG && b.program == Program::UrbanDibao)
         .unwrap();
-    store
-        .sign_off_batch(&director, dibao_batch.id)
+    app.payroll()
+        .sign_off(&director, dibao_batch.id, None)
         .await
         .unwrap();
-    let late = enrol(store, dibao(V1, "丙", 4, 10_000, "2026-09")).await;
-    store
+    let late = enrol(app, dibao(V1, "丙", 4, 10_000, "2026-09")).await;
+    app.payroll()
         .request_back_pay(
             &staff,
             &NewBackPay {
@@ -541,24 +549,27 @@ async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
         )
         .await
         .unwrap();
-    let o = store
-        .payroll_overview(&dongcheng, month("2026-11"))
+    let o = app
+        .payroll()
+        .overview(&dongcheng, month("2026-11"))
         .await
         .unwrap();
-    assert_eq!(o.month, "2026-11");
+    assert_eq!(o.month, month("2026-11"));
     assert_eq!(
         (o.batches, o.drafts, o.signed_off, o.exported),
         (2, 1, 1, 0)
     );
     assert_eq!(o.planned, Fen(70_000), "东城's two batches only");
     assert_eq!((o.open_exceptions, o.pending_back_pay), (0, 1));
-    let city = store
-        .payroll_overview(&Scope::all(), month("2026-11"))
+    let city = app
+        .payroll()
+        .overview(&sys(), month("2026-11"))
         .await
         .unwrap();
     assert_eq!((city.batches, city.planned), (3, Fen(100_000)));
-    let other = store
-        .payroll_overview(&dongcheng, month("2026-12"))
+    let other = app
+        .payroll()
+        .overview(&dongcheng, month("2026-12"))
         .await
         .unwrap();
     assert_eq!(other.batches, 0);
@@ -567,45 +578,39 @@ async fn the_months_overview_counts_within_the_scope(db: &TestDb) {
 /// A 退票 corrected by 东城's clerk after the household moved to 西城: the exception is
 /// corrected (it is 东城's), the household's account — now 西城's record — is not touched.
 async fn a_correction_leaves_a_household_that_moved_away_alone(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    enrol(store, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
-    let b = signed_and_exported(store, "2026-11").await;
-    let line = lines(store, &b).await.remove(0);
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let line = lines(app, &b).await.remove(0);
     let file = format!(
         "明细号,姓名,金额(元),处理结果,失败原因\n{},甲,500.00,失败,账户冻结\n",
         line.id
     );
-    store
+    app.bank_files()
         .import_return(&staff, b.id, "回盘.csv", file.as_bytes())
         .await
         .unwrap();
-    let moved = format!(
-        "UPDATE households SET township_code = '511802002', village_code = '{XICHENG_V}'
-         WHERE head_id_number = '{}'",
-        id_no(1)
-    );
-    store.execute_unchecked(&moved).await.unwrap();
-    let fixed = correct_the_open_exception(store, &staff, "6210987654321000").await;
-    assert_eq!(fixed.status, "ready");
+    fixtures::move_household(app, &id_no(1), XICHENG_V)
+        .await
+        .unwrap();
+    let fixed = correct_the_open_exception(app, &staff, "6210987654321000").await;
+    assert_eq!(fixed.status, ExceptionStatus::Ready);
     assert!(
-        has_account(store, &id_no(1), &line.account_number).await,
+        has_account(app, &id_no(1), &line.account_number).await,
         "西城's household keeps its account"
     );
 }
 
 /// Corrects the one open 退票 with a new account number alone; returns it corrected.
-async fn correct_the_open_exception(
-    store: &Store,
-    clerk: &Actor,
-    account: &str,
-) -> minzheng_store::PaymentException {
-    let open = store
-        .list_exceptions(&Scope::all(), Some("open"))
+async fn correct_the_open_exception(app: &App, clerk: &Actor, account: &str) -> PaymentException {
+    let open = app
+        .payroll()
+        .exceptions(&sys(), Some("open"))
         .await
         .unwrap();
     assert_eq!(open.len(), 1, "one open 退票");
-    store
+    app.payroll()
         .correct_exception(
             clerk,
             open[0].id,
@@ -620,30 +625,26 @@ async fn correct_the_open_exception(
 
 /// Whether the household headed by `id_number` has `account` on record (a fixture household
 /// has no members for the registry search to find it by).
-async fn has_account(store: &Store, id_number: &str, account: &str) -> bool {
-    let touched = store
-        .execute_unchecked(&format!(
-            "UPDATE households SET updated_at = updated_at
-             WHERE head_id_number = '{id_number}' AND account_number = '{account}'"
-        ))
+async fn has_account(app: &App, id_number: &str, account: &str) -> bool {
+    fixtures::has_account(app, id_number, account)
         .await
-        .unwrap();
-    touched == 1
+        .unwrap()
 }
 
 /// Two generations at once, each on its own connection pool: one set of batches and lines,
 /// and neither fails.
 async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
-    let store = seeded(db).await;
-    store
-        .fixture_bulk_enrolments(2_000, "511802", "2026-01")
+    let app = seeded(db).await;
+    app.payroll_bench()
+        .enrolments(2_000, "511802", "2026-01")
         .await
         .unwrap();
-    let a = Store::connect(&db.url).await.unwrap();
-    let b = Store::connect(&db.url).await.unwrap();
-    let run = |s: Store| {
+    let a = App::connect(&db.url).await.unwrap();
+    let b = App::connect(&db.url).await.unwrap();
+    let run = |s: App| {
         tokio::spawn(async move {
-            s.generate_payroll(&Actor::system("cli"), &req("2026-11"))
+            s.payroll()
+                .generate(&Actor::system("cli"), &req("2026-11"))
                 .await
         })
     };
@@ -654,9 +655,10 @@ async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
     assert_eq!(ra.created.len() + ra.existing.len(), created);
     assert_eq!(rb.created.len() + rb.existing.len(), created);
     assert_eq!(ra.lines + rb.lines, 2_000, "each enrolment once");
-    let batches = store
-        .list_batches(
-            &Scope::all(),
+    let batches = app
+        .payroll()
+        .list(
+            &sys(),
             &BatchFilter {
                 month: Some("2026-11".into()),
                 ..Default::default()
@@ -670,7 +672,7 @@ async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
     // the fixture scatters ID numbers as real ones are.
     let mut scattered = false;
     for b in &batches {
-        let ls = lines(store, b).await;
+        let ls = lines(app, b).await;
         assert_eq!(ls.len() as i64, b.line_count);
         let ids: Vec<&str> = ls
             .iter()
@@ -691,51 +693,69 @@ async fn concurrent_generations_make_one_set_of_batches(db: &TestDb) {
 /// October → November: one new (by a case), one stopped (ended by a case), one whose
 /// amount changed, one unchanged.
 async fn review_shows_new_stopped_and_changed_with_reasons(db: &TestDb) {
-    let store = seeded(db).await;
+    let app = seeded(db).await;
     let cli = Actor::system("cli");
-    let same = enrol(store, dibao(V1, "不变", 1, 50_000, "2026-01")).await;
-    let stop = enrol(store, dibao(V1, "停发", 2, 40_000, "2026-01")).await;
-    let change = enrol(store, dibao(V1, "调整", 3, 30_000, "2026-01")).await;
-    store.generate_payroll(&cli, &req("2026-10")).await.unwrap();
+    let same = enrol(app, dibao(V1, "不变", 1, 50_000, "2026-01")).await;
+    let stop = enrol(app, dibao(V1, "停发", 2, 40_000, "2026-01")).await;
+    let change = enrol(app, dibao(V1, "调整", 3, 30_000, "2026-01")).await;
+    app.payroll().generate(&cli, &req("2026-10")).await.unwrap();
 
-    let h = store.fixture_household_of(stop).await.unwrap();
-    store
-        .fixture_case("DB2026-0002", "review", Program::UrbanDibao, h, Some(stop))
-        .await
-        .unwrap();
-    store
-        .fixture_update_enrolment(stop, "status = 'ended', end_month = '2026-10'")
-        .await
-        .unwrap();
-    let h = store.fixture_household_of(change).await.unwrap();
-    store
-        .fixture_case(
-            "DB2026-0003",
-            "change",
-            Program::UrbanDibao,
-            h,
-            Some(change),
-        )
-        .await
-        .unwrap();
-    store
-        .fixture_update_enrolment(change, "monthly_fen = 35000")
-        .await
-        .unwrap();
+    let h = fixtures::household_of(app, stop).await.unwrap();
+    fixtures::case(
+        app,
+        "DB2026-0002",
+        "review",
+        Program::UrbanDibao,
+        h,
+        Some(stop),
+    )
+    .await
+    .unwrap();
+    fixtures::change_enrolment(
+        app,
+        stop,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Ended),
+            end_month: Some(month("2026-10")),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let h = fixtures::household_of(app, change).await.unwrap();
+    fixtures::case(
+        app,
+        "DB2026-0003",
+        "change",
+        Program::UrbanDibao,
+        h,
+        Some(change),
+    )
+    .await
+    .unwrap();
+    fixtures::change_enrolment(
+        app,
+        change,
+        &EnrolmentChange {
+            monthly_fen: Some(35_000),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut fresh = dibao(V2, "新增", 4, 60_000, "2026-11");
-    let h = store.fixture_household_of(same).await.unwrap();
+    let h = fixtures::household_of(app, same).await.unwrap();
     fresh.case_id = Some(
-        store
-            .fixture_case("DB2026-0004", "new", Program::UrbanDibao, h, None)
+        fixtures::case(app, "DB2026-0004", "new", Program::UrbanDibao, h, None)
             .await
             .unwrap(),
     );
-    enrol(store, fresh).await;
+    enrol(app, fresh).await;
 
-    let nov = store.generate_payroll(&cli, &req("2026-11")).await.unwrap();
+    let nov = app.payroll().generate(&cli, &req("2026-11")).await.unwrap();
     let batch = &nov.created[0];
-    let diff = store.batch_diff(&Scope::all(), batch.id).await.unwrap();
-    assert_eq!(diff.previous_month, "2026-10");
+    let diff = app.payroll().diff(&sys(), batch.id).await.unwrap();
+    assert_eq!(diff.previous_month, month("2026-10"));
     assert_eq!(
         (
             diff.new_count,
@@ -745,39 +765,50 @@ async fn review_shows_new_stopped_and_changed_with_reasons(db: &TestDb) {
         ),
         (1, 1, 1, 1)
     );
-    let entry = |c: &str| diff.entries.iter().find(|e| e.change == c).unwrap();
-    assert_eq!(entry("new").beneficiary_name, "新增");
-    assert_eq!(entry("new").case_no.as_deref(), Some("DB2026-0004"));
-    assert!(
-        entry("new").reason.contains("新申请案件DB2026-0004"),
-        "{}",
-        entry("new").reason
+    let entry = |c: DiffChange| diff.entries.iter().find(|e| e.change == c).unwrap();
+    assert_eq!(entry(DiffChange::New).beneficiary_name, "新增");
+    assert_eq!(
+        entry(DiffChange::New).case_no.as_deref(),
+        Some("DB2026-0004")
     );
-    assert_eq!(entry("stopped").beneficiary_name, "停发");
-    assert!(entry("stopped").reason.contains("复核案件DB2026-0002"));
     assert!(
-        entry("stopped").reason.contains("已终止保障（2026-10止）"),
+        entry(DiffChange::New)
+            .reason
+            .contains("新申请案件DB2026-0004"),
         "{}",
-        entry("stopped").reason
+        entry(DiffChange::New).reason
     );
-    assert_eq!(entry("changed").previous, Some(Fen(30_000)));
-    assert_eq!(entry("changed").current, Some(Fen(35_000)));
-    assert!(entry("changed").reason.contains("变更案件DB2026-0003"));
+    assert_eq!(entry(DiffChange::Stopped).beneficiary_name, "停发");
+    assert!(entry(DiffChange::Stopped)
+        .reason
+        .contains("复核案件DB2026-0002"));
+    assert!(
+        entry(DiffChange::Stopped)
+            .reason
+            .contains("已终止保障（2026-10止）"),
+        "{}",
+        entry(DiffChange::Stopped).reason
+    );
+    assert_eq!(entry(DiffChange::Changed).previous, Some(Fen(30_000)));
+    assert_eq!(entry(DiffChange::Changed).current, Some(Fen(35_000)));
+    assert!(entry(DiffChange::Changed)
+        .reason
+        .contains("变更案件DB2026-0003"));
 }
 
 /// A late approval: the enrolment starts in September but is entered in November. Back pay
 /// for September and October is requested, approved and paid once in November's batch;
 /// asking again, or for a month already paid, is refused.
 async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    let paid = enrol(store, dibao(V1, "早到", 1, 50_000, "2026-01")).await;
-    store
-        .generate_payroll(&staff, &req("2026-10"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let paid = enrol(app, dibao(V1, "早到", 1, 50_000, "2026-01")).await;
+    app.payroll()
+        .generate(&staff, &req("2026-10"))
         .await
         .unwrap();
-    let late = enrol(store, dibao(V1, "迟到", 2, 40_000, "2026-09")).await;
+    let late = enrol(app, dibao(V1, "迟到", 2, 40_000, "2026-09")).await;
     let ask = |enrolment_id: i64, period: &str| NewBackPay {
         enrolment_id,
         period: period.into(),
@@ -785,72 +816,81 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
         reason: "审批滞后，补发".into(),
         case_id: None,
     };
-    let sep = store
+    let sep = app
+        .payroll()
         .request_back_pay(&staff, &ask(late, "2026-09"))
         .await
         .unwrap();
-    let oct = store
+    let oct = app
+        .payroll()
         .request_back_pay(&staff, &ask(late, "2026-10"))
         .await
         .unwrap();
     assert_eq!(sep.amount, Fen(40_000));
     assert!(matches!(
-        store.request_back_pay(&staff, &ask(late, "2026-09")).await,
-        Err(StoreError::Conflict(_))
+        app.payroll()
+            .request_back_pay(&staff, &ask(late, "2026-09"))
+            .await,
+        Err(Error::Conflict(_))
     ));
     assert!(
         matches!(
-            store.request_back_pay(&staff, &ask(paid, "2026-10")).await,
-            Err(StoreError::Conflict(_))
+            app.payroll()
+                .request_back_pay(&staff, &ask(paid, "2026-10"))
+                .await,
+            Err(Error::Conflict(_))
         ),
         "October was paid to 早到 already"
     );
     assert!(
         matches!(
-            store.request_back_pay(&staff, &ask(late, "2026-08")).await,
-            Err(StoreError::Validation { .. })
+            app.payroll()
+                .request_back_pay(&staff, &ask(late, "2026-08"))
+                .await,
+            Err(Error::Validation { .. })
         ),
         "before the start"
     );
     assert!(matches!(
-        store.decide_back_pay(&staff, sep.id, true).await,
-        Err(StoreError::Forbidden(_))
+        app.payroll().decide_back_pay(&staff, sep.id, true).await,
+        Err(Error::Forbidden(_))
     ));
-    store
+    app.payroll()
         .decide_back_pay(&director, sep.id, true)
         .await
         .unwrap();
-    store
+    app.payroll()
         .decide_back_pay(&director, oct.id, true)
         .await
         .unwrap();
 
-    let nov = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let nov = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap();
     let batch = &nov.created[0];
-    let all = lines(store, batch).await;
-    let mut mine: Vec<(String, String, i64)> = all
+    let all = lines(app, batch).await;
+    let mut mine: Vec<(LineKind, YearMonth, i64)> = all
         .iter()
         .filter(|l| l.enrolment_id == late)
-        .map(|l| (l.kind.clone(), l.period.clone(), l.amount.0))
+        .map(|l| (l.kind, l.period, l.amount.0))
         .collect();
-    mine.sort();
+    mine.sort_by_key(|(kind, period, _)| (kind.as_str(), *period));
     assert_eq!(
         mine,
         [
-            ("back_pay".into(), "2026-09".into(), 40_000),
-            ("back_pay".into(), "2026-10".into(), 40_000),
-            ("regular".into(), "2026-11".into(), 40_000),
+            (LineKind::BackPay, month("2026-09"), 40_000),
+            (LineKind::BackPay, month("2026-10"), 40_000),
+            (LineKind::Regular, month("2026-11"), 40_000),
         ]
     );
     assert_eq!(batch.back_pay, Fen(80_000));
-    let sep = store.get_back_pay(&Scope::all(), sep.id).await.unwrap();
-    assert_eq!(sep.status, "included");
+    let sep = app.payroll().back_pay(&sys(), sep.id).await.unwrap();
+    assert_eq!(sep.status, BackPayStatus::Included);
     assert!(sep.line_id.is_some());
     assert_eq!(
-        audit_actions(store, "payroll_adjustment", &sep.id.to_string()).await,
+        audit_actions(app, "payroll_adjustment", &sep.id.to_string()).await,
         [
             "payroll.back_pay.include",
             "payroll.back_pay.decide",
@@ -858,104 +898,116 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
         ]
     );
     // December: no second back pay.
-    let dec = store
-        .generate_payroll(&staff, &req("2026-12"))
+    let dec = app
+        .payroll()
+        .generate(&staff, &req("2026-12"))
         .await
         .unwrap();
     assert_eq!(dec.created[0].back_pay, Fen(0));
     assert!(matches!(
-        store.request_back_pay(&staff, &ask(late, "2026-10")).await,
-        Err(StoreError::Conflict(_))
+        app.payroll()
+            .request_back_pay(&staff, &ask(late, "2026-10"))
+            .await,
+        Err(Error::Conflict(_))
     ));
 }
 
-async fn signed_and_exported(store: &Store, m: &str) -> PayrollBatch {
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    let out = store.generate_payroll(&staff, &req(m)).await.unwrap();
+async fn signed_and_exported(app: &App, m: &str) -> PayrollBatch {
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let out = app.payroll().generate(&staff, &req(m)).await.unwrap();
     let b = out
         .created
         .into_iter()
         .chain(out.existing)
-        .find(|b| b.program == "urban_dibao")
+        .find(|b| b.program == Program::UrbanDibao)
         .unwrap();
-    store.sign_off_batch(&director, b.id).await.unwrap();
-    store
-        .export_bank_file(&staff, b.id, "utf8-csv")
+    app.payroll().sign_off(&director, b.id, None).await.unwrap();
+    app.bank_files()
+        .export(&staff, b.id, "utf8-csv")
         .await
         .unwrap();
-    store.get_batch(&Scope::all(), b.id).await.unwrap()
+    app.payroll().get(&sys(), b.id).await.unwrap()
 }
 
 /// Draft → signed off (director only) → exported; files per template; every export audited.
 async fn sign_off_and_bank_files(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
-    enrol(store, dibao(V2, "李四", 2, 42_050, "2026-01")).await;
-    let b = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(app, dibao(V2, "李四", 2, 42_050, "2026-01")).await;
+    let b = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap()
         .created[0]
         .clone();
     assert!(
         matches!(
-            store.export_bank_file(&staff, b.id, "rcb-gbk").await,
-            Err(StoreError::Conflict(_))
+            app.bank_files().export(&staff, b.id, "rcb-gbk").await,
+            Err(Error::Conflict(_))
         ),
         "not signed off yet"
     );
     assert!(matches!(
-        store.sign_off_batch(&staff, b.id).await,
-        Err(StoreError::Forbidden(_))
+        app.payroll().sign_off(&staff, b.id, None).await,
+        Err(Error::Forbidden(_))
     ));
     // A draft can be regenerated (here: nothing changed).
-    let re = store.regenerate_batch(&staff, b.id).await.unwrap().unwrap();
+    let re = app
+        .payroll()
+        .regenerate(&staff, b.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(re.line_count, 2);
     // The director signs what they reviewed: the page before the regeneration is stale.
     assert!(matches!(
-        store.sign_off_reviewed(&director, b.id, Some(&b.generated_at)).await,
-        Err(StoreError::Conflict(ref m)) if m.contains("重新生成")
+        app.payroll().sign_off(&director, b.id, Some(&b.generated_at)).await,
+        Err(Error::Conflict(ref m)) if m.contains("重新生成")
     ));
     // A line without an account is not sent to the bank.
-    store
-        .execute_unchecked(&format!(
-            "UPDATE payroll_lines SET account_number = '' WHERE batch_id = {} AND beneficiary_name = '李四'",
-            b.id
-        ))
+    fixtures::clear_line_account(app, b.id, "李四")
         .await
         .unwrap();
     assert!(matches!(
-        store.sign_off_reviewed(&director, b.id, Some(&re.generated_at)).await,
-        Err(StoreError::Conflict(ref m)) if m.contains("1笔明细缺少银行账号")
+        app.payroll().sign_off(&director, b.id, Some(&re.generated_at)).await,
+        Err(Error::Conflict(ref m)) if m.contains("1笔明细缺少银行账号")
     ));
-    let re = store.regenerate_batch(&staff, b.id).await.unwrap().unwrap();
+    let re = app
+        .payroll()
+        .regenerate(&staff, b.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        store.get_batch(&Scope::all(), b.id).await.unwrap().status,
-        "draft"
+        app.payroll().get(&sys(), b.id).await.unwrap().status,
+        BatchStatus::Draft
     );
-    let signed = store
-        .sign_off_reviewed(&director, b.id, Some(&re.generated_at))
+    let signed = app
+        .payroll()
+        .sign_off(&director, b.id, Some(&re.generated_at))
         .await
         .unwrap();
-    assert_eq!(signed.status, "signed_off");
+    assert_eq!(signed.status, BatchStatus::SignedOff);
     assert_eq!(signed.signed_off_by.as_deref(), Some("director"));
     assert!(matches!(
-        store.sign_off_batch(&director, b.id).await,
-        Err(StoreError::Conflict(_))
+        app.payroll().sign_off(&director, b.id, None).await,
+        Err(Error::Conflict(_))
     ));
     assert!(
         matches!(
-            store.regenerate_batch(&staff, b.id).await,
-            Err(StoreError::Conflict(_))
+            app.payroll().regenerate(&staff, b.id).await,
+            Err(Error::Conflict(_))
         ),
         "only a draft can be regenerated"
     );
 
-    let gbk = store
-        .export_bank_file(&staff, b.id, "rcb-gbk")
+    let gbk = app
+        .bank_files()
+        .export(&staff, b.id, "rcb-gbk")
         .await
         .unwrap();
     assert!(gbk.file_name.ends_with(".csv"), "{}", gbk.file_name);
@@ -978,8 +1030,9 @@ async fn sign_off_and_bank_files(db: &TestDb) {
     );
     assert_eq!(gbk.total, Fen(92_050));
 
-    let x = store
-        .export_bank_file(&staff, b.id, "psbc-xlsx")
+    let x = app
+        .bank_files()
+        .export(&staff, b.id, "psbc-xlsx")
         .await
         .unwrap();
     assert!(x.file_name.contains("东城街道") && x.file_name.ends_with(".xlsx"));
@@ -996,10 +1049,10 @@ async fn sign_off_and_bank_files(db: &TestDb) {
         assert_eq!(rows[1][6], id_no(1), "ID numbers stay text");
         assert_eq!(rows[3][0], "合计");
     }
-    let after = store.get_batch(&Scope::all(), b.id).await.unwrap();
-    assert_eq!(after.status, "exported");
+    let after = app.payroll().get(&sys(), b.id).await.unwrap();
+    assert_eq!(after.status, BatchStatus::Exported);
     assert_eq!(after.export_count, 2);
-    let actions = audit_actions(store, "payroll_batch", &b.id.to_string()).await;
+    let actions = audit_actions(app, "payroll_batch", &b.id.to_string()).await;
     assert_eq!(
         actions,
         [
@@ -1012,10 +1065,10 @@ async fn sign_off_and_bank_files(db: &TestDb) {
         ]
     );
     assert!(matches!(
-        store.export_bank_file(&staff, b.id, "no-such").await,
-        Err(StoreError::Validation { .. })
+        app.bank_files().export(&staff, b.id, "no-such").await,
+        Err(Error::Validation { .. })
     ));
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(fixtures::audit_intact(app).await.unwrap());
 }
 
 fn return_csv(rows: &[(i64, &str, &str, &str, &str)], totals: Option<(usize, &str)>) -> Vec<u8> {
@@ -1029,13 +1082,17 @@ fn return_csv(rows: &[(i64, &str, &str, &str, &str)], totals: Option<(usize, &st
     encoding_rs::GBK.encode(&s).0.into_owned()
 }
 
-async fn assert_untouched(store: &Store, b: &PayrollBatch) {
-    let now = store.get_batch(&Scope::all(), b.id).await.unwrap();
+async fn assert_untouched(app: &App, b: &PayrollBatch) {
+    let now = app.payroll().get(&sys(), b.id).await.unwrap();
     assert_eq!(now.returned_count, 0);
-    assert_eq!(now.status, "exported");
-    assert!(lines(store, b).await.iter().all(|l| l.status == "planned"));
-    assert!(store
-        .list_exceptions(&Scope::all(), None)
+    assert_eq!(now.status, BatchStatus::Exported);
+    assert!(lines(app, b)
+        .await
+        .iter()
+        .all(|l| l.status == LineStatus::Planned));
+    assert!(app
+        .payroll()
+        .exceptions(&sys(), None)
         .await
         .unwrap()
         .is_empty());
@@ -1045,14 +1102,14 @@ async fn assert_untouched(store: &Store, b: &PayrollBatch) {
 /// result, failure without reason) apply nothing; a partial file is accepted, the rest
 /// later reconciles the batch; failures become exceptions.
 async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
-    enrol(store, dibao(V1, "李四", 2, 42_050, "2026-01")).await;
-    enrol(store, dibao(V2, "王五", 3, 30_000, "2026-01")).await;
-    let b = signed_and_exported(store, "2026-11").await;
-    let l = lines(store, &b).await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(app, dibao(V1, "李四", 2, 42_050, "2026-01")).await;
+    enrol(app, dibao(V2, "王五", 3, 30_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let l = lines(app, &b).await;
     let (a, c, d) = (l[0].id, l[1].id, l[2].id);
     let refused = [
         (
@@ -1107,13 +1164,17 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
         ),
     ];
     for (file, why) in refused {
-        match store.import_return(&staff, b.id, "回盘.csv", &file).await {
-            Err(StoreError::Validation { message, .. }) => {
+        match app
+            .bank_files()
+            .import_return(&staff, b.id, "回盘.csv", &file)
+            .await
+        {
+            Err(Error::Validation { message, .. }) => {
                 assert!(message.contains(why), "{why}: {message}")
             }
             other => panic!("{why}: expected a refusal, got {other:?}"),
         }
-        assert_untouched(store, &b).await;
+        assert_untouched(app, &b).await;
     }
     // A partial return: two lines, one failed.
     let part = return_csv(
@@ -1123,7 +1184,8 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
         ],
         Some((2, "920.50")),
     );
-    let out = store
+    let out = app
+        .bank_files()
         .import_return(&staff, b.id, "回盘1.csv", &part)
         .await
         .unwrap();
@@ -1131,80 +1193,85 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
         (out.paid_count, out.failed_count, out.complete),
         (1, 1, false)
     );
-    assert_eq!(out.batch.status, "exported");
+    assert_eq!(out.batch.status, BatchStatus::Exported);
     assert!(out.batch.partially_reconciled());
     // No new bank file once the bank has answered for some lines: it could pay them again.
     let exports = out.batch.export_count;
     assert!(matches!(
-        store.export_bank_file(&staff, b.id, "utf8-csv").await,
-        Err(StoreError::Conflict(ref m)) if m.contains("已导入银行回盘")
+        app.bank_files().export(&staff, b.id, "utf8-csv").await,
+        Err(Error::Conflict(ref m)) if m.contains("已导入银行回盘")
     ));
     assert_eq!(
-        store
-            .get_batch(&Scope::all(), b.id)
-            .await
-            .unwrap()
-            .export_count,
+        app.payroll().get(&sys(), b.id).await.unwrap().export_count,
         exports
     );
     // The same lines again are refused.
-    let again = store.import_return(&staff, b.id, "回盘1.csv", &part).await;
+    let again = app
+        .bank_files()
+        .import_return(&staff, b.id, "回盘1.csv", &part)
+        .await;
     assert!(
-        matches!(again, Err(StoreError::Validation { ref message, .. }) if message.contains("已于此前回盘"))
+        matches!(again, Err(Error::Validation { ref message, .. }) if message.contains("已于此前回盘"))
     );
     // The rest.
     let rest = return_csv(&[(d, "王五", "300.00", "成功", "")], None);
-    let out = store
+    let out = app
+        .bank_files()
         .import_return(&staff, b.id, "回盘2.csv", &rest)
         .await
         .unwrap();
     assert!(out.complete);
-    assert_eq!(out.batch.status, "reconciled");
+    assert_eq!(out.batch.status, BatchStatus::Reconciled);
     assert_eq!(out.batch.paid, Fen(80_000));
     assert_eq!(out.batch.failed, Fen(42_050));
     assert_eq!(out.batch.paid.0 + out.batch.failed.0, out.batch.planned.0);
     assert!(matches!(
-        store.import_return(&staff, b.id, "回盘2.csv", &rest).await,
-        Err(StoreError::Conflict(_))
+        app.bank_files()
+            .import_return(&staff, b.id, "回盘2.csv", &rest)
+            .await,
+        Err(Error::Conflict(_))
     ));
-    let ex = store
-        .list_exceptions(&Scope::all(), Some("open"))
+    let ex = app
+        .payroll()
+        .exceptions(&sys(), Some("open"))
         .await
         .unwrap();
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].line_id, c);
     assert_eq!(ex[0].fail_reason, "户名不符");
-    let closed = store.close_batch(&director, b.id).await.unwrap();
-    assert_eq!(closed.status, "closed");
+    let closed = app.payroll().close(&director, b.id).await.unwrap();
+    assert_eq!(closed.status, BatchStatus::Closed);
 }
 
 /// A failed November payment is corrected (new account) and re-issued in December's batch
 /// with November as its period, once; December's own payment goes to the new account too.
 async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
-    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
-    let b = signed_and_exported(store, "2026-11").await;
-    let l = lines(store, &b).await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let l = lines(app, &b).await;
     let file = return_csv(&[(l[0].id, "张三", "500.00", "失败", "账户冻结")], None);
-    store
+    app.bank_files()
         .import_return(&staff, b.id, "回盘.csv", &file)
         .await
         .unwrap();
-    let x = store
-        .list_exceptions(&Scope::all(), Some("open"))
+    let x = app
+        .payroll()
+        .exceptions(&sys(), Some("open"))
         .await
         .unwrap()[0]
         .clone();
     // Not re-issued before it is corrected.
-    let dec = store
-        .generate_payroll(&staff, &req("2026-12"))
+    let dec = app
+        .payroll()
+        .generate(&staff, &req("2026-12"))
         .await
         .unwrap();
     assert_eq!(dec.created[0].reissue_count, 0);
     assert!(matches!(
-        store
+        app.payroll()
             .correct_exception(
                 &staff,
                 x.id,
@@ -1214,9 +1281,10 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
                 }
             )
             .await,
-        Err(StoreError::Validation { .. })
+        Err(Error::Validation { .. })
     ));
-    let fixed = store
+    let fixed = app
+        .payroll()
         .correct_exception(
             &staff,
             x.id,
@@ -1229,30 +1297,31 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(fixed.status, "ready");
+    assert_eq!(fixed.status, ExceptionStatus::Ready);
     // December's draft is regenerated: now with the re-issue, and the new account.
-    let dec = store
-        .regenerate_batch(&staff, dec.created[0].id)
+    let dec = app
+        .payroll()
+        .regenerate(&staff, dec.created[0].id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(dec.reissue_count, 1);
     assert_eq!(dec.reissue, Fen(50_000));
-    let dl = lines(store, &dec).await;
-    let re = dl.iter().find(|l| l.kind == "reissue").unwrap();
-    assert_eq!(re.period, "2026-11");
+    let dl = lines(app, &dec).await;
+    let re = dl.iter().find(|l| l.kind == LineKind::Reissue).unwrap();
+    assert_eq!(re.period, month("2026-11"));
     assert_eq!(re.reissue_of, Some(l[0].id));
     assert_eq!(re.account_number, "6210987654321000");
     assert_eq!(re.bank_name, "中国邮政储蓄银行");
-    let regular = dl.iter().find(|l| l.kind == "regular").unwrap();
+    let regular = dl.iter().find(|l| l.kind == LineKind::Regular).unwrap();
     assert_eq!(
         regular.account_number, "6210987654321000",
         "the household's account was corrected"
     );
-    let x = store.get_exception(&Scope::all(), x.id).await.unwrap();
-    assert_eq!(x.status, "reissued");
+    let x = app.payroll().exception(&sys(), x.id).await.unwrap();
+    assert_eq!(x.status, ExceptionStatus::Reissued);
     assert_eq!(x.reissue_line_id, Some(re.id));
-    let trail = audit_actions(store, "payment_exception", &x.id.to_string()).await;
+    let trail = audit_actions(app, "payment_exception", &x.id.to_string()).await;
     assert_eq!(
         trail.first().map(String::as_str),
         Some("payroll.exception.reissue")
@@ -1262,13 +1331,14 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
         "{trail:?}"
     );
     // Regenerated once more: the re-issue is released and taken again, both on record.
-    let again = store
-        .regenerate_batch(&staff, dec.id)
+    let again = app
+        .payroll()
+        .regenerate(&staff, dec.id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(again.reissue_count, 1);
-    let trail = audit_actions(store, "payment_exception", &x.id.to_string()).await;
+    let trail = audit_actions(app, "payment_exception", &x.id.to_string()).await;
     assert_eq!(
         trail[..3],
         [
@@ -1277,10 +1347,10 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
             "payroll.exception.reissue"
         ]
     );
-    let x = store.get_exception(&Scope::all(), x.id).await.unwrap();
-    assert_eq!(x.status, "reissued");
+    let x = app.payroll().exception(&sys(), x.id).await.unwrap();
+    assert_eq!(x.status, ExceptionStatus::Reissued);
     assert!(matches!(
-        store
+        app.payroll()
             .correct_exception(
                 &staff,
                 x.id,
@@ -1290,39 +1360,35 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
                 }
             )
             .await,
-        Err(StoreError::Conflict(_))
+        Err(Error::Conflict(_))
     ));
     // January: no second re-issue.
-    let jan = store
-        .generate_payroll(&staff, &req("2027-01"))
+    let jan = app
+        .payroll()
+        .generate(&staff, &req("2027-01"))
         .await
         .unwrap();
     assert_eq!(jan.created[0].reissue_count, 0);
     // The hard guarantee: a second November line for the same person cannot exist.
-    let dup = store
-        .execute_unchecked(&format!(
-            "INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id, township_code,
-               village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
-               account_holder, amount_fen)
-             VALUES ({}, 'back_pay', 'urban_dibao', '2026-11', 1, '{DONGCHENG}', '{V1}', '张三',
-               '{}', 'x', '1', 'x', 50000)",
-            dec.id,
-            id_no(1)
-        ))
-        .await;
+    let dup =
+        fixtures::insert_back_pay_line(app, dec.id, month("2026-11"), V1, "张三", &id_no(1)).await;
     assert!(dup.is_err(), "unique (beneficiary, program, period)");
     // The ledger: November planned 500, failed 500; December re-issued 500.
-    store.sign_off_batch(&director, dec.id).await.unwrap();
-    let ledger = store
-        .funds_ledger(&Scope::all(), &LedgerFilter::default())
+    app.payroll()
+        .sign_off(&director, dec.id, None)
         .await
         .unwrap();
-    let nov = ledger.iter().find(|r| r.month == "2026-11").unwrap();
+    let ledger = app
+        .payroll()
+        .ledger(&sys(), &LedgerFilter::default())
+        .await
+        .unwrap();
+    let nov = ledger.iter().find(|r| r.month == month("2026-11")).unwrap();
     assert_eq!(
         (nov.planned, nov.paid, nov.failed),
         (Fen(50_000), Fen(0), Fen(50_000))
     );
-    let decl = ledger.iter().find(|r| r.month == "2026-12").unwrap();
+    let decl = ledger.iter().find(|r| r.month == month("2026-12")).unwrap();
     assert_eq!(
         (decl.planned, decl.reissued, decl.reissue_count),
         (Fen(100_000), Fen(50_000), 1)
@@ -1331,29 +1397,31 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
 
 /// Other townships' batches are not found; roles that may not act are forbidden.
 async fn jurisdiction_and_roles(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let staff2 = actor_of(store, "staff2").await;
-    let auditor = actor_of(store, "auditor").await;
-    let approver = actor_of(store, "approver").await;
-    let assistant = actor_of(store, "assistant").await;
-    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
-    let b = store
-        .generate_payroll(&staff, &req("2026-11"))
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
+    let auditor = actor_of(app, "auditor").await;
+    let approver = actor_of(app, "approver").await;
+    let assistant = actor_of(app, "assistant").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
         .await
         .unwrap()
         .created[0]
         .clone();
     assert!(matches!(
-        store.get_batch(&staff2.scope, b.id).await,
-        Err(StoreError::NotFound(_))
+        app.payroll().get(&staff2, b.id).await,
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        store.sign_off_batch(&staff2, b.id).await,
-        Err(StoreError::NotFound(_))
+        app.payroll().sign_off(&staff2, b.id, None).await,
+        Err(Error::NotFound(_))
     ));
-    assert!(store
-        .list_batches(&staff2.scope, &BatchFilter::default())
+    assert!(app
+        .payroll()
+        .list(&staff2, &BatchFilter::default())
         .await
         .unwrap()
         .is_empty());
@@ -1361,29 +1429,26 @@ async fn jurisdiction_and_roles(db: &TestDb) {
     let mut other = req("2026-11");
     other.within = Some(DONGCHENG.into());
     assert!(matches!(
-        store.generate_payroll(&staff2, &other).await,
-        Err(StoreError::NotFound(_))
+        app.payroll().generate(&staff2, &other).await,
+        Err(Error::NotFound(_))
     ));
     // The county sees it but does not sign off a township's payroll; the auditor reads only.
-    assert_eq!(
-        store.get_batch(&approver.scope, b.id).await.unwrap().id,
-        b.id
-    );
+    assert_eq!(app.payroll().get(&approver, b.id).await.unwrap().id, b.id);
     assert!(matches!(
-        store.sign_off_batch(&approver, b.id).await,
-        Err(StoreError::Forbidden(_))
+        app.payroll().sign_off(&approver, b.id, None).await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.generate_payroll(&auditor, &req("2026-12")).await,
-        Err(StoreError::Forbidden(_))
+        app.payroll().generate(&auditor, &req("2026-12")).await,
+        Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        store.generate_payroll(&assistant, &req("2026-12")).await,
-        Err(StoreError::Forbidden(_))
+        app.payroll().generate(&assistant, &req("2026-12")).await,
+        Err(Error::Forbidden(_))
     ));
     assert_eq!(
-        store
-            .funds_ledger(&auditor.scope, &LedgerFilter::default())
+        app.payroll()
+            .ledger(&auditor, &LedgerFilter::default())
             .await
             .unwrap()
             .len(),
@@ -1396,50 +1461,46 @@ async fn jurisdiction_and_roles(db: &TestDb) {
 /// generates for both townships and every batch can be signed off (every line has an
 /// account); seeding twice adds nothing.
 async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
-    let store = seeded(db).await;
-    store.seed_demo_registry(600, 7).await.unwrap();
-    let from_cases = db
-        .app
+    let app = seeded(db).await;
+    app.demo().registry(600, 7).await.unwrap();
+    let from_cases = app
         .demo()
         .cases(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
         .await
         .unwrap();
     assert!(from_cases > 0);
-    let added = store.seed_payroll_demo().await.unwrap();
+    let added = app.demo().payroll_enrolments().await.unwrap();
     assert!(
         added > 0,
         "the cases' enrolments do not stop the payroll demo"
     );
-    assert_eq!(store.seed_payroll_demo().await.unwrap(), 0);
+    assert_eq!(app.demo().payroll_enrolments().await.unwrap(), 0);
     // Last month's history: reconciled, one 退票 in 东城; only once.
-    let n = store
-        .seed_payroll_demo_history(month("2026-10"))
-        .await
-        .unwrap();
+    let n = app.demo().payroll_history(month("2026-10")).await.unwrap();
     assert!(n >= 2, "{n}");
     assert_eq!(
-        store
-            .seed_payroll_demo_history(month("2026-10"))
-            .await
-            .unwrap(),
+        app.demo().payroll_history(month("2026-10")).await.unwrap(),
         0
     );
-    let oct = store
-        .list_batches(&Scope::all(), &BatchFilter::default())
+    let oct = app
+        .payroll()
+        .list(&sys(), &BatchFilter::default())
         .await
         .unwrap();
     assert_eq!(oct.len(), n);
     assert!(oct
         .iter()
-        .all(|b| b.status == "reconciled" && b.month == "2026-10"));
-    let open = store
-        .list_exceptions(&Scope::all(), Some("open"))
+        .all(|b| b.status == BatchStatus::Reconciled && b.month == month("2026-10")));
+    let open = app
+        .payroll()
+        .exceptions(&sys(), Some("open"))
         .await
         .unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].township_code, DONGCHENG);
-    let out = store
-        .generate_payroll(&Actor::system("t"), &req("2026-11"))
+    let out = app
+        .payroll()
+        .generate(&Actor::system("t"), &req("2026-11"))
         .await
         .unwrap();
     assert!(
@@ -1448,8 +1509,8 @@ async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
         out.lines
     );
     for b in &out.created {
-        store
-            .sign_off_batch(&Actor::system("t"), b.id)
+        app.payroll()
+            .sign_off(&Actor::system("t"), b.id, None)
             .await
             .unwrap_or_else(|e| panic!("{} signs off: {e}", b.batch_no));
     }
@@ -1463,7 +1524,7 @@ async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
         "{towns:?}"
     );
     for b in &out.created {
-        assert!(lines(store, b)
+        assert!(lines(app, b)
             .await
             .iter()
             .all(|l| l.account_number.len() >= 16 && l.amount.0 > 0));
@@ -1474,14 +1535,15 @@ async fn demo_enrolments_make_a_payable_month(db: &TestDb) {
 /// xlwt as a bank's export holds it (line number and amount as numbers) for the first line
 /// of a fresh database: 张三, 500.00 元, failed (账户冻结).
 async fn excel_97_return_files_are_read(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    enrol(store, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
-    let b = signed_and_exported(store, "2026-11").await;
-    let l = lines(store, &b).await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let l = lines(app, &b).await;
     assert_eq!(l[0].id, 1, "the fixture names line 1");
     // An .xls that is not a workbook is refused, and nothing changes.
-    let e = store
+    let e = app
+        .bank_files()
         .import_return(
             &staff,
             b.id,
@@ -1491,16 +1553,17 @@ async fn excel_97_return_files_are_read(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("不是Excel工作簿"), "{e}");
-    assert_untouched(store, &b).await;
+    assert_untouched(app, &b).await;
     let xls = include_bytes!("data/return-line1-failed.xls");
-    store
+    app.bank_files()
         .import_return(&staff, b.id, "回盘.xls", xls)
         .await
         .unwrap();
-    let l = lines(store, &b).await;
-    assert_eq!(l[0].status, "failed");
-    let x = store
-        .list_exceptions(&Scope::all(), Some("open"))
+    let l = lines(app, &b).await;
+    assert_eq!(l[0].status, LineStatus::Failed);
+    let x = app
+        .payroll()
+        .exceptions(&sys(), Some("open"))
         .await
         .unwrap();
     assert_eq!(x.len(), 1);

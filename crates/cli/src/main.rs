@@ -351,13 +351,13 @@ async fn run(cli: Cli) -> CliResult {
                 if cases > 0 {
                     println!("已生成演示救助案件 {cases} 件（各办理环节、各救助项目均有）");
                 }
-                let enrolled = store.seed_payroll_demo().await?;
+                let enrolled = app.demo().payroll_enrolments().await?;
                 if enrolled > 0 {
                     println!("已生成演示保障对象 {enrolled} 个（东城街道、西城街道低保）");
                 }
                 // Last month paid and reconciled (one 退票); this month left to generate.
                 let last = minzheng_domain::YearMonth::of(parse_date_or_today(None)?).prev();
-                let batches = store.seed_payroll_demo_history(last).await?;
+                let batches = app.demo().payroll_history(last).await?;
                 if batches > 0 {
                     println!("已生成演示发放记录：{last} 共 {batches} 个批次，已签发、代发并对账（含1笔退票）");
                 }
@@ -680,7 +680,7 @@ async fn run(cli: Cli) -> CliResult {
         },
         Command::Payroll { command } => {
             let store = open(&cli.database_url).await?;
-            let r = payroll::run(&store, command).await;
+            let r = payroll::run(&minzheng_app::App::from_store(store.clone()), command).await;
             store.close().await;
             r
         }

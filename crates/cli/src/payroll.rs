@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Subcommand;
-use minzheng_domain::{DivisionCode, Program, YearMonth};
-use minzheng_store::{Actor, BatchFilter, GenerateRequest, Scope, Store};
+use minzheng_app::bench::ScratchDb;
+use minzheng_app::App;
+use minzheng_domain::payroll::{BatchFilter, GenerateRequest};
+use minzheng_domain::{Actor, DivisionCode, Program, Scope, YearMonth};
 
 use crate::{CliError, CliResult};
 
@@ -81,8 +83,9 @@ fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
     DivisionCode::parse_native(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
 }
 
-pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
+pub async fn run(app: &App, cmd: PayrollCommand) -> CliResult {
     let cli = Actor::system("cli");
+    let payroll = app.payroll();
     match cmd {
         PayrollCommand::Generate {
             month,
@@ -97,8 +100,8 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
                 parse_code(s)?;
             }
             let started = Instant::now();
-            let out = store
-                .generate_payroll(
+            let out = payroll
+                .generate(
                     &cli,
                     &GenerateRequest {
                         month: parse_month(&month)?,
@@ -121,7 +124,7 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
                     "{}\t{}\t{}\t{}\t{}",
                     b.id,
                     b.batch_no,
-                    b.status,
+                    b.status.as_str(),
                     b.line_count,
                     b.planned.yuan_string()
                 );
@@ -133,9 +136,10 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
                 Some(s) => Scope::of(parse_code(&s)?),
                 None => Scope::all(),
             };
-            for b in store
-                .list_batches(
-                    &scope,
+            let within = Actor { scope, ..cli };
+            for b in payroll
+                .list(
+                    &within,
                     &BatchFilter {
                         month,
                         ..Default::default()
@@ -147,7 +151,7 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
                     "{}\t{}\t{}\t{}\t{}",
                     b.id,
                     b.batch_no,
-                    b.status,
+                    b.status.as_str(),
                     b.line_count,
                     b.planned.yuan_string()
                 );
@@ -155,7 +159,7 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         PayrollCommand::SignOff { batch } => {
-            let b = store.sign_off_batch(&cli, batch).await?;
+            let b = payroll.sign_off(&cli, batch, None).await?;
             println!(
                 "已审核签发：{}（{} 笔，{}）",
                 b.batch_no, b.line_count, b.planned
@@ -167,7 +171,7 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
             template,
             out,
         } => {
-            let f = store.export_bank_file(&cli, batch, &template).await?;
+            let f = app.bank_files().export(&cli, batch, &template).await?;
             let path = match out {
                 Some(p) if p.is_dir() => p.join(&f.file_name),
                 Some(p) => p,
@@ -190,7 +194,10 @@ pub async fn run(store: &Store, cmd: PayrollCommand) -> CliResult {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let r = store.import_return(&cli, batch, &name, &data).await?;
+            let r = app
+                .bank_files()
+                .import_return(&cli, batch, &name, &data)
+                .await?;
             println!(
                 "回盘已导入：{} 笔，成功 {} 笔 {}，失败 {} 笔 {}；批次{}",
                 r.lines,
@@ -237,60 +244,6 @@ fn cpu_now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// A scratch database: a SQLite file in a temporary directory, or a new database on the
-/// given PostgreSQL server; dropped afterwards.
-struct Scratch {
-    url: String,
-    dir: Option<PathBuf>,
-    pg_admin: Option<(String, String)>,
-}
-
-impl Scratch {
-    async fn new(name: &str, postgres: Option<&str>) -> Result<Scratch, CliError> {
-        let tag = format!("{name}_{}", std::process::id());
-        match postgres {
-            None => {
-                let dir = std::env::temp_dir().join(format!("minzheng-bench-{tag}"));
-                std::fs::create_dir_all(&dir)?;
-                Ok(Scratch {
-                    url: format!("sqlite://{}", dir.join("bench.db").display()),
-                    dir: Some(dir),
-                    pg_admin: None,
-                })
-            }
-            Some(admin) => {
-                let db = format!("mz_bench_{tag}");
-                let s = Store::connect(admin).await?;
-                s.execute_unchecked(&format!("DROP DATABASE IF EXISTS {db}"))
-                    .await?;
-                s.execute_unchecked(&format!("CREATE DATABASE {db}"))
-                    .await?;
-                s.close().await;
-                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-                Ok(Scratch {
-                    url: format!("{base}/{db}"),
-                    dir: None,
-                    pg_admin: Some((admin.to_string(), db)),
-                })
-            }
-        }
-    }
-
-    async fn drop(self) {
-        if let Some(d) = self.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-        if let Some((admin, db)) = self.pg_admin {
-            if let Ok(s) = Store::connect(&admin).await {
-                let _ = s
-                    .execute_unchecked(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .await;
-                s.close().await;
-            }
-        }
-    }
-}
-
 pub async fn bench(cmd: BenchCommand) -> CliResult {
     let BenchCommand::Payroll {
         enrolments,
@@ -304,19 +257,17 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     } else {
         "sqlite"
     };
-    let main = Scratch::new("payroll", postgres.as_deref()).await?;
-    let store = Store::open(&main.url).await?;
-    minzheng_app::App::from_store(store.clone())
-        .demo()
-        .ensure()
-        .await?;
+    let main = ScratchDb::create(postgres.as_deref(), "payroll").await?;
+    let app = App::open(&main.url).await?;
+    app.demo().ensure().await?;
     eprintln!("生成 {enrolments} 个保障对象（雅安市各村，四个救助项目）……");
     let t = Instant::now();
-    let n = store
-        .fixture_bulk_enrolments(enrolments, minzheng_store::DEMO_CITY_CODE, "2026-01")
+    let n = app
+        .payroll_bench()
+        .enrolments(enrolments, minzheng_store::DEMO_CITY_CODE, "2026-01")
         .await?;
     // Months of enrolments would long since be in the database file, not the WAL.
-    store.checkpoint().await?;
+    app.payroll_bench().checkpoint().await?;
     let fixture_seconds = t.elapsed().as_secs_f64();
     eprintln!("已生成 {n} 个（{fixture_seconds:.1} 秒）；开始生成 {month} 发放批次……");
     let req = GenerateRequest {
@@ -329,7 +280,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     let hwm_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let t = Instant::now();
     let cpu = cpu_now();
-    let out = store.generate_payroll(&cli, &req).await?;
+    let out = app.payroll().generate(&cli, &req).await?;
     let seconds = t.elapsed().as_secs_f64();
     let generation_rss = peak_rss_mb();
     let cpu_seconds = cpu_now() - cpu;
@@ -340,20 +291,20 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         )));
     }
     let t = Instant::now();
-    let again = store.generate_payroll(&cli, &req).await?;
+    let again = app.payroll().generate(&cli, &req).await?;
     let again_seconds = t.elapsed().as_secs_f64();
     if again.lines != 0 || !again.created.is_empty() {
         return Err(CliError("再次生成不应新增批次或明细".into()));
     }
     // The WAL copy SQLite's commit no longer does inline (it runs in the background);
     // timed here on its own so the figure is on record.
-    let checkpoint_seconds = store.checkpoint().await?.as_secs_f64();
+    let checkpoint_seconds = app.payroll_bench().checkpoint().await?.as_secs_f64();
     let batches = out.created.len() as i64;
-    store.close().await;
+    app.close().await;
     if keep {
         eprintln!("测试数据库已保留：{}", main.url);
     } else {
-        main.drop().await;
+        main.remove().await;
     }
 
     let floor_what = if postgres.is_some() {
@@ -362,15 +313,16 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         "一条预编译语句逐行插入，一个事务"
     };
     eprintln!("基准：同样 {enrolments} 条明细（{floor_what}）……");
-    let floor_db = Scratch::new("payroll_floor", postgres.as_deref()).await?;
-    let floor = Store::open(&floor_db.url).await?;
+    let floor_db = ScratchDb::create(postgres.as_deref(), "payroll_floor").await?;
+    let floor = App::open(&floor_db.url).await?;
     let cpu = cpu_now();
     let floor_seconds = floor
-        .bench_payroll_floor(enrolments, &month, batches)
+        .payroll_bench()
+        .floor(enrolments, &month, batches)
         .await?;
     let floor_cpu_seconds = cpu_now() - cpu;
     floor.close().await;
-    floor_db.drop().await;
+    floor_db.remove().await;
     let rss = peak_rss_mb();
     let ratio = seconds / floor_seconds;
     println!(

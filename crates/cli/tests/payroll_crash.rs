@@ -10,7 +10,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use minzheng_store::{Actor, BatchFilter, LineFilter, Scope, Store};
+use minzheng_app::testing::payroll as fixtures;
+use minzheng_app::App;
+use minzheng_domain::payroll::{BatchFilter, BatchStatus, ExceptionStatus, LineFilter};
+use minzheng_domain::Actor;
 
 const ENROLMENTS: i64 = 30_000;
 
@@ -32,17 +35,13 @@ async fn seeded() -> Db {
     let db = Db {
         dir: tempfile::tempdir().unwrap(),
     };
-    let store = Store::open(&db.url()).await.unwrap();
-    minzheng_app::App::from_store(store.clone())
-        .demo()
-        .ensure()
+    let app = App::open(&db.url()).await.unwrap();
+    app.demo().ensure().await.unwrap();
+    app.payroll_bench()
+        .enrolments(ENROLMENTS, "5118", "2026-01")
         .await
         .unwrap();
-    store
-        .fixture_bulk_enrolments(ENROLMENTS, "5118", "2026-01")
-        .await
-        .unwrap();
-    store.close().await;
+    app.close().await;
     db
 }
 
@@ -104,10 +103,12 @@ fn run_ok(db: &Db, args: &[&str]) -> String {
 
 /// (batches, lines, sum of batch line counters) of a month.
 async fn month_state(db: &Db, month: &str) -> (usize, i64, i64) {
-    let store = Store::open(&db.url()).await.unwrap();
-    let batches = store
-        .list_batches(
-            &Scope::all(),
+    let app = App::open(&db.url()).await.unwrap();
+    let sys = Actor::system("t");
+    let batches = app
+        .payroll()
+        .list(
+            &sys,
             &BatchFilter {
                 month: Some(month.into()),
                 ..Default::default()
@@ -117,9 +118,10 @@ async fn month_state(db: &Db, month: &str) -> (usize, i64, i64) {
         .unwrap();
     let mut lines = 0;
     for b in &batches {
-        lines += store
-            .batch_lines(
-                &Scope::all(),
+        lines += app
+            .payroll()
+            .lines(
+                &sys,
                 b.id,
                 &LineFilter {
                     limit: Some(1),
@@ -131,8 +133,8 @@ async fn month_state(db: &Db, month: &str) -> (usize, i64, i64) {
             .1;
     }
     let counters = batches.iter().map(|b| b.line_count).sum();
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
-    store.close().await;
+    assert!(fixtures::audit_intact(&app).await.unwrap());
+    app.close().await;
     (batches.len(), lines, counters)
 }
 
@@ -179,12 +181,13 @@ async fn sigkill_during_return_import_applies_nothing() {
     let db = seeded().await;
     // One township's batch, signed off and exported, with a return file for all its lines
     // (every tenth failed).
-    let store = Store::open(&db.url()).await.unwrap();
+    let app = App::open(&db.url()).await.unwrap();
     let cli = Actor::system("cli");
-    let out = store
-        .generate_payroll(
+    let out = app
+        .payroll()
+        .generate(
             &cli,
-            &minzheng_store::GenerateRequest {
+            &minzheng_domain::payroll::GenerateRequest {
                 month: minzheng_domain::YearMonth::parse("2026-11").unwrap(),
                 program: None,
                 within: None,
@@ -198,14 +201,15 @@ async fn sigkill_during_return_import_applies_nothing() {
         .max_by_key(|b| b.line_count)
         .unwrap()
         .clone();
-    store.sign_off_batch(&cli, batch.id).await.unwrap();
-    store
-        .export_bank_file(&cli, batch.id, "utf8-csv")
+    app.payroll().sign_off(&cli, batch.id, None).await.unwrap();
+    app.bank_files()
+        .export(&cli, batch.id, "utf8-csv")
         .await
         .unwrap();
-    let (lines, _) = store
-        .batch_lines(
-            &Scope::all(),
+    let (lines, _) = app
+        .payroll()
+        .lines(
+            &cli,
             batch.id,
             &LineFilter {
                 limit: Some(5000),
@@ -229,7 +233,7 @@ async fn sigkill_during_return_import_applies_nothing() {
     }
     let file = db.dir.path().join("return.csv");
     std::fs::write(&file, csv).unwrap();
-    store.close().await;
+    app.close().await;
 
     let id = batch.id.to_string();
     let path = file.display().to_string();
@@ -237,15 +241,16 @@ async fn sigkill_during_return_import_applies_nothing() {
     let child = spawn(&db, &args, Some("payroll.return.before_commit"));
     kill_at_failpoint(child, "payroll.return.before_commit");
 
-    let store = Store::open(&db.url()).await.unwrap();
-    let b = store.get_batch(&Scope::all(), batch.id).await.unwrap();
+    let app = App::open(&db.url()).await.unwrap();
+    let b = app.payroll().get(&cli, batch.id).await.unwrap();
     assert_eq!(
-        (b.status.as_str(), b.returned_count, b.paid_count),
-        ("exported", 0, 0)
+        (b.status, b.returned_count, b.paid_count),
+        (BatchStatus::Exported, 0, 0)
     );
-    let (planned, total) = store
-        .batch_lines(
-            &Scope::all(),
+    let (planned, total) = app
+        .payroll()
+        .lines(
+            &cli,
             batch.id,
             &LineFilter {
                 status: Some("planned".into()),
@@ -257,29 +262,30 @@ async fn sigkill_during_return_import_applies_nothing() {
         .unwrap();
     assert!(!planned.is_empty());
     assert_eq!(total, b.line_count, "every line still awaits its result");
-    assert!(store
-        .list_exceptions(&Scope::all(), None)
+    assert!(app
+        .payroll()
+        .exceptions(&cli, None)
         .await
         .unwrap()
         .is_empty());
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
-    store.close().await;
+    assert!(fixtures::audit_intact(&app).await.unwrap());
+    app.close().await;
 
     // The same file then imports in full.
     let out = run_ok(&db, &args);
     assert!(out.contains("已全部对账"), "{out}");
-    let store = Store::open(&db.url()).await.unwrap();
-    let b = store.get_batch(&Scope::all(), batch.id).await.unwrap();
-    assert_eq!(b.status, "reconciled");
+    let app = App::open(&db.url()).await.unwrap();
+    let b = app.payroll().get(&cli, batch.id).await.unwrap();
+    assert_eq!(b.status, BatchStatus::Reconciled);
     let failed = (b.line_count + 9) / 10;
     assert_eq!(b.failed_count, failed);
     assert_eq!(
-        store
-            .list_exceptions(&Scope::all(), Some("open"))
+        app.payroll()
+            .exceptions(&cli, Some(ExceptionStatus::Open.as_str()))
             .await
             .unwrap()
             .len() as i64,
         failed
     );
-    store.close().await;
+    app.close().await;
 }

@@ -30,6 +30,7 @@ pub mod month;
 pub mod notices;
 pub mod offices;
 pub mod params;
+pub mod payroll;
 pub mod programs;
 pub mod registry;
 pub mod role;

@@ -21,12 +21,8 @@ pub mod jobs;
 mod migrate;
 pub mod offices;
 pub mod params;
-mod payroll;
-mod payroll_files;
-#[doc(hidden)]
-pub mod payroll_fixture;
+pub mod payroll;
 pub mod registry;
-mod registry_import;
 pub mod standards;
 mod transitional;
 pub mod users;
@@ -46,14 +42,6 @@ pub use minzheng_domain::registry::{
 };
 pub use minzheng_domain::users::{AuthError, SessionInfo};
 pub use minzheng_domain::{Actor, Scope};
-pub use payroll::{
-    batch_status_label, ledger_series, BackPay, BatchDiff, BatchFilter, DiffEntry,
-    ExceptionCorrection, GenerateOutcome, GenerateRequest, LedgerFilter, LedgerRow, LineFilter,
-    NewBackPay, PaymentException, PayrollBatch, PayrollLine, PayrollOverview, BATCH_STATUSES,
-};
-pub use payroll_files::{
-    render_bank_file, BankFile, BankTemplate, BankTemplateInput, ReturnOutcome, BANK_COLUMNS,
-};
 // transitional: the labelled registry records and `Store` methods other duties still use.
 pub use registry::transitional::{
     register_use_cases as register_registry_use_cases, Asset, Household, HouseholdDetail, Income,

@@ -307,7 +307,7 @@ struct DashboardPage {
     recent: Vec<AuditEntry>,
     cases: minzheng_domain::cases::CaseCounts,
     due: Vec<minzheng_domain::cases::DueItem>,
-    payroll: minzheng_store::PayrollOverview,
+    payroll: minzheng_domain::payroll::PayrollOverview,
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -321,9 +321,10 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
     let due = st.app.cases().due(&actor, crate::cases::today()).await?;
     // This month's payroll (Beijing time).
     let payroll = st
-        .store
-        .payroll_overview(
-            &actor.scope,
+        .app
+        .payroll()
+        .overview(
+            &actor,
             minzheng_domain::YearMonth::of(crate::cases::today()),
         )
         .await?;

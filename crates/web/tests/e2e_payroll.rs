@@ -4,7 +4,7 @@
 //! download directory for the bank file.
 //!
 //! October was paid already (generated, signed off, exported and reconciled through the
-//! store). In the browser:
+//! application). In the browser:
 //! 1. the clerk (staff, 东城街道) generates November and reviews the diff: one new person
 //!    (by a case), one stopped;
 //! 2. the director signs the batch off;
@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::payroll::{self as fixtures, EnrolmentChange, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
-use minzheng_domain::{Program, YearMonth};
-use minzheng_store::payroll_fixture::FixtureEnrolment;
-use minzheng_store::{Actor, GenerateRequest, LineFilter, Scope, Store};
+use minzheng_app::App;
+use minzheng_domain::payroll::{EnrolmentStatus, GenerateRequest, LineFilter};
+use minzheng_domain::{Actor, Program, YearMonth};
 use minzheng_web::testing::TestApp;
 
 const NEW_ACCOUNT: &str = "6217995555000012345";
@@ -42,7 +43,7 @@ async fn browser_month_of_payroll_from_generation_to_reissue() {
     let downloads = tempfile::tempdir().expect("download dir");
     let client = connect_with_downloads(&driver, &chromium, downloads.path()).await;
     let app = TestApp::start(TestDb::sqlite().await).await;
-    seed(&app.db.store).await;
+    seed(&app.db.app).await;
 
     let outcome = tokio::spawn(scenario(
         client.clone(),
@@ -143,7 +144,7 @@ fn id_no(n: u32) -> String {
 
 /// October for 张三, 李四 and 王五 is paid; then 王五's enrolment ends (a review case) and
 /// 赵六 is approved from November (a new case).
-async fn seed(store: &Store) {
+async fn seed(app: &App) {
     let sys = Actor::system("seed");
     let e = |name: &str, n: u32, fen: i64, start: &str| {
         FixtureEnrolment::new(
@@ -159,20 +160,18 @@ async fn seed(store: &Store) {
             start,
         )
     };
-    store
-        .fixture_enrolment(&e("张三", 1, 50_000, "2026-01"))
+    fixtures::enrol(app, &e("张三", 1, 50_000, "2026-01"))
         .await
         .unwrap();
-    store
-        .fixture_enrolment(&e("李四", 2, 42_050, "2026-01"))
+    fixtures::enrol(app, &e("李四", 2, 42_050, "2026-01"))
         .await
         .unwrap();
-    let wang = store
-        .fixture_enrolment(&e("王五", 3, 30_000, "2026-01"))
+    let wang = fixtures::enrol(app, &e("王五", 3, 30_000, "2026-01"))
         .await
         .unwrap();
-    let oct = store
-        .generate_payroll(
+    let oct = app
+        .payroll()
+        .generate(
             &sys,
             &GenerateRequest {
                 month: YearMonth::parse("2026-10").unwrap(),
@@ -184,13 +183,14 @@ async fn seed(store: &Store) {
         .unwrap()
         .created[0]
         .clone();
-    store.sign_off_batch(&sys, oct.id).await.unwrap();
-    store
-        .export_bank_file(&sys, oct.id, "utf8-csv")
+    app.payroll().sign_off(&sys, oct.id, None).await.unwrap();
+    app.bank_files()
+        .export(&sys, oct.id, "utf8-csv")
         .await
         .unwrap();
-    let lines = store
-        .batch_lines(&Scope::all(), oct.id, &LineFilter::default())
+    let lines = app
+        .payroll()
+        .lines(&sys, oct.id, &LineFilter::default())
         .await
         .unwrap()
         .0;
@@ -201,34 +201,40 @@ async fn seed(store: &Store) {
             l.id, l.beneficiary_name, l.amount.0
         ));
     }
-    store
+    app.bank_files()
         .import_return(&sys, oct.id, "10月回盘.csv", ret.as_bytes())
         .await
         .unwrap();
-    let h = store.fixture_household_of(wang).await.unwrap();
-    store
-        .fixture_case(
-            "YC-DB-2026-0031",
-            "review",
-            Program::UrbanDibao,
-            h,
-            Some(wang),
-        )
-        .await
-        .unwrap();
-    store
-        .fixture_update_enrolment(wang, "status = 'ended', end_month = '2026-10'")
-        .await
-        .unwrap();
+    let h = fixtures::household_of(app, wang).await.unwrap();
+    fixtures::case(
+        app,
+        "YC-DB-2026-0031",
+        "review",
+        Program::UrbanDibao,
+        h,
+        Some(wang),
+    )
+    .await
+    .unwrap();
+    fixtures::change_enrolment(
+        app,
+        wang,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Ended),
+            end_month: Some(YearMonth::parse("2026-10").unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut zhao = e("赵六", 4, 61_000, "2026-11");
-    let h = store.fixture_household_of(wang).await.unwrap();
+    let h = fixtures::household_of(app, wang).await.unwrap();
     zhao.case_id = Some(
-        store
-            .fixture_case("YC-DB-2026-0042", "new", Program::UrbanDibao, h, None)
+        fixtures::case(app, "YC-DB-2026-0042", "new", Program::UrbanDibao, h, None)
             .await
             .unwrap(),
     );
-    store.fixture_enrolment(&zhao).await.unwrap();
+    fixtures::enrol(app, &zhao).await.unwrap();
 }
 
 /// With `MINZHENG_E2E_SCREENSHOTS=DIR`, saves what the browser shows as DIR/NAME.png.

@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
+use minzheng_app::testing::payroll::{self as fixtures, EnrolmentChange, FixtureEnrolment};
+use minzheng_domain::payroll::{EnrolmentStatus, NewBackPay, PayrollLine};
 use minzheng_domain::Program;
-use minzheng_store::payroll_fixture::FixtureEnrolment;
+use minzheng_domain::{Actor, YearMonth};
 use minzheng_web::testing::TestApp;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -61,18 +63,19 @@ const V1: &str = "511802001001";
 const V2: &str = "511802001200";
 
 async fn enrol(app: &TestApp, name: &str, n: u32, fen: i64) -> i64 {
-    app.db
-        .store
-        .fixture_enrolment(&FixtureEnrolment::new(
+    fixtures::enrol(
+        &app.db.app,
+        &FixtureEnrolment::new(
             Program::UrbanDibao,
             if n.is_multiple_of(2) { V1 } else { V2 },
             name,
             &format!("51180219800101{n:03}X"),
             fen,
             "2026-01",
-        ))
-        .await
-        .unwrap()
+        ),
+    )
+    .await
+    .unwrap()
 }
 
 async fn get_json(c: &Client, url: String) -> Value {
@@ -148,25 +151,23 @@ async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
     let e = enrol(app, "张三", 1, 50_000).await;
     let (batch, lines) = exported_november(app).await;
     let line = lines[0].clone();
-    let store = &app.db.store;
-    let sys = minzheng_store::Actor::system("t");
+    let payroll = app.db.app.payroll();
+    let sys = Actor::system("t");
     let file = format!(
         "明细号,姓名,金额(元),处理结果,失败原因\n{},张三,500.00,失败,销户\n",
         line.id
     );
-    store
+    app.db
+        .app
+        .bank_files()
         .import_return(&sys, batch, "r.csv", file.as_bytes())
         .await
         .unwrap();
-    let exception = store
-        .list_exceptions(&minzheng_store::Scope::all(), None)
-        .await
-        .unwrap()[0]
-        .id;
-    let back_pay = store
+    let exception = payroll.exceptions(&sys, None).await.unwrap()[0].id;
+    let back_pay = payroll
         .request_back_pay(
             &sys,
-            &minzheng_store::NewBackPay {
+            &NewBackPay {
                 enrolment_id: e,
                 period: "2026-10".into(),
                 amount: String::new(),
@@ -559,15 +560,7 @@ async fn pages_and_forms(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(js.status(), StatusCode::OK);
-    let audit = app
-        .db
-        .store
-        .list_audit(
-            &minzheng_store::Actor::system("t"),
-            Some(("export", "payroll_ledger.xlsx")),
-            10,
-            0,
-        )
+    let audit = fixtures::audit_actions(&app.db.app, "export", "payroll_ledger.xlsx")
         .await
         .unwrap();
     assert_eq!(audit.len(), 1);
@@ -814,7 +807,7 @@ async fn admin_saves_bank_template_through_form(app: &TestApp) {
     assert_eq!(audit.len(), 2, "created and edited: {audit:?}");
     assert!(audit
         .iter()
-        .all(|a| a.action == "payroll.bank_template.save"));
+        .all(|action| action == "payroll.bank_template.save"));
 
     // A new template with an existing code does not overwrite it.
     let r = post_form(
@@ -839,7 +832,7 @@ async fn admin_saves_bank_template_through_form(app: &TestApp) {
     assert_eq!(now.len(), 4);
 }
 
-/// Bad forms answer 422 with the store's Chinese message next to the field, keep what was
+/// Bad forms answer 422 with the Chinese message next to the field, keep what was
 /// typed, and save nothing.
 async fn bad_bank_template_form_is_refused(app: &TestApp) {
     let c = page_login(app, "admin").await;
@@ -959,26 +952,20 @@ async fn bank_template_form_refuses_other_roles(app: &TestApp) {
 }
 
 /// The audit records of one template.
-async fn template_audit(app: &TestApp, code: &str) -> Vec<minzheng_store::AuditEntry> {
-    app.db
-        .store
-        .list_audit(
-            &minzheng_store::Actor::system("t"),
-            Some(("bank_template", code)),
-            10,
-            0,
-        )
+async fn template_audit(app: &TestApp, code: &str) -> Vec<String> {
+    fixtures::audit_actions(&app.db.app, "bank_template", code)
         .await
         .unwrap()
 }
 
-/// An enrolment's back pay for `period`, requested through the store; returns its id.
+/// An enrolment's back pay for `period`, requested by the system; returns its id.
 async fn back_pay_request(app: &TestApp, enrolment: i64, period: &str) -> i64 {
     app.db
-        .store
+        .app
+        .payroll()
         .request_back_pay(
-            &minzheng_store::Actor::system("t"),
-            &minzheng_store::NewBackPay {
+            &Actor::system("t"),
+            &NewBackPay {
                 enrolment_id: enrolment,
                 period: period.into(),
                 amount: String::new(),
@@ -1059,21 +1046,13 @@ async fn back_pay_decision_must_be_explicit(app: &TestApp) {
         );
         assert_eq!(back_pay_status(app, page_one).await, "pending");
     }
-    let decisions = app
-        .db
-        .store
-        .list_audit(
-            &minzheng_store::Actor::system("t"),
-            Some(("payroll_adjustment", &id)),
-            10,
-            0,
-        )
+    let decisions = fixtures::audit_actions(&app.db.app, "payroll_adjustment", &id)
         .await
         .unwrap();
     assert!(
         decisions
             .iter()
-            .all(|a| a.action != "payroll.back_pay.decide"),
+            .all(|action| action != "payroll.back_pay.decide"),
         "{decisions:?}"
     );
 
@@ -1186,19 +1165,21 @@ fn beijing(ts: &str) -> String {
 
 /// November's batch of the enrolments so far, generated by staff, signed off and exported;
 /// returns its id and lines.
-async fn exported_november(app: &TestApp) -> (i64, Vec<minzheng_store::PayrollLine>) {
+async fn exported_november(app: &TestApp) -> (i64, Vec<PayrollLine>) {
     let batch = generate(app, "staff", "2026-11").await["created"][0]["id"]
         .as_i64()
         .unwrap();
-    let store = &app.db.store;
-    let sys = minzheng_store::Actor::system("t");
-    store.sign_off_batch(&sys, batch).await.unwrap();
-    store
-        .export_bank_file(&sys, batch, "utf8-csv")
+    let payroll = app.db.app.payroll();
+    let sys = Actor::system("t");
+    payroll.sign_off(&sys, batch, None).await.unwrap();
+    app.db
+        .app
+        .bank_files()
+        .export(&sys, batch, "utf8-csv")
         .await
         .unwrap();
-    let (lines, _) = store
-        .batch_lines(&minzheng_store::Scope::all(), batch, &Default::default())
+    let (lines, _) = payroll
+        .lines(&sys, batch, &Default::default())
         .await
         .unwrap();
     (batch, lines)
@@ -1210,8 +1191,7 @@ async fn reconciled_with_failure(app: &TestApp) -> i64 {
     enrol(app, "张三", 1, 50_000).await;
     enrol(app, "李四", 2, 42_050).await;
     let (batch, lines) = exported_november(app).await;
-    let store = &app.db.store;
-    let sys = minzheng_store::Actor::system("t");
+    let sys = Actor::system("t");
     let mut file = String::from("明细号,姓名,金额(分),处理结果,失败原因\n");
     for l in &lines {
         let failed = l.beneficiary_name == "李四";
@@ -1224,7 +1204,9 @@ async fn reconciled_with_failure(app: &TestApp) -> i64 {
             if failed { "账户冻结" } else { "" }
         ));
     }
-    store
+    app.db
+        .app
+        .bank_files()
         .import_return(&sys, batch, "回盘.csv", file.as_bytes())
         .await
         .unwrap();
@@ -1237,8 +1219,9 @@ async fn batch_page_shows_beijing_time(app: &TestApp) {
     let id = reconciled_with_failure(app).await;
     let b = app
         .db
-        .store
-        .get_batch(&minzheng_store::Scope::all(), id)
+        .app
+        .payroll()
+        .get(&Actor::system("t"), id)
         .await
         .unwrap();
     let c = page_login(app, "staff").await;
@@ -1406,8 +1389,9 @@ async fn payroll_pages_link_batches_exceptions_and_ledger(app: &TestApp) {
     let id = reconciled_with_failure(app).await;
     let b = app
         .db
-        .store
-        .get_batch(&minzheng_store::Scope::all(), id)
+        .app
+        .payroll()
+        .get(&Actor::system("t"), id)
         .await
         .unwrap();
     let c = page_login(app, "staff").await;
@@ -1557,11 +1541,17 @@ async fn success_notices_come_from_codes_only(app: &TestApp) {
         let i = html.find("/payroll/batches/").unwrap() + "/payroll/batches/".len();
         html[i..].split('"').next().unwrap().to_string()
     };
-    app.db
-        .store
-        .fixture_update_enrolment(e, "status = 'ended', end_month = '2026-11'")
-        .await
-        .unwrap();
+    fixtures::change_enrolment(
+        &app.db.app,
+        e,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Ended),
+            end_month: Some(YearMonth::parse("2026-11").unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let r = c
         .post(app.url(&format!("/payroll/batches/{dec}")))
         .form(&[("_csrf", csrf.as_str()), ("action", "regenerate")])
@@ -1578,7 +1568,7 @@ async fn success_notices_come_from_codes_only(app: &TestApp) {
     );
 }
 
-/// A refused back-pay request and a refused correction show the store's message next to
+/// A refused back-pay request and a refused correction show the refusal next to
 /// the field and keep what the clerk typed.
 async fn refused_forms_keep_what_was_typed(app: &TestApp) {
     let id = reconciled_with_failure(app).await;
@@ -1635,8 +1625,9 @@ async fn refused_forms_keep_what_was_typed(app: &TestApp) {
     // The failed payment's correction with a bad account number.
     let x = app
         .db
-        .store
-        .list_exceptions(&minzheng_store::Scope::all(), None)
+        .app
+        .payroll()
+        .exceptions(&Actor::system("t"), None)
         .await
         .unwrap()
         .into_iter()
@@ -1672,8 +1663,9 @@ async fn refused_forms_keep_what_was_typed(app: &TestApp) {
     }
     let still = app
         .db
-        .store
-        .list_exceptions(&minzheng_store::Scope::all(), Some("open"))
+        .app
+        .payroll()
+        .exceptions(&Actor::system("t"), Some("open"))
         .await
         .unwrap();
     assert!(still.iter().any(|e| e.id == x), "still open");
@@ -1726,9 +1718,7 @@ async fn dashboard_shows_the_months_payroll(app: &TestApp) {
 async fn a_draft_names_the_lines_without_an_account(app: &TestApp) {
     enrol(app, "张三", 1, 50_000).await;
     enrol(app, "无卡户", 2, 42_050).await;
-    app.db
-        .store
-        .execute_unchecked("UPDATE households SET account_number = '' WHERE head_name = '无卡户'")
+    fixtures::set_account_number(&app.db.app, "无卡户", "")
         .await
         .unwrap();
     let id = generate(app, "staff", "2026-11").await["created"][0]["id"]
@@ -1760,11 +1750,7 @@ async fn a_draft_names_the_lines_without_an_account(app: &TestApp) {
     assert_eq!(missing["total"], 1);
     assert_eq!(missing["items"][0]["beneficiary_name"], "无卡户");
     // With the account filled in and the draft regenerated, the warning is gone.
-    app.db
-        .store
-        .execute_unchecked(
-            "UPDATE households SET account_number = '6214000000000002' WHERE head_name = '无卡户'",
-        )
+    fixtures::set_account_number(&app.db.app, "无卡户", "6214000000000002")
         .await
         .unwrap();
     let s = page_login(app, "staff").await;

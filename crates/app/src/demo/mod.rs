@@ -11,6 +11,7 @@ use crate::{App, AppResult};
 
 mod cases;
 mod params;
+mod payroll;
 mod registry;
 mod standards;
 

@@ -1,6 +1,8 @@
 //! File formats: what the system reads from and writes to files (spreadsheets, CSV, bank
-//! files), kept apart from the use cases that use them.
+//! and return files), kept apart from the use cases that use them.
 
+pub mod bank;
 pub mod divisions;
 pub mod ledger;
+pub mod returns;
 pub mod synthetic;

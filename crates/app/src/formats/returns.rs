@@ -1,0 +1,410 @@
+//! Return files (回盘文件): the bank's answer for a batch's lines, as CSV (UTF-8 or GBK),
+//! xlsx (read cell by cell) or Excel 97–2003 (.xls), recognised by content. The header is
+//! found by its titles (banks name and order their columns differently), the result by its
+//! words (成功, 交易不成功, 退票 …).
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use minzheng_domain::payroll::{ReturnFile, ReturnRow};
+
+use crate::{AppResult, Error};
+
+/// Decodes CSV bytes held in memory: UTF-8 (BOM optional) when valid, otherwise GB18030 (a
+/// superset of GBK).
+fn decode_text(data: &[u8]) -> String {
+    if let Some(rest) = data.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    match std::str::from_utf8(data) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(data).0.into_owned(),
+    }
+}
+
+fn matches_any(h: &str, names: &[&str]) -> bool {
+    names.contains(&h)
+}
+
+/// The column a header names, if we know it.
+fn return_column(h: &str) -> Option<&'static str> {
+    let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+    let h = h.as_str();
+    Some(if matches_any(h, &["明细号", "明细编号", "业务明细号"]) {
+        "line_no"
+    } else if matches_any(h, &["批次号", "代发批次号"]) {
+        "batch_no"
+    } else if matches_any(h, &["证件号码", "身份证号码", "身份证号", "公民身份号码"])
+    {
+        "id_number"
+    } else if matches_any(h, &["姓名", "户名", "收款人"]) {
+        "name"
+    } else if h.starts_with("金额") || matches_any(h, &["代发金额", "发放金额"]) {
+        "amount"
+    } else if matches_any(h, &["所属期", "发放期"]) {
+        "period"
+    } else if matches_any(h, &["状态", "处理结果", "结果", "处理状态", "入账结果"])
+    {
+        "status"
+    } else if matches_any(h, &["失败原因", "原因", "备注说明", "错误原因"]) {
+        "reason"
+    } else if matches_any(h, &["银行流水号", "流水号", "交易流水号"]) {
+        "txn"
+    } else {
+        return None;
+    })
+}
+
+/// Reads the raw cells of a CSV (UTF-8 or GBK), xlsx or xls file (recognised by content).
+fn read_cells(name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
+    let bad = |m: String| Error::field("file", m);
+    if data.starts_with(b"PK\x03\x04") {
+        let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+            .map_err(|_| bad("回盘文件不是有效的Excel工作簿".into()))?;
+        return xlsx_cells(wb);
+    }
+    // The OLE2 compound file of Excel 97–2003 workbooks (many banks still send .xls).
+    if data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        let wb: calamine::Xls<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+            .map_err(|_| bad("回盘文件不是有效的Excel 97-2003工作簿(.xls)".into()))?;
+        return first_sheet_cells(wb);
+    }
+    let lower = name.to_lowercase();
+    if lower.ends_with(".xls") || lower.ends_with(".xlsx") {
+        return Err(bad(
+            "回盘文件的扩展名是Excel，但内容不是Excel工作簿：请用银行提供的原文件".into(),
+        ));
+    }
+    let text = decode_text(data);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(format!("回盘文件第{}行格式有误：{e}", i + 1)))?;
+        rows.push(rec.iter().map(|s| s.trim().to_string()).collect());
+    }
+    Ok(rows)
+}
+
+/// A cell as text: whole numbers without a decimal point (accounts and ID numbers stored as
+/// numbers), other numbers with two decimals.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{}", *f as i64),
+        Data::Float(f) => format!("{f:.2}"),
+        Data::Int(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The widest return file we read: banks send a dozen columns. A cell further right is
+/// refused rather than laid out in memory (a two-cell sheet reaching column XFD and row
+/// 1,048,576 would otherwise ask for a grid of 17 billion cells).
+const RETURN_MAX_COLUMNS: u32 = 64;
+
+/// The first sheet's cells of an xlsx workbook as text, read cell by cell; rows are counted
+/// from the first row holding a value and each row is as long as its last value.
+fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    mut wb: calamine::Xlsx<RS>,
+) -> AppResult<Vec<Vec<String>>> {
+    use calamine::Reader;
+    let bad = |m: String| Error::field("file", m);
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("回盘文件中没有工作表".into()))?;
+    let mut cells = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut first_row: Option<u32> = None;
+    while let Some(c) = cells
+        .next_cell()
+        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?
+    {
+        let (row, col) = c.get_position();
+        let text = cell_text(&calamine::Data::from(c.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        if col >= RETURN_MAX_COLUMNS {
+            return Err(bad(format!(
+                "回盘文件第{}行第{}列有内容，超出回盘文件的范围（最多{RETURN_MAX_COLUMNS}列）：请用银行提供的原文件",
+                row + 1,
+                col + 1
+            )));
+        }
+        let start = *first_row.get_or_insert(row);
+        let (r, col) = ((row - start) as usize, col as usize);
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        let cells_of_row = &mut rows[r];
+        if cells_of_row.len() <= col {
+            cells_of_row.resize(col + 1, String::new());
+        }
+        cells_of_row[col] = text;
+    }
+    Ok(rows)
+}
+
+/// The first sheet's cells of an Excel 97–2003 workbook as text (a sheet there holds at
+/// most 65,536 × 256 cells).
+fn first_sheet_cells<RS, R>(mut wb: R) -> AppResult<Vec<Vec<String>>>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: calamine::Reader<RS>,
+{
+    let bad = |m: &str| Error::field("file", m.to_string());
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("回盘文件中没有工作表"))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|_| bad("无法读取回盘文件的工作表"))?;
+    Ok(range
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect())
+}
+
+/// Reads a return file: finds the header among the first ten rows (three known columns),
+/// then every data row and the totals line (合计).
+pub fn parse(name: &str, data: &[u8]) -> AppResult<ReturnFile> {
+    let bad = |m: String| Error::field("file", m);
+    if data.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(bad("回盘文件是空的".into()));
+    }
+    let cells = read_cells(name, data)?;
+    let header_at = cells
+        .iter()
+        .take(10)
+        .position(|r| r.iter().filter(|h| return_column(h).is_some()).count() >= 3)
+        .ok_or_else(|| {
+            bad("回盘文件中找不到表头（应有明细号或证件号码、金额、处理结果等列）".into())
+        })?;
+    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    let mut amount_in_fen = false;
+    for (i, h) in cells[header_at].iter().enumerate() {
+        if let Some(k) = return_column(h) {
+            cols.entry(k).or_insert(i);
+            if k == "amount" && h.contains('分') {
+                amount_in_fen = true;
+            }
+        }
+    }
+    for (k, label) in [("status", "处理结果"), ("amount", "金额")] {
+        if !cols.contains_key(k) {
+            return Err(bad(format!("回盘文件缺少“{label}”列")));
+        }
+    }
+    if !cols.contains_key("line_no") && !cols.contains_key("id_number") {
+        return Err(bad(
+            "回盘文件缺少“明细号”或“证件号码”列，无法对应发放明细".into()
+        ));
+    }
+    let mut out = ReturnFile {
+        amount_in_fen,
+        ..Default::default()
+    };
+    for (i, r) in cells.iter().enumerate().skip(header_at + 1) {
+        if r.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let get = |k: &str| {
+            cols.get(k)
+                .and_then(|&c| r.get(c))
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty())
+        };
+        if r.iter()
+            .find(|c| !c.is_empty())
+            .is_some_and(|c| c.starts_with("合计"))
+        {
+            let count = r.iter().find_map(|c| {
+                let digits: String = c.chars().filter(|ch| ch.is_ascii_digit()).collect();
+                (c.contains('笔') && !digits.is_empty())
+                    .then(|| digits.parse::<usize>().ok())
+                    .flatten()
+            });
+            out.totals = Some((count, get("amount").unwrap_or_default()));
+            continue;
+        }
+        out.rows.push(ReturnRow {
+            row: i + 1,
+            line_no: get("line_no"),
+            batch_no: get("batch_no"),
+            id_number: get("id_number").map(|s| s.to_uppercase()),
+            name: get("name"),
+            amount: get("amount"),
+            period: get("period"),
+            paid: get("status").as_deref().and_then(parse_status),
+            result_text: get("status").unwrap_or_default(),
+            reason: get("reason").unwrap_or_default(),
+            txn: get("txn").unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// 成功 → Some(true), 失败 → Some(false), anything else None.
+pub fn parse_status(s: &str) -> Option<bool> {
+    let t = s.trim().to_lowercase();
+    match t.as_str() {
+        "成功" | "success" | "s" | "0" | "00" | "0000" | "已入账" | "入账成功" | "交易成功" => {
+            Some(true)
+        }
+        "失败" | "fail" | "failed" | "f" | "退票" | "入账失败" | "交易失败" => {
+            Some(false)
+        }
+        // Negations and refunds before success: "交易不成功", "未成功" and "退票成功" are
+        // failures, whatever else the words say.
+        _ if [
+            "失败",
+            "不成功",
+            "未成功",
+            "退",
+            "拒",
+            "驳回",
+            "错误",
+            "无效",
+        ]
+        .iter()
+        .any(|w| t.contains(w)) =>
+        {
+            Some(false)
+        }
+        // Still open ("处理中", "待处理", "未处理", "不确定"): not a result yet.
+        _ if ["未", "待", "不确定", "处理中", "进行中", "审核中"]
+            .iter()
+            .any(|w| t.contains(w)) =>
+        {
+            None
+        }
+        _ if ["成功", "已入账", "已到账", "已支付"]
+            .iter()
+            .any(|w| t.contains(w)) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_bom_and_gbk() {
+        assert_eq!(decode_text("姓名".as_bytes()), "姓名");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFab"), "ab");
+        let (gbk, _, _) = encoding_rs::GBK.encode("张三,户主");
+        assert_eq!(decode_text(&gbk), "张三,户主");
+    }
+
+    fn xlsx(cells: &[(u32, u16, &str)], numbers: &[(u32, u16, f64)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        for (r, c, v) in numbers {
+            ws.write_number(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn xlsx_return_files_are_read_cell_by_cell() {
+        // A title row, a blank row, then the header; amounts and line numbers as numbers.
+        let mut text = vec![(0, 0, "代发结果"), (2, 0, "明细号"), (2, 1, "证件号码")];
+        text.extend([(2, 2, "金额(元)"), (2, 3, "处理结果"), (2, 4, "失败原因")]);
+        text.extend([(3, 1, "11010519491231002X"), (3, 3, "成功")]);
+        text.extend([
+            (4, 1, "110101202311012176"),
+            (4, 3, "交易不成功"),
+            (4, 4, "户名不符"),
+        ]);
+        let data = xlsx(
+            &text,
+            &[(3, 0, 1.0), (3, 2, 300.0), (4, 0, 2.0), (4, 2, 200.5)],
+        );
+        let f = parse("r.xlsx", &data).unwrap();
+        assert_eq!(f.rows.len(), 2);
+        assert_eq!(f.rows[0].line_no.as_deref(), Some("1"));
+        assert_eq!(f.rows[0].amount.as_deref(), Some("300"));
+        assert_eq!(f.rows[1].amount.as_deref(), Some("200.50"));
+        assert_eq!(f.rows[1].row, 5, "Excel's row number");
+        assert_eq!(f.rows[1].paid, Some(false));
+        assert_eq!(f.rows[1].result_text, "交易不成功");
+        assert_eq!(f.rows[1].reason, "户名不符");
+    }
+
+    #[test]
+    fn a_return_sheet_reaching_far_columns_is_refused_without_laying_it_out() {
+        // Two cells, A1 and XFD1048576: as a grid, 17 billion cells.
+        let data = xlsx(&[(0, 0, "明细号"), (1_048_575, 16_383, "x")], &[]);
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data) else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("最多64列"), "{}", fields["file"]);
+        // Far down but within the columns: read (and refused for want of a header).
+        let data = xlsx(&[(0, 0, "x"), (1_048_575, 0, "y")], &[]);
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data) else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("找不到表头"), "{}", fields["file"]);
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(parse_status("成功"), Some(true));
+        assert_eq!(parse_status("入账成功"), Some(true));
+        assert_eq!(parse_status("失败"), Some(false));
+        assert_eq!(parse_status("退票"), Some(false));
+        assert_eq!(parse_status("处理中"), None);
+        assert_eq!(parse_status("交易已入账"), Some(true));
+        for failed in [
+            "未成功",
+            "交易不成功",
+            "入账不成功",
+            "退票成功",
+            "账户已销户，入账失败",
+            "拒绝",
+        ] {
+            assert_eq!(parse_status(failed), Some(false), "{failed}");
+        }
+        for open in ["待处理", "未处理", "处理中（成功待确认）", "结果不确定"]
+        {
+            assert_eq!(parse_status(open), None, "{open}");
+        }
+    }
+
+    #[test]
+    fn return_headers() {
+        assert_eq!(return_column("明细号"), Some("line_no"));
+        assert_eq!(return_column("金额(元)"), Some("amount"));
+        assert_eq!(return_column(" 处理结果 "), Some("status"));
+        assert_eq!(return_column("开户行"), None);
+    }
+
+    #[test]
+    fn parses_a_gbk_return_file_with_totals() {
+        let text = "明细号,姓名,证件号码,金额(元),处理结果,失败原因\r\n1,张三,11010519491231002X,300.00,成功,\r\n2,李四,110101202311012176,200.50,失败,户名不符\r\n合计,共2笔,,500.50,,\r\n";
+        let gbk = encoding_rs::GBK.encode(text).0.into_owned();
+        let f = parse("r.csv", &gbk).unwrap();
+        assert_eq!(f.rows.len(), 2);
+        assert_eq!(f.rows[1].reason, "户名不符");
+        assert_eq!(f.totals, Some((Some(2), "500.50".into())));
+        assert!(!f.amount_in_fen);
+    }
+}

@@ -1,0 +1,355 @@
+//! The month's batches: generation and regeneration, reading them, the review before
+//! sign-off, sign-off and close.
+
+use std::time::Instant;
+
+use minzheng_domain::payroll::{
+    bounds_within, changed_enrolments, diff, parse_generate, sign_off_refusal, transition,
+    BatchAction, BatchDiff, BatchFilter, BatchStatus, GenerateForm, GenerateOutcome,
+    GenerateRequest, LineFilter, PayrollBatch, PayrollLine,
+};
+use minzheng_domain::{Actor, Fen};
+use minzheng_store::payroll::{self, BatchPlan, Filled};
+use minzheng_store::Tx;
+use serde_json::json;
+
+use super::{audit, changed_meanwhile, failpoint, full_identity, now, refused, Payroll};
+use crate::{AppResult, Authorize, Error, Permission};
+
+impl Payroll<'_> {
+    /// Generates the month's batches: one per program and township with payable
+    /// enrolments, approved back pay or corrected exceptions, within the actor's scope (and
+    /// `within`). Existing batches are returned unchanged; two concurrent calls make one
+    /// set. A crash (even SIGKILL) leaves nothing partial: all of it is one transaction.
+    pub async fn generate(
+        &self,
+        actor: &Actor,
+        req: &GenerateRequest,
+    ) -> AppResult<GenerateOutcome> {
+        actor.require(Permission::GeneratePayroll)?;
+        let (lo, hi) = bounds_within(&actor.scope, req.within.as_deref())
+            .map_err(|_| Error::NotFound("该区划"))?;
+        let store = self.app.store();
+        let month = req.month.to_string();
+        // A township (or village) range: walk each batch's enrolments by index; anything
+        // wider: one pass over all enrolments.
+        let city_wide = lo.len() < 9;
+        let token = payroll::generation_token();
+        let now = now();
+        let started = Instant::now();
+        let mut tx = store.begin_write().await?;
+        let plan = BatchPlan {
+            month: req.month,
+            program: req.program,
+            lo: &lo,
+            hi: &hi,
+            token: &token,
+            by: &actor.username,
+            now: &now,
+        };
+        let created = payroll::create_batches(&mut tx, &plan).await?;
+        // Nothing new (the usual repeat): no pass over the enrolments at all.
+        if created > 0 {
+            let tuning = payroll::tune_fill(&mut tx, city_wide).await?;
+            let scan = city_wide.then_some(month.as_str());
+            let filled = payroll::fill_lines(&mut tx, &token, scan, &now).await?;
+            audit_filled(&mut tx, actor, &token, &filled).await?;
+            audit_generated(&mut tx, actor, &token, "payroll.generate").await?;
+            payroll::untune_fill(&mut tx, tuning).await?;
+        }
+        let filled = started.elapsed();
+        failpoint("payroll.generate.before_commit").await;
+        tx.commit().await?;
+        tracing::debug!(
+            month = %month, batches = created,
+            fill_ms = filled.as_millis() as u64,
+            commit_ms = (started.elapsed() - filled).as_millis() as u64,
+            "payroll generated"
+        );
+        let mut out = GenerateOutcome {
+            month: req.month,
+            created: Vec::new(),
+            existing: Vec::new(),
+            lines: 0,
+            planned: Fen(0),
+        };
+        for (b, new) in
+            payroll::batches_of_month(store, req.month, &lo, &hi, req.program, &token).await?
+        {
+            if new {
+                out.lines += b.line_count;
+                out.planned = Fen(out.planned.0 + b.planned.0);
+                out.created.push(b);
+            } else {
+                out.existing.push(b);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Generates from a form's month and program, checked before anything else.
+    pub async fn generate_form(
+        &self,
+        actor: &Actor,
+        f: &GenerateForm,
+    ) -> AppResult<GenerateOutcome> {
+        let req = parse_generate(f).map_err(refused)?;
+        self.generate(actor, &req).await
+    }
+
+    /// Regenerates a draft from the enrolments as they are now (only a draft can be): the
+    /// back pay and re-issues it carried wait again and are taken up again if still due.
+    /// Returns None when nothing is payable any more (the empty draft is removed).
+    pub async fn regenerate(&self, actor: &Actor, id: i64) -> AppResult<Option<PayrollBatch>> {
+        let store = self.app.store();
+        let b = payroll::get_batch(store, &actor.scope, id).await?;
+        transition(actor.role, &b, BatchAction::Regenerate)?;
+        let token = payroll::generation_token();
+        let now = now();
+        let mut tx = store.begin_write().await?;
+        if !payroll::restart_draft(&mut tx, id, &token, &actor.username, &now).await? {
+            return Err(changed_meanwhile(&mut tx, &b, BatchAction::Regenerate).await);
+        }
+        let (back_pay, reissues) = payroll::release_draft(&mut tx, id).await?;
+        for (rows, action, entity, from, to) in [
+            (
+                &back_pay,
+                "payroll.back_pay.release",
+                "payroll_adjustment",
+                "included",
+                "approved",
+            ),
+            (
+                &reissues,
+                "payroll.exception.release",
+                "payment_exception",
+                "reissued",
+                "ready",
+            ),
+        ] {
+            for r in rows {
+                audit(
+                    &mut tx,
+                    actor,
+                    action,
+                    entity,
+                    &r.id.to_string(),
+                    &r.township_code,
+                    Some(json!({"status": from, "batch_id": id})),
+                    Some(json!({"status": to})),
+                )
+                .await?;
+            }
+        }
+        let filled = payroll::fill_lines(&mut tx, &token, None, &now).await?;
+        audit_filled(&mut tx, actor, &token, &filled).await?;
+        let still = payroll::batch_exists(&mut tx, id).await?;
+        if still {
+            audit_generated(&mut tx, actor, &token, "payroll.regenerate").await?;
+        } else {
+            audit(
+                &mut tx,
+                actor,
+                "payroll.regenerate",
+                "payroll_batch",
+                &id.to_string(),
+                &b.township_code,
+                Some(json!({"batch_no": b.batch_no, "lines": b.line_count})),
+                Some(json!({"removed": true, "reason": "本月已无应发对象"})),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if still {
+            Ok(Some(payroll::get_batch(store, &actor.scope, id).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// One batch inside the actor's scope.
+    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<PayrollBatch> {
+        Ok(payroll::get_batch(self.app.store(), &actor.scope, id).await?)
+    }
+
+    /// Batches inside the actor's scope (and `within`), newest month first.
+    pub async fn list(&self, actor: &Actor, f: &BatchFilter) -> AppResult<Vec<PayrollBatch>> {
+        let (lo, hi) = bounds_within(&actor.scope, f.within.as_deref())
+            .map_err(|_| Error::NotFound("该区划"))?;
+        Ok(payroll::list_batches(self.app.store(), (&lo, &hi), f).await?)
+    }
+
+    /// A batch's lines (paged) and their number; ID numbers and accounts masked for those
+    /// who may not see them.
+    pub async fn lines(
+        &self,
+        actor: &Actor,
+        id: i64,
+        f: &LineFilter,
+    ) -> AppResult<(Vec<PayrollLine>, i64)> {
+        let store = self.app.store();
+        payroll::get_batch(store, &actor.scope, id).await?;
+        let (lines, total) = payroll::batch_lines(store, id, f).await?;
+        Ok((mask_lines(actor, lines), total))
+    }
+
+    /// The review before sign-off: who is new, who stopped and whose amount changed since
+    /// the same program's batch of the month before, each with its reason (the case behind
+    /// it when there is one).
+    pub async fn diff(&self, actor: &Actor, id: i64) -> AppResult<BatchDiff> {
+        let store = self.app.store();
+        let b = payroll::get_batch(store, &actor.scope, id).await?;
+        let (current, extras) = payroll::review_lines(store, id).await?;
+        let previous = payroll::previous_batch(store, &b).await?;
+        let previous_lines = previous
+            .as_ref()
+            .map(|p| p.lines.as_slice())
+            .unwrap_or_default();
+        let ids = changed_enrolments(&current, previous_lines);
+        let facts = payroll::enrolment_facts(store, &ids).await?;
+        let d = diff(b.month, &current, extras, previous.as_ref(), &facts);
+        Ok(if full_identity(actor) { d } else { d.masked() })
+    }
+
+    /// The township director signs a draft off (审核签发) as reviewed: `reviewed` is the
+    /// batch's `generated_at` the review showed; a batch regenerated since is refused, so
+    /// nobody signs lines they have not seen. A batch with lines lacking a bank account is
+    /// refused too (the bank would only return them). After this it cannot change.
+    pub async fn sign_off(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reviewed: Option<&str>,
+    ) -> AppResult<PayrollBatch> {
+        let store = self.app.store();
+        let b = payroll::get_batch(store, &actor.scope, id).await?;
+        let to = transition(actor.role, &b, BatchAction::SignOff)?;
+        let now = now();
+        let mut tx = store.begin_write().await?;
+        if !payroll::sign_off(&mut tx, id, &actor.username, &now, reviewed).await? {
+            let (status, generated_at, no_account) = payroll::sign_off_facts(&mut tx, id).await?;
+            return Err(sign_off_refusal(status, &generated_at, no_account, reviewed).into());
+        }
+        audit_moved(
+            &mut tx,
+            actor,
+            &b,
+            "payroll.sign_off",
+            BatchStatus::Draft,
+            to,
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// The director closes a reconciled batch (结束); its failures live on as exceptions.
+    pub async fn close(&self, actor: &Actor, id: i64) -> AppResult<PayrollBatch> {
+        let store = self.app.store();
+        let b = payroll::get_batch(store, &actor.scope, id).await?;
+        let to = transition(actor.role, &b, BatchAction::Close)?;
+        let now = now();
+        let mut tx = store.begin_write().await?;
+        if !payroll::close(&mut tx, id, &actor.username, &now).await? {
+            return Err(changed_meanwhile(&mut tx, &b, BatchAction::Close).await);
+        }
+        audit_moved(
+            &mut tx,
+            actor,
+            &b,
+            "payroll.close",
+            BatchStatus::Reconciled,
+            to,
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(actor, id).await
+    }
+}
+
+pub(crate) fn mask_lines(actor: &Actor, lines: Vec<PayrollLine>) -> Vec<PayrollLine> {
+    if full_identity(actor) {
+        lines
+    } else {
+        lines.into_iter().map(PayrollLine::masked).collect()
+    }
+}
+
+/// The audit record of a batch moved `from` → `to`.
+async fn audit_moved(
+    tx: &mut Tx,
+    actor: &Actor,
+    b: &PayrollBatch,
+    action: &str,
+    from: BatchStatus,
+    to: BatchStatus,
+) -> AppResult<()> {
+    audit(
+        tx,
+        actor,
+        action,
+        "payroll_batch",
+        &b.id.to_string(),
+        &b.township_code,
+        Some(json!({"status": from})),
+        Some(json!({"status": to, "batch_no": b.batch_no,
+            "lines": b.line_count, "planned_fen": b.planned.0})),
+    )
+    .await
+}
+
+/// One audit record per back pay a generation included or found superseded, and per
+/// exception it re-issued.
+async fn audit_filled(tx: &mut Tx, actor: &Actor, token: &str, f: &Filled) -> AppResult<()> {
+    for r in &f.back_pay {
+        audit(
+            tx,
+            actor,
+            "payroll.back_pay.include",
+            "payroll_adjustment",
+            &r.id.to_string(),
+            &r.township_code,
+            Some(json!({"status": "approved"})),
+            Some(json!({"status": r.status, "line_id": r.line_id, "generation": token})),
+        )
+        .await?;
+    }
+    for r in &f.reissued {
+        audit(
+            tx,
+            actor,
+            "payroll.exception.reissue",
+            "payment_exception",
+            &r.id.to_string(),
+            &r.township_code,
+            Some(json!({"status": "ready"})),
+            Some(json!({"status": "reissued",
+                "reissue_line_id": r.reissue_line_id, "generation": token})),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One audit record per batch the generation `token` (re)filled.
+async fn audit_generated(tx: &mut Tx, actor: &Actor, token: &str, action: &str) -> AppResult<()> {
+    for b in payroll::generated_batches(tx, token).await? {
+        audit(
+            tx,
+            actor,
+            action,
+            "payroll_batch",
+            &b.id.to_string(),
+            &b.township_code,
+            None,
+            Some(json!({
+                "batch_no": b.batch_no, "program": b.program,
+                "month": b.month, "lines": b.line_count,
+                "planned_fen": b.planned.0, "back_pay_fen": b.back_pay.0,
+                "reissues": b.reissue_count,
+            })),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! The payroll's forms and filters as typed (text fields), and the pure functions that turn
+//! them into typed values or per-field messages.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BankColumn, BankFormat, MoneyUnit, PaymentException, PaymentKind, TextEncoding};
+use crate::{DivisionCode, Fen, FieldErrors, Program, Scope, YearMonth};
+
+/// The message for a month that is not `YYYY-MM`.
+pub const MONTH_FORMAT: &str = "月份格式不正确，应为如2026-11的年月";
+
+// ---------------------------------------------------------------- generation
+
+/// A generation as asked for (the form's or the API's fields).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GenerateForm {
+    pub month: String,
+    #[serde(default)]
+    pub program: Option<String>,
+    #[serde(default)]
+    pub within: Option<String>,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    pub month: YearMonth,
+    pub program: Option<Program>,
+    /// Only townships under this division (inside the actor's scope).
+    pub within: Option<String>,
+}
+
+/// An optional program code: empty is none.
+pub fn parse_program(code: Option<&str>) -> Result<Option<Program>, FieldErrors> {
+    match code.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => p
+            .parse::<Program>()
+            .map(Some)
+            .map_err(|e| FieldErrors::one("program", e.to_string())),
+    }
+}
+
+/// Checks a generation's month and program.
+pub fn parse_generate(f: &GenerateForm) -> Result<GenerateRequest, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let month = YearMonth::parse(&f.month)
+        .map_err(|_| errors.add("month", MONTH_FORMAT))
+        .ok();
+    let program = match parse_program(f.program.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            for (k, v) in e.iter() {
+                errors.add(k, v);
+            }
+            None
+        }
+    };
+    errors.finish()?;
+    Ok(GenerateRequest {
+        month: month.unwrap_or(YearMonth::MIN),
+        program,
+        within: f.within.clone(),
+    })
+}
+
+/// `within` names a division outside the actor's scope (answered as not found).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutsideScope;
+
+/// The narrower of the actor's scope and `within`, as range bounds. A division wider than
+/// the scope (the actor's county, say) means the scope; one outside it is refused.
+pub fn bounds_within(
+    scope: &Scope,
+    within: Option<&str>,
+) -> Result<(String, String), OutsideScope> {
+    let Some(w) = within.map(str::trim).filter(|w| !w.is_empty()) else {
+        return Ok(scope.bounds());
+    };
+    let code = DivisionCode::parse_native(w).map_err(|_| OutsideScope)?;
+    if scope.contains_str(code.as_str()) {
+        Ok(Scope::of(code).bounds())
+    } else if scope.sees_str(code.as_str()) {
+        Ok(scope.bounds())
+    } else {
+        Err(OutsideScope)
+    }
+}
+
+// ---------------------------------------------------------------- lists
+
+/// Filters for the batch list (codes as given; an unknown one matches nothing).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BatchFilter {
+    pub month: Option<String>,
+    pub program: Option<String>,
+    pub status: Option<String>,
+    pub within: Option<String>,
+}
+
+/// Filters for a batch's lines.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LineFilter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Only lines without a bank account (which the bank cannot pay).
+    #[serde(default)]
+    pub missing_account: bool,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Filters for the funds ledger.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct LedgerFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub program: Option<String>,
+    pub within: Option<String>,
+}
+
+impl LedgerFilter {
+    /// The filter as applied: months that are not `YYYY-MM` and empty fields are dropped.
+    pub fn normalized(&self) -> LedgerFilter {
+        let month = |m: &Option<String>| m.clone().filter(|m| YearMonth::parse(m).is_ok());
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        LedgerFilter {
+            from: month(&self.from),
+            to: month(&self.to),
+            program: given(&self.program),
+            within: given(&self.within),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- exceptions
+
+/// A clerk's correction of a failed payment, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExceptionCorrection {
+    #[serde(default)]
+    pub bank_name: String,
+    #[serde(default)]
+    pub account_number: String,
+    #[serde(default)]
+    pub account_holder: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A correction that passed [`parse_correction`]: where the re-issue and the household's
+/// later months go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedAccount {
+    pub bank_name: String,
+    pub account_number: String,
+    pub account_holder: String,
+    pub note: String,
+}
+
+/// Why a correction is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorrectionError {
+    /// The account number, next to its field.
+    #[error("{0}")]
+    Fields(FieldErrors),
+    /// A text too long, for the correction as a whole.
+    #[error("开户行、户名或说明过长")]
+    TooLong,
+}
+
+/// Checks a correction of `x`. The account number is required (digits; spaces are
+/// dropped); an empty bank or holder keeps what the failed line had (a guardian's card
+/// keeps its holder). The whole correction is refused, without a field, when a text is
+/// too long.
+pub fn parse_correction(
+    c: &ExceptionCorrection,
+    x: &PaymentException,
+) -> Result<CorrectedAccount, CorrectionError> {
+    let account: String = c
+        .account_number
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .collect();
+    if account.is_empty() {
+        return Err(CorrectionError::Fields(FieldErrors::one(
+            "account_number",
+            "请填写更正后的银行账号",
+        )));
+    }
+    if account.len() > 40 || !account.chars().all(|ch| ch.is_ascii_digit()) {
+        return Err(CorrectionError::Fields(FieldErrors::one(
+            "account_number",
+            "银行账号应为不超过40位的数字",
+        )));
+    }
+    let bank = c.bank_name.trim();
+    let holder = c.account_holder.trim();
+    if bank.chars().count() > 60 || holder.chars().count() > 40 || c.note.chars().count() > 500 {
+        return Err(CorrectionError::TooLong);
+    }
+    let or = |typed: &str, original: &str| {
+        if typed.is_empty() {
+            original.to_string()
+        } else {
+            typed.to_string()
+        }
+    };
+    Ok(CorrectedAccount {
+        bank_name: or(bank, &x.original_bank_name),
+        account_number: account,
+        account_holder: or(holder, &x.original_holder),
+        note: c.note.trim().to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- back pay
+
+/// A back-pay request, as typed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewBackPay {
+    pub enrolment_id: i64,
+    /// YYYY-MM
+    pub period: String,
+    /// Yuan as typed; empty means the enrolment's monthly amount.
+    #[serde(default)]
+    pub amount: String,
+    pub reason: String,
+    #[serde(default)]
+    pub case_id: Option<i64>,
+}
+
+/// What a back-pay request needs to know of its enrolment.
+#[derive(Debug, Clone)]
+pub struct BackPayEnrolment {
+    pub id: i64,
+    pub program: Program,
+    pub township_code: String,
+    pub beneficiary_id_number: String,
+    pub monthly: Fen,
+    pub start_month: YearMonth,
+    pub end_month: Option<YearMonth>,
+    pub payment: PaymentKind,
+}
+
+/// A request that passed [`parse_back_pay`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackPayRequest {
+    pub period: YearMonth,
+    pub amount: Fen,
+    pub reason: String,
+}
+
+/// Checks a back-pay request for `e`: the month must lie within the enrolment's period (a
+/// one-off payment's only month is its start), the amount defaults to the monthly amount
+/// and must be positive, a reason is required.
+pub fn parse_back_pay(r: &NewBackPay, e: &BackPayEnrolment) -> Result<BackPayRequest, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let period = match YearMonth::parse(&r.period) {
+        Err(_) => {
+            errors.add("period", MONTH_FORMAT);
+            None
+        }
+        Ok(p)
+            if p < e.start_month
+                || e.end_month.is_some_and(|end| p > end)
+                || (e.payment == PaymentKind::Once && p != e.start_month) =>
+        {
+            errors.add(
+                "period",
+                format!("{p}不在该对象的保障期内（自{}起）", e.start_month),
+            );
+            None
+        }
+        Ok(p) => Some(p),
+    };
+    let amount = if r.amount.trim().is_empty() {
+        Some(e.monthly)
+    } else {
+        match Fen::parse_yuan(&r.amount) {
+            Ok(a) => Some(a),
+            Err(_) => {
+                errors.add("amount", "补发金额格式不正确，应为如356.50的金额");
+                None
+            }
+        }
+    };
+    if amount.is_some_and(|a| a.0 <= 0) {
+        errors.add("amount", "补发金额必须大于0");
+    }
+    let reason = r.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        errors.add("reason", "请填写补发原因（不超过500字）");
+    }
+    errors.finish()?;
+    Ok(BackPayRequest {
+        period: period.unwrap_or(e.start_month),
+        amount: amount.unwrap_or(e.monthly),
+        reason: reason.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- bank templates
+
+/// A template as configured by the city administrator (the API's body and the form's
+/// fields; `columns` is comma-separated keys of [`BankColumn`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BankTemplateInput {
+    pub code: String,
+    pub name: String,
+    pub format: String,
+    #[serde(default = "utf8")]
+    pub encoding: String,
+    pub columns: String,
+    #[serde(default)]
+    pub totals_line: bool,
+    #[serde(default = "yuan")]
+    pub amount_unit: String,
+    pub file_name: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn utf8() -> String {
+    "utf-8".into()
+}
+fn yuan() -> String {
+    "yuan".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// A template that passed [`parse_bank_template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidTemplate {
+    pub code: String,
+    pub name: String,
+    pub format: BankFormat,
+    pub encoding: TextEncoding,
+    pub columns: Vec<BankColumn>,
+    pub totals_line: bool,
+    pub amount_unit: MoneyUnit,
+    pub file_name: String,
+    pub active: bool,
+}
+
+/// Checks a template: a code of letters, digits, `-` and `_`; known columns, each once,
+/// with the account and the amount, and the line number or the ID number (so the bank's
+/// return can be matched).
+pub fn parse_bank_template(t: &BankTemplateInput) -> Result<ValidTemplate, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let code = t.code.trim();
+    if code.is_empty()
+        || code.len() > 40
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errors.add("code", "模板代码应为不超过40位的字母、数字、-或_");
+    }
+    let name = t.name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.add("name", "请填写模板名称（不超过60字）");
+    }
+    let format = BankFormat::parse(&t.format);
+    if format.is_none() {
+        errors.add("format", "文件格式应为 csv 或 xlsx");
+    }
+    let encoding = TextEncoding::parse(&t.encoding);
+    if encoding.is_none() {
+        errors.add("encoding", "编码应为 utf-8 或 gbk");
+    }
+    let amount_unit = MoneyUnit::parse(&t.amount_unit);
+    if amount_unit.is_none() {
+        errors.add("amount_unit", "金额单位应为 yuan 或 fen");
+    }
+    let keys: Vec<&str> = t
+        .columns
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut columns = Vec::new();
+    if keys.is_empty() {
+        errors.add("columns", "请至少选择一列");
+    }
+    for key in &keys {
+        let Some(c) = BankColumn::parse(key) else {
+            let known: Vec<&str> = BankColumn::ALL.iter().map(|c| c.as_str()).collect();
+            errors.add(
+                "columns",
+                format!("未知的列“{key}”，可选：{}", known.join("、")),
+            );
+            break;
+        };
+        // A bank reads each column once; a repeated one is a slip of the form.
+        if columns.contains(&c) {
+            errors.add(
+                "columns",
+                format!("列“{}”选了两次，每列只能出现一次", c.label()),
+            );
+            break;
+        }
+        columns.push(c);
+    }
+    let sufficient =
+        columns.contains(&BankColumn::Account) && columns.contains(&BankColumn::Amount);
+    if !keys.is_empty() && !sufficient {
+        errors.add(
+            "columns",
+            "代发文件至少应包含账号（account）和金额（amount）",
+        );
+    }
+    if !columns.contains(&BankColumn::LineNo) && !columns.contains(&BankColumn::IdNumber) {
+        errors.add(
+            "columns",
+            "代发文件应包含明细号（line_no）或证件号码（id_number），回盘时才能对应",
+        );
+    }
+    let file_name = t.file_name.trim();
+    if file_name.is_empty() || file_name.chars().count() > 120 {
+        errors.add("file_name", "请填写文件名规则（不超过120字）");
+    }
+    errors.finish()?;
+    Ok(ValidTemplate {
+        code: code.to_string(),
+        name: name.to_string(),
+        format: format.unwrap_or(BankFormat::Csv),
+        encoding: encoding.unwrap_or(TextEncoding::Utf8),
+        columns,
+        totals_line: t.totals_line,
+        amount_unit: amount_unit.unwrap_or(MoneyUnit::Yuan),
+        file_name: file_name.to_string(),
+        active: t.active,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> YearMonth {
+        YearMonth::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_generation_needs_a_month_and_a_known_program() {
+        let e = parse_generate(&GenerateForm {
+            month: "2026-13".into(),
+            program: Some("nope".into()),
+            within: None,
+        })
+        .unwrap_err();
+        assert_eq!(e.get("month"), Some(MONTH_FORMAT));
+        assert!(e.get("program").is_some());
+        let r = parse_generate(&GenerateForm {
+            month: "2026-11".into(),
+            program: Some(String::new()),
+            within: None,
+        })
+        .unwrap();
+        assert_eq!((r.month, r.program), (m("2026-11"), None));
+    }
+
+    #[test]
+    fn within_narrows_the_scope_or_is_outside_it() {
+        let county = Scope::of(DivisionCode::parse_native("511802").unwrap());
+        assert_eq!(
+            bounds_within(&county, Some("511802001")).unwrap().0,
+            "511802001"
+        );
+        assert_eq!(bounds_within(&county, Some("5118")).unwrap().0, "511802");
+        assert_eq!(bounds_within(&county, Some("511803")), Err(OutsideScope));
+        assert_eq!(bounds_within(&county, Some("x")), Err(OutsideScope));
+    }
+
+    fn enrolment() -> BackPayEnrolment {
+        BackPayEnrolment {
+            id: 1,
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            beneficiary_id_number: "51180219800101001X".into(),
+            monthly: Fen(40_000),
+            start_month: m("2026-09"),
+            end_month: None,
+            payment: PaymentKind::Monthly,
+        }
+    }
+
+    #[test]
+    fn back_pay_lies_within_the_enrolment_and_every_problem_is_named() {
+        let ask = |period: &str, amount: &str, reason: &str| NewBackPay {
+            enrolment_id: 1,
+            period: period.into(),
+            amount: amount.into(),
+            reason: reason.into(),
+            case_id: None,
+        };
+        let ok = parse_back_pay(&ask("2026-10", "", " 审批滞后 "), &enrolment()).unwrap();
+        assert_eq!(ok.amount, Fen(40_000));
+        assert_eq!(ok.reason, "审批滞后");
+        let e = parse_back_pay(&ask("2026-08", "三百元", ""), &enrolment()).unwrap_err();
+        assert_eq!(
+            e.get("period"),
+            Some("2026-08不在该对象的保障期内（自2026-09起）")
+        );
+        assert!(e.get("amount").unwrap().contains("补发金额格式不正确"));
+        assert!(e.get("reason").is_some());
+        let e = parse_back_pay(&ask("2026-10", "0", "x"), &enrolment()).unwrap_err();
+        assert_eq!(e.get("amount"), Some("补发金额必须大于0"));
+        let mut once = enrolment();
+        once.payment = PaymentKind::Once;
+        assert!(parse_back_pay(&ask("2026-10", "", "x"), &once).is_err());
+    }
+
+    fn template(columns: &str) -> BankTemplateInput {
+        BankTemplateInput {
+            code: "abc-1".into(),
+            name: "农业银行".into(),
+            format: "csv".into(),
+            encoding: "gbk".into(),
+            columns: columns.into(),
+            totals_line: true,
+            amount_unit: "yuan".into(),
+            file_name: "{bank}_{batch_no}.{ext}".into(),
+            active: true,
+        }
+    }
+
+    #[test]
+    fn template_columns_are_known_once_and_sufficient() {
+        let t = parse_bank_template(&template("line_no, account,amount")).unwrap();
+        assert_eq!(
+            t.columns,
+            [BankColumn::LineNo, BankColumn::Account, BankColumn::Amount]
+        );
+        let columns = |c: &str| {
+            parse_bank_template(&template(c))
+                .unwrap_err()
+                .get("columns")
+                .unwrap()
+                .to_string()
+        };
+        assert!(columns("line_no,account,amount,foo").starts_with("未知的列“foo”"));
+        assert_eq!(
+            columns("line_no,account,amount,account"),
+            "列“账号”选了两次，每列只能出现一次"
+        );
+        assert!(columns("line_no,amount").contains("至少应包含账号"));
+        assert!(columns("account,amount").contains("回盘时才能对应"));
+        assert_eq!(columns(""), "请至少选择一列");
+        let mut bad = template("line_no,account,amount");
+        bad.code = "农行".into();
+        bad.format = "pdf".into();
+        let e = parse_bank_template(&bad).unwrap_err();
+        assert_eq!(e.len(), 2);
+    }
+}

@@ -1,0 +1,310 @@
+//! The payroll's records as read back from the database. They carry codes and amounts, no
+//! labels: a page shows `b.status` (its label) and formats `Fen` itself.
+
+use serde::Serialize;
+
+use super::{
+    BackPayStatus, BankColumn, BankFormat, BatchStatus, DiffChange, ExceptionStatus, LineKind,
+    LineStatus, MoneyUnit, TextEncoding,
+};
+use crate::registry::mask_account;
+use crate::{mask_id, Fen, Program, YearMonth};
+
+/// A payroll batch (发放批次): one program in one township for one month.
+#[derive(Debug, Clone, Serialize)]
+pub struct PayrollBatch {
+    pub id: i64,
+    pub batch_no: String,
+    pub program: Program,
+    pub township_code: String,
+    pub township_name: String,
+    pub month: YearMonth,
+    pub status: BatchStatus,
+    pub line_count: i64,
+    pub planned: Fen,
+    pub back_pay: Fen,
+    pub reissue_count: i64,
+    pub reissue: Fen,
+    pub returned_count: i64,
+    pub paid_count: i64,
+    pub paid: Fen,
+    pub failed_count: i64,
+    pub failed: Fen,
+    pub generated_by: String,
+    pub generated_at: String,
+    pub signed_off_by: Option<String>,
+    pub signed_off_at: Option<String>,
+    pub exported_at: Option<String>,
+    pub export_count: i64,
+    pub reconciled_at: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+impl PayrollBatch {
+    /// Some lines are back from the bank but not all (部分回盘).
+    pub fn partially_reconciled(&self) -> bool {
+        self.returned_count > 0 && self.returned_count < self.line_count
+    }
+}
+
+/// One line of a batch (发放明细).
+#[derive(Debug, Clone, Serialize)]
+pub struct PayrollLine {
+    pub id: i64,
+    pub batch_id: i64,
+    pub kind: LineKind,
+    pub program: Program,
+    pub period: YearMonth,
+    pub enrolment_id: i64,
+    pub township_code: String,
+    pub village_code: String,
+    pub beneficiary_name: String,
+    pub beneficiary_id_number: String,
+    pub bank_name: String,
+    pub account_number: String,
+    pub account_holder: String,
+    pub amount: Fen,
+    pub reissue_of: Option<i64>,
+    pub adjustment_id: Option<i64>,
+    pub status: LineStatus,
+    pub fail_reason: Option<String>,
+    pub bank_txn_id: Option<String>,
+}
+
+impl PayrollLine {
+    /// Hides the ID number and the account (for those who may not see them).
+    pub fn masked(mut self) -> Self {
+        self.beneficiary_id_number = mask_id(&self.beneficiary_id_number);
+        self.account_number = mask_account(&self.account_number);
+        self
+    }
+}
+
+/// What a generation found and made.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerateOutcome {
+    pub month: YearMonth,
+    /// Batches this call created.
+    pub created: Vec<PayrollBatch>,
+    /// Batches that already existed (returned unchanged).
+    pub existing: Vec<PayrollBatch>,
+    /// Lines this call created.
+    pub lines: i64,
+    pub planned: Fen,
+}
+
+/// One difference between a batch and the same program's batch of the month before.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffEntry {
+    pub change: DiffChange,
+    pub beneficiary_name: String,
+    pub beneficiary_id_number: String,
+    pub village_code: String,
+    pub previous: Option<Fen>,
+    pub current: Option<Fen>,
+    pub reason: String,
+    pub case_id: Option<i64>,
+    pub case_no: Option<String>,
+    pub enrolment_id: i64,
+}
+
+/// The month-over-month review of a batch (环比变动).
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchDiff {
+    pub previous_month: YearMonth,
+    pub previous_batch_id: Option<i64>,
+    pub previous_lines: i64,
+    pub previous_total: Fen,
+    pub new_count: usize,
+    pub stopped_count: usize,
+    pub changed_count: usize,
+    pub unchanged_count: usize,
+    pub entries: Vec<DiffEntry>,
+    /// Back pay and re-issues in this batch (they are not month-over-month changes).
+    pub extras: Vec<PayrollLine>,
+}
+
+impl BatchDiff {
+    /// Hides ID numbers and accounts (for those who may not see them).
+    pub fn masked(mut self) -> Self {
+        self.extras = self.extras.into_iter().map(PayrollLine::masked).collect();
+        for e in &mut self.entries {
+            e.beneficiary_id_number = mask_id(&e.beneficiary_id_number);
+        }
+        self
+    }
+}
+
+/// A payment exception (退票): a line the bank could not pay.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentException {
+    pub id: i64,
+    pub line_id: i64,
+    pub batch_id: i64,
+    pub batch_no: String,
+    pub batch_month: YearMonth,
+    pub program: Program,
+    pub township_code: String,
+    pub period: YearMonth,
+    pub beneficiary_name: String,
+    pub beneficiary_id_number: String,
+    pub original_bank_name: String,
+    pub original_account: String,
+    /// The account holder (户名) of the failed line.
+    pub original_holder: String,
+    pub amount: Fen,
+    pub fail_reason: String,
+    pub status: ExceptionStatus,
+    pub bank_name: Option<String>,
+    pub account_number: Option<String>,
+    pub account_holder: Option<String>,
+    pub note: String,
+    pub reissue_line_id: Option<i64>,
+    pub created_at: String,
+    pub corrected_by: Option<String>,
+}
+
+impl PaymentException {
+    /// Hides the ID number and the accounts (for those who may not see them).
+    pub fn masked(mut self) -> Self {
+        self.beneficiary_id_number = mask_id(&self.beneficiary_id_number);
+        self.original_account = mask_account(&self.original_account);
+        self.account_number = self.account_number.map(|a| mask_account(&a));
+        self
+    }
+
+    /// Whether the clerk may still correct it (before its re-issue).
+    pub fn correctable(&self) -> bool {
+        matches!(self.status, ExceptionStatus::Open | ExceptionStatus::Ready)
+    }
+}
+
+/// Back pay (补发) for one past month of an enrolment.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackPay {
+    pub id: i64,
+    pub enrolment_id: i64,
+    pub program: Program,
+    pub township_code: String,
+    pub beneficiary_name: String,
+    pub period: YearMonth,
+    pub amount: Fen,
+    pub reason: String,
+    pub case_id: Option<i64>,
+    pub status: BackPayStatus,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub line_id: Option<i64>,
+}
+
+impl BackPay {
+    /// Four eyes: whoever asked for the money does not also approve it.
+    pub fn may_be_decided_by(&self, username: &str) -> Result<(), &'static str> {
+        if self.requested_by == username {
+            Err("不能审批本人提出的补发申请，请由其他有审批权限的人员审批")
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// One row of the funds ledger (资金台账): a program in a township in a month.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    pub month: YearMonth,
+    pub program: Program,
+    pub township_code: String,
+    pub township_name: String,
+    pub batches: i64,
+    pub lines: i64,
+    pub planned: Fen,
+    pub paid_count: i64,
+    pub paid: Fen,
+    pub failed_count: i64,
+    pub failed: Fen,
+    pub reissue_count: i64,
+    pub reissued: Fen,
+}
+
+/// The month's payroll at a glance (the dashboard).
+#[derive(Debug, Clone, Serialize)]
+pub struct PayrollOverview {
+    pub month: YearMonth,
+    pub batches: i64,
+    /// 草稿, waiting for the director's sign-off.
+    pub drafts: i64,
+    /// Signed off, the bank file not yet produced.
+    pub signed_off: i64,
+    /// Bank file out, waiting for the return.
+    pub exported: i64,
+    /// Reconciled or closed.
+    pub reconciled: i64,
+    pub planned: Fen,
+    /// 退票 waiting for the clerk's correction.
+    pub open_exceptions: i64,
+    /// Corrected, to be re-issued by the next batch.
+    pub ready_exceptions: i64,
+    /// 补发 waiting for the director.
+    pub pending_back_pay: i64,
+}
+
+impl PayrollOverview {
+    /// Nothing yet for `month`.
+    pub fn empty(month: YearMonth) -> Self {
+        PayrollOverview {
+            month,
+            batches: 0,
+            drafts: 0,
+            signed_off: 0,
+            exported: 0,
+            reconciled: 0,
+            planned: Fen(0),
+            open_exceptions: 0,
+            ready_exceptions: 0,
+            pending_back_pay: 0,
+        }
+    }
+
+    /// Counts `n` batches of `status` planning `planned`.
+    pub fn add_batches(&mut self, status: BatchStatus, n: i64, planned: Fen) {
+        self.batches += n;
+        self.planned = Fen(self.planned.0 + planned.0);
+        match status {
+            BatchStatus::Draft => self.drafts += n,
+            BatchStatus::SignedOff => self.signed_off += n,
+            BatchStatus::Exported => self.exported += n,
+            BatchStatus::Reconciled | BatchStatus::Closed => self.reconciled += n,
+        }
+    }
+}
+
+/// A bank file template (代发模板): which columns in which order, the file format, whether a
+/// totals line ends the file, the amount unit and the file name rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct BankTemplate {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub format: BankFormat,
+    /// CSV only.
+    pub encoding: TextEncoding,
+    pub columns: Vec<BankColumn>,
+    pub totals_line: bool,
+    pub amount_unit: MoneyUnit,
+    /// With `{bank}`, `{batch_no}`, `{period}`, `{township}`, `{program}`, `{ext}`.
+    pub file_name: String,
+    pub active: bool,
+}
+
+/// What an accepted return file did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnOutcome {
+    pub batch: PayrollBatch,
+    pub lines: usize,
+    pub paid_count: usize,
+    pub paid: Fen,
+    pub failed_count: usize,
+    pub failed: Fen,
+    /// Every line of the batch now has a result.
+    pub complete: bool,
+}
