@@ -8,7 +8,7 @@ use minzheng_domain::attachments::{
 use minzheng_domain::Actor;
 use minzheng_store::{append_audit, attachments, AuditEvent, Tx};
 
-use crate::{App, AppResult};
+use crate::{App, AppResult, Error};
 
 /// The attachments duty of [`App`].
 pub struct Attachments<'a> {
@@ -60,7 +60,11 @@ pub(crate) async fn attach_photo(
     upload: &NewAttachment,
     max_bytes: usize,
 ) -> AppResult<i64> {
-    let photo = check_photo(upload, max_bytes)?;
+    // The file is the form's only field: its problem is the whole message.
+    let photo = check_photo(upload, max_bytes).map_err(|f| Error::Validation {
+        message: f.get("file").unwrap_or_default().to_string(),
+        fields: f.into_map(),
+    })?;
     let filename = clean_filename(&upload.filename);
     let stored = attachments::insert(
         tx,

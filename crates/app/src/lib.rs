@@ -69,15 +69,7 @@ impl App {
         Ok(App::new(Store::connect(url).await?))
     }
 
-    /// Transitional: an application over a store opened by a caller that still speaks to
-    /// the store directly.
-    #[doc(hidden)]
-    pub fn from_store(store: Store) -> App {
-        App::new(store)
-    }
-
     pub(crate) fn new(store: Store) -> App {
-        registry::transitional::register();
         App {
             store,
             calendar: Arc::new(WorkCalendar::official()),

@@ -15,8 +15,6 @@ pub use crate::payroll::testing as payroll;
 pub struct TestDb {
     pub url: String,
     pub app: App,
-    /// The storage handle underneath (for the suites not yet speaking through `app`).
-    pub store: minzheng_store::Store,
     db: StoreDb,
 }
 
@@ -36,7 +34,6 @@ impl TestDb {
         TestDb {
             url: db.url.clone(),
             app: App::new(db.store.clone()),
-            store: db.store.clone(),
             db,
         }
     }
@@ -47,7 +44,7 @@ impl TestDb {
 
     /// Tampers with the audit log on purpose (bypassing every use case).
     pub async fn tamper_audit(&self, t: AuditTamper<'_>) {
-        minzheng_store::testing::tamper_audit(&self.store, t)
+        minzheng_store::testing::tamper_audit(&self.db.store, t)
             .await
             .expect("tamper with the audit log")
     }

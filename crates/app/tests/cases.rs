@@ -6,14 +6,16 @@
 use chrono::{NaiveDate, Utc};
 use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_app::testing::TestDb;
+use minzheng_app::App;
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::cases::{
     ActionExtras, CaseFilter, CaseOrigin, EnrolmentFilter, EnrolmentStatus, NewCase,
 };
 use minzheng_domain::params::NewParam;
 use minzheng_domain::programs::SupportMode;
+use minzheng_domain::registry::{IncomeInput, NewHousehold, PersonInput, Relation};
+use minzheng_domain::Actor;
 use minzheng_domain::{Action, CaseState, Fen, IdNumber, WorkCalendar};
-use minzheng_store::{Actor, IncomeInput, NewHousehold, PersonInput, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -73,13 +75,13 @@ fn ex() -> ActionExtras {
     ActionExtras::default()
 }
 
-async fn seeded(db: &TestDb) -> &Store {
+async fn seeded(db: &TestDb) -> &App {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    &db.app
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    store
+async fn actor_of(app: &App, username: &str) -> Actor {
+    app.users()
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -94,10 +96,11 @@ const ACCOUNT: &str = "6217996600012345678";
 const ADDRESS: &str = "东城街道幸福巷88号";
 
 /// A rural household of two in 东城街道 with a monthly wage income of 300 元.
-async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i64) {
+async fn household(app: &App, head17: &str, spouse17: &str) -> (i64, i64, i64) {
     let sys = Actor::system("t");
-    let h = store
-        .create_household(
+    let h = app
+        .registry()
+        .create(
             &sys,
             &NewHousehold {
                 village_code: "511802001001".into(),
@@ -114,7 +117,8 @@ async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i6
         .await
         .unwrap();
     let hid = h.household.id;
-    let h = store
+    let h = app
+        .registry()
         .add_member(
             &sys,
             hid,
@@ -127,7 +131,7 @@ async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i6
         )
         .await
         .unwrap();
-    store
+    app.registry()
         .add_income(
             &sys,
             hid,
@@ -143,7 +147,7 @@ async fn household(store: &Store, head17: &str, spouse17: &str) -> (i64, i64, i6
     let head = h
         .members
         .iter()
-        .find(|m| m.relation_label == "户主")
+        .find(|m| m.relation == Relation::Head)
         .unwrap()
         .id;
     let spouse = h.members.iter().find(|m| m.name == "李秀英").unwrap().id;
@@ -161,8 +165,8 @@ async fn state(db: &TestDb, id: i64) -> CaseState {
 }
 
 async fn dibao_application(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
-    let store = &db.store;
-    let assistant = actor_of(store, "assistant").await;
+    let app = &db.app;
+    let assistant = actor_of(app, "assistant").await;
     db.app
         .cases()
         .create(
@@ -183,9 +187,9 @@ async fn dibao_application(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
 
 /// Drives a case from application to the end of its notice.
 async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
-    let store = &db.store;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
+    let app = &db.app;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
     db.app
         .cases()
         .act(&staff, id, Action::Accept, &ex(), on)
@@ -231,11 +235,11 @@ async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
 /// A 农村低保 case applied for on `on`, publicised, closed, approved with the computed
 /// amount and enrolled on 2026-03-10.
 async fn enrolled_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
-    let store = &db.store;
+    let app = &db.app;
     let id = dibao_application(db, hid, on).await;
     to_notice(db, id, on).await;
-    let staff = actor_of(store, "staff").await;
-    let approver = actor_of(store, "approver").await;
+    let staff = actor_of(app, "staff").await;
+    let approver = actor_of(app, "approver").await;
     let day = d("2026-03-10");
     db.app
         .cases()
@@ -264,9 +268,9 @@ async fn enrolled_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
 /// Staff investigate with two, then the director records the opinion (`None`: the
 /// calculator's amount).
 async fn investigate_and_opine(db: &TestDb, id: i64, amount: Option<Fen>, on: NaiveDate) {
-    let store = &db.store;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
+    let app = &db.app;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
     db.app
         .cases()
         .act(
@@ -304,8 +308,8 @@ async fn through_notice(
     on: NaiveDate,
     close_on: NaiveDate,
 ) {
-    let store = &db.store;
-    let staff = actor_of(store, "staff").await;
+    let app = &db.app;
+    let staff = actor_of(app, "staff").await;
     investigate_and_opine(db, id, amount, on).await;
     db.app
         .cases()
@@ -320,8 +324,8 @@ async fn through_notice(
 }
 
 async fn dibao_from_application_to_enrolment(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let day0 = d("2026-03-02");
     let full_id = id(HEAD_ID);
     let id = dibao_application(db, hid, day0).await;
@@ -343,11 +347,11 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
 
     // The board's print page: the village assistant sees it, another township does not.
     let batch = detail.case.notice_batch_id.expect("published in a batch");
-    let assistant = actor_of(store, "assistant").await;
+    let assistant = actor_of(app, "assistant").await;
     let board = db.app.notices().get(&assistant, batch).await.unwrap();
     assert_eq!(board.entries.len(), 1);
     assert_eq!(board.entries[0].case_id, id);
-    let staff2 = actor_of(store, "staff2").await;
+    let staff2 = actor_of(app, "staff2").await;
     assert!(matches!(
         db.app.notices().get(&staff2, batch).await,
         Err(minzheng_app::Error::NotFound(_))
@@ -398,7 +402,7 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     }
 
     // Closing before the 7 days are over is refused.
-    let staff = actor_of(store, "staff").await;
+    let staff = actor_of(app, "staff").await;
     let err = db
         .app
         .cases()
@@ -411,7 +415,7 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
         .act(&staff, id, Action::CloseNotice, &ex(), d("2026-03-10"))
         .await
         .unwrap();
-    let approver = actor_of(store, "approver").await;
+    let approver = actor_of(app, "approver").await;
     db.app
         .cases()
         .act(
@@ -467,19 +471,19 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
             "enrol"
         ]
     );
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(app.audit().verify().await.unwrap().first_break.is_none());
 }
 
 async fn refusals_change_nothing(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     let id = dibao_application(db, hid, on).await;
-    let assistant = actor_of(store, "assistant").await;
-    let approver = actor_of(store, "approver").await;
-    let auditor = actor_of(store, "auditor").await;
-    let staff2 = actor_of(store, "staff2").await;
-    let staff = actor_of(store, "staff").await;
+    let assistant = actor_of(app, "assistant").await;
+    let approver = actor_of(app, "approver").await;
+    let auditor = actor_of(app, "auditor").await;
+    let staff2 = actor_of(app, "staff2").await;
+    let staff = actor_of(app, "staff").await;
     // Illegal in this state → Conflict (409).
     let e = db
         .app
@@ -601,8 +605,8 @@ async fn refusals_change_nothing(db: &TestDb) {
 }
 
 async fn to_opinion_and_deny(db: &TestDb, id: i64) {
-    let store = &db.store;
-    let approver = actor_of(store, "approver").await;
+    let app = &db.app;
+    let approver = actor_of(app, "approver").await;
     through_notice(db, id, None, d("2026-03-02"), d("2026-03-10")).await;
     db.app
         .cases()
@@ -634,11 +638,11 @@ async fn to_opinion_and_deny(db: &TestDb, id: i64) {
 }
 
 async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, head, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, head, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     enrolled_dibao(db, hid, on).await;
-    let staff = actor_of(store, "staff").await;
+    let staff = actor_of(app, "staff").await;
     let e = db
         .app
         .cases()
@@ -668,11 +672,12 @@ async fn dibao_and_tekun_are_exclusive(db: &TestDb) {
 }
 
 async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
-    let store = seeded(db).await;
+    let app = seeded(db).await;
     // A household whose member is a 12-year-old orphan in the care of a relative.
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let sys = Actor::system("t");
-    let h = store
+    let h = app
+        .registry()
         .add_member(
             &sys,
             hid,
@@ -686,7 +691,7 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
         .await
         .unwrap();
     let child = h.members.iter().find(|m| m.name == "王小明").unwrap().id;
-    let staff = actor_of(store, "staff").await;
+    let staff = actor_of(app, "staff").await;
     let on = d("2026-03-02");
     let id = db
         .app
@@ -748,12 +753,12 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
 }
 
 async fn concurrent_clicks_apply_once(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     let id = dibao_application(db, hid, on).await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
     let (x1, x2) = (ex(), ex());
     let cases = db.app.cases();
     let (a, b) = tokio::join!(
@@ -779,13 +784,13 @@ async fn concurrent_clicks_apply_once(db: &TestDb) {
 }
 
 async fn clocks_skip_the_spring_festival(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     // Accepted on Friday 2026-02-13, just before the 2026 Spring Festival holiday
     // (15–23 Feb, with make-up working days on Sat 14 Feb and Sat 28 Feb).
     let on = d("2026-02-13");
     let id = dibao_application(db, hid, on).await;
-    let staff = actor_of(store, "staff").await;
+    let staff = actor_of(app, "staff").await;
     db.app
         .cases()
         .act(&staff, id, Action::Accept, &ex(), on)
@@ -818,7 +823,7 @@ async fn clocks_skip_the_spring_festival(db: &TestDb) {
         "{items:?}"
     );
     // The county approver's list holds only confirmation steps.
-    let approver = actor_of(store, "approver").await;
+    let approver = actor_of(app, "approver").await;
     let items = db
         .app
         .cases()
@@ -831,9 +836,9 @@ async fn clocks_skip_the_spring_festival(db: &TestDb) {
 }
 
 async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
-    let store = seeded(db).await;
+    let app = seeded(db).await;
     // Head born 1940: 86 in 2026.
-    let (_hid, head, _) = household(store, "51180219400305301", "51180219720607302").await;
+    let (_hid, head, _) = household(app, "51180219400305301", "51180219720607302").await;
     let sys = Actor::system("tasks");
     let on = d("2026-03-02");
     let (proposed, _) = db.app.cases().run_tasks(&sys, on).await.unwrap();
@@ -859,8 +864,8 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
     // The proposal is the system's: the default case list keeps it apart until a clerk
     // submits it, and a clerk's own application is listed as usual.
     assert_eq!(cases[0].origin, CaseOrigin::System);
-    let staff = actor_of(store, "staff").await;
-    let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
+    let staff = actor_of(app, "staff").await;
+    let (hid2, _, _) = household(app, "51180219800305301", "51180219820607302").await;
     let mine = dibao_application(db, hid2, on).await;
     let listed = |origin: &'static str| {
         let filter = CaseFilter {
@@ -900,9 +905,9 @@ async fn daily_tasks_propose_old_age_allowance_once(db: &TestDb) {
 }
 
 async fn only_the_city_admin_sets_parameters(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let admin = actor_of(store, "admin").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let admin = actor_of(app, "admin").await;
     let p = NewParam {
         program: "rural_dibao".into(),
         name: "standard".into(),
@@ -971,8 +976,8 @@ async fn only_the_city_admin_sets_parameters(db: &TestDb) {
 #[tokio::test]
 async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
     let db = TestDb::sqlite().await;
-    let store = seeded(&db).await;
-    store.seed_demo_registry(3000, 2026).await.unwrap();
+    let app = seeded(&db).await;
+    app.demo().registry(3000, 2026).await.unwrap();
     let today = d("2026-11-26");
     let n = db.app.demo().cases(today).await.unwrap();
     assert!(n > 50, "{n}");
@@ -1043,15 +1048,15 @@ async fn demo_city_has_cases_in_every_state_and_enrolments_in_every_program() {
         .await
         .unwrap();
     assert!(!board.is_empty());
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(app.audit().verify().await.unwrap().first_break.is_none());
     db.cleanup().await;
 }
 
 async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
     let details = |cause: &str| CaseDetails {
         temporary_kind: Some(minzheng_domain::programs::TemporaryKind::Emergency),
         assessed_fen: Some(150_000),
@@ -1108,13 +1113,13 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
 }
 
 async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     let id = dibao_application(db, hid, on).await;
-    let assistant = actor_of(store, "assistant").await;
+    let assistant = actor_of(app, "assistant").await;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let a = minzheng_store::NewAttachment {
+    let a = minzheng_domain::attachments::NewAttachment {
         filename: "授权核查书.png".into(),
         content_type: "image/png".into(),
         data: png,
@@ -1124,7 +1129,7 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
         .attach(&assistant, id, &a, 1 << 20, on)
         .await
         .unwrap();
-    let bad = minzheng_store::NewAttachment {
+    let bad = minzheng_domain::attachments::NewAttachment {
         filename: "x.png".into(),
         content_type: "image/png".into(),
         data: b"<html>".to_vec(),
@@ -1135,7 +1140,7 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
         .attach(&assistant, id, &bad, 1 << 20, on)
         .await
         .is_err());
-    let auditor = actor_of(store, "auditor").await;
+    let auditor = actor_of(app, "auditor").await;
     let e = db
         .app
         .cases()
@@ -1147,7 +1152,7 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
     assert_eq!(detail.attachments.len(), 1);
     assert_eq!(detail.attachments[0].filename, "授权核查书.png");
     assert_eq!(detail.events.last().unwrap().action.as_str(), "attach");
-    let staff2 = actor_of(store, "staff2").await;
+    let staff2 = actor_of(app, "staff2").await;
     assert!(db
         .app
         .cases()
@@ -1158,9 +1163,9 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
 
 /// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
 async fn follow_up(db: &TestDb, id: i64, amount: i64, on: NaiveDate) {
-    let store = &db.store;
-    let staff = actor_of(store, "staff").await;
-    let approver = actor_of(store, "approver").await;
+    let app = &db.app;
+    let staff = actor_of(app, "staff").await;
+    let approver = actor_of(app, "approver").await;
     let later = on + chrono::Days::new(10);
     through_notice(db, id, Some(Fen(amount)), on, later).await;
     db.app
@@ -1184,8 +1189,8 @@ async fn follow_up(db: &TestDb, id: i64, amount: i64, on: NaiveDate) {
 }
 
 async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     let id = enrolled_dibao(db, hid, on).await;
     let enrolment = db
@@ -1243,7 +1248,7 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     assert_eq!(list[0].monthly_fen, Fen(50_000));
     assert_eq!(list[0].status, EnrolmentStatus::Active);
     // A change case while nothing is open; a second one at the same time is refused.
-    let assistant = actor_of(store, "assistant").await;
+    let assistant = actor_of(app, "assistant").await;
     let e = db
         .app
         .cases()
@@ -1269,7 +1274,7 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
-    let staff2 = actor_of(store, "staff2").await;
+    let staff2 = actor_of(app, "staff2").await;
     assert!(db
         .app
         .cases()
@@ -1290,8 +1295,8 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
 
 /// Takes a follow-up case through survey, opinion and notice to the county's denial.
 async fn follow_up_denied(db: &TestDb, id: i64, on: NaiveDate, grace: bool) {
-    let store = &db.store;
-    let approver = actor_of(store, "approver").await;
+    let app = &db.app;
+    let approver = actor_of(app, "approver").await;
     let later = on + chrono::Days::new(10);
     through_notice(db, id, None, on, later).await;
     let extras = ActionExtras { grace, ..ex() };
@@ -1312,8 +1317,8 @@ async fn follow_up_denied(db: &TestDb, id: i64, on: NaiveDate, grace: bool) {
 }
 
 async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
-    let store = seeded(db).await;
-    let (hid, _, _) = household(store, HEAD_ID, "51180219720607302").await;
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
     let id = enrolled_dibao(db, hid, on).await;
     let before = db
@@ -1325,7 +1330,7 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
         .enrolment
         .unwrap();
     // A change the county does not confirm leaves the enrolment as it was.
-    let assistant = actor_of(store, "assistant").await;
+    let assistant = actor_of(app, "assistant").await;
     let change = db
         .app
         .cases()
@@ -1351,7 +1356,7 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
     // period's last month, then no more payment.
     // A second household, enrolled the same day, is denied without 渐退: 停发 after the
     // decision month.
-    let (hid2, _, _) = household(store, "51180219800305301", "51180219820607302").await;
+    let (hid2, _, _) = household(app, "51180219800305301", "51180219820607302").await;
     let id2 = enrolled_dibao(db, hid2, on).await;
     let review_on = d(before.next_review_on.as_deref().unwrap());
     let sys = Actor::system("tasks");

@@ -6,7 +6,7 @@
 //! command line are listed to the importers of their jurisdiction. SQLite always,
 //! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set. No timings are asserted. (What a
 //! large import leaves in SQLite — its indexes rebuilt, integrity — is checked in the
-//! store's `registry_import` suite.)
+//! app's `registry_import` suite.)
 
 use chrono::Utc;
 use minzheng_app::demo::DEMO_PASSWORD;
@@ -14,11 +14,12 @@ use minzheng_app::formats::ledger::{ledger_csv, ledger_xlsx};
 use minzheng_app::formats::synthetic::generate_ledger;
 use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::testing::TestDb;
+use minzheng_app::App;
 use minzheng_app::Error;
 use minzheng_domain::jobs::{JobKind, JobStatus, JOB_INTERRUPTED};
 use minzheng_domain::registry::{Column, ImportReport};
+use minzheng_domain::Actor;
 use minzheng_domain::{DivisionCode, Scope};
-use minzheng_store::{Actor, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -45,13 +46,13 @@ macro_rules! both {
     };
 }
 
-/// SQLite only: a large import builds the random-order indexes after its rows (the store's
+/// SQLite only: a large import builds the random-order indexes after its rows (the app's
 /// `registry_import` suite checks what the rebuilt indexes and the rows look like).
 #[tokio::test]
 async fn large_sqlite_import_rebuilds_its_indexes() {
     let db = TestDb::sqlite().await;
-    let store = seeded(&db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(&db).await;
+    let staff = actor_of(app, "staff").await;
     // Over 50,000 new persons into an empty table: the deferred path.
     let rows = ledger(16_000, 8);
     assert!(rows.len() > 50_000);
@@ -111,13 +112,13 @@ both!(
 const VILLAGE: &str = "511802001001";
 const VILLAGE2: &str = "511802001002";
 
-async fn seeded(db: &TestDb) -> &Store {
+async fn seeded(db: &TestDb) -> &App {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    &db.app
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    store
+async fn actor_of(app: &App, username: &str) -> Actor {
+    app.users()
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -153,8 +154,8 @@ async fn import_path(db: &TestDb, actor: &Actor, path: &std::path::Path) -> Impo
 }
 
 async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     // 2,000 households: the CSV is larger than the 1 MB read buffer, so multi-byte
     // characters straddle buffer boundaries while the encoding is detected.
     let rows = ledger(2000, 21);
@@ -251,10 +252,11 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
     let p = &db.app.registry().search(&staff, id, 5).await.unwrap()[0];
     let d = db.app.registry().get(&staff, p.household_id).await.unwrap();
     assert_eq!(d.household.head_id_number, target_head);
-    let audit = store.verify_audit().await.unwrap();
+    let audit = app.audit().verify().await.unwrap();
     assert!(audit.first_break.is_none(), "{:?}", audit.first_break);
-    let imports = store
-        .list_audit(&Actor::system("t"), None, 100, 0)
+    let imports = app
+        .audit()
+        .list(&Actor::system("t"), None, 100, 0)
         .await
         .unwrap()
         .iter()
@@ -264,8 +266,8 @@ async fn streamed_files_import_every_field_and_reimport_only_updates(db: &TestDb
 }
 
 async fn valid_only_leaves_out_a_household_with_a_bad_member(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let mut rows = ledger(8, 5);
     // A member (not the head) with a broken ID number.
     let k = rows
@@ -318,10 +320,10 @@ async fn valid_only_leaves_out_a_household_with_a_bad_member(db: &TestDb) {
 }
 
 async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
-    let store = seeded(db).await;
+    let app = seeded(db).await;
     let jobs = db.app.jobs();
-    let staff = actor_of(store, "staff").await;
-    let director = actor_of(store, "director").await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
     let rows = ledger(20, 6);
     let id = jobs
         .start(&staff, JobKind::RegistryImport, "台账.csv")
@@ -390,7 +392,7 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
     assert!(job.report.is_some() && job.error.is_none());
 
     // An import that cannot run at all (a read-only role): the job fails with the reason.
-    let auditor = actor_of(store, "auditor").await;
+    let auditor = actor_of(app, "auditor").await;
     let id4 = jobs
         .start(&auditor, JobKind::RegistryImport, "只读.csv")
         .await
@@ -446,7 +448,7 @@ async fn import_jobs_are_recorded_in_the_jobs_table(db: &TestDb) {
 /// its scope see it (ID numbers in its report masked for roles that may not see them in
 /// full); others do not.
 async fn command_line_jobs_are_listed_to_the_importers_of_their_scope(db: &TestDb) {
-    let store = seeded(db).await;
+    let app = seeded(db).await;
     let jobs = db.app.jobs();
     let cli = Actor {
         scope: Scope::of(DivisionCode::parse_native(VILLAGE).unwrap()),
@@ -470,14 +472,14 @@ async fn command_line_jobs_are_listed_to_the_importers_of_their_scope(db: &TestD
     assert!(!r.written && r.issues.iter().any(|i| i.value == dup));
     let seen = |list: Vec<minzheng_domain::jobs::JobState>| list.into_iter().find(|j| j.id == id);
     // The township's staff (who may see ID numbers): listed, in full.
-    let staff = actor_of(store, "staff").await;
+    let staff = actor_of(app, "staff").await;
     let job = seen(jobs.list(&staff, 10).await.unwrap()).expect("staff sees the job");
     assert_eq!(job.owner, minzheng_domain::jobs::COMMAND_LINE);
     assert_eq!(job.status, JobStatus::Failed);
     let report = job.report.expect("report");
     assert!(report.issues.iter().any(|i| i.value == dup));
     // The village assistant (who may import but sees ID numbers masked): masked.
-    let assistant = actor_of(store, "assistant").await;
+    let assistant = actor_of(app, "assistant").await;
     let job = jobs.get(&assistant, id).await.unwrap();
     let report = job.report.expect("report");
     assert!(report.issues.iter().all(|i| i.value != dup));
@@ -487,7 +489,7 @@ async fn command_line_jobs_are_listed_to_the_importers_of_their_scope(db: &TestD
         .any(|i| i.value == format!("{}********{}", &dup[..6], &dup[14..])));
     // Another township's staff and the auditor (who may not import): not listed.
     for other in ["staff2", "auditor"] {
-        let a = actor_of(store, other).await;
+        let a = actor_of(app, other).await;
         assert!(seen(jobs.list(&a, 10).await.unwrap()).is_none(), "{other}");
         assert!(matches!(jobs.get(&a, id).await, Err(Error::NotFound(_))));
     }

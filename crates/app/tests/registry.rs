@@ -7,13 +7,14 @@ use minzheng_app::formats::ledger::{import_template, ledger_csv, ledger_xlsx};
 use minzheng_app::formats::synthetic::generate_ledger;
 use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::testing::TestDb;
+use minzheng_app::App;
 use minzheng_app::Error;
 use minzheng_domain::registry::{
     AssetInput, Column, HouseholdFilter, HouseholdUpdate, ImportReport, IncomeInput, NewHousehold,
     PersonInput,
 };
+use minzheng_domain::{Actor, Scope};
 use minzheng_domain::{Fen, IdNumber};
-use minzheng_store::{Actor, Scope, Store};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -54,13 +55,13 @@ const VILLAGE: &str = "511802001001";
 const VILLAGE2: &str = "511802001002";
 const FOREIGN_VILLAGE: &str = "511802002001";
 
-async fn seeded(db: &TestDb) -> &Store {
+async fn seeded(db: &TestDb) -> &App {
     db.app.demo().ensure().await.expect("seed demo");
-    &db.store
+    &db.app
 }
 
-async fn actor_of(store: &Store, username: &str) -> Actor {
-    store
+async fn actor_of(app: &App, username: &str) -> Actor {
+    app.users()
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -137,11 +138,11 @@ async fn persons(db: &TestDb) -> usize {
 }
 
 async fn households_are_scoped_validated_and_audited(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let staff2 = actor_of(store, "staff2").await;
-    let auditor = actor_of(store, "auditor").await;
-    let assistant = actor_of(store, "assistant").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
+    let auditor = actor_of(app, "auditor").await;
+    let assistant = actor_of(app, "assistant").await;
 
     // Field-level Chinese validation; nothing written.
     let bad = NewHousehold {
@@ -291,13 +292,13 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
     assert!(hist
         .iter()
         .all(|e| !e.after_json.clone().unwrap_or_default().contains(&head)));
-    assert!(store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(app.audit().verify().await.unwrap().first_break.is_none());
 }
 
 async fn search_by_name_pinyin_and_id(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let staff2 = actor_of(store, "staff2").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
     let head = id("19800202", 21);
     db.app
         .registry()
@@ -416,8 +417,8 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
 }
 
 async fn members_move_between_households_with_history(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let a = db
         .app
         .registry()
@@ -489,7 +490,7 @@ async fn members_move_between_households_with_history(db: &TestDb) {
     let hb = db.app.registry().history(&staff, b).await.unwrap();
     assert_eq!(hb[0].action, "person.move_in");
     // Another township cannot pull the person over.
-    let staff2 = actor_of(store, "staff2").await;
+    let staff2 = actor_of(app, "staff2").await;
     let c = db
         .app
         .registry()
@@ -556,8 +557,8 @@ fn gbk_csv(rows: &[Vec<String>]) -> Vec<u8> {
 }
 
 async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let rows = ledger(12, 1);
     let r = import(db, &staff, "台账.csv", ledger_csv(&rows).unwrap()).await;
     assert!(r.issues.is_empty(), "{:?}", r.issues);
@@ -621,8 +622,9 @@ async fn import_all_formats_and_reimport_creates_no_duplicates(db: &TestDb) {
     assert_eq!(r.encoding.as_deref(), Some("UTF-8"));
     assert_eq!(r.households_created, 3);
     // One summary audit record per import.
-    let n_imports = store
-        .list_audit(&Actor::system("t"), None, 100, 0)
+    let n_imports = app
+        .audit()
+        .list(&Actor::system("t"), None, 100, 0)
         .await
         .unwrap()
         .iter()
@@ -655,8 +657,8 @@ fn write_rows(ws: &mut rust_xlsxwriter::Worksheet, first: u32, rows: &[Vec<Strin
 }
 
 async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let rows = ledger(4, 3);
     let header: String = Column::ALL
         .iter()
@@ -888,8 +890,8 @@ async fn bad_ledgers_are_refused_and_change_nothing(db: &TestDb) {
 }
 
 async fn valid_only_writes_the_good_households(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
     let mut rows = ledger(5, 4);
     let bad_head = rows[0][col(Column::HeadId)].clone();
     rows[0][col(Column::Name)] = String::new();
@@ -932,9 +934,9 @@ async fn valid_only_writes_the_good_households(db: &TestDb) {
 }
 
 async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
-    let store = seeded(db).await;
-    let staff = actor_of(store, "staff").await;
-    let assistant = actor_of(store, "assistant").await;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let assistant = actor_of(app, "assistant").await;
     let rows = ledger(6, 5);
     let r = import(db, &staff, "x.csv", ledger_csv(&rows).unwrap()).await;
     assert!(r.written, "{:?}", r.issues);
@@ -964,8 +966,9 @@ async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
         db.app.registry().export(&staff, Some("511802002")).await,
         Err(Error::NotFound(_))
     ));
-    let exports = store
-        .list_audit(&Actor::system("t"), None, 100, 0)
+    let exports = app
+        .audit()
+        .list(&Actor::system("t"), None, 100, 0)
         .await
         .unwrap()
         .iter()

@@ -13,7 +13,6 @@ use minzheng_domain::standards::{
     NewStaffChange, OfficeStandards, PlanStanding, RuleStatus, ScoreInput, SubsidyStatus,
 };
 use minzheng_domain::{Actor, Fen};
-use minzheng_store::Store;
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -69,11 +68,9 @@ fn system() -> Actor {
     Actor::system("t")
 }
 
-// Transitional: signing in, the audit log and the registry still speak through the store
-// until their duties move to the use cases.
-
 async fn actor_of(db: &TestDb, username: &str) -> Actor {
-    db.store
+    db.app
+        .users()
         .authenticate(username, DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -82,9 +79,9 @@ async fn actor_of(db: &TestDb, username: &str) -> Actor {
         .unwrap()
 }
 
-async fn audit_actions(store: &Store, entity_type: &str, id: &str) -> Vec<String> {
-    store
-        .list_audit(&Actor::system("t"), Some((entity_type, id)), 100, 0)
+async fn audit_actions(app: &App, entity_type: &str, id: &str) -> Vec<String> {
+    app.audit()
+        .list(&Actor::system("t"), Some((entity_type, id)), 100, 0)
         .await
         .unwrap()
         .into_iter()
@@ -102,10 +99,11 @@ async fn e_ledger_counts_registry_households(db: &TestDb) {
     assert_eq!(status(&before), Some(RuleStatus::NotMet));
     let first17 = "51180319800101001";
     let check = minzheng_domain::IdNumber::check_char(first17.as_bytes()).unwrap() as char;
-    db.store
-        .create_household(
+    db.app
+        .registry()
+        .create(
             &Actor::system("t"),
-            &minzheng_store::NewHousehold {
+            &minzheng_domain::registry::NewHousehold {
                 village_code: "511803001001".into(),
                 registration_type: "城镇".into(),
                 head_name: "李明".into(),
@@ -178,7 +176,7 @@ async fn demo_has_offices_in_every_state(db: &TestDb) {
         2
     );
     // The chain is intact after all that seeding.
-    assert!(db.store.verify_audit().await.unwrap().first_break.is_none());
+    assert!(db.app.audit().verify().await.unwrap().first_break.is_none());
 }
 
 async fn staff_changes_need_city_approval(db: &TestDb) {
@@ -272,7 +270,7 @@ async fn staff_changes_need_city_approval(db: &TestDb) {
         Some(RuleStatus::NotMet)
     );
     assert_eq!(
-        audit_actions(&db.store, "staff_change", &c.id.to_string()).await,
+        audit_actions(&db.app, "staff_change", &c.id.to_string()).await,
         vec!["staff_change.approve", "staff_change.file"]
     );
     // A new director replaces the old one: still exactly one.
@@ -521,7 +519,7 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
         Err(Error::Conflict(_))
     ));
     assert_eq!(
-        audit_actions(&db.store, "inspection", &id.to_string()).await,
+        audit_actions(&db.app, "inspection", &id.to_string()).await,
         vec![
             "inspection.pass",
             "attachment.add",

@@ -16,7 +16,6 @@ use minzheng_app::App;
 use minzheng_domain::users::NewUser;
 use minzheng_domain::DivisionCode;
 use minzheng_domain::{Actor, Scope};
-use minzheng_store::Store;
 
 mod payroll;
 mod registry;
@@ -288,13 +287,6 @@ fn cli_actor(scope: Option<&str>) -> Result<Actor, CliError> {
     Ok(actor)
 }
 
-async fn open(url: &Option<String>) -> Result<Store, CliError> {
-    let url = url.as_deref().unwrap_or(DEFAULT_DB);
-    Store::open(url)
-        .await
-        .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))
-}
-
 /// Hides a password in a database URL before printing it.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
@@ -331,8 +323,7 @@ async fn run(cli: Cli) -> CliResult {
                 (None, true) => DEMO_DB.to_string(),
                 (None, false) => DEFAULT_DB.to_string(),
             };
-            let store = open(&Some(url.clone())).await?;
-            let app = minzheng_app::App::from_store(store.clone()).with_calendar(calendar.clone());
+            let app = open_app(&Some(url.clone())).await?.with_calendar(calendar);
             // Imports cut off by the previous process's end cannot resume.
             app.jobs().fail_interrupted().await?;
             let logins = if demo {
@@ -389,16 +380,14 @@ async fn run(cli: Cli) -> CliResult {
                     );
                 }
             }
-            let mut state = minzheng_web::AppState::new(
+            let state = minzheng_web::AppState::new(
                 app.clone(),
-                store.clone(),
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
                     secure_cookies,
                     ..Default::default()
                 },
             );
-            state.calendar = std::sync::Arc::new(calendar);
             // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
             // they are idempotent, so a restart or an extra run opens nothing twice.
             let tasks_app = app.clone();
@@ -407,7 +396,7 @@ async fn run(cli: Cli) -> CliResult {
                 loop {
                     tick.tick().await;
                     let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-                    let actor = minzheng_store::Actor::system("daily-tasks");
+                    let actor = minzheng_domain::Actor::system("daily-tasks");
                     match tasks_app.cases().run_tasks(&actor, on).await {
                         Ok((0, 0)) => {}
                         Ok((p, r)) => {
@@ -419,7 +408,7 @@ async fn run(cli: Cli) -> CliResult {
             });
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
             tasks.abort();
-            store.close().await;
+            app.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -564,15 +553,12 @@ async fn run(cli: Cli) -> CliResult {
         Command::Cases {
             command: CasesCommand::Tasks { scope, date },
         } => {
-            let mut actor = minzheng_store::Actor::system("cli");
+            let mut actor = minzheng_domain::Actor::system("cli");
             if let Some(s) = scope {
                 actor.scope = Scope::of(parse_code(&s)?);
             }
             let on = parse_date_or_today(date)?;
-            let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
-            let app = minzheng_app::App::open(url)
-                .await
-                .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))?;
+            let app = open_app(&cli.database_url).await?;
             let (proposed, reviews) = app.cases().run_tasks(&actor, on).await?;
             println!("{on}：拟定高龄津贴案件 {proposed} 件，开启定期核查 {reviews} 件");
             app.close().await;
@@ -586,15 +572,12 @@ async fn run(cli: Cli) -> CliResult {
                 None => Scope::all(),
             };
             let as_of = parse_date_or_today(as_of)?;
-            let store = open(&cli.database_url).await?;
-            let actor = minzheng_store::Actor {
+            let app = open_app(&cli.database_url).await?;
+            let actor = minzheng_domain::Actor {
                 scope,
-                ..minzheng_store::Actor::system("cli")
+                ..minzheng_domain::Actor::system("cli")
             };
-            let rows = minzheng_app::App::from_store(store.clone())
-                .standards()
-                .overview(&actor, None, None, as_of)
-                .await?;
+            let rows = app.standards().overview(&actor, None, None, as_of).await?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             for o in &rows {
@@ -636,7 +619,7 @@ async fn run(cli: Cli) -> CliResult {
                 }
             }
             out.flush()?;
-            store.close().await;
+            app.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
@@ -656,19 +639,19 @@ async fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Import { command } => {
-            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let app = open_app(&cli.database_url).await?;
             let r = registry::import(&app, command).await;
             app.close().await;
             r
         }
         Command::Jobs { limit } => {
-            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let app = open_app(&cli.database_url).await?;
             let r = registry::jobs(&app, limit).await;
             app.close().await;
             r
         }
         Command::Export { command } => {
-            let app = minzheng_app::App::from_store(open(&cli.database_url).await?);
+            let app = open_app(&cli.database_url).await?;
             let r = registry::export(&app, command).await;
             app.close().await;
             r
@@ -679,9 +662,9 @@ async fn run(cli: Cli) -> CliResult {
             BenchCommand::Payroll(c) => payroll::bench(c).await,
         },
         Command::Payroll { command } => {
-            let store = open(&cli.database_url).await?;
-            let r = payroll::run(&minzheng_app::App::from_store(store.clone()), command).await;
-            store.close().await;
+            let app = open_app(&cli.database_url).await?;
+            let r = payroll::run(&app, command).await;
+            app.close().await;
             r
         }
     }

@@ -264,7 +264,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     let t = Instant::now();
     let n = app
         .payroll_bench()
-        .enrolments(enrolments, minzheng_store::DEMO_CITY_CODE, "2026-01")
+        .enrolments(enrolments, minzheng_app::demo::DEMO_CITY_CODE, "2026-01")
         .await?;
     // Months of enrolments would long since be in the database file, not the WAL.
     app.payroll_bench().checkpoint().await?;
@@ -308,7 +308,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
     }
 
     let floor_what = if postgres.is_some() {
-        "INSERT … SELECT FROM UNNEST，每批5万条，一个事务"
+        "按数组批量插入，每批5万条，一个事务"
     } else {
         "一条预编译语句逐行插入，一个事务"
     };

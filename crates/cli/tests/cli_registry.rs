@@ -23,13 +23,9 @@ fn generate_import_and_export_ledgers() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let s = minzheng_store::Store::open(&db).await.unwrap();
-        minzheng_app::App::from_store(s.clone())
-            .demo()
-            .ensure()
-            .await
-            .unwrap();
-        s.close().await;
+        let app = minzheng_app::App::open(&db).await.unwrap();
+        app.demo().ensure().await.unwrap();
+        app.close().await;
     });
     let p = |n: &str| dir.path().join(n).display().to_string();
     // Deterministic generation in both formats.

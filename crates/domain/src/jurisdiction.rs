@@ -75,16 +75,4 @@ impl Actor {
             scope: Scope::all(),
         }
     }
-
-    pub fn can_write(&self) -> bool {
-        self.role.is_none_or(|r| r.can_write())
-    }
-
-    pub fn can_manage_users(&self) -> bool {
-        self.role.is_none_or(|r| r.can_manage_users())
-    }
-
-    pub fn can_read_audit(&self) -> bool {
-        self.role.is_none_or(|r| r.can_read_audit())
-    }
 }

@@ -1,5 +1,5 @@
-//! Roles (角色) and what each may do. The scope (管辖范围) a role works in is a
-//! division code held by the user; the role says what they may do inside it.
+//! Roles (角色). The scope (管辖范围) a role works in is a division code held by the user;
+//! what each role may do inside it is the permission table of `minzheng-app` (`authz`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -55,29 +55,6 @@ impl Role {
             Role::Auditor => "审计人员(只读)",
         }
     }
-
-    /// Whether the role may change anything at all (the auditor may not).
-    pub fn can_write(self) -> bool {
-        !matches!(self, Role::Auditor)
-    }
-
-    /// Whether the role administers user accounts (only the city administrator).
-    pub fn can_manage_users(self) -> bool {
-        matches!(self, Role::CityAdmin)
-    }
-
-    /// Whether the role may read the audit log.
-    pub fn can_read_audit(self) -> bool {
-        matches!(self, Role::CityAdmin | Role::Auditor)
-    }
-
-    /// Whether the role may see full ID numbers and accounts (others see them masked).
-    pub fn sees_full_identity(self) -> bool {
-        matches!(
-            self,
-            Role::CityAdmin | Role::CountyApprover | Role::TownshipDirector | Role::TownshipStaff
-        )
-    }
 }
 
 impl fmt::Display for Role {
@@ -114,10 +91,11 @@ mod tests {
     }
 
     #[test]
-    fn only_auditor_is_read_only() {
-        assert!(!Role::Auditor.can_write());
-        assert!(Role::VillageAssistant.can_write());
-        assert!(Role::CityAdmin.can_manage_users());
-        assert!(!Role::TownshipDirector.can_manage_users());
+    fn labels_are_distinct_chinese_names() {
+        let labels: std::collections::HashSet<_> = Role::ALL.iter().map(|r| r.label()).collect();
+        assert_eq!(labels.len(), Role::ALL.len());
+        assert!(labels
+            .iter()
+            .all(|l| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))));
     }
 }

@@ -5,13 +5,10 @@
 //! range check on the row itself. The bytes live in the database (BLOB/BYTEA) so a backup is
 //! one database dump; each row keeps the SHA-256 of its bytes.
 
-use minzheng_domain::attachments::{
-    attachment_visible, check_photo, clean_filename, AttachedTo, Attachment, NewAttachment, Photo,
-};
-use minzheng_domain::{Actor, Scope};
+use minzheng_domain::attachments::{attachment_visible, AttachedTo, Attachment, Photo};
+use minzheng_domain::Scope;
 use sha2::{Digest, Sha256};
 
-use crate::audit::{append, AuditEvent};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 
@@ -139,70 +136,4 @@ pub async fn get(store: &Store, scope: &Scope, id: i64) -> StoreResult<(Attachme
         .ok_or(StoreError::NotFound("该附件"))?;
     let data = row.opt_bytes("data")?.unwrap_or_default();
     Ok((attachment(&row)?, data))
-}
-
-/// Transitional (used by `cases`): checks an upload is a photo, stores it inside the
-/// caller's transaction and audits it. The use cases do the same with
-/// `minzheng_domain::attachments::check_photo`, [`insert`] and their own audit record.
-pub(crate) async fn insert_attachment(
-    tx: &mut Tx,
-    actor: &Actor,
-    entity_type: &str,
-    entity_id: &str,
-    scope_code: &str,
-    a: &NewAttachment,
-    max_bytes: usize,
-) -> StoreResult<i64> {
-    let entity = AttachedTo::parse(entity_type)
-        .ok_or_else(|| StoreError::Internal(format!("无法识别的附件对象：{entity_type}")))?;
-    let photo = check_photo(a, max_bytes).map_err(|f| {
-        let message = f.get("file").unwrap_or_default().to_string();
-        StoreError::Validation {
-            message,
-            fields: f.into_map(),
-        }
-    })?;
-    let filename = clean_filename(&a.filename);
-    let stored = insert(
-        tx,
-        entity,
-        entity_id,
-        scope_code,
-        &filename,
-        &photo,
-        &actor.username,
-    )
-    .await?;
-    append(
-        tx,
-        actor,
-        AuditEvent {
-            action: "attachment.add",
-            entity_type,
-            entity_id,
-            scope_code,
-            before: None,
-            after: Some(serde_json::json!({
-                "attachment_id": stored.id, "filename": filename, "content_type": photo.content_type,
-                "size": a.data.len(), "sha256": stored.sha256
-            })),
-        },
-    )
-    .await?;
-    Ok(stored.id)
-}
-
-impl Store {
-    /// Transitional (used by `cases`): attachments of one record, visible in `scope`.
-    pub async fn list_attachments(
-        &self,
-        scope: &Scope,
-        entity_type: &str,
-        entity_id: &str,
-    ) -> StoreResult<Vec<Attachment>> {
-        match AttachedTo::parse(entity_type) {
-            Some(entity) => list(self, scope, entity, entity_id).await,
-            None => Ok(Vec::new()),
-        }
-    }
 }

@@ -320,7 +320,6 @@ impl<'a> From<&'a mut WriteTx> for Conn<'a> {
     }
 }
 
-#[allow(dead_code)] // transitional: the repositories adopt these as they move
 impl Conn<'_> {
     pub fn is_postgres(&self) -> bool {
         match &self.0 {

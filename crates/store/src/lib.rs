@@ -24,33 +24,18 @@ pub mod params;
 pub mod payroll;
 pub mod registry;
 pub mod standards;
-mod transitional;
 pub mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use audit::{append as append_audit, AuditEvent};
-// Transitional: the duties' code still names these at the store root.
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use error::{StoreError, StoreResult};
-pub use minzheng_domain::attachments::{Attachment, NewAttachment, DEFAULT_ATTACHMENT_LIMIT};
-pub use minzheng_domain::audit::AuditEntry;
-pub use minzheng_domain::mask_id;
-pub use minzheng_domain::registry::{
-    AssetInput, HouseholdFilter, HouseholdUpdate, IncomeInput, NewHousehold, PersonInput,
-};
-pub use minzheng_domain::users::{AuthError, SessionInfo};
-pub use minzheng_domain::{Actor, Scope};
-// transitional: the labelled registry records and `Store` methods other duties still use.
-pub use registry::transitional::{
-    register_use_cases as register_registry_use_cases, Asset, Household, HouseholdDetail, Income,
-    Person, RegistryUseCases, UseCaseFuture,
-};
 
 /// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
 pub const DEMO_CITY_CODE: &str = "5118";
 /// The demo city's divisions as `code,name,level,parent` CSV.
 pub const DEMO_CITY_CSV: &str = include_str!("../data/demo-yaan-5118.csv");
 
-pub use minzheng_domain::time::{parse_timestamp, timestamp};
+pub(crate) use minzheng_domain::time::timestamp;

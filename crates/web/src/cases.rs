@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use minzheng_app::cases::CaseDetail;
+use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error as UseCaseError, Permission};
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::cases::{
@@ -26,8 +27,9 @@ use minzheng_domain::programs::{
     CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
     TemporaryKind,
 };
+use minzheng_domain::registry::{Household, HouseholdDetail, HouseholdFilter};
+use minzheng_domain::Actor;
 use minzheng_domain::{Action, ActionKind, CaseState, Fen, FieldErrors, Program};
-use minzheng_store::{Actor, Household, HouseholdDetail, HouseholdFilter, SessionInfo};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,12 +47,6 @@ const PAGE_SIZE: i64 = 20;
 /// Today in China (UTC+8): the date every case step is recorded under.
 pub fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-/// Whether the signed-in user sees full ID numbers (for the registry's records shown
-/// beside a case; the use cases mask their own records).
-pub(crate) fn reveal(actor: &Actor) -> bool {
-    actor.may(Permission::SeeFullIdentity)
 }
 
 /// The details form's problems as the page shows them (one summary, a message per field).
@@ -349,16 +345,16 @@ pub async fn new_page(
     let h = match qs.household_id.as_deref().filter(|h| !h.is_empty()) {
         Some(h) => {
             let id = parse_id(h, "该户")?;
-            let d = st.store.get_household(&actor.scope, id).await?;
-            Some(if reveal(&actor) { d } else { d.masked() })
+            Some(st.app.registry().get(&actor, id).await?)
         }
         None => None,
     };
     let found = if h.is_none() && !q.is_empty() {
         let (rows, _) = st
-            .store
-            .list_households(
-                &actor.scope,
+            .app
+            .registry()
+            .list(
+                &actor,
                 &HouseholdFilter {
                     q: Some(q.clone()),
                     limit: Some(20),
@@ -366,11 +362,7 @@ pub async fn new_page(
                 },
             )
             .await?;
-        if reveal(&actor) {
-            rows
-        } else {
-            rows.into_iter().map(Household::masked).collect()
-        }
+        rows
     } else {
         Vec::new()
     };
@@ -427,10 +419,10 @@ pub async fn new_submit(
         Err(e @ UseCaseError::NotFound(_)) => Err(e.into()),
         Err(e) => {
             let e = AppError::from(e);
-            let d = st.store.get_household(&actor.scope, hid).await?;
+            let d = st.app.registry().get(&actor, hid).await?;
             let page = render(&NewPage {
                 nav: Nav::new(&s, "cases"),
-                h: Some(if reveal(&actor) { d } else { d.masked() }),
+                h: Some(d),
                 q: String::new(),
                 found: Vec::new(),
                 program: f.get("program").to_string(),
@@ -800,11 +792,7 @@ pub async fn print_page(
 ) -> PageResult {
     let id = parse_id(&id, "该案件")?;
     let d = st.app.cases().get(&actor, id, today()).await?;
-    let h = st
-        .store
-        .get_household(&actor.scope, d.case.household_id)
-        .await?;
-    let h = if reveal(&actor) { h } else { h.masked() };
+    let h = st.app.registry().get(&actor, d.case.household_id).await?;
     let events = d.events.iter().map(event_view).collect();
     render(&PrintPage {
         nav: Nav::new(&s, "cases"),
@@ -981,7 +969,7 @@ pub async fn attach_submit(
             .attach(&actor, id, &file, limit, today())
             .await
             .map(|_| ()),
-        Err(e) => Err(UseCaseError::from(e)),
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?ok=attach")).into_response()),

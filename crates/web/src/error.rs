@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use minzheng_store::StoreError;
 use serde_json::json;
 
 /// An error on its way to the user.
@@ -44,28 +43,7 @@ impl AppError {
 /// same answer a record outside the caller's jurisdiction gets.
 pub fn parse_id(raw: &str, what: &'static str) -> Result<i64, AppError> {
     raw.parse::<i64>()
-        .map_err(|_| AppError::from(StoreError::NotFound(what)))
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(_) => AppError::not_found(e.to_string()),
-            StoreError::Forbidden(m) => AppError::forbidden(m),
-            StoreError::Validation { message, fields } => AppError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "validation",
-                message,
-                fields,
-            },
-            StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "conflict", m),
-            ref other => {
-                // Logged once here; the user sees a generic message.
-                tracing::error!(error = ?other, "internal error");
-                AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            }
-        }
-    }
+        .map_err(|_| AppError::from(minzheng_app::Error::NotFound(what)))
 }
 
 impl From<minzheng_app::Error> for AppError {

@@ -26,7 +26,6 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use axum::Router;
 use minzheng_app::App;
-use minzheng_store::Store;
 
 /// Web settings.
 #[derive(Debug, Clone)]
@@ -44,7 +43,7 @@ impl Default for WebConfig {
         WebConfig {
             idle_timeout: chrono::Duration::minutes(30),
             secure_cookies: false,
-            attachment_limit: minzheng_store::DEFAULT_ATTACHMENT_LIMIT,
+            attachment_limit: minzheng_domain::attachments::DEFAULT_ATTACHMENT_LIMIT,
         }
     }
 }
@@ -54,20 +53,12 @@ impl Default for WebConfig {
 pub struct AppState {
     /// The use cases.
     pub app: App,
-    pub store: Store,
     pub config: WebConfig,
-    /// The official working-day calendar (case deadlines).
-    pub calendar: std::sync::Arc<minzheng_domain::WorkCalendar>,
 }
 
 impl AppState {
-    pub fn new(app: App, store: Store, config: WebConfig) -> Self {
-        AppState {
-            app,
-            store,
-            config,
-            calendar: std::sync::Arc::new(minzheng_domain::WorkCalendar::official()),
-        }
+    pub fn new(app: App, config: WebConfig) -> Self {
+        AppState { app, config }
     }
 }
 

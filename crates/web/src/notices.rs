@@ -60,8 +60,8 @@ pub struct NoticesQuery {
 
 async fn render_notices(
     st: &AppState,
-    s: &minzheng_store::SessionInfo,
-    actor: &minzheng_store::Actor,
+    s: &minzheng_app::users::SessionInfo,
+    actor: &minzheng_domain::Actor,
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
@@ -301,8 +301,8 @@ pub struct ParamsQuery {
 
 async fn render_params(
     st: &AppState,
-    s: &minzheng_store::SessionInfo,
-    actor: &minzheng_store::Actor,
+    s: &minzheng_app::users::SessionInfo,
+    actor: &minzheng_domain::Actor,
     program: String,
     form: ParamForm,
     error: Option<(String, BTreeMap<String, String>)>,

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use minzheng_app::formats::ledger::{import_report_xlsx, import_template, ledger_xlsx};
 use minzheng_app::registry::import::{ImportInput, ImportOptions};
+use minzheng_app::users::SessionInfo;
 use minzheng_app::{AppResult, Authorize, Permission};
+use minzheng_domain::audit::AuditEntry;
 use minzheng_domain::jobs::JobState;
 use minzheng_domain::registry::{
     AssetInput, AssetKind, DisabilityType, Employment, ExclusionReason, Health, Household,
@@ -23,7 +25,6 @@ use minzheng_domain::registry::{
     WorkCapacity,
 };
 use minzheng_domain::Actor;
-use minzheng_store::{AuditEntry, SessionInfo};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
+use minzheng_app::users::SessionInfo;
 use minzheng_app::Error;
 use minzheng_domain::attachments::{Attachment, NewAttachment};
 use minzheng_domain::standards::{
@@ -25,7 +26,6 @@ use minzheng_domain::standards::{
     RoomKind, RuleStatus, ScoreInput, Scores, StaffChange, Subsidy, Thresholds, RULES,
 };
 use minzheng_domain::{Actor, FieldErrors};
-use minzheng_store::{SessionInfo, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -638,14 +638,14 @@ async fn read_photo_upload(
     Ok((fields, file))
 }
 
-/// Transitional (used by the case pages): [`read_photo_upload`] with the store's error.
+/// [`read_photo_upload`] for the case pages: the file's problem is the whole message.
 pub(crate) async fn read_upload(
     mp: Multipart,
     limit: usize,
-) -> Result<(HashMap<String, String>, NewAttachment), StoreError> {
+) -> Result<(HashMap<String, String>, NewAttachment), minzheng_app::Error> {
     read_photo_upload(mp, limit).await.map_err(|f| {
         let message = f.get("file").unwrap_or_default().to_string();
-        StoreError::Validation {
+        minzheng_app::Error::Validation {
             message,
             fields: f.into_map(),
         }

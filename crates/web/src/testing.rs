@@ -25,7 +25,7 @@ impl TestApp {
             .expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(db.app.clone(), db.store.clone(), config);
+        let state = AppState::new(db.app.clone(), config);
         let handle = tokio::spawn(async move {
             let _ = crate::serve(listener, state, async {
                 let _ = rx.await;

@@ -104,7 +104,8 @@ async fn large_import_runs_as_a_recorded_job(app: &TestApp) {
     // The row in the jobs table says the same.
     let staff = app
         .db
-        .store
+        .app
+        .users()
         .authenticate("staff", DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()
@@ -152,7 +153,8 @@ async fn interrupted_job_is_shown_failed(app: &TestApp) {
     let (c, _) = api_login(app, "staff").await;
     let staff = app
         .db
-        .store
+        .app
+        .users()
         .authenticate("staff", DEMO_PASSWORD, Utc::now())
         .await
         .unwrap()

@@ -11,6 +11,7 @@ mod act;
 pub mod testing;
 
 use chrono::NaiveDate;
+use minzheng_domain::attachments::{AttachedTo, Attachment, NewAttachment};
 use minzheng_domain::case_calc::{self, CaseDetails, CaseInputs};
 use minzheng_domain::cases::{
     self as rules, Case, CaseClock, CaseCounts, CaseEvent, CaseFilter, CaseKind, CaseOrigin,
@@ -23,7 +24,7 @@ use minzheng_domain::{
     DivisionCode, IdNumber, ParamSet, Program,
 };
 use minzheng_store::cases::{self as store, CaseRow, EventRow};
-use minzheng_store::{append_audit, Attachment, AuditEvent, NewAttachment, Store};
+use minzheng_store::{append_audit, AuditEvent, Store};
 
 use crate::{App, AppResult, Authorize, Error, Permission};
 
@@ -313,8 +314,16 @@ impl Cases<'_> {
             return Err(Error::Conflict(m));
         }
         let mut tx = store.begin_write().await?;
-        let aid =
-            store::insert_attachment(&mut tx, actor, id, &c.village_code, a, max_bytes).await?;
+        let aid = crate::attachments::attach_photo(
+            &mut tx,
+            actor,
+            AttachedTo::Case,
+            &id.to_string(),
+            &c.village_code,
+            a,
+            max_bytes,
+        )
+        .await?;
         store::insert_event(
             &mut tx,
             actor,
@@ -392,9 +401,13 @@ impl Cases<'_> {
         };
         let household_size = store::counted_members(store, case.household_id).await?;
         let next_actions = rules::next_actions(&case);
-        let attachments = store
-            .list_attachments(&actor.scope, "case", &id.to_string())
-            .await?;
+        let attachments = minzheng_store::attachments::list(
+            store,
+            &actor.scope,
+            AttachedTo::Case,
+            &id.to_string(),
+        )
+        .await?;
         let d = CaseDetail {
             attachments,
             case,

@@ -176,7 +176,7 @@ impl Payroll<'_> {
     pub async fn list(&self, actor: &Actor, f: &BatchFilter) -> AppResult<Vec<PayrollBatch>> {
         let (lo, hi) = bounds_within(&actor.scope, f.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
-        Ok(payroll::list_batches(self.app.store(), (&lo, &hi), f).await?)
+        Ok(payroll::list_batches(self.app.store(), (&lo, &hi), &f.query()).await?)
     }
 
     /// A batch's lines (paged) and their number; ID numbers and accounts masked for those
@@ -189,7 +189,7 @@ impl Payroll<'_> {
     ) -> AppResult<(Vec<PayrollLine>, i64)> {
         let store = self.app.store();
         payroll::get_batch(store, &actor.scope, id).await?;
-        let (lines, total) = payroll::batch_lines(store, id, f).await?;
+        let (lines, total) = payroll::batch_lines(store, id, &f.query()).await?;
         Ok((mask_lines(actor, lines), total))
     }
 

@@ -20,7 +20,8 @@ impl Payroll<'_> {
         actor: &Actor,
         status: Option<&str>,
     ) -> AppResult<Vec<PaymentException>> {
-        let items = payroll::list_exceptions(self.app.store(), &actor.scope, status).await?;
+        let status = minzheng_domain::payroll::exception_status_filter(status);
+        let items = payroll::list_exceptions(self.app.store(), &actor.scope, &status).await?;
         Ok(if full_identity(actor) {
             items
         } else {

@@ -4,9 +4,9 @@
 //! application only.
 
 use chrono::Utc;
+use minzheng_domain::audit::AuditEntry;
 use minzheng_domain::{Actor, Program, YearMonth};
 use minzheng_store::payroll::testing as fixtures;
-use minzheng_store::AuditEntry;
 
 pub use fixtures::{EnrolmentChange, FixtureEnrolment};
 
@@ -103,7 +103,7 @@ pub async fn insert_back_pay_line(
 /// The actor of a demo account, signed in with the demo password.
 pub async fn actor(app: &App, username: &str) -> AppResult<Actor> {
     let user = app
-        .store()
+        .users()
         .authenticate(username, crate::demo::DEMO_PASSWORD, Utc::now())
         .await?
         .map_err(|e| Error::Forbidden(e.to_string()))?;
@@ -113,10 +113,9 @@ pub async fn actor(app: &App, username: &str) -> AppResult<Actor> {
 
 /// The audit records of one entity, newest first.
 pub async fn audit_trail(app: &App, entity_type: &str, id: &str) -> AppResult<Vec<AuditEntry>> {
-    Ok(app
-        .store()
-        .list_audit(&Actor::system("t"), Some((entity_type, id)), 100, 0)
-        .await?)
+    app.audit()
+        .list(&Actor::system("t"), Some((entity_type, id)), 100, 0)
+        .await
 }
 
 /// The actions of [`audit_trail`].
@@ -130,5 +129,5 @@ pub async fn audit_actions(app: &App, entity_type: &str, id: &str) -> AppResult<
 
 /// Whether the audit log's hash chain is unbroken.
 pub async fn audit_intact(app: &App) -> AppResult<bool> {
-    Ok(app.store().verify_audit().await?.first_break.is_none())
+    Ok(app.audit().verify().await?.first_break.is_none())
 }

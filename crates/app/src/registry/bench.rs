@@ -24,6 +24,6 @@ pub async fn floor(app: &App, path: &Path) -> AppResult<f64> {
 /// is intact.
 pub async fn settle(app: &App) -> AppResult<(f64, bool)> {
     let checkpoint = app.store().checkpoint().await?.as_secs_f64();
-    let audit = app.store().verify_audit().await?;
+    let audit = app.audit().verify().await?;
     Ok((checkpoint, audit.first_break.is_none()))
 }

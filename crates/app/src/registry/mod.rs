@@ -8,9 +8,9 @@
 
 pub mod bench;
 pub mod import;
-pub(crate) mod transitional;
 
 use chrono::NaiveDate;
+use minzheng_domain::audit::AuditEntry;
 use minzheng_domain::registry::{
     mask_account, member_addition, parse_asset_form, parse_household_update, parse_income_form,
     parse_new_household, parse_new_member, parse_person_update, peek_id_number, village_to_check,
@@ -20,7 +20,7 @@ use minzheng_domain::registry::{
 };
 use minzheng_domain::{mask_id, Actor, DivisionCode, FieldErrors, Scope};
 use minzheng_store::registry;
-use minzheng_store::{append_audit, AuditEntry, AuditEvent};
+use minzheng_store::{append_audit, AuditEvent};
 
 use crate::formats::ledger::ledger_rows;
 use crate::{App, AppResult, Authorize, Error, Permission};

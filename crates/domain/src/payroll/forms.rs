@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BankColumn, BankFormat, MoneyUnit, PaymentException, PaymentKind, TextEncoding};
+use super::{
+    BankColumn, BankFormat, BatchStatus, ExceptionStatus, LineKind, LineStatus, MoneyUnit,
+    PaymentException, PaymentKind, TextEncoding,
+};
 use crate::{DivisionCode, Fen, FieldErrors, Program, Scope, YearMonth};
 
 /// The message for a month that is not `YYYY-MM`.
@@ -108,6 +111,62 @@ pub struct LineFilter {
     pub missing_account: bool,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+}
+
+/// A code given in a list filter: `None` when not given, `Err` (the text) when no word has
+/// that code — the list is then empty, as a filter on an unknown code always was.
+pub type Wanted<T> = Option<Result<T, String>>;
+
+fn wanted<T>(v: &Option<String>, parse: impl Fn(&str) -> Option<T>) -> Wanted<T> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).ok_or_else(|| s.to_string()))
+}
+
+/// A [`BatchFilter`] read into typed values (`within` is the use case's, for the scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchQuery {
+    pub month: Wanted<YearMonth>,
+    pub program: Wanted<Program>,
+    pub status: Wanted<BatchStatus>,
+}
+
+impl BatchFilter {
+    pub fn query(&self) -> BatchQuery {
+        BatchQuery {
+            month: wanted(&self.month, |m| YearMonth::parse(m).ok()),
+            program: wanted(&self.program, |p| p.parse().ok()),
+            status: wanted(&self.status, BatchStatus::parse),
+        }
+    }
+}
+
+/// A [`LineFilter`] read into typed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineQuery {
+    pub status: Wanted<LineStatus>,
+    pub kind: Wanted<LineKind>,
+    pub missing_account: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl LineFilter {
+    pub fn query(&self) -> LineQuery {
+        LineQuery {
+            status: wanted(&self.status, LineStatus::parse),
+            kind: wanted(&self.kind, LineKind::parse),
+            missing_account: self.missing_account,
+            limit: self.limit.unwrap_or(100).clamp(1, 5000),
+            offset: self.offset.unwrap_or(0).max(0),
+        }
+    }
+}
+
+/// The status filter of the exception list, typed.
+pub fn exception_status_filter(status: Option<&str>) -> Wanted<ExceptionStatus> {
+    wanted(&status.map(str::to_string), ExceptionStatus::parse)
 }
 
 /// Filters for the funds ledger.

@@ -12,10 +12,11 @@ mod review;
 
 pub use batch::{authorize, next_status, sign_off_refusal, transition, BatchAction, BatchError};
 pub use forms::{
-    bounds_within, parse_back_pay, parse_bank_template, parse_correction, parse_generate,
-    parse_program, BackPayEnrolment, BackPayRequest, BankTemplateInput, BatchFilter,
-    CorrectedAccount, CorrectionError, ExceptionCorrection, GenerateForm, GenerateRequest,
-    LedgerFilter, LineFilter, NewBackPay, OutsideScope, ValidTemplate, MONTH_FORMAT,
+    bounds_within, exception_status_filter, parse_back_pay, parse_bank_template, parse_correction,
+    parse_generate, parse_program, BackPayEnrolment, BackPayRequest, BankTemplateInput,
+    BatchFilter, BatchQuery, CorrectedAccount, CorrectionError, ExceptionCorrection, GenerateForm,
+    GenerateRequest, LedgerFilter, LineFilter, LineQuery, NewBackPay, OutsideScope, ValidTemplate,
+    Wanted, MONTH_FORMAT,
 };
 pub use records::{
     BackPay, BankTemplate, BatchDiff, DiffEntry, GenerateOutcome, LedgerRow, PaymentException,

@@ -323,24 +323,3 @@ pub async fn insert_objection(
     .await?;
     Ok(())
 }
-
-/// Stores a checked photo or scan of the case (audited with the attachment).
-pub async fn insert_attachment(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: i64,
-    village_code: &str,
-    a: &crate::NewAttachment,
-    max_bytes: usize,
-) -> StoreResult<i64> {
-    crate::attachments::insert_attachment(
-        tx,
-        actor,
-        "case",
-        &case_id.to_string(),
-        village_code,
-        a,
-        max_bytes,
-    )
-    .await
-}

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use minzheng_domain::payroll::{
-    BatchFilter, BatchStatus, EnrolmentFacts, LedgerFilter, LedgerRow, LineFilter, PayrollBatch,
-    PayrollLine, PayrollOverview, PreviousBatch,
+    BatchQuery, BatchStatus, EnrolmentFacts, LedgerFilter, LedgerRow, LineQuery, PayrollBatch,
+    PayrollLine, PayrollOverview, PreviousBatch, Wanted,
 };
 use minzheng_domain::{Fen, Scope, YearMonth};
 
@@ -31,27 +31,44 @@ pub async fn get_batch<'c>(
     Ok(b)
 }
 
+/// A filter's code as stored: `None` not given, `Some(None)` a code no word has.
+fn code<T: Copy>(w: &Wanted<T>, as_str: fn(T) -> &'static str) -> Option<Option<String>> {
+    w.as_ref()
+        .map(|r| r.as_ref().ok().map(|v| as_str(*v).to_string()))
+}
+
 /// Batches of townships in `lo..hi`, newest month first (at most 2,000).
 pub async fn list_batches(
     store: &Store,
     (lo, hi): (&str, &str),
-    f: &BatchFilter,
+    f: &BatchQuery,
 ) -> StoreResult<Vec<PayrollBatch>> {
     let mut query = q(format!(
         "{SELECT_BATCH} WHERE b.township_code >= $1 AND b.township_code < $2"
     ))
     .bind(lo)
     .bind(hi);
+    let month = f
+        .month
+        .as_ref()
+        .map(|m| m.as_ref().ok().map(|m| m.to_string()));
+    let program = code(&f.program, |p| p.as_str());
+    let status = code(&f.status, |s| s.as_str());
     for (col, v) in [
-        ("b.month", &f.month),
-        ("b.program", &f.program),
-        ("b.status", &f.status),
+        ("b.month", month),
+        ("b.program", program),
+        ("b.status", status),
     ] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            query.push(v);
-            query
-                .sql
-                .push_str(&format!(" AND {col} = ${}", query.args.len()));
+        match v {
+            None => {}
+            Some(Some(v)) => {
+                query.push(v);
+                query
+                    .sql
+                    .push_str(&format!(" AND {col} = ${}", query.args.len()));
+            }
+            // A code no word has: nothing matches.
+            Some(None) => query.sql.push_str(" AND 1 = 0"),
         }
     }
     query
@@ -65,17 +82,23 @@ pub async fn list_batches(
 pub async fn batch_lines(
     store: &Store,
     id: i64,
-    f: &LineFilter,
+    f: &LineQuery,
 ) -> StoreResult<(Vec<PayrollLine>, i64)> {
     let mut cond = String::from("batch_id = $1");
     if f.missing_account {
         cond.push_str(" AND account_number = ''");
     }
     let mut args: Vec<String> = Vec::new();
-    for (col, v) in [("status", &f.status), ("kind", &f.kind)] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            args.push(v.to_string());
-            cond.push_str(&format!(" AND {col} = ${}", args.len() + 1));
+    let status = code(&f.status, |s| s.as_str());
+    let kind = code(&f.kind, |k| k.as_str());
+    for (col, v) in [("status", status), ("kind", kind)] {
+        match v {
+            None => {}
+            Some(Some(v)) => {
+                args.push(v);
+                cond.push_str(&format!(" AND {col} = ${}", args.len() + 1));
+            }
+            Some(None) => cond.push_str(" AND 1 = 0"),
         }
     }
     let mut count = q(format!(
@@ -91,8 +114,8 @@ pub async fn batch_lines(
     let n = list.args.len();
     list.sql
         .push_str(&format!(" ORDER BY id LIMIT ${} OFFSET ${}", n + 1, n + 2));
-    list.push(f.limit.unwrap_or(100).clamp(1, 5000));
-    list.push(f.offset.unwrap_or(0).max(0));
+    list.push(f.limit);
+    list.push(f.offset);
     let rows = store.fetch_all(list).await?;
     Ok((lines(&rows)?, total))
 }

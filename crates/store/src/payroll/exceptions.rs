@@ -1,7 +1,8 @@
 //! Payment exceptions (退票) and back pay (补发).
 
 use minzheng_domain::payroll::{
-    BackPay, BackPayEnrolment, BackPayRequest, BackPayStatus, CorrectedAccount, PaymentException,
+    BackPay, BackPayEnrolment, BackPayRequest, BackPayStatus, CorrectedAccount, ExceptionStatus,
+    PaymentException, Wanted,
 };
 use minzheng_domain::{Fen, Program, Scope, YearMonth};
 
@@ -18,7 +19,7 @@ use crate::error::{StoreError, StoreResult};
 pub async fn list_exceptions(
     store: &Store,
     scope: &Scope,
-    status: Option<&str>,
+    status: &Wanted<ExceptionStatus>,
 ) -> StoreResult<Vec<PaymentException>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
@@ -26,9 +27,14 @@ pub async fn list_exceptions(
     ))
     .bind(lo)
     .bind(hi);
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
-        query.sql.push_str(" AND x.status = $3");
-        query.push(s);
+    match status {
+        None => {}
+        Some(Ok(s)) => {
+            query.sql.push_str(" AND x.status = $3");
+            query.push(s.as_str());
+        }
+        // A status no word has: nothing matches.
+        Some(Err(_)) => query.sql.push_str(" AND 1 = 0"),
     }
     query.sql.push_str(" ORDER BY x.id DESC LIMIT 2000");
     store

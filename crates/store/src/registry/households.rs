@@ -14,7 +14,7 @@ use minzheng_domain::{Fen, Scope};
 use super::search::{bind_all, person_cond, scope_cond};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::AuditEntry;
+use minzheng_domain::audit::AuditEntry;
 
 pub(super) const HH_SELECT: &str = "SELECT h.*, v.name AS village_name,
     (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id AND p.status = 'active') AS member_count

@@ -9,7 +9,6 @@ mod export;
 mod households;
 pub mod import;
 mod search;
-pub(crate) mod transitional;
 
 pub use export::ledger_export;
 pub use households::{

@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
+use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
 use minzheng_domain::payroll::{
     BankTemplate, BatchDiff, BatchFilter, BatchStatus, GenerateForm, LineFilter, PayrollBatch,
     PayrollLine,
 };
 use minzheng_domain::{Actor, Fen, YearMonth};
-use minzheng_store::SessionInfo;
 use serde::Deserialize;
 
 use super::{

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
 use minzheng_domain::payroll::{
     BackPay, ExceptionCorrection, NewBackPay, PaymentException, PayrollBatch,
 };
 use minzheng_domain::Actor;
-use minzheng_store::SessionInfo;
 use serde::Deserialize;
 
 use super::{form_map, int, see_other, user_error_fields, with_status, FieldRefusal, PageResult};

@@ -7,12 +7,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use minzheng_app::formats::bank::{file_name, header};
+use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
 use minzheng_domain::payroll::{
     BankColumn, BankFormat, BankTemplate, BankTemplateInput, BatchStatus, PayrollBatch,
 };
 use minzheng_domain::{Actor, Fen, Program, YearMonth};
-use minzheng_store::SessionInfo;
 use serde::Deserialize;
 
 use super::{see_other, user_error, with_query, with_status, PageResult};
