@@ -71,7 +71,6 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Error::NotFound(what),
-            StoreError::Forbidden(m) => Error::Forbidden(m),
             StoreError::Validation { message, fields } => Error::Validation { message, fields },
             StoreError::Conflict(m) => Error::Conflict(m),
             StoreError::Db(d) => Error::Database(d.to_string()),

@@ -10,10 +10,8 @@ pub enum StoreError {
     /// reveal which).
     #[error("未找到{0}，或不在您的管辖范围内")]
     NotFound(&'static str),
-    /// Visible but the caller may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Bad input, with per-field messages.
+    /// Input the store cannot use (a malformed database address, a benchmark asked for
+    /// an empty division).
     #[error("{message}")]
     Validation {
         message: String,
@@ -36,13 +34,6 @@ impl StoreError {
             message: message.into(),
             fields: BTreeMap::new(),
         }
-    }
-
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let mut fields = BTreeMap::new();
-        fields.insert(field.to_string(), message.clone());
-        StoreError::Validation { message, fields }
     }
 
     /// Whether this wraps a unique-constraint violation.

@@ -33,9 +33,4 @@ pub use audit::{append as append_audit, AuditEvent};
 pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
 pub use error::{StoreError, StoreResult};
 
-/// Demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
-pub const DEMO_CITY_CODE: &str = "5118";
-/// The demo city's divisions as `code,name,level,parent` CSV.
-pub const DEMO_CITY_CSV: &str = include_str!("../data/demo-yaan-5118.csv");
-
 pub(crate) use minzheng_domain::time::timestamp;

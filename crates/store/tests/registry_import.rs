@@ -86,7 +86,7 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
     let db = TestDb::sqlite().await;
     let store = &db.store;
     // The demo city's divisions, written straight into the table.
-    let rows: Vec<_> = minzheng_store::DEMO_CITY_CSV
+    let rows: Vec<_> = include_str!("../../app/data/demo-yaan-5118.csv")
         .lines()
         .skip(1)
         .map(|l| {

@@ -15,12 +15,12 @@ mod payroll;
 mod registry;
 mod standards;
 
-pub use params::{demo_yaan, DEMO_CITY};
+pub use params::demo_yaan;
 
 /// The demo city shipped with the binary: 四川省雅安市 (5118), real 2023 division codes.
 pub const DEMO_CITY_CODE: &str = "5118";
 /// The demo city's divisions as `code,name,level,parent` CSV.
-pub const DEMO_CITY_CSV: &str = minzheng_store::DEMO_CITY_CSV;
+pub const DEMO_CITY_CSV: &str = include_str!("../../data/demo-yaan-5118.csv");
 
 /// The password of every demo account (meets the password policy).
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";

@@ -18,9 +18,6 @@ use minzheng_domain::{Actor, DivisionCode, Fen};
 use super::Demo;
 use crate::AppResult;
 
-/// The demo city: 雅安市.
-pub const DEMO_CITY: &str = "5118";
-
 impl Demo<'_> {
     /// Seeds the demo parameters (rows already present are left alone); returns how many
     /// were added.
@@ -365,7 +362,7 @@ impl DemoBuilder {
         // would be a programming error, so it is skipped rather than panicking in
         // production code, and the test catches it.
         let (Ok(city), county) = (
-            DivisionCode::parse(DEMO_CITY),
+            DivisionCode::parse(super::DEMO_CITY_CODE),
             county.and_then(|c| DivisionCode::parse(c).ok()),
         ) else {
             self.rejected += 1;

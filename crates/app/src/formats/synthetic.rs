@@ -131,7 +131,7 @@ impl Gen {
 
 /// The villages of the demo city (12-digit codes).
 pub fn demo_villages() -> Vec<String> {
-    minzheng_store::DEMO_CITY_CSV
+    crate::demo::DEMO_CITY_CSV
         .lines()
         .skip(1)
         .filter_map(|l| l.split(',').next())
