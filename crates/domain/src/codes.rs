@@ -131,6 +131,94 @@ pub struct UnknownCode {
     pub allowed: Vec<&'static str>,
 }
 
+/// One code and its Chinese label, for the data dictionary.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CodeEntry {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// Every code of one word, in order (`GET /api/v1/codes`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CodeTable {
+    /// The word's name, e.g. `BatchStatus`.
+    pub name: &'static str,
+    pub codes: Vec<CodeEntry>,
+}
+
+macro_rules! tables {
+    ($($ty:path),* $(,)?) => {
+        vec![$(CodeTable {
+            name: {
+                let full = stringify!($ty);
+                full.rsplit("::").next().unwrap_or(full).trim()
+            },
+            codes: <$ty>::ALL
+                .iter()
+                .map(|v| CodeEntry { code: v.as_str(), label: v.label() })
+                .collect(),
+        }),*]
+    };
+}
+
+/// The data dictionary: every coded word that records, filters and forms carry, with the
+/// Chinese label of each code. API clients show labels from here; records carry codes.
+pub fn dictionary() -> Vec<CodeTable> {
+    use crate::{cases, deadlines, limits, payroll, programs, registry, standards};
+    tables![
+        crate::Role,
+        crate::DivisionLevel,
+        programs::Program,
+        cases::CaseState,
+        cases::ActionKind,
+        cases::CaseKind,
+        cases::CaseOrigin,
+        cases::EventKind,
+        cases::EnrolmentStatus,
+        cases::PaymentSchedule,
+        deadlines::Step,
+        limits::ReviewClass,
+        registry::RegistrationType,
+        registry::Relation,
+        registry::Health,
+        registry::WorkCapacity,
+        registry::Employment,
+        registry::DisabilityType,
+        registry::ExclusionReason,
+        registry::PersonStatus,
+        registry::HouseholdStatus,
+        registry::AssetKind,
+        registry::IncomeKind,
+        registry::IncomePeriod,
+        crate::jobs::JobStatus,
+        crate::jobs::JobKind,
+        payroll::BatchStatus,
+        payroll::LineKind,
+        payroll::LineStatus,
+        payroll::ExceptionStatus,
+        payroll::BackPayStatus,
+        payroll::DiffChange,
+        payroll::BankFormat,
+        payroll::TextEncoding,
+        payroll::MoneyUnit,
+        payroll::BankColumn,
+        standards::OfficeKind,
+        standards::RoomKind,
+        standards::EquipmentKind,
+        standards::RuleStatus,
+        standards::RuleLevel,
+        standards::ChangeKind,
+        standards::ChangeStatus,
+        standards::PlanStatus,
+        standards::PlanStanding,
+        standards::InspectionStatus,
+        standards::InspectionStanding,
+        standards::ItemKind,
+        standards::SubsidyStatus,
+        crate::attachments::AttachedTo,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     crate::coded_enum! {
@@ -161,5 +249,23 @@ mod tests {
         let e = "green".parse::<Colour>().unwrap_err();
         assert_eq!(e.to_string(), "代码“green”无法识别，可选：red、dark_blue");
         assert!(serde_json::from_str::<Colour>("\"green\"").is_err());
+    }
+
+    #[test]
+    fn the_dictionary_names_each_word_once_with_its_labels() {
+        let d = super::dictionary();
+        let names: std::collections::HashSet<_> = d.iter().map(|t| t.name).collect();
+        assert_eq!(names.len(), d.len(), "a word listed twice");
+        let batch = d.iter().find(|t| t.name == "BatchStatus").unwrap();
+        assert_eq!(batch.codes[0].code, "draft");
+        for t in &d {
+            assert!(!t.codes.is_empty(), "{}", t.name);
+            let codes: std::collections::HashSet<_> = t.codes.iter().map(|c| c.code).collect();
+            assert_eq!(codes.len(), t.codes.len(), "{} repeats a code", t.name);
+            assert!(t.codes.iter().all(|c| !c.label.is_empty()), "{}", t.name);
+        }
+        // Words people read are Chinese (file formats keep their own names: CSV, UTF-8).
+        let relation = d.iter().find(|t| t.name == "Relation").unwrap();
+        assert!(relation.codes.iter().any(|c| c.label == "户主"));
     }
 }

@@ -585,9 +585,9 @@ impl Store {
             .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
     }
 
-    /// Runs raw SQL outside the audited API. Tests use it to tamper with rows on purpose.
-    #[doc(hidden)]
-    pub async fn execute_unchecked(&self, sql: &str) -> StoreResult<u64> {
+    /// Runs a statement that takes no parameters and is no change to the records (creating
+    /// and dropping scratch databases, `VACUUM`) outside any transaction.
+    pub(crate) async fn execute_unchecked(&self, sql: &str) -> StoreResult<u64> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
             Pool::Postgres(p) => sqlx::query(sql).execute(p).await?.rows_affected(),

@@ -119,6 +119,11 @@ pub async fn me(ApiUser(s, _): ApiUser) -> ApiResult {
     ok(me_body(&s))
 }
 
+/// The data dictionary: every coded word with the Chinese label of each code.
+pub async fn codes(ApiUser(_, _): ApiUser) -> ApiResult {
+    ok(json!({ "items": minzheng_domain::codes::dictionary() }))
+}
+
 pub async fn dashboard(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
     ok(st.app.dashboard().counts(&actor).await?)
 }

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", post(api::sign_in).delete(api::sign_out))
         .route("/me", get(api::me))
+        .route("/codes", get(api::codes))
         .route("/dashboard", get(api::dashboard))
         .route("/divisions", get(api::divisions))
         .route("/divisions/stats", get(api::division_stats))

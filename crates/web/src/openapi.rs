@@ -14,6 +14,12 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/me", "当前用户和CSRF令牌", "会话"),
     (
         "get",
+        "/api/v1/codes",
+        "数据字典：各类状态、类别代码及其中文名称",
+        "会话",
+    ),
+    (
+        "get",
         "/api/v1/dashboard",
         "工作台统计（管辖范围内）",
         "工作台",

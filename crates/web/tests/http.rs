@@ -44,6 +44,7 @@ both!(
     validation_errors_are_chinese_and_change_nothing,
     lockout_after_five_failures,
     cross_site_origin_is_refused,
+    the_data_dictionary_names_every_code_records_carry,
 );
 
 async fn health_openapi_and_unknown_routes(app: &TestApp) {
@@ -586,4 +587,45 @@ async fn cross_site_origin_is_refused(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Records carry codes; the data dictionary gives each code's Chinese label, for a role's
+/// code as `/me` shows it as for a batch status.
+async fn the_data_dictionary_names_every_code_records_carry(app: &TestApp) {
+    let r = client().get(app.url("/api/v1/codes")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (c, _) = api_login(app, "staff").await;
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let role = me["user"]["role"].as_str().unwrap().to_string();
+    let dict: Value = c
+        .get(app.url("/api/v1/codes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let label = |word: &str, code: &str| -> Option<String> {
+        dict["items"]
+            .as_array()?
+            .iter()
+            .find(|t| t["name"] == word)?["codes"]
+            .as_array()?
+            .iter()
+            .find(|c| c["code"] == code)
+            .map(|c| c["label"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(label("Role", &role).as_deref(), Some("民政专职工作人员"));
+    assert_eq!(
+        label("BatchStatus", "draft").as_deref(),
+        Some("草稿（待审核）")
+    );
+    assert_eq!(label("CaseState", "nope"), None);
 }

@@ -25,6 +25,10 @@ pub use records::{
 pub use returns::{parse_amount, reconcile, LineKey, MatchedResult, ReturnFile, ReturnRow};
 pub use review::{changed_enrolments, diff, explain, ledger_series, EnrolmentFacts, PreviousBatch};
 
+/// An enrolment's standing and payment schedule are the cases' words (the enrolment is
+/// theirs); the payroll reads them.
+pub use crate::cases::{EnrolmentStatus, PaymentSchedule as PaymentKind};
+
 crate::coded_enum! {
     /// 批次状态 — where a payroll batch stands, in order.
     pub enum BatchStatus {
@@ -85,26 +89,6 @@ crate::coded_enum! {
         New = ("new", "新增"),
         Stopped = ("stopped", "停发"),
         Changed = ("changed", "金额变动"),
-    }
-}
-
-crate::coded_enum! {
-    /// 发放方式 — how an enrolment is paid.
-    pub enum PaymentKind {
-        Monthly = ("monthly", "按月发放"),
-        /// Paid once, in the start month.
-        Once = ("once", "一次性发放"),
-    }
-}
-
-crate::coded_enum! {
-    /// 保障状态 — an enrolment's standing, as the payroll reads it.
-    pub enum EnrolmentStatus {
-        Active = ("active", "正常发放"),
-        Suspended = ("suspended", "暂停发放"),
-        /// 渐退期: still paid until `grace_until`.
-        Grace = ("grace", "渐退期"),
-        Ended = ("ended", "已停保"),
     }
 }
 
