@@ -1,4 +1,4 @@
-//! HTTP tests of assistance cases (issue 4): the whole 低保 procedure through the API, the
+//! HTTP tests of assistance cases: the whole 低保 procedure through the API, the
 //! refusals (wrong role 403, illegal step 409, missing reasons 422, other township 404,
 //! auditor 403) leaving the case unchanged, the public notice board's whitelist (no ID,
 //! phone, account or address; never a minor in 特困), and the pages and forms.
