@@ -72,6 +72,18 @@ pub enum Permission {
     /// 配置银行代发模板.
     ManageBankTemplates,
 
+    // Deaths and recovery (殡葬管理, 追回).
+    /// 登记死亡和殡葬信息 (which stops the person's payments).
+    RecordDeaths,
+    /// 办理追回 (record money recovered, ask for a write-off).
+    HandleRecoveries,
+    /// 批准核销追回款.
+    ApproveWriteOff,
+    /// 运行数据比对.
+    RunChecks,
+    /// 核实处理比对疑点.
+    ResolveFindings,
+
     // Office standardization (规范化建设).
     /// 登记本办公室的规范化建设情况 (profile, rooms, equipment, staff changes, plan).
     RecordOfficeStandards,
@@ -222,6 +234,41 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         "配置银行代发模板",
     ),
     (
+        P::RecordDeaths,
+        TOWNSHIP_OFFICE,
+        ScopeRule::Any,
+        "登记死亡和殡葬信息",
+    ),
+    (
+        P::HandleRecoveries,
+        TOWNSHIP_OFFICE,
+        ScopeRule::Any,
+        "办理追回",
+    ),
+    (
+        P::ApproveWriteOff,
+        DIRECTOR,
+        ScopeRule::Any,
+        "批准核销追回款",
+    ),
+    (
+        P::RunChecks,
+        &[
+            R::CityAdmin,
+            R::CountyApprover,
+            R::TownshipDirector,
+            R::TownshipStaff,
+        ],
+        ScopeRule::Any,
+        "运行数据比对",
+    ),
+    (
+        P::ResolveFindings,
+        TOWNSHIP_OFFICE,
+        ScopeRule::Any,
+        "核实处理比对疑点",
+    ),
+    (
         P::RecordOfficeStandards,
         &[R::CityAdmin, R::TownshipDirector, R::TownshipStaff],
         ScopeRule::Any,
@@ -236,7 +283,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 31] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -261,6 +308,11 @@ impl Permission {
         P::RequestBackPay,
         P::DecideBackPay,
         P::ManageBankTemplates,
+        P::RecordDeaths,
+        P::HandleRecoveries,
+        P::ApproveWriteOff,
+        P::RunChecks,
+        P::ResolveFindings,
         P::RecordOfficeStandards,
         P::ManageStandards,
     ];

@@ -116,6 +116,27 @@ enum Command {
         #[command(subcommand)]
         command: CasesCommand,
     },
+    /// 数据比对（死亡后仍发放、重复享受、互斥项目、一户多账户、逾期未复核、身份证号码校验）
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChecksCommand {
+    /// 运行全部比对：新发现的疑点列入待核实，已不成立的自动关闭（可重复执行，不会重复列出）
+    Run {
+        /// 只比对该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+        /// 比对日期（YYYY-MM-DD），默认今天（北京时间）
+        #[arg(long)]
+        date: Option<String>,
+        /// 以JSON输出结果
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -393,6 +414,7 @@ async fn run(cli: Cli) -> CliResult {
             let tasks_app = app.clone();
             let tasks = tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+                let mut checked_on = None;
                 loop {
                     tick.tick().await;
                     let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
@@ -403,6 +425,24 @@ async fn run(cli: Cli) -> CliResult {
                             tracing::info!("每日任务：拟定高龄津贴{p}件，开启定期核查{r}件")
                         }
                         Err(e) => tracing::warn!("每日任务失败：{e}"),
+                    }
+                    // 数据比对 once a day: the first hourly tick after 02:00 Beijing time of
+                    // a day not yet checked (a server started during the day runs them at
+                    // start).
+                    let hour =
+                        chrono::Timelike::hour(&(chrono::Utc::now() + chrono::Duration::hours(8)));
+                    if hour >= 2 && checked_on != Some(on) {
+                        checked_on = Some(on);
+                        let actor = minzheng_domain::Actor::system("nightly-checks");
+                        match tasks_app.checks().run(&actor, on).await {
+                            Ok(r) => tracing::info!(
+                                "数据比对：现有疑点{}条，新发现{}条，用时{:.1}秒",
+                                r.found(),
+                                r.new_findings(),
+                                r.seconds
+                            ),
+                            Err(e) => tracing::warn!("数据比对失败：{e}"),
+                        }
                     }
                 }
             });
@@ -561,6 +601,34 @@ async fn run(cli: Cli) -> CliResult {
             let app = open_app(&cli.database_url).await?;
             let (proposed, reviews) = app.cases().run_tasks(&actor, on).await?;
             println!("{on}：拟定高龄津贴案件 {proposed} 件，开启定期核查 {reviews} 件");
+            app.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Checks {
+            command: ChecksCommand::Run { scope, date, json },
+        } => {
+            let mut actor = minzheng_domain::Actor::system("cli");
+            if let Some(s) = scope {
+                actor.scope = Scope::of(parse_code(&s)?);
+            }
+            let on = parse_date_or_today(date)?;
+            let app = open_app(&cli.database_url).await?;
+            let report = app.checks().run(&actor, on).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for c in &report.checks {
+                    println!(
+                        "{}：现有疑点 {}，新发现 {}，自动关闭 {}（{:.3} 秒）",
+                        c.kind.label(),
+                        c.found,
+                        c.new,
+                        c.closed,
+                        c.seconds
+                    );
+                }
+                println!("合计用时 {:.3} 秒", report.seconds);
+            }
             app.close().await;
             Ok(ExitCode::SUCCESS)
         }

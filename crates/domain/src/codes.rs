@@ -216,6 +216,12 @@ pub fn dictionary() -> Vec<CodeTable> {
         standards::ItemKind,
         standards::SubsidyStatus,
         crate::attachments::AttachedTo,
+        crate::funerals::CertificateKind,
+        crate::funerals::Disposal,
+        crate::funerals::DeathSource,
+        crate::funerals::RecoveryStatus,
+        crate::checks::CheckKind,
+        crate::checks::FindingState,
     ]
 }
 

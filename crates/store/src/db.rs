@@ -190,6 +190,16 @@ impl DbRow {
             DbRow::Pg(r) => r.try_get(c)?,
         })
     }
+    /// A coded column read back as its word.
+    pub fn coded<T: minzheng_domain::Coded>(&self, c: &str) -> StoreResult<T> {
+        let v = self.str(c)?;
+        T::all()
+            .iter()
+            .copied()
+            .find(|x| x.code() == v)
+            .ok_or_else(|| StoreError::Internal(format!("{}代码“{v}”无法识别", T::NAME)))
+    }
+
     pub fn opt_str(&self, c: &str) -> StoreResult<Option<String>> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,

@@ -8,7 +8,9 @@
 
 pub mod api;
 pub mod cases;
+pub mod checks;
 pub mod error;
+pub mod funerals;
 pub mod notices;
 pub mod openapi;
 pub mod pages;
@@ -136,6 +138,8 @@ pub fn router(state: AppState) -> Router {
         .merge(standards_api())
         .merge(cases::api_routes(state.config.attachment_limit))
         .merge(payroll::api())
+        .merge(funerals::api())
+        .merge(checks::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -181,6 +185,8 @@ pub fn router(state: AppState) -> Router {
         .merge(standards_pages(state.config.attachment_limit))
         .merge(cases::page_routes(state.config.attachment_limit))
         .merge(payroll::pages())
+        .merge(funerals::pages())
+        .merge(checks::pages())
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",

@@ -372,11 +372,22 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/payroll/ledger", "资金台账：按月份、项目、乡镇的应发、已发、失败、重发（from, to, program, within）", "资金发放"),
     ("get", "/api/v1/payroll/bank-templates", "银行代发模板", "资金发放"),
     ("post", "/api/v1/payroll/bank-templates", "新建或修改银行代发模板（市民政局管理员）", "资金发放"),
+    ("get", "/api/v1/funerals", "殡葬记录（死亡登记）列表（month 按死亡月份）", "殡葬管理"),
+    ("post", "/api/v1/funerals", "登记死亡：停发本人待遇、重新生成未签发批次、开立追回（id_number, name, death_date, certificate_kind, certificate_no, disposal, cremation_no, funeral_home, township_code, death_place, note）", "殡葬管理"),
+    ("get", "/api/v1/funerals/{id}", "一条殡葬记录及其追回款项", "殡葬管理"),
+    ("get", "/api/v1/recoveries", "追回款项列表及合计（status）", "殡葬管理"),
+    ("get", "/api/v1/checks", "数据比对：各比对项目的疑点数（待核实、属实、全部）", "数据比对"),
+    ("post", "/api/v1/checks/run", "立即运行全部比对（管辖范围内）", "数据比对"),
+    ("get", "/api/v1/findings", "疑点列表（kind, state, limit, offset）", "数据比对"),
+    ("get", "/api/v1/findings/{id}", "一条疑点及其说明", "数据比对"),
+    ("post", "/api/v1/findings/{id}/verdict", "核实结论（verdict: confirm 属实、dismiss 不属实、handle 已处理；note 核实情况）", "数据比对"),
+    ("post", "/api/v1/recoveries/{id}/steps", "办理追回（action: recovered 登记已追回、request_write_off 申请核销、approve_write_off 批准核销、reject_write_off 驳回；note 说明）", "殡葬管理"),
 ];
 
 /// Operations that change state without reading a body.
 const NO_BODY: &[&str] = &[
     "/api/v1/cases/tasks",
+    "/api/v1/checks/run",
     "/api/v1/payroll/batches/{id}/regenerate",
     "/api/v1/payroll/batches/{id}/sign-off",
     "/api/v1/payroll/batches/{id}/close",
@@ -412,6 +423,22 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "type": "object",
             "properties": {"approve": {"type": "boolean", "description": "true 批准，false 不批准"}},
             "required": ["approve"]
+        })),
+        "/api/v1/findings/{id}/verdict" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "verdict": {"type": "string", "enum": ["confirm", "dismiss", "handle"]},
+                "note": {"type": "string", "description": "核实情况"}
+            },
+            "required": ["verdict", "note"]
+        })),
+        "/api/v1/recoveries/{id}/steps" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": ["recovered", "request_write_off", "approve_write_off", "reject_write_off"]},
+                "note": {"type": "string", "description": "追回方式和日期，或核销原因"}
+            },
+            "required": ["action"]
         })),
         _ => json_body(json!({"type": "object"})),
     }

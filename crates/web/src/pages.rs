@@ -90,6 +90,13 @@ pub fn action_label(action: &str) -> &str {
         "payroll.back_pay.release" => "补发撤出批次，待列入",
         "payroll.bank_template.save" => "保存银行代发模板",
         "payroll.export" => "导出资金发放台账",
+        "funeral.record" => "登记死亡",
+        "registry.person.deceased" => "标记人员死亡",
+        "enrolment.stop" => "停发",
+        "recovery.open" => "开立追回",
+        "recovery.step" => "办理追回",
+        "checks.run" => "运行数据比对",
+        "finding.verdict" => "核实比对疑点",
         other => other,
     }
 }
@@ -105,6 +112,12 @@ pub fn entity_label(entity: &str) -> &str {
         "payroll_adjustment" => "补发",
         "bank_template" => "银行代发模板",
         "export" => "导出",
+        "funeral_record" => "殡葬记录",
+        "recovery" => "追回",
+        "person" => "人员",
+        "enrolment" => "保障对象",
+        "checks" => "数据比对",
+        "finding" => "比对疑点",
         other => other,
     }
 }
@@ -308,6 +321,15 @@ struct DashboardPage {
     cases: minzheng_domain::cases::CaseCounts,
     due: Vec<minzheng_domain::cases::DueItem>,
     payroll: minzheng_domain::payroll::PayrollOverview,
+    /// Open findings per check (数据比对).
+    findings: Vec<minzheng_domain::checks::CheckCount>,
+    recoveries: minzheng_app::funerals::RecoveryTotals,
+}
+
+impl DashboardPage {
+    fn open_findings(&self) -> i64 {
+        self.findings.iter().map(|c| c.open + c.confirmed).sum()
+    }
 }
 
 pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser) -> PageResult {
@@ -328,6 +350,8 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
             minzheng_domain::YearMonth::of(crate::cases::today()),
         )
         .await?;
+    let findings = st.app.checks().counts(&actor).await?;
+    let recoveries = st.app.funerals().recovery_totals(&actor).await?;
     render(&DashboardPage {
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),
@@ -336,6 +360,8 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
         cases,
         due,
         payroll,
+        findings,
+        recoveries,
     })
 }
 

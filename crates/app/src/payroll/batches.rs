@@ -104,13 +104,32 @@ impl Payroll<'_> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, id).await?;
         transition(actor.role, &b, BatchAction::Regenerate)?;
+        let mut tx = store.begin_write().await?;
+        let still = self.refill_draft(&mut tx, actor, &b).await?;
+        tx.commit().await?;
+        if still {
+            Ok(Some(payroll::get_batch(store, &actor.scope, id).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Regenerates the draft `b` inside the caller's transaction (a death recorded takes
+    /// the person out this way): false when nothing is payable any more and the draft was
+    /// removed. Refused when the batch is no longer a draft.
+    pub(crate) async fn refill_draft(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        b: &PayrollBatch,
+    ) -> AppResult<bool> {
+        let id = b.id;
         let token = payroll::generation_token();
         let now = now();
-        let mut tx = store.begin_write().await?;
-        if !payroll::restart_draft(&mut tx, id, &token, &actor.username, &now).await? {
-            return Err(changed_meanwhile(&mut tx, &b, BatchAction::Regenerate).await);
+        if !payroll::restart_draft(tx, id, &token, &actor.username, &now).await? {
+            return Err(changed_meanwhile(tx, b, BatchAction::Regenerate).await);
         }
-        let (back_pay, reissues) = payroll::release_draft(&mut tx, id).await?;
+        let (back_pay, reissues) = payroll::release_draft(tx, id).await?;
         for (rows, action, entity, from, to) in [
             (
                 &back_pay,
@@ -129,7 +148,7 @@ impl Payroll<'_> {
         ] {
             for r in rows {
                 audit(
-                    &mut tx,
+                    tx,
                     actor,
                     action,
                     entity,
@@ -141,14 +160,14 @@ impl Payroll<'_> {
                 .await?;
             }
         }
-        let filled = payroll::fill_lines(&mut tx, &token, None, &now).await?;
-        audit_filled(&mut tx, actor, &token, &filled).await?;
-        let still = payroll::batch_exists(&mut tx, id).await?;
+        let filled = payroll::fill_lines(tx, &token, None, &now).await?;
+        audit_filled(tx, actor, &token, &filled).await?;
+        let still = payroll::batch_exists(tx, id).await?;
         if still {
-            audit_generated(&mut tx, actor, &token, "payroll.regenerate").await?;
+            audit_generated(tx, actor, &token, "payroll.regenerate").await?;
         } else {
             audit(
-                &mut tx,
+                tx,
                 actor,
                 "payroll.regenerate",
                 "payroll_batch",
@@ -159,12 +178,7 @@ impl Payroll<'_> {
             )
             .await?;
         }
-        tx.commit().await?;
-        if still {
-            Ok(Some(payroll::get_batch(store, &actor.scope, id).await?))
-        } else {
-            Ok(None)
-        }
+        Ok(still)
     }
 
     /// One batch inside the actor's scope.

@@ -61,13 +61,9 @@ pub(crate) const BIG_CACHE_KIB: i64 = 131_072;
 
 // ---------------------------------------------------------------- row mapping
 
+/// A coded column read back as its word.
 fn coded<T: Coded>(r: &DbRow, col: &str) -> StoreResult<T> {
-    let s = r.str(col)?;
-    T::all()
-        .iter()
-        .copied()
-        .find(|v| v.code() == s)
-        .ok_or_else(|| StoreError::Internal(format!("{}代码“{s}”无法识别", T::NAME)))
+    r.coded(col)
 }
 
 fn program(r: &DbRow, col: &str) -> StoreResult<Program> {

@@ -25,6 +25,8 @@ pub struct FixtureEnrolment {
     pub case_id: Option<i64>,
     pub bank_name: String,
     pub account_number: String,
+    /// The date of the next review (定期核查), when one is planned.
+    pub next_review_on: Option<chrono::NaiveDate>,
 }
 
 impl FixtureEnrolment {
@@ -53,6 +55,7 @@ impl FixtureEnrolment {
             bank_name: "四川农信".into(),
             account_number: format!("621{}", &id_number[id_number.len().saturating_sub(13)..])
                 .replace('X', "0"),
+            next_review_on: None,
         }
     }
 }
@@ -90,8 +93,9 @@ pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> StoreResult<i64> 
         .fetch_one(
             q("INSERT INTO enrolments (program, case_id, household_id, township_code, village_code,
                  beneficiary_name, beneficiary_id_number, household_size, monthly_fen, payment,
-                 start_month, end_month, status, grace_until, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $14)
+                 start_month, end_month, status, grace_until, created_at, updated_at,
+                 next_review_on)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $14, $15)
                RETURNING id")
             .bind(e.program.as_str())
             .bind(e.case_id)
@@ -106,7 +110,8 @@ pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> StoreResult<i64> 
             .bind(e.end_month.map(|m| m.to_string()))
             .bind(e.status.as_str())
             .bind(e.grace_until.map(|m| m.to_string()))
-            .bind(now.as_str()),
+            .bind(now.as_str())
+            .bind(e.next_review_on.map(|d| d.to_string())),
         )
         .await?
         .i64("id")?;

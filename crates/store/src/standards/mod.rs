@@ -22,16 +22,11 @@ use minzheng_domain::standards::{
 use minzheng_domain::Fen;
 
 use crate::db::DbRow;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 
-/// A coded column read back as its enum.
+/// A coded column read back as its word.
 fn coded<T: Coded>(r: &DbRow, col: &str) -> StoreResult<T> {
-    let v = r.str(col)?;
-    T::all()
-        .iter()
-        .copied()
-        .find(|x| x.code() == v)
-        .ok_or_else(|| StoreError::Internal(format!("{}代码“{v}”无法识别", T::NAME)))
+    r.coded(col)
 }
 
 /// A yes / no / not recorded column (NULL is not recorded).

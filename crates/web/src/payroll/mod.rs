@@ -29,8 +29,8 @@ use minzheng_domain::{Program, YearMonth};
 use crate::error::{AppError, PageError};
 use crate::AppState;
 
-type PageResult = Result<Response, PageError>;
-type ApiResult = Result<Response, AppError>;
+pub(crate) type PageResult = Result<Response, PageError>;
+pub(crate) type ApiResult = Result<Response, AppError>;
 
 const ECHARTS: &str = include_str!("../../static/echarts.min.js");
 const PAYROLL_JS: &str = include_str!("../../static/payroll.js");
@@ -122,12 +122,12 @@ fn this_month() -> YearMonth {
     YearMonth::of(crate::standards::today())
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
 /// A refusal shown on the page: status, message, and messages by field.
-type FieldRefusal = (StatusCode, String, BTreeMap<String, String>);
+pub(crate) type FieldRefusal = (StatusCode, String, BTreeMap<String, String>);
 
 /// Refusals a clerk can act on re-render the page; anything else is an error page.
 fn user_error(e: Error) -> Result<(StatusCode, String), PageError> {
@@ -135,7 +135,7 @@ fn user_error(e: Error) -> Result<(StatusCode, String), PageError> {
 }
 
 /// As `user_error`, keeping the per-field messages (shown next to the fields).
-fn user_error_fields(e: Error) -> Result<FieldRefusal, PageError> {
+pub(crate) fn user_error_fields(e: Error) -> Result<FieldRefusal, PageError> {
     match e {
         Error::Validation { message, fields } => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
@@ -147,7 +147,7 @@ fn user_error_fields(e: Error) -> Result<FieldRefusal, PageError> {
 }
 
 /// An integer of a success redirect's query; anything else counts as absent.
-fn int(v: &Option<String>) -> Option<i64> {
+pub(crate) fn int(v: &Option<String>) -> Option<i64> {
     v.as_deref().and_then(|v| v.trim().parse().ok())
 }
 
@@ -159,7 +159,7 @@ fn with_query(path: &str, query: &[(&str, String)]) -> String {
     )
 }
 
-fn with_status(mut r: Response, s: StatusCode) -> Response {
+pub(crate) fn with_status(mut r: Response, s: StatusCode) -> Response {
     *r.status_mut() = s;
     r
 }
@@ -171,7 +171,7 @@ fn programs() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<String, String> {
+pub(crate) fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<String, String> {
     v.into_iter().collect()
 }
 

@@ -1,0 +1,167 @@
+//! 数据比对: running the cross-checks over the actor's jurisdiction (nightly by `serve`, on
+//! demand from the page, `minzheng checks run`), the findings worklist and the clerk's
+//! verdicts (docs/rules.md §12). All checks of a run are one transaction: a run either
+//! leaves every finding it raised and closed, or nothing.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use minzheng_domain::checks::{
+    verdict_step, CheckCount, CheckKind, CheckRun, Finding, FindingFilter, FindingState, RunReport,
+    Verdict, VerdictRefusal,
+};
+use minzheng_domain::Actor;
+use minzheng_store::checks;
+use serde_json::json;
+
+use crate::payroll::{audit, now};
+use crate::{App, AppResult, Authorize, Error, Permission};
+
+/// The cross-check duty of [`App`].
+pub struct Checks<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn checks(&self) -> Checks<'_> {
+        Checks { app: self }
+    }
+}
+
+/// A filter's code: absent, a word, or a code no word has (matches nothing).
+fn wanted<T: minzheng_domain::Coded>(v: &Option<String>) -> Option<Result<T, String>> {
+    let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    Some(
+        T::all()
+            .iter()
+            .copied()
+            .find(|x| x.code() == v)
+            .ok_or_else(|| v.to_string()),
+    )
+}
+
+impl Checks<'_> {
+    /// Runs every check over the actor's jurisdiction on `today`.
+    pub async fn run(&self, actor: &Actor, today: NaiveDate) -> AppResult<RunReport> {
+        self.run_only(actor, CheckKind::ALL, today).await
+    }
+
+    /// Runs the given checks over the actor's jurisdiction on `today`.
+    pub async fn run_only(
+        &self,
+        actor: &Actor,
+        kinds: &[CheckKind],
+        today: NaiveDate,
+    ) -> AppResult<RunReport> {
+        actor.require(Permission::RunChecks)?;
+        let (lo, hi) = actor.scope.bounds();
+        let started = Instant::now();
+        let run = minzheng_store::payroll::generation_token();
+        let now = now();
+        let today = today.to_string();
+        let mut report = RunReport::default();
+        let mut tx = self.app.store().begin_write().await?;
+        for kind in kinds {
+            let t = Instant::now();
+            let ran = checks::run_check(&mut tx, *kind, (&lo, &hi), &run, &today, &now).await?;
+            report.checks.push(CheckRun {
+                kind: *kind,
+                found: ran.found,
+                new: ran.new,
+                closed: ran.closed,
+                seconds: t.elapsed().as_secs_f64(),
+            });
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        audit(
+            &mut tx,
+            actor,
+            "checks.run",
+            "checks",
+            &run,
+            actor.scope.code_str(),
+            None,
+            Some(
+                json!({"found": report.found(), "new": report.new_findings(),
+                "closed": report.checks.iter().map(|c| c.closed).sum::<i64>()}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The worklist inside the actor's scope, open findings first; and how many match. ID
+    /// numbers masked for those who may not see them.
+    pub async fn findings(
+        &self,
+        actor: &Actor,
+        f: &FindingFilter,
+    ) -> AppResult<(Vec<Finding>, i64)> {
+        let (mut items, total) = checks::list_findings(
+            self.app.store(),
+            &actor.scope,
+            &wanted::<CheckKind>(&f.kind),
+            &wanted::<FindingState>(&f.state),
+            f.limit.unwrap_or(100).clamp(1, 5000),
+            f.offset.unwrap_or(0).max(0),
+        )
+        .await?;
+        if !actor.may(Permission::SeeFullIdentity) {
+            for x in &mut items {
+                x.id_number = minzheng_domain::mask_id(&x.id_number);
+            }
+        }
+        Ok((items, total))
+    }
+
+    /// One finding inside the actor's scope.
+    pub async fn finding(&self, actor: &Actor, id: i64) -> AppResult<Finding> {
+        let mut f = checks::get_finding(self.app.store(), &actor.scope, id).await?;
+        if !actor.may(Permission::SeeFullIdentity) {
+            f.id_number = minzheng_domain::mask_id(&f.id_number);
+        }
+        Ok(f)
+    }
+
+    /// Findings per check inside the actor's scope (the dashboard's and the worklist's
+    /// counts).
+    pub async fn counts(&self, actor: &Actor) -> AppResult<Vec<CheckCount>> {
+        Ok(checks::counts(self.app.store(), &actor.scope).await?)
+    }
+
+    /// The clerk's verdict: 属实, 不属实 or 已处理, with what was found.
+    pub async fn verdict(
+        &self,
+        actor: &Actor,
+        id: i64,
+        v: Verdict,
+        note: &str,
+    ) -> AppResult<Finding> {
+        actor.require(Permission::ResolveFindings)?;
+        let store = self.app.store();
+        let f = checks::get_finding(store, &actor.scope, id).await?;
+        let to = verdict_step(f.state, v, note).map_err(|e| match e {
+            VerdictRefusal::WrongState(..) => Error::Conflict(e.to_string()),
+            VerdictRefusal::Note => Error::field("note", e.to_string()),
+        })?;
+        let now = now();
+        let mut tx = store.begin_write().await?;
+        if !checks::set_verdict(&mut tx, id, f.state, to, note, &actor.username, &now).await? {
+            return Err(Error::Conflict("该疑点已被他人处理，请刷新后重试".into()));
+        }
+        audit(
+            &mut tx,
+            actor,
+            "finding.verdict",
+            "finding",
+            &id.to_string(),
+            &f.township_code,
+            Some(json!({"state": f.state})),
+            Some(json!({"state": to, "note": note.trim()})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.finding(actor, id).await
+    }
+}

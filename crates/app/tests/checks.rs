@@ -1,0 +1,377 @@
+//! The cross-checks (数据比对) through the app: each check finds the case it must and leaves
+//! its look-alike alone; a re-run raises nothing twice; a finding the data no longer shows
+//! closes itself; verdicts are kept (a dismissed finding is not raised again); another
+//! township neither sees nor closes what is not its own. Every case runs on SQLite, and on
+//! PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
+
+use chrono::NaiveDate;
+use minzheng_app::testing::payroll::{self as fixtures, EnrolmentChange, FixtureEnrolment};
+use minzheng_app::testing::TestDb;
+use minzheng_app::{App, Error};
+use minzheng_domain::checks::{CheckKind, Finding, FindingFilter, FindingState, Verdict};
+use minzheng_domain::funerals::NewDeath;
+use minzheng_domain::payroll::{EnrolmentStatus, GenerateRequest};
+use minzheng_domain::{Actor, Program, YearMonth};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    each_check_finds_its_case_and_not_the_look_alike,
+    reruns_raise_nothing_twice_and_findings_close_themselves,
+    verdicts_are_kept_and_jurisdiction_holds,
+);
+
+const V1: &str = "511802001001";
+const XICHENG_V: &str = "511802002001";
+
+/// Valid ID numbers (check digits computed), born 1950.
+const A: &str = "511802195001010017";
+const B: &str = "511802195001010025";
+const C: &str = "511802195001010033";
+const D: &str = "511802195001010041";
+const E: &str = "51180219500101005X";
+const F: &str = "511802195001010068";
+const G: &str = "511802195001010076";
+const H: &str = "511802195001010084";
+const I: &str = "511802195001010092";
+/// The check digit of this one is wrong (…0105 is right).
+const BAD_ID: &str = "511802195001010100";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
+}
+
+async fn seeded(db: &TestDb) -> &App {
+    db.app.demo().ensure().await.expect("seed demo");
+    &db.app
+}
+
+async fn actor_of(app: &App, username: &str) -> Actor {
+    fixtures::actor(app, username).await.expect("demo login")
+}
+
+fn fixture(program: Program, village: &str, name: &str, id: &str) -> FixtureEnrolment {
+    FixtureEnrolment::new(program, village, name, id, 80_000, "2026-01")
+}
+
+async fn enrol(app: &App, e: FixtureEnrolment) -> i64 {
+    fixtures::enrol(app, &e).await.unwrap()
+}
+
+/// Generates, signs off and exports every program's batch of `m` in 东城街道.
+async fn pay(app: &App, m: &str) {
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let out = app
+        .payroll()
+        .generate(
+            &staff,
+            &GenerateRequest {
+                month: YearMonth::parse(m).unwrap(),
+                program: None,
+                within: None,
+            },
+        )
+        .await
+        .unwrap();
+    for b in out.created {
+        app.payroll().sign_off(&director, b.id, None).await.unwrap();
+        app.bank_files()
+            .export(&staff, b.id, "utf8-csv")
+            .await
+            .unwrap();
+    }
+}
+
+/// A death recorded for someone the registry does not hold (a list from another
+/// department): nothing is stopped by it, so the checks must see it.
+async fn died(app: &App, id: &str, name: &str, date: &str) {
+    let staff = actor_of(app, "staff").await;
+    app.funerals()
+        .record(
+            &staff,
+            &NewDeath {
+                id_number: id.into(),
+                name: name.into(),
+                death_date: date.into(),
+                certificate_kind: "police".into(),
+                certificate_no: format!("P-{id}"),
+                ..NewDeath::default()
+            },
+            today(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn all_findings(app: &App, actor: &Actor) -> Vec<Finding> {
+    app.checks()
+        .findings(
+            actor,
+            &FindingFilter {
+                state: None,
+                limit: Some(1000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0
+}
+
+fn of(findings: &[Finding], kind: CheckKind) -> Vec<String> {
+    let mut v: Vec<String> = findings
+        .iter()
+        .filter(|f| f.kind == kind && f.state.under_way())
+        .map(|f| f.name.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The situation every test starts from.
+async fn situation(app: &App) {
+    // 甲 died in September, still enrolled, paid October and November.
+    enrol(app, fixture(Program::Tekun, V1, "甲", A)).await;
+    // 乙 died on 20 November: November is paid in full (not after the death), but the
+    // enrolment is still live.
+    enrol(app, fixture(Program::Tekun, V1, "乙", B)).await;
+    // 丙 died on 20 November and his enrolment ended with November: nothing to find.
+    let c = enrol(app, fixture(Program::Tekun, V1, "丙", C)).await;
+    fixtures::change_enrolment(
+        app,
+        c,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Ended),
+            end_month: Some(YearMonth::parse("2026-11").unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // 丁: 特困 in 东城 and again in 西城.
+    enrol(app, fixture(Program::Tekun, V1, "丁", D)).await;
+    enrol(app, fixture(Program::Tekun, XICHENG_V, "丁", D)).await;
+    // 戊: 特困 and 高龄津贴 — two programs that go together.
+    enrol(app, fixture(Program::Tekun, V1, "戊", E)).await;
+    enrol(app, fixture(Program::OldAgeAllowance, V1, "戊", E)).await;
+    // 己: 农村低保 and 特困 — two that exclude each other.
+    enrol(app, fixture(Program::RuralDibao, V1, "己", F)).await;
+    enrol(app, fixture(Program::Tekun, V1, "己", F)).await;
+    // 庚 and 辛 are paid into one account; 壬 into their own.
+    let mut g = fixture(Program::RuralDibao, V1, "庚", G);
+    g.account_number = "6228481111222233334".into();
+    enrol(app, g).await;
+    let mut h = fixture(Program::RuralDibao, V1, "辛", H);
+    h.account_number = "6228481111222233334".into();
+    enrol(app, h).await;
+    // 壬's review was due in October; 甲's others are not planned.
+    let mut i = fixture(Program::RuralDibao, V1, "壬", I);
+    i.next_review_on = NaiveDate::from_ymd_opt(2026, 10, 1);
+    enrol(app, i).await;
+    // A review due next year is not overdue.
+    let mut later = fixture(Program::OldAgeAllowance, V1, "甲", A);
+    later.next_review_on = NaiveDate::from_ymd_opt(2027, 3, 1);
+    enrol(app, later).await;
+    // 癸's ID number fails its check digit.
+    enrol(app, fixture(Program::OldAgeAllowance, V1, "癸", BAD_ID)).await;
+
+    pay(app, "2026-10").await;
+    pay(app, "2026-11").await;
+    died(app, A, "甲", "2026-09-15").await;
+    died(app, B, "乙", "2026-11-20").await;
+    died(app, C, "丙", "2026-11-20").await;
+}
+
+async fn each_check_finds_its_case_and_not_the_look_alike(db: &TestDb) {
+    let app = seeded(db).await;
+    situation(app).await;
+    let staff = actor_of(app, "staff").await;
+    let report = app.checks().run(&staff, today()).await.unwrap();
+    assert!(report.found() > 0);
+    let found = all_findings(app, &staff).await;
+    // 甲's two 特困 months and two 高龄津贴 months after September; none of 乙's or 丙's.
+    let paid = of(&found, CheckKind::PaidAfterDeath);
+    assert_eq!(paid, ["甲", "甲", "甲", "甲"], "{found:#?}");
+    assert_eq!(
+        of(&found, CheckKind::EnrolledAfterDeath),
+        ["乙", "甲", "甲"]
+    );
+    // 丁 is the township's own in 东城 (the first enrolment); 戊 is not a duplicate.
+    assert_eq!(of(&found, CheckKind::DuplicateEnrolment), ["丁"]);
+    assert_eq!(of(&found, CheckKind::ExclusivePrograms), ["己"]);
+    assert_eq!(of(&found, CheckKind::SharedAccount).len(), 1);
+    assert_eq!(of(&found, CheckKind::ReviewOverdue), ["壬"]);
+    assert_eq!(of(&found, CheckKind::InvalidIdNumber), ["癸"]);
+    // The evidence reads as words.
+    let f = found
+        .iter()
+        .find(|f| f.kind == CheckKind::PaidAfterDeath)
+        .unwrap();
+    let words = f.describe();
+    assert!(words.contains("2026-09-15"), "{words}");
+    assert!(words.contains("800.00"), "{words}");
+    let shared = found
+        .iter()
+        .find(|f| f.kind == CheckKind::SharedAccount)
+        .unwrap()
+        .describe();
+    assert!(shared.contains("2户") && shared.contains("庚"), "{shared}");
+    // The dashboard's counts agree.
+    let counts = app.checks().counts(&staff).await.unwrap();
+    let open: i64 = counts.iter().map(|c| c.open).sum();
+    assert_eq!(open as usize, found.len());
+}
+
+async fn reruns_raise_nothing_twice_and_findings_close_themselves(db: &TestDb) {
+    let app = seeded(db).await;
+    situation(app).await;
+    let staff = actor_of(app, "staff").await;
+    let first = app.checks().run(&staff, today()).await.unwrap();
+    let again = app.checks().run(&staff, today()).await.unwrap();
+    assert_eq!(again.found(), first.found());
+    assert_eq!(again.new_findings(), 0);
+    assert_eq!(all_findings(app, &staff).await.len() as i64, first.found());
+    // 乙's enrolment ends with November: his finding closes itself on the next run.
+    let b = app
+        .cases()
+        .enrolments(&staff, &Default::default())
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .find(|e| e.beneficiary_name == "乙")
+        .unwrap();
+    fixtures::change_enrolment(
+        app,
+        b.id,
+        &EnrolmentChange {
+            status: Some(EnrolmentStatus::Ended),
+            end_month: Some(YearMonth::parse("2026-11").unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let third = app.checks().run(&staff, today()).await.unwrap();
+    let closed: i64 = third.checks.iter().map(|c| c.closed).sum();
+    assert_eq!(closed, 1);
+    let found = all_findings(app, &staff).await;
+    assert_eq!(of(&found, CheckKind::EnrolledAfterDeath), ["甲", "甲"]);
+    let b_finding = found
+        .iter()
+        .find(|f| f.kind == CheckKind::EnrolledAfterDeath && f.name == "乙")
+        .unwrap();
+    assert_eq!(b_finding.state, FindingState::Closed);
+}
+
+async fn verdicts_are_kept_and_jurisdiction_holds(db: &TestDb) {
+    let app = seeded(db).await;
+    situation(app).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
+    // 西城's clerk runs the checks for 西城: the duplicate's second enrolment is there, but
+    // the finding belongs to 东城 (its first), so 西城 sees nothing of 东城's.
+    app.checks().run(&staff2, today()).await.unwrap();
+    assert!(all_findings(app, &staff2).await.is_empty());
+    app.checks().run(&staff, today()).await.unwrap();
+    let found = all_findings(app, &staff).await;
+    let excl = found
+        .iter()
+        .find(|f| f.kind == CheckKind::ExclusivePrograms)
+        .unwrap();
+    // Not another township's, not without a note, not for the auditor.
+    assert!(matches!(
+        app.checks().finding(&staff2, excl.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.checks()
+            .verdict(&staff, excl.id, Verdict::Dismiss, " ")
+            .await,
+        Err(Error::Validation { .. })
+    ));
+    let auditor = actor_of(app, "auditor").await;
+    assert!(matches!(
+        app.checks()
+            .verdict(&auditor, excl.id, Verdict::Dismiss, "x")
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        app.checks().run(&auditor, today()).await,
+        Err(Error::Forbidden(_))
+    ));
+    // The auditor reads the worklist with ID numbers masked.
+    let seen = all_findings(app, &auditor).await;
+    assert!(seen
+        .iter()
+        .all(|f| f.id_number.is_empty() || f.id_number.contains('*')));
+    // Dismissed: kept with its note, and not raised again.
+    let f = app
+        .checks()
+        .verdict(
+            &staff,
+            excl.id,
+            Verdict::Dismiss,
+            "经核实，特困认定前已停发低保",
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.state, FindingState::Dismissed);
+    assert_eq!(f.resolved_by.as_deref(), Some("staff"));
+    let rerun = app.checks().run(&staff, today()).await.unwrap();
+    assert_eq!(rerun.new_findings(), 0);
+    let excl_now: Vec<_> = all_findings(app, &staff)
+        .await
+        .into_iter()
+        .filter(|f| f.kind == CheckKind::ExclusivePrograms)
+        .collect();
+    assert_eq!(excl_now.len(), 1);
+    assert_eq!(excl_now[0].state, FindingState::Dismissed);
+    // Confirmed, then handled.
+    let dup = found
+        .iter()
+        .find(|f| f.kind == CheckKind::DuplicateEnrolment)
+        .unwrap();
+    app.checks()
+        .verdict(&staff, dup.id, Verdict::Confirm, "西城重复在保")
+        .await
+        .unwrap();
+    let done = app
+        .checks()
+        .verdict(&staff, dup.id, Verdict::Handle, "西城已停发")
+        .await
+        .unwrap();
+    assert_eq!(done.state, FindingState::Handled);
+    assert!(matches!(
+        app.checks()
+            .verdict(&staff, dup.id, Verdict::Confirm, "x")
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(fixtures::audit_intact(app).await.unwrap());
+}

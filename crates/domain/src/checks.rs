@@ -1,0 +1,308 @@
+//! 数据比对 — the cross-checks that look for money going where it should not, and the
+//! findings (疑点) they raise (docs/rules.md §12). Each check is a set-based query of the
+//! store over the whole jurisdiction; here are the words, the worklist's states and the
+//! rules of a finding's life: a run never duplicates a finding still under way, a finding
+//! the data no longer shows closes itself, and a clerk's verdict is kept.
+
+use serde::{Deserialize, Serialize};
+
+crate::coded_enum! {
+    /// 比对项目 — what a check looks for.
+    pub enum CheckKind {
+        /// A payment for a month after the recorded death, not yet being recovered.
+        PaidAfterDeath = ("paid_after_death", "死亡后仍有发放"),
+        /// An enrolment still paying someone recorded dead.
+        EnrolledAfterDeath = ("enrolled_after_death", "死亡人员仍在保"),
+        /// One person enrolled twice in the same program (two townships, or twice in one).
+        DuplicateEnrolment = ("duplicate_enrolment", "同一人重复享受同一项目"),
+        /// One person in programs that exclude each other (低保 and 特困, two kinds of 低保).
+        ExclusivePrograms = ("exclusive_programs", "同时享受互斥项目"),
+        /// One bank account paid for beneficiaries of different households.
+        SharedAccount = ("shared_account", "一个账户收取多户待遇"),
+        /// An enrolment whose review date has passed without a review case.
+        ReviewOverdue = ("review_overdue", "逾期未复核"),
+        /// A beneficiary's ID number fails its check digit or carries no valid birth date.
+        InvalidIdNumber = ("invalid_id_number", "身份证号码校验不通过"),
+    }
+}
+
+crate::coded_enum! {
+    /// 疑点状态 — a finding's way through the worklist.
+    pub enum FindingState {
+        Open = ("open", "待核实"),
+        /// Confirmed: something is wrong and must be put right.
+        Confirmed = ("confirmed", "属实"),
+        /// Checked and found in order (the reason is kept); a later run does not raise it again.
+        Dismissed = ("dismissed", "不属实"),
+        /// Confirmed and put right.
+        Handled = ("handled", "已处理"),
+        /// The data no longer shows it (the death was handled, the enrolment ended …).
+        Closed = ("closed", "已自动关闭"),
+    }
+}
+
+impl FindingState {
+    /// Still someone's work: a run keeps these and does not raise the same finding again.
+    pub fn under_way(self) -> bool {
+        matches!(self, FindingState::Open | FindingState::Confirmed)
+    }
+}
+
+impl CheckKind {
+    /// What the clerk should do about such a finding.
+    pub fn advice(self) -> &'static str {
+        match self {
+            CheckKind::PaidAfterDeath => {
+                "核实死亡日期；属实的在殡葬管理中登记死亡，系统停发并开立追回"
+            }
+            CheckKind::EnrolledAfterDeath => {
+                "核实死亡日期；属实的在殡葬管理中登记死亡，系统自动停发"
+            }
+            CheckKind::DuplicateEnrolment => "核实户籍所在地，保留一处，另一处办理停发",
+            CheckKind::ExclusivePrograms => "核实后保留一个项目，另一个办理停发",
+            CheckKind::SharedAccount => "核实账户户名与各户关系，必要时更正收款账户",
+            CheckKind::ReviewOverdue => "尽快组织复核（执行每日任务可生成复核案件）",
+            CheckKind::InvalidIdNumber => "核对身份证原件，更正户籍台账中的身份证号码",
+        }
+    }
+}
+
+/// The clerk's verdict on a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 属实.
+    Confirm,
+    /// 不属实.
+    Dismiss,
+    /// 已处理.
+    Handle,
+}
+
+impl Verdict {
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Some(match s.trim() {
+            "confirm" => Verdict::Confirm,
+            "dismiss" => Verdict::Dismiss,
+            "handle" => Verdict::Handle,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Confirm => "核实属实",
+            Verdict::Dismiss => "核实不属实",
+            Verdict::Handle => "处理完毕",
+        }
+    }
+}
+
+/// Why a verdict is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerdictRefusal {
+    #[error("该疑点{0}，不能{1}")]
+    WrongState(&'static str, &'static str),
+    #[error("请填写核实情况（不超过500字）")]
+    Note,
+}
+
+/// 待核实 → 属实 / 不属实, 属实 → 已处理 (or 待核实 → 已处理 at once); a note of what was
+/// found is required each time.
+pub fn verdict_step(
+    from: FindingState,
+    v: Verdict,
+    note: &str,
+) -> Result<FindingState, VerdictRefusal> {
+    use FindingState as S;
+    let to = match (from, v) {
+        (S::Open, Verdict::Confirm) => S::Confirmed,
+        (S::Open, Verdict::Dismiss) => S::Dismissed,
+        (S::Open | S::Confirmed, Verdict::Handle) => S::Handled,
+        (from, v) => return Err(VerdictRefusal::WrongState(from.label(), v.label())),
+    };
+    let n = note.trim().chars().count();
+    if n == 0 || n > 500 {
+        return Err(VerdictRefusal::Note);
+    }
+    Ok(to)
+}
+
+/// One finding in the worklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: i64,
+    pub kind: CheckKind,
+    /// What makes the finding one: the same key on a later run is the same finding.
+    pub subject_key: String,
+    pub township_code: String,
+    pub id_number: String,
+    pub name: String,
+    pub household_id: Option<i64>,
+    pub enrolment_id: Option<i64>,
+    /// What the check saw (codes, months, fen); [`Finding::describe`] says it in words.
+    pub evidence: serde_json::Value,
+    pub state: FindingState,
+    pub note: String,
+    pub resolved_by: Option<String>,
+    pub opened_at: String,
+    pub updated_at: String,
+}
+
+impl Finding {
+    /// The evidence in words a clerk reads: "2026-10 特困人员救助供养 800.00元已发放，死亡日期
+    /// 2026-09-15".
+    pub fn describe(&self) -> String {
+        let e = &self.evidence;
+        let s = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let n = |k: &str| e.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+        let program = |code: &str| {
+            code.parse::<crate::Program>()
+                .map(|p| p.label().to_string())
+                .unwrap_or_else(|_| code.to_string())
+        };
+        let list = |k: &str| -> Vec<String> {
+            e.get(k)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        match self.kind {
+            CheckKind::PaidAfterDeath => format!(
+                "{}{}{}元已发放，死亡日期{}",
+                s("period"),
+                program(&s("program")),
+                crate::Fen(n("amount_fen")),
+                s("death_date")
+            ),
+            CheckKind::EnrolledAfterDeath => format!(
+                "{}仍为{}，死亡日期{}",
+                program(&s("program")),
+                s("status")
+                    .parse::<crate::cases::EnrolmentStatus>()
+                    .map(|x| x.label().to_string())
+                    .unwrap_or_else(|_| s("status")),
+                s("death_date")
+            ),
+            CheckKind::DuplicateEnrolment => {
+                let t = list("townships");
+                let where_ = if t.first() == t.last() {
+                    format!("在{}", t.first().map(String::as_str).unwrap_or(""))
+                } else {
+                    format!("分别在{}", t.join("和"))
+                };
+                format!(
+                    "{}有{}条在保记录，{}",
+                    program(&s("program")),
+                    n("count"),
+                    where_
+                )
+            }
+            CheckKind::ExclusivePrograms => format!(
+                "同时享受{}",
+                list("programs")
+                    .iter()
+                    .map(|p| program(p))
+                    .collect::<Vec<_>>()
+                    .join("和")
+            ),
+            CheckKind::SharedAccount => format!(
+                "账户{}收取{}户的待遇（{}等）",
+                crate::registry::mask_account(&s("account")),
+                n("households"),
+                list("names").join("、")
+            ),
+            CheckKind::ReviewOverdue => {
+                format!("{}应于{}复核，尚未复核", program(&s("program")), s("due"))
+            }
+            CheckKind::InvalidIdNumber => "身份证号码的校验码或出生日期不正确".to_string(),
+        }
+    }
+}
+
+/// The worklist's filters as given.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FindingFilter {
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Findings per check and state inside a scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckCount {
+    pub kind: CheckKind,
+    pub open: i64,
+    pub confirmed: i64,
+    pub total: i64,
+}
+
+/// What a run found: per check, the findings now under way, the new ones and the ones that
+/// closed themselves.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub checks: Vec<CheckRun>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRun {
+    pub kind: CheckKind,
+    pub found: i64,
+    pub new: i64,
+    pub closed: i64,
+    pub seconds: f64,
+}
+
+impl RunReport {
+    pub fn new_findings(&self) -> i64 {
+        self.checks.iter().map(|c| c.new).sum()
+    }
+    pub fn found(&self) -> i64 {
+        self.checks.iter().map(|c| c.found).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_is_confirmed_or_dismissed_then_handled_with_a_note() {
+        use FindingState as S;
+        assert_eq!(
+            verdict_step(S::Open, Verdict::Confirm, "已核实"),
+            Ok(S::Confirmed)
+        );
+        assert_eq!(
+            verdict_step(S::Open, Verdict::Dismiss, "户籍信息有误"),
+            Ok(S::Dismissed)
+        );
+        assert_eq!(
+            verdict_step(S::Confirmed, Verdict::Handle, "已停发"),
+            Ok(S::Handled)
+        );
+        assert_eq!(
+            verdict_step(S::Open, Verdict::Confirm, "  "),
+            Err(VerdictRefusal::Note)
+        );
+        assert!(matches!(
+            verdict_step(S::Dismissed, Verdict::Confirm, "x"),
+            Err(VerdictRefusal::WrongState(..))
+        ));
+        assert!(matches!(
+            verdict_step(S::Closed, Verdict::Handle, "x"),
+            Err(VerdictRefusal::WrongState(..))
+        ));
+    }
+
+    #[test]
+    fn only_open_and_confirmed_findings_are_under_way() {
+        let under: Vec<_> = FindingState::ALL.iter().filter(|s| s.under_way()).collect();
+        assert_eq!(under, [&FindingState::Open, &FindingState::Confirmed]);
+    }
+}

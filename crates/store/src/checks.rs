@@ -1,0 +1,387 @@
+//! The cross-checks (数据比对) and their findings, in the table `findings`. Each check is one
+//! `INSERT … SELECT … ON CONFLICT` over the whole database: the `SELECT` finds the hits
+//! (set-based, never a loop in Rust), the partial unique index keeps a finding under way
+//! (or dismissed) from being raised twice, and every hit is stamped with the run; one more
+//! `UPDATE` closes the open or confirmed findings the run no longer saw. Only findings of
+//! townships inside the run's range are written or closed.
+//!
+//! A finding's evidence is a small JSON object built in SQL (codes, months, fen), which the
+//! domain turns into words.
+
+use minzheng_domain::checks::{CheckCount, CheckKind, Finding, FindingState};
+use minzheng_domain::payroll::Wanted;
+use minzheng_domain::Scope;
+
+use crate::db::{q, Conn, DbRow, Store, Tx};
+use crate::error::{StoreError, StoreResult};
+
+/// Live enrolments: paying now or able to pay again.
+const LIVE: &str = "e.status IN ('active', 'grace', 'suspended')";
+
+/// Deaths known to the system: the funeral ledger, and persons the registry marks dead
+/// without a funeral record.
+const DEATHS: &str = "SELECT id_number, death_date FROM funeral_records
+    UNION ALL
+    SELECT p.id_number, p.status_date FROM persons p
+     WHERE p.status = 'deceased' AND p.status_date IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM funeral_records f WHERE f.id_number = p.id_number)";
+
+/// The 18-character check of an ID number as a boolean SQL expression over `col`: the
+/// format, a plausible birth date, and the ISO 7064 MOD 11-2 check digit (GB 11643).
+fn id_number_valid(col: &str, postgres: bool) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum = W
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{w} * CAST(SUBSTR({col}, {}, 1) AS INTEGER)", i + 1))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let shape = if postgres {
+        format!("{col} ~ '^[0-9]{{17}}[0-9X]$'")
+    } else {
+        format!("{col} GLOB '{}[0-9X]'", "[0-9]".repeat(17))
+    };
+    // CASE keeps the arithmetic away from anything that is not 17 digits and a check
+    // character (PostgreSQL would refuse to cast a letter).
+    format!(
+        "(CASE WHEN {shape} THEN
+            SUBSTR({col}, 7, 4) BETWEEN '1900' AND '2100'
+            AND SUBSTR({col}, 11, 2) BETWEEN '01' AND '12'
+            AND SUBSTR({col}, 13, 2) BETWEEN '01' AND '31'
+            AND SUBSTR('10X98765432', ({sum}) % 11 + 1, 1) = SUBSTR({col}, 18, 1)
+          ELSE {false} END)",
+        false = if postgres { "false" } else { "0" }
+    )
+}
+
+/// The hits of a check: columns subject_key, township_code, id_number, name, household_id,
+/// enrolment_id, evidence. `$1` is today (`YYYY-MM-DD`) where a check needs it.
+fn hits(kind: CheckKind, postgres: bool) -> String {
+    let exclusive = "('urban_dibao', 'rural_dibao', 'single_person_dibao', 'tekun')";
+    match kind {
+        CheckKind::PaidAfterDeath => format!(
+            "SELECT 'line:' || l.id AS subject_key, l.township_code, l.beneficiary_id_number AS id_number,
+                l.beneficiary_name AS name, e.household_id, l.enrolment_id,
+                '{{\"program\":\"' || l.program || '\",\"period\":\"' || l.period
+                  || '\",\"amount_fen\":' || l.amount_fen || ',\"death_date\":\"' || d.death_date
+                  || '\"}}' AS evidence
+             FROM ({DEATHS}) d
+             JOIN payroll_lines l ON l.beneficiary_id_number = d.id_number
+             JOIN payroll_batches b ON b.id = l.batch_id
+             JOIN enrolments e ON e.id = l.enrolment_id
+             WHERE l.period > SUBSTR(d.death_date, 1, 7) AND l.status <> 'failed'
+               AND b.status <> 'draft'
+               AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id)"
+        ),
+        CheckKind::EnrolledAfterDeath => format!(
+            "SELECT 'enrolment:' || e.id AS subject_key, e.township_code,
+                e.beneficiary_id_number AS id_number, e.beneficiary_name AS name, e.household_id,
+                e.id AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"death_date\":\"' || d.death_date
+                  || '\",\"status\":\"' || e.status || '\"}}' AS evidence
+             FROM ({DEATHS}) d
+             JOIN enrolments e ON e.beneficiary_id_number = d.id_number
+             WHERE {LIVE} AND (e.end_month IS NULL OR e.end_month > SUBSTR(d.death_date, 1, 7))"
+        ),
+        CheckKind::DuplicateEnrolment => format!(
+            "SELECT 'dup:' || e.beneficiary_id_number || ':' || e.program AS subject_key,
+                MIN(e.township_code) AS township_code, e.beneficiary_id_number AS id_number,
+                MIN(e.beneficiary_name) AS name, MIN(e.household_id) AS household_id,
+                MIN(e.id) AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"count\":' || COUNT(*)
+                  || ',\"townships\":[\"' || MIN(e.township_code) || '\",\"'
+                  || MAX(e.township_code) || '\"]}}' AS evidence
+             FROM enrolments e WHERE {LIVE}
+             GROUP BY e.beneficiary_id_number, e.program HAVING COUNT(*) > 1"
+        ),
+        CheckKind::ExclusivePrograms => format!(
+            "SELECT 'excl:' || e.beneficiary_id_number AS subject_key,
+                MIN(e.township_code) AS township_code, e.beneficiary_id_number AS id_number,
+                MIN(e.beneficiary_name) AS name, MIN(e.household_id) AS household_id,
+                MIN(e.id) AS enrolment_id,
+                '{{\"programs\":[\"' || MIN(e.program) || '\",\"' || MAX(e.program)
+                  || '\"]}}' AS evidence
+             FROM enrolments e WHERE {LIVE} AND e.program IN {exclusive}
+             GROUP BY e.beneficiary_id_number HAVING COUNT(DISTINCT e.program) > 1"
+        ),
+        CheckKind::SharedAccount => format!(
+            "SELECT 'account:' || h.account_number AS subject_key,
+                MIN(h.township_code) AS township_code, '' AS id_number,
+                MIN(h.head_name) AS name, MIN(h.id) AS household_id, MIN(e.id) AS enrolment_id,
+                '{{\"account\":\"' || h.account_number || '\",\"households\":'
+                  || COUNT(DISTINCT h.id) || ',\"names\":[\"' || MIN(h.head_name) || '\",\"'
+                  || MAX(h.head_name) || '\"]}}' AS evidence
+             FROM enrolments e JOIN households h ON h.id = e.household_id
+             WHERE {LIVE} AND h.account_number <> ''
+             GROUP BY h.account_number HAVING COUNT(DISTINCT h.id) > 1"
+        ),
+        CheckKind::ReviewOverdue => String::from(
+            "SELECT 'review:' || e.id AS subject_key, e.township_code,
+                e.beneficiary_id_number AS id_number, e.beneficiary_name AS name, e.household_id,
+                e.id AS enrolment_id,
+                '{\"program\":\"' || e.program || '\",\"due\":\"' || e.next_review_on
+                  || '\"}' AS evidence
+             FROM enrolments e
+             WHERE e.status = 'active' AND e.next_review_on IS NOT NULL
+               AND e.next_review_on < $1
+               AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.enrolment_id = e.id
+                   AND c.kind = 'review'
+                   AND c.state NOT IN ('enrolled','terminated','withdrawn','denied','not_accepted'))"
+        ),
+        CheckKind::InvalidIdNumber => format!(
+            "SELECT 'id:' || e.beneficiary_id_number AS subject_key,
+                MIN(e.township_code) AS township_code, e.beneficiary_id_number AS id_number,
+                MIN(e.beneficiary_name) AS name, MIN(e.household_id) AS household_id,
+                MIN(e.id) AS enrolment_id,
+                '{{\"programs\":' || COUNT(*) || '}}' AS evidence
+             FROM enrolments e
+             WHERE {LIVE} AND NOT {valid}
+             GROUP BY e.beneficiary_id_number",
+            valid = id_number_valid("e.beneficiary_id_number", postgres)
+        ),
+    }
+}
+
+/// What one check's run did.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran {
+    pub found: i64,
+    pub new: i64,
+    pub closed: i64,
+}
+
+/// Runs one check: raises its new findings inside `[lo, hi)` (township codes), stamps the
+/// ones it saw again with `run`, and closes the open or confirmed ones it no longer saw.
+pub async fn run_check(
+    tx: &mut Tx,
+    kind: CheckKind,
+    (lo, hi): (&str, &str),
+    run: &str,
+    today: &str,
+    now: &str,
+) -> StoreResult<Ran> {
+    let sql = format!(
+        "INSERT INTO findings (kind, subject_key, township_code, id_number, name, household_id,
+             enrolment_id, evidence, state, last_run, first_run, opened_at, updated_at)
+         SELECT $2, h.subject_key, h.township_code, h.id_number, h.name, h.household_id,
+             h.enrolment_id, h.evidence, 'open', $3, $3, $4, $4
+         FROM ({hits}) h
+         WHERE h.township_code >= $5 AND h.township_code < $6
+         ON CONFLICT (kind, subject_key) WHERE state IN ('open', 'confirmed', 'dismissed')
+         DO UPDATE SET last_run = excluded.last_run, evidence = excluded.evidence",
+        hits = hits(kind, tx.is_postgres())
+    );
+    tx.execute(
+        q(sql)
+            .bind(today)
+            .bind(kind.as_str())
+            .bind(run)
+            .bind(now)
+            .bind(lo)
+            .bind(hi),
+    )
+    .await?;
+    let closed = tx
+        .execute(
+            q("UPDATE findings SET state = 'closed', updated_at = $3
+               WHERE kind = $1 AND state IN ('open', 'confirmed') AND last_run <> $2
+                 AND township_code >= $4 AND township_code < $5")
+            .bind(kind.as_str())
+            .bind(run)
+            .bind(now)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await? as i64;
+    let r = tx
+        .fetch_one(
+            q("SELECT COUNT(*) AS found,
+                 COALESCE(SUM(CASE WHEN first_run = $2 THEN 1 ELSE 0 END), 0) AS fresh
+               FROM findings WHERE kind = $1 AND last_run = $2 AND state <> 'closed'")
+            .bind(kind.as_str())
+            .bind(run),
+        )
+        .await?;
+    Ok(Ran {
+        found: r.i64("found")?,
+        new: r.i64("fresh")?,
+        closed,
+    })
+}
+
+const SELECT_FINDING: &str = "SELECT * FROM findings x";
+
+fn finding(r: &DbRow) -> StoreResult<Finding> {
+    let evidence = r.str("evidence")?;
+    Ok(Finding {
+        id: r.i64("id")?,
+        kind: r.coded("kind")?,
+        subject_key: r.str("subject_key")?,
+        township_code: r.str("township_code")?,
+        id_number: r.str("id_number")?,
+        name: r.str("name")?,
+        household_id: r.opt_i64("household_id")?,
+        enrolment_id: r.opt_i64("enrolment_id")?,
+        evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::String(evidence)),
+        state: r.coded("state")?,
+        note: r.str("note")?,
+        resolved_by: r.opt_str("resolved_by")?,
+        opened_at: r.str("opened_at")?,
+        updated_at: r.str("updated_at")?,
+    })
+}
+
+/// Findings inside the scope, of one check and state when given, open ones first, oldest
+/// first within; and how many match.
+pub async fn list_findings(
+    store: &Store,
+    scope: &Scope,
+    kind: &Wanted<CheckKind>,
+    state: &Wanted<FindingState>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Finding>, i64)> {
+    let (lo, hi) = scope.bounds();
+    let mut where_ = String::from(" WHERE x.township_code >= $1 AND x.township_code < $2");
+    let mut args: Vec<String> = vec![lo, hi];
+    for (col, w) in [
+        (
+            "kind",
+            kind.as_ref().map(|r| r.as_ref().map(|k| k.as_str())),
+        ),
+        (
+            "state",
+            state.as_ref().map(|r| r.as_ref().map(|s| s.as_str())),
+        ),
+    ] {
+        match w {
+            None => {}
+            Some(Ok(code)) => {
+                args.push(code.to_string());
+                where_.push_str(&format!(" AND x.{col} = ${}", args.len()));
+            }
+            Some(Err(_)) => where_.push_str(" AND 1 = 0"),
+        }
+    }
+    let mut count = q(format!("SELECT COUNT(*) AS n FROM findings x{where_}"));
+    let mut list = q(format!(
+        "{SELECT_FINDING}{where_}
+         ORDER BY CASE x.state WHEN 'open' THEN 0 WHEN 'confirmed' THEN 1 ELSE 2 END, x.id
+         LIMIT {limit} OFFSET {offset}"
+    ));
+    for a in &args {
+        count.push(a.clone());
+        list.push(a.clone());
+    }
+    let total = store.fetch_one(count).await?.i64("n")?;
+    let items = store
+        .fetch_all(list)
+        .await?
+        .iter()
+        .map(finding)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// One finding inside the scope.
+pub async fn get_finding<'c>(
+    db: impl Into<Conn<'c>>,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<Finding> {
+    let r = db
+        .into()
+        .fetch_optional(q(format!("{SELECT_FINDING} WHERE x.id = $1")).bind(id))
+        .await?
+        .ok_or(StoreError::NotFound("该疑点"))?;
+    let f = finding(&r)?;
+    if !scope.contains_str(&f.township_code) {
+        return Err(StoreError::NotFound("该疑点"));
+    }
+    Ok(f)
+}
+
+/// Records a verdict; false when the finding moved meanwhile.
+pub async fn set_verdict(
+    tx: &mut Tx,
+    id: i64,
+    from: FindingState,
+    to: FindingState,
+    note: &str,
+    by: &str,
+    now: &str,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            q(
+                "UPDATE findings SET state = $3, note = $4, resolved_by = $5, updated_at = $6
+               WHERE id = $1 AND state = $2",
+            )
+            .bind(id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(note.trim())
+            .bind(by)
+            .bind(now),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Findings per check inside the scope: open, confirmed, all.
+pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<Vec<CheckCount>> {
+    let (lo, hi) = scope.bounds();
+    let rows = store
+        .fetch_all(
+            q("SELECT kind,
+                 CAST(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open,
+                 CAST(SUM(CASE WHEN state = 'confirmed' THEN 1 ELSE 0 END) AS BIGINT) AS confirmed,
+                 COUNT(*) AS total
+               FROM findings WHERE township_code >= $1 AND township_code < $2
+               GROUP BY kind")
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    let mut out: Vec<CheckCount> = CheckKind::ALL
+        .iter()
+        .map(|k| CheckCount {
+            kind: *k,
+            open: 0,
+            confirmed: 0,
+            total: 0,
+        })
+        .collect();
+    for r in rows {
+        let kind: CheckKind = r.coded("kind")?;
+        if let Some(c) = out.iter_mut().find(|c| c.kind == kind) {
+            c.open = r.i64("open")?;
+            c.confirmed = r.i64("confirmed")?;
+            c.total = r.i64("total")?;
+        }
+    }
+    Ok(out)
+}
+
+/// Closes the open or confirmed findings of `kind` with these subject keys (a death
+/// recorded settles them at once, without waiting for the next run).
+pub async fn close_findings(
+    tx: &mut Tx,
+    kind: CheckKind,
+    keys: &[String],
+    now: &str,
+) -> StoreResult<u64> {
+    let mut n = 0;
+    for k in keys {
+        n += tx
+            .execute(
+                q("UPDATE findings SET state = 'closed', updated_at = $3
+                   WHERE kind = $1 AND subject_key = $2 AND state IN ('open', 'confirmed')")
+                .bind(kind.as_str())
+                .bind(k.as_str())
+                .bind(now),
+            )
+            .await?;
+    }
+    Ok(n)
+}
