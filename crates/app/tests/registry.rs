@@ -49,6 +49,7 @@ both!(
     bad_ledgers_are_refused_and_change_nothing,
     valid_only_writes_the_good_households,
     export_masks_for_roles_and_is_audited,
+    identity_conflicts_are_refused_in_the_import_and_the_member_form,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -975,4 +976,61 @@ async fn export_masks_for_roles_and_is_audited(db: &TestDb) {
         .filter(|e| e.action == "registry.export")
         .count();
     assert_eq!(exports, 2);
+}
+
+/// A registered ID number that comes with another name — in a ledger row or on the member
+/// form — is an identity conflict: refused with the registered name, nothing renamed or
+/// moved.
+async fn identity_conflicts_are_refused_in_the_import_and_the_member_form(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let rows = ledger(4, 5);
+    let r = import(db, &staff, "台账.csv", ledger_csv(&rows).unwrap()).await;
+    assert!(r.written, "{:?}", r.issues);
+    let before = persons(db).await;
+    // The same ledger with one member renamed.
+    let k = rows
+        .iter()
+        .position(|r| r[col(Column::Relation)] != "户主")
+        .expect("a member who is not the head");
+    let registered = rows[k][col(Column::Name)].clone();
+    let mut renamed = rows.clone();
+    renamed[k][col(Column::Name)] = "冒名顶替".into();
+    let r = import(db, &staff, "改名.csv", ledger_csv(&renamed).unwrap()).await;
+    assert!(!r.written);
+    let issue = r
+        .issues
+        .iter()
+        .find(|i| i.column == Column::Name.header())
+        .unwrap_or_else(|| panic!("no name issue: {:?}", r.issues));
+    assert!(issue.reason.contains(&registered), "{}", issue.reason);
+    assert!(issue.reason.contains("不会自动改名"), "{}", issue.reason);
+    assert_eq!(persons(db).await, before);
+    let id_number = rows[k][col(Column::IdNumber)].clone();
+    let found = app.registry().search(&staff, &id_number, 1).await.unwrap();
+    assert_eq!(found[0].name, registered);
+    // The member form: another household adding the same ID number under another name.
+    let other = app
+        .registry()
+        .create(
+            &staff,
+            &new_household(VILLAGE2, "赵六", &id("19650101", 11)),
+        )
+        .await
+        .unwrap()
+        .household
+        .id;
+    match app
+        .registry()
+        .add_member(&staff, other, &member("冒名顶替", &id_number, "子女"))
+        .await
+    {
+        Err(Error::Validation { fields, .. }) => {
+            assert!(fields["name"].contains(&registered), "{fields:?}");
+        }
+        other => panic!("expected an identity conflict, got {other:?}"),
+    }
+    let still = app.registry().search(&staff, &id_number, 1).await.unwrap();
+    assert_eq!(still[0].name, registered);
+    assert_ne!(still[0].household_id, other);
 }

@@ -230,6 +230,13 @@ impl IdentityConflict {
     }
 }
 
+/// Whether two names are the same person's name as written (spaces aside, including the
+/// full-width space clerks type between characters).
+pub fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    norm(a) == norm(b)
+}
+
 /// The identity check of every entry path: an ID number that is registered must come with
 /// the registered name (spaces aside); anything else is a conflict, never a silent rename.
 pub fn check_identity(

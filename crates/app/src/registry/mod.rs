@@ -260,6 +260,21 @@ impl Registry<'_> {
         let store = self.app.store();
         let p = parse_new_member(input, today())?;
         let existing = registry::registered(store, p.id.as_str()).await?;
+        // An ID number registered under another name is an identity conflict: refused, with
+        // the registered name beside the one typed, and nothing written.
+        if let Some((_, _, name)) = &existing {
+            if !minzheng_domain::funerals::same_name(name, &p.name) {
+                return Err(Error::field(
+                    "name",
+                    format!(
+                        "身份证号码{}在户籍台账中登记为“{name}”，与填写的“{}”不一致：系统不会自动改名或合并，请核对",
+                        minzheng_domain::mask_id(p.id.as_str()),
+                        p.name
+                    ),
+                ));
+            }
+        }
+        let existing = existing.map(|(person, hid, _)| (person, hid));
         let from = match existing {
             Some((_, from)) if from != household_id => {
                 match registry::get_household_row(store, &actor.scope, from).await {
@@ -370,7 +385,7 @@ impl Registry<'_> {
         let id_taken = match peek_id_number(&input.id_number, today()) {
             Some(id) if id.as_str() != before.id_number => registry::registered(store, id.as_str())
                 .await?
-                .is_some_and(|(other, _)| other != person_id),
+                .is_some_and(|(other, _, _)| other != person_id),
             _ => false,
         };
         let p = parse_person_update(input, &before, &detail.members, id_taken, today())?;

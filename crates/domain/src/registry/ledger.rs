@@ -385,10 +385,13 @@ impl Groups {
 // ------------------------------------------------------------------ database facts
 
 /// What the database already holds for a person of the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Existing {
     pub person_id: i64,
     pub household_id: i64,
+    /// The registered name: a row with the same ID number and another name is an identity
+    /// conflict, never a rename.
+    pub name: String,
     /// The person's household lies inside the importer's scope.
     pub in_scope: bool,
     /// The person is the head of their current household.

@@ -248,14 +248,14 @@ pub async fn person_household(store: &Store, scope: &Scope, person_id: i64) -> S
     }
 }
 
-/// Who holds an ID number, anywhere: (person, household).
-pub async fn registered(store: &Store, id_number: &str) -> StoreResult<Option<(i64, i64)>> {
+/// Who holds an ID number, anywhere: (person, household, registered name).
+pub async fn registered(store: &Store, id_number: &str) -> StoreResult<Option<(i64, i64, String)>> {
     store
         .fetch_optional(
-            q("SELECT id, household_id FROM persons WHERE id_number = $1").bind(id_number),
+            q("SELECT id, household_id, name FROM persons WHERE id_number = $1").bind(id_number),
         )
         .await?
-        .map(|r| Ok((r.i64("id")?, r.i64("household_id")?)))
+        .map(|r| Ok((r.i64("id")?, r.i64("household_id")?, r.str("name")?)))
         .transpose()
 }
 

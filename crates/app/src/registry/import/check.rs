@@ -109,9 +109,11 @@ pub(super) fn heads(rows: &[Row], groups: &Groups) -> Vec<Id18> {
     v
 }
 
-/// Against the database: a person registered in another jurisdiction, a head of another
-/// household joining this one, a household registered in another jurisdiction.
+/// Against the database: a person registered in another jurisdiction, a registered ID
+/// number with another name (an identity conflict), a head of another household joining
+/// this one, a household registered in another jurisdiction.
 pub(super) fn database_issues(
+    ledger: &Ledger,
     rows: &[Row],
     existing: &IdMap<Existing>,
     heads: &IdMap<ExistingHousehold>,
@@ -129,6 +131,18 @@ pub(super) fn database_issues(
                     reason:
                         "此人已在其他辖区登记（每人全市只能登记一次），请联系其户籍所在地民政办"
                             .into(),
+                });
+                bad[k] = true;
+            } else if !minzheng_domain::funerals::same_name(&e.name, ledger.name(r)) {
+                issues.push(ImportIssue {
+                    row: r.line as usize,
+                    column: Column::Name.header().into(),
+                    value: ledger.name(r).into(),
+                    reason: format!(
+                        "身份证号码{}在户籍台账中登记为“{}”，与本行姓名不一致：系统不会自动改名或合并，请核对",
+                        shown.id(r.id()),
+                        e.name
+                    ),
                 });
                 bad[k] = true;
             } else if e.is_head && r.head != r.id {

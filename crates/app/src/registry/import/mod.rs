@@ -146,7 +146,15 @@ impl Registry<'_> {
         let (existing, heads) = session.lookup(&ids, &head_ids, &actor.scope).await?;
         drop(ids);
         drop(head_ids);
-        check::database_issues(rows, &existing, &heads, shown, &mut issues, &mut bad);
+        check::database_issues(
+            &ledger,
+            rows,
+            &existing,
+            &heads,
+            shown,
+            &mut issues,
+            &mut bad,
+        );
         let bad_groups = check::households(&ledger, &groups, &bad, &mut issues);
         check::sort(&mut issues);
         report.rows_valid = n - bad.iter().filter(|b| **b).count();

@@ -168,7 +168,7 @@ fn lookup_sqlite(
     let mut existing = Vec::new();
     if any_person {
         let mut st = raw.prepare(
-            "SELECT p.id, p.household_id, h.village_code, h.head_id_number
+            "SELECT p.id, p.household_id, h.village_code, h.head_id_number, p.name
              FROM persons p JOIN households h ON h.id = p.household_id
              WHERE p.id_number = ?1",
         )?;
@@ -179,6 +179,7 @@ fn lookup_sqlite(
                     Existing {
                         person_id: row.int(0),
                         household_id: row.int(1),
+                        name: row.text(4).to_string(),
                         in_scope: scope.contains_str(&row.text(2)),
                         is_head: row.text(3).as_bytes() == id.as_slice(),
                     },
@@ -223,21 +224,22 @@ async fn lookup_pg(
     let mut existing = Vec::new();
     for chunk in ids.chunks(10_000) {
         let list: Vec<&str> = chunk.iter().map(id_str).collect();
-        let rows: Vec<(String, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number
+        let rows: Vec<(String, i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number, p.name
              FROM persons p JOIN households h ON h.id = p.household_id
              WHERE p.id_number = ANY($1)",
         )
         .bind(&list)
         .fetch_all(&mut *conn)
         .await?;
-        for (id, person_id, household_id, village, head) in rows {
+        for (id, person_id, household_id, village, head, name) in rows {
             if let Ok(key) = Id18::try_from(id.as_bytes()) {
                 existing.push((
                     key,
                     Existing {
                         person_id,
                         household_id,
+                        name,
                         in_scope: scope.contains_str(&village),
                         is_head: head == id,
                     },
