@@ -165,3 +165,32 @@ impl Checks<'_> {
         self.finding(actor, id).await
     }
 }
+
+/// The cross-checks' benchmark fixture (`minzheng bench checks`): realistic ID numbers,
+/// deaths among the enrolled, and the floor.
+pub struct ChecksBench<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn checks_bench(&self) -> ChecksBench<'_> {
+        ChecksBench { app: self }
+    }
+}
+
+impl ChecksBench<'_> {
+    /// Gives every household head and enrolment a valid, unique ID number.
+    pub async fn realistic_ids(&self) -> AppResult<()> {
+        Ok(checks::bench::realistic_ids(self.app.store()).await?)
+    }
+
+    /// Records `n` deaths on `death_date` spread over the enrolments; returns how many.
+    pub async fn deaths(&self, n: i64, death_date: &str) -> AppResult<i64> {
+        Ok(checks::bench::deaths(self.app.store(), n, death_date).await?)
+    }
+
+    /// The bare join of enrolments and death records by ID number: (matches, seconds).
+    pub async fn floor(&self) -> AppResult<(i64, f64)> {
+        Ok(checks::bench::floor(self.app.store()).await?)
+    }
+}

@@ -17,6 +17,7 @@ use minzheng_domain::users::NewUser;
 use minzheng_domain::DivisionCode;
 use minzheng_domain::{Actor, Scope};
 
+mod checks;
 mod payroll;
 mod registry;
 
@@ -158,6 +159,8 @@ enum BenchCommand {
     Registry(registry::BenchCommand),
     #[command(flatten)]
     Payroll(payroll::BenchCommand),
+    #[command(flatten)]
+    Checks(checks::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -372,6 +375,10 @@ async fn run(cli: Cli) -> CliResult {
                 let batches = app.demo().payroll_history(last).await?;
                 if batches > 0 {
                     println!("已生成演示发放记录：{last} 共 {batches} 个批次，已签发、代发并对账（含1笔退票）");
+                }
+                let deaths = app.demo().deaths(last, parse_date_or_today(None)?).await?;
+                if deaths > 0 {
+                    println!("已生成演示殡葬记录 {deaths} 条（死亡后已发放的月份待追回），并完成一次数据比对");
                 }
                 Some(logins)
             } else {
@@ -728,6 +735,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Bench { command } => match command {
             BenchCommand::Registry(c) => registry::bench(c).await,
             BenchCommand::Payroll(c) => payroll::bench(c).await,
+            BenchCommand::Checks(c) => checks::bench(c).await,
         },
         Command::Payroll { command } => {
             let app = open_app(&cli.database_url).await?;

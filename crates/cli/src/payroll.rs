@@ -216,7 +216,7 @@ pub async fn run(app: &App, cmd: PayrollCommand) -> CliResult {
     }
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

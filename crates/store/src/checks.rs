@@ -385,3 +385,101 @@ pub async fn close_findings(
     }
     Ok(n)
 }
+
+/// The cross-checks' benchmark (`minzheng bench checks`, in the release binary too): the
+/// fixture's deaths and ID numbers, and the floor the checks are compared with.
+pub mod bench {
+    use std::time::Instant;
+
+    use crate::db::{q, Store};
+    use crate::error::StoreResult;
+
+    /// The check character of a 17-digit SQL text expression (GB 11643).
+    fn check_char(col: &str) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum = W
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("{w} * CAST(SUBSTR({col}, {}, 1) AS INTEGER)", i + 1))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        format!("SUBSTR('10X98765432', ({sum}) % 11 + 1, 1)")
+    }
+
+    /// Gives every household head and enrolment a valid, unique ID number (雨城区, born
+    /// 1940–1964, a sequence number, the check digit), as a real registry's would be.
+    pub async fn realistic_ids(store: &Store) -> StoreResult<()> {
+        let mut tx = store.begin_write().await?;
+        tx.mark_large();
+        let id17 = if tx.is_postgres() {
+            "'511802' || to_char(DATE '1940-01-01' + CAST((id / 1000) * 9 AS INTEGER), 'YYYYMMDD')
+               || lpad(CAST(id % 1000 AS TEXT), 3, '0')"
+        } else {
+            "'511802' || replace(date('1940-01-01', '+' || ((id / 1000) * 9) || ' days'), '-', '')
+               || printf('%03d', id % 1000)"
+        };
+        tx.execute(q(format!("UPDATE households SET head_id_number = {id17}")))
+            .await?;
+        tx.execute(q(format!(
+            "UPDATE households SET head_id_number = head_id_number || {}",
+            check_char("head_id_number")
+        )))
+        .await?;
+        tx.execute(q(
+            "UPDATE enrolments SET beneficiary_id_number =
+               (SELECT h.head_id_number FROM households h WHERE h.id = enrolments.household_id)",
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records `n` deaths on `death_date` among the enrolled, spread evenly over the
+    /// enrolments (the funeral ledger as a nightly run meets it). Returns how many.
+    pub async fn deaths(store: &Store, n: i64, death_date: &str) -> StoreResult<i64> {
+        let mut tx = store.begin_write().await?;
+        tx.mark_large();
+        let total = tx
+            .fetch_one(q("SELECT COUNT(*) AS n FROM enrolments"))
+            .await?
+            .i64("n")?;
+        let step = (total / n.max(1)).max(1);
+        let added = tx
+            .execute(
+                q(
+                    "INSERT INTO funeral_records (township_code, household_id, id_number, name,
+                     death_date, certificate_kind, certificate_no, disposal, source, recorded_by,
+                     recorded_at)
+                   SELECT e.township_code, e.household_id, e.beneficiary_id_number,
+                     e.beneficiary_name, $1, 'medical', 'B' || e.id, 'cremation', 'office',
+                     'bench', $1
+                   FROM enrolments e WHERE e.id % $2 = 0 ORDER BY e.id LIMIT $3",
+                )
+                .bind(death_date)
+                .bind(step)
+                .bind(n),
+            )
+            .await?;
+        tx.commit().await?;
+        if store.is_postgres() {
+            store
+                .execute_unchecked(
+                    "VACUUM (ANALYZE) households, enrolments, funeral_records, payroll_lines, payroll_batches",
+                )
+                .await?;
+        }
+        Ok(added as i64)
+    }
+
+    /// The floor: the bare join of the enrolments with the death records by ID number,
+    /// counted. Returns (matches, seconds).
+    pub async fn floor(store: &Store) -> StoreResult<(i64, f64)> {
+        let t = Instant::now();
+        let n = store
+            .fetch_one(q("SELECT COUNT(*) AS n FROM enrolments e
+                 JOIN funeral_records f ON f.id_number = e.beneficiary_id_number"))
+            .await?
+            .i64("n")?;
+        Ok((n, t.elapsed().as_secs_f64()))
+    }
+}

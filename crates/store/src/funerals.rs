@@ -475,3 +475,51 @@ pub async fn recovery_totals(store: &Store, scope: &Scope) -> StoreResult<(i64, 
         Fen(r.i64("fen_back")?),
     ))
 }
+
+// ---------------------------------------------------------------- the demo
+
+/// The demo's people for its deaths: (ID number, name) of the heads of active enrolments of
+/// one-person households in the township, oldest enrolment first.
+pub async fn demo_lone_beneficiaries(
+    store: &Store,
+    township_code: &str,
+    n: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    store
+        .fetch_all(
+            q(
+                "SELECT e.beneficiary_id_number, e.beneficiary_name FROM enrolments e
+               WHERE e.township_code = $1 AND e.status = 'active' AND e.household_size = 1
+                 AND e.person_id IS NULL
+               ORDER BY e.id LIMIT $2",
+            )
+            .bind(township_code)
+            .bind(n),
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.str("beneficiary_id_number")?, r.str("beneficiary_name")?)))
+        .collect()
+}
+
+/// The demo's irregularity for the cross-checks to find: the second enrolled household of
+/// 西城街道 is paid into the first one's account. Returns whether it was planted.
+pub async fn demo_shared_account(tx: &mut Tx) -> StoreResult<bool> {
+    let rows = tx
+        .fetch_all(q("SELECT e.household_id FROM enrolments e
+             WHERE e.township_code = '511802002' AND e.status = 'active'
+             ORDER BY e.id LIMIT 2"))
+        .await?;
+    if rows.len() < 2 {
+        return Ok(false);
+    }
+    tx.execute(
+        q("UPDATE households SET account_number =
+             (SELECT account_number FROM households WHERE id = $1)
+           WHERE id = $2")
+        .bind(rows[0].i64("household_id")?)
+        .bind(rows[1].i64("household_id")?),
+    )
+    .await?;
+    Ok(true)
+}

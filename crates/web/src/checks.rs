@@ -258,6 +258,7 @@ async fn api_finding(
 #[derive(Deserialize)]
 pub struct VerdictBody {
     /// `confirm` (属实), `dismiss` (不属实) or `handle` (已处理).
+    #[serde(default)]
     verdict: String,
     #[serde(default)]
     note: String,
@@ -270,6 +271,8 @@ async fn api_verdict(
     ApiJson(body): ApiJson<VerdictBody>,
 ) -> ApiResult {
     let id = parse_id(&id, "该疑点")?;
+    // Another jurisdiction's finding is not found, whatever the body says.
+    st.app.checks().finding(&actor, id).await?;
     let v = Verdict::parse(&body.verdict)
         .ok_or_else(|| Error::field("verdict", "核实结论应为 confirm、dismiss 或 handle"))?;
     ok(with_words(

@@ -368,6 +368,7 @@ async fn api_recoveries(
 #[derive(Deserialize)]
 pub struct StepBody {
     /// `recovered`, `request_write_off`, `approve_write_off` or `reject_write_off`.
+    #[serde(default)]
     action: String,
     #[serde(default)]
     note: String,
@@ -380,6 +381,8 @@ async fn api_step(
     ApiJson(body): ApiJson<StepBody>,
 ) -> ApiResult {
     let id = parse_id(&id, "该追回记录")?;
+    // Another jurisdiction's recovery is not found, whatever the body says.
+    st.app.funerals().recovery(&actor, id).await?;
     let action = RecoveryAction::parse(body.action.trim()).ok_or_else(|| {
         Error::field(
             "action",

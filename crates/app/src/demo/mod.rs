@@ -10,6 +10,7 @@ use crate::formats::divisions::DivisionSource;
 use crate::{App, AppResult};
 
 mod cases;
+mod deaths;
 mod params;
 mod payroll;
 mod registry;

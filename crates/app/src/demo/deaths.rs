@@ -1,0 +1,84 @@
+//! The demo's deaths (`serve --demo`): a death recorded late, after its month was paid, so
+//! a recovery is open; a cremation from the funeral home's list; a death the registry knows
+//! of but the funeral ledger does not, and an account shared by two households, so the
+//! cross-checks have findings to show.
+
+use chrono::NaiveDate;
+use minzheng_domain::funerals::{DeathSource, NewDeath};
+use minzheng_domain::{Actor, YearMonth};
+use minzheng_store::funerals;
+
+use super::Demo;
+use crate::AppResult;
+
+impl Demo<'_> {
+    /// Seeds the deaths when the funeral ledger is empty, `last` being the month already
+    /// paid; then runs the cross-checks. Returns how many deaths were recorded.
+    pub async fn deaths(&self, last: YearMonth, today: NaiveDate) -> AppResult<usize> {
+        let store = self.app.store();
+        let demo = Actor::system("demo");
+        if !self.app.funerals().list(&demo, None).await?.is_empty() {
+            return Ok(0);
+        }
+        let dongcheng = funerals::demo_lone_beneficiaries(store, "511802001", 2).await?;
+        let xicheng = funerals::demo_lone_beneficiaries(store, "511802002", 1).await?;
+        let mut recorded = 0;
+        // Died on the 10th of the month before `last`: `last` was paid, and is owed back.
+        let died = last.prev().first_day() + chrono::Days::new(9);
+        for (k, (id, name)) in dongcheng.iter().enumerate() {
+            let cremated = k == 1;
+            self.app
+                .funerals()
+                .record_from(
+                    &demo,
+                    &NewDeath {
+                        id_number: id.clone(),
+                        name: name.clone(),
+                        death_date: (died + chrono::Days::new(k as u64 * 5)).to_string(),
+                        death_place: if cremated {
+                            "雅安市人民医院"
+                        } else {
+                            "家中"
+                        }
+                        .into(),
+                        certificate_kind: if cremated { "medical" } else { "other" }.into(),
+                        certificate_no: format!("Y{}{:04}", last.year(), 101 + k),
+                        disposal: if cremated { "cremation" } else { "burial" }.into(),
+                        cremation_no: if cremated {
+                            format!("HH{}-{:04}", last.year(), 2301 + k)
+                        } else {
+                            String::new()
+                        },
+                        funeral_home: if cremated { "雅安市殡仪馆" } else { "" }.into(),
+                        note: if cremated {
+                            ""
+                        } else {
+                            "村委会出具死亡证明"
+                        }
+                        .into(),
+                        ..NewDeath::default()
+                    },
+                    if cremated {
+                        DeathSource::FuneralHome
+                    } else {
+                        DeathSource::Office
+                    },
+                    today,
+                )
+                .await?;
+            recorded += 1;
+        }
+        // 西城: the registry marks a beneficiary dead; nobody has recorded the death yet.
+        let mut tx = store.begin_write().await?;
+        for (id, _) in &xicheng {
+            if let Some(p) = funerals::registered_person(&mut tx, id).await? {
+                let now = crate::payroll::now();
+                funerals::mark_deceased(&mut tx, p.id, &died.to_string(), &now).await?;
+            }
+        }
+        funerals::demo_shared_account(&mut tx).await?;
+        tx.commit().await?;
+        self.app.checks().run(&demo, today).await?;
+        Ok(recorded)
+    }
+}
