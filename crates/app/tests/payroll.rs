@@ -52,6 +52,7 @@ both!(
     back_pay_is_paid_once_in_the_next_batch,
     sign_off_and_bank_files,
     bank_files_are_inert_in_every_template,
+    back_pay_cites_only_a_case_of_its_beneficiary,
     return_files_reconcile_or_are_refused_whole,
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
@@ -1697,4 +1698,84 @@ async fn excel_97_return_files_are_read(db: &TestDb) {
         .unwrap();
     assert_eq!(x.len(), 1);
     assert!(x[0].fail_reason.contains("账户冻结"), "{:?}", x[0]);
+}
+
+/// A back-pay request may cite a case only if the case exists, is inside the clerk's
+/// jurisdiction and is about the same beneficiary; otherwise it is refused on the field and
+/// nothing is written. A batch narrowed to a division that does not exist is not found.
+async fn back_pay_cites_only_a_case_of_its_beneficiary(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let late = enrol(app, dibao(V1, "丙", 4, 10_000, "2026-09")).await;
+    let other = enrol(app, dibao(V1, "丁", 5, 10_000, "2026-09")).await;
+    let other_household = fixtures::household_of(app, other).await.unwrap();
+    let others_case = fixtures::case(
+        app,
+        "QT-2026-0001",
+        "new",
+        Program::UrbanDibao,
+        other_household,
+        Some(other),
+    )
+    .await
+    .unwrap();
+    let household = fixtures::household_of(app, late).await.unwrap();
+    let own_case = fixtures::case(
+        app,
+        "QT-2026-0002",
+        "new",
+        Program::UrbanDibao,
+        household,
+        Some(late),
+    )
+    .await
+    .unwrap();
+    let ask = |case_id: Option<i64>| NewBackPay {
+        enrolment_id: late,
+        period: "2026-10".into(),
+        amount: String::new(),
+        reason: "审批滞后".into(),
+        case_id,
+    };
+    let audits = fixtures::audit_actions(app, "payroll_adjustment", "1")
+        .await
+        .unwrap()
+        .len();
+    for bad in [999_999, others_case] {
+        let e = app
+            .payroll()
+            .request_back_pay(&staff, &ask(Some(bad)))
+            .await
+            .unwrap_err();
+        match &e {
+            Error::Validation { fields, .. } => {
+                assert!(fields["case_id"].contains("不是该保障对象的案件"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(app
+        .payroll()
+        .back_pay_list(&staff)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        fixtures::audit_actions(app, "payroll_adjustment", "1")
+            .await
+            .unwrap()
+            .len(),
+        audits
+    );
+    app.payroll()
+        .request_back_pay(&staff, &ask(Some(own_case)))
+        .await
+        .unwrap();
+    // Generation narrowed to a division code that is no division.
+    let mut r = req("2026-11");
+    r.within = Some("511802001999".into());
+    assert!(matches!(
+        app.payroll().generate(&staff, &r).await,
+        Err(Error::NotFound(_))
+    ));
 }
