@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use minzheng_app::users::SessionInfo;
-use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
+use minzheng_domain::offices::{OfficeFilter, OfficePatch};
 use minzheng_domain::users::{AuthError, NewUser, UserUpdate};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -196,9 +196,9 @@ pub async fn office_update(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
-    ApiJson(body): ApiJson<OfficeUpdate>,
+    ApiJson(body): ApiJson<OfficePatch>,
 ) -> ApiResult {
-    ok(st.app.offices().update(&actor, &code, &body).await?)
+    ok(st.app.offices().patch(&actor, &code, &body).await?)
 }
 
 pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
