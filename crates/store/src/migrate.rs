@@ -41,6 +41,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "person_indexes",
         include_str!("../migrations/common/0007_person_indexes.sql"),
     ),
+    (
+        9,
+        "signin_failures",
+        include_str!("../migrations/common/0009_signin_failures.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -77,6 +82,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "person_indexes",
         include_str!("../migrations/common/0007_person_indexes.sql"),
+    ),
+    (
+        9,
+        "signin_failures",
+        include_str!("../migrations/common/0009_signin_failures.sql"),
     ),
 ];
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{parse_id, AppError};
-use crate::session::{cookie, set_cookie, ApiUser, SESSION_COOKIE};
+use crate::session::{cookie, set_cookie, ApiUser, ClientAddr, SESSION_COOKIE};
 use crate::AppState;
 
 type ApiResult = Result<Response, AppError>;
@@ -72,12 +72,16 @@ pub struct SignIn {
     password: String,
 }
 
-pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> ApiResult {
+pub async fn sign_in(
+    State(st): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult {
     let now = chrono::Utc::now();
     match st
         .app
         .users()
-        .authenticate(&body.username, &body.password, now)
+        .authenticate_from(&body.username, &body.password, &client, now)
         .await?
     {
         Ok(user) => {
@@ -91,7 +95,9 @@ pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>)
         }
         Err(e) => Err(AppError::new(
             match e {
-                AuthError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AuthError::Locked { .. } | AuthError::Throttled { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 _ => StatusCode::UNAUTHORIZED,
             },
             "signin_failed",
