@@ -195,6 +195,7 @@ impl Jobs<'_> {
         opts: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> AppResult<(i64, ImportReport)> {
+        crate::registry::import::check_may_import(actor, opts)?;
         let id = self
             .start(actor, JobKind::RegistryImport, &input.name())
             .await?;
@@ -211,6 +212,7 @@ impl Jobs<'_> {
         input: ImportInput,
         opts: ImportOptions,
     ) -> AppResult<(i64, Option<ImportReport>)> {
+        crate::registry::import::check_may_import(actor, &opts)?;
         let id = self
             .start(actor, JobKind::RegistryImport, &input.name())
             .await?;

@@ -51,6 +51,8 @@ pub struct App {
     calendar: Arc<WorkCalendar>,
     /// Live progress of the jobs this process runs.
     live_jobs: Arc<jobs::LiveJobs>,
+    /// Failed sign-ins per client address.
+    signin_throttle: Arc<users::SigninThrottle>,
 }
 
 impl std::fmt::Debug for App {
@@ -76,6 +78,7 @@ impl App {
             store,
             calendar: Arc::new(WorkCalendar::official()),
             live_jobs: Arc::default(),
+            signin_throttle: Arc::default(),
         }
     }
 

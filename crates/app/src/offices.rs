@@ -1,7 +1,9 @@
 //! Township civil-affairs offices (民政办公室): the list, one office, and the contact
 //! details its township keeps up to date.
 
-use minzheng_domain::offices::{parse_office_update, Office, OfficeFilter, OfficeUpdate};
+use minzheng_domain::offices::{
+    parse_office_update, Office, OfficeFilter, OfficePatch, OfficeUpdate,
+};
 use minzheng_domain::Actor;
 use minzheng_store::{append_audit, offices, AuditEvent};
 
@@ -33,6 +35,24 @@ impl Offices<'_> {
     /// Whether the actor may edit this office's contact details.
     pub fn may_edit(&self, actor: &Actor, office: &Office) -> bool {
         actor.may(Permission::EditOffice) && actor.scope.contains_str(&office.township_code)
+    }
+
+    /// Changes only the contact fields the patch names (the API's PATCH).
+    pub async fn patch(
+        &self,
+        actor: &Actor,
+        township_code: &str,
+        patch: &OfficePatch,
+    ) -> AppResult<Office> {
+        let before = offices::get(self.app.store(), &actor.scope, township_code).await?;
+        if !self.may_edit(actor, &before) {
+            return Err(Error::Forbidden("您无权修改该民政办公室的信息".into()));
+        }
+        if patch.phone.is_none() && patch.address.is_none() {
+            return Err(Error::validation("没有需要修改的内容"));
+        }
+        self.update(actor, township_code, &patch.apply(&before))
+            .await
     }
 
     /// Updates the office's telephone and address (audited with both versions).

@@ -47,6 +47,9 @@ impl Params<'_> {
             ParamInputError::OutsideScope => Error::NotFound("该地区"),
         })?;
         let st = self.app.store();
+        if !minzheng_store::divisions::exists(st, entry.region().as_str()).await? {
+            return Err(Error::NotFound("该地区"));
+        }
         // The set checks type, scope and duplicates against what is stored.
         let mut set = store::load(st).await?;
         set.insert(entry.clone())

@@ -10,8 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use minzheng_domain::time::{parse_timestamp, timestamp};
 pub use minzheng_domain::users::SessionInfo;
 use minzheng_domain::users::{
-    check_display_name, check_password_policy, decide_signin, parse_new_user, sanitize_username,
-    valid_username, AuthError, NewUser, SigninOutcome, SigninState, User, UserUpdate,
+    check_display_name, check_password_policy, decide_signin, parse_demo_user, parse_new_user,
+    sanitize_username, throttled, valid_username, AddressAttempts, AddressDecision, AuthError,
+    NewUser, SigninOutcome, SigninState, User, UserUpdate, ADDRESS_FAILURES_PER_WINDOW,
 };
 use minzheng_domain::{Actor, FieldErrors, Scope};
 use minzheng_store::users::{self as repo, AccountChanges};
@@ -62,6 +63,42 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The client address of sign-ins typed on this machine (the command line, tests).
+pub const LOCAL_CLIENT: &str = "本机";
+
+/// Failed sign-ins per client address in this process (see
+/// [`minzheng_domain::users::AddressAttempts`]): kept in memory, since a flood must not
+/// cost a database write per attempt.
+#[derive(Debug, Default)]
+pub(crate) struct SigninThrottle {
+    addresses: std::sync::Mutex<std::collections::HashMap<String, AddressAttempts>>,
+}
+
+/// Addresses remembered at most; beyond it, the ones whose window is over are forgotten.
+const THROTTLE_ENTRIES: usize = 100_000;
+
+impl SigninThrottle {
+    fn with<T>(&self, client: &str, f: impl FnOnce(&mut AddressAttempts) -> T) -> T {
+        let mut map = self
+            .addresses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= THROTTLE_ENTRIES && !map.contains_key(client) {
+            let now = Utc::now();
+            map.retain(|_, a| !a.expired(now));
+        }
+        f(map.entry(client.to_string()).or_default())
+    }
+
+    fn check(&self, client: &str, now: DateTime<Utc>) -> AddressDecision {
+        self.with(client, |a| a.check(now))
+    }
+
+    fn failed(&self, client: &str, now: DateTime<Utc>) {
+        self.with(client, |a| a.failed(now))
+    }
+}
+
 impl Users<'_> {
     /// Creates an account inside the actor's jurisdiction. Only the city administrator (or
     /// the command line) may; the new user's scope must lie inside the actor's and fit the
@@ -69,6 +106,27 @@ impl Users<'_> {
     pub async fn create(&self, actor: &Actor, new: &NewUser) -> AppResult<User> {
         actor.require(Permission::ManageUsers)?;
         let v = parse_new_user(new, &actor.scope)?;
+        self.insert_account(actor, v).await
+    }
+
+    /// Creates one of the demo's accounts, which alone may use the demo's published
+    /// password (`serve --demo`).
+    pub(crate) async fn create_demo_account(
+        &self,
+        actor: &Actor,
+        new: &NewUser,
+        demo_password: &str,
+    ) -> AppResult<User> {
+        actor.require(Permission::ManageUsers)?;
+        let v = parse_demo_user(new, &actor.scope, demo_password)?;
+        self.insert_account(actor, v).await
+    }
+
+    async fn insert_account(
+        &self,
+        actor: &Actor,
+        v: minzheng_domain::users::ValidNewUser,
+    ) -> AppResult<User> {
         let hash = hash_password(&v.password)?;
         let store = self.app.store();
         let mut tx = store.begin_write().await?;
@@ -166,6 +224,9 @@ impl Users<'_> {
             return Err(Error::validation("没有需要修改的内容"));
         }
         let mut tx = store.begin_write().await?;
+        if unlock {
+            repo::unlock(&mut tx, &before.username, &timestamp(Utc::now())).await?;
+        }
         repo::update(
             &mut tx,
             id,
@@ -197,8 +258,16 @@ impl Users<'_> {
         Ok(repo::get(store, &actor.scope, id).await?)
     }
 
-    /// A user changes their own password, proving the old one.
-    pub async fn change_own_password(&self, actor: &Actor, old: &str, new: &str) -> AppResult<()> {
+    /// A user changes their own password, proving the old one. Every other session of the
+    /// account ends; the one holding the cookie token `current` (the session that made
+    /// the change) stays signed in.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        old: &str,
+        new: &str,
+        current: Option<&str>,
+    ) -> AppResult<()> {
         let id = actor
             .user_id
             .ok_or_else(|| Error::validation("命令行账户没有密码"))?;
@@ -212,8 +281,10 @@ impl Users<'_> {
             return Err(Error::field("new_password", "新密码不能与原密码相同"));
         }
         let hash = hash_password(new)?;
+        let keep = current.map(token_hash);
         let mut tx = store.begin_write().await?;
         repo::set_password_hash(&mut tx, id, &hash).await?;
+        let ended = repo::end_other_sessions(&mut tx, id, keep.as_deref()).await?;
         append_audit(
             &mut tx,
             actor,
@@ -223,59 +294,102 @@ impl Users<'_> {
                 entity_id: &id.to_string(),
                 scope_code: &scope_code,
                 before: None,
-                after: None,
+                after: Some(serde_json::json!({ "other_sessions_ended": ended })),
             },
         )
         .await?;
         Ok(tx.commit().await?)
     }
 
-    /// Checks a user name and password at `now`. Failures are counted and audited; five
-    /// in a row lock the account for fifteen minutes; success is audited and clears the
-    /// count.
+    /// Checks a user name and password typed on this machine (the command line, tests):
+    /// [`Users::authenticate_from`] with the local address.
     pub async fn authenticate(
         &self,
         username: &str,
         password: &str,
         now: DateTime<Utc>,
     ) -> AppResult<Result<User, AuthError>> {
+        self.authenticate_from(username, password, LOCAL_CLIENT, now)
+            .await
+    }
+
+    /// Checks a user name and password sent from `client` (the caller's network address)
+    /// at `now`.
+    ///
+    /// - An address with too many failures in its window is refused at once (no password
+    ///   check, no database write); only the first refusal of the window is audited.
+    /// - Failures are counted per user name *and* address: five in a row lock the name for
+    ///   fifteen minutes from that address only, so nobody can lock a known user out
+    ///   everywhere. Names that are no account are counted the same way and answered the
+    ///   same words and status, so the answers do not tell which names exist.
+    /// - Every other attempt is audited; success clears the address's count for the name.
+    pub async fn authenticate_from(
+        &self,
+        username: &str,
+        password: &str,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Result<User, AuthError>> {
         let store = self.app.store();
         let username = username.trim();
+        let name = sanitize_username(username);
+        let client: String = client
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        if let AddressDecision::Refuse { until, first } =
+            self.app.signin_throttle.check(&client, now)
+        {
+            if first {
+                let mut tx = store.begin_write().await?;
+                append_audit(
+                    &mut tx,
+                    &Actor::system(&name),
+                    AuditEvent {
+                        action: "auth.signin_throttled",
+                        entity_type: "client",
+                        entity_id: &client,
+                        scope_code: "",
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "failures": ADDRESS_FAILURES_PER_WINDOW,
+                            "until": timestamp(until),
+                            "note": "此后至解除前该地址的登录尝试不再逐条记录",
+                        })),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            return Ok(Err(throttled(until, now)));
+        }
         let record = if valid_username(username) {
             repo::signin_record(store, username).await?
         } else {
             None
         };
-        let Some(record) = record else {
-            verify_password(password, dummy_hash());
-            let actor = Actor::system(&sanitize_username(username));
-            let mut tx = store.begin_write().await?;
-            append_audit(
-                &mut tx,
-                &actor,
-                AuditEvent {
-                    action: "auth.signin_failed",
-                    entity_type: "user",
-                    entity_id: "-",
-                    scope_code: "",
-                    before: None,
-                    after: Some(serde_json::json!({"reason": "unknown_user"})),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Err(AuthError::BadCredentials));
+        let (failed_attempts, locked_until) = repo::client_failures(store, &name, &client).await?;
+        // Unknown names cost the same time and are never signed in.
+        let password_ok = match &record {
+            Some(r) => verify_password(password, &r.password_hash),
+            None => {
+                verify_password(password, dummy_hash());
+                false
+            }
         };
         let state = SigninState {
-            failed_attempts: record.failed_attempts,
-            locked_until: record.locked_until.as_deref().and_then(parse_timestamp),
-            active: record.active,
+            failed_attempts,
+            locked_until: locked_until.as_deref().and_then(parse_timestamp),
+            active: record.as_ref().is_none_or(|r| r.active),
         };
-        let password_ok = verify_password(password, &record.password_hash);
         let outcome = decide_signin(state, password_ok, now);
+        if !matches!(outcome, SigninOutcome::Ok | SigninOutcome::Inactive) {
+            self.app.signin_throttle.failed(&client, now);
+        }
         let actor = Actor {
-            user_id: Some(record.id),
-            username: username.to_string(),
+            user_id: record.as_ref().map(|r| r.id),
+            username: name.clone(),
             role: None,
             scope: Scope::all(),
         };
@@ -286,11 +400,27 @@ impl Users<'_> {
                 lock_until,
             } => {
                 let lock = lock_until.map(timestamp);
-                repo::set_failures(&mut tx, record.id, *failed_attempts, lock.as_deref()).await?;
+                repo::set_client_failures(
+                    &mut tx,
+                    &name,
+                    &client,
+                    *failed_attempts,
+                    lock.as_deref(),
+                    &timestamp(now),
+                    &timestamp(now - Duration::days(1)),
+                )
+                .await?;
+                if let (Some(r), Some(l)) = (&record, &lock) {
+                    repo::note_lock(&mut tx, r.id, l).await?;
+                }
             }
-            SigninOutcome::Ok => repo::set_failures(&mut tx, record.id, 0, None).await?,
+            SigninOutcome::Ok => repo::clear_client_failures(&mut tx, &name, &client).await?,
             SigninOutcome::Locked { .. } | SigninOutcome::Inactive => {}
         }
+        let reason = match (&record, &outcome) {
+            (None, SigninOutcome::BadPassword { .. }) => "unknown_user",
+            _ => outcome.audit_reason(),
+        };
         append_audit(
             &mut tx,
             &actor,
@@ -301,18 +431,51 @@ impl Users<'_> {
                     "auth.signin_failed"
                 },
                 entity_type: "user",
-                entity_id: &record.id.to_string(),
-                scope_code: &record.scope_code,
+                entity_id: &record
+                    .as_ref()
+                    .map(|r| r.id.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                scope_code: record.as_ref().map(|r| r.scope_code.as_str()).unwrap_or(""),
                 before: None,
-                after: Some(serde_json::json!({ "reason": outcome.audit_reason() })),
+                after: Some(serde_json::json!({ "reason": reason, "client": client })),
             },
         )
         .await?;
         tx.commit().await?;
-        match outcome.refusal() {
-            None => Ok(Ok(repo::get(store, &Scope::all(), record.id).await?)),
-            Some(e) => Ok(Err(e)),
+        match (outcome.refusal(), record) {
+            (None, Some(r)) => Ok(Ok(repo::get(store, &Scope::all(), r.id).await?)),
+            (Some(e), _) => Ok(Err(e)),
+            (None, None) => Ok(Err(AuthError::BadCredentials)),
         }
+    }
+
+    /// Lifts every sign-in lock of an account, from every address (`minzheng user unlock`,
+    /// or the administrator); audited with how many addresses were locked.
+    pub async fn unlock(&self, actor: &Actor, username: &str) -> AppResult<User> {
+        actor.require(Permission::ManageUsers)?;
+        let store = self.app.store();
+        let username = username.trim();
+        let id = repo::id_by_username(store, &actor.scope, username).await?;
+        let before = repo::get(store, &actor.scope, id).await?;
+        let mut tx = store.begin_write().await?;
+        let locked = repo::unlock(&mut tx, username, &timestamp(Utc::now())).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "user.unlock",
+                entity_type: "user",
+                entity_id: &id.to_string(),
+                scope_code: &before.scope_code,
+                before: Some(serde_json::json!({
+                    "locked_until": before.locked_until, "locked_addresses": locked
+                })),
+                after: Some(serde_json::json!({"unlocked": true})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(repo::get(store, &actor.scope, id).await?)
     }
 
     /// Starts a session; returns the cookie token (only its hash is stored) and the CSRF

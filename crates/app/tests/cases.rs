@@ -55,6 +55,7 @@ both!(
     case_papers_are_images_kept_with_the_case,
     reviews_and_changes_adjust_or_stop_the_enrolment,
     a_denied_review_stops_payment_a_denied_change_does_not,
+    notices_go_only_to_real_boards_in_the_jurisdiction,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -1411,4 +1412,70 @@ async fn a_denied_review_stops_payment_a_denied_change_does_not(db: &TestDb) {
     assert!(stopped.grace_until.is_none());
     // Decided ten days after the review opened (2027-03-10 → 2027-03-20).
     assert_eq!(stopped.end_month.as_deref(), Some("2027-03"));
+}
+
+/// A notice board is a real village or township inside the publisher's jurisdiction that
+/// holds the cases: a made-up code ("5"), a code that is no division, another township or
+/// a level with no board is refused with a Chinese message, and nothing is written.
+async fn notices_go_only_to_real_boards_in_the_jurisdiction(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(db, hid, on).await;
+    let staff = actor_of(app, "staff").await;
+    db.app
+        .cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
+        .await
+        .unwrap();
+    investigate_and_opine(db, id, None, on).await;
+    let before = state(db, id).await;
+    let audits = db.app.audit().count(&system()).await.unwrap();
+    for (code, why) in [
+        ("5", "区划"),
+        ("51", "区划"),
+        ("5118", "区划"),
+        ("511802", "区划"),
+        ("5118020", "区划"),
+        ("511802001999", "区划"),
+        ("511802002", "区划"),
+        ("abc", "区划"),
+    ] {
+        let e = db
+            .app
+            .notices()
+            .publish(&staff, code, &[id], on)
+            .await
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(why) && msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{code}: {msg}"
+        );
+        assert_eq!(
+            state(db, id).await,
+            before,
+            "{code}: the case is not publicised"
+        );
+    }
+    assert!(db.app.notices().list(&staff).await.unwrap().is_empty());
+    assert_eq!(db.app.audit().count(&system()).await.unwrap(), audits);
+    // The township's board takes it.
+    let batch = db
+        .app
+        .notices()
+        .publish(&staff, "511802001", &[id], on)
+        .await
+        .unwrap();
+    assert_eq!(state(db, id).await, CaseState::Publicised);
+    assert_eq!(
+        db.app
+            .notices()
+            .get(&staff, batch)
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        1
+    );
 }

@@ -45,6 +45,9 @@ both!(
     only_filter_imports_a_subtree,
     users_are_validated_and_audited,
     sign_in_locks_after_five_failures,
+    a_lock_holds_only_for_the_address_that_failed,
+    a_flood_from_one_address_is_refused_and_audited_once,
+    changing_ones_password_ends_ones_other_sessions,
     sessions_expire_when_idle,
     jurisdiction_limits_reads_and_writes,
     audit_chain_detects_tampering,
@@ -748,4 +751,156 @@ async fn concurrent_writes_keep_one_chain(db: &TestDb) {
     }
     let v = store.audit().verify().await.unwrap();
     assert!(v.first_break.is_none(), "{:?}", v.first_break);
+}
+
+/// Five wrong passwords lock a name for the address that sent them, not everywhere; an
+/// unknown name gets exactly the same answers; `unlock` lifts the lock and is audited.
+async fn a_lock_holds_only_for_the_address_that_failed(db: &TestDb) {
+    let app = seeded(db).await;
+    let users = app.users();
+    let now = Utc::now();
+    let attacker = "203.0.113.9";
+    let mut answers = Vec::new();
+    for name in ["admin", "no-such-user"] {
+        let mut a = Vec::new();
+        for _ in 0..6 {
+            a.push(
+                users
+                    .authenticate_from(name, "Wrong-Pass-1", attacker, now)
+                    .await
+                    .unwrap()
+                    .unwrap_err(),
+            );
+        }
+        answers.push(a);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "the answers do not tell which names exist"
+    );
+    assert!(answers[0][..5]
+        .iter()
+        .all(|e| *e == AuthError::BadCredentials));
+    assert!(matches!(answers[0][5], AuthError::Locked { .. }));
+    // Meanwhile the administrator signs in from the office.
+    assert!(users
+        .authenticate_from("admin", DEMO_PASSWORD, "198.51.100.7", now)
+        .await
+        .unwrap()
+        .is_ok());
+    // From the attacker's address even the right password waits for the lock.
+    assert!(matches!(
+        users
+            .authenticate_from("admin", DEMO_PASSWORD, attacker, now)
+            .await
+            .unwrap(),
+        Err(AuthError::Locked { .. })
+    ));
+    // The command line lifts it (audited); an unknown name is not found.
+    users.unlock(&Actor::system("cli"), "admin").await.unwrap();
+    assert!(matches!(
+        users.unlock(&Actor::system("cli"), "no-such-user").await,
+        Err(Error::NotFound(_))
+    ));
+    let staff = actor_of(app, "staff").await;
+    assert!(matches!(
+        users.unlock(&staff, "admin").await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(users
+        .authenticate_from("admin", DEMO_PASSWORD, attacker, now)
+        .await
+        .unwrap()
+        .is_ok());
+    let log = app.audit().list(&system(), None, 200, 0).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "user.unlock").count(), 1);
+}
+
+/// One address sending failure after failure is refused after its allowance, with a
+/// Chinese message, without a password check or an audit row each; other addresses are
+/// unaffected, and the window's end lets it try again.
+async fn a_flood_from_one_address_is_refused_and_audited_once(db: &TestDb) {
+    use minzheng_domain::users::ADDRESS_FAILURES_PER_WINDOW;
+    let app = seeded(db).await;
+    let users = app.users();
+    let now = Utc::now();
+    let flood = "192.0.2.1";
+    let before = app.audit().count(&system()).await.unwrap();
+    for i in 0..ADDRESS_FAILURES_PER_WINDOW {
+        assert_eq!(
+            users
+                .authenticate_from(&format!("guess{i}"), "Wrong-Pass-1", flood, now)
+                .await
+                .unwrap()
+                .unwrap_err(),
+            AuthError::BadCredentials
+        );
+    }
+    for _ in 0..200 {
+        let e = users
+            .authenticate_from("staff", DEMO_PASSWORD, flood, now)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(e, AuthError::Throttled { .. }), "{e:?}");
+        assert!(e.to_string().contains("登录失败次数过多"), "{e}");
+    }
+    let after = app.audit().count(&system()).await.unwrap();
+    assert_eq!(
+        after - before,
+        ADDRESS_FAILURES_PER_WINDOW as i64 + 1,
+        "each failure, then one record for the whole refusal"
+    );
+    assert!(users
+        .authenticate_from("staff", DEMO_PASSWORD, "192.0.2.2", now)
+        .await
+        .unwrap()
+        .is_ok());
+    assert!(users
+        .authenticate_from("staff", DEMO_PASSWORD, flood, now + Duration::minutes(16))
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+/// Changing one's own password ends one's other sessions (a stolen one among them) and
+/// keeps the one that made the change; other users' sessions stay; a common password is
+/// refused.
+async fn changing_ones_password_ends_ones_other_sessions(db: &TestDb) {
+    let app = seeded(db).await;
+    let users = app.users();
+    let now = Utc::now();
+    let idle = Duration::minutes(30);
+    let staff = users
+        .authenticate("staff", DEMO_PASSWORD, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let director = users
+        .authenticate("director", DEMO_PASSWORD, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let (mine, _) = users.open_session(staff.id, now).await.unwrap();
+    let (other, _) = users.open_session(staff.id, now).await.unwrap();
+    let (theirs, _) = users.open_session(director.id, now).await.unwrap();
+    let actor = staff.actor().unwrap();
+    let e = users
+        .change_own_password(&actor, DEMO_PASSWORD, "Password1", Some(&mine))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("过于常见"), "{e}");
+    assert!(users.session(&other, now, idle).await.unwrap().is_some());
+    users
+        .change_own_password(&actor, DEMO_PASSWORD, "Lan-Shan-2031", Some(&mine))
+        .await
+        .unwrap();
+    assert!(users.session(&mine, now, idle).await.unwrap().is_some());
+    assert!(users.session(&other, now, idle).await.unwrap().is_none());
+    assert!(users.session(&theirs, now, idle).await.unwrap().is_some());
+    assert!(users
+        .authenticate("staff", "Lan-Shan-2031", now)
+        .await
+        .unwrap()
+        .is_ok());
 }

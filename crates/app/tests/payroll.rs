@@ -51,6 +51,8 @@ both!(
     review_shows_new_stopped_and_changed_with_reasons,
     back_pay_is_paid_once_in_the_next_batch,
     sign_off_and_bank_files,
+    bank_files_are_inert_in_every_template,
+    back_pay_cites_only_a_case_of_its_beneficiary,
     return_files_reconcile_or_are_refused_whole,
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
@@ -930,6 +932,134 @@ async fn signed_and_exported(app: &App, m: &str) -> PayrollBatch {
     app.payroll().get(&sys(), b.id).await.unwrap()
 }
 
+/// A name, bank or holder that a spreadsheet would run as a formula reaches no bank file
+/// as one, whatever the template: CSV cells get a leading apostrophe, workbook cells stay
+/// strings; the amount stays a number.
+async fn bank_files_are_inert_in_every_template(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let admin = actor_of(app, "admin").await;
+    let hostile = "=HYPERLINK(\"http://evil.example/x\",\"点此领取\")";
+    let mut e = dibao(V1, hostile, 1, 50_000, "2026-01");
+    e.bank_name = "@SUM(1+1)".into();
+    let id_number = e.id_number.clone();
+    enrol(app, e).await;
+    fixtures::set_account_holder(app, &id_number, "+1-2")
+        .await
+        .unwrap();
+    // Every column, in both encodings and in a workbook.
+    let all = "batch_no,line_no,item,item_name,period,division,name,id_number,bank,account,holder,amount,remark";
+    for (code, format, encoding) in [
+        ("all-gbk", "csv", "gbk"),
+        ("all-utf8", "csv", "utf-8"),
+        ("all-xlsx", "xlsx", "utf-8"),
+    ] {
+        app.bank_files()
+            .save_template(
+                &admin,
+                &minzheng_domain::payroll::BankTemplateInput {
+                    code: code.into(),
+                    name: format!("全部列{code}"),
+                    format: format.into(),
+                    encoding: encoding.into(),
+                    columns: all.into(),
+                    totals_line: true,
+                    amount_unit: "yuan".into(),
+                    file_name: "{bank}_{batch_no}.{ext}".into(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let b = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
+        .await
+        .unwrap()
+        .created[0]
+        .clone();
+    app.payroll()
+        .sign_off(&director, b.id, Some(&b.generated_at))
+        .await
+        .unwrap();
+    let templates = app.bank_files().templates(&staff).await.unwrap();
+    assert!(templates.len() >= 6);
+    for t in templates {
+        let f = app
+            .bank_files()
+            .export(&staff, b.id, &t.code)
+            .await
+            .unwrap();
+        let cells: Vec<String> = if f.file_name.ends_with(".csv") {
+            let text = if f.content_type.contains("gb18030") {
+                encoding_rs::GB18030.decode(&f.bytes).0.into_owned()
+            } else {
+                String::from_utf8(f.bytes.clone()).unwrap()
+            };
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            r.records()
+                .flat_map(|rec| rec.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+                .collect()
+        } else {
+            use calamine::{Data, Reader, Xlsx};
+            let mut wb: Xlsx<_> =
+                calamine::open_workbook_from_rs(std::io::Cursor::new(f.bytes.clone())).unwrap();
+            let name = wb.sheet_names()[0].clone();
+            let formulas = wb.worksheet_formula(&name).unwrap();
+            assert!(
+                formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+                "{}: no formulas",
+                t.code
+            );
+            let range = wb.worksheet_range(&name).unwrap();
+            range
+                .used_cells()
+                .map(|(_, _, c)| match c {
+                    // In a workbook the text is a string cell (with the quote prefix).
+                    Data::String(s) if s.starts_with(['=', '@', '+']) => format!("'{s}"),
+                    Data::Float(x) => x.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        };
+        for c in &cells {
+            assert!(
+                !c.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{}: cell {c:?} would be a formula",
+                t.code
+            );
+        }
+        assert!(
+            cells.iter().any(|c| c == &format!("'{hostile}")),
+            "{}: {cells:?}",
+            t.code
+        );
+        if t.columns
+            .contains(&minzheng_domain::payroll::BankColumn::Bank)
+        {
+            assert!(cells.iter().any(|c| c == "'@SUM(1+1)"), "{}", t.code);
+        }
+        if t.columns
+            .contains(&minzheng_domain::payroll::BankColumn::Holder)
+        {
+            assert!(cells.iter().any(|c| c == "'+1-2"), "{}", t.code);
+        }
+        // The amount is still a plain number.
+        assert!(
+            cells
+                .iter()
+                .any(|c| c == "500.00" || c == "500" || c == "50000"),
+            "{}: {cells:?}",
+            t.code
+        );
+    }
+}
+
 /// Draft → signed off (director only) → exported; files per template; every export audited.
 async fn sign_off_and_bank_files(db: &TestDb) {
     let app = seeded(db).await;
@@ -1568,4 +1698,84 @@ async fn excel_97_return_files_are_read(db: &TestDb) {
         .unwrap();
     assert_eq!(x.len(), 1);
     assert!(x[0].fail_reason.contains("账户冻结"), "{:?}", x[0]);
+}
+
+/// A back-pay request may cite a case only if the case exists, is inside the clerk's
+/// jurisdiction and is about the same beneficiary; otherwise it is refused on the field and
+/// nothing is written. A batch narrowed to a division that does not exist is not found.
+async fn back_pay_cites_only_a_case_of_its_beneficiary(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let late = enrol(app, dibao(V1, "丙", 4, 10_000, "2026-09")).await;
+    let other = enrol(app, dibao(V1, "丁", 5, 10_000, "2026-09")).await;
+    let other_household = fixtures::household_of(app, other).await.unwrap();
+    let others_case = fixtures::case(
+        app,
+        "QT-2026-0001",
+        "new",
+        Program::UrbanDibao,
+        other_household,
+        Some(other),
+    )
+    .await
+    .unwrap();
+    let household = fixtures::household_of(app, late).await.unwrap();
+    let own_case = fixtures::case(
+        app,
+        "QT-2026-0002",
+        "new",
+        Program::UrbanDibao,
+        household,
+        Some(late),
+    )
+    .await
+    .unwrap();
+    let ask = |case_id: Option<i64>| NewBackPay {
+        enrolment_id: late,
+        period: "2026-10".into(),
+        amount: String::new(),
+        reason: "审批滞后".into(),
+        case_id,
+    };
+    let audits = fixtures::audit_actions(app, "payroll_adjustment", "1")
+        .await
+        .unwrap()
+        .len();
+    for bad in [999_999, others_case] {
+        let e = app
+            .payroll()
+            .request_back_pay(&staff, &ask(Some(bad)))
+            .await
+            .unwrap_err();
+        match &e {
+            Error::Validation { fields, .. } => {
+                assert!(fields["case_id"].contains("不是该保障对象的案件"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(app
+        .payroll()
+        .back_pay_list(&staff)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        fixtures::audit_actions(app, "payroll_adjustment", "1")
+            .await
+            .unwrap()
+            .len(),
+        audits
+    );
+    app.payroll()
+        .request_back_pay(&staff, &ask(Some(own_case)))
+        .await
+        .unwrap();
+    // Generation narrowed to a division code that is no division.
+    let mut r = req("2026-11");
+    r.within = Some("511802001999".into());
+    assert!(matches!(
+        app.payroll().generate(&staff, &r).await,
+        Err(Error::NotFound(_))
+    ));
 }

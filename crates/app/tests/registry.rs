@@ -50,6 +50,8 @@ both!(
     valid_only_writes_the_good_households,
     export_masks_for_roles_and_is_audited,
     identity_conflicts_are_refused_in_the_import_and_the_member_form,
+    ledger_exports_are_inert_and_read_back,
+    a_corrupt_utf8_ledger_is_named_as_such,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -1033,4 +1035,114 @@ async fn identity_conflicts_are_refused_in_the_import_and_the_member_form(db: &T
     let still = app.registry().search(&staff, &id_number, 1).await.unwrap();
     assert_eq!(still[0].name, registered);
     assert_ne!(still[0].household_id, other);
+}
+
+/// Text a spreadsheet would run as a formula leaves in the ledger export inert (a leading
+/// apostrophe in CSV, a string cell in the workbook), and the export still imports back
+/// unchanged.
+async fn ledger_exports_are_inert_and_read_back(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let mut rows = ledger(3, 11);
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example\",\"点此\")",
+        "+1+2",
+        "@SUM(A1)",
+    ];
+    let mut heads = 0;
+    for r in rows.iter_mut() {
+        if r[col(Column::Relation)] == "户主" {
+            r[col(Column::Address)] = hostile[heads % hostile.len()].to_string();
+            heads += 1;
+        }
+    }
+    assert_eq!(heads, 3);
+    let r = import(db, &staff, "x.csv", ledger_csv(&rows).unwrap()).await;
+    assert!(r.written, "{:?}", r.issues);
+    let (full, _) = db.app.registry().export(&staff, None).await.unwrap();
+    let mut addresses: Vec<String> = full
+        .iter()
+        .map(|r| r[col(Column::Address)].clone())
+        .filter(|a| !a.is_empty())
+        .collect();
+    addresses.sort();
+    let mut want: Vec<String> = hostile.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(addresses, want, "stored as typed");
+    let csv = ledger_csv(&full).unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&csv[3..]);
+    for rec in rdr.records() {
+        for cell in rec.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "CSV cell {cell:?} would be a formula"
+            );
+        }
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&csv).matches("'=HYPERLINK").count(),
+        1
+    );
+    // Both exports import back as they were: nothing new, nothing changed.
+    for (name, data) in [
+        ("export.csv", csv),
+        ("export.xlsx", ledger_xlsx(&full).unwrap()),
+    ] {
+        let again = import(db, &staff, name, data).await;
+        assert!(again.issues.is_empty(), "{name}: {:?}", again.issues);
+        assert_eq!(again.persons_created, 0);
+        let (after, _) = db.app.registry().export(&staff, None).await.unwrap();
+        assert_eq!(after, full, "{name}");
+    }
+}
+
+/// A UTF-8 ledger with one byte that is not UTF-8 is refused as such, naming the line,
+/// instead of being read as GB18030 and reported as having no header.
+async fn a_corrupt_utf8_ledger_is_named_as_such(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let rows = ledger(3, 12);
+    let plain = ledger_csv(&rows).unwrap()[3..].to_vec(); // without the BOM
+                                                          // One stray byte in the third line.
+    let mut bad = Vec::new();
+    let mut line = 1;
+    for b in plain {
+        bad.push(b);
+        if b == b'\n' {
+            line += 1;
+            if line == 3 {
+                bad.push(0xFF);
+            }
+        }
+    }
+    let r = import(db, &staff, "台账.csv", bad.clone()).await;
+    assert!(!r.written);
+    assert_eq!(r.issues.len(), 1, "{:?}", r.issues);
+    let reason = &r.issues[0].reason;
+    assert!(!reason.contains("表头"), "{reason}");
+    assert!(
+        reason.contains("UTF-8") && reason.contains("第3行"),
+        "{reason}"
+    );
+    // With the BOM the same.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&bad);
+    let r = import(db, &staff, "台账.csv", bom).await;
+    let reason = &r.issues[0].reason;
+    assert!(
+        reason.contains("UTF-8") && reason.contains("第3行"),
+        "{reason}"
+    );
+    // Bytes that are neither UTF-8 nor GB18030 say so.
+    let mut junk = b"id,name\n".to_vec();
+    junk.extend_from_slice(b"\x81\x20\xff\xfe,\x80\n");
+    let r = import(db, &staff, "台账.csv", junk).await;
+    let reason = &r.issues[0].reason;
+    assert!(
+        reason.contains("既不是") && reason.contains("GB18030") && reason.contains("第2行"),
+        "{reason}"
+    );
+    assert_eq!(count(db, "households").await, 0);
 }

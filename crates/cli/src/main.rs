@@ -47,6 +47,10 @@ enum Command {
         /// 仅通过HTTPS发送Cookie（部署在HTTPS之后时使用）
         #[arg(long)]
         secure_cookies: bool,
+        /// 部署在反向代理之后：按代理添加的X-Forwarded-For（最后一项）识别客户端地址，
+        /// 用于登录失败的按地址计数（仅当服务只能经代理访问时使用）
+        #[arg(long)]
+        behind_proxy: bool,
         /// 补充节假日安排（CSV：日期,holiday/workday,名称），如国务院办公厅新发布的下一年度安排；
         /// 与内置的2025—2026年安排合并，用于计算办理时限的工作日
         #[arg(long, env = "MINZHENG_HOLIDAYS")]
@@ -217,6 +221,11 @@ enum UserCommand {
     },
     /// 列出用户
     List,
+    /// 解除账户的登录锁定（所有地址；记入操作日志）
+    Unlock {
+        /// 用户名
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +345,7 @@ async fn run(cli: Cli) -> CliResult {
             listen,
             idle_minutes,
             secure_cookies,
+            behind_proxy,
             holidays,
         } => {
             let calendar = load_calendar(holidays.as_deref())?;
@@ -413,6 +423,7 @@ async fn run(cli: Cli) -> CliResult {
                 minzheng_web::WebConfig {
                     idle_timeout: chrono::Duration::minutes(idle_minutes),
                     secure_cookies,
+                    behind_proxy,
                     ..Default::default()
                 },
             );
@@ -568,6 +579,15 @@ async fn run(cli: Cli) -> CliResult {
                     user.role.label(),
                     user.scope_code,
                     user.scope_name
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCommand::Unlock { username } => {
+                let app = open_app(&cli.database_url).await?;
+                let user = app.users().unlock(&Actor::system("cli"), &username).await?;
+                println!(
+                    "已解除用户 {}（{}）的登录锁定",
+                    user.username, user.display_name
                 );
                 Ok(ExitCode::SUCCESS)
             }

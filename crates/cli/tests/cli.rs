@@ -209,11 +209,50 @@ fn import_users_and_audit_verify_catch_tampering() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = run(&db, &["user", "list"], b"");
     assert_eq!(text(&out.stdout).lines().count(), 1);
+    // A common password is refused, the published demo password too.
+    for pw in [&b"Password1\n"[..], b"Minzheng@2026\n"] {
+        let out = run(
+            &db,
+            &[
+                "user",
+                "add",
+                "--username",
+                "weakling",
+                "--role",
+                "auditor",
+                "--scope",
+                "5118",
+                "--password-stdin",
+            ],
+            pw,
+        );
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("过于常见"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // Unlocking an account is audited; an unknown name is refused.
+    let out = run(&db, &["user", "unlock", "boss"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("已解除用户 boss"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&db, &["user", "unlock", "ghost"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("未找到该用户"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = run(&db, &["audit", "verify"], b"");
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(
-        text(&out.stdout).contains("共 3 条记录"),
+        text(&out.stdout).contains("共 4 条记录"),
         "{}",
         text(&out.stdout)
     );

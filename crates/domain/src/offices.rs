@@ -57,6 +57,28 @@ pub struct OfficeUpdate {
     pub address: String,
 }
 
+/// A PATCH of the contact details: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct OfficePatch {
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+impl OfficePatch {
+    /// The contact details after this patch of `current`, to be checked by
+    /// [`parse_office_update`].
+    pub fn apply(&self, current: &Office) -> OfficeUpdate {
+        OfficeUpdate {
+            phone: self.phone.clone().unwrap_or_else(|| current.phone.clone()),
+            address: self
+                .address
+                .clone()
+                .unwrap_or_else(|| current.address.clone()),
+        }
+    }
+}
+
 /// Contact details that passed [`parse_office_update`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeContact {

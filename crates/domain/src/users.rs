@@ -6,10 +6,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Actor, DivisionCode, DivisionError, DivisionLevel, FieldErrors, Role, Scope};
 
-/// Failed sign-ins in a row that lock an account.
+/// Failed sign-ins in a row (for one user name from one client address) that lock the
+/// account for that address.
 pub const MAX_FAILED_SIGNINS: i64 = 5;
-/// How long a locked account stays locked.
+/// How long a locked account stays locked (for that address).
 pub const LOCKOUT_MINUTES: i64 = 15;
+/// Failed sign-ins one client address may make, whatever the user names, within
+/// [`ADDRESS_WINDOW_MINUTES`] before its further attempts are refused until the window
+/// ends (so a flood neither guesses far nor fills the audit log).
+pub const ADDRESS_FAILURES_PER_WINDOW: u32 = 20;
+/// The window of [`ADDRESS_FAILURES_PER_WINDOW`].
+pub const ADDRESS_WINDOW_MINUTES: i64 = 15;
 
 /// A user account (never carries the password hash).
 #[derive(Debug, Clone, Serialize)]
@@ -84,11 +91,186 @@ pub enum AuthError {
     Locked { until: String },
     #[error("账户已停用，请联系市民政局管理员")]
     Inactive,
+    /// Too many failed sign-ins from this client address.
+    #[error("登录失败次数过多，请{minutes}分钟后再试")]
+    Throttled { minutes: i64 },
+}
+
+/// What one client address has tried within its current window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AddressAttempts {
+    pub window_start: Option<DateTime<Utc>>,
+    pub failures: u32,
+    /// Attempts refused in this window (not audited one by one).
+    pub refused: u32,
+}
+
+/// Whether an address may try to sign in now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressDecision {
+    Allow,
+    /// Refused until `until`; `first` for the first refusal of the window (the one that is
+    /// audited, for all of them).
+    Refuse {
+        until: DateTime<Utc>,
+        first: bool,
+    },
+}
+
+impl AddressAttempts {
+    fn window() -> Duration {
+        Duration::minutes(ADDRESS_WINDOW_MINUTES)
+    }
+
+    /// Starts a new window when the last one is over.
+    fn roll(&mut self, now: DateTime<Utc>) {
+        if self
+            .window_start
+            .is_none_or(|s| now - s >= Self::window() || now < s)
+        {
+            *self = AddressAttempts {
+                window_start: Some(now),
+                failures: 0,
+                refused: 0,
+            };
+        }
+    }
+
+    /// Decides an attempt at `now`, counting it when refused.
+    pub fn check(&mut self, now: DateTime<Utc>) -> AddressDecision {
+        self.roll(now);
+        if self.failures < ADDRESS_FAILURES_PER_WINDOW {
+            return AddressDecision::Allow;
+        }
+        self.refused += 1;
+        AddressDecision::Refuse {
+            until: self.window_start.unwrap_or(now) + Self::window(),
+            first: self.refused == 1,
+        }
+    }
+
+    /// Counts a failed sign-in at `now`.
+    pub fn failed(&mut self, now: DateTime<Utc>) {
+        self.roll(now);
+        self.failures += 1;
+    }
+
+    /// Whether the entry says nothing any more at `now` (to forget it).
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.window_start.is_none_or(|s| now - s >= Self::window())
+    }
+}
+
+/// The refusal for an address refused until `until`, in whole minutes (at least one).
+pub fn throttled(until: DateTime<Utc>, now: DateTime<Utc>) -> AuthError {
+    let secs = (until - now).num_seconds().max(1);
+    AuthError::Throttled {
+        minutes: (secs + 59) / 60,
+    }
+}
+
+/// Common passwords and passwords published in manuals (the demo's among them), compared
+/// without regard to case. Each passes the character-class rule, which is why it is listed.
+const BLOCKED_PASSWORDS: &[&str] = &[
+    "password1",
+    "password12",
+    "password123",
+    "password1!",
+    "password@1",
+    "password@123",
+    "p@ssw0rd",
+    "p@ssw0rd1",
+    "p@ssword1",
+    "p@ssword123",
+    "passw0rd",
+    "passw0rd!",
+    "passw0rd1",
+    "admin123",
+    "admin@123",
+    "admin@1234",
+    "admin123!",
+    "admin1234",
+    "administrator1",
+    "root@123",
+    "qwer1234",
+    "qwer@1234",
+    "qwer1234!",
+    "qwerty123",
+    "qwerty1!",
+    "qwe123!@#",
+    "1qaz2wsx",
+    "1qaz@wsx",
+    "1qaz!qaz",
+    "1q2w3e4r",
+    "1q2w3e4r!",
+    "zaq12wsx",
+    "aa123456",
+    "aa123456!",
+    "a1234567",
+    "a12345678",
+    "abc12345",
+    "abc123456",
+    "abcd1234",
+    "abcd@1234",
+    "abc@1234",
+    "abc@123456",
+    "welcome1",
+    "welcome@1",
+    "welcome123",
+    "changeme1",
+    "test@123",
+    "test1234",
+    "iloveyou1",
+    "woaini1314",
+    "woaini@1314",
+    "qq123456",
+    "qq@123456",
+    "huawei@123",
+    "huawei12#$",
+    "sunshine1",
+    "football1",
+    "letmein1",
+    "12345678a",
+    "123456aa",
+    "123456abc",
+    "123qwe!@#",
+    "123qweasd",
+    "1234qwer",
+    "12345qwert",
+    "asdf1234",
+    "asd123456",
+    "zxcv1234",
+    "zxc123456",
+    "minzheng1",
+    "minzheng@1",
+    "minzheng123",
+    "minzheng@123",
+    "minzheng@2025",
+    "minzheng@2026",
+    "minzheng2026",
+    "mz@123456",
+];
+
+/// Whether the password is one of the common or published passwords refused whatever its
+/// character classes.
+pub fn is_blocked_password(pw: &str) -> bool {
+    let lower = pw.trim().to_lowercase();
+    BLOCKED_PASSWORDS.contains(&lower.as_str())
 }
 
 /// Password policy: at least 8 characters with at least three of lower case, upper case,
-/// digits and symbols.
+/// digits and symbols, and not one of the common or published passwords
+/// ([`is_blocked_password`]; the demo password included).
 pub fn check_password_policy(pw: &str) -> Result<(), String> {
+    check_password_strength(pw)?;
+    if is_blocked_password(pw) {
+        return Err("该密码过于常见或已公开（例如Password1、演示密码），请另设一个".into());
+    }
+    Ok(())
+}
+
+/// The length and character-class half of [`check_password_policy`].
+fn check_password_strength(pw: &str) -> Result<(), String> {
     if pw.chars().count() < 8 {
         return Err("密码至少8个字符".into());
     }
@@ -138,6 +320,30 @@ pub fn check_role_scope(role: Role, scope: &DivisionCode) -> Result<(), String> 
 /// Checks a new account, field by field in the order a form shows them; the creator's own
 /// scope must contain the new one. The first problem is reported (as the forms always did).
 pub fn parse_new_user(new: &NewUser, creator: &Scope) -> Result<ValidNewUser, FieldErrors> {
+    parse_new_user_with(new, creator, check_password_policy)
+}
+
+/// [`parse_new_user`] for the demo's own seeding (`serve --demo`): its published password
+/// `demo_password` is allowed there, and only there; any other password meets the policy.
+pub fn parse_demo_user(
+    new: &NewUser,
+    creator: &Scope,
+    demo_password: &str,
+) -> Result<ValidNewUser, FieldErrors> {
+    parse_new_user_with(new, creator, |pw| {
+        if pw == demo_password {
+            check_password_strength(pw)
+        } else {
+            check_password_policy(pw)
+        }
+    })
+}
+
+fn parse_new_user_with(
+    new: &NewUser,
+    creator: &Scope,
+    password_policy: impl Fn(&str) -> Result<(), String>,
+) -> Result<ValidNewUser, FieldErrors> {
     let username = new.username.trim();
     if !valid_username(username) {
         return Err(FieldErrors::one(
@@ -158,7 +364,7 @@ pub fn parse_new_user(new: &NewUser, creator: &Scope) -> Result<ValidNewUser, Fi
         ));
     }
     check_role_scope(role, &scope).map_err(|m| FieldErrors::one("scope_code", m))?;
-    check_password_policy(&new.password).map_err(|m| FieldErrors::one("password", m))?;
+    password_policy(&new.password).map_err(|m| FieldErrors::one("password", m))?;
     let display = new.display_name.trim();
     let display = if display.is_empty() {
         username
@@ -333,6 +539,65 @@ mod tests {
     }
 
     #[test]
+    fn common_and_published_passwords_are_refused() {
+        for pw in ["Password1", "P@ssw0rd", "Minzheng@2026", "Admin@123"] {
+            assert!(
+                check_password_policy(pw).unwrap_err().contains("过于常见"),
+                "{pw}"
+            );
+        }
+        // 12345678 and PASSWORD1 fail the character classes already.
+        assert!(check_password_policy("12345678").is_err());
+        assert!(check_password_policy("PASSWORD1").is_err());
+        assert!(check_password_policy("Lan-Shan-2031").is_ok());
+        // The demo's seeding may use its own published password, nobody else may.
+        let city = Scope::of(DivisionCode::parse_native("5118").unwrap());
+        let new = NewUser {
+            username: "demo1".into(),
+            display_name: String::new(),
+            role: "auditor".into(),
+            scope_code: "5118".into(),
+            password: "Minzheng@2026".into(),
+        };
+        assert!(parse_new_user(&new, &city).is_err());
+        assert!(parse_demo_user(&new, &city, "Minzheng@2026").is_ok());
+        let weak = NewUser {
+            password: "Password1".into(),
+            ..new
+        };
+        assert!(parse_demo_user(&weak, &city, "Minzheng@2026").is_err());
+    }
+
+    #[test]
+    fn an_address_is_refused_after_its_failures_until_the_window_ends() {
+        let t0 = t("2026-11-26T02:00:00Z");
+        let mut a = AddressAttempts::default();
+        for i in 0..ADDRESS_FAILURES_PER_WINDOW {
+            assert_eq!(a.check(t0), AddressDecision::Allow, "{i}");
+            a.failed(t0 + Duration::seconds(i as i64));
+        }
+        let until = t0 + Duration::minutes(ADDRESS_WINDOW_MINUTES);
+        assert_eq!(
+            a.check(t0 + Duration::minutes(1)),
+            AddressDecision::Refuse { until, first: true }
+        );
+        assert_eq!(
+            a.check(t0 + Duration::minutes(2)),
+            AddressDecision::Refuse {
+                until,
+                first: false
+            }
+        );
+        assert_eq!(
+            throttled(until, t0 + Duration::minutes(2)).to_string(),
+            "登录失败次数过多，请13分钟后再试"
+        );
+        assert_eq!(a.check(until), AddressDecision::Allow);
+        assert!(!a.expired(until));
+        assert!(a.expired(until + Duration::minutes(ADDRESS_WINDOW_MINUTES)));
+    }
+
+    #[test]
     fn new_accounts_are_checked_field_by_field() {
         let city = Scope::of(DivisionCode::parse_native("5118").unwrap());
         let base = NewUser {
@@ -340,7 +605,7 @@ mod tests {
             display_name: String::new(),
             role: "township-staff".into(),
             scope_code: "511802001".into(),
-            password: "Minzheng@2026".into(),
+            password: "Lan-Shan-2031".into(),
         };
         let ok = parse_new_user(&base, &city).unwrap();
         assert_eq!(ok.display_name, "wang.li");

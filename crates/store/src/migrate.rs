@@ -46,6 +46,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "deaths",
         include_str!("../migrations/sqlite/0008_deaths.sql"),
     ),
+    (
+        9,
+        "signin_failures",
+        include_str!("../migrations/common/0009_signin_failures.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -87,6 +92,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "deaths",
         include_str!("../migrations/postgres/0008_deaths.sql"),
+    ),
+    (
+        9,
+        "signin_failures",
+        include_str!("../migrations/common/0009_signin_failures.sql"),
     ),
 ];
 

@@ -205,21 +205,118 @@ pub async fn signin_record(store: &Store, username: &str) -> StoreResult<Option<
         .transpose()
 }
 
-/// Records the failures in a row and any lock (`None` clears both).
-pub async fn set_failures(
+/// The failures in a row of a user name from one client address, and its lock.
+pub async fn client_failures(
+    store: &Store,
+    username: &str,
+    client: &str,
+) -> StoreResult<(i64, Option<String>)> {
+    Ok(store
+        .fetch_optional(
+            q("SELECT failed_attempts, locked_until FROM signin_failures
+               WHERE username = $1 AND client = $2")
+            .bind(username)
+            .bind(client),
+        )
+        .await?
+        .map(|r| Ok::<_, StoreError>((r.i64("failed_attempts")?, r.opt_str("locked_until")?)))
+        .transpose()?
+        .unwrap_or((0, None)))
+}
+
+/// Records the failures in a row of a user name from one client address and any lock,
+/// and forgets rows untouched since `stale_before`.
+pub async fn set_client_failures(
     tx: &mut Tx,
-    id: i64,
+    username: &str,
+    client: &str,
     failed_attempts: i64,
     locked_until: Option<&str>,
+    now: &str,
+    stale_before: &str,
 ) -> StoreResult<()> {
     tx.execute(
-        q("UPDATE users SET failed_attempts = $1, locked_until = $2 WHERE id = $3")
-            .bind(failed_attempts)
-            .bind(locked_until.map(str::to_string))
+        q("INSERT INTO signin_failures (username, client, failed_attempts, locked_until, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (username, client) DO UPDATE
+           SET failed_attempts = $3, locked_until = $4, updated_at = $5")
+        .bind(username)
+        .bind(client)
+        .bind(failed_attempts)
+        .bind(locked_until.map(str::to_string))
+        .bind(now),
+    )
+    .await?;
+    tx.execute(q("DELETE FROM signin_failures WHERE updated_at < $1").bind(stale_before))
+        .await?;
+    Ok(())
+}
+
+/// Forgets the failures of a user name from one client address (a successful sign-in).
+pub async fn clear_client_failures(tx: &mut Tx, username: &str, client: &str) -> StoreResult<()> {
+    tx.execute(
+        q("DELETE FROM signin_failures WHERE username = $1 AND client = $2")
+            .bind(username)
+            .bind(client),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Clears every lock and failure count of a user name, from every address, and the
+/// account's own lock; returns how many addresses were locked at `now`.
+pub async fn unlock(tx: &mut Tx, username: &str, now: &str) -> StoreResult<i64> {
+    let locked = tx
+        .fetch_one(
+            q("SELECT COUNT(*) AS n FROM signin_failures
+               WHERE username = $1 AND locked_until > $2")
+            .bind(username)
+            .bind(now),
+        )
+        .await?
+        .i64("n")?;
+    tx.execute(q("DELETE FROM signin_failures WHERE username = $1").bind(username))
+        .await?;
+    tx.execute(
+        q("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = $1")
+            .bind(username),
+    )
+    .await?;
+    Ok(locked)
+}
+
+/// Notes on the account when it was last locked (from some address), for its page.
+pub async fn note_lock(tx: &mut Tx, id: i64, locked_until: &str) -> StoreResult<()> {
+    tx.execute(
+        q("UPDATE users SET locked_until = $1 WHERE id = $2")
+            .bind(locked_until)
             .bind(id),
     )
     .await?;
     Ok(())
+}
+
+/// The id of the account of a user name inside the scope.
+pub async fn id_by_username(store: &Store, scope: &Scope, username: &str) -> StoreResult<i64> {
+    let row = store
+        .fetch_optional(q("SELECT id, scope_code FROM users WHERE username = $1").bind(username))
+        .await?
+        .ok_or(StoreError::NotFound("该用户"))?;
+    if !scope.contains_str(&row.str("scope_code")?) {
+        return Err(StoreError::NotFound("该用户"));
+    }
+    row.i64("id")
+}
+
+/// Ends every session of the account except the one stored under `keep` (the token hash
+/// of the session that made the change); returns how many ended.
+pub async fn end_other_sessions(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> StoreResult<u64> {
+    tx.execute(
+        q("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep.unwrap_or("").to_string()),
+    )
+    .await
 }
 
 /// A live session as stored: whose, its CSRF token and when it was last used.

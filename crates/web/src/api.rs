@@ -7,14 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use minzheng_app::users::SessionInfo;
-use minzheng_domain::offices::{OfficeFilter, OfficeUpdate};
+use minzheng_domain::offices::{OfficeFilter, OfficePatch};
 use minzheng_domain::users::{AuthError, NewUser, UserUpdate};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{parse_id, AppError};
-use crate::session::{cookie, set_cookie, ApiUser, SESSION_COOKIE};
+use crate::session::{cookie, set_cookie, ApiUser, ClientAddr, SESSION_COOKIE};
 use crate::AppState;
 
 type ApiResult = Result<Response, AppError>;
@@ -72,12 +72,16 @@ pub struct SignIn {
     password: String,
 }
 
-pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> ApiResult {
+pub async fn sign_in(
+    State(st): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult {
     let now = chrono::Utc::now();
     match st
         .app
         .users()
-        .authenticate(&body.username, &body.password, now)
+        .authenticate_from(&body.username, &body.password, &client, now)
         .await?
     {
         Ok(user) => {
@@ -91,7 +95,9 @@ pub async fn sign_in(State(st): State<AppState>, ApiJson(body): ApiJson<SignIn>)
         }
         Err(e) => Err(AppError::new(
             match e {
-                AuthError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AuthError::Locked { .. } | AuthError::Throttled { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 _ => StatusCode::UNAUTHORIZED,
             },
             "signin_failed",
@@ -196,9 +202,9 @@ pub async fn office_update(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
-    ApiJson(body): ApiJson<OfficeUpdate>,
+    ApiJson(body): ApiJson<OfficePatch>,
 ) -> ApiResult {
-    ok(st.app.offices().update(&actor, &code, &body).await?)
+    ok(st.app.offices().patch(&actor, &code, &body).await?)
 }
 
 pub async fn users(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {

@@ -38,6 +38,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest photo upload, in bytes.
     pub attachment_limit: usize,
+    /// Served only through a reverse proxy: the client's address (for sign-in throttling)
+    /// is the last `X-Forwarded-For` entry, the one the proxy added.
+    pub behind_proxy: bool,
 }
 
 impl Default for WebConfig {
@@ -46,6 +49,7 @@ impl Default for WebConfig {
             idle_timeout: chrono::Duration::minutes(30),
             secure_cookies: false,
             attachment_limit: minzheng_domain::attachments::DEFAULT_ATTACHMENT_LIMIT,
+            behind_proxy: false,
         }
     }
 }

@@ -53,7 +53,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "patch",
         "/api/v1/offices/{code}",
-        "修改联系电话和办公地址",
+        "修改联系电话和办公地址（只改请求中给出的字段）",
         "民政办公室",
     ),
     ("get", "/api/v1/users", "用户列表（市民政局管理员）", "用户"),
@@ -160,7 +160,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "patch",
         "/api/v1/standards/offices/{code}/profile",
-        "修改基本情况（人口、类型、联系人、宣传栏等）",
+        "修改基本情况（人口、类型、联系人、宣传栏等；只改请求中给出的字段，null表示清空）",
         "规范化建设",
     ),
     (

@@ -19,7 +19,7 @@ use minzheng_domain::{Actor, DivisionLevel, Role};
 use serde::Deserialize;
 
 use crate::error::{parse_id, AppError, PageError};
-use crate::session::{cookie, set_cookie, PageUser, PRE_CSRF_COOKIE, SESSION_COOKIE};
+use crate::session::{cookie, set_cookie, ClientAddr, PageUser, PRE_CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 
 type PageResult = Result<Response, PageError>;
@@ -226,12 +226,13 @@ pub struct LoginForm {
 pub async fn login_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     PageForm(f): PageForm<LoginForm>,
 ) -> PageResult {
     let outcome = st
         .app
         .users()
-        .authenticate(&f.username, &f.password, chrono::Utc::now())
+        .authenticate_from(&f.username, &f.password, &client, chrono::Utc::now())
         .await?;
     match outcome {
         Ok(user) => {
@@ -262,7 +263,9 @@ pub async fn login_submit(
                 notice: None,
             })?;
             *resp.status_mut() = match e {
-                AuthError::Locked { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                AuthError::Locked { .. } | AuthError::Throttled { .. } => {
+                    axum::http::StatusCode::TOO_MANY_REQUESTS
+                }
                 _ => axum::http::StatusCode::UNAUTHORIZED,
             };
             Ok(resp)
@@ -798,13 +801,16 @@ pub struct PasswordForm {
 
 pub async fn password_submit(
     State(st): State<AppState>,
+    headers: HeaderMap,
     PageUser(s, actor): PageUser,
     PageForm(f): PageForm<PasswordForm>,
 ) -> PageResult {
+    // This session stays signed in; the account's other sessions end.
+    let current = cookie(&headers, SESSION_COOKIE);
     match st
         .app
         .users()
-        .change_own_password(&actor, &f.old_password, &f.new_password)
+        .change_own_password(&actor, &f.old_password, &f.new_password, current.as_deref())
         .await
     {
         Ok(()) => render(&PasswordPage {

@@ -267,3 +267,45 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
         Ok(ApiUser(s, actor))
     }
 }
+
+/// The network address a request comes from, as sign-in throttling counts it: the peer's
+/// IP address (behind a reverse proxy, `WebConfig::behind_proxy`, the last
+/// `X-Forwarded-For` entry), an IPv6 address by its /64 network (which one subscriber
+/// usually holds whole), or "未知" when there is none.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        use std::net::{IpAddr, SocketAddr};
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .and_then(|a| a.trim().parse::<IpAddr>().ok())
+        };
+        let ip = if st.config.behind_proxy {
+            forwarded()
+        } else {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        };
+        Ok(ClientAddr(match ip {
+            None => "未知".into(),
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        }))
+    }
+}

@@ -22,8 +22,9 @@ use minzheng_domain::standards::{
     county_bars, editable, fmt_area, plan_open, subsidy_totals, ChangeKind, ChangeStatus,
     ConsoleFilter, CountyBar, Decision, Disbursement, EquipmentKind, Inspection, NewEquipment,
     NewInspection, NewInvestment, NewPlan, NewPostedRule, NewRectification, NewRoom,
-    NewStaffChange, OfficeKind, OfficeStandards, OfficeStanding, ParamsForm, ProfileUpdate,
-    RoomKind, RuleStatus, ScoreInput, Scores, StaffChange, Subsidy, Thresholds, RULES,
+    NewStaffChange, OfficeKind, OfficeStandards, OfficeStanding, ParamsForm, ProfilePatch,
+    ProfileUpdate, RoomKind, RuleStatus, ScoreInput, Scores, StaffChange, Subsidy, Thresholds,
+    RULES,
 };
 use minzheng_domain::{Actor, FieldErrors};
 use serde::Deserialize;
@@ -981,12 +982,12 @@ pub async fn api_profile(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path(code): Path<String>,
-    ApiJson(body): ApiJson<ProfileUpdate>,
+    ApiJson(body): ApiJson<ProfilePatch>,
 ) -> ApiResult {
     ok(st
         .app
         .standards()
-        .update_profile(&actor, &code, &body)
+        .patch_profile(&actor, &code, &body)
         .await?)
 }
 

@@ -43,6 +43,7 @@ both!(
     roles_are_enforced,
     validation_errors_are_chinese_and_change_nothing,
     lockout_after_five_failures,
+    sign_in_answers_alike_and_a_flood_is_refused,
     cross_site_origin_is_refused,
     the_data_dictionary_names_every_code_records_carry,
 );
@@ -628,4 +629,125 @@ async fn the_data_dictionary_names_every_code_records_carry(app: &TestApp) {
         Some("草稿（待审核）")
     );
     assert_eq!(label("CaseState", "nope"), None);
+}
+
+/// An unknown user name and a wrong password get the same status and words, also once
+/// locked; a flood of failures from one address is refused with 429 and a Chinese message
+/// (the right password included) until its window ends.
+async fn sign_in_answers_alike_and_a_flood_is_refused(app: &TestApp) {
+    use minzheng_domain::users::ADDRESS_FAILURES_PER_WINDOW;
+    let c = client();
+    let attempt = |user: &str, password: &str| {
+        let c = c.clone();
+        let url = app.url("/api/v1/session");
+        let body = json!({"username": user, "password": password});
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let mut sent = 0;
+    for _ in 0..6 {
+        let known = attempt("approver", "Wrong-Pass-1").await;
+        let unknown = attempt("no-such-user", "Wrong-Pass-1").await;
+        sent += 2;
+        // The same status and words (a lock's time of day aside, which may differ by a
+        // minute between the two).
+        let words = |b: &Value| {
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .replace(|c: char| c.is_ascii_digit(), "#")
+        };
+        assert_eq!(known.0, unknown.0);
+        assert_eq!(words(&known.1), words(&unknown.1));
+        assert_eq!(known.1["error"]["code"], unknown.1["error"]["code"]);
+        assert_error(&known.1, "signin_failed");
+    }
+    assert_eq!(
+        attempt("approver", "Wrong-Pass-1").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    sent += 1;
+    // The unknown name is locked the same way.
+    let (status, body) = attempt("no-such-user", "Wrong-Pass-1").await;
+    sent += 1;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body["error"]["message"].as_str().unwrap().contains("锁定"));
+    while sent < ADDRESS_FAILURES_PER_WINDOW {
+        // Other names each time: no name reaches its own lock.
+        let (status, _) = attempt(&format!("someone-{sent}"), "Wrong-Pass-1").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        sent += 1;
+    }
+    for _ in 0..30 {
+        let (status, body) = attempt("staff", DEMO_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_error(&body, "signin_failed");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("登录失败次数过多"),
+            "{body}"
+        );
+    }
+    let audit = app
+        .db
+        .app
+        .audit()
+        .list(&minzheng_domain::Actor::system("t"), None, 500, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "auth.signin_throttled")
+            .count(),
+        1,
+        "the refusals are audited once"
+    );
+}
+
+/// Behind a reverse proxy (`serve --behind-proxy`) the client is the proxy's last
+/// `X-Forwarded-For` entry: five failures for the city administrator from one client lock
+/// the account for that client only, and the administrator still signs in from the office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_a_lock_holds_for_the_forwarded_address_only() {
+    let app = TestApp::start_with(
+        minzheng_app::testing::TestDb::sqlite().await,
+        minzheng_web::WebConfig {
+            behind_proxy: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let c = client();
+    let sign_in = |from: &'static str, password: &'static str| {
+        let c = c.clone();
+        let url = app.url("/api/v1/session");
+        async move {
+            c.post(url)
+                .header("x-forwarded-for", format!("10.9.8.7, {from}"))
+                .json(&json!({"username": "admin", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in("203.0.113.9", "Wrong-Pass-1").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in("203.0.113.9", DEMO_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(sign_in("198.51.100.7", DEMO_PASSWORD).await, StatusCode::OK);
+    app.stop().await;
 }

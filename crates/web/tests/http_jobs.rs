@@ -43,7 +43,8 @@ macro_rules! both {
 
 both!(
     large_import_runs_as_a_recorded_job,
-    interrupted_job_is_shown_failed
+    interrupted_job_is_shown_failed,
+    a_refused_import_leaves_no_job_behind,
 );
 
 async fn large_import_runs_as_a_recorded_job(app: &TestApp) {
@@ -208,4 +209,67 @@ async fn interrupted_job_is_shown_failed(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The read-only auditor's import is refused before any job is recorded: 403, and neither
+/// the auditor nor the command line sees a job row; the auditor's dry run (which only
+/// checks) is still a job.
+async fn a_refused_import_leaves_no_job_behind(app: &TestApp) {
+    let all_jobs = || async {
+        app.db
+            .app
+            .jobs()
+            .list(&minzheng_domain::Actor::system("t"), 100)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(all_jobs().await, 0);
+    let (c, csrf) = api_login(app, "auditor").await;
+    let rows = generate_ledger(3, 4, &["511802001001".to_string()]);
+    let csv = ledger_csv(&rows).unwrap();
+    let form = |dry: bool| {
+        let f = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone()).file_name("只读.csv"),
+        );
+        if dry {
+            f.text("dry_run", "true")
+        } else {
+            f
+        }
+    };
+    let r = c
+        .post(app.url("/api/v1/imports/households"))
+        .header("x-csrf-token", &csrf)
+        .multipart(form(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert_error(&body, "forbidden");
+    assert_eq!(all_jobs().await, 0, "no job row for a refused import");
+    let r = c.get(app.url("/api/v1/jobs")).send().await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert!(body["items"].as_array().unwrap().is_empty(), "{body}");
+    // The page's upload is refused the same way.
+    let r = c
+        .post(app.url(&format!("/registry/import?_csrf={csrf}")))
+        .multipart(form(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(all_jobs().await, 0);
+    // A dry run only checks: the auditor may, and it is recorded.
+    let r = c
+        .post(app.url("/api/v1/imports/households"))
+        .header("x-csrf-token", &csrf)
+        .multipart(form(true))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(all_jobs().await, 1);
 }

@@ -40,7 +40,7 @@ both!(
     console_pages_and_audited_export,
     photo_uploads_are_checked,
     api_validation_and_illegal_transitions,
-    profile_patch_replaces_the_whole_profile,
+    profile_patch_changes_only_the_fields_sent,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -546,9 +546,10 @@ async fn api_validation_and_illegal_transitions(app: &TestApp) {
     assert_eq!(rules["items"][0]["clause"], "二(二)");
 }
 
-/// A PATCH of the profile replaces it as a whole: what the body leaves out is recorded as
-/// not recorded; a bad body gets every field's message at once and changes nothing.
-async fn profile_patch_replaces_the_whole_profile(app: &TestApp) {
+/// A PATCH of the profile changes only the fields it sends (`null` clears one); a bad body
+/// gets every field's message at once and changes nothing; so does the office's contact
+/// PATCH.
+async fn profile_patch_changes_only_the_fields_sent(app: &TestApp) {
     let (staff, csrf) = api_login(app, "staff").await;
     let office = app.url(&format!("/api/v1/standards/offices/{DONGCHENG}"));
     let before = get_json(&staff, office.clone()).await;
@@ -583,8 +584,62 @@ async fn profile_patch_replaces_the_whole_profile(app: &TestApp) {
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["population"], 30000);
     assert_eq!(p["kind"], "jiedao");
-    assert_eq!(p["city_street"], false);
-    assert_eq!(p["contact_name"], "");
-    assert!(p["policy_board"].is_null() && p["archives_organized"].is_null());
-    assert_eq!(get_json(&staff, office).await["profile"], p);
+    // What the body left out is kept.
+    for kept in [
+        "city_street",
+        "contact_name",
+        "contact_phone",
+        "signage",
+        "policy_board",
+        "notice_board",
+        "archives_organized",
+    ] {
+        assert_eq!(p[kept], before["profile"][kept], "{kept}");
+    }
+    assert_eq!(get_json(&staff, office.clone()).await["profile"], p);
+    // `null` clears one field, and only that one.
+    let r = staff
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"contact_name": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let q: Value = r.json().await.unwrap();
+    assert_eq!(q["contact_name"], "");
+    assert_eq!(q["city_street"], p["city_street"]);
+    assert_eq!(q["population"], 30000);
+    // An empty body changes nothing and says so.
+    let r = staff
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(get_json(&staff, office).await["profile"], q);
+
+    // The office's contact details: a PATCH of the phone keeps the address.
+    let contact = app.url(&format!("/api/v1/offices/{DONGCHENG}"));
+    let r = staff
+        .patch(&contact)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"phone": "0835-2222222", "address": "雨城区东城街道1号"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = staff
+        .patch(&contact)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"phone": "0835-3333333"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let o = get_json(&staff, contact).await;
+    assert_eq!(o["phone"], "0835-3333333");
+    assert_eq!(o["address"], "雨城区东城街道1号");
 }

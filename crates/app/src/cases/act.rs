@@ -377,6 +377,17 @@ impl Cases<'_> {
             return Err(Error::field("case_ids", "请至少选择一个案件"));
         }
         let st = self.app.store();
+        // The board must be a real village or township of the publisher's jurisdiction:
+        // a notice on a board nobody can see would count as publicised.
+        let board = rules::board_division(division_code, &actor.scope)
+            .map_err(|m| Error::field("division_code", m))?;
+        if !minzheng_store::divisions::exists(st, board.as_str()).await? {
+            return Err(Error::field(
+                "division_code",
+                rules::unknown_board_division(division_code),
+            ));
+        }
+        let division_code = board.as_str();
         let mut cases = Vec::new();
         for id in case_ids {
             let c = store::get(st, &actor.scope, *id).await?;

@@ -23,7 +23,8 @@ pub const DEMO_CITY_CODE: &str = "5118";
 /// The demo city's divisions as `code,name,level,parent` CSV.
 pub const DEMO_CITY_CSV: &str = include_str!("../../data/demo-yaan-5118.csv");
 
-/// The password of every demo account (meets the password policy).
+/// The password of every demo account. It is published (README), so the password policy
+/// refuses it for every account but the demo's own, created by its seeding.
 pub const DEMO_PASSWORD: &str = "Minzheng@2026";
 
 /// One demo login, for the start-up banner.
@@ -71,7 +72,7 @@ impl Demo<'_> {
             for (username, name, role, scope) in ACCOUNTS {
                 self.app
                     .users()
-                    .create(
+                    .create_demo_account(
                         &system,
                         &minzheng_domain::users::NewUser {
                             username: (*username).into(),
@@ -80,6 +81,7 @@ impl Demo<'_> {
                             scope_code: (*scope).into(),
                             password: DEMO_PASSWORD.into(),
                         },
+                        DEMO_PASSWORD,
                     )
                     .await?;
             }

@@ -1,6 +1,8 @@
 //! Bank files (代发文件): a batch's lines in the columns, order and format a bank's template
 //! asks for — CSV in GBK or UTF-8, or an xlsx workbook — with an optional totals line, and
-//! named by the template's rule.
+//! named by the template's rule. Text cells are made inert ([`inert`]): a name, holder or
+//! bank name that would be a formula gets a leading apostrophe in CSV and Excel's quote
+//! prefix in xlsx; amounts stay numbers.
 
 use minzheng_domain::payroll::{
     BankColumn, BankFormat, BankTemplate, LineKind, MoneyUnit, PayrollBatch, PayrollLine,
@@ -8,6 +10,7 @@ use minzheng_domain::payroll::{
 };
 use minzheng_domain::Fen;
 
+use super::inert::{self, CsvCell};
 use crate::{AppResult, Error};
 
 /// A rendered bank file.
@@ -129,10 +132,23 @@ pub fn render(t: &BankTemplate, b: &PayrollBatch, lines: &[PayrollLine]) -> AppR
                 .terminator(csv::Terminator::CRLF)
                 .from_writer(Vec::new());
             let err = |e: csv::Error| Error::Internal(format!("生成CSV代发文件失败：{e}"));
-            w.write_record(&header).map_err(err)?;
+            w.write_record(header.iter().map(|h| CsvCell::text(h)))
+                .map_err(err)?;
             for l in lines {
-                w.write_record(t.columns.iter().map(|c| cell(*c, b, l, t.amount_unit)))
-                    .map_err(err)?;
+                // Text cells are made inert; the amount is a number and stays as it is.
+                let cells: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|c| cell(*c, b, l, t.amount_unit))
+                    .collect();
+                w.write_record(t.columns.iter().zip(&cells).map(|(c, v)| {
+                    if *c == BankColumn::Amount {
+                        CsvCell::number(v)
+                    } else {
+                        CsvCell::text(v)
+                    }
+                }))
+                .map_err(err)?;
             }
             if t.totals_line {
                 w.write_record(totals_row(t, lines.len(), total))
@@ -182,7 +198,7 @@ fn xlsx_file(
     let text = Format::new().set_num_format("@");
     let money = Format::new().set_num_format("0.00");
     for (c, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)?;
+        inert::write_text(ws, 0, c as u16, h, Some(&bold))?;
     }
     let amount_cell =
         |ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, f: Fen| match t.amount_unit {
@@ -197,7 +213,8 @@ fn xlsx_file(
             if *key == BankColumn::Amount {
                 amount_cell(ws, r, c as u16, l.amount)?;
             } else {
-                ws.write_string_with_format(r, c as u16, cell(*key, b, l, t.amount_unit), &text)?;
+                let v = cell(*key, b, l, t.amount_unit);
+                inert::write_text(ws, r, c as u16, &v, Some(&text))?;
             }
         }
     }

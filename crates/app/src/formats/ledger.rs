@@ -9,6 +9,7 @@ use minzheng_domain::registry::{
 use minzheng_domain::{mask_id, Fen};
 use rust_xlsxwriter::{DataValidation, Format, Note, Workbook, XlsxError};
 
+use super::inert::{self, CsvCell};
 use crate::{AppResult, Error};
 
 fn xerr(e: XlsxError) -> Error {
@@ -33,6 +34,21 @@ fn choices(c: Column) -> Option<Vec<&'static str>> {
         Column::Status => labels(PersonStatus::ALL, PersonStatus::label),
         _ => return None,
     })
+}
+
+/// The money columns: written as amounts, never neutralised as text (a negative amount is
+/// a number, not a formula).
+fn is_amount(c: Column) -> bool {
+    matches!(
+        c,
+        Column::WageMonthly
+            | Column::BusinessMonthly
+            | Column::TransferMonthly
+            | Column::OtherAnnual
+            | Column::Deposit
+            | Column::Vehicle
+            | Column::Housing
+    )
 }
 
 fn text_columns() -> [Column; 5] {
@@ -104,7 +120,7 @@ pub fn import_report_xlsx(report: &ImportReport) -> AppResult<Vec<u8>> {
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
     ws.set_name("错误报告").map_err(xerr)?;
-    ws.write_string(0, 0, report.summary()).map_err(xerr)?;
+    inert::write_text(ws, 0, 0, &report.summary(), None).map_err(xerr)?;
     for (j, h) in ["行号", "列", "内容", "原因"].iter().enumerate() {
         ws.write_string_with_format(2, j as u16, *h, &bold)
             .map_err(xerr)?;
@@ -119,9 +135,10 @@ pub fn import_report_xlsx(report: &ImportReport) -> AppResult<Vec<u8>> {
         } else {
             ws.write_string(r, 0, "整个文件").map_err(xerr)?;
         }
-        ws.write_string(r, 1, &is.column).map_err(xerr)?;
-        ws.write_string(r, 2, &is.value).map_err(xerr)?;
-        ws.write_string(r, 3, &is.reason).map_err(xerr)?;
+        // The column and value come from the uploaded file: written inert.
+        inert::write_text(ws, r, 1, &is.column, None).map_err(xerr)?;
+        inert::write_text(ws, r, 2, &is.value, None).map_err(xerr)?;
+        inert::write_text(ws, r, 3, &is.reason, None).map_err(xerr)?;
     }
     wb.save_to_buffer().map_err(xerr)
 }
@@ -142,8 +159,14 @@ pub fn ledger_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
     }
     for (i, row) in rows.iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
-            if !v.is_empty() {
-                ws.write_string(i as u32 + 1, j as u16, v).map_err(xerr)?;
+            if v.is_empty() {
+                continue;
+            }
+            let (r, c) = (i as u32 + 1, j as u16);
+            if Column::ALL.get(j).is_some_and(|c| is_amount(*c)) {
+                ws.write_string(r, c, v).map_err(xerr)?;
+            } else {
+                inert::write_text(ws, r, c, v, None).map_err(xerr)?;
             }
         }
     }
@@ -151,13 +174,19 @@ pub fn ledger_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
 }
 
 /// Writes rows in template column order as UTF-8 CSV with a BOM (so Excel opens it right).
+/// Text cells a spreadsheet would take as a formula get a leading apostrophe, which the
+/// ledger import removes again; amounts are written as they are.
 pub fn ledger_csv(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let io = |e: csv::Error| Error::Internal(format!("生成CSV失败：{e}"));
     w.write_record(Column::ALL.iter().map(|c| c.header()))
         .map_err(io)?;
     for r in rows {
-        w.write_record(r).map_err(io)?;
+        w.write_record(r.iter().enumerate().map(|(j, v)| match Column::ALL.get(j) {
+            Some(c) if is_amount(*c) => CsvCell::number(v),
+            _ => CsvCell::text(v),
+        }))
+        .map_err(io)?;
     }
     w.into_inner()
         .map_err(|e| Error::Internal(format!("生成CSV失败：{e}")))

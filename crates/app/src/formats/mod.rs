@@ -3,6 +3,7 @@
 
 pub mod bank;
 pub mod divisions;
+pub mod inert;
 pub mod ledger;
 pub mod returns;
 pub mod synthetic;

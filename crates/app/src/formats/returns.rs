@@ -83,7 +83,12 @@ fn read_cells(name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("回盘文件第{}行格式有误：{e}", i + 1)))?;
-        rows.push(rec.iter().map(|s| s.trim().to_string()).collect());
+        // A bank echoing our bank file echoes its inert cells too.
+        rows.push(
+            rec.iter()
+                .map(|s| super::inert::read_back(s.trim()).to_string())
+                .collect(),
+        );
     }
     Ok(rows)
 }

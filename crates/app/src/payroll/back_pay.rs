@@ -21,6 +21,20 @@ impl Payroll<'_> {
             .filter(|e| actor.scope.contains_str(&e.township_code))
             .ok_or(Error::NotFound("该保障对象"))?;
         let req = parse_back_pay(r, &e).map_err(refused)?;
+        // The case a request cites must be one the actor sees, about this beneficiary.
+        if let Some(case_id) = r.case_id {
+            let about_this = match minzheng_store::cases::get(store, &actor.scope, case_id).await {
+                Ok(c) => c.subject_id_number == e.beneficiary_id_number,
+                Err(minzheng_store::StoreError::NotFound(_)) => false,
+                Err(other) => return Err(other.into()),
+            };
+            if !about_this {
+                return Err(Error::field(
+                    "case_id",
+                    format!("案件{case_id}不存在、不在您的管辖范围内，或不是该保障对象的案件"),
+                ));
+            }
+        }
         let now = now();
         let mut tx = store.begin_write().await?;
         if payroll::period_planned(&mut tx, &e.beneficiary_id_number, e.program, req.period).await?

@@ -30,6 +30,16 @@ impl Payroll<'_> {
         let (lo, hi) = bounds_within(&actor.scope, req.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
         let store = self.app.store();
+        if let Some(w) = req
+            .within
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            if !minzheng_store::divisions::exists(store, w).await? {
+                return Err(Error::NotFound("该区划"));
+            }
+        }
         let month = req.month.to_string();
         // A township (or village) range: walk each batch's enrolments by index; anything
         // wider: one pass over all enrolments.

@@ -65,6 +65,7 @@ impl Payroll<'_> {
 
 /// The ledger's rows as a worksheet 资金台账, amounts in yuan.
 fn ledger_workbook(rows: &[LedgerRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::formats::inert::write_text;
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -91,10 +92,10 @@ fn ledger_workbook(rows: &[LedgerRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
     let y = |f: Fen| f.0 as f64 / 100.0;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
-        ws.write_string(row, 0, r.month.to_string())?;
-        ws.write_string(row, 1, r.program.label())?;
-        ws.write_string(row, 2, &r.township_code)?;
-        ws.write_string(row, 3, &r.township_name)?;
+        write_text(ws, row, 0, &r.month.to_string(), None)?;
+        write_text(ws, row, 1, r.program.label(), None)?;
+        write_text(ws, row, 2, &r.township_code, None)?;
+        write_text(ws, row, 3, &r.township_name, None)?;
         ws.write_number(row, 4, r.lines as f64)?;
         ws.write_number_with_format(row, 5, y(r.planned), &money)?;
         ws.write_number(row, 6, r.paid_count as f64)?;

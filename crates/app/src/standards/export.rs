@@ -4,6 +4,8 @@
 use minzheng_domain::standards::{OfficeStanding, RULES};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
+use crate::formats::inert::write_text;
+
 pub(super) fn console_xlsx(rows: &[OfficeStanding]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -28,17 +30,18 @@ pub(super) fn console_xlsx(rows: &[OfficeStanding]) -> Result<Vec<u8>, XlsxError
     }
     for (i, o) in rows.iter().enumerate() {
         let r = (i + 1) as u32;
-        ws.write_string(r, 0, &o.county_name)?;
-        ws.write_string(r, 1, &o.township_code)?;
-        ws.write_string(r, 2, &o.name)?;
+        // Names come from the division files: text cells are written inert.
+        write_text(ws, r, 0, &o.county_name, None)?;
+        write_text(ws, r, 1, &o.township_code, None)?;
+        write_text(ws, r, 2, &o.name, None)?;
         ws.write_number(r, 3, o.evaluation.compliance_percent as f64)?;
-        ws.write_string(r, 4, o.failing_titles().join("、"))?;
-        ws.write_string(r, 5, o.plan_status.label())?;
-        ws.write_string(r, 6, o.inspection_status.label())?;
+        write_text(ws, r, 4, &o.failing_titles().join("、"), None)?;
+        write_text(ws, r, 5, o.plan_status.label(), None)?;
+        write_text(ws, r, 6, o.inspection_status.label(), None)?;
         // Money leaves the system as text with exactly two decimals: no float rounding.
         ws.write_string(r, 7, o.subsidy.map(|f| f.yuan_string()).unwrap_or_default())?;
         for (j, res) in o.evaluation.results.iter().enumerate() {
-            ws.write_string(r, (8 + j) as u16, res.status.label())?;
+            write_text(ws, r, (8 + j) as u16, res.status.label(), None)?;
         }
     }
     ws.set_column_width(2, 24)?;

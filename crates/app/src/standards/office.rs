@@ -6,7 +6,7 @@ use minzheng_domain::attachments::{AttachedTo, NewAttachment};
 use minzheng_domain::standards::{
     evaluate, office_facts, parse_assistant, parse_equipment, parse_investment, parse_posted_rule,
     parse_profile, parse_room, plan_overdue, NewEquipment, NewInvestment, NewPostedRule, NewRoom,
-    OfficeItem, OfficeProfile, OfficeStandards, ProfileUpdate,
+    OfficeItem, OfficeProfile, OfficeStandards, ProfilePatch, ProfileUpdate,
 };
 use minzheng_domain::{Actor, Fen};
 use minzheng_store::offices;
@@ -110,6 +110,23 @@ impl Standards<'_> {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Changes only the profile fields the patch names (the API's PATCH); the result is
+    /// checked as a whole, and a refusal changes nothing.
+    pub async fn patch_profile(
+        &self,
+        actor: &Actor,
+        township_code: &str,
+        patch: &ProfilePatch,
+    ) -> AppResult<OfficeProfile> {
+        self.recordable_office(actor, township_code).await?;
+        if patch.is_empty() {
+            return Err(Error::validation("没有需要修改的内容"));
+        }
+        let current = profile::get(self.app.store(), township_code).await?;
+        self.update_profile(actor, township_code, &patch.apply(&current))
+            .await
     }
 
     /// Records (or, with an empty name, removes) a village's assistant.

@@ -502,6 +502,31 @@ pub fn notice_title(programs: impl IntoIterator<Item = Program>) -> String {
     format!("{}公示", labels.join("、"))
 }
 
+/// The board a notice may be posted on: a village or a township (9 or 12 digits) inside
+/// the publisher's jurisdiction (a village user's board scope is their township). Whether
+/// the division exists is the caller's question to the store; the refusal names the code
+/// the same way for both, revealing nothing outside the jurisdiction.
+pub fn board_division(code: &str, scope: &crate::Scope) -> Result<DivisionCode, String> {
+    let refused = || unknown_board_division(code);
+    let d = DivisionCode::parse_native(code.trim()).map_err(|_| refused())?;
+    if !matches!(
+        d.level(),
+        crate::DivisionLevel::Township | crate::DivisionLevel::Village
+    ) || !board_scope(scope).contains_str(d.as_str())
+    {
+        return Err(refused());
+    }
+    Ok(d)
+}
+
+/// The refusal of [`board_division`] for a code the store does not know.
+pub fn unknown_board_division(code: &str) -> String {
+    format!(
+        "公示范围“{}”不是您管辖范围内的村(社区)或乡镇(街道)区划代码",
+        code.trim().chars().take(20).collect::<String>()
+    )
+}
+
 /// The boards a scope sees: boards belong to a township, so a village user sees their
 /// township's.
 pub fn board_scope(scope: &crate::Scope) -> crate::Scope {

@@ -71,8 +71,8 @@ pub fn parse_date(field: &str, label: &str, v: &str) -> Result<NaiveDate, FieldE
 
 // ---------------------------------------------------------------- profile
 
-/// The profile as entered; empty strings mean "not recorded". A profile is replaced as a
-/// whole: a field left out of a PATCH body is recorded as not recorded.
+/// The profile as entered on the office page, which always sends every field; empty
+/// strings mean "not recorded". (The API's PATCH sends a [`ProfilePatch`].)
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default)]
 pub struct ProfileUpdate {
@@ -85,6 +85,77 @@ pub struct ProfileUpdate {
     pub policy_board: Option<bool>,
     pub notice_board: Option<bool>,
     pub archives_organized: Option<bool>,
+}
+
+/// A PATCH of the profile: only the fields present change. A field sent as `null` (or an
+/// empty string) clears it; a field left out keeps what is recorded.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct ProfilePatch {
+    #[serde(deserialize_with = "present")]
+    pub population: Option<Option<i64>>,
+    #[serde(deserialize_with = "present")]
+    pub kind: Option<Option<String>>,
+    pub city_street: Option<bool>,
+    #[serde(deserialize_with = "present")]
+    pub contact_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub contact_phone: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub signage: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    pub policy_board: Option<Option<bool>>,
+    #[serde(deserialize_with = "present")]
+    pub notice_board: Option<Option<bool>>,
+    #[serde(deserialize_with = "present")]
+    pub archives_organized: Option<Option<bool>>,
+}
+
+/// A field that is present in the body, possibly `null` (absent fields are `None` through
+/// `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl ProfilePatch {
+    /// The whole profile after this patch of `current`, to be checked by [`parse_profile`].
+    pub fn apply(&self, current: &OfficeProfile) -> ProfileUpdate {
+        fn pick<T: Clone>(sent: &Option<T>, kept: T) -> T {
+            sent.clone().unwrap_or(kept)
+        }
+        let text = |sent: &Option<Option<String>>, kept: &str| match sent {
+            Some(v) => v.clone().unwrap_or_default(),
+            None => kept.to_string(),
+        };
+        ProfileUpdate {
+            population: pick(&self.population, current.population),
+            kind: pick(&self.kind, current.kind.map(|k| k.as_str().to_string())),
+            city_street: pick(&self.city_street, current.city_street),
+            contact_name: text(&self.contact_name, &current.contact_name),
+            contact_phone: text(&self.contact_phone, &current.contact_phone),
+            signage: text(&self.signage, &current.signage),
+            policy_board: pick(&self.policy_board, current.policy_board),
+            notice_board: pick(&self.notice_board, current.notice_board),
+            archives_organized: pick(&self.archives_organized, current.archives_organized),
+        }
+    }
+
+    /// Whether the body names no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.population.is_none()
+            && self.kind.is_none()
+            && self.city_street.is_none()
+            && self.contact_name.is_none()
+            && self.contact_phone.is_none()
+            && self.signage.is_none()
+            && self.policy_board.is_none()
+            && self.notice_board.is_none()
+            && self.archives_organized.is_none()
+    }
 }
 
 /// Checks a profile for the office `township_code`.

@@ -81,6 +81,19 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// Whether the actor may run this import: writing needs [`Permission::ImportRegistry`]; a
+/// dry run, which only checks, needs nothing. Asked before a job is recorded, so a refused
+/// import leaves no row behind.
+pub(crate) fn check_may_import(actor: &Actor, opts: &ImportOptions) -> AppResult<()> {
+    if !opts.dry_run {
+        actor.require_or(
+            Permission::ImportRegistry,
+            "您的角色只能查看，不能导入户籍台账",
+        )?;
+    }
+    Ok(())
+}
+
 impl Registry<'_> {
     /// Imports a household ledger. Errors in the file come back in the report (never as
     /// `Err`); `Err` means the database failed or the actor may not import. A dry run,
@@ -92,12 +105,7 @@ impl Registry<'_> {
         opts: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> AppResult<ImportReport> {
-        if !opts.dry_run {
-            actor.require_or(
-                Permission::ImportRegistry,
-                "您的角色只能查看，不能导入户籍台账",
-            )?;
-        }
+        check_may_import(actor, opts)?;
         let store = self.app.store();
         let mask = !actor.may(Permission::SeeFullIdentity);
         let shown = check::Shown { mask };

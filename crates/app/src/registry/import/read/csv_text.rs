@@ -15,62 +15,199 @@ use super::{ReadMeta, Source, Ticker, PARALLEL_BATCH};
 // ------------------------------------------------------------------ CSV
 
 /// The encoding of CSV text: UTF-8 (BOM optional) when the whole input is valid UTF-8,
-/// otherwise GB18030 (a superset of GBK). Checked in one streaming pass before parsing.
+/// otherwise GB18030 (a superset of GBK). Checked in one streaming pass before parsing;
+/// text that is not valid UTF-8 gets a second look ([`diagnose`]), so a UTF-8 file with a
+/// stray byte, or bytes that are no known encoding, are refused with what is wrong and
+/// where instead of being read as GB18030 mojibake.
 fn detect_encoding(src: &mut Source<'_>) -> Result<(&'static str, bool), ImportIssue> {
     let io = |e: std::io::Error| ImportIssue::file(format!("无法读取文件：{e}"));
-    match src {
-        Source::Bytes(b) => Ok(if b.starts_with(b"\xEF\xBB\xBF") {
-            ("UTF-8(BOM)", true)
-        } else if std::str::from_utf8(b).is_ok() {
-            ("UTF-8", false)
-        } else {
-            ("GBK/GB18030", false)
-        }),
+    let (bom, utf8) = match src {
+        Source::Bytes(b) => {
+            let bom = b.starts_with(b"\xEF\xBB\xBF");
+            let text = if bom { &b[3..] } else { &b[..] };
+            (bom, std::str::from_utf8(text).is_ok())
+        }
         Source::File(f, _) => {
             let mut r = BufReader::with_capacity(1 << 20, &mut *f);
             let bom = r.fill_buf().map_err(io)?.starts_with(b"\xEF\xBB\xBF");
-            let mut utf8 = true;
-            if !bom {
-                let mut carry: Vec<u8> = Vec::new();
-                loop {
-                    let buf = r.fill_buf().map_err(io)?;
-                    if buf.is_empty() {
-                        utf8 = carry.is_empty();
-                        break;
-                    }
-                    let n = buf.len();
-                    let chunk: Cow<'_, [u8]> = if carry.is_empty() {
-                        Cow::Borrowed(buf)
-                    } else {
-                        let mut c = std::mem::take(&mut carry);
-                        c.extend_from_slice(buf);
-                        Cow::Owned(c)
-                    };
-                    match std::str::from_utf8(&chunk) {
-                        Ok(_) => {}
-                        // An incomplete character at the end continues in the next chunk.
-                        Err(e) if e.error_len().is_none() => {
-                            carry = chunk[e.valid_up_to()..].to_vec();
-                        }
-                        Err(_) => {
-                            utf8 = false;
-                            break;
-                        }
-                    }
-                    r.consume(n);
+            if bom {
+                r.consume(3);
+            }
+            let mut carry: Vec<u8> = Vec::new();
+            let utf8 = loop {
+                let buf = r.fill_buf().map_err(io)?;
+                if buf.is_empty() {
+                    break carry.is_empty();
                 }
+                let n = buf.len();
+                let chunk: Cow<'_, [u8]> = if carry.is_empty() {
+                    Cow::Borrowed(buf)
+                } else {
+                    let mut c = std::mem::take(&mut carry);
+                    c.extend_from_slice(buf);
+                    Cow::Owned(c)
+                };
+                match std::str::from_utf8(&chunk) {
+                    Ok(_) => {}
+                    // An incomplete character at the end continues in the next chunk.
+                    Err(e) if e.error_len().is_none() => {
+                        carry = chunk[e.valid_up_to()..].to_vec();
+                    }
+                    Err(_) => break false,
+                }
+                r.consume(n);
+            };
+            drop(r);
+            f.rewind().map_err(io)?;
+            (bom, utf8)
+        }
+    };
+    if utf8 {
+        return Ok(if bom {
+            ("UTF-8(BOM)", true)
+        } else {
+            ("UTF-8", false)
+        });
+    }
+    let d = diagnose(src, bom)?;
+    const RESAVE: &str = "请在Excel中打开后另存为“CSV UTF-8（逗号分隔）”再导入";
+    if bom {
+        return Err(ImportIssue::file(format!(
+            "文件开头标明为UTF-8编码，但第{}行含有不是UTF-8的字节（文件可能已损坏或混入了其他编码的内容）：{RESAVE}",
+            d.utf8_error_line
+        )));
+    }
+    // Mostly well-formed UTF-8 characters with a few bad bytes: a damaged UTF-8 file, not
+    // GBK (GBK text is almost never valid UTF-8 by chance).
+    if d.utf8_chars >= 4 && d.utf8_chars >= 4 * d.utf8_errors {
+        return Err(ImportIssue::file(format!(
+            "文件是UTF-8编码，但第{}行含有不是UTF-8的字节（共{}处；文件可能已损坏或混入了其他编码的内容）：请检查该行，或{RESAVE}",
+            d.utf8_error_line, d.utf8_errors
+        )));
+    }
+    if let Some(line) = d.gb_error_line {
+        return Err(ImportIssue::file(format!(
+            "无法识别文件的编码：既不是有效的UTF-8，也不是GBK/GB18030（第{line}行起无法解读）：{RESAVE}"
+        )));
+    }
+    Ok(("GBK/GB18030", false))
+}
+
+/// What a second look at text that is not valid UTF-8 finds.
+#[derive(Debug, Default)]
+struct Diagnosis {
+    /// Well-formed multi-byte UTF-8 characters.
+    utf8_chars: u64,
+    /// Places where the bytes are not UTF-8.
+    utf8_errors: u64,
+    /// The line of the first of them.
+    utf8_error_line: usize,
+    /// The first line GB18030 cannot decode, if any.
+    gb_error_line: Option<usize>,
+}
+
+fn newlines(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count()
+}
+
+impl Diagnosis {
+    /// Counts UTF-8 characters and errors in `chunk` (which starts with the carried bytes
+    /// of an incomplete character, never a newline); returns the bytes to carry.
+    fn utf8(&mut self, chunk: &[u8], lines_before: usize, last: bool) -> Vec<u8> {
+        let mut pos = 0;
+        loop {
+            let rest = &chunk[pos..];
+            let (valid, err) = match std::str::from_utf8(rest) {
+                Ok(s) => (s.len(), None),
+                Err(e) => (e.valid_up_to(), Some(e.error_len())),
+            };
+            self.utf8_chars += rest[..valid].iter().filter(|&&b| b >= 0xC0).count() as u64;
+            let at = pos + valid;
+            let bad = match err {
+                None => return Vec::new(),
+                Some(None) if !last => return chunk[at..].to_vec(),
+                Some(None) => chunk.len() - at,
+                Some(Some(n)) => n,
+            };
+            if self.utf8_errors == 0 {
+                self.utf8_error_line = lines_before + newlines(&chunk[..at]) + 1;
+            }
+            self.utf8_errors += 1;
+            pos = at + bad;
+            if pos >= chunk.len() {
+                return Vec::new();
+            }
+        }
+    }
+
+    /// Decodes `chunk` as GB18030 until the first malformed sequence.
+    fn gb18030(
+        &mut self,
+        dec: &mut encoding_rs::Decoder,
+        chunk: &[u8],
+        lines_before: usize,
+        last: bool,
+    ) {
+        if self.gb_error_line.is_some() {
+            return;
+        }
+        let mut out = [0u8; 16 * 1024];
+        let mut offset = 0;
+        loop {
+            let (res, read, _) =
+                dec.decode_to_utf8_without_replacement(&chunk[offset..], &mut out, last);
+            match res {
+                encoding_rs::DecoderResult::InputEmpty => return,
+                encoding_rs::DecoderResult::OutputFull => offset += read,
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    let at = (offset + read).saturating_sub(bad as usize + extra as usize);
+                    self.gb_error_line = Some(lines_before + newlines(&chunk[..at]) + 1);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Reads the whole input once more, counting UTF-8 characters and errors and decoding it
+/// as GB18030 (invalid inputs only, so the common cases pay nothing).
+fn diagnose(src: &mut Source<'_>, bom: bool) -> Result<Diagnosis, ImportIssue> {
+    let io = |e: std::io::Error| ImportIssue::file(format!("无法读取文件：{e}"));
+    let mut d = Diagnosis::default();
+    let mut dec = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    match src {
+        Source::Bytes(b) => {
+            let text = if bom { &b[3..] } else { &b[..] };
+            d.utf8(text, 0, true);
+            d.gb18030(&mut dec, text, 0, true);
+        }
+        Source::File(f, _) => {
+            let mut r = BufReader::with_capacity(1 << 20, &mut *f);
+            if bom {
+                r.fill_buf().map_err(io)?;
+                r.consume(3);
+            }
+            let mut carry: Vec<u8> = Vec::new();
+            let mut lines = 0;
+            loop {
+                let buf = r.fill_buf().map_err(io)?;
+                let last = buf.is_empty();
+                let n = buf.len();
+                let mut chunk = std::mem::take(&mut carry);
+                chunk.extend_from_slice(buf);
+                carry = d.utf8(&chunk, lines, last);
+                d.gb18030(&mut dec, buf, lines, last);
+                if last {
+                    break;
+                }
+                lines += newlines(buf);
+                r.consume(n);
             }
             drop(r);
             f.rewind().map_err(io)?;
-            Ok(if bom {
-                ("UTF-8(BOM)", true)
-            } else if utf8 {
-                ("UTF-8", false)
-            } else {
-                ("GBK/GB18030", false)
-            })
         }
     }
+    Ok(d)
 }
 
 /// The cells of a CSV record, decoded from UTF-8 or GB18030.
@@ -93,9 +230,22 @@ fn decode_iter(rec: &csv::ByteRecord, utf8: bool) -> impl Iterator<Item = Cell<'
         if s.trim().is_empty() {
             Cell::Empty
         } else {
-            Cell::Text(s)
+            Cell::Text(without_inert_mark(s))
         }
     })
+}
+
+/// A cell our own CSV export made inert (`'=…`, see `formats::inert`) reads back as the
+/// text it was.
+fn without_inert_mark(s: Cow<'_, str>) -> Cow<'_, str> {
+    let kept = crate::formats::inert::read_back(&s).len();
+    if kept == s.len() {
+        return s;
+    }
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[b.len() - kept..]),
+        Cow::Owned(o) => Cow::Owned(o[o.len() - kept..].to_string()),
+    }
 }
 
 /// The line and byte offset where a record starts.
