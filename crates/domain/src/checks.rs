@@ -172,7 +172,7 @@ impl Finding {
         };
         match self.kind {
             CheckKind::PaidAfterDeath => format!(
-                "{}{}{}元已发放，死亡日期{}",
+                "{}{}{}已发放，死亡日期{}",
                 s("period"),
                 program(&s("program")),
                 crate::Fen(n("amount_fen")),
