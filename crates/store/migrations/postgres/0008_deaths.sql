@@ -70,3 +70,6 @@ CREATE TABLE findings (
 CREATE UNIQUE INDEX findings_live ON findings (kind, subject_key)
     WHERE state IN ('open', 'confirmed', 'dismissed');
 CREATE INDEX findings_scope ON findings (township_code, state, kind);
+
+-- The cross-checks group and join enrolments by the beneficiary's ID number.
+CREATE INDEX enrolments_beneficiary ON enrolments (beneficiary_id_number, program, status);
