@@ -325,11 +325,36 @@ async fn verdicts_are_kept_and_jurisdiction_holds(db: &TestDb) {
         app.checks().run(&auditor, today()).await,
         Err(Error::Forbidden(_))
     ));
-    // The auditor reads the worklist with ID numbers masked.
+    // The auditor reads the worklist with ID numbers masked, on the page and in the workbook.
     let seen = all_findings(app, &auditor).await;
     assert!(seen
         .iter()
         .all(|f| f.id_number.is_empty() || f.id_number.contains('*')));
+    let w = app
+        .checks()
+        .findings_workbook(&auditor, &FindingFilter::default())
+        .await
+        .unwrap();
+    let cells = sheet(&w.bytes);
+    assert_eq!(
+        cells.len(),
+        seen.len() + 1,
+        "a header and a row per finding"
+    );
+    assert_eq!(cells[0][4], "身份证号码");
+    for row in &cells[1..] {
+        assert!(row[4].is_empty() || row[4].contains('*'), "{row:?}");
+        assert!(!row[5].is_empty(), "the evidence in words: {row:?}");
+    }
+    let full = app
+        .checks()
+        .findings_workbook(&staff, &FindingFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        sheet(&full.bytes)[1..].iter().any(|r| r[4] == F),
+        "the clerk sees ID numbers in full"
+    );
     // Dismissed: kept with its note, and not raised again.
     let f = app
         .checks()
@@ -374,4 +399,19 @@ async fn verdicts_are_kept_and_jurisdiction_holds(db: &TestDb) {
         Err(Error::Conflict(_))
     ));
     assert!(fixtures::audit_intact(app).await.unwrap());
+}
+
+/// The first worksheet's cells as text, row by row.
+fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    let range = wb
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
 }

@@ -21,7 +21,8 @@ use crate::api::{ApiJson, ApiQuery};
 use crate::error::parse_id;
 use crate::pages::{beijing_time, render, Nav, PageForm};
 use crate::payroll::{
-    form_map, int, see_other, user_error_fields, with_status, ApiResult, FieldRefusal, PageResult,
+    download, form_map, int, see_other, user_error_fields, with_status, ApiResult, FieldRefusal,
+    PageResult,
 };
 use crate::session::{ApiUser, PageUser};
 use crate::standards::today;
@@ -32,6 +33,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/checks", get(worklist_page))
         .route("/checks/run", post(run_post))
+        .route("/checks/export.xlsx", get(export_xlsx))
         .route(
             "/checks/findings/{id}",
             get(finding_page).post(finding_post),
@@ -118,6 +120,26 @@ async fn worklist_page(
         notice,
     };
     render(&page)
+}
+
+/// The worklist as filtered, as a workbook.
+async fn export_xlsx(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Query(qs): Query<WorklistQuery>,
+) -> PageResult {
+    let state = qs.state.unwrap_or_else(|| "open".into());
+    let filter = FindingFilter {
+        kind: qs.kind,
+        state: (state != "all").then_some(state),
+        ..Default::default()
+    };
+    let w = st.app.checks().findings_workbook(&actor, &filter).await?;
+    Ok(download(
+        &w.file_name,
+        minzheng_app::payroll::Workbook::CONTENT_TYPE,
+        w.bytes,
+    ))
 }
 
 async fn run_post(

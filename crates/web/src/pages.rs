@@ -96,6 +96,7 @@ pub fn action_label(action: &str) -> &str {
         "recovery.open" => "开立追回",
         "recovery.step" => "办理追回",
         "checks.run" => "运行数据比对",
+        "checks.export" => "导出比对疑点",
         "finding.verdict" => "核实比对疑点",
         other => other,
     }

@@ -176,7 +176,7 @@ pub(crate) fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<St
 }
 
 /// A file to save: its name (also as UTF-8 for browsers that read it), type and bytes.
-fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     let ascii: String = file_name
         .chars()
         .map(|c| {
