@@ -84,10 +84,115 @@ impl Funerals<'_> {
     ) -> AppResult<DeathOutcome> {
         actor.require(Permission::RecordDeaths)?;
         let input = parse_death(d, today).map_err(refused)?;
+        let mut tx = self.app.store().begin_write().await?;
+        let out = self.record_in(&mut tx, actor, &input, source).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Imports a death list (死亡名单) from a funeral home or the police: all or nothing. Every
+    /// row is checked first — the form's rules, the same person twice in the list, an
+    /// identity conflict with the registry, a death already recorded, a place outside the
+    /// actor's jurisdiction — and any problem refuses the whole list with each row's
+    /// reason; otherwise every death is recorded, with what it stops, in one transaction.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        source: DeathSource,
+        name: &str,
+        data: &[u8],
+        today: NaiveDate,
+    ) -> AppResult<Vec<DeathOutcome>> {
+        actor.require(Permission::RecordDeaths)?;
+        let rows = crate::formats::deaths::parse(name, data, source)?;
+        let store = self.app.store();
+        let mut problems: Vec<String> = Vec::new();
+        let mut inputs = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for (line, d) in &rows {
+            let input = match parse_death(d, today) {
+                Ok(i) => i,
+                Err(f) => {
+                    problems.push(format!(
+                        "第{line}行：{}",
+                        f.iter().map(|(_, m)| m).collect::<Vec<_>>().join("；")
+                    ));
+                    continue;
+                }
+            };
+            if let Some(first) = seen.insert(input.id_number.as_str().to_string(), *line) {
+                problems.push(format!("第{line}行：与第{first}行是同一人"));
+                continue;
+            }
+            if let Some(p) = funerals::registered_person(store, input.id_number.as_str()).await? {
+                if !actor.scope.contains_str(&p.township_code) {
+                    problems.push(format!("第{line}行：该人员不在您的管辖范围内"));
+                    continue;
+                }
+                if let Err(mut c) = check_identity(&p, &input.name) {
+                    c.id_number = input.id_number.as_str().to_string();
+                    problems.push(format!("第{line}行：{}", c.message()));
+                    continue;
+                }
+            } else if input.township_code.is_none() && actor.scope.code_str().len() != 9 {
+                problems.push(format!(
+                    "第{line}行：该人员不在户籍台账中，请在“乡镇(街道)代码”列填写死亡登记所在的乡镇"
+                ));
+                continue;
+            }
+            if funerals::funeral_of(store, input.id_number.as_str())
+                .await?
+                .is_some()
+            {
+                problems.push(format!("第{line}行：该人员的死亡信息已登记"));
+                continue;
+            }
+            inputs.push((*line, input));
+        }
+        if !problems.is_empty() {
+            let shown: Vec<&String> = problems.iter().take(20).collect();
+            let more = if problems.len() > 20 {
+                format!("（另有{}行有误）", problems.len() - 20)
+            } else {
+                String::new()
+            };
+            return Err(Error::field(
+                "file",
+                format!(
+                    "死亡名单有{}行有误，未导入任何记录：{}{more}",
+                    problems.len(),
+                    shown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("；")
+                ),
+            ));
+        }
+        let mut tx = store.begin_write().await?;
+        let mut out = Vec::new();
+        for (line, input) in &inputs {
+            let o = self
+                .record_in(&mut tx, actor, input, source)
+                .await
+                .map_err(|e| Error::field("file", format!("第{line}行：{e}；未导入任何记录")))?;
+            out.push(o);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records one checked death inside the caller's transaction.
+    async fn record_in(
+        &self,
+        tx: &mut minzheng_store::Tx,
+        actor: &Actor,
+        input: &minzheng_domain::funerals::DeathInput,
+        source: DeathSource,
+    ) -> AppResult<DeathOutcome> {
         let store = self.app.store();
         let now = now();
-        let mut tx = store.begin_write().await?;
-        let person = funerals::registered_person(&mut tx, input.id_number.as_str()).await?;
+        let person = funerals::registered_person(&mut *tx, input.id_number.as_str()).await?;
         let township = match (&person, &input.township_code) {
             (Some(p), _) => p.township_code.clone(),
             (None, Some(t)) => t.clone(),
@@ -114,8 +219,8 @@ impl Funerals<'_> {
             })?;
         }
         let id = funerals::insert_funeral(
-            &mut tx,
-            &input,
+            &mut *tx,
+            input,
             &township,
             person.as_ref(),
             source,
@@ -125,7 +230,7 @@ impl Funerals<'_> {
         .await?
         .ok_or_else(|| Error::Conflict("该人员的死亡信息已登记，不能重复登记".into()))?;
         audit(
-            &mut tx,
+            &mut *tx,
             actor,
             "funeral.record",
             "funeral_record",
@@ -141,7 +246,7 @@ impl Funerals<'_> {
         .await?;
         let death_month = input.death_month();
         let mut out = DeathOutcome {
-            record: funerals::get_funeral(&mut tx, &actor.scope, id).await?,
+            record: funerals::get_funeral(&mut *tx, &actor.scope, id).await?,
             stopped: Vec::new(),
             to_recalculate: Vec::new(),
             regenerated: Vec::new(),
@@ -150,9 +255,9 @@ impl Funerals<'_> {
         if let Some(p) = &person {
             if !p.deceased {
                 let date = input.death_date.to_string();
-                funerals::mark_deceased(&mut tx, p.id, &date, &now).await?;
+                funerals::mark_deceased(&mut *tx, p.id, &date, &now).await?;
                 audit(
-                    &mut tx,
+                    &mut *tx,
                     actor,
                     "registry.person.deceased",
                     "person",
@@ -163,10 +268,9 @@ impl Funerals<'_> {
                 )
                 .await?;
             }
-            self.stop_money(&mut tx, actor, id, &input.name, p, death_month, &mut out)
+            self.stop_money(tx, actor, id, &input.name, p, death_month, &mut out)
                 .await?;
         }
-        tx.commit().await?;
         Ok(out)
     }
 

@@ -45,6 +45,7 @@ both!(
     a_household_others_live_on_is_not_stopped,
     identity_conflicts_duplicates_roles_and_jurisdiction_change_nothing,
     an_unregistered_death_is_recorded_in_the_named_township,
+    a_death_list_is_imported_whole_or_not_at_all,
 );
 
 const V1: &str = "511802001001";
@@ -441,4 +442,89 @@ async fn an_unregistered_death_is_recorded_in_the_named_township(db: &TestDb) {
     let seen = f.list(&auditor, None).await.unwrap();
     assert_eq!(seen.len(), 1);
     assert!(seen[0].id_number.contains('*'), "{}", seen[0].id_number);
+}
+
+/// A funeral home's list: a refused row refuses the whole list (each row's reason named,
+/// nothing written); the corrected list records every death and stops the money as the
+/// form does.
+async fn a_death_list_is_imported_whole_or_not_at_all(db: &TestDb) {
+    let app = seeded(db).await;
+    register(app, V1, "王大山", WANG).await;
+    fixtures::enrol(
+        app,
+        &FixtureEnrolment::new(Program::Tekun, V1, "王大山", WANG, 80_000, "2026-01"),
+    )
+    .await
+    .unwrap();
+    paid(app, "2026-10").await;
+    let staff = actor_of(app, "staff").await;
+    let f = app.funerals();
+    let list = |wang_name: &str| {
+        let csv = format!(
+            "序号,公民身份号码,死者姓名,死亡时间,遗体处理方式,火化证编号,火化单位,证明编号\n\
+             1,{WANG},{wang_name},2026/9/15,火化,H-1,雅安市殡仪馆,N-1\n\
+             2,{WANG_WIFE},张秀英,20261001,火化,H-2,雅安市殡仪馆,N-2\n"
+        );
+        encoding_rs::GBK.encode(&csv).0.into_owned()
+    };
+    use minzheng_domain::funerals::DeathSource;
+    match f
+        .import(
+            &staff,
+            DeathSource::FuneralHome,
+            "殡仪馆.csv",
+            &list("王小山"),
+            today(),
+        )
+        .await
+    {
+        Err(Error::Validation { fields, .. }) => {
+            let m = &fields["file"];
+            assert!(m.contains("第2行") && m.contains("王大山"), "{m}");
+            assert!(m.contains("未导入任何记录"), "{m}");
+        }
+        other => panic!("expected the list refused, got {other:?}"),
+    }
+    assert!(f.list(&staff, None).await.unwrap().is_empty());
+    // The same person twice is refused too.
+    let mut twice = list("王大山");
+    twice.extend_from_slice(
+        &encoding_rs::GBK
+            .encode(&format!(
+                "3,{WANG},王大山,2026-09-15,火化,H-3,雅安市殡仪馆,N-3\n"
+            ))
+            .0,
+    );
+    assert!(matches!(
+        f.import(
+            &staff,
+            DeathSource::FuneralHome,
+            "殡仪馆.csv",
+            &twice,
+            today()
+        )
+        .await,
+        Err(Error::Validation { .. })
+    ));
+    assert!(f.list(&staff, None).await.unwrap().is_empty());
+    let out = f
+        .import(
+            &staff,
+            DeathSource::FuneralHome,
+            "殡仪馆.csv",
+            &list("王大山"),
+            today(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        out[0].recoveries.len(),
+        1,
+        "October was paid after a September death"
+    );
+    let ledger = f.list(&staff, None).await.unwrap();
+    assert_eq!(ledger.len(), 2);
+    assert!(ledger.iter().all(|r| r.funeral_home == "雅安市殡仪馆"));
+    assert!(ledger.iter().all(|r| r.source == DeathSource::FuneralHome));
 }

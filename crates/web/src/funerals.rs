@@ -18,7 +18,8 @@ use minzheng_app::funerals::{FuneralDetail, RecoveryTotals};
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
 use minzheng_domain::funerals::{
-    CertificateKind, Disposal, FuneralRecord, NewDeath, Recovery, RecoveryAction, RecoveryStatus,
+    CertificateKind, DeathSource, Disposal, FuneralRecord, NewDeath, Recovery, RecoveryAction,
+    RecoveryStatus,
 };
 use minzheng_domain::payroll::Wanted;
 use minzheng_domain::{Actor, YearMonth};
@@ -39,6 +40,11 @@ use crate::AppState;
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/funerals", get(ledger_page).post(ledger_post))
+        .route(
+            "/funerals/import",
+            post(import_post).layer(axum::extract::DefaultBodyLimit::max(LIST_LIMIT + 64 * 1024)),
+        )
+        .route("/funerals/template.xlsx", get(template_download))
         .route("/funerals/{id}", get(funeral_page))
         .route("/recoveries", get(recoveries_page))
         .route("/recoveries/{id}", post(recovery_post))
@@ -48,10 +54,17 @@ pub fn pages() -> Router<AppState> {
 pub fn api() -> Router<AppState> {
     Router::new()
         .route("/funerals", get(api_funerals).post(api_record))
+        .route(
+            "/funerals/import",
+            post(api_import).layer(axum::extract::DefaultBodyLimit::max(LIST_LIMIT + 64 * 1024)),
+        )
         .route("/funerals/{id}", get(api_funeral))
         .route("/recoveries", get(api_recoveries))
         .route("/recoveries/{id}/steps", post(api_step))
 }
+
+/// Largest death list accepted.
+const LIST_LIMIT: usize = 16 * 1024 * 1024;
 
 // ---------------------------------------------------------------- the ledger
 
@@ -68,6 +81,8 @@ struct LedgerPage {
     field_errors: BTreeMap<String, String>,
     certificate_kinds: &'static [CertificateKind],
     disposals: &'static [Disposal],
+    notice: Option<String>,
+    csrf_q: String,
 }
 
 impl LedgerPage {
@@ -80,6 +95,8 @@ impl LedgerPage {
 pub struct LedgerQuery {
     /// `YYYY-MM`: deaths in that month.
     month: Option<String>,
+    /// After an import: how many deaths were recorded.
+    imported: Option<String>,
 }
 
 async fn ledger_render(
@@ -89,6 +106,7 @@ async fn ledger_render(
     month: String,
     form: NewDeath,
     refusal: Option<FieldRefusal>,
+    notice: Option<String>,
 ) -> PageResult {
     let m = YearMonth::parse(month.trim()).ok();
     let items = st.app.funerals().list(actor, m).await?;
@@ -106,6 +124,8 @@ async fn ledger_render(
         field_errors,
         certificate_kinds: CertificateKind::ALL,
         disposals: Disposal::ALL,
+        notice,
+        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
     };
     Ok(with_status(render(&page)?, code))
 }
@@ -116,7 +136,10 @@ async fn ledger_page(
     Query(qs): Query<LedgerQuery>,
 ) -> PageResult {
     let month = qs.month.unwrap_or_default();
-    ledger_render(&st, &s, &actor, month, NewDeath::default(), None).await
+    let notice = crate::payroll::int(&qs.imported).map(|n| {
+        format!("已导入死亡名单{n}人：各人的待遇已按规定停发，死亡以后已发放的月份已开立追回")
+    });
+    ledger_render(&st, &s, &actor, month, NewDeath::default(), None, notice).await
 }
 
 fn death_from_form(f: &std::collections::HashMap<String, String>) -> NewDeath {
@@ -149,9 +172,88 @@ async fn ledger_post(
         ))),
         Err(e) => {
             let refusal = user_error_fields(e)?;
-            ledger_render(&st, &s, &actor, String::new(), d, Some(refusal)).await
+            ledger_render(&st, &s, &actor, String::new(), d, Some(refusal), None).await
         }
     }
+}
+
+/// A death list upload: the file and its source.
+async fn read_list(
+    mut mp: axum::extract::Multipart,
+) -> Result<(DeathSource, String, Vec<u8>), Error> {
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::field("file", "死亡名单过大（上限16 MB），请分批导入")
+        } else {
+            Error::field("file", "上传内容不完整，请重新选择文件")
+        }
+    };
+    let mut source = DeathSource::FuneralHome;
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(broken)? {
+        match field.name() {
+            Some("source") => {
+                let v = field.text().await.map_err(broken)?;
+                source = match v.trim() {
+                    "police" => DeathSource::Police,
+                    "funeral_home" => DeathSource::FuneralHome,
+                    _ => return Err(Error::field("source", "请选择名单来源：殡仪馆或公安")),
+                };
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or("死亡名单").to_string();
+                let data = field.bytes().await.map_err(broken)?.to_vec();
+                if !data.is_empty() {
+                    file = Some((name, data));
+                }
+            }
+            _ => {}
+        }
+    }
+    let (name, data) = file.ok_or_else(|| Error::field("file", "请选择要导入的死亡名单文件"))?;
+    Ok((source, name, data))
+}
+
+async fn import_post(
+    State(st): State<AppState>,
+    PageUser(s, actor): PageUser,
+    mp: axum::extract::Multipart,
+) -> PageResult {
+    let result = match read_list(mp).await {
+        Ok((source, name, data)) => {
+            st.app
+                .funerals()
+                .import(&actor, source, &name, &data, today())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(out) => Ok(see_other(&format!("/funerals?imported={}", out.len()))),
+        Err(e) => {
+            let refusal = user_error_fields(e)?;
+            ledger_render(
+                &st,
+                &s,
+                &actor,
+                String::new(),
+                NewDeath::default(),
+                Some(refusal),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn template_download(PageUser(_, _actor): PageUser) -> PageResult {
+    let bytes = minzheng_app::formats::deaths::template()
+        .map_err(|e| Error::Internal(format!("模板生成失败：{e}")))?;
+    Ok(crate::payroll::download(
+        "死亡名单模板.xlsx",
+        minzheng_app::payroll::Workbook::CONTENT_TYPE,
+        bytes,
+    ))
 }
 
 #[derive(Template)]
@@ -337,6 +439,24 @@ async fn api_record(
 ) -> ApiResult {
     let out = st.app.funerals().record(&actor, &body, today()).await?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn api_import(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    mp: axum::extract::Multipart,
+) -> ApiResult {
+    let (source, name, data) = read_list(mp).await?;
+    let out = st
+        .app
+        .funerals()
+        .import(&actor, source, &name, &data, today())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"recorded": out.len(), "items": out})),
+    )
+        .into_response())
 }
 
 async fn api_funeral(

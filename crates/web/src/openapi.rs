@@ -374,6 +374,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/payroll/bank-templates", "新建或修改银行代发模板（市民政局管理员）", "资金发放"),
     ("get", "/api/v1/funerals", "殡葬记录（死亡登记）列表（month 按死亡月份）", "殡葬管理"),
     ("post", "/api/v1/funerals", "登记死亡：停发本人待遇、重新生成未签发批次、开立追回（id_number, name, death_date, certificate_kind, certificate_no, disposal, cremation_no, funeral_home, township_code, death_place, note）", "殡葬管理"),
+    ("post", "/api/v1/funerals/import", "导入殡仪馆或公安的死亡名单（multipart：file，source=funeral_home|police）；整份无误才导入", "殡葬管理"),
     ("get", "/api/v1/funerals/{id}", "一条殡葬记录及其追回款项", "殡葬管理"),
     ("get", "/api/v1/recoveries", "追回款项列表及合计（status）", "殡葬管理"),
     ("get", "/api/v1/checks", "数据比对：各比对项目的疑点数（待核实、属实、全部）", "数据比对"),
@@ -409,6 +410,10 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "file": {"description": "银行回盘文件（CSV或Excel）", "type": "string", "format": "binary"}
         })),
         "/api/v1/cases/{id}/attachments" => multipart(json!({"file": file})),
+        "/api/v1/funerals/import" => multipart(json!({
+            "file": {"description": "死亡名单（CSV、xlsx或xls）", "type": "string", "format": "binary"},
+            "source": {"type": "string", "enum": ["funeral_home", "police"], "description": "名单来源"}
+        })),
         "/api/v1/imports/households" => multipart(json!({
             "file": file,
             "valid_only": {"type": "string", "description": "有此字段时只导入无误的行"},

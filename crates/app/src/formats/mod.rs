@@ -2,6 +2,7 @@
 //! and return files), kept apart from the use cases that use them.
 
 pub mod bank;
+pub mod deaths;
 pub mod divisions;
 pub mod inert;
 pub mod ledger;

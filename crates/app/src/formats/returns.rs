@@ -55,25 +55,26 @@ fn return_column(h: &str) -> Option<&'static str> {
     })
 }
 
-/// Reads the raw cells of a CSV (UTF-8 or GBK), xlsx or xls file (recognised by content).
-fn read_cells(name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
+/// Reads the raw cells of a CSV (UTF-8 or GBK), xlsx or xls file (recognised by content);
+/// `what` names the file in the refusals ("回盘文件", "死亡名单").
+pub(crate) fn read_cells(what: &str, name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
     let bad = |m: String| Error::field("file", m);
     if data.starts_with(b"PK\x03\x04") {
         let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
-            .map_err(|_| bad("回盘文件不是有效的Excel工作簿".into()))?;
-        return xlsx_cells(wb);
+            .map_err(|_| bad(format!("{what}不是有效的Excel工作簿")))?;
+        return xlsx_cells(what, wb);
     }
     // The OLE2 compound file of Excel 97–2003 workbooks (many banks still send .xls).
     if data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
         let wb: calamine::Xls<_> = calamine::open_workbook_from_rs(Cursor::new(data))
-            .map_err(|_| bad("回盘文件不是有效的Excel 97-2003工作簿(.xls)".into()))?;
-        return first_sheet_cells(wb);
+            .map_err(|_| bad(format!("{what}不是有效的Excel 97-2003工作簿(.xls)")))?;
+        return first_sheet_cells(what, wb);
     }
     let lower = name.to_lowercase();
     if lower.ends_with(".xls") || lower.ends_with(".xlsx") {
-        return Err(bad(
-            "回盘文件的扩展名是Excel，但内容不是Excel工作簿：请用银行提供的原文件".into(),
-        ));
+        return Err(bad(format!(
+            "{what}的扩展名是Excel，但内容不是Excel工作簿：请用原来的文件"
+        )));
     }
     let text = decode_text(data);
     let mut rdr = csv::ReaderBuilder::new()
@@ -82,7 +83,7 @@ fn read_cells(name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| bad(format!("回盘文件第{}行格式有误：{e}", i + 1)))?;
+        let rec = rec.map_err(|e| bad(format!("{what}第{}行格式有误：{e}", i + 1)))?;
         // A bank echoing our bank file echoes its inert cells too.
         rows.push(
             rec.iter()
@@ -115,6 +116,7 @@ const RETURN_MAX_COLUMNS: u32 = 64;
 /// The first sheet's cells of an xlsx workbook as text, read cell by cell; rows are counted
 /// from the first row holding a value and each row is as long as its last value.
 fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    what: &str,
     mut wb: calamine::Xlsx<RS>,
 ) -> AppResult<Vec<Vec<String>>> {
     use calamine::Reader;
@@ -123,15 +125,15 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| bad("回盘文件中没有工作表".into()))?;
+        .ok_or_else(|| bad(format!("{what}中没有工作表")))?;
     let mut cells = wb
         .worksheet_cells_reader(&sheet)
-        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?;
+        .map_err(|_| bad(format!("无法读取{what}的工作表")))?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut first_row: Option<u32> = None;
     while let Some(c) = cells
         .next_cell()
-        .map_err(|_| bad("无法读取回盘文件的工作表".into()))?
+        .map_err(|_| bad(format!("无法读取{what}的工作表")))?
     {
         let (row, col) = c.get_position();
         let text = cell_text(&calamine::Data::from(c.get_value().clone()));
@@ -140,7 +142,7 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
         }
         if col >= RETURN_MAX_COLUMNS {
             return Err(bad(format!(
-                "回盘文件第{}行第{}列有内容，超出回盘文件的范围（最多{RETURN_MAX_COLUMNS}列）：请用银行提供的原文件",
+                "{what}第{}行第{}列有内容，超出{what}的范围（最多{RETURN_MAX_COLUMNS}列）：请用原来的文件",
                 row + 1,
                 col + 1
             )));
@@ -161,20 +163,20 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
 
 /// The first sheet's cells of an Excel 97–2003 workbook as text (a sheet there holds at
 /// most 65,536 × 256 cells).
-fn first_sheet_cells<RS, R>(mut wb: R) -> AppResult<Vec<Vec<String>>>
+fn first_sheet_cells<RS, R>(what: &str, mut wb: R) -> AppResult<Vec<Vec<String>>>
 where
     RS: std::io::Read + std::io::Seek,
     R: calamine::Reader<RS>,
 {
-    let bad = |m: &str| Error::field("file", m.to_string());
+    let bad = |m: String| Error::field("file", m);
     let sheet = wb
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| bad("回盘文件中没有工作表"))?;
+        .ok_or_else(|| bad(format!("{what}中没有工作表")))?;
     let range = wb
         .worksheet_range(&sheet)
-        .map_err(|_| bad("无法读取回盘文件的工作表"))?;
+        .map_err(|_| bad(format!("无法读取{what}的工作表")))?;
     Ok(range
         .rows()
         .map(|r| r.iter().map(cell_text).collect())
@@ -188,7 +190,7 @@ pub fn parse(name: &str, data: &[u8]) -> AppResult<ReturnFile> {
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("回盘文件是空的".into()));
     }
-    let cells = read_cells(name, data)?;
+    let cells = read_cells("回盘文件", name, data)?;
     let header_at = cells
         .iter()
         .take(10)
