@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use minzheng_domain::checks::{
-    verdict_step, CheckCount, CheckKind, CheckRun, Finding, FindingFilter, FindingState, RunReport,
-    Verdict, VerdictRefusal,
+    verdict_step, CheckCount, CheckKind, CheckRun, Finding, FindingFilter, RunReport, Verdict,
+    VerdictRefusal,
 };
 use minzheng_domain::Actor;
 use minzheng_store::checks;
@@ -26,18 +26,6 @@ impl App {
     pub fn checks(&self) -> Checks<'_> {
         Checks { app: self }
     }
-}
-
-/// A filter's code: absent, a word, or a code no word has (matches nothing).
-fn wanted<T: minzheng_domain::Coded>(v: &Option<String>) -> Option<Result<T, String>> {
-    let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    Some(
-        T::all()
-            .iter()
-            .copied()
-            .find(|x| x.code() == v)
-            .ok_or_else(|| v.to_string()),
-    )
 }
 
 impl Checks<'_> {
@@ -98,15 +86,8 @@ impl Checks<'_> {
         actor: &Actor,
         f: &FindingFilter,
     ) -> AppResult<(Vec<Finding>, i64)> {
-        let (mut items, total) = checks::list_findings(
-            self.app.store(),
-            &actor.scope,
-            &wanted::<CheckKind>(&f.kind),
-            &wanted::<FindingState>(&f.state),
-            f.limit.unwrap_or(100).clamp(1, 5000),
-            f.offset.unwrap_or(0).max(0),
-        )
-        .await?;
+        let (mut items, total) =
+            checks::list_findings(self.app.store(), &actor.scope, &f.query()).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             for x in &mut items {
                 x.id_number = minzheng_domain::mask_id(&x.id_number);

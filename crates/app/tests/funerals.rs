@@ -486,6 +486,36 @@ async fn a_death_list_is_imported_whole_or_not_at_all(db: &TestDb) {
         other => panic!("expected the list refused, got {other:?}"),
     }
     assert!(f.list(&staff, None).await.unwrap().is_empty());
+    // Another township's clerk may not record 东城's registered dead.
+    let staff2 = actor_of(app, "staff2").await;
+    match f
+        .import(
+            &staff2,
+            DeathSource::Police,
+            "公安.csv",
+            &list("王大山"),
+            today(),
+        )
+        .await
+    {
+        Err(Error::Validation { fields, .. }) => {
+            assert!(fields["file"].contains("管辖范围"), "{}", fields["file"])
+        }
+        other => panic!("expected the list refused, got {other:?}"),
+    }
+    // A file that is not a list at all.
+    assert!(matches!(
+        f.import(
+            &staff,
+            DeathSource::Police,
+            "名单.xlsx",
+            b"not a workbook",
+            today()
+        )
+        .await,
+        Err(Error::Validation { .. })
+    ));
+    assert!(f.list(&staff, None).await.unwrap().is_empty());
     // The same person twice is refused too.
     let mut twice = list("王大山");
     twice.extend_from_slice(

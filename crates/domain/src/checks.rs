@@ -232,6 +232,27 @@ pub struct FindingFilter {
     pub offset: Option<i64>,
 }
 
+/// A [`FindingFilter`] read into typed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingQuery {
+    pub kind: crate::payroll::Wanted<CheckKind>,
+    pub state: crate::payroll::Wanted<FindingState>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl FindingFilter {
+    pub fn query(&self) -> FindingQuery {
+        use crate::payroll::forms::wanted;
+        FindingQuery {
+            kind: wanted(&self.kind, CheckKind::parse),
+            state: wanted(&self.state, FindingState::parse),
+            limit: self.limit.unwrap_or(100).clamp(1, 5000),
+            offset: self.offset.unwrap_or(0).max(0),
+        }
+    }
+}
+
 /// Findings per check and state inside a scope.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckCount {

@@ -230,21 +230,13 @@ impl IdentityConflict {
     }
 }
 
-/// Whether two names are the same person's name as written (spaces aside, including the
-/// full-width space clerks type between characters).
-pub fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    norm(a) == norm(b)
-}
-
 /// The identity check of every entry path: an ID number that is registered must come with
 /// the registered name (spaces aside); anything else is a conflict, never a silent rename.
 pub fn check_identity(
     registered: &RegisteredPerson,
     given_name: &str,
 ) -> Result<(), IdentityConflict> {
-    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    if norm(&registered.name) == norm(given_name) {
+    if crate::registry::same_name(&registered.name, given_name) {
         Ok(())
     } else {
         Err(IdentityConflict {
@@ -383,6 +375,11 @@ pub enum RecoveryRefusal {
     /// The note is missing or too long.
     #[error("{0}")]
     Note(&'static str),
+}
+
+/// The status filter of the recovery list, typed (see [`crate::payroll::Wanted`]).
+pub fn recovery_status_filter(status: Option<&str>) -> crate::payroll::Wanted<RecoveryStatus> {
+    crate::payroll::forms::wanted(&status.map(str::to_string), RecoveryStatus::parse)
 }
 
 /// What may be done to a recovery next.

@@ -8,8 +8,7 @@
 //! A finding's evidence is a small JSON object built in SQL (codes, months, fen), which the
 //! domain turns into words.
 
-use minzheng_domain::checks::{CheckCount, CheckKind, Finding, FindingState};
-use minzheng_domain::payroll::Wanted;
+use minzheng_domain::checks::{CheckCount, CheckKind, Finding, FindingQuery, FindingState};
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
@@ -29,13 +28,7 @@ const DEATHS: &str = "SELECT id_number, death_date FROM funeral_records
 /// The 18-character check of an ID number as a boolean SQL expression over `col`: the
 /// format, a plausible birth date, and the ISO 7064 MOD 11-2 check digit (GB 11643).
 fn id_number_valid(col: &str, postgres: bool) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum = W
-        .iter()
-        .enumerate()
-        .map(|(i, w)| format!("{w} * CAST(SUBSTR({col}, {}, 1) AS INTEGER)", i + 1))
-        .collect::<Vec<_>>()
-        .join(" + ");
+    let check = check_char(col);
     let shape = if postgres {
         format!("{col} ~ '^[0-9]{{17}}[0-9X]$'")
     } else {
@@ -48,10 +41,23 @@ fn id_number_valid(col: &str, postgres: bool) -> String {
             SUBSTR({col}, 7, 4) BETWEEN '1900' AND '2100'
             AND SUBSTR({col}, 11, 2) BETWEEN '01' AND '12'
             AND SUBSTR({col}, 13, 2) BETWEEN '01' AND '31'
-            AND SUBSTR('10X98765432', ({sum}) % 11 + 1, 1) = SUBSTR({col}, 18, 1)
+            AND {check} = SUBSTR({col}, 18, 1)
           ELSE {false} END)",
         false = if postgres { "false" } else { "0" }
     )
+}
+
+/// The check character (GB 11643, ISO 7064 MOD 11-2) of the first 17 digits of the SQL
+/// text expression `col`.
+fn check_char(col: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum = W
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{w} * CAST(SUBSTR({col}, {}, 1) AS INTEGER)", i + 1))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    format!("SUBSTR('10X98765432', ({sum}) % 11 + 1, 1)")
 }
 
 /// The hits of a check: columns subject_key, township_code, id_number, name, household_id,
@@ -236,11 +242,9 @@ fn finding(r: &DbRow) -> StoreResult<Finding> {
 pub async fn list_findings(
     store: &Store,
     scope: &Scope,
-    kind: &Wanted<CheckKind>,
-    state: &Wanted<FindingState>,
-    limit: i64,
-    offset: i64,
+    f: &FindingQuery,
 ) -> StoreResult<(Vec<Finding>, i64)> {
+    let (kind, state, limit, offset) = (&f.kind, &f.state, f.limit, f.offset);
     let (lo, hi) = scope.bounds();
     let mut where_ = String::from(" WHERE x.township_code >= $1 AND x.township_code < $2");
     let mut args: Vec<String> = vec![lo, hi];
@@ -391,20 +395,9 @@ pub async fn close_findings(
 pub mod bench {
     use std::time::Instant;
 
+    use super::check_char;
     use crate::db::{q, Store};
     use crate::error::StoreResult;
-
-    /// The check character of a 17-digit SQL text expression (GB 11643).
-    fn check_char(col: &str) -> String {
-        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum = W
-            .iter()
-            .enumerate()
-            .map(|(i, w)| format!("{w} * CAST(SUBSTR({col}, {}, 1) AS INTEGER)", i + 1))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        format!("SUBSTR('10X98765432', ({sum}) % 11 + 1, 1)")
-    }
 
     /// Gives every household head and enrolment a valid, unique ID number (雨城区, born
     /// 1940–1964, a sequence number, the check digit), as a real registry's would be.

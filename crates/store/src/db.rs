@@ -190,6 +190,20 @@ impl DbRow {
             DbRow::Pg(r) => r.try_get(c)?,
         })
     }
+    /// A program column read back as its program.
+    pub fn program(&self, c: &str) -> StoreResult<minzheng_domain::Program> {
+        let s = self.str(c)?;
+        s.parse()
+            .map_err(|_| StoreError::Internal(format!("救助项目代码“{s}”无法识别")))
+    }
+
+    /// A `YYYY-MM` column read back as its month.
+    pub fn month(&self, c: &str) -> StoreResult<minzheng_domain::YearMonth> {
+        let s = self.str(c)?;
+        minzheng_domain::YearMonth::parse(&s)
+            .map_err(|_| StoreError::Internal(format!("月份“{s}”无效")))
+    }
+
     /// A coded column read back as its word.
     pub fn coded<T: minzheng_domain::Coded>(&self, c: &str) -> StoreResult<T> {
         let v = self.str(c)?;

@@ -7,21 +7,10 @@ use minzheng_domain::funerals::{
     RecoveryStatus, RegisteredPerson,
 };
 use minzheng_domain::payroll::Wanted;
-use minzheng_domain::{Fen, Program, Scope, YearMonth};
+use minzheng_domain::{Fen, Scope, YearMonth};
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
-
-fn program(r: &DbRow, col: &str) -> StoreResult<Program> {
-    let s = r.str(col)?;
-    s.parse()
-        .map_err(|_| StoreError::Internal(format!("救助项目代码“{s}”无法识别")))
-}
-
-fn month(r: &DbRow, col: &str) -> StoreResult<YearMonth> {
-    let s = r.str(col)?;
-    YearMonth::parse(&s).map_err(|_| StoreError::Internal(format!("月份“{s}”无效")))
-}
 
 // ---------------------------------------------------------------- registry facts
 
@@ -221,12 +210,12 @@ pub async fn enrolments_at_death(
         .map(|r| {
             Ok(EnrolmentAtDeath {
                 id: r.i64("id")?,
-                program: program(r, "program")?,
+                program: r.program("program")?,
                 township_code: r.str("township_code")?,
                 person_id: r.opt_i64("person_id")?,
                 beneficiary_id_number: r.str("beneficiary_id_number")?,
                 status: r.coded("status")?,
-                start_month: month(r, "start_month")?,
+                start_month: r.month("start_month")?,
                 end_month: r
                     .opt_str("end_month")?
                     .and_then(|s| YearMonth::parse(&s).ok()),
@@ -265,8 +254,8 @@ pub async fn paid_after(
                 line_id: r.i64("id")?,
                 batch_id: r.i64("batch_id")?,
                 enrolment_id: r.i64("enrolment_id")?,
-                program: program(r, "program")?,
-                period: month(r, "period")?,
+                program: r.program("program")?,
+                period: r.month("period")?,
                 township_code: r.str("township_code")?,
                 amount: Fen(r.i64("amount_fen")?),
             })
@@ -342,7 +331,7 @@ fn recovery(r: &DbRow) -> StoreResult<Recovery> {
         township_code: r.str("township_code")?,
         enrolment_id: r.i64("enrolment_id")?,
         line_id: r.i64("line_id")?,
-        program: program(r, "program")?,
+        program: r.program("program")?,
         period: r.str("period")?,
         beneficiary_name: r.str("beneficiary_name")?,
         beneficiary_id_number: r.str("beneficiary_id_number")?,

@@ -18,10 +18,9 @@ use minzheng_app::funerals::{FuneralDetail, RecoveryTotals};
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
 use minzheng_domain::funerals::{
-    CertificateKind, DeathSource, Disposal, FuneralRecord, NewDeath, Recovery, RecoveryAction,
-    RecoveryStatus,
+    recovery_status_filter, CertificateKind, DeathSource, Disposal, FuneralRecord, NewDeath,
+    Recovery, RecoveryAction, RecoveryStatus,
 };
-use minzheng_domain::payroll::Wanted;
 use minzheng_domain::{Actor, YearMonth};
 use serde::Deserialize;
 use serde_json::json;
@@ -320,14 +319,6 @@ impl RecoveriesPage {
     }
 }
 
-/// A status filter as given: none, a status, or a code no status has (matches nothing).
-fn wanted_status(code: &str) -> Wanted<RecoveryStatus> {
-    match code.trim() {
-        "" => None,
-        c => Some(RecoveryStatus::parse(c).ok_or_else(|| c.to_string())),
-    }
-}
-
 async fn recoveries_render(
     st: &AppState,
     s: &SessionInfo,
@@ -336,7 +327,7 @@ async fn recoveries_render(
     refused: Option<(i64, String, FieldRefusal)>,
 ) -> PageResult {
     let status = qs.status.unwrap_or_default();
-    let wanted = wanted_status(&status);
+    let wanted = recovery_status_filter(Some(&status));
     let funerals = st.app.funerals();
     let items = funerals.recoveries(actor, &wanted).await?;
     let totals = funerals.recovery_totals(actor).await?;
@@ -478,7 +469,7 @@ async fn api_recoveries(
     ApiUser(_, actor): ApiUser,
     ApiQuery(qs): ApiQuery<StatusQuery>,
 ) -> ApiResult {
-    let wanted = wanted_status(qs.status.as_deref().unwrap_or_default());
+    let wanted = recovery_status_filter(qs.status.as_deref());
     let funerals = st.app.funerals();
     let items = funerals.recoveries(&actor, &wanted).await?;
     let totals = funerals.recovery_totals(&actor).await?;

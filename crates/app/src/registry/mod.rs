@@ -263,7 +263,7 @@ impl Registry<'_> {
         // An ID number registered under another name is an identity conflict: refused, with
         // the registered name beside the one typed, and nothing written.
         if let Some((_, _, name)) = &existing {
-            if !minzheng_domain::funerals::same_name(name, &p.name) {
+            if !minzheng_domain::registry::same_name(name, &p.name) {
                 return Err(Error::field(
                     "name",
                     format!(

@@ -117,7 +117,8 @@ pub struct LineFilter {
 /// that code — the list is then empty, as a filter on an unknown code always was.
 pub type Wanted<T> = Option<Result<T, String>>;
 
-fn wanted<T>(v: &Option<String>, parse: impl Fn(&str) -> Option<T>) -> Wanted<T> {
+/// A list filter's code read as `parse` says (see [`Wanted`]).
+pub(crate) fn wanted<T>(v: &Option<String>, parse: impl Fn(&str) -> Option<T>) -> Wanted<T> {
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -5,7 +5,7 @@
 //! a bank's return file to a batch. Pure: no I/O, no clock, no SQL.
 
 mod batch;
-mod forms;
+pub(crate) mod forms;
 mod records;
 mod returns;
 mod review;

@@ -164,6 +164,14 @@ pub fn plausible_date(d: NaiveDate, as_of: NaiveDate) -> bool {
     d.year() >= 1900 && d <= as_of
 }
 
+/// Whether two names are the same person's name as written (spaces aside, including the
+/// full-width space clerks type between characters): a registered ID number that comes with
+/// another name is an identity conflict, never a rename.
+pub fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    norm(a) == norm(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ pub use forms::{
 };
 pub use input::{
     date_from_excel_serial, id_last4, is_pinyin_query, mask_account, normalize_id_input,
-    parse_flexible_date, parse_yes_no, pinyin_keys, plausible_date,
+    parse_flexible_date, parse_yes_no, pinyin_keys, plausible_date, same_name,
 };
 pub use records::{Asset, Household, HouseholdDetail, Income, LedgerEntry, LedgerExport, Person};
 pub use report::{ImportIssue, ImportProgress, ImportReport};

@@ -67,14 +67,11 @@ fn coded<T: Coded>(r: &DbRow, col: &str) -> StoreResult<T> {
 }
 
 fn program(r: &DbRow, col: &str) -> StoreResult<Program> {
-    let s = r.str(col)?;
-    s.parse()
-        .map_err(|_| StoreError::Internal(format!("救助项目代码“{s}”无法识别")))
+    r.program(col)
 }
 
 fn month(r: &DbRow, col: &str) -> StoreResult<YearMonth> {
-    let s = r.str(col)?;
-    YearMonth::parse(&s).map_err(|_| StoreError::Internal(format!("月份“{s}”无效")))
+    r.month(col)
 }
 
 /// An optional month column read leniently (a value that is not a month counts as absent).

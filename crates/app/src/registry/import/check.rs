@@ -133,7 +133,7 @@ pub(super) fn database_issues(
                             .into(),
                 });
                 bad[k] = true;
-            } else if !minzheng_domain::funerals::same_name(&e.name, ledger.name(r)) {
+            } else if !minzheng_domain::registry::same_name(&e.name, ledger.name(r)) {
                 issues.push(ImportIssue {
                     row: r.line as usize,
                     column: Column::Name.header().into(),
