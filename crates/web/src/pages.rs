@@ -70,6 +70,44 @@ pub fn action_label(action: &str) -> &str {
         "auth.signin" => "登录",
         "auth.signin_failed" => "登录失败",
         "auth.signout" => "退出登录",
+        "auth.signin_throttled" => "登录过于频繁被拒绝",
+        "user.unlock" => "解除锁定",
+        "case.create" => "新建救助案件",
+        "case.transition" => "办理案件环节",
+        "case.details" => "修改申请信息",
+        "case.change_opened" => "提出变更申请",
+        "case.review_opened" => "开启定期核查",
+        "attachment.add" => "上传材料",
+        "notice.publish" => "发布公示",
+        "param.add" => "设置救助标准",
+        "param.seed" => "导入演示参数",
+        "household.create" => "登记家庭",
+        "household.update" => "修改家庭信息",
+        "person.add" => "添加家庭成员",
+        "person.update" => "修改成员信息",
+        "person.move_in" => "成员迁入",
+        "person.move_out" => "成员迁出",
+        "registry.import" => "导入户籍台账",
+        "registry.export" => "导出户籍台账",
+        "standards.assistant" => "登记村(居)民政协理员",
+        "standards.export" => "导出规范化建设情况",
+        "standards.params" => "设置规范化建设参数",
+        "standards.profile" => "修改办公室基本情况",
+        "standards.room.add" => "登记功能用房",
+        "standards.equipment.add" => "登记设施设备",
+        "standards.posted_rule.add" => "登记上墙制度",
+        "standards.investment.add" => "登记建设投入",
+        "staff_change.file" => "报备人员异动",
+        "staff_change.approve" => "审批人员异动",
+        "plan.submit" => "提交建设方案",
+        "plan.accept" => "通过建设方案",
+        "plan.return" => "退回建设方案",
+        "inspection.open" => "开始检查验收",
+        "inspection.score" => "检查评分",
+        "inspection.pass" => "验收通过",
+        "inspection.fail" => "验收未通过",
+        "inspection.rectification" => "登记整改",
+        "subsidy.disburse" => "拨付补助",
         "user.create" => "新建用户",
         "user.update" => "修改用户",
         "user.change_password" => "修改密码",
@@ -102,10 +140,38 @@ pub fn action_label(action: &str) -> &str {
     }
 }
 
+/// Who did it, for people reading the log: the system's own tasks by what they are.
+pub fn actor_label(actor: &str) -> &str {
+    match actor {
+        "daily-tasks" => "每日任务（系统）",
+        "nightly-checks" => "数据比对（系统）",
+        "demo" => "演示数据（系统）",
+        "cli" => "命令行",
+        other => other,
+    }
+}
+
 /// Chinese name of an audited entity type.
 pub fn entity_label(entity: &str) -> &str {
     match entity {
         "user" => "用户",
+        "case" => "救助案件",
+        "household" => "家庭",
+        "attachment" => "材料",
+        "notice" => "公示",
+        "param" => "救助标准",
+        "job" => "后台任务",
+        "import" => "导入",
+        "construction_plan" => "建设方案",
+        "equipment" => "设施设备",
+        "inspection" => "检查验收",
+        "investment" => "建设投入",
+        "posted_rule" => "上墙制度",
+        "room" => "功能用房",
+        "staff_change" => "人员异动",
+        "std_params" => "规范化建设参数",
+        "subsidy" => "补助",
+        "village" => "村(社区)",
         "office" => "民政办公室",
         "divisions" => "行政区划",
         "payroll_batch" => "发放批次",
@@ -835,4 +901,123 @@ pub async fn password_submit(
 /// Pages that do not exist.
 pub async fn not_found() -> PageError {
     PageError(AppError::not_found("您访问的页面不存在"))
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::{action_label, actor_label, entity_label};
+
+    /// Every action the use cases record, and the entities they record it on, read in
+    /// Chinese in the log and on the dashboard.
+    #[test]
+    fn recorded_actions_entities_and_system_actors_read_in_chinese() {
+        let actions = [
+            "attachment.add",
+            "auth.signin",
+            "auth.signin_failed",
+            "auth.signin_throttled",
+            "auth.signout",
+            "case.change_opened",
+            "case.create",
+            "case.details",
+            "case.review_opened",
+            "case.transition",
+            "checks.export",
+            "checks.run",
+            "divisions.import",
+            "enrolment.stop",
+            "finding.verdict",
+            "funeral.record",
+            "household.create",
+            "household.update",
+            "notice.publish",
+            "office.update",
+            "param.add",
+            "param.seed",
+            "payroll.back_pay.decide",
+            "payroll.back_pay.include",
+            "payroll.back_pay.release",
+            "payroll.back_pay.request",
+            "payroll.bank_file",
+            "payroll.bank_template.save",
+            "payroll.close",
+            "payroll.exception.correct",
+            "payroll.exception.reissue",
+            "payroll.exception.release",
+            "payroll.export",
+            "payroll.generate",
+            "payroll.regenerate",
+            "payroll.return",
+            "payroll.sign_off",
+            "person.add",
+            "person.move_in",
+            "person.move_out",
+            "person.update",
+            "recovery.open",
+            "recovery.step",
+            "registry.export",
+            "registry.import",
+            "registry.person.deceased",
+            "standards.assistant",
+            "standards.export",
+            "standards.params",
+            "standards.profile",
+            "standards.room.add",
+            "standards.equipment.add",
+            "standards.posted_rule.add",
+            "standards.investment.add",
+            "staff_change.file",
+            "staff_change.approve",
+            "plan.submit",
+            "plan.accept",
+            "plan.return",
+            "inspection.open",
+            "inspection.score",
+            "inspection.pass",
+            "inspection.fail",
+            "inspection.rectification",
+            "subsidy.disburse",
+            "user.change_password",
+            "user.create",
+            "user.unlock",
+            "user.update",
+        ];
+        let entities = [
+            "case",
+            "checks",
+            "construction_plan",
+            "divisions",
+            "enrolment",
+            "equipment",
+            "funeral_record",
+            "import",
+            "inspection",
+            "investment",
+            "office",
+            "param",
+            "payroll_batch",
+            "person",
+            "posted_rule",
+            "recovery",
+            "room",
+            "staff_change",
+            "std_params",
+            "subsidy",
+            "user",
+            "village",
+            "finding",
+            "export",
+        ];
+        let latin = |s: &str| s.chars().any(|c| c.is_ascii_alphabetic());
+        for a in actions {
+            assert!(!latin(action_label(a)), "action {a} has no Chinese label");
+        }
+        for e in entities {
+            assert!(!latin(entity_label(e)), "entity {e} has no Chinese label");
+        }
+        for s in ["daily-tasks", "nightly-checks", "demo", "cli"] {
+            assert!(!latin(actor_label(s)), "system actor {s}");
+        }
+        assert_eq!(actor_label("staff"), "staff");
+    }
 }
