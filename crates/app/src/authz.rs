@@ -83,6 +83,10 @@ pub enum Permission {
     RunChecks,
     /// 核实处理比对疑点.
     ResolveFindings,
+    /// 登记工作人员和村（居）委会成员的近亲属备案.
+    DeclareRelatives,
+    /// 导入其他部门的核对数据.
+    ImportLists,
 
     // Office standardization (规范化建设).
     /// 登记本办公室的规范化建设情况 (profile, rooms, equipment, staff changes, plan).
@@ -269,6 +273,18 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         "核实处理比对疑点",
     ),
     (
+        P::DeclareRelatives,
+        WRITERS,
+        ScopeRule::Any,
+        "登记近亲属备案",
+    ),
+    (
+        P::ImportLists,
+        &[R::CityAdmin, R::CountyApprover],
+        ScopeRule::Any,
+        "导入其他部门的核对数据",
+    ),
+    (
         P::RecordOfficeStandards,
         &[R::CityAdmin, R::TownshipDirector, R::TownshipStaff],
         ScopeRule::Any,
@@ -283,7 +299,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 33] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -313,6 +329,8 @@ impl Permission {
         P::ApproveWriteOff,
         P::RunChecks,
         P::ResolveFindings,
+        P::DeclareRelatives,
+        P::ImportLists,
         P::RecordOfficeStandards,
         P::ManageStandards,
     ];

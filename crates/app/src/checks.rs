@@ -46,12 +46,18 @@ impl Checks<'_> {
         let started = Instant::now();
         let run = minzheng_store::payroll::generation_token();
         let now = now();
+        let params = minzheng_store::params::load(self.app.store()).await?;
+        let born_by = minzheng_domain::cases::old_age_birth_cutoff(&params, today).to_string();
         let today = today.to_string();
+        let day = checks::Day {
+            today: &today,
+            old_age_born_by: &born_by,
+        };
         let mut report = RunReport::default();
         let mut tx = self.app.store().begin_write().await?;
         for kind in kinds {
             let t = Instant::now();
-            let ran = checks::run_check(&mut tx, *kind, (&lo, &hi), &run, &today, &now).await?;
+            let ran = checks::run_check(&mut tx, *kind, (&lo, &hi), &run, day, &now).await?;
             report.checks.push(CheckRun {
                 kind: *kind,
                 found: ran.found,

@@ -24,11 +24,13 @@ mod error;
 pub mod formats;
 pub mod funerals;
 pub mod jobs;
+pub mod lists;
 pub mod notices;
 pub mod offices;
 pub mod params;
 pub mod payroll;
 pub mod registry;
+pub mod relatives;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -56,6 +56,7 @@ both!(
     reviews_and_changes_adjust_or_stop_the_enrolment,
     a_denied_review_stops_payment_a_denied_change_does_not,
     notices_go_only_to_real_boards_in_the_jurisdiction,
+    a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -1478,4 +1479,159 @@ async fn notices_go_only_to_real_boards_in_the_jurisdiction(db: &TestDb) {
             .len(),
         1
     );
+}
+
+/// 近亲属备案: a declaration files the household's case under way; the declarant (with an
+/// account) is refused every action on it; the county confirms only with its home visit
+/// recorded; another township can neither declare in 东城 nor see its declarations.
+async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused(db: &TestDb) {
+    use minzheng_domain::relatives::NewDeclaration;
+    let app = seeded(db).await;
+    let on = d("2026-03-02");
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let cid = dibao_application(db, hid, on).await;
+    to_notice(db, cid, on).await;
+    assert!(app
+        .cases()
+        .case(&system(), cid)
+        .await
+        .unwrap()
+        .filed_note
+        .is_empty());
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let approver = actor_of(app, "approver").await;
+    let staff2 = actor_of(app, "staff2").await;
+    // The township clerk "staff" is the spouse's brother.
+    let declaration = NewDeclaration {
+        declarant_name: "李明".into(),
+        declarant_id_number: id("51180219750808101"),
+        post: "staff".into(),
+        username: "staff".into(),
+        division_code: "511802001".into(),
+        relative_name: "李秀英".into(),
+        relative_id_number: id("51180219720607302"),
+        relation: "sibling".into(),
+        note: String::new(),
+    };
+    // 西城's clerk may not file it for 东城, and nothing is written.
+    let e = app
+        .relatives()
+        .declare(&staff2, &declaration, on)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("管辖范围"), "{e}");
+    assert!(app.relatives().list(&director).await.unwrap().is_empty());
+    // An account that does not exist is refused.
+    let e = app
+        .relatives()
+        .declare(
+            &director,
+            &NewDeclaration {
+                username: "nobody".into(),
+                ..declaration.clone()
+            },
+            on,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("nobody"), "{e}");
+    let out = app
+        .relatives()
+        .declare(&director, &declaration, on)
+        .await
+        .unwrap();
+    assert_eq!(out.filed_cases, vec![cid]);
+    // The same pair twice is refused.
+    assert!(app
+        .relatives()
+        .declare(&director, &declaration, on)
+        .await
+        .is_err());
+    assert!(app.relatives().list(&staff2).await.unwrap().is_empty());
+    let case = app.cases().case(&system(), cid).await.unwrap();
+    assert!(
+        case.filed_note.contains("李秀英") && case.filed_note.contains("李明"),
+        "{}",
+        case.filed_note
+    );
+    // The declarant is recused: 403 with the reason, the case unchanged.
+    let e = app
+        .cases()
+        .act(&staff, cid, Action::CloseNotice, &ex(), d("2026-03-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    assert!(e.to_string().contains("回避"), "{e}");
+    assert_eq!(state(db, cid).await, CaseState::Publicised);
+    let page = app.cases().get(&staff, cid, d("2026-03-10")).await.unwrap();
+    assert!(page.recused.is_some());
+    assert!(app
+        .cases()
+        .get(&director, cid, d("2026-03-10"))
+        .await
+        .unwrap()
+        .recused
+        .is_none());
+    // Others carry on; the county confirms only with its own visit recorded.
+    app.cases()
+        .act(&director, cid, Action::CloseNotice, &ex(), d("2026-03-10"))
+        .await
+        .unwrap();
+    let e = app
+        .cases()
+        .act(
+            &approver,
+            cid,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            d("2026-03-10"),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("入户核查"), "{e}");
+    assert_eq!(state(db, cid).await, CaseState::UnderConfirmation);
+    app.cases()
+        .act(
+            &approver,
+            cid,
+            Action::Approve { amount: Fen(-1) },
+            &ActionExtras {
+                findings: "县民政局两人入户核查，收入与申报一致".into(),
+                ..ex()
+            },
+            d("2026-03-10"),
+        )
+        .await
+        .unwrap();
+    let page = app
+        .cases()
+        .get(&system(), cid, d("2026-03-10"))
+        .await
+        .unwrap();
+    let approved = page
+        .events
+        .iter()
+        .find(|e| e.to_state == Some(CaseState::Approved))
+        .unwrap();
+    assert_eq!(
+        approved.data["county_visit"],
+        "县民政局两人入户核查，收入与申报一致"
+    );
+    // A new case of the household is filed from the start, and its declarant cannot open it.
+    let e = app
+        .cases()
+        .create(
+            &staff,
+            &NewCase {
+                household_id: hid,
+                program: "temporary_assistance".into(),
+                submit: true,
+                ..Default::default()
+            },
+            d("2026-03-11"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
 }

@@ -42,6 +42,7 @@ both!(
     each_check_finds_its_case_and_not_the_look_alike,
     reruns_raise_nothing_twice_and_findings_close_themselves,
     verdicts_are_kept_and_jurisdiction_holds,
+    lists_declarations_and_birth_dates_raise_findings,
 );
 
 const V1: &str = "511802001001";
@@ -296,7 +297,12 @@ async fn verdicts_are_kept_and_jurisdiction_holds(db: &TestDb) {
     // 西城's clerk runs the checks for 西城: the duplicate's second enrolment is there, but
     // the finding belongs to 东城 (its first), so 西城 sees nothing of 东城's.
     app.checks().run(&staff2, today()).await.unwrap();
-    assert!(all_findings(app, &staff2).await.is_empty());
+    let theirs = all_findings(app, &staff2).await;
+    assert!(
+        theirs.iter().all(|f| f.township_code == "511802002"),
+        "{theirs:#?}"
+    );
+    assert!(of(&theirs, CheckKind::DuplicateEnrolment).is_empty());
     app.checks().run(&staff, today()).await.unwrap();
     let found = all_findings(app, &staff).await;
     let excl = found
@@ -414,4 +420,170 @@ fn sheet(bytes: &[u8]) -> Vec<Vec<String>> {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
+}
+
+/// Adds a member to the household of an enrolment.
+async fn member(app: &App, enrolment: i64, name: &str, id: &str) {
+    use minzheng_domain::registry::PersonInput;
+    let hid = fixtures::household_of(app, enrolment).await.unwrap();
+    app.registry()
+        .add_member(
+            &Actor::system("t"),
+            hid,
+            &PersonInput {
+                name: name.into(),
+                id_number: id.into(),
+                relation: "配偶".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// Other departments' lists (one refused whole for an identity conflict), a cadre's
+/// declared relative, and birth dates: each check finds its case and not the look-alike.
+async fn lists_declarations_and_birth_dates_raise_findings(db: &TestDb) {
+    use minzheng_domain::lists::ListKind;
+    use minzheng_domain::relatives::NewDeclaration;
+    let app = seeded(db).await;
+    situation(app).await;
+    let staff = actor_of(app, "staff").await;
+    let admin = actor_of(app, "admin").await;
+    let enrolments = app
+        .cases()
+        .enrolments(&staff, &Default::default())
+        .await
+        .unwrap()
+        .0;
+    let of_name = |n: &str| {
+        enrolments
+            .iter()
+            .find(|e| e.beneficiary_name == n)
+            .unwrap()
+            .id
+    };
+    // 辛's wife 子 has a car and is a cadre's sister; 壬's mother 丑 is 86 and 寅 only 66.
+    member(app, of_name("辛"), "子", "511802195501010013").await;
+    member(app, of_name("壬"), "丑", "511802194001010012").await;
+    member(app, of_name("壬"), "寅", "511802196001010011").await;
+    let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let vehicles = "身份证号码,姓名,登记日期,号牌号码及车型\n\
+        511802195501010013,子,2026-05-01,川T12345 小型轿车\n\
+        511802197001010016,卯,2026-05-02,川T54321 小型轿车\n";
+    // A township clerk does not import other departments' lists.
+    assert!(matches!(
+        app.lists()
+            .import(
+                &staff,
+                ListKind::Vehicle,
+                on,
+                "车辆.csv",
+                vehicles.as_bytes(),
+                today()
+            )
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    // An ID number registered under another name refuses the whole list.
+    let conflict = vehicles.replace(",子,", ",别人,");
+    let e = app
+        .lists()
+        .import(
+            &admin,
+            ListKind::Vehicle,
+            on,
+            "车辆.csv",
+            conflict.as_bytes(),
+            today(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("第2行") && e.to_string().contains("不一致"),
+        "{e}"
+    );
+    assert!(app.lists().batches(&admin).await.unwrap().is_empty());
+    let b = app
+        .lists()
+        .import(
+            &admin,
+            ListKind::Vehicle,
+            on,
+            "车辆.csv",
+            vehicles.as_bytes(),
+            today(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.rows, 2);
+    // The police report 壬 dead in September: October and November were paid.
+    let deaths = "身份证号码,姓名,死亡日期,注销原因\n511802195001010092,壬,2026-09-10,死亡注销\n";
+    app.lists()
+        .import(
+            &admin,
+            ListKind::PoliceDeath,
+            on,
+            "公安.csv",
+            deaths.as_bytes(),
+            today(),
+        )
+        .await
+        .unwrap();
+    // The township's view of the city's lists.
+    assert_eq!(app.lists().batches(&staff).await.unwrap().len(), 2);
+    // A village cadre declares his sister 子.
+    app.relatives()
+        .declare(
+            &staff,
+            &NewDeclaration {
+                declarant_name: "赵刚".into(),
+                declarant_id_number: "511802196501010018".into(),
+                post: "village_committee".into(),
+                division_code: V1.into(),
+                relative_name: "子".into(),
+                relative_id_number: "511802195501010013".into(),
+                relation: "sibling".into(),
+                ..Default::default()
+            },
+            today(),
+        )
+        .await
+        .unwrap();
+    app.checks().run(&staff, today()).await.unwrap();
+    let found = all_findings(app, &staff).await;
+    assert_eq!(of(&found, CheckKind::ListMatch), ["子"], "{found:#?}");
+    assert_eq!(of(&found, CheckKind::UnfiledRelative), ["子"]);
+    assert_eq!(
+        of(&found, CheckKind::PaidAfterDeath)
+            .iter()
+            .filter(|n| *n == "壬")
+            .count(),
+        2
+    );
+    assert!(of(&found, CheckKind::EnrolledAfterDeath).contains(&"壬".to_string()));
+    let old = of(&found, CheckKind::OldAgeNotEnrolled);
+    assert!(
+        old.contains(&"丑".to_string()) && !old.contains(&"寅".to_string()),
+        "{old:?}"
+    );
+    // 戊 and 甲 draw 高龄津贴 at 76; 癸's ID number is the other check's.
+    assert_eq!(of(&found, CheckKind::ImplausibleBirth), ["戊", "甲"]);
+    let words: Vec<String> = found
+        .iter()
+        .filter(|f| matches!(f.kind, CheckKind::ListMatch | CheckKind::UnfiledRelative))
+        .map(|f| f.describe())
+        .collect();
+    assert!(
+        words
+            .iter()
+            .any(|w| w.contains("车辆登记") && w.contains("川T12345")),
+        "{words:?}"
+    );
+    assert!(
+        words.iter().any(|w| w.contains("村委会成员赵刚的兄弟姐妹")),
+        "{words:?}"
+    );
+    // The registry is untouched by the lists: 壬 is not marked dead, 子 keeps her name.
+    assert!(fixtures::audit_intact(app).await.unwrap());
 }

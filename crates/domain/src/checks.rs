@@ -23,6 +23,17 @@ crate::coded_enum! {
         ReviewOverdue = ("review_overdue", "逾期未复核"),
         /// A beneficiary's ID number fails its check digit or carries no valid birth date.
         InvalidIdNumber = ("invalid_id_number", "身份证号码校验不通过"),
+        /// A birth date the program cannot have: born after the enrolment began, in the
+        /// future, over 120 years ago, or too young for 高龄津贴.
+        ImplausibleBirth = ("implausible_birth", "出生日期与项目不符"),
+        /// A person at the 高龄津贴's first age band with no allowance (a proposal is ready).
+        OldAgeNotEnrolled = ("old_age_not_enrolled", "达到高龄年龄未享受津贴"),
+        /// A beneficiary household with a staff member or cadre, or a declared relative of
+        /// one, whose case was not filed as such (近亲属未备案).
+        UnfiledRelative = ("unfiled_relative", "近亲属享受待遇未备案"),
+        /// A member of a beneficiary household on another department's list (迁出, 养老金,
+        /// 车辆, 不动产, 市场主体).
+        ListMatch = ("list_match", "其他部门数据比中"),
     }
 }
 
@@ -63,6 +74,10 @@ impl CheckKind {
             CheckKind::SharedAccount => "核实账户户名与各户关系，必要时更正收款账户",
             CheckKind::ReviewOverdue => "尽快组织复核（执行每日任务可生成复核案件）",
             CheckKind::InvalidIdNumber => "核对身份证原件，更正户籍台账中的身份证号码",
+            CheckKind::ImplausibleBirth => "核对身份证原件和出生日期；不符合条件的办理停发",
+            CheckKind::OldAgeNotEnrolled => "核实后办理高龄津贴（每日任务已拟定的案件可直接提交）",
+            CheckKind::UnfiledRelative => "补办近亲属备案，由县级民政部门入户核查，备案人回避",
+            CheckKind::ListMatch => "入户核实收入、财产和户籍变化，必要时办理变更或停发",
         }
     }
 }
@@ -219,6 +234,64 @@ impl Finding {
                 format!("{}应于{}复核，尚未复核", program(&s("program")), s("due"))
             }
             CheckKind::InvalidIdNumber => "身份证号码的校验码或出生日期不正确".to_string(),
+            CheckKind::ImplausibleBirth => {
+                let why = match s("why").as_str() {
+                    "future" => "出生日期晚于今天",
+                    "born_after_start" => "出生日期晚于开始享受的月份",
+                    "too_young" => "未到高龄津贴的起始年龄",
+                    _ => "年龄超过120岁",
+                };
+                format!(
+                    "{}：出生日期{}，{}",
+                    program(&s("program")),
+                    s("birth"),
+                    why
+                )
+            }
+            CheckKind::OldAgeNotEnrolled => {
+                let proposal = e
+                    .get("proposal")
+                    .and_then(|v| v.as_i64())
+                    .map(|id| format!("，已拟定案件（编号{id}）待办理"))
+                    .unwrap_or_default();
+                format!("出生日期{}，未享受高龄津贴{}", s("birth"), proposal)
+            }
+            CheckKind::UnfiledRelative => {
+                let post = crate::relatives::DeclarantPost::parse(&s("post"))
+                    .map(|p| p.label())
+                    .unwrap_or("");
+                let tie = if s("relation") == "self" {
+                    format!("成员{}本人是{}", s("member"), post)
+                } else {
+                    format!(
+                        "成员{}是{}{}的{}",
+                        s("member"),
+                        post,
+                        s("declarant"),
+                        crate::relatives::Relation::parse(&s("relation"))
+                            .map(|r| r.label())
+                            .unwrap_or("")
+                    )
+                };
+                format!("{}：{}，案件未按近亲属备案", program(&s("program")), tie)
+            }
+            CheckKind::ListMatch => {
+                let kind = crate::lists::ListKind::parse(&s("list"));
+                format!(
+                    "{}：成员{}在{}名单中（{}{}{}，{}接收）",
+                    program(&s("program")),
+                    s("member"),
+                    kind.map(|k| k.label()).unwrap_or(""),
+                    kind.map(|k| k.date_title()).unwrap_or("日期"),
+                    s("date"),
+                    if s("detail").is_empty() {
+                        String::new()
+                    } else {
+                        format!("，{}", s("detail"))
+                    },
+                    s("received_on")
+                )
+            }
         }
     }
 }

@@ -222,6 +222,9 @@ pub fn dictionary() -> Vec<CodeTable> {
         crate::funerals::RecoveryStatus,
         crate::checks::CheckKind,
         crate::checks::FindingState,
+        crate::relatives::DeclarantPost,
+        crate::relatives::Relation,
+        crate::lists::ListKind,
     ]
 }
 

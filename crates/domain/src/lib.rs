@@ -27,6 +27,7 @@ pub mod id_number;
 pub mod jobs;
 pub mod jurisdiction;
 pub mod limits;
+pub mod lists;
 pub mod money;
 pub mod month;
 pub mod notices;
@@ -35,6 +36,7 @@ pub mod params;
 pub mod payroll;
 pub mod programs;
 pub mod registry;
+pub mod relatives;
 pub mod role;
 pub mod standards;
 #[cfg(test)]

@@ -17,13 +17,35 @@ use crate::error::{StoreError, StoreResult};
 /// Live enrolments: paying now or able to pay again.
 const LIVE: &str = "e.status IN ('active', 'grace', 'suspended')";
 
-/// Deaths known to the system: the funeral ledger, and persons the registry marks dead
-/// without a funeral record.
+/// Deaths known to the system, one row per person: the funeral ledger; persons the
+/// registry marks dead without a funeral record; and deaths on the police's lists (核对数据)
+/// that neither knows yet.
 const DEATHS: &str = "SELECT id_number, death_date FROM funeral_records
     UNION ALL
     SELECT p.id_number, p.status_date FROM persons p
      WHERE p.status = 'deceased' AND p.status_date IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM funeral_records f WHERE f.id_number = p.id_number)";
+       AND NOT EXISTS (SELECT 1 FROM funeral_records f WHERE f.id_number = p.id_number)
+    UNION ALL
+    SELECT x.id_number, MIN(x.event_date) FROM external_records x
+     WHERE x.kind = 'police_death'
+       AND NOT EXISTS (SELECT 1 FROM funeral_records f WHERE f.id_number = x.id_number)
+       AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = x.id_number
+                         AND p.status = 'deceased' AND p.status_date IS NOT NULL)
+     GROUP BY x.id_number";
+
+/// What a run of the checks needs to know of the day: today, and the latest birth date of
+/// the 高龄津贴's first age band (both `YYYY-MM-DD`, written into the SQL as literals).
+#[derive(Debug, Clone, Copy)]
+pub struct Day<'a> {
+    pub today: &'a str,
+    pub old_age_born_by: &'a str,
+}
+
+/// A date as an SQL literal (only `YYYY-MM-DD` digits and dashes pass).
+fn date_literal(d: &str) -> String {
+    let ok = d.len() == 10 && d.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    format!("'{}'", if ok { d } else { "0000-00-00" })
+}
 
 /// The 18-character check of an ID number as a boolean SQL expression over `col`: the
 /// format, a plausible birth date, and the ISO 7064 MOD 11-2 check digit (GB 11643).
@@ -62,8 +84,14 @@ fn check_char(col: &str) -> String {
 
 /// The hits of a check: columns subject_key, township_code, id_number, name, household_id,
 /// enrolment_id, evidence. `$1` is today (`YYYY-MM-DD`) where a check needs it.
-fn hits(kind: CheckKind, postgres: bool) -> String {
+fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
     let exclusive = "('urban_dibao', 'rural_dibao', 'single_person_dibao', 'tekun')";
+    let born_by = date_literal(day.old_age_born_by);
+    let today = date_literal(day.today);
+    // The birth date an ID number carries, as `YYYY-MM-DD`.
+    let birth = |col: &str| {
+        format!("SUBSTR({col}, 7, 4) || '-' || SUBSTR({col}, 11, 2) || '-' || SUBSTR({col}, 13, 2)")
+    };
     match kind {
         CheckKind::PaidAfterDeath => format!(
             "SELECT 'line:' || l.id AS subject_key, l.township_code, l.beneficiary_id_number AS id_number,
@@ -145,6 +173,72 @@ fn hits(kind: CheckKind, postgres: bool) -> String {
              GROUP BY e.beneficiary_id_number",
             valid = id_number_valid("e.beneficiary_id_number", postgres)
         ),
+        CheckKind::ImplausibleBirth => format!(
+            "SELECT 'birth:' || e.id AS subject_key, e.township_code,
+                e.beneficiary_id_number AS id_number, e.beneficiary_name AS name,
+                e.household_id, e.id AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"birth\":\"' || {b}
+                  || '\",\"why\":\"' || (CASE
+                    WHEN {b} > {today} THEN 'future'
+                    WHEN SUBSTR({b}, 1, 7) > e.start_month THEN 'born_after_start'
+                    WHEN e.program = 'old_age_allowance' AND {b} > {born_by} THEN 'too_young'
+                    ELSE 'too_old' END) || '\"}}' AS evidence
+             FROM enrolments e
+             WHERE {LIVE} AND {valid}
+               AND ({b} > {today}
+                 OR SUBSTR({b}, 1, 7) > e.start_month
+                 OR (e.program = 'old_age_allowance' AND {b} > {born_by})
+                 OR {b} < {oldest})",
+            b = birth("e.beneficiary_id_number"),
+            valid = id_number_valid("e.beneficiary_id_number", postgres),
+            oldest = date_literal(&format!(
+                "{:04}{}",
+                day.today.get(..4).and_then(|y| y.parse::<i32>().ok()).unwrap_or(2000) - 120,
+                day.today.get(4..).unwrap_or("-01-01")
+            )),
+        ),
+        CheckKind::OldAgeNotEnrolled => format!(
+            "SELECT 'old_age:' || p.id AS subject_key, p.township_code, p.id_number, p.name,
+                p.household_id, CAST(NULL AS BIGINT) AS enrolment_id,
+                '{{\"birth\":\"' || p.birth_date || '\",\"proposal\":'
+                  || COALESCE((SELECT CAST(MIN(c.id) AS TEXT) FROM cases c
+                     WHERE c.person_id = p.id AND c.program = 'old_age_allowance'
+                       AND c.state NOT IN ('withdrawn','denied','not_accepted','terminated')),
+                     'null') || '}}' AS evidence
+             FROM persons p
+             WHERE p.status = 'active' AND p.birth_date <= {born_by}
+               AND NOT EXISTS (SELECT 1 FROM enrolments e
+                   WHERE e.person_id = p.id AND e.program = 'old_age_allowance' AND {LIVE})"
+        ),
+        CheckKind::UnfiledRelative => format!(
+            "SELECT 'relative:' || e.id || ':' || d.id || ':' || p.id AS subject_key,
+                e.township_code, p.id_number, p.name, e.household_id, e.id AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"member\":\"' || p.name
+                  || '\",\"declarant\":\"' || d.declarant_name || '\",\"post\":\"' || d.post
+                  || '\",\"relation\":\"' || d.relation || '\"}}' AS evidence
+             FROM enrolments e
+             JOIN persons p ON p.household_id = e.household_id AND p.status = 'active'
+             JOIN (SELECT id, declarant_name, post, relation, relative_id_number AS member_id
+                     FROM relative_declarations
+                   UNION ALL
+                   SELECT id, declarant_name, post, 'self', declarant_id_number
+                     FROM relative_declarations) d ON d.member_id = p.id_number
+             LEFT JOIN cases c ON c.id = e.case_id
+             WHERE {LIVE} AND COALESCE(c.filed_note, '') = ''"
+        ),
+        CheckKind::ListMatch => format!(
+            "SELECT 'list:' || e.id || ':' || x.id AS subject_key, e.township_code,
+                p.id_number, p.name, e.household_id, e.id AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"list\":\"' || x.kind
+                  || '\",\"member\":\"' || p.name || '\",\"date\":\"' || x.event_date
+                  || '\",\"detail\":\"' || x.detail || '\",\"received_on\":\"'
+                  || b.received_on || '\"}}' AS evidence
+             FROM enrolments e
+             JOIN persons p ON p.household_id = e.household_id AND p.status = 'active'
+             JOIN external_records x ON x.id_number = p.id_number AND x.kind <> 'police_death'
+             JOIN external_batches b ON b.id = x.batch_id
+             WHERE {LIVE}"
+        ),
     }
 }
 
@@ -163,7 +257,7 @@ pub async fn run_check(
     kind: CheckKind,
     (lo, hi): (&str, &str),
     run: &str,
-    today: &str,
+    day: Day<'_>,
     now: &str,
 ) -> StoreResult<Ran> {
     let sql = format!(
@@ -175,11 +269,11 @@ pub async fn run_check(
          WHERE h.township_code >= $5 AND h.township_code < $6
          ON CONFLICT (kind, subject_key) WHERE state IN ('open', 'confirmed', 'dismissed')
          DO UPDATE SET last_run = excluded.last_run, evidence = excluded.evidence",
-        hits = hits(kind, tx.is_postgres())
+        hits = hits(kind, tx.is_postgres(), day)
     );
     tx.execute(
         q(sql)
-            .bind(today)
+            .bind(day.today)
             .bind(kind.as_str())
             .bind(run)
             .bind(now)

@@ -20,11 +20,13 @@ pub mod divisions;
 mod error;
 pub mod funerals;
 pub mod jobs;
+pub mod lists;
 mod migrate;
 pub mod offices;
 pub mod params;
 pub mod payroll;
 pub mod registry;
+pub mod relatives;
 pub mod standards;
 pub mod users;
 

@@ -585,7 +585,10 @@ async fn render_case(
     let mut forms = Vec::new();
     let mut others = Vec::new();
     for k in &d.next_actions {
-        if actor.may(Permission::HandleCases) && role_may_take(*k, actor.role) {
+        if actor.may(Permission::HandleCases)
+            && role_may_take(*k, actor.role)
+            && d.recused.is_none()
+        {
             forms.push(ActionForm {
                 code: k.as_str().to_string(),
                 label: k.label(),
@@ -597,7 +600,9 @@ async fn render_case(
             });
         }
     }
-    let details_editable = details_editable(d.case.state) && actor.may(Permission::EditCaseDetails);
+    let details_editable = details_editable(d.case.state)
+        && actor.may(Permission::EditCaseDetails)
+        && d.recused.is_none();
     let df =
         x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
     let approve_amount = d

@@ -11,11 +11,13 @@ pub mod cases;
 pub mod checks;
 pub mod error;
 pub mod funerals;
+pub mod lists;
 pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod payroll;
 pub mod registry;
+pub mod relatives;
 pub mod session;
 pub mod standards;
 #[cfg(feature = "testing")]
@@ -143,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::api_routes(state.config.attachment_limit))
         .merge(payroll::api())
         .merge(funerals::api())
+        .merge(relatives::api())
+        .merge(lists::api())
         .merge(checks::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
@@ -190,6 +194,8 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::page_routes(state.config.attachment_limit))
         .merge(payroll::pages())
         .merge(funerals::pages())
+        .merge(relatives::pages())
+        .merge(lists::pages())
         .merge(checks::pages())
         .route("/healthz", get(api::healthz))
         .route(

@@ -381,6 +381,10 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/checks/run", "立即运行全部比对（管辖范围内）", "数据比对"),
     ("get", "/api/v1/findings", "疑点列表（kind, state, limit, offset）", "数据比对"),
     ("get", "/api/v1/findings/{id}", "一条疑点及其说明", "数据比对"),
+    ("get", "/api/v1/relatives", "近亲属备案列表（管辖范围内）", "数据比对"),
+    ("post", "/api/v1/relatives", "登记近亲属备案（declarant_name, declarant_id_number, post, username, division_code, relative_name, relative_id_number, relation, note）；该户正在办理的申请标为备案", "数据比对"),
+    ("get", "/api/v1/lists", "其他部门的核对数据（批次）列表", "数据比对"),
+    ("post", "/api/v1/lists/import", "导入核对数据（multipart：kind, received_on, file）；整份无误才导入，不修改户籍台账", "数据比对"),
     ("post", "/api/v1/findings/{id}/verdict", "核实结论（verdict: confirm 属实、dismiss 不属实、handle 已处理；note 核实情况）", "数据比对"),
     ("post", "/api/v1/recoveries/{id}/steps", "办理追回（action: recovered 登记已追回、request_write_off 申请核销、approve_write_off 批准核销、reject_write_off 驳回；note 说明）", "殡葬管理"),
 ];

@@ -136,6 +136,8 @@ pub fn action_label(action: &str) -> &str {
         "checks.run" => "运行数据比对",
         "checks.export" => "导出比对疑点",
         "finding.verdict" => "核实比对疑点",
+        "relative.declare" => "登记近亲属备案",
+        "list.import" => "导入核对数据",
         other => other,
     }
 }
@@ -185,6 +187,8 @@ pub fn entity_label(entity: &str) -> &str {
         "enrolment" => "保障对象",
         "checks" => "数据比对",
         "finding" => "比对疑点",
+        "relative_declaration" => "近亲属备案",
+        "external_batch" => "核对数据",
         other => other,
     }
 }

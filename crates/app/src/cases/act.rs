@@ -63,6 +63,14 @@ impl Cases<'_> {
                 actor.role.map(|r| r.label()).unwrap_or("")
             )));
         }
+        crate::relatives::check_recusal(st, actor, case.household_id).await?;
+        if matches!(action, Action::Approve { .. }) {
+            minzheng_domain::relatives::check_county_visit(
+                !case.filed_note.is_empty(),
+                &extras.findings,
+            )
+            .map_err(|m| Error::field("findings", m))?;
+        }
         let params = self.params().await?;
         let region = region(&case.village_code)?;
         let qy = params.at(&region, Some(case.urban_rural), on);
@@ -140,6 +148,9 @@ impl Cases<'_> {
         let mut tx = st.begin_write().await?;
         store::set_state(&mut tx, id, t.from, t.to, CHANGED_MEANWHILE).await?;
         let mut data = serde_json::to_value(&action).unwrap_or_default();
+        if matches!(action, Action::Approve { .. }) && !case.filed_note.is_empty() {
+            data["county_visit"] = serde_json::json!(extras.findings.trim());
+        }
         for e in &t.effects {
             match e {
                 Effect::StartClock { step } => {

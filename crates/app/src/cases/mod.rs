@@ -42,6 +42,10 @@ pub struct CaseDetail {
     pub attachments: Vec<Attachment>,
     /// Actions that make sense now (the page's buttons; the role is checked again).
     pub next_actions: Vec<ActionKind>,
+    /// 近亲属备案: the household's ties to staff and cadres, as declared now.
+    pub ties: Vec<minzheng_domain::relatives::Tie>,
+    /// Why the actor may not act on this case (回避), if so.
+    pub recused: Option<String>,
 }
 
 impl CaseDetail {
@@ -211,6 +215,7 @@ impl Cases<'_> {
         }
         // The household must be visible to the actor.
         store::household_visible(store, &actor.scope, input.household_id).await?;
+        crate::relatives::check_recusal(store, actor, input.household_id).await?;
         let f = store::household_facts(store, input.household_id, on).await?;
         let a = rules::check_application(&input.program, input.person_id, &f, on)
             .map_err(field_error)?;
@@ -258,6 +263,7 @@ impl Cases<'_> {
             },
         )
         .await?;
+        crate::relatives::file_new_case(&mut tx, id, input.household_id).await?;
         store::insert_event(
             &mut tx,
             actor,
@@ -310,6 +316,7 @@ impl Cases<'_> {
         let store = self.store();
         let c = store::get(store, &actor.scope, id).await?;
         actor.require_or(Permission::AttachCasePapers, "您无权为案件上传材料")?;
+        crate::relatives::check_recusal(store, actor, c.household_id).await?;
         if let Some(m) = rules::papers_refused(c.state) {
             return Err(Error::Conflict(m));
         }
@@ -408,7 +415,13 @@ impl Cases<'_> {
             &id.to_string(),
         )
         .await?;
+        let ties = crate::relatives::ties(store, case.household_id).await?;
+        let recused = actor
+            .role
+            .and_then(|_| minzheng_domain::relatives::recusal(&actor.username, &ties));
         let d = CaseDetail {
+            ties,
+            recused,
             attachments,
             case,
             household_size,
@@ -434,6 +447,7 @@ impl Cases<'_> {
         let store = self.store();
         let c = store::get(store, &actor.scope, id).await?;
         actor.require_or(Permission::EditCaseDetails, "您无权修改申请信息")?;
+        crate::relatives::check_recusal(store, actor, c.household_id).await?;
         if !rules::details_editable(c.state) {
             return Err(Error::Conflict(rules::details_locked(c.state)));
         }
@@ -511,6 +525,7 @@ impl Cases<'_> {
             },
         )
         .await?;
+        crate::relatives::file_new_case(&mut tx, cid, e.household_id).await?;
         store::insert_event(
             &mut tx,
             actor,
@@ -561,6 +576,7 @@ impl Cases<'_> {
         )?;
         let store = self.store();
         let e = store::get_enrolment(store, &actor.scope, enrolment_id).await?;
+        crate::relatives::check_recusal(store, actor, e.household_id).await?;
         rules::check_change(e.status, reason).map_err(|r| match r {
             rules::ChangeRefusal::Conflict(m) => Error::Conflict(m),
             rules::ChangeRefusal::Field(f) => field_error(f),

@@ -135,6 +135,8 @@ pub struct Case {
     pub notice_posted_on: Option<String>,
     pub notice_batch_id: Option<i64>,
     pub missing_items: String,
+    /// 近亲属备案: how the household is tied to staff or cadres ('' = not filed).
+    pub filed_note: String,
     pub created_by: String,
     /// A clerk's application, or the daily tasks' proposal.
     pub origin: CaseOrigin,

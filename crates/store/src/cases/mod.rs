@@ -81,6 +81,7 @@ fn case(r: &DbRow) -> StoreResult<Case> {
         notice_posted_on: r.opt_str("notice_posted_on")?,
         notice_batch_id: r.opt_i64("notice_batch_id")?,
         missing_items: r.str("missing_items")?,
+        filed_note: r.str("filed_note")?,
         created_by: r.str("created_by")?,
         origin,
         created_at: r.str("created_at")?,

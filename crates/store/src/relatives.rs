@@ -1,0 +1,178 @@
+//! 近亲属备案, in the table `relative_declarations`; the ties between a household and the
+//! declarants (a member who is a declarant, or a declared relative); and the filing note of
+//! cases (`cases.filed_note`).
+
+use minzheng_domain::relatives::{DeclarantPost, Declaration, DeclarationInput, Relation, Tie};
+use minzheng_domain::Scope;
+
+use crate::db::{q, Conn, DbRow, Tx};
+use crate::error::{StoreError, StoreResult};
+
+/// Records a declaration; None when the same declarant has declared this relative already.
+pub async fn insert(
+    tx: &mut Tx,
+    d: &DeclarationInput,
+    by: &str,
+    now: &str,
+) -> StoreResult<Option<i64>> {
+    let r = tx
+        .fetch_optional(
+            q(
+                "INSERT INTO relative_declarations (township_code, division_code, declarant_name,
+                 declarant_id_number, post, username, relative_name, relative_id_number,
+                 relation, note, declared_by, declared_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               ON CONFLICT (declarant_id_number, relative_id_number) DO NOTHING
+               RETURNING id",
+            )
+            .bind(d.township_code())
+            .bind(d.division_code.as_str())
+            .bind(d.declarant_name.as_str())
+            .bind(d.declarant_id_number.as_str())
+            .bind(d.post.as_str())
+            .bind(d.username.clone())
+            .bind(d.relative_name.as_str())
+            .bind(d.relative_id_number.as_str())
+            .bind(d.relation.as_str())
+            .bind(d.note.as_str())
+            .bind(by)
+            .bind(now),
+        )
+        .await?;
+    r.map(|r| r.i64("id")).transpose()
+}
+
+fn declaration(r: &DbRow) -> StoreResult<Declaration> {
+    let bad = |what: &str| StoreError::Internal(format!("近亲属备案的{what}无法识别"));
+    Ok(Declaration {
+        id: r.i64("id")?,
+        township_code: r.str("township_code")?,
+        division_code: r.str("division_code")?,
+        declarant_name: r.str("declarant_name")?,
+        declarant_id_number: r.str("declarant_id_number")?,
+        post: DeclarantPost::parse(&r.str("post")?).ok_or_else(|| bad("身份"))?,
+        username: r.opt_str("username")?,
+        relative_name: r.str("relative_name")?,
+        relative_id_number: r.str("relative_id_number")?,
+        relation: Relation::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
+        note: r.str("note")?,
+        declared_by: r.str("declared_by")?,
+        declared_at: r.str("declared_at")?,
+    })
+}
+
+/// The declarations of declarants serving inside the scope, newest first.
+pub async fn list<'c>(
+    db: impl Into<Conn<'c>>,
+    scope: &Scope,
+    limit: i64,
+) -> StoreResult<Vec<Declaration>> {
+    let (lo, hi) = scope.bounds();
+    db.into()
+        .fetch_all(
+            q("SELECT * FROM relative_declarations
+               WHERE township_code >= $1 AND township_code < $2
+               ORDER BY id DESC LIMIT $3")
+            .bind(lo)
+            .bind(hi)
+            .bind(limit),
+        )
+        .await?
+        .iter()
+        .map(declaration)
+        .collect()
+}
+
+/// The ties of a household's members to declarants: members who are declared relatives,
+/// and members who are declarants themselves (本人).
+pub async fn ties_of_household<'c>(
+    db: impl Into<Conn<'c>>,
+    household_id: i64,
+) -> StoreResult<Vec<Tie>> {
+    let rows = db
+        .into()
+        .fetch_all(
+            q(
+                "SELECT d.id, p.name AS member_name, d.declarant_name, d.post, d.username,
+                      d.relation
+               FROM persons p JOIN relative_declarations d ON d.relative_id_number = p.id_number
+               WHERE p.household_id = $1 AND p.status = 'active'
+               UNION
+               SELECT d.id, p.name AS member_name, d.declarant_name, d.post, d.username,
+                      'self' AS relation
+               FROM persons p JOIN relative_declarations d ON d.declarant_id_number = p.id_number
+               WHERE p.household_id = $1 AND p.status = 'active'
+               ORDER BY 1",
+            )
+            .bind(household_id),
+        )
+        .await?;
+    let bad = |what: &str| StoreError::Internal(format!("近亲属备案的{what}无法识别"));
+    let mut ties: Vec<Tie> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let t = Tie {
+            declaration_id: r.i64("id")?,
+            member_name: r.str("member_name")?,
+            declarant_name: r.str("declarant_name")?,
+            post: DeclarantPost::parse(&r.str("post")?).ok_or_else(|| bad("身份"))?,
+            relation: Relation::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
+            username: r.opt_str("username")?,
+        };
+        // The declarant's own line and "本人" declarations say the same thing once.
+        if !ties.iter().any(|x| {
+            x.member_name == t.member_name
+                && x.declarant_name == t.declarant_name
+                && x.relation == t.relation
+        }) {
+            ties.push(t);
+        }
+    }
+    Ok(ties)
+}
+
+/// The households in which a person with one of these ID numbers lives.
+pub async fn households_of(tx: &mut Tx, id_numbers: &[&str]) -> StoreResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for id in id_numbers {
+        if let Some(r) = tx
+            .fetch_optional(
+                q("SELECT household_id FROM persons WHERE id_number = $1 AND status = 'active'")
+                    .bind(*id),
+            )
+            .await?
+        {
+            out.push(r.i64("household_id")?);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// Files the household's cases still under way (not yet decided) with `note`; returns
+/// their ids.
+pub async fn file_open_cases(tx: &mut Tx, household_id: i64, note: &str) -> StoreResult<Vec<i64>> {
+    let rows = tx
+        .fetch_all(
+            q("UPDATE cases SET filed_note = $2
+               WHERE household_id = $1 AND filed_note <> $2
+                 AND state NOT IN ('enrolled', 'terminated', 'withdrawn', 'denied',
+                                   'not_accepted', 'approved')
+               RETURNING id")
+            .bind(household_id)
+            .bind(note),
+        )
+        .await?;
+    rows.iter().map(|r| r.i64("id")).collect()
+}
+
+/// Sets one case's filing note.
+pub async fn set_filed_note(tx: &mut Tx, case_id: i64, note: &str) -> StoreResult<()> {
+    tx.execute(
+        q("UPDATE cases SET filed_note = $2 WHERE id = $1")
+            .bind(case_id)
+            .bind(note),
+    )
+    .await?;
+    Ok(())
+}
