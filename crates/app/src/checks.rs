@@ -10,7 +10,7 @@ use minzheng_domain::checks::{
     verdict_step, CheckCount, CheckKind, CheckRun, Finding, FindingFilter, RunReport, Verdict,
     VerdictRefusal,
 };
-use minzheng_domain::Actor;
+use minzheng_domain::{Actor, Program, UrbanRural};
 use minzheng_store::checks;
 use serde_json::json;
 
@@ -47,11 +47,27 @@ impl Checks<'_> {
         let run = minzheng_store::payroll::generation_token();
         let now = now();
         let params = minzheng_store::params::load(self.app.store()).await?;
-        let born_by = minzheng_domain::cases::old_age_birth_cutoff(&params, today).to_string();
+        let on = today;
+        let born_by = minzheng_domain::cases::old_age_birth_cutoff(&params, on).to_string();
         let today = today.to_string();
+        let mut standards = Vec::new();
+        for county in checks::dibao_counties(self.app.store(), (&lo, &hi)).await? {
+            let Ok(region) = minzheng_domain::DivisionCode::parse_native(&county) else {
+                continue;
+            };
+            for (program, ur) in [
+                (Program::UrbanDibao, UrbanRural::Urban),
+                (Program::RuralDibao, UrbanRural::Rural),
+            ] {
+                if let Ok(fen) = params.at(&region, Some(ur), on).dibao_standard() {
+                    standards.push((county.clone(), program.as_str(), fen.0));
+                }
+            }
+        }
         let day = checks::Day {
             today: &today,
             old_age_born_by: &born_by,
+            dibao_standards: &standards,
         };
         let mut report = RunReport::default();
         let mut tx = self.app.store().begin_write().await?;

@@ -7,8 +7,8 @@
 use chrono::NaiveDate;
 use minzheng_domain::checks::CheckKind;
 use minzheng_domain::funerals::{
-    check_identity, effect_of_death, parse_death, recoverable, recovery_step, DeathEffect,
-    DeathSource, FuneralRecord, NewDeath, Recovery, RecoveryAction, RecoveryRefusal,
+    check_identity, death_benefits, effect_of_death, parse_death, recoverable, recovery_step,
+    DeathEffect, DeathSource, FuneralRecord, NewDeath, Recovery, RecoveryAction, RecoveryRefusal,
     RecoveryStatus,
 };
 use minzheng_domain::payroll::Wanted;
@@ -43,6 +43,8 @@ pub struct DeathOutcome {
     pub regenerated: Vec<i64>,
     /// Months already paid after the death, to be recovered.
     pub recoveries: Vec<Recovery>,
+    /// The programs the person held when they died (their own, or their household's).
+    pub programs_held: Vec<minzheng_domain::Program>,
 }
 
 /// A funeral record with what it set in motion.
@@ -251,6 +253,7 @@ impl Funerals<'_> {
             to_recalculate: Vec::new(),
             regenerated: Vec::new(),
             recoveries: Vec::new(),
+            programs_held: Vec::new(),
         };
         if let Some(p) = &person {
             if !p.deceased {
@@ -270,6 +273,19 @@ impl Funerals<'_> {
             }
             self.stop_money(tx, actor, id, &input.name, p, death_month, &mut out)
                 .await?;
+        }
+        if !out.programs_held.is_empty() {
+            let params = minzheng_store::params::load(store).await?;
+            let region = minzheng_domain::DivisionCode::parse_native(&township)
+                .map_err(|_| Error::Internal(format!("乡镇代码{township}无效")))?;
+            let qy = params.at(&region, None, input.death_date);
+            let b = death_benefits(&out.programs_held, input.disposal, &qy);
+            if b != Default::default() {
+                funerals::set_benefits(&mut *tx, id, &b).await?;
+                out.record.relief = b.relief;
+                out.record.grant = b.grant;
+                out.record.grant_program = b.grant_program;
+            }
         }
         Ok(out)
     }
@@ -291,7 +307,11 @@ impl Funerals<'_> {
         let enrolments = funerals::enrolments_at_death(tx, p.id, p.household_id).await?;
         let mut drafts = Vec::new();
         for e in &enrolments {
-            match effect_of_death(e, death_month) {
+            let effect = effect_of_death(e, death_month);
+            if effect != DeathEffect::Untouched && !out.programs_held.contains(&e.program) {
+                out.programs_held.push(e.program);
+            }
+            match effect {
                 DeathEffect::Untouched => {}
                 DeathEffect::Recalculate => out.to_recalculate.push(e.id),
                 DeathEffect::Stop { end_month } => {

@@ -467,6 +467,23 @@ async fn lists_declarations_and_birth_dates_raise_findings(db: &TestDb) {
     member(app, of_name("辛"), "子", "511802195501010013").await;
     member(app, of_name("壬"), "丑", "511802194001010012").await;
     member(app, of_name("壬"), "寅", "511802196001010011").await;
+    // 辛's household now earns 10,000 元 a month for one member; 壬's 500 for two.
+    for (who, amount) in [("辛", "10000"), ("壬", "500")] {
+        let hid = fixtures::household_of(app, of_name(who)).await.unwrap();
+        app.registry()
+            .add_income(
+                &Actor::system("t"),
+                hid,
+                &minzheng_domain::registry::IncomeInput {
+                    kind: "工资性收入".into(),
+                    amount: amount.into(),
+                    period: "每月".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
     let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let vehicles = "身份证号码,姓名,登记日期,号牌号码及车型\n\
         511802195501010013,子,2026-05-01,川T12345 小型轿车\n\
@@ -554,6 +571,16 @@ async fn lists_declarations_and_birth_dates_raise_findings(db: &TestDb) {
     let found = all_findings(app, &staff).await;
     assert_eq!(of(&found, CheckKind::ListMatch), ["子"], "{found:#?}");
     assert_eq!(of(&found, CheckKind::UnfiledRelative), ["子"]);
+    assert_eq!(of(&found, CheckKind::IncomeAboveStandard), ["辛"]);
+    let income = found
+        .iter()
+        .find(|f| f.kind == CheckKind::IncomeAboveStandard)
+        .unwrap()
+        .describe();
+    assert!(
+        income.contains("630.00") && income.contains("（1人）"),
+        "{income}"
+    );
     assert_eq!(
         of(&found, CheckKind::PaidAfterDeath)
             .iter()

@@ -188,6 +188,17 @@ async fn a_late_death_stops_the_money_and_opens_recoveries(db: &TestDb) {
         .unwrap();
     assert_eq!(out.stopped, vec![wang]);
     assert_eq!(out.regenerated, vec![december.id]);
+    // A cremated 特困 beneficiary: 惠民殡葬's relief and 特困's 丧葬补助 (the demo's figures).
+    assert_eq!(out.record.relief, Fen(120_000));
+    assert_eq!(
+        (out.record.grant, out.record.grant_program),
+        (Fen(300_000), Some(Program::Tekun))
+    );
+    let kept = app.funerals().get(&staff, out.record.id).await.unwrap();
+    assert_eq!(
+        (kept.record.relief, kept.record.grant),
+        (Fen(120_000), Fen(300_000))
+    );
     let periods: Vec<(&str, Fen, RecoveryStatus)> = out
         .recoveries
         .iter()
@@ -233,6 +244,20 @@ async fn a_late_death_stops_the_money_and_opens_recoveries(db: &TestDb) {
     // The recovery list and its totals.
     let totals = app.funerals().recovery_totals(&staff).await.unwrap();
     assert_eq!((totals.open_count, totals.open), (2, Fen(160_000)));
+    // The funds ledger shows what is owed back, by month and program.
+    let ledger = app
+        .payroll()
+        .ledger(&staff, &Default::default())
+        .await
+        .unwrap();
+    let owed: Vec<(String, Fen)> = ledger
+        .iter()
+        .filter(|r| r.program == Program::Tekun && r.township_code == "511802001")
+        .map(|r| (r.month.to_string(), r.to_recover))
+        .collect();
+    assert!(owed.contains(&("2026-09".into(), Fen(0))), "{owed:?}");
+    assert!(owed.contains(&("2026-10".into(), Fen(80_000))), "{owed:?}");
+    assert!(owed.contains(&("2026-11".into(), Fen(80_000))), "{owed:?}");
 }
 
 async fn recoveries_are_recovered_or_written_off_by_the_director(db: &TestDb) {
@@ -430,6 +455,8 @@ async fn an_unregistered_death_is_recorded_in_the_named_township(db: &TestDb) {
         .unwrap();
     assert_eq!(out.record.township_code, "511802001");
     assert_eq!(out.record.person_id, None);
+    // Cremated, but no beneficiary: neither relief nor grant.
+    assert_eq!((out.record.relief, out.record.grant), (Fen(0), Fen(0)));
     // Another township named by a clerk of 东城街道: outside the scope.
     let mut other = death(WANG_WIFE, "张秀英", "2026-10-01");
     other.township_code = XICHENG_V[..9].into();

@@ -34,6 +34,8 @@ crate::coded_enum! {
         /// A member of a beneficiary household on another department's list (迁出, 养老金,
         /// 车辆, 不动产, 市场主体).
         ListMatch = ("list_match", "其他部门数据比中"),
+        /// A 低保 household whose recorded income per member now exceeds the standard.
+        IncomeAboveStandard = ("income_above_standard", "家庭收入超过低保标准"),
     }
 }
 
@@ -78,6 +80,9 @@ impl CheckKind {
             CheckKind::OldAgeNotEnrolled => "核实后办理高龄津贴（每日任务已拟定的案件可直接提交）",
             CheckKind::UnfiledRelative => "补办近亲属备案，由县级民政部门入户核查，备案人回避",
             CheckKind::ListMatch => "入户核实收入、财产和户籍变化，必要时办理变更或停发",
+            CheckKind::IncomeAboveStandard => {
+                "入户核实家庭收入；确已超过标准的提出变更申请（减发或停发）"
+            }
         }
     }
 }
@@ -268,13 +273,20 @@ impl Finding {
                         s("member"),
                         post,
                         s("declarant"),
-                        crate::relatives::Relation::parse(&s("relation"))
+                        crate::relatives::Kinship::parse(&s("relation"))
                             .map(|r| r.label())
                             .unwrap_or("")
                     )
                 };
                 format!("{}：{}，案件未按近亲属备案", program(&s("program")), tie)
             }
+            CheckKind::IncomeAboveStandard => format!(
+                "{}：登记的家庭月人均收入{}（{}人），高于低保标准{}",
+                program(&s("program")),
+                crate::Fen(n("per_capita_fen")),
+                n("members"),
+                crate::Fen(n("standard_fen"))
+            ),
             CheckKind::ListMatch => {
                 let kind = crate::lists::ListKind::parse(&s("list"));
                 format!(

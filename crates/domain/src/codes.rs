@@ -223,7 +223,7 @@ pub fn dictionary() -> Vec<CodeTable> {
         crate::checks::CheckKind,
         crate::checks::FindingState,
         crate::relatives::DeclarantPost,
-        crate::relatives::Relation,
+        crate::relatives::Kinship,
         crate::lists::ListKind,
     ]
 }

@@ -340,6 +340,45 @@ pub struct FuneralRecord {
     pub note: String,
     pub recorded_by: String,
     pub recorded_at: String,
+    /// 惠民殡葬: basic funeral service fees the family does not pay.
+    pub relief: Fen,
+    /// 丧葬补助 paid once, and the program that pays it.
+    pub grant: Fen,
+    pub grant_program: Option<Program>,
+}
+
+/// What a death brings the family (docs/rules.md §11): 惠民殡葬's basic-service relief for a
+/// cremated beneficiary of a program that has one, and the 丧葬补助 of the program that pays
+/// the most. Both from the parameters in force on the day of death.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeathBenefits {
+    pub relief: Fen,
+    pub grant: Fen,
+    pub grant_program: Option<Program>,
+}
+
+/// The benefits due for a death, from the programs the person held when they died.
+pub fn death_benefits(
+    held: &[Program],
+    disposal: Disposal,
+    qy: &crate::params::ParamQuery<'_>,
+) -> DeathBenefits {
+    use crate::params::ParamName;
+    let mut b = DeathBenefits::default();
+    for p in held {
+        if disposal == Disposal::Cremation {
+            if let Ok(r) = qy.amount(*p, ParamName::FuneralRelief) {
+                b.relief = b.relief.max(r);
+            }
+        }
+        if let Ok(g) = qy.amount(*p, ParamName::FuneralGrant) {
+            if g > b.grant {
+                b.grant = g;
+                b.grant_program = Some(*p);
+            }
+        }
+    }
+    b
 }
 
 /// One month and program paid after a death, to be recovered.

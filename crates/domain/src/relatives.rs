@@ -30,7 +30,7 @@ crate::coded_enum! {
 crate::coded_enum! {
     /// 近亲属关系 (配偶、父母、子女、兄弟姐妹、祖父母、外祖父母、孙子女、外孙子女 and the
     /// in-laws the rule names).
-    pub enum Relation {
+    pub enum Kinship {
         /// The declarant's own household: the declarant lives there.
         Oneself = ("self", "本人"),
         Spouse = ("spouse", "配偶"),
@@ -70,7 +70,7 @@ pub struct DeclarationInput {
     pub division_code: String,
     pub relative_name: String,
     pub relative_id_number: IdNumber,
-    pub relation: Relation,
+    pub relation: Kinship,
     pub note: String,
 }
 
@@ -109,7 +109,7 @@ pub fn parse_declaration(
     if post.is_none() {
         f.add("post", "请选择备案人的身份");
     }
-    let relation = Relation::parse_code_or_label(&d.relation);
+    let relation = Kinship::parse_code_or_label(&d.relation);
     if relation.is_none() {
         f.add("relation", "请选择亲属关系");
     }
@@ -120,7 +120,7 @@ pub fn parse_declaration(
             "请选择备案人所在的乡镇（街道）或村（社区）",
         );
     }
-    let (relative_name, relative_id) = if relation == Some(Relation::Oneself) {
+    let (relative_name, relative_id) = if relation == Some(Kinship::Oneself) {
         (declarant_name.clone(), declarant_id.clone())
     } else {
         let n = name(&mut f, "relative_name", "亲属姓名", &d.relative_name);
@@ -166,7 +166,7 @@ pub struct Declaration {
     pub username: Option<String>,
     pub relative_name: String,
     pub relative_id_number: String,
-    pub relation: Relation,
+    pub relation: Kinship,
     pub note: String,
     pub declared_by: String,
     pub declared_at: String,
@@ -180,14 +180,14 @@ pub struct Tie {
     pub member_name: String,
     pub declarant_name: String,
     pub post: DeclarantPost,
-    pub relation: Relation,
+    pub relation: Kinship,
     pub username: Option<String>,
 }
 
 impl Tie {
     /// "成员王芳是村委会成员李强的配偶" / "成员李强本人是村委会成员".
     pub fn describe(&self) -> String {
-        if self.relation == Relation::Oneself {
+        if self.relation == Kinship::Oneself {
             format!("成员{}本人是{}", self.member_name, self.post.label())
         } else {
             format!(
@@ -256,7 +256,7 @@ mod tests {
     fn a_declaration_reads_codes_or_labels() {
         let d = parse_declaration(&form(), today()).unwrap();
         assert_eq!(d.post, DeclarantPost::VillageCommittee);
-        assert_eq!(d.relation, Relation::Spouse);
+        assert_eq!(d.relation, Kinship::Spouse);
         assert_eq!(d.township_code(), "110105001");
         assert_eq!(d.username, None);
     }
@@ -319,7 +319,7 @@ mod tests {
             member_name: "王芳".into(),
             declarant_name: "李强".into(),
             post: DeclarantPost::Assistant,
-            relation: Relation::Spouse,
+            relation: Kinship::Spouse,
             username: Some("liqiang".into()),
         }];
         let why = recusal("liqiang", &ties).unwrap();

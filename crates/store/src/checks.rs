@@ -39,6 +39,47 @@ const DEATHS: &str = "SELECT id_number, death_date FROM funeral_records
 pub struct Day<'a> {
     pub today: &'a str,
     pub old_age_born_by: &'a str,
+    /// The 低保 standard in force per county and program: (county code, program code, fen
+    /// per person and month).
+    pub dibao_standards: &'a [(String, &'static str, i64)],
+}
+
+/// The counties in `[lo, hi)` with live 低保 enrolments (their standards are looked up for
+/// the income check).
+pub async fn dibao_counties(store: &Store, (lo, hi): (&str, &str)) -> StoreResult<Vec<String>> {
+    store
+        .fetch_all(
+            q(
+                "SELECT DISTINCT SUBSTR(township_code, 1, 6) AS county FROM enrolments
+               WHERE township_code >= $1 AND township_code < $2
+                 AND program IN ('urban_dibao', 'rural_dibao') AND status = 'active'",
+            )
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?
+        .iter()
+        .map(|r| r.str("county"))
+        .collect()
+}
+
+/// The standards as an inline table `s(county, program, fen)` (codes are digits and
+/// program codes, amounts integers: nothing a caller typed reaches the SQL).
+fn standards_table(rows: &[(String, &'static str, i64)]) -> String {
+    let safe = |c: &str| {
+        c.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'_' || b.is_ascii_lowercase())
+    };
+    let parts: Vec<String> = rows
+        .iter()
+        .filter(|(c, p, _)| safe(c) && safe(p))
+        .map(|(c, p, f)| format!("SELECT '{c}' AS county, '{p}' AS program, {f} AS fen"))
+        .collect();
+    if parts.is_empty() {
+        "SELECT '' AS county, '' AS program, 0 AS fen WHERE 1 = 0".to_string()
+    } else {
+        parts.join(" UNION ALL ")
+    }
 }
 
 /// A date as an SQL literal (only `YYYY-MM-DD` digits and dashes pass).
@@ -225,6 +266,30 @@ fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
                      FROM relative_declarations) d ON d.member_id = p.id_number
              LEFT JOIN cases c ON c.id = e.case_id
              WHERE {LIVE} AND COALESCE(c.filed_note, '') = ''"
+        ),
+        CheckKind::IncomeAboveStandard => format!(
+            "SELECT 'income:' || e.id AS subject_key, e.township_code,
+                e.beneficiary_id_number AS id_number, e.beneficiary_name AS name, e.household_id,
+                e.id AS enrolment_id,
+                '{{\"program\":\"' || e.program || '\",\"per_capita_fen\":'
+                  || CAST(i.monthly / m.n AS BIGINT) || ',\"standard_fen\":' || s.fen
+                  || ',\"members\":' || m.n || '}}' AS evidence
+             FROM enrolments e
+             JOIN ({standards}) s ON s.county = SUBSTR(e.township_code, 1, 6)
+                                 AND s.program = e.program
+             JOIN (SELECT household_id,
+                          SUM(CASE WHEN period = 'annual' THEN amount_fen / 12
+                                   ELSE amount_fen END) AS monthly
+                     FROM incomes
+                    WHERE (start_month IS NULL OR start_month <= SUBSTR({today}, 1, 7))
+                      AND (end_month IS NULL OR end_month >= SUBSTR({today}, 1, 7))
+                    GROUP BY household_id) i ON i.household_id = e.household_id
+             JOIN (SELECT household_id, COUNT(*) AS n FROM persons
+                    WHERE status = 'active' AND counted = TRUE
+                    GROUP BY household_id) m ON m.household_id = e.household_id
+             WHERE e.status = 'active' AND e.program IN ('urban_dibao', 'rural_dibao')
+               AND i.monthly > s.fen * m.n",
+            standards = standards_table(day.dibao_standards)
         ),
         CheckKind::ListMatch => format!(
             "SELECT 'list:' || e.id || ':' || x.id AS subject_key, e.township_code,

@@ -122,7 +122,33 @@ fn funeral(r: &DbRow) -> StoreResult<FuneralRecord> {
         note: r.str("note")?,
         recorded_by: r.str("recorded_by")?,
         recorded_at: r.str("recorded_at")?,
+        relief: Fen(r.i64("relief_fen")?),
+        grant: Fen(r.i64("grant_fen")?),
+        grant_program: match r.opt_str("grant_program")? {
+            Some(_) => Some(r.program("grant_program")?),
+            None => None,
+        },
     })
+}
+
+/// Records the 惠民殡葬 relief and 丧葬补助 due for a death.
+pub async fn set_benefits(
+    tx: &mut Tx,
+    id: i64,
+    b: &minzheng_domain::funerals::DeathBenefits,
+) -> StoreResult<()> {
+    tx.execute(
+        q(
+            "UPDATE funeral_records SET relief_fen = $2, grant_fen = $3, grant_program = $4
+           WHERE id = $1",
+        )
+        .bind(id)
+        .bind(b.relief.0)
+        .bind(b.grant.0)
+        .bind(b.grant_program.map(|p| p.as_str().to_string())),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One funeral record inside the scope.
@@ -511,4 +537,72 @@ pub async fn demo_shared_account(tx: &mut Tx) -> StoreResult<bool> {
     )
     .await?;
     Ok(true)
+}
+
+/// The demo's other irregularities, one per remaining cross-check, all in 东城街道 (the
+/// demo's own data, so the worklist has something of each kind): an overdue review, a 低保
+/// household earning far above the standard, a 低保 beneficiary also enrolled in 特困, a
+/// beneficiary enrolled twice (the second time in 西城), 高龄津贴 paid to someone far too
+/// young, and a beneficiary whose ID number was mistyped in the enrolment.
+pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> StoreResult<()> {
+    let rows = tx
+        .fetch_all(q("SELECT e.id, e.household_id FROM enrolments e
+             WHERE e.township_code = '511802001' AND e.status = 'active'
+               AND e.program IN ('urban_dibao', 'rural_dibao') AND e.person_id IS NULL
+             ORDER BY e.id DESC LIMIT 6"))
+        .await?;
+    if rows.len() < 6 {
+        return Ok(());
+    }
+    let id = |i: usize| rows[i].i64("id");
+    // 逾期未复核.
+    tx.execute(q("UPDATE enrolments SET next_review_on = '2026-06-30' WHERE id = $1").bind(id(0)?))
+        .await?;
+    // 家庭收入超过低保标准.
+    tx.execute(
+        q(
+            "INSERT INTO incomes (household_id, township_code, kind, amount_fen, period, note,
+             created_at)
+           VALUES ($1, '511802001', 'business', 2000000, 'monthly', '演示：经营收入', $2)",
+        )
+        .bind(rows[1].i64("household_id")?)
+        .bind(now),
+    )
+    .await?;
+    // 同时享受互斥项目, 同一人重复享受同一项目, 出生日期与项目不符: copies of enrolments.
+    let copies: [(usize, Option<&str>, Option<&str>, Option<&str>); 3] = [
+        (2, Some("tekun"), None, None),
+        (3, None, Some("511802002"), Some("511802002001")),
+        (4, Some("old_age_allowance"), None, None),
+    ];
+    for (i, program, township, village) in copies {
+        tx.execute(
+            q(
+                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
+                 village_code, beneficiary_name, beneficiary_id_number, household_size,
+                 monthly_fen, payment, start_month, end_month, status, created_at, updated_at)
+               SELECT COALESCE($2, program), NULL, household_id, NULL,
+                      COALESCE($3, township_code), COALESCE($4, village_code), beneficiary_name,
+                      beneficiary_id_number, household_size, 6000, payment, start_month, NULL,
+                      'active', $5, $5
+               FROM enrolments WHERE id = $1",
+            )
+            .bind(id(i)?)
+            .bind(program.map(String::from))
+            .bind(township.map(String::from))
+            .bind(village.map(String::from))
+            .bind(now),
+        )
+        .await?;
+    }
+    // 身份证号码校验不通过: the enrolment's copy of the number lost its check digit.
+    tx.execute(
+        q("UPDATE enrolments SET beneficiary_id_number =
+             SUBSTR(beneficiary_id_number, 1, 17) ||
+             CASE WHEN SUBSTR(beneficiary_id_number, 18, 1) = '0' THEN '1' ELSE '0' END
+           WHERE id = $1")
+        .bind(id(5)?),
+    )
+    .await?;
+    Ok(())
 }

@@ -87,7 +87,7 @@ pub async fn batches<'c>(
 ) -> StoreResult<Vec<ListBatch>> {
     let (lo, hi) = scope.bounds();
     let code = scope.code_str().to_string();
-    let covering: Vec<String> = (1..=code.len()).map(|n| code[..n].to_string()).collect();
+    let covering: Vec<String> = (0..=code.len()).map(|n| code[..n].to_string()).collect();
     let rows = db
         .into()
         .fetch_all(q(

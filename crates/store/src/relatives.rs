@@ -2,7 +2,7 @@
 //! declarants (a member who is a declarant, or a declared relative); and the filing note of
 //! cases (`cases.filed_note`).
 
-use minzheng_domain::relatives::{DeclarantPost, Declaration, DeclarationInput, Relation, Tie};
+use minzheng_domain::relatives::{DeclarantPost, Declaration, DeclarationInput, Kinship, Tie};
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Tx};
@@ -54,7 +54,7 @@ fn declaration(r: &DbRow) -> StoreResult<Declaration> {
         username: r.opt_str("username")?,
         relative_name: r.str("relative_name")?,
         relative_id_number: r.str("relative_id_number")?,
-        relation: Relation::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
+        relation: Kinship::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
         note: r.str("note")?,
         declared_by: r.str("declared_by")?,
         declared_at: r.str("declared_at")?,
@@ -115,7 +115,7 @@ pub async fn ties_of_household<'c>(
             member_name: r.str("member_name")?,
             declarant_name: r.str("declarant_name")?,
             post: DeclarantPost::parse(&r.str("post")?).ok_or_else(|| bad("身份"))?,
-            relation: Relation::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
+            relation: Kinship::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
             username: r.opt_str("username")?,
         };
         // The declarant's own line and "本人" declarations say the same thing once.

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use minzheng_app::users::SessionInfo;
 use minzheng_app::Authorize;
 use minzheng_app::Permission;
-use minzheng_domain::relatives::{DeclarantPost, Declaration, NewDeclaration, Relation};
+use minzheng_domain::relatives::{DeclarantPost, Declaration, Kinship, NewDeclaration};
 use minzheng_domain::Actor;
 use serde::Deserialize;
 use serde_json::json;
@@ -47,7 +47,7 @@ struct ListPage {
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
     posts: &'static [DeclarantPost],
-    relations: &'static [Relation],
+    relations: &'static [Kinship],
     notice: Option<String>,
 }
 
@@ -94,7 +94,7 @@ async fn render_page(
         error,
         field_errors,
         posts: DeclarantPost::ALL,
-        relations: Relation::ALL,
+        relations: Kinship::ALL,
         notice,
     };
     Ok(with_status(render(&page)?, code))

@@ -1,10 +1,13 @@
 //! The demo's deaths (`serve --demo`): a death recorded late, after its month was paid, so
 //! a recovery is open; a cremation from the funeral home's list; a death the registry knows
-//! of but the funeral ledger does not, and an account shared by two households, so the
-//! cross-checks have findings to show.
+//! of but the funeral ledger does not; an account shared by two households, a cadre's
+//! undeclared relative, a vehicle list and one irregularity per other check, so the
+//! cross-checks have findings of every kind to show.
 
 use chrono::NaiveDate;
 use minzheng_domain::funerals::{DeathSource, NewDeath};
+use minzheng_domain::lists::ListKind;
+use minzheng_domain::relatives::NewDeclaration;
 use minzheng_domain::{Actor, YearMonth};
 use minzheng_store::funerals;
 
@@ -20,7 +23,8 @@ impl Demo<'_> {
         if !self.app.funerals().list(&demo, None).await?.is_empty() {
             return Ok(0);
         }
-        let dongcheng = funerals::demo_lone_beneficiaries(store, "511802001", 2).await?;
+        let mut dongcheng = funerals::demo_lone_beneficiaries(store, "511802001", 4).await?;
+        let others = dongcheng.split_off(dongcheng.len().min(2));
         let xicheng = funerals::demo_lone_beneficiaries(store, "511802002", 1).await?;
         let mut recorded = 0;
         // Died on the 10th of the month before `last`: `last` was paid, and is owed back.
@@ -77,8 +81,60 @@ impl Demo<'_> {
             }
         }
         funerals::demo_shared_account(&mut tx).await?;
+        funerals::demo_irregularities(&mut tx, &crate::payroll::now()).await?;
         tx.commit().await?;
+        self.relatives_and_lists(&others, last, today).await?;
         self.app.checks().run(&demo, today).await?;
         Ok(recorded)
+    }
+
+    /// 近亲属备案 and 核对数据 for the checks to find: the village assistant is the brother
+    /// of one 东城 beneficiary (whose case was never filed: the assistant is recused from
+    /// it), and the vehicle registry lists another.
+    async fn relatives_and_lists(
+        &self,
+        people: &[(String, String)],
+        last: YearMonth,
+        today: NaiveDate,
+    ) -> AppResult<()> {
+        let demo = Actor::system("demo");
+        if let Some((id, name)) = people.first() {
+            self.app
+                .relatives()
+                .declare(
+                    &demo,
+                    &NewDeclaration {
+                        declarant_name: "周平".into(),
+                        declarant_id_number: "511802198203150011".into(),
+                        post: "assistant".into(),
+                        username: "assistant".into(),
+                        division_code: "511802001001".into(),
+                        relative_name: name.clone(),
+                        relative_id_number: id.clone(),
+                        relation: "sibling".into(),
+                        note: "村级民政协理员本人申报".into(),
+                    },
+                    today,
+                )
+                .await?;
+        }
+        if let Some((id, name)) = people.get(1) {
+            let csv = format!(
+                "身份证号码,姓名,登记日期,号牌号码及车型\n{id},{name},{},川T8A366 小型普通客车\n",
+                last.first_day()
+            );
+            self.app
+                .lists()
+                .import(
+                    &demo,
+                    ListKind::Vehicle,
+                    today,
+                    "车辆登记信息.csv",
+                    csv.as_bytes(),
+                    today,
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -50,6 +50,18 @@ pub(crate) fn demo_yaan_checked() -> (ParamSet, usize) {
     ] {
         b.add(P::UrbanDibao, N::Standard, d, V::Amount(yuan(urban)));
         b.add(P::RuralDibao, N::Standard, d, V::Amount(yuan(rural)));
+        // 惠民殡葬: basic funeral services free for cremated 低保 and 特困 beneficiaries;
+        // 丧葬补助 for 特困 and 优抚 deaths.
+        for p in [P::UrbanDibao, P::RuralDibao, P::SinglePersonDibao, P::Tekun] {
+            b.add(p, N::FuneralRelief, d, V::Amount(yuan(1_200)));
+        }
+        b.add(P::Tekun, N::FuneralGrant, d, V::Amount(yuan(3_000)));
+        b.add(
+            P::PreferentialCare,
+            N::FuneralGrant,
+            d,
+            V::Amount(yuan(5_000)),
+        );
         b.add(P::Tekun, N::MinimumWage, d, V::Amount(yuan(wage)));
         b.add(
             P::MedicalAssistance,

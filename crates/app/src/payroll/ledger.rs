@@ -85,6 +85,9 @@ fn ledger_workbook(rows: &[LedgerRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         "失败金额(元)",
         "重发笔数",
         "重发金额(元)",
+        "待追回(元)",
+        "已追回(元)",
+        "已核销(元)",
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -104,6 +107,9 @@ fn ledger_workbook(rows: &[LedgerRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         ws.write_number_with_format(row, 9, y(r.failed), &money)?;
         ws.write_number(row, 10, r.reissue_count as f64)?;
         ws.write_number_with_format(row, 11, y(r.reissued), &money)?;
+        ws.write_number_with_format(row, 12, y(r.to_recover), &money)?;
+        ws.write_number_with_format(row, 13, y(r.recovered), &money)?;
+        ws.write_number_with_format(row, 14, y(r.written_off), &money)?;
     }
     for c in 0..headers.len() {
         ws.set_column_width(c as u16, 14)?;

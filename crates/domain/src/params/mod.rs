@@ -422,6 +422,11 @@ pub enum ParamName {
     AgeBands,
     AgeStartRule,
     CareTable,
+    /// 惠民殡葬基本服务费减免 (元/人): the basic funeral services (接运、存放、火化、骨灰寄存)
+    /// a cremated beneficiary of the program does not pay.
+    FuneralRelief,
+    /// 丧葬补助 (元/人): paid once for a beneficiary of the program who dies.
+    FuneralGrant,
     /// 公示天数(自然日)
     NoticeDays,
     InvestigationWorkingDays,
@@ -528,6 +533,8 @@ impl ParamName {
             ParamName::AgeBands => "高龄津贴年龄段标准",
             ParamName::AgeStartRule => "高龄津贴起始月规则",
             ParamName::CareTable => "优抚标准表",
+            ParamName::FuneralRelief => "惠民殡葬基本服务费减免",
+            ParamName::FuneralGrant => "丧葬补助",
             ParamName::NoticeDays => "公示天数",
             ParamName::InvestigationWorkingDays => "调查时限(工作日)",
             ParamName::ReinvestigationWorkingDays => "复查时限(工作日)",
@@ -587,6 +594,8 @@ impl ParamName {
             ParamName::AgeBands => "age_bands",
             ParamName::AgeStartRule => "age_start_rule",
             ParamName::CareTable => "care_table",
+            ParamName::FuneralRelief => "funeral_relief",
+            ParamName::FuneralGrant => "funeral_grant",
             ParamName::NoticeDays => "notice_days",
             ParamName::InvestigationWorkingDays => "investigation_working_days",
             ParamName::ReinvestigationWorkingDays => "reinvestigation_working_days",
@@ -627,7 +636,7 @@ impl ParamName {
         Self::SIMPLE.iter().copied().find(|n| n.simple_code() == s)
     }
 
-    const SIMPLE: [ParamName; 37] = [
+    const SIMPLE: [ParamName; 39] = [
         ParamName::Standard,
         ParamName::TopUpMode,
         ParamName::Rounding,
@@ -650,6 +659,8 @@ impl ParamName {
         ParamName::AgeBands,
         ParamName::AgeStartRule,
         ParamName::CareTable,
+        ParamName::FuneralRelief,
+        ParamName::FuneralGrant,
         ParamName::NoticeDays,
         ParamName::InvestigationWorkingDays,
         ParamName::ReinvestigationWorkingDays,
@@ -678,7 +689,9 @@ impl ParamName {
             | N::MedicalDeductible
             | N::EducationGrant(_)
             | N::DisasterGrant(_)
-            | N::LaidOffFixedAmount => ValueKind::Amount,
+            | N::LaidOffFixedAmount
+            | N::FuneralRelief
+            | N::FuneralGrant => ValueKind::Amount,
             N::MinPaymentRatio
             | N::EdgeBandRatio
             | N::SinglePersonShare

@@ -224,6 +224,13 @@ pub struct LedgerRow {
     pub failed: Fen,
     pub reissue_count: i64,
     pub reissued: Fen,
+    /// Paid for this month after a death and still owed back (追回: open or waiting for a
+    /// write-off's approval).
+    pub to_recover: Fen,
+    /// Recovered (已追回).
+    pub recovered: Fen,
+    /// Written off with the director's approval (已核销).
+    pub written_off: Fen,
 }
 
 /// The month's payroll at a glance (the dashboard).

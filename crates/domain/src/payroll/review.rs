@@ -337,6 +337,9 @@ mod tests {
             failed: Fen(0),
             reissue_count: 0,
             reissued: Fen(0),
+            to_recover: Fen(0),
+            recovered: Fen(0),
+            written_off: Fen(0),
         };
         let rows = [
             row("2026-11", Program::UrbanDibao, 100),

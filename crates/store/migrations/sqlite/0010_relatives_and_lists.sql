@@ -25,6 +25,11 @@ CREATE INDEX relative_declarations_scope ON relative_declarations (township_code
 
 ALTER TABLE cases ADD COLUMN filed_note TEXT NOT NULL DEFAULT '';
 
+-- 惠民殡葬 basic-service relief and 丧葬补助 due for a death (fen), from the parameters.
+ALTER TABLE funeral_records ADD COLUMN relief_fen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE funeral_records ADD COLUMN grant_fen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE funeral_records ADD COLUMN grant_program TEXT;
+
 CREATE TABLE external_batches (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     kind        TEXT NOT NULL,

@@ -356,7 +356,19 @@ pub async fn ledger(
                 CAST(SUM(b.failed_count) AS BIGINT) AS failed_count,
                 CAST(SUM(b.failed_fen) AS BIGINT) AS failed_fen,
                 CAST(SUM(b.reissue_count) AS BIGINT) AS reissue_count,
-                CAST(SUM(b.reissue_fen) AS BIGINT) AS reissue_fen
+                CAST(SUM(b.reissue_fen) AS BIGINT) AS reissue_fen,
+                CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
+                   WHERE r.period = b.month AND r.program = b.program
+                     AND r.township_code = b.township_code
+                     AND r.status IN ('open', 'write_off_requested')), 0) AS BIGINT) AS to_recover,
+                CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
+                   WHERE r.period = b.month AND r.program = b.program
+                     AND r.township_code = b.township_code AND r.status = 'recovered'), 0)
+                   AS BIGINT) AS recovered,
+                CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
+                   WHERE r.period = b.month AND r.program = b.program
+                     AND r.township_code = b.township_code AND r.status = 'written_off'), 0)
+                   AS BIGINT) AS written_off
          FROM payroll_batches b LEFT JOIN divisions d ON d.code = b.township_code
          WHERE b.township_code >= $1 AND b.township_code < $2",
     )
@@ -396,6 +408,9 @@ pub async fn ledger(
                 failed: Fen(r.i64("failed_fen")?),
                 reissue_count: r.i64("reissue_count")?,
                 reissued: Fen(r.i64("reissue_fen")?),
+                to_recover: Fen(r.i64("to_recover")?),
+                recovered: Fen(r.i64("recovered")?),
+                written_off: Fen(r.i64("written_off")?),
             })
         })
         .collect()

@@ -38,6 +38,8 @@ pub struct LedgerTotals {
     pub paid: Fen,
     pub failed: Fen,
     pub reissued: Fen,
+    pub to_recover: Fen,
+    pub recovered: Fen,
 }
 
 impl LedgerTotals {
@@ -47,6 +49,8 @@ impl LedgerTotals {
         self.paid = Fen(self.paid.0 + r.paid.0);
         self.failed = Fen(self.failed.0 + r.failed.0);
         self.reissued = Fen(self.reissued.0 + r.reissued.0);
+        self.to_recover = Fen(self.to_recover.0 + r.to_recover.0);
+        self.recovered = Fen(self.recovered.0 + r.recovered.0);
     }
 }
 
