@@ -26,7 +26,8 @@ crate::coded_enum! {
         /// A birth date the program cannot have: born after the enrolment began, in the
         /// future, over 120 years ago, or too young for 高龄津贴.
         ImplausibleBirth = ("implausible_birth", "出生日期与项目不符"),
-        /// A person at the 高龄津贴's first age band with no allowance (a proposal is ready).
+        /// A person at the 高龄津贴's first age band with neither the allowance nor an
+        /// application under way (the daily tasks' proposals count as applications).
         OldAgeNotEnrolled = ("old_age_not_enrolled", "达到高龄年龄未享受津贴"),
         /// A beneficiary household with a staff member or cadre, or a declared relative of
         /// one, whose case was not filed as such (近亲属未备案).
@@ -77,7 +78,7 @@ impl CheckKind {
             CheckKind::ReviewOverdue => "尽快组织复核（执行每日任务可生成复核案件）",
             CheckKind::InvalidIdNumber => "核对身份证原件，更正户籍台账中的身份证号码",
             CheckKind::ImplausibleBirth => "核对身份证原件和出生日期；不符合条件的办理停发",
-            CheckKind::OldAgeNotEnrolled => "核实后办理高龄津贴（每日任务已拟定的案件可直接提交）",
+            CheckKind::OldAgeNotEnrolled => "核实后为其提出高龄津贴申请（或执行每日任务自动拟定）",
             CheckKind::UnfiledRelative => "补办近亲属备案，由县级民政部门入户核查，备案人回避",
             CheckKind::ListMatch => "入户核实收入、财产和户籍变化，必要时办理变更或停发",
             CheckKind::IncomeAboveStandard => {
@@ -253,14 +254,10 @@ impl Finding {
                     why
                 )
             }
-            CheckKind::OldAgeNotEnrolled => {
-                let proposal = e
-                    .get("proposal")
-                    .and_then(|v| v.as_i64())
-                    .map(|id| format!("，已拟定案件（编号{id}）待办理"))
-                    .unwrap_or_default();
-                format!("出生日期{}，未享受高龄津贴{}", s("birth"), proposal)
-            }
+            CheckKind::OldAgeNotEnrolled => format!(
+                "出生日期{}，已到高龄津贴起始年龄，未享受津贴，也没有正在办理的申请",
+                s("birth")
+            ),
             CheckKind::UnfiledRelative => {
                 let post = crate::relatives::DeclarantPost::parse(&s("post"))
                     .map(|p| p.label())

@@ -570,7 +570,9 @@ pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> StoreResult<()> {
     )
     .await?;
     // 同时享受互斥项目, 同一人重复享受同一项目, 出生日期与项目不符: copies of enrolments.
-    let copies: [(usize, Option<&str>, Option<&str>, Option<&str>); 3] = [
+    // (which enrolment, another program, another township, another village)
+    type Copy<'a> = (usize, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let copies: [Copy<'_>; 3] = [
         (2, Some("tekun"), None, None),
         (3, None, Some("511802002"), Some("511802002001")),
         (4, Some("old_age_allowance"), None, None),

@@ -52,7 +52,8 @@ pub fn api() -> Router<AppState> {
 #[template(path = "list_batches.html")]
 struct ListsPage {
     nav: Nav,
-    items: Vec<(ListBatch, String)>,
+    /// Each list, when it was imported (Beijing time) and by whom (in words).
+    items: Vec<(ListBatch, String, String)>,
     can_import: bool,
     kinds: &'static [ListKind],
     kind: String,
@@ -92,7 +93,8 @@ async fn render_page(
         .into_iter()
         .map(|b| {
             let at = beijing_time(&b.imported_at);
-            (b, at)
+            let by = crate::pages::actor_label(&b.imported_by).to_string();
+            (b, at, by)
         })
         .collect();
     let (code, error, field_errors) = match refusal {

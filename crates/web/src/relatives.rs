@@ -41,7 +41,8 @@ pub fn api() -> Router<AppState> {
 #[template(path = "relative_list.html")]
 struct ListPage {
     nav: Nav,
-    items: Vec<(Declaration, String)>,
+    /// Each declaration, when it was filed (Beijing time) and by whom (in words).
+    items: Vec<(Declaration, String, String)>,
     can_declare: bool,
     form: NewDeclaration,
     error: Option<String>,
@@ -79,7 +80,8 @@ async fn render_page(
         .into_iter()
         .map(|d| {
             let at = beijing_time(&d.declared_at);
-            (d, at)
+            let by = crate::pages::actor_label(&d.declared_by).to_string();
+            (d, at, by)
         })
         .collect();
     let (code, error, field_errors) = match refusal {

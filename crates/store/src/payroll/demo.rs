@@ -16,7 +16,8 @@ pub async fn has_enrolments(store: &Store) -> StoreResult<bool> {
 /// The demo's enrolments: the heads of the first 150 registry
 /// households of 东城街道 and of 西城街道 receive 低保 from January 2026 (urban in 社区,
 /// rural in 村), so the payroll pages have a month to generate. Households without an
-/// account get a synthetic one. Returns how many were added. Every enrolled household of
+/// account get a synthetic one; their recorded incomes are scaled to 低保 levels. Returns how
+/// many were added. Every enrolled household of
 /// the demo (the cases' too) gets an account, so a demo batch can be signed off.
 pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
     let now = super::now();
@@ -35,6 +36,15 @@ pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
                 "UPDATE households SET bank_name = '四川农信', account_holder = head_name,
                    account_number = '6214' || {padded}
                  WHERE id IN ({pick}) AND account_number = ''"
+            ))
+            .bind(township),
+        )
+        .await?;
+        // A 低保 household lives on little: the synthetic registry's incomes of the picked
+        // households are scaled down to 低保 levels (the income check would flag them).
+        tx.execute(
+            q(format!(
+                "UPDATE incomes SET amount_fen = amount_fen / 10 WHERE household_id IN ({pick})"
             ))
             .bind(township),
         )
