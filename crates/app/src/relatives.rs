@@ -60,6 +60,35 @@ impl Relatives<'_> {
                 return Err(Error::field("username", format!("没有账号“{u}”")));
             }
         }
+        // An ID number the registry holds must come with the registered name.
+        let ids = [
+            input.declarant_id_number.as_str(),
+            input.relative_id_number.as_str(),
+        ];
+        let names = minzheng_store::lists::registered_names(st, &ids).await?;
+        for (field, id, given) in [
+            (
+                "declarant_name",
+                input.declarant_id_number.as_str(),
+                &input.declarant_name,
+            ),
+            (
+                "relative_name",
+                input.relative_id_number.as_str(),
+                &input.relative_name,
+            ),
+        ] {
+            if let Some(reg) = names.get(id) {
+                if !minzheng_domain::registry::same_name(reg, given) {
+                    let c = minzheng_domain::funerals::IdentityConflict {
+                        id_number: id.to_string(),
+                        registered_name: reg.clone(),
+                        given_name: given.clone(),
+                    };
+                    return Err(Error::field(field, c.message()));
+                }
+            }
+        }
         let mut tx = st.begin_write().await?;
         let Some(id) = store::insert(&mut tx, &input, &actor.username, &now()).await? else {
             return Err(Error::Conflict(format!(

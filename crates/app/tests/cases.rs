@@ -1522,6 +1522,24 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
         .unwrap_err();
     assert!(e.to_string().contains("管辖范围"), "{e}");
     assert!(app.relatives().list(&director).await.unwrap().is_empty());
+    // A registered relative under another name is an identity conflict: nothing written.
+    let e = app
+        .relatives()
+        .declare(
+            &director,
+            &NewDeclaration {
+                relative_name: "李秀兰".into(),
+                ..declaration.clone()
+            },
+            on,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("李秀英") && e.to_string().contains("李秀兰"),
+        "{e}"
+    );
+    assert!(app.relatives().list(&director).await.unwrap().is_empty());
     // An account that does not exist is refused.
     let e = app
         .relatives()

@@ -494,21 +494,22 @@ pub async fn recovery_totals(store: &Store, scope: &Scope) -> StoreResult<(i64, 
 // ---------------------------------------------------------------- the demo
 
 /// The demo's people for its deaths: (ID number, name) of the heads of active enrolments of
-/// one-person households in the township, oldest enrolment first.
+/// one-person households in the township or village, oldest enrolment first.
 pub async fn demo_lone_beneficiaries(
     store: &Store,
-    township_code: &str,
+    division_code: &str,
     n: i64,
 ) -> StoreResult<Vec<(String, String)>> {
     store
         .fetch_all(
             q(
                 "SELECT e.beneficiary_id_number, e.beneficiary_name FROM enrolments e
-               WHERE e.township_code = $1 AND e.status = 'active' AND e.household_size = 1
+               WHERE SUBSTR(e.village_code, 1, LENGTH($1)) = $1 AND e.status = 'active'
+                 AND e.household_size = 1
                  AND e.person_id IS NULL
                ORDER BY e.id LIMIT $2",
             )
-            .bind(township_code)
+            .bind(division_code)
             .bind(n),
         )
         .await?

@@ -98,7 +98,15 @@ impl Demo<'_> {
         today: NaiveDate,
     ) -> AppResult<()> {
         let demo = Actor::system("demo");
-        if let Some((id, name)) = people.first() {
+        // The assistant's own village: the recusal shows on that household's cases.
+        let village = "511802001001";
+        let neighbours = funerals::demo_lone_beneficiaries(self.app.store(), village, 3).await?;
+        if let Some((id, name)) = neighbours
+            .iter()
+            .rev()
+            .find(|p| !people.contains(p))
+            .or(people.first())
+        {
             self.app
                 .relatives()
                 .declare(
@@ -108,7 +116,7 @@ impl Demo<'_> {
                         declarant_id_number: "511802198203150011".into(),
                         post: "assistant".into(),
                         username: "assistant".into(),
-                        division_code: "511802001001".into(),
+                        division_code: village.into(),
                         relative_name: name.clone(),
                         relative_id_number: id.clone(),
                         relation: "sibling".into(),
@@ -118,7 +126,7 @@ impl Demo<'_> {
                 )
                 .await?;
         }
-        if let Some((id, name)) = people.get(1) {
+        if let Some((id, name)) = people.last() {
             let csv = format!(
                 "身份证号码,姓名,登记日期,号牌号码及车型\n{id},{name},{},川T8A366 小型普通客车\n",
                 last.first_day()
