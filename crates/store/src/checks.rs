@@ -578,12 +578,23 @@ pub mod bench {
     pub async fn realistic_ids(store: &Store) -> StoreResult<()> {
         let mut tx = store.begin_write().await?;
         tx.mark_large();
+        // Born 1940–1964; 高龄津贴's beneficiaries 1925–1930 (old enough for it).
+        let old = "EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = households.id
+                             AND e.program = 'old_age_allowance')";
         let id17 = if tx.is_postgres() {
-            "'511802' || to_char(DATE '1940-01-01' + CAST((id / 1000) * 9 AS INTEGER), 'YYYYMMDD')
-               || lpad(CAST(id % 1000 AS TEXT), 3, '0')"
+            format!(
+                "'511802' || to_char(CASE WHEN {old}
+                     THEN DATE '1925-01-01' + CAST((id / 1000) * 2 AS INTEGER)
+                     ELSE DATE '1940-01-01' + CAST((id / 1000) * 9 AS INTEGER) END, 'YYYYMMDD')
+                   || lpad(CAST(id % 1000 AS TEXT), 3, '0')"
+            )
         } else {
-            "'511802' || replace(date('1940-01-01', '+' || ((id / 1000) * 9) || ' days'), '-', '')
-               || printf('%03d', id % 1000)"
+            format!(
+                "'511802' || replace(CASE WHEN {old}
+                     THEN date('1925-01-01', '+' || ((id / 1000) * 2) || ' days')
+                     ELSE date('1940-01-01', '+' || ((id / 1000) * 9) || ' days') END, '-', '')
+                   || printf('%03d', id % 1000)"
+            )
         };
         tx.execute(q(format!("UPDATE households SET head_id_number = {id17}")))
             .await?;

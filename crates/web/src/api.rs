@@ -47,6 +47,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// `Multipart` whose rejection is our Chinese error body (never axum's English text): an
+/// upload without a `multipart/form-data` body and boundary is refused with 400.
+pub struct Upload(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(mp) => Ok(Upload(mp)),
+            Err(_) => Err(AppError::bad_request(
+                "上传须以 multipart/form-data 格式提交文件（请通过页面的上传表单或按接口说明提交）",
+            )),
+        }
+    }
+}
+
 /// `Query<T>` whose rejection is our Chinese error body (never axum's English text).
 pub struct ApiQuery<T>(pub T);
 

@@ -963,7 +963,7 @@ pub async fn attach_submit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    mp: axum::extract::Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let id = parse_id(&id, "该案件")?;
     let limit = st.config.attachment_limit;

@@ -216,7 +216,7 @@ async fn read_list(
 async fn import_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    mp: axum::extract::Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let result = match read_list(mp).await {
         Ok((source, name, data)) => {
@@ -435,7 +435,7 @@ async fn api_record(
 async fn api_import(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    mp: axum::extract::Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> ApiResult {
     let (source, name, data) = read_list(mp).await?;
     let out = st

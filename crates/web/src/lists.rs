@@ -175,7 +175,7 @@ async fn read_upload(
 async fn import_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    mp: axum::extract::Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let result = match read_upload(mp).await {
         Ok((kind, on, name, data)) => {
@@ -226,7 +226,7 @@ async fn api_list(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> Api
 async fn api_import(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    mp: axum::extract::Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> ApiResult {
     let (kind, on, name, data) = read_upload(mp).await?;
     let b = st

@@ -433,7 +433,7 @@ async fn read_upload(mut mp: Multipart) -> Result<(ImportInput, ImportOptions), 
 pub async fn import_submit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    mp: Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let (input, opts) = read_upload(mp).await?;
     let (id, report) = st.app.jobs().start_import(&actor, input, opts).await?;
@@ -706,7 +706,7 @@ pub async fn api_search(
 pub async fn api_import(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
-    mp: Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> ApiResult {
     let (input, opts) = read_upload(mp).await?;
     let (id, report) = st.app.jobs().start_import(&actor, input, opts).await?;

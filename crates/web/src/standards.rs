@@ -657,7 +657,7 @@ pub async fn office_photo(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(code): Path<String>,
-    mp: Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let limit = st.config.attachment_limit;
     let result = match read_photo_upload(mp, limit).await {
@@ -824,7 +824,7 @@ pub async fn inspection_photo(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    mp: Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let id = parse_id(&id, "该检查验收记录")?;
     let limit = st.config.attachment_limit;

@@ -130,6 +130,23 @@ async fn lists_through_the_api(app: &TestApp) {
     let r = upload(staff.clone(), csrf.clone(), csv.into()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (admin, acsrf) = api_login(app, "admin").await;
+    // Not a multipart upload: a Chinese JSON error, not the framework's English text.
+    let r = admin
+        .post(app.url("/api/v1/lists/import"))
+        .header("x-csrf-token", &acsrf)
+        .json(&json!({"kind": "vehicle"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("multipart/form-data"),
+        "{body}"
+    );
     // A bad row refuses the whole list.
     let bad = format!("{csv}123,某人,2026-05-01,\n");
     let r = upload(admin.clone(), acsrf.clone(), bad).await;

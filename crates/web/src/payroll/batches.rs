@@ -2,7 +2,7 @@
 //! bank file and return file.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
@@ -414,7 +414,7 @@ pub(super) async fn return_post(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(id): Path<String>,
-    mp: Multipart,
+    crate::api::Upload(mp): crate::api::Upload,
 ) -> PageResult {
     let id = parse_id(&id, "该发放批次")?;
     let result = match read_file(mp).await {
