@@ -172,6 +172,8 @@ fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
              JOIN enrolments e ON e.beneficiary_id_number = d.id_number
              WHERE {LIVE} AND (e.end_month IS NULL OR e.end_month > SUBSTR(d.death_date, 1, 7))"
         ),
+        // The grouping checks find their keys first from the index alone (enrolments by ID
+        // number, program and status; households by account), then read only those rows.
         CheckKind::DuplicateEnrolment => format!(
             "SELECT 'dup:' || e.beneficiary_id_number || ':' || e.program AS subject_key,
                 MIN(e.township_code) AS township_code, e.beneficiary_id_number AS id_number,
@@ -180,8 +182,12 @@ fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
                 '{{\"program\":\"' || e.program || '\",\"count\":' || COUNT(*)
                   || ',\"townships\":[\"' || MIN(e.township_code) || '\",\"'
                   || MAX(e.township_code) || '\"]}}' AS evidence
-             FROM enrolments e WHERE {LIVE}
-             GROUP BY e.beneficiary_id_number, e.program HAVING COUNT(*) > 1"
+             FROM (SELECT k.beneficiary_id_number AS id, k.program FROM enrolments k
+                   WHERE k.status IN ('active', 'grace', 'suspended')
+                   GROUP BY k.beneficiary_id_number, k.program HAVING COUNT(*) > 1) d
+             JOIN enrolments e ON e.beneficiary_id_number = d.id AND e.program = d.program
+             WHERE {LIVE}
+             GROUP BY e.beneficiary_id_number, e.program"
         ),
         CheckKind::ExclusivePrograms => format!(
             "SELECT 'excl:' || e.beneficiary_id_number AS subject_key,
@@ -190,8 +196,13 @@ fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
                 MIN(e.id) AS enrolment_id,
                 '{{\"programs\":[\"' || MIN(e.program) || '\",\"' || MAX(e.program)
                   || '\"]}}' AS evidence
-             FROM enrolments e WHERE {LIVE} AND e.program IN {exclusive}
-             GROUP BY e.beneficiary_id_number HAVING COUNT(DISTINCT e.program) > 1"
+             FROM (SELECT k.beneficiary_id_number AS id FROM enrolments k
+                   WHERE k.status IN ('active', 'grace', 'suspended')
+                     AND k.program IN {exclusive}
+                   GROUP BY k.beneficiary_id_number HAVING COUNT(DISTINCT k.program) > 1) d
+             JOIN enrolments e ON e.beneficiary_id_number = d.id
+             WHERE {LIVE} AND e.program IN {exclusive}
+             GROUP BY e.beneficiary_id_number"
         ),
         CheckKind::SharedAccount => format!(
             "SELECT 'account:' || h.account_number AS subject_key,
@@ -200,8 +211,12 @@ fn hits(kind: CheckKind, postgres: bool, day: Day<'_>) -> String {
                 '{{\"account\":\"' || h.account_number || '\",\"households\":'
                   || COUNT(DISTINCT h.id) || ',\"names\":[\"' || MIN(h.head_name) || '\",\"'
                   || MAX(h.head_name) || '\"]}}' AS evidence
-             FROM enrolments e JOIN households h ON h.id = e.household_id
-             WHERE {LIVE} AND h.account_number <> ''
+             FROM (SELECT a.account_number AS acct FROM households a
+                   WHERE a.account_number <> ''
+                   GROUP BY a.account_number HAVING COUNT(*) > 1) d
+             JOIN households h ON h.account_number = d.acct
+             JOIN enrolments e ON e.household_id = h.id
+             WHERE {LIVE}
              GROUP BY h.account_number HAVING COUNT(DISTINCT h.id) > 1"
         ),
         CheckKind::ReviewOverdue => String::from(

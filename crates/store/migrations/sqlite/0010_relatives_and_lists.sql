@@ -53,3 +53,6 @@ CREATE TABLE external_records (
 );
 CREATE INDEX external_records_person ON external_records (id_number, kind);
 CREATE INDEX external_records_batch ON external_records (batch_id);
+
+-- The shared-account check finds accounts held by several households from this index alone.
+CREATE INDEX households_account ON households (account_number);
