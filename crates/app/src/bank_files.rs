@@ -145,7 +145,10 @@ impl BankFiles<'_> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, batch_id).await?;
         transition(actor.role, &b, BatchAction::RecordReturn)?;
-        let file = crate::formats::returns::parse(file_name, data)?;
+        let limits = self.app.limits();
+        let file = crate::registry::import::blocking(|| {
+            crate::formats::returns::parse(file_name, data, limits)
+        })?;
         let lines = payroll::line_keys(store, batch_id).await?;
         let results = reconcile(&b, &file, &lines).map_err(refused)?;
         let (paid, failed): (Vec<_>, Vec<_>) = results.iter().partition(|r| r.paid);

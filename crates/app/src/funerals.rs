@@ -104,7 +104,10 @@ impl Funerals<'_> {
         today: NaiveDate,
     ) -> AppResult<Vec<DeathOutcome>> {
         actor.require(Permission::RecordDeaths)?;
-        let rows = crate::formats::deaths::parse(name, data, source)?;
+        let limits = self.app.limits();
+        let rows = crate::registry::import::blocking(|| {
+            crate::formats::deaths::parse(name, data, source, limits)
+        })?;
         let store = self.app.store();
         let mut problems: Vec<String> = Vec::new();
         let mut inputs = Vec::new();

@@ -11,6 +11,7 @@ use flate2::read::MultiGzDecoder;
 use minzheng_domain::division::{check_division_row, DivisionRow};
 use minzheng_domain::{DivisionCode, DivisionLevel};
 
+use super::limits::{refusal_of, BoundedCsv, InputLimits};
 use crate::{AppResult, Error};
 
 /// Where divisions come from.
@@ -76,6 +77,14 @@ fn bad_row(label: &str, line: u64, msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("文件 {label} 第{line}行：{msg}"))
 }
 
+/// A CSV error, or the refusal of a file beyond the limits that caused it.
+fn csv_failure(label: &str, line: u64, what: &str, e: &csv::Error) -> Error {
+    match refusal_of(e) {
+        Some(r) => Error::validation(format!("文件 {label}：{r}")),
+        None => bad_row(label, line, format!("{what}：{e}")),
+    }
+}
+
 /// Column positions of the file being read.
 struct Cols {
     code: usize,
@@ -115,7 +124,7 @@ impl RowReader {
             .from_reader(input.reader);
         let headers = rdr
             .headers()
-            .map_err(|e| bad_row(&input.label, 1, format!("无法读取表头：{e}")))?
+            .map_err(|e| csv_failure(&input.label, 1, "无法读取表头", &e))?
             .clone();
         let col = |name: &str| -> AppResult<usize> {
             headers
@@ -154,7 +163,7 @@ impl RowReader {
                     self.current = None;
                     continue;
                 }
-                Err(e) => return Err(bad_row(label, self.line + 1, format!("格式错误：{e}"))),
+                Err(e) => return Err(csv_failure(label, self.line + 1, "格式错误", &e)),
             }
             self.line += 1;
             self.rows_read += 1;
@@ -203,7 +212,13 @@ pub struct DivisionFiles {
 
 impl DivisionFiles {
     /// Opens the source's files; `only` keeps the rows inside that division and above it.
-    pub fn open(source: &DivisionSource, only: Option<&DivisionCode>) -> AppResult<Self> {
+    /// Each file is read through [`BoundedCsv`]: lines of at most `max_line_bytes`, at most
+    /// `max_rows` of them, and a `.gz` unpacking to at most `max_unpacked_bytes`.
+    pub fn open(
+        source: &DivisionSource,
+        only: Option<&DivisionCode>,
+        limits: &InputLimits,
+    ) -> AppResult<Self> {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut inputs = std::collections::VecDeque::new();
         let mut bytes_total = 0u64;
@@ -223,9 +238,14 @@ impl DivisionFiles {
                         count: counter.clone(),
                     };
                     let reader: Box<dyn Read + Send> = if gz {
-                        Box::new(MultiGzDecoder::new(counted))
+                        Box::new(BoundedCsv::new(
+                            MultiGzDecoder::new(counted),
+                            limits,
+                            limits.max_unpacked_bytes,
+                            "区划文件",
+                        ))
                     } else {
-                        Box::new(counted)
+                        Box::new(BoundedCsv::new(counted, limits, u64::MAX, "区划文件"))
                     };
                     inputs.push_back(Input {
                         label: path

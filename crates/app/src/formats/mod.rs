@@ -6,5 +6,6 @@ pub mod deaths;
 pub mod divisions;
 pub mod inert;
 pub mod ledger;
+pub mod limits;
 pub mod returns;
 pub mod synthetic;
