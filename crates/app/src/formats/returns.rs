@@ -105,15 +105,22 @@ pub(crate) fn read_cells(
     let mut budget = TextBudget::new(limits, what);
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("{what}第{}行格式有误：{e}", i + 1)))?;
-        if rec.len() as u64 > limits.max_columns {
-            return Err(too_wide(what, i as u64 + 1, rec.len() as u64, limits));
+        // Up to the last field with content (spreadsheets write empty ones to the end of
+        // their used range).
+        let used = (0..rec.len())
+            .rev()
+            .find(|&j| !rec[j].trim().is_empty())
+            .map_or(0, |j| j + 1);
+        if used as u64 > limits.max_columns {
+            return Err(too_wide(what, i as u64 + 1, used as u64, limits));
         }
         budget
-            .add(rec.len() as u64, rec.as_slice().len() as u64)
+            .add(used as u64, rec.as_slice().len() as u64)
             .map_err(refused)?;
         // A bank echoing our bank file echoes its inert cells too.
         rows.push(
             rec.iter()
+                .take(used)
                 .map(|s| super::inert::read_back(s.trim()).to_string())
                 .collect(),
         );

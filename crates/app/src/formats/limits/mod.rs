@@ -83,7 +83,7 @@ impl Default for InputLimits {
             max_xml_depth: 64,
             max_sheets: 256,
             max_styles: 16_384,
-            max_cells: 4 << 20,
+            max_cells: 2 << 20,
             max_text_bytes: 64 << 20,
             max_issues: 100_000,
         }
