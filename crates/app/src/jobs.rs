@@ -206,7 +206,20 @@ impl Jobs<'_> {
             report,
             issues_total,
         };
-        if let Err(e) = jobs::finish(store, id, status, done, total, &message, &full).await {
+        // Test support: a database that refuses the full result.
+        #[cfg(feature = "testing")]
+        let refused =
+            crate::testing::import_fault(&file_name, crate::testing::ImportFault::ResultRefused);
+        #[cfg(not(feature = "testing"))]
+        let refused = false;
+        let stored: AppResult<()> = if refused {
+            Err(Error::Internal("数据库拒绝保存导入结果".into()))
+        } else {
+            jobs::finish(store, id, status, done, total, &message, &full)
+                .await
+                .map_err(Error::from)
+        };
+        if let Err(e) = stored {
             // The result could not be stored (the database refused it): end the job with
             // its status and reason all the same, without the report.
             tracing::error!(job = id, error = %e, "an import's result could not be stored");

@@ -308,3 +308,71 @@ impl DivisionFiles {
         self.reader.considered
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    /// A folder of the five files, `provinces` gzipped with `provinces` as its content.
+    fn folder(provinces: &[u8]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(provinces).unwrap();
+        std::fs::write(dir.path().join("provinces.csv.gz"), gz.finish().unwrap()).unwrap();
+        for (stem, parent) in [
+            ("cities", "provinceCode"),
+            ("areas", "cityCode"),
+            ("streets", "areaCode"),
+            ("villages", "streetCode"),
+        ] {
+            std::fs::write(
+                dir.path().join(format!("{stem}.csv")),
+                format!("code,name,{parent}\n"),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn read_all(dir: &Path, limits: &InputLimits) -> AppResult<u64> {
+        let mut files = DivisionFiles::open(&DivisionSource::Dir(dir.into()), None, limits)?;
+        let mut out = Vec::new();
+        loop {
+            files.next_batch(BATCH, &mut out)?;
+            if out.is_empty() {
+                return Ok(files.rows_read());
+            }
+        }
+    }
+
+    #[test]
+    fn gzipped_files_are_read_within_the_limits() {
+        let ok = folder("code,name\n51,四川省\n".as_bytes());
+        assert_eq!(read_all(ok.path(), &InputLimits::default()).unwrap(), 1);
+        // One line of 4 MB (a few kilobytes gzipped).
+        let mut long = b"code,name\n51,".to_vec();
+        long.extend(vec![b'x'; 4 << 20]);
+        let dir = folder(&long);
+        let e = read_all(dir.path(), &InputLimits::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("provinces.csv.gz") && e.to_string().contains("max_line_bytes"),
+            "{e}"
+        );
+        // Short lines without end: the unpacked size (a small limit here, 1 GB by default).
+        let mut many = b"code,name\n".to_vec();
+        for _ in 0..200_000 {
+            many.extend("51,四川省\n".as_bytes());
+        }
+        let dir = folder(&many);
+        let small = InputLimits {
+            max_unpacked_bytes: 1 << 20,
+            ..Default::default()
+        };
+        let e = read_all(dir.path(), &small).unwrap_err();
+        assert!(e.to_string().contains("max_unpacked_bytes"), "{e}");
+    }
+}

@@ -115,6 +115,13 @@ impl Registry<'_> {
             ..Default::default()
         };
 
+        #[cfg(feature = "testing")]
+        if crate::testing::import_fault(
+            &report.file_name,
+            crate::testing::ImportFault::PanicWhileReading,
+        ) {
+            panic!("测试：读取文件时出错");
+        }
         // Read: every row checked on its own.
         let (meta, read) = blocking(|| {
             read::read_ledger(
