@@ -147,7 +147,9 @@ impl BankFiles<'_> {
         transition(actor.role, &b, BatchAction::RecordReturn)?;
         let limits = self.app.limits();
         let file = crate::registry::import::blocking(|| {
-            crate::formats::returns::parse(file_name, data, limits)
+            let file = crate::formats::returns::parse(file_name, data, limits);
+            crate::formats::limits::give_back_memory();
+            file
         })?;
         let lines = payroll::line_keys(store, batch_id).await?;
         let results = reconcile(&b, &file, &lines).map_err(refused)?;

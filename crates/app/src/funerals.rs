@@ -106,7 +106,9 @@ impl Funerals<'_> {
         actor.require(Permission::RecordDeaths)?;
         let limits = self.app.limits();
         let rows = crate::registry::import::blocking(|| {
-            crate::formats::deaths::parse(name, data, source, limits)
+            let rows = crate::formats::deaths::parse(name, data, source, limits);
+            crate::formats::limits::give_back_memory();
+            rows
         })?;
         let store = self.app.store();
         let mut problems: Vec<String> = Vec::new();

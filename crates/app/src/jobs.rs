@@ -233,6 +233,7 @@ impl Jobs<'_> {
             };
             jobs::finish(store, id, status, done, total, &message, &bare).await?;
         }
+        crate::formats::limits::give_back_memory();
         result
     }
 

@@ -437,8 +437,17 @@ mod tests {
             "{}",
             fields["file"]
         );
-        // Far down but within the columns: read (and refused for want of a header).
+        // Far down within the columns: a million empty rows laid out, more than the cells
+        // a whole-table reader may hold.
         let data = xlsx(&[(0, 0, "x"), (1_048_575, 0, "y")], &[]);
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data, &InputLimits::default())
+        else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("max_cells"), "{}", fields["file"]);
+        // Further down than it, but within the cells: read (and refused for want of a
+        // header).
+        let data = xlsx(&[(0, 0, "x"), (100_000, 0, "y")], &[]);
         let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data, &InputLimits::default())
         else {
             panic!("refused");

@@ -61,8 +61,9 @@ pub struct InputLimits {
     /// Cells a reader lays out as a grid at once: every sheet of an `.xls` (read whole), the
     /// rows and columns of a return file or death list.
     pub max_cells: u64,
-    /// Bytes of cell text a reader holds at once for a file it reads whole (`.xls`, return
-    /// files, death lists).
+    /// Bytes a reader holds at once for a file it reads whole (`.xls`, return files, death
+    /// lists): each cell's text with its allocation, and for an `.xls` the workbook stream,
+    /// which the library keeps twice.
     pub max_text_bytes: u64,
     /// Problems one ledger import lists before it stops checking (each row may have several;
     /// a file with more is not a ledger of this office).
@@ -83,7 +84,7 @@ impl Default for InputLimits {
             max_xml_depth: 64,
             max_sheets: 256,
             max_styles: 16_384,
-            max_cells: 2 << 20,
+            max_cells: 1 << 20,
             max_text_bytes: 64 << 20,
             max_issues: 100_000,
         }
@@ -224,6 +225,19 @@ pub(crate) fn clip(s: String, max: usize) -> String {
             t.push('…');
             t
         }
+    }
+}
+
+/// Gives the memory a large read freed back to the system. glibc keeps freed memory in
+/// each thread's arena for reuse, so without this the peak of every file read stays
+/// resident (and the peaks of reads on different threads add up); called when an import
+/// or a whole-table read has ended.
+pub fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory held by the allocator; it reads no
+    // pointers of ours and is safe to call at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

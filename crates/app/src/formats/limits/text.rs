@@ -215,6 +215,9 @@ pub fn refusal_of(e: &(dyn std::error::Error + 'static)) -> Option<Refused> {
     None
 }
 
+/// What a text cell costs besides its text: the string's header and its allocation.
+pub(crate) const CELL_OVERHEAD: u64 = 48;
+
 /// The cells and text a whole-table reader has laid out so far.
 #[derive(Debug)]
 pub(crate) struct TextBudget {
@@ -236,10 +239,11 @@ impl TextBudget {
         }
     }
 
-    /// Counts `cells` more cells holding `bytes` of text.
+    /// Counts `cells` more cells holding `bytes` of text (each cell's string costs its
+    /// header and allocation besides its text).
     pub(crate) fn add(&mut self, cells: u64, bytes: u64) -> Result<(), Refused> {
         self.cells += cells;
-        self.bytes += bytes;
+        self.bytes += bytes + CELL_OVERHEAD * cells;
         if self.cells > self.max_cells {
             return Err(Refused(format!(
                 "{}的单元格{}",

@@ -397,6 +397,13 @@ fn shared_strings(r: &Record<'_>, limits: &InputLimits) -> Result<Vec<u64>, Refu
     Ok(out)
 }
 
+/// What a string of `bytes` UTF-8 bytes holds in memory, twice: the library's copy and the
+/// reader's (the library hands out copies of its sheets), each an allocation of whole
+/// 16-byte units with its header.
+fn held(bytes: u64) -> u64 {
+    2 * (bytes.div_ceil(16) * 16 + super::text::CELL_OVERHEAD)
+}
+
 /// A sheet's cells as the library lays them out: the bounding box of its values and of its
 /// formulas.
 #[derive(Default)]
@@ -494,12 +501,14 @@ pub fn check_xls(data: &[u8], limits: &InputLimits) -> Result<(), Refused> {
     }
     // A formula's text may repeat a sheet or defined name for every few bytes of it.
     let formula_factor = 8 + longest_name / 4;
+    // The library keeps the sectors it read and the workbook stream.
     let mut t = Tally {
         limits,
         records: 0,
         grid: 0,
-        text: 0,
+        text: data.len() as u64 + stream.len() as u64,
     };
+    t.check()?;
     for pos in sheets {
         let sheet = stream.get(pos..).ok_or_else(broken)?;
         let (mut values, mut formulas) = (Extent::default(), Extent::default());
@@ -568,7 +577,7 @@ pub fn check_xls(data: &[u8], limits: &InputLimits) -> Result<(), Refused> {
                         .data
                         .get(6..8)
                         .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
-                    t.text += u64::from(cch) + 3 * r.data.len() as u64;
+                    t.text += held(u64::from(cch).max(3 * r.data.len() as u64));
                 }
                 0x0207 => {
                     values.add(formula_at.0, formula_at.1);
@@ -577,7 +586,7 @@ pub fn check_xls(data: &[u8], limits: &InputLimits) -> Result<(), Refused> {
                         .data
                         .get(0..2)
                         .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
-                    t.text += u64::from(cch) + 3 * r.data.len() as u64;
+                    t.text += held(u64::from(cch).max(3 * r.data.len() as u64));
                 }
                 0x00FD => {
                     if r.data.len() < 10 {
@@ -587,7 +596,7 @@ pub fn check_xls(data: &[u8], limits: &InputLimits) -> Result<(), Refused> {
                     if let Some(bytes) = sst.get(u32_at(r.data, 6)? as usize) {
                         values.add(row, col);
                         t.records += 1;
-                        t.text += bytes;
+                        t.text += held(*bytes);
                     }
                 }
                 0x00BD => {
@@ -613,7 +622,7 @@ pub fn check_xls(data: &[u8], limits: &InputLimits) -> Result<(), Refused> {
                     values.add(formula_at.0, formula_at.1);
                     formulas.add(formula_at.0, formula_at.1);
                     t.records += 2;
-                    t.text += formula_factor * (r.data.len() as u64 - 20);
+                    t.text += held(formula_factor * (r.data.len() as u64 - 20));
                 }
                 0x000A => break,
                 _ => {}
