@@ -145,7 +145,12 @@ impl BankFiles<'_> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, batch_id).await?;
         transition(actor.role, &b, BatchAction::RecordReturn)?;
-        let file = crate::formats::returns::parse(file_name, data)?;
+        let limits = self.app.limits();
+        let file = crate::registry::import::blocking(|| {
+            let file = crate::formats::returns::parse(file_name, data, limits);
+            crate::formats::limits::give_back_memory();
+            file
+        })?;
         let lines = payroll::line_keys(store, batch_id).await?;
         let results = reconcile(&b, &file, &lines).map_err(refused)?;
         let (paid, failed): (Vec<_>, Vec<_>) = results.iter().partition(|r| r.paid);

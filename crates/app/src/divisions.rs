@@ -36,7 +36,7 @@ impl Divisions<'_> {
             Permission::ImportDivisions,
             "区划导入只能由系统管理员在命令行执行",
         )?;
-        let mut files = DivisionFiles::open(source, only)?;
+        let mut files = DivisionFiles::open(source, only, self.app.limits())?;
         let scope = only
             .map(|c| Scope::of(c.clone()))
             .unwrap_or_else(Scope::all);

@@ -106,7 +106,12 @@ impl Funerals<'_> {
         today: NaiveDate,
     ) -> AppResult<Vec<DeathOutcome>> {
         actor.require(Permission::RecordDeaths)?;
-        let rows = crate::formats::deaths::parse(name, data, source)?;
+        let limits = self.app.limits();
+        let rows = crate::registry::import::blocking(|| {
+            let rows = crate::formats::deaths::parse(name, data, source, limits);
+            crate::formats::limits::give_back_memory();
+            rows
+        })?;
         let store = self.app.store();
         let mut problems: Vec<String> = Vec::new();
         let mut inputs = Vec::new();

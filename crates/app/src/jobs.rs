@@ -21,8 +21,35 @@ use minzheng_domain::registry::{ImportProgress, ImportReport};
 use minzheng_domain::Actor;
 use minzheng_store::jobs;
 
+use crate::formats::limits::clip;
 use crate::registry::import::{ImportInput, ImportOptions, BACKGROUND_ROWS};
 use crate::{App, AppResult, Authorize, Error, Permission};
+
+/// Characters of a job's message kept in its row (a database error may quote a whole value).
+const STORED_MESSAGE_CHARS: usize = 500;
+
+/// Polls a future and turns a panic while polling into `Err` with the panic's message.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => std::task::Poll::Ready(Err(p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "未知错误".into()))),
+        }
+    }
+}
 
 /// Live progress of the jobs this process is running.
 #[derive(Debug, Default)]
@@ -131,58 +158,82 @@ impl Jobs<'_> {
             done: 0,
             total: 0,
         };
-        let result = self
-            .app
-            .registry()
-            .import(actor, input, opts, &mut |p| {
+        // A panic inside the import (a parser's assertion, a bug) ends it like any failure:
+        // its transaction is rolled back as the stack unwinds, and the job is recorded as
+        // failed below instead of being left running.
+        let caught = CatchUnwind(Box::pin(self.app.registry().import(
+            actor,
+            input,
+            opts,
+            &mut |p| {
                 last = p;
                 progress(p)
-            })
-            .await;
+            },
+        )))
+        .await;
+        let result = caught.unwrap_or_else(|panic| {
+            tracing::error!(job = id, panic, "an import panicked");
+            Err(Error::Internal(format!("导入过程异常中止：{panic}")))
+        });
         let store = self.app.store();
         let file_name = input.name();
-        match &result {
+        let (status, done, total, message, report, issues_total) = match &result {
             Ok(r) => {
                 let mut stored = r.clone();
                 let issues_total = stored.issues.len();
                 stored.issues.truncate(STORED_ISSUES);
                 // Every row was read and checked, whether or not the ledger was written.
                 let rows = r.rows_read as u64;
-                jobs::finish(
-                    store,
-                    id,
-                    if r.succeeded() {
-                        JobStatus::Succeeded
-                    } else {
-                        JobStatus::Failed
-                    },
-                    rows,
-                    rows,
-                    &r.summary(),
-                    &JobResult {
-                        file_name,
-                        report: Some(stored),
-                        issues_total,
-                    },
-                )
-                .await?;
+                let status = if r.succeeded() {
+                    JobStatus::Succeeded
+                } else {
+                    JobStatus::Failed
+                };
+                (status, rows, rows, r.summary(), Some(stored), issues_total)
             }
-            Err(e) => {
-                jobs::finish(
-                    store,
-                    id,
-                    JobStatus::Failed,
-                    last.done,
-                    last.total,
-                    &format!("导入失败：{e}"),
-                    &JobResult {
-                        file_name,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            }
+            Err(e) => (
+                JobStatus::Failed,
+                last.done,
+                last.total,
+                format!("导入失败：{e}"),
+                None,
+                0,
+            ),
+        };
+        let message = clip(message, STORED_MESSAGE_CHARS);
+        let full = JobResult {
+            file_name: file_name.clone(),
+            report,
+            issues_total,
+        };
+        // Test support: a database that refuses the full result.
+        #[cfg(feature = "testing")]
+        let refused =
+            crate::testing::import_fault(&file_name, crate::testing::ImportFault::ResultRefused);
+        #[cfg(not(feature = "testing"))]
+        let refused = false;
+        let stored: AppResult<()> = if refused {
+            Err(Error::Internal("数据库拒绝保存导入结果".into()))
+        } else {
+            jobs::finish(store, id, status, done, total, &message, &full)
+                .await
+                .map_err(Error::from)
+        };
+        if let Err(e) = stored {
+            // The result could not be stored (the database refused it): end the job with
+            // its status and reason all the same, without the report.
+            tracing::error!(job = id, error = %e, "an import's result could not be stored");
+            let message = clip(
+                format!("{message}（导入报告未能保存：{e}）"),
+                STORED_MESSAGE_CHARS,
+            );
+            let bare = JobResult {
+                file_name,
+                ..Default::default()
+            };
+            jobs::finish(store, id, status, done, total, &message, &bare).await?;
         }
+        crate::formats::limits::give_back_memory();
         result
     }
 

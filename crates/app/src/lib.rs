@@ -55,6 +55,8 @@ pub struct App {
     live_jobs: Arc<jobs::LiveJobs>,
     /// Failed sign-ins per client address.
     signin_throttle: Arc<users::SigninThrottle>,
+    /// What a file from outside may make the readers do (`formats::limits`).
+    limits: formats::limits::InputLimits,
 }
 
 impl std::fmt::Debug for App {
@@ -81,7 +83,19 @@ impl App {
             calendar: Arc::new(WorkCalendar::official()),
             live_jobs: Arc::default(),
             signin_throttle: Arc::default(),
+            limits: formats::limits::InputLimits::default(),
         }
+    }
+
+    /// The application with other input limits than the defaults.
+    pub fn with_limits(mut self, limits: formats::limits::InputLimits) -> App {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits every reader of outside files checks its input against.
+    pub fn limits(&self) -> &formats::limits::InputLimits {
+        &self.limits
     }
 
     /// The same application with another working-day calendar (an official schedule

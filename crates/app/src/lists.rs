@@ -44,7 +44,12 @@ impl Lists<'_> {
         if received_on > today {
             return Err(Error::field("received_on", "接收日期不能晚于今天"));
         }
-        let rows = crate::formats::lists::parse(name, data)?;
+        let limits = self.app.limits();
+        let rows = crate::registry::import::blocking(|| {
+            let rows = crate::formats::lists::parse(name, data, limits);
+            crate::formats::limits::give_back_memory();
+            rows
+        })?;
         let mut problems = Vec::new();
         let mut good = Vec::with_capacity(rows.len());
         let mut seen = std::collections::HashMap::new();

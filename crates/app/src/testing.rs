@@ -11,6 +11,39 @@ pub use minzheng_store::testing::{postgres_url, AuditTamper};
 
 pub use crate::payroll::testing as payroll;
 
+pub mod hostile;
+
+/// A fault a test makes one import meet, named by the import's file name (tests run side
+/// by side, each with files of its own names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFault {
+    /// The import panics while it reads the file.
+    PanicWhileReading,
+    /// The database refuses to store the job's full result (as SQLite refuses a value over
+    /// a gigabyte, "string or blob too big").
+    ResultRefused,
+}
+
+static IMPORT_FAULTS: std::sync::Mutex<Vec<(String, ImportFault)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Makes the next imports of a file named `file_name` meet `fault`.
+pub fn inject_import_fault(file_name: &str, fault: ImportFault) {
+    IMPORT_FAULTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((file_name.to_string(), fault));
+}
+
+/// Whether an import of `file_name` is to meet `fault`.
+pub(crate) fn import_fault(file_name: &str, fault: ImportFault) -> bool {
+    IMPORT_FAULTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|(n, f)| n == file_name && *f == fault)
+}
+
 /// A fresh, migrated database and the application over it.
 pub struct TestDb {
     pub url: String,

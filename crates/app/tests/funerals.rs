@@ -46,6 +46,7 @@ both!(
     identity_conflicts_duplicates_roles_and_jurisdiction_change_nothing,
     an_unregistered_death_is_recorded_in_the_named_township,
     a_death_list_is_imported_whole_or_not_at_all,
+    hostile_death_lists_are_refused_and_record_nothing,
 );
 
 const V1: &str = "511802001001";
@@ -584,4 +585,48 @@ async fn a_death_list_is_imported_whole_or_not_at_all(db: &TestDb) {
     assert_eq!(ledger.len(), 2);
     assert!(ledger.iter().all(|r| r.funeral_home == "雅安市殡仪馆"));
     assert!(ledger.iter().all(|r| r.source == DeathSource::FuneralHome));
+}
+
+/// A death list is read whole, so it is checked against the input limits first: a
+/// workbook with endlessly many shared strings or endless nesting, a CSV with an endless
+/// line — each refused with the limit named, and nothing recorded.
+async fn hostile_death_lists_are_refused_and_record_nothing(db: &TestDb) {
+    use minzheng_app::formats::limits::InputLimits;
+    use minzheng_app::testing::hostile;
+    use minzheng_domain::funerals::DeathSource;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let mut long = "公民身份号码,死者姓名,死亡时间\n".as_bytes().to_vec();
+    long.extend(vec![b'5'; 1 << 20]);
+    for (name, data, expect) in [
+        (
+            "名单.xlsx",
+            hostile::many_shared_strings(&[], InputLimits::default().max_shared_strings + 1),
+            &["共享字符串", "max_shared_strings"][..],
+        ),
+        (
+            "名单.xlsx",
+            hostile::deep_xml(&[], 100_000),
+            &["max_xml_depth"][..],
+        ),
+        ("名单.csv", long, &["死亡名单第2行起", "max_line_bytes"][..]),
+    ] {
+        match app
+            .funerals()
+            .import(&staff, DeathSource::Police, name, &data, today())
+            .await
+        {
+            Err(Error::Validation { fields, .. }) => {
+                for x in expect {
+                    assert!(
+                        fields["file"].contains(x),
+                        "{x:?} not in {}",
+                        fields["file"]
+                    );
+                }
+            }
+            other => panic!("expected the list refused, got {other:?}"),
+        }
+        assert!(app.funerals().list(&staff, None).await.unwrap().is_empty());
+    }
 }

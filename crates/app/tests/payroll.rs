@@ -58,6 +58,7 @@ both!(
     jurisdiction_and_roles,
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
+    hostile_return_files_are_refused_and_change_nothing,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -1778,4 +1779,74 @@ async fn back_pay_cites_only_a_case_of_its_beneficiary(db: &TestDb) {
         app.payroll().generate(&staff, &r).await,
         Err(Error::NotFound(_))
     ));
+}
+
+/// Return files are read whole, so they are checked against the input limits first: a
+/// workbook with an endless cell, an .xls whose cells span its sheet, a CSV with an
+/// endless line or beyond the columns — each refused with the limit named, nothing
+/// changed; the file a bank would send still reconciles afterwards.
+async fn hostile_return_files_are_refused_and_change_nothing(db: &TestDb) {
+    use minzheng_app::testing::hostile;
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let refused = |e: Error, expect: &[&str]| match e {
+        Error::Validation { fields, .. } => {
+            for x in expect {
+                assert!(
+                    fields["file"].contains(x),
+                    "{x:?} not in {}",
+                    fields["file"]
+                );
+            }
+        }
+        other => panic!("expected the file refused, got {other:?}"),
+    };
+    let mut wide = String::from("明细号,姓名,金额(元),处理结果");
+    wide.push_str(&",".repeat(300));
+    wide.push_str("x\n1,张三,500.00,成功\n");
+    for (name, data, expect) in [
+        (
+            "回盘.xlsx",
+            hostile::huge_cell(&[], 32 << 20),
+            &["单元格C2", "max_cell_bytes"][..],
+        ),
+        (
+            "回盘.xls",
+            hostile::xls_far_corner(),
+            &["整表读入", "max_cells"][..],
+        ),
+        (
+            "回盘.csv",
+            {
+                let mut d = return_csv(&[(1, "张三", "500.00", "成功", "")], None);
+                d.extend(vec![b'9'; 1 << 20]);
+                d
+            },
+            &["回盘文件第3行起", "max_line_bytes"][..],
+        ),
+        (
+            "回盘.csv",
+            wide.into_bytes(),
+            &["回盘文件第1行第304列", "max_columns"][..],
+        ),
+    ] {
+        let e = app
+            .bank_files()
+            .import_return(&staff, b.id, name, &data)
+            .await
+            .unwrap_err();
+        refused(e, expect);
+        assert_untouched(app, &b).await;
+    }
+    app.bank_files()
+        .import_return(
+            &staff,
+            b.id,
+            "回盘.csv",
+            &return_csv(&[(1, "张三", "500.00", "成功", "")], None),
+        )
+        .await
+        .unwrap();
 }

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use minzheng_app::formats::divisions::DivisionSource;
+use minzheng_app::formats::limits::InputLimits;
 use minzheng_app::App;
 use minzheng_domain::users::NewUser;
 use minzheng_domain::DivisionCode;
@@ -27,6 +28,10 @@ struct Cli {
     /// 数据库地址：sqlite://文件路径（默认 ./minzheng.db）或 postgres://…
     #[arg(long, global = true, env = "MINZHENG_DATABASE_URL")]
     database_url: Option<String>,
+    /// 调整读取外来文件（台账、回盘文件、死亡名单、区划文件）的限额：名称=数值，逗号分隔，
+    /// 如 max_rows=2000000,max_cell_bytes=64KB（见 minzheng limits 与 docs/limits.md）
+    #[arg(long, global = true, env = "MINZHENG_LIMITS")]
+    limits: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +63,8 @@ enum Command {
     },
     /// 执行数据库迁移
     Migrate,
+    /// 显示读取外来文件的各项限额（含 --limits / MINZHENG_LIMITS 的调整）
+    Limits,
     /// 整理SQLite数据库文件：回收已删除数据占用的空间，并把旧库转为16KB页（须先停止网页服务）
     Compact,
     /// 行政区划
@@ -308,7 +315,16 @@ async fn open_app(url: &Option<String>) -> Result<App, CliError> {
     let url = url.as_deref().unwrap_or(DEFAULT_DB);
     App::open(url)
         .await
+        .map(|app| app.with_limits(input_limits()))
         .map_err(|e| CliError(format!("无法打开数据库（{}）：{e}", redact(url))))
+}
+
+/// The input limits of this run: the defaults with `--limits` (or `MINZHENG_LIMITS`)
+/// applied, set once when the arguments are read.
+static LIMITS: std::sync::OnceLock<InputLimits> = std::sync::OnceLock::new();
+
+pub(crate) fn input_limits() -> InputLimits {
+    LIMITS.get().copied().unwrap_or_default()
 }
 
 /// An actor for the command line, working in `scope` (everything when `None`).
@@ -339,6 +355,10 @@ fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
 }
 
 async fn run(cli: Cli) -> CliResult {
+    let limits = InputLimits::default()
+        .with_overrides(cli.limits.as_deref().unwrap_or(""))
+        .map_err(CliError)?;
+    let _ = LIMITS.set(limits);
     match cli.command {
         Command::Serve {
             demo,
@@ -467,6 +487,12 @@ async fn run(cli: Cli) -> CliResult {
             minzheng_web::serve(listener, state, shutdown_signal()).await?;
             tasks.abort();
             app.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Limits => {
+            for (key, name, value) in input_limits().describe() {
+                println!("{key}\t{value}\t{name}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -824,13 +850,31 @@ fn parse_date_or_today(s: Option<String>) -> Result<chrono::NaiveDate, CliError>
 }
 
 /// The official calendar, plus a newer schedule from `path` if given.
+/// The largest holiday file read (a year's schedule is a few dozen lines).
+const HOLIDAY_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a holiday file through the CSV limits: at most 1 MB, lines within
+/// `max_line_bytes`.
+fn read_holidays(p: &std::path::Path) -> Result<String, CliError> {
+    use minzheng_app::formats::limits::{refusal_of, BoundedCsv};
+    let cannot = |e: std::io::Error| match refusal_of(&e) {
+        Some(r) => CliError(format!("节假日文件 {} 有误：{r}", p.display())),
+        None => CliError(format!("无法读取节假日文件 {}：{e}", p.display())),
+    };
+    let f = std::fs::File::open(p).map_err(cannot)?;
+    let mut text = String::new();
+    BoundedCsv::new(f, &input_limits(), HOLIDAY_FILE_BYTES, "节假日文件")
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    Ok(text)
+}
+
 fn load_calendar(
     path: Option<&std::path::Path>,
 ) -> Result<minzheng_domain::WorkCalendar, CliError> {
     let mut cal = minzheng_domain::WorkCalendar::official();
     if let Some(p) = path {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| CliError(format!("无法读取节假日文件 {}：{e}", p.display())))?;
+        let text = read_holidays(p)?;
         let extra = minzheng_domain::WorkCalendar::from_csv(&text)
             .map_err(|e| CliError(format!("节假日文件 {} 有误：{e}", p.display())))?;
         cal.merge(extra);

@@ -254,7 +254,7 @@ fn peak_rss_mb() -> f64 {
 /// server `postgres`) with the demo city, opened.
 async fn bench_db(postgres: Option<&str>, tag: &str) -> Result<(ScratchDb, App), CliError> {
     let db = ScratchDb::create(postgres, tag).await?;
-    let app = App::open(&db.url).await?;
+    let app = App::open(&db.url).await?.with_limits(crate::input_limits());
     app.demo().ensure().await?;
     Ok((db, app))
 }

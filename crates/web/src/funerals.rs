@@ -201,7 +201,7 @@ async fn read_list(
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("死亡名单").to_string();
-                let data = field.bytes().await.map_err(broken)?.to_vec();
+                let data = Vec::from(field.bytes().await.map_err(broken)?);
                 if !data.is_empty() {
                     file = Some((name, data));
                 }

@@ -6,6 +6,7 @@
 use minzheng_domain::funerals::{DeathSource, NewDeath};
 use minzheng_domain::registry::parse_flexible_date;
 
+use super::limits::InputLimits;
 use super::returns::read_cells;
 use crate::{AppResult, Error};
 
@@ -52,12 +53,17 @@ fn column(title: &str) -> Option<&'static str> {
 /// The rows of a death list: (row number in the file, the death as written). A list
 /// without a certificate kind column takes its source's (公安 lists carry police
 /// certificates, funeral homes' the medical ones).
-pub fn parse(name: &str, data: &[u8], source: DeathSource) -> AppResult<Vec<(usize, NewDeath)>> {
+pub fn parse(
+    name: &str,
+    data: &[u8],
+    source: DeathSource,
+    limits: &InputLimits,
+) -> AppResult<Vec<(usize, NewDeath)>> {
     let bad = |m: String| Error::field("file", m);
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("死亡名单是空的".into()));
     }
-    let cells = read_cells("死亡名单", name, data)?;
+    let cells = read_cells("死亡名单", name, data, limits)?;
     let header_at = cells
         .iter()
         .take(10)
@@ -166,7 +172,13 @@ mod tests {
     fn a_police_list_with_its_own_titles_and_dates_is_read() {
         let csv = "公民身份号码,死者姓名,死亡时间,备注\n511802194501010019,王大山,2026/9/15,\n";
         let gbk = encoding_rs::GBK.encode(csv).0.into_owned();
-        let rows = parse("公安.csv", &gbk, DeathSource::Police).unwrap();
+        let rows = parse(
+            "公安.csv",
+            &gbk,
+            DeathSource::Police,
+            &InputLimits::default(),
+        )
+        .unwrap();
         assert_eq!(rows.len(), 1);
         let (line, d) = &rows[0];
         assert_eq!(*line, 2);
@@ -178,7 +190,13 @@ mod tests {
     #[test]
     fn the_template_reads_back() {
         let bytes = template().unwrap();
-        let rows = parse("模板.xlsx", &bytes, DeathSource::FuneralHome).unwrap();
+        let rows = parse(
+            "模板.xlsx",
+            &bytes,
+            DeathSource::FuneralHome,
+            &InputLimits::default(),
+        )
+        .unwrap();
         assert_eq!(rows[0].1.funeral_home, "雅安市殡仪馆");
         assert_eq!(rows[0].1.certificate_kind, "医学死亡证明");
     }
@@ -189,10 +207,17 @@ mod tests {
             "x.csv",
             "姓名,死亡日期,备注\n王,2026-01-01,\n".as_bytes(),
             DeathSource::Police,
+            &InputLimits::default(),
         )
         .unwrap_err();
         assert!(e.to_string().contains("身份证号码"), "{e}");
-        let e = parse("x.csv", b"a,b\n1,2\n", DeathSource::Police).unwrap_err();
+        let e = parse(
+            "x.csv",
+            b"a,b\n1,2\n",
+            DeathSource::Police,
+            &InputLimits::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("找不到表头"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ use flate2::read::MultiGzDecoder;
 use minzheng_domain::division::{check_division_row, DivisionRow};
 use minzheng_domain::{DivisionCode, DivisionLevel};
 
+use super::limits::{refusal_of, BoundedCsv, InputLimits};
 use crate::{AppResult, Error};
 
 /// Where divisions come from.
@@ -76,6 +77,14 @@ fn bad_row(label: &str, line: u64, msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("文件 {label} 第{line}行：{msg}"))
 }
 
+/// A CSV error, or the refusal of a file beyond the limits that caused it.
+fn csv_failure(label: &str, line: u64, what: &str, e: &csv::Error) -> Error {
+    match refusal_of(e) {
+        Some(r) => Error::validation(format!("文件 {label}：{r}")),
+        None => bad_row(label, line, format!("{what}：{e}")),
+    }
+}
+
 /// Column positions of the file being read.
 struct Cols {
     code: usize,
@@ -115,7 +124,7 @@ impl RowReader {
             .from_reader(input.reader);
         let headers = rdr
             .headers()
-            .map_err(|e| bad_row(&input.label, 1, format!("无法读取表头：{e}")))?
+            .map_err(|e| csv_failure(&input.label, 1, "无法读取表头", &e))?
             .clone();
         let col = |name: &str| -> AppResult<usize> {
             headers
@@ -154,7 +163,7 @@ impl RowReader {
                     self.current = None;
                     continue;
                 }
-                Err(e) => return Err(bad_row(label, self.line + 1, format!("格式错误：{e}"))),
+                Err(e) => return Err(csv_failure(label, self.line + 1, "格式错误", &e)),
             }
             self.line += 1;
             self.rows_read += 1;
@@ -203,7 +212,13 @@ pub struct DivisionFiles {
 
 impl DivisionFiles {
     /// Opens the source's files; `only` keeps the rows inside that division and above it.
-    pub fn open(source: &DivisionSource, only: Option<&DivisionCode>) -> AppResult<Self> {
+    /// Each file is read through [`BoundedCsv`]: lines of at most `max_line_bytes`, at most
+    /// `max_rows` of them, and a `.gz` unpacking to at most `max_unpacked_bytes`.
+    pub fn open(
+        source: &DivisionSource,
+        only: Option<&DivisionCode>,
+        limits: &InputLimits,
+    ) -> AppResult<Self> {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut inputs = std::collections::VecDeque::new();
         let mut bytes_total = 0u64;
@@ -223,9 +238,14 @@ impl DivisionFiles {
                         count: counter.clone(),
                     };
                     let reader: Box<dyn Read + Send> = if gz {
-                        Box::new(MultiGzDecoder::new(counted))
+                        Box::new(BoundedCsv::new(
+                            MultiGzDecoder::new(counted),
+                            limits,
+                            limits.max_unpacked_bytes,
+                            "区划文件",
+                        ))
                     } else {
-                        Box::new(counted)
+                        Box::new(BoundedCsv::new(counted, limits, u64::MAX, "区划文件"))
                     };
                     inputs.push_back(Input {
                         label: path
@@ -286,5 +306,73 @@ impl DivisionFiles {
     /// Rows read that lie inside (or above) `only`.
     pub fn rows_considered(&self) -> u64 {
         self.reader.considered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    /// A folder of the five files, `provinces` gzipped with `provinces` as its content.
+    fn folder(provinces: &[u8]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(provinces).unwrap();
+        std::fs::write(dir.path().join("provinces.csv.gz"), gz.finish().unwrap()).unwrap();
+        for (stem, parent) in [
+            ("cities", "provinceCode"),
+            ("areas", "cityCode"),
+            ("streets", "areaCode"),
+            ("villages", "streetCode"),
+        ] {
+            std::fs::write(
+                dir.path().join(format!("{stem}.csv")),
+                format!("code,name,{parent}\n"),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn read_all(dir: &Path, limits: &InputLimits) -> AppResult<u64> {
+        let mut files = DivisionFiles::open(&DivisionSource::Dir(dir.into()), None, limits)?;
+        let mut out = Vec::new();
+        loop {
+            files.next_batch(BATCH, &mut out)?;
+            if out.is_empty() {
+                return Ok(files.rows_read());
+            }
+        }
+    }
+
+    #[test]
+    fn gzipped_files_are_read_within_the_limits() {
+        let ok = folder("code,name\n51,四川省\n".as_bytes());
+        assert_eq!(read_all(ok.path(), &InputLimits::default()).unwrap(), 1);
+        // One line of 4 MB (a few kilobytes gzipped).
+        let mut long = b"code,name\n51,".to_vec();
+        long.extend(vec![b'x'; 4 << 20]);
+        let dir = folder(&long);
+        let e = read_all(dir.path(), &InputLimits::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("provinces.csv.gz") && e.to_string().contains("max_line_bytes"),
+            "{e}"
+        );
+        // Short lines without end: the unpacked size (a small limit here, 1 GB by default).
+        let mut many = b"code,name\n".to_vec();
+        for _ in 0..200_000 {
+            many.extend("51,四川省\n".as_bytes());
+        }
+        let dir = folder(&many);
+        let small = InputLimits {
+            max_unpacked_bytes: 1 << 20,
+            ..Default::default()
+        };
+        let e = read_all(dir.path(), &small).unwrap_err();
+        assert!(e.to_string().contains("max_unpacked_bytes"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 
 use minzheng_domain::lists::{ListKind, NewListRow};
 
+use super::limits::InputLimits;
 use super::returns::read_cells;
 use crate::{AppResult, Error};
 
@@ -47,12 +48,12 @@ fn column(title: &str) -> Option<&'static str> {
 }
 
 /// The rows of a list: (row number in the file, the row as written).
-pub fn parse(name: &str, data: &[u8]) -> AppResult<Vec<(usize, NewListRow)>> {
+pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> AppResult<Vec<(usize, NewListRow)>> {
     let bad = |m: String| Error::field("file", m);
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("核对数据文件是空的".into()));
     }
-    let cells = read_cells("核对数据", name, data)?;
+    let cells = read_cells("核对数据", name, data, limits)?;
     let header_at = cells
         .iter()
         .take(10)
@@ -135,7 +136,7 @@ mod tests {
     #[test]
     fn every_kind_of_template_reads_back() {
         for k in ListKind::ALL {
-            let rows = parse("模板.xlsx", &template(*k).unwrap()).unwrap();
+            let rows = parse("模板.xlsx", &template(*k).unwrap(), &InputLimits::default()).unwrap();
             assert_eq!(rows.len(), 1, "{k:?}");
             assert_eq!(rows[0].1.name, "王大山");
             assert_eq!(rows[0].1.date, "2026-09-15");
@@ -148,7 +149,7 @@ mod tests {
         let csv =
             "权利人,公民身份号码,登记日期,不动产坐落\n张三,11010519491231002X,2026/3/1,某小区\n";
         let gbk = encoding_rs::GBK.encode(csv).0.into_owned();
-        let rows = parse("不动产.csv", &gbk).unwrap();
+        let rows = parse("不动产.csv", &gbk, &InputLimits::default()).unwrap();
         assert_eq!(rows[0].0, 2);
         assert_eq!(rows[0].1.id_number, "11010519491231002X");
         assert_eq!(rows[0].1.detail, "某小区");
@@ -156,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_a_list_is_refused() {
-        let e = parse("x.csv", b"a,b\n1,2\n").unwrap_err();
+        let e = parse("x.csv", b"a,b\n1,2\n", &InputLimits::default()).unwrap_err();
         assert!(e.to_string().contains("找不到表头"), "{e}");
     }
 }

@@ -6,6 +6,7 @@ pub mod deaths;
 pub mod divisions;
 pub mod inert;
 pub mod ledger;
+pub mod limits;
 pub mod lists;
 pub mod returns;
 pub mod synthetic;

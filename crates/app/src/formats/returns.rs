@@ -8,6 +8,9 @@ use std::io::Cursor;
 
 use minzheng_domain::payroll::{ReturnFile, ReturnRow};
 
+use super::limits::{
+    check_line_lengths, check_xls, check_xlsx, over, unpanicked, InputLimits, Refused, TextBudget,
+};
 use crate::{AppResult, Error};
 
 /// Decodes CSV bytes held in memory: UTF-8 (BOM optional) when valid, otherwise GB18030 (a
@@ -56,19 +59,35 @@ fn return_column(h: &str) -> Option<&'static str> {
 }
 
 /// Reads the raw cells of a CSV (UTF-8 or GBK), xlsx or xls file (recognised by content);
-/// `what` names the file in the refusals ("回盘文件", "死亡名单").
-pub(crate) fn read_cells(what: &str, name: &str, data: &[u8]) -> AppResult<Vec<Vec<String>>> {
+/// `what` names the file in the refusals ("回盘文件", "死亡名单"). The file is held whole as
+/// text, so it is checked against the limits first (workbooks before they are opened) and
+/// the cells read are counted against `max_cells` and `max_text_bytes`.
+pub(crate) fn read_cells(
+    what: &'static str,
+    name: &str,
+    data: &[u8],
+    limits: &InputLimits,
+) -> AppResult<Vec<Vec<String>>> {
     let bad = |m: String| Error::field("file", m);
+    let refused = |r: Refused| Error::field("file", r.0);
     if data.starts_with(b"PK\x03\x04") {
-        let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
-            .map_err(|_| bad(format!("{what}不是有效的Excel工作簿")))?;
-        return xlsx_cells(what, wb);
+        check_xlsx(Cursor::new(data), limits).map_err(refused)?;
+        return unpanicked(what, || {
+            let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+                .map_err(|_| bad(format!("{what}不是有效的Excel工作簿")))?;
+            xlsx_cells(what, wb, limits)
+        })
+        .map_err(refused)?;
     }
     // The OLE2 compound file of Excel 97–2003 workbooks (many banks still send .xls).
     if data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
-        let wb: calamine::Xls<_> = calamine::open_workbook_from_rs(Cursor::new(data))
-            .map_err(|_| bad(format!("{what}不是有效的Excel 97-2003工作簿(.xls)")))?;
-        return first_sheet_cells(what, wb);
+        check_xls(data, limits).map_err(refused)?;
+        return unpanicked(what, || {
+            let wb: calamine::Xls<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+                .map_err(|_| bad(format!("{what}不是有效的Excel 97-2003工作簿(.xls)")))?;
+            first_sheet_cells(what, wb, limits)
+        })
+        .map_err(refused)?;
     }
     let lower = name.to_lowercase();
     if lower.ends_with(".xls") || lower.ends_with(".xlsx") {
@@ -76,22 +95,48 @@ pub(crate) fn read_cells(what: &str, name: &str, data: &[u8]) -> AppResult<Vec<V
             "{what}的扩展名是Excel，但内容不是Excel工作簿：请用原来的文件"
         )));
     }
+    check_line_lengths(data, limits, what).map_err(refused)?;
     let text = decode_text(data);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut budget = TextBudget::new(limits, what);
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(format!("{what}第{}行格式有误：{e}", i + 1)))?;
+        // Up to the last field with content (spreadsheets write empty ones to the end of
+        // their used range).
+        let used = (0..rec.len())
+            .rev()
+            .find(|&j| !rec[j].trim().is_empty())
+            .map_or(0, |j| j + 1);
+        if used as u64 > limits.max_columns {
+            return Err(too_wide(what, i as u64 + 1, used as u64, limits));
+        }
+        budget
+            .add(used as u64, rec.as_slice().len() as u64)
+            .map_err(refused)?;
         // A bank echoing our bank file echoes its inert cells too.
         rows.push(
             rec.iter()
+                .take(used)
                 .map(|s| super::inert::read_back(s.trim()).to_string())
                 .collect(),
         );
     }
     Ok(rows)
+}
+
+/// A cell beyond `max_columns` (row and column counted from 1).
+fn too_wide(what: &str, row: u64, col: u64, limits: &InputLimits) -> Error {
+    Error::field(
+        "file",
+        format!(
+            "{what}第{row}行第{col}列有内容，{}：请用原来的文件",
+            over("max_columns", format!("{}列", limits.max_columns))
+        ),
+    )
 }
 
 /// A cell as text: whole numbers without a decimal point (accounts and ID numbers stored as
@@ -108,16 +153,15 @@ fn cell_text(d: &calamine::Data) -> String {
     }
 }
 
-/// The widest return file we read: banks send a dozen columns. A cell further right is
-/// refused rather than laid out in memory (a two-cell sheet reaching column XFD and row
-/// 1,048,576 would otherwise ask for a grid of 17 billion cells).
-const RETURN_MAX_COLUMNS: u32 = 64;
-
 /// The first sheet's cells of an xlsx workbook as text, read cell by cell; rows are counted
-/// from the first row holding a value and each row is as long as its last value.
+/// from the first row holding a value and each row is as long as its last value. A cell
+/// right of `max_columns` or below `max_rows` is refused rather than laid out in memory (a
+/// two-cell sheet reaching column XFD and row 1,048,576 would otherwise ask for a grid of 17
+/// billion cells).
 fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
-    what: &str,
+    what: &'static str,
     mut wb: calamine::Xlsx<RS>,
+    limits: &InputLimits,
 ) -> AppResult<Vec<Vec<String>>> {
     use calamine::Reader;
     let bad = |m: String| Error::field("file", m);
@@ -131,6 +175,7 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
         .map_err(|_| bad(format!("无法读取{what}的工作表")))?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut first_row: Option<u32> = None;
+    let mut budget = TextBudget::new(limits, what);
     while let Some(c) = cells
         .next_cell()
         .map_err(|_| bad(format!("无法读取{what}的工作表")))?
@@ -140,30 +185,49 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
         if text.is_empty() {
             continue;
         }
-        if col >= RETURN_MAX_COLUMNS {
-            return Err(bad(format!(
-                "{what}第{}行第{}列有内容，超出{what}的范围（最多{RETURN_MAX_COLUMNS}列）：请用原来的文件",
-                row + 1,
-                col + 1
-            )));
+        if u64::from(col) >= limits.max_columns {
+            return Err(too_wide(
+                what,
+                u64::from(row) + 1,
+                u64::from(col) + 1,
+                limits,
+            ));
         }
         let start = *first_row.get_or_insert(row);
-        let (r, col) = ((row - start) as usize, col as usize);
+        let r = u64::from(row.saturating_sub(start));
+        if r >= limits.max_rows {
+            return Err(bad(format!(
+                "{what}第{}行有内容，{}",
+                u64::from(row) + 1,
+                over("max_rows", format!("{}行", limits.max_rows))
+            )));
+        }
+        let (r, col) = (r as usize, col as usize);
+        let mut laid_out = 0u64;
         if rows.len() <= r {
+            laid_out += (r + 1 - rows.len()) as u64;
             rows.resize_with(r + 1, Vec::new);
         }
         let cells_of_row = &mut rows[r];
         if cells_of_row.len() <= col {
+            laid_out += (col + 1 - cells_of_row.len()) as u64;
             cells_of_row.resize(col + 1, String::new());
         }
+        budget
+            .add(laid_out, text.len() as u64)
+            .map_err(|e| bad(e.0))?;
         cells_of_row[col] = text;
     }
     Ok(rows)
 }
 
 /// The first sheet's cells of an Excel 97–2003 workbook as text (a sheet there holds at
-/// most 65,536 × 256 cells).
-fn first_sheet_cells<RS, R>(what: &str, mut wb: R) -> AppResult<Vec<Vec<String>>>
+/// most 65,536 × 256 cells; the whole workbook was checked before it was opened).
+fn first_sheet_cells<RS, R>(
+    what: &'static str,
+    mut wb: R,
+    limits: &InputLimits,
+) -> AppResult<Vec<Vec<String>>>
 where
     RS: std::io::Read + std::io::Seek,
     R: calamine::Reader<RS>,
@@ -177,6 +241,9 @@ where
     let range = wb
         .worksheet_range(&sheet)
         .map_err(|_| bad(format!("无法读取{what}的工作表")))?;
+    if u64::from(range.width() as u32) > limits.max_columns {
+        return Err(too_wide(what, 1, range.width() as u64, limits));
+    }
     Ok(range
         .rows()
         .map(|r| r.iter().map(cell_text).collect())
@@ -185,12 +252,12 @@ where
 
 /// Reads a return file: finds the header among the first ten rows (three known columns),
 /// then every data row and the totals line (合计).
-pub fn parse(name: &str, data: &[u8]) -> AppResult<ReturnFile> {
+pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> AppResult<ReturnFile> {
     let bad = |m: String| Error::field("file", m);
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("回盘文件是空的".into()));
     }
-    let cells = read_cells("回盘文件", name, data)?;
+    let cells = read_cells("回盘文件", name, data, limits)?;
     let header_at = cells
         .iter()
         .take(10)
@@ -345,7 +412,7 @@ mod tests {
             &text,
             &[(3, 0, 1.0), (3, 2, 300.0), (4, 0, 2.0), (4, 2, 200.5)],
         );
-        let f = parse("r.xlsx", &data).unwrap();
+        let f = parse("r.xlsx", &data, &InputLimits::default()).unwrap();
         assert_eq!(f.rows.len(), 2);
         assert_eq!(f.rows[0].line_no.as_deref(), Some("1"));
         assert_eq!(f.rows[0].amount.as_deref(), Some("300"));
@@ -360,13 +427,29 @@ mod tests {
     fn a_return_sheet_reaching_far_columns_is_refused_without_laying_it_out() {
         // Two cells, A1 and XFD1048576: as a grid, 17 billion cells.
         let data = xlsx(&[(0, 0, "明细号"), (1_048_575, 16_383, "x")], &[]);
-        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data) else {
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data, &InputLimits::default())
+        else {
             panic!("refused");
         };
-        assert!(fields["file"].contains("最多64列"), "{}", fields["file"]);
-        // Far down but within the columns: read (and refused for want of a header).
+        assert!(
+            fields["file"].contains("第1048576行第16384列")
+                && fields["file"].contains("max_columns"),
+            "{}",
+            fields["file"]
+        );
+        // Far down within the columns: a million empty rows laid out, more than the cells
+        // a whole-table reader may hold.
         let data = xlsx(&[(0, 0, "x"), (1_048_575, 0, "y")], &[]);
-        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data) else {
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data, &InputLimits::default())
+        else {
+            panic!("refused");
+        };
+        assert!(fields["file"].contains("max_cells"), "{}", fields["file"]);
+        // Further down than it, but within the cells: read (and refused for want of a
+        // header).
+        let data = xlsx(&[(0, 0, "x"), (100_000, 0, "y")], &[]);
+        let Err(Error::Validation { fields, .. }) = parse("r.xlsx", &data, &InputLimits::default())
+        else {
             panic!("refused");
         };
         assert!(fields["file"].contains("找不到表头"), "{}", fields["file"]);
@@ -408,7 +491,7 @@ mod tests {
     fn parses_a_gbk_return_file_with_totals() {
         let text = "明细号,姓名,证件号码,金额(元),处理结果,失败原因\r\n1,张三,11010519491231002X,300.00,成功,\r\n2,李四,110101202311012176,200.50,失败,户名不符\r\n合计,共2笔,,500.50,,\r\n";
         let gbk = encoding_rs::GBK.encode(text).0.into_owned();
-        let f = parse("r.csv", &gbk).unwrap();
+        let f = parse("r.csv", &gbk, &InputLimits::default()).unwrap();
         assert_eq!(f.rows.len(), 2);
         assert_eq!(f.rows[1].reason, "户名不符");
         assert_eq!(f.totals, Some((Some(2), "500.50".into())));

@@ -13,7 +13,8 @@ use crate::{App, AppResult, Error};
 /// checking the file are not timed. Returns the seconds.
 pub async fn floor(app: &App, path: &Path) -> AppResult<f64> {
     let input = ImportInput::Path(path.to_path_buf());
-    let (_, ledger) = read::read_ledger(&input, u64::MAX, false, today(), &mut |_| {});
+    let (_, ledger) =
+        read::read_ledger(&input, u64::MAX, app.limits(), false, today(), &mut |_| {});
     let ledger = ledger.map_err(|i| Error::Internal(i.reason))?;
     let groups = Groups::of(&ledger.rows);
     Ok(minzheng_store::registry::import::bench_floor(app.store(), &ledger, &groups).await?)

@@ -227,7 +227,7 @@ async fn read_file(mut mp: Multipart) -> Result<(String, Vec<u8>), Error> {
     while let Some(field) = mp.next_field().await.map_err(broken)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("回盘文件").to_string();
-            let data = field.bytes().await.map_err(broken)?.to_vec();
+            let data = Vec::from(field.bytes().await.map_err(broken)?);
             if data.is_empty() {
                 break;
             }

@@ -72,7 +72,7 @@ impl Default for ImportOptions {
 
 /// Runs CPU-bound work (reading a large file) without stalling the other tasks of a
 /// multi-threaded runtime; inline on a current-thread runtime.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
@@ -115,9 +115,23 @@ impl Registry<'_> {
             ..Default::default()
         };
 
+        #[cfg(feature = "testing")]
+        if crate::testing::import_fault(
+            &report.file_name,
+            crate::testing::ImportFault::PanicWhileReading,
+        ) {
+            panic!("测试：读取文件时出错");
+        }
         // Read: every row checked on its own.
         let (meta, read) = blocking(|| {
-            read::read_ledger(input, opts.max_bytes, mask, today(), &mut |p| progress(p))
+            read::read_ledger(
+                input,
+                opts.max_bytes,
+                self.app.limits(),
+                mask,
+                today(),
+                &mut |p| progress(p),
+            )
         });
         report.sheet = meta.sheet;
         report.encoding = meta.encoding;

@@ -11,6 +11,12 @@ use minzheng_domain::registry::{
 use minzheng_domain::{mask_id, DivisionCode, DivisionLevel, Fen, FieldErrors, IdNumber};
 
 use super::cells::{col_letter, number_text, required_list, Cell, BLANK};
+use crate::formats::limits::clip;
+
+/// Characters of a cell's value an issue shows (the value may be a whole cell's text).
+const SHOWN_VALUE_CHARS: usize = 100;
+/// Characters of an issue's reason (reasons may quote the value).
+const SHOWN_REASON_CHARS: usize = 300;
 
 /// Which column a person-field error belongs to.
 fn column_of_field(field: &str) -> Column {
@@ -131,11 +137,12 @@ impl Checker {
         } else {
             value
         };
+        // A cell may hold up to `max_cell_bytes`: the report shows its beginning.
         self.ledger.issues.push(ImportIssue {
             row: line,
             column: c.header().to_string(),
-            value,
-            reason,
+            value: clip(value, SHOWN_VALUE_CHARS),
+            reason: clip(reason, SHOWN_REASON_CHARS),
         });
     }
 

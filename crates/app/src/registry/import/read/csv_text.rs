@@ -10,7 +10,8 @@ use minzheng_domain::registry::{ImportIssue, ImportProgress};
 
 use super::cells::{Cell, ScanState, Scanned, TableScan};
 use super::fanout::Fanout;
-use super::{ReadMeta, Source, Ticker, PARALLEL_BATCH};
+use super::{outside, refused, too_many_issues, ReadMeta, Source, Ticker, PARALLEL_BATCH};
+use crate::formats::limits::{refusal_of, BoundedCsv, InputLimits};
 
 // ------------------------------------------------------------------ CSV
 
@@ -256,10 +257,27 @@ fn record_position(rec: &csv::ByteRecord, index: usize) -> (usize, u64) {
 }
 
 fn csv_error(index: usize, e: csv::Error) -> ImportIssue {
+    if let Some(r) = refusal_of(&e) {
+        return refused(r);
+    }
     ImportIssue::file(format!("CSV第{}行格式有误（引号不匹配等）：{e}", index + 1))
 }
 
-/// Reads CSV; inputs of at least `parallel_from` bytes are checked on two threads.
+/// A record with content right of `max_columns` (trailing empty fields are ignored: Excel
+/// writes them up to its sheet's used range).
+fn too_wide(rec: &csv::ByteRecord, line: usize, limits: &InputLimits) -> Option<ImportIssue> {
+    if rec.len() as u64 <= limits.max_columns {
+        return None;
+    }
+    let last = rec
+        .iter()
+        .rposition(|f| !f.iter().all(u8::is_ascii_whitespace))?;
+    outside(line as u64, last as u64 + 1, limits)
+}
+
+/// Reads CSV; inputs of at least `parallel_from` bytes are checked on two threads. The
+/// bytes reach the parser through [`BoundedCsv`] (records of at most `max_line_bytes`, at
+/// most `max_rows` of them).
 pub(super) fn read_csv(
     mut src: Source<'_>,
     mask: bool,
@@ -267,6 +285,7 @@ pub(super) fn read_csv(
     meta: &mut ReadMeta,
     progress: &mut dyn FnMut(ImportProgress),
     parallel_from: u64,
+    limits: &InputLimits,
 ) -> Result<Scanned, ImportIssue> {
     let (enc, bom) = detect_encoding(&mut src)?;
     meta.encoding = Some(enc.to_string());
@@ -284,6 +303,7 @@ pub(super) fn read_csv(
         }
     };
     let utf8 = enc != "GBK/GB18030";
+    let reader = BoundedCsv::new(reader, limits, u64::MAX, "CSV文件");
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -305,8 +325,16 @@ pub(super) fn read_csv(
             Err(e) => return Err(csv_error(index, e)),
         }
         let (line, byte) = record_position(&rec, index);
+        if let Some(issue) = too_wide(&rec, line, limits) {
+            return Ok(Scanned::Refused(issue));
+        }
         scan.push(index, line, decode_cells(&rec, utf8));
         index += 1;
+        if let ScanState::Checking(ch) = &scan.state {
+            if let Some(issue) = too_many_issues(&ch.ledger, limits) {
+                return Ok(Scanned::Refused(issue));
+            }
+        }
         if !scan.wants_more() {
             return Ok(scan.finish());
         }
@@ -323,7 +351,7 @@ pub(super) fn read_csv(
     };
     let fork = checker.fork();
     let ledger = &mut checker.ledger;
-    std::thread::scope(|s| -> Result<(), ImportIssue> {
+    let checked = std::thread::scope(|s| -> Result<(), ImportIssue> {
         let mut fan = Fanout::start(s, &fork, move |ch, recs: &[(usize, csv::ByteRecord)]| {
             // One cell vector for the batch (its records live until the batch ends).
             let mut cells: Vec<Cell<'_>> = Vec::new();
@@ -350,11 +378,19 @@ pub(super) fn read_csv(
             }
             let byte;
             (*line, byte) = record_position(rec, index);
+            if let Some(issue) = too_wide(rec, *line, limits) {
+                failed = Some(issue);
+                break;
+            }
             batch.len += 1;
             index += 1;
             if batch.len == PARALLEL_BATCH {
                 let full = std::mem::replace(&mut batch, fan.spare());
                 if !fan.send(full, ledger) {
+                    break;
+                }
+                if let Some(issue) = too_many_issues(ledger, limits) {
+                    failed = Some(issue);
                     break;
                 }
                 let done = ledger.rows_read;
@@ -366,8 +402,15 @@ pub(super) fn read_csv(
             }
         }
         fan.finish(failed.is_none().then_some(batch), ledger);
+        if failed.is_none() {
+            failed = too_many_issues(ledger, limits);
+        }
         failed.map_or(Ok(()), Err)
-    })?;
+    });
+    if let Err(issue) = checked {
+        // A refusal, not a broken file: the report shows it as the file's problem.
+        return Ok(Scanned::Refused(issue));
+    }
     Ok(scan.finish())
 }
 
@@ -392,6 +435,7 @@ mod tests {
                     &mut meta,
                     &mut |_| {},
                     parallel_from,
+                    &InputLimits::default(),
                 )
                 .unwrap(),
             )

@@ -10,7 +10,11 @@ use minzheng_domain::registry::{ImportIssue, ImportProgress};
 
 use super::cells::{Cell, ScanState, Scanned, TableScan};
 use super::fanout::{Batch, Fanout};
-use super::{two_cores, ReadMeta, Source, Ticker, PARALLEL_BATCH, PARALLEL_MIN_ROWS};
+use super::{
+    outside, refused, row_too_long, too_many_issues, two_cores, ReadMeta, Source, Ticker,
+    PARALLEL_BATCH, PARALLEL_MIN_ROWS,
+};
+use crate::formats::limits::{check_xls, check_xlsx, InputLimits};
 
 // ------------------------------------------------------------------ xlsx
 
@@ -26,24 +30,43 @@ pub(super) fn read_xlsx(
     today: NaiveDate,
     meta: &mut ReadMeta,
     progress: &mut dyn FnMut(ImportProgress),
+    limits: &InputLimits,
 ) -> Result<Scanned, ImportIssue> {
     match src {
         Source::Bytes(b) => {
+            check_xlsx(Cursor::new(b), limits).map_err(refused)?;
             let wb: calamine::Xlsx<_> =
                 calamine::open_workbook_from_rs(Cursor::new(b)).map_err(|_| not_excel("xlsx"))?;
-            scan_xlsx(wb, mask, today, meta, progress, PARALLEL_MIN_ROWS)
+            scan_xlsx(wb, mask, today, meta, progress, PARALLEL_MIN_ROWS, limits)
         }
         Source::File(f, _) => {
+            check_xlsx(BufReader::with_capacity(1 << 16, &f), limits).map_err(refused)?;
             let wb: calamine::Xlsx<_> =
                 calamine::open_workbook_from_rs(BufReader::with_capacity(1 << 16, f))
                     .map_err(|_| not_excel("xlsx"))?;
-            scan_xlsx(wb, mask, today, meta, progress, PARALLEL_MIN_ROWS)
+            scan_xlsx(wb, mask, today, meta, progress, PARALLEL_MIN_ROWS, limits)
         }
     }
 }
 
+/// Text a batch of rows may hold before it is handed to a checking thread, whatever its
+/// number of rows (rows of inline strings own their text).
+const BATCH_TEXT_BYTES: usize = 1 << 20;
+
+/// The text a row's cells hold: (all of it, the part they own).
+fn row_text(cells: &[Cell<'_>]) -> (usize, usize) {
+    cells.iter().fold((0, 0), |(all, owned), c| match c {
+        Cell::Text(Cow::Owned(s)) => (all + s.len(), owned + s.len()),
+        Cell::Text(Cow::Borrowed(s)) => (all + s.len(), owned),
+        Cell::Error(e) => (all + e.len(), owned + e.len()),
+        _ => (all, owned),
+    })
+}
+
 /// Takes the first sheet whose first ten rows contain a header. A sheet of at least
-/// `parallel_from` rows is checked on two threads.
+/// `parallel_from` rows is checked on two threads. Empty cells (formatting only) are
+/// skipped; a cell with content right of `max_columns` or below `max_rows`, a row holding
+/// more than `max_line_bytes` of text, or more than `max_issues` problems stop the read.
 fn scan_xlsx<RS: Read + Seek>(
     mut wb: calamine::Xlsx<RS>,
     mask: bool,
@@ -51,6 +74,7 @@ fn scan_xlsx<RS: Read + Seek>(
     meta: &mut ReadMeta,
     progress: &mut dyn FnMut(ImportProgress),
     parallel_from: u64,
+    limits: &InputLimits,
 ) -> Result<Scanned, ImportIssue> {
     let names = wb.sheet_names();
     if names.is_empty() {
@@ -70,7 +94,9 @@ fn scan_xlsx<RS: Read + Seek>(
         // Rows start at the first row holding a value (as a calamine range would).
         let mut first_row: Option<u32> = None;
         let mut current: Option<(u32, Vec<Cell<'_>>)> = None;
+        let mut row_bytes = 0usize;
         let mut failed = false;
+        let mut refusal: Option<ImportIssue> = None;
         // A large sheet's rows after the header are checked on two threads while this one
         // parses the XML.
         let parallel = total_rows >= parallel_from && two_cores();
@@ -79,16 +105,21 @@ fn scan_xlsx<RS: Read + Seek>(
             type Lines<'a> = (usize, Vec<Cell<'a>>);
             let mut fan: Option<Fanout<'_, Lines<'_>>> = None;
             let mut batch: Batch<Lines<'_>> = Batch::default();
-            // Hands one finished row on; false when nothing more can change the outcome.
-            let mut emit = |r: u32, row_cells, first_row: u32| -> bool {
+            let mut batch_bytes = 0usize;
+            // Hands one finished row on: false when nothing more can change the outcome,
+            // a refusal when the problems found so far are too many.
+            let mut emit = |r: u32, row_cells, first_row: u32| {
                 let index = (r - first_row) as usize;
                 let line = r as usize + 1;
                 let ScanState::Checking(ch) = &mut scan.state else {
                     scan.push(index, line, row_cells);
-                    return scan.wants_more();
+                    return Ok(scan.wants_more());
                 };
                 let Some(f) = fan.as_mut() else {
                     ch.row(line, &row_cells);
+                    if let Some(issue) = too_many_issues(&ch.ledger, limits) {
+                        return Err(issue);
+                    }
                     if parallel {
                         fan = Some(Fanout::start(s, ch, |ch, rows: &[Lines<'_>]| {
                             for (line, cells) in rows {
@@ -96,19 +127,24 @@ fn scan_xlsx<RS: Read + Seek>(
                             }
                         }));
                     }
-                    return true;
+                    return Ok(true);
                 };
+                batch_bytes += row_text(&row_cells).1 + row_cells.len() * size_of::<Cell<'_>>();
                 batch.items.push((line, row_cells));
                 batch.len += 1;
-                if batch.len == PARALLEL_BATCH {
+                if batch.len == PARALLEL_BATCH || batch_bytes >= BATCH_TEXT_BYTES {
                     let mut spare = f.spare();
                     spare.items.clear();
                     let full = std::mem::replace(&mut batch, spare);
+                    batch_bytes = 0;
                     if !f.send(full, &mut ch.ledger) {
-                        return false;
+                        return Ok(false);
+                    }
+                    if let Some(issue) = too_many_issues(&ch.ledger, limits) {
+                        return Err(issue);
                     }
                 }
-                true
+                Ok(true)
             };
             loop {
                 let rec = match cells.next_cell_with_formula_metadata() {
@@ -123,7 +159,8 @@ fn scan_xlsx<RS: Read + Seek>(
                 let has_formula = rec.formula.is_some();
                 let cell = match rec.value {
                     DataRef::Empty if has_formula => Cell::UncalculatedFormula,
-                    DataRef::Empty => Cell::Empty,
+                    // Formatting without content: nothing to read, nothing to lay out.
+                    DataRef::Empty => continue,
                     DataRef::Float(f) if f == 0.0 && has_formula => Cell::FormulaZero,
                     DataRef::Int(0) if has_formula => Cell::FormulaZero,
                     DataRef::String(s) => Cell::Text(Cow::Owned(s)),
@@ -135,19 +172,30 @@ fn scan_xlsx<RS: Read + Seek>(
                     DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(Cow::Owned(s)),
                     DataRef::Error(e) => Cell::Error(format!("{e}")),
                 };
-                let start = match first_row {
-                    Some(r) => r,
-                    None if cell == Cell::Empty => continue,
-                    None => *first_row.insert(row),
-                };
+                if let Some(issue) = outside(u64::from(row) + 1, u64::from(col) + 1, limits) {
+                    refusal = Some(issue);
+                    break;
+                }
+                let start = *first_row.get_or_insert(row);
                 if current.as_ref().is_some_and(|(r, _)| *r != row) {
                     if let Some((r, done_cells)) = current.take() {
-                        if !emit(r, done_cells, start) {
-                            break;
+                        row_bytes = 0;
+                        match emit(r, done_cells, start) {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            Err(issue) => {
+                                refusal = Some(issue);
+                                break;
+                            }
                         }
                         rows_seen += 1;
                         ticker.tick(rows_seen, || total_rows, progress);
                     }
+                }
+                row_bytes += row_text(std::slice::from_ref(&cell)).0;
+                if let Some(issue) = row_too_long(u64::from(row) + 1, row_bytes as u64, limits) {
+                    refusal = Some(issue);
+                    break;
                 }
                 let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
                 let col = col as usize;
@@ -156,14 +204,25 @@ fn scan_xlsx<RS: Read + Seek>(
                 }
                 row_cells[col] = cell;
             }
-            if let (Some((r, done_cells)), Some(start)) = (current.take(), first_row) {
-                emit(r, done_cells, start);
+            if refusal.is_none() {
+                if let (Some((r, done_cells)), Some(start)) = (current.take(), first_row) {
+                    if let Err(issue) = emit(r, done_cells, start) {
+                        refusal = Some(issue);
+                    }
+                }
             }
             if let (Some(f), ScanState::Checking(ch)) = (fan, &mut scan.state) {
-                f.finish(Some(batch), &mut ch.ledger);
+                f.finish(refusal.is_none().then_some(batch), &mut ch.ledger);
+                if refusal.is_none() {
+                    refusal = too_many_issues(&ch.ledger, limits);
+                }
             }
         });
         drop(cells);
+        if let Some(issue) = refusal {
+            meta.sheet = Some(name.clone());
+            return Ok(Scanned::Refused(issue));
+        }
         if failed && first_row.is_none() {
             continue;
         }
@@ -196,6 +255,7 @@ pub(super) fn read_xls(
     mask: bool,
     today: NaiveDate,
     meta: &mut ReadMeta,
+    limits: &InputLimits,
 ) -> Result<Scanned, ImportIssue> {
     let data: Cow<'_, [u8]> = match src {
         Source::Bytes(b) => Cow::Borrowed(b),
@@ -206,6 +266,8 @@ pub(super) fn read_xls(
             Cow::Owned(v)
         }
     };
+    // The library reads every sheet whole when it opens the workbook: checked first.
+    check_xls(&data, limits).map_err(refused)?;
     let mut wb: calamine::Xls<_> =
         calamine::open_workbook_from_rs(Cursor::new(&data[..])).map_err(|_| not_excel("xls"))?;
     let names = wb.sheet_names();
@@ -244,7 +306,18 @@ pub(super) fn read_xls(
                     Data::Error(e) => Cell::Error(format!("{e}")),
                 });
             }
-            scan.push(i, r0 as usize + i + 1, cells);
+            let line = r0 as usize + i + 1;
+            if let Some(last) = cells.iter().rposition(|c| !c.is_blank()) {
+                if let Some(issue) = outside(line as u64, last as u64 + 1, limits) {
+                    return Ok(Scanned::Refused(issue));
+                }
+            }
+            scan.push(i, line, cells);
+            if let ScanState::Checking(ch) = &scan.state {
+                if let Some(issue) = too_many_issues(&ch.ledger, limits) {
+                    return Ok(Scanned::Refused(issue));
+                }
+            }
             if !scan.wants_more() {
                 break;
             }
@@ -282,7 +355,19 @@ mod tests {
             let wb: calamine::Xlsx<_> =
                 calamine::open_workbook_from_rs(Cursor::new(&data)).unwrap();
             let mut meta = ReadMeta::default();
-            ledger_of(scan_xlsx(wb, true, today(), &mut meta, &mut |_| {}, parallel_from).unwrap())
+            let limits = InputLimits::default();
+            ledger_of(
+                scan_xlsx(
+                    wb,
+                    true,
+                    today(),
+                    &mut meta,
+                    &mut |_| {},
+                    parallel_from,
+                    &limits,
+                )
+                .unwrap(),
+            )
         };
         assert_same_ledger(&rows, &read(u64::MAX), &read(0));
     }

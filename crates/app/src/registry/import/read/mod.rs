@@ -21,6 +21,7 @@ use minzheng_domain::registry::ledger::Ledger;
 use minzheng_domain::registry::{ImportIssue, ImportProgress};
 
 use super::ImportInput;
+use crate::formats::limits::{over, unpanicked, InputLimits, Refused};
 use cells::{required_list, Scanned};
 
 /// How the file was read, for the report.
@@ -100,10 +101,13 @@ fn is_blank_source(src: &mut Source<'_>) -> Result<bool, ImportIssue> {
 
 /// Reads and checks a ledger (ID numbers valid on `today`; IDs and accounts in the issues
 /// masked if `mask`). Progress reports rows checked against the expected total
-/// (estimated from bytes for CSV, from the sheet's dimensions for xlsx).
+/// (estimated from bytes for CSV, from the sheet's dimensions for xlsx). A file beyond
+/// `limits` is refused with the limit named; a file that makes the spreadsheet library
+/// panic is refused as damaged.
 pub(crate) fn read_ledger(
     input: &ImportInput,
     max: u64,
+    limits: &InputLimits,
     mask: bool,
     today: NaiveDate,
     progress: &mut dyn FnMut(ImportProgress),
@@ -120,7 +124,7 @@ pub(crate) fn read_ledger(
             ))),
         );
     }
-    let result = (|| {
+    let read = || {
         let mut src = open_source(input, max)?;
         if is_blank_source(&mut src)? {
             return Err(ImportIssue::file("文件是空的：没有任何内容"));
@@ -132,10 +136,10 @@ pub(crate) fn read_ledger(
                 } else {
                     u64::MAX
                 };
-                csv_text::read_csv(src, mask, today, &mut meta, progress, from)?
+                csv_text::read_csv(src, mask, today, &mut meta, progress, from, limits)?
             }
-            "xls" => excel::read_xls(src, mask, today, &mut meta)?,
-            _ => excel::read_xlsx(src, mask, today, &mut meta, progress)?,
+            "xls" => excel::read_xls(src, mask, today, &mut meta, limits)?,
+            _ => excel::read_xlsx(src, mask, today, &mut meta, progress, limits)?,
         };
         match scanned {
             Scanned::Ledger(l) if l.rows_read == 0 => Err(ImportIssue::file("文件只有表头，没有数据行")),
@@ -149,7 +153,8 @@ pub(crate) fn read_ledger(
                 required_list()
             ))),
         }
-    })();
+    };
+    let result = unpanicked("文件", read).unwrap_or_else(|r| Err(ImportIssue::file(r.0)));
     if let Ok(l) = &result {
         let n = l.rows_read as u64;
         progress(ImportProgress {
@@ -159,6 +164,54 @@ pub(crate) fn read_ledger(
         });
     }
     (meta, result)
+}
+
+/// The refusal of a file beyond a limit, as the report's file-wide issue.
+fn refused(r: Refused) -> ImportIssue {
+    ImportIssue::file(r.0)
+}
+
+/// The refusal of a ledger with more problems than `max_issues`, once the ledger read so
+/// far has that many.
+fn too_many_issues(ledger: &Ledger, limits: &InputLimits) -> Option<ImportIssue> {
+    (ledger.issues.len() as u64 > limits.max_issues).then(|| {
+        ImportIssue::file(format!(
+            "第{}行之前已发现{}处错误，{}，已停止校验：请确认这是户籍台账、各列与表头对应后重新导入",
+            ledger.issues.last().map_or(0, |i| i.row),
+            ledger.issues.len(),
+            over("max_issues", format!("{}处", limits.max_issues))
+        ))
+    })
+}
+
+/// A row cell beyond `max_columns` or a row beyond `max_rows` (both counted from 1).
+fn outside(line: u64, col: u64, limits: &InputLimits) -> Option<ImportIssue> {
+    if col > limits.max_columns {
+        return Some(ImportIssue::file(format!(
+            "第{line}行第{col}列有内容，{}：台账只需要模板中的列",
+            over("max_columns", format!("{}列", limits.max_columns))
+        )));
+    }
+    if line > limits.max_rows {
+        return Some(ImportIssue::file(format!(
+            "第{line}行有内容，{}：请按乡镇拆分后分批导入",
+            over("max_rows", format!("{}行", limits.max_rows))
+        )));
+    }
+    None
+}
+
+/// Text of one row (all its cells) beyond `max_line_bytes`.
+fn row_too_long(line: u64, bytes: u64, limits: &InputLimits) -> Option<ImportIssue> {
+    (bytes > limits.max_line_bytes).then(|| {
+        ImportIssue::file(format!(
+            "第{line}行的文字{}",
+            over(
+                "max_line_bytes",
+                crate::formats::limits::size_text(limits.max_line_bytes)
+            )
+        ))
+    })
 }
 
 /// Reports every 2,000 rows.
@@ -281,7 +334,14 @@ mod tests {
                 name: "a.csv".into(),
                 data,
             };
-            let (meta, r) = read_ledger(&input, u64::MAX, false, today(), &mut |_| {});
+            let (meta, r) = read_ledger(
+                &input,
+                u64::MAX,
+                &InputLimits::default(),
+                false,
+                today(),
+                &mut |_| {},
+            );
             assert_eq!(meta.encoding.as_deref(), Some(enc));
             // Header found, no data rows.
             assert!(r.err().unwrap().reason.contains("只有表头"));
