@@ -51,6 +51,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "signin_failures",
         include_str!("../migrations/common/0009_signin_failures.sql"),
     ),
+    (
+        11,
+        "search_keys",
+        include_str!("../migrations/sqlite/0011_search_keys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -97,6 +102,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "signin_failures",
         include_str!("../migrations/common/0009_signin_failures.sql"),
+    ),
+    (
+        11,
+        "search_keys",
+        include_str!("../migrations/postgres/0011_search_keys.sql"),
     ),
 ];
 
