@@ -514,7 +514,8 @@ impl Users<'_> {
         }
         let store = self.app.store();
         let th = token_hash(token);
-        let Some(s) = repo::session(store, &th).await? else {
+        // The session and its user in one read: every signed-in request makes it.
+        let Some((s, user)) = repo::session_user(store, &th).await? else {
             return Ok(None);
         };
         let last_seen = parse_timestamp(&s.last_seen).unwrap_or(now - idle - idle);
@@ -522,10 +523,9 @@ impl Users<'_> {
             self.end_session(token).await?;
             return Ok(None);
         }
-        let user = match repo::get(store, &Scope::all(), s.user_id).await {
-            Ok(u) if u.active => u,
-            _ => return Ok(None),
-        };
+        if !user.active {
+            return Ok(None);
+        }
         if now - last_seen > Duration::seconds(60) {
             let mut tx = store.begin_write().await?;
             repo::touch_session(&mut tx, &th, &timestamp(now)).await?;

@@ -44,6 +44,7 @@ macro_rules! both {
 both!(
     households_are_scoped_validated_and_audited,
     search_by_name_pinyin_and_id,
+    every_search_kind_finds_its_persons_inside_the_jurisdiction_only,
     members_move_between_households_with_history,
     import_all_formats_and_reimport_creates_no_duplicates,
     bad_ledgers_are_refused_and_change_nothing,
@@ -417,6 +418,211 @@ async fn search_by_name_pinyin_and_id(db: &TestDb) {
             assert_eq!(names, want, "{term} in {scope:?}");
         }
     }
+}
+
+/// Names of the persons a search finds, in its order.
+async fn found(app: &App, actor: &Actor, term: &str) -> Vec<String> {
+    app.registry()
+        .search(actor, term, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
+/// Head names of the households a list search finds, its total and whether it stopped
+/// counting.
+async fn households_found(
+    app: &App,
+    actor: &Actor,
+    term: &str,
+    limit: i64,
+    offset: i64,
+) -> (Vec<String>, i64, bool) {
+    let page = app
+        .registry()
+        .page(
+            actor,
+            &HouseholdFilter {
+                q: Some(term.into()),
+                limit: Some(limit),
+                offset: Some(offset),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let heads = page.items.into_iter().map(|h| h.head_name).collect();
+    (heads, page.total, page.total_capped)
+}
+
+/// Each kind of search term (part of a name at its start, middle or end, full pinyin,
+/// initials, full ID number, last four alone, last four + name) finds the persons it
+/// should in the searcher's township and nothing of another township's, and follows
+/// renamed persons and households moved between townships.
+async fn every_search_kind_finds_its_persons_inside_the_jurisdiction_only(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
+    let city = system_in(Scope::all());
+    let (a, b, c, d, e) = (
+        id("19600101", 101),
+        id("19620202", 102),
+        id("19700303", 103),
+        id("19750404", 104),
+        id("19800505", 105),
+    );
+    let h1 = app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "张三丰", &a))
+        .await
+        .unwrap()
+        .household
+        .id;
+    let nana = app
+        .registry()
+        .add_member(&staff, h1, &member("李娜娜", &b, "配偶"))
+        .await
+        .unwrap()
+        .members
+        .into_iter()
+        .find(|m| m.name == "李娜娜")
+        .unwrap()
+        .id;
+    let h2 = app
+        .registry()
+        .create(&staff, &new_household(VILLAGE2, "张伟", &c))
+        .await
+        .unwrap()
+        .household
+        .id;
+    let h3 = app
+        .registry()
+        .create(&staff2, &new_household(FOREIGN_VILLAGE, "张伟", &d))
+        .await
+        .unwrap()
+        .household
+        .id;
+    app.registry()
+        .add_member(&staff2, h3, &member("王秀英", &e, "配偶"))
+        .await
+        .unwrap();
+
+    let last4 = |id: &str| id[14..].to_string();
+    for (term, want) in [
+        // Part of a name: listed by the name from the match on (三丰 < 伟), each person
+        // once however often the part occurs in the name.
+        ("张", vec!["张三丰", "张伟"]),
+        ("三丰", vec!["张三丰"]),
+        ("丰", vec!["张三丰"]),
+        ("娜", vec!["李娜娜"]),
+        ("娜娜", vec!["李娜娜"]),
+        ("秀英", vec![]),
+        ("丰张", vec![]),
+        // Pinyin: full spellings first, then initials.
+        ("zhang", vec!["张三丰", "张伟"]),
+        ("ZhangW", vec!["张伟"]),
+        ("zsf", vec!["张三丰"]),
+        ("zw", vec!["张伟"]),
+        ("lnn", vec!["李娜娜"]),
+        ("wxy", vec![]),
+        // ID numbers: full, last four alone, last four with the name.
+        (c.as_str(), vec!["张伟"]),
+        (d.as_str(), vec![]),
+        (&last4(&b), vec!["李娜娜"]),
+        (&last4(&d), vec![]),
+        (&format!("{}张伟", last4(&c)), vec!["张伟"]),
+        (&format!("张伟 {}", last4(&c).to_lowercase()), vec!["张伟"]),
+        (&format!("{}张伟", last4(&d)), vec![]),
+        (&format!("{}张三丰", last4(&c)), vec![]),
+    ] {
+        assert_eq!(found(app, &staff, term).await, want, "{term}");
+    }
+    // The other township sees only its own.
+    assert_eq!(found(app, &staff2, "张").await, ["张伟"]);
+    assert_eq!(found(app, &staff2, "秀").await, ["王秀英"]);
+    assert_eq!(found(app, &staff2, &d).await, ["张伟"]);
+    for term in [
+        "娜",
+        "zsf",
+        a.as_str(),
+        &last4(&a),
+        &format!("{}张三丰", last4(&a)),
+    ] {
+        assert!(found(app, &staff2, term).await.is_empty(), "{term}");
+    }
+    // The city sees both townships' 张伟, in the order they were registered.
+    let both = app.registry().search(&city, "张伟", 20).await.unwrap();
+    let ids: Vec<&str> = both.iter().map(|p| p.id_number.as_str()).collect();
+    assert_eq!(ids, [c.as_str(), d.as_str()]);
+
+    // The household list: households of the matching persons, in the order of their first
+    // matching member, counted to the end of the page.
+    assert_eq!(
+        households_found(app, &staff, "张", 20, 0).await,
+        (vec!["张三丰".to_string(), "张伟".to_string()], 2, false)
+    );
+    assert_eq!(
+        households_found(app, &staff, "张", 1, 0).await,
+        (vec!["张三丰".to_string()], 1, true)
+    );
+    assert_eq!(
+        households_found(app, &staff, "张", 1, 1).await,
+        (vec!["张伟".to_string()], 2, false)
+    );
+    assert_eq!(
+        households_found(app, &staff, "lnn", 20, 0).await,
+        (vec!["张三丰".to_string()], 1, false)
+    );
+    assert_eq!(households_found(app, &staff, &d, 20, 0).await.1, 0);
+    assert_eq!(
+        households_found(app, &staff2, "张", 20, 0).await,
+        (vec!["张伟".to_string()], 1, false)
+    );
+    let (list, total) = app
+        .registry()
+        .list(
+            &staff,
+            &HouseholdFilter {
+                q: Some("张".into()),
+                village: Some(VILLAGE2.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((list[0].id, total), (h2, 1));
+
+    // A renamed person is found by the new name only.
+    app.registry()
+        .update_person(&staff, nana, &member("李娜", &b, "配偶"))
+        .await
+        .unwrap();
+    assert!(found(app, &staff, "娜娜").await.is_empty());
+    assert_eq!(found(app, &staff, "李娜").await, ["李娜"]);
+    assert_eq!(found(app, &staff, "ln").await, ["李娜"]);
+    // A household moved to the other township is found there, and no longer here.
+    app.registry()
+        .update(
+            &city,
+            h2,
+            &HouseholdUpdate {
+                village_code: FOREIGN_VILLAGE.into(),
+                registration_type: "农村".into(),
+                address: "和平路1号".into(),
+                status: "正常".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(app, &staff, "张").await, ["张三丰"]);
+    assert!(found(app, &staff, &format!("{}张伟", last4(&c)))
+        .await
+        .is_empty());
+    assert_eq!(found(app, &staff2, "张伟").await, ["张伟", "张伟"]);
+    assert_eq!(found(app, &staff2, &last4(&c)).await, ["张伟"]);
 }
 
 async fn members_move_between_households_with_history(db: &TestDb) {

@@ -21,6 +21,7 @@ use minzheng_domain::{Actor, Scope};
 mod checks;
 mod payroll;
 mod registry;
+mod search;
 
 #[derive(Parser)]
 #[command(name = "minzheng", version, about = "minzheng 民政业务管理系统")]
@@ -60,6 +61,9 @@ enum Command {
         /// 与内置的2025—2026年安排合并，用于计算办理时限的工作日
         #[arg(long, env = "MINZHENG_HOLIDAYS")]
         holidays: Option<PathBuf>,
+        /// 不运行每日任务和数据比对（查询性能测试用，使测得的只是查询本身）
+        #[arg(long, hide = true)]
+        no_daily_tasks: bool,
     },
     /// 执行数据库迁移
     Migrate,
@@ -172,6 +176,8 @@ enum BenchCommand {
     Payroll(payroll::BenchCommand),
     #[command(flatten)]
     Checks(checks::BenchCommand),
+    #[command(flatten)]
+    Search(search::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -367,6 +373,7 @@ async fn run(cli: Cli) -> CliResult {
             secure_cookies,
             behind_proxy,
             holidays,
+            no_daily_tasks,
         } => {
             let calendar = load_calendar(holidays.as_deref())?;
             if idle_minutes < 1 {
@@ -451,6 +458,9 @@ async fn run(cli: Cli) -> CliResult {
             // they are idempotent, so a restart or an extra run opens nothing twice.
             let tasks_app = app.clone();
             let tasks = tokio::spawn(async move {
+                if no_daily_tasks {
+                    return;
+                }
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
                 let mut checked_on = None;
                 loop {
@@ -782,6 +792,7 @@ async fn run(cli: Cli) -> CliResult {
             BenchCommand::Registry(c) => registry::bench(c).await,
             BenchCommand::Payroll(c) => payroll::bench(c).await,
             BenchCommand::Checks(c) => checks::bench(c).await,
+            BenchCommand::Search(c) => search::bench(c).await,
         },
         Command::Payroll { command } => {
             let app = open_app(&cli.database_url).await?;

@@ -34,7 +34,10 @@ pub mod users;
 pub mod testing;
 
 pub use audit::{append as append_audit, AuditEvent};
-pub use db::{compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_PAGE_SIZE};
+pub use db::{
+    compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_CACHE_BUDGET_KIB,
+    SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,
+};
 pub use error::{StoreError, StoreResult};
 
 pub(crate) use minzheng_domain::time::timestamp;

@@ -56,6 +56,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "relatives_and_lists",
         include_str!("../migrations/sqlite/0010_relatives_and_lists.sql"),
     ),
+    (
+        11,
+        "search_keys",
+        include_str!("../migrations/sqlite/0011_search_keys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -107,6 +112,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "relatives_and_lists",
         include_str!("../migrations/postgres/0010_relatives_and_lists.sql"),
+    ),
+    (
+        11,
+        "search_keys",
+        include_str!("../migrations/postgres/0011_search_keys.sql"),
     ),
 ];
 

@@ -349,20 +349,30 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// The session stored under a token hash.
-pub async fn session(store: &Store, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
+/// A session with its user, in one read (every signed-in request makes it).
+pub async fn session_user(
+    store: &Store,
+    token_hash: &str,
+) -> StoreResult<Option<(SessionRecord, User)>> {
     store
         .fetch_optional(
-            q("SELECT s.user_id, s.csrf_token, s.last_seen FROM sessions s WHERE s.token_hash = $1")
-                .bind(token_hash),
+            q("SELECT u.*, d.name AS scope_name, s.csrf_token, s.last_seen
+               FROM sessions s JOIN users u ON u.id = s.user_id
+               LEFT JOIN divisions d ON d.code = u.scope_code
+               WHERE s.token_hash = $1")
+            .bind(token_hash),
         )
         .await?
         .map(|r| {
-            Ok(SessionRecord {
-                user_id: r.i64("user_id")?,
-                csrf_token: r.str("csrf_token")?,
-                last_seen: r.str("last_seen")?,
-            })
+            let u = user(&r)?;
+            Ok((
+                SessionRecord {
+                    user_id: u.id,
+                    csrf_token: r.str("csrf_token")?,
+                    last_seen: r.str("last_seen")?,
+                },
+                u,
+            ))
         })
         .transpose()
 }

@@ -151,9 +151,47 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
             "households_village",
             "persons_household",
             "persons_id_number",
-            "persons_initials"
+            "persons_initials",
+            "persons_last4",
+            "persons_pinyin"
         ]
     );
+    // The name parts' triggers are back, and the parts were filled for every person: one
+    // per character of each name, and a name search finds an imported person.
+    let triggers: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'persons'
+         ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        triggers,
+        [
+            "person_name_parts_delete",
+            "person_name_parts_insert",
+            "person_name_parts_update"
+        ]
+    );
+    let (parts, chars): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM person_name_parts),
+                (SELECT SUM(length(name)) FROM persons)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(parts, chars);
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let found = minzheng_store::registry::search_persons(
+        store,
+        &Scope::all(),
+        &minzheng_domain::registry::SearchTerm::classify("员16999-2", today),
+        20,
+    )
+    .await
+    .unwrap();
+    let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["成员16999-2"]);
     // New persons are not moves: their first household is the person row.
     let moves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_moves")
         .fetch_one(&pool)

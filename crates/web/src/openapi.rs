@@ -79,7 +79,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "get",
         "/api/v1/households",
-        "家庭户列表（q 姓名/拼音/身份证号/后四位+姓名, village, registration_type, status, limit, offset）",
+        "家庭户列表（q 姓名/拼音/身份证号/后四位/后四位+姓名, village, registration_type, status, limit, offset；有q时按匹配成员排列，total只数到本页末尾，total_capped表示还有更多）",
         "户籍台账",
     ),
     ("post", "/api/v1/households", "新增家庭户（含户主）", "户籍台账"),
@@ -122,7 +122,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "get",
         "/api/v1/persons",
-        "查找人员（q：姓名、拼音、身份证号、后四位+姓名）",
+        "查找人员（q：姓名的一部分、拼音、身份证号、后四位、后四位+姓名；limit 1–200）",
         "户籍台账",
     ),
     (

@@ -73,6 +73,8 @@ struct ListPage {
     nav: Nav,
     households: Vec<Household>,
     total: i64,
+    /// With a search term the count stops at a cap: there are more than `total`.
+    total_capped: bool,
     page: i64,
     pages: i64,
     f: ListQuery,
@@ -106,10 +108,10 @@ pub async fn list_page(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .max(1);
-    let (households, total) = st
+    let found = st
         .app
         .registry()
-        .list(
+        .page(
             &actor,
             &HouseholdFilter {
                 village: Some(f.village.clone()),
@@ -130,10 +132,11 @@ pub async fn list_page(
     .unwrap_or_default();
     render(&ListPage {
         nav: Nav::new(&s, "households"),
-        households,
-        total,
+        households: found.items,
+        total: found.total,
+        total_capped: found.total_capped,
         page,
-        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        pages: ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         f,
         query_string,
         can_write: actor.may(Permission::EditRegistry),
@@ -559,10 +562,10 @@ pub async fn api_list(
     ApiUser(_, actor): ApiUser,
     ApiQuery(f): ApiQuery<ApiListQuery>,
 ) -> ApiResult {
-    let (items, total) = st
+    let found = st
         .app
         .registry()
-        .list(
+        .page(
             &actor,
             &HouseholdFilter {
                 q: f.q,
@@ -574,7 +577,7 @@ pub async fn api_list(
             },
         )
         .await?;
-    ok(json!({"items": items, "total": total}))
+    ok(found)
 }
 
 pub async fn api_create(

@@ -97,6 +97,17 @@ async fn household_forms_search_and_masking(app: &TestApp) {
         .await
         .unwrap();
     assert!(list.contains("张三"), "zs finds 张三");
+    assert!(list.contains("共 1 户"), "{list}");
+    // The last four characters alone find the person too.
+    let found: Value = c
+        .get(app.url(&format!("/api/v1/persons?q={}", &HEAD[14..])))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["name"], "张三");
     let found: Value = c
         .get(app.url("/api/v1/persons?q=zhangsan"))
         .send()
@@ -133,6 +144,7 @@ async fn household_forms_search_and_masking(app: &TestApp) {
             .await
             .unwrap();
         assert_eq!(found["total"], 1, "{user}");
+        assert_eq!(found["total_capped"], false, "{user}");
         assert_eq!(found["items"][0]["head_id_number"], "110105********002X");
         assert_eq!(found["items"][0]["account_number"], "6228***********0001");
     }

@@ -15,8 +15,8 @@ use minzheng_domain::registry::{
     mask_account, member_addition, parse_asset_form, parse_household_update, parse_income_form,
     parse_new_household, parse_new_member, parse_person_update, peek_id_number, village_to_check,
     AssetInput, FieldRefusal, Household, HouseholdChange, HouseholdDetail, HouseholdFacts,
-    HouseholdFilter, HouseholdUpdate, IncomeInput, MemberAddition, NewHousehold, NewPerson, Person,
-    PersonInput, Registered, SearchTerm,
+    HouseholdFilter, HouseholdPage, HouseholdUpdate, IncomeInput, MemberAddition, NewHousehold,
+    NewPerson, Person, PersonInput, Registered, SearchTerm,
 };
 use minzheng_domain::{mask_id, Actor, DivisionCode, FieldErrors, Scope};
 use minzheng_store::registry;
@@ -107,24 +107,33 @@ impl Registry<'_> {
         }
     }
 
-    /// Households in the actor's scope: the page and the total.
+    /// Households in the actor's scope: the page and the total (with a search term counted
+    /// only up to a cap; [`Registry::page`] says whether it stopped there).
     pub async fn list(
         &self,
         actor: &Actor,
         f: &HouseholdFilter,
     ) -> AppResult<(Vec<Household>, i64)> {
-        let q = f.parse(today()).map_err(first_field)?;
-        let (list, total) = registry::list_households(self.app.store(), &actor.scope, &q).await?;
-        let list = if Self::reveals(actor) {
-            list
-        } else {
-            list.into_iter().map(Household::masked).collect()
-        };
-        Ok((list, total))
+        let p = self.page(actor, f).await?;
+        Ok((p.items, p.total))
     }
 
-    /// Persons in the actor's scope by name, pinyin (`zs` → 张三), full ID number, or last
-    /// four + name.
+    /// One page of the households in the actor's scope. Without a search term they are
+    /// listed by number and counted exactly; with one, in the order of their first
+    /// matching member and counted to the end of the page asked for (`total_capped`: there
+    /// are more).
+    pub async fn page(&self, actor: &Actor, f: &HouseholdFilter) -> AppResult<HouseholdPage> {
+        let q = f.parse(today()).map_err(first_field)?;
+        let mut page = registry::list_households(self.app.store(), &actor.scope, &q).await?;
+        if !Self::reveals(actor) {
+            page.items = page.items.into_iter().map(Household::masked).collect();
+        }
+        Ok(page)
+    }
+
+    /// Persons in the actor's scope by part of the name, pinyin (`zs` → 张三), full ID
+    /// number, the last four characters of one, or last four + name; at most `limit`
+    /// (1–200), in the order the store's search lists them.
     pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Person>> {
         if term.trim().is_empty() {
             return Ok(Vec::new());

@@ -27,7 +27,7 @@ pub use input::{
 pub use records::{Asset, Household, HouseholdDetail, Income, LedgerEntry, LedgerExport, Person};
 pub use report::{ImportIssue, ImportProgress, ImportReport};
 pub use rules::{household_problems, MemberFacts};
-pub use search::{HouseholdFilter, HouseholdQuery, SearchTerm};
+pub use search::{HouseholdFilter, HouseholdPage, HouseholdQuery, SearchTerm};
 pub use words::{
     AssetKind, DisabilityType, Employment, ExclusionReason, Health, HouseholdStatus, IncomeKind,
     IncomePeriod, PersonStatus, RegistrationType, Relation, WorkCapacity,

@@ -1,5 +1,5 @@
 //! Finding households and persons: the list filter as typed, and what a search term means
-//! (a full ID number, the last four digits with a name, pinyin, or part of a name).
+//! (a full ID number, the last four digits alone or with a name, pinyin, or part of a name).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,8 @@ pub struct HouseholdFilter {
     pub village: Option<String>,
     pub registration_type: Option<String>,
     pub status: Option<String>,
-    /// Name, pinyin (`zs`, `zhangsan`), a full ID number, or last four + name.
+    /// Name, pinyin (`zs`, `zhangsan`), a full ID number, the last four of one, or last
+    /// four + name.
     pub q: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -31,6 +32,17 @@ pub struct HouseholdQuery {
     pub term: Option<SearchTerm>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// One page of the household list.
+#[derive(Debug, Clone, Serialize)]
+pub struct HouseholdPage {
+    pub items: Vec<super::Household>,
+    /// How many households match; with a search term counted only to the end of the
+    /// page asked for (offset + limit).
+    pub total: i64,
+    /// Whether more households match than `total` says (the count stopped at the cap).
+    pub total_capped: bool,
 }
 
 fn given(s: &Option<String>) -> Option<&str> {
@@ -76,6 +88,9 @@ impl HouseholdFilter {
 pub enum SearchTerm {
     /// A full, valid ID number.
     Id(String),
+    /// The last four characters of an ID number (upper case) alone: three digits and a
+    /// digit or X.
+    Last4(String),
     /// The last four characters of an ID number (upper case) and a full name.
     Last4Name(String, String),
     /// Pinyin (lower case): initials or the full spelling, from the start.
@@ -103,6 +118,9 @@ impl SearchTerm {
                 && s[..3].iter().all(|c| c.is_ascii_digit())
                 && (s[3].is_ascii_digit() || s[3] == 'X' || s[3] == 'x')
         };
+        if is_id4(&chars) {
+            return SearchTerm::Last4(compact.to_ascii_uppercase());
+        }
         if chars.len() > 4 {
             if is_id4(&chars[..4]) && !chars[4..].iter().any(|c| c.is_ascii_alphanumeric()) {
                 let last4: String = chars[..4].iter().collect::<String>().to_ascii_uppercase();
@@ -148,6 +166,10 @@ mod tests {
             SearchTerm::Last4Name("0021".into(), "张三".into())
         );
         assert_eq!(classify("ZS"), SearchTerm::Pinyin("zs".into()));
+        assert_eq!(classify(" 002x "), SearchTerm::Last4("002X".into()));
+        assert_eq!(classify("0021"), SearchTerm::Last4("0021".into()));
+        assert_eq!(classify("00X1"), SearchTerm::Name("00X1".into()));
+        assert_eq!(classify("021"), SearchTerm::Name("021".into()));
         assert_eq!(classify("张"), SearchTerm::Name("张".into()));
     }
 

@@ -5,13 +5,14 @@
 
 use minzheng_domain::registry::{
     pinyin_keys, AssetKind, DisabilityType, Employment, ExclusionReason, Health, HouseholdChange,
-    HouseholdDetail, HouseholdFields, HouseholdQuery, HouseholdStatus, IncomeKind, IncomePeriod,
-    NewAsset, NewIncome, NewPerson, PersonStatus, RegistrationType, Relation, WorkCapacity,
+    HouseholdDetail, HouseholdFields, HouseholdPage, HouseholdQuery, HouseholdStatus, IncomeKind,
+    IncomePeriod, NewAsset, NewIncome, NewPerson, PersonStatus, RegistrationType, Relation,
+    WorkCapacity,
 };
-use minzheng_domain::registry::{Asset, Household, Income, Person};
+use minzheng_domain::registry::{Asset, Household, Income, Person, SearchTerm};
 use minzheng_domain::{Fen, Scope};
 
-use super::search::{bind_all, person_cond, scope_cond};
+use super::search::{bind_all, matching_households, scope_cond};
 use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use minzheng_domain::audit::AuditEntry;
@@ -20,8 +21,7 @@ pub(super) const HH_SELECT: &str = "SELECT h.*, v.name AS village_name,
     (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id AND p.status = 'active') AS member_count
   FROM households h LEFT JOIN divisions v ON v.code = h.village_code";
 
-pub(super) const PERSON_SELECT: &str =
-    "SELECT p.*, h.head_name AS head_name, v.name AS village_name
+const PERSON_SELECT: &str = "SELECT p.*, h.head_name AS head_name, v.name AS village_name
   FROM persons p JOIN households h ON h.id = p.household_id
   LEFT JOIN divisions v ON v.code = h.village_code";
 
@@ -101,12 +101,19 @@ fn asset(r: &DbRow) -> StoreResult<Asset> {
 
 // ---------------------------------------------------------------- reads
 
-/// Households in the scope matching the query: the page and the total.
+/// Households in the scope matching the query: the page and the total. Without a search
+/// term they are listed by id and counted exactly; with one, in the order of their first
+/// matching member (see `search`) and counted only to the end of the page asked for:
+/// counting every household where someone's name contains a common surname would read a
+/// large part of the registry on every search (`total_capped` says there are more).
 pub async fn list_households(
     store: &Store,
     scope: &Scope,
     f: &HouseholdQuery,
-) -> StoreResult<(Vec<Household>, i64)> {
+) -> StoreResult<HouseholdPage> {
+    if let Some(term) = &f.term {
+        return search_households(store, scope, f, term).await;
+    }
     let (cond, lo, hi) = scope_cond(scope, 1);
     let mut args = vec![lo, hi];
     let mut where_sql = format!(" WHERE {cond}");
@@ -127,12 +134,6 @@ pub async fn list_households(
         args.push(st.as_str().to_string());
         where_sql.push_str(&format!(" AND h.status = ${}", args.len()));
     }
-    if let Some(t) = &f.term {
-        let c = person_cond(t, &mut args);
-        where_sql.push_str(&format!(
-            " AND h.id IN (SELECT p.household_id FROM persons p WHERE {c})"
-        ));
-    }
     let total = store
         .fetch_one(bind_all(
             q(format!("SELECT COUNT(*) AS n FROM households h{where_sql}")),
@@ -151,8 +152,59 @@ pub async fn list_households(
     list_q.push(f.limit);
     list_q.push(f.offset);
     let rows = store.fetch_all(list_q).await?;
-    let list = rows.iter().map(household).collect::<StoreResult<_>>()?;
-    Ok((list, total))
+    let items = rows.iter().map(household).collect::<StoreResult<_>>()?;
+    Ok(HouseholdPage {
+        items,
+        total,
+        total_capped: false,
+    })
+}
+
+/// The household list with a search term (see [`list_households`]).
+async fn search_households(
+    store: &Store,
+    scope: &Scope,
+    f: &HouseholdQuery,
+    term: &SearchTerm,
+) -> StoreResult<HouseholdPage> {
+    let cap = f.offset.saturating_add(f.limit);
+    let found = matching_households(store, scope, f, term, cap as usize + 1).await?;
+    let total_capped = found.len() as i64 > cap;
+    let total = (found.len() as i64).min(cap);
+    let page: Vec<i64> = found
+        .into_iter()
+        .skip(f.offset as usize)
+        .take(f.limit as usize)
+        .collect();
+    if page.is_empty() {
+        return Ok(HouseholdPage {
+            items: Vec::new(),
+            total,
+            total_capped,
+        });
+    }
+    let (cond, lo, hi) = scope_cond(scope, 1);
+    let marks: Vec<String> = (0..page.len()).map(|k| format!("${}", k + 3)).collect();
+    let mut query = q(format!(
+        "{HH_SELECT} WHERE {cond} AND h.id IN ({})",
+        marks.join(", ")
+    ))
+    .bind(lo)
+    .bind(hi);
+    for id in &page {
+        query.push(*id);
+    }
+    let mut by_id = std::collections::HashMap::new();
+    for r in store.fetch_all(query).await? {
+        let h = household(&r)?;
+        by_id.insert(h.id, h);
+    }
+    let items = page.iter().filter_map(|id| by_id.remove(id)).collect();
+    Ok(HouseholdPage {
+        items,
+        total,
+        total_capped,
+    })
 }
 
 /// One household, if visible.

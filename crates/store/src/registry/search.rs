@@ -1,13 +1,25 @@
-//! The person search and the scope condition of registry reads. Every search starts from
-//! the index that finds its persons (see [`person_cond`]); on SQLite a wide name search is
-//! narrowed first (see [`search_sql`]).
+//! The person search and the scope condition of registry reads.
+//!
+//! Every kind of search term is answered from an index that yields its matches in the order
+//! they are listed, with the jurisdiction inside the same index where it can be, so a
+//! search reads about as many index entries as it returns whatever the size of the city
+//! (measured with `minzheng bench search`):
+//!
+//! | term | index (migration 0011) | listed by |
+//! |---|---|---|
+//! | part of a name | `person_name_parts` (every suffix of every name, with its township) | the name from the match on, then registration |
+//! | pinyin | `persons (name_pinyin, township_code)`, then `persons (name_initials, township_code)` | full-spelling matches first, then initials matches |
+//! | full ID number | `persons (id_number)` | — |
+//! | last four of the ID | `persons (id_last4, township_code)` | name |
+//! | last four + name | the name's parts (`part = 张三`, then the name itself) | registration |
+//!
+//! Every query also keeps the household's scope condition ([`scope_cond`]).
 
-use minzheng_domain::registry::{pinyin_keys, Person, SearchTerm};
+use minzheng_domain::registry::{HouseholdQuery, Person, SearchTerm};
 use minzheng_domain::Scope;
 
-use super::households::{person, PERSON_SELECT};
-use crate::db::{q, Store, Q};
-use crate::divisions::escape_like;
+use super::households::person;
+use crate::db::{Arg, Store, Q};
 use crate::error::StoreResult;
 
 /// The SQL condition (on alias `h`) that limits households to the scope, with its bounds.
@@ -26,47 +38,6 @@ pub(super) fn scope_cond(scope: &Scope, first: usize) -> (String, String, String
     )
 }
 
-/// The person search's SQL and its arguments (the LIMIT is the last placeholder).
-fn search_sql(scope: &Scope, term: &SearchTerm, sqlite: bool) -> (String, Vec<String>) {
-    let (cond, lo, hi) = scope_cond(scope, 1);
-    let mut args = vec![lo, hi];
-    let mut c = person_cond(term, &mut args);
-    // SQLite only: PostgreSQL's planner starts these from the persons table by itself.
-    if let (SearchTerm::Name(name), true) = (term, sqlite) {
-        // Over a county or wider, walking the scope's households and their members costs
-        // ~1 s city-wide at 1.2M persons; a pass over the persons themselves finds the
-        // matches first. A name's initials are its characters' initials in order
-        // (`pinyin_keys` maps each character on its own), so a name containing the part has
-        // initials containing the part's: with two or more initials the short entries of
-        // persons (name_initials) are scanned instead of the table. Measured city-wide:
-        // 张伟 1,240 -> 75 ms, 张 1,378 -> 198 ms (name pass); a township walks its own
-        // households (28–35 ms; either pass would cost 100–290 ms there).
-        match narrow_name_search(scope, name) {
-            Some(Narrow::Initials(ini)) => {
-                args.push(format!("%{}%", escape_like(&ini)));
-                c.push_str(&format!(
-                    " AND p.id IN (SELECT id FROM persons INDEXED BY persons_initials
-                                   WHERE name_initials LIKE ${} ESCAPE '\\')",
-                    args.len()
-                ));
-            }
-            Some(Narrow::Names) => {
-                // The name pattern person_cond pushed last.
-                c.push_str(&format!(
-                    " AND p.id IN (SELECT id FROM persons WHERE name LIKE ${} ESCAPE '\\')",
-                    args.len()
-                ));
-            }
-            None => {}
-        }
-    }
-    let sql = format!(
-        "{PERSON_SELECT} WHERE {cond} AND {c} ORDER BY p.name, p.id LIMIT ${}",
-        args.len() + 1
-    );
-    (sql, args)
-}
-
 pub(super) fn bind_all(mut query: Q, args: &[String]) -> Q {
     for a in args {
         query.push(a.as_str());
@@ -74,98 +45,320 @@ pub(super) fn bind_all(mut query: Q, args: &[String]) -> Q {
     query
 }
 
-/// How a name-part search finds its candidates on SQLite (see [`search_sql`]).
-#[derive(Debug, PartialEq, Eq)]
-enum Narrow {
-    /// Persons whose name initials contain these (the part's).
-    Initials(String),
-    /// Persons whose name contains the part, in one pass over the table.
-    Names,
-}
-
-/// `None` for a township or village scope (walking its households is quicker).
-fn narrow_name_search(scope: &Scope, name: &str) -> Option<Narrow> {
-    if scope.code().is_some_and(|c| c.as_str().len() > 6) {
-        return None;
+/// The least string greater than every string beginning with `prefix` (its last character
+/// raised by one), so "begins with" is one range in bytewise order.
+fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return chars.into_iter().collect();
+        }
     }
-    let ini = pinyin_keys(name).1;
-    Some(if ini.len() >= 2 {
-        Narrow::Initials(ini)
-    } else {
-        Narrow::Names
-    })
+    // Only a prefix of U+10FFFF characters gets here: nothing sorts after it.
+    "\u{10FFFF}\u{10FFFF}".to_string()
 }
 
-/// Adds the person-matching condition for a search term (alias `p`), pushing its args.
-pub(super) fn person_cond(term: &SearchTerm, args: &mut Vec<String>) -> String {
-    match term {
-        SearchTerm::Id(id) => {
-            args.push(id.clone());
-            format!("p.id_number = ${}", args.len())
+/// One ordered source of matches: its tables (`k` the name parts, `p` persons, `h`
+/// households) and condition, and the three keys it yields its rows in.
+struct Arm {
+    from: String,
+    cond: String,
+    order: [&'static str; 3],
+}
+
+/// The statement pieces a search needs, for one backend.
+struct Builder {
+    pg: bool,
+    args: Vec<Arg>,
+}
+
+impl Builder {
+    fn new(store: &Store) -> Builder {
+        Builder {
+            pg: store.is_postgres(),
+            args: Vec::new(),
         }
-        SearchTerm::Last4Name(l4, name) => {
-            // The full name is known, so its initials find the few candidates through
-            // persons (name_initials); the last four digits and the name pick among them.
-            args.push(pinyin_keys(name).1);
-            args.push(l4.clone());
-            args.push(name.clone());
-            format!(
-                "p.name_initials = ${} AND p.id_last4 = ${} AND p.name = ${}",
-                args.len() - 2,
-                args.len() - 1,
-                args.len()
-            )
+    }
+
+    fn arg(&mut self, v: impl Into<Arg>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    /// The statement with its arguments.
+    fn query(self, sql: String) -> Q {
+        Q {
+            sql,
+            args: self.args,
         }
-        SearchTerm::Pinyin(py) => {
-            args.push(format!("{}%", escape_like(py)));
-            let like = format!(
-                "(p.name_initials LIKE ${n} ESCAPE '\\' OR p.name_pinyin LIKE ${n} ESCAPE '\\')",
-                n = args.len()
-            );
-            // Full pinyin and initials both begin with the first syllable's first letter: a
-            // range on it lets persons (name_initials) narrow the scan (LIKE itself is
-            // case-insensitive and cannot use the index).
-            let Some(first) = py.bytes().next().filter(u8::is_ascii_lowercase) else {
-                return like;
-            };
-            args.push((first as char).to_string());
-            let mut cond = format!("p.name_initials >= ${}", args.len());
-            if first < b'z' {
-                args.push(((first + 1) as char).to_string());
-                cond.push_str(&format!(" AND p.name_initials < ${}", args.len()));
+    }
+
+    /// Joins a table: SQLite is told the order (the plan starts from the first table's
+    /// index, which yields the rows in order); PostgreSQL's planner picks it itself.
+    fn join(&self, table: &str, on: &str) -> String {
+        if self.pg {
+            format!(" JOIN {table} ON {on}")
+        } else {
+            format!(" CROSS JOIN {table} ON {on}")
+        }
+    }
+
+    /// The condition on a `township_code` column (of `k` or `p`) for the scope: equal to
+    /// the township for a township or village scope, a range for wider ones.
+    fn township(&mut self, col: &str, scope: &Scope) -> String {
+        match scope.code().map(|c| c.as_str()) {
+            Some(c) if c.len() >= 9 => {
+                let t = self.arg(&c[..9]);
+                format!("{col} = {t}")
             }
-            format!("{cond} AND {like}")
+            _ => {
+                let (lo, hi) = scope.bounds();
+                let (lo, hi) = (self.arg(lo), self.arg(hi));
+                format!("{col} >= {lo} AND {col} < {hi}")
+            }
         }
-        SearchTerm::Name(name) => {
-            args.push(format!("%{}%", escape_like(name)));
-            format!("p.name LIKE ${} ESCAPE '\\'", args.len())
+    }
+
+    /// The scope condition on the name parts' township column. On PostgreSQL only for a
+    /// township or village scope, which its scope index serves: a range over a county or
+    /// the city would tempt the planner's generic plan of the prepared statement into that
+    /// index (every township's entries, then a sort of all matches: 1.7 s for 张
+    /// city-wide) instead of the parts in order; the household's condition keeps the
+    /// jurisdiction there.
+    fn parts_township(&mut self, scope: &Scope) -> String {
+        let narrow = scope.code().is_some_and(|c| c.as_str().len() >= 9);
+        if self.pg && !narrow {
+            return "TRUE".into();
+        }
+        self.township("k.township_code", scope)
+    }
+
+    /// The household's own scope condition, kept on every search.
+    fn household_scope(&mut self, scope: &Scope) -> String {
+        let (lo, hi) = scope.bounds();
+        let col = match scope.code() {
+            Some(c) if c.as_str().len() > 9 => "h.village_code",
+            _ => "h.township_code",
+        };
+        let (lo, hi) = (self.arg(lo), self.arg(hi));
+        format!("{col} >= {lo} AND {col} < {hi}")
+    }
+
+    /// Persons from a persons index (`p` first, then its household).
+    fn persons_source(&self, index: &str) -> String {
+        let hint = if self.pg {
+            String::new()
+        } else {
+            format!(" INDEXED BY {index}")
+        };
+        format!(
+            "persons p{hint}{}",
+            self.join("households h", "h.id = p.household_id")
+        )
+    }
+
+    /// Persons from their name parts (`k` first, then the person and the household).
+    fn parts_source(&self) -> String {
+        format!(
+            "person_name_parts k{}{}",
+            self.join("persons p", "p.id = k.person_id"),
+            self.join("households h", "h.id = p.household_id")
+        )
+    }
+
+    /// The ordered sources of a term's matches in the scope.
+    fn arms(&mut self, scope: &Scope, term: &SearchTerm) -> Vec<Arm> {
+        let hs = self.household_scope(scope);
+        match term {
+            SearchTerm::Id(id) => {
+                let id = self.arg(id.as_str());
+                vec![Arm {
+                    from: self.persons_source("persons_id_number"),
+                    cond: format!("p.id_number = {id} AND {hs}"),
+                    order: ["p.name", "p.id", "p.id"],
+                }]
+            }
+            SearchTerm::Last4(l4) => {
+                let l4 = self.arg(l4.as_str());
+                let t = self.township("p.township_code", scope);
+                vec![Arm {
+                    from: self.persons_source("persons_last4"),
+                    cond: format!("p.id_last4 = {l4} AND {t} AND {hs}"),
+                    order: ["p.name", "p.id", "p.id"],
+                }]
+            }
+            SearchTerm::Last4Name(l4, name) => {
+                let name = self.arg(name.as_str());
+                let l4 = self.arg(l4.as_str());
+                let t = self.parts_township(scope);
+                vec![Arm {
+                    from: self.parts_source(),
+                    cond: format!(
+                        "k.part = {name} AND {t} AND p.name = {name} AND p.id_last4 = {l4} AND {hs}"
+                    ),
+                    order: ["k.part", "k.person_id", "k.person_id"],
+                }]
+            }
+            SearchTerm::Name(name) => {
+                let lo = self.arg(name.as_str());
+                let hi = self.arg(prefix_end(name));
+                let t = self.parts_township(scope);
+                // A name containing the term twice has two parts beginning with it: only
+                // the one at its first occurrence counts.
+                let first = if self.pg {
+                    format!("strpos(p.name, {lo}) = char_length(p.name) - char_length(k.part) + 1")
+                } else {
+                    format!("instr(p.name, {lo}) = length(p.name) - length(k.part) + 1")
+                };
+                vec![Arm {
+                    from: self.parts_source(),
+                    cond: format!("k.part >= {lo} AND k.part < {hi} AND {t} AND {first} AND {hs}"),
+                    order: ["k.part", "k.person_id", "k.person_id"],
+                }]
+            }
+            SearchTerm::Pinyin(py) => {
+                let lo = self.arg(py.as_str());
+                let hi = self.arg(prefix_end(py));
+                let t1 = self.township("p.township_code", scope);
+                let t2 = self.township("p.township_code", scope);
+                vec![
+                    Arm {
+                        from: self.persons_source("persons_pinyin"),
+                        cond: format!(
+                            "p.name_pinyin >= {lo} AND p.name_pinyin < {hi} AND {t1} AND {hs}"
+                        ),
+                        order: ["p.name_pinyin", "p.township_code", "p.id"],
+                    },
+                    Arm {
+                        from: self.persons_source("persons_initials"),
+                        cond: format!(
+                            "p.name_initials >= {lo} AND p.name_initials < {hi} AND {t2}
+                             AND NOT (p.name_pinyin >= {lo} AND p.name_pinyin < {hi}) AND {hs}"
+                        ),
+                        order: ["p.name_initials", "p.township_code", "p.id"],
+                    },
+                ]
+            }
+        }
+    }
+
+    /// One statement over the arms: each yields at most `limit` rows in its own order, the
+    /// first arm's rows before the second's. `extra` is added to every arm's condition.
+    fn statement(&mut self, select: &str, arms: &[Arm], extra: &str, limit: i64) -> String {
+        let lim = self.arg(limit);
+        let one = |grp: usize, a: &Arm| {
+            let [o1, o2, o3] = a.order;
+            format!(
+                "SELECT {select}, {grp} AS grp, {o1} AS s1, {o2} AS s2, {o3} AS s3
+                 FROM {} WHERE {}{extra} ORDER BY {o1}, {o2}, {o3} LIMIT {lim}",
+                a.from, a.cond
+            )
+        };
+        match arms {
+            [a] => one(0, a),
+            _ => {
+                let parts: Vec<String> = arms
+                    .iter()
+                    .enumerate()
+                    .map(|(g, a)| format!("SELECT * FROM ({}) a{g}", one(g, a)))
+                    .collect();
+                format!(
+                    "{} ORDER BY grp, s1, s2, s3 LIMIT {lim}",
+                    parts.join(" UNION ALL ")
+                )
+            }
         }
     }
 }
 
-/// Finds persons in the scope by a classified search term.
+/// Persons in the scope matching a classified search term, in the order of its index.
 pub async fn search_persons(
     store: &Store,
     scope: &Scope,
     term: &SearchTerm,
     limit: i64,
 ) -> StoreResult<Vec<Person>> {
-    let (sql, args) = search_sql(scope, term, !store.is_postgres());
-    let mut query = bind_all(q(sql), &args);
-    query.push(limit.clamp(1, 200));
-    store.fetch_all(query).await?.iter().map(person).collect()
+    let mut b = Builder::new(store);
+    let arms = b.arms(scope, term);
+    let sql = b.statement(
+        "p.*, h.head_name AS head_name,
+         (SELECT v.name FROM divisions v WHERE v.code = h.village_code) AS village_name",
+        &arms,
+        "",
+        limit.clamp(1, 200),
+    );
+    let rows = store.fetch_first_rows(b.query(sql)).await?;
+    rows.iter().map(person).collect()
+}
+
+/// The households of the persons matching the query's term (each once, in the order of
+/// its first matching member), among those meeting the query's other filters, until `want`
+/// are found.
+pub(super) async fn matching_households(
+    store: &Store,
+    scope: &Scope,
+    f: &HouseholdQuery,
+    term: &SearchTerm,
+    want: usize,
+) -> StoreResult<Vec<i64>> {
+    // Members of one household often match together (a surname): read a few persons per
+    // household wanted, more if that was not enough.
+    let mut persons = (want as i64 * 3).max(30);
+    loop {
+        let mut b = Builder::new(store);
+        let arms = b.arms(scope, term);
+        let mut extra = String::new();
+        if let Some(v) = &f.village {
+            let (lo, hi) = (b.arg(v.as_str()), b.arg(format!("{v}:")));
+            extra.push_str(&format!(
+                " AND h.village_code >= {lo} AND h.village_code < {hi}"
+            ));
+        }
+        if let Some(rt) = f.registration_type {
+            extra.push_str(&format!(
+                " AND h.registration_type = {}",
+                b.arg(rt.as_str())
+            ));
+        }
+        if let Some(st) = f.status {
+            extra.push_str(&format!(" AND h.status = {}", b.arg(st.as_str())));
+        }
+        let sql = b.statement("p.household_id AS hid", &arms, &extra, persons);
+        let rows = store.fetch_first_rows(b.query(sql)).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for r in &rows {
+            let hid = r.i64("hid")?;
+            if seen.insert(hid) {
+                out.push(hid);
+            }
+        }
+        if out.len() >= want || (rows.len() as i64) < persons {
+            out.truncate(want);
+            return Ok(out);
+        }
+        persons *= 4;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use minzheng_domain::DivisionCode;
 
-    /// SQLite's plan (one `detail` per step) for a person search as [`search_sql`] builds it.
-    async fn search_plan(store: &Store, scope: &Scope, term: &str, sqlite: bool) -> Vec<String> {
+    /// SQLite's plan (one `detail` per step) of the person search for `term` in `scope`.
+    async fn plan(store: &Store, scope: &Scope, term: &str) -> Vec<String> {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let (sql, args) = search_sql(scope, &SearchTerm::classify(term, today), sqlite);
-        let mut query = bind_all(q(format!("EXPLAIN QUERY PLAN {sql}")), &args);
-        query.push(20i64);
+        let mut b = Builder::new(store);
+        let arms = b.arms(scope, &SearchTerm::classify(term, today));
+        let sql = b.statement("p.*", &arms, "", 20);
+        let mut query = b.query(sql);
+        query.sql = format!("EXPLAIN QUERY PLAN {}", query.sql);
         store
             .fetch_all(query)
             .await
@@ -175,62 +368,59 @@ mod tests {
             .collect()
     }
 
-    /// Searches that name one person start from the index that finds them, never from a
-    /// walk over the jurisdiction's households (migration 0007 dropped persons (id_last4):
-    /// the last-four search goes through the name's initials).
-    #[tokio::test]
-    async fn person_searches_start_from_their_index_on_sqlite() {
-        let db = crate::testing::TestDb::sqlite().await;
-        let city = Scope::of(minzheng_domain::DivisionCode::parse("511800").unwrap());
-        for (term, index) in [
-            ("511802199001010015", "persons_id_number"),
-            ("0015张三", "persons_initials"),
-            ("张三 0015", "persons_initials"),
-        ] {
-            let plan = search_plan(&db.store, &city, term, true).await;
-            assert!(
-                plan[0].starts_with(&format!("SEARCH p USING INDEX {index} ")),
-                "{term}: {plan:?}"
-            );
-        }
-        db.cleanup().await;
+    #[test]
+    fn prefix_ends_sort_after_every_continuation() {
+        assert_eq!(prefix_end("zw"), "zx");
+        assert_eq!(prefix_end("张"), "\u{5F21}");
+        assert!(prefix_end("张").as_str() > "张\u{10FFFF}");
+        assert_eq!(prefix_end("a\u{D7FF}"), "a\u{E000}");
+        assert_eq!(prefix_end("a\u{10FFFF}"), "b");
     }
 
-    /// A name search over a city scans persons (name_initials) for the term's initials, or
-    /// the persons table for a one-character term; a township's walks its households.
+    /// Every kind of term starts from the index that yields its matches in order, at city
+    /// and at township scope, and reads them in that order (no sort of all matches: a
+    /// common surname city-wide would otherwise sort tens of thousands of rows per search).
     #[tokio::test]
-    async fn wide_name_searches_narrow_by_initials_on_sqlite() {
+    async fn every_search_kind_starts_from_its_ordered_index_on_sqlite() {
         let db = crate::testing::TestDb::sqlite().await;
-        let plan = |code: &str, term: &str, sqlite: bool| {
-            let scope = Scope::of(minzheng_domain::DivisionCode::parse(code).unwrap());
-            let store = db.store.clone();
-            let term = term.to_string();
-            async move { search_plan(&store, &scope, &term, sqlite).await.join("; ") }
-        };
-        let city = plan("511800", "张伟", true).await;
-        assert!(city.contains("COVERING INDEX persons_initials"), "{city}");
-        let one = plan("511800", "张", true).await;
-        assert!(
-            one.contains("SCAN persons") && !one.contains("persons_initials"),
-            "{one}"
-        );
-        for (code, term) in [("511802001", "张伟"), ("511802001", "张")] {
-            let township = plan(code, term, true).await;
-            assert!(!township.contains("SCAN persons"), "{township}");
-            assert!(!township.contains("persons_initials"), "{township}");
+        let city = Scope::of(DivisionCode::parse_native("5118").unwrap());
+        let township = Scope::of(DivisionCode::parse_native("511802001").unwrap());
+        let village = Scope::of(DivisionCode::parse_native("511802001001").unwrap());
+        for scope in [&city, &township, &village, &Scope::all()] {
+            for (term, first) in [
+                ("张", "SEARCH k USING PRIMARY KEY (part>? AND part<?)"),
+                ("秀英", "SEARCH k USING PRIMARY KEY (part>? AND part<?)"),
+                ("0015张三", "SEARCH k USING PRIMARY KEY (part=?)"),
+                ("张三 0015", "SEARCH k USING PRIMARY KEY (part=?)"),
+                ("0015", "SEARCH p USING INDEX persons_last4 (id_last4=?"),
+                (
+                    "511802199001010015",
+                    "SEARCH p USING INDEX persons_id_number (id_number=?)",
+                ),
+            ] {
+                let steps = plan(&db.store, scope, term).await;
+                assert!(steps[0].starts_with(first), "{term} {scope:?}: {steps:?}");
+                if !term.chars().all(|c| c.is_ascii_digit()) {
+                    assert!(
+                        !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                        "{term} {scope:?}: {steps:?}"
+                    );
+                }
+            }
+            // Pinyin: the full spellings, then the initials, each in its index's order (in
+            // a township SQLite orders persons of the same spelling by id as it goes); only
+            // the two arms' first rows (at most the limit each) are sorted and merged.
+            let steps = plan(&db.store, scope, "zhang").await;
+            let at = |s: &str| steps.iter().position(|x| x.contains(s));
+            let py = at("USING INDEX persons_pinyin (name_pinyin>? AND name_pinyin<?)");
+            let ini = at("USING INDEX persons_initials (name_initials>? AND name_initials<?)");
+            assert!(py.is_some() && ini.is_some() && py < ini, "{steps:?}");
+            for (k, step) in steps.iter().enumerate() {
+                if step.contains("TEMP B-TREE") && !step.contains("LAST TERM") {
+                    assert!(steps[k - 1].starts_with("SCAN a"), "{scope:?} {steps:?}");
+                }
+            }
         }
-        assert!(!plan("511800", "张伟", false)
-            .await
-            .contains("persons_initials"));
-        let county = Scope::of(minzheng_domain::DivisionCode::parse("511802").unwrap());
-        assert_eq!(
-            narrow_name_search(&county, "张伟"),
-            Some(Narrow::Initials("zw".into()))
-        );
-        assert_eq!(narrow_name_search(&Scope::all(), "张"), Some(Narrow::Names));
-        assert_eq!(narrow_name_search(&Scope::all(), "·"), Some(Narrow::Names));
-        let township = Scope::of(minzheng_domain::DivisionCode::parse("511802001").unwrap());
-        assert_eq!(narrow_name_search(&township, "张伟"), None);
         db.cleanup().await;
     }
 }

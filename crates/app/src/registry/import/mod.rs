@@ -252,8 +252,9 @@ impl Registry<'_> {
                 done,
                 total,
             });
-            write.rebuild_indexes().await?;
         }
+        // Also refreshes PostgreSQL's statistics after a large import.
+        write.rebuild_indexes().await?;
         report.households_created = counts.households_created;
         report.households_updated = counts.households_updated;
         report.persons_created = counts.persons_created;
