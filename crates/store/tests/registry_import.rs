@@ -146,6 +146,7 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
     assert_eq!(
         names,
         [
+            "households_account",
             "households_head",
             "households_scope",
             "households_village",
