@@ -131,6 +131,14 @@ async fn a_huge_cell_is_refused(db: &TestDb) {
     assert!(bomb.len() < MIB as usize);
     let cell = format!("单元格C{}", valid().len() + 2);
     refused(app, "台账.xlsx", bomb, &[&cell, "128KB", "max_cell_bytes"]).await;
+    // The same in a sheet whose part is not named as XML.
+    refused(
+        app,
+        "台账.xlsx",
+        hostile::huge_cell_in_a_disguised_sheet(&valid(), 64 * MIB),
+        &["xl/worksheets/data.bin", &cell, "max_cell_bytes"],
+    )
+    .await;
 }
 
 async fn a_huge_shared_string_is_refused(db: &TestDb) {

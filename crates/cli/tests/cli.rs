@@ -350,3 +350,75 @@ fn compact_rewrites_a_sqlite_file_and_refuses_others() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn input_limits_are_listed_and_set_on_the_command_line() {
+    let line = |out: &Output, key: &str| -> String {
+        text(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with(&format!("{key}\t")))
+            .unwrap_or_else(|| panic!("{key} listed: {}", text(&out.stdout)))
+            .to_string()
+    };
+    let out = run("sqlite::memory:", &["limits"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(line(&out, "max_rows"), "max_rows\t1048576\t行数");
+    assert_eq!(
+        line(&out, "max_cell_bytes"),
+        "max_cell_bytes\t131072\t单元格内容长度"
+    );
+    let out = run(
+        "sqlite::memory:",
+        &["--limits", "max_rows=5,max_cell_bytes=64KB", "limits"],
+        b"",
+    );
+    assert_eq!(line(&out, "max_rows"), "max_rows\t5\t行数");
+    assert_eq!(
+        line(&out, "max_cell_bytes"),
+        "max_cell_bytes\t65536\t单元格内容长度"
+    );
+    let out = bin()
+        .args(["limits"])
+        .env("MINZHENG_LIMITS", "max_xml_depth=16")
+        .output()
+        .unwrap();
+    assert_eq!(
+        line(&out, "max_xml_depth"),
+        "max_xml_depth\t16\tXML嵌套层数"
+    );
+    let out = run(
+        "sqlite::memory:",
+        &["--limits", "max_rowz=5", "limits"],
+        b"",
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("max_rowz") && err.contains("max_rows"),
+        "{err}"
+    );
+
+    // The limits reach the imports: a ledger of three rows against a limit of two.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("台账.csv");
+    std::fs::write(
+        &file,
+        "户主身份证号,村(社区)代码,姓名,身份证号,与户主关系\na,b,c,d,e\nf,g,h,i,j\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(
+        &db,
+        &[
+            "--limits",
+            "max_rows=2",
+            "import",
+            "households",
+            file.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("超过行数上限2行（限额 max_rows）"), "{all}");
+}

@@ -194,7 +194,17 @@ fn column_name(mut j: usize) -> String {
 /// A workbook of one sheet in the archive `z`: the sheet's rows after the header row, and
 /// the shared-string table's entries, as their writers write them.
 pub fn workbook(
+    z: Zip,
+    rows: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    shared: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Zip {
+    workbook_with_sheet_at(z, "worksheets/sheet1.xml", rows, shared)
+}
+
+/// [`workbook`] with its sheet at `target` (relative to `xl/`), whatever its name.
+pub fn workbook_with_sheet_at(
     mut z: Zip,
+    target: &str,
     rows: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     shared: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Zip {
@@ -219,7 +229,7 @@ pub fn workbook(
     .entry("xl/_rels/workbook.xml.rels", |w| {
         write!(
             w,
-            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="{target}"/><Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
         )
     })
     .entry("xl/sharedStrings.xml", |w| {
@@ -230,7 +240,7 @@ pub fn workbook(
         shared(w)?;
         write!(w, "</sst>")
     })
-    .entry("xl/worksheets/sheet1.xml", |w| {
+    .entry(&format!("xl/{target}"), |w| {
         write!(
             w,
             r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetData>{}"#,
@@ -276,6 +286,23 @@ fn valid_rows(w: &mut dyn Write, valid: &[Vec<String>]) -> io::Result<u64> {
 pub fn huge_cell(valid: &[Vec<String>], bytes: u64) -> Vec<u8> {
     workbook(
         Zip::tight(),
+        |w| {
+            let r = valid_rows(w, valid)?;
+            write!(w, r#"<row r="{r}"><c r="C{r}" t="inlineStr"><is><t>"#)?;
+            repeat(w, b"A", bytes)?;
+            write!(w, "</t></is></c></row>")
+        },
+        one_shared,
+    )
+    .finish()
+}
+
+/// [`huge_cell`] in a sheet whose part is not named as XML (`xl/worksheets/data.bin`): the
+/// relationship that names it as a sheet is what makes it read.
+pub fn huge_cell_in_a_disguised_sheet(valid: &[Vec<String>], bytes: u64) -> Vec<u8> {
+    workbook_with_sheet_at(
+        Zip::tight(),
+        "worksheets/data.bin",
         |w| {
             let r = valid_rows(w, valid)?;
             write!(w, r#"<row r="{r}"><c r="C{r}" t="inlineStr"><is><t>"#)?;

@@ -130,6 +130,44 @@ pub(super) fn attr<'t>(tag: &'t [u8], key: &str) -> Option<&'t [u8]> {
     None
 }
 
+/// An attribute value with its character and entity references decoded.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let name = &rest[1..end];
+        let c = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| name.strip_prefix('#').map(|d| d.parse::<u32>()))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A part's file name without its folders, in lower case (how relationships are matched).
 pub(super) fn base_name(path: &str) -> String {
     path.rsplit(['/', '\\'])
@@ -302,18 +340,23 @@ impl<'a> XmlScan<'a> {
             }
             b"definedName" if !self_closing => self.in_defined_name = true,
             b"Relationship" => {
+                // The library takes a sheet by its type's last segment, the workbook by a
+                // type ending in `/officeDocument`.
                 let ty = attr(&tag, "Type").unwrap_or_default();
+                let last = ty.rsplit(|&b| b == b'/').next().unwrap_or_default();
                 let parsed = [
-                    &b"/officeDocument"[..],
-                    b"/worksheet",
-                    b"/chartsheet",
-                    b"/dialogsheet",
+                    &b"officeDocument"[..],
+                    b"worksheet",
+                    b"chartsheet",
+                    b"dialogsheet",
                 ]
-                .iter()
-                .any(|t| ty.ends_with(t));
+                .contains(&last);
                 if parsed {
-                    let target = String::from_utf8_lossy(attr(&tag, "Target").unwrap_or_default());
-                    self.totals.referenced.insert(base_name(&target));
+                    let raw = String::from_utf8_lossy(attr(&tag, "Target").unwrap_or_default())
+                        .into_owned();
+                    // As written and with its entities decoded (the library uses either).
+                    self.totals.referenced.insert(base_name(&unescape(&raw)));
+                    self.totals.referenced.insert(base_name(&raw));
                 }
             }
             _ => {}
@@ -496,13 +539,16 @@ mod tests {
         let (t, r) = scan(
             &l,
             r#"<?xml version="1.0"?><!-- a > b --><sst uniqueCount="2"><si><t>ab</t></si><x:si><t><![CDATA[<c>]]></t></x:si></sst>
-            <Relationships><Relationship Id="r1" Type="http://x/relationships/worksheet" Target="Sheets/Data.BIN"/></Relationships>"#,
+            <Relationships><Relationship Id="r1" Type="http://x/relationships/worksheet" Target="Sheets/Data.BIN"/>
+            <Relationship Id="r2" Type="worksheet" Target="two&#46;bin"/><Relationship Id="r3" Type="x/image" Target="a.png"/></Relationships>"#,
         );
         r.unwrap();
         assert_eq!(t.shared_strings, 2);
         // "ab", then "<c>" and the "]]>" that ends the CDATA.
         assert_eq!(t.shared_string_bytes, 8);
         assert!(t.referenced.contains("data.bin"));
+        assert!(t.referenced.contains("two.bin") && t.referenced.contains("two&#46;bin"));
+        assert!(!t.referenced.contains("a.png"));
     }
 
     #[test]
@@ -564,5 +610,6 @@ mod tests {
         assert_eq!(attr(tag, "s"), Some(&b"1"[..]));
         assert_eq!(attr(tag, "q"), None);
         assert_eq!(base_name("xl\\worksheets/Sheet1.XML"), "sheet1.xml");
+        assert_eq!(unescape("a&amp;b&#46;&#x42;&lt;&bogus;"), "a&b.B<&bogus;");
     }
 }
