@@ -13,6 +13,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod authz;
+pub mod backup;
 pub mod bank_files;
 pub mod bench;
 pub mod cases;

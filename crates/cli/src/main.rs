@@ -64,6 +64,26 @@ enum Command {
         /// 不运行每日任务和数据比对（查询性能测试用，使测得的只是查询本身）
         #[arg(long, hide = true)]
         no_daily_tasks: bool,
+        /// 每晚（北京时间3点后）把数据库备份到此目录（minzheng-年月日.db，仅SQLite）
+        #[arg(long)]
+        backup_dir: Option<PathBuf>,
+        /// 备份目录中保留最近几份备份
+        #[arg(long, default_value_t = 7)]
+        backup_keep: usize,
+    },
+    /// 备份数据库：运行中的服务不必停止，得到一致的副本（仅SQLite；PostgreSQL用pg_dump）
+    Backup {
+        /// 备份文件（不能已存在）
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 用备份恢复数据库（须先停止网页服务）；损坏、非本系统或更新版本的备份文件会被拒绝
+    Restore {
+        /// 备份文件
+        file: PathBuf,
+        /// 数据库已存在时用备份替换它（原数据库改名为 ….before-restore 保留）
+        #[arg(long)]
+        replace: bool,
     },
     /// 执行数据库迁移
     Migrate,
@@ -374,8 +394,14 @@ async fn run(cli: Cli) -> CliResult {
             behind_proxy,
             holidays,
             no_daily_tasks,
+            backup_dir,
+            backup_keep,
         } => {
             let calendar = load_calendar(holidays.as_deref())?;
+            if let Some(d) = &backup_dir {
+                std::fs::create_dir_all(d)
+                    .map_err(|e| CliError(format!("备份目录{}无法创建：{e}", d.display())))?;
+            }
             if idle_minutes < 1 {
                 return Err(CliError("会话空闲超时至少为1分钟".into()));
             }
@@ -479,6 +505,23 @@ async fn run(cli: Cli) -> CliResult {
                     // start).
                     let hour =
                         chrono::Timelike::hour(&(chrono::Utc::now() + chrono::Duration::hours(8)));
+                    // 备份 once a day, the first hourly tick after 03:00 Beijing time.
+                    if let Some(dir) = backup_dir.as_deref() {
+                        let file = minzheng_app::backup::nightly_file(dir, on);
+                        if hour >= 3 && !file.exists() {
+                            match tasks_app.backup(&file).await {
+                                Ok(r) => tracing::info!(
+                                    "已备份数据库到{}（{:.1}MB）",
+                                    r.path,
+                                    r.bytes as f64 / 1_048_576.0
+                                ),
+                                Err(e) => tracing::warn!("数据库备份失败：{e}"),
+                            }
+                            if let Err(e) = minzheng_app::backup::rotate(dir, backup_keep.max(1)) {
+                                tracing::warn!("清理旧备份失败：{e}");
+                            }
+                        }
+                    }
                     if hour >= 2 && checked_on != Some(on) {
                         checked_on = Some(on);
                         let actor = minzheng_domain::Actor::system("nightly-checks");
@@ -510,6 +553,38 @@ async fn run(cli: Cli) -> CliResult {
             let app = App::connect(url).await?;
             let n = app.migrate().await?;
             println!("迁移完成：本次执行 {n} 个迁移");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { out } => {
+            let app = open_app(&cli.database_url).await?;
+            let started = Instant::now();
+            let r = app.backup(&out).await;
+            app.close().await;
+            let r = r?;
+            println!(
+                "已备份到{}（{:.1}MB，用时 {:.1} 秒）：家庭{}户、人员{}人、保障对象{}个、操作日志{}条，完整性和操作日志校验通过",
+                r.path,
+                r.bytes as f64 / 1_048_576.0,
+                started.elapsed().as_secs_f64(),
+                r.households,
+                r.persons,
+                r.enrolments,
+                r.audit_records
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, replace } => {
+            let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
+            let r = minzheng_app::backup::restore(&file, url, replace).await?;
+            println!(
+                "已从{}恢复到{}：家庭{}户、人员{}人、保障对象{}个、操作日志{}条，完整性和操作日志校验通过",
+                file.display(),
+                r.path,
+                r.households,
+                r.persons,
+                r.enrolments,
+                r.audit_records
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Compact => {

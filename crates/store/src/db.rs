@@ -642,6 +642,20 @@ impl Store {
             .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
     }
 
+    /// Runs a statement with parameters outside any transaction (`VACUUM INTO`).
+    pub(crate) async fn execute_with(&self, q: Q) -> StoreResult<u64> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Pool::Postgres(p) => bind_all!(sqlx::query(&q.sql), q.args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+        })
+    }
+
     /// Runs a statement that takes no parameters and is no change to the records (creating
     /// and dropping scratch databases, `VACUUM`) outside any transaction.
     pub(crate) async fn execute_unchecked(&self, sql: &str) -> StoreResult<u64> {

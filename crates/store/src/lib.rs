@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod audit;
+pub mod backup;
 mod bulk;
 pub mod cases;
 pub mod checks;

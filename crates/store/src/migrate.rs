@@ -120,6 +120,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// The newest migration this program knows.
+pub(crate) fn latest_version() -> i64 {
+    SQLITE.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
 impl Store {
     /// Applies every migration not yet applied. Returns how many ran.
     pub async fn migrate(&self) -> StoreResult<usize> {
