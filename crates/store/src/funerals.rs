@@ -518,6 +518,29 @@ pub async fn demo_lone_beneficiaries(
         .collect()
 }
 
+/// The demo's beneficiaries of one village: (ID number, name) of the heads of its active
+/// household enrolments, oldest enrolment first.
+pub async fn demo_village_beneficiaries(
+    store: &Store,
+    village_code: &str,
+    n: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    store
+        .fetch_all(
+            q(
+                "SELECT e.beneficiary_id_number, e.beneficiary_name FROM enrolments e
+               WHERE e.village_code = $1 AND e.status = 'active' AND e.person_id IS NULL
+               ORDER BY e.id LIMIT $2",
+            )
+            .bind(village_code)
+            .bind(n),
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.str("beneficiary_id_number")?, r.str("beneficiary_name")?)))
+        .collect()
+}
+
 /// The demo's irregularity for the cross-checks to find: the second enrolled household of
 /// 西城街道 is paid into the first one's account. Returns whether it was planted.
 pub async fn demo_shared_account(tx: &mut Tx) -> StoreResult<bool> {

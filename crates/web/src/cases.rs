@@ -610,7 +610,8 @@ async fn render_case(
         .proposed_fen
         .map(|f| f.yuan_string())
         .unwrap_or_default();
-    let can_attach = actor.may(Permission::AttachCasePapers) && !d.case.state.is_final();
+    let can_attach =
+        actor.may(Permission::AttachCasePapers) && !d.case.state.is_final() && d.recused.is_none();
     let can_change = actor.may(Permission::OpenChangeCase);
     let events = d.events.iter().map(event_view).collect();
     render(&CasePage {

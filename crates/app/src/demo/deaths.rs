@@ -100,7 +100,7 @@ impl Demo<'_> {
         let demo = Actor::system("demo");
         // The assistant's own village: the recusal shows on that household's cases.
         let village = "511802001001";
-        let neighbours = funerals::demo_lone_beneficiaries(self.app.store(), village, 3).await?;
+        let neighbours = funerals::demo_village_beneficiaries(self.app.store(), village, 3).await?;
         if let Some((id, name)) = neighbours
             .iter()
             .rev()
@@ -112,7 +112,7 @@ impl Demo<'_> {
                 .declare(
                     &demo,
                     &NewDeclaration {
-                        declarant_name: "周平".into(),
+                        declarant_name: "杨洋".into(),
                         declarant_id_number: "511802198203150011".into(),
                         post: "assistant".into(),
                         username: "assistant".into(),
