@@ -7,8 +7,8 @@ use minzheng_domain::funerals::{DeathSource, NewDeath};
 use minzheng_domain::registry::parse_flexible_date;
 
 use super::limits::InputLimits;
-use super::returns::read_cells;
-use crate::{AppResult, Error};
+use super::titled::read_titled;
+use crate::AppResult;
 
 /// The columns, each with the titles it is known by (the first is the template's).
 const COLUMNS: &[(&str, &[&str])] = &[
@@ -59,79 +59,53 @@ pub fn parse(
     source: DeathSource,
     limits: &InputLimits,
 ) -> AppResult<Vec<(usize, NewDeath)>> {
-    let bad = |m: String| Error::field("file", m);
-    if data.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(bad("死亡名单是空的".into()));
-    }
-    let cells = read_cells("死亡名单", name, data, limits)?;
-    let header_at = cells
-        .iter()
-        .take(10)
-        .position(|r| r.iter().filter(|h| column(h).is_some()).count() >= 3)
-        .ok_or_else(|| {
-            bad("死亡名单中找不到表头（应有身份证号码、姓名、死亡日期等列，可下载模板对照）".into())
-        })?;
-    let mut cols = std::collections::HashMap::new();
-    for (i, h) in cells[header_at].iter().enumerate() {
-        if let Some(k) = column(h) {
-            cols.entry(k).or_insert(i);
-        }
-    }
-    for (k, title) in [
-        ("id_number", "身份证号码"),
-        ("name", "姓名"),
-        ("death_date", "死亡日期"),
-    ] {
-        if !cols.contains_key(k) {
-            return Err(bad(format!("死亡名单缺少“{title}”列")));
-        }
-    }
+    let list = read_titled(
+        "死亡名单",
+        name,
+        data,
+        limits,
+        column,
+        &[
+            ("id_number", "身份证号码"),
+            ("name", "姓名"),
+            ("death_date", "死亡日期"),
+        ],
+    )?;
     let default_kind = match source {
         DeathSource::Police => "police",
         DeathSource::FuneralHome => "medical",
         DeathSource::Office => "other",
     };
-    let mut out = Vec::new();
-    for (i, r) in cells.iter().enumerate().skip(header_at + 1) {
-        if r.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let get = |k: &str| {
-            cols.get(k)
-                .and_then(|&c| r.get(c))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        let date = get("death_date");
-        let death_date = parse_flexible_date(&date)
-            .map(|d| d.to_string())
-            .unwrap_or(date);
-        let kind = get("certificate_kind");
-        out.push((
-            i + 1,
-            NewDeath {
-                id_number: get("id_number"),
-                name: get("name"),
-                death_date,
-                death_place: get("death_place"),
-                certificate_kind: if kind.is_empty() {
-                    default_kind.into()
-                } else {
-                    kind
+    Ok(list
+        .rows()
+        .map(|(line, r)| {
+            let date = r.get("death_date");
+            let death_date = parse_flexible_date(&date)
+                .map(|d| d.to_string())
+                .unwrap_or(date);
+            let kind = r.get("certificate_kind");
+            (
+                line,
+                NewDeath {
+                    id_number: r.get("id_number"),
+                    name: r.get("name"),
+                    death_date,
+                    death_place: r.get("death_place"),
+                    certificate_kind: if kind.is_empty() {
+                        default_kind.into()
+                    } else {
+                        kind
+                    },
+                    certificate_no: r.get("certificate_no"),
+                    disposal: r.get("disposal"),
+                    cremation_no: r.get("cremation_no"),
+                    funeral_home: r.get("funeral_home"),
+                    township_code: r.get("township_code"),
+                    note: r.get("note"),
                 },
-                certificate_no: get("certificate_no"),
-                disposal: get("disposal"),
-                cremation_no: get("cremation_no"),
-                funeral_home: get("funeral_home"),
-                township_code: get("township_code"),
-                note: get("note"),
-            },
-        ));
-    }
-    if out.is_empty() {
-        return Err(bad("死亡名单中只有表头，没有数据行".into()));
-    }
-    Ok(out)
+            )
+        })
+        .collect())
 }
 
 /// The template: the titles this reader knows first, and one example row.

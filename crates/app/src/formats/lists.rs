@@ -6,8 +6,8 @@
 use minzheng_domain::lists::{ListKind, NewListRow};
 
 use super::limits::InputLimits;
-use super::returns::read_cells;
-use crate::{AppResult, Error};
+use super::titled::read_titled;
+use crate::AppResult;
 
 const ID: &[&str] = &["身份证号码", "公民身份号码", "身份证号", "证件号码"];
 const NAME: &[&str] = &["姓名", "人员姓名", "权利人", "所有人", "法定代表人"];
@@ -49,58 +49,32 @@ fn column(title: &str) -> Option<&'static str> {
 
 /// The rows of a list: (row number in the file, the row as written).
 pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> AppResult<Vec<(usize, NewListRow)>> {
-    let bad = |m: String| Error::field("file", m);
-    if data.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(bad("核对数据文件是空的".into()));
-    }
-    let cells = read_cells("核对数据", name, data, limits)?;
-    let header_at = cells
-        .iter()
-        .take(10)
-        .position(|r| r.iter().filter(|h| column(h).is_some()).count() >= 3)
-        .ok_or_else(|| {
-            bad("文件中找不到表头（应有身份证号码、姓名、日期等列，可下载模板对照）".into())
-        })?;
-    let mut cols = std::collections::HashMap::new();
-    for (i, h) in cells[header_at].iter().enumerate() {
-        if let Some(k) = column(h) {
-            cols.entry(k).or_insert(i);
-        }
-    }
-    for (k, title) in [
-        ("id_number", "身份证号码"),
-        ("name", "姓名"),
-        ("date", "日期"),
-    ] {
-        if !cols.contains_key(k) {
-            return Err(bad(format!("核对数据缺少“{title}”列")));
-        }
-    }
-    let mut out = Vec::new();
-    for (i, r) in cells.iter().enumerate().skip(header_at + 1) {
-        if r.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let get = |k: &str| {
-            cols.get(k)
-                .and_then(|&c| r.get(c))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        out.push((
-            i + 1,
-            NewListRow {
-                id_number: get("id_number"),
-                name: get("name"),
-                date: get("date"),
-                detail: get("detail"),
-            },
-        ));
-    }
-    if out.is_empty() {
-        return Err(bad("文件中只有表头，没有数据行".into()));
-    }
-    Ok(out)
+    let list = read_titled(
+        "核对数据",
+        name,
+        data,
+        limits,
+        column,
+        &[
+            ("id_number", "身份证号码"),
+            ("name", "姓名"),
+            ("date", "日期"),
+        ],
+    )?;
+    Ok(list
+        .rows()
+        .map(|(line, r)| {
+            (
+                line,
+                NewListRow {
+                    id_number: r.get("id_number"),
+                    name: r.get("name"),
+                    date: r.get("date"),
+                    detail: r.get("detail"),
+                },
+            )
+        })
+        .collect())
 }
 
 /// The template of a kind of list: its titles and one example row.

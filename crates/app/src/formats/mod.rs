@@ -10,3 +10,4 @@ pub mod limits;
 pub mod lists;
 pub mod returns;
 pub mod synthetic;
+mod titled;
