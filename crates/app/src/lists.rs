@@ -50,26 +50,29 @@ impl Lists<'_> {
             crate::formats::limits::give_back_memory();
             rows
         })?;
-        let mut problems = Vec::new();
+        let mut problems: Vec<(usize, String)> = Vec::new();
         let mut good = Vec::with_capacity(rows.len());
         let mut seen = std::collections::HashMap::new();
+        // Lists where one person stands once (a death, a move, a business of one's own);
+        // pensions, vehicles and real estate may list a person several times.
+        let once = matches!(
+            kind,
+            ListKind::PoliceDeath | ListKind::PoliceMove | ListKind::Business
+        );
         for (line, r) in &rows {
             match parse_row(r, today) {
                 Ok(g) => {
                     if let Some(first) = seen.insert(g.id_number.as_str().to_string(), *line) {
-                        if kind != ListKind::Pension
-                            && kind != ListKind::Vehicle
-                            && kind != ListKind::RealEstate
-                        {
-                            problems.push(format!("第{line}行：与第{first}行是同一人"));
+                        if once {
+                            problems.push((*line, format!("与第{first}行是同一人")));
                             continue;
                         }
                     }
                     good.push((*line, g))
                 }
-                Err(f) => problems.push(format!(
-                    "第{line}行：{}",
-                    f.iter().map(|(_, m)| m).collect::<Vec<_>>().join("；")
+                Err(f) => problems.push((
+                    *line,
+                    f.iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"),
                 )),
             }
         }
@@ -78,26 +81,27 @@ impl Lists<'_> {
         for (line, g) in &good {
             if let Some(reg) = names.get(g.id_number.as_str()) {
                 if !minzheng_domain::registry::same_name(reg, &g.name) {
-                    problems.push(format!(
-                        "第{line}行：身份证号码{}在户籍台账中登记为“{reg}”，与名单中的“{}”不一致，请与{}核对",
-                        mask_id(g.id_number.as_str()),
-                        g.name,
-                        kind.label()
+                    problems.push((
+                        *line,
+                        format!(
+                            "身份证号码{}在户籍台账中登记为“{reg}”，与名单中的“{}”不一致，请与{}核对",
+                            mask_id(g.id_number.as_str()),
+                            g.name,
+                            kind.label()
+                        ),
                     ));
                 }
             }
         }
         if !problems.is_empty() {
-            problems.sort_by_key(|p| {
-                p.trim_start_matches('第')
-                    .split('行')
-                    .next()
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .unwrap_or(0)
-            });
+            problems.sort_by_key(|(line, _)| *line);
             let more = problems.len().saturating_sub(NAMED);
-            problems.truncate(NAMED);
-            let mut m = format!("名单有问题，整份未导入：{}", problems.join("；"));
+            let named: Vec<String> = problems
+                .iter()
+                .take(NAMED)
+                .map(|(line, m)| format!("第{line}行：{m}"))
+                .collect();
+            let mut m = format!("名单有问题，整份未导入：{}", named.join("；"));
             if more > 0 {
                 m.push_str(&format!("；另有{more}行有问题"));
             }

@@ -86,27 +86,30 @@ pub async fn batches<'c>(
     limit: i64,
 ) -> StoreResult<Vec<ListBatch>> {
     let (lo, hi) = scope.bounds();
-    let code = scope.code_str().to_string();
+    let code = scope.code_str();
+    // Received inside the scope, or by an office whose code is a prefix of the scope's (the
+    // whole system's is '').
     let covering: Vec<String> = (0..=code.len()).map(|n| code[..n].to_string()).collect();
-    let rows = db
-        .into()
-        .fetch_all(q(
-            "SELECT * FROM external_batches ORDER BY id DESC LIMIT 2000",
-        ))
-        .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let b = batch(r)?;
-        if (b.scope_code.as_str() >= lo.as_str() && b.scope_code.as_str() < hi.as_str())
-            || covering.contains(&b.scope_code)
-        {
-            out.push(b);
-            if out.len() as i64 >= limit {
-                break;
-            }
-        }
+    let marks = (0..covering.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut query = q(format!(
+        "SELECT * FROM external_batches
+         WHERE (scope_code >= $1 AND scope_code < $2) OR scope_code IN ({marks})
+         ORDER BY id DESC LIMIT {limit}"
+    ))
+    .bind(lo)
+    .bind(hi);
+    for c in covering {
+        query = query.bind(c);
     }
-    Ok(out)
+    db.into()
+        .fetch_all(query)
+        .await?
+        .iter()
+        .map(batch)
+        .collect()
 }
 
 /// The registered names of those of `ids` that are in the registry: (ID number, name).
