@@ -147,6 +147,37 @@ async fn lists_through_the_api(app: &TestApp) {
             .contains("multipart/form-data"),
         "{body}"
     );
+    // A list received in the future, a list of no known kind, and the same death twice.
+    let form = |kind: &str, on: &str, data: String| {
+        reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .text("received_on", on.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(data.into_bytes()).file_name("名单.csv"),
+            )
+    };
+    for (kind, on, data, field) in [
+        ("business", "2999-01-01", csv.to_string(), "received_on"),
+        ("weather", "2026-11-30", csv.to_string(), "kind"),
+        (
+            "police_death",
+            "2026-11-30",
+            format!("{csv}11010519491231002X,钱多,2026-05-01,\n"),
+            "file",
+        ),
+    ] {
+        let r = admin
+            .post(app.url("/api/v1/lists/import"))
+            .header("x-csrf-token", &acsrf)
+            .multipart(form(kind, on, data))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["fields"][field].is_string(), "{body}");
+    }
     // A bad row refuses the whole list.
     let bad = format!("{csv}123,某人,2026-05-01,\n");
     let r = upload(admin.clone(), acsrf.clone(), bad).await;
