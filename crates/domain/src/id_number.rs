@@ -132,11 +132,13 @@ impl IdNumber {
 }
 
 /// A stored ID number masked for display, notices and exports (first 6 + last 4, as
-/// [`IdNumber::masked`]); anything that is not 18 characters long is masked whole.
+/// [`IdNumber::masked`]); anything that is not 18 ASCII characters (a header cell, a name
+/// typed into the ID column) is masked whole, one star per character.
 pub fn mask_id(id: &str) -> String {
-    match id.len() {
-        18 => format!("{}********{}", &id[..6], &id[14..]),
-        n => "*".repeat(n),
+    if id.len() == 18 && id.is_ascii() {
+        format!("{}********{}", &id[..6], &id[14..])
+    } else {
+        "*".repeat(id.chars().count())
     }
 }
 
@@ -354,6 +356,14 @@ mod tests {
 
     fn p(s: &str) -> Result<IdNumber, IdError> {
         IdNumber::parse(s, today())
+    }
+
+    #[test]
+    fn masking_keeps_six_and_four_of_an_id_and_hides_any_other_text_whole() {
+        assert_eq!(mask_id("11010519491231002X"), "110105********002X");
+        // Eighteen bytes of Chinese (a header typed into the ID column) is not an ID number.
+        assert_eq!(mask_id("户主身份证号"), "******");
+        assert_eq!(mask_id("12345"), "*****");
     }
 
     fn line(raw: &[u8]) -> String {
