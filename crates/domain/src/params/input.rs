@@ -196,7 +196,8 @@ fn decimal(t: &str, scale: i64) -> Option<Ratio> {
     } else {
         frac.parse().ok()?
     };
-    Ratio::new(i * den + f, den * scale)
+    // A whole part too large for the fraction (`99999999999999999.5%`) is no ratio.
+    Ratio::new(i.checked_mul(den)?.checked_add(f)?, den * scale)
 }
 
 impl ParamValue {
@@ -255,5 +256,13 @@ mod tests {
             assert_eq!(parse_value(ValueKind::Amount, bad), None, "{bad}");
         }
         assert_eq!(parse_value(ValueKind::Days, "7.5"), None);
+        // Too large to hold as a fraction: refused, not an overflow.
+        for huge in [
+            "9223372036854775807.5",
+            "99999999999999999.5%",
+            "922337203685477.58071",
+        ] {
+            assert_eq!(parse_value(ValueKind::Ratio, huge), None, "{huge}");
+        }
     }
 }
