@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::{over, size_text, InputLimits, Refused};
+use super::{clip, over, size_text, InputLimits, Refused};
 
 /// Bytes of a tag kept to read its name and attributes (relationship parts must fit whole).
 const TAG_CAPTURE: usize = 4096;
@@ -70,6 +70,7 @@ pub(super) struct XmlScan<'a> {
     in_si: bool,
     si_bytes: u64,
     in_defined_name: bool,
+    references: ReferenceWatch,
 }
 
 /// The local name of an element (`x:c` → `c`).
@@ -128,6 +129,132 @@ pub(super) fn attr<'t>(tag: &'t [u8], key: &str) -> Option<&'t [u8]> {
         i = vend + 1;
     }
     None
+}
+
+/// Excel's sheet: columns A..XFD, rows 1..1,048,576.
+const SHEET_COLUMNS: u64 = 16_384;
+const SHEET_ROWS: u64 = 1_048_576;
+
+/// A cell reference's (column, row) as the spreadsheet library reads it — letters, then
+/// digits, up to the first other byte — or `None` when it has more letters or digits than
+/// any sheet (which would overflow the library's arithmetic) or lies beyond the sheet.
+fn position(part: &[u8]) -> Option<(u64, u64)> {
+    let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let digits = part[letters..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if letters > 3 || digits > 7 {
+        return None;
+    }
+    let column = part[..letters].iter().fold(0u64, |c, b| {
+        c * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1
+    });
+    let row = part[letters..letters + digits]
+        .iter()
+        .fold(0u64, |r, b| r * 10 + u64::from(b - b'0'));
+    (column <= SHEET_COLUMNS && row <= SHEET_ROWS).then_some((column, row))
+}
+
+/// Whether a cell reference or range (`C7`, `A1:XFD1048576`, a row number) stays inside
+/// Excel's sheet, a range from its first cell to its last (the library subtracts one from
+/// the other). A reference of another shape is left to the library, which refuses it.
+fn within_sheet(v: &[u8]) -> bool {
+    let parts: Option<Vec<(u64, u64)>> = v.split(|&b| b == b':').map(position).collect();
+    match parts.as_deref() {
+        None => false,
+        Some([(c0, r0), (c1, r1)]) => c1 >= c0 && r1 >= r0,
+        Some(_) => true,
+    }
+}
+
+/// What follows an `=` in a part's bytes.
+enum AttrAt<'w> {
+    /// The quoted value of an `r` or `ref` attribute (at most its first 64 bytes).
+    Reference(&'w [u8]),
+    /// The bytes end before the value does.
+    Incomplete,
+    /// Anything else.
+    Other,
+}
+
+/// Whether the `=` at `p` in `w` belongs to an `r=` or `ref=` attribute, and its value.
+fn attr_at(w: &[u8], p: usize) -> AttrAt<'_> {
+    let mut e = p;
+    while e > 0 && p - e < 8 && w[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    let named = |name: &[u8]| {
+        e > name.len()
+            && &w[e - name.len()..e] == name
+            && w[e - name.len() - 1].is_ascii_whitespace()
+    };
+    if !named(b"r") && !named(b"ref") {
+        return AttrAt::Other;
+    }
+    let mut v = p + 1;
+    while v < w.len() && v - p <= 8 && w[v].is_ascii_whitespace() {
+        v += 1;
+    }
+    let Some(&q) = w.get(v) else {
+        return AttrAt::Incomplete;
+    };
+    if q != b'"' && q != b'\'' {
+        return AttrAt::Other;
+    }
+    let start = v + 1;
+    let window = &w[start.min(w.len())..w.len().min(start + 64)];
+    match memchr::memchr(q, window) {
+        Some(n) => AttrAt::Reference(&window[..n]),
+        None if window.len() == 64 => AttrAt::Reference(window),
+        None => AttrAt::Incomplete,
+    }
+}
+
+/// Finds the values of `r` and `ref` attributes (cell references: `<c r>`, `<row r>`,
+/// `<dimension ref>`, `<mergeCell ref>` …) in a part's raw bytes, across chunk boundaries
+/// and whatever the markup around them looks like: a damaged tag can make this scanner
+/// and the spreadsheet library's parser see different tags, and the library reads every
+/// reference it finds with arithmetic that overflows beyond the sheet's size.
+#[derive(Default)]
+struct ReferenceWatch {
+    /// The last bytes of what came before (for a name or value cut by the chunk's end).
+    carry: Vec<u8>,
+    /// How many bytes at the start of `carry` were already looked at.
+    done: usize,
+}
+
+impl ReferenceWatch {
+    /// The first reference beyond the sheet in the next bytes, if any.
+    fn feed(&mut self, data: &[u8]) -> Option<String> {
+        let mut w = std::mem::take(&mut self.carry);
+        let done = self.done.min(w.len());
+        w.extend_from_slice(data);
+        let mut stop = None;
+        for p in memchr::memchr_iter(b'=', &w[done..]).map(|p| p + done) {
+            match attr_at(&w, p) {
+                AttrAt::Reference(v) => {
+                    let decoded = unescape(&String::from_utf8_lossy(v));
+                    if !within_sheet(v) || !within_sheet(decoded.as_bytes()) {
+                        return Some(String::from_utf8_lossy(v).into_owned());
+                    }
+                }
+                AttrAt::Incomplete => {
+                    stop = Some(p);
+                    break;
+                }
+                AttrAt::Other => {}
+            }
+        }
+        // Keep the bytes a later `=` may look back on, or the unfinished attribute.
+        let keep_from = match stop {
+            Some(p) => p.saturating_sub(16),
+            None => w.len().saturating_sub(16),
+        };
+        self.done = stop.map_or(w.len(), |p| p) - keep_from;
+        self.carry = w.split_off(keep_from);
+        None
+    }
 }
 
 /// An attribute value with its character and entity references decoded.
@@ -202,6 +329,7 @@ impl<'a> XmlScan<'a> {
             in_si: false,
             si_bytes: 0,
             in_defined_name: false,
+            references: ReferenceWatch::default(),
         }
     }
 
@@ -394,6 +522,12 @@ impl<'a> XmlScan<'a> {
 
     /// Scans the next bytes of the part.
     pub(super) fn feed(&mut self, data: &[u8]) -> Result<(), Refused> {
+        if let Some(r) = self.references.feed(data) {
+            return Err(self.refuse(format!(
+                "中的单元格引用“{}”超出了Excel工作表的范围（最多{SHEET_COLUMNS}列、{SHEET_ROWS}行）",
+                clip(r, 40)
+            )));
+        }
         let max_cell = self.limits.max_cell_bytes;
         let mut i = 0;
         while i < data.len() {
@@ -600,6 +734,69 @@ mod tests {
         let (t, r) = scan(&l, r#"<sheet name="a>b"/><sheet name='c'/>"#);
         r.unwrap();
         assert_eq!(t.sheets, 2);
+    }
+
+    #[test]
+    fn references_beyond_the_sheet_are_refused_before_the_library_reads_them() {
+        for ok in [
+            "A1",
+            "C7",
+            "A1:XFD1048576",
+            "XFD1048576",
+            "B2:B10",
+            "5",
+            "",
+            "A",
+            "$A$1",
+        ] {
+            assert!(within_sheet(ok.as_bytes()), "{ok}");
+        }
+        for far in [
+            "XFE1",
+            "A1048577",
+            "AAAA1",
+            "A4294967296",
+            "ZZZZZZZZZ1",
+            "A1:A99999999999",
+            "H111010190030700\u{11}1",
+            "A3:K2",
+            "e1:D2",
+            "xA1:F4",
+        ] {
+            assert!(!within_sheet(far.as_bytes()), "{far}");
+        }
+        let xml = r#"<worksheet><sheetData><row r="1"><c r="A4294967296"><v>1</v></c></row></sheetData></worksheet>"#;
+        let (_, r) = scan(&InputLimits::default(), xml);
+        let e = r.unwrap_err().0;
+        assert!(
+            e.contains("A4294967296") && e.contains("超出了Excel工作表的范围"),
+            "{e}"
+        );
+        for xml in [
+            r#"<worksheet><dimension ref="A1:ZZZZZZZ1"/><sheetData/></worksheet>"#,
+            r#"<worksheet><dimension ref="B3:A1"/><sheetData/></worksheet>"#,
+            r#"<worksheet><sheetData><row r="1"><c r="A&#52;294967296"/></row></sheetData></worksheet>"#,
+        ] {
+            assert!(scan(&InputLimits::default(), xml).1.is_err(), "{xml}");
+        }
+        // Inside a tag this scanner takes for an attribute value (a damaged start tag) the
+        // library may still read it.
+        let xml = r#"<worksheet xmlns="x" xmlns"s"><v>0</v=H("x")><:r="y"><dimension ref="xA1:F4"/></worksheet>"#;
+        assert!(scan(&InputLimits::default(), xml).1.is_err());
+        // Cut anywhere by the chunks it arrives in.
+        let xml = r#"<worksheet><sheetData><row r="1"><c   r = "A4294967296"/></row></sheetData></worksheet>"#;
+        let limits = InputLimits::default();
+        for cut in 1..xml.len() {
+            let mut totals = Totals::default();
+            let mut scanner = XmlScan::new(&limits, &mut totals, "sheet1.xml", u64::MAX);
+            let r = scanner
+                .feed(&xml.as_bytes()[..cut])
+                .and_then(|_| scanner.feed(&xml.as_bytes()[cut..]));
+            assert!(r.is_err(), "cut at {cut}");
+        }
+        // The relationships namespace is an `r` attribute too, and no cell reference.
+        let xml = r#"<worksheet xmlns:r="http://x/relationships"><dimension ref="A1:K2"/><sheetData><row r="1"><c r="A1"/></row></sheetData></worksheet>"#;
+        assert!(scan(&InputLimits::default(), xml).1.is_ok());
     }
 
     #[test]
