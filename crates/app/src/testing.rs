@@ -7,7 +7,7 @@ use minzheng_store::testing::TestDb as StoreDb;
 
 use crate::App;
 
-pub use minzheng_store::testing::{postgres_url, AuditTamper};
+pub use minzheng_store::testing::{in_ci, postgres_url, AuditTamper};
 
 pub use crate::payroll::testing as payroll;
 

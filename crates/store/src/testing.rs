@@ -36,14 +36,23 @@ fn unique() -> String {
     )
 }
 
-/// The PostgreSQL server for tests, if configured. In CI (`CI=true`) its absence is an
+/// Whether the tests run under CI: `CI` set to anything but empty, `0` or `false` (CI
+/// systems set `true` or `1`). There a missing test service is a failure, never a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
+    })
+}
+
+/// The PostgreSQL server for tests, if configured. In CI (see [`in_ci`]) its absence is an
 /// error, so the PostgreSQL half of the suite can never be skipped silently there.
 pub fn postgres_url() -> Option<String> {
     match std::env::var("MINZHENG_TEST_POSTGRES_URL") {
         Ok(u) if !u.trim().is_empty() => Some(u),
         _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but MINZHENG_TEST_POSTGRES_URL is not set: the PostgreSQL suite must run in CI");
+            if in_ci() {
+                panic!("CI is set but MINZHENG_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI");
             }
             eprintln!(
                 "注意：未设置 MINZHENG_TEST_POSTGRES_URL，跳过 PostgreSQL 测试（SKIPPED postgres）"

@@ -140,9 +140,9 @@ pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
             .map(|(name, _)| *name)
             .collect::<Vec<_>>()
             .join(" and ");
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
+            if minzheng_app::testing::in_ci() {
                 panic!(
-                    "CI=true but {missing} not installed: the browser e2e test must run in CI \
+                    "CI is set but {missing} not installed: the browser e2e test must run in CI \
                      (apt-get install chromium chromium-driver)"
                 );
             }
