@@ -9,7 +9,7 @@ use minzheng_app::testing::TestDb;
 use minzheng_app::App;
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::cases::{
-    ActionExtras, CaseFilter, CaseOrigin, EnrolmentFilter, EnrolmentStatus, NewCase,
+    ActionExtras, CaseFilter, CaseOrigin, Enrolment, EnrolmentFilter, EnrolmentStatus, NewCase,
 };
 use minzheng_domain::params::NewParam;
 use minzheng_domain::programs::SupportMode;
@@ -54,6 +54,7 @@ both!(
     temporary_aid_once_per_cause_per_year,
     case_papers_are_images_kept_with_the_case,
     reviews_and_changes_adjust_or_stop_the_enrolment,
+    suspend_resume_and_terminate_reach_the_enrolment,
     a_denied_review_stops_payment_a_denied_change_does_not,
     notices_go_only_to_real_boards_in_the_jurisdiction,
     a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused,
@@ -401,6 +402,21 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
             .await
             .unwrap();
         assert_eq!(list.len(), n, "{code}");
+    }
+    // The board holds the notice from its first day to its last, and not a day longer:
+    // names and amounts do not stay public after the notice period.
+    let city = minzheng_domain::DivisionCode::parse_native("5118").unwrap();
+    let starts = d(&notices[0].starts_on);
+    let ends = d(&notices[0].ends_on);
+    assert!(ends > starts);
+    for (on, n) in [
+        (starts.pred_opt().unwrap(), 0),
+        (starts, 1),
+        (ends, 1),
+        (ends.succ_opt().unwrap(), 0),
+    ] {
+        let list = db.app.notices().public(&city, on).await.unwrap();
+        assert_eq!(list.len(), n, "the public board on {on}");
     }
 
     // Closing before the 7 days are over is refused.
@@ -1188,6 +1204,103 @@ async fn follow_up(db: &TestDb, id: i64, amount: i64, on: NaiveDate) {
         .act(&staff, id, Action::Enrol, &ex(), later)
         .await
         .unwrap();
+}
+
+async fn enrolment_of(db: &TestDb, case_id: i64, on: NaiveDate) -> Enrolment {
+    db.app
+        .cases()
+        .get(&system(), case_id, on)
+        .await
+        .unwrap()
+        .enrolment
+        .expect("the case holds an enrolment")
+}
+
+/// 暂停发放, 恢复发放 and 终止保障 are the county's decisions on an enrolled case, and each
+/// reaches the enrolment that payroll reads: suspended (not paid, not ended), active again,
+/// then ended with the decision's month as its last.
+async fn suspend_resume_and_terminate_reach_the_enrolment(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let id = enrolled_dibao(db, hid, d("2026-03-02")).await;
+    let (staff, approver) = (
+        actor_of(app, "staff").await,
+        actor_of(app, "approver").await,
+    );
+    let day = d("2026-04-08");
+    let before = enrolment_of(db, id, day).await;
+    assert_eq!(before.status, EnrolmentStatus::Active);
+    assert_eq!(before.end_month, None);
+    let suspend = || Action::Suspend {
+        reasons: "家庭成员外出务工，收入待核实".into(),
+    };
+
+    // The township cannot suspend; the refusal changes nothing.
+    let e = app
+        .cases()
+        .act(&staff, id, suspend(), &ex(), day)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    assert_eq!(
+        enrolment_of(db, id, day).await.status,
+        EnrolmentStatus::Active
+    );
+    assert_eq!(state(db, id).await, CaseState::Enrolled);
+
+    app.cases()
+        .act(&approver, id, suspend(), &ex(), day)
+        .await
+        .unwrap();
+    assert_eq!(state(db, id).await, CaseState::Suspended);
+    let suspended = enrolment_of(db, id, day).await;
+    assert_eq!(suspended.id, before.id);
+    assert_eq!(suspended.status, EnrolmentStatus::Suspended);
+    assert_eq!(suspended.end_month, None, "suspended is not ended");
+    assert_eq!(suspended.monthly_fen, before.monthly_fen);
+
+    app.cases()
+        .act(&approver, id, Action::Resume, &ex(), day)
+        .await
+        .unwrap();
+    assert_eq!(state(db, id).await, CaseState::Enrolled);
+    assert_eq!(
+        enrolment_of(db, id, day).await.status,
+        EnrolmentStatus::Active
+    );
+
+    let end_day = d("2026-05-12");
+    app.cases()
+        .act(
+            &approver,
+            id,
+            Action::Terminate {
+                reasons: "家庭人均收入超过低保标准".into(),
+            },
+            &ex(),
+            end_day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(db, id).await, CaseState::Terminated);
+    let ended = enrolment_of(db, id, end_day).await;
+    assert_eq!(ended.status, EnrolmentStatus::Ended);
+    assert_eq!(
+        ended.end_month.as_deref(),
+        Some("2026-05"),
+        "停发 after May"
+    );
+    assert_eq!(ended.grace_until, None);
+    // Nothing more can be done to a terminated case.
+    assert!(app
+        .cases()
+        .act(&approver, id, Action::Resume, &ex(), end_day)
+        .await
+        .is_err());
+    assert_eq!(
+        enrolment_of(db, id, end_day).await.status,
+        EnrolmentStatus::Ended
+    );
 }
 
 async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {

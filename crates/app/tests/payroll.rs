@@ -133,8 +133,9 @@ async fn audit_actions(app: &App, entity_type: &str, id: &str) -> Vec<String> {
     fixtures::audit_actions(app, entity_type, id).await.unwrap()
 }
 
-/// Who is paid in 2026-11: active, grace within its period, a one-off this month; not the
-/// suspended, the ended, the expired grace, the future start, the one-off of another month.
+/// Who is paid in 2026-11: active, grace within its period (its last month, 2026-11,
+/// included), a one-off this month; not the suspended, the ended, the expired grace, the
+/// future start, the one-off of another month.
 async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     let app = seeded(db).await;
     let staff = actor_of(app, "staff").await;
@@ -144,6 +145,10 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     grace.status = EnrolmentStatus::Grace;
     grace.grace_until = Some(month("2026-12"));
     enrol(app, grace).await;
+    let mut last_grace_month = dibao(V1, "癸", 11, 10_000, "2026-01");
+    last_grace_month.status = EnrolmentStatus::Grace;
+    last_grace_month.grace_until = Some(month("2026-11"));
+    enrol(app, last_grace_month).await;
     let mut expired = dibao(V1, "丁", 4, 10_000, "2026-01");
     expired.status = EnrolmentStatus::Grace;
     expired.grace_until = Some(month("2026-10"));
@@ -195,11 +200,11 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
         .map(|l| l.beneficiary_name)
         .collect();
     names.sort();
-    assert_eq!(names, ["丙", "乙", "甲"]);
-    assert_eq!(dibao_batch.planned, Fen(102_000));
+    assert_eq!(names, ["丙", "乙", "甲", "癸"]);
+    assert_eq!(dibao_batch.planned, Fen(112_000));
     assert_eq!(dibao_batch.status, BatchStatus::Draft);
     assert_eq!(dibao_batch.batch_no, "202611-511802001-urban_dibao");
-    assert_eq!(out.lines, 4);
+    assert_eq!(out.lines, 5);
     assert_eq!(
         audit_actions(app, "payroll_batch", &dibao_batch.id.to_string()).await,
         ["payroll.generate"]
@@ -215,7 +220,7 @@ async fn generation_follows_enrolments_and_is_idempotent(db: &TestDb) {
     assert_eq!(again.existing.len(), 2);
     assert_eq!(again.lines, 0);
     let b = app.payroll().get(&sys(), dibao_batch.id).await.unwrap();
-    assert_eq!(b.line_count, 3);
+    assert_eq!(b.line_count, 4);
 
     // City-wide from the command line: 西城 is added, 东城 returned as it was.
     let all = app

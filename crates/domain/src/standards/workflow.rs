@@ -503,6 +503,70 @@ mod tests {
         assert_eq!(PlanStanding::NotSubmitted.as_str(), "none");
     }
 
+    fn scored_inspection(rectifications: Vec<Rectification>) -> Inspection {
+        Inspection {
+            id: 1,
+            township_code: "511802001".into(),
+            inspectors: "王".into(),
+            inspected_on: "2026-06-01".into(),
+            status: InspectionStatus::Open,
+            findings: String::new(),
+            previous_id: None,
+            opened_by: "admin".into(),
+            decided_at: None,
+            items: vec![InspectionItem {
+                id: 7,
+                rule_id: None,
+                label: "服务大厅".into(),
+                max_score: 10,
+                kind: ItemKind::Manual,
+                auto_status: None,
+                score: Some(10),
+                note: String::new(),
+            }],
+            rectifications,
+            score: 10,
+            max_score: 10,
+        }
+    }
+
+    #[test]
+    fn an_inspection_passes_only_with_every_rectification_done() {
+        let open = Rectification {
+            id: 3,
+            item: "补齐公示栏".into(),
+            due_on: "2026-06-30".into(),
+            done_on: None,
+        };
+        let done = Rectification {
+            done_on: Some("2026-06-20".into()),
+            ..open.clone()
+        };
+        assert!(matches!(
+            decide_inspection(&scored_inspection(vec![done.clone(), open]), true, ""),
+            Err(StepError::Conflict(m)) if m.contains("未完成的整改")
+        ));
+        assert_eq!(
+            decide_inspection(&scored_inspection(vec![done]), true, ""),
+            Ok(InspectionStatus::Passed)
+        );
+        assert_eq!(
+            decide_inspection(&scored_inspection(vec![]), true, ""),
+            Ok(InspectionStatus::Passed)
+        );
+        let mut unscored = scored_inspection(vec![]);
+        unscored.items[0].score = None;
+        assert!(decide_inspection(&unscored, true, "").is_err());
+        assert!(
+            decide_inspection(&unscored, false, "").is_err(),
+            "failing needs findings"
+        );
+        assert_eq!(
+            decide_inspection(&unscored, false, "公示栏缺失"),
+            Ok(InspectionStatus::Failed)
+        );
+    }
+
     #[test]
     fn changes_and_plans_are_decided_once() {
         assert_eq!(
