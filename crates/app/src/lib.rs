@@ -24,6 +24,8 @@ pub mod divisions;
 mod error;
 pub mod formats;
 pub mod funerals;
+#[cfg(all(test, feature = "testing"))]
+mod fuzz;
 pub mod jobs;
 pub mod lists;
 pub mod notices;
