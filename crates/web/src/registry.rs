@@ -75,6 +75,8 @@ struct ListPage {
     total: i64,
     /// With a search term the count stops at a cap: there are more than `total`.
     total_capped: bool,
+    /// A filter the list could not use (shown above the form, which keeps what was typed).
+    problem: Option<String>,
     page: i64,
     pages: i64,
     f: ListQuery,
@@ -122,7 +124,15 @@ pub async fn list_page(
                 offset: Some((page - 1) * PAGE_SIZE),
             },
         )
-        .await?;
+        .await;
+    let (found, problem) = match found {
+        Ok(found) => (found, None),
+        Err(minzheng_app::Error::Validation { message, .. }) => (
+            minzheng_domain::registry::HouseholdPage::default(),
+            Some(message),
+        ),
+        Err(e) => return Err(e.into()),
+    };
     let query_string = serde_urlencoded::to_string([
         ("q", f.q.as_str()),
         ("village", f.village.as_str()),
@@ -135,6 +145,7 @@ pub async fn list_page(
         households: found.items,
         total: found.total,
         total_capped: found.total_capped,
+        problem,
         page,
         pages: ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         f,

@@ -98,6 +98,21 @@ async fn household_forms_search_and_masking(app: &TestApp) {
         .unwrap();
     assert!(list.contains("张三"), "zs finds 张三");
     assert!(list.contains("共 1 户"), "{list}");
+    // A filter the list cannot use is said above the form, which keeps what was typed.
+    let r = c
+        .get(app.url("/households?q=%E5%BC%A0&village=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list = r.text().await.unwrap();
+    assert!(list.contains("id=\"filter-problem\""), "{list}");
+    assert!(list.contains("区划代码只能包含数字"), "{list}");
+    assert!(
+        list.contains("value=\"张\"") && list.contains("value=\"abc\""),
+        "{list}"
+    );
+    assert!(!list.contains("张三户"), "no rows under a refused filter");
     // The last four characters alone find the person too.
     let found: Value = c
         .get(app.url(&format!("/api/v1/persons?q={}", &HEAD[14..])))

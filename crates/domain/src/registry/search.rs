@@ -35,7 +35,7 @@ pub struct HouseholdQuery {
 }
 
 /// One page of the household list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct HouseholdPage {
     pub items: Vec<super::Household>,
     /// How many households match; with a search term counted only to the end of the
