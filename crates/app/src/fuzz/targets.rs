@@ -173,6 +173,11 @@ fn some<T>(v: Option<T>) -> Outcome {
     Outcome::Accepted(if v.is_some() { "some" } else { "none" }.into())
 }
 
+/// Seeds from text.
+fn texts(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
 fn mutate_text(rng: &mut Rng, data: &[u8], other: &[u8]) -> Vec<u8> {
     match std::str::from_utf8(data) {
         Ok(s) if !rng.chance(5) => mutate::text(rng, s).into_bytes(),
@@ -222,17 +227,14 @@ fn run_id_number(data: &[u8]) -> Outcome {
 }
 
 fn division_seeds() -> Vec<Vec<u8>> {
-    [
+    texts(&[
         "51",
         "5118",
         "511802",
         "511802001",
         "511802001001",
         "511802001000",
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect()
+    ])
 }
 
 fn run_division_code(data: &[u8]) -> Outcome {
@@ -246,14 +248,11 @@ fn run_division_code(data: &[u8]) -> Outcome {
 }
 
 fn credit_seeds() -> Vec<Vec<u8>> {
-    [
+    texts(&[
         "91350100M000100Y43",
         "91350100m000100y43",
         "12510000MB0000000K",
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect()
+    ])
 }
 
 fn run_credit_code(data: &[u8]) -> Outcome {
@@ -265,7 +264,7 @@ fn run_credit_code(data: &[u8]) -> Outcome {
 }
 
 fn date_seeds() -> Vec<Vec<u8>> {
-    [
+    texts(&[
         "2026-06-15",
         "2026/6/15",
         "2026.6.15",
@@ -277,10 +276,7 @@ fn date_seeds() -> Vec<Vec<u8>> {
         "202606",
         "2026-06-15T08:00:00Z",
         "2026-06-15 08:00:00",
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect()
+    ])
 }
 
 fn run_dates(data: &[u8]) -> Outcome {
@@ -735,23 +731,30 @@ fn death_seeds() -> Vec<Vec<u8>> {
     ]
 }
 
+/// The rows a list file gave, each through its form check (the first 50): accepted when
+/// every one passes, else the messages of those refused.
+fn checked_rows<R>(
+    rows: &[(usize, R)],
+    check: impl Fn(&R) -> Option<minzheng_domain::FieldErrors>,
+) -> Outcome {
+    let refused: Vec<String> = rows
+        .iter()
+        .take(50)
+        .filter_map(|(_, r)| check(r))
+        .flat_map(|e| e.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>())
+        .collect();
+    if refused.is_empty() {
+        Outcome::Accepted(format!("rows{}", rows.len().min(3)))
+    } else {
+        Outcome::Refused(refused)
+    }
+}
+
 fn run_deaths(data: &[u8]) -> Outcome {
     use minzheng_domain::funerals::{parse_death, DeathSource};
     let limits = InputLimits::default();
     match crate::formats::deaths::parse(file_name(data), data, DeathSource::Police, &limits) {
-        Ok(rows) => {
-            let refused: Vec<String> = rows
-                .iter()
-                .take(50)
-                .filter_map(|(_, d)| parse_death(d, today()).err())
-                .flat_map(|e| e.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>())
-                .collect();
-            if refused.is_empty() {
-                Outcome::Accepted(format!("rows{}", rows.len().min(3)))
-            } else {
-                Outcome::Refused(refused)
-            }
-        }
+        Ok(rows) => checked_rows(&rows, |d| parse_death(d, today()).err()),
         Err(e) => app_error(e),
     }
 }
@@ -768,19 +771,9 @@ fn list_seeds() -> Vec<Vec<u8>> {
 fn run_lists(data: &[u8]) -> Outcome {
     let limits = InputLimits::default();
     match crate::formats::lists::parse(file_name(data), data, &limits) {
-        Ok(rows) => {
-            let refused: Vec<String> = rows
-                .iter()
-                .take(50)
-                .filter_map(|(_, r)| minzheng_domain::lists::parse_row(r, today()).err())
-                .flat_map(|e| e.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>())
-                .collect();
-            if refused.is_empty() {
-                Outcome::Accepted(format!("rows{}", rows.len().min(3)))
-            } else {
-                Outcome::Refused(refused)
-            }
-        }
+        Ok(rows) => checked_rows(&rows, |r| {
+            minzheng_domain::lists::parse_row(r, today()).err()
+        }),
         Err(e) => app_error(e),
     }
 }
