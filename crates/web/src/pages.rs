@@ -752,8 +752,10 @@ pub async fn user(
     Path(id): Path<String>,
     Query(qs): Query<NoticeQuery>,
 ) -> PageResult {
-    require_admin(&actor)?;
+    // The use case first: another jurisdiction's account is not found (404) rather than
+    // forbidden; then only the administrator gets the page, even for their own account.
     let user = st.app.users().get(&actor, parse_id(&id, "该用户")?).await?;
+    require_admin(&actor)?;
     render(&UserPage {
         nav: Nav::new(&s, "users"),
         user,
@@ -778,7 +780,8 @@ pub async fn user_update(
     Path(id): Path<String>,
     PageForm(f): PageForm<UserEditForm>,
 ) -> PageResult {
-    require_admin(&actor)?;
+    // The use case answers 404 for another jurisdiction's account and 403 for a role
+    // that may not manage accounts.
     let id = parse_id(&id, "该用户")?;
     let upd = UserUpdate {
         display_name: Some(f.display_name),

@@ -40,6 +40,7 @@ both!(
     page_sign_in_needs_csrf_and_works,
     api_session_and_csrf,
     every_endpoint_refuses_other_jurisdictions,
+    lists_beyond_the_role_are_forbidden,
     roles_are_enforced,
     validation_errors_are_chinese_and_change_nothing,
     lockout_after_five_failures,
@@ -256,77 +257,126 @@ async fn api_session_and_csrf(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// A township user (东城街道) gets 403/404 for 西城街道's office, users and records through
-/// every endpoint the API lists, and the same through the pages.
-async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
-    let (admin, _) = api_login(app, "admin").await;
-    let users: Value = admin
-        .get(app.url("/api/v1/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let staff2_id = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "staff2")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+/// The body an API operation accepts, so that only the jurisdiction can refuse it.
+fn valid_body(path: &str) -> Value {
+    match path {
+        "/api/v1/offices/{code}" => json!({"phone": "0835-1", "address": "x"}),
+        "/api/v1/users/{id}" => json!({"display_name": "x"}),
+        "/api/v1/households/{household_id}" => json!({"village_code": "511802001001",
+            "registration_type": "城镇", "head_name": "x", "head_id_number": "11010519491231002X"}),
+        "/api/v1/households/{household_id}/members" => {
+            json!({"name": "x", "relation": "子女", "id_number": "110105202001010011"})
+        }
+        "/api/v1/households/{household_id}/incomes" => {
+            json!({"kind": "工资性收入", "amount": "1", "period": "每月"})
+        }
+        "/api/v1/households/{household_id}/assets" => json!({"kind": "存款", "value": "1"}),
+        "/api/v1/persons/{person_id}" => {
+            json!({"name": "x", "id_number": "11010519491231002X", "relation": "户主"})
+        }
+        "/api/v1/standards/inspections/{id}/scores" => {
+            json!({"items": [{"id": 1, "score": 1}]})
+        }
+        p if p.starts_with("/api/v1/standards/") => json!({"kind": "office", "area_m2": "20",
+            "decision": "approve", "note": "x", "items": "x", "budget": "1", "timeline": "x",
+            "inspectors": "x", "inspected_on": "2026-11-01", "disbursed_on": "2026-11-01",
+            "population": 1, "item": "x", "due_on": "2026-12-31", "name": "x",
+            "position": "x", "effective_on": "2026-11-01", "doc_number": "x",
+            "model": "x", "count": 1, "title": "x", "amount": "1", "invested_on": "2026-11-01",
+            "purpose": "x"}),
+        "/api/v1/cases/{id}/actions" => json!({"action": "close_notice"}),
+        "/api/v1/cases/{id}/details" => json!({"rigid_spending_fen": 100}),
+        "/api/v1/enrolments/{id}/change" => json!({"reason": "收入增加"}),
+        "/api/v1/findings/{id}/verdict" => json!({"verdict": "dismiss", "note": "x"}),
+        "/api/v1/recoveries/{id}/steps" => json!({"action": "recovered", "note": "x"}),
+        p if p.starts_with("/api/v1/payroll/") => json!({"template": "utf8-csv",
+            "account_number": "6210000000000001", "bank_name": "x", "account_holder": "x",
+            "approve": true}),
+        _ => json!({}),
+    }
+}
 
-    // A household in 西城街道, registered by its own staff.
-    let (c2, csrf2) = api_login(app, "staff2").await;
-    let r = c2
-        .post(app.url("/api/v1/households"))
-        .header("x-csrf-token", &csrf2)
-        .json(
-            &json!({"village_code": "511802002001", "registration_type": "城镇",
-            "head_name": "钱七", "head_id_number": "11010519491231002X"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let hh: Value = r.json().await.unwrap();
-    let foreign_household = hh["household"]["id"].as_i64().unwrap().to_string();
-    let foreign_person = hh["members"][0]["id"].as_i64().unwrap().to_string();
+/// The reads (API) that show every row of [`Foreign`] as the city administrator sees it:
+/// all the same after the refused requests, with the log, means nothing was written.
+fn foreign_reads(foreign: &Foreign) -> Vec<String> {
+    let mut reads: Vec<String> = minzheng_web::openapi::OPERATIONS
+        .iter()
+        .filter(|(m, p, _, _)| *m == "get" && p.contains('{') && !p.contains("{job_id}"))
+        .map(|(_, p, _, _)| foreign.fill(p))
+        .collect();
+    reads.extend(
+        [
+            "/api/v1/payroll/exceptions",
+            "/api/v1/payroll/back-pay",
+            "/api/v1/recoveries",
+            "/api/v1/findings?limit=1000",
+            "/api/v1/enrolments?limit=1000",
+            "/api/v1/standards/staff-changes",
+            "/api/v1/standards/subsidies",
+            "/api/v1/users",
+        ]
+        .map(String::from),
+    );
+    reads
+}
+
+/// A township user (东城街道) given the id of a real row of another township — 西城街道's
+/// household, member, case, notice, enrolment, payroll batch, exception, back pay, death,
+/// recovery, finding, staff change, import job and clerk, 河北街道's inspection and subsidy,
+/// 西城's office — gets 404 from every endpoint the API lists with a path parameter and from
+/// the pages: not 403, which would tell the row exists. Afterwards every one of those rows
+/// reads as before, and the log holds nothing new.
+async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
+    let foreign = foreign_rows(app).await;
+    let reads = foreign_reads(&foreign);
+    let before = admin_view(app, &reads).await;
+    let log_before = changes_logged(app).await;
+    let sys = minzheng_domain::Actor::system("t");
+    let job_before = app.db.app.jobs().get(&sys, foreign.job).await.unwrap();
 
     let (c, csrf) = api_login(app, "staff").await;
-    let foreign_code = "511802002";
+    let mut answered = Vec::new();
     for (method, path, _, _) in minzheng_web::openapi::OPERATIONS {
         if !path.contains('{') {
             continue;
         }
-        let url = app.url(
-            &path
-                .replace("{code}", foreign_code)
-                .replace("{id}", &staff2_id.to_string())
-                .replace("{household_id}", &foreign_household)
-                .replace("{person_id}", &foreign_person)
-                .replace("{job_id}", "1"),
-        );
+        let url = app.url(&foreign.fill(path));
         let req = match *method {
             "get" => c.get(&url),
-            "patch" => c.patch(&url).json(&json!({"phone": "1", "address": "x",
-                "display_name": "x", "village_code": "511802001001", "registration_type": "城镇",
-                "name": "x", "id_number": "11010519491231002X", "relation": "户主"})),
+            "patch" => c.patch(&url).json(&valid_body(path)),
+            "put" => c.put(&url).json(&valid_body(path)),
             "delete" => c.delete(&url),
-            "put" => c.put(&url).json(&json!({})),
-            "post" => c.post(&url).json(&json!({"name": "x", "relation": "子女",
-                "id_number": "110105202001010011", "kind": "存款", "value": "1", "amount": "1"})),
+            "post" if path.ends_with("/returns") || path.ends_with("/attachments") => {
+                let file = if path.ends_with("/returns") {
+                    reqwest::multipart::Part::bytes(
+                        "明细号,姓名,金额(分),处理结果,失败原因\n1,钱七,50000,成功,\n"
+                            .as_bytes()
+                            .to_vec(),
+                    )
+                    .file_name("回盘.csv")
+                } else {
+                    reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n0000".to_vec())
+                        .file_name("材料.png")
+                        .mime_str("image/png")
+                        .unwrap()
+                };
+                c.post(&url)
+                    .multipart(reqwest::multipart::Form::new().part("file", file))
+            }
+            "post" => c.post(&url).json(&valid_body(path)),
             m => panic!("unexpected method {m}"),
         }
         .header("x-csrf-token", &csrf);
         let r = req.send().await.unwrap();
-        assert!(
-            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN,
-            "{method} {path}: {}",
-            r.status()
-        );
+        answered.push((format!("{method} {path}"), r.status()));
     }
+    let wrong: Vec<_> = answered
+        .iter()
+        .filter(|(_, s)| *s != StatusCode::NOT_FOUND)
+        .collect();
+    assert!(wrong.is_empty(), "not 404: {wrong:#?}");
+    assert!(answered.len() >= 50, "{} endpoints checked", answered.len());
+
     // List endpoints only ever return records inside the jurisdiction.
     let offices: Value = c
         .get(app.url("/api/v1/offices?limit=500"))
@@ -356,26 +406,34 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(kids["items"].as_array().unwrap().len(), 1);
-    let r = c.get(app.url("/api/v1/users")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = c.get(app.url("/api/v1/audit")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
     // Pages too.
+    let code = foreign.code;
+    let mut pages = Vec::new();
     for path in [
-        format!("/households/{foreign_household}"),
-        format!("/offices/{foreign_code}"),
-        format!("/divisions?code={foreign_code}"),
-        format!("/users/{staff2_id}"),
-        "/users".to_string(),
-        "/audit".to_string(),
+        format!("/households/{}", foreign.household),
+        format!("/offices/{code}"),
+        format!("/divisions?code={code}"),
+        format!("/users/{}", foreign.user),
+        format!("/cases/{}", foreign.case),
+        format!("/cases/{}/print", foreign.case),
+        format!("/notices/{}", foreign.notice),
+        format!("/notices/{}/print", foreign.notice),
+        format!("/payroll/batches/{}", foreign.batch),
+        format!("/funerals/{}", foreign.funeral),
+        format!("/findings/{}", foreign.finding),
+        format!("/standards/offices/{code}"),
+        format!("/standards/inspections/{}", foreign.inspection),
+        format!("/jobs/{}", foreign.job),
     ] {
         let r = c.get(app.url(&path)).send().await.unwrap();
-        assert!(
-            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN,
-            "{path}: {}",
-            r.status()
-        );
+        pages.push((path, r.status()));
     }
+    let wrong: Vec<_> = pages
+        .iter()
+        .filter(|(_, s)| *s != StatusCode::NOT_FOUND)
+        .collect();
+    assert!(wrong.is_empty(), "pages not 404: {wrong:#?}");
     let html = c
         .get(app.url("/offices/511802001"))
         .send()
@@ -385,26 +443,85 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
         .await
         .unwrap();
     let token = csrf_in(&html);
-    let r = c
-        .post(app.url(&format!("/offices/{foreign_code}")))
-        .form(&[("_csrf", token.as_str()), ("phone", "1"), ("address", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    // Nothing changed over there.
-    let o: Value = admin
-        .get(app.url(&format!("/api/v1/offices/{foreign_code}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(o["phone"], "1");
+    let mut forms = Vec::new();
+    for path in [
+        format!("/offices/{code}"),
+        format!("/users/{}", foreign.user),
+        format!("/cases/{}", foreign.case),
+        format!("/enrolments/{}/change", foreign.enrolment),
+        format!("/payroll/batches/{}/sign-off", foreign.batch),
+        format!("/payroll/batches/{}/close", foreign.batch),
+        format!("/payroll/exceptions/{}/correction", foreign.exception),
+        format!("/payroll/back-pay/{}/decision", foreign.back_pay),
+        format!("/recoveries/{}/steps", foreign.recovery),
+        format!("/findings/{}/verdict", foreign.finding),
+        format!("/standards/offices/{code}"),
+        format!("/standards/inspections/{}", foreign.inspection),
+        format!("/standards/subsidies/{}", foreign.subsidy),
+    ] {
+        let r = c
+            .post(app.url(&path))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("phone", "1"),
+                ("address", "x"),
+                ("display_name", "x"),
+                ("action", "recovered"),
+                ("reason", "收入增加"),
+                ("note", "x"),
+                ("verdict", "dismiss"),
+                ("approve", "true"),
+                ("account_number", "6210000000000001"),
+                ("bank_name", "x"),
+                ("account_holder", "x"),
+                ("disbursed_on", "2026-11-01"),
+                ("kind", "office"),
+                ("area_m2", "99"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        forms.push((path, r.status()));
+    }
+    let wrong: Vec<_> = forms
+        .iter()
+        .filter(|(_, s)| *s != StatusCode::NOT_FOUND)
+        .collect();
+    assert!(wrong.is_empty(), "forms not 404: {wrong:#?}");
+
+    // Nothing changed over there, and nothing was logged.
+    let after = admin_view(app, &reads).await;
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        assert!(b == a, "{path} changed");
+    }
+    assert_eq!(changes_logged(app).await, log_before);
+    let job_after = app.db.app.jobs().get(&sys, foreign.job).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&job_before).unwrap(),
+        serde_json::to_value(&job_after).unwrap()
+    );
 }
 
+/// Lists that need a permission the township clerk lacks answer 403 (no row is named, so
+/// nothing is revealed).
+async fn lists_beyond_the_role_are_forbidden(app: &TestApp) {
+    let (c, _) = api_login(app, "staff").await;
+    for path in ["/api/v1/users", "/api/v1/audit", "/users", "/audit"] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
+/// Inside the jurisdiction, a role without the permission gets 403: the village assistant
+/// and the auditor may not edit 东城's office, the director may not create accounts. The
+/// office, the accounts and the log read as before.
 async fn roles_are_enforced(app: &TestApp) {
+    let reads = vec![
+        "/api/v1/offices/511802001".to_string(),
+        "/api/v1/users".to_string(),
+    ];
+    let before = admin_view(app, &reads).await;
+    let log_before = changes_logged(app).await;
     let upd = json!({"phone": "0835-1111111", "address": ""});
     for user in ["assistant", "auditor"] {
         let (c, csrf) = api_login(app, user).await;
@@ -430,6 +547,11 @@ async fn roles_are_enforced(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let after = admin_view(app, &reads).await;
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        assert!(b == a, "{path} changed");
+    }
+    assert_eq!(changes_logged(app).await, log_before);
 }
 
 async fn validation_errors_are_chinese_and_change_nothing(app: &TestApp) {
