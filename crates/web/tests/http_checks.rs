@@ -54,6 +54,18 @@ async fn declarations_through_the_api(app: &TestApp) {
             .json(&body)
             .send()
     };
+    let list = |c: reqwest::Client| async move {
+        let v: Value = c
+            .get(app.url("/api/v1/relatives"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["total"].as_i64().unwrap()
+    };
+    let before = list(staff.clone()).await;
     // Every bad field at once, nothing written.
     let mut bad = declaration();
     bad["declarant_id_number"] = json!("123");
@@ -75,18 +87,13 @@ async fn declarations_through_the_api(app: &TestApp) {
     let (staff2, csrf2) = api_login(app, "staff2").await;
     let r = post(&staff2, &csrf2, declaration()).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list = |c: reqwest::Client| async move {
-        let v: Value = c
-            .get(app.url("/api/v1/relatives"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["total"].as_i64().unwrap()
-    };
-    let before = list(staff.clone()).await;
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["fields"]["division_code"].is_string(),
+        "{body}"
+    );
+    // The refusals wrote nothing.
+    assert_eq!(list(staff.clone()).await, before);
     let r = post(&staff, &csrf, declaration()).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(list(staff.clone()).await, before + 1);

@@ -146,7 +146,8 @@ async fn upload_return(c: &Client, csrf: &str, url: String, data: Vec<u8>) -> (S
 }
 
 /// 西城's staff get 404 from every payroll endpoint for 东城's batch, exception and back pay,
-/// and see none of 东城's records in lists.
+/// and see none of 东城's records in lists; afterwards the batch, its lines, the exception
+/// and the back pay read as before, and the log holds nothing new.
 async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
     let e = enrol(app, "张三", 1, 50_000).await;
     let (batch, lines) = exported_november(app).await;
@@ -178,6 +179,17 @@ async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
         .await
         .unwrap()
         .id;
+    let reads = vec![
+        format!("/api/v1/payroll/batches/{batch}"),
+        format!("/api/v1/payroll/batches/{batch}/lines"),
+        format!("/api/v1/payroll/batches/{batch}/diff"),
+        "/api/v1/payroll/batches".to_string(),
+        "/api/v1/payroll/exceptions".to_string(),
+        "/api/v1/payroll/back-pay".to_string(),
+        "/api/v1/payroll/ledger".to_string(),
+    ];
+    let before = admin_view(app, &reads).await;
+    let log_before = changes_logged(app).await;
 
     let (c, csrf) = api_login(app, "staff2").await;
     let mut checked = 0;
@@ -235,6 +247,12 @@ async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "not_found");
+    // Nothing changed in 东城.
+    let after = admin_view(app, &reads).await;
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        assert!(b == a, "{path} changed");
+    }
+    assert_eq!(changes_logged(app).await, log_before);
 }
 
 /// Staff generate (201, then 200 with the same batch), the director signs off (staff may

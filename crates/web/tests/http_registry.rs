@@ -171,6 +171,8 @@ async fn household_forms_search_and_masking(app: &TestApp) {
         .next()
         .unwrap()
         .to_string();
+    let reads = vec![format!("/api/v1/households/{hid}")];
+    let before = admin_view(app, &reads).await;
     let r = a
         .post(app.url(&format!("/api/v1/households/{hid}/assets")))
         .header("x-csrf-token", &acsrf)
@@ -179,6 +181,11 @@ async fn household_forms_search_and_masking(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin_view(app, &reads).await,
+        before,
+        "the household is as it was"
+    );
 }
 
 async fn import_upload_template_and_export(app: &TestApp) {

@@ -88,10 +88,21 @@ async fn foreign_ids(app: &TestApp) -> (i64, i64, i64) {
     (change, inspection, subsidy)
 }
 
-/// 东城街道's staff get 404 (or 403) from every standardization endpoint for another
-/// township's records, and only their own office in lists.
+/// 东城街道's staff get 404 from every standardization endpoint for another township's real
+/// records (西城's office and staff change, 河北's inspection and subsidy) — never 403, which
+/// would tell they exist — and only their own office in lists; afterwards the city reads
+/// every one of them as before, and the log holds nothing new.
 async fn standards_endpoints_refuse_other_jurisdictions(app: &TestApp) {
     let (change, inspection, subsidy) = foreign_ids(app).await;
+    let reads = vec![
+        format!("/api/v1/standards/offices/{XICHENG}"),
+        format!("/api/v1/standards/offices/{HEBEI}"),
+        format!("/api/v1/standards/inspections/{inspection}"),
+        "/api/v1/standards/staff-changes".to_string(),
+        "/api/v1/standards/subsidies".to_string(),
+    ];
+    let before = admin_view(app, &reads).await;
+    let log_before = changes_logged(app).await;
     let (c, csrf) = api_login(app, "staff").await;
     let mut checked = 0;
     for (method, path, _, _) in minzheng_web::openapi::OPERATIONS {
@@ -127,11 +138,7 @@ async fn standards_endpoints_refuse_other_jurisdictions(app: &TestApp) {
         }
         .header("x-csrf-token", &csrf);
         let r = req.send().await.unwrap();
-        assert!(
-            r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN,
-            "{method} {path}: {}",
-            r.status()
-        );
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         checked += 1;
     }
     assert!(checked >= 15, "{checked} endpoints checked");
@@ -187,6 +194,11 @@ async fn standards_endpoints_refuse_other_jurisdictions(app: &TestApp) {
         .unwrap()
         .iter()
         .all(|r| r["area_dm2"] != 9900));
+    let after = admin_view(app, &reads).await;
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        assert!(b == a, "{path} changed");
+    }
+    assert_eq!(changes_logged(app).await, log_before);
 }
 
 async fn staff_change_is_filed_by_township_and_approved_by_city(app: &TestApp) {
