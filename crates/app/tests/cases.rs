@@ -359,7 +359,11 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
         db.app.notices().get(&staff2, batch).await,
         Err(minzheng_app::Error::NotFound(_))
     ));
-    assert!(db.app.notices().get(&assistant, batch + 1).await.is_err());
+    // A board that does not exist is not found either.
+    assert!(matches!(
+        db.app.notices().get(&assistant, batch + 1).await,
+        Err(minzheng_app::Error::NotFound(_))
+    ));
 
     // The public page: name masked by the demo parameter, amount shown, nothing else.
     let notices = db
@@ -539,7 +543,11 @@ async fn refusals_change_nothing(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
-    assert!(db.app.cases().get(&staff2, id, on).await.is_err());
+    assert!(matches!(
+        db.app.cases().get(&staff2, id, on).await,
+        Err(minzheng_app::Error::NotFound(_))
+    ));
+    assert_eq!(state(db, id).await, CaseState::Submitted);
     // Missing content → Validation (422).
     let e = db
         .app
@@ -601,6 +609,13 @@ async fn refusals_change_nothing(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
+    let (cases, total) = db
+        .app
+        .cases()
+        .list(&system(), &Default::default())
+        .await
+        .unwrap();
+    assert_eq!((total, cases[0].id), (1, id), "no case was opened");
     // 城市低保 for a rural household is refused with a reason.
     let e = db
         .app
@@ -1170,13 +1185,18 @@ async fn case_papers_are_images_kept_with_the_case(db: &TestDb) {
     assert_eq!(detail.attachments.len(), 1);
     assert_eq!(detail.attachments[0].filename, "授权核查书.png");
     assert_eq!(detail.events.last().unwrap().action.as_str(), "attach");
+    // Another township's clerk does not reach the case: 404, and its papers stay as they were.
     let staff2 = actor_of(app, "staff2").await;
-    assert!(db
+    let e = db
         .app
         .cases()
         .attach(&staff2, id, &a, 1 << 20, on)
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
+    let after = db.app.cases().get(&system(), id, on).await.unwrap();
+    assert_eq!(after.attachments.len(), 1);
+    assert_eq!(after.events.len(), detail.events.len());
 }
 
 /// Takes an accepted follow-up case through the 低保 procedure and confirms `amount`.
@@ -1389,13 +1409,28 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
+    // Another township's clerk does not reach the enrolment: 404, and no case is opened.
     let staff2 = actor_of(app, "staff2").await;
-    assert!(db
+    let (_, cases_before) = db
+        .app
+        .cases()
+        .list(&system(), &Default::default())
+        .await
+        .unwrap();
+    let e = db
         .app
         .cases()
         .open_change(&staff2, enrolment.id, "x", review_on)
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(e, minzheng_app::Error::NotFound(_)), "{e:?}");
+    let (_, cases_after) = db
+        .app
+        .cases()
+        .list(&system(), &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(cases_after, cases_before);
     // Confirmed at zero: 停发.
     follow_up(db, change, 0, review_on).await;
     let (list, _) = db
@@ -1633,6 +1668,10 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
         .declare(&staff2, &declaration, on)
         .await
         .unwrap_err();
+    assert!(
+        matches!(&e, minzheng_app::Error::Validation { fields, .. } if fields.contains_key("division_code")),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("管辖范围"), "{e}");
     assert!(app.relatives().list(&director).await.unwrap().is_empty());
     // A registered relative under another name is an identity conflict: nothing written.

@@ -599,7 +599,18 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
         Err(Error::NotFound(_))
     ));
 
-    // Writes.
+    // Writes: another township's office is not found (404), the own township's office is
+    // forbidden to roles that may not edit it (403); both read as before afterwards.
+    let office = |code: &'static str| async move {
+        let o = db
+            .app
+            .offices()
+            .get(&Actor::system("t"), code)
+            .await
+            .unwrap();
+        (o.phone, o.address)
+    };
+    let (xicheng_before, dongcheng_before) = (office("511802002").await, office("511802001").await);
     assert!(matches!(
         db.app.offices().update(&staff, "511802002", &upd).await,
         Err(Error::NotFound(_))
@@ -616,12 +627,8 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
         store.audit().list(&staff, None, 10, 0).await,
         Err(Error::Forbidden(_))
     ));
-    let before = db
-        .app
-        .offices()
-        .get(&Actor::system("t"), "511802002")
-        .await
-        .unwrap();
+    assert_eq!(office("511802002").await, xicheng_before);
+    assert_eq!(office("511802001").await, dongcheng_before);
     let updated = db
         .app
         .offices()
@@ -636,7 +643,7 @@ async fn jurisdiction_limits_reads_and_writes(db: &TestDb) {
             .await
             .unwrap()
             .phone,
-        before.phone
+        xicheng_before.0
     );
     // Bad input is refused and changes nothing.
     let err = db

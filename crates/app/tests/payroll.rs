@@ -1532,6 +1532,10 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
 }
 
 /// Other townships' batches are not found; roles that may not act are forbidden.
+/// 西城's clerk gets 404 for 东城's draft batch — reading, signing off, regenerating,
+/// closing, exporting, returning — and for generating 东城's month; inside the county the
+/// approver sees it but may not sign it off (403), the auditor and the village assistant may
+/// not generate (403). Afterwards the batch, its lines and its audit trail are as they were.
 async fn jurisdiction_and_roles(db: &TestDb) {
     let app = seeded(db).await;
     let staff = actor_of(app, "staff").await;
@@ -1547,12 +1551,36 @@ async fn jurisdiction_and_roles(db: &TestDb) {
         .unwrap()
         .created[0]
         .clone();
+    let lines_before = lines(app, &b).await;
+    let trail_before = audit_actions(app, "payroll_batch", &b.id.to_string()).await;
     assert!(matches!(
         app.payroll().get(&staff2, b.id).await,
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
         app.payroll().sign_off(&staff2, b.id, None).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.payroll().regenerate(&staff2, b.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.payroll().close(&staff2, b.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.bank_files().export(&staff2, b.id, "utf8-csv").await,
+        Err(Error::NotFound(_))
+    ));
+    let file = format!(
+        "明细号,姓名,金额(分),处理结果,失败原因\n{},张三,50000,失败,账户冻结\n",
+        lines_before[0].id
+    );
+    assert!(matches!(
+        app.bank_files()
+            .import_return(&staff2, b.id, "回盘.csv", file.as_bytes())
+            .await,
         Err(Error::NotFound(_))
     ));
     assert!(app
@@ -1585,6 +1613,37 @@ async fn jurisdiction_and_roles(db: &TestDb) {
     assert_eq!(
         app.payroll()
             .ledger(&auditor, &LedgerFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // 东城's batch is as it was: still a draft of the same generation, the same lines, and
+    // nothing in its audit trail but its generation.
+    let now = app.payroll().get(&sys(), b.id).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&now).unwrap(),
+        serde_json::to_value(&b).unwrap()
+    );
+    assert_eq!(now.status, BatchStatus::Draft);
+    assert_eq!(
+        serde_json::to_value(lines(app, &b).await).unwrap(),
+        serde_json::to_value(&lines_before).unwrap()
+    );
+    assert_eq!(
+        audit_actions(app, "payroll_batch", &b.id.to_string()).await,
+        trail_before
+    );
+    assert!(app
+        .payroll()
+        .exceptions(&sys(), None)
+        .await
+        .unwrap()
+        .is_empty());
+    // Nor was a batch made for December by the roles refused.
+    assert_eq!(
+        app.payroll()
+            .list(&sys(), &BatchFilter::default())
             .await
             .unwrap()
             .len(),
