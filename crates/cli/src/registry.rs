@@ -372,7 +372,7 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
         phase_times.insert((*name).to_string(), serde_json::json!(end - at));
     }
     let floor_kind = if postgres.is_some() {
-        "同样的按数组批量写入，不做核对"
+        "同样的 COPY 批量写入，不做核对"
     } else {
         "裸预编译语句循环，同表同索引"
     };

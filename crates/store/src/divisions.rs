@@ -30,8 +30,8 @@ const UPSERT_TAIL: &str =
          OR COALESCE(divisions.parent_code, '') <> COALESCE(excluded.parent_code, '')";
 
 /// Upserts one batch of checked rows; returns the rows inserted or changed. SQLite steps
-/// one prepared statement on the raw handle; PostgreSQL sends the batch as four arrays in
-/// one statement (a round trip per row would dominate either way).
+/// one prepared statement on the raw handle; PostgreSQL copies the batch into a staging table
+/// and merges it with one upsert (a round trip per row would dominate either way).
 pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreResult<u64> {
     match tx {
         Tx::Sqlite(t) => {
@@ -56,24 +56,37 @@ pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreR
             Ok(changed)
         }
         Tx::Pg(t) => {
-            // One statement per batch: the columns travel as four arrays.
-            let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
-            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-            let levels: Vec<i64> = rows.iter().map(|r| i64::from(r.level.depth())).collect();
-            let parents: Vec<&str> = rows
-                .iter()
-                .map(|r| r.parent.as_deref().unwrap_or(""))
-                .collect();
+            // The batch is copied into a temporary staging table and merged with one
+            // upsert: COPY is the cheapest way in, and the merge keeps the rule that an
+            // unchanged row is not touched.
+            sqlx::query(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS division_import
+                   (code TEXT COLLATE \"C\", name TEXT, level BIGINT, parent_code TEXT)
+                   ON COMMIT DROP",
+            )
+            .execute(&mut **t)
+            .await?;
+            sqlx::query("TRUNCATE division_import")
+                .execute(&mut **t)
+                .await?;
+            let mut copy = crate::copy::CopyRows::new();
+            for r in rows {
+                copy.text(r.code.as_str())
+                    .text(&r.name)
+                    .int(i64::from(r.level.depth()))
+                    .opt(r.parent.as_deref());
+                copy.end();
+            }
+            copy.send(
+                &mut **t,
+                "COPY division_import (code, name, level, parent_code) FROM STDIN",
+            )
+            .await?;
             let sql = format!(
                 "INSERT INTO divisions (code, name, level, parent_code, updated_at)
-                 SELECT c, n, l, NULLIF(p, ''), $5
-                 FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[]) AS t(c, n, l, p){UPSERT_TAIL}"
+                 SELECT code, name, level, parent_code, $1 FROM division_import{UPSERT_TAIL}"
             );
             Ok(sqlx::query(&sql)
-                .bind(codes)
-                .bind(names)
-                .bind(levels)
-                .bind(parents)
                 .bind(now)
                 .execute(&mut **t)
                 .await?

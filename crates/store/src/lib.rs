@@ -16,6 +16,7 @@ pub mod backup;
 mod bulk;
 pub mod cases;
 pub mod checks;
+mod copy;
 mod db;
 pub mod divisions;
 mod error;

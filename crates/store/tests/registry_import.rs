@@ -80,12 +80,8 @@ fn ledger(households: usize) -> (Ledger, usize) {
     (l, incomes)
 }
 
-/// SQLite only: the deferred-index path of a large import.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_sqlite_import_rebuilds_its_indexes() {
-    let db = TestDb::sqlite().await;
-    let store = &db.store;
-    // The demo city's divisions, written straight into the table.
+/// The demo city's divisions, written straight into the table.
+async fn divisions(store: &minzheng_store::Store) {
     let rows: Vec<_> = include_str!("../../app/data/demo-yaan-5118.csv")
         .lines()
         .skip(1)
@@ -99,7 +95,12 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    // Over 50,000 new persons into an empty table.
+}
+
+/// Imports 17,000 households of three (over 50,000 new persons) into the empty registry
+/// through the deferred path, committing if `commit`; returns the persons and incomes the
+/// ledger holds.
+async fn large_import(store: &minzheng_store::Store, commit: bool) -> (usize, usize) {
     let (ledger, income_rows) = ledger(17_000);
     let n = ledger.rows.len();
     assert!(n > 50_000);
@@ -126,12 +127,24 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
     for range in batches(&groups, &good) {
         write.write(&plan, &good[range], &mut counts).await.unwrap();
     }
-    write.rebuild_indexes().await.unwrap();
-    write.commit().await.unwrap();
     assert_eq!(
         (counts.households_created, counts.persons_created),
         (17_000, n)
     );
+    if commit {
+        write.rebuild_indexes().await.unwrap();
+        write.commit().await.unwrap();
+    }
+    (n, income_rows)
+}
+
+/// SQLite only: the deferred-index path of a large import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_sqlite_import_rebuilds_its_indexes() {
+    let db = TestDb::sqlite().await;
+    let store = &db.store;
+    divisions(store).await;
+    let (_, income_rows) = large_import(store, true).await;
 
     // Every index is back, with its definition.
     let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
@@ -227,6 +240,115 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
         .await
         .unwrap();
     assert_eq!(incomes as usize, income_rows);
+    pool.close().await;
+    db.cleanup().await;
+}
+
+/// The registry's indexes and keys on PostgreSQL, sorted: (table, name, definition).
+async fn pg_keys(pool: &sqlx::PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT tablename::text, indexname::text, indexdef FROM pg_indexes
+         WHERE schemaname = current_schema()
+           AND tablename IN ('persons', 'households', 'incomes', 'assets', 'person_name_parts')
+         UNION ALL
+         SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid)
+         FROM pg_constraint WHERE contype = 'f'
+           AND conrelid::regclass::text IN ('persons', 'households', 'incomes', 'assets')
+         UNION ALL
+         SELECT 'persons', tgname::text, tgenabled::text FROM pg_trigger
+         WHERE tgrelid = 'persons'::regclass AND NOT tgisinternal
+         ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// PostgreSQL: a large import copies its rows in with its random-order indexes, the name
+/// parts' keys and the registry's foreign keys set aside and its ids taken as one block,
+/// then puts every one back as it was (the foreign keys re-checking every row) and fills
+/// the name parts; an import that fails before its commit leaves them all as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_postgres_import_copies_its_rows_and_puts_every_key_back() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = &db.store;
+    divisions(store).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let before = pg_keys(&pool).await;
+    assert!(before.iter().any(|(_, n, _)| n == "persons_id_number"));
+    assert!(before.iter().any(|(_, n, _)| n == "incomes_person_id_fkey"));
+    assert!(before
+        .iter()
+        .any(|(_, n, d)| n == "person_name_parts_insert" && d == "O"));
+
+    // Cut off before the commit: nothing written, every key and trigger as before.
+    large_import(store, false).await;
+    let persons: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(persons, 0);
+    assert_eq!(pg_keys(&pool).await, before);
+
+    let (n, income_rows) = large_import(store, true).await;
+    assert_eq!(pg_keys(&pool).await, before);
+    let (persons, parts, chars, dangling, seq_behind): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM persons),
+                (SELECT COUNT(*) FROM person_name_parts),
+                (SELECT SUM(char_length(name)) FROM persons)::bigint,
+                (SELECT COUNT(*) FROM incomes i JOIN persons p ON p.id = i.person_id
+                   WHERE p.household_id <> i.household_id)
+                + (SELECT COUNT(*) FROM assets a JOIN persons p ON p.id = a.person_id
+                   WHERE p.household_id <> a.household_id)
+                + (SELECT COUNT(*) FROM persons p LEFT JOIN households h ON h.id = p.household_id
+                   WHERE h.id IS NULL),
+                (SELECT MAX(id) FROM persons) - (SELECT last_value FROM persons_id_seq)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(persons as usize, n);
+    assert_eq!(parts, chars);
+    assert_eq!(dangling, 0);
+    assert!(
+        seq_behind <= 0,
+        "the id sequence moved past the copied rows"
+    );
+    let incomes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incomes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(incomes as usize, income_rows);
+    // The parts serve a name search; an id from the sequence follows the block.
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let found = minzheng_store::registry::search_persons(
+        store,
+        &Scope::all(),
+        &minzheng_domain::registry::SearchTerm::classify("员16999-2", today),
+        20,
+    )
+    .await
+    .unwrap();
+    let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["成员16999-2"]);
+    let next: i64 = sqlx::query_scalar("SELECT nextval('persons_id_seq')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(next > n as i64);
+    // The unique index is back: a second person with an imported ID number is refused.
+    let copy: Result<_, _> = sqlx::query(
+        "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+           name_initials, id_last4, gender, birth_date, relation, created_at, updated_at)
+         SELECT id_number, household_id, township_code, name, name_pinyin, name_initials,
+           id_last4, gender, birth_date, relation, created_at, updated_at
+         FROM persons ORDER BY id LIMIT 1",
+    )
+    .execute(&pool)
+    .await;
+    assert!(copy.is_err());
     pool.close().await;
     db.cleanup().await;
 }

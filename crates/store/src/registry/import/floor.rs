@@ -10,7 +10,7 @@ use crate::error::StoreResult;
 
 /// The benchmark floor: the rows an import of `ledger` into an empty registry writes
 /// (households, persons, incomes, assets), inserted by bare prepared statements stepped in
-/// a loop inside one transaction (PostgreSQL: the same array statements as the import,
+/// a loop inside one transaction (PostgreSQL: the same COPY batches as the import,
 /// without its lookups). Every value is computed before the clock starts; reading and
 /// checking the file are not timed. Returns the seconds from the first insert to the
 /// commit.
@@ -49,7 +49,7 @@ pub async fn bench_floor(store: &Store, ledger: &Ledger, groups: &Groups) -> Sto
         Tx::Pg(t) => {
             let mut counts = Counts::default();
             for range in batches(groups, &good) {
-                pg::write(t, &plan, &good[range], &mut counts).await?;
+                pg::write(t, &plan, &good[range], &mut counts, false).await?;
             }
         }
     }
