@@ -108,8 +108,17 @@ impl Checks<'_> {
         actor: &Actor,
         f: &FindingFilter,
     ) -> AppResult<(Vec<Finding>, i64)> {
-        let (mut items, total) =
-            checks::list_findings(self.app.store(), &actor.scope, &f.query()).await?;
+        self.findings_on(self.app.store(), actor, f).await
+    }
+
+    /// [`Checks::findings`], read from `store`.
+    async fn findings_on(
+        &self,
+        store: &minzheng_store::Store,
+        actor: &Actor,
+        f: &FindingFilter,
+    ) -> AppResult<(Vec<Finding>, i64)> {
+        let (mut items, total) = checks::list_findings(store, &actor.scope, &f.query()).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             for x in &mut items {
                 x.id_number = minzheng_domain::mask_id(&x.id_number);
@@ -128,7 +137,8 @@ impl Checks<'_> {
     }
 
     /// The worklist as a workbook (数据比对疑点.xlsx): the findings the filter selects, up to
-    /// 5,000, ID numbers masked for those who may not see them; every export is audited.
+    /// 5,000, ID numbers masked for those who may not see them, read from the read
+    /// replica when there is one; every export is audited (on the primary).
     pub async fn findings_workbook(
         &self,
         actor: &Actor,
@@ -139,7 +149,7 @@ impl Checks<'_> {
             offset: Some(0),
             ..f.clone()
         };
-        let (items, _) = self.findings(actor, &f).await?;
+        let (items, _) = self.findings_on(self.app.reader(), actor, &f).await?;
         let bytes =
             findings_workbook(&items).map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
         let mut tx = self.app.store().begin_write().await?;
@@ -162,9 +172,9 @@ impl Checks<'_> {
     }
 
     /// Findings per check inside the actor's scope (the dashboard's and the worklist's
-    /// counts).
+    /// counts), from the read replica when there is one.
     pub async fn counts(&self, actor: &Actor) -> AppResult<Vec<CheckCount>> {
-        Ok(checks::counts(self.app.store(), &actor.scope).await?)
+        Ok(checks::counts(self.app.reader(), &actor.scope).await?)
     }
 
     /// The clerk's verdict: 属实, 不属实 or 已处理, with what was found.

@@ -1,9 +1,12 @@
-//! The dashboard (工作台): what lies inside the viewer's jurisdiction, at a glance.
+//! The dashboard (工作台): what lies inside the viewer's jurisdiction, at a glance. Its
+//! statistics are read from the read replica when there is one (they may lag the primary
+//! a little); the dashboard page also shows the latest audit records, read from the primary.
 
 use minzheng_domain::Actor;
 use minzheng_store::{divisions, users};
 use serde::Serialize;
 
+use crate::funerals::{recovery_totals, RecoveryTotals};
 use crate::{App, AppResult};
 
 /// Counts for the dashboard, inside the viewer's scope.
@@ -32,7 +35,7 @@ impl App {
 impl Dashboard<'_> {
     /// The divisions, offices, accounts and audit records inside the actor's scope.
     pub async fn counts(&self, actor: &Actor) -> AppResult<DashboardCounts> {
-        let store = self.app.store();
+        let store = self.app.reader();
         let levels = divisions::stats(store, &actor.scope).await?;
         let n = |d: u8| {
             levels
@@ -52,5 +55,12 @@ impl Dashboard<'_> {
             users,
             audit_records,
         })
+    }
+
+    /// Open and recovered sums inside the actor's scope, as the dashboard shows them (the
+    /// recoveries page, where a clerk lands after a step, reads them from the primary:
+    /// [`crate::funerals::Funerals::recovery_totals`]).
+    pub async fn recoveries(&self, actor: &Actor) -> AppResult<RecoveryTotals> {
+        recovery_totals(self.app.reader(), actor).await
     }
 }

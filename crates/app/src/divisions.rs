@@ -97,9 +97,10 @@ impl Divisions<'_> {
         Ok(stats)
     }
 
-    /// Count of divisions per level inside the actor's scope, all five levels in order.
+    /// Count of divisions per level inside the actor's scope, all five levels in order
+    /// (from the read replica when there is one).
     pub async fn stats(&self, actor: &Actor) -> AppResult<Vec<LevelCount>> {
-        Ok(repo::stats(self.app.store(), &actor.scope).await?)
+        Ok(repo::stats(self.app.reader(), &actor.scope).await?)
     }
 
     /// One division, if the actor may see it (inside the scope, or one of its ancestors).
@@ -125,8 +126,8 @@ impl Divisions<'_> {
     }
 
     /// Divisions inside the actor's scope whose name contains `term` or whose code starts
-    /// with it.
+    /// with it (from the read replica when there is one).
     pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Division>> {
-        Ok(repo::search(self.app.store(), &actor.scope, term, limit).await?)
+        Ok(repo::search(self.app.reader(), &actor.scope, term, limit).await?)
     }
 }

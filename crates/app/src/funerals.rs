@@ -25,6 +25,19 @@ pub struct Funerals<'a> {
     app: &'a App,
 }
 
+/// Open and recovered sums inside the actor's scope, read from `store`.
+pub(crate) async fn recovery_totals(
+    store: &minzheng_store::Store,
+    actor: &Actor,
+) -> AppResult<RecoveryTotals> {
+    let (open_count, open, recovered) = funerals::recovery_totals(store, &actor.scope).await?;
+    Ok(RecoveryTotals {
+        open_count,
+        open,
+        recovered,
+    })
+}
+
 impl App {
     pub fn funerals(&self) -> Funerals<'_> {
         Funerals { app: self }
@@ -438,15 +451,10 @@ impl Funerals<'_> {
         Ok(v)
     }
 
-    /// Open and recovered sums inside the actor's scope.
+    /// Open and recovered sums inside the actor's scope (the dashboard's are
+    /// [`crate::dashboard::Dashboard::recoveries`]).
     pub async fn recovery_totals(&self, actor: &Actor) -> AppResult<RecoveryTotals> {
-        let (open_count, open, recovered) =
-            funerals::recovery_totals(self.app.store(), &actor.scope).await?;
-        Ok(RecoveryTotals {
-            open_count,
-            open,
-            recovered,
-        })
+        recovery_totals(self.app.store(), actor).await
     }
 
     /// One recovery inside the actor's scope.

@@ -42,7 +42,7 @@ pub mod users;
 use std::sync::Arc;
 
 use minzheng_domain::WorkCalendar;
-use minzheng_store::Store;
+use minzheng_store::{DatabaseUrl, Store};
 
 pub use authz::{Authorize, Permission};
 pub use error::{AppResult, Error};
@@ -52,7 +52,11 @@ pub use minzheng_store::Compacted;
 /// The application: the database and the settings every use case shares. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
+    /// The primary: every write, and every read that must see the writes just made.
     store: Store,
+    /// A PostgreSQL read replica for the reads that may lag a little (searches, lists,
+    /// statistics, exports, public pages), when one is configured; see [`App::reader`].
+    replica: Option<Store>,
     calendar: Arc<WorkCalendar>,
     /// Live progress of the jobs this process runs.
     live_jobs: Arc<jobs::LiveJobs>,
@@ -64,7 +68,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "App({:?})", self.store)
+        match &self.replica {
+            Some(r) => write!(f, "App({:?}, reads {:?})", self.store, r),
+            None => write!(f, "App({:?})", self.store),
+        }
     }
 }
 
@@ -80,9 +87,33 @@ impl App {
         Ok(App::new(Store::connect(url).await?))
     }
 
+    /// Opens the primary named by `url` (migrating it) and the PostgreSQL read replica
+    /// named by `read_url` (`serve --read-database-url`), which is never migrated and
+    /// never written. The replica must be PostgreSQL, and so must the primary: a SQLite
+    /// address on either side is refused before anything is opened.
+    pub async fn open_with_replica(url: &str, read_url: &str) -> AppResult<App> {
+        if !matches!(DatabaseUrl::parse(read_url)?, DatabaseUrl::Postgres(_)) {
+            return Err(Error::validation(REPLICA_NOT_POSTGRES));
+        }
+        if !matches!(DatabaseUrl::parse(url)?, DatabaseUrl::Postgres(_)) {
+            return Err(Error::validation(
+                "只读副本只能与PostgreSQL主数据库同用：当前主数据库是SQLite",
+            ));
+        }
+        let app = App::open(url).await?;
+        match Store::connect_replica(read_url).await {
+            Ok(replica) => Ok(app.with_reader(replica)),
+            Err(e) => {
+                app.close().await;
+                Err(e.into())
+            }
+        }
+    }
+
     pub(crate) fn new(store: Store) -> App {
         App {
             store,
+            replica: None,
             calendar: Arc::new(WorkCalendar::official()),
             live_jobs: Arc::default(),
             signin_throttle: Arc::default(),
@@ -134,12 +165,78 @@ impl App {
         self.store.is_postgres()
     }
 
-    /// Closes the database (SQLite copies its write-ahead log back into the file).
-    pub async fn close(&self) {
-        self.store.close().await
+    /// Whether a read replica serves the reads that may lag ([`App::open_with_replica`]).
+    pub fn has_read_replica(&self) -> bool {
+        self.replica.is_some()
     }
 
+    /// Whether the read replica is a standby replaying the primary's log
+    /// (`pg_is_in_recovery()`); `None` without a replica.
+    pub async fn read_replica_in_recovery(&self) -> AppResult<Option<bool>> {
+        Ok(match &self.replica {
+            Some(r) => Some(r.in_recovery().await?),
+            None => None,
+        })
+    }
+
+    /// Closes the database (SQLite copies its write-ahead log back into the file) and the
+    /// read replica's connections.
+    pub async fn close(&self) {
+        self.store.close().await;
+        if let Some(r) = &self.replica {
+            r.close().await;
+        }
+    }
+
+    /// The same application reading from `replica` where a read may lag.
+    pub(crate) fn with_reader(mut self, replica: Store) -> App {
+        self.replica = Some(replica);
+        self
+    }
+
+    /// The primary: every write, and every read a write depends on or that a page shown
+    /// right after a change must answer with that change.
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Where reads that may lag the primary a little go: the read replica when one is
+    /// configured, else the primary. The searches and household lists, the statistics
+    /// (the dashboard, the funds ledger), the exports and the public notice boards read
+    /// here — never a read inside a use case that then writes on what it read.
+    pub(crate) fn reader(&self) -> &Store {
+        self.replica.as_ref().unwrap_or(&self.store)
+    }
+}
+
+/// The refusal of a read replica address that is not PostgreSQL.
+const REPLICA_NOT_POSTGRES: &str =
+    "只读副本（--read-database-url）须为PostgreSQL地址 postgres://…：SQLite数据库不能作只读副本";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SQLite address is refused as a read replica (and as the primary of one) with a
+    /// Chinese message, before any database is opened or created.
+    #[tokio::test]
+    async fn a_read_replica_must_be_postgres() {
+        let dir = std::env::temp_dir().join(format!("minzheng-replica-{}", std::process::id()));
+        let file = dir.join("never.db");
+        let sqlite = format!("sqlite://{}", file.display());
+        let e = App::open_with_replica("postgres://u@127.0.0.1:1/x", &sqlite)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("SQLite数据库不能作只读副本"), "{e}");
+        let e = App::open_with_replica(&sqlite, "postgres://u@127.0.0.1:1/x")
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("只能与PostgreSQL主数据库同用"),
+            "{e}"
+        );
+        assert!(!file.exists(), "nothing was created");
+        let e = Store::connect_replica("./x.db").await.unwrap_err();
+        assert!(e.to_string().contains("SQLite数据库不能作只读副本"), "{e}");
     }
 }

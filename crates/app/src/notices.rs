@@ -49,12 +49,14 @@ impl Notices<'_> {
     }
 
     /// What is on the boards of a division and everything inside it on `on`. Public: no
-    /// actor, and only whitelisted fields.
+    /// actor, and only whitelisted fields. Read from the read replica when there is one
+    /// (a board just published shows there a moment later; the staff's own list of
+    /// boards, where they land after publishing, reads the primary).
     pub async fn public(
         &self,
         division: &DivisionCode,
         on: NaiveDate,
     ) -> AppResult<Vec<PublicNotice>> {
-        Ok(store::public_notices(self.app.store(), division, on).await?)
+        Ok(store::public_notices(self.app.reader(), division, on).await?)
     }
 }

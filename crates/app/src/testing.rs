@@ -7,7 +7,7 @@ use minzheng_store::testing::TestDb as StoreDb;
 
 use crate::App;
 
-pub use minzheng_store::testing::{in_ci, postgres_url, AuditTamper};
+pub use minzheng_store::testing::{in_ci, postgres_url, replica_url, AuditTamper};
 
 pub use crate::payroll::testing as payroll;
 
@@ -82,6 +82,25 @@ impl TestDb {
             .expect("tamper with the audit log")
     }
 
+    /// The application over this database that reads from the test replica
+    /// ([`replica_url`]) where a read may lag, and writes to this database; `None` for
+    /// SQLite or when no replica is configured (under `CI=true` its absence fails the
+    /// test). The replica has replayed everything written so far when this returns.
+    pub async fn with_replica(&self) -> Option<App> {
+        let read_url = self.db.replica_url().await?;
+        Some(
+            App::open_with_replica(&self.url, &read_url)
+                .await
+                .expect("open the database with its read replica"),
+        )
+    }
+
+    /// The URL of this database on the test replica, once it has replayed everything
+    /// written so far (see [`TestDb::with_replica`]).
+    pub async fn replica_url(&self) -> Option<String> {
+        self.db.replica_url().await
+    }
+
     /// Closes the database and drops it (PostgreSQL).
     pub async fn cleanup(self) {
         self.db.cleanup().await
@@ -98,4 +117,43 @@ pub async fn tamper_audit_at(url: &str, t: AuditTamper<'_>) {
         .await
         .expect("tamper with the audit log");
     store.close().await;
+}
+
+/// Waits until the application's read replica has replayed everything written to its
+/// primary so far (at once when it has none).
+pub async fn wait_for_replica(app: &App) {
+    if app.has_read_replica() {
+        minzheng_store::testing::wait_for_replay(app.store(), app.reader())
+            .await
+            .expect("the replica catches up with the primary");
+    }
+}
+
+/// Stops the application's read replica from replaying the primary's log until
+/// [`resume_replica`]: what is written meanwhile is on the primary only.
+pub async fn pause_replica(app: &App) {
+    minzheng_store::testing::pause_replay(app.reader())
+        .await
+        .expect("pause the replica's replay");
+}
+
+/// Lets the read replica replay again, and waits until it has caught up.
+pub async fn resume_replica(app: &App) {
+    minzheng_store::testing::resume_replay(app.reader())
+        .await
+        .expect("resume the replica's replay");
+    wait_for_replica(app).await;
+}
+
+/// Tries a write on the connection the application reads from, bypassing every use case
+/// and the store's own refusal: a read replica's server must refuse it.
+pub async fn write_on_reader(app: &App) -> crate::AppResult<()> {
+    minzheng_store::testing::raw_write(app.reader()).await?;
+    Ok(())
+}
+
+/// Tries to begin a write transaction on the store the application reads from.
+pub async fn begin_write_on_reader(app: &App) -> crate::AppResult<()> {
+    app.reader().begin_write().await?;
+    Ok(())
 }

@@ -64,6 +64,10 @@ enum Command {
         /// 不运行每日任务和数据比对（查询性能测试用，使测得的只是查询本身）
         #[arg(long, hide = true)]
         no_daily_tasks: bool,
+        /// 只读副本：PostgreSQL流复制备库的地址 postgres://…；检索、统计、导出和公示公开页
+        /// 从这里读取（可能比主库稍有延迟），写入和保存后即显示的页面仍用主数据库
+        #[arg(long, env = "MINZHENG_READ_DATABASE_URL")]
+        read_database_url: Option<String>,
         /// 每晚（北京时间3点后）把数据库备份到此目录（minzheng-年月日.db，仅SQLite）
         #[arg(long)]
         backup_dir: Option<PathBuf>,
@@ -394,6 +398,7 @@ async fn run(cli: Cli) -> CliResult {
             behind_proxy,
             holidays,
             no_daily_tasks,
+            read_database_url,
             backup_dir,
             backup_keep,
         } => {
@@ -410,7 +415,21 @@ async fn run(cli: Cli) -> CliResult {
                 (None, true) => DEMO_DB.to_string(),
                 (None, false) => DEFAULT_DB.to_string(),
             };
-            let app = open_app(&Some(url.clone())).await?.with_calendar(calendar);
+            let read_url = read_database_url.filter(|u| !u.trim().is_empty());
+            let app = match &read_url {
+                None => open_app(&Some(url.clone())).await?,
+                Some(read) => App::open_with_replica(&url, read)
+                    .await
+                    .map(|app| app.with_limits(input_limits()))
+                    .map_err(|e| {
+                        CliError(format!(
+                            "无法打开数据库（{}，只读副本{}）：{e}",
+                            redact(&url),
+                            redact(read)
+                        ))
+                    })?,
+            }
+            .with_calendar(calendar);
             // Imports cut off by the previous process's end cannot resume.
             app.jobs().fail_interrupted().await?;
             let logins = if demo {
@@ -456,6 +475,16 @@ async fn run(cli: Cli) -> CliResult {
             let local = listener.local_addr()?;
             println!("minzheng 民政业务管理系统已启动：http://{local}");
             println!("数据库：{}", redact(&url));
+            if let Some(read) = &read_url {
+                let standby = match app.read_replica_in_recovery().await? {
+                    Some(true) => "备库，正在回放主库日志",
+                    _ => "注意：该服务器不是备库，仍只用于读取",
+                };
+                println!(
+                    "只读副本：{}（{standby}；检索、统计、导出和公示公开页从此读取，可能稍有延迟）",
+                    redact(read)
+                );
+            }
             if let Some(logins) = logins {
                 println!(
                     "演示账户（密码均为 {}）：",

@@ -33,6 +33,9 @@ pub struct Store {
     pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
     /// SQLite: when to copy the WAL back into the database file (see [`Checkpointer`]).
     pub(crate) checkpointer: Arc<Checkpointer>,
+    /// A read replica ([`Store::connect_replica`]): its connections are read-only on the
+    /// server, and [`Store::begin_write`] (so also [`Store::migrate`]) refuses at once.
+    pub(crate) read_only: bool,
 }
 
 /// Moves SQLite's WAL checkpoints off the committing request's path.
@@ -78,10 +81,10 @@ impl Checkpointer {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.is_postgres() {
-            "Store(postgres)"
-        } else {
-            "Store(sqlite)"
+        f.write_str(match (self.is_postgres(), self.read_only) {
+            (true, true) => "Store(postgres, read replica)",
+            (true, false) => "Store(postgres)",
+            (false, _) => "Store(sqlite)",
         })
     }
 }
@@ -494,7 +497,65 @@ impl Store {
             pool,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             checkpointer: Arc::new(Checkpointer::default()),
+            read_only: false,
         })
+    }
+
+    /// Opens a PostgreSQL read replica (a streaming standby of the primary) for the reads
+    /// that may lag the primary a little: searches, statistics, exports, public pages.
+    /// Never migrated and never written: every connection starts with
+    /// `default_transaction_read_only = on`, so the server itself refuses a write even
+    /// where the replica is not a standby, and [`Store::begin_write`] refuses before
+    /// asking it. A SQLite address is refused: only a PostgreSQL server can be a replica.
+    /// Whether the server is a standby is logged (see [`Store::in_recovery`]).
+    pub async fn connect_replica(url: &str) -> StoreResult<Store> {
+        let url = match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Postgres(url) => url,
+            DatabaseUrl::Sqlite(_) => {
+                return Err(StoreError::validation(
+                    "只读副本（--read-database-url）须为PostgreSQL地址 postgres://…：\
+                     SQLite数据库不能作只读副本",
+                ))
+            }
+        };
+        let opts =
+            PgConnectOptions::from_str(&url)?.options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        let store = Store {
+            pool: Pool::Postgres(pool),
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            checkpointer: Arc::new(Checkpointer::default()),
+            read_only: true,
+        };
+        if store.in_recovery().await? {
+            tracing::info!("read replica connected: a standby in recovery, opened read-only");
+        } else {
+            tracing::warn!(
+                "read replica connected, but the server is not a standby (pg_is_in_recovery() \
+                 is false): it is used read-only all the same"
+            );
+        }
+        Ok(store)
+    }
+
+    /// Whether this is a read replica ([`Store::connect_replica`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// PostgreSQL: whether the server is a standby replaying a primary's log
+    /// (`pg_is_in_recovery()`). SQLite: never.
+    pub async fn in_recovery(&self) -> StoreResult<bool> {
+        if !self.is_postgres() {
+            return Ok(false);
+        }
+        self.fetch_one(q("SELECT pg_is_in_recovery() AS r"))
+            .await?
+            .bool("r")
     }
 
     /// Opens and migrates.
@@ -563,6 +624,11 @@ impl Store {
     /// Begins a write transaction: IMMEDIATE on SQLite (so a read-then-write transaction
     /// can never fail to upgrade its lock), ordinary on PostgreSQL.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        if self.read_only {
+            return Err(StoreError::Internal(
+                "只读副本不能写入：修改须在主数据库上进行".into(),
+            ));
+        }
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
                 let guard = self.write_lock.clone().lock_owned().await;

@@ -1,5 +1,7 @@
 //! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database created
-//! on the server named by `MINZHENG_TEST_POSTGRES_URL` and dropped afterwards.
+//! on the server named by `MINZHENG_TEST_POSTGRES_URL` and dropped afterwards; and that
+//! database as a streaming replica of the server serves it, when
+//! `MINZHENG_TEST_POSTGRES_REPLICA_URL` names one (`scripts/pg-replica`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -62,6 +64,96 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The streaming replica of the test server, if configured
+/// (`MINZHENG_TEST_POSTGRES_REPLICA_URL`, e.g. `postgres://postgres@127.0.0.1:5433/test`;
+/// `scripts/pg-replica start` makes one). In CI (see [`in_ci`]) its absence is an error,
+/// like the server's.
+pub fn replica_url() -> Option<String> {
+    match std::env::var("MINZHENG_TEST_POSTGRES_REPLICA_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            if in_ci() {
+                panic!("CI is set but MINZHENG_TEST_POSTGRES_REPLICA_URL is not: the read replica suite must run in CI");
+            }
+            eprintln!(
+                "注意：未设置 MINZHENG_TEST_POSTGRES_REPLICA_URL，跳过只读副本测试（SKIPPED postgres replica）"
+            );
+            None
+        }
+    }
+}
+
+/// How long a test waits for the replica to replay what the primary wrote.
+const REPLAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits until `replica` (a streaming standby of `primary`'s server) has replayed
+/// everything `primary` has written so far: the primary's WAL position now
+/// (`pg_current_wal_lsn()`), compared with the standby's `pg_last_wal_replay_lsn()`.
+pub async fn wait_for_replay(primary: &Store, replica: &Store) -> crate::StoreResult<()> {
+    use crate::db::q;
+    let lsn = primary
+        .fetch_one(q("SELECT pg_current_wal_lsn()::text AS lsn"))
+        .await?
+        .str("lsn")?;
+    let started = std::time::Instant::now();
+    loop {
+        let done = replica
+            .fetch_one(
+                q("SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, FALSE) AS done")
+                    .bind(&lsn),
+            )
+            .await?
+            .bool("done")?;
+        if done {
+            return Ok(());
+        }
+        if started.elapsed() > REPLAY_TIMEOUT {
+            return Err(crate::StoreError::Internal(format!(
+                "只读副本在{}秒内未回放到主库的位置{lsn}",
+                REPLAY_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Pauses the replay of the primary's log on a standby (`pg_wal_replay_pause()`) and
+/// waits until it has stopped: what the primary writes next stays unseen there until
+/// [`resume_replay`].
+pub async fn pause_replay(replica: &Store) -> crate::StoreResult<()> {
+    use crate::db::q;
+    replica
+        .execute_unchecked("SELECT pg_wal_replay_pause()")
+        .await?;
+    for _ in 0..500 {
+        let state = replica
+            .fetch_one(q("SELECT pg_get_wal_replay_pause_state() AS s"))
+            .await?
+            .str("s")?;
+        if state == "paused" {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(crate::StoreError::Internal("只读副本未能暂停回放".into()))
+}
+
+/// Resumes the replay [`pause_replay`] stopped.
+pub async fn resume_replay(replica: &Store) -> crate::StoreResult<()> {
+    replica
+        .execute_unchecked("SELECT pg_wal_replay_resume()")
+        .await
+        .map(|_| ())
+}
+
+/// Runs a write on `store`'s own connection, past [`Store::begin_write`]'s refusal: on a
+/// read replica the server itself must refuse it.
+pub async fn raw_write(store: &Store) -> crate::StoreResult<u64> {
+    store
+        .execute_unchecked("CREATE TABLE replica_write_probe (x INTEGER)")
+        .await
+}
+
 pub use crate::admin::with_db_name;
 
 impl TestDb {
@@ -95,6 +187,22 @@ impl TestDb {
             db_name: Some(name),
             _dir: None,
         })
+    }
+
+    /// The URL of this PostgreSQL database on the test replica ([`replica_url`]), once
+    /// the replica has replayed everything written so far (the database's creation
+    /// included); `None` for SQLite or when no replica is configured.
+    pub async fn replica_url(&self) -> Option<String> {
+        let name = self.db_name.as_ref()?;
+        let admin_url = replica_url()?;
+        let admin = Store::connect_replica(&admin_url)
+            .await
+            .expect("connect to the test replica");
+        wait_for_replay(&self.store, &admin)
+            .await
+            .expect("the replica replays the test database");
+        admin.close().await;
+        Some(with_db_name(&admin_url, name))
     }
 
     /// Closes the pool and drops the PostgreSQL database.

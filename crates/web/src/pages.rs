@@ -425,7 +425,7 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
         )
         .await?;
     let findings = st.app.checks().counts(&actor).await?;
-    let recoveries = st.app.funerals().recovery_totals(&actor).await?;
+    let recoveries = st.app.dashboard().recoveries(&actor).await?;
     render(&DashboardPage {
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),

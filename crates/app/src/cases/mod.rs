@@ -606,17 +606,18 @@ impl Cases<'_> {
         Ok((items, total))
     }
 
-    /// Counts for the dashboard.
+    /// Counts for the dashboard (from the read replica when there is one).
     pub async fn counts(&self, actor: &Actor) -> AppResult<CaseCounts> {
-        Ok(store::counts(self.store(), &actor.scope).await?)
+        Ok(store::counts(self.app.reader(), &actor.scope).await?)
     }
 
     /// Running clocks near or past their limit on `on`, overdue first: approvers see the
-    /// confirmation step, township roles the rest.
+    /// confirmation step, township roles the rest. A statistic of the dashboard, read
+    /// from the read replica when there is one.
     pub async fn due(&self, actor: &Actor, on: NaiveDate) -> AppResult<Vec<DueItem>> {
-        let store = self.store();
+        let store = self.app.reader();
         let rows = store::running_clocks(store, &actor.scope).await?;
-        let params = self.params().await?;
+        let params = minzheng_store::params::load(store).await?;
         let cal = self.app.calendar();
         let mut out = Vec::new();
         for r in rows {

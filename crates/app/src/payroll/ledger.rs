@@ -1,4 +1,5 @@
 //! The month's overview (the dashboard) and the funds ledger (资金台账) with its workbook.
+//! All three are statistics: read from the read replica when there is one.
 
 use minzheng_domain::payroll::{bounds_within, LedgerFilter, LedgerRow, PayrollOverview};
 use minzheng_domain::{Actor, Fen, YearMonth};
@@ -25,7 +26,7 @@ impl Payroll<'_> {
     /// amount, 退票 waiting for a correction or a re-issue, back pay waiting for the
     /// director.
     pub async fn overview(&self, actor: &Actor, month: YearMonth) -> AppResult<PayrollOverview> {
-        Ok(payroll::overview(self.app.store(), &actor.scope, month).await?)
+        Ok(payroll::overview(self.app.reader(), &actor.scope, month).await?)
     }
 
     /// The funds ledger inside the actor's scope (and the filter's `within`): per month,
@@ -35,10 +36,11 @@ impl Payroll<'_> {
         let f = f.normalized();
         let (lo, hi) = bounds_within(&actor.scope, f.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
-        Ok(payroll::ledger(self.app.store(), (&lo, &hi), &f).await?)
+        Ok(payroll::ledger(self.app.reader(), (&lo, &hi), &f).await?)
     }
 
-    /// The funds ledger as a workbook (资金发放台账.xlsx); every export is audited.
+    /// The funds ledger as a workbook (资金发放台账.xlsx); every export is audited (on the
+    /// primary).
     pub async fn ledger_workbook(&self, actor: &Actor, f: &LedgerFilter) -> AppResult<Workbook> {
         let rows = self.ledger(actor, f).await?;
         let bytes =

@@ -121,10 +121,11 @@ impl Registry<'_> {
     /// One page of the households in the actor's scope. Without a search term they are
     /// listed by number and counted exactly; with one, in the order of their first
     /// matching member and counted to the end of the page asked for (`total_capped`: there
-    /// are more).
+    /// are more). Read from the read replica when there is one (a household just saved
+    /// is shown from the primary by [`Registry::get`]).
     pub async fn page(&self, actor: &Actor, f: &HouseholdFilter) -> AppResult<HouseholdPage> {
         let q = f.parse(today()).map_err(first_field)?;
-        let mut page = registry::list_households(self.app.store(), &actor.scope, &q).await?;
+        let mut page = registry::list_households(self.app.reader(), &actor.scope, &q).await?;
         if !Self::reveals(actor) {
             page.items = page.items.into_iter().map(Household::masked).collect();
         }
@@ -133,13 +134,14 @@ impl Registry<'_> {
 
     /// Persons in the actor's scope by part of the name, pinyin (`zs` → 张三), full ID
     /// number, the last four characters of one, or last four + name; at most `limit`
-    /// (1–200), in the order the store's search lists them.
+    /// (1–200), in the order the store's search lists them. Read from the read replica
+    /// when there is one.
     pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Person>> {
         if term.trim().is_empty() {
             return Ok(Vec::new());
         }
         let term = SearchTerm::classify(term, today());
-        let found = registry::search_persons(self.app.store(), &actor.scope, &term, limit).await?;
+        let found = registry::search_persons(self.app.reader(), &actor.scope, &term, limit).await?;
         Ok(if Self::reveals(actor) {
             found
         } else {
@@ -502,7 +504,9 @@ impl Registry<'_> {
 
     /// The unified ledger of the actor's scope (optionally narrowed to `within`), one row
     /// per person in the import layout, and the number of households. ID numbers and
-    /// accounts are masked unless the actor may see them. Every export is audited.
+    /// accounts are masked unless the actor may see them. Every export is audited: the
+    /// rows are read from the read replica when there is one, the audit record is written
+    /// on the primary.
     pub async fn export(
         &self,
         actor: &Actor,
@@ -520,8 +524,7 @@ impl Registry<'_> {
             None => actor.scope.clone(),
         };
         let full = Self::reveals(actor);
-        let store = self.app.store();
-        let data = registry::ledger_export(store, &scope).await?;
+        let data = registry::ledger_export(self.app.reader(), &scope).await?;
         let households = data
             .entries
             .iter()
@@ -529,7 +532,7 @@ impl Registry<'_> {
             .collect::<std::collections::HashSet<_>>()
             .len();
         let rows = ledger_rows(&data, full);
-        let mut tx = store.begin_write().await?;
+        let mut tx = self.app.store().begin_write().await?;
         append_audit(
             &mut tx,
             actor,

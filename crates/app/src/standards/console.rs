@@ -7,6 +7,7 @@ use minzheng_domain::standards::{
 };
 use minzheng_domain::Actor;
 use minzheng_store::standards::{overview, params};
+use minzheng_store::Store;
 
 use super::{audit, require_city, Standards};
 use crate::{AppResult, Error};
@@ -15,11 +16,7 @@ impl Standards<'_> {
     /// The city's parameters (every effective date; the plan's own when none were set) and
     /// the plan deadline. Everyone reads them.
     pub async fn params(&self, _actor: &Actor) -> AppResult<StandardParams> {
-        let mut p = params::get(self.app.store()).await?;
-        if p.thresholds.is_empty() {
-            p.thresholds.push(Thresholds::plan_2011());
-        }
-        Ok(p)
+        params_on(self.app.store()).await
     }
 
     /// Sets the parameters in force from `t.effective_from` (replacing any set for that
@@ -51,7 +48,8 @@ impl Standards<'_> {
 
     /// Every office in the actor's scope (or in its division `within`) with its compliance,
     /// plan, inspection and subsidy as of `as_of`, narrowed by `filter`. A fixed number of
-    /// queries whatever the number of offices.
+    /// queries whatever the number of offices. Read from the primary: the console is where
+    /// the city lands after setting the parameters.
     pub async fn overview(
         &self,
         actor: &Actor,
@@ -59,19 +57,11 @@ impl Standards<'_> {
         filter: Option<ConsoleFilter>,
         as_of: NaiveDate,
     ) -> AppResult<Vec<OfficeStanding>> {
-        let (lo, hi) = console_range(&actor.scope, within).ok_or(Error::NotFound("该区划"))?;
-        let p = self.params(actor).await?;
-        let t = p.in_force(as_of);
-        Ok(overview::standing_facts(self.app.store(), &lo, &hi)
-            .await?
-            .into_iter()
-            .map(|s| standing(s, &t, p.plan_deadline, as_of))
-            .filter(|o| filter.is_none_or(|f| f.matches(o)))
-            .collect())
+        overview_on(self.app.store(), actor, within, filter, as_of).await
     }
 
-    /// The console (as [`Standards::overview`] lists it) as an Excel workbook, audited as
-    /// an export.
+    /// The console (as [`Standards::overview`] lists it, but read from the read replica
+    /// when there is one) as an Excel workbook, audited as an export (on the primary).
     pub async fn export_xlsx(
         &self,
         actor: &Actor,
@@ -79,7 +69,7 @@ impl Standards<'_> {
         filter: Option<ConsoleFilter>,
         as_of: NaiveDate,
     ) -> AppResult<Vec<u8>> {
-        let rows = self.overview(actor, within, filter, as_of).await?;
+        let rows = overview_on(self.app.reader(), actor, within, filter, as_of).await?;
         let bytes = super::export::console_xlsx(&rows)
             .map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
         let mut tx = self.app.store().begin_write().await?;
@@ -97,4 +87,32 @@ impl Standards<'_> {
         tx.commit().await?;
         Ok(bytes)
     }
+}
+
+/// The parameters as [`Standards::params`] gives them, read from `store`.
+async fn params_on(store: &Store) -> AppResult<StandardParams> {
+    let mut p = params::get(store).await?;
+    if p.thresholds.is_empty() {
+        p.thresholds.push(Thresholds::plan_2011());
+    }
+    Ok(p)
+}
+
+/// The console as [`Standards::overview`] lists it, read from `store`.
+async fn overview_on(
+    store: &Store,
+    actor: &Actor,
+    within: Option<&str>,
+    filter: Option<ConsoleFilter>,
+    as_of: NaiveDate,
+) -> AppResult<Vec<OfficeStanding>> {
+    let (lo, hi) = console_range(&actor.scope, within).ok_or(Error::NotFound("该区划"))?;
+    let p = params_on(store).await?;
+    let t = p.in_force(as_of);
+    Ok(overview::standing_facts(store, &lo, &hi)
+        .await?
+        .into_iter()
+        .map(|s| standing(s, &t, p.plan_deadline, as_of))
+        .filter(|o| filter.is_none_or(|f| f.matches(o)))
+        .collect())
 }
