@@ -101,6 +101,21 @@ impl TestDb {
         self.db.replica_url().await
     }
 
+    /// Appends a correctly chained audit record dated `at` (a stored timestamp such as
+    /// `2031-01-01T00:00:00.000000Z`), bypassing the clock.
+    pub async fn append_audit_at(&self, at: &str, entity_id: &str) -> i64 {
+        minzheng_store::testing::append_audit_at(&self.db.store, at, entity_id)
+            .await
+            .expect("append a dated audit record")
+    }
+
+    /// PostgreSQL: the partitions of `table` with their row counts (empty on SQLite).
+    pub async fn partitions(&self, table: &str) -> Vec<(String, i64)> {
+        minzheng_store::partitions::counts(&self.db.store, table)
+            .await
+            .expect("list partitions")
+    }
+
     /// Closes the database and drops it (PostgreSQL).
     pub async fn cleanup(self) {
         self.db.cleanup().await

@@ -1914,3 +1914,61 @@ async fn hostile_return_files_are_refused_and_change_nothing(db: &TestDb) {
         .await
         .unwrap();
 }
+
+/// PostgreSQL partitions payroll lines and the audit log by year: a month of a year beyond
+/// the ones the migration made gets its year's partition (and the next) before its lines
+/// are written, the lines land there and are read back as before; audit records of three
+/// years (one with no partition of its own, kept by the default partition) form one chain
+/// that verifies in sequence order across the partitions, and a break in any of them is
+/// found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_partitions_by_year_hold_lines_and_one_audit_chain() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let app = seeded(&db).await;
+    let staff = actor_of(app, "staff").await;
+    enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;
+    let before: Vec<String> = db
+        .partitions("payroll_lines")
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(before.contains(&"payroll_lines_default".to_string()));
+    assert!(!before.contains(&"payroll_lines_2040".to_string()));
+    let out = app
+        .payroll()
+        .generate(&staff, &req("2040-03"))
+        .await
+        .unwrap();
+    assert_eq!(out.lines, 1);
+    let after = db.partitions("payroll_lines").await;
+    let count = |name: &str| after.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+    assert_eq!(count("payroll_lines_2040"), Some(1), "{after:?}");
+    assert_eq!(count("payroll_lines_2041"), Some(0));
+    assert_eq!(count("payroll_lines_default"), Some(0));
+    let batch = &out.created[0];
+    let read = lines(app, batch).await;
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].beneficiary_name, "甲");
+    assert_eq!(read[0].amount, Fen(50_000));
+
+    // The audit chain across partitions: a record of 2040 (partition made above), one of
+    // 2050 (none: the default partition), then today's.
+    db.append_audit_at("2040-06-01T00:00:00.000000Z", "a").await;
+    let far = db.append_audit_at("2050-06-01T00:00:00.000000Z", "b").await;
+    enrol(app, dibao(V2, "乙", 2, 30_000, "2026-01")).await;
+    let audit = db.partitions("audit_log").await;
+    let held = |name: &str| audit.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+    assert_eq!(held("audit_log_2040"), Some(1), "{audit:?}");
+    assert_eq!(held("audit_log_default"), Some(1));
+    assert!(audit.iter().filter(|(_, c)| *c > 0).count() >= 3);
+    let v = app.audit().verify().await.unwrap();
+    assert!(v.first_break.is_none(), "{:?}", v.first_break);
+    db.tamper_audit(minzheng_app::testing::AuditTamper::SetActor(far, "某人"))
+        .await;
+    let v = app.audit().verify().await.unwrap();
+    assert_eq!(v.first_break.map(|b| b.seq), Some(far));
+    db.cleanup().await;
+}

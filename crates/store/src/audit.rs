@@ -39,6 +39,16 @@ pub struct AuditEvent<'a> {
 /// record atomic. Appends are serialized (SQLite: one writer; PostgreSQL: an advisory lock
 /// held to the end of the transaction) so the chain never forks.
 pub async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> StoreResult<i64> {
+    append_at(tx, actor, ev, crate::timestamp(chrono::Utc::now())).await
+}
+
+/// [`append`] with the record's time given (tests that need records of other years).
+pub(crate) async fn append_at(
+    tx: &mut Tx,
+    actor: &Actor,
+    ev: AuditEvent<'_>,
+    at: String,
+) -> StoreResult<i64> {
     if tx.is_postgres() {
         tx.execute(q("SELECT pg_advisory_xact_lock(7340002)"))
             .await?;
@@ -52,7 +62,6 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> StoreResu
         Some(r) => (r.i64("seq")? + 1, r.str("hash")?),
         None => (1, GENESIS.to_string()),
     };
-    let at = crate::timestamp(chrono::Utc::now());
     let before = ev.before.map(|v| v.to_string());
     let after = ev.after.map(|v| v.to_string());
     let hash = chain_hash(&ChainFields {

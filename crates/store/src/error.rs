@@ -46,6 +46,14 @@ impl StoreError {
 
     /// Whether this wraps a violation of the named unique index (PostgreSQL names it;
     /// SQLite does not, so there this is never true).
+    /// The constraint (or unique index) a unique violation names.
+    pub fn unique_violation(&self) -> Option<&str> {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => e.constraint(),
+            _ => None,
+        }
+    }
+
     pub fn is_unique_violation_of(&self, index: &str) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => {

@@ -26,6 +26,7 @@ pub mod lists;
 mod migrate;
 pub mod offices;
 pub mod params;
+pub mod partitions;
 pub mod payroll;
 pub mod registry;
 pub mod relatives;

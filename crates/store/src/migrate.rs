@@ -61,6 +61,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "search_keys",
         include_str!("../migrations/sqlite/0011_search_keys.sql"),
     ),
+    (
+        12,
+        "partitions",
+        include_str!("../migrations/sqlite/0012_partitions.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -118,6 +123,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "search_keys",
         include_str!("../migrations/postgres/0011_search_keys.sql"),
     ),
+    (
+        12,
+        "partitions",
+        include_str!("../migrations/postgres/0012_partitions.sql"),
+    ),
 ];
 
 /// The newest migration this program knows.
@@ -164,6 +174,9 @@ impl Store {
             ran += 1;
         }
         tx.commit().await?;
+        // PostgreSQL: this year's and next year's partitions (migration 12) exist.
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        crate::partitions::ensure_years(self, year..=year + 1).await?;
         Ok(ran)
     }
 }

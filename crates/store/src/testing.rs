@@ -250,3 +250,25 @@ pub async fn tamper_audit(store: &Store, t: AuditTamper<'_>) -> crate::StoreResu
     tx.execute(query).await?;
     tx.commit().await
 }
+
+/// Appends a correctly chained audit record dated `at` (a stored timestamp), bypassing the
+/// clock: the chain across the audit log's yearly partitions is tested with it.
+pub async fn append_audit_at(store: &Store, at: &str, entity_id: &str) -> crate::StoreResult<i64> {
+    let mut tx = store.begin_write().await?;
+    let seq = crate::audit::append_at(
+        &mut tx,
+        &minzheng_domain::Actor::system("test"),
+        crate::AuditEvent {
+            action: "test.dated",
+            entity_type: "test",
+            entity_id,
+            scope_code: "5118",
+            before: None,
+            after: None,
+        },
+        at.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(seq)
+}

@@ -40,6 +40,10 @@ impl Payroll<'_> {
                 return Err(Error::NotFound("该区划"));
             }
         }
+        // PostgreSQL: the month's year has its partition of the payroll lines (and the
+        // next year too, ready for back pay and the new year's first month).
+        let year = req.month.year();
+        minzheng_store::partitions::ensure_years(store, year..=year + 1).await?;
         let month = req.month.to_string();
         // A township (or village) range: walk each batch's enrolments by index; anything
         // wider: one pass over all enrolments.

@@ -8,7 +8,7 @@ use minzheng_domain::{Fen, Program, YearMonth};
 
 use super::{batch, coded, set_cache, BIG_CACHE_KIB, SELECT_BATCH};
 use crate::db::{q, Store, Tx, WriteTx};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 
 /// The batches a generation may create: every (program, township) of `month` in the range
 /// `lo..hi` (only `program` if given) with something to pay.
@@ -162,7 +162,7 @@ pub async fn fill_lines(
         tx.execute(q("SAVEPOINT regular_lines")).await?;
         match tx.execute(regular.clone()).await {
             Ok(_) => {}
-            Err(e) if e.is_unique_violation_of("payroll_lines_once") => {
+            Err(e) if refused_by_once_index(&e) => {
                 tx.execute(q("ROLLBACK TO SAVEPOINT regular_lines")).await?;
                 regular.sql.push_str(skip_paid);
                 tx.execute(regular).await?;
@@ -537,4 +537,16 @@ pub async fn batch_exists(tx: &mut Tx, id: i64) -> StoreResult<bool> {
         .fetch_optional(q("SELECT id FROM payroll_batches WHERE id = $1").bind(id))
         .await?
         .is_some())
+}
+
+/// Whether `e` is the once index refusing a line. On PostgreSQL the lines are partitioned
+/// by year (migration 12) and the refusal names the year's own copy of the index, which
+/// PostgreSQL names after the partition and the columns
+/// (`payroll_lines_2026_beneficiary_id_number_program_period_idx`).
+fn refused_by_once_index(e: &StoreError) -> bool {
+    e.is_unique_violation_of("payroll_lines_once")
+        || e.unique_violation().is_some_and(|c| {
+            c.starts_with("payroll_lines_")
+                && c.ends_with("_beneficiary_id_number_program_period_idx")
+        })
 }
