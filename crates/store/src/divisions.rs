@@ -78,7 +78,7 @@ pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreR
                 copy.end();
             }
             copy.send(
-                &mut **t,
+                t,
                 "COPY division_import (code, name, level, parent_code) FROM STDIN",
             )
             .await?;

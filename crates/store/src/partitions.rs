@@ -14,8 +14,11 @@ use std::ops::RangeInclusive;
 use crate::db::{Pool, Store};
 use crate::error::StoreResult;
 
-/// The partitioned tables and the bounds of year `y` in their partition key.
-const TABLES: [(&str, fn(i32) -> (String, String)); 2] = [
+/// The bounds of year `y` in a table's partition key.
+type YearBounds = fn(i32) -> (String, String);
+
+/// The partitioned tables and the bounds of a year in their partition key.
+const TABLES: [(&str, YearBounds); 2] = [
     ("payroll_lines", |y| {
         (format!("{y}-01"), format!("{}-01", y + 1))
     }),
