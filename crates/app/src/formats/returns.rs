@@ -9,7 +9,8 @@ use std::io::Cursor;
 use minzheng_domain::payroll::{ReturnFile, ReturnRow};
 
 use super::limits::{
-    check_line_lengths, check_xls, check_xlsx, over, unpanicked, InputLimits, Refused, TextBudget,
+    check_line_lengths, check_xls, check_xlsx, over, unpanicked, BoundedCsv, InputLimits, Refused,
+    TextBudget,
 };
 use crate::{AppResult, Error};
 
@@ -97,14 +98,39 @@ pub(crate) fn read_cells(
     }
     check_line_lengths(data, limits, what).map_err(refused)?;
     let text = decode_text(data);
+    // Row k of the table is the sheet's row k + 1, as Excel or WPS shows the file: the
+    // parser skips blank lines and reads a quoted cell's line breaks inside its record, so
+    // each record is placed at the row the meter saw it start on, blank rows between.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+        .from_reader(BoundedCsv::new(text.as_bytes(), limits, u64::MAX, what).counting_rows());
+    let mut rows: Vec<Vec<String>> = Vec::new();
     let mut budget = TextBudget::new(limits, what);
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| bad(format!("{what}第{}行格式有误：{e}", i + 1)))?;
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let next = rdr.read_record(&mut rec);
+        let row = rdr
+            .get_mut()
+            .next_row()
+            .map_or(rows.len() + 1, |r| r as usize);
+        match next {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(bad(format!("{what}第{row}行格式有误：{e}"))),
+        }
+        // Blank rows count as rows here (a sheet shows them): a file of endless blank
+        // lines is refused like one of endless records.
+        if row as u64 > limits.max_rows.saturating_add(1) {
+            return Err(bad(format!(
+                "{what}的行{}：请拆分后分批导入",
+                over("max_rows", format!("{}行", limits.max_rows))
+            )));
+        }
+        while rows.len() + 1 < row {
+            rows.push(Vec::new());
+        }
+        let i = rows.len();
         // Up to the last field with content (spreadsheets write empty ones to the end of
         // their used range).
         let used = (0..rec.len())
@@ -383,6 +409,35 @@ mod tests {
         assert_eq!(decode_text(b"\xEF\xBB\xBFab"), "ab");
         let (gbk, _, _) = encoding_rs::GBK.encode("张三,户主");
         assert_eq!(decode_text(&gbk), "张三,户主");
+    }
+
+    /// A CSV table's row k is the sheet's row k + 1 whatever the line ends: a blank line
+    /// is a (blank) row of its own, a cell typed on two lines stays in its row.
+    #[test]
+    fn csv_rows_are_the_rows_a_spreadsheet_shows() {
+        let lf = "姓名,账号\n张三,1\n\n\"李\n四\",2\n王五,3\n";
+        let limits = InputLimits::default();
+        for text in [lf.to_string(), lf.replace('\n', "\r\n")] {
+            let rows = read_cells("回盘文件", "a.csv", text.as_bytes(), &limits).unwrap();
+            let first: Vec<&str> = rows
+                .iter()
+                .map(|r| r.first().map_or("", String::as_str))
+                .collect();
+            let two_lines = if text.contains('\r') {
+                "李\r\n四"
+            } else {
+                "李\n四"
+            };
+            assert_eq!(first, ["姓名", "张三", "", two_lines, "王五"], "{text:?}");
+        }
+        // Endless blank lines count as rows.
+        let small = InputLimits {
+            max_rows: 5,
+            ..InputLimits::default()
+        };
+        let blank = format!("姓名,账号{}张三,1\n", "\n".repeat(10));
+        let e = read_cells("回盘文件", "a.csv", blank.as_bytes(), &small).unwrap_err();
+        assert!(e.to_string().contains("max_rows"), "{e}");
     }
 
     fn xlsx(cells: &[(u32, u16, &str)], numbers: &[(u32, u16, f64)]) -> Vec<u8> {

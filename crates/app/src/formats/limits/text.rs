@@ -33,6 +33,14 @@ pub(crate) struct CsvMeter {
     lines: u64,
     /// A CR was the last byte (CRLF counts as one line end).
     after_cr: bool,
+    /// Line ends outside quoted fields so far: the rows a spreadsheet shows before the
+    /// current position (a quoted field's line breaks stay inside its one row).
+    rows_ended: u64,
+    /// The spreadsheet row the current record started on (1-based).
+    record_row: u64,
+    /// The spreadsheet rows of the records read but not yet taken ([`BoundedCsv::next_row`]);
+    /// `None` unless asked for.
+    rows: Option<std::collections::VecDeque<u64>>,
     max_record: u64,
     max_records: u64,
     max_total: u64,
@@ -51,6 +59,9 @@ impl CsvMeter {
             line: 1,
             lines: 1,
             after_cr: false,
+            rows_ended: 0,
+            record_row: 1,
+            rows: None,
             max_record: limits.max_line_bytes,
             max_records: limits.max_rows,
             max_total,
@@ -61,6 +72,9 @@ impl CsvMeter {
 
     fn end_record(&mut self) -> Result<(), Refused> {
         if self.record > 0 {
+            if let Some(rows) = &mut self.rows {
+                rows.push_back(self.record_row);
+            }
             self.records += 1;
             if self.records > self.max_records {
                 return Err(Refused(format!(
@@ -96,10 +110,14 @@ impl CsvMeter {
         }
         for &b in data {
             let newline = b == b'\n' || b == b'\r';
-            if newline && !(b == b'\n' && self.after_cr) {
+            let crlf_tail = b == b'\n' && self.after_cr;
+            if newline && !crlf_tail {
                 self.lines += 1;
             }
             self.after_cr = b == b'\r';
+            if self.record == 0 && !newline {
+                self.record_row = self.rows_ended + 1;
+            }
             let ends = match (self.lex, b) {
                 (Lex::InQuoted, b'"') => {
                     self.lex = Lex::QuoteInQuoted;
@@ -125,6 +143,9 @@ impl CsvMeter {
                 }
             };
             if ends {
+                if !crlf_tail {
+                    self.rows_ended += 1;
+                }
                 self.end_record()?;
                 continue;
             }
@@ -175,6 +196,23 @@ impl<R: Read> BoundedCsv<R> {
             meter: CsvMeter::new(limits, max_total, what),
             done: false,
         }
+    }
+}
+
+impl<R> BoundedCsv<R> {
+    /// Also notes the spreadsheet row of every record, for [`BoundedCsv::next_row`].
+    pub fn counting_rows(mut self) -> Self {
+        self.meter.rows = Some(std::collections::VecDeque::new());
+        self
+    }
+
+    /// The row Excel or WPS shows the next record on (1-based; the records in the order the
+    /// parser yields them, blank lines skipped as it skips them): line ends outside quoted
+    /// fields counted, CRLF as one, a quoted field's line breaks inside its row. The `csv`
+    /// crate's own line count is one short after each CRLF and counts a quoted field's
+    /// lines. `None` when not counting, or for a record the meter has not seen.
+    pub fn next_row(&mut self) -> Option<u64> {
+        self.meter.rows.as_mut()?.pop_front()
     }
 }
 

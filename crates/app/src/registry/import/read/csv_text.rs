@@ -249,11 +249,19 @@ fn without_inert_mark(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// The line and byte offset where a record starts.
-fn record_position(rec: &csv::ByteRecord, index: usize) -> (usize, u64) {
-    rec.position()
+/// The spreadsheet row of the record just read (the row the clerk sees in Excel or WPS,
+/// [`BoundedCsv::next_row`]) and the byte offset where it starts.
+fn record_position<R: Read>(
+    rdr: &mut csv::Reader<BoundedCsv<R>>,
+    rec: &csv::ByteRecord,
+    index: usize,
+) -> (usize, u64) {
+    let (line, byte) = rec
+        .position()
         .map(|p| (p.line() as usize, p.byte()))
-        .unwrap_or((index + 1, 0))
+        .unwrap_or((index + 1, 0));
+    let row = rdr.get_mut().next_row().map_or(line, |r| r as usize);
+    (row, byte)
 }
 
 fn csv_error(index: usize, e: csv::Error) -> ImportIssue {
@@ -303,7 +311,7 @@ pub(super) fn read_csv(
         }
     };
     let utf8 = enc != "GBK/GB18030";
-    let reader = BoundedCsv::new(reader, limits, u64::MAX, "CSV文件");
+    let reader = BoundedCsv::new(reader, limits, u64::MAX, "CSV文件").counting_rows();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -324,7 +332,7 @@ pub(super) fn read_csv(
             Ok(false) => return Ok(scan.finish()),
             Err(e) => return Err(csv_error(index, e)),
         }
-        let (line, byte) = record_position(&rec, index);
+        let (line, byte) = record_position(&mut rdr, &rec, index);
         if let Some(issue) = too_wide(&rec, line, limits) {
             return Ok(Scanned::Refused(issue));
         }
@@ -377,7 +385,7 @@ pub(super) fn read_csv(
                 }
             }
             let byte;
-            (*line, byte) = record_position(rec, index);
+            (*line, byte) = record_position(&mut rdr, rec, index);
             if let Some(issue) = too_wide(rec, *line, limits) {
                 failed = Some(issue);
                 break;
@@ -441,5 +449,60 @@ mod tests {
             )
         };
         assert_same_ledger(&rows, &read(u64::MAX), &read(0));
+    }
+
+    /// Errors are reported on the row the clerk sees in Excel or WPS: with LF or CRLF line
+    /// ends, after an address typed on two lines inside one cell (one row in the sheet),
+    /// and after a blank line (a row of its own), on one thread and on two.
+    #[test]
+    fn errors_name_the_spreadsheet_row_whatever_the_line_ends() {
+        use minzheng_domain::registry::Column;
+        let villages = ["511802001001".to_string()];
+        let mut rows = crate::formats::synthetic::generate_ledger(40, 5, &villages);
+        // Data row k is sheet row k + 2 (the header is row 1).
+        rows[1][Column::Address as usize] = "和平路\n1号".into();
+        rows[5][Column::IdNumber as usize] = "不对5".into();
+        rows[25][Column::IdNumber as usize] = "不对25".into();
+        let csv = String::from_utf8(ledger_csv(&rows).unwrap()).unwrap();
+        assert!(
+            csv.contains("和平路\n1号"),
+            "the address stays one quoted cell"
+        );
+        // A blank line after data row 3 (sheet row 5) is sheet row 6.
+        let mut lines: Vec<&str> = csv.split_inclusive('\n').collect();
+        let after_row3 = lines.iter().position(|l| l.contains("1号")).unwrap() + 3;
+        lines.insert(after_row3, "\n");
+        let lf = lines.concat();
+        let crlf = lf.replace('\n', "\r\n");
+        for (what, text) in [("LF", &lf), ("CRLF", &crlf)] {
+            for parallel_from in [u64::MAX, 0] {
+                let mut meta = ReadMeta::default();
+                let ledger = ledger_of(
+                    read_csv(
+                        Source::Bytes(text.as_bytes()),
+                        false,
+                        today(),
+                        &mut meta,
+                        &mut |_| {},
+                        parallel_from,
+                        &InputLimits::default(),
+                    )
+                    .unwrap(),
+                );
+                let mut bad: Vec<(usize, &str)> = ledger
+                    .issues
+                    .iter()
+                    .filter(|i| i.value.starts_with("不对"))
+                    .map(|i| (i.row, i.value.as_str()))
+                    .collect();
+                bad.sort();
+                assert_eq!(
+                    bad,
+                    [(8, "不对5"), (28, "不对25")],
+                    "{what}, {parallel_from}: {:?}",
+                    ledger.issues
+                );
+            }
+        }
     }
 }
