@@ -120,8 +120,7 @@ impl Divisions<'_> {
 
     /// The chain from the province down to `code` that the actor may see.
     pub async fn path(&self, actor: &Actor, code: &str) -> AppResult<Vec<Division>> {
-        let code =
-            DivisionCode::parse_native(code).map_err(|e| Error::field("code", e.to_string()))?;
+        let code = DivisionCode::parse(code).map_err(|e| Error::field("code", e.to_string()))?;
         Ok(repo::path(self.app.store(), &actor.scope, &code).await?)
     }
 

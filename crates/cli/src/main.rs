@@ -381,7 +381,7 @@ fn redact(url: &str) -> String {
 }
 
 fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
-    DivisionCode::parse_native(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
+    DivisionCode::parse(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
 }
 
 async fn run(cli: Cli) -> CliResult {

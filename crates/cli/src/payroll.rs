@@ -80,7 +80,7 @@ fn parse_month(s: &str) -> Result<YearMonth, CliError> {
 }
 
 fn parse_code(s: &str) -> Result<DivisionCode, CliError> {
-    DivisionCode::parse_native(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
+    DivisionCode::parse(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))
 }
 
 pub async fn run(app: &App, cmd: PayrollCommand) -> CliResult {

@@ -89,8 +89,8 @@ pub enum BenchCommand {
 fn actor_for(scope: Option<&str>) -> Result<Actor, CliError> {
     let mut a = Actor::system("cli");
     if let Some(s) = scope {
-        let code = DivisionCode::parse_native(s)
-            .map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))?;
+        let code =
+            DivisionCode::parse(s).map_err(|e| CliError(format!("区划代码“{s}”无效：{e}")))?;
         a.scope = Scope::of(code);
     }
     Ok(a)

@@ -204,9 +204,8 @@ async fn sign_in(port: u16, username: &str) -> Result<String, CliError> {
 /// Household heads of a jurisdiction, spread over its list, to draw search terms from.
 async fn sample_heads(app: &App, scope: &str, want: usize) -> Result<Vec<Household>, CliError> {
     let mut actor = Actor::system("bench");
-    actor.scope = Scope::of(
-        DivisionCode::parse_native(scope).map_err(|e| CliError(format!("区划代码无效：{e}")))?,
-    );
+    actor.scope =
+        Scope::of(DivisionCode::parse(scope).map_err(|e| CliError(format!("区划代码无效：{e}")))?);
     let page = |offset: i64| HouseholdFilter {
         limit: Some(50),
         offset: Some(offset),

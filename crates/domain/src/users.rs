@@ -355,7 +355,7 @@ fn parse_new_user_with(
         .role
         .parse()
         .map_err(|e: crate::role::UnknownRole| FieldErrors::one("role", e.to_string()))?;
-    let scope = DivisionCode::parse_native(&new.scope_code)
+    let scope = DivisionCode::parse(&new.scope_code)
         .map_err(|e| FieldErrors::one("scope_code", format!("管辖区划代码无效：{e}")))?;
     if !creator.contains_str(scope.as_str()) {
         return Err(FieldErrors::one(

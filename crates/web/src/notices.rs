@@ -178,7 +178,7 @@ struct PublicPage {
 
 /// `/public/notices/{code}`: what is on the boards of a division today. No sign-in.
 pub async fn public_notices(State(st): State<AppState>, Path(code): Path<String>) -> PageResult {
-    let division = DivisionCode::parse_native(code.trim())
+    let division = DivisionCode::parse(code.trim())
         .map_err(|_| AppError::not_found("未找到该地区：区划代码应为2、4、6、9或12位数字"))?;
     let notices = st.app.notices().public(&division, today()).await?;
     render(&PublicPage {

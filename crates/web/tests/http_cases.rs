@@ -316,6 +316,14 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
     assert!(html.contains("王*明"));
     let (_, html, _) = public_page(app, "511802002").await;
     assert!(!html.contains("王*明"));
+    // The national 12-digit form of a city, county or township is the same place.
+    for padded in ["511800000000", "511802000000", "511802001000"] {
+        let (status, html, _) = public_page(app, padded).await;
+        assert_eq!(status, StatusCode::OK, "{padded}");
+        assert!(html.contains("王*明"), "{padded}");
+    }
+    let (_, html, _) = public_page(app, "511802002000").await;
+    assert!(!html.contains("王*明"));
     let (status, _, _) = public_page(app, "51x").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

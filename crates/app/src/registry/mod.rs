@@ -514,9 +514,9 @@ impl Registry<'_> {
     ) -> AppResult<(Vec<Vec<String>>, usize)> {
         let scope = match within.map(str::trim).filter(|w| !w.is_empty()) {
             Some(w) => {
-                let code = DivisionCode::parse_native(w)
-                    .map_err(|_| Error::field("scope", "区划代码有误"))?;
-                if !actor.scope.contains_str(w) {
+                let code =
+                    DivisionCode::parse(w).map_err(|_| Error::field("scope", "区划代码有误"))?;
+                if !actor.scope.contains_str(code.as_str()) {
                     return Err(Error::NotFound("该区划"));
                 }
                 Scope::of(code)

@@ -508,7 +508,7 @@ pub fn notice_title(programs: impl IntoIterator<Item = Program>) -> String {
 /// the same way for both, revealing nothing outside the jurisdiction.
 pub fn board_division(code: &str, scope: &crate::Scope) -> Result<DivisionCode, String> {
     let refused = || unknown_board_division(code);
-    let d = DivisionCode::parse_native(code.trim()).map_err(|_| refused())?;
+    let d = DivisionCode::parse(code.trim()).map_err(|_| refused())?;
     if !matches!(
         d.level(),
         crate::DivisionLevel::Township | crate::DivisionLevel::Village

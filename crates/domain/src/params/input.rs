@@ -79,7 +79,7 @@ pub fn parse_new_param(
     let name = ParamName::parse_code(input.name.trim())
         .ok_or_else(|| FieldErrors::one("name", format!("未知的参数名“{}”", input.name.trim())))?;
     let bad_region = || FieldErrors::one("region", "适用地区应为4位城市代码或6位区县代码");
-    let region = DivisionCode::parse_native(input.region.trim()).map_err(|_| bad_region())?;
+    let region = DivisionCode::parse(input.region.trim()).map_err(|_| bad_region())?;
     let (city, county) = match region.as_str().len() {
         4 => (region.clone(), None),
         6 => (

@@ -80,7 +80,7 @@ pub fn bounds_within(
     let Some(w) = within.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(scope.bounds());
     };
-    let code = DivisionCode::parse_native(w).map_err(|_| OutsideScope)?;
+    let code = DivisionCode::parse(w).map_err(|_| OutsideScope)?;
     if scope.contains_str(code.as_str()) {
         Ok(Scope::of(code).bounds())
     } else if scope.sees_str(code.as_str()) {
