@@ -959,7 +959,7 @@ pub async fn api_tasks(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -
 
 // ---------------------------------------------------------------- papers and change cases
 
-/// Uploads a photo or scan to a case (multipart; CSRF token in `?_csrf=`).
+/// Uploads a photo or scan to a case (multipart; the CSRF token is the form's first field).
 pub async fn attach_submit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,

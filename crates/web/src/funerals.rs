@@ -81,7 +81,7 @@ struct LedgerPage {
     certificate_kinds: &'static [CertificateKind],
     disposals: &'static [Disposal],
     notice: Option<String>,
-    csrf_q: String,
+    upload_csrf: String,
 }
 
 impl LedgerPage {
@@ -124,7 +124,7 @@ async fn ledger_render(
         certificate_kinds: CertificateKind::ALL,
         disposals: Disposal::ALL,
         notice,
-        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
+        upload_csrf: s.csrf_token.clone(),
     };
     Ok(with_status(render(&page)?, code))
 }

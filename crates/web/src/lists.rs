@@ -61,7 +61,7 @@ struct ListsPage {
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
     notice: Option<String>,
-    csrf_q: String,
+    upload_csrf: String,
 }
 
 impl ListsPage {
@@ -111,7 +111,7 @@ async fn render_page(
         error,
         field_errors,
         notice,
-        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
+        upload_csrf: s.csrf_token.clone(),
     };
     Ok(with_status(render(&page)?, code))
 }

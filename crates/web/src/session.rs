@@ -2,7 +2,7 @@
 //!
 //! The session cookie holds a random token; the database holds only its hash, the user and
 //! a per-session CSRF token. Every state-changing request must echo that CSRF token (form
-//! field `_csrf` or header `X-CSRF-Token`). Before sign-in, the sign-in form uses a
+//! field `_csrf` — the first field of a file-upload form — or header `X-CSRF-Token`). Before sign-in, the sign-in form uses a
 //! double-submit token in its own cookie. A JSON sign-in to the API is exempt: browsers
 //! cannot send a cross-site `application/json` POST without a CORS preflight, which we never
 //! grant.
@@ -127,20 +127,13 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            if given.is_none()
-                && req
-                    .headers()
-                    .get(CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.starts_with("multipart/form-data"))
-            {
-                // Browsers cannot add headers to a file-upload form, and we do not buffer
-                // uploads here to find a field: the form's action URL carries `?_csrf=`.
-                given = req.uri().query().and_then(|qs| {
-                    serde_urlencoded::from_str::<Vec<(String, String)>>(qs)
-                        .ok()
-                        .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v))
-                });
+            if given.is_none() {
+                // A file-upload form cannot set a header and its body is too large to
+                // buffer here: our upload forms send the token as their first field, read
+                // from the start of the stream and put back in front of the rest.
+                let (r, token) = multipart_token(req).await;
+                req = r;
+                given = token;
             }
             if given.is_none() {
                 let is_form = req
@@ -168,9 +161,8 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                 }
             }
             if given.is_none() {
-                // Multipart uploads (ledger import) carry the token in the query string:
-                // the body is too large to buffer here, and a plain HTML form cannot set a
-                // header. Only for multipart POSTs, so tokens never travel in GET URLs.
+                // Clients of the earlier form put the token of a multipart POST in the
+                // query string; still taken (never for GET, so tokens never travel in links).
                 let is_multipart = req
                     .headers()
                     .get(CONTENT_TYPE)
@@ -307,5 +299,126 @@ impl FromRequestParts<AppState> for ClientAddr {
                 }
             },
         }))
+    }
+}
+
+/// How much of a multipart body is read to find its first field.
+const MULTIPART_PEEK: usize = 16 * 1024;
+
+/// The `_csrf` field of a `multipart/form-data` request when it is the form's first part,
+/// read from the start of the body stream (at most [`MULTIPART_PEEK`] bytes); the bytes
+/// read are put back in front of the rest, so the handler reads the whole body as sent.
+/// Other requests are returned untouched.
+async fn multipart_token(req: Request) -> (Request, Option<String>) {
+    use futures_util::StreamExt;
+    let Some(boundary) = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("multipart/form-data"))
+        .and_then(multipart_boundary)
+    else {
+        return (req, None);
+    };
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut head: Vec<u8> = Vec::new();
+    let mut token = None;
+    let mut failed = None;
+    while head.len() < MULTIPART_PEEK {
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                failed = Some(e);
+                break;
+            }
+            None => break,
+        }
+        if let Some(found) = first_field(&head, &boundary, "_csrf") {
+            token = found;
+            break;
+        }
+    }
+    let first = futures_util::stream::once(async move {
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(axum::body::Bytes::from(head)),
+        }
+    });
+    let body = Body::from_stream(first.chain(stream));
+    (Request::from_parts(parts, body), token)
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// The value of the first part of a multipart body if that part is the field `name`:
+/// `None` while `head` is too short to tell, `Some(None)` when the first part is something
+/// else.
+fn first_field(head: &[u8], boundary: &str, name: &str) -> Option<Option<String>> {
+    let delim = format!("--{boundary}\r\n");
+    if head.len() < delim.len() {
+        return None;
+    }
+    if !head.starts_with(delim.as_bytes()) {
+        return Some(None);
+    }
+    let rest = &head[delim.len()..];
+    let end = find(rest, b"\r\n\r\n")?;
+    let headers = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
+    let wanted = format!("name=\"{name}\"");
+    let is_field = headers
+        .lines()
+        .any(|l| l.starts_with("content-disposition:") && l.split(';').any(|p| p.trim() == wanted));
+    if !is_field {
+        return Some(None);
+    }
+    let value = &rest[end + 4..];
+    let close = find(value, format!("\r\n--{boundary}").as_bytes())?;
+    Some(
+        std::str::from_utf8(&value[..close])
+            .ok()
+            .map(str::to_string),
+    )
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_field_is_read_from_the_start_of_a_multipart_body() {
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"----x1\""),
+            Some("----x1".to_string())
+        );
+        assert_eq!(multipart_boundary("multipart/form-data"), None);
+        let body = b"------x1\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nabc123\r\n------x1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n";
+        assert_eq!(
+            first_field(body, "----x1", "_csrf"),
+            Some(Some("abc123".to_string()))
+        );
+        // Not enough yet to tell.
+        assert_eq!(first_field(&body[..30], "----x1", "_csrf"), None);
+        assert_eq!(first_field(&body[..70], "----x1", "_csrf"), None);
+        // The first part is another field, or the body is not what it says.
+        let file_first = b"------x1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"_csrf\"\r\n\r\nx\r\n------x1";
+        assert_eq!(first_field(file_first, "----x1", "_csrf"), Some(None));
+        assert_eq!(
+            first_field(b"garbage garbage garbage", "----x1", "_csrf"),
+            Some(None)
+        );
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Pages post back to their own URL with an `action` field and redirect (303) on success;
 //! validation errors and illegal transitions re-render the page with the Chinese message
-//! (422 / 409). Photo uploads are multipart forms whose CSRF token travels in the query
-//! string (`?_csrf=`), because the session middleware does not parse multipart bodies.
+//! (422 / 409). Photo uploads are multipart forms whose CSRF token is their first field
+//! (the session middleware reads it from the start of the body).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -698,7 +698,7 @@ struct InspectionPage {
     photos: Vec<Attachment>,
     subsidy: Option<Subsidy>,
     editable: bool,
-    csrf_q: String,
+    upload_csrf: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -731,7 +731,7 @@ async fn inspection_page(
     let mut resp = render(&InspectionPage {
         nav: Nav::new(s, "standards"),
         editable: standards.may_manage(actor) && editable(&i).is_ok(),
-        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
+        upload_csrf: s.csrf_token.clone(),
         i,
         office_name: office.name,
         county_name: office.county_name,

@@ -197,7 +197,7 @@ struct BatchPage {
     can_export: bool,
     can_import: bool,
     can_close: bool,
-    csrf_q: String,
+    upload_csrf: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -311,7 +311,7 @@ async fn batch_render(
         can_export: actor.may(Permission::ExportBankFile),
         can_import: actor.may(Permission::ImportReturnFile),
         can_close: actor.may(Permission::ClosePayroll),
-        csrf_q: serde_urlencoded::to_string([("_csrf", s.csrf_token.as_str())]).unwrap_or_default(),
+        upload_csrf: s.csrf_token.clone(),
         notice,
         error,
     };
