@@ -2,12 +2,56 @@
 //! statistics are read from the read replica when there is one (they may lag the primary
 //! a little); the dashboard page also shows the latest audit records, read from the primary.
 
-use minzheng_domain::Actor;
+use chrono::NaiveDate;
+use minzheng_domain::cases::{self as rules, ActionKind, CaseFilter, CaseState};
+use minzheng_domain::{Actor, Program};
 use minzheng_store::{divisions, users};
 use serde::Serialize;
 
 use crate::funerals::{recovery_totals, RecoveryTotals};
-use crate::{App, AppResult};
+use crate::{App, AppResult, Authorize, Permission};
+
+/// How many open cases the to-do list looks at (the oldest first are the likeliest to
+/// wait; the case list has the rest).
+const TODO_CASES: i64 = 500;
+
+/// A case waiting for the viewer's action (待我办理).
+#[derive(Debug, Clone, Serialize)]
+pub struct TodoCase {
+    pub case_id: i64,
+    pub case_no: String,
+    pub subject_name: String,
+    pub village_name: String,
+    pub program: Program,
+    pub state: CaseState,
+    /// What the viewer may do next, as the case page offers it.
+    pub actions: Vec<ActionKind>,
+    /// The running step's deadline (YYYY-MM-DD) and standing, if a clock runs.
+    pub due_on: Option<String>,
+    pub overdue: bool,
+    pub due_soon: bool,
+}
+
+/// What waits for the viewer: cases whose next step is theirs, overdue and soonest due
+/// first; `more` when the open cases looked at were not all.
+#[derive(Debug, Clone, Serialize)]
+pub struct Todo {
+    pub cases: Vec<TodoCase>,
+    pub more: bool,
+}
+
+/// Steps that are not a to-do: taken when something happens (an objection, a request to
+/// withdraw, a beneficiary's change), not because the case waits for them.
+fn waits_for_someone(k: ActionKind) -> bool {
+    !matches!(
+        k,
+        ActionKind::Withdraw
+            | ActionKind::RecordObjection
+            | ActionKind::Suspend
+            | ActionKind::Resume
+            | ActionKind::Terminate
+    )
+}
 
 /// Counts for the dashboard, inside the viewer's scope.
 #[derive(Debug, Clone, Serialize)]
@@ -62,5 +106,68 @@ impl Dashboard<'_> {
     /// [`crate::funerals::Funerals::recovery_totals`]).
     pub async fn recoveries(&self, actor: &Actor) -> AppResult<RecoveryTotals> {
         recovery_totals(self.app.reader(), actor).await
+    }
+
+    /// 待我办理: the open cases inside the actor's scope whose next step the actor may take
+    /// (as the case page offers it: the role takes the step, the actor handles cases and is
+    /// not recused), each with its deadline clock on `on`. Read from the primary: the list
+    /// must drop a case as soon as its step is done.
+    pub async fn todo(&self, actor: &Actor, on: NaiveDate) -> AppResult<Todo> {
+        if !actor.may(Permission::HandleCases) {
+            return Ok(Todo {
+                cases: Vec::new(),
+                more: false,
+            });
+        }
+        let filter = CaseFilter {
+            state: Some("open".into()),
+            origin: Some("no_system_drafts".into()),
+            limit: Some(TODO_CASES),
+            ..Default::default()
+        };
+        let (open, total) = self.app.cases().list(actor, &filter).await?;
+        let clocks = self.app.cases().clocks(self.app.store(), actor, on).await?;
+        let mut cases: Vec<TodoCase> = Vec::new();
+        for c in open {
+            let actions: Vec<ActionKind> = rules::next_actions(&c)
+                .into_iter()
+                .filter(|k| waits_for_someone(*k) && rules::role_may_take(*k, actor.role))
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            // A staff member whose declared relative's household this is may not act on it.
+            let ties = crate::relatives::ties(self.app.store(), c.household_id).await?;
+            if minzheng_domain::relatives::recusal(&actor.username, &ties).is_some() {
+                continue;
+            }
+            let clock = clocks.iter().find(|d| d.case_id == c.id);
+            cases.push(TodoCase {
+                case_id: c.id,
+                case_no: c.case_no,
+                subject_name: c.subject_name,
+                village_name: c.village_name,
+                program: c.program,
+                state: c.state,
+                actions,
+                due_on: clock.map(|d| d.due_on.clone()),
+                overdue: clock.is_some_and(|d| d.overdue),
+                due_soon: clock.is_some_and(|d| {
+                    matches!(d.status, minzheng_domain::DeadlineStatus::DueSoon { .. })
+                }),
+            });
+        }
+        cases.sort_by(|a, b| {
+            b.overdue
+                .cmp(&a.overdue)
+                .then(b.due_soon.cmp(&a.due_soon))
+                .then(a.due_on.is_none().cmp(&b.due_on.is_none()))
+                .then(a.due_on.cmp(&b.due_on))
+                .then(a.case_id.cmp(&b.case_id))
+        });
+        Ok(Todo {
+            cases,
+            more: total > TODO_CASES,
+        })
     }
 }

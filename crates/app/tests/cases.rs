@@ -9,7 +9,8 @@ use minzheng_app::testing::TestDb;
 use minzheng_app::App;
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::cases::{
-    ActionExtras, CaseFilter, CaseOrigin, Enrolment, EnrolmentFilter, EnrolmentStatus, NewCase,
+    ActionExtras, ActionKind, CaseFilter, CaseOrigin, Enrolment, EnrolmentFilter, EnrolmentStatus,
+    NewCase,
 };
 use minzheng_domain::params::NewParam;
 use minzheng_domain::programs::SupportMode;
@@ -58,6 +59,7 @@ both!(
     a_denied_review_stops_payment_a_denied_change_does_not,
     notices_go_only_to_real_boards_in_the_jurisdiction,
     a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused,
+    the_todo_list_shows_each_user_the_cases_waiting_for_their_step,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -1804,4 +1806,72 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+}
+
+/// 待我办理: a submitted application waits for the township office (受理: the clerk or
+/// the director), not for the assistant who submitted it, the approver, the auditor or
+/// another township's clerk; once accepted it waits for the clerk's home visit with its clock;
+/// after the visit, for the director's opinion — and it leaves the clerk's list.
+async fn the_todo_list_shows_each_user_the_cases_waiting_for_their_step(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, "51180219650407321", "51180219670809322").await;
+    let id = dibao_application(db, hid, d("2026-03-02")).await;
+    let on = d("2026-03-03");
+    let waiting = |who: &'static str| async move {
+        let actor = actor_of(app, who).await;
+        app.dashboard()
+            .todo(&actor, on)
+            .await
+            .unwrap()
+            .cases
+            .into_iter()
+            .find(|t| t.case_id == id)
+    };
+    let staff_todo = waiting("staff").await.expect("the clerk is to accept it");
+    assert!(
+        staff_todo.actions.contains(&ActionKind::Accept),
+        "{staff_todo:?}"
+    );
+    assert!(!staff_todo.actions.contains(&ActionKind::Withdraw));
+    let director_todo = waiting("director")
+        .await
+        .expect("the director may accept too");
+    assert!(director_todo.actions.contains(&ActionKind::Accept));
+    for who in ["assistant", "approver", "auditor", "staff2"] {
+        assert!(
+            waiting(who).await.is_none(),
+            "{who} has nothing to do on it"
+        );
+    }
+    let staff = actor_of(app, "staff").await;
+    app.cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
+        .await
+        .unwrap();
+    let staff_todo = waiting("staff").await.expect("the home visit is next");
+    assert_eq!(staff_todo.actions, [ActionKind::StartInvestigation]);
+    assert!(staff_todo.due_on.is_some(), "the step's clock runs");
+    assert!(!staff_todo.overdue);
+    app.cases()
+        .act(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ActionExtras {
+                findings: "家中无大件资产，收入与申报一致".into(),
+                ..ex()
+            },
+            on,
+        )
+        .await
+        .unwrap();
+    assert!(
+        waiting("staff").await.is_none(),
+        "done: off the clerk's list"
+    );
+    let director_todo = waiting("director").await.expect("the opinion is next");
+    assert!(director_todo.actions.contains(&ActionKind::RecordOpinion));
 }

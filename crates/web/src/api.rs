@@ -150,6 +150,15 @@ pub async fn dashboard(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -
     ok(st.app.dashboard().counts(&actor).await?)
 }
 
+/// `GET /api/v1/todo`: 待我办理 — the cases waiting for this user's step, with their clocks.
+pub async fn todo(State(st): State<AppState>, ApiUser(_, actor): ApiUser) -> ApiResult {
+    ok(st
+        .app
+        .dashboard()
+        .todo(&actor, crate::cases::today())
+        .await?)
+}
+
 #[derive(Deserialize, Default)]
 pub struct DivisionsQuery {
     q: Option<String>,

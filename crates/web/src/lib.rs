@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(api::me))
         .route("/codes", get(api::codes))
         .route("/dashboard", get(api::dashboard))
+        .route("/todo", get(api::todo))
         .route("/divisions", get(api::divisions))
         .route("/divisions/stats", get(api::division_stats))
         .route("/divisions/{code}", get(api::division))

@@ -26,6 +26,12 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/todo",
+        "待我办理：等待当前用户办理的案件及其办理时限",
+        "工作台",
+    ),
+    (
+        "get",
         "/api/v1/divisions",
         "区划：顶层、某区划的下级（parent）或搜索（q）",
         "行政区划",

@@ -398,6 +398,10 @@ struct DashboardPage {
     /// Open findings per check (数据比对).
     findings: Vec<minzheng_domain::checks::CheckCount>,
     recoveries: minzheng_app::funerals::RecoveryTotals,
+    /// 待我办理: cases waiting for this user's step.
+    todo: minzheng_app::dashboard::Todo,
+    /// 待我办理 beyond cases: (what, how many, where), only what this user may do.
+    todo_more: Vec<(&'static str, i64, String)>,
 }
 
 impl DashboardPage {
@@ -426,7 +430,64 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
         .await?;
     let findings = st.app.checks().counts(&actor).await?;
     let recoveries = st.app.dashboard().recoveries(&actor).await?;
+    let todo = st
+        .app
+        .dashboard()
+        .todo(&actor, crate::cases::today())
+        .await?;
+    let open_findings: i64 = findings.iter().map(|c| c.open).sum();
+    let month = &payroll.month;
+    let todo_more: Vec<(&'static str, i64, String)> = [
+        (
+            actor.may(Permission::SignOffPayroll),
+            "发放批次待审核签发",
+            payroll.drafts,
+            format!("/payroll?month={month}&status=draft"),
+        ),
+        (
+            actor.may(Permission::ExportBankFile),
+            "已签发批次待生成银行文件",
+            payroll.signed_off,
+            format!("/payroll?month={month}&status=signed_off"),
+        ),
+        (
+            actor.may(Permission::ImportReturnFile),
+            "已生成银行文件待回盘对账",
+            payroll.exported,
+            format!("/payroll?month={month}&status=exported"),
+        ),
+        (
+            actor.may(Permission::CorrectPaymentException),
+            "退票待更正",
+            payroll.open_exceptions,
+            "/payroll/exceptions?status=open".to_string(),
+        ),
+        (
+            actor.may(Permission::DecideBackPay),
+            "补发待审批",
+            payroll.pending_back_pay,
+            "/payroll/back-pay".to_string(),
+        ),
+        (
+            actor.may(Permission::ResolveFindings),
+            "比对疑点待核实",
+            open_findings,
+            "/checks?state=open".to_string(),
+        ),
+        (
+            actor.may(Permission::HandleRecoveries),
+            "死亡后已发待追回",
+            recoveries.open_count,
+            "/recoveries?status=open".to_string(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(may, _, n, _)| *may && *n > 0)
+    .map(|(_, what, n, link)| (what, n, link))
+    .collect();
     render(&DashboardPage {
+        todo,
+        todo_more,
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),
         counts,

@@ -615,7 +615,25 @@ impl Cases<'_> {
     /// confirmation step, township roles the rest. A statistic of the dashboard, read
     /// from the read replica when there is one.
     pub async fn due(&self, actor: &Actor, on: NaiveDate) -> AppResult<Vec<DueItem>> {
-        let store = self.app.reader();
+        let mut out = self.clocks(self.app.reader(), actor, on).await?;
+        out.retain(|d| {
+            matches!(
+                d.status,
+                minzheng_domain::DeadlineStatus::Overdue { .. }
+                    | minzheng_domain::DeadlineStatus::DueSoon { .. }
+            )
+        });
+        Ok(out)
+    }
+
+    /// Every running clock inside the actor's scope on a step that concerns their role,
+    /// with its deadline standing on `on`, overdue first, then by due date.
+    pub(crate) async fn clocks(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        on: NaiveDate,
+    ) -> AppResult<Vec<DueItem>> {
         let rows = store::running_clocks(store, &actor.scope).await?;
         let params = minzheng_store::params::load(store).await?;
         let cal = self.app.calendar();
@@ -635,23 +653,17 @@ impl Cases<'_> {
                 continue;
             };
             let st = minzheng_domain::deadline_status(cal, r.started_on, limit, on);
-            let (overdue, soon) = match st {
-                minzheng_domain::DeadlineStatus::Overdue { .. } => (true, false),
-                minzheng_domain::DeadlineStatus::DueSoon { .. } => (false, true),
-                _ => (false, false),
-            };
-            if overdue || soon {
-                out.push(DueItem {
-                    case_id: r.case_id,
-                    case_no: r.case_no,
-                    subject_name: r.subject_name,
-                    program: r.program,
-                    step: r.step,
-                    due_on: st.due().to_string(),
-                    status: st,
-                    overdue,
-                });
-            }
+            let overdue = matches!(st, minzheng_domain::DeadlineStatus::Overdue { .. });
+            out.push(DueItem {
+                case_id: r.case_id,
+                case_no: r.case_no,
+                subject_name: r.subject_name,
+                program: r.program,
+                step: r.step,
+                due_on: st.due().to_string(),
+                status: st,
+                overdue,
+            });
         }
         out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due_on.cmp(&b.due_on)));
         Ok(out)
