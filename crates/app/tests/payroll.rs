@@ -59,6 +59,7 @@ both!(
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
+    the_months_drafts_are_signed_off_together_or_not_at_all,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -1971,4 +1972,106 @@ async fn postgres_partitions_by_year_hold_lines_and_one_audit_chain() {
     let v = app.audit().verify().await.unwrap();
     assert_eq!(v.first_break.map(|b| b.seq), Some(far));
     db.cleanup().await;
+}
+
+/// The month's review: the director signs all of the township's drafts at once, each as
+/// reviewed. One stale batch (regenerated since the review), one of another township, or
+/// an empty selection signs nothing; the right selection signs every batch.
+async fn the_months_drafts_are_signed_off_together_or_not_at_all(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let staff2 = actor_of(app, "staff2").await;
+    let director = actor_of(app, "director").await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(
+        app,
+        FixtureEnrolment::new(
+            Program::RuralDibao,
+            V2,
+            "李四",
+            &id_no(2),
+            42_050,
+            "2026-01",
+        ),
+    )
+    .await;
+    enrol(app, dibao(XICHENG_V, "王五", 3, 30_000, "2026-01")).await;
+    let ours = app
+        .payroll()
+        .generate(&staff, &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(ours.created.len(), 2, "two programs, two drafts");
+    let theirs = app
+        .payroll()
+        .generate(&staff2, &req("2026-11"))
+        .await
+        .unwrap();
+    let reviewed: Vec<(i64, String)> = ours
+        .created
+        .iter()
+        .map(|b| (b.id, b.generated_at.clone()))
+        .collect();
+    let statuses = |ids: Vec<i64>| async move {
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(app.payroll().get(&sys(), id).await.unwrap().status);
+        }
+        out
+    };
+    let all_ids: Vec<i64> = ours
+        .created
+        .iter()
+        .chain(&theirs.created)
+        .map(|b| b.id)
+        .collect();
+
+    assert!(matches!(
+        app.payroll().sign_off_all(&director, &[]).await,
+        Err(Error::Validation { .. })
+    ));
+    // Another township's batch among them: not found, nothing signed.
+    let mut with_foreign = reviewed.clone();
+    with_foreign.push((theirs.created[0].id, theirs.created[0].generated_at.clone()));
+    assert!(matches!(
+        app.payroll().sign_off_all(&director, &with_foreign).await,
+        Err(Error::NotFound(_))
+    ));
+    // The second batch was regenerated after the review: refused by name, nothing signed.
+    let stale = ours.created[1].clone();
+    app.payroll().regenerate(&staff, stale.id).await.unwrap();
+    match app.payroll().sign_off_all(&director, &reviewed).await {
+        Err(Error::Conflict(m)) => {
+            assert!(m.contains(&stale.batch_no) && m.contains("重新生成"), "{m}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        statuses(all_ids.clone()).await,
+        [BatchStatus::Draft, BatchStatus::Draft, BatchStatus::Draft]
+    );
+    // The clerk may not sign.
+    assert!(matches!(
+        app.payroll().sign_off_all(&staff, &reviewed).await,
+        Err(Error::Forbidden(_))
+    ));
+    // Reviewed as they are now: both signed, the other township's left alone.
+    let fresh: Vec<(i64, String)> = {
+        let mut v = Vec::new();
+        for b in &ours.created {
+            let now = app.payroll().get(&sys(), b.id).await.unwrap();
+            v.push((now.id, now.generated_at));
+        }
+        v
+    };
+    let signed = app.payroll().sign_off_all(&director, &fresh).await.unwrap();
+    assert_eq!(signed.len(), 2);
+    assert_eq!(
+        statuses(all_ids).await,
+        [
+            BatchStatus::SignedOff,
+            BatchStatus::SignedOff,
+            BatchStatus::Draft
+        ]
+    );
 }

@@ -367,6 +367,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/payroll/batches/{id}/diff", "环比变动：新增、停发、金额变动及原因", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/regenerate", "重新生成草稿批次", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/sign-off", "审核签发（民政办主任）；可选 ?reviewed=批次的 generated_at（审核时所见版本），批次此后重新生成过则拒绝（409）", "资金发放"),
+    ("post", "/api/v1/payroll/sign-off", "一次签发多个批次（本月审核签发）：batches 为 [{id, reviewed}]（reviewed 为审核时所见的 generated_at）；任一批次不能签发则全部不签发（409/404）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/close", "结束已对账的批次（民政办主任）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/bank-file", "生成银行代发文件（template），返回文件", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/returns", "导入银行回盘文件（multipart，字段file），不能对账时整份拒绝", "资金发放"),

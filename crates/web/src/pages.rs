@@ -442,7 +442,7 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
             actor.may(Permission::SignOffPayroll),
             "发放批次待审核签发",
             payroll.drafts,
-            format!("/payroll?month={month}&status=draft"),
+            format!("/payroll/review?month={month}"),
         ),
         (
             actor.may(Permission::ExportBankFile),

@@ -57,6 +57,7 @@ both!(
     refused_forms_keep_what_was_typed,
     dashboard_shows_the_months_payroll,
     a_draft_names_the_lines_without_an_account,
+    the_months_review_page_signs_every_ticked_draft,
 );
 
 const V1: &str = "511802001001";
@@ -1784,4 +1785,70 @@ async fn a_draft_names_the_lines_without_an_account(app: &TestApp) {
     let (_, html) = get_page(&d, app.url(&format!("/payroll/batches/{id}"))).await;
     assert!(!html.contains("id=\"missing-accounts\""));
     assert!(html.contains("id=\"sign-off\""));
+}
+
+/// 本月审核签发: the director's review page lists the month's drafts with their changes and
+/// one form; a tampered generation signs nothing and keeps the page; the form as shown
+/// signs every batch and lands on the list with the notice. The clerk sees no form.
+async fn the_months_review_page_signs_every_ticked_draft(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    generate(app, "staff", "2026-11").await;
+    let (status, html) = get_page(
+        &page_login(app, "staff").await,
+        app.url("/payroll/review?month=2026-11"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(r#"id="sign-all""#), "the clerk cannot sign");
+    let c = page_login(app, "director").await;
+    let (status, html) = get_page(&c, app.url("/payroll/review?month=2026-11")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("本月审核签发") && html.contains("新增 2 人"),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+    let ticked: Vec<String> = html
+        .match_indices(r#"name="batch" value=""#)
+        .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_string())
+        .collect();
+    assert!(!ticked.is_empty(), "{html}");
+    let post = |batches: Vec<String>| {
+        let mut form = vec![
+            ("_csrf".to_string(), csrf.clone()),
+            ("month".to_string(), "2026-11".to_string()),
+        ];
+        form.extend(batches.into_iter().map(|b| ("batch".to_string(), b)));
+        c.post(app.url("/payroll/review")).form(&form).send()
+    };
+    let stale: Vec<String> = ticked
+        .iter()
+        .map(|b| {
+            format!(
+                "{}:2000-01-01T00:00:00.000000Z",
+                b.split(':').next().unwrap()
+            )
+        })
+        .collect();
+    let r = post(stale).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("form-error") && page.contains("未签发任何批次"),
+        "{page}"
+    );
+    let r = post(ticked.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, list) = get_page(&c, app.url(&to)).await;
+    assert!(
+        list.contains(&format!("已审核签发{}个批次", ticked.len())),
+        "{list}"
+    );
+    let (_, html) = get_page(&c, app.url("/payroll/review?month=2026-11")).await;
+    assert!(
+        html.contains("review-empty"),
+        "nothing left to sign: {html}"
+    );
 }

@@ -271,6 +271,56 @@ impl Payroll<'_> {
         self.get(actor, id).await
     }
 
+    /// The director signs off several drafts at once from the month's review page, each as
+    /// reviewed (`(id, generated_at)` as the page showed it), all in one transaction: if
+    /// any batch is outside the jurisdiction, no longer a draft, regenerated since the
+    /// review or missing bank accounts, none is signed and the refusal names the batch.
+    /// One audit record per batch, as for a single sign-off.
+    pub async fn sign_off_all(
+        &self,
+        actor: &Actor,
+        reviewed: &[(i64, String)],
+    ) -> AppResult<Vec<PayrollBatch>> {
+        if reviewed.is_empty() {
+            return Err(Error::field("batches", "请至少选择一个待签发的批次"));
+        }
+        let store = self.app.store();
+        let mut batches = Vec::with_capacity(reviewed.len());
+        for (id, _) in reviewed {
+            let b = payroll::get_batch(store, &actor.scope, *id).await?;
+            let to = transition(actor.role, &b, BatchAction::SignOff)?;
+            batches.push((b, to));
+        }
+        let now = now();
+        let mut tx = store.begin_write().await?;
+        for ((b, to), (id, generated_at)) in batches.iter().zip(reviewed) {
+            let reviewed = Some(generated_at.as_str()).filter(|r| !r.is_empty());
+            if !payroll::sign_off(&mut tx, *id, &actor.username, &now, reviewed).await? {
+                let (status, at, no_account) = payroll::sign_off_facts(&mut tx, *id).await?;
+                let why = Error::from(sign_off_refusal(status, &at, no_account, reviewed));
+                return Err(Error::Conflict(format!(
+                    "批次{}：{why}；本次未签发任何批次",
+                    b.batch_no
+                )));
+            }
+            audit_moved(
+                &mut tx,
+                actor,
+                b,
+                "payroll.sign_off",
+                BatchStatus::Draft,
+                *to,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(reviewed.len());
+        for (id, _) in reviewed {
+            out.push(self.get(actor, *id).await?);
+        }
+        Ok(out)
+    }
+
     /// The director closes a reconciled batch (结束); its failures live on as exceptions.
     pub async fn close(&self, actor: &Actor, id: i64) -> AppResult<PayrollBatch> {
         let store = self.app.store();

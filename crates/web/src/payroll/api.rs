@@ -104,6 +104,33 @@ pub(super) async fn api_sign_off(
     ok(st.app.payroll().sign_off(&actor, id, reviewed).await?)
 }
 
+#[derive(Deserialize)]
+pub struct SignOffAllBody {
+    /// Each batch with the `generated_at` the review showed.
+    batches: Vec<ReviewedBatch>,
+}
+
+#[derive(Deserialize)]
+pub struct ReviewedBatch {
+    id: i64,
+    #[serde(default)]
+    reviewed: String,
+}
+
+/// Signs several drafts off at once, all or none (the month's review).
+pub(super) async fn api_sign_off_all(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<SignOffAllBody>,
+) -> ApiResult {
+    let reviewed: Vec<(i64, String)> = body
+        .batches
+        .into_iter()
+        .map(|b| (b.id, b.reviewed))
+        .collect();
+    ok(json!({"items": st.app.payroll().sign_off_all(&actor, &reviewed).await?}))
+}
+
 pub(super) async fn api_close(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,

@@ -64,6 +64,7 @@ impl ListQuery {
                 int(&self.existing)?
             )),
             "removed" => Some("本月已无应发对象，草稿批次已删除".into()),
+            "signed" => Some(format!("已审核签发{}个批次", int(&self.created)?)),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ mod api;
 mod batches;
 mod exceptions;
 mod ledger;
+mod review;
 mod templates;
 
 use std::collections::BTreeMap;
@@ -43,10 +44,12 @@ pub fn pages() -> Router<AppState> {
     use batches::*;
     use exceptions::*;
     use ledger::*;
+    use review::*;
     use templates::*;
     let upload = axum::extract::DefaultBodyLimit::max(RETURN_LIMIT + 64 * 1024);
     Router::new()
         .route("/payroll", get(list_page).post(list_post))
+        .route("/payroll/review", get(review_page).post(review_post))
         .route("/payroll/batches/{id}", get(batch_page).post(batch_post))
         .route("/payroll/batches/{id}/bank-file", post(bank_file_post))
         .route(
@@ -87,6 +90,7 @@ pub fn api() -> Router<AppState> {
         .route("/payroll/batches/{id}/diff", get(api_diff))
         .route("/payroll/batches/{id}/regenerate", post(api_regenerate))
         .route("/payroll/batches/{id}/sign-off", post(api_sign_off))
+        .route("/payroll/sign-off", post(api_sign_off_all))
         .route("/payroll/batches/{id}/close", post(api_close))
         .route("/payroll/batches/{id}/bank-file", post(api_bank_file))
         .route(
