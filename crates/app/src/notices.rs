@@ -59,4 +59,15 @@ impl Notices<'_> {
     ) -> AppResult<Vec<PublicNotice>> {
         Ok(store::public_notices(self.app.reader(), division, on).await?)
     }
+
+    /// The full name of a division for the public board (四川省雅安市雨城区东城街道); the
+    /// divisions are public. Not found when no such division is on record.
+    pub async fn public_place(&self, division: &DivisionCode) -> AppResult<String> {
+        let all = minzheng_domain::Scope::all();
+        let path = minzheng_store::divisions::path(self.app.reader(), &all, division).await?;
+        if path.last().is_none_or(|d| d.code != division.as_str()) {
+            return Err(crate::Error::NotFound("该地区"));
+        }
+        Ok(path.into_iter().map(|d| d.name).collect())
+    }
 }

@@ -171,7 +171,8 @@ pub async fn notice_print(
 #[derive(Template)]
 #[template(path = "public_notices.html")]
 struct PublicPage {
-    code: String,
+    /// The place's full name (四川省雅安市雨城区东城街道).
+    place: String,
     notices: Vec<PublicNotice>,
     today: String,
 }
@@ -180,9 +181,20 @@ struct PublicPage {
 pub async fn public_notices(State(st): State<AppState>, Path(code): Path<String>) -> PageResult {
     let division = DivisionCode::parse(code.trim())
         .map_err(|_| AppError::not_found("未找到该地区：区划代码应为2、4、6、9或12位数字"))?;
+    let place = match st.app.notices().public_place(&division).await {
+        Ok(p) => p,
+        Err(minzheng_app::Error::NotFound(_)) => {
+            return Err(AppError::not_found(format!(
+                "未找到该地区：没有区划代码为{}的地区，请核对公示地址",
+                division.as_str()
+            ))
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
     let notices = st.app.notices().public(&division, today()).await?;
     render(&PublicPage {
-        code: division.as_str().to_string(),
+        place,
         notices,
         today: today().to_string(),
     })

@@ -326,6 +326,14 @@ async fn dibao_procedure_through_the_api(app: &TestApp) {
     assert!(!html.contains("王*明"));
     let (status, _, _) = public_page(app, "51x").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The board names the place and where objections go; an unknown code says so.
+    let (_, html, _) = public_page(app, "5118").await;
+    assert!(html.contains("四川省雅安市 · 截至"), "{html}");
+    assert!(html.contains("异议请向东城街道民政办公室反映"), "{html}");
+    assert!(!html.contains("区划代码 5118"));
+    let (status, html, _) = public_page(app, "519999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("没有区划代码为519999的地区"), "{html}");
 
     // Closing the notice before the period ends is refused, and changes nothing.
     let (s, v) = act(app, &staff, &scsrf, id, json!({"action": "close_notice"})).await;

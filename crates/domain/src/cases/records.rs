@@ -449,6 +449,9 @@ pub struct PublicNotice {
     pub starts_on: String,
     pub ends_on: String,
     pub entries: Vec<PublicNoticeEntry>,
+    /// The township office objections go to, and its phone ('' if not recorded).
+    pub office_name: String,
+    pub office_phone: String,
 }
 
 /// A notice batch for staff (with case links).

@@ -105,8 +105,11 @@ pub async fn public_notices(
     let hi = division.range_end();
     let batches = store
         .fetch_all(
-            q("SELECT b.*, d.name AS division_name FROM notice_batches b
+            q("SELECT b.*, d.name AS division_name, o.name AS office_name,
+                      o.phone AS office_phone
+               FROM notice_batches b
                LEFT JOIN divisions d ON d.code = b.division_code
+               LEFT JOIN offices o ON o.township_code = substr(b.division_code, 1, 9)
                WHERE b.division_code >= $1 AND b.division_code < $2
                  AND b.starts_on <= $3 AND b.ends_on >= $3
                ORDER BY b.starts_on DESC, b.id DESC LIMIT 200")
@@ -126,6 +129,8 @@ pub async fn public_notices(
             starts_on: b.str("starts_on")?,
             ends_on: b.str("ends_on")?,
             entries: entries.into_iter().map(|e| e.entry).collect(),
+            office_name: b.opt_str("office_name")?.unwrap_or_default(),
+            office_phone: b.opt_str("office_phone")?.unwrap_or_default(),
         });
     }
     Ok(out)
@@ -141,8 +146,11 @@ pub async fn batches(
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
-            q("SELECT b.*, d.name AS division_name FROM notice_batches b
+            q("SELECT b.*, d.name AS division_name, o.name AS office_name,
+                      o.phone AS office_phone
+               FROM notice_batches b
                LEFT JOIN divisions d ON d.code = b.division_code
+               LEFT JOIN offices o ON o.township_code = substr(b.division_code, 1, 9)
                WHERE b.township_code >= $1 AND b.township_code < $2
                  AND ($3 IS NULL OR b.id = $3)
                ORDER BY b.id DESC LIMIT 200")
