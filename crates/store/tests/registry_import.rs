@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use minzheng_domain::registry::ledger::{
     Counts, Groups, HouseholdText, Id18, Ledger, Plan, RowInput, MONEY_COLUMNS,
 };
-use minzheng_domain::registry::{NewPerson, RegistrationType, Relation};
+use minzheng_domain::registry::{Health, NewPerson, RegistrationType, Relation, WorkCapacity};
 use minzheng_domain::{IdNumber, Scope};
 use minzheng_store::registry::import::{batches, ImportSession};
 use minzheng_store::testing::TestDb;
@@ -47,7 +47,12 @@ fn ledger(households: usize) -> (Ledger, usize) {
             .zip([Relation::Head, Relation::Spouse, Relation::Child])
             .enumerate()
         {
-            let mut person = NewPerson::head(id.clone(), format!("成员{h}-{k}"));
+            let mut person = NewPerson::head(
+                id.clone(),
+                format!("成员{h}-{k}"),
+                Health::Healthy,
+                WorkCapacity::Full,
+            );
             person.relation = relation;
             let mut money = [0i64; MONEY_COLUMNS.len()];
             if k == 0 {

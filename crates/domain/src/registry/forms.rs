@@ -38,6 +38,12 @@ pub struct NewHousehold {
     pub head_name: String,
     #[serde(default)]
     pub head_id_number: String,
+    /// The head's 健康状况: asked, never assumed.
+    #[serde(default)]
+    pub head_health: String,
+    /// The head's 劳动能力: asked, never assumed.
+    #[serde(default)]
+    pub head_work_capacity: String,
 }
 
 /// Editable household fields.
@@ -91,6 +97,63 @@ pub struct PersonInput {
     pub status_date: String,
 }
 
+/// A correction of a member's circumstances (the fields that decide eligibility); the
+/// name, relation and ID number (with the gender and birth date it encodes) stay as they
+/// are. `reason` (修改原因) is required.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct MemberCorrection {
+    /// 是/否.
+    #[serde(default)]
+    pub counted: String,
+    #[serde(default)]
+    pub exclusion_reason: String,
+    #[serde(default)]
+    pub disability_type: String,
+    #[serde(default)]
+    pub disability_grade: String,
+    #[serde(default)]
+    pub health: String,
+    #[serde(default)]
+    pub work_capacity: String,
+    #[serde(default)]
+    pub employment: String,
+    /// Empty keeps the member's status.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub status_date: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl MemberCorrection {
+    /// The form as it stands for `p` (what the edit form shows before anything is typed).
+    pub fn of(p: &Person) -> MemberCorrection {
+        MemberCorrection {
+            counted: if p.counted { "是" } else { "否" }.into(),
+            exclusion_reason: p
+                .exclusion_reason
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
+            disability_type: p.disability_type.as_str().into(),
+            disability_grade: p.disability_grade.map(|g| g.to_string()).unwrap_or_default(),
+            health: p.health.as_str().into(),
+            work_capacity: p.work_capacity.as_str().into(),
+            employment: p.employment.as_str().into(),
+            status: p.status.as_str().into(),
+            status_date: p.status_date.clone().unwrap_or_default(),
+            reason: String::new(),
+        }
+    }
+}
+
+/// Why a record is removed (删除原因).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Removal {
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// An income item as entered; `amount` in yuan.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct IncomeInput {
@@ -108,6 +171,9 @@ pub struct IncomeInput {
     pub end_month: String,
     #[serde(default)]
     pub note: String,
+    /// 修改原因, required when an existing item is corrected (ignored when one is added).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// An asset as entered; `value` in yuan.
@@ -121,6 +187,9 @@ pub struct AssetInput {
     pub value: String,
     #[serde(default)]
     pub description: String,
+    /// 修改原因, required when an existing asset is corrected (ignored when one is added).
+    #[serde(default)]
+    pub reason: String,
 }
 
 // ---------------------------------------------------------------- typed values
@@ -143,8 +212,14 @@ pub struct NewPerson {
 }
 
 impl NewPerson {
-    /// The head of a newly registered household, with the defaults of every other field.
-    pub fn head(id: IdNumber, name: String) -> NewPerson {
+    /// The head of a newly registered household with the health and work capacity the
+    /// form asked for, and no disability, counted, active.
+    pub fn head(
+        id: IdNumber,
+        name: String,
+        health: Health,
+        work_capacity: WorkCapacity,
+    ) -> NewPerson {
         NewPerson {
             id,
             name,
@@ -153,8 +228,8 @@ impl NewPerson {
             exclusion_reason: None,
             disability_type: DisabilityType::None,
             disability_grade: None,
-            health: Health::Healthy,
-            work_capacity: WorkCapacity::Full,
+            health,
+            work_capacity,
             employment: Employment::Other,
             status: PersonStatus::Active,
             status_date: None,
@@ -395,12 +470,43 @@ fn member_ref(f: &mut FieldErrors, members: &[Person], raw: &str) -> Option<i64>
 
 // ---------------------------------------------------------------- members
 
-/// Checks a member's fields, adding every problem to `f`. Returns the typed member when
-/// every field needed for one parsed (`f` may still hold problems of other fields).
+/// Checks a member's fields as a ledger row states them, adding every problem to `f`: an
+/// empty health or work-capacity cell reads as 健康 / 有劳动能力, as the ledgers mean it.
+/// Returns the typed member when every field needed for one parsed (`f` may still hold
+/// problems of other fields).
 pub fn parse_person_fields(
     f: &mut FieldErrors,
     p: &PersonInput,
     today: NaiveDate,
+) -> Option<NewPerson> {
+    person_fields(f, p, today, false)
+}
+
+/// The longest 修改原因 / 删除原因, in characters.
+pub const REASON_MAX: usize = 200;
+
+/// A correction's or removal's reason: required, at most [`REASON_MAX`] characters.
+fn check_reason(f: &mut FieldErrors, raw: &str, removal: bool) -> Option<String> {
+    let t = raw.trim();
+    let what = if removal { "删除原因" } else { "修改原因" };
+    if t.is_empty() {
+        f.add("reason", format!("请填写{what}"));
+        None
+    } else if t.chars().count() > REASON_MAX {
+        f.add("reason", format!("{what}最长{REASON_MAX}个字"));
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+/// Checks a member's fields; with `ask`, a form's: the fields that decide eligibility
+/// (健康状况, 劳动能力) must be chosen, never assumed.
+fn person_fields(
+    f: &mut FieldErrors,
+    p: &PersonInput,
+    today: NaiveDate,
+    ask: bool,
 ) -> Option<NewPerson> {
     let name = p.name.trim().to_string();
     check_name(f, "name", &name);
@@ -492,7 +598,7 @@ pub fn parse_person_fields(
         &p.health,
         Health::parse_input,
         Health::choices,
-        Some(Health::Healthy),
+        (!ask).then_some(Health::Healthy),
     );
     let work_capacity = coded(
         f,
@@ -501,7 +607,7 @@ pub fn parse_person_fields(
         &p.work_capacity,
         WorkCapacity::parse_input,
         WorkCapacity::choices,
-        Some(WorkCapacity::Full),
+        (!ask).then_some(WorkCapacity::Full),
     );
     let employment = coded(
         f,
@@ -573,7 +679,7 @@ pub fn parse_person_fields(
 /// Checks a member form on `today`.
 pub fn parse_person_form(p: &PersonInput, today: NaiveDate) -> Result<NewPerson, FieldErrors> {
     let mut f = FieldErrors::new();
-    let person = parse_person_fields(&mut f, p, today);
+    let person = person_fields(&mut f, p, today, true);
     finish(f, person)
 }
 
@@ -587,7 +693,7 @@ fn finish<T>(f: FieldErrors, value: Option<T>) -> Result<T, FieldErrors> {
 /// Checks a member to add to a household (who cannot be its second head).
 pub fn parse_new_member(p: &PersonInput, today: NaiveDate) -> Result<NewPerson, FieldErrors> {
     let mut f = FieldErrors::new();
-    let person = parse_person_fields(&mut f, p, today);
+    let person = person_fields(&mut f, p, today, true);
     if person
         .as_ref()
         .is_some_and(|p| p.relation == Relation::Head)
@@ -608,7 +714,7 @@ pub fn parse_person_update(
     today: NaiveDate,
 ) -> Result<NewPerson, FieldErrors> {
     let mut f = FieldErrors::new();
-    let person = parse_person_fields(&mut f, p, today);
+    let person = person_fields(&mut f, p, today, true);
     if let Some(p) = &person {
         let other_head = members
             .iter()
@@ -699,6 +805,24 @@ pub fn parse_new_household(
     let head_name = input.head_name.trim().to_string();
     check_name(&mut f, "head_name", &head_name);
     let head_id = parse_id_number(&mut f, "head_id_number", &input.head_id_number, today);
+    let head_health = coded(
+        &mut f,
+        "head_health",
+        "户主健康状况",
+        &input.head_health,
+        Health::parse_input,
+        Health::choices,
+        None,
+    );
+    let head_work_capacity = coded(
+        &mut f,
+        "head_work_capacity",
+        "户主劳动能力",
+        &input.head_work_capacity,
+        WorkCapacity::parse_input,
+        WorkCapacity::choices,
+        None,
+    );
     check_phone(&mut f, input.phone.trim());
     check_account(&mut f, input.account_number.trim());
     check_address(&mut f, input.address.trim());
@@ -708,8 +832,9 @@ pub fn parse_new_household(
             "该身份证号码已登记在其他户中（每人只能登记一次），请在原户中办理迁移",
         );
     }
-    let form = match (village, rt, head_id) {
-        (Some(village_code), Some(registration_type), Some(id)) => Some(NewHouseholdForm {
+    let form = match (village, rt, head_id, head_health, head_work_capacity) {
+        (Some(village_code), Some(registration_type), Some(id), Some(health), Some(capacity)) => {
+            Some(NewHouseholdForm {
             household: HouseholdFields {
                 village_code,
                 registration_type,
@@ -719,8 +844,9 @@ pub fn parse_new_household(
                 account_number: input.account_number.trim().into(),
                 account_holder: input.account_holder.trim().into(),
             },
-            head: NewPerson::head(id, head_name),
-        }),
+            head: NewPerson::head(id, head_name, health, capacity),
+        })
+        }
         _ => None,
     };
     finish(f, form)
@@ -782,9 +908,115 @@ pub fn parse_income_form(
     members: &[Person],
 ) -> Result<NewIncome, FieldErrors> {
     let mut f = FieldErrors::new();
-    let person_id = member_ref(&mut f, members, &input.person_id);
+    let income = income_fields(&mut f, input, members);
+    finish(f, income)
+}
+
+/// Checks a correction of an income item: the item as it is to be, and its reason.
+pub fn parse_income_correction(
+    input: &IncomeInput,
+    members: &[Person],
+) -> Result<(NewIncome, String), FieldErrors> {
+    let mut f = FieldErrors::new();
+    let income = income_fields(&mut f, input, members);
+    let reason = check_reason(&mut f, &input.reason, false);
+    finish(f, income.zip(reason))
+}
+
+/// Checks a correction of an asset: the asset as it is to be, and its reason.
+pub fn parse_asset_correction(
+    input: &AssetInput,
+    members: &[Person],
+) -> Result<(NewAsset, String), FieldErrors> {
+    let mut f = FieldErrors::new();
+    let asset = asset_fields(&mut f, input, members);
+    let reason = check_reason(&mut f, &input.reason, false);
+    finish(f, asset.zip(reason))
+}
+
+/// Checks the reason a record is removed.
+pub fn parse_removal(r: &Removal) -> Result<String, FieldErrors> {
+    let mut f = FieldErrors::new();
+    let reason = check_reason(&mut f, &r.reason, true);
+    finish(f, reason)
+}
+
+/// Checks a correction of `before`'s circumstances: the member as they are to be (name,
+/// relation and ID number unchanged), and the reason.
+pub fn parse_member_correction(
+    input: &MemberCorrection,
+    before: &Person,
+    today: NaiveDate,
+) -> Result<(NewPerson, String), FieldErrors> {
+    let mut f = FieldErrors::new();
+    let as_input = PersonInput {
+        name: before.name.clone(),
+        id_number: before.id_number.clone(),
+        relation: before.relation.as_str().into(),
+        counted: input.counted.clone(),
+        exclusion_reason: input.exclusion_reason.clone(),
+        disability_type: input.disability_type.clone(),
+        disability_grade: input.disability_grade.clone(),
+        health: input.health.clone(),
+        work_capacity: input.work_capacity.clone(),
+        employment: input.employment.clone(),
+        status: if input.status.trim().is_empty() {
+            before.status.as_str().into()
+        } else {
+            input.status.clone()
+        },
+        status_date: input.status_date.clone(),
+    };
+    let person = person_fields(&mut f, &as_input, today, true);
+    let reason = check_reason(&mut f, &input.reason, false);
+    // The fields taken over unchanged cannot fail unless the stored record is damaged.
+    for kept in ["name", "id_number", "relation"] {
+        if let Some(m) = f.get(kept).map(str::to_string) {
+            f.add("form", format!("该成员的登记信息有误，请联系管理员：{m}"));
+        }
+    }
+    finish(f, person.zip(reason))
+}
+
+/// What else the registry and the money hold about a person (the application counts them
+/// before a removal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PersonTraces {
+    /// Cases, enrolments, payroll lines and funeral records naming the person.
+    pub history: i64,
+    /// Moves between households on record.
+    pub moves: i64,
+    /// Incomes and assets registered to the person.
+    pub items: i64,
+}
+
+/// Whether `p` may be removed from the registry (a record entered by mistake): never the
+/// head, never anyone the case files or the money name, nor anyone with incomes or assets
+/// still registered to them. The refusal says what to do instead.
+pub fn member_removal(p: &Person, traces: PersonTraces) -> Result<(), String> {
+    if p.relation == Relation::Head {
+        return Err("户主不能删除：请先更换户主（把另一位成员的“与户主关系”改为户主），再删除此人；户主已迁出或死亡的，请点“修改”把人员状态改为“迁出”或“死亡”".into());
+    }
+    if traces.history > 0 || traces.moves > 0 {
+        return Err(format!(
+            "{}有救助案件、保障、发放或迁移记录，这些记录要留档，不能删除；已迁出或死亡的，请点“修改”把人员状态改为“迁出”或“死亡”",
+            p.name
+        ));
+    }
+    if traces.items > 0 {
+        return Err(format!(
+            "{}名下还登记有收入或财产：请先删除或修改这些收入、财产，再删除此人",
+            p.name
+        ));
+    }
+    Ok(())
+}
+
+/// The fields of an income item.
+fn income_fields(f: &mut FieldErrors, input: &IncomeInput, members: &[Person]) -> Option<NewIncome> {
+    let person_id = member_ref(f, members, &input.person_id);
     let kind = coded(
-        &mut f,
+        f,
         "kind",
         "收入类型",
         &input.kind,
@@ -792,9 +1024,9 @@ pub fn parse_income_form(
         IncomeKind::choices,
         None,
     );
-    let amount = yuan(&mut f, "amount", "金额", &input.amount);
+    let amount = yuan(f, "amount", "金额", &input.amount);
     let period = coded(
-        &mut f,
+        f,
         "period",
         "收入周期",
         &input.period,
@@ -815,8 +1047,8 @@ pub fn parse_income_form(
             }
         }
     };
-    let start_month = month(&mut f, "start_month", &input.start_month);
-    let end_month = month(&mut f, "end_month", &input.end_month);
+    let start_month = month(f, "start_month", &input.start_month);
+    let end_month = month(f, "end_month", &input.end_month);
     if let (Some(s), Some(e)) = (start_month, end_month) {
         if e < s {
             f.add("end_month", "结束月份不能早于起始月份");
@@ -825,7 +1057,7 @@ pub fn parse_income_form(
     if input.note.chars().count() > 200 {
         f.add("note", "备注最长200个字");
     }
-    let income = match (kind, amount, period) {
+    match (kind, amount, period) {
         (Some(kind), Some(amount), Some(period)) => Some(NewIncome {
             person_id,
             kind,
@@ -836,16 +1068,21 @@ pub fn parse_income_form(
             note: input.note.trim().into(),
         }),
         _ => None,
-    };
-    finish(f, income)
+    }
 }
 
 /// Checks an asset of a household with these members.
 pub fn parse_asset_form(input: &AssetInput, members: &[Person]) -> Result<NewAsset, FieldErrors> {
     let mut f = FieldErrors::new();
-    let person_id = member_ref(&mut f, members, &input.person_id);
+    let asset = asset_fields(&mut f, input, members);
+    finish(f, asset)
+}
+
+/// The fields of an asset.
+fn asset_fields(f: &mut FieldErrors, input: &AssetInput, members: &[Person]) -> Option<NewAsset> {
+    let person_id = member_ref(f, members, &input.person_id);
     let kind = coded(
-        &mut f,
+        f,
         "kind",
         "资产类型",
         &input.kind,
@@ -853,11 +1090,11 @@ pub fn parse_asset_form(input: &AssetInput, members: &[Person]) -> Result<NewAss
         AssetKind::choices,
         None,
     );
-    let value = yuan(&mut f, "value", "价值", &input.value);
+    let value = yuan(f, "value", "价值", &input.value);
     if input.description.chars().count() > 200 {
         f.add("description", "说明最长200个字");
     }
-    let asset = match (kind, value) {
+    match (kind, value) {
         (Some(kind), Some(value)) => Some(NewAsset {
             person_id,
             kind,
@@ -865,8 +1102,7 @@ pub fn parse_asset_form(input: &AssetInput, members: &[Person]) -> Result<NewAss
             description: input.description.trim().into(),
         }),
         _ => None,
-    };
-    finish(f, asset)
+    }
 }
 
 #[cfg(test)]
@@ -911,6 +1147,8 @@ mod tests {
                 relation: "本人".into(),
                 disability_grade: "二级".into(),
                 disability_type: "肢体".into(),
+                health: "残疾".into(),
+                work_capacity: "部分丧失".into(),
                 ..Default::default()
             },
             today(),
@@ -925,6 +1163,8 @@ mod tests {
                 name: "张三".into(),
                 id_number: HEAD.into(),
                 relation: "户主".into(),
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 ..Default::default()
             },
             today()
@@ -960,11 +1200,15 @@ mod tests {
         assert!(e.get("registration_type").unwrap().contains("无法识别"));
         assert!(e.get("head_id_number").unwrap().contains("已登记"));
         assert!(e.get("head_name").is_some() && e.get("phone").is_some());
+        assert_eq!(e.get("head_health"), Some("请选择户主健康状况"));
+        assert_eq!(e.get("head_work_capacity"), Some("请选择户主劳动能力"));
         let ok = NewHousehold {
             village_code: "511802001001".into(),
             registration_type: "农村".into(),
             head_name: "张三".into(),
             head_id_number: HEAD.into(),
+            head_health: "慢性病".into(),
+            head_work_capacity: "无劳动能力".into(),
             ..Default::default()
         };
         assert_eq!(
@@ -985,6 +1229,137 @@ mod tests {
         .unwrap();
         assert_eq!(form.household.township_code(), "511802001");
         assert_eq!(form.head.relation, Relation::Head);
+        assert_eq!(
+            (form.head.health, form.head.work_capacity),
+            (Health::Chronic, WorkCapacity::None)
+        );
+    }
+
+    #[test]
+    fn a_form_asks_for_health_and_work_capacity_where_a_ledger_row_may_omit_them() {
+        let p = PersonInput {
+            name: "张三".into(),
+            id_number: HEAD.into(),
+            relation: "子女".into(),
+            ..Default::default()
+        };
+        let e = parse_new_member(&p, today()).unwrap_err();
+        assert_eq!(e.get("health"), Some("请选择健康状况"));
+        assert_eq!(e.get("work_capacity"), Some("请选择劳动能力"));
+        let mut f = FieldErrors::new();
+        let row = parse_person_fields(&mut f, &p, today()).unwrap();
+        assert!(f.finish().is_ok());
+        assert_eq!(
+            (row.health, row.work_capacity),
+            (Health::Healthy, WorkCapacity::Full)
+        );
+    }
+
+    fn stored(relation: Relation) -> Person {
+        Person {
+            id: 7,
+            household_id: 1,
+            id_number: HEAD.into(),
+            name: "张三".into(),
+            gender: "女".into(),
+            birth_date: "1949-12-31".into(),
+            relation,
+            counted: true,
+            exclusion_reason: None,
+            disability_type: DisabilityType::None,
+            disability_grade: None,
+            health: Health::Healthy,
+            work_capacity: WorkCapacity::Full,
+            employment: Employment::Farming,
+            status: PersonStatus::Active,
+            status_date: None,
+            head_name: "张三".into(),
+            village_name: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_member_correction_keeps_the_identity_and_needs_a_reason() {
+        let before = stored(Relation::Spouse);
+        let mut c = MemberCorrection::of(&before);
+        c.health = "".into();
+        c.reason = "  ".into();
+        let e = parse_member_correction(&c, &before, today()).unwrap_err();
+        assert_eq!(e.get("health"), Some("请选择健康状况"));
+        assert_eq!(e.get("reason"), Some("请填写修改原因"));
+        c.reason = "字".repeat(REASON_MAX + 1);
+        c.health = "serious".into();
+        let e = parse_member_correction(&c, &before, today()).unwrap_err();
+        assert_eq!(e.get("reason"), Some("修改原因最长200个字"));
+        c.reason = "入户核查发现患尿毒症".into();
+        c.work_capacity = "无".into();
+        let (p, reason) = parse_member_correction(&c, &before, today()).unwrap();
+        assert_eq!(reason, "入户核查发现患尿毒症");
+        assert_eq!((p.name.as_str(), p.relation), ("张三", Relation::Spouse));
+        assert_eq!((p.health, p.work_capacity), (Health::Serious, WorkCapacity::None));
+        assert_eq!(p.employment, Employment::Farming);
+        c.status = "死亡".into();
+        let e = parse_member_correction(&c, &before, today()).unwrap_err();
+        assert!(e.get("status_date").is_some());
+    }
+
+    #[test]
+    fn income_and_asset_corrections_and_removals_need_a_reason() {
+        let income = IncomeInput {
+            kind: "工资".into(),
+            amount: "800".into(),
+            ..Default::default()
+        };
+        let e = parse_income_correction(&income, &[]).unwrap_err();
+        assert_eq!(e.get("reason"), Some("请填写修改原因"));
+        let (i, r) = parse_income_correction(
+            &IncomeInput {
+                reason: "工资条核实为800元".into(),
+                ..income
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!((i.amount, r.as_str()), (Fen(80_000), "工资条核实为800元"));
+        let e = parse_asset_correction(&AssetInput::default(), &[]).unwrap_err();
+        assert!(e.get("reason").is_some() && e.get("kind").is_some());
+        let e = parse_removal(&Removal::default()).unwrap_err();
+        assert_eq!(e.get("reason"), Some("请填写删除原因"));
+        assert_eq!(
+            parse_removal(&Removal {
+                reason: " 重复登记 ".into()
+            })
+            .unwrap(),
+            "重复登记"
+        );
+    }
+
+    #[test]
+    fn the_head_and_anyone_with_a_history_stay_in_the_registry() {
+        let head = stored(Relation::Head);
+        assert!(member_removal(&head, PersonTraces::default())
+            .unwrap_err()
+            .contains("更换户主"));
+        let child = stored(Relation::Child);
+        assert!(member_removal(&child, PersonTraces::default()).is_ok());
+        let e = member_removal(
+            &child,
+            PersonTraces {
+                history: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("迁出") && e.contains("死亡"), "{e}");
+        let e = member_removal(
+            &child,
+            PersonTraces {
+                items: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("收入或财产"), "{e}");
     }
 
     #[test]

@@ -485,7 +485,7 @@ mod tests {
     fn rows_keep_their_text_and_amounts_across_parts() {
         let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let id = crate::IdNumber::parse("11010519491231002X", today).unwrap();
-        let person = NewPerson::head(id, "张三".into());
+        let person = NewPerson::head(id, "张三".into(), Health::Healthy, WorkCapacity::Full);
         let key: Id18 = *b"11010519491231002X";
         let row = |money| RowInput {
             line: 2,

@@ -14,7 +14,9 @@ mod words;
 
 pub use columns::{normalize_header, Column};
 pub use forms::{
-    member_addition, parse_asset_form, parse_household_update, parse_id_number, parse_income_form,
+    member_addition, member_removal, parse_asset_correction, parse_income_correction,
+    parse_member_correction, parse_removal, MemberCorrection, PersonTraces, Removal, REASON_MAX,
+    parse_asset_form, parse_household_update, parse_id_number, parse_income_form,
     parse_new_household, parse_new_member, parse_person_fields, parse_person_form,
     parse_person_update, peek_id_number, village_to_check, AssetInput, FieldRefusal,
     HouseholdChange, HouseholdFacts, HouseholdFields, HouseholdUpdate, IncomeInput, MemberAddition,
