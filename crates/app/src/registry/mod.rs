@@ -7,6 +7,7 @@
 //! audit records they are always masked (the log is read by roles that may not see them).
 
 pub mod bench;
+pub mod corrections;
 pub mod import;
 
 use chrono::NaiveDate;

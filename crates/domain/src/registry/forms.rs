@@ -136,7 +136,10 @@ impl MemberCorrection {
                 .map(|e| e.as_str().to_string())
                 .unwrap_or_default(),
             disability_type: p.disability_type.as_str().into(),
-            disability_grade: p.disability_grade.map(|g| g.to_string()).unwrap_or_default(),
+            disability_grade: p
+                .disability_grade
+                .map(|g| g.to_string())
+                .unwrap_or_default(),
             health: p.health.as_str().into(),
             work_capacity: p.work_capacity.as_str().into(),
             employment: p.employment.as_str().into(),
@@ -488,7 +491,11 @@ pub const REASON_MAX: usize = 200;
 /// A correction's or removal's reason: required, at most [`REASON_MAX`] characters.
 fn check_reason(f: &mut FieldErrors, raw: &str, removal: bool) -> Option<String> {
     let t = raw.trim();
-    let what = if removal { "删除原因" } else { "修改原因" };
+    let what = if removal {
+        "删除原因"
+    } else {
+        "修改原因"
+    };
     if t.is_empty() {
         f.add("reason", format!("请填写{what}"));
         None
@@ -835,17 +842,17 @@ pub fn parse_new_household(
     let form = match (village, rt, head_id, head_health, head_work_capacity) {
         (Some(village_code), Some(registration_type), Some(id), Some(health), Some(capacity)) => {
             Some(NewHouseholdForm {
-            household: HouseholdFields {
-                village_code,
-                registration_type,
-                address: input.address.trim().into(),
-                phone: input.phone.trim().into(),
-                bank_name: input.bank_name.trim().into(),
-                account_number: input.account_number.trim().into(),
-                account_holder: input.account_holder.trim().into(),
-            },
-            head: NewPerson::head(id, head_name, health, capacity),
-        })
+                household: HouseholdFields {
+                    village_code,
+                    registration_type,
+                    address: input.address.trim().into(),
+                    phone: input.phone.trim().into(),
+                    bank_name: input.bank_name.trim().into(),
+                    account_number: input.account_number.trim().into(),
+                    account_holder: input.account_holder.trim().into(),
+                },
+                head: NewPerson::head(id, head_name, health, capacity),
+            })
         }
         _ => None,
     };
@@ -1013,7 +1020,11 @@ pub fn member_removal(p: &Person, traces: PersonTraces) -> Result<(), String> {
 }
 
 /// The fields of an income item.
-fn income_fields(f: &mut FieldErrors, input: &IncomeInput, members: &[Person]) -> Option<NewIncome> {
+fn income_fields(
+    f: &mut FieldErrors,
+    input: &IncomeInput,
+    members: &[Person],
+) -> Option<NewIncome> {
     let person_id = member_ref(f, members, &input.person_id);
     let kind = coded(
         f,
@@ -1296,7 +1307,10 @@ mod tests {
         let (p, reason) = parse_member_correction(&c, &before, today()).unwrap();
         assert_eq!(reason, "入户核查发现患尿毒症");
         assert_eq!((p.name.as_str(), p.relation), ("张三", Relation::Spouse));
-        assert_eq!((p.health, p.work_capacity), (Health::Serious, WorkCapacity::None));
+        assert_eq!(
+            (p.health, p.work_capacity),
+            (Health::Serious, WorkCapacity::None)
+        );
         assert_eq!(p.employment, Employment::Farming);
         c.status = "死亡".into();
         let e = parse_member_correction(&c, &before, today()).unwrap_err();

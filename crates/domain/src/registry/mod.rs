@@ -14,13 +14,13 @@ mod words;
 
 pub use columns::{normalize_header, Column};
 pub use forms::{
-    member_addition, member_removal, parse_asset_correction, parse_income_correction,
-    parse_member_correction, parse_removal, MemberCorrection, PersonTraces, Removal, REASON_MAX,
-    parse_asset_form, parse_household_update, parse_id_number, parse_income_form,
-    parse_new_household, parse_new_member, parse_person_fields, parse_person_form,
-    parse_person_update, peek_id_number, village_to_check, AssetInput, FieldRefusal,
-    HouseholdChange, HouseholdFacts, HouseholdFields, HouseholdUpdate, IncomeInput, MemberAddition,
-    NewAsset, NewHousehold, NewHouseholdForm, NewIncome, NewPerson, PersonInput, Registered,
+    member_addition, member_removal, parse_asset_correction, parse_asset_form,
+    parse_household_update, parse_id_number, parse_income_correction, parse_income_form,
+    parse_member_correction, parse_new_household, parse_new_member, parse_person_fields,
+    parse_person_form, parse_person_update, parse_removal, peek_id_number, village_to_check,
+    AssetInput, FieldRefusal, HouseholdChange, HouseholdFacts, HouseholdFields, HouseholdUpdate,
+    IncomeInput, MemberAddition, MemberCorrection, NewAsset, NewHousehold, NewHouseholdForm,
+    NewIncome, NewPerson, PersonInput, PersonTraces, Registered, Removal, REASON_MAX,
 };
 pub use input::{
     date_from_excel_serial, id_last4, is_pinyin_query, mask_account, normalize_id_input,

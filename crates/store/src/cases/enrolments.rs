@@ -71,6 +71,23 @@ pub async fn get_enrolment(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .ok_or(StoreError::NotFound("该保障对象"))
 }
 
+/// The enrolments of a household still held (not ended), oldest first (no scope: the
+/// caller reached the household inside its own).
+pub async fn household_enrolments<'c>(
+    db: impl Into<Conn<'c>>,
+    household_id: i64,
+) -> StoreResult<Vec<Enrolment>> {
+    db.into()
+        .fetch_all(
+            q("SELECT * FROM enrolments WHERE household_id = $1 AND status <> 'ended' ORDER BY id")
+                .bind(household_id),
+        )
+        .await?
+        .iter()
+        .map(enrolment)
+        .collect()
+}
+
 /// 保障对象 in scope, newest first, and the total before paging.
 pub async fn list_enrolments(
     store: &Store,

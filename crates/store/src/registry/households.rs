@@ -6,8 +6,8 @@
 use minzheng_domain::registry::{
     pinyin_keys, AssetKind, DisabilityType, Employment, ExclusionReason, Health, HouseholdChange,
     HouseholdDetail, HouseholdFields, HouseholdPage, HouseholdQuery, HouseholdStatus, IncomeKind,
-    IncomePeriod, NewAsset, NewIncome, NewPerson, PersonStatus, RegistrationType, Relation,
-    WorkCapacity,
+    IncomePeriod, NewAsset, NewIncome, NewPerson, PersonStatus, PersonTraces, RegistrationType,
+    Relation, WorkCapacity,
 };
 use minzheng_domain::registry::{Asset, Household, Income, Person, SearchTerm};
 use minzheng_domain::{Fen, Scope};
@@ -604,4 +604,199 @@ pub async fn insert_asset(
     )
     .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- corrections
+
+/// `household_id IN (households inside the scope)`, with the scope's bounds as `$lo`, `$hi`.
+fn in_scope_households(lo: usize) -> String {
+    format!(
+        "household_id IN (SELECT id FROM households WHERE village_code >= ${lo} AND village_code < ${})",
+        lo + 1
+    )
+}
+
+/// What else the registry, the case files and the money hold about a person (counted
+/// before a removal): cases, enrolments, payroll lines, funeral records and recoveries
+/// naming them, their moves, and the incomes and assets registered to them.
+pub async fn person_traces(
+    tx: &mut Tx,
+    person_id: i64,
+    id_number: &str,
+) -> StoreResult<PersonTraces> {
+    let r = tx
+        .fetch_one(
+            q("SELECT
+                (SELECT COUNT(*) FROM cases WHERE person_id = $1)
+              + (SELECT COUNT(*) FROM enrolments WHERE person_id = $1)
+              + (SELECT COUNT(*) FROM funeral_records WHERE person_id = $1 OR id_number = $2)
+              + (SELECT COUNT(*) FROM payroll_lines WHERE beneficiary_id_number = $2)
+              + (SELECT COUNT(*) FROM recoveries WHERE beneficiary_id_number = $2) AS history,
+                (SELECT COUNT(*) FROM person_moves WHERE person_id = $1) AS moves,
+                (SELECT COUNT(*) FROM incomes WHERE person_id = $1)
+              + (SELECT COUNT(*) FROM assets WHERE person_id = $1) AS items")
+            .bind(person_id)
+            .bind(id_number),
+        )
+        .await?;
+    Ok(PersonTraces {
+        history: r.i64("history")?,
+        moves: r.i64("moves")?,
+        items: r.i64("items")?,
+    })
+}
+
+/// Rewrites the circumstances of a person of a household inside `scope` (health, work
+/// capacity, employment, disability, counted, status); the name, ID number and relation
+/// stay. Not found outside the scope.
+pub async fn correct_person(
+    tx: &mut Tx,
+    scope: &Scope,
+    person_id: i64,
+    p: &NewPerson,
+    now: &str,
+) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "UPDATE persons SET counted = $1, exclusion_reason = $2, disability_type = $3,
+                 disability_grade = $4, health = $5, work_capacity = $6, employment = $7,
+                 status = $8, status_date = $9, updated_at = $10
+                 WHERE id = $11 AND {}",
+                in_scope_households(12)
+            ))
+            .bind(p.counted)
+            .bind(p.exclusion_reason.map(|e| e.as_str().to_string()))
+            .bind(p.disability_type.as_str())
+            .bind(p.disability_grade)
+            .bind(p.health.as_str())
+            .bind(p.work_capacity.as_str())
+            .bind(p.employment.as_str())
+            .bind(p.status.as_str())
+            .bind(p.status_date.map(|d| d.to_string()))
+            .bind(now)
+            .bind(person_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该成员")
+}
+
+/// Removes a person of a household inside `scope` (the caller checked [`person_traces`]).
+pub async fn delete_person(tx: &mut Tx, scope: &Scope, person_id: i64) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "DELETE FROM persons WHERE id = $1 AND relation <> 'head' AND {}",
+                in_scope_households(2)
+            ))
+            .bind(person_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该成员")
+}
+
+/// Rewrites an income item of a household inside `scope`.
+pub async fn update_income(
+    tx: &mut Tx,
+    scope: &Scope,
+    income_id: i64,
+    i: &NewIncome,
+) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "UPDATE incomes SET person_id = $1, kind = $2, amount_fen = $3, period = $4,
+                 start_month = $5, end_month = $6, note = $7 WHERE id = $8 AND {}",
+                in_scope_households(9)
+            ))
+            .bind(i.person_id)
+            .bind(i.kind.as_str())
+            .bind(i.amount.0)
+            .bind(i.period.as_str())
+            .bind(i.start_month.map(|m| m.to_string()))
+            .bind(i.end_month.map(|m| m.to_string()))
+            .bind(i.note.as_str())
+            .bind(income_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该收入")
+}
+
+/// Removes an income item of a household inside `scope`.
+pub async fn delete_income(tx: &mut Tx, scope: &Scope, income_id: i64) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "DELETE FROM incomes WHERE id = $1 AND {}",
+                in_scope_households(2)
+            ))
+            .bind(income_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该收入")
+}
+
+/// Rewrites an asset of a household inside `scope`.
+pub async fn update_asset(
+    tx: &mut Tx,
+    scope: &Scope,
+    asset_id: i64,
+    a: &NewAsset,
+) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "UPDATE assets SET person_id = $1, kind = $2, value_fen = $3, description = $4
+                 WHERE id = $5 AND {}",
+                in_scope_households(6)
+            ))
+            .bind(a.person_id)
+            .bind(a.kind.as_str())
+            .bind(a.value.0)
+            .bind(a.description.as_str())
+            .bind(asset_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该财产")
+}
+
+/// Removes an asset of a household inside `scope`.
+pub async fn delete_asset(tx: &mut Tx, scope: &Scope, asset_id: i64) -> StoreResult<()> {
+    let (lo, hi) = scope.bounds();
+    let n = tx
+        .execute(
+            q(format!(
+                "DELETE FROM assets WHERE id = $1 AND {}",
+                in_scope_households(2)
+            ))
+            .bind(asset_id)
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    found(n, "该财产")
+}
+
+/// One row changed, or the record is not there for this caller.
+fn found(n: u64, what: &'static str) -> StoreResult<()> {
+    if n == 0 {
+        Err(StoreError::NotFound(what))
+    } else {
+        Ok(())
+    }
 }

@@ -12,9 +12,10 @@ mod search;
 
 pub use export::ledger_export;
 pub use households::{
-    counts, division_exists, get_household, get_household_row, household_history, insert_asset,
-    insert_household, insert_income, insert_person, list_households, person_household, record_move,
-    registered, set_head, update_household, update_person,
+    correct_person, counts, delete_asset, delete_income, delete_person, division_exists,
+    get_household, get_household_row, household_history, insert_asset, insert_household,
+    insert_income, insert_person, list_households, person_household, person_traces, record_move,
+    registered, set_head, update_asset, update_household, update_income, update_person,
 };
 pub use minzheng_domain::mask_id;
 pub use search::search_persons;
