@@ -21,6 +21,8 @@ async fn add_household(app: &App, n: u32) {
         .create(
             &Actor::system("t"),
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: "511802001001".into(),
                 registration_type: "农村".into(),
                 head_name: format!("备份{n}"),

@@ -108,6 +108,8 @@ async fn household(app: &App, head17: &str, spouse17: &str) -> (i64, i64, i64) {
         .create(
             &sys,
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: "511802001001".into(),
                 registration_type: "农村".into(),
                 head_name: "王建国".into(),
@@ -128,6 +130,8 @@ async fn household(app: &App, head17: &str, spouse17: &str) -> (i64, i64, i64) {
             &sys,
             hid,
             &PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: "李秀英".into(),
                 id_number: id(spouse17),
                 relation: "配偶".into(),
@@ -717,6 +721,8 @@ async fn minors_in_tekun_are_never_publicised(db: &TestDb) {
             &sys,
             hid,
             &PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: "王小明".into(),
                 id_number: id("51180220140101303"),
                 relation: "孙子女".into(),

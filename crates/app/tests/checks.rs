@@ -431,6 +431,8 @@ async fn member(app: &App, enrolment: i64, name: &str, id: &str) {
             &Actor::system("t"),
             hid,
             &PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: name.into(),
                 id_number: id.into(),
                 relation: "配偶".into(),

@@ -79,6 +79,8 @@ async fn register(app: &App, village: &str, name: &str, id_number: &str) {
         .create(
             &staff,
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: village.into(),
                 registration_type: "农村".into(),
                 address: "和平路1号".into(),
@@ -351,6 +353,8 @@ async fn a_household_others_live_on_is_not_stopped(db: &TestDb) {
             &sys,
             household,
             &minzheng_domain::registry::PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: "张秀英".into(),
                 id_number: WANG_WIFE.into(),
                 relation: "配偶".into(),

@@ -99,6 +99,8 @@ fn system() -> Actor {
 /// A member as the registry form takes it: counted, no disability, healthy.
 fn member(name: &str, first17: &str, relation: &str) -> PersonInput {
     PersonInput {
+        health: "健康".into(),
+        work_capacity: "有劳动能力".into(),
         name: name.into(),
         id_number: id(first17),
         relation: relation.into(),
@@ -141,6 +143,8 @@ async fn household(
         .create(
             &sys,
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: VILLAGE.into(),
                 registration_type: registration_type.into(),
                 head_name: head.0.into(),

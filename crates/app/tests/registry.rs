@@ -83,6 +83,8 @@ fn id(birth: &str, seq: u32) -> String {
 
 fn new_household(village: &str, name: &str, id_number: &str) -> NewHousehold {
     NewHousehold {
+        head_health: "健康".into(),
+        head_work_capacity: "有劳动能力".into(),
         village_code: village.into(),
         registration_type: "农村".into(),
         address: "和平路1号".into(),
@@ -97,6 +99,8 @@ fn new_household(village: &str, name: &str, id_number: &str) -> NewHousehold {
 
 fn member(name: &str, id_number: &str, relation: &str) -> PersonInput {
     PersonInput {
+        health: "健康".into(),
+        work_capacity: "有劳动能力".into(),
         name: name.into(),
         id_number: id_number.into(),
         relation: relation.into(),
@@ -150,6 +154,8 @@ async fn households_are_scoped_validated_and_audited(db: &TestDb) {
 
     // Field-level Chinese validation; nothing written.
     let bad = NewHousehold {
+        head_health: "健康".into(),
+        head_work_capacity: "有劳动能力".into(),
         village_code: FOREIGN_VILLAGE.into(),
         registration_type: "外星".into(),
         head_id_number: "1.10105E+17".into(),

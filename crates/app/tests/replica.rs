@@ -173,6 +173,8 @@ async fn lagging_reads_come_from_the_replica_and_writes_go_to_the_primary() {
         .create(
             &sys,
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: VILLAGE.into(),
                 registration_type: "农村".into(),
                 address: "和平路9号".into(),

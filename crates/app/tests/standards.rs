@@ -104,6 +104,8 @@ async fn e_ledger_counts_registry_households(db: &TestDb) {
         .create(
             &Actor::system("t"),
             &minzheng_domain::registry::NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: "511803001001".into(),
                 registration_type: "城镇".into(),
                 head_name: "李明".into(),

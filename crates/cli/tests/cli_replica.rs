@@ -26,6 +26,8 @@ fn id_number(seq: u32) -> String {
 
 fn household(name: &str, seq: u32) -> NewHousehold {
     NewHousehold {
+        head_health: "健康".into(),
+        head_work_capacity: "有劳动能力".into(),
         village_code: "511802001001".into(),
         registration_type: "农村".into(),
         address: "和平路9号".into(),

@@ -85,6 +85,7 @@ async fn prepare(app: &TestApp) -> Setup {
         &csrf,
         json!({"village_code": "511802001001", "registration_type": "rural",
                "head_name": "马德胜", "head_id_number": id18("51180219620415135"),
+               "head_health": "慢性病", "head_work_capacity": "部分丧失劳动能力",
                "address": "东城村五组12号", "phone": "13811112222"}),
     )
     .await;
@@ -93,7 +94,8 @@ async fn prepare(app: &TestApp) -> Setup {
         &staff,
         app.url(&format!("/api/v1/households/{hid}/members")),
         &csrf,
-        json!({"name": "马小兰", "id_number": id18("51180220100909246"), "relation": "子女"}),
+        json!({"name": "马小兰", "id_number": id18("51180220100909246"), "relation": "子女",
+               "health": "健康", "work_capacity": "无劳动能力"}),
     )
     .await;
     post(
@@ -109,7 +111,8 @@ async fn prepare(app: &TestApp) -> Setup {
         app.url("/api/v1/households"),
         &csrf,
         json!({"village_code": "511802001001", "registration_type": "rural",
-               "head_name": "牛大力", "head_id_number": id18("51180219750620357")}),
+               "head_name": "牛大力", "head_id_number": id18("51180219750620357"),
+               "head_health": "健康", "head_work_capacity": "有劳动能力"}),
     )
     .await;
     let hid2 = h2["household"]["id"].as_i64().unwrap();

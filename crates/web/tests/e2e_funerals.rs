@@ -73,6 +73,8 @@ async fn seed(app: &App) -> PayrollBatch {
         .create(
             &Actor::system("t"),
             &NewHousehold {
+                head_health: "健康".into(),
+                head_work_capacity: "有劳动能力".into(),
                 village_code: V1.into(),
                 registration_type: "农村".into(),
                 address: "和平路1号".into(),
@@ -119,6 +121,8 @@ async fn seed(app: &App) -> PayrollBatch {
             &sys,
             person,
             &PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: "王大山".into(),
                 id_number: WANG.into(),
                 relation: "户主".into(),

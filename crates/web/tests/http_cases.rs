@@ -70,7 +70,8 @@ async fn household(
 ) -> (i64, Vec<(String, i64)>) {
     let (c, csrf) = api_login(app, user).await;
     let mut body = json!({"village_code": village, "registration_type": "rural",
-        "head_name": head.name, "head_id_number": head.id});
+        "head_name": head.name, "head_id_number": head.id,
+        "head_health": "healthy", "head_work_capacity": "full"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -88,7 +89,10 @@ async fn household(
         let r = c
             .post(app.url(&format!("/api/v1/households/{hid}/members")))
             .header("x-csrf-token", &csrf)
-            .json(&json!({"name": m.name, "id_number": m.id, "relation": m.relation}))
+            .json(
+                &json!({"name": m.name, "id_number": m.id, "relation": m.relation,
+                "health": "健康", "work_capacity": "有劳动能力"}),
+            )
             .send()
             .await
             .unwrap();

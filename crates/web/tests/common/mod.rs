@@ -148,6 +148,8 @@ pub async fn foreign_rows(app: &TestApp) -> Foreign {
     let sys = Actor::system("t");
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let register = |name: &str, id: String, kind: &str| NewHousehold {
+        head_health: "健康".into(),
+        head_work_capacity: "有劳动能力".into(),
         village_code: XICHENG_VILLAGE.into(),
         registration_type: kind.into(),
         head_name: name.into(),
@@ -175,6 +177,8 @@ pub async fn foreign_rows(app: &TestApp) -> Foreign {
             &sys,
             household,
             &PersonInput {
+                health: "健康".into(),
+                work_capacity: "有劳动能力".into(),
                 name: "吴十".into(),
                 id_number: foreign_id("51180219680202004"),
                 relation: "配偶".into(),
