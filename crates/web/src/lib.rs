@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod payroll;
 pub mod registry;
+pub mod registry_corrections;
 pub mod relatives;
 pub mod session;
 pub mod standards;
@@ -130,6 +131,21 @@ pub fn router(state: AppState) -> Router {
             "/households/{household_id}/assets",
             post(registry::api_add_asset),
         )
+        .route(
+            "/households/{household_id}/members/{person_id}",
+            axum::routing::patch(registry_corrections::api_update_member)
+                .delete(registry_corrections::api_remove_member),
+        )
+        .route(
+            "/households/{household_id}/incomes/{income_id}",
+            axum::routing::patch(registry_corrections::api_update_income)
+                .delete(registry_corrections::api_remove_income),
+        )
+        .route(
+            "/households/{household_id}/assets/{asset_id}",
+            axum::routing::patch(registry_corrections::api_update_asset)
+                .delete(registry_corrections::api_remove_asset),
+        )
         .route("/persons", get(registry::api_search))
         .route(
             "/persons/{person_id}",
@@ -182,6 +198,45 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}/incomes", post(registry::income_submit))
         .route("/households/{id}/assets", post(registry::asset_submit))
         .route("/persons/{id}", post(registry::person_submit))
+        .route(
+            "/households/{hid}/members/{id}",
+            post(registry_corrections::member_update_submit),
+        )
+        .route(
+            "/households/{hid}/members/{id}/edit",
+            get(registry_corrections::member_edit_page),
+        )
+        .route(
+            "/households/{hid}/members/{id}/delete",
+            get(registry_corrections::member_remove_page)
+                .post(registry_corrections::member_remove_submit),
+        )
+        .route(
+            "/households/{hid}/incomes/{id}",
+            post(registry_corrections::income_update_submit),
+        )
+        .route(
+            "/households/{hid}/incomes/{id}/edit",
+            get(registry_corrections::income_edit_page),
+        )
+        .route(
+            "/households/{hid}/incomes/{id}/delete",
+            get(registry_corrections::income_remove_page)
+                .post(registry_corrections::income_remove_submit),
+        )
+        .route(
+            "/households/{hid}/assets/{id}",
+            post(registry_corrections::asset_update_submit),
+        )
+        .route(
+            "/households/{hid}/assets/{id}/edit",
+            get(registry_corrections::asset_edit_page),
+        )
+        .route(
+            "/households/{hid}/assets/{id}/delete",
+            get(registry_corrections::asset_remove_page)
+                .post(registry_corrections::asset_remove_submit),
+        )
         .route(
             "/registry/import",
             get(registry::import_page)

@@ -126,6 +126,42 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "户籍台账",
     ),
     (
+        "patch",
+        "/api/v1/households/{household_id}/members/{person_id}",
+        "修改成员情况（健康状况、劳动能力、就业、残疾、是否计入家庭人口、人员状态），reason 修改原因必填；姓名、身份证号、与户主关系不变。amount_changes 列出测算金额因此改变的保障对象",
+        "户籍台账",
+    ),
+    (
+        "delete",
+        "/api/v1/households/{household_id}/members/{person_id}",
+        "删除误登记的成员（?reason= 删除原因必填）；户主、有救助案件、保障、发放或迁移记录的成员不能删除（409，请改人员状态为迁出或死亡）",
+        "户籍台账",
+    ),
+    (
+        "patch",
+        "/api/v1/households/{household_id}/incomes/{income_id}",
+        "修改一项收入，reason 修改原因必填",
+        "户籍台账",
+    ),
+    (
+        "delete",
+        "/api/v1/households/{household_id}/incomes/{income_id}",
+        "删除一项收入（?reason= 删除原因必填）",
+        "户籍台账",
+    ),
+    (
+        "patch",
+        "/api/v1/households/{household_id}/assets/{asset_id}",
+        "修改一项财产，reason 修改原因必填",
+        "户籍台账",
+    ),
+    (
+        "delete",
+        "/api/v1/households/{household_id}/assets/{asset_id}",
+        "删除一项财产（?reason= 删除原因必填）",
+        "户籍台账",
+    ),
+    (
         "get",
         "/api/v1/persons",
         "查找人员（q：姓名的一部分、拼音、身份证号、后四位、后四位+姓名；limit 1–200）",
@@ -417,6 +453,28 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         Some(json!({"required": true, "content": {"multipart/form-data": {"schema": schema}}}))
     };
     match path {
+        "/api/v1/households/{household_id}/members/{person_id}" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "health": {"type": "string", "description": "健康状况（代码或中文）"},
+                "work_capacity": {"type": "string", "description": "劳动能力（代码或中文）"},
+                "employment": {"type": "string"},
+                "disability_type": {"type": "string"},
+                "disability_grade": {"type": "string"},
+                "counted": {"type": "string", "description": "是否计入家庭人口：是/否"},
+                "exclusion_reason": {"type": "string"},
+                "status": {"type": "string", "description": "人员状态；不填则不变"},
+                "status_date": {"type": "string"},
+                "reason": {"type": "string", "description": "修改原因（必填，最长200个字）"}
+            },
+            "required": ["health", "work_capacity", "reason"]
+        })),
+        "/api/v1/households/{household_id}/incomes/{income_id}"
+        | "/api/v1/households/{household_id}/assets/{asset_id}" => json_body(json!({
+            "type": "object",
+            "properties": {"reason": {"type": "string", "description": "修改原因（必填，最长200个字）"}},
+            "required": ["reason"]
+        })),
         "/api/v1/payroll/batches/{id}/returns" => multipart(json!({
             "file": {"description": "银行回盘文件（CSV或Excel）", "type": "string", "format": "binary"}
         })),
@@ -476,7 +534,15 @@ pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, tag) in OPERATIONS {
         let mut params = Vec::new();
-        for name in ["code", "id", "household_id", "person_id", "job_id"] {
+        for name in [
+            "code",
+            "id",
+            "household_id",
+            "person_id",
+            "income_id",
+            "asset_id",
+            "job_id",
+        ] {
             if path.contains(&format!("{{{name}}}")) {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
             }
@@ -502,6 +568,16 @@ pub fn document() -> Value {
         }
         if let Some(body) = request_body(method, path) {
             op["requestBody"] = body;
+        }
+        if *method == "delete" && path.starts_with("/api/v1/households/") {
+            op["parameters"]
+                .as_array_mut()
+                .expect("parameters is an array")
+                .push(json!({"name": "reason", "in": "query", "required": true,
+                    "description": "删除原因（最长200个字）", "schema": {"type": "string"}}));
+        }
+        if *path == "/api/v1/households/{household_id}/members/{person_id}" && *method == "delete" {
+            op["responses"]["409"] = json!({"description": "户主或有历史记录的成员不能删除", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
         }
         if *path == "/api/v1/payroll/batches/{id}/bank-file" {
             let file = json!({"schema": {"type": "string", "format": "binary"}});

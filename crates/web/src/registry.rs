@@ -16,7 +16,7 @@ use minzheng_app::formats::ledger::{import_report_xlsx, import_template, ledger_
 use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{AppResult, Authorize, Permission};
-use minzheng_domain::audit::AuditEntry;
+use minzheng_domain::cases::Enrolment;
 use minzheng_domain::jobs::JobState;
 use minzheng_domain::registry::{
     AssetInput, AssetKind, DisabilityType, Employment, ExclusionReason, Health, Household,
@@ -24,13 +24,14 @@ use minzheng_domain::registry::{
     IncomePeriod, NewHousehold, PersonInput, PersonStatus, RegistrationType, Relation,
     WorkCapacity,
 };
-use minzheng_domain::Actor;
+use minzheng_domain::{Actor, Fen};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::{ApiJson, ApiQuery};
 use crate::error::{parse_id, AppError, PageError};
 use crate::pages::{render, Nav};
+use crate::registry_corrections::{history_line, saved_notice, HistoryLine};
 use crate::session::{ApiUser, PageUser};
 use crate::AppState;
 
@@ -156,6 +157,7 @@ pub async fn list_page(
 }
 
 /// Choices for the select boxes of the forms.
+#[derive(Clone, Copy)]
 pub struct Choices {
     pub reg_types: &'static [RegistrationType],
     pub relations: &'static [Relation],
@@ -170,7 +172,7 @@ pub struct Choices {
     pub asset_kinds: &'static [AssetKind],
 }
 
-const CHOICES: Choices = Choices {
+pub(crate) const CHOICES: Choices = Choices {
     reg_types: RegistrationType::ALL,
     relations: Relation::ALL,
     exclusions: ExclusionReason::ALL,
@@ -236,8 +238,14 @@ pub async fn create_submit(
 struct HouseholdPage {
     nav: Nav,
     d: HouseholdDetail,
-    history: Vec<AuditEntry>,
+    history: Vec<HistoryLine>,
     can_write: bool,
+    /// Enrolments whose paid amount differs from the calculator's after a correction, with
+    /// the amount computed now (the page offers the change case for each).
+    review: Vec<(Enrolment, Fen)>,
+    can_change: bool,
+    /// The add-member form as typed (kept on a refusal).
+    member_form: PersonInput,
     notice: Option<String>,
     error: Option<String>,
     /// Which form the error belongs to: household, member, income, asset, person-{id}.
@@ -249,8 +257,11 @@ struct HouseholdPage {
 #[derive(Deserialize, Default)]
 pub struct SavedQuery {
     saved: Option<String>,
+    /// Enrolments (comma-separated ids) whose amount a correction changed.
+    review: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn household_page(
     st: &AppState,
     s: &SessionInfo,
@@ -258,9 +269,23 @@ async fn household_page(
     id: i64,
     notice: Option<String>,
     error: Option<(String, String, BTreeMap<String, String>)>,
+    review: &[i64],
+    member_form: PersonInput,
 ) -> PageResult {
     let d = st.app.registry().get(actor, id).await?;
-    let history = st.app.registry().history(actor, id).await?;
+    let history = st
+        .app
+        .registry()
+        .history(actor, id)
+        .await?
+        .iter()
+        .map(history_line)
+        .collect();
+    let review = st
+        .app
+        .registry()
+        .amounts_to_review(actor, id, review)
+        .await?;
     let (error, error_form, fe) = match error {
         Some((form, msg, fe)) => (Some(msg), form, fe),
         None => (None, String::new(), BTreeMap::new()),
@@ -269,6 +294,9 @@ async fn household_page(
         nav: Nav::new(s, "households"),
         d,
         history,
+        review,
+        can_change: actor.may(Permission::OpenChangeCase),
+        member_form,
         can_write: actor.may(Permission::EditRegistry),
         notice,
         error,
@@ -285,13 +313,28 @@ pub async fn household(
     Query(qs): Query<SavedQuery>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
+    let notice = qs.saved.map(|code| {
+        saved_notice(&code)
+            .map(str::to_string)
+            .unwrap_or_else(|| "已保存".to_string())
+    });
+    let review: Vec<i64> = qs
+        .review
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .take(20)
+        .collect();
     household_page(
         &st,
         &s,
         &actor,
         id,
-        qs.saved.map(|_| "已保存".to_string()),
+        notice,
         None,
+        &review,
+        PersonInput::default(),
     )
     .await
 }
@@ -306,12 +349,35 @@ async fn after_submit(
     form: &str,
     r: AppResult<HouseholdDetail>,
 ) -> PageResult {
+    after_submit_typed(st, s, actor, id, form, r, PersonInput::default()).await
+}
+
+/// [`after_submit`], keeping the add-member form as typed on a refusal.
+async fn after_submit_typed(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    id: i64,
+    form: &str,
+    r: AppResult<HouseholdDetail>,
+    typed: PersonInput,
+) -> PageResult {
     match r {
         Ok(d) => {
             Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
         }
         Err(minzheng_app::Error::Validation { message, fields }) => Ok(unprocessable(
-            household_page(st, s, actor, id, None, Some((form.into(), message, fields))).await?,
+            household_page(
+                st,
+                s,
+                actor,
+                id,
+                None,
+                Some((form.into(), message, fields)),
+                &[],
+                typed,
+            )
+            .await?,
         )),
         Err(e) => Err(e.into()),
     }
@@ -336,7 +402,7 @@ pub async fn member_submit(
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
     let r = st.app.registry().add_member(&actor, id, &f).await;
-    after_submit(&st, &s, &actor, id, "member", r).await
+    after_submit_typed(&st, &s, &actor, id, "member", r, f).await
 }
 
 pub async fn person_submit(

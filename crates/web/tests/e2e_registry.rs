@@ -47,6 +47,16 @@ async fn browser_add_find_edit_import_and_export_households() {
     }
 }
 
+/// Chooses the option `value` of the select box `css`.
+async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(&format!("{css} option[value='{value}']")))
+        .await
+        .expect("option")
+        .click()
+        .await
+        .expect("select");
+}
+
 async fn scenario(c: Client, base: String, ledger: PathBuf) {
     let url = |path: &str| format!("{base}{path}");
     c.goto(&url("/login")).await.expect("open /login");
@@ -70,6 +80,11 @@ async fn scenario(c: Client, base: String, ledger: PathBuf) {
         .expect("select");
     click(&c, "#create-household").await;
     wait_text(&c, "#err-head_id_number", "校验码错误").await;
+    // Health and work capacity are asked, not assumed: the refusal keeps what was typed.
+    wait_text(&c, "#err-head_health", "请选择户主健康状况").await;
+    wait_text(&c, "#err-head_work_capacity", "请选择户主劳动能力").await;
+    select(&c, "#head_health", "healthy").await;
+    select(&c, "#head_work_capacity", "full").await;
     fill(&c, "#head_id_number", "11010519491231002X").await;
     click(&c, "#create-household").await;
     wait_text(&c, "#household-title", "张三户").await;
@@ -80,13 +95,16 @@ async fn scenario(c: Client, base: String, ledger: PathBuf) {
     let first17 = "11010519800101001";
     let check = minzheng_domain::IdNumber::check_char(first17.as_bytes()).unwrap() as char;
     fill(&c, "#member-id", &format!("{first17}{check}")).await;
+    select(&c, "#member-health", "chronic").await;
+    select(&c, "#member-work-capacity", "partial").await;
     click(&c, "#add-member-button").await;
     wait_text(&c, "#members", "张小").await;
     fill(&c, "#edit-address", "和平路8号").await;
     click(&c, "#save-household").await;
     wait_text(&c, "#household-address", "和平路8号").await;
-    let history = wait_text(&c, "#history", "household.update").await;
-    assert!(history.contains("person.add") && history.contains("household.create"));
+    let history = wait_text(&c, "#history", "修改家庭信息").await;
+    assert!(history.contains("添加家庭成员") && history.contains("登记家庭"));
+    assert!(history.contains("家庭住址") && history.contains("和平路8号"));
 
     // 3. Find 张三 by pinyin initials.
     click_link(&c, "header nav", "户籍台账").await;

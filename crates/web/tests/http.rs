@@ -271,6 +271,15 @@ fn valid_body(path: &str) -> Value {
             json!({"kind": "工资性收入", "amount": "1", "period": "每月"})
         }
         "/api/v1/households/{household_id}/assets" => json!({"kind": "存款", "value": "1"}),
+        "/api/v1/households/{household_id}/members/{person_id}" => {
+            json!({"health": "健康", "work_capacity": "有劳动能力", "reason": "核实"})
+        }
+        "/api/v1/households/{household_id}/incomes/{income_id}" => {
+            json!({"kind": "工资性收入", "amount": "1", "period": "每月", "reason": "核实"})
+        }
+        "/api/v1/households/{household_id}/assets/{asset_id}" => {
+            json!({"kind": "存款", "value": "1", "reason": "核实"})
+        }
         "/api/v1/persons/{person_id}" => {
             json!({"name": "x", "id_number": "11010519491231002X", "relation": "户主"})
         }
@@ -345,7 +354,7 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
             "get" => c.get(&url),
             "patch" => c.patch(&url).json(&valid_body(path)),
             "put" => c.put(&url).json(&valid_body(path)),
-            "delete" => c.delete(&url),
+            "delete" => c.delete(format!("{url}?reason=x")),
             "post" if path.ends_with("/returns") || path.ends_with("/attachments") => {
                 let file = if path.ends_with("/returns") {
                     reqwest::multipart::Part::bytes(
@@ -412,6 +421,22 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
     let mut pages = Vec::new();
     for path in [
         format!("/households/{}", foreign.household),
+        format!(
+            "/households/{}/members/{}/edit",
+            foreign.household, foreign.person
+        ),
+        format!(
+            "/households/{}/members/{}/delete",
+            foreign.household, foreign.person
+        ),
+        format!(
+            "/households/{}/incomes/{}/edit",
+            foreign.household, foreign.income
+        ),
+        format!(
+            "/households/{}/assets/{}/delete",
+            foreign.household, foreign.asset
+        ),
         format!("/offices/{code}"),
         format!("/divisions?code={code}"),
         format!("/users/{}", foreign.user),
@@ -445,6 +470,27 @@ async fn every_endpoint_refuses_other_jurisdictions(app: &TestApp) {
     let token = csrf_in(&html);
     let mut forms = Vec::new();
     for path in [
+        format!(
+            "/households/{}/members/{}",
+            foreign.household, foreign.person
+        ),
+        format!(
+            "/households/{}/members/{}/delete",
+            foreign.household, foreign.person
+        ),
+        format!(
+            "/households/{}/incomes/{}",
+            foreign.household, foreign.income
+        ),
+        format!(
+            "/households/{}/incomes/{}/delete",
+            foreign.household, foreign.income
+        ),
+        format!("/households/{}/assets/{}", foreign.household, foreign.asset),
+        format!(
+            "/households/{}/assets/{}/delete",
+            foreign.household, foreign.asset
+        ),
         format!("/offices/{code}"),
         format!("/users/{}", foreign.user),
         format!("/cases/{}", foreign.case),

@@ -71,6 +71,8 @@ async fn household_forms_search_and_masking(app: &TestApp) {
             ("head_id_number", HEAD),
             ("village_code", "511802001001"),
             ("registration_type", "rural"),
+            ("head_health", "healthy"),
+            ("head_work_capacity", "full"),
             ("account_number", "6228480000000000001"),
         ])
         .send()
@@ -86,7 +88,7 @@ async fn household_forms_search_and_masking(app: &TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("张三户") && page.contains(HEAD) && page.contains("household.create"));
+    assert!(page.contains("张三户") && page.contains(HEAD) && page.contains("登记家庭"));
     // Search by pinyin initials in the page and the API.
     let list = c
         .get(app.url("/households?q=zs"))

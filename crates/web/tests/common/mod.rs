@@ -63,6 +63,8 @@ pub struct Foreign {
     pub code: &'static str,
     pub household: i64,
     pub person: i64,
+    pub income: i64,
+    pub asset: i64,
     pub user: i64,
     pub job: i64,
     pub case: i64,
@@ -119,6 +121,8 @@ impl Foreign {
             .replace("{id}", &id.to_string())
             .replace("{household_id}", &self.household.to_string())
             .replace("{person_id}", &self.person.to_string())
+            .replace("{income_id}", &self.income.to_string())
+            .replace("{asset_id}", &self.asset.to_string())
             .replace("{job_id}", &self.job.to_string())
     }
 }
@@ -382,10 +386,43 @@ pub async fn foreign_rows(app: &TestApp) -> Foreign {
     let inspection = hebei.inspections[0].id;
     let subsidy = hebei.subsidies[0].id;
 
+    // An income and an asset of the household, registered last so nothing above counts them.
+    let income = a
+        .registry()
+        .add_income(
+            &sys,
+            household,
+            &minzheng_domain::registry::IncomeInput {
+                kind: "其他收入".into(),
+                amount: "1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .incomes[0]
+        .id;
+    let asset = a
+        .registry()
+        .add_asset(
+            &sys,
+            household,
+            &minzheng_domain::registry::AssetInput {
+                kind: "其他资产".into(),
+                value: "1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .assets[0]
+        .id;
     Foreign {
         code: XICHENG,
         household,
         person,
+        income,
+        asset,
         user,
         job,
         case,
