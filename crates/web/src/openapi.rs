@@ -128,7 +128,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "patch",
         "/api/v1/households/{household_id}/members/{person_id}",
-        "修改成员情况（健康状况、劳动能力、就业、残疾、是否计入家庭人口、人员状态），reason 修改原因必填；姓名、身份证号、与户主关系不变。amount_changes 列出测算金额因此改变的保障对象",
+        "修改成员情况（健康状况、劳动能力、就业、残疾、是否计入家庭人口、人员状态；只改给出的字段），reason 修改原因必填；姓名、身份证号、与户主关系不变。amount_changes 列出测算金额因此改变的保障对象",
         "户籍台账",
     ),
     (
@@ -140,7 +140,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "patch",
         "/api/v1/households/{household_id}/incomes/{income_id}",
-        "修改一项收入，reason 修改原因必填",
+        "修改一项收入（只改给出的字段），reason 修改原因必填",
         "户籍台账",
     ),
     (
@@ -152,7 +152,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "patch",
         "/api/v1/households/{household_id}/assets/{asset_id}",
-        "修改一项财产，reason 修改原因必填",
+        "修改一项财产（只改给出的字段），reason 修改原因必填",
         "户籍台账",
     ),
     (
@@ -467,7 +467,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "status_date": {"type": "string"},
                 "reason": {"type": "string", "description": "修改原因（必填，最长200个字）"}
             },
-            "required": ["health", "work_capacity", "reason"]
+            "required": ["reason"]
         })),
         "/api/v1/households/{household_id}/incomes/{income_id}"
         | "/api/v1/households/{household_id}/assets/{asset_id}" => json_body(json!({

@@ -446,17 +446,54 @@ fn ok(c: Corrected) -> ApiResult {
     Ok(Json(c).into_response())
 }
 
+/// A `PATCH` body laid over the record as it stands: fields not given keep their value
+/// (a field given empty is refused as the form refuses it).
+fn patched<T: serde::Serialize + serde::de::DeserializeOwned>(
+    current: T,
+    body: serde_json::Map<String, Value>,
+) -> Result<T, AppError> {
+    let mut v = serde_json::to_value(current)
+        .map_err(|e| AppError::from(UseCaseError::Internal(e.to_string())))?;
+    if let Some(o) = v.as_object_mut() {
+        for (k, x) in body {
+            if o.contains_key(&k) {
+                o.insert(k, x);
+            }
+        }
+    }
+    serde_json::from_value(v).map_err(|_| {
+        AppError::from(UseCaseError::validation(
+            "请求内容有误：各字段应为文字（如 \"health\": \"慢性病\"）",
+        ))
+    })
+}
+
+/// The record's current form for a `PATCH` (404 when it is not in the household).
+async fn current(
+    st: &AppState,
+    actor: &Actor,
+    hid: i64,
+    item: Item,
+    id: i64,
+) -> Result<(MemberCorrection, IncomeInput, AssetInput), AppError> {
+    let d = st.app.registry().get(actor, hid).await?;
+    describe_item(&d, item, id)?;
+    Ok(current_forms(&d, item, id))
+}
+
 pub async fn api_update_member(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path((hid, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<MemberCorrection>,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
     let (hid, id) = ids(&hid, &id, Item::Member)?;
+    let (m, _, _) = current(&st, &actor, hid, Item::Member, id).await?;
+    let input = patched(m, body)?;
     ok(st
         .app
         .registry()
-        .update_member(&actor, hid, id, &body)
+        .update_member(&actor, hid, id, &input)
         .await?)
 }
 
@@ -474,13 +511,15 @@ pub async fn api_update_income(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path((hid, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<IncomeInput>,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
     let (hid, id) = ids(&hid, &id, Item::Income)?;
+    let (_, i, _) = current(&st, &actor, hid, Item::Income, id).await?;
+    let input = patched(i, body)?;
     ok(st
         .app
         .registry()
-        .update_income(&actor, hid, id, &body)
+        .update_income(&actor, hid, id, &input)
         .await?)
 }
 
@@ -498,13 +537,15 @@ pub async fn api_update_asset(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     Path((hid, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<AssetInput>,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
     let (hid, id) = ids(&hid, &id, Item::Asset)?;
+    let (_, _, a) = current(&st, &actor, hid, Item::Asset, id).await?;
+    let input = patched(a, body)?;
     ok(st
         .app
         .registry()
-        .update_asset(&actor, hid, id, &body)
+        .update_asset(&actor, hid, id, &input)
         .await?)
 }
 

@@ -347,11 +347,28 @@ async fn the_api_corrects_and_removes_with_its_statuses(app: &TestApp) {
     let after: Value = serde_json::from_str(h["items"][0]["after_json"].as_str().unwrap()).unwrap();
     assert_eq!(after["reason"], "乡镇卫生院诊断证明");
 
+    // Fields not given keep their value.
+    let (status, c2) = send(
+        c.patch(&member_url)
+            .json(&json!({"employment": "务工", "reason": "外出务工"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c2["household"]["members"][1]["health"], "chronic");
+    assert_eq!(c2["household"]["members"][1]["employment"], "employed");
+    let (status, e) = send(
+        c.patch(&member_url)
+            .json(&json!({"health": "", "reason": "核实"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"]["health"], "请选择健康状况");
+
     // Asset corrected and removed.
     let asset_url = app.url(&format!("/api/v1/households/{hid}/assets/{asset}"));
     let (status, a) = send(
         c.patch(&asset_url)
-            .json(&json!({"kind": "存款", "value": "1500", "reason": "银行流水"})),
+            .json(&json!({"value": "1500", "reason": "银行流水"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
