@@ -108,7 +108,7 @@ fn describe_item(d: &HouseholdDetail, item: Item, id: i64) -> Result<String, App
             } else {
                 i.person_name.clone()
             };
-            format!("{who} {} {}/{}", i.kind, i.amount_fen, i.period)
+            format!("{who} {} {}（{}）", i.kind, i.amount_fen, i.period)
         }),
         Item::Asset => d.assets.iter().find(|a| a.id == id).map(|a| {
             let who = if a.person_name.is_empty() {
@@ -652,6 +652,32 @@ fn listing(action: &str, o: &serde_json::Map<String, Value>) -> Vec<String> {
         .collect()
 }
 
+/// Whose record a change of a member, an income or an asset concerns ("沈梅：",
+/// "沈梅的工资性收入："), empty for a household's own fields.
+fn subject(action: &str, before: &serde_json::Map<String, Value>) -> String {
+    let text = |k: &str| before.get(k).and_then(Value::as_str).unwrap_or("");
+    if action.starts_with("person.") {
+        let name = text("name");
+        return if name.is_empty() {
+            String::new()
+        } else {
+            format!("{name}：")
+        };
+    }
+    if action.starts_with("income.") || action.starts_with("asset.") {
+        let who = match text("person_name") {
+            "" => "全户",
+            n => n,
+        };
+        let kind = before
+            .get("kind")
+            .map(|k| value_text(action, "kind", k))
+            .unwrap_or_default();
+        return format!("{who}的{kind}：");
+    }
+    String::new()
+}
+
 /// One history record in words.
 pub fn history_line(e: &AuditEntry) -> HistoryLine {
     let parse = |s: &Option<String>| -> Option<serde_json::Map<String, Value>> {
@@ -694,10 +720,11 @@ pub fn history_line(e: &AuditEntry) -> HistoryLine {
                     )
                 })
                 .collect();
+            let subject = subject(action, b);
             if changed.is_empty() {
-                listing(action, a).join("，")
+                format!("{subject}各项未变")
             } else {
-                changed.join("；")
+                format!("{subject}{}", changed.join("；"))
             }
         }
         (None, Some(a)) => listing(action, a).join("，"),
