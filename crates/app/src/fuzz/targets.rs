@@ -365,6 +365,25 @@ const FORMS: &[(&str, &[&str], &str)] = &[
         "name=%E5%BC%A0%E4%B8%89&id_number=511802195803120218&relation=head&counted=yes&health=healthy&work_capacity=full&employment=farming",
     ),
     (
+        "member_correction",
+        &[
+            "counted", "exclusion_reason", "disability_type", "disability_grade", "health",
+            "work_capacity", "employment", "status", "status_date", "reason",
+        ],
+        "counted=%E6%98%AF&disability_type=none&health=serious&work_capacity=none&employment=farming&status=active&reason=%E5%85%A5%E6%88%B7%E6%A0%B8%E6%9F%A5",
+    ),
+    (
+        "income_correction",
+        &["person_id", "kind", "amount", "period", "start_month", "end_month", "note", "reason"],
+        "kind=wage&amount=800&period=monthly&start_month=2025-01&reason=%E6%A0%B8%E5%AE%9E",
+    ),
+    (
+        "asset_correction",
+        &["person_id", "kind", "value", "description", "reason"],
+        "kind=deposit&value=10000&description=&reason=%E6%A0%B8%E5%AE%9E",
+    ),
+    ("removal", &["reason"], "reason=%E9%87%8D%E5%A4%8D%E7%99%BB%E8%AE%B0"),
+    (
         "death",
         &[
             "id_number", "name", "death_date", "death_place", "certificate_kind",
@@ -522,6 +541,31 @@ fn fields<T>(r: Result<T, minzheng_domain::FieldErrors>) -> Outcome {
     }
 }
 
+/// The member a correction form is checked against.
+fn fuzz_member() -> minzheng_domain::registry::Person {
+    use minzheng_domain::registry::*;
+    Person {
+        id: 1,
+        household_id: 1,
+        id_number: "511802195803120218".into(),
+        name: "张三".into(),
+        gender: "男".into(),
+        birth_date: "1958-03-12".into(),
+        relation: Relation::Spouse,
+        counted: true,
+        exclusion_reason: None,
+        disability_type: DisabilityType::None,
+        disability_grade: None,
+        health: Health::Healthy,
+        work_capacity: WorkCapacity::Full,
+        employment: Employment::Farming,
+        status: PersonStatus::Active,
+        status_date: None,
+        head_name: "张三".into(),
+        village_name: String::new(),
+    }
+}
+
 fn run_form(data: &[u8]) -> Outcome {
     use minzheng_domain::{funerals, lists, offices, payroll, registry, relatives, standards};
     let Some(nl) = data.iter().position(|b| *b == b'\n') else {
@@ -532,6 +576,16 @@ fn run_form(data: &[u8]) -> Outcome {
     let township = Scope::of(DivisionCode::parse("511802001").expect("valid code"));
     match name {
         b"person" => form(body, |p| fields(registry::parse_person_form(&p, today()))),
+        b"member_correction" => form(body, |c| {
+            fields(registry::parse_member_correction(
+                &c,
+                &fuzz_member(),
+                today(),
+            ))
+        }),
+        b"income_correction" => form(body, |i| fields(registry::parse_income_correction(&i, &[]))),
+        b"asset_correction" => form(body, |a| fields(registry::parse_asset_correction(&a, &[]))),
+        b"removal" => form(body, |r| fields(registry::parse_removal(&r))),
         b"death" => form(body, |d| fields(funerals::parse_death(&d, today()))),
         b"list_row" => form(body, |r| fields(lists::parse_row(&r, today()))),
         b"declaration" => form(body, |d| fields(relatives::parse_declaration(&d, today()))),
