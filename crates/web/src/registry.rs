@@ -281,11 +281,15 @@ async fn household_page(
         .iter()
         .map(history_line)
         .collect();
-    let review = st
-        .app
-        .registry()
-        .amounts_to_review(actor, id, review)
-        .await?;
+    // Only after a correction that changed an enrolled amount (the common page asks nothing).
+    let review = if review.is_empty() {
+        Vec::new()
+    } else {
+        st.app
+            .registry()
+            .amounts_to_review(actor, id, review)
+            .await?
+    };
     let (error, error_form, fe) = match error {
         Some((form, msg, fe)) => (Some(msg), form, fe),
         None => (None, String::new(), BTreeMap::new()),
