@@ -57,10 +57,11 @@ impl TestDb {
         Self::wrap(StoreDb::sqlite().await)
     }
 
-    /// A migrated, empty PostgreSQL database, or `None` when no server is configured
-    /// (under `CI=true` its absence fails the test instead).
-    pub async fn postgres() -> Option<TestDb> {
-        StoreDb::postgres().await.map(Self::wrap)
+    /// A migrated, empty PostgreSQL database on the server named by
+    /// `MINZHENG_TEST_POSTGRES_URL`. A test calling this is marked
+    /// `#[minzheng_test_services::needs_postgres]`; run without the server it panics.
+    pub async fn postgres() -> TestDb {
+        Self::wrap(StoreDb::postgres().await)
     }
 
     fn wrap(db: StoreDb) -> TestDb {
@@ -84,8 +85,9 @@ impl TestDb {
 
     /// The application over this database that reads from the test replica
     /// ([`replica_url`]) where a read may lag, and writes to this database; `None` for
-    /// SQLite or when no replica is configured (under `CI=true` its absence fails the
-    /// test). The replica has replayed everything written so far when this returns.
+    /// SQLite. A test calling this is marked `#[minzheng_test_services::needs_replica]`;
+    /// run without the replica it panics. The replica has replayed everything written so
+    /// far when this returns.
     pub async fn with_replica(&self) -> Option<App> {
         let read_url = self.db.replica_url().await?;
         Some(

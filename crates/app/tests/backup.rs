@@ -131,11 +131,10 @@ async fn damaged_foreign_and_tampered_backups_change_nothing() {
     db.cleanup().await;
 }
 
+#[minzheng_test_services::needs_postgres]
 #[tokio::test]
 async fn postgres_is_backed_up_with_its_own_tools() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+    let db = TestDb::postgres().await;
     let dir = tempfile::tempdir().unwrap();
     let e = db.app.backup(&dir.path().join("x.db")).await.unwrap_err();
     assert!(e.to_string().contains("pg_dump"), "{e}");

@@ -27,9 +27,10 @@ macro_rules! both {
         }
         mod postgres {
             $(
+                #[minzheng_test_services::needs_postgres]
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
+                    let db = minzheng_app::testing::TestDb::postgres().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }
@@ -1922,11 +1923,10 @@ async fn hostile_return_files_are_refused_and_change_nothing(db: &TestDb) {
 /// years (one with no partition of its own, kept by the default partition) form one chain
 /// that verifies in sequence order across the partitions, and a break in any of them is
 /// found.
+#[minzheng_test_services::needs_postgres]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_partitions_by_year_hold_lines_and_one_audit_chain() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+    let db = TestDb::postgres().await;
     let app = seeded(&db).await;
     let staff = actor_of(app, "staff").await;
     enrol(app, dibao(V1, "甲", 1, 50_000, "2026-01")).await;

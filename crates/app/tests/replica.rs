@@ -3,8 +3,8 @@
 //! exports and public notice boards from the replica, and writes — with the reads a page
 //! shows right after a change — on the primary. Runs when both
 //! `MINZHENG_TEST_POSTGRES_URL` and `MINZHENG_TEST_POSTGRES_REPLICA_URL` are set
-//! (`scripts/pg-replica start` makes the replica); skipped with a notice otherwise, and a
-//! failure under `CI=true` when either is missing.
+//! (`scripts/pg-replica start` makes the replica); listed as ignored otherwise, and a
+//! failure under CI when either is missing.
 //!
 //! The replica's replay is paused while the primary is changed, so what each read returns
 //! shows where it was read: the replica still answers as before the change, the primary
@@ -144,16 +144,15 @@ async fn case_to_publish(app: &App) -> (i64, String, Actor) {
     (c.id, c.village_code.clone(), clerk)
 }
 
+#[minzheng_test_services::needs_replica]
 #[tokio::test]
 async fn lagging_reads_come_from_the_replica_and_writes_go_to_the_primary() {
     let _one = REPLICA.lock().await;
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    let Some(app) = db.with_replica().await else {
-        db.cleanup().await;
-        return;
-    };
+    let db = TestDb::postgres().await;
+    let app = db
+        .with_replica()
+        .await
+        .expect("a PostgreSQL database has a replica");
     assert!(app.has_read_replica());
     assert_eq!(app.read_replica_in_recovery().await.unwrap(), Some(true));
     // `db.app` is the same primary without a replica: every read there is the primary's.
@@ -266,16 +265,15 @@ async fn lagging_reads_come_from_the_replica_and_writes_go_to_the_primary() {
 /// The replica is never written: its connections are read-only on the server (a write
 /// past the store's own refusal is refused there), and a write transaction on it — which
 /// migrations would need too — is refused before the server is asked.
+#[minzheng_test_services::needs_replica]
 #[tokio::test]
 async fn the_replica_refuses_writes() {
     let _one = REPLICA.lock().await;
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    let Some(app) = db.with_replica().await else {
-        db.cleanup().await;
-        return;
-    };
+    let db = TestDb::postgres().await;
+    let app = db
+        .with_replica()
+        .await
+        .expect("a PostgreSQL database has a replica");
     let e = write_on_reader(&app).await.unwrap_err();
     assert!(
         e.detail().contains("read-only transaction"),

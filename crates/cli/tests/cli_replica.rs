@@ -1,7 +1,7 @@
 //! `minzheng serve --read-database-url`: the binary refuses a SQLite read replica, and over a
 //! PostgreSQL primary and its streaming replica (when `MINZHENG_TEST_POSTGRES_URL` and
-//! `MINZHENG_TEST_POSTGRES_REPLICA_URL` are set; skipped with a notice otherwise, a failure
-//! under `CI=true`) it answers the search page and API from the replica, and saves and
+//! `MINZHENG_TEST_POSTGRES_REPLICA_URL` are set; listed as ignored otherwise, a failure
+//! under CI) it answers the search page and API from the replica, and saves and
 //! shows a saved household on the primary.
 
 use std::io::{BufRead, BufReader};
@@ -112,11 +112,10 @@ fn serve(db: &str, read_url: &str) -> (Server, String, String) {
     )
 }
 
+#[minzheng_test_services::needs_replica]
 #[tokio::test]
 async fn serve_with_a_read_replica_searches_there_and_saves_on_the_primary() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+    let db = TestDb::postgres().await;
     db.app.demo().ensure().await.expect("seed demo");
     db.app
         .registry()
@@ -124,10 +123,10 @@ async fn serve_with_a_read_replica_searches_there_and_saves_on_the_primary() {
         .await
         .unwrap();
     // Waits for the replica to replay all of it.
-    let Some(read_url) = db.replica_url().await else {
-        db.cleanup().await;
-        return;
-    };
+    let read_url = db
+        .replica_url()
+        .await
+        .expect("a PostgreSQL database has a replica");
     let (server, base, replica_line) = serve(&db.url, &read_url);
     assert!(
         replica_line.contains("备库，正在回放主库日志"),

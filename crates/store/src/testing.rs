@@ -47,39 +47,30 @@ pub fn in_ci() -> bool {
     })
 }
 
-/// The PostgreSQL server for tests, if configured. In CI (see [`in_ci`]) its absence is an
-/// error, so the PostgreSQL half of the suite can never be skipped silently there.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("MINZHENG_TEST_POSTGRES_URL") {
-        Ok(u) if !u.trim().is_empty() => Some(u),
-        _ => {
-            if in_ci() {
-                panic!("CI is set but MINZHENG_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI");
-            }
-            eprintln!(
-                "注意：未设置 MINZHENG_TEST_POSTGRES_URL，跳过 PostgreSQL 测试（SKIPPED postgres）"
-            );
-            None
-        }
-    }
+/// The PostgreSQL server for tests (`MINZHENG_TEST_POSTGRES_URL`). A test that needs it is
+/// marked `#[minzheng_test_services::needs_postgres]`: built ignored, with the reason, where
+/// the variable is unset, so it never reports ok without having run. When it runs without
+/// the server anyway — under CI, or asked for with `--include-ignored` — this panics.
+pub fn postgres_url() -> String {
+    required_url("MINZHENG_TEST_POSTGRES_URL", "PostgreSQL 测试")
 }
 
-/// The streaming replica of the test server, if configured
-/// (`MINZHENG_TEST_POSTGRES_REPLICA_URL`, e.g. `postgres://postgres@127.0.0.1:5433/test`;
-/// `scripts/pg-replica start` makes one). In CI (see [`in_ci`]) its absence is an error,
-/// like the server's.
-pub fn replica_url() -> Option<String> {
-    match std::env::var("MINZHENG_TEST_POSTGRES_REPLICA_URL") {
-        Ok(u) if !u.trim().is_empty() => Some(u),
-        _ => {
-            if in_ci() {
-                panic!("CI is set but MINZHENG_TEST_POSTGRES_REPLICA_URL is not: the read replica suite must run in CI");
-            }
-            eprintln!(
-                "注意：未设置 MINZHENG_TEST_POSTGRES_REPLICA_URL，跳过只读副本测试（SKIPPED postgres replica）"
-            );
-            None
-        }
+/// The streaming replica of the test server (`MINZHENG_TEST_POSTGRES_REPLICA_URL`, e.g.
+/// `postgres://postgres@127.0.0.1:5433/test`; `scripts/pg-replica start` makes one). The
+/// tests that need it are marked `#[minzheng_test_services::needs_replica]`; like
+/// [`postgres_url`], this panics when one runs without it.
+pub fn replica_url() -> String {
+    required_url("MINZHENG_TEST_POSTGRES_REPLICA_URL", "只读副本测试")
+}
+
+fn required_url(var: &str, tests: &str) -> String {
+    match std::env::var(var) {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ if in_ci() => panic!("CI 已设置但未设置 {var}：CI 中{tests}必须运行"),
+        _ => panic!(
+            "未设置 {var}：{tests}需要它才能运行（未设置时构建的 cargo test 把它们列为 ignored；\
+             设置后重新运行 cargo test）"
+        ),
     }
 }
 
@@ -172,29 +163,31 @@ impl TestDb {
         }
     }
 
-    /// A migrated, empty PostgreSQL database, or None when no server is configured.
-    pub async fn postgres() -> Option<TestDb> {
-        let admin = postgres_url()?;
+    /// A migrated, empty PostgreSQL database on the server of [`postgres_url`] (which
+    /// panics when none is configured).
+    pub async fn postgres() -> TestDb {
+        let admin = postgres_url();
         let name = format!("mz_test_{}", unique());
         let url = crate::admin::create_database(&admin, &name)
             .await
             .expect("create test database");
         let store = Store::open(&url).await.expect("open postgres");
-        Some(TestDb {
+        TestDb {
             url,
             store,
             admin_url: Some(admin),
             db_name: Some(name),
             _dir: None,
-        })
+        }
     }
 
     /// The URL of this PostgreSQL database on the test replica ([`replica_url`]), once
     /// the replica has replayed everything written so far (the database's creation
-    /// included); `None` for SQLite or when no replica is configured.
+    /// included); `None` for SQLite. Panics when no replica is configured (see
+    /// [`replica_url`]).
     pub async fn replica_url(&self) -> Option<String> {
         let name = self.db_name.as_ref()?;
-        let admin_url = replica_url()?;
+        let admin_url = replica_url();
         let admin = Store::connect_replica(&admin_url)
             .await
             .expect("connect to the test replica");

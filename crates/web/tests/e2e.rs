@@ -13,8 +13,8 @@
 //!   “您已安全退出。” and `/` redirects to the login page again.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`).
-//! Without them the test is skipped with a loud message, except in CI (`CI=true`), where their
-//! absence is a failure.
+//! Without them `cargo test` lists the test as ignored, except under CI, where their absence
+//! is a failure.
 
 mod browser;
 
@@ -25,11 +25,10 @@ use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_app::testing::TestDb;
 use minzheng_web::testing::TestApp;
 
+#[minzheng_test_services::needs_browser]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_sign_in_browse_divisions_and_sign_out() {
-    let Some((chromium, chromedriver)) = browser_tools() else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_tools();
     let driver = ChromeDriver::start(&chromedriver);
     let client = connect(&driver, &chromium).await;
     let app = TestApp::start(TestDb::sqlite().await).await;

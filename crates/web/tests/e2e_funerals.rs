@@ -15,8 +15,8 @@
 //!    findings closed by themselves;
 //! 5. records October's money as recovered on the recovery list.
 //!
-//! Needs `chromium` and `chromedriver`; without them the test is skipped loudly, except in CI
-//! (`CI=true`), where their absence is a failure.
+//! Needs `chromium` and `chromedriver`; without them `cargo test` lists the test as ignored,
+//! except under CI, where their absence is a failure.
 
 mod browser;
 
@@ -35,11 +35,10 @@ use minzheng_web::testing::TestApp;
 const V1: &str = "511802001001";
 const WANG: &str = "511802194501010019";
 
+#[minzheng_test_services::needs_browser]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_a_late_death_stops_payment_and_opens_recoveries() {
-    let Some((chromium, chromedriver)) = browser_tools() else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_tools();
     let driver = ChromeDriver::start(&chromedriver);
     let client = connect(&driver, &chromium).await;
     let app = TestApp::start(TestDb::sqlite().await).await;

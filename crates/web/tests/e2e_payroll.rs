@@ -14,8 +14,8 @@
 //! 5. the clerk generates December: the failed November payment is re-issued there, to the
 //!    new account, and the ledger shows it.
 //!
-//! Needs `chromium` and `chromedriver`; without them the test is skipped loudly, except in CI
-//! (`CI=true`), where their absence is a failure.
+//! Needs `chromium` and `chromedriver`; without them `cargo test` lists the test as ignored,
+//! except under CI, where their absence is a failure.
 
 mod browser;
 
@@ -34,11 +34,10 @@ use minzheng_web::testing::TestApp;
 
 const NEW_ACCOUNT: &str = "6217995555000012345";
 
+#[minzheng_test_services::needs_browser]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_month_of_payroll_from_generation_to_reissue() {
-    let Some((chromium, chromedriver)) = browser_tools() else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_tools();
     let driver = Driver::start(&chromedriver);
     let downloads = tempfile::tempdir().expect("download dir");
     let client = connect_with_downloads(&driver, &chromium, downloads.path()).await;

@@ -11,8 +11,8 @@
 //! - passing the inspection grants the subsidy — half of 东城's recorded 91,456.78元
 //!   investment, 45,728.39元 — which appears in the subsidy ledger as awaiting payment.
 //!
-//! Needs `chromium` and `chromedriver`; without them the test is skipped loudly, except in CI
-//! (`CI=true`), where their absence is a failure.
+//! Needs `chromium` and `chromedriver`; without them `cargo test` lists the test as ignored,
+//! except under CI, where their absence is a failure.
 
 mod browser;
 
@@ -33,11 +33,10 @@ const PNG: &[u8] = &[
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+#[minzheng_test_services::needs_browser]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_city_admin_inspects_passes_and_sees_subsidy() {
-    let Some((chromium, chromedriver)) = browser_tools() else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_tools();
     let driver = ChromeDriver::start(&chromedriver);
     let client = connect(&driver, &chromium).await;
     let app = TestApp::start(TestDb::sqlite().await).await;

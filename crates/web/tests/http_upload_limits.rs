@@ -3,8 +3,8 @@
 //! the Chinese message naming the limit, its job ends `failed`, nothing is written, and the
 //! process (the server runs in it) never holds more than 500 MB at its peak (VmHWM, reset
 //! just before the uploads; before the limits, the first bomb alone drove it past 3 GB).
-//! This file holds one test, so no other test shares the process while it measures. SQLite,
-//! then PostgreSQL when `MINZHENG_TEST_POSTGRES_URL` is set.
+//! Its two tests (SQLite; PostgreSQL, when `MINZHENG_TEST_POSTGRES_URL` is set) take turns,
+//! and no other test shares the process while they measure.
 
 mod common;
 
@@ -95,14 +95,22 @@ async fn bombs_are_refused_within_the_bound(app: &TestApp) {
     assert_eq!(list["total"], 0, "nothing is written: {list}");
 }
 
+/// The tests of this file measure the process's peak: one at a time.
+static ONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bombs_uploaded_over_http_are_refused_within_the_memory_bound() {
+    let _one = ONE.lock().await;
     let app = TestApp::start(TestDb::sqlite().await).await;
     bombs_are_refused_within_the_bound(&app).await;
     app.stop().await;
-    if let Some(db) = TestDb::postgres().await {
-        let app = TestApp::start(db).await;
-        bombs_are_refused_within_the_bound(&app).await;
-        app.stop().await;
-    }
+}
+
+#[minzheng_test_services::needs_postgres]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bombs_uploaded_over_http_are_refused_within_the_memory_bound_on_postgres() {
+    let _one = ONE.lock().await;
+    let app = TestApp::start(TestDb::postgres().await).await;
+    bombs_are_refused_within_the_bound(&app).await;
+    app.stop().await;
 }

@@ -124,12 +124,15 @@ pub async fn here(c: &Client) -> String {
 // ---------------------------------------------------------------------------------------------
 // Chromium and chromedriver.
 
-/// Finds chromium and chromedriver, or decides what their absence means.
-pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+/// Finds chromium and chromedriver. The browser tests are marked
+/// `#[minzheng_test_services::needs_browser]`, so they are built ignored where the two are
+/// missing; one that runs without them anyway (under CI, or with `--include-ignored`)
+/// fails here.
+pub fn browser_tools() -> (PathBuf, PathBuf) {
     let chromium = find_executable("/usr/bin/chromium", &["chromium", "chromium-browser"]);
     let chromedriver = find_executable("/usr/bin/chromedriver", &["chromedriver"]);
     match (chromium, chromedriver) {
-        (Some(browser), Some(driver)) => Some((browser, driver)),
+        (Some(browser), Some(driver)) => (browser, driver),
         (browser, driver) => {
             let missing = [
                 ("chromium", browser.is_none()),
@@ -139,22 +142,18 @@ pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
             .filter(|(_, absent)| *absent)
             .map(|(name, _)| *name)
             .collect::<Vec<_>>()
-            .join(" and ");
+            .join(" 和 ");
             if minzheng_app::testing::in_ci() {
                 panic!(
-                    "CI is set but {missing} not installed: the browser e2e test must run in CI \
-                     (apt-get install chromium chromium-driver)"
+                    "CI 已设置但未安装 {missing}：CI 中浏览器测试必须运行\
+                     （apt-get install chromium chromium-driver）"
                 );
             }
-            eprintln!();
-            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-            eprintln!(
-                "!!! SKIPPED e2e: {missing} not installed — install with \
-                 apt-get install chromium chromium-driver"
+            panic!(
+                "未安装 {missing}：浏览器测试需要 chromium 与 chromedriver 才能运行\
+                 （apt-get install chromium chromium-driver，然后重新运行 cargo test；\
+                 未安装时构建的 cargo test 把浏览器测试列为 ignored）"
             );
-            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-            eprintln!();
-            None
         }
     }
 }
