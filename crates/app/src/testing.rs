@@ -133,6 +133,9 @@ pub async fn tamper_audit_at(url: &str, t: AuditTamper<'_>) {
     minzheng_store::testing::tamper_audit(&store, t)
         .await
         .expect("tamper with the audit log");
+    // Into the database file itself: a SQLite file is then copied alone (`restore` copies
+    // the backup before it checks it), without a write-ahead log beside it.
+    store.checkpoint().await.expect("checkpoint the change");
     store.close().await;
 }
 
