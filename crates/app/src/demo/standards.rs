@@ -15,11 +15,16 @@ use crate::AppResult;
 /// The demo's plan deadline (the plan's "4月底前", moved to the demo year).
 const DEADLINE: (i32, u32, u32) = (2026, 4, 30);
 
-/// The demo's system actor and the day it seeds on.
+/// The day the demo's standardization story has reached (its last inspection opens then).
+/// The offices are evaluated, and the inspections opened and decided, as of this day, so
+/// what is seeded does not depend on the day the demo is seeded.
+const STORY_DAY: (i32, u32, u32) = (2026, 11, 20);
+
+/// The demo's system actor and the day its story has reached.
 struct Seed<'a> {
     demo: &'a Demo<'a>,
     sys: Actor,
-    today: NaiveDate,
+    as_of: NaiveDate,
 }
 
 impl Seed<'_> {
@@ -135,7 +140,7 @@ impl Seed<'_> {
     /// An assistant for every village of the township but the last `skip`.
     async fn all_assistants(&self, code: &str, skip: usize) -> AppResult<()> {
         let s = self.demo.app.standards();
-        let villages = s.office(&self.sys, code, self.today).await?.assistants;
+        let villages = s.office(&self.sys, code, self.as_of).await?.assistants;
         let n = villages.len().saturating_sub(skip);
         for (i, v) in villages.iter().take(n).enumerate() {
             s.set_village_assistant(&self.sys, &v.village_code, &format!("协理员{}", i + 1), "")
@@ -251,7 +256,7 @@ impl Seed<'_> {
                     inspectors: inspectors.into(),
                     inspected_on: on.into(),
                 },
-                self.today,
+                self.as_of,
             )
             .await
     }
@@ -263,7 +268,8 @@ impl Demo<'_> {
         let d = Seed {
             demo: self,
             sys: Actor::system("demo"),
-            today: chrono::Utc::now().date_naive(),
+            as_of: NaiveDate::from_ymd_opt(STORY_DAY.0, STORY_DAY.1, STORY_DAY.2)
+                .expect("valid date"),
         };
         let s = self.app.standards();
         s.set_params(
@@ -353,7 +359,7 @@ impl Demo<'_> {
             })
             .collect();
         s.score(&d.sys, id, &manual).await?;
-        s.decide_inspection(&d.sys, id, true, "规范化建设达到要求，同意验收。", d.today)
+        s.decide_inspection(&d.sys, id, true, "规范化建设达到要求，同意验收。", d.as_of)
             .await?;
         if let Some(sub) = s.subsidy_of_inspection(&d.sys, id).await? {
             s.disburse(&d.sys, sub.id, "2026-11-05").await?;
@@ -387,7 +393,7 @@ impl Demo<'_> {
             id,
             false,
             "人员、场地均未达标，限期整改后复查。",
-            d.today,
+            d.as_of,
         )
         .await?;
 
