@@ -1691,12 +1691,15 @@ async fn refused_forms_keep_what_was_typed(app: &TestApp) {
     assert!(still.iter().any(|e| e.id == x), "still open");
 }
 
+/// The month in Beijing now, as the dashboard names it.
+fn beijing_month() -> String {
+    YearMonth::of(minzheng_web::cases::today()).to_string()
+}
+
 /// The 工作台 shows where this month's payroll stands in the user's township: not generated,
-/// then its drafts; 退票 and 补发 waiting; another township sees none of it.
+/// then its drafts (not the next month's); 退票 and 补发 waiting; another township sees none
+/// of it.
 async fn dashboard_shows_the_months_payroll(app: &TestApp) {
-    let month = (chrono::Utc::now() + chrono::Duration::hours(8))
-        .format("%Y-%m")
-        .to_string();
     enrol(app, "张三", 1, 50_000).await;
     enrol(app, "李四", 2, 42_050).await;
     let staff = page_login(app, "staff").await;
@@ -1707,16 +1710,36 @@ async fn dashboard_shows_the_months_payroll(app: &TestApp) {
             .unwrap_or_else(|| panic!("{id} on the dashboard"))
             .to_string()
     };
+    let shown = |html: &str| -> String {
+        html.split("资金发放 · ")
+            .nth(1)
+            .map(|v| v.chars().take(7).collect())
+            .unwrap_or_else(|| panic!("the month on the dashboard: {html}"))
+    };
+    // The server's month: the one when the page was asked for or, past midnight at the
+    // month's end, the next.
+    let before = beijing_month();
     let (status, html) = get_page(&staff, app.url("/")).await;
+    let after = beijing_month();
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains(&format!("资金发放 · {month}")), "{html}");
+    let month = shown(&html);
+    assert!(
+        month == before || month == after,
+        "{month}: {before}–{after}"
+    );
     assert!(
         html.contains("id=\"payroll-none\""),
         "nothing generated yet"
     );
-    let out = generate(app, "staff", &month).await;
-    assert_eq!(out["created"].as_array().unwrap().len(), 1, "{out}");
+    // This month and the next are generated alike, so the counts below are the same
+    // should the month turn while the test runs; each month counts its own batch only.
+    let next = YearMonth::parse(&month).unwrap().next().to_string();
+    for m in [&month, &next] {
+        let out = generate(app, "staff", m).await;
+        assert_eq!(out["created"].as_array().unwrap().len(), 1, "{out}");
+    }
     let (_, html) = get_page(&staff, app.url("/")).await;
+    assert!([&month, &next].contains(&&shown(&html)), "{html}");
     assert!(!html.contains("id=\"payroll-none\""));
     assert_eq!(num(&html, "payroll-batches"), "1");
     assert_eq!(num(&html, "payroll-drafts"), "1");
