@@ -54,6 +54,7 @@ both!(
     identity_conflicts_are_refused_in_the_import_and_the_member_form,
     ledger_exports_are_inert_and_read_back,
     a_corrupt_utf8_ledger_is_named_as_such,
+    a_child_born_today_in_beijing_is_registered_at_any_hour,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -1358,4 +1359,34 @@ async fn a_corrupt_utf8_ledger_is_named_as_such(db: &TestDb) {
         "{reason}"
     );
     assert_eq!(count(db, "households").await, 0);
+}
+
+/// A child born today (in Beijing) is added to the household the same day, whatever the
+/// hour: the registry dates ID numbers by the Beijing day, which before 08:00 is a day ahead
+/// of UTC's. (Run the suite under `faketime`, docs/testing.md, to try it after midnight.)
+async fn a_child_born_today_in_beijing_is_registered_at_any_hour(db: &TestDb) {
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let h = app
+        .registry()
+        .create(&staff, &new_household(VILLAGE, "周父", &id("19900101", 11)))
+        .await
+        .unwrap()
+        .household
+        .id;
+    // Read before the request: the registry's day is this one or, past midnight, the next.
+    let today = beijing_today();
+    let added = app
+        .registry()
+        .add_member(&staff, h, &member("周小宝", &id(&today, 12), "子"))
+        .await
+        .unwrap_or_else(|e| panic!("a child born on {today} is refused: {e}"));
+    assert!(added.members.iter().any(|m| m.name == "周小宝"));
+}
+
+/// Today's date in Beijing (UTC+8), as YYYYMMDD.
+fn beijing_today() -> String {
+    (Utc::now() + chrono::Duration::hours(8))
+        .format("%Y%m%d")
+        .to_string()
 }

@@ -37,9 +37,10 @@ impl App {
     }
 }
 
-/// Today, as the registry dates ID numbers and status changes.
+/// Today in Beijing (UTC+8), as the registry dates ID numbers and status changes: the day
+/// the clerks' pages and the other duties use, which before 08:00 is a day ahead of UTC's.
 pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 const READ_ONLY: &str = "您的角色只能查看，不能修改户籍台账";
