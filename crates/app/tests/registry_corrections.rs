@@ -31,9 +31,10 @@ macro_rules! both {
         }
         mod postgres {
             $(
+                #[minzheng_test_services::needs_postgres]
                 #[tokio::test]
                 async fn $name() {
-                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
+                    let db = minzheng_app::testing::TestDb::postgres().await;
                     super::$name(&db).await;
                     db.cleanup().await;
                 }

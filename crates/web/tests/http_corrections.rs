@@ -25,9 +25,10 @@ macro_rules! both {
         }
         mod postgres {
             $(
+                #[minzheng_test_services::needs_postgres]
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = minzheng_app::testing::TestDb::postgres().await else { return };
+                    let db = minzheng_app::testing::TestDb::postgres().await;
                     let app = minzheng_web::testing::TestApp::start(db).await;
                     super::$name(&app).await;
                     app.stop().await;
