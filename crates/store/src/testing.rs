@@ -66,7 +66,7 @@ pub fn replica_url() -> String {
 fn required_url(var: &str, tests: &str) -> String {
     match std::env::var(var) {
         Ok(u) if !u.trim().is_empty() => u,
-        _ if in_ci() => panic!("CI 已设置但未设置 {var}：CI 中{tests}必须运行"),
+        _ if in_ci() => panic!("CI 已设置但未设置 {var}：{tests}在 CI 中必须运行"),
         _ => panic!(
             "未设置 {var}：{tests}需要它才能运行（未设置时构建的 cargo test 把它们列为 ignored；\
              设置后重新运行 cargo test）"

@@ -145,7 +145,7 @@ pub fn browser_tools() -> (PathBuf, PathBuf) {
             .join(" 和 ");
             if minzheng_app::testing::in_ci() {
                 panic!(
-                    "CI 已设置但未安装 {missing}：CI 中浏览器测试必须运行\
+                    "CI 已设置但未安装 {missing}：浏览器测试在 CI 中必须运行\
                      （apt-get install chromium chromium-driver）"
                 );
             }
