@@ -209,6 +209,34 @@ impl Registry<'_> {
             .collect())
     }
 
+    /// Ends a correction: its audit record on the household (`action`, the row before, the
+    /// row after with the reason), the commit, and the household with the enrolled amounts
+    /// the correction changed.
+    async fn commit_correction(
+        &self,
+        mut tx: minzheng_store::WriteTx,
+        actor: &Actor,
+        d: &HouseholdDetail,
+        (action, before, after): (&str, serde_json::Value, serde_json::Value),
+        amounts: Vec<(Enrolment, Option<Fen>)>,
+    ) -> AppResult<Corrected> {
+        append_audit(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action,
+                entity_type: "household",
+                entity_id: &d.household.id.to_string(),
+                scope_code: &d.household.village_code,
+                before: Some(before),
+                after: Some(after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.corrected(actor, d.household.id, amounts).await
+    }
+
     async fn corrected(
         &self,
         actor: &Actor,
@@ -240,21 +268,12 @@ impl Registry<'_> {
         let amounts = self.computed_amounts(actor, household_id).await?;
         let mut tx = self.app.store().begin_write().await?;
         registry::correct_person(&mut tx, &actor.scope, person_id, &p, &now()).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "person.correct",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_stored_person(&before)),
-                after: Some(with_reason(json_person(&p), &reason)),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "person.correct",
+            json_stored_person(&before),
+            with_reason(json_person(&p), &reason),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 
     /// Removes a member registered by mistake, with the reason. Refused (409) for the
@@ -278,21 +297,12 @@ impl Registry<'_> {
         let traces = registry::person_traces(&mut tx, person_id, &before.id_number).await?;
         member_removal(&before, traces).map_err(Error::Conflict)?;
         registry::delete_person(&mut tx, &actor.scope, person_id).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "person.remove",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_stored_person(&before)),
-                after: Some(serde_json::json!({"name": before.name, "reason": reason})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "person.remove",
+            json_stored_person(&before),
+            serde_json::json!({"name": before.name, "reason": reason}),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 
     /// Corrects an income item, with the reason.
@@ -314,21 +324,12 @@ impl Registry<'_> {
         let amounts = self.computed_amounts(actor, household_id).await?;
         let mut tx = self.app.store().begin_write().await?;
         registry::update_income(&mut tx, &actor.scope, income_id, &i).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "income.update",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_income(&before)),
-                after: Some(with_reason(json_new_income(&i, &d), &reason)),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "income.update",
+            json_income(&before),
+            with_reason(json_new_income(&i, &d), &reason),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 
     /// Removes an income item, with the reason.
@@ -350,21 +351,12 @@ impl Registry<'_> {
         let amounts = self.computed_amounts(actor, household_id).await?;
         let mut tx = self.app.store().begin_write().await?;
         registry::delete_income(&mut tx, &actor.scope, income_id).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "income.remove",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_income(&before)),
-                after: Some(serde_json::json!({"reason": reason})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "income.remove",
+            json_income(&before),
+            serde_json::json!({"reason": reason}),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 
     /// Corrects an asset, with the reason.
@@ -386,21 +378,12 @@ impl Registry<'_> {
         let amounts = self.computed_amounts(actor, household_id).await?;
         let mut tx = self.app.store().begin_write().await?;
         registry::update_asset(&mut tx, &actor.scope, asset_id, &a).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "asset.update",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_asset(&before)),
-                after: Some(with_reason(json_new_asset(&a, &d), &reason)),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "asset.update",
+            json_asset(&before),
+            with_reason(json_new_asset(&a, &d), &reason),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 
     /// Removes an asset, with the reason.
@@ -422,20 +405,11 @@ impl Registry<'_> {
         let amounts = self.computed_amounts(actor, household_id).await?;
         let mut tx = self.app.store().begin_write().await?;
         registry::delete_asset(&mut tx, &actor.scope, asset_id).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "asset.remove",
-                entity_type: "household",
-                entity_id: &household_id.to_string(),
-                scope_code: &d.household.village_code,
-                before: Some(json_asset(&before)),
-                after: Some(serde_json::json!({"reason": reason})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.corrected(actor, household_id, amounts).await
+        let change = (
+            "asset.remove",
+            json_asset(&before),
+            serde_json::json!({"reason": reason}),
+        );
+        self.commit_correction(tx, actor, &d, change, amounts).await
     }
 }

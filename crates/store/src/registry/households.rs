@@ -733,19 +733,7 @@ pub async fn update_income(
 
 /// Removes an income item of a household inside `scope`.
 pub async fn delete_income(tx: &mut Tx, scope: &Scope, income_id: i64) -> StoreResult<()> {
-    let (lo, hi) = scope.bounds();
-    let n = tx
-        .execute(
-            q(format!(
-                "DELETE FROM incomes WHERE id = $1 AND {}",
-                in_scope_households(2)
-            ))
-            .bind(income_id)
-            .bind(lo)
-            .bind(hi),
-        )
-        .await?;
-    found(n, "该收入")
+    delete_household_item(tx, scope, "incomes", income_id, "该收入").await
 }
 
 /// Rewrites an asset of a household inside `scope`.
@@ -777,19 +765,31 @@ pub async fn update_asset(
 
 /// Removes an asset of a household inside `scope`.
 pub async fn delete_asset(tx: &mut Tx, scope: &Scope, asset_id: i64) -> StoreResult<()> {
+    delete_household_item(tx, scope, "assets", asset_id, "该财产").await
+}
+
+/// Deletes row `id` of `table` (incomes, assets: rows with a `household_id`) if its
+/// household lies inside `scope`.
+async fn delete_household_item(
+    tx: &mut Tx,
+    scope: &Scope,
+    table: &'static str,
+    id: i64,
+    what: &'static str,
+) -> StoreResult<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
             q(format!(
-                "DELETE FROM assets WHERE id = $1 AND {}",
+                "DELETE FROM {table} WHERE id = $1 AND {}",
                 in_scope_households(2)
             ))
-            .bind(asset_id)
+            .bind(id)
             .bind(lo)
             .bind(hi),
         )
         .await?;
-    found(n, "该财产")
+    found(n, what)
 }
 
 /// One row changed, or the record is not there for this caller.
