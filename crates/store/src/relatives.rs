@@ -130,6 +130,27 @@ pub async fn ties_of_household<'c>(
     Ok(ties)
 }
 
+/// The households whose cases `username` must stay out of: those with an active member who
+/// is the user's declared relative, or the user as declarant (the ties of
+/// [`ties_of_household`] that name this user), in one query.
+pub async fn households_tied_to<'c>(
+    db: impl Into<Conn<'c>>,
+    username: &str,
+) -> StoreResult<Vec<i64>> {
+    db.into()
+        .fetch_all(
+            q("SELECT DISTINCT p.household_id FROM relative_declarations d
+               JOIN persons p ON p.status = 'active'
+                 AND (p.id_number = d.relative_id_number OR p.id_number = d.declarant_id_number)
+               WHERE d.username = $1")
+            .bind(username),
+        )
+        .await?
+        .iter()
+        .map(|r| r.i64("household_id"))
+        .collect()
+}
+
 /// The households in which a person with one of these ID numbers lives.
 pub async fn households_of(tx: &mut Tx, id_numbers: &[&str]) -> StoreResult<Vec<i64>> {
     let mut out = Vec::new();
