@@ -9,7 +9,7 @@ use std::io::Cursor;
 use minzheng_domain::payroll::{ReturnFile, ReturnRow};
 
 use super::limits::{
-    check_line_lengths, check_xls, check_xlsx, over, unpanicked, BoundedCsv, InputLimits, Refused,
+    check_xls, check_xlsx, over, refusal_of, unpanicked, BoundedCsv, InputLimits, Refused,
     TextBudget,
 };
 use crate::{AppResult, Error};
@@ -96,7 +96,6 @@ pub(crate) fn read_cells(
             "{what}的扩展名是Excel，但内容不是Excel工作簿：请用原来的文件"
         )));
     }
-    check_line_lengths(data, limits, what).map_err(refused)?;
     let text = decode_text(data);
     // Row k of the table is the sheet's row k + 1, as Excel or WPS shows the file: the
     // parser skips blank lines and reads a quoted cell's line breaks inside its record, so
@@ -117,7 +116,14 @@ pub(crate) fn read_cells(
         match next {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(bad(format!("{what}第{row}行格式有误：{e}"))),
+            // The meter's refusal (a record, the rows or the total over its limit) as it
+            // words it; anything else is the file's format.
+            Err(e) => {
+                return Err(match refusal_of(&e) {
+                    Some(r) => refused(r),
+                    None => bad(format!("{what}第{row}行格式有误：{e}")),
+                })
+            }
         }
         // Blank rows count as rows here (a sheet shows them): a file of endless blank
         // lines is refused like one of endless records.

@@ -24,7 +24,7 @@ mod xls;
 mod xlsx;
 mod xml;
 
-pub(crate) use text::{check_line_lengths, TextBudget};
+pub(crate) use text::TextBudget;
 pub use text::{refusal_of, BoundedCsv};
 pub use xls::check_xls;
 pub use xlsx::check_xlsx;

@@ -169,6 +169,7 @@ impl CsvMeter {
 }
 
 /// Checks CSV held in memory: every record within `max_line_bytes`, at most `max_rows`.
+#[cfg(test)]
 pub(crate) fn check_line_lengths(
     data: &[u8],
     limits: &InputLimits,
