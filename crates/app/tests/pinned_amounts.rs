@@ -752,4 +752,20 @@ async fn preferential_care_pays_a_twelfth_of_the_annual_standard_and_the_rest_in
         .await
         .unwrap();
     assert_eq!(december.amount, Fen(316_674));
+    // The enrolment keeps the remainder for December's line: 8 fen.
+    let enrolment = app
+        .cases()
+        .get(&system(), out.case_id, d(DECIDE))
+        .await
+        .unwrap()
+        .enrolment
+        .unwrap();
+    assert_eq!(
+        (enrolment.monthly_fen, enrolment.year_end_extra_fen),
+        (Fen(316_666), Fen(8))
+    );
+    assert_eq!(
+        enrolment.amount_for(YearMonth::parse("2026-12").unwrap()),
+        Fen(316_674)
+    );
 }

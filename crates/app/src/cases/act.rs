@@ -262,10 +262,16 @@ impl Cases<'_> {
                     Some(EnrolmentChange::Adjust {
                         enrolment_id,
                         monthly,
+                        year_end_extra,
                         next_review_on,
                     }) => {
-                        store::adjust_enrolment(&mut tx, enrolment_id, monthly, next_review_on)
-                            .await?;
+                        store::adjust_enrolment(
+                            &mut tx,
+                            enrolment_id,
+                            (monthly, year_end_extra),
+                            next_review_on,
+                        )
+                        .await?;
                         enrolment_id
                     }
                     Some(EnrolmentChange::Stop {

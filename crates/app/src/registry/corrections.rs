@@ -200,12 +200,15 @@ impl Registry<'_> {
         if enrolment_ids.is_empty() {
             return Ok(Vec::new());
         }
+        // The calculator gives this month's payment (December's includes the year's
+        // remainder of an annual amount), compared with what the enrolment pays this month.
+        let month = minzheng_domain::YearMonth::of(today());
         Ok(self
             .computed_amounts(actor, household_id)
             .await?
             .into_iter()
             .filter(|(e, _)| enrolment_ids.contains(&e.id))
-            .filter_map(|(e, n)| n.filter(|n| *n != e.monthly_fen).map(|n| (e, n)))
+            .filter_map(|(e, n)| n.filter(|n| *n != e.amount_for(month)).map(|n| (e, n)))
             .collect())
     }
 

@@ -990,16 +990,59 @@ pub fn old_age_band_change(
 // 优抚 (《军人抚恤优待条例》; docs/rules.md §9)
 // ---------------------------------------------------------------------------
 
-/// 优抚金 for one month from the annual table. The annual amount is authoritative
-/// (docs/rules.md §9): January–November pay `floor(年标准 ÷ 12)` and December pays the
-/// remainder, so twelve payments always add up to the table figure.
-pub fn preferential_care(
+/// An annual amount paid monthly: January–November pay `monthly` = `floor(年标准 ÷ 12)`,
+/// December pays `monthly + year_end_extra`, so the twelve payments add up to the annual
+/// figure exactly (docs/rules.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AnnualInstalments {
+    pub annual: Fen,
+    pub monthly: Fen,
+    /// 年末补足: what December pays on top of `monthly` (0–11 fen).
+    pub year_end_extra: Fen,
+}
+
+impl AnnualInstalments {
+    pub fn of(annual: Fen) -> AnnualInstalments {
+        let monthly = annual.0.div_euclid(12);
+        AnnualInstalments {
+            annual,
+            monthly: Fen(monthly),
+            year_end_extra: Fen(annual.0 - monthly * 12),
+        }
+    }
+
+    /// December's payment: the month's share and the year's remainder.
+    pub fn december(&self) -> Fen {
+        Fen(self.monthly.0 + self.year_end_extra.0)
+    }
+
+    /// The payment for `month`.
+    pub fn for_month(&self, month: YearMonth) -> Fen {
+        if month.month() == 12 {
+            self.december()
+        } else {
+            self.monthly
+        }
+    }
+}
+
+/// The annual standard (年抚恤标准) of the table row for a category, grade and cause, with
+/// the checks of [`preferential_care`].
+pub fn preferential_care_annual(
     table: &[CareRow],
     category: CareCategory,
     grade: Option<u8>,
     cause: Option<DisabilityCause>,
-    month: YearMonth,
-) -> Result<Calculation, CalcError> {
+) -> Result<Fen, CalcError> {
+    care_row(table, category, grade, cause).map(|r| r.annual)
+}
+
+fn care_row(
+    table: &[CareRow],
+    category: CareCategory,
+    grade: Option<u8>,
+    cause: Option<DisabilityCause>,
+) -> Result<&CareRow, CalcError> {
     if category == CareCategory::DisabledServiceman {
         let g = grade.ok_or_else(|| CalcError::Invalid("残疾军人须有残疾等级".to_string()))?;
         let c = cause.ok_or_else(|| CalcError::Invalid("残疾军人须有致残性质".to_string()))?;
@@ -1029,6 +1072,22 @@ pub fn preferential_care(
             ))
         })?;
     non_negative("年抚恤标准", row.annual)?;
+    Ok(row)
+}
+
+/// 优抚金 for one month from the annual table. The annual amount is authoritative
+/// (docs/rules.md §9): January–November pay `floor(年标准 ÷ 12)` and December pays the
+/// remainder, so twelve payments always add up to the table figure ([`AnnualInstalments`];
+/// the enrolment keeps both parts).
+pub fn preferential_care(
+    table: &[CareRow],
+    category: CareCategory,
+    grade: Option<u8>,
+    cause: Option<DisabilityCause>,
+    month: YearMonth,
+) -> Result<Calculation, CalcError> {
+    let row = care_row(table, category, grade, cause)?;
+    let (grade, cause) = (row.grade, row.cause);
     let mut ex = Explanation::new("月发放额 = 年标准 ÷ 12 (1—11月取整到分，12月补足全年差额)");
     ex.input("优抚类别", category.label());
     if let Some(g) = grade {
@@ -1038,12 +1097,7 @@ pub fn preferential_care(
         ex.input("致残性质", c.label());
     }
     ex.input("年标准", row.annual).input("发放月份", month);
-    let base = row.annual.0 / 12;
-    let amount = if month.month() == 12 {
-        Fen(row.annual.0 - base * 11)
-    } else {
-        Fen(base)
-    };
+    let amount = AnnualInstalments::of(row.annual).for_month(month);
     ex.step(
         "年标准 ÷ 12",
         Exact::new(row.annual.0.into(), 12).display_yuan(),

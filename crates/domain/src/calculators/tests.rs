@@ -610,6 +610,19 @@ fn preferential_care_table() {
 }
 
 #[test]
+fn an_annual_amount_is_paid_as_twelve_instalments_adding_up_to_the_year() {
+    let i = AnnualInstalments::of(Fen(11_627_000));
+    assert_eq!((i.monthly, i.year_end_extra), (Fen(968_916), Fen(8)));
+    let year: i64 = (1..=12)
+        .map(|mo| i.for_month(YearMonth::new(2026, mo).unwrap()).0)
+        .sum();
+    assert_eq!(year, 11_627_000);
+    assert_eq!(i.for_month(YearMonth::new(2026, 12).unwrap()), Fen(968_924));
+    // A multiple of twelve has no remainder.
+    assert_eq!(AnnualInstalments::of(Fen(1_200)).year_end_extra, Fen(0));
+}
+
+#[test]
 fn loads_from_demo_params() {
     let set = ParamSet::demo_yaan();
     let r = DivisionCode::parse(&format!("{DEMO_CITY}02")).unwrap();

@@ -230,6 +230,9 @@ pub struct Enrolment {
     pub beneficiary_id_number: String,
     pub household_size: i64,
     pub monthly_fen: Fen,
+    /// What December pays on top of `monthly_fen` (an annual amount paid monthly, 优抚:
+    /// the year's remainder; 0 otherwise).
+    pub year_end_extra_fen: Fen,
     pub payment: PaymentSchedule,
     pub start_month: String,
     pub end_month: Option<String>,
@@ -240,6 +243,15 @@ pub struct Enrolment {
 }
 
 impl Enrolment {
+    /// What the enrolment pays for `month` (December adds the year's remainder).
+    pub fn amount_for(&self, month: crate::YearMonth) -> Fen {
+        if month.month() == 12 {
+            Fen(self.monthly_fen.0 + self.year_end_extra_fen.0)
+        } else {
+            self.monthly_fen
+        }
+    }
+
     pub fn masked(mut self) -> Self {
         self.beneficiary_id_number = mask_id(&self.beneficiary_id_number);
         self

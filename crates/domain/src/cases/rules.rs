@@ -349,6 +349,8 @@ pub fn old_age_birth_cutoff(params: &ParamSet, on: NaiveDate) -> NaiveDate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentPlan {
     pub monthly: Fen,
+    /// What December pays on top of `monthly` (an annual amount paid monthly; else 0).
+    pub year_end_extra: Fen,
     pub payment: PaymentSchedule,
     pub start_month: YearMonth,
     /// One-off payments end in their start month.
@@ -366,6 +368,8 @@ pub enum EnrolmentChange {
     Adjust {
         enrolment_id: i64,
         monthly: Fen,
+        /// What December pays on top of `monthly` (an annual amount paid monthly; else 0).
+        year_end_extra: Fen,
         next_review_on: NaiveDate,
     },
     /// 停发: a review or change confirmed at zero ends the enrolment after the decision
@@ -409,14 +413,22 @@ pub fn enrolment_change(
                 end_month: YearMonth::of(decided),
             });
         }
+        let (monthly, year_end_extra) = monthly_and_year_end(c, qy, amount);
         return Ok(EnrolmentChange::Adjust {
             enrolment_id: eid,
-            monthly: amount,
+            monthly,
+            year_end_extra,
             next_review_on: review,
         });
     }
+    let (monthly, year_end_extra) = if once {
+        (amount, Fen(0))
+    } else {
+        monthly_and_year_end(c, qy, amount)
+    };
     Ok(EnrolmentChange::Create(EnrolmentPlan {
-        monthly: amount,
+        monthly,
+        year_end_extra,
         payment: if once {
             PaymentSchedule::Once
         } else {
@@ -427,6 +439,31 @@ pub fn enrolment_change(
         next_review_on: (!once).then_some(review),
         review_class: (!once).then_some(class),
     }))
+}
+
+/// How a confirmed monthly amount is kept on the enrolment: the month's payment and what
+/// December adds. An amount from an annual table (优抚) — the calculator's figure for any
+/// month, December's included — is kept as `floor(年标准 ÷ 12)` with the year's remainder
+/// for December, so the year pays the table figure exactly (docs/rules.md §9). Any other
+/// amount (another program, or one the county typed) is paid as confirmed every month.
+pub fn monthly_and_year_end(c: &Case, qy: &ParamQuery<'_>, amount: Fen) -> (Fen, Fen) {
+    if c.program != Program::PreferentialCare {
+        return (amount, Fen(0));
+    }
+    let annual = c.details.care_category.and_then(|cat| {
+        let table = qy.care_table(c.program, ParamName::CareTable).ok()?;
+        crate::calculators::preferential_care_annual(
+            &table,
+            cat,
+            c.details.care_grade,
+            c.details.disability_cause,
+        )
+        .ok()
+    });
+    match annual.map(crate::calculators::AnnualInstalments::of) {
+        Some(i) if amount == i.monthly || amount == i.december() => (i.monthly, i.year_end_extra),
+        _ => (amount, Fen(0)),
+    }
 }
 
 /// How an enrolment ends on a termination (or a review the county does not confirm).

@@ -298,6 +298,8 @@ pub struct BackPayEnrolment {
     pub township_code: String,
     pub beneficiary_id_number: String,
     pub monthly: Fen,
+    /// What December pays on top of `monthly` (an annual amount paid monthly).
+    pub year_end_extra: Fen,
     pub start_month: YearMonth,
     pub end_month: Option<YearMonth>,
     pub payment: PaymentKind,
@@ -335,7 +337,11 @@ pub fn parse_back_pay(r: &NewBackPay, e: &BackPayEnrolment) -> Result<BackPayReq
         Ok(p) => Some(p),
     };
     let amount = if r.amount.trim().is_empty() {
-        Some(e.monthly)
+        // The month's own payment: December's includes the year's remainder.
+        Some(match period {
+            Some(p) if p.month() == 12 => Fen(e.monthly.0 + e.year_end_extra.0),
+            _ => e.monthly,
+        })
     } else {
         match Fen::parse_yuan(&r.amount) {
             Ok(a) => Some(a),
@@ -542,6 +548,7 @@ mod tests {
             township_code: "511802001".into(),
             beneficiary_id_number: "51180219800101001X".into(),
             monthly: Fen(40_000),
+            year_end_extra: Fen(0),
             start_month: m("2026-09"),
             end_month: None,
             payment: PaymentKind::Monthly,
@@ -572,6 +579,29 @@ mod tests {
         let mut once = enrolment();
         once.payment = PaymentKind::Once;
         assert!(parse_back_pay(&ask("2026-10", "", "x"), &once).is_err());
+    }
+
+    #[test]
+    fn back_pay_of_december_includes_the_year_end_remainder_of_an_annual_amount() {
+        let ask = |period: &str| NewBackPay {
+            enrolment_id: 1,
+            period: period.into(),
+            amount: String::new(),
+            reason: "审批滞后".into(),
+            case_id: None,
+        };
+        let mut care = enrolment();
+        care.program = Program::PreferentialCare;
+        care.monthly = Fen(968_916);
+        care.year_end_extra = Fen(8);
+        assert_eq!(
+            parse_back_pay(&ask("2026-11"), &care).unwrap().amount,
+            Fen(968_916)
+        );
+        assert_eq!(
+            parse_back_pay(&ask("2026-12"), &care).unwrap().amount,
+            Fen(968_924)
+        );
     }
 
     fn template(columns: &str) -> BankTemplateInput {

@@ -19,6 +19,10 @@ pub struct EnrolmentFacts {
     pub grace_until: Option<YearMonth>,
     pub payment: PaymentKind,
     pub township_code: String,
+    /// The enrolment's monthly amount and what December adds (an annual amount paid
+    /// monthly), which explain December's higher line and January's return.
+    pub monthly: Fen,
+    pub year_end_extra: Fen,
     pub case_id: Option<i64>,
     pub case_no: Option<String>,
     /// The case's kind code (new | review | change).
@@ -174,6 +178,18 @@ pub fn explain(
                 None => format!("新纳入，{start}"),
             }
         }
+        DiffChange::Changed
+            if f.year_end_extra.0 > 0
+                && month.month() == 12
+                && line.amount == Fen(f.monthly.0 + f.year_end_extra.0) =>
+        {
+            format!("按年标准发放，12月补足全年差额{}", f.year_end_extra)
+        }
+        DiffChange::Changed
+            if f.year_end_extra.0 > 0 && month.month() == 1 && line.amount == f.monthly =>
+        {
+            "按年标准发放，上月（12月）含全年差额，本月恢复按月发放".into()
+        }
         DiffChange::Changed => match &by_case {
             Some(c) => format!("{c}调整保障金额"),
             None => "保障金额调整".into(),
@@ -269,6 +285,8 @@ mod tests {
             grace_until: None,
             payment: PaymentKind::Monthly,
             township_code: "511802001".into(),
+            monthly: Fen(0),
+            year_end_extra: Fen(0),
             case_id: None,
             case_no: None,
             case_kind: None,
@@ -319,6 +337,47 @@ mod tests {
             "变更案件DB2026-0003调整保障金额"
         );
         assert_eq!(entry(DiffChange::Changed).previous, Some(Fen(30_000)));
+    }
+
+    #[test]
+    fn an_annual_amount_changes_in_december_and_january_by_the_year_end_remainder() {
+        let care = |fen: i64| PreviousBatch {
+            id: 7,
+            line_count: 1,
+            planned: Fen(fen),
+            lines: vec![line(1, 1, fen)],
+        };
+        let mut f = HashMap::new();
+        f.insert(1, {
+            let mut x = facts(EnrolmentStatus::Active, Some(("YF2026-0001", "new")));
+            x.monthly = Fen(968_916);
+            x.year_end_extra = Fen(8);
+            x
+        });
+        let december = [line(1, 1, 968_924)];
+        let d = diff(
+            m("2026-12"),
+            &december,
+            Vec::new(),
+            Some(&care(968_916)),
+            &f,
+        );
+        assert_eq!(d.entries[0].reason, "按年标准发放，12月补足全年差额0.08元");
+        let january = [line(1, 1, 968_916)];
+        let d = diff(m("2027-01"), &january, Vec::new(), Some(&care(968_924)), &f);
+        assert_eq!(
+            d.entries[0].reason,
+            "按年标准发放，上月（12月）含全年差额，本月恢复按月发放"
+        );
+        // Any other change in December is the case's.
+        let d = diff(
+            m("2026-12"),
+            &[line(1, 1, 900_000)],
+            Vec::new(),
+            Some(&care(968_916)),
+            &f,
+        );
+        assert_eq!(d.entries[0].reason, "新申请案件YF2026-0001调整保障金额");
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn enrolment(r: &DbRow) -> StoreResult<Enrolment> {
         beneficiary_id_number: r.str("beneficiary_id_number")?,
         household_size: r.i64("household_size")?,
         monthly_fen: Fen(r.i64("monthly_fen")?),
+        year_end_extra_fen: Fen(r.i64("year_end_extra_fen")?),
         payment: if r.str("payment")? == "once" {
             PaymentSchedule::Once
         } else {
@@ -218,8 +219,8 @@ pub async fn create_enrolment(
                 "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
                  village_code, beneficiary_name, beneficiary_id_number, household_size, monthly_fen,
                  payment, start_month, end_month, status, next_review_on, review_class,
-                 created_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'active',$14,$15,$16,$16)
+                 created_at, updated_at, year_end_extra_fen)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'active',$14,$15,$16,$16,$17)
                RETURNING id",
             )
             .bind(case.program.as_str())
@@ -237,7 +238,8 @@ pub async fn create_enrolment(
             .bind(plan.end_month.map(|m| m.to_string()))
             .bind(plan.next_review_on.map(|d| d.to_string()))
             .bind(plan.review_class.map(|c| c.as_str().to_string()))
-            .bind(now.as_str()),
+            .bind(now.as_str())
+            .bind(plan.year_end_extra.0),
         )
         .await?;
     let eid = row.i64("id")?;
@@ -250,22 +252,24 @@ pub async fn create_enrolment(
     Ok(eid)
 }
 
-/// 增发/减发: a new monthly amount and review date; the enrolment is active again.
+/// 增发/减发: a new monthly amount (and what December adds to it) and review date; the
+/// enrolment is active again.
 pub async fn adjust_enrolment(
     tx: &mut Tx,
     id: i64,
-    monthly: Fen,
+    (monthly, year_end_extra): (Fen, Fen),
     next_review_on: NaiveDate,
 ) -> StoreResult<()> {
     tx.execute(
         q(
             "UPDATE enrolments SET monthly_fen = $1, next_review_on = $2, status = 'active',
-             updated_at = $3 WHERE id = $4",
+             updated_at = $3, year_end_extra_fen = $5 WHERE id = $4",
         )
         .bind(monthly.0)
         .bind(next_review_on.to_string())
         .bind(crate::timestamp(chrono::Utc::now()))
-        .bind(id),
+        .bind(id)
+        .bind(year_end_extra.0),
     )
     .await?;
     Ok(())

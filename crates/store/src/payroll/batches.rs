@@ -189,7 +189,7 @@ pub async fn enrolment_facts(
         let rows = store
             .fetch_all(q(format!(
                 "SELECT e.id, e.status, e.start_month, e.end_month, e.grace_until, e.payment,
-                        e.monthly_fen, e.township_code, e.case_id,
+                        e.monthly_fen, e.year_end_extra_fen, e.township_code, e.case_id,
                         c.case_no, c.kind AS case_kind,
                         lc.id AS last_case_id, lc.case_no AS last_case_no, lc.kind AS last_case_kind
                  FROM enrolments e
@@ -209,6 +209,8 @@ pub async fn enrolment_facts(
                     grace_until: opt_month(&r, "grace_until")?,
                     payment: coded(&r, "payment")?,
                     township_code: r.str("township_code")?,
+                    monthly: Fen(r.i64("monthly_fen")?),
+                    year_end_extra: Fen(r.i64("year_end_extra_fen")?),
                     case_id: r.opt_i64("case_id")?,
                     case_no: r.opt_str("case_no")?,
                     case_kind: r.opt_str("case_kind")?,

@@ -137,7 +137,7 @@ pub async fn back_pay_enrolment(store: &Store, id: i64) -> StoreResult<Option<Ba
         .fetch_optional(
             q(
                 "SELECT id, program, township_code, beneficiary_id_number, beneficiary_name,
-                      monthly_fen, start_month, end_month, payment
+                      monthly_fen, year_end_extra_fen, start_month, end_month, payment
                FROM enrolments WHERE id = $1",
             )
             .bind(id),
@@ -152,6 +152,7 @@ pub async fn back_pay_enrolment(store: &Store, id: i64) -> StoreResult<Option<Ba
         township_code: e.str("township_code")?,
         beneficiary_id_number: e.str("beneficiary_id_number")?,
         monthly: Fen(e.i64("monthly_fen")?),
+        year_end_extra: Fen(e.i64("year_end_extra_fen")?),
         start_month: month(&e, "start_month")?,
         end_month: opt_month(&e, "end_month")?,
         payment: coded(&e, "payment")?,

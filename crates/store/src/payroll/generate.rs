@@ -91,6 +91,12 @@ const PAYABLE: &str =
     AND (e.payment = 'monthly' OR e.start_month = b.month)
     AND (e.status <> 'grace' OR e.grace_until IS NULL OR e.grace_until >= b.month)";
 
+/// What an enrolment pays in the batch's month: its monthly amount, and in December the
+/// year's remainder of an annual amount paid monthly (优抚; 0 for every other program), so
+/// a year's twelve lines add up to the annual figure.
+pub(crate) const REGULAR_AMOUNT: &str =
+    "e.monthly_fen + CASE WHEN substr(b.month, 6, 2) = '12' THEN e.year_end_extra_fen ELSE 0 END";
+
 const LINE_COLUMNS: &str = "batch_id, kind, program, period, enrolment_id, township_code,
     village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
     account_holder, amount_fen";
@@ -142,7 +148,7 @@ pub async fn fill_lines(
         "INSERT INTO payroll_lines ({LINE_COLUMNS})
          SELECT b.id, 'regular', e.program, b.month, e.id, e.township_code, e.village_code,
                 e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
-                h.account_holder, e.monthly_fen
+                h.account_holder, {REGULAR_AMOUNT}
          {} AND b.generation = $1 AND {PAYABLE}
          {order}",
         regular.sql
