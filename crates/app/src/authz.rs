@@ -71,6 +71,10 @@ pub enum Permission {
     DecideBackPay,
     /// 配置银行代发模板.
     ManageBankTemplates,
+    /// 生成调标批次 (高龄津贴 age bands; standards later).
+    PrepareRepricing,
+    /// 审核签发调标批次 (applies the new amounts) or void it.
+    SignOffRepricing,
 
     // Deaths and recovery (殡葬管理, 追回).
     /// 登记死亡和殡葬信息 (which stops the person's payments).
@@ -238,6 +242,18 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         "配置银行代发模板",
     ),
     (
+        P::PrepareRepricing,
+        &[R::CityAdmin, R::TownshipDirector, R::TownshipStaff],
+        ScopeRule::Any,
+        "生成调标批次",
+    ),
+    (
+        P::SignOffRepricing,
+        DIRECTOR,
+        ScopeRule::Any,
+        "审核签发调标批次",
+    ),
+    (
         P::RecordDeaths,
         TOWNSHIP_OFFICE,
         ScopeRule::Any,
@@ -299,7 +315,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 33] = [
+    pub const ALL: [Permission; 35] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -324,6 +340,8 @@ impl Permission {
         P::RequestBackPay,
         P::DecideBackPay,
         P::ManageBankTemplates,
+        P::PrepareRepricing,
+        P::SignOffRepricing,
         P::RecordDeaths,
         P::HandleRecoveries,
         P::ApproveWriteOff,

@@ -34,6 +34,7 @@ pub mod params;
 pub mod payroll;
 pub mod registry;
 pub mod relatives;
+pub mod repricing;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -37,6 +37,7 @@ pub mod payroll;
 pub mod programs;
 pub mod registry;
 pub mod relatives;
+pub mod repricing;
 pub mod role;
 pub mod standards;
 #[cfg(test)]

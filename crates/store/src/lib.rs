@@ -30,6 +30,7 @@ pub mod partitions;
 pub mod payroll;
 pub mod registry;
 pub mod relatives;
+pub mod repricing;
 pub mod standards;
 pub mod users;
 

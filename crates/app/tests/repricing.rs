@@ -1,0 +1,413 @@
+//! 调标批次 through the app: a 高龄津贴 beneficiary turning 90 is re-priced in the month
+//! the start rule names, once; the director's sign-off applies the calculator's amount
+//! with an audit record per enrolment and the payroll pays it; other roles and other
+//! townships are refused and change nothing; a month already paid is not re-priced behind
+//! the payroll's back. Every case runs on SQLite, and on PostgreSQL when
+//! `MINZHENG_TEST_POSTGRES_URL` is set.
+
+use chrono::NaiveDate;
+use minzheng_app::testing::payroll::{self as fixtures, FixtureEnrolment};
+use minzheng_app::testing::TestDb;
+use minzheng_app::{App, Error};
+use minzheng_domain::calculators::old_age_allowance;
+use minzheng_domain::params::{AgeStartRule, ParamName};
+use minzheng_domain::payroll::{GenerateRequest, LineFilter, LineKind};
+use minzheng_domain::repricing::{RepricingReview, RepricingStatus};
+use minzheng_domain::{
+    Actor, DivisionCode, Fen, IdNumber, Program, Role, Scope, UrbanRural, YearMonth,
+};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = minzheng_app::testing::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[minzheng_test_services::needs_postgres]
+                #[tokio::test]
+                async fn $name() {
+                    let db = minzheng_app::testing::TestDb::postgres().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    turning_ninety_moves_band_in_the_month_after_the_birthday_once,
+    sign_off_applies_the_calculators_amount_and_the_payroll_pays_it,
+    other_roles_and_townships_are_refused_and_change_nothing,
+    a_month_already_paid_is_not_re_priced_and_a_draft_is_named,
+);
+
+const VILLAGE: &str = "511802001001";
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn month(s: &str) -> YearMonth {
+    YearMonth::parse(s).unwrap()
+}
+
+fn id(first17: &str) -> String {
+    let c = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+    format!("{first17}{c}")
+}
+
+fn sys() -> Actor {
+    Actor::system("t")
+}
+
+/// 周桂英, born 15 March 1936: 90 on 15 March 2026, paid the 80–89 band (60 元) since 2025.
+async fn seeded_with_nonagenarian(db: &TestDb) -> (&App, i64) {
+    let app = &db.app;
+    app.demo().ensure().await.expect("seed demo");
+    let eid = fixtures::enrol(
+        app,
+        &FixtureEnrolment::new(
+            Program::OldAgeAllowance,
+            VILLAGE,
+            "周桂英",
+            &id("51180219360315002"),
+            6_000,
+            "2025-01",
+        ),
+    )
+    .await
+    .unwrap();
+    (app, eid)
+}
+
+/// The lines of `eid` in the batches of `month` in the actor's view.
+async fn lines_of(app: &App, eid: i64) -> Vec<(RepricingReview, usize)> {
+    let mut out = Vec::new();
+    for b in app.repricing().list(&sys(), None).await.unwrap() {
+        let r = app.repricing().review(&sys(), b.id).await.unwrap();
+        let n = r.lines.iter().filter(|l| l.enrolment_id == eid).count();
+        if n > 0 {
+            out.push((r, n));
+        }
+    }
+    out
+}
+
+async fn monthly_of(app: &App, eid: i64) -> Fen {
+    let (all, _) = app
+        .cases()
+        .enrolments(&sys(), &Default::default())
+        .await
+        .unwrap();
+    all.into_iter()
+        .find(|e| e.id == eid)
+        .expect("the enrolment")
+        .monthly_fen
+}
+
+async fn turning_ninety_moves_band_in_the_month_after_the_birthday_once(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    let r = app.repricing();
+    // The demo's start rule: the band applies from the month after the birthday month.
+    let march = r
+        .prepare_age_bands(&sys(), month("2026-03"), None, d("2026-03-01"))
+        .await
+        .unwrap();
+    assert!(march.considered > 0);
+    assert!(lines_of(app, eid).await.is_empty(), "March is still 80–89");
+    let april = r
+        .prepare_age_bands(&sys(), month("2026-04"), None, d("2026-04-01"))
+        .await
+        .unwrap();
+    assert!(april.added >= 1);
+    let found = lines_of(app, eid).await;
+    assert_eq!(found.len(), 1);
+    let (review, n) = &found[0];
+    assert_eq!(*n, 1);
+    assert_eq!(review.batch.month, month("2026-04"));
+    assert_eq!(review.batch.status, RepricingStatus::Pending);
+    assert_eq!(review.batch.township_code, "511802001");
+    let line = review.lines.iter().find(|l| l.enrolment_id == eid).unwrap();
+    assert_eq!(
+        (line.old_amount, line.new_amount),
+        (Fen(6_000), Fen(12_000))
+    );
+    assert_eq!(line.difference(), Fen(6_000));
+    assert!(line
+        .explanation
+        .steps
+        .iter()
+        .any(|s| s.label == "计算年龄" && s.value == "90周岁"));
+    // Again for April, and for May while April waits: nothing is added.
+    let again = r
+        .prepare_age_bands(&sys(), month("2026-04"), None, d("2026-04-01"))
+        .await
+        .unwrap();
+    assert_eq!(again.added, 0);
+    assert!(again.batches.is_empty());
+    r.prepare_age_bands(&sys(), month("2026-05"), None, d("2026-05-01"))
+        .await
+        .unwrap();
+    let found = lines_of(app, eid).await;
+    assert_eq!(found.len(), 1, "one line in one batch");
+    assert_eq!(found[0].1, 1);
+    // Nothing is paid differently before the sign-off.
+    assert_eq!(monthly_of(app, eid).await, Fen(6_000));
+}
+
+async fn sign_off_applies_the_calculators_amount_and_the_payroll_pays_it(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    let director = fixtures::actor(app, "director").await.unwrap();
+    let staff = fixtures::actor(app, "staff").await.unwrap();
+    // The township's staff prepare April for their township.
+    let prepared = app
+        .repricing()
+        .prepare_age_bands(&staff, month("2026-04"), None, d("2026-04-01"))
+        .await
+        .unwrap();
+    let batch = prepared
+        .batches
+        .iter()
+        .find(|b| b.township_code == "511802001")
+        .expect("a batch for 东城街道")
+        .clone();
+    // Not before April.
+    assert!(matches!(
+        app.repricing()
+            .sign_off(&director, batch.id, d("2026-03-31"))
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    let done = app
+        .repricing()
+        .sign_off(&director, batch.id, d("2026-04-02"))
+        .await
+        .unwrap();
+    assert_eq!(done.batch.status, RepricingStatus::Applied);
+    assert_eq!(done.applied as i64, batch.line_count - batch.zero_count);
+    // The amount is the calculator's, with the parameters in force in April.
+    let params = app.params().set(&sys()).await.unwrap();
+    let region = DivisionCode::parse_native(VILLAGE).unwrap();
+    let qy = params.at(&region, Some(UrbanRural::Rural), d("2026-04-01"));
+    let calc = old_age_allowance(
+        &IdNumber::parse(&id("51180219360315002"), d("2026-04-01")).unwrap(),
+        month("2026-04"),
+        &qy.age_bands(Program::OldAgeAllowance, ParamName::AgeBands)
+            .unwrap(),
+        qy.age_start_rule(Program::OldAgeAllowance, ParamName::AgeStartRule)
+            .unwrap_or(AgeStartRule::NextMonth),
+    )
+    .unwrap();
+    assert_eq!(monthly_of(app, eid).await, calc.amount);
+    assert_eq!(calc.amount, Fen(12_000));
+    // Every applied enrolment has its audit record, with the old and new amount.
+    let trail = fixtures::audit_trail(app, "enrolment", &eid.to_string())
+        .await
+        .unwrap();
+    let rec = trail
+        .iter()
+        .find(|a| a.action == "repricing.apply")
+        .expect("audited");
+    assert_eq!(rec.actor, "director");
+    for line in app
+        .repricing()
+        .review(&sys(), batch.id)
+        .await
+        .unwrap()
+        .lines
+    {
+        if line.needs_decision() {
+            continue;
+        }
+        let actions = fixtures::audit_actions(app, "enrolment", &line.enrolment_id.to_string())
+            .await
+            .unwrap();
+        assert!(actions.iter().any(|a| a == "repricing.apply"), "{line:?}");
+    }
+    assert!(fixtures::audit_intact(app).await.unwrap());
+    // Signed once.
+    assert!(matches!(
+        app.repricing()
+            .sign_off(&director, batch.id, d("2026-04-02"))
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    // May adds nothing: the enrolment pays its band.
+    app.repricing()
+        .prepare_age_bands(&staff, month("2026-05"), None, d("2026-05-01"))
+        .await
+        .unwrap();
+    assert_eq!(lines_of(app, eid).await.len(), 1);
+    // April's payroll pays the new amount.
+    let out = app
+        .payroll()
+        .generate(
+            &sys(),
+            &GenerateRequest {
+                month: month("2026-04"),
+                program: Some(Program::OldAgeAllowance),
+                within: Some("511802001".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let b = &out.created[0];
+    let lines = app
+        .payroll()
+        .lines(&sys(), b.id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0;
+    let line = lines
+        .iter()
+        .find(|l| l.enrolment_id == eid && l.kind == LineKind::Regular)
+        .unwrap();
+    assert_eq!(line.amount, Fen(12_000));
+}
+
+async fn other_roles_and_townships_are_refused_and_change_nothing(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    let staff = fixtures::actor(app, "staff").await.unwrap();
+    let assistant = fixtures::actor(app, "assistant").await.unwrap();
+    let auditor = fixtures::actor(app, "auditor").await.unwrap();
+    let elsewhere = Actor {
+        user_id: None,
+        username: "xc_director".into(),
+        role: Some(Role::TownshipDirector),
+        scope: Scope::of(DivisionCode::parse_native("511802002").unwrap()),
+    };
+    assert!(matches!(
+        app.repricing()
+            .prepare_age_bands(&assistant, month("2026-04"), None, d("2026-04-01"))
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        app.repricing()
+            .prepare_age_bands(&staff, month("2026-04"), Some("511802002"), d("2026-04-01"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    let prepared = app
+        .repricing()
+        .prepare_age_bands(&staff, month("2026-04"), None, d("2026-04-01"))
+        .await
+        .unwrap();
+    let batch = prepared.batches[0].clone();
+    for who in [&staff, &auditor] {
+        assert!(
+            matches!(
+                app.repricing()
+                    .sign_off(who, batch.id, d("2026-04-02"))
+                    .await,
+                Err(Error::Forbidden(_))
+            ),
+            "{who:?}"
+        );
+        assert!(matches!(
+            app.repricing().void(who, batch.id).await,
+            Err(Error::Forbidden(_))
+        ));
+    }
+    // Another township's director does not see the batch at all.
+    assert!(matches!(
+        app.repricing().review(&elsewhere, batch.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.repricing()
+            .sign_off(&elsewhere, batch.id, d("2026-04-02"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(app
+        .repricing()
+        .list(&elsewhere, None)
+        .await
+        .unwrap()
+        .is_empty());
+    let still = app.repricing().review(&sys(), batch.id).await.unwrap();
+    assert_eq!(still.batch.status, RepricingStatus::Pending);
+    assert_eq!(monthly_of(app, eid).await, Fen(6_000));
+    let actions = fixtures::audit_actions(app, "enrolment", &eid.to_string())
+        .await
+        .unwrap();
+    assert!(!actions.iter().any(|a| a.starts_with("repricing")));
+    // The auditor sees the batch, with ID numbers masked.
+    let seen = app.repricing().review(&auditor, batch.id).await.unwrap();
+    assert!(seen
+        .lines
+        .iter()
+        .all(|l| l.beneficiary_id_number.contains('*')));
+}
+
+async fn a_month_already_paid_is_not_re_priced_and_a_draft_is_named(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    let director = fixtures::actor(app, "director").await.unwrap();
+    let staff = fixtures::actor(app, "staff").await.unwrap();
+    let generate = |m: &'static str| async move {
+        app.payroll()
+            .generate(
+                &sys(),
+                &GenerateRequest {
+                    month: month(m),
+                    program: Some(Program::OldAgeAllowance),
+                    within: Some("511802001".into()),
+                },
+            )
+            .await
+            .unwrap()
+            .created
+            .into_iter()
+            .find(|b| b.township_code == "511802001")
+            .unwrap()
+    };
+    // April is paid at the old amount before the batch is signed.
+    let april = generate("2026-04").await;
+    app.payroll()
+        .sign_off(&director, april.id, None)
+        .await
+        .unwrap();
+    let prepared = app
+        .repricing()
+        .prepare_age_bands(&staff, month("2026-04"), None, d("2026-04-01"))
+        .await
+        .unwrap();
+    let batch = prepared.batches[0].clone();
+    let refused = app
+        .repricing()
+        .sign_off(&director, batch.id, d("2026-05-02"))
+        .await;
+    match refused {
+        Err(Error::Conflict(m)) => assert!(m.contains("周桂英（2026-04）"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(monthly_of(app, eid).await, Fen(6_000));
+    // Voided, it frees the enrolment; May, with May's draft generated, is signed off and
+    // the draft is named for regeneration.
+    let voided = app.repricing().void(&director, batch.id).await.unwrap();
+    assert_eq!(voided.status, RepricingStatus::Void);
+    let may_draft = generate("2026-05").await;
+    let may = app
+        .repricing()
+        .prepare_age_bands(&staff, month("2026-05"), None, d("2026-05-01"))
+        .await
+        .unwrap();
+    let done = app
+        .repricing()
+        .sign_off(&director, may.batches[0].id, d("2026-05-02"))
+        .await
+        .unwrap();
+    assert!(done.applied >= 1);
+    assert_eq!(done.drafts_to_regenerate, vec![may_draft.id]);
+    assert_eq!(monthly_of(app, eid).await, Fen(12_000));
+}

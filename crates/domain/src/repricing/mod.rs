@@ -1,0 +1,305 @@
+//! 调标批次 — re-pricing batches: when an enrolment's amount follows from a rule that moves
+//! on its own (a 高龄津贴 beneficiary reaching the next age band) or from a new standard,
+//! the system prepares the new amounts as a batch per township and month, each line with
+//! the old amount, the new one, the difference and the calculator's explanation; the
+//! director reviews it and signs it off, which applies the new amounts from the batch's
+//! month, or voids it (docs/rules.md §9).
+//!
+//! A line whose new amount would be 0 (no band or standard applies any more) is listed for a
+//! decision and never applied: ending an enrolment is a case's decision, not a batch's.
+
+use serde::Serialize;
+
+use crate::calculators::{old_age_allowance, CalcError, Calculation, Explanation};
+use crate::params::{AgeBand, AgeStartRule};
+use crate::{Fen, IdNumber, Program, UrbanRural, YearMonth};
+
+crate::coded_enum! {
+    /// 调标批次状态.
+    pub enum RepricingStatus {
+        /// Prepared, waiting for the director.
+        Pending = ("pending", "待审核"),
+        /// Signed off: the new amounts are the enrolments'.
+        Applied = ("applied", "已签发"),
+        /// Voided: nothing applied; the enrolments may be prepared again.
+        Void = ("void", "已作废"),
+    }
+}
+
+crate::coded_enum! {
+    /// 调标原因.
+    pub enum RepricingReason {
+        /// 年龄段变化: a 高龄津贴 beneficiary moved band (e.g. turning 90).
+        AgeBand = ("age_band", "年龄段变化"),
+        /// 调整标准: the standard itself was raised.
+        Standard = ("standard", "调整标准"),
+    }
+}
+
+/// What the director may do with a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepricingAction {
+    /// 审核签发: apply the new amounts.
+    SignOff,
+    /// 作废.
+    Void,
+}
+
+/// Why a batch cannot take an action (409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("该调标批次{0}，不能再{1}")]
+pub struct RepricingRefusal(pub &'static str, pub &'static str);
+
+/// The state a batch moves to, or why it cannot.
+pub fn transition(
+    status: RepricingStatus,
+    action: RepricingAction,
+) -> Result<RepricingStatus, RepricingRefusal> {
+    let verb = match action {
+        RepricingAction::SignOff => "签发",
+        RepricingAction::Void => "作废",
+    };
+    match (status, action) {
+        (RepricingStatus::Pending, RepricingAction::SignOff) => Ok(RepricingStatus::Applied),
+        (RepricingStatus::Pending, RepricingAction::Void) => Ok(RepricingStatus::Void),
+        (s, _) => Err(RepricingRefusal(s.label(), verb)),
+    }
+}
+
+/// 调标批次: one township, one month, one reason and program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepricingBatch {
+    pub id: i64,
+    pub reason: RepricingReason,
+    pub program: Program,
+    pub township_code: String,
+    pub township_name: String,
+    /// From this month the new amounts are paid.
+    pub month: YearMonth,
+    pub status: RepricingStatus,
+    pub line_count: i64,
+    /// Lines whose new amount would be 0: listed for a decision, never applied.
+    pub zero_count: i64,
+    pub old_total: Fen,
+    pub new_total: Fen,
+    pub prepared_by: String,
+    pub prepared_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+impl RepricingBatch {
+    /// The change of the monthly total (new − old).
+    pub fn difference(&self) -> Fen {
+        Fen(self.new_total.0 - self.old_total.0)
+    }
+}
+
+/// One enrolment of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepricingLine {
+    pub id: i64,
+    pub batch_id: i64,
+    pub enrolment_id: i64,
+    pub township_code: String,
+    pub village_code: String,
+    pub beneficiary_name: String,
+    pub beneficiary_id_number: String,
+    pub old_amount: Fen,
+    pub new_amount: Fen,
+    /// The calculator's explanation of the new amount.
+    pub explanation: Explanation,
+}
+
+impl RepricingLine {
+    /// new − old.
+    pub fn difference(&self) -> Fen {
+        Fen(self.new_amount.0 - self.old_amount.0)
+    }
+
+    /// A new amount of 0 is not applied: ending the enrolment is a case's decision.
+    pub fn needs_decision(&self) -> bool {
+        self.new_amount.0 == 0
+    }
+
+    pub fn masked(mut self) -> Self {
+        self.beneficiary_id_number = crate::mask_id(&self.beneficiary_id_number);
+        self
+    }
+}
+
+/// A batch and its lines, as the review shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepricingReview {
+    pub batch: RepricingBatch,
+    pub lines: Vec<RepricingLine>,
+}
+
+/// A live enrolment the re-pricing considers, as the store reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepricingCandidate {
+    pub enrolment_id: i64,
+    pub township_code: String,
+    pub village_code: String,
+    pub beneficiary_name: String,
+    pub beneficiary_id_number: String,
+    /// The household's registration (the parameters may differ for urban and rural).
+    pub urban_rural: UrbanRural,
+    pub monthly: Fen,
+}
+
+/// A line to prepare: the candidate, its new amount and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRepricingLine {
+    pub candidate: RepricingCandidate,
+    pub new_amount: Fen,
+    pub explanation: Explanation,
+}
+
+/// The 高龄津贴 line for `month`, if the band's amount differs from what the enrolment
+/// pays: the amount is the calculator's ([`old_age_allowance`]) with the bands and start
+/// rule in force that month. Below every band the new amount is 0 (listed for a decision).
+/// An ID number that cannot be read gives no line.
+pub fn age_band_line(
+    c: &RepricingCandidate,
+    month: YearMonth,
+    bands: &[AgeBand],
+    rule: AgeStartRule,
+    today: chrono::NaiveDate,
+) -> Option<NewRepricingLine> {
+    let id = IdNumber::parse(&c.beneficiary_id_number, today).ok()?;
+    let (amount, explanation) = match old_age_allowance(&id, month, bands, rule) {
+        Ok(Calculation {
+            amount,
+            explanation,
+            ..
+        }) => (amount, explanation),
+        Err(CalcError::NotEligible(why)) => {
+            let mut ex = Explanation {
+                formula: "高龄津贴 = 所在年龄段月标准".into(),
+                ..Default::default()
+            };
+            ex.notes.push(format!(
+                "{why}，金额将为0；调标不会停发，请核实后办理变更或终止"
+            ));
+            (Fen(0), ex)
+        }
+        Err(_) => return None,
+    };
+    (amount != c.monthly).then(|| NewRepricingLine {
+        candidate: c.clone(),
+        new_amount: amount,
+        explanation,
+    })
+}
+
+/// Sums of a batch's lines: count, lines at 0, old and new totals (the lines at 0 count
+/// with their old amount on both sides: they are not applied).
+pub fn totals(lines: &[(Fen, Fen)]) -> (i64, i64, Fen, Fen) {
+    let mut zero = 0;
+    let (mut old, mut new) = (0i64, 0i64);
+    for (o, n) in lines {
+        old += o.0;
+        if n.0 == 0 {
+            zero += 1;
+            new += o.0;
+        } else {
+            new += n.0;
+        }
+    }
+    (lines.len() as i64, zero, Fen(old), Fen(new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn bands() -> Vec<AgeBand> {
+        vec![
+            AgeBand {
+                min_age: 80,
+                max_age: Some(89),
+                monthly: Fen(6_000),
+            },
+            AgeBand {
+                min_age: 90,
+                max_age: Some(99),
+                monthly: Fen(12_000),
+            },
+            AgeBand {
+                min_age: 100,
+                max_age: None,
+                monthly: Fen(60_000),
+            },
+        ]
+    }
+
+    fn with_check(first17: &str) -> String {
+        let c = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+        format!("{first17}{c}")
+    }
+
+    fn candidate(born: &str, monthly: i64) -> RepricingCandidate {
+        RepricingCandidate {
+            enrolment_id: 1,
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            beneficiary_name: "周桂英".into(),
+            beneficiary_id_number: with_check(&format!("511802{born}002")),
+            urban_rural: UrbanRural::Rural,
+            monthly: Fen(monthly),
+        }
+    }
+
+    fn m(s: &str) -> YearMonth {
+        YearMonth::parse(s).unwrap()
+    }
+
+    #[test]
+    fn turning_ninety_moves_band_from_the_month_the_start_rule_names() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        // Born 15 March 1936: 90 on 15 March 2026.
+        let c = candidate("19360315", 6_000);
+        let next = AgeStartRule::NextMonth;
+        assert_eq!(age_band_line(&c, m("2026-03"), &bands(), next, today), None);
+        let l = age_band_line(&c, m("2026-04"), &bands(), next, today).unwrap();
+        assert_eq!(l.new_amount, Fen(12_000));
+        assert!(l.explanation.steps.iter().any(|s| s.value == "90周岁"));
+        let same = AgeStartRule::SameMonth;
+        assert!(age_band_line(&c, m("2026-03"), &bands(), same, today).is_some());
+        assert_eq!(age_band_line(&c, m("2026-02"), &bands(), same, today), None);
+        // Already paid the new band: no line.
+        let paid = candidate("19360315", 12_000);
+        assert_eq!(
+            age_band_line(&paid, m("2026-04"), &bands(), next, today),
+            None
+        );
+    }
+
+    #[test]
+    fn below_every_band_the_line_is_zero_and_asks_for_a_decision() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let c = candidate("19500101", 6_000);
+        let l = age_band_line(&c, m("2026-04"), &bands(), AgeStartRule::NextMonth, today).unwrap();
+        assert_eq!(l.new_amount, Fen(0));
+        assert!(l.explanation.notes[0].contains("调标不会停发"));
+        assert_eq!(
+            totals(&[(Fen(6_000), Fen(0)), (Fen(6_000), Fen(12_000))]),
+            (2, 1, Fen(12_000), Fen(18_000))
+        );
+    }
+
+    #[test]
+    fn only_a_pending_batch_is_signed_off_or_voided() {
+        use RepricingAction as A;
+        use RepricingStatus as S;
+        assert_eq!(transition(S::Pending, A::SignOff), Ok(S::Applied));
+        assert_eq!(transition(S::Pending, A::Void), Ok(S::Void));
+        assert_eq!(
+            transition(S::Applied, A::SignOff).unwrap_err().to_string(),
+            "该调标批次已签发，不能再签发"
+        );
+        assert!(transition(S::Void, A::SignOff).is_err());
+    }
+}

@@ -1,0 +1,433 @@
+//! 调标批次 storage: `repricing_batches` (one pending batch at most per reason, program,
+//! township and month) and `repricing_lines` (old and new monthly amounts per enrolment,
+//! with the calculator's explanation). The candidates are read in one statement, the lines
+//! written in multi-row inserts and the counters and the applied amounts set in one
+//! statement each.
+
+use std::collections::BTreeMap;
+
+use minzheng_domain::calculators::Explanation;
+use minzheng_domain::repricing::{
+    NewRepricingLine, RepricingBatch, RepricingCandidate, RepricingLine, RepricingReason,
+    RepricingStatus,
+};
+use minzheng_domain::{Fen, Program, Scope, UrbanRural, YearMonth};
+
+use crate::db::{q, Conn, DbRow, Tx};
+use crate::error::{StoreError, StoreResult};
+
+/// Rows per multi-row `INSERT` (9 parameters each, under both engines' limits).
+const CHUNK: usize = 100;
+
+/// The live enrolments of `program` in `lo..hi` (village codes) payable in `month` that
+/// no pending batch holds and no batch of `month` re-priced already: what a preparation
+/// considers. Suspended enrolments count: their amount is what they resume with.
+pub async fn candidates<'c>(
+    db: impl Into<Conn<'c>>,
+    program: Program,
+    (lo, hi): (&str, &str),
+    month: YearMonth,
+) -> StoreResult<Vec<RepricingCandidate>> {
+    let rows = db
+        .into()
+        .fetch_all(
+            q(
+                "SELECT e.id, e.township_code, e.village_code, e.beneficiary_name,
+                      e.beneficiary_id_number, e.monthly_fen, h.registration_type
+               FROM enrolments e JOIN households h ON h.id = e.household_id
+               WHERE e.program = $1 AND e.village_code >= $2 AND e.village_code < $3
+                 AND e.status IN ('active', 'grace', 'suspended') AND e.payment = 'monthly'
+                 AND e.start_month <= $4 AND (e.end_month IS NULL OR e.end_month >= $4)
+                 AND NOT EXISTS (SELECT 1 FROM repricing_lines l
+                                 JOIN repricing_batches b ON b.id = l.batch_id
+                                 WHERE l.enrolment_id = e.id
+                                   AND (b.status = 'pending' OR l.once_month = $4))
+               ORDER BY e.township_code, e.id",
+            )
+            .bind(program.as_str())
+            .bind(lo)
+            .bind(hi)
+            .bind(month.to_string()),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RepricingCandidate {
+                enrolment_id: r.i64("id")?,
+                township_code: r.str("township_code")?,
+                village_code: r.str("village_code")?,
+                beneficiary_name: r.str("beneficiary_name")?,
+                beneficiary_id_number: r.str("beneficiary_id_number")?,
+                urban_rural: if r.str("registration_type")? == "urban" {
+                    UrbanRural::Urban
+                } else {
+                    UrbanRural::Rural
+                },
+                monthly: Fen(r.i64("monthly_fen")?),
+            })
+        })
+        .collect()
+}
+
+/// What a preparation wrote: per batch, its id and township and how many lines it gained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub batch_id: i64,
+    pub township_code: String,
+    pub added: i64,
+}
+
+/// Adds the lines to the pending batch of their township (created if there is none) and
+/// brings the touched batches' counters up to date. A line whose enrolment is re-priced
+/// for the month already is skipped (the once index).
+#[allow(clippy::too_many_arguments)]
+pub async fn add_lines(
+    tx: &mut Tx,
+    reason: RepricingReason,
+    program: Program,
+    month: YearMonth,
+    lines: &[NewRepricingLine],
+    by: &str,
+    now: &str,
+) -> StoreResult<Vec<Prepared>> {
+    let mut by_township: BTreeMap<&str, Vec<&NewRepricingLine>> = BTreeMap::new();
+    for l in lines {
+        by_township
+            .entry(l.candidate.township_code.as_str())
+            .or_default()
+            .push(l);
+    }
+    let month_s = month.to_string();
+    let mut out = Vec::new();
+    for (township, lines) in by_township {
+        let existing = tx
+            .fetch_optional(
+                q(
+                    "SELECT id FROM repricing_batches WHERE reason = $1 AND program = $2
+                     AND township_code = $3 AND month = $4 AND status = 'pending'",
+                )
+                .bind(reason.as_str())
+                .bind(program.as_str())
+                .bind(township)
+                .bind(month_s.as_str()),
+            )
+            .await?;
+        let batch_id = match existing {
+            Some(r) => r.i64("id")?,
+            None => tx
+                .fetch_one(
+                    q(
+                        "INSERT INTO repricing_batches (reason, program, township_code, month,
+                         status, prepared_by, prepared_at)
+                       VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
+                    )
+                    .bind(reason.as_str())
+                    .bind(program.as_str())
+                    .bind(township)
+                    .bind(month_s.as_str())
+                    .bind(by)
+                    .bind(now),
+                )
+                .await?
+                .i64("id")?,
+        };
+        let mut added = 0;
+        for chunk in lines.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8 + 3;
+                    format!(
+                        "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = q(format!(
+                "INSERT INTO repricing_lines (batch_id, enrolment_id, township_code, village_code,
+                   beneficiary_name, beneficiary_id_number, old_fen, new_fen, explanation_json,
+                   once_month)
+                 VALUES {values}
+                 ON CONFLICT DO NOTHING"
+            ))
+            .bind(batch_id)
+            .bind(month_s.as_str());
+            for l in chunk {
+                let c = &l.candidate;
+                query = query
+                    .bind(c.enrolment_id)
+                    .bind(c.township_code.as_str())
+                    .bind(c.village_code.as_str())
+                    .bind(c.beneficiary_name.as_str())
+                    .bind(c.beneficiary_id_number.as_str())
+                    .bind(c.monthly.0)
+                    .bind(l.new_amount.0)
+                    .bind(serde_json::to_string(&l.explanation).unwrap_or_else(|_| "{}".into()));
+            }
+            added += tx.execute(query).await? as i64;
+        }
+        update_counters(tx, batch_id).await?;
+        out.push(Prepared {
+            batch_id,
+            township_code: township.to_string(),
+            added,
+        });
+    }
+    // A batch whose lines were all re-priced meanwhile stays empty: it is not kept.
+    tx.execute(q(
+        "DELETE FROM repricing_batches WHERE status = 'pending' AND line_count = 0",
+    ))
+    .await?;
+    out.retain(|p| p.added > 0);
+    Ok(out)
+}
+
+/// The batch's counters from its lines (a line at 0 counts its old amount on both sides:
+/// it is not applied).
+async fn update_counters(tx: &mut Tx, batch_id: i64) -> StoreResult<()> {
+    tx.execute(
+        q("UPDATE repricing_batches SET
+             line_count = (SELECT COUNT(*) FROM repricing_lines l WHERE l.batch_id = $1),
+             zero_count = (SELECT COUNT(*) FROM repricing_lines l
+                           WHERE l.batch_id = $1 AND l.new_fen = 0),
+             old_total_fen = (SELECT COALESCE(SUM(l.old_fen), 0) FROM repricing_lines l
+                              WHERE l.batch_id = $1),
+             new_total_fen = (SELECT COALESCE(SUM(CASE WHEN l.new_fen = 0 THEN l.old_fen
+                                                       ELSE l.new_fen END), 0)
+                              FROM repricing_lines l WHERE l.batch_id = $1)
+           WHERE id = $1")
+        .bind(batch_id),
+    )
+    .await?;
+    Ok(())
+}
+
+const BATCH_COLUMNS: &str = "b.*, COALESCE(d.name, b.township_code) AS township_name";
+
+fn batch(r: &DbRow) -> StoreResult<RepricingBatch> {
+    Ok(RepricingBatch {
+        id: r.i64("id")?,
+        reason: r.coded("reason")?,
+        program: r.program("program")?,
+        township_code: r.str("township_code")?,
+        township_name: r.str("township_name")?,
+        month: r.month("month")?,
+        status: r.coded("status")?,
+        line_count: r.i64("line_count")?,
+        zero_count: r.i64("zero_count")?,
+        old_total: Fen(r.i64("old_total_fen")?),
+        new_total: Fen(r.i64("new_total_fen")?),
+        prepared_by: r.str("prepared_by")?,
+        prepared_at: r.str("prepared_at")?,
+        decided_by: r.opt_str("decided_by")?,
+        decided_at: r.opt_str("decided_at")?,
+    })
+}
+
+/// The batches of townships inside the scope, newest month first (at most 500), only those
+/// of `status` if given.
+pub async fn batches<'c>(
+    db: impl Into<Conn<'c>>,
+    scope: &Scope,
+    status: Option<RepricingStatus>,
+) -> StoreResult<Vec<RepricingBatch>> {
+    let (lo, hi) = scope.bounds();
+    let mut query = q(format!(
+        "SELECT {BATCH_COLUMNS} FROM repricing_batches b
+         LEFT JOIN divisions d ON d.code = b.township_code
+         WHERE b.township_code >= $1 AND b.township_code < $2
+           AND ($3 = '' OR b.status = $3)
+         ORDER BY b.month DESC, b.township_code, b.id DESC LIMIT 500"
+    ))
+    .bind(lo.as_str())
+    .bind(hi.as_str());
+    query.push(status.map(|s| s.as_str()).unwrap_or(""));
+    db.into()
+        .fetch_all(query)
+        .await?
+        .iter()
+        .map(batch)
+        .collect()
+}
+
+/// One batch inside the scope (404 outside it: a township's batch is seen by those whose
+/// jurisdiction holds the township).
+pub async fn batch_in_scope<'c>(
+    db: impl Into<Conn<'c>>,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<RepricingBatch> {
+    db.into()
+        .fetch_optional(
+            q(format!(
+                "SELECT {BATCH_COLUMNS} FROM repricing_batches b
+                 LEFT JOIN divisions d ON d.code = b.township_code WHERE b.id = $1"
+            ))
+            .bind(id),
+        )
+        .await?
+        .map(|r| batch(&r))
+        .transpose()?
+        .filter(|b| scope.contains_str(&b.township_code))
+        .ok_or(StoreError::NotFound("该调标批次"))
+}
+
+/// The lines of a batch, by village and name.
+pub async fn lines<'c>(db: impl Into<Conn<'c>>, batch_id: i64) -> StoreResult<Vec<RepricingLine>> {
+    db.into()
+        .fetch_all(
+            q("SELECT * FROM repricing_lines WHERE batch_id = $1
+               ORDER BY village_code, beneficiary_name, id")
+            .bind(batch_id),
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let explanation: Explanation =
+                serde_json::from_str(&r.str("explanation_json")?).unwrap_or_default();
+            Ok(RepricingLine {
+                id: r.i64("id")?,
+                batch_id: r.i64("batch_id")?,
+                enrolment_id: r.i64("enrolment_id")?,
+                township_code: r.str("township_code")?,
+                village_code: r.str("village_code")?,
+                beneficiary_name: r.str("beneficiary_name")?,
+                beneficiary_id_number: r.str("beneficiary_id_number")?,
+                old_amount: Fen(r.i64("old_fen")?),
+                new_amount: Fen(r.i64("new_fen")?),
+                explanation,
+            })
+        })
+        .collect()
+}
+
+/// Moves a batch from `from` to `to` if it is still `from` (two directors pressing at once
+/// decide it once). Voiding frees its enrolments for a new preparation.
+pub async fn decide(
+    tx: &mut Tx,
+    id: i64,
+    from: RepricingStatus,
+    to: RepricingStatus,
+    by: &str,
+    now: &str,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            q(
+                "UPDATE repricing_batches SET status = $3, decided_by = $4, decided_at = $5
+               WHERE id = $1 AND status = $2",
+            )
+            .bind(id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(by)
+            .bind(now),
+        )
+        .await?;
+    if n == 1 && to == RepricingStatus::Void {
+        tx.execute(q("UPDATE repricing_lines SET once_month = NULL WHERE batch_id = $1").bind(id))
+            .await?;
+    }
+    Ok(n == 1)
+}
+
+/// A line a sign-off applies: the enrolment, its township and the amounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedLine {
+    pub enrolment_id: i64,
+    pub township_code: String,
+    pub beneficiary_name: String,
+    pub old: Fen,
+    pub new: Fen,
+}
+
+/// The beneficiaries of the batch (lines not at 0) already paid for the batch's month or
+/// a later one in a batch no longer a draft, with the first such month: their difference
+/// would be owed for months paid at the old amount.
+pub async fn paid_from_month(
+    tx: &mut Tx,
+    b: &RepricingBatch,
+) -> StoreResult<Vec<(String, YearMonth)>> {
+    let rows = tx
+        .fetch_all(
+            q("SELECT l.beneficiary_name, MIN(p.period) AS period
+               FROM repricing_lines l
+               JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
+                 AND p.program = $2 AND p.period >= $3 AND p.kind <> 'reissue'
+               JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status <> 'draft'
+               WHERE l.batch_id = $1 AND l.new_fen > 0
+               GROUP BY l.beneficiary_name ORDER BY l.beneficiary_name")
+            .bind(b.id)
+            .bind(b.program.as_str())
+            .bind(b.month.to_string()),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.str("beneficiary_name")?, r.month("period")?)))
+        .collect()
+}
+
+/// Draft payroll batches of the batch's month or later holding a regular line of one of
+/// its enrolments: generated at the old amounts, they are to be generated again.
+pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResult<Vec<i64>> {
+    let rows = tx
+        .fetch_all(
+            q("SELECT DISTINCT pb.id FROM repricing_lines l
+               JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
+                 AND p.program = $2 AND p.period >= $3 AND p.kind = 'regular'
+               JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status = 'draft'
+               WHERE l.batch_id = $1 AND l.new_fen > 0 ORDER BY pb.id")
+            .bind(b.id)
+            .bind(b.program.as_str())
+            .bind(b.month.to_string()),
+        )
+        .await?;
+    rows.iter().map(|r| r.i64("id")).collect()
+}
+
+/// Applies a batch's new amounts (lines not at 0) to enrolments that still pay the old
+/// amount, in one statement; returns the lines applied. An enrolment whose amount a case
+/// changed since the preparation is left as the case set it.
+pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<AppliedLine>> {
+    const APPLICABLE: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.old_fen = e.monthly_fen
+        AND e.status <> 'ended'";
+    let rows = tx
+        .fetch_all(
+            q(format!(
+                "SELECT l.enrolment_id, l.township_code, l.beneficiary_name, l.old_fen, l.new_fen
+                 FROM repricing_lines l JOIN enrolments e ON e.id = l.enrolment_id
+                 WHERE {APPLICABLE} ORDER BY l.id"
+            ))
+            .bind(batch_id),
+        )
+        .await?;
+    tx.execute(
+        q(format!(
+            "UPDATE enrolments SET updated_at = $2,
+               monthly_fen = (SELECT l.new_fen FROM repricing_lines l
+                              WHERE l.batch_id = $1 AND l.enrolment_id = enrolments.id)
+             WHERE EXISTS (SELECT 1 FROM repricing_lines l, enrolments e
+                           WHERE e.id = enrolments.id AND l.enrolment_id = e.id AND {APPLICABLE})"
+        ))
+        .bind(batch_id)
+        .bind(now),
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AppliedLine {
+                enrolment_id: r.i64("enrolment_id")?,
+                township_code: r.str("township_code")?,
+                beneficiary_name: r.str("beneficiary_name")?,
+                old: Fen(r.i64("old_fen")?),
+                new: Fen(r.i64("new_fen")?),
+            })
+        })
+        .collect()
+}
