@@ -161,6 +161,27 @@ enum Command {
         #[command(subcommand)]
         command: ChecksCommand,
     },
+    /// 调标批次（高龄津贴年龄段变化）
+    Repricing {
+        #[command(subcommand)]
+        command: RepricingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RepricingCommand {
+    /// 生成该月的高龄津贴年龄段调标批次（每个乡镇（街道）一批，待民政办主任审核签发；可重复执行，不会重复列入）
+    AgeBands {
+        /// 执行月份（YYYY-MM），新金额自该月起发放
+        #[arg(long)]
+        month: String,
+        /// 只处理该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+        /// 以JSON输出结果
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -510,7 +531,8 @@ async fn run(cli: Cli) -> CliResult {
                 },
             );
             // 动态管理: daily tasks (old-age proposals, due reviews) run at start and hourly;
-            // they are idempotent, so a restart or an extra run opens nothing twice.
+            // they are idempotent, so a restart or an extra run opens nothing twice. The
+            // month's 高龄津贴 age-band batch (调标) is prepared at the first tick of a month.
             let tasks_app = app.clone();
             let tasks = tokio::spawn(async move {
                 if no_daily_tasks {
@@ -518,6 +540,7 @@ async fn run(cli: Cli) -> CliResult {
                 }
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
                 let mut checked_on = None;
+                let mut repriced_month = None;
                 loop {
                     tick.tick().await;
                     let on = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
@@ -549,6 +572,30 @@ async fn run(cli: Cli) -> CliResult {
                             if let Err(e) = minzheng_app::backup::rotate(dir, backup_keep.max(1)) {
                                 tracing::warn!("清理旧备份失败：{e}");
                             }
+                        }
+                    }
+                    // 调标 once a month: the month's 高龄津贴 age-band batch, prepared at the
+                    // first tick of the month (idempotent: a restart adds nothing).
+                    let this_month = minzheng_domain::YearMonth::of(on);
+                    if repriced_month != Some(this_month) {
+                        let actor = minzheng_domain::Actor::system("monthly-repricing");
+                        match tasks_app
+                            .repricing()
+                            .prepare_age_bands(&actor, this_month, None, on)
+                            .await
+                        {
+                            Ok(r) => {
+                                repriced_month = Some(this_month);
+                                if r.added > 0 {
+                                    tracing::info!(
+                                        "高龄津贴年龄段调标：{}新列入{}人（{}个批次），待审核签发",
+                                        r.month,
+                                        r.added,
+                                        r.batches.len()
+                                    )
+                                }
+                            }
+                            Err(e) => tracing::warn!("高龄津贴年龄段调标失败：{e}"),
                         }
                     }
                     if hour >= 2 && checked_on != Some(on) {
@@ -903,6 +950,48 @@ async fn run(cli: Cli) -> CliResult {
             let r = payroll::run(&app, command).await;
             app.close().await;
             r
+        }
+        Command::Repricing {
+            command: RepricingCommand::AgeBands { month, scope, json },
+        } => {
+            let month = minzheng_domain::YearMonth::parse(&month)
+                .map_err(|_| CliError(format!("月份“{month}”无效，格式应为YYYY-MM")))?;
+            let actor = minzheng_domain::Actor::system("cli");
+            let today = parse_date_or_today(None)?;
+            let app = open_app(&cli.database_url).await?;
+            let r = app
+                .repricing()
+                .prepare_age_bands(&actor, month, scope.as_deref(), today)
+                .await;
+            app.close().await;
+            let r = r?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                for b in &r.batches {
+                    println!(
+                        "{}（{}）：{}人，月发放额 {}元 → {}元{}",
+                        b.township_name,
+                        b.township_code,
+                        b.line_count,
+                        b.old_total.yuan_string(),
+                        b.new_total.yuan_string(),
+                        if b.zero_count > 0 {
+                            format!("，其中{}人金额将为0，须另行决定", b.zero_count)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                println!(
+                    "{}高龄津贴年龄段调标：核对保障对象{}人，新列入{}人（{}个批次），待民政办主任审核签发",
+                    r.month,
+                    r.considered,
+                    r.added,
+                    r.batches.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -295,6 +295,41 @@ fn case_tasks_run_and_refuse_a_bad_date() {
 }
 
 #[test]
+fn age_band_repricing_runs_and_refuses_a_bad_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(&db, &["migrate"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for _ in 0..2 {
+        let out = run(
+            &db,
+            &[
+                "repricing",
+                "age-bands",
+                "--month",
+                "2026-04",
+                "--scope",
+                "511802",
+            ],
+            b"",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("2026-04高龄津贴年龄段调标：核对保障对象0人，新列入0人"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let out = run(&db, &["repricing", "age-bands", "--month", "2026-13"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("月份“2026-13”无效"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn serve_refuses_a_bad_holiday_file_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("2027.csv");
