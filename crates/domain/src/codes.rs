@@ -225,6 +225,8 @@ pub fn dictionary() -> Vec<CodeTable> {
         crate::relatives::DeclarantPost,
         crate::relatives::Kinship,
         crate::lists::ListKind,
+        crate::repricing::RepricingStatus,
+        crate::repricing::RepricingReason,
     ]
 }
 

@@ -19,6 +19,7 @@ pub mod payroll;
 pub mod registry;
 pub mod registry_corrections;
 pub mod relatives;
+pub mod repricing;
 pub mod session;
 pub mod standards;
 #[cfg(feature = "testing")]
@@ -164,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(funerals::api())
         .merge(relatives::api())
         .merge(lists::api())
+        .merge(repricing::api())
         .merge(checks::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
@@ -252,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         .merge(funerals::pages())
         .merge(relatives::pages())
         .merge(lists::pages())
+        .merge(repricing::pages())
         .merge(checks::pages())
         .route("/healthz", get(api::healthz))
         .route(

@@ -79,6 +79,8 @@ pub struct Foreign {
     pub staff_change: i64,
     pub inspection: i64,
     pub subsidy: i64,
+    /// 西城's 高龄津贴 age-band batch (调标批次).
+    pub repricing: i64,
 }
 
 impl Foreign {
@@ -114,6 +116,8 @@ impl Foreign {
             self.recovery
         } else if path.starts_with("/api/v1/findings/") {
             self.finding
+        } else if path.starts_with("/api/v1/repricing/") {
+            self.repricing
         } else {
             panic!("no foreign row for {path}")
         };
@@ -386,6 +390,33 @@ pub async fn foreign_rows(app: &TestApp) -> Foreign {
     let inspection = hebei.inspections[0].id;
     let subsidy = hebei.subsidies[0].id;
 
+    // 西城's age-band batch for April 2026: 郑十一 turned 90 in March.
+    fixtures::enrol(
+        a,
+        &FixtureEnrolment::new(
+            Program::OldAgeAllowance,
+            XICHENG_VILLAGE,
+            "郑十一",
+            &foreign_id("51180219360310007"),
+            6_000,
+            "2025-01",
+        ),
+    )
+    .await
+    .unwrap();
+    let repricing = a
+        .repricing()
+        .prepare_age_bands(
+            &sys,
+            YearMonth::parse("2026-04").unwrap(),
+            Some(XICHENG),
+            day("2026-04-01"),
+        )
+        .await
+        .unwrap()
+        .batches[0]
+        .id;
+
     // An income and an asset of the household, registered last so nothing above counts them.
     let income = a
         .registry()
@@ -437,6 +468,7 @@ pub async fn foreign_rows(app: &TestApp) -> Foreign {
         staff_change,
         inspection,
         subsidy,
+        repricing,
     }
 }
 
