@@ -155,6 +155,7 @@ pub fn actor_label(actor: &str) -> &str {
     match actor {
         "daily-tasks" => "每日任务（系统）",
         "nightly-checks" => "数据比对（系统）",
+        "monthly-repricing" => "每月调标（系统）",
         "demo" => "演示数据（系统）",
         "cli" => "命令行",
         other => other,

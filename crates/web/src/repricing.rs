@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::api::{ApiJson, ApiQuery};
 use crate::error::parse_id;
-use crate::pages::{beijing_time, render, Nav, PageForm};
+use crate::pages::{actor_label, beijing_time, render, Nav, PageForm};
 use crate::payroll::{
     form_map, int, see_other, user_error_fields, with_status, ApiResult, FieldRefusal, PageResult,
 };
@@ -205,7 +205,10 @@ struct BatchPage {
     b: RepricingBatch,
     lines: Vec<LineView>,
     prepared_at: String,
+    /// Who prepared it and who decided, in words.
+    prepared_by: String,
     decided_at: String,
+    decided_by: String,
     can_sign: bool,
     /// How many enrolments a sign-off changes.
     to_apply: i64,
@@ -261,11 +264,18 @@ async fn batch_render(
     let page = BatchPage {
         nav: Nav::new(s, "payroll"),
         prepared_at: beijing_time(&b.prepared_at),
+        prepared_by: actor_label(&b.prepared_by).to_string(),
         decided_at: b
             .decided_at
             .as_deref()
             .map(beijing_time)
             .unwrap_or_default(),
+        decided_by: b
+            .decided_by
+            .as_deref()
+            .map(actor_label)
+            .unwrap_or_default()
+            .to_string(),
         can_sign: actor.may(Permission::SignOffRepricing) && b.status == RepricingStatus::Pending,
         to_apply: b.line_count - b.zero_count,
         b,
