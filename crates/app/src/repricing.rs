@@ -13,7 +13,7 @@ use minzheng_domain::repricing::{
     age_band_line, transition, RepricingAction, RepricingBatch, RepricingReason, RepricingReview,
     RepricingStatus,
 };
-use minzheng_domain::{Actor, Program, YearMonth};
+use minzheng_domain::{Actor, Fen, Program, YearMonth};
 use minzheng_store::repricing as store;
 use serde::Serialize;
 use serde_json::json;
@@ -56,6 +56,10 @@ pub struct SignedOff {
     pub for_decision: i64,
     /// Draft payroll batches generated at the old amounts: to be generated again.
     pub drafts_to_regenerate: Vec<i64>,
+    /// Months already paid at the old amount whose difference is now approved back pay
+    /// (调标补差), paid by the next generated batch: how many and the total.
+    pub top_up_count: usize,
+    pub top_up_total: Fen,
 }
 
 impl Repricing<'_> {
@@ -161,10 +165,12 @@ impl Repricing<'_> {
     }
 
     /// 审核签发: applies the batch's new amounts from its month, in one transaction with an
-    /// audit record per enrolment. Refused before the month has begun, and while one of its
-    /// beneficiaries is already paid for the month or later at the old amount (the
-    /// difference would be owed). Lines at 0 are not applied; an enrolment whose amount a
-    /// case changed meanwhile is left as the case set it.
+    /// audit record per enrolment. A month from the batch's on already paid at the old,
+    /// lower amount gets an approved back-pay request for the difference (调标补差), which
+    /// the next generated batch pays; a month paid at a higher amount refuses the sign-off
+    /// (a re-pricing recovers nothing). Refused before the month has begun. Lines at 0 are
+    /// not applied; an enrolment whose amount a case changed meanwhile is left as the case
+    /// set it.
     pub async fn sign_off(&self, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<SignedOff> {
         let st = self.app.store();
         let b = store::batch_in_scope(st, &actor.scope, id).await?;
@@ -179,20 +185,29 @@ impl Repricing<'_> {
         }
         let at = now();
         let mut tx = st.begin_write().await?;
-        let paid = store::paid_from_month(&mut tx, &b).await?;
-        if !paid.is_empty() {
-            let names: Vec<String> = paid
+        let overpaid = store::overpaid_from_month(&mut tx, &b).await?;
+        if !overpaid.is_empty() {
+            let names: Vec<String> = overpaid
                 .iter()
                 .take(10)
                 .map(|(n, m)| format!("{n}（{m}）"))
                 .collect();
             return Err(Error::Conflict(format!(
-                "{}起的待遇已按原金额签发发放：{}{}。请作废本批次，已发月份的差额通过补发办理",
+                "{}起已按高于新金额的原金额签发发放：{}{}。调标不追回已发金额，请作废本批次后办理变更和追回",
                 b.month,
                 names.join("、"),
-                if paid.len() > 10 { " 等" } else { "" }
+                if overpaid.len() > 10 { " 等" } else { "" }
             )));
         }
+        // Months already paid at the old amount: the difference is approved back pay
+        // (调标补差), paid by the next generated batch.
+        let top_ups = store::top_ups(&mut tx, &b, &actor.username, &at)
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "本批次对象的已发月份已有调标补差，不能重复补差；请作废本批次后核实".into(),
+                )
+            })?;
         if !store::decide(&mut tx, id, b.status, to, &actor.username, &at).await? {
             return Err(Error::Conflict("该调标批次已被他人处理".into()));
         }
@@ -213,6 +228,20 @@ impl Repricing<'_> {
             )
             .await?;
         }
+        for t in &top_ups {
+            audit(
+                &mut tx,
+                actor,
+                "payroll.back_pay.top_up",
+                "payroll_adjustment",
+                &t.id.to_string(),
+                &t.township_code,
+                None,
+                Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
+                    "amount_fen": t.amount.0, "status": "approved", "batch_id": id})),
+            )
+            .await?;
+        }
         audit(
             &mut tx,
             actor,
@@ -221,7 +250,7 @@ impl Repricing<'_> {
             &id.to_string(),
             &b.township_code,
             Some(json!({"status": b.status})),
-            Some(json!({"status": to, "applied": applied.len()})),
+            Some(json!({"status": to, "applied": applied.len(), "top_ups": top_ups.len()})),
         )
         .await?;
         let drafts = store::drafts_to_regenerate(&mut tx, &b).await?;
@@ -240,6 +269,8 @@ impl Repricing<'_> {
             applied: applied.len(),
             changed_meanwhile,
             drafts_to_regenerate: drafts,
+            top_up_count: top_ups.len(),
+            top_up_total: Fen(top_ups.iter().map(|t| t.amount.0).sum()),
         })
     }
 

@@ -1,8 +1,9 @@
 //! 调标批次 through the app: a 高龄津贴 beneficiary turning 90 is re-priced in the month
 //! the start rule names, once; the director's sign-off applies the calculator's amount
 //! with an audit record per enrolment and the payroll pays it; other roles and other
-//! townships are refused and change nothing; a month already paid is not re-priced behind
-//! the payroll's back. Every case runs on SQLite, and on PostgreSQL when
+//! townships are refused and change nothing; a month already paid at the old amount gets
+//! its difference as approved back pay (调标补差), and a lower amount for a month paid is
+//! refused. Every case runs on SQLite, and on PostgreSQL when
 //! `MINZHENG_TEST_POSTGRES_URL` is set.
 
 use chrono::NaiveDate;
@@ -11,7 +12,7 @@ use minzheng_app::testing::TestDb;
 use minzheng_app::{App, Error};
 use minzheng_domain::calculators::old_age_allowance;
 use minzheng_domain::params::{AgeStartRule, ParamName};
-use minzheng_domain::payroll::{GenerateRequest, LineFilter, LineKind};
+use minzheng_domain::payroll::{BackPayStatus, GenerateRequest, LineFilter, LineKind};
 use minzheng_domain::repricing::{RepricingReview, RepricingStatus};
 use minzheng_domain::{
     Actor, DivisionCode, Fen, IdNumber, Program, Role, Scope, UrbanRural, YearMonth,
@@ -47,7 +48,8 @@ both!(
     turning_ninety_moves_band_in_the_month_after_the_birthday_once,
     sign_off_applies_the_calculators_amount_and_the_payroll_pays_it,
     other_roles_and_townships_are_refused_and_change_nothing,
-    a_month_already_paid_is_not_re_priced_and_a_draft_is_named,
+    a_month_already_paid_gets_its_difference_as_back_pay,
+    a_lower_amount_for_a_month_paid_is_refused,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -350,7 +352,7 @@ async fn other_roles_and_townships_are_refused_and_change_nothing(db: &TestDb) {
         .all(|l| l.beneficiary_id_number.contains('*')));
 }
 
-async fn a_month_already_paid_is_not_re_priced_and_a_draft_is_named(db: &TestDb) {
+async fn a_month_already_paid_gets_its_difference_as_back_pay(db: &TestDb) {
     let (app, eid) = seeded_with_nonagenarian(db).await;
     let director = fixtures::actor(app, "director").await.unwrap();
     let staff = fixtures::actor(app, "staff").await.unwrap();
@@ -371,43 +373,143 @@ async fn a_month_already_paid_is_not_re_priced_and_a_draft_is_named(db: &TestDb)
             .find(|b| b.township_code == "511802001")
             .unwrap()
     };
-    // April is paid at the old amount before the batch is signed.
+    // April is paid at the old amount before the batch is signed; May is a draft.
     let april = generate("2026-04").await;
     app.payroll()
         .sign_off(&director, april.id, None)
         .await
         .unwrap();
+    let may_draft = generate("2026-05").await;
     let prepared = app
         .repricing()
         .prepare_age_bands(&staff, month("2026-04"), None, d("2026-04-01"))
         .await
         .unwrap();
     let batch = prepared.batches[0].clone();
-    let refused = app
-        .repricing()
-        .sign_off(&director, batch.id, d("2026-05-02"))
-        .await;
-    match refused {
-        Err(Error::Conflict(m)) => assert!(m.contains("周桂英（2026-04）"), "{m}"),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(monthly_of(app, eid).await, Fen(6_000));
-    // Voided, it frees the enrolment; May, with May's draft generated, is signed off and
-    // the draft is named for regeneration.
-    let voided = app.repricing().void(&director, batch.id).await.unwrap();
-    assert_eq!(voided.status, RepricingStatus::Void);
-    let may_draft = generate("2026-05").await;
-    let may = app
-        .repricing()
-        .prepare_age_bands(&staff, month("2026-05"), None, d("2026-05-01"))
-        .await
-        .unwrap();
     let done = app
         .repricing()
-        .sign_off(&director, may.batches[0].id, d("2026-05-02"))
+        .sign_off(&director, batch.id, d("2026-05-02"))
         .await
         .unwrap();
-    assert!(done.applied >= 1);
-    assert_eq!(done.drafts_to_regenerate, vec![may_draft.id]);
     assert_eq!(monthly_of(app, eid).await, Fen(12_000));
+    assert_eq!(done.drafts_to_regenerate, vec![may_draft.id]);
+    // April's difference, 60 元, is approved back pay (调标补差), asked for by whoever
+    // prepared the batch and approved by the director.
+    assert!(done.top_up_count >= 1);
+    let top_up = app
+        .payroll()
+        .back_pay_list(&sys())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.enrolment_id == eid)
+        .expect("a top-up for April");
+    assert_eq!(top_up.period, month("2026-04"));
+    assert_eq!(top_up.amount, Fen(6_000));
+    assert_eq!(top_up.status, BackPayStatus::Approved);
+    assert_eq!(top_up.requested_by, "staff");
+    assert_eq!(top_up.decided_by.as_deref(), Some("director"));
+    assert!(top_up.reason.contains("调标补差"), "{}", top_up.reason);
+    let actions = fixtures::audit_actions(app, "payroll_adjustment", &top_up.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(actions, ["payroll.back_pay.top_up"]);
+    // May, generated again, pays the new amount and April's difference beside April's line.
+    let may = app
+        .payroll()
+        .regenerate(&staff, may_draft.id)
+        .await
+        .unwrap()
+        .expect("May keeps its lines");
+    let lines = app
+        .payroll()
+        .lines(&sys(), may.id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0;
+    let mine: Vec<_> = lines.iter().filter(|l| l.enrolment_id == eid).collect();
+    let regular = mine.iter().find(|l| l.kind == LineKind::Regular).unwrap();
+    assert_eq!(
+        (regular.period, regular.amount),
+        (month("2026-05"), Fen(12_000))
+    );
+    let diff = mine.iter().find(|l| l.kind == LineKind::TopUp).unwrap();
+    assert_eq!((diff.period, diff.amount), (month("2026-04"), Fen(6_000)));
+    // April in all: 60 元 paid with April, 60 元 with May — the 90–99 band.
+    let april_lines = app
+        .payroll()
+        .lines(&sys(), april.id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0;
+    let april_paid = april_lines
+        .iter()
+        .find(|l| l.enrolment_id == eid)
+        .unwrap()
+        .amount;
+    assert_eq!(Fen(april_paid.0 + diff.amount.0), Fen(12_000));
+}
+
+async fn a_lower_amount_for_a_month_paid_is_refused(db: &TestDb) {
+    let app = &db.app;
+    app.demo().ensure().await.expect("seed demo");
+    let director = fixtures::actor(app, "director").await.unwrap();
+    // 吴秀兰, 96, is paid 150 元 where her band (90–99) pays 120 元; April is paid already.
+    let eid = fixtures::enrol(
+        app,
+        &FixtureEnrolment::new(
+            Program::OldAgeAllowance,
+            VILLAGE,
+            "吴秀兰",
+            &id("51180219300101004"),
+            15_000,
+            "2025-01",
+        ),
+    )
+    .await
+    .unwrap();
+    let april = app
+        .payroll()
+        .generate(
+            &sys(),
+            &GenerateRequest {
+                month: month("2026-04"),
+                program: Some(Program::OldAgeAllowance),
+                within: Some("511802001".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .created[0]
+        .clone();
+    app.payroll()
+        .sign_off(&director, april.id, None)
+        .await
+        .unwrap();
+    let prepared = app
+        .repricing()
+        .prepare_age_bands(&sys(), month("2026-04"), Some("511802001"), d("2026-04-01"))
+        .await
+        .unwrap();
+    let batch = prepared.batches[0].clone();
+    match app
+        .repricing()
+        .sign_off(&director, batch.id, d("2026-05-02"))
+        .await
+    {
+        Err(Error::Conflict(m)) => assert!(m.contains("吴秀兰（2026-04）"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(monthly_of(app, eid).await, Fen(15_000));
+    let still = app.repricing().review(&sys(), batch.id).await.unwrap();
+    assert_eq!(still.batch.status, RepricingStatus::Pending);
+    // Voided, it frees the enrolment for a new batch.
+    let voided = app.repricing().void(&director, batch.id).await.unwrap();
+    assert_eq!(voided.status, RepricingStatus::Void);
+    let again = app
+        .repricing()
+        .prepare_age_bands(&sys(), month("2026-04"), Some("511802001"), d("2026-04-01"))
+        .await
+        .unwrap();
+    assert!(again.added >= 1);
 }

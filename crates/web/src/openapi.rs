@@ -418,7 +418,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/repricing", "调标批次列表（status：pending 待审核、applied 已签发、void 已作废），每个乡镇（街道）每月一批，含人数、原月发放额、新月发放额", "调标批次"),
     ("post", "/api/v1/repricing/age-bands", "生成高龄津贴年龄段调标批次（month：执行月份YYYY-MM，within：可选区划）；按该月有效的年龄段标准重新计算，已列入的不重复列入；有新列入时201", "调标批次"),
     ("get", "/api/v1/repricing/{id}", "一个调标批次及其明细：原金额、新金额、差额、计算过程", "调标批次"),
-    ("post", "/api/v1/repricing/{id}/sign-off", "审核签发（民政办主任）：自执行月份起按新金额发放，逐人记录操作日志；金额将为0的不调整；执行月份及以后已签发发放的，拒绝（409）", "调标批次"),
+    ("post", "/api/v1/repricing/{id}/sign-off", "审核签发（民政办主任）：自执行月份起按新金额发放，逐人记录操作日志；金额将为0的不调整；执行月份起已按原金额签发发放的月份，差额列为已批准的调标补差（补发），随下一批次发放；已发金额高于新金额的，拒绝（409）", "调标批次"),
     ("post", "/api/v1/repricing/{id}/void", "作废（民政办主任）：不调整任何金额", "调标批次"),
     ("get", "/api/v1/funerals", "殡葬记录（死亡登记）列表（month 按死亡月份）", "殡葬管理"),
     ("post", "/api/v1/funerals", "登记死亡：停发本人待遇、重新生成未签发批次、开立追回（id_number, name, death_date, certificate_kind, certificate_no, disposal, cremation_no, funeral_home, township_code, death_place, note）", "殡葬管理"),

@@ -237,6 +237,8 @@ pub struct BatchQuery {
     ok: Option<String>,
     applied: Option<String>,
     drafts: Option<String>,
+    top_ups: Option<String>,
+    top_up_fen: Option<String>,
 }
 
 async fn batch_render(
@@ -299,6 +301,12 @@ async fn batch_page(
                 "已签发：{}名保障对象自本批次执行月份起按新金额发放",
                 int(&qs.applied).unwrap_or(0)
             );
+            if let Some(n) = int(&qs.top_ups).filter(|n| *n > 0) {
+                m.push_str(&format!(
+                    "；已按原金额发放的{n}个月份的差额（合计{}）列为调标补差，随下一个生成的发放批次发放",
+                    Fen(int(&qs.top_up_fen).unwrap_or(0))
+                ));
+            }
             if let Some(d) = qs.drafts.as_deref().filter(|d| !d.is_empty()) {
                 m.push_str(&format!("；发放批次{d}（草稿）仍按原金额生成，请重新生成"));
             }
@@ -317,9 +325,11 @@ fn signed_url(id: i64, done: &SignedOff) -> String {
         .map(|d| d.to_string())
         .collect();
     format!(
-        "/repricing/{id}?ok=signed_off&applied={}&drafts={}",
+        "/repricing/{id}?ok=signed_off&applied={}&drafts={}&top_ups={}&top_up_fen={}",
         done.applied,
-        drafts.join(",")
+        drafts.join(","),
+        done.top_up_count,
+        done.top_up_total.0
     )
 }
 

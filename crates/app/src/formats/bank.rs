@@ -68,6 +68,7 @@ fn remark(l: &PayrollLine) -> String {
     match l.kind {
         LineKind::BackPay => format!("{what}{period}补发"),
         LineKind::Reissue => format!("{what}{period}重发"),
+        LineKind::TopUp => format!("{what}{period}补差"),
         LineKind::Regular => format!("{what}{period}"),
     }
 }

@@ -49,6 +49,9 @@ crate::coded_enum! {
         BackPay = ("back_pay", "补发"),
         /// A failed payment paid again to the corrected account.
         Reissue = ("reissue", "退票重发"),
+        /// 调标补差: the difference a re-pricing owes for a month already paid at the old
+        /// amount.
+        TopUp = ("top_up", "调标补差"),
     }
 }
 

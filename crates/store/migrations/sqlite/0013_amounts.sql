@@ -43,3 +43,16 @@ CREATE TABLE repricing_lines (
 );
 CREATE INDEX repricing_lines_batch ON repricing_lines (batch_id, id);
 CREATE UNIQUE INDEX repricing_lines_once ON repricing_lines (enrolment_id, once_month);
+
+-- 调标补差 (top-up): when a re-pricing raises the amount of a month already paid, the
+-- difference is paid as an approved back-pay request of kind 'top_up', whose line pays a
+-- month that has its regular line already. The once index keeps one regular or back-pay
+-- line per beneficiary, program and month; top-ups and re-issues stand beside it, and a
+-- request is made once per enrolment, month and kind.
+ALTER TABLE payroll_adjustments ADD COLUMN kind TEXT NOT NULL DEFAULT 'back_pay';
+DROP INDEX payroll_adjustments_once;
+CREATE UNIQUE INDEX payroll_adjustments_once ON payroll_adjustments (enrolment_id, period, kind)
+    WHERE status <> 'rejected';
+DROP INDEX payroll_lines_once;
+CREATE UNIQUE INDEX payroll_lines_once ON payroll_lines (beneficiary_id_number, program, period)
+    WHERE kind NOT IN ('reissue', 'top_up');

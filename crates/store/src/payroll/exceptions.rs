@@ -172,7 +172,7 @@ pub async fn period_planned(
         .fetch_optional(
             q(
                 "SELECT l.id FROM payroll_lines l WHERE l.beneficiary_id_number = $1
-               AND l.program = $2 AND l.period = $3 AND l.kind <> 'reissue'",
+               AND l.program = $2 AND l.period = $3 AND l.kind NOT IN ('reissue', 'top_up')",
             )
             .bind(id_number)
             .bind(program.as_str())

@@ -157,7 +157,7 @@ pub async fn fill_lines(
     // program and month is skipped. (Naming it spares PostgreSQL a speculative probe of the
     // other unique indexes per row, which no regular line can hit.)
     let skip_paid =
-        " ON CONFLICT (beneficiary_id_number, program, period) WHERE kind <> 'reissue' DO NOTHING";
+        " ON CONFLICT (beneficiary_id_number, program, period) WHERE kind NOT IN ('reissue', 'top_up') DO NOTHING";
     if tx.is_postgres() {
         // PostgreSQL's ON CONFLICT costs a speculative insertion per row (an extra probe of
         // the once index and a confirmation record in the WAL: 1M lines 10.4 s -> 8.7 s
@@ -181,11 +181,12 @@ pub async fn fill_lines(
         regular.sql.push_str(skip_paid);
         tx.execute(regular).await?;
     }
-    // Approved back pay for months before the batch's.
+    // Approved back pay for months before the batch's (a top-up, 调标补差, pays the
+    // difference for a month paid at the old amount: its line stands beside the month's own).
     tx.execute(
         q(format!(
             "INSERT INTO payroll_lines ({LINE_COLUMNS}, adjustment_id)
-             SELECT b.id, 'back_pay', a.program, a.period, e.id, e.township_code, e.village_code,
+             SELECT b.id, a.kind, a.program, a.period, e.id, e.township_code, e.village_code,
                     e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
                     h.account_holder, a.amount_fen, a.id
              FROM payroll_adjustments a
@@ -215,12 +216,12 @@ pub async fn fill_lines(
     let superseded = tx
         .fetch_all(
             q("UPDATE payroll_adjustments SET status = 'superseded'
-           WHERE status = 'approved' AND EXISTS (
+           WHERE status = 'approved' AND kind = 'back_pay' AND EXISTS (
              SELECT 1 FROM payroll_batches b
              JOIN enrolments e ON e.id = payroll_adjustments.enrolment_id
              JOIN payroll_lines l ON l.beneficiary_id_number = e.beneficiary_id_number
                AND l.program = payroll_adjustments.program AND l.period = payroll_adjustments.period
-               AND l.kind <> 'reissue'
+               AND l.kind NOT IN ('reissue', 'top_up')
              WHERE b.generation = $1 AND b.program = payroll_adjustments.program
                AND b.township_code = payroll_adjustments.township_code
                AND payroll_adjustments.period < b.month)
@@ -267,7 +268,7 @@ pub async fn fill_lines(
         "UPDATE payroll_batches SET line_count = t.n, planned_fen = t.fen, back_pay_fen = t.bp,
            reissue_count = t.rc, reissue_fen = t.rf
          FROM (SELECT g.id AS batch_id, COUNT(l.id) AS n, COALESCE(SUM(l.amount_fen), 0) AS fen,
-                 COALESCE(SUM(CASE WHEN l.kind = 'back_pay' THEN l.amount_fen END), 0) AS bp,
+                 COALESCE(SUM(CASE WHEN l.kind IN ('back_pay', 'top_up') THEN l.amount_fen END), 0) AS bp,
                  COUNT(CASE WHEN l.kind = 'reissue' THEN 1 END) AS rc,
                  COALESCE(SUM(CASE WHEN l.kind = 'reissue' THEN l.amount_fen END), 0) AS rf
                FROM payroll_batches g LEFT JOIN payroll_lines l ON l.batch_id = g.id
@@ -279,7 +280,8 @@ pub async fn fill_lines(
              planned_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l
                             WHERE l.batch_id = payroll_batches.id),
              back_pay_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l
-                            WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular' AND l.kind = 'back_pay'),
+                            WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular'
+                              AND l.kind IN ('back_pay', 'top_up')),
              reissue_count = (SELECT COUNT(*) FROM payroll_lines l
                             WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular' AND l.kind = 'reissue'),
              reissue_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l

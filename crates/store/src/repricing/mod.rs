@@ -347,22 +347,20 @@ pub struct AppliedLine {
     pub new: Fen,
 }
 
-/// The beneficiaries of the batch (lines not at 0) already paid for the batch's month or
-/// a later one in a batch no longer a draft, with the first such month: their difference
-/// would be owed for months paid at the old amount.
-pub async fn paid_from_month(
+/// The beneficiaries of the batch (lines not at 0) paid more than their new amount for the
+/// batch's month or a later one in a batch no longer a draft, with the first such month: a
+/// decrease of months already paid is not settled by a re-pricing.
+pub async fn overpaid_from_month(
     tx: &mut Tx,
     b: &RepricingBatch,
 ) -> StoreResult<Vec<(String, YearMonth)>> {
     let rows = tx
         .fetch_all(
-            q("SELECT l.beneficiary_name, MIN(p.period) AS period
-               FROM repricing_lines l
-               JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
-                 AND p.program = $2 AND p.period >= $3 AND p.kind <> 'reissue'
-               JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status <> 'draft'
-               WHERE l.batch_id = $1 AND l.new_fen > 0
-               GROUP BY l.beneficiary_name ORDER BY l.beneficiary_name")
+            q(format!(
+                "SELECT l.beneficiary_name, MIN(p.period) AS period {PAID_AT_OLD}
+                   AND p.amount_fen > {NEW_FOR_PERIOD}
+                 GROUP BY l.beneficiary_name ORDER BY l.beneficiary_name"
+            ))
             .bind(b.id)
             .bind(b.program.as_str())
             .bind(b.month.to_string()),
@@ -371,6 +369,87 @@ pub async fn paid_from_month(
     rows.iter()
         .map(|r| Ok((r.str("beneficiary_name")?, r.month("period")?)))
         .collect()
+}
+
+/// The months of a batch's beneficiaries paid (a regular or back-pay line in a batch no
+/// longer a draft) from the batch's month on, for the lines a sign-off applies: `l` the
+/// repricing line, `p` the paid line, `e` the enrolment.
+const PAID_AT_OLD: &str = "FROM repricing_lines l
+    JOIN enrolments e ON e.id = l.enrolment_id
+    JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
+      AND p.program = $2 AND p.period >= $3 AND p.kind NOT IN ('reissue', 'top_up')
+    JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status <> 'draft'
+    WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.old_fen = e.monthly_fen AND e.status <> 'ended'";
+
+/// What the new amount pays for the paid line's month (December adds the enrolment's
+/// year-end remainder).
+const NEW_FOR_PERIOD: &str =
+    "(l.new_fen + CASE WHEN substr(p.period, 6, 2) = '12' THEN e.year_end_extra_fen ELSE 0 END)";
+
+/// A top-up (调标补差) a sign-off asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopUp {
+    pub id: i64,
+    pub enrolment_id: i64,
+    pub township_code: String,
+    pub period: YearMonth,
+    pub amount: Fen,
+}
+
+/// For every month of the batch's beneficiaries already paid at a lower amount, an
+/// approved back-pay request of kind `top_up` for the difference (requested by whoever
+/// prepared the batch, approved by the signer), in one statement. `None` if one of those
+/// months has a top-up already (from an earlier batch).
+pub async fn top_ups(
+    tx: &mut Tx,
+    b: &RepricingBatch,
+    signer: &str,
+    now: &str,
+) -> StoreResult<Option<Vec<TopUp>>> {
+    let reason = format!(
+        "调标补差：{}（调标批次{}，{}起执行），已发月份按原金额发放",
+        b.reason.label(),
+        b.id,
+        b.month
+    );
+    let result = tx
+        .fetch_all(
+            q(format!(
+                "INSERT INTO payroll_adjustments (enrolment_id, program, township_code, period,
+                   amount_fen, reason, status, requested_by, requested_at, decided_by,
+                   decided_at, kind)
+                 SELECT l.enrolment_id, p.program, e.township_code, p.period,
+                        {NEW_FOR_PERIOD} - p.amount_fen, $4, 'approved', $5, $7, $6, $7, 'top_up'
+                 {PAID_AT_OLD} AND p.amount_fen < {NEW_FOR_PERIOD}
+                 ORDER BY l.id, p.period
+                 RETURNING id, enrolment_id, township_code, period, amount_fen"
+            ))
+            .bind(b.id)
+            .bind(b.program.as_str())
+            .bind(b.month.to_string())
+            .bind(reason)
+            .bind(b.prepared_by.as_str())
+            .bind(signer)
+            .bind(now),
+        )
+        .await;
+    let rows = match result {
+        Ok(rows) => rows,
+        Err(e) if e.is_unique_violation() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(TopUp {
+                id: r.i64("id")?,
+                enrolment_id: r.i64("enrolment_id")?,
+                township_code: r.str("township_code")?,
+                period: r.month("period")?,
+                amount: Fen(r.i64("amount_fen")?),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Some)
 }
 
 /// Draft payroll batches of the batch's month or later holding a regular line of one of
