@@ -5,15 +5,18 @@
 //! amounts in one transaction with an audit record per enrolment, or voids it
 //! (docs/rules.md §9).
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use minzheng_domain::cases::region_of;
-use minzheng_domain::params::ParamName;
+use minzheng_domain::params::{AgeBand, AgeStartRule, ParamName};
 use minzheng_domain::payroll::bounds_within;
 use minzheng_domain::repricing::{
     age_band_line, transition, RepricingAction, RepricingBatch, RepricingReason, RepricingReview,
     RepricingStatus,
 };
-use minzheng_domain::{Actor, Fen, Program, YearMonth};
+use minzheng_domain::{Actor, Fen, Program, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
 use serde::Serialize;
 use serde_json::json;
@@ -84,22 +87,32 @@ impl Repricing<'_> {
         let on = month.first_day();
         let mut tx = st.begin_write().await?;
         let candidates = store::candidates(&mut tx, program, (&lo, &hi), month).await?;
+        // Parameters are set for a city or a county: read once per county and registration.
+        let mut in_force: HashMap<(String, UrbanRural), (Vec<AgeBand>, AgeStartRule)> =
+            HashMap::new();
         let mut lines = Vec::new();
         for c in &candidates {
             let Some(region) = region_of(&c.village_code) else {
                 continue;
             };
-            let qy = params.at(&region, Some(c.urban_rural), on);
-            let (Ok(bands), Ok(rule)) = (
-                qy.age_bands(program, ParamName::AgeBands),
-                qy.age_start_rule(program, ParamName::AgeStartRule),
-            ) else {
-                return Err(Error::Conflict(format!(
-                    "{}在{month}没有有效的高龄津贴年龄段参数，请先设置",
-                    c.village_code
-                )));
+            let county = c.village_code.get(..6).unwrap_or_default().to_string();
+            let (bands, rule) = match in_force.entry((county, c.urban_rural)) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let qy = params.at(&region, Some(c.urban_rural), on);
+                    let (Ok(bands), Ok(rule)) = (
+                        qy.age_bands(program, ParamName::AgeBands),
+                        qy.age_start_rule(program, ParamName::AgeStartRule),
+                    ) else {
+                        return Err(Error::Conflict(format!(
+                            "{}在{month}没有有效的高龄津贴年龄段参数，请先设置",
+                            c.village_code
+                        )));
+                    };
+                    v.insert((bands, rule))
+                }
             };
-            if let Some(l) = age_band_line(c, month, &bands, rule, today) {
+            if let Some(l) = age_band_line(c, month, bands, *rule, today) {
                 lines.push(l);
             }
         }

@@ -11,7 +11,7 @@ use minzheng_app::testing::payroll::{self as fixtures, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
 use minzheng_app::{App, Error};
 use minzheng_domain::calculators::old_age_allowance;
-use minzheng_domain::params::{AgeStartRule, ParamName};
+use minzheng_domain::params::{AgeStartRule, NewParam, ParamName};
 use minzheng_domain::payroll::{BackPayStatus, GenerateRequest, LineFilter, LineKind};
 use minzheng_domain::repricing::{RepricingReview, RepricingStatus};
 use minzheng_domain::{
@@ -46,6 +46,7 @@ macro_rules! both {
 
 both!(
     turning_ninety_moves_band_in_the_month_after_the_birthday_once,
+    with_the_same_month_rule_the_band_moves_in_the_birthday_month,
     sign_off_applies_the_calculators_amount_and_the_payroll_pays_it,
     other_roles_and_townships_are_refused_and_change_nothing,
     a_month_already_paid_gets_its_difference_as_back_pay,
@@ -164,6 +165,52 @@ async fn turning_ninety_moves_band_in_the_month_after_the_birthday_once(db: &Tes
     assert_eq!(found[0].1, 1);
     // Nothing is paid differently before the sign-off.
     assert_eq!(monthly_of(app, eid).await, Fen(6_000));
+}
+
+async fn with_the_same_month_rule_the_band_moves_in_the_birthday_month(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    // The city rules that a band applies from the month the age is reached, from 2026.
+    app.params()
+        .add(
+            &sys(),
+            &NewParam {
+                program: "old_age_allowance".into(),
+                name: "age_start_rule".into(),
+                region: "5118".into(),
+                urban_rural: String::new(),
+                effective_from: "2026-01-01".into(),
+                value_json: "\"same_month\"".into(),
+                source: "市民政局通知".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let r = app.repricing();
+    r.prepare_age_bands(&sys(), month("2026-02"), None, d("2026-02-01"))
+        .await
+        .unwrap();
+    assert!(
+        lines_of(app, eid).await.is_empty(),
+        "February is still 80–89"
+    );
+    r.prepare_age_bands(&sys(), month("2026-03"), None, d("2026-03-01"))
+        .await
+        .unwrap();
+    let found = lines_of(app, eid).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0.batch.month, month("2026-03"));
+    let line = found[0]
+        .0
+        .lines
+        .iter()
+        .find(|l| l.enrolment_id == eid)
+        .unwrap();
+    assert_eq!(line.new_amount, Fen(12_000));
+    assert!(line
+        .explanation
+        .inputs
+        .iter()
+        .any(|i| i.value == "达到年龄当月起"));
 }
 
 async fn sign_off_applies_the_calculators_amount_and_the_payroll_pays_it(db: &TestDb) {
