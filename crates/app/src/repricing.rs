@@ -86,6 +86,7 @@ impl Repricing<'_> {
         let params = minzheng_store::params::load(st).await?;
         let on = month.first_day();
         let mut tx = st.begin_write().await?;
+        store::lock_preparation(&mut tx).await?;
         let candidates = store::candidates(&mut tx, program, (&lo, &hi), month).await?;
         // Parameters are set for a city or a county: read once per county and registration.
         let mut in_force: HashMap<(String, UrbanRural), (Vec<AgeBand>, AgeStartRule)> =

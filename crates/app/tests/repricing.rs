@@ -47,6 +47,7 @@ macro_rules! both {
 both!(
     turning_ninety_moves_band_in_the_month_after_the_birthday_once,
     with_the_same_month_rule_the_band_moves_in_the_birthday_month,
+    two_preparations_at_once_list_each_enrolment_once,
     sign_off_applies_the_calculators_amount_and_the_payroll_pays_it,
     other_roles_and_townships_are_refused_and_change_nothing,
     a_month_already_paid_gets_its_difference_as_back_pay,
@@ -211,6 +212,32 @@ async fn with_the_same_month_rule_the_band_moves_in_the_birthday_month(db: &Test
         .inputs
         .iter()
         .any(|i| i.value == "达到年龄当月起"));
+}
+
+async fn two_preparations_at_once_list_each_enrolment_once(db: &TestDb) {
+    let (app, eid) = seeded_with_nonagenarian(db).await;
+    let staff = fixtures::actor(app, "staff").await.unwrap();
+    let (system, r) = (sys(), app.repricing());
+    let (april, on) = (month("2026-04"), d("2026-04-01"));
+    let (a, b) = tokio::join!(
+        r.prepare_age_bands(&system, april, None, on),
+        r.prepare_age_bands(&staff, april, None, on),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.added + b.added >= 1);
+    let found = lines_of(app, eid).await;
+    assert_eq!(found.len(), 1, "one batch");
+    assert_eq!(found[0].1, 1, "one line");
+    let pending = app
+        .repricing()
+        .list(&sys(), Some(RepricingStatus::Pending))
+        .await
+        .unwrap();
+    let dongcheng = pending
+        .iter()
+        .filter(|b| b.township_code == "511802001")
+        .count();
+    assert_eq!(dongcheng, 1);
 }
 
 async fn sign_off_applies_the_calculators_amount_and_the_payroll_pays_it(db: &TestDb) {

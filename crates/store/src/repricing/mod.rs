@@ -19,6 +19,17 @@ use crate::error::{StoreError, StoreResult};
 /// Rows per multi-row `INSERT` (9 parameters each, under both engines' limits).
 const CHUNK: usize = 100;
 
+/// Queues concurrent preparations (the monthly task and a clerk at once) on PostgreSQL, where
+/// both would otherwise read the same candidates and race to create the township's pending
+/// batch; SQLite's writer lock already serializes them.
+pub async fn lock_preparation(tx: &mut Tx) -> StoreResult<()> {
+    if tx.is_postgres() {
+        tx.execute(q("SELECT pg_advisory_xact_lock(7340013)"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// The live enrolments of `program` in `lo..hi` (village codes) payable in `month` that
 /// no pending batch holds and no batch of `month` re-priced already: what a preparation
 /// considers. Suspended enrolments count: their amount is what they resume with.
