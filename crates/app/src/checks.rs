@@ -71,6 +71,7 @@ impl Checks<'_> {
         };
         let mut report = RunReport::default();
         let mut tx = self.app.store().begin_write().await?;
+        checks::stage(&mut tx, kinds).await?;
         for kind in kinds {
             let t = Instant::now();
             let ran = checks::run_check(&mut tx, *kind, (&lo, &hi), &run, day, &now).await?;
@@ -82,6 +83,7 @@ impl Checks<'_> {
                 seconds: t.elapsed().as_secs_f64(),
             });
         }
+        checks::unstage(&mut tx, kinds).await?;
         report.seconds = started.elapsed().as_secs_f64();
         audit(
             &mut tx,

@@ -44,6 +44,8 @@ both!(
     reruns_raise_nothing_twice_and_findings_close_themselves,
     verdicts_are_kept_and_jurisdiction_holds,
     lists_declarations_and_birth_dates_raise_findings,
+    birth_dates_are_read_every_way_they_can_be_implausible,
+    a_reissue_paid_after_the_death_is_found,
 );
 
 const V1: &str = "511802001001";
@@ -617,4 +619,155 @@ async fn lists_declarations_and_birth_dates_raise_findings(db: &TestDb) {
     );
     // The registry is untouched by the lists: 壬 is not marked dead, 子 keeps her name.
     assert!(fixtures::audit_intact(app).await.unwrap());
+}
+
+/// Each way a birth date can be implausible is found, with its reason, and its look-alike
+/// is not: born after today, more than 120 years ago, after the month the enrolment began
+/// (born within that month is no finding), too young for 高龄津贴.
+async fn birth_dates_are_read_every_way_they_can_be_implausible(db: &TestDb) {
+    let app = seeded(db).await;
+    // Valid ID numbers (check digits computed); every enrolment began 2026-01.
+    for (program, name, id) in [
+        (Program::Tekun, "未来", "511802202703010110"),
+        (Program::Tekun, "太老", "511802190205010112"),
+        (Program::Tekun, "后生", "511802202605010117"),
+        (Program::Tekun, "百岁", "511802190701010111"),
+        (Program::Tekun, "年前", "511802202512310110"),
+        (Program::Tekun, "当月", "511802202601150112"),
+        (Program::OldAgeAllowance, "年轻", A),
+        (Program::OldAgeAllowance, "高龄", "511802194001010012"),
+    ] {
+        enrol(app, fixture(program, V1, name, id)).await;
+    }
+    let staff = actor_of(app, "staff").await;
+    app.checks()
+        .run_only(&staff, &[CheckKind::ImplausibleBirth], today())
+        .await
+        .unwrap();
+    let mut why: Vec<(String, String)> = all_findings(app, &staff)
+        .await
+        .into_iter()
+        .filter(|f| f.kind == CheckKind::ImplausibleBirth)
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.evidence["why"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    why.sort();
+    let want = [
+        ("后生", "born_after_start"),
+        ("太老", "too_old"),
+        ("年轻", "too_young"),
+        ("未来", "future"),
+    ];
+    let mut want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, w)| (n.to_string(), w.to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(why, want);
+}
+
+/// A line re-issued after the death (the month's first payment failed and was sent again)
+/// is paid after the death like any other.
+async fn a_reissue_paid_after_the_death_is_found(db: &TestDb) {
+    use minzheng_domain::payroll::{ExceptionCorrection, LineFilter, LineKind};
+    let app = seeded(db).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    enrol(app, fixture(Program::Tekun, V1, "甲", A)).await;
+    pay(app, "2026-11").await;
+    let sys = Actor::system("t");
+    let nov = app
+        .payroll()
+        .list(&sys, &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.month.to_string() == "2026-11")
+        .unwrap();
+    let line = app
+        .payroll()
+        .lines(&sys, nov.id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0[0]
+        .clone();
+    let file = format!(
+        "明细号,姓名,金额(元),处理结果,失败原因,银行流水号\n{},甲,800.00,失败,账户冻结,T1\n",
+        line.id
+    );
+    app.bank_files()
+        .import_return(&staff, nov.id, "回盘.csv", file.as_bytes())
+        .await
+        .unwrap();
+    let x = app.payroll().exceptions(&sys, Some("open")).await.unwrap()[0].clone();
+    app.payroll()
+        .correct_exception(
+            &staff,
+            x.id,
+            &ExceptionCorrection {
+                bank_name: "中国邮政储蓄银行".into(),
+                account_number: "6210 9876 5432 1000".into(),
+                account_holder: String::new(),
+                note: "本人到所更换社保卡".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let dec = app
+        .payroll()
+        .generate(
+            &staff,
+            &GenerateRequest {
+                month: YearMonth::parse("2026-12").unwrap(),
+                program: None,
+                within: None,
+            },
+        )
+        .await
+        .unwrap();
+    for b in &dec.created {
+        app.payroll().sign_off(&director, b.id, None).await.unwrap();
+    }
+    let reissue = app
+        .payroll()
+        .lines(&sys, dec.created[0].id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .find(|l| l.kind == LineKind::Reissue)
+        .expect("November re-issued in December");
+    died(app, A, "甲", "2026-10-15").await;
+    app.checks()
+        .run_only(&staff, &[CheckKind::PaidAfterDeath], today())
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = all_findings(app, &staff)
+        .await
+        .into_iter()
+        .filter(|f| f.kind == CheckKind::PaidAfterDeath)
+        .map(|f| f.subject_key)
+        .collect();
+    keys.sort();
+    // December's own line and November's re-issue; not November's failed first payment.
+    let dec_line = app
+        .payroll()
+        .lines(&sys, dec.created[0].id, &LineFilter::default())
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .find(|l| l.kind == LineKind::Regular)
+        .unwrap();
+    let mut want = vec![
+        format!("line:{}", reissue.id),
+        format!("line:{}", dec_line.id),
+    ];
+    want.sort();
+    assert_eq!(keys, want);
+    assert!(!keys.contains(&format!("line:{}", line.id)));
 }

@@ -71,6 +71,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "amounts",
         include_str!("../migrations/sqlite/0013_amounts.sql"),
     ),
+    (
+        14,
+        "check_facts",
+        include_str!("../migrations/sqlite/0014_check_facts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -137,6 +142,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         13,
         "amounts",
         include_str!("../migrations/postgres/0013_amounts.sql"),
+    ),
+    (
+        14,
+        "check_facts",
+        include_str!("../migrations/postgres/0014_check_facts.sql"),
     ),
 ];
 
