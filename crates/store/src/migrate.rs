@@ -66,6 +66,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "partitions",
         include_str!("../migrations/sqlite/0012_partitions.sql"),
     ),
+    (
+        15,
+        "hand_amounts",
+        include_str!("../migrations/common/0015_hand_amounts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -127,6 +132,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         12,
         "partitions",
         include_str!("../migrations/postgres/0012_partitions.sql"),
+    ),
+    (
+        15,
+        "hand_amounts",
+        include_str!("../migrations/common/0015_hand_amounts.sql"),
     ),
 ];
 
