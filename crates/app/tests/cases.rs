@@ -61,6 +61,7 @@ both!(
     notices_go_only_to_real_boards_in_the_jurisdiction,
     a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused,
     the_todo_list_shows_each_user_the_cases_waiting_for_their_step,
+    a_hand_amount_needs_a_reason_and_far_above_the_calculators_the_county,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -303,7 +304,11 @@ async fn investigate_and_opine(db: &TestDb, id: i64, amount: Option<Fen>, on: Na
             Action::RecordOpinion {
                 proposed_amount: amount,
             },
-            &ex(),
+            // A hand amount that differs from the calculator's carries its reason.
+            &ActionExtras {
+                amount_reason: "按入户调查核实的家庭实际情况核定".into(),
+                ..ex()
+            },
             on,
         )
         .await
@@ -1905,5 +1910,140 @@ async fn the_todo_list_shows_each_user_the_cases_waiting_for_their_step(db: &Tes
     assert!(
         waiting("director").await.is_none(),
         "the opinion waits, not for the recused"
+    );
+}
+
+/// 金额合理性: an opinion's amount that differs from the calculator's needs a reason (refused
+/// without one, nothing written); one more than twice the calculator's is never proposed;
+/// the county approves such an amount only with a reason and its explicit confirmation; the
+/// case keeps the reason and the calculator's amount, and its history says both.
+async fn a_hand_amount_needs_a_reason_and_far_above_the_calculators_the_county(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(db, hid, on).await;
+    let staff = actor_of(app, "staff").await;
+    let director = actor_of(app, "director").await;
+    let approver = actor_of(app, "approver").await;
+    app.cases()
+        .act(&staff, id, Action::Accept, &ex(), on)
+        .await
+        .unwrap();
+    app.cases()
+        .act(
+            &staff,
+            id,
+            Action::StartInvestigation {
+                investigators: vec!["张伟".into(), "刘芳".into()],
+                authorization_attached: true,
+            },
+            &ex(),
+            on,
+        )
+        .await
+        .unwrap();
+    let calc = app.cases().compute(&system(), id, on).await.unwrap().amount;
+    assert!(calc.0 > 0);
+    let opine = |amount: Fen, reason: &str| {
+        let reason = reason.to_string();
+        let director = director.clone();
+        async move {
+            app.cases()
+                .act(
+                    &director,
+                    id,
+                    Action::RecordOpinion {
+                        proposed_amount: Some(amount),
+                    },
+                    &ActionExtras {
+                        amount_reason: reason,
+                        ..ex()
+                    },
+                    on,
+                )
+                .await
+        }
+    };
+    // 100 yuan less than the calculator's, without a reason: refused, nothing written.
+    let less = Fen(calc.0 - 10_000);
+    match opine(less, "  ").await {
+        Err(minzheng_app::Error::Validation { fields, .. }) => {
+            assert!(
+                fields["proposed_amount"].contains("请填写理由"),
+                "{fields:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state(db, id).await, CaseState::Investigating);
+    // Three times the calculator's: refused even with a reason.
+    match opine(Fen(calc.0 * 3), "家庭困难").await {
+        Err(minzheng_app::Error::Validation { fields, .. }) => {
+            assert!(fields["proposed_amount"].contains("不能提出"), "{fields:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = app.cases().case(&system(), id).await.unwrap();
+    assert_eq!((c.proposed_fen, c.amount_calc_fen), (None, None));
+    // With its reason the lower amount is proposed, and the case says so.
+    opine(less, "子女每月给付赡养费100元").await.unwrap();
+    let c = app.cases().case(&system(), id).await.unwrap();
+    assert_eq!(c.hand_amount(), Some((less, calc)));
+    assert_eq!(c.amount_reason, "子女每月给付赡养费100元");
+    // The notice, then the county: far above needs the reason and the tick.
+    app.cases()
+        .act(&staff, id, Action::Publish, &ex(), on)
+        .await
+        .unwrap();
+    let day = d("2026-03-10");
+    app.cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), day)
+        .await
+        .unwrap();
+    let far = Fen(calc.0 * 3);
+    let approve = |reason: &str, confirmed: bool| {
+        let reason = reason.to_string();
+        let approver = approver.clone();
+        async move {
+            app.cases()
+                .act(
+                    &approver,
+                    id,
+                    Action::Approve { amount: far },
+                    &ActionExtras {
+                        amount_reason: reason,
+                        amount_confirmed: confirmed,
+                        ..ex()
+                    },
+                    day,
+                )
+                .await
+        }
+    };
+    for (reason, confirmed, says) in [("", true, "请填写理由"), ("重病住院", false, "请勾选")]
+    {
+        match approve(reason, confirmed).await {
+            Err(minzheng_app::Error::Validation { fields, .. }) => {
+                assert!(fields["amount"].contains(says), "{fields:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let c = app.cases().case(&system(), id).await.unwrap();
+    assert_eq!((c.approved_fen, c.proposed_fen), (None, Some(less)));
+    approve("重病住院，另有大额医疗支出", true).await.unwrap();
+    let c = app.cases().case(&system(), id).await.unwrap();
+    assert_eq!(c.approved_fen, Some(far));
+    assert_eq!(c.hand_amount(), Some((far, calc)));
+    assert_eq!(c.amount_reason, "重病住院，另有大额医疗支出");
+    let events = app.cases().get(&system(), id, day).await.unwrap().events;
+    let approved = events
+        .iter()
+        .find(|e| e.action == minzheng_domain::cases::EventKind::Approve)
+        .unwrap();
+    assert_eq!(approved.data["calculated"], serde_json::json!(calc.0));
+    assert_eq!(
+        approved.data["amount_reason"],
+        serde_json::json!("重病住院，另有大额医疗支出")
     );
 }

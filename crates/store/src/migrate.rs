@@ -76,6 +76,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "check_facts",
         include_str!("../migrations/sqlite/0014_check_facts.sql"),
     ),
+    (
+        15,
+        "hand_amounts",
+        include_str!("../migrations/common/0015_hand_amounts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -147,6 +152,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         14,
         "check_facts",
         include_str!("../migrations/postgres/0014_check_facts.sql"),
+    ),
+    (
+        15,
+        "hand_amounts",
+        include_str!("../migrations/common/0015_hand_amounts.sql"),
     ),
 ];
 

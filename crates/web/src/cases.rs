@@ -496,10 +496,18 @@ fn event_view(e: &CaseEvent) -> EventView {
     if !missing.is_empty() {
         parts.push(format!("缺少材料：{}", missing.join("；")));
     }
-    for (k, label) in [("proposed_amount", "拟发放金额"), ("amount", "确认金额")] {
+    for (k, label) in [
+        ("proposed_amount", "拟发放金额"),
+        ("amount", "确认金额"),
+        ("calculated", "测算金额"),
+    ] {
         if let Some(a) = d.get(k).and_then(Value::as_i64) {
             parts.push(format!("{label}：{}", Fen(a)));
         }
+    }
+    let why = s("amount_reason");
+    if !why.is_empty() {
+        parts.push(format!("金额与测算不一致的理由：{why}"));
     }
     let ends = s("notice_ends_on");
     if !ends.is_empty() {
@@ -542,6 +550,9 @@ struct CasePage<'a> {
     error: Option<String>,
     /// Prefill of the approval amount (yuan).
     approve_amount: String,
+    /// The opinion's amount and the amount reason as typed into a refused form.
+    x_proposed: String,
+    x_reason: String,
     /// May upload papers (front-line roles, case not final).
     can_attach: bool,
     /// May propose a change (增发/减发/停发) on the enrolment.
@@ -561,6 +572,8 @@ struct PageExtras {
     fe: BTreeMap<String, String>,
     df: Option<DetailsForm>,
     preview: bool,
+    /// What was typed into an action form that was refused (amounts, the reason).
+    typed: BTreeMap<String, String>,
 }
 
 async fn render_case(
@@ -605,11 +618,15 @@ async fn render_case(
         && d.recused.is_none();
     let df =
         x.df.unwrap_or_else(|| DetailsForm::from_details(&d.case.details));
-    let approve_amount = d
-        .case
-        .proposed_fen
-        .map(|f| f.yuan_string())
-        .unwrap_or_default();
+    let typed = |k: &str| x.typed.get(k).cloned().unwrap_or_default();
+    let approve_amount = x.typed.get("amount").cloned().unwrap_or_else(|| {
+        d.case
+            .proposed_fen
+            .map(|f| f.yuan_string())
+            .unwrap_or_default()
+    });
+    let x_proposed = typed("proposed_amount");
+    let x_reason = typed("amount_reason");
     let can_attach =
         actor.may(Permission::AttachCasePapers) && !d.case.state.is_final() && d.recused.is_none();
     let can_change = actor.may(Permission::OpenChangeCase);
@@ -627,6 +644,8 @@ async fn render_case(
         notice: x.notice,
         error: x.error,
         approve_amount,
+        x_proposed,
+        x_reason,
         can_attach,
         can_change,
         c: CHOICES,
@@ -661,6 +680,7 @@ pub async fn case_page(
             fe: BTreeMap::new(),
             df: None,
             preview: qs.calc.is_some(),
+            typed: BTreeMap::new(),
         },
     )
     .await
@@ -729,6 +749,8 @@ fn action_from_form(f: &Fields) -> Result<(Action, ActionExtras), UseCaseError> 
             note: f.get("note").to_string(),
             findings: f.get("findings").to_string(),
             grace: f.on("grace"),
+            amount_reason: f.get("amount_reason").to_string(),
+            amount_confirmed: f.on("amount_confirmed"),
         },
     ))
 }
@@ -771,6 +793,10 @@ pub async fn case_post(
                     fe: e.fields,
                     df,
                     preview: false,
+                    typed: ["proposed_amount", "amount", "amount_reason"]
+                        .iter()
+                        .map(|k| (k.to_string(), f.get(k).to_string()))
+                        .collect(),
                 },
             )
             .await?;
@@ -993,6 +1019,7 @@ pub async fn attach_submit(
                     fe: e.fields,
                     df: None,
                     preview: false,
+                    typed: BTreeMap::new(),
                 },
             )
             .await?;
@@ -1033,6 +1060,7 @@ pub async fn change_submit(
                         fe: e.fields,
                         df: None,
                         preview: false,
+                        typed: BTreeMap::new(),
                     },
                 )
                 .await?;

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use minzheng_domain::cases::{
-    self as rules, ActionExtras, Case, CaseError, Effect, EnrolmentChange, EnrolmentStatus,
-    EventKind,
+    self as rules, check_hand_amount, ActionExtras, AmountStep, Case, CaseError, Effect,
+    EnrolmentChange, EnrolmentStatus, EventKind, HandAmount,
 };
 use minzheng_domain::deadlines::{due_date, notice_ends_on, StatutoryLimits};
 use minzheng_domain::notices::{NameMask, NoticeCandidate};
@@ -113,6 +113,44 @@ impl Cases<'_> {
             .role
             .unwrap_or_else(|| rules::system_role(&facts, &action, configured));
         let t = transition(&facts, action.clone(), role, configured, on).map_err(case_error)?;
+        // 金额合理性 (docs/rules.md §3.4): an amount typed by hand against the calculator's.
+        // `hand` is what the case keeps: the reason and the calculator's amount when they
+        // differ, nothing when the amount is the calculator's.
+        let hand: Option<(String, Option<Fen>)> = match (&action, &calc) {
+            (Action::RecordOpinion { .. }, Some(_)) | (Action::Approve { .. }, Some(_)) => {
+                Some((String::new(), None))
+            }
+            (
+                Action::RecordOpinion {
+                    proposed_amount: Some(entered),
+                },
+                None,
+            ) => {
+                self.hand_amount(
+                    &case,
+                    &params,
+                    on,
+                    AmountStep::Opinion,
+                    role,
+                    *entered,
+                    extras,
+                )
+                .await?
+            }
+            (Action::Approve { amount: entered }, None) => {
+                self.hand_amount(
+                    &case,
+                    &params,
+                    on,
+                    AmountStep::Approval,
+                    role,
+                    *entered,
+                    extras,
+                )
+                .await?
+            }
+            _ => None,
+        };
         // Checks that need storage, before anything is written.
         if action.kind() == ActionKind::Enrol && case.kind == rules::CaseKind::New {
             let f = store::household_facts(st, case.household_id, on).await?;
@@ -175,6 +213,13 @@ impl Cases<'_> {
                 Effect::AmountFixed { amount } => {
                     store::set_approved(&mut tx, id, *amount, on).await?
                 }
+            }
+        }
+        if let Some((reason, calculated)) = &hand {
+            store::set_hand_amount(&mut tx, id, reason, *calculated).await?;
+            if let Some(c) = calculated {
+                data["calculated"] = serde_json::json!(c.0);
+                data["amount_reason"] = serde_json::json!(reason);
             }
         }
         let calc_json = calc
@@ -342,6 +387,54 @@ impl Cases<'_> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Checks an amount typed by hand against the calculator's on `on` (docs/rules.md
+    /// §3.4) and says what the case keeps: the reason and the calculator's amount when they
+    /// differ; nothing to keep when the calculator cannot compute one (the hand amount is
+    /// then the only one). At approval, the proposed amount keeps the opinion's reason.
+    #[allow(clippy::too_many_arguments)]
+    async fn hand_amount(
+        &self,
+        case: &Case,
+        params: &ParamSet,
+        on: NaiveDate,
+        step: AmountStep,
+        role: Role,
+        entered: Fen,
+        extras: &ActionExtras,
+    ) -> AppResult<Option<(String, Option<Fen>)>> {
+        let Ok(c) = self.calculate_case(case, params, on).await else {
+            return Ok(None);
+        };
+        let reason = if extras.amount_reason.trim().is_empty()
+            && step == AmountStep::Approval
+            && case.proposed_fen == Some(entered)
+        {
+            case.amount_reason.as_str()
+        } else {
+            extras.amount_reason.as_str()
+        };
+        let field = match step {
+            AmountStep::Opinion => "proposed_amount",
+            AmountStep::Approval => "amount",
+        };
+        check_hand_amount(
+            step,
+            role,
+            HandAmount {
+                entered,
+                calculated: c.amount,
+                reason,
+                confirmed: extras.amount_confirmed,
+            },
+        )
+        .map_err(|m| Error::field(field, m))?;
+        Ok(Some(if entered == c.amount {
+            (String::new(), None)
+        } else {
+            (reason.trim().to_string(), Some(c.amount))
+        }))
     }
 
     /// The whitelisted board entries of the cases (a minor in 特困 is left off: the

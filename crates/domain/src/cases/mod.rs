@@ -13,10 +13,14 @@
 //! 403 for everything, so they learn nothing about case state from the answer.
 
 mod form;
+mod plausibility;
 mod records;
 mod rules;
 
 pub use form::{DetailsForm, DETAILS_PROBLEM};
+pub use plausibility::{
+    check_hand_amount, plausibility, AmountStep, HandAmount, Plausibility, FAR_ABOVE_PERCENT,
+};
 pub use records::*;
 pub use rules::*;
 

@@ -130,6 +130,10 @@ pub struct Case {
     pub proposed_fen: Option<Fen>,
     pub calc: Option<Calculation>,
     pub approved_fen: Option<Fen>,
+    /// A hand amount's reason and the calculator's amount it was compared with (§3.4);
+    /// `amount_calc_fen` is `None` while the amounts are the calculator's.
+    pub amount_reason: String,
+    pub amount_calc_fen: Option<Fen>,
     pub decided_on: Option<String>,
     pub decision_reasons: String,
     pub notice_posted_on: Option<String>,
@@ -149,6 +153,14 @@ impl Case {
     pub fn masked(mut self) -> Self {
         self.subject_id_number = mask_id(&self.subject_id_number);
         self
+    }
+
+    /// The amount typed by hand that differs from the calculator's, with the calculator's:
+    /// (hand amount, calculated). The approved amount once there is one, else the proposed.
+    pub fn hand_amount(&self) -> Option<(Fen, Fen)> {
+        let calc = self.amount_calc_fen?;
+        let amount = self.approved_fen.or(self.proposed_fen)?;
+        (amount != calc).then_some((amount, calc))
     }
 
     /// The date the decision was taken, if any.
@@ -292,6 +304,12 @@ pub struct ActionExtras {
     /// Terminate: a gradual exit (渐退) instead of an immediate stop.
     #[serde(default)]
     pub grace: bool,
+    /// Opinion or approval: why a hand amount differs from the calculator's (§3.4).
+    #[serde(default)]
+    pub amount_reason: String,
+    /// Approval: the county confirms an amount far above the calculator's.
+    #[serde(default)]
+    pub amount_confirmed: bool,
 }
 
 /// Which cases a list shows by origin.

@@ -76,6 +76,8 @@ fn case(r: &DbRow) -> StoreResult<Case> {
             .opt_str("calc_json")?
             .and_then(|s| serde_json::from_str(&s).ok()),
         approved_fen: r.opt_i64("approved_fen")?.map(Fen),
+        amount_reason: r.str("amount_reason")?,
+        amount_calc_fen: r.opt_i64("amount_calc_fen")?.map(Fen),
         decided_on: r.opt_str("decided_on")?,
         decision_reasons: r.str("decision_reasons")?,
         notice_posted_on: r.opt_str("notice_posted_on")?,

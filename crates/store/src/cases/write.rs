@@ -241,6 +241,24 @@ pub async fn set_proposed(
     Ok(())
 }
 
+/// A hand amount's reason and the calculator's amount it differs from (both cleared when
+/// the amount is the calculator's: `calc` `None`).
+pub async fn set_hand_amount(
+    tx: &mut Tx,
+    id: i64,
+    reason: &str,
+    calc: Option<Fen>,
+) -> StoreResult<()> {
+    tx.execute(
+        q("UPDATE cases SET amount_reason = $1, amount_calc_fen = $2 WHERE id = $3")
+            .bind(reason.trim())
+            .bind(calc.map(|f| f.0))
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The calculation behind the confirmed amount.
 pub async fn set_calc(tx: &mut Tx, id: i64, calc_json: Option<String>) -> StoreResult<()> {
     tx.execute(
