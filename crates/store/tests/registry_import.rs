@@ -168,6 +168,7 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
             "households_head",
             "households_scope",
             "households_village",
+            "persons_deceased",
             "persons_household",
             "persons_id_number",
             "persons_initials",
