@@ -524,7 +524,7 @@ fn event_view(e: &CaseEvent) -> EventView {
     EventView {
         on_date: e.on_date.clone(),
         at: crate::pages::beijing_time(&e.at),
-        actor: e.actor.clone(),
+        actor: crate::pages::actor_label(&e.actor).to_string(),
         role_label: e.role.map(|r| r.label()).unwrap_or("系统"),
         action_label: e.action.label(),
         from_label: e.from_state.map(|s| s.label()).unwrap_or(""),

@@ -3,7 +3,8 @@
 //!
 //! - A village assistant finds a rural household and applies for 农村低保 through the form;
 //! - township staff accept it and record the household survey by two investigators;
-//! - the director runs 测算 and records the first-review opinion (amount computed);
+//! - the director runs 测算; a typed amount without a reason is refused next to its field
+//!   (the amount kept, the case unmoved); the opinion is recorded with the computed amount;
 //! - staff publish it; the public board shows the masked name and the amount;
 //! - (the notice date is moved back ten days) staff close the notice;
 //! - the county approver confirms with the prefilled amount; staff enrol;
@@ -237,6 +238,24 @@ async fn scenario(c: Client, base: String, app: minzheng_app::App, setup: Setup)
     let preview = text(&c, "#calc-preview .calc-amount").await;
     assert!(preview.ends_with('元'), "{preview}");
     wait_text(&c, "#calc-preview", "计算步骤").await;
+    // A typed amount that differs from the calculator's without a reason is refused next
+    // to the field; the typed amount stays in the form and the case does not move.
+    fill(&c, "#proposed_amount", "1.00").await;
+    click(&c, "#do-record_opinion").await;
+    let refused = text(&c, "#proposed-amount-error").await;
+    assert!(
+        refused.contains("金额1.00元与测算金额") && refused.contains("请填写理由"),
+        "{refused}"
+    );
+    let kept = wait_for(&c, "#proposed_amount")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("1.00"));
+    wait_text(&c, "#case-state", "调查核实中").await;
+    // Left empty, the calculator's amount is proposed.
+    fill(&c, "#proposed_amount", "").await;
     click(&c, "#do-record_opinion").await;
     wait_text(&c, "#case-state", "已提出初审意见").await;
     let amount = text(&c, "#calc .calc-amount").await;

@@ -310,6 +310,9 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
     sign_in(&c, &base, "director").await;
     c.goto(&batch_url).await.expect("open the batch");
     wait_text(&c, "#diff-summary", "新增 1 人").await;
+    // Signing off says what it does first.
+    click(&c, "#sign-off-open").await;
+    wait_text(&c, "#sign-off-what", "不能再重新生成或修改").await;
     click(&c, "#sign-off").await;
     wait_text(&c, "#notice", "已审核签发").await;
     wait_text(&c, "#batch-status", "已审核签发").await;

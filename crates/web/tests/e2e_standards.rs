@@ -123,6 +123,9 @@ async fn scenario(c: Client, base: String, photo: PathBuf) {
         "达到规范化建设标准，同意验收。",
     )
     .await;
+    // Passing says what it grants first.
+    click(&c, "#pass-open").await;
+    wait_text(&c, "#pass-what", "建设补助").await;
     click(&c, "#pass-button").await;
     wait_text(&c, "#inspection-status", "验收通过").await;
     wait_text(&c, "#findings", "同意验收").await;

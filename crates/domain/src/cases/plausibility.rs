@@ -53,30 +53,29 @@ pub struct HandAmount<'a> {
 
 /// Whether a hand amount may be recorded at `step` by `role`; the refusal in words.
 pub fn check_hand_amount(step: AmountStep, role: Role, h: HandAmount<'_>) -> Result<(), String> {
-    let entered = h.entered.yuan_string();
-    let calculated = h.calculated.yuan_string();
+    let (entered, calculated) = (h.entered, h.calculated);
     let reason = h.reason.trim();
     match plausibility(h.entered, h.calculated) {
         Plausibility::Matches => Ok(()),
         Plausibility::Differs if reason.is_empty() => Err(format!(
-            "金额{entered}元与测算金额{calculated}元不一致，请填写理由"
+            "金额{entered}与测算金额{calculated}不一致，请填写理由"
         )),
         Plausibility::Differs => Ok(()),
         Plausibility::FarAbove => match step {
             AmountStep::Opinion => Err(format!(
-                "拟发放金额{entered}元远高于测算金额{calculated}元（超过{}倍），不能提出；\
+                "拟发放金额{entered}远高于测算金额{calculated}（超过{}倍），不能提出；\
                  请核实家庭情况后按测算金额提出，确需更高金额的由县级审批时确认",
                 FAR_ABOVE_PERCENT / 100
             )),
             AmountStep::Approval if role != Role::CountyApprover => Err(format!(
-                "确认金额{entered}元远高于测算金额{calculated}元（超过{}倍），须由县级审批人员确认",
+                "确认金额{entered}远高于测算金额{calculated}（超过{}倍），须由县级审批人员确认",
                 FAR_ABOVE_PERCENT / 100
             )),
             AmountStep::Approval if reason.is_empty() => Err(format!(
-                "确认金额{entered}元远高于测算金额{calculated}元，请填写理由"
+                "确认金额{entered}远高于测算金额{calculated}，请填写理由"
             )),
             AmountStep::Approval if !h.confirmed => Err(format!(
-                "确认金额{entered}元远高于测算金额{calculated}元，请勾选“已核实，确认按此金额发放”"
+                "确认金额{entered}远高于测算金额{calculated}，请勾选“已核实，确认按此金额发放”"
             )),
             AmountStep::Approval => Ok(()),
         },
