@@ -333,7 +333,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "post",
         "/api/v1/cases/{id}/actions",
-        "办理案件：action（accept、start_investigation、approve 等）加该动作的字段，可附 note、findings、grace",
+        "办理案件：action（accept、start_investigation、approve 等）加该动作的字段，可附 note、findings、grace；金额与测算不一致时附 amount_reason，县级确认远高于测算的金额时附 amount_confirmed",
         "救助案件",
     ),
     (
