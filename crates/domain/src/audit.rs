@@ -208,3 +208,144 @@ mod tests {
         assert!(gap.reason.contains("缺失"));
     }
 }
+
+/// What the log is filtered by (操作日志查询): who acted (user name), what was done (the
+/// recorded action), on what (the object's type and number), and Beijing days from–to,
+/// both included. Empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The filter's fields as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct AuditFilterForm {
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub entity_type: String,
+    #[serde(default)]
+    pub entity_id: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+impl AuditFilterForm {
+    /// The typed filter, or every field's problem in Chinese.
+    pub fn parse(&self) -> Result<AuditFilter, crate::FieldErrors> {
+        let mut errors = crate::FieldErrors::new();
+        let text = |s: &str| {
+            let s = s.trim();
+            (!s.is_empty()).then(|| s.to_string())
+        };
+        let mut date = |field: &str, label: &str, s: &str| {
+            let s = s.trim();
+            if s.is_empty() {
+                return None;
+            }
+            match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.add(
+                        field,
+                        format!("{label}“{s}”不是有效日期，请按 2026-12-01 的格式填写"),
+                    );
+                    None
+                }
+            }
+        };
+        let from = date("from", "起始日期", &self.from);
+        let to = date("to", "截止日期", &self.to);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                errors.add("to", "截止日期早于起始日期");
+            }
+        }
+        for (field, label, v) in [
+            ("actor", "操作人", &self.actor),
+            ("action", "操作", &self.action),
+            ("entity_type", "对象类型", &self.entity_type),
+            ("entity_id", "对象编号", &self.entity_id),
+        ] {
+            if v.chars().count() > 100 {
+                errors.add(field, format!("{label}不能超过100个字"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(AuditFilter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            entity_type: text(&self.entity_type),
+            entity_id: text(&self.entity_id),
+            from,
+            to,
+        })
+    }
+}
+
+impl AuditFilter {
+    /// The filter's Beijing days as stored UTC timestamps: [from 00:00, to + 1 day 00:00)
+    /// Beijing time, each side open when not given.
+    pub fn at_bounds(&self) -> (Option<String>, Option<String>) {
+        let start = |d: chrono::NaiveDate| {
+            let t = d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8);
+            crate::time::timestamp(t.and_utc())
+        };
+        (
+            self.from.map(start),
+            self.to.map(|d| start(d + chrono::Duration::days(1))),
+        )
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    fn form(from: &str, to: &str) -> AuditFilterForm {
+        AuditFilterForm {
+            from: from.into(),
+            to: to.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn beijing_days_become_utc_bounds() {
+        let f = form("2026-12-01", "2026-12-01").parse().unwrap();
+        assert_eq!(
+            f.at_bounds(),
+            (
+                Some("2026-11-30T16:00:00.000000Z".to_string()),
+                Some("2026-12-01T16:00:00.000000Z".to_string())
+            )
+        );
+        assert_eq!(form("", "").parse().unwrap().at_bounds(), (None, None));
+    }
+
+    #[test]
+    fn bad_dates_and_reversed_ranges_are_refused_in_chinese() {
+        let e = form("2026-13-01", "昨天").parse().unwrap_err();
+        assert_eq!(e.len(), 2);
+        let e = form("2026-12-05", "2026-12-01").parse().unwrap_err();
+        assert_eq!(e.get("to"), Some("截止日期早于起始日期"));
+        let f = AuditFilterForm {
+            actor: "  staff ".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(f.actor.as_deref(), Some("staff"));
+    }
+}

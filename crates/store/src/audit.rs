@@ -2,7 +2,7 @@
 //! same transaction as the change; the hash chain's rules are
 //! `minzheng_domain::audit`'s.
 
-use minzheng_domain::audit::{chain_hash, AuditEntry, ChainFields, GENESIS};
+use minzheng_domain::audit::{chain_hash, AuditEntry, AuditFilter, ChainFields, GENESIS};
 use minzheng_domain::{Actor, Scope};
 
 use crate::db::{q, DbRow, Store, Tx};
@@ -100,47 +100,56 @@ pub(crate) async fn append_at(
     Ok(seq)
 }
 
-/// Audit records inside `scope` (optionally of one entity), newest first.
+/// The `WHERE` of the records inside `scope` that pass `f`, and its arguments.
+fn filtered(scope: &Scope, f: &AuditFilter) -> (String, Vec<String>) {
+    let (lo, hi) = scope.bounds();
+    let mut sql = String::from(" WHERE scope_code >= $1 AND scope_code < $2");
+    let mut args = vec![lo, hi];
+    let (from, to) = f.at_bounds();
+    for (cond, v) in [
+        ("actor =", &f.actor),
+        ("action =", &f.action),
+        ("entity_type =", &f.entity_type),
+        ("entity_id =", &f.entity_id),
+        ("at >=", &from),
+        ("at <", &to),
+    ] {
+        if let Some(v) = v {
+            args.push(v.clone());
+            sql.push_str(&format!(" AND {cond} ${}", args.len()));
+        }
+    }
+    (sql, args)
+}
+
+/// Audit records inside `scope` that pass `f`, newest first.
 pub async fn list(
     store: &Store,
     scope: &Scope,
-    entity: Option<(&str, &str)>,
+    f: &AuditFilter,
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<AuditEntry>> {
-    let (lo, hi) = scope.bounds();
-    let mut query = q("SELECT * FROM audit_log WHERE scope_code >= $1 AND scope_code < $2")
-        .bind(lo)
-        .bind(hi);
-    if let Some((t, id)) = entity {
-        query
-            .sql
-            .push_str(" AND entity_type = $3 AND entity_id = $4");
-        query.push(t);
-        query.push(id);
-    }
-    let n = query.args.len();
-    query.sql.push_str(&format!(
-        " ORDER BY seq DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
+    let (where_, args) = filtered(scope, f);
+    let mut query = q(format!(
+        "SELECT * FROM audit_log{where_} ORDER BY seq DESC LIMIT {} OFFSET {}",
+        limit.clamp(1, 5000),
+        offset.max(0)
     ));
-    query.push(limit.clamp(1, 500));
-    query.push(offset.max(0));
+    for a in args {
+        query.push(a);
+    }
     store.fetch_all(query).await?.iter().map(entry).collect()
 }
 
-/// Number of audit records inside `scope`.
-pub async fn count(store: &Store, scope: &Scope) -> StoreResult<i64> {
-    let (lo, hi) = scope.bounds();
-    store
-        .fetch_one(
-            q("SELECT COUNT(*) AS n FROM audit_log WHERE scope_code >= $1 AND scope_code < $2")
-                .bind(lo)
-                .bind(hi),
-        )
-        .await?
-        .i64("n")
+/// Number of audit records inside `scope` that pass `f`.
+pub async fn count(store: &Store, scope: &Scope, f: &AuditFilter) -> StoreResult<i64> {
+    let (where_, args) = filtered(scope, f);
+    let mut query = q(format!("SELECT COUNT(*) AS n FROM audit_log{where_}"));
+    for a in args {
+        query.push(a);
+    }
+    store.fetch_one(query).await?.i64("n")
 }
 
 /// Up to `limit` records from sequence number `from` on, in order (for walking the chain).

@@ -268,32 +268,62 @@ pub async fn user_update(
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-    entity_type: Option<String>,
-    entity_id: Option<String>,
+    // Text, parsed here: a flattened query reads every value as text.
+    limit: Option<String>,
+    offset: Option<String>,
+    #[serde(flatten)]
+    f: minzheng_domain::audit::AuditFilterForm,
 }
 
+/// An optional whole number from the query, or 422 naming the field.
+fn number(v: &Option<String>, field: &str) -> Result<Option<i64>, AppError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            AppError::from(minzheng_app::Error::field(field, format!("“{s}”不是整数")))
+        }),
+    }
+}
+
+/// The log inside the caller's jurisdiction, newest first, filtered by `actor`, `action`,
+/// `entity_type`, `entity_id` and Beijing days `from`–`to`; with the number that match.
 pub async fn audit(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,
     ApiQuery(qs): ApiQuery<AuditQuery>,
 ) -> ApiResult {
-    let entity = match (&qs.entity_type, &qs.entity_id) {
-        (Some(t), Some(i)) => Some((t.as_str(), i.as_str())),
-        _ => None,
-    };
+    let f = qs.f.parse().map_err(minzheng_app::Error::from)?;
     let items = st
         .app
         .audit()
-        .list(
+        .search(
             &actor,
-            entity,
-            qs.limit.unwrap_or(50),
-            qs.offset.unwrap_or(0),
+            &f,
+            number(&qs.limit, "limit")?.unwrap_or(50).clamp(1, 500),
+            number(&qs.offset, "offset")?.unwrap_or(0).max(0),
         )
         .await?;
-    ok(json!({ "items": items }))
+    let total = st.app.audit().count_matching(&actor, &f).await?;
+    ok(json!({ "items": items, "total": total }))
+}
+
+/// The log as filtered, as a workbook (操作日志.xlsx).
+pub async fn audit_export(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiQuery(qs): ApiQuery<AuditQuery>,
+) -> Result<axum::response::Response, AppError> {
+    let f = qs.f.parse().map_err(minzheng_app::Error::from)?;
+    let w = st
+        .app
+        .audit()
+        .workbook(&actor, &f, crate::pages::audit_words)
+        .await?;
+    Ok(crate::payroll::download(
+        &w.file_name,
+        minzheng_app::payroll::Workbook::CONTENT_TYPE,
+        w.bytes,
+    ))
 }
 
 pub async fn method_not_allowed() -> AppError {

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(api::users).post(api::user_create))
         .route("/users/{id}", get(api::user).patch(api::user_update))
         .route("/audit", get(api::audit))
+        .route("/audit/export", get(api::audit_export))
         .route(
             "/households",
             get(registry::api_list).post(registry::api_create),
@@ -182,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(pages::users).post(pages::user_create))
         .route("/users/{id}", get(pages::user).post(pages::user_update))
         .route("/audit", get(pages::audit))
+        .route("/audit.xlsx", get(pages::audit_export))
         .route(
             "/account/password",
             get(pages::password_page).post(pages::password_submit),

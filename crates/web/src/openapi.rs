@@ -79,7 +79,13 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "get",
         "/api/v1/audit",
-        "操作日志（市民政局管理员、审计人员）",
+        "操作日志（市民政局管理员、审计人员）：按操作人、操作、对象、北京时间日期范围筛选，附符合条件的总数",
+        "操作日志",
+    ),
+    (
+        "get",
+        "/api/v1/audit/export",
+        "按同样的筛选条件导出操作日志（操作日志.xlsx，最多5000条；身份证号码按角色遮蔽；导出本身记入日志）",
         "操作日志",
     ),
     (
@@ -583,6 +589,35 @@ pub fn document() -> Value {
         }
         if *path == "/api/v1/households/{household_id}/members/{person_id}" && *method == "delete" {
             op["responses"]["409"] = json!({"description": "户主或有历史记录的成员不能删除", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        }
+        if path.starts_with("/api/v1/audit") {
+            let list = op["parameters"]
+                .as_array_mut()
+                .expect("parameters is an array");
+            for (name, what) in [
+                ("actor", "操作人（用户名）"),
+                ("action", "操作（如 case.transition）"),
+                ("entity_type", "对象类型（如 household）"),
+                ("entity_id", "对象编号"),
+                ("from", "起始日期（北京时间，YYYY-MM-DD，含当日）"),
+                ("to", "截止日期（北京时间，YYYY-MM-DD，含当日）"),
+            ] {
+                list.push(json!({"name": name, "in": "query", "required": false,
+                    "description": what, "schema": {"type": "string"}}));
+            }
+            if *path == "/api/v1/audit" {
+                for name in ["limit", "offset"] {
+                    list.push(json!({"name": name, "in": "query", "required": false,
+                        "schema": {"type": "integer", "minimum": 0}}));
+                }
+            }
+        }
+        if *path == "/api/v1/audit/export" {
+            let file = json!({"schema": {"type": "string", "format": "binary"}});
+            op["responses"]["200"] = json!({
+                "description": "操作日志.xlsx，以附件下载",
+                "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file}
+            });
         }
         if *path == "/api/v1/payroll/batches/{id}/bank-file" {
             let file = json!({"schema": {"type": "string", "format": "binary"}});

@@ -11,7 +11,7 @@ use axum::Form;
 use minzheng_app::dashboard::DashboardCounts;
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Permission};
-use minzheng_domain::audit::AuditEntry;
+use minzheng_domain::audit::{AuditEntry, AuditFilterForm};
 use minzheng_domain::division::Division;
 use minzheng_domain::offices::{Office, OfficeFilter, OfficeUpdate};
 use minzheng_domain::users::{AuthError, NewUser, User, UserUpdate};
@@ -63,6 +63,126 @@ impl Nav {
         }
     }
 }
+
+/// Every action the log records, as the filter offers them (each has a Chinese label).
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "asset.add",
+    "asset.remove",
+    "asset.update",
+    "attachment.add",
+    "auth.signin",
+    "auth.signin_failed",
+    "auth.signin_throttled",
+    "auth.signout",
+    "case.change_opened",
+    "case.create",
+    "case.details",
+    "case.review_opened",
+    "case.transition",
+    "checks.export",
+    "checks.run",
+    "divisions.import",
+    "enrolment.stop",
+    "finding.verdict",
+    "funeral.record",
+    "household.create",
+    "household.update",
+    "income.add",
+    "income.remove",
+    "income.update",
+    "inspection.fail",
+    "inspection.open",
+    "inspection.pass",
+    "inspection.rectification",
+    "inspection.score",
+    "list.import",
+    "notice.publish",
+    "office.update",
+    "param.add",
+    "param.seed",
+    "payroll.back_pay.decide",
+    "payroll.back_pay.include",
+    "payroll.back_pay.release",
+    "payroll.back_pay.request",
+    "payroll.bank_file",
+    "payroll.bank_template.save",
+    "payroll.close",
+    "payroll.exception.correct",
+    "payroll.exception.reissue",
+    "payroll.exception.release",
+    "payroll.export",
+    "payroll.generate",
+    "payroll.regenerate",
+    "payroll.return",
+    "payroll.sign_off",
+    "person.add",
+    "person.correct",
+    "person.move_in",
+    "person.move_out",
+    "person.remove",
+    "person.update",
+    "plan.accept",
+    "plan.return",
+    "plan.submit",
+    "recovery.open",
+    "recovery.step",
+    "registry.export",
+    "registry.import",
+    "registry.person.deceased",
+    "relative.declare",
+    "staff_change.approve",
+    "staff_change.file",
+    "standards.assistant",
+    "standards.equipment.add",
+    "standards.export",
+    "standards.investment.add",
+    "standards.params",
+    "standards.posted_rule.add",
+    "standards.profile",
+    "standards.room.add",
+    "subsidy.disburse",
+    "user.change_password",
+    "user.create",
+    "user.unlock",
+    "user.update",
+];
+
+/// Every kind of object the log records changes of.
+pub const AUDIT_ENTITIES: &[&str] = &[
+    "attachment",
+    "bank_template",
+    "case",
+    "checks",
+    "construction_plan",
+    "divisions",
+    "enrolment",
+    "equipment",
+    "export",
+    "external_batch",
+    "finding",
+    "funeral_record",
+    "household",
+    "import",
+    "inspection",
+    "investment",
+    "job",
+    "notice",
+    "office",
+    "param",
+    "payment_exception",
+    "payroll_adjustment",
+    "payroll_batch",
+    "person",
+    "posted_rule",
+    "recovery",
+    "relative_declaration",
+    "room",
+    "staff_change",
+    "std_params",
+    "subsidy",
+    "user",
+    "village",
+];
 
 /// Chinese name of an audit action, for people reading the log.
 pub fn action_label(action: &str) -> &str {
@@ -886,17 +1006,79 @@ struct AuditPage {
     total: i64,
     page: i64,
     pages: i64,
+    /// The filter as typed, its problems, and the query string that keeps it.
+    f: AuditFilterForm,
+    fe: std::collections::BTreeMap<String, String>,
+    kept: String,
+    actions: Vec<(&'static str, &'static str)>,
+    entities: Vec<(&'static str, &'static str)>,
 }
 
+/// The log page's query: the filter and the page number.
 #[derive(Deserialize, Default)]
-pub struct PageQuery {
+pub struct AuditPageQuery {
     page: Option<String>,
+    #[serde(flatten)]
+    f: AuditFilterForm,
+}
+
+/// The filter as a query string (to keep it across pages and in the export link).
+fn audit_query(f: &AuditFilterForm) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("entity_type", &f.entity_type),
+        ("entity_id", &f.entity_id),
+        ("from", &f.from),
+        ("to", &f.to),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", enc(v.trim())))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
+/// What a record changed, in words where the registry's history has them (households,
+/// members, incomes, assets), else as recorded.
+pub fn audit_change(e: &AuditEntry) -> String {
+    let registry = ["household.", "person.", "income.", "asset."];
+    if registry.iter().any(|p| e.action.starts_with(p)) {
+        let line = crate::registry_corrections::history_line(e);
+        if !line.text.is_empty() {
+            return if line.reason.is_empty() {
+                line.text
+            } else {
+                format!("{}；理由：{}", line.text, line.reason)
+            };
+        }
+    }
+    e.after_json.clone().unwrap_or_default()
+}
+
+/// (actor, action, object) of a record in words, as the page and the export show them.
+pub fn audit_words(e: &AuditEntry) -> [String; 3] {
+    [
+        actor_label(&e.actor).to_string(),
+        action_label(&e.action).to_string(),
+        format!("{} {}", entity_label(&e.entity_type), e.entity_id),
+    ]
 }
 
 pub async fn audit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Query(qs): Query<PageQuery>,
+    Query(qs): Query<AuditPageQuery>,
 ) -> PageResult {
     let page = qs
         .page
@@ -904,19 +1086,71 @@ pub async fn audit(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .max(1);
-    let total = st.app.audit().count(&actor).await?;
-    let entries = st
-        .app
-        .audit()
-        .list(&actor, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        .await?;
-    render(&AuditPage {
+    let (filter, fe) = match qs.f.parse() {
+        Ok(f) => (Some(f), Default::default()),
+        Err(e) => (
+            None,
+            e.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+    };
+    let (entries, total) = match &filter {
+        Some(f) => (
+            st.app
+                .audit()
+                .search(&actor, f, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+                .await?,
+            st.app.audit().count_matching(&actor, f).await?,
+        ),
+        // A filter that does not parse shows its problems and no records.
+        None => {
+            st.app.audit().count(&actor).await?;
+            (Vec::new(), 0)
+        }
+    };
+    let mut actions: Vec<(&str, &str)> = AUDIT_ACTIONS
+        .iter()
+        .map(|a| (*a, action_label(a)))
+        .collect();
+    actions.sort_by_key(|(_, l)| *l);
+    let mut entities: Vec<(&str, &str)> = AUDIT_ENTITIES
+        .iter()
+        .map(|e| (*e, entity_label(e)))
+        .collect();
+    entities.sort_by_key(|(_, l)| *l);
+    let kept = audit_query(&qs.f);
+    let mut resp = render(&AuditPage {
         nav: Nav::new(&s, "audit"),
         entries,
         total,
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
-    })
+        f: qs.f,
+        fe,
+        kept,
+        actions,
+        entities,
+    })?;
+    if filter.is_none() {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+/// The log as filtered, as a workbook (操作日志.xlsx).
+pub async fn audit_export(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Query(qs): Query<AuditPageQuery>,
+) -> PageResult {
+    let f = qs.f.parse().map_err(minzheng_app::Error::from)?;
+    let w = st.app.audit().workbook(&actor, &f, audit_words).await?;
+    Ok(crate::payroll::download(
+        &w.file_name,
+        minzheng_app::payroll::Workbook::CONTENT_TYPE,
+        w.bytes,
+    ))
 }
 
 // ---------------------------------------------------------------- own password
@@ -982,7 +1216,7 @@ pub async fn not_found() -> PageError {
 
 #[cfg(test)]
 mod label_tests {
-    use super::{action_label, actor_label, entity_label};
+    use super::{action_label, actor_label, entity_label, AUDIT_ACTIONS, AUDIT_ENTITIES};
 
     /// Every action the use cases record, and the entities they record it on, read in
     /// Chinese in the log and on the dashboard.
@@ -1094,10 +1328,10 @@ mod label_tests {
             "export",
         ];
         let latin = |s: &str| s.chars().any(|c| c.is_ascii_alphabetic());
-        for a in actions {
+        for a in actions.iter().chain(AUDIT_ACTIONS) {
             assert!(!latin(action_label(a)), "action {a} has no Chinese label");
         }
-        for e in entities {
+        for e in entities.iter().chain(AUDIT_ENTITIES) {
             assert!(!latin(entity_label(e)), "entity {e} has no Chinese label");
         }
         for s in ["daily-tasks", "nightly-checks", "demo", "cli"] {
