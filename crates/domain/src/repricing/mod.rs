@@ -179,13 +179,15 @@ pub struct NewRepricingLine {
 
 /// The monthly programs whose calculators read a parameter of `program`: a 低保 standard
 /// also sets 单人保 (a share of it) and the 特困 basic living standard (a multiple of it).
-/// One-off programs have nothing to re-price.
+/// One-off programs have nothing to re-price; nor has 优抚 here, whose annual table is kept
+/// on the enrolment as a monthly share and December's remainder (docs/rules.md §9), both
+/// of which a new table changes: its new figures are decided by change cases.
 pub fn programs_following(program: Program) -> Vec<Program> {
     let mut out = vec![program];
     if matches!(program, Program::UrbanDibao | Program::RuralDibao) {
         out.extend([Program::SinglePersonDibao, Program::Tekun]);
     }
-    out.retain(|p| p.info().unit == AmountUnit::Monthly);
+    out.retain(|p| p.info().unit == AmountUnit::Monthly && *p != Program::PreferentialCare);
     out
 }
 
@@ -448,6 +450,7 @@ mod tests {
             ]
         );
         assert!(programs_following(Program::MedicalAssistance).is_empty());
+        assert!(programs_following(Program::PreferentialCare).is_empty());
         assert_eq!(
             signer(RepricingReason::Standard, ApprovalLevel::County),
             Role::CountyApprover
