@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use minzheng_app::params::Added;
-use minzheng_app::testing::payroll as fixtures;
+use minzheng_app::testing::payroll::{self as fixtures, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
 use minzheng_app::{App, Error};
 use minzheng_domain::cases::Enrolment;
@@ -50,6 +50,7 @@ both!(
     a_higher_city_dibao_standard_reprices_exactly_the_enrolments_it_changes,
     an_effective_month_already_paid_gets_its_top_up_once,
     refused_actors_change_nothing,
+    an_enrolment_the_calculator_cannot_compute_is_listed_and_kept,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -438,4 +439,67 @@ async fn refused_actors_change_nothing(db: &TestDb) {
     for (id, e) in &before {
         assert_eq!(after[id].monthly_fen, e.monthly_fen);
     }
+}
+
+async fn an_enrolment_the_calculator_cannot_compute_is_listed_and_kept(db: &TestDb) {
+    let app = seeded(db).await;
+    let admin = fixtures::actor(app, "admin").await.unwrap();
+    let approver = fixtures::actor(app, "approver").await.unwrap();
+    // 孙小梅's household has no members in the registry: nothing to compute 低保 from.
+    let eid = fixtures::enrol(
+        app,
+        &FixtureEnrolment::new(
+            Program::UrbanDibao,
+            "511802001001",
+            "孙小梅",
+            "511802198001010021",
+            50_000,
+            "2026-01",
+        ),
+    )
+    .await
+    .unwrap();
+    let prepared = app
+        .params()
+        .add_and_reprice(&admin, &urban_standard("900", "2027-01-01"))
+        .await
+        .unwrap()
+        .repricing
+        .unwrap();
+    let (batch_id, _, line) = standard_lines(app, month("2027-01"))
+        .await
+        .into_iter()
+        .find(|(_, _, l)| l.enrolment_id == eid)
+        .expect("listed");
+    let why = line.problem.clone().expect("the reason");
+    assert!(!why.is_empty());
+    assert_eq!(
+        (line.old_amount, line.new_amount),
+        (Fen(50_000), Fen(50_000))
+    );
+    assert!(!line.applies() && !line.needs_decision());
+    let batch = prepared
+        .batches
+        .iter()
+        .find(|b| b.id == batch_id)
+        .expect("the batch prepared");
+    assert!(batch.problem_count >= 1);
+    // Preparing again does not list her twice; signing leaves her amount as it was.
+    let again = app
+        .repricing()
+        .prepare_standard(&admin, Program::UrbanDibao, month("2027-01"), None)
+        .await
+        .unwrap();
+    assert_eq!(again.added, 0);
+    let done = app
+        .repricing()
+        .sign_off(&approver, batch_id, d("2027-01-02"))
+        .await
+        .unwrap();
+    assert_eq!(done.batch.status, RepricingStatus::Applied);
+    assert_eq!(enrolments(app).await[&eid].monthly_fen, Fen(50_000));
+    let actions = fixtures::audit_actions(app, "enrolment", &eid.to_string())
+        .await
+        .unwrap();
+    assert!(!actions.iter().any(|a| a == "repricing.apply"));
 }
