@@ -71,10 +71,12 @@ pub enum Permission {
     DecideBackPay,
     /// 配置银行代发模板.
     ManageBankTemplates,
-    /// 生成调标批次 (高龄津贴 age bands; standards later).
+    /// 生成调标批次 (高龄津贴 age bands, a new standard).
     PrepareRepricing,
     /// 审核签发调标批次 (applies the new amounts) or void it.
     SignOffRepricing,
+    /// 审核确认调标批次 of a new standard for a program the county approves.
+    ConfirmRepricing,
 
     // Deaths and recovery (殡葬管理, 追回).
     /// 登记死亡和殡葬信息 (which stops the person's payments).
@@ -254,6 +256,12 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         "审核签发调标批次",
     ),
     (
+        P::ConfirmRepricing,
+        &[R::CountyApprover],
+        ScopeRule::Any,
+        "审核确认县级审批项目的调整标准批次",
+    ),
+    (
         P::RecordDeaths,
         TOWNSHIP_OFFICE,
         ScopeRule::Any,
@@ -315,7 +323,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 36] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -342,6 +350,7 @@ impl Permission {
         P::ManageBankTemplates,
         P::PrepareRepricing,
         P::SignOffRepricing,
+        P::ConfirmRepricing,
         P::RecordDeaths,
         P::HandleRecoveries,
         P::ApproveWriteOff,

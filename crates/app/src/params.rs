@@ -2,11 +2,26 @@
 //! adding a value (never editing one: a new figure is a new row with its own effective
 //! date, so cases decided earlier keep theirs), and seeding a whole set.
 
-use minzheng_domain::params::{parse_new_param, NewParam, ParamInputError, ParamRow};
-use minzheng_domain::{Actor, ParamSet};
+use minzheng_domain::params::{parse_new_param, NewParam, ParamEntry, ParamInputError, ParamRow};
+use minzheng_domain::repricing::{effective_month, programs_following, reprices};
+use minzheng_domain::{Actor, ParamSet, YearMonth};
 use minzheng_store::{append_audit, params as store, AuditEvent};
 
+use crate::repricing::Prepared;
 use crate::{App, AppResult, Authorize, Error, Permission};
+
+/// A value added and the 调整标准 batches it prepared.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Added {
+    pub id: i64,
+    /// The month the new amounts are paid from, when the value can change amounts.
+    pub repricing_month: Option<YearMonth>,
+    /// The batches prepared (none when no enrolment's amount changes).
+    pub repricing: Option<Prepared>,
+    /// Why the preparation failed (the value is added all the same; the preparation may
+    /// be run again from the 调标批次 page or the command line).
+    pub repricing_error: Option<String>,
+}
 
 /// The parameters duty of [`App`].
 pub struct Params<'a> {
@@ -38,6 +53,40 @@ impl Params<'_> {
 
     /// Adds a dated value; returns its row id.
     pub async fn add(&self, actor: &Actor, input: &NewParam) -> AppResult<i64> {
+        Ok(self.add_entry(actor, input).await?.0)
+    }
+
+    /// Adds a dated value and, when it can change monthly amounts, prepares the 调整标准
+    /// batches of its region from its effective month (`app.repricing().prepare_standard`,
+    /// in a transaction of its own after the value's): the city admin's new standard is
+    /// before the directors as batches to sign at once.
+    pub async fn add_and_reprice(&self, actor: &Actor, input: &NewParam) -> AppResult<Added> {
+        let (id, entry) = self.add_entry(actor, input).await?;
+        let mut added = Added {
+            id,
+            repricing_month: None,
+            repricing: None,
+            repricing_error: None,
+        };
+        let program = entry.key.program;
+        if !reprices(entry.key.name) || programs_following(program).is_empty() {
+            return Ok(added);
+        }
+        let month = effective_month(entry.effective_from);
+        added.repricing_month = Some(month);
+        match self
+            .app
+            .repricing()
+            .prepare_standard(actor, program, month, Some(entry.region().as_str()))
+            .await
+        {
+            Ok(p) => added.repricing = Some(p),
+            Err(e) => added.repricing_error = Some(e.to_string()),
+        }
+        Ok(added)
+    }
+
+    async fn add_entry(&self, actor: &Actor, input: &NewParam) -> AppResult<(i64, ParamEntry)> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以维护救助参数",
@@ -76,7 +125,7 @@ impl Params<'_> {
         )
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok((id, entry))
     }
 
     /// Writes a whole set (demo seeding, first install) in one transaction with one audit

@@ -1,23 +1,27 @@
-//! 调标批次: re-pricing enrolments whose amount a rule moves without a case — now the
-//! 高龄津贴 age bands (a beneficiary turning 90 or 100), later a rise of a standard. The
-//! system (or a clerk) prepares a month's batch per township; the director reviews the old
-//! and new amounts with the calculator's explanation and signs it off, which applies the new
-//! amounts in one transaction with an audit record per enrolment, or voids it
-//! (docs/rules.md §9).
+//! 调标批次: re-pricing enrolments whose amount a rule moves without a case — the 高龄津贴
+//! age bands (a beneficiary turning 90 or 100) and a new standard (调整标准: a dated
+//! parameter added by the city). The system (or a clerk) prepares a month's batch per
+//! township and program; the director (or, for a new standard of a program the county
+//! approves, the county approver) reviews the old and new amounts with the calculator's
+//! explanation and signs it off, which applies the new amounts in one transaction with an
+//! audit record per enrolment, or voids it (docs/rules.md §9).
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use minzheng_domain::case_calc::{self, CaseInputs};
 use minzheng_domain::cases::region_of;
 use minzheng_domain::params::{AgeBand, AgeStartRule, ParamName};
 use minzheng_domain::payroll::bounds_within;
 use minzheng_domain::repricing::{
-    age_band_line, transition, RepricingAction, RepricingBatch, RepricingReason, RepricingReview,
-    RepricingStatus,
+    age_band_line, programs_following, signer, standard_line, transition, NewRepricingLine,
+    RepricingAction, RepricingBatch, RepricingCandidate, RepricingLine, RepricingReason,
+    RepricingReview, RepricingStatus,
 };
-use minzheng_domain::{Actor, Fen, Program, UrbanRural, YearMonth};
+use minzheng_domain::{Actor, Fen, IdNumber, ParamSet, Program, Role, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
+use minzheng_store::Tx;
 use serde::Serialize;
 use serde_json::json;
 
@@ -117,43 +121,74 @@ impl Repricing<'_> {
                 lines.push(l);
             }
         }
-        let at = now();
-        let reason = RepricingReason::AgeBand;
-        let written = store::add_lines(
+        let mut prepared = Prepared {
+            month,
+            considered: candidates.len(),
+            added: 0,
+            batches: Vec::new(),
+        };
+        write_lines(
             &mut tx,
-            reason,
+            actor,
+            RepricingReason::AgeBand,
             program,
             month,
             &lines,
-            &actor.username,
-            &at,
+            &mut prepared,
         )
         .await?;
-        for p in &written {
-            audit(
+        tx.commit().await?;
+        Ok(prepared)
+    }
+
+    /// Prepares the 调整标准 batches of `month` after a parameter of `program` changed, for
+    /// the actor's jurisdiction (or the division `within` inside it): for each monthly
+    /// program whose calculator reads that parameter ([`programs_following`]), every live
+    /// enrolment is computed by the program's calculator from the registry's facts and the
+    /// case's details, as a case is, with the parameters in force in `month` and in the
+    /// month before; an enrolment the new parameters move to an amount other than the one it
+    /// pays gets a line. An enrolment the calculator cannot compute is listed with the
+    /// reason, not changed. Idempotent as [`Self::prepare_age_bands`].
+    pub async fn prepare_standard(
+        &self,
+        actor: &Actor,
+        program: Program,
+        month: YearMonth,
+        within: Option<&str>,
+    ) -> AppResult<Prepared> {
+        actor.require(Permission::PrepareRepricing)?;
+        let (lo, hi) =
+            bounds_within(&actor.scope, within).map_err(|_| Error::NotFound("该区划"))?;
+        let st = self.app.store();
+        let params = minzheng_store::params::load(st).await?;
+        let mut tx = st.begin_write().await?;
+        store::lock_preparation(&mut tx).await?;
+        let mut prepared = Prepared {
+            month,
+            considered: 0,
+            added: 0,
+            batches: Vec::new(),
+        };
+        for p in programs_following(program) {
+            let candidates = store::candidates(&mut tx, p, (&lo, &hi), month).await?;
+            prepared.considered += candidates.len();
+            if candidates.is_empty() {
+                continue;
+            }
+            let lines = standard_lines(&mut tx, &params, p, &candidates, month).await?;
+            write_lines(
                 &mut tx,
                 actor,
-                "repricing.prepare",
-                "repricing_batch",
-                &p.batch_id.to_string(),
-                &p.township_code,
-                None,
-                Some(json!({"reason": reason, "program": program, "month": month,
-                    "added": p.added})),
+                RepricingReason::Standard,
+                p,
+                month,
+                &lines,
+                &mut prepared,
             )
             .await?;
         }
-        let mut batches = Vec::new();
-        for p in &written {
-            batches.push(store::batch_in_scope(&mut tx, &actor.scope, p.batch_id).await?);
-        }
         tx.commit().await?;
-        Ok(Prepared {
-            month,
-            considered: candidates.len(),
-            added: written.iter().map(|p| p.added).sum(),
-            batches,
-        })
+        Ok(prepared)
     }
 
     /// The batches of the actor's jurisdiction, newest month first; only those of `status`
@@ -178,6 +213,61 @@ impl Repricing<'_> {
         Ok(RepricingReview { batch, lines })
     }
 
+    /// The permission that signs off or voids `b`: a 调整标准 batch of a program the county
+    /// approves in the batch's township (parameter `approval_level`, else the program's
+    /// default) is the county approver's, any other the township director's.
+    pub async fn signing_permission(&self, b: &RepricingBatch) -> AppResult<Permission> {
+        let level = match region_of(b.township_code.get(..6).unwrap_or_default()) {
+            Some(region) if b.reason == RepricingReason::Standard => {
+                let params = minzheng_store::params::load(self.app.store()).await?;
+                params
+                    .at(&region, None, b.month.first_day())
+                    .approval_level(b.program, ParamName::ApprovalLevel)
+                    .unwrap_or(b.program.info().default_approval)
+            }
+            _ => b.program.info().default_approval,
+        };
+        Ok(match signer(b.reason, level) {
+            Role::CountyApprover => Permission::ConfirmRepricing,
+            _ => Permission::SignOffRepricing,
+        })
+    }
+
+    /// Whether the actor may sign off or void `b` now (for drawing the buttons).
+    pub async fn may_sign(&self, actor: &Actor, b: &RepricingBatch) -> AppResult<bool> {
+        Ok(b.status == RepricingStatus::Pending && actor.may(self.signing_permission(b).await?))
+    }
+
+    /// The batch's lines as a workbook (调标批次明细.xlsx): old and new amounts, the
+    /// difference, the calculator's explanation and what the sign-off does with each line;
+    /// ID numbers masked for those who may not see them, text cells inert; audited.
+    pub async fn lines_workbook(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> AppResult<crate::payroll::Workbook> {
+        let r = self.review(actor, id).await?;
+        let bytes = lines_workbook(&r.batch, &r.lines)
+            .map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
+        let mut tx = self.app.store().begin_write().await?;
+        audit(
+            &mut tx,
+            actor,
+            "repricing.export",
+            "repricing_batch",
+            &id.to_string(),
+            &r.batch.township_code,
+            None,
+            Some(json!({"what": "repricing_lines.xlsx", "rows": r.lines.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(crate::payroll::Workbook {
+            file_name: format!("调标批次{id}明细.xlsx"),
+            bytes,
+        })
+    }
+
     /// 审核签发: applies the batch's new amounts from its month, in one transaction with an
     /// audit record per enrolment. A month from the batch's on already paid at the old,
     /// lower amount gets an approved back-pay request for the difference (调标补差), which
@@ -188,7 +278,7 @@ impl Repricing<'_> {
     pub async fn sign_off(&self, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<SignedOff> {
         let st = self.app.store();
         let b = store::batch_in_scope(st, &actor.scope, id).await?;
-        actor.require(Permission::SignOffRepricing)?;
+        actor.require(self.signing_permission(&b).await?)?;
         let to = transition(b.status, RepricingAction::SignOff)
             .map_err(|e| Error::Conflict(e.to_string()))?;
         if b.month > YearMonth::of(today) {
@@ -273,7 +363,7 @@ impl Repricing<'_> {
         tx.commit().await?;
         let changed_meanwhile = lines
             .iter()
-            .filter(|l| !l.needs_decision())
+            .filter(|l| l.applies())
             .filter(|l| !applied.iter().any(|a| a.enrolment_id == l.enrolment_id))
             .map(|l| l.beneficiary_name.clone())
             .collect();
@@ -292,7 +382,7 @@ impl Repricing<'_> {
     pub async fn void(&self, actor: &Actor, id: i64) -> AppResult<RepricingBatch> {
         let st = self.app.store();
         let b = store::batch_in_scope(st, &actor.scope, id).await?;
-        actor.require(Permission::SignOffRepricing)?;
+        actor.require(self.signing_permission(&b).await?)?;
         let to = transition(b.status, RepricingAction::Void)
             .map_err(|e| Error::Conflict(e.to_string()))?;
         let at = now();
@@ -315,4 +405,155 @@ impl Repricing<'_> {
         tx.commit().await?;
         Ok(batch)
     }
+}
+
+/// Writes a preparation's lines of one reason and program, one audit record per batch that
+/// gained lines, and adds them to `prepared`.
+async fn write_lines(
+    tx: &mut Tx,
+    actor: &Actor,
+    reason: RepricingReason,
+    program: Program,
+    month: YearMonth,
+    lines: &[NewRepricingLine],
+    prepared: &mut Prepared,
+) -> AppResult<()> {
+    let at = now();
+    let written = store::add_lines(tx, reason, program, month, lines, &actor.username, &at).await?;
+    for p in &written {
+        audit(
+            tx,
+            actor,
+            "repricing.prepare",
+            "repricing_batch",
+            &p.batch_id.to_string(),
+            &p.township_code,
+            None,
+            Some(json!({"reason": reason, "program": program, "month": month,
+                "added": p.added})),
+        )
+        .await?;
+        prepared.added += p.added;
+        prepared
+            .batches
+            .push(store::batch_in_scope(&mut *tx, &actor.scope, p.batch_id).await?);
+    }
+    Ok(())
+}
+
+/// The 调整标准 lines of `program`'s candidates: each enrolment computed as a case is
+/// (`Cases::calculate`: the household's counted members and incomes, the subject, the
+/// case's details) with the parameters in force on the first day of `month` and on the
+/// last day of the month before; the households' facts are read together.
+async fn standard_lines(
+    tx: &mut Tx,
+    params: &ParamSet,
+    program: Program,
+    candidates: &[RepricingCandidate],
+    month: YearMonth,
+) -> AppResult<Vec<NewRepricingLine>> {
+    let on = month.first_day();
+    let before = on.pred_opt().unwrap_or(on);
+    let mut ids: Vec<i64> = candidates.iter().map(|c| c.household_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let facts = minzheng_store::cases::households_facts(&mut *tx, &ids, on).await?;
+    let mut lines = Vec::new();
+    for c in candidates {
+        let Some(f) = facts.get(&c.household_id) else {
+            lines.extend(standard_line(c, Err("未找到该户的户籍信息".into()), None));
+            continue;
+        };
+        let Some(region) = region_of(&f.village_code) else {
+            lines.extend(standard_line(c, Err("该户的村(社区)代码无效".into()), None));
+            continue;
+        };
+        let compute = |day: NaiveDate| {
+            let subject = c
+                .person_id
+                .and_then(|p| f.member_ids.get(&p))
+                .and_then(|(s, _)| IdNumber::parse(s, day).ok());
+            let inp = CaseInputs {
+                program,
+                members: &f.members,
+                incomes: &f.incomes,
+                subject: subject.as_ref(),
+                details: &c.details,
+                on: day,
+            };
+            case_calc::compute(&inp, &params.at(&region, Some(f.urban_rural), day))
+        };
+        let old = compute(before).ok().map(|calc| calc.amount);
+        lines.extend(standard_line(c, compute(on), old));
+    }
+    Ok(lines)
+}
+
+/// A batch's lines as a worksheet 调标明细, every text cell inert, amounts in yuan.
+fn lines_workbook(
+    b: &RepricingBatch,
+    lines: &[RepricingLine],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::formats::inert::write_text;
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("调标明细")?;
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("0.00");
+    let headers = [
+        "批次",
+        "调标原因",
+        "救助项目",
+        "执行月份",
+        "乡镇(街道)代码",
+        "村(社区)代码",
+        "姓名",
+        "身份证号码",
+        "原月金额(元)",
+        "新月金额(元)",
+        "差额(元)",
+        "签发后",
+        "计算依据",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let yuan = |f: Fen| f.0 as f64 / 100.0;
+    for (i, l) in lines.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_number(row, 0, b.id as f64)?;
+        write_text(ws, row, 1, b.reason.label(), None)?;
+        write_text(ws, row, 2, b.program.label(), None)?;
+        write_text(ws, row, 3, &b.month.to_string(), None)?;
+        write_text(ws, row, 4, &l.township_code, None)?;
+        write_text(ws, row, 5, &l.village_code, None)?;
+        write_text(ws, row, 6, &l.beneficiary_name, None)?;
+        write_text(ws, row, 7, &l.beneficiary_id_number, None)?;
+        ws.write_number_with_format(row, 8, yuan(l.old_amount), &money)?;
+        ws.write_number_with_format(row, 9, yuan(l.new_amount), &money)?;
+        ws.write_number_with_format(row, 10, yuan(l.difference()), &money)?;
+        let outcome = if l.problem.is_some() {
+            "无法计算，不调整"
+        } else if l.needs_decision() {
+            "新金额为0，不调整，待办理变更或终止"
+        } else {
+            "按新金额发放"
+        };
+        write_text(ws, row, 11, outcome, None)?;
+        let mut why: Vec<String> = l
+            .explanation
+            .steps
+            .iter()
+            .map(|s| format!("{} {}", s.label, s.value))
+            .collect();
+        why.extend(l.explanation.notes.iter().cloned());
+        if let Some(p) = &l.problem {
+            why.push(p.clone());
+        }
+        write_text(ws, row, 12, &why.join("；"), None)?;
+    }
+    ws.set_column_width(7, 20)?;
+    ws.set_column_width(12, 60)?;
+    wb.save_to_buffer()
 }

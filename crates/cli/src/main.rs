@@ -161,7 +161,7 @@ enum Command {
         #[command(subcommand)]
         command: ChecksCommand,
     },
-    /// 调标批次（高龄津贴年龄段变化）
+    /// 调标批次（高龄津贴年龄段变化、调整标准）
     Repricing {
         #[command(subcommand)]
         command: RepricingCommand,
@@ -172,6 +172,21 @@ enum Command {
 enum RepricingCommand {
     /// 生成该月的高龄津贴年龄段调标批次（每个乡镇（街道）一批，待民政办主任审核签发；可重复执行，不会重复列入）
     AgeBands {
+        /// 执行月份（YYYY-MM），新金额自该月起发放
+        #[arg(long)]
+        month: String,
+        /// 只处理该区划以内
+        #[arg(long)]
+        scope: Option<String>,
+        /// 以JSON输出结果
+        #[arg(long)]
+        json: bool,
+    },
+    /// 按调整后的标准生成调整标准批次：按执行月份有效的参数逐人重新计算该项目（低保标准同时影响单人保和特困供养），金额变化的按乡镇（街道）和项目列入，待审核签发；可重复执行，不会重复列入
+    Standard {
+        /// 参数所属的救助项目代码（如 urban_dibao、rural_dibao、tekun）
+        #[arg(long)]
+        program: String,
         /// 执行月份（YYYY-MM），新金额自该月起发放
         #[arg(long)]
         month: String,
@@ -951,18 +966,45 @@ async fn run(cli: Cli) -> CliResult {
             app.close().await;
             r
         }
-        Command::Repricing {
-            command: RepricingCommand::AgeBands { month, scope, json },
-        } => {
+        Command::Repricing { command } => {
+            let (month, scope, json, program) = match command {
+                RepricingCommand::AgeBands { month, scope, json } => (month, scope, json, None),
+                RepricingCommand::Standard {
+                    program,
+                    month,
+                    scope,
+                    json,
+                } => (month, scope, json, Some(program)),
+            };
             let month = minzheng_domain::YearMonth::parse(&month)
                 .map_err(|_| CliError(format!("月份“{month}”无效，格式应为YYYY-MM")))?;
+            let program = match program {
+                None => None,
+                Some(p) => Some(
+                    p.trim()
+                        .parse::<minzheng_domain::Program>()
+                        .ok()
+                        .filter(|p| !minzheng_domain::repricing::programs_following(*p).is_empty())
+                        .ok_or_else(|| {
+                            CliError(format!("救助项目“{p}”无效，应为按月发放的项目代码"))
+                        })?,
+                ),
+            };
             let actor = minzheng_domain::Actor::system("cli");
             let today = parse_date_or_today(None)?;
             let app = open_app(&cli.database_url).await?;
-            let r = app
-                .repricing()
-                .prepare_age_bands(&actor, month, scope.as_deref(), today)
-                .await;
+            let r = match program {
+                None => {
+                    app.repricing()
+                        .prepare_age_bands(&actor, month, scope.as_deref(), today)
+                        .await
+                }
+                Some(p) => {
+                    app.repricing()
+                        .prepare_standard(&actor, p, month, scope.as_deref())
+                        .await
+                }
+            };
             app.close().await;
             let r = r?;
             if json {
@@ -982,14 +1024,32 @@ async fn run(cli: Cli) -> CliResult {
                             String::new()
                         }
                     );
+                    if b.problem_count > 0 {
+                        println!(
+                            "  {}（{}）：{}人无法计算，不调整",
+                            b.township_name,
+                            b.program.label(),
+                            b.problem_count
+                        );
+                    }
                 }
-                println!(
-                    "{}高龄津贴年龄段调标：核对保障对象{}人，新列入{}人（{}个批次），待民政办主任审核签发",
-                    r.month,
-                    r.considered,
-                    r.added,
-                    r.batches.len()
-                );
+                match program {
+                    None => println!(
+                        "{}高龄津贴年龄段调标：核对保障对象{}人，新列入{}人（{}个批次），待民政办主任审核签发",
+                        r.month,
+                        r.considered,
+                        r.added,
+                        r.batches.len()
+                    ),
+                    Some(p) => println!(
+                        "{}起{}调整标准：核对保障对象{}人，新列入{}人（{}个批次），待审核签发",
+                        r.month,
+                        p.label(),
+                        r.considered,
+                        r.added,
+                        r.batches.len()
+                    ),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

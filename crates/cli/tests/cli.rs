@@ -330,6 +330,43 @@ fn age_band_repricing_runs_and_refuses_a_bad_month() {
 }
 
 #[test]
+fn standard_repricing_runs_and_refuses_a_one_off_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let out = run(&db, &["migrate"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let args = |program: &'static str| {
+        [
+            "repricing",
+            "standard",
+            "--program",
+            program,
+            "--month",
+            "2027-01",
+            "--scope",
+            "511802",
+        ]
+    };
+    for _ in 0..2 {
+        let out = run(&db, &args("urban_dibao"), b"");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout)
+                .contains("2027-01起城市最低生活保障调整标准：核对保障对象0人，新列入0人"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let out = run(&db, &args("medical_assistance"), b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("救助项目“medical_assistance”无效"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn serve_refuses_a_bad_holiday_file_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("2027.csv");

@@ -81,6 +81,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "hand_amounts",
         include_str!("../migrations/common/0015_hand_amounts.sql"),
     ),
+    (
+        16,
+        "repricing_standard",
+        include_str!("../migrations/common/0016_repricing_standard.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -157,6 +162,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         15,
         "hand_amounts",
         include_str!("../migrations/common/0015_hand_amounts.sql"),
+    ),
+    (
+        16,
+        "repricing_standard",
+        include_str!("../migrations/common/0016_repricing_standard.sql"),
     ),
 ];
 

@@ -309,6 +309,32 @@ pub struct ParamForm {
 pub struct ParamsQuery {
     program: Option<String>,
     saved: Option<String>,
+    /// After a value that changes amounts: its 调整标准 month, the lines prepared, or why
+    /// the preparation failed.
+    month: Option<String>,
+    repriced: Option<String>,
+    reprice_error: Option<String>,
+}
+
+/// The notice after a value was added, with the 调整标准 batches it prepared.
+fn saved_notice(qs: &ParamsQuery) -> Option<String> {
+    qs.saved.as_ref()?;
+    let mut m = "已添加参数，自生效日期起适用".to_string();
+    let month = qs.month.clone().unwrap_or_default();
+    if let Some(e) = qs.reprice_error.as_deref().filter(|e| !e.is_empty()) {
+        m.push_str(&format!(
+            "；未能生成{month}调整标准批次：{e}，可在“调标批次”页面重新生成"
+        ));
+    } else if let Some(n) = qs.repriced.as_deref().and_then(|n| n.parse::<i64>().ok()) {
+        if n > 0 {
+            m.push_str(&format!(
+                "；已生成{month}起执行的调整标准批次，{n}名保障对象待审核签发（见“调标批次”）"
+            ));
+        } else {
+            m.push_str(&format!("；{month}起没有保障对象的金额因此变化"));
+        }
+    }
+    Some(m)
 }
 
 async fn render_params(
@@ -362,10 +388,10 @@ pub async fn params_page(
         &st,
         &s,
         &actor,
-        qs.program.unwrap_or_default(),
+        qs.program.clone().unwrap_or_default(),
         form,
         None,
-        qs.saved.map(|_| "已添加参数，自生效日期起适用".to_string()),
+        saved_notice(&qs),
     )
     .await
 }
@@ -384,16 +410,30 @@ pub async fn param_submit(
         value_json: form.value.clone(),
         source: form.source.clone(),
     };
-    match st.app.params().add(&actor, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/params?program={}&saved=1",
-            Program::ALL
-                .iter()
-                .find(|p| p.as_str() == form.program.trim())
-                .map(|p| p.as_str())
-                .unwrap_or("")
-        ))
-        .into_response()),
+    match st.app.params().add_and_reprice(&actor, &input).await {
+        Ok(added) => {
+            let mut to = format!(
+                "/params?program={}&saved=1",
+                Program::ALL
+                    .iter()
+                    .find(|p| p.as_str() == form.program.trim())
+                    .map(|p| p.as_str())
+                    .unwrap_or("")
+            );
+            if let Some(m) = added.repricing_month {
+                to.push_str(&format!("&month={m}"));
+                match (&added.repricing, &added.repricing_error) {
+                    (_, Some(e)) => {
+                        let q =
+                            serde_urlencoded::to_string([("reprice_error", e)]).unwrap_or_default();
+                        to.push_str(&format!("&{q}"));
+                    }
+                    (Some(p), None) => to.push_str(&format!("&repriced={}", p.added)),
+                    (None, None) => {}
+                }
+            }
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(e) => {
             let mut e = AppError::from(e);
             if let Some(m) = e.fields.remove("value_json") {
@@ -506,6 +546,6 @@ pub async fn api_add_param(
     ApiUser(_, actor): ApiUser,
     ApiJson(body): ApiJson<NewParam>,
 ) -> ApiResult {
-    let id = st.app.params().add(&actor, &body).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+    let added = st.app.params().add_and_reprice(&actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
 }

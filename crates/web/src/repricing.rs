@@ -1,7 +1,9 @@
-//! 调标批次: the batches of the user's jurisdiction with their totals by township, the
-//! preparation of a month's 高龄津贴 age-band batch, and a batch's review (old and new
-//! amounts, the difference and the calculator's reasons) with the director's sign-off or
-//! void. The JSON twins are under `/api/v1/repricing`.
+//! 调标批次: the batches of the user's jurisdiction, filtered by status, program and reason,
+//! with their totals by township and program; the preparation of a month's 高龄津贴
+//! age-band batches and of a new standard's (调整标准) batches; a batch's review (old and
+//! new amounts, the difference and the calculator's reasons, the lines not computed) with
+//! its sign-off or void, and its lines as a workbook. The JSON twins are under
+//! `/api/v1/repricing`.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +16,10 @@ use axum::{Json, Router};
 use minzheng_app::repricing::SignedOff;
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error, Permission};
-use minzheng_domain::repricing::{RepricingBatch, RepricingLine, RepricingStatus};
-use minzheng_domain::{Actor, Fen, YearMonth};
+use minzheng_domain::repricing::{
+    programs_following, RepricingBatch, RepricingLine, RepricingReason, RepricingStatus,
+};
+use minzheng_domain::{Actor, Fen, Program, YearMonth};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -34,6 +38,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/repricing", get(list_page).post(list_post))
         .route("/repricing/{id}", get(batch_page).post(batch_post))
+        .route("/repricing/{id}/export.xlsx", get(export_xlsx))
 }
 
 /// The API under `/api/v1`.
@@ -41,6 +46,7 @@ pub fn api() -> Router<AppState> {
     Router::new()
         .route("/repricing", get(api_list))
         .route("/repricing/age-bands", post(api_prepare))
+        .route("/repricing/standard", post(api_prepare_standard))
         .route("/repricing/{id}", get(api_review))
         .route("/repricing/{id}/sign-off", post(api_sign_off))
         .route("/repricing/{id}/void", post(api_void))
@@ -50,6 +56,10 @@ pub fn api() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     status: Option<String>,
+    program: Option<String>,
+    reason: Option<String>,
+    /// After a preparation: `standard` for a new standard's batches.
+    kind: Option<String>,
     /// After a preparation: the month and how many lines were added.
     prepared: Option<String>,
     month: Option<String>,
@@ -64,9 +74,19 @@ fn status_of(s: &Option<String>) -> Result<Option<RepricingStatus>, Error> {
     }
 }
 
-/// Totals of one township over the listed batches: lines, old and new monthly totals.
+/// The programs a standard may be raised for: those with monthly amounts.
+fn standard_programs() -> Vec<Program> {
+    Program::ALL
+        .into_iter()
+        .filter(|p| !programs_following(*p).is_empty())
+        .collect()
+}
+
+/// Totals of one township and program over the listed pending batches: lines, old and new
+/// monthly totals.
 struct TownshipTotal {
     name: String,
+    program: Program,
     batches: usize,
     lines: i64,
     old_total: Fen,
@@ -87,6 +107,12 @@ struct ListPage {
     townships: Vec<TownshipTotal>,
     statuses: &'static [RepricingStatus],
     status: String,
+    programs: Vec<Program>,
+    program: String,
+    reasons: &'static [RepricingReason],
+    reason: String,
+    /// The programs the standard form offers.
+    standard_programs: Vec<Program>,
     can_prepare: bool,
     month: String,
     notice: Option<String>,
@@ -100,25 +126,42 @@ impl ListPage {
     }
 }
 
+/// The list's filters as given (unknown codes match nothing).
+#[derive(Default)]
+struct Filters {
+    status: String,
+    program: String,
+    reason: String,
+}
+
 async fn list_render(
     st: &AppState,
     s: &SessionInfo,
     actor: &Actor,
-    status: String,
+    f: Filters,
     notice: Option<String>,
     refusal: Option<FieldRefusal>,
 ) -> PageResult {
-    let filter = status_of(&Some(status.clone())).unwrap_or(None);
-    let items = st.app.repricing().list(actor, filter).await?;
-    let mut by: BTreeMap<String, TownshipTotal> = BTreeMap::new();
+    let filter = status_of(&Some(f.status.clone())).unwrap_or(None);
+    let items: Vec<RepricingBatch> = st
+        .app
+        .repricing()
+        .list(actor, filter)
+        .await?
+        .into_iter()
+        .filter(|b| f.program.is_empty() || b.program.as_str() == f.program)
+        .filter(|b| f.reason.is_empty() || b.reason.as_str() == f.reason)
+        .collect();
+    let mut by: BTreeMap<(String, &str), TownshipTotal> = BTreeMap::new();
     for b in items
         .iter()
         .filter(|b| b.status == RepricingStatus::Pending)
     {
         let t = by
-            .entry(b.township_code.clone())
+            .entry((b.township_code.clone(), b.program.as_str()))
             .or_insert_with(|| TownshipTotal {
                 name: b.township_name.clone(),
+                program: b.program,
                 batches: 0,
                 lines: 0,
                 old_total: Fen(0),
@@ -138,7 +181,12 @@ async fn list_render(
         items,
         townships: by.into_values().collect(),
         statuses: RepricingStatus::ALL,
-        status,
+        status: f.status,
+        programs: Program::ALL.to_vec(),
+        program: f.program,
+        reasons: RepricingReason::ALL,
+        reason: f.reason,
+        standard_programs: standard_programs(),
         can_prepare: actor.may(Permission::PrepareRepricing),
         month: YearMonth::of(today()).to_string(),
         notice,
@@ -153,15 +201,26 @@ async fn list_page(
     PageUser(s, actor): PageUser,
     Query(qs): Query<ListQuery>,
 ) -> PageResult {
+    let standard = qs.kind.as_deref() == Some("standard");
     let notice = int(&qs.prepared).map(|n| {
         let month = qs.month.clone().unwrap_or_default();
-        if n > 0 {
-            format!("已生成{month}高龄津贴年龄段调标：新列入{n}人，请审核后签发")
-        } else {
-            format!("{month}没有需要调整年龄段的高龄津贴对象（已列入的不会重复列入）")
+        match (standard, n > 0) {
+            (false, true) => format!("已生成{month}高龄津贴年龄段调标：新列入{n}人，请审核后签发"),
+            (false, false) => {
+                format!("{month}没有需要调整年龄段的高龄津贴对象（已列入的不会重复列入）")
+            }
+            (true, true) => format!("已生成{month}起执行的调整标准批次：新列入{n}人，请审核后签发"),
+            (true, false) => {
+                format!("{month}起没有保障对象的金额因标准调整而变化（已列入的不会重复列入）")
+            }
         }
     });
-    list_render(&st, &s, &actor, qs.status.unwrap_or_default(), notice, None).await
+    let f = Filters {
+        status: qs.status.unwrap_or_default(),
+        program: qs.program.unwrap_or_default(),
+        reason: qs.reason.unwrap_or_default(),
+    };
+    list_render(&st, &s, &actor, f, notice, None).await
 }
 
 async fn list_post(
@@ -170,9 +229,25 @@ async fn list_post(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = form_map(form);
+    let standard = f.get("kind").map(String::as_str) == Some("standard");
     let month = f.get("month").cloned().unwrap_or_default();
     let result = match YearMonth::parse(month.trim()) {
         Err(_) => Err(Error::field("month", "请选择执行月份，如2026-04")),
+        Ok(m) if standard => {
+            match f
+                .get("program")
+                .and_then(|p| p.trim().parse::<Program>().ok())
+                .filter(|p| standard_programs().contains(p))
+            {
+                None => Err(Error::field("program", "请选择调整标准的救助项目")),
+                Some(p) => {
+                    st.app
+                        .repricing()
+                        .prepare_standard(&actor, p, m, None)
+                        .await
+                }
+            }
+        }
         Ok(m) => {
             st.app
                 .repricing()
@@ -182,12 +257,14 @@ async fn list_post(
     };
     match result {
         Ok(r) => Ok(see_other(&format!(
-            "/repricing?prepared={}&month={}",
-            r.added, r.month
+            "/repricing?prepared={}&month={}{}",
+            r.added,
+            r.month,
+            if standard { "&kind=standard" } else { "" }
         ))),
         Err(e) => {
             let refusal = user_error_fields(e)?;
-            list_render(&st, &s, &actor, String::new(), None, Some(refusal)).await
+            list_render(&st, &s, &actor, Filters::default(), None, Some(refusal)).await
         }
     }
 }
@@ -210,6 +287,8 @@ struct BatchPage {
     decided_at: String,
     decided_by: String,
     can_sign: bool,
+    /// Who signs this batch, in words.
+    signer: &'static str,
     /// How many enrolments a sign-off changes.
     to_apply: i64,
     notice: Option<String>,
@@ -225,6 +304,9 @@ fn reason_of(b: &RepricingBatch, l: &RepricingLine) -> String {
         .map(|s| format!("{} {}", s.label, s.value))
         .collect();
     parts.extend(l.explanation.notes.iter().cloned());
+    if let Some(p) = &l.problem {
+        parts.push(format!("无法计算：{p}"));
+    }
     if parts.is_empty() {
         b.reason.label().to_string()
     } else {
@@ -251,6 +333,13 @@ async fn batch_render(
 ) -> PageResult {
     let r = st.app.repricing().review(actor, id).await?;
     let b = r.batch;
+    let permission = st.app.repricing().signing_permission(&b).await?;
+    let can_sign = b.status == RepricingStatus::Pending && actor.may(permission);
+    let signer = if permission == Permission::ConfirmRepricing {
+        "县级民政部门审批人"
+    } else {
+        "民政办主任"
+    };
     let lines = r
         .lines
         .into_iter()
@@ -278,8 +367,9 @@ async fn batch_render(
             .map(actor_label)
             .unwrap_or_default()
             .to_string(),
-        can_sign: actor.may(Permission::SignOffRepricing) && b.status == RepricingStatus::Pending,
-        to_apply: b.line_count - b.zero_count,
+        can_sign,
+        signer,
+        to_apply: b.line_count - b.zero_count - b.problem_count,
         b,
         lines,
         notice,
@@ -366,6 +456,21 @@ async fn batch_post(
     }
 }
 
+/// The batch's lines as a workbook.
+async fn export_xlsx(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "该调标批次")?;
+    let w = st.app.repricing().lines_workbook(&actor, id).await?;
+    Ok(crate::payroll::download(
+        &w.file_name,
+        minzheng_app::payroll::Workbook::CONTENT_TYPE,
+        w.bytes,
+    ))
+}
+
 #[derive(Deserialize, Default)]
 pub struct ApiListQuery {
     status: Option<String>,
@@ -404,6 +509,44 @@ async fn api_prepare(
         .app
         .repricing()
         .prepare_age_bands(&actor, month, body.within.as_deref(), today())
+        .await?;
+    let status = if r.added > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(r)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PrepareStandardBody {
+    /// The program whose parameter changed (a 低保 standard also re-prices 单人保 and 特困).
+    program: String,
+    /// YYYY-MM: the new amounts are paid from this month.
+    month: String,
+    /// Only under this division (inside the user's jurisdiction).
+    #[serde(default)]
+    within: Option<String>,
+}
+
+async fn api_prepare_standard(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(body): ApiJson<PrepareStandardBody>,
+) -> ApiResult {
+    let month = YearMonth::parse(body.month.trim())
+        .map_err(|_| Error::field("month", "执行月份格式应为如2026-04"))?;
+    let program = body
+        .program
+        .trim()
+        .parse::<Program>()
+        .ok()
+        .filter(|p| standard_programs().contains(p))
+        .ok_or_else(|| Error::field("program", "请选择按月发放的救助项目"))?;
+    let r = st
+        .app
+        .repricing()
+        .prepare_standard(&actor, program, month, body.within.as_deref())
         .await?;
     let status = if r.added > 0 {
         StatusCode::CREATED

@@ -1,5 +1,6 @@
 //! Test support (cargo feature `testing`): moving a case's dates back, so a suite reaches
-//! the end of a notice period or a statutory limit without waiting.
+//! the end of a notice period or a statutory limit without waiting; the calculator's
+//! amount for an enrolment without a case, as a case would compute it.
 
 use chrono::NaiveDate;
 use minzheng_store::cases::testing as store;
@@ -19,6 +20,39 @@ pub async fn set_clocks_started_on(app: &App, case_id: i64, on: NaiveDate) {
     store::set_clocks_started_on(app.store(), case_id, on)
         .await
         .expect("move the clocks");
+}
+
+/// The calculator's amount for the enrolment's household and subject with the parameters
+/// in force on `on` and the enrolment's case details (none without a case), as a case
+/// computes it; `None` where it cannot be computed.
+pub async fn computed_for_enrolment(
+    app: &App,
+    e: &minzheng_domain::cases::Enrolment,
+    on: NaiveDate,
+) -> Option<minzheng_domain::Fen> {
+    let params = minzheng_store::params::load(app.store()).await.ok()?;
+    let details = match e.case_id {
+        Some(id) => {
+            app.cases()
+                .case(&minzheng_domain::Actor::system("t"), id)
+                .await
+                .ok()?
+                .details
+        }
+        None => Default::default(),
+    };
+    app.cases()
+        .calculate(
+            e.household_id,
+            e.person_id,
+            e.program,
+            &details,
+            &params,
+            on,
+        )
+        .await
+        .ok()
+        .map(|c| c.amount)
 }
 
 impl TestDb {

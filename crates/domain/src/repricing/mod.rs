@@ -6,13 +6,17 @@
 //! month, or voids it (docs/rules.md §9).
 //!
 //! A line whose new amount would be 0 (no band or standard applies any more) is listed for a
-//! decision and never applied: ending an enrolment is a case's decision, not a batch's.
+//! decision and never applied: ending an enrolment is a case's decision, not a batch's. A
+//! line the calculator cannot compute (a fact or parameter missing) is listed with the
+//! reason and never applied either.
 
 use serde::Serialize;
 
 use crate::calculators::{old_age_allowance, CalcError, Calculation, Explanation};
-use crate::params::{AgeBand, AgeStartRule};
-use crate::{Fen, IdNumber, Program, UrbanRural, YearMonth};
+use crate::case_calc::CaseDetails;
+use crate::params::{AgeBand, AgeStartRule, ParamName};
+use crate::programs::{AmountUnit, ApprovalLevel};
+use crate::{Fen, IdNumber, Program, Role, UrbanRural, YearMonth};
 
 crate::coded_enum! {
     /// 调标批次状态.
@@ -80,6 +84,8 @@ pub struct RepricingBatch {
     pub line_count: i64,
     /// Lines whose new amount would be 0: listed for a decision, never applied.
     pub zero_count: i64,
+    /// Lines the calculator could not compute: listed with the reason, never applied.
+    pub problem_count: i64,
     pub old_total: Fen,
     pub new_total: Fen,
     pub prepared_by: String,
@@ -109,6 +115,9 @@ pub struct RepricingLine {
     pub new_amount: Fen,
     /// The calculator's explanation of the new amount.
     pub explanation: Explanation,
+    /// Why the calculator could not compute the new amount (the line keeps the old amount
+    /// and is not applied).
+    pub problem: Option<String>,
 }
 
 impl RepricingLine {
@@ -119,7 +128,12 @@ impl RepricingLine {
 
     /// A new amount of 0 is not applied: ending the enrolment is a case's decision.
     pub fn needs_decision(&self) -> bool {
-        self.new_amount.0 == 0
+        self.new_amount.0 == 0 && self.problem.is_none()
+    }
+
+    /// Whether the sign-off applies this line's new amount.
+    pub fn applies(&self) -> bool {
+        self.new_amount.0 > 0 && self.problem.is_none()
     }
 
     pub fn masked(mut self) -> Self {
@@ -146,6 +160,11 @@ pub struct RepricingCandidate {
     /// The household's registration (the parameters may differ for urban and rural).
     pub urban_rural: UrbanRural,
     pub monthly: Fen,
+    pub household_id: i64,
+    /// The subject of a per-person program.
+    pub person_id: Option<i64>,
+    /// What the clerk entered on the case behind the enrolment (default without one).
+    pub details: CaseDetails,
 }
 
 /// A line to prepare: the candidate, its new amount and why.
@@ -154,6 +173,114 @@ pub struct NewRepricingLine {
     pub candidate: RepricingCandidate,
     pub new_amount: Fen,
     pub explanation: Explanation,
+    /// Why the new amount could not be computed (then it is the old one).
+    pub problem: Option<String>,
+}
+
+/// The monthly programs whose calculators read a parameter of `program`: a 低保 standard
+/// also sets 单人保 (a share of it) and the 特困 basic living standard (a multiple of it).
+/// One-off programs have nothing to re-price; nor has 优抚 here, whose annual table is kept
+/// on the enrolment as a monthly share and December's remainder (docs/rules.md §9), both
+/// of which a new table changes: its new figures are decided by change cases.
+pub fn programs_following(program: Program) -> Vec<Program> {
+    let mut out = vec![program];
+    if matches!(program, Program::UrbanDibao | Program::RuralDibao) {
+        out.extend([Program::SinglePersonDibao, Program::Tekun]);
+    }
+    out.retain(|p| p.info().unit == AmountUnit::Monthly && *p != Program::PreferentialCare);
+    out
+}
+
+/// Whether a new value of `name` can change a monthly amount (a standard, a ratio, a
+/// table, a rounding): adding one prepares 调整标准 batches. Deadlines, notice days,
+/// approval levels and the like change no amount.
+pub fn reprices(name: ParamName) -> bool {
+    use ParamName as N;
+    matches!(
+        name,
+        N::Standard
+            | N::TopUpMode
+            | N::Rounding
+            | N::PerCapitaRounding
+            | N::MinPaymentRatio
+            | N::EdgeBandRatio
+            | N::SinglePersonShare
+            | N::Tiers
+            | N::ExemptIncomeKinds
+            | N::TekunBasicRatio
+            | N::MinimumWage
+            | N::InstitutionalCareUplift
+            | N::LaidOffRatio
+            | N::LaidOffFixedAmount
+            | N::AgeBands
+            | N::AgeStartRule
+            | N::CareTable
+            | N::ClassifiedSupplement(_)
+            | N::CareRatio(_)
+    )
+}
+
+/// The month from which a value effective on `from` is paid: its own month when it takes
+/// effect on the 1st, else the next (a payroll month is paid at one amount).
+pub fn effective_month(from: chrono::NaiveDate) -> YearMonth {
+    let m = YearMonth::of(from);
+    if from == m.first_day() {
+        m
+    } else {
+        m.next()
+    }
+}
+
+/// Who signs off a re-pricing batch: an age-band batch is the township director's (the
+/// bands were decided when the allowance was granted); a new standard changes the amounts
+/// a program's approval authority confirmed, so its batch is signed by that authority —
+/// the county approver, or the township director where the approval is delegated.
+pub fn signer(reason: RepricingReason, level: ApprovalLevel) -> Role {
+    match (reason, level) {
+        (RepricingReason::Standard, ApprovalLevel::County) => Role::CountyApprover,
+        _ => Role::TownshipDirector,
+    }
+}
+
+/// The 调整标准 line for an enrolment: `new` is the calculator's result with the
+/// parameters in force in the effective month, `before` its amount with those of the month
+/// before. A line is prepared when the new parameters change the calculator's amount and it
+/// differs from what the enrolment pays; an enrolment the calculator cannot compute is
+/// listed with the reason (its amount unchanged). A new amount of 0 (no longer below the
+/// standard, say) is listed for a decision.
+pub fn standard_line(
+    c: &RepricingCandidate,
+    new: Result<Calculation, String>,
+    before: Option<Fen>,
+) -> Option<NewRepricingLine> {
+    match new {
+        Ok(Calculation {
+            amount,
+            mut explanation,
+            ..
+        }) => {
+            if amount == c.monthly || before == Some(amount) {
+                return None;
+            }
+            if amount.0 == 0 {
+                explanation
+                    .notes
+                    .push("按新标准计算金额为0；调标不会停发，请核实后办理变更或终止".into());
+            }
+            Some(NewRepricingLine {
+                candidate: c.clone(),
+                new_amount: amount,
+                explanation,
+                problem: None,
+            })
+        }
+        Err(why) => Some(NewRepricingLine {
+            candidate: c.clone(),
+            new_amount: c.monthly,
+            explanation: Explanation::default(),
+            problem: Some(why),
+        }),
+    }
 }
 
 /// The 高龄津贴 line for `month`, if the band's amount differs from what the enrolment
@@ -190,6 +317,7 @@ pub fn age_band_line(
         candidate: c.clone(),
         new_amount: amount,
         explanation,
+        problem: None,
     })
 }
 
@@ -249,6 +377,9 @@ mod tests {
             beneficiary_id_number: with_check(&format!("511802{born}002")),
             urban_rural: UrbanRural::Rural,
             monthly: Fen(monthly),
+            household_id: 1,
+            person_id: None,
+            details: CaseDetails::default(),
         }
     }
 
@@ -287,6 +418,46 @@ mod tests {
         assert_eq!(
             totals(&[(Fen(6_000), Fen(0)), (Fen(6_000), Fen(12_000))]),
             (2, 1, Fen(12_000), Fen(18_000))
+        );
+    }
+
+    #[test]
+    fn a_standard_line_only_where_the_new_parameters_change_the_amount() {
+        let c = candidate("19500101", 30_000);
+        let calc = |f: i64| {
+            Ok(Calculation {
+                amount: Fen(f),
+                unit: AmountUnit::Monthly,
+                explanation: Explanation::default(),
+            })
+        };
+        // Same as paid, or unchanged by the new parameters: no line.
+        assert_eq!(standard_line(&c, calc(30_000), Some(Fen(28_000))), None);
+        assert_eq!(standard_line(&c, calc(31_000), Some(Fen(31_000))), None);
+        let l = standard_line(&c, calc(35_000), Some(Fen(30_000))).unwrap();
+        assert_eq!((l.new_amount, l.problem), (Fen(35_000), None));
+        let z = standard_line(&c, calc(0), Some(Fen(30_000))).unwrap();
+        assert!(z.explanation.notes[0].contains("调标不会停发"));
+        let p = standard_line(&c, Err("请先填写供养方式".into()), None).unwrap();
+        assert_eq!(p.new_amount, Fen(30_000));
+        assert_eq!(p.problem.as_deref(), Some("请先填写供养方式"));
+        assert_eq!(
+            programs_following(Program::UrbanDibao),
+            [
+                Program::UrbanDibao,
+                Program::SinglePersonDibao,
+                Program::Tekun
+            ]
+        );
+        assert!(programs_following(Program::MedicalAssistance).is_empty());
+        assert!(programs_following(Program::PreferentialCare).is_empty());
+        assert_eq!(
+            signer(RepricingReason::Standard, ApprovalLevel::County),
+            Role::CountyApprover
+        );
+        assert_eq!(
+            signer(RepricingReason::AgeBand, ApprovalLevel::County),
+            Role::TownshipDirector
         );
     }
 

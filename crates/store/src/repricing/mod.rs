@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use minzheng_domain::calculators::Explanation;
+use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::repricing::{
     NewRepricingLine, RepricingBatch, RepricingCandidate, RepricingLine, RepricingReason,
     RepricingStatus,
@@ -44,8 +45,10 @@ pub async fn candidates<'c>(
         .fetch_all(
             q(
                 "SELECT e.id, e.township_code, e.village_code, e.beneficiary_name,
-                      e.beneficiary_id_number, e.monthly_fen, h.registration_type
+                      e.beneficiary_id_number, e.monthly_fen, h.registration_type,
+                      e.household_id, e.person_id, c.details_json
                FROM enrolments e JOIN households h ON h.id = e.household_id
+               LEFT JOIN cases c ON c.id = e.case_id
                WHERE e.program = $1 AND e.village_code >= $2 AND e.village_code < $3
                  AND e.status IN ('active', 'grace', 'suspended') AND e.payment = 'monthly'
                  AND e.start_month <= $4 AND (e.end_month IS NULL OR e.end_month >= $4)
@@ -75,6 +78,12 @@ pub async fn candidates<'c>(
                     UrbanRural::Rural
                 },
                 monthly: Fen(r.i64("monthly_fen")?),
+                household_id: r.i64("household_id")?,
+                person_id: r.opt_i64("person_id")?,
+                details: r
+                    .opt_str("details_json")?
+                    .and_then(|d| serde_json::from_str(&d).ok())
+                    .unwrap_or_else(CaseDetails::default),
             })
         })
         .collect()
@@ -146,16 +155,17 @@ pub async fn add_lines(
         for chunk in lines.chunks(CHUNK) {
             let values = (0..chunk.len())
                 .map(|i| {
-                    let b = i * 8 + 3;
+                    let b = i * 9 + 3;
                     format!(
-                        "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
+                        "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
                         b + 1,
                         b + 2,
                         b + 3,
                         b + 4,
                         b + 5,
                         b + 6,
-                        b + 7
+                        b + 7,
+                        b + 8
                     )
                 })
                 .collect::<Vec<_>>()
@@ -163,7 +173,7 @@ pub async fn add_lines(
             let mut query = q(format!(
                 "INSERT INTO repricing_lines (batch_id, enrolment_id, township_code, village_code,
                    beneficiary_name, beneficiary_id_number, old_fen, new_fen, explanation_json,
-                   once_month)
+                   problem, once_month)
                  VALUES {values}
                  ON CONFLICT DO NOTHING"
             ))
@@ -179,7 +189,8 @@ pub async fn add_lines(
                     .bind(c.beneficiary_id_number.as_str())
                     .bind(c.monthly.0)
                     .bind(l.new_amount.0)
-                    .bind(serde_json::to_string(&l.explanation).unwrap_or_else(|_| "{}".into()));
+                    .bind(serde_json::to_string(&l.explanation).unwrap_or_else(|_| "{}".into()))
+                    .bind(l.problem.clone());
             }
             added += tx.execute(query).await? as i64;
         }
@@ -200,13 +211,15 @@ pub async fn add_lines(
 }
 
 /// The batch's counters from its lines (a line at 0 counts its old amount on both sides:
-/// it is not applied).
+/// it is not applied; a line not computed has its old amount on both sides).
 async fn update_counters(tx: &mut Tx, batch_id: i64) -> StoreResult<()> {
     tx.execute(
         q("UPDATE repricing_batches SET
              line_count = (SELECT COUNT(*) FROM repricing_lines l WHERE l.batch_id = $1),
              zero_count = (SELECT COUNT(*) FROM repricing_lines l
-                           WHERE l.batch_id = $1 AND l.new_fen = 0),
+                           WHERE l.batch_id = $1 AND l.new_fen = 0 AND l.problem IS NULL),
+             problem_count = (SELECT COUNT(*) FROM repricing_lines l
+                              WHERE l.batch_id = $1 AND l.problem IS NOT NULL),
              old_total_fen = (SELECT COALESCE(SUM(l.old_fen), 0) FROM repricing_lines l
                               WHERE l.batch_id = $1),
              new_total_fen = (SELECT COALESCE(SUM(CASE WHEN l.new_fen = 0 THEN l.old_fen
@@ -232,6 +245,7 @@ fn batch(r: &DbRow) -> StoreResult<RepricingBatch> {
         status: r.coded("status")?,
         line_count: r.i64("line_count")?,
         zero_count: r.i64("zero_count")?,
+        problem_count: r.i64("problem_count")?,
         old_total: Fen(r.i64("old_total_fen")?),
         new_total: Fen(r.i64("new_total_fen")?),
         prepared_by: r.str("prepared_by")?,
@@ -313,6 +327,7 @@ pub async fn lines<'c>(db: impl Into<Conn<'c>>, batch_id: i64) -> StoreResult<Ve
                 old_amount: Fen(r.i64("old_fen")?),
                 new_amount: Fen(r.i64("new_fen")?),
                 explanation,
+                problem: r.opt_str("problem")?,
             })
         })
         .collect()
@@ -390,7 +405,8 @@ const PAID_AT_OLD: &str = "FROM repricing_lines l
     JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
       AND p.program = $2 AND p.period >= $3 AND p.kind NOT IN ('reissue', 'top_up')
     JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status <> 'draft'
-    WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.old_fen = e.monthly_fen AND e.status <> 'ended'";
+    WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL AND l.old_fen = e.monthly_fen
+      AND e.status <> 'ended'";
 
 /// What the new amount pays for the paid line's month (December adds the enrolment's
 /// year-end remainder).
@@ -472,7 +488,7 @@ pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResul
                JOIN payroll_lines p ON p.beneficiary_id_number = l.beneficiary_id_number
                  AND p.program = $2 AND p.period >= $3 AND p.kind = 'regular'
                JOIN payroll_batches pb ON pb.id = p.batch_id AND pb.status = 'draft'
-               WHERE l.batch_id = $1 AND l.new_fen > 0 ORDER BY pb.id")
+               WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL ORDER BY pb.id")
             .bind(b.id)
             .bind(b.program.as_str())
             .bind(b.month.to_string()),
@@ -485,8 +501,8 @@ pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResul
 /// amount, in one statement; returns the lines applied. An enrolment whose amount a case
 /// changed since the preparation is left as the case set it.
 pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<AppliedLine>> {
-    const APPLICABLE: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.old_fen = e.monthly_fen
-        AND e.status <> 'ended'";
+    const APPLICABLE: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL
+        AND l.old_fen = e.monthly_fen AND e.status <> 'ended'";
     let rows = tx
         .fetch_all(
             q(format!(
