@@ -91,21 +91,6 @@ fn audit_workbook(
     wb.save_to_buffer()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::mask_ids_in;
-
-    #[test]
-    fn id_numbers_in_changes_are_masked_and_other_numbers_kept() {
-        let json = r#"{"id_number":"51180219620415135X","phone":"13811112222","account":"6217872157019015402"}"#;
-        let masked = mask_ids_in(json);
-        assert!(!masked.contains("51180219620415135X"), "{masked}");
-        assert!(masked.contains(&minzheng_domain::mask_id("51180219620415135X")));
-        // A phone number and a 19-digit account are not ID numbers.
-        assert!(masked.contains("13811112222") && masked.contains("6217872157019015402"));
-    }
-}
-
 /// The audit duty of [`App`].
 pub struct Audit<'a> {
     app: &'a App,
@@ -210,5 +195,20 @@ impl Audit<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_ids_in;
+
+    #[test]
+    fn id_numbers_in_changes_are_masked_and_other_numbers_kept() {
+        let json = r#"{"id_number":"51180219620415135X","phone":"13811112222","account":"6217872157019015402"}"#;
+        let masked = mask_ids_in(json);
+        assert!(!masked.contains("51180219620415135X"), "{masked}");
+        assert!(masked.contains(&minzheng_domain::mask_id("51180219620415135X")));
+        // A phone number and a 19-digit account are not ID numbers.
+        assert!(masked.contains("13811112222") && masked.contains("6217872157019015402"));
     }
 }
