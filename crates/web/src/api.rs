@@ -275,12 +275,13 @@ pub struct AuditQuery {
     f: minzheng_domain::audit::AuditFilterForm,
 }
 
-/// An optional whole number from the query, or 422 naming the field.
-fn number(v: &Option<String>, field: &str) -> Result<Option<i64>, AppError> {
+/// An optional whole number from the query; a malformed one is a malformed query (400), as
+/// every other query parameter is.
+fn number(v: &Option<String>) -> Result<Option<i64>, AppError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
-            AppError::from(minzheng_app::Error::field(field, format!("“{s}”不是整数")))
+            AppError::bad_request("请求参数格式不正确：数量、偏移量等数字参数应为整数")
         }),
     }
 }
@@ -299,8 +300,8 @@ pub async fn audit(
         .search(
             &actor,
             &f,
-            number(&qs.limit, "limit")?.unwrap_or(50).clamp(1, 500),
-            number(&qs.offset, "offset")?.unwrap_or(0).max(0),
+            number(&qs.limit)?.unwrap_or(50).clamp(1, 500),
+            number(&qs.offset)?.unwrap_or(0).max(0),
         )
         .await?;
     let total = st.app.audit().count_matching(&actor, &f).await?;
