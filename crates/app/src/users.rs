@@ -183,6 +183,12 @@ impl Users<'_> {
     }
 
     /// The accounts inside the administrator's scope.
+    /// The real name of every account by user name, so pages show people by name (the
+    /// names of colleagues are no secret to anyone signed in).
+    pub async fn names(&self) -> AppResult<std::collections::HashMap<String, String>> {
+        Ok(repo::names(self.app.store()).await?.into_iter().collect())
+    }
+
     pub async fn list(&self, actor: &Actor) -> AppResult<Vec<User>> {
         actor.require(Permission::ManageUsers)?;
         Ok(repo::list(self.app.store(), &actor.scope).await?)

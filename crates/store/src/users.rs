@@ -66,6 +66,16 @@ pub async fn list(store: &Store, scope: &Scope) -> StoreResult<Vec<User>> {
         .collect()
 }
 
+/// Every account's (user name, real name), for showing people by name.
+pub async fn names(store: &Store) -> StoreResult<Vec<(String, String)>> {
+    store
+        .fetch_all(q("SELECT username, display_name FROM users"))
+        .await?
+        .iter()
+        .map(|r| Ok((r.str("username")?, r.str("display_name")?)))
+        .collect()
+}
+
 /// Whether an account of this name exists.
 pub async fn username_taken(tx: &mut Tx, username: &str) -> StoreResult<bool> {
     Ok(tx

@@ -468,7 +468,7 @@ pub struct EventView {
     pub detail: String,
 }
 
-fn event_view(e: &CaseEvent) -> EventView {
+fn event_view(e: &CaseEvent, names: &crate::pages::Names) -> EventView {
     let d = &e.data;
     let mut parts = Vec::new();
     let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -524,7 +524,7 @@ fn event_view(e: &CaseEvent) -> EventView {
     EventView {
         on_date: e.on_date.clone(),
         at: crate::pages::beijing_time(&e.at),
-        actor: crate::pages::actor_label(&e.actor).to_string(),
+        actor: names.of(&e.actor),
         role_label: e.role.map(|r| r.label()).unwrap_or("系统"),
         action_label: e.action.label(),
         from_label: e.from_state.map(|s| s.label()).unwrap_or(""),
@@ -558,6 +558,7 @@ struct CasePage<'a> {
     /// May propose a change (增发/减发/停发) on the enrolment.
     can_change: bool,
     c: Choices,
+    names: crate::pages::Names,
 }
 
 #[derive(Deserialize, Default)]
@@ -630,7 +631,8 @@ async fn render_case(
     let can_attach =
         actor.may(Permission::AttachCasePapers) && !d.case.state.is_final() && d.recused.is_none();
     let can_change = actor.may(Permission::OpenChangeCase);
-    let events = d.events.iter().map(event_view).collect();
+    let names = crate::pages::Names::load(st).await?;
+    let events = d.events.iter().map(|e| event_view(e, &names)).collect();
     render(&CasePage {
         nav: Nav::new(s, "cases"),
         d: &d,
@@ -649,6 +651,7 @@ async fn render_case(
         can_attach,
         can_change,
         c: CHOICES,
+        names,
     })
 }
 
@@ -825,7 +828,8 @@ pub async fn print_page(
     let id = parse_id(&id, "该案件")?;
     let d = st.app.cases().get(&actor, id, today()).await?;
     let h = st.app.registry().get(&actor, d.case.household_id).await?;
-    let events = d.events.iter().map(event_view).collect();
+    let names = crate::pages::Names::load(&st).await?;
+    let events = d.events.iter().map(|e| event_view(e, &names)).collect();
     render(&PrintPage {
         nav: Nav::new(&s, "cases"),
         d: &d,

@@ -270,6 +270,37 @@ pub fn action_label(action: &str) -> &str {
     }
 }
 
+/// People by name: the system's own tasks by what they are, accounts by their real name,
+/// anything else as recorded.
+#[derive(Default, Clone)]
+pub struct Names(std::collections::HashMap<String, String>);
+
+impl Names {
+    pub async fn load(st: &AppState) -> Result<Names, AppError> {
+        Ok(Names(st.app.users().names().await?))
+    }
+
+    /// The name to show for `username`.
+    pub fn of(&self, username: &str) -> String {
+        let system = actor_label(username);
+        if system != username {
+            return system.to_string();
+        }
+        self.0
+            .get(username)
+            .cloned()
+            .unwrap_or_else(|| username.to_string())
+    }
+
+    /// The name and, where the account is the point (the log), the user name beside it.
+    pub fn with_username(&self, username: &str) -> String {
+        match self.0.get(username) {
+            Some(n) if n != username => format!("{n}（{username}）"),
+            _ => self.of(username),
+        }
+    }
+}
+
 /// Who did it, for people reading the log: the system's own tasks by what they are.
 pub fn actor_label(actor: &str) -> &str {
     match actor {
@@ -1012,6 +1043,7 @@ struct AuditPage {
     kept: String,
     actions: Vec<(&'static str, &'static str)>,
     entities: Vec<(&'static str, &'static str)>,
+    names: Names,
 }
 
 /// The log page's query: the filter and the page number.
@@ -1309,6 +1341,7 @@ pub async fn audit(
         kept,
         actions,
         entities,
+        names: Names::load(&st).await?,
     })?;
     if filter.is_none() {
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -1395,6 +1428,22 @@ pub async fn not_found() -> PageError {
 #[cfg(test)]
 mod label_tests {
     use super::{action_label, actor_label, entity_label, AUDIT_ACTIONS, AUDIT_ENTITIES};
+
+    /// People by name: accounts by their real name, the system's tasks by what they are,
+    /// an unknown name as recorded; the log adds the user name.
+    #[test]
+    fn people_are_shown_by_name() {
+        let names = super::Names(
+            [("staff".to_string(), "刘芳".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(names.of("staff"), "刘芳");
+        assert_eq!(names.with_username("staff"), "刘芳（staff）");
+        assert_eq!(names.of("daily-tasks"), "每日任务（系统）");
+        assert_eq!(names.with_username("daily-tasks"), "每日任务（系统）");
+        assert_eq!(names.of("gone"), "gone");
+    }
 
     /// A recorded change reads in Chinese: fields by name, money in yuan, codes by label,
     /// empty fields and checksums left out.

@@ -68,6 +68,8 @@ async fn the_log_filters_refuses_bad_dates_and_downloads() {
         .await
         .unwrap();
     assert!(html.contains(r#"id="f-actor" value="admin""#), "{html}");
+    // People by their real name, with the user name the log is about.
+    assert!(html.contains("王建国（admin）"), "{html}");
     assert!(html.contains(r#"<option value="auth.signin" selected>"#));
     let link = html.split("href=\"/audit.xlsx").nth(1).unwrap_or("");
     assert!(link.starts_with("?actor=admin&"), "{link}");

@@ -201,6 +201,7 @@ struct BatchPage {
     upload_csrf: String,
     notice: Option<String>,
     error: Option<String>,
+    names: crate::pages::Names,
 }
 
 impl BatchPage {
@@ -315,6 +316,7 @@ async fn batch_render(
         upload_csrf: s.csrf_token.clone(),
         notice,
         error,
+        names: crate::pages::Names::load(st).await?,
     };
     Ok(with_status(render(&page)?, code))
 }
