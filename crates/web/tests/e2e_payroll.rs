@@ -291,7 +291,7 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
         .expect("open November");
     click(&c, "#generate").await;
     wait_text(&c, "#notice", "已生成1个批次、3笔").await;
-    click_link(&c, "#batches", "202611-511802001-urban_dibao").await;
+    click_link(&c, "#batches", "202611-511802001-城市最低生活保障").await;
     wait_text(&c, "#batch-status", "草稿").await;
     let summary = wait_text(&c, "#diff-summary", "新增 1 人").await;
     assert!(summary.contains("停发 1 人"), "{summary}");
@@ -399,7 +399,7 @@ async fn scenario(c: Client, base: String, downloads: PathBuf) {
         .expect("open December");
     click(&c, "#generate").await;
     wait_text(&c, "#notice", "已生成1个批次、4笔").await;
-    click_link(&c, "#batches", "202612-511802001-urban_dibao").await;
+    click_link(&c, "#batches", "202612-511802001-城市最低生活保障").await;
     let extras = wait_text(&c, "#extras", "退票重发").await;
     assert!(
         extras.contains("李四") && extras.contains("2026-11") && extras.contains(NEW_ACCOUNT),

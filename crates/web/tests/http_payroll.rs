@@ -1432,7 +1432,7 @@ async fn payroll_pages_link_batches_exceptions_and_ledger(app: &TestApp) {
     assert!(
         html.contains(&format!(
             "<a href=\"/payroll/batches/{id}\" class=\"batch-link\">{}</a>",
-            b.batch_no
+            b.batch_no.replace("urban_dibao", "城市最低生活保障")
         )),
         "{html}"
     );

@@ -180,6 +180,19 @@ pub(crate) fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<St
 }
 
 /// A file to save: its name (also as UTF-8 for browsers that read it), type and bytes.
+/// A batch number as people read it: the program's code at its end by the program's name
+/// (`202611-511802001-urban_dibao` → `202611-511802001-城市最低生活保障`). The stored
+/// number, and the bank files named after it, keep the code.
+pub fn batch_label(batch_no: &str) -> String {
+    match batch_no.rsplit_once('-') {
+        Some((head, code)) => match code.parse::<minzheng_domain::Program>() {
+            Ok(p) => format!("{head}-{}", p.label()),
+            Err(_) => batch_no.to_string(),
+        },
+        None => batch_no.to_string(),
+    }
+}
+
 pub(crate) fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     let ascii: String = file_name
         .chars()
@@ -239,4 +252,23 @@ async fn read_file(mut mp: Multipart) -> Result<(String, Vec<u8>), Error> {
         }
     }
     Err(Error::field("file", "请选择银行回盘文件"))
+}
+
+#[cfg(test)]
+mod batch_label_tests {
+    use super::batch_label;
+
+    /// A batch number reads with the program's name; anything else is left as it is.
+    #[test]
+    fn batch_numbers_read_with_the_programs_name() {
+        assert_eq!(
+            batch_label("202612-511802001-laid_off_worker_relief"),
+            "202612-511802001-精简退职老职工救济"
+        );
+        assert_eq!(
+            batch_label("202612-511802001-nothing"),
+            "202612-511802001-nothing"
+        );
+        assert_eq!(batch_label("B1"), "B1");
+    }
 }
