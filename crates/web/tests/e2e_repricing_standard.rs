@@ -149,7 +149,7 @@ async fn scenario(c: Client, base: String, month: YearMonth) {
     click(&c, "#generate").await;
     wait_text(&c, "#notice", "已生成").await;
     let batch_no = format!(
-        "{}-511802001-urban_dibao",
+        "{}-511802001-城市最低生活保障",
         month.to_string().replace('-', "")
     );
     click_link(&c, "#batches", &batch_no).await;
