@@ -69,13 +69,7 @@ fn audit_workbook(
     for (i, e) in items.iter().enumerate() {
         let row = i as u32 + 1;
         let [who, what, object] = label(e);
-        let at = minzheng_domain::time::parse_timestamp(&e.at)
-            .map(|t| {
-                (t + chrono::Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_else(|| e.at.clone());
+        let at = minzheng_domain::time::beijing(&e.at);
         ws.write_number(row, 0, e.seq as f64)?;
         write_text(ws, row, 1, &at, None)?;
         write_text(ws, row, 2, &who, None)?;

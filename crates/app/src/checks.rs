@@ -249,13 +249,7 @@ fn findings_workbook(items: &[Finding]) -> Result<Vec<u8>, rust_xlsxwriter::Xlsx
         write_text(ws, row, 6, f.kind.advice(), None)?;
         write_text(ws, row, 7, f.state.label(), None)?;
         write_text(ws, row, 8, &f.note, None)?;
-        let opened = minzheng_domain::time::parse_timestamp(&f.opened_at)
-            .map(|t| {
-                (t + chrono::Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_else(|| f.opened_at.clone());
+        let opened = minzheng_domain::time::beijing(&f.opened_at);
         write_text(ws, row, 9, &opened, None)?;
     }
     ws.set_column_width(4, 22)?;

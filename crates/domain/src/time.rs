@@ -16,9 +16,29 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A stored timestamp as Beijing time (UTC+8) to the second, `2026-11-26 13:30:00`; text
+/// that is not a timestamp as it is.
+pub fn beijing(ts: &str) -> String {
+    match parse_timestamp(ts) {
+        Some(t) => (t + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => ts.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beijing_time_is_eight_hours_ahead() {
+        assert_eq!(
+            beijing("2026-11-26T17:30:00.000000Z"),
+            "2026-11-27 01:30:00"
+        );
+        assert_eq!(beijing("昨天"), "昨天");
+    }
 
     #[test]
     fn round_trips() {

@@ -355,12 +355,7 @@ pub fn entity_label(entity: &str) -> &str {
 
 /// A stored UTC timestamp shown in Beijing time (UTC+8), to the second.
 pub fn beijing_time(ts: &str) -> String {
-    match minzheng_domain::time::parse_timestamp(ts) {
-        Some(t) => (t + chrono::Duration::hours(8))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        None => ts.to_string(),
-    }
+    minzheng_domain::time::beijing(ts)
 }
 
 pub(crate) fn render(t: &impl Template) -> PageResult {
