@@ -16,7 +16,7 @@ use minzheng_domain::payroll::{
 };
 use minzheng_domain::programs::{CareCategory, DisabilityCause};
 use minzheng_domain::registry::NewHousehold;
-use minzheng_domain::{Action, ActionKind, Actor, CaseState, Fen, IdNumber, Program, YearMonth};
+use minzheng_domain::{Actor, Fen, IdNumber, Program, YearMonth};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -114,39 +114,7 @@ async fn enrol_grade_one_war(app: &App, apply: &str, decide: &str) -> Enrolment 
         )
         .await
         .unwrap();
-    loop {
-        let detail = app.cases().get(&sys, case_id, d(apply)).await.unwrap();
-        let next = &detail.next_actions;
-        let (action, on) = match detail.case.state {
-            CaseState::Submitted => (Action::Accept, apply),
-            CaseState::Accepted if next.contains(&ActionKind::StartInvestigation) => (
-                Action::StartInvestigation {
-                    investigators: vec!["张伟".into(), "刘芳".into()],
-                    authorization_attached: true,
-                },
-                apply,
-            ),
-            CaseState::Accepted | CaseState::Investigating => (
-                Action::RecordOpinion {
-                    proposed_amount: None,
-                },
-                apply,
-            ),
-            CaseState::PrelimOpinion if next.contains(&ActionKind::Publish) => {
-                (Action::Publish, apply)
-            }
-            CaseState::PrelimOpinion => (Action::SendWithoutNotice, apply),
-            CaseState::Publicised => (Action::CloseNotice, decide),
-            CaseState::UnderConfirmation => (Action::Approve { amount: Fen(-1) }, decide),
-            CaseState::Approved => (Action::Enrol, decide),
-            CaseState::Enrolled => break,
-            s => panic!("unexpected state {s:?}"),
-        };
-        app.cases()
-            .act(&sys, case_id, action.clone(), &Default::default(), d(on))
-            .await
-            .unwrap_or_else(|e| panic!("{action:?} on {on}: {e:?}"));
-    }
+    minzheng_app::cases::testing::drive_to_enrolment(app, case_id, d(apply), d(decide)).await;
     let detail = app.cases().get(&sys, case_id, d(decide)).await.unwrap();
     detail.enrolment.expect("enrolled")
 }

@@ -32,7 +32,7 @@ use minzheng_domain::programs::{
     TemporaryKind,
 };
 use minzheng_domain::registry::{HouseholdDetail, IncomeInput, NewHousehold, PersonInput};
-use minzheng_domain::{Action, ActionKind, Actor, CaseState, Fen, IdNumber, YearMonth};
+use minzheng_domain::{Actor, Fen, IdNumber, YearMonth};
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -249,39 +249,7 @@ async fn run(
         )
         .await
         .unwrap_or_else(|e| panic!("apply for {program}: {e:?}"));
-    loop {
-        let detail = app.cases().get(&sys, case_id, d(APPLY)).await.unwrap();
-        let next = &detail.next_actions;
-        let (action, on) = match detail.case.state {
-            CaseState::Submitted => (Action::Accept, APPLY),
-            CaseState::Accepted if next.contains(&ActionKind::StartInvestigation) => (
-                Action::StartInvestigation {
-                    investigators: vec!["张伟".into(), "刘芳".into()],
-                    authorization_attached: true,
-                },
-                APPLY,
-            ),
-            CaseState::Accepted | CaseState::Investigating => (
-                Action::RecordOpinion {
-                    proposed_amount: None,
-                },
-                APPLY,
-            ),
-            CaseState::PrelimOpinion if next.contains(&ActionKind::Publish) => {
-                (Action::Publish, APPLY)
-            }
-            CaseState::PrelimOpinion => (Action::SendWithoutNotice, APPLY),
-            CaseState::Publicised => (Action::CloseNotice, DECIDE),
-            CaseState::UnderConfirmation => (Action::Approve { amount: Fen(-1) }, DECIDE),
-            CaseState::Approved => (Action::Enrol, DECIDE),
-            CaseState::Enrolled => break,
-            s => panic!("{program}: unexpected state {s:?}"),
-        };
-        app.cases()
-            .act(&sys, case_id, action.clone(), &Default::default(), d(on))
-            .await
-            .unwrap_or_else(|e| panic!("{program}: {action:?} on {on}: {e:?}"));
-    }
+    minzheng_app::cases::testing::drive_to_enrolment(app, case_id, d(APPLY), d(DECIDE)).await;
     let computed = app
         .cases()
         .compute(&sys, case_id, d(DECIDE))

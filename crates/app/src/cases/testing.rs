@@ -8,6 +8,51 @@ use minzheng_store::cases::testing as store;
 use crate::testing::TestDb;
 use crate::App;
 
+/// Takes a case as the system through every step to 纳入保障, each with the calculator's
+/// amount: the steps before the decision on `apply`, closing the notice and the decision on
+/// `decide`. Panics on a refusal, naming the step.
+pub async fn drive_to_enrolment(app: &App, case_id: i64, apply: NaiveDate, decide: NaiveDate) {
+    use minzheng_domain::{Action, ActionKind, Actor, CaseState, Fen};
+    let sys = Actor::system("test");
+    loop {
+        let detail = app
+            .cases()
+            .get(&sys, case_id, apply)
+            .await
+            .expect("the case");
+        let next = &detail.next_actions;
+        let (action, on) = match detail.case.state {
+            CaseState::Submitted => (Action::Accept, apply),
+            CaseState::Accepted if next.contains(&ActionKind::StartInvestigation) => (
+                Action::StartInvestigation {
+                    investigators: vec!["张伟".into(), "刘芳".into()],
+                    authorization_attached: true,
+                },
+                apply,
+            ),
+            CaseState::Accepted | CaseState::Investigating => (
+                Action::RecordOpinion {
+                    proposed_amount: None,
+                },
+                apply,
+            ),
+            CaseState::PrelimOpinion if next.contains(&ActionKind::Publish) => {
+                (Action::Publish, apply)
+            }
+            CaseState::PrelimOpinion => (Action::SendWithoutNotice, apply),
+            CaseState::Publicised => (Action::CloseNotice, decide),
+            CaseState::UnderConfirmation => (Action::Approve { amount: Fen(-1) }, decide),
+            CaseState::Approved => (Action::Enrol, decide),
+            CaseState::Enrolled => return,
+            s => panic!("case {case_id}: unexpected state {s:?}"),
+        };
+        app.cases()
+            .act(&sys, case_id, action.clone(), &Default::default(), on)
+            .await
+            .unwrap_or_else(|e| panic!("case {case_id}: {action:?} on {on}: {e:?}"));
+    }
+}
+
 /// Pretends the case's notice was posted on `on`.
 pub async fn set_notice_posted_on(app: &App, case_id: i64, on: NaiveDate) {
     store::set_notice_posted_on(app.store(), case_id, on)
