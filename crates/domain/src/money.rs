@@ -54,10 +54,6 @@ impl Fen {
         self.0.checked_mul(factor).map(Fen)
     }
 
-    pub fn checked_neg(self) -> Option<Fen> {
-        self.0.checked_neg().map(Fen)
-    }
-
     /// Sum that reports overflow as `None` instead of wrapping or saturating: a wrong
     /// total on a payment roster is worse than no total. (This is why there is no
     /// `std::iter::Sum` impl, which could only panic or saturate.)
@@ -266,6 +262,9 @@ mod tests {
         assert_eq!(Fen(1).checked_add(Fen(2)), Some(Fen(3)));
         assert_eq!(Fen(i64::MAX).checked_add(Fen(1)), None);
         assert_eq!(Fen(i64::MIN).checked_sub(Fen(1)), None);
+        assert_eq!(Fen(500).checked_sub(Fen(750)), Some(Fen(-250)));
+        assert!(Fen(-1).is_negative() && !Fen(0).is_negative());
+        assert!(Fen(0).is_zero() && !Fen(1).is_zero() && !Fen(-1).is_zero());
         assert_eq!(Fen(250).checked_mul(3), Some(Fen(750)));
         assert_eq!(Fen(i64::MAX).checked_mul(2), None);
         assert_eq!(Fen::sum_checked([Fen(1), Fen(2), Fen(-4)]), Some(Fen(-1)));
