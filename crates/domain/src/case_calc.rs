@@ -307,6 +307,20 @@ mod tests {
     }
 
     #[test]
+    fn typed_amounts_must_be_given_and_not_negative() {
+        assert_eq!(fen(Some(0), "核定救助金额"), Ok(Fen(0)));
+        assert_eq!(fen(Some(12_345), "核定救助金额"), Ok(Fen(12_345)));
+        assert_eq!(
+            fen(Some(-1), "核定救助金额"),
+            Err("核定救助金额不能为负数".to_string())
+        );
+        assert_eq!(
+            fen(None, "政策范围内自付费用"),
+            Err("请先填写政策范围内自付费用".to_string())
+        );
+    }
+
+    #[test]
     fn missing_inputs_are_named() {
         let set = ParamSet::demo_yaan();
         let region = DivisionCode::parse_native("511802001001").unwrap();

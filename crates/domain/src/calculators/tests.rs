@@ -1,6 +1,6 @@
 use super::*;
 use crate::params::fixture::DEMO_CITY;
-use crate::params::ParamSet;
+use crate::params::{ParamEntry, ParamKey, ParamSet, ParamValue, Scope};
 use crate::programs::UrbanRural;
 use crate::DivisionCode;
 use chrono::NaiveDate;
@@ -723,4 +723,217 @@ proptest! {
         };
         prop_assert_eq!(a.level(), expected);
     }
+}
+
+/// The explanation a clerk reads beside the amount: every figure that went in and every
+/// step, in words.
+#[test]
+fn household_income_explains_members_deductions_and_the_floor() {
+    let h = household_income(
+        3,
+        &[monthly(IncomeKind::Wages, 1_000)],
+        &[],
+        &income_params(),
+    )
+    .unwrap();
+    let input = |h: &HouseholdIncome, label: &str| {
+        h.explanation
+            .inputs
+            .iter()
+            .find(|l| l.label == label)
+            .map(|l| l.value.clone())
+    };
+    assert_eq!(input(&h, "共同生活家庭成员(计入)").as_deref(), Some("3人"));
+    // No rigid spending: no deduction step, no note.
+    assert!(!h
+        .explanation
+        .steps
+        .iter()
+        .any(|l| l.label.contains("刚性支出")));
+    assert!(h.explanation.notes.is_empty());
+
+    // 1,000/month of wages against exactly 1,000/month of rigid spending: the deduction is
+    // shown, the income is 0, and nothing says the spending exceeded the income.
+    let rigid = [RigidSpending {
+        label: "慢性病自付医疗费".into(),
+        monthly: yuan(1_000),
+    }];
+    let even = household_income(
+        1,
+        &[monthly(IncomeKind::Wages, 1_000)],
+        &rigid,
+        &income_params(),
+    )
+    .unwrap();
+    assert_eq!(even.annual, Fen::ZERO);
+    assert!(even
+        .explanation
+        .steps
+        .iter()
+        .any(|l| l.label == "刚性支出扣减(年)" && l.value == "12000.00元"));
+    assert!(even.explanation.notes.is_empty());
+    // One yuan more of spending: floored at 0, and the note says why.
+    let over = household_income(
+        1,
+        &[monthly(IncomeKind::Wages, 1_000)],
+        &[RigidSpending {
+            label: "慢性病自付医疗费".into(),
+            monthly: yuan(1_001),
+        }],
+        &income_params(),
+    )
+    .unwrap();
+    assert_eq!(over.annual, Fen::ZERO);
+    assert_eq!(
+        over.explanation.notes,
+        ["刚性支出超过收入，家庭收入按0计算"]
+    );
+}
+
+#[test]
+fn only_a_member_with_several_categories_is_marked_highest_only() {
+    let p = dibao(TopUpMode::HouseholdGap, 780);
+    let c = dibao_top_up(&hh(2, 0), &[vec![SupplementCategory::Minor], vec![]], &p).unwrap();
+    let member = c
+        .explanation
+        .steps
+        .iter()
+        .find(|l| l.label == "成员1分类施保")
+        .unwrap();
+    assert!(!member.value.contains("就高不重复"), "{}", member.value);
+    assert!(member.value.ends_with("100.00元"), "{}", member.value);
+}
+
+#[test]
+fn income_bands_are_named_in_chinese() {
+    assert_eq!(IncomeBand::BelowStandard.label(), "低于低保标准");
+    assert_eq!(IncomeBand::Edge.label(), "低保边缘");
+    assert_eq!(IncomeBand::Above.label(), "高于低保边缘标准");
+}
+
+#[test]
+fn dibao_parameters_load_each_category_once_and_tiers_only_for_tiers() {
+    let mut set = ParamSet::demo_yaan();
+    let city = DivisionCode::parse(DEMO_CITY).unwrap();
+    // From 2026-06 the city pays minors a flat 150 yuan and tops up by tiers.
+    for (name, value) in [
+        (
+            ParamName::ClassifiedSupplement(SupplementCategory::Minor),
+            ParamValue::Amount(yuan(150)),
+        ),
+        (
+            ParamName::TopUpMode,
+            ParamValue::TopUpMode(TopUpMode::Tiers),
+        ),
+    ] {
+        set.insert(ParamEntry {
+            key: ParamKey::new(Program::UrbanDibao, name),
+            scope: Scope::city(city.clone()),
+            effective_from: d(2026, 6, 1),
+            value,
+            source: "测试".into(),
+        })
+        .unwrap();
+    }
+    let r = DivisionCode::parse(&format!("{DEMO_CITY}02")).unwrap();
+    let cats = [
+        SupplementCategory::Aged60,
+        SupplementCategory::Minor,
+        SupplementCategory::Aged60,
+    ];
+    let q = set.at(&r, Some(UrbanRural::Urban), d(2026, 3, 1));
+    let before = DibaoParams::load(&q, Program::UrbanDibao, &cats).unwrap();
+    assert_eq!(
+        before.supplements,
+        vec![
+            (
+                SupplementCategory::Aged60,
+                Supplement::ShareOfStandard(Ratio::percent(10))
+            ),
+            (
+                SupplementCategory::Minor,
+                Supplement::ShareOfStandard(Ratio::percent(10))
+            ),
+        ]
+    );
+    assert_eq!(before.mode, TopUpMode::HouseholdGap);
+    assert!(before.tiers.is_empty());
+    let q = set.at(&r, Some(UrbanRural::Urban), d(2026, 6, 1));
+    let after = DibaoParams::load(&q, Program::UrbanDibao, &cats).unwrap();
+    assert_eq!(
+        after.supplements[1],
+        (SupplementCategory::Minor, Supplement::Flat(yuan(150)))
+    );
+    assert_eq!(after.mode, TopUpMode::Tiers);
+    assert_eq!(
+        after
+            .tiers
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["一档", "二档", "三档"]
+    );
+}
+
+#[test]
+fn a_capped_amount_is_floored_to_the_fen_when_rounding_would_go_above_the_cap() {
+    // Cap 2/3 × 1.00 = 0.666…: rounding to the fen would give 0.67, above the cap; 0.66 is paid.
+    let c = temporary(
+        TemporaryKind::Spending,
+        yuan(1),
+        yuan(1),
+        Ratio::fraction(2, 3),
+    )
+    .unwrap();
+    assert_eq!(c.amount, Fen(66));
+    // Directly: 100.5 fen → 100; 100.4 fen → 100; a whole 100 fen stays 100.
+    assert_eq!(floor_fen(Exact::new(1_005, 10)), Ok(Fen(100)));
+    assert_eq!(floor_fen(Exact::new(1_004, 10)), Ok(Fen(100)));
+    assert_eq!(floor_fen(Exact::new(100, 1)), Ok(Fen(100)));
+}
+
+#[test]
+fn medical_aid_exactly_at_the_remaining_allowance_is_not_marked_as_capped() {
+    let p = MedicalParams {
+        ratio: Ratio::percent(50),
+        annual_cap: yuan(10_000),
+        deductible: Fen::ZERO,
+        rounding: Rounding::ToFen,
+    };
+    // 50% × 4,000 = 2,000, and exactly 2,000 of the year's allowance is left.
+    let c = medical(yuan(4_000), yuan(8_000), &p).unwrap();
+    assert_eq!(c.amount, yuan(2_000));
+    assert!(c.explanation.notes.is_empty(), "{:?}", c.explanation.notes);
+}
+
+#[test]
+fn preferential_care_grades_by_cause() {
+    let set = ParamSet::demo_yaan();
+    let r = DivisionCode::parse("511802").unwrap();
+    let table = set
+        .at(&r, None, d(2025, 6, 1))
+        .care_table(Program::PreferentialCare, ParamName::CareTable)
+        .unwrap();
+    let cat = CareCategory::DisabledServiceman;
+    let illness = Some(DisabilityCause::Illness);
+    // 因病致残 is graded 1 to 6: grades 1 and 6 have their rows; 7 is refused
+    // for its cause, not for a missing row.
+    for g in [1, 6] {
+        let annual = preferential_care_annual(&table, cat, Some(g), illness).unwrap();
+        let row = table
+            .iter()
+            .find(|r| r.category == cat && r.grade == Some(g) && r.cause == illness)
+            .unwrap();
+        assert_eq!(annual, row.annual);
+        assert!(annual > Fen::ZERO);
+    }
+    assert_eq!(
+        preferential_care_annual(&table, cat, Some(7), illness),
+        Err(CalcError::Invalid("因病致残只评定1至6级".into()))
+    );
+    // Grade 1 因战: ¥116,270 a year.
+    assert_eq!(
+        preferential_care_annual(&table, cat, Some(1), Some(DisabilityCause::War)),
+        Ok(yuan(116_270))
+    );
 }
