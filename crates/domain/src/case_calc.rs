@@ -307,6 +307,115 @@ mod tests {
     }
 
     #[test]
+    fn supplement_categories_follow_age_and_health() {
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let born = |y: u32| member(&with_check(&format!("511802{y}0101001")));
+        assert_eq!(categories(&born(2009), on), [SupplementCategory::Minor]); // 17
+        assert!(categories(&born(2008), on).is_empty()); // 18
+        assert!(categories(&born(1967), on).is_empty()); // 59
+        assert_eq!(categories(&born(1966), on), [SupplementCategory::Aged60]); // 60
+        assert_eq!(categories(&born(1957), on), [SupplementCategory::Aged60]); // 69
+        assert_eq!(categories(&born(1956), on), [SupplementCategory::Aged70]); // 70
+        let mut m = born(1980);
+        m.severe_disability = true;
+        m.serious_illness = true;
+        assert_eq!(
+            categories(&m, on),
+            [
+                SupplementCategory::SevereDisability,
+                SupplementCategory::SeriousIllness
+            ]
+        );
+    }
+
+    #[test]
+    fn rigid_spending_lowers_the_income_only_when_positive() {
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), on);
+        let members = vec![
+            member(&with_check("51180219850101001")),
+            member(&with_check("51180219870202002")),
+        ];
+        let incomes = vec![IncomeItem {
+            kind: calculators::IncomeKind::Wages,
+            period: calculators::IncomePeriod::Monthly,
+            amount: Fen(50_000),
+        }];
+        let with = |rigid: Option<i64>| {
+            let details = CaseDetails {
+                rigid_spending_fen: rigid,
+                ..CaseDetails::default()
+            };
+            let inp = CaseInputs {
+                program: Program::RuralDibao,
+                members: &members,
+                incomes: &incomes,
+                subject: None,
+                details: &details,
+                on,
+            };
+            compute(&inp, &q).unwrap()
+        };
+        let none = with(None);
+        // 200 yuan a month of rigid spending: the household's income is 200 lower, so the
+        // top-up is 200 higher (the gap is rounded up to the yuan, and both are whole yuan).
+        assert_eq!(with(Some(20_000)).amount.0, none.amount.0 + 20_000);
+        for nothing in [Some(0), Some(-20_000)] {
+            let c = with(nothing);
+            assert_eq!(c.amount, none.amount);
+            assert!(
+                !c.explanation
+                    .inputs
+                    .iter()
+                    .any(|l| l.label.starts_with("刚性支出")),
+                "{nothing:?}: {:?}",
+                c.explanation.inputs
+            );
+        }
+    }
+
+    #[test]
+    fn single_person_dibao_counts_the_subjects_own_disability_or_illness() {
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), on);
+        let std = q.dibao_standard().unwrap();
+        let subject = id(&with_check("51180219850101001"));
+        // Two members at 1.2 × the standard each: 低保边缘.
+        let incomes = vec![IncomeItem {
+            kind: calculators::IncomeKind::Wages,
+            period: calculators::IncomePeriod::Monthly,
+            amount: Fen(std.0 * 12 / 10 * 2),
+        }];
+        let details = CaseDetails::default();
+        let run = |subject_ill: (bool, bool), other_disabled: bool| {
+            let mut a = member(subject.as_str());
+            (a.severe_disability, a.serious_illness) = subject_ill;
+            let mut b = member(&with_check("51180219870202002"));
+            b.severe_disability = other_disabled;
+            let members = [a, b];
+            let inp = CaseInputs {
+                program: Program::SinglePersonDibao,
+                members: &members,
+                incomes: &incomes,
+                subject: Some(&subject),
+                details: &details,
+                on,
+            };
+            compute(&inp, &q)
+        };
+        let disabled = run((true, false), false).unwrap();
+        assert!(disabled.amount > Fen::ZERO);
+        assert_eq!(run((false, true), false).unwrap().amount, disabled.amount);
+        // Another member's disability does not make the subject qualify.
+        assert!(run((false, false), true).is_err());
+        assert!(run((false, false), false).is_err());
+    }
+
+    #[test]
     fn typed_amounts_must_be_given_and_not_negative() {
         assert_eq!(fen(Some(0), "核定救助金额"), Ok(Fen(0)));
         assert_eq!(fen(Some(12_345), "核定救助金额"), Ok(Fen(12_345)));

@@ -76,3 +76,25 @@ impl Actor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_is_its_code_as_a_prefix() {
+        let town = Scope::of(DivisionCode::parse("511802001").unwrap());
+        assert_eq!(town.code_str(), "511802001");
+        assert_eq!(Scope::all().code_str(), "");
+        assert!(town.contains_str("511802001001"));
+        assert!(!town.contains_str("511802002001"));
+        assert!(!town.contains_str("511802"));
+        // A township sees its county and city (breadcrumbs), not a neighbour.
+        assert!(town.sees_str("511802") && town.sees_str("5118"));
+        assert!(!town.sees_str("511802002"));
+        assert!(Scope::all().contains_str("anything") && Scope::all().sees_str("5118"));
+        let (lo, hi) = town.bounds();
+        assert!(lo.as_str() <= "511802001001" && "511802001001" < hi.as_str());
+        assert!("511802002" >= hi.as_str() && "511802000999" < lo.as_str());
+    }
+}

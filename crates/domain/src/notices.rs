@@ -148,6 +148,13 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    #[test]
+    fn name_masks_are_named_in_chinese() {
+        assert_eq!(NameMask::None.label(), "全名公示");
+        assert_eq!(NameMask::KeepFirstAndLast.label(), "保留首尾字");
+        assert_eq!(NameMask::KeepSurname.label(), "只保留姓");
+    }
+
     fn id(birth: &str) -> IdNumber {
         let first17 = format!("511802{birth}002");
         let check = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
