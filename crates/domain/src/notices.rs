@@ -155,6 +155,17 @@ mod tests {
         assert_eq!(NameMask::KeepSurname.label(), "只保留姓");
     }
 
+    #[test]
+    fn keep_surname_stars_every_other_character() {
+        assert_eq!(NameMask::KeepSurname.apply("张三"), "张*");
+        assert_eq!(NameMask::KeepSurname.apply("张三丰"), "张**");
+        assert_eq!(NameMask::KeepSurname.apply("欧阳娜娜"), "欧***");
+        assert_eq!(
+            NoticeExclusion::MinorInTekun.label(),
+            "特困人员中的未成年人不予公示"
+        );
+    }
+
     fn id(birth: &str) -> IdNumber {
         let first17 = format!("511802{birth}002");
         let check = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
