@@ -387,6 +387,108 @@ mod tests {
         YearMonth::parse(s).unwrap()
     }
 
+    fn line(old: i64, new: i64, problem: Option<&str>) -> RepricingLine {
+        RepricingLine {
+            id: 1,
+            batch_id: 1,
+            enrolment_id: 1,
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            beneficiary_name: "周桂英".into(),
+            beneficiary_id_number: with_check("51180219360101002"),
+            old_amount: Fen(old),
+            new_amount: Fen(new),
+            explanation: Explanation::default(),
+            problem: problem.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_line_applies_a_positive_new_amount_and_asks_about_zero() {
+        let up = line(81_000, 85_000, None);
+        assert_eq!(up.difference(), Fen(4_000));
+        assert!(up.applies() && !up.needs_decision());
+        let down = line(85_000, 81_000, None);
+        assert_eq!(down.difference(), Fen(-4_000));
+        assert!(down.applies());
+        let zero = line(30_000, 0, None);
+        assert_eq!(zero.difference(), Fen(-30_000));
+        assert!(!zero.applies() && zero.needs_decision());
+        // A line the calculator could not compute keeps its old amount: neither applied
+        // nor put to a decision.
+        for broken in [
+            line(30_000, 30_000, Some("缺少参数")),
+            line(30_000, 0, Some("缺少参数")),
+        ] {
+            assert!(!broken.applies() && !broken.needs_decision());
+        }
+        let masked = line(1, 2, None).masked();
+        assert_eq!(
+            masked.beneficiary_id_number,
+            crate::mask_id(&with_check("51180219360101002"))
+        );
+        assert_ne!(
+            masked.beneficiary_id_number,
+            with_check("51180219360101002")
+        );
+    }
+
+    #[test]
+    fn a_batch_difference_is_new_minus_old() {
+        let batch = RepricingBatch {
+            id: 1,
+            reason: RepricingReason::Standard,
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            township_name: "东城街道".into(),
+            month: m("2027-01"),
+            status: RepricingStatus::Pending,
+            line_count: 2,
+            zero_count: 0,
+            problem_count: 0,
+            old_total: Fen(162_000),
+            new_total: Fen(170_000),
+            prepared_by: "王建国".into(),
+            prepared_at: String::new(),
+            decided_by: None,
+            decided_at: None,
+        };
+        assert_eq!(batch.difference(), Fen(8_000));
+        let lower = RepricingBatch {
+            new_total: Fen(150_000),
+            ..batch
+        };
+        assert_eq!(lower.difference(), Fen(-12_000));
+    }
+
+    #[test]
+    fn only_amount_parameters_reprice() {
+        for name in [
+            ParamName::Standard,
+            ParamName::TekunBasicRatio,
+            ParamName::AgeBands,
+            ParamName::ClassifiedSupplement(crate::params::SupplementCategory::Minor),
+        ] {
+            assert!(reprices(name), "{name:?}");
+        }
+        for name in [
+            ParamName::NoticeDays,
+            ParamName::ApprovalLevel,
+            ParamName::ReviewMonthsStable,
+            ParamName::MedicalAnnualCap,
+        ] {
+            assert!(!reprices(name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_from_the_first_is_paid_that_month_otherwise_the_next() {
+        let day = |y, mo, d| NaiveDate::from_ymd_opt(y, mo, d).unwrap();
+        assert_eq!(effective_month(day(2027, 1, 1)), m("2027-01"));
+        assert_eq!(effective_month(day(2027, 1, 2)), m("2027-02"));
+        assert_eq!(effective_month(day(2026, 12, 31)), m("2027-01"));
+    }
+
     #[test]
     fn turning_ninety_moves_band_from_the_month_the_start_rule_names() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
