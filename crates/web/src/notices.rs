@@ -380,7 +380,7 @@ pub async fn params_page(
     Query(qs): Query<ParamsQuery>,
 ) -> PageResult {
     let form = ParamForm {
-        region: actor.scope.code_str().to_string(),
+        region: s.user.scope_name.clone(),
         effective_from: today().to_string(),
         ..Default::default()
     };
@@ -401,16 +401,28 @@ pub async fn param_submit(
     PageUser(s, actor): PageUser,
     PageForm(form): PageForm<ParamForm>,
 ) -> PageResult {
+    let region = crate::places::resolve(
+        &st,
+        &actor,
+        "region",
+        &form.region,
+        crate::places::levels("region"),
+    )
+    .await;
     let input = NewParam {
         program: form.program.clone(),
         name: form.name.clone(),
-        region: form.region.clone(),
+        region: region.as_ref().cloned().unwrap_or_default(),
         urban_rural: form.urban_rural.clone(),
         effective_from: form.effective_from.clone(),
         value_json: form.value.clone(),
         source: form.source.clone(),
     };
-    match st.app.params().add_and_reprice(&actor, &input).await {
+    let result = match region {
+        Ok(_) => st.app.params().add_and_reprice(&actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(added) => {
             let mut to = format!(
                 "/params?program={}&saved=1",

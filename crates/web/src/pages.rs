@@ -418,6 +418,8 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    /// Sent here by a form submitted after the session ended.
+    expired: Option<String>,
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -450,7 +452,11 @@ pub async fn login_page(
         next: safe_next(qs.next.as_deref()),
         username: String::new(),
         error: None,
-        notice: qs.signed_out.map(|_| "您已安全退出。".to_string()),
+        notice: if qs.expired.is_some() {
+            Some("登录已超时，请重新登录。登录后回到刚才的页面，已填写的内容会自动恢复，核对后再提交。".to_string())
+        } else {
+            qs.signed_out.map(|_| "您已安全退出。".to_string())
+        },
     };
     let mut resp = render(&page)?;
     if fresh {
@@ -846,12 +852,19 @@ async fn office_page(
     })
 }
 
+#[derive(Deserialize, Default)]
+pub struct OfficeQuery {
+    saved: Option<String>,
+}
+
 pub async fn office(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(code): Path<String>,
+    Query(qs): Query<OfficeQuery>,
 ) -> PageResult {
-    office_page(&st, &s, &actor, &code, None, None).await
+    let notice = qs.saved.map(|_| "已保存".to_string());
+    office_page(&st, &s, &actor, &code, notice, None).await
 }
 
 pub async fn office_update(
@@ -861,8 +874,15 @@ pub async fn office_update(
     PageForm(f): PageForm<OfficeUpdate>,
 ) -> PageResult {
     match st.app.offices().update(&actor, &code, &f).await {
-        Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/offices/{}?saved=1",
+            serde_urlencoded::to_string([("", code.as_str())])
+                .map(|s| s.trim_start_matches('=').to_string())
+                .unwrap_or_default()
+        ))
+        .into_response()),
         Err(e @ minzheng_app::Error::Validation { .. }) => {
+            crate::forms::refused_fields(&e);
             let msg = e.to_string();
             let mut resp = office_page(&st, &s, &actor, &code, None, Some(msg)).await?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -953,6 +973,7 @@ pub async fn user_create(
         ))
         .into_response()),
         Err(minzheng_app::Error::Validation { message, fields }) => {
+            crate::forms::note(&fields);
             let users = st.app.users().list(&actor).await?;
             let mut resp = render(&UsersPage {
                 nav: Nav::new(&s, "users"),
@@ -1389,10 +1410,18 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-pub async fn password_page(PageUser(s, _): PageUser) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct PasswordQuery {
+    saved: Option<String>,
+}
+
+pub async fn password_page(
+    PageUser(s, _): PageUser,
+    Query(qs): Query<PasswordQuery>,
+) -> PageResult {
     render(&PasswordPage {
         nav: Nav::new(&s, ""),
-        notice: None,
+        notice: qs.saved.map(|_| "密码已修改".into()),
         error: None,
     })
 }
@@ -1417,11 +1446,7 @@ pub async fn password_submit(
         .change_own_password(&actor, &f.old_password, &f.new_password, current.as_deref())
         .await
     {
-        Ok(()) => render(&PasswordPage {
-            nav: Nav::new(&s, ""),
-            notice: Some("密码已修改".into()),
-            error: None,
-        }),
+        Ok(()) => Ok(Redirect::to("/account/password?saved=1").into_response()),
         Err(e @ minzheng_app::Error::Validation { .. }) => {
             let mut resp = render(&PasswordPage {
                 nav: Nav::new(&s, ""),
@@ -1438,6 +1463,21 @@ pub async fn password_submit(
 /// Pages that do not exist.
 pub async fn not_found() -> PageError {
     PageError(AppError::not_found("您访问的页面不存在"))
+}
+
+/// A page address asked for with a method it does not take. A form's address opened with
+/// `GET` (reloading or going back to the page a refused form left in the address bar) leads
+/// to the page the form is on; anything else gets a Chinese page, never the browser's own.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return Redirect::to(&crate::session::form_home(uri.path())).into_response();
+    }
+    PageError(AppError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该页面不支持此操作，请从页面上的按钮提交",
+    ))
+    .into_response()
 }
 
 #[cfg(test)]

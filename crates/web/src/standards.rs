@@ -93,6 +93,7 @@ type Shown = (StatusCode, String, BTreeMap<String, String>);
 fn user_error(e: Error) -> Result<Shown, PageError> {
     match e {
         Error::Validation { message, fields } => {
+            crate::forms::note(&fields);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),

@@ -142,6 +142,7 @@ fn user_error(e: Error) -> Result<(StatusCode, String), PageError> {
 pub(crate) fn user_error_fields(e: Error) -> Result<FieldRefusal, PageError> {
     match e {
         Error::Validation { message, fields } => {
+            crate::forms::note(&fields);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),

@@ -1,0 +1,237 @@
+/* minzheng forms: what a clerk types into a form is kept in the browser until the server
+   has accepted it.
+
+   - On submit, the form's fields (not passwords, files or the CSRF token) are kept in
+     sessionStorage (localStorage for forms marked data-draft="device", which must outlive
+     a closed tab or a dropped network), with the page the form was sent from.
+   - The answer to an accepted form is a redirect that sets the cookie mz_saved: the copy is
+     forgotten.
+   - Any other answer (a refusal, an error page, the sign-in page after the session ended,
+     no network at all) leaves the copy; wherever that form is shown again, what was typed is
+     put back, with a note and a button to clear it.
+   - A refusal shown at the form's own address gets the address of the page the form was on
+     (history.replaceState), so reloading or coming back never re-sends the form.
+   - Field errors the server sends in #form-errors (JSON {field: message}) are shown next to
+     their fields when the page did not already do so.
+   No dependency; works with and without htmx. */
+(function () {
+  "use strict";
+  var STORE = "mz-forms";
+  var LAST = "mz-forms-last";
+  var SAVED = "mz_saved";
+  var MAX_AGE = 12 * 3600 * 1000;
+  var SKIP = ["hidden", "file", "password", "submit", "button", "reset", "image"];
+
+  function areas() {
+    var out = [];
+    try { if (window.sessionStorage) out.push(window.sessionStorage); } catch (e) { /* blocked */ }
+    try { if (window.localStorage) out.push(window.localStorage); } catch (e) { /* blocked */ }
+    return out;
+  }
+  function areaOf(form) {
+    try {
+      return form.getAttribute("data-draft") === "device" ? window.localStorage : window.sessionStorage;
+    } catch (e) { return null; }
+  }
+  function read(st) {
+    try { return JSON.parse(st.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function write(st, d) {
+    try { st.setItem(STORE, JSON.stringify(d)); } catch (e) { /* full or blocked */ }
+  }
+  function pathOf(url) {
+    var a = document.createElement("a");
+    a.href = url;
+    return a.pathname;
+  }
+  // A form is known by where it posts and which of the forms posting there it is: its id,
+  // else the hidden action it asks for, else its place among them.
+  function keyOf(form) {
+    var path = pathOf(form.getAttribute("action") || location.href);
+    if (form.id) return path + "#" + form.id;
+    var act = form.querySelector("input[type=hidden][name=action], input[type=hidden][name=op]");
+    var same = Array.prototype.filter.call(document.querySelectorAll("form"), function (f) {
+      return pathOf(f.getAttribute("action") || location.href) === path;
+    });
+    return path + "#" + (act ? "do-" + act.value + "-" : "n-") + same.indexOf(form);
+  }
+  function kept(el) {
+    return el.name && el.name !== "_csrf" && !el.disabled &&
+      SKIP.indexOf((el.type || "").toLowerCase()) < 0;
+  }
+  function each(form, fn) {
+    var seen = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!kept(el)) return;
+      var i = seen[el.name] || 0;
+      seen[el.name] = i + 1;
+      fn(el, i);
+    });
+  }
+  function capture(form) {
+    var vals = {}, typed = false;
+    each(form, function (el) {
+      var v;
+      if (el.type === "checkbox" || el.type === "radio") {
+        v = el.checked;
+        typed = typed || v;
+      } else {
+        v = el.value;
+        typed = typed || v !== "";
+      }
+      (vals[el.name] = vals[el.name] || []).push(v);
+    });
+    return typed ? vals : null;
+  }
+  function restore(form, vals) {
+    var changed = false;
+    each(form, function (el, i) {
+      var list = vals[el.name];
+      if (!list || list[i] === undefined) return;
+      var v = list[i];
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== v) { el.checked = v; changed = true; }
+      } else if (el.value !== v) {
+        if (el.tagName === "SELECT" &&
+            !Array.prototype.some.call(el.options, function (o) { return o.value === v; })) return;
+        el.value = v;
+        changed = true;
+      }
+    });
+    return changed;
+  }
+  function note(form, key) {
+    var p = document.createElement("p");
+    p.className = "alert warn draft-note";
+    p.textContent = "已恢复您上次未能提交成功的内容，请核对后再提交。";
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "link";
+    b.textContent = "清除恢复的内容";
+    b.addEventListener("click", function () {
+      forget(key);
+      form.reset();
+      p.parentNode.removeChild(p);
+    });
+    p.appendChild(document.createTextNode(" "));
+    p.appendChild(b);
+    form.insertBefore(p, form.firstChild);
+  }
+  function forget(key) {
+    areas().forEach(function (st) {
+      var d = read(st);
+      if (d[key]) { delete d[key]; write(st, d); }
+    });
+  }
+  function cookieSet(name) {
+    return document.cookie.split(";").some(function (c) { return c.trim().indexOf(name + "=") === 0; });
+  }
+  function plainFrom(from) {
+    // The page the form was on, without the one-time notices of an earlier save.
+    var a = document.createElement("a");
+    a.href = from;
+    var q = a.search.replace(/^\?/, "").split("&").filter(function (kv) {
+      var k = kv.split("=")[0];
+      return kv && ["saved", "ok", "signed_out", "expired"].indexOf(k) < 0;
+    }).join("&");
+    return a.pathname + (q ? "?" + q : "");
+  }
+
+  function showFieldErrors() {
+    var holder = document.getElementById("form-errors");
+    if (!holder) return;
+    var errs;
+    try { errs = JSON.parse(holder.textContent || "{}"); } catch (e) { return; }
+    var form = document.querySelector("form[data-refused]") || null;
+    Object.keys(errs).forEach(function (name) {
+      var scope = form || document;
+      var el = scope.querySelector("[name=\"" + name.replace(/"/g, "") + "\"]");
+      if (!el || el.type === "hidden") return;
+      var label = el.closest("label") || el.parentNode;
+      if (label.querySelector(".field-error")) return;
+      var span = document.createElement("span");
+      span.className = "field-error";
+      span.textContent = errs[name];
+      label.appendChild(span);
+    });
+  }
+
+  // Place fields: <datalist data-places="village"> filled with the jurisdiction's places by
+  // name (see src/places.rs); one request per level and page.
+  function fillPlaces() {
+    var asked = {};
+    Array.prototype.forEach.call(document.querySelectorAll("datalist[data-places]"), function (dl) {
+      var level = dl.getAttribute("data-places");
+      var p = asked[level] || (asked[level] = fetch("/places?level=" + encodeURIComponent(level), {
+        credentials: "same-origin"
+      }).then(function (r) { return r.ok ? r.text() : ""; }).catch(function () { return ""; }));
+      p.then(function (html) { if (html) dl.innerHTML = html; });
+    });
+  }
+
+  function start() {
+    var saved = cookieSet(SAVED);
+    var now = Date.now();
+    areas().forEach(function (st) {
+      var d = read(st), dirty = false, last = null;
+      try { last = JSON.parse(st.getItem(LAST) || "null"); } catch (e) { last = null; }
+      if (last) {
+        try { st.removeItem(LAST); } catch (e) { /* blocked */ }
+        if (saved) {
+          if (d[last.key]) { delete d[last.key]; dirty = true; }
+        } else if (location.pathname === pathOf(last.action) && last.from &&
+                   window.history && history.replaceState) {
+          // A refusal shown at the form's own address: give the address bar the page's.
+          Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
+            if (keyOf(f) === last.key) f.setAttribute("data-refused", "");
+          });
+          history.replaceState(null, "", plainFrom(last.from));
+        }
+      }
+      Object.keys(d).forEach(function (k) {
+        if (!d[k] || now - d[k].at > MAX_AGE) { delete d[k]; dirty = true; }
+      });
+      if (dirty) write(st, d);
+    });
+    if (saved) document.cookie = SAVED + "=; Path=/; Max-Age=0; SameSite=Lax";
+
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+      if (form.hasAttribute("data-no-draft")) return;
+      var key = keyOf(form);
+      var st = areaOf(form);
+      if (!st) return;
+      var d = read(st)[key];
+      if (d && restore(form, d.vals) && !form.hasAttribute("data-refused")) note(form, key);
+      form.addEventListener("submit", function () {
+        var vals = capture(form);
+        var all = read(st);
+        if (vals) {
+          all[key] = { vals: vals, at: Date.now() };
+          write(st, all);
+        }
+        try {
+          st.setItem(LAST, JSON.stringify({
+            key: key,
+            action: form.getAttribute("action") || location.href,
+            from: location.pathname + location.search
+          }));
+        } catch (e) { /* blocked */ }
+      });
+    });
+    showFieldErrors();
+    fillPlaces();
+
+    Array.prototype.forEach.call(document.querySelectorAll("a[data-back]"), function (a) {
+      a.addEventListener("click", function (ev) {
+        if (history.length > 1) { ev.preventDefault(); history.back(); }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
