@@ -278,6 +278,10 @@ struct ParamsPage {
     nav: Nav,
     rows: Vec<ParamRow>,
     names: Vec<(String, String)>,
+    /// Who entered each value, by real name.
+    people: crate::pages::Names,
+    /// Each region code of the table by its name.
+    regions: std::collections::HashMap<String, String>,
     program: String,
     can_add: bool,
     form: ParamForm,
@@ -354,14 +358,33 @@ async fn render_params(
         .into_iter()
         .map(|r| (r.name.code(), r.name.label()))
         .collect();
-    names.sort();
+    if !form.name.trim().is_empty() && !names.iter().any(|(c, _)| c == form.name.trim()) {
+        names.push((form.name.trim().to_string(), form.name.trim().to_string()));
+    }
+    names.sort_by(|a, b| a.1.cmp(&b.1));
     names.dedup();
+    let mut regions = std::collections::HashMap::new();
+    for r in &rows {
+        if !regions.contains_key(&r.region) {
+            let name = st
+                .app
+                .divisions()
+                .get(actor, &r.region)
+                .await
+                .map(|d| d.name)
+                .unwrap_or_else(|_| r.region.clone());
+            regions.insert(r.region.clone(), name);
+        }
+    }
+    let people = crate::pages::Names::load(st).await?;
     let (error, fe) = match error {
         Some((m, f)) => (Some(m), f),
         None => (None, BTreeMap::new()),
     };
     render(&ParamsPage {
         nav: Nav::new(s, "cases"),
+        people,
+        regions,
         rows,
         names,
         program,

@@ -312,6 +312,35 @@ impl Names {
             .unwrap_or_else(|| username.to_string())
     }
 
+    /// Every account as a choice: (user name, "刘芳（staff）"), by name.
+    pub fn people(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .0
+            .iter()
+            .map(|(u, n)| (u.clone(), format!("{n}（{u}）")))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    }
+
+    /// The user name a person is typed as: "刘芳（staff）", a real name held by one account,
+    /// or the user name itself.
+    pub fn username_of(&self, typed: &str) -> String {
+        let typed = typed.trim();
+        if let Some(inner) = typed
+            .strip_suffix('）')
+            .and_then(|t| t.rsplit_once('（'))
+            .map(|(_, u)| u.trim())
+        {
+            return inner.to_string();
+        }
+        let mut holders = self.0.iter().filter(|(_, n)| n.as_str() == typed);
+        match (holders.next(), holders.next()) {
+            (Some((u, _)), None) if !self.0.contains_key(typed) => u.clone(),
+            _ => typed.to_string(),
+        }
+    }
+
     /// The name and, where the account is the point (the log), the user name beside it.
     pub fn with_username(&self, username: &str) -> String {
         match self.0.get(username) {
@@ -1080,6 +1109,8 @@ struct AuditPage {
     actions: Vec<(&'static str, &'static str)>,
     entities: Vec<(&'static str, &'static str)>,
     names: Names,
+    /// The accounts, for the 操作人 list.
+    people: Vec<(String, String)>,
 }
 
 /// The log page's query: the filter and the page number.
@@ -1324,8 +1355,11 @@ pub fn audit_words(e: &AuditEntry) -> [String; 3] {
 pub async fn audit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Query(qs): Query<AuditPageQuery>,
+    Query(mut qs): Query<AuditPageQuery>,
 ) -> PageResult {
+    let names = Names::load(&st).await?;
+    let typed_actor = std::mem::take(&mut qs.f.actor);
+    qs.f.actor = names.username_of(&typed_actor);
     let page = qs
         .page
         .as_deref()
@@ -1372,12 +1406,16 @@ pub async fn audit(
         total,
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
-        f: qs.f,
+        f: AuditFilterForm {
+            actor: typed_actor,
+            ..qs.f
+        },
         fe,
         kept,
         actions,
         entities,
-        names: Names::load(&st).await?,
+        people: names.people(),
+        names,
     })?;
     if filter.is_none() {
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -1389,8 +1427,9 @@ pub async fn audit(
 pub async fn audit_export(
     State(st): State<AppState>,
     PageUser(_, actor): PageUser,
-    Query(qs): Query<AuditPageQuery>,
+    Query(mut qs): Query<AuditPageQuery>,
 ) -> PageResult {
+    qs.f.actor = Names::load(&st).await?.username_of(&qs.f.actor);
     let f = qs.f.parse().map_err(minzheng_app::Error::from)?;
     let w = st.app.audit().workbook(&actor, &f, audit_words).await?;
     Ok(crate::payroll::download(
@@ -1498,6 +1537,15 @@ mod label_tests {
         assert_eq!(names.of("daily-tasks"), "每日任务（系统）");
         assert_eq!(names.with_username("daily-tasks"), "每日任务（系统）");
         assert_eq!(names.of("gone"), "gone");
+        // A person is typed as the list offers them, by name, or by user name.
+        assert_eq!(names.username_of("刘芳（staff）"), "staff");
+        assert_eq!(names.username_of("刘芳"), "staff");
+        assert_eq!(names.username_of("staff"), "staff");
+        assert_eq!(names.username_of("daily-tasks"), "daily-tasks");
+        assert_eq!(
+            names.people(),
+            vec![("staff".to_string(), "刘芳（staff）".to_string())]
+        );
     }
 
     /// A recorded change reads in Chinese: fields by name, money in yuan, codes by label,

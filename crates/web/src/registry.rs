@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -42,28 +41,8 @@ const PAGE_SIZE: i64 = 20;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
-    // RFC 5987 so Chinese file names survive.
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (CONTENT_TYPE, mime.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    // RFC 5987 so Chinese file names survive, with a plain ASCII name beside it.
+    crate::payroll::download(filename, mime, bytes)
 }
 
 // ---------------------------------------------------------------- pages
