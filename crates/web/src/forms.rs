@@ -8,7 +8,9 @@
 //! shows each one next to its field even where a template shows only the summary.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
@@ -77,6 +79,77 @@ async fn attach(resp: Response, fields: BTreeMap<String, String>) -> Response {
     Response::from_parts(parts, Body::from(html))
 }
 
+/// A new one-time key for a rendered form.
+pub fn fresh_key() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// How long an accepted form's key is remembered.
+const ONCE_KEEP: Duration = Duration::from_secs(48 * 3600);
+/// The most keys remembered; the oldest are forgotten first.
+const ONCE_MAX: usize = 200_000;
+
+/// The one-time keys (`_once`) of page forms: a form that carries one is done at most once.
+/// A phone that sends a home visit again when the network returns, a double tap or a
+/// second tab is answered "已经提交过" instead of doing it twice. The keys live in this
+/// process's memory for two days; case steps are guarded by their state besides.
+#[derive(Default)]
+pub struct OnceKeys(Mutex<HashMap<String, (Instant, bool)>>);
+
+/// What [`OnceKeys::claim`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Not seen: go ahead (and [`OnceKeys::finish`] after).
+    New,
+    /// Already done, or being done right now.
+    Seen,
+}
+
+impl OnceKeys {
+    /// Marks `key` (of `user`) as being done, unless it was done or is under way.
+    pub fn claim(&self, user: i64, key: &str) -> Claim {
+        let k = format!("{user}:{key}");
+        let now = Instant::now();
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= ONCE_MAX {
+            m.retain(|_, (at, _)| now.duration_since(*at) < ONCE_KEEP);
+            if m.len() >= ONCE_MAX {
+                let oldest = m
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone());
+                if let Some(o) = oldest {
+                    m.remove(&o);
+                }
+            }
+        }
+        match m.get(&k) {
+            Some((at, _)) if now.duration_since(*at) < ONCE_KEEP => Claim::Seen,
+            _ => {
+                m.insert(k, (now, false));
+                Claim::New
+            }
+        }
+    }
+
+    /// After the form's answer: an accepted form keeps its key, a refused one frees it (the
+    /// clerk corrects the form and sends it again).
+    pub fn finish(&self, user: i64, key: &str, accepted: bool) {
+        let k = format!("{user}:{key}");
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if accepted {
+            if let Some(v) = m.get_mut(&k) {
+                v.1 = true;
+            }
+        } else {
+            m.remove(&k);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,4 +188,21 @@ mod tests {
     }
 
     use axum::response::IntoResponse;
+
+    #[test]
+    fn a_form_with_a_one_time_key_is_done_once() {
+        let keys = OnceKeys::default();
+        assert_eq!(keys.claim(1, "k"), Claim::New);
+        // While it is being done, and after it was accepted: seen.
+        assert_eq!(keys.claim(1, "k"), Claim::Seen);
+        keys.finish(1, "k", true);
+        assert_eq!(keys.claim(1, "k"), Claim::Seen);
+        // Another user's key of the same text is theirs.
+        assert_eq!(keys.claim(2, "k"), Claim::New);
+        // A refused form frees its key.
+        assert_eq!(keys.claim(1, "r"), Claim::New);
+        keys.finish(1, "r", false);
+        assert_eq!(keys.claim(1, "r"), Claim::New);
+        assert_ne!(fresh_key(), fresh_key());
+    }
 }

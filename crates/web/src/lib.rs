@@ -66,11 +66,17 @@ pub struct AppState {
     /// The use cases.
     pub app: App,
     pub config: WebConfig,
+    /// The one-time keys of page forms already accepted (see [`forms::OnceKeys`]).
+    pub once: std::sync::Arc<forms::OnceKeys>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        AppState { app, config }
+        AppState {
+            app,
+            config,
+            once: Default::default(),
+        }
     }
 }
 

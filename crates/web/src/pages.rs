@@ -48,6 +48,9 @@ pub struct Nav {
     pub is_admin: bool,
     pub can_audit: bool,
     pub active: &'static str,
+    /// A fresh one-time key for the page's forms that must not be done twice (field
+    /// `_once`; see `forms::OnceKeys`).
+    pub once: String,
 }
 
 impl Nav {
@@ -60,6 +63,7 @@ impl Nav {
             is_admin: s.user.actor().is_ok_and(|a| a.may(Permission::ManageUsers)),
             can_audit: s.user.actor().is_ok_and(|a| a.may(Permission::ReadAudit)),
             active,
+            once: crate::forms::fresh_key(),
         }
     }
 }

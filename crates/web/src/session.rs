@@ -119,6 +119,26 @@ pub fn form_home(path: &str) -> String {
     }
 }
 
+/// A form with a one-time key that was already accepted (sent again when the network
+/// returned, tapped twice, or sent from a second tab): nothing is done twice. The page's
+/// copy of the form is forgotten, as after any accepted form.
+fn already_done() -> Response {
+    let mut resp = PageError(AppError::new(
+        StatusCode::CONFLICT,
+        "already_done",
+        "这份表单已经提交过（可能是网络恢复后再次发送，或点了两次），没有重复办理。请返回查看办理结果。",
+    ))
+    .into_response();
+    resp.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{SAVED_COOKIE}=1; Path=/; Max-Age=600; SameSite=Lax"
+        ))
+        .expect("a plain cookie"),
+    );
+    resp
+}
+
 /// A page form sent after the session ended (or without one): the clerk is told so in
 /// plain words on the sign-in page and comes back to the form after signing in, where
 /// `forms.js` puts back what was typed.
@@ -152,6 +172,8 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         None => None,
     };
     let mut req = req;
+    // The page form's one-time key (`_once`), when it carries one.
+    let mut once: Option<String> = None;
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         // A cross-site request that announces its origin is refused outright.
@@ -216,9 +238,12 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                             .into_response()
                         }
                     };
-                    given = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                        .ok()
-                        .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+                    let kv = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                        .unwrap_or_default();
+                    let field =
+                        |name: &str| kv.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+                    given = field("_csrf");
+                    once = field("_once").filter(|k| !k.is_empty() && k.len() <= 64);
                     req = Request::from_parts(parts, Body::from(bytes));
                 }
             }
@@ -246,6 +271,15 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
             }
         }
     }
+    let once = match (&session, once) {
+        (Some(s), Some(k)) if unsafe_method && !is_api(&path) => Some((s.user.id, k)),
+        _ => None,
+    };
+    if let Some((user, key)) = &once {
+        if st.once.claim(*user, key) == crate::forms::Claim::Seen {
+            return already_done();
+        }
+    }
     if let Some(s) = session {
         req.extensions_mut().insert(s);
     }
@@ -257,6 +291,9 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
     } else {
         next.run(req).await
     };
+    if let Some((user, key)) = &once {
+        st.once.finish(*user, key, resp.status().is_redirection());
+    }
     if page_form && resp.status().is_redirection() {
         resp.headers_mut().append(
             axum::http::header::SET_COOKIE,

@@ -11,6 +11,10 @@
      put back, with a note and a button to clear it.
    - A refusal shown at the form's own address gets the address of the page the form was on
      (history.replaceState), so reloading or coming back never re-sends the form.
+   - A form marked data-draft="device" (the home visit, 入户调查) is also kept while it is
+     being typed, so a half-filled survey survives a dropped network or a closed page. Sent
+     without a network, it waits on the device and is sent by itself when the network
+     returns; its one-time key (_once) travels with it, so the server never does it twice.
    - Field errors the server sends in #form-errors (JSON {field: message}) are shown next to
      their fields when the page did not already do so.
    No dependency; works with and without htmx. */
@@ -20,6 +24,7 @@
   var LAST = "mz-forms-last";
   var SAVED = "mz_saved";
   var MAX_AGE = 12 * 3600 * 1000;
+  var DEVICE_MAX_AGE = 7 * 24 * 3600 * 1000;
   var SKIP = ["hidden", "file", "password", "submit", "button", "reset", "image"];
 
   function areas() {
@@ -81,10 +86,14 @@
       }
       (vals[el.name] = vals[el.name] || []).push(v);
     });
+    var once = form.querySelector("input[type=hidden][name=_once]");
+    if (once) vals._once = [once.value];
     return typed ? vals : null;
   }
   function restore(form, vals) {
     var changed = false;
+    var once = form.querySelector("input[type=hidden][name=_once]");
+    if (once && vals._once && vals._once[0]) once.value = vals._once[0];
     each(form, function (el, i) {
       var list = vals[el.name];
       if (!list || list[i] === undefined) return;
@@ -169,6 +178,55 @@
     });
   }
 
+  // Device forms: is the server reachable right now?
+  function reachable() {
+    return fetch("/healthz", { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok; }, function () { return false; });
+  }
+  function send(form) {
+    form.__sending = true;
+    HTMLFormElement.prototype.submit.call(form);
+  }
+  function offlineNote(form, text) {
+    var p = form.querySelector(".offline-note");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "alert warn offline-note";
+      form.insertBefore(p, form.firstChild);
+    }
+    p.textContent = text;
+  }
+  function sendWhenOnline(form, key, st) {
+    var all = read(st);
+    if (all[key]) { all[key].pending = true; write(st, all); }
+    offlineNote(form, "网络不通：填写的内容已保存在本机，网络恢复后会自动提交，请不要关闭此页面。");
+    if (form.__waiting) return;
+    form.__waiting = true;
+    var timer = null;
+    var tryNow = function () {
+      reachable().then(function (ok) {
+        if (!ok || form.__sending) return;
+        if (timer) clearInterval(timer);
+        window.removeEventListener("online", tryNow);
+        offlineNote(form, "网络已恢复，正在提交保存在本机的内容……");
+        // Sent once: a refusal is shown like any other, never sent again by itself.
+        var kept = read(st);
+        if (kept[key]) { kept[key].pending = false; write(st, kept); }
+        try {
+          st.setItem(LAST, JSON.stringify({
+            key: key,
+            action: form.getAttribute("action") || location.href,
+            from: location.pathname + location.search
+          }));
+        } catch (e) { /* blocked */ }
+        send(form);
+      });
+    };
+    timer = setInterval(tryNow, 5000);
+    window.addEventListener("online", tryNow);
+    tryNow();
+  }
+
   function start() {
     var saved = cookieSet(SAVED);
     var now = Date.now();
@@ -188,8 +246,9 @@
           history.replaceState(null, "", plainFrom(last.from));
         }
       }
+      var maxAge = st === window.sessionStorage ? MAX_AGE : DEVICE_MAX_AGE;
       Object.keys(d).forEach(function (k) {
-        if (!d[k] || now - d[k].at > MAX_AGE) { delete d[k]; dirty = true; }
+        if (!d[k] || now - d[k].at > maxAge) { delete d[k]; dirty = true; }
       });
       if (dirty) write(st, d);
     });
@@ -201,9 +260,24 @@
       var key = keyOf(form);
       var st = areaOf(form);
       if (!st) return;
+      var device = form.getAttribute("data-draft") === "device";
       var d = read(st)[key];
       if (d && restore(form, d.vals) && !form.hasAttribute("data-refused")) note(form, key);
-      form.addEventListener("submit", function () {
+      if (device) {
+        // Kept while typed, not only when sent.
+        var keep = function () {
+          var vals = capture(form);
+          if (!vals) return;
+          var all = read(st);
+          all[key] = { vals: vals, at: Date.now(), pending: !!(all[key] && all[key].pending) };
+          write(st, all);
+        };
+        form.addEventListener("input", keep);
+        form.addEventListener("change", keep);
+        if (d && d.pending) sendWhenOnline(form, key, st);
+      }
+      form.addEventListener("submit", function (ev) {
+        if (form.__sending) return;
         var vals = capture(form);
         var all = read(st);
         if (vals) {
@@ -217,6 +291,14 @@
             from: location.pathname + location.search
           }));
         } catch (e) { /* blocked */ }
+        if (device && window.fetch) {
+          // Sent only when the server answers; else kept on the device until it does.
+          ev.preventDefault();
+          reachable().then(function (ok) {
+            if (ok) send(form);
+            else sendWhenOnline(form, key, st);
+          });
+        }
       });
     });
     showFieldErrors();

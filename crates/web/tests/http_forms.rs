@@ -177,6 +177,73 @@ async fn accepted_refused_and_signed_out_forms() {
         "the village chosen by name"
     );
 
+    // A form with a one-time key is done once: sent again (a phone resending when the
+    // network returns, a double tap), it is answered 已经提交过 and nothing is added.
+    let key = {
+        let i = page
+            .find(r#"name="_once" value=""#)
+            .expect("a one-time key")
+            + 20;
+        page[i..].split('"').next().unwrap().to_string()
+    };
+    assert!(key.ends_with("-add-member"), "{key}");
+    let hid = to
+        .trim_start_matches("/households/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let member = [
+        ("_csrf", csrf.as_str()),
+        ("_once", key.as_str()),
+        ("name", "张小"),
+        ("id_number", "110105198001010016"),
+        ("relation", "child"),
+        ("counted", "是"),
+        ("health", "healthy"),
+        ("work_capacity", "full"),
+    ];
+    let url = app.url(&format!("/households/{hid}/members"));
+    let first = staff.post(&url).form(&member).send().await.unwrap();
+    assert_eq!(
+        first.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        first.text().await
+    );
+    let again = staff.post(&url).form(&member).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("mz_saved=1")));
+    let text = again.text().await.unwrap();
+    assert!(text.contains("这份表单已经提交过"), "{text}");
+    let page = staff
+        .get(app.url(&format!("/households/{hid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("<td>张小</td>").count(), 1, "added once");
+    // A refused form frees its key: corrected, it goes through.
+    let key2 = {
+        let i = page.find(r#"name="_once" value=""#).unwrap() + 20;
+        page[i..].split('"').next().unwrap().to_string()
+    };
+    let mut again = member;
+    again[1] = ("_once", key2.as_str());
+    again[3] = ("id_number", "123");
+    let r = staff.post(&url).form(&again).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    again[2] = ("name", "张小二");
+    again[3] = ("id_number", "110105198001010032");
+    let r = staff.post(&url).form(&again).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+
     // Without a session: to the sign-in page, which says so, then back to the form's page.
     let anon = client();
     let r = anon
