@@ -11,6 +11,38 @@ use common::*;
 use minzheng_web::testing::TestApp;
 use reqwest::StatusCode;
 
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = minzheng_web::testing::TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[minzheng_test_services::needs_postgres]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = minzheng_app::testing::TestDb::postgres().await;
+                    let app = minzheng_web::testing::TestApp::start(db).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    no_form_address_answers_a_browser_with_405,
+    accepted_refused_and_signed_out_forms,
+);
+
 /// The paths of the routes in `src` that take POST.
 fn post_routes() -> Vec<String> {
     let mut files = Vec::new();
@@ -62,10 +94,8 @@ fn concrete(path: &str) -> String {
         .join("/")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_form_address_answers_a_browser_with_405() {
-    let app = TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
-    let (admin, _) = api_login(&app, "admin").await;
+async fn no_form_address_answers_a_browser_with_405(app: &TestApp) {
+    let (admin, _) = api_login(app, "admin").await;
     let routes = post_routes();
     assert!(
         routes.len() > 40 && routes.iter().any(|r| r == "/households/{id}/members"),
@@ -105,13 +135,10 @@ async fn no_form_address_answers_a_browser_with_405() {
         .await
         .unwrap();
     assert!(r.status().is_client_error());
-    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accepted_refused_and_signed_out_forms() {
-    let app = TestApp::start(minzheng_app::testing::TestDb::sqlite().await).await;
-    let (staff, csrf) = api_login(&app, "staff").await;
+async fn accepted_refused_and_signed_out_forms(app: &TestApp) {
+    let (staff, csrf) = api_login(app, "staff").await;
 
     // Refused: 422, the household page, each field's message as data for the page.
     let r = staff
@@ -287,5 +314,4 @@ async fn accepted_refused_and_signed_out_forms() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    app.stop().await;
 }

@@ -190,10 +190,9 @@ pub(crate) fn ascii_fallback(file_name: &str) -> String {
     };
     let mut out = String::new();
     for c in stem.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if matches!(c, '.' | '-' | '_') && !out.is_empty() && !out.ends_with(['.', '-', '_'])
-        {
+        let separator = matches!(c, '.' | '-' | '_');
+        let after_text = !out.is_empty() && !out.ends_with(['.', '-', '_']);
+        if c.is_ascii_alphanumeric() || (separator && after_text) {
             out.push(c);
         }
     }
