@@ -990,14 +990,26 @@ pub async fn user_create(
     PageForm(f): PageForm<UserForm>,
 ) -> PageResult {
     require_admin(&actor)?;
+    let scope = crate::places::resolve(
+        &st,
+        &actor,
+        "scope_code",
+        &f.scope_code,
+        crate::places::levels("scope"),
+    )
+    .await;
     let new = NewUser {
         username: f.username.clone(),
         display_name: f.display_name.clone(),
         role: f.role.clone(),
-        scope_code: f.scope_code.clone(),
+        scope_code: scope.as_ref().cloned().unwrap_or_default(),
         password: f.password.clone(),
     };
-    match st.app.users().create(&actor, &new).await {
+    let result = match scope {
+        Ok(_) => st.app.users().create(&actor, &new).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(u) => Ok(Redirect::to(&format!(
             "/users?created={}",
             serde_urlencoded::to_string([("", u.username.as_str())])

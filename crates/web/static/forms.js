@@ -294,6 +294,16 @@
         if (device && window.fetch) {
           // Sent only when the server answers; else kept on the device until it does.
           ev.preventDefault();
+          var by = ev.submitter;
+          if (by && by.name && !form.querySelector("input[type=hidden][data-submitter]")) {
+            // A native send leaves out the button that was pressed: carry its value.
+            var h = document.createElement("input");
+            h.type = "hidden";
+            h.name = by.name;
+            h.value = by.value;
+            h.setAttribute("data-submitter", "");
+            form.appendChild(h);
+          }
           reachable().then(function (ok) {
             if (ok) send(form);
             else sendWhenOnline(form, key, st);
