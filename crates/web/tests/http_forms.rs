@@ -140,6 +140,35 @@ async fn no_form_address_answers_a_browser_with_405(app: &TestApp) {
 async fn accepted_refused_and_signed_out_forms(app: &TestApp) {
     let (staff, csrf) = api_login(app, "staff").await;
 
+    // The places of the clerk's jurisdiction by name, each with its pinyin initials and code.
+    let places = staff
+        .get(app.url("/places?level=village"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        places.contains(
+            r#"<option value="新康路社区居委会（东城街道）" label="xklsqjwh · 511802001002">"#
+        ),
+        "{places}"
+    );
+    assert!(
+        !places.contains("西城街道"),
+        "only the jurisdiction's: {places}"
+    );
+    let townships = staff
+        .get(app.url("/places?level=township"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(townships.matches("<option").count(), 1, "{townships}");
+
     // Refused: 422, the household page, each field's message as data for the page.
     let r = staff
         .post(app.url("/households"))
