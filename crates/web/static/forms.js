@@ -314,6 +314,20 @@
     showFieldErrors();
     fillPlaces();
 
+    // Signing out forgets what was kept of forms on this device (a shared office computer),
+    // except a home visit still waiting for the network.
+    var out = document.getElementById("logout-form");
+    if (out) {
+      out.addEventListener("submit", function () {
+        areas().forEach(function (st) {
+          var d = read(st);
+          Object.keys(d).forEach(function (k) { if (!d[k].pending) delete d[k]; });
+          write(st, d);
+          try { st.removeItem(LAST); } catch (e) { /* blocked */ }
+        });
+      });
+    }
+
     Array.prototype.forEach.call(document.querySelectorAll("a[data-back]"), function (a) {
       a.addEventListener("click", function (ev) {
         if (history.length > 1) { ev.preventDefault(); history.back(); }

@@ -9,7 +9,8 @@
 //!   and after signing in the clerk is back on the household page with the typing restored;
 //!   saved, the form is empty again (the copy is forgotten once the server accepted it);
 //! - adds a household naming its village by name (东城街道's 新康路社区, as the list offers
-//!   it), and finds it by filtering the list by the township's name.
+//!   it), and finds it by filtering the list by the township's name;
+//! - signs out: what the browser kept of the forms is forgotten.
 //!
 //! Needs `chromium` and `chromedriver`; listed as ignored without them, a failure under CI.
 
@@ -221,4 +222,21 @@ async fn scenario(c: Client, base: String, hid: i64) {
     .await
     .unwrap();
     wait_text(&c, "#household-list", "李四").await;
+
+    // Signing out forgets the typing kept in this browser (a shared office computer).
+    let kept = |c: Client| async move {
+        c.execute("return sessionStorage.getItem('mz-forms') || ''", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        kept(c.clone()).await.contains("赵五"),
+        "the refused form is kept"
+    );
+    click(&c, "#logout").await;
+    wait_text(&c, "body", "您已安全退出").await;
+    assert!(!kept(c.clone()).await.contains("赵五"));
 }
