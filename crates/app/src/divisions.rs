@@ -4,7 +4,8 @@
 use minzheng_domain::division::{
     Division, DivisionImportProgress, DivisionImportStats, DivisionRow, LevelCount,
 };
-use minzheng_domain::{Actor, DivisionCode, Scope};
+use minzheng_domain::{Actor, DivisionCode, DivisionLevel, Scope};
+pub use minzheng_store::divisions::Place;
 use minzheng_store::{append_audit, divisions as repo, AuditEvent};
 
 use crate::formats::divisions::{DivisionFiles, DivisionSource, BATCH};
@@ -122,6 +123,55 @@ impl Divisions<'_> {
     pub async fn path(&self, actor: &Actor, code: &str) -> AppResult<Vec<Division>> {
         let code = DivisionCode::parse(code).map_err(|e| Error::field("code", e.to_string()))?;
         Ok(repo::path(self.app.store(), &actor.scope, &code).await?)
+    }
+
+    /// The divisions of `levels` inside the actor's scope, each with its parent's name: the
+    /// choices of a form's place field (at most `limit`, by code).
+    pub async fn places(
+        &self,
+        actor: &Actor,
+        levels: &[DivisionLevel],
+        limit: i64,
+    ) -> AppResult<Vec<Place>> {
+        Ok(repo::places(self.app.reader(), &actor.scope, levels, limit).await?)
+    }
+
+    /// The divisions of `levels` inside the actor's scope named exactly `name` (and, when
+    /// `parent` is given, whose parent is named `parent`): how a place typed by name in a
+    /// form becomes its code.
+    pub async fn by_name(
+        &self,
+        actor: &Actor,
+        name: &str,
+        parent: Option<&str>,
+        levels: &[DivisionLevel],
+    ) -> AppResult<Vec<Division>> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: Vec<Division> = repo::search(self.app.store(), &actor.scope, name, 200)
+            .await?
+            .into_iter()
+            .filter(|d| d.name == name && (levels.is_empty() || levels.contains(&d.level)))
+            .collect();
+        if let Some(parent) = parent.map(str::trim).filter(|p| !p.is_empty()) {
+            let mut kept = Vec::new();
+            for d in found {
+                let parent_name = match &d.parent_code {
+                    Some(pc) => repo::get(self.app.store(), &actor.scope, pc)
+                        .await
+                        .ok()
+                        .map(|p| p.name),
+                    None => None,
+                };
+                if parent_name.as_deref() == Some(parent) {
+                    kept.push(d);
+                }
+            }
+            found = kept;
+        }
+        Ok(found)
     }
 
     /// Divisions inside the actor's scope whose name contains `term` or whose code starts

@@ -256,6 +256,49 @@ pub async fn search(
     store.fetch_all(query).await?.iter().map(division).collect()
 }
 
+/// A division with its parent's name, as a choice in a form.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub division: Division,
+    pub parent_name: Option<String>,
+}
+
+/// The divisions of the given levels inside the scope, by code, each with its parent's name
+/// (at most `limit`).
+pub async fn places(
+    store: &Store,
+    scope: &Scope,
+    levels: &[DivisionLevel],
+    limit: i64,
+) -> StoreResult<Vec<Place>> {
+    let (lo, hi) = scope.bounds();
+    let mut query = q("SELECT d.*, p.name AS parent_name FROM divisions d
+           LEFT JOIN divisions p ON p.code = d.parent_code
+          WHERE d.code >= $1 AND d.code < $2")
+    .bind(lo)
+    .bind(hi);
+    let depths: Vec<String> = levels.iter().map(|l| l.depth().to_string()).collect();
+    if !depths.is_empty() {
+        // Depths are small integers of our own, never user text.
+        query
+            .sql
+            .push_str(&format!(" AND d.level IN ({})", depths.join(", ")));
+    }
+    query.sql.push_str(" ORDER BY d.code LIMIT $3");
+    query.push(limit.clamp(1, 20_000));
+    store
+        .fetch_all(query)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Place {
+                division: division(r)?,
+                parent_name: r.opt_str("parent_name")?,
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -52,12 +52,15 @@ impl From<minzheng_app::Error> for AppError {
         match e {
             E::NotFound(_) => AppError::not_found(e.to_string()),
             E::Forbidden(m) => AppError::forbidden(m),
-            E::Validation { message, fields } => AppError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "validation",
-                message,
-                fields,
-            },
+            E::Validation { message, fields } => {
+                crate::forms::note(&fields);
+                AppError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "validation",
+                    message,
+                    fields,
+                }
+            }
             E::Conflict(m) => AppError::new(StatusCode::CONFLICT, "conflict", m),
             ref other => {
                 // Logged once here; the user sees a generic message.

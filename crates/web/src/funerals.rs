@@ -164,7 +164,25 @@ async fn ledger_post(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let d = death_from_form(&form_map(form));
-    match st.app.funerals().record(&actor, &d, today()).await {
+    let result = match crate::places::resolve(
+        &st,
+        &actor,
+        "township_code",
+        &d.township_code,
+        crate::places::levels("township"),
+    )
+    .await
+    {
+        Ok(code) => {
+            let resolved = NewDeath {
+                township_code: code,
+                ..d.clone()
+            };
+            st.app.funerals().record(&actor, &resolved, today()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(out) => Ok(see_other(&format!(
             "/funerals/{}?saved=recorded",
             out.record.id

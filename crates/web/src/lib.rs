@@ -10,12 +10,14 @@ pub mod api;
 pub mod cases;
 pub mod checks;
 pub mod error;
+pub mod forms;
 pub mod funerals;
 pub mod lists;
 pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod payroll;
+pub mod places;
 pub mod registry;
 pub mod registry_corrections;
 pub mod relatives;
@@ -64,15 +66,22 @@ pub struct AppState {
     /// The use cases.
     pub app: App,
     pub config: WebConfig,
+    /// The one-time keys of page forms already accepted (see [`forms::OnceKeys`]).
+    pub once: std::sync::Arc<forms::OnceKeys>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        AppState { app, config }
+        AppState {
+            app,
+            config,
+            once: Default::default(),
+        }
     }
 }
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
+const FORMS_JS: &str = include_str!("../static/forms.js");
 const CSS: &str = include_str!("../static/app.css");
 const STANDARDS_CSS: &str = include_str!("../static/standards.css");
 const CASES_CSS: &str = include_str!("../static/cases.css");
@@ -175,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/divisions", get(pages::divisions))
+        .route("/places", get(places::options))
         .route("/offices", get(pages::offices))
         .route(
             "/offices/{code}",
@@ -201,7 +211,10 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}/members", post(registry::member_submit))
         .route("/households/{id}/incomes", post(registry::income_submit))
         .route("/households/{id}/assets", post(registry::asset_submit))
-        .route("/persons/{id}", post(registry::person_submit))
+        .route(
+            "/persons/{id}",
+            get(registry::person_page).post(registry::person_submit),
+        )
         .route(
             "/households/{hid}/members/{id}",
             post(registry_corrections::member_update_submit),
@@ -268,6 +281,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }),
         )
         .route(
+            "/static/forms.js",
+            get(|| async { asset(FORMS_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
             "/static/app.css",
             get(|| async { asset(CSS, "text/css; charset=utf-8") }),
         )
@@ -281,6 +298,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1", api)
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,

@@ -278,6 +278,10 @@ struct ParamsPage {
     nav: Nav,
     rows: Vec<ParamRow>,
     names: Vec<(String, String)>,
+    /// Who entered each value, by real name.
+    people: crate::pages::Names,
+    /// Each region code of the table by its name.
+    regions: std::collections::HashMap<String, String>,
     program: String,
     can_add: bool,
     form: ParamForm,
@@ -354,14 +358,33 @@ async fn render_params(
         .into_iter()
         .map(|r| (r.name.code(), r.name.label()))
         .collect();
-    names.sort();
+    if !form.name.trim().is_empty() && !names.iter().any(|(c, _)| c == form.name.trim()) {
+        names.push((form.name.trim().to_string(), form.name.trim().to_string()));
+    }
+    names.sort_by(|a, b| a.1.cmp(&b.1));
     names.dedup();
+    let mut regions = std::collections::HashMap::new();
+    for r in &rows {
+        if !regions.contains_key(&r.region) {
+            let name = st
+                .app
+                .divisions()
+                .get(actor, &r.region)
+                .await
+                .map(|d| d.name)
+                .unwrap_or_else(|_| r.region.clone());
+            regions.insert(r.region.clone(), name);
+        }
+    }
+    let people = crate::pages::Names::load(st).await?;
     let (error, fe) = match error {
         Some((m, f)) => (Some(m), f),
         None => (None, BTreeMap::new()),
     };
     render(&ParamsPage {
         nav: Nav::new(s, "cases"),
+        people,
+        regions,
         rows,
         names,
         program,
@@ -380,7 +403,7 @@ pub async fn params_page(
     Query(qs): Query<ParamsQuery>,
 ) -> PageResult {
     let form = ParamForm {
-        region: actor.scope.code_str().to_string(),
+        region: s.user.scope_name.clone(),
         effective_from: today().to_string(),
         ..Default::default()
     };
@@ -401,16 +424,28 @@ pub async fn param_submit(
     PageUser(s, actor): PageUser,
     PageForm(form): PageForm<ParamForm>,
 ) -> PageResult {
+    let region = crate::places::resolve(
+        &st,
+        &actor,
+        "region",
+        &form.region,
+        crate::places::levels("region"),
+    )
+    .await;
     let input = NewParam {
         program: form.program.clone(),
         name: form.name.clone(),
-        region: form.region.clone(),
+        region: region.as_ref().cloned().unwrap_or_default(),
         urban_rural: form.urban_rural.clone(),
         effective_from: form.effective_from.clone(),
         value_json: form.value.clone(),
         source: form.source.clone(),
     };
-    match st.app.params().add_and_reprice(&actor, &input).await {
+    let result = match region {
+        Ok(_) => st.app.params().add_and_reprice(&actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(added) => {
             let mut to = format!(
                 "/params?program={}&saved=1",

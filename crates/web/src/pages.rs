@@ -48,6 +48,9 @@ pub struct Nav {
     pub is_admin: bool,
     pub can_audit: bool,
     pub active: &'static str,
+    /// A fresh one-time key for the page's forms that must not be done twice (field
+    /// `_once`; see `forms::OnceKeys`).
+    pub once: String,
 }
 
 impl Nav {
@@ -60,6 +63,7 @@ impl Nav {
             is_admin: s.user.actor().is_ok_and(|a| a.may(Permission::ManageUsers)),
             can_audit: s.user.actor().is_ok_and(|a| a.may(Permission::ReadAudit)),
             active,
+            once: crate::forms::fresh_key(),
         }
     }
 }
@@ -312,6 +316,35 @@ impl Names {
             .unwrap_or_else(|| username.to_string())
     }
 
+    /// Every account as a choice: (user name, "刘芳（staff）"), by name.
+    pub fn people(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .0
+            .iter()
+            .map(|(u, n)| (u.clone(), format!("{n}（{u}）")))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    }
+
+    /// The user name a person is typed as: "刘芳（staff）", a real name held by one account,
+    /// or the user name itself.
+    pub fn username_of(&self, typed: &str) -> String {
+        let typed = typed.trim();
+        if let Some(inner) = typed
+            .strip_suffix('）')
+            .and_then(|t| t.rsplit_once('（'))
+            .map(|(_, u)| u.trim())
+        {
+            return inner.to_string();
+        }
+        let mut holders = self.0.iter().filter(|(_, n)| n.as_str() == typed);
+        match (holders.next(), holders.next()) {
+            (Some((u, _)), None) if !self.0.contains_key(typed) => u.clone(),
+            _ => typed.to_string(),
+        }
+    }
+
     /// The name and, where the account is the point (the log), the user name beside it.
     pub fn with_username(&self, username: &str) -> String {
         match self.0.get(username) {
@@ -418,6 +451,8 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    /// Sent here by a form submitted after the session ended.
+    expired: Option<String>,
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -450,7 +485,11 @@ pub async fn login_page(
         next: safe_next(qs.next.as_deref()),
         username: String::new(),
         error: None,
-        notice: qs.signed_out.map(|_| "您已安全退出。".to_string()),
+        notice: if qs.expired.is_some() {
+            Some("登录已超时，请重新登录。登录后回到刚才的页面，已填写的内容会自动恢复，核对后再提交。".to_string())
+        } else {
+            qs.signed_out.map(|_| "您已安全退出。".to_string())
+        },
     };
     let mut resp = render(&page)?;
     if fresh {
@@ -846,12 +885,19 @@ async fn office_page(
     })
 }
 
+#[derive(Deserialize, Default)]
+pub struct OfficeQuery {
+    saved: Option<String>,
+}
+
 pub async fn office(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
     Path(code): Path<String>,
+    Query(qs): Query<OfficeQuery>,
 ) -> PageResult {
-    office_page(&st, &s, &actor, &code, None, None).await
+    let notice = qs.saved.map(|_| "已保存".to_string());
+    office_page(&st, &s, &actor, &code, notice, None).await
 }
 
 pub async fn office_update(
@@ -861,8 +907,15 @@ pub async fn office_update(
     PageForm(f): PageForm<OfficeUpdate>,
 ) -> PageResult {
     match st.app.offices().update(&actor, &code, &f).await {
-        Ok(_) => office_page(&st, &s, &actor, &code, Some("已保存".into()), None).await,
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/offices/{}?saved=1",
+            serde_urlencoded::to_string([("", code.as_str())])
+                .map(|s| s.trim_start_matches('=').to_string())
+                .unwrap_or_default()
+        ))
+        .into_response()),
         Err(e @ minzheng_app::Error::Validation { .. }) => {
+            crate::forms::refused_fields(&e);
             let msg = e.to_string();
             let mut resp = office_page(&st, &s, &actor, &code, None, Some(msg)).await?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -937,14 +990,26 @@ pub async fn user_create(
     PageForm(f): PageForm<UserForm>,
 ) -> PageResult {
     require_admin(&actor)?;
+    let scope = crate::places::resolve(
+        &st,
+        &actor,
+        "scope_code",
+        &f.scope_code,
+        crate::places::levels("scope"),
+    )
+    .await;
     let new = NewUser {
         username: f.username.clone(),
         display_name: f.display_name.clone(),
         role: f.role.clone(),
-        scope_code: f.scope_code.clone(),
+        scope_code: scope.as_ref().cloned().unwrap_or_default(),
         password: f.password.clone(),
     };
-    match st.app.users().create(&actor, &new).await {
+    let result = match scope {
+        Ok(_) => st.app.users().create(&actor, &new).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(u) => Ok(Redirect::to(&format!(
             "/users?created={}",
             serde_urlencoded::to_string([("", u.username.as_str())])
@@ -953,6 +1018,7 @@ pub async fn user_create(
         ))
         .into_response()),
         Err(minzheng_app::Error::Validation { message, fields }) => {
+            crate::forms::note(&fields);
             let users = st.app.users().list(&actor).await?;
             let mut resp = render(&UsersPage {
                 nav: Nav::new(&s, "users"),
@@ -1059,6 +1125,8 @@ struct AuditPage {
     actions: Vec<(&'static str, &'static str)>,
     entities: Vec<(&'static str, &'static str)>,
     names: Names,
+    /// The accounts, for the 操作人 list.
+    people: Vec<(String, String)>,
 }
 
 /// The log page's query: the filter and the page number.
@@ -1303,8 +1371,11 @@ pub fn audit_words(e: &AuditEntry) -> [String; 3] {
 pub async fn audit(
     State(st): State<AppState>,
     PageUser(s, actor): PageUser,
-    Query(qs): Query<AuditPageQuery>,
+    Query(mut qs): Query<AuditPageQuery>,
 ) -> PageResult {
+    let names = Names::load(&st).await?;
+    let typed_actor = std::mem::take(&mut qs.f.actor);
+    qs.f.actor = names.username_of(&typed_actor);
     let page = qs
         .page
         .as_deref()
@@ -1351,12 +1422,16 @@ pub async fn audit(
         total,
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
-        f: qs.f,
+        f: AuditFilterForm {
+            actor: typed_actor,
+            ..qs.f
+        },
         fe,
         kept,
         actions,
         entities,
-        names: Names::load(&st).await?,
+        people: names.people(),
+        names,
     })?;
     if filter.is_none() {
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -1368,8 +1443,9 @@ pub async fn audit(
 pub async fn audit_export(
     State(st): State<AppState>,
     PageUser(_, actor): PageUser,
-    Query(qs): Query<AuditPageQuery>,
+    Query(mut qs): Query<AuditPageQuery>,
 ) -> PageResult {
+    qs.f.actor = Names::load(&st).await?.username_of(&qs.f.actor);
     let f = qs.f.parse().map_err(minzheng_app::Error::from)?;
     let w = st.app.audit().workbook(&actor, &f, audit_words).await?;
     Ok(crate::payroll::download(
@@ -1389,10 +1465,18 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-pub async fn password_page(PageUser(s, _): PageUser) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct PasswordQuery {
+    saved: Option<String>,
+}
+
+pub async fn password_page(
+    PageUser(s, _): PageUser,
+    Query(qs): Query<PasswordQuery>,
+) -> PageResult {
     render(&PasswordPage {
         nav: Nav::new(&s, ""),
-        notice: None,
+        notice: qs.saved.map(|_| "密码已修改".into()),
         error: None,
     })
 }
@@ -1417,11 +1501,7 @@ pub async fn password_submit(
         .change_own_password(&actor, &f.old_password, &f.new_password, current.as_deref())
         .await
     {
-        Ok(()) => render(&PasswordPage {
-            nav: Nav::new(&s, ""),
-            notice: Some("密码已修改".into()),
-            error: None,
-        }),
+        Ok(()) => Ok(Redirect::to("/account/password?saved=1").into_response()),
         Err(e @ minzheng_app::Error::Validation { .. }) => {
             let mut resp = render(&PasswordPage {
                 nav: Nav::new(&s, ""),
@@ -1438,6 +1518,21 @@ pub async fn password_submit(
 /// Pages that do not exist.
 pub async fn not_found() -> PageError {
     PageError(AppError::not_found("您访问的页面不存在"))
+}
+
+/// A page address asked for with a method it does not take. A form's address opened with
+/// `GET` (reloading or going back to the page a refused form left in the address bar) leads
+/// to the page the form is on; anything else gets a Chinese page, never the browser's own.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return Redirect::to(&crate::session::form_home(uri.path())).into_response();
+    }
+    PageError(AppError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该页面不支持此操作，请从页面上的按钮提交",
+    ))
+    .into_response()
 }
 
 #[cfg(test)]
@@ -1458,6 +1553,15 @@ mod label_tests {
         assert_eq!(names.of("daily-tasks"), "每日任务（系统）");
         assert_eq!(names.with_username("daily-tasks"), "每日任务（系统）");
         assert_eq!(names.of("gone"), "gone");
+        // A person is typed as the list offers them, by name, or by user name.
+        assert_eq!(names.username_of("刘芳（staff）"), "staff");
+        assert_eq!(names.username_of("刘芳"), "staff");
+        assert_eq!(names.username_of("staff"), "staff");
+        assert_eq!(names.username_of("daily-tasks"), "daily-tasks");
+        assert_eq!(
+            names.people(),
+            vec![("staff".to_string(), "刘芳（staff）".to_string())]
+        );
     }
 
     /// A recorded change reads in Chinese: fields by name, money in yuan, codes by label,

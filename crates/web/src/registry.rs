@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -42,28 +41,8 @@ const PAGE_SIZE: i64 = 20;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn download(bytes: Vec<u8>, mime: &'static str, filename: &str) -> Response {
-    // RFC 5987 so Chinese file names survive.
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (CONTENT_TYPE, mime.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    // RFC 5987 so Chinese file names survive, with a plain ASCII name beside it.
+    crate::payroll::download(filename, mime, bytes)
 }
 
 // ---------------------------------------------------------------- pages
@@ -111,21 +90,33 @@ pub async fn list_page(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .max(1);
-    let found = st
-        .app
-        .registry()
-        .page(
-            &actor,
-            &HouseholdFilter {
-                village: Some(f.village.clone()),
-                registration_type: Some(f.registration_type.clone()),
-                status: Some(f.status.clone()),
-                q: Some(f.q.clone()),
-                limit: Some(PAGE_SIZE),
-                offset: Some((page - 1) * PAGE_SIZE),
-            },
-        )
-        .await;
+    let village = crate::places::resolve(
+        &st,
+        &actor,
+        "village",
+        &f.village,
+        crate::places::levels("area"),
+    )
+    .await;
+    let found = match village {
+        Err(e) => Err(e),
+        Ok(village) => {
+            st.app
+                .registry()
+                .page(
+                    &actor,
+                    &HouseholdFilter {
+                        village: Some(village),
+                        registration_type: Some(f.registration_type.clone()),
+                        status: Some(f.status.clone()),
+                        q: Some(f.q.clone()),
+                        limit: Some(PAGE_SIZE),
+                        offset: Some((page - 1) * PAGE_SIZE),
+                    },
+                )
+                .await
+        }
+    };
     let (found, problem) = match found {
         Ok(found) => (found, None),
         Err(minzheng_app::Error::Validation { message, .. }) => (
@@ -216,11 +207,28 @@ pub async fn create_submit(
     PageUser(s, actor): PageUser,
     axum::Form(form): axum::Form<NewHousehold>,
 ) -> PageResult {
-    match st.app.registry().create(&actor, &form).await {
+    let village = |v: String| NewHousehold {
+        village_code: v,
+        ..form.clone()
+    };
+    let result = match crate::places::resolve(
+        &st,
+        &actor,
+        "village_code",
+        &form.village_code,
+        crate::places::levels("village"),
+    )
+    .await
+    {
+        Ok(code) => st.app.registry().create(&actor, &village(code)).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(d) => {
             Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
         }
         Err(minzheng_app::Error::Validation { message, fields }) => {
+            crate::forms::note(&fields);
             Ok(unprocessable(render(&NewPage {
                 nav: Nav::new(&s, "households"),
                 form,
@@ -246,6 +254,8 @@ struct HouseholdPage {
     can_change: bool,
     /// The add-member form as typed (kept on a refusal).
     member_form: PersonInput,
+    /// The household's village as the place field writes it ("红星村（东城街道）").
+    village_place: String,
     notice: Option<String>,
     error: Option<String>,
     /// Which form the error belongs to: household, member, income, asset, person-{id}.
@@ -294,8 +304,17 @@ async fn household_page(
         Some((form, msg, fe)) => (Some(msg), form, fe),
         None => (None, String::new(), BTreeMap::new()),
     };
+    let township = st
+        .app
+        .divisions()
+        .get(actor, &d.household.township_code)
+        .await
+        .ok()
+        .map(|t| t.name);
+    let village_place = crate::places::place_label(&d.household.village_name, township.as_deref());
     render(&HouseholdPage {
         nav: Nav::new(s, "households"),
+        village_place,
         d,
         history,
         review,
@@ -370,7 +389,8 @@ async fn after_submit_typed(
         Ok(d) => {
             Ok(Redirect::to(&format!("/households/{}?saved=1", d.household.id)).into_response())
         }
-        Err(minzheng_app::Error::Validation { message, fields }) => Ok(unprocessable(
+        Err(minzheng_app::Error::Validation { message, fields }) => Ok(unprocessable({
+            crate::forms::note(&fields);
             household_page(
                 st,
                 s,
@@ -381,8 +401,8 @@ async fn after_submit_typed(
                 &[],
                 typed,
             )
-            .await?,
-        )),
+            .await?
+        })),
         Err(e) => Err(e.into()),
     }
 }
@@ -394,7 +414,24 @@ pub async fn update_submit(
     axum::Form(f): axum::Form<HouseholdUpdate>,
 ) -> PageResult {
     let id = parse_id(&id, "该户")?;
-    let r = st.app.registry().update(&actor, id, &f).await;
+    let r = match crate::places::resolve(
+        &st,
+        &actor,
+        "village_code",
+        &f.village_code,
+        crate::places::levels("village"),
+    )
+    .await
+    {
+        Ok(code) => {
+            let f = HouseholdUpdate {
+                village_code: code,
+                ..f
+            };
+            st.app.registry().update(&actor, id, &f).await
+        }
+        Err(e) => Err(e),
+    };
     after_submit(&st, &s, &actor, id, "household", r).await
 }
 
@@ -419,6 +456,18 @@ pub async fn person_submit(
     let hid = st.app.registry().person_household(&actor, pid).await?;
     let r = st.app.registry().update_person(&actor, pid, &f).await;
     after_submit(&st, &s, &actor, hid, &format!("person-{pid}"), r).await
+}
+
+/// A member's address opened in the browser (the member form's address after a refusal):
+/// the household page the member is on.
+pub async fn person_page(
+    State(st): State<AppState>,
+    PageUser(_, actor): PageUser,
+    Path(pid): Path<String>,
+) -> PageResult {
+    let pid = parse_id(&pid, "该成员")?;
+    let hid = st.app.registry().person_household(&actor, pid).await?;
+    Ok(Redirect::to(&format!("/households/{hid}")).into_response())
 }
 
 pub async fn income_submit(

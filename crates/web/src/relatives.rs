@@ -118,7 +118,7 @@ async fn page(
     let form = NewDeclaration {
         username: actor.username.clone(),
         declarant_name: s.user.display_name.clone(),
-        division_code: actor.scope.code_str().to_string(),
+        division_code: s.user.scope_name.clone(),
         ..Default::default()
     };
     render_page(&st, &s, &actor, form, None, notice).await
@@ -145,7 +145,25 @@ async fn post(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let d = from_form(&form_map(form));
-    match st.app.relatives().declare(&actor, &d, today()).await {
+    let result = match crate::places::resolve(
+        &st,
+        &actor,
+        "division_code",
+        &d.division_code,
+        crate::places::levels("area"),
+    )
+    .await
+    {
+        Ok(code) => {
+            let resolved = NewDeclaration {
+                division_code: code,
+                ..d.clone()
+            };
+            st.app.relatives().declare(&actor, &resolved, today()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(out) => Ok(see_other(&format!(
             "/relatives?filed={}",
             out.filed_cases.len()

@@ -25,7 +25,7 @@ use serde_json::json;
 
 use crate::api::{ApiJson, ApiQuery};
 use crate::error::parse_id;
-use crate::pages::{actor_label, beijing_time, render, Nav, PageForm};
+use crate::pages::{beijing_time, render, Nav, PageForm};
 use crate::payroll::{
     form_map, int, see_other, user_error_fields, with_status, ApiResult, FieldRefusal, PageResult,
 };
@@ -352,10 +352,11 @@ async fn batch_render(
         Some((c, m)) => (c, Some(m)),
         None => (StatusCode::OK, None),
     };
+    let names = crate::pages::Names::load(st).await?;
     let page = BatchPage {
         nav: Nav::new(s, "payroll"),
         prepared_at: beijing_time(&b.prepared_at),
-        prepared_by: actor_label(&b.prepared_by).to_string(),
+        prepared_by: names.of(&b.prepared_by),
         decided_at: b
             .decided_at
             .as_deref()
@@ -364,9 +365,8 @@ async fn batch_render(
         decided_by: b
             .decided_by
             .as_deref()
-            .map(actor_label)
-            .unwrap_or_default()
-            .to_string(),
+            .map(|u| names.of(u))
+            .unwrap_or_default(),
         can_sign,
         signer,
         to_apply: b.line_count - b.zero_count - b.problem_count,

@@ -65,16 +65,95 @@ fn is_api(path: &str) -> bool {
 }
 
 fn csrf_failure(path: &str) -> Response {
-    let e = AppError::new(
-        StatusCode::FORBIDDEN,
-        "csrf",
-        "页面已过期或请求来源无法确认（CSRF校验失败），请刷新页面后重试",
-    );
     if is_api(path) {
-        e.into_response()
-    } else {
-        PageError(e).into_response()
+        return AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "页面已过期或请求来源无法确认（CSRF校验失败），请刷新页面后重试",
+        )
+        .into_response();
     }
+    let message = if path == "/login" {
+        "登录页面已过期，请刷新页面后重新登录"
+    } else {
+        "页面已过期（可能已在其他窗口重新登录或退出），请返回上一页刷新后重新提交；已填写的内容会自动恢复"
+    };
+    PageError(AppError::new(StatusCode::FORBIDDEN, "csrf", message)).into_response()
+}
+
+/// Set on the answer to a page form that was accepted (a redirect after `POST`), read by
+/// `forms.js`, which then forgets the copy of that form it kept while it was being sent.
+pub const SAVED_COOKIE: &str = "mz_saved";
+
+/// The page a form posted to `path` lives on: the same-site page it was sent from
+/// (`Referer`), else the form's own address without its last step.
+fn form_page(headers: &HeaderMap, path: &str) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let from_referer = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.strip_prefix(host))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/login"));
+    match from_referer {
+        Some(p) => p.to_string(),
+        None => form_home(path),
+    }
+}
+
+/// Where a browser asking with `GET` for the address of a form that only takes `POST`
+/// belongs (after a refusal the form's address stays in the address bar; reloading it
+/// or coming back to it opens the page the form is on).
+pub fn form_home(path: &str) -> String {
+    let path = path.trim_end_matches('/');
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [] | ["logout"] | ["login"] => "/".into(),
+        // A change case is opened from an enrolment, listed under 保障对象.
+        ["enrolments", ..] => "/enrolments".into(),
+        ["recoveries", ..] => "/recoveries".into(),
+        [rest @ .., _] => format!("/{}", rest.join("/")),
+    }
+}
+
+/// A form with a one-time key that was already accepted (sent again when the network
+/// returned, tapped twice, or sent from a second tab): nothing is done twice. The page's
+/// copy of the form is forgotten, as after any accepted form.
+fn already_done() -> Response {
+    let mut resp = PageError(AppError::new(
+        StatusCode::CONFLICT,
+        "already_done",
+        "这份表单已经提交过（可能是网络恢复后再次发送，或点了两次），没有重复办理。请返回查看办理结果。",
+    ))
+    .into_response();
+    resp.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{SAVED_COOKIE}=1; Path=/; Max-Age=600; SameSite=Lax"
+        ))
+        .expect("a plain cookie"),
+    );
+    resp
+}
+
+/// A page form sent after the session ended (or without one): the clerk is told so in
+/// plain words on the sign-in page and comes back to the form after signing in, where
+/// `forms.js` puts back what was typed.
+fn signed_out_on_submit(headers: &HeaderMap, path: &str) -> Response {
+    if path == "/logout" {
+        return Redirect::to("/login?signed_out=1").into_response();
+    }
+    let next = form_page(headers, path);
+    let target = format!(
+        "/login?expired=1&next={}",
+        serde_urlencoded::to_string([("", next.as_str())])
+            .map(|s| s.trim_start_matches('=').to_string())
+            .unwrap_or_default()
+    );
+    Redirect::to(&target).into_response()
 }
 
 /// Loads the session, enforces CSRF on unsafe methods and adds security headers.
@@ -93,6 +172,8 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
         None => None,
     };
     let mut req = req;
+    // The page form's one-time key (`_once`), when it carries one.
+    let mut once: Option<String> = None;
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         // A cross-site request that announces its origin is refused outright.
@@ -111,6 +192,9 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
             .is_some_and(|v| v.starts_with("application/json"));
         let json_signin = path == "/api/v1/session" && *req.method() == Method::POST && is_json;
         if !json_signin {
+            if session.is_none() && !is_api(&path) && path != "/login" {
+                return signed_out_on_submit(req.headers(), &path);
+            }
             let expected = match &session {
                 Some(s) => Some(s.csrf_token.clone()),
                 None => cookie(req.headers(), PRE_CSRF_COOKIE),
@@ -154,9 +238,12 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
                             .into_response()
                         }
                     };
-                    given = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                        .ok()
-                        .and_then(|kv| kv.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+                    let kv = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                        .unwrap_or_default();
+                    let field =
+                        |name: &str| kv.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+                    given = field("_csrf");
+                    once = field("_once").filter(|k| !k.is_empty() && k.len() <= 64);
                     req = Request::from_parts(parts, Body::from(bytes));
                 }
             }
@@ -184,10 +271,38 @@ pub async fn session_layer(State(st): State<AppState>, req: Request, next: Next)
             }
         }
     }
+    let once = match (&session, once) {
+        (Some(s), Some(k)) if unsafe_method && !is_api(&path) => Some((s.user.id, k)),
+        _ => None,
+    };
+    if let Some((user, key)) = &once {
+        if st.once.claim(*user, key) == crate::forms::Claim::Seen {
+            return already_done();
+        }
+    }
     if let Some(s) = session {
         req.extensions_mut().insert(s);
     }
-    let mut resp = next.run(req).await;
+    // Signing in is not a form of the clerk's work: the copy of the form that was being
+    // sent when the session ended must survive it.
+    let page_form = unsafe_method && !is_api(&path) && path != "/login";
+    let mut resp = if page_form {
+        crate::forms::collecting(next.run(req)).await
+    } else {
+        next.run(req).await
+    };
+    if let Some((user, key)) = &once {
+        st.once.finish(*user, key, resp.status().is_redirection());
+    }
+    if page_form && resp.status().is_redirection() {
+        resp.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            HeaderValue::from_str(&format!(
+                "{SAVED_COOKIE}=1; Path=/; Max-Age=600; SameSite=Lax"
+            ))
+            .expect("a plain cookie"),
+        );
+    }
     let h = resp.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(

@@ -93,6 +93,7 @@ type Shown = (StatusCode, String, BTreeMap<String, String>);
 fn user_error(e: Error) -> Result<Shown, PageError> {
     match e {
         Error::Validation { message, fields } => {
+            crate::forms::note(&fields);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),
@@ -329,6 +330,7 @@ struct OfficePage {
     change_kinds: Vec<(&'static str, &'static str)>,
     pending_changes: usize,
     missing_assistants: usize,
+    names: crate::pages::Names,
 }
 
 impl OfficePage {
@@ -376,7 +378,9 @@ async fn office_page(
         Some((s, m, f)) => (s, Some(m), f),
         None => (StatusCode::OK, None, BTreeMap::new()),
     };
+    let names = crate::pages::Names::load(st).await?;
     let mut resp = render(&OfficePage {
+        names,
         nav: Nav::new(s, "standards"),
         can_record: standards.may_record(actor, code),
         is_admin: standards.may_manage(actor),

@@ -106,8 +106,12 @@ async fn scenario(c: Client, base: String, month: YearMonth) {
         .select_by_value("urban_dibao")
         .await
         .expect("choose 城市低保");
-    fill(&c, "#param-name", "standard").await;
-    fill(&c, "#param-region", "5118").await;
+    wait_for(&c, "#param-name")
+        .await
+        .select_by_value("standard")
+        .await
+        .expect("choose 低保标准");
+    fill(&c, "#param-region", "雅安市").await;
     fill(&c, "#param-from", &format!("{}", month.first_day())).await;
     fill(&c, "#param-value", "900").await;
     click(&c, "#add-param").await;

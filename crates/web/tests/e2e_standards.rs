@@ -100,6 +100,26 @@ async fn scenario(c: Client, base: String, photo: PathBuf) {
         .await
         .expect("manual score inputs");
     assert_eq!(manual.len(), 3, "three manual checklist items");
+    // A score that is not a number is refused; every score typed stays as typed.
+    for (i, input) in manual.iter().enumerate() {
+        input.clear().await.expect("clear score");
+        let typed = if i == 0 { "十分" } else { "10" };
+        input.send_keys(typed).await.expect("type score");
+    }
+    click(&c, "#save-scores").await;
+    wait_for(&c, ".alert.error").await;
+    let kept = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"input.score[data-manual='1']\")).map(i => i.value).join(',')",
+            vec![],
+        )
+        .await
+        .expect("scores as shown");
+    assert_eq!(kept.as_str(), Some("十分,10,10"), "the refused scores kept");
+    let manual = c
+        .find_all(Locator::Css("input.score[data-manual='1']"))
+        .await
+        .expect("manual score inputs");
     for input in manual {
         input.clear().await.expect("clear score");
         input.send_keys("10").await.expect("type score");

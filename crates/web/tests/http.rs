@@ -100,7 +100,7 @@ async fn page_sign_in_needs_csrf_and_works(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.text().await.unwrap().contains("CSRF"));
+    assert!(r.text().await.unwrap().contains("登录页面已过期"));
     // A form with fields missing: a Chinese page, not axum's English text.
     let r = c
         .post(app.url("/login"))

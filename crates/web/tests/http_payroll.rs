@@ -712,11 +712,15 @@ async fn bank_templates_page_lists_templates(app: &TestApp) {
             + "class=\"example-file\">".len();
         html[i..].split('<').next().unwrap().to_string()
     };
-    let rcb = file_of("rcb-gbk_");
-    assert!(rcb.ends_with("-511802001-urban_dibao.csv"), "{rcb}");
+    // The bank by the template's name, the program by its Chinese name.
+    let rcb = file_of("农村商业银行（CSV，GBK，带合计行）_");
+    assert!(rcb.ends_with("-511802001-城市最低生活保障.csv"), "{rcb}");
     assert!(!rcb.contains('{'), "{rcb}");
     let generic = file_of("payroll_");
-    assert!(generic.ends_with("-511802001-urban_dibao.csv"), "{generic}");
+    assert!(
+        generic.ends_with("-511802001-城市最低生活保障.csv"),
+        "{generic}"
+    );
     assert!(html.contains("城市最低生活保障"));
     // 合计行 and unit columns.
     assert!(html.contains("<td>有</td>") && html.contains("<td>无</td>"));

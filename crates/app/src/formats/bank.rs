@@ -28,9 +28,11 @@ pub fn header(t: &BankTemplate) -> Vec<String> {
     t.columns.iter().map(|c| c.header(t.amount_unit)).collect()
 }
 
-/// The name the template gives the bank file of a batch: `{bank}` (the template's code),
-/// `{batch_no}`, `{period}` (YYYYMM), `{township}`, `{program}` and `{ext}` filled in,
-/// characters a file system refuses replaced, the extension added if missing.
+/// The name the template gives the bank file of a batch: `{bank}` (the template's name),
+/// `{batch_no}` (as people read it, the program by its name:
+/// `202611-511802001-城市最低生活保障`), `{period}` (YYYYMM), `{township}`, `{program}` and
+/// `{ext}` filled in, characters a file system refuses replaced, the extension added if
+/// missing. The file's lines keep the stored batch number.
 pub fn file_name(t: &BankTemplate, b: &PayrollBatch) -> String {
     let ext = match t.format {
         BankFormat::Xlsx => "xlsx",
@@ -38,8 +40,15 @@ pub fn file_name(t: &BankTemplate, b: &PayrollBatch) -> String {
     };
     let name = t
         .file_name
-        .replace("{bank}", &t.code)
-        .replace("{batch_no}", &b.batch_no)
+        .replace(
+            "{bank}",
+            if t.name.trim().is_empty() {
+                &t.code
+            } else {
+                t.name.trim()
+            },
+        )
+        .replace("{batch_no}", &readable_batch_no(&b.batch_no))
         .replace("{period}", &b.month.compact())
         .replace("{township}", &b.township_name)
         .replace("{program}", b.program.label())
@@ -58,6 +67,17 @@ pub fn file_name(t: &BankTemplate, b: &PayrollBatch) -> String {
         clean
     } else {
         format!("{clean}.{ext}")
+    }
+}
+
+/// A batch number as people read it: the program's code at its end by the program's name.
+pub fn readable_batch_no(batch_no: &str) -> String {
+    match batch_no.rsplit_once('-') {
+        Some((head, code)) => match code.parse::<minzheng_domain::Program>() {
+            Ok(p) => format!("{head}-{}", p.label()),
+            Err(_) => batch_no.to_string(),
+        },
+        None => batch_no.to_string(),
     }
 }
 

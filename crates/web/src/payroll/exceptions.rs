@@ -173,6 +173,7 @@ struct BackPayPage {
     notice: Option<String>,
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
+    names: crate::pages::Names,
 }
 
 impl BackPayPage {
@@ -209,7 +210,9 @@ async fn back_pay_render(
         Some((c, m, f)) => (c, Some(m), f),
         None => (StatusCode::OK, None, BTreeMap::new()),
     };
+    let names = crate::pages::Names::load(st).await?;
     let page = BackPayPage {
+        names,
         nav: Nav::new(s, "payroll"),
         items,
         can_request: actor.may(Permission::RequestBackPay),

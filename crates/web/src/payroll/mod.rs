@@ -142,6 +142,7 @@ fn user_error(e: Error) -> Result<(StatusCode, String), PageError> {
 pub(crate) fn user_error_fields(e: Error) -> Result<FieldRefusal, PageError> {
     match e {
         Error::Validation { message, fields } => {
+            crate::forms::note(&fields);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, message, fields))
         }
         Error::Conflict(m) => Ok((StatusCode::CONFLICT, m, BTreeMap::new())),
@@ -179,31 +180,45 @@ pub(crate) fn form_map(v: Vec<(String, String)>) -> std::collections::HashMap<St
     v.into_iter().collect()
 }
 
-/// A file to save: its name (also as UTF-8 for browsers that read it), type and bytes.
-/// A batch number as people read it: the program's code at its end by the program's name
-/// (`202611-511802001-urban_dibao` → `202611-511802001-城市最低生活保障`). The stored
-/// number, and the bank files named after it, keep the code.
-pub fn batch_label(batch_no: &str) -> String {
-    match batch_no.rsplit_once('-') {
-        Some((head, code)) => match code.parse::<minzheng_domain::Program>() {
-            Ok(p) => format!("{head}-{}", p.label()),
-            Err(_) => batch_no.to_string(),
-        },
-        None => batch_no.to_string(),
+/// The plain ASCII name of a download for clients that do not read `filename*`: the
+/// name's ASCII letters, digits and `.-_` kept, anything else dropped (runs of separators
+/// made one), `download` when nothing is left before the extension.
+pub(crate) fn ascii_fallback(file_name: &str) -> String {
+    let (stem, ext) = match file_name.rsplit_once('.') {
+        Some((s, e)) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphanumeric()) => (s, e),
+        _ => (file_name, ""),
+    };
+    let mut out = String::new();
+    for c in stem.chars() {
+        let separator = matches!(c, '.' | '-' | '_');
+        let after_text = !out.is_empty() && !out.ends_with(['.', '-', '_']);
+        if c.is_ascii_alphanumeric() || (separator && after_text) {
+            out.push(c);
+        }
+    }
+    let stem = out.trim_end_matches(['.', '-', '_']);
+    let stem = if stem.bytes().any(|b| b.is_ascii_alphabetic()) || stem.len() >= 4 {
+        stem
+    } else {
+        "download"
+    };
+    if ext.is_empty() {
+        stem.to_string()
+    } else {
+        format!("{stem}.{ext}")
     }
 }
 
+/// A file to save: its name (also as UTF-8 for browsers that read it), type and bytes.
+/// A batch number as people read it: the program's code at its end by the program's name
+/// (`202611-511802001-urban_dibao` → `202611-511802001-城市最低生活保障`). The stored
+/// number, and the lines of the bank files, keep the code.
+pub fn batch_label(batch_no: &str) -> String {
+    minzheng_app::formats::bank::readable_batch_no(batch_no)
+}
+
 pub(crate) fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let ascii = ascii_fallback(file_name);
     let encoded: String = file_name
         .bytes()
         .map(|b| {
@@ -270,5 +285,28 @@ mod batch_label_tests {
             "202612-511802001-nothing"
         );
         assert_eq!(batch_label("B1"), "B1");
+    }
+}
+
+#[cfg(test)]
+mod download_name_tests {
+    use super::{ascii_fallback, download};
+
+    /// A Chinese file name travels as RFC 5987 UTF-8, with a plain ASCII name beside it for
+    /// clients that do not read it.
+    #[test]
+    fn downloads_carry_the_chinese_name_and_an_ascii_one() {
+        assert_eq!(
+            ascii_fallback("农商银行_202612-511802001-精简退职老职工救济.csv"),
+            "202612-511802001.csv"
+        );
+        assert_eq!(ascii_fallback("操作日志.xlsx"), "download.xlsx");
+        assert_eq!(ascii_fallback("ccb_B1.txt"), "ccb_B1.txt");
+        let r = download("操作日志.xlsx", "application/octet-stream", vec![1]);
+        let cd = r.headers()["content-disposition"].to_str().unwrap();
+        assert_eq!(
+            cd,
+            "attachment; filename=\"download.xlsx\"; filename*=UTF-8''%E6%93%8D%E4%BD%9C%E6%97%A5%E5%BF%97.xlsx"
+        );
     }
 }

@@ -367,6 +367,7 @@ pub(super) async fn templates_post(
             &[("saved", t.code)],
         ))),
         Err(Error::Validation { message, fields }) => {
+            crate::forms::note(&fields);
             templates_render(
                 &st,
                 &s,

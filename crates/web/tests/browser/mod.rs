@@ -218,8 +218,64 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// Opens a headless Chromium session through `driver` that is a phone: 390×844 CSS pixels,
+/// touch, a mobile user agent (Chromium's mobile emulation).
+pub async fn connect_phone(driver: &ChromeDriver, chromium: &Path) -> Client {
+    connect_with(
+        driver,
+        chromium,
+        Some(serde_json::json!({
+            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 \
+                (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+        })),
+    )
+    .await
+}
+
+/// Cuts the browser's network (`offline`) or gives it back (chromedriver's network
+/// conditions): requests fail, `navigator.onLine` follows.
+pub async fn set_offline(c: &Client, offline: bool) {
+    #[derive(Debug)]
+    struct NetworkConditions(bool);
+    impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+        fn endpoint(
+            &self,
+            base: &reqwest::Url,
+            session: Option<&str>,
+        ) -> Result<reqwest::Url, url_error::ParseError> {
+            base.join(&format!(
+                "session/{}/chromium/network_conditions",
+                session.unwrap_or_default()
+            ))
+        }
+        fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+            let body = serde_json::json!({ "network_conditions": {
+                "offline": self.0, "latency": 0,
+                "download_throughput": -1, "upload_throughput": -1 } });
+            (axum::http::Method::POST, Some(body.to_string()))
+        }
+    }
+    c.issue_cmd(NetworkConditions(offline))
+        .await
+        .unwrap_or_else(|e| panic!("set the network offline={offline}: {e}"));
+}
+
+mod url_error {
+    pub use reqwest::Url;
+    pub type ParseError = <Url as std::str::FromStr>::Err;
+}
+
 /// Opens a headless Chromium session through `driver`.
 pub async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
+    connect_with(driver, chromium, None).await
+}
+
+async fn connect_with(
+    driver: &ChromeDriver,
+    chromium: &Path,
+    mobile: Option<serde_json::Value>,
+) -> Client {
     let args = vec![
         "--headless=new".to_string(),
         "--no-sandbox".into(),
@@ -235,10 +291,11 @@ pub async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
     ];
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "chrome".into());
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": chromium.to_string_lossy(), "args": args }),
-    );
+    let mut options = serde_json::json!({ "binary": chromium.to_string_lossy(), "args": args });
+    if let Some(m) = mobile {
+        options["mobileEmulation"] = m;
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&driver.url())
