@@ -88,6 +88,8 @@ mod tests {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
         assert!("admin".parse::<Role>().is_err());
+        // Displayed (logs, the command line) by the same name it is parsed from.
+        assert_eq!(Role::TownshipDirector.to_string(), "township-director");
     }
 
     #[test]

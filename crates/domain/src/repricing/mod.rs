@@ -516,6 +516,7 @@ mod tests {
         let c = candidate("19500101", 6_000);
         let l = age_band_line(&c, m("2026-04"), &bands(), AgeStartRule::NextMonth, today).unwrap();
         assert_eq!(l.new_amount, Fen(0));
+        assert_eq!(l.explanation.formula, "高龄津贴 = 所在年龄段月标准");
         assert!(l.explanation.notes[0].contains("调标不会停发"));
         assert_eq!(
             totals(&[(Fen(6_000), Fen(0)), (Fen(6_000), Fen(12_000))]),
