@@ -489,6 +489,24 @@ mod tests {
     }
 
     #[test]
+    fn a_use_case_may_refuse_in_its_own_words() {
+        let auditor = actor(Role::Auditor, "5118");
+        let staff = actor(Role::TownshipStaff, "511802001");
+        let e = auditor
+            .require_or(Permission::EditCaseDetails, "您无权修改申请信息")
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Forbidden(m) if m == "您无权修改申请信息"),
+            "{e}"
+        );
+        assert!(staff
+            .require_or(Permission::EditCaseDetails, "您无权修改申请信息")
+            .is_ok());
+        assert!(role_may(Role::TownshipDirector, Permission::SignOffPayroll));
+        assert!(!role_may(Role::TownshipStaff, Permission::SignOffPayroll));
+    }
+
+    #[test]
     fn city_work_needs_a_city_wide_account_and_the_system_may_all() {
         assert!(actor(Role::CityAdmin, "5118").may(Permission::ManageStandards));
         assert!(!actor(Role::CityAdmin, "511802").may(Permission::ManageStandards));
