@@ -315,3 +315,125 @@ pub struct ReturnOutcome {
     /// Every line of the batch now has a result.
     pub complete: bool,
 }
+
+#[cfg(test)]
+impl PayrollBatch {
+    /// 东城街道's 城市低保 batch of November 2026: two lines, exported, nothing returned.
+    pub(crate) fn sample() -> PayrollBatch {
+        PayrollBatch {
+            id: 1,
+            batch_no: "202611-511802001-urban_dibao".into(),
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            township_name: "东城街道".into(),
+            month: YearMonth::parse("2026-11").unwrap(),
+            status: BatchStatus::Exported,
+            line_count: 2,
+            planned: Fen(92_050),
+            back_pay: Fen(0),
+            reissue_count: 0,
+            reissue: Fen(0),
+            returned_count: 0,
+            paid_count: 0,
+            paid: Fen(0),
+            failed_count: 0,
+            failed: Fen(0),
+            generated_by: "staff".into(),
+            generated_at: "2026-11-02T01:00:00Z".into(),
+            signed_off_by: None,
+            signed_off_at: None,
+            exported_at: None,
+            export_count: 1,
+            reconciled_at: None,
+            closed_at: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partly_reconciled_means_some_lines_back_but_not_all() {
+        let with = |returned_count| PayrollBatch {
+            returned_count,
+            ..PayrollBatch::sample()
+        };
+        assert!(!with(0).partially_reconciled());
+        assert!(with(1).partially_reconciled());
+        assert!(!with(2).partially_reconciled());
+    }
+
+    #[test]
+    fn an_exception_is_corrected_until_its_reissue() {
+        let with = |status| PaymentException {
+            id: 1,
+            line_id: 10,
+            batch_id: 1,
+            batch_no: "202611-511802001-urban_dibao".into(),
+            batch_month: YearMonth::parse("2026-11").unwrap(),
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            period: YearMonth::parse("2026-11").unwrap(),
+            beneficiary_name: "张三".into(),
+            beneficiary_id_number: "11010519491231002X".into(),
+            original_bank_name: "农商银行".into(),
+            original_account: "6228480000000000001".into(),
+            original_holder: "张三".into(),
+            amount: Fen(50_000),
+            fail_reason: "账户冻结".into(),
+            status,
+            bank_name: None,
+            account_number: None,
+            account_holder: None,
+            note: String::new(),
+            reissue_line_id: None,
+            created_at: String::new(),
+            corrected_by: None,
+        };
+        assert!(with(ExceptionStatus::Open).correctable());
+        assert!(with(ExceptionStatus::Ready).correctable());
+        assert!(!with(ExceptionStatus::Reissued).correctable());
+        assert!(!with(ExceptionStatus::Cancelled).correctable());
+    }
+
+    #[test]
+    fn back_pay_is_decided_by_someone_other_than_who_asked() {
+        let b = BackPay {
+            id: 1,
+            enrolment_id: 1,
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            beneficiary_name: "张三".into(),
+            period: YearMonth::parse("2026-10").unwrap(),
+            amount: Fen(50_000),
+            reason: "漏发".into(),
+            case_id: None,
+            status: BackPayStatus::Pending,
+            requested_by: "staff".into(),
+            decided_by: None,
+            line_id: None,
+        };
+        assert_eq!(
+            b.may_be_decided_by("staff"),
+            Err("不能审批本人提出的补发申请，请由其他有审批权限的人员审批")
+        );
+        assert_eq!(b.may_be_decided_by("director"), Ok(()));
+    }
+
+    #[test]
+    fn the_overview_counts_batches_by_state_and_sums_their_plans() {
+        let mut o = PayrollOverview::empty(YearMonth::parse("2026-11").unwrap());
+        o.add_batches(BatchStatus::Draft, 3, Fen(100));
+        o.add_batches(BatchStatus::SignedOff, 2, Fen(20));
+        o.add_batches(BatchStatus::Exported, 4, Fen(3));
+        o.add_batches(BatchStatus::Reconciled, 5, Fen(1_000));
+        o.add_batches(BatchStatus::Closed, 1, Fen(7));
+        assert_eq!(
+            (o.batches, o.drafts, o.signed_off, o.exported, o.reconciled),
+            (15, 3, 2, 4, 6)
+        );
+        assert_eq!(o.planned, Fen(1_130));
+    }
+}

@@ -241,37 +241,9 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payroll::BatchStatus;
-    use crate::Program;
 
     fn batch() -> PayrollBatch {
-        PayrollBatch {
-            id: 1,
-            batch_no: "202611-511802001-urban_dibao".into(),
-            program: Program::UrbanDibao,
-            township_code: "511802001".into(),
-            township_name: "东城街道".into(),
-            month: YearMonth::parse("2026-11").unwrap(),
-            status: BatchStatus::Exported,
-            line_count: 2,
-            planned: Fen(92_050),
-            back_pay: Fen(0),
-            reissue_count: 0,
-            reissue: Fen(0),
-            returned_count: 0,
-            paid_count: 0,
-            paid: Fen(0),
-            failed_count: 0,
-            failed: Fen(0),
-            generated_by: "staff".into(),
-            generated_at: "2026-11-02T01:00:00Z".into(),
-            signed_off_by: None,
-            signed_off_at: None,
-            exported_at: None,
-            export_count: 1,
-            reconciled_at: None,
-            closed_at: None,
-        }
+        PayrollBatch::sample()
     }
 
     fn lines() -> HashMap<i64, LineKey> {
@@ -342,5 +314,132 @@ mod tests {
         assert!(m.contains("第2行：金额500.01与发放明细的500.00不符"), "{m}");
         assert!(m.contains("第3行：明细号“99”不属于本批次"), "{m}");
         assert!(m.contains("第4行：处理结果“x”无法识别"), "{m}");
+    }
+
+    fn by_id(n: usize, id: &str, period: Option<&str>, amount: &str) -> ReturnRow {
+        ReturnRow {
+            row: n,
+            id_number: Some(id.into()),
+            period: period.map(String::from),
+            amount: Some(amount.into()),
+            result_text: "成功".into(),
+            paid: Some(true),
+            ..Default::default()
+        }
+    }
+
+    fn refusal(file: &ReturnFile, lines: &HashMap<i64, LineKey>) -> String {
+        reconcile(&batch(), file, lines)
+            .unwrap_err()
+            .get("file")
+            .unwrap()
+            .to_string()
+    }
+
+    fn file(rows: Vec<ReturnRow>, totals: Option<(Option<usize>, String)>) -> ReturnFile {
+        ReturnFile {
+            rows,
+            totals,
+            amount_in_fen: false,
+        }
+    }
+
+    #[test]
+    fn rows_are_matched_by_id_number_and_period_when_there_is_no_line_number() {
+        // 张三 also has October's back pay (line 12) in this batch.
+        let mut lines = lines();
+        lines.insert(
+            12,
+            LineKey {
+                period: YearMonth::parse("2026-10").unwrap(),
+                amount: Fen(30_000),
+                ..lines[&10].clone()
+            },
+        );
+        let ok = file(
+            vec![
+                by_id(2, "11010519491231002X", Some("2026-10"), "300.00"),
+                by_id(3, "11010519491231002X", Some("202611"), "500.00"),
+                by_id(4, "110101202311012176", None, "420.50"),
+            ],
+            None,
+        );
+        let out = reconcile(&batch(), &ok, &lines).unwrap();
+        assert_eq!(
+            out.iter().map(|m| m.line_id).collect::<Vec<_>>(),
+            [12, 10, 11]
+        );
+        // Without the period the ID number names two lines; an unknown one names none.
+        let m = refusal(
+            &file(
+                vec![
+                    by_id(2, "11010519491231002X", None, "500.00"),
+                    by_id(3, "110101199001011234", None, "1.00"),
+                ],
+                None,
+            ),
+            &lines,
+        );
+        assert!(
+            m.contains("第2行：证件号码11010519491231002X在本批次中有多笔，请提供明细号或所属期"),
+            "{m}"
+        );
+        assert!(
+            m.contains("第3行：证件号码110101199001011234不在本批次中"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_batch_number_and_the_id_number_must_be_this_lines() {
+        let mut mine = row(2, "10", "张三", "500.00", Some(true));
+        mine.batch_no = Some(batch().batch_no);
+        mine.id_number = Some("11010519491231002X".into());
+        assert_eq!(
+            reconcile(&batch(), &file(vec![mine.clone()], None), &lines())
+                .unwrap()
+                .len(),
+            1
+        );
+        let mut other_batch = mine.clone();
+        other_batch.batch_no = Some("202611-511802002-urban_dibao".into());
+        let mut other_person = mine;
+        other_person.row = 3;
+        other_person.id_number = Some("110101202311012176".into());
+        let m = refusal(&file(vec![other_batch, other_person], None), &lines());
+        assert!(
+            m.contains("第2行：批次号“202611-511802002-urban_dibao”不是本批次"),
+            "{m}"
+        );
+        assert!(m.contains("第3行：证件号码与明细号10的发放对象不符"), "{m}");
+    }
+
+    #[test]
+    fn the_totals_line_must_add_up_and_be_readable() {
+        let rows = || {
+            vec![
+                row(2, "10", "张三", "500.00", Some(true)),
+                row(3, "11", "李四", "420.50", Some(true)),
+            ]
+        };
+        let m = refusal(&file(rows(), Some((Some(2), "920.51".into()))), &lines());
+        assert!(m.contains("合计金额920.51与明细金额之和920.50不符"), "{m}");
+        let m = refusal(&file(rows(), Some((None, "九百".into()))), &lines());
+        assert!(m.contains("合计行金额“九百”无法识别"), "{m}");
+        let m = refusal(&file(rows(), Some((Some(3), "920.50".into()))), &lines());
+        assert!(m.contains("合计行笔数3与明细行数2不符"), "{m}");
+    }
+
+    #[test]
+    fn a_refusal_names_twenty_problems_and_counts_the_rest() {
+        let unknown = |n: usize| row(n, "99", "某某", "1.00", Some(true));
+        let m = refusal(&file((1..=20).map(unknown).collect(), None), &lines());
+        assert!(m.contains("（共20处问题）") && !m.contains("另有"), "{m}");
+        let m = refusal(&file((1..=21).map(unknown).collect(), None), &lines());
+        assert!(
+            m.contains("（共21处问题）") && m.ends_with("；另有1处问题"),
+            "{m}"
+        );
+        assert!(m.contains("第20行") && !m.contains("第21行"), "{m}");
     }
 }

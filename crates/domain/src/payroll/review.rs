@@ -381,6 +381,57 @@ mod tests {
     }
 
     #[test]
+    fn a_new_entry_names_the_case_that_granted_it_and_says_when_back_months_follow() {
+        let mut f = facts(EnrolmentStatus::Active, Some(("DB2026-0009", "change")));
+        f.case_id = Some(4);
+        f.case_no = Some("DB2026-0004".into());
+        f.case_kind = Some("new".into());
+        f.start_month = m("2026-09");
+        let l = line(1, 1, 50_000);
+        let (text, case_id, case_no) = explain(DiffChange::New, Some(&f), m("2026-11"), &l);
+        assert_eq!(
+            text,
+            "新申请案件DB2026-0004批准，自2026-09起享受（以前月份另行补发）"
+        );
+        assert_eq!(
+            (case_id, case_no.as_deref()),
+            (Some(4), Some("DB2026-0004"))
+        );
+        f.start_month = m("2026-11");
+        let (text, ..) = explain(DiffChange::New, Some(&f), m("2026-11"), &l);
+        assert_eq!(text, "新申请案件DB2026-0004批准，自2026-11起享受");
+        f.case_no = None;
+        let (text, ..) = explain(DiffChange::New, Some(&f), m("2026-11"), &l);
+        assert_eq!(text, "新纳入，自2026-11起享受");
+    }
+
+    #[test]
+    fn without_a_year_end_remainder_a_december_or_january_change_is_the_cases() {
+        let mut f = facts(EnrolmentStatus::Active, Some(("DB2026-0003", "change")));
+        f.monthly = Fen(50_000);
+        let l = line(1, 1, 50_000);
+        for month in ["2026-12", "2027-01"] {
+            let (text, ..) = explain(DiffChange::Changed, Some(&f), m(month), &l);
+            assert_eq!(text, "变更案件DB2026-0003调整保障金额", "{month}");
+        }
+        // With a remainder, January's line at the monthly amount is the annual rule's,
+        // but a line at any other amount is the case's.
+        f.year_end_extra = Fen(8);
+        let (text, ..) = explain(DiffChange::Changed, Some(&f), m("2027-01"), &l);
+        assert_eq!(
+            text,
+            "按年标准发放，上月（12月）含全年差额，本月恢复按月发放"
+        );
+        let (text, ..) = explain(
+            DiffChange::Changed,
+            Some(&f),
+            m("2027-01"),
+            &line(1, 1, 49_000),
+        );
+        assert_eq!(text, "变更案件DB2026-0003调整保障金额");
+    }
+
+    #[test]
     fn the_ledger_chart_sums_programs_by_month() {
         let row = |month: &str, program: Program, fen: i64| LedgerRow {
             month: m(month),
