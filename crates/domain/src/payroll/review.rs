@@ -432,6 +432,41 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_line_says_why() {
+        let l = line(1, 1, 50_000);
+        let why = |f: &EnrolmentFacts| explain(DiffChange::Stopped, Some(f), m("2026-11"), &l).0;
+        let active = facts(EnrolmentStatus::Active, None);
+        assert_eq!(why(&active), "本月已在其他批次发放");
+        assert_eq!(why(&facts(EnrolmentStatus::Suspended, None)), "暂停发放");
+        // 渐退: the last month of grace is still paid; the month after it is not.
+        let mut grace = facts(EnrolmentStatus::Grace, None);
+        grace.grace_until = Some(m("2026-10"));
+        assert_eq!(why(&grace), "渐退期满（至2026-10）");
+        grace.grace_until = Some(m("2026-11"));
+        assert_eq!(why(&grace), "本月已在其他批次发放");
+        // A grace month on an enrolment no longer in grace is not the reason.
+        let mut stale = active.clone();
+        stale.grace_until = Some(m("2026-10"));
+        assert_eq!(why(&stale), "本月已在其他批次发放");
+        // An end month before this month: the term is over; this month is still in it.
+        let mut ends = active.clone();
+        ends.end_month = Some(m("2026-10"));
+        assert_eq!(why(&ends), "保障期满（2026-10止）");
+        ends.end_month = Some(m("2026-11"));
+        assert_eq!(why(&ends), "本月已在其他批次发放");
+        let mut once = active.clone();
+        once.payment = PaymentKind::Once;
+        assert_eq!(why(&once), "一次性发放，已发");
+        let mut moved = active.clone();
+        moved.township_code = "511802002".into();
+        assert_eq!(why(&moved), "已迁出本乡镇（街道）");
+        assert_eq!(
+            why(&facts(EnrolmentStatus::Ended, None)),
+            "已终止保障（2026-10止）"
+        );
+    }
+
+    #[test]
     fn the_ledger_chart_sums_programs_by_month() {
         let row = |month: &str, program: Program, fen: i64| LedgerRow {
             month: m(month),
