@@ -222,6 +222,12 @@ mod tests {
             why(BatchStatus::SignedOff, "t1", 2, Some("t1")),
             "只有草稿状态的批次可以审核签发"
         );
+        // A draft with every account and unchanged since the review has nothing to say
+        // about accounts.
+        assert_eq!(
+            why(BatchStatus::Draft, "t1", 0, Some("t1")),
+            "只有草稿状态的批次可以审核签发"
+        );
     }
 
     #[test]
