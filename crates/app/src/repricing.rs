@@ -10,16 +10,15 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use minzheng_domain::case_calc::{self, CaseInputs};
 use minzheng_domain::cases::region_of;
 use minzheng_domain::params::{AgeBand, AgeStartRule, ParamName};
 use minzheng_domain::payroll::bounds_within;
 use minzheng_domain::repricing::{
-    age_band_line, programs_following, signer, standard_line, transition, NewRepricingLine,
+    age_band_line, programs_following, signer, standard_line_for, transition, NewRepricingLine,
     RepricingAction, RepricingBatch, RepricingCandidate, RepricingLine, RepricingReason,
     RepricingReview, RepricingStatus,
 };
-use minzheng_domain::{Actor, Fen, IdNumber, ParamSet, Program, Role, UrbanRural, YearMonth};
+use minzheng_domain::{Actor, Fen, ParamSet, Program, Role, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
 use minzheng_store::Tx;
 use serde::Serialize;
@@ -441,10 +440,8 @@ async fn write_lines(
     Ok(())
 }
 
-/// The 调整标准 lines of `program`'s candidates: each enrolment computed as a case is
-/// (`Cases::calculate`: the household's counted members and incomes, the subject, the
-/// case's details) with the parameters in force on the first day of `month` and on the
-/// last day of the month before; the households' facts are read together.
+/// The 调整标准 lines of `program`'s candidates ([`standard_line_for`]); the households'
+/// facts are read together.
 async fn standard_lines(
     tx: &mut Tx,
     params: &ParamSet,
@@ -452,41 +449,14 @@ async fn standard_lines(
     candidates: &[RepricingCandidate],
     month: YearMonth,
 ) -> AppResult<Vec<NewRepricingLine>> {
-    let on = month.first_day();
-    let before = on.pred_opt().unwrap_or(on);
     let mut ids: Vec<i64> = candidates.iter().map(|c| c.household_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let facts = minzheng_store::cases::households_facts(&mut *tx, &ids, on).await?;
-    let mut lines = Vec::new();
-    for c in candidates {
-        let Some(f) = facts.get(&c.household_id) else {
-            lines.extend(standard_line(c, Err("未找到该户的户籍信息".into()), None));
-            continue;
-        };
-        let Some(region) = region_of(&f.village_code) else {
-            lines.extend(standard_line(c, Err("该户的村(社区)代码无效".into()), None));
-            continue;
-        };
-        let compute = |day: NaiveDate| {
-            let subject = c
-                .person_id
-                .and_then(|p| f.member_ids.get(&p))
-                .and_then(|(s, _)| IdNumber::parse(s, day).ok());
-            let inp = CaseInputs {
-                program,
-                members: &f.members,
-                incomes: &f.incomes,
-                subject: subject.as_ref(),
-                details: &c.details,
-                on: day,
-            };
-            case_calc::compute(&inp, &params.at(&region, Some(f.urban_rural), day))
-        };
-        let old = compute(before).ok().map(|calc| calc.amount);
-        lines.extend(standard_line(c, compute(on), old));
-    }
-    Ok(lines)
+    let facts = minzheng_store::cases::households_facts(&mut *tx, &ids, month.first_day()).await?;
+    Ok(candidates
+        .iter()
+        .filter_map(|c| standard_line_for(c, facts.get(&c.household_id), params, program, month))
+        .collect())
 }
 
 /// A batch's lines as a worksheet 调标明细, every text cell inert, amounts in yuan.

@@ -33,6 +33,7 @@ pub mod relatives;
 pub mod repricing;
 pub mod standards;
 pub mod users;
+pub mod whatif;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
