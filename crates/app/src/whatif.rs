@@ -462,3 +462,34 @@ fn sheet_name(name: &str) -> String {
         .take(28)
         .collect()
 }
+
+/// The what-if and re-pricing benchmarks' data over [`crate::App`] (`minzheng bench
+/// whatif|repricing`, in the release binary too): not a use case, so no actor.
+pub struct WhatIfBench<'a> {
+    app: &'a crate::App,
+}
+
+impl crate::App {
+    pub fn whatif_bench(&self) -> WhatIfBench<'_> {
+        WhatIfBench { app: self }
+    }
+}
+
+impl WhatIfBench<'_> {
+    /// The registry behind the bulk enrolments: a counted head per household, incomes,
+    /// urban households, per-person enrolments tied to their person. Returns persons added.
+    pub async fn registry(&self) -> AppResult<i64> {
+        Ok(store::bench_registry(self.app.store()).await?)
+    }
+
+    /// Leaves the last `n` households registered without an enrolment.
+    pub async fn unenrol_last(&self, n: i64) -> AppResult<i64> {
+        Ok(store::bench_unenrol_last(self.app.store(), n).await?)
+    }
+
+    /// The bare `UPDATE` of the pending 调整标准 lines' new amounts (committed, then put
+    /// back): seconds and rows.
+    pub async fn floor(&self) -> AppResult<(f64, u64)> {
+        Ok(store::bench_floor(self.app.store()).await?)
+    }
+}

@@ -467,3 +467,105 @@ pub async fn names(store: &Store, codes: &[String]) -> StoreResult<HashMap<Strin
     }
     Ok(out)
 }
+
+/// The what-if and re-pricing benchmarks' registry (`minzheng bench whatif|repricing`, in
+/// the release binary too), set-based, over households made by
+/// `payroll::bench::bulk_enrolments` with valid ID numbers: each household's head as its
+/// one counted member, 城市低保 households registered urban, a monthly wage recorded for
+/// three households in five, and the per-person enrolments (特困, 高龄津贴) tied to their
+/// person. Returns the persons added.
+pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
+    let now = crate::timestamp(chrono::Utc::now());
+    let mut tx = store.begin_write().await?;
+    tx.mark_large();
+    tx.execute(q(
+        "UPDATE households SET registration_type = 'urban'
+         WHERE id % 2 = 0 AND NOT EXISTS (SELECT 1 FROM enrolments e
+                                          WHERE e.household_id = households.id
+                                            AND e.program <> 'urban_dibao')",
+    ))
+    .await?;
+    let birth = "substr(h.head_id_number, 7, 4) || '-' || substr(h.head_id_number, 11, 2) || '-'
+        || substr(h.head_id_number, 13, 2)";
+    let yes = if tx.is_postgres() { "TRUE" } else { "1" };
+    let persons = tx
+        .execute(
+            q(format!(
+                "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                   name_initials, id_last4, gender, birth_date, relation, counted, status,
+                   created_at, updated_at)
+                 SELECT h.head_id_number, h.id, h.township_code, h.head_name, '', '',
+                        substr(h.head_id_number, 15, 4), '男', {birth}, 'head', {}, 'active', $1, $1
+                 FROM households h
+                 WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id)
+                 ORDER BY h.id",
+                yes
+            ))
+            .bind(now.as_str()),
+        )
+        .await?;
+    tx.execute(
+        q("INSERT INTO incomes (household_id, person_id, township_code, kind, amount_fen, period,
+             created_at)
+           SELECT p.household_id, p.id, p.township_code, 'wage', 20000 + (p.household_id % 9) * 8000,
+                  'monthly', $1
+           FROM persons p WHERE p.household_id % 5 < 3 ORDER BY p.household_id")
+        .bind(now.as_str()),
+    )
+    .await?;
+    tx.execute(q("UPDATE enrolments SET person_id =
+           (SELECT MIN(p.id) FROM persons p WHERE p.household_id = enrolments.household_id)
+         WHERE program IN ('tekun', 'old_age_allowance')"))
+        .await?;
+    tx.commit().await?;
+    if store.is_postgres() {
+        store
+            .execute_unchecked("VACUUM (ANALYZE) households, persons, incomes, enrolments")
+            .await?;
+    }
+    Ok(persons as i64)
+}
+
+/// Registered households without any enrolment: the last `n` households lose theirs (the
+/// benchmark's households a 低保 rise may make eligible). Returns how many.
+pub async fn bench_unenrol_last(store: &Store, n: i64) -> StoreResult<i64> {
+    let mut tx = store.begin_write().await?;
+    let removed = tx
+        .execute(
+            q("DELETE FROM enrolments WHERE household_id >
+                 (SELECT MAX(id) FROM households) - $1")
+            .bind(n),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(removed as i64)
+}
+
+/// The re-pricing benchmark's floor: the bare `UPDATE` of the enrolments' amounts to the
+/// new amounts of the pending 调整标准 lines a sign-off applies, one statement in one
+/// transaction, committed; then (not timed) the old amounts are put back. Returns its
+/// seconds and the rows it changed.
+pub async fn bench_floor(store: &Store) -> StoreResult<(f64, u64)> {
+    const LINES: &str = "SELECT l.enrolment_id, l.old_fen, l.new_fen FROM repricing_lines l
+        JOIN repricing_batches b ON b.id = l.batch_id AND b.status = 'pending'
+        WHERE l.new_fen > 0 AND l.problem IS NULL";
+    let mut tx = store.begin_write().await?;
+    tx.mark_large();
+    let started = std::time::Instant::now();
+    let n = tx
+        .execute(q(format!(
+            "UPDATE enrolments SET monthly_fen = x.new_fen FROM ({LINES}) AS x
+             WHERE x.enrolment_id = enrolments.id"
+        )))
+        .await?;
+    tx.commit().await?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut tx = store.begin_write().await?;
+    tx.execute(q(format!(
+        "UPDATE enrolments SET monthly_fen = x.old_fen FROM ({LINES}) AS x
+         WHERE x.enrolment_id = enrolments.id"
+    )))
+    .await?;
+    tx.commit().await?;
+    Ok((secs, n))
+}

@@ -24,6 +24,7 @@ pub mod session;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod whatif;
 
 use std::net::SocketAddr;
 
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(relatives::api())
         .merge(lists::api())
         .merge(repricing::api())
+        .merge(whatif::api())
         .merge(checks::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
@@ -257,6 +259,7 @@ pub fn router(state: AppState) -> Router {
         .merge(relatives::pages())
         .merge(lists::pages())
         .merge(repricing::pages())
+        .merge(whatif::pages())
         .merge(checks::pages())
         .route("/healthz", get(api::healthz))
         .route(
