@@ -20,7 +20,7 @@ use minzheng_domain::repricing::{
 };
 use minzheng_domain::{Actor, Fen, ParamSet, Program, Role, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
-use minzheng_store::Tx;
+use minzheng_store::{AuditEvent, Tx};
 use serde::Serialize;
 use serde_json::json;
 
@@ -315,36 +315,37 @@ impl Repricing<'_> {
             return Err(Error::Conflict("该调标批次已被他人处理".into()));
         }
         let applied = store::apply(&mut tx, id, &at).await?;
-        for a in &applied {
-            audit(
-                &mut tx,
-                actor,
-                "repricing.apply",
-                "enrolment",
-                &a.enrolment_id.to_string(),
-                &a.township_code,
-                Some(json!({"monthly_fen": a.old.0})),
-                Some(
+        // A record per enrolment and per top-up, appended together (one chain, no round
+        // trip per record).
+        let ids: Vec<String> = applied.iter().map(|a| a.enrolment_id.to_string()).collect();
+        let mut events: Vec<AuditEvent<'_>> = applied
+            .iter()
+            .zip(&ids)
+            .map(|(a, eid)| AuditEvent {
+                action: "repricing.apply",
+                entity_type: "enrolment",
+                entity_id: eid,
+                scope_code: &a.township_code,
+                before: Some(json!({"monthly_fen": a.old.0})),
+                after: Some(
                     json!({"monthly_fen": a.new.0, "batch_id": id, "month": b.month,
                     "reason": b.reason}),
                 ),
-            )
-            .await?;
-        }
-        for t in &top_ups {
-            audit(
-                &mut tx,
-                actor,
-                "payroll.back_pay.top_up",
-                "payroll_adjustment",
-                &t.id.to_string(),
-                &t.township_code,
-                None,
-                Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
+            })
+            .collect();
+        let top_up_ids: Vec<String> = top_ups.iter().map(|t| t.id.to_string()).collect();
+        for (t, tid) in top_ups.iter().zip(&top_up_ids) {
+            events.push(AuditEvent {
+                action: "payroll.back_pay.top_up",
+                entity_type: "payroll_adjustment",
+                entity_id: tid,
+                scope_code: &t.township_code,
+                before: None,
+                after: Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
                     "amount_fen": t.amount.0, "status": "approved", "batch_id": id})),
-            )
-            .await?;
+            });
         }
+        minzheng_store::append_audit_many(&mut tx, actor, events).await?;
         audit(
             &mut tx,
             actor,

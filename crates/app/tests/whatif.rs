@@ -237,6 +237,22 @@ async fn an_adopted_standard_rise_prepares_what_the_whatif_counted(db: &TestDb) 
     assert_eq!(whatif, batches);
     let lines: i64 = batches.values().map(|v| v.0 + v.3).sum();
     assert_eq!(adopted.added, lines);
+    // Signing a batch records each enrolment in one unbroken chain.
+    let approver = fixtures::actor(app, "approver").await.unwrap();
+    let first = app.repricing().list(&sys(), None).await.unwrap().remove(0);
+    let audited = app.audit().count(&sys()).await.unwrap();
+    let signed = app
+        .repricing()
+        .sign_off(&approver, first.id, d("2027-01-05"))
+        .await
+        .unwrap();
+    assert!(signed.applied > 0);
+    assert_eq!(
+        app.audit().count(&sys()).await.unwrap(),
+        audited + signed.applied as i64 + signed.top_up_count as i64 + 1
+    );
+    let chain = app.audit().verify().await.unwrap();
+    assert!(chain.first_break.is_none(), "{chain:?}");
     // The value is the real parameter now: the same what-if again changes nothing more.
     let again = app.params().whatif(&admin, &req).await;
     assert!(

@@ -513,14 +513,15 @@ pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<App
             .bind(batch_id),
         )
         .await?;
+    // One `UPDATE … FROM` (both engines): each enrolment joined to its line once.
     tx.execute(
-        q(format!(
-            "UPDATE enrolments SET updated_at = $2,
-               monthly_fen = (SELECT l.new_fen FROM repricing_lines l
-                              WHERE l.batch_id = $1 AND l.enrolment_id = enrolments.id)
-             WHERE EXISTS (SELECT 1 FROM repricing_lines l, enrolments e
-                           WHERE e.id = enrolments.id AND l.enrolment_id = e.id AND {APPLICABLE})"
-        ))
+        q(
+            "UPDATE enrolments SET updated_at = $2, monthly_fen = l.new_fen
+           FROM repricing_lines l
+           WHERE l.batch_id = $1 AND l.enrolment_id = enrolments.id AND l.new_fen > 0
+             AND l.problem IS NULL AND l.old_fen = enrolments.monthly_fen
+             AND enrolments.status <> 'ended'",
+        )
         .bind(batch_id)
         .bind(now),
     )
