@@ -7,6 +7,7 @@
 //! nothing: no row, no audit record (it reads, and its figures name no one).
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use minzheng_domain::params::ParamSet;
@@ -72,6 +73,70 @@ fn overlay(base: &ParamSet, s: &Scenario, i: usize) -> AppResult<ParamSet> {
     Ok(set)
 }
 
+/// What the workers share: the 方案, their months, the parameters with each 方案's values
+/// and without.
+struct Shared {
+    scenarios: Vec<Scenario>,
+    months: Vec<String>,
+    overlays: Vec<ParamSet>,
+    base: ParamSet,
+}
+
+const DIBAO: [Program; 2] = [Program::UrbanDibao, Program::RuralDibao];
+
+impl Shared {
+    /// Adds one part's outcomes to each 方案's tally.
+    fn compute(&self, part: &store::Part, tallies: &mut [Tally]) {
+        let enrolled: HashSet<i64> = part
+            .enrolments
+            .iter()
+            .filter(|e| DIBAO.contains(&e.program))
+            .map(|e| e.candidate.household_id)
+            .collect();
+        for (i, s) in self.scenarios.iter().enumerate() {
+            let (params, tally, month) = (&self.overlays[i], &mut tallies[i], &self.months[i]);
+            for e in &part.enrolments {
+                if !s.programs.contains(&e.program) || !e.payable_in(month) {
+                    continue;
+                }
+                tally.considered += 1;
+                let c = &e.candidate;
+                let f = part.households.get(&c.household_id);
+                let line = standard_line_for(c, f, params, e.program, s.month);
+                if let Some(o) = outcome_of_line(line.as_ref()) {
+                    let persons = match (c.person_id, f) {
+                        (Some(_), _) | (None, None) => 1,
+                        (None, Some(f)) => f.counted.max(1),
+                    };
+                    tally.add(&c.township_code, e.program, o, persons);
+                }
+            }
+            if !s.programs.iter().any(|p| DIBAO.contains(p)) {
+                continue;
+            }
+            let day = s.month.first_day();
+            for (id, f) in &part.households {
+                if f.incomes.is_empty() || enrolled.contains(id) || part.inactive.contains(id) {
+                    continue;
+                }
+                let Some((program, new)) = household_dibao(f, params, day) else {
+                    continue;
+                };
+                if !s.programs.contains(&program) || household_dibao(f, &self.base, day).is_some() {
+                    continue;
+                }
+                tally.considered += 1;
+                tally.add(
+                    &f.township_code,
+                    program,
+                    Outcome::Enters { new },
+                    f.counted.max(1),
+                );
+            }
+        }
+    }
+}
+
 impl Params<'_> {
     /// Whether the actor may run a what-if (for drawing links).
     pub fn may_whatif(&self, actor: &Actor) -> bool {
@@ -107,11 +172,9 @@ impl Params<'_> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let dibao = [Program::UrbanDibao, Program::RuralDibao];
-        let entering = programs.iter().any(|p| dibao.contains(p));
-        if entering {
+        if programs.iter().any(|p| DIBAO.contains(p)) {
             // Who holds 低保 already is not newly eligible.
-            for p in dibao {
+            for p in DIBAO {
                 if !programs.contains(&p) {
                     programs.push(p);
                 }
@@ -123,59 +186,49 @@ impl Params<'_> {
             .max()
             .expect("parse_scenarios gives one at least")
             .first_day();
-        let months: Vec<String> = scenarios.iter().map(|s| s.month.to_string()).collect();
-        let mut tallies: Vec<Tally> = scenarios.iter().map(|_| Tally::new()).collect();
-        store::read_parts(st, (&lo, &hi), &programs, on, |part| {
-            let enrolled: HashSet<i64> = part
-                .enrolments
-                .iter()
-                .filter(|e| dibao.contains(&e.program))
-                .map(|e| e.candidate.household_id)
-                .collect();
-            for (i, s) in scenarios.iter().enumerate() {
-                let (params, tally, month) = (&overlays[i], &mut tallies[i], &months[i]);
-                for e in &part.enrolments {
-                    if !s.programs.contains(&e.program) || !e.payable_in(month) {
-                        continue;
+        // The parts are computed by two workers while the next is read.
+        let shared = Arc::new(Shared {
+            months: scenarios.iter().map(|s| s.month.to_string()).collect(),
+            scenarios,
+            overlays,
+            base,
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel::<store::Part>(2);
+        let rx = Arc::new(Mutex::new(rx));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let (shared, rx) = (Arc::clone(&shared), Arc::clone(&rx));
+                std::thread::spawn(move || {
+                    let mut tallies: Vec<Tally> =
+                        shared.scenarios.iter().map(|_| Tally::new()).collect();
+                    loop {
+                        let next = rx.lock().map(|r| r.recv());
+                        let Ok(Ok(part)) = next else { break };
+                        shared.compute(&part, &mut tallies);
                     }
-                    tally.considered += 1;
-                    let c = &e.candidate;
-                    let f = part.households.get(&c.household_id);
-                    let line = standard_line_for(c, f, params, e.program, s.month);
-                    if let Some(o) = outcome_of_line(line.as_ref()) {
-                        let persons = match (c.person_id, f) {
-                            (Some(_), _) | (None, None) => 1,
-                            (None, Some(f)) => f.counted.max(1),
-                        };
-                        tally.add(&c.township_code, e.program, o, persons);
-                    }
-                }
-                if !s.programs.iter().any(|p| dibao.contains(p)) {
-                    continue;
-                }
-                let day = s.month.first_day();
-                for (id, f) in &part.households {
-                    if f.incomes.is_empty() || enrolled.contains(id) || part.inactive.contains(id) {
-                        continue;
-                    }
-                    let Some((program, new)) = household_dibao(f, params, day) else {
-                        continue;
-                    };
-                    if !s.programs.contains(&program) || household_dibao(f, &base, day).is_some() {
-                        continue;
-                    }
-                    tally.considered += 1;
-                    tally.add(
-                        &f.township_code,
-                        program,
-                        Outcome::Enters { new },
-                        f.counted.max(1),
-                    );
-                }
-            }
-            Ok(())
+                    tallies
+                })
+            })
+            .collect();
+        let read = store::read_parts(st, (&lo, &hi), &programs, on, |part| {
+            tx.send(part)
+                .map_err(|_| minzheng_store::StoreError::Internal("测算中止".into()))
         })
-        .await?;
+        .await;
+        drop(tx);
+        let mut tallies: Vec<Tally> = shared.scenarios.iter().map(|_| Tally::new()).collect();
+        for w in workers {
+            let part = w
+                .join()
+                .map_err(|_| Error::Internal("测算过程异常中止".into()))?;
+            for (mine, theirs) in tallies.iter_mut().zip(part) {
+                mine.merge(theirs);
+            }
+        }
+        read?;
+        let scenarios = Arc::try_unwrap(shared)
+            .map(|s| s.scenarios)
+            .map_err(|_| Error::Internal("测算过程异常中止".into()))?;
         let mut codes: BTreeSet<String> = BTreeSet::new();
         let results: Vec<(Scenario, Tally)> = scenarios.into_iter().zip(tallies).collect();
         for (_, t) in &results {
