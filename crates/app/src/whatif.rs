@@ -338,7 +338,7 @@ fn workbook(w: &WhatIf) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         for (i, s) in w.scenarios.iter().enumerate() {
             write_text(ws, 0, i as u16 + 1, &s.name, Some(&bold))?;
         }
-        let lines: Vec<(&str, Box<dyn Fn(&ScenarioResult) -> Cell>)> = vec![
+        let lines: Vec<(&str, SummaryLine)> = vec![
             ("参数调整", Box::new(|s| Cell::Text(changes_text(s)))),
             ("执行月份", Box::new(|s| Cell::Text(s.month.to_string()))),
             (
@@ -483,6 +483,9 @@ fn workbook(w: &WhatIf) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     }
     wb.save_to_buffer()
 }
+
+/// One line of the comparison sheet: a 方案's value for it.
+type SummaryLine = Box<dyn Fn(&ScenarioResult) -> Cell>;
 
 enum Cell {
     Text(String),

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use minzheng_domain::calculators::{IncomeItem, IncomePeriod};
-use minzheng_domain::case_calc::{self, CaseDetails, MemberInput};
+use minzheng_domain::case_calc::{self, MemberInput};
 use minzheng_domain::cases::HouseholdFacts;
 use minzheng_domain::registry::{DisabilityType, Health, IncomeKind, RegistrationType};
 use minzheng_domain::repricing::RepricingCandidate;
@@ -439,7 +439,7 @@ impl Part {
                 details: r
                     .details
                     .and_then(|d| serde_json::from_str(d).ok())
-                    .unwrap_or_else(CaseDetails::default),
+                    .unwrap_or_default(),
             },
             start_month: r.start_month,
             end_month: r.end_month,

@@ -266,10 +266,15 @@ async fn post_form(
             Err(e) => Err(e),
         },
         a if a.starts_with("adopt") => {
+            // The 方案 of that number in the form (the button's form holds it alone).
             let i: usize = a.trim_start_matches("adopt").parse().unwrap_or(usize::MAX);
-            let Some(one) = req.scenarios.get(i) else {
+            let chosen = scenarios
+                .get(i)
+                .map(|s| request(std::slice::from_ref(s), ""));
+            let Some(one) = chosen.and_then(|r| r.scenarios.into_iter().next()) else {
                 return Err(Error::field("action", "请选择要采用的方案").into());
             };
+            let one = &one;
             match st.app.params().adopt(&actor, one).await {
                 Ok(a) => {
                     let mut to = format!(
