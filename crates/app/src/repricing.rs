@@ -358,14 +358,14 @@ impl Repricing<'_> {
         )
         .await?;
         let drafts = store::drafts_to_regenerate(&mut tx, &b).await?;
-        let lines = store::lines(&mut tx, id).await?;
+        let applicable = store::applicable_names(&mut tx, id).await?;
         let batch = store::batch_in_scope(&mut tx, &actor.scope, id).await?;
         tx.commit().await?;
-        let changed_meanwhile = lines
-            .iter()
-            .filter(|l| l.applies())
-            .filter(|l| !applied.iter().any(|a| a.enrolment_id == l.enrolment_id))
-            .map(|l| l.beneficiary_name.clone())
+        let done: std::collections::HashSet<i64> = applied.iter().map(|a| a.enrolment_id).collect();
+        let changed_meanwhile = applicable
+            .into_iter()
+            .filter(|(e, _)| !done.contains(e))
+            .map(|(_, name)| name)
             .collect();
         Ok(SignedOff {
             for_decision: batch.zero_count,

@@ -363,6 +363,20 @@ pub async fn decide(
     Ok(n == 1)
 }
 
+/// The lines a sign-off would apply (not at 0, computed): enrolment and beneficiary, in
+/// line order, without their explanations.
+pub async fn applicable_names(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    tx.fetch_all(
+        q("SELECT enrolment_id, beneficiary_name FROM repricing_lines
+           WHERE batch_id = $1 AND new_fen > 0 AND problem IS NULL ORDER BY id")
+        .bind(batch_id),
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.i64("enrolment_id")?, r.str("beneficiary_name")?)))
+    .collect()
+}
+
 /// A line a sign-off applies: the enrolment, its township and the amounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedLine {
@@ -513,15 +527,17 @@ pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<App
             .bind(batch_id),
         )
         .await?;
-    // One `UPDATE … FROM` (both engines): each enrolment joined to its line once.
+    // The enrolments to change are listed first (`id IN (…)`: each found by its key, not
+    // a scan of every enrolment per batch), each then given its line's amount through the
+    // line's enrolment index.
     tx.execute(
-        q(
-            "UPDATE enrolments SET updated_at = $2, monthly_fen = l.new_fen
-           FROM repricing_lines l
-           WHERE l.batch_id = $1 AND l.enrolment_id = enrolments.id AND l.new_fen > 0
-             AND l.problem IS NULL AND l.old_fen = enrolments.monthly_fen
-             AND enrolments.status <> 'ended'",
-        )
+        q(format!(
+            "UPDATE enrolments SET updated_at = $2,
+               monthly_fen = (SELECT l.new_fen FROM repricing_lines l
+                              WHERE l.enrolment_id = enrolments.id AND l.batch_id = $1)
+             WHERE id IN (SELECT l.enrolment_id FROM repricing_lines l
+                          JOIN enrolments e ON e.id = l.enrolment_id WHERE {APPLICABLE})"
+        ))
         .bind(batch_id)
         .bind(now),
     )
