@@ -39,6 +39,7 @@ pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;
+pub mod whatif;
 
 use std::sync::Arc;
 

@@ -25,7 +25,7 @@ pub struct Added {
 
 /// The parameters duty of [`App`].
 pub struct Params<'a> {
-    app: &'a App,
+    pub(crate) app: &'a App,
 }
 
 impl App {
@@ -86,7 +86,11 @@ impl Params<'_> {
         Ok(added)
     }
 
-    async fn add_entry(&self, actor: &Actor, input: &NewParam) -> AppResult<(i64, ParamEntry)> {
+    pub(crate) async fn add_entry(
+        &self,
+        actor: &Actor,
+        input: &NewParam,
+    ) -> AppResult<(i64, ParamEntry)> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以维护救助参数",

@@ -10,18 +10,17 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use minzheng_domain::case_calc::{self, CaseInputs};
 use minzheng_domain::cases::region_of;
 use minzheng_domain::params::{AgeBand, AgeStartRule, ParamName};
 use minzheng_domain::payroll::bounds_within;
 use minzheng_domain::repricing::{
-    age_band_line, programs_following, signer, standard_line, transition, NewRepricingLine,
+    age_band_line, programs_following, signer, standard_line_for, transition, NewRepricingLine,
     RepricingAction, RepricingBatch, RepricingCandidate, RepricingLine, RepricingReason,
     RepricingReview, RepricingStatus,
 };
-use minzheng_domain::{Actor, Fen, IdNumber, ParamSet, Program, Role, UrbanRural, YearMonth};
+use minzheng_domain::{Actor, Fen, ParamSet, Program, Role, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
-use minzheng_store::Tx;
+use minzheng_store::{AuditEvent, Tx};
 use serde::Serialize;
 use serde_json::json;
 
@@ -316,36 +315,37 @@ impl Repricing<'_> {
             return Err(Error::Conflict("该调标批次已被他人处理".into()));
         }
         let applied = store::apply(&mut tx, id, &at).await?;
-        for a in &applied {
-            audit(
-                &mut tx,
-                actor,
-                "repricing.apply",
-                "enrolment",
-                &a.enrolment_id.to_string(),
-                &a.township_code,
-                Some(json!({"monthly_fen": a.old.0})),
-                Some(
+        // A record per enrolment and per top-up, appended together (one chain, no round
+        // trip per record).
+        let ids: Vec<String> = applied.iter().map(|a| a.enrolment_id.to_string()).collect();
+        let mut events: Vec<AuditEvent<'_>> = applied
+            .iter()
+            .zip(&ids)
+            .map(|(a, eid)| AuditEvent {
+                action: "repricing.apply",
+                entity_type: "enrolment",
+                entity_id: eid,
+                scope_code: &a.township_code,
+                before: Some(json!({"monthly_fen": a.old.0})),
+                after: Some(
                     json!({"monthly_fen": a.new.0, "batch_id": id, "month": b.month,
                     "reason": b.reason}),
                 ),
-            )
-            .await?;
-        }
-        for t in &top_ups {
-            audit(
-                &mut tx,
-                actor,
-                "payroll.back_pay.top_up",
-                "payroll_adjustment",
-                &t.id.to_string(),
-                &t.township_code,
-                None,
-                Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
+            })
+            .collect();
+        let top_up_ids: Vec<String> = top_ups.iter().map(|t| t.id.to_string()).collect();
+        for (t, tid) in top_ups.iter().zip(&top_up_ids) {
+            events.push(AuditEvent {
+                action: "payroll.back_pay.top_up",
+                entity_type: "payroll_adjustment",
+                entity_id: tid,
+                scope_code: &t.township_code,
+                before: None,
+                after: Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
                     "amount_fen": t.amount.0, "status": "approved", "batch_id": id})),
-            )
-            .await?;
+            });
         }
+        minzheng_store::append_audit_many(&mut tx, actor, events).await?;
         audit(
             &mut tx,
             actor,
@@ -358,14 +358,14 @@ impl Repricing<'_> {
         )
         .await?;
         let drafts = store::drafts_to_regenerate(&mut tx, &b).await?;
-        let lines = store::lines(&mut tx, id).await?;
+        let applicable = store::applicable_names(&mut tx, id).await?;
         let batch = store::batch_in_scope(&mut tx, &actor.scope, id).await?;
         tx.commit().await?;
-        let changed_meanwhile = lines
-            .iter()
-            .filter(|l| l.applies())
-            .filter(|l| !applied.iter().any(|a| a.enrolment_id == l.enrolment_id))
-            .map(|l| l.beneficiary_name.clone())
+        let done: std::collections::HashSet<i64> = applied.iter().map(|a| a.enrolment_id).collect();
+        let changed_meanwhile = applicable
+            .into_iter()
+            .filter(|(e, _)| !done.contains(e))
+            .map(|(_, name)| name)
             .collect();
         Ok(SignedOff {
             for_decision: batch.zero_count,
@@ -441,10 +441,8 @@ async fn write_lines(
     Ok(())
 }
 
-/// The 调整标准 lines of `program`'s candidates: each enrolment computed as a case is
-/// (`Cases::calculate`: the household's counted members and incomes, the subject, the
-/// case's details) with the parameters in force on the first day of `month` and on the
-/// last day of the month before; the households' facts are read together.
+/// The 调整标准 lines of `program`'s candidates ([`standard_line_for`]); the households'
+/// facts are read together.
 async fn standard_lines(
     tx: &mut Tx,
     params: &ParamSet,
@@ -452,41 +450,14 @@ async fn standard_lines(
     candidates: &[RepricingCandidate],
     month: YearMonth,
 ) -> AppResult<Vec<NewRepricingLine>> {
-    let on = month.first_day();
-    let before = on.pred_opt().unwrap_or(on);
     let mut ids: Vec<i64> = candidates.iter().map(|c| c.household_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let facts = minzheng_store::cases::households_facts(&mut *tx, &ids, on).await?;
-    let mut lines = Vec::new();
-    for c in candidates {
-        let Some(f) = facts.get(&c.household_id) else {
-            lines.extend(standard_line(c, Err("未找到该户的户籍信息".into()), None));
-            continue;
-        };
-        let Some(region) = region_of(&f.village_code) else {
-            lines.extend(standard_line(c, Err("该户的村(社区)代码无效".into()), None));
-            continue;
-        };
-        let compute = |day: NaiveDate| {
-            let subject = c
-                .person_id
-                .and_then(|p| f.member_ids.get(&p))
-                .and_then(|(s, _)| IdNumber::parse(s, day).ok());
-            let inp = CaseInputs {
-                program,
-                members: &f.members,
-                incomes: &f.incomes,
-                subject: subject.as_ref(),
-                details: &c.details,
-                on: day,
-            };
-            case_calc::compute(&inp, &params.at(&region, Some(f.urban_rural), day))
-        };
-        let old = compute(before).ok().map(|calc| calc.amount);
-        lines.extend(standard_line(c, compute(on), old));
-    }
-    Ok(lines)
+    let facts = minzheng_store::cases::households_facts(&mut *tx, &ids, month.first_day()).await?;
+    Ok(candidates
+        .iter()
+        .filter_map(|c| standard_line_for(c, facts.get(&c.household_id), params, program, month))
+        .collect())
 }
 
 /// A batch's lines as a worksheet 调标明细, every text cell inert, amounts in yuan.

@@ -22,6 +22,7 @@ mod checks;
 mod payroll;
 mod registry;
 mod search;
+mod whatif;
 
 #[derive(Parser)]
 #[command(name = "minzheng", version, about = "minzheng 民政业务管理系统")]
@@ -161,6 +162,11 @@ enum Command {
         #[command(subcommand)]
         command: ChecksCommand,
     },
+    /// 救助标准和参数（调标测算）
+    Params {
+        #[command(subcommand)]
+        command: whatif::ParamsCommand,
+    },
     /// 调标批次（高龄津贴年龄段变化、调整标准）
     Repricing {
         #[command(subcommand)]
@@ -238,6 +244,8 @@ enum BenchCommand {
     Checks(checks::BenchCommand),
     #[command(flatten)]
     Search(search::BenchCommand),
+    #[command(flatten)]
+    Whatif(whatif::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -377,7 +385,7 @@ fn main() -> ExitCode {
 const DEFAULT_DB: &str = "sqlite://minzheng.db";
 const DEMO_DB: &str = "sqlite://minzheng-demo.db";
 
-async fn open_app(url: &Option<String>) -> Result<App, CliError> {
+pub(crate) async fn open_app(url: &Option<String>) -> Result<App, CliError> {
     let url = url.as_deref().unwrap_or(DEFAULT_DB);
     App::open(url)
         .await
@@ -959,6 +967,7 @@ async fn run(cli: Cli) -> CliResult {
             BenchCommand::Payroll(c) => payroll::bench(c).await,
             BenchCommand::Checks(c) => checks::bench(c).await,
             BenchCommand::Search(c) => search::bench(c).await,
+            BenchCommand::Whatif(c) => whatif::bench(c).await,
         },
         Command::Payroll { command } => {
             let app = open_app(&cli.database_url).await?;
@@ -966,6 +975,7 @@ async fn run(cli: Cli) -> CliResult {
             app.close().await;
             r
         }
+        Command::Params { command } => whatif::params(command, &cli.database_url).await,
         Command::Repricing { command } => {
             let (month, scope, json, program) = match command {
                 RepricingCommand::AgeBands { month, scope, json } => (month, scope, json, None),

@@ -44,6 +44,7 @@ pub mod standards;
 mod test_ser;
 pub mod time;
 pub mod users;
+pub mod whatif;
 
 pub use calculators::{CalcError, Calculation, Explanation, HouseholdIncome, IncomeKind};
 pub use calendar::{CalendarError, WorkCalendar};

@@ -229,6 +229,22 @@ impl RowRef<'_> {
         unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), col as c_int) }
     }
 
+    /// The column as an integer, `None` for NULL.
+    pub fn opt_int(&self, col: usize) -> Option<i64> {
+        // SAFETY: as for `int`.
+        let null = unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), col as c_int) }
+            == ffi::SQLITE_NULL;
+        (!null).then(|| self.int(col))
+    }
+
+    /// The column as text, `None` for NULL.
+    pub fn opt_text(&self, col: usize) -> Option<std::borrow::Cow<'_, str>> {
+        // SAFETY: as for `int`.
+        let null = unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), col as c_int) }
+            == ffi::SQLITE_NULL;
+        (!null).then(|| self.text(col))
+    }
+
     /// The column as text (empty for NULL; invalid UTF-8 is replaced).
     pub fn text(&self, col: usize) -> std::borrow::Cow<'_, str> {
         // SAFETY: stmt is live and positioned on a row. sqlite3_column_text is called

@@ -33,11 +33,12 @@ pub mod relatives;
 pub mod repricing;
 pub mod standards;
 pub mod users;
+pub mod whatif;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use audit::{append as append_audit, AuditEvent};
+pub use audit::{append as append_audit, append_many as append_audit_many, AuditEvent};
 pub use db::{
     compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_CACHE_BUDGET_KIB,
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,

@@ -26,6 +26,7 @@ pub mod session;
 pub mod standards;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod whatif;
 
 use std::net::SocketAddr;
 
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .merge(relatives::api())
         .merge(lists::api())
         .merge(repricing::api())
+        .merge(whatif::api())
         .merge(checks::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
@@ -270,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .merge(relatives::pages())
         .merge(lists::pages())
         .merge(repricing::pages())
+        .merge(whatif::pages())
         .merge(checks::pages())
         .route("/healthz", get(api::healthz))
         .route(

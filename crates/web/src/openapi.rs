@@ -402,6 +402,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "添加参数值（市民政局管理员）：program, name, region, urban_rural, effective_from, value_json, source；影响金额的参数（标准、比例、分档等）随即生成该地区自执行月份（生效日期为1日的当月，否则次月）起的调整标准批次，返回 id、repricing_month、repricing（生成结果）或 repricing_error（未能生成的原因，参数照常添加）",
         "救助参数",
     ),
+    (
+        "post",
+        "/api/v1/params/whatif",
+        "调标测算（市民政局管理员）：scenarios 为1至3个方案，每个方案 name 和 changes（1至10项参数调整：program, name, region, urban_rural, effective_from, value_json），within 可选区划；按方案生效当月的参数逐人计算真实保障对象的新金额，返回各方案金额变化、新增符合条件（登记了收入、尚未享受低保的家庭）和退出的户数人数，按区县、乡镇（街道）和项目的月增支、年增支，以及每人月金额变化的分布；不写入任何数据",
+        "救助参数",
+    ),
+    (
+        "post",
+        "/api/v1/params/whatif.xlsx",
+        "调标测算结果导出（调标测算.xlsx）：请求同 /api/v1/params/whatif；不写入任何数据",
+        "救助参数",
+    ),
+    (
+        "post",
+        "/api/v1/params/whatif/adopt",
+        "采用测算方案（市民政局管理员）：请求为一个方案（name, changes）；逐项添加参数（记入操作日志），再按各项目自执行月份起生成调整标准批次，返回 ids（参数编号）、month、added（列入的对象数）、prepared、errors；201",
+        "救助参数",
+    ),
     ("get", "/api/v1/payroll/batches", "发放批次列表（month, program, status, within）", "资金发放"),
     ("post", "/api/v1/payroll/batches", "生成某月发放批次（month, program, within；幂等：已有批次原样返回）", "资金发放"),
     ("get", "/api/v1/payroll/batches/{id}", "一个发放批次", "资金发放"),
@@ -500,6 +518,15 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "valid_only": {"type": "string", "description": "有此字段时只导入无误的行"},
             "dry_run": {"type": "string", "description": "有此字段时只校验，不写入"}
         })),
+        "/api/v1/params/whatif" | "/api/v1/params/whatif.xlsx" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "scenarios": {"type": "array", "minItems": 1, "maxItems": 3, "items": scenario_schema()},
+                "within": {"type": "string", "description": "只测算该区划以内（可不填）"}
+            },
+            "required": ["scenarios"]
+        })),
+        "/api/v1/params/whatif/adopt" => json_body(scenario_schema()),
         "/api/v1/payroll/batches/{id}/bank-file" => json_body(json!({
             "type": "object",
             "properties": {"template": {"type": "string", "description": "银行代发模板代码"}},
@@ -528,6 +555,29 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         })),
         _ => json_body(json!({"type": "object"})),
     }
+}
+
+/// A 测算方案: its name and the parameter values it would add.
+fn scenario_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "方案名称（可不填）"},
+            "changes": {"type": "array", "minItems": 1, "maxItems": 10, "items": {
+                "type": "object",
+                "properties": {
+                    "program": {"type": "string", "description": "救助项目代码，如 urban_dibao"},
+                    "name": {"type": "string", "description": "参数代码，如 standard、tekun_basic_ratio"},
+                    "region": {"type": "string", "description": "市（4位）或区县（6位）代码"},
+                    "urban_rural": {"type": "string", "description": "urban、rural 或留空"},
+                    "effective_from": {"type": "string", "description": "生效日期 YYYY-MM-DD"},
+                    "value_json": {"type": "string", "description": "新取值：金额填元，比例填 1.4 或 35%"}
+                },
+                "required": ["program", "name", "region", "effective_from", "value_json"]
+            }}
+        },
+        "required": ["changes"]
+    })
 }
 
 fn json_body(schema: Value) -> Option<Value> {
@@ -619,6 +669,16 @@ pub fn document() -> Value {
                 "description": "操作日志.xlsx，以附件下载",
                 "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file}
             });
+        }
+        if *path == "/api/v1/params/whatif.xlsx" {
+            let file = json!({"schema": {"type": "string", "format": "binary"}});
+            op["responses"]["200"] = json!({
+                "description": "调标测算.xlsx，以附件下载",
+                "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": file}
+            });
+        }
+        if *path == "/api/v1/params/whatif/adopt" {
+            op["responses"]["201"] = json!({"description": "已添加参数并生成调整标准批次"});
         }
         if *path == "/api/v1/payroll/batches/{id}/bank-file" {
             let file = json!({"schema": {"type": "string", "format": "binary"}});

@@ -114,6 +114,8 @@ struct ListPage {
     /// The programs the standard form offers.
     standard_programs: Vec<Program>,
     can_prepare: bool,
+    /// May run a 调标测算 (the link to it).
+    can_whatif: bool,
     month: String,
     notice: Option<String>,
     error: Option<String>,
@@ -188,6 +190,7 @@ async fn list_render(
         reason: f.reason,
         standard_programs: standard_programs(),
         can_prepare: actor.may(Permission::PrepareRepricing),
+        can_whatif: actor.may(Permission::ManageParams),
         month: YearMonth::of(today()).to_string(),
         notice,
         error,

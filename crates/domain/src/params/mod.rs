@@ -877,10 +877,21 @@ pub enum ParamError {
 }
 
 /// 参数表 — all dated parameter entries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ParamSet {
     entries: Vec<ParamEntry>,
+    /// The entries' positions by key, built on first use: a calculation resolves a dozen
+    /// keys, and a re-pricing or what-if (测算) over a city computes a million of them.
+    #[serde(skip)]
+    index: std::sync::OnceLock<std::collections::HashMap<ParamKey, Vec<usize>>>,
 }
+
+impl PartialEq for ParamSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+impl Eq for ParamSet {}
 
 impl ParamSet {
     pub fn new() -> ParamSet {
@@ -936,7 +947,23 @@ impl ParamSet {
             });
         }
         self.entries.push(e);
+        self.index = std::sync::OnceLock::new();
         Ok(())
+    }
+
+    fn positions(&self, key: &ParamKey) -> &[usize] {
+        self.index
+            .get_or_init(|| {
+                let mut m: std::collections::HashMap<ParamKey, Vec<usize>> =
+                    std::collections::HashMap::new();
+                for (i, e) in self.entries.iter().enumerate() {
+                    m.entry(e.key).or_default().push(i);
+                }
+                m
+            })
+            .get(key)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The entry in force for `key` in `region` (any level inside a city) on `on`:
@@ -949,11 +976,10 @@ impl ParamSet {
         urban_rural: Option<UrbanRural>,
         on: NaiveDate,
     ) -> Result<&ParamEntry, ParamError> {
-        self.entries
+        self.positions(&key)
             .iter()
-            .filter(|e| {
-                e.key == key && e.effective_from <= on && e.scope.matches(region, urban_rural)
-            })
+            .map(|&i| &self.entries[i])
+            .filter(|e| e.effective_from <= on && e.scope.matches(region, urban_rural))
             .max_by_key(|e| (e.scope.specificity(), e.effective_from))
             .ok_or_else(|| ParamError::NotInForce {
                 key: key.label(),

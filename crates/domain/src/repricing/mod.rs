@@ -13,7 +13,11 @@
 use serde::Serialize;
 
 use crate::calculators::{old_age_allowance, CalcError, Calculation, Explanation};
-use crate::case_calc::CaseDetails;
+use chrono::NaiveDate;
+
+use crate::case_calc::{self, CaseDetails, CaseInputs};
+use crate::cases::{region_of, HouseholdFacts};
+use crate::params::ParamSet;
 use crate::params::{AgeBand, AgeStartRule, ParamName};
 use crate::programs::{AmountUnit, ApprovalLevel};
 use crate::{Fen, IdNumber, Program, Role, UrbanRural, YearMonth};
@@ -281,6 +285,51 @@ pub fn standard_line(
             problem: Some(why),
         }),
     }
+}
+
+/// The 调整标准 line of one enrolment, computed as a case is (`case_calc::compute`: the
+/// household's counted members and incomes, the subject, the case's details) with
+/// `params` in force on the first day of `month` and on the last day of the month before
+/// ([`standard_line`]). `facts` is the household's registry facts (`None`: not found).
+/// The re-pricing preparation and the what-if (测算) both call this, so a what-if of a
+/// standard agrees with the batch the standard then prepares.
+pub fn standard_line_for(
+    c: &RepricingCandidate,
+    facts: Option<&HouseholdFacts>,
+    params: &ParamSet,
+    program: Program,
+    month: YearMonth,
+) -> Option<NewRepricingLine> {
+    let Some(f) = facts else {
+        return standard_line(c, Err("未找到该户的户籍信息".into()), None);
+    };
+    let Some(region) = region_of(&f.village_code) else {
+        return standard_line(c, Err("该户的村(社区)代码无效".into()), None);
+    };
+    let on = month.first_day();
+    let before = on.pred_opt().unwrap_or(on);
+    let compute = |day: NaiveDate| {
+        let subject = c
+            .person_id
+            .and_then(|p| f.member_ids.get(&p))
+            .and_then(|(s, _)| IdNumber::parse(s, day).ok());
+        let inp = CaseInputs {
+            program,
+            members: &f.members,
+            incomes: &f.incomes,
+            subject: subject.as_ref(),
+            details: &c.details,
+            on: day,
+        };
+        case_calc::compute(&inp, &params.at(&region, Some(f.urban_rural), day))
+    };
+    let new = compute(on);
+    // Paid already (or the same as the calculator says now): no line, whatever before was.
+    if matches!(&new, Ok(calc) if calc.amount == c.monthly) {
+        return None;
+    }
+    let old = compute(before).ok().map(|calc| calc.amount);
+    standard_line(c, new, old)
 }
 
 /// The 高龄津贴 line for `month`, if the band's amount differs from what the enrolment

@@ -363,6 +363,20 @@ pub async fn decide(
     Ok(n == 1)
 }
 
+/// The lines a sign-off would apply (not at 0, computed): enrolment and beneficiary, in
+/// line order, without their explanations.
+pub async fn applicable_names(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    tx.fetch_all(
+        q("SELECT enrolment_id, beneficiary_name FROM repricing_lines
+           WHERE batch_id = $1 AND new_fen > 0 AND problem IS NULL ORDER BY id")
+        .bind(batch_id),
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.i64("enrolment_id")?, r.str("beneficiary_name")?)))
+    .collect()
+}
+
 /// A line a sign-off applies: the enrolment, its township and the amounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedLine {
@@ -513,13 +527,16 @@ pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<App
             .bind(batch_id),
         )
         .await?;
+    // The enrolments to change are listed first (`id IN (…)`: each found by its key, not
+    // a scan of every enrolment per batch), each then given its line's amount through the
+    // line's enrolment index.
     tx.execute(
         q(format!(
             "UPDATE enrolments SET updated_at = $2,
                monthly_fen = (SELECT l.new_fen FROM repricing_lines l
-                              WHERE l.batch_id = $1 AND l.enrolment_id = enrolments.id)
-             WHERE EXISTS (SELECT 1 FROM repricing_lines l, enrolments e
-                           WHERE e.id = enrolments.id AND l.enrolment_id = e.id AND {APPLICABLE})"
+                              WHERE l.enrolment_id = enrolments.id AND l.batch_id = $1)
+             WHERE id IN (SELECT l.enrolment_id FROM repricing_lines l
+                          JOIN enrolments e ON e.id = l.enrolment_id WHERE {APPLICABLE})"
         ))
         .bind(batch_id)
         .bind(now),

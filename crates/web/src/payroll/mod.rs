@@ -111,7 +111,7 @@ pub fn api() -> Router<AppState> {
         )
 }
 
-fn asset(body: &'static str, mime: &'static str) -> Response {
+pub(crate) fn asset(body: &'static str, mime: &'static str) -> Response {
     (
         [
             (CONTENT_TYPE, mime),

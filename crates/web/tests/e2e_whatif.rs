@@ -1,0 +1,187 @@
+//! Browser end-to-end test of 调标测算: 城市低保 approval is delegated to the townships, and
+//! 东城街道's heads receive 城市低保. The city admin opens the what-if from the parameters
+//! page, enters a higher 城市低保 standard from the first of this month, runs it and reads
+//! the 方案's households, cost and chart; adopts it, which adds the standard and prepares
+//! the batches; the township director signs 东城街道's batch, and the month's payroll
+//! draft, generated next, pays that beneficiary the new amount.
+//!
+//! Needs `chromium` and `chromedriver`; listed as ignored without them, a failure under CI.
+
+mod browser;
+
+use browser::*;
+
+use fantoccini::{Client, Locator};
+use minzheng_app::demo::DEMO_PASSWORD;
+use minzheng_app::testing::TestDb;
+use minzheng_domain::params::NewParam;
+use minzheng_domain::{Actor, YearMonth};
+use minzheng_web::testing::TestApp;
+
+#[minzheng_test_services::needs_browser]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_whatif_is_adopted_signed_and_paid() {
+    let (chromium, chromedriver) = browser_tools();
+    let driver = ChromeDriver::start(&chromedriver);
+    let client = connect(&driver, &chromium).await;
+    let app = TestApp::start(TestDb::sqlite().await).await;
+    let month = setup(&app).await;
+    let outcome = tokio::spawn(scenario(client.clone(), app.base.clone(), month)).await;
+    let _ = client.close().await;
+    app.stop().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("e2e scenario task failed: {e}");
+    }
+}
+
+/// The registry, 低保 for the heads of 东城街道 and 西城街道, and 城市低保 approved by the
+/// townships; returns this month (Beijing time).
+async fn setup(app: &TestApp) -> YearMonth {
+    let a = &app.db.app;
+    a.demo().registry(600, 7).await.unwrap();
+    a.demo().payroll_enrolments().await.unwrap();
+    a.params()
+        .add(
+            &Actor::system("t"),
+            &NewParam {
+                program: "urban_dibao".into(),
+                name: "approval_level".into(),
+                region: "5118".into(),
+                urban_rural: String::new(),
+                effective_from: "2026-06-01".into(),
+                value_json: "\"township\"".into(),
+                source: "委托乡镇审核确认".into(),
+            },
+        )
+        .await
+        .unwrap();
+    YearMonth::of((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive())
+}
+
+async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.expect("open /login");
+    fill(c, "#username", user).await;
+    fill(c, "#password", DEMO_PASSWORD).await;
+    click(c, "#signin").await;
+    wait_text(c, "#current-user", name).await;
+}
+
+async fn sign_out(c: &Client) {
+    click(c, "#logout").await;
+    wait_url(c, "/login").await;
+}
+
+/// The cells' texts of the first row of the table matching `css` whose text contains
+/// `needle`.
+async fn row_with(c: &Client, css: &str, needle: &str) -> Vec<String> {
+    wait_text(c, css, needle).await;
+    for row in c
+        .find_all(Locator::Css(&format!("{css} tbody tr")))
+        .await
+        .unwrap()
+    {
+        if row.text().await.unwrap().contains(needle) {
+            let mut out = Vec::new();
+            for cell in row.find_all(Locator::Css("td")).await.unwrap() {
+                out.push(cell.text().await.unwrap());
+            }
+            return out;
+        }
+    }
+    panic!("no row with {needle:?} in {css:?}");
+}
+
+async fn scenario(c: Client, base: String, month: YearMonth) {
+    // The city admin runs the what-if from the parameters page and adopts it.
+    sign_in(&c, &base, "admin", "王建国").await;
+    c.goto(&format!("{base}/params")).await.unwrap();
+    click(&c, "#whatif-link").await;
+    wait_url(&c, "/params/whatif").await;
+    wait_for(&c, "#s0-c0-program")
+        .await
+        .select_by_value("urban_dibao")
+        .await
+        .expect("choose 城市低保");
+    wait_for(&c, "#s0-c0-name")
+        .await
+        .select_by_value("standard")
+        .await
+        .expect("choose 低保标准");
+    fill(&c, "#s0-name", "提高城市低保").await;
+    fill(&c, "#s0-c0-region", "5118").await;
+    fill(&c, "#s0-c0-from", &format!("{}", month.first_day())).await;
+    fill(&c, "#s0-c0-value", "900").await;
+    click(&c, "#whatif-run").await;
+    let summary = wait_text(&c, "#whatif-summary", "提高城市低保").await;
+    assert!(summary.contains("城市最低生活保障·低保标准"), "{summary}");
+    let changed = wait_for(&c, "#whatif-summary td.changed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let households: i64 = changed.split('/').next().unwrap().trim().parse().unwrap();
+    assert!(households > 0, "{changed}");
+    let monthly = wait_for(&c, "#whatif-summary td.monthly")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !monthly.starts_with('-') && monthly != "0.00元",
+        "{monthly}"
+    );
+    wait_for(&c, "#whatif-chart[data-ready='1']").await;
+    let counties = wait_text(&c, ".whatif-counties", "合计").await;
+    assert!(counties.contains("城市最低生活保障"), "{counties}");
+    click(&c, "#adopt-0").await;
+    wait_url(&c, "/params?").await;
+    let notice = wait_text(&c, "#notice", "调整标准批次").await;
+    assert!(notice.contains(&format!("已生成{month}起执行")), "{notice}");
+    sign_out(&c).await;
+
+    // The director signs 东城街道's batch.
+    sign_in(&c, &base, "director", "张伟").await;
+    c.goto(&format!(
+        "{base}/repricing?status=pending&reason=standard&program=urban_dibao"
+    ))
+    .await
+    .unwrap();
+    let row = wait_text(&c, "#repricing-batches", "调整标准").await;
+    assert!(row.contains("东城街道") && row.contains("待审核"), "{row}");
+    let totals = wait_text(&c, "#township-totals", "城市最低生活保障").await;
+    assert!(totals.contains("东城街道"), "{totals}");
+    click_link(&c, "#repricing-batches", &month.to_string()).await;
+    wait_url(&c, "/repricing/").await;
+    let first = wait_for(&c, "#lines tbody tr td")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let line = row_with(&c, "#lines", &first).await;
+    let (name, new_amount) = (line[0].clone(), line[4].clone());
+    assert!(line[6].contains("调整标准"), "{line:?}");
+    click(&c, "#sign-off-open").await;
+    wait_text(&c, "#sign-off-what", &format!("自{month}起按新金额发放")).await;
+    click(&c, "#sign-off").await;
+    wait_text(&c, "#notice", "已签发").await;
+    wait_text(&c, "#batch-status", "已签发").await;
+
+    // The month's payroll, generated now, pays the new amount.
+    c.goto(&format!("{base}/payroll?month={month}"))
+        .await
+        .unwrap();
+    click(&c, "#generate").await;
+    wait_text(&c, "#notice", "已生成").await;
+    let batch_no = format!(
+        "{}-511802001-城市最低生活保障",
+        month.to_string().replace('-', "")
+    );
+    click_link(&c, "#batches", &batch_no).await;
+    wait_text(&c, "#batch-status", "草稿").await;
+    let paid = row_with(&c, "#lines", &name).await;
+    assert_eq!(paid[7], new_amount, "{paid:?}");
+}
