@@ -450,3 +450,27 @@ fn report_workbook(r: &MonthReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     w.set_column_width(0, 80)?;
     wb.save_to_buffer()
 }
+
+/// The statistics benchmark's data over [`App`] (`minzheng bench stats`): not a use case,
+/// so no actor.
+pub struct StatsBench<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn stats_bench(&self) -> StatsBench<'_> {
+        StatsBench { app: self }
+    }
+}
+
+impl StatsBench<'_> {
+    /// A person per household head, and a second member in each 农村低保 household.
+    pub async fn persons(&self) -> AppResult<i64> {
+        Ok(store::bench::persons(self.app.store()).await?)
+    }
+
+    /// The floor a report is compared with: (groups, seconds).
+    pub async fn floor(&self) -> AppResult<(i64, f64)> {
+        Ok(store::bench::floor(self.app.store()).await?)
+    }
+}

@@ -22,6 +22,7 @@ mod checks;
 mod payroll;
 mod registry;
 mod search;
+mod stats;
 
 #[derive(Parser)]
 #[command(name = "minzheng", version, about = "minzheng 民政业务管理系统")]
@@ -166,6 +167,11 @@ enum Command {
         #[command(subcommand)]
         command: RepricingCommand,
     },
+    /// 统计月报
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -238,6 +244,8 @@ enum BenchCommand {
     Checks(checks::BenchCommand),
     #[command(flatten)]
     Search(search::BenchCommand),
+    #[command(flatten)]
+    Stats(stats::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -959,7 +967,14 @@ async fn run(cli: Cli) -> CliResult {
             BenchCommand::Payroll(c) => payroll::bench(c).await,
             BenchCommand::Checks(c) => checks::bench(c).await,
             BenchCommand::Search(c) => search::bench(c).await,
+            BenchCommand::Stats(c) => stats::bench(c).await,
         },
+        Command::Stats { command } => {
+            let app = open_app(&cli.database_url).await?;
+            let r = stats::run(&app, command).await;
+            app.close().await;
+            r
+        }
         Command::Payroll { command } => {
             let app = open_app(&cli.database_url).await?;
             let r = payroll::run(&app, command).await;

@@ -666,3 +666,78 @@ async fn person_records(
         .collect::<StoreResult<Vec<_>>>()?;
     Ok((Records::Persons(items), total as usize))
 }
+
+/// The statistics benchmark's data (`minzheng bench stats`, in the release binary too).
+pub mod bench {
+    use std::time::Instant;
+
+    use crate::db::{q, Store};
+    use crate::error::StoreResult;
+
+    /// A person for every household's head (born as the head's ID number says), and a
+    /// second member for each 农村低保 household of the payroll fixture (a household of
+    /// two): set-based, one `INSERT … SELECT` each. Genders, disabilities and labour
+    /// abilities are spread by the household's id. Returns how many persons were added.
+    pub async fn persons(store: &Store) -> StoreResult<i64> {
+        let now = super::super::timestamp(chrono::Utc::now());
+        let mut tx = store.begin_write().await?;
+        tx.mark_large();
+        let birth = "substr(h.head_id_number, 7, 4) || '-' || substr(h.head_id_number, 11, 2)
+                     || '-' || substr(h.head_id_number, 13, 2)";
+        let mut added = tx
+            .execute(
+                q(format!(
+                    "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                       name_initials, id_last4, gender, birth_date, relation, counted,
+                       disability_type, work_capacity, created_at, updated_at)
+                     SELECT h.head_id_number, h.id, h.township_code, '甲', 'jia', 'j',
+                       substr(h.head_id_number, 15, 4),
+                       CASE WHEN h.id % 2 = 0 THEN '男' ELSE '女' END, {birth}, 'head', (1 = 1),
+                       CASE WHEN h.id % 10 = 0 THEN 'physical' ELSE 'none' END,
+                       CASE h.id % 3 WHEN 0 THEN 'full' WHEN 1 THEN 'partial' ELSE 'none' END,
+                       $1, $1
+                     FROM households h ORDER BY h.id"
+                ))
+                .bind(now.as_str()),
+            )
+            .await?;
+        added += tx
+            .execute(
+                q("INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                     name_initials, id_last4, gender, birth_date, relation, counted,
+                     disability_type, work_capacity, created_at, updated_at)
+                   SELECT h.head_id_number || 'M', h.id, h.township_code, '乙', 'yi', 'y',
+                     substr(h.head_id_number, 15, 4),
+                     CASE WHEN h.id % 2 = 0 THEN '女' ELSE '男' END, '2012-06-01', 'child', (1 = 1),
+                     'none', 'none', $1, $1
+                   FROM households h
+                   WHERE EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id
+                                 AND e.program = 'rural_dibao')
+                   ORDER BY h.id")
+                .bind(now.as_str()),
+            )
+            .await?;
+        tx.commit().await?;
+        if store.is_postgres() {
+            store
+                .execute_unchecked(
+                    "VACUUM (ANALYZE) persons, enrolments, payroll_lines, payroll_batches",
+                )
+                .await?;
+        }
+        Ok(added as i64)
+    }
+
+    /// The floor: the bare grouped count of the enrolments by program and township (one
+    /// pass over an index, nothing summed). Returns (groups, seconds).
+    pub async fn floor(store: &Store) -> StoreResult<(i64, f64)> {
+        let t = Instant::now();
+        let rows = store
+            .fetch_all(q(
+                "SELECT program, township_code, COUNT(*) AS n FROM enrolments
+                 GROUP BY program, township_code",
+            ))
+            .await?;
+        Ok((rows.len() as i64, t.elapsed().as_secs_f64()))
+    }
+}

@@ -22,6 +22,7 @@ pub mod relatives;
 pub mod repricing;
 pub mod session;
 pub mod standards;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -168,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lists::api())
         .merge(repricing::api())
         .merge(checks::api())
+        .merge(stats::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -258,6 +260,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lists::pages())
         .merge(repricing::pages())
         .merge(checks::pages())
+        .merge(stats::pages())
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",
