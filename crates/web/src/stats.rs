@@ -17,7 +17,7 @@ use minzheng_domain::{Actor, Fen, YearMonth};
 use serde::Deserialize;
 
 use crate::api::{ApiJson, ApiQuery};
-use crate::pages::{actor_label, beijing_time, render, Nav, PageForm};
+use crate::pages::{beijing_time, render, Names, Nav, PageForm};
 use crate::payroll::{form_map, see_other, user_error_fields, with_status, ApiResult, PageResult};
 use crate::session::{ApiUser, PageUser};
 use crate::standards::today;
@@ -216,11 +216,10 @@ async fn report_render(
             .as_ref()
             .map(|l| beijing_time(&l.locked_at))
             .unwrap_or_default(),
-        locked_by: r
-            .locked
-            .as_ref()
-            .map(|l| actor_label(&l.locked_by).to_string())
-            .unwrap_or_default(),
+        locked_by: match &r.locked {
+            Some(l) => Names::load(st).await?.of(&l.locked_by),
+            None => String::new(),
+        },
         can_lock: actor.may(Permission::LockStatistics),
         chart: chart_data(&r),
         query: format!("month={month}&scope={}", r.scope_code),
