@@ -31,6 +31,16 @@ const PAYABLE: &str =
     AND (e.payment = 'monthly' OR e.start_month = $3)
     AND (e.status <> 'grace' OR e.grace_until IS NULL OR e.grace_until >= $3))";
 
+/// The beneficiary's birth date as the ID number's digits (`YYYYMMDD`), compared with the
+/// band limits in that form: read from the index, where the generated `id_birth` would
+/// need the table row on SQLite.
+const BIRTH: &str = "(CASE WHEN length(e.beneficiary_id_number) = 18
+    THEN substr(e.beneficiary_id_number, 7, 8) END)";
+
+fn compact(day: &str) -> String {
+    day.replace('-', "")
+}
+
 /// Every program code, for an `IN` list that lets the index's first column be used with
 /// the township range on its second.
 fn all_programs() -> String {
@@ -146,9 +156,9 @@ async fn enrolment_rows(
             "once_n"
         ),
         no_case = sum(&format!("{LIVE} AND e.case_id IS NULL"), "no_case"),
-        b80 = sum(&format!("{old} AND e.id_birth <= $5 AND e.id_birth > $6"), "band80"),
-        b90 = sum(&format!("{old} AND e.id_birth <= $6 AND e.id_birth > $7"), "band90"),
-        b100 = sum(&format!("{old} AND e.id_birth <= $7"), "band100"),
+        b80 = sum(&format!("{old} AND {BIRTH} <= $5 AND {BIRTH} > $6"), "band80"),
+        b90 = sum(&format!("{old} AND {BIRTH} <= $6 AND {BIRTH} > $7"), "band90"),
+        b100 = sum(&format!("{old} AND {BIRTH} <= $7"), "band100"),
         programs = all_programs(),
     );
     store
@@ -158,9 +168,9 @@ async fn enrolment_rows(
                 .bind(hi)
                 .bind(m)
                 .bind(i64::from(december))
-                .bind(ages.age80_until.as_str())
-                .bind(ages.age90_until.as_str())
-                .bind(ages.age100_until.as_str()),
+                .bind(compact(&ages.age80_until))
+                .bind(compact(&ages.age90_until))
+                .bind(compact(&ages.age100_until)),
         )
         .await
 }
@@ -441,14 +451,19 @@ async fn enrolment_records(
         ),
         EnrolmentFilter::Band(band) => {
             let (upto, after) = match band {
-                OldAgeBand::From80 => (ages.age80_until.clone(), Some(ages.age90_until.clone())),
-                OldAgeBand::From90 => (ages.age90_until.clone(), Some(ages.age100_until.clone())),
-                OldAgeBand::From100 => (ages.age100_until.clone(), None),
+                OldAgeBand::From80 => {
+                    (compact(&ages.age80_until), Some(compact(&ages.age90_until)))
+                }
+                OldAgeBand::From90 => (
+                    compact(&ages.age90_until),
+                    Some(compact(&ages.age100_until)),
+                ),
+                OldAgeBand::From100 => (compact(&ages.age100_until), None),
             };
             let c = if after.is_some() {
-                format!("{LIVE} AND e.id_birth <= $5 AND e.id_birth > $6")
+                format!("{LIVE} AND {BIRTH} <= $5 AND {BIRTH} > $6")
             } else {
-                format!("{LIVE} AND e.id_birth <= $5 AND $6 = ''")
+                format!("{LIVE} AND {BIRTH} <= $5 AND $6 = ''")
             };
             (c, Some(upto), Some(after.unwrap_or_default()))
         }

@@ -14,10 +14,10 @@ CREATE TABLE stats_snapshots (
 );
 
 -- The month's enrolment figures are one pass over this index, in (program, township)
--- order, so the grouping streams and no table row is read (id_birth: the 高龄 bands).
+-- order, so the grouping streams and no table row is read (the beneficiary's ID number: the 高龄 bands by its birth date).
 CREATE INDEX enrolments_stats ON enrolments (program, township_code, start_month, end_month,
     status, payment, monthly_fen, year_end_extra_fen, grace_until, case_id, household_id,
-    id_birth);
+    beneficiary_id_number);
 -- The persons of the 低保 households: looked up by household, every column the caseload
 -- counts in the index.
 CREATE INDEX persons_stats ON persons (household_id, counted, status, status_date, gender,
