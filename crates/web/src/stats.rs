@@ -416,7 +416,7 @@ async fn records_page(
         back: format!("/stats?month={month}&scope={}", l.scope_code),
         l,
     };
-    render(&page).map_err(Into::into)
+    render(&page)
 }
 
 async fn api_month(

@@ -1,6 +1,6 @@
 //! Browser end-to-end test of 统计月报: November's ledgers hold 张大山's 城市低保 household of
-//! two (paid and signed off) and 李桂英's new 农村低保 household. The township director opens
-//! the report from the menu, reads the figures and the chart, follows the 城市低保 households
+//! two (paid and signed off) and 李桂英's new 农村低保 household. The township director sees
+//! the dashboard's chart, opens the report from the menu, reads the figures and the chart, follows the 城市低保 households
 //! to the record behind them; the page fits a phone's width with its table scrolling inside
 //! itself; the city administrator locks the month, and the page says so.
 //!
@@ -163,6 +163,8 @@ async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
 async fn scenario(c: Client, base: String) {
     // The director (东城街道) opens the report from the menu, then November's.
     sign_in(&c, &base, "director", "张伟").await;
+    // The dashboard's chart of this month's report, drawn from the API.
+    wait_for(&c, "#stats-overview #stats-chart[data-ready='1']").await;
     click(&c, "#menu-stats").await;
     wait_url(&c, "/stats").await;
     wait_text(&c, "h1", "统计月报").await;
