@@ -172,6 +172,52 @@ impl Facts {
     }
 }
 
+/// How enrolments of one start month, end month, status and payment count in a month:
+/// the rules the report and the payroll share (docs/stats.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// 在保: a monthly enrolment paid by the month (started, not ended before it; an ended
+    /// enrolment without an end month never paid).
+    pub live: bool,
+    /// Its first month is this one (monthly).
+    pub new: bool,
+    /// Its last month is this one (monthly).
+    pub exited: bool,
+    /// A one-off enrolment paid in this month.
+    pub once: bool,
+    /// The payroll pays it this month (a 渐退 enrolment past its grace aside, which the
+    /// caller takes off).
+    pub payable: bool,
+}
+
+impl Counts {
+    /// `start`, `end` as `YYYY-MM`; `status` and `payment` as stored.
+    pub fn of(
+        month: YearMonth,
+        start: &str,
+        end: Option<&str>,
+        status: &str,
+        payment: &str,
+    ) -> Counts {
+        let m = month.to_string();
+        let m = m.as_str();
+        let monthly = payment == "monthly";
+        let started = start <= m;
+        let not_ended = end.is_none_or(|e| e >= m);
+        let paid_ever = status != "ended" || end.is_some();
+        Counts {
+            live: monthly && started && not_ended && paid_ever,
+            new: monthly && start == m,
+            exited: monthly && end == Some(m),
+            once: !monthly && start == m && paid_ever,
+            payable: (matches!(status, "active" | "grace") || (status == "ended" && end.is_some()))
+                && started
+                && not_ended
+                && (monthly || start == m),
+        }
+    }
+}
+
 /// A 特困 beneficiary's self-care level, from the assessment on the case (`None`: not assessed).
 pub fn tekun_care(details: Option<&CaseDetails>) -> Option<CareLevel> {
     details.and_then(|d| d.assessment).map(|a| a.level())
@@ -769,6 +815,27 @@ mod tests {
         assert_eq!(StatItem::UrbanFen.unit(), "元");
         assert_eq!(StatItem::TemporaryTimes.unit(), "人次");
         assert_eq!(StatItem::RuralNew.unit(), "户");
+    }
+
+    #[test]
+    fn counts_follow_the_payrolls_rules() {
+        let m = YearMonth::parse("2026-11").unwrap();
+        let c = Counts::of(m, "2026-01", None, "active", "monthly");
+        assert!(c.live && c.payable && !c.new && !c.exited && !c.once);
+        let c = Counts::of(m, "2026-11", None, "active", "monthly");
+        assert!(c.live && c.new && c.payable);
+        let c = Counts::of(m, "2026-03", Some("2026-11"), "ended", "monthly");
+        assert!(c.live && c.exited && c.payable);
+        let c = Counts::of(m, "2026-03", Some("2026-10"), "ended", "monthly");
+        assert_eq!(c, Counts::default());
+        let c = Counts::of(m, "2026-03", None, "suspended", "monthly");
+        assert!(c.live && !c.payable);
+        let c = Counts::of(m, "2026-11", None, "active", "once");
+        assert!(c.once && c.payable && !c.live);
+        let c = Counts::of(m, "2026-10", None, "active", "once");
+        assert_eq!(c, Counts::default());
+        let c = Counts::of(m, "2026-12", None, "active", "monthly");
+        assert_eq!(c, Counts::default());
     }
 
     #[test]

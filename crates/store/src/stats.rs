@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use minzheng_domain::case_calc::CaseDetails;
 use minzheng_domain::stats::{
-    tekun_care, tekun_mode, AgeLimits, Drill, EnrolmentFilter, EnrolmentRecord, Facts, LineRecord,
-    OldAgeBand, PersonFilter, PersonRecord, Records,
+    tekun_care, tekun_mode, AgeLimits, Counts, Drill, EnrolmentFilter, EnrolmentRecord, Facts,
+    LineRecord, OldAgeBand, PersonFilter, PersonRecord, Records,
 };
 use minzheng_domain::{Program, YearMonth};
 
@@ -23,13 +23,6 @@ use crate::error::{StoreError, StoreResult};
 const LIVE: &str = "(e.payment = 'monthly' AND e.start_month <= $3
     AND (e.end_month IS NULL OR e.end_month >= $3)
     AND (e.status <> 'ended' OR e.end_month IS NOT NULL))";
-
-/// What the payroll pays for the month (its `PAYABLE` rule, the batch month being $3).
-const PAYABLE: &str =
-    "((e.status IN ('active', 'grace') OR (e.status = 'ended' AND e.end_month IS NOT NULL))
-    AND e.start_month <= $3 AND (e.end_month IS NULL OR e.end_month >= $3)
-    AND (e.payment = 'monthly' OR e.start_month = $3)
-    AND (e.status <> 'grace' OR e.grace_until IS NULL OR e.grace_until >= $3))";
 
 /// The beneficiary's birth date as the ID number's digits (`YYYYMMDD`), compared with the
 /// band limits in that form: read from the index, where the generated `id_birth` would
@@ -73,21 +66,40 @@ pub async fn facts(
     for r in &e {
         let f = out.entry(r.str("township_code")?).or_default();
         let program = r.program("program")?;
+        let end = r.opt_str("end_month")?;
+        let c = Counts::of(
+            month,
+            &r.str("start_month")?,
+            end.as_deref(),
+            &r.str("status")?,
+            &r.str("payment")?,
+        );
+        let n = r.i64("n")?;
         let pf = f.programs.entry(program).or_default();
-        pf.live = r.i64("live")?;
-        pf.new = r.i64("new_n")?;
-        pf.exited = r.i64("exited_n")?;
-        pf.once = r.i64("once_n")?;
-        pf.due_fen = r.i64("due_fen")?;
-        if program == Program::Tekun {
+        if c.live {
+            pf.live += n;
+        }
+        if c.new {
+            pf.new += n;
+        }
+        if c.exited {
+            pf.exited += n;
+        }
+        if c.once {
+            pf.once += n;
+        }
+        if c.payable {
+            pf.due_fen += r.i64("due_fen")? - r.i64("lapsed_fen")?;
+        }
+        if c.live && program == Program::Tekun {
             f.count_tekun(None, r.i64("no_case")?);
         }
-        if program == Program::OldAgeAllowance {
-            f.count_old_age(Some(OldAgeBand::From80), r.i64("band80")?);
-            f.count_old_age(Some(OldAgeBand::From90), r.i64("band90")?);
-            f.count_old_age(Some(OldAgeBand::From100), r.i64("band100")?);
-            let banded = r.i64("band80")? + r.i64("band90")? + r.i64("band100")?;
-            f.count_old_age(None, r.i64("live")? - banded);
+        if c.live && program == Program::OldAgeAllowance {
+            let (b80, b90, b100) = (r.i64("band80")?, r.i64("band90")?, r.i64("band100")?);
+            f.count_old_age(Some(OldAgeBand::From80), b80);
+            f.count_old_age(Some(OldAgeBand::From90), b90);
+            f.count_old_age(Some(OldAgeBand::From100), b100);
+            f.count_old_age(None, n - b80 - b90 - b100);
         }
     }
     for r in &p {
@@ -129,7 +141,11 @@ pub async fn facts(
     Ok(out)
 }
 
-/// One pass over the enrolments, grouped by program and township.
+/// One pass over the enrolments, grouped by an index prefix (program, township, start and
+/// end month, status, payment) so the grouping streams; which groups are live, new,
+/// stopped, one-off or payable in the month is the domain's (`Counts`). Only cheap sums run
+/// per row: the amounts, the 渐退 enrolments past their grace, the enrolments without a
+/// case, the 高龄 bands.
 async fn enrolment_rows(
     store: &Store,
     lo: &str,
@@ -138,26 +154,27 @@ async fn enrolment_rows(
     ages: &AgeLimits,
     december: bool,
 ) -> StoreResult<Vec<DbRow>> {
-    let old = "e.program = 'old_age_allowance' AND {LIVE}".replace("{LIVE}", LIVE);
+    let old = "e.program = 'old_age_allowance'";
     let sql = format!(
-        "SELECT e.program, e.township_code, {live}, {new}, {exited}, {once}, {no_case},
-                {b80}, {b90}, {b100},
-                CAST(COALESCE(SUM(CASE WHEN {PAYABLE}
-                    THEN e.monthly_fen + e.year_end_extra_fen * $4 ELSE 0 END), 0) AS BIGINT) AS due_fen
+        "SELECT e.program, e.township_code, e.start_month, e.end_month, e.status, e.payment,
+                COUNT(*) AS n,
+                CAST(SUM(e.monthly_fen + e.year_end_extra_fen * $4) AS BIGINT) AS due_fen,
+                CAST(COALESCE(SUM(CASE WHEN e.status = 'grace' AND e.grace_until < $3
+                    THEN e.monthly_fen + e.year_end_extra_fen * $4 ELSE 0 END), 0) AS BIGINT)
+                    AS lapsed_fen,
+                {no_case}, {b80}, {b90}, {b100}
          FROM enrolments e
          WHERE e.program IN ({programs}) AND e.township_code >= $1 AND e.township_code < $2
-         GROUP BY e.program, e.township_code",
-        live = sum(LIVE, "live"),
-        new = sum("e.payment = 'monthly' AND e.start_month = $3", "new_n"),
-        exited = sum("e.payment = 'monthly' AND e.end_month = $3", "exited_n"),
-        once = sum(
-            "e.payment <> 'monthly' AND e.start_month = $3
-             AND (e.status <> 'ended' OR e.end_month IS NOT NULL)",
-            "once_n"
+         GROUP BY e.program, e.township_code, e.start_month, e.end_month, e.status, e.payment",
+        no_case = sum("e.case_id IS NULL", "no_case"),
+        b80 = sum(
+            &format!("{old} AND {BIRTH} <= $5 AND {BIRTH} > $6"),
+            "band80"
         ),
-        no_case = sum(&format!("{LIVE} AND e.case_id IS NULL"), "no_case"),
-        b80 = sum(&format!("{old} AND {BIRTH} <= $5 AND {BIRTH} > $6"), "band80"),
-        b90 = sum(&format!("{old} AND {BIRTH} <= $6 AND {BIRTH} > $7"), "band90"),
+        b90 = sum(
+            &format!("{old} AND {BIRTH} <= $6 AND {BIRTH} > $7"),
+            "band90"
+        ),
         b100 = sum(&format!("{old} AND {BIRTH} <= $7"), "band100"),
         programs = all_programs(),
     );
