@@ -100,6 +100,12 @@ pub enum Permission {
     /// 规范化建设的市级管理 (parameters, plan review, staff-change decisions,
     /// inspections, subsidies).
     ManageStandards,
+
+    // Statistics (统计月报).
+    /// 查看统计月报 (and the records behind its figures).
+    ReadStatistics,
+    /// 锁定和重新打开统计月份.
+    LockStatistics,
 }
 
 /// How wide the actor's scope must be for a permission.
@@ -320,10 +326,28 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         ScopeRule::CityWide,
         "管理规范化建设",
     ),
+    (
+        P::ReadStatistics,
+        &[
+            R::CityAdmin,
+            R::CountyApprover,
+            R::TownshipDirector,
+            R::TownshipStaff,
+            R::Auditor,
+        ],
+        ScopeRule::Any,
+        "查看统计月报",
+    ),
+    (
+        P::LockStatistics,
+        CITY_ADMIN,
+        ScopeRule::CityWide,
+        "锁定和重新打开统计月份",
+    ),
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 38] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -360,6 +384,8 @@ impl Permission {
         P::ImportLists,
         P::RecordOfficeStandards,
         P::ManageStandards,
+        P::ReadStatistics,
+        P::LockStatistics,
     ];
 
     fn row(self) -> &'static (Permission, &'static [Role], ScopeRule, &'static str) {
@@ -471,7 +497,7 @@ mod tests {
         for p in Permission::ALL {
             assert_eq!(
                 auditor.may(p),
-                p == Permission::ReadAudit,
+                p == Permission::ReadAudit || p == Permission::ReadStatistics,
                 "auditor and {p:?}"
             );
         }

@@ -36,6 +36,7 @@ pub mod registry;
 pub mod relatives;
 pub mod repricing;
 pub mod standards;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

@@ -22,6 +22,7 @@ mod checks;
 mod payroll;
 mod registry;
 mod search;
+mod stats;
 mod whatif;
 
 #[derive(Parser)]
@@ -172,6 +173,11 @@ enum Command {
         #[command(subcommand)]
         command: RepricingCommand,
     },
+    /// 统计月报
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +252,8 @@ enum BenchCommand {
     Search(search::BenchCommand),
     #[command(flatten)]
     Whatif(whatif::BenchCommand),
+    #[command(flatten)]
+    Stats(stats::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -968,7 +976,14 @@ async fn run(cli: Cli) -> CliResult {
             BenchCommand::Checks(c) => checks::bench(c).await,
             BenchCommand::Search(c) => search::bench(c).await,
             BenchCommand::Whatif(c) => whatif::bench(c).await,
+            BenchCommand::Stats(c) => stats::bench(c).await,
         },
+        Command::Stats { command } => {
+            let app = open_app(&cli.database_url).await?;
+            let r = stats::run(&app, command).await;
+            app.close().await;
+            r
+        }
         Command::Payroll { command } => {
             let app = open_app(&cli.database_url).await?;
             let r = payroll::run(&app, command).await;

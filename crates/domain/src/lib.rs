@@ -40,6 +40,7 @@ pub mod relatives;
 pub mod repricing;
 pub mod role;
 pub mod standards;
+pub mod stats;
 #[cfg(test)]
 mod test_ser;
 pub mod time;

@@ -32,6 +32,7 @@ pub mod registry;
 pub mod relatives;
 pub mod repricing;
 pub mod standards;
+pub mod stats;
 pub mod users;
 pub mod whatif;
 

@@ -86,6 +86,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "repricing_standard",
         include_str!("../migrations/common/0016_repricing_standard.sql"),
     ),
+    (
+        17,
+        "stats",
+        include_str!("../migrations/sqlite/0017_stats.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -167,6 +172,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         16,
         "repricing_standard",
         include_str!("../migrations/common/0016_repricing_standard.sql"),
+    ),
+    (
+        17,
+        "stats",
+        include_str!("../migrations/postgres/0017_stats.sql"),
     ),
 ];
 

@@ -24,6 +24,7 @@ pub mod relatives;
 pub mod repricing;
 pub mod session;
 pub mod standards;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod whatif;
@@ -179,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .merge(repricing::api())
         .merge(whatif::api())
         .merge(checks::api())
+        .merge(stats::api())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed);
     Router::new()
@@ -274,6 +276,7 @@ pub fn router(state: AppState) -> Router {
         .merge(repricing::pages())
         .merge(whatif::pages())
         .merge(checks::pages())
+        .merge(stats::pages())
         .route("/healthz", get(api::healthz))
         .route(
             "/api/openapi.json",

@@ -459,6 +459,10 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/lists", "其他部门的核对数据（批次）列表", "数据比对"),
     ("post", "/api/v1/lists/import", "导入核对数据（multipart：kind, received_on, file）；整份无误才导入，不修改户籍台账", "数据比对"),
     ("post", "/api/v1/findings/{id}/verdict", "核实结论（verdict: confirm 属实、dismiss 不属实、handle 已处理；note 核实情况）", "数据比对"),
+    ("get", "/api/v1/stats/month", "统计月报（month：统计月份YYYY-MM，默认本月；scope：乡镇（街道）及以上区划代码，默认本人管辖范围）：城乡低保户数、人数、本月新增和停保、本月支出，特困（集中/分散供养、生活自理能力），临时救助、医疗救助、教育救助人次和金额，高龄津贴分年龄段，优抚，低保对象构成；合计及各下级区划（columns）的数值（金额单位分）；warnings 数据校验提示；已锁定的月份（locked）为锁定时的数据", "统计月报"),
+    ("get", "/api/v1/stats/records", "统计明细：构成某个数字的保障对象、发放明细或家庭成员（month, scope, item：指标代码，如 urban_households）；最多500条，total 为总数", "统计月报"),
+    ("post", "/api/v1/stats/lock", "锁定统计月份（市民政局管理员；month）：保存各乡镇（街道）的统计数字，此后报表不随台账变化；已锁定的409", "统计月报"),
+    ("post", "/api/v1/stats/reopen", "重新打开已锁定的统计月份（市民政局管理员；month, reason 原因必填），记入操作日志；未锁定的409", "统计月报"),
     ("post", "/api/v1/recoveries/{id}/steps", "办理追回（action: recovered 登记已追回、request_write_off 申请核销、approve_write_off 批准核销、reject_write_off 驳回；note 说明）", "殡葬管理"),
 ];
 
@@ -552,6 +556,19 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "note": {"type": "string", "description": "追回方式和日期，或核销原因"}
             },
             "required": ["action"]
+        })),
+        "/api/v1/stats/lock" => json_body(json!({
+            "type": "object",
+            "properties": {"month": {"type": "string", "description": "统计月份YYYY-MM"}},
+            "required": ["month"]
+        })),
+        "/api/v1/stats/reopen" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "month": {"type": "string", "description": "统计月份YYYY-MM"},
+                "reason": {"type": "string", "description": "重新打开的原因（必填，最长500个字）"}
+            },
+            "required": ["month", "reason"]
         })),
         _ => json_body(json!({"type": "object"})),
     }
@@ -662,6 +679,22 @@ pub fn document() -> Value {
                         "schema": {"type": "integer", "minimum": 0}}));
                 }
             }
+        }
+        if path.starts_with("/api/v1/stats/") && *method == "get" {
+            let list = op["parameters"]
+                .as_array_mut()
+                .expect("parameters is an array");
+            list.push(json!({"name": "month", "in": "query", "required": false,
+                "description": "统计月份YYYY-MM（默认本月）", "schema": {"type": "string"}}));
+            list.push(json!({"name": "scope", "in": "query", "required": false,
+                "description": "区划代码（乡镇（街道）及以上，默认本人管辖范围）", "schema": {"type": "string"}}));
+            if *path == "/api/v1/stats/records" {
+                list.push(json!({"name": "item", "in": "query", "required": true,
+                    "description": "指标代码（如 urban_households）", "schema": {"type": "string"}}));
+            }
+        }
+        if path.starts_with("/api/v1/stats/") && *method == "post" {
+            op["responses"]["409"] = json!({"description": "该月已锁定（锁定）或未锁定（重新打开）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
         }
         if *path == "/api/v1/audit/export" {
             let file = json!({"schema": {"type": "string", "format": "binary"}});

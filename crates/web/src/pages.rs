@@ -47,6 +47,8 @@ pub struct Nav {
     pub csrf: String,
     pub is_admin: bool,
     pub can_audit: bool,
+    /// May read the statistics (统计月报 in the menu and on the dashboard).
+    pub can_stats: bool,
     pub active: &'static str,
     /// A fresh one-time key for the page's forms that must not be done twice (field
     /// `_once`; see `forms::OnceKeys`).
@@ -62,6 +64,10 @@ impl Nav {
             csrf: s.csrf_token.clone(),
             is_admin: s.user.actor().is_ok_and(|a| a.may(Permission::ManageUsers)),
             can_audit: s.user.actor().is_ok_and(|a| a.may(Permission::ReadAudit)),
+            can_stats: s
+                .user
+                .actor()
+                .is_ok_and(|a| a.may(Permission::ReadStatistics)),
             active,
             once: crate::forms::fresh_key(),
         }
@@ -154,6 +160,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "standards.posted_rule.add",
     "standards.profile",
     "standards.room.add",
+    "stats.lock",
+    "stats.reopen",
     "subsidy.disburse",
     "user.change_password",
     "user.create",
@@ -192,6 +200,7 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "relative_declaration",
     "room",
     "staff_change",
+    "stats_month",
     "std_params",
     "subsidy",
     "user",
@@ -290,6 +299,8 @@ pub fn action_label(action: &str) -> &str {
         "inspection.rectified" => "整改完成",
         "staff_change.reject" => "退回人员变动备案",
         "database.backup" => "备份数据库",
+        "stats.lock" => "锁定统计月份",
+        "stats.reopen" => "重新打开统计月份",
         other => other,
     }
 }
@@ -402,6 +413,7 @@ pub fn entity_label(entity: &str) -> &str {
         "finding" => "比对疑点",
         "relative_declaration" => "近亲属备案",
         "external_batch" => "核对数据",
+        "stats_month" => "统计月份",
         other => other,
     }
 }
@@ -616,6 +628,8 @@ struct DashboardPage {
     todo: minzheng_app::dashboard::Todo,
     /// 待我办理 beyond cases: (what, how many, where), only what this user may do.
     todo_more: Vec<(&'static str, i64, String)>,
+    /// This month (YYYY-MM), for the statistics' chart and link.
+    month: String,
 }
 
 impl DashboardPage {
@@ -699,9 +713,11 @@ pub async fn dashboard(State(st): State<AppState>, PageUser(s, actor): PageUser)
     .filter(|(may, _, n, _)| *may && *n > 0)
     .map(|(_, what, n, link)| (what, n, link))
     .collect();
+    let month = month.to_string();
     render(&DashboardPage {
         todo,
         todo_more,
+        month,
         scope_title: format!("{}（{}）", s.user.scope_name, s.user.scope_code),
         nav: Nav::new(&s, "dashboard"),
         counts,

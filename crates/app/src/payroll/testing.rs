@@ -42,6 +42,16 @@ pub async fn case(
     .await?)
 }
 
+/// Puts an approved case with `details_json` behind an enrolment; returns the case id.
+pub async fn attach_case_details(
+    app: &App,
+    enrolment_id: i64,
+    case_no: &str,
+    details_json: &str,
+) -> AppResult<i64> {
+    Ok(fixtures::attach_case_details(app.store(), enrolment_id, case_no, details_json).await?)
+}
+
 /// The household of an enrolment.
 pub async fn household_of(app: &App, enrolment_id: i64) -> AppResult<i64> {
     Ok(fixtures::household_of(app.store(), enrolment_id).await?)

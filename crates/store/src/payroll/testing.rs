@@ -320,3 +320,42 @@ pub async fn insert_back_pay_line(
     .await?;
     tx.commit().await
 }
+
+/// Puts an approved case with `details_json` (the program's inputs: 特困's support mode and
+/// assessment …) behind an enrolment; returns the case id.
+pub async fn attach_case_details(
+    store: &Store,
+    enrolment_id: i64,
+    case_no: &str,
+    details_json: &str,
+) -> StoreResult<i64> {
+    let e = store
+        .fetch_one(
+            q("SELECT program, household_id FROM enrolments WHERE id = $1").bind(enrolment_id),
+        )
+        .await?;
+    let id = case(
+        store,
+        case_no,
+        "new",
+        e.program("program")?,
+        e.i64("household_id")?,
+        Some(enrolment_id),
+    )
+    .await?;
+    let mut tx = store.begin_write().await?;
+    tx.execute(
+        q("UPDATE cases SET details_json = $1 WHERE id = $2")
+            .bind(details_json)
+            .bind(id),
+    )
+    .await?;
+    tx.execute(
+        q("UPDATE enrolments SET case_id = $1 WHERE id = $2")
+            .bind(id)
+            .bind(enrolment_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
