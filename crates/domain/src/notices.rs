@@ -160,6 +160,9 @@ mod tests {
         assert_eq!(NameMask::KeepSurname.apply("张三"), "张*");
         assert_eq!(NameMask::KeepSurname.apply("张三丰"), "张**");
         assert_eq!(NameMask::KeepSurname.apply("欧阳娜娜"), "欧***");
+        // First and last kept, however long the name.
+        assert_eq!(NameMask::KeepFirstAndLast.apply("爱新觉罗娜"), "爱***娜");
+        assert_eq!(NameMask::KeepFirstAndLast.apply("阿卜杜热合曼"), "阿****曼");
         assert_eq!(
             NoticeExclusion::MinorInTekun.label(),
             "特困人员中的未成年人不予公示"

@@ -173,7 +173,8 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
             "persons_id_number",
             "persons_initials",
             "persons_last4",
-            "persons_pinyin"
+            "persons_pinyin",
+            "persons_stats"
         ]
     );
     // The name parts' triggers are back, and the parts were filled for every person: one
