@@ -164,11 +164,6 @@ async fn sign_in(c: &Client, base: &str, user: &str) {
     wait_for(c, "#current-user").await;
 }
 
-async fn sign_out(c: &Client) {
-    click(c, "#logout").await;
-    wait_url(c, "/login").await;
-}
-
 async fn select(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await

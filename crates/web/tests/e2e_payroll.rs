@@ -253,11 +253,6 @@ async fn sign_in(c: &Client, base: &str, user: &str) {
     wait_text(c, "h1", "工作台").await;
 }
 
-async fn sign_out(c: &Client) {
-    click(c, "#logout").await;
-    wait_url(c, "/login").await;
-}
-
 /// Waits for a finished download ending in `ext`.
 fn wait_download(dir: &Path, ext: &str) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(20);

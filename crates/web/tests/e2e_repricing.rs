@@ -10,7 +10,6 @@ mod browser;
 use browser::*;
 
 use fantoccini::Client;
-use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_app::testing::payroll::{self as fixtures, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
 use minzheng_domain::{Actor, Fen, IdNumber, Program, YearMonth};
@@ -84,14 +83,6 @@ async fn prepared_batch(app: &TestApp) -> (i64, i64) {
         .expect("东城街道's batch")
         .id;
     (eid, batch)
-}
-
-async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    fill(c, "#username", user).await;
-    fill(c, "#password", DEMO_PASSWORD).await;
-    click(c, "#signin").await;
-    wait_text(c, "#current-user", name).await;
 }
 
 async fn scenario(c: Client, base: String, batch: i64) {

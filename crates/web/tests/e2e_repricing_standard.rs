@@ -11,8 +11,7 @@ mod browser;
 
 use browser::*;
 
-use fantoccini::{Client, Locator};
-use minzheng_app::demo::DEMO_PASSWORD;
+use fantoccini::Client;
 use minzheng_app::testing::TestDb;
 use minzheng_domain::params::NewParam;
 use minzheng_domain::{Actor, YearMonth};
@@ -60,39 +59,6 @@ async fn setup(app: &TestApp) -> YearMonth {
         .await
         .unwrap();
     YearMonth::of((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive())
-}
-
-async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    fill(c, "#username", user).await;
-    fill(c, "#password", DEMO_PASSWORD).await;
-    click(c, "#signin").await;
-    wait_text(c, "#current-user", name).await;
-}
-
-async fn sign_out(c: &Client) {
-    click(c, "#logout").await;
-    wait_url(c, "/login").await;
-}
-
-/// The cells' texts of the first row of the table matching `css` whose text contains
-/// `needle`.
-async fn row_with(c: &Client, css: &str, needle: &str) -> Vec<String> {
-    wait_text(c, css, needle).await;
-    for row in c
-        .find_all(Locator::Css(&format!("{css} tbody tr")))
-        .await
-        .unwrap()
-    {
-        if row.text().await.unwrap().contains(needle) {
-            let mut out = Vec::new();
-            for cell in row.find_all(Locator::Css("td")).await.unwrap() {
-                out.push(cell.text().await.unwrap());
-            }
-            return out;
-        }
-    }
-    panic!("no row with {needle:?} in {css:?}");
 }
 
 async fn scenario(c: Client, base: String, month: YearMonth) {

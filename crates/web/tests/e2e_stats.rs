@@ -13,7 +13,6 @@ use std::path::Path;
 use browser::*;
 
 use fantoccini::Client;
-use minzheng_app::demo::DEMO_PASSWORD;
 use minzheng_app::testing::payroll::{self as fixtures, FixtureEnrolment};
 use minzheng_app::testing::TestDb;
 use minzheng_domain::payroll::GenerateRequest;
@@ -150,14 +149,6 @@ async fn shot(c: &Client, name: &str) {
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).expect("save screenshot");
     }
-}
-
-async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    fill(c, "#username", user).await;
-    fill(c, "#password", DEMO_PASSWORD).await;
-    click(c, "#signin").await;
-    wait_text(c, "#current-user", name).await;
 }
 
 async fn scenario(c: Client, base: String) {

@@ -89,14 +89,6 @@ async fn submitted_application(app: &TestApp) -> String {
     head
 }
 
-async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("open /login");
-    fill(c, "#username", user).await;
-    fill(c, "#password", DEMO_PASSWORD).await;
-    click(c, "#signin").await;
-    wait_text(c, "#current-user", name).await;
-}
-
 async fn scenario(c: Client, base: String, head: String) {
     sign_in(&c, &base, "staff", "刘芳").await;
     let todo = wait_text(&c, "#todo-cases", &head).await;

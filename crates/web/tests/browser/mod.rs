@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use minzheng_app::demo::DEMO_PASSWORD;
 
 /// How long to wait for any one thing to appear in the browser.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -301,4 +302,39 @@ async fn connect_with(
         .connect(&driver.url())
         .await
         .unwrap_or_else(|e| panic!("open a Chromium session via chromedriver: {e}"))
+}
+
+/// Signs in as `user` with the demo password and waits for the header to name `name`.
+pub async fn sign_in(c: &Client, base: &str, user: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.expect("open /login");
+    fill(c, "#username", user).await;
+    fill(c, "#password", DEMO_PASSWORD).await;
+    click(c, "#signin").await;
+    wait_text(c, "#current-user", name).await;
+}
+
+/// Signs out and waits for the sign-in page.
+pub async fn sign_out(c: &Client) {
+    click(c, "#logout").await;
+    wait_url(c, "/login").await;
+}
+
+/// The cells' texts of the first row of the table matching `css` whose text contains
+/// `needle`.
+pub async fn row_with(c: &Client, css: &str, needle: &str) -> Vec<String> {
+    wait_text(c, css, needle).await;
+    for row in c
+        .find_all(Locator::Css(&format!("{css} tbody tr")))
+        .await
+        .unwrap()
+    {
+        if row.text().await.unwrap().contains(needle) {
+            let mut out = Vec::new();
+            for cell in row.find_all(Locator::Css("td")).await.unwrap() {
+                out.push(cell.text().await.unwrap());
+            }
+            return out;
+        }
+    }
+    panic!("no row with {needle:?} in {css:?}");
 }
