@@ -126,9 +126,9 @@ pub async fn append_many(
         Some(r) => (r.i64("seq")? + 1, r.str("hash")?),
         None => (1, GENESIS.to_string()),
     };
-    /// Rows per insert (12 parameters each, under both engines' limits).
-    const CHUNK: usize = 500;
-    let mut rows: Vec<[crate::db::Arg; 12]> = Vec::with_capacity(CHUNK);
+    /// Rows handed to the store at a time.
+    const CHUNK: usize = 5_000;
+    let mut rows: Vec<Vec<crate::db::Arg>> = Vec::with_capacity(CHUNK);
     let mut events = events.into_iter().peekable();
     while let Some(ev) = events.next() {
         let before = ev.before.map(|v| v.to_string());
@@ -146,7 +146,7 @@ pub async fn append_many(
             before: before.as_deref(),
             after: after.as_deref(),
         });
-        rows.push([
+        rows.push(vec![
             seq.into(),
             at.as_str().into(),
             actor.username.as_str().into(),
@@ -162,27 +162,15 @@ pub async fn append_many(
         ]);
         seq += 1;
         if rows.len() == CHUNK || events.peek().is_none() {
-            let values = (0..rows.len())
-                .map(|i| {
-                    let b = i * 12;
-                    (1..=12)
-                        .map(|k| format!("${}", b + k))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .map(|v| format!("({v})"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = q(format!(
+            tx.insert_rows(
                 "INSERT INTO audit_log (seq, at, actor, actor_id, action, entity_type, entity_id,
-                 scope_code, before_json, after_json, prev_hash, hash) VALUES {values}"
-            ));
-            for r in rows.drain(..) {
-                for a in r {
-                    query.push(a);
-                }
-            }
-            tx.execute(query).await?;
+                 scope_code, before_json, after_json, prev_hash, hash)",
+                12,
+                "",
+                &rows,
+            )
+            .await?;
+            rows.clear();
         }
     }
     Ok(())

@@ -276,6 +276,82 @@ impl Tx {
         })
     }
 
+    /// Inserts `rows` (each `width` values) with `head` (`INSERT INTO t (…)`) and `tail`
+    /// (e.g. `ON CONFLICT DO NOTHING`); returns the rows inserted. On SQLite one prepared
+    /// single-row statement is stepped per row on the connection's handle: a multi-row
+    /// statement with thousands of numbered parameters costs time quadratic in their number
+    /// there, in SQLite's parser and in sqlx's binding. On PostgreSQL the rows go in
+    /// multi-row statements of up to 500 rows.
+    pub(crate) async fn insert_rows(
+        &mut self,
+        head: &str,
+        width: usize,
+        tail: &str,
+        rows: &[Vec<Arg>],
+    ) -> StoreResult<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        if let Some(r) = rows.iter().find(|r| r.len() != width) {
+            return Err(StoreError::Internal(format!(
+                "参数个数不符：需要{width}个，提供了{}个",
+                r.len()
+            )));
+        }
+        match self {
+            Tx::Sqlite(t) => {
+                use crate::bulk::BulkVal;
+                let mut handle = t.lock_handle().await?;
+                let marks = vec!["?"; width].join(", ");
+                let mut stmt = crate::bulk::Prepared::new(
+                    &mut handle,
+                    &format!("{head} VALUES ({marks}) {tail}"),
+                )?;
+                let mut vals: Vec<BulkVal<'_>> = Vec::with_capacity(width);
+                let mut n = 0;
+                for row in rows {
+                    vals.clear();
+                    for a in row {
+                        vals.push(match a {
+                            Arg::Text(Some(s)) => BulkVal::Text(s),
+                            Arg::Int(Some(i)) => BulkVal::Int(*i),
+                            Arg::Bool(b) => BulkVal::Int(i64::from(*b)),
+                            Arg::Text(None) | Arg::Int(None) | Arg::Bytes(None) => BulkVal::Null,
+                            Arg::Bytes(Some(_)) => {
+                                return Err(StoreError::Internal("批量写入不支持二进制值".into()))
+                            }
+                        });
+                    }
+                    n += stmt.run(&vals)?;
+                }
+                Ok(n)
+            }
+            Tx::Pg(_) => {
+                let mut n = 0;
+                for chunk in rows.chunks(500) {
+                    let values = (0..chunk.len())
+                        .map(|i| {
+                            let cols = (1..=width)
+                                .map(|k| format!("${}", i * width + k))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            format!("({cols})")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let mut query = q(format!("{head} VALUES {values} {tail}"));
+                    for row in chunk {
+                        for a in row {
+                            query.push(a.clone());
+                        }
+                    }
+                    n += self.execute(query).await?;
+                }
+                Ok(n)
+            }
+        }
+    }
+
     pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)

@@ -14,11 +14,8 @@ use minzheng_domain::repricing::{
 };
 use minzheng_domain::{Fen, Program, Scope, UrbanRural, YearMonth};
 
-use crate::db::{q, Conn, DbRow, Tx};
+use crate::db::{q, Arg, Conn, DbRow, Tx};
 use crate::error::{StoreError, StoreResult};
-
-/// Rows per multi-row `INSERT` (9 parameters each, under both engines' limits).
-const CHUNK: usize = 100;
 
 /// Queues concurrent preparations (the monthly task and a clerk at once) on PostgreSQL, where
 /// both would otherwise read the same candidates and race to create the township's pending
@@ -151,49 +148,37 @@ pub async fn add_lines(
                 .await?
                 .i64("id")?,
         };
-        let mut added = 0;
-        for chunk in lines.chunks(CHUNK) {
-            let values = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 9 + 3;
-                    format!(
-                        "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2)",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut query = q(format!(
+        let rows: Vec<Vec<Arg>> = lines
+            .iter()
+            .map(|l| {
+                let c = &l.candidate;
+                vec![
+                    batch_id.into(),
+                    c.enrolment_id.into(),
+                    c.township_code.as_str().into(),
+                    c.village_code.as_str().into(),
+                    c.beneficiary_name.as_str().into(),
+                    c.beneficiary_id_number.as_str().into(),
+                    c.monthly.0.into(),
+                    l.new_amount.0.into(),
+                    serde_json::to_string(&l.explanation)
+                        .unwrap_or_else(|_| "{}".into())
+                        .into(),
+                    l.problem.clone().into(),
+                    month_s.as_str().into(),
+                ]
+            })
+            .collect();
+        let added = tx
+            .insert_rows(
                 "INSERT INTO repricing_lines (batch_id, enrolment_id, township_code, village_code,
                    beneficiary_name, beneficiary_id_number, old_fen, new_fen, explanation_json,
-                   problem, once_month)
-                 VALUES {values}
-                 ON CONFLICT DO NOTHING"
-            ))
-            .bind(batch_id)
-            .bind(month_s.as_str());
-            for l in chunk {
-                let c = &l.candidate;
-                query = query
-                    .bind(c.enrolment_id)
-                    .bind(c.township_code.as_str())
-                    .bind(c.village_code.as_str())
-                    .bind(c.beneficiary_name.as_str())
-                    .bind(c.beneficiary_id_number.as_str())
-                    .bind(c.monthly.0)
-                    .bind(l.new_amount.0)
-                    .bind(serde_json::to_string(&l.explanation).unwrap_or_else(|_| "{}".into()))
-                    .bind(l.problem.clone());
-            }
-            added += tx.execute(query).await? as i64;
-        }
+                   problem, once_month)",
+                11,
+                "ON CONFLICT DO NOTHING",
+                &rows,
+            )
+            .await? as i64;
         update_counters(tx, batch_id).await?;
         out.push(Prepared {
             batch_id,
