@@ -1,8 +1,8 @@
 //! 测算 — the budget what-if before a standard decision (`app.params().whatif`): one to
 //! three 方案 of parameter values, each computed over the jurisdiction's real enrolments and
 //! registry facts with the calculators a case and a re-pricing use
-//! (`domain::repricing::standard_line_for`), summed by county, township and program, side
-//! by side; its workbook; and the adoption of a 方案 as the real parameter change, which
+//! (`domain::repricing::standard_change_for`, which the re-pricing's `standard_line_for`
+//! writes as a line), summed by county, township and program, side by side; its workbook; and the adoption of a 方案 as the real parameter change, which
 //! prepares the 调整标准 batches as `add_and_reprice` does. The what-if itself writes
 //! nothing: no row, no audit record (it reads, and its figures name no one).
 
@@ -10,11 +10,12 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use minzheng_domain::calculators::without_explanations;
 use minzheng_domain::params::ParamSet;
 use minzheng_domain::payroll::bounds_within;
-use minzheng_domain::repricing::{programs_following, reprices, standard_line_for};
+use minzheng_domain::repricing::{programs_following, reprices, standard_change_for};
 use minzheng_domain::whatif::{
-    bucket_labels, household_dibao, outcome_of_line, parse_scenarios, Outcome, Scenario,
+    bucket_labels, household_dibao, outcome_of_change, parse_scenarios, Outcome, Scenario,
     ScenarioError, ScenarioInput, ScenarioResult, Tally, WhatIfRequest, WhatIfRow,
 };
 use minzheng_domain::{Actor, Program, YearMonth};
@@ -102,8 +103,8 @@ impl Shared {
                 tally.considered += 1;
                 let c = &e.candidate;
                 let f = part.households.get(&c.household_id);
-                let line = standard_line_for(c, f, params, e.program, s.month);
-                if let Some(o) = outcome_of_line(line.as_ref()) {
+                let change = standard_change_for(c, f, params, e.program, s.month);
+                if let Some(o) = outcome_of_change(c.monthly, change.as_ref()) {
                     let persons = match (c.person_id, f) {
                         (Some(_), _) | (None, None) => 1,
                         (None, Some(f)) => f.counted.max(1),
@@ -201,11 +202,12 @@ impl Params<'_> {
                 std::thread::spawn(move || {
                     let mut tallies: Vec<Tally> =
                         shared.scenarios.iter().map(|_| Tally::new()).collect();
-                    loop {
+                    // Amounts only: the explanations are not read.
+                    without_explanations(|| loop {
                         let next = rx.lock().map(|r| r.recv());
                         let Ok(Ok(part)) = next else { break };
                         shared.compute(&part, &mut tallies);
-                    }
+                    });
                     tallies
                 })
             })

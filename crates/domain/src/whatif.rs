@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
-use crate::calculators::CalcError;
+use crate::calculators::{CalcError, Calculation};
 use crate::case_calc::{self, CaseDetails, CaseInputs};
 use crate::cases::{region_of, HouseholdFacts};
 use crate::params::ParamSet;
 use crate::params::{parse_new_param, NewParam, ParamEntry, ParamInputError};
-use crate::repricing::{effective_month, programs_following, reprices, NewRepricingLine};
+use crate::repricing::{effective_month, programs_following, reprices};
 use crate::{Fen, FieldErrors, Program, Scope, UrbanRural, YearMonth};
 
 /// At most this many 方案 side by side.
@@ -223,18 +223,21 @@ pub fn is_not_eligible(message: &str) -> bool {
     message.starts_with(&CalcError::NotEligible(String::new()).to_string())
 }
 
-/// The outcome of an enrolment's 调整标准 line under the 方案 (`None`: the amount stays).
-pub fn outcome_of_line(line: Option<&NewRepricingLine>) -> Option<Outcome> {
-    let l = line?;
-    let old = l.candidate.monthly;
-    Some(match &l.problem {
-        None if l.new_amount.0 > 0 => Outcome::Changes {
+/// The outcome for an enrolment paying `old` of what the 方案 does to it
+/// ([`crate::repricing::standard_change_for`]; `None`: the amount stays): a new amount above
+/// 0 changes it, 0 or "not eligible" ends it, any other error is a problem.
+pub fn outcome_of_change(
+    old: Fen,
+    change: Option<&Result<Calculation, String>>,
+) -> Option<Outcome> {
+    Some(match change? {
+        Ok(calc) if calc.amount.0 > 0 => Outcome::Changes {
             old,
-            new: l.new_amount,
+            new: calc.amount,
         },
-        None => Outcome::Leaves { old },
-        Some(why) if is_not_eligible(why) => Outcome::Leaves { old },
-        Some(_) => Outcome::Problem,
+        Ok(_) => Outcome::Leaves { old },
+        Err(why) if is_not_eligible(why) => Outcome::Leaves { old },
+        Err(_) => Outcome::Problem,
     })
 }
 

@@ -36,31 +36,66 @@ pub struct Explanation {
     pub steps: Vec<Line>,
     /// Remarks such as "已按最低发放额发放".
     pub notes: Vec<String>,
+    /// Written under [`without_explanations`]: nothing above is filled in.
+    #[serde(skip)]
+    quiet: bool,
+}
+
+thread_local! {
+    /// Set while [`without_explanations`] runs on this thread.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the calculators on this thread leaving their explanations empty (the
+/// formula, inputs, steps and notes are not written): bulk work over a whole city (测算)
+/// needs the amounts only, and writing the text is most of a calculation's time. The
+/// amounts and errors are the same.
+pub fn without_explanations<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            QUIET.with(|q| q.set(self.0));
+        }
+    }
+    let _restore = Restore(QUIET.with(|q| q.replace(true)));
+    f()
 }
 
 impl Explanation {
-    fn new(formula: impl Into<String>) -> Self {
+    fn new(formula: impl std::fmt::Display) -> Self {
+        if QUIET.with(|q| q.get()) {
+            return Explanation {
+                quiet: true,
+                ..Default::default()
+            };
+        }
         Explanation {
-            formula: formula.into(),
+            formula: formula.to_string(),
             ..Default::default()
         }
     }
-    fn input(&mut self, label: &str, value: impl ToString) -> &mut Self {
-        self.inputs.push(Line {
-            label: label.to_string(),
-            value: value.to_string(),
-        });
+    fn input(&mut self, label: impl std::fmt::Display, value: impl std::fmt::Display) -> &mut Self {
+        if !self.quiet {
+            self.inputs.push(Line {
+                label: label.to_string(),
+                value: value.to_string(),
+            });
+        }
         self
     }
-    fn step(&mut self, label: &str, value: impl ToString) -> &mut Self {
-        self.steps.push(Line {
-            label: label.to_string(),
-            value: value.to_string(),
-        });
+    fn step(&mut self, label: impl std::fmt::Display, value: impl std::fmt::Display) -> &mut Self {
+        if !self.quiet {
+            self.steps.push(Line {
+                label: label.to_string(),
+                value: value.to_string(),
+            });
+        }
         self
     }
     fn note(&mut self, s: impl Into<String>) -> &mut Self {
-        self.notes.push(s.into());
+        if !self.quiet {
+            self.notes.push(s.into());
+        }
         self
     }
 }
@@ -103,8 +138,25 @@ fn round(r: Rounding, x: Exact) -> Result<Fen, CalcError> {
     r.apply(x).ok_or(CalcError::Overflow)
 }
 
-fn count(n: u32) -> String {
-    format!("{n}人")
+fn count(n: u32) -> impl std::fmt::Display {
+    struct Persons(u32);
+    impl std::fmt::Display for Persons {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}人", self.0)
+        }
+    }
+    Persons(n)
+}
+
+/// [`Fen::yuan_string`] (`1234.50`), written only when displayed.
+struct PlainYuan(Fen);
+
+impl std::fmt::Display for PlainYuan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let abs = self.0 .0.unsigned_abs();
+        let sign = if self.0 .0 < 0 { "-" } else { "" };
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -223,26 +275,31 @@ pub fn household_income(
             IncomePeriod::Monthly => ("元/月", i128::from(it.amount.0) * 12),
             IncomePeriod::Annual => ("元/年", i128::from(it.amount.0)),
         };
-        let shown = format!("{}{per}", it.amount.yuan_string());
         if p.exempt.contains(&it.kind) {
-            ex.input(it.kind.label(), format!("{shown}(不计入)"));
+            ex.input(
+                it.kind.label(),
+                format_args!("{}{per}(不计入)", PlainYuan(it.amount)),
+            );
             continue;
         }
-        ex.input(it.kind.label(), shown);
+        ex.input(
+            it.kind.label(),
+            format_args!("{}{per}", PlainYuan(it.amount)),
+        );
         total += annual;
     }
-    ex.step("计入收入合计(年)", Exact::new(total, 1).display_yuan());
+    ex.step("计入收入合计(年)", Exact::new(total, 1).yuan());
     let mut deduction: i128 = 0;
     for r in rigid {
         non_negative(&r.label, r.monthly)?;
         ex.input(
-            &format!("刚性支出：{}", r.label),
-            format!("{}元/月", r.monthly.yuan_string()),
+            format_args!("刚性支出：{}", r.label),
+            format_args!("{}元/月", PlainYuan(r.monthly)),
         );
         deduction += i128::from(r.monthly.0) * 12;
     }
     if deduction > 0 {
-        ex.step("刚性支出扣减(年)", Exact::new(deduction, 1).display_yuan());
+        ex.step("刚性支出扣减(年)", Exact::new(deduction, 1).yuan());
     }
     let mut net = total - deduction;
     if net < 0 {
@@ -255,9 +312,9 @@ pub fn household_income(
         .div_int(i64::from(counted_members))
         .div_int(12);
     let pc = round(p.per_capita_rounding, pc_exact)?;
-    ex.step("人均月收入(未取整)", pc_exact.display_yuan());
+    ex.step("人均月收入(未取整)", pc_exact.yuan());
     ex.step(
-        &format!("人均月收入({})", p.per_capita_rounding.label()),
+        format_args!("人均月收入({})", p.per_capita_rounding.label()),
         pc,
     );
     Ok(HouseholdIncome {
@@ -381,11 +438,11 @@ pub fn dibao_top_up(
         TopUpMode::HouseholdGap => "低保金 = 低保标准 × 人数 − 家庭月收入 + 分类施保加发",
         TopUpMode::Tiers => "低保金 = 低保标准 × 档次比例 × 人数 + 分类施保加发",
     };
-    let mut ex = Explanation::new(format!(
+    let mut ex = Explanation::new(format_args!(
         "{formula}；不低于 低保标准 × 最低发放比例 × 人数；结果{}",
         p.rounding.label()
     ));
-    ex.input("低保标准", format!("{s}/人·月"))
+    ex.input("低保标准", format_args!("{s}/人·月"))
         .input("计入人数", count(n))
         .input("家庭年收入", income.annual)
         .input("人均月收入", pc)
@@ -399,14 +456,14 @@ pub fn dibao_top_up(
     let base = match p.mode {
         TopUpMode::PerCapitaGap => {
             let gap = Exact::from_fen(s).minus(Exact::from_fen(pc));
-            ex.step("差额(低保标准 − 人均月收入)", gap.display_yuan());
+            ex.step("差额(低保标准 − 人均月收入)", gap.yuan());
             gap.mul_int(n_i)
         }
         TopUpMode::HouseholdGap => {
             let monthly = Exact::from_fen(income.annual).div_int(12);
             let all = Exact::from_fen(s).mul_int(n_i);
-            ex.step("低保标准 × 人数", all.display_yuan());
-            ex.step("家庭月收入(年收入 ÷ 12)", monthly.display_yuan());
+            ex.step("低保标准 × 人数", all.yuan());
+            ex.step("家庭月收入(年收入 ÷ 12)", monthly.yuan());
             all.minus(monthly)
         }
         TopUpMode::Tiers => {
@@ -426,11 +483,11 @@ pub fn dibao_top_up(
             tier.per_person.of(s).mul_int(n_i)
         }
     };
-    ex.step("基本低保金", base.display_yuan());
+    ex.step("基本低保金", base.yuan());
     let floor = p.min_payment_ratio.of(s).mul_int(n_i);
     let mut total = base;
     if base.cmp_exact(floor) == Ordering::Less {
-        ex.step("最低发放额", floor.display_yuan());
+        ex.step("最低发放额", floor.yuan());
         ex.note("补差额低于最低发放额，按最低发放额发放");
         total = floor;
     }
@@ -456,19 +513,19 @@ pub fn dibao_top_up(
                 ""
             };
             ex.step(
-                &format!("成员{}分类施保", i + 1),
-                format!("{}{} {}", c.label(), more, v.display_yuan()),
+                format_args!("成员{}分类施保", i + 1),
+                format_args!("{}{} {}", c.label(), more, v.yuan()),
             );
             supp_total = supp_total.plus(v);
         }
     }
     if supp_total.cmp_exact(Exact::zero()) == Ordering::Greater {
-        ex.step("分类施保加发合计", supp_total.display_yuan());
+        ex.step("分类施保加发合计", supp_total.yuan());
         total = total.plus(supp_total);
     }
-    ex.step("合计(取整前)", total.display_yuan());
+    ex.step("合计(取整前)", total.yuan());
     let amount = round(p.rounding, total)?;
-    ex.step(&format!("月低保金({})", p.rounding.label()), amount);
+    ex.step(format_args!("月低保金({})", p.rounding.label()), amount);
     Ok(Calculation {
         amount,
         unit: AmountUnit::Monthly,
@@ -540,7 +597,7 @@ pub fn single_person(
     p: &SinglePersonParams,
 ) -> Result<Calculation, CalcError> {
     non_negative("人均月收入", household_per_capita)?;
-    let mut ex = Explanation::new(format!(
+    let mut ex = Explanation::new(format_args!(
         "单人保金 = 低保标准 × 单人保比例；结果{}",
         p.rounding.label()
     ));
@@ -567,7 +624,7 @@ pub fn single_person(
         ));
     }
     let x = p.share.of(p.standard);
-    ex.step("低保标准 × 比例", x.display_yuan());
+    ex.step("低保标准 × 比例", x.yuan());
     let amount = round(p.rounding, x)?;
     ex.step("月单人保金", amount);
     Ok(Calculation {
@@ -683,7 +740,7 @@ pub fn tekun(
     non_negative("低保标准", p.dibao_standard)?;
     non_negative("最低工资标准", p.minimum_wage)?;
     let level = assessment.level();
-    let mut ex = Explanation::new(format!(
+    let mut ex = Explanation::new(format_args!(
         "特困供养金 = 低保标准 × 基本生活标准倍数 + 最低工资标准 × 护理比例{}；结果{}",
         if mode == SupportMode::Centralized {
             " × (1 + 集中供养上浮比例)"
@@ -702,7 +759,7 @@ pub fn tekun(
         );
     ex.step("自理能力等级", level.label());
     let basic = p.basic_ratio.of(p.dibao_standard);
-    ex.step("基本生活标准", basic.display_yuan());
+    ex.step("基本生活标准", basic.yuan());
     let ratio = p.care_ratio(level);
     ex.step("护理比例", ratio);
     let mut care = ratio.of(p.minimum_wage);
@@ -710,7 +767,7 @@ pub fn tekun(
         ex.input("集中供养上浮比例", p.institutional_uplift);
         care = care.plus(care.mul_ratio(p.institutional_uplift));
     }
-    ex.step("照料护理标准", care.display_yuan());
+    ex.step("照料护理标准", care.yuan());
     let amount = round(p.rounding, basic.plus(care))?;
     ex.step("月供养金", amount);
     Ok(Calculation {
@@ -750,7 +807,7 @@ pub fn temporary(
         .input("月低保标准", dibao_standard)
         .input("上限倍数", cap_ratio);
     let cap = cap_ratio.of(dibao_standard);
-    ex.step("救助上限", cap.display_yuan());
+    ex.step("救助上限", cap.yuan());
     let amount = if Exact::from_fen(assessed).cmp_exact(cap) == Ordering::Greater {
         ex.note("核定金额超过上限，按上限发放");
         floor_fen(cap)?
@@ -796,7 +853,7 @@ pub fn medical(
 ) -> Result<Calculation, CalcError> {
     non_negative("政策范围内自付费用", eligible_cost)?;
     non_negative("本年度已救助金额", paid_this_year)?;
-    let mut ex = Explanation::new(format!(
+    let mut ex = Explanation::new(format_args!(
         "医疗救助金 = min((政策范围内自付费用 − 起付线) × 救助比例, 年度限额 − 本年度已救助)；{}",
         p.rounding.label()
     ));
@@ -887,7 +944,7 @@ pub fn laid_off_worker(
             let wage = original_wage
                 .ok_or_else(|| CalcError::Invalid("缺少本人原标准工资".to_string()))?;
             non_negative("原标准工资", wage)?;
-            ex = Explanation::new(format!(
+            ex = Explanation::new(format_args!(
                 "救济金 = 原标准工资 × 救济比例；{}",
                 rounding.label()
             ));
@@ -943,7 +1000,7 @@ pub fn old_age_allowance(
                 AgeStartRule::NextMonth => "达到年龄次月起",
             },
         );
-    ex.step("计算年龄", format!("{age}周岁"));
+    ex.step("计算年龄", format_args!("{age}周岁"));
     let band = bands
         .iter()
         .find(|b| b.contains(age))
@@ -1091,17 +1148,14 @@ pub fn preferential_care(
     let mut ex = Explanation::new("月发放额 = 年标准 ÷ 12 (1—11月取整到分，12月补足全年差额)");
     ex.input("优抚类别", category.label());
     if let Some(g) = grade {
-        ex.input("残疾等级", format!("{g}级"));
+        ex.input("残疾等级", format_args!("{g}级"));
     }
     if let Some(c) = cause {
         ex.input("致残性质", c.label());
     }
     ex.input("年标准", row.annual).input("发放月份", month);
     let amount = AnnualInstalments::of(row.annual).for_month(month);
-    ex.step(
-        "年标准 ÷ 12",
-        Exact::new(row.annual.0.into(), 12).display_yuan(),
-    );
+    ex.step("年标准 ÷ 12", Exact::new(row.annual.0.into(), 12).yuan());
     ex.step("本月发放", amount);
     Ok(Calculation {
         amount,

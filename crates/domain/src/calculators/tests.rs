@@ -937,3 +937,64 @@ fn preferential_care_grades_by_cause() {
         Ok(yuan(116_270))
     );
 }
+
+/// The income explanation writes each item as typed (`1500.00元/月`), exempt kinds
+/// marked, and the rigid spending with its label.
+#[test]
+fn income_explanation_lines_read_as_typed() {
+    let items = [
+        monthly(IncomeKind::Wages, 1_500),
+        annual(IncomeKind::Scholarship, 300_000),
+    ];
+    let rigid = [RigidSpending {
+        label: "慢性病自付医疗费".into(),
+        monthly: yuan(200),
+    }];
+    let h = household_income(2, &items, &rigid, &income_params()).unwrap();
+    let inputs: Vec<(&str, &str)> = h
+        .explanation
+        .inputs
+        .iter()
+        .map(|l| (l.label.as_str(), l.value.as_str()))
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            ("共同生活家庭成员(计入)", "2人"),
+            (IncomeKind::Wages.label(), "1500.00元/月"),
+            (IncomeKind::Scholarship.label(), "3000.00元/年(不计入)"),
+            ("刚性支出：慢性病自付医疗费", "200.00元/月"),
+        ]
+    );
+    let last = h.explanation.steps.last().unwrap();
+    assert_eq!(
+        last.label,
+        format!(
+            "人均月收入({})",
+            income_params().per_capita_rounding.label()
+        )
+    );
+    assert_eq!(last.value, h.per_capita_monthly.to_string());
+}
+
+/// Without explanations the amounts and errors are the same and nothing is written; the
+/// explanations come back afterwards, even after a panic inside.
+#[test]
+fn without_explanations_gives_the_same_amounts_and_no_text() {
+    let p = dibao(TopUpMode::HouseholdGap, 780);
+    let loud = dibao_top_up(&hh(3, 1_000_000), &[], &p).unwrap();
+    assert!(!loud.explanation.formula.is_empty());
+    assert!(!loud.explanation.steps.is_empty());
+    let quiet = without_explanations(|| dibao_top_up(&hh(3, 1_000_000), &[], &p).unwrap());
+    assert_eq!(quiet.amount, loud.amount);
+    assert!(quiet.explanation.formula.is_empty());
+    assert!(quiet.explanation.inputs.is_empty());
+    assert!(quiet.explanation.steps.is_empty());
+    assert!(quiet.explanation.notes.is_empty());
+    let refused = without_explanations(|| dibao_top_up(&hh(1, 100_000_000), &[], &p));
+    assert_eq!(refused, dibao_top_up(&hh(1, 100_000_000), &[], &p));
+    assert!(matches!(refused, Err(CalcError::NotEligible(_))));
+    let _ = std::panic::catch_unwind(|| without_explanations(|| panic!("inside")));
+    let again = dibao_top_up(&hh(3, 1_000_000), &[], &p).unwrap();
+    assert_eq!(again, loud);
+}

@@ -217,6 +217,17 @@ impl Exact {
         }
     }
 
+    /// [`Self::display_yuan`], written only when displayed.
+    pub fn yuan(self) -> impl std::fmt::Display {
+        struct Yuan(Exact);
+        impl std::fmt::Display for Yuan {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0.display_yuan())
+            }
+        }
+        Yuan(self)
+    }
+
     /// Shown to users with four decimals of yuan when not whole fen (`1234.5678元`).
     pub fn display_yuan(self) -> String {
         // Rounded half-up to 1/100 fen for display only.

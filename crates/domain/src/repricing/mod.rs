@@ -300,11 +300,29 @@ pub fn standard_line_for(
     program: Program,
     month: YearMonth,
 ) -> Option<NewRepricingLine> {
+    standard_line(
+        c,
+        standard_change_for(c, facts, params, program, month)?,
+        None,
+    )
+}
+
+/// What [`standard_line_for`] finds, before the line is written: `None` when the
+/// enrolment keeps its amount (the calculator gives what it pays, or gave the same the
+/// month before), else the new calculation or why there is none. The what-if (测算)
+/// reads its outcome from this without building the line.
+pub fn standard_change_for(
+    c: &RepricingCandidate,
+    facts: Option<&HouseholdFacts>,
+    params: &ParamSet,
+    program: Program,
+    month: YearMonth,
+) -> Option<Result<Calculation, String>> {
     let Some(f) = facts else {
-        return standard_line(c, Err("未找到该户的户籍信息".into()), None);
+        return Some(Err("未找到该户的户籍信息".into()));
     };
     let Some(region) = region_of(&f.village_code) else {
-        return standard_line(c, Err("该户的村(社区)代码无效".into()), None);
+        return Some(Err("该户的村(社区)代码无效".into()));
     };
     let on = month.first_day();
     let before = on.pred_opt().unwrap_or(on);
@@ -324,12 +342,13 @@ pub fn standard_line_for(
         case_calc::compute(&inp, &params.at(&region, Some(f.urban_rural), day))
     };
     let new = compute(on);
-    // Paid already (or the same as the calculator says now): no line, whatever before was.
-    if matches!(&new, Ok(calc) if calc.amount == c.monthly) {
-        return None;
+    match &new {
+        // Paid already (or the same as the calculator says now): no line.
+        Ok(calc) if calc.amount == c.monthly => None,
+        // The same as the month before: the new parameters do not move it.
+        Ok(calc) if compute(before).ok().map(|old| old.amount) == Some(calc.amount) => None,
+        _ => Some(new),
     }
-    let old = compute(before).ok().map(|calc| calc.amount);
-    standard_line(c, new, old)
 }
 
 /// The 高龄津贴 line for `month`, if the band's amount differs from what the enrolment
@@ -351,10 +370,8 @@ pub fn age_band_line(
             ..
         }) => (amount, explanation),
         Err(CalcError::NotEligible(why)) => {
-            let mut ex = Explanation {
-                formula: "高龄津贴 = 所在年龄段月标准".into(),
-                ..Default::default()
-            };
+            let mut ex = Explanation::default();
+            ex.formula = "高龄津贴 = 所在年龄段月标准".into();
             ex.notes.push(format!(
                 "{why}，金额将为0；调标不会停发，请核实后办理变更或终止"
             ));
