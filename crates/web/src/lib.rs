@@ -84,6 +84,7 @@ impl AppState {
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const FORMS_JS: &str = include_str!("../static/forms.js");
+const LAYOUT_JS: &str = include_str!("../static/layout.js");
 const CSS: &str = include_str!("../static/app.css");
 const STANDARDS_CSS: &str = include_str!("../static/standards.css");
 const CASES_CSS: &str = include_str!("../static/cases.css");
@@ -289,6 +290,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/forms.js",
             get(|| async { asset(FORMS_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/layout.js",
+            get(|| async { asset(LAYOUT_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/app.css",
