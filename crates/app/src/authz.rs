@@ -63,6 +63,9 @@ pub enum Permission {
     ExportBankFile,
     /// 导入银行回盘文件.
     ImportReturnFile,
+    /// 查看本村的资金发放情况 (the township's batches of a month as they touch the village,
+    /// read-only).
+    ReadVillagePayroll,
     /// 更正退票信息.
     CorrectPaymentException,
     /// 申请补发.
@@ -115,6 +118,8 @@ pub enum ScopeRule {
     Any,
     /// A city or province (a county or narrower account may not, whatever its role).
     CityWide,
+    /// One village (12 digits): the permission reads what concerns that village only.
+    Village,
 }
 
 use Permission as P;
@@ -229,6 +234,12 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
         TOWNSHIP_OFFICE,
         ScopeRule::Any,
         "导入银行回盘文件",
+    ),
+    (
+        P::ReadVillagePayroll,
+        &[R::VillageAssistant],
+        ScopeRule::Village,
+        "查看本村的资金发放情况",
     ),
     (
         P::CorrectPaymentException,
@@ -347,7 +358,7 @@ const TABLE: &[(Permission, &[Role], ScopeRule, &str)] = &[
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 38] = [
+    pub const ALL: [Permission; 39] = [
         P::ManageUsers,
         P::ReadAudit,
         P::SeeFullIdentity,
@@ -368,6 +379,7 @@ impl Permission {
         P::ClosePayroll,
         P::ExportBankFile,
         P::ImportReturnFile,
+        P::ReadVillagePayroll,
         P::CorrectPaymentException,
         P::RequestBackPay,
         P::DecideBackPay,
@@ -414,6 +426,7 @@ impl Permission {
             && match self.scope_rule() {
                 ScopeRule::Any => true,
                 ScopeRule::CityWide => scope_len.is_none_or(|n| n <= 4),
+                ScopeRule::Village => scope_len.is_none_or(|n| n == 12),
             }
     }
 
@@ -512,6 +525,27 @@ mod tests {
         assert!(director.may(Permission::SignOffPayroll));
         let e = staff.require(Permission::SignOffPayroll).unwrap_err();
         assert_eq!(e.to_string(), "只有民政办主任可以审核签发发放批次");
+    }
+
+    #[test]
+    fn a_village_assistant_reads_the_payroll_of_their_village_only() {
+        let assistant = actor(Role::VillageAssistant, "511802001001");
+        assert!(assistant.may(Permission::ReadVillagePayroll));
+        for p in [
+            Permission::GeneratePayroll,
+            Permission::SignOffPayroll,
+            Permission::ExportBankFile,
+            Permission::ImportReturnFile,
+            Permission::ClosePayroll,
+        ] {
+            assert!(!assistant.may(p), "{p:?}");
+        }
+        // An assistant account set up wider than one village reads nothing this way.
+        assert!(!actor(Role::VillageAssistant, "511802001").may(Permission::ReadVillagePayroll));
+        // The township's own roles read the batches themselves.
+        for role in [Role::TownshipStaff, Role::TownshipDirector, Role::Auditor] {
+            assert!(!actor(role, "511802001001").may(Permission::ReadVillagePayroll));
+        }
     }
 
     #[test]

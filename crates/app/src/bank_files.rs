@@ -92,6 +92,18 @@ impl BankFiles<'_> {
         self.save_template(actor, input).await
     }
 
+    /// The bank files produced for a batch the actor sees, newest first (who, when, with
+    /// which template, the file's name, lines and total).
+    pub async fn downloads(
+        &self,
+        actor: &Actor,
+        batch_id: i64,
+    ) -> AppResult<Vec<minzheng_domain::payroll::BankFileDownload>> {
+        let store = self.app.store();
+        payroll::get_batch(store, &actor.scope, batch_id).await?;
+        Ok(payroll::downloads(store, batch_id).await?)
+    }
+
     /// Renders the bank file of a signed-off batch with a template; the first export moves
     /// the batch to exported. A batch is exported again (the bank lost the file, say) only
     /// until the bank has answered for a line. Every export is audited.

@@ -40,19 +40,6 @@ pub struct Todo {
     pub more: bool,
 }
 
-/// Steps that are not a to-do: taken when something happens (an objection, a request to
-/// withdraw, a beneficiary's change), not because the case waits for them.
-fn waits_for_someone(k: ActionKind) -> bool {
-    !matches!(
-        k,
-        ActionKind::Withdraw
-            | ActionKind::RecordObjection
-            | ActionKind::Suspend
-            | ActionKind::Resume
-            | ActionKind::Terminate
-    )
-}
-
 /// Counts for the dashboard, inside the viewer's scope.
 #[derive(Debug, Clone, Serialize)]
 pub struct DashboardCounts {
@@ -135,7 +122,7 @@ impl Dashboard<'_> {
         for c in open {
             let actions: Vec<ActionKind> = rules::next_actions(&c)
                 .into_iter()
-                .filter(|k| waits_for_someone(*k) && rules::role_may_take(*k, actor.role))
+                .filter(|k| rules::waits_for_someone(*k) && rules::role_may_take(*k, actor.role))
                 .collect();
             if actions.is_empty() {
                 continue;

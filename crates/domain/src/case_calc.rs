@@ -61,6 +61,81 @@ pub struct CaseDetails {
     pub rigid_spending_fen: Option<i64>,
 }
 
+/// The part of [`CaseDetails`] a program's calculation reads, as the application form
+/// groups it (one section per program family; 高龄津贴 reads none: the subject's age).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetailsSection {
+    /// 刚性支出 (the 低保 income test).
+    Dibao,
+    /// The self-care assessment and the support mode.
+    Tekun,
+    /// Kind, assessed amount, cause.
+    Temporary,
+    /// Eligible cost and what was paid this year.
+    Medical,
+    /// School stage.
+    Education,
+    /// Relief stage and disaster name.
+    Disaster,
+    /// Regime and original wage.
+    LaidOff,
+    /// Category, grade, cause of disability.
+    Care,
+}
+
+impl DetailsSection {
+    pub const ALL: [DetailsSection; 8] = [
+        DetailsSection::Dibao,
+        DetailsSection::Tekun,
+        DetailsSection::Temporary,
+        DetailsSection::Medical,
+        DetailsSection::Education,
+        DetailsSection::Disaster,
+        DetailsSection::LaidOff,
+        DetailsSection::Care,
+    ];
+
+    /// The form section's name (`details-<name>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetailsSection::Dibao => "dibao",
+            DetailsSection::Tekun => "tekun",
+            DetailsSection::Temporary => "temporary",
+            DetailsSection::Medical => "medical",
+            DetailsSection::Education => "education",
+            DetailsSection::Disaster => "disaster",
+            DetailsSection::LaidOff => "laid-off",
+            DetailsSection::Care => "care",
+        }
+    }
+
+    /// The programs whose calculation reads this section.
+    pub fn programs(self) -> Vec<Program> {
+        Program::ALL
+            .iter()
+            .copied()
+            .filter(|p| details_section(*p) == Some(self))
+            .collect()
+    }
+}
+
+/// The details section [`compute`] reads for `program` (none for 高龄津贴).
+pub fn details_section(program: Program) -> Option<DetailsSection> {
+    match program {
+        Program::UrbanDibao | Program::RuralDibao | Program::SinglePersonDibao => {
+            Some(DetailsSection::Dibao)
+        }
+        Program::Tekun => Some(DetailsSection::Tekun),
+        Program::TemporaryAssistance => Some(DetailsSection::Temporary),
+        Program::MedicalAssistance => Some(DetailsSection::Medical),
+        Program::EducationAssistance => Some(DetailsSection::Education),
+        Program::DisasterRelief => Some(DetailsSection::Disaster),
+        Program::LaidOffWorkerRelief => Some(DetailsSection::LaidOff),
+        Program::OldAgeAllowance => None,
+        Program::PreferentialCare => Some(DetailsSection::Care),
+    }
+}
+
 /// Everything [`compute`] reads.
 #[derive(Debug, Clone)]
 pub struct CaseInputs<'a> {
@@ -446,6 +521,105 @@ mod tests {
             let err = compute(&inp, &q).unwrap_err();
             assert!(err.contains(word), "{program:?}: {err}");
         }
+    }
+
+    /// The section a program's form shows is the one its calculation reads: with every
+    /// other section filled in, the calculation still names a missing input of its own
+    /// section, and once that section is filled it no longer does.
+    #[test]
+    fn each_program_shows_the_details_its_calculation_reads() {
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), on);
+        let fill = |sec: DetailsSection, d: &mut CaseDetails| match sec {
+            DetailsSection::Dibao => d.rigid_spending_fen = Some(10_000),
+            DetailsSection::Tekun => {
+                d.assessment = Some(SelfCareAssessment {
+                    eating: true,
+                    dressing: true,
+                    bed_transfer: true,
+                    toileting: true,
+                    indoor_walking: true,
+                    bathing: true,
+                });
+                d.support_mode = Some(SupportMode::Dispersed);
+            }
+            DetailsSection::Temporary => {
+                d.temporary_kind = Some(TemporaryKind::Emergency);
+                d.assessed_fen = Some(50_000);
+                d.cause = Some("火灾".into());
+            }
+            DetailsSection::Medical => {
+                d.eligible_cost_fen = Some(100_000);
+                d.paid_this_year_fen = Some(0);
+            }
+            DetailsSection::Education => d.school_stage = Some(SchoolStage::Primary),
+            DetailsSection::Disaster => {
+                d.relief_stage = Some(ReliefStage::Emergency);
+                d.disaster_name = Some("洪灾".into());
+            }
+            DetailsSection::LaidOff => {
+                d.laid_off_regime = Some(LaidOffRegime::FortyPercent);
+                d.original_wage_fen = Some(60_000);
+            }
+            DetailsSection::Care => {
+                d.care_category = Some(CareCategory::DisabledServiceman);
+                d.care_grade = Some(5);
+                d.disability_cause = Some(DisabilityCause::War);
+            }
+        };
+        let missing_words = [
+            "生活自理能力评估",
+            "供养方式",
+            "临时救助类型",
+            "核定救助金额",
+            "政策范围内自付费用",
+            "学段",
+            "救助阶段",
+            "救济方式",
+            "优抚对象类别",
+        ];
+        let names_missing = |r: &Result<Calculation, String>| {
+            r.as_ref()
+                .err()
+                .is_some_and(|e| missing_words.iter().any(|w| e.contains(w)))
+        };
+        for program in Program::ALL {
+            let Some(own) = details_section(program) else {
+                continue;
+            };
+            if own == DetailsSection::Dibao {
+                // 刚性支出 is optional: the income test runs without it.
+                continue;
+            }
+            let mut others = CaseDetails::default();
+            for sec in DetailsSection::ALL.into_iter().filter(|s| *s != own) {
+                fill(sec, &mut others);
+            }
+            let mut all = others.clone();
+            fill(own, &mut all);
+            let run = |details: &CaseDetails| {
+                compute(
+                    &CaseInputs {
+                        program,
+                        members: &[],
+                        incomes: &[],
+                        subject: None,
+                        details,
+                        on,
+                    },
+                    &q,
+                )
+            };
+            assert!(
+                names_missing(&run(&others)),
+                "{program:?} without its section"
+            );
+            assert!(!names_missing(&run(&all)), "{program:?} with its section");
+            assert!(own.programs().contains(&program));
+        }
+        assert_eq!(details_section(Program::OldAgeAllowance), None);
     }
 
     #[test]

@@ -18,10 +18,10 @@ use chrono::NaiveDate;
 use minzheng_app::cases::CaseDetail;
 use minzheng_app::users::SessionInfo;
 use minzheng_app::{Authorize, Error as UseCaseError, Permission};
-use minzheng_domain::case_calc::CaseDetails;
+use minzheng_domain::case_calc::{details_section, CaseDetails, DetailsSection};
 use minzheng_domain::cases::{
-    details_editable, role_may_take, roles_label, ActionExtras, Case, CaseEvent, CaseFilter,
-    DetailsForm, NewCase, DETAILS_PROBLEM,
+    details_editable, role_may_take, ActionExtras, Case, CaseEvent, CaseFilter, DetailsForm,
+    NewCase, DETAILS_PROBLEM,
 };
 use minzheng_domain::programs::{
     CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
@@ -105,7 +105,25 @@ pub fn page_routes(photo_limit: usize) -> Router<AppState> {
         .route("/public/notices/{code}", get(n::public_notices))
         .route("/enrolments", get(n::enrolments_page))
         .route("/params", get(n::params_page).post(n::param_submit))
+        .route(
+            "/static/case_form.js",
+            get(|| async {
+                (
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "text/javascript; charset=utf-8",
+                        ),
+                        (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    CASE_FORM_JS,
+                )
+                    .into_response()
+            }),
+        )
 }
+
+const CASE_FORM_JS: &str = include_str!("../static/case_form.js");
 
 /// Routes under `/api/v1`.
 pub fn api_routes(photo_limit: usize) -> Router<AppState> {
@@ -140,6 +158,32 @@ pub struct Choices {
     pub laid_off_regimes: &'static [LaidOffRegime],
     pub care_categories: &'static [CareCategory],
     pub disability_causes: &'static [DisabilityCause],
+}
+
+impl Choices {
+    /// The programs whose calculation reads the details section `name` (`data-programs`
+    /// of the form's section, which shows it only for them).
+    pub fn programs_for(&self, name: &str) -> String {
+        DetailsSection::ALL
+            .iter()
+            .find(|s| s.as_str() == name)
+            .map(|s| {
+                s.programs()
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The details section a program's form shows ("" for none).
+fn section_of(program: Option<Program>) -> String {
+    program
+        .and_then(details_section)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
 }
 
 pub const CHOICES: Choices = Choices {
@@ -323,6 +367,10 @@ struct NewPage {
     person_id: String,
     reason: String,
     df: DetailsForm,
+    /// The chosen program's details section ("" for none); the others start hidden.
+    section: String,
+    /// Every section is drawn (the program may still change in the browser).
+    all_sections: bool,
     error: Option<String>,
     fe: BTreeMap<String, String>,
     can_apply: bool,
@@ -371,6 +419,8 @@ pub async fn new_page(
         h,
         q,
         found,
+        section: section_of(qs.program.as_deref().and_then(|p| p.parse().ok())),
+        all_sections: true,
         program: qs.program.unwrap_or_default(),
         person_id: String::new(),
         reason: String::new(),
@@ -425,6 +475,8 @@ pub async fn new_submit(
                 h: Some(d),
                 q: String::new(),
                 found: Vec::new(),
+                section: section_of(f.get("program").parse().ok()),
+                all_sections: true,
                 program: f.get("program").to_string(),
                 person_id: f.get("person_id").to_string(),
                 reason: f.get("reason").to_string(),
@@ -447,10 +499,11 @@ pub struct ActionForm {
     pub label: &'static str,
 }
 
-/// A legal next step the signed-in role cannot take: who takes it.
-pub struct OtherStep {
+/// A step the case waits for: who takes it, and from which day when that is later.
+pub struct StepView {
     pub label: &'static str,
     pub roles: String,
+    pub from: Option<String>,
 }
 
 /// A row of the timeline.
@@ -541,10 +594,13 @@ struct CasePage<'a> {
     d: &'a CaseDetail,
     events: Vec<EventView>,
     forms: Vec<ActionForm>,
-    others: Vec<OtherStep>,
+    steps: Vec<StepView>,
     preview: Option<Result<minzheng_domain::Calculation, String>>,
     details_editable: bool,
     df: DetailsForm,
+    /// The case's program's details section ("" for none): the only one drawn.
+    section: String,
+    all_sections: bool,
     fe: BTreeMap<String, String>,
     notice: Option<String>,
     error: Option<String>,
@@ -596,24 +652,37 @@ async fn render_case(
     } else {
         None
     };
-    let mut forms = Vec::new();
-    let mut others = Vec::new();
-    for k in &d.next_actions {
-        if actor.may(Permission::HandleCases)
-            && role_may_take(*k, actor.role)
-            && d.recused.is_none()
-        {
-            forms.push(ActionForm {
-                code: k.as_str().to_string(),
-                label: k.label(),
-            });
-        } else {
-            others.push(OtherStep {
-                label: k.label(),
-                roles: roles_label(*k),
-            });
-        }
-    }
+    // The forms are the legal steps this role takes (a notice is closed only once its
+    // period has run out); the hint names the steps the case waits for, with the roles the
+    // state machine gives them at the level that decides this case.
+    let not_yet = |k: ActionKind| {
+        d.next_steps
+            .iter()
+            .any(|s| s.kind == k && s.not_before.is_some())
+    };
+    let forms: Vec<ActionForm> = d
+        .next_actions
+        .iter()
+        .filter(|k| {
+            actor.may(Permission::HandleCases)
+                && role_may_take(**k, actor.role)
+                && d.recused.is_none()
+                && !not_yet(**k)
+        })
+        .map(|k| ActionForm {
+            code: k.as_str().to_string(),
+            label: k.label(),
+        })
+        .collect();
+    let steps = d
+        .next_steps
+        .iter()
+        .map(|s| StepView {
+            label: s.kind.label(),
+            roles: s.roles_label(),
+            from: s.not_before.map(|d| d.to_string()),
+        })
+        .collect();
     let details_editable = details_editable(d.case.state)
         && actor.may(Permission::EditCaseDetails)
         && d.recused.is_none();
@@ -638,10 +707,12 @@ async fn render_case(
         d: &d,
         events,
         forms,
-        others,
+        steps,
         preview,
         details_editable,
         df,
+        section: section_of(Some(d.case.program)),
+        all_sections: false,
         fe: x.fe,
         notice: x.notice,
         error: x.error,

@@ -716,7 +716,7 @@ async fn inspection_page(
     error: Option<Shown>,
 ) -> PageResult {
     let standards = st.app.standards();
-    let i = standards.inspection(actor, id).await?;
+    let i = standards.inspection_on(actor, id, today()).await?;
     let office = st.app.offices().get(actor, &i.township_code).await?;
     let photos = st
         .app
@@ -1122,7 +1122,11 @@ pub async fn api_inspection(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = parse_id(&id, "该检查验收记录")?;
-    ok(st.app.standards().inspection(&actor, id).await?)
+    ok(st
+        .app
+        .standards()
+        .inspection_on(&actor, id, today())
+        .await?)
 }
 
 pub async fn api_score(

@@ -43,6 +43,8 @@ both!(
     refusals_leave_the_case_unchanged,
     public_notice_shows_only_whitelisted_fields,
     case_pages_and_forms,
+    the_case_file_and_page_say_where_the_notice_stands,
+    the_next_step_names_who_takes_it_at_the_deciding_level,
 );
 
 const VILLAGE: &str = "511802001001";
@@ -1179,4 +1181,144 @@ async fn case_pages_and_forms(app: &TestApp) {
         assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
     }
     let _ = members;
+}
+
+/// The printed case file (一户一档) and the case page say what has happened so far: before
+/// the notice "尚未公示", while it runs "公示中，至…止" (never "无异议"), once the period
+/// is over without objection "无异议", after an objection how many were received; the
+/// conclusion is "尚未审核确认" until a decision. While the notice runs the case page offers
+/// no closing form and names the first day it may be closed.
+async fn the_case_file_and_page_say_where_the_notice_stands(app: &TestApp) {
+    let (hid, _) = household(
+        app,
+        "staff",
+        VILLAGE,
+        Member {
+            name: "周正",
+            id: id18("51180219650707123"),
+            relation: "户主",
+        },
+        &[],
+        json!({}),
+    )
+    .await;
+    let id = apply(
+        app,
+        "assistant",
+        json!({"household_id": hid, "program": "rural_dibao", "reason": "因病致贫"}),
+    )
+    .await;
+    to_opinion(app, id).await;
+    let (staff, scsrf) = api_login(app, "staff").await;
+    let print = format!("/cases/{id}/print");
+    let notice_of = |html: &str| -> String {
+        let i = html.find("id=\"print-notice\"").expect("notice paragraph");
+        html[i..i + html[i..].find("</p>").unwrap()].to_string()
+    };
+    let (_, html) = page(&staff, app.url(&print)).await;
+    assert!(notice_of(&html).contains("尚未公示"), "{html}");
+    assert!(!html.contains("无异议"), "{html}");
+    assert!(html.contains("尚未审核确认"), "{html}");
+
+    let d = act_ok(app, &staff, &scsrf, id, json!({"action": "publish"})).await;
+    let detail = get_json(&staff, app.url(&format!("/api/v1/cases/{id}"))).await;
+    assert_eq!(detail["notice"]["standing"], "running", "{d}");
+    let ends = detail["notice"]["ends_on"].as_str().unwrap().to_string();
+    let ends_day = chrono::NaiveDate::parse_from_str(&ends, "%Y-%m-%d").unwrap();
+    assert!(ends_day > minzheng_web::cases::today());
+    let (_, html) = page(&staff, app.url(&print)).await;
+    let said = notice_of(&html);
+    assert!(said.contains(&format!("公示中，至{ends}止")), "{said}");
+    assert!(!html.contains("无异议"), "{html}");
+    let (_, case_html) = page(&staff, app.url(&format!("/cases/{id}"))).await;
+    assert!(
+        !case_html.contains("id=\"act-close_notice\""),
+        "{case_html}"
+    );
+    let first = (ends_day + chrono::Duration::days(1)).to_string();
+    assert!(
+        case_html.contains(&format!("公示期满报送审核（{first}起")),
+        "{case_html}"
+    );
+    assert!(case_html.contains(&format!("至{ends}止")), "{case_html}");
+
+    // The period over (the notice date moved back), nobody objected.
+    app.db.set_case_notice_posted_on(id, days_ago(10)).await;
+    let (_, html) = page(&staff, app.url(&print)).await;
+    let said = notice_of(&html);
+    assert!(said.contains("届满") && said.contains("无异议"), "{said}");
+    let (_, case_html) = page(&staff, app.url(&format!("/cases/{id}"))).await;
+    assert!(case_html.contains("id=\"act-close_notice\""), "{case_html}");
+
+    // An objection: the file counts it and no longer says nobody objected.
+    act_ok(
+        app,
+        &staff,
+        &scsrf,
+        id,
+        json!({"action": "record_objection", "summary": "邻居反映家中有营运车辆"}),
+    )
+    .await;
+    let (_, html) = page(&staff, app.url(&print)).await;
+    let said = notice_of(&html);
+    assert!(said.contains("收到异议1件"), "{said}");
+    assert!(!said.contains("无异议"), "{said}");
+    assert!(html.contains("邻居反映家中有营运车辆"));
+}
+
+/// The case page's next step is the one the state machine allows, with the role that takes
+/// it at the level that decides this case: a small 临时救助 under confirmation waits for
+/// the township director (delegated), not the county approver.
+async fn the_next_step_names_who_takes_it_at_the_deciding_level(app: &TestApp) {
+    use minzheng_domain::Role;
+    let (hid, _) = household(
+        app,
+        "staff",
+        VILLAGE,
+        Member {
+            name: "冯强",
+            id: id18("51180219700808123"),
+            relation: "户主",
+        },
+        &[],
+        json!({}),
+    )
+    .await;
+    let id = apply(
+        app,
+        "staff",
+        json!({"household_id": hid, "program": "temporary_assistance", "reason": "房屋失火",
+               "details": {"temporary_kind": "emergency", "assessed_fen": 80000, "cause": "火灾"}}),
+    )
+    .await;
+    let next_of = |html: &str| -> String {
+        let i = html.find("id=\"next-steps\"").expect("next steps");
+        html[i..i + html[i..].find("</p>").unwrap()].to_string()
+    };
+    let (asst, _) = api_login(app, "assistant").await;
+    let (_, html) = page(&asst, app.url(&format!("/cases/{id}"))).await;
+    let next = next_of(&html);
+    assert!(next.contains("受理（由"), "{next}");
+    assert!(
+        !next.contains("撤回申请"),
+        "not a step the case waits for: {next}"
+    );
+    to_opinion(app, id).await;
+    let (staff, scsrf) = api_login(app, "staff").await;
+    act_ok(app, &staff, &scsrf, id, json!({"action": "publish"})).await;
+    app.db.set_case_notice_posted_on(id, days_ago(10)).await;
+    act_ok(app, &staff, &scsrf, id, json!({"action": "close_notice"})).await;
+    let (_, html) = page(&staff, app.url(&format!("/cases/{id}"))).await;
+    let next = next_of(&html);
+    let director = Role::TownshipDirector.label();
+    let county = Role::CountyApprover.label();
+    assert!(
+        next.contains(&format!("确认同意（由{director}办理）")),
+        "{next}"
+    );
+    assert!(!next.contains(county), "{next}");
+    // And the director indeed takes it.
+    let (dir, dcsrf) = api_login(app, "director").await;
+    act_ok(app, &dir, &dcsrf, id, json!({"action": "approve"})).await;
+    assert_eq!(state_of(app, id).await, "approved");
 }

@@ -59,6 +59,8 @@ both!(
     dashboard_shows_the_months_payroll,
     a_draft_names_the_lines_without_an_account,
     the_months_review_page_signs_every_ticked_draft,
+    batch_page_lists_each_bank_file_download,
+    a_village_assistant_reads_their_villages_payroll,
 );
 
 const V1: &str = "511802001001";
@@ -1879,4 +1881,123 @@ async fn the_months_review_page_signs_every_ticked_draft(app: &TestApp) {
         html.contains("review-empty"),
         "nothing left to sign: {html}"
     );
+}
+
+/// After two downloads of a signed-off batch's bank file, the batch page lists both: who
+/// (by name), when (Beijing time, as the log recorded it), with which template (by name)
+/// and the file's name; before any download it says there was none.
+async fn batch_page_lists_each_bank_file_download(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    let batch = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let sys = Actor::system("t");
+    app.db
+        .app
+        .payroll()
+        .sign_off(&sys, batch, None)
+        .await
+        .unwrap();
+    let page = format!("/payroll/batches/{batch}");
+    let c = page_login(app, "director").await;
+    let (_, before) = get_page(&c, app.url(&page)).await;
+    assert!(before.contains("id=\"no-downloads\""), "{before}");
+
+    let templates = api_templates(app).await;
+    let (staff, csrf) = api_login(app, "staff").await;
+    for t in ["utf8-csv", "utf8-csv"] {
+        let r = staff
+            .post(app.url(&format!("/api/v1/payroll/batches/{batch}/bank-file")))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"template": t}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let records = app
+        .db
+        .app
+        .audit()
+        .list(&sys, Some(("payroll_batch", &batch.to_string())), 50, 0)
+        .await
+        .unwrap();
+    let downloads: Vec<_> = records
+        .iter()
+        .filter(|e| e.action == "payroll.bank_file")
+        .collect();
+    assert_eq!(downloads.len(), 2);
+    let names = app.db.app.users().names().await.unwrap();
+    let (_, html) = get_page(&c, app.url(&page)).await;
+    let section = &html[html
+        .find("id=\"bank-file-downloads\"")
+        .expect("downloads section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(section.matches("<tr><td>").count(), 2, "{section}");
+    let template_name = templates["utf8-csv"]["name"].as_str().unwrap();
+    for e in downloads {
+        let after: Value = serde_json::from_str(e.after_json.as_deref().unwrap()).unwrap();
+        assert!(section.contains(&beijing(&e.at)), "{} in {section}", e.at);
+        assert!(
+            !section.contains(e.at.as_str()),
+            "raw time shown: {section}"
+        );
+        assert!(
+            section.contains(after["file_name"].as_str().unwrap()),
+            "{section}"
+        );
+    }
+    assert!(section.contains(&names["staff"]), "{section}");
+    assert!(section.contains(template_name), "{section}");
+    assert!(
+        !section.contains(">staff<"),
+        "user name instead of the person: {section}"
+    );
+}
+
+/// The village assistant's payroll page shows the township's batches of the month with
+/// their state and, read-only, the lines of the assistant's village (masked, with count
+/// and sum) — never another village's; the batch page itself stays the township's.
+async fn a_village_assistant_reads_their_villages_payroll(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await; // V2
+    enrol(app, "李四", 2, 42_050).await; // V1, the assistant's village
+    enrol(app, "王五", 4, 30_000).await; // V1
+    let c = page_login(app, "assistant").await;
+    let (status, empty) = get_page(&c, app.url("/payroll?month=2026-11")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(empty.contains("id=\"no-village-batches\""), "{empty}");
+
+    let batch = generate(app, "staff", "2026-11").await["created"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, html) = get_page(&c, app.url("/payroll?month=2026-11")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"village-batches\""), "{html}");
+    assert!(html.contains("草稿"), "the batch's state: {html}");
+    assert!(html.contains("李四") && html.contains("王五"), "{html}");
+    assert!(!html.contains("张三"), "another village's line: {html}");
+    assert!(html.contains("720.50"), "the village's sum: {html}");
+    assert!(
+        !html.contains("51180219800101002X"),
+        "full ID number: {html}"
+    );
+    assert!(!html.contains("id=\"generate-form\""), "{html}");
+
+    app.db
+        .app
+        .payroll()
+        .sign_off(&Actor::system("t"), batch, None)
+        .await
+        .unwrap();
+    let (_, html) = get_page(&c, app.url("/payroll?month=2026-11")).await;
+    assert!(
+        html.contains("已审核签发"),
+        "the state follows the batch: {html}"
+    );
+    let (status, _) = get_page(&c, app.url(&format!("/payroll/batches/{batch}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The township's staff still see the township's list.
+    let staff = page_login(app, "staff").await;
+    let (_, html) = get_page(&staff, app.url("/payroll?month=2026-11")).await;
+    assert!(html.contains("id=\"batches\"") && !html.contains("village-batches"));
 }

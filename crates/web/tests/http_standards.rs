@@ -42,6 +42,7 @@ both!(
     photo_uploads_are_checked,
     api_validation_and_illegal_transitions,
     profile_patch_changes_only_the_fields_sent,
+    an_open_inspection_is_prefilled_from_the_offices_evaluation,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -655,4 +656,134 @@ async fn profile_patch_changes_only_the_fields_sent(app: &TestApp) {
     let o = get_json(&staff, contact).await;
     assert_eq!(o["phone"], "0835-3333333");
     assert_eq!(o["address"], "雨城区东城街道1号");
+}
+
+/// The automatic items of an open inspection agree with the office page's evaluation of the
+/// same day: after the office's facts change, each item shows the rule's status as the
+/// office page does and, unless the inspectors scored it themselves, the score that status
+/// pre-fills; a decision records the checklist so shown.
+async fn an_open_inspection_is_prefilled_from_the_offices_evaluation(app: &TestApp) {
+    const DAXING: &str = "511802005";
+    let (admin, csrf) = api_login(app, "admin").await;
+    let office_url = app.url(&format!("/api/v1/standards/offices/{DAXING}"));
+    let statuses = |office: &Value| -> std::collections::BTreeMap<String, String> {
+        office["evaluation"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["rule"]["id"].as_str().unwrap().to_string(),
+                    r["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let before = get_json(&admin, office_url.clone()).await;
+    let id = before["inspections"][0]["id"].as_i64().unwrap();
+    let insp_url = app.url(&format!("/api/v1/standards/inspections/{id}"));
+    let agree = |insp: &Value, office: &Value, kept: Option<i64>| {
+        let now = statuses(office);
+        let mut auto = 0;
+        for it in insp["items"].as_array().unwrap() {
+            let Some(rule) = it["rule_id"].as_str() else {
+                continue;
+            };
+            auto += 1;
+            assert_eq!(
+                it["auto_status"].as_str().unwrap(),
+                now[rule],
+                "{rule}: {it}"
+            );
+            if Some(it["id"].as_i64().unwrap()) == kept {
+                assert_eq!(it["score"], 3, "the inspectors' own score stays: {it}");
+            } else {
+                let full = it["max_score"].as_i64().unwrap();
+                let want = if now[rule] == "met" { full } else { 0 };
+                assert_eq!(it["score"], want, "{rule}: {it}");
+            }
+        }
+        assert!(auto > 0);
+    };
+    agree(&get_json(&admin, insp_url.clone()).await, &before, None);
+
+    // The inspectors score one automatic item themselves.
+    let insp = get_json(&admin, insp_url.clone()).await;
+    let own = insp["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["rule_id"].is_string())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = admin
+        .post(app.url(&format!("/api/v1/standards/inspections/{id}/scores")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"items": [{"id": own, "score": 3, "note": "现场核实"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The office's facts change after the inspection was opened.
+    let p = &before["profile"];
+    let flip = |k: &str| !p[k].as_bool().unwrap_or(false);
+    let r = admin
+        .patch(app.url(&format!("/api/v1/standards/offices/{DAXING}/profile")))
+        .header("x-csrf-token", &csrf)
+        .json(
+            &json!({"policy_board": flip("policy_board"), "notice_board": flip("notice_board"),
+                      "archives_organized": flip("archives_organized")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = get_json(&admin, office_url.clone()).await;
+    let opened = statuses(&before);
+    let now = statuses(&after);
+    assert!(
+        insp["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|it| it["rule_id"].as_str().is_some_and(|r| opened[r] != now[r])),
+        "a scored rule changed: {opened:?} → {now:?}"
+    );
+    agree(&get_json(&admin, insp_url.clone()).await, &after, Some(own));
+    // The page shows the same.
+    let html = admin
+        .get(app.url(&format!("/standards/inspections/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = get_json(&admin, insp_url.clone()).await;
+    for it in shown["items"].as_array().unwrap() {
+        if let Some(s) = it["score"].as_i64() {
+            assert!(
+                html.contains(&format!(
+                    "name=\"score_{}\" class=\"score\" size=\"3\" value=\"{s}\"",
+                    it["id"]
+                )),
+                "{it}"
+            );
+        }
+    }
+
+    // Failing it records the checklist as shown.
+    let r = admin
+        .post(app.url(&format!("/api/v1/standards/inspections/{id}/decision")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"decision": "fail", "note": "公开栏未设置，限期整改"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let decided = get_json(&admin, insp_url).await;
+    assert_eq!(decided["status"], "failed");
+    agree(&decided, &after, Some(own));
 }

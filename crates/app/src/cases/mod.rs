@@ -42,6 +42,11 @@ pub struct CaseDetail {
     pub attachments: Vec<Attachment>,
     /// Actions that make sense now (the page's buttons; the role is checked again).
     pub next_actions: Vec<ActionKind>,
+    /// The steps the case waits for, with the roles that take them at the level that
+    /// decides it and, for closing a notice, the first day it may be taken.
+    pub next_steps: Vec<rules::NextStep>,
+    /// The public notice's standing on the day asked.
+    pub notice: rules::NoticeStanding,
     /// 近亲属备案: the household's ties to staff and cadres, as declared now.
     pub ties: Vec<minzheng_domain::relatives::Tie>,
     /// Why the actor may not act on this case (回避), if so.
@@ -408,6 +413,21 @@ impl Cases<'_> {
         };
         let household_size = store::counted_members(store, case.household_id).await?;
         let next_actions = rules::next_actions(&case);
+        let (facts, level) = match rules::region_of(&case.village_code) {
+            Some(region) => {
+                let qy = params.at(&region, Some(case.urban_rural), on);
+                (
+                    rules::facts_of(&case, Some(&qy)),
+                    rules::configured_level(&qy, case.program),
+                )
+            }
+            None => (
+                rules::facts_of(&case, None),
+                case.program.info().default_approval,
+            ),
+        };
+        let next_steps = rules::next_steps(&case, &facts, level, on, true);
+        let notice = rules::notice_standing(&case, &facts, &events, &objections, on);
         let attachments = minzheng_store::attachments::list(
             store,
             &actor.scope,
@@ -431,6 +451,8 @@ impl Cases<'_> {
             objections,
             enrolment,
             next_actions,
+            next_steps,
+            notice,
         };
         Ok(if reveals(actor) { d } else { d.masked() })
     }

@@ -3,12 +3,13 @@
 
 use std::time::Instant;
 
+use minzheng_domain::payroll::LineStatus;
 use minzheng_domain::payroll::{
     bounds_within, changed_enrolments, diff, parse_generate, sign_off_refusal, transition,
     BatchAction, BatchDiff, BatchFilter, BatchStatus, GenerateForm, GenerateOutcome,
     GenerateRequest, LineFilter, PayrollBatch, PayrollLine,
 };
-use minzheng_domain::{Actor, Fen};
+use minzheng_domain::{Actor, DivisionLevel, Fen, Program, YearMonth};
 use minzheng_store::payroll::{self, BatchPlan, Filled};
 use minzheng_store::Tx;
 use serde_json::json;
@@ -16,7 +17,96 @@ use serde_json::json;
 use super::{audit, changed_meanwhile, failpoint, full_identity, now, refused, Payroll};
 use crate::{AppResult, Authorize, Error, Permission};
 
+/// A month's payroll as it touches one village (what its village assistant reads): each of
+/// the township's batches with its state, and the village's own lines.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VillagePayroll {
+    pub village_code: String,
+    pub month: YearMonth,
+    pub batches: Vec<VillageBatch>,
+}
+
+/// One township batch, as far as it concerns the village.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VillageBatch {
+    pub batch_no: String,
+    pub program: Program,
+    pub township_name: String,
+    pub status: BatchStatus,
+    pub signed_off_at: Option<String>,
+    pub exported_at: Option<String>,
+    pub reconciled_at: Option<String>,
+    /// The village's lines (ID numbers and accounts masked as for the reader).
+    pub lines: Vec<PayrollLine>,
+    pub planned: Fen,
+    pub paid_count: i64,
+    pub failed_count: i64,
+    pub pending_count: i64,
+}
+
 impl Payroll<'_> {
+    /// The month's payroll of the actor's village, read-only: the township's batches of
+    /// `month` (their state, never their other villages' lines or totals) and, for each,
+    /// the village's lines, their sum and how many the bank paid, refused or has yet to
+    /// answer. Only a one-village scope may ask.
+    pub async fn village(&self, actor: &Actor, month: YearMonth) -> AppResult<VillagePayroll> {
+        actor.require(Permission::ReadVillagePayroll)?;
+        let village = actor
+            .scope
+            .code()
+            .filter(|c| c.level() == DivisionLevel::Village)
+            .ok_or_else(|| Error::Forbidden(Permission::ReadVillagePayroll.refusal()))?;
+        let township = village
+            .township()
+            .ok_or_else(|| Error::Forbidden(Permission::ReadVillagePayroll.refusal()))?;
+        let store = self.app.store();
+        let filter = BatchFilter {
+            month: Some(month.to_string()),
+            ..Default::default()
+        };
+        let batches = payroll::list_batches(
+            store,
+            (township.as_str(), &township.range_end()),
+            &filter.query(),
+        )
+        .await?;
+        let (lo, hi) = actor.scope.bounds();
+        let lines = mask_lines(
+            actor,
+            payroll::village_lines(store, township.as_str(), month, (&lo, &hi)).await?,
+        );
+        let batches = batches
+            .into_iter()
+            .map(|b| {
+                let own: Vec<PayrollLine> = lines
+                    .iter()
+                    .filter(|l| l.batch_id == b.id)
+                    .cloned()
+                    .collect();
+                let count = |s: LineStatus| own.iter().filter(|l| l.status == s).count() as i64;
+                VillageBatch {
+                    batch_no: b.batch_no,
+                    program: b.program,
+                    township_name: b.township_name,
+                    status: b.status,
+                    signed_off_at: b.signed_off_at,
+                    exported_at: b.exported_at,
+                    reconciled_at: b.reconciled_at,
+                    planned: Fen(own.iter().map(|l| l.amount.0).sum()),
+                    paid_count: count(LineStatus::Paid),
+                    failed_count: count(LineStatus::Failed),
+                    pending_count: count(LineStatus::Planned),
+                    lines: own,
+                }
+            })
+            .collect();
+        Ok(VillagePayroll {
+            village_code: village.as_str().to_string(),
+            month,
+            batches,
+        })
+    }
+
     /// Generates the month's batches: one per program and township with payable
     /// enrolments, approved back pay or corrected exceptions, within the actor's scope (and
     /// `within`). Existing batches are returned unchanged; two concurrent calls make one

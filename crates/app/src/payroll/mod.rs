@@ -15,6 +15,7 @@ mod ledger;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use batches::{VillageBatch, VillagePayroll};
 pub use ledger::Workbook;
 
 use minzheng_domain::payroll::{BatchAction, BatchError, PayrollBatch};

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use minzheng_domain::attachments::{AttachedTo, NewAttachment};
 use minzheng_domain::standards::{
     checklist, complete_rectification, decide_inspection, editable, open_inspection, parse_date,
-    parse_findings, parse_inspection, parse_rectification, parse_scores, subsidy, Inspection,
-    InspectionStatus, NewInspection, NewRectification, ScoreInput, INSPECTION_CLOSED,
+    parse_findings, parse_inspection, parse_rectification, parse_scores, prefill_from,
+    score_totals, subsidy, Inspection, InspectionItem, InspectionStatus, NewInspection,
+    NewRectification, ScoreInput, INSPECTION_CLOSED,
 };
 use minzheng_domain::Actor;
 use minzheng_store::standards::{inspections, premises, subsidies};
@@ -21,6 +22,25 @@ impl Standards<'_> {
     /// One inspection whose office the actor sees.
     pub async fn inspection(&self, actor: &Actor, id: i64) -> AppResult<Inspection> {
         Ok(inspections::get(self.app.store(), &actor.scope, id).await?)
+    }
+
+    /// One inspection as its page shows it on `as_of`: while it is open, its automatic
+    /// items are pre-filled from the evaluation the office page shows that day (the same
+    /// [`evaluate`](minzheng_domain::standards::evaluate) and checklist), items the
+    /// inspectors scored themselves keep their score; a decided inspection is as recorded.
+    pub async fn inspection_on(
+        &self,
+        actor: &Actor,
+        id: i64,
+        as_of: NaiveDate,
+    ) -> AppResult<Inspection> {
+        let mut i = self.inspection(actor, id).await?;
+        if i.status == InspectionStatus::Open {
+            let st = self.office(actor, &i.township_code, as_of).await?;
+            prefill_from(&mut i.items, &st.evaluation);
+            (i.score, i.max_score) = score_totals(&i.items);
+        }
+        Ok(i)
     }
 
     /// Opens an inspection of the office: the automatic rules are pre-scored from the
@@ -194,7 +214,13 @@ impl Standards<'_> {
         findings: &str,
         as_of: NaiveDate,
     ) -> AppResult<Inspection> {
-        let i = self.open_for_inspectors(actor, id, "填写检查验收").await?;
+        self.open_for_inspectors(actor, id, "填写检查验收").await?;
+        // Decided on the checklist the page showed: the automatic items as the office's
+        // evaluation pre-fills them on `as_of`.
+        let mut i = self.inspection(actor, id).await?;
+        let st = self.office(actor, &i.township_code, as_of).await?;
+        let refreshed = prefill_from(&mut i.items, &st.evaluation);
+        (i.score, i.max_score) = score_totals(&i.items);
         let findings = parse_findings(findings)?;
         let to = decide_inspection(&i, pass, &findings)?;
         let percent = self.params(actor).await?.in_force(as_of).subsidy_percent;
@@ -205,6 +231,12 @@ impl Standards<'_> {
         {
             return Err(Error::Conflict(INSPECTION_CLOSED.into()));
         }
+        let changed: Vec<&InspectionItem> = i
+            .items
+            .iter()
+            .filter(|it| refreshed.contains(&it.id))
+            .collect();
+        inspections::set_auto_items(&mut tx, id, &changed).await?;
         let mut granted = None;
         if to == InspectionStatus::Passed {
             let total = premises::investment_total(&mut tx, &code).await?;

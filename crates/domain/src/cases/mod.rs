@@ -14,6 +14,7 @@
 
 mod form;
 mod plausibility;
+mod progress;
 mod records;
 mod rules;
 
@@ -21,6 +22,7 @@ pub use form::{DetailsForm, DETAILS_PROBLEM};
 pub use plausibility::{
     check_hand_amount, plausibility, AmountStep, HandAmount, Plausibility, FAR_ABOVE_PERCENT,
 };
+pub use progress::{next_steps, notice_standing, waits_for_someone, NextStep, NoticeStanding};
 pub use records::*;
 pub use rules::*;
 

@@ -206,7 +206,7 @@ pub fn next_actions(c: &Case) -> Vec<ActionKind> {
         .collect()
 }
 
-fn sample_action(k: ActionKind) -> Action {
+pub(super) fn sample_action(k: ActionKind) -> Action {
     match k {
         ActionKind::Submit => Action::Submit,
         ActionKind::Accept => Action::Accept,
@@ -251,20 +251,6 @@ pub fn role_may_take(kind: ActionKind, role: Option<Role>) -> bool {
     let Some(r) = role else { return false };
     super::allowed_roles(kind, ApprovalLevel::County).contains(&r)
         || super::allowed_roles(kind, ApprovalLevel::Township).contains(&r)
-}
-
-/// The roles that take `kind`, in Chinese (乡镇(街道)工作人员或民政办主任).
-pub fn roles_label(kind: ActionKind) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for r in super::allowed_roles(kind, ApprovalLevel::County)
-        .into_iter()
-        .chain(super::allowed_roles(kind, ApprovalLevel::Township))
-    {
-        if !out.contains(&r.label()) {
-            out.push(r.label());
-        }
-    }
-    out.join("或")
 }
 
 /// The applicant's details may still be changed (before the first-review opinion).

@@ -19,8 +19,8 @@ pub use forms::{
     Wanted, MONTH_FORMAT,
 };
 pub use records::{
-    BackPay, BankTemplate, BatchDiff, DiffEntry, GenerateOutcome, LedgerRow, PaymentException,
-    PayrollBatch, PayrollLine, PayrollOverview, ReturnOutcome,
+    BackPay, BankFileDownload, BankTemplate, BatchDiff, DiffEntry, GenerateOutcome, LedgerRow,
+    PaymentException, PayrollBatch, PayrollLine, PayrollOverview, ReturnOutcome,
 };
 pub use returns::{parse_amount, reconcile, LineKey, MatchedResult, ReturnFile, ReturnRow};
 pub use review::{changed_enrolments, diff, explain, ledger_series, EnrolmentFacts, PreviousBatch};

@@ -47,6 +47,18 @@ impl PayrollBatch {
     }
 }
 
+/// One bank file produced for a batch (代发文件), as its audit record keeps it: who, when
+/// (a stored UTC timestamp), with which template, the file's name, lines and total.
+#[derive(Debug, Clone, Serialize)]
+pub struct BankFileDownload {
+    pub at: String,
+    pub actor: String,
+    pub template: String,
+    pub file_name: String,
+    pub lines: i64,
+    pub total: Fen,
+}
+
 /// One line of a batch (发放明细).
 #[derive(Debug, Clone, Serialize)]
 pub struct PayrollLine {

@@ -376,6 +376,16 @@ pub struct ChecklistItem {
     pub note: String,
 }
 
+/// The score an automatic item starts with: all its points when the rule is met, none
+/// otherwise.
+fn prefill_score(status: RuleStatus) -> i64 {
+    if status == RuleStatus::Met {
+        AUTO_POINTS
+    } else {
+        0
+    }
+}
+
 /// A new inspection's checklist: each basic rule pre-scored from today's evaluation, then
 /// the manual items awaiting the inspectors. Acceptance is of the basic standard; the
 /// encouraged high-standard rules (§三(四)) are shown on the office page but not scored.
@@ -389,11 +399,7 @@ pub fn checklist(e: &Evaluation) -> Vec<ChecklistItem> {
             label: format!("{}（{}）", r.rule.title, r.rule.clause),
             max_score: AUTO_POINTS,
             auto_status: Some(r.status),
-            score: Some(if r.status == RuleStatus::Met {
-                AUTO_POINTS
-            } else {
-                0
-            }),
+            score: Some(prefill_score(r.status)),
             note: r.finding.clone(),
         });
     let manual = MANUAL_ITEMS.iter().map(|(label, max)| ChecklistItem {
@@ -405,6 +411,36 @@ pub fn checklist(e: &Evaluation) -> Vec<ChecklistItem> {
         note: String::new(),
     });
     auto.chain(manual).collect()
+}
+
+/// An open inspection's automatic items brought up to `e`, the evaluation the office page
+/// shows now, with the pre-fill [`checklist`] gives: an item whose score is still the one
+/// its recorded status pre-filled takes `e`'s status, score and finding; an item the
+/// inspectors scored otherwise keeps their score and note and takes `e`'s status beside it.
+/// Returns the ids of the items whose status, score or note changed.
+pub fn prefill_from(items: &mut [InspectionItem], e: &Evaluation) -> Vec<i64> {
+    let fresh = checklist(e);
+    let mut changed = Vec::new();
+    for it in items.iter_mut() {
+        let Some(rule) = it.rule_id.as_deref() else {
+            continue;
+        };
+        let Some(now) = fresh.iter().find(|c| c.rule_id == Some(rule)) else {
+            continue;
+        };
+        let prefilled = it.auto_status.map(prefill_score);
+        let untouched = it.score == prefilled;
+        let before = (it.auto_status, it.score, it.note.clone());
+        it.auto_status = now.auto_status;
+        if untouched {
+            it.score = now.score;
+            it.note = now.note.clone();
+        }
+        if before != (it.auto_status, it.score, it.note.clone()) {
+            changed.push(it.id);
+        }
+    }
+    changed
 }
 
 /// The score and the most points of a checklist.

@@ -120,6 +120,31 @@ pub async fn batch_lines(
     Ok((lines(&rows)?, total))
 }
 
+/// The lines of `township`'s batches of `month` whose village lies in `lo..hi` (a village
+/// assistant's village), in batch and id order (at most 5,000).
+pub async fn village_lines(
+    store: &Store,
+    township: &str,
+    m: YearMonth,
+    (lo, hi): (&str, &str),
+) -> StoreResult<Vec<PayrollLine>> {
+    let rows = store
+        .fetch_all(
+            q(
+                "SELECT l.* FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
+               WHERE b.township_code = $1 AND b.month = $2
+                 AND l.village_code >= $3 AND l.village_code < $4
+               ORDER BY l.batch_id, l.id LIMIT 5000",
+            )
+            .bind(township)
+            .bind(m.to_string())
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?;
+    lines(&rows)
+}
+
 /// Every line of a batch in id order (the bank file's lines).
 pub async fn all_lines<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Vec<PayrollLine>> {
     let rows = db

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use minzheng_domain::payroll::{BankTemplate, LineKey, MatchedResult, ValidTemplate};
+use minzheng_domain::payroll::{
+    BankFileDownload, BankTemplate, LineKey, MatchedResult, ValidTemplate,
+};
 use minzheng_domain::{Fen, YearMonth};
 
 use super::{coded, month, template};
@@ -125,6 +127,45 @@ pub async fn mark_exported(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult
         )
         .await?;
     Ok(n > 0)
+}
+
+/// The bank files produced for a batch, newest first: each export's audit record
+/// (`payroll.bank_file`, appended in the export's transaction) is its bookkeeping, read by
+/// the log's entity index.
+pub async fn downloads(store: &Store, batch_id: i64) -> StoreResult<Vec<BankFileDownload>> {
+    let rows = store
+        .fetch_all(
+            q("SELECT at, actor, after_json FROM audit_log
+               WHERE entity_type = 'payroll_batch' AND entity_id = $1
+                 AND action = 'payroll.bank_file'
+               ORDER BY seq DESC LIMIT 200")
+            .bind(batch_id.to_string()),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let after: serde_json::Value = r
+                .opt_str("after_json")?
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            let s = |k: &str| {
+                after
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let n = |k: &str| after.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+            Ok(BankFileDownload {
+                at: r.str("at")?,
+                actor: r.str("actor")?,
+                template: s("template"),
+                file_name: s("file_name"),
+                lines: n("lines"),
+                total: Fen(n("total_fen")),
+            })
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- return files

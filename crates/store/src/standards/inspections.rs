@@ -187,6 +187,25 @@ pub async fn open(
     Ok(id)
 }
 
+/// Records automatic items as the evaluation now pre-fills them (status, score, note).
+pub async fn set_auto_items(tx: &mut Tx, id: i64, items: &[&InspectionItem]) -> StoreResult<()> {
+    for it in items {
+        tx.execute(
+            q(
+                "UPDATE inspection_items SET auto_status = $1, score = $2, note = $3
+               WHERE id = $4 AND inspection_id = $5",
+            )
+            .bind(it.auto_status.map(|s| s.as_str().to_string()))
+            .bind(it.score)
+            .bind(&it.note)
+            .bind(it.id)
+            .bind(id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Records checked scores and notes on the inspection's items.
 pub async fn set_scores(tx: &mut Tx, id: i64, scores: &[ScoreInput]) -> StoreResult<()> {
     for s in scores {

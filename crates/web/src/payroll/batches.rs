@@ -70,6 +70,42 @@ impl ListQuery {
     }
 }
 
+/// A village assistant's payroll page: the township's batches of the month as they touch
+/// the village, read-only.
+#[derive(Template)]
+#[template(path = "payroll_village.html")]
+struct VillagePage {
+    nav: Nav,
+    month: String,
+    village: String,
+    v: minzheng_app::payroll::VillagePayroll,
+}
+
+async fn village_render(
+    st: &AppState,
+    s: &SessionInfo,
+    actor: &Actor,
+    month: YearMonth,
+) -> PageResult {
+    let v = st.app.payroll().village(actor, month).await?;
+    let village = st.app.divisions().get(actor, &v.village_code).await?;
+    let township = st
+        .app
+        .divisions()
+        .path(actor, &v.village_code)
+        .await?
+        .into_iter()
+        .rev()
+        .nth(1)
+        .map(|d| d.name);
+    render(&VillagePage {
+        nav: Nav::new(s, "payroll"),
+        month: month.to_string(),
+        village: crate::places::place_label(&village.name, township.as_deref()),
+        v,
+    })
+}
+
 async fn list_render(
     st: &AppState,
     s: &SessionInfo,
@@ -82,6 +118,10 @@ async fn list_render(
         .month
         .filter(|m| YearMonth::parse(m).is_ok())
         .unwrap_or_else(|| this_month().to_string());
+    if actor.may(Permission::ReadVillagePayroll) {
+        let m = YearMonth::parse(&month).unwrap_or_else(|_| this_month());
+        return village_render(st, s, actor, m).await;
+    }
     let program = qs.program.unwrap_or_default();
     let status = qs.status.unwrap_or_default();
     let batches = st
@@ -193,6 +233,8 @@ struct BatchPage {
     missing_total: i64,
     line_status: String,
     templates: Vec<BankTemplate>,
+    /// The bank files produced for this batch, newest first.
+    downloads: Vec<DownloadView>,
     can_regenerate: bool,
     can_sign: bool,
     can_export: bool,
@@ -202,6 +244,17 @@ struct BatchPage {
     notice: Option<String>,
     error: Option<String>,
     names: crate::pages::Names,
+}
+
+/// One bank file produced for the batch, in words: Beijing time, the person's name and
+/// the template's name.
+pub(super) struct DownloadView {
+    at: String,
+    by: String,
+    template: String,
+    file_name: String,
+    lines: i64,
+    total: Fen,
 }
 
 impl BatchPage {
@@ -294,6 +347,27 @@ async fn batch_render(
         (Vec::new(), 0)
     };
     let templates = st.app.bank_files().active_templates(actor).await?;
+    let names = crate::pages::Names::load(st).await?;
+    let all_templates = st.app.bank_files().templates(actor).await?;
+    let downloads = st
+        .app
+        .bank_files()
+        .downloads(actor, id)
+        .await?
+        .into_iter()
+        .map(|d| DownloadView {
+            at: crate::pages::beijing_time(&d.at),
+            by: names.of(&d.actor),
+            template: all_templates
+                .iter()
+                .find(|t| t.code == d.template)
+                .map(|t| t.name.clone())
+                .unwrap_or(d.template),
+            file_name: d.file_name,
+            lines: d.lines,
+            total: d.total,
+        })
+        .collect();
     let (code, error) = match error {
         Some((c, m)) => (c, Some(m)),
         None => (StatusCode::OK, None),
@@ -308,6 +382,7 @@ async fn batch_render(
         lines_total,
         line_status,
         templates,
+        downloads,
         can_regenerate: actor.may(Permission::GeneratePayroll),
         can_sign: actor.may(Permission::SignOffPayroll),
         can_export: actor.may(Permission::ExportBankFile),
@@ -316,7 +391,7 @@ async fn batch_render(
         upload_csrf: s.csrf_token.clone(),
         notice,
         error,
-        names: crate::pages::Names::load(st).await?,
+        names,
     };
     Ok(with_status(render(&page)?, code))
 }
