@@ -314,6 +314,7 @@ impl Repricing<'_> {
         if !store::decide(&mut tx, id, b.status, to, &actor.username, &at).await? {
             return Err(Error::Conflict("该调标批次已被他人处理".into()));
         }
+        let changed_meanwhile = store::changed_since(&mut tx, id).await?;
         let applied = store::apply(&mut tx, id, &at).await?;
         // A record per enrolment and per top-up, appended together (one chain, no round
         // trip per record).
@@ -358,15 +359,8 @@ impl Repricing<'_> {
         )
         .await?;
         let drafts = store::drafts_to_regenerate(&mut tx, &b).await?;
-        let applicable = store::applicable_names(&mut tx, id).await?;
         let batch = store::batch_in_scope(&mut tx, &actor.scope, id).await?;
         tx.commit().await?;
-        let done: std::collections::HashSet<i64> = applied.iter().map(|a| a.enrolment_id).collect();
-        let changed_meanwhile = applicable
-            .into_iter()
-            .filter(|(e, _)| !done.contains(e))
-            .map(|(_, name)| name)
-            .collect();
         Ok(SignedOff {
             for_decision: batch.zero_count,
             batch,

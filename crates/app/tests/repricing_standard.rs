@@ -51,6 +51,7 @@ both!(
     an_effective_month_already_paid_gets_its_top_up_once,
     refused_actors_change_nothing,
     an_enrolment_the_calculator_cannot_compute_is_listed_and_kept,
+    enrolments_a_case_changed_or_ended_meanwhile_keep_what_the_case_set,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -502,4 +503,76 @@ async fn an_enrolment_the_calculator_cannot_compute_is_listed_and_kept(db: &Test
         .await
         .unwrap();
     assert!(!actions.iter().any(|a| a == "repricing.apply"));
+}
+
+/// Between the preparation and the sign-off a case changes one enrolment's amount and
+/// ends another: each sign-off leaves its enrolment as the case set it, names it, applies
+/// the batch's other lines and audits only what it applied.
+async fn enrolments_a_case_changed_or_ended_meanwhile_keep_what_the_case_set(db: &TestDb) {
+    let app = seeded(db).await;
+    let admin = fixtures::actor(app, "admin").await.unwrap();
+    let approver = fixtures::actor(app, "approver").await.unwrap();
+    let director = fixtures::actor(app, "director").await.unwrap();
+    app.params()
+        .add_and_reprice(&admin, &urban_standard("900", "2027-01-01"))
+        .await
+        .unwrap();
+    let lines = standard_lines(app, month("2027-01")).await;
+    let mut batches: Vec<i64> = lines
+        .iter()
+        .filter(|(_, _, l)| l.applies())
+        .map(|(b, _, _)| *b)
+        .collect();
+    batches.dedup();
+    assert!(batches.len() >= 2, "{batches:?}");
+    for (i, batch_id) in batches.into_iter().take(2).enumerate() {
+        let review = app.repricing().review(&sys(), batch_id).await.unwrap();
+        let applying: Vec<&RepricingLine> = review.lines.iter().filter(|l| l.applies()).collect();
+        let target = applying[0];
+        let ends = i == 1;
+        let case_amount = Fen(target.old_amount.0 + 1_234);
+        let change = if ends {
+            fixtures::EnrolmentChange {
+                status: Some(minzheng_domain::cases::EnrolmentStatus::Ended),
+                ..Default::default()
+            }
+        } else {
+            fixtures::EnrolmentChange {
+                monthly_fen: Some(case_amount.0),
+                ..Default::default()
+            }
+        };
+        fixtures::change_enrolment(app, target.enrolment_id, &change)
+            .await
+            .unwrap();
+        let signer = match app.repricing().may_sign(&approver, &review.batch).await {
+            Ok(true) => &approver,
+            _ => &director,
+        };
+        let done = app
+            .repricing()
+            .sign_off(signer, batch_id, d("2027-01-02"))
+            .await
+            .unwrap();
+        assert_eq!(done.changed_meanwhile, [target.beneficiary_name.clone()]);
+        assert_eq!(done.applied, applying.len() - 1);
+        let after = enrolments(app).await;
+        let kept = if ends { target.old_amount } else { case_amount };
+        assert_eq!(after[&target.enrolment_id].monthly_fen, kept);
+        for l in &applying[1..] {
+            assert_eq!(after[&l.enrolment_id].monthly_fen, l.new_amount);
+        }
+        for l in &applying {
+            let actions = fixtures::audit_actions(app, "enrolment", &l.enrolment_id.to_string())
+                .await
+                .unwrap();
+            assert_eq!(
+                actions.iter().any(|a| a == "repricing.apply"),
+                l.enrolment_id != target.enrolment_id,
+                "{}",
+                l.beneficiary_name
+            );
+        }
+    }
+    assert!(fixtures::audit_intact(app).await.unwrap());
 }

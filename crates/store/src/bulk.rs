@@ -106,6 +106,26 @@ impl<'h> Prepared<'h> {
         };
         // SAFETY: stmt was just prepared successfully.
         let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) } as usize;
+        // Values are bound by position, and SQLite numbers `$n` in order of first
+        // appearance: a statement whose `$2` comes before its `$1` would bind them crossed.
+        for i in 1..=params {
+            // SAFETY: stmt is live; i is within 1..=params. The name is NUL-terminated and
+            // owned by the statement (NULL for an anonymous `?`).
+            let name = unsafe { ffi::sqlite3_bind_parameter_name(stmt.as_ptr(), i as c_int) };
+            if name.is_null() {
+                continue;
+            }
+            // SAFETY: as above.
+            let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+            let number = name.trim_start_matches(['$', '?']).parse::<usize>();
+            if number.is_ok_and(|n| n != i) {
+                // SAFETY: stmt was prepared by us and is not used again.
+                unsafe { ffi::sqlite3_finalize(stmt.as_ptr()) };
+                return Err(StoreError::Internal(format!(
+                    "SQL参数{name}须按编号顺序首次出现（第{i}个）"
+                )));
+            }
+        }
         Ok(Prepared {
             db,
             stmt,
@@ -256,7 +276,12 @@ impl RowRef<'_> {
                 return std::borrow::Cow::Borrowed("");
             }
             let n = ffi::sqlite3_column_bytes(self.stmt.as_ptr(), col as c_int) as usize;
-            String::from_utf8_lossy(std::slice::from_raw_parts(p, n))
+            let bytes = std::slice::from_raw_parts(p, n);
+            // The check of valid text first: much faster than the lossy reading's.
+            match std::str::from_utf8(bytes) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(bytes),
+            }
         }
     }
 }
@@ -376,5 +401,57 @@ mod tests {
             assert_eq!(a, &texts[i]);
             assert_eq!(*b, (i % 3 != 0).then_some(i as i64));
         }
+    }
+
+    /// Values go to parameters by position: a statement whose `$2` appears before its `$1`
+    /// is refused at preparation instead of binding them crossed; numbered in order (reused
+    /// further on) and anonymous ones are taken; invalid text reads as replaced, not lost.
+    #[tokio::test]
+    async fn numbered_parameters_must_first_appear_in_order() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (a INTEGER, b TEXT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut h = conn.lock_handle().await.unwrap();
+        let raw = Raw::new(&mut h);
+        let crossed = raw.prepare("UPDATE t SET b = $2 WHERE a = $1");
+        assert!(crossed.is_err());
+        raw.prepare("INSERT INTO t (a, b) VALUES ($1, $2)")
+            .unwrap()
+            .run(&[BulkVal::Int(1), "一".into()])
+            .unwrap();
+        raw.prepare("INSERT INTO t (a, b) VALUES (?, ?)")
+            .unwrap()
+            .run(&[BulkVal::Int(2), "二".into()])
+            .unwrap();
+        let changed = raw
+            .prepare("UPDATE t SET a = $1 + 10, b = $2 WHERE a = $1")
+            .unwrap()
+            .run(&[BulkVal::Int(1), "甲".into()])
+            .unwrap();
+        assert_eq!(changed, 1);
+        raw.prepare("INSERT INTO t (a, b) VALUES (3, CAST(X'E4B8FF' AS TEXT))")
+            .unwrap()
+            .run(&[])
+            .unwrap();
+        let mut seen = Vec::new();
+        raw.prepare("SELECT a, b FROM t ORDER BY a")
+            .unwrap()
+            .query(&[], |r| {
+                seen.push((r.int(0), r.text(1).into_owned()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (2, "二".to_string()),
+                (3, "\u{FFFD}\u{FFFD}".to_string()),
+                (11, "甲".to_string())
+            ]
+        );
     }
 }

@@ -348,17 +348,21 @@ pub async fn decide(
     Ok(n == 1)
 }
 
-/// The lines a sign-off would apply (not at 0, computed): enrolment and beneficiary, in
-/// line order, without their explanations.
-pub async fn applicable_names(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<(i64, String)>> {
+/// The beneficiaries of lines a sign-off would apply (not at 0, computed) whose enrolment a
+/// case changed or ended since the preparation, in line order: the sign-off leaves them as
+/// the case set them. Read before [`apply`].
+pub async fn changed_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<String>> {
     tx.fetch_all(
-        q("SELECT enrolment_id, beneficiary_name FROM repricing_lines
-           WHERE batch_id = $1 AND new_fen > 0 AND problem IS NULL ORDER BY id")
+        q("SELECT l.beneficiary_name FROM repricing_lines l
+           JOIN enrolments e ON e.id = l.enrolment_id
+           WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL
+             AND (l.old_fen <> e.monthly_fen OR e.status = 'ended')
+           ORDER BY l.id")
         .bind(batch_id),
     )
     .await?
     .iter()
-    .map(|r| Ok((r.i64("enrolment_id")?, r.str("beneficiary_name")?)))
+    .map(|r| r.str("beneficiary_name"))
     .collect()
 }
 
@@ -500,33 +504,44 @@ pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResul
 /// amount, in one statement; returns the lines applied. An enrolment whose amount a case
 /// changed since the preparation is left as the case set it.
 pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<AppliedLine>> {
+    // The batch is `$1` in both statements, `now` the update's `$2` (numbered in order of
+    // first appearance, as the SQLite path binds by position).
     const APPLICABLE: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL
         AND l.old_fen = e.monthly_fen AND e.status <> 'ended'";
-    let rows = tx
-        .fetch_all(
-            q(format!(
-                "SELECT l.enrolment_id, l.township_code, l.beneficiary_name, l.old_fen, l.new_fen
-                 FROM repricing_lines l JOIN enrolments e ON e.id = l.enrolment_id
-                 WHERE {APPLICABLE} ORDER BY l.id"
-            ))
-            .bind(batch_id),
-        )
-        .await?;
-    // The enrolments to change are listed first (`id IN (…)`: each found by its key, not
-    // a scan of every enrolment per batch), each then given its line's amount through the
-    // line's enrolment index.
-    tx.execute(
-        q(format!(
-            "UPDATE enrolments SET updated_at = $2,
-               monthly_fen = (SELECT l.new_fen FROM repricing_lines l
-                              WHERE l.enrolment_id = enrolments.id AND l.batch_id = $1)
-             WHERE id IN (SELECT l.enrolment_id FROM repricing_lines l
-                          JOIN enrolments e ON e.id = l.enrolment_id WHERE {APPLICABLE})"
-        ))
-        .bind(batch_id)
-        .bind(now),
-    )
-    .await?;
+    let select = format!(
+        "SELECT l.enrolment_id, l.township_code, l.beneficiary_name, l.old_fen, l.new_fen
+         FROM repricing_lines l JOIN enrolments e ON e.id = l.enrolment_id
+         WHERE {APPLICABLE} ORDER BY l.id"
+    );
+    // The amounts to apply are read once (the lines by their batch index, each enrolment
+    // by its key) and joined to the enrolments they change: the bare update's shape.
+    let update = format!(
+        "WITH x AS (SELECT l.enrolment_id, l.new_fen FROM repricing_lines l
+                    JOIN enrolments e ON e.id = l.enrolment_id WHERE {APPLICABLE})
+         UPDATE enrolments SET monthly_fen = x.new_fen, updated_at = $2
+         FROM x WHERE x.enrolment_id = enrolments.id"
+    );
+    if let Tx::Sqlite(t) = tx {
+        // Thousands of lines per batch: read on the connection's handle, not row by row
+        // through sqlx's worker.
+        let mut handle = t.lock_handle().await?;
+        let raw = crate::bulk::Raw::new(&mut handle);
+        let mut lines = Vec::new();
+        raw.prepare(&select)?.query(&[batch_id.into()], |r| {
+            lines.push(AppliedLine {
+                enrolment_id: r.int(0),
+                township_code: r.text(1).into_owned(),
+                beneficiary_name: r.text(2).into_owned(),
+                old: Fen(r.int(3)),
+                new: Fen(r.int(4)),
+            });
+            Ok(())
+        })?;
+        raw.prepare(&update)?.run(&[batch_id.into(), now.into()])?;
+        return Ok(lines);
+    }
+    let rows = tx.fetch_all(q(select).bind(batch_id)).await?;
+    tx.execute(q(update).bind(batch_id).bind(now)).await?;
     rows.iter()
         .map(|r| {
             Ok(AppliedLine {
