@@ -276,6 +276,8 @@ async fn list_post(
 struct LineView {
     line: RepricingLine,
     reason: String,
+    /// The line's village by name (its code only if the divisions do not know it).
+    village: String,
 }
 
 #[derive(Template)]
@@ -343,11 +345,24 @@ async fn batch_render(
     } else {
         "民政办主任"
     };
+    let villages: std::collections::HashMap<String, String> = st
+        .app
+        .divisions()
+        .children(actor, Some(&b.township_code))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
     let lines = r
         .lines
         .into_iter()
         .map(|line| LineView {
             reason: reason_of(&b, &line),
+            village: villages
+                .get(&line.village_code)
+                .cloned()
+                .unwrap_or_else(|| line.village_code.clone()),
             line,
         })
         .collect();

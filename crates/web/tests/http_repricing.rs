@@ -148,9 +148,15 @@ async fn an_age_band_batch_is_prepared_refused_to_staff_and_signed_by_the_direct
         "90周岁",
         "确认签发",
         "自2026-04起按新金额发放",
+        // The village by name, not its code.
+        "<td>东大街社区居委会</td>",
     ] {
         assert!(html.contains(want), "{want} in the page");
     }
+    assert!(
+        !html.contains("511802001001"),
+        "no village code on the page"
+    );
     let csrf = csrf_in(&html);
     let r = director
         .post(app.url(&format!("/repricing/{id}")))
