@@ -216,20 +216,27 @@ impl Repricing<'_> {
     /// approves in the batch's township (parameter `approval_level`, else the program's
     /// default) is the county approver's, any other the township director's.
     pub async fn signing_permission(&self, b: &RepricingBatch) -> AppResult<Permission> {
-        let level = match region_of(b.township_code.get(..6).unwrap_or_default()) {
-            Some(region) if b.reason == RepricingReason::Standard => {
-                let params = minzheng_store::params::load(self.app.store()).await?;
-                params
-                    .at(&region, None, b.month.first_day())
-                    .approval_level(b.program, ParamName::ApprovalLevel)
-                    .unwrap_or(b.program.info().default_approval)
+        let params = match b.reason {
+            RepricingReason::Standard => {
+                Some(minzheng_store::params::load(self.app.store()).await?)
             }
-            _ => b.program.info().default_approval,
+            _ => None,
         };
-        Ok(match signer(b.reason, level) {
-            Role::CountyApprover => Permission::ConfirmRepricing,
-            _ => Permission::SignOffRepricing,
-        })
+        Ok(signing_permission_with(params.as_ref(), b))
+    }
+
+    /// The pending batches among `batches` the actor may sign now, in order (for the
+    /// 签发全部 button).
+    pub async fn signable(&self, actor: &Actor, batches: &[RepricingBatch]) -> AppResult<Vec<i64>> {
+        let params = minzheng_store::params::load(self.app.store()).await?;
+        Ok(batches
+            .iter()
+            .filter(|b| {
+                b.status == RepricingStatus::Pending
+                    && actor.may(signing_permission_with(Some(&params), b))
+            })
+            .map(|b| b.id)
+            .collect())
     }
 
     /// Whether the actor may sign off or void `b` now (for drawing the buttons).
@@ -275,101 +282,118 @@ impl Repricing<'_> {
     /// not applied; an enrolment whose amount a case changed meanwhile is left as the case
     /// set it.
     pub async fn sign_off(&self, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<SignedOff> {
+        let mut done = self.sign_off_many(actor, &[id], today).await?;
+        Ok(done.remove(0))
+    }
+
+    /// Signs off several pending batches at once (签发全部), in one transaction: each is
+    /// checked and applied as [`Self::sign_off`] does, and either all are signed or, on the
+    /// first refusal (naming its batch), none. A director signing the month's batches of a
+    /// new standard signs them here together, with one commit.
+    pub async fn sign_off_many(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+        today: NaiveDate,
+    ) -> AppResult<Vec<SignedOff>> {
+        if ids.is_empty() {
+            return Err(Error::field("ids", "请选择要签发的调标批次"));
+        }
         let st = self.app.store();
-        let b = store::batch_in_scope(st, &actor.scope, id).await?;
-        actor.require(self.signing_permission(&b).await?)?;
-        let to = transition(b.status, RepricingAction::SignOff)
-            .map_err(|e| Error::Conflict(e.to_string()))?;
-        if b.month > YearMonth::of(today) {
-            return Err(Error::Conflict(format!(
-                "该批次自{}起执行，须在{}开始后签发",
-                b.month, b.month
-            )));
+        let params = minzheng_store::params::load(st).await?;
+        let several = ids.len() > 1;
+        let mut batches = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let b = store::batch_in_scope(st, &actor.scope, id).await?;
+            let named = |e: Error| if several { about_batch(&b, e) } else { e };
+            actor
+                .require(signing_permission_with(Some(&params), &b))
+                .map_err(named)?;
+            let to = transition(b.status, RepricingAction::SignOff)
+                .map_err(|e| named(Error::Conflict(e.to_string())))?;
+            if b.month > YearMonth::of(today) {
+                return Err(named(Error::Conflict(format!(
+                    "该批次自{}起执行，须在{}开始后签发",
+                    b.month, b.month
+                ))));
+            }
+            batches.push((b, to));
         }
         let at = now();
         let mut tx = st.begin_write().await?;
-        let overpaid = store::overpaid_from_month(&mut tx, &b).await?;
-        if !overpaid.is_empty() {
-            let names: Vec<String> = overpaid
-                .iter()
-                .take(10)
-                .map(|(n, m)| format!("{n}（{m}）"))
-                .collect();
-            return Err(Error::Conflict(format!(
-                "{}起已按高于新金额的原金额签发发放：{}{}。调标不追回已发金额，请作废本批次后办理变更和追回",
-                b.month,
-                names.join("、"),
-                if overpaid.len() > 10 { " 等" } else { "" }
-            )));
+        let mut applied = Vec::with_capacity(batches.len());
+        for (b, to) in &batches {
+            let named = |e: Error| if several { about_batch(b, e) } else { e };
+            applied.push(
+                apply_batch(&mut tx, actor, b, *to, &at)
+                    .await
+                    .map_err(named)?,
+            );
         }
-        // Months already paid at the old amount: the difference is approved back pay
-        // (调标补差), paid by the next generated batch.
-        let top_ups = store::top_ups(&mut tx, &b, &actor.username, &at)
-            .await?
-            .ok_or_else(|| {
-                Error::Conflict(
-                    "本批次对象的已发月份已有调标补差，不能重复补差；请作废本批次后核实".into(),
-                )
-            })?;
-        if !store::decide(&mut tx, id, b.status, to, &actor.username, &at).await? {
-            return Err(Error::Conflict("该调标批次已被他人处理".into()));
-        }
-        let changed_meanwhile = store::changed_since(&mut tx, id).await?;
-        let applied = store::apply(&mut tx, id, &at).await?;
         // A record per enrolment and per top-up, appended together (one chain, no round
-        // trip per record).
-        let ids: Vec<String> = applied.iter().map(|a| a.enrolment_id.to_string()).collect();
-        let mut events: Vec<AuditEvent<'_>> = applied
+        // trip per record), then one per batch.
+        let ids_text: Vec<(Vec<String>, Vec<String>)> = applied
             .iter()
-            .zip(&ids)
-            .map(|(a, eid)| AuditEvent {
-                action: "repricing.apply",
-                entity_type: "enrolment",
-                entity_id: eid,
-                scope_code: &a.township_code,
-                before: Some(json!({"monthly_fen": a.old.0})),
-                after: Some(
-                    json!({"monthly_fen": a.new.0, "batch_id": id, "month": b.month,
-                    "reason": b.reason}),
-                ),
+            .map(|a| {
+                (
+                    a.lines.iter().map(|l| l.enrolment_id.to_string()).collect(),
+                    a.top_ups.iter().map(|t| t.id.to_string()).collect(),
+                )
             })
             .collect();
-        let top_up_ids: Vec<String> = top_ups.iter().map(|t| t.id.to_string()).collect();
-        for (t, tid) in top_ups.iter().zip(&top_up_ids) {
-            events.push(AuditEvent {
-                action: "payroll.back_pay.top_up",
-                entity_type: "payroll_adjustment",
-                entity_id: tid,
-                scope_code: &t.township_code,
-                before: None,
-                after: Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
-                    "amount_fen": t.amount.0, "status": "approved", "batch_id": id})),
-            });
+        let mut events: Vec<AuditEvent<'_>> = Vec::new();
+        for (((b, _), a), (eids, tids)) in batches.iter().zip(&applied).zip(&ids_text) {
+            for (l, eid) in a.lines.iter().zip(eids) {
+                events.push(AuditEvent {
+                    action: "repricing.apply",
+                    entity_type: "enrolment",
+                    entity_id: eid,
+                    scope_code: &l.township_code,
+                    before: Some(json!({"monthly_fen": l.old.0})),
+                    after: Some(json!({"monthly_fen": l.new.0, "batch_id": b.id,
+                        "month": b.month, "reason": b.reason})),
+                });
+            }
+            for (t, tid) in a.top_ups.iter().zip(tids) {
+                events.push(AuditEvent {
+                    action: "payroll.back_pay.top_up",
+                    entity_type: "payroll_adjustment",
+                    entity_id: tid,
+                    scope_code: &t.township_code,
+                    before: None,
+                    after: Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
+                        "amount_fen": t.amount.0, "status": "approved", "batch_id": b.id})),
+                });
+            }
         }
         minzheng_store::append_audit_many(&mut tx, actor, events).await?;
-        audit(
-            &mut tx,
-            actor,
-            "repricing.sign_off",
-            "repricing_batch",
-            &id.to_string(),
-            &b.township_code,
-            Some(json!({"status": b.status})),
-            Some(json!({"status": to, "applied": applied.len(), "top_ups": top_ups.len()})),
-        )
-        .await?;
-        let drafts = store::drafts_to_regenerate(&mut tx, &b).await?;
-        let batch = store::batch_in_scope(&mut tx, &actor.scope, id).await?;
+        let mut out = Vec::with_capacity(batches.len());
+        for ((b, to), a) in batches.iter().zip(applied) {
+            audit(
+                &mut tx,
+                actor,
+                "repricing.sign_off",
+                "repricing_batch",
+                &b.id.to_string(),
+                &b.township_code,
+                Some(json!({"status": b.status})),
+                Some(json!({"status": to, "applied": a.lines.len(), "top_ups": a.top_ups.len()})),
+            )
+            .await?;
+            let drafts = store::drafts_to_regenerate(&mut tx, b).await?;
+            let batch = store::batch_in_scope(&mut tx, &actor.scope, b.id).await?;
+            out.push(SignedOff {
+                for_decision: batch.zero_count,
+                batch,
+                applied: a.lines.len(),
+                changed_meanwhile: a.changed_meanwhile,
+                drafts_to_regenerate: drafts,
+                top_up_count: a.top_ups.len(),
+                top_up_total: Fen(a.top_ups.iter().map(|t| t.amount.0).sum()),
+            });
+        }
         tx.commit().await?;
-        Ok(SignedOff {
-            for_decision: batch.zero_count,
-            batch,
-            applied: applied.len(),
-            changed_meanwhile,
-            drafts_to_regenerate: drafts,
-            top_up_count: top_ups.len(),
-            top_up_total: Fen(top_ups.iter().map(|t| t.amount.0).sum()),
-        })
+        Ok(out)
     }
 
     /// 作废: nothing is applied; the enrolments may be prepared again.
@@ -521,4 +545,90 @@ fn lines_workbook(
     ws.set_column_width(7, 20)?;
     ws.set_column_width(12, 60)?;
     wb.save_to_buffer()
+}
+
+/// [`Repricing::signing_permission`] with the parameters loaded (`None` for a batch that
+/// is not a 调整标准).
+fn signing_permission_with(params: Option<&ParamSet>, b: &RepricingBatch) -> Permission {
+    let level = match (
+        region_of(b.township_code.get(..6).unwrap_or_default()),
+        params,
+    ) {
+        (Some(region), Some(params)) if b.reason == RepricingReason::Standard => params
+            .at(&region, None, b.month.first_day())
+            .approval_level(b.program, ParamName::ApprovalLevel)
+            .unwrap_or(b.program.info().default_approval),
+        _ => b.program.info().default_approval,
+    };
+    match signer(b.reason, level) {
+        Role::CountyApprover => Permission::ConfirmRepricing,
+        _ => Permission::SignOffRepricing,
+    }
+}
+
+/// What signing one batch did inside the transaction.
+struct AppliedBatch {
+    lines: Vec<store::AppliedLine>,
+    top_ups: Vec<store::TopUp>,
+    changed_meanwhile: Vec<String>,
+}
+
+/// Signs `b` inside `tx`: refused if a month from the batch's on was paid at a higher
+/// amount (a re-pricing recovers nothing) or has a top-up already; months paid at the old,
+/// lower amount get an approved back-pay request for the difference (调标补差), paid by
+/// the next generated batch; then the new amounts are applied to the enrolments that
+/// still pay the old one.
+async fn apply_batch(
+    tx: &mut Tx,
+    actor: &Actor,
+    b: &RepricingBatch,
+    to: RepricingStatus,
+    at: &str,
+) -> AppResult<AppliedBatch> {
+    let overpaid = store::overpaid_from_month(tx, b).await?;
+    if !overpaid.is_empty() {
+        let names: Vec<String> = overpaid
+            .iter()
+            .take(10)
+            .map(|(n, m)| format!("{n}（{m}）"))
+            .collect();
+        return Err(Error::Conflict(format!(
+            "{}起已按高于新金额的原金额签发发放：{}{}。调标不追回已发金额，请作废本批次后办理变更和追回",
+            b.month,
+            names.join("、"),
+            if overpaid.len() > 10 { " 等" } else { "" }
+        )));
+    }
+    let top_ups = store::top_ups(tx, b, &actor.username, at)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(
+                "本批次对象的已发月份已有调标补差，不能重复补差；请作废本批次后核实".into(),
+            )
+        })?;
+    if !store::decide(tx, b.id, b.status, to, &actor.username, at).await? {
+        return Err(Error::Conflict("该调标批次已被他人处理".into()));
+    }
+    let changed_meanwhile = store::changed_since(tx, b.id).await?;
+    let lines = store::apply(tx, b.id, at).await?;
+    Ok(AppliedBatch {
+        lines,
+        top_ups,
+        changed_meanwhile,
+    })
+}
+
+/// A refusal of one of several batches signed together, naming the batch.
+fn about_batch(b: &RepricingBatch, e: Error) -> Error {
+    let which = format!(
+        "{}{}（{}起）调标批次",
+        b.township_name,
+        b.program.label(),
+        b.month
+    );
+    match e {
+        Error::Forbidden(m) => Error::Forbidden(format!("{which}：{m}")),
+        Error::Conflict(m) => Error::Conflict(format!("{which}：{m}")),
+        other => other,
+    }
 }

@@ -52,6 +52,7 @@ both!(
     refused_actors_change_nothing,
     an_enrolment_the_calculator_cannot_compute_is_listed_and_kept,
     enrolments_a_case_changed_or_ended_meanwhile_keep_what_the_case_set,
+    signing_all_batches_together_applies_all_or_none,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -554,7 +555,10 @@ async fn enrolments_a_case_changed_or_ended_meanwhile_keep_what_the_case_set(db:
             .sign_off(signer, batch_id, d("2027-01-02"))
             .await
             .unwrap();
-        assert_eq!(done.changed_meanwhile, [target.beneficiary_name.clone()]);
+        assert_eq!(
+            done.changed_meanwhile,
+            std::slice::from_ref(&target.beneficiary_name)
+        );
         assert_eq!(done.applied, applying.len() - 1);
         let after = enrolments(app).await;
         let kept = if ends { target.old_amount } else { case_amount };
@@ -574,5 +578,100 @@ async fn enrolments_a_case_changed_or_ended_meanwhile_keep_what_the_case_set(db:
             );
         }
     }
+    assert!(fixtures::audit_intact(app).await.unwrap());
+}
+
+/// 签发全部: the pending batches signed together are each applied as one sign-off would
+/// (amounts, an audit record per enrolment, the batch applied); with a batch among them
+/// that cannot be signed (voided), the refusal names that batch and nothing is applied.
+async fn signing_all_batches_together_applies_all_or_none(db: &TestDb) {
+    let app = seeded(db).await;
+    let admin = fixtures::actor(app, "admin").await.unwrap();
+    let approver = fixtures::actor(app, "approver").await.unwrap();
+    let director = fixtures::actor(app, "director").await.unwrap();
+    app.params()
+        .add_and_reprice(&admin, &urban_standard("900", "2027-01-01"))
+        .await
+        .unwrap();
+    let pending = app
+        .repricing()
+        .list(&approver, Some(RepricingStatus::Pending))
+        .await
+        .unwrap();
+    let mine = app.repricing().signable(&approver, &pending).await.unwrap();
+    assert!(mine.len() >= 2, "{pending:?}");
+    // The township director signs none of them (the county approves 城市低保).
+    assert!(app
+        .repricing()
+        .signable(&director, &pending)
+        .await
+        .unwrap()
+        .is_empty());
+    let before = enrolments(app).await;
+    let amounts = |m: &HashMap<i64, Enrolment>| {
+        let mut v: Vec<(i64, Fen)> = m.iter().map(|(id, e)| (*id, e.monthly_fen)).collect();
+        v.sort();
+        v
+    };
+    // A voided batch among them: refused, naming it; nothing applied.
+    let voided = app.repricing().void(&approver, mine[1]).await.unwrap();
+    match app
+        .repricing()
+        .sign_off_many(&approver, &mine, d("2027-01-02"))
+        .await
+    {
+        Err(Error::Conflict(m)) => assert!(m.contains(&voided.township_name), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(amounts(&enrolments(app).await), amounts(&before));
+    let first = app.repricing().review(&sys(), mine[0]).await.unwrap().batch;
+    assert_eq!(first.status, RepricingStatus::Pending);
+    // Prepared again, the voided township's lines are in a new batch; both signed together.
+    app.repricing()
+        .prepare_standard(&admin, Program::UrbanDibao, month("2027-01"), None)
+        .await
+        .unwrap();
+    let pending = app
+        .repricing()
+        .list(&approver, Some(RepricingStatus::Pending))
+        .await
+        .unwrap();
+    let together = app.repricing().signable(&approver, &pending).await.unwrap();
+    assert_eq!(together.len(), mine.len());
+    assert!(!together.contains(&mine[1]));
+    let done = app
+        .repricing()
+        .sign_off_many(&approver, &together, d("2027-01-02"))
+        .await
+        .unwrap();
+    assert_eq!(done.len(), together.len());
+    let after = enrolments(app).await;
+    let mut changed = 0;
+    for (d, id) in done.iter().zip(&together) {
+        assert_eq!(d.batch.id, *id);
+        assert_eq!(d.batch.status, RepricingStatus::Applied);
+        let lines = app.repricing().review(&sys(), *id).await.unwrap().lines;
+        let applying: Vec<&RepricingLine> = lines.iter().filter(|l| l.applies()).collect();
+        assert_eq!(d.applied, applying.len());
+        for l in applying {
+            changed += 1;
+            assert_eq!(after[&l.enrolment_id].monthly_fen, l.new_amount);
+            let actions = fixtures::audit_actions(app, "enrolment", &l.enrolment_id.to_string())
+                .await
+                .unwrap();
+            assert_eq!(
+                actions.iter().filter(|a| *a == "repricing.apply").count(),
+                1
+            );
+        }
+    }
+    assert!(changed >= 2);
+    // Signed already: a second time is refused.
+    assert!(matches!(
+        app.repricing()
+            .sign_off_many(&approver, &together, d("2027-01-02"))
+            .await,
+        Err(Error::Conflict(_))
+    ));
     assert!(fixtures::audit_intact(app).await.unwrap());
 }

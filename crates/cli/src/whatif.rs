@@ -45,7 +45,7 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
-    /// 调标批次性能测试：同样的数据，提高全市低保标准，计时生成调整标准批次和签发全部批次，并与“把同样的新金额直接UPDATE到保障对象”的裸语句基准比较
+    /// 调标批次性能测试：同样的数据，提高全市低保标准，计时生成调整标准批次和一次签发全部批次，并与“把同样的新金额直接UPDATE到保障对象”的裸语句基准比较
     Repricing {
         #[arg(long, default_value_t = 1_000_000)]
         enrolments: i64,
@@ -315,11 +315,16 @@ pub async fn bench(cmd: BenchCommand) -> CliResult {
                     Some(minzheng_domain::repricing::RepricingStatus::Pending),
                 )
                 .await?;
+            // 签发全部: every pending batch signed together, in one transaction.
+            let ids: Vec<i64> = batches.iter().map(|b| b.id).collect();
             let t = Instant::now();
-            let mut applied = 0;
-            for b in &batches {
-                applied += app.repricing().sign_off(&sys, b.id, today).await?.applied;
-            }
+            let applied: usize = app
+                .repricing()
+                .sign_off_many(&sys, &ids, today)
+                .await?
+                .iter()
+                .map(|d| d.applied)
+                .sum();
             let seconds = t.elapsed().as_secs_f64();
             let rss = peak_rss_mb();
             finish(db, app, keep).await;

@@ -444,6 +444,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/repricing/standard", "按调整后的标准生成调整标准批次（program：参数所属项目，低保标准同时影响单人保和特困供养；month：执行月份YYYY-MM；within：可选区划）：按执行月份有效的参数和户籍信息逐人重新计算，新参数使金额变化的对象按乡镇（街道）和项目列入；无法计算的列出原因、不调整；已列入的不重复列入；有新列入时201。添加参数（POST /api/v1/params）时自动生成", "调标批次"),
     ("get", "/api/v1/repricing/{id}", "一个调标批次及其明细：原金额、新金额、差额、计算过程", "调标批次"),
     ("post", "/api/v1/repricing/{id}/sign-off", "审核签发（民政办主任；县级审批项目的调整标准批次由县级民政部门审批人审核确认）：自执行月份起按新金额发放，逐人记录操作日志；金额将为0的不调整；执行月份起已按原金额签发发放的月份，差额列为已批准的调标补差（补发），随下一批次发放；已发金额高于新金额的，拒绝（409）", "调标批次"),
+    ("post", "/api/v1/repricing/sign-off", "签发全部（ids：待审核调标批次的编号）：各批次按单个签发的规则审核签发，在一个事务中全部签发；任一批次不能签发（无权限、已处理、未到执行月份、已发金额高于新金额）时全部不签发，并说明是哪个批次", "调标批次"),
     ("post", "/api/v1/repricing/{id}/void", "作废（签发人）：不调整任何金额", "调标批次"),
     ("get", "/api/v1/funerals", "殡葬记录（死亡登记）列表（month 按死亡月份）", "殡葬管理"),
     ("post", "/api/v1/funerals", "登记死亡：停发本人待遇、重新生成未签发批次、开立追回（id_number, name, death_date, certificate_kind, certificate_no, disposal, cremation_no, funeral_home, township_code, death_place, note）", "殡葬管理"),
@@ -521,6 +522,13 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             "file": file,
             "valid_only": {"type": "string", "description": "有此字段时只导入无误的行"},
             "dry_run": {"type": "string", "description": "有此字段时只校验，不写入"}
+        })),
+        "/api/v1/repricing/sign-off" => json_body(json!({
+            "type": "object",
+            "properties": {
+                "ids": {"type": "array", "minItems": 1, "items": {"type": "integer"}, "description": "要一起签发的调标批次编号"}
+            },
+            "required": ["ids"]
         })),
         "/api/v1/params/whatif" | "/api/v1/params/whatif.xlsx" => json_body(json!({
             "type": "object",

@@ -47,6 +47,7 @@ pub fn api() -> Router<AppState> {
         .route("/repricing", get(api_list))
         .route("/repricing/age-bands", post(api_prepare))
         .route("/repricing/standard", post(api_prepare_standard))
+        .route("/repricing/sign-off", post(api_sign_off_many))
         .route("/repricing/{id}", get(api_review))
         .route("/repricing/{id}/sign-off", post(api_sign_off))
         .route("/repricing/{id}/void", post(api_void))
@@ -63,6 +64,9 @@ pub struct ListQuery {
     /// After a preparation: the month and how many lines were added.
     prepared: Option<String>,
     month: Option<String>,
+    /// After 签发全部: how many batches and enrolments.
+    signed: Option<String>,
+    applied: Option<String>,
 }
 
 fn status_of(s: &Option<String>) -> Result<Option<RepricingStatus>, Error> {
@@ -116,6 +120,12 @@ struct ListPage {
     can_prepare: bool,
     /// May run a 调标测算 (the link to it).
     can_whatif: bool,
+    /// The listed pending batches the user may sign (签发全部), with their enrolments to
+    /// apply and the monthly totals before and after.
+    signable: Vec<i64>,
+    signable_lines: i64,
+    signable_old: Fen,
+    signable_new: Fen,
     month: String,
     notice: Option<String>,
     error: Option<String>,
@@ -174,11 +184,20 @@ async fn list_render(
         t.old_total = Fen(t.old_total.0 + b.old_total.0);
         t.new_total = Fen(t.new_total.0 + b.new_total.0);
     }
+    let signable = st.app.repricing().signable(actor, &items).await?;
+    let signing: Vec<&RepricingBatch> = items.iter().filter(|b| signable.contains(&b.id)).collect();
     let (code, error, field_errors) = match refusal {
         Some((c, m, f)) => (c, Some(m), f),
         None => (StatusCode::OK, None, BTreeMap::new()),
     };
     let page = ListPage {
+        signable_lines: signing
+            .iter()
+            .map(|b| b.line_count - b.zero_count - b.problem_count)
+            .sum(),
+        signable_old: Fen(signing.iter().map(|b| b.old_total.0).sum()),
+        signable_new: Fen(signing.iter().map(|b| b.new_total.0).sum()),
+        signable,
         nav: Nav::new(s, "payroll"),
         items,
         townships: by.into_values().collect(),
@@ -218,6 +237,14 @@ async fn list_page(
             }
         }
     });
+    let notice = notice.or_else(|| {
+        int(&qs.signed).map(|n| {
+            format!(
+                "已签发{n}个调标批次，{}名保障对象自各批次执行月份起按新金额发放",
+                int(&qs.applied).unwrap_or(0)
+            )
+        })
+    });
     let f = Filters {
         status: qs.status.unwrap_or_default(),
         program: qs.program.unwrap_or_default(),
@@ -232,6 +259,28 @@ async fn list_post(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = form_map(form);
+    if f.get("action").map(String::as_str) == Some("sign_off_all") {
+        let ids: Vec<i64> = f
+            .get("ids")
+            .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+            .unwrap_or_default();
+        return match st
+            .app
+            .repricing()
+            .sign_off_many(&actor, &ids, today())
+            .await
+        {
+            Ok(done) => Ok(see_other(&format!(
+                "/repricing?signed={}&applied={}",
+                done.len(),
+                done.iter().map(|d| d.applied).sum::<usize>()
+            ))),
+            Err(e) => {
+                let refusal = user_error_fields(e)?;
+                list_render(&st, &s, &actor, Filters::default(), None, Some(refusal)).await
+            }
+        };
+    }
     let standard = f.get("kind").map(String::as_str) == Some("standard");
     let month = f.get("month").cloned().unwrap_or_default();
     let result = match YearMonth::parse(month.trim()) {
@@ -599,4 +648,27 @@ async fn api_void(
 ) -> ApiResult {
     let id = parse_id(&id, "该调标批次")?;
     Ok(Json(st.app.repricing().void(&actor, id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignOffMany {
+    /// The pending batches to sign together.
+    #[serde(default)]
+    ids: Vec<i64>,
+}
+
+/// `POST /api/v1/repricing/sign-off` `{"ids": [...]}`: 签发全部 — the batches signed in one
+/// transaction, all or none.
+async fn api_sign_off_many(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    ApiJson(req): ApiJson<SignOffMany>,
+) -> ApiResult {
+    Ok(Json(
+        st.app
+            .repricing()
+            .sign_off_many(&actor, &req.ids, today())
+            .await?,
+    )
+    .into_response())
 }

@@ -170,6 +170,47 @@ async fn a_higher_standard_prepares_batches_the_county_approver_signs(app: &Test
         .unwrap();
     assert!(list.contains(&format!("repricing-{id}")));
     assert!(list.contains("按乡镇（街道）和项目"));
+    // 签发全部: offered to the approver for the batches they sign; before the month has
+    // begun it is refused, naming a batch, and nothing changes (page and API alike).
+    assert!(list.contains("签发全部待审核批次"), "{list}");
+    let ids = list
+        .split("name=\"ids\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the batches to sign")
+        .to_string();
+    assert!(ids.split(',').any(|x| x == id.to_string()), "{ids}");
+    let refused = approver
+        .post(app.url("/repricing"))
+        .form(&[
+            ("_csrf", csrf_in(&list).as_str()),
+            ("action", "sign_off_all"),
+            ("ids", ids.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("调标批次：该批次自2027-01起执行"), "{text}");
+    let r = approver
+        .post(app.url("/api/v1/repricing/sign-off"))
+        .header("x-csrf-token", &approver_csrf)
+        .json(&json!({"ids": [id]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(amounts(app).await, before);
+    let director_list = director
+        .get(app.url("/repricing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!director_list.contains("签发全部待审核批次"));
     let xlsx = approver
         .get(app.url(&format!("/repricing/{id}/export.xlsx")))
         .send()
