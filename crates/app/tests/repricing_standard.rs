@@ -607,6 +607,19 @@ async fn signing_all_batches_together_applies_all_or_none(db: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+    // No batch chosen, or one that does not exist: refused.
+    assert!(matches!(
+        app.repricing()
+            .sign_off_many(&approver, &[], d("2027-01-02"))
+            .await,
+        Err(Error::Validation { .. })
+    ));
+    assert!(matches!(
+        app.repricing()
+            .sign_off_many(&approver, &[mine[0], i64::MAX], d("2027-01-02"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
     let before = enrolments(app).await;
     let amounts = |m: &HashMap<i64, Enrolment>| {
         let mut v: Vec<(i64, Fen)> = m.iter().map(|(id, e)| (*id, e.monthly_fen)).collect();
