@@ -177,3 +177,14 @@ pub async fn begin_write_on_reader(app: &App) -> crate::AppResult<()> {
     app.reader().begin_write().await?;
     Ok(())
 }
+
+/// The 测算 read `part` households at a time: a small city in many parts, read by as
+/// many threads as the what-if uses.
+pub async fn whatif_in_parts(
+    app: &App,
+    actor: &minzheng_domain::Actor,
+    req: &minzheng_domain::whatif::WhatIfRequest,
+    part: i64,
+) -> crate::AppResult<crate::whatif::WhatIf> {
+    app.params().whatif_in_parts(actor, req, part).await
+}

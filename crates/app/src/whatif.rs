@@ -7,7 +7,6 @@
 //! nothing: no row, no audit record (it reads, and its figures name no one).
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use minzheng_domain::calculators::without_explanations;
@@ -78,7 +77,7 @@ fn overlay(base: &ParamSet, s: &Scenario, i: usize) -> AppResult<ParamSet> {
 /// and without.
 struct Shared {
     scenarios: Vec<Scenario>,
-    months: Vec<String>,
+    months: Vec<YearMonth>,
     overlays: Vec<ParamSet>,
     base: ParamSet,
 }
@@ -88,21 +87,15 @@ const DIBAO: [Program; 2] = [Program::UrbanDibao, Program::RuralDibao];
 impl Shared {
     /// Adds one part's outcomes to each 方案's tally.
     fn compute(&self, part: &store::Part, tallies: &mut [Tally]) {
-        let enrolled: HashSet<i64> = part
-            .enrolments
-            .iter()
-            .filter(|e| DIBAO.contains(&e.program))
-            .map(|e| e.candidate.household_id)
-            .collect();
         for (i, s) in self.scenarios.iter().enumerate() {
             let (params, tally, month) = (&self.overlays[i], &mut tallies[i], &self.months[i]);
             for e in &part.enrolments {
-                if !s.programs.contains(&e.program) || !e.payable_in(month) {
+                if !s.programs.contains(&e.program) || !e.payable_in(*month) {
                     continue;
                 }
                 tally.considered += 1;
                 let c = &e.candidate;
-                let f = part.households.get(&c.household_id);
+                let f = part.household(c.household_id);
                 let change = standard_change_for(c, f, params, e.program, s.month);
                 if let Some(o) = outcome_of_change(c.monthly, change.as_ref()) {
                     let persons = match (c.person_id, f) {
@@ -116,10 +109,7 @@ impl Shared {
                 continue;
             }
             let day = s.month.first_day();
-            for (id, f) in &part.households {
-                if f.incomes.is_empty() || enrolled.contains(id) || part.inactive.contains(id) {
-                    continue;
-                }
+            for f in part.unenrolled_with_incomes() {
                 let Some((program, new)) = household_dibao(f, params, day) else {
                     continue;
                 };
@@ -152,6 +142,17 @@ impl Params<'_> {
     /// touching 低保, the registered households not enrolled in 低保 with recorded incomes
     /// that would become eligible (and are not eligible without it). Nothing is written.
     pub async fn whatif(&self, actor: &Actor, req: &WhatIfRequest) -> AppResult<WhatIf> {
+        self.whatif_in_parts(actor, req, store::PART).await
+    }
+
+    /// [`Self::whatif`], reading `part` households at a time (tests use small parts to
+    /// read a small city in many parts, by several threads).
+    pub(crate) async fn whatif_in_parts(
+        &self,
+        actor: &Actor,
+        req: &WhatIfRequest,
+        part: i64,
+    ) -> AppResult<WhatIf> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以进行调标测算",
@@ -187,50 +188,28 @@ impl Params<'_> {
             .max()
             .expect("parse_scenarios gives one at least")
             .first_day();
-        // The parts are computed by two workers while the next is read.
-        let shared = Arc::new(Shared {
-            months: scenarios.iter().map(|s| s.month.to_string()).collect(),
+        // Each reading thread computes the parts it reads, into its own tallies.
+        let shared = Shared {
+            months: scenarios.iter().map(|s| s.month).collect(),
             scenarios,
             overlays,
             base,
-        });
-        let (tx, rx) = std::sync::mpsc::sync_channel::<store::Part>(2);
-        let rx = Arc::new(Mutex::new(rx));
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                let (shared, rx) = (Arc::clone(&shared), Arc::clone(&rx));
-                std::thread::spawn(move || {
-                    let mut tallies: Vec<Tally> =
-                        shared.scenarios.iter().map(|_| Tally::new()).collect();
-                    // Amounts only: the explanations are not read.
-                    without_explanations(|| loop {
-                        let next = rx.lock().map(|r| r.recv());
-                        let Ok(Ok(part)) = next else { break };
-                        shared.compute(&part, &mut tallies);
-                    });
-                    tallies
-                })
-            })
-            .collect();
-        let read = store::read_parts(st, (&lo, &hi), &programs, on, |part| {
-            tx.send(part)
-                .map_err(|_| minzheng_store::StoreError::Internal("测算中止".into()))
+        };
+        let fresh = || -> Vec<Tally> { shared.scenarios.iter().map(|_| Tally::new()).collect() };
+        let states = (0..store::readers(st)).map(|_| fresh()).collect();
+        let states = store::read_parts(st, (&lo, &hi), &programs, on, part, states, |t, part| {
+            // Amounts only: the explanations are not read.
+            without_explanations(|| shared.compute(part, t));
+            Ok(())
         })
-        .await;
-        drop(tx);
-        let mut tallies: Vec<Tally> = shared.scenarios.iter().map(|_| Tally::new()).collect();
-        for w in workers {
-            let part = w
-                .join()
-                .map_err(|_| Error::Internal("测算过程异常中止".into()))?;
-            for (mine, theirs) in tallies.iter_mut().zip(part) {
+        .await?;
+        let mut tallies = fresh();
+        for state in states {
+            for (mine, theirs) in tallies.iter_mut().zip(state) {
                 mine.merge(theirs);
             }
         }
-        read?;
-        let scenarios = Arc::try_unwrap(shared)
-            .map(|s| s.scenarios)
-            .map_err(|_| Error::Internal("测算过程异常中止".into()))?;
+        let scenarios = shared.scenarios;
         let mut codes: BTreeSet<String> = BTreeSet::new();
         let results: Vec<(Scenario, Tally)> = scenarios.into_iter().zip(tallies).collect();
         for (_, t) in &results {

@@ -45,6 +45,7 @@ both!(
     a_whatif_writes_nothing_and_its_totals_are_the_sums_of_its_rows,
     an_adopted_standard_rise_prepares_what_the_whatif_counted,
     refused_actors_and_bad_scenarios_change_nothing,
+    a_whatif_read_in_many_parts_by_several_threads_gives_the_same_figures,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -179,6 +180,67 @@ async fn a_whatif_writes_nothing_and_its_totals_are_the_sums_of_its_rows(db: &Te
     let wb = app.params().whatif_workbook(&admin, &req).await.unwrap();
     assert!(wb.bytes.starts_with(b"PK"));
     assert_eq!(snapshot(app).await, before);
+}
+
+async fn a_whatif_read_in_many_parts_by_several_threads_gives_the_same_figures(db: &TestDb) {
+    let app = seeded(db).await;
+    let admin = fixtures::actor(app, "admin").await.unwrap();
+    let req = WhatIfRequest {
+        scenarios: vec![
+            scenario(
+                "低保",
+                vec![
+                    change("urban_dibao", "standard", "900", "2027-01-01"),
+                    change("rural_dibao", "standard", "760", "2027-01-01"),
+                ],
+            ),
+            scenario(
+                "特困",
+                vec![change("tekun", "tekun_basic_ratio", "1.6", "2027-01-01")],
+            ),
+        ],
+        within: None,
+    };
+    let whole = app.params().whatif(&admin, &req).await.unwrap();
+    let figures = |w: &minzheng_app::whatif::WhatIf| {
+        w.scenarios
+            .iter()
+            .map(|s| {
+                (
+                    s.considered,
+                    s.total.clone(),
+                    s.rows.clone(),
+                    s.distribution.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(whole.scenarios[0].total.changed_households > 0);
+    assert!(whole.scenarios[0].total.entering_households > 0);
+    // 600 households in parts of 7, 50 and 599: the parts are shared out between the
+    // reading threads, the last part is short.
+    for part in [7, 50, 599] {
+        let parted = minzheng_app::testing::whatif_in_parts(app, &admin, &req, part)
+            .await
+            .unwrap();
+        assert_eq!(figures(&parted), figures(&whole), "parts of {part}");
+    }
+    // Inside one county the rows read are kept to it, in parts as whole.
+    let county = whole.scenarios[0].rows[0].county_code.clone();
+    let req = WhatIfRequest {
+        within: Some(county.clone()),
+        ..req
+    };
+    let whole = app.params().whatif(&admin, &req).await.unwrap();
+    assert!(whole.scenarios[0].total.changed_households > 0);
+    assert!(whole.scenarios[0]
+        .rows
+        .iter()
+        .all(|r| r.county_code == county));
+    let parted = minzheng_app::testing::whatif_in_parts(app, &admin, &req, 7)
+        .await
+        .unwrap();
+    assert_eq!(figures(&parted), figures(&whole), "a county in parts of 7");
 }
 
 async fn an_adopted_standard_rise_prepares_what_the_whatif_counted(db: &TestDb) {

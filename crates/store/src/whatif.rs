@@ -1,13 +1,15 @@
 //! 测算 reads: the jurisdiction's households with their registry facts and their live
-//! monthly enrolments, read part by part (households by id range) inside one read
-//! transaction, so a city of a million enrolments is read in a few range scans per part
-//! and never held whole. Nothing is written.
+//! monthly enrolments, read part by part (households by id range), so a city of a million
+//! enrolments is read in a few range scans per part and never held whole. Every part sees
+//! one moment. Nothing is written.
 //!
-//! On SQLite the statements are stepped on the pooled connection's own handle (the bulk
-//! path of `bulk.rs`: no round trip to sqlx's worker per row); on PostgreSQL each part is
-//! four queries in one `REPEATABLE READ, READ ONLY` transaction.
+//! On SQLite the statements are stepped on pooled connections' own handles (the bulk path
+//! of `bulk.rs`: no round trip to sqlx's worker per row), by one thread per core, each
+//! with its own read transaction; the transactions start under the write lock, so they
+//! share one snapshot. On PostgreSQL each part is four queries in one `REPEATABLE READ,
+//! READ ONLY` transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use minzheng_domain::calculators::{IncomeItem, IncomePeriod};
@@ -15,51 +17,127 @@ use minzheng_domain::case_calc::{self, MemberInput};
 use minzheng_domain::cases::HouseholdFacts;
 use minzheng_domain::registry::{DisabilityType, Health, IncomeKind, RegistrationType};
 use minzheng_domain::repricing::RepricingCandidate;
-use minzheng_domain::{Fen, IdNumber, Program, UrbanRural};
+use minzheng_domain::{Fen, IdNumber, Program, UrbanRural, YearMonth};
 
 use crate::db::{q, Pool, Store};
 use crate::error::StoreResult;
 
 /// Households per part.
-const PART: i64 = 50_000;
+pub const PART: i64 = 50_000;
 
 /// A live monthly enrolment as the what-if reads it.
 #[derive(Debug, Clone)]
 pub struct LiveEnrolment {
     pub program: Program,
     pub candidate: RepricingCandidate,
-    pub start_month: String,
-    pub end_month: Option<String>,
+    pub start_month: YearMonth,
+    pub end_month: Option<YearMonth>,
 }
 
 impl LiveEnrolment {
-    /// Whether it is payable in `month` (`YYYY-MM` compares as text).
-    pub fn payable_in(&self, month: &str) -> bool {
-        self.start_month.as_str() <= month && self.end_month.as_deref().is_none_or(|e| e >= month)
+    /// Whether it is payable in `month`.
+    pub fn payable_in(&self, month: YearMonth) -> bool {
+        self.start_month <= month && self.end_month.is_none_or(|e| e >= month)
     }
 }
 
-/// One part of the jurisdiction: its households' facts and their live enrolments of the
-/// programs asked.
+/// One part of the jurisdiction: its households' facts (a dense table by household id:
+/// the ids of a part are one range) and their live enrolments of the programs asked.
 #[derive(Debug, Default)]
 pub struct Part {
-    pub households: HashMap<i64, HouseholdFacts>,
-    /// Households whose registration is no longer active (not counted as newly eligible).
-    pub inactive: HashSet<i64>,
+    /// The id of `households[0]`.
+    first: i64,
+    households: Vec<Option<PartHousehold>>,
     pub enrolments: Vec<LiveEnrolment>,
+}
+
+/// A household as a part holds it.
+#[derive(Debug)]
+struct PartHousehold {
+    facts: HouseholdFacts,
+    /// Its registration is active (an inactive one is not counted as newly eligible).
+    active: bool,
+    /// It holds a live 低保 enrolment of the programs read.
+    dibao: bool,
+    /// The persons its per-person enrolments are paid for: only they are kept in
+    /// `member_ids` (the calculators read no other member's ID number by person id).
+    subjects: Vec<i64>,
+}
+
+impl Part {
+    /// Empties the part for households `a..b`, keeping its buffers (a part is some tens of
+    /// megabytes: allocated once per reading thread, not once per part).
+    fn reset(&mut self, (a, b): (i64, i64)) {
+        self.first = a;
+        self.households.clear();
+        self.households
+            .resize_with(usize::try_from(b - a).unwrap_or(0), || None);
+        self.enrolments.clear();
+    }
+
+    fn slot(&self, id: i64) -> Option<&PartHousehold> {
+        let i = usize::try_from(id - self.first).ok()?;
+        self.households.get(i)?.as_ref()
+    }
+
+    fn slot_mut(&mut self, id: i64) -> Option<&mut PartHousehold> {
+        let i = usize::try_from(id - self.first).ok()?;
+        self.households.get_mut(i)?.as_mut()
+    }
+
+    /// The facts of household `id`, if it is in this part.
+    pub fn household(&self, id: i64) -> Option<&HouseholdFacts> {
+        self.slot(id).map(|h| &h.facts)
+    }
+
+    /// The part's households with an active registration, recorded incomes and no live
+    /// 低保 enrolment: those a 低保 change may make eligible.
+    pub fn unenrolled_with_incomes(&self) -> impl Iterator<Item = &HouseholdFacts> {
+        self.households
+            .iter()
+            .flatten()
+            .filter(|h| h.active && !h.dibao && !h.facts.incomes.is_empty())
+            .map(|h| &h.facts)
+    }
+}
+
+/// How many threads [`read_parts`] reads with on this store: on SQLite one per core, at most
+/// two (each holds a pooled connection for the whole read); on PostgreSQL one.
+pub fn readers(store: &Store) -> usize {
+    match &store.pool {
+        Pool::Sqlite(_) => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 2),
+        Pool::Postgres(_) => 1,
+    }
 }
 
 /// Reads the households whose village lies in `lo..hi`, part by part, with their active
 /// members (ID numbers read as on `on`), incomes and live monthly enrolments of
-/// `programs`, and hands each part to `each`. One read transaction: every part sees the
+/// `programs`, `part` households at a time ([`PART`] but in tests), and hands each part
+/// to `each` with one of `states`. Every part sees the
 /// same moment.
-pub async fn read_parts(
+///
+/// On SQLite each state is a reading thread with its own connection and read transaction,
+/// taking every n-th part and calling `each` on it as it is read (so a part is built, used
+/// and freed on one thread). The transactions begin while this function holds the
+/// database's write lock, so no write can commit between them: they all read one snapshot.
+/// On PostgreSQL the parts are read in one `REPEATABLE READ, READ ONLY` transaction and
+/// handed out to the states in turn. Returns the states.
+#[allow(clippy::too_many_arguments)]
+pub async fn read_parts<S: Send>(
     store: &Store,
     (lo, hi): (&str, &str),
     programs: &[Program],
     on: NaiveDate,
-    mut each: impl FnMut(Part) -> StoreResult<()>,
-) -> StoreResult<()> {
+    part: i64,
+    mut states: Vec<S>,
+    each: impl Fn(&mut S, &Part) -> StoreResult<()> + Sync,
+) -> StoreResult<Vec<S>> {
+    if states.is_empty() {
+        return Ok(states);
+    }
     let range = store
         .fetch_one(
             q(
@@ -72,7 +150,7 @@ pub async fn read_parts(
         .await?;
     let (first, last) = (range.i64("lo")?, range.i64("hi")?);
     if last < first {
-        return Ok(());
+        return Ok(states);
     }
     // Persons and incomes carry their township: a range on it keeps a township's part
     // from reading the city's (a village scope reads its township's).
@@ -91,58 +169,141 @@ pub async fn read_parts(
     } else {
         programs_sql
     };
+    // SQLite would take the enrolments by program through `enrolments_stats` and scan a
+    // program's whole city for every part; `+` leaves those terms out of the index choice,
+    // so each part reads its own household range (PostgreSQL has no unary `+` on text).
+    let plus = if store.is_postgres() { "" } else { "+" };
+    // A database that holds no household outside the range (a city's own database, asked
+    // for the whole city) needs no range terms: each part's rows are its id range's, and
+    // comparing codes row by row is a good part of the read.
+    let ranged = store
+        .fetch_one(
+            q("SELECT COUNT(*) AS n FROM (SELECT 1 FROM households
+                 WHERE village_code < $1 OR village_code >= $2 LIMIT 1) AS outside")
+            .bind(lo)
+            .bind(hi),
+        )
+        .await?
+        .i64("n")?
+        > 0;
+    let within = |column: &str| {
+        if ranged {
+            format!("AND {column} >= $3 AND {column} < $4")
+        } else {
+            String::new()
+        }
+    };
     let sql = Sql {
-        households: "SELECT id, township_code, village_code, registration_type, status,
-                     head_id_number FROM households
-                     WHERE id >= $1 AND id < $2 AND village_code >= $3 AND village_code < $4"
-            .into(),
-        persons: "SELECT id, household_id, id_number, name, counted, disability_type,
-                  disability_grade, health FROM persons
-                  WHERE household_id >= $1 AND household_id < $2 AND status = 'active'
-                    AND township_code >= $3 AND township_code < $4"
-            .into(),
-        incomes: "SELECT household_id, kind, amount_fen, period FROM incomes
-                  WHERE household_id >= $1 AND household_id < $2
-                    AND township_code >= $3 AND township_code < $4"
-            .into(),
+        ranged,
+        households: format!(
+            "SELECT id, township_code, village_code, registration_type, status
+             FROM households WHERE id >= $1 AND id < $2 {}",
+            within("village_code")
+        ),
+        persons: format!(
+            "SELECT id, household_id, id_number, counted, disability_type,
+                    disability_grade, health FROM persons
+             WHERE household_id >= $1 AND household_id < $2 AND status = 'active' {}",
+            within("township_code")
+        ),
+        incomes: format!(
+            "SELECT household_id, kind, amount_fen, period FROM incomes
+             WHERE household_id >= $1 AND household_id < $2 {}",
+            within("township_code")
+        ),
         enrolments: format!(
-            "SELECT e.id, e.program, e.township_code, e.village_code, e.beneficiary_name,
-                    e.beneficiary_id_number, e.monthly_fen, e.household_id, e.person_id,
-                    e.start_month, e.end_month, c.details_json
+            "SELECT e.id, e.program, e.township_code, e.monthly_fen, e.household_id,
+                    e.person_id, e.start_month, e.end_month, c.details_json
              FROM enrolments e LEFT JOIN cases c ON c.id = e.case_id
              WHERE e.household_id >= $1 AND e.household_id < $2
-               AND e.village_code >= $3 AND e.village_code < $4
-               AND e.program IN ({programs_sql})
-               AND e.status IN ('active', 'grace', 'suspended') AND e.payment = 'monthly'"
+               {}
+               AND {plus}e.program IN ({programs_sql})
+               AND {plus}e.status IN ('active', 'grace', 'suspended')
+               AND {plus}e.payment = 'monthly'",
+            within(&format!("{plus}e.village_code"))
         ),
     };
     let parts: Vec<(i64, i64)> = (first..=last)
-        .step_by(PART as usize)
-        .map(|a| (a, (a + PART).min(last + 1)))
+        .step_by(part.max(1) as usize)
+        .map(|a| (a, (a + part.max(1)).min(last + 1)))
         .collect();
     match &store.pool {
         Pool::Sqlite(p) => {
-            let mut conn = p.acquire().await?;
-            let mut handle = conn.lock_handle().await?;
-            blocking(|| {
-                sqlite_parts(
-                    &mut handle,
-                    &sql,
-                    &parts,
-                    (lo, hi),
-                    (&tlo, &thi),
-                    on,
-                    &mut each,
-                )
-            })
+            let mut conns = Vec::with_capacity(states.len());
+            for _ in 0..states.len() {
+                conns.push(p.acquire().await?);
+            }
+            let mut handles = Vec::with_capacity(conns.len());
+            for c in conns.iter_mut() {
+                handles.push(c.lock_handle().await?);
+            }
+            // One snapshot for all: each read transaction starts (its first read fixes
+            // what it sees) while the write lock is held, then the lock is let go.
+            let hold = if handles.len() > 1 {
+                Some(store.begin_write().await?)
+            } else {
+                None
+            };
+            let mut begun = 0;
+            let mut result = Ok(());
+            for h in handles.iter_mut() {
+                result = begin_read(h);
+                if result.is_err() {
+                    break;
+                }
+                begun += 1;
+            }
+            if let Some(hold) = hold {
+                hold.commit().await?;
+            }
+            if result.is_ok() {
+                let n = handles.len();
+                let (sql, parts, each) = (&sql, &parts, &each);
+                let (tlo, thi) = (tlo.as_str(), thi.as_str());
+                result = blocking(|| {
+                    std::thread::scope(|scope| {
+                        let threads: Vec<_> = handles
+                            .iter_mut()
+                            .zip(states.iter_mut())
+                            .enumerate()
+                            .map(|(k, (h, state))| {
+                                let handle = SendHandle(h);
+                                scope.spawn(move || {
+                                    let handle = handle;
+                                    let mine = parts.iter().skip(k).step_by(n).copied();
+                                    sqlite_parts(
+                                        handle.0,
+                                        sql,
+                                        mine,
+                                        (lo, hi),
+                                        (tlo, thi),
+                                        on,
+                                        |part| each(state, part),
+                                    )
+                                })
+                            })
+                            .collect();
+                        threads.into_iter().try_for_each(|t| {
+                            t.join().unwrap_or_else(|_| {
+                                Err(crate::StoreError::Internal("读取过程异常中止".into()))
+                            })
+                        })
+                    })
+                });
+            }
+            for h in handles.iter_mut().take(begun) {
+                crate::bulk::Raw::new(h).prepare("COMMIT")?.run(&[])?;
+            }
+            result.map(|()| states)
         }
         Pool::Postgres(p) => {
             let mut tx = p.begin().await?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
                 .await?;
-            for &(a, b) in &parts {
-                let mut part = Part::default();
+            let mut part = Part::default();
+            for (k, &(a, b)) in parts.iter().enumerate() {
+                part.reset((a, b));
                 fn rows<'q>(
                     sql: &'q str,
                     (a, b): (i64, i64),
@@ -150,11 +311,12 @@ pub async fn read_parts(
                     hi: &str,
                 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>
                 {
-                    sqlx::query(sql)
-                        .bind(a)
-                        .bind(b)
-                        .bind(lo.to_string())
-                        .bind(hi.to_string())
+                    let query = sqlx::query(sql).bind(a).bind(b);
+                    if sql.contains("$3") {
+                        query.bind(lo.to_string()).bind(hi.to_string())
+                    } else {
+                        query
+                    }
                 }
                 use sqlx::Row;
                 for r in rows(&sql.households, (a, b), lo, hi)
@@ -167,8 +329,23 @@ pub async fn read_parts(
                         r.try_get("village_code")?,
                         &r.try_get::<String, _>("registration_type")?,
                         &r.try_get::<String, _>("status")?,
-                        r.try_get("head_id_number")?,
                     );
+                }
+                for r in rows(&sql.enrolments, (a, b), lo, hi)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    part.add_enrolment(EnrolmentRow {
+                        id: r.try_get("id")?,
+                        program: &r.try_get::<String, _>("program")?,
+                        township_code: r.try_get("township_code")?,
+                        monthly: r.try_get("monthly_fen")?,
+                        household_id: r.try_get("household_id")?,
+                        person_id: r.try_get("person_id")?,
+                        start_month: &r.try_get::<String, _>("start_month")?,
+                        end_month: r.try_get::<Option<String>, _>("end_month")?.as_deref(),
+                        details: r.try_get::<Option<String>, _>("details_json")?.as_deref(),
+                    });
                 }
                 for r in rows(&sql.persons, (a, b), &tlo, &thi)
                     .fetch_all(&mut *tx)
@@ -177,8 +354,7 @@ pub async fn read_parts(
                     part.add_person(
                         r.try_get("household_id")?,
                         r.try_get("id")?,
-                        r.try_get("id_number")?,
-                        r.try_get("name")?,
+                        &r.try_get::<String, _>("id_number")?,
                         r.try_get("counted")?,
                         &r.try_get::<String, _>("disability_type")?,
                         r.try_get("disability_grade")?,
@@ -197,34 +373,18 @@ pub async fn read_parts(
                         &r.try_get::<String, _>("period")?,
                     );
                 }
-                for r in rows(&sql.enrolments, (a, b), lo, hi)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    part.add_enrolment(EnrolmentRow {
-                        id: r.try_get("id")?,
-                        program: &r.try_get::<String, _>("program")?,
-                        township_code: r.try_get("township_code")?,
-                        village_code: r.try_get("village_code")?,
-                        name: r.try_get("beneficiary_name")?,
-                        id_number: r.try_get("beneficiary_id_number")?,
-                        monthly: r.try_get("monthly_fen")?,
-                        household_id: r.try_get("household_id")?,
-                        person_id: r.try_get("person_id")?,
-                        start_month: r.try_get("start_month")?,
-                        end_month: r.try_get("end_month")?,
-                        details: r.try_get::<Option<String>, _>("details_json")?.as_deref(),
-                    });
-                }
-                each(part)?;
+                let n = states.len();
+                blocking(|| each(&mut states[k % n], &part))?;
             }
             tx.commit().await?;
-            Ok(())
+            Ok(states)
         }
     }
 }
 
 struct Sql {
+    /// The statements carry the range terms (`$3`, `$4`).
+    ranged: bool,
     households: String,
     persons: String,
     incomes: String,
@@ -240,95 +400,104 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// A locked handle lent to one reading thread. SQLite is built serialized (any thread
+/// may use a connection, one at a time) and the handle stays locked, used by that thread
+/// alone, until every thread of the scope has ended.
+struct SendHandle<'a, 'b>(&'a mut sqlx::sqlite::LockedSqliteHandle<'b>);
+
+// SAFETY: see the type's comment: exactly one thread uses the handle at a time, and the
+// lock that keeps every other user away outlives the thread.
+unsafe impl Send for SendHandle<'_, '_> {}
+
+/// Starts a read transaction and fixes its snapshot (WAL mode: at its first read).
+fn begin_read(handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>) -> StoreResult<()> {
+    let raw = crate::bulk::Raw::new(handle);
+    raw.prepare("BEGIN")?.run(&[])?;
+    let mut touch = raw.prepare("SELECT 1 FROM households LIMIT 1")?;
+    touch.query(&[], |_| Ok(()))
+}
+
 fn sqlite_parts(
     handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
     sql: &Sql,
-    parts: &[(i64, i64)],
+    parts: impl Iterator<Item = (i64, i64)>,
     (lo, hi): (&str, &str),
     (tlo, thi): (&str, &str),
     on: NaiveDate,
-    each: &mut impl FnMut(Part) -> StoreResult<()>,
+    mut each: impl FnMut(&Part) -> StoreResult<()>,
 ) -> StoreResult<()> {
     use crate::bulk::{BulkVal, Raw};
     let raw = Raw::new(handle);
     // `$n` is SQLite's `?n` too.
-    raw.prepare("BEGIN")?.run(&[])?;
-    let result = (|| {
-        let mut hs = raw.prepare(&sql.households)?;
-        let mut ps = raw.prepare(&sql.persons)?;
-        let mut is = raw.prepare(&sql.incomes)?;
-        let mut es = raw.prepare(&sql.enrolments)?;
-        for &(a, b) in parts {
-            let mut part = Part::default();
-            let by_village: [BulkVal<'_>; 4] = [a.into(), b.into(), lo.into(), hi.into()];
-            let by_township: [BulkVal<'_>; 4] = [a.into(), b.into(), tlo.into(), thi.into()];
-            hs.query(&by_village, |r| {
-                part.add_household(
-                    r.int(0),
-                    r.text(1).into_owned(),
-                    r.text(2).into_owned(),
-                    &r.text(3),
-                    &r.text(4),
-                    r.text(5).into_owned(),
-                );
-                Ok(())
-            })?;
-            ps.query(&by_township, |r| {
-                part.add_person(
-                    r.int(1),
-                    r.int(0),
-                    r.text(2).into_owned(),
-                    r.text(3).into_owned(),
-                    r.int(4) != 0,
-                    &r.text(5),
-                    r.opt_int(6),
-                    &r.text(7),
-                    on,
-                );
-                Ok(())
-            })?;
-            is.query(&by_township, |r| {
-                part.add_income(r.int(0), &r.text(1), r.int(2), &r.text(3));
-                Ok(())
-            })?;
-            es.query(&by_village, |r| {
-                let details = r.opt_text(11);
-                part.add_enrolment(EnrolmentRow {
-                    id: r.int(0),
-                    program: &r.text(1),
-                    township_code: r.text(2).into_owned(),
-                    village_code: r.text(3).into_owned(),
-                    name: r.text(4).into_owned(),
-                    id_number: r.text(5).into_owned(),
-                    monthly: r.int(6),
-                    household_id: r.int(7),
-                    person_id: r.opt_int(8),
-                    start_month: r.text(9).into_owned(),
-                    end_month: r.opt_text(10).map(|s| s.into_owned()),
-                    details: details.as_deref(),
-                });
-                Ok(())
-            })?;
-            each(part)?;
-        }
-        Ok(())
-    })();
-    raw.prepare("COMMIT")?.run(&[])?;
-    result
+    let mut hs = raw.prepare(&sql.households)?;
+    let mut ps = raw.prepare(&sql.persons)?;
+    let mut is = raw.prepare(&sql.incomes)?;
+    let mut es = raw.prepare(&sql.enrolments)?;
+    let mut part = Part::default();
+    for (a, b) in parts {
+        part.reset((a, b));
+        let by_village: [BulkVal<'_>; 4] = [a.into(), b.into(), lo.into(), hi.into()];
+        let by_township: [BulkVal<'_>; 4] = [a.into(), b.into(), tlo.into(), thi.into()];
+        let n = if sql.ranged { 4 } else { 2 };
+        let (by_village, by_township) = (&by_village[..n], &by_township[..n]);
+        hs.query(by_village, |r| {
+            part.add_household(
+                r.int(0),
+                r.text(1).into_owned(),
+                r.text(2).into_owned(),
+                &r.text(3),
+                &r.text(4),
+            );
+            Ok(())
+        })?;
+        es.query(by_village, |r| {
+            let (end, details) = (r.opt_text(7), r.opt_text(8));
+            part.add_enrolment(EnrolmentRow {
+                id: r.int(0),
+                program: &r.text(1),
+                township_code: r.text(2).into_owned(),
+                monthly: r.int(3),
+                household_id: r.int(4),
+                person_id: r.opt_int(5),
+                start_month: &r.text(6),
+                end_month: end.as_deref(),
+                details: details.as_deref(),
+            });
+            Ok(())
+        })?;
+        ps.query(by_township, |r| {
+            part.add_person(
+                r.int(1),
+                r.int(0),
+                &r.text(2),
+                r.int(3) != 0,
+                &r.text(4),
+                r.opt_int(5),
+                &r.text(6),
+                on,
+            );
+            Ok(())
+        })?;
+        is.query(by_township, |r| {
+            part.add_income(r.int(0), &r.text(1), r.int(2), &r.text(3));
+            Ok(())
+        })?;
+        each(&part)?;
+    }
+    Ok(())
 }
 
+/// An enrolment as read: what the what-if computes with (it names no one, so neither the
+/// beneficiary's name nor ID number is read).
 struct EnrolmentRow<'a> {
     id: i64,
     program: &'a str,
     township_code: String,
-    village_code: String,
-    name: String,
-    id_number: String,
     monthly: i64,
     household_id: i64,
     person_id: Option<i64>,
-    start_month: String,
-    end_month: Option<String>,
+    start_month: &'a str,
+    end_month: Option<&'a str>,
     details: Option<&'a str>,
 }
 
@@ -340,14 +509,15 @@ impl Part {
         village_code: String,
         registration_type: &str,
         status: &str,
-        head_id: String,
     ) {
-        if status != "active" {
-            self.inactive.insert(id);
-        }
-        self.households.insert(
-            id,
-            HouseholdFacts {
+        let Some(slot) = usize::try_from(id - self.first)
+            .ok()
+            .and_then(|i| self.households.get_mut(i))
+        else {
+            return;
+        };
+        *slot = Some(PartHousehold {
+            facts: HouseholdFacts {
                 township_code,
                 village_code,
                 urban_rural: if RegistrationType::from_code(registration_type)
@@ -361,36 +531,44 @@ impl Part {
                 member_ids: HashMap::new(),
                 incomes: Vec::new(),
                 counted: 0,
-                head_id,
+                head_id: String::new(),
                 address: String::new(),
                 phone: String::new(),
                 account: String::new(),
             },
-        );
+            active: status == "active",
+            dibao: false,
+            subjects: Vec::new(),
+        });
     }
 
-    /// As `cases::households_facts` reads a member.
+    /// As `cases::households_facts` reads a member (a member who is no enrolment's
+    /// subject is not kept by person id, and no name is kept: the what-if names no one).
     #[allow(clippy::too_many_arguments)]
     fn add_person(
         &mut self,
         household_id: i64,
         id: i64,
-        id_number: String,
-        name: String,
+        id_number: &str,
         counted: bool,
         disability_type: &str,
         grade: Option<i64>,
         health: &str,
         on: NaiveDate,
     ) {
-        let Some(f) = self.households.get_mut(&household_id) else {
+        let Some(h) = self.slot_mut(household_id) else {
             return;
         };
-        let parsed = IdNumber::parse(&id_number, on);
-        f.member_ids.insert(id, (id_number, name));
+        let parsed = IdNumber::parse(id_number, on);
+        if h.subjects.contains(&id) {
+            h.facts
+                .member_ids
+                .insert(id, (id_number.to_string(), String::new()));
+        }
         let Ok(idn) = parsed else {
             return;
         };
+        let f = &mut h.facts;
         f.counted += i64::from(counted);
         let dt = DisabilityType::from_code(disability_type);
         f.members.push(MemberInput {
@@ -402,10 +580,10 @@ impl Part {
     }
 
     fn add_income(&mut self, household_id: i64, kind: &str, amount: i64, period: &str) {
-        let Some(f) = self.households.get_mut(&household_id) else {
+        let Some(h) = self.slot_mut(household_id) else {
             return;
         };
-        f.incomes.push(IncomeItem {
+        h.facts.incomes.push(IncomeItem {
             kind: case_calc::income_kind(IncomeKind::from_code(kind)),
             period: if period == "annual" {
                 IncomePeriod::Annual
@@ -420,19 +598,33 @@ impl Part {
         let Ok(program) = r.program.parse::<Program>() else {
             return;
         };
-        // As the re-pricing's candidates: an enrolment joins its household.
-        let Some(f) = self.households.get(&r.household_id) else {
+        // Months are stored as `YYYY-MM`; one that cannot be read is never payable.
+        let Ok(start_month) = YearMonth::parse(r.start_month) else {
             return;
         };
+        let end_month = match r.end_month.map(YearMonth::parse) {
+            None => None,
+            Some(Ok(m)) => Some(m),
+            Some(Err(_)) => return,
+        };
+        // As the re-pricing's candidates: an enrolment joins its household.
+        let Some(h) = self.slot_mut(r.household_id) else {
+            return;
+        };
+        h.dibao |= matches!(program, Program::UrbanDibao | Program::RuralDibao);
+        if let Some(p) = r.person_id {
+            h.subjects.push(p);
+        }
+        let urban_rural = h.facts.urban_rural;
         self.enrolments.push(LiveEnrolment {
             program,
             candidate: RepricingCandidate {
                 enrolment_id: r.id,
                 township_code: r.township_code,
-                village_code: r.village_code,
-                beneficiary_name: r.name,
-                beneficiary_id_number: r.id_number,
-                urban_rural: f.urban_rural,
+                village_code: String::new(),
+                beneficiary_name: String::new(),
+                beneficiary_id_number: String::new(),
+                urban_rural,
                 monthly: Fen(r.monthly),
                 household_id: r.household_id,
                 person_id: r.person_id,
@@ -441,8 +633,8 @@ impl Part {
                     .and_then(|d| serde_json::from_str(d).ok())
                     .unwrap_or_default(),
             },
-            start_month: r.start_month,
-            end_month: r.end_month,
+            start_month,
+            end_month,
         });
     }
 }
