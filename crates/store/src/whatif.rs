@@ -705,9 +705,12 @@ pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
         .bind(now.as_str()),
     )
     .await?;
-    tx.execute(q("UPDATE enrolments SET person_id =
-           (SELECT MIN(p.id) FROM persons p WHERE p.household_id = enrolments.household_id)
-         WHERE program IN ('tekun', 'old_age_allowance')"))
+    // Set-based: PostgreSQL, without statistics on the persons just added, runs a
+    // correlated `MIN(p.id)` as a walk of the primary key for every enrolment.
+    tx.execute(q("UPDATE enrolments SET person_id = p.first_id
+         FROM (SELECT household_id, MIN(id) AS first_id FROM persons GROUP BY household_id) AS p
+         WHERE p.household_id = enrolments.household_id
+           AND enrolments.program IN ('tekun', 'old_age_allowance')"))
         .await?;
     tx.commit().await?;
     if store.is_postgres() {
