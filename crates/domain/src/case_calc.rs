@@ -622,6 +622,43 @@ mod tests {
         assert_eq!(details_section(Program::OldAgeAllowance), None);
     }
 
+    /// The form's sections by program, and their names (the page's `details-<name>`).
+    #[test]
+    fn every_program_but_the_old_age_allowance_has_its_named_details_section() {
+        let expected = [
+            (Program::UrbanDibao, Some("dibao")),
+            (Program::RuralDibao, Some("dibao")),
+            (Program::SinglePersonDibao, Some("dibao")),
+            (Program::Tekun, Some("tekun")),
+            (Program::TemporaryAssistance, Some("temporary")),
+            (Program::MedicalAssistance, Some("medical")),
+            (Program::EducationAssistance, Some("education")),
+            (Program::DisasterRelief, Some("disaster")),
+            (Program::LaidOffWorkerRelief, Some("laid-off")),
+            (Program::OldAgeAllowance, None),
+            (Program::PreferentialCare, Some("care")),
+        ];
+        assert_eq!(expected.len(), Program::ALL.len());
+        for (program, name) in expected {
+            assert_eq!(
+                details_section(program).map(DetailsSection::as_str),
+                name,
+                "{program:?}"
+            );
+        }
+        let names: std::collections::BTreeSet<&str> =
+            DetailsSection::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.len(), DetailsSection::ALL.len(), "names are distinct");
+        assert_eq!(
+            DetailsSection::Dibao.programs(),
+            [
+                Program::UrbanDibao,
+                Program::RuralDibao,
+                Program::SinglePersonDibao
+            ]
+        );
+    }
+
     #[test]
     fn old_age_allowance_follows_the_birth_date() {
         let set = ParamSet::demo_yaan();

@@ -597,6 +597,51 @@ mod tests {
     }
 
     #[test]
+    fn an_enrolment_changes_leaves_or_is_a_problem_by_what_the_calculator_says() {
+        use crate::calculators::{CalcError, Calculation, Explanation};
+        use crate::programs::AmountUnit;
+        let calc = |fen: i64| -> Result<Calculation, String> {
+            Ok(Calculation {
+                amount: Fen(fen),
+                unit: AmountUnit::Monthly,
+                explanation: Explanation::default(),
+            })
+        };
+        let old = Fen(50_000);
+        // The amount stays: no outcome.
+        assert_eq!(outcome_of_change(old, None), None);
+        assert_eq!(
+            outcome_of_change(old, Some(&calc(52_000))),
+            Some(Outcome::Changes {
+                old,
+                new: Fen(52_000)
+            })
+        );
+        assert_eq!(
+            outcome_of_change(old, Some(&calc(1))),
+            Some(Outcome::Changes { old, new: Fen(1) })
+        );
+        // 0 ends it, as "not eligible" does.
+        assert_eq!(
+            outcome_of_change(old, Some(&calc(0))),
+            Some(Outcome::Leaves { old })
+        );
+        let not_eligible = Err(CalcError::NotEligible("收入高于标准".into()).to_string());
+        assert!(is_not_eligible(not_eligible.as_ref().unwrap_err()));
+        assert_eq!(
+            outcome_of_change(old, Some(&not_eligible)),
+            Some(Outcome::Leaves { old })
+        );
+        // Anything else cannot be computed.
+        let missing = Err("缺少参数".to_string());
+        assert!(!is_not_eligible(missing.as_ref().unwrap_err()));
+        assert_eq!(
+            outcome_of_change(old, Some(&missing)),
+            Some(Outcome::Problem)
+        );
+    }
+
+    #[test]
     fn scenarios_are_read_with_their_month_and_programs() {
         let req = WhatIfRequest {
             scenarios: vec![

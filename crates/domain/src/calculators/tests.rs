@@ -998,3 +998,18 @@ fn without_explanations_gives_the_same_amounts_and_no_text() {
     let again = dibao_top_up(&hh(3, 1_000_000), &[], &p).unwrap();
     assert_eq!(again, loud);
 }
+
+#[test]
+fn explanation_amounts_are_written_as_yuan_with_their_sign() {
+    for (fen, text) in [
+        (0, "0.00"),
+        (5, "0.05"),
+        (123_456, "1234.56"),
+        (-1, "-0.01"),
+        (-123_456, "-1234.56"),
+        (i64::MIN, "-92233720368547758.08"),
+    ] {
+        assert_eq!(PlainYuan(Fen(fen)).to_string(), text, "{fen} fen");
+        assert_eq!(Fen(fen).yuan_string(), text, "{fen} fen");
+    }
+}

@@ -355,6 +355,134 @@ mod tests {
         assert!(s.describe().contains("无需公示"), "{}", s.describe());
     }
 
+    fn event(action: EventKind, on: &str, data: serde_json::Value) -> CaseEvent {
+        CaseEvent {
+            id: 1,
+            action,
+            from_state: None,
+            to_state: None,
+            actor: "staff".into(),
+            role: Some(Role::TownshipStaff),
+            on_date: on.into(),
+            at: String::new(),
+            note: String::new(),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_case_sent_on_without_a_notice_gives_the_reason_recorded() {
+        let c = case(Program::RuralDibao, CaseState::Publicised);
+        let f = facts(&c, None, None);
+        let skipped = event(
+            EventKind::SendWithoutNotice,
+            "2026-04-02",
+            serde_json::json!({"notice_skipped": "申请人为重度残疾人，经批准不予公示"}),
+        );
+        let s = notice_standing(&c, &f, &[skipped], &[], d(2026, 4, 3));
+        assert_eq!(
+            s,
+            NoticeStanding::NotRequired {
+                reason: "申请人为重度残疾人，经批准不予公示".into()
+            }
+        );
+        // Another step in the history says nothing about the notice.
+        let other = event(
+            EventKind::RecordOpinion,
+            "2026-04-02",
+            serde_json::json!({}),
+        );
+        let s = notice_standing(&c, &f, &[other], &[], d(2026, 4, 3));
+        assert_eq!(s, NoticeStanding::NotPosted { closed: false });
+    }
+
+    #[test]
+    fn a_notice_closed_on_its_case_has_ended_though_its_days_have_not() {
+        let c = case(Program::RuralDibao, CaseState::Publicised);
+        let posted = d(2026, 3, 2);
+        let f = facts(&c, Some(posted), None);
+        let running = NoticeStanding::Running {
+            posted_on: posted,
+            ends_on: d(2026, 3, 9),
+        };
+        let ended = NoticeStanding::EndedWithoutObjection {
+            posted_on: posted,
+            ends_on: d(2026, 3, 9),
+        };
+        let as_of = d(2026, 3, 5);
+        let close = |on: &str| event(EventKind::CloseNotice, on, serde_json::json!({}));
+        assert_eq!(
+            notice_standing(&c, &f, &[close("2026-03-04")], &[], as_of),
+            ended
+        );
+        assert_eq!(
+            notice_standing(&c, &f, &[close("2026-03-02")], &[], as_of),
+            ended
+        );
+        // A closing of an earlier notice, or another step after this one was posted,
+        // does not end it.
+        assert_eq!(
+            notice_standing(&c, &f, &[close("2026-02-20")], &[], as_of),
+            running
+        );
+        let other = event(
+            EventKind::RecordObjection,
+            "2026-03-04",
+            serde_json::json!({}),
+        );
+        assert_eq!(notice_standing(&c, &f, &[other], &[], as_of), running);
+        assert_eq!(notice_standing(&c, &f, &[], &[], as_of), running);
+    }
+
+    #[test]
+    fn the_steps_a_case_waits_for_leave_out_those_taken_when_something_happens() {
+        for k in [
+            ActionKind::Withdraw,
+            ActionKind::RecordObjection,
+            ActionKind::Suspend,
+            ActionKind::Resume,
+            ActionKind::Terminate,
+        ] {
+            assert!(!waits_for_someone(k), "{k:?}");
+        }
+        for k in [
+            ActionKind::Accept,
+            ActionKind::Publish,
+            ActionKind::CloseNotice,
+            ActionKind::Approve,
+        ] {
+            assert!(waits_for_someone(k), "{k:?}");
+        }
+        let c = case(Program::RuralDibao, CaseState::Publicised);
+        let posted = d(2026, 3, 2);
+        let f = facts(&c, Some(posted), None);
+        let kinds = |waiting| -> Vec<ActionKind> {
+            next_steps(&c, &f, ApprovalLevel::County, d(2026, 3, 5), waiting)
+                .into_iter()
+                .map(|s| s.kind)
+                .collect()
+        };
+        let all = kinds(false);
+        let waited = kinds(true);
+        assert!(all.contains(&ActionKind::RecordObjection), "{all:?}");
+        assert!(!waited.contains(&ActionKind::RecordObjection), "{waited:?}");
+        assert!(waited.contains(&ActionKind::CloseNotice), "{waited:?}");
+        assert!(waited.iter().all(|k| all.contains(k)));
+        // From the first day closing is allowed, it has no later first day.
+        let first = next_steps(&c, &f, ApprovalLevel::County, d(2026, 3, 10), true);
+        let close = first
+            .iter()
+            .find(|s| s.kind == ActionKind::CloseNotice)
+            .unwrap();
+        assert_eq!(close.not_before, None);
+        let step = NextStep {
+            kind: ActionKind::Accept,
+            roles: vec![Role::TownshipStaff, Role::TownshipDirector],
+            not_before: None,
+        };
+        assert_eq!(step.roles_label(), "民政专职工作人员或民政办主任");
+    }
+
     /// Every step named, for every state and both levels, is one the machine takes from
     /// exactly the roles named (others are refused as the wrong role).
     #[test]

@@ -449,6 +449,127 @@ mod tests {
         }
     }
 
+    /// A rural household of two counted adults without income in 511802001001, and its
+    /// 农村低保 enrolment paying `monthly`.
+    fn dibao_household(monthly: i64) -> (RepricingCandidate, HouseholdFacts) {
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let member = |first17: &str| crate::case_calc::MemberInput {
+            id_number: IdNumber::parse(&with_check(first17), on).unwrap(),
+            counted: true,
+            severe_disability: false,
+            serious_illness: false,
+        };
+        let facts = HouseholdFacts {
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            urban_rural: UrbanRural::Rural,
+            members: vec![member("51180219850101001"), member("51180219870202002")],
+            member_ids: Default::default(),
+            incomes: Vec::new(),
+            counted: 2,
+            head_id: String::new(),
+            address: String::new(),
+            phone: String::new(),
+            account: String::new(),
+        };
+        let c = RepricingCandidate {
+            monthly: Fen(monthly),
+            ..candidate("19850101", monthly)
+        };
+        (c, facts)
+    }
+
+    /// The demo parameters, with the city's 农村低保 standard raised by `rise` fen from
+    /// 2027-01-01; and the standard before.
+    fn raised(rise: i64) -> (ParamSet, Fen) {
+        use crate::params::{ParamEntry, ParamKey, ParamValue, Scope};
+        let mut set = ParamSet::demo_yaan();
+        let region = crate::DivisionCode::parse_native("511802001001").unwrap();
+        let before = set
+            .at(
+                &region,
+                Some(UrbanRural::Rural),
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            )
+            .dibao_standard()
+            .unwrap();
+        if rise != 0 {
+            set.insert(ParamEntry {
+                key: ParamKey::new(Program::RuralDibao, ParamName::Standard),
+                scope: Scope::city(crate::DivisionCode::parse_native("5118").unwrap()),
+                effective_from: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+                value: ParamValue::Amount(Fen(before.0 + rise)),
+                source: "test".into(),
+            })
+            .unwrap();
+        }
+        (set, before)
+    }
+
+    #[test]
+    fn a_standard_rise_changes_the_amount_the_calculator_gives_from_its_month() {
+        // Two counted members without income: the standard times two.
+        let (set, before) = raised(5_000);
+        let january = m("2027-01");
+        let (c, facts) = dibao_household(2 * before.0);
+        let change = standard_change_for(&c, Some(&facts), &set, Program::RuralDibao, january);
+        let calc = change.expect("the rise moves it").expect("computed");
+        assert_eq!(calc.amount, Fen(2 * (before.0 + 5_000)));
+        let line = standard_line_for(&c, Some(&facts), &set, Program::RuralDibao, january)
+            .expect("a line");
+        assert_eq!(line.new_amount, Fen(2 * (before.0 + 5_000)));
+        assert_eq!(line.candidate.enrolment_id, c.enrolment_id);
+        assert_eq!(line.problem, None);
+        // Paid the new amount already: no line.
+        let (paid, _) = dibao_household(2 * (before.0 + 5_000));
+        assert!(
+            standard_change_for(&paid, Some(&facts), &set, Program::RuralDibao, january).is_none()
+        );
+        assert!(
+            standard_line_for(&paid, Some(&facts), &set, Program::RuralDibao, january).is_none()
+        );
+        // A month the rise is not yet in force: nothing moves.
+        assert!(
+            standard_change_for(&c, Some(&facts), &set, Program::RuralDibao, m("2026-12"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_amount_the_new_parameters_do_not_move_is_left_alone() {
+        // No rise: the calculator gives the same in January as in December, so an
+        // enrolment paying a different (hand-set) amount keeps it.
+        let (set, before) = raised(0);
+        let (c, facts) = dibao_household(2 * before.0 - 100);
+        assert!(
+            standard_change_for(&c, Some(&facts), &set, Program::RuralDibao, m("2027-01"))
+                .is_none()
+        );
+        // With a rise the same enrolment moves to the calculator's new amount.
+        let (set, before) = raised(3_000);
+        let calc = standard_change_for(&c, Some(&facts), &set, Program::RuralDibao, m("2027-01"))
+            .expect("moves")
+            .expect("computed");
+        assert_eq!(calc.amount, Fen(2 * (before.0 + 3_000)));
+    }
+
+    #[test]
+    fn a_household_not_found_or_in_no_village_cannot_be_computed() {
+        let (set, before) = raised(5_000);
+        let (c, mut facts) = dibao_household(2 * before.0);
+        let missing = standard_change_for(&c, None, &set, Program::RuralDibao, m("2027-01"));
+        assert_eq!(missing, Some(Err("未找到该户的户籍信息".to_string())));
+        let line = standard_line_for(&c, None, &set, Program::RuralDibao, m("2027-01"))
+            .expect("a line naming the problem");
+        assert_eq!(line.new_amount, c.monthly);
+        assert!(line.problem.is_some());
+        facts.village_code = "5118xx".into();
+        assert_eq!(
+            standard_change_for(&c, Some(&facts), &set, Program::RuralDibao, m("2027-01")),
+            Some(Err("该户的村(社区)代码无效".to_string()))
+        );
+    }
+
     fn m(s: &str) -> YearMonth {
         YearMonth::parse(s).unwrap()
     }

@@ -539,6 +539,147 @@ mod tests {
         assert_eq!(PlanStanding::NotSubmitted.as_str(), "none");
     }
 
+    /// An evaluation of the rules with `status` for each (met unless named otherwise).
+    fn evaluation(status: &[(&str, RuleStatus)]) -> Evaluation {
+        use super::super::rules::{RuleResult, RULES};
+        Evaluation {
+            as_of: d("2026-06-01"),
+            results: RULES
+                .iter()
+                .map(|r| {
+                    let st = status
+                        .iter()
+                        .find(|(id, _)| *id == r.id)
+                        .map_or(RuleStatus::Met, |(_, s)| *s);
+                    RuleResult {
+                        rule: r.clone(),
+                        status: st,
+                        finding: format!("{}：{}", r.id, st.label()),
+                        advice: String::new(),
+                    }
+                })
+                .collect(),
+            basic_total: 0,
+            basic_met: 0,
+            compliance_percent: 0,
+        }
+    }
+
+    #[test]
+    fn a_checklist_scores_each_basic_rule_from_the_evaluation_then_lists_the_manual_items() {
+        use super::super::rules::RULES;
+        let basic: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.level == RuleLevel::Basic)
+            .map(|r| r.id)
+            .collect();
+        assert!(basic.len() >= 2 && basic.len() < RULES.len());
+        let (met, missed, unrecorded) = (basic[0], basic[1], *basic.last().unwrap());
+        let e = evaluation(&[
+            (missed, RuleStatus::NotMet),
+            (unrecorded, RuleStatus::NotRecorded),
+        ]);
+        let list = checklist(&e);
+        assert_eq!(list.len(), basic.len() + MANUAL_ITEMS.len());
+        let auto: Vec<&ChecklistItem> = list.iter().filter(|i| i.rule_id.is_some()).collect();
+        assert_eq!(
+            auto.iter().map(|i| i.rule_id.unwrap()).collect::<Vec<_>>(),
+            basic
+        );
+        let item = |id: &str| auto.iter().find(|i| i.rule_id == Some(id)).unwrap();
+        assert_eq!(item(met).score, Some(AUTO_POINTS));
+        assert_eq!(item(met).auto_status, Some(RuleStatus::Met));
+        assert_eq!(item(missed).score, Some(0));
+        assert_eq!(item(unrecorded).score, Some(0));
+        assert_eq!(item(missed).note, format!("{missed}：未达标"));
+        assert!(auto.iter().all(|i| i.max_score == AUTO_POINTS));
+        let manual: Vec<&ChecklistItem> = list[auto.len()..].iter().collect();
+        for (i, (label, max)) in manual.iter().zip(MANUAL_ITEMS) {
+            assert_eq!((i.label.as_str(), i.max_score), (*label, *max));
+            assert_eq!((i.rule_id, i.score, i.auto_status), (None, None, None));
+        }
+    }
+
+    #[test]
+    fn an_open_inspection_follows_the_evaluation_where_the_inspectors_left_the_prefill() {
+        use super::super::rules::RULES;
+        let basic: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.level == RuleLevel::Basic)
+            .map(|r| r.id)
+            .collect();
+        let (a, b, c) = (basic[0], basic[1], basic[2]);
+        // Opened when `a` and `b` were not met and `c` was.
+        let opened = checklist(&evaluation(&[
+            (a, RuleStatus::NotMet),
+            (b, RuleStatus::NotMet),
+        ]));
+        let mut items: Vec<InspectionItem> = opened
+            .iter()
+            .enumerate()
+            .map(|(k, i)| InspectionItem {
+                id: 100 + k as i64,
+                rule_id: i.rule_id.map(String::from),
+                label: i.label.clone(),
+                max_score: i.max_score,
+                kind: if i.rule_id.is_some() {
+                    ItemKind::Auto
+                } else {
+                    ItemKind::Manual
+                },
+                auto_status: i.auto_status,
+                score: i.score,
+                note: i.note.clone(),
+            })
+            .collect();
+        let id_of = |items: &[InspectionItem], rule: &str| {
+            items
+                .iter()
+                .find(|i| i.rule_id.as_deref() == Some(rule))
+                .unwrap()
+                .id
+        };
+        // The inspectors gave `b` 3 points of their own, and a manual item its score.
+        let b_at = items
+            .iter()
+            .position(|i| i.rule_id.as_deref() == Some(b))
+            .unwrap();
+        items[b_at].score = Some(3);
+        items[b_at].note = "现场核实".into();
+        let manual_at = items.iter().position(|i| i.rule_id.is_none()).unwrap();
+        items[manual_at].score = Some(2);
+        // Now `a` and `b` are met and `c` is not.
+        let now = evaluation(&[(c, RuleStatus::NotMet)]);
+        let mut changed = prefill_from(&mut items, &now);
+        changed.sort();
+        let mut expected = vec![id_of(&items, a), id_of(&items, b), id_of(&items, c)];
+        expected.sort();
+        assert_eq!(changed, expected);
+        let get = |rule: &str| {
+            items
+                .iter()
+                .find(|i| i.rule_id.as_deref() == Some(rule))
+                .unwrap()
+        };
+        assert_eq!(
+            (get(a).auto_status, get(a).score),
+            (Some(RuleStatus::Met), Some(AUTO_POINTS))
+        );
+        assert_eq!(get(a).note, format!("{a}：达标"));
+        // The inspectors' score and note stay; the status beside them is today's.
+        assert_eq!(
+            (get(b).auto_status, get(b).score, get(b).note.as_str()),
+            (Some(RuleStatus::Met), Some(3), "现场核实")
+        );
+        assert_eq!(
+            (get(c).auto_status, get(c).score),
+            (Some(RuleStatus::NotMet), Some(0))
+        );
+        assert_eq!(items[manual_at].score, Some(2));
+        // Brought up to the same evaluation again, nothing changes.
+        assert!(prefill_from(&mut items, &now).is_empty());
+    }
+
     fn scored_inspection(rectifications: Vec<Rectification>) -> Inspection {
         Inspection {
             id: 1,
