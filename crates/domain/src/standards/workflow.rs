@@ -552,7 +552,7 @@ mod tests {
                         .find(|(id, _)| *id == r.id)
                         .map_or(RuleStatus::Met, |(_, s)| *s);
                     RuleResult {
-                        rule: r.clone(),
+                        rule: *r,
                         status: st,
                         finding: format!("{}：{}", r.id, st.label()),
                         advice: String::new(),
