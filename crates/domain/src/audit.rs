@@ -207,6 +207,38 @@ mod tests {
         assert_eq!(gap.seq, 2);
         assert!(gap.reason.contains("缺失"));
     }
+
+    /// Verification reads the chain page by page from the sequence number the check
+    /// expects next.
+    #[test]
+    fn the_check_asks_for_the_record_after_the_last_it_accepted() {
+        let a = entry(1, GENESIS);
+        let b = entry(2, &a.hash);
+        let mut check = ChainCheck::default();
+        assert_eq!(check.next_seq(), 1);
+        check.push(&a).unwrap();
+        assert_eq!(check.next_seq(), 2);
+        check.push(&b).unwrap();
+        assert_eq!(check.next_seq(), 3);
+        // A refused record does not move it.
+        assert!(check.push(&entry(5, &b.hash)).is_err());
+        assert_eq!(check.next_seq(), 3);
+    }
+
+    #[test]
+    fn the_log_filter_takes_one_day_and_refuses_days_in_the_wrong_order() {
+        let form = |from: &str, to: &str| AuditFilterForm {
+            from: from.into(),
+            to: to.into(),
+            ..Default::default()
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let one = form("2026-11-26", "2026-11-26").parse().unwrap();
+        assert_eq!((one.from, one.to), (Some(day), Some(day)));
+        assert!(form("2026-11-25", "2026-11-26").parse().is_ok());
+        let errors = form("2026-11-27", "2026-11-26").parse().unwrap_err();
+        assert_eq!(errors.get("to"), Some("截止日期早于起始日期"));
+    }
 }
 
 /// What the log is filtered by (操作日志查询): who acted (user name), what was done (the

@@ -155,10 +155,8 @@ impl serde::Serialize for IdNumber {
 }
 
 /// Complete years from `birth` to `as_of`, with the Feb-29 → Mar-1 convention.
+/// Before the birth the count is negative, which converts to 0.
 fn age_between(birth: NaiveDate, as_of: NaiveDate) -> u32 {
-    if as_of < birth {
-        return 0;
-    }
     let mut years = as_of.year() - birth.year();
     let (bm, bd) = if birth.month() == 2 && birth.day() == 29 && !is_leap(as_of.year()) {
         (3, 1)
@@ -186,7 +184,8 @@ fn birth_date_of(n: &[u8]) -> Option<NaiveDate> {
 }
 
 fn gender_of(n: &[u8]) -> Gender {
-    if (n[16] - b'0') % 2 == 1 {
+    // ASCII `0` is even, so a digit's byte has the digit's parity.
+    if n[16] % 2 == 1 {
         Gender::Male
     } else {
         Gender::Female
@@ -430,6 +429,12 @@ mod tests {
         );
         assert!(p(&make("11010520000229001")).is_ok());
         assert_eq!(p(&make("11010519000229001")), Err(IdError::BadDate));
+        // The earliest birth year taken is 1850.
+        assert!(p(&make("11010518500101001")).is_ok());
+        assert_eq!(
+            p(&make("11010518491231001")),
+            Err(IdError::BirthYearTooEarly)
+        );
     }
 
     #[test]
@@ -437,6 +442,7 @@ mod tests {
         assert_eq!(p(""), Err(IdError::Empty));
         assert_eq!(p(" \t "), Err(IdError::Empty));
         assert_eq!(p(&"1".repeat(65)), Err(IdError::TooLong));
+        assert_eq!(p(&"1".repeat(64)), Err(IdError::BadLength(64)));
         assert_eq!(
             p("１１０１０５１９４９１２３１００２Ｘ"),
             Err(IdError::NonAscii)
@@ -465,6 +471,36 @@ mod tests {
         assert_eq!(age_between(leap, d(2001, 3, 1)), 1);
         assert_eq!(age_between(leap, d(2004, 2, 28)), 3);
         assert_eq!(age_between(leap, d(2004, 2, 29)), 4);
+        // Only a 29 February birthday moves to 1 March in a common year.
+        assert_eq!(age_between(d(1990, 3, 29), d(2023, 3, 15)), 32);
+        assert_eq!(age_between(d(1990, 3, 29), d(2023, 3, 29)), 33);
+        assert_eq!(age_between(d(1990, 2, 10), d(2023, 2, 20)), 33);
+        assert_eq!(age_between(d(1990, 2, 28), d(2023, 2, 28)), 33);
+        // Before the birth there is no age.
+        assert_eq!(age_between(d(2000, 6, 1), d(2000, 5, 31)), 0);
+        assert_eq!(age_between(d(2000, 6, 1), d(1999, 7, 1)), 0);
+    }
+
+    #[test]
+    fn leap_years_follow_the_gregorian_rule() {
+        for (year, leap) in [
+            (2023, false),
+            (2024, true),
+            (1900, false),
+            (2100, false),
+            (2000, true),
+            (1600, true),
+            (1996, true),
+            (2002, false),
+        ] {
+            assert_eq!(is_leap(year), leap, "{year}");
+        }
+        // A 29 February birthday is counted on the day itself in a leap year (2100 is not).
+        let leap = d(2096, 2, 29);
+        assert_eq!(age_between(leap, d(2100, 2, 28)), 3);
+        assert_eq!(age_between(leap, d(2100, 3, 1)), 4);
+        assert_eq!(age_between(d(1996, 2, 29), d(2000, 2, 29)), 4);
+        assert_eq!(age_between(d(1996, 2, 29), d(2000, 2, 28)), 3);
     }
 
     #[test]
@@ -499,6 +535,22 @@ mod tests {
         assert!(line(b"\t\t").starts_with("\\t\\t\tinvalid"));
         assert!(line(b"\xffx").starts_with("\u{FFFD}x\t"));
         assert!(line(b"1\x002").starts_with("1\\x002\t"));
+        // A backslash is doubled, even alone, so the echo reads back unambiguously.
+        assert!(
+            line(b"\\").starts_with("\\\\\tinvalid"),
+            "{:?}",
+            line(b"\\")
+        );
+        assert!(line(b"a\\b").starts_with("a\\\\b\t"));
+        // C1 controls and the line and paragraph separators are written as escapes.
+        for (c, escaped) in [
+            ("\u{85}", "\\u{85}"),
+            ("\u{2028}", "\\u{2028}"),
+            ("\u{2029}", "\\u{2029}"),
+        ] {
+            let s = line(format!("1{c}2").as_bytes());
+            assert!(s.starts_with(&format!("1{escaped}2\t")), "{s:?}");
+        }
         let s = line(long.as_bytes());
         assert!(s.starts_with(&format!("{}…\tinvalid", "9".repeat(64))));
         assert!(s.ends_with("号码过长(超过64个字符)\n"));

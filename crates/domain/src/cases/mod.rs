@@ -876,6 +876,105 @@ mod tests {
         ));
     }
 
+    /// A step out of place names why, in the clerk's words.
+    #[test]
+    fn steps_a_workflow_does_not_take_say_why() {
+        let as_of = d(2026, 3, 20);
+        let refused = |wf: Workflow, state: CaseState, kind: ActionKind, minor: bool| {
+            let mut case = facts(wf, state);
+            case.subject_is_minor = minor;
+            transition(
+                &case,
+                valid(kind),
+                Role::TownshipStaff,
+                ApprovalLevel::County,
+                as_of,
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        use ActionKind as A;
+        use CaseState as S;
+        for (wf, state, kind, minor, why) in [
+            (
+                Workflow::Simple,
+                S::Accepted,
+                A::StartInvestigation,
+                false,
+                "(该项目无需入户调查)",
+            ),
+            (
+                Workflow::Full,
+                S::Accepted,
+                A::RecordOpinion,
+                false,
+                "(须先完成入户调查)",
+            ),
+            (
+                Workflow::Tekun,
+                S::PrelimOpinion,
+                A::Publish,
+                true,
+                "(特困人员中的未成年人不予公示)",
+            ),
+            (
+                Workflow::Simple,
+                S::PrelimOpinion,
+                A::Publish,
+                false,
+                "(该项目无需公示)",
+            ),
+            (
+                Workflow::Full,
+                S::PrelimOpinion,
+                A::SendWithoutNotice,
+                false,
+                "(须先经公示)",
+            ),
+        ] {
+            let message = refused(wf, state, kind, minor);
+            assert!(message.ends_with(why), "{wf:?} {kind:?}: {message}");
+        }
+    }
+
+    /// A new opinion after an objection stops the re-investigation's clock; the first
+    /// stops the investigation's. An objection is taken from the day of posting on.
+    #[test]
+    fn an_opinion_stops_its_own_clock_and_objections_start_with_the_notice() {
+        let as_of = d(2026, 3, 20);
+        for (state, step) in [
+            (CaseState::Investigating, Step::Investigation),
+            (CaseState::Reinvestigating, Step::Reinvestigation),
+        ] {
+            let t = transition(
+                &facts(Workflow::Full, state),
+                valid(ActionKind::RecordOpinion),
+                Role::TownshipDirector,
+                ApprovalLevel::County,
+                as_of,
+            )
+            .unwrap();
+            assert!(t.effects.contains(&Effect::StopClock { step }), "{state:?}");
+        }
+        // Posted 03-02.
+        let case = facts(Workflow::Full, CaseState::Publicised);
+        let object = |on| {
+            transition(
+                &case,
+                valid(ActionKind::RecordObjection),
+                Role::TownshipStaff,
+                ApprovalLevel::County,
+                on,
+            )
+        };
+        assert!(object(d(2026, 3, 2)).is_ok());
+        assert!(object(d(2026, 3, 3)).is_ok());
+        assert!(matches!(
+            object(d(2026, 3, 1)),
+            Err(CaseError::Invalid(m)) if m.contains("异议日期早于公示日期")
+        ));
+    }
+
     #[test]
     fn tekun_minor_is_never_publicised() {
         let mut case = facts(Workflow::Tekun, CaseState::PrelimOpinion);

@@ -560,3 +560,359 @@ pub fn board_scope(scope: &crate::Scope) -> crate::Scope {
         _ => scope.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn with_check(first17: &str) -> String {
+        let c = IdNumber::check_char(first17.as_bytes()).unwrap() as char;
+        format!("{first17}{c}")
+    }
+
+    /// An urban household: the head (person 1, born 1980) and a child (person 2) born on
+    /// 2008-06-01, who is 18 from 2026-06-01.
+    fn household(urban_rural: UrbanRural) -> HouseholdFacts {
+        let head = with_check("51180219800101001");
+        let child = with_check("51180220080601002");
+        HouseholdFacts {
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            urban_rural,
+            members: Vec::new(),
+            member_ids: HashMap::from([
+                (1, (head.clone(), "张建军".to_string())),
+                (2, (child, "张小雨".to_string())),
+            ]),
+            incomes: Vec::new(),
+            counted: 2,
+            head_id: head,
+            address: String::new(),
+            phone: String::new(),
+            account: String::new(),
+        }
+    }
+
+    #[test]
+    fn household_programs_are_applied_for_the_household_and_the_rest_for_one_person() {
+        for p in Program::ALL {
+            let household = matches!(
+                p,
+                Program::UrbanDibao
+                    | Program::RuralDibao
+                    | Program::TemporaryAssistance
+                    | Program::DisasterRelief
+            );
+            assert_eq!(per_person(p), !household, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn an_application_names_a_member_and_matches_the_registration() {
+        let urban = household(UrbanRural::Urban);
+        let on = d(2026, 5, 31);
+        let a = check_application("urban_dibao", None, &urban, on).unwrap();
+        assert_eq!(a.program, Program::UrbanDibao);
+        assert_eq!(
+            (a.person_id, a.subject_id_number.as_str()),
+            (None, urban.head_id.as_str())
+        );
+        assert!(!a.subject_is_minor);
+        let e = check_application("rural_dibao", None, &urban, on).unwrap_err();
+        assert_eq!(
+            e.get("program"),
+            Some("该户为城镇户籍，不能申请农村最低生活保障")
+        );
+        let rural = household(UrbanRural::Rural);
+        assert!(check_application("rural_dibao", None, &rural, on).is_ok());
+        let e = check_application("urban_dibao", None, &rural, on).unwrap_err();
+        assert!(e.get("program").unwrap().starts_with("该户为农村户籍"));
+        // A per-person program needs its member.
+        let e = check_application("tekun", None, &urban, on).unwrap_err();
+        assert!(e.get("person_id").unwrap().contains("须选择救助对象"));
+        let e = check_application("tekun", Some(9), &urban, on).unwrap_err();
+        assert_eq!(e.get("person_id"), Some("救助对象不是该户的在册成员"));
+        let child = check_application("tekun", Some(2), &urban, on).unwrap();
+        assert_eq!(child.person_id, Some(2));
+        assert_eq!(child.subject_id_number, urban.member_ids[&2].0);
+        // Under 18 the day before the 18th birthday, not on it.
+        assert!(child.subject_is_minor);
+        let grown = check_application("tekun", Some(2), &urban, d(2026, 6, 1)).unwrap();
+        assert!(!grown.subject_is_minor);
+        let e = check_application("nothing", None, &urban, on).unwrap_err();
+        assert_eq!(e.get("program"), Some("请选择救助项目"));
+        // A household program takes no member; its exclusivity covers every member.
+        let mut all = exclusivity_subjects(&urban, None);
+        all.sort();
+        assert_eq!(all, [1, 2]);
+        assert_eq!(exclusivity_subjects(&urban, Some(2)), [2]);
+    }
+
+    #[test]
+    fn temporary_aid_names_its_cause_and_counts_past_grants_with_one() {
+        let with_cause = |c: Option<&str>| CaseDetails {
+            cause: c.map(String::from),
+            ..Default::default()
+        };
+        assert_eq!(
+            temporary_cause(&with_cause(Some(" 火灾 "))).unwrap(),
+            "火灾"
+        );
+        for blank in [None, Some(""), Some("  ")] {
+            let e = temporary_cause(&with_cause(blank)).unwrap_err();
+            assert!(e.get("cause").unwrap().contains("救助事由"));
+        }
+        let past = |id, on: Option<&str>, cause: Option<&str>| PastTemporaryCase {
+            case_id: id,
+            decided_on: on.map(String::from),
+            details: with_cause(cause),
+        };
+        let cases = [
+            past(1, Some("2026-02-01"), Some("火灾")),
+            past(2, Some("2026-03-01"), Some("重病")),
+            past(3, None, Some("火灾")),
+            past(4, Some("2026-04-01"), None),
+        ];
+        let grants = past_grants(&cases, Some(2));
+        assert_eq!(
+            grants,
+            [PastGrant {
+                granted_on: d(2026, 2, 1),
+                cause: "火灾".into()
+            }]
+        );
+        assert_eq!(past_grants(&cases, None).len(), 2);
+    }
+
+    #[test]
+    fn steps_roles_and_pages_follow_the_case_state() {
+        assert_eq!(notice_days(None, Program::RuralDibao), 7);
+        assert!(!role_may_take(ActionKind::Approve, None));
+        assert!(role_may_take(
+            ActionKind::Approve,
+            Some(Role::CountyApprover)
+        ));
+        // Township-level approval: the director.
+        assert!(role_may_take(
+            ActionKind::Approve,
+            Some(Role::TownshipDirector)
+        ));
+        assert!(!role_may_take(
+            ActionKind::Approve,
+            Some(Role::VillageAssistant)
+        ));
+        assert!(role_may_take(
+            ActionKind::Submit,
+            Some(Role::VillageAssistant)
+        ));
+        for s in CaseState::ALL {
+            let editable = matches!(
+                s,
+                CaseState::Draft
+                    | CaseState::Submitted
+                    | CaseState::MissingPapers
+                    | CaseState::Accepted
+                    | CaseState::Investigating
+                    | CaseState::Reinvestigating
+            );
+            assert_eq!(details_editable(*s), editable, "{s:?}");
+            assert_eq!(
+                papers_refused(*s),
+                s.is_final()
+                    .then(|| format!("案件已“{}”，不能再上传材料", s.label()))
+            );
+        }
+        assert_eq!(
+            details_locked(CaseState::Publicised),
+            "案件当前为“公示中”，申请信息已不能修改"
+        );
+        for step in Step::ALL {
+            let confirmation = *step == Step::Confirmation;
+            assert_eq!(
+                step_concerns(Some(Role::CountyApprover), *step),
+                confirmation
+            );
+            for r in [
+                Role::TownshipDirector,
+                Role::TownshipStaff,
+                Role::VillageAssistant,
+            ] {
+                assert_eq!(step_concerns(Some(r), *step), !confirmation, "{r:?}");
+            }
+            assert!(step_concerns(None, *step));
+            assert!(step_concerns(Some(Role::Auditor), *step));
+        }
+    }
+
+    #[test]
+    fn old_age_proposals_start_at_the_youngest_band() {
+        use crate::params::{AgeBand, ParamEntry, ParamKey, Scope};
+        let on = d(2026, 5, 31);
+        // Without bands: 80.
+        assert_eq!(old_age_birth_cutoff(&ParamSet::new(), on), d(1946, 5, 31));
+        let mut set = ParamSet::new();
+        let band = |min_age| AgeBand {
+            min_age,
+            max_age: None,
+            monthly: Fen(10_000),
+        };
+        set.insert(ParamEntry {
+            key: ParamKey::new(Program::OldAgeAllowance, ParamName::AgeBands),
+            scope: Scope::city(DivisionCode::parse_native("5118").unwrap()),
+            effective_from: d(2020, 1, 1),
+            value: ParamValue::AgeBands(vec![band(90), band(70), band(100)]),
+            source: "test".into(),
+        })
+        .unwrap();
+        assert_eq!(old_age_birth_cutoff(&set, on), d(1956, 5, 31));
+    }
+
+    #[test]
+    fn a_change_needs_an_enrolment_still_held_and_a_reason() {
+        for held in [
+            EnrolmentStatus::Active,
+            EnrolmentStatus::Suspended,
+            EnrolmentStatus::Grace,
+        ] {
+            assert_eq!(check_change(held, "收入增加"), Ok(()));
+            assert!(matches!(
+                check_change(held, "  "),
+                Err(ChangeRefusal::Field(e)) if e.get("reason").is_some()
+            ));
+        }
+        assert_eq!(
+            check_change(EnrolmentStatus::Ended, "收入增加"),
+            Err(ChangeRefusal::Conflict(
+                "该保障对象当前为“已停保”，不能提出变更".into()
+            ))
+        );
+        // Without a grace period an end is 停发 after the decision month.
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), d(2026, 5, 20));
+        let end = enrolment_end(&q, Program::RuralDibao, d(2026, 5, 20), false).unwrap();
+        assert_eq!(
+            end,
+            EnrolmentEnd {
+                status: EnrolmentStatus::Ended,
+                end_month: YearMonth::parse("2026-05").unwrap(),
+                grace_until: None,
+            }
+        );
+        let grace = enrolment_end(&q, Program::RuralDibao, d(2026, 5, 20), true).unwrap();
+        assert_eq!(grace.status, EnrolmentStatus::Grace);
+        assert_eq!(grace.grace_until, Some(grace.end_month));
+        assert!(grace.end_month > end.end_month);
+    }
+
+    #[test]
+    fn notices_go_on_a_village_or_township_board_inside_the_jurisdiction() {
+        let scope = |c: &str| crate::Scope::of(DivisionCode::parse_native(c).unwrap());
+        let town = scope("511802001");
+        assert_eq!(
+            board_division("511802001001", &town).unwrap().as_str(),
+            "511802001001"
+        );
+        assert_eq!(
+            board_division(" 511802001 ", &town).unwrap().as_str(),
+            "511802001"
+        );
+        for refused in ["511802", "511802002001", "5118", "xyz"] {
+            assert_eq!(
+                board_division(refused, &town),
+                Err(format!(
+                    "公示范围“{refused}”不是您管辖范围内的村(社区)或乡镇(街道)区划代码"
+                ))
+            );
+        }
+        // A village user's boards are their township's; others keep their scope.
+        assert_eq!(board_scope(&scope("511802001001")), town);
+        assert_eq!(board_scope(&town), town);
+        assert_eq!(board_scope(&scope("511802")), scope("511802"));
+        assert!(board_division("511802001002", &scope("511802001001")).is_ok());
+        assert_eq!(
+            notice_title([Program::RuralDibao, Program::RuralDibao]),
+            "农村最低生活保障公示"
+        );
+        assert_eq!(
+            notice_title([Program::Tekun, Program::RuralDibao]),
+            notice_title([Program::RuralDibao, Program::Tekun])
+        );
+        assert!(notice_title([Program::Tekun, Program::RuralDibao]).contains("、"));
+    }
+
+    #[test]
+    fn the_system_approves_small_temporary_aid_as_the_township() {
+        let facts = CaseFacts {
+            workflow: Program::TemporaryAssistance.info().workflow,
+            state: CaseState::UnderConfirmation,
+            subject_is_minor: false,
+            notice_posted_on: None,
+            notice_days: 7,
+            proposed_amount: Some(Fen(300_000)),
+            township_approval_threshold: Some(Fen(100_000)),
+        };
+        let approve = |fen| Action::Approve { amount: Fen(fen) };
+        assert_eq!(
+            system_role(&facts, &approve(50_000), ApprovalLevel::County),
+            Role::TownshipDirector
+        );
+        assert_eq!(
+            system_role(&facts, &approve(300_000), ApprovalLevel::County),
+            Role::CountyApprover
+        );
+    }
+
+    #[test]
+    fn a_clock_is_overdue_or_due_soon_only_while_it_runs_under_a_limit() {
+        let cal = WorkCalendar::official();
+        let limits = StatutoryLimits {
+            limits: vec![(Step::Investigation, 10)],
+            warn_within: 3,
+        };
+        let started = Some(d(2026, 3, 2));
+        let standing = |on, stopped| {
+            clock_standing(
+                Some(&limits),
+                Step::Investigation,
+                started,
+                stopped,
+                &cal,
+                on,
+            )
+        };
+        let (st, overdue, soon) = standing(d(2026, 3, 3), false);
+        assert!(matches!(st, Some(DeadlineStatus::Ok { .. })));
+        assert_eq!((overdue, soon), (false, false));
+        let (st, overdue, soon) = standing(d(2026, 3, 13), false);
+        assert!(matches!(st, Some(DeadlineStatus::DueSoon { .. })), "{st:?}");
+        assert_eq!((overdue, soon), (false, true));
+        let (st, overdue, soon) = standing(d(2026, 4, 1), false);
+        assert!(matches!(st, Some(DeadlineStatus::Overdue { .. })), "{st:?}");
+        assert_eq!((overdue, soon), (true, false));
+        assert_eq!(standing(d(2026, 4, 1), true), (None, false, false));
+        let no_limit = clock_standing(
+            Some(&limits),
+            Step::Confirmation,
+            started,
+            false,
+            &cal,
+            d(2026, 4, 1),
+        );
+        assert_eq!(no_limit, (None, false, false));
+        let not_started = clock_standing(
+            Some(&limits),
+            Step::Investigation,
+            None,
+            false,
+            &cal,
+            d(2026, 4, 1),
+        );
+        assert_eq!(not_started, (None, false, false));
+    }
+}
