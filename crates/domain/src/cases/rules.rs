@@ -846,6 +846,171 @@ mod tests {
         assert!(notice_title([Program::Tekun, Program::RuralDibao]).contains("、"));
     }
 
+    fn decided(program: Program, kind: CaseKind, approved: i64) -> Case {
+        Case {
+            id: 1,
+            case_no: "C1".into(),
+            program,
+            kind,
+            state: CaseState::Approved,
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            village_name: "村".into(),
+            household_id: 1,
+            person_id: None,
+            enrolment_id: (kind != CaseKind::New).then_some(9),
+            subject_name: "甲".into(),
+            subject_id_number: String::new(),
+            head_name: "甲".into(),
+            address: String::new(),
+            urban_rural: UrbanRural::Rural,
+            subject_is_minor: false,
+            applied_on: "2026-04-01".into(),
+            reason: String::new(),
+            details: Default::default(),
+            proposed_fen: Some(Fen(approved)),
+            calc: None,
+            approved_fen: Some(Fen(approved)),
+            amount_reason: String::new(),
+            amount_calc_fen: None,
+            decided_on: Some("2026-05-20".into()),
+            decision_reasons: String::new(),
+            notice_posted_on: None,
+            notice_batch_id: None,
+            missing_items: String::new(),
+            filed_note: String::new(),
+            created_by: "staff".into(),
+            origin: crate::cases::CaseOrigin::Clerk,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// 纳入保障: paid from the month after the decision (the demo's offset of one month),
+    /// reviewed after 12 months (stable income) or 6 (with rigid spending recorded).
+    #[test]
+    fn an_approved_case_starts_changes_or_stops_an_enrolment() {
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), d(2026, 5, 20));
+        let on = d(2026, 5, 20);
+        let june = YearMonth::parse("2026-06").unwrap();
+        let new = decided(Program::RuralDibao, CaseKind::New, 50_000);
+        assert_eq!(
+            enrolment_change(&new, &q, on).unwrap(),
+            EnrolmentChange::Create(EnrolmentPlan {
+                monthly: Fen(50_000),
+                year_end_extra: Fen(0),
+                payment: PaymentSchedule::Monthly,
+                start_month: june,
+                end_month: None,
+                next_review_on: Some(d(2027, 5, 20)),
+                review_class: Some(ReviewClass::Stable),
+            })
+        );
+        let mut irregular = new.clone();
+        irregular.details.rigid_spending_fen = Some(20_000);
+        let EnrolmentChange::Create(plan) = enrolment_change(&irregular, &q, on).unwrap() else {
+            panic!("a new enrolment")
+        };
+        assert_eq!(plan.review_class, Some(ReviewClass::Irregular));
+        assert_eq!(plan.next_review_on, Some(d(2026, 11, 20)));
+        // A one-off grant is paid once, in its start month, and not reviewed.
+        let once = decided(Program::TemporaryAssistance, CaseKind::New, 120_000);
+        assert_eq!(
+            enrolment_change(&once, &q, on).unwrap(),
+            EnrolmentChange::Create(EnrolmentPlan {
+                monthly: Fen(120_000),
+                year_end_extra: Fen(0),
+                payment: PaymentSchedule::Once,
+                start_month: june,
+                end_month: Some(june),
+                next_review_on: None,
+                review_class: None,
+            })
+        );
+        // A review fixes a new amount on the enrolment it reviews, or stops it at 0.
+        let review = decided(Program::RuralDibao, CaseKind::Review, 60_000);
+        assert_eq!(
+            enrolment_change(&review, &q, on).unwrap(),
+            EnrolmentChange::Adjust {
+                enrolment_id: 9,
+                monthly: Fen(60_000),
+                year_end_extra: Fen(0),
+                next_review_on: d(2027, 5, 20),
+            }
+        );
+        let stop = decided(Program::RuralDibao, CaseKind::Change, 0);
+        assert_eq!(
+            enrolment_change(&stop, &q, on).unwrap(),
+            EnrolmentChange::Stop {
+                enrolment_id: 9,
+                end_month: YearMonth::parse("2026-05").unwrap(),
+            }
+        );
+        let mut unapproved = new.clone();
+        unapproved.approved_fen = None;
+        assert_eq!(
+            enrolment_change(&unapproved, &q, on),
+            Err("确认金额缺失".to_string())
+        );
+    }
+
+    /// An annual 优抚 amount confirmed as the calculator's monthly or December figure is
+    /// kept as the monthly payment plus December's remainder, so the year pays the table's
+    /// amount; any other amount is paid as confirmed.
+    #[test]
+    fn an_annual_care_amount_keeps_the_years_remainder_for_december() {
+        use crate::calculators::AnnualInstalments;
+        use crate::programs::{CareCategory, DisabilityCause};
+        let set = ParamSet::demo_yaan();
+        let region = DivisionCode::parse_native("511802001001").unwrap();
+        let q = set.at(&region, Some(UrbanRural::Rural), d(2026, 5, 20));
+        let mut care = decided(Program::PreferentialCare, CaseKind::New, 0);
+        care.details.care_category = Some(CareCategory::DisabledServiceman);
+        care.details.care_grade = Some(1);
+        care.details.disability_cause = Some(DisabilityCause::War);
+        let table = q
+            .care_table(Program::PreferentialCare, ParamName::CareTable)
+            .unwrap();
+        let annual = crate::calculators::preferential_care_annual(
+            &table,
+            CareCategory::DisabledServiceman,
+            Some(1),
+            Some(DisabilityCause::War),
+        )
+        .unwrap();
+        let i = AnnualInstalments::of(annual);
+        assert!(
+            i.year_end_extra.0 > 0,
+            "the demo's figure leaves a remainder"
+        );
+        assert_eq!(i.monthly.0 * 12 + i.year_end_extra.0, annual.0);
+        for confirmed in [i.monthly, i.december()] {
+            assert_eq!(
+                monthly_and_year_end(&care, &q, confirmed),
+                (i.monthly, i.year_end_extra)
+            );
+        }
+        let typed = Fen(i.monthly.0 + 100);
+        assert_eq!(monthly_and_year_end(&care, &q, typed), (typed, Fen(0)));
+        let dibao = decided(Program::RuralDibao, CaseKind::New, 0);
+        assert_eq!(
+            monthly_and_year_end(&dibao, &q, i.monthly),
+            (i.monthly, Fen(0))
+        );
+        // The new enrolment carries both.
+        care.approved_fen = Some(i.monthly);
+        let EnrolmentChange::Create(plan) = enrolment_change(&care, &q, d(2026, 5, 20)).unwrap()
+        else {
+            panic!("a new enrolment")
+        };
+        assert_eq!(
+            (plan.monthly, plan.year_end_extra),
+            (i.monthly, i.year_end_extra)
+        );
+    }
+
     #[test]
     fn the_system_approves_small_temporary_aid_as_the_township() {
         let facts = CaseFacts {
