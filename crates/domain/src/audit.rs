@@ -238,6 +238,14 @@ mod tests {
         assert!(form("2026-11-25", "2026-11-26").parse().is_ok());
         let errors = form("2026-11-27", "2026-11-26").parse().unwrap_err();
         assert_eq!(errors.get("to"), Some("截止日期早于起始日期"));
+        // Each text field takes up to 100 characters.
+        let actor = |n: usize| AuditFilterForm {
+            actor: "张".repeat(n),
+            ..Default::default()
+        };
+        assert_eq!(actor(100).parse().unwrap().actor, Some("张".repeat(100)));
+        let errors = actor(101).parse().unwrap_err();
+        assert_eq!(errors.get("actor"), Some("操作人不能超过100个字"));
     }
 }
 
