@@ -554,9 +554,11 @@ pub fn unknown_board_division(code: &str) -> String {
 /// township's.
 pub fn board_scope(scope: &crate::Scope) -> crate::Scope {
     match scope.code() {
-        Some(c) if c.as_str().len() > 9 => DivisionCode::parse_native(&c.as_str()[..9])
-            .map(crate::Scope::of)
-            .unwrap_or_else(|_| scope.clone()),
+        Some(c) if c.level() == crate::DivisionLevel::Village => {
+            DivisionCode::parse_native(&c.as_str()[..9])
+                .map(crate::Scope::of)
+                .unwrap_or_else(|_| scope.clone())
+        }
         _ => scope.clone(),
     }
 }
