@@ -73,11 +73,10 @@ fn overlay(base: &ParamSet, s: &Scenario, i: usize) -> AppResult<ParamSet> {
     Ok(set)
 }
 
-/// What the workers share: the 方案, their months, the parameters with each 方案's values
+/// What the reading threads share: the 方案, the parameters with each 方案's values
 /// and without.
 struct Shared {
     scenarios: Vec<Scenario>,
-    months: Vec<YearMonth>,
     overlays: Vec<ParamSet>,
     base: ParamSet,
 }
@@ -88,9 +87,9 @@ impl Shared {
     /// Adds one part's outcomes to each 方案's tally.
     fn compute(&self, part: &store::Part, tallies: &mut [Tally]) {
         for (i, s) in self.scenarios.iter().enumerate() {
-            let (params, tally, month) = (&self.overlays[i], &mut tallies[i], &self.months[i]);
+            let (params, tally) = (&self.overlays[i], &mut tallies[i]);
             for e in &part.enrolments {
-                if !s.programs.contains(&e.program) || !e.payable_in(*month) {
+                if !s.programs.contains(&e.program) || !e.payable_in(s.month) {
                     continue;
                 }
                 tally.considered += 1;
@@ -190,7 +189,6 @@ impl Params<'_> {
             .first_day();
         // Each reading thread computes the parts it reads, into its own tallies.
         let shared = Shared {
-            months: scenarios.iter().map(|s| s.month).collect(),
             scenarios,
             overlays,
             base,

@@ -75,14 +75,20 @@ impl Part {
         self.enrolments.clear();
     }
 
+    /// Where household `id` sits in `households`, if in this part's range.
+    fn index(&self, id: i64) -> Option<usize> {
+        usize::try_from(id - self.first)
+            .ok()
+            .filter(|i| *i < self.households.len())
+    }
+
     fn slot(&self, id: i64) -> Option<&PartHousehold> {
-        let i = usize::try_from(id - self.first).ok()?;
-        self.households.get(i)?.as_ref()
+        self.households[self.index(id)?].as_ref()
     }
 
     fn slot_mut(&mut self, id: i64) -> Option<&mut PartHousehold> {
-        let i = usize::try_from(id - self.first).ok()?;
-        self.households.get_mut(i)?.as_mut()
+        let i = self.index(id)?;
+        self.households[i].as_mut()
     }
 
     /// The facts of household `id`, if it is in this part.
@@ -254,7 +260,7 @@ pub async fn read_parts<S: Send>(
                 begun += 1;
             }
             if let Some(hold) = hold {
-                hold.commit().await?;
+                result = result.and(hold.commit().await);
             }
             if result.is_ok() {
                 let n = handles.len();
@@ -291,8 +297,12 @@ pub async fn read_parts<S: Send>(
                     })
                 });
             }
+            // Every read transaction begun is ended, whatever failed, before its
+            // connection goes back to the pool; the first error is the one returned.
             for h in handles.iter_mut().take(begun) {
-                crate::bulk::Raw::new(h).prepare("COMMIT")?.run(&[])?;
+                let raw = crate::bulk::Raw::new(h);
+                let ended = raw.prepare("COMMIT").and_then(|mut c| c.run(&[]));
+                result = result.and(ended.map(drop));
             }
             result.map(|()| states)
         }
@@ -304,22 +314,23 @@ pub async fn read_parts<S: Send>(
             let mut part = Part::default();
             for (k, &(a, b)) in parts.iter().enumerate() {
                 part.reset((a, b));
+                /// The part's ids, and the code range when the statements carry it.
                 fn rows<'q>(
                     sql: &'q str,
                     (a, b): (i64, i64),
-                    lo: &str,
-                    hi: &str,
+                    range: Option<(&str, &str)>,
                 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>
                 {
                     let query = sqlx::query(sql).bind(a).bind(b);
-                    if sql.contains("$3") {
-                        query.bind(lo.to_string()).bind(hi.to_string())
-                    } else {
-                        query
+                    match range {
+                        Some((lo, hi)) => query.bind(lo.to_string()).bind(hi.to_string()),
+                        None => query,
                     }
                 }
+                let by_village = sql.ranged.then_some((lo, hi));
+                let by_township = sql.ranged.then_some((tlo.as_str(), thi.as_str()));
                 use sqlx::Row;
-                for r in rows(&sql.households, (a, b), lo, hi)
+                for r in rows(&sql.households, (a, b), by_village)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -331,7 +342,7 @@ pub async fn read_parts<S: Send>(
                         &r.try_get::<String, _>("status")?,
                     );
                 }
-                for r in rows(&sql.enrolments, (a, b), lo, hi)
+                for r in rows(&sql.enrolments, (a, b), by_village)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -347,7 +358,7 @@ pub async fn read_parts<S: Send>(
                         details: r.try_get::<Option<String>, _>("details_json")?.as_deref(),
                     });
                 }
-                for r in rows(&sql.persons, (a, b), &tlo, &thi)
+                for r in rows(&sql.persons, (a, b), by_township)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -362,7 +373,7 @@ pub async fn read_parts<S: Send>(
                         on,
                     );
                 }
-                for r in rows(&sql.incomes, (a, b), &tlo, &thi)
+                for r in rows(&sql.incomes, (a, b), by_township)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -510,13 +521,10 @@ impl Part {
         registration_type: &str,
         status: &str,
     ) {
-        let Some(slot) = usize::try_from(id - self.first)
-            .ok()
-            .and_then(|i| self.households.get_mut(i))
-        else {
+        let Some(i) = self.index(id) else {
             return;
         };
-        *slot = Some(PartHousehold {
+        self.households[i] = Some(PartHousehold {
             facts: HouseholdFacts {
                 township_code,
                 village_code,
