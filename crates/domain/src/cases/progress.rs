@@ -197,8 +197,8 @@ pub fn next_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::{transition, Action, CaseError, CaseKind, CaseOrigin, CaseState};
-    use crate::programs::{Program, UrbanRural};
+    use crate::cases::{transition, Action, CaseError, CaseState};
+    use crate::programs::Program;
     use crate::Fen;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -206,43 +206,7 @@ mod tests {
     }
 
     fn case(program: Program, state: CaseState) -> Case {
-        Case {
-            id: 1,
-            case_no: "C1".into(),
-            program,
-            kind: CaseKind::New,
-            state,
-            township_code: "511802001".into(),
-            village_code: "511802001001".into(),
-            village_name: "村".into(),
-            household_id: 1,
-            person_id: None,
-            enrolment_id: None,
-            subject_name: "甲".into(),
-            subject_id_number: String::new(),
-            head_name: "甲".into(),
-            address: String::new(),
-            urban_rural: UrbanRural::Rural,
-            subject_is_minor: false,
-            applied_on: "2026-03-01".into(),
-            reason: String::new(),
-            details: Default::default(),
-            proposed_fen: Some(Fen(50_000)),
-            calc: None,
-            approved_fen: None,
-            amount_reason: String::new(),
-            amount_calc_fen: None,
-            decided_on: None,
-            decision_reasons: String::new(),
-            notice_posted_on: None,
-            notice_batch_id: None,
-            missing_items: String::new(),
-            filed_note: String::new(),
-            created_by: "staff".into(),
-            origin: CaseOrigin::Clerk,
-            created_at: String::new(),
-            updated_at: String::new(),
-        }
+        Case::sample(program, state)
     }
 
     fn facts(c: &Case, posted: Option<NaiveDate>, threshold: Option<Fen>) -> CaseFacts {

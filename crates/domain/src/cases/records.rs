@@ -174,6 +174,51 @@ impl Case {
     }
 }
 
+#[cfg(test)]
+impl Case {
+    /// A 农村 case in village 511802001001 proposing 500.00, applied for on 2026-03-01,
+    /// for the domain's unit tests.
+    pub(crate) fn sample(program: Program, state: CaseState) -> Case {
+        Case {
+            id: 1,
+            case_no: "C1".into(),
+            program,
+            kind: crate::cases::CaseKind::New,
+            state,
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            village_name: "村".into(),
+            household_id: 1,
+            person_id: None,
+            enrolment_id: None,
+            subject_name: "甲".into(),
+            subject_id_number: String::new(),
+            head_name: "甲".into(),
+            address: String::new(),
+            urban_rural: UrbanRural::Rural,
+            subject_is_minor: false,
+            applied_on: "2026-03-01".into(),
+            reason: String::new(),
+            details: Default::default(),
+            proposed_fen: Some(Fen(50_000)),
+            calc: None,
+            approved_fen: None,
+            amount_reason: String::new(),
+            amount_calc_fen: None,
+            decided_on: None,
+            decision_reasons: String::new(),
+            notice_posted_on: None,
+            notice_batch_id: None,
+            missing_items: String::new(),
+            filed_note: String::new(),
+            created_by: "staff".into(),
+            origin: crate::cases::CaseOrigin::Clerk,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+}
+
 /// A stored `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()

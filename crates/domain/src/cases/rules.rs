@@ -850,41 +850,12 @@ mod tests {
 
     fn decided(program: Program, kind: CaseKind, approved: i64) -> Case {
         Case {
-            id: 1,
-            case_no: "C1".into(),
-            program,
             kind,
-            state: CaseState::Approved,
-            township_code: "511802001".into(),
-            village_code: "511802001001".into(),
-            village_name: "村".into(),
-            household_id: 1,
-            person_id: None,
             enrolment_id: (kind != CaseKind::New).then_some(9),
-            subject_name: "甲".into(),
-            subject_id_number: String::new(),
-            head_name: "甲".into(),
-            address: String::new(),
-            urban_rural: UrbanRural::Rural,
-            subject_is_minor: false,
-            applied_on: "2026-04-01".into(),
-            reason: String::new(),
-            details: Default::default(),
             proposed_fen: Some(Fen(approved)),
-            calc: None,
             approved_fen: Some(Fen(approved)),
-            amount_reason: String::new(),
-            amount_calc_fen: None,
             decided_on: Some("2026-05-20".into()),
-            decision_reasons: String::new(),
-            notice_posted_on: None,
-            notice_batch_id: None,
-            missing_items: String::new(),
-            filed_note: String::new(),
-            created_by: "staff".into(),
-            origin: crate::cases::CaseOrigin::Clerk,
-            created_at: String::new(),
-            updated_at: String::new(),
+            ..Case::sample(program, CaseState::Approved)
         }
     }
 

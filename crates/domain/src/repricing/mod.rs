@@ -472,11 +472,7 @@ mod tests {
             phone: String::new(),
             account: String::new(),
         };
-        let c = RepricingCandidate {
-            monthly: Fen(monthly),
-            ..candidate("19850101", monthly)
-        };
-        (c, facts)
+        (candidate("19850101", monthly), facts)
     }
 
     /// The demo parameters, with the city's 农村低保 standard raised by `rise` fen from

@@ -565,15 +565,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_checklist_scores_each_basic_rule_from_the_evaluation_then_lists_the_manual_items() {
-        use super::super::rules::RULES;
-        let basic: Vec<&str> = RULES
+    /// The basic rules' ids, in display order (the ones an inspection scores).
+    fn basic_rule_ids() -> Vec<&'static str> {
+        super::super::rules::RULES
             .iter()
             .filter(|r| r.level == RuleLevel::Basic)
             .map(|r| r.id)
-            .collect();
-        assert!(basic.len() >= 2 && basic.len() < RULES.len());
+            .collect()
+    }
+
+    #[test]
+    fn a_checklist_scores_each_basic_rule_from_the_evaluation_then_lists_the_manual_items() {
+        let basic = basic_rule_ids();
+        assert!(basic.len() >= 2 && basic.len() < super::super::rules::RULES.len());
         let (met, missed, unrecorded) = (basic[0], basic[1], *basic.last().unwrap());
         let e = evaluation(&[
             (missed, RuleStatus::NotMet),
@@ -602,12 +606,7 @@ mod tests {
 
     #[test]
     fn an_open_inspection_follows_the_evaluation_where_the_inspectors_left_the_prefill() {
-        use super::super::rules::RULES;
-        let basic: Vec<&str> = RULES
-            .iter()
-            .filter(|r| r.level == RuleLevel::Basic)
-            .map(|r| r.id)
-            .collect();
+        let basic = basic_rule_ids();
         let (a, b, c) = (basic[0], basic[1], basic[2]);
         // Opened when `a` and `b` were not met and `c` was.
         let opened = checklist(&evaluation(&[
