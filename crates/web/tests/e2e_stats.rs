@@ -181,23 +181,33 @@ async fn scenario(c: Client, base: String) {
     // At a phone's width the page does not scroll sideways and the report's rows are cards
     // that fit the screen.
     c.set_window_size(390, 844).await.unwrap();
-    let widths = c
-        .execute(
-            "const w = document.querySelector('.table-wrap');
-             const t = w.querySelector('table');
-             return [document.documentElement.scrollWidth, window.innerWidth,
-                     w.scrollWidth, w.clientWidth,
-                     t.classList.contains('row-cards') ? 1 : 0];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let w: Vec<i64> = widths
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
+    // The chart follows the window on its resize event, a moment after the window changes:
+    // measure until the page has settled at the phone's width (at most five seconds).
+    let mut w: Vec<i64> = Vec::new();
+    for _ in 0..50 {
+        let widths = c
+            .execute(
+                "const w = document.querySelector('.table-wrap');
+                 const t = w.querySelector('table');
+                 return [document.documentElement.scrollWidth, window.innerWidth,
+                         w.scrollWidth, w.clientWidth,
+                         t.classList.contains('row-cards') ? 1 : 0];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        w = widths
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        if w[1] == 390 && w[0] <= w[1] && w[2] <= w[3] && w[4] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(w[1], 390, "the window is not at the phone's width: {w:?}");
     assert!(w[0] <= w[1], "the page scrolls sideways at 390 px: {w:?}");
     assert!(w[2] <= w[3], "the table is wider than the screen: {w:?}");
     assert_eq!(w[4], 1, "the report's rows are not shown as cards: {w:?}");
