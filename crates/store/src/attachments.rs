@@ -55,9 +55,9 @@ pub async fn insert(
     let sha = hex::encode(Sha256::digest(photo.data));
     let id = tx
         .fetch_one(
-            q("INSERT INTO attachments (entity_type, entity_id, scope_code, filename, content_type,
+            q("INSERT INTO attachments (entity_type, entity_id, scope_code, county_code, filename, content_type,
                  size, sha256, data, created_by, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+               VALUES ($1, $2, $3, substr($3, 1, 6), $4, $5, $6, $7, $8, $9, $10) RETURNING id")
             .bind(entity.as_str())
             .bind(entity_id)
             .bind(scope_code)

@@ -80,8 +80,8 @@ pub(crate) async fn append_at(
     tx.execute(
         q(
             "INSERT INTO audit_log (seq, at, actor, actor_id, action, entity_type, entity_id,
-             scope_code, before_json, after_json, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             scope_code, county_code, before_json, after_json, prev_hash, hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, substr($8, 1, 6), $9, $10, $11, $12)",
         )
         .bind(seq)
         .bind(at)
@@ -155,6 +155,7 @@ pub async fn append_many(
             ev.entity_type.into(),
             ev.entity_id.into(),
             ev.scope_code.into(),
+            crate::county_of(ev.scope_code).into(),
             before.into(),
             after.into(),
             std::mem::replace(&mut prev, hash.clone()).into(),
@@ -164,8 +165,8 @@ pub async fn append_many(
         if rows.len() == CHUNK || events.peek().is_none() {
             tx.insert_rows(
                 "INSERT INTO audit_log (seq, at, actor, actor_id, action, entity_type, entity_id,
-                 scope_code, before_json, after_json, prev_hash, hash)",
-                12,
+                 scope_code, county_code, before_json, after_json, prev_hash, hash)",
+                13,
                 "",
                 &rows,
             )

@@ -424,9 +424,9 @@ pub async fn run_check(
     now: &str,
 ) -> StoreResult<Ran> {
     let sql = format!(
-        "INSERT INTO findings (kind, subject_key, township_code, id_number, name, household_id,
+        "INSERT INTO findings (kind, subject_key, township_code, county_code, id_number, name, household_id,
              enrolment_id, evidence, state, last_run, first_run, opened_at, updated_at)
-         SELECT $2, h.subject_key, h.township_code, h.id_number, h.name, h.household_id,
+         SELECT $2, h.subject_key, h.township_code, substr(h.township_code, 1, 6), h.id_number, h.name, h.household_id,
              h.enrolment_id, h.evidence, 'open', $3, $3, $4, $4
          FROM ({hits}) h
          WHERE h.township_code >= $5 AND h.township_code < $6
@@ -711,10 +711,10 @@ pub mod bench {
         let added = tx
             .execute(
                 q(
-                    "INSERT INTO funeral_records (township_code, household_id, id_number, name,
+                    "INSERT INTO funeral_records (township_code, county_code, household_id, id_number, name,
                      death_date, certificate_kind, certificate_no, disposal, source, recorded_by,
                      recorded_at)
-                   SELECT e.township_code, e.household_id, e.beneficiary_id_number,
+                   SELECT e.township_code, substr(e.township_code, 1, 6), e.household_id, e.beneficiary_id_number,
                      e.beneficiary_name, $1, 'medical', 'B' || e.id, 'cremation', 'office',
                      'bench', $1
                    FROM enrolments e WHERE e.id % $2 = 0 ORDER BY e.id LIMIT $3",

@@ -70,10 +70,10 @@ pub async fn insert_funeral(
     let r = tx
         .fetch_one(
             q(
-                "INSERT INTO funeral_records (township_code, person_id, household_id, id_number,
+                "INSERT INTO funeral_records (township_code, county_code, person_id, household_id, id_number,
                  name, death_date, death_place, certificate_kind, certificate_no, disposal,
                  cremation_no, funeral_home, source, note, recorded_by, recorded_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                RETURNING id",
             )
             .bind(township_code)
@@ -324,10 +324,10 @@ pub async fn insert_recovery(
     let r = tx
         .fetch_one(
             q(
-                "INSERT INTO recoveries (funeral_id, township_code, enrolment_id, line_id, program,
+                "INSERT INTO recoveries (funeral_id, township_code, county_code, enrolment_id, line_id, program,
                  period, beneficiary_name, beneficiary_id_number, amount_fen, status, opened_at,
                  updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $10) RETURNING id",
+               VALUES ($1, $2, substr($2, 1, 6), $3, $4, $5, $6, $7, $8, $9, 'open', $10, $10) RETURNING id",
             )
             .bind(funeral_id)
             .bind(p.township_code.as_str())
@@ -585,9 +585,9 @@ pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> StoreResult<()> {
     // 家庭收入超过低保标准.
     tx.execute(
         q(
-            "INSERT INTO incomes (household_id, township_code, kind, amount_fen, period, note,
+            "INSERT INTO incomes (household_id, township_code, county_code, kind, amount_fen, period, note,
              created_at)
-           VALUES ($1, '511802001', 'business', 2000000, 'monthly', '演示：经营收入', $2)",
+           VALUES ($1, '511802001', substr('511802001', 1, 6), 'business', 2000000, 'monthly', '演示：经营收入', $2)",
         )
         .bind(rows[1].i64("household_id")?)
         .bind(now),
@@ -604,11 +604,11 @@ pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> StoreResult<()> {
     for (i, program, township, village) in copies {
         tx.execute(
             q(
-                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
+                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code, county_code,
                  village_code, beneficiary_name, beneficiary_id_number, household_size,
                  monthly_fen, payment, start_month, end_month, status, created_at, updated_at)
                SELECT COALESCE($2, program), NULL, household_id, NULL,
-                      COALESCE($3, township_code), COALESCE($4, village_code), beneficiary_name,
+                      COALESCE($3, township_code), substr(COALESCE($3, township_code), 1, 6), COALESCE($4, village_code), beneficiary_name,
                       beneficiary_id_number, household_size, 6000, payment, start_month, NULL,
                       'active', $5, $5
                FROM enrolments WHERE id = $1",

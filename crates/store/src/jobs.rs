@@ -63,9 +63,9 @@ pub async fn insert(
     let id = tx
         .fetch_one(
             q(
-                "INSERT INTO jobs (kind, status, scope_code, created_by, message, result_json,
+                "INSERT INTO jobs (kind, status, scope_code, county_code, created_by, message, result_json,
                  created_at, updated_at)
-               VALUES ($1, 'running', $2, $3, '正在导入', $4, $5, $5) RETURNING id",
+               VALUES ($1, 'running', $2, substr($2, 1, 6), $3, '正在导入', $4, $5, $5) RETURNING id",
             )
             .bind(kind.as_str())
             .bind(scope_code)

@@ -45,5 +45,13 @@ pub use db::{
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,
 };
 pub use error::{StoreError, StoreResult};
+pub use migrate::COUNTY_TABLES;
 
 pub(crate) use minzheng_domain::time::timestamp;
+
+/// The county code (县级区划代码: the first six digits) of a township, village or scope
+/// code, as every large table keeps it in `county_code` (migration 0018); a city-level
+/// scope is its own four digits.
+pub(crate) fn county_of(code: &str) -> &str {
+    &code[..code.len().min(6)]
+}

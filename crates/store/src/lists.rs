@@ -25,8 +25,8 @@ pub async fn insert_batch(
     let id = tx
         .fetch_one(
             q(
-                "INSERT INTO external_batches (kind, received_on, scope_code, file_name, rows,
-                 imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO external_batches (kind, received_on, scope_code, county_code, file_name, rows,
+                 imported_by, imported_at) VALUES ($1, $2, $3, substr($3, 1, 6), $4, $5, $6, $7) RETURNING id",
             )
             .bind(kind.as_str())
             .bind(received_on)

@@ -5,6 +5,54 @@
 use crate::db::{q, Store};
 use crate::error::StoreResult;
 
+/// The tables that carry the county code of their jurisdiction (`county_code`, migration
+/// 18): the large ones, by the township or scope of each row. A distributed PostgreSQL
+/// shards and co-locates them by it (ARCHITECTURE.md, "Keys for distribution"); every
+/// statement that adds a row to one of them names the column.
+pub const COUNTY_TABLES: &[&str] = &[
+    "households",
+    "persons",
+    "person_moves",
+    "incomes",
+    "assets",
+    "person_name_parts",
+    "cases",
+    "case_events",
+    "case_clocks",
+    "case_surveys",
+    "enrolments",
+    "notice_batches",
+    "objections",
+    "payroll_batches",
+    "payroll_lines",
+    "payroll_adjustments",
+    "payroll_returns",
+    "payment_exceptions",
+    "recoveries",
+    "findings",
+    "funeral_records",
+    "relative_declarations",
+    "repricing_batches",
+    "repricing_lines",
+    "stats_snapshots",
+    "office_profiles",
+    "office_staff",
+    "office_rooms",
+    "office_rules",
+    "office_equipment",
+    "staff_changes",
+    "village_assistants",
+    "inspections",
+    "rectifications",
+    "subsidies",
+    "investments",
+    "construction_plans",
+    "jobs",
+    "audit_log",
+    "attachments",
+    "external_batches",
+];
+
 const SQLITE: &[(i64, &str, &str)] = &[
     (
         1,
@@ -90,6 +138,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         17,
         "stats",
         include_str!("../migrations/sqlite/0017_stats.sql"),
+    ),
+    (
+        18,
+        "county_keys",
+        include_str!("../migrations/sqlite/0018_county_keys.sql"),
     ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -177,6 +230,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         17,
         "stats",
         include_str!("../migrations/postgres/0017_stats.sql"),
+    ),
+    (
+        18,
+        "county_keys",
+        include_str!("../migrations/postgres/0018_county_keys.sql"),
     ),
 ];
 

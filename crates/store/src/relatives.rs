@@ -18,10 +18,10 @@ pub async fn insert(
     let r = tx
         .fetch_optional(
             q(
-                "INSERT INTO relative_declarations (township_code, division_code, declarant_name,
+                "INSERT INTO relative_declarations (township_code, county_code, division_code, declarant_name,
                  declarant_id_number, post, username, relative_name, relative_id_number,
                  relation, note, declared_by, declared_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                ON CONFLICT (declarant_id_number, relative_id_number) DO NOTHING
                RETURNING id",
             )

@@ -391,7 +391,7 @@ pub async fn lock(
         let json = serde_json::to_string(f)
             .map_err(|e| StoreError::Internal(format!("统计快照无法保存：{e}")))?;
         tx.execute(
-            q("INSERT INTO stats_snapshots (month, township_code, facts_json) VALUES ($1, $2, $3)")
+            q("INSERT INTO stats_snapshots (month, township_code, county_code, facts_json) VALUES ($1, $2, substr($2, 1, 6), $3)")
                 .bind(m.as_str())
                 .bind(code.as_str())
                 .bind(json),
@@ -719,10 +719,10 @@ pub mod bench {
         let mut added = tx
             .execute(
                 q(format!(
-                    "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                    "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
                        name_initials, id_last4, gender, birth_date, relation, counted,
                        disability_type, work_capacity, created_at, updated_at)
-                     SELECT h.head_id_number, h.id, h.township_code, '甲', 'jia', 'j',
+                     SELECT h.head_id_number, h.id, h.township_code, substr(h.township_code, 1, 6), '甲', 'jia', 'j',
                        substr(h.head_id_number, 15, 4),
                        CASE WHEN h.id % 2 = 0 THEN '男' ELSE '女' END, {birth}, 'head', (1 = 1),
                        CASE WHEN h.id % 10 = 0 THEN 'physical' ELSE 'none' END,
@@ -735,10 +735,10 @@ pub mod bench {
             .await?;
         added += tx
             .execute(
-                q("INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                q("INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
                      name_initials, id_last4, gender, birth_date, relation, counted,
                      disability_type, work_capacity, created_at, updated_at)
-                   SELECT h.head_id_number || 'M', h.id, h.township_code, '乙', 'yi', 'y',
+                   SELECT h.head_id_number || 'M', h.id, h.township_code, substr(h.township_code, 1, 6), '乙', 'yi', 'y',
                      substr(h.head_id_number, 15, 4),
                      CASE WHEN h.id % 2 = 0 THEN '女' ELSE '男' END, '2012-06-01', 'child', (1 = 1),
                      'none', 'none', $1, $1

@@ -691,10 +691,10 @@ pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
     let persons = tx
         .execute(
             q(format!(
-                "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
                    name_initials, id_last4, gender, birth_date, relation, counted, status,
                    created_at, updated_at)
-                 SELECT h.head_id_number, h.id, h.township_code, h.head_name, '', '',
+                 SELECT h.head_id_number, h.id, h.township_code, substr(h.township_code, 1, 6), h.head_name, '', '',
                         substr(h.head_id_number, 15, 4), '男', {birth}, 'head', {}, 'active', $1, $1
                  FROM households h
                  WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.household_id = h.id)
@@ -705,9 +705,9 @@ pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
         )
         .await?;
     tx.execute(
-        q("INSERT INTO incomes (household_id, person_id, township_code, kind, amount_fen, period,
+        q("INSERT INTO incomes (household_id, person_id, township_code, county_code, kind, amount_fen, period,
              created_at)
-           SELECT p.household_id, p.id, p.township_code, 'wage', 20000 + (p.household_id % 9) * 8000,
+           SELECT p.household_id, p.id, p.township_code, substr(p.township_code, 1, 6), 'wage', 20000 + (p.household_id % 9) * 8000,
                   'monthly', $1
            FROM persons p WHERE p.household_id % 5 < 3 ORDER BY p.household_id")
         .bind(now.as_str()),

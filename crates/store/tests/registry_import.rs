@@ -177,7 +177,8 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
             "persons_stats"
         ]
     );
-    // The name parts' triggers are back, and the parts were filled for every person: one
+    // The name parts' triggers are back (the county checks stayed throughout), and the
+    // parts were filled for every person: one
     // per character of each name, and a name search finds an imported person.
     let triggers: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'persons'
@@ -191,7 +192,9 @@ async fn large_sqlite_import_rebuilds_its_indexes() {
         [
             "person_name_parts_delete",
             "person_name_parts_insert",
-            "person_name_parts_update"
+            "person_name_parts_update",
+            "persons_county_insert",
+            "persons_county_update"
         ]
     );
     let (parts, chars): (i64, i64) = sqlx::query_as(

@@ -216,11 +216,11 @@ pub async fn create_enrolment(
     let row = tx
         .fetch_one(
             q(
-                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code,
+                "INSERT INTO enrolments (program, case_id, household_id, person_id, township_code, county_code,
                  village_code, beneficiary_name, beneficiary_id_number, household_size, monthly_fen,
                  payment, start_month, end_month, status, next_review_on, review_class,
                  created_at, updated_at, year_end_extra_fen)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'active',$14,$15,$16,$16,$17)
+               VALUES ($1,$2,$3,$4,$5, substr($5, 1, 6),$6,$7,$8,$9,$10,$11,$12,$13,'active',$14,$15,$16,$16,$17)
                RETURNING id",
             )
             .bind(case.program.as_str())

@@ -20,8 +20,8 @@ pub async fn insert_batch(
 ) -> StoreResult<i64> {
     let row = tx
         .fetch_one(
-            q("INSERT INTO notice_batches (township_code, division_code, title, starts_on, ends_on,
-                 created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id")
+            q("INSERT INTO notice_batches (township_code, county_code, division_code, title, starts_on, ends_on,
+                 created_by, created_at) VALUES ($1, substr($1, 1, 6),$2,$3,$4,$5,$6,$7) RETURNING id")
             .bind(township_code)
             .bind(division_code)
             .bind(title)

@@ -54,10 +54,10 @@ pub async fn insert_case(
     let row = tx
         .fetch_one(
             q(
-                "INSERT INTO cases (case_no, program, kind, state, township_code, village_code,
+                "INSERT INTO cases (case_no, program, kind, state, township_code, county_code, village_code,
                  household_id, person_id, enrolment_id, urban_rural, subject_is_minor, applied_on,
                  details_json, reason, created_by, created_at, updated_at, origin)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17) RETURNING id",
+               VALUES ($1,$2,$3,$4,$5, substr($5, 1, 6),$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17) RETURNING id",
             )
             .bind(case_no.as_str())
             .bind(c.program.as_str())
@@ -98,8 +98,8 @@ pub struct EventRow<'a> {
 pub async fn insert_event(tx: &mut Tx, actor: &Actor, e: &EventRow<'_>) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO case_events (case_id, township_code, action, from_state, to_state, actor,
-             role, on_date, at, note, data_json) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+            "INSERT INTO case_events (case_id, township_code, county_code, action, from_state, to_state, actor,
+             role, on_date, at, note, data_json) VALUES ($1,$2, substr($2, 1, 6),$3,$4,$5,$6,$7,$8,$9,$10,$11)",
         )
         .bind(e.case_id)
         .bind(e.township_code)
@@ -152,8 +152,8 @@ pub async fn start_clock(
 ) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO case_clocks (case_id, township_code, step, started_on, due_on)
-           VALUES ($1,$2,$3,$4,$5)",
+            "INSERT INTO case_clocks (case_id, township_code, county_code, step, started_on, due_on)
+           VALUES ($1,$2, substr($2, 1, 6),$3,$4,$5)",
         )
         .bind(case_id)
         .bind(township)
@@ -298,9 +298,9 @@ pub struct SurveyRow<'a> {
 pub async fn insert_survey(tx: &mut Tx, actor: &Actor, v: &SurveyRow<'_>) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO case_surveys (case_id, township_code, visited_on, investigators,
+            "INSERT INTO case_surveys (case_id, township_code, county_code, visited_on, investigators,
              findings, authorization_signed, created_by, created_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+           VALUES ($1,$2, substr($2, 1, 6),$3,$4,$5,$6,$7,$8)",
         )
         .bind(v.case_id)
         .bind(v.township_code)
@@ -327,8 +327,8 @@ pub async fn insert_objection(
 ) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO objections (case_id, batch_id, township_code, received_on, summary,
-             recorded_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            "INSERT INTO objections (case_id, batch_id, township_code, county_code, received_on, summary,
+             recorded_by, created_at) VALUES ($1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7)",
         )
         .bind(case_id)
         .bind(batch_id)

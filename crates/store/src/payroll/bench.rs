@@ -73,9 +73,9 @@ pub async fn bulk_enrolments(
     };
     tx.execute(
         q(format!(
-            "INSERT INTO households (township_code, village_code, head_id_number, head_name,
+            "INSERT INTO households (township_code, county_code, village_code, head_id_number, head_name,
                registration_type, bank_name, account_number, account_holder, created_at, updated_at)
-             SELECT substr(v.code, 1, 9), v.code, {id_expr}, '对象' || ($2 + s.i), 'rural',
+             SELECT substr(v.code, 1, 9), substr(substr(v.code, 1, 9), 1, 6), v.code, {id_expr}, '对象' || ($2 + s.i), 'rural',
                     '四川农信', {acct_expr}, '对象' || ($2 + s.i), $3, $3
              FROM ({numbers}) s JOIN fixture_villages v ON v.k = s.i % $4
              ORDER BY s.i"
@@ -93,10 +93,10 @@ pub async fn bulk_enrolments(
     let added = tx
         .execute(
             q(format!(
-                "INSERT INTO enrolments (program, household_id, township_code, village_code,
+                "INSERT INTO enrolments (program, household_id, township_code, county_code, village_code,
                    beneficiary_name, beneficiary_id_number, household_size, monthly_fen, payment,
                    start_month, status, created_at, updated_at)
-                 SELECT {program}, h.id, h.township_code, h.village_code, h.head_name,
+                 SELECT {program}, h.id, h.township_code, substr(h.township_code, 1, 6), h.village_code, h.head_name,
                         h.head_id_number, 1 + h.id % 4, 30000 + (h.id % 50) * 1000, 'monthly',
                         $2, 'active', $3, $3
                  FROM households h WHERE h.id > $1 ORDER BY h.id"
@@ -130,9 +130,9 @@ pub async fn floor(store: &Store, rows: i64, month: &str, batches: i64) -> Store
     for k in 0..batches.max(1) {
         let r = tx
             .fetch_one(
-                q("INSERT INTO payroll_batches (batch_no, program, township_code, month, status,
+                q("INSERT INTO payroll_batches (batch_no, program, township_code, county_code, month, status,
                      generation, generated_by, generated_at, updated_at)
-                   VALUES ($1, 'urban_dibao', $2, $3, 'draft', 'floor', 'bench', $4, $4) RETURNING id")
+                   VALUES ($1, 'urban_dibao', $2, substr($2, 1, 6), $3, 'draft', 'floor', 'bench', $4, $4) RETURNING id")
                 .bind(format!("floor-{k}"))
                 .bind(format!("{:09}", 511_800_000 + k))
                 .bind(month)
@@ -176,9 +176,9 @@ async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> 
             let mut stmt = Prepared::new(
                 &mut handle,
                 "INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id,
-                   township_code, village_code, beneficiary_name, beneficiary_id_number, bank_name,
+                   township_code, county_code, village_code, beneficiary_name, beneficiary_id_number, bank_name,
                    account_number, account_holder, amount_fen)
-                 VALUES (?1, 'regular', 'urban_dibao', ?2, ?3, ?4, ?5, ?6, ?7, '四川农信', ?8, ?6, ?9)",
+                 VALUES (?1, 'regular', 'urban_dibao', ?2, ?3, ?4, substr(?4, 1, 6), ?5, ?6, ?7, '四川农信', ?8, ?6, ?9)",
             )?;
             let (mut town, mut village, mut name, mut idn, mut acct) = (
                 String::new(),
@@ -235,9 +235,9 @@ async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> 
                 let amount: Vec<i64> = range.map(|i| 30_000 + (i % 50) * 1000).collect();
                 sqlx::query(
                     "INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id,
-                       township_code, village_code, beneficiary_name, beneficiary_id_number, bank_name,
+                       township_code, county_code, village_code, beneficiary_name, beneficiary_id_number, bank_name,
                        account_number, account_holder, amount_fen)
-                     SELECT u.b, 'regular', 'urban_dibao', $1, u.e, u.t, u.v, u.n, u.i, '四川农信', u.a, u.n, u.m
+                     SELECT u.b, 'regular', 'urban_dibao', $1, u.e, u.t, substr(u.t, 1, 6), u.v, u.n, u.i, '四川农信', u.a, u.n, u.m
                      FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
                                  $7::text[], $8::text[], $9::bigint[]) AS u(b, e, t, v, n, i, a, m)",
                 )

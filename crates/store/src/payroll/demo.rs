@@ -52,12 +52,12 @@ pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
         added += tx
             .execute(
                 q(format!(
-                    "INSERT INTO enrolments (program, household_id, township_code, village_code,
+                    "INSERT INTO enrolments (program, household_id, township_code, county_code, village_code,
                        beneficiary_name, beneficiary_id_number, household_size, monthly_fen,
                        payment, start_month, status, created_at, updated_at)
                      SELECT CASE WHEN substr(h.village_code, 10, 1) IN ('0', '1') THEN 'urban_dibao'
                                  ELSE 'rural_dibao' END,
-                            h.id, h.township_code, h.village_code, h.head_name, h.head_id_number,
+                            h.id, h.township_code, substr(h.township_code, 1, 6), h.village_code, h.head_name, h.head_id_number,
                             (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id),
                             20000 + (h.id % 13) * 2550, 'monthly', '2026-01', 'active', $2, $2
                      FROM households h WHERE h.id IN ({pick}) ORDER BY h.id"

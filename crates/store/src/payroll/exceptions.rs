@@ -196,9 +196,9 @@ pub async fn insert_back_pay(
     match tx
         .fetch_one(
             q(
-                "INSERT INTO payroll_adjustments (enrolment_id, program, township_code, period,
+                "INSERT INTO payroll_adjustments (enrolment_id, program, township_code, county_code, period,
                  amount_fen, reason, case_id, status, requested_by, requested_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) RETURNING id",
+               VALUES ($1, $2, $3, substr($3, 1, 6), $4, $5, $6, $7, 'pending', $8, $9) RETURNING id",
             )
             .bind(e.id)
             .bind(e.program.as_str())

@@ -219,9 +219,9 @@ pub async fn open_exceptions(
 ) -> StoreResult<()> {
     let batch_month = batch_month.to_string();
     tx.execute(
-        q("INSERT INTO payment_exceptions (line_id, batch_id, batch_month, program, township_code,
+        q("INSERT INTO payment_exceptions (line_id, batch_id, batch_month, program, township_code, county_code,
              period, fail_reason, status, created_at, updated_at)
-           SELECT l.id, l.batch_id, $2, l.program, l.township_code, l.period,
+           SELECT l.id, l.batch_id, $2, l.program, l.township_code, substr(l.township_code, 1, 6), l.period,
                   COALESCE(l.fail_reason, ''), 'open', $3, $3
            FROM payroll_lines l
            WHERE l.batch_id = $1 AND l.status = 'failed' AND l.returned_at = $3")
@@ -277,9 +277,9 @@ pub async fn record_return_file(
 ) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO payroll_returns (batch_id, township_code, file_name, sha256, lines,
+            "INSERT INTO payroll_returns (batch_id, township_code, county_code, file_name, sha256, lines,
              paid_count, paid_fen, failed_count, failed_fen, imported_by, imported_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+           VALUES ($1, $2, substr($2, 1, 6), $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(batch_id)
         .bind(township_code)

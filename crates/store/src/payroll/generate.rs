@@ -98,7 +98,7 @@ pub(crate) const REGULAR_AMOUNT: &str =
     "e.monthly_fen + CASE WHEN substr(b.month, 6, 2) = '12' THEN e.year_end_extra_fen ELSE 0 END";
 
 const LINE_COLUMNS: &str = "batch_id, kind, program, period, enrolment_id, township_code,
-    village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
+    county_code, village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
     account_holder, amount_fen";
 
 /// Fills the lines of every batch whose generation is `token`: regular lines from the
@@ -146,7 +146,8 @@ pub async fn fill_lines(
     };
     regular.sql = format!(
         "INSERT INTO payroll_lines ({LINE_COLUMNS})
-         SELECT b.id, 'regular', e.program, b.month, e.id, e.township_code, e.village_code,
+         SELECT b.id, 'regular', e.program, b.month, e.id, e.township_code, e.county_code,
+                e.village_code,
                 e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
                 h.account_holder, {REGULAR_AMOUNT}
          {} AND b.generation = $1 AND {PAYABLE}
@@ -186,7 +187,8 @@ pub async fn fill_lines(
     tx.execute(
         q(format!(
             "INSERT INTO payroll_lines ({LINE_COLUMNS}, adjustment_id)
-             SELECT b.id, a.kind, a.program, a.period, e.id, e.township_code, e.village_code,
+             SELECT b.id, a.kind, a.program, a.period, e.id, e.township_code, e.county_code,
+                    e.village_code,
                     e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
                     h.account_holder, a.amount_fen, a.id
              FROM payroll_adjustments a
@@ -234,7 +236,7 @@ pub async fn fill_lines(
         q(format!(
             "INSERT INTO payroll_lines ({LINE_COLUMNS}, reissue_of)
              SELECT b.id, 'reissue', o.program, o.period, o.enrolment_id, o.township_code,
-                    o.village_code, o.beneficiary_name, o.beneficiary_id_number,
+                    o.county_code,                    o.village_code, o.beneficiary_name, o.beneficiary_id_number,
                     COALESCE(x.bank_name, o.bank_name), COALESCE(x.account_number, o.account_number),
                     COALESCE(x.account_holder, o.account_holder), o.amount_fen, o.id
              FROM payment_exceptions x
@@ -332,9 +334,9 @@ pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> StoreResult<i64> 
     }
     tx.execute(
         q(format!(
-            "INSERT INTO payroll_batches (batch_no, program, township_code, month, status,
+            "INSERT INTO payroll_batches (batch_no, program, township_code, county_code, month, status,
              generation, generated_by, generated_at, updated_at)
-           SELECT $2 || '-' || k.township_code || '-' || k.program, k.program, k.township_code,
+           SELECT $2 || '-' || k.township_code || '-' || k.program, k.program, k.township_code, substr(k.township_code, 1, 6),
                   $1, 'draft', $3, $4, $5, $5
            FROM (
              SELECT p.program, d.code AS township_code

@@ -75,9 +75,9 @@ pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> StoreResult<i64> 
         Some(r) => r.i64("id")?,
         None => tx
             .fetch_one(
-                q("INSERT INTO households (township_code, village_code, head_id_number, head_name,
+                q("INSERT INTO households (township_code, county_code, village_code, head_id_number, head_name,
                      registration_type, bank_name, account_number, account_holder, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, 'rural', $5, $6, $4, $7, $7) RETURNING id")
+                   VALUES ($1, substr($1, 1, 6), $2, $3, $4, 'rural', $5, $6, $4, $7, $7) RETURNING id")
                 .bind(township.as_str())
                 .bind(e.village_code.as_str())
                 .bind(e.id_number.as_str())
@@ -91,11 +91,11 @@ pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> StoreResult<i64> 
     };
     let id = tx
         .fetch_one(
-            q("INSERT INTO enrolments (program, case_id, household_id, township_code, village_code,
+            q("INSERT INTO enrolments (program, case_id, household_id, township_code, county_code, village_code,
                  beneficiary_name, beneficiary_id_number, household_size, monthly_fen, payment,
                  start_month, end_month, status, grace_until, created_at, updated_at,
                  next_review_on)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+               VALUES ($1, $2, $3, $4, substr($4, 1, 6), $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $14, $15)
                RETURNING id")
             .bind(e.program.as_str())
             .bind(e.case_id)
@@ -176,9 +176,9 @@ pub async fn case(
     let mut tx = store.begin_write().await?;
     let id = tx
         .fetch_one(
-            q("INSERT INTO cases (case_no, program, kind, state, township_code, village_code,
+            q("INSERT INTO cases (case_no, program, kind, state, township_code, county_code, village_code,
                  household_id, enrolment_id, urban_rural, applied_on, created_by, created_at, updated_at)
-               VALUES ($1, $2, $3, 'approved', $4, $5, $6, $7, 'urban', '2026-01-01', 'fixture', $8, $8)
+               VALUES ($1, $2, $3, 'approved', $4, substr($4, 1, 6), $5, $6, $7, 'urban', '2026-01-01', 'fixture', $8, $8)
                RETURNING id")
             .bind(case_no)
             .bind(program.as_str())
@@ -240,7 +240,8 @@ pub async fn move_household(
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
-        q("UPDATE households SET township_code = $2, village_code = $3 WHERE head_id_number = $1")
+        q("UPDATE households SET township_code = $2, county_code = substr($2, 1, 6), village_code = $3
+           WHERE head_id_number = $1")
             .bind(head_id_number)
             .bind(village_code.get(..9).unwrap_or_default())
             .bind(village_code),
@@ -306,10 +307,10 @@ pub async fn insert_back_pay_line(
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
-        q("INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id, township_code,
+        q("INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id, township_code, county_code,
              village_code, beneficiary_name, beneficiary_id_number, bank_name, account_number,
              account_holder, amount_fen)
-           VALUES ($1, 'back_pay', 'urban_dibao', $2, 1, $3, $4, $5, $6, 'x', '1', 'x', 50000)")
+           VALUES ($1, 'back_pay', 'urban_dibao', $2, 1, $3, substr($3, 1, 6), $4, $5, $6, 'x', '1', 'x', 50000)")
         .bind(batch_id)
         .bind(period.to_string())
         .bind(village_code.get(..9).unwrap_or_default())

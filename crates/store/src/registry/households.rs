@@ -357,10 +357,10 @@ pub async fn insert_household(
 ) -> StoreResult<i64> {
     tx.fetch_one(
         q(
-            "INSERT INTO households (township_code, village_code, head_id_number, head_name,
+            "INSERT INTO households (township_code, county_code, village_code, head_id_number, head_name,
             address, registration_type, phone, bank_name, account_number, account_holder,
             status, created_at, updated_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',$11,$11) RETURNING id",
+           VALUES ($1, substr($1, 1, 6),$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',$11,$11) RETURNING id",
         )
         .bind(h.township_code())
         .bind(h.village_code.as_str())
@@ -390,7 +390,8 @@ pub async fn update_household(
     let township = h.township_code();
     tx.execute(
         q(
-            "UPDATE households SET township_code = $1, village_code = $2, registration_type = $3,
+            "UPDATE households SET township_code = $1, county_code = substr($1, 1, 6),
+             village_code = $2, registration_type = $3,
              address = $4, phone = $5, bank_name = $6, account_number = $7, account_holder = $8,
              status = $9, updated_at = $10 WHERE id = $11",
         )
@@ -411,7 +412,8 @@ pub async fn update_household(
         for table in ["persons", "incomes", "assets"] {
             tx.execute(
                 q(format!(
-                    "UPDATE {table} SET township_code = $1 WHERE household_id = $2"
+                    "UPDATE {table} SET township_code = $1, county_code = substr($1, 1, 6)
+                     WHERE household_id = $2"
                 ))
                 .bind(township)
                 .bind(id),
@@ -452,11 +454,11 @@ pub async fn insert_person(
     let id = tx
         .fetch_one(
             q(
-                "INSERT INTO persons (id_number, household_id, township_code, name, name_pinyin,
+                "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
                 name_initials, id_last4, gender, birth_date, relation, counted, exclusion_reason,
                 disability_type, disability_grade, health, work_capacity, employment, status,
                 status_date, created_at, updated_at)
-               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20)
+               VALUES ($1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20)
                RETURNING id",
             )
             .bind(p.id.as_str())
@@ -497,7 +499,8 @@ pub async fn update_person(
     let (py, ini) = pinyin_keys(&p.name);
     tx.execute(
         q(
-            "UPDATE persons SET id_number = $1, household_id = $2, township_code = $3, name = $4,
+            "UPDATE persons SET id_number = $1, household_id = $2, township_code = $3,
+            county_code = substr($3, 1, 6), name = $4,
             name_pinyin = $5, name_initials = $6, id_last4 = $7, gender = $8, birth_date = $9,
             relation = $10, counted = $11, exclusion_reason = $12, disability_type = $13,
             disability_grade = $14, health = $15, work_capacity = $16, employment = $17,
@@ -542,7 +545,7 @@ pub async fn record_move(
     tx.execute(
         q(
             "INSERT INTO person_moves (person_id, from_household_id, to_household_id,
-            township_code, at, actor) VALUES ($1,$2,$3,$4,$5,$6)",
+            township_code, county_code, at, actor) VALUES ($1,$2,$3,$4, substr($4, 1, 6),$5,$6)",
         )
         .bind(person_id)
         .bind(from)
@@ -564,8 +567,8 @@ pub async fn insert_income(
 ) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO incomes (household_id, person_id, township_code, kind, amount_fen, period,
-            start_month, end_month, note, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            "INSERT INTO incomes (household_id, person_id, township_code, county_code, kind, amount_fen, period,
+            start_month, end_month, note, created_at) VALUES ($1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7,$8,$9,$10)",
         )
         .bind(household_id)
         .bind(i.person_id)
@@ -591,8 +594,8 @@ pub async fn insert_asset(
 ) -> StoreResult<()> {
     tx.execute(
         q(
-            "INSERT INTO assets (household_id, person_id, township_code, kind, value_fen,
-            description, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            "INSERT INTO assets (household_id, person_id, township_code, county_code, kind, value_fen,
+            description, created_at) VALUES ($1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7)",
         )
         .bind(household_id)
         .bind(a.person_id)

@@ -134,9 +134,9 @@ pub async fn add_lines(
             None => tx
                 .fetch_one(
                     q(
-                        "INSERT INTO repricing_batches (reason, program, township_code, month,
+                        "INSERT INTO repricing_batches (reason, program, township_code, county_code, month,
                          status, prepared_by, prepared_at)
-                       VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
+                       VALUES ($1, $2, $3, substr($3, 1, 6), $4, 'pending', $5, $6) RETURNING id",
                     )
                     .bind(reason.as_str())
                     .bind(program.as_str())
@@ -156,6 +156,7 @@ pub async fn add_lines(
                     batch_id.into(),
                     c.enrolment_id.into(),
                     c.township_code.as_str().into(),
+                    crate::county_of(&c.township_code).into(),
                     c.village_code.as_str().into(),
                     c.beneficiary_name.as_str().into(),
                     c.beneficiary_id_number.as_str().into(),
@@ -171,10 +172,10 @@ pub async fn add_lines(
             .collect();
         let added = tx
             .insert_rows(
-                "INSERT INTO repricing_lines (batch_id, enrolment_id, township_code, village_code,
-                   beneficiary_name, beneficiary_id_number, old_fen, new_fen, explanation_json,
-                   problem, once_month)",
-                11,
+                "INSERT INTO repricing_lines (batch_id, enrolment_id, township_code, county_code,
+                   village_code, beneficiary_name, beneficiary_id_number, old_fen, new_fen,
+                   explanation_json, problem, once_month)",
+                12,
                 "ON CONFLICT DO NOTHING",
                 &rows,
             )
@@ -445,10 +446,10 @@ pub async fn top_ups(
     let result = tx
         .fetch_all(
             q(format!(
-                "INSERT INTO payroll_adjustments (enrolment_id, program, township_code, period,
+                "INSERT INTO payroll_adjustments (enrolment_id, program, township_code, county_code, period,
                    amount_fen, reason, status, requested_by, requested_at, decided_by,
                    decided_at, kind)
-                 SELECT l.enrolment_id, p.program, e.township_code, p.period,
+                 SELECT l.enrolment_id, p.program, e.township_code, e.county_code, p.period,
                         {NEW_FOR_PERIOD} - p.amount_fen, $4, 'approved', $5, $7, $6, $7, 'top_up'
                  {PAID_AT_OLD} AND p.amount_fen < {NEW_FOR_PERIOD}
                  ORDER BY l.id, p.period

@@ -64,8 +64,8 @@ pub async fn set(
         .await?;
     if !name.is_empty() {
         tx.execute(
-            q("INSERT INTO village_assistants (village_code, township_code, name, phone, updated_at)
-                   VALUES ($1, $2, $3, $4, $5)")
+            q("INSERT INTO village_assistants (village_code, township_code, county_code, name, phone, updated_at)
+                   VALUES ($1, $2, substr($2, 1, 6), $3, $4, $5)")
             .bind(village_code)
             .bind(township_code)
             .bind(name)

@@ -139,9 +139,9 @@ pub async fn open(
 ) -> StoreResult<i64> {
     let id = tx
         .fetch_one(
-            q("INSERT INTO inspections (township_code, inspectors, inspected_on, status, previous_id,
+            q("INSERT INTO inspections (township_code, county_code, inspectors, inspected_on, status, previous_id,
                      opened_by, opened_at)
-                   VALUES ($1, $2, $3, 'open', $4, $5, $6) RETURNING id")
+                   VALUES ($1, substr($1, 1, 6), $2, $3, 'open', $4, $5, $6) RETURNING id")
             .bind(township_code)
             .bind(inspectors)
             .bind(on.to_string())
@@ -231,8 +231,8 @@ pub async fn add_rectification(
 ) -> StoreResult<i64> {
     tx.fetch_one(
         q(
-            "INSERT INTO rectifications (inspection_id, township_code, item, due_on)
-                   VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO rectifications (inspection_id, township_code, county_code, item, due_on)
+                   VALUES ($1, $2, substr($2, 1, 6), $3, $4) RETURNING id",
         )
         .bind(id)
         .bind(township_code)

@@ -45,8 +45,8 @@ pub async fn submit(
         .await?;
     }
     tx.execute(
-        q("INSERT INTO construction_plans (township_code, items, budget_fen, timeline, status, submitted_at)
-               VALUES ($1, $2, $3, $4, 'submitted', $5)")
+        q("INSERT INTO construction_plans (township_code, county_code, items, budget_fen, timeline, status, submitted_at)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, 'submitted', $5)")
         .bind(township_code)
         .bind(&p.items)
         .bind(p.budget.0)

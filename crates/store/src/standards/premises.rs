@@ -96,8 +96,8 @@ pub async fn investment_total(tx: &mut Tx, township_code: &str) -> StoreResult<F
 pub async fn insert_room(tx: &mut Tx, township_code: &str, r: &RoomEntry) -> StoreResult<i64> {
     tx.fetch_one(
         q(
-            "INSERT INTO office_rooms (township_code, kind, area_dm2, shared_hall, note)
-               VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO office_rooms (township_code, county_code, kind, area_dm2, shared_hall, note)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5) RETURNING id",
         )
         .bind(township_code)
         .bind(r.kind.as_str())
@@ -116,8 +116,8 @@ pub async fn insert_equipment(
 ) -> StoreResult<i64> {
     tx.fetch_one(
         q(
-            "INSERT INTO office_equipment (township_code, kind, count, dedicated, note)
-               VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO office_equipment (township_code, county_code, kind, count, dedicated, note)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5) RETURNING id",
         )
         .bind(township_code)
         .bind(e.kind.as_str())
@@ -136,7 +136,7 @@ pub async fn insert_posted_rule(
     posted_on: chrono::NaiveDate,
 ) -> StoreResult<i64> {
     tx.fetch_one(
-        q("INSERT INTO office_rules (township_code, title, posted_on) VALUES ($1, $2, $3) RETURNING id")
+        q("INSERT INTO office_rules (township_code, county_code, title, posted_on) VALUES ($1, substr($1, 1, 6), $2, $3) RETURNING id")
             .bind(township_code)
             .bind(title)
             .bind(posted_on.to_string()),
@@ -151,8 +151,8 @@ pub async fn insert_investment(
     i: &InvestmentEntry,
 ) -> StoreResult<i64> {
     tx.fetch_one(
-        q("INSERT INTO investments (township_code, spent_on, item, amount_fen, doc_number, recorded_at)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        q("INSERT INTO investments (township_code, county_code, spent_on, item, amount_fen, doc_number, recorded_at)
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6) RETURNING id")
         .bind(township_code)
         .bind(i.spent_on.to_string())
         .bind(&i.item)

@@ -28,9 +28,9 @@ pub async fn put(tx: &mut Tx, p: &OfficeProfile) -> StoreResult<()> {
     tx.execute(q("DELETE FROM office_profiles WHERE township_code = $1").bind(&p.township_code))
         .await?;
     tx.execute(
-        q("INSERT INTO office_profiles (township_code, population, kind, city_street, contact_name,
+        q("INSERT INTO office_profiles (township_code, county_code, population, kind, city_street, contact_name,
                  contact_phone, signage, policy_board, notice_board, archives_organized, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+               VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(&p.township_code)
         .bind(p.population)
         .bind(p.kind.map(|k| k.as_str().to_string()))

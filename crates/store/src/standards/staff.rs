@@ -100,9 +100,9 @@ pub async fn insert_change(
     filed_by: &str,
 ) -> StoreResult<i64> {
     tx.fetch_one(
-        q("INSERT INTO staff_changes (township_code, kind, staff_id, name, position, is_director,
+        q("INSERT INTO staff_changes (township_code, county_code, kind, staff_id, name, position, is_director,
                      full_time, effective_on, doc_number, doc_date, reason, status, filed_by, filed_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13) RETURNING id")
+                   VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13) RETURNING id")
         .bind(township_code)
         .bind(e.kind.as_str())
         .bind(e.staff_id)
@@ -186,9 +186,9 @@ pub async fn apply(tx: &mut Tx, township_code: &str, effect: &RosterEffect) -> S
             doc_number,
             doc_date,
         } => q(
-            "INSERT INTO office_staff (township_code, name, position, is_director, full_time,
+            "INSERT INTO office_staff (township_code, county_code, name, position, is_director, full_time,
                              since, doc_number, doc_date, active)
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                           VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(township_code)
         .bind(name)

@@ -69,9 +69,9 @@ pub async fn grant(
     amount: Fen,
 ) -> StoreResult<()> {
     tx.execute(
-        q("INSERT INTO subsidies (township_code, inspection_id, investment_fen, percent, amount_fen,
+        q("INSERT INTO subsidies (township_code, county_code, inspection_id, investment_fen, percent, amount_fen,
                      status, created_at)
-                   VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+                   VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, 'pending', $6)")
         .bind(township_code)
         .bind(inspection_id)
         .bind(investment.0)

@@ -524,8 +524,8 @@ async fn rebuild_pg(conn: &mut PgConnection, restore: &[String]) -> StoreResult<
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO person_name_parts (part, person_id, township_code)
-         SELECT substr(p.name, g), p.id, p.township_code
+        "INSERT INTO person_name_parts (part, person_id, township_code, county_code)
+         SELECT substr(p.name, g), p.id, p.township_code, p.county_code
          FROM persons p, generate_series(1, char_length(p.name)) g",
     )
     .execute(&mut *conn)
@@ -574,8 +574,8 @@ async fn rebuild_indexes(conn: &mut SqliteConnection, sql: &[String]) -> StoreRe
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO person_name_parts (part, person_id, township_code)
-         SELECT substr(p.name, n.n), p.id, p.township_code
+        "INSERT INTO person_name_parts (part, person_id, township_code, county_code)
+         SELECT substr(p.name, n.n), p.id, p.township_code, p.county_code
          FROM persons p JOIN name_positions n ON n.n <= length(p.name)
          ORDER BY 1, 2",
     )

@@ -11,14 +11,17 @@ use sqlx::PgConnection;
 use super::sqlite::person_vals;
 use super::IMPORT_NOTE;
 use crate::copy::CopyRows;
+use crate::county_of;
 use crate::error::StoreResult;
 
 /// The household columns an import writes, in COPY order after `id`.
-const HOUSEHOLD_COLUMNS: &str = "township_code, village_code, head_id_number, head_name,
+const HOUSEHOLD_COLUMNS: &str =
+    "township_code, county_code, village_code, head_id_number, head_name,
      address, registration_type, phone, bank_name, account_number, account_holder";
 
 /// The person columns an import writes, in COPY order after `id`.
-const PERSON_COLUMNS: &str = "id_number, household_id, township_code, name, name_pinyin,
+const PERSON_COLUMNS: &str =
+    "id_number, household_id, township_code, county_code, name, name_pinyin,
      name_initials, id_last4, gender, birth_date, relation, counted, exclusion_reason,
      disability_type, disability_grade, health, work_capacity, employment, status, status_date";
 
@@ -84,7 +87,7 @@ pub(super) async fn write(
             )
             .await?;
         sqlx::query(
-            "UPDATE households h SET township_code = s.township_code,
+            "UPDATE households h SET township_code = s.township_code, county_code = s.county_code,
                village_code = s.village_code, head_name = s.head_name, address = s.address,
                registration_type = s.registration_type, phone = s.phone,
                bank_name = s.bank_name, account_number = s.account_number,
@@ -118,6 +121,7 @@ pub(super) async fn write(
                             .int(e.household_id)
                             .int(hid)
                             .text(r.township())
+                            .text(county_of(r.township()))
                             .text(now)
                             .text(plan.actor);
                         moves.end();
@@ -156,7 +160,7 @@ pub(super) async fn write(
             .await?;
         sqlx::query(
             "UPDATE persons p SET household_id = s.household_id,
-               township_code = s.township_code, name = s.name, name_pinyin = s.name_pinyin,
+               township_code = s.township_code, county_code = s.county_code, name = s.name, name_pinyin = s.name_pinyin,
                name_initials = s.name_initials, id_last4 = s.id_last4, gender = s.gender,
                birth_date = s.birth_date, relation = s.relation, counted = s.counted,
                exclusion_reason = s.exclusion_reason, disability_type = s.disability_type,
@@ -173,7 +177,7 @@ pub(super) async fn write(
         .send(
             conn,
             "COPY person_moves (person_id, from_household_id, to_household_id, township_code,
-               at, actor) FROM STDIN",
+               county_code, at, actor) FROM STDIN",
         )
         .await?;
     if !replaced.is_empty() {
@@ -192,7 +196,7 @@ pub(super) async fn write(
         .incomes
         .send(
             conn,
-            "COPY incomes (household_id, person_id, township_code, kind, amount_fen, period,
+            "COPY incomes (household_id, person_id, township_code, county_code, kind, amount_fen, period,
                note, created_at) FROM STDIN",
         )
         .await?;
@@ -200,7 +204,7 @@ pub(super) async fn write(
         .assets
         .send(
             conn,
-            "COPY assets (household_id, person_id, township_code, kind, value_fen, description,
+            "COPY assets (household_id, person_id, township_code, county_code, kind, value_fen, description,
                created_at) FROM STDIN",
         )
         .await?;
@@ -260,6 +264,7 @@ fn household_row(c: &mut CopyRows, l: &Ledger, head: &Row, id: i64) {
     let t = l.household_text(head);
     c.int(id)
         .text(head.township())
+        .text(county_of(head.township()))
         .text(head.village())
         .text(head.head())
         .text(l.name(head))
@@ -278,6 +283,7 @@ fn person_row(c: &mut CopyRows, l: &Ledger, r: &Row, hid: i64, id: i64) {
         .text(r.id())
         .int(hid)
         .text(r.township())
+        .text(county_of(r.township()))
         .text(l.name(r))
         .text(&v.pinyin)
         .text(&v.initials)
@@ -316,6 +322,7 @@ impl Items {
                 .int(hid)
                 .int(pid)
                 .text(r.township())
+                .text(county_of(r.township()))
                 .text(kind.as_str())
                 .int(amount.0)
                 .text(period.as_str())
@@ -328,6 +335,7 @@ impl Items {
                 .int(hid)
                 .int(pid)
                 .text(r.township())
+                .text(county_of(r.township()))
                 .text(kind.as_str())
                 .int(value.0)
                 .text(IMPORT_NOTE)

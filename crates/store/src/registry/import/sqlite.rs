@@ -20,20 +20,23 @@ fn opt_int(n: Option<i64>) -> BulkVal<'static> {
 
 // The household and person statements share their leading parameters (see
 // `household_binds`, `person_binds`), so insert and update bind the same values.
-const INSERT_HOUSEHOLD: &str = "INSERT INTO households (township_code, village_code, head_name,
+const INSERT_HOUSEHOLD: &str =
+    "INSERT INTO households (township_code, county_code, village_code, head_name,
      address, registration_type, phone, bank_name, account_number, account_holder, created_at,
      updated_at, head_id_number, status)
-   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, 'active')";
-const UPDATE_HOUSEHOLD: &str = "UPDATE households SET township_code = ?1, village_code = ?2,
+   VALUES (?1, substr(?1, 1, 6), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, 'active')";
+const UPDATE_HOUSEHOLD: &str = "UPDATE households SET township_code = ?1,
+     county_code = substr(?1, 1, 6), village_code = ?2,
      head_name = ?3, address = ?4, registration_type = ?5, phone = ?6, bank_name = ?7,
      account_number = ?8, account_holder = ?9, updated_at = ?10 WHERE id = ?11";
-const INSERT_PERSON: &str = "INSERT INTO persons (household_id, township_code, name,
+const INSERT_PERSON: &str = "INSERT INTO persons (household_id, township_code, county_code, name,
      name_pinyin, name_initials, id_last4, gender, birth_date, relation, counted,
      exclusion_reason, disability_type, disability_grade, health, work_capacity, employment,
      status, status_date, created_at, updated_at, id_number)
-   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+   VALUES (?1, ?2, substr(?2, 1, 6), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
      ?19, ?20)";
-const UPDATE_PERSON: &str = "UPDATE persons SET household_id = ?1, township_code = ?2, name = ?3,
+const UPDATE_PERSON: &str = "UPDATE persons SET household_id = ?1, township_code = ?2,
+     county_code = substr(?2, 1, 6), name = ?3,
      name_pinyin = ?4, name_initials = ?5, id_last4 = ?6, gender = ?7, birth_date = ?8,
      relation = ?9, counted = ?10, exclusion_reason = ?11, disability_type = ?12,
      disability_grade = ?13, health = ?14, work_capacity = ?15, employment = ?16, status = ?17,
@@ -42,19 +45,23 @@ const UPDATE_PERSON: &str = "UPDATE persons SET household_id = ?1, township_code
 // anonymous parameters in the order of `household_row` / `person_row`.
 const MULTI_HOUSEHOLD: &str = "INSERT INTO households (id, township_code, village_code,
      head_name, address, registration_type, phone, bank_name, account_number, account_holder,
-     created_at, updated_at, head_id_number, status)";
-const MULTI_HOUSEHOLD_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+     created_at, updated_at, head_id_number, status, county_code)";
+const MULTI_HOUSEHOLD_ROW: &str =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', substr(?, 1, 6))";
 const MULTI_PERSON: &str = "INSERT INTO persons (id, household_id, township_code, name,
      name_pinyin, name_initials, id_last4, gender, birth_date, relation, counted,
      exclusion_reason, disability_type, disability_grade, health, work_capacity, employment,
-     status, status_date, created_at, updated_at, id_number)";
-const MULTI_PERSON_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     status, status_date, created_at, updated_at, id_number, county_code)";
+const MULTI_PERSON_ROW: &str =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, substr(?, 1, 6))";
+// Incomes and assets: the rows of `income_rows` / `asset_rows`, then the township again
+// for the county code.
 const MULTI_INCOME: &str = "INSERT INTO incomes (household_id, person_id, township_code, kind,
-     amount_fen, period, note, created_at)";
-const MULTI_INCOME_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
+     amount_fen, period, note, created_at, county_code)";
+const MULTI_INCOME_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, substr(?, 1, 6))";
 const MULTI_ASSET: &str = "INSERT INTO assets (household_id, person_id, township_code, kind,
-     value_fen, description, created_at)";
-const MULTI_ASSET_ROW: &str = "(?, ?, ?, ?, ?, ?, ?)";
+     value_fen, description, created_at, county_code)";
+const MULTI_ASSET_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, substr(?, 1, 6))";
 
 /// The next id an AUTOINCREMENT table hands out (never one used before), read inside the
 /// write transaction, which no one else can write while it is held.
@@ -72,13 +79,14 @@ fn next_id(raw: &Raw<'_>, table: &str) -> StoreResult<i64> {
 }
 
 const INSERT_MOVE: &str = "INSERT INTO person_moves (person_id, from_household_id,
-     to_household_id, township_code, at, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+     to_household_id, township_code, county_code, at, actor) VALUES (?1, ?2, ?3, ?4, substr(?4, 1, 6), ?5, ?6)";
 const DELETE_INCOMES: &str = "DELETE FROM incomes WHERE person_id = ?1 AND note = ?2";
 const DELETE_ASSETS: &str = "DELETE FROM assets WHERE person_id = ?1 AND description = ?2";
-const INSERT_INCOME: &str = "INSERT INTO incomes (household_id, person_id, township_code, kind,
-     amount_fen, period, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-const INSERT_ASSET: &str = "INSERT INTO assets (household_id, person_id, township_code, kind,
-     value_fen, description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const INSERT_INCOME: &str = "INSERT INTO incomes (household_id, person_id, township_code, county_code, kind,
+     amount_fen, period, note, created_at) VALUES (?1, ?2, ?3, substr(?3, 1, 6), ?4, ?5, ?6, ?7, ?8)";
+const INSERT_ASSET: &str =
+    "INSERT INTO assets (household_id, person_id, township_code, county_code, kind,
+     value_fen, description, created_at) VALUES (?1, ?2, ?3, substr(?3, 1, 6), ?4, ?5, ?6, ?7)";
 
 /// The per-person values derived for writing.
 pub(super) struct PersonVals {
@@ -343,10 +351,11 @@ fn write_sqlite_locked(
                     let c = household_binds(l, head);
                     let hid = next;
                     next += 1;
-                    ins.push(&std::array::from_fn::<_, 13, _>(|k| match k {
+                    ins.push(&std::array::from_fn::<_, 14, _>(|k| match k {
                         0 => hid.into(),
                         10 | 11 => now.into(),
                         12 => head.head().into(),
+                        13 => head.township().into(),
                         k => c[k - 1],
                     }))?;
                     hid
@@ -385,10 +394,11 @@ fn write_sqlite_locked(
                     let c = person_binds(l, r, v, hid);
                     let pid = next;
                     next += 1;
-                    ins.push(&std::array::from_fn::<_, 22, _>(|k| match k {
+                    ins.push(&std::array::from_fn::<_, 23, _>(|k| match k {
                         0 => pid.into(),
                         19 | 20 => now.into(),
                         21 => r.id().into(),
+                        22 => r.township().into(),
                         k => c[k - 1],
                     }))?;
                     written.push((r, hid, pid, Some(None)));
@@ -419,15 +429,19 @@ fn write_sqlite_locked(
     }
     let mut ins = MultiInsert::prepare(&raw, MULTI_INCOME, MULTI_INCOME_ROW)?;
     for &(r, hid, pid, _) in &written {
-        for vals in income_rows(l, r, hid, pid, now) {
-            ins.push(&vals)?;
+        for v in income_rows(l, r, hid, pid, now) {
+            ins.push(&std::array::from_fn::<_, 9, _>(|k| {
+                v[if k == 8 { 2 } else { k }]
+            }))?;
         }
     }
     ins.finish()?;
     let mut ins = MultiInsert::prepare(&raw, MULTI_ASSET, MULTI_ASSET_ROW)?;
     for &(r, hid, pid, _) in &written {
-        for vals in asset_rows(l, r, hid, pid, now) {
-            ins.push(&vals)?;
+        for v in asset_rows(l, r, hid, pid, now) {
+            ins.push(&std::array::from_fn::<_, 8, _>(|k| {
+                v[if k == 7 { 2 } else { k }]
+            }))?;
         }
     }
     ins.finish()
