@@ -839,6 +839,56 @@ mod tests {
     }
 
     #[test]
+    fn only_an_active_or_ended_enrolment_is_paid() {
+        let m = YearMonth::parse("2026-11").unwrap();
+        // Suspended with its last month ahead: counted as 在保, not paid.
+        let c = Counts::of(m, "2026-03", Some("2026-12"), "suspended", "monthly");
+        assert!(c.live && !c.payable);
+        // Ended without a last month: it never paid.
+        let c = Counts::of(m, "2026-03", None, "ended", "monthly");
+        assert_eq!(c, Counts::default());
+        // In its grace months: paid.
+        let c = Counts::of(m, "2026-03", None, "grace", "monthly");
+        assert!(c.live && c.payable);
+    }
+
+    #[test]
+    fn a_month_without_any_batch_says_so() {
+        let mut f = Facts::default();
+        f.programs.insert(
+            Program::RuralDibao,
+            ProgramFacts {
+                live: 1,
+                due_fen: 63_000,
+                ..Default::default()
+            },
+        );
+        f.rural_caseload.persons = 1;
+        // Lines paid though nothing is payable: the figures disagree.
+        f.programs.insert(
+            Program::OldAgeAllowance,
+            ProgramFacts {
+                signed_batches: 1,
+                paid_lines: 1,
+                paid_fen: 6_000,
+                regular_fen: 6_000,
+                ..Default::default()
+            },
+        );
+        let w: Vec<String> = warnings(&[("511802001".into(), "甲镇".into(), f)])
+            .into_iter()
+            .map(|w| w.message)
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "甲镇农村低保本月应发630.00元，尚未生成发放批次，支出按0计",
+                "甲镇高龄津贴本月已签发的当月发放60.00元与在保对象应发0.00元不一致",
+            ]
+        );
+    }
+
+    #[test]
     fn every_item_is_in_one_section() {
         for i in StatItem::ALL {
             let n = SECTIONS
@@ -868,6 +918,257 @@ mod tests {
             (2, 0, 1)
         );
         assert_eq!((f.tekun_self_reliant, f.tekun_unassessed), (2, 1));
+    }
+
+    /// A township's facts whose every figure is `k` times a figure of its own, so that the
+    /// sum of two townships' facts is the facts of their `k`s added.
+    fn facts_times(k: i64) -> Facts {
+        let program = |base: i64| ProgramFacts {
+            live: k * base,
+            new: k * (base + 1),
+            exited: k * (base + 2),
+            once: k * (base + 3),
+            due_fen: k * (base + 4),
+            signed_batches: k * (base + 5),
+            draft_batches: k * (base + 6),
+            paid_lines: k * (base + 7),
+            paid_fen: k * (base + 8),
+            regular_fen: k * (base + 9),
+        };
+        let caseload = |base: i64| Caseload {
+            persons: k * base,
+            minors: k * (base + 1),
+            adults: k * (base + 2),
+            elderly: k * (base + 3),
+            male: k * (base + 4),
+            female: k * (base + 5),
+            disabled: k * (base + 6),
+            work_full: k * (base + 7),
+            work_partial: k * (base + 8),
+            work_none: k * (base + 9),
+        };
+        let mut programs = BTreeMap::new();
+        for (i, p) in Program::ALL.iter().enumerate() {
+            programs.insert(*p, program(100 * (i as i64 + 1)));
+        }
+        Facts {
+            programs,
+            urban_caseload: caseload(2_000),
+            rural_caseload: caseload(3_000),
+            tekun_centralized: k * 11,
+            tekun_dispersed: k * 12,
+            tekun_mode_unrecorded: k * 13,
+            tekun_self_reliant: k * 14,
+            tekun_partial: k * 15,
+            tekun_full: k * 16,
+            tekun_unassessed: k * 17,
+            old_age_80: k * 18,
+            old_age_90: k * 19,
+            old_age_100: k * 20,
+            old_age_other: k * 21,
+        }
+    }
+
+    #[test]
+    fn a_countys_facts_are_the_sums_of_its_townships_every_figure() {
+        let mut county = facts_times(2);
+        county.add(&facts_times(3));
+        assert_eq!(county, facts_times(5));
+        // A program only one township has is taken as it is.
+        let mut county = Facts::default();
+        county.add(&facts_times(3));
+        assert_eq!(county, facts_times(3));
+    }
+
+    #[test]
+    fn every_row_reads_its_own_figure() {
+        use StatItem as I;
+        let f = facts_times(1);
+        let p = |p: Program| f.program(p);
+        let (u, r) = (&f.urban_caseload, &f.rural_caseload);
+        let expected: Vec<(StatItem, i64)> = vec![
+            (I::UrbanHouseholds, p(Program::UrbanDibao).live),
+            (I::UrbanPersons, u.persons),
+            (I::UrbanNew, p(Program::UrbanDibao).new),
+            (I::UrbanExited, p(Program::UrbanDibao).exited),
+            (I::UrbanFen, p(Program::UrbanDibao).paid_fen),
+            (I::RuralHouseholds, p(Program::RuralDibao).live),
+            (I::RuralPersons, r.persons),
+            (I::RuralNew, p(Program::RuralDibao).new),
+            (I::RuralExited, p(Program::RuralDibao).exited),
+            (I::RuralFen, p(Program::RuralDibao).paid_fen),
+            (I::SinglePersons, p(Program::SinglePersonDibao).live),
+            (I::SingleFen, p(Program::SinglePersonDibao).paid_fen),
+            (I::TekunPersons, p(Program::Tekun).live),
+            (I::TekunCentralized, f.tekun_centralized),
+            (I::TekunDispersed, f.tekun_dispersed),
+            (I::TekunSelfReliant, f.tekun_self_reliant),
+            (I::TekunPartial, f.tekun_partial),
+            (I::TekunFull, f.tekun_full),
+            (I::TekunFen, p(Program::Tekun).paid_fen),
+            (I::TemporaryTimes, p(Program::TemporaryAssistance).once),
+            (I::TemporaryFen, p(Program::TemporaryAssistance).paid_fen),
+            (I::MedicalTimes, p(Program::MedicalAssistance).once),
+            (I::MedicalFen, p(Program::MedicalAssistance).paid_fen),
+            (I::EducationTimes, p(Program::EducationAssistance).once),
+            (I::EducationFen, p(Program::EducationAssistance).paid_fen),
+            (I::OldAge80, f.old_age_80),
+            (I::OldAge90, f.old_age_90),
+            (I::OldAge100, f.old_age_100),
+            (I::OldAgeFen, p(Program::OldAgeAllowance).paid_fen),
+            (I::CarePersons, p(Program::PreferentialCare).live),
+            (I::CareFen, p(Program::PreferentialCare).paid_fen),
+            // 低保对象: the urban and the rural households' persons together.
+            (I::CaseMinors, 2_001 + 3_001),
+            (I::CaseAdults, 2_002 + 3_002),
+            (I::CaseElderly, 2_003 + 3_003),
+            (I::CaseMale, 2_004 + 3_004),
+            (I::CaseFemale, 2_005 + 3_005),
+            (I::CaseDisabled, 2_006 + 3_006),
+            (I::CaseWorkFull, 2_007 + 3_007),
+            (I::CaseWorkPartial, 2_008 + 3_008),
+            (I::CaseWorkNone, 2_009 + 3_009),
+        ];
+        assert_eq!(expected.len(), StatItem::ALL.len());
+        for (item, v) in expected {
+            assert_eq!(item.value(&f), v, "{item:?}");
+        }
+        // The figures are all different: a row reading another's figure would show.
+        assert_eq!(p(Program::UrbanDibao).live, 100);
+        assert_eq!(p(Program::RuralDibao).paid_fen, 208);
+    }
+
+    #[test]
+    fn rows_have_their_units_and_amounts_show_as_yuan() {
+        use StatItem as I;
+        for i in [
+            I::UrbanHouseholds,
+            I::UrbanNew,
+            I::RuralHouseholds,
+            I::RuralExited,
+        ] {
+            assert_eq!(i.unit(), "户", "{i:?}");
+        }
+        for i in [I::TemporaryTimes, I::MedicalTimes, I::EducationTimes] {
+            assert_eq!(i.unit(), "人次", "{i:?}");
+        }
+        for i in [I::UrbanFen, I::TekunFen, I::CareFen] {
+            assert_eq!(i.unit(), "元", "{i:?}");
+            assert!(i.is_money());
+        }
+        for i in [I::UrbanPersons, I::TekunFull, I::OldAge90, I::CaseWorkNone] {
+            assert_eq!(i.unit(), "人", "{i:?}");
+            assert!(!i.is_money());
+        }
+        assert_eq!(I::UrbanHouseholds.display(12345), "12345");
+        assert_eq!(I::RuralFen.display(5), "0.05");
+    }
+
+    #[test]
+    fn the_reports_names_of_programs() {
+        assert_eq!(short_label(Program::UrbanDibao), "城市低保");
+        assert_eq!(short_label(Program::RuralDibao), "农村低保");
+        assert_eq!(short_label(Program::Tekun), "特困人员");
+        assert_eq!(short_label(Program::TemporaryAssistance), "临时救助");
+    }
+
+    #[test]
+    fn a_unit_with_any_figure_is_reporting() {
+        assert!(Facts::default().is_empty());
+        // A program with only zeros says nothing.
+        let mut f = Facts::default();
+        f.programs.insert(Program::Tekun, ProgramFacts::default());
+        assert!(f.is_empty());
+        let mut f = Facts::default();
+        f.programs.insert(
+            Program::Tekun,
+            ProgramFacts {
+                draft_batches: 1,
+                ..Default::default()
+            },
+        );
+        assert!(!f.is_empty());
+        let mut f = Facts::default();
+        f.urban_caseload.persons = 1;
+        assert!(!f.is_empty());
+        let mut f = Facts::default();
+        f.rural_caseload.persons = 1;
+        assert!(!f.is_empty());
+    }
+
+    #[test]
+    fn old_age_allowances_are_counted_in_their_band() {
+        let mut f = Facts::default();
+        f.count_old_age(Some(OldAgeBand::From80), 2);
+        f.count_old_age(Some(OldAgeBand::From90), 3);
+        f.count_old_age(Some(OldAgeBand::From100), 4);
+        f.count_old_age(None, 5);
+        f.count_old_age(Some(OldAgeBand::From90), 3);
+        assert_eq!(
+            (f.old_age_80, f.old_age_90, f.old_age_100, f.old_age_other),
+            (2, 6, 4, 5)
+        );
+    }
+
+    #[test]
+    fn tekun_is_counted_by_support_mode_and_self_care() {
+        let mut f = Facts::default();
+        let mut partial = SelfCareAssessment::all_met();
+        partial.bathing = false;
+        let full = SelfCareAssessment {
+            eating: false,
+            dressing: false,
+            bed_transfer: false,
+            toileting: false,
+            ..SelfCareAssessment::all_met()
+        };
+        let dispersed = |a| CaseDetails {
+            support_mode: Some(SupportMode::Dispersed),
+            assessment: Some(a),
+            ..Default::default()
+        };
+        f.count_tekun(Some(&dispersed(partial)), 2);
+        f.count_tekun(Some(&dispersed(partial)), 3);
+        f.count_tekun(Some(&dispersed(full)), 4);
+        f.count_tekun(Some(&dispersed(full)), 1);
+        assert_eq!((f.tekun_dispersed, f.tekun_centralized), (10, 0));
+        assert_eq!(
+            (f.tekun_partial, f.tekun_full, f.tekun_self_reliant),
+            (5, 5, 0)
+        );
+        assert_eq!(
+            tekun_mode(Some(&dispersed(full))),
+            Some(SupportMode::Dispersed)
+        );
+        assert_eq!(tekun_mode(Some(&CaseDetails::default())), None);
+        assert_eq!(tekun_mode(None), None);
+        assert_eq!(tekun_care(Some(&dispersed(full))), Some(CareLevel::Full));
+    }
+
+    #[test]
+    fn the_records_behind_a_row_are_counted_and_masked() {
+        let id = "511802199001011234";
+        let person = PersonRecord {
+            person_id: 1,
+            household_id: 1,
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            name: "张三".into(),
+            id_number: id.into(),
+            gender: "男".into(),
+            birth_date: "1990-01-01".into(),
+            disability_type: crate::registry::DisabilityType::None,
+            work_capacity: crate::registry::WorkCapacity::Full,
+        };
+        let r = Records::Persons(vec![person.clone(), person]);
+        assert_eq!(r.len(), 2);
+        assert!(!r.is_empty());
+        let Records::Persons(v) = r.masked() else {
+            panic!("persons stay persons");
+        };
+        assert_eq!(v[0].id_number, "511802********1234");
+        assert!(Records::Lines(Vec::new()).is_empty());
+        assert_eq!(Records::Enrolments(Vec::new()).len(), 0);
     }
 
     #[test]
