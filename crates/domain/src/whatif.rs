@@ -796,6 +796,563 @@ mod tests {
         assert_eq!(bucket_labels().len(), r.distribution.len());
     }
 
+    fn one_scenario(name: &str, changes: Vec<ChangeInput>) -> WhatIfRequest {
+        WhatIfRequest {
+            scenarios: vec![ScenarioInput {
+                name: name.into(),
+                changes,
+            }],
+            within: None,
+        }
+    }
+
+    fn field_error(r: Result<Vec<Scenario>, ScenarioError>) -> (String, String) {
+        match r {
+            Err(ScenarioError::Field(f)) => {
+                let (k, m) = f.iter().next().expect("one field");
+                (k.to_string(), m.to_string())
+            }
+            other => panic!("a field error expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_named_scenario_without_changes_is_refused_by_its_name() {
+        let (k, m) = field_error(parse_scenarios(&one_scenario("方案甲", vec![]), &city()));
+        assert_eq!(k, "scenarios[0].changes");
+        assert_eq!(m, "方案甲没有填写参数调整");
+        // Blank ones are left out: the first filled one is 方案一.
+        let req = WhatIfRequest {
+            scenarios: vec![
+                ScenarioInput::default(),
+                ScenarioInput {
+                    name: "  ".into(),
+                    changes: vec![change("standard", "850")],
+                },
+            ],
+            within: None,
+        };
+        let s = parse_scenarios(&req, &city()).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, "方案一");
+        let (k, m) = field_error(parse_scenarios(&WhatIfRequest::default(), &city()));
+        assert_eq!(
+            (k.as_str(), m.as_str()),
+            ("scenarios", "请至少填写一个测算方案")
+        );
+    }
+
+    #[test]
+    fn three_scenarios_of_ten_changes_each_are_the_most() {
+        let ten: Vec<ChangeInput> = (1..=10)
+            .map(|m| ChangeInput {
+                effective_from: format!("2027-{m:02}-01"),
+                ..change("standard", "850")
+            })
+            .collect();
+        let three = WhatIfRequest {
+            scenarios: vec![
+                ScenarioInput {
+                    name: String::new(),
+                    changes: ten.clone(),
+                };
+                3
+            ],
+            within: None,
+        };
+        let s = parse_scenarios(&three, &city()).unwrap();
+        assert_eq!(
+            s.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            ["方案一", "方案二", "方案三"]
+        );
+        assert_eq!(s[2].changes.len(), 10);
+        // The latest value decides the month the new amounts are paid from.
+        assert_eq!(s[0].month.to_string(), "2027-10");
+        let mut four = three.clone();
+        four.scenarios.push(four.scenarios[0].clone());
+        let (k, m) = field_error(parse_scenarios(&four, &city()));
+        assert_eq!(
+            (k.as_str(), m.as_str()),
+            ("scenarios", "最多同时测算3个方案")
+        );
+        let mut eleven = ten;
+        eleven.push(ChangeInput {
+            effective_from: "2027-11-01".into(),
+            ..change("standard", "850")
+        });
+        let (k, m) = field_error(parse_scenarios(&one_scenario("多项", eleven), &city()));
+        assert_eq!(k, "scenarios[0].changes");
+        assert_eq!(m, "多项最多10项参数调整");
+    }
+
+    #[test]
+    fn a_long_name_is_cut_to_forty_characters() {
+        let long = "调".repeat(45);
+        let s = parse_scenarios(
+            &one_scenario(&format!(" {long} "), vec![change("standard", "850")]),
+            &city(),
+        )
+        .unwrap();
+        assert_eq!(s[0].name, "调".repeat(40));
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_its_scenario_and_place() {
+        let req = one_scenario(
+            "提标",
+            vec![change("standard", "850"), change("standard", "abc")],
+        );
+        let (k, m) = field_error(parse_scenarios(&req, &city()));
+        assert_eq!(k, "scenarios[0].changes[1].value_json");
+        assert!(m.starts_with("提标："), "{m}");
+    }
+
+    #[test]
+    fn the_same_value_twice_is_refused_but_another_date_or_area_is_not() {
+        let twice = one_scenario(
+            "重复",
+            vec![change("standard", "850"), change("standard", "860")],
+        );
+        let (k, m) = field_error(parse_scenarios(&twice, &city()));
+        assert_eq!(k, "scenarios[0].changes[1].name");
+        assert_eq!(m, "重复：城市最低生活保障·低保标准重复填写");
+        let other_date = one_scenario(
+            "",
+            vec![
+                change("standard", "850"),
+                ChangeInput {
+                    effective_from: "2027-07-01".into(),
+                    ..change("standard", "870")
+                },
+            ],
+        );
+        assert_eq!(
+            parse_scenarios(&other_date, &city()).unwrap()[0]
+                .changes
+                .len(),
+            2
+        );
+        let other_area = one_scenario(
+            "",
+            vec![
+                change("standard", "850"),
+                ChangeInput {
+                    region: "511802".into(),
+                    ..change("standard", "870")
+                },
+            ],
+        );
+        assert_eq!(
+            parse_scenarios(&other_area, &city()).unwrap()[0]
+                .changes
+                .len(),
+            2
+        );
+        let other_name = one_scenario(
+            "",
+            vec![
+                change("standard", "850"),
+                change("single_person_share", "0.4"),
+            ],
+        );
+        let s = parse_scenarios(&other_name, &city()).unwrap();
+        assert_eq!(s[0].changes.len(), 2);
+        // Both follow into the same programs, each listed once.
+        assert_eq!(
+            s[0].programs,
+            [
+                Program::UrbanDibao,
+                Program::SinglePersonDibao,
+                Program::Tekun
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_that_pays_no_monthly_amount_cannot_be_computed() {
+        // A standard of a one-off program changes no monthly amount.
+        let once = ChangeInput {
+            program: "temporary_assistance".into(),
+            ..change("standard", "850")
+        };
+        let (k, m) = field_error(parse_scenarios(&one_scenario("临时", vec![once]), &city()));
+        assert_eq!(k, "scenarios[0].changes[0].name");
+        assert!(m.ends_with("不影响按月发放的金额，无法测算"), "{m}");
+    }
+
+    #[test]
+    fn a_rows_difference_is_new_less_old_plus_entering_less_leaving() {
+        assert_eq!(
+            Outcome::Changes {
+                old: Fen(30_000),
+                new: Fen(34_500)
+            }
+            .difference(),
+            Fen(4_500)
+        );
+        assert_eq!(
+            Outcome::Leaves { old: Fen(5_000) }.difference(),
+            Fen(-5_000)
+        );
+        assert_eq!(
+            Outcome::Enters { new: Fen(12_000) }.difference(),
+            Fen(12_000)
+        );
+        assert_eq!(Outcome::Problem.difference(), Fen(0));
+    }
+
+    #[test]
+    fn county_program_and_city_totals_add_every_column() {
+        let req = one_scenario("", vec![change("standard", "850")]);
+        let s = parse_scenarios(&req, &city()).unwrap().remove(0);
+        // Two townships of one county, one of another; two programs.
+        let (a, b, c) = ("511802001", "511802002", "511803001");
+        let mut t = Tally::new();
+        let changes = |old: i64, new: i64| Outcome::Changes {
+            old: Fen(old),
+            new: Fen(new),
+        };
+        t.add(a, Program::UrbanDibao, changes(30_000, 34_000), 3);
+        t.add(a, Program::UrbanDibao, changes(20_000, 21_000), 2);
+        t.add(
+            a,
+            Program::UrbanDibao,
+            Outcome::Leaves { old: Fen(5_000) },
+            2,
+        );
+        t.add(
+            a,
+            Program::UrbanDibao,
+            Outcome::Leaves { old: Fen(7_000) },
+            1,
+        );
+        t.add(
+            a,
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(12_000) },
+            4,
+        );
+        t.add(
+            a,
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(9_000) },
+            3,
+        );
+        t.add(a, Program::UrbanDibao, Outcome::Problem, 2);
+        t.add(a, Program::UrbanDibao, Outcome::Problem, 5);
+        t.considered = 8;
+        let mut u = Tally::new();
+        u.considered = 5;
+        u.add(b, Program::UrbanDibao, changes(40_000, 43_000), 2);
+        u.add(
+            b,
+            Program::UrbanDibao,
+            Outcome::Leaves { old: Fen(6_000) },
+            3,
+        );
+        u.add(
+            b,
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(8_000) },
+            2,
+        );
+        u.add(b, Program::UrbanDibao, Outcome::Problem, 1);
+        u.add(c, Program::Tekun, changes(100_000, 108_000), 1);
+        // A part of the city computed apart, with the same township and program.
+        u.add(a, Program::UrbanDibao, changes(10_000, 10_500), 1);
+        t.merge(u);
+        assert_eq!(
+            t.codes(),
+            ["511802", "511802001", "511802002", "511803", "511803001"]
+        );
+        let r = t.finish(&s, |code| format!("区划{code}"));
+        assert_eq!(r.considered, 13);
+        // Township a, 城市低保.
+        let row = &r.rows[0];
+        assert_eq!(
+            (row.township_code.as_str(), row.county_code.as_str()),
+            (a, "511802")
+        );
+        assert_eq!(row.county_name, "区划511802");
+        assert_eq!(row.program, Some(Program::UrbanDibao));
+        assert_eq!(
+            (row.changed_households, row.changed_persons),
+            (3, 3 + 2 + 1)
+        );
+        assert_eq!((row.leaving_households, row.leaving_persons), (2, 3));
+        assert_eq!((row.entering_households, row.entering_persons), (2, 7));
+        assert_eq!(row.problems, 2);
+        assert_eq!(row.old_monthly, Fen(30_000 + 20_000 + 10_000));
+        assert_eq!(row.new_monthly, Fen(34_000 + 21_000 + 10_500));
+        assert_eq!(row.leaving_monthly, Fen(12_000));
+        assert_eq!(row.entering_monthly, Fen(21_000));
+        // (65,500 − 60,000) + 21,000 − 12,000
+        assert_eq!(row.monthly_difference, Fen(14_500));
+        assert_eq!(row.annual_difference, Fen(14_500 * 12));
+        // County 511802: townships a and b.
+        let county = &r.by_county[0];
+        assert_eq!(county.county_code, "511802");
+        assert_eq!(county.county_name, "区划511802");
+        assert_eq!(county.program, None);
+        assert_eq!((county.changed_households, county.changed_persons), (4, 8));
+        assert_eq!((county.leaving_households, county.leaving_persons), (3, 6));
+        assert_eq!(
+            (county.entering_households, county.entering_persons),
+            (3, 9)
+        );
+        assert_eq!(county.problems, 3);
+        assert_eq!(county.old_monthly, Fen(100_000));
+        assert_eq!(county.new_monthly, Fen(108_500));
+        assert_eq!(county.leaving_monthly, Fen(18_000));
+        assert_eq!(county.entering_monthly, Fen(29_000));
+        // (108,500 − 100,000) + 29,000 − 18,000
+        assert_eq!(county.monthly_difference, Fen(19_500));
+        assert_eq!(county.annual_difference, Fen(19_500 * 12));
+        assert_eq!(r.by_county[1].county_code, "511803");
+        // By program, in the programs' order: 城市低保 then 特困.
+        assert_eq!(
+            r.by_program.iter().map(|p| p.program).collect::<Vec<_>>(),
+            [Some(Program::UrbanDibao), Some(Program::Tekun)]
+        );
+        assert_eq!(r.by_program[0].monthly_difference, Fen(19_500));
+        assert_eq!(r.by_program[1].monthly_difference, Fen(8_000));
+        assert_eq!(r.total.monthly_difference, Fen(27_500));
+        assert_eq!(r.total.changed_households, 5);
+        assert_eq!(r.total.new_monthly, Fen(216_500));
+        // Problems are not in the distribution: 14 outcomes, 3 problems.
+        assert_eq!(r.distribution.iter().sum::<i64>(), 11);
+        assert_eq!(r.name, "方案一");
+        assert_eq!(r.month.to_string(), "2027-01");
+        assert_eq!(r.programs, s.programs);
+        assert_eq!(r.changes.len(), 1);
+    }
+
+    #[test]
+    fn rows_are_in_township_order_and_a_townships_programs_in_the_programs_order() {
+        let req = one_scenario("", vec![change("standard", "850")]);
+        let s = parse_scenarios(&req, &city()).unwrap().remove(0);
+        let mut t = Tally::new();
+        let up = Outcome::Enters { new: Fen(100) };
+        t.add("511802002", Program::UrbanDibao, up, 1);
+        // 特困 sorts after 城市低保 though its code sorts before it.
+        t.add("511802001", Program::Tekun, up, 1);
+        t.add("511802001", Program::UrbanDibao, up, 1);
+        let r = t.finish(&s, |c| c.to_string());
+        let order: Vec<(&str, Option<Program>)> = r
+            .rows
+            .iter()
+            .map(|x| (x.township_code.as_str(), x.program))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("511802001", Some(Program::UrbanDibao)),
+                ("511802001", Some(Program::Tekun)),
+                ("511802002", Some(Program::UrbanDibao)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_distribution_counts_each_outcome_in_its_bucket() {
+        let mut t = Tally::new();
+        t.add(
+            "511802001",
+            Program::UrbanDibao,
+            Outcome::Leaves { old: Fen(30_000) },
+            1,
+        );
+        t.add(
+            "511802001",
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(1_000) },
+            1,
+        );
+        t.add(
+            "511802001",
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(1_500) },
+            1,
+        );
+        let mut u = Tally::new();
+        u.add(
+            "511802001",
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(60_000) },
+            1,
+        );
+        u.add(
+            "511802001",
+            Program::UrbanDibao,
+            Outcome::Enters { new: Fen(2_000) },
+            1,
+        );
+        t.merge(u);
+        // 减少200元以上: 1; 增加20元以内: 3 (10, 15 and 20 元); 增加500元以上: 1.
+        assert_eq!(t.distribution, [1, 0, 0, 0, 3, 0, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn an_edge_belongs_to_the_smaller_change() {
+        let labels = bucket_labels();
+        assert_eq!(
+            labels,
+            [
+                "减少200元以上",
+                "减少100—200元",
+                "减少50—100元",
+                "减少50元以内",
+                "增加20元以内",
+                "增加20—50元",
+                "增加50—100元",
+                "增加100—200元",
+                "增加200—500元",
+                "增加500元以上",
+            ]
+        );
+        let at = |fen: i64| labels[bucket_of(Fen(fen))].as_str();
+        assert_eq!(at(-20_001), "减少200元以上");
+        assert_eq!(at(-20_000), "减少100—200元");
+        assert_eq!(at(-10_000), "减少50—100元");
+        assert_eq!(at(-5_000), "减少50元以内");
+        assert_eq!(at(-1), "减少50元以内");
+        // No change is no decrease.
+        assert_eq!(at(0), "增加20元以内");
+        assert_eq!(at(2_001), "增加20—50元");
+        assert_eq!(at(50_000), "增加200—500元");
+        assert_eq!(at(50_001), "增加500元以上");
+    }
+
+    #[test]
+    fn a_changes_value_reads_back_as_the_form_takes_it() {
+        let req = one_scenario(
+            "",
+            vec![
+                ChangeInput {
+                    urban_rural: "rural".into(),
+                    region: "511802".into(),
+                    ..change("standard", "850.5")
+                },
+                change("single_person_share", "0.125"),
+                change(
+                    "edge_band_ratio",
+                    r#"{"type":"ratio","value":{"num":4,"den":3}}"#,
+                ),
+            ],
+        );
+        let s = parse_scenarios(&req, &city()).unwrap().remove(0);
+        let views: Vec<ChangeView> = s.changes.iter().map(ChangeView::of).collect();
+        assert_eq!(views[0].value_input, "850.50");
+        assert_eq!(views[0].value, "850.50元");
+        assert_eq!(views[1].value_input, "0.125");
+        // No exact decimal: the JSON form.
+        assert_eq!(
+            views[2].value_input,
+            r#"{"type":"ratio","value":{"num":4,"den":3}}"#
+        );
+        // Adopting the 方案 gives back the same values.
+        for (v, e) in views.iter().zip(&s.changes) {
+            let back = parse_new_param(&v.to_new_param("市政发〔2026〕1号"), &city()).unwrap();
+            assert_eq!(back.key, e.key);
+            assert_eq!(back.scope, e.scope);
+            assert_eq!(back.effective_from, e.effective_from);
+            assert_eq!(back.value, e.value);
+            assert_eq!(back.source, "市政发〔2026〕1号");
+        }
+        assert_eq!(views[0].region, "511802");
+        assert_eq!(views[0].urban_rural, Some(UrbanRural::Rural));
+    }
+
+    #[test]
+    fn a_registered_household_would_receive_the_standard_times_its_members() {
+        use crate::calculators::{IncomeItem, IncomeKind, IncomePeriod};
+        use crate::case_calc::MemberInput;
+        use crate::IdNumber;
+        let set = ParamSet::demo_yaan();
+        let on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let member = |first17: &str| MemberInput {
+            id_number: IdNumber::parse(
+                &format!(
+                    "{first17}{}",
+                    IdNumber::check_char(first17.as_bytes()).unwrap() as char
+                ),
+                on,
+            )
+            .unwrap(),
+            counted: true,
+            severe_disability: false,
+            serious_illness: false,
+        };
+        let mut f = HouseholdFacts {
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            urban_rural: UrbanRural::Urban,
+            members: vec![member("51180219850101001"), member("51180219870202002")],
+            member_ids: Default::default(),
+            incomes: Vec::new(),
+            counted: 2,
+            head_id: String::new(),
+            address: String::new(),
+            phone: String::new(),
+            account: String::new(),
+        };
+        // Two adults without income: the demo's 2026 standards, 810 元 urban, 630 元 rural.
+        assert_eq!(
+            household_dibao(&f, &set, on),
+            Some((Program::UrbanDibao, Fen(2 * 81_000)))
+        );
+        f.urban_rural = UrbanRural::Rural;
+        assert_eq!(
+            household_dibao(&f, &set, on),
+            Some((Program::RuralDibao, Fen(2 * 63_000)))
+        );
+        // An income above the standard: not eligible.
+        f.incomes = vec![IncomeItem {
+            kind: IncomeKind::Wages,
+            period: IncomePeriod::Monthly,
+            amount: Fen(300_000),
+        }];
+        assert_eq!(household_dibao(&f, &set, on), None);
+        // A tier that pays nothing, with no minimum payment: eligible at 0 is no entry.
+        f.incomes.clear();
+        f.urban_rural = UrbanRural::Urban;
+        let mut zero_tier = set.clone();
+        let from = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        for (name, value) in [
+            (
+                crate::params::ParamName::TopUpMode,
+                crate::ParamValue::TopUpMode(crate::params::TopUpMode::Tiers),
+            ),
+            (
+                crate::params::ParamName::Tiers,
+                crate::ParamValue::Tiers(vec![crate::params::DibaoTier {
+                    name: "零档".into(),
+                    income_below: crate::params::Ratio::percent(100),
+                    per_person: crate::params::Ratio::percent(0),
+                }]),
+            ),
+            (
+                crate::params::ParamName::MinPaymentRatio,
+                crate::ParamValue::Ratio(crate::params::Ratio::percent(0)),
+            ),
+        ] {
+            zero_tier
+                .insert(ParamEntry {
+                    key: crate::params::ParamKey::new(Program::UrbanDibao, name),
+                    scope: crate::params::Scope::city(DivisionCode::parse("5118").unwrap()),
+                    effective_from: from,
+                    value,
+                    source: String::new(),
+                })
+                .unwrap();
+        }
+        assert_eq!(household_dibao(&f, &zero_tier, on), None);
+        // A village code that is no division: nothing to compute with.
+        f.incomes.clear();
+        f.village_code = "abc".into();
+        assert_eq!(household_dibao(&f, &set, on), None);
+    }
+
     #[test]
     fn differences_fall_in_their_buckets() {
         let labels = bucket_labels();
