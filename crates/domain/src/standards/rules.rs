@@ -1199,4 +1199,314 @@ mod tests {
         assert_eq!(fmt_area(2_495), "24.95㎡");
         assert_eq!(fmt_area(10), "0.1㎡");
     }
+
+    fn evaluation(f: &OfficeFacts) -> Evaluation {
+        evaluate(f, &Thresholds::plan_2011(), d("2026-01-01"))
+    }
+
+    fn verdict(f: &OfficeFacts, id: &str) -> (RuleStatus, String, String) {
+        let e = evaluation(f);
+        let r = e
+            .results
+            .iter()
+            .find(|r| r.rule.id == id)
+            .expect("a rule of the plan");
+        (r.status, r.finding.clone(), r.advice.clone())
+    }
+
+    #[test]
+    fn parameters_must_be_positive_and_the_share_a_percentage() {
+        let a = Thresholds::plan_2011();
+        let zero = Thresholds {
+            staff_small: 0,
+            ..a.clone()
+        };
+        assert_eq!(
+            zero.validate(),
+            Err(("staff_small", "必须大于0".to_string()))
+        );
+        let negative = Thresholds {
+            supplies_store_dm2: -1,
+            ..a.clone()
+        };
+        assert_eq!(negative.validate().unwrap_err().0, "supplies_store_dm2");
+        for p in [0, 100] {
+            let t = Thresholds {
+                subsidy_percent: p,
+                ..a.clone()
+            };
+            assert!(t.validate().is_ok(), "{p}%");
+        }
+        let below = Thresholds {
+            subsidy_percent: -1,
+            ..a.clone()
+        };
+        assert_eq!(
+            below.validate(),
+            Err(("subsidy_percent", "补助比例应在0到100之间".to_string()))
+        );
+    }
+
+    #[test]
+    fn the_staff_finding_names_the_basis_and_the_shortfall() {
+        let mut f = model();
+        assert_eq!(
+            verdict(&f, "staff-count"),
+            (
+                RuleStatus::Met,
+                "辖区人口15000人（不足20000人），应配专职人员2名，现有2名".into(),
+                String::new()
+            )
+        );
+        f.population = Some(20_000);
+        assert_eq!(
+            verdict(&f, "staff-count"),
+            (
+                RuleStatus::NotMet,
+                "辖区人口20000人（20000人以上），应配专职人员3名，现有2名".into(),
+                "还需配备1名专职工作人员，并以红头文件确认后报市民政局备案".into()
+            )
+        );
+        f.city_street = true;
+        f.staff = staff(5);
+        assert_eq!(
+            verdict(&f, "staff-count").1,
+            "市区街道办事处，应配专职人员4名，现有5名"
+        );
+        // Staff recorded but no population: the population is asked for.
+        let mut f = model();
+        f.population = None;
+        let (s, _, advice) = verdict(&f, "staff-count");
+        assert_eq!(s, RuleStatus::NotRecorded);
+        assert!(advice.contains("辖区户籍人口"), "{advice}");
+        // A population but no staff: the staff are asked for.
+        let mut f = model();
+        f.staff.clear();
+        let (s, _, advice) = verdict(&f, "staff-count");
+        assert_eq!(s, RuleStatus::NotRecorded);
+        assert!(advice.contains("人员异动"), "{advice}");
+    }
+
+    #[test]
+    fn failing_lists_the_basic_rules_not_met_only() {
+        let mut f = model();
+        f.e_ledger = false;
+        f.rooms.retain(|r| r.kind != RoomKind::ServiceHall);
+        let e = evaluation(&f);
+        let failing: Vec<&str> = e.failing().iter().map(|r| r.rule.id).collect();
+        assert_eq!(failing, ["e-ledger"]);
+        assert!(!e.all_basic_met());
+        // 13 of 14 basic rules: 92 %, rounded down.
+        assert_eq!(
+            (e.basic_met, e.basic_total, e.compliance_percent),
+            (13, 14, 92)
+        );
+        assert_eq!(e.status_of("service-hall"), Some(RuleStatus::NotRecorded));
+        assert_eq!(e.status_of("no-such-rule"), None);
+    }
+
+    #[test]
+    fn village_assistants_counted_against_villages() {
+        let mut f = model();
+        f.villages_with_assistant = 2;
+        assert_eq!(
+            verdict(&f, "village-assistants"),
+            (
+                RuleStatus::NotMet,
+                "3个村(社区)中2个已确定协理员".into(),
+                "还有1个村(社区)没有民政协理员，请逐一确定并登记".into()
+            )
+        );
+        // More assistants recorded than villages: every village has one.
+        f.villages_with_assistant = 4;
+        assert_eq!(verdict(&f, "village-assistants").0, RuleStatus::Met);
+    }
+
+    #[test]
+    fn three_rooms_advice_names_what_is_missing_and_how_much_area() {
+        let mut f = model();
+        f.rooms = vec![
+            room(RoomKind::Office, 2_000),
+            room(RoomKind::Reception, 1_500),
+        ];
+        assert_eq!(
+            verdict(&f, "three-rooms"),
+            (
+                RuleStatus::NotMet,
+                "三室总面积35㎡（标准不少于60㎡）".into(),
+                "还缺档案室；三室总面积还差25㎡，需调整或扩大用房".into()
+            )
+        );
+        // The area is there, a room is not.
+        f.rooms[0].area_dm2 = 5_000;
+        assert_eq!(verdict(&f, "three-rooms").2, "还缺档案室");
+        // Every room there, the area short.
+        f.rooms = vec![
+            room(RoomKind::Office, 2_000),
+            room(RoomKind::Reception, 1_500),
+            room(RoomKind::Archive, 1_000),
+        ];
+        assert_eq!(
+            verdict(&f, "three-rooms").2,
+            "三室总面积还差15㎡，需调整或扩大用房"
+        );
+    }
+
+    #[test]
+    fn equipment_listed_without_a_count_is_missing() {
+        let mut f = model();
+        for e in &mut f.equipment {
+            if e.kind == EquipmentKind::Camera {
+                e.count = 0;
+            }
+            if e.kind == EquipmentKind::Copier {
+                e.count = -2;
+            }
+        }
+        assert_eq!(
+            verdict(&f, "equipment"),
+            (
+                RuleStatus::NotMet,
+                "缺少复印机、数码相机".into(),
+                "请购置复印机、数码相机并登记".into()
+            )
+        );
+        // A negative count takes nothing away from another line of the same kind.
+        f.equipment.push(eq(EquipmentKind::Copier, 1));
+        f.equipment.push(eq(EquipmentKind::Camera, 1));
+        assert_eq!(verdict(&f, "equipment").0, RuleStatus::Met);
+        // An item not dedicated but with none counted is not shared hardware.
+        let mut f = model();
+        f.equipment.push(EquipmentFact {
+            kind: EquipmentKind::Computer,
+            count: 0,
+            dedicated: false,
+        });
+        assert_eq!(verdict(&f, "dedicated-hardware").0, RuleStatus::Met);
+        f.equipment.push(EquipmentFact {
+            kind: EquipmentKind::Printer,
+            count: 1,
+            dedicated: false,
+        });
+        assert_eq!(verdict(&f, "dedicated-hardware").1, "打印机非民政办专用");
+    }
+
+    #[test]
+    fn cabinets_desks_and_seating_name_the_shortfall() {
+        let mut f = model();
+        for e in &mut f.equipment {
+            if e.kind == EquipmentKind::ArchiveCabinet {
+                e.count = 1;
+            }
+            if e.kind == EquipmentKind::DeskChair {
+                e.count = 0;
+            }
+            if e.kind == EquipmentKind::VisitorSeating {
+                e.count = 0;
+            }
+        }
+        assert_eq!(
+            verdict(&f, "archive-cabinets"),
+            (
+                RuleStatus::NotMet,
+                "档案柜1个（标准不少于2个）".into(),
+                "还需添置1个档案柜".into()
+            )
+        );
+        assert_eq!(
+            verdict(&f, "desks-chairs"),
+            (
+                RuleStatus::NotMet,
+                "办公桌椅0套，在岗人员2名".into(),
+                "还需添置2套办公桌椅".into()
+            )
+        );
+        assert_eq!(verdict(&f, "visitor-seating").0, RuleStatus::NotMet);
+        // Desks without staff recorded cannot be judged.
+        let mut f = model();
+        f.staff.clear();
+        assert_eq!(verdict(&f, "desks-chairs").0, RuleStatus::NotRecorded);
+    }
+
+    #[test]
+    fn boards_name_each_one_missing() {
+        let mut f = model();
+        f.notice_board = Some(false);
+        assert_eq!(
+            verdict(&f, "boards"),
+            (
+                RuleStatus::NotMet,
+                "未建立救助对象公示栏".into(),
+                "请建立长久、耐用的救助对象公示栏".into()
+            )
+        );
+        f.policy_board = Some(false);
+        assert_eq!(
+            verdict(&f, "boards"),
+            (
+                RuleStatus::NotMet,
+                "未建立政策宣传栏、救助对象公示栏".into(),
+                "请建立长久、耐用的政策宣传栏和救助对象公示栏".into()
+            )
+        );
+        f.policy_board = Some(true);
+        f.notice_board = None;
+        assert_eq!(verdict(&f, "boards").0, RuleStatus::NotRecorded);
+    }
+
+    #[test]
+    fn any_hall_of_its_size_meets_the_high_standard() {
+        let mut f = model();
+        f.rooms.retain(|r| r.kind != RoomKind::ServiceHall);
+        f.rooms.push(room(RoomKind::ServiceHall, 4_000));
+        f.rooms.push(RoomFact {
+            kind: RoomKind::ServiceHall,
+            area_dm2: 2_500,
+            shared_hall: true,
+        });
+        assert_eq!(
+            verdict(&f, "service-hall"),
+            (
+                RuleStatus::Met,
+                "单独设立的大厅40㎡（标准：单独设立不少于50㎡，综合大厅中不少于25㎡）".into(),
+                String::new()
+            )
+        );
+        // Two small stores together make the area.
+        f.rooms.retain(|r| r.kind != RoomKind::SuppliesStore);
+        f.rooms.push(room(RoomKind::SuppliesStore, 800));
+        f.rooms.push(room(RoomKind::SuppliesStore, 700));
+        assert_eq!(verdict(&f, "supplies-store").0, RuleStatus::Met);
+    }
+
+    #[test]
+    fn areas_at_their_limits() {
+        assert_eq!(parse_area_m2("1234567.5"), Some(123_456_750));
+        assert_eq!(parse_area_m2("12345678"), None);
+        assert_eq!(parse_area_m2(".5"), None);
+        assert_eq!(parse_area_m2("5.5"), Some(550));
+        assert_eq!(parse_area_m2(" 25 m² "), Some(2_500));
+        assert_eq!(parse_area_m2("2.x"), None);
+        assert_eq!(fmt_area(2_490), "24.9㎡");
+        assert_eq!(fmt_area(5), "0.05㎡");
+        assert_eq!(subsidy(Fen(1_000), 0), Some(Fen(0)));
+        assert_eq!(subsidy(Fen(1_000), -1), None);
+    }
+
+    #[test]
+    fn the_latest_thresholds_not_after_the_day_are_in_force() {
+        let a = Thresholds::plan_2011();
+        let b = Thresholds {
+            effective_from: d("2020-01-01"),
+            ..a.clone()
+        };
+        let c = Thresholds {
+            effective_from: d("2026-07-01"),
+            ..a.clone()
+        };
+        let list = [a.clone(), c.clone(), b.clone()];
+        assert_eq!(Thresholds::in_force(&list, d("2026-06-30")), Some(&b));
+        assert_eq!(Thresholds::in_force(&list, d("2030-01-01")), Some(&c));
+        assert_eq!(Thresholds::in_force(&list, d("2019-12-31")), Some(&a));
+    }
 }
