@@ -1337,8 +1337,8 @@ mod tests {
                 "还缺档案室；三室总面积还差25㎡，需调整或扩大用房".into()
             )
         );
-        // The area is there, a room is not.
-        f.rooms[0].area_dm2 = 5_000;
+        // The area is there (60㎡ exactly), a room is not.
+        f.rooms[0].area_dm2 = 4_500;
         assert_eq!(verdict(&f, "three-rooms").2, "还缺档案室");
         // Every room there, the area short.
         f.rooms = vec![
