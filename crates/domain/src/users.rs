@@ -647,4 +647,261 @@ mod tests {
             "password"
         );
     }
+
+    #[test]
+    fn a_user_acts_in_their_own_scope_and_role() {
+        let u = User {
+            id: 7,
+            username: "wang.li".into(),
+            display_name: "王丽".into(),
+            role: Role::TownshipStaff,
+            scope_code: "511802001".into(),
+            scope_name: "甲镇".into(),
+            active: true,
+            locked_until: None,
+            created_at: String::new(),
+        };
+        let a = u.actor().unwrap();
+        assert_eq!(a.user_id, Some(7));
+        assert_eq!(a.username, "wang.li");
+        assert_eq!(a.role, Some(Role::TownshipStaff));
+        assert_eq!(a.scope.code_str(), "511802001");
+        let broken = User {
+            scope_code: "abc".into(),
+            ..u
+        };
+        assert!(broken.actor().is_err());
+    }
+
+    #[test]
+    fn a_lock_ends_at_its_time_and_the_fifth_failure_locks() {
+        let now = t("2026-11-26T02:00:00Z");
+        let locked = SigninState {
+            failed_attempts: 0,
+            locked_until: Some(now),
+            active: true,
+        };
+        // At the minute the lock ends, the right password signs in.
+        assert_eq!(decide_signin(locked, true, now), SigninOutcome::Ok);
+        let o = decide_signin(locked, true, now - Duration::seconds(1));
+        assert_eq!(o, SigninOutcome::Locked { until: now });
+        assert_eq!(o.audit_reason(), "locked");
+        let fourth = SigninState {
+            failed_attempts: MAX_FAILED_SIGNINS - 2,
+            locked_until: None,
+            active: true,
+        };
+        let o = decide_signin(fourth, false, now);
+        assert_eq!(
+            o,
+            SigninOutcome::BadPassword {
+                failed_attempts: MAX_FAILED_SIGNINS - 1,
+                lock_until: None
+            }
+        );
+        assert_eq!(o.audit_reason(), "bad_password");
+        assert_eq!(o.refusal(), Some(AuthError::BadCredentials));
+        // A wrong password on a deactivated account is a wrong password.
+        let inactive = SigninState {
+            active: false,
+            ..fourth
+        };
+        assert!(matches!(
+            decide_signin(inactive, false, now),
+            SigninOutcome::BadPassword { .. }
+        ));
+        let o = decide_signin(inactive, true, now);
+        assert_eq!(o.audit_reason(), "inactive");
+        assert_eq!(
+            o.refusal().unwrap().to_string(),
+            "账户已停用，请联系市民政局管理员"
+        );
+        assert_eq!(SigninOutcome::Ok.audit_reason(), "ok");
+        assert_eq!(SigninOutcome::Ok.refusal(), None);
+    }
+
+    #[test]
+    fn an_address_window_starts_again_when_the_clock_goes_back() {
+        let t0 = t("2026-11-26T02:00:00Z");
+        let mut a = AddressAttempts::default();
+        assert!(a.expired(t0));
+        for _ in 0..ADDRESS_FAILURES_PER_WINDOW {
+            a.failed(t0);
+        }
+        assert_eq!(a.failures, ADDRESS_FAILURES_PER_WINDOW);
+        assert!(!a.expired(t0 + Duration::minutes(ADDRESS_WINDOW_MINUTES - 1)));
+        assert!(a.expired(t0 + Duration::minutes(ADDRESS_WINDOW_MINUTES)));
+        // A time before the window's start: a new window.
+        assert_eq!(a.check(t0 - Duration::seconds(1)), AddressDecision::Allow);
+        assert_eq!(a.window_start, Some(t0 - Duration::seconds(1)));
+        assert_eq!(a.failures, 0);
+        // The last minute of a window still refuses.
+        for _ in 0..ADDRESS_FAILURES_PER_WINDOW {
+            a.failed(t0);
+        }
+        assert!(matches!(
+            a.check(t0 + Duration::minutes(ADDRESS_WINDOW_MINUTES) - Duration::seconds(2)),
+            AddressDecision::Refuse { first: true, .. }
+        ));
+        // A refusal at its very end still asks for a minute.
+        let until = t0 + Duration::minutes(ADDRESS_WINDOW_MINUTES);
+        assert_eq!(throttled(until, until), AuthError::Throttled { minutes: 1 });
+        assert_eq!(
+            throttled(until, until - Duration::seconds(61)),
+            AuthError::Throttled { minutes: 2 }
+        );
+        assert_eq!(
+            throttled(until, until - Duration::seconds(60)),
+            AuthError::Throttled { minutes: 1 }
+        );
+    }
+
+    #[test]
+    fn passwords_of_eight_to_128_characters_with_three_classes() {
+        assert!(check_password_policy("Lan-Sh1").is_err());
+        assert!(check_password_policy("Lan-Sh12").is_ok());
+        let long = format!("Aa1{}", "x".repeat(125));
+        assert_eq!(long.chars().count(), 128);
+        assert!(check_password_policy(&long).is_ok());
+        assert_eq!(
+            check_password_policy(&format!("{long}x")),
+            Err("密码最多128个字符".to_string())
+        );
+        assert_eq!(
+            check_password_policy("abc"),
+            Err("密码至少8个字符".to_string())
+        );
+        // Each three of the four classes is enough; two are not.
+        for pw in ["lanshan2031", "LANSHAN2031", "lanshanlan"] {
+            assert!(check_password_policy(pw).is_err(), "{pw}");
+        }
+        for pw in ["lanshan-2031", "LANSHAN-2031", "Lanshan-xyz", "Lanshan2031"] {
+            assert!(check_password_policy(pw).is_ok(), "{pw}");
+        }
+        // A listed password is refused whatever its case and spaces.
+        assert!(is_blocked_password(" QWER@1234 "));
+        assert!(!is_blocked_password("Lanshan-2031"));
+    }
+
+    #[test]
+    fn user_names_of_three_to_thirty_two_plain_characters() {
+        assert!(!valid_username("ab"));
+        assert!(valid_username("a_b"));
+        assert!(valid_username(&"a".repeat(32)));
+        assert!(!valid_username(&"a".repeat(33)));
+        assert!(valid_username("wang.li-2"));
+        assert!(!valid_username("wang li"));
+        assert!(!valid_username("王丽丽"));
+    }
+
+    #[test]
+    fn each_role_has_its_level_of_scope() {
+        let c = |s: &str| DivisionCode::parse(s).unwrap();
+        let (province, city, county, township, village) = (
+            c("51"),
+            c("5118"),
+            c("511802"),
+            c("511802001"),
+            c("511802001001"),
+        );
+        let fits = |role: Role| -> Vec<bool> {
+            [&province, &city, &county, &township, &village]
+                .iter()
+                .map(|s| check_role_scope(role, s).is_ok())
+                .collect()
+        };
+        assert_eq!(fits(Role::CityAdmin), [true, true, false, false, false]);
+        assert_eq!(
+            fits(Role::CountyApprover),
+            [false, true, true, false, false]
+        );
+        assert_eq!(
+            fits(Role::TownshipDirector),
+            [false, false, false, true, false]
+        );
+        assert_eq!(
+            fits(Role::TownshipStaff),
+            [false, false, false, true, false]
+        );
+        assert_eq!(
+            fits(Role::VillageAssistant),
+            [false, false, false, false, true]
+        );
+        assert_eq!(fits(Role::Auditor), [true, true, true, true, false]);
+        assert_eq!(
+            check_role_scope(Role::VillageAssistant, &township),
+            Err("村(居)民政协理员的管辖区划级别不符（当前为乡镇(街道)级）".to_string())
+        );
+    }
+
+    #[test]
+    fn a_new_account_is_refused_outside_the_creators_scope_and_named_as_typed() {
+        let county = Scope::of(DivisionCode::parse_native("511802").unwrap());
+        let base = NewUser {
+            username: " wang.li ".into(),
+            display_name: " 王丽 ".into(),
+            role: "township-staff".into(),
+            scope_code: "511802001".into(),
+            password: "Lan-Shan-2031".into(),
+        };
+        let ok = parse_new_user(&base, &county).unwrap();
+        assert_eq!(ok.username, "wang.li");
+        assert_eq!(ok.display_name, "王丽");
+        assert_eq!(ok.role, Role::TownshipStaff);
+        assert_eq!(ok.scope.as_str(), "511802001");
+        assert_eq!(ok.password, "Lan-Shan-2031");
+        let err = |n: NewUser| {
+            let e = parse_new_user(&n, &county).unwrap_err();
+            let (k, m) = e.iter().next().unwrap();
+            (k.to_string(), m.to_string())
+        };
+        assert_eq!(
+            err(NewUser {
+                scope_code: "511803001".into(),
+                ..base.clone()
+            }),
+            (
+                "scope_code".to_string(),
+                "管辖区划必须在您自己的管辖范围之内".to_string()
+            )
+        );
+        assert_eq!(
+            err(NewUser {
+                role: "mayor".into(),
+                ..base.clone()
+            })
+            .0,
+            "role"
+        );
+        assert_eq!(
+            err(NewUser {
+                display_name: "丽".repeat(41),
+                ..base.clone()
+            }),
+            ("display_name".to_string(), "姓名最长40个字".to_string())
+        );
+        let forty = NewUser {
+            display_name: "丽".repeat(40),
+            ..base.clone()
+        };
+        assert_eq!(
+            parse_new_user(&forty, &county).unwrap().display_name,
+            "丽".repeat(40)
+        );
+    }
+
+    #[test]
+    fn a_display_name_is_one_to_forty_characters() {
+        assert_eq!(check_display_name(" 王丽 ").unwrap(), "王丽");
+        assert!(check_display_name("  ").is_err());
+        assert!(check_display_name(&"丽".repeat(40)).is_ok());
+        assert!(check_display_name(&"丽".repeat(41)).is_err());
+    }
+
+    #[test]
+    fn a_failed_user_name_is_logged_short_and_printable() {
+        assert_eq!(sanitize_username("wang\u{0}li\n"), "wangli");
+        assert_eq!(sanitize_username(&"a".repeat(40)), "a".repeat(32));
+        assert_eq!(sanitize_username("\n\t"), "(空)");
+    }
 }
