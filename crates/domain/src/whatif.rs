@@ -106,10 +106,13 @@ const ORDINALS: [&str; MAX_SCENARIOS] = ["方案一", "方案二", "方案三"];
 /// a monthly amount, in the user's jurisdiction. The first problem is the answer.
 pub fn parse_scenarios(req: &WhatIfRequest, scope: &Scope) -> Result<Vec<Scenario>, ScenarioError> {
     let field = |k: String, m: String| ScenarioError::Field(FieldErrors::one(&k, m));
-    let given: Vec<&ScenarioInput> = req
+    // Each filled 方案 keeps its row's number (blank rows are skipped, not renumbered), so
+    // an error and a default name point at the row the clerk filled.
+    let given: Vec<(usize, &ScenarioInput)> = req
         .scenarios
         .iter()
-        .filter(|s| !s.changes.is_empty() || !s.name.trim().is_empty())
+        .enumerate()
+        .filter(|(_, s)| !s.changes.is_empty() || !s.name.trim().is_empty())
         .collect();
     if given.is_empty() {
         return Err(field("scenarios".into(), "请至少填写一个测算方案".into()));
@@ -121,9 +124,12 @@ pub fn parse_scenarios(req: &WhatIfRequest, scope: &Scope) -> Result<Vec<Scenari
         ));
     }
     let mut out = Vec::new();
-    for (i, s) in given.into_iter().enumerate() {
+    // The page has one row per ordinal; a request with more rows (the API) names its
+    // unnamed 方案 in the order given.
+    let by_row = req.scenarios.len() <= MAX_SCENARIOS;
+    for (k, (i, s)) in given.into_iter().enumerate() {
         let name = match s.name.trim() {
-            "" => ORDINALS[i].to_string(),
+            "" => ORDINALS[if by_row { i } else { k }].to_string(),
             n => n.chars().take(40).collect(),
         };
         if s.changes.is_empty() {
@@ -680,6 +686,62 @@ mod tests {
     }
 
     #[test]
+    fn a_filled_scenario_keeps_its_rows_number_when_a_row_before_it_is_blank() {
+        let blank = || ScenarioInput {
+            name: "  ".into(),
+            changes: Vec::new(),
+        };
+        let filled = |name: &str| ScenarioInput {
+            name: name.into(),
+            changes: vec![change("standard", "850")],
+        };
+        // The page's second row filled, the first left blank: it is 方案二.
+        let req = WhatIfRequest {
+            scenarios: vec![blank(), filled(""), filled("")],
+            within: None,
+        };
+        let names: Vec<String> = parse_scenarios(&req, &city())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["方案二", "方案三"]);
+        // A named row without changes after a blank one: the error is on its own row.
+        let req = WhatIfRequest {
+            scenarios: vec![
+                blank(),
+                ScenarioInput {
+                    name: String::new(),
+                    changes: vec![change("standard", "850")],
+                },
+                ScenarioInput {
+                    name: "提标".into(),
+                    changes: Vec::new(),
+                },
+            ],
+            within: None,
+        };
+        let Err(ScenarioError::Field(f)) = parse_scenarios(&req, &city()) else {
+            panic!("a 方案 without changes");
+        };
+        assert_eq!(
+            f.get("scenarios[2].changes").map(|m| m.to_string()),
+            Some("提标没有填写参数调整".to_string())
+        );
+        // More rows than the page has (the API): the unnamed ones are named in order.
+        let req = WhatIfRequest {
+            scenarios: vec![blank(), blank(), filled(""), blank(), filled("")],
+            within: None,
+        };
+        let names: Vec<String> = parse_scenarios(&req, &city())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["方案一", "方案二"]);
+    }
+
+    #[test]
     fn bad_scenarios_are_refused_with_the_field_named() {
         let none = WhatIfRequest::default();
         assert!(matches!(
@@ -821,7 +883,7 @@ mod tests {
         let (k, m) = field_error(parse_scenarios(&one_scenario("方案甲", vec![]), &city()));
         assert_eq!(k, "scenarios[0].changes");
         assert_eq!(m, "方案甲没有填写参数调整");
-        // Blank ones are left out: the first filled one is 方案一.
+        // Blank ones are left out; the filled one keeps its row's number.
         let req = WhatIfRequest {
             scenarios: vec![
                 ScenarioInput::default(),
@@ -834,7 +896,7 @@ mod tests {
         };
         let s = parse_scenarios(&req, &city()).unwrap();
         assert_eq!(s.len(), 1);
-        assert_eq!(s[0].name, "方案一");
+        assert_eq!(s[0].name, "方案二");
         let (k, m) = field_error(parse_scenarios(&WhatIfRequest::default(), &city()));
         assert_eq!(
             (k.as_str(), m.as_str()),
