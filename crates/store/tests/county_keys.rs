@@ -180,9 +180,9 @@ fn parenthesized(s: &str, open: usize) -> &str {
     &s[open + 1..]
 }
 
-/// The value of `const NAME: &str = "…";` in `src`.
+/// The value of `const NAME: &str = "…";` in `src` (the string may start on the next line).
 fn const_text<'a>(src: &'a str, name: &str) -> Option<&'a str> {
-    let at = src.find(&format!("const {name}: &str = \""))?;
+    let at = src.find(&format!("const {name}: &str ="))?;
     let rest = &src[at..];
     let start = rest.find('"')? + 1;
     let end = rest[start..].find('"')?;
