@@ -587,6 +587,21 @@ mod tests {
     use super::*;
     use crate::DivisionCode;
 
+    fn changes(old: i64, new: i64) -> Outcome {
+        Outcome::Changes {
+            old: Fen(old),
+            new: Fen(new),
+        }
+    }
+
+    fn leaves(old: i64) -> Outcome {
+        Outcome::Leaves { old: Fen(old) }
+    }
+
+    fn enters(new: i64) -> Outcome {
+        Outcome::Enters { new: Fen(new) }
+    }
+
     fn city() -> Scope {
         Scope::of(DivisionCode::parse("5118").unwrap())
     }
@@ -800,37 +815,11 @@ mod tests {
         let s = parse_scenarios(&req, &city()).unwrap().remove(0);
         let mut t = Tally::new();
         let (a, b) = ("511802001", "511803002");
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Changes {
-                old: Fen(30_000),
-                new: Fen(34_000),
-            },
-            3,
-        );
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Leaves { old: Fen(5_000) },
-            2,
-        );
+        t.add(a, Program::UrbanDibao, changes(30_000, 34_000), 3);
+        t.add(a, Program::UrbanDibao, leaves(5_000), 2);
         let mut u = Tally::new();
-        u.add(
-            b,
-            Program::Tekun,
-            Outcome::Changes {
-                old: Fen(100_000),
-                new: Fen(108_000),
-            },
-            1,
-        );
-        u.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(12_000) },
-            4,
-        );
+        u.add(b, Program::Tekun, changes(100_000, 108_000), 1);
+        u.add(a, Program::UrbanDibao, enters(12_000), 4);
         u.add(b, Program::Tekun, Outcome::Problem, 1);
         t.merge(u);
         let r = t.finish(&s, |c| format!("区划{c}"));
@@ -1044,22 +1033,9 @@ mod tests {
 
     #[test]
     fn a_rows_difference_is_new_less_old_plus_entering_less_leaving() {
-        assert_eq!(
-            Outcome::Changes {
-                old: Fen(30_000),
-                new: Fen(34_500)
-            }
-            .difference(),
-            Fen(4_500)
-        );
-        assert_eq!(
-            Outcome::Leaves { old: Fen(5_000) }.difference(),
-            Fen(-5_000)
-        );
-        assert_eq!(
-            Outcome::Enters { new: Fen(12_000) }.difference(),
-            Fen(12_000)
-        );
+        assert_eq!(changes(30_000, 34_500).difference(), Fen(4_500));
+        assert_eq!(leaves(5_000).difference(), Fen(-5_000));
+        assert_eq!(enters(12_000).difference(), Fen(12_000));
         assert_eq!(Outcome::Problem.difference(), Fen(0));
     }
 
@@ -1070,54 +1046,20 @@ mod tests {
         // Two townships of one county, one of another; two programs.
         let (a, b, c) = ("511802001", "511802002", "511803001");
         let mut t = Tally::new();
-        let changes = |old: i64, new: i64| Outcome::Changes {
-            old: Fen(old),
-            new: Fen(new),
-        };
         t.add(a, Program::UrbanDibao, changes(30_000, 34_000), 3);
         t.add(a, Program::UrbanDibao, changes(20_000, 21_000), 2);
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Leaves { old: Fen(5_000) },
-            2,
-        );
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Leaves { old: Fen(7_000) },
-            1,
-        );
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(12_000) },
-            4,
-        );
-        t.add(
-            a,
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(9_000) },
-            3,
-        );
+        t.add(a, Program::UrbanDibao, leaves(5_000), 2);
+        t.add(a, Program::UrbanDibao, leaves(7_000), 1);
+        t.add(a, Program::UrbanDibao, enters(12_000), 4);
+        t.add(a, Program::UrbanDibao, enters(9_000), 3);
         t.add(a, Program::UrbanDibao, Outcome::Problem, 2);
         t.add(a, Program::UrbanDibao, Outcome::Problem, 5);
         t.considered = 8;
         let mut u = Tally::new();
         u.considered = 5;
         u.add(b, Program::UrbanDibao, changes(40_000, 43_000), 2);
-        u.add(
-            b,
-            Program::UrbanDibao,
-            Outcome::Leaves { old: Fen(6_000) },
-            3,
-        );
-        u.add(
-            b,
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(8_000) },
-            2,
-        );
+        u.add(b, Program::UrbanDibao, leaves(6_000), 3);
+        u.add(b, Program::UrbanDibao, enters(8_000), 2);
         u.add(b, Program::UrbanDibao, Outcome::Problem, 1);
         u.add(c, Program::Tekun, changes(100_000, 108_000), 1);
         // A part of the city computed apart, with the same township and program.
@@ -1194,7 +1136,7 @@ mod tests {
         let req = one_scenario("", vec![change("standard", "850")]);
         let s = parse_scenarios(&req, &city()).unwrap().remove(0);
         let mut t = Tally::new();
-        let up = Outcome::Enters { new: Fen(100) };
+        let up = enters(100);
         t.add("511802002", Program::UrbanDibao, up, 1);
         // 特困 sorts after 城市低保 though its code sorts before it.
         t.add("511802001", Program::Tekun, up, 1);
@@ -1218,37 +1160,12 @@ mod tests {
     #[test]
     fn the_distribution_counts_each_outcome_in_its_bucket() {
         let mut t = Tally::new();
-        t.add(
-            "511802001",
-            Program::UrbanDibao,
-            Outcome::Leaves { old: Fen(30_000) },
-            1,
-        );
-        t.add(
-            "511802001",
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(1_000) },
-            1,
-        );
-        t.add(
-            "511802001",
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(1_500) },
-            1,
-        );
+        t.add("511802001", Program::UrbanDibao, leaves(30_000), 1);
+        t.add("511802001", Program::UrbanDibao, enters(1_000), 1);
+        t.add("511802001", Program::UrbanDibao, enters(1_500), 1);
         let mut u = Tally::new();
-        u.add(
-            "511802001",
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(60_000) },
-            1,
-        );
-        u.add(
-            "511802001",
-            Program::UrbanDibao,
-            Outcome::Enters { new: Fen(2_000) },
-            1,
-        );
+        u.add("511802001", Program::UrbanDibao, enters(60_000), 1);
+        u.add("511802001", Program::UrbanDibao, enters(2_000), 1);
         t.merge(u);
         // 减少200元以上: 1; 增加20元以内: 3 (10, 15 and 20 元); 增加500元以上: 1.
         assert_eq!(t.distribution, [1, 0, 0, 0, 3, 0, 0, 0, 0, 1]);
