@@ -48,6 +48,19 @@ both!(
     a_whatif_read_in_many_parts_by_several_threads_gives_the_same_figures,
 );
 
+/// On the server's multi-threaded runtime, PostgreSQL's parts are computed on their own
+/// threads while the next part is read (the tests above run on one thread, where they are
+/// computed in turn).
+mod postgres_threads {
+    #[minzheng_test_services::needs_postgres]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_whatif_read_in_many_parts_by_several_threads_gives_the_same_figures() {
+        let db = minzheng_app::testing::TestDb::postgres().await;
+        super::a_whatif_read_in_many_parts_by_several_threads_gives_the_same_figures(&db).await;
+        db.cleanup().await;
+    }
+}
+
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }

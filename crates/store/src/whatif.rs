@@ -7,7 +7,8 @@
 //! of `bulk.rs`: no round trip to sqlx's worker per row), by one thread per core, each
 //! with its own read transaction; the transactions start under the write lock, so they
 //! share one snapshot. On PostgreSQL each part is four queries in one `REPEATABLE READ,
-//! READ ONLY` transaction.
+//! READ ONLY` transaction, and the parts read are computed on other threads while the next
+//! one is read.
 
 use std::collections::HashMap;
 
@@ -107,16 +108,14 @@ impl Part {
     }
 }
 
-/// How many threads [`read_parts`] reads with on this store: on SQLite one per core, at most
-/// two (each holds a pooled connection for the whole read); on PostgreSQL one.
-pub fn readers(store: &Store) -> usize {
-    match &store.pool {
-        Pool::Sqlite(_) => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 2),
-        Pool::Postgres(_) => 1,
-    }
+/// How many states [`read_parts`] computes with: one per core, at most two. On SQLite each
+/// is a reading thread that computes what it reads (and holds a pooled connection for the
+/// whole read); on PostgreSQL one connection reads while they compute.
+pub fn readers(_store: &Store) -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 2)
 }
 
 /// Reads the households whose village lies in `lo..hi`, part by part, with their active
@@ -129,8 +128,10 @@ pub fn readers(store: &Store) -> usize {
 /// taking every n-th part and calling `each` on it as it is read (so a part is built, used
 /// and freed on one thread). The transactions begin while this function holds the
 /// database's write lock, so no write can commit between them: they all read one snapshot.
-/// On PostgreSQL the parts are read in one `REPEATABLE READ, READ ONLY` transaction and
-/// handed out to the states in turn. Returns the states.
+/// On PostgreSQL the parts are read in one `REPEATABLE READ, READ ONLY` transaction, and
+/// each part is computed on one thread per state while the next is read (on a
+/// single-threaded runtime, as in most tests, they are computed in turn on the reading
+/// thread). Returns the states.
 #[allow(clippy::too_many_arguments)]
 pub async fn read_parts<S: Send>(
     store: &Store,
@@ -307,90 +308,194 @@ pub async fn read_parts<S: Send>(
             result.map(|()| states)
         }
         Pool::Postgres(p) => {
+            let each = &each;
+            let by_village = sql.ranged.then_some((lo, hi));
+            let by_township = sql.ranged.then_some((tlo.as_str(), thi.as_str()));
             let mut tx = p.begin().await?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
                 .await?;
-            let mut part = Part::default();
-            for (k, &(a, b)) in parts.iter().enumerate() {
-                part.reset((a, b));
-                /// The part's ids, and the code range when the statements carry it.
-                fn rows<'q>(
-                    sql: &'q str,
-                    (a, b): (i64, i64),
-                    range: Option<(&str, &str)>,
-                ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>
-                {
-                    let query = sqlx::query(sql).bind(a).bind(b);
-                    match range {
-                        Some((lo, hi)) => query.bind(lo.to_string()).bind(hi.to_string()),
-                        None => query,
-                    }
+            if states.len() > 1 && multi_threaded() {
+                // Parts computed on their own threads while the next part is read: the
+                // threads are scoped (they borrow `each` and the states), so the reading
+                // runs on this thread as well, by `block_on` inside `block_in_place`.
+                let rt = tokio::runtime::Handle::current();
+                let read = blocking(|| {
+                    computing_threads(&mut states, each, |send, recycled| {
+                        rt.block_on(async {
+                            for &range in &parts {
+                                let mut part = recycled.try_recv().unwrap_or_default();
+                                pg_part(
+                                    &mut tx,
+                                    &sql,
+                                    range,
+                                    by_village,
+                                    by_township,
+                                    on,
+                                    &mut part,
+                                )
+                                .await?;
+                                if send(part).is_err() {
+                                    break;
+                                }
+                            }
+                            Ok::<(), crate::StoreError>(())
+                        })
+                    })
+                });
+                read?;
+            } else {
+                let mut part = Part::default();
+                for (k, &range) in parts.iter().enumerate() {
+                    pg_part(&mut tx, &sql, range, by_village, by_township, on, &mut part).await?;
+                    let n = states.len();
+                    blocking(|| each(&mut states[k % n], &part))?;
                 }
-                let by_village = sql.ranged.then_some((lo, hi));
-                let by_township = sql.ranged.then_some((tlo.as_str(), thi.as_str()));
-                use sqlx::Row;
-                for r in rows(&sql.households, (a, b), by_village)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    part.add_household(
-                        r.try_get("id")?,
-                        r.try_get("township_code")?,
-                        r.try_get("village_code")?,
-                        &r.try_get::<String, _>("registration_type")?,
-                        &r.try_get::<String, _>("status")?,
-                    );
-                }
-                for r in rows(&sql.enrolments, (a, b), by_village)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    part.add_enrolment(EnrolmentRow {
-                        id: r.try_get("id")?,
-                        program: &r.try_get::<String, _>("program")?,
-                        township_code: r.try_get("township_code")?,
-                        monthly: r.try_get("monthly_fen")?,
-                        household_id: r.try_get("household_id")?,
-                        person_id: r.try_get("person_id")?,
-                        start_month: &r.try_get::<String, _>("start_month")?,
-                        end_month: r.try_get::<Option<String>, _>("end_month")?.as_deref(),
-                        details: r.try_get::<Option<String>, _>("details_json")?.as_deref(),
-                    });
-                }
-                for r in rows(&sql.persons, (a, b), by_township)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    part.add_person(
-                        r.try_get("household_id")?,
-                        r.try_get("id")?,
-                        &r.try_get::<String, _>("id_number")?,
-                        r.try_get("counted")?,
-                        &r.try_get::<String, _>("disability_type")?,
-                        r.try_get("disability_grade")?,
-                        &r.try_get::<String, _>("health")?,
-                        on,
-                    );
-                }
-                for r in rows(&sql.incomes, (a, b), by_township)
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    part.add_income(
-                        r.try_get("household_id")?,
-                        &r.try_get::<String, _>("kind")?,
-                        r.try_get("amount_fen")?,
-                        &r.try_get::<String, _>("period")?,
-                    );
-                }
-                let n = states.len();
-                blocking(|| each(&mut states[k % n], &part))?;
             }
             tx.commit().await?;
             Ok(states)
         }
     }
+}
+
+/// Whether this runs on tokio's multi-threaded runtime (the server's and the command
+/// line's), where a blocking section may drive futures with `block_on`.
+fn multi_threaded() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Runs one computing thread per state, each taking the parts `read` sends (a part goes to
+/// whichever thread is free) and calling `each` on them with its state, then handing the
+/// part's buffers back through `read`'s second argument. At most one part waits between
+/// the reading and the computing. Returns the reading's error, else the first computing
+/// error; a thread that failed goes on taking parts (and drops them), so the reading never
+/// waits on it.
+fn computing_threads<S: Send>(
+    states: &mut [S],
+    each: &(impl Fn(&mut S, &Part) -> StoreResult<()> + Sync),
+    read: impl FnOnce(
+        &dyn Fn(Part) -> Result<(), std::sync::mpsc::SendError<Part>>,
+        &std::sync::mpsc::Receiver<Part>,
+    ) -> StoreResult<()>,
+) -> StoreResult<()> {
+    use std::sync::{mpsc, Mutex};
+    let (send, parts) = mpsc::sync_channel::<Part>(1);
+    let (give_back, recycled) = mpsc::channel::<Part>();
+    let parts = Mutex::new(parts);
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = states
+            .iter_mut()
+            .map(|state| {
+                let (parts, give_back) = (&parts, give_back.clone());
+                scope.spawn(move || {
+                    let mut result = Ok(());
+                    loop {
+                        let next = parts
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|p| p.recv().map_err(drop));
+                        let Ok(part) = next else { break };
+                        if result.is_ok() {
+                            result = each(state, &part);
+                        }
+                        let _ = give_back.send(part);
+                    }
+                    result
+                })
+            })
+            .collect();
+        drop(give_back);
+        let read = read(&|part| send.send(part), &recycled);
+        drop(send);
+        let computed = threads.into_iter().try_for_each(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(crate::StoreError::Internal("读取过程异常中止".into())))
+        });
+        read.and(computed)
+    })
+}
+
+/// Reads households `a..b` into `part` on PostgreSQL: four queries in the caller's
+/// transaction.
+async fn pg_part(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    sql: &Sql,
+    (a, b): (i64, i64),
+    by_village: Option<(&str, &str)>,
+    by_township: Option<(&str, &str)>,
+    on: NaiveDate,
+    part: &mut Part,
+) -> StoreResult<()> {
+    use sqlx::Row;
+    /// The part's ids, and the code range when the statements carry it.
+    fn rows<'q>(
+        sql: &'q str,
+        (a, b): (i64, i64),
+        range: Option<(&str, &str)>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let query = sqlx::query(sql).bind(a).bind(b);
+        match range {
+            Some((lo, hi)) => query.bind(lo.to_string()).bind(hi.to_string()),
+            None => query,
+        }
+    }
+    part.reset((a, b));
+    for r in rows(&sql.households, (a, b), by_village)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        part.add_household(
+            r.try_get("id")?,
+            r.try_get("township_code")?,
+            r.try_get("village_code")?,
+            &r.try_get::<String, _>("registration_type")?,
+            &r.try_get::<String, _>("status")?,
+        );
+    }
+    for r in rows(&sql.enrolments, (a, b), by_village)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        part.add_enrolment(EnrolmentRow {
+            id: r.try_get("id")?,
+            program: &r.try_get::<String, _>("program")?,
+            township_code: r.try_get("township_code")?,
+            monthly: r.try_get("monthly_fen")?,
+            household_id: r.try_get("household_id")?,
+            person_id: r.try_get("person_id")?,
+            start_month: &r.try_get::<String, _>("start_month")?,
+            end_month: r.try_get::<Option<String>, _>("end_month")?.as_deref(),
+            details: r.try_get::<Option<String>, _>("details_json")?.as_deref(),
+        });
+    }
+    for r in rows(&sql.persons, (a, b), by_township)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        part.add_person(
+            r.try_get("household_id")?,
+            r.try_get("id")?,
+            &r.try_get::<String, _>("id_number")?,
+            r.try_get("counted")?,
+            &r.try_get::<String, _>("disability_type")?,
+            r.try_get("disability_grade")?,
+            &r.try_get::<String, _>("health")?,
+            on,
+        );
+    }
+    for r in rows(&sql.incomes, (a, b), by_township)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        part.add_income(
+            r.try_get("household_id")?,
+            &r.try_get::<String, _>("kind")?,
+            r.try_get("amount_fen")?,
+            &r.try_get::<String, _>("period")?,
+        );
+    }
+    Ok(())
 }
 
 struct Sql {
