@@ -20,7 +20,7 @@ use minzheng_domain::repricing::{
 };
 use minzheng_domain::{Actor, Fen, ParamSet, Program, Role, UrbanRural, YearMonth};
 use minzheng_store::repricing as store;
-use minzheng_store::{AuditEvent, Tx};
+use minzheng_store::{AuditText, Tx};
 use serde::Serialize;
 use serde_json::json;
 
@@ -332,37 +332,27 @@ impl Repricing<'_> {
         }
         // A record per enrolment and per top-up, appended together (one chain, no round
         // trip per record), then one per batch.
-        let ids_text: Vec<(Vec<String>, Vec<String>)> = applied
-            .iter()
-            .map(|a| {
-                (
-                    a.lines.iter().map(|l| l.enrolment_id.to_string()).collect(),
-                    a.top_ups.iter().map(|t| t.id.to_string()).collect(),
-                )
-            })
-            .collect();
-        let mut events: Vec<AuditEvent<'_>> = Vec::new();
-        for (((b, _), a), (eids, tids)) in batches.iter().zip(&applied).zip(&ids_text) {
-            for (l, eid) in a.lines.iter().zip(eids) {
-                events.push(AuditEvent {
+        let mut events: Vec<AuditText<'_>> = Vec::new();
+        for ((b, _), a) in batches.iter().zip(&applied) {
+            let texts = BatchTexts::of(b);
+            for l in &a.lines {
+                events.push(AuditText {
                     action: "repricing.apply",
                     entity_type: "enrolment",
-                    entity_id: eid,
+                    entity_id: l.enrolment_id.to_string(),
                     scope_code: &l.township_code,
-                    before: Some(json!({"monthly_fen": l.old.0})),
-                    after: Some(json!({"monthly_fen": l.new.0, "batch_id": b.id,
-                        "month": b.month, "reason": b.reason})),
+                    before: Some(texts.before(l.old)),
+                    after: Some(texts.after(l.new)),
                 });
             }
-            for (t, tid) in a.top_ups.iter().zip(tids) {
-                events.push(AuditEvent {
+            for t in &a.top_ups {
+                events.push(AuditText {
                     action: "payroll.back_pay.top_up",
                     entity_type: "payroll_adjustment",
-                    entity_id: tid,
+                    entity_id: t.id.to_string(),
                     scope_code: &t.township_code,
                     before: None,
-                    after: Some(json!({"enrolment_id": t.enrolment_id, "period": t.period,
-                        "amount_fen": t.amount.0, "status": "approved", "batch_id": b.id})),
+                    after: Some(texts.top_up(t)),
                 });
             }
         }
@@ -573,6 +563,50 @@ struct AppliedBatch {
     changed_meanwhile: Vec<String>,
 }
 
+/// The audit texts of a batch's sign-off, written as `serde_json` writes the same objects
+/// (keys in order; numbers and codes need no escaping), without building a value per
+/// enrolment.
+struct BatchTexts {
+    id: i64,
+    /// The month and the reason as JSON strings.
+    month: String,
+    reason: String,
+}
+
+impl BatchTexts {
+    fn of(b: &RepricingBatch) -> BatchTexts {
+        BatchTexts {
+            id: b.id,
+            month: json!(b.month).to_string(),
+            reason: json!(b.reason).to_string(),
+        }
+    }
+
+    /// `{"monthly_fen": old}`
+    fn before(&self, old: Fen) -> String {
+        format!("{{\"monthly_fen\":{}}}", old.0)
+    }
+
+    /// `{"batch_id", "month", "monthly_fen": new, "reason"}`
+    fn after(&self, new: Fen) -> String {
+        format!(
+            "{{\"batch_id\":{},\"month\":{},\"monthly_fen\":{},\"reason\":{}}}",
+            self.id, self.month, new.0, self.reason
+        )
+    }
+
+    /// `{"amount_fen", "batch_id", "enrolment_id", "period", "status": "approved"}`
+    fn top_up(&self, t: &store::TopUp) -> String {
+        format!(
+            "{{\"amount_fen\":{},\"batch_id\":{},\"enrolment_id\":{},\"period\":{},\"status\":\"approved\"}}",
+            t.amount.0,
+            self.id,
+            t.enrolment_id,
+            json!(t.period)
+        )
+    }
+}
+
 /// Signs `b` inside `tx`: refused if a month from the batch's on was paid at a higher
 /// amount (a re-pricing recovers nothing) or has a top-up already; months paid at the old,
 /// lower amount get an approved back-pay request for the difference (调标补差), paid by
@@ -585,7 +619,13 @@ async fn apply_batch(
     to: RepricingStatus,
     at: &str,
 ) -> AppResult<AppliedBatch> {
-    let overpaid = store::overpaid_from_month(tx, b).await?;
+    // Until a month from the batch's on is paid, nothing is overpaid and no top-up is due.
+    let paid = store::paid_from(tx, b.program, b.month).await?;
+    let overpaid = if paid {
+        store::overpaid_from_month(tx, b).await?
+    } else {
+        Vec::new()
+    };
     if !overpaid.is_empty() {
         let names: Vec<String> = overpaid
             .iter()
@@ -599,18 +639,24 @@ async fn apply_batch(
             if overpaid.len() > 10 { " 等" } else { "" }
         )));
     }
-    let top_ups = store::top_ups(tx, b, &actor.username, at)
-        .await?
-        .ok_or_else(|| {
-            Error::Conflict(
-                "本批次对象的已发月份已有调标补差，不能重复补差；请作废本批次后核实".into(),
-            )
-        })?;
+    let top_ups = if paid {
+        store::top_ups(tx, b, &actor.username, at)
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "本批次对象的已发月份已有调标补差，不能重复补差；请作废本批次后核实".into(),
+                )
+            })?
+    } else {
+        Vec::new()
+    };
     if !store::decide(tx, b.id, b.status, to, &actor.username, at).await? {
         return Err(Error::Conflict("该调标批次已被他人处理".into()));
     }
-    let changed_meanwhile = store::changed_since(tx, b.id).await?;
-    let lines = store::apply(tx, b.id, at).await?;
+    let store::Applied {
+        lines,
+        changed_meanwhile,
+    } = store::apply(tx, b.id, at).await?;
     Ok(AppliedBatch {
         lines,
         top_ups,
@@ -630,5 +676,44 @@ fn about_batch(b: &RepricingBatch, e: Error) -> Error {
         Error::Forbidden(m) => Error::Forbidden(format!("{which}：{m}")),
         Error::Conflict(m) => Error::Conflict(format!("{which}：{m}")),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_off_audit_texts_are_what_serde_json_writes_for_the_same_objects() {
+        let month = YearMonth::parse("2027-01").unwrap();
+        for reason in [RepricingReason::Standard, RepricingReason::AgeBand] {
+            let t = BatchTexts {
+                id: 42,
+                month: json!(month).to_string(),
+                reason: json!(reason).to_string(),
+            };
+            assert_eq!(
+                t.before(Fen(81_000)),
+                json!({"monthly_fen": 81_000}).to_string()
+            );
+            assert_eq!(
+                t.after(Fen(-5)),
+                json!({"monthly_fen": -5, "batch_id": 42, "month": month, "reason": reason})
+                    .to_string()
+            );
+            let top = store::TopUp {
+                id: 7,
+                enrolment_id: 9,
+                township_code: "511802001".into(),
+                period: YearMonth::parse("2026-12").unwrap(),
+                amount: Fen(4_000),
+            };
+            assert_eq!(
+                t.top_up(&top),
+                json!({"enrolment_id": 9, "period": top.period, "amount_fen": 4_000,
+                       "status": "approved", "batch_id": 42})
+                .to_string()
+            );
+        }
     }
 }

@@ -100,6 +100,18 @@ pub(crate) async fn append_at(
     Ok(seq)
 }
 
+/// A record for [`append_many`], its before and after already JSON text (a sign-off of
+/// many batches writes hundreds of thousands: no `serde_json::Value` built for each).
+#[derive(Debug, Clone)]
+pub struct AuditText<'a> {
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: String,
+    pub scope_code: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// Appends many records inside `tx`, in order, as [`append`] would one by one (the same
 /// chain): the last record is read once, the hashes chained in memory and the rows written
 /// in multi-row inserts. A sign-off that changes a hundred thousand enrolments records each
@@ -107,7 +119,7 @@ pub(crate) async fn append_at(
 pub async fn append_many(
     tx: &mut Tx,
     actor: &Actor,
-    events: Vec<AuditEvent<'_>>,
+    events: Vec<AuditText<'_>>,
 ) -> StoreResult<()> {
     if events.is_empty() {
         return Ok(());
@@ -131,8 +143,6 @@ pub async fn append_many(
     let mut rows: Vec<Vec<crate::db::Arg>> = Vec::with_capacity(CHUNK);
     let mut events = events.into_iter().peekable();
     while let Some(ev) = events.next() {
-        let before = ev.before.map(|v| v.to_string());
-        let after = ev.after.map(|v| v.to_string());
         let hash = chain_hash(&ChainFields {
             prev: &prev,
             seq,
@@ -141,10 +151,10 @@ pub async fn append_many(
             actor_id: actor.user_id,
             action: ev.action,
             entity_type: ev.entity_type,
-            entity_id: ev.entity_id,
+            entity_id: &ev.entity_id,
             scope_code: ev.scope_code,
-            before: before.as_deref(),
-            after: after.as_deref(),
+            before: ev.before.as_deref(),
+            after: ev.after.as_deref(),
         });
         rows.push(vec![
             seq.into(),
@@ -156,8 +166,8 @@ pub async fn append_many(
             ev.entity_id.into(),
             ev.scope_code.into(),
             crate::county_of(ev.scope_code).into(),
-            before.into(),
-            after.into(),
+            ev.before.into(),
+            ev.after.into(),
             std::mem::replace(&mut prev, hash.clone()).into(),
             hash.into(),
         ]);

@@ -39,7 +39,7 @@ pub mod whatif;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use audit::{append as append_audit, append_many as append_audit_many, AuditEvent};
+pub use audit::{append as append_audit, append_many as append_audit_many, AuditEvent, AuditText};
 pub use db::{
     compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_CACHE_BUDGET_KIB,
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,

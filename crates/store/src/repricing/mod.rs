@@ -349,24 +349,6 @@ pub async fn decide(
     Ok(n == 1)
 }
 
-/// The beneficiaries of lines a sign-off would apply (not at 0, computed) whose enrolment a
-/// case changed or ended since the preparation, in line order: the sign-off leaves them as
-/// the case set them. Read before [`apply`].
-pub async fn changed_since(tx: &mut Tx, batch_id: i64) -> StoreResult<Vec<String>> {
-    tx.fetch_all(
-        q("SELECT l.beneficiary_name FROM repricing_lines l
-           JOIN enrolments e ON e.id = l.enrolment_id
-           WHERE l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL
-             AND (l.old_fen <> e.monthly_fen OR e.status = 'ended')
-           ORDER BY l.id")
-        .bind(batch_id),
-    )
-    .await?
-    .iter()
-    .map(|r| r.str("beneficiary_name"))
-    .collect()
-}
-
 /// A line a sign-off applies: the enrolment, its township and the amounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedLine {
@@ -375,6 +357,22 @@ pub struct AppliedLine {
     pub beneficiary_name: String,
     pub old: Fen,
     pub new: Fen,
+}
+
+/// Whether any month of `program` from `month` on has been paid: a payroll batch of it no
+/// longer a draft, for `month` or later, anywhere in the city (a line is never for a later
+/// month than its batch's: back pay is for earlier months). When none is, a sign-off has
+/// nothing overpaid to refuse and no top-up to add.
+pub async fn paid_from(tx: &mut Tx, program: Program, month: YearMonth) -> StoreResult<bool> {
+    Ok(tx
+        .fetch_optional(
+            q("SELECT 1 AS paid FROM payroll_batches
+               WHERE program = $1 AND month >= $2 AND status <> 'draft' LIMIT 1")
+            .bind(program.as_str())
+            .bind(month.to_string()),
+        )
+        .await?
+        .is_some())
 }
 
 /// The beneficiaries of the batch (lines not at 0) paid more than their new amount for the
@@ -501,57 +499,80 @@ pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResul
     rows.iter().map(|r| r.i64("id")).collect()
 }
 
-/// Applies a batch's new amounts (lines not at 0) to enrolments that still pay the old
-/// amount, in one statement; returns the lines applied. An enrolment whose amount a case
-/// changed since the preparation is left as the case set it.
-pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Vec<AppliedLine>> {
+/// What a sign-off applied: the lines, and the beneficiaries of lines it left because a
+/// case changed or ended their enrolment since the preparation (the sign-off leaves them
+/// as the case set them), each in line order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub lines: Vec<AppliedLine>,
+    pub changed_meanwhile: Vec<String>,
+}
+
+/// Applies the batch's lines that are not at 0, were computed, and whose enrolment still
+/// pays the amount the line was prepared from and has not ended: the new amounts in one
+/// `UPDATE … FROM` (the bare update's shape). The lines are read once, with whether each
+/// still applies.
+pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Applied> {
     // The batch is `$1` in both statements, `now` the update's `$2` (numbered in order of
     // first appearance, as the SQLite path binds by position).
-    const APPLICABLE: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL
-        AND l.old_fen = e.monthly_fen AND e.status <> 'ended'";
+    const LINES: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL";
+    const STILL: &str = "l.old_fen = e.monthly_fen AND e.status <> 'ended'";
     let select = format!(
-        "SELECT l.enrolment_id, l.township_code, l.beneficiary_name, l.old_fen, l.new_fen
+        "SELECT l.enrolment_id, l.township_code, l.beneficiary_name, l.old_fen, l.new_fen,
+                CASE WHEN {STILL} THEN 1 ELSE 0 END AS still
          FROM repricing_lines l JOIN enrolments e ON e.id = l.enrolment_id
-         WHERE {APPLICABLE} ORDER BY l.id"
+         WHERE {LINES} ORDER BY l.id"
     );
     // The amounts to apply are read once (the lines by their batch index, each enrolment
-    // by its key) and joined to the enrolments they change: the bare update's shape.
+    // by its key) and joined to the enrolments they change.
     let update = format!(
         "WITH x AS (SELECT l.enrolment_id, l.new_fen FROM repricing_lines l
-                    JOIN enrolments e ON e.id = l.enrolment_id WHERE {APPLICABLE})
+                    JOIN enrolments e ON e.id = l.enrolment_id WHERE {LINES} AND {STILL})
          UPDATE enrolments SET monthly_fen = x.new_fen, updated_at = $2
          FROM x WHERE x.enrolment_id = enrolments.id"
     );
+    let mut out = Applied::default();
+    let mut take = |line: AppliedLine, still: bool| {
+        if still {
+            out.lines.push(line);
+        } else {
+            out.changed_meanwhile.push(line.beneficiary_name);
+        }
+    };
     if let Tx::Sqlite(t) = tx {
         // Thousands of lines per batch: read on the connection's handle, not row by row
         // through sqlx's worker.
         let mut handle = t.lock_handle().await?;
         let raw = crate::bulk::Raw::new(&mut handle);
-        let mut lines = Vec::new();
         raw.prepare(&select)?.query(&[batch_id.into()], |r| {
-            lines.push(AppliedLine {
-                enrolment_id: r.int(0),
-                township_code: r.text(1).into_owned(),
-                beneficiary_name: r.text(2).into_owned(),
-                old: Fen(r.int(3)),
-                new: Fen(r.int(4)),
-            });
+            take(
+                AppliedLine {
+                    enrolment_id: r.int(0),
+                    township_code: r.text(1).into_owned(),
+                    beneficiary_name: r.text(2).into_owned(),
+                    old: Fen(r.int(3)),
+                    new: Fen(r.int(4)),
+                },
+                r.int(5) != 0,
+            );
             Ok(())
         })?;
         raw.prepare(&update)?.run(&[batch_id.into(), now.into()])?;
-        return Ok(lines);
+        return Ok(out);
     }
     let rows = tx.fetch_all(q(select).bind(batch_id)).await?;
     tx.execute(q(update).bind(batch_id).bind(now)).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AppliedLine {
+    for r in &rows {
+        take(
+            AppliedLine {
                 enrolment_id: r.i64("enrolment_id")?,
                 township_code: r.str("township_code")?,
                 beneficiary_name: r.str("beneficiary_name")?,
                 old: Fen(r.i64("old_fen")?),
                 new: Fen(r.i64("new_fen")?),
-            })
-        })
-        .collect()
+            },
+            r.i64("still")? != 0,
+        );
+    }
+    Ok(out)
 }
