@@ -113,8 +113,9 @@ pub struct AuditText<'a> {
 }
 
 /// Appends many records inside `tx`, in order, as [`append`] would one by one (the same
-/// chain): the last record is read once, the hashes chained in memory and the rows written
-/// in multi-row inserts. A sign-off that changes a hundred thousand enrolments records each
+/// chain): the last record is read once and the hashes chained in memory; on SQLite one
+/// prepared statement writes the rows on the connection's handle while another thread
+/// chains the next ones, on PostgreSQL they go in multi-row inserts. A sign-off that changes a hundred thousand enrolments records each
 /// without a round trip per record.
 pub async fn append_many(
     tx: &mut Tx,
@@ -138,24 +139,83 @@ pub async fn append_many(
         Some(r) => (r.i64("seq")? + 1, r.str("hash")?),
         None => (1, GENESIS.to_string()),
     };
-    /// Rows handed to the store at a time.
-    const CHUNK: usize = 5_000;
+    if let Tx::Sqlite(t) = tx {
+        // The hashes are chained on a thread of their own while this one writes the rows
+        // already hashed: a sign-off's hundreds of thousands of records take the longer
+        // of the two, not their sum.
+        let mut handle = t.lock_handle().await?;
+        let mut stmt = crate::bulk::Prepared::new(
+            &mut handle,
+            &format!("{INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        )?;
+        let (at, actor) = (at.as_str(), actor);
+        return crate::db::blocking(|| {
+            std::thread::scope(|scope| {
+                let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Hashed<'_>>>(2);
+                let chain = scope.spawn(move || {
+                    let mut events = events.into_iter();
+                    loop {
+                        let chunk: Vec<Hashed<'_>> = events
+                            .by_ref()
+                            .take(CHUNK)
+                            .map(|ev| {
+                                let hash = chain_hash(&fields(&prev, seq, at, actor, &ev));
+                                let prev = std::mem::replace(&mut prev, hash.clone());
+                                seq += 1;
+                                Hashed {
+                                    seq: seq - 1,
+                                    ev,
+                                    prev,
+                                    hash,
+                                }
+                            })
+                            .collect();
+                        if chunk.is_empty() || send.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut result = Ok(());
+                for chunk in chunks {
+                    for h in &chunk {
+                        use crate::bulk::BulkVal;
+                        let ev = &h.ev;
+                        let vals = [
+                            BulkVal::Int(h.seq),
+                            BulkVal::Text(at),
+                            BulkVal::Text(&actor.username),
+                            actor.user_id.map_or(BulkVal::Null, BulkVal::Int),
+                            BulkVal::Text(ev.action),
+                            BulkVal::Text(ev.entity_type),
+                            BulkVal::Text(&ev.entity_id),
+                            BulkVal::Text(ev.scope_code),
+                            BulkVal::Text(crate::county_of(ev.scope_code)),
+                            ev.before.as_deref().into(),
+                            ev.after.as_deref().into(),
+                            BulkVal::Text(&h.prev),
+                            BulkVal::Text(&h.hash),
+                        ];
+                        if let Err(e) = stmt.run(&vals) {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    if result.is_err() {
+                        // Dropping the receiver ends the chaining thread.
+                        break;
+                    }
+                }
+                chain
+                    .join()
+                    .map_err(|_| crate::StoreError::Internal("审计记录写入过程异常中止".into()))?;
+                result
+            })
+        });
+    }
     let mut rows: Vec<Vec<crate::db::Arg>> = Vec::with_capacity(CHUNK);
     let mut events = events.into_iter().peekable();
     while let Some(ev) = events.next() {
-        let hash = chain_hash(&ChainFields {
-            prev: &prev,
-            seq,
-            at: &at,
-            actor: &actor.username,
-            actor_id: actor.user_id,
-            action: ev.action,
-            entity_type: ev.entity_type,
-            entity_id: &ev.entity_id,
-            scope_code: ev.scope_code,
-            before: ev.before.as_deref(),
-            after: ev.after.as_deref(),
-        });
+        let hash = chain_hash(&fields(&prev, seq, &at, actor, &ev));
         rows.push(vec![
             seq.into(),
             at.as_str().into(),
@@ -173,18 +233,48 @@ pub async fn append_many(
         ]);
         seq += 1;
         if rows.len() == CHUNK || events.peek().is_none() {
-            tx.insert_rows(
-                "INSERT INTO audit_log (seq, at, actor, actor_id, action, entity_type, entity_id,
-                 scope_code, county_code, before_json, after_json, prev_hash, hash)",
-                13,
-                "",
-                &rows,
-            )
-            .await?;
+            tx.insert_rows(INSERT, 13, "", &rows).await?;
             rows.clear();
         }
     }
     Ok(())
+}
+
+/// Records appended at a time by [`append_many`].
+const CHUNK: usize = 5_000;
+
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, actor_id, action, entity_type,
+    entity_id, scope_code, county_code, before_json, after_json, prev_hash, hash)";
+
+/// A record of [`append_many`] with its place in the chain.
+struct Hashed<'a> {
+    seq: i64,
+    ev: AuditText<'a>,
+    prev: String,
+    hash: String,
+}
+
+/// The fields a record's hash covers.
+fn fields<'a>(
+    prev: &'a str,
+    seq: i64,
+    at: &'a str,
+    actor: &'a Actor,
+    ev: &'a AuditText<'_>,
+) -> ChainFields<'a> {
+    ChainFields {
+        prev,
+        seq,
+        at,
+        actor: &actor.username,
+        actor_id: actor.user_id,
+        action: ev.action,
+        entity_type: ev.entity_type,
+        entity_id: &ev.entity_id,
+        scope_code: ev.scope_code,
+        before: ev.before.as_deref(),
+        after: ev.after.as_deref(),
+    }
 }
 
 /// The `WHERE` of the records inside `scope` that pass `f`, and its arguments.

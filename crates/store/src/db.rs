@@ -915,6 +915,18 @@ pub async fn compact_sqlite(url: &str) -> StoreResult<Compacted> {
     })
 }
 
+/// Runs `f`, which blocks (stepping SQLite on a raw handle, joining threads), inside
+/// `block_in_place` on tokio's multi-threaded runtime so the runtime's other tasks move on;
+/// on a single-threaded runtime it simply runs.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

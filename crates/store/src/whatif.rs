@@ -20,7 +20,7 @@ use minzheng_domain::registry::{DisabilityType, Health, IncomeKind, Registration
 use minzheng_domain::repricing::RepricingCandidate;
 use minzheng_domain::{Fen, IdNumber, Program, UrbanRural, YearMonth};
 
-use crate::db::{q, Pool, Store};
+use crate::db::{blocking, q, Pool, Store};
 use crate::error::StoreResult;
 
 /// Households per part.
@@ -505,15 +505,6 @@ struct Sql {
     persons: String,
     incomes: String,
     enrolments: String,
-}
-
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
 }
 
 /// A locked handle lent to one reading thread. SQLite is built serialized (any thread
