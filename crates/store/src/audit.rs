@@ -143,13 +143,24 @@ pub async fn append_many(
         // The hashes are chained on a thread of their own while this one writes the rows
         // already hashed: a sign-off's hundreds of thousands of records take the longer
         // of the two, not their sum.
+        //
+        // Many records are checked for their county once, after they are written, as the
+        // registry import defers its indexes: the per-row trigger is dropped inside this
+        // transaction and created again (a rollback restores it either way).
+        let defer = events.len() >= DEFER_COUNTY_CHECK;
+        let first = seq;
         let mut handle = t.lock_handle().await?;
+        if defer {
+            crate::bulk::Raw::new(&mut handle)
+                .prepare("DROP TRIGGER audit_log_county_insert")?
+                .run(&[])?;
+        }
         let mut stmt = crate::bulk::Prepared::new(
             &mut handle,
             &format!("{INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         )?;
         let (at, actor) = (at.as_str(), actor);
-        return crate::db::blocking(|| {
+        let written = crate::db::blocking(|| {
             std::thread::scope(|scope| {
                 let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Hashed<'_>>>(2);
                 let chain = scope.spawn(move || {
@@ -211,6 +222,27 @@ pub async fn append_many(
                 result
             })
         });
+        drop(stmt);
+        written?;
+        if defer {
+            let raw = crate::bulk::Raw::new(&mut handle);
+            let mut wrong = None;
+            raw.prepare(
+                "SELECT seq FROM audit_log
+                 WHERE seq >= ?1 AND county_code IS NOT substr(scope_code, 1, 6) LIMIT 1",
+            )?
+            .query(&[first.into()], |r| {
+                wrong = Some(r.int(0));
+                Ok(())
+            })?;
+            if let Some(seq) = wrong {
+                return Err(crate::StoreError::Internal(format!(
+                    "第{seq}条审计记录的区县代码与其范围不符"
+                )));
+            }
+            raw.prepare(COUNTY_TRIGGER)?.run(&[])?;
+        }
+        return Ok(());
     }
     let mut rows: Vec<Vec<crate::db::Arg>> = Vec::with_capacity(CHUNK);
     let mut events = events.into_iter().peekable();
@@ -239,6 +271,17 @@ pub async fn append_many(
     }
     Ok(())
 }
+
+/// From how many records [`append_many`] checks their county once, after writing them, on
+/// SQLite instead of row by row (measured: 463,000 records took 1.6 s to insert with the
+/// per-row trigger, 0.86 s without it and 0.1 s more for the check).
+const DEFER_COUNTY_CHECK: usize = 10_000;
+
+/// SQLite's per-row county check on the audit log, as migration 18 creates it.
+pub(crate) const COUNTY_TRIGGER: &str =
+    "CREATE TRIGGER audit_log_county_insert BEFORE INSERT ON audit_log
+  WHEN NEW.county_code IS NOT substr(NEW.scope_code, 1, 6)
+  BEGIN SELECT RAISE(ABORT, 'audit_log.county_code'); END";
 
 /// Records appended at a time by [`append_many`].
 const CHUNK: usize = 5_000;
@@ -341,4 +384,13 @@ pub async fn from_seq(store: &Store, from: i64, limit: i64) -> StoreResult<Vec<A
         .iter()
         .map(entry)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_county_trigger_dropped_for_many_records_is_created_again_as_the_migration_made_it() {
+        assert!(include_str!("../migrations/sqlite/0018_county_keys.sql")
+            .contains(&format!("{};", super::COUNTY_TRIGGER)));
+    }
 }

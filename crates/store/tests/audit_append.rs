@@ -2,7 +2,8 @@
 //! records in one go (on SQLite the hashes are chained on one thread while another writes
 //! the rows). Appended in more than two chunks after an ordinary record, on both backends,
 //! the chain still verifies from the first record, and the records keep the order they
-//! were given in, with their texts.
+//! were given in, with their texts. On SQLite, where so many records are checked for their
+//! county once instead of row by row, the per-row check is in place again afterwards.
 
 use minzheng_domain::audit::ChainCheck;
 use minzheng_domain::Actor;
@@ -26,8 +27,26 @@ fn text(i: usize) -> AuditText<'static> {
     }
 }
 
+/// SQLite's per-row county check on the audit log, as stored in the schema.
+async fn county_trigger(db: &TestDb) -> Option<String> {
+    if db.is_postgres() {
+        return None;
+    }
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let sql = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_county_insert'",
+    )
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    sql
+}
+
 async fn many_records_keep_one_chain_in_their_order(db: TestDb) {
     let st = &db.store;
+    let trigger = county_trigger(&db).await;
+    assert_eq!(trigger.is_some(), !db.is_postgres());
     let sys = Actor::system("t");
     let mut tx = st.begin_write().await.unwrap();
     minzheng_store::append_audit(
@@ -69,6 +88,24 @@ async fn many_records_keep_one_chain_in_their_order(db: TestDb) {
         assert_eq!(r.before_json, want.before);
         assert_eq!(r.after_json, want.after);
     }
+    assert_eq!(county_trigger(&db).await, trigger);
+    // And it still refuses a record whose county is not its scope's.
+    let refused = match db.is_postgres() {
+        true => None,
+        false => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            let r = sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, entity_type, entity_id,
+                   scope_code, county_code, prev_hash, hash)
+                 VALUES (999999, 'x', 't', 'a', 'e', '1', '511802001', '511803', 'p', 'h')",
+            )
+            .execute(&pool)
+            .await;
+            pool.close().await;
+            Some(r.is_err())
+        }
+    };
+    assert_ne!(refused, Some(false));
     db.cleanup().await;
 }
 
