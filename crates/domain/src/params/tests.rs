@@ -58,6 +58,68 @@ fn rounding_modes() {
 }
 
 #[test]
+fn ratios_of_different_size_are_not_equal() {
+    assert_ne!(Ratio::percent(70), Ratio::percent(75));
+    assert_ne!(Ratio::fraction(1, 6), Ratio::percent(16));
+    assert_eq!(Ratio::permille(700), Ratio::percent(70));
+}
+
+#[test]
+fn exact_amounts_subtract_divide_compare_and_pick_as_fractions() {
+    let third = Exact::new(1, 3);
+    let sixth = Exact::new(1, 6);
+    let half = Exact::new(1, 2);
+    assert_eq!(third.minus(sixth).cmp_exact(sixth), Ordering::Equal);
+    assert_eq!(third.cmp_exact(half), Ordering::Less);
+    assert_eq!(half.cmp_exact(third), Ordering::Greater);
+    // Dividing by no count leaves the amount as it was.
+    assert_eq!(third.div_int(0).cmp_exact(third), Ordering::Equal);
+    for (a, b) in [(third, half), (half, third)] {
+        assert_eq!(a.max(b).cmp_exact(half), Ordering::Equal);
+        assert_eq!(a.min(b).cmp_exact(third), Ordering::Equal);
+    }
+    assert!(Exact::new(-1, 3).is_negative());
+    assert!(!Exact::zero().is_negative());
+    assert!(!third.is_negative());
+}
+
+#[test]
+fn an_amount_divided_and_multiplied_back_again_and_again_stays_exact() {
+    // Each step is kept in lowest terms, so a long chain never outgrows the arithmetic.
+    let start = Exact::from_fen(Fen(63_000));
+    let mut x = start;
+    for _ in 0..100 {
+        x = x
+            .div_int(6)
+            .mul_int(6)
+            .mul_ratio(Ratio::fraction(1, 7))
+            .mul_int(7);
+    }
+    assert_eq!(x.cmp_exact(start), Ordering::Equal);
+    assert_eq!(Rounding::ToFen.apply(x), Some(Fen(63_000)));
+}
+
+#[test]
+fn amounts_below_zero_are_shown_and_rounded_half_away_from_zero() {
+    assert_eq!(Exact::new(-12_345, 1).display_yuan(), "-123.45元");
+    assert_eq!(Exact::zero().display_yuan(), "0.00元");
+    assert_eq!(Exact::new(-1, 3).display_yuan(), "-0.0033元");
+    for (num, den, fen) in [
+        (-1, 3, 0),
+        (-1, 2, -1),
+        (-2, 3, -1),
+        (-4, 2, -2),
+        (-5, 2, -3),
+    ] {
+        assert_eq!(
+            Rounding::ToFen.apply(Exact::new(num, den)),
+            Some(Fen(fen)),
+            "{num}/{den}"
+        );
+    }
+}
+
+#[test]
 fn most_specific_then_latest() {
     let city = Scope::city(code("5118"));
     let county = Scope {
