@@ -120,6 +120,61 @@ fn amounts_below_zero_are_shown_and_rounded_half_away_from_zero() {
 }
 
 #[test]
+fn rules_and_value_kinds_are_named_in_chinese() {
+    for (r, label) in [
+        (Rounding::UpToYuan, "向上取整到元"),
+        (Rounding::DownToYuan, "向下取整到元"),
+        (Rounding::HalfUpToYuan, "四舍五入到元"),
+        (Rounding::ToFen, "四舍五入到分"),
+    ] {
+        assert_eq!(r.label(), label);
+    }
+    for (m, label) in [
+        (TopUpMode::PerCapitaGap, "按人均补差"),
+        (TopUpMode::HouseholdGap, "按户补差"),
+        (TopUpMode::Tiers, "分档发放"),
+    ] {
+        assert_eq!(m.label(), label);
+    }
+    let band = |min_age, max_age| AgeBand {
+        min_age,
+        max_age,
+        monthly: Fen(5_000),
+    };
+    assert_eq!(band(80, Some(89)).label(), "80—89周岁");
+    assert_eq!(band(100, None).label(), "100周岁以上");
+    let mut s = ParamSet::new();
+    let mut days = entry(Scope::city(code("5118")), d(2025, 1, 1), 1);
+    days.value = ParamValue::Days(3);
+    assert_eq!(
+        s.insert(days).unwrap_err().to_string(),
+        "参数“城市最低生活保障·低保标准”的取值类型不对，应为金额"
+    );
+    let labels: std::collections::BTreeSet<_> = [
+        ValueKind::Amount,
+        ValueKind::Ratio,
+        ValueKind::AmountOrRatio,
+        ValueKind::Days,
+        ValueKind::WorkingDays,
+        ValueKind::Months,
+        ValueKind::Count,
+        ValueKind::Rounding,
+        ValueKind::TopUpMode,
+        ValueKind::Tiers,
+        ValueKind::IncomeKinds,
+        ValueKind::AgeBands,
+        ValueKind::AgeStartRule,
+        ValueKind::CareTable,
+        ValueKind::ApprovalLevel,
+        ValueKind::NameMask,
+    ]
+    .into_iter()
+    .map(ValueKind::label)
+    .collect();
+    assert_eq!(labels.len(), 16);
+}
+
+#[test]
 fn most_specific_then_latest() {
     let city = Scope::city(code("5118"));
     let county = Scope {
