@@ -230,6 +230,71 @@ fn most_specific_then_latest() {
 }
 
 #[test]
+fn a_county_figure_beats_a_newer_urban_figure_of_the_city() {
+    let city = Scope::city(code("5118"));
+    let county = Scope {
+        county: Some(code("511826")),
+        ..city.clone()
+    };
+    let urban = Scope {
+        urban_rural: Some(UrbanRural::Urban),
+        ..city
+    };
+    let mut s = ParamSet::new();
+    s.insert(entry(county, d(2025, 7, 1), 800)).unwrap();
+    s.insert(entry(urban, d(2026, 1, 1), 900)).unwrap();
+    let on = d(2026, 3, 1);
+    let standard = |region: &str| s.resolve(KEY, &code(region), Some(UrbanRural::Urban), on);
+    assert_eq!(standard("511826"), Ok(&ParamValue::Amount(Fen(80_000))));
+    assert_eq!(standard("511802"), Ok(&ParamValue::Amount(Fen(90_000))));
+}
+
+#[test]
+fn a_second_figure_for_the_same_scope_and_day_is_refused_naming_the_scope() {
+    let city = Scope::city(code("5118"));
+    let county_urban = Scope {
+        county: Some(code("511826")),
+        urban_rural: Some(UrbanRural::Urban),
+        ..city.clone()
+    };
+    let mut s = ParamSet::new();
+    for scope in [city, county_urban] {
+        s.insert(entry(scope.clone(), d(2025, 1, 1), 780)).unwrap();
+    }
+    let again = |scope| {
+        let mut s = s.clone();
+        s.insert(entry(scope, d(2025, 1, 1), 790))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        again(Scope::city(code("5118"))),
+        "参数“城市最低生活保障·低保标准”在5118自2025-01-01起已有取值，不能重复"
+    );
+    assert_eq!(
+        again(Scope {
+            county: Some(code("511826")),
+            urban_rural: Some(UrbanRural::Urban),
+            ..Scope::city(code("5118"))
+        }),
+        "参数“城市最低生活保障·低保标准”在511826城市自2025-01-01起已有取值，不能重复"
+    );
+}
+
+#[test]
+fn parameter_sets_are_equal_when_their_entries_are() {
+    let city = Scope::city(code("5118"));
+    let mut a = ParamSet::new();
+    a.insert(entry(city.clone(), d(2025, 1, 1), 780)).unwrap();
+    let mut b = a.clone();
+    // Looking a value up does not make a set another one.
+    assert!(a.resolve(KEY, &code("511802"), None, d(2025, 6, 1)).is_ok());
+    assert_eq!(a, b);
+    b.insert(entry(city, d(2026, 1, 1), 810)).unwrap();
+    assert_ne!(a, b);
+}
+
+#[test]
 fn insert_checks() {
     let mut s = ParamSet::new();
     let city = Scope::city(code("5118"));
