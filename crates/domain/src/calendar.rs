@@ -350,6 +350,16 @@ mod tests {
         assert_eq!(cal.makeup_workday_name(d(2027, 1, 2)), None);
     }
 
+    #[test]
+    fn a_year_is_covered_by_a_schedule_listing_only_days_off_or_only_makeup_days() {
+        let off = WorkCalendar::from_csv("2027-10-01,holiday,国庆节").unwrap();
+        assert!(off.covers(d(2027, 1, 1)));
+        assert!(!off.covers(d(2028, 10, 1)));
+        let on = WorkCalendar::from_csv("2027-09-26,workday,国庆节").unwrap();
+        assert!(on.covers(d(2027, 12, 31)));
+        assert!(!on.covers(d(2026, 9, 26)));
+    }
+
     fn naive_count(cal: &WorkCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
         from.iter_days()
             .skip(1)

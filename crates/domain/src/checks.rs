@@ -404,6 +404,195 @@ mod tests {
     }
 
     #[test]
+    fn a_verdict_is_read_from_its_code_and_refused_out_of_place_in_words() {
+        assert_eq!(Verdict::parse(" confirm "), Some(Verdict::Confirm));
+        assert_eq!(Verdict::parse("dismiss"), Some(Verdict::Dismiss));
+        assert_eq!(Verdict::parse("handle"), Some(Verdict::Handle));
+        assert_eq!(Verdict::parse("close"), None);
+        use FindingState as S;
+        for (from, v, message) in [
+            (S::Dismissed, Verdict::Confirm, "该疑点不属实，不能核实属实"),
+            (S::Confirmed, Verdict::Dismiss, "该疑点属实，不能核实不属实"),
+            (S::Handled, Verdict::Handle, "该疑点已处理，不能处理完毕"),
+        ] {
+            let refusal = verdict_step(from, v, "已核实").unwrap_err();
+            assert_eq!(refusal.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn a_verdicts_note_may_run_to_500_characters_and_no_further() {
+        let note = |n: usize| "查".repeat(n);
+        for (n, ok) in [(1, true), (499, true), (500, true), (501, false)] {
+            let out = verdict_step(FindingState::Open, Verdict::Confirm, &note(n));
+            assert_eq!(out.is_ok(), ok, "{n} characters: {out:?}");
+        }
+        assert_eq!(
+            verdict_step(FindingState::Open, Verdict::Handle, &note(501)),
+            Err(VerdictRefusal::Note)
+        );
+    }
+
+    #[test]
+    fn each_check_tells_the_clerk_what_to_do_in_its_own_words() {
+        assert_eq!(
+            CheckKind::PaidAfterDeath.advice(),
+            "核实死亡日期；属实的在殡葬管理中登记死亡，系统停发并开立追回"
+        );
+        let advice: std::collections::BTreeSet<_> =
+            CheckKind::ALL.iter().map(|k| k.advice()).collect();
+        assert_eq!(advice.len(), CheckKind::ALL.len());
+    }
+
+    fn finding(kind: CheckKind, evidence: serde_json::Value) -> Finding {
+        Finding {
+            id: 1,
+            kind,
+            subject_key: String::new(),
+            township_code: "511802001".into(),
+            id_number: String::new(),
+            name: "张三".into(),
+            household_id: None,
+            enrolment_id: None,
+            evidence,
+            state: FindingState::Open,
+            note: String::new(),
+            resolved_by: None,
+            opened_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_finding_says_what_the_check_saw_in_words() {
+        use serde_json::json;
+        use CheckKind as K;
+        let cases = [
+            (
+                K::PaidAfterDeath,
+                json!({"period": "2026-10", "program": "tekun", "amount_fen": 80000,
+                       "death_date": "2026-09-15"}),
+                "2026-10特困人员救助供养800.00元已发放，死亡日期2026-09-15",
+            ),
+            (
+                K::EnrolledAfterDeath,
+                json!({"program": "rural_dibao", "status": "active", "death_date": "2026-09-15"}),
+                "农村最低生活保障仍为正常发放，死亡日期2026-09-15",
+            ),
+            (
+                K::DuplicateEnrolment,
+                json!({"program": "rural_dibao", "count": 2, "townships": ["511802001"]}),
+                "农村最低生活保障有2条在保记录，在511802001",
+            ),
+            (
+                K::DuplicateEnrolment,
+                json!({"program": "rural_dibao", "count": 2,
+                       "townships": ["511802001", "511802002"]}),
+                "农村最低生活保障有2条在保记录，分别在511802001和511802002",
+            ),
+            (
+                K::ExclusivePrograms,
+                json!({"programs": ["rural_dibao", "tekun"]}),
+                "同时享受农村最低生活保障和特困人员救助供养",
+            ),
+            (
+                K::SharedAccount,
+                json!({"account": "6217000012345678", "households": 3, "names": ["张三", "李四"]}),
+                "账户6217********5678收取3户的待遇（张三、李四等）",
+            ),
+            (
+                K::ReviewOverdue,
+                json!({"program": "rural_dibao", "due": "2026-05-01"}),
+                "农村最低生活保障应于2026-05-01复核，尚未复核",
+            ),
+            (
+                K::InvalidIdNumber,
+                json!({}),
+                "身份证号码的校验码或出生日期不正确",
+            ),
+            (
+                K::ImplausibleBirth,
+                json!({"program": "tekun", "birth": "2030-01-01", "why": "future"}),
+                "特困人员救助供养：出生日期2030-01-01，出生日期晚于今天",
+            ),
+            (
+                K::ImplausibleBirth,
+                json!({"program": "tekun", "birth": "2020-01-01", "why": "born_after_start"}),
+                "特困人员救助供养：出生日期2020-01-01，出生日期晚于开始享受的月份",
+            ),
+            (
+                K::ImplausibleBirth,
+                json!({"program": "old_age_allowance", "birth": "1960-01-01", "why": "too_young"}),
+                "高龄津贴：出生日期1960-01-01，未到高龄津贴的起始年龄",
+            ),
+            (
+                K::ImplausibleBirth,
+                json!({"program": "tekun", "birth": "1890-01-01", "why": "too_old"}),
+                "特困人员救助供养：出生日期1890-01-01，年龄超过120岁",
+            ),
+            (
+                K::OldAgeNotEnrolled,
+                json!({"birth": "1946-03-01"}),
+                "出生日期1946-03-01，已到高龄津贴起始年龄，未享受津贴，也没有正在办理的申请",
+            ),
+            (
+                K::UnfiledRelative,
+                json!({"program": "rural_dibao", "post": "staff", "relation": "self",
+                       "member": "张三"}),
+                "农村最低生活保障：成员张三本人是民政经办人员，案件未按近亲属备案",
+            ),
+            (
+                K::UnfiledRelative,
+                json!({"program": "rural_dibao", "post": "staff", "relation": "spouse",
+                       "member": "张三", "declarant": "李四"}),
+                "农村最低生活保障：成员张三是民政经办人员李四的配偶，案件未按近亲属备案",
+            ),
+            (
+                K::IncomeAboveStandard,
+                json!({"program": "urban_dibao", "per_capita_fen": 95000, "members": 3,
+                       "standard_fen": 90000}),
+                "城市最低生活保障：登记的家庭月人均收入950.00元（3人），高于低保标准900.00元",
+            ),
+            (
+                K::ListMatch,
+                json!({"program": "rural_dibao", "member": "张三", "list": "vehicle",
+                       "date": "2026-03-01", "detail": "川T12345", "received_on": "2026-04-01"}),
+                "农村最低生活保障：成员张三在车辆登记名单中（登记日期2026-03-01，川T12345，2026-04-01接收）",
+            ),
+            (
+                K::ListMatch,
+                json!({"program": "rural_dibao", "member": "张三", "list": "police_move",
+                       "date": "2026-03-01", "received_on": "2026-04-01"}),
+                "农村最低生活保障：成员张三在公安户籍迁出名单中（迁出日期2026-03-01，2026-04-01接收）",
+            ),
+        ];
+        for (kind, evidence, words) in cases {
+            assert_eq!(finding(kind, evidence).describe(), words);
+        }
+    }
+
+    #[test]
+    fn a_runs_totals_add_up_every_check() {
+        let run = |kind, found, new| CheckRun {
+            kind,
+            found,
+            new,
+            closed: 0,
+            seconds: 0.0,
+        };
+        let report = RunReport {
+            checks: vec![
+                run(CheckKind::PaidAfterDeath, 4, 2),
+                run(CheckKind::SharedAccount, 3, 1),
+            ],
+            seconds: 0.0,
+        };
+        assert_eq!(report.found(), 7);
+        assert_eq!(report.new_findings(), 3);
+        assert_eq!(RunReport::default().found(), 0);
+    }
+
+    #[test]
     fn only_open_and_confirmed_findings_are_under_way() {
         let under: Vec<_> = FindingState::ALL.iter().filter(|s| s.under_way()).collect();
         assert_eq!(under, [&FindingState::Open, &FindingState::Confirmed]);

@@ -208,13 +208,9 @@ impl Exact {
         self.num < 0
     }
     fn reduced(self) -> Exact {
-        let g = gcd(self.num.unsigned_abs(), self.den.unsigned_abs());
-        if g > 1 {
-            let g = g as i128;
-            Exact::new(self.num / g, self.den / g)
-        } else {
-            self
-        }
+        // `den` is at least 1, so their greatest common divisor is too.
+        let g = gcd(self.num.unsigned_abs(), self.den.unsigned_abs()) as i128;
+        Exact::new(self.num / g, self.den / g)
     }
 
     /// [`Self::display_yuan`], written only when displayed.

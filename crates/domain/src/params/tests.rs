@@ -58,6 +58,123 @@ fn rounding_modes() {
 }
 
 #[test]
+fn ratios_of_different_size_are_not_equal() {
+    assert_ne!(Ratio::percent(70), Ratio::percent(75));
+    assert_ne!(Ratio::fraction(1, 6), Ratio::percent(16));
+    assert_eq!(Ratio::permille(700), Ratio::percent(70));
+}
+
+#[test]
+fn exact_amounts_subtract_divide_compare_and_pick_as_fractions() {
+    let third = Exact::new(1, 3);
+    let sixth = Exact::new(1, 6);
+    let half = Exact::new(1, 2);
+    assert_eq!(third.minus(sixth).cmp_exact(sixth), Ordering::Equal);
+    assert_eq!(third.cmp_exact(half), Ordering::Less);
+    assert_eq!(half.cmp_exact(third), Ordering::Greater);
+    // Dividing by no count leaves the amount as it was.
+    assert_eq!(third.div_int(0).cmp_exact(third), Ordering::Equal);
+    for (a, b) in [(third, half), (half, third)] {
+        assert_eq!(a.max(b).cmp_exact(half), Ordering::Equal);
+        assert_eq!(a.min(b).cmp_exact(third), Ordering::Equal);
+    }
+    assert!(Exact::new(-1, 3).is_negative());
+    assert!(!Exact::zero().is_negative());
+    assert!(!third.is_negative());
+}
+
+#[test]
+fn an_amount_divided_and_multiplied_back_again_and_again_stays_exact() {
+    // Each step is kept in lowest terms, so a long chain never outgrows the arithmetic.
+    let start = Exact::from_fen(Fen(63_000));
+    let mut x = start;
+    for _ in 0..100 {
+        x = x
+            .div_int(6)
+            .mul_int(6)
+            .mul_ratio(Ratio::fraction(1, 7))
+            .mul_int(7);
+    }
+    assert_eq!(x.cmp_exact(start), Ordering::Equal);
+    assert_eq!(Rounding::ToFen.apply(x), Some(Fen(63_000)));
+}
+
+#[test]
+fn amounts_below_zero_are_shown_and_rounded_half_away_from_zero() {
+    assert_eq!(Exact::new(-12_345, 1).display_yuan(), "-123.45元");
+    assert_eq!(Exact::zero().display_yuan(), "0.00元");
+    assert_eq!(Exact::new(-1, 3).display_yuan(), "-0.0033元");
+    for (num, den, fen) in [
+        (-1, 3, 0),
+        (-1, 2, -1),
+        (-2, 3, -1),
+        (-4, 2, -2),
+        (-5, 2, -3),
+    ] {
+        assert_eq!(
+            Rounding::ToFen.apply(Exact::new(num, den)),
+            Some(Fen(fen)),
+            "{num}/{den}"
+        );
+    }
+}
+
+#[test]
+fn rules_and_value_kinds_are_named_in_chinese() {
+    for (r, label) in [
+        (Rounding::UpToYuan, "向上取整到元"),
+        (Rounding::DownToYuan, "向下取整到元"),
+        (Rounding::HalfUpToYuan, "四舍五入到元"),
+        (Rounding::ToFen, "四舍五入到分"),
+    ] {
+        assert_eq!(r.label(), label);
+    }
+    for (m, label) in [
+        (TopUpMode::PerCapitaGap, "按人均补差"),
+        (TopUpMode::HouseholdGap, "按户补差"),
+        (TopUpMode::Tiers, "分档发放"),
+    ] {
+        assert_eq!(m.label(), label);
+    }
+    let band = |min_age, max_age| AgeBand {
+        min_age,
+        max_age,
+        monthly: Fen(5_000),
+    };
+    assert_eq!(band(80, Some(89)).label(), "80—89周岁");
+    assert_eq!(band(100, None).label(), "100周岁以上");
+    let mut s = ParamSet::new();
+    let mut days = entry(Scope::city(code("5118")), d(2025, 1, 1), 1);
+    days.value = ParamValue::Days(3);
+    assert_eq!(
+        s.insert(days).unwrap_err().to_string(),
+        "参数“城市最低生活保障·低保标准”的取值类型不对，应为金额"
+    );
+    let labels: std::collections::BTreeSet<_> = [
+        ValueKind::Amount,
+        ValueKind::Ratio,
+        ValueKind::AmountOrRatio,
+        ValueKind::Days,
+        ValueKind::WorkingDays,
+        ValueKind::Months,
+        ValueKind::Count,
+        ValueKind::Rounding,
+        ValueKind::TopUpMode,
+        ValueKind::Tiers,
+        ValueKind::IncomeKinds,
+        ValueKind::AgeBands,
+        ValueKind::AgeStartRule,
+        ValueKind::CareTable,
+        ValueKind::ApprovalLevel,
+        ValueKind::NameMask,
+    ]
+    .into_iter()
+    .map(ValueKind::label)
+    .collect();
+    assert_eq!(labels.len(), 16);
+}
+
+#[test]
 fn most_specific_then_latest() {
     let city = Scope::city(code("5118"));
     let county = Scope {
@@ -110,6 +227,71 @@ fn most_specific_then_latest() {
     assert!(amt("510104", None, d(2026, 1, 1)).is_err());
     // The city itself does not match a county override.
     assert_eq!(amt("5118", None, d(2025, 8, 1)), Ok(780));
+}
+
+#[test]
+fn a_county_figure_beats_a_newer_urban_figure_of_the_city() {
+    let city = Scope::city(code("5118"));
+    let county = Scope {
+        county: Some(code("511826")),
+        ..city.clone()
+    };
+    let urban = Scope {
+        urban_rural: Some(UrbanRural::Urban),
+        ..city
+    };
+    let mut s = ParamSet::new();
+    s.insert(entry(county, d(2025, 7, 1), 800)).unwrap();
+    s.insert(entry(urban, d(2026, 1, 1), 900)).unwrap();
+    let on = d(2026, 3, 1);
+    let standard = |region: &str| s.resolve(KEY, &code(region), Some(UrbanRural::Urban), on);
+    assert_eq!(standard("511826"), Ok(&ParamValue::Amount(Fen(80_000))));
+    assert_eq!(standard("511802"), Ok(&ParamValue::Amount(Fen(90_000))));
+}
+
+#[test]
+fn a_second_figure_for_the_same_scope_and_day_is_refused_naming_the_scope() {
+    let city = Scope::city(code("5118"));
+    let county_urban = Scope {
+        county: Some(code("511826")),
+        urban_rural: Some(UrbanRural::Urban),
+        ..city.clone()
+    };
+    let mut s = ParamSet::new();
+    for scope in [city, county_urban] {
+        s.insert(entry(scope.clone(), d(2025, 1, 1), 780)).unwrap();
+    }
+    let again = |scope| {
+        let mut s = s.clone();
+        s.insert(entry(scope, d(2025, 1, 1), 790))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        again(Scope::city(code("5118"))),
+        "参数“城市最低生活保障·低保标准”在5118自2025-01-01起已有取值，不能重复"
+    );
+    assert_eq!(
+        again(Scope {
+            county: Some(code("511826")),
+            urban_rural: Some(UrbanRural::Urban),
+            ..Scope::city(code("5118"))
+        }),
+        "参数“城市最低生活保障·低保标准”在511826城市自2025-01-01起已有取值，不能重复"
+    );
+}
+
+#[test]
+fn parameter_sets_are_equal_when_their_entries_are() {
+    let city = Scope::city(code("5118"));
+    let mut a = ParamSet::new();
+    a.insert(entry(city.clone(), d(2025, 1, 1), 780)).unwrap();
+    let mut b = a.clone();
+    // Looking a value up does not make a set another one.
+    assert!(a.resolve(KEY, &code("511802"), None, d(2025, 6, 1)).is_ok());
+    assert_eq!(a, b);
+    b.insert(entry(city, d(2026, 1, 1), 810)).unwrap();
+    assert_ne!(a, b);
 }
 
 #[test]

@@ -240,5 +240,47 @@ mod tests {
         for c in Column::ALL {
             assert_eq!(Column::match_header(c.header()), Some(c), "{c:?}");
         }
+        assert_eq!(Column::match_header("＊姓名"), Some(Column::Name));
+        assert_eq!(
+            Column::match_header("\u{feff}户主身份证号"),
+            Some(Column::HeadId)
+        );
+        assert_eq!(
+            Column::match_header("家庭住址（选填）"),
+            Some(Column::Address)
+        );
+        assert_eq!(normalize_header(" *银行\n账号（必填）"), "银行账号");
+    }
+
+    #[test]
+    fn the_template_requires_the_columns_that_place_a_person_and_notes_each() {
+        let required: Vec<Column> = Column::ALL.into_iter().filter(|c| c.required()).collect();
+        assert_eq!(
+            required,
+            [
+                Column::HeadId,
+                Column::Village,
+                Column::Name,
+                Column::IdNumber,
+                Column::Relation
+            ]
+        );
+        for (c, note) in [
+            (Column::HeadId, "必填；同一户各行相同，用于分户"),
+            (Column::Village, "必填；12位统计用区划代码"),
+            (Column::RegistrationType, "户主行填写：城镇/农村"),
+            (Column::Name, "必填"),
+            (Column::IdNumber, "必填；18位，请设置为文本格式"),
+            (Column::Relation, "必填；每户一行“户主”"),
+            (Column::Counted, "是/否，默认是"),
+            (Column::ExclusionReason, "不计入时必填"),
+            (Column::DisabilityGrade, "1-4级"),
+            (Column::StatusDate, "迁出或死亡时填写，如2024-01-05"),
+            (Column::WageMonthly, "金额，单位元，最多两位小数"),
+            (Column::Housing, "金额，单位元，最多两位小数"),
+            (Column::Address, "户主行填写"),
+        ] {
+            assert_eq!(c.note(), note, "{c:?}");
+        }
     }
 }

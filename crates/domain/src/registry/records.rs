@@ -166,3 +166,83 @@ pub struct LedgerExport {
     /// (person, kind) → sum.
     pub assets: std::collections::HashMap<(i64, AssetKind), Fen>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: i64, id_number: &str) -> Person {
+        Person {
+            id,
+            household_id: 1,
+            id_number: id_number.into(),
+            name: "张三".into(),
+            gender: "男".into(),
+            birth_date: "1949-12-31".into(),
+            relation: Relation::Head,
+            counted: true,
+            exclusion_reason: None,
+            disability_type: DisabilityType::None,
+            disability_grade: None,
+            health: Health::Healthy,
+            work_capacity: WorkCapacity::Full,
+            employment: Employment::Farming,
+            status: PersonStatus::Active,
+            status_date: None,
+            head_name: "张三".into(),
+            village_name: "城东村".into(),
+        }
+    }
+
+    fn page() -> HouseholdDetail {
+        HouseholdDetail {
+            household: Household {
+                id: 1,
+                township_code: "511802001".into(),
+                village_code: "511802001001".into(),
+                village_name: "城东村".into(),
+                head_id_number: "11010519491231002X".into(),
+                head_name: "张三".into(),
+                address: "城东村1组".into(),
+                registration_type: RegistrationType::Rural,
+                phone: "13800000000".into(),
+                bank_name: "农商银行".into(),
+                account_number: "6217001234567890".into(),
+                account_holder: "张三".into(),
+                status: HouseholdStatus::Active,
+                member_count: 2,
+                updated_at: String::new(),
+            },
+            members: vec![
+                person(7, "11010519491231002X"),
+                person(8, "110105197503150017"),
+            ],
+            incomes: Vec::new(),
+            assets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_masked_household_page_hides_every_id_number_and_the_account() {
+        let masked = page().masked();
+        assert_eq!(masked.household.head_id_number, "110105********002X");
+        assert_eq!(masked.household.account_number, "6217********7890");
+        let ids: Vec<&str> = masked
+            .members
+            .iter()
+            .map(|m| m.id_number.as_str())
+            .collect();
+        assert_eq!(ids, ["110105********002X", "110105********0017"]);
+        assert_eq!(masked.household.head_name, "张三");
+    }
+
+    #[test]
+    fn a_member_is_found_on_the_page_by_its_id() {
+        let p = page();
+        assert_eq!(
+            p.member(8).map(|m| m.id_number.as_str()),
+            Some("110105197503150017")
+        );
+        assert!(p.member(9).is_none());
+    }
+}

@@ -149,5 +149,69 @@ mod tests {
         assert_eq!(values, ["110105********002X", "6217********7890", "张三"]);
         // Masking twice changes nothing more.
         assert_eq!(r.clone().masked(), r);
+        let head = issue(Column::HeadId, "11010519491231002X").masked();
+        assert_eq!(head.value, "110105********002X");
+    }
+
+    #[test]
+    fn the_summary_says_what_was_written_or_why_nothing_was() {
+        let problem = ImportIssue::file("文件中没有数据行");
+        assert_eq!((problem.row, problem.column.as_str()), (0, ""));
+        assert_eq!(problem.reason, "文件中没有数据行");
+        let written = ImportReport {
+            rows_read: 10,
+            households_created: 2,
+            households_updated: 1,
+            persons_created: 5,
+            persons_updated: 3,
+            persons_moved: 1,
+            written: true,
+            ..Default::default()
+        };
+        let partly = ImportReport {
+            issues: vec![problem.clone(), problem.clone()],
+            ..written.clone()
+        };
+        let checked = ImportReport {
+            rows_read: 10,
+            households: 3,
+            dry_run: true,
+            ..Default::default()
+        };
+        let refused = ImportReport {
+            issues: vec![problem],
+            ..checked.clone()
+        };
+        let not_written = ImportReport {
+            dry_run: false,
+            ..refused.clone()
+        };
+        for (report, summary, succeeded) in [
+            (
+                &written,
+                "导入完成：读取10行，新增2户、更新1户，新增5人、更新3人（其中迁入1人）",
+                true,
+            ),
+            (
+                &partly,
+                "导入完成：读取10行，新增2户、更新1户，新增5人、更新3人（其中迁入1人）；另有2处错误的行未导入",
+                true,
+            ),
+            (&checked, "校验通过（试导入，未写入）：10行，3户", true),
+            (
+                &refused,
+                "发现1处错误，未写入任何数据。请按错误报告修改后重新导入。",
+                false,
+            ),
+            (
+                &not_written,
+                "发现1处错误，未写入任何数据。请按错误报告修改后重新导入。",
+                false,
+            ),
+            (&ImportReport::default(), "校验通过（试导入，未写入）：0行，0户", false),
+        ] {
+            assert_eq!(report.summary(), summary);
+            assert_eq!(report.succeeded(), succeeded, "{summary}");
+        }
     }
 }

@@ -102,4 +102,51 @@ mod tests {
         assert!(p[0].1.contains("多名户主"));
         assert!(household_problems(&ok[1..])[0].1.contains("没有“户主”"));
     }
+
+    #[test]
+    fn each_member_out_of_place_is_named_on_its_row_with_the_reason() {
+        let m = |relation, birth| MemberFacts { relation, birth };
+        let head = m(Relation::Head, d(1970, 1, 1));
+        let same_day = d(1970, 1, 1);
+        let problems = household_problems(&[
+            m(Relation::Spouse, d(1972, 1, 1)),
+            head.clone(),
+            m(Relation::Spouse, d(1973, 1, 1)),
+            m(Relation::Child, same_day),
+            m(Relation::Grandchild, d(1960, 1, 1)),
+            m(Relation::Parent, same_day),
+            m(Relation::Grandparent, d(1990, 1, 1)),
+            m(Relation::Head, d(1971, 1, 1)),
+        ]);
+        let expected = [
+            (7, "同一户出现多名户主"),
+            (2, "同一户出现多名配偶"),
+            (
+                3,
+                "子女的出生日期（1970-01-01）不晚于户主（1970-01-01），与关系不符",
+            ),
+            (
+                4,
+                "孙子女的出生日期（1960-01-01）不晚于户主（1970-01-01），与关系不符",
+            ),
+            (
+                5,
+                "父母的出生日期（1970-01-01）不早于户主（1970-01-01），与关系不符",
+            ),
+            (
+                6,
+                "祖父母的出生日期（1990-01-01）不早于户主（1970-01-01），与关系不符",
+            ),
+        ];
+        let got: Vec<(usize, &str)> = problems.iter().map(|(i, r)| (*i, r.as_str())).collect();
+        assert_eq!(got, expected);
+        // One spouse, a grandchild younger and a grandparent older than the head are fine.
+        assert!(household_problems(&[
+            head,
+            m(Relation::Spouse, d(1972, 1, 1)),
+            m(Relation::Grandchild, d(2015, 1, 1)),
+            m(Relation::Grandparent, d(1925, 1, 1)),
+        ])
+        .is_empty());
+    }
 }

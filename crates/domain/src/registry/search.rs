@@ -171,6 +171,30 @@ mod tests {
         assert_eq!(classify("00X1"), SearchTerm::Name("00X1".into()));
         assert_eq!(classify("021"), SearchTerm::Name("021".into()));
         assert_eq!(classify("张"), SearchTerm::Name("张".into()));
+        assert_eq!(classify("002X"), SearchTerm::Last4("002X".into()));
+        assert_eq!(classify("002a"), SearchTerm::Name("002a".into()));
+        // A long name, or a name with a letter in it, is not read as a name and four
+        // characters of an ID number.
+        for q in ["爱新觉罗氏", "0021ab", "张三 A 0021"] {
+            assert_eq!(classify(q), SearchTerm::Name(q.into()), "{q}");
+        }
+        // A 15-digit number of the first generation is found as the 18-digit one.
+        assert_eq!(
+            classify("110105491231002"),
+            SearchTerm::Id("11010519491231002X".into())
+        );
+    }
+
+    #[test]
+    fn a_village_code_of_digits_narrows_the_list() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let q = HouseholdFilter {
+            village: Some(" 511802001 ".into()),
+            ..Default::default()
+        }
+        .parse(today)
+        .unwrap();
+        assert_eq!(q.village.as_deref(), Some("511802001"));
     }
 
     #[test]
