@@ -317,25 +317,6 @@ fn amount_seeds() -> Vec<Vec<u8>> {
     .collect()
 }
 
-const VALUE_KINDS: &[ValueKind] = &[
-    ValueKind::Amount,
-    ValueKind::Ratio,
-    ValueKind::AmountOrRatio,
-    ValueKind::Days,
-    ValueKind::WorkingDays,
-    ValueKind::Months,
-    ValueKind::Count,
-    ValueKind::Rounding,
-    ValueKind::TopUpMode,
-    ValueKind::Tiers,
-    ValueKind::IncomeKinds,
-    ValueKind::AgeBands,
-    ValueKind::AgeStartRule,
-    ValueKind::CareTable,
-    ValueKind::ApprovalLevel,
-    ValueKind::NameMask,
-];
-
 fn run_amounts(data: &[u8]) -> Outcome {
     use minzheng_domain::payroll::parse_amount;
     let s = lossy(data);
@@ -347,7 +328,7 @@ fn run_amounts(data: &[u8]) -> Outcome {
         some(minzheng_domain::registry::parse_yes_no(&s)),
         some(crate::formats::returns::parse_status(&s)),
     ];
-    for k in VALUE_KINDS {
+    for k in ValueKind::ALL {
         out.push(some(minzheng_domain::params::parse_value(*k, &s)));
     }
     all(out)

@@ -488,6 +488,26 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ValueKind] = &[
+        ValueKind::Amount,
+        ValueKind::Ratio,
+        ValueKind::AmountOrRatio,
+        ValueKind::Days,
+        ValueKind::WorkingDays,
+        ValueKind::Months,
+        ValueKind::Count,
+        ValueKind::Rounding,
+        ValueKind::TopUpMode,
+        ValueKind::Tiers,
+        ValueKind::IncomeKinds,
+        ValueKind::AgeBands,
+        ValueKind::AgeStartRule,
+        ValueKind::CareTable,
+        ValueKind::ApprovalLevel,
+        ValueKind::NameMask,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             ValueKind::Amount => "金额",

@@ -150,28 +150,13 @@ fn rules_and_value_kinds_are_named_in_chinese() {
         s.insert(days).unwrap_err().to_string(),
         "参数“城市最低生活保障·低保标准”的取值类型不对，应为金额"
     );
-    let labels: std::collections::BTreeSet<_> = [
-        ValueKind::Amount,
-        ValueKind::Ratio,
-        ValueKind::AmountOrRatio,
-        ValueKind::Days,
-        ValueKind::WorkingDays,
-        ValueKind::Months,
-        ValueKind::Count,
-        ValueKind::Rounding,
-        ValueKind::TopUpMode,
-        ValueKind::Tiers,
-        ValueKind::IncomeKinds,
-        ValueKind::AgeBands,
-        ValueKind::AgeStartRule,
-        ValueKind::CareTable,
-        ValueKind::ApprovalLevel,
-        ValueKind::NameMask,
-    ]
-    .into_iter()
-    .map(ValueKind::label)
-    .collect();
-    assert_eq!(labels.len(), 16);
+    let labels: std::collections::BTreeSet<_> = ValueKind::ALL
+        .iter()
+        .copied()
+        .map(ValueKind::label)
+        .collect();
+    assert_eq!(labels.len(), ValueKind::ALL.len());
+    assert_eq!(ValueKind::ALL.len(), 16);
 }
 
 #[test]
