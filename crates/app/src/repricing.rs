@@ -620,26 +620,21 @@ async fn apply_batch(
     at: &str,
 ) -> AppResult<AppliedBatch> {
     // Until a month from the batch's on is paid, nothing is overpaid and no top-up is due.
-    let paid = store::paid_from(tx, b.program, b.month).await?;
-    let overpaid = if paid {
-        store::overpaid_from_month(tx, b).await?
-    } else {
-        Vec::new()
-    };
-    if !overpaid.is_empty() {
-        let names: Vec<String> = overpaid
-            .iter()
-            .take(10)
-            .map(|(n, m)| format!("{n}（{m}）"))
-            .collect();
-        return Err(Error::Conflict(format!(
-            "{}起已按高于新金额的原金额签发发放：{}{}。调标不追回已发金额，请作废本批次后办理变更和追回",
-            b.month,
-            names.join("、"),
-            if overpaid.len() > 10 { " 等" } else { "" }
-        )));
-    }
-    let top_ups = if paid {
+    let top_ups = if store::paid_from(tx, b.program, b.month).await? {
+        let overpaid = store::overpaid_from_month(tx, b).await?;
+        if !overpaid.is_empty() {
+            let names: Vec<String> = overpaid
+                .iter()
+                .take(10)
+                .map(|(n, m)| format!("{n}（{m}）"))
+                .collect();
+            return Err(Error::Conflict(format!(
+                "{}起已按高于新金额的原金额签发发放：{}{}。调标不追回已发金额，请作废本批次后办理变更和追回",
+                b.month,
+                names.join("、"),
+                if overpaid.len() > 10 { " 等" } else { "" }
+            )));
+        }
         store::top_ups(tx, b, &actor.username, at)
             .await?
             .ok_or_else(|| {

@@ -115,8 +115,8 @@ pub struct AuditText<'a> {
 /// Appends many records inside `tx`, in order, as [`append`] would one by one (the same
 /// chain): the last record is read once and the hashes chained in memory; on SQLite one
 /// prepared statement writes the rows on the connection's handle while another thread
-/// chains the next ones, on PostgreSQL they go in multi-row inserts. A sign-off that changes a hundred thousand enrolments records each
-/// without a round trip per record.
+/// chains the next ones, on PostgreSQL they go in multi-row inserts. A sign-off that
+/// changes a hundred thousand enrolments records each without a round trip per record.
 pub async fn append_many(
     tx: &mut Tx,
     actor: &Actor,
@@ -135,7 +135,7 @@ pub async fn append_many(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
         ))
         .await?;
-    let (mut seq, mut prev) = match last {
+    let (seq, prev) = match last {
         Some(r) => (r.i64("seq")? + 1, r.str("hash")?),
         None => (1, GENESIS.to_string()),
     };
@@ -164,23 +164,9 @@ pub async fn append_many(
             std::thread::scope(|scope| {
                 let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Hashed<'_>>>(2);
                 let chain = scope.spawn(move || {
-                    let mut events = events.into_iter();
+                    let mut records = chained(events, prev, seq, at, actor);
                     loop {
-                        let chunk: Vec<Hashed<'_>> = events
-                            .by_ref()
-                            .take(CHUNK)
-                            .map(|ev| {
-                                let hash = chain_hash(&fields(&prev, seq, at, actor, &ev));
-                                let prev = std::mem::replace(&mut prev, hash.clone());
-                                seq += 1;
-                                Hashed {
-                                    seq: seq - 1,
-                                    ev,
-                                    prev,
-                                    hash,
-                                }
-                            })
-                            .collect();
+                        let chunk: Vec<Hashed<'_>> = records.by_ref().take(CHUNK).collect();
                         if chunk.is_empty() || send.send(chunk).is_err() {
                             break;
                         }
@@ -245,30 +231,28 @@ pub async fn append_many(
         return Ok(());
     }
     let mut rows: Vec<Vec<crate::db::Arg>> = Vec::with_capacity(CHUNK);
-    let mut events = events.into_iter().peekable();
-    while let Some(ev) = events.next() {
-        let hash = chain_hash(&fields(&prev, seq, &at, actor, &ev));
+    for h in chained(events, prev, seq, &at, actor) {
         rows.push(vec![
-            seq.into(),
+            h.seq.into(),
             at.as_str().into(),
             actor.username.as_str().into(),
             actor.user_id.into(),
-            ev.action.into(),
-            ev.entity_type.into(),
-            ev.entity_id.into(),
-            ev.scope_code.into(),
-            crate::county_of(ev.scope_code).into(),
-            ev.before.into(),
-            ev.after.into(),
-            std::mem::replace(&mut prev, hash.clone()).into(),
-            hash.into(),
+            h.ev.action.into(),
+            h.ev.entity_type.into(),
+            h.ev.entity_id.into(),
+            h.ev.scope_code.into(),
+            crate::county_of(h.ev.scope_code).into(),
+            h.ev.before.into(),
+            h.ev.after.into(),
+            h.prev.into(),
+            h.hash.into(),
         ]);
-        seq += 1;
-        if rows.len() == CHUNK || events.peek().is_none() {
+        if rows.len() == CHUNK {
             tx.insert_rows(INSERT, 13, "", &rows).await?;
             rows.clear();
         }
     }
+    tx.insert_rows(INSERT, 13, "", &rows).await?;
     Ok(())
 }
 
@@ -297,27 +281,38 @@ struct Hashed<'a> {
     hash: String,
 }
 
-/// The fields a record's hash covers.
-fn fields<'a>(
-    prev: &'a str,
-    seq: i64,
+/// The records in order with their places in the chain: each one's hash covers the one
+/// before it, from `prev` and `seq` on.
+fn chained<'a, 'e: 'a>(
+    events: Vec<AuditText<'e>>,
+    mut prev: String,
+    mut seq: i64,
     at: &'a str,
     actor: &'a Actor,
-    ev: &'a AuditText<'_>,
-) -> ChainFields<'a> {
-    ChainFields {
-        prev,
-        seq,
-        at,
-        actor: &actor.username,
-        actor_id: actor.user_id,
-        action: ev.action,
-        entity_type: ev.entity_type,
-        entity_id: &ev.entity_id,
-        scope_code: ev.scope_code,
-        before: ev.before.as_deref(),
-        after: ev.after.as_deref(),
-    }
+) -> impl Iterator<Item = Hashed<'e>> + 'a {
+    events.into_iter().map(move |ev| {
+        let hash = chain_hash(&ChainFields {
+            prev: &prev,
+            seq,
+            at,
+            actor: &actor.username,
+            actor_id: actor.user_id,
+            action: ev.action,
+            entity_type: ev.entity_type,
+            entity_id: &ev.entity_id,
+            scope_code: ev.scope_code,
+            before: ev.before.as_deref(),
+            after: ev.after.as_deref(),
+        });
+        let record = Hashed {
+            seq,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+            ev,
+        };
+        seq += 1;
+        record
+    })
 }
 
 /// The `WHERE` of the records inside `scope` that pass `f`, and its arguments.

@@ -919,12 +919,18 @@ pub async fn compact_sqlite(url: &str) -> StoreResult<Compacted> {
 /// `block_in_place` on tokio's multi-threaded runtime so the runtime's other tasks move on;
 /// on a single-threaded runtime it simply runs.
 pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
+    if multi_threaded() {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
     }
+}
+
+/// Whether this runs on tokio's multi-threaded runtime (the server's and the command
+/// line's), where a blocking section may drive futures with `block_on`.
+pub(crate) fn multi_threaded() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 #[cfg(test)]

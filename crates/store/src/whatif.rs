@@ -20,7 +20,7 @@ use minzheng_domain::registry::{DisabilityType, Health, IncomeKind, Registration
 use minzheng_domain::repricing::RepricingCandidate;
 use minzheng_domain::{Fen, IdNumber, Program, UrbanRural, YearMonth};
 
-use crate::db::{blocking, q, Pool, Store};
+use crate::db::{blocking, multi_threaded, q, Pool, Store};
 use crate::error::StoreResult;
 
 /// Households per part.
@@ -358,13 +358,6 @@ pub async fn read_parts<S: Send>(
     }
 }
 
-/// Whether this runs on tokio's multi-threaded runtime (the server's and the command
-/// line's), where a blocking section may drive futures with `block_on`.
-fn multi_threaded() -> bool {
-    tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-}
-
 /// Runs one computing thread per state, each taking the parts `read` sends (a part goes to
 /// whichever thread is free) and calling `each` on them with its state, then handing the
 /// part's buffers back through `read`'s second argument. At most one part waits between
@@ -397,7 +390,14 @@ fn computing_threads<S: Send>(
                             .and_then(|p| p.recv().map_err(drop));
                         let Ok(part) = next else { break };
                         if result.is_ok() {
-                            result = each(state, &part);
+                            // A panic ends this thread's work, not the reading: the thread
+                            // goes on taking parts, so the reader never waits on it.
+                            result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                each(state, &part)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Err(crate::StoreError::Internal("读取过程异常中止".into()))
+                            });
                         }
                         let _ = give_back.send(part);
                     }
