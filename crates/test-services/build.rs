@@ -3,6 +3,7 @@
 //!
 //! - `minzheng_without_postgres`: `MINZHENG_TEST_POSTGRES_URL` is unset or empty;
 //! - `minzheng_without_replica`: that, or `MINZHENG_TEST_POSTGRES_REPLICA_URL` unset or empty;
+//! - `minzheng_without_citus`: `MINZHENG_TEST_CITUS_URL` (a Citus coordinator) unset or empty;
 //! - `minzheng_without_browser`: Debian's `chromium` or `chromedriver` is not installed
 //!   (neither at `/usr/bin` nor on `PATH`).
 //!
@@ -15,16 +16,18 @@ use std::path::{Path, PathBuf};
 
 const POSTGRES: &str = "MINZHENG_TEST_POSTGRES_URL";
 const REPLICA: &str = "MINZHENG_TEST_POSTGRES_REPLICA_URL";
+const CITUS: &str = "MINZHENG_TEST_CITUS_URL";
 
 fn main() {
     for cfg in [
         "minzheng_without_postgres",
         "minzheng_without_replica",
+        "minzheng_without_citus",
         "minzheng_without_browser",
     ] {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
-    for var in [POSTGRES, REPLICA, "CI", "PATH"] {
+    for var in [POSTGRES, REPLICA, CITUS, "CI", "PATH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -32,11 +35,13 @@ fn main() {
     let ci = in_ci();
     let postgres = is_set(POSTGRES);
     let replica = postgres && is_set(REPLICA);
+    let citus = is_set(CITUS);
     let browser = browser_installed();
 
     let missing = [
         (postgres, "minzheng_without_postgres", POSTGRES),
         (replica, "minzheng_without_replica", REPLICA),
+        (citus, "minzheng_without_citus", CITUS),
         (browser, "minzheng_without_browser", "chromium/chromedriver"),
     ];
     for (present, cfg, what) in missing {

@@ -50,7 +50,7 @@ use minzheng_store::{DatabaseUrl, Store};
 pub use authz::{Authorize, Permission};
 pub use error::{AppResult, Error};
 /// What [`App::compact_sqlite`] did: page size and file size before and after.
-pub use minzheng_store::Compacted;
+pub use minzheng_store::{Compacted, Deployment};
 
 /// The application: the database and the settings every use case shares. Cheap to clone.
 #[derive(Clone)]
@@ -150,6 +150,20 @@ impl App {
     /// Applies the migrations not yet applied; returns how many ran.
     pub async fn migrate(&self) -> AppResult<usize> {
         Ok(self.store.migrate().await?)
+    }
+
+    /// How the database is deployed: one server, or a Citus cluster (distributed by county).
+    pub async fn deployment(&self) -> AppResult<Deployment> {
+        Ok(self.store.deployment().await?)
+    }
+
+    /// Refuses, with what to do, a database that cannot be distributed (no citus
+    /// extension): `minzheng migrate --distributed`.
+    pub async fn require_distributable(&self) -> AppResult<()> {
+        if self.store.deployment().await? == Deployment::Single {
+            self.store.distribute().await?;
+        }
+        Ok(())
     }
 
     /// Rewrites a SQLite database file with the page size the million-row writes were

@@ -91,8 +91,12 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
-    /// 执行数据库迁移
-    Migrate,
+    /// 执行数据库迁移（库中装有 Citus 扩展时，同时把各表按县分布到集群）
+    Migrate {
+        /// 要求分布式部署：数据库未装 Citus 扩展时报错，而不是按单机库迁移
+        #[arg(long)]
+        distributed: bool,
+    },
     /// 显示读取外来文件的各项限额（含 --limits / MINZHENG_LIMITS 的调整）
     Limits,
     /// 整理SQLite数据库文件：回收已删除数据占用的空间，并把旧库转为16KB页（须先停止网页服务）
@@ -661,11 +665,17 @@ async fn run(cli: Cli) -> CliResult {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
+        Command::Migrate { distributed } => {
             let url = cli.database_url.as_deref().unwrap_or(DEFAULT_DB);
             let app = App::connect(url).await?;
+            if distributed {
+                app.require_distributable().await?;
+            }
             let n = app.migrate().await?;
             println!("迁移完成：本次执行 {n} 个迁移");
+            if app.deployment().await? == minzheng_app::Deployment::Distributed {
+                println!("分布式部署：各县数据按县级区划代码分布在 Citus 集群各节点");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => {

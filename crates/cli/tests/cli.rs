@@ -273,6 +273,24 @@ fn import_users_and_audit_verify_catch_tampering() {
 }
 
 #[test]
+fn a_distributed_migration_without_citus_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.db");
+    let db = format!("sqlite://{}", file.display());
+    let out = run(&db, &["migrate", "--distributed"], b"");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("未安装 Citus 扩展，不能分布式部署"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Without the flag the same database migrates as one server's.
+    let out = run(&db, &["migrate"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("分布式部署"));
+}
+
+#[test]
 fn case_tasks_run_and_refuse_a_bad_date() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());

@@ -637,7 +637,12 @@ impl Store {
     /// Opens and migrates.
     pub async fn open(url: &str) -> StoreResult<Store> {
         let store = Store::connect(url).await?;
-        store.migrate().await?;
+        if store.migrate_and_distribute().await?.1 {
+            // The database's settings for a cluster (ALTER DATABASE … SET) reach new
+            // connections only.
+            store.close().await;
+            return Store::connect(url).await;
+        }
         Ok(store)
     }
 

@@ -18,6 +18,7 @@ pub mod cases;
 pub mod checks;
 mod copy;
 mod db;
+mod distribute;
 pub mod divisions;
 mod error;
 pub mod funerals;
@@ -44,9 +45,11 @@ pub use db::{
     compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_CACHE_BUDGET_KIB,
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,
 };
+pub use distribute::Deployment;
 pub use error::{StoreError, StoreResult};
 pub use migrate::COUNTY_TABLES;
 
+pub(crate) use minzheng_domain::mask_id;
 pub(crate) use minzheng_domain::time::timestamp;
 
 /// The county code (县级区划代码: the first six digits) of a township, village or scope

@@ -22,6 +22,7 @@ pub const COUNTY_TABLES: &[&str] = &[
     "case_surveys",
     "enrolments",
     "notice_batches",
+    "notice_entries",
     "objections",
     "payroll_batches",
     "payroll_lines",
@@ -43,6 +44,7 @@ pub const COUNTY_TABLES: &[&str] = &[
     "staff_changes",
     "village_assistants",
     "inspections",
+    "inspection_items",
     "rectifications",
     "subsidies",
     "investments",
@@ -144,6 +146,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "county_keys",
         include_str!("../migrations/sqlite/0018_county_keys.sql"),
     ),
+    (
+        19,
+        "child_county_keys",
+        include_str!("../migrations/sqlite/0019_child_county_keys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -236,6 +243,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "county_keys",
         include_str!("../migrations/postgres/0018_county_keys.sql"),
     ),
+    (
+        19,
+        "child_county_keys",
+        include_str!("../migrations/postgres/0019_child_county_keys.sql"),
+    ),
 ];
 
 /// The newest migration this program knows.
@@ -246,6 +258,11 @@ pub(crate) fn latest_version() -> i64 {
 impl Store {
     /// Applies every migration not yet applied. Returns how many ran.
     pub async fn migrate(&self) -> StoreResult<usize> {
+        Ok(self.migrate_and_distribute().await?.0)
+    }
+
+    /// [`Store::migrate`], and whether a Citus coordinator's tables were distributed now.
+    pub(crate) async fn migrate_and_distribute(&self) -> StoreResult<(usize, bool)> {
         let mut tx = self.begin_write().await?;
         if tx.is_postgres() {
             // Two servers starting at once must not migrate concurrently.
@@ -285,7 +302,10 @@ impl Store {
         // PostgreSQL: this year's and next year's partitions (migration 12) exist.
         let year = chrono::Datelike::year(&chrono::Utc::now());
         crate::partitions::ensure_years(self, year..=year + 1).await?;
-        Ok(ran)
+        // A Citus coordinator's database: its tables distributed across the cluster, once.
+        let distributed = self.deployment().await? == crate::Deployment::CitusPending
+            && self.distribute().await?;
+        Ok((ran, distributed))
     }
 }
 

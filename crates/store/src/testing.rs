@@ -55,6 +55,14 @@ pub fn postgres_url() -> String {
     required_url("MINZHENG_TEST_POSTGRES_URL", "PostgreSQL 测试")
 }
 
+/// The coordinator of the Citus cluster for tests (`MINZHENG_TEST_CITUS_URL`, e.g.
+/// `postgres://postgres@127.0.0.1:5440/postgres`). The tests that need it are marked
+/// `#[minzheng_test_services::needs_citus]`; like [`postgres_url`], this panics when one
+/// runs without it.
+pub fn citus_url() -> String {
+    required_url("MINZHENG_TEST_CITUS_URL", "Citus 集群测试")
+}
+
 /// The streaming replica of the test server (`MINZHENG_TEST_POSTGRES_REPLICA_URL`, e.g.
 /// `postgres://postgres@127.0.0.1:5433/test`; `scripts/pg-replica start` makes one). The
 /// tests that need it are marked `#[minzheng_test_services::needs_replica]`; like
@@ -166,7 +174,16 @@ impl TestDb {
     /// A migrated, empty PostgreSQL database on the server of [`postgres_url`] (which
     /// panics when none is configured).
     pub async fn postgres() -> TestDb {
-        let admin = postgres_url();
+        Self::on_server(postgres_url()).await
+    }
+
+    /// A migrated, empty database of its own on the Citus cluster of [`citus_url`] (made
+    /// on every node, its tables distributed), which panics when none is configured.
+    pub async fn citus() -> TestDb {
+        Self::on_server(citus_url()).await
+    }
+
+    async fn on_server(admin: String) -> TestDb {
         let name = format!("mz_test_{}", unique());
         let url = crate::admin::create_database(&admin, &name)
             .await

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! `build.rs` decides (it reads `MINZHENG_TEST_POSTGRES_URL`,
-//! `MINZHENG_TEST_POSTGRES_REPLICA_URL`, `CI` and whether Chromium is installed; Cargo
+//! `MINZHENG_TEST_POSTGRES_REPLICA_URL`, `MINZHENG_TEST_CITUS_URL`, `CI` and whether
+//! Chromium is installed; Cargo
 //! rebuilds the test targets when they change). Under CI nothing is ignored: a missing
 //! service fails the tests that need it. A marked test run anyway (`--include-ignored`)
 //! fails too when its service is missing: the test support panics rather than return.
@@ -37,6 +38,17 @@ pub fn needs_replica(args: TokenStream, item: TokenStream) -> TokenStream {
         item,
         cfg!(minzheng_without_replica),
         "未设置 MINZHENG_TEST_POSTGRES_REPLICA_URL（或 MINZHENG_TEST_POSTGRES_URL）：跳过只读副本测试",
+    )
+}
+
+/// The test needs a Citus cluster's coordinator (`MINZHENG_TEST_CITUS_URL`).
+#[proc_macro_attribute]
+pub fn needs_citus(args: TokenStream, item: TokenStream) -> TokenStream {
+    mark(
+        args,
+        item,
+        cfg!(minzheng_without_citus),
+        "未设置 MINZHENG_TEST_CITUS_URL：跳过 Citus 集群测试",
     )
 }
 

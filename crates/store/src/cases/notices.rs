@@ -45,8 +45,9 @@ pub async fn insert_entry(
 ) -> StoreResult<()> {
     // The program column holds its Chinese name, as the board prints it.
     tx.execute(
-        q("INSERT INTO notice_entries (batch_id, case_id, display_name, household_size, program, amount_fen)
-           VALUES ($1,$2,$3,$4,$5,$6)")
+        q("INSERT INTO notice_entries (batch_id, case_id, display_name, household_size, program, amount_fen,
+                                       county_code)
+           SELECT $1,$2,$3,$4,$5,$6, county_code FROM notice_batches WHERE id = $1")
         .bind(batch)
         .bind(case_id)
         .bind(entry.name.as_str())

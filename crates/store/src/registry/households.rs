@@ -450,18 +450,40 @@ pub async fn insert_person(
     p: &NewPerson,
     now: &str,
 ) -> StoreResult<i64> {
+    let id = insert_person_row(tx, None, household_id, township, p, now, now).await?;
+    if crate::distribute::keeps_person_ids(tx).await? {
+        crate::distribute::claim_id_number(tx, p.id.as_str(), id, crate::county_of(township))
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Writes a person's row: a new id, or `id` (a person moved to another county of a
+/// distributed database keeps theirs); returns the id.
+async fn insert_person_row(
+    tx: &mut Tx,
+    id: Option<i64>,
+    household_id: i64,
+    township: &str,
+    p: &NewPerson,
+    created_at: &str,
+    now: &str,
+) -> StoreResult<i64> {
     let (py, ini) = pinyin_keys(&p.name);
-    let id = tx
-        .fetch_one(
-            q(
-                "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
-                name_initials, id_last4, gender, birth_date, relation, counted, exclusion_reason,
-                disability_type, disability_grade, health, work_capacity, employment, status,
-                status_date, created_at, updated_at)
-               VALUES ($1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$20)
-               RETURNING id",
-            )
-            .bind(p.id.as_str())
+    let (id_column, id_value) = if id.is_some() {
+        ("id, ", "$22, ")
+    } else {
+        ("", "")
+    };
+    let mut stmt = q(format!(
+        "INSERT INTO persons ({id_column}id_number, household_id, township_code, county_code, name, name_pinyin,
+        name_initials, id_last4, gender, birth_date, relation, counted, exclusion_reason,
+        disability_type, disability_grade, health, work_capacity, employment, status,
+        status_date, created_at, updated_at)
+       VALUES ({id_value}$1,$2,$3, substr($3, 1, 6),$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$21,$20)
+       RETURNING id",
+    ))
+    .bind(p.id.as_str())
             .bind(household_id)
             .bind(township)
             .bind(p.name.as_str())
@@ -480,11 +502,17 @@ pub async fn insert_person(
             .bind(p.employment.as_str())
             .bind(p.status.as_str())
             .bind(p.status_date.map(|d| d.to_string()))
-            .bind(now),
-        )
-        .await?
-        .i64("id")?;
-    Ok(id)
+    .bind(now)
+    .bind(created_at);
+    if let Some(id) = id {
+        stmt = stmt.bind(id);
+    }
+    match tx.fetch_one(stmt).await {
+        Ok(row) => row.i64("id"),
+        // The one unique key of a person beside the id is the ID number.
+        Err(e) if e.is_unique_violation() => Err(crate::distribute::taken(p.id.as_str())),
+        Err(e) => Err(e),
+    }
 }
 
 /// Rewrites a person (also moving them to `household_id`).
@@ -497,6 +525,46 @@ pub async fn update_person(
     now: &str,
 ) -> StoreResult<()> {
     let (py, ini) = pinyin_keys(&p.name);
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
+    if distributed {
+        // A distributed database cannot change a row's county in place: a move to another
+        // county's household takes the row out of the old county and writes it, with its
+        // id and creation time, into the new one.
+        let row = tx
+            .fetch_optional(
+                q("SELECT county_code, created_at FROM persons WHERE id = $1").bind(person_id),
+            )
+            .await?;
+        if let Some(row) = row {
+            if row.str("county_code")? != crate::county_of(township) {
+                let created_at = row.str("created_at")?;
+                tx.execute(
+                    q("DELETE FROM persons WHERE id = $1 AND county_code = $2")
+                        .bind(person_id)
+                        .bind(row.str("county_code")?),
+                )
+                .await?;
+                insert_person_row(
+                    tx,
+                    Some(person_id),
+                    household_id,
+                    township,
+                    p,
+                    &created_at,
+                    now,
+                )
+                .await?;
+                crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
+                return crate::distribute::claim_id_number(
+                    tx,
+                    p.id.as_str(),
+                    person_id,
+                    crate::county_of(township),
+                )
+                .await;
+            }
+        }
+    }
     tx.execute(
         q(
             "UPDATE persons SET id_number = $1, household_id = $2, township_code = $3,
@@ -529,6 +597,16 @@ pub async fn update_person(
         .bind(person_id),
     )
     .await?;
+    if distributed {
+        crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
+        crate::distribute::claim_id_number(
+            tx,
+            p.id.as_str(),
+            person_id,
+            crate::county_of(township),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -701,6 +779,9 @@ pub async fn delete_person(tx: &mut Tx, scope: &Scope, person_id: i64) -> StoreR
             .bind(hi),
         )
         .await?;
+    if n == 1 && crate::distribute::keeps_person_ids(tx).await? {
+        crate::distribute::release_id_numbers(tx, person_id, None).await?;
+    }
     found(n, "该成员")
 }
 

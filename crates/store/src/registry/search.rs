@@ -158,7 +158,10 @@ impl Builder {
         };
         format!(
             "persons p{hint}{}",
-            self.join("households h", "h.id = p.household_id")
+            self.join(
+                "households h",
+                "h.id = p.household_id AND h.county_code = p.county_code"
+            )
         )
     }
 
@@ -166,8 +169,14 @@ impl Builder {
     fn parts_source(&self) -> String {
         format!(
             "person_name_parts k{}{}",
-            self.join("persons p", "p.id = k.person_id"),
-            self.join("households h", "h.id = p.household_id")
+            self.join(
+                "persons p",
+                "p.id = k.person_id AND p.county_code = k.county_code"
+            ),
+            self.join(
+                "households h",
+                "h.id = p.household_id AND h.county_code = p.county_code"
+            )
         )
     }
 

@@ -162,8 +162,8 @@ pub async fn open(
         let stmt = match (it.rule_id, it.auto_status) {
             (Some(rule_id), Some(status)) => q(
                 "INSERT INTO inspection_items (inspection_id, position, rule_id, label, max_score,
-                     auto_status, score, note)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     auto_status, score, note, county_code)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, substr($9, 1, 6))",
             )
             .bind(id)
             .bind(pos)
@@ -172,15 +172,18 @@ pub async fn open(
             .bind(it.max_score)
             .bind(status.as_str())
             .bind(it.score)
-            .bind(&it.note),
+            .bind(&it.note)
+            .bind(township_code),
             _ => q(
-                "INSERT INTO inspection_items (inspection_id, position, label, max_score, note)
-                   VALUES ($1, $2, $3, $4, '')",
+                "INSERT INTO inspection_items (inspection_id, position, label, max_score, note,
+                     county_code)
+                   VALUES ($1, $2, $3, $4, '', substr($5, 1, 6))",
             )
             .bind(id)
             .bind(pos)
             .bind(&it.label)
-            .bind(it.max_score),
+            .bind(it.max_score)
+            .bind(township_code),
         };
         tx.execute(stmt).await?;
     }

@@ -111,7 +111,22 @@ impl ImportSession {
     /// Takes the write transaction (`write`) or a plain connection.
     pub async fn begin(store: &Store, write: bool) -> StoreResult<ImportSession> {
         let held = if write {
-            Held::Write(store.begin_write().await?)
+            let mut tx = store.begin_write().await?;
+            if let Tx::Pg(t) = &mut tx.tx {
+                // On a cluster, an import's reads and the index changes after them use one
+                // connection per node: a shard read over several connections cannot be
+                // altered later in the same transaction.
+                let distributed: bool =
+                    sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
+                        .fetch_one(&mut **t)
+                        .await?;
+                if distributed {
+                    sqlx::query("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
+            Held::Write(tx)
         } else {
             match &store.pool {
                 Pool::Sqlite(p) => Held::Sqlite(p.acquire().await?),
@@ -366,6 +381,7 @@ impl ImportWrite {
             Tx::Pg(t) => {
                 let new_persons = new_persons();
                 self.analyze = new_persons >= DEFER_MIN_ROWS;
+
                 let max_id = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM persons")
                     .fetch_one(&mut **t)
                     .await?

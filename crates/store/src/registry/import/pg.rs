@@ -150,6 +150,19 @@ pub(super) async fn write(
         &format!("COPY persons (id, {PERSON_COLUMNS}, created_at, updated_at) FROM STDIN"),
     )
     .await?;
+    // A distributed database keeps the city-wide ID numbers beside the persons.
+    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    if distributed && !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO person_ids (id_number, person_id, home_county)
+             SELECT id_number, id, county_code FROM persons WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    }
     if !changed.is_empty() {
         stage(conn, "import_person_changes", "persons", PERSON_COLUMNS).await?;
         changed
@@ -172,6 +185,14 @@ pub(super) async fn write(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        if distributed {
+            sqlx::query(
+                "UPDATE person_ids i SET home_county = s.county_code
+                 FROM import_person_changes s WHERE i.id_number = s.id_number",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     moves
         .send(

@@ -1,0 +1,136 @@
+//! A distributed PostgreSQL: minzheng on a Citus cluster (ARCHITECTURE.md, "A province on
+//! a distributed PostgreSQL"). The schema is the PostgreSQL one; once migrated, a database
+//! with the citus extension has its tables distributed by `migrations/citus/distribute.sql`:
+//! every table that carries `county_code` is sharded by it and co-located with households,
+//! the small shared tables become reference tables, and `person_ids`, sharded by the ID
+//! number itself, keeps the city-wide rule of one person per ID number.
+
+use crate::db::{q, Store, Tx};
+use crate::error::{StoreError, StoreResult};
+
+const DISTRIBUTE: &str = include_str!("../migrations/citus/distribute.sql");
+
+/// How a PostgreSQL database is deployed, as [`Store::deployment`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// SQLite, or PostgreSQL without the citus extension.
+    Single,
+    /// The citus extension is there, the tables are not distributed yet.
+    CitusPending,
+    /// The tables are distributed across the cluster.
+    Distributed,
+}
+
+impl Store {
+    /// Whether this database is a plain one, a Citus coordinator not yet distributed, or a
+    /// distributed one.
+    pub async fn deployment(&self) -> StoreResult<Deployment> {
+        if !self.is_postgres() {
+            return Ok(Deployment::Single);
+        }
+        let r = self
+            .fetch_one(q(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
+                        to_regclass('person_ids') IS NOT NULL AS distributed",
+            ))
+            .await?;
+        Ok(match (r.bool("citus")?, r.bool("distributed")?) {
+            (false, _) => Deployment::Single,
+            (true, false) => Deployment::CitusPending,
+            (true, true) => Deployment::Distributed,
+        })
+    }
+
+    /// Distributes the migrated tables across the Citus cluster, once: returns whether it
+    /// ran now. A database without the citus extension is refused with what to do.
+    pub async fn distribute(&self) -> StoreResult<bool> {
+        match self.deployment().await? {
+            Deployment::Distributed => return Ok(false),
+            Deployment::CitusPending => {}
+            Deployment::Single => {
+                return Err(StoreError::validation(
+                    "该数据库未安装 Citus 扩展，不能分布式部署：请在 Citus 协调节点的数据库中执行 \
+                     CREATE EXTENSION citus，并用 citus_add_node 加入各工作节点，然后重新执行 \
+                     minzheng migrate --distributed",
+                ))
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        tx.execute(q("SELECT pg_advisory_xact_lock(7340001)"))
+            .await?;
+        // The persons table's search-key triggers only touch the co-located shard of
+        // person_name_parts, which Citus allows once asked.
+        tx.execute(q("SET LOCAL citus.enable_unsafe_triggers = on"))
+            .await?;
+        if tx
+            .fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
+            .await?
+            .bool("d")?
+        {
+            return Ok(false);
+        }
+        tx.execute(q(DISTRIBUTE)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// Whether the database keeps the city-wide ID numbers in `person_ids` (a distributed
+/// one): the writes of a person then keep it in the same transaction.
+pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> StoreResult<bool> {
+    if !tx.is_postgres() {
+        return Ok(false);
+    }
+    tx.fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
+        .await?
+        .bool("d")
+}
+
+/// The refusal of an ID number another person holds, as the registry words it.
+pub(crate) fn taken(id_number: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "身份证号{}已登记为他人，不能重复登记",
+        crate::mask_id(id_number)
+    ))
+}
+
+/// Records `person_id`'s ID number in `person_ids` (a distributed database), or refuses it
+/// when another person holds it anywhere in the city.
+pub(crate) async fn claim_id_number(
+    tx: &mut Tx,
+    id_number: &str,
+    person_id: i64,
+    county: &str,
+) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            q(
+                "INSERT INTO person_ids (id_number, person_id, home_county) VALUES ($1, $2, $3)
+               ON CONFLICT (id_number) DO UPDATE SET home_county = EXCLUDED.home_county
+               WHERE person_ids.person_id = EXCLUDED.person_id",
+            )
+            .bind(id_number)
+            .bind(person_id)
+            .bind(county),
+        )
+        .await?;
+    if n == 0 {
+        return Err(taken(id_number));
+    }
+    Ok(())
+}
+
+/// Forgets the ID numbers `person_id` held but `keep` (None: all of them).
+pub(crate) async fn release_id_numbers(
+    tx: &mut Tx,
+    person_id: i64,
+    keep: Option<&str>,
+) -> StoreResult<()> {
+    tx.execute(
+        q("DELETE FROM person_ids WHERE person_id = $1 AND id_number IS DISTINCT FROM $2")
+            .bind(person_id)
+            .bind(keep.map(str::to_string)),
+    )
+    .await?;
+    Ok(())
+}
