@@ -36,6 +36,10 @@ pub struct Store {
     /// A read replica ([`Store::connect_replica`]): its connections are read-only on the
     /// server, and [`Store::begin_write`] (so also [`Store::migrate`]) refuses at once.
     pub(crate) read_only: bool,
+    /// A Citus cluster's database whose tables are distributed (found when connecting):
+    /// some statements then name the county in their joins, which a single server's planner
+    /// is better without (ARCHITECTURE.md, "A province on a distributed PostgreSQL").
+    pub(crate) distributed: bool,
 }
 
 /// Moves SQLite's WAL checkpoints off the committing request's path.
@@ -569,12 +573,15 @@ impl Store {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Store {
+        let mut store = Store {
             pool,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             checkpointer: Arc::new(Checkpointer::default()),
             read_only: false,
-        })
+            distributed: false,
+        };
+        store.distributed = store.is_distributed().await?;
+        Ok(store)
     }
 
     /// Opens a PostgreSQL read replica (a streaming standby of the primary) for the reads
@@ -601,12 +608,14 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        let store = Store {
+        let mut store = Store {
             pool: Pool::Postgres(pool),
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             checkpointer: Arc::new(Checkpointer::default()),
             read_only: true,
+            distributed: false,
         };
+        store.distributed = store.is_distributed().await?;
         if store.in_recovery().await? {
             tracing::info!("read replica connected: a standby in recovery, opened read-only");
         } else {

@@ -22,6 +22,17 @@ pub enum Deployment {
 }
 
 impl Store {
+    /// Whether the tables are distributed (PostgreSQL: `person_ids` exists; it is made by
+    /// the distribution alone).
+    pub(crate) async fn is_distributed(&self) -> StoreResult<bool> {
+        if !self.is_postgres() {
+            return Ok(false);
+        }
+        self.fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
+            .await?
+            .bool("d")
+    }
+
     /// Whether this database is a plain one, a Citus coordinator not yet distributed, or a
     /// distributed one.
     pub async fn deployment(&self) -> StoreResult<Deployment> {
@@ -77,6 +88,9 @@ impl Store {
 
 /// Whether the database keeps the city-wide ID numbers in `person_ids` (a distributed
 /// one): the writes of a person then keep it in the same transaction.
+///
+/// (Asked of the transaction: a store opened before the distribution ran has not yet
+/// found it.)
 pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> StoreResult<bool> {
     if !tx.is_postgres() {
         return Ok(false);
@@ -92,6 +106,17 @@ pub(crate) fn taken(id_number: &str) -> StoreError {
         "身份证号{}已登记为他人，不能重复登记",
         crate::mask_id(id_number)
     ))
+}
+
+/// ` AND {a}.county_code = {b}.county_code` on a distributed database (a join a cluster
+/// answers on one node), nothing on a single server, whose planner would take the two
+/// conditions on the county as independent and misjudge the join.
+pub(crate) fn same_county(distributed: bool, a: &str, b: &str) -> String {
+    if distributed {
+        format!(" AND {a}.county_code = {b}.county_code")
+    } else {
+        String::new()
+    }
 }
 
 /// Records `person_id`'s ID number in `person_ids` (a distributed database), or refuses it

@@ -285,6 +285,44 @@ async fn a_person_moves_to_another_countys_household_with_their_id_and_search_ke
     );
     let yucheng = Scope::of(minzheng_domain::DivisionCode::parse("511802").unwrap());
     assert!(names_found(store, &yucheng, "小明").await.is_empty());
+    // A change inside the county is made in place: the name's search keys follow it.
+    let renamed = NewPerson {
+        name: "王晓明".into(),
+        ..moved.clone()
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    registry::update_person(&mut tx, pid, to, "511803001", &renamed, NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(names_found(store, &Scope::all(), "小明").await.is_empty());
+    assert_eq!(
+        names_found(store, &Scope::all(), "晓明").await,
+        [("王晓明".to_string(), to)]
+    );
+    // A whole household is not moved to another county in place: refused in words,
+    // nothing changed.
+    let change = minzheng_domain::registry::HouseholdChange {
+        household: fields(YUCHENG, "赵六"),
+        status: minzheng_domain::registry::HouseholdStatus::Active,
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    let refused = registry::update_household(&mut tx, to, "511803001", &change).await;
+    drop(tx);
+    match refused {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("整户不能直接迁往其他县"), "{m}"),
+        other => panic!("a household moved county in place: {other:?}"),
+    }
+    assert_eq!(
+        scalar(
+            &db.url,
+            &format!(
+                "SELECT COUNT(*) FROM persons WHERE household_id = {to} AND county_code = '511803'"
+            )
+        )
+        .await,
+        2
+    );
     // The ID number still cannot be registered again, in either county.
     for village in [YUCHENG, MINGSHAN] {
         let again = household(

@@ -113,6 +113,10 @@ pub async fn fill_lines(
     scan: Option<&str>,
     now: &str,
 ) -> StoreResult<Filled> {
+    // A distributed database (ARCHITECTURE.md, "A province on a distributed PostgreSQL"):
+    // its once index carries the county too.
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
+    let county = |[a, b]: &[&str; 2]| crate::distribute::same_county(distributed, a, b);
     let mut regular = match scan {
         // CROSS JOIN fixes SQLite's loop order: one sequential pass over the enrolments, a
         // unique-index probe per row into the (few) batches of the month. `+e.status` keeps
@@ -124,10 +128,15 @@ pub async fn fill_lines(
                AND +e.status IN ('active', 'grace', 'ended')")
         .bind(token)
         .bind(month),
-        _ => q("FROM payroll_batches b
-             JOIN enrolments e ON e.program = b.program AND e.township_code = b.township_code
-             JOIN households h ON h.id = e.household_id
-             WHERE true")
+        // (On a cluster each join names the county as well, answered on one node.)
+        _ => q(format!(
+            "FROM payroll_batches b
+             JOIN enrolments e ON e.program = b.program AND e.township_code = b.township_code{}
+             JOIN households h ON h.id = e.household_id{}
+             WHERE true",
+            county(&["e", "b"]),
+            county(&["h", "e"])
+        ))
         .bind(token),
     };
     // Lines go in by ID number (and so a batch lists them in that order): the once index is
@@ -157,8 +166,11 @@ pub async fn fill_lines(
     // The once index is the only arbiter: a line already paid to the beneficiary for the
     // program and month is skipped. (Naming it spares PostgreSQL a speculative probe of the
     // other unique indexes per row, which no regular line can hit.)
-    let skip_paid =
-        " ON CONFLICT (beneficiary_id_number, program, period) WHERE kind NOT IN ('reissue', 'top_up') DO NOTHING";
+    let skip_paid = if distributed {
+        " ON CONFLICT (beneficiary_id_number, program, period, county_code) WHERE kind NOT IN ('reissue', 'top_up') DO NOTHING"
+    } else {
+        " ON CONFLICT (beneficiary_id_number, program, period) WHERE kind NOT IN ('reissue', 'top_up') DO NOTHING"
+    };
     if tx.is_postgres() {
         // PostgreSQL's ON CONFLICT costs a speculative insertion per row (an extra probe of
         // the once index and a confirmation record in the WAL: 1M lines 10.4 s -> 8.7 s
@@ -169,7 +181,7 @@ pub async fn fill_lines(
         tx.execute(q("SAVEPOINT regular_lines")).await?;
         match tx.execute(regular.clone()).await {
             Ok(_) => {}
-            Err(e) if refused_by_once_index(&e) => {
+            Err(e) if refused_by_once_index(&e, distributed) => {
                 tx.execute(q("ROLLBACK TO SAVEPOINT regular_lines")).await?;
                 regular.sql.push_str(skip_paid);
                 tx.execute(regular).await?;
@@ -192,23 +204,28 @@ pub async fn fill_lines(
                     e.beneficiary_name, e.beneficiary_id_number, h.bank_name, h.account_number,
                     h.account_holder, a.amount_fen, a.id
              FROM payroll_adjustments a
-             JOIN payroll_batches b ON b.program = a.program AND b.township_code = a.township_code
-             JOIN enrolments e ON e.id = a.enrolment_id
-             JOIN households h ON h.id = e.household_id
+             JOIN payroll_batches b ON b.program = a.program AND b.township_code = a.township_code{}
+             JOIN enrolments e ON e.id = a.enrolment_id{}
+             JOIN households h ON h.id = e.household_id{}
              WHERE b.generation = $1 AND a.status = 'approved' AND a.period < b.month
-             ON CONFLICT DO NOTHING"
+             ON CONFLICT DO NOTHING",
+            county(&["b", "a"]),
+            county(&["e", "a"]),
+            county(&["h", "e"])
         ))
         .bind(token),
     )
     .await?;
     let included = tx
         .fetch_all(
-            q("UPDATE payroll_adjustments SET status = 'included',
-             line_id = (SELECT l.id FROM payroll_lines l WHERE l.adjustment_id = payroll_adjustments.id)
+            q(format!("UPDATE payroll_adjustments SET status = 'included',
+             line_id = (SELECT l.id FROM payroll_lines l WHERE l.adjustment_id = payroll_adjustments.id{})
            WHERE status = 'approved' AND id IN (
-             SELECT l.adjustment_id FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
+             SELECT l.adjustment_id FROM payroll_lines l
+             JOIN payroll_batches b ON b.id = l.batch_id{}
              WHERE b.generation = $1 AND l.kind <> 'regular' AND l.adjustment_id IS NOT NULL)
-           RETURNING id, township_code, status, line_id")
+           RETURNING id, township_code, status, line_id",
+             county(&["l", "payroll_adjustments"]), county(&["b", "l"])))
             .bind(token),
         )
         .await?;
@@ -217,17 +234,22 @@ pub async fn fill_lines(
     // waiting, approved, for a line the once index will never let in.
     let superseded = tx
         .fetch_all(
-            q("UPDATE payroll_adjustments SET status = 'superseded'
+            q(format!(
+                "UPDATE payroll_adjustments SET status = 'superseded'
            WHERE status = 'approved' AND kind = 'back_pay' AND EXISTS (
              SELECT 1 FROM payroll_batches b
-             JOIN enrolments e ON e.id = payroll_adjustments.enrolment_id
+             JOIN enrolments e ON e.id = payroll_adjustments.enrolment_id{}
              JOIN payroll_lines l ON l.beneficiary_id_number = e.beneficiary_id_number
                AND l.program = payroll_adjustments.program AND l.period = payroll_adjustments.period
-               AND l.kind NOT IN ('reissue', 'top_up')
+               AND l.kind NOT IN ('reissue', 'top_up'){}
              WHERE b.generation = $1 AND b.program = payroll_adjustments.program
-               AND b.township_code = payroll_adjustments.township_code
+               AND b.township_code = payroll_adjustments.township_code{}
                AND payroll_adjustments.period < b.month)
-           RETURNING id, township_code, status, line_id")
+           RETURNING id, township_code, status, line_id",
+                county(&["e", "payroll_adjustments"]),
+                county(&["l", "e"]),
+                county(&["b", "payroll_adjustments"])
+            ))
             .bind(token),
         )
         .await?;
@@ -240,22 +262,26 @@ pub async fn fill_lines(
                     COALESCE(x.bank_name, o.bank_name), COALESCE(x.account_number, o.account_number),
                     COALESCE(x.account_holder, o.account_holder), o.amount_fen, o.id
              FROM payment_exceptions x
-             JOIN payroll_batches b ON b.program = x.program AND b.township_code = x.township_code
-             JOIN payroll_lines o ON o.id = x.line_id
+             JOIN payroll_batches b ON b.program = x.program AND b.township_code = x.township_code{}
+             JOIN payroll_lines o ON o.id = x.line_id{}
              WHERE b.generation = $1 AND x.status = 'ready' AND x.batch_month < b.month
-             ON CONFLICT DO NOTHING"
+             ON CONFLICT DO NOTHING",
+            county(&["b", "x"]),
+            county(&["o", "x"])
         ))
         .bind(token),
     )
     .await?;
     let reissued = tx
         .fetch_all(
-        q("UPDATE payment_exceptions SET status = 'reissued', updated_at = $2,
-             reissue_line_id = (SELECT l.id FROM payroll_lines l WHERE l.reissue_of = payment_exceptions.line_id)
+        q(format!("UPDATE payment_exceptions SET status = 'reissued', updated_at = $2,
+             reissue_line_id = (SELECT l.id FROM payroll_lines l WHERE l.reissue_of = payment_exceptions.line_id{})
            WHERE status = 'ready' AND line_id IN (
-             SELECT l.reissue_of FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
+             SELECT l.reissue_of FROM payroll_lines l
+             JOIN payroll_batches b ON b.id = l.batch_id{}
              WHERE b.generation = $1 AND l.kind <> 'regular' AND l.reissue_of IS NOT NULL)
-           RETURNING id, township_code, reissue_line_id")
+           RETURNING id, township_code, reissue_line_id",
+             county(&["l", "payment_exceptions"]), county(&["b", "l"])))
         .bind(token)
         .bind(now),
     )
@@ -267,15 +293,19 @@ pub async fn fill_lines(
     // heap for rows this transaction just wrote, so five lookups per batch would read every
     // line five times.
     let counters = if tx.is_postgres() {
-        "UPDATE payroll_batches SET line_count = t.n, planned_fen = t.fen, back_pay_fen = t.bp,
+        let lines_county = county(&["l", "g"]);
+        let batch_county = county(&["payroll_batches", "t"]);
+        format!("UPDATE payroll_batches SET line_count = t.n, planned_fen = t.fen, back_pay_fen = t.bp,
            reissue_count = t.rc, reissue_fen = t.rf
-         FROM (SELECT g.id AS batch_id, COUNT(l.id) AS n, COALESCE(SUM(l.amount_fen), 0) AS fen,
+         FROM (SELECT g.id AS batch_id, g.county_code, COUNT(l.id) AS n,
+                 COALESCE(SUM(l.amount_fen), 0) AS fen,
                  COALESCE(SUM(CASE WHEN l.kind IN ('back_pay', 'top_up') THEN l.amount_fen END), 0) AS bp,
                  COUNT(CASE WHEN l.kind = 'reissue' THEN 1 END) AS rc,
                  COALESCE(SUM(CASE WHEN l.kind = 'reissue' THEN l.amount_fen END), 0) AS rf
-               FROM payroll_batches g LEFT JOIN payroll_lines l ON l.batch_id = g.id
-               WHERE g.generation = $1 GROUP BY g.id) t
-         WHERE payroll_batches.id = t.batch_id"
+               FROM payroll_batches g
+               LEFT JOIN payroll_lines l ON l.batch_id = g.id{lines_county}
+               WHERE g.generation = $1 GROUP BY g.county_code, g.id) t
+         WHERE payroll_batches.id = t.batch_id{batch_county}")
     } else {
         "UPDATE payroll_batches SET
              line_count = (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = payroll_batches.id),
@@ -289,6 +319,7 @@ pub async fn fill_lines(
              reissue_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM payroll_lines l
                             WHERE l.batch_id = payroll_batches.id AND l.kind <> 'regular' AND l.kind = 'reissue')
            WHERE generation = $1"
+            .to_string()
     };
     tx.execute(q(counters).bind(token)).await?;
     tx.execute(
@@ -332,14 +363,18 @@ pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> StoreResult<i64> 
         tx.execute(q("SELECT pg_advisory_xact_lock(7340005)"))
             .await?;
     }
-    tx.execute(
-        q(format!(
-            "INSERT INTO payroll_batches (batch_no, program, township_code, county_code, month, status,
-             generation, generated_by, generated_at, updated_at)
-           SELECT $2 || '-' || k.township_code || '-' || k.program, k.program, k.township_code, substr(k.township_code, 1, 6),
-                  $1, 'draft', $3, $4, $5, $5
-           FROM (
-             SELECT p.program, d.code AS township_code
+    // The townships and programs with payable enrolments: one index probe per township and
+    // program on a single server; a cluster cannot probe its shards from a row of the
+    // divisions (a reference table), so it reads them from the enrolments, each shard its own.
+    let payable = if crate::distribute::keeps_person_ids(tx).await? {
+        "SELECT DISTINCT e.program, e.township_code FROM enrolments e
+              WHERE e.township_code >= $6 AND e.township_code < $7
+                AND ($8 IS NULL OR e.program = $8)
+                AND (e.status IN ('active', 'grace') OR (e.status = 'ended' AND e.end_month >= $1))"
+            .to_string()
+    } else {
+        format!(
+            "SELECT p.program, d.code AS township_code
               FROM divisions d CROSS JOIN ({programs}) p
               WHERE d.level = 4 AND d.code >= $6 AND d.code < $7
                 AND ($8 IS NULL OR p.program = $8)
@@ -347,7 +382,18 @@ pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> StoreResult<i64> 
                              AND e.program = p.program AND e.status IN ('active', 'grace'))
                   OR EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = d.code
                              AND e.program = p.program AND e.status = 'ended'
-                             AND e.end_month >= $1))
+                             AND e.end_month >= $1))",
+            programs = programs_table()
+        )
+    };
+    tx.execute(
+        q(format!(
+            "INSERT INTO payroll_batches (batch_no, program, township_code, county_code, month, status,
+             generation, generated_by, generated_at, updated_at)
+           SELECT $2 || '-' || k.township_code || '-' || k.program, k.program, k.township_code, substr(k.township_code, 1, 6),
+                  $1, 'draft', $3, $4, $5, $5
+           FROM (
+             {payable}
              UNION
              SELECT a.program, a.township_code FROM payroll_adjustments a
               WHERE a.status = 'approved' AND a.period < $1
@@ -361,8 +407,7 @@ pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> StoreResult<i64> 
            ) k
            WHERE true
            ORDER BY k.program, k.township_code
-           ON CONFLICT DO NOTHING",
-            programs = programs_table()
+           ON CONFLICT DO NOTHING"
         ))
         .bind(month.as_str())
         .bind(p.month.compact())
@@ -553,8 +598,11 @@ pub async fn batch_exists(tx: &mut Tx, id: i64) -> StoreResult<bool> {
 /// by year (migration 12) and the refusal names the year's own copy of the index, which
 /// PostgreSQL names after the partition and the columns
 /// (`payroll_lines_2026_beneficiary_id_number_program_period_idx`).
-fn refused_by_once_index(e: &StoreError) -> bool {
-    e.is_unique_violation_of("payroll_lines_once")
+/// A cluster's refusal names no index; there the regular lines can meet no unique key but
+/// the once index (their ids are new, they re-issue nothing).
+fn refused_by_once_index(e: &StoreError, distributed: bool) -> bool {
+    (distributed && e.is_unique_violation())
+        || e.is_unique_violation_of("payroll_lines_once")
         || e.unique_violation().is_some_and(|c| {
             c.starts_with("payroll_lines_")
                 && c.ends_with("_beneficiary_id_number_program_period_idx")

@@ -378,6 +378,23 @@ pub async fn insert_household(
     .i64("id")
 }
 
+/// A distributed database keeps a household's rows on its county's node; a move of the
+/// whole household to another county is not made there (its members move one by one).
+pub const MOVE_HOUSEHOLD_ACROSS_COUNTIES: &str =
+    "本系统按县（区）分布式部署，整户不能直接迁往其他县（区）：请在迁入地登记新户，再将成员逐一迁入";
+
+/// On a distributed database, the condition that keeps an update on the row's own county
+/// (`township` the statement's parameter of the new township): a cluster changes no row's
+/// county in place, and refuses an update that sets the column unless the row is pinned to
+/// that county. Empty on a single server.
+fn same_county(distributed: bool, township: &str) -> String {
+    if distributed {
+        format!(" AND county_code = substr({township}, 1, 6)")
+    } else {
+        String::new()
+    }
+}
+
 /// Writes a household's own fields and status; a household moved to another township takes
 /// its persons, incomes and assets along.
 pub async fn update_household(
@@ -388,13 +405,18 @@ pub async fn update_household(
 ) -> StoreResult<()> {
     let h = &c.household;
     let township = h.township_code();
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
+    if distributed && crate::county_of(township) != crate::county_of(before_township) {
+        return Err(StoreError::Conflict(MOVE_HOUSEHOLD_ACROSS_COUNTIES.into()));
+    }
     tx.execute(
-        q(
+        q(format!(
             "UPDATE households SET township_code = $1, county_code = substr($1, 1, 6),
              village_code = $2, registration_type = $3,
              address = $4, phone = $5, bank_name = $6, account_number = $7, account_holder = $8,
-             status = $9, updated_at = $10 WHERE id = $11",
-        )
+             status = $9, updated_at = $10 WHERE id = $11{}",
+            same_county(distributed, "$1")
+        ))
         .bind(township)
         .bind(h.village_code.as_str())
         .bind(h.registration_type.as_str())
@@ -413,7 +435,8 @@ pub async fn update_household(
             tx.execute(
                 q(format!(
                     "UPDATE {table} SET township_code = $1, county_code = substr($1, 1, 6)
-                     WHERE household_id = $2"
+                     WHERE household_id = $2{}",
+                    same_county(distributed, "$1")
                 ))
                 .bind(township)
                 .bind(id),
@@ -566,14 +589,15 @@ pub async fn update_person(
         }
     }
     tx.execute(
-        q(
+        q(format!(
             "UPDATE persons SET id_number = $1, household_id = $2, township_code = $3,
             county_code = substr($3, 1, 6), name = $4,
             name_pinyin = $5, name_initials = $6, id_last4 = $7, gender = $8, birth_date = $9,
             relation = $10, counted = $11, exclusion_reason = $12, disability_type = $13,
             disability_grade = $14, health = $15, work_capacity = $16, employment = $17,
-            status = $18, status_date = $19, updated_at = $20 WHERE id = $21",
-        )
+            status = $18, status_date = $19, updated_at = $20 WHERE id = $21{}",
+            same_county(distributed, "$3")
+        ))
         .bind(p.id.as_str())
         .bind(household_id)
         .bind(township)

@@ -74,6 +74,8 @@ struct Arm {
 /// The statement pieces a search needs, for one backend.
 struct Builder {
     pg: bool,
+    /// A cluster's database: the joins name the county too (answered on one node).
+    distributed: bool,
     args: Vec<Arg>,
 }
 
@@ -81,6 +83,7 @@ impl Builder {
     fn new(store: &Store) -> Builder {
         Builder {
             pg: store.is_postgres(),
+            distributed: store.distributed,
             args: Vec::new(),
         }
     }
@@ -160,9 +163,14 @@ impl Builder {
             "persons p{hint}{}",
             self.join(
                 "households h",
-                "h.id = p.household_id AND h.county_code = p.county_code"
+                &format!("h.id = p.household_id{}", self.county("h", "p"))
             )
         )
+    }
+
+    /// ` AND a.county_code = b.county_code` on a cluster.
+    fn county(&self, a: &str, b: &str) -> String {
+        crate::distribute::same_county(self.distributed, a, b)
     }
 
     /// Persons from their name parts (`k` first, then the person and the household).
@@ -171,11 +179,11 @@ impl Builder {
             "person_name_parts k{}{}",
             self.join(
                 "persons p",
-                "p.id = k.person_id AND p.county_code = k.county_code"
+                &format!("p.id = k.person_id{}", self.county("p", "k"))
             ),
             self.join(
                 "households h",
-                "h.id = p.household_id AND h.county_code = p.county_code"
+                &format!("h.id = p.household_id{}", self.county("h", "p"))
             )
         )
     }

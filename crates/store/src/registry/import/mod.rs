@@ -237,17 +237,22 @@ async fn lookup_pg(
     heads: &[Id18],
     scope: &Scope,
 ) -> StoreResult<Lookups> {
+    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    let persons = format!(
+        "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number, p.name
+         FROM persons p JOIN households h ON h.id = p.household_id{}
+         WHERE p.id_number = ANY($1)",
+        crate::distribute::same_county(distributed, "h", "p")
+    );
     let mut existing = Vec::new();
     for chunk in ids.chunks(10_000) {
         let list: Vec<&str> = chunk.iter().map(id_str).collect();
-        let rows: Vec<(String, i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number, p.name
-             FROM persons p JOIN households h ON h.id = p.household_id
-             WHERE p.id_number = ANY($1)",
-        )
-        .bind(&list)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows: Vec<(String, i64, i64, String, String, String)> = sqlx::query_as(&persons)
+            .bind(&list)
+            .fetch_all(&mut *conn)
+            .await?;
         for (id, person_id, household_id, village, head, name) in rows {
             if let Ok(key) = Id18::try_from(id.as_bytes()) {
                 existing.push((

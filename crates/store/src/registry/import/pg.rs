@@ -12,7 +12,7 @@ use super::sqlite::person_vals;
 use super::IMPORT_NOTE;
 use crate::copy::CopyRows;
 use crate::county_of;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 
 /// The household columns an import writes, in COPY order after `id`.
 const HOUSEHOLD_COLUMNS: &str =
@@ -38,6 +38,17 @@ pub(super) async fn write(
 ) -> StoreResult<()> {
     let l = plan.ledger;
     let now = plan.now;
+    // A distributed database keeps the city-wide ID numbers beside the persons, and changes
+    // no row's county in place (ARCHITECTURE.md, "A province on a distributed PostgreSQL").
+    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    // (On a single server the county is rewritten with the township.)
+    let (county_set, same_county) = if distributed {
+        ("", "AND t.county_code = s.county_code")
+    } else {
+        ("county_code = s.county_code,", "")
+    };
     // Households: which are new, which exist.
     let mut hid_of: HashMap<Id18, i64> = HashMap::with_capacity(good.len());
     let mut new_heads: Vec<&Row> = Vec::new();
@@ -86,14 +97,17 @@ pub(super) async fn write(
                 &format!("COPY import_household_changes (id, {HOUSEHOLD_COLUMNS}) FROM STDIN"),
             )
             .await?;
-        sqlx::query(
-            "UPDATE households h SET township_code = s.township_code, county_code = s.county_code,
+        if distributed {
+            refuse_county_moves(conn, "import_household_changes", "households").await?;
+        }
+        sqlx::query(&format!(
+            "UPDATE households t SET township_code = s.township_code, {county_set}
                village_code = s.village_code, head_name = s.head_name, address = s.address,
                registration_type = s.registration_type, phone = s.phone,
                bank_name = s.bank_name, account_number = s.account_number,
                account_holder = s.account_holder, updated_at = $1
-             FROM import_household_changes s WHERE h.id = s.id",
-        )
+             FROM import_household_changes s WHERE t.id = s.id {same_county}"
+        ))
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -150,10 +164,6 @@ pub(super) async fn write(
         &format!("COPY persons (id, {PERSON_COLUMNS}, created_at, updated_at) FROM STDIN"),
     )
     .await?;
-    // A distributed database keeps the city-wide ID numbers beside the persons.
-    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
     if distributed && !ids.is_empty() {
         sqlx::query(
             "INSERT INTO person_ids (id_number, person_id, home_county)
@@ -171,17 +181,20 @@ pub(super) async fn write(
                 &format!("COPY import_person_changes (id, {PERSON_COLUMNS}) FROM STDIN"),
             )
             .await?;
-        sqlx::query(
-            "UPDATE persons p SET household_id = s.household_id,
-               township_code = s.township_code, county_code = s.county_code, name = s.name, name_pinyin = s.name_pinyin,
+        if distributed {
+            refuse_county_moves(conn, "import_person_changes", "persons").await?;
+        }
+        sqlx::query(&format!(
+            "UPDATE persons t SET household_id = s.household_id,
+               township_code = s.township_code, {county_set} name = s.name, name_pinyin = s.name_pinyin,
                name_initials = s.name_initials, id_last4 = s.id_last4, gender = s.gender,
                birth_date = s.birth_date, relation = s.relation, counted = s.counted,
                exclusion_reason = s.exclusion_reason, disability_type = s.disability_type,
                disability_grade = s.disability_grade, health = s.health,
                work_capacity = s.work_capacity, employment = s.employment, status = s.status,
                status_date = s.status_date, updated_at = $1
-             FROM import_person_changes s WHERE p.id = s.id",
-        )
+             FROM import_person_changes s WHERE t.id = s.id {same_county}"
+        ))
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -229,6 +242,28 @@ pub(super) async fn write(
                created_at) FROM STDIN",
         )
         .await?;
+    Ok(())
+}
+
+/// On a distributed database: refuses the import when a staged change (`staged`) would
+/// move a row of `table` to another county, which the cluster cannot do in place.
+async fn refuse_county_moves(
+    conn: &mut PgConnection,
+    staged: &str,
+    table: &str,
+) -> StoreResult<()> {
+    let moves: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {staged} s JOIN {table} t ON t.id = s.id
+         WHERE t.county_code <> s.county_code"
+    ))
+    .fetch_one(&mut *conn)
+    .await?;
+    if moves > 0 {
+        let what = if table == "households" { "户" } else { "人" };
+        return Err(StoreError::Conflict(format!(
+            "台账中有{moves}{what}将迁往其他县（区）：本系统按县（区）分布式部署，不能在导入中跨县迁移；             请在迁入地逐一办理迁入后再导入"
+        )));
+    }
     Ok(())
 }
 
