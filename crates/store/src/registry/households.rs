@@ -17,13 +17,28 @@ use crate::db::{q, DbRow, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 use minzheng_domain::audit::AuditEntry;
 
-pub(super) const HH_SELECT: &str = "SELECT h.*, v.name AS village_name,
-    (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id AND p.status = 'active') AS member_count
-  FROM households h LEFT JOIN divisions v ON v.code = h.village_code";
+/// A household with its village's name and its active members' count. (A cluster counts
+/// the members on the household's own node, the county named; a single server counts them
+/// from the index of (household, status) alone.)
+fn hh_select(store: &Store) -> String {
+    format!(
+        "SELECT h.*, v.name AS village_name,
+    (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id AND p.status = 'active'{})
+      AS member_count
+  FROM households h LEFT JOIN divisions v ON v.code = h.village_code",
+        crate::distribute::same_county(store.distributed, "p", "h")
+    )
+}
 
-const PERSON_SELECT: &str = "SELECT p.*, h.head_name AS head_name, v.name AS village_name
-  FROM persons p JOIN households h ON h.id = p.household_id
-  LEFT JOIN divisions v ON v.code = h.village_code";
+/// A person with the household's head and village.
+fn person_select(store: &Store) -> String {
+    format!(
+        "SELECT p.*, h.head_name AS head_name, v.name AS village_name
+  FROM persons p JOIN households h ON h.id = p.household_id{}
+  LEFT JOIN divisions v ON v.code = h.village_code",
+        crate::distribute::same_county(store.distributed, "h", "p")
+    )
+}
 
 fn household(r: &DbRow) -> StoreResult<Household> {
     Ok(Household {
@@ -143,7 +158,8 @@ pub async fn list_households(
         .i64("n")?;
     let mut list_q = bind_all(
         q(format!(
-            "{HH_SELECT}{where_sql} ORDER BY h.id LIMIT ${} OFFSET ${}",
+            "{}{where_sql} ORDER BY h.id LIMIT ${} OFFSET ${}",
+            hh_select(store),
             args.len() + 1,
             args.len() + 2
         )),
@@ -186,7 +202,8 @@ async fn search_households(
     let (cond, lo, hi) = scope_cond(scope, 1);
     let marks: Vec<String> = (0..page.len()).map(|k| format!("${}", k + 3)).collect();
     let mut query = q(format!(
-        "{HH_SELECT} WHERE {cond} AND h.id IN ({})",
+        "{} WHERE {cond} AND h.id IN ({})",
+        hh_select(store),
         marks.join(", ")
     ))
     .bind(lo)
@@ -210,7 +227,7 @@ async fn search_households(
 /// One household, if visible.
 pub async fn get_household_row(store: &Store, scope: &Scope, id: i64) -> StoreResult<Household> {
     let row = store
-        .fetch_optional(q(format!("{HH_SELECT} WHERE h.id = $1")).bind(id))
+        .fetch_optional(q(format!("{} WHERE h.id = $1", hh_select(store))).bind(id))
         .await?
         .ok_or(StoreError::NotFound("该户"))?;
     let h = household(&row)?;
@@ -226,8 +243,9 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
     let members = store
         .fetch_all(
             q(format!(
-                "{PERSON_SELECT} WHERE p.household_id = $1
-                 ORDER BY CASE p.relation WHEN 'head' THEN 0 ELSE 1 END, p.birth_date, p.id"
+                "{} WHERE p.household_id = $1
+                 ORDER BY CASE p.relation WHEN 'head' THEN 0 ELSE 1 END, p.birth_date, p.id",
+                person_select(store)
             ))
             .bind(id),
         )
@@ -237,9 +255,12 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .collect::<StoreResult<Vec<_>>>()?;
     let incomes = store
         .fetch_all(
-            q("SELECT i.*, p.name AS person_name FROM incomes i
-               LEFT JOIN persons p ON p.id = i.person_id
-               WHERE i.household_id = $1 ORDER BY i.id")
+            q(format!(
+                "SELECT i.*, p.name AS person_name FROM incomes i
+               LEFT JOIN persons p ON p.id = i.person_id{}
+               WHERE i.household_id = $1 ORDER BY i.id",
+                crate::distribute::same_county(store.distributed, "p", "i")
+            ))
             .bind(id),
         )
         .await?
@@ -248,9 +269,12 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .collect::<StoreResult<Vec<_>>>()?;
     let assets = store
         .fetch_all(
-            q("SELECT a.*, p.name AS person_name FROM assets a
-               LEFT JOIN persons p ON p.id = a.person_id
-               WHERE a.household_id = $1 ORDER BY a.id")
+            q(format!(
+                "SELECT a.*, p.name AS person_name FROM assets a
+               LEFT JOIN persons p ON p.id = a.person_id{}
+               WHERE a.household_id = $1 ORDER BY a.id",
+                crate::distribute::same_county(store.distributed, "p", "a")
+            ))
             .bind(id),
         )
         .await?
@@ -335,8 +359,9 @@ pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<(i64, i64)> {
     let p = store
         .fetch_one(
             q(format!(
-                "SELECT COUNT(*) AS n FROM persons p JOIN households h ON h.id = p.household_id
-                 WHERE {cond} AND p.status = 'active'"
+                "SELECT COUNT(*) AS n FROM persons p JOIN households h ON h.id = p.household_id{}
+                 WHERE {cond} AND p.status = 'active'",
+                crate::distribute::same_county(store.distributed, "h", "p")
             ))
             .bind(lo)
             .bind(hi),

@@ -149,7 +149,17 @@ impl Builder {
             _ => "h.township_code",
         };
         let (lo, hi) = (self.arg(lo), self.arg(hi));
-        format!("{col} >= {lo} AND {col} < {hi}")
+        let mut cond = format!("{col} >= {lo} AND {col} < {hi}");
+        // On a cluster a scope inside one county names it: the search then runs on that
+        // county's shard alone instead of asking every shard.
+        if let Some(c) = scope
+            .code()
+            .filter(|c| self.distributed && c.as_str().len() >= 6)
+        {
+            let county = self.arg(&c.as_str()[..6]);
+            cond.push_str(&format!(" AND h.county_code = {county}"));
+        }
+        cond
     }
 
     /// Persons from a persons index (`p` first, then its household).
