@@ -161,7 +161,7 @@ impl App {
     /// extension): `minzheng migrate --distributed`.
     pub async fn require_distributable(&self) -> AppResult<()> {
         if self.store.deployment().await? == Deployment::Single {
-            self.store.distribute().await?;
+            return Err(minzheng_store::StoreError::validation(minzheng_store::NOT_CITUS).into());
         }
         Ok(())
     }

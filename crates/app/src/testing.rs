@@ -64,6 +64,13 @@ impl TestDb {
         Self::wrap(StoreDb::postgres().await)
     }
 
+    /// A migrated, empty database of its own on the Citus cluster named by
+    /// `MINZHENG_TEST_CITUS_URL`, its tables distributed. A test calling this is marked
+    /// `#[minzheng_test_services::needs_citus]`.
+    pub async fn citus() -> TestDb {
+        Self::wrap(StoreDb::citus().await)
+    }
+
     fn wrap(db: StoreDb) -> TestDb {
         TestDb {
             url: db.url.clone(),

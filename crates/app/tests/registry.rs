@@ -732,6 +732,45 @@ async fn members_move_between_households_with_history(db: &TestDb) {
     }
 }
 
+/// On a Citus cluster a row's county is its shard: an import whose ledger moves its
+/// households to another county's village is refused whole, in words, and nothing moves.
+#[minzheng_test_services::needs_citus]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_refuses_an_import_that_moves_households_to_another_county() {
+    let db = TestDb::citus().await;
+    seeded(&db).await;
+    let city = Actor::system("t");
+    let mut rows = ledger(3, 7);
+    let r = import(&db, &city, "台账.csv", ledger_csv(&rows).unwrap()).await;
+    assert!(r.written && r.issues.is_empty(), "{:?}", r.issues);
+    let mingshan = system_in(Scope::of(
+        minzheng_domain::DivisionCode::parse("511803").unwrap(),
+    ));
+    let before = db.app.registry().counts(&mingshan).await.unwrap();
+    for row in &mut rows {
+        row[col(Column::Village)] = "511803001001".into();
+    }
+    let moved = db
+        .app
+        .registry()
+        .import(
+            &city,
+            &ImportInput::Bytes {
+                name: "迁往名山区.csv".into(),
+                data: ledger_csv(&rows).unwrap(),
+            },
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .await;
+    match moved {
+        Err(e) => assert!(e.to_string().contains("户将迁往其他县（区）"), "{e}"),
+        Ok(r) => panic!("the move was imported: {r:?}"),
+    }
+    assert_eq!(db.app.registry().counts(&mingshan).await.unwrap(), before);
+    db.cleanup().await;
+}
+
 fn col(c: Column) -> usize {
     Column::ALL.iter().position(|x| *x == c).unwrap()
 }

@@ -46,85 +46,77 @@ fn checked_name(name: &str) -> StoreResult<&str> {
 /// new database is a cluster of its own, which migrating distributes.
 pub async fn create_database(admin_url: &str, name: &str) -> StoreResult<String> {
     let name = checked_name(name)?;
+    let url = with_db_name(admin_url, name);
+    let recreate = [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ];
+    let Some(cluster) = cluster(admin_url).await? else {
+        run_on(admin_url, &recreate).await?;
+        return Ok(url);
+    };
+    for worker in &cluster.workers {
+        run_on(&worker.url_like(admin_url), &recreate).await?;
+    }
+    run_on(admin_url, &recreate).await?;
+    // One new database joins the cluster at a time: adding the nodes copies the roles to
+    // every worker, and two at once collide there.
     let admin = Store::connect(admin_url).await?;
-    let result = async {
-        let nodes = cluster_nodes(&admin).await?;
-        for url in nodes.iter().map(|n| n.admin_url(admin_url)) {
-            recreate(&url, name).await?;
-        }
-        admin
-            .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name}"))
+    let joined = async {
+        let mut one_at_a_time = admin.begin_write().await?;
+        one_at_a_time
+            .execute(crate::db::q("SELECT pg_advisory_xact_lock(7340003)"))
             .await?;
-        admin
-            .execute_unchecked(&format!("CREATE DATABASE {name}"))
-            .await?;
-        if let Some(coordinator) = coordinator_of(&admin).await? {
-            // One new database joins the cluster at a time: adding the nodes copies the
-            // roles to every worker, and two at once collide there.
-            let mut one_at_a_time = admin.begin_write().await?;
-            one_at_a_time
-                .execute(crate::db::q("SELECT pg_advisory_xact_lock(7340003)"))
-                .await?;
-            for url in nodes
-                .iter()
-                .map(|n| with_db_name(&n.admin_url(admin_url), name))
-            {
-                let worker = Store::connect(&url).await?;
-                let made = worker.execute_unchecked("CREATE EXTENSION citus").await;
-                worker.close().await;
-                made?;
-            }
-            let db = Store::connect(&with_db_name(admin_url, name)).await?;
-            let made = async {
-                db.execute_unchecked("CREATE EXTENSION citus").await?;
-                db.execute_unchecked(&format!(
-                    "SELECT citus_set_coordinator_host('{}', {})",
-                    coordinator.host, coordinator.port
-                ))
-                .await?;
-                for n in &nodes {
-                    db.execute_unchecked(&format!(
-                        "SELECT citus_add_node('{}', {})",
-                        n.host, n.port
-                    ))
-                    .await?;
-                }
-                Ok::<_, StoreError>(())
-            }
-            .await;
-            db.close().await;
-            made?;
-            one_at_a_time.commit().await?;
+        let extension = ["CREATE EXTENSION citus".to_string()];
+        for worker in &cluster.workers {
+            run_on(&with_db_name(&worker.url_like(admin_url), name), &extension).await?;
         }
-        Ok::<_, StoreError>(())
+        let mut setup = extension.to_vec();
+        if let Some(c) = &cluster.coordinator {
+            setup.push(format!(
+                "SELECT citus_set_coordinator_host('{}', {})",
+                c.host, c.port
+            ));
+        }
+        for w in &cluster.workers {
+            setup.push(format!("SELECT citus_add_node('{}', {})", w.host, w.port));
+        }
+        run_on(&url, &setup).await?;
+        one_at_a_time.commit().await
     }
     .await;
     admin.close().await;
-    result?;
-    Ok(with_db_name(admin_url, name))
+    joined?;
+    Ok(url)
 }
 
 /// Drops the database `name` on the server of `admin_url` (and on its Citus workers),
 /// closing its connections.
 pub async fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {
     let name = checked_name(name)?;
-    let admin = Store::connect(admin_url).await?;
-    let result = async {
-        admin
-            .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-        for n in cluster_nodes(&admin).await? {
-            let worker = Store::connect(&n.admin_url(admin_url)).await?;
-            let dropped = worker
-                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-            worker.close().await;
-            dropped?;
-        }
-        Ok::<_, StoreError>(())
+    let drop = [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")];
+    run_on(admin_url, &drop).await?;
+    for worker in cluster(admin_url)
+        .await?
+        .map(|c| c.workers)
+        .unwrap_or_default()
+    {
+        run_on(&worker.url_like(admin_url), &drop).await?;
     }
-    .await;
-    admin.close().await;
+    Ok(())
+}
+
+/// Runs `statements` in order on the database of `url`, on a connection of its own.
+async fn run_on(url: &str, statements: &[String]) -> StoreResult<()> {
+    let server = Store::connect(url).await?;
+    let mut result = Ok(());
+    for sql in statements {
+        result = server.execute_unchecked(sql).await.map(|_| ());
+        if result.is_err() {
+            break;
+        }
+    }
+    server.close().await;
     result
 }
 
@@ -135,16 +127,16 @@ struct Node {
 }
 
 impl Node {
-    /// `admin_url` (the coordinator's) with this node's host and port.
-    fn admin_url(&self, admin_url: &str) -> String {
-        let scheme_end = admin_url.find("://").map(|i| i + 3).unwrap_or(0);
-        let rest = &admin_url[scheme_end..];
+    /// `url` (the coordinator's) with this node's host and port.
+    fn url_like(&self, url: &str) -> String {
+        let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+        let rest = &url[scheme_end..];
         let path_at = rest.find(['/', '?']).unwrap_or(rest.len());
         let authority = &rest[..path_at];
         let user = authority.rfind('@').map(|i| &authority[..=i]).unwrap_or("");
         format!(
             "{}{user}{}:{}{}",
-            &admin_url[..scheme_end],
+            &url[..scheme_end],
             self.host,
             self.port,
             &rest[path_at..]
@@ -152,69 +144,53 @@ impl Node {
     }
 }
 
-/// The Citus worker nodes the server of `admin` lists (none on a plain PostgreSQL).
-async fn cluster_nodes(admin: &Store) -> StoreResult<Vec<Node>> {
-    if !has_citus(admin).await? {
-        return Ok(Vec::new());
-    }
-    admin
-        .fetch_all(crate::db::q(
-            "SELECT nodename, nodeport::bigint AS nodeport FROM pg_dist_node
-             WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeid",
-        ))
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Node {
+/// A Citus cluster as its coordinator lists it: the coordinator's own entry (when it has
+/// one) and the primary workers.
+struct Cluster {
+    coordinator: Option<Node>,
+    workers: Vec<Node>,
+}
+
+/// The cluster of the server of `admin_url`; `None` on a plain PostgreSQL (no citus
+/// extension in its admin database).
+async fn cluster(admin_url: &str) -> StoreResult<Option<Cluster>> {
+    let admin = Store::connect(admin_url).await?;
+    let read = async {
+        let citus = admin
+            .fetch_one(crate::db::q(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS c",
+            ))
+            .await?
+            .bool("c")?;
+        if !citus {
+            return Ok(None);
+        }
+        let mut cluster = Cluster {
+            coordinator: None,
+            workers: Vec::new(),
+        };
+        for r in admin
+            .fetch_all(crate::db::q(
+                "SELECT groupid = 0 AS coordinator, nodename, nodeport::bigint AS nodeport
+                 FROM pg_dist_node WHERE noderole = 'primary' ORDER BY nodeid",
+            ))
+            .await?
+        {
+            let node = Node {
                 host: r.str("nodename")?,
                 port: r.i64("nodeport")?,
-            })
-        })
-        .collect()
-}
-
-/// The coordinator's own entry, when `admin` is a Citus coordinator's database.
-async fn coordinator_of(admin: &Store) -> StoreResult<Option<Node>> {
-    if !has_citus(admin).await? {
-        return Ok(None);
-    }
-    let r = admin
-        .fetch_optional(crate::db::q(
-            "SELECT nodename, nodeport::bigint AS nodeport FROM pg_dist_node WHERE groupid = 0",
-        ))
-        .await?;
-    r.map(|r| {
-        Ok(Node {
-            host: r.str("nodename")?,
-            port: r.i64("nodeport")?,
-        })
-    })
-    .transpose()
-}
-
-async fn has_citus(admin: &Store) -> StoreResult<bool> {
-    admin
-        .fetch_one(crate::db::q(
-            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS c",
-        ))
-        .await?
-        .bool("c")
-}
-
-/// Drops and creates `name` on the server of `url`.
-async fn recreate(url: &str, name: &str) -> StoreResult<()> {
-    let server = Store::connect(url).await?;
-    let result = async {
-        server
-            .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-        server
-            .execute_unchecked(&format!("CREATE DATABASE {name}"))
-            .await
+            };
+            if r.bool("coordinator")? {
+                cluster.coordinator = Some(node);
+            } else {
+                cluster.workers.push(node);
+            }
+        }
+        Ok(Some(cluster))
     }
     .await;
-    server.close().await;
-    result.map(|_| ())
+    admin.close().await;
+    read
 }
 
 #[cfg(test)]
@@ -241,11 +217,11 @@ mod tests {
             port: 5441,
         };
         assert_eq!(
-            n.admin_url("postgres://postgres@127.0.0.1:5440/postgres"),
+            n.url_like("postgres://postgres@127.0.0.1:5440/postgres"),
             "postgres://postgres@10.0.0.2:5441/postgres"
         );
         assert_eq!(
-            n.admin_url("postgres://u:p@h/db?sslmode=disable"),
+            n.url_like("postgres://u:p@h/db?sslmode=disable"),
             "postgres://u:p@10.0.0.2:5441/db?sslmode=disable"
         );
     }

@@ -5,10 +5,22 @@
 //! the small shared tables become reference tables, and `person_ids`, sharded by the ID
 //! number itself, keeps the city-wide rule of one person per ID number.
 
+use sqlx::PgConnection;
+
 use crate::db::{q, Store, Tx};
 use crate::error::{StoreError, StoreResult};
 
 const DISTRIBUTE: &str = include_str!("../migrations/citus/distribute.sql");
+
+/// Whether the tables are distributed: `person_ids` is made by the distribution alone.
+const DISTRIBUTED: &str = "to_regclass('person_ids') IS NOT NULL";
+
+/// The refusal of `minzheng migrate --distributed` (and of [`Store::distribute`]) on a
+/// database without the citus extension, with what to do.
+pub const NOT_CITUS: &str =
+    "该数据库未安装 Citus 扩展，不能分布式部署：请在 Citus 协调节点的数据库中执行 \
+     CREATE EXTENSION citus，并用 citus_add_node 加入各工作节点，然后重新执行 \
+     minzheng migrate --distributed";
 
 /// How a PostgreSQL database is deployed, as [`Store::deployment`] finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,13 +34,12 @@ pub enum Deployment {
 }
 
 impl Store {
-    /// Whether the tables are distributed (PostgreSQL: `person_ids` exists; it is made by
-    /// the distribution alone).
+    /// Whether the tables are distributed.
     pub(crate) async fn is_distributed(&self) -> StoreResult<bool> {
         if !self.is_postgres() {
             return Ok(false);
         }
-        self.fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
+        self.fetch_one(q(format!("SELECT {DISTRIBUTED} AS d")))
             .await?
             .bool("d")
     }
@@ -40,10 +51,10 @@ impl Store {
             return Ok(Deployment::Single);
         }
         let r = self
-            .fetch_one(q(
+            .fetch_one(q(format!(
                 "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
-                        to_regclass('person_ids') IS NOT NULL AS distributed",
-            ))
+                        {DISTRIBUTED} AS distributed"
+            )))
             .await?;
         Ok(match (r.bool("citus")?, r.bool("distributed")?) {
             (false, _) => Deployment::Single,
@@ -58,13 +69,7 @@ impl Store {
         match self.deployment().await? {
             Deployment::Distributed => return Ok(false),
             Deployment::CitusPending => {}
-            Deployment::Single => {
-                return Err(StoreError::validation(
-                    "该数据库未安装 Citus 扩展，不能分布式部署：请在 Citus 协调节点的数据库中执行 \
-                     CREATE EXTENSION citus，并用 citus_add_node 加入各工作节点，然后重新执行 \
-                     minzheng migrate --distributed",
-                ))
-            }
+            Deployment::Single => return Err(StoreError::validation(NOT_CITUS)),
         }
         let mut tx = self.begin_write().await?;
         tx.execute(q("SELECT pg_advisory_xact_lock(7340001)"))
@@ -73,11 +78,8 @@ impl Store {
         // person_name_parts, which Citus allows once asked.
         tx.execute(q("SET LOCAL citus.enable_unsafe_triggers = on"))
             .await?;
-        if tx
-            .fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
-            .await?
-            .bool("d")?
-        {
+        // Another server may have distributed it while this one waited for the lock.
+        if keeps_person_ids(&mut tx).await? {
             return Ok(false);
         }
         tx.execute(q(DISTRIBUTE)).await?;
@@ -92,12 +94,17 @@ impl Store {
 /// (Asked of the transaction: a store opened before the distribution ran has not yet
 /// found it.)
 pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> StoreResult<bool> {
-    if !tx.is_postgres() {
-        return Ok(false);
+    match tx {
+        Tx::Pg(t) => pg_distributed(t).await,
+        Tx::Sqlite(_) => Ok(false),
     }
-    tx.fetch_one(q("SELECT to_regclass('person_ids') IS NOT NULL AS d"))
-        .await?
-        .bool("d")
+}
+
+/// [`keeps_person_ids`] on a PostgreSQL connection of the bulk paths.
+pub(crate) async fn pg_distributed(conn: &mut PgConnection) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(&format!("SELECT {DISTRIBUTED}"))
+        .fetch_one(conn)
+        .await?)
 }
 
 /// The refusal of an ID number another person holds, as the registry words it.

@@ -45,7 +45,7 @@ pub use db::{
     compact_sqlite, Compacted, Conn, DatabaseUrl, Store, Tx, WriteTx, SQLITE_CACHE_BUDGET_KIB,
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,
 };
-pub use distribute::Deployment;
+pub use distribute::{Deployment, NOT_CITUS};
 pub use error::{StoreError, StoreResult};
 pub use migrate::COUNTY_TABLES;
 

@@ -228,6 +228,25 @@ impl TestDb {
     }
 }
 
+/// Writes the demo city's divisions (雅安市, `app/data/demo-yaan-5118.csv`): the villages the
+/// store suites register households in.
+pub async fn seed_demo_divisions(store: &Store) {
+    let rows: Vec<_> = include_str!("../../app/data/demo-yaan-5118.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            minzheng_domain::division::check_division_row(f[0], f[1], None, Some(f[3]))
+                .expect("a valid demo division")
+        })
+        .collect();
+    let mut tx = store.begin_write().await.expect("begin");
+    crate::divisions::write_batch(&mut tx, &rows, "2026-11-26T05:30:00.000000Z")
+        .await
+        .expect("write the demo divisions");
+    tx.commit().await.expect("commit");
+}
+
 /// A change to the audit log made on purpose, to prove the chain check finds it.
 #[derive(Debug, Clone, Copy)]
 pub enum AuditTamper<'a> {

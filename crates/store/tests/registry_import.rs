@@ -11,7 +11,7 @@ use minzheng_domain::registry::ledger::{
 use minzheng_domain::registry::{Health, NewPerson, RegistrationType, Relation, WorkCapacity};
 use minzheng_domain::{IdNumber, Scope};
 use minzheng_store::registry::import::{batches, ImportSession};
-use minzheng_store::testing::TestDb;
+use minzheng_store::testing::{seed_demo_divisions, TestDb};
 
 const VILLAGES: [&str; 2] = ["511802001001", "511802001002"];
 
@@ -85,23 +85,6 @@ fn ledger(households: usize) -> (Ledger, usize) {
     (l, incomes)
 }
 
-/// The demo city's divisions, written straight into the table.
-async fn divisions(store: &minzheng_store::Store) {
-    let rows: Vec<_> = include_str!("../../app/data/demo-yaan-5118.csv")
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            minzheng_domain::division::check_division_row(f[0], f[1], None, Some(f[3])).unwrap()
-        })
-        .collect();
-    let mut tx = store.begin_write().await.unwrap();
-    minzheng_store::divisions::write_batch(&mut tx, &rows, "2026-11-26T05:30:00.000000Z")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
-
 /// Imports 17,000 households of three (over 50,000 new persons) into the empty registry
 /// through the deferred path, committing if `commit`; returns the persons and incomes the
 /// ledger holds.
@@ -148,7 +131,7 @@ async fn large_import(store: &minzheng_store::Store, commit: bool) -> (usize, us
 async fn large_sqlite_import_rebuilds_its_indexes() {
     let db = TestDb::sqlite().await;
     let store = &db.store;
-    divisions(store).await;
+    seed_demo_divisions(store).await;
     let (_, income_rows) = large_import(store, true).await;
 
     // Every index is back, with its definition.
@@ -283,7 +266,7 @@ async fn pg_keys(pool: &sqlx::PgPool) -> Vec<(String, String, String)> {
 async fn large_postgres_import_copies_its_rows_and_puts_every_key_back() {
     let db = TestDb::postgres().await;
     let store = &db.store;
-    divisions(store).await;
+    seed_demo_divisions(store).await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let before = pg_keys(&pool).await;
     assert!(before.iter().any(|(_, n, _)| n == "persons_id_number"));

@@ -399,7 +399,15 @@ pub async fn insert_household(
         .bind(h.account_holder.as_str())
         .bind(now),
     )
-    .await?
+    .await
+    .map_err(|e| {
+        // The one unique key of a household beside the id is its head's ID number.
+        if e.is_unique_violation() {
+            crate::distribute::taken(head.id.as_str())
+        } else {
+            e
+        }
+    })?
     .i64("id")
 }
 
@@ -412,7 +420,7 @@ pub const MOVE_HOUSEHOLD_ACROSS_COUNTIES: &str =
 /// (`township` the statement's parameter of the new township): a cluster changes no row's
 /// county in place, and refuses an update that sets the column unless the row is pinned to
 /// that county. Empty on a single server.
-fn same_county(distributed: bool, township: &str) -> String {
+fn pinned_to_county(distributed: bool, township: &str) -> String {
     if distributed {
         format!(" AND county_code = substr({township}, 1, 6)")
     } else {
@@ -440,7 +448,7 @@ pub async fn update_household(
              village_code = $2, registration_type = $3,
              address = $4, phone = $5, bank_name = $6, account_number = $7, account_holder = $8,
              status = $9, updated_at = $10 WHERE id = $11{}",
-            same_county(distributed, "$1")
+            pinned_to_county(distributed, "$1")
         ))
         .bind(township)
         .bind(h.village_code.as_str())
@@ -461,7 +469,7 @@ pub async fn update_household(
                 q(format!(
                     "UPDATE {table} SET township_code = $1, county_code = substr($1, 1, 6)
                      WHERE household_id = $2{}",
-                    same_county(distributed, "$1")
+                    pinned_to_county(distributed, "$1")
                 ))
                 .bind(township)
                 .bind(id),
@@ -578,39 +586,35 @@ pub async fn update_person(
         // A distributed database cannot change a row's county in place: a move to another
         // county's household takes the row out of the old county and writes it, with its
         // id and creation time, into the new one.
-        let row = tx
+        let Some(row) = tx
             .fetch_optional(
                 q("SELECT county_code, created_at FROM persons WHERE id = $1").bind(person_id),
             )
+            .await?
+        else {
+            // No such person: nothing to rewrite, and no ID number to claim for them.
+            return Ok(());
+        };
+        let county = row.str("county_code")?;
+        if county != crate::county_of(township) {
+            let created_at = row.str("created_at")?;
+            tx.execute(
+                q("DELETE FROM persons WHERE id = $1 AND county_code = $2")
+                    .bind(person_id)
+                    .bind(&county),
+            )
             .await?;
-        if let Some(row) = row {
-            if row.str("county_code")? != crate::county_of(township) {
-                let created_at = row.str("created_at")?;
-                tx.execute(
-                    q("DELETE FROM persons WHERE id = $1 AND county_code = $2")
-                        .bind(person_id)
-                        .bind(row.str("county_code")?),
-                )
-                .await?;
-                insert_person_row(
-                    tx,
-                    Some(person_id),
-                    household_id,
-                    township,
-                    p,
-                    &created_at,
-                    now,
-                )
-                .await?;
-                crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
-                return crate::distribute::claim_id_number(
-                    tx,
-                    p.id.as_str(),
-                    person_id,
-                    crate::county_of(township),
-                )
-                .await;
-            }
+            insert_person_row(
+                tx,
+                Some(person_id),
+                household_id,
+                township,
+                p,
+                &created_at,
+                now,
+            )
+            .await?;
+            return keep_id_number(tx, person_id, p, township).await;
         }
     }
     tx.execute(
@@ -621,7 +625,7 @@ pub async fn update_person(
             relation = $10, counted = $11, exclusion_reason = $12, disability_type = $13,
             disability_grade = $14, health = $15, work_capacity = $16, employment = $17,
             status = $18, status_date = $19, updated_at = $20 WHERE id = $21{}",
-            same_county(distributed, "$3")
+            pinned_to_county(distributed, "$3")
         ))
         .bind(p.id.as_str())
         .bind(household_id)
@@ -647,16 +651,22 @@ pub async fn update_person(
     )
     .await?;
     if distributed {
-        crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
-        crate::distribute::claim_id_number(
-            tx,
-            p.id.as_str(),
-            person_id,
-            crate::county_of(township),
-        )
-        .await?;
+        keep_id_number(tx, person_id, p, township).await?;
     }
     Ok(())
+}
+
+/// A distributed database: `person_ids` holds the person's ID number (a corrected number
+/// replaces the old one) with their county.
+async fn keep_id_number(
+    tx: &mut Tx,
+    person_id: i64,
+    p: &NewPerson,
+    township: &str,
+) -> StoreResult<()> {
+    crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
+    crate::distribute::claim_id_number(tx, p.id.as_str(), person_id, crate::county_of(township))
+        .await
 }
 
 /// A person's move between households (`person_moves`), by `actor` (a user name).

@@ -116,11 +116,7 @@ impl ImportSession {
                 // On a cluster, an import's reads and the index changes after them use one
                 // connection per node: a shard read over several connections cannot be
                 // altered later in the same transaction.
-                let distributed: bool =
-                    sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
-                        .fetch_one(&mut **t)
-                        .await?;
-                if distributed {
+                if crate::distribute::pg_distributed(t).await? {
                     sqlx::query("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
                         .execute(&mut **t)
                         .await?;
@@ -237,9 +233,7 @@ async fn lookup_pg(
     heads: &[Id18],
     scope: &Scope,
 ) -> StoreResult<Lookups> {
-    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
+    let distributed = crate::distribute::pg_distributed(conn).await?;
     let persons = format!(
         "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number, p.name
          FROM persons p JOIN households h ON h.id = p.household_id{}

@@ -40,9 +40,7 @@ pub(super) async fn write(
     let now = plan.now;
     // A distributed database keeps the city-wide ID numbers beside the persons, and changes
     // no row's county in place (ARCHITECTURE.md, "A province on a distributed PostgreSQL").
-    let distributed: bool = sqlx::query_scalar("SELECT to_regclass('person_ids') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
+    let distributed = crate::distribute::pg_distributed(conn).await?;
     // (On a single server the county is rewritten with the township.)
     let (county_set, same_county) = if distributed {
         ("", "AND t.county_code = s.county_code")
