@@ -88,6 +88,16 @@ mod tests {
             f.message(),
             "请修改以下2处错误：请填写姓名；联系电话只能包含数字"
         );
+        // The summary is also what the error prints as, and the map the API returns
+        // holds each field's first message under the field's name.
+        assert_eq!(f.to_string(), f.message());
+        assert_eq!(
+            f.clone().into_map(),
+            BTreeMap::from([
+                ("name".to_string(), "请填写姓名".to_string()),
+                ("phone".to_string(), "联系电话只能包含数字".to_string()),
+            ])
+        );
         assert!(f.finish().is_err());
     }
 }

@@ -551,6 +551,23 @@ mod tests {
     }
 
     #[test]
+    fn a_text_at_its_length_limit_is_kept_and_one_character_more_is_refused() {
+        // The name may have 50 characters (汉字 count as one each), the note 500.
+        let mut f = form();
+        f.name = "王".repeat(50);
+        f.note = "记".repeat(500);
+        let d = parse_death(&f, today()).unwrap();
+        assert_eq!(d.name.chars().count(), 50);
+        assert_eq!(d.note.chars().count(), 500);
+        f.name = "王".repeat(51);
+        f.note = "记".repeat(501);
+        let e = parse_death(&f, today()).unwrap_err();
+        assert_eq!(e.get("name"), Some("姓名不能超过50个字"));
+        assert_eq!(e.get("note"), Some("备注不能超过500个字"));
+        assert_eq!(e.len(), 2, "{e}");
+    }
+
+    #[test]
     fn a_death_before_birth_is_refused() {
         let mut f = form();
         f.death_date = "1940-01-01".into();
@@ -681,6 +698,197 @@ mod tests {
         assert!(recovery_step(&own, A::ApproveWriteOff, "director", "").is_err());
         let done = recovery(S::Recovered, None);
         assert!(recovery_step(&done, A::RequestWriteOff, "staff", "无法联系").is_err());
+    }
+
+    #[test]
+    fn a_death_today_or_on_the_day_of_birth_is_accepted_and_tomorrow_is_refused() {
+        let mut f = form();
+        f.death_date = "2026-12-04".into();
+        assert_eq!(
+            parse_death(&f, today()).unwrap().death_date,
+            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
+        );
+        // The fixture's person was born on 1945-01-01.
+        f.death_date = "1945-01-01".into();
+        assert!(parse_death(&f, today()).is_ok());
+        f.death_date = "2026-12-05".into();
+        assert_eq!(
+            parse_death(&f, today()).unwrap_err().get("death_date"),
+            Some("死亡日期不能晚于今天")
+        );
+    }
+
+    #[test]
+    fn a_township_code_is_nine_digits_or_nothing() {
+        let mut f = form();
+        assert_eq!(parse_death(&f, today()).unwrap().township_code, None);
+        f.township_code = " 511802001 ".into();
+        assert_eq!(
+            parse_death(&f, today()).unwrap().township_code.as_deref(),
+            Some("511802001")
+        );
+        for bad in ["51180200", "5118020011", "51180200a"] {
+            f.township_code = bad.into();
+            assert_eq!(
+                parse_death(&f, today()).unwrap_err().get("township_code"),
+                Some("乡镇（街道）代码应为9位数字"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_enrolment_starting_in_the_month_of_death_pays_that_month() {
+        let mut e = enrolment(Some(3), 0);
+        e.start_month = ym("2026-09");
+        assert_eq!(
+            effect_of_death(&e, ym("2026-09")),
+            DeathEffect::Stop {
+                end_month: ym("2026-09")
+            }
+        );
+    }
+
+    fn funeral_params() -> crate::params::ParamSet {
+        use crate::params::{ParamEntry, ParamKey, ParamName, ParamSet, ParamValue, Scope};
+        let mut set = ParamSet::new();
+        let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        for (program, name, yuan) in [
+            (Program::Tekun, ParamName::FuneralRelief, 1_200),
+            (Program::Tekun, ParamName::FuneralGrant, 2_000),
+            (Program::UrbanDibao, ParamName::FuneralRelief, 800),
+            (Program::UrbanDibao, ParamName::FuneralGrant, 1_500),
+            (Program::OldAgeAllowance, ParamName::FuneralGrant, 3_000),
+        ] {
+            set.insert(ParamEntry {
+                key: ParamKey::new(program, name),
+                scope: Scope::city(crate::DivisionCode::parse("5118").unwrap()),
+                effective_from: from,
+                value: ParamValue::Amount(Fen(yuan * 100)),
+                source: "测试".into(),
+            })
+            .unwrap();
+        }
+        set
+    }
+
+    #[test]
+    fn a_death_brings_the_largest_relief_when_cremated_and_the_largest_grant_with_its_program() {
+        let set = funeral_params();
+        let region = crate::DivisionCode::parse("511802").unwrap();
+        let qy = set.at(&region, None, today());
+        // 特困 (relief 1,200 yuan, grant 2,000) and 低保 (800, 1,500): the larger of each.
+        assert_eq!(
+            death_benefits(
+                &[Program::UrbanDibao, Program::Tekun],
+                Disposal::Cremation,
+                &qy
+            ),
+            DeathBenefits {
+                relief: Fen(120_000),
+                grant: Fen(200_000),
+                grant_program: Some(Program::Tekun),
+            }
+        );
+        // Buried, not cremated: no relief; the grant is the same.
+        assert_eq!(
+            death_benefits(&[Program::Tekun, Program::UrbanDibao], Disposal::Burial, &qy),
+            DeathBenefits {
+                relief: Fen(0),
+                grant: Fen(200_000),
+                grant_program: Some(Program::Tekun),
+            }
+        );
+        // 高龄津贴 has a larger grant (3,000) and no relief; the first of two equal grants
+        // keeps the program.
+        assert_eq!(
+            death_benefits(
+                &[Program::Tekun, Program::OldAgeAllowance, Program::Tekun],
+                Disposal::Cremation,
+                &qy
+            ),
+            DeathBenefits {
+                relief: Fen(120_000),
+                grant: Fen(300_000),
+                grant_program: Some(Program::OldAgeAllowance),
+            }
+        );
+        assert_eq!(
+            death_benefits(&[Program::Tekun, Program::Tekun], Disposal::Cremation, &qy),
+            DeathBenefits {
+                relief: Fen(120_000),
+                grant: Fen(200_000),
+                grant_program: Some(Program::Tekun),
+            }
+        );
+        assert_eq!(
+            death_benefits(&[], Disposal::Cremation, &qy),
+            DeathBenefits::default()
+        );
+    }
+
+    #[test]
+    fn each_recovery_action_reads_its_form_value_and_shows_its_words() {
+        use RecoveryAction as A;
+        for (value, action, label) in [
+            ("recovered", A::Recovered, "登记已追回"),
+            ("request_write_off", A::RequestWriteOff, "申请核销"),
+            ("approve_write_off", A::ApproveWriteOff, "批准核销"),
+            ("reject_write_off", A::RejectWriteOff, "驳回核销"),
+        ] {
+            assert_eq!(RecoveryAction::parse(value), Some(action));
+            assert_eq!(action.label(), label);
+        }
+        assert_eq!(RecoveryAction::parse("write_off"), None);
+        assert_eq!(
+            recovery_step(
+                &recovery(RecoveryStatus::Recovered, None),
+                A::RequestWriteOff,
+                "staff",
+                "无法联系"
+            ),
+            Err(RecoveryRefusal::WrongStatus(
+                RecoveryStatus::Recovered.label(),
+                "申请核销"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_recovery_note_is_required_and_at_most_500_characters() {
+        use RecoveryAction as A;
+        let open = recovery(RecoveryStatus::Open, None);
+        let full = "退".repeat(500);
+        let over = "退".repeat(501);
+        assert_eq!(
+            recovery_step(&open, A::Recovered, "staff", &full),
+            Ok(RecoveryStatus::Recovered)
+        );
+        assert_eq!(
+            recovery_step(&open, A::RequestWriteOff, "staff", &full),
+            Ok(RecoveryStatus::WriteOffRequested)
+        );
+        assert_eq!(
+            recovery_step(&open, A::Recovered, "staff", &over),
+            Err(RecoveryRefusal::Note("请填写追回方式和日期（不超过500字）"))
+        );
+        assert_eq!(
+            recovery_step(&open, A::RequestWriteOff, "staff", ""),
+            Err(RecoveryRefusal::Note("请填写核销原因（不超过500字）"))
+        );
+    }
+
+    #[test]
+    fn an_identity_conflict_names_both_names_beside_the_masked_number() {
+        let c = IdentityConflict {
+            id_number: "511802194501010019".into(),
+            registered_name: "王大山".into(),
+            given_name: "王小山".into(),
+        };
+        assert_eq!(
+            c.message(),
+            "身份证号码511802********0019在户籍台账中登记为“王大山”，与填写的“王小山”不一致；请核对后再登记，系统不会自动合并"
+        );
     }
 
     #[test]

@@ -162,4 +162,45 @@ mod tests {
             assert!(e.get(f).is_some(), "{f}: {e:?}");
         }
     }
+
+    fn row(name: &str, date: &str, detail: &str) -> NewListRow {
+        NewListRow {
+            id_number: "11010519491231002X".into(),
+            name: name.into(),
+            date: date.into(),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn a_row_at_its_limits_is_kept_and_one_past_them_is_refused_in_words() {
+        // A 30-character name, a date of today, a 200-character detail: kept.
+        let r = parse_row(&row(&"张".repeat(30), "2026-12-01", &"车".repeat(200)), today())
+            .unwrap();
+        assert_eq!(r.date, today());
+        assert_eq!(r.detail.chars().count(), 200);
+        let e = parse_row(&row(&"张".repeat(31), "2026-12-02", &"车".repeat(201)), today())
+            .unwrap_err();
+        assert_eq!(e.get("name"), Some("姓名不能超过30个字"));
+        assert_eq!(e.get("date"), Some("日期2026-12-02晚于今天"));
+        assert_eq!(e.get("detail"), Some("说明不能超过200个字"));
+        let e = parse_row(&row("张三", "去年", ""), today()).unwrap_err();
+        assert_eq!(e.get("date"), Some("日期“去年”无法识别"));
+        assert_eq!(e.len(), 1);
+    }
+
+    #[test]
+    fn each_list_names_its_date_and_detail_columns() {
+        for (kind, date, detail) in [
+            (ListKind::PoliceDeath, "死亡日期", "注销原因"),
+            (ListKind::PoliceMove, "迁出日期", "迁往地"),
+            (ListKind::Pension, "发放月份", "月领取金额"),
+            (ListKind::Vehicle, "登记日期", "号牌号码及车型"),
+            (ListKind::RealEstate, "登记日期", "坐落及面积"),
+            (ListKind::Business, "登记日期", "市场主体名称"),
+        ] {
+            assert_eq!(kind.date_title(), date);
+            assert_eq!(kind.detail_title(), detail);
+        }
+    }
 }

@@ -262,6 +262,29 @@ mod tests {
     }
 
     #[test]
+    fn names_accounts_and_notes_at_their_limits_are_kept_and_one_past_is_refused() {
+        let mut f = form();
+        f.declarant_name = "李".repeat(30);
+        f.relative_name = "王".repeat(30);
+        f.username = "u".repeat(64);
+        f.note = "注".repeat(200);
+        let d = parse_declaration(&f, today()).unwrap();
+        assert_eq!(d.declarant_name.chars().count(), 30);
+        assert_eq!(d.relative_name.chars().count(), 30);
+        assert_eq!(d.username.as_deref().map(str::len), Some(64));
+        f.declarant_name = "李".repeat(31);
+        f.relative_name = "王".repeat(31);
+        f.username = "u".repeat(65);
+        f.note = "注".repeat(201);
+        let e = parse_declaration(&f, today()).unwrap_err();
+        assert_eq!(e.get("declarant_name"), Some("备案人姓名不能超过30个字"));
+        assert_eq!(e.get("relative_name"), Some("亲属姓名不能超过30个字"));
+        assert_eq!(e.get("username"), Some("账号不能超过64个字符"));
+        assert_eq!(e.get("note"), Some("备注不能超过200个字"));
+        assert_eq!(e.len(), 4, "{e}");
+    }
+
+    #[test]
     fn every_field_error_is_reported_at_once() {
         let bad = NewDeclaration {
             declarant_id_number: "123".into(),
