@@ -150,3 +150,96 @@ impl DetailsForm {
         errors.finish().map(|()| d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::programs::{
+        CareCategory, DisabilityCause, LaidOffRegime, ReliefStage, SchoolStage, SupportMode,
+        TemporaryKind,
+    };
+
+    /// Every field set, each to something other than its default.
+    fn full() -> CaseDetails {
+        CaseDetails {
+            assessment: Some(SelfCareAssessment {
+                eating: true,
+                dressing: false,
+                bed_transfer: true,
+                toileting: false,
+                indoor_walking: true,
+                bathing: false,
+            }),
+            support_mode: Some(SupportMode::Dispersed),
+            temporary_kind: Some(TemporaryKind::Spending),
+            assessed_fen: Some(150_050),
+            cause: Some("火灾".into()),
+            eligible_cost_fen: Some(1_234_567),
+            paid_this_year_fen: Some(0),
+            school_stage: Some(SchoolStage::JuniorSecondary),
+            relief_stage: Some(ReliefStage::WinterSpring),
+            disaster_name: Some("2026年7月洪灾".into()),
+            laid_off_regime: Some(LaidOffRegime::FortyPercent),
+            original_wage_fen: Some(4_500),
+            care_category: Some(CareCategory::DisabledServiceman),
+            care_grade: Some(10),
+            disability_cause: Some(DisabilityCause::Duty),
+            rigid_spending_fen: Some(30_001),
+        }
+    }
+
+    #[test]
+    fn the_form_shows_amounts_in_yuan_and_codes_and_reads_them_back() {
+        let d = full();
+        let form = DetailsForm::from_details(&d);
+        assert!(form.assessed && form.eating && !form.dressing && form.indoor_walking);
+        assert_eq!(form.support_mode, "dispersed");
+        assert_eq!(form.assessed_amount, "1500.50");
+        assert_eq!(form.eligible_cost, "12345.67");
+        assert_eq!(form.paid_this_year, "0.00");
+        assert_eq!(form.original_wage, "45.00");
+        assert_eq!(form.rigid_spending, "300.01");
+        assert_eq!(form.school_stage, "junior_secondary");
+        assert_eq!(form.care_grade, "10");
+        assert_eq!(form.disability_cause, "duty");
+        assert_eq!(form.to_details(), Ok(d));
+        // Nothing given: nothing read, and the form shows empty fields.
+        let empty = DetailsForm::from_details(&CaseDetails::default());
+        assert_eq!(empty.assessed_amount, "");
+        assert_eq!(empty.care_grade, "");
+        assert_eq!(empty.support_mode, "");
+        assert!(!empty.assessed);
+        assert_eq!(empty.to_details(), Ok(CaseDetails::default()));
+    }
+
+    #[test]
+    fn a_negative_amount_a_grade_out_of_range_and_an_unknown_code_are_refused_by_field() {
+        let mut form = DetailsForm::from_details(&full());
+        form.assessed_amount = "-1".into();
+        form.rigid_spending = "12.345".into();
+        form.care_grade = "11".into();
+        form.support_mode = "集中".into();
+        let e = form.to_details().unwrap_err();
+        assert_eq!(
+            e.get("assessed_amount"),
+            Some("金额格式不对，单位元，最多两位小数")
+        );
+        assert_eq!(
+            e.get("rigid_spending"),
+            Some("金额格式不对，单位元，最多两位小数")
+        );
+        assert_eq!(e.get("care_grade"), Some("残疾等级应为1-10级"));
+        assert_eq!(e.get("support_mode"), Some("请从列表中选择"));
+        assert_eq!(e.len(), 4, "{e}");
+        form = DetailsForm::from_details(&full());
+        form.care_grade = "0".into();
+        assert_eq!(
+            form.to_details().unwrap_err().get("care_grade"),
+            Some("残疾等级应为1-10级")
+        );
+        form.care_grade = "1".into();
+        assert_eq!(form.to_details().unwrap().care_grade, Some(1));
+        form.assessed_amount = "0".into();
+        assert_eq!(form.to_details().unwrap().assessed_fen, Some(0));
+    }
+}

@@ -584,3 +584,187 @@ pub struct PastTemporaryCase {
     pub decided_on: Option<String>,
     pub details: CaseDetails,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_but_ended_is_held() {
+        use EnrolmentStatus as S;
+        for (s, held) in [
+            (S::Active, true),
+            (S::Suspended, true),
+            (S::Grace, true),
+            (S::Ended, false),
+        ] {
+            assert_eq!(s.is_held(), held, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_hand_amount_is_the_decided_or_proposed_one_when_it_differs_from_the_calculator() {
+        let mut c = Case::sample(Program::RuralDibao, crate::cases::CaseState::Submitted);
+        // No calculation: nothing to compare.
+        assert_eq!(c.hand_amount(), None);
+        c.amount_calc_fen = Some(Fen(48_000));
+        assert_eq!(c.hand_amount(), Some((Fen(50_000), Fen(48_000))));
+        c.approved_fen = Some(Fen(48_000));
+        assert_eq!(c.hand_amount(), None);
+        c.approved_fen = Some(Fen(47_000));
+        assert_eq!(c.hand_amount(), Some((Fen(47_000), Fen(48_000))));
+    }
+
+    #[test]
+    fn a_cases_decision_and_notice_dates_read_from_storage() {
+        let mut c = Case::sample(Program::RuralDibao, crate::cases::CaseState::Approved);
+        assert_eq!(c.decided_date(), None);
+        assert_eq!(c.notice_posted_date(), None);
+        c.decided_on = Some("2026-04-15".into());
+        c.notice_posted_on = Some("2026-04-02".into());
+        assert_eq!(c.decided_date(), NaiveDate::from_ymd_opt(2026, 4, 15));
+        assert_eq!(c.notice_posted_date(), NaiveDate::from_ymd_opt(2026, 4, 2));
+        c.notice_posted_on = Some("2026-04".into());
+        assert_eq!(c.notice_posted_date(), None);
+    }
+
+    #[test]
+    fn december_pays_the_years_remainder_on_top() {
+        let e = Enrolment {
+            id: 1,
+            program: Program::PreferentialCare,
+            case_id: None,
+            household_id: 1,
+            person_id: Some(1),
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            beneficiary_name: "甲".into(),
+            beneficiary_id_number: String::new(),
+            household_size: 1,
+            monthly_fen: Fen(150_000),
+            year_end_extra_fen: Fen(700),
+            payment: PaymentSchedule::Monthly,
+            start_month: "2026-01".into(),
+            end_month: None,
+            status: EnrolmentStatus::Active,
+            grace_until: None,
+            next_review_on: None,
+            review_class: None,
+        };
+        let ym = |s| crate::YearMonth::parse(s).unwrap();
+        assert_eq!(e.amount_for(ym("2026-11")), Fen(150_000));
+        assert_eq!(e.amount_for(ym("2026-12")), Fen(150_700));
+        assert_eq!(e.amount_for(ym("2027-01")), Fen(150_000));
+    }
+
+    #[test]
+    fn an_application_is_submitted_unless_it_says_draft() {
+        let c: NewCase =
+            serde_json::from_str(r#"{"household_id": 3, "program": "rural_dibao"}"#).unwrap();
+        assert!(c.submit);
+        let c: NewCase = serde_json::from_str(
+            r#"{"household_id": 3, "program": "rural_dibao", "submit": false}"#,
+        )
+        .unwrap();
+        assert!(!c.submit);
+    }
+
+    fn case_filter(origin: &str) -> CaseFilter {
+        CaseFilter {
+            origin: Some(origin.into()),
+            ..CaseFilter::default()
+        }
+    }
+
+    #[test]
+    fn the_case_lists_origin_reads_each_word_and_refuses_others() {
+        for (word, origin) in [
+            ("", OriginFilter::All),
+            ("all", OriginFilter::All),
+            ("no_system_drafts", OriginFilter::NoSystemDrafts),
+            ("system", OriginFilter::Only(crate::cases::CaseOrigin::System)),
+            ("clerk", OriginFilter::Only(crate::cases::CaseOrigin::Clerk)),
+        ] {
+            assert_eq!(case_filter(word).query().unwrap().origin, origin, "{word}");
+        }
+        assert_eq!(
+            CaseFilter::default().query().unwrap().origin,
+            OriginFilter::All
+        );
+        let e = case_filter("robot").query().unwrap_err();
+        assert_eq!(e.get("origin"), Some("来源只能是 system、clerk 或 all"));
+    }
+
+    #[test]
+    fn the_case_lists_filters_read_states_programs_and_words_and_keep_unknown_codes() {
+        let f = CaseFilter {
+            state: Some("open".into()),
+            program: Some("rural_dibao".into()),
+            kind: Some("review".into()),
+            q: Some("  张三 ".into()),
+            limit: Some(1_000),
+            offset: Some(-5),
+            origin: None,
+        };
+        let q = f.query().unwrap();
+        assert_eq!(q.state, Some(Ok(StateFilter::Open)));
+        assert_eq!(q.program, Some(Ok(Program::RuralDibao)));
+        assert_eq!(q.kind, Some(Ok(crate::cases::CaseKind::Review)));
+        assert_eq!(q.q.as_deref(), Some("张三"));
+        assert_eq!((q.limit, q.offset), (500, 0));
+        let f = CaseFilter {
+            state: Some("approved".into()),
+            program: Some("nope".into()),
+            kind: Some("".into()),
+            q: Some("   ".into()),
+            limit: Some(0),
+            offset: Some(20),
+            origin: None,
+        };
+        let q = f.query().unwrap();
+        assert_eq!(
+            q.state,
+            Some(Ok(StateFilter::Is(crate::cases::CaseState::Approved)))
+        );
+        assert_eq!(q.program, Some(Err("nope".to_string())));
+        assert_eq!(q.kind, None);
+        assert_eq!(q.q, None);
+        assert_eq!((q.limit, q.offset), (1, 20));
+        let q = CaseFilter {
+            state: Some("limbo".into()),
+            ..CaseFilter::default()
+        }
+        .query()
+        .unwrap();
+        assert_eq!(q.state, Some(Err("limbo".to_string())));
+        assert_eq!((q.limit, q.offset), (50, 0));
+    }
+
+    #[test]
+    fn the_enrolment_lists_filters_read_statuses_programs_and_words() {
+        let q = EnrolmentFilter {
+            status: Some("grace".into()),
+            program: Some("tekun".into()),
+            q: Some(" 李四 ".into()),
+            limit: Some(501),
+            offset: Some(-1),
+        }
+        .query();
+        assert_eq!(q.status, Some(Ok(EnrolmentStatus::Grace)));
+        assert_eq!(q.program, Some(Ok(Program::Tekun)));
+        assert_eq!(q.q.as_deref(), Some("李四"));
+        assert_eq!((q.limit, q.offset), (500, 0));
+        let q = EnrolmentFilter {
+            status: Some("gone".into()),
+            program: Some("".into()),
+            q: Some(" ".into()),
+            limit: None,
+            offset: Some(7),
+        }
+        .query();
+        assert_eq!(q.status, Some(Err("gone".to_string())));
+        assert_eq!(q.program, None);
+        assert_eq!(q.q, None);
+        assert_eq!((q.limit, q.offset), (50, 7));
+    }
+}
