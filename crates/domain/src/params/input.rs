@@ -88,7 +88,7 @@ pub fn parse_new_param(
         ),
         _ => return Err(bad_region().into()),
     };
-    if !scope.contains_str(region.as_str()) && !scope.sees_str(region.as_str()) {
+    if !scope.contains_str(region.as_str()) {
         return Err(ParamInputError::OutsideScope);
     }
     let urban_rural = match input.urban_rural.trim() {
@@ -180,16 +180,12 @@ fn parse_ratio(t: &str) -> Option<Ratio> {
 /// `a.bc` / `scale` as an exact fraction.
 fn decimal(t: &str, scale: i64) -> Option<Ratio> {
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if int.is_empty() && frac.is_empty()
-        || !frac.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 6
-    {
+    // Digits only on both sides: a sign is refused (`-0.5` would otherwise read as 0.5).
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || frac.len() > 6 {
         return None;
     }
     let i: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    if i < 0 {
-        return None;
-    }
     let den = 10_i64.pow(frac.len() as u32);
     let f: i64 = if frac.is_empty() {
         0
@@ -264,5 +260,126 @@ mod tests {
         ] {
             assert_eq!(parse_value(ValueKind::Ratio, huge), None, "{huge}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_read_as_months_and_counts_and_decimals_take_up_to_six_places() {
+        assert_eq!(
+            parse_value(ValueKind::Months, "3"),
+            Some(ParamValue::Months(3))
+        );
+        assert_eq!(
+            parse_value(ValueKind::Count, "2"),
+            Some(ParamValue::Count(2))
+        );
+        assert_eq!(parse_value(ValueKind::Days, "7"), Some(ParamValue::Days(7)));
+        assert_eq!(
+            parse_value(ValueKind::Ratio, "0.123456"),
+            Ratio::new(123_456, 1_000_000).map(ParamValue::Ratio)
+        );
+        assert_eq!(
+            parse_value(ValueKind::Ratio, ".5"),
+            Ratio::new(1, 2).map(ParamValue::Ratio)
+        );
+        assert_eq!(
+            parse_value(ValueKind::Ratio, "1."),
+            Ratio::new(1, 1).map(ParamValue::Ratio)
+        );
+        for bad in [
+            "0.1234567",
+            ".",
+            "%",
+            "0.1a",
+            "a.5",
+            "-0.5",
+            "-1",
+            "+0.5",
+            "-5%",
+        ] {
+            assert_eq!(parse_value(ValueKind::Ratio, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_table_and_mode_reads_back_from_the_json_the_page_shows() {
+        // Each value of the demo table that is shown as JSON, typed back without its
+        // wrapper, is the same value.
+        let set = crate::params::ParamSet::demo_yaan();
+        let mut kinds = std::collections::BTreeSet::new();
+        for e in set.entries() {
+            let kind = e.key.name.kind();
+            if matches!(
+                kind,
+                ValueKind::Amount
+                    | ValueKind::Ratio
+                    | ValueKind::AmountOrRatio
+                    | ValueKind::Days
+                    | ValueKind::WorkingDays
+                    | ValueKind::Months
+                    | ValueKind::Count
+            ) {
+                continue;
+            }
+            assert_eq!(
+                parse_value(kind, &e.value.text()).as_ref(),
+                Some(&e.value),
+                "{}",
+                e.key.label()
+            );
+            kinds.insert(kind.label());
+        }
+        for kind in [
+            ValueKind::Rounding,
+            ValueKind::TopUpMode,
+            ValueKind::Tiers,
+            ValueKind::IncomeKinds,
+            ValueKind::AgeBands,
+            ValueKind::AgeStartRule,
+            ValueKind::CareTable,
+            ValueKind::ApprovalLevel,
+            ValueKind::NameMask,
+        ] {
+            assert!(kinds.contains(kind.label()), "{}", kind.label());
+        }
+        // A table typed for another kind is not read as this one.
+        assert_eq!(parse_value(ValueKind::Rounding, "\"township\""), None);
+    }
+
+    fn new_param(region: &str) -> NewParam {
+        NewParam {
+            program: "rural_dibao".into(),
+            name: "standard".into(),
+            region: region.into(),
+            urban_rural: String::new(),
+            effective_from: "2027-01-01".into(),
+            value_json: "660".into(),
+            source: "雅府发〔2026〕1号".into(),
+        }
+    }
+
+    #[test]
+    fn a_value_is_set_for_the_callers_city_or_one_of_its_counties_only() {
+        let code = |c| DivisionCode::parse(c).unwrap();
+        let city = crate::Scope::of(code("5118"));
+        let e = parse_new_param(&new_param("511802"), &city).unwrap();
+        assert_eq!(e.scope.city, code("5118"));
+        assert_eq!(e.scope.county, Some(code("511802")));
+        assert_eq!(e.value, ParamValue::Amount(Fen(66_000)));
+        assert_eq!(e.region(), &code("511802"));
+        let e = parse_new_param(&new_param("5118"), &city).unwrap();
+        assert_eq!(e.scope.county, None);
+        assert_eq!(e.region(), &code("5118"));
+        // Another city's county, and the city above a county's own jurisdiction: both
+        // outside the caller's jurisdiction.
+        assert_eq!(
+            parse_new_param(&new_param("510104"), &city),
+            Err(ParamInputError::OutsideScope)
+        );
+        let county = crate::Scope::of(code("511802"));
+        assert_eq!(
+            parse_new_param(&new_param("5118"), &county),
+            Err(ParamInputError::OutsideScope)
+        );
+        assert!(parse_new_param(&new_param("511802"), &county).is_ok());
     }
 }
