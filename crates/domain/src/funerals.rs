@@ -792,7 +792,11 @@ mod tests {
         );
         // Buried, not cremated: no relief; the grant is the same.
         assert_eq!(
-            death_benefits(&[Program::Tekun, Program::UrbanDibao], Disposal::Burial, &qy),
+            death_benefits(
+                &[Program::Tekun, Program::UrbanDibao],
+                Disposal::Burial,
+                &qy
+            ),
             DeathBenefits {
                 relief: Fen(0),
                 grant: Fen(200_000),

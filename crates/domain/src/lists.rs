@@ -175,12 +175,18 @@ mod tests {
     #[test]
     fn a_row_at_its_limits_is_kept_and_one_past_them_is_refused_in_words() {
         // A 30-character name, a date of today, a 200-character detail: kept.
-        let r = parse_row(&row(&"张".repeat(30), "2026-12-01", &"车".repeat(200)), today())
-            .unwrap();
+        let r = parse_row(
+            &row(&"张".repeat(30), "2026-12-01", &"车".repeat(200)),
+            today(),
+        )
+        .unwrap();
         assert_eq!(r.date, today());
         assert_eq!(r.detail.chars().count(), 200);
-        let e = parse_row(&row(&"张".repeat(31), "2026-12-02", &"车".repeat(201)), today())
-            .unwrap_err();
+        let e = parse_row(
+            &row(&"张".repeat(31), "2026-12-02", &"车".repeat(201)),
+            today(),
+        )
+        .unwrap_err();
         assert_eq!(e.get("name"), Some("姓名不能超过30个字"));
         assert_eq!(e.get("date"), Some("日期2026-12-02晚于今天"));
         assert_eq!(e.get("detail"), Some("说明不能超过200个字"));

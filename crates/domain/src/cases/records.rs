@@ -682,7 +682,10 @@ mod tests {
             ("", OriginFilter::All),
             ("all", OriginFilter::All),
             ("no_system_drafts", OriginFilter::NoSystemDrafts),
-            ("system", OriginFilter::Only(crate::cases::CaseOrigin::System)),
+            (
+                "system",
+                OriginFilter::Only(crate::cases::CaseOrigin::System),
+            ),
             ("clerk", OriginFilter::Only(crate::cases::CaseOrigin::Clerk)),
         ] {
             assert_eq!(case_filter(word).query().unwrap().origin, origin, "{word}");
