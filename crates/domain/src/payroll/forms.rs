@@ -646,4 +646,286 @@ mod tests {
         let e = parse_bank_template(&bad).unwrap_err();
         assert_eq!(e.len(), 2);
     }
+
+    #[test]
+    fn an_empty_filter_is_no_filter_and_an_unknown_code_is_kept_as_typed() {
+        let q = BatchFilter {
+            month: Some(" ".into()),
+            program: Some("".into()),
+            status: Some(" signed_off ".into()),
+            within: None,
+        }
+        .query();
+        assert_eq!(q.month, None);
+        assert_eq!(q.program, None);
+        assert_eq!(q.status, Some(Ok(BatchStatus::SignedOff)));
+        let q = BatchFilter {
+            month: Some("2026-13".into()),
+            program: Some("rural_dibao".into()),
+            status: Some("paid-ish".into()),
+            within: None,
+        }
+        .query();
+        assert_eq!(q.month, Some(Err("2026-13".to_string())));
+        assert_eq!(q.program, Some(Ok(Program::RuralDibao)));
+        assert_eq!(q.status, Some(Err("paid-ish".to_string())));
+        assert_eq!(exception_status_filter(Some("")), None);
+        assert_eq!(
+            exception_status_filter(Some("ready")),
+            Some(Ok(ExceptionStatus::Ready))
+        );
+    }
+
+    #[test]
+    fn the_ledger_filter_drops_months_it_cannot_read_and_empty_fields() {
+        let f = LedgerFilter {
+            from: Some("2026-01".into()),
+            to: Some("2026-1".into()),
+            program: Some("tekun".into()),
+            within: Some("".into()),
+        }
+        .normalized();
+        assert_eq!(f.from.as_deref(), Some("2026-01"));
+        assert_eq!(f.to, None);
+        assert_eq!(f.program.as_deref(), Some("tekun"));
+        assert_eq!(f.within, None);
+        let f = LedgerFilter {
+            from: None,
+            to: Some("2026-12".into()),
+            program: Some("".into()),
+            within: Some("511802".into()),
+        }
+        .normalized();
+        assert_eq!(f.from, None);
+        assert_eq!(f.to.as_deref(), Some("2026-12"));
+        assert_eq!(f.program, None);
+        assert_eq!(f.within.as_deref(), Some("511802"));
+    }
+
+    fn failed() -> PaymentException {
+        PaymentException {
+            id: 1,
+            line_id: 2,
+            batch_id: 3,
+            batch_no: "B1".into(),
+            batch_month: m("2026-11"),
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            period: m("2026-11"),
+            beneficiary_name: "甲".into(),
+            beneficiary_id_number: "51180219800101001X".into(),
+            original_bank_name: "农业银行".into(),
+            original_account: "6228480000000000000".into(),
+            original_holder: "甲的监护人".into(),
+            amount: Fen(40_000),
+            fail_reason: "账户已销户".into(),
+            status: ExceptionStatus::Open,
+            bank_name: None,
+            account_number: None,
+            account_holder: None,
+            note: String::new(),
+            reissue_line_id: None,
+            created_at: String::new(),
+            corrected_by: None,
+        }
+    }
+
+    fn correction(bank: &str, account: &str, holder: &str, note: &str) -> ExceptionCorrection {
+        ExceptionCorrection {
+            bank_name: bank.into(),
+            account_number: account.into(),
+            account_holder: holder.into(),
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn a_correction_keeps_the_failed_lines_bank_and_holder_unless_typed() {
+        let c = parse_correction(
+            &correction("", " 6228 4800 0000 0000 001 ", "", " 换卡 "),
+            &failed(),
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            CorrectedAccount {
+                bank_name: "农业银行".into(),
+                account_number: "6228480000000000001".into(),
+                account_holder: "甲的监护人".into(),
+                note: "换卡".into(),
+            }
+        );
+        let c = parse_correction(&correction(" 工商银行 ", "1", " 甲 ", ""), &failed()).unwrap();
+        assert_eq!(
+            (c.bank_name.as_str(), c.account_holder.as_str()),
+            ("工商银行", "甲")
+        );
+    }
+
+    #[test]
+    fn a_correction_needs_an_account_of_at_most_40_digits_and_texts_within_their_limits() {
+        let field = |c: &ExceptionCorrection| match parse_correction(c, &failed()) {
+            Err(CorrectionError::Fields(f)) => f.get("account_number").map(str::to_string),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(&correction("", "  ", "", "")).as_deref(),
+            Some("请填写更正后的银行账号")
+        );
+        for bad in ["1".repeat(41), "62284800a1".into(), "６２２８".into()] {
+            assert_eq!(
+                field(&correction("", &bad, "", "")).as_deref(),
+                Some("银行账号应为不超过40位的数字"),
+                "{bad}"
+            );
+        }
+        let full = parse_correction(
+            &correction(
+                &"行".repeat(60),
+                &"9".repeat(40),
+                &"名".repeat(40),
+                &"注".repeat(500),
+            ),
+            &failed(),
+        )
+        .unwrap();
+        assert_eq!(full.account_number.len(), 40);
+        for c in [
+            correction(&"行".repeat(61), "1", "", ""),
+            correction("", "1", &"名".repeat(41), ""),
+            correction("", "1", "", &"注".repeat(501)),
+        ] {
+            assert_eq!(
+                parse_correction(&c, &failed()),
+                Err(CorrectionError::TooLong)
+            );
+        }
+    }
+
+    #[test]
+    fn back_pay_takes_the_first_and_last_months_of_the_enrolment_and_a_reason_of_500() {
+        let ask = |period: &str, reason: &str| NewBackPay {
+            enrolment_id: 1,
+            period: period.into(),
+            amount: "12.5".into(),
+            reason: reason.into(),
+            case_id: None,
+        };
+        let mut e = enrolment();
+        e.end_month = Some(m("2026-11"));
+        let first = parse_back_pay(&ask("2026-09", &"因".repeat(500)), &e).unwrap();
+        assert_eq!(
+            first,
+            BackPayRequest {
+                period: m("2026-09"),
+                amount: Fen(1_250),
+                reason: "因".repeat(500),
+            }
+        );
+        assert_eq!(
+            parse_back_pay(&ask("2026-11", "x"), &e).unwrap().period,
+            m("2026-11")
+        );
+        assert_eq!(
+            parse_back_pay(&ask("2026-12", "x"), &e)
+                .unwrap_err()
+                .get("period"),
+            Some("2026-12不在该对象的保障期内（自2026-09起）")
+        );
+        assert_eq!(
+            parse_back_pay(&ask("2026-10", &"因".repeat(501)), &e)
+                .unwrap_err()
+                .get("reason"),
+            Some("请填写补发原因（不超过500字）")
+        );
+        // A one-off payment: its own month only.
+        e.payment = PaymentKind::Once;
+        assert!(parse_back_pay(&ask("2026-09", "x"), &e).is_ok());
+        let amount = |a: &str| {
+            parse_back_pay(
+                &NewBackPay {
+                    amount: a.into(),
+                    ..ask("2026-09", "x")
+                },
+                &e,
+            )
+        };
+        assert_eq!(
+            amount("-1").unwrap_err().get("amount"),
+            Some("补发金额必须大于0")
+        );
+        assert_eq!(amount("0.01").unwrap().amount, Fen(1));
+    }
+
+    #[test]
+    fn a_template_from_the_api_defaults_to_utf8_yuan_and_active() {
+        let t: BankTemplateInput = serde_json::from_str(
+            r#"{"code":"abc","name":"农行","format":"csv","columns":"line_no,account,amount","file_name":"{batch_no}.csv"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.encoding, "utf-8");
+        assert_eq!(t.amount_unit, "yuan");
+        assert!(t.active);
+        assert!(!t.totals_line);
+        let v = parse_bank_template(&t).unwrap();
+        assert_eq!(v.encoding, TextEncoding::Utf8);
+        assert_eq!(v.amount_unit, MoneyUnit::Yuan);
+    }
+
+    #[test]
+    fn a_templates_code_name_and_file_name_have_their_limits() {
+        let mut t = template("id_number,account,amount");
+        t.code = format!(" {} ", "a".repeat(40));
+        t.name = "行".repeat(60);
+        t.file_name = "f".repeat(120);
+        let v = parse_bank_template(&t).unwrap();
+        assert_eq!(v.code, "a".repeat(40));
+        assert_eq!(
+            v.columns,
+            [
+                BankColumn::IdNumber,
+                BankColumn::Account,
+                BankColumn::Amount
+            ]
+        );
+        assert_eq!(v.encoding, TextEncoding::Gbk);
+        assert!(v.totals_line && v.active);
+        t.code = "a".repeat(41);
+        t.name = "行".repeat(61);
+        t.file_name = "f".repeat(121);
+        let e = parse_bank_template(&t).unwrap_err();
+        assert_eq!(
+            e.get("code"),
+            Some("模板代码应为不超过40位的字母、数字、-或_")
+        );
+        assert_eq!(e.get("name"), Some("请填写模板名称（不超过60字）"));
+        assert_eq!(e.get("file_name"), Some("请填写文件名规则（不超过120字）"));
+        assert_eq!(e.len(), 3, "{e}");
+        t = template("line_no,account,amount");
+        t.code = " ".into();
+        t.name = " ".into();
+        t.file_name = String::new();
+        t.encoding = "big5".into();
+        t.amount_unit = "jiao".into();
+        let e = parse_bank_template(&t).unwrap_err();
+        for (field, message) in [
+            ("code", "模板代码应为不超过40位的字母、数字、-或_"),
+            ("name", "请填写模板名称（不超过60字）"),
+            ("file_name", "请填写文件名规则（不超过120字）"),
+            ("encoding", "编码应为 utf-8 或 gbk"),
+            ("amount_unit", "金额单位应为 yuan 或 fen"),
+        ] {
+            assert_eq!(e.get(field), Some(message), "{field}");
+        }
+        // Only the account, or only the amount: not enough for a bank.
+        for columns in ["line_no,account", "line_no,amount"] {
+            assert_eq!(
+                parse_bank_template(&template(columns))
+                    .unwrap_err()
+                    .get("columns"),
+                Some("代发文件至少应包含账号（account）和金额（amount）"),
+                "{columns}"
+            );
+        }
+    }
 }
