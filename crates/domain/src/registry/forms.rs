@@ -1414,4 +1414,363 @@ mod tests {
         .unwrap();
         assert_eq!(a.value, Fen(1_000_000));
     }
+
+    fn scope() -> Scope {
+        Scope::of(DivisionCode::parse_native("511802001").unwrap())
+    }
+
+    fn update() -> HouseholdUpdate {
+        HouseholdUpdate {
+            village_code: "511802001001".into(),
+            registration_type: "农村".into(),
+            address: "一组12号".into(),
+            phone: "(0835) 222-3333 转8".into(),
+            bank_name: "农业银行".into(),
+            account_number: "62284800000000000000000000000001".into(),
+            account_holder: "张三".into(),
+            status: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_households_phone_account_and_address_have_their_limits() {
+        let ok =
+            parse_household_update(&update(), true, &scope(), HouseholdStatus::Closed).unwrap();
+        // An empty status keeps the household's own.
+        assert_eq!(ok.status, HouseholdStatus::Closed);
+        assert_eq!(ok.household.phone, "(0835) 222-3333 转8");
+        assert_eq!(ok.household.account_number.len(), 32);
+        let mut u = update();
+        u.phone = "1".repeat(40);
+        u.account_number = String::new();
+        u.address = "址".repeat(200);
+        u.status = "注销".into();
+        let ok = parse_household_update(&u, true, &scope(), HouseholdStatus::Active).unwrap();
+        assert_eq!(ok.status, HouseholdStatus::Closed);
+        assert_eq!(ok.household.account_number, "");
+        u.phone = "1".repeat(41);
+        u.account_number = "1".repeat(33);
+        u.address = "址".repeat(201);
+        let e = parse_household_update(&u, true, &scope(), HouseholdStatus::Active).unwrap_err();
+        assert_eq!(
+            e.get("phone"),
+            Some("联系电话只能包含数字、空格和“-”，最长40个字符")
+        );
+        assert_eq!(
+            e.get("account_number"),
+            Some("银行账号只能包含数字，最长32位")
+        );
+        assert_eq!(e.get("address"), Some("家庭住址最长200个字"));
+        assert_eq!(e.len(), 3, "{e}");
+        u = update();
+        u.phone = "0835-abc".into();
+        u.account_number = "6228-4800".into();
+        let e = parse_household_update(&u, true, &scope(), HouseholdStatus::Active).unwrap_err();
+        assert!(e.get("phone").is_some() && e.get("account_number").is_some());
+        assert_eq!(e.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn a_household_is_filed_under_a_village_not_a_township() {
+        let mut u = update();
+        u.village_code = "511802001".into();
+        let e = parse_household_update(&u, true, &scope(), HouseholdStatus::Active).unwrap_err();
+        assert_eq!(e.get("village_code"), Some("村(社区)代码应为12位数字"));
+    }
+
+    #[test]
+    fn a_heads_name_may_have_50_characters() {
+        let mut h = NewHousehold {
+            village_code: "511802001001".into(),
+            registration_type: "农村".into(),
+            head_name: "张".repeat(50),
+            head_id_number: HEAD.into(),
+            head_health: "健康".into(),
+            head_work_capacity: "有劳动能力".into(),
+            ..Default::default()
+        };
+        let facts = HouseholdFacts {
+            village_exists: true,
+            head_registered: false,
+        };
+        let form = parse_new_household(&h, facts, &scope(), today()).unwrap();
+        assert_eq!(form.head.name.chars().count(), 50);
+        h.head_name = "张".repeat(51);
+        assert_eq!(
+            parse_new_household(&h, facts, &scope(), today())
+                .unwrap_err()
+                .get("head_name"),
+            Some("姓名最长50个字")
+        );
+    }
+
+    #[test]
+    fn an_id_number_is_peeked_only_when_valid() {
+        assert_eq!(
+            peek_id_number(" 11010519491231002x ", today()).map(|id| id.as_str().to_string()),
+            Some(HEAD.to_string())
+        );
+        assert_eq!(peek_id_number("110105194912310021", today()), None);
+        assert_eq!(peek_id_number("", today()), None);
+    }
+
+    #[test]
+    fn an_income_may_belong_to_a_member_of_the_household() {
+        let members = [stored(Relation::Head)];
+        let input = |person_id: &str| IncomeInput {
+            person_id: person_id.into(),
+            kind: "工资".into(),
+            amount: "100".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_income_form(&input("7"), &members).unwrap().person_id,
+            Some(7)
+        );
+        assert_eq!(
+            parse_income_form(&input(""), &members).unwrap().person_id,
+            None
+        );
+        assert_eq!(
+            parse_income_form(&input("8"), &members)
+                .unwrap_err()
+                .get("person_id"),
+            Some("所选成员不属于本户")
+        );
+    }
+
+    #[test]
+    fn a_reason_may_have_200_characters() {
+        let r = parse_removal(&Removal {
+            reason: "因".repeat(REASON_MAX),
+        })
+        .unwrap();
+        assert_eq!(r.chars().count(), REASON_MAX);
+        assert_eq!(
+            parse_removal(&Removal {
+                reason: "因".repeat(REASON_MAX + 1),
+            })
+            .unwrap_err()
+            .get("reason"),
+            Some("删除原因最长200个字")
+        );
+    }
+
+    fn member(f: impl FnOnce(&mut PersonInput)) -> Result<NewPerson, FieldErrors> {
+        let mut p = PersonInput {
+            name: "张小三".into(),
+            id_number: HEAD.into(),
+            relation: "子女".into(),
+            health: "健康".into(),
+            work_capacity: "有劳动能力".into(),
+            ..Default::default()
+        };
+        f(&mut p);
+        parse_person_form(&p, today())
+    }
+
+    #[test]
+    fn a_checked_box_counts_the_member_and_a_counted_member_has_no_exclusion_reason() {
+        let p = member(|p| p.counted = "on".into()).unwrap();
+        assert!(p.counted);
+        let p = member(|p| {
+            p.counted = "是".into();
+            p.exclusion_reason = "服刑人员".into();
+        })
+        .unwrap();
+        assert_eq!((p.counted, p.exclusion_reason), (true, None));
+        let p = member(|p| {
+            p.counted = "否".into();
+            p.exclusion_reason = "服刑人员".into();
+        })
+        .unwrap();
+        assert!(!p.counted);
+        assert!(p.exclusion_reason.is_some());
+    }
+
+    #[test]
+    fn a_disability_grade_reads_in_chinese_numerals_or_digits() {
+        for (typed, grade) in [
+            ("一级", 1),
+            ("二", 2),
+            ("三级", 3),
+            ("四级", 4),
+            ("1级", 1),
+            ("4", 4),
+        ] {
+            let p = member(|p| {
+                p.disability_type = "肢体".into();
+                p.disability_grade = typed.into();
+            })
+            .unwrap();
+            assert_eq!(p.disability_grade, Some(grade), "{typed}");
+        }
+        for typed in ["五级", "0", "5"] {
+            assert_eq!(
+                member(|p| {
+                    p.disability_type = "肢体".into();
+                    p.disability_grade = typed.into();
+                })
+                .unwrap_err()
+                .get("disability_grade"),
+                Some("残疾等级应为1至4级"),
+                "{typed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_status_may_change_today_but_not_tomorrow() {
+        let p = member(|p| {
+            p.status = "死亡".into();
+            p.status_date = "2026-01-01".into();
+        })
+        .unwrap();
+        assert_eq!(p.status_date, Some(today()));
+        assert_eq!(
+            member(|p| {
+                p.status = "迁出".into();
+                p.status_date = "2026-01-02".into();
+            })
+            .unwrap_err()
+            .get("status_date"),
+            Some("状态变更日期不能晚于今天")
+        );
+    }
+
+    #[test]
+    fn an_edit_keeps_one_head_and_an_id_number_registered_to_nobody_else() {
+        let head = stored(Relation::Head);
+        let mut spouse = stored(Relation::Spouse);
+        spouse.id = 8;
+        spouse.id_number = "110101199003074477".into();
+        let members = [head.clone(), spouse.clone()];
+        let input = |relation: &str, id: &str| PersonInput {
+            name: "某人".into(),
+            id_number: id.into(),
+            relation: relation.into(),
+            health: "健康".into(),
+            work_capacity: "有劳动能力".into(),
+            ..Default::default()
+        };
+        // The head stays head; the spouse stays spouse, even when the ID number is taken
+        // (it is their own).
+        assert!(parse_person_update(&input("户主", HEAD), &head, &members, true, today()).is_ok());
+        assert!(parse_person_update(
+            &input("配偶", &spouse.id_number),
+            &spouse,
+            &members,
+            true,
+            today()
+        )
+        .is_ok());
+        // The spouse made head while the head is still head.
+        assert_eq!(
+            parse_person_update(
+                &input("户主", &spouse.id_number),
+                &spouse,
+                &members,
+                false,
+                today()
+            )
+            .unwrap_err()
+            .get("relation"),
+            Some("该户已有户主；请先把原户主改为其他关系")
+        );
+        // Once the old head is no longer head, the spouse may be.
+        let mut former = head.clone();
+        former.relation = Relation::Parent;
+        assert!(parse_person_update(
+            &input("户主", &spouse.id_number),
+            &spouse,
+            &[former, spouse.clone()],
+            false,
+            today()
+        )
+        .is_ok());
+        assert_eq!(
+            parse_person_update(&input("子女", HEAD), &head, &members, false, today())
+                .unwrap_err()
+                .get("relation"),
+            Some("户主不能直接改为其他关系；请先指定新户主")
+        );
+        // A corrected ID number: refused only when it is registered to another person.
+        let corrected = input("配偶", "11010519491231002X");
+        assert_eq!(
+            parse_person_update(&corrected, &spouse, &members, true, today())
+                .unwrap_err()
+                .get("id_number"),
+            Some("该身份证号码已登记给另一人")
+        );
+        assert!(parse_person_update(&corrected, &spouse, &members, false, today()).is_ok());
+    }
+
+    fn household(id: i64, head: &str) -> Household {
+        Household {
+            id,
+            township_code: "511802001".into(),
+            village_code: "511802001001".into(),
+            village_name: String::new(),
+            head_id_number: head.into(),
+            head_name: String::new(),
+            address: String::new(),
+            registration_type: RegistrationType::Rural,
+            phone: String::new(),
+            bank_name: String::new(),
+            account_number: String::new(),
+            account_holder: String::new(),
+            status: HouseholdStatus::Active,
+            member_count: 2,
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_member_registered_elsewhere_moves_unless_here_already_outside_or_a_head() {
+        let person = member(|_| {}).unwrap();
+        let message = |r: Result<MemberAddition, FieldRefusal>| r.unwrap_err().message;
+        assert_eq!(member_addition(1, &person, None), Ok(MemberAddition::New));
+        let other = household(2, "110101199003074477");
+        let registered = |household_id, household| {
+            Some(Registered {
+                person_id: 9,
+                household_id,
+                household,
+            })
+        };
+        assert_eq!(
+            member_addition(1, &person, registered(2, Some(&other))),
+            Ok(MemberAddition::MoveFrom {
+                person_id: 9,
+                household_id: 2
+            })
+        );
+        assert_eq!(
+            message(member_addition(2, &person, registered(2, Some(&other)))),
+            "该成员已在本户中"
+        );
+        assert_eq!(
+            message(member_addition(1, &person, registered(2, None))),
+            "该身份证号码已在其他辖区登记，请联系其户籍所在地民政办迁出后再添加"
+        );
+        let headed = household(2, HEAD);
+        assert_eq!(
+            message(member_addition(1, &person, registered(2, Some(&headed)))),
+            "此人是另一户的户主，请先在该户更换户主"
+        );
+    }
+
+    #[test]
+    fn someone_who_moved_between_households_stays_in_the_registry() {
+        let child = stored(Relation::Child);
+        let e = member_removal(
+            &child,
+            PersonTraces {
+                moves: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.starts_with("张三有救助案件、保障、发放或迁移记录"), "{e}");
+    }
 }
