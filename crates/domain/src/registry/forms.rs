@@ -1773,4 +1773,38 @@ mod tests {
         .unwrap_err();
         assert!(e.starts_with("张三有救助案件、保障、发放或迁移记录"), "{e}");
     }
+
+    #[test]
+    fn an_income_of_one_month_and_notes_of_200_characters_are_kept() {
+        let income = |note: String| IncomeInput {
+            kind: "工资".into(),
+            amount: "100".into(),
+            start_month: "2025-03".into(),
+            end_month: "2025-03".into(),
+            note,
+            ..Default::default()
+        };
+        let i = parse_income_form(&income("记".repeat(200)), &[]).unwrap();
+        assert_eq!((i.start_month, i.end_month), (i.start_month, i.start_month));
+        assert!(i.start_month.is_some());
+        assert_eq!(
+            parse_income_form(&income("记".repeat(201)), &[])
+                .unwrap_err()
+                .get("note"),
+            Some("备注最长200个字")
+        );
+        let asset = |description: String| AssetInput {
+            kind: "存款".into(),
+            value: "1".into(),
+            description,
+            ..Default::default()
+        };
+        assert!(parse_asset_form(&asset("述".repeat(200)), &[]).is_ok());
+        assert_eq!(
+            parse_asset_form(&asset("述".repeat(201)), &[])
+                .unwrap_err()
+                .get("description"),
+            Some("说明最长200个字")
+        );
+    }
 }
