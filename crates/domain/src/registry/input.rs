@@ -17,12 +17,7 @@ pub fn parse_yes_no(s: &str) -> Option<bool> {
 /// dropped. Refuses a number that Excel turned into scientific notation, because its last
 /// digits are already lost and only re-entering them as text can recover them.
 pub fn normalize_id_input(s: &str) -> Result<String, String> {
-    // Most numbers arrive clean: 17 digits and a digit or X.
-    let b = s.as_bytes();
-    if b.len() == 18
-        && b[..17].iter().all(u8::is_ascii_digit)
-        && (b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x')
-    {
+    if already_clean(s.as_bytes()) {
         return Ok(s.to_string());
     }
     let mut out = String::with_capacity(18);
@@ -43,10 +38,15 @@ pub fn normalize_id_input(s: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Most numbers arrive clean: 17 digits and a digit or X, which the cleaning below would
+/// leave as they are (a shortcut for the import's million rows).
+fn already_clean(b: &[u8]) -> bool {
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && matches!(b[17], b'0'..=b'9' | b'X' | b'x')
+}
+
 fn looks_scientific(s: &str) -> bool {
-    if !s.bytes().any(|b| b == b'e' || b == b'E') {
-        return false;
-    }
     let up = s.to_ascii_uppercase();
     match up.split_once('E') {
         Some((m, e)) => {
@@ -200,6 +200,40 @@ mod tests {
     }
 
     #[test]
+    fn an_id_number_loses_spaces_a_byte_order_mark_and_a_leading_apostrophe_only() {
+        let head = "11010519491231002X";
+        assert_eq!(
+            normalize_id_input("11010519491231002 ").unwrap(),
+            "11010519491231002"
+        );
+        assert_eq!(
+            normalize_id_input("\u{feff}11010519491231002X").unwrap(),
+            head
+        );
+        assert_eq!(normalize_id_input("’11010519491231002X").unwrap(), head);
+        // An apostrophe inside the number is not Excel's marker: it stays (and the number
+        // is then refused as invalid).
+        assert_eq!(
+            normalize_id_input("110105'19491231002X").unwrap(),
+            "110105'19491231002X"
+        );
+        assert_eq!(
+            normalize_id_input("11010519491231002x").unwrap(),
+            "11010519491231002x"
+        );
+    }
+
+    #[test]
+    fn only_a_decimal_mantissa_with_a_whole_exponent_reads_as_scientific_notation() {
+        for scientific in ["1.10105E+17", "1.10105e17", "5.1E-3"] {
+            assert!(normalize_id_input(scientific).is_err(), "{scientific}");
+        }
+        for not in ["E+17", "1a.5E+17", "110105E17", "1.1E+1a", "1.1", "abc"] {
+            assert_eq!(normalize_id_input(not).as_deref(), Ok(not), "{not}");
+        }
+    }
+
+    #[test]
     fn dates_in_all_ledger_spellings() {
         for s in [
             "2024-01-05",
@@ -213,7 +247,16 @@ mod tests {
         ] {
             assert_eq!(parse_flexible_date(s), Some(d(2024, 1, 5)), "{s}");
         }
-        for s in ["", "2024-13-01", "明天", "24/1/5", "2024-02-30"] {
+        // Only digits and a dot read as an Excel serial: "4.5e4" is no day 45000.
+        for s in [
+            "",
+            "2024-13-01",
+            "明天",
+            "24/1/5",
+            "2024-02-30",
+            "4.5e4",
+            "1e5",
+        ] {
             assert_eq!(parse_flexible_date(s), None, "{s}");
         }
         assert_eq!(date_from_excel_serial(45296.0), Some(d(2024, 1, 5)));
