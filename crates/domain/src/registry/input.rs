@@ -234,6 +234,15 @@ mod tests {
     }
 
     #[test]
+    fn a_plausible_date_lies_between_1900_and_the_day_asked() {
+        let as_of = d(2026, 12, 1);
+        assert!(plausible_date(d(1900, 1, 1), as_of));
+        assert!(plausible_date(as_of, as_of));
+        assert!(!plausible_date(d(1899, 12, 31), as_of));
+        assert!(!plausible_date(d(2026, 12, 2), as_of));
+    }
+
+    #[test]
     fn dates_in_all_ledger_spellings() {
         for s in [
             "2024-01-05",
