@@ -520,6 +520,14 @@ mod tests {
             (r.gender_label(), r.township(), r.id_last4()),
             ("女", "511802001", "002X")
         );
+        assert_eq!(r.head(), "11010519491231002X");
+        // The first row has an asset only: the fifth column is the first asset's.
+        let first = &one.rows[0];
+        assert_eq!(one.incomes(first).count(), 0);
+        assert_eq!(
+            one.assets(first).map(|(k, f)| (k, f.0)).collect::<Vec<_>>(),
+            [(ASSET_SLOTS[0], 5)]
+        );
         let groups = Groups::of(&one.rows);
         assert_eq!((groups.len(), groups.get(0)), (1, &[0u32, 1][..]));
     }
