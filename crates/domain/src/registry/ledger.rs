@@ -486,13 +486,17 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let id = crate::IdNumber::parse("11010519491231002X", today).unwrap();
         let person = NewPerson::head(id, "张三".into(), Health::Healthy, WorkCapacity::Full);
+        let other = NewPerson {
+            name: "李四".into(),
+            ..person.clone()
+        };
         let key: Id18 = *b"11010519491231002X";
-        let row = |money| RowInput {
+        let row = |person, money| RowInput {
             line: 2,
             id: key,
             head: key,
             village: *b"511802001001",
-            person: &person,
+            person,
             registration_type: Some(RegistrationType::Rural),
             household: Some(HouseholdText {
                 address: "和平路1号",
@@ -501,12 +505,16 @@ mod tests {
             money,
         };
         let mut one = Ledger::default();
-        one.push_row(row([0, 0, 0, 0, 5, 0, 0]));
+        one.push_row(row(&person, [0, 0, 0, 0, 5, 0, 0]));
+        one.rows_read = 3;
         let mut two = Ledger::default();
-        two.push_row(row([100, 0, 0, 7, 0, 0, 9]));
+        two.push_row(row(&other, [100, 0, 0, 7, 0, 0, 9]));
+        two.rows_read = 2;
         one.append(two);
+        assert_eq!(one.rows_read, 5);
+        assert_eq!(one.name(&one.rows[0]), "张三");
         let r = &one.rows[1];
-        assert_eq!(one.name(r), "张三");
+        assert_eq!(one.name(r), "李四");
         assert_eq!(one.household_text(r).address, "和平路1号");
         assert_eq!(
             one.incomes(r).map(|(_, _, f)| f.0).collect::<Vec<_>>(),
