@@ -539,4 +539,100 @@ mod tests {
         let groups = Groups::of(&one.rows);
         assert_eq!((groups.len(), groups.get(0)), (1, &[0u32, 1][..]));
     }
+
+    #[test]
+    fn households_keep_their_own_fields_and_members_across_parts() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let parse = |id| crate::IdNumber::parse(id, today).unwrap();
+        let a = NewPerson::head(
+            parse("11010519491231002X"),
+            "张三".into(),
+            Health::Healthy,
+            WorkCapacity::Full,
+        );
+        let b = NewPerson::head(
+            parse("110101199003074477"),
+            "李四".into(),
+            Health::Healthy,
+            WorkCapacity::Full,
+        );
+        let child = NewPerson {
+            relation: Relation::Child,
+            ..b.clone()
+        };
+        let (ka, kb, kc): (Id18, Id18, Id18) = (
+            *b"11010519491231002X",
+            *b"110101199003074477",
+            *b"110101201001010012",
+        );
+        let row = |id, head, person, address: Option<&'static str>, money| RowInput {
+            line: 2,
+            id,
+            head,
+            village: *b"511802001001",
+            person,
+            registration_type: None,
+            household: address.map(|address| HouseholdText {
+                address,
+                ..Default::default()
+            }),
+            money,
+        };
+        let mut one = Ledger::default();
+        one.push_row(row(ka, ka, &a, Some("甲村1号"), [100, 0, 0, 0, 0, 0, 0]));
+        let mut two = Ledger::default();
+        two.push_row(row(kc, kb, &child, None, [0, 300, 0, 0, 0, 0, 0]));
+        two.push_row(row(kb, kb, &b, Some("乙村2号"), [0, 0, 200, 0, 0, 0, 0]));
+        one.append(two);
+        let text = |i: usize| one.household_text(&one.rows[i]).address;
+        assert_eq!((text(0), text(1), text(2)), ("甲村1号", "", "乙村2号"));
+        let money = |i: usize| one.incomes(&one.rows[i]).map(|(_, _, f)| f.0).sum::<i64>();
+        assert_eq!((money(0), money(1), money(2)), (100, 300, 200));
+        let groups = Groups::of(&one.rows);
+        assert_eq!(groups.len(), 2);
+        assert!(!groups.is_empty());
+        assert_eq!(
+            (groups.get(0), groups.get(1)),
+            (&[0u32][..], &[1u32, 2][..])
+        );
+        assert!(Groups::of(&[]).is_empty());
+        assert_eq!(Groups::of(&[]).len(), 0);
+        // The head row of the second household is its second row.
+        let existing = IdMap::new(Vec::new());
+        let heads = IdMap::new(vec![
+            (
+                kb,
+                ExistingHousehold {
+                    id: 9,
+                    in_scope: true,
+                },
+            ),
+            (
+                ka,
+                ExistingHousehold {
+                    id: 4,
+                    in_scope: false,
+                },
+            ),
+        ]);
+        let plan = Plan {
+            ledger: &one,
+            groups: &groups,
+            existing: &existing,
+            heads: &heads,
+            now: "",
+            actor: "",
+        };
+        assert_eq!(plan.head_of(1).id(), "110101199003074477");
+        assert_eq!(plan.head_of(0).id(), "11010519491231002X");
+        assert_eq!(
+            heads.get(&ka),
+            Some(&ExistingHousehold {
+                id: 4,
+                in_scope: false
+            })
+        );
+        assert_eq!(heads.get(&kb).map(|h| h.id), Some(9));
+        assert_eq!(heads.get(&kc), None);
+    }
 }
