@@ -435,6 +435,15 @@ impl Conn<'_> {
         }
     }
 
+    /// Whether the tables are distributed: the store's finding when it connected, or a
+    /// transaction's own answer ([`crate::distribute::keeps_person_ids`]).
+    pub(crate) async fn is_distributed(&mut self) -> StoreResult<bool> {
+        match &mut self.0 {
+            ConnInner::Pool(s) => Ok(s.distributed),
+            ConnInner::Tx(t) => crate::distribute::keeps_person_ids(t).await,
+        }
+    }
+
     pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
         match &mut self.0 {
             ConnInner::Pool(s) => s.fetch_all(q).await,

@@ -11,6 +11,7 @@ use minzheng_domain::{Fen, Scope, YearMonth};
 
 use super::{batch, coded, lines, month, opt_month, program, SELECT_BATCH};
 use crate::db::{q, Conn, Store, Tx};
+use crate::distribute::same_county;
 use crate::error::{StoreError, StoreResult};
 
 /// One batch inside the scope (not found outside it).
@@ -130,12 +131,13 @@ pub async fn village_lines(
 ) -> StoreResult<Vec<PayrollLine>> {
     let rows = store
         .fetch_all(
-            q(
-                "SELECT l.* FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id
+            q(format!(
+                "SELECT l.* FROM payroll_lines l JOIN payroll_batches b ON b.id = l.batch_id{}
                WHERE b.township_code = $1 AND b.month = $2
                  AND l.village_code >= $3 AND l.village_code < $4
                ORDER BY l.batch_id, l.id LIMIT 5000",
-            )
+                same_county(store.distributed, "b", "l")
+            ))
             .bind(township)
             .bind(m.to_string())
             .bind(lo)
@@ -218,9 +220,13 @@ pub async fn enrolment_facts(
                         c.case_no, c.kind AS case_kind,
                         lc.id AS last_case_id, lc.case_no AS last_case_no, lc.kind AS last_case_kind
                  FROM enrolments e
-                 LEFT JOIN cases c ON c.id = e.case_id
-                 LEFT JOIN cases lc ON lc.id = (SELECT MAX(c2.id) FROM cases c2 WHERE c2.enrolment_id = e.id)
+                 LEFT JOIN cases c ON c.id = e.case_id{}
+                 LEFT JOIN cases lc ON lc.id = (SELECT MAX(c2.id) FROM cases c2
+                                                WHERE c2.enrolment_id = e.id{}){}
                  WHERE e.id IN ({})",
+                same_county(store.distributed, "c", "e"),
+                same_county(store.distributed, "c2", "e"),
+                same_county(store.distributed, "lc", "e"),
                 list.join(",")
             )))
             .await?;
@@ -261,11 +267,13 @@ pub async fn sign_off(
     now: &str,
     reviewed: Option<&str>,
 ) -> StoreResult<bool> {
-    let mut update = q(
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
+    let mut update = q(format!(
         "UPDATE payroll_batches SET status = $2, signed_off_by = $3, signed_off_at = $4, updated_at = $4
              WHERE id = $1 AND status = $5 AND NOT EXISTS (SELECT 1 FROM payroll_lines l
-                   WHERE l.batch_id = payroll_batches.id AND l.account_number = '')",
-    )
+                   WHERE l.batch_id = payroll_batches.id AND l.account_number = ''{})",
+        same_county(distributed, "l", "payroll_batches")
+    ))
     .bind(id)
     .bind(BatchStatus::SignedOff.as_str())
     .bind(by)
@@ -280,12 +288,16 @@ pub async fn sign_off(
 
 /// A batch's state, generation time and lines without a bank account, as they are now.
 pub async fn sign_off_facts(tx: &mut Tx, id: i64) -> StoreResult<(BatchStatus, String, i64)> {
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
     let r = tx
         .fetch_one(
-            q("SELECT status, generated_at,
+            q(format!(
+                "SELECT status, generated_at,
                  (SELECT COUNT(*) FROM payroll_lines l
-                  WHERE l.batch_id = b.id AND l.account_number = '') AS no_account
-               FROM payroll_batches b WHERE b.id = $1")
+                  WHERE l.batch_id = b.id AND l.account_number = ''{}) AS no_account
+               FROM payroll_batches b WHERE b.id = $1",
+                same_county(distributed, "l", "b")
+            ))
             .bind(id),
         )
         .await?;
@@ -373,7 +385,15 @@ pub async fn ledger(
     (lo, hi): (&str, &str),
     f: &LedgerFilter,
 ) -> StoreResult<Vec<LedgerRow>> {
-    let mut query = q(
+    // On a distributed database each sum over the recoveries names the batch's county, which
+    // the grouping then carries (one township is in one county: the same groups).
+    let r_county = same_county(store.distributed, "r", "b");
+    let group_county = if store.distributed {
+        ", b.county_code"
+    } else {
+        ""
+    };
+    let mut query = q(format!(
         "SELECT b.month, b.program, b.township_code, MAX(d.name) AS township_name,
                 COUNT(*) AS batches,
                 CAST(SUM(b.line_count) AS BIGINT) AS lines,
@@ -387,18 +407,18 @@ pub async fn ledger(
                 CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
                    WHERE r.period = b.month AND r.program = b.program
                      AND r.township_code = b.township_code
-                     AND r.status IN ('open', 'write_off_requested')), 0) AS BIGINT) AS to_recover,
+                     AND r.status IN ('open', 'write_off_requested'){r_county}), 0) AS BIGINT) AS to_recover,
                 CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
                    WHERE r.period = b.month AND r.program = b.program
-                     AND r.township_code = b.township_code AND r.status = 'recovered'), 0)
+                     AND r.township_code = b.township_code AND r.status = 'recovered'{r_county}), 0)
                    AS BIGINT) AS recovered,
                 CAST(COALESCE((SELECT SUM(r.amount_fen) FROM recoveries r
                    WHERE r.period = b.month AND r.program = b.program
-                     AND r.township_code = b.township_code AND r.status = 'written_off'), 0)
+                     AND r.township_code = b.township_code AND r.status = 'written_off'{r_county}), 0)
                    AS BIGINT) AS written_off
          FROM payroll_batches b LEFT JOIN divisions d ON d.code = b.township_code
-         WHERE b.township_code >= $1 AND b.township_code < $2",
-    )
+         WHERE b.township_code >= $1 AND b.township_code < $2"
+    ))
     .bind(lo)
     .bind(hi);
     for (cond, v) in [
@@ -413,9 +433,10 @@ pub async fn ledger(
                 .push_str(&format!(" AND {cond}${}", query.args.len()));
         }
     }
-    query.sql.push_str(
-        " GROUP BY b.month, b.program, b.township_code ORDER BY b.month, b.program, b.township_code",
-    );
+    query.sql.push_str(&format!(
+        " GROUP BY b.month, b.program, b.township_code{group_county}
+          ORDER BY b.month, b.program, b.township_code"
+    ));
     store
         .fetch_all(query)
         .await?

@@ -26,11 +26,18 @@ pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
     } else {
         "printf('%015d', id)"
     };
+    // (On a distributed database the enrolments and persons of a household are read in its
+    // county.)
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
+    let county = |a, b| crate::distribute::same_county(distributed, a, b);
     let mut added = 0;
     for township in ["511802001", "511802002"] {
-        let pick = "SELECT id FROM households h WHERE township_code = $1 AND status = 'active'
-                      AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id)
-                    ORDER BY id LIMIT 150";
+        let pick = format!(
+            "SELECT id FROM households h WHERE township_code = $1 AND status = 'active'
+                      AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id{})
+                    ORDER BY id LIMIT 150",
+            county("e", "h")
+        );
         tx.execute(
             q(format!(
                 "UPDATE households SET bank_name = '四川农信', account_holder = head_name,
@@ -58,9 +65,10 @@ pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
                      SELECT CASE WHEN substr(h.village_code, 10, 1) IN ('0', '1') THEN 'urban_dibao'
                                  ELSE 'rural_dibao' END,
                             h.id, h.township_code, substr(h.township_code, 1, 6), h.village_code, h.head_name, h.head_id_number,
-                            (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id),
+                            (SELECT COUNT(*) FROM persons p WHERE p.household_id = h.id{}),
                             20000 + (h.id % 13) * 2550, 'monthly', '2026-01', 'active', $2, $2
-                     FROM households h WHERE h.id IN ({pick}) ORDER BY h.id"
+                     FROM households h WHERE h.id IN ({pick}) ORDER BY h.id",
+                    county("p", "h")
                 ))
                 .bind(township)
                 .bind(now.as_str()),

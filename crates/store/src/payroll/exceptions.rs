@@ -7,9 +7,10 @@ use minzheng_domain::payroll::{
 use minzheng_domain::{Fen, Program, Scope, YearMonth};
 
 use super::{
-    back_pay, coded, exception, month, opt_month, program, SELECT_BACK_PAY, SELECT_EXCEPTION,
+    back_pay, coded, exception, month, opt_month, program, select_back_pay, select_exception,
 };
 use crate::db::{q, Conn, Store, Tx};
+use crate::distribute::same_county;
 use crate::error::{StoreError, StoreResult};
 
 // ---------------------------------------------------------------- exceptions (退票)
@@ -23,7 +24,8 @@ pub async fn list_exceptions(
 ) -> StoreResult<Vec<PaymentException>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
-        "{SELECT_EXCEPTION} WHERE x.township_code >= $1 AND x.township_code < $2"
+        "{} WHERE x.township_code >= $1 AND x.township_code < $2",
+        select_exception(store.distributed)
     ))
     .bind(lo)
     .bind(hi);
@@ -51,9 +53,10 @@ pub async fn get_exception<'c>(
     scope: &Scope,
     id: i64,
 ) -> StoreResult<PaymentException> {
+    let mut db = db.into();
+    let select = select_exception(db.is_distributed().await?);
     let r = db
-        .into()
-        .fetch_optional(q(format!("{SELECT_EXCEPTION} WHERE x.id = $1")).bind(id))
+        .fetch_optional(q(format!("{select} WHERE x.id = $1")).bind(id))
         .await?
         .ok_or(StoreError::NotFound("该退票记录"))?;
     let x = exception(&r)?;
@@ -100,11 +103,17 @@ pub async fn correct_household_account(
     now: &str,
 ) -> StoreResult<Option<i64>> {
     let (lo, hi) = scope.bounds();
+    let distributed = crate::distribute::keeps_person_ids(tx).await?;
     let household = tx
         .fetch_optional(
-            q("SELECT e.household_id FROM payroll_lines l JOIN enrolments e ON e.id = l.enrolment_id
-               JOIN households h ON h.id = e.household_id
-               WHERE l.id = $1 AND h.township_code >= $2 AND h.township_code < $3")
+            q(format!(
+                "SELECT e.household_id FROM payroll_lines l
+               JOIN enrolments e ON e.id = l.enrolment_id{}
+               JOIN households h ON h.id = e.household_id{}
+               WHERE l.id = $1 AND h.township_code >= $2 AND h.township_code < $3",
+                same_county(distributed, "e", "l"),
+                same_county(distributed, "h", "e")
+            ))
             .bind(line_id)
             .bind(lo)
             .bind(hi),
@@ -247,9 +256,10 @@ pub async fn get_back_pay<'c>(
     scope: &Scope,
     id: i64,
 ) -> StoreResult<BackPay> {
+    let mut db = db.into();
+    let select = select_back_pay(db.is_distributed().await?);
     let r = db
-        .into()
-        .fetch_optional(q(format!("{SELECT_BACK_PAY} WHERE a.id = $1")).bind(id))
+        .fetch_optional(q(format!("{select} WHERE a.id = $1")).bind(id))
         .await?
         .ok_or(StoreError::NotFound("该补发记录"))?;
     let a = back_pay(&r)?;
@@ -265,8 +275,9 @@ pub async fn list_back_pay(store: &Store, scope: &Scope) -> StoreResult<Vec<Back
     store
         .fetch_all(
             q(format!(
-                "{SELECT_BACK_PAY} WHERE a.township_code >= $1 AND a.township_code < $2
-                 ORDER BY a.id DESC LIMIT 2000"
+                "{} WHERE a.township_code >= $1 AND a.township_code < $2
+                 ORDER BY a.id DESC LIMIT 2000",
+                select_back_pay(store.distributed)
             ))
             .bind(lo)
             .bind(hi),

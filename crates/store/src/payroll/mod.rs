@@ -30,6 +30,7 @@ use minzheng_domain::payroll::{
 use minzheng_domain::{Coded, Fen, Program, YearMonth};
 
 use crate::db::{q, DbRow, Tx};
+use crate::distribute::same_county;
 use crate::error::{StoreError, StoreResult};
 
 pub(crate) fn now() -> String {
@@ -140,13 +141,20 @@ fn lines(rows: &[DbRow]) -> StoreResult<Vec<PayrollLine>> {
     rows.iter().map(line).collect()
 }
 
-const SELECT_EXCEPTION: &str =
-    "SELECT x.*, b.batch_no, l.beneficiary_name, l.beneficiary_id_number,
+/// Payment exceptions with their batch's number and their line (on a distributed database
+/// the joins name the county as well, answered on one node).
+fn select_exception(distributed: bool) -> String {
+    format!(
+        "SELECT x.*, b.batch_no, l.beneficiary_name, l.beneficiary_id_number,
         l.bank_name AS original_bank_name, l.account_number AS original_account,
         l.account_holder AS original_holder, l.amount_fen
     FROM payment_exceptions x
-    JOIN payroll_batches b ON b.id = x.batch_id
-    JOIN payroll_lines l ON l.id = x.line_id";
+    JOIN payroll_batches b ON b.id = x.batch_id{}
+    JOIN payroll_lines l ON l.id = x.line_id{}",
+        same_county(distributed, "b", "x"),
+        same_county(distributed, "l", "x")
+    )
+}
 
 fn exception(r: &DbRow) -> StoreResult<PaymentException> {
     Ok(PaymentException {
@@ -176,8 +184,15 @@ fn exception(r: &DbRow) -> StoreResult<PaymentException> {
     })
 }
 
-const SELECT_BACK_PAY: &str = "SELECT a.*, e.beneficiary_name FROM payroll_adjustments a
-    JOIN enrolments e ON e.id = a.enrolment_id";
+/// Back pay with its beneficiary's name (the enrolment's county named on a distributed
+/// database).
+fn select_back_pay(distributed: bool) -> String {
+    format!(
+        "SELECT a.*, e.beneficiary_name FROM payroll_adjustments a
+    JOIN enrolments e ON e.id = a.enrolment_id{}",
+        same_county(distributed, "e", "a")
+    )
+}
 
 fn back_pay(r: &DbRow) -> StoreResult<BackPay> {
     Ok(BackPay {

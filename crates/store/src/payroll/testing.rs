@@ -233,15 +233,25 @@ pub async fn set_account_number(store: &Store, head_name: &str, account: &str) -
 }
 
 /// Moves the household headed by `head_id_number` to another village (and its township).
+/// On a distributed database the update is pinned to the new township's county, as the
+/// registry's are (a cluster changes no row's county in place): a household of another
+/// county is not moved there.
 pub async fn move_household(
     store: &Store,
     head_id_number: &str,
     village_code: &str,
 ) -> StoreResult<()> {
+    let pin = if store.distributed {
+        " AND county_code = substr($2, 1, 6)"
+    } else {
+        ""
+    };
     let mut tx = store.begin_write().await?;
     tx.execute(
-        q("UPDATE households SET township_code = $2, county_code = substr($2, 1, 6), village_code = $3
-           WHERE head_id_number = $1")
+        q(format!(
+            "UPDATE households SET township_code = $2, county_code = substr($2, 1, 6), village_code = $3
+           WHERE head_id_number = $1{pin}"
+        ))
             .bind(head_id_number)
             .bind(village_code.get(..9).unwrap_or_default())
             .bind(village_code),
