@@ -2,6 +2,7 @@
 //! each program. Only reads; the demo cases themselves go through the ordinary use cases.
 
 use crate::db::{q, Store};
+use crate::distribute::same_county;
 use crate::error::StoreResult;
 
 /// Whether any case exists yet.
@@ -19,19 +20,25 @@ pub async fn households(store: &Store, registration_type: &str) -> StoreResult<V
         .fetch_all(
             // A derived table: PostgreSQL does not see output names inside ORDER BY
             // expressions.
-            q("SELECT id, pid FROM (
+            // (On a distributed database the sums and the join name the household's county.)
+            q(format!(
+                "SELECT id, pid FROM (
                  SELECT h.id, p.id AS pid,
                    (SELECT COALESCE(SUM(CASE WHEN i.period = 'annual' THEN i.amount_fen / 12
                                              ELSE i.amount_fen END), 0)
-                    FROM incomes i WHERE i.household_id = h.id) AS income,
-                   (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members
+                    FROM incomes i WHERE i.household_id = h.id{}) AS income,
+                   (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id{}) AS members
                  FROM households h
-                 JOIN persons p ON p.household_id = h.id AND p.relation = 'head'
+                 JOIN persons p ON p.household_id = h.id AND p.relation = 'head'{}
                  WHERE h.registration_type = $1 AND h.village_code >= '511802'
                    AND h.village_code < '511803' AND p.birth_date > '1960-01-01'
                ) t
                ORDER BY income / members, id
-               LIMIT 400")
+               LIMIT 400",
+                same_county(store.distributed, "i", "h"),
+                same_county(store.distributed, "m", "h"),
+                same_county(store.distributed, "p", "h")
+            ))
             .bind(registration_type),
         )
         .await?;

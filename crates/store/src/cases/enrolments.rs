@@ -146,12 +146,15 @@ pub async fn reviews_due(
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
-            q("SELECT e.* FROM enrolments e
+            q(format!(
+                "SELECT e.* FROM enrolments e
                WHERE e.status = 'active' AND e.next_review_on IS NOT NULL AND e.next_review_on <= $1
                  AND e.village_code >= $2 AND e.village_code < $3
-                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.enrolment_id = e.id AND c.kind = 'review'
+                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.enrolment_id = e.id{} AND c.kind = 'review'
                                  AND c.state NOT IN ('enrolled','terminated','withdrawn','denied','not_accepted'))
-               ORDER BY e.id LIMIT 500")
+               ORDER BY e.id LIMIT 500",
+                crate::distribute::same_county(store.distributed, "c", "e")
+            ))
             .bind(on.to_string())
             .bind(lo.as_str())
             .bind(hi.as_str()),

@@ -30,6 +30,7 @@ pub use notices::*;
 pub use write::*;
 
 use crate::db::{q, Conn, DbRow, Store};
+use crate::distribute::same_county;
 use crate::error::{StoreError, StoreResult};
 
 fn bad(what: &str) -> StoreError {
@@ -91,21 +92,39 @@ fn case(r: &DbRow) -> StoreResult<Case> {
     })
 }
 
-const CASE_SELECT: &str = "SELECT c.*, p.name AS person_name, p.id_number AS person_id_number,
+/// Cases with their household, person and village, from [`case_joins`].
+fn case_select(distributed: bool) -> String {
+    format!(
+        "SELECT c.*, p.name AS person_name, p.id_number AS person_id_number,
       h.head_name, h.head_id_number, h.address, d.name AS village_name
-    FROM cases c
-    JOIN households h ON h.id = c.household_id
-    LEFT JOIN persons p ON p.id = c.person_id
-    LEFT JOIN divisions d ON d.code = c.village_code";
+    FROM {}
+    LEFT JOIN divisions d ON d.code = c.village_code",
+        case_joins(distributed)
+    )
+}
+
+/// A case with its household and person: on a distributed database the joins name the
+/// case's county as well (a household stays in its county there; a person who moved to
+/// another county since is then not shown by the case).
+fn case_joins(distributed: bool) -> String {
+    format!(
+        "cases c
+    JOIN households h ON h.id = c.household_id{}
+    LEFT JOIN persons p ON p.id = c.person_id{}",
+        same_county(distributed, "h", "c"),
+        same_county(distributed, "p", "c")
+    )
+}
 
 /// One case inside the scope (404 outside it).
 pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreResult<Case> {
     let (lo, hi) = scope.bounds();
+    let mut db = db.into();
+    let select = case_select(db.is_distributed().await?);
     let r = db
-        .into()
         .fetch_optional(
             q(format!(
-                "{CASE_SELECT} WHERE c.id = $1 AND c.village_code >= $2 AND c.village_code < $3"
+                "{select} WHERE c.id = $1 AND c.village_code >= $2 AND c.village_code < $3"
             ))
             .bind(id)
             .bind(lo)
@@ -185,11 +204,12 @@ pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> StoreResult<(V
     }
     let (limit, offset) = (f.limit, f.offset);
     let mut qq = q(format!(
-        "{CASE_SELECT} WHERE {where_} ORDER BY c.id DESC LIMIT {limit} OFFSET {offset}"
+        "{} WHERE {where_} ORDER BY c.id DESC LIMIT {limit} OFFSET {offset}",
+        case_select(store.distributed)
     ));
     let mut cq = q(format!(
-        "SELECT COUNT(*) AS n FROM cases c JOIN households h ON h.id = c.household_id
-         LEFT JOIN persons p ON p.id = c.person_id WHERE {where_}"
+        "SELECT COUNT(*) AS n FROM {} WHERE {where_}",
+        case_joins(store.distributed)
     ));
     for a in &args {
         qq.push(a.as_str());
@@ -581,15 +601,18 @@ pub async fn running_clocks(store: &Store, scope: &Scope) -> StoreResult<Vec<Run
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
-            q(
+            q(format!(
                 "SELECT k.step, k.started_on, k.due_on, c.id AS cid, c.village_code, c.urban_rural,
                     c.program AS cprogram, c.case_no, COALESCE(p.name, h.head_name) AS subject
-                 FROM case_clocks k JOIN cases c ON c.id = k.case_id
-                 JOIN households h ON h.id = c.household_id
-                 LEFT JOIN persons p ON p.id = c.person_id
+                 FROM case_clocks k JOIN cases c ON c.id = k.case_id{}
+                 JOIN households h ON h.id = c.household_id{}
+                 LEFT JOIN persons p ON p.id = c.person_id{}
                  WHERE c.village_code >= $1 AND c.village_code < $2 AND k.stopped_on IS NULL
                  ORDER BY k.due_on LIMIT 2000",
-            )
+                same_county(store.distributed, "c", "k"),
+                same_county(store.distributed, "h", "c"),
+                same_county(store.distributed, "p", "c")
+            ))
             .bind(lo)
             .bind(hi),
         )
@@ -628,14 +651,20 @@ pub async fn old_age_candidates(
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
-            q("SELECT p.id, p.household_id, p.id_number, h.village_code
-               FROM persons p JOIN households h ON h.id = p.household_id
+            // (On a distributed database the household and the cases are the person's
+            // county's: a case from before a move to another county does not count there.)
+            q(format!(
+                "SELECT p.id, p.household_id, p.id_number, h.village_code
+               FROM persons p JOIN households h ON h.id = p.household_id{}
                WHERE p.status = 'active' AND h.village_code >= $1 AND h.village_code < $2
                  AND p.birth_date <= $3
-                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id
+                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id{}
                                  AND c.program = 'old_age_allowance'
                                  AND c.state NOT IN ('withdrawn','denied','not_accepted','terminated'))
-               ORDER BY p.id LIMIT 500")
+               ORDER BY p.id LIMIT 500",
+                same_county(store.distributed, "h", "p"),
+                same_county(store.distributed, "c", "p")
+            ))
             .bind(lo.as_str())
             .bind(hi.as_str())
             .bind(born_by.to_string()),
