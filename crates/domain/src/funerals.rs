@@ -759,6 +759,7 @@ mod tests {
             (Program::UrbanDibao, ParamName::FuneralRelief, 800),
             (Program::UrbanDibao, ParamName::FuneralGrant, 1_500),
             (Program::OldAgeAllowance, ParamName::FuneralGrant, 3_000),
+            (Program::RuralDibao, ParamName::FuneralGrant, 2_000),
         ] {
             set.insert(ParamEntry {
                 key: ParamKey::new(program, name),
@@ -803,8 +804,8 @@ mod tests {
                 grant_program: Some(Program::Tekun),
             }
         );
-        // 高龄津贴 has a larger grant (3,000) and no relief; the first of two equal grants
-        // keeps the program.
+        // 高龄津贴 has a larger grant (3,000) and no relief. Of two equal grants (特困's and
+        // 农村低保's 2,000) the first program held keeps it.
         assert_eq!(
             death_benefits(
                 &[Program::Tekun, Program::OldAgeAllowance, Program::Tekun],
@@ -818,7 +819,11 @@ mod tests {
             }
         );
         assert_eq!(
-            death_benefits(&[Program::Tekun, Program::Tekun], Disposal::Cremation, &qy),
+            death_benefits(
+                &[Program::Tekun, Program::RuralDibao],
+                Disposal::Cremation,
+                &qy
+            ),
             DeathBenefits {
                 relief: Fen(120_000),
                 grant: Fen(200_000),

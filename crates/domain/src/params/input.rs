@@ -295,6 +295,8 @@ mod tests {
             "-1",
             "+0.5",
             "-5%",
+            "0.+5",
+            "1.-5",
         ] {
             assert_eq!(parse_value(ValueKind::Ratio, bad), None, "{bad}");
         }
