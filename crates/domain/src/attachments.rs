@@ -172,4 +172,51 @@ mod tests {
         assert_eq!(clean_filename("C:\\a\\b\\照片1.jpg"), "照片1.jpg");
         assert_eq!(clean_filename(""), "照片");
     }
+
+    #[test]
+    fn the_default_limit_is_five_megabytes() {
+        assert_eq!(DEFAULT_ATTACHMENT_LIMIT, 5_242_880);
+    }
+
+    #[test]
+    fn each_image_type_is_known_by_its_leading_bytes() {
+        for (bytes, ty) in [
+            (&b"\xFF\xD8\xFF\xE0rest"[..], "image/jpeg"),
+            (b"GIF87a....", "image/gif"),
+            (b"GIF89a....", "image/gif"),
+            (b"RIFF\x10\0\0\0WEBPVP8 ", "image/webp"),
+            (b"RIFF\x10\0\0\0WEBP", "image/webp"),
+        ] {
+            assert_eq!(sniff_image(bytes), Some(ty), "{bytes:?}");
+            // "image/jpg" is what some phones declare for a JPEG.
+            let declared = if ty == "image/jpeg" { "image/jpg" } else { ty };
+            assert_eq!(
+                check_photo(&a(declared, bytes), 100).unwrap().content_type,
+                ty
+            );
+        }
+        for bytes in [
+            &b"RIFF\x10\0\0\0WEB"[..],
+            b"RIFF\x10\0\0\0WAVEfmt ",
+            b"RIFX\x10\0\0\0WEBPVP8 ",
+            b"GIF88a....",
+            b"\xFF\xD8",
+        ] {
+            assert_eq!(sniff_image(bytes), None, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn a_photo_of_exactly_the_limit_is_taken_and_one_byte_more_is_refused_in_megabytes() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.resize(1_048_576, 0);
+        assert!(check_photo(&a("image/png", &png), 1_048_576).is_ok());
+        png.push(0);
+        assert_eq!(
+            check_photo(&a("image/png", &png), 1_048_576)
+                .unwrap_err()
+                .get("file"),
+            Some("照片过大（1.0 MB），单个文件不能超过 1.0 MB，请压缩后重新上传")
+        );
+    }
 }
