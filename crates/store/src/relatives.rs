@@ -15,16 +15,23 @@ pub async fn insert(
     by: &str,
     now: &str,
 ) -> StoreResult<Option<i64>> {
+    // On a distributed database the unique key takes the county as its last column (the
+    // same declaration is one per county there).
+    let county = if crate::distribute::keeps_person_ids(tx).await? {
+        ", county_code"
+    } else {
+        ""
+    };
     let r = tx
         .fetch_optional(
-            q(
+            q(format!(
                 "INSERT INTO relative_declarations (township_code, county_code, division_code, declarant_name,
                  declarant_id_number, post, username, relative_name, relative_id_number,
                  relation, note, declared_by, declared_at)
                VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-               ON CONFLICT (declarant_id_number, relative_id_number) DO NOTHING
-               RETURNING id",
-            )
+               ON CONFLICT (declarant_id_number, relative_id_number{county}) DO NOTHING
+               RETURNING id"
+            ))
             .bind(d.township_code())
             .bind(d.division_code.as_str())
             .bind(d.declarant_name.as_str())
@@ -137,14 +144,24 @@ pub async fn households_tied_to<'c>(
     db: impl Into<Conn<'c>>,
     username: &str,
 ) -> StoreResult<Vec<i64>> {
-    db.into()
-        .fetch_all(
-            q("SELECT DISTINCT p.household_id FROM relative_declarations d
+    let mut db = db.into();
+    // A cluster joins rows of different counties by equal keys alone (it moves them between
+    // nodes by the key): there each of the two ties is its own join.
+    let sql = if db.is_distributed().await? {
+        "SELECT p.household_id FROM relative_declarations d
+           JOIN persons p ON p.status = 'active' AND p.id_number = d.relative_id_number
+         WHERE d.username = $1
+         UNION
+         SELECT p.household_id FROM relative_declarations d
+           JOIN persons p ON p.status = 'active' AND p.id_number = d.declarant_id_number
+         WHERE d.username = $1"
+    } else {
+        "SELECT DISTINCT p.household_id FROM relative_declarations d
                JOIN persons p ON p.status = 'active'
                  AND (p.id_number = d.relative_id_number OR p.id_number = d.declarant_id_number)
-               WHERE d.username = $1")
-            .bind(username),
-        )
+               WHERE d.username = $1"
+    };
+    db.fetch_all(q(sql).bind(username))
         .await?
         .iter()
         .map(|r| r.i64("household_id"))
