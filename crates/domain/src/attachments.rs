@@ -219,4 +219,28 @@ mod tests {
             Some("照片过大（1.0 MB），单个文件不能超过 1.0 MB，请压缩后重新上传")
         );
     }
+
+    #[test]
+    fn a_file_name_loses_control_characters_and_markup_and_keeps_120_characters() {
+        assert_eq!(clean_filename("a<b>\"c\u{7}\n.jpg"), "abc.jpg");
+        assert_eq!(clean_filename(&"照".repeat(130)).chars().count(), 120);
+        assert_eq!(clean_filename("dir/ <>"), "照片");
+        assert_eq!(clean_filename("dir/<>"), "照片");
+    }
+
+    #[test]
+    fn a_village_sees_its_townships_attachments_but_not_its_countys_or_a_neighbours() {
+        let scope = |c| Scope::of(crate::DivisionCode::parse_native(c).unwrap());
+        let township = scope("511802001");
+        assert!(attachment_visible(&township, "511802001"));
+        assert!(attachment_visible(&township, "511802001001"));
+        assert!(!attachment_visible(&township, "511802002"));
+        assert!(!attachment_visible(&township, "511802"));
+        let village = scope("511802001001");
+        assert!(attachment_visible(&village, "511802001001"));
+        assert!(attachment_visible(&village, "511802001"));
+        assert!(!attachment_visible(&village, "511802"));
+        assert!(!attachment_visible(&village, "511802001002"));
+        assert!(!attachment_visible(&village, "511802002"));
+    }
 }
