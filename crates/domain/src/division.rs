@@ -391,6 +391,14 @@ mod tests {
                 .contains("上级代码")
         );
         assert!(check_division_row("511802001", " ", None, Some("511802")).is_err());
+        let long = |n| check_division_row("511802001", &"街".repeat(n), None, Some("511802"));
+        assert_eq!(long(100).unwrap().name.chars().count(), 100);
+        assert_eq!(long(101).unwrap_err(), "名称为空或超过100个字");
+        assert_eq!(
+            DivisionLevel::Township.to_string(),
+            DivisionLevel::Township.label()
+        );
+        assert_eq!(DivisionLevel::Village.to_string(), "村(社区)");
         assert!(check_division_row("51", "四川省", None, None).is_ok());
     }
 

@@ -242,6 +242,9 @@ mod tests {
         assert!(!sees(&job(COMMAND_LINE, "511802001"), false));
         assert!(!sees(&job(COMMAND_LINE, "511802002"), true));
         assert!(!sees(&job(COMMAND_LINE, ""), true), "the whole system");
+        // The scope's range ends just before its upper bound.
+        let (_, hi) = staff.scope.bounds();
+        assert!(!sees(&job(COMMAND_LINE, &hi), true), "{hi}");
         let cli = Actor::system("cli");
         assert_eq!(job_owner(&cli), COMMAND_LINE);
         assert_eq!(job_owner(&staff), "staff");
@@ -260,5 +263,22 @@ mod tests {
         let s = JobState::new(job("staff", "511802001"), None);
         assert_eq!((s.phase.as_str(), s.percent()), ("导入", 25));
         assert_eq!(s.status.to_string(), "进行中");
+    }
+
+    #[test]
+    fn a_job_is_finished_unless_running_and_failed_without_a_report_says_why() {
+        let mut j = job("staff", "511802001");
+        assert!(!j.finished());
+        assert_eq!(j.error(), None);
+        j.message = "数据库连接中断".into();
+        j.status = JobStatus::Succeeded;
+        assert!(j.finished());
+        assert_eq!(j.error(), None);
+        j.status = JobStatus::Failed;
+        assert!(j.finished());
+        assert_eq!(j.error().as_deref(), Some("数据库连接中断"));
+        // A failed import with its report: the report says why, not the message.
+        j.result.report = Some(ImportReport::default());
+        assert_eq!(j.error(), None);
     }
 }
