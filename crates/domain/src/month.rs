@@ -217,6 +217,7 @@ mod tests {
         assert_eq!(YearMonth::new(2026, 0), None);
         assert_eq!(YearMonth::new(0, 1), None);
         assert_eq!(YearMonth::of(d(2024, 2, 29)), ym(2024, 2));
+        assert_eq!((m.year(), m.month()), (2026, 3));
     }
 
     #[test]

@@ -116,16 +116,16 @@ pub fn parse_office_update(u: &OfficeUpdate) -> Result<OfficeContact, FieldError
 /// An office is visible inside the scope, and a village user sees their own township's.
 pub fn office_visible(scope: &Scope, township_code: &str) -> bool {
     scope.contains_str(township_code)
-        || scope.code().is_some_and(|c| {
-            c.as_str().len() > township_code.len() && c.as_str().starts_with(township_code)
-        })
+        || scope
+            .code()
+            .is_some_and(|c| c.as_str().starts_with(township_code))
 }
 
 /// The township codes whose offices a scope sees, as range bounds: its own range, or for
 /// a village user their township's.
 pub fn visible_office_range(scope: &Scope) -> (String, String) {
     match scope.code() {
-        Some(c) if c.as_str().len() > 9 => {
+        Some(c) if c.level() == crate::DivisionLevel::Village => {
             let t = &c.as_str()[..9];
             (t.to_string(), format!("{t}:"))
         }
@@ -163,6 +163,83 @@ mod tests {
         assert_eq!(
             visible_office_range(&village),
             ("511802001".to_string(), "511802001:".to_string())
+        );
+    }
+
+    #[test]
+    fn a_township_sees_its_own_office_and_a_county_its_townships() {
+        let scope = |c| Scope::of(DivisionCode::parse_native(c).unwrap());
+        let township = scope("511802001");
+        assert!(office_visible(&township, "511802001"));
+        assert!(!office_visible(&township, "511802002"));
+        assert_eq!(
+            visible_office_range(&township),
+            ("511802001".to_string(), "511802001:".to_string())
+        );
+        let county = scope("511802");
+        assert!(office_visible(&county, "511802003"));
+        assert!(!office_visible(&county, "511803001"));
+        assert_eq!(
+            visible_office_range(&county),
+            ("511802".to_string(), "511802:".to_string())
+        );
+        assert_eq!(
+            visible_office_range(&Scope::all()),
+            (String::new(), ":".to_string())
+        );
+    }
+
+    #[test]
+    fn the_list_filter_takes_digits_only() {
+        let within = |w: Option<&str>| {
+            OfficeFilter {
+                within: w.map(str::to_string),
+                ..OfficeFilter::default()
+            }
+            .within()
+            .map(|w| w.map(str::to_string))
+        };
+        assert_eq!(within(None), Ok(None));
+        assert_eq!(within(Some("  ")), Ok(None));
+        assert_eq!(within(Some(" 511802 ")), Ok(Some("511802".to_string())));
+        assert_eq!(
+            within(Some("5118a")).unwrap_err().get("within"),
+            Some("区划代码只能包含数字")
+        );
+    }
+
+    #[test]
+    fn a_patch_changes_only_the_fields_it_names_and_an_address_may_have_200_characters() {
+        let office = Office {
+            township_code: "511802001".into(),
+            name: "东城街道民政办公室".into(),
+            second_name: String::new(),
+            township_name: "东城街道".into(),
+            county_code: "511802".into(),
+            county_name: "雨城区".into(),
+            phone: "0835-1111111".into(),
+            address: "东城路1号".into(),
+            village_count: 3,
+            updated_at: String::new(),
+        };
+        let u = OfficePatch {
+            phone: Some("0835-2222222".into()),
+            address: None,
+        }
+        .apply(&office);
+        assert_eq!(
+            (u.phone.as_str(), u.address.as_str()),
+            ("0835-2222222", "东城路1号")
+        );
+        let u = OfficePatch {
+            phone: None,
+            address: Some("路".repeat(200)),
+        }
+        .apply(&office);
+        assert_eq!(u.phone, "0835-1111111");
+        assert_eq!(
+            parse_office_update(&u).unwrap().address.chars().count(),
+            200
         );
     }
 }

@@ -453,6 +453,10 @@ mod tests {
         assert_eq!(Program::TemporaryAssistance.info().unit, AmountUnit::OneOff);
         assert!(Program::SinglePersonDibao.is_dibao());
         assert!(!Program::Tekun.is_dibao());
+        assert_eq!(ApprovalLevel::County.label(), "县级民政部门");
+        assert_eq!(ApprovalLevel::Township.label(), "乡镇(街道)");
+        assert_eq!(AmountUnit::Monthly.label(), "按月发放");
+        assert_eq!(AmountUnit::OneOff.label(), "一次性发放");
     }
 
     #[test]
