@@ -457,6 +457,7 @@ mod tests {
         assert_eq!(ApprovalLevel::Township.label(), "乡镇(街道)");
         assert_eq!(AmountUnit::Monthly.label(), "按月发放");
         assert_eq!(AmountUnit::OneOff.label(), "一次性发放");
+        assert_eq!(Program::RuralDibao.to_string(), "rural_dibao");
     }
 
     #[test]
