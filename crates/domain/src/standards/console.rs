@@ -214,4 +214,70 @@ mod tests {
         assert!(console_range(&county, Some("51x")).is_none());
         assert_eq!(console_range(&county, Some(" ")), Some(county.bounds()));
     }
+
+    #[test]
+    fn each_filter_picks_the_offices_in_its_standing() {
+        use InspectionStanding as I;
+        use PlanStanding as P;
+        let mut rows = Vec::new();
+        for (plan, inspection) in [
+            (P::Overdue, I::NotInspected),
+            (P::Submitted, I::Open),
+            (P::Accepted, I::Passed),
+            (P::Returned, I::Failed),
+        ] {
+            let mut r = row("511802", OfficeFacts::default(), None);
+            r.plan_status = plan;
+            r.inspection_status = inspection;
+            rows.push(r);
+        }
+        let picked = |f: ConsoleFilter| -> Vec<usize> {
+            (0..rows.len()).filter(|&i| f.matches(&rows[i])).collect()
+        };
+        assert_eq!(picked(ConsoleFilter::Overdue), [0]);
+        assert_eq!(picked(ConsoleFilter::PlanSubmitted), [1]);
+        assert_eq!(picked(ConsoleFilter::Uninspected), [0]);
+        assert_eq!(picked(ConsoleFilter::Open), [1]);
+        assert_eq!(picked(ConsoleFilter::Passed), [2]);
+        assert_eq!(picked(ConsoleFilter::Failed), [3]);
+        assert_eq!(picked(ConsoleFilter::Failing), [0, 1, 2, 3]);
+        assert!(picked(ConsoleFilter::Compliant).is_empty());
+        // A county's passed offices: one of four.
+        assert_eq!(county_bars(&rows)[0].passed, 1);
+    }
+
+    fn subsidy(amount: i64, status: SubsidyStatus) -> Subsidy {
+        Subsidy {
+            id: 1,
+            township_code: "511802001".into(),
+            office_name: String::new(),
+            county_name: String::new(),
+            inspection_id: 1,
+            investment: Fen(0),
+            percent: 30,
+            amount: Fen(amount),
+            status,
+            disbursed_on: None,
+            created_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_subsidy_ledger_totals_what_was_granted_and_what_was_paid() {
+        let items = [
+            subsidy(1_000_000, SubsidyStatus::Disbursed),
+            subsidy(250_000, SubsidyStatus::Pending),
+            subsidy(30_000, SubsidyStatus::Disbursed),
+        ];
+        assert_eq!(
+            subsidy_totals(&items),
+            (Some(Fen(1_280_000)), Some(Fen(1_030_000)))
+        );
+        assert_eq!(subsidy_totals(&[]), (Some(Fen(0)), Some(Fen(0))));
+        let huge = [
+            subsidy(i64::MAX, SubsidyStatus::Pending),
+            subsidy(1, SubsidyStatus::Disbursed),
+        ];
+        assert_eq!(subsidy_totals(&huge), (None, Some(Fen(1))));
+    }
 }
