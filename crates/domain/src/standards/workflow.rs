@@ -779,4 +779,88 @@ mod tests {
         );
         assert!(disburse(SubsidyStatus::Disbursed).is_err());
     }
+
+    #[test]
+    fn an_approval_and_an_acceptance_take_their_own_way() {
+        assert_eq!(
+            decide_change(ChangeStatus::Pending, true),
+            Ok(ChangeStatus::Approved)
+        );
+        assert_eq!(
+            review_plan(PlanStatus::Submitted, true),
+            Ok(PlanStatus::Accepted)
+        );
+    }
+
+    #[test]
+    fn a_roster_change_names_the_member_it_changes() {
+        let appoint = RosterChange::Appoint {
+            name: "李".into(),
+            position: "干事".into(),
+            is_director: false,
+            full_time: true,
+            since: "2026-01-01".into(),
+            doc_number: String::new(),
+            doc_date: None,
+        };
+        assert_eq!(appoint.staff_id(), None);
+        let depart = RosterChange::Depart {
+            staff_id: 42,
+            on: "2026-06-30".into(),
+        };
+        assert_eq!(depart.staff_id(), Some(42));
+        let update = RosterChange::Update {
+            staff_id: 43,
+            position: "主任".into(),
+            is_director: true,
+            full_time: true,
+            doc_number: "雨民发〔2026〕3号".into(),
+            doc_date: None,
+        };
+        assert_eq!(update.staff_id(), Some(43));
+    }
+
+    #[test]
+    fn a_closed_inspection_and_a_done_rectification_are_not_changed_again() {
+        let mut closed = scored_inspection(vec![]);
+        closed.status = InspectionStatus::Passed;
+        assert!(matches!(
+            editable(&closed),
+            Err(StepError::Conflict(m)) if m == "该检查验收已结束（验收通过），不能再修改"
+        ));
+        assert!(decide_inspection(&closed, true, "").is_err());
+        assert_eq!(editable(&scored_inspection(vec![])), Ok(()));
+        let open = Rectification {
+            id: 3,
+            item: "补齐公示栏".into(),
+            due_on: "2026-06-30".into(),
+            done_on: None,
+        };
+        assert_eq!(complete_rectification(&open), Ok(()));
+        let done = Rectification {
+            done_on: Some("2026-06-20".into()),
+            ..open
+        };
+        assert!(matches!(
+            complete_rectification(&done),
+            Err(StepError::Conflict(m)) if m == "该整改事项已完成"
+        ));
+    }
+
+    #[test]
+    fn a_checklists_score_counts_the_scored_items_and_its_most_every_item() {
+        let mut i = scored_inspection(vec![]);
+        let mut second = i.items[0].clone();
+        second.id = 8;
+        second.max_score = 15;
+        second.score = None;
+        let mut third = second.clone();
+        third.id = 9;
+        third.max_score = 5;
+        third.score = Some(3);
+        i.items.push(second);
+        i.items.push(third);
+        assert_eq!(score_totals(&i.items), (13, 30));
+        assert_eq!(score_totals(&[]), (0, 0));
+    }
 }
