@@ -341,3 +341,142 @@ pub fn equipment_fact(e: &Equipment) -> EquipmentFact {
         dedicated: e.dedicated,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::rules::{RuleResult, RULES};
+    use super::*;
+
+    fn standing(status: &[(&str, RuleStatus)]) -> OfficeStanding {
+        let results: Vec<RuleResult> = RULES
+            .iter()
+            .map(|r| {
+                let st = status
+                    .iter()
+                    .find(|(id, _)| *id == r.id)
+                    .map_or(RuleStatus::Met, |(_, s)| *s);
+                RuleResult {
+                    rule: *r,
+                    status: st,
+                    finding: String::new(),
+                    advice: String::new(),
+                }
+            })
+            .collect();
+        OfficeStanding {
+            township_code: "511802001".into(),
+            name: "东城街道民政办公室".into(),
+            county_code: "511802".into(),
+            county_name: "雨城区".into(),
+            evaluation: Evaluation {
+                as_of: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+                results,
+                basic_total: 0,
+                basic_met: 0,
+                compliance_percent: 0,
+            },
+            plan_status: PlanStanding::NotSubmitted,
+            inspection_status: InspectionStanding::NotInspected,
+            subsidy: None,
+            subsidy_status: None,
+        }
+    }
+
+    #[test]
+    fn an_offices_failing_rules_are_the_basic_ones_not_met_or_not_recorded() {
+        let o = standing(&[
+            ("staff-count", RuleStatus::NotMet),
+            ("one-director", RuleStatus::NotRecorded),
+            ("staffing-document", RuleStatus::NotMet),
+            ("service-hall", RuleStatus::NotMet),
+        ]);
+        assert_eq!(
+            o.failing_titles(),
+            ["专职工作人员人数", "设主任1名", "人员配备红头文件确认"]
+        );
+        assert_eq!(o.not_met_titles(), "专职工作人员人数、人员配备红头文件确认");
+        assert_eq!(o.not_recorded_count(), 1);
+        let all_met = standing(&[]);
+        assert!(all_met.failing_titles().is_empty());
+        assert_eq!(all_met.not_met_titles(), "");
+        assert_eq!(all_met.not_recorded_count(), 0);
+        let two = standing(&[
+            ("one-director", RuleStatus::NotRecorded),
+            ("three-rooms", RuleStatus::NotRecorded),
+        ]);
+        assert_eq!(two.not_recorded_count(), 2);
+        assert_eq!(two.not_met_titles(), "");
+    }
+
+    fn member(full_time: bool, is_director: bool, doc_number: &str) -> StaffMember {
+        StaffMember {
+            id: 1,
+            township_code: "511802001".into(),
+            name: "王".into(),
+            position: "干事".into(),
+            is_director,
+            full_time,
+            since: "2025-01-01".into(),
+            doc_number: doc_number.into(),
+            doc_date: None,
+            active: true,
+            ended_on: None,
+        }
+    }
+
+    #[test]
+    fn the_records_become_the_facts_the_rules_read() {
+        let profile = OfficeProfile {
+            township_code: "511802001".into(),
+            population: Some(32_000),
+            kind: None,
+            city_street: true,
+            contact_name: String::new(),
+            contact_phone: String::new(),
+            signage: String::new(),
+            policy_board: Some(true),
+            notice_board: Some(false),
+            archives_organized: None,
+        };
+        let staff = [
+            member(true, true, "雨民发〔2026〕3号"),
+            member(false, false, ""),
+        ];
+        let assistant = |name: Option<&str>| VillageAssistant {
+            village_code: "511802001001".into(),
+            village_name: "一村".into(),
+            name: name.map(str::to_string),
+            phone: String::new(),
+        };
+        let assistants = [
+            assistant(Some("张")),
+            assistant(None),
+            assistant(Some("李")),
+        ];
+        let f = office_facts(&profile, &staff, &assistants, &[], &[], 4, true);
+        assert_eq!(f.population, Some(32_000));
+        assert!(f.city_street);
+        assert_eq!(
+            f.staff,
+            [
+                StaffFact {
+                    full_time: true,
+                    director: true,
+                    has_document: true
+                },
+                StaffFact {
+                    full_time: false,
+                    director: false,
+                    has_document: false
+                },
+            ]
+        );
+        assert_eq!((f.village_count, f.villages_with_assistant), (3, 2));
+        assert_eq!(f.rules_posted, 4);
+        assert_eq!(
+            (f.policy_board, f.notice_board, f.archives_organized),
+            (Some(true), Some(false), None)
+        );
+        assert!(f.e_ledger);
+    }
+}
