@@ -830,4 +830,246 @@ mod tests {
         })
         .is_err());
     }
+
+    #[test]
+    fn a_patch_names_only_what_it_changes_and_null_clears_a_field() {
+        let empty: ProfilePatch = serde_json::from_str("{}").unwrap();
+        assert!(empty.is_empty());
+        for body in [
+            r#"{"population": null}"#,
+            r#"{"kind": "zhen"}"#,
+            r#"{"city_street": true}"#,
+            r#"{"contact_name": "王"}"#,
+            r#"{"contact_phone": null}"#,
+            r#"{"signage": ""}"#,
+            r#"{"policy_board": true}"#,
+            r#"{"notice_board": false}"#,
+            r#"{"archives_organized": null}"#,
+        ] {
+            let p: ProfilePatch = serde_json::from_str(body).unwrap();
+            assert!(!p.is_empty(), "{body}");
+        }
+        let current = OfficeProfile {
+            township_code: "511802001".into(),
+            population: Some(30_000),
+            kind: Some(OfficeKind::Zhen),
+            city_street: false,
+            contact_name: "李".into(),
+            contact_phone: "0835-1".into(),
+            signage: "门牌".into(),
+            policy_board: Some(true),
+            notice_board: Some(true),
+            archives_organized: Some(false),
+        };
+        let p: ProfilePatch = serde_json::from_str(
+            r#"{"population": null, "contact_name": "王", "contact_phone": null, "notice_board": false}"#,
+        )
+        .unwrap();
+        let u = p.apply(&current);
+        assert_eq!(u.population, None);
+        assert_eq!(u.kind.as_deref(), Some("zhen"));
+        assert_eq!(u.contact_name, "王");
+        assert_eq!(u.contact_phone, "");
+        assert_eq!(u.signage, "门牌");
+        assert_eq!(
+            (u.policy_board, u.notice_board, u.archives_organized),
+            (Some(true), Some(false), Some(false))
+        );
+        assert!(!u.city_street);
+    }
+
+    #[test]
+    fn a_profiles_kind_street_mark_and_texts_keep_their_limits() {
+        let profile = |kind: &str, city_street: bool, signage: String| ProfileUpdate {
+            population: Some(10_000_000),
+            kind: Some(kind.into()),
+            city_street,
+            contact_name: "王".repeat(40),
+            signage,
+            ..Default::default()
+        };
+        let p = parse_profile("511802001", &profile(" jiedao ", true, "牌".repeat(200))).unwrap();
+        assert_eq!(p.kind, Some(OfficeKind::Jiedao));
+        assert!(p.city_street);
+        assert_eq!(p.population, Some(10_000_000));
+        let p = parse_profile("511802001", &profile("", false, String::new())).unwrap();
+        assert_eq!(p.kind, None);
+        let e = parse_profile("511802001", &profile("zhen", true, "牌".repeat(201))).unwrap_err();
+        assert_eq!(
+            e.get("city_street"),
+            Some("只有街道才能标记为市区街道办事处")
+        );
+        assert_eq!(e.get("signage"), Some("标识标牌说明最长200个字"));
+        assert_eq!(
+            parse_profile("511802001", &profile("", true, String::new()))
+                .unwrap_err()
+                .get("city_street"),
+            Some("只有街道才能标记为市区街道办事处")
+        );
+    }
+
+    #[test]
+    fn a_rejection_needs_its_reason_and_an_approval_does_not() {
+        assert_eq!(parse_change_note(true, " "), Ok(String::new()));
+        assert_eq!(
+            parse_change_note(false, "").unwrap_err().get("note"),
+            Some("退回时请写明原因")
+        );
+        assert_eq!(
+            parse_change_note(false, " 材料不全 "),
+            Ok("材料不全".into())
+        );
+        assert_eq!(parse_review_note(true, ""), Ok(String::new()));
+        assert_eq!(
+            parse_review_note(false, " ").unwrap_err().get("note"),
+            Some("退回时请写明修改意见")
+        );
+        assert_eq!(parse_review_note(false, "补预算"), Ok("补预算".into()));
+    }
+
+    #[test]
+    fn short_forms_return_what_was_typed_trimmed() {
+        assert_eq!(
+            parse_assistant(" 张三 ", " 138 0000 0000 "),
+            Ok(("张三".into(), "138 0000 0000".into()))
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        assert_eq!(
+            parse_posted_rule(&NewPostedRule {
+                title: " 值班制度 ".into(),
+                posted_on: "2026-06-01".into(),
+            }),
+            Ok(("值班制度".into(), day))
+        );
+        assert_eq!(
+            parse_inspection(&NewInspection {
+                inspectors: " 王、李 ".into(),
+                inspected_on: "2026-06-01".into(),
+            }),
+            Ok(("王、李".into(), day))
+        );
+        assert_eq!(
+            parse_rectification(&NewRectification {
+                item: " 补齐公示栏 ".into(),
+                due_on: "2026-06-01".into(),
+            }),
+            Ok(("补齐公示栏".into(), day))
+        );
+        assert_eq!(parse_findings(" 合格 "), Ok("合格".into()));
+        assert_eq!(
+            parse_date("disbursed_on", "拨付日期", " 2026-06-01 "),
+            Ok(day)
+        );
+        assert_eq!(
+            parse_date("disbursed_on", "拨付日期", "6月1日")
+                .unwrap_err()
+                .get("disbursed_on"),
+            Some("拨付日期格式不正确，应为如2026-03-01的日期")
+        );
+    }
+
+    #[test]
+    fn a_change_forms_document_date_is_read_when_given() {
+        let ok = parse_staff_change(&NewStaffChange {
+            kind: "transfer".into(),
+            staff_id: Some(3),
+            position: "干事".into(),
+            effective_on: "2026-12-01".into(),
+            doc_number: "雨东办〔2026〕31号".into(),
+            doc_date: Some(" 2026-11-20 ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ok.doc_date, NaiveDate::from_ymd_opt(2026, 11, 20));
+    }
+
+    #[test]
+    fn a_shared_hall_is_a_service_hall_and_equipment_counts_from_one() {
+        let room = |kind: &str, shared_hall| NewRoom {
+            kind: kind.into(),
+            area_m2: "30".into(),
+            shared_hall,
+            note: String::new(),
+        };
+        assert!(parse_room(&room("service-hall", true)).unwrap().shared_hall);
+        assert_eq!(
+            parse_room(&room("office", true))
+                .unwrap_err()
+                .get("shared_hall"),
+            Some("只有服务大厅可以标记为综合大厅")
+        );
+        assert!(parse_room(&room("office", false)).is_ok());
+        let equipment = |count| NewEquipment {
+            kind: "computer".into(),
+            count,
+            dedicated: true,
+            note: String::new(),
+        };
+        assert_eq!(parse_equipment(&equipment(1)).unwrap().count, 1);
+        assert_eq!(parse_equipment(&equipment(1000)).unwrap().count, 1000);
+        for bad in [0, 1001] {
+            assert_eq!(
+                parse_equipment(&equipment(bad)).unwrap_err().get("count"),
+                Some("数量应为1到1000之间的整数")
+            );
+        }
+    }
+
+    fn inspection() -> Inspection {
+        use super::super::records::InspectionItem;
+        use super::super::workflow::{InspectionStatus, ItemKind};
+        Inspection {
+            id: 1,
+            township_code: "511802001".into(),
+            inspectors: "王".into(),
+            inspected_on: "2026-06-01".into(),
+            status: InspectionStatus::Open,
+            findings: String::new(),
+            previous_id: None,
+            opened_by: "admin".into(),
+            decided_at: None,
+            items: vec![InspectionItem {
+                id: 7,
+                rule_id: None,
+                label: "服务大厅".into(),
+                max_score: 10,
+                kind: ItemKind::Manual,
+                auto_status: None,
+                score: None,
+                note: String::new(),
+            }],
+            rectifications: vec![],
+            score: 0,
+            max_score: 10,
+        }
+    }
+
+    #[test]
+    fn scores_belong_to_the_checklist_and_lie_between_nought_and_the_items_most() {
+        let score = |id, score, note: &str| ScoreInput {
+            id,
+            score,
+            note: note.into(),
+        };
+        assert_eq!(
+            parse_scores(&inspection(), &[score(7, 10, " 整洁 ")]),
+            Ok(vec![score(7, 10, "整洁")])
+        );
+        assert_eq!(
+            parse_scores(&inspection(), &[score(7, 0, "")]),
+            Ok(vec![score(7, 0, "")])
+        );
+        assert_eq!(
+            parse_scores(&inspection(), &[score(7, 11, "")])
+                .unwrap_err()
+                .get("score_7"),
+            Some("“服务大厅”的得分应在0到10之间")
+        );
+        assert_eq!(
+            parse_scores(&inspection(), &[score(8, 1, "")])
+                .unwrap_err()
+                .get("items"),
+            Some("检查项目不属于该检查验收")
+        );
+    }
 }
