@@ -863,4 +863,42 @@ mod tests {
         assert_eq!(score_totals(&i.items), (13, 30));
         assert_eq!(score_totals(&[]), (0, 0));
     }
+
+    #[test]
+    fn an_appointment_names_nobody_on_the_roster_and_a_transfer_its_member() {
+        use super::super::forms::{parse_staff_change, NewStaffChange};
+        let form = |kind: &str| {
+            parse_staff_change(&NewStaffChange {
+                kind: kind.into(),
+                staff_id: Some(3),
+                name: "赵新".into(),
+                position: "干事".into(),
+                effective_on: "2026-12-01".into(),
+                doc_number: "雨东办〔2026〕31号".into(),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let member = StaffMember {
+            id: 3,
+            township_code: "511802001".into(),
+            name: "王旧".into(),
+            position: "副主任".into(),
+            is_director: false,
+            full_time: true,
+            since: "2020-01-01".into(),
+            doc_number: String::new(),
+            doc_date: None,
+            active: true,
+            ended_on: None,
+        };
+        let appoint = change_entry(&form("appoint"), Some(&member));
+        assert_eq!((appoint.staff_id, appoint.name.as_str()), (None, "赵新"));
+        let transfer = change_entry(&form("transfer"), Some(&member));
+        assert_eq!(
+            (transfer.staff_id, transfer.name.as_str()),
+            (Some(3), "王旧")
+        );
+        assert_eq!(transfer.position, "干事");
+    }
 }
