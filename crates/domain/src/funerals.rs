@@ -778,62 +778,42 @@ mod tests {
         let set = funeral_params();
         let region = crate::DivisionCode::parse("511802").unwrap();
         let qy = set.at(&region, None, today());
-        // 特困 (relief 1,200 yuan, grant 2,000) and 低保 (800, 1,500): the larger of each.
-        assert_eq!(
-            death_benefits(
-                &[Program::UrbanDibao, Program::Tekun],
-                Disposal::Cremation,
-                &qy
+        use Disposal::{Burial, Cremation};
+        use Program::{OldAgeAllowance, RuralDibao, Tekun, UrbanDibao};
+        // (programs held, disposal) → (relief, grant, the grant's program), in yuan.
+        for (held, disposal, relief, grant, program) in [
+            // 特困 (relief 1,200, grant 2,000) and 低保 (800, 1,500): the larger of each.
+            (
+                &[UrbanDibao, Tekun][..],
+                Cremation,
+                1_200,
+                2_000,
+                Some(Tekun),
             ),
-            DeathBenefits {
-                relief: Fen(120_000),
-                grant: Fen(200_000),
-                grant_program: Some(Program::Tekun),
-            }
-        );
-        // Buried, not cremated: no relief; the grant is the same.
-        assert_eq!(
-            death_benefits(
-                &[Program::Tekun, Program::UrbanDibao],
-                Disposal::Burial,
-                &qy
+            // Buried, not cremated: no relief; the grant is the same.
+            (&[Tekun, UrbanDibao], Burial, 0, 2_000, Some(Tekun)),
+            // 高龄津贴 has a larger grant (3,000) and no relief.
+            (
+                &[Tekun, OldAgeAllowance, Tekun],
+                Cremation,
+                1_200,
+                3_000,
+                Some(OldAgeAllowance),
             ),
-            DeathBenefits {
-                relief: Fen(0),
-                grant: Fen(200_000),
-                grant_program: Some(Program::Tekun),
-            }
-        );
-        // 高龄津贴 has a larger grant (3,000) and no relief. Of two equal grants (特困's and
-        // 农村低保's 2,000) the first program held keeps it.
-        assert_eq!(
-            death_benefits(
-                &[Program::Tekun, Program::OldAgeAllowance, Program::Tekun],
-                Disposal::Cremation,
-                &qy
-            ),
-            DeathBenefits {
-                relief: Fen(120_000),
-                grant: Fen(300_000),
-                grant_program: Some(Program::OldAgeAllowance),
-            }
-        );
-        assert_eq!(
-            death_benefits(
-                &[Program::Tekun, Program::RuralDibao],
-                Disposal::Cremation,
-                &qy
-            ),
-            DeathBenefits {
-                relief: Fen(120_000),
-                grant: Fen(200_000),
-                grant_program: Some(Program::Tekun),
-            }
-        );
-        assert_eq!(
-            death_benefits(&[], Disposal::Cremation, &qy),
-            DeathBenefits::default()
-        );
+            // Of two equal grants (特困's and 农村低保's 2,000) the first program held keeps it.
+            (&[Tekun, RuralDibao], Cremation, 1_200, 2_000, Some(Tekun)),
+            (&[], Cremation, 0, 0, None),
+        ] {
+            assert_eq!(
+                death_benefits(held, disposal, &qy),
+                DeathBenefits {
+                    relief: Fen(relief * 100),
+                    grant: Fen(grant * 100),
+                    grant_program: program,
+                },
+                "{held:?} {disposal:?}"
+            );
+        }
     }
 
     #[test]

@@ -702,31 +702,12 @@ mod tests {
         assert_eq!(f.within.as_deref(), Some("511802"));
     }
 
+    /// A failed line paid to a guardian's card: the holder is not the beneficiary.
     fn failed() -> PaymentException {
         PaymentException {
-            id: 1,
-            line_id: 2,
-            batch_id: 3,
-            batch_no: "B1".into(),
-            batch_month: m("2026-11"),
-            program: Program::UrbanDibao,
-            township_code: "511802001".into(),
-            period: m("2026-11"),
-            beneficiary_name: "甲".into(),
-            beneficiary_id_number: "51180219800101001X".into(),
             original_bank_name: "农业银行".into(),
-            original_account: "6228480000000000000".into(),
             original_holder: "甲的监护人".into(),
-            amount: Fen(40_000),
-            fail_reason: "账户已销户".into(),
-            status: ExceptionStatus::Open,
-            bank_name: None,
-            account_number: None,
-            account_holder: None,
-            note: String::new(),
-            reissue_line_id: None,
-            created_at: String::new(),
-            corrected_by: None,
+            ..PaymentException::sample()
         }
     }
 

@@ -363,6 +363,39 @@ impl PayrollBatch {
 }
 
 #[cfg(test)]
+impl PaymentException {
+    /// An open exception of 张三's 2026-11 城市低保 line (500.00 to 农商银行, account frozen),
+    /// for the domain's unit tests.
+    pub(crate) fn sample() -> PaymentException {
+        PaymentException {
+            id: 1,
+            line_id: 10,
+            batch_id: 1,
+            batch_no: "202611-511802001-urban_dibao".into(),
+            batch_month: YearMonth::parse("2026-11").unwrap(),
+            program: Program::UrbanDibao,
+            township_code: "511802001".into(),
+            period: YearMonth::parse("2026-11").unwrap(),
+            beneficiary_name: "张三".into(),
+            beneficiary_id_number: "11010519491231002X".into(),
+            original_bank_name: "农商银行".into(),
+            original_account: "6228480000000000001".into(),
+            original_holder: "张三".into(),
+            amount: Fen(50_000),
+            fail_reason: "账户冻结".into(),
+            status: ExceptionStatus::Open,
+            bank_name: None,
+            account_number: None,
+            account_holder: None,
+            note: String::new(),
+            reissue_line_id: None,
+            created_at: String::new(),
+            corrected_by: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -380,29 +413,8 @@ mod tests {
     #[test]
     fn an_exception_is_corrected_until_its_reissue() {
         let with = |status| PaymentException {
-            id: 1,
-            line_id: 10,
-            batch_id: 1,
-            batch_no: "202611-511802001-urban_dibao".into(),
-            batch_month: YearMonth::parse("2026-11").unwrap(),
-            program: Program::UrbanDibao,
-            township_code: "511802001".into(),
-            period: YearMonth::parse("2026-11").unwrap(),
-            beneficiary_name: "张三".into(),
-            beneficiary_id_number: "11010519491231002X".into(),
-            original_bank_name: "农商银行".into(),
-            original_account: "6228480000000000001".into(),
-            original_holder: "张三".into(),
-            amount: Fen(50_000),
-            fail_reason: "账户冻结".into(),
             status,
-            bank_name: None,
-            account_number: None,
-            account_holder: None,
-            note: String::new(),
-            reissue_line_id: None,
-            created_at: String::new(),
-            corrected_by: None,
+            ..PaymentException::sample()
         };
         assert!(with(ExceptionStatus::Open).correctable());
         assert!(with(ExceptionStatus::Ready).correctable());

@@ -1016,32 +1016,7 @@ mod tests {
     }
 
     fn inspection() -> Inspection {
-        use super::super::records::InspectionItem;
-        use super::super::workflow::{InspectionStatus, ItemKind};
-        Inspection {
-            id: 1,
-            township_code: "511802001".into(),
-            inspectors: "王".into(),
-            inspected_on: "2026-06-01".into(),
-            status: InspectionStatus::Open,
-            findings: String::new(),
-            previous_id: None,
-            opened_by: "admin".into(),
-            decided_at: None,
-            items: vec![InspectionItem {
-                id: 7,
-                rule_id: None,
-                label: "服务大厅".into(),
-                max_score: 10,
-                kind: ItemKind::Manual,
-                auto_status: None,
-                score: None,
-                note: String::new(),
-            }],
-            rectifications: vec![],
-            score: 0,
-            max_score: 10,
-        }
+        Inspection::sample(None, vec![])
     }
 
     #[test]

@@ -343,38 +343,48 @@ pub fn equipment_fact(e: &Equipment) -> EquipmentFact {
 }
 
 #[cfg(test)]
+impl Inspection {
+    /// An open inspection of 511802001 with one manual item of 10 points scored `score`, and
+    /// these rectifications, for the domain's unit tests.
+    pub(crate) fn sample(score: Option<i64>, rectifications: Vec<Rectification>) -> Inspection {
+        Inspection {
+            id: 1,
+            township_code: "511802001".into(),
+            inspectors: "王".into(),
+            inspected_on: "2026-06-01".into(),
+            status: InspectionStatus::Open,
+            findings: String::new(),
+            previous_id: None,
+            opened_by: "admin".into(),
+            decided_at: None,
+            items: vec![InspectionItem {
+                id: 7,
+                rule_id: None,
+                label: "服务大厅".into(),
+                max_score: 10,
+                kind: ItemKind::Manual,
+                auto_status: None,
+                score,
+                note: String::new(),
+            }],
+            rectifications,
+            score: score.unwrap_or(0),
+            max_score: 10,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
-    use super::super::rules::{RuleResult, RULES};
     use super::*;
 
     fn standing(status: &[(&str, RuleStatus)]) -> OfficeStanding {
-        let results: Vec<RuleResult> = RULES
-            .iter()
-            .map(|r| {
-                let st = status
-                    .iter()
-                    .find(|(id, _)| *id == r.id)
-                    .map_or(RuleStatus::Met, |(_, s)| *s);
-                RuleResult {
-                    rule: *r,
-                    status: st,
-                    finding: String::new(),
-                    advice: String::new(),
-                }
-            })
-            .collect();
         OfficeStanding {
             township_code: "511802001".into(),
             name: "东城街道民政办公室".into(),
             county_code: "511802".into(),
             county_name: "雨城区".into(),
-            evaluation: Evaluation {
-                as_of: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
-                results,
-                basic_total: 0,
-                basic_met: 0,
-                compliance_percent: 0,
-            },
+            evaluation: Evaluation::with_statuses(status),
             plan_status: PlanStanding::NotSubmitted,
             inspection_status: InspectionStanding::NotInspected,
             subsidy: None,

@@ -838,6 +838,35 @@ pub fn evaluate(f: &OfficeFacts, t: &Thresholds, as_of: NaiveDate) -> Evaluation
 }
 
 #[cfg(test)]
+impl Evaluation {
+    /// An evaluation on 2026-06-01 with `status` for each rule (met unless named otherwise),
+    /// each finding naming the rule and its status, for the domain's unit tests.
+    pub(crate) fn with_statuses(status: &[(&str, RuleStatus)]) -> Evaluation {
+        Evaluation {
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid date"),
+            results: RULES
+                .iter()
+                .map(|r| {
+                    let st = status
+                        .iter()
+                        .find(|(id, _)| *id == r.id)
+                        .map_or(RuleStatus::Met, |(_, s)| *s);
+                    RuleResult {
+                        rule: *r,
+                        status: st,
+                        finding: format!("{}：{}", r.id, st.label()),
+                        advice: String::new(),
+                    }
+                })
+                .collect(),
+            basic_total: 0,
+            basic_met: 0,
+            compliance_percent: 0,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

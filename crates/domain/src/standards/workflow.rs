@@ -539,32 +539,6 @@ mod tests {
         assert_eq!(PlanStanding::NotSubmitted.as_str(), "none");
     }
 
-    /// An evaluation of the rules with `status` for each (met unless named otherwise).
-    fn evaluation(status: &[(&str, RuleStatus)]) -> Evaluation {
-        use super::super::rules::{RuleResult, RULES};
-        Evaluation {
-            as_of: d("2026-06-01"),
-            results: RULES
-                .iter()
-                .map(|r| {
-                    let st = status
-                        .iter()
-                        .find(|(id, _)| *id == r.id)
-                        .map_or(RuleStatus::Met, |(_, s)| *s);
-                    RuleResult {
-                        rule: *r,
-                        status: st,
-                        finding: format!("{}：{}", r.id, st.label()),
-                        advice: String::new(),
-                    }
-                })
-                .collect(),
-            basic_total: 0,
-            basic_met: 0,
-            compliance_percent: 0,
-        }
-    }
-
     /// The basic rules' ids, in display order (the ones an inspection scores).
     fn basic_rule_ids() -> Vec<&'static str> {
         super::super::rules::RULES
@@ -579,7 +553,7 @@ mod tests {
         let basic = basic_rule_ids();
         assert!(basic.len() >= 2 && basic.len() < super::super::rules::RULES.len());
         let (met, missed, unrecorded) = (basic[0], basic[1], *basic.last().unwrap());
-        let e = evaluation(&[
+        let e = Evaluation::with_statuses(&[
             (missed, RuleStatus::NotMet),
             (unrecorded, RuleStatus::NotRecorded),
         ]);
@@ -609,7 +583,7 @@ mod tests {
         let basic = basic_rule_ids();
         let (a, b, c) = (basic[0], basic[1], basic[2]);
         // Opened when `a` and `b` were not met and `c` was.
-        let opened = checklist(&evaluation(&[
+        let opened = checklist(&Evaluation::with_statuses(&[
             (a, RuleStatus::NotMet),
             (b, RuleStatus::NotMet),
         ]));
@@ -648,7 +622,7 @@ mod tests {
         let manual_at = items.iter().position(|i| i.rule_id.is_none()).unwrap();
         items[manual_at].score = Some(2);
         // Now `a` and `b` are met and `c` is not.
-        let now = evaluation(&[(c, RuleStatus::NotMet)]);
+        let now = Evaluation::with_statuses(&[(c, RuleStatus::NotMet)]);
         let mut changed = prefill_from(&mut items, &now);
         changed.sort();
         let mut expected = vec![id_of(&items, a), id_of(&items, b), id_of(&items, c)];
@@ -680,30 +654,7 @@ mod tests {
     }
 
     fn scored_inspection(rectifications: Vec<Rectification>) -> Inspection {
-        Inspection {
-            id: 1,
-            township_code: "511802001".into(),
-            inspectors: "王".into(),
-            inspected_on: "2026-06-01".into(),
-            status: InspectionStatus::Open,
-            findings: String::new(),
-            previous_id: None,
-            opened_by: "admin".into(),
-            decided_at: None,
-            items: vec![InspectionItem {
-                id: 7,
-                rule_id: None,
-                label: "服务大厅".into(),
-                max_score: 10,
-                kind: ItemKind::Manual,
-                auto_status: None,
-                score: Some(10),
-                note: String::new(),
-            }],
-            rectifications,
-            score: 10,
-            max_score: 10,
-        }
+        Inspection::sample(Some(10), rectifications)
     }
 
     #[test]
