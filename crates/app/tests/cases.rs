@@ -15,6 +15,7 @@ use minzheng_domain::cases::{
 use minzheng_domain::params::NewParam;
 use minzheng_domain::programs::SupportMode;
 use minzheng_domain::registry::{IncomeInput, NewHousehold, PersonInput, Relation};
+use minzheng_domain::relatives::Kinship;
 use minzheng_domain::Actor;
 use minzheng_domain::{Action, CaseState, Fen, IdNumber, WorkCalendar};
 
@@ -1750,6 +1751,23 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
     assert_eq!(state(db, cid).await, CaseState::Publicised);
     let page = app.cases().get(&staff, cid, d("2026-03-10")).await.unwrap();
     assert!(page.recused.is_some());
+    let tie = |t: &minzheng_domain::relatives::Tie| {
+        (
+            t.member_name.clone(),
+            t.declarant_name.clone(),
+            t.relation,
+            t.username.clone(),
+        )
+    };
+    assert_eq!(
+        page.ties.iter().map(tie).collect::<Vec<_>>(),
+        [(
+            "李秀英".to_string(),
+            "李明".to_string(),
+            Kinship::Sibling,
+            Some("staff".to_string())
+        )]
+    );
     assert!(app
         .cases()
         .get(&director, cid, d("2026-03-10"))
@@ -1818,6 +1836,48 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Forbidden(_)), "{e:?}");
+    // The head serves as a village cadre and declares a brother who lives elsewhere: the
+    // household is tied through its own member (本人) as well.
+    app.relatives()
+        .declare(
+            &director,
+            &NewDeclaration {
+                declarant_name: "王建国".into(),
+                declarant_id_number: id(HEAD_ID),
+                post: "village_committee".into(),
+                username: String::new(),
+                division_code: "511802001001".into(),
+                relative_name: "王建军".into(),
+                relative_id_number: id("51180219720101131"),
+                relation: "sibling".into(),
+                note: String::new(),
+            },
+            d("2026-03-11"),
+        )
+        .await
+        .unwrap();
+    let page = app
+        .cases()
+        .get(&director, cid, d("2026-03-11"))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.ties.iter().map(tie).collect::<Vec<_>>(),
+        [
+            (
+                "李秀英".to_string(),
+                "李明".to_string(),
+                Kinship::Sibling,
+                Some("staff".to_string())
+            ),
+            (
+                "王建国".to_string(),
+                "王建国".to_string(),
+                Kinship::Oneself,
+                None
+            ),
+        ]
+    );
 }
 
 /// 待我办理: a submitted application waits for the township office (受理: the clerk or

@@ -92,46 +92,77 @@ pub async fn list<'c>(
 
 /// The ties of a household's members to declarants: members who are declared relatives,
 /// and members who are declarants themselves (本人).
+///
+/// Two indexed reads, the members and then the declarations naming their ID numbers, not a
+/// join of persons and declarations: on a cluster the two tables are sharded by different
+/// counties (a declarant serves in one county, a relative may live in another), and a join
+/// on the ID number there is a repartition of both tables.
 pub async fn ties_of_household<'c>(
     db: impl Into<Conn<'c>>,
     household_id: i64,
 ) -> StoreResult<Vec<Tie>> {
-    let rows = db
-        .into()
+    let mut db = db.into();
+    let members = db
         .fetch_all(
-            q(
-                "SELECT d.id, p.name AS member_name, d.declarant_name, d.post, d.username,
-                      d.relation
-               FROM persons p JOIN relative_declarations d ON d.relative_id_number = p.id_number
-               WHERE p.household_id = $1 AND p.status = 'active'
-               UNION
-               SELECT d.id, p.name AS member_name, d.declarant_name, d.post, d.username,
-                      'self' AS relation
-               FROM persons p JOIN relative_declarations d ON d.declarant_id_number = p.id_number
-               WHERE p.household_id = $1 AND p.status = 'active'
-               ORDER BY 1",
-            )
+            q("SELECT name, id_number FROM persons
+               WHERE household_id = $1 AND status = 'active'")
             .bind(household_id),
         )
-        .await?;
+        .await?
+        .iter()
+        .map(|r| Ok((r.str("id_number")?, r.str("name")?)))
+        .collect::<StoreResult<Vec<(String, String)>>>()?;
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = (1..=members.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut query = q(format!(
+        "SELECT id, declarant_name, declarant_id_number, post, username, relation,
+                relative_id_number
+         FROM relative_declarations
+         WHERE relative_id_number IN ({marks}) OR declarant_id_number IN ({marks})
+         ORDER BY id"
+    ));
+    for (id_number, _) in &members {
+        query = query.bind(id_number.as_str());
+    }
+    let rows = db.fetch_all(query).await?;
+    let name_of = |id_number: &str| {
+        members
+            .iter()
+            .find(|(n, _)| n == id_number)
+            .map(|(_, name)| name.clone())
+    };
     let bad = |what: &str| StoreError::Internal(format!("近亲属备案的{what}无法识别"));
     let mut ties: Vec<Tie> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let t = Tie {
-            declaration_id: r.i64("id")?,
-            member_name: r.str("member_name")?,
-            declarant_name: r.str("declarant_name")?,
-            post: DeclarantPost::parse(&r.str("post")?).ok_or_else(|| bad("身份"))?,
-            relation: Kinship::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?,
-            username: r.opt_str("username")?,
-        };
-        // The declarant's own line and "本人" declarations say the same thing once.
-        if !ties.iter().any(|x| {
-            x.member_name == t.member_name
-                && x.declarant_name == t.declarant_name
-                && x.relation == t.relation
-        }) {
-            ties.push(t);
+        let post = DeclarantPost::parse(&r.str("post")?).ok_or_else(|| bad("身份"))?;
+        let relation = Kinship::parse(&r.str("relation")?).ok_or_else(|| bad("亲属关系"))?;
+        // A declaration ties the household through its relative, its declarant, or both
+        // (本人 declared as a relative of themselves names the same person twice).
+        let through_relative = name_of(&r.str("relative_id_number")?).map(|m| (m, relation));
+        let through_declarant =
+            name_of(&r.str("declarant_id_number")?).map(|m| (m, Kinship::Oneself));
+        for (member_name, relation) in through_relative.into_iter().chain(through_declarant) {
+            let t = Tie {
+                declaration_id: r.i64("id")?,
+                member_name,
+                declarant_name: r.str("declarant_name")?,
+                post,
+                relation,
+                username: r.opt_str("username")?,
+            };
+            // The declarant's own line and "本人" declarations say the same thing once.
+            if !ties.iter().any(|x| {
+                x.member_name == t.member_name
+                    && x.declarant_name == t.declarant_name
+                    && x.relation == t.relation
+            }) {
+                ties.push(t);
+            }
         }
     }
     Ok(ties)
