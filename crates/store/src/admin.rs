@@ -90,6 +90,22 @@ pub async fn create_database(admin_url: &str, name: &str) -> StoreResult<String>
     Ok(url)
 }
 
+/// Sets how many shards each table of the database `name` is cut into when migrating
+/// distributes it (`citus.shard_count` on the database; Citus's default is 32); nothing on a
+/// plain PostgreSQL server. The test databases take few: each makes its shards on every
+/// worker, and a query that spans counties visits every shard.
+pub async fn set_shard_count(admin_url: &str, name: &str, shards: u32) -> StoreResult<()> {
+    let name = checked_name(name)?;
+    if cluster(admin_url).await?.is_none() {
+        return Ok(());
+    }
+    run_on(
+        admin_url,
+        &[format!("ALTER DATABASE {name} SET citus.shard_count = {shards}")],
+    )
+    .await
+}
+
 /// Drops the database `name` on the server of `admin_url` (and on its Citus workers),
 /// closing its connections.
 pub async fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {

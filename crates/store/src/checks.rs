@@ -60,8 +60,25 @@ pub struct Day<'a> {
 /// The counties in `[lo, hi)` with live 低保 enrolments (their standards are looked up for
 /// the income check). The townships are read from the scope index one seek each (a loose
 /// index scan: a city has a hundred townships and a million enrolments), then each is asked
-/// whether it pays 低保.
+/// whether it pays 低保. A cluster (which runs no recursive query across shards) asks each
+/// shard for its counties instead: the county is the distribution column, so each shard
+/// answers for its own.
 pub async fn dibao_counties(store: &Store, (lo, hi): (&str, &str)) -> StoreResult<Vec<String>> {
+    if store.distributed {
+        return store
+            .fetch_all(
+                q("SELECT DISTINCT county_code AS county FROM enrolments
+                   WHERE township_code >= $1 AND township_code < $2 AND status = 'active'
+                     AND program IN ('urban_dibao', 'rural_dibao')
+                   ORDER BY county")
+                .bind(lo)
+                .bind(hi),
+            )
+            .await?
+            .iter()
+            .map(|r| r.str("county"))
+            .collect();
+    }
     store
         .fetch_all(
             q("WITH RECURSIVE t(code) AS (
@@ -381,9 +398,46 @@ fn needs_multi(kinds: &[CheckKind]) -> bool {
     })
 }
 
+/// The tables the checks read, copied to the coordinator for a run on a cluster (see
+/// [`stage`]), with the indexes their lookups need.
+const CLUSTER_COPIES: [(&str, &[&str]); 12] = [
+    ("persons", &["household_id", "id_number", "id"]),
+    ("households", &["id", "account_number"]),
+    ("enrolments", &["household_id", "beneficiary_id_number", "person_id", "id"]),
+    ("cases", &["enrolment_id", "person_id", "id"]),
+    ("incomes", &["household_id"]),
+    ("payroll_lines", &["beneficiary_id_number"]),
+    ("payroll_batches", &["id"]),
+    ("recoveries", &["line_id"]),
+    ("funeral_records", &["id_number"]),
+    ("relative_declarations", &[]),
+    ("external_records", &["id_number"]),
+    ("external_batches", &["id"]),
+];
+
 /// Prepares what the run of `kinds` reads more than once; [`unstage`] drops it before the
 /// transaction ends (a rolled-back run leaves nothing either way).
+///
+/// On a cluster the checks first copy the tables they read into temporary tables of the
+/// same names on the coordinator, which the run's queries then find before the shared ones
+/// (PostgreSQL looks in the session's temporary schema first). A check matches rows of any
+/// county by ID number, household or account, with subqueries a cluster cannot send to the
+/// shards; on the copies each runs as on one server, and its findings are written back to
+/// the shards. The copies cost a read of those tables per run (ARCHITECTURE.md).
 pub async fn stage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
+    if crate::distribute::keeps_person_ids(tx).await? {
+        for (table, keys) in CLUSTER_COPIES {
+            tx.execute(q(format!(
+                "CREATE TEMP TABLE {table} ON COMMIT DROP AS SELECT * FROM public.{table}"
+            )))
+            .await?;
+            for key in keys {
+                tx.execute(q(format!("CREATE INDEX ON pg_temp.{table} ({key})")))
+                    .await?;
+            }
+            tx.execute(q(format!("ANALYZE pg_temp.{table}"))).await?;
+        }
+    }
     if needs_multi(kinds) {
         let by = by_index(tx.is_postgres(), "enrolments_beneficiary");
         tx.execute(q(format!(
@@ -401,6 +455,11 @@ pub async fn stage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
 pub async fn unstage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
     if needs_multi(kinds) {
         tx.execute(q(format!("DROP TABLE {MULTI}"))).await?;
+    }
+    if crate::distribute::keeps_person_ids(tx).await? {
+        for (table, _) in CLUSTER_COPIES {
+            tx.execute(q(format!("DROP TABLE pg_temp.{table}"))).await?;
+        }
     }
     Ok(())
 }
@@ -431,9 +490,15 @@ pub async fn run_check(
          FROM ({hits}) h
          WHERE h.township_code >= $5 AND h.township_code < $6
          ORDER BY h.subject_key
-         ON CONFLICT (kind, subject_key) WHERE state IN ('open', 'confirmed', 'dismissed')
+         ON CONFLICT (kind, subject_key{county}) WHERE state IN ('open', 'confirmed', 'dismissed')
          DO UPDATE SET last_run = excluded.last_run, evidence = excluded.evidence",
-        hits = hits(kind, tx.is_postgres(), day)
+        hits = hits(kind, tx.is_postgres(), day),
+        // A cluster's unique keys take the county as their last column.
+        county = if crate::distribute::keeps_person_ids(tx).await? {
+            ", county_code"
+        } else {
+            ""
+        },
     );
     // The live findings of the kind (the partial unique index alone): the run adds exactly
     // the difference, since a finding it sees again is updated in place.

@@ -188,6 +188,11 @@ impl TestDb {
         let url = crate::admin::create_database(&admin, &name)
             .await
             .expect("create test database");
+        // Four shards per table on a cluster: two per worker, so a county's rows and a
+        // city-wide query still cross nodes, for a fraction of the 32 shards' setup.
+        crate::admin::set_shard_count(&admin, &name, 4)
+            .await
+            .expect("set the test database's shard count");
         let store = Store::open(&url).await.expect("open postgres");
         TestDb {
             url,
