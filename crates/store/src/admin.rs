@@ -101,7 +101,9 @@ pub async fn set_shard_count(admin_url: &str, name: &str, shards: u32) -> StoreR
     }
     run_on(
         admin_url,
-        &[format!("ALTER DATABASE {name} SET citus.shard_count = {shards}")],
+        &[format!(
+            "ALTER DATABASE {name} SET citus.shard_count = {shards}"
+        )],
     )
     .await
 }

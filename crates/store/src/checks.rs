@@ -403,7 +403,10 @@ fn needs_multi(kinds: &[CheckKind]) -> bool {
 const CLUSTER_COPIES: [(&str, &[&str]); 12] = [
     ("persons", &["household_id", "id_number", "id"]),
     ("households", &["id", "account_number"]),
-    ("enrolments", &["household_id", "beneficiary_id_number", "person_id", "id"]),
+    (
+        "enrolments",
+        &["household_id", "beneficiary_id_number", "person_id", "id"],
+    ),
     ("cases", &["enrolment_id", "person_id", "id"]),
     ("incomes", &["household_id"]),
     ("payroll_lines", &["beneficiary_id_number"]),

@@ -217,17 +217,21 @@ pub async fn enrolments_at_death(
     person_id: i64,
     household_id: i64,
 ) -> StoreResult<Vec<EnrolmentAtDeath>> {
+    // A household's members live in its county: on a cluster the count stays on the
+    // enrolment's shard.
+    let county =
+        crate::distribute::same_county(crate::distribute::keeps_person_ids(tx).await?, "o", "e");
     let rows = tx
         .fetch_all(
-            q(
+            q(format!(
                 "SELECT e.id, e.program, e.township_code, e.person_id, e.beneficiary_id_number,
                  e.status, e.start_month, e.end_month,
                  (SELECT COUNT(*) FROM persons o WHERE o.household_id = e.household_id
-                    AND o.id <> $1 AND o.status = 'active' AND o.counted = TRUE) AS others
+                    AND o.id <> $1 AND o.status = 'active' AND o.counted = TRUE{county}) AS others
                FROM enrolments e
                WHERE e.person_id = $1 OR (e.person_id IS NULL AND e.household_id = $2)
-               ORDER BY e.id",
-            )
+               ORDER BY e.id"
+            ))
             .bind(person_id)
             .bind(household_id),
         )

@@ -246,10 +246,11 @@ async fn tekun_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<V
         .fetch_all(
             q(format!(
                 "SELECT e.township_code, c.details_json, COUNT(*) AS n
-                 FROM enrolments e JOIN cases c ON c.id = e.case_id
+                 FROM enrolments e JOIN cases c ON c.id = e.case_id{county}
                  WHERE e.program = 'tekun' AND e.township_code >= $1 AND e.township_code < $2
                    AND {LIVE}
-                 GROUP BY e.township_code, c.details_json"
+                 GROUP BY e.township_code, c.details_json",
+                county = crate::distribute::same_county(store.distributed, "c", "e"),
             ))
             .bind(lo)
             .bind(hi)
@@ -261,16 +262,19 @@ async fn tekun_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<V
 /// The month's batches with their lines' totals (each from a covering index: all lines,
 /// and the few that are not the month's regular ones).
 async fn batch_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<Vec<DbRow>> {
+    let county = crate::distribute::same_county(store.distributed, "l", "b");
     store
         .fetch_all(
-            q("SELECT b.program, b.township_code, b.status,
-                  (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = b.id) AS lines,
+            q(format!(
+                "SELECT b.program, b.township_code, b.status,
+                  (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = b.id{county}) AS lines,
                   (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
-                   WHERE l.batch_id = b.id) AS paid_fen,
+                   WHERE l.batch_id = b.id{county}) AS paid_fen,
                   (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
-                   WHERE l.batch_id = b.id AND l.kind <> 'regular') AS extra_fen
+                   WHERE l.batch_id = b.id AND l.kind <> 'regular'{county}) AS extra_fen
                FROM payroll_batches b
-               WHERE b.month = $3 AND b.township_code >= $1 AND b.township_code < $2")
+               WHERE b.month = $3 AND b.township_code >= $1 AND b.township_code < $2"
+            ))
             .bind(lo)
             .bind(hi)
             .bind(m),
@@ -489,8 +493,9 @@ async fn enrolment_records(
     // rows are all read and filtered; the others are counted and paged in SQL.
     let in_rust = matches!(filter, EnrolmentFilter::Mode(_) | EnrolmentFilter::Care(_));
     let from = format!(
-        "FROM enrolments e LEFT JOIN cases c ON c.id = e.case_id
-         WHERE e.program = $4 AND e.township_code >= $1 AND e.township_code < $2 AND {cond}"
+        "FROM enrolments e LEFT JOIN cases c ON c.id = e.case_id{county}
+         WHERE e.program = $4 AND e.township_code >= $1 AND e.township_code < $2 AND {cond}",
+        county = crate::distribute::same_county(store.distributed, "c", "e"),
     );
     let bind = |sql: String| {
         let mut query = q(sql).bind(lo).bind(hi).bind(m).bind(program.as_str());
@@ -576,9 +581,12 @@ async fn line_records(
     program: Program,
     limit: usize,
 ) -> StoreResult<(Records, usize)> {
-    let where_ = "FROM payroll_batches b JOIN payroll_lines l ON l.batch_id = b.id
+    let where_ = format!(
+        "FROM payroll_batches b JOIN payroll_lines l ON l.batch_id = b.id{county}
          WHERE b.month = $3 AND b.status <> 'draft' AND b.program = $4
-           AND b.township_code >= $1 AND b.township_code < $2";
+           AND b.township_code >= $1 AND b.township_code < $2",
+        county = crate::distribute::same_county(store.distributed, "l", "b"),
+    );
     let total = store
         .fetch_one(
             q(format!("SELECT COUNT(*) AS n {where_}"))
@@ -652,9 +660,10 @@ async fn person_records(
     let ages = AgeLimits::of(month);
     let m = month.to_string();
     let from = format!(
-        "FROM enrolments e JOIN persons p ON p.household_id = e.household_id
+        "FROM enrolments e JOIN persons p ON p.household_id = e.household_id{county}
          WHERE e.program IN ({list}) AND e.township_code >= $1 AND e.township_code < $2
-           AND {LIVE} AND {MEMBER} AND {cond}"
+           AND {LIVE} AND {MEMBER} AND {cond}",
+        county = crate::distribute::same_county(store.distributed, "p", "e"),
     );
     let bind = |sql: String| {
         q(sql)

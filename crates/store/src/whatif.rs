@@ -221,13 +221,14 @@ pub async fn read_parts<S: Send>(
         enrolments: format!(
             "SELECT e.id, e.program, e.township_code, e.monthly_fen, e.household_id,
                     e.person_id, e.start_month, e.end_month, c.details_json
-             FROM enrolments e LEFT JOIN cases c ON c.id = e.case_id
+             FROM enrolments e LEFT JOIN cases c ON c.id = e.case_id{case_county}
              WHERE e.household_id >= $1 AND e.household_id < $2
                {}
                AND {plus}e.program IN ({programs_sql})
                AND {plus}e.status IN ('active', 'grace', 'suspended')
                AND {plus}e.payment = 'monthly'",
-            within(&format!("{plus}e.village_code"))
+            within(&format!("{plus}e.village_code")),
+            case_county = crate::distribute::same_county(store.distributed, "c", "e"),
         ),
     };
     let parts: Vec<(i64, i64)> = (first..=last)

@@ -37,24 +37,30 @@ pub async fn candidates<'c>(
     (lo, hi): (&str, &str),
     month: YearMonth,
 ) -> StoreResult<Vec<RepricingCandidate>> {
+    let mut db = db.into();
+    let distributed = db.is_distributed().await?;
+    let county = |a: &str, b: &str| crate::distribute::same_county(distributed, a, b);
     let rows = db
-        .into()
         .fetch_all(
-            q(
+            q(format!(
                 "SELECT e.id, e.township_code, e.village_code, e.beneficiary_name,
                       e.beneficiary_id_number, e.monthly_fen, h.registration_type,
                       e.household_id, e.person_id, c.details_json
-               FROM enrolments e JOIN households h ON h.id = e.household_id
-               LEFT JOIN cases c ON c.id = e.case_id
+               FROM enrolments e JOIN households h ON h.id = e.household_id{eh}
+               LEFT JOIN cases c ON c.id = e.case_id{ec}
                WHERE e.program = $1 AND e.village_code >= $2 AND e.village_code < $3
                  AND e.status IN ('active', 'grace', 'suspended') AND e.payment = 'monthly'
                  AND e.start_month <= $4 AND (e.end_month IS NULL OR e.end_month >= $4)
                  AND NOT EXISTS (SELECT 1 FROM repricing_lines l
-                                 JOIN repricing_batches b ON b.id = l.batch_id
-                                 WHERE l.enrolment_id = e.id
+                                 JOIN repricing_batches b ON b.id = l.batch_id{bl}
+                                 WHERE l.enrolment_id = e.id{le}
                                    AND (b.status = 'pending' OR l.once_month = $4))
                ORDER BY e.township_code, e.id",
-            )
+                eh = county("h", "e"),
+                ec = county("c", "e"),
+                bl = county("b", "l"),
+                le = county("l", "e"),
+            ))
             .bind(program.as_str())
             .bind(lo)
             .bind(hi)
