@@ -82,15 +82,21 @@ pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreR
                 "COPY division_import (code, name, level, parent_code) FROM STDIN",
             )
             .await?;
+            // Counted from RETURNING, not from the command's tag: a Citus coordinator
+            // reports every row it sent to the reference table's shards as affected,
+            // unchanged ones included.
             let sql = format!(
-                "INSERT INTO divisions (code, name, level, parent_code, updated_at)
-                 SELECT code, name, level, parent_code, $1 FROM division_import{UPSERT_TAIL}"
+                "WITH changed AS (
+                   INSERT INTO divisions (code, name, level, parent_code, updated_at)
+                   SELECT code, name, level, parent_code, $1 FROM division_import{UPSERT_TAIL}
+                   RETURNING 1)
+                 SELECT COUNT(*) FROM changed"
             );
-            Ok(sqlx::query(&sql)
+            let n: i64 = sqlx::query_scalar(&sql)
                 .bind(now)
-                .execute(&mut **t)
-                .await?
-                .rows_affected())
+                .fetch_one(&mut **t)
+                .await?;
+            Ok(n as u64)
         }
     }
 }
