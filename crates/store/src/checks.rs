@@ -733,8 +733,13 @@ pub mod bench {
         let mut tx = store.begin_write().await?;
         tx.mark_large();
         // Born 1940–1964; 高龄津贴's beneficiaries 1925–1930 (old enough for it).
-        let old = "EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = households.id
-                             AND e.program = 'old_age_allowance')";
+        // On a cluster the subqueries name the county, so each shard answers alone.
+        let county = |a: &str, b: &str| crate::distribute::same_county(store.distributed, a, b);
+        let old = format!(
+            "EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = households.id
+                       AND e.program = 'old_age_allowance'{})",
+            county("e", "households")
+        );
         let id17 = if tx.is_postgres() {
             format!(
                 "'511802' || to_char(CASE WHEN {old}
@@ -757,10 +762,11 @@ pub mod bench {
             check_char("head_id_number")
         )))
         .await?;
-        tx.execute(q(
+        tx.execute(q(format!(
             "UPDATE enrolments SET beneficiary_id_number =
-               (SELECT h.head_id_number FROM households h WHERE h.id = enrolments.household_id)",
-        ))
+               (SELECT h.head_id_number FROM households h WHERE h.id = enrolments.household_id{})",
+            county("h", "enrolments")
+        )))
         .await?;
         tx.commit().await?;
         Ok(())
