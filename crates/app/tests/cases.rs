@@ -1759,14 +1759,15 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
             t.username.clone(),
         )
     };
+    let sibling_of_staff = (
+        "李秀英".to_string(),
+        "李明".to_string(),
+        Kinship::Sibling,
+        Some("staff".to_string()),
+    );
     assert_eq!(
         page.ties.iter().map(tie).collect::<Vec<_>>(),
-        [(
-            "李秀英".to_string(),
-            "李明".to_string(),
-            Kinship::Sibling,
-            Some("staff".to_string())
-        )]
+        std::slice::from_ref(&sibling_of_staff)
     );
     assert!(app
         .cases()
@@ -1864,12 +1865,7 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
     assert_eq!(
         page.ties.iter().map(tie).collect::<Vec<_>>(),
         [
-            (
-                "李秀英".to_string(),
-                "李明".to_string(),
-                Kinship::Sibling,
-                Some("staff".to_string())
-            ),
+            sibling_of_staff,
             (
                 "王建国".to_string(),
                 "王建国".to_string(),

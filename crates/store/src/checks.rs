@@ -64,38 +64,27 @@ pub struct Day<'a> {
 /// shard for its counties instead: the county is the distribution column, so each shard
 /// answers for its own.
 pub async fn dibao_counties(store: &Store, (lo, hi): (&str, &str)) -> StoreResult<Vec<String>> {
-    if store.distributed {
-        return store
-            .fetch_all(
-                q("SELECT DISTINCT county_code AS county FROM enrolments
-                   WHERE township_code >= $1 AND township_code < $2 AND status = 'active'
-                     AND program IN ('urban_dibao', 'rural_dibao')
-                   ORDER BY county")
-                .bind(lo)
-                .bind(hi),
-            )
-            .await?
-            .iter()
-            .map(|r| r.str("county"))
-            .collect();
-    }
+    let sql = if store.distributed {
+        "SELECT DISTINCT county_code AS county FROM enrolments
+         WHERE township_code >= $1 AND township_code < $2 AND status = 'active'
+           AND program IN ('urban_dibao', 'rural_dibao')
+         ORDER BY county"
+    } else {
+        "WITH RECURSIVE t(code) AS (
+           SELECT MIN(township_code) FROM enrolments
+            WHERE township_code >= $1 AND township_code < $2
+           UNION ALL
+           SELECT (SELECT MIN(e.township_code) FROM enrolments e
+                    WHERE e.township_code > t.code AND e.township_code < $2)
+             FROM t WHERE t.code IS NOT NULL)
+         SELECT DISTINCT SUBSTR(t.code, 1, 6) AS county FROM t
+         WHERE t.code IS NOT NULL
+           AND EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = t.code
+               AND e.status = 'active' AND e.program IN ('urban_dibao', 'rural_dibao'))
+         ORDER BY county"
+    };
     store
-        .fetch_all(
-            q("WITH RECURSIVE t(code) AS (
-                 SELECT MIN(township_code) FROM enrolments
-                  WHERE township_code >= $1 AND township_code < $2
-                 UNION ALL
-                 SELECT (SELECT MIN(e.township_code) FROM enrolments e
-                          WHERE e.township_code > t.code AND e.township_code < $2)
-                   FROM t WHERE t.code IS NOT NULL)
-               SELECT DISTINCT SUBSTR(t.code, 1, 6) AS county FROM t
-               WHERE t.code IS NOT NULL
-                 AND EXISTS (SELECT 1 FROM enrolments e WHERE e.township_code = t.code
-                     AND e.status = 'active' AND e.program IN ('urban_dibao', 'rural_dibao'))
-               ORDER BY county")
-            .bind(lo)
-            .bind(hi),
-        )
+        .fetch_all(q(sql).bind(lo).bind(hi))
         .await?
         .iter()
         .map(|r| r.str("county"))
