@@ -8,7 +8,7 @@ use minzheng_domain::attachments::{
 use minzheng_domain::Actor;
 use minzheng_store::{append_audit, attachments, AuditEvent, Tx};
 
-use crate::{App, AppResult, Error};
+use crate::{App, Error, Result};
 
 /// The attachments duty of [`App`].
 pub struct Attachments<'a> {
@@ -24,7 +24,7 @@ impl App {
 impl Attachments<'_> {
     /// One attachment with its bytes, if its record is inside the actor's jurisdiction (a
     /// village user also sees their township's).
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<(Attachment, Vec<u8>)> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<(Attachment, Vec<u8>)> {
         Ok(attachments::get(self.app.store(), &actor.scope, id).await?)
     }
 
@@ -34,16 +34,12 @@ impl Attachments<'_> {
         actor: &Actor,
         entity: AttachedTo,
         entity_id: &str,
-    ) -> AppResult<Vec<Attachment>> {
+    ) -> Result<Vec<Attachment>> {
         Ok(attachments::list(self.app.store(), &actor.scope, entity, entity_id).await?)
     }
 
     /// Every attachment of one township's records, newest first (404 outside the scope).
-    pub async fn of_township(
-        &self,
-        actor: &Actor,
-        township_code: &str,
-    ) -> AppResult<Vec<Attachment>> {
+    pub async fn of_township(&self, actor: &Actor, township_code: &str) -> Result<Vec<Attachment>> {
         Ok(attachments::of_township(self.app.store(), &actor.scope, township_code).await?)
     }
 }
@@ -59,7 +55,7 @@ pub(crate) async fn attach_photo(
     scope_code: &str,
     upload: &NewAttachment,
     max_bytes: usize,
-) -> AppResult<i64> {
+) -> Result<i64> {
     // The file is the form's only field: its problem is the whole message.
     let photo = check_photo(upload, max_bytes).map_err(|f| Error::Validation {
         message: f.get("file").unwrap_or_default().to_string(),

@@ -4,7 +4,7 @@ use minzheng_domain::audit::{AuditEntry, AuditFilter, AuditVerification, ChainCh
 use minzheng_domain::Actor;
 use minzheng_store::audit as repo;
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// Records read per round while walking the chain.
 const VERIFY_PAGE: i64 = 5000;
@@ -104,7 +104,7 @@ impl Audit<'_> {
         entity: Option<(&str, &str)>,
         limit: i64,
         offset: i64,
-    ) -> AppResult<Vec<AuditEntry>> {
+    ) -> Result<Vec<AuditEntry>> {
         let f = AuditFilter {
             entity_type: entity.map(|e| e.0.to_string()),
             entity_id: entity.map(|e| e.1.to_string()),
@@ -114,7 +114,7 @@ impl Audit<'_> {
     }
 
     /// How many records lie inside the actor's scope.
-    pub async fn count(&self, actor: &Actor) -> AppResult<i64> {
+    pub async fn count(&self, actor: &Actor) -> Result<i64> {
         self.count_matching(actor, &AuditFilter::default()).await
     }
 
@@ -126,7 +126,7 @@ impl Audit<'_> {
         f: &AuditFilter,
         limit: i64,
         offset: i64,
-    ) -> AppResult<Vec<AuditEntry>> {
+    ) -> Result<Vec<AuditEntry>> {
         actor.require_or(Permission::ReadAudit, "您的角色无权查看操作日志")?;
         let mut items = repo::list(self.app.store(), &actor.scope, f, limit, offset).await?;
         if !actor.may(Permission::SeeFullIdentity) {
@@ -139,7 +139,7 @@ impl Audit<'_> {
     }
 
     /// How many records inside the actor's scope pass `f`.
-    pub async fn count_matching(&self, actor: &Actor, f: &AuditFilter) -> AppResult<i64> {
+    pub async fn count_matching(&self, actor: &Actor, f: &AuditFilter) -> Result<i64> {
         actor.require_or(Permission::ReadAudit, "您的角色无权查看操作日志")?;
         Ok(repo::count(self.app.store(), &actor.scope, f).await?)
     }
@@ -151,7 +151,7 @@ impl Audit<'_> {
         actor: &Actor,
         f: &AuditFilter,
         label: impl Fn(&AuditEntry) -> [String; 3],
-    ) -> AppResult<crate::payroll::Workbook> {
+    ) -> Result<crate::payroll::Workbook> {
         let items = self.search(actor, f, EXPORT_ROWS, 0).await?;
         let bytes =
             audit_workbook(&items, label).map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
@@ -176,7 +176,7 @@ impl Audit<'_> {
 
     /// Walks the whole chain in order and reports the first record whose hash, link or
     /// sequence number is wrong (`minzheng audit verify`).
-    pub async fn verify(&self) -> AppResult<AuditVerification> {
+    pub async fn verify(&self) -> Result<AuditVerification> {
         let mut check = ChainCheck::default();
         loop {
             let rows = repo::from_seq(self.app.store(), check.next_seq(), VERIFY_PAGE).await?;

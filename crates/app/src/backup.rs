@@ -11,7 +11,7 @@ use minzheng_store::{AuditEvent, DatabaseUrl};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{App, AppResult, Error};
+use crate::{App, Error, Result};
 
 /// What a backup holds (or a restore brought back).
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +31,7 @@ impl App {
     /// Takes a consistent copy of the (SQLite) database into `dest` while others keep
     /// reading and writing; `dest` must not exist. The copy is checked before it is
     /// reported, and the backup is recorded in the audit log.
-    pub async fn backup(&self, dest: &Path) -> AppResult<BackupReport> {
+    pub async fn backup(&self, dest: &Path) -> Result<BackupReport> {
         if dest.exists() {
             return Err(Error::validation(format!(
                 "备份文件{}已存在，请换一个文件名",
@@ -83,7 +83,7 @@ impl App {
 
 /// Opens a copy and checks it: sound, minzheng's, not newer than this program, its audit
 /// chain intact. The copy is not migrated.
-async fn inspect(path: &Path) -> AppResult<BackupReport> {
+async fn inspect(path: &Path) -> Result<BackupReport> {
     let url = format!("sqlite://{}", path.display());
     let app = App::connect(&url)
         .await
@@ -139,7 +139,7 @@ fn sibling(path: &Path, tag: &str) -> PathBuf {
 /// stopped. The backup is checked whole on a copy first (see [`App::backup`]); a damaged,
 /// foreign or newer file changes nothing. An existing database is refused unless `replace`,
 /// and then kept beside the restored one as `….before-restore` (with its WAL files).
-pub async fn restore(backup: &Path, target_url: &str, replace: bool) -> AppResult<BackupReport> {
+pub async fn restore(backup: &Path, target_url: &str, replace: bool) -> Result<BackupReport> {
     let target = match DatabaseUrl::parse(target_url)? {
         DatabaseUrl::Sqlite(p) => PathBuf::from(p),
         DatabaseUrl::Postgres(_) => {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::formats::bank::{render, BankFile};
 use crate::payroll::{audit, changed_meanwhile, failpoint, now, refused};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The bank files duty of [`App`].
 pub struct BankFiles<'a> {
@@ -32,12 +32,12 @@ impl App {
 
 impl BankFiles<'_> {
     /// The bank templates, active first (every role reads them).
-    pub async fn templates(&self, _actor: &Actor) -> AppResult<Vec<BankTemplate>> {
+    pub async fn templates(&self, _actor: &Actor) -> Result<Vec<BankTemplate>> {
         Ok(payroll::templates(self.app.store()).await?)
     }
 
     /// The active templates, to export with.
-    pub async fn active_templates(&self, actor: &Actor) -> AppResult<Vec<BankTemplate>> {
+    pub async fn active_templates(&self, actor: &Actor) -> Result<Vec<BankTemplate>> {
         let mut all = self.templates(actor).await?;
         all.retain(|t| t.active);
         Ok(all)
@@ -49,7 +49,7 @@ impl BankFiles<'_> {
         &self,
         actor: &Actor,
         input: &BankTemplateInput,
-    ) -> AppResult<BankTemplate> {
+    ) -> Result<BankTemplate> {
         actor.require(Permission::ManageBankTemplates)?;
         let t = parse_bank_template(input).map_err(refused)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -76,7 +76,7 @@ impl BankFiles<'_> {
         actor: &Actor,
         input: &BankTemplateInput,
         editing: &str,
-    ) -> AppResult<BankTemplate> {
+    ) -> Result<BankTemplate> {
         actor.require(Permission::ManageBankTemplates)?;
         let code = input.code.trim();
         if code != editing
@@ -98,7 +98,7 @@ impl BankFiles<'_> {
         &self,
         actor: &Actor,
         batch_id: i64,
-    ) -> AppResult<Vec<minzheng_domain::payroll::BankFileDownload>> {
+    ) -> Result<Vec<minzheng_domain::payroll::BankFileDownload>> {
         let store = self.app.store();
         payroll::get_batch(store, &actor.scope, batch_id).await?;
         Ok(payroll::downloads(store, batch_id).await?)
@@ -107,12 +107,7 @@ impl BankFiles<'_> {
     /// Renders the bank file of a signed-off batch with a template; the first export moves
     /// the batch to exported. A batch is exported again (the bank lost the file, say) only
     /// until the bank has answered for a line. Every export is audited.
-    pub async fn export(
-        &self,
-        actor: &Actor,
-        batch_id: i64,
-        template: &str,
-    ) -> AppResult<BankFile> {
+    pub async fn export(&self, actor: &Actor, batch_id: i64, template: &str) -> Result<BankFile> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, batch_id).await?;
         authorize(actor.role, BatchAction::Export)?;
@@ -153,7 +148,7 @@ impl BankFiles<'_> {
         batch_id: i64,
         file_name: &str,
         data: &[u8],
-    ) -> AppResult<ReturnOutcome> {
+    ) -> Result<ReturnOutcome> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, batch_id).await?;
         transition(actor.role, &b, BatchAction::RecordReturn)?;

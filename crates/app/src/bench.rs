@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::AppResult;
+use crate::Result;
 
 /// A database made for one benchmark run.
 pub struct ScratchDb {
@@ -17,7 +17,7 @@ pub struct ScratchDb {
 impl ScratchDb {
     /// A fresh SQLite file (`postgres` is `None`), or a fresh database named after `tag`
     /// and this process on the PostgreSQL server of the `postgres` admin URL.
-    pub async fn create(postgres: Option<&str>, tag: &str) -> AppResult<ScratchDb> {
+    pub async fn create(postgres: Option<&str>, tag: &str) -> Result<ScratchDb> {
         let tag: String = tag
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

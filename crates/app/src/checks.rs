@@ -15,7 +15,7 @@ use minzheng_store::checks;
 use serde_json::json;
 
 use crate::payroll::{audit, now};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The cross-check duty of [`App`].
 pub struct Checks<'a> {
@@ -30,7 +30,7 @@ impl App {
 
 impl Checks<'_> {
     /// Runs every check over the actor's jurisdiction on `today`.
-    pub async fn run(&self, actor: &Actor, today: NaiveDate) -> AppResult<RunReport> {
+    pub async fn run(&self, actor: &Actor, today: NaiveDate) -> Result<RunReport> {
         self.run_only(actor, CheckKind::ALL, today).await
     }
 
@@ -40,7 +40,7 @@ impl Checks<'_> {
         actor: &Actor,
         kinds: &[CheckKind],
         today: NaiveDate,
-    ) -> AppResult<RunReport> {
+    ) -> Result<RunReport> {
         actor.require(Permission::RunChecks)?;
         let (lo, hi) = actor.scope.bounds();
         let started = Instant::now();
@@ -105,11 +105,7 @@ impl Checks<'_> {
 
     /// The worklist inside the actor's scope, open findings first; and how many match. ID
     /// numbers masked for those who may not see them.
-    pub async fn findings(
-        &self,
-        actor: &Actor,
-        f: &FindingFilter,
-    ) -> AppResult<(Vec<Finding>, i64)> {
+    pub async fn findings(&self, actor: &Actor, f: &FindingFilter) -> Result<(Vec<Finding>, i64)> {
         self.findings_on(self.app.store(), actor, f).await
     }
 
@@ -119,7 +115,7 @@ impl Checks<'_> {
         store: &minzheng_store::Store,
         actor: &Actor,
         f: &FindingFilter,
-    ) -> AppResult<(Vec<Finding>, i64)> {
+    ) -> Result<(Vec<Finding>, i64)> {
         let (mut items, total) = checks::list_findings(store, &actor.scope, &f.query()).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             for x in &mut items {
@@ -130,7 +126,7 @@ impl Checks<'_> {
     }
 
     /// One finding inside the actor's scope.
-    pub async fn finding(&self, actor: &Actor, id: i64) -> AppResult<Finding> {
+    pub async fn finding(&self, actor: &Actor, id: i64) -> Result<Finding> {
         let mut f = checks::get_finding(self.app.store(), &actor.scope, id).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             f.id_number = minzheng_domain::mask_id(&f.id_number);
@@ -145,7 +141,7 @@ impl Checks<'_> {
         &self,
         actor: &Actor,
         f: &FindingFilter,
-    ) -> AppResult<crate::payroll::Workbook> {
+    ) -> Result<crate::payroll::Workbook> {
         let f = FindingFilter {
             limit: Some(5000),
             offset: Some(0),
@@ -175,18 +171,12 @@ impl Checks<'_> {
 
     /// Findings per check inside the actor's scope (the dashboard's and the worklist's
     /// counts), from the read replica when there is one.
-    pub async fn counts(&self, actor: &Actor) -> AppResult<Vec<CheckCount>> {
+    pub async fn counts(&self, actor: &Actor) -> Result<Vec<CheckCount>> {
         Ok(checks::counts(self.app.reader(), &actor.scope).await?)
     }
 
     /// The clerk's verdict: 属实, 不属实 or 已处理, with what was found.
-    pub async fn verdict(
-        &self,
-        actor: &Actor,
-        id: i64,
-        v: Verdict,
-        note: &str,
-    ) -> AppResult<Finding> {
+    pub async fn verdict(&self, actor: &Actor, id: i64, v: Verdict, note: &str) -> Result<Finding> {
         actor.require(Permission::ResolveFindings)?;
         let store = self.app.store();
         let f = checks::get_finding(store, &actor.scope, id).await?;
@@ -272,17 +262,17 @@ impl App {
 
 impl ChecksBench<'_> {
     /// Gives every household head and enrolment a valid, unique ID number.
-    pub async fn realistic_ids(&self) -> AppResult<()> {
+    pub async fn realistic_ids(&self) -> Result<()> {
         Ok(checks::bench::realistic_ids(self.app.store()).await?)
     }
 
     /// Records `n` deaths on `death_date` spread over the enrolments; returns how many.
-    pub async fn deaths(&self, n: i64, death_date: &str) -> AppResult<i64> {
+    pub async fn deaths(&self, n: i64, death_date: &str) -> Result<i64> {
         Ok(checks::bench::deaths(self.app.store(), n, death_date).await?)
     }
 
     /// The bare join of enrolments and death records by ID number: (matches, seconds).
-    pub async fn floor(&self) -> AppResult<(i64, f64)> {
+    pub async fn floor(&self) -> Result<(i64, f64)> {
         Ok(checks::bench::floor(self.app.store()).await?)
     }
 }

@@ -9,7 +9,7 @@ use minzheng_store::{divisions, users};
 use serde::Serialize;
 
 use crate::funerals::{recovery_totals, RecoveryTotals};
-use crate::{App, AppResult, Authorize, Permission};
+use crate::{App, Authorize, Permission, Result};
 
 /// How many open cases the to-do list looks at (the oldest first are the likeliest to
 /// wait; the case list has the rest).
@@ -65,7 +65,7 @@ impl App {
 
 impl Dashboard<'_> {
     /// The divisions, offices, accounts and audit records inside the actor's scope.
-    pub async fn counts(&self, actor: &Actor) -> AppResult<DashboardCounts> {
+    pub async fn counts(&self, actor: &Actor) -> Result<DashboardCounts> {
         let store = self.app.reader();
         let levels = divisions::stats(store, &actor.scope).await?;
         let n = |d: u8| {
@@ -91,7 +91,7 @@ impl Dashboard<'_> {
     /// Open and recovered sums inside the actor's scope, as the dashboard shows them (the
     /// recoveries page, where a clerk lands after a step, reads them from the primary:
     /// [`crate::funerals::Funerals::recovery_totals`]).
-    pub async fn recoveries(&self, actor: &Actor) -> AppResult<RecoveryTotals> {
+    pub async fn recoveries(&self, actor: &Actor) -> Result<RecoveryTotals> {
         recovery_totals(self.app.reader(), actor).await
     }
 
@@ -99,7 +99,7 @@ impl Dashboard<'_> {
     /// (as the case page offers it: the role takes the step, the actor handles cases and is
     /// not recused), each with its deadline clock on `on`. Read from the primary: the list
     /// must drop a case as soon as its step is done.
-    pub async fn todo(&self, actor: &Actor, on: NaiveDate) -> AppResult<Todo> {
+    pub async fn todo(&self, actor: &Actor, on: NaiveDate) -> Result<Todo> {
         if !actor.may(Permission::HandleCases) {
             return Ok(Todo {
                 cases: Vec::new(),

@@ -9,7 +9,7 @@ pub use minzheng_store::divisions::Place;
 use minzheng_store::{append_audit, divisions as repo, AuditEvent};
 
 use crate::formats::divisions::{DivisionFiles, DivisionSource, BATCH};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The divisions duty of [`App`].
 pub struct Divisions<'a> {
@@ -32,7 +32,7 @@ impl Divisions<'_> {
         source: &DivisionSource,
         only: Option<&DivisionCode>,
         progress: &mut (dyn FnMut(DivisionImportProgress) + Send),
-    ) -> AppResult<DivisionImportStats> {
+    ) -> Result<DivisionImportStats> {
         actor.require_or(
             Permission::ImportDivisions,
             "区划导入只能由系统管理员在命令行执行",
@@ -100,27 +100,27 @@ impl Divisions<'_> {
 
     /// Count of divisions per level inside the actor's scope, all five levels in order
     /// (from the read replica when there is one).
-    pub async fn stats(&self, actor: &Actor) -> AppResult<Vec<LevelCount>> {
+    pub async fn stats(&self, actor: &Actor) -> Result<Vec<LevelCount>> {
         Ok(repo::stats(self.app.reader(), &actor.scope).await?)
     }
 
     /// One division, if the actor may see it (inside the scope, or one of its ancestors).
-    pub async fn get(&self, actor: &Actor, code: &str) -> AppResult<Division> {
+    pub async fn get(&self, actor: &Actor, code: &str) -> Result<Division> {
         Ok(repo::get(self.app.store(), &actor.scope, code).await?)
     }
 
     /// Where a browser starts: the actor's own division, or every province.
-    pub async fn roots(&self, actor: &Actor) -> AppResult<Vec<Division>> {
+    pub async fn roots(&self, actor: &Actor) -> Result<Vec<Division>> {
         Ok(repo::roots(self.app.store(), &actor.scope).await?)
     }
 
     /// Direct children of `parent` (or the provinces) inside the actor's scope.
-    pub async fn children(&self, actor: &Actor, parent: Option<&str>) -> AppResult<Vec<Division>> {
+    pub async fn children(&self, actor: &Actor, parent: Option<&str>) -> Result<Vec<Division>> {
         Ok(repo::children(self.app.store(), &actor.scope, parent).await?)
     }
 
     /// The chain from the province down to `code` that the actor may see.
-    pub async fn path(&self, actor: &Actor, code: &str) -> AppResult<Vec<Division>> {
+    pub async fn path(&self, actor: &Actor, code: &str) -> Result<Vec<Division>> {
         let code = DivisionCode::parse(code).map_err(|e| Error::field("code", e.to_string()))?;
         Ok(repo::path(self.app.store(), &actor.scope, &code).await?)
     }
@@ -132,7 +132,7 @@ impl Divisions<'_> {
         actor: &Actor,
         levels: &[DivisionLevel],
         limit: i64,
-    ) -> AppResult<Vec<Place>> {
+    ) -> Result<Vec<Place>> {
         Ok(repo::places(self.app.reader(), &actor.scope, levels, limit).await?)
     }
 
@@ -145,7 +145,7 @@ impl Divisions<'_> {
         name: &str,
         parent: Option<&str>,
         levels: &[DivisionLevel],
-    ) -> AppResult<Vec<Division>> {
+    ) -> Result<Vec<Division>> {
         let name = name.trim();
         if name.is_empty() {
             return Ok(Vec::new());
@@ -176,7 +176,7 @@ impl Divisions<'_> {
 
     /// Divisions inside the actor's scope whose name contains `term` or whose code starts
     /// with it (from the read replica when there is one).
-    pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Division>> {
+    pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> Result<Vec<Division>> {
         Ok(repo::search(self.app.reader(), &actor.scope, term, limit).await?)
     }
 }

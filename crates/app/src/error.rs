@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use minzheng_domain::FieldErrors;
 use minzheng_store::StoreError;
 
-pub type AppResult<T> = Result<T, Error>;
+/// The use cases' result: an [`Error`] unless said otherwise.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::payroll::{audit, now, refused};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The funeral and recovery duty of [`App`].
 pub struct Funerals<'a> {
@@ -29,7 +29,7 @@ pub struct Funerals<'a> {
 pub(crate) async fn recovery_totals(
     store: &minzheng_store::Store,
     actor: &Actor,
-) -> AppResult<RecoveryTotals> {
+) -> Result<RecoveryTotals> {
     let (open_count, open, recovered) = funerals::recovery_totals(store, &actor.scope).await?;
     Ok(RecoveryTotals {
         open_count,
@@ -82,7 +82,7 @@ impl Funerals<'_> {
         actor: &Actor,
         d: &NewDeath,
         today: NaiveDate,
-    ) -> AppResult<DeathOutcome> {
+    ) -> Result<DeathOutcome> {
         self.record_from(actor, d, DeathSource::Office, today).await
     }
 
@@ -96,7 +96,7 @@ impl Funerals<'_> {
         d: &NewDeath,
         source: DeathSource,
         today: NaiveDate,
-    ) -> AppResult<DeathOutcome> {
+    ) -> Result<DeathOutcome> {
         actor.require(Permission::RecordDeaths)?;
         let input = parse_death(d, today).map_err(refused)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -117,7 +117,7 @@ impl Funerals<'_> {
         name: &str,
         data: &[u8],
         today: NaiveDate,
-    ) -> AppResult<Vec<DeathOutcome>> {
+    ) -> Result<Vec<DeathOutcome>> {
         actor.require(Permission::RecordDeaths)?;
         let limits = self.app.limits();
         let rows = crate::registry::import::blocking(|| {
@@ -209,7 +209,7 @@ impl Funerals<'_> {
         actor: &Actor,
         input: &minzheng_domain::funerals::DeathInput,
         source: DeathSource,
-    ) -> AppResult<DeathOutcome> {
+    ) -> Result<DeathOutcome> {
         let store = self.app.store();
         let now = now();
         let person = funerals::registered_person(&mut *tx, input.id_number.as_str()).await?;
@@ -320,7 +320,7 @@ impl Funerals<'_> {
         p: &minzheng_domain::funerals::RegisteredPerson,
         death_month: YearMonth,
         out: &mut DeathOutcome,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let now = now();
         let enrolments = funerals::enrolments_at_death(tx, p.id, p.household_id).await?;
         let mut drafts = Vec::new();
@@ -412,7 +412,7 @@ impl Funerals<'_> {
         &self,
         actor: &Actor,
         month: Option<YearMonth>,
-    ) -> AppResult<Vec<FuneralRecord>> {
+    ) -> Result<Vec<FuneralRecord>> {
         let mut v = funerals::list_funerals(self.app.store(), &actor.scope, month).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             for f in &mut v {
@@ -423,7 +423,7 @@ impl Funerals<'_> {
     }
 
     /// One funeral record and its recoveries.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<FuneralDetail> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<FuneralDetail> {
         let store = self.app.store();
         let mut record = funerals::get_funeral(store, &actor.scope, id).await?;
         let mut recoveries = funerals::recoveries_of(store, id).await?;
@@ -441,7 +441,7 @@ impl Funerals<'_> {
         &self,
         actor: &Actor,
         status: &Wanted<RecoveryStatus>,
-    ) -> AppResult<Vec<Recovery>> {
+    ) -> Result<Vec<Recovery>> {
         let mut v = funerals::list_recoveries(self.app.store(), &actor.scope, status).await?;
         if !actor.may(Permission::SeeFullIdentity) {
             for r in &mut v {
@@ -453,12 +453,12 @@ impl Funerals<'_> {
 
     /// Open and recovered sums inside the actor's scope (the dashboard's are
     /// [`crate::dashboard::Dashboard::recoveries`]).
-    pub async fn recovery_totals(&self, actor: &Actor) -> AppResult<RecoveryTotals> {
+    pub async fn recovery_totals(&self, actor: &Actor) -> Result<RecoveryTotals> {
         recovery_totals(self.app.store(), actor).await
     }
 
     /// One recovery inside the actor's scope.
-    pub async fn recovery(&self, actor: &Actor, id: i64) -> AppResult<Recovery> {
+    pub async fn recovery(&self, actor: &Actor, id: i64) -> Result<Recovery> {
         Ok(funerals::get_recovery(self.app.store(), &actor.scope, id).await?)
     }
 
@@ -470,7 +470,7 @@ impl Funerals<'_> {
         id: i64,
         action: RecoveryAction,
         note: &str,
-    ) -> AppResult<Recovery> {
+    ) -> Result<Recovery> {
         actor.require(match action {
             RecoveryAction::Recovered | RecoveryAction::RequestWriteOff => {
                 Permission::HandleRecoveries

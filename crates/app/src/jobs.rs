@@ -23,7 +23,7 @@ use minzheng_store::jobs;
 
 use crate::formats::limits::clip;
 use crate::registry::import::{ImportInput, ImportOptions, BACKGROUND_ROWS};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// Characters of a job's message kept in its row (a database error may quote a whole value).
 const STORED_MESSAGE_CHARS: usize = 500;
@@ -103,7 +103,7 @@ impl Jobs<'_> {
     }
 
     /// One job the actor sees.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<JobState> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<JobState> {
         let job = jobs::get(self.app.store(), id).await?;
         if !Self::filter(actor).sees(&job) {
             return Err(Error::NotFound("该任务"));
@@ -112,13 +112,13 @@ impl Jobs<'_> {
     }
 
     /// The most recent jobs the actor sees, newest first.
-    pub async fn list(&self, actor: &Actor, limit: i64) -> AppResult<Vec<JobState>> {
+    pub async fn list(&self, actor: &Actor, limit: i64) -> Result<Vec<JobState>> {
         let list = jobs::list(self.app.store(), &Self::filter(actor), limit).await?;
         Ok(list.into_iter().map(|j| self.view(actor, j)).collect())
     }
 
     /// Records a job the actor starts, reading `file_name`, as running.
-    pub async fn start(&self, actor: &Actor, kind: JobKind, file_name: &str) -> AppResult<i64> {
+    pub async fn start(&self, actor: &Actor, kind: JobKind, file_name: &str) -> Result<i64> {
         Ok(jobs::insert(
             self.app.store(),
             kind,
@@ -131,13 +131,13 @@ impl Jobs<'_> {
 
     /// Writes a running job's progress if the database is free right now; returns whether
     /// it did (never waits behind the import itself).
-    pub async fn record_progress(&self, id: i64, done: u64, total: u64) -> AppResult<bool> {
+    pub async fn record_progress(&self, id: i64, done: u64, total: u64) -> Result<bool> {
         Ok(jobs::try_progress(self.app.store(), id, done, total).await?)
     }
 
     /// Marks the jobs a previous process left running as failed. The server does this once
     /// when it starts, before it accepts requests.
-    pub async fn fail_interrupted(&self) -> AppResult<u64> {
+    pub async fn fail_interrupted(&self) -> Result<u64> {
         Ok(jobs::fail_interrupted(self.app.store()).await?)
     }
 
@@ -152,7 +152,7 @@ impl Jobs<'_> {
         input: &ImportInput,
         opts: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
-    ) -> AppResult<ImportReport> {
+    ) -> Result<ImportReport> {
         let mut last = ImportProgress {
             phase: "读取",
             done: 0,
@@ -212,7 +212,7 @@ impl Jobs<'_> {
             crate::testing::import_fault(&file_name, crate::testing::ImportFault::ResultRefused);
         #[cfg(not(feature = "testing"))]
         let refused = false;
-        let stored: AppResult<()> = if refused {
+        let stored: Result<()> = if refused {
             Err(Error::Internal("数据库拒绝保存导入结果".into()))
         } else {
             jobs::finish(store, id, status, done, total, &message, &full)
@@ -245,7 +245,7 @@ impl Jobs<'_> {
         input: &ImportInput,
         opts: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
-    ) -> AppResult<(i64, ImportReport)> {
+    ) -> Result<(i64, ImportReport)> {
         crate::registry::import::check_may_import(actor, opts)?;
         let id = self
             .start(actor, JobKind::RegistryImport, &input.name())
@@ -262,7 +262,7 @@ impl Jobs<'_> {
         actor: &Actor,
         input: ImportInput,
         opts: ImportOptions,
-    ) -> AppResult<(i64, Option<ImportReport>)> {
+    ) -> Result<(i64, Option<ImportReport>)> {
         crate::registry::import::check_may_import(actor, &opts)?;
         let id = self
             .start(actor, JobKind::RegistryImport, &input.name())
@@ -314,7 +314,7 @@ impl Jobs<'_> {
                 }
             }
         };
-        let finished = |r: Result<AppResult<ImportReport>, tokio::task::JoinError>| match r {
+        let finished = |r: Result<Result<ImportReport>, tokio::task::JoinError>| match r {
             Ok(Ok(report)) => Ok((id, Some(report))),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(Error::Internal(format!("导入任务异常结束：{e}"))),

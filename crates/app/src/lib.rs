@@ -48,7 +48,7 @@ use minzheng_domain::WorkCalendar;
 use minzheng_store::{DatabaseUrl, Store};
 
 pub use authz::{Authorize, Permission};
-pub use error::{AppResult, Error};
+pub use error::{Error, Result};
 /// What [`App::compact_sqlite`] did: page size and file size before and after.
 pub use minzheng_store::{Compacted, Deployment};
 
@@ -81,12 +81,12 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the database named by `url` (`sqlite://PATH`, a bare path or
     /// `postgres://…`) and applies its migrations.
-    pub async fn open(url: &str) -> AppResult<App> {
+    pub async fn open(url: &str) -> Result<App> {
         Ok(App::new(Store::open(url).await?))
     }
 
     /// Opens the database without migrating it (`minzheng migrate` does that itself).
-    pub async fn connect(url: &str) -> AppResult<App> {
+    pub async fn connect(url: &str) -> Result<App> {
         Ok(App::new(Store::connect(url).await?))
     }
 
@@ -94,7 +94,7 @@ impl App {
     /// named by `read_url` (`serve --read-database-url`), which is never migrated and
     /// never written. The replica must be PostgreSQL, and so must the primary: a SQLite
     /// address on either side is refused before anything is opened.
-    pub async fn open_with_replica(url: &str, read_url: &str) -> AppResult<App> {
+    pub async fn open_with_replica(url: &str, read_url: &str) -> Result<App> {
         if !matches!(DatabaseUrl::parse(read_url)?, DatabaseUrl::Postgres(_)) {
             return Err(Error::validation(REPLICA_NOT_POSTGRES));
         }
@@ -148,18 +148,18 @@ impl App {
     }
 
     /// Applies the migrations not yet applied; returns how many ran.
-    pub async fn migrate(&self) -> AppResult<usize> {
+    pub async fn migrate(&self) -> Result<usize> {
         Ok(self.store.migrate().await?)
     }
 
     /// How the database is deployed: one server, or a Citus cluster (distributed by county).
-    pub async fn deployment(&self) -> AppResult<Deployment> {
+    pub async fn deployment(&self) -> Result<Deployment> {
         Ok(self.store.deployment().await?)
     }
 
     /// Refuses, with what to do, a database that cannot be distributed (no citus
     /// extension): `minzheng migrate --distributed`.
-    pub async fn require_distributable(&self) -> AppResult<()> {
+    pub async fn require_distributable(&self) -> Result<()> {
         if self.store.deployment().await? == Deployment::Single {
             return Err(minzheng_store::StoreError::validation(minzheng_store::NOT_CITUS).into());
         }
@@ -169,12 +169,12 @@ impl App {
     /// Rewrites a SQLite database file with the page size the million-row writes were
     /// measured with, giving back deleted rows' space (`minzheng compact`). Needs the file
     /// to itself: with the server running it refuses and says so.
-    pub async fn compact_sqlite(url: &str) -> AppResult<Compacted> {
+    pub async fn compact_sqlite(url: &str) -> Result<Compacted> {
         Ok(minzheng_store::compact_sqlite(url).await?)
     }
 
     /// Whether the database answers.
-    pub async fn ping(&self) -> AppResult<()> {
+    pub async fn ping(&self) -> Result<()> {
         Ok(self.store.ping().await?)
     }
 
@@ -189,7 +189,7 @@ impl App {
 
     /// Whether the read replica is a standby replaying the primary's log
     /// (`pg_is_in_recovery()`); `None` without a replica.
-    pub async fn read_replica_in_recovery(&self) -> AppResult<Option<bool>> {
+    pub async fn read_replica_in_recovery(&self) -> Result<Option<bool>> {
         Ok(match &self.replica {
             Some(r) => Some(r.in_recovery().await?),
             None => None,

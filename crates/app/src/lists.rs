@@ -9,7 +9,7 @@ use minzheng_store::lists as store;
 use serde_json::json;
 
 use crate::payroll::{audit, now};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The external-list duty of [`App`].
 pub struct Lists<'a> {
@@ -39,7 +39,7 @@ impl Lists<'_> {
         name: &str,
         data: &[u8],
         today: NaiveDate,
-    ) -> AppResult<ListBatch> {
+    ) -> Result<ListBatch> {
         actor.require(Permission::ImportLists)?;
         if received_on > today {
             return Err(Error::field("received_on", "接收日期不能晚于今天"));
@@ -150,7 +150,7 @@ impl Lists<'_> {
     }
 
     /// The lists that concern the actor's jurisdiction, newest first.
-    pub async fn batches(&self, actor: &Actor) -> AppResult<Vec<ListBatch>> {
+    pub async fn batches(&self, actor: &Actor) -> Result<Vec<ListBatch>> {
         actor.require(Permission::RunChecks)?;
         Ok(store::batches(self.app.store(), &actor.scope, 200).await?)
     }

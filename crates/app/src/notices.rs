@@ -6,7 +6,7 @@ use minzheng_domain::cases::{board_scope, NoticeBatch, PublicNotice};
 use minzheng_domain::{Actor, DivisionCode};
 use minzheng_store::cases as store;
 
-use crate::{App, AppResult, Error};
+use crate::{App, Error, Result};
 
 /// The notices duty of [`App`].
 pub struct Notices<'a> {
@@ -28,7 +28,7 @@ impl Notices<'_> {
         division_code: &str,
         case_ids: &[i64],
         on: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         self.app
             .cases()
             .publish_notice(actor, division_code, case_ids, on)
@@ -36,12 +36,12 @@ impl Notices<'_> {
     }
 
     /// The boards of the actor's townships, newest first (the latest 200).
-    pub async fn list(&self, actor: &Actor) -> AppResult<Vec<NoticeBatch>> {
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<NoticeBatch>> {
         Ok(store::batches(self.app.store(), &board_scope(&actor.scope), None).await?)
     }
 
     /// One board, for its print page.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<NoticeBatch> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<NoticeBatch> {
         store::batches(self.app.store(), &board_scope(&actor.scope), Some(id))
             .await?
             .pop()
@@ -56,13 +56,13 @@ impl Notices<'_> {
         &self,
         division: &DivisionCode,
         on: NaiveDate,
-    ) -> AppResult<Vec<PublicNotice>> {
+    ) -> Result<Vec<PublicNotice>> {
         Ok(store::public_notices(self.app.reader(), division, on).await?)
     }
 
     /// The full name of a division for the public board (四川省雅安市雨城区东城街道); the
     /// divisions are public. Not found when no such division is on record.
-    pub async fn public_place(&self, division: &DivisionCode) -> AppResult<String> {
+    pub async fn public_place(&self, division: &DivisionCode) -> Result<String> {
         let all = minzheng_domain::Scope::all();
         let path = minzheng_store::divisions::path(self.app.reader(), &all, division).await?;
         if path.last().is_none_or(|d| d.code != division.as_str()) {

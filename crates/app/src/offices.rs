@@ -7,7 +7,7 @@ use minzheng_domain::offices::{
 use minzheng_domain::Actor;
 use minzheng_store::{append_audit, offices, AuditEvent};
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The offices duty of [`App`].
 pub struct Offices<'a> {
@@ -22,13 +22,13 @@ impl App {
 
 impl Offices<'_> {
     /// Offices inside the actor's scope (a village user: their township's), and the total.
-    pub async fn list(&self, actor: &Actor, f: &OfficeFilter) -> AppResult<(Vec<Office>, i64)> {
+    pub async fn list(&self, actor: &Actor, f: &OfficeFilter) -> Result<(Vec<Office>, i64)> {
         let within = f.within()?;
         Ok(offices::list(self.app.store(), &actor.scope, within, f).await?)
     }
 
     /// One office the actor sees.
-    pub async fn get(&self, actor: &Actor, township_code: &str) -> AppResult<Office> {
+    pub async fn get(&self, actor: &Actor, township_code: &str) -> Result<Office> {
         Ok(offices::get(self.app.store(), &actor.scope, township_code).await?)
     }
 
@@ -43,7 +43,7 @@ impl Offices<'_> {
         actor: &Actor,
         township_code: &str,
         patch: &OfficePatch,
-    ) -> AppResult<Office> {
+    ) -> Result<Office> {
         let before = offices::get(self.app.store(), &actor.scope, township_code).await?;
         if !self.may_edit(actor, &before) {
             return Err(Error::Forbidden("您无权修改该民政办公室的信息".into()));
@@ -61,7 +61,7 @@ impl Offices<'_> {
         actor: &Actor,
         township_code: &str,
         upd: &OfficeUpdate,
-    ) -> AppResult<Office> {
+    ) -> Result<Office> {
         let store = self.app.store();
         let before = offices::get(store, &actor.scope, township_code).await?;
         if !self.may_edit(actor, &before) {

@@ -8,7 +8,7 @@ use minzheng_domain::{Actor, ParamSet, YearMonth};
 use minzheng_store::{append_audit, params as store, AuditEvent};
 
 use crate::repricing::Prepared;
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// A value added and the 调整标准 batches it prepared.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,12 +37,12 @@ impl App {
 impl Params<'_> {
     /// The rows (of one program, when given), newest first within each key. Every
     /// signed-in user may read them.
-    pub async fn list(&self, _actor: &Actor, program: Option<&str>) -> AppResult<Vec<ParamRow>> {
+    pub async fn list(&self, _actor: &Actor, program: Option<&str>) -> Result<Vec<ParamRow>> {
         Ok(store::list(self.app.store(), program).await?)
     }
 
     /// All parameters as a resolvable set (what the rules read on a date and region).
-    pub async fn set(&self, _actor: &Actor) -> AppResult<ParamSet> {
+    pub async fn set(&self, _actor: &Actor) -> Result<ParamSet> {
         Ok(store::load(self.app.store()).await?)
     }
 
@@ -52,7 +52,7 @@ impl Params<'_> {
     }
 
     /// Adds a dated value; returns its row id.
-    pub async fn add(&self, actor: &Actor, input: &NewParam) -> AppResult<i64> {
+    pub async fn add(&self, actor: &Actor, input: &NewParam) -> Result<i64> {
         Ok(self.add_entry(actor, input).await?.0)
     }
 
@@ -60,7 +60,7 @@ impl Params<'_> {
     /// batches of its region from its effective month (`app.repricing().prepare_standard`,
     /// in a transaction of its own after the value's): the city admin's new standard is
     /// before the directors as batches to sign at once.
-    pub async fn add_and_reprice(&self, actor: &Actor, input: &NewParam) -> AppResult<Added> {
+    pub async fn add_and_reprice(&self, actor: &Actor, input: &NewParam) -> Result<Added> {
         let (id, entry) = self.add_entry(actor, input).await?;
         let mut added = Added {
             id,
@@ -90,7 +90,7 @@ impl Params<'_> {
         &self,
         actor: &Actor,
         input: &NewParam,
-    ) -> AppResult<(i64, ParamEntry)> {
+    ) -> Result<(i64, ParamEntry)> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以维护救助参数",
@@ -134,7 +134,7 @@ impl Params<'_> {
 
     /// Writes a whole set (demo seeding, first install) in one transaction with one audit
     /// record; rows already present are left alone. Returns how many were added.
-    pub async fn seed(&self, actor: &Actor, set: &ParamSet) -> AppResult<usize> {
+    pub async fn seed(&self, actor: &Actor, set: &ParamSet) -> Result<usize> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以维护救助参数",

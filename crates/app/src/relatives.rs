@@ -11,7 +11,7 @@ use minzheng_store::{divisions, relatives as store, users, Store, Tx};
 use serde_json::json;
 
 use crate::payroll::{audit, now, refused};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The relative-filing duty of [`App`].
 pub struct Relatives<'a> {
@@ -40,7 +40,7 @@ impl Relatives<'_> {
         actor: &Actor,
         d: &NewDeclaration,
         today: NaiveDate,
-    ) -> AppResult<Declared> {
+    ) -> Result<Declared> {
         actor.require(Permission::DeclareRelatives)?;
         let input = parse_declaration(d, today).map_err(refused)?;
         let st = self.app.store();
@@ -133,7 +133,7 @@ impl Relatives<'_> {
 
     /// The declarations inside the actor's jurisdiction, newest first; ID numbers masked
     /// for roles that must not see them.
-    pub async fn list(&self, actor: &Actor) -> AppResult<Vec<Declaration>> {
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<Declaration>> {
         actor.require(Permission::DeclareRelatives)?;
         let mut v = store::list(self.app.store(), &actor.scope, 500).await?;
         if !actor.may(Permission::SeeFullIdentity) {
@@ -147,17 +147,13 @@ impl Relatives<'_> {
 }
 
 /// The ties of a household to declarants (the case page shows them).
-pub(crate) async fn ties(store: &Store, household_id: i64) -> AppResult<Vec<Tie>> {
+pub(crate) async fn ties(store: &Store, household_id: i64) -> Result<Vec<Tie>> {
     Ok(store::ties_of_household(store, household_id).await?)
 }
 
 /// Refuses (403) an actor who declared a tie to the household: they are recused from its
 /// cases. The system's own tasks are not recused.
-pub(crate) async fn check_recusal(
-    store: &Store,
-    actor: &Actor,
-    household_id: i64,
-) -> AppResult<()> {
+pub(crate) async fn check_recusal(store: &Store, actor: &Actor, household_id: i64) -> Result<()> {
     if actor.role.is_none() {
         return Ok(());
     }
@@ -169,7 +165,7 @@ pub(crate) async fn check_recusal(
 }
 
 /// Files a new case of a household with ties (inside the case's transaction).
-pub(crate) async fn file_new_case(tx: &mut Tx, case_id: i64, household_id: i64) -> AppResult<()> {
+pub(crate) async fn file_new_case(tx: &mut Tx, case_id: i64, household_id: i64) -> Result<()> {
     let ties = store::ties_of_household(&mut *tx, household_id).await?;
     if !ties.is_empty() {
         store::set_filed_note(tx, case_id, &filing_note(&ties)).await?;

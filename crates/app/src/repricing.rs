@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::payroll::{audit, now};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The re-pricing duty of [`App`].
 pub struct Repricing<'a> {
@@ -80,7 +80,7 @@ impl Repricing<'_> {
         month: YearMonth,
         within: Option<&str>,
         today: NaiveDate,
-    ) -> AppResult<Prepared> {
+    ) -> Result<Prepared> {
         actor.require(Permission::PrepareRepricing)?;
         let (lo, hi) =
             bounds_within(&actor.scope, within).map_err(|_| Error::NotFound("该区划"))?;
@@ -154,7 +154,7 @@ impl Repricing<'_> {
         program: Program,
         month: YearMonth,
         within: Option<&str>,
-    ) -> AppResult<Prepared> {
+    ) -> Result<Prepared> {
         actor.require(Permission::PrepareRepricing)?;
         let (lo, hi) =
             bounds_within(&actor.scope, within).map_err(|_| Error::NotFound("该区划"))?;
@@ -196,13 +196,13 @@ impl Repricing<'_> {
         &self,
         actor: &Actor,
         status: Option<RepricingStatus>,
-    ) -> AppResult<Vec<RepricingBatch>> {
+    ) -> Result<Vec<RepricingBatch>> {
         Ok(store::batches(self.app.store(), &actor.scope, status).await?)
     }
 
     /// A batch with its lines (404 outside the jurisdiction); ID numbers masked for roles
     /// that may not see them.
-    pub async fn review(&self, actor: &Actor, id: i64) -> AppResult<RepricingReview> {
+    pub async fn review(&self, actor: &Actor, id: i64) -> Result<RepricingReview> {
         let st = self.app.store();
         let batch = store::batch_in_scope(st, &actor.scope, id).await?;
         let mut lines = store::lines(st, id).await?;
@@ -215,7 +215,7 @@ impl Repricing<'_> {
     /// The permission that signs off or voids `b`: a 调整标准 batch of a program the county
     /// approves in the batch's township (parameter `approval_level`, else the program's
     /// default) is the county approver's, any other the township director's.
-    pub async fn signing_permission(&self, b: &RepricingBatch) -> AppResult<Permission> {
+    pub async fn signing_permission(&self, b: &RepricingBatch) -> Result<Permission> {
         let params = match b.reason {
             RepricingReason::Standard => {
                 Some(minzheng_store::params::load(self.app.store()).await?)
@@ -227,7 +227,7 @@ impl Repricing<'_> {
 
     /// The pending batches among `batches` the actor may sign now, in order (for the
     /// 签发全部 button).
-    pub async fn signable(&self, actor: &Actor, batches: &[RepricingBatch]) -> AppResult<Vec<i64>> {
+    pub async fn signable(&self, actor: &Actor, batches: &[RepricingBatch]) -> Result<Vec<i64>> {
         let params = minzheng_store::params::load(self.app.store()).await?;
         Ok(batches
             .iter()
@@ -240,18 +240,14 @@ impl Repricing<'_> {
     }
 
     /// Whether the actor may sign off or void `b` now (for drawing the buttons).
-    pub async fn may_sign(&self, actor: &Actor, b: &RepricingBatch) -> AppResult<bool> {
+    pub async fn may_sign(&self, actor: &Actor, b: &RepricingBatch) -> Result<bool> {
         Ok(b.status == RepricingStatus::Pending && actor.may(self.signing_permission(b).await?))
     }
 
     /// The batch's lines as a workbook (调标批次明细.xlsx): old and new amounts, the
     /// difference, the calculator's explanation and what the sign-off does with each line;
     /// ID numbers masked for those who may not see them, text cells inert; audited.
-    pub async fn lines_workbook(
-        &self,
-        actor: &Actor,
-        id: i64,
-    ) -> AppResult<crate::payroll::Workbook> {
+    pub async fn lines_workbook(&self, actor: &Actor, id: i64) -> Result<crate::payroll::Workbook> {
         let r = self.review(actor, id).await?;
         let bytes = lines_workbook(&r.batch, &r.lines)
             .map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
@@ -281,7 +277,7 @@ impl Repricing<'_> {
     /// (a re-pricing recovers nothing). Refused before the month has begun. Lines at 0 are
     /// not applied; an enrolment whose amount a case changed meanwhile is left as the case
     /// set it.
-    pub async fn sign_off(&self, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<SignedOff> {
+    pub async fn sign_off(&self, actor: &Actor, id: i64, today: NaiveDate) -> Result<SignedOff> {
         let mut done = self.sign_off_many(actor, &[id], today).await?;
         Ok(done.remove(0))
     }
@@ -295,7 +291,7 @@ impl Repricing<'_> {
         actor: &Actor,
         ids: &[i64],
         today: NaiveDate,
-    ) -> AppResult<Vec<SignedOff>> {
+    ) -> Result<Vec<SignedOff>> {
         if ids.is_empty() {
             return Err(Error::field("ids", "请选择要签发的调标批次"));
         }
@@ -387,7 +383,7 @@ impl Repricing<'_> {
     }
 
     /// 作废: nothing is applied; the enrolments may be prepared again.
-    pub async fn void(&self, actor: &Actor, id: i64) -> AppResult<RepricingBatch> {
+    pub async fn void(&self, actor: &Actor, id: i64) -> Result<RepricingBatch> {
         let st = self.app.store();
         let b = store::batch_in_scope(st, &actor.scope, id).await?;
         actor.require(self.signing_permission(&b).await?)?;
@@ -425,7 +421,7 @@ async fn write_lines(
     month: YearMonth,
     lines: &[NewRepricingLine],
     prepared: &mut Prepared,
-) -> AppResult<()> {
+) -> Result<()> {
     let at = now();
     let written = store::add_lines(tx, reason, program, month, lines, &actor.username, &at).await?;
     for p in &written {
@@ -457,7 +453,7 @@ async fn standard_lines(
     program: Program,
     candidates: &[RepricingCandidate],
     month: YearMonth,
-) -> AppResult<Vec<NewRepricingLine>> {
+) -> Result<Vec<NewRepricingLine>> {
     let mut ids: Vec<i64> = candidates.iter().map(|c| c.household_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -618,7 +614,7 @@ async fn apply_batch(
     b: &RepricingBatch,
     to: RepricingStatus,
     at: &str,
-) -> AppResult<AppliedBatch> {
+) -> Result<AppliedBatch> {
     // Until a month from the batch's on is paid, nothing is overpaid and no top-up is due.
     let top_ups = if store::paid_from(tx, b.program, b.month).await? {
         let overpaid = store::overpaid_from_month(tx, b).await?;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::payroll::{audit, now, Workbook};
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The statistics duty of [`App`].
 pub struct Stats<'a> {
@@ -113,7 +113,7 @@ struct Target {
 impl Stats<'_> {
     /// The division asked for (the actor's own by default), inside the actor's
     /// jurisdiction, at township level or above.
-    async fn target(&self, actor: &Actor, scope: Option<&str>) -> AppResult<Target> {
+    async fn target(&self, actor: &Actor, scope: Option<&str>) -> Result<Target> {
         let code = match scope.map(str::trim).filter(|s| !s.is_empty()) {
             None => actor.scope.code().cloned(),
             Some(s) => {
@@ -163,7 +163,7 @@ impl Stats<'_> {
         actor: &Actor,
         month: YearMonth,
         scope: Option<&str>,
-    ) -> AppResult<MonthReport> {
+    ) -> Result<MonthReport> {
         actor.require(Permission::ReadStatistics)?;
         let t = self.target(actor, scope).await?;
         let db = self.app.reader();
@@ -184,7 +184,7 @@ impl Stats<'_> {
         actor: &Actor,
         month: YearMonth,
         today: NaiveDate,
-    ) -> AppResult<MonthReport> {
+    ) -> Result<MonthReport> {
         actor.require(Permission::LockStatistics)?;
         if month > YearMonth::of(today) {
             return Err(Error::field("month", "尚未到的月份不能锁定"));
@@ -230,7 +230,7 @@ impl Stats<'_> {
         actor: &Actor,
         month: YearMonth,
         reason: &str,
-    ) -> AppResult<MonthReport> {
+    ) -> Result<MonthReport> {
         actor.require(Permission::LockStatistics)?;
         let reason = reason.trim();
         if reason.is_empty() {
@@ -270,7 +270,7 @@ impl Stats<'_> {
         month: YearMonth,
         scope: Option<&str>,
         item: StatItem,
-    ) -> AppResult<RecordList> {
+    ) -> Result<RecordList> {
         actor.require(Permission::ReadStatistics)?;
         let t = self.target(actor, scope).await?;
         let db = self.app.reader();
@@ -315,7 +315,7 @@ impl Stats<'_> {
         actor: &Actor,
         month: YearMonth,
         scope: Option<&str>,
-    ) -> AppResult<Workbook> {
+    ) -> Result<Workbook> {
         let r = self.month(actor, month, scope).await?;
         let bytes = report_workbook(&r)
             .map_err(|e| Error::Internal(format!("统计月报文件生成失败：{e}")))?;
@@ -465,12 +465,12 @@ impl App {
 
 impl StatsBench<'_> {
     /// A person per household head, and a second member in each 农村低保 household.
-    pub async fn persons(&self) -> AppResult<i64> {
+    pub async fn persons(&self) -> Result<i64> {
         Ok(store::bench::persons(self.app.store()).await?)
     }
 
     /// The floor a report is compared with: (groups, seconds).
-    pub async fn floor(&self) -> AppResult<(i64, f64)> {
+    pub async fn floor(&self) -> Result<(i64, f64)> {
         Ok(store::bench::floor(self.app.store()).await?)
     }
 }

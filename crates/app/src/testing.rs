@@ -174,13 +174,13 @@ pub async fn resume_replica(app: &App) {
 
 /// Tries a write on the connection the application reads from, bypassing every use case
 /// and the store's own refusal: a read replica's server must refuse it.
-pub async fn write_on_reader(app: &App) -> crate::AppResult<()> {
+pub async fn write_on_reader(app: &App) -> crate::Result<()> {
     minzheng_store::testing::raw_write(app.reader()).await?;
     Ok(())
 }
 
 /// Tries to begin a write transaction on the store the application reads from.
-pub async fn begin_write_on_reader(app: &App) -> crate::AppResult<()> {
+pub async fn begin_write_on_reader(app: &App) -> crate::Result<()> {
     app.reader().begin_write().await?;
     Ok(())
 }
@@ -192,6 +192,6 @@ pub async fn whatif_in_parts(
     actor: &minzheng_domain::Actor,
     req: &minzheng_domain::whatif::WhatIfRequest,
     part: i64,
-) -> crate::AppResult<crate::whatif::WhatIf> {
+) -> crate::Result<crate::whatif::WhatIf> {
     app.params().whatif_in_parts(actor, req, part).await
 }

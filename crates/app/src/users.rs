@@ -20,7 +20,7 @@ use minzheng_store::{append_audit, divisions as division_repo, AuditEvent};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The accounts duty of [`App`].
 pub struct Users<'a> {
@@ -33,7 +33,7 @@ impl App {
     }
 }
 
-fn hash_password(pw: &str) -> AppResult<String> {
+fn hash_password(pw: &str) -> Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(pw.as_bytes(), &salt)
@@ -103,7 +103,7 @@ impl Users<'_> {
     /// Creates an account inside the actor's jurisdiction. Only the city administrator (or
     /// the command line) may; the new user's scope must lie inside the actor's and fit the
     /// role.
-    pub async fn create(&self, actor: &Actor, new: &NewUser) -> AppResult<User> {
+    pub async fn create(&self, actor: &Actor, new: &NewUser) -> Result<User> {
         actor.require(Permission::ManageUsers)?;
         let v = parse_new_user(new, &actor.scope)?;
         self.insert_account(actor, v).await
@@ -116,7 +116,7 @@ impl Users<'_> {
         actor: &Actor,
         new: &NewUser,
         demo_password: &str,
-    ) -> AppResult<User> {
+    ) -> Result<User> {
         actor.require(Permission::ManageUsers)?;
         let v = parse_demo_user(new, &actor.scope, demo_password)?;
         self.insert_account(actor, v).await
@@ -126,7 +126,7 @@ impl Users<'_> {
         &self,
         actor: &Actor,
         v: minzheng_domain::users::ValidNewUser,
-    ) -> AppResult<User> {
+    ) -> Result<User> {
         let hash = hash_password(&v.password)?;
         let store = self.app.store();
         let mut tx = store.begin_write().await?;
@@ -172,7 +172,7 @@ impl Users<'_> {
     }
 
     /// One account: an administrator sees those in their scope, anyone sees their own.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<User> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<User> {
         let u = repo::get(self.app.store(), &actor.scope, id).await?;
         if !actor.may(Permission::ManageUsers) && actor.user_id != Some(u.id) {
             return Err(Error::Forbidden(
@@ -185,17 +185,17 @@ impl Users<'_> {
     /// The accounts inside the administrator's scope.
     /// The real name of every account by user name, so pages show people by name (the
     /// names of colleagues are no secret to anyone signed in).
-    pub async fn names(&self) -> AppResult<std::collections::HashMap<String, String>> {
+    pub async fn names(&self) -> Result<std::collections::HashMap<String, String>> {
         Ok(repo::names(self.app.store()).await?.into_iter().collect())
     }
 
-    pub async fn list(&self, actor: &Actor) -> AppResult<Vec<User>> {
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::ManageUsers)?;
         Ok(repo::list(self.app.store(), &actor.scope).await?)
     }
 
     /// Administrator changes to an account: name, active, password reset, unlock.
-    pub async fn update(&self, actor: &Actor, id: i64, upd: &UserUpdate) -> AppResult<User> {
+    pub async fn update(&self, actor: &Actor, id: i64, upd: &UserUpdate) -> Result<User> {
         let store = self.app.store();
         let before = repo::get(store, &actor.scope, id).await?;
         actor.require(Permission::ManageUsers)?;
@@ -273,7 +273,7 @@ impl Users<'_> {
         old: &str,
         new: &str,
         current: Option<&str>,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let id = actor
             .user_id
             .ok_or_else(|| Error::validation("命令行账户没有密码"))?;
@@ -314,7 +314,7 @@ impl Users<'_> {
         username: &str,
         password: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<Result<User, AuthError>> {
+    ) -> Result<Result<User, AuthError>> {
         self.authenticate_from(username, password, LOCAL_CLIENT, now)
             .await
     }
@@ -335,7 +335,7 @@ impl Users<'_> {
         password: &str,
         client: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<Result<User, AuthError>> {
+    ) -> Result<Result<User, AuthError>> {
         let store = self.app.store();
         let username = username.trim();
         let name = sanitize_username(username);
@@ -457,7 +457,7 @@ impl Users<'_> {
 
     /// Lifts every sign-in lock of an account, from every address (`minzheng user unlock`,
     /// or the administrator); audited with how many addresses were locked.
-    pub async fn unlock(&self, actor: &Actor, username: &str) -> AppResult<User> {
+    pub async fn unlock(&self, actor: &Actor, username: &str) -> Result<User> {
         actor.require(Permission::ManageUsers)?;
         let store = self.app.store();
         let username = username.trim();
@@ -486,11 +486,7 @@ impl Users<'_> {
 
     /// Starts a session; returns the cookie token (only its hash is stored) and the CSRF
     /// token.
-    pub async fn open_session(
-        &self,
-        user_id: i64,
-        now: DateTime<Utc>,
-    ) -> AppResult<(String, String)> {
+    pub async fn open_session(&self, user_id: i64, now: DateTime<Utc>) -> Result<(String, String)> {
         let token = random_hex(32);
         let csrf = random_hex(32);
         let mut tx = self.app.store().begin_write().await?;
@@ -514,7 +510,7 @@ impl Users<'_> {
         token: &str,
         now: DateTime<Utc>,
         idle: Duration,
-    ) -> AppResult<Option<SessionInfo>> {
+    ) -> Result<Option<SessionInfo>> {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
@@ -544,14 +540,14 @@ impl Users<'_> {
     }
 
     /// Ends the session of a cookie token.
-    pub async fn end_session(&self, token: &str) -> AppResult<()> {
+    pub async fn end_session(&self, token: &str) -> Result<()> {
         let mut tx = self.app.store().begin_write().await?;
         repo::delete_session(&mut tx, &token_hash(token)).await?;
         Ok(tx.commit().await?)
     }
 
     /// Signs out: ends the session (if a token is given) and records the sign-out.
-    pub async fn sign_out(&self, actor: &Actor, token: Option<&str>) -> AppResult<()> {
+    pub async fn sign_out(&self, actor: &Actor, token: Option<&str>) -> Result<()> {
         if let Some(t) = token {
             self.end_session(t).await?;
         }

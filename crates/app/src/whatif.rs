@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::params::Params;
 use crate::payroll::Workbook;
 use crate::repricing::Prepared;
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 /// A what-if's answer: each 方案's result, side by side.
 #[derive(Debug, Clone, Serialize)]
@@ -60,7 +60,7 @@ fn scenario_error(e: ScenarioError) -> Error {
 
 /// The stored parameters with a 方案's values added (a value already stored for the same
 /// key, region and date is refused, as the parameters page would).
-fn overlay(base: &ParamSet, s: &Scenario, i: usize) -> AppResult<ParamSet> {
+fn overlay(base: &ParamSet, s: &Scenario, i: usize) -> Result<ParamSet> {
     let mut set = base.clone();
     for (j, e) in s.changes.iter().enumerate() {
         set.insert(e.clone()).map_err(|err| {
@@ -140,7 +140,7 @@ impl Params<'_> {
     /// calculator gives 0 or says not eligible), who cannot be computed; and, for a 方案
     /// touching 低保, the registered households not enrolled in 低保 with recorded incomes
     /// that would become eligible (and are not eligible without it). Nothing is written.
-    pub async fn whatif(&self, actor: &Actor, req: &WhatIfRequest) -> AppResult<WhatIf> {
+    pub async fn whatif(&self, actor: &Actor, req: &WhatIfRequest) -> Result<WhatIf> {
         self.whatif_in_parts(actor, req, store::PART).await
     }
 
@@ -151,7 +151,7 @@ impl Params<'_> {
         actor: &Actor,
         req: &WhatIfRequest,
         part: i64,
-    ) -> AppResult<WhatIf> {
+    ) -> Result<WhatIf> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以进行调标测算",
@@ -166,7 +166,7 @@ impl Params<'_> {
             .iter()
             .enumerate()
             .map(|(i, s)| overlay(&base, s, i))
-            .collect::<AppResult<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let mut programs: Vec<Program> = scenarios
             .iter()
             .flat_map(|s| s.programs.iter().copied())
@@ -233,7 +233,7 @@ impl Params<'_> {
     /// The what-if as a workbook (调标测算.xlsx): a sheet comparing the 方案, and per 方案
     /// its rows by township and program and its totals by county and program. Its figures
     /// name no one, so it is not an audited export; nothing is written.
-    pub async fn whatif_workbook(&self, actor: &Actor, req: &WhatIfRequest) -> AppResult<Workbook> {
+    pub async fn whatif_workbook(&self, actor: &Actor, req: &WhatIfRequest) -> Result<Workbook> {
         let w = self.whatif(actor, req).await?;
         let bytes = workbook(&w).map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
         Ok(Workbook {
@@ -246,7 +246,7 @@ impl Params<'_> {
     /// would, audited) and prepares the 调整标准 batches of each program they change, from
     /// the month they take effect, once all are added (so each enrolment's line reflects
     /// the whole 方案). Every value is checked before any is added.
-    pub async fn adopt(&self, actor: &Actor, scenario: &ScenarioInput) -> AppResult<Adopted> {
+    pub async fn adopt(&self, actor: &Actor, scenario: &ScenarioInput) -> Result<Adopted> {
         actor.require_or(
             Permission::ManageParams,
             "只有市民政局管理员可以维护救助参数",
@@ -513,18 +513,18 @@ impl crate::App {
 impl WhatIfBench<'_> {
     /// The registry behind the bulk enrolments: a counted head per household, incomes,
     /// urban households, per-person enrolments tied to their person. Returns persons added.
-    pub async fn registry(&self) -> AppResult<i64> {
+    pub async fn registry(&self) -> Result<i64> {
         Ok(store::bench_registry(self.app.store()).await?)
     }
 
     /// Leaves the last `n` households registered without an enrolment.
-    pub async fn unenrol_last(&self, n: i64) -> AppResult<i64> {
+    pub async fn unenrol_last(&self, n: i64) -> Result<i64> {
         Ok(store::bench_unenrol_last(self.app.store(), n).await?)
     }
 
     /// The bare `UPDATE` of the pending 调整标准 lines' new amounts (committed, then put
     /// back): seconds and rows.
-    pub async fn floor(&self) -> AppResult<(f64, u64)> {
+    pub async fn floor(&self) -> Result<(f64, u64)> {
         Ok(store::bench_floor(self.app.store()).await?)
     }
 }

@@ -2,7 +2,7 @@
 //! database of their own, created for the run and dropped after it.
 
 use crate::db::Store;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Replaces the database name in a PostgreSQL URL.
 pub fn with_db_name(url: &str, name: &str) -> String {
@@ -25,7 +25,7 @@ pub fn with_db_name(url: &str, name: &str) -> String {
 
 /// A database name we create and drop: letters, digits and `_` only, so it can be written
 /// into the statement (identifiers cannot be bound).
-fn checked_name(name: &str) -> StoreResult<&str> {
+fn checked_name(name: &str) -> Result<&str> {
     if !name.is_empty()
         && name.len() <= 63
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -44,7 +44,7 @@ fn checked_name(name: &str) -> StoreResult<&str> {
 /// admin database has the citus extension and lists worker nodes), the database is made on
 /// every node, with the extension, and the coordinator's copy lists the same workers: the
 /// new database is a cluster of its own, which migrating distributes.
-pub async fn create_database(admin_url: &str, name: &str) -> StoreResult<String> {
+pub async fn create_database(admin_url: &str, name: &str) -> Result<String> {
     let name = checked_name(name)?;
     let url = with_db_name(admin_url, name);
     let recreate = [
@@ -94,7 +94,7 @@ pub async fn create_database(admin_url: &str, name: &str) -> StoreResult<String>
 /// distributes it (`citus.shard_count` on the database; Citus's default is 32); nothing on a
 /// plain PostgreSQL server. The test databases take few: each makes its shards on every
 /// worker, and a query that spans counties visits every shard.
-pub async fn set_shard_count(admin_url: &str, name: &str, shards: u32) -> StoreResult<()> {
+pub async fn set_shard_count(admin_url: &str, name: &str, shards: u32) -> Result<()> {
     let name = checked_name(name)?;
     if cluster(admin_url).await?.is_none() {
         return Ok(());
@@ -110,7 +110,7 @@ pub async fn set_shard_count(admin_url: &str, name: &str, shards: u32) -> StoreR
 
 /// Drops the database `name` on the server of `admin_url` (and on its Citus workers),
 /// closing its connections.
-pub async fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {
+pub async fn drop_database(admin_url: &str, name: &str) -> Result<()> {
     let name = checked_name(name)?;
     let drop = [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")];
     run_on(admin_url, &drop).await?;
@@ -125,7 +125,7 @@ pub async fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {
 }
 
 /// Runs `statements` in order on the database of `url`, on a connection of its own.
-async fn run_on(url: &str, statements: &[String]) -> StoreResult<()> {
+async fn run_on(url: &str, statements: &[String]) -> Result<()> {
     let server = Store::connect(url).await?;
     let mut result = Ok(());
     for sql in statements {
@@ -171,7 +171,7 @@ struct Cluster {
 
 /// The cluster of the server of `admin_url`; `None` on a plain PostgreSQL (no citus
 /// extension in its admin database).
-async fn cluster(admin_url: &str) -> StoreResult<Option<Cluster>> {
+async fn cluster(admin_url: &str) -> Result<Option<Cluster>> {
     let admin = Store::connect(admin_url).await?;
     let read = async {
         let citus = admin

@@ -10,13 +10,13 @@ use minzheng_domain::Scope;
 use sha2::{Digest, Sha256};
 
 use crate::db::{q, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 const COLUMNS: &str =
     "id, entity_type, entity_id, scope_code, filename, content_type, size, sha256,
                           created_by, created_at";
 
-fn attachment(r: &DbRow) -> StoreResult<Attachment> {
+fn attachment(r: &DbRow) -> Result<Attachment> {
     let entity_type = r.str("entity_type")?;
     Ok(Attachment {
         id: r.i64("id")?,
@@ -51,7 +51,7 @@ pub async fn insert(
     filename: &str,
     photo: &Photo<'_>,
     created_by: &str,
-) -> StoreResult<Stored> {
+) -> Result<Stored> {
     let sha = hex::encode(Sha256::digest(photo.data));
     let id = tx
         .fetch_one(
@@ -80,7 +80,7 @@ pub async fn list(
     scope: &Scope,
     entity: AttachedTo,
     entity_id: &str,
-) -> StoreResult<Vec<Attachment>> {
+) -> Result<Vec<Attachment>> {
     let rows = store
         .fetch_all(
             q(format!(
@@ -106,7 +106,7 @@ pub async fn of_township(
     store: &Store,
     scope: &Scope,
     township_code: &str,
-) -> StoreResult<Vec<Attachment>> {
+) -> Result<Vec<Attachment>> {
     if !attachment_visible(scope, township_code) {
         return Err(StoreError::NotFound("该民政办公室"));
     }
@@ -125,7 +125,7 @@ pub async fn of_township(
 }
 
 /// One attachment with its bytes, if inside `scope`.
-pub async fn get(store: &Store, scope: &Scope, id: i64) -> StoreResult<(Attachment, Vec<u8>)> {
+pub async fn get(store: &Store, scope: &Scope, id: i64) -> Result<(Attachment, Vec<u8>)> {
     let row = store
         .fetch_optional(q("SELECT * FROM attachments WHERE id = $1").bind(id))
         .await?

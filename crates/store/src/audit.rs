@@ -6,9 +6,9 @@ use minzheng_domain::audit::{chain_hash, AuditEntry, AuditFilter, ChainFields, G
 use minzheng_domain::{Actor, Scope};
 
 use crate::db::{q, DbRow, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
-pub(crate) fn entry(r: &DbRow) -> StoreResult<AuditEntry> {
+pub(crate) fn entry(r: &DbRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.i64("seq")?,
         at: r.str("at")?,
@@ -38,7 +38,7 @@ pub struct AuditEvent<'a> {
 /// Appends one record inside `tx`. The caller's transaction makes the change and its
 /// record atomic. Appends are serialized (SQLite: one writer; PostgreSQL: an advisory lock
 /// held to the end of the transaction) so the chain never forks.
-pub async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> StoreResult<i64> {
+pub async fn append(tx: &mut Tx, actor: &Actor, ev: AuditEvent<'_>) -> Result<i64> {
     append_at(tx, actor, ev, crate::timestamp(chrono::Utc::now())).await
 }
 
@@ -48,7 +48,7 @@ pub(crate) async fn append_at(
     actor: &Actor,
     ev: AuditEvent<'_>,
     at: String,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     if tx.is_postgres() {
         tx.execute(q("SELECT pg_advisory_xact_lock(7340002)"))
             .await?;
@@ -117,11 +117,7 @@ pub struct AuditText<'a> {
 /// prepared statement writes the rows on the connection's handle while another thread
 /// chains the next ones, on PostgreSQL they go in multi-row inserts. A sign-off that
 /// changes a hundred thousand enrolments records each without a round trip per record.
-pub async fn append_many(
-    tx: &mut Tx,
-    actor: &Actor,
-    events: Vec<AuditText<'_>>,
-) -> StoreResult<()> {
+pub async fn append_many(tx: &mut Tx, actor: &Actor, events: Vec<AuditText<'_>>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -344,7 +340,7 @@ pub async fn list(
     f: &AuditFilter,
     limit: i64,
     offset: i64,
-) -> StoreResult<Vec<AuditEntry>> {
+) -> Result<Vec<AuditEntry>> {
     let (where_, args) = filtered(scope, f);
     let mut query = q(format!(
         "SELECT * FROM audit_log{where_} ORDER BY seq DESC LIMIT {} OFFSET {}",
@@ -358,7 +354,7 @@ pub async fn list(
 }
 
 /// Number of audit records inside `scope` that pass `f`.
-pub async fn count(store: &Store, scope: &Scope, f: &AuditFilter) -> StoreResult<i64> {
+pub async fn count(store: &Store, scope: &Scope, f: &AuditFilter) -> Result<i64> {
     let (where_, args) = filtered(scope, f);
     let mut query = q(format!("SELECT COUNT(*) AS n FROM audit_log{where_}"));
     for a in args {
@@ -368,7 +364,7 @@ pub async fn count(store: &Store, scope: &Scope, f: &AuditFilter) -> StoreResult
 }
 
 /// Up to `limit` records from sequence number `from` on, in order (for walking the chain).
-pub async fn from_seq(store: &Store, from: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+pub async fn from_seq(store: &Store, from: i64, limit: i64) -> Result<Vec<AuditEntry>> {
     store
         .fetch_all(
             q("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2")

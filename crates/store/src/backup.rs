@@ -4,10 +4,10 @@
 //! program's, what it holds). PostgreSQL is backed up with its own tools (README).
 
 use crate::db::{q, Store};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Writes a consistent copy of the (SQLite) database to `dest`, which must not exist.
-pub async fn vacuum_into(store: &Store, dest: &str) -> StoreResult<()> {
+pub async fn vacuum_into(store: &Store, dest: &str) -> Result<()> {
     if store.is_postgres() {
         return Err(StoreError::validation(
             "PostgreSQL 数据库请用 pg_dump 备份、pg_restore 恢复（见 README“备份与恢复”）",
@@ -32,7 +32,7 @@ pub struct CopyFacts {
 }
 
 /// The facts of the (SQLite) database `store` is open on.
-pub async fn facts(store: &Store) -> StoreResult<CopyFacts> {
+pub async fn facts(store: &Store) -> Result<CopyFacts> {
     let integrity = store
         .fetch_one(q("PRAGMA quick_check"))
         .await?

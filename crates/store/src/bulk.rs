@@ -16,7 +16,7 @@ use std::ptr::{null_mut, NonNull};
 use libsqlite3_sys as ffi;
 use sqlx::sqlite::LockedSqliteHandle;
 
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// A value bound to one parameter.
 #[derive(Debug, Clone, Copy)]
@@ -76,17 +76,17 @@ impl<'h> Raw<'h> {
         }
     }
 
-    pub fn prepare(&self, sql: &str) -> StoreResult<Prepared<'_>> {
+    pub fn prepare(&self, sql: &str) -> Result<Prepared<'_>> {
         Prepared::on(self.db, sql)
     }
 }
 
 impl<'h> Prepared<'h> {
-    pub fn new(handle: &'h mut LockedSqliteHandle<'_>, sql: &str) -> StoreResult<Self> {
+    pub fn new(handle: &'h mut LockedSqliteHandle<'_>, sql: &str) -> Result<Self> {
         Self::on(handle.as_raw_handle(), sql)
     }
 
-    fn on(db: NonNull<ffi::sqlite3>, sql: &str) -> StoreResult<Self> {
+    fn on(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Self> {
         let mut stmt = null_mut();
         let len =
             c_int::try_from(sql.len()).map_err(|_| StoreError::Internal("SQL语句过长".into()))?;
@@ -134,7 +134,7 @@ impl<'h> Prepared<'h> {
         })
     }
 
-    fn bind(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<()> {
+    fn bind(&mut self, vals: &[BulkVal<'_>]) -> Result<()> {
         if vals.len() != self.params {
             return Err(StoreError::Internal(format!(
                 "参数个数不符：需要{}个，提供了{}个",
@@ -172,7 +172,7 @@ impl<'h> Prepared<'h> {
     }
 
     /// Binds `vals` to the parameters in order, steps once, and returns the rows changed.
-    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<u64> {
+    pub fn run(&mut self, vals: &[BulkVal<'_>]) -> Result<u64> {
         self.bind(vals)?;
         let stmt = self.stmt.as_ptr();
         // SAFETY: stmt is live and fully bound.
@@ -201,7 +201,7 @@ impl<'h> Prepared<'h> {
 
 impl Prepared<'_> {
     /// Binds and steps an INSERT; returns the new row's rowid.
-    pub fn insert(&mut self, vals: &[BulkVal<'_>]) -> StoreResult<i64> {
+    pub fn insert(&mut self, vals: &[BulkVal<'_>]) -> Result<i64> {
         self.run(vals)?;
         // SAFETY: db is live; the rowid belongs to the INSERT just stepped on this handle.
         Ok(unsafe { ffi::sqlite3_last_insert_rowid(self.db.as_ptr()) })
@@ -211,8 +211,8 @@ impl Prepared<'_> {
     pub fn query(
         &mut self,
         vals: &[BulkVal<'_>],
-        mut f: impl FnMut(&RowRef<'_>) -> StoreResult<()>,
-    ) -> StoreResult<()> {
+        mut f: impl FnMut(&RowRef<'_>) -> Result<()>,
+    ) -> Result<()> {
         self.bind(vals)?;
         let stmt = self.stmt.as_ptr();
         let result = loop {
@@ -312,7 +312,7 @@ pub(crate) struct MultiInsert<'h, 'a> {
 
 impl<'h, 'a> MultiInsert<'h, 'a> {
     /// `head` is `INSERT INTO t (…)`, `row` one row's `(?, ?, …)` with anonymous parameters.
-    pub fn prepare(raw: &'h Raw<'_>, head: &str, row: &str) -> StoreResult<Self> {
+    pub fn prepare(raw: &'h Raw<'_>, head: &str, row: &str) -> Result<Self> {
         let one = raw.prepare(&format!("{head} VALUES {row}"))?;
         let width = one.params;
         let many = raw.prepare(&format!(
@@ -329,7 +329,7 @@ impl<'h, 'a> MultiInsert<'h, 'a> {
 
     /// Adds one row; writes the buffer when it is full. The values' text must live until
     /// the row is written (the lifetime says so).
-    pub fn push(&mut self, vals: &[BulkVal<'a>]) -> StoreResult<()> {
+    pub fn push(&mut self, vals: &[BulkVal<'a>]) -> Result<()> {
         if vals.len() != self.width {
             return Err(StoreError::Internal(format!(
                 "参数个数不符：需要{}个，提供了{}个",
@@ -346,7 +346,7 @@ impl<'h, 'a> MultiInsert<'h, 'a> {
     }
 
     /// Writes the rows still buffered.
-    pub fn finish(&mut self) -> StoreResult<()> {
+    pub fn finish(&mut self) -> Result<()> {
         for row in self.buf.chunks(self.width) {
             self.one.run(row)?;
         }

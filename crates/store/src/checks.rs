@@ -12,7 +12,7 @@ use minzheng_domain::checks::{CheckCount, CheckKind, Finding, FindingQuery, Find
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Live enrolments: paying now or able to pay again.
 const LIVE: &str = "e.status IN ('active', 'grace', 'suspended')";
@@ -63,7 +63,7 @@ pub struct Day<'a> {
 /// whether it pays 低保. A cluster (which runs no recursive query across shards) asks each
 /// shard for its counties instead: the county is the distribution column, so each shard
 /// answers for its own.
-pub async fn dibao_counties(store: &Store, (lo, hi): (&str, &str)) -> StoreResult<Vec<String>> {
+pub async fn dibao_counties(store: &Store, (lo, hi): (&str, &str)) -> Result<Vec<String>> {
     let sql = if store.distributed {
         "SELECT DISTINCT county_code AS county FROM enrolments
          WHERE township_code >= $1 AND township_code < $2 AND status = 'active'
@@ -416,7 +416,7 @@ const CLUSTER_COPIES: [(&str, &[&str]); 12] = [
 /// county by ID number, household or account, with subqueries a cluster cannot send to the
 /// shards; on the copies each runs as on one server, and its findings are written back to
 /// the shards. The copies cost a read of those tables per run (ARCHITECTURE.md).
-pub async fn stage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
+pub async fn stage(tx: &mut Tx, kinds: &[CheckKind]) -> Result<()> {
     if crate::distribute::keeps_person_ids(tx).await? {
         for (table, keys) in CLUSTER_COPIES {
             tx.execute(q(format!(
@@ -444,7 +444,7 @@ pub async fn stage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
 }
 
 /// Drops what [`stage`] prepared.
-pub async fn unstage(tx: &mut Tx, kinds: &[CheckKind]) -> StoreResult<()> {
+pub async fn unstage(tx: &mut Tx, kinds: &[CheckKind]) -> Result<()> {
     if needs_multi(kinds) {
         tx.execute(q(format!("DROP TABLE {MULTI}"))).await?;
     }
@@ -473,7 +473,7 @@ pub async fn run_check(
     run: &str,
     day: Day<'_>,
     now: &str,
-) -> StoreResult<Ran> {
+) -> Result<Ran> {
     let sql = format!(
         "INSERT INTO findings (kind, subject_key, township_code, county_code, id_number, name, household_id,
              enrolment_id, evidence, state, last_run, first_run, opened_at, updated_at)
@@ -534,7 +534,7 @@ pub async fn run_check(
 
 const SELECT_FINDING: &str = "SELECT * FROM findings x";
 
-fn finding(r: &DbRow) -> StoreResult<Finding> {
+fn finding(r: &DbRow) -> Result<Finding> {
     let evidence = r.str("evidence")?;
     Ok(Finding {
         id: r.i64("id")?,
@@ -560,7 +560,7 @@ pub async fn list_findings(
     store: &Store,
     scope: &Scope,
     f: &FindingQuery,
-) -> StoreResult<(Vec<Finding>, i64)> {
+) -> Result<(Vec<Finding>, i64)> {
     let (kind, state, limit, offset) = (&f.kind, &f.state, f.limit, f.offset);
     let (lo, hi) = scope.bounds();
     let mut where_ = String::from(" WHERE x.township_code >= $1 AND x.township_code < $2");
@@ -600,16 +600,12 @@ pub async fn list_findings(
         .await?
         .iter()
         .map(finding)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok((items, total))
 }
 
 /// One finding inside the scope.
-pub async fn get_finding<'c>(
-    db: impl Into<Conn<'c>>,
-    scope: &Scope,
-    id: i64,
-) -> StoreResult<Finding> {
+pub async fn get_finding<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<Finding> {
     let r = db
         .into()
         .fetch_optional(q(format!("{SELECT_FINDING} WHERE x.id = $1")).bind(id))
@@ -631,7 +627,7 @@ pub async fn set_verdict(
     note: &str,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q(
@@ -650,7 +646,7 @@ pub async fn set_verdict(
 }
 
 /// Findings per check inside the scope: open, confirmed, all.
-pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<Vec<CheckCount>> {
+pub async fn counts(store: &Store, scope: &Scope) -> Result<Vec<CheckCount>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
@@ -691,7 +687,7 @@ pub async fn close_findings(
     kind: CheckKind,
     keys: &[String],
     now: &str,
-) -> StoreResult<u64> {
+) -> Result<u64> {
     let mut n = 0;
     for k in keys {
         n += tx
@@ -714,11 +710,11 @@ pub mod bench {
 
     use super::check_char;
     use crate::db::{q, Store};
-    use crate::error::StoreResult;
+    use crate::error::Result;
 
     /// Gives every household head and enrolment a valid, unique ID number (雨城区, born
     /// 1940–1964, a sequence number, the check digit), as a real registry's would be.
-    pub async fn realistic_ids(store: &Store) -> StoreResult<()> {
+    pub async fn realistic_ids(store: &Store) -> Result<()> {
         let mut tx = store.begin_write().await?;
         tx.mark_large();
         // Born 1940–1964; 高龄津贴's beneficiaries 1925–1930 (old enough for it).
@@ -763,7 +759,7 @@ pub mod bench {
 
     /// Records `n` deaths on `death_date` among the enrolled, spread evenly over the
     /// enrolments (the funeral ledger as a nightly run meets it). Returns how many.
-    pub async fn deaths(store: &Store, n: i64, death_date: &str) -> StoreResult<i64> {
+    pub async fn deaths(store: &Store, n: i64, death_date: &str) -> Result<i64> {
         let mut tx = store.begin_write().await?;
         tx.mark_large();
         let total = tx
@@ -800,7 +796,7 @@ pub mod bench {
 
     /// The floor: the bare join of the enrolments with the death records by ID number,
     /// counted. Returns (matches, seconds).
-    pub async fn floor(store: &Store) -> StoreResult<(i64, f64)> {
+    pub async fn floor(store: &Store) -> Result<(i64, f64)> {
         let t = Instant::now();
         let n = store
             .fetch_one(q("SELECT COUNT(*) AS n FROM enrolments e

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use sqlx::PgConnection;
 
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Rows being encoded for one `COPY … FROM STDIN`.
 #[derive(Default)]
@@ -98,7 +98,7 @@ impl CopyRows {
 
     /// Sends the rows with `statement` (`COPY table (columns) FROM STDIN`); returns how many
     /// the server took.
-    pub(crate) async fn send(self, conn: &mut PgConnection, statement: &str) -> StoreResult<u64> {
+    pub(crate) async fn send(self, conn: &mut PgConnection, statement: &str) -> Result<u64> {
         if self.rows == 0 {
             return Ok(0);
         }

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Row, Sqlite, Transaction};
 
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 #[derive(Clone)]
 pub(crate) enum Pool {
@@ -191,28 +191,28 @@ pub(crate) enum DbRow {
 }
 
 impl DbRow {
-    pub fn str(&self, c: &str) -> StoreResult<String> {
+    pub fn str(&self, c: &str) -> Result<String> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,
             DbRow::Pg(r) => r.try_get(c)?,
         })
     }
     /// A program column read back as its program.
-    pub fn program(&self, c: &str) -> StoreResult<minzheng_domain::Program> {
+    pub fn program(&self, c: &str) -> Result<minzheng_domain::Program> {
         let s = self.str(c)?;
         s.parse()
             .map_err(|_| StoreError::Internal(format!("救助项目代码“{s}”无法识别")))
     }
 
     /// A `YYYY-MM` column read back as its month.
-    pub fn month(&self, c: &str) -> StoreResult<minzheng_domain::YearMonth> {
+    pub fn month(&self, c: &str) -> Result<minzheng_domain::YearMonth> {
         let s = self.str(c)?;
         minzheng_domain::YearMonth::parse(&s)
             .map_err(|_| StoreError::Internal(format!("月份“{s}”无效")))
     }
 
     /// A coded column read back as its word.
-    pub fn coded<T: minzheng_domain::Coded>(&self, c: &str) -> StoreResult<T> {
+    pub fn coded<T: minzheng_domain::Coded>(&self, c: &str) -> Result<T> {
         let v = self.str(c)?;
         T::all()
             .iter()
@@ -221,17 +221,17 @@ impl DbRow {
             .ok_or_else(|| StoreError::Internal(format!("{}代码“{v}”无法识别", T::NAME)))
     }
 
-    pub fn opt_str(&self, c: &str) -> StoreResult<Option<String>> {
+    pub fn opt_str(&self, c: &str) -> Result<Option<String>> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,
             DbRow::Pg(r) => r.try_get(c)?,
         })
     }
-    pub fn i64(&self, c: &str) -> StoreResult<i64> {
+    pub fn i64(&self, c: &str) -> Result<i64> {
         self.opt_i64(c)?
             .ok_or_else(|| StoreError::Internal(format!("列{c}为空")))
     }
-    pub fn opt_i64(&self, c: &str) -> StoreResult<Option<i64>> {
+    pub fn opt_i64(&self, c: &str) -> Result<Option<i64>> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,
             // PostgreSQL is strict about widths: accept int4 results (literals) too.
@@ -241,13 +241,13 @@ impl DbRow {
             },
         })
     }
-    pub fn opt_bytes(&self, c: &str) -> StoreResult<Option<Vec<u8>>> {
+    pub fn opt_bytes(&self, c: &str) -> Result<Option<Vec<u8>>> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,
             DbRow::Pg(r) => r.try_get(c)?,
         })
     }
-    pub fn bool(&self, c: &str) -> StoreResult<bool> {
+    pub fn bool(&self, c: &str) -> Result<bool> {
         Ok(match self {
             DbRow::Sqlite(r) => r.try_get(c)?,
             DbRow::Pg(r) => r.try_get(c)?,
@@ -267,7 +267,7 @@ impl Tx {
         matches!(self, Tx::Pg(_))
     }
 
-    pub(crate) async fn execute(&mut self, q: Q) -> StoreResult<u64> {
+    pub(crate) async fn execute(&mut self, q: Q) -> Result<u64> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .execute(&mut **tx)
@@ -292,7 +292,7 @@ impl Tx {
         width: usize,
         tail: &str,
         rows: &[Vec<Arg>],
-    ) -> StoreResult<u64> {
+    ) -> Result<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
@@ -356,7 +356,7 @@ impl Tx {
         }
     }
 
-    pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
+    pub(crate) async fn fetch_all(&mut self, q: Q) -> Result<Vec<DbRow>> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_all(&mut **tx)
@@ -373,7 +373,7 @@ impl Tx {
         })
     }
 
-    pub(crate) async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
+    pub(crate) async fn fetch_optional(&mut self, q: Q) -> Result<Option<DbRow>> {
         Ok(match self {
             Tx::Sqlite(tx) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_optional(&mut **tx)
@@ -386,13 +386,13 @@ impl Tx {
         })
     }
 
-    pub(crate) async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
+    pub(crate) async fn fetch_one(&mut self, q: Q) -> Result<DbRow> {
         self.fetch_optional(q)
             .await?
             .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
     }
 
-    pub(crate) async fn commit(self) -> StoreResult<()> {
+    pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Pg(tx) => tx.commit().await?,
@@ -437,28 +437,28 @@ impl Conn<'_> {
 
     /// Whether the tables are distributed: the store's finding when it connected, or a
     /// transaction's own answer ([`crate::distribute::keeps_person_ids`]).
-    pub(crate) async fn is_distributed(&mut self) -> StoreResult<bool> {
+    pub(crate) async fn is_distributed(&mut self) -> Result<bool> {
         match &mut self.0 {
             ConnInner::Pool(s) => Ok(s.distributed),
             ConnInner::Tx(t) => crate::distribute::keeps_person_ids(t).await,
         }
     }
 
-    pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<DbRow>> {
+    pub(crate) async fn fetch_all(&mut self, q: Q) -> Result<Vec<DbRow>> {
         match &mut self.0 {
             ConnInner::Pool(s) => s.fetch_all(q).await,
             ConnInner::Tx(t) => t.fetch_all(q).await,
         }
     }
 
-    pub(crate) async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<DbRow>> {
+    pub(crate) async fn fetch_optional(&mut self, q: Q) -> Result<Option<DbRow>> {
         match &mut self.0 {
             ConnInner::Pool(s) => s.fetch_optional(q).await,
             ConnInner::Tx(t) => t.fetch_optional(q).await,
         }
     }
 
-    pub(crate) async fn fetch_one(&mut self, q: Q) -> StoreResult<DbRow> {
+    pub(crate) async fn fetch_one(&mut self, q: Q) -> Result<DbRow> {
         match &mut self.0 {
             ConnInner::Pool(s) => s.fetch_one(q).await,
             ConnInner::Tx(t) => t.fetch_one(q).await,
@@ -489,7 +489,7 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> StoreResult<()> {
+    pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         if let Some((pool, c)) = &self.checkpoint {
             c.after_commit(pool, self.large);
@@ -513,7 +513,7 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     /// Accepts `postgres://…`, `postgresql://…`, `sqlite://PATH`, `sqlite:PATH` or a bare path.
-    pub fn parse(url: &str) -> StoreResult<Self> {
+    pub fn parse(url: &str) -> Result<Self> {
         let url = url.trim();
         if url.is_empty() {
             return Err(StoreError::validation("数据库地址为空"));
@@ -538,7 +538,7 @@ impl DatabaseUrl {
 
 impl Store {
     /// Opens the database named by `url` (see [`DatabaseUrl::parse`]) without migrating.
-    pub async fn connect(url: &str) -> StoreResult<Store> {
+    pub async fn connect(url: &str) -> Result<Store> {
         let pool = match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => {
                 let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
@@ -600,7 +600,7 @@ impl Store {
     /// where the replica is not a standby, and [`Store::begin_write`] refuses before
     /// asking it. A SQLite address is refused: only a PostgreSQL server can be a replica.
     /// Whether the server is a standby is logged (see [`Store::in_recovery`]).
-    pub async fn connect_replica(url: &str) -> StoreResult<Store> {
+    pub async fn connect_replica(url: &str) -> Result<Store> {
         let url = match DatabaseUrl::parse(url)? {
             DatabaseUrl::Postgres(url) => url,
             DatabaseUrl::Sqlite(_) => {
@@ -643,7 +643,7 @@ impl Store {
 
     /// PostgreSQL: whether the server is a standby replaying a primary's log
     /// (`pg_is_in_recovery()`). SQLite: never.
-    pub async fn in_recovery(&self) -> StoreResult<bool> {
+    pub async fn in_recovery(&self) -> Result<bool> {
         if !self.is_postgres() {
             return Ok(false);
         }
@@ -653,7 +653,7 @@ impl Store {
     }
 
     /// Opens and migrates.
-    pub async fn open(url: &str) -> StoreResult<Store> {
+    pub async fn open(url: &str) -> Result<Store> {
         let store = Store::connect(url).await?;
         if store.migrate_and_distribute().await?.1 {
             // The database's settings for a cluster (ALTER DATABASE … SET) reach new
@@ -692,7 +692,7 @@ impl Store {
     /// a refusal is not an error (the server checkpoints on its own schedule). Returns how
     /// long it took, waiting included. The benchmarks call it between their fixture and the
     /// timed run, so the fixture's writes are not flushed inside the measurement.
-    pub async fn checkpoint(&self) -> StoreResult<Duration> {
+    pub async fn checkpoint(&self) -> Result<Duration> {
         let t = std::time::Instant::now();
         if let Pool::Postgres(p) = &self.pool {
             if let Err(e) = sqlx::query("CHECKPOINT").execute(p).await {
@@ -716,13 +716,13 @@ impl Store {
     }
 
     /// Whether the database answers.
-    pub async fn ping(&self) -> StoreResult<()> {
+    pub async fn ping(&self) -> Result<()> {
         self.fetch_one(q("SELECT 1 AS one")).await.map(|_| ())
     }
 
     /// Begins a write transaction: IMMEDIATE on SQLite (so a read-then-write transaction
     /// can never fail to upgrade its lock), ordinary on PostgreSQL.
-    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+    pub async fn begin_write(&self) -> Result<WriteTx> {
         if self.read_only {
             return Err(StoreError::Internal(
                 "只读副本不能写入：修改须在主数据库上进行".into(),
@@ -747,7 +747,7 @@ impl Store {
         })
     }
 
-    pub(crate) async fn fetch_all(&self, q: Q) -> StoreResult<Vec<DbRow>> {
+    pub(crate) async fn fetch_all(&self, q: Q) -> Result<Vec<DbRow>> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_all(p)
@@ -770,7 +770,7 @@ impl Store {
     /// ms of start-up against ~0.5 ms for the index scan alone) and without bitmap scans
     /// (which collect every match of a common surname and sort them, 150–280 ms, whenever
     /// the index's visibility map is not yet set after a large import).
-    pub(crate) async fn fetch_first_rows(&self, q: Q) -> StoreResult<Vec<DbRow>> {
+    pub(crate) async fn fetch_first_rows(&self, q: Q) -> Result<Vec<DbRow>> {
         let Pool::Postgres(p) = &self.pool else {
             return self.fetch_all(q).await;
         };
@@ -788,7 +788,7 @@ impl Store {
         Ok(rows.into_iter().map(DbRow::Pg).collect())
     }
 
-    pub(crate) async fn fetch_optional(&self, q: Q) -> StoreResult<Option<DbRow>> {
+    pub(crate) async fn fetch_optional(&self, q: Q) -> Result<Option<DbRow>> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
                 .fetch_optional(p)
@@ -801,14 +801,14 @@ impl Store {
         })
     }
 
-    pub(crate) async fn fetch_one(&self, q: Q) -> StoreResult<DbRow> {
+    pub(crate) async fn fetch_one(&self, q: Q) -> Result<DbRow> {
         self.fetch_optional(q)
             .await?
             .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
     }
 
     /// Runs a statement with parameters outside any transaction (`VACUUM INTO`).
-    pub(crate) async fn execute_with(&self, q: Q) -> StoreResult<u64> {
+    pub(crate) async fn execute_with(&self, q: Q) -> Result<u64> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => bind_all!(sqlx::query(&q.sql), q.args)
                 .execute(p)
@@ -823,7 +823,7 @@ impl Store {
 
     /// Runs a statement that takes no parameters and is no change to the records (creating
     /// and dropping scratch databases, `VACUUM`) outside any transaction.
-    pub(crate) async fn execute_unchecked(&self, sql: &str) -> StoreResult<u64> {
+    pub(crate) async fn execute_unchecked(&self, sql: &str) -> Result<u64> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
             Pool::Postgres(p) => sqlx::query(sql).execute(p).await?.rows_affected(),
@@ -869,7 +869,7 @@ pub struct Compacted {
 }
 
 /// Page size and file size of a SQLite database.
-async fn file_size(conn: &mut sqlx::SqliteConnection) -> StoreResult<(i64, i64)> {
+async fn file_size(conn: &mut sqlx::SqliteConnection) -> Result<(i64, i64)> {
     let page: i64 = sqlx::query_scalar("PRAGMA page_size")
         .fetch_one(&mut *conn)
         .await?;
@@ -884,7 +884,7 @@ async fn file_size(conn: &mut sqlx::SqliteConnection) -> StoreResult<(i64, i64)>
 /// to the page size the million-row writes were measured with. WAL mode cannot change the
 /// page size, so the file leaves WAL for the rewrite and returns to it. Needs the database to
 /// itself: with the server running, SQLite refuses and this says so.
-pub async fn compact_sqlite(url: &str) -> StoreResult<Compacted> {
+pub async fn compact_sqlite(url: &str) -> Result<Compacted> {
     use sqlx::Connection;
     let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(url)? else {
         return Err(StoreError::Conflict(

@@ -8,7 +8,7 @@
 use sqlx::PgConnection;
 
 use crate::db::{q, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 const DISTRIBUTE: &str = include_str!("../migrations/citus/distribute.sql");
 
@@ -35,7 +35,7 @@ pub enum Deployment {
 
 impl Store {
     /// Whether the tables are distributed.
-    pub(crate) async fn is_distributed(&self) -> StoreResult<bool> {
+    pub(crate) async fn is_distributed(&self) -> Result<bool> {
         if !self.is_postgres() {
             return Ok(false);
         }
@@ -46,7 +46,7 @@ impl Store {
 
     /// Whether this database is a plain one, a Citus coordinator not yet distributed, or a
     /// distributed one.
-    pub async fn deployment(&self) -> StoreResult<Deployment> {
+    pub async fn deployment(&self) -> Result<Deployment> {
         if !self.is_postgres() {
             return Ok(Deployment::Single);
         }
@@ -65,7 +65,7 @@ impl Store {
 
     /// Distributes the migrated tables across the Citus cluster, once: returns whether it
     /// ran now. A database without the citus extension is refused with what to do.
-    pub async fn distribute(&self) -> StoreResult<bool> {
+    pub async fn distribute(&self) -> Result<bool> {
         match self.deployment().await? {
             Deployment::Distributed => return Ok(false),
             Deployment::CitusPending => {}
@@ -93,7 +93,7 @@ impl Store {
 ///
 /// (Asked of the transaction: a store opened before the distribution ran has not yet
 /// found it.)
-pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> StoreResult<bool> {
+pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> Result<bool> {
     match tx {
         Tx::Pg(t) => pg_distributed(t).await,
         Tx::Sqlite(_) => Ok(false),
@@ -101,7 +101,7 @@ pub(crate) async fn keeps_person_ids(tx: &mut Tx) -> StoreResult<bool> {
 }
 
 /// [`keeps_person_ids`] on a PostgreSQL connection of the bulk paths.
-pub(crate) async fn pg_distributed(conn: &mut PgConnection) -> StoreResult<bool> {
+pub(crate) async fn pg_distributed(conn: &mut PgConnection) -> Result<bool> {
     Ok(sqlx::query_scalar(&format!("SELECT {DISTRIBUTED}"))
         .fetch_one(conn)
         .await?)
@@ -133,7 +133,7 @@ pub(crate) async fn claim_id_number(
     id_number: &str,
     person_id: i64,
     county: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let n = tx
         .execute(
             q(
@@ -157,7 +157,7 @@ pub(crate) async fn release_id_numbers(
     tx: &mut Tx,
     person_id: i64,
     keep: Option<&str>,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q("DELETE FROM person_ids WHERE person_id = $1 AND id_number IS DISTINCT FROM $2")
             .bind(person_id)

@@ -5,9 +5,9 @@ use minzheng_domain::division::{Division, DivisionRow, LevelCount};
 use minzheng_domain::{DivisionCode, DivisionLevel, Scope};
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn division(r: &DbRow) -> StoreResult<Division> {
+fn division(r: &DbRow) -> Result<Division> {
     let level = r.i64("level")?;
     let level = DivisionLevel::ALL
         .into_iter()
@@ -32,7 +32,7 @@ const UPSERT_TAIL: &str =
 /// Upserts one batch of checked rows; returns the rows inserted or changed. SQLite steps
 /// one prepared statement on the raw handle; PostgreSQL copies the batch into a staging table
 /// and merges it with one upsert (a round trip per row would dominate either way).
-pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreResult<u64> {
+pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> Result<u64> {
     match tx {
         Tx::Sqlite(t) => {
             let mut handle = t.lock_handle().await?;
@@ -102,7 +102,7 @@ pub async fn write_batch(tx: &mut Tx, rows: &[DivisionRow], now: &str) -> StoreR
 }
 
 /// Whether a division with this code exists.
-pub async fn exists<'c>(db: impl Into<Conn<'c>>, code: &str) -> StoreResult<bool> {
+pub async fn exists<'c>(db: impl Into<Conn<'c>>, code: &str) -> Result<bool> {
     Ok(db
         .into()
         .fetch_optional(q("SELECT 1 AS one FROM divisions WHERE code = $1").bind(code))
@@ -111,7 +111,7 @@ pub async fn exists<'c>(db: impl Into<Conn<'c>>, code: &str) -> StoreResult<bool
 }
 
 /// Count of divisions per level inside `scope`, all five levels in order.
-pub async fn stats(store: &Store, scope: &Scope) -> StoreResult<Vec<LevelCount>> {
+pub async fn stats(store: &Store, scope: &Scope) -> Result<Vec<LevelCount>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
@@ -138,7 +138,7 @@ pub async fn stats(store: &Store, scope: &Scope) -> StoreResult<Vec<LevelCount>>
 }
 
 /// One division, if the scope may see it (inside it, or one of its ancestors).
-pub async fn get(store: &Store, scope: &Scope, code: &str) -> StoreResult<Division> {
+pub async fn get(store: &Store, scope: &Scope, code: &str) -> Result<Division> {
     if !scope.sees_str(code) {
         return Err(StoreError::NotFound("该区划"));
     }
@@ -158,7 +158,7 @@ pub async fn get(store: &Store, scope: &Scope, code: &str) -> StoreResult<Divisi
 }
 
 /// The divisions a browser starts from: the scope's own division, or every province.
-pub async fn roots(store: &Store, scope: &Scope) -> StoreResult<Vec<Division>> {
+pub async fn roots(store: &Store, scope: &Scope) -> Result<Vec<Division>> {
     match scope.code() {
         Some(c) => Ok(vec![get(store, scope, c.as_str()).await?]),
         None => children(store, scope, None).await,
@@ -166,11 +166,7 @@ pub async fn roots(store: &Store, scope: &Scope) -> StoreResult<Vec<Division>> {
 }
 
 /// Direct children of `parent` (or the provinces) that lie inside the scope.
-pub async fn children(
-    store: &Store,
-    scope: &Scope,
-    parent: Option<&str>,
-) -> StoreResult<Vec<Division>> {
+pub async fn children(store: &Store, scope: &Scope, parent: Option<&str>) -> Result<Vec<Division>> {
     if let Some(p) = parent {
         if !scope.sees_str(p) {
             return Err(StoreError::NotFound("该区划"));
@@ -204,7 +200,7 @@ pub async fn children(
 }
 
 /// The chain from the province down to `code` (inclusive) that the scope may see.
-pub async fn path(store: &Store, scope: &Scope, code: &DivisionCode) -> StoreResult<Vec<Division>> {
+pub async fn path(store: &Store, scope: &Scope, code: &DivisionCode) -> Result<Vec<Division>> {
     let parsed = code.clone();
     let mut codes: Vec<String> = Vec::new();
     let mut cur = Some(parsed);
@@ -229,12 +225,7 @@ pub async fn path(store: &Store, scope: &Scope, code: &DivisionCode) -> StoreRes
 }
 
 /// Divisions inside the scope whose name contains `term` or whose code starts with it.
-pub async fn search(
-    store: &Store,
-    scope: &Scope,
-    term: &str,
-    limit: i64,
-) -> StoreResult<Vec<Division>> {
+pub async fn search(store: &Store, scope: &Scope, term: &str, limit: i64) -> Result<Vec<Division>> {
     let term = term.trim();
     if term.is_empty() {
         return Ok(Vec::new());
@@ -276,7 +267,7 @@ pub async fn places(
     scope: &Scope,
     levels: &[DivisionLevel],
     limit: i64,
-) -> StoreResult<Vec<Place>> {
+) -> Result<Vec<Place>> {
     let (lo, hi) = scope.bounds();
     let mut query = q("SELECT d.*, p.name AS parent_name FROM divisions d
            LEFT JOIN divisions p ON p.code = d.parent_code
@@ -317,7 +308,7 @@ pub(crate) fn escape_like(s: &str) -> String {
 }
 
 /// Number of divisions (the import counts before and after).
-pub async fn count_all(tx: &mut Tx) -> StoreResult<i64> {
+pub async fn count_all(tx: &mut Tx) -> Result<i64> {
     tx.fetch_one(q("SELECT COUNT(*) AS n FROM divisions"))
         .await?
         .i64("n")
@@ -326,7 +317,7 @@ pub async fn count_all(tx: &mut Tx) -> StoreResult<i64> {
 /// One office per township-level division: "X民政办公室", second plaque "X社会救助工作站".
 /// Set-based: one statement creates the missing ones, one renames those whose township was
 /// renamed.
-pub async fn derive_offices(tx: &mut Tx, lo: &str, hi: &str, now: &str) -> StoreResult<(u64, u64)> {
+pub async fn derive_offices(tx: &mut Tx, lo: &str, hi: &str, now: &str) -> Result<(u64, u64)> {
     let created = tx
         .execute(
             q(
@@ -358,11 +349,7 @@ pub async fn derive_offices(tx: &mut Tx, lo: &str, hi: &str, now: &str) -> Store
 }
 
 /// A division in `[lo, hi)` whose parent does not exist: (code, parent code).
-pub async fn first_orphan(
-    tx: &mut Tx,
-    lo: &str,
-    hi: &str,
-) -> StoreResult<Option<(String, String)>> {
+pub async fn first_orphan(tx: &mut Tx, lo: &str, hi: &str) -> Result<Option<(String, String)>> {
     tx.fetch_optional(
         q("SELECT d.code, d.parent_code FROM divisions d
            WHERE d.code >= $1 AND d.code < $2 AND d.parent_code IS NOT NULL

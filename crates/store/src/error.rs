@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-pub type StoreResult<T> = Result<T, StoreError>;
+/// The store's result: a [`StoreError`] unless said otherwise.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -10,7 +10,7 @@ use minzheng_domain::payroll::Wanted;
 use minzheng_domain::{Fen, Scope, YearMonth};
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 // ---------------------------------------------------------------- registry facts
 
@@ -18,7 +18,7 @@ use crate::error::{StoreError, StoreResult};
 pub async fn registered_person<'c>(
     db: impl Into<Conn<'c>>,
     id_number: &str,
-) -> StoreResult<Option<RegisteredPerson>> {
+) -> Result<Option<RegisteredPerson>> {
     let row = db
         .into()
         .fetch_optional(
@@ -43,7 +43,7 @@ pub async fn registered_person<'c>(
 }
 
 /// Marks a registered person dead on `date` (`YYYY-MM-DD`).
-pub async fn mark_deceased(tx: &mut Tx, person_id: i64, date: &str, now: &str) -> StoreResult<()> {
+pub async fn mark_deceased(tx: &mut Tx, person_id: i64, date: &str, now: &str) -> Result<()> {
     tx.execute(
         q("UPDATE persons SET status = 'deceased', status_date = $2, updated_at = $3 WHERE id = $1")
             .bind(person_id)
@@ -66,7 +66,7 @@ pub async fn insert_funeral(
     source: DeathSource,
     by: &str,
     now: &str,
-) -> StoreResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let r = tx
         .fetch_one(
             q(
@@ -103,7 +103,7 @@ pub async fn insert_funeral(
 
 const SELECT_FUNERAL: &str = "SELECT * FROM funeral_records f";
 
-fn funeral(r: &DbRow) -> StoreResult<FuneralRecord> {
+fn funeral(r: &DbRow) -> Result<FuneralRecord> {
     Ok(FuneralRecord {
         id: r.i64("id")?,
         township_code: r.str("township_code")?,
@@ -136,7 +136,7 @@ pub async fn set_benefits(
     tx: &mut Tx,
     id: i64,
     b: &minzheng_domain::funerals::DeathBenefits,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "UPDATE funeral_records SET relief_fen = $2, grant_fen = $3, grant_program = $4
@@ -156,7 +156,7 @@ pub async fn get_funeral<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     id: i64,
-) -> StoreResult<FuneralRecord> {
+) -> Result<FuneralRecord> {
     let r = db
         .into()
         .fetch_optional(q(format!("{SELECT_FUNERAL} WHERE f.id = $1")).bind(id))
@@ -173,7 +173,7 @@ pub async fn get_funeral<'c>(
 pub async fn funeral_of<'c>(
     db: impl Into<Conn<'c>>,
     id_number: &str,
-) -> StoreResult<Option<FuneralRecord>> {
+) -> Result<Option<FuneralRecord>> {
     db.into()
         .fetch_optional(q(format!("{SELECT_FUNERAL} WHERE f.id_number = $1")).bind(id_number))
         .await?
@@ -188,7 +188,7 @@ pub async fn list_funerals(
     store: &Store,
     scope: &Scope,
     month: Option<YearMonth>,
-) -> StoreResult<Vec<FuneralRecord>> {
+) -> Result<Vec<FuneralRecord>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
         "{SELECT_FUNERAL} WHERE f.township_code >= $1 AND f.township_code < $2"
@@ -216,7 +216,7 @@ pub async fn enrolments_at_death(
     tx: &mut Tx,
     person_id: i64,
     household_id: i64,
-) -> StoreResult<Vec<EnrolmentAtDeath>> {
+) -> Result<Vec<EnrolmentAtDeath>> {
     // A household's members live in its county: on a cluster the count stays on the
     // enrolment's shard.
     let county =
@@ -261,7 +261,7 @@ pub async fn paid_after(
     tx: &mut Tx,
     e: &EnrolmentAtDeath,
     after: YearMonth,
-) -> StoreResult<Vec<PaidAfterDeath>> {
+) -> Result<Vec<PaidAfterDeath>> {
     let rows = tx
         .fetch_all(
             q(
@@ -298,7 +298,7 @@ pub async fn drafts_paying_after(
     tx: &mut Tx,
     e: &EnrolmentAtDeath,
     after: YearMonth,
-) -> StoreResult<Vec<i64>> {
+) -> Result<Vec<i64>> {
     let rows = tx
         .fetch_all(
             q("SELECT DISTINCT l.batch_id FROM payroll_lines l
@@ -324,7 +324,7 @@ pub async fn insert_recovery(
     name: &str,
     id_number: &str,
     now: &str,
-) -> StoreResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let r = tx
         .fetch_one(
             q(
@@ -354,7 +354,7 @@ pub async fn insert_recovery(
 
 const SELECT_RECOVERY: &str = "SELECT * FROM recoveries r";
 
-fn recovery(r: &DbRow) -> StoreResult<Recovery> {
+fn recovery(r: &DbRow) -> Result<Recovery> {
     Ok(Recovery {
         id: r.i64("id")?,
         funeral_id: r.i64("funeral_id")?,
@@ -381,7 +381,7 @@ pub async fn list_recoveries(
     store: &Store,
     scope: &Scope,
     status: &Wanted<RecoveryStatus>,
-) -> StoreResult<Vec<Recovery>> {
+) -> Result<Vec<Recovery>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
         "{SELECT_RECOVERY} WHERE r.township_code >= $1 AND r.township_code < $2"
@@ -401,10 +401,7 @@ pub async fn list_recoveries(
 }
 
 /// The recoveries a death opened.
-pub async fn recoveries_of<'c>(
-    db: impl Into<Conn<'c>>,
-    funeral_id: i64,
-) -> StoreResult<Vec<Recovery>> {
+pub async fn recoveries_of<'c>(db: impl Into<Conn<'c>>, funeral_id: i64) -> Result<Vec<Recovery>> {
     db.into()
         .fetch_all(
             q(format!(
@@ -419,11 +416,7 @@ pub async fn recoveries_of<'c>(
 }
 
 /// One recovery inside the scope.
-pub async fn get_recovery<'c>(
-    db: impl Into<Conn<'c>>,
-    scope: &Scope,
-    id: i64,
-) -> StoreResult<Recovery> {
+pub async fn get_recovery<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<Recovery> {
     let r = db
         .into()
         .fetch_optional(q(format!("{SELECT_RECOVERY} WHERE r.id = $1")).bind(id))
@@ -446,7 +439,7 @@ pub async fn step_recovery(
     note: &str,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let (requested, decided) = match to {
         RecoveryStatus::WriteOffRequested => (Some(by), None),
         RecoveryStatus::WrittenOff => (None, Some(by)),
@@ -472,7 +465,7 @@ pub async fn step_recovery(
 }
 
 /// Open and recovered sums inside the scope: (count open, fen open, fen recovered).
-pub async fn recovery_totals(store: &Store, scope: &Scope) -> StoreResult<(i64, Fen, Fen)> {
+pub async fn recovery_totals(store: &Store, scope: &Scope) -> Result<(i64, Fen, Fen)> {
     let (lo, hi) = scope.bounds();
     let r = store
         .fetch_one(
@@ -503,7 +496,7 @@ pub async fn demo_lone_beneficiaries(
     store: &Store,
     division_code: &str,
     n: i64,
-) -> StoreResult<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     store
         .fetch_all(
             q(
@@ -528,7 +521,7 @@ pub async fn demo_village_beneficiaries(
     store: &Store,
     village_code: &str,
     n: i64,
-) -> StoreResult<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     store
         .fetch_all(
             q(
@@ -547,7 +540,7 @@ pub async fn demo_village_beneficiaries(
 
 /// The demo's irregularity for the cross-checks to find: the second enrolled household of
 /// 西城街道 is paid into the first one's account. Returns whether it was planted.
-pub async fn demo_shared_account(tx: &mut Tx) -> StoreResult<bool> {
+pub async fn demo_shared_account(tx: &mut Tx) -> Result<bool> {
     let rows = tx
         .fetch_all(q("SELECT e.household_id FROM enrolments e
              WHERE e.township_code = '511802002' AND e.status = 'active'
@@ -572,7 +565,7 @@ pub async fn demo_shared_account(tx: &mut Tx) -> StoreResult<bool> {
 /// household earning far above the standard, a 低保 beneficiary also enrolled in 特困, a
 /// beneficiary enrolled twice (the second time in 西城), 高龄津贴 paid to someone far too
 /// young, and a beneficiary whose ID number was mistyped in the enrolment.
-pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> StoreResult<()> {
+pub async fn demo_irregularities(tx: &mut Tx, now: &str) -> Result<()> {
     let rows = tx
         .fetch_all(q("SELECT e.id, e.household_id FROM enrolments e
              WHERE e.township_code = '511802001' AND e.status = 'active'

@@ -13,9 +13,9 @@ use minzheng_domain::jobs::{Job, JobFilter, JobKind, JobResult, JobStatus, JOB_I
 use minzheng_domain::registry::ImportReport;
 
 use crate::db::{q, DbRow, Store};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn job(r: &DbRow) -> StoreResult<Job> {
+fn job(r: &DbRow) -> Result<Job> {
     let kind = r.str("kind")?;
     let status = r.str("status")?;
     let unknown =
@@ -56,7 +56,7 @@ pub async fn insert(
     scope_code: &str,
     created_by: &str,
     file_name: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let now = crate::timestamp(chrono::Utc::now());
     let result = serde_json::json!({ "file_name": file_name }).to_string();
     let mut tx = store.begin_write().await?;
@@ -81,7 +81,7 @@ pub async fn insert(
 
 /// Writes a running job's progress if the database is free right now; returns whether
 /// it did. Never waits behind another writer (on SQLite, the import itself).
-pub async fn try_progress(store: &Store, id: i64, done: u64, total: u64) -> StoreResult<bool> {
+pub async fn try_progress(store: &Store, id: i64, done: u64, total: u64) -> Result<bool> {
     let now = crate::timestamp(chrono::Utc::now());
     let sql = q("UPDATE jobs SET done = $1, total = $2, updated_at = $3
                  WHERE id = $4 AND status = 'running' RETURNING id")
@@ -111,7 +111,7 @@ pub async fn finish(
     total: u64,
     message: &str,
     result: &JobResult,
-) -> StoreResult<()> {
+) -> Result<()> {
     if status == JobStatus::Running {
         return Err(StoreError::Internal(format!(
             "任务状态无效：{}",
@@ -141,7 +141,7 @@ pub async fn finish(
 }
 
 /// One job (whoever started it: the caller decides who may see it).
-pub async fn get(store: &Store, id: i64) -> StoreResult<Job> {
+pub async fn get(store: &Store, id: i64) -> Result<Job> {
     store
         .fetch_optional(q(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(id))
         .await?
@@ -151,7 +151,7 @@ pub async fn get(store: &Store, id: i64) -> StoreResult<Job> {
 }
 
 /// The most recent jobs the filter lets through, newest first.
-pub async fn list(store: &Store, filter: &JobFilter, limit: i64) -> StoreResult<Vec<Job>> {
+pub async fn list(store: &Store, filter: &JobFilter, limit: i64) -> Result<Vec<Job>> {
     let limit = limit.clamp(1, 200);
     let query = match filter {
         JobFilter::All => q(format!(
@@ -185,7 +185,7 @@ pub async fn list(store: &Store, filter: &JobFilter, limit: i64) -> StoreResult<
 
 /// Marks jobs left `running` by a previous process as failed. Called once when the server
 /// starts, before it accepts requests.
-pub async fn fail_interrupted(store: &Store) -> StoreResult<u64> {
+pub async fn fail_interrupted(store: &Store) -> Result<u64> {
     let now = crate::timestamp(chrono::Utc::now());
     let mut tx = store.begin_write().await?;
     let n = tx

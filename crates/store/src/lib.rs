@@ -46,7 +46,7 @@ pub use db::{
     SQLITE_MAX_CONNECTIONS, SQLITE_PAGE_SIZE,
 };
 pub use distribute::{Deployment, NOT_CITUS};
-pub use error::{StoreError, StoreResult};
+pub use error::{Result, StoreError};
 pub use migrate::COUNTY_TABLES;
 
 pub(crate) use minzheng_domain::mask_id;

@@ -5,7 +5,7 @@ use minzheng_domain::lists::{ListBatch, ListKind, ListRow};
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Rows per multi-row `INSERT` (5 parameters each, well under both engines' limits).
 const CHUNK: usize = 400;
@@ -21,7 +21,7 @@ pub async fn insert_batch(
     rows: &[ListRow],
     by: &str,
     now: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let id = tx
         .fetch_one(
             q(
@@ -64,7 +64,7 @@ pub async fn insert_batch(
     Ok(id)
 }
 
-fn batch(r: &DbRow) -> StoreResult<ListBatch> {
+fn batch(r: &DbRow) -> Result<ListBatch> {
     Ok(ListBatch {
         id: r.i64("id")?,
         kind: ListKind::parse(&r.str("kind")?)
@@ -84,7 +84,7 @@ pub async fn batches<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     limit: i64,
-) -> StoreResult<Vec<ListBatch>> {
+) -> Result<Vec<ListBatch>> {
     let (lo, hi) = scope.bounds();
     let code = scope.code_str();
     // Received inside the scope, or by an office whose code is a prefix of the scope's (the
@@ -116,7 +116,7 @@ pub async fn batches<'c>(
 pub async fn registered_names<'c>(
     db: impl Into<Conn<'c>>,
     ids: &[&str],
-) -> StoreResult<std::collections::HashMap<String, String>> {
+) -> Result<std::collections::HashMap<String, String>> {
     let mut conn: Conn<'c> = db.into();
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(CHUNK) {

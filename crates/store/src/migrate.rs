@@ -3,7 +3,7 @@
 //! the others have a SQLite and a PostgreSQL file of the same number.
 
 use crate::db::{q, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// The tables that carry the county code of their jurisdiction (`county_code`, migration
 /// 18): the large ones, by the township or scope of each row. A distributed PostgreSQL
@@ -257,12 +257,12 @@ pub(crate) fn latest_version() -> i64 {
 
 impl Store {
     /// Applies every migration not yet applied. Returns how many ran.
-    pub async fn migrate(&self) -> StoreResult<usize> {
+    pub async fn migrate(&self) -> Result<usize> {
         Ok(self.migrate_and_distribute().await?.0)
     }
 
     /// [`Store::migrate`], and whether a Citus coordinator's tables were distributed now.
-    pub(crate) async fn migrate_and_distribute(&self) -> StoreResult<(usize, bool)> {
+    pub(crate) async fn migrate_and_distribute(&self) -> Result<(usize, bool)> {
         let mut tx = self.begin_write().await?;
         if tx.is_postgres() {
             // Two servers starting at once must not migrate concurrently.
@@ -279,7 +279,7 @@ impl Store {
             .await?
             .iter()
             .map(|r| r.i64("version"))
-            .collect::<StoreResult<_>>()?;
+            .collect::<Result<_>>()?;
         let list = if self.is_postgres() { POSTGRES } else { SQLITE };
         let mut ran = 0;
         for (version, name, sql) in list {

@@ -6,9 +6,9 @@ use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
 use crate::divisions::escape_like;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn office(r: &DbRow) -> StoreResult<Office> {
+fn office(r: &DbRow) -> Result<Office> {
     Ok(Office {
         township_code: r.str("township_code")?,
         name: r.str("name")?,
@@ -37,7 +37,7 @@ pub async fn list(
     scope: &Scope,
     within: Option<&str>,
     f: &OfficeFilter,
-) -> StoreResult<(Vec<Office>, i64)> {
+) -> Result<(Vec<Office>, i64)> {
     let (lo, hi) = visible_office_range(scope);
     let mut where_sql = String::from(" WHERE o.township_code >= $1 AND o.township_code < $2");
     let mut args: Vec<String> = vec![lo, hi];
@@ -70,7 +70,7 @@ pub async fn list(
     list_q.push(f.limit.unwrap_or(50).clamp(1, 500));
     list_q.push(f.offset.unwrap_or(0).max(0));
     let rows = store.fetch_all(list_q).await?;
-    let list = rows.iter().map(office).collect::<StoreResult<_>>()?;
+    let list = rows.iter().map(office).collect::<Result<_>>()?;
     Ok((list, total))
 }
 
@@ -79,7 +79,7 @@ pub async fn get<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     township_code: &str,
-) -> StoreResult<Office> {
+) -> Result<Office> {
     if !office_visible(scope, township_code) {
         return Err(StoreError::NotFound("该民政办公室"));
     }
@@ -97,7 +97,7 @@ pub async fn set_contact(
     township_code: &str,
     phone: &str,
     address: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q("UPDATE offices SET phone = $1, address = $2, updated_at = $3 WHERE township_code = $4")
             .bind(phone)

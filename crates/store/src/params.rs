@@ -10,9 +10,9 @@ use minzheng_domain::params::{ParamEntry, ParamKey, ParamName, ParamRow, Scope a
 use minzheng_domain::{Actor, DivisionCode, ParamSet, ParamValue, Program, UrbanRural};
 
 use crate::db::{q, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn entry(r: &DbRow) -> StoreResult<ParamEntry> {
+fn entry(r: &DbRow) -> Result<ParamEntry> {
     let bad = |what: &str| {
         StoreError::Internal(format!("参数表第{}行{what}无效", r.i64("id").unwrap_or(0)))
     };
@@ -44,7 +44,7 @@ fn entry(r: &DbRow) -> StoreResult<ParamEntry> {
 }
 
 /// All parameters as a resolvable set.
-pub async fn load(store: &Store) -> StoreResult<ParamSet> {
+pub async fn load(store: &Store) -> Result<ParamSet> {
     let rows = store
         .fetch_all(q("SELECT * FROM program_params ORDER BY id"))
         .await?;
@@ -58,7 +58,7 @@ pub async fn load(store: &Store) -> StoreResult<ParamSet> {
 }
 
 /// The parameter rows (of one program, when given), newest first within each key.
-pub async fn list(store: &Store, program: Option<&str>) -> StoreResult<Vec<ParamRow>> {
+pub async fn list(store: &Store, program: Option<&str>) -> Result<Vec<ParamRow>> {
     let mut sql = "SELECT * FROM program_params".to_string();
     let mut qq = q("");
     if let Some(p) = program.filter(|p| !p.is_empty()) {
@@ -90,7 +90,7 @@ pub async fn list(store: &Store, program: Option<&str>) -> StoreResult<Vec<Param
 }
 
 /// Adds a dated value; returns its row id.
-pub async fn insert(tx: &mut Tx, actor: &Actor, e: &ParamEntry) -> StoreResult<i64> {
+pub async fn insert(tx: &mut Tx, actor: &Actor, e: &ParamEntry) -> Result<i64> {
     let row = tx
         .fetch_one(
             q(
@@ -114,7 +114,7 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, e: &ParamEntry) -> StoreResult<i
 }
 
 /// Writes a whole set, leaving rows already present alone; returns how many were added.
-pub async fn insert_missing(tx: &mut Tx, actor: &Actor, set: &ParamSet) -> StoreResult<usize> {
+pub async fn insert_missing(tx: &mut Tx, actor: &Actor, set: &ParamSet) -> Result<usize> {
     let now = crate::timestamp(chrono::Utc::now());
     let mut n = 0;
     for e in set.entries() {

@@ -12,7 +12,7 @@
 use std::ops::RangeInclusive;
 
 use crate::db::{Pool, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// The bounds of year `y` in a table's partition key.
 type YearBounds = fn(i32) -> (String, String);
@@ -27,7 +27,7 @@ const TABLES: [(&str, YearBounds); 2] = [
 
 /// Makes sure both partitioned tables have a partition for every year in `years`.
 /// Concurrent callers (two servers starting) take turns on an advisory lock.
-pub async fn ensure_years(store: &Store, years: RangeInclusive<i32>) -> StoreResult<()> {
+pub async fn ensure_years(store: &Store, years: RangeInclusive<i32>) -> Result<()> {
     let Pool::Postgres(pool) = &store.pool else {
         return Ok(());
     };
@@ -66,7 +66,7 @@ pub async fn ensure_years(store: &Store, years: RangeInclusive<i32>) -> StoreRes
 }
 
 /// The partitions of `table` with their row counts, in name order (statistics and tests).
-pub async fn counts(store: &Store, table: &str) -> StoreResult<Vec<(String, i64)>> {
+pub async fn counts(store: &Store, table: &str) -> Result<Vec<(String, i64)>> {
     let Pool::Postgres(pool) = &store.pool else {
         return Ok(Vec::new());
     };

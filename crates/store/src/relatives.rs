@@ -6,15 +6,10 @@ use minzheng_domain::relatives::{DeclarantPost, Declaration, DeclarationInput, K
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Records a declaration; None when the same declarant has declared this relative already.
-pub async fn insert(
-    tx: &mut Tx,
-    d: &DeclarationInput,
-    by: &str,
-    now: &str,
-) -> StoreResult<Option<i64>> {
+pub async fn insert(tx: &mut Tx, d: &DeclarationInput, by: &str, now: &str) -> Result<Option<i64>> {
     // On a distributed database the unique key takes the county as its last column (the
     // same declaration is one per county there).
     let county = if crate::distribute::keeps_person_ids(tx).await? {
@@ -49,7 +44,7 @@ pub async fn insert(
     r.map(|r| r.i64("id")).transpose()
 }
 
-fn declaration(r: &DbRow) -> StoreResult<Declaration> {
+fn declaration(r: &DbRow) -> Result<Declaration> {
     let bad = |what: &str| StoreError::Internal(format!("近亲属备案的{what}无法识别"));
     Ok(Declaration {
         id: r.i64("id")?,
@@ -73,7 +68,7 @@ pub async fn list<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     limit: i64,
-) -> StoreResult<Vec<Declaration>> {
+) -> Result<Vec<Declaration>> {
     let (lo, hi) = scope.bounds();
     db.into()
         .fetch_all(
@@ -97,10 +92,7 @@ pub async fn list<'c>(
 /// join of persons and declarations: on a cluster the two tables are sharded by different
 /// counties (a declarant serves in one county, a relative may live in another), and a join
 /// on the ID number there is a repartition of both tables.
-pub async fn ties_of_household<'c>(
-    db: impl Into<Conn<'c>>,
-    household_id: i64,
-) -> StoreResult<Vec<Tie>> {
+pub async fn ties_of_household<'c>(db: impl Into<Conn<'c>>, household_id: i64) -> Result<Vec<Tie>> {
     let mut db = db.into();
     let members = db
         .fetch_all(
@@ -111,7 +103,7 @@ pub async fn ties_of_household<'c>(
         .await?
         .iter()
         .map(|r| Ok((r.str("id_number")?, r.str("name")?)))
-        .collect::<StoreResult<Vec<(String, String)>>>()?;
+        .collect::<Result<Vec<(String, String)>>>()?;
     if members.is_empty() {
         return Ok(Vec::new());
     }
@@ -171,10 +163,7 @@ pub async fn ties_of_household<'c>(
 /// The households whose cases `username` must stay out of: those with an active member who
 /// is the user's declared relative, or the user as declarant (the ties of
 /// [`ties_of_household`] that name this user), in one query.
-pub async fn households_tied_to<'c>(
-    db: impl Into<Conn<'c>>,
-    username: &str,
-) -> StoreResult<Vec<i64>> {
+pub async fn households_tied_to<'c>(db: impl Into<Conn<'c>>, username: &str) -> Result<Vec<i64>> {
     let mut db = db.into();
     // A cluster joins rows of different counties by equal keys alone (it moves them between
     // nodes by the key): there each of the two ties is its own join.
@@ -200,7 +189,7 @@ pub async fn households_tied_to<'c>(
 }
 
 /// The households in which a person with one of these ID numbers lives.
-pub async fn households_of(tx: &mut Tx, id_numbers: &[&str]) -> StoreResult<Vec<i64>> {
+pub async fn households_of(tx: &mut Tx, id_numbers: &[&str]) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for id in id_numbers {
         if let Some(r) = tx
@@ -220,7 +209,7 @@ pub async fn households_of(tx: &mut Tx, id_numbers: &[&str]) -> StoreResult<Vec<
 
 /// Files the household's cases still under way (not yet decided) with `note`; returns
 /// their ids.
-pub async fn file_open_cases(tx: &mut Tx, household_id: i64, note: &str) -> StoreResult<Vec<i64>> {
+pub async fn file_open_cases(tx: &mut Tx, household_id: i64, note: &str) -> Result<Vec<i64>> {
     let rows = tx
         .fetch_all(
             q("UPDATE cases SET filed_note = $2
@@ -236,7 +225,7 @@ pub async fn file_open_cases(tx: &mut Tx, household_id: i64, note: &str) -> Stor
 }
 
 /// Sets one case's filing note.
-pub async fn set_filed_note(tx: &mut Tx, case_id: i64, note: &str) -> StoreResult<()> {
+pub async fn set_filed_note(tx: &mut Tx, case_id: i64, note: &str) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET filed_note = $2 WHERE id = $1")
             .bind(case_id)

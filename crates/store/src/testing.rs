@@ -88,7 +88,7 @@ const REPLAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Waits until `replica` (a streaming standby of `primary`'s server) has replayed
 /// everything `primary` has written so far: the primary's WAL position now
 /// (`pg_current_wal_lsn()`), compared with the standby's `pg_last_wal_replay_lsn()`.
-pub async fn wait_for_replay(primary: &Store, replica: &Store) -> crate::StoreResult<()> {
+pub async fn wait_for_replay(primary: &Store, replica: &Store) -> crate::Result<()> {
     use crate::db::q;
     let lsn = primary
         .fetch_one(q("SELECT pg_current_wal_lsn()::text AS lsn"))
@@ -119,7 +119,7 @@ pub async fn wait_for_replay(primary: &Store, replica: &Store) -> crate::StoreRe
 /// Pauses the replay of the primary's log on a standby (`pg_wal_replay_pause()`) and
 /// waits until it has stopped: what the primary writes next stays unseen there until
 /// [`resume_replay`].
-pub async fn pause_replay(replica: &Store) -> crate::StoreResult<()> {
+pub async fn pause_replay(replica: &Store) -> crate::Result<()> {
     use crate::db::q;
     replica
         .execute_unchecked("SELECT pg_wal_replay_pause()")
@@ -138,7 +138,7 @@ pub async fn pause_replay(replica: &Store) -> crate::StoreResult<()> {
 }
 
 /// Resumes the replay [`pause_replay`] stopped.
-pub async fn resume_replay(replica: &Store) -> crate::StoreResult<()> {
+pub async fn resume_replay(replica: &Store) -> crate::Result<()> {
     replica
         .execute_unchecked("SELECT pg_wal_replay_resume()")
         .await
@@ -147,7 +147,7 @@ pub async fn resume_replay(replica: &Store) -> crate::StoreResult<()> {
 
 /// Runs a write on `store`'s own connection, past [`Store::begin_write`]'s refusal: on a
 /// read replica the server itself must refuse it.
-pub async fn raw_write(store: &Store) -> crate::StoreResult<u64> {
+pub async fn raw_write(store: &Store) -> crate::Result<u64> {
     store
         .execute_unchecked("CREATE TABLE replica_write_probe (x INTEGER)")
         .await
@@ -266,7 +266,7 @@ pub enum AuditTamper<'a> {
 }
 
 /// Tampers with the audit log, bypassing the audited API.
-pub async fn tamper_audit(store: &Store, t: AuditTamper<'_>) -> crate::StoreResult<()> {
+pub async fn tamper_audit(store: &Store, t: AuditTamper<'_>) -> crate::Result<()> {
     use crate::db::q;
     let query = match t {
         AuditTamper::SetAfter(seq, v) => q("UPDATE audit_log SET after_json = $1 WHERE seq = $2")
@@ -287,7 +287,7 @@ pub async fn tamper_audit(store: &Store, t: AuditTamper<'_>) -> crate::StoreResu
 
 /// Appends a correctly chained audit record dated `at` (a stored timestamp), bypassing the
 /// clock: the chain across the audit log's yearly partitions is tested with it.
-pub async fn append_audit_at(store: &Store, at: &str, entity_id: &str) -> crate::StoreResult<i64> {
+pub async fn append_audit_at(store: &Store, at: &str, entity_id: &str) -> crate::Result<i64> {
     let mut tx = store.begin_write().await?;
     let seq = crate::audit::append_at(
         &mut tx,

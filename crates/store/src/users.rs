@@ -5,12 +5,12 @@ use minzheng_domain::users::User;
 use minzheng_domain::Scope;
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 const SELECT_USER: &str =
     "SELECT u.*, d.name AS scope_name FROM users u LEFT JOIN divisions d ON d.code = u.scope_code";
 
-fn user(r: &DbRow) -> StoreResult<User> {
+fn user(r: &DbRow) -> Result<User> {
     let role: String = r.str("role")?;
     Ok(User {
         id: r.i64("id")?,
@@ -28,7 +28,7 @@ fn user(r: &DbRow) -> StoreResult<User> {
 }
 
 /// How many accounts there are.
-pub async fn count(store: &Store) -> StoreResult<i64> {
+pub async fn count(store: &Store) -> Result<i64> {
     store
         .fetch_one(q("SELECT COUNT(*) AS n FROM users"))
         .await?
@@ -36,7 +36,7 @@ pub async fn count(store: &Store) -> StoreResult<i64> {
 }
 
 /// One user inside the scope.
-pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreResult<User> {
+pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<User> {
     let row = db
         .into()
         .fetch_optional(q(format!("{SELECT_USER} WHERE u.id = $1")).bind(id))
@@ -50,7 +50,7 @@ pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreRe
 }
 
 /// Users inside the scope, by scope and name.
-pub async fn list(store: &Store, scope: &Scope) -> StoreResult<Vec<User>> {
+pub async fn list(store: &Store, scope: &Scope) -> Result<Vec<User>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
@@ -67,7 +67,7 @@ pub async fn list(store: &Store, scope: &Scope) -> StoreResult<Vec<User>> {
 }
 
 /// Every account's (user name, real name), for showing people by name.
-pub async fn names(store: &Store) -> StoreResult<Vec<(String, String)>> {
+pub async fn names(store: &Store) -> Result<Vec<(String, String)>> {
     store
         .fetch_all(q("SELECT username, display_name FROM users"))
         .await?
@@ -77,7 +77,7 @@ pub async fn names(store: &Store) -> StoreResult<Vec<(String, String)>> {
 }
 
 /// Whether an account of this name exists.
-pub async fn username_taken(tx: &mut Tx, username: &str) -> StoreResult<bool> {
+pub async fn username_taken(tx: &mut Tx, username: &str) -> Result<bool> {
     Ok(tx
         .fetch_optional(q("SELECT 1 AS one FROM users WHERE username = $1").bind(username))
         .await?
@@ -92,7 +92,7 @@ pub async fn insert(
     role: minzheng_domain::Role,
     scope_code: &str,
     password_hash: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let now = crate::timestamp(chrono::Utc::now());
     tx.fetch_one(
         q(
@@ -124,7 +124,7 @@ pub struct AccountChanges<'a> {
 
 /// Writes an administrator's changes; a deactivated account or a reset password also ends
 /// the account's sessions.
-pub async fn update(tx: &mut Tx, id: i64, c: &AccountChanges<'_>) -> StoreResult<()> {
+pub async fn update(tx: &mut Tx, id: i64, c: &AccountChanges<'_>) -> Result<()> {
     let mut sets: Vec<String> = Vec::new();
     let mut query = q("");
     if let Some(name) = c.display_name {
@@ -160,7 +160,7 @@ pub async fn update(tx: &mut Tx, id: i64, c: &AccountChanges<'_>) -> StoreResult
 }
 
 /// An account's password hash and scope code.
-pub async fn password_hash(store: &Store, id: i64) -> StoreResult<(String, String)> {
+pub async fn password_hash(store: &Store, id: i64) -> Result<(String, String)> {
     let row = store
         .fetch_optional(q("SELECT password_hash, scope_code FROM users WHERE id = $1").bind(id))
         .await?
@@ -169,7 +169,7 @@ pub async fn password_hash(store: &Store, id: i64) -> StoreResult<(String, Strin
 }
 
 /// Replaces an account's password hash.
-pub async fn set_password_hash(tx: &mut Tx, id: i64, hash: &str) -> StoreResult<()> {
+pub async fn set_password_hash(tx: &mut Tx, id: i64, hash: &str) -> Result<()> {
     tx.execute(
         q("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
@@ -192,7 +192,7 @@ pub struct SigninRecord {
 }
 
 /// The sign-in record of a user name.
-pub async fn signin_record(store: &Store, username: &str) -> StoreResult<Option<SigninRecord>> {
+pub async fn signin_record(store: &Store, username: &str) -> Result<Option<SigninRecord>> {
     store
         .fetch_optional(
             q(
@@ -220,7 +220,7 @@ pub async fn client_failures(
     store: &Store,
     username: &str,
     client: &str,
-) -> StoreResult<(i64, Option<String>)> {
+) -> Result<(i64, Option<String>)> {
     Ok(store
         .fetch_optional(
             q("SELECT failed_attempts, locked_until FROM signin_failures
@@ -244,7 +244,7 @@ pub async fn set_client_failures(
     locked_until: Option<&str>,
     now: &str,
     stale_before: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q("INSERT INTO signin_failures (username, client, failed_attempts, locked_until, updated_at)
            VALUES ($1, $2, $3, $4, $5)
@@ -263,7 +263,7 @@ pub async fn set_client_failures(
 }
 
 /// Forgets the failures of a user name from one client address (a successful sign-in).
-pub async fn clear_client_failures(tx: &mut Tx, username: &str, client: &str) -> StoreResult<()> {
+pub async fn clear_client_failures(tx: &mut Tx, username: &str, client: &str) -> Result<()> {
     tx.execute(
         q("DELETE FROM signin_failures WHERE username = $1 AND client = $2")
             .bind(username)
@@ -275,7 +275,7 @@ pub async fn clear_client_failures(tx: &mut Tx, username: &str, client: &str) ->
 
 /// Clears every lock and failure count of a user name, from every address, and the
 /// account's own lock; returns how many addresses were locked at `now`.
-pub async fn unlock(tx: &mut Tx, username: &str, now: &str) -> StoreResult<i64> {
+pub async fn unlock(tx: &mut Tx, username: &str, now: &str) -> Result<i64> {
     let locked = tx
         .fetch_one(
             q("SELECT COUNT(*) AS n FROM signin_failures
@@ -296,7 +296,7 @@ pub async fn unlock(tx: &mut Tx, username: &str, now: &str) -> StoreResult<i64> 
 }
 
 /// Notes on the account when it was last locked (from some address), for its page.
-pub async fn note_lock(tx: &mut Tx, id: i64, locked_until: &str) -> StoreResult<()> {
+pub async fn note_lock(tx: &mut Tx, id: i64, locked_until: &str) -> Result<()> {
     tx.execute(
         q("UPDATE users SET locked_until = $1 WHERE id = $2")
             .bind(locked_until)
@@ -307,7 +307,7 @@ pub async fn note_lock(tx: &mut Tx, id: i64, locked_until: &str) -> StoreResult<
 }
 
 /// The id of the account of a user name inside the scope.
-pub async fn id_by_username(store: &Store, scope: &Scope, username: &str) -> StoreResult<i64> {
+pub async fn id_by_username(store: &Store, scope: &Scope, username: &str) -> Result<i64> {
     let row = store
         .fetch_optional(q("SELECT id, scope_code FROM users WHERE username = $1").bind(username))
         .await?
@@ -320,7 +320,7 @@ pub async fn id_by_username(store: &Store, scope: &Scope, username: &str) -> Sto
 
 /// Ends every session of the account except the one stored under `keep` (the token hash
 /// of the session that made the change); returns how many ended.
-pub async fn end_other_sessions(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> StoreResult<u64> {
+pub async fn end_other_sessions(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<u64> {
     tx.execute(
         q("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user_id)
@@ -344,7 +344,7 @@ pub async fn insert_session(
     user_id: i64,
     csrf_token: &str,
     at: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen)
@@ -363,7 +363,7 @@ pub async fn insert_session(
 pub async fn session_user(
     store: &Store,
     token_hash: &str,
-) -> StoreResult<Option<(SessionRecord, User)>> {
+) -> Result<Option<(SessionRecord, User)>> {
     store
         .fetch_optional(
             q("SELECT u.*, d.name AS scope_name, s.csrf_token, s.last_seen
@@ -388,7 +388,7 @@ pub async fn session_user(
 }
 
 /// Moves a session's idle clock.
-pub async fn touch_session(tx: &mut Tx, token_hash: &str, at: &str) -> StoreResult<()> {
+pub async fn touch_session(tx: &mut Tx, token_hash: &str, at: &str) -> Result<()> {
     tx.execute(
         q("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
             .bind(at)
@@ -399,14 +399,14 @@ pub async fn touch_session(tx: &mut Tx, token_hash: &str, at: &str) -> StoreResu
 }
 
 /// Ends a session.
-pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> StoreResult<()> {
+pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<()> {
     tx.execute(q("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
         .await?;
     Ok(())
 }
 
 /// Offices, offices with contact details, users and audit records inside the scope.
-pub async fn dashboard_counts(store: &Store, scope: &Scope) -> StoreResult<[i64; 4]> {
+pub async fn dashboard_counts(store: &Store, scope: &Scope) -> Result<[i64; 4]> {
     let (lo, hi) = scope.bounds();
     let row = store
         .fetch_one(

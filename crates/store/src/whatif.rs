@@ -21,7 +21,7 @@ use minzheng_domain::repricing::RepricingCandidate;
 use minzheng_domain::{Fen, IdNumber, Program, UrbanRural, YearMonth};
 
 use crate::db::{blocking, multi_threaded, q, Pool, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Households per part.
 pub const PART: i64 = 50_000;
@@ -140,8 +140,8 @@ pub async fn read_parts<S: Send>(
     on: NaiveDate,
     part: i64,
     mut states: Vec<S>,
-    each: impl Fn(&mut S, &Part) -> StoreResult<()> + Sync,
-) -> StoreResult<Vec<S>> {
+    each: impl Fn(&mut S, &Part) -> Result<()> + Sync,
+) -> Result<Vec<S>> {
     if states.is_empty() {
         return Ok(states);
     }
@@ -367,12 +367,12 @@ pub async fn read_parts<S: Send>(
 /// waits on it.
 fn computing_threads<S: Send>(
     states: &mut [S],
-    each: &(impl Fn(&mut S, &Part) -> StoreResult<()> + Sync),
+    each: &(impl Fn(&mut S, &Part) -> Result<()> + Sync),
     read: impl FnOnce(
         &dyn Fn(Part) -> Result<(), std::sync::mpsc::SendError<Part>>,
         &std::sync::mpsc::Receiver<Part>,
-    ) -> StoreResult<()>,
-) -> StoreResult<()> {
+    ) -> Result<()>,
+) -> Result<()> {
     use std::sync::{mpsc, Mutex};
     let (send, parts) = mpsc::sync_channel::<Part>(1);
     let (give_back, recycled) = mpsc::channel::<Part>();
@@ -427,7 +427,7 @@ async fn pg_part(
     by_township: Option<(&str, &str)>,
     on: NaiveDate,
     part: &mut Part,
-) -> StoreResult<()> {
+) -> Result<()> {
     use sqlx::Row;
     /// The part's ids, and the code range when the statements carry it.
     fn rows<'q>(
@@ -518,7 +518,7 @@ struct SendHandle<'a, 'b>(&'a mut sqlx::sqlite::LockedSqliteHandle<'b>);
 unsafe impl Send for SendHandle<'_, '_> {}
 
 /// Starts a read transaction and fixes its snapshot (WAL mode: at its first read).
-fn begin_read(handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>) -> StoreResult<()> {
+fn begin_read(handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>) -> Result<()> {
     let raw = crate::bulk::Raw::new(handle);
     raw.prepare("BEGIN")?.run(&[])?;
     let mut touch = raw.prepare("SELECT 1 FROM households LIMIT 1")?;
@@ -532,8 +532,8 @@ fn sqlite_parts(
     (lo, hi): (&str, &str),
     (tlo, thi): (&str, &str),
     on: NaiveDate,
-    mut each: impl FnMut(&Part) -> StoreResult<()>,
-) -> StoreResult<()> {
+    mut each: impl FnMut(&Part) -> Result<()>,
+) -> Result<()> {
     use crate::bulk::{BulkVal, Raw};
     let raw = Raw::new(handle);
     // `$n` is SQLite's `?n` too.
@@ -745,7 +745,7 @@ impl Part {
 }
 
 /// The names of the divisions `codes` (those not found are left out).
-pub async fn names(store: &Store, codes: &[String]) -> StoreResult<HashMap<String, String>> {
+pub async fn names(store: &Store, codes: &[String]) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for chunk in codes.chunks(500) {
         let list = (1..=chunk.len())
@@ -771,7 +771,7 @@ pub async fn names(store: &Store, codes: &[String]) -> StoreResult<HashMap<Strin
 /// one counted member, 城市低保 households registered urban, a monthly wage recorded for
 /// three households in five, and the per-person enrolments (特困, 高龄津贴) tied to their
 /// person. Returns the persons added.
-pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
+pub async fn bench_registry(store: &Store) -> Result<i64> {
     let now = crate::timestamp(chrono::Utc::now());
     let mut tx = store.begin_write().await?;
     tx.mark_large();
@@ -828,7 +828,7 @@ pub async fn bench_registry(store: &Store) -> StoreResult<i64> {
 
 /// Registered households without any enrolment: the last `n` households lose theirs (the
 /// benchmark's households a 低保 rise may make eligible). Returns how many.
-pub async fn bench_unenrol_last(store: &Store, n: i64) -> StoreResult<i64> {
+pub async fn bench_unenrol_last(store: &Store, n: i64) -> Result<i64> {
     let mut tx = store.begin_write().await?;
     let removed = tx
         .execute(
@@ -845,7 +845,7 @@ pub async fn bench_unenrol_last(store: &Store, n: i64) -> StoreResult<i64> {
 /// new amounts of the pending 调整标准 lines a sign-off applies, one statement in one
 /// transaction, committed; then (not timed) the old amounts are put back. Returns its
 /// seconds and the rows it changed.
-pub async fn bench_floor(store: &Store) -> StoreResult<(f64, u64)> {
+pub async fn bench_floor(store: &Store) -> Result<(f64, u64)> {
     const LINES: &str = "SELECT l.enrolment_id, l.old_fen, l.new_fen FROM repricing_lines l
         JOIN repricing_batches b ON b.id = l.batch_id AND b.status = 'pending'
         WHERE l.new_fen > 0 AND l.problem IS NULL";

@@ -14,7 +14,7 @@ use axum::Json;
 use minzheng_app::formats::ledger::{import_report_xlsx, import_template, ledger_xlsx};
 use minzheng_app::registry::import::{ImportInput, ImportOptions};
 use minzheng_app::users::SessionInfo;
-use minzheng_app::{AppResult, Authorize, Permission};
+use minzheng_app::{Authorize, Permission};
 use minzheng_domain::cases::Enrolment;
 use minzheng_domain::jobs::JobState;
 use minzheng_domain::registry::{
@@ -370,7 +370,7 @@ async fn after_submit(
     actor: &Actor,
     id: i64,
     form: &str,
-    r: AppResult<HouseholdDetail>,
+    r: minzheng_app::Result<HouseholdDetail>,
 ) -> PageResult {
     after_submit_typed(st, s, actor, id, form, r, PersonInput::default()).await
 }
@@ -382,7 +382,7 @@ async fn after_submit_typed(
     actor: &Actor,
     id: i64,
     form: &str,
-    r: AppResult<HouseholdDetail>,
+    r: minzheng_app::Result<HouseholdDetail>,
     typed: PersonInput,
 ) -> PageResult {
     match r {

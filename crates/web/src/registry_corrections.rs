@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use minzheng_app::registry::corrections::Corrected;
 use minzheng_app::users::SessionInfo;
-use minzheng_app::{AppResult, Authorize, Error as UseCaseError};
+use minzheng_app::{Authorize, Error as UseCaseError};
 use minzheng_domain::audit::AuditEntry;
 use minzheng_domain::registry::{
     AssetInput, AssetKind, DisabilityType, Employment, ExclusionReason, Health, HouseholdDetail,
@@ -329,7 +329,7 @@ async fn run(
     hid: i64,
     id: i64,
     f: &CorrectionForm,
-) -> AppResult<Corrected> {
+) -> minzheng_app::Result<Corrected> {
     let r = st.app.registry();
     let removal = Removal {
         reason: f.get("reason"),

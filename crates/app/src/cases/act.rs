@@ -17,7 +17,7 @@ use minzheng_store::cases::{self as store, EventRow};
 use minzheng_store::{append_audit, AuditEvent, Tx};
 
 use super::{region, Cases};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 /// A refusal of the state machine as the use cases report it.
 pub(crate) fn case_error(e: CaseError) -> Error {
@@ -37,7 +37,7 @@ async fn start_clock(
     limit: WorkingDayLimit,
     on: NaiveDate,
     cal: &minzheng_domain::WorkCalendar,
-) -> AppResult<()> {
+) -> Result<()> {
     let due = due_date(cal, on, limit.working_days);
     Ok(store::start_clock(tx, case.id, &case.township_code, step, on, due).await?)
 }
@@ -53,7 +53,7 @@ impl Cases<'_> {
         action: Action,
         extras: &ActionExtras,
         on: NaiveDate,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let st = self.app.store();
         let cal = self.app.calendar();
         let case = store::get(st, &actor.scope, id).await?;
@@ -403,7 +403,7 @@ impl Cases<'_> {
         role: Role,
         entered: Fen,
         extras: &ActionExtras,
-    ) -> AppResult<Option<(String, Option<Fen>)>> {
+    ) -> Result<Option<(String, Option<Fen>)>> {
         let Ok(c) = self.calculate_case(case, params, on).await else {
             return Ok(None);
         };
@@ -444,7 +444,7 @@ impl Cases<'_> {
         cases: &[Case],
         params: &ParamSet,
         on: NaiveDate,
-    ) -> AppResult<Vec<(i64, PublicNoticeEntry)>> {
+    ) -> Result<Vec<(i64, PublicNoticeEntry)>> {
         let mut out = Vec::new();
         for c in cases {
             let region = region(&c.village_code)?;
@@ -482,7 +482,7 @@ impl Cases<'_> {
         division_code: &str,
         case_ids: &[i64],
         on: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         if case_ids.is_empty() {
             return Err(Error::field("case_ids", "请至少选择一个案件"));
         }
@@ -600,7 +600,7 @@ async fn publish_board(
     entries: &[(i64, PublicNoticeEntry)],
     on: NaiveDate,
     days: u32,
-) -> AppResult<i64> {
+) -> Result<i64> {
     let batch = store::insert_batch(
         tx,
         actor,
@@ -628,7 +628,7 @@ async fn end_enrolment(
     on: NaiveDate,
     grace: bool,
     data: &mut serde_json::Value,
-) -> AppResult<()> {
+) -> Result<()> {
     let end = rules::enrolment_end(qy, case.program, on, grace).map_err(Error::validation)?;
     if let Some(last) = end.grace_until {
         store::set_grace_until(tx, eid, last).await?;

@@ -26,7 +26,7 @@ use minzheng_domain::{
 use minzheng_store::cases::{self as store, CaseRow, EventRow};
 use minzheng_store::{append_audit, AuditEvent, Store};
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// A case page's worth.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,7 +88,7 @@ pub(crate) fn field_error(f: minzheng_domain::FieldErrors) -> Error {
     f.into()
 }
 
-pub(crate) fn region(village: &str) -> AppResult<DivisionCode> {
+pub(crate) fn region(village: &str) -> Result<DivisionCode> {
     rules::region_of(village).ok_or_else(|| Error::Internal(format!("村(社区)代码{village}无效")))
 }
 
@@ -104,7 +104,7 @@ impl Cases<'_> {
         self.app.store()
     }
 
-    async fn params(&self) -> AppResult<ParamSet> {
+    async fn params(&self) -> Result<ParamSet> {
         Ok(minzheng_store::params::load(self.store()).await?)
     }
 
@@ -118,7 +118,7 @@ impl Cases<'_> {
         details: &CaseDetails,
         params: &ParamSet,
         on: NaiveDate,
-    ) -> AppResult<Calculation> {
+    ) -> Result<Calculation> {
         let f = store::household_facts(self.store(), household_id, on).await?;
         let region = region(&f.village_code)?;
         let qy = params.at(&region, Some(f.urban_rural), on);
@@ -141,7 +141,7 @@ impl Cases<'_> {
         c: &Case,
         params: &ParamSet,
         on: NaiveDate,
-    ) -> AppResult<Calculation> {
+    ) -> Result<Calculation> {
         self.calculate(
             c.household_id,
             c.person_id,
@@ -154,7 +154,7 @@ impl Cases<'_> {
     }
 
     /// 测算: the amount for a case from the registry and the parameters in force on `on`.
-    pub async fn compute(&self, actor: &Actor, id: i64, on: NaiveDate) -> AppResult<Calculation> {
+    pub async fn compute(&self, actor: &Actor, id: i64, on: NaiveDate) -> Result<Calculation> {
         let c = store::get(self.store(), &actor.scope, id).await?;
         let params = self.params().await?;
         self.calculate_case(&c, &params, on).await
@@ -167,7 +167,7 @@ impl Cases<'_> {
         f: &HouseholdFacts,
         person_id: Option<i64>,
         program: Program,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         for pid in rules::exclusivity_subjects(f, person_id) {
             let current = store::held_programs(self.store(), pid).await?;
             if let Err(e) = check_exclusive(&current, program) {
@@ -192,7 +192,7 @@ impl Cases<'_> {
         details: &CaseDetails,
         exclude: Option<i64>,
         on: NaiveDate,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let cause = rules::temporary_cause(details).map_err(field_error)?;
         let params = self.params().await?;
         let max = params
@@ -205,7 +205,7 @@ impl Cases<'_> {
     }
 
     /// Opens an application (submitted at once unless `submit` is false); returns its id.
-    pub async fn create(&self, actor: &Actor, input: &NewCase, on: NaiveDate) -> AppResult<i64> {
+    pub async fn create(&self, actor: &Actor, input: &NewCase, on: NaiveDate) -> Result<i64> {
         if let Some(r) = actor.role {
             if !actor.may(Permission::ApplyForAssistance) {
                 return Err(Error::Forbidden(format!(
@@ -317,7 +317,7 @@ impl Cases<'_> {
         a: &NewAttachment,
         max_bytes: usize,
         on: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         let store = self.store();
         let c = store::get(store, &actor.scope, id).await?;
         actor.require_or(Permission::AttachCasePapers, "您无权为案件上传材料")?;
@@ -356,7 +356,7 @@ impl Cases<'_> {
     }
 
     /// Cases in the actor's scope, newest first, and the total.
-    pub async fn list(&self, actor: &Actor, f: &CaseFilter) -> AppResult<(Vec<Case>, i64)> {
+    pub async fn list(&self, actor: &Actor, f: &CaseFilter) -> Result<(Vec<Case>, i64)> {
         let q = f.query().map_err(field_error)?;
         let (items, total) = store::list(self.store(), &actor.scope, &q).await?;
         let items = if reveals(actor) {
@@ -368,14 +368,14 @@ impl Cases<'_> {
     }
 
     /// One case as stored (ID numbers masked for those who may not see them).
-    pub async fn case(&self, actor: &Actor, id: i64) -> AppResult<Case> {
+    pub async fn case(&self, actor: &Actor, id: i64) -> Result<Case> {
         let c = store::get(self.store(), &actor.scope, id).await?;
         Ok(if reveals(actor) { c } else { c.masked() })
     }
 
     /// The case page: the case, its history, clocks (their standing on `on`), surveys,
     /// objections, enrolment, papers and the steps that make sense now.
-    pub async fn get(&self, actor: &Actor, id: i64, on: NaiveDate) -> AppResult<CaseDetail> {
+    pub async fn get(&self, actor: &Actor, id: i64, on: NaiveDate) -> Result<CaseDetail> {
         let store = self.store();
         let case = store::get(store, &actor.scope, id).await?;
         let events = store::events(store, id).await?;
@@ -465,7 +465,7 @@ impl Cases<'_> {
         id: i64,
         details: &CaseDetails,
         on: NaiveDate,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let store = self.store();
         let c = store::get(store, &actor.scope, id).await?;
         actor.require_or(Permission::EditCaseDetails, "您无权修改申请信息")?;
@@ -517,7 +517,7 @@ impl Cases<'_> {
         reason: &str,
         note: &str,
         on: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         let mut tx = self.store().begin_write().await?;
         let urban = store::household_is_urban(&mut tx, e.household_id).await?;
         let details = store::details_json(&mut tx, e.case_id).await?;
@@ -591,7 +591,7 @@ impl Cases<'_> {
         enrolment_id: i64,
         reason: &str,
         on: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         actor.require_or(
             Permission::OpenChangeCase,
             "变更申请由村(居)民政协理员或乡镇(街道)工作人员提出",
@@ -618,7 +618,7 @@ impl Cases<'_> {
         &self,
         actor: &Actor,
         f: &EnrolmentFilter,
-    ) -> AppResult<(Vec<Enrolment>, i64)> {
+    ) -> Result<(Vec<Enrolment>, i64)> {
         let (items, total) = store::list_enrolments(self.store(), &actor.scope, &f.query()).await?;
         let items = if reveals(actor) {
             items
@@ -629,14 +629,14 @@ impl Cases<'_> {
     }
 
     /// Counts for the dashboard (from the read replica when there is one).
-    pub async fn counts(&self, actor: &Actor) -> AppResult<CaseCounts> {
+    pub async fn counts(&self, actor: &Actor) -> Result<CaseCounts> {
         Ok(store::counts(self.app.reader(), &actor.scope).await?)
     }
 
     /// Running clocks near or past their limit on `on`, overdue first: approvers see the
     /// confirmation step, township roles the rest. A statistic of the dashboard, read
     /// from the read replica when there is one.
-    pub async fn due(&self, actor: &Actor, on: NaiveDate) -> AppResult<Vec<DueItem>> {
+    pub async fn due(&self, actor: &Actor, on: NaiveDate) -> Result<Vec<DueItem>> {
         let mut out = self.clocks(self.app.reader(), actor, on).await?;
         out.retain(|d| {
             matches!(
@@ -655,7 +655,7 @@ impl Cases<'_> {
         store: &Store,
         actor: &Actor,
         on: NaiveDate,
-    ) -> AppResult<Vec<DueItem>> {
+    ) -> Result<Vec<DueItem>> {
         let rows = store::running_clocks(store, &actor.scope).await?;
         let params = minzheng_store::params::load(store).await?;
         let cal = self.app.calendar();
@@ -694,7 +694,7 @@ impl Cases<'_> {
     /// Daily tasks (动态管理): proposes 高龄津贴 for persons who reached the first age
     /// band, and opens review cases for enrolments whose review date has come. Returns
     /// (allowances proposed, reviews opened). Idempotent for a day.
-    pub async fn run_tasks(&self, actor: &Actor, on: NaiveDate) -> AppResult<(usize, usize)> {
+    pub async fn run_tasks(&self, actor: &Actor, on: NaiveDate) -> Result<(usize, usize)> {
         actor.require_or(
             Permission::RunCaseTasks,
             "每日任务由民政办主任、市民政局管理员或系统执行",

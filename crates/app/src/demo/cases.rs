@@ -14,7 +14,7 @@ use minzheng_domain::{Action, Actor, CaseState, Fen, Program};
 use minzheng_store::cases::demo as store;
 
 use super::Demo;
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// Where each demo case should end.
 const TARGETS: [CaseState; 16] = [
@@ -106,7 +106,7 @@ impl Demo<'_> {
     /// Seeds demo cases when there are none yet (`serve --demo`, after the demo
     /// registry). `today` anchors the dates: finished cases were decided weeks ago, the
     /// notices of publicised ones are still up. Returns the number of cases created.
-    pub async fn cases(&self, today: NaiveDate) -> AppResult<usize> {
+    pub async fn cases(&self, today: NaiveDate) -> Result<usize> {
         let st = self.app.store();
         if store::case_count(st).await? > 0 {
             return Ok(0);
@@ -220,7 +220,7 @@ impl Demo<'_> {
         target: CaseState,
         start: NaiveDate,
         today: NaiveDate,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         use CaseState as S;
         let cases = self.app.cases();
         let cases = &cases;

@@ -12,12 +12,12 @@ use minzheng_domain::{Actor, YearMonth};
 use minzheng_store::funerals;
 
 use super::Demo;
-use crate::AppResult;
+use crate::Result;
 
 impl Demo<'_> {
     /// Seeds the deaths when the funeral ledger is empty, `last` being the month already
     /// paid; then runs the cross-checks. Returns how many deaths were recorded.
-    pub async fn deaths(&self, last: YearMonth, today: NaiveDate) -> AppResult<usize> {
+    pub async fn deaths(&self, last: YearMonth, today: NaiveDate) -> Result<usize> {
         let store = self.app.store();
         let demo = Actor::system("demo");
         if !self.app.funerals().list(&demo, None).await?.is_empty() {
@@ -96,7 +96,7 @@ impl Demo<'_> {
         people: &[(String, String)],
         last: YearMonth,
         today: NaiveDate,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let demo = Actor::system("demo");
         // The assistant's own village: the recusal shows on that household's cases.
         let village = "511802001001";

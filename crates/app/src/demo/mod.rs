@@ -7,7 +7,7 @@ use minzheng_domain::{Actor, Role, Scope};
 use serde::Serialize;
 
 use crate::formats::divisions::DivisionSource;
-use crate::{App, AppResult};
+use crate::{App, Result};
 
 mod cases;
 mod deaths;
@@ -61,7 +61,7 @@ impl App {
 impl Demo<'_> {
     /// Seeds the demo city when the database has no users yet; returns the demo logins
     /// either way (their passwords are only known if we seeded them).
-    pub async fn ensure(&self) -> AppResult<Vec<DemoLogin>> {
+    pub async fn ensure(&self) -> Result<Vec<DemoLogin>> {
         let store = self.app.store();
         let system = Actor::system("demo");
         if minzheng_store::users::count(store).await? == 0 {

@@ -16,12 +16,12 @@ use minzheng_domain::programs::{
 use minzheng_domain::{Actor, DivisionCode, Fen};
 
 use super::Demo;
-use crate::AppResult;
+use crate::Result;
 
 impl Demo<'_> {
     /// Seeds the demo parameters (rows already present are left alone); returns how many
     /// were added.
-    pub async fn params(&self) -> AppResult<usize> {
+    pub async fn params(&self) -> Result<usize> {
         self.app
             .params()
             .seed(&Actor::system("demo"), &demo_yaan())

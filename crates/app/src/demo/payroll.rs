@@ -6,14 +6,14 @@ use minzheng_domain::{Actor, YearMonth};
 use minzheng_store::payroll::demo;
 
 use super::Demo;
-use crate::AppResult;
+use crate::Result;
 
 impl Demo<'_> {
     /// The demo's enrolments, when there are none yet: the heads of the first 150 registry
     /// households of 东城街道 and of 西城街道 receive 低保 from January 2026, so the payroll
     /// pages have a month to generate; every enrolled household gets an account. Returns
     /// how many were added.
-    pub async fn payroll_enrolments(&self) -> AppResult<i64> {
+    pub async fn payroll_enrolments(&self) -> Result<i64> {
         let store = self.app.store();
         if demo::has_enrolments(store).await? {
             return Ok(0);
@@ -28,7 +28,7 @@ impl Demo<'_> {
     /// the current one) generated, signed off, exported and reconciled from a return file in
     /// which one line of 东城街道's first batch failed (账户已冻结). The current month is
     /// left for the visitor to generate. Returns the number of batches.
-    pub async fn payroll_history(&self, month: YearMonth) -> AppResult<usize> {
+    pub async fn payroll_history(&self, month: YearMonth) -> Result<usize> {
         if demo::any_batch(self.app.store()).await? {
             return Ok(0);
         }

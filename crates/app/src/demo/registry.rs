@@ -6,13 +6,13 @@ use super::Demo;
 use crate::formats::ledger::ledger_csv;
 use crate::formats::synthetic::{demo_villages, generate_ledger};
 use crate::registry::import::{ImportInput, ImportOptions};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Demo<'_> {
     /// Fills the demo city with `households` synthetic households (one import, one audit
     /// record; deterministic for `seed`) when the registry is still empty. Returns how many
     /// households were added.
-    pub async fn registry(&self, households: usize, seed: u64) -> AppResult<usize> {
+    pub async fn registry(&self, households: usize, seed: u64) -> Result<usize> {
         let system = Actor::system("demo");
         let (existing, _) = self.app.registry().counts(&system).await?;
         if existing > 0 {

@@ -10,7 +10,7 @@ use minzheng_domain::standards::{
 use minzheng_domain::Actor;
 
 use super::Demo;
-use crate::AppResult;
+use crate::Result;
 
 /// The demo's plan deadline (the plan's "4月底前", moved to the demo year).
 const DEADLINE: (i32, u32, u32) = (2026, 4, 30);
@@ -35,7 +35,7 @@ impl Seed<'_> {
         kind: &str,
         street: bool,
         boards: bool,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         self.demo
             .app
             .standards()
@@ -58,7 +58,7 @@ impl Seed<'_> {
             .map(|_| ())
     }
 
-    async fn hire(&self, code: &str, name: &str, director: bool, doc: &str) -> AppResult<()> {
+    async fn hire(&self, code: &str, name: &str, director: bool, doc: &str) -> Result<()> {
         let s = self.demo.app.standards();
         let c = s
             .file_change(
@@ -87,7 +87,7 @@ impl Seed<'_> {
             .map(|_| ())
     }
 
-    async fn rooms(&self, code: &str, rooms: &[(&str, &str, bool)]) -> AppResult<()> {
+    async fn rooms(&self, code: &str, rooms: &[(&str, &str, bool)]) -> Result<()> {
         for (kind, area, shared) in rooms {
             self.demo
                 .app
@@ -107,7 +107,7 @@ impl Seed<'_> {
         Ok(())
     }
 
-    async fn equipment(&self, code: &str, staff: i64, cabinets: i64) -> AppResult<()> {
+    async fn equipment(&self, code: &str, staff: i64, cabinets: i64) -> Result<()> {
         for (kind, count) in [
             ("computer", staff),
             ("printer", 1),
@@ -138,7 +138,7 @@ impl Seed<'_> {
     }
 
     /// An assistant for every village of the township but the last `skip`.
-    async fn all_assistants(&self, code: &str, skip: usize) -> AppResult<()> {
+    async fn all_assistants(&self, code: &str, skip: usize) -> Result<()> {
         let s = self.demo.app.standards();
         let villages = s.office(&self.sys, code, self.as_of).await?.assistants;
         let n = villages.len().saturating_sub(skip);
@@ -149,7 +149,7 @@ impl Seed<'_> {
         Ok(())
     }
 
-    async fn posted(&self, code: &str) -> AppResult<()> {
+    async fn posted(&self, code: &str) -> Result<()> {
         for title in ["民政办工作职责", "城乡低保申请办理流程", "首问负责制"]
         {
             self.demo
@@ -168,7 +168,7 @@ impl Seed<'_> {
         Ok(())
     }
 
-    async fn plan(&self, code: &str, review: Option<bool>) -> AppResult<()> {
+    async fn plan(&self, code: &str, review: Option<bool>) -> Result<()> {
         let s = self.demo.app.standards();
         s.submit_plan(
             &self.sys,
@@ -192,7 +192,7 @@ impl Seed<'_> {
         }
     }
 
-    async fn invest(&self, code: &str, items: &[(&str, &str)]) -> AppResult<()> {
+    async fn invest(&self, code: &str, items: &[(&str, &str)]) -> Result<()> {
         for (i, (item, amount)) in items.iter().enumerate() {
             self.demo
                 .app
@@ -220,7 +220,7 @@ impl Seed<'_> {
         kind: &str,
         street: bool,
         staff: usize,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         self.profile(code, pop, kind, street, true).await?;
         for i in 0..staff {
             self.hire(
@@ -245,7 +245,7 @@ impl Seed<'_> {
         self.posted(code).await
     }
 
-    async fn inspect(&self, code: &str, inspectors: &str, on: &str) -> AppResult<i64> {
+    async fn inspect(&self, code: &str, inspectors: &str, on: &str) -> Result<i64> {
         self.demo
             .app
             .standards()
@@ -264,7 +264,7 @@ impl Seed<'_> {
 
 impl Demo<'_> {
     /// Seeds the standardization demo (once, when the demo city is first seeded).
-    pub async fn standards(&self) -> AppResult<()> {
+    pub async fn standards(&self) -> Result<()> {
         let d = Seed {
             demo: self,
             sys: Actor::system("demo"),

@@ -11,7 +11,7 @@ use minzheng_domain::payroll::{
 use minzheng_domain::Fen;
 
 use super::inert::{self, CsvCell};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// A rendered bank file.
 #[derive(Debug, Clone)]
@@ -142,7 +142,7 @@ fn totals_row(t: &BankTemplate, lines: usize, total: Fen) -> Vec<String> {
 }
 
 /// Renders the bank file of `b` with its `lines`.
-pub fn render(t: &BankTemplate, b: &PayrollBatch, lines: &[PayrollLine]) -> AppResult<BankFile> {
+pub fn render(t: &BankTemplate, b: &PayrollBatch, lines: &[PayrollLine]) -> Result<BankFile> {
     let total = Fen(lines.iter().map(|l| l.amount.0).sum());
     let header = header(t);
     let bytes = match t.format {

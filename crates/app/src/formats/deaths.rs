@@ -8,7 +8,7 @@ use minzheng_domain::registry::parse_flexible_date;
 
 use super::limits::InputLimits;
 use super::titled::read_titled;
-use crate::AppResult;
+use crate::Result;
 
 /// The columns, each with the titles it is known by (the first is the template's).
 const COLUMNS: &[(&str, &[&str])] = &[
@@ -58,7 +58,7 @@ pub fn parse(
     data: &[u8],
     source: DeathSource,
     limits: &InputLimits,
-) -> AppResult<Vec<(usize, NewDeath)>> {
+) -> Result<Vec<(usize, NewDeath)>> {
     let list = read_titled(
         "死亡名单",
         name,

@@ -12,7 +12,7 @@ use minzheng_domain::division::{check_division_row, DivisionRow};
 use minzheng_domain::{DivisionCode, DivisionLevel};
 
 use super::limits::{refusal_of, BoundedCsv, InputLimits};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// Where divisions come from.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ struct Input {
     reader: Box<dyn Read + Send>,
 }
 
-fn find_file(dir: &Path, stem: &str) -> AppResult<(PathBuf, bool)> {
+fn find_file(dir: &Path, stem: &str) -> Result<(PathBuf, bool)> {
     let gz = dir.join(format!("{stem}.csv.gz"));
     if gz.is_file() {
         return Ok((gz, true));
@@ -114,7 +114,7 @@ struct RowReader {
 }
 
 impl RowReader {
-    fn open_next(&mut self) -> AppResult<bool> {
+    fn open_next(&mut self) -> Result<bool> {
         let Some(input) = self.inputs.pop_front() else {
             return Ok(false);
         };
@@ -126,7 +126,7 @@ impl RowReader {
             .headers()
             .map_err(|e| csv_failure(&input.label, 1, "无法读取表头", &e))?
             .clone();
-        let col = |name: &str| -> AppResult<usize> {
+        let col = |name: &str| -> Result<usize> {
             headers
                 .iter()
                 .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
@@ -148,7 +148,7 @@ impl RowReader {
     }
 
     /// Appends up to `max` validated rows to `out`; leaves `out` empty at the end.
-    fn next_batch(&mut self, max: usize, out: &mut Vec<DivisionRow>) -> AppResult<()> {
+    fn next_batch(&mut self, max: usize, out: &mut Vec<DivisionRow>) -> Result<()> {
         out.clear();
         while out.len() < max {
             if self.current.is_none() && !self.open_next()? {
@@ -218,7 +218,7 @@ impl DivisionFiles {
         source: &DivisionSource,
         only: Option<&DivisionCode>,
         limits: &InputLimits,
-    ) -> AppResult<Self> {
+    ) -> Result<Self> {
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut inputs = std::collections::VecDeque::new();
         let mut bytes_total = 0u64;
@@ -289,7 +289,7 @@ impl DivisionFiles {
 
     /// The next up to `max` checked rows into `out` (left empty at the end). A malformed
     /// row is an error naming its file and line.
-    pub fn next_batch(&mut self, max: usize, out: &mut Vec<DivisionRow>) -> AppResult<()> {
+    pub fn next_batch(&mut self, max: usize, out: &mut Vec<DivisionRow>) -> Result<()> {
         self.reader.next_batch(max, out)
     }
 
@@ -338,7 +338,7 @@ mod tests {
         dir
     }
 
-    fn read_all(dir: &Path, limits: &InputLimits) -> AppResult<u64> {
+    fn read_all(dir: &Path, limits: &InputLimits) -> Result<u64> {
         let mut files = DivisionFiles::open(&DivisionSource::Dir(dir.into()), None, limits)?;
         let mut out = Vec::new();
         loop {

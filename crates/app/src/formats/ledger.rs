@@ -10,7 +10,7 @@ use minzheng_domain::{mask_id, Fen};
 use rust_xlsxwriter::{DataValidation, Format, Note, Workbook, XlsxError};
 
 use super::inert::{self, CsvCell};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 fn xerr(e: XlsxError) -> Error {
     Error::Internal(format!("生成Excel文件失败：{e}"))
@@ -63,7 +63,7 @@ fn text_columns() -> [Column; 5] {
 
 /// The import template: the header row with a note on each column, drop-downs for coded
 /// columns, ID/account columns formatted as text, and a sheet of instructions.
-pub fn import_template() -> AppResult<Vec<u8>> {
+pub fn import_template() -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold().set_background_color(0xDDEBF7);
     let text = Format::new().set_num_format("@");
@@ -115,7 +115,7 @@ pub fn import_template() -> AppResult<Vec<u8>> {
 }
 
 /// The error report of an import as a workbook: row, column, value, reason.
-pub fn import_report_xlsx(report: &ImportReport) -> AppResult<Vec<u8>> {
+pub fn import_report_xlsx(report: &ImportReport) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
@@ -144,7 +144,7 @@ pub fn import_report_xlsx(report: &ImportReport) -> AppResult<Vec<u8>> {
 }
 
 /// Writes rows in template column order as an .xlsx (ID and account columns as text).
-pub fn ledger_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
+pub fn ledger_xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
@@ -176,7 +176,7 @@ pub fn ledger_xlsx(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
 /// Writes rows in template column order as UTF-8 CSV with a BOM (so Excel opens it right).
 /// Text cells a spreadsheet would take as a formula get a leading apostrophe, which the
 /// ledger import removes again; amounts are written as they are.
-pub fn ledger_csv(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
+pub fn ledger_csv(rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let io = |e: csv::Error| Error::Internal(format!("生成CSV失败：{e}"));
     w.write_record(Column::ALL.iter().map(|c| c.header()))

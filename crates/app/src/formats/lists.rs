@@ -7,7 +7,7 @@ use minzheng_domain::lists::{ListKind, NewListRow};
 
 use super::limits::InputLimits;
 use super::titled::read_titled;
-use crate::AppResult;
+use crate::Result;
 
 const ID: &[&str] = &["身份证号码", "公民身份号码", "身份证号", "证件号码"];
 const NAME: &[&str] = &["姓名", "人员姓名", "权利人", "所有人", "法定代表人"];
@@ -48,7 +48,7 @@ fn column(title: &str) -> Option<&'static str> {
 }
 
 /// The rows of a list: (row number in the file, the row as written).
-pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> AppResult<Vec<(usize, NewListRow)>> {
+pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> Result<Vec<(usize, NewListRow)>> {
     let list = read_titled(
         "核对数据",
         name,

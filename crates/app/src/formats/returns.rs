@@ -12,7 +12,7 @@ use super::limits::{
     check_xls, check_xlsx, over, refusal_of, unpanicked, BoundedCsv, InputLimits, Refused,
     TextBudget,
 };
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// Decodes CSV bytes held in memory: UTF-8 (BOM optional) when valid, otherwise GB18030 (a
 /// superset of GBK).
@@ -68,7 +68,7 @@ pub(crate) fn read_cells(
     name: &str,
     data: &[u8],
     limits: &InputLimits,
-) -> AppResult<Vec<Vec<String>>> {
+) -> Result<Vec<Vec<String>>> {
     let bad = |m: String| Error::field("file", m);
     let refused = |r: Refused| Error::field("file", r.0);
     if data.starts_with(b"PK\x03\x04") {
@@ -194,7 +194,7 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
     what: &'static str,
     mut wb: calamine::Xlsx<RS>,
     limits: &InputLimits,
-) -> AppResult<Vec<Vec<String>>> {
+) -> Result<Vec<Vec<String>>> {
     use calamine::Reader;
     let bad = |m: String| Error::field("file", m);
     let sheet = wb
@@ -259,7 +259,7 @@ fn first_sheet_cells<RS, R>(
     what: &'static str,
     mut wb: R,
     limits: &InputLimits,
-) -> AppResult<Vec<Vec<String>>>
+) -> Result<Vec<Vec<String>>>
 where
     RS: std::io::Read + std::io::Seek,
     R: calamine::Reader<RS>,
@@ -284,7 +284,7 @@ where
 
 /// Reads a return file: finds the header among the first ten rows (three known columns),
 /// then every data row and the totals line (合计).
-pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> AppResult<ReturnFile> {
+pub fn parse(name: &str, data: &[u8], limits: &InputLimits) -> Result<ReturnFile> {
     let bad = |m: String| Error::field("file", m);
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("回盘文件是空的".into()));

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::limits::InputLimits;
 use super::returns::read_cells;
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// A list's cells, where its header is, and where each known column stands.
 pub(crate) struct Titled {
@@ -43,7 +43,7 @@ pub(crate) fn read_titled(
     limits: &InputLimits,
     column: fn(&str) -> Option<&'static str>,
     required: &[(&str, &str)],
-) -> AppResult<Titled> {
+) -> Result<Titled> {
     let bad = |m: String| Error::field("file", m);
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad(format!("{what}是空的")));

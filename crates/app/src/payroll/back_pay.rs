@@ -7,13 +7,13 @@ use minzheng_store::payroll;
 use serde_json::json;
 
 use super::{audit, now, refused, Payroll};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 impl Payroll<'_> {
     /// Asks for back pay for a past month of an enrolment inside the actor's scope. The
     /// amount defaults to the enrolment's monthly amount. A month already planned or paid
     /// for the beneficiary is refused, and so is a second request for it.
-    pub async fn request_back_pay(&self, actor: &Actor, r: &NewBackPay) -> AppResult<BackPay> {
+    pub async fn request_back_pay(&self, actor: &Actor, r: &NewBackPay) -> Result<BackPay> {
         actor.require(Permission::RequestBackPay)?;
         let store = self.app.store();
         let e = payroll::back_pay_enrolment(store, r.enrolment_id)
@@ -64,12 +64,7 @@ impl Payroll<'_> {
     }
 
     /// The director approves (`approve`) or rejects a pending request made by someone else.
-    pub async fn decide_back_pay(
-        &self,
-        actor: &Actor,
-        id: i64,
-        approve: bool,
-    ) -> AppResult<BackPay> {
+    pub async fn decide_back_pay(&self, actor: &Actor, id: i64, approve: bool) -> Result<BackPay> {
         let store = self.app.store();
         let a = payroll::get_back_pay(store, &actor.scope, id).await?;
         actor.require(Permission::DecideBackPay)?;
@@ -101,12 +96,12 @@ impl Payroll<'_> {
     }
 
     /// One back-pay record inside the actor's scope.
-    pub async fn back_pay(&self, actor: &Actor, id: i64) -> AppResult<BackPay> {
+    pub async fn back_pay(&self, actor: &Actor, id: i64) -> Result<BackPay> {
         Ok(payroll::get_back_pay(self.app.store(), &actor.scope, id).await?)
     }
 
     /// Back pay inside the actor's scope, newest first.
-    pub async fn back_pay_list(&self, actor: &Actor) -> AppResult<Vec<BackPay>> {
+    pub async fn back_pay_list(&self, actor: &Actor) -> Result<Vec<BackPay>> {
         Ok(payroll::list_back_pay(self.app.store(), &actor.scope).await?)
     }
 }

@@ -15,7 +15,7 @@ use minzheng_store::Tx;
 use serde_json::json;
 
 use super::{audit, changed_meanwhile, failpoint, full_identity, now, refused, Payroll};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 /// A month's payroll as it touches one village (what its village assistant reads): each of
 /// the township's batches with its state, and the village's own lines.
@@ -49,7 +49,7 @@ impl Payroll<'_> {
     /// `month` (their state, never their other villages' lines or totals) and, for each,
     /// the village's lines, their sum and how many the bank paid, refused or has yet to
     /// answer. Only a one-village scope may ask.
-    pub async fn village(&self, actor: &Actor, month: YearMonth) -> AppResult<VillagePayroll> {
+    pub async fn village(&self, actor: &Actor, month: YearMonth) -> Result<VillagePayroll> {
         actor.require(Permission::ReadVillagePayroll)?;
         let village = actor
             .scope
@@ -111,11 +111,7 @@ impl Payroll<'_> {
     /// enrolments, approved back pay or corrected exceptions, within the actor's scope (and
     /// `within`). Existing batches are returned unchanged; two concurrent calls make one
     /// set. A crash (even SIGKILL) leaves nothing partial: all of it is one transaction.
-    pub async fn generate(
-        &self,
-        actor: &Actor,
-        req: &GenerateRequest,
-    ) -> AppResult<GenerateOutcome> {
+    pub async fn generate(&self, actor: &Actor, req: &GenerateRequest) -> Result<GenerateOutcome> {
         actor.require(Permission::GeneratePayroll)?;
         let (lo, hi) = bounds_within(&actor.scope, req.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
@@ -192,11 +188,7 @@ impl Payroll<'_> {
     }
 
     /// Generates from a form's month and program, checked before anything else.
-    pub async fn generate_form(
-        &self,
-        actor: &Actor,
-        f: &GenerateForm,
-    ) -> AppResult<GenerateOutcome> {
+    pub async fn generate_form(&self, actor: &Actor, f: &GenerateForm) -> Result<GenerateOutcome> {
         let req = parse_generate(f).map_err(refused)?;
         self.generate(actor, &req).await
     }
@@ -204,7 +196,7 @@ impl Payroll<'_> {
     /// Regenerates a draft from the enrolments as they are now (only a draft can be): the
     /// back pay and re-issues it carried wait again and are taken up again if still due.
     /// Returns None when nothing is payable any more (the empty draft is removed).
-    pub async fn regenerate(&self, actor: &Actor, id: i64) -> AppResult<Option<PayrollBatch>> {
+    pub async fn regenerate(&self, actor: &Actor, id: i64) -> Result<Option<PayrollBatch>> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, id).await?;
         transition(actor.role, &b, BatchAction::Regenerate)?;
@@ -226,7 +218,7 @@ impl Payroll<'_> {
         tx: &mut Tx,
         actor: &Actor,
         b: &PayrollBatch,
-    ) -> AppResult<bool> {
+    ) -> Result<bool> {
         let id = b.id;
         let token = payroll::generation_token();
         let now = now();
@@ -286,12 +278,12 @@ impl Payroll<'_> {
     }
 
     /// One batch inside the actor's scope.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<PayrollBatch> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<PayrollBatch> {
         Ok(payroll::get_batch(self.app.store(), &actor.scope, id).await?)
     }
 
     /// Batches inside the actor's scope (and `within`), newest month first.
-    pub async fn list(&self, actor: &Actor, f: &BatchFilter) -> AppResult<Vec<PayrollBatch>> {
+    pub async fn list(&self, actor: &Actor, f: &BatchFilter) -> Result<Vec<PayrollBatch>> {
         let (lo, hi) = bounds_within(&actor.scope, f.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
         Ok(payroll::list_batches(self.app.store(), (&lo, &hi), &f.query()).await?)
@@ -304,7 +296,7 @@ impl Payroll<'_> {
         actor: &Actor,
         id: i64,
         f: &LineFilter,
-    ) -> AppResult<(Vec<PayrollLine>, i64)> {
+    ) -> Result<(Vec<PayrollLine>, i64)> {
         let store = self.app.store();
         payroll::get_batch(store, &actor.scope, id).await?;
         let (lines, total) = payroll::batch_lines(store, id, &f.query()).await?;
@@ -314,7 +306,7 @@ impl Payroll<'_> {
     /// The review before sign-off: who is new, who stopped and whose amount changed since
     /// the same program's batch of the month before, each with its reason (the case behind
     /// it when there is one).
-    pub async fn diff(&self, actor: &Actor, id: i64) -> AppResult<BatchDiff> {
+    pub async fn diff(&self, actor: &Actor, id: i64) -> Result<BatchDiff> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, id).await?;
         let (current, extras) = payroll::review_lines(store, id).await?;
@@ -338,7 +330,7 @@ impl Payroll<'_> {
         actor: &Actor,
         id: i64,
         reviewed: Option<&str>,
-    ) -> AppResult<PayrollBatch> {
+    ) -> Result<PayrollBatch> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, id).await?;
         let to = transition(actor.role, &b, BatchAction::SignOff)?;
@@ -370,7 +362,7 @@ impl Payroll<'_> {
         &self,
         actor: &Actor,
         reviewed: &[(i64, String)],
-    ) -> AppResult<Vec<PayrollBatch>> {
+    ) -> Result<Vec<PayrollBatch>> {
         if reviewed.is_empty() {
             return Err(Error::field("batches", "请至少选择一个待签发的批次"));
         }
@@ -412,7 +404,7 @@ impl Payroll<'_> {
     }
 
     /// The director closes a reconciled batch (结束); its failures live on as exceptions.
-    pub async fn close(&self, actor: &Actor, id: i64) -> AppResult<PayrollBatch> {
+    pub async fn close(&self, actor: &Actor, id: i64) -> Result<PayrollBatch> {
         let store = self.app.store();
         let b = payroll::get_batch(store, &actor.scope, id).await?;
         let to = transition(actor.role, &b, BatchAction::Close)?;
@@ -451,7 +443,7 @@ async fn audit_moved(
     action: &str,
     from: BatchStatus,
     to: BatchStatus,
-) -> AppResult<()> {
+) -> Result<()> {
     audit(
         tx,
         actor,
@@ -468,7 +460,7 @@ async fn audit_moved(
 
 /// One audit record per back pay a generation included or found superseded, and per
 /// exception it re-issued.
-async fn audit_filled(tx: &mut Tx, actor: &Actor, token: &str, f: &Filled) -> AppResult<()> {
+async fn audit_filled(tx: &mut Tx, actor: &Actor, token: &str, f: &Filled) -> Result<()> {
     for r in &f.back_pay {
         audit(
             tx,
@@ -500,7 +492,7 @@ async fn audit_filled(tx: &mut Tx, actor: &Actor, token: &str, f: &Filled) -> Ap
 }
 
 /// One audit record per batch the generation `token` (re)filled.
-async fn audit_generated(tx: &mut Tx, actor: &Actor, token: &str, action: &str) -> AppResult<()> {
+async fn audit_generated(tx: &mut Tx, actor: &Actor, token: &str, action: &str) -> Result<()> {
     for b in payroll::generated_batches(tx, token).await? {
         audit(
             tx,

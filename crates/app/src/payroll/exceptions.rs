@@ -10,7 +10,7 @@ use minzheng_store::payroll;
 use serde_json::json;
 
 use super::{audit, full_identity, now, refused, Payroll};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 impl Payroll<'_> {
     /// Payment exceptions inside the actor's scope (of one status code, if given), newest
@@ -19,7 +19,7 @@ impl Payroll<'_> {
         &self,
         actor: &Actor,
         status: Option<&str>,
-    ) -> AppResult<Vec<PaymentException>> {
+    ) -> Result<Vec<PaymentException>> {
         let status = minzheng_domain::payroll::exception_status_filter(status);
         let items = payroll::list_exceptions(self.app.store(), &actor.scope, &status).await?;
         Ok(if full_identity(actor) {
@@ -30,7 +30,7 @@ impl Payroll<'_> {
     }
 
     /// One payment exception inside the actor's scope.
-    pub async fn exception(&self, actor: &Actor, id: i64) -> AppResult<PaymentException> {
+    pub async fn exception(&self, actor: &Actor, id: i64) -> Result<PaymentException> {
         Ok(payroll::get_exception(self.app.store(), &actor.scope, id).await?)
     }
 
@@ -43,7 +43,7 @@ impl Payroll<'_> {
         actor: &Actor,
         id: i64,
         c: &ExceptionCorrection,
-    ) -> AppResult<PaymentException> {
+    ) -> Result<PaymentException> {
         let store = self.app.store();
         let x = payroll::get_exception(store, &actor.scope, id).await?;
         actor.require(Permission::CorrectPaymentException)?;

@@ -7,7 +7,7 @@ use minzheng_store::payroll;
 use serde_json::json;
 
 use super::{audit, Payroll};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 /// A workbook to download.
 #[derive(Debug, Clone)]
@@ -25,14 +25,14 @@ impl Payroll<'_> {
     /// Where `month`'s payroll stands in the actor's scope: batches by state, the planned
     /// amount, 退票 waiting for a correction or a re-issue, back pay waiting for the
     /// director.
-    pub async fn overview(&self, actor: &Actor, month: YearMonth) -> AppResult<PayrollOverview> {
+    pub async fn overview(&self, actor: &Actor, month: YearMonth) -> Result<PayrollOverview> {
         Ok(payroll::overview(self.app.reader(), &actor.scope, month).await?)
     }
 
     /// The funds ledger inside the actor's scope (and the filter's `within`): per month,
     /// program and township, what was planned, paid, failed and re-issued. Months that are
     /// not `YYYY-MM` and empty fields of the filter are ignored.
-    pub async fn ledger(&self, actor: &Actor, f: &LedgerFilter) -> AppResult<Vec<LedgerRow>> {
+    pub async fn ledger(&self, actor: &Actor, f: &LedgerFilter) -> Result<Vec<LedgerRow>> {
         let f = f.normalized();
         let (lo, hi) = bounds_within(&actor.scope, f.within.as_deref())
             .map_err(|_| Error::NotFound("该区划"))?;
@@ -41,7 +41,7 @@ impl Payroll<'_> {
 
     /// The funds ledger as a workbook (资金发放台账.xlsx); every export is audited (on the
     /// primary).
-    pub async fn ledger_workbook(&self, actor: &Actor, f: &LedgerFilter) -> AppResult<Workbook> {
+    pub async fn ledger_workbook(&self, actor: &Actor, f: &LedgerFilter) -> Result<Workbook> {
         let rows = self.ledger(actor, f).await?;
         let bytes =
             ledger_workbook(&rows).map_err(|e| Error::Internal(format!("导出失败：{e}")))?;

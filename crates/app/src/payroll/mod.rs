@@ -22,7 +22,7 @@ use minzheng_domain::payroll::{BatchAction, BatchError, PayrollBatch};
 use minzheng_domain::{Actor, FieldErrors};
 use minzheng_store::{append_audit, payroll, AuditEvent, Tx};
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The payroll duty of [`App`].
 pub struct Payroll<'a> {
@@ -108,7 +108,7 @@ pub(crate) async fn audit(
     scope_code: &str,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
-) -> AppResult<()> {
+) -> Result<()> {
     append_audit(
         tx,
         actor,

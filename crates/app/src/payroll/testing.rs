@@ -10,15 +10,15 @@ use minzheng_store::payroll::testing as fixtures;
 
 pub use fixtures::{EnrolmentChange, FixtureEnrolment};
 
-use crate::{App, AppResult, Error};
+use crate::{App, Error, Result};
 
 /// Inserts the enrolment (and its household); returns the enrolment id.
-pub async fn enrol(app: &App, e: &FixtureEnrolment) -> AppResult<i64> {
+pub async fn enrol(app: &App, e: &FixtureEnrolment) -> Result<i64> {
     Ok(fixtures::enrolment(app.store(), e).await?)
 }
 
 /// Changes an enrolment the way a case decision would.
-pub async fn change_enrolment(app: &App, id: i64, c: &EnrolmentChange) -> AppResult<()> {
+pub async fn change_enrolment(app: &App, id: i64, c: &EnrolmentChange) -> Result<()> {
     Ok(fixtures::change_enrolment(app.store(), id, c).await?)
 }
 
@@ -30,7 +30,7 @@ pub async fn case(
     program: Program,
     household_id: i64,
     enrolment_id: Option<i64>,
-) -> AppResult<i64> {
+) -> Result<i64> {
     Ok(fixtures::case(
         app.store(),
         case_no,
@@ -48,42 +48,42 @@ pub async fn attach_case_details(
     enrolment_id: i64,
     case_no: &str,
     details_json: &str,
-) -> AppResult<i64> {
+) -> Result<i64> {
     Ok(fixtures::attach_case_details(app.store(), enrolment_id, case_no, details_json).await?)
 }
 
 /// The household of an enrolment.
-pub async fn household_of(app: &App, enrolment_id: i64) -> AppResult<i64> {
+pub async fn household_of(app: &App, enrolment_id: i64) -> Result<i64> {
     Ok(fixtures::household_of(app.store(), enrolment_id).await?)
 }
 
 /// Sets the account holder (户名) of the household headed by `head_id_number`.
-pub async fn set_account_holder(app: &App, head_id_number: &str, holder: &str) -> AppResult<()> {
+pub async fn set_account_holder(app: &App, head_id_number: &str, holder: &str) -> Result<()> {
     Ok(fixtures::set_account_holder(app.store(), head_id_number, holder).await?)
 }
 
 /// Sets the account number of the household whose head is `head_name` ("" for none).
-pub async fn set_account_number(app: &App, head_name: &str, account: &str) -> AppResult<()> {
+pub async fn set_account_number(app: &App, head_name: &str, account: &str) -> Result<()> {
     Ok(fixtures::set_account_number(app.store(), head_name, account).await?)
 }
 
 /// Moves the household headed by `head_id_number` to another village.
-pub async fn move_household(app: &App, head_id_number: &str, village_code: &str) -> AppResult<()> {
+pub async fn move_household(app: &App, head_id_number: &str, village_code: &str) -> Result<()> {
     Ok(fixtures::move_household(app.store(), head_id_number, village_code).await?)
 }
 
 /// Whether the household headed by `head_id_number` has `account` on record.
-pub async fn has_account(app: &App, head_id_number: &str, account: &str) -> AppResult<bool> {
+pub async fn has_account(app: &App, head_id_number: &str, account: &str) -> Result<bool> {
     Ok(fixtures::has_account(app.store(), head_id_number, account).await?)
 }
 
 /// Removes the bank account from the lines of `beneficiary_name` in a batch.
-pub async fn clear_line_account(app: &App, batch_id: i64, beneficiary_name: &str) -> AppResult<()> {
+pub async fn clear_line_account(app: &App, batch_id: i64, beneficiary_name: &str) -> Result<()> {
     Ok(fixtures::clear_line_account(app.store(), batch_id, beneficiary_name).await?)
 }
 
 /// Names someone else as the requester of a back-pay request.
-pub async fn set_requested_by(app: &App, adjustment_id: i64, username: &str) -> AppResult<()> {
+pub async fn set_requested_by(app: &App, adjustment_id: i64, username: &str) -> Result<()> {
     Ok(fixtures::set_requested_by(app.store(), adjustment_id, username).await?)
 }
 
@@ -96,7 +96,7 @@ pub async fn insert_back_pay_line(
     village_code: &str,
     name: &str,
     id_number: &str,
-) -> AppResult<()> {
+) -> Result<()> {
     Ok(
         fixtures::insert_back_pay_line(
             app.store(),
@@ -111,7 +111,7 @@ pub async fn insert_back_pay_line(
 }
 
 /// The actor of a demo account, signed in with the demo password.
-pub async fn actor(app: &App, username: &str) -> AppResult<Actor> {
+pub async fn actor(app: &App, username: &str) -> Result<Actor> {
     let user = app
         .users()
         .authenticate(username, crate::demo::DEMO_PASSWORD, Utc::now())
@@ -122,14 +122,14 @@ pub async fn actor(app: &App, username: &str) -> AppResult<Actor> {
 }
 
 /// The audit records of one entity, newest first.
-pub async fn audit_trail(app: &App, entity_type: &str, id: &str) -> AppResult<Vec<AuditEntry>> {
+pub async fn audit_trail(app: &App, entity_type: &str, id: &str) -> Result<Vec<AuditEntry>> {
     app.audit()
         .list(&Actor::system("t"), Some((entity_type, id)), 100, 0)
         .await
 }
 
 /// The actions of [`audit_trail`].
-pub async fn audit_actions(app: &App, entity_type: &str, id: &str) -> AppResult<Vec<String>> {
+pub async fn audit_actions(app: &App, entity_type: &str, id: &str) -> Result<Vec<String>> {
     Ok(audit_trail(app, entity_type, id)
         .await?
         .into_iter()
@@ -138,6 +138,6 @@ pub async fn audit_actions(app: &App, entity_type: &str, id: &str) -> AppResult<
 }
 
 /// Whether the audit log's hash chain is unbroken.
-pub async fn audit_intact(app: &App) -> AppResult<bool> {
+pub async fn audit_intact(app: &App) -> Result<bool> {
     Ok(app.audit().verify().await?.first_break.is_none())
 }

@@ -16,7 +16,7 @@ use minzheng_store::{append_audit, AuditEvent};
 use serde::Serialize;
 
 use super::{json_person, now, today, Registry, READ_ONLY};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 /// A held enrolment of the household whose computed amount a correction changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,7 +108,7 @@ fn with_reason(mut value: serde_json::Value, reason: &str) -> serde_json::Value 
 impl Registry<'_> {
     /// A visible household with everything on its page, that the actor may change (404
     /// outside the scope, then 403 for read-only roles).
-    async fn writable_detail(&self, actor: &Actor, id: i64) -> AppResult<HouseholdDetail> {
+    async fn writable_detail(&self, actor: &Actor, id: i64) -> Result<HouseholdDetail> {
         let d = registry::get_household(self.app.store(), &actor.scope, id).await?;
         actor.require_or(Permission::EditRegistry, READ_ONLY)?;
         Ok(d)
@@ -120,7 +120,7 @@ impl Registry<'_> {
         &self,
         actor: &Actor,
         household_id: i64,
-    ) -> AppResult<Vec<(Enrolment, Option<Fen>)>> {
+    ) -> Result<Vec<(Enrolment, Option<Fen>)>> {
         let store = self.app.store();
         let enrolments: Vec<Enrolment> = case_store::household_enrolments(store, household_id)
             .await?
@@ -160,7 +160,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         before: Vec<(Enrolment, Option<Fen>)>,
-    ) -> AppResult<Vec<AmountChange>> {
+    ) -> Result<Vec<AmountChange>> {
         if before.is_empty() {
             return Ok(Vec::new());
         }
@@ -195,7 +195,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         enrolment_ids: &[i64],
-    ) -> AppResult<Vec<(Enrolment, Fen)>> {
+    ) -> Result<Vec<(Enrolment, Fen)>> {
         registry::get_household_row(self.app.store(), &actor.scope, household_id).await?;
         if enrolment_ids.is_empty() {
             return Ok(Vec::new());
@@ -222,7 +222,7 @@ impl Registry<'_> {
         d: &HouseholdDetail,
         (action, before, after): (&str, serde_json::Value, serde_json::Value),
         amounts: Vec<(Enrolment, Option<Fen>)>,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         append_audit(
             &mut tx,
             actor,
@@ -245,7 +245,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         before: Vec<(Enrolment, Option<Fen>)>,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let amount_changes = self.amount_changes(actor, household_id, before).await?;
         Ok(Corrected {
             household: self.get(actor, household_id).await?,
@@ -261,7 +261,7 @@ impl Registry<'_> {
         household_id: i64,
         person_id: i64,
         input: &MemberCorrection,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .member(person_id)
@@ -288,7 +288,7 @@ impl Registry<'_> {
         household_id: i64,
         person_id: i64,
         removal: &Removal,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .member(person_id)
@@ -315,7 +315,7 @@ impl Registry<'_> {
         household_id: i64,
         income_id: i64,
         input: &IncomeInput,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .incomes
@@ -342,7 +342,7 @@ impl Registry<'_> {
         household_id: i64,
         income_id: i64,
         removal: &Removal,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .incomes
@@ -369,7 +369,7 @@ impl Registry<'_> {
         household_id: i64,
         asset_id: i64,
         input: &AssetInput,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .assets
@@ -396,7 +396,7 @@ impl Registry<'_> {
         household_id: i64,
         asset_id: i64,
         removal: &Removal,
-    ) -> AppResult<Corrected> {
+    ) -> Result<Corrected> {
         let d = self.writable_detail(actor, household_id).await?;
         let before = d
             .assets

@@ -24,7 +24,7 @@ use minzheng_store::registry;
 use minzheng_store::{append_audit, AuditEvent};
 
 use crate::formats::ledger::ledger_rows;
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The registry duty of [`App`].
 pub struct Registry<'a> {
@@ -111,11 +111,7 @@ impl Registry<'_> {
 
     /// Households in the actor's scope: the page and the total (with a search term counted
     /// only up to a cap; [`Registry::page`] says whether it stopped there).
-    pub async fn list(
-        &self,
-        actor: &Actor,
-        f: &HouseholdFilter,
-    ) -> AppResult<(Vec<Household>, i64)> {
+    pub async fn list(&self, actor: &Actor, f: &HouseholdFilter) -> Result<(Vec<Household>, i64)> {
         let p = self.page(actor, f).await?;
         Ok((p.items, p.total))
     }
@@ -125,7 +121,7 @@ impl Registry<'_> {
     /// matching member and counted to the end of the page asked for (`total_capped`: there
     /// are more). Read from the read replica when there is one (a household just saved
     /// is shown from the primary by [`Registry::get`]).
-    pub async fn page(&self, actor: &Actor, f: &HouseholdFilter) -> AppResult<HouseholdPage> {
+    pub async fn page(&self, actor: &Actor, f: &HouseholdFilter) -> Result<HouseholdPage> {
         let q = f.parse(today()).map_err(first_field)?;
         let mut page = registry::list_households(self.app.reader(), &actor.scope, &q).await?;
         if !Self::reveals(actor) {
@@ -138,7 +134,7 @@ impl Registry<'_> {
     /// number, the last four characters of one, or last four + name; at most `limit`
     /// (1–200), in the order the store's search lists them. Read from the read replica
     /// when there is one.
-    pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> AppResult<Vec<Person>> {
+    pub async fn search(&self, actor: &Actor, term: &str, limit: i64) -> Result<Vec<Person>> {
         if term.trim().is_empty() {
             return Ok(Vec::new());
         }
@@ -152,28 +148,28 @@ impl Registry<'_> {
     }
 
     /// One household with members, incomes and assets.
-    pub async fn get(&self, actor: &Actor, id: i64) -> AppResult<HouseholdDetail> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<HouseholdDetail> {
         let d = registry::get_household(self.app.store(), &actor.scope, id).await?;
         Ok(Self::shown(actor, d))
     }
 
     /// The change history of a household (its audit records, newest first).
-    pub async fn history(&self, actor: &Actor, id: i64) -> AppResult<Vec<AuditEntry>> {
+    pub async fn history(&self, actor: &Actor, id: i64) -> Result<Vec<AuditEntry>> {
         Ok(registry::household_history(self.app.store(), &actor.scope, id).await?)
     }
 
     /// The household a person belongs to.
-    pub async fn person_household(&self, actor: &Actor, person_id: i64) -> AppResult<i64> {
+    pub async fn person_household(&self, actor: &Actor, person_id: i64) -> Result<i64> {
         Ok(registry::person_household(self.app.store(), &actor.scope, person_id).await?)
     }
 
     /// Active households and active persons in the actor's scope.
-    pub async fn counts(&self, actor: &Actor) -> AppResult<(i64, i64)> {
+    pub async fn counts(&self, actor: &Actor) -> Result<(i64, i64)> {
         Ok(registry::counts(self.app.store(), &actor.scope).await?)
     }
 
     /// Whether a form's village exists (when it is one the actor may name at all).
-    async fn village_exists(&self, raw: &str, scope: &Scope) -> AppResult<bool> {
+    async fn village_exists(&self, raw: &str, scope: &Scope) -> Result<bool> {
         Ok(match village_to_check(raw, scope) {
             Some(v) => registry::division_exists(self.app.store(), v).await?,
             None => false,
@@ -181,7 +177,7 @@ impl Registry<'_> {
     }
 
     /// Registers a household with its head.
-    pub async fn create(&self, actor: &Actor, input: &NewHousehold) -> AppResult<HouseholdDetail> {
+    pub async fn create(&self, actor: &Actor, input: &NewHousehold) -> Result<HouseholdDetail> {
         actor.require_or(Permission::EditRegistry, READ_ONLY)?;
         let store = self.app.store();
         let today = today();
@@ -225,7 +221,7 @@ impl Registry<'_> {
 
     /// A visible household the actor may change (404 outside the scope, then 403 for
     /// read-only roles).
-    async fn writable(&self, actor: &Actor, id: i64) -> AppResult<Household> {
+    async fn writable(&self, actor: &Actor, id: i64) -> Result<Household> {
         let h = registry::get_household_row(self.app.store(), &actor.scope, id).await?;
         actor.require_or(Permission::EditRegistry, READ_ONLY)?;
         Ok(h)
@@ -237,7 +233,7 @@ impl Registry<'_> {
         actor: &Actor,
         id: i64,
         upd: &HouseholdUpdate,
-    ) -> AppResult<HouseholdDetail> {
+    ) -> Result<HouseholdDetail> {
         let before = self.writable(actor, id).await?;
         let exists = self.village_exists(&upd.village_code, &actor.scope).await?;
         let change = parse_household_update(upd, exists, &actor.scope, before.status)?;
@@ -268,7 +264,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         input: &PersonInput,
-    ) -> AppResult<HouseholdDetail> {
+    ) -> Result<HouseholdDetail> {
         let h = self.writable(actor, household_id).await?;
         let store = self.app.store();
         let p = parse_new_member(input, today())?;
@@ -386,7 +382,7 @@ impl Registry<'_> {
         actor: &Actor,
         person_id: i64,
         input: &PersonInput,
-    ) -> AppResult<HouseholdDetail> {
+    ) -> Result<HouseholdDetail> {
         let store = self.app.store();
         let hid = registry::person_household(store, &actor.scope, person_id).await?;
         let detail = registry::get_household(store, &actor.scope, hid).await?;
@@ -442,7 +438,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         input: &IncomeInput,
-    ) -> AppResult<HouseholdDetail> {
+    ) -> Result<HouseholdDetail> {
         let store = self.app.store();
         let detail = registry::get_household(store, &actor.scope, household_id).await?;
         actor.require_or(Permission::EditRegistry, READ_ONLY)?;
@@ -477,7 +473,7 @@ impl Registry<'_> {
         actor: &Actor,
         household_id: i64,
         input: &AssetInput,
-    ) -> AppResult<HouseholdDetail> {
+    ) -> Result<HouseholdDetail> {
         let store = self.app.store();
         let detail = registry::get_household(store, &actor.scope, household_id).await?;
         actor.require_or(Permission::EditRegistry, READ_ONLY)?;
@@ -513,7 +509,7 @@ impl Registry<'_> {
         &self,
         actor: &Actor,
         within: Option<&str>,
-    ) -> AppResult<(Vec<Vec<String>>, usize)> {
+    ) -> Result<(Vec<Vec<String>>, usize)> {
         let scope = match within.map(str::trim).filter(|w| !w.is_empty()) {
             Some(w) => {
                 let code =

@@ -10,12 +10,12 @@ use minzheng_store::standards::{overview, params};
 use minzheng_store::Store;
 
 use super::{audit, require_city, Standards};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// The city's parameters (every effective date; the plan's own when none were set) and
     /// the plan deadline. Everyone reads them.
-    pub async fn params(&self, _actor: &Actor) -> AppResult<StandardParams> {
+    pub async fn params(&self, _actor: &Actor) -> Result<StandardParams> {
         params_on(self.app.store()).await
     }
 
@@ -26,7 +26,7 @@ impl Standards<'_> {
         actor: &Actor,
         t: &Thresholds,
         plan_deadline: Option<NaiveDate>,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         require_city(actor, "设置规范化建设参数")?;
         check_thresholds(t)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -56,7 +56,7 @@ impl Standards<'_> {
         within: Option<&str>,
         filter: Option<ConsoleFilter>,
         as_of: NaiveDate,
-    ) -> AppResult<Vec<OfficeStanding>> {
+    ) -> Result<Vec<OfficeStanding>> {
         overview_on(self.app.store(), actor, within, filter, as_of).await
     }
 
@@ -68,7 +68,7 @@ impl Standards<'_> {
         within: Option<&str>,
         filter: Option<ConsoleFilter>,
         as_of: NaiveDate,
-    ) -> AppResult<Vec<u8>> {
+    ) -> Result<Vec<u8>> {
         let rows = overview_on(self.app.reader(), actor, within, filter, as_of).await?;
         let bytes = super::export::console_xlsx(&rows)
             .map_err(|e| Error::Internal(format!("导出失败：{e}")))?;
@@ -90,7 +90,7 @@ impl Standards<'_> {
 }
 
 /// The parameters as [`Standards::params`] gives them, read from `store`.
-async fn params_on(store: &Store) -> AppResult<StandardParams> {
+async fn params_on(store: &Store) -> Result<StandardParams> {
     let mut p = params::get(store).await?;
     if p.thresholds.is_empty() {
         p.thresholds.push(Thresholds::plan_2011());
@@ -105,7 +105,7 @@ async fn overview_on(
     within: Option<&str>,
     filter: Option<ConsoleFilter>,
     as_of: NaiveDate,
-) -> AppResult<Vec<OfficeStanding>> {
+) -> Result<Vec<OfficeStanding>> {
     let (lo, hi) = console_range(&actor.scope, within).ok_or(Error::NotFound("该区划"))?;
     let p = params_on(store).await?;
     let t = p.in_force(as_of);

@@ -16,11 +16,11 @@ use minzheng_store::standards::{inspections, premises, subsidies};
 
 use super::{audit, require_city, Standards};
 use crate::attachments::attach_photo;
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// One inspection whose office the actor sees.
-    pub async fn inspection(&self, actor: &Actor, id: i64) -> AppResult<Inspection> {
+    pub async fn inspection(&self, actor: &Actor, id: i64) -> Result<Inspection> {
         Ok(inspections::get(self.app.store(), &actor.scope, id).await?)
     }
 
@@ -33,7 +33,7 @@ impl Standards<'_> {
         actor: &Actor,
         id: i64,
         as_of: NaiveDate,
-    ) -> AppResult<Inspection> {
+    ) -> Result<Inspection> {
         let mut i = self.inspection(actor, id).await?;
         if i.status == InspectionStatus::Open {
             let st = self.office(actor, &i.township_code, as_of).await?;
@@ -52,7 +52,7 @@ impl Standards<'_> {
         township_code: &str,
         n: &NewInspection,
         as_of: NaiveDate,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         let st = self.office(actor, township_code, as_of).await?;
         require_city(actor, "组织检查验收")?;
         let (inspectors, on) = parse_inspection(n)?;
@@ -86,12 +86,7 @@ impl Standards<'_> {
     }
 
     /// The inspection, if the actor inspects and it is still open.
-    async fn open_for_inspectors(
-        &self,
-        actor: &Actor,
-        id: i64,
-        what: &str,
-    ) -> AppResult<Inspection> {
+    async fn open_for_inspectors(&self, actor: &Actor, id: i64, what: &str) -> Result<Inspection> {
         let i = self.inspection(actor, id).await?;
         require_city(actor, what)?;
         editable(&i)?;
@@ -99,12 +94,7 @@ impl Standards<'_> {
     }
 
     /// Scores checklist items (each with a note).
-    pub async fn score(
-        &self,
-        actor: &Actor,
-        id: i64,
-        scores: &[ScoreInput],
-    ) -> AppResult<Inspection> {
+    pub async fn score(&self, actor: &Actor, id: i64, scores: &[ScoreInput]) -> Result<Inspection> {
         let i = self.open_for_inspectors(actor, id, "填写检查验收").await?;
         let scores = parse_scores(&i, scores)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -130,7 +120,7 @@ impl Standards<'_> {
         actor: &Actor,
         id: i64,
         r: &NewRectification,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         let i = self.open_for_inspectors(actor, id, "填写检查验收").await?;
         let (item, due) = parse_rectification(r)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -156,7 +146,7 @@ impl Standards<'_> {
         actor: &Actor,
         rectification_id: i64,
         done_on: &str,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let store = self.app.store();
         let r = inspections::get_rectification(store, &actor.scope, rectification_id).await?;
         self.recordable_office(actor, &r.township_code).await?;
@@ -186,7 +176,7 @@ impl Standards<'_> {
         id: i64,
         upload: &NewAttachment,
         max_bytes: usize,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         let i = self.open_for_inspectors(actor, id, "填写检查验收").await?;
         let mut tx = self.app.store().begin_write().await?;
         let aid = attach_photo(
@@ -213,7 +203,7 @@ impl Standards<'_> {
         pass: bool,
         findings: &str,
         as_of: NaiveDate,
-    ) -> AppResult<Inspection> {
+    ) -> Result<Inspection> {
         self.open_for_inspectors(actor, id, "填写检查验收").await?;
         // Decided on the checklist the page showed: the automatic items as the office's
         // evaluation pre-fills them on `as_of`.

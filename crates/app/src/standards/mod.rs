@@ -23,7 +23,7 @@ use minzheng_domain::standards::StepError;
 use minzheng_domain::{Actor, Role};
 use minzheng_store::{append_audit, offices, AuditEvent, Tx};
 
-use crate::{App, AppResult, Authorize, Error, Permission};
+use crate::{App, Authorize, Error, Permission, Result};
 
 /// The standardization duty of [`App`].
 pub struct Standards<'a> {
@@ -75,7 +75,7 @@ impl Standards<'_> {
     }
 
     /// The office, if the actor may record its data (404 outside the scope, 403 otherwise).
-    async fn recordable_office(&self, actor: &Actor, township_code: &str) -> AppResult<Office> {
+    async fn recordable_office(&self, actor: &Actor, township_code: &str) -> Result<Office> {
         let o = offices::get(self.app.store(), &actor.scope, township_code).await?;
         if !self.may_record(actor, township_code) {
             return Err(Error::Forbidden(RECORD_REFUSAL.into()));
@@ -85,7 +85,7 @@ impl Standards<'_> {
 }
 
 /// Refuses anyone but the city administrator (city-wide), naming what they tried.
-fn require_city(actor: &Actor, what: &str) -> AppResult<()> {
+fn require_city(actor: &Actor, what: &str) -> Result<()> {
     actor.require_or(
         Permission::ManageStandards,
         &format!("只有{}可以{what}", Role::CityAdmin.label()),
@@ -103,7 +103,7 @@ async fn audit(
     scope_code: &str,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
-) -> AppResult<()> {
+) -> Result<()> {
     append_audit(
         tx,
         actor,

@@ -16,7 +16,7 @@ use minzheng_store::standards::{
 
 use super::{audit, Standards};
 use crate::attachments::attach_photo;
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// Everything about one office's standardization, evaluated as of `as_of` (404 outside
@@ -26,7 +26,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         as_of: NaiveDate,
-    ) -> AppResult<OfficeStandards> {
+    ) -> Result<OfficeStandards> {
         let store = self.app.store();
         let office = offices::get(store, &actor.scope, township_code).await?;
         let code = township_code;
@@ -90,7 +90,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         u: &ProfileUpdate,
-    ) -> AppResult<OfficeProfile> {
+    ) -> Result<OfficeProfile> {
         self.recordable_office(actor, township_code).await?;
         let after = parse_profile(township_code, u)?;
         let store = self.app.store();
@@ -119,7 +119,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         patch: &ProfilePatch,
-    ) -> AppResult<OfficeProfile> {
+    ) -> Result<OfficeProfile> {
         self.recordable_office(actor, township_code).await?;
         if patch.is_empty() {
             return Err(Error::validation("没有需要修改的内容"));
@@ -136,7 +136,7 @@ impl Standards<'_> {
         village_code: &str,
         name: &str,
         phone: &str,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let township = village_code.get(..9).unwrap_or("");
         if village_code.len() != 12 {
             return Err(Error::NotFound("该村(社区)"));
@@ -165,12 +165,7 @@ impl Standards<'_> {
     }
 
     /// Adds a room; returns its id.
-    pub async fn add_room(
-        &self,
-        actor: &Actor,
-        township_code: &str,
-        r: &NewRoom,
-    ) -> AppResult<i64> {
+    pub async fn add_room(&self, actor: &Actor, township_code: &str, r: &NewRoom) -> Result<i64> {
         self.recordable_office(actor, township_code).await?;
         let r = parse_room(r)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -188,7 +183,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         e: &NewEquipment,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         self.recordable_office(actor, township_code).await?;
         let e = parse_equipment(e)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -206,7 +201,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         r: &NewPostedRule,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         self.recordable_office(actor, township_code).await?;
         let (title, posted) = parse_posted_rule(r)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -223,7 +218,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         i: &NewInvestment,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         self.recordable_office(actor, township_code).await?;
         let i = parse_investment(i)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -243,7 +238,7 @@ impl Standards<'_> {
         township_code: &str,
         entity: &str,
         id: i64,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         self.recordable_office(actor, township_code).await?;
         let item = OfficeItem::parse(entity).ok_or(Error::NotFound("该记录"))?;
         let mut tx = self.app.store().begin_write().await?;
@@ -275,7 +270,7 @@ impl Standards<'_> {
         entity_id: i64,
         upload: &NewAttachment,
         max_bytes: usize,
-    ) -> AppResult<i64> {
+    ) -> Result<i64> {
         self.recordable_office(actor, township_code).await?;
         let store = self.app.store();
         let (to, entity_id) = match entity {
@@ -312,7 +307,7 @@ async fn added(
     entity: &str,
     id: i64,
     after: serde_json::Value,
-) -> AppResult<()> {
+) -> Result<()> {
     audit(
         tx,
         actor,

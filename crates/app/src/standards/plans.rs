@@ -9,16 +9,11 @@ use minzheng_store::offices;
 use minzheng_store::standards::plans;
 
 use super::{audit, require_city, Standards};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// Submits (or resubmits after return) the township's construction plan.
-    pub async fn submit_plan(
-        &self,
-        actor: &Actor,
-        township_code: &str,
-        p: &NewPlan,
-    ) -> AppResult<()> {
+    pub async fn submit_plan(&self, actor: &Actor, township_code: &str, p: &NewPlan) -> Result<()> {
         self.recordable_office(actor, township_code).await?;
         let p = parse_plan(p)?;
         let mut tx = self.app.store().begin_write().await?;
@@ -47,7 +42,7 @@ impl Standards<'_> {
         township_code: &str,
         accept: bool,
         note: &str,
-    ) -> AppResult<()> {
+    ) -> Result<()> {
         let store = self.app.store();
         offices::get(store, &actor.scope, township_code).await?;
         require_city(actor, "审核建设方案")?;

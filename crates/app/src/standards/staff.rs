@@ -9,7 +9,7 @@ use minzheng_domain::{Actor, FieldErrors};
 use minzheng_store::standards::staff;
 
 use super::{audit, require_city, Standards};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// Files a staff change; the roster changes only when the city approves it.
@@ -18,7 +18,7 @@ impl Standards<'_> {
         actor: &Actor,
         township_code: &str,
         c: &NewStaffChange,
-    ) -> AppResult<StaffChange> {
+    ) -> Result<StaffChange> {
         self.recordable_office(actor, township_code).await?;
         let form = parse_staff_change(c)?;
         let store = self.app.store();
@@ -51,12 +51,12 @@ impl Standards<'_> {
     }
 
     /// One staff change inside the actor's scope.
-    pub async fn change(&self, actor: &Actor, id: i64) -> AppResult<StaffChange> {
+    pub async fn change(&self, actor: &Actor, id: i64) -> Result<StaffChange> {
         Ok(staff::get_change(self.app.store(), &actor.scope, id).await?)
     }
 
     /// Pending staff changes inside the actor's scope (the city's approval queue).
-    pub async fn pending_changes(&self, actor: &Actor) -> AppResult<Vec<StaffChange>> {
+    pub async fn pending_changes(&self, actor: &Actor) -> Result<Vec<StaffChange>> {
         Ok(staff::pending_changes(self.app.store(), &actor.scope).await?)
     }
 
@@ -68,7 +68,7 @@ impl Standards<'_> {
         id: i64,
         approve: bool,
         note: &str,
-    ) -> AppResult<StaffChange> {
+    ) -> Result<StaffChange> {
         let store = self.app.store();
         let c = staff::get_change(store, &actor.scope, id).await?;
         require_city(actor, "审批人员异动")?;

@@ -5,11 +5,11 @@ use minzheng_domain::Actor;
 use minzheng_store::standards::subsidies;
 
 use super::{audit, require_city, Standards};
-use crate::{AppResult, Error};
+use crate::{Error, Result};
 
 impl Standards<'_> {
     /// The subsidy ledger inside the actor's scope.
-    pub async fn subsidies(&self, actor: &Actor) -> AppResult<Vec<Subsidy>> {
+    pub async fn subsidies(&self, actor: &Actor) -> Result<Vec<Subsidy>> {
         Ok(subsidies::list(self.app.store(), &actor.scope).await?)
     }
 
@@ -18,7 +18,7 @@ impl Standards<'_> {
         &self,
         actor: &Actor,
         inspection_id: i64,
-    ) -> AppResult<Option<Subsidy>> {
+    ) -> Result<Option<Subsidy>> {
         Ok(self
             .subsidies(actor)
             .await?
@@ -27,7 +27,7 @@ impl Standards<'_> {
     }
 
     /// Records a subsidy paid out on `on` (the date as typed).
-    pub async fn disburse(&self, actor: &Actor, id: i64, on: &str) -> AppResult<Subsidy> {
+    pub async fn disburse(&self, actor: &Actor, id: i64, on: &str) -> Result<Subsidy> {
         let store = self.app.store();
         let s = subsidies::get(store, &actor.scope, id).await?;
         require_city(actor, "拨付补助资金")?;

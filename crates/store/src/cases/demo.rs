@@ -3,10 +3,10 @@
 
 use crate::db::{q, Store};
 use crate::distribute::same_county;
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Whether any case exists yet.
-pub async fn case_count(store: &Store) -> StoreResult<i64> {
+pub async fn case_count(store: &Store) -> Result<i64> {
     store
         .fetch_one(q("SELECT COUNT(*) AS n FROM cases"))
         .await?
@@ -15,7 +15,7 @@ pub async fn case_count(store: &Store) -> StoreResult<i64> {
 
 /// Households of one registration type (`urban`, `rural`) whose head was born after 1960,
 /// the poorest per member first (at most 400): (household, head).
-pub async fn households(store: &Store, registration_type: &str) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn households(store: &Store, registration_type: &str) -> Result<Vec<(i64, i64)>> {
     let rows = store
         .fetch_all(
             // A derived table: PostgreSQL does not see output names inside ORDER BY
@@ -49,7 +49,7 @@ pub async fn households(store: &Store, registration_type: &str) -> StoreResult<V
 
 /// Members with a severe disability or serious illness (单人保 candidates), at most 300:
 /// (household, person).
-pub async fn disabled(store: &Store) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn disabled(store: &Store) -> Result<Vec<(i64, i64)>> {
     let rows = store
         .fetch_all(q("SELECT household_id, id FROM persons
              WHERE status = 'active' AND township_code >= '511802' AND township_code < '511803'
@@ -62,7 +62,7 @@ pub async fn disabled(store: &Store) -> StoreResult<Vec<(i64, i64)>> {
 }
 
 /// Members born before 1944 (高龄津贴 candidates), at most 20: (household, person).
-pub async fn elderly(store: &Store) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn elderly(store: &Store) -> Result<Vec<(i64, i64)>> {
     let rows = store
         .fetch_all(q("SELECT household_id, id FROM persons
              WHERE status = 'active' AND birth_date <= '1944-01-01' AND township_code >= '511802'

@@ -11,9 +11,9 @@ use minzheng_domain::{Fen, Program, Scope, YearMonth};
 
 use super::bad;
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn enrolment(r: &DbRow) -> StoreResult<Enrolment> {
+fn enrolment(r: &DbRow) -> Result<Enrolment> {
     let program: Program = r.str("program")?.parse().map_err(|_| bad("保障项目"))?;
     Ok(Enrolment {
         id: r.i64("id")?,
@@ -45,10 +45,7 @@ fn enrolment(r: &DbRow) -> StoreResult<Enrolment> {
 }
 
 /// One enrolment by id (no scope: the caller reached it through a case it may see).
-pub async fn enrolment_by_id<'c>(
-    db: impl Into<Conn<'c>>,
-    id: i64,
-) -> StoreResult<Option<Enrolment>> {
+pub async fn enrolment_by_id<'c>(db: impl Into<Conn<'c>>, id: i64) -> Result<Option<Enrolment>> {
     db.into()
         .fetch_optional(q("SELECT * FROM enrolments WHERE id = $1").bind(id))
         .await?
@@ -57,7 +54,7 @@ pub async fn enrolment_by_id<'c>(
 }
 
 /// One enrolment inside the scope (404 outside it).
-pub async fn get_enrolment(store: &Store, scope: &Scope, id: i64) -> StoreResult<Enrolment> {
+pub async fn get_enrolment(store: &Store, scope: &Scope, id: i64) -> Result<Enrolment> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_optional(
@@ -77,7 +74,7 @@ pub async fn get_enrolment(store: &Store, scope: &Scope, id: i64) -> StoreResult
 pub async fn household_enrolments<'c>(
     db: impl Into<Conn<'c>>,
     household_id: i64,
-) -> StoreResult<Vec<Enrolment>> {
+) -> Result<Vec<Enrolment>> {
     db.into()
         .fetch_all(
             q("SELECT * FROM enrolments WHERE household_id = $1 AND status <> 'ended' ORDER BY id")
@@ -94,7 +91,7 @@ pub async fn list_enrolments(
     store: &Store,
     scope: &Scope,
     f: &EnrolmentQuery,
-) -> StoreResult<(Vec<Enrolment>, i64)> {
+) -> Result<(Vec<Enrolment>, i64)> {
     let (lo, hi) = scope.bounds();
     let mut where_ = "village_code >= $1 AND village_code < $2".to_string();
     let mut args = vec![lo, hi];
@@ -130,19 +127,12 @@ pub async fn list_enrolments(
     }
     let rows = store.fetch_all(qq).await?;
     let total = store.fetch_one(cq).await?.i64("n")?;
-    Ok((
-        rows.iter().map(enrolment).collect::<StoreResult<_>>()?,
-        total,
-    ))
+    Ok((rows.iter().map(enrolment).collect::<Result<_>>()?, total))
 }
 
 /// Active enrolments in scope whose review date has come and that have no review case
 /// under way (at most 500).
-pub async fn reviews_due(
-    store: &Store,
-    scope: &Scope,
-    on: NaiveDate,
-) -> StoreResult<Vec<Enrolment>> {
+pub async fn reviews_due(store: &Store, scope: &Scope, on: NaiveDate) -> Result<Vec<Enrolment>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
@@ -166,7 +156,7 @@ pub async fn reviews_due(
 }
 
 /// Review or change cases of the enrolment still under way.
-pub async fn open_followups(store: &Store, enrolment_id: i64) -> StoreResult<i64> {
+pub async fn open_followups(store: &Store, enrolment_id: i64) -> Result<i64> {
     store
         .fetch_one(
             q("SELECT COUNT(*) AS n FROM cases WHERE enrolment_id = $1 AND kind IN ('review','change')
@@ -178,7 +168,7 @@ pub async fn open_followups(store: &Store, enrolment_id: i64) -> StoreResult<i64
 }
 
 /// Whether the household is registered urban (for a follow-up case's 城乡).
-pub async fn household_is_urban(tx: &mut Tx, household_id: i64) -> StoreResult<bool> {
+pub async fn household_is_urban(tx: &mut Tx, household_id: i64) -> Result<bool> {
     Ok(tx
         .fetch_one(q("SELECT registration_type FROM households WHERE id = $1").bind(household_id))
         .await?
@@ -187,7 +177,7 @@ pub async fn household_is_urban(tx: &mut Tx, household_id: i64) -> StoreResult<b
 }
 
 /// The stored details of a case, as JSON (`{}` when the case is gone).
-pub async fn details_json(tx: &mut Tx, case_id: Option<i64>) -> StoreResult<String> {
+pub async fn details_json(tx: &mut Tx, case_id: Option<i64>) -> Result<String> {
     Ok(match case_id {
         Some(cid) => tx
             .fetch_optional(q("SELECT details_json FROM cases WHERE id = $1").bind(cid))
@@ -200,7 +190,7 @@ pub async fn details_json(tx: &mut Tx, case_id: Option<i64>) -> StoreResult<Stri
 }
 
 /// A member's name and ID number.
-pub async fn person_identity(tx: &mut Tx, person_id: i64) -> StoreResult<(String, String)> {
+pub async fn person_identity(tx: &mut Tx, person_id: i64) -> Result<(String, String)> {
     let r = tx
         .fetch_one(q("SELECT name, id_number FROM persons WHERE id = $1").bind(person_id))
         .await?;
@@ -214,7 +204,7 @@ pub async fn create_enrolment(
     plan: &EnrolmentPlan,
     beneficiary: (&str, &str),
     household_size: i64,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let now = crate::timestamp(chrono::Utc::now());
     let row = tx
         .fetch_one(
@@ -262,7 +252,7 @@ pub async fn adjust_enrolment(
     id: i64,
     (monthly, year_end_extra): (Fen, Fen),
     next_review_on: NaiveDate,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "UPDATE enrolments SET monthly_fen = $1, next_review_on = $2, status = 'active',
@@ -279,7 +269,7 @@ pub async fn adjust_enrolment(
 }
 
 /// 停发 after `end_month`.
-pub async fn stop_enrolment(tx: &mut Tx, id: i64, end_month: YearMonth) -> StoreResult<()> {
+pub async fn stop_enrolment(tx: &mut Tx, id: i64, end_month: YearMonth) -> Result<()> {
     tx.execute(
         q(
             "UPDATE enrolments SET status = 'ended', end_month = $1, updated_at = $2
@@ -294,7 +284,7 @@ pub async fn stop_enrolment(tx: &mut Tx, id: i64, end_month: YearMonth) -> Store
 }
 
 /// The last month of a 渐退 grace period.
-pub async fn set_grace_until(tx: &mut Tx, id: i64, last_month: YearMonth) -> StoreResult<()> {
+pub async fn set_grace_until(tx: &mut Tx, id: i64, last_month: YearMonth) -> Result<()> {
     tx.execute(
         q("UPDATE enrolments SET grace_until = $1 WHERE id = $2")
             .bind(last_month.to_string())
@@ -310,7 +300,7 @@ pub async fn set_enrolment_status(
     id: i64,
     status: EnrolmentStatus,
     end_month: Option<YearMonth>,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "UPDATE enrolments SET status = $1, end_month = COALESCE($2, end_month),

@@ -31,13 +31,13 @@ pub use write::*;
 
 use crate::db::{q, Conn, DbRow, Store};
 use crate::distribute::same_county;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 fn bad(what: &str) -> StoreError {
     StoreError::Internal(format!("{what}代码无效"))
 }
 
-fn case(r: &DbRow) -> StoreResult<Case> {
+fn case(r: &DbRow) -> Result<Case> {
     let program: Program = r.str("program")?.parse().map_err(|_| bad("案件项目"))?;
     let state = CaseState::parse(&r.str("state")?).ok_or_else(|| bad("案件状态"))?;
     let kind = CaseKind::parse(&r.str("kind")?).ok_or_else(|| bad("案件类别"))?;
@@ -117,7 +117,7 @@ fn case_joins(distributed: bool) -> String {
 }
 
 /// One case inside the scope (404 outside it).
-pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreResult<Case> {
+pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<Case> {
     let (lo, hi) = scope.bounds();
     let mut db = db.into();
     let select = case_select(db.is_distributed().await?);
@@ -136,7 +136,7 @@ pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreRe
 }
 
 /// Cases in scope, newest first, and the total before paging.
-pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> StoreResult<(Vec<Case>, i64)> {
+pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> Result<(Vec<Case>, i64)> {
     let (lo, hi) = scope.bounds();
     let mut where_ = "c.village_code >= $1 AND c.village_code < $2".to_string();
     let mut args: Vec<String> = vec![lo, hi];
@@ -217,11 +217,11 @@ pub async fn list(store: &Store, scope: &Scope, f: &CaseQuery) -> StoreResult<(V
     }
     let rows = store.fetch_all(qq).await?;
     let total = store.fetch_one(cq).await?.i64("n")?;
-    Ok((rows.iter().map(case).collect::<StoreResult<_>>()?, total))
+    Ok((rows.iter().map(case).collect::<Result<_>>()?, total))
 }
 
 /// The case's history, oldest first.
-pub async fn events(store: &Store, case_id: i64) -> StoreResult<Vec<CaseEvent>> {
+pub async fn events(store: &Store, case_id: i64) -> Result<Vec<CaseEvent>> {
     store
         .fetch_all(q("SELECT * FROM case_events WHERE case_id = $1 ORDER BY id").bind(case_id))
         .await?
@@ -254,7 +254,7 @@ pub struct StoredClock {
 }
 
 /// The case's clocks, in the order they started.
-pub async fn clocks(store: &Store, case_id: i64) -> StoreResult<Vec<StoredClock>> {
+pub async fn clocks(store: &Store, case_id: i64) -> Result<Vec<StoredClock>> {
     store
         .fetch_all(q("SELECT * FROM case_clocks WHERE case_id = $1 ORDER BY id").bind(case_id))
         .await?
@@ -271,7 +271,7 @@ pub async fn clocks(store: &Store, case_id: i64) -> StoreResult<Vec<StoredClock>
 }
 
 /// The household surveys recorded on the case.
-pub async fn surveys(store: &Store, case_id: i64) -> StoreResult<Vec<Survey>> {
+pub async fn surveys(store: &Store, case_id: i64) -> Result<Vec<Survey>> {
     store
         .fetch_all(q("SELECT * FROM case_surveys WHERE case_id = $1 ORDER BY id").bind(case_id))
         .await?
@@ -290,7 +290,7 @@ pub async fn surveys(store: &Store, case_id: i64) -> StoreResult<Vec<Survey>> {
 }
 
 /// The objections received against the case's notice.
-pub async fn objections(store: &Store, case_id: i64) -> StoreResult<Vec<Objection>> {
+pub async fn objections(store: &Store, case_id: i64) -> Result<Vec<Objection>> {
     store
         .fetch_all(q("SELECT * FROM objections WHERE case_id = $1 ORDER BY id").bind(case_id))
         .await?
@@ -307,7 +307,7 @@ pub async fn objections(store: &Store, case_id: i64) -> StoreResult<Vec<Objectio
 }
 
 /// Active members counted in the household (共同生活).
-pub async fn counted_members<'c>(db: impl Into<Conn<'c>>, household_id: i64) -> StoreResult<i64> {
+pub async fn counted_members<'c>(db: impl Into<Conn<'c>>, household_id: i64) -> Result<i64> {
     db.into()
         .fetch_one(
             q("SELECT COUNT(*) AS n FROM persons WHERE household_id = $1 AND status = 'active' AND counted = $2")
@@ -319,7 +319,7 @@ pub async fn counted_members<'c>(db: impl Into<Conn<'c>>, household_id: i64) -> 
 }
 
 /// Whether the household lies inside the scope (404 otherwise).
-pub async fn household_visible(store: &Store, scope: &Scope, household_id: i64) -> StoreResult<()> {
+pub async fn household_visible(store: &Store, scope: &Scope, household_id: i64) -> Result<()> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_optional(
@@ -340,7 +340,7 @@ pub async fn household_facts(
     store: &Store,
     household_id: i64,
     on: NaiveDate,
-) -> StoreResult<HouseholdFacts> {
+) -> Result<HouseholdFacts> {
     let h = store
         .fetch_optional(q("SELECT * FROM households WHERE id = $1").bind(household_id))
         .await?
@@ -422,7 +422,7 @@ pub async fn households_facts<'c>(
     db: impl Into<Conn<'c>>,
     household_ids: &[i64],
     on: NaiveDate,
-) -> StoreResult<HashMap<i64, HouseholdFacts>> {
+) -> Result<HashMap<i64, HouseholdFacts>> {
     let mut conn: Conn<'c> = db.into();
     let mut out: HashMap<i64, HouseholdFacts> = HashMap::new();
     for chunk in household_ids.chunks(500) {
@@ -521,7 +521,7 @@ pub async fn households_facts<'c>(
 
 /// The programs a person holds now (active, suspended or in grace), counting the
 /// household programs of their household.
-pub async fn held_programs(store: &Store, person_id: i64) -> StoreResult<Vec<Program>> {
+pub async fn held_programs(store: &Store, person_id: i64) -> Result<Vec<Program>> {
     let rows = store
         .fetch_all(
             q("SELECT DISTINCT e.program FROM enrolments e
@@ -538,10 +538,7 @@ pub async fn held_programs(store: &Store, person_id: i64) -> StoreResult<Vec<Pro
 }
 
 /// The household's decided 临时救助 cases (for the once-per-cause limit).
-pub async fn past_temporary(
-    store: &Store,
-    household_id: i64,
-) -> StoreResult<Vec<PastTemporaryCase>> {
+pub async fn past_temporary(store: &Store, household_id: i64) -> Result<Vec<PastTemporaryCase>> {
     let rows = store
         .fetch_all(
             q("SELECT id, decided_on, details_json FROM cases
@@ -563,7 +560,7 @@ pub async fn past_temporary(
 }
 
 /// Counts for the dashboard.
-pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<CaseCounts> {
+pub async fn counts(store: &Store, scope: &Scope) -> Result<CaseCounts> {
     let (lo, hi) = scope.bounds();
     let r = store
         .fetch_one(
@@ -597,7 +594,7 @@ pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<CaseCounts> {
 }
 
 /// Running clocks of cases in scope, the earliest due first (at most 2,000).
-pub async fn running_clocks(store: &Store, scope: &Scope) -> StoreResult<Vec<RunningClock>> {
+pub async fn running_clocks(store: &Store, scope: &Scope) -> Result<Vec<RunningClock>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(
@@ -647,7 +644,7 @@ pub async fn old_age_candidates(
     store: &Store,
     scope: &Scope,
     born_by: NaiveDate,
-) -> StoreResult<Vec<(i64, i64)>> {
+) -> Result<Vec<(i64, i64)>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(

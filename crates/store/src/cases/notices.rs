@@ -5,7 +5,7 @@ use minzheng_domain::cases::{NoticeBatch, NoticeBatchEntry, PublicNotice};
 use minzheng_domain::{Actor, DivisionCode, Fen, Program, PublicNoticeEntry, Scope};
 
 use crate::db::{q, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Writes a notice board; returns its id.
 #[allow(clippy::too_many_arguments)]
@@ -17,7 +17,7 @@ pub async fn insert_batch(
     title: &str,
     starts_on: NaiveDate,
     ends_on: NaiveDate,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let row = tx
         .fetch_one(
             q("INSERT INTO notice_batches (township_code, county_code, division_code, title, starts_on, ends_on,
@@ -42,7 +42,7 @@ pub async fn insert_entry(
     case_id: i64,
     entry: &PublicNoticeEntry,
     posted_on: NaiveDate,
-) -> StoreResult<()> {
+) -> Result<()> {
     // The program column holds its Chinese name, as the board prints it.
     tx.execute(
         q("INSERT INTO notice_entries (batch_id, case_id, display_name, household_size, program, amount_fen,
@@ -66,7 +66,7 @@ pub async fn insert_entry(
     Ok(())
 }
 
-async fn entries(store: &Store, batch: i64) -> StoreResult<Vec<NoticeBatchEntry>> {
+async fn entries(store: &Store, batch: i64) -> Result<Vec<NoticeBatchEntry>> {
     store
         .fetch_all(
             q(
@@ -101,7 +101,7 @@ pub async fn public_notices(
     store: &Store,
     division: &DivisionCode,
     on: NaiveDate,
-) -> StoreResult<Vec<PublicNotice>> {
+) -> Result<Vec<PublicNotice>> {
     let lo = division.as_str().to_string();
     let hi = division.range_end();
     let batches = store
@@ -139,11 +139,7 @@ pub async fn public_notices(
 
 /// Notice boards of the townships in `scope`, newest first (the latest 200), or just
 /// board `id`.
-pub async fn batches(
-    store: &Store,
-    scope: &Scope,
-    id: Option<i64>,
-) -> StoreResult<Vec<NoticeBatch>> {
+pub async fn batches(store: &Store, scope: &Scope, id: Option<i64>) -> Result<Vec<NoticeBatch>> {
     let (lo, hi) = scope.bounds();
     let rows = store
         .fetch_all(

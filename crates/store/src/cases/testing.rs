@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 
 use crate::db::{q, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Sets the date the case's notice was posted.
-pub async fn set_notice_posted_on(store: &Store, case_id: i64, on: NaiveDate) -> StoreResult<()> {
+pub async fn set_notice_posted_on(store: &Store, case_id: i64, on: NaiveDate) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE cases SET notice_posted_on = $1 WHERE id = $2")
@@ -19,7 +19,7 @@ pub async fn set_notice_posted_on(store: &Store, case_id: i64, on: NaiveDate) ->
 }
 
 /// Sets the start date of every clock of the case.
-pub async fn set_clocks_started_on(store: &Store, case_id: i64, on: NaiveDate) -> StoreResult<()> {
+pub async fn set_clocks_started_on(store: &Store, case_id: i64, on: NaiveDate) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE case_clocks SET started_on = $1 WHERE case_id = $2")

@@ -6,7 +6,7 @@ use minzheng_domain::cases::{CaseKind, CaseOrigin, EventKind};
 use minzheng_domain::{Actor, CaseState, Fen, Program, Step, UrbanRural};
 
 use crate::db::{q, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// A case row to insert.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct CaseRow<'a> {
 }
 
 /// 案件编号: township code, year, sequence — e.g. 511802001-2026-00042.
-async fn next_case_no(tx: &mut Tx, township: &str, on: NaiveDate) -> StoreResult<String> {
+async fn next_case_no(tx: &mut Tx, township: &str, on: NaiveDate) -> Result<String> {
     let prefix = format!("{township}-{}-", on.year());
     let r = tx
         .fetch_one(
@@ -44,11 +44,7 @@ async fn next_case_no(tx: &mut Tx, township: &str, on: NaiveDate) -> StoreResult
 }
 
 /// Inserts a case with the next number of its township and year; returns (id, number).
-pub async fn insert_case(
-    tx: &mut Tx,
-    actor: &Actor,
-    c: &CaseRow<'_>,
-) -> StoreResult<(i64, String)> {
+pub async fn insert_case(tx: &mut Tx, actor: &Actor, c: &CaseRow<'_>) -> Result<(i64, String)> {
     let now = crate::timestamp(chrono::Utc::now());
     let case_no = next_case_no(tx, c.township_code, c.applied_on).await?;
     let row = tx
@@ -95,7 +91,7 @@ pub struct EventRow<'a> {
 }
 
 /// Appends an entry to the case's history (the actor and their role, or `system`).
-pub async fn insert_event(tx: &mut Tx, actor: &Actor, e: &EventRow<'_>) -> StoreResult<()> {
+pub async fn insert_event(tx: &mut Tx, actor: &Actor, e: &EventRow<'_>) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO case_events (case_id, township_code, county_code, action, from_state, to_state, actor,
@@ -125,7 +121,7 @@ pub async fn set_state(
     from: CaseState,
     to: CaseState,
     conflict: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let n = tx
         .execute(
             q("UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
@@ -149,7 +145,7 @@ pub async fn start_clock(
     step: Step,
     on: NaiveDate,
     due_on: NaiveDate,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO case_clocks (case_id, township_code, county_code, step, started_on, due_on)
@@ -166,7 +162,7 @@ pub async fn start_clock(
 }
 
 /// Stops the step's running clock.
-pub async fn stop_clock(tx: &mut Tx, case_id: i64, step: Step, on: NaiveDate) -> StoreResult<()> {
+pub async fn stop_clock(tx: &mut Tx, case_id: i64, step: Step, on: NaiveDate) -> Result<()> {
     tx.execute(
         q("UPDATE case_clocks SET stopped_on = $1
            WHERE case_id = $2 AND step = $3 AND stopped_on IS NULL")
@@ -179,7 +175,7 @@ pub async fn stop_clock(tx: &mut Tx, case_id: i64, step: Step, on: NaiveDate) ->
 }
 
 /// 一次性告知: the missing papers, in one list.
-pub async fn set_missing_items(tx: &mut Tx, id: i64, items: &str) -> StoreResult<()> {
+pub async fn set_missing_items(tx: &mut Tx, id: i64, items: &str) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET missing_items = $1 WHERE id = $2")
             .bind(items)
@@ -190,7 +186,7 @@ pub async fn set_missing_items(tx: &mut Tx, id: i64, items: &str) -> StoreResult
 }
 
 /// The written reasons of a refusal, suspension or termination.
-pub async fn set_decision_reasons(tx: &mut Tx, id: i64, reasons: &str) -> StoreResult<()> {
+pub async fn set_decision_reasons(tx: &mut Tx, id: i64, reasons: &str) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET decision_reasons = $1 WHERE id = $2")
             .bind(reasons)
@@ -201,7 +197,7 @@ pub async fn set_decision_reasons(tx: &mut Tx, id: i64, reasons: &str) -> StoreR
 }
 
 /// The confirmed amount and the decision date.
-pub async fn set_approved(tx: &mut Tx, id: i64, amount: Fen, on: NaiveDate) -> StoreResult<()> {
+pub async fn set_approved(tx: &mut Tx, id: i64, amount: Fen, on: NaiveDate) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET approved_fen = $1, decided_on = $2 WHERE id = $3")
             .bind(amount.0)
@@ -213,7 +209,7 @@ pub async fn set_approved(tx: &mut Tx, id: i64, amount: Fen, on: NaiveDate) -> S
 }
 
 /// The decision date of a refusal.
-pub async fn set_decided_on(tx: &mut Tx, id: i64, on: NaiveDate) -> StoreResult<()> {
+pub async fn set_decided_on(tx: &mut Tx, id: i64, on: NaiveDate) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET decided_on = $1 WHERE id = $2")
             .bind(on.to_string())
@@ -230,7 +226,7 @@ pub async fn set_proposed(
     id: i64,
     amount: Fen,
     calc_json: Option<String>,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET proposed_fen = $1, calc_json = COALESCE($2, calc_json) WHERE id = $3")
             .bind(amount.0)
@@ -243,12 +239,7 @@ pub async fn set_proposed(
 
 /// A hand amount's reason and the calculator's amount it differs from (both cleared when
 /// the amount is the calculator's: `calc` `None`).
-pub async fn set_hand_amount(
-    tx: &mut Tx,
-    id: i64,
-    reason: &str,
-    calc: Option<Fen>,
-) -> StoreResult<()> {
+pub async fn set_hand_amount(tx: &mut Tx, id: i64, reason: &str, calc: Option<Fen>) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET amount_reason = $1, amount_calc_fen = $2 WHERE id = $3")
             .bind(reason.trim())
@@ -260,7 +251,7 @@ pub async fn set_hand_amount(
 }
 
 /// The calculation behind the confirmed amount.
-pub async fn set_calc(tx: &mut Tx, id: i64, calc_json: Option<String>) -> StoreResult<()> {
+pub async fn set_calc(tx: &mut Tx, id: i64, calc_json: Option<String>) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET calc_json = $1 WHERE id = $2")
             .bind(calc_json)
@@ -271,7 +262,7 @@ pub async fn set_calc(tx: &mut Tx, id: i64, calc_json: Option<String>) -> StoreR
 }
 
 /// Replaces the applicant's details.
-pub async fn set_details(tx: &mut Tx, id: i64, details: &CaseDetails) -> StoreResult<()> {
+pub async fn set_details(tx: &mut Tx, id: i64, details: &CaseDetails) -> Result<()> {
     tx.execute(
         q("UPDATE cases SET details_json = $1, updated_at = $2 WHERE id = $3")
             .bind(serde_json::to_string(details).unwrap_or_else(|_| "{}".into()))
@@ -295,7 +286,7 @@ pub struct SurveyRow<'a> {
 }
 
 /// Records a household survey.
-pub async fn insert_survey(tx: &mut Tx, actor: &Actor, v: &SurveyRow<'_>) -> StoreResult<()> {
+pub async fn insert_survey(tx: &mut Tx, actor: &Actor, v: &SurveyRow<'_>) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO case_surveys (case_id, township_code, county_code, visited_on, investigators,
@@ -324,7 +315,7 @@ pub async fn insert_objection(
     township: &str,
     on: NaiveDate,
     summary: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO objections (case_id, batch_id, township_code, county_code, received_on, summary,

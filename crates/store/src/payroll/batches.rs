@@ -12,14 +12,14 @@ use minzheng_domain::{Fen, Scope, YearMonth};
 use super::{batch, coded, lines, month, opt_month, program, SELECT_BATCH};
 use crate::db::{q, Conn, Store, Tx};
 use crate::distribute::same_county;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// One batch inside the scope (not found outside it).
 pub async fn get_batch<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     id: i64,
-) -> StoreResult<PayrollBatch> {
+) -> Result<PayrollBatch> {
     let r = db
         .into()
         .fetch_optional(q(format!("{SELECT_BATCH} WHERE b.id = $1")).bind(id))
@@ -43,7 +43,7 @@ pub async fn list_batches(
     store: &Store,
     (lo, hi): (&str, &str),
     f: &BatchQuery,
-) -> StoreResult<Vec<PayrollBatch>> {
+) -> Result<Vec<PayrollBatch>> {
     let mut query = q(format!(
         "{SELECT_BATCH} WHERE b.township_code >= $1 AND b.township_code < $2"
     ))
@@ -80,11 +80,7 @@ pub async fn list_batches(
 
 /// A batch's lines (paged, in id order) and their number. The batch must already be known
 /// to be inside the caller's scope.
-pub async fn batch_lines(
-    store: &Store,
-    id: i64,
-    f: &LineQuery,
-) -> StoreResult<(Vec<PayrollLine>, i64)> {
+pub async fn batch_lines(store: &Store, id: i64, f: &LineQuery) -> Result<(Vec<PayrollLine>, i64)> {
     let mut cond = String::from("batch_id = $1");
     if f.missing_account {
         cond.push_str(" AND account_number = ''");
@@ -128,7 +124,7 @@ pub async fn village_lines(
     township: &str,
     m: YearMonth,
     (lo, hi): (&str, &str),
-) -> StoreResult<Vec<PayrollLine>> {
+) -> Result<Vec<PayrollLine>> {
     let rows = store
         .fetch_all(
             q(format!(
@@ -148,7 +144,7 @@ pub async fn village_lines(
 }
 
 /// Every line of a batch in id order (the bank file's lines).
-pub async fn all_lines<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Vec<PayrollLine>> {
+pub async fn all_lines<'c>(db: impl Into<Conn<'c>>, id: i64) -> Result<Vec<PayrollLine>> {
     let rows = db
         .into()
         .fetch_all(q("SELECT * FROM payroll_lines WHERE batch_id = $1 ORDER BY id").bind(id))
@@ -157,10 +153,7 @@ pub async fn all_lines<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Vec<
 }
 
 /// A batch's regular lines and, separately, its back pay and re-issues, in id order.
-pub async fn review_lines(
-    store: &Store,
-    id: i64,
-) -> StoreResult<(Vec<PayrollLine>, Vec<PayrollLine>)> {
+pub async fn review_lines(store: &Store, id: i64) -> Result<(Vec<PayrollLine>, Vec<PayrollLine>)> {
     let regular = store.fetch_all(regular_lines(id)).await?;
     let extras = store
         .fetch_all(
@@ -177,7 +170,7 @@ fn regular_lines(batch: i64) -> crate::db::Q {
 }
 
 /// The same program's batch of the month before `b`'s, with its regular lines.
-pub async fn previous_batch(store: &Store, b: &PayrollBatch) -> StoreResult<Option<PreviousBatch>> {
+pub async fn previous_batch(store: &Store, b: &PayrollBatch) -> Result<Option<PreviousBatch>> {
     let prev_month = b.month.prev().to_string();
     let Some(p) = store
         .fetch_optional(
@@ -203,10 +196,7 @@ pub async fn previous_batch(store: &Store, b: &PayrollBatch) -> StoreResult<Opti
 
 /// What the review needs to know about enrolments: state, dates, the case that created
 /// each and the latest case about it.
-pub async fn enrolment_facts(
-    store: &Store,
-    ids: &[i64],
-) -> StoreResult<HashMap<i64, EnrolmentFacts>> {
+pub async fn enrolment_facts(store: &Store, ids: &[i64]) -> Result<HashMap<i64, EnrolmentFacts>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         if chunk.is_empty() {
@@ -266,7 +256,7 @@ pub async fn sign_off(
     by: &str,
     now: &str,
     reviewed: Option<&str>,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
     let mut update = q(format!(
         "UPDATE payroll_batches SET status = $2, signed_off_by = $3, signed_off_at = $4, updated_at = $4
@@ -287,7 +277,7 @@ pub async fn sign_off(
 }
 
 /// A batch's state, generation time and lines without a bank account, as they are now.
-pub async fn sign_off_facts(tx: &mut Tx, id: i64) -> StoreResult<(BatchStatus, String, i64)> {
+pub async fn sign_off_facts(tx: &mut Tx, id: i64) -> Result<(BatchStatus, String, i64)> {
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
     let r = tx
         .fetch_one(
@@ -310,7 +300,7 @@ pub async fn sign_off_facts(tx: &mut Tx, id: i64) -> StoreResult<(BatchStatus, S
 
 /// Closes a reconciled batch (the system closing it counts as its signer if none); false
 /// if it is no longer reconciled.
-pub async fn close(tx: &mut Tx, id: i64, by: &str, now: &str) -> StoreResult<bool> {
+pub async fn close(tx: &mut Tx, id: i64, by: &str, now: &str) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE payroll_batches SET status = $2, closed_at = $4, signed_off_by = COALESCE(signed_off_by, $3), updated_at = $4
@@ -329,7 +319,7 @@ pub async fn close(tx: &mut Tx, id: i64, by: &str, now: &str) -> StoreResult<boo
 
 /// Where `month`'s payroll stands in the scope: batches by state, the planned amount, 退票
 /// waiting for a correction or a re-issue, back pay waiting for the director.
-pub async fn overview(store: &Store, scope: &Scope, m: YearMonth) -> StoreResult<PayrollOverview> {
+pub async fn overview(store: &Store, scope: &Scope, m: YearMonth) -> Result<PayrollOverview> {
     let (lo, hi) = scope.bounds();
     let mut out = PayrollOverview::empty(m);
     let month = m.to_string();
@@ -384,7 +374,7 @@ pub async fn ledger(
     store: &Store,
     (lo, hi): (&str, &str),
     f: &LedgerFilter,
-) -> StoreResult<Vec<LedgerRow>> {
+) -> Result<Vec<LedgerRow>> {
     // On a distributed database each sum over the recoveries names the batch's county, which
     // the grouping then carries (one township is in one county: the same groups).
     let r_county = same_county(store.distributed, "r", "b");

@@ -4,7 +4,7 @@
 
 use crate::bulk::{BulkVal, Prepared};
 use crate::db::{q, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// The programs the bulk enrolments are spread over.
 const BULK_PROGRAMS: [&str; 4] = ["urban_dibao", "rural_dibao", "tekun", "old_age_allowance"];
@@ -17,7 +17,7 @@ pub async fn bulk_enrolments(
     n: i64,
     within: &str,
     start_month: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let now = super::now();
     let hi = format!("{within}:");
     let mut tx = store.begin_write().await?;
@@ -123,7 +123,7 @@ pub async fn bulk_enrolments(
 /// one bare prepared statement stepped in a loop inside one transaction (SQLite), or by
 /// `INSERT … SELECT FROM UNNEST` in batches of 50,000 (PostgreSQL). Run it on a fresh
 /// migrated database. Returns seconds for the inserts alone.
-pub async fn floor(store: &Store, rows: i64, month: &str, batches: i64) -> StoreResult<f64> {
+pub async fn floor(store: &Store, rows: i64, month: &str, batches: i64) -> Result<f64> {
     let now = super::now();
     let mut tx = store.begin_write().await?;
     let mut ids = Vec::new();
@@ -168,7 +168,7 @@ fn scattered(i: i64) -> String {
     format!("51{:08}{k:08}", k * 61_803_393 % 99_999_989)
 }
 
-async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> StoreResult<()> {
+async fn floor_inserts(tx: &mut Tx, rows: i64, month: &str, batches: &[i64]) -> Result<()> {
     let k = batches.len() as i64;
     match tx {
         Tx::Sqlite(t) => {

@@ -1,12 +1,12 @@
 //! The demo's payroll data (`serve --demo`): enrolments for registry households.
 
 use crate::db::{q, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Whether the demo's payroll enrolments exist. The demo's cases (seeded first) enrol a
 /// few households of their own: this looks for enrolments without a case, the demo's
 /// payroll ones.
-pub async fn has_enrolments(store: &Store) -> StoreResult<bool> {
+pub async fn has_enrolments(store: &Store) -> Result<bool> {
     Ok(store
         .fetch_optional(q("SELECT id FROM enrolments WHERE case_id IS NULL LIMIT 1"))
         .await?
@@ -19,7 +19,7 @@ pub async fn has_enrolments(store: &Store) -> StoreResult<bool> {
 /// account get a synthetic one; their recorded incomes are scaled to 低保 levels. Returns how
 /// many were added. Every enrolled household of
 /// the demo (the cases' too) gets an account, so a demo batch can be signed off.
-pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
+pub async fn enrol_households(tx: &mut Tx) -> Result<i64> {
     let now = super::now();
     let padded = if tx.is_postgres() {
         "lpad(CAST(id AS TEXT), 15, '0')"
@@ -87,7 +87,7 @@ pub async fn enrol_households(tx: &mut Tx) -> StoreResult<i64> {
 }
 
 /// Whether any batch exists (the demo's history is seeded into an empty payroll only).
-pub async fn any_batch(store: &Store) -> StoreResult<bool> {
+pub async fn any_batch(store: &Store) -> Result<bool> {
     Ok(store
         .fetch_optional(q("SELECT id FROM payroll_batches LIMIT 1"))
         .await?

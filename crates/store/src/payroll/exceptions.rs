@@ -11,7 +11,7 @@ use super::{
 };
 use crate::db::{q, Conn, Store, Tx};
 use crate::distribute::same_county;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 // ---------------------------------------------------------------- exceptions (退票)
 
@@ -21,7 +21,7 @@ pub async fn list_exceptions(
     store: &Store,
     scope: &Scope,
     status: &Wanted<ExceptionStatus>,
-) -> StoreResult<Vec<PaymentException>> {
+) -> Result<Vec<PaymentException>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
         "{} WHERE x.township_code >= $1 AND x.township_code < $2",
@@ -52,7 +52,7 @@ pub async fn get_exception<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     id: i64,
-) -> StoreResult<PaymentException> {
+) -> Result<PaymentException> {
     let mut db = db.into();
     let select = select_exception(db.is_distributed().await?);
     let r = db
@@ -74,7 +74,7 @@ pub async fn correct_exception(
     c: &CorrectedAccount,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE payment_exceptions SET status = 'ready', bank_name = $2, account_number = $3,
@@ -101,7 +101,7 @@ pub async fn correct_household_account(
     scope: &Scope,
     c: &CorrectedAccount,
     now: &str,
-) -> StoreResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let (lo, hi) = scope.bounds();
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
     let household = tx
@@ -141,7 +141,7 @@ pub async fn correct_household_account(
 // ---------------------------------------------------------------- back pay (补发)
 
 /// The enrolment a back-pay request is for (whatever the scope: the caller checks it).
-pub async fn back_pay_enrolment(store: &Store, id: i64) -> StoreResult<Option<BackPayEnrolment>> {
+pub async fn back_pay_enrolment(store: &Store, id: i64) -> Result<Option<BackPayEnrolment>> {
     let Some(e) = store
         .fetch_optional(
             q(
@@ -175,7 +175,7 @@ pub async fn period_planned(
     id_number: &str,
     program: Program,
     period: YearMonth,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let period = period.to_string();
     Ok(tx
         .fetch_optional(
@@ -200,7 +200,7 @@ pub async fn insert_back_pay(
     case_id: Option<i64>,
     by: &str,
     now: &str,
-) -> StoreResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let period = r.period.to_string();
     match tx
         .fetch_one(
@@ -234,7 +234,7 @@ pub async fn decide_back_pay(
     to: BackPayStatus,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q(
@@ -251,11 +251,7 @@ pub async fn decide_back_pay(
 }
 
 /// One back-pay record inside the scope.
-pub async fn get_back_pay<'c>(
-    db: impl Into<Conn<'c>>,
-    scope: &Scope,
-    id: i64,
-) -> StoreResult<BackPay> {
+pub async fn get_back_pay<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<BackPay> {
     let mut db = db.into();
     let select = select_back_pay(db.is_distributed().await?);
     let r = db
@@ -270,7 +266,7 @@ pub async fn get_back_pay<'c>(
 }
 
 /// Back pay inside the scope, newest first (at most 2,000).
-pub async fn list_back_pay(store: &Store, scope: &Scope) -> StoreResult<Vec<BackPay>> {
+pub async fn list_back_pay(store: &Store, scope: &Scope) -> Result<Vec<BackPay>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(

@@ -10,12 +10,12 @@ use minzheng_domain::{Fen, YearMonth};
 
 use super::{coded, month, template};
 use crate::db::{q, Conn, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 // ---------------------------------------------------------------- bank templates
 
 /// The bank templates, active first.
-pub async fn templates(store: &Store) -> StoreResult<Vec<BankTemplate>> {
+pub async fn templates(store: &Store) -> Result<Vec<BankTemplate>> {
     store
         .fetch_all(q("SELECT * FROM bank_templates ORDER BY active DESC, id"))
         .await?
@@ -28,7 +28,7 @@ pub async fn templates(store: &Store) -> StoreResult<Vec<BankTemplate>> {
 pub async fn active_template<'c>(
     db: impl Into<Conn<'c>>,
     code: &str,
-) -> StoreResult<Option<BankTemplate>> {
+) -> Result<Option<BankTemplate>> {
     db.into()
         .fetch_optional(
             q("SELECT * FROM bank_templates WHERE code = $1 AND active = $2")
@@ -44,7 +44,7 @@ pub async fn active_template<'c>(
 pub async fn template_by_code<'c>(
     db: impl Into<Conn<'c>>,
     code: &str,
-) -> StoreResult<Option<BankTemplate>> {
+) -> Result<Option<BankTemplate>> {
     db.into()
         .fetch_optional(q("SELECT * FROM bank_templates WHERE code = $1").bind(code))
         .await?
@@ -58,7 +58,7 @@ pub async fn save_template(
     tx: &mut Tx,
     t: &ValidTemplate,
     now: &str,
-) -> StoreResult<(Option<BankTemplate>, BankTemplate)> {
+) -> Result<(Option<BankTemplate>, BankTemplate)> {
     let cols: String = t
         .columns
         .iter()
@@ -115,7 +115,7 @@ pub async fn save_template(
 
 /// Counts an export of a signed-off or exported batch (the first moves it to exported):
 /// only while the bank has answered for no line. False otherwise.
-pub async fn mark_exported(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<bool> {
+pub async fn mark_exported(tx: &mut Tx, batch_id: i64, now: &str) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE payroll_batches SET
@@ -132,7 +132,7 @@ pub async fn mark_exported(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult
 /// The bank files produced for a batch, newest first: each export's audit record
 /// (`payroll.bank_file`, appended in the export's transaction) is its bookkeeping, read by
 /// the log's entity index.
-pub async fn downloads(store: &Store, batch_id: i64) -> StoreResult<Vec<BankFileDownload>> {
+pub async fn downloads(store: &Store, batch_id: i64) -> Result<Vec<BankFileDownload>> {
     let rows = store
         .fetch_all(
             q("SELECT at, actor, after_json FROM audit_log
@@ -181,7 +181,7 @@ pub struct ReturnCounts {
 }
 
 /// What matching needs of every line of a batch.
-pub async fn line_keys(store: &Store, batch_id: i64) -> StoreResult<HashMap<i64, LineKey>> {
+pub async fn line_keys(store: &Store, batch_id: i64) -> Result<HashMap<i64, LineKey>> {
     store
         .fetch_all(
             q(
@@ -216,7 +216,7 @@ pub async fn open_exceptions(
     batch_id: i64,
     batch_month: YearMonth,
     now: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let batch_month = batch_month.to_string();
     tx.execute(
         q("INSERT INTO payment_exceptions (line_id, batch_id, batch_month, program, township_code, county_code,
@@ -235,12 +235,7 @@ pub async fn open_exceptions(
 
 /// Adds a return's counts to an exported batch, reconciling it once every line has its
 /// result. False if the batch is no longer exported.
-pub async fn count_return(
-    tx: &mut Tx,
-    batch_id: i64,
-    c: &ReturnCounts,
-    now: &str,
-) -> StoreResult<bool> {
+pub async fn count_return(tx: &mut Tx, batch_id: i64, c: &ReturnCounts, now: &str) -> Result<bool> {
     let updated = tx
         .execute(
             q("UPDATE payroll_batches SET
@@ -274,7 +269,7 @@ pub async fn record_return_file(
     c: &ReturnCounts,
     by: &str,
     now: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO payroll_returns (batch_id, township_code, county_code, file_name, sha256, lines,
@@ -303,7 +298,7 @@ pub async fn apply_results(
     batch_id: i64,
     results: &[MatchedResult],
     now: &str,
-) -> StoreResult<u64> {
+) -> Result<u64> {
     match tx {
         Tx::Sqlite(t) => {
             let mut handle = t.lock_handle().await?;

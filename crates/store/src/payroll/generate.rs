@@ -8,7 +8,7 @@ use minzheng_domain::{Fen, Program, YearMonth};
 
 use super::{batch, coded, set_cache, BIG_CACHE_KIB, SELECT_BATCH};
 use crate::db::{q, Store, Tx, WriteTx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// The batches a generation may create: every (program, township) of `month` in the range
 /// `lo..hi` (only `program` if given) with something to pay.
@@ -107,12 +107,7 @@ const LINE_COLUMNS: &str = "batch_id, kind, program, period, enrolment_id, towns
 /// SQLite: walk all enrolments once (many batches) or, without it, walk each batch's
 /// enrolments by index (few). Returns the back pay and the exceptions the lines took up,
 /// for the caller's audit records.
-pub async fn fill_lines(
-    tx: &mut Tx,
-    token: &str,
-    scan: Option<&str>,
-    now: &str,
-) -> StoreResult<Filled> {
+pub async fn fill_lines(tx: &mut Tx, token: &str, scan: Option<&str>, now: &str) -> Result<Filled> {
     // A distributed database (ARCHITECTURE.md, "A province on a distributed PostgreSQL"):
     // its once index carries the county too.
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
@@ -341,7 +336,7 @@ pub async fn fill_lines(
                 line_id: r.opt_i64("line_id")?,
             })
         })
-        .collect::<StoreResult<_>>()?;
+        .collect::<Result<_>>()?;
     let reissued = reissued
         .iter()
         .map(|r| {
@@ -351,7 +346,7 @@ pub async fn fill_lines(
                 reissue_line_id: r.opt_i64("reissue_line_id")?,
             })
         })
-        .collect::<StoreResult<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(Filled { back_pay, reissued })
 }
 
@@ -359,7 +354,7 @@ pub async fn fill_lines(
 /// program and township with payable enrolments, approved back pay or corrected exceptions.
 /// Existing batches are left alone (the unique key); concurrent generations queue on
 /// PostgreSQL instead of interleaving. Returns how many were created.
-pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> StoreResult<i64> {
+pub async fn create_batches(tx: &mut Tx, p: &BatchPlan<'_>) -> Result<i64> {
     let month = p.month.to_string();
     let program = p.program.map(|p| p.as_str().to_string());
     if tx.is_postgres() {
@@ -436,7 +431,7 @@ pub struct FillTuning {
 
 /// Prepares the transaction for filling: for a city-wide month (`city_wide`), hash joins
 /// on PostgreSQL, a big page cache on SQLite, and a background checkpoint after the commit.
-pub async fn tune_fill(tx: &mut WriteTx, city_wide: bool) -> StoreResult<FillTuning> {
+pub async fn tune_fill(tx: &mut WriteTx, city_wide: bool) -> Result<FillTuning> {
     if city_wide && tx.is_postgres() {
         // A city-wide month: hash joins over the enrolments and households in memory
         // beat a million random index probes into them.
@@ -459,7 +454,7 @@ pub async fn tune_fill(tx: &mut WriteTx, city_wide: bool) -> StoreResult<FillTun
 }
 
 /// Restores the connection's own page cache after [`tune_fill`].
-pub async fn untune_fill(tx: &mut Tx, t: FillTuning) -> StoreResult<()> {
+pub async fn untune_fill(tx: &mut Tx, t: FillTuning) -> Result<()> {
     if let Some(before) = t.cache {
         tx.execute(q(format!("PRAGMA cache_size = {before}")))
             .await?;
@@ -468,7 +463,7 @@ pub async fn untune_fill(tx: &mut Tx, t: FillTuning) -> StoreResult<()> {
 }
 
 /// The batches carrying `token`, in id order.
-pub async fn generated_batches(tx: &mut Tx, token: &str) -> StoreResult<Vec<GeneratedBatch>> {
+pub async fn generated_batches(tx: &mut Tx, token: &str) -> Result<Vec<GeneratedBatch>> {
     let rows = tx
         .fetch_all(
             q(
@@ -505,7 +500,7 @@ pub async fn batches_of_month(
     hi: &str,
     program: Option<Program>,
     token: &str,
-) -> StoreResult<Vec<(PayrollBatch, bool)>> {
+) -> Result<Vec<(PayrollBatch, bool)>> {
     let month = month.to_string();
     let mut query = q(format!(
         "{SELECT_BATCH} WHERE b.month = $1 AND b.township_code >= $2 AND b.township_code < $3"
@@ -530,13 +525,7 @@ pub async fn batches_of_month(
 
 /// Gives a draft a new generation (token, who, when) before its lines are filled again;
 /// false when the batch is no longer a draft.
-pub async fn restart_draft(
-    tx: &mut Tx,
-    id: i64,
-    token: &str,
-    by: &str,
-    now: &str,
-) -> StoreResult<bool> {
+pub async fn restart_draft(tx: &mut Tx, id: i64, token: &str, by: &str, now: &str) -> Result<bool> {
     let n = tx
         .execute(
             q(
@@ -555,7 +544,7 @@ pub async fn restart_draft(
 /// Gives back the back pay and re-issues a draft carried (they wait again, approved or
 /// ready, for the refill to take them if still due), and deletes the draft's lines.
 /// Returns (back pay, exceptions) released.
-pub async fn release_draft(tx: &mut Tx, id: i64) -> StoreResult<(Vec<Released>, Vec<Released>)> {
+pub async fn release_draft(tx: &mut Tx, id: i64) -> Result<(Vec<Released>, Vec<Released>)> {
     let back_pay = tx
         .fetch_all(
             q(
@@ -582,7 +571,7 @@ pub async fn release_draft(tx: &mut Tx, id: i64) -> StoreResult<(Vec<Released>, 
                     township_code: r.str("township_code")?,
                 })
             })
-            .collect::<StoreResult<Vec<_>>>()
+            .collect::<Result<Vec<_>>>()
     };
     let out = (released(back_pay)?, released(reissues)?);
     tx.execute(q("DELETE FROM payroll_lines WHERE batch_id = $1").bind(id))
@@ -591,7 +580,7 @@ pub async fn release_draft(tx: &mut Tx, id: i64) -> StoreResult<(Vec<Released>, 
 }
 
 /// Whether the batch still exists (a refill that found nothing payable removes it).
-pub async fn batch_exists(tx: &mut Tx, id: i64) -> StoreResult<bool> {
+pub async fn batch_exists(tx: &mut Tx, id: i64) -> Result<bool> {
     Ok(tx
         .fetch_optional(q("SELECT id FROM payroll_batches WHERE id = $1").bind(id))
         .await?

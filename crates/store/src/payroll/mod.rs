@@ -31,7 +31,7 @@ use minzheng_domain::{Coded, Fen, Program, YearMonth};
 
 use crate::db::{q, DbRow, Tx};
 use crate::distribute::same_county;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 pub(crate) fn now() -> String {
     crate::timestamp(chrono::Utc::now())
@@ -48,7 +48,7 @@ pub fn generation_token() -> String {
 
 /// Sets SQLite's page cache of the transaction's connection to `kib`; returns the setting
 /// it had (to restore).
-pub(crate) async fn set_cache(tx: &mut Tx, kib: i64) -> StoreResult<i64> {
+pub(crate) async fn set_cache(tx: &mut Tx, kib: i64) -> Result<i64> {
     let before = tx
         .fetch_one(q("PRAGMA cache_size"))
         .await?
@@ -63,27 +63,27 @@ pub(crate) const BIG_CACHE_KIB: i64 = 131_072;
 // ---------------------------------------------------------------- row mapping
 
 /// A coded column read back as its word.
-fn coded<T: Coded>(r: &DbRow, col: &str) -> StoreResult<T> {
+fn coded<T: Coded>(r: &DbRow, col: &str) -> Result<T> {
     r.coded(col)
 }
 
-fn program(r: &DbRow, col: &str) -> StoreResult<Program> {
+fn program(r: &DbRow, col: &str) -> Result<Program> {
     r.program(col)
 }
 
-fn month(r: &DbRow, col: &str) -> StoreResult<YearMonth> {
+fn month(r: &DbRow, col: &str) -> Result<YearMonth> {
     r.month(col)
 }
 
 /// An optional month column read leniently (a value that is not a month counts as absent).
-fn opt_month(r: &DbRow, col: &str) -> StoreResult<Option<YearMonth>> {
+fn opt_month(r: &DbRow, col: &str) -> Result<Option<YearMonth>> {
     Ok(r.opt_str(col)?.and_then(|s| YearMonth::parse(&s).ok()))
 }
 
 const SELECT_BATCH: &str = "SELECT b.*, d.name AS township_name FROM payroll_batches b
     LEFT JOIN divisions d ON d.code = b.township_code";
 
-fn batch(r: &DbRow) -> StoreResult<PayrollBatch> {
+fn batch(r: &DbRow) -> Result<PayrollBatch> {
     Ok(PayrollBatch {
         id: r.i64("id")?,
         batch_no: r.str("batch_no")?,
@@ -113,7 +113,7 @@ fn batch(r: &DbRow) -> StoreResult<PayrollBatch> {
     })
 }
 
-fn line(r: &DbRow) -> StoreResult<PayrollLine> {
+fn line(r: &DbRow) -> Result<PayrollLine> {
     Ok(PayrollLine {
         id: r.i64("id")?,
         batch_id: r.i64("batch_id")?,
@@ -137,7 +137,7 @@ fn line(r: &DbRow) -> StoreResult<PayrollLine> {
     })
 }
 
-fn lines(rows: &[DbRow]) -> StoreResult<Vec<PayrollLine>> {
+fn lines(rows: &[DbRow]) -> Result<Vec<PayrollLine>> {
     rows.iter().map(line).collect()
 }
 
@@ -156,7 +156,7 @@ fn select_exception(distributed: bool) -> String {
     )
 }
 
-fn exception(r: &DbRow) -> StoreResult<PaymentException> {
+fn exception(r: &DbRow) -> Result<PaymentException> {
     Ok(PaymentException {
         id: r.i64("id")?,
         line_id: r.i64("line_id")?,
@@ -194,7 +194,7 @@ fn select_back_pay(distributed: bool) -> String {
     )
 }
 
-fn back_pay(r: &DbRow) -> StoreResult<BackPay> {
+fn back_pay(r: &DbRow) -> Result<BackPay> {
     Ok(BackPay {
         id: r.i64("id")?,
         enrolment_id: r.i64("enrolment_id")?,
@@ -212,7 +212,7 @@ fn back_pay(r: &DbRow) -> StoreResult<BackPay> {
     })
 }
 
-fn template(r: &DbRow) -> StoreResult<BankTemplate> {
+fn template(r: &DbRow) -> Result<BankTemplate> {
     let columns = r
         .str("columns")?
         .split(',')
@@ -222,7 +222,7 @@ fn template(r: &DbRow) -> StoreResult<BankTemplate> {
             minzheng_domain::payroll::BankColumn::parse(c)
                 .ok_or_else(|| StoreError::Internal(format!("代发模板的列“{c}”无法识别")))
         })
-        .collect::<StoreResult<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(BankTemplate {
         id: r.i64("id")?,
         code: r.str("code")?,

@@ -7,7 +7,7 @@ use minzheng_domain::payroll::{EnrolmentStatus, PaymentKind};
 use minzheng_domain::{Program, YearMonth};
 
 use crate::db::{q, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// One enrolment (and the household that holds its account).
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ impl FixtureEnrolment {
 
 /// Inserts a household (keyed by the head's ID number, reused if present) and the
 /// enrolment; returns the enrolment id.
-pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> StoreResult<i64> {
+pub async fn enrolment(store: &Store, e: &FixtureEnrolment) -> Result<i64> {
     let now = super::now();
     let township = e.village_code.get(..9).unwrap_or_default().to_string();
     let mut tx = store.begin_write().await?;
@@ -128,7 +128,7 @@ pub struct EnrolmentChange {
 }
 
 /// Changes an enrolment the way a case decision would.
-pub async fn change_enrolment(store: &Store, id: i64, c: &EnrolmentChange) -> StoreResult<()> {
+pub async fn change_enrolment(store: &Store, id: i64, c: &EnrolmentChange) -> Result<()> {
     let mut tx = store.begin_write().await?;
     if let Some(s) = c.status {
         tx.execute(
@@ -165,7 +165,7 @@ pub async fn case(
     program: Program,
     household_id: i64,
     enrolment_id: Option<i64>,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let now = super::now();
     let h = store
         .fetch_one(
@@ -196,7 +196,7 @@ pub async fn case(
 }
 
 /// The household of an enrolment.
-pub async fn household_of(store: &Store, enrolment_id: i64) -> StoreResult<i64> {
+pub async fn household_of(store: &Store, enrolment_id: i64) -> Result<i64> {
     store
         .fetch_one(q("SELECT household_id FROM enrolments WHERE id = $1").bind(enrolment_id))
         .await?
@@ -205,11 +205,7 @@ pub async fn household_of(store: &Store, enrolment_id: i64) -> StoreResult<i64> 
 
 /// Sets the account holder (户名) of the household headed by `head_id_number` (a
 /// guardian's card).
-pub async fn set_account_holder(
-    store: &Store,
-    head_id_number: &str,
-    holder: &str,
-) -> StoreResult<()> {
+pub async fn set_account_holder(store: &Store, head_id_number: &str, holder: &str) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE households SET account_holder = $2 WHERE head_id_number = $1")
@@ -221,7 +217,7 @@ pub async fn set_account_holder(
 }
 
 /// Sets the account number of the household whose head is named `head_name` ("" for none).
-pub async fn set_account_number(store: &Store, head_name: &str, account: &str) -> StoreResult<()> {
+pub async fn set_account_number(store: &Store, head_name: &str, account: &str) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE households SET account_number = $2 WHERE head_name = $1")
@@ -236,11 +232,7 @@ pub async fn set_account_number(store: &Store, head_name: &str, account: &str) -
 /// On a distributed database the update is pinned to the new township's county, as the
 /// registry's are (a cluster changes no row's county in place): a household of another
 /// county is not moved there.
-pub async fn move_household(
-    store: &Store,
-    head_id_number: &str,
-    village_code: &str,
-) -> StoreResult<()> {
+pub async fn move_household(store: &Store, head_id_number: &str, village_code: &str) -> Result<()> {
     let pin = if store.distributed {
         " AND county_code = substr($2, 1, 6)"
     } else {
@@ -261,7 +253,7 @@ pub async fn move_household(
 }
 
 /// Whether the household headed by `head_id_number` has `account` on record.
-pub async fn has_account(store: &Store, head_id_number: &str, account: &str) -> StoreResult<bool> {
+pub async fn has_account(store: &Store, head_id_number: &str, account: &str) -> Result<bool> {
     Ok(store
         .fetch_optional(
             q("SELECT id FROM households WHERE head_id_number = $1 AND account_number = $2")
@@ -278,7 +270,7 @@ pub async fn clear_line_account(
     store: &Store,
     batch_id: i64,
     beneficiary_name: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE payroll_lines SET account_number = '' WHERE batch_id = $1 AND beneficiary_name = $2")
@@ -290,11 +282,7 @@ pub async fn clear_line_account(
 }
 
 /// Names someone else as the requester of a back-pay request.
-pub async fn set_requested_by(
-    store: &Store,
-    adjustment_id: i64,
-    username: &str,
-) -> StoreResult<()> {
+pub async fn set_requested_by(store: &Store, adjustment_id: i64, username: &str) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("UPDATE payroll_adjustments SET requested_by = $2 WHERE id = $1")
@@ -314,7 +302,7 @@ pub async fn insert_back_pay_line(
     village_code: &str,
     name: &str,
     id_number: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let mut tx = store.begin_write().await?;
     tx.execute(
         q("INSERT INTO payroll_lines (batch_id, kind, program, period, enrolment_id, township_code, county_code,
@@ -339,7 +327,7 @@ pub async fn attach_case_details(
     enrolment_id: i64,
     case_no: &str,
     details_json: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let e = store
         .fetch_one(
             q("SELECT program, household_id FROM enrolments WHERE id = $1").bind(enrolment_id),

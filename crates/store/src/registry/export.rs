@@ -10,9 +10,9 @@ use minzheng_domain::registry::{
 use minzheng_domain::{Fen, Scope};
 
 use crate::db::{q, DbRow, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
-fn entry(r: &DbRow) -> StoreResult<LedgerEntry> {
+fn entry(r: &DbRow) -> Result<LedgerEntry> {
     Ok(LedgerEntry {
         person_id: r.i64("pid")?,
         household_id: r.i64("household_id")?,
@@ -44,7 +44,7 @@ fn entry(r: &DbRow) -> StoreResult<LedgerEntry> {
 
 /// The ledger of a scope: persons by household (head first), with their incomes and assets
 /// summed by kind.
-pub async fn ledger_export(store: &Store, scope: &Scope) -> StoreResult<LedgerExport> {
+pub async fn ledger_export(store: &Store, scope: &Scope) -> Result<LedgerExport> {
     let (lo, hi) = scope.bounds();
     let col = match scope.code() {
         Some(c) if c.as_str().len() > 9 => "h.village_code",
@@ -65,7 +65,7 @@ pub async fn ledger_export(store: &Store, scope: &Scope) -> StoreResult<LedgerEx
         .await?
         .iter()
         .map(entry)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let mut incomes = HashMap::new();
     for r in store
         .fetch_all(

@@ -14,7 +14,7 @@ use minzheng_domain::{Fen, Scope};
 
 use super::search::{bind_all, matching_households, scope_cond};
 use crate::db::{q, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 use minzheng_domain::audit::AuditEntry;
 
 /// A household with its village's name and its active members' count. (A cluster counts
@@ -40,7 +40,7 @@ fn person_select(store: &Store) -> String {
     )
 }
 
-fn household(r: &DbRow) -> StoreResult<Household> {
+fn household(r: &DbRow) -> Result<Household> {
     Ok(Household {
         id: r.i64("id")?,
         township_code: r.str("township_code")?,
@@ -60,7 +60,7 @@ fn household(r: &DbRow) -> StoreResult<Household> {
     })
 }
 
-pub(super) fn person(r: &DbRow) -> StoreResult<Person> {
+pub(super) fn person(r: &DbRow) -> Result<Person> {
     Ok(Person {
         id: r.i64("id")?,
         household_id: r.i64("household_id")?,
@@ -86,8 +86,8 @@ pub(super) fn person(r: &DbRow) -> StoreResult<Person> {
     })
 }
 
-fn income(r: &DbRow) -> StoreResult<Income> {
-    let month = |c: &str| -> StoreResult<_> { Ok(r.opt_str(c)?.and_then(|s| s.parse().ok())) };
+fn income(r: &DbRow) -> Result<Income> {
+    let month = |c: &str| -> Result<_> { Ok(r.opt_str(c)?.and_then(|s| s.parse().ok())) };
     Ok(Income {
         id: r.i64("id")?,
         household_id: r.i64("household_id")?,
@@ -102,7 +102,7 @@ fn income(r: &DbRow) -> StoreResult<Income> {
     })
 }
 
-fn asset(r: &DbRow) -> StoreResult<Asset> {
+fn asset(r: &DbRow) -> Result<Asset> {
     Ok(Asset {
         id: r.i64("id")?,
         household_id: r.i64("household_id")?,
@@ -125,7 +125,7 @@ pub async fn list_households(
     store: &Store,
     scope: &Scope,
     f: &HouseholdQuery,
-) -> StoreResult<HouseholdPage> {
+) -> Result<HouseholdPage> {
     if let Some(term) = &f.term {
         return search_households(store, scope, f, term).await;
     }
@@ -168,7 +168,7 @@ pub async fn list_households(
     list_q.push(f.limit);
     list_q.push(f.offset);
     let rows = store.fetch_all(list_q).await?;
-    let items = rows.iter().map(household).collect::<StoreResult<_>>()?;
+    let items = rows.iter().map(household).collect::<Result<_>>()?;
     Ok(HouseholdPage {
         items,
         total,
@@ -182,7 +182,7 @@ async fn search_households(
     scope: &Scope,
     f: &HouseholdQuery,
     term: &SearchTerm,
-) -> StoreResult<HouseholdPage> {
+) -> Result<HouseholdPage> {
     let cap = f.offset.saturating_add(f.limit);
     let found = matching_households(store, scope, f, term, cap as usize + 1).await?;
     let total_capped = found.len() as i64 > cap;
@@ -225,7 +225,7 @@ async fn search_households(
 }
 
 /// One household, if visible.
-pub async fn get_household_row(store: &Store, scope: &Scope, id: i64) -> StoreResult<Household> {
+pub async fn get_household_row(store: &Store, scope: &Scope, id: i64) -> Result<Household> {
     let row = store
         .fetch_optional(q(format!("{} WHERE h.id = $1", hh_select(store))).bind(id))
         .await?
@@ -238,7 +238,7 @@ pub async fn get_household_row(store: &Store, scope: &Scope, id: i64) -> StoreRe
 }
 
 /// One household with members, incomes and assets, if visible.
-pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult<HouseholdDetail> {
+pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> Result<HouseholdDetail> {
     let household = get_household_row(store, scope, id).await?;
     let members = store
         .fetch_all(
@@ -252,7 +252,7 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .await?
         .iter()
         .map(person)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let incomes = store
         .fetch_all(
             q(format!(
@@ -266,7 +266,7 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .await?
         .iter()
         .map(income)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let assets = store
         .fetch_all(
             q(format!(
@@ -280,7 +280,7 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
         .await?
         .iter()
         .map(asset)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(HouseholdDetail {
         household,
         members,
@@ -290,11 +290,7 @@ pub async fn get_household(store: &Store, scope: &Scope, id: i64) -> StoreResult
 }
 
 /// The change history of a visible household (its audit records, newest first).
-pub async fn household_history(
-    store: &Store,
-    scope: &Scope,
-    id: i64,
-) -> StoreResult<Vec<AuditEntry>> {
+pub async fn household_history(store: &Store, scope: &Scope, id: i64) -> Result<Vec<AuditEntry>> {
     get_household_row(store, scope, id).await?;
     store
         .fetch_all(
@@ -311,7 +307,7 @@ pub async fn household_history(
 }
 
 /// The household a person belongs to, if visible.
-pub async fn person_household(store: &Store, scope: &Scope, person_id: i64) -> StoreResult<i64> {
+pub async fn person_household(store: &Store, scope: &Scope, person_id: i64) -> Result<i64> {
     let hid = store
         .fetch_optional(q("SELECT household_id FROM persons WHERE id = $1").bind(person_id))
         .await?
@@ -325,7 +321,7 @@ pub async fn person_household(store: &Store, scope: &Scope, person_id: i64) -> S
 }
 
 /// Who holds an ID number, anywhere: (person, household, registered name).
-pub async fn registered(store: &Store, id_number: &str) -> StoreResult<Option<(i64, i64, String)>> {
+pub async fn registered(store: &Store, id_number: &str) -> Result<Option<(i64, i64, String)>> {
     store
         .fetch_optional(
             q("SELECT id, household_id, name FROM persons WHERE id_number = $1").bind(id_number),
@@ -336,7 +332,7 @@ pub async fn registered(store: &Store, id_number: &str) -> StoreResult<Option<(i
 }
 
 /// Whether a division with this code exists.
-pub async fn division_exists(store: &Store, code: &str) -> StoreResult<bool> {
+pub async fn division_exists(store: &Store, code: &str) -> Result<bool> {
     Ok(store
         .fetch_optional(q("SELECT code FROM divisions WHERE code = $1").bind(code))
         .await?
@@ -344,7 +340,7 @@ pub async fn division_exists(store: &Store, code: &str) -> StoreResult<bool> {
 }
 
 /// Active households and active persons in the scope.
-pub async fn counts(store: &Store, scope: &Scope) -> StoreResult<(i64, i64)> {
+pub async fn counts(store: &Store, scope: &Scope) -> Result<(i64, i64)> {
     let (cond, lo, hi) = scope_cond(scope, 1);
     let h = store
         .fetch_one(
@@ -379,7 +375,7 @@ pub async fn insert_household(
     h: &HouseholdFields,
     head: &NewPerson,
     now: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     tx.fetch_one(
         q(
             "INSERT INTO households (township_code, county_code, village_code, head_id_number, head_name,
@@ -435,7 +431,7 @@ pub async fn update_household(
     id: i64,
     before_township: &str,
     c: &HouseholdChange,
-) -> StoreResult<()> {
+) -> Result<()> {
     let h = &c.household;
     let township = h.township_code();
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
@@ -481,12 +477,7 @@ pub async fn update_household(
 }
 
 /// Makes `head` the household's head of record.
-pub async fn set_head(
-    tx: &mut Tx,
-    household_id: i64,
-    head: &NewPerson,
-    now: &str,
-) -> StoreResult<()> {
+pub async fn set_head(tx: &mut Tx, household_id: i64, head: &NewPerson, now: &str) -> Result<()> {
     tx.execute(
         q("UPDATE households SET head_id_number = $1, head_name = $2, updated_at = $3 WHERE id = $4")
             .bind(head.id.as_str())
@@ -505,7 +496,7 @@ pub async fn insert_person(
     township: &str,
     p: &NewPerson,
     now: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let id = insert_person_row(tx, None, household_id, township, p, now, now).await?;
     if crate::distribute::keeps_person_ids(tx).await? {
         crate::distribute::claim_id_number(tx, p.id.as_str(), id, crate::county_of(township))
@@ -524,7 +515,7 @@ async fn insert_person_row(
     p: &NewPerson,
     created_at: &str,
     now: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let (py, ini) = pinyin_keys(&p.name);
     let (id_column, id_value) = if id.is_some() {
         ("id, ", "$22, ")
@@ -579,7 +570,7 @@ pub async fn update_person(
     township: &str,
     p: &NewPerson,
     now: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let (py, ini) = pinyin_keys(&p.name);
     let distributed = crate::distribute::keeps_person_ids(tx).await?;
     if distributed {
@@ -658,12 +649,7 @@ pub async fn update_person(
 
 /// A distributed database: `person_ids` holds the person's ID number (a corrected number
 /// replaces the old one) with their county.
-async fn keep_id_number(
-    tx: &mut Tx,
-    person_id: i64,
-    p: &NewPerson,
-    township: &str,
-) -> StoreResult<()> {
+async fn keep_id_number(tx: &mut Tx, person_id: i64, p: &NewPerson, township: &str) -> Result<()> {
     crate::distribute::release_id_numbers(tx, person_id, Some(p.id.as_str())).await?;
     crate::distribute::claim_id_number(tx, p.id.as_str(), person_id, crate::county_of(township))
         .await
@@ -678,7 +664,7 @@ pub async fn record_move(
     township: &str,
     now: &str,
     actor: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO person_moves (person_id, from_household_id, to_household_id,
@@ -701,7 +687,7 @@ pub async fn insert_income(
     household_id: i64,
     township: &str,
     i: &NewIncome,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO incomes (household_id, person_id, township_code, county_code, kind, amount_fen, period,
@@ -728,7 +714,7 @@ pub async fn insert_asset(
     household_id: i64,
     township: &str,
     a: &NewAsset,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q(
             "INSERT INTO assets (household_id, person_id, township_code, county_code, kind, value_fen,
@@ -759,11 +745,7 @@ fn in_scope_households(lo: usize) -> String {
 /// What else the registry, the case files and the money hold about a person (counted
 /// before a removal): cases, enrolments, payroll lines, funeral records and recoveries
 /// naming them, their moves, and the incomes and assets registered to them.
-pub async fn person_traces(
-    tx: &mut Tx,
-    person_id: i64,
-    id_number: &str,
-) -> StoreResult<PersonTraces> {
+pub async fn person_traces(tx: &mut Tx, person_id: i64, id_number: &str) -> Result<PersonTraces> {
     let r = tx
         .fetch_one(
             q("SELECT
@@ -795,7 +777,7 @@ pub async fn correct_person(
     person_id: i64,
     p: &NewPerson,
     now: &str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
@@ -825,7 +807,7 @@ pub async fn correct_person(
 }
 
 /// Removes a person of a household inside `scope` (the caller checked [`person_traces`]).
-pub async fn delete_person(tx: &mut Tx, scope: &Scope, person_id: i64) -> StoreResult<()> {
+pub async fn delete_person(tx: &mut Tx, scope: &Scope, person_id: i64) -> Result<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
@@ -850,7 +832,7 @@ pub async fn update_income(
     scope: &Scope,
     income_id: i64,
     i: &NewIncome,
-) -> StoreResult<()> {
+) -> Result<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
@@ -875,17 +857,12 @@ pub async fn update_income(
 }
 
 /// Removes an income item of a household inside `scope`.
-pub async fn delete_income(tx: &mut Tx, scope: &Scope, income_id: i64) -> StoreResult<()> {
+pub async fn delete_income(tx: &mut Tx, scope: &Scope, income_id: i64) -> Result<()> {
     delete_household_item(tx, scope, "incomes", income_id, "该收入").await
 }
 
 /// Rewrites an asset of a household inside `scope`.
-pub async fn update_asset(
-    tx: &mut Tx,
-    scope: &Scope,
-    asset_id: i64,
-    a: &NewAsset,
-) -> StoreResult<()> {
+pub async fn update_asset(tx: &mut Tx, scope: &Scope, asset_id: i64, a: &NewAsset) -> Result<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
@@ -907,7 +884,7 @@ pub async fn update_asset(
 }
 
 /// Removes an asset of a household inside `scope`.
-pub async fn delete_asset(tx: &mut Tx, scope: &Scope, asset_id: i64) -> StoreResult<()> {
+pub async fn delete_asset(tx: &mut Tx, scope: &Scope, asset_id: i64) -> Result<()> {
     delete_household_item(tx, scope, "assets", asset_id, "该财产").await
 }
 
@@ -919,7 +896,7 @@ async fn delete_household_item(
     table: &'static str,
     id: i64,
     what: &'static str,
-) -> StoreResult<()> {
+) -> Result<()> {
     let (lo, hi) = scope.bounds();
     let n = tx
         .execute(
@@ -936,7 +913,7 @@ async fn delete_household_item(
 }
 
 /// One row changed, or the record is not there for this caller.
-fn found(n: u64, what: &'static str) -> StoreResult<()> {
+fn found(n: u64, what: &'static str) -> Result<()> {
     if n == 0 {
         Err(StoreError::NotFound(what))
     } else {

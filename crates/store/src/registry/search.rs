@@ -20,7 +20,7 @@ use minzheng_domain::Scope;
 
 use super::households::person;
 use crate::db::{Arg, Store, Q};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// The SQL condition (on alias `h`) that limits households to the scope, with its bounds.
 /// Village-level scopes filter by village code; wider ones by the township column, which
@@ -309,7 +309,7 @@ pub async fn search_persons(
     scope: &Scope,
     term: &SearchTerm,
     limit: i64,
-) -> StoreResult<Vec<Person>> {
+) -> Result<Vec<Person>> {
     let mut b = Builder::new(store);
     let arms = b.arms(scope, term);
     let sql = b.statement(
@@ -332,7 +332,7 @@ pub(super) async fn matching_households(
     f: &HouseholdQuery,
     term: &SearchTerm,
     want: usize,
-) -> StoreResult<Vec<i64>> {
+) -> Result<Vec<i64>> {
     // Members of one household often match together (a surname): read a few persons per
     // household wanted, more if that was not enough.
     let mut persons = (want as i64 * 3).max(30);

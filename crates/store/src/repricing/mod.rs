@@ -15,12 +15,12 @@ use minzheng_domain::repricing::{
 use minzheng_domain::{Fen, Program, Scope, UrbanRural, YearMonth};
 
 use crate::db::{q, Arg, Conn, DbRow, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Queues concurrent preparations (the monthly task and a clerk at once) on PostgreSQL, where
 /// both would otherwise read the same candidates and race to create the township's pending
 /// batch; SQLite's writer lock already serializes them.
-pub async fn lock_preparation(tx: &mut Tx) -> StoreResult<()> {
+pub async fn lock_preparation(tx: &mut Tx) -> Result<()> {
     if tx.is_postgres() {
         tx.execute(q("SELECT pg_advisory_xact_lock(7340013)"))
             .await?;
@@ -36,7 +36,7 @@ pub async fn candidates<'c>(
     program: Program,
     (lo, hi): (&str, &str),
     month: YearMonth,
-) -> StoreResult<Vec<RepricingCandidate>> {
+) -> Result<Vec<RepricingCandidate>> {
     let mut db = db.into();
     let distributed = db.is_distributed().await?;
     let county = |a: &str, b: &str| crate::distribute::same_county(distributed, a, b);
@@ -112,7 +112,7 @@ pub async fn add_lines(
     lines: &[NewRepricingLine],
     by: &str,
     now: &str,
-) -> StoreResult<Vec<Prepared>> {
+) -> Result<Vec<Prepared>> {
     let mut by_township: BTreeMap<&str, Vec<&NewRepricingLine>> = BTreeMap::new();
     for l in lines {
         by_township
@@ -204,7 +204,7 @@ pub async fn add_lines(
 
 /// The batch's counters from its lines (a line at 0 counts its old amount on both sides:
 /// it is not applied; a line not computed has its old amount on both sides).
-async fn update_counters(tx: &mut Tx, batch_id: i64) -> StoreResult<()> {
+async fn update_counters(tx: &mut Tx, batch_id: i64) -> Result<()> {
     tx.execute(
         q("UPDATE repricing_batches SET
              line_count = (SELECT COUNT(*) FROM repricing_lines l WHERE l.batch_id = $1),
@@ -226,7 +226,7 @@ async fn update_counters(tx: &mut Tx, batch_id: i64) -> StoreResult<()> {
 
 const BATCH_COLUMNS: &str = "b.*, COALESCE(d.name, b.township_code) AS township_name";
 
-fn batch(r: &DbRow) -> StoreResult<RepricingBatch> {
+fn batch(r: &DbRow) -> Result<RepricingBatch> {
     Ok(RepricingBatch {
         id: r.i64("id")?,
         reason: r.coded("reason")?,
@@ -253,7 +253,7 @@ pub async fn batches<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     status: Option<RepricingStatus>,
-) -> StoreResult<Vec<RepricingBatch>> {
+) -> Result<Vec<RepricingBatch>> {
     let (lo, hi) = scope.bounds();
     let mut query = q(format!(
         "SELECT {BATCH_COLUMNS} FROM repricing_batches b
@@ -279,7 +279,7 @@ pub async fn batch_in_scope<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     id: i64,
-) -> StoreResult<RepricingBatch> {
+) -> Result<RepricingBatch> {
     db.into()
         .fetch_optional(
             q(format!(
@@ -296,7 +296,7 @@ pub async fn batch_in_scope<'c>(
 }
 
 /// The lines of a batch, by village and name.
-pub async fn lines<'c>(db: impl Into<Conn<'c>>, batch_id: i64) -> StoreResult<Vec<RepricingLine>> {
+pub async fn lines<'c>(db: impl Into<Conn<'c>>, batch_id: i64) -> Result<Vec<RepricingLine>> {
     db.into()
         .fetch_all(
             q("SELECT * FROM repricing_lines WHERE batch_id = $1
@@ -334,7 +334,7 @@ pub async fn decide(
     to: RepricingStatus,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q(
@@ -369,7 +369,7 @@ pub struct AppliedLine {
 /// longer a draft, for `month` or later, anywhere in the city (a line is never for a later
 /// month than its batch's: back pay is for earlier months). When none is, a sign-off has
 /// nothing overpaid to refuse and no top-up to add.
-pub async fn paid_from(tx: &mut Tx, program: Program, month: YearMonth) -> StoreResult<bool> {
+pub async fn paid_from(tx: &mut Tx, program: Program, month: YearMonth) -> Result<bool> {
     Ok(tx
         .fetch_optional(
             q("SELECT 1 AS paid FROM payroll_batches
@@ -387,7 +387,7 @@ pub async fn paid_from(tx: &mut Tx, program: Program, month: YearMonth) -> Store
 pub async fn overpaid_from_month(
     tx: &mut Tx,
     b: &RepricingBatch,
-) -> StoreResult<Vec<(String, YearMonth)>> {
+) -> Result<Vec<(String, YearMonth)>> {
     let rows = tx
         .fetch_all(
             q(format!(
@@ -440,7 +440,7 @@ pub async fn top_ups(
     b: &RepricingBatch,
     signer: &str,
     now: &str,
-) -> StoreResult<Option<Vec<TopUp>>> {
+) -> Result<Option<Vec<TopUp>>> {
     let reason = format!(
         "调标补差：{}（调标批次{}，{}起执行），已发月份按原金额发放",
         b.reason.label(),
@@ -483,13 +483,13 @@ pub async fn top_ups(
                 amount: Fen(r.i64("amount_fen")?),
             })
         })
-        .collect::<StoreResult<Vec<_>>>()
+        .collect::<Result<Vec<_>>>()
         .map(Some)
 }
 
 /// Draft payroll batches of the batch's month or later holding a regular line of one of
 /// its enrolments: generated at the old amounts, they are to be generated again.
-pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> StoreResult<Vec<i64>> {
+pub async fn drafts_to_regenerate(tx: &mut Tx, b: &RepricingBatch) -> Result<Vec<i64>> {
     let rows = tx
         .fetch_all(
             q("SELECT DISTINCT pb.id FROM repricing_lines l
@@ -518,7 +518,7 @@ pub struct Applied {
 /// pays the amount the line was prepared from and has not ended: the new amounts in one
 /// `UPDATE … FROM` (the bare update's shape). The lines are read once, with whether each
 /// still applies.
-pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> StoreResult<Applied> {
+pub async fn apply(tx: &mut Tx, batch_id: i64, now: &str) -> Result<Applied> {
     // The batch is `$1` in both statements, `now` the update's `$2` (numbered in order of
     // first appearance, as the SQLite path binds by position).
     const LINES: &str = "l.batch_id = $1 AND l.new_fen > 0 AND l.problem IS NULL";

@@ -3,10 +3,10 @@
 use minzheng_domain::standards::VillageAssistant;
 
 use crate::db::{q, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Every village of the township with its assistant, if recorded.
-pub async fn list(store: &Store, township_code: &str) -> StoreResult<Vec<VillageAssistant>> {
+pub async fn list(store: &Store, township_code: &str) -> Result<Vec<VillageAssistant>> {
     store
         .fetch_all(
             q(
@@ -30,11 +30,7 @@ pub async fn list(store: &Store, township_code: &str) -> StoreResult<Vec<Village
 }
 
 /// Whether `village_code` is a village of the township.
-pub async fn is_village_of(
-    store: &Store,
-    village_code: &str,
-    township_code: &str,
-) -> StoreResult<bool> {
+pub async fn is_village_of(store: &Store, village_code: &str, township_code: &str) -> Result<bool> {
     Ok(store
         .fetch_optional(
             q("SELECT code FROM divisions WHERE code = $1 AND parent_code = $2")
@@ -52,7 +48,7 @@ pub async fn set(
     township_code: &str,
     name: &str,
     phone: &str,
-) -> StoreResult<Option<String>> {
+) -> Result<Option<String>> {
     let before = tx
         .fetch_optional(
             q("SELECT name FROM village_assistants WHERE village_code = $1").bind(village_code),

@@ -11,9 +11,9 @@ use minzheng_domain::Scope;
 
 use super::coded;
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
-fn item(r: &DbRow) -> StoreResult<InspectionItem> {
+fn item(r: &DbRow) -> Result<InspectionItem> {
     let rule_id = r.opt_str("rule_id")?;
     Ok(InspectionItem {
         id: r.i64("id")?,
@@ -37,7 +37,7 @@ fn item(r: &DbRow) -> StoreResult<InspectionItem> {
     })
 }
 
-fn rectification(r: &DbRow) -> StoreResult<Rectification> {
+fn rectification(r: &DbRow) -> Result<Rectification> {
     Ok(Rectification {
         id: r.i64("id")?,
         item: r.str("item")?,
@@ -47,7 +47,7 @@ fn rectification(r: &DbRow) -> StoreResult<Rectification> {
 }
 
 /// One inspection with its checklist and rectifications, wherever it is.
-async fn load<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Inspection> {
+async fn load<'c>(db: impl Into<Conn<'c>>, id: i64) -> Result<Inspection> {
     let mut db = db.into();
     let r = db
         .fetch_optional(q("SELECT * FROM inspections WHERE id = $1").bind(id))
@@ -60,13 +60,13 @@ async fn load<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Inspection> {
         .await?
         .iter()
         .map(item)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let rectifications = db
         .fetch_all(q("SELECT * FROM rectifications WHERE inspection_id = $1 ORDER BY id").bind(id))
         .await?
         .iter()
         .map(rectification)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let (score, max_score) = score_totals(&items);
     Ok(Inspection {
         id,
@@ -86,7 +86,7 @@ async fn load<'c>(db: impl Into<Conn<'c>>, id: i64) -> StoreResult<Inspection> {
 }
 
 /// One inspection, if its office is visible in the scope.
-pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreResult<Inspection> {
+pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> Result<Inspection> {
     let i = load(db, id).await?;
     if !office_visible(scope, &i.township_code) {
         return Err(StoreError::NotFound("该检查验收记录"));
@@ -95,7 +95,7 @@ pub async fn get<'c>(db: impl Into<Conn<'c>>, scope: &Scope, id: i64) -> StoreRe
 }
 
 /// The office's inspections, newest first.
-pub async fn of_office(store: &Store, township_code: &str) -> StoreResult<Vec<Inspection>> {
+pub async fn of_office(store: &Store, township_code: &str) -> Result<Vec<Inspection>> {
     let ids: Vec<i64> = store
         .fetch_all(
             q("SELECT id FROM inspections WHERE township_code = $1 ORDER BY id DESC")
@@ -104,7 +104,7 @@ pub async fn of_office(store: &Store, township_code: &str) -> StoreResult<Vec<In
         .await?
         .iter()
         .map(|r| r.i64("id"))
-        .collect::<StoreResult<_>>()?;
+        .collect::<Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.push(load(store, id).await?);
@@ -113,10 +113,7 @@ pub async fn of_office(store: &Store, township_code: &str) -> StoreResult<Vec<In
 }
 
 /// The office's latest inspection (id and status), as the transaction sees it.
-pub async fn latest(
-    tx: &mut Tx,
-    township_code: &str,
-) -> StoreResult<Option<(i64, InspectionStatus)>> {
+pub async fn latest(tx: &mut Tx, township_code: &str) -> Result<Option<(i64, InspectionStatus)>> {
     tx.fetch_optional(
         q("SELECT id, status FROM inspections WHERE township_code = $1 ORDER BY id DESC LIMIT 1")
             .bind(township_code),
@@ -136,7 +133,7 @@ pub async fn open(
     previous_id: Option<i64>,
     opened_by: &str,
     checklist: &[ChecklistItem],
-) -> StoreResult<i64> {
+) -> Result<i64> {
     let id = tx
         .fetch_one(
             q("INSERT INTO inspections (township_code, county_code, inspectors, inspected_on, status, previous_id,
@@ -191,7 +188,7 @@ pub async fn open(
 }
 
 /// Records automatic items as the evaluation now pre-fills them (status, score, note).
-pub async fn set_auto_items(tx: &mut Tx, id: i64, items: &[&InspectionItem]) -> StoreResult<()> {
+pub async fn set_auto_items(tx: &mut Tx, id: i64, items: &[&InspectionItem]) -> Result<()> {
     for it in items {
         tx.execute(
             q(
@@ -210,7 +207,7 @@ pub async fn set_auto_items(tx: &mut Tx, id: i64, items: &[&InspectionItem]) -> 
 }
 
 /// Records checked scores and notes on the inspection's items.
-pub async fn set_scores(tx: &mut Tx, id: i64, scores: &[ScoreInput]) -> StoreResult<()> {
+pub async fn set_scores(tx: &mut Tx, id: i64, scores: &[ScoreInput]) -> Result<()> {
     for s in scores {
         tx.execute(
             q("UPDATE inspection_items SET score = $1, note = $2 WHERE id = $3 AND inspection_id = $4")
@@ -231,7 +228,7 @@ pub async fn add_rectification(
     township_code: &str,
     item: &str,
     due_on: NaiveDate,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     tx.fetch_one(
         q(
             "INSERT INTO rectifications (inspection_id, township_code, county_code, item, due_on)
@@ -247,11 +244,7 @@ pub async fn add_rectification(
 }
 
 /// One rectification item, if its office is inside the scope.
-pub async fn get_rectification(
-    store: &Store,
-    scope: &Scope,
-    id: i64,
-) -> StoreResult<RectificationOf> {
+pub async fn get_rectification(store: &Store, scope: &Scope, id: i64) -> Result<RectificationOf> {
     let (lo, hi) = scope.bounds();
     let r = store
         .fetch_optional(
@@ -273,7 +266,7 @@ pub async fn get_rectification(
 }
 
 /// Records a rectification item done on `on`.
-pub async fn complete_rectification(tx: &mut Tx, id: i64, on: NaiveDate) -> StoreResult<()> {
+pub async fn complete_rectification(tx: &mut Tx, id: i64, on: NaiveDate) -> Result<()> {
     tx.execute(
         q("UPDATE rectifications SET done_on = $1 WHERE id = $2")
             .bind(on.to_string())
@@ -284,7 +277,7 @@ pub async fn complete_rectification(tx: &mut Tx, id: i64, on: NaiveDate) -> Stor
 }
 
 /// The inspection's status as the transaction sees it.
-pub async fn status(tx: &mut Tx, id: i64) -> StoreResult<InspectionStatus> {
+pub async fn status(tx: &mut Tx, id: i64) -> Result<InspectionStatus> {
     let r = tx
         .fetch_one(q("SELECT status FROM inspections WHERE id = $1").bind(id))
         .await?;
@@ -293,12 +286,7 @@ pub async fn status(tx: &mut Tx, id: i64) -> StoreResult<InspectionStatus> {
 
 /// Closes an inspection that is still open. Conditional: of two inspectors closing it at
 /// once, only one changes the row; `false` for the other.
-pub async fn close(
-    tx: &mut Tx,
-    id: i64,
-    to: InspectionStatus,
-    findings: &str,
-) -> StoreResult<bool> {
+pub async fn close(tx: &mut Tx, id: i64, to: InspectionStatus, findings: &str) -> Result<bool> {
     let n = tx
         .execute(
             q(

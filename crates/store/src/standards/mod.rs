@@ -22,10 +22,10 @@ use minzheng_domain::standards::{
 use minzheng_domain::Fen;
 
 use crate::db::DbRow;
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// A coded column read back as its word.
-fn coded<T: Coded>(r: &DbRow, col: &str) -> StoreResult<T> {
+fn coded<T: Coded>(r: &DbRow, col: &str) -> Result<T> {
     r.coded(col)
 }
 
@@ -38,7 +38,7 @@ fn tri_arg(v: Option<bool>) -> Option<i64> {
     v.map(i64::from)
 }
 
-fn profile(r: &DbRow) -> StoreResult<OfficeProfile> {
+fn profile(r: &DbRow) -> Result<OfficeProfile> {
     Ok(OfficeProfile {
         township_code: r.str("township_code")?,
         population: r.opt_i64("population")?,
@@ -53,7 +53,7 @@ fn profile(r: &DbRow) -> StoreResult<OfficeProfile> {
     })
 }
 
-fn staff_member(r: &DbRow) -> StoreResult<StaffMember> {
+fn staff_member(r: &DbRow) -> Result<StaffMember> {
     Ok(StaffMember {
         id: r.i64("id")?,
         township_code: r.str("township_code")?,
@@ -69,7 +69,7 @@ fn staff_member(r: &DbRow) -> StoreResult<StaffMember> {
     })
 }
 
-fn change(r: &DbRow) -> StoreResult<StaffChange> {
+fn change(r: &DbRow) -> Result<StaffChange> {
     Ok(StaffChange {
         id: r.i64("id")?,
         township_code: r.str("township_code")?,
@@ -92,7 +92,7 @@ fn change(r: &DbRow) -> StoreResult<StaffChange> {
     })
 }
 
-fn room(r: &DbRow) -> StoreResult<Room> {
+fn room(r: &DbRow) -> Result<Room> {
     Ok(Room {
         id: r.i64("id")?,
         kind: RoomKind::parse(&r.str("kind")?).unwrap_or(RoomKind::Office),
@@ -102,7 +102,7 @@ fn room(r: &DbRow) -> StoreResult<Room> {
     })
 }
 
-fn equipment(r: &DbRow) -> StoreResult<Equipment> {
+fn equipment(r: &DbRow) -> Result<Equipment> {
     Ok(Equipment {
         id: r.i64("id")?,
         kind: EquipmentKind::parse(&r.str("kind")?).unwrap_or(EquipmentKind::Computer),
@@ -112,7 +112,7 @@ fn equipment(r: &DbRow) -> StoreResult<Equipment> {
     })
 }
 
-fn plan(r: &DbRow) -> StoreResult<ConstructionPlan> {
+fn plan(r: &DbRow) -> Result<ConstructionPlan> {
     Ok(ConstructionPlan {
         township_code: r.str("township_code")?,
         items: r.str("items")?,
@@ -125,7 +125,7 @@ fn plan(r: &DbRow) -> StoreResult<ConstructionPlan> {
     })
 }
 
-fn subsidy(r: &DbRow) -> StoreResult<Subsidy> {
+fn subsidy(r: &DbRow) -> Result<Subsidy> {
     Ok(Subsidy {
         id: r.i64("id")?,
         township_code: r.str("township_code")?,

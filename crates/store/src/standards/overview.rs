@@ -11,11 +11,11 @@ use minzheng_domain::Fen;
 
 use super::{coded, equipment, profile, room};
 use crate::db::{q, Store};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// Every office whose township code is in `lo..hi`, in code order, with its recorded facts,
 /// plan, latest inspection and subsidy.
-pub async fn standing_facts(store: &Store, lo: &str, hi: &str) -> StoreResult<Vec<StandingFacts>> {
+pub async fn standing_facts(store: &Store, lo: &str, hi: &str) -> Result<Vec<StandingFacts>> {
     let range = |sql: &str| q(sql.to_string()).bind(lo).bind(hi);
     let offices = store
         .fetch_all(range(

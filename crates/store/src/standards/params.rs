@@ -4,11 +4,11 @@ use chrono::NaiveDate;
 use minzheng_domain::standards::{StandardParams, Thresholds};
 
 use crate::db::{q, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Every set of parameters recorded, oldest first, and the plan deadline (the latest
 /// recorded with any). Empty when none were ever set.
-pub async fn get(store: &Store) -> StoreResult<StandardParams> {
+pub async fn get(store: &Store) -> Result<StandardParams> {
     let rows = store
         .fetch_all(q(
             "SELECT effective_from, params_json, plan_deadline FROM std_params ORDER BY effective_from",
@@ -36,7 +36,7 @@ pub async fn set(
     tx: &mut Tx,
     t: &Thresholds,
     plan_deadline: Option<NaiveDate>,
-) -> StoreResult<Option<String>> {
+) -> Result<Option<String>> {
     let json = serde_json::to_string(t).map_err(|e| StoreError::Internal(e.to_string()))?;
     let eff = t.effective_from.to_string();
     let before = tx

@@ -5,9 +5,9 @@ use minzheng_domain::standards::{ConstructionPlan, PlanEntry, PlanStatus};
 
 use super::{coded, plan};
 use crate::db::{q, Conn, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
-pub async fn get(store: &Store, township_code: &str) -> StoreResult<Option<ConstructionPlan>> {
+pub async fn get(store: &Store, township_code: &str) -> Result<Option<ConstructionPlan>> {
     store
         .fetch_optional(
             q("SELECT * FROM construction_plans WHERE township_code = $1").bind(township_code),
@@ -21,7 +21,7 @@ pub async fn get(store: &Store, township_code: &str) -> StoreResult<Option<Const
 pub async fn status<'c>(
     db: impl Into<Conn<'c>>,
     township_code: &str,
-) -> StoreResult<Option<PlanStatus>> {
+) -> Result<Option<PlanStatus>> {
     db.into()
         .fetch_optional(
             q("SELECT status FROM construction_plans WHERE township_code = $1").bind(township_code),
@@ -32,12 +32,7 @@ pub async fn status<'c>(
 }
 
 /// Replaces the office's plan (a returned one) with a newly submitted one.
-pub async fn submit(
-    tx: &mut Tx,
-    township_code: &str,
-    replaces: bool,
-    p: &PlanEntry,
-) -> StoreResult<()> {
+pub async fn submit(tx: &mut Tx, township_code: &str, replaces: bool, p: &PlanEntry) -> Result<()> {
     if replaces {
         tx.execute(
             q("DELETE FROM construction_plans WHERE township_code = $1").bind(township_code),
@@ -65,7 +60,7 @@ pub async fn review(
     to: PlanStatus,
     reviewed_by: &str,
     note: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE construction_plans SET status = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4

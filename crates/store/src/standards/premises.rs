@@ -8,7 +8,7 @@ use minzheng_domain::Fen;
 
 use super::{equipment, room};
 use crate::db::{q, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 fn table(item: OfficeItem) -> &'static str {
     match item {
@@ -18,7 +18,7 @@ fn table(item: OfficeItem) -> &'static str {
     }
 }
 
-pub async fn rooms(store: &Store, township_code: &str) -> StoreResult<Vec<Room>> {
+pub async fn rooms(store: &Store, township_code: &str) -> Result<Vec<Room>> {
     store
         .fetch_all(
             q("SELECT * FROM office_rooms WHERE township_code = $1 ORDER BY id")
@@ -30,7 +30,7 @@ pub async fn rooms(store: &Store, township_code: &str) -> StoreResult<Vec<Room>>
         .collect()
 }
 
-pub async fn equipment_of(store: &Store, township_code: &str) -> StoreResult<Vec<Equipment>> {
+pub async fn equipment_of(store: &Store, township_code: &str) -> Result<Vec<Equipment>> {
     store
         .fetch_all(
             q("SELECT * FROM office_equipment WHERE township_code = $1 ORDER BY id")
@@ -43,7 +43,7 @@ pub async fn equipment_of(store: &Store, township_code: &str) -> StoreResult<Vec
 }
 
 /// Posted rules in the order they went up.
-pub async fn posted_rules(store: &Store, township_code: &str) -> StoreResult<Vec<PostedRule>> {
+pub async fn posted_rules(store: &Store, township_code: &str) -> Result<Vec<PostedRule>> {
     store
         .fetch_all(
             q("SELECT * FROM office_rules WHERE township_code = $1 ORDER BY posted_on, id")
@@ -62,7 +62,7 @@ pub async fn posted_rules(store: &Store, township_code: &str) -> StoreResult<Vec
 }
 
 /// Investments by date.
-pub async fn investments(store: &Store, township_code: &str) -> StoreResult<Vec<Investment>> {
+pub async fn investments(store: &Store, township_code: &str) -> Result<Vec<Investment>> {
     store
         .fetch_all(
             q("SELECT * FROM investments WHERE township_code = $1 ORDER BY spent_on, id")
@@ -83,7 +83,7 @@ pub async fn investments(store: &Store, township_code: &str) -> StoreResult<Vec<
 }
 
 /// The office's investments added up, as the transaction sees them.
-pub async fn investment_total(tx: &mut Tx, township_code: &str) -> StoreResult<Fen> {
+pub async fn investment_total(tx: &mut Tx, township_code: &str) -> Result<Fen> {
     Ok(Fen(tx
         .fetch_one(
             q("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total FROM investments WHERE township_code = $1")
@@ -93,7 +93,7 @@ pub async fn investment_total(tx: &mut Tx, township_code: &str) -> StoreResult<F
         .i64("total")?))
 }
 
-pub async fn insert_room(tx: &mut Tx, township_code: &str, r: &RoomEntry) -> StoreResult<i64> {
+pub async fn insert_room(tx: &mut Tx, township_code: &str, r: &RoomEntry) -> Result<i64> {
     tx.fetch_one(
         q(
             "INSERT INTO office_rooms (township_code, county_code, kind, area_dm2, shared_hall, note)
@@ -109,11 +109,7 @@ pub async fn insert_room(tx: &mut Tx, township_code: &str, r: &RoomEntry) -> Sto
     .i64("id")
 }
 
-pub async fn insert_equipment(
-    tx: &mut Tx,
-    township_code: &str,
-    e: &EquipmentEntry,
-) -> StoreResult<i64> {
+pub async fn insert_equipment(tx: &mut Tx, township_code: &str, e: &EquipmentEntry) -> Result<i64> {
     tx.fetch_one(
         q(
             "INSERT INTO office_equipment (township_code, county_code, kind, count, dedicated, note)
@@ -134,7 +130,7 @@ pub async fn insert_posted_rule(
     township_code: &str,
     title: &str,
     posted_on: chrono::NaiveDate,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     tx.fetch_one(
         q("INSERT INTO office_rules (township_code, county_code, title, posted_on) VALUES ($1, substr($1, 1, 6), $2, $3) RETURNING id")
             .bind(township_code)
@@ -149,7 +145,7 @@ pub async fn insert_investment(
     tx: &mut Tx,
     township_code: &str,
     i: &InvestmentEntry,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     tx.fetch_one(
         q("INSERT INTO investments (township_code, county_code, spent_on, item, amount_fen, doc_number, recorded_at)
                VALUES ($1, substr($1, 1, 6), $2, $3, $4, $5, $6) RETURNING id")
@@ -166,12 +162,7 @@ pub async fn insert_investment(
 
 /// Removes a room, equipment line or posted rule of the office; `false` when it has none
 /// with that id.
-pub async fn remove(
-    tx: &mut Tx,
-    township_code: &str,
-    item: OfficeItem,
-    id: i64,
-) -> StoreResult<bool> {
+pub async fn remove(tx: &mut Tx, township_code: &str, item: OfficeItem, id: i64) -> Result<bool> {
     let n = tx
         .execute(
             q(format!(
@@ -186,12 +177,7 @@ pub async fn remove(
 }
 
 /// Whether the office has a room, equipment line or posted rule with that id.
-pub async fn exists(
-    store: &Store,
-    township_code: &str,
-    item: OfficeItem,
-    id: i64,
-) -> StoreResult<bool> {
+pub async fn exists(store: &Store, township_code: &str, item: OfficeItem, id: i64) -> Result<bool> {
     Ok(store
         .fetch_optional(
             q(format!(

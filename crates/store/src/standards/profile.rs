@@ -4,10 +4,10 @@ use minzheng_domain::standards::OfficeProfile;
 
 use super::{profile, tri_arg};
 use crate::db::{q, Conn, Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// The office's profile; an empty one (nothing recorded) when it has none.
-pub async fn get<'c>(db: impl Into<Conn<'c>>, township_code: &str) -> StoreResult<OfficeProfile> {
+pub async fn get<'c>(db: impl Into<Conn<'c>>, township_code: &str) -> Result<OfficeProfile> {
     let row = db
         .into()
         .fetch_optional(
@@ -24,7 +24,7 @@ pub async fn get<'c>(db: impl Into<Conn<'c>>, township_code: &str) -> StoreResul
 }
 
 /// Replaces the office's profile.
-pub async fn put(tx: &mut Tx, p: &OfficeProfile) -> StoreResult<()> {
+pub async fn put(tx: &mut Tx, p: &OfficeProfile) -> Result<()> {
     tx.execute(q("DELETE FROM office_profiles WHERE township_code = $1").bind(&p.township_code))
         .await?;
     tx.execute(
@@ -50,7 +50,7 @@ pub async fn put(tx: &mut Tx, p: &OfficeProfile) -> StoreResult<()> {
 /// The electronic ledger is "in use" when the office keeps its work in this system: the
 /// township has households in the registry, or (before its ledger is imported) an active
 /// account that works here.
-pub async fn e_ledger_in_use(store: &Store, township_code: &str) -> StoreResult<bool> {
+pub async fn e_ledger_in_use(store: &Store, township_code: &str) -> Result<bool> {
     Ok(store
         .fetch_one(
             q(

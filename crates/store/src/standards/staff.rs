@@ -8,10 +8,10 @@ use minzheng_domain::Scope;
 
 use super::{change, coded, staff_member};
 use crate::db::{q, Conn, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Everyone ever on the office's roster, the director first.
-pub async fn roster(store: &Store, township_code: &str) -> StoreResult<Vec<StaffMember>> {
+pub async fn roster(store: &Store, township_code: &str) -> Result<Vec<StaffMember>> {
     store
         .fetch_all(
             q("SELECT * FROM office_staff WHERE township_code = $1 ORDER BY is_director DESC, id")
@@ -28,7 +28,7 @@ pub async fn member_in_post<'c>(
     db: impl Into<Conn<'c>>,
     township_code: &str,
     id: i64,
-) -> StoreResult<Option<StaffMember>> {
+) -> Result<Option<StaffMember>> {
     db.into()
         .fetch_optional(
             q("SELECT * FROM office_staff WHERE id = $1 AND township_code = $2 AND active = $3")
@@ -42,7 +42,7 @@ pub async fn member_in_post<'c>(
 }
 
 /// The office's staff changes, newest first.
-pub async fn changes(store: &Store, township_code: &str) -> StoreResult<Vec<StaffChange>> {
+pub async fn changes(store: &Store, township_code: &str) -> Result<Vec<StaffChange>> {
     store
         .fetch_all(
             q("SELECT * FROM staff_changes WHERE township_code = $1 ORDER BY id DESC")
@@ -59,7 +59,7 @@ pub async fn get_change<'c>(
     db: impl Into<Conn<'c>>,
     scope: &Scope,
     id: i64,
-) -> StoreResult<StaffChange> {
+) -> Result<StaffChange> {
     let (lo, hi) = scope.bounds();
     let row = db
         .into()
@@ -75,7 +75,7 @@ pub async fn get_change<'c>(
 }
 
 /// Pending staff changes in scope, oldest first (the city's approval queue).
-pub async fn pending_changes(store: &Store, scope: &Scope) -> StoreResult<Vec<StaffChange>> {
+pub async fn pending_changes(store: &Store, scope: &Scope) -> Result<Vec<StaffChange>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
@@ -98,7 +98,7 @@ pub async fn insert_change(
     township_code: &str,
     e: &ChangeEntry,
     filed_by: &str,
-) -> StoreResult<i64> {
+) -> Result<i64> {
     tx.fetch_one(
         q("INSERT INTO staff_changes (township_code, county_code, kind, staff_id, name, position, is_director,
                      full_time, effective_on, doc_number, doc_date, reason, status, filed_by, filed_at)
@@ -130,7 +130,7 @@ pub async fn claim_change(
     to: ChangeStatus,
     decided_by: &str,
     note: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE staff_changes SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4
@@ -146,7 +146,7 @@ pub async fn claim_change(
 }
 
 /// A change's status as the transaction sees it.
-pub async fn change_status(tx: &mut Tx, id: i64) -> StoreResult<ChangeStatus> {
+pub async fn change_status(tx: &mut Tx, id: i64) -> Result<ChangeStatus> {
     let r = tx
         .fetch_one(q("SELECT status FROM staff_changes WHERE id = $1").bind(id))
         .await?;
@@ -154,7 +154,7 @@ pub async fn change_status(tx: &mut Tx, id: i64) -> StoreResult<ChangeStatus> {
 }
 
 /// Whether the member `staff_id` is still in post.
-pub async fn still_in_post(tx: &mut Tx, staff_id: i64) -> StoreResult<bool> {
+pub async fn still_in_post(tx: &mut Tx, staff_id: i64) -> Result<bool> {
     Ok(tx
         .fetch_optional(
             q("SELECT id FROM office_staff WHERE id = $1 AND active = $2")
@@ -166,7 +166,7 @@ pub async fn still_in_post(tx: &mut Tx, staff_id: i64) -> StoreResult<bool> {
 }
 
 /// Applies an approved change to the office's roster.
-pub async fn apply(tx: &mut Tx, township_code: &str, effect: &RosterEffect) -> StoreResult<()> {
+pub async fn apply(tx: &mut Tx, township_code: &str, effect: &RosterEffect) -> Result<()> {
     if effect.clear_director {
         tx.execute(
             q("UPDATE office_staff SET is_director = $1 WHERE township_code = $2 AND active = $3")

@@ -5,7 +5,7 @@ use minzheng_domain::{Fen, Scope};
 
 use super::subsidy;
 use crate::db::{q, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 const SELECT: &str = "SELECT s.*, o.name AS office_name, c.name AS county_name
     FROM subsidies s JOIN offices o ON o.township_code = s.township_code
@@ -13,7 +13,7 @@ const SELECT: &str = "SELECT s.*, o.name AS office_name, c.name AS county_name
     LEFT JOIN divisions c ON c.code = t.parent_code";
 
 /// The subsidy ledger in scope.
-pub async fn list(store: &Store, scope: &Scope) -> StoreResult<Vec<Subsidy>> {
+pub async fn list(store: &Store, scope: &Scope) -> Result<Vec<Subsidy>> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_all(
@@ -30,7 +30,7 @@ pub async fn list(store: &Store, scope: &Scope) -> StoreResult<Vec<Subsidy>> {
 }
 
 /// One office's subsidies.
-pub async fn of_office(store: &Store, township_code: &str) -> StoreResult<Vec<Subsidy>> {
+pub async fn of_office(store: &Store, township_code: &str) -> Result<Vec<Subsidy>> {
     store
         .fetch_all(
             q(format!("{SELECT} WHERE s.township_code = $1 ORDER BY s.id")).bind(township_code),
@@ -42,7 +42,7 @@ pub async fn of_office(store: &Store, township_code: &str) -> StoreResult<Vec<Su
 }
 
 /// One subsidy, if its office is inside the scope.
-pub async fn get(store: &Store, scope: &Scope, id: i64) -> StoreResult<Subsidy> {
+pub async fn get(store: &Store, scope: &Scope, id: i64) -> Result<Subsidy> {
     let (lo, hi) = scope.bounds();
     store
         .fetch_optional(
@@ -67,7 +67,7 @@ pub async fn grant(
     investment: Fen,
     percent: i64,
     amount: Fen,
-) -> StoreResult<()> {
+) -> Result<()> {
     tx.execute(
         q("INSERT INTO subsidies (township_code, county_code, inspection_id, investment_fen, percent, amount_fen,
                      status, created_at)
@@ -85,7 +85,7 @@ pub async fn grant(
 
 /// Records a pending subsidy paid out on `on`; `false` when it was paid already (by a
 /// concurrent payment, too).
-pub async fn disburse(tx: &mut Tx, id: i64, on: chrono::NaiveDate) -> StoreResult<bool> {
+pub async fn disburse(tx: &mut Tx, id: i64, on: chrono::NaiveDate) -> Result<bool> {
     let n = tx
         .execute(
             q("UPDATE subsidies SET status = 'disbursed', disbursed_on = $1 WHERE id = $2 AND status = 'pending'")

@@ -23,7 +23,7 @@ use minzheng_store::registry::import::{batches, known_villages, ImportSession};
 use minzheng_store::{append_audit, AuditEvent};
 
 use super::{today, Registry};
-use crate::{AppResult, Authorize, Error, Permission};
+use crate::{Authorize, Error, Permission, Result};
 
 /// Default largest file accepted (bytes). Larger ledgers should be split by township.
 pub const DEFAULT_MAX_IMPORT_BYTES: u64 = 100 * 1024 * 1024;
@@ -84,7 +84,7 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// Whether the actor may run this import: writing needs [`Permission::ImportRegistry`]; a
 /// dry run, which only checks, needs nothing. Asked before a job is recorded, so a refused
 /// import leaves no row behind.
-pub(crate) fn check_may_import(actor: &Actor, opts: &ImportOptions) -> AppResult<()> {
+pub(crate) fn check_may_import(actor: &Actor, opts: &ImportOptions) -> Result<()> {
     if !opts.dry_run {
         actor.require_or(
             Permission::ImportRegistry,
@@ -104,7 +104,7 @@ impl Registry<'_> {
         input: &ImportInput,
         opts: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
-    ) -> AppResult<ImportReport> {
+    ) -> Result<ImportReport> {
         check_may_import(actor, opts)?;
         let store = self.app.store();
         let mask = !actor.may(Permission::SeeFullIdentity);

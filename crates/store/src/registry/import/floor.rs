@@ -6,7 +6,7 @@ use super::sqlite::{person_vals, PersonVals, SqliteStmts};
 use super::{batches, pg};
 use crate::bulk::Raw;
 use crate::db::{Store, Tx};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 /// The benchmark floor: the rows an import of `ledger` into an empty registry writes
 /// (households, persons, incomes, assets), inserted by bare prepared statements stepped in
@@ -15,7 +15,7 @@ use crate::error::StoreResult;
 /// checking the file are not timed. Returns the seconds from the first insert to the
 /// commit.
 #[doc(hidden)]
-pub async fn bench_floor(store: &Store, ledger: &Ledger, groups: &Groups) -> StoreResult<f64> {
+pub async fn bench_floor(store: &Store, ledger: &Ledger, groups: &Groups) -> Result<f64> {
     let good: Vec<u32> = (0..groups.len() as u32).collect();
     let vals: Vec<PersonVals> = ledger.rows.iter().map(|r| person_vals(ledger, r)).collect();
     let now = crate::timestamp(chrono::Utc::now());

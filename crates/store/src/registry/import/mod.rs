@@ -26,7 +26,7 @@ use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 
 use crate::bulk::Raw;
 use crate::db::{q, Pool, Store, Tx, WriteTx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 pub use floor::bench_floor;
 
@@ -48,7 +48,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Which of these 12-digit codes are village-level divisions.
-pub async fn known_villages(store: &Store, wanted: &[String]) -> StoreResult<HashSet<[u8; 12]>> {
+pub async fn known_villages(store: &Store, wanted: &[String]) -> Result<HashSet<[u8; 12]>> {
     let mut known = HashSet::new();
     for chunk in wanted.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -109,7 +109,7 @@ pub type Lookups = (IdMap<Existing>, IdMap<ExistingHousehold>);
 
 impl ImportSession {
     /// Takes the write transaction (`write`) or a plain connection.
-    pub async fn begin(store: &Store, write: bool) -> StoreResult<ImportSession> {
+    pub async fn begin(store: &Store, write: bool) -> Result<ImportSession> {
         let held = if write {
             let mut tx = store.begin_write().await?;
             if let Tx::Pg(t) = &mut tx.tx {
@@ -134,12 +134,7 @@ impl ImportSession {
 
     /// Looks up the persons `ids` and the households headed by `heads` (both sorted);
     /// `in_scope` says whether their household lies inside `scope`.
-    pub async fn lookup(
-        &mut self,
-        ids: &[Id18],
-        heads: &[Id18],
-        scope: &Scope,
-    ) -> StoreResult<Lookups> {
+    pub async fn lookup(&mut self, ids: &[Id18], heads: &[Id18], scope: &Scope) -> Result<Lookups> {
         if let Some(conn) = self.held.sqlite() {
             let mut handle = conn.lock_handle().await?;
             blocking(|| lookup_sqlite(&mut handle, ids, heads, scope))
@@ -169,7 +164,7 @@ fn lookup_sqlite(
     ids: &[Id18],
     heads: &[Id18],
     scope: &Scope,
-) -> StoreResult<Lookups> {
+) -> Result<Lookups> {
     let raw = Raw::new(handle);
     let mut any_person = false;
     raw.prepare("SELECT 1 FROM persons LIMIT 1")?
@@ -232,7 +227,7 @@ async fn lookup_pg(
     ids: &[Id18],
     heads: &[Id18],
     scope: &Scope,
-) -> StoreResult<Lookups> {
+) -> Result<Lookups> {
     let distributed = crate::distribute::pg_distributed(conn).await?;
     let persons = format!(
         "SELECT p.id_number, p.id, p.household_id, h.village_code, h.head_id_number, p.name
@@ -362,10 +357,7 @@ impl ImportWrite {
     /// snapshots; PostgreSQL's wait for the commit, and there the name parts' keys and the
     /// registry's foreign keys are set aside too (`defer_pg`). If the import fails, the
     /// rollback restores them. Returns whether it did.
-    pub async fn defer_indexes(
-        &mut self,
-        new_persons: impl FnOnce() -> usize,
-    ) -> StoreResult<bool> {
+    pub async fn defer_indexes(&mut self, new_persons: impl FnOnce() -> usize) -> Result<bool> {
         match &mut self.tx.tx {
             Tx::Sqlite(t) => {
                 let new_persons = new_persons();
@@ -402,7 +394,7 @@ impl ImportWrite {
         plan: &Plan<'_>,
         part: &[u32],
         counts: &mut Counts,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         match &mut self.tx.tx {
             Tx::Sqlite(t) => sqlite::write(t, plan, part, counts).await,
             Tx::Pg(t) => pg::write(t, plan, part, counts, !self.deferred.is_empty()).await,
@@ -412,7 +404,7 @@ impl ImportWrite {
     /// Builds the indexes [`ImportWrite::defer_indexes`] dropped and refills the name parts
     /// (nothing if it dropped none); on PostgreSQL, after a large import, refreshes the
     /// statistics of the registry's tables.
-    pub async fn rebuild_indexes(&mut self) -> StoreResult<()> {
+    pub async fn rebuild_indexes(&mut self) -> Result<()> {
         match &mut self.tx.tx {
             Tx::Sqlite(t) if !self.deferred.is_empty() => {
                 rebuild_indexes(t, &self.deferred).await?
@@ -438,7 +430,7 @@ impl ImportWrite {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> StoreResult<()> {
+    pub async fn commit(self) -> Result<()> {
         self.tx.commit().await
     }
 }
@@ -466,7 +458,7 @@ const PG_DEFERRABLE_KEYS: [(&str, &str); 7] = [
 /// failed import's rollback restores them all. Dropping an index locks its table for the
 /// rest of the transaction: while such an import (one that at least doubles the registry)
 /// writes, other sessions' reads of the registry's tables wait for its commit.
-async fn defer_pg(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+async fn defer_pg(conn: &mut PgConnection) -> Result<Vec<String>> {
     // Nobody else writes households or persons until the commit (the import then takes
     // its ids as one block, see `pg::write`); dropping the indexes below locks reads too.
     sqlx::query("LOCK TABLE households, persons IN EXCLUSIVE MODE")
@@ -529,7 +521,7 @@ async fn defer_pg(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
 /// after, each by one sort), then runs the
 /// statements [`defer_pg`] returned (indexes, keys, triggers back; a unique index and a
 /// foreign key re-check every row here).
-async fn rebuild_pg(conn: &mut PgConnection, restore: &[String]) -> StoreResult<()> {
+async fn rebuild_pg(conn: &mut PgConnection, restore: &[String]) -> Result<()> {
     // Each index of a million rows sorts in memory instead of in temporary files (the
     // server's default is 64 MB); for this transaction only.
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
@@ -553,7 +545,7 @@ async fn rebuild_pg(conn: &mut PgConnection, restore: &[String]) -> StoreResult<
 
 /// Drops the deferrable indexes and the name parts' triggers and returns their
 /// definitions (indexes first).
-async fn defer_indexes(conn: &mut SqliteConnection) -> StoreResult<Vec<String>> {
+async fn defer_indexes(conn: &mut SqliteConnection) -> Result<Vec<String>> {
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT type, tbl_name, name, sql FROM sqlite_master
          WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
@@ -580,7 +572,7 @@ async fn defer_indexes(conn: &mut SqliteConnection) -> StoreResult<Vec<String>> 
 /// Refills the name parts of every person in one sorted pass (their triggers were dropped
 /// for the import), then builds the indexes and triggers again from their own definitions
 /// (a unique index re-checks uniqueness here).
-async fn rebuild_indexes(conn: &mut SqliteConnection, sql: &[String]) -> StoreResult<()> {
+async fn rebuild_indexes(conn: &mut SqliteConnection, sql: &[String]) -> Result<()> {
     // Let SQLite's sorter use a helper thread (the other core is idle meanwhile).
     sqlx::query("PRAGMA threads = 2")
         .execute(&mut *conn)

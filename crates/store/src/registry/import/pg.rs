@@ -12,7 +12,7 @@ use super::sqlite::person_vals;
 use super::IMPORT_NOTE;
 use crate::copy::CopyRows;
 use crate::county_of;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// The household columns an import writes, in COPY order after `id`.
 const HOUSEHOLD_COLUMNS: &str =
@@ -35,7 +35,7 @@ pub(super) async fn write(
     good: &[u32],
     counts: &mut Counts,
     alone: bool,
-) -> StoreResult<()> {
+) -> Result<()> {
     let l = plan.ledger;
     let now = plan.now;
     // A distributed database keeps the city-wide ID numbers beside the persons, and changes
@@ -245,11 +245,7 @@ pub(super) async fn write(
 
 /// On a distributed database: refuses the import when a staged change (`staged`) would
 /// move a row of `table` to another county, which the cluster cannot do in place.
-async fn refuse_county_moves(
-    conn: &mut PgConnection,
-    staged: &str,
-    table: &str,
-) -> StoreResult<()> {
+async fn refuse_county_moves(conn: &mut PgConnection, staged: &str, table: &str) -> Result<()> {
     let moves: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM {staged} s JOIN {table} t ON t.id = s.id
          WHERE t.county_code <> s.county_code"
@@ -268,12 +264,7 @@ async fn refuse_county_moves(
 /// `n` ids from `table`'s own sequence, so rows copied in with them never collide with
 /// rows others insert meanwhile. `alone` (nobody else can insert into `table` until the
 /// commit): one block of `n` from one `setval`; otherwise one `nextval` each.
-async fn take_ids(
-    conn: &mut PgConnection,
-    table: &str,
-    n: usize,
-    alone: bool,
-) -> StoreResult<Vec<i64>> {
+async fn take_ids(conn: &mut PgConnection, table: &str, n: usize, alone: bool) -> Result<Vec<i64>> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -300,7 +291,7 @@ async fn take_ids(
 
 /// An empty temporary table `name` with `id` and `columns` of `table` (dropped at the
 /// commit, or with the transaction).
-async fn stage(conn: &mut PgConnection, name: &str, table: &str, columns: &str) -> StoreResult<()> {
+async fn stage(conn: &mut PgConnection, name: &str, table: &str, columns: &str) -> Result<()> {
     sqlx::query(&format!(
         "CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DROP AS
            SELECT id, {columns} FROM {table} WITH NO DATA"

@@ -8,7 +8,7 @@ use sqlx::SqliteConnection;
 
 use super::IMPORT_NOTE;
 use crate::bulk::{BulkVal, MultiInsert, Raw};
-use crate::error::StoreResult;
+use crate::error::Result;
 
 fn opt<'a>(s: Option<&'a str>) -> BulkVal<'a> {
     s.map(BulkVal::Text).unwrap_or(BulkVal::Null)
@@ -65,7 +65,7 @@ const MULTI_ASSET_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, substr(?, 1, 6))";
 
 /// The next id an AUTOINCREMENT table hands out (never one used before), read inside the
 /// write transaction, which no one else can write while it is held.
-fn next_id(raw: &Raw<'_>, table: &str) -> StoreResult<i64> {
+fn next_id(raw: &Raw<'_>, table: &str) -> Result<i64> {
     let mut st = raw.prepare(&format!(
         "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0),
                 COALESCE((SELECT MAX(id) FROM {table}), 0)) + 1"
@@ -206,7 +206,7 @@ pub(super) struct SqliteStmts<'c> {
 }
 
 impl<'c> SqliteStmts<'c> {
-    pub(super) fn prepare(raw: &'c Raw<'_>) -> StoreResult<Self> {
+    pub(super) fn prepare(raw: &'c Raw<'_>) -> Result<Self> {
         Ok(SqliteStmts {
             ins_household: raw.prepare(INSERT_HOUSEHOLD)?,
             upd_household: raw.prepare(UPDATE_HOUSEHOLD)?,
@@ -220,12 +220,7 @@ impl<'c> SqliteStmts<'c> {
         })
     }
 
-    pub(super) fn insert_household(
-        &mut self,
-        l: &Ledger,
-        head: &Row,
-        now: &str,
-    ) -> StoreResult<i64> {
+    pub(super) fn insert_household(&mut self, l: &Ledger, head: &Row, now: &str) -> Result<i64> {
         let c = household_binds(l, head);
         self.ins_household
             .insert(&std::array::from_fn::<_, 11, _>(|k| match k {
@@ -235,7 +230,7 @@ impl<'c> SqliteStmts<'c> {
             }))
     }
 
-    fn update_household(&mut self, l: &Ledger, head: &Row, id: i64, now: &str) -> StoreResult<()> {
+    fn update_household(&mut self, l: &Ledger, head: &Row, id: i64, now: &str) -> Result<()> {
         let c = household_binds(l, head);
         self.upd_household
             .run(&std::array::from_fn::<_, 11, _>(|k| match k {
@@ -253,7 +248,7 @@ impl<'c> SqliteStmts<'c> {
         v: &PersonVals,
         hid: i64,
         now: &str,
-    ) -> StoreResult<i64> {
+    ) -> Result<i64> {
         let c = person_binds(l, r, v, hid);
         self.ins_person
             .insert(&std::array::from_fn::<_, 20, _>(|k| match k {
@@ -271,7 +266,7 @@ impl<'c> SqliteStmts<'c> {
         hid: i64,
         pid: i64,
         now: &str,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let c = person_binds(l, r, v, hid);
         self.upd_person
             .run(&std::array::from_fn::<_, 20, _>(|k| match k {
@@ -289,19 +284,19 @@ impl<'c> SqliteStmts<'c> {
         hid: i64,
         pid: i64,
         now: &str,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         self.incomes(l, r, hid, pid, now)?;
         self.assets(l, r, hid, pid, now)
     }
 
-    fn incomes(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
+    fn incomes(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> Result<()> {
         for vals in income_rows(l, r, hid, pid, now) {
             self.ins_income.run(&vals)?;
         }
         Ok(())
     }
 
-    fn assets(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> StoreResult<()> {
+    fn assets(&mut self, l: &Ledger, r: &Row, hid: i64, pid: i64, now: &str) -> Result<()> {
         for vals in asset_rows(l, r, hid, pid, now) {
             self.ins_asset.run(&vals)?;
         }
@@ -316,7 +311,7 @@ pub(super) async fn write(
     plan: &Plan<'_>,
     good: &[u32],
     counts: &mut Counts,
-) -> StoreResult<()> {
+) -> Result<()> {
     let mut handle = conn.lock_handle().await?;
     write_sqlite_locked(&mut handle, plan, good, counts)
 }
@@ -326,7 +321,7 @@ fn write_sqlite_locked(
     plan: &Plan<'_>,
     good: &[u32],
     counts: &mut Counts,
-) -> StoreResult<()> {
+) -> Result<()> {
     let raw = Raw::new(handle);
     let mut st = SqliteStmts::prepare(&raw)?;
     let l = plan.ledger;
