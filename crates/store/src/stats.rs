@@ -16,7 +16,7 @@ use minzheng_domain::stats::{
 use minzheng_domain::{Program, YearMonth};
 
 use crate::db::{q, Conn, DbRow, Store, Tx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{Result, StoreError};
 
 /// Paid by the month: started, not ended before it (an ended enrolment without an end
 /// month never paid), monthly programs.
@@ -53,7 +53,7 @@ pub async fn facts(
     store: &Store,
     (lo, hi): (&str, &str),
     month: YearMonth,
-) -> StoreResult<BTreeMap<String, Facts>> {
+) -> Result<BTreeMap<String, Facts>> {
     let m = month.to_string();
     let ages = AgeLimits::of(month);
     let (e, p, t, b) = tokio::try_join!(
@@ -153,7 +153,7 @@ async fn enrolment_rows(
     m: &str,
     ages: &AgeLimits,
     december: bool,
-) -> StoreResult<Vec<DbRow>> {
+) -> Result<Vec<DbRow>> {
     let old = "e.program = 'old_age_allowance'";
     let sql = format!(
         "SELECT e.program, e.township_code, e.start_month, e.end_month, e.status, e.payment,
@@ -202,14 +202,15 @@ async fn person_rows(
     hi: &str,
     m: &str,
     ages: &AgeLimits,
-) -> StoreResult<Vec<DbRow>> {
+) -> Result<Vec<DbRow>> {
     let sql = format!(
         "SELECT e.program, e.township_code, COUNT(*) AS persons, {minors}, {elderly}, {male},
                 {female}, {disabled}, {full}, {partial}, {none}
-         FROM enrolments e JOIN persons p ON p.household_id = e.household_id
+         FROM enrolments e JOIN persons p ON p.household_id = e.household_id{county}
          WHERE e.program IN ('urban_dibao', 'rural_dibao')
            AND e.township_code >= $1 AND e.township_code < $2 AND {LIVE} AND {MEMBER}
          GROUP BY e.program, e.township_code",
+        county = crate::distribute::same_county(store.distributed, "p", "e"),
         minors = sum("p.birth_date > $4", "minors"),
         elderly = sum("p.birth_date <= $5", "elderly"),
         male = sum("p.gender = '男'", "male"),
@@ -241,7 +242,7 @@ fn month_end(m: &str) -> String {
 
 /// Live 特困 enrolments with a case, grouped by township and the case's details (few
 /// distinct: the support mode and the six-item assessment).
-async fn tekun_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<Vec<DbRow>> {
+async fn tekun_rows(store: &Store, lo: &str, hi: &str, m: &str) -> Result<Vec<DbRow>> {
     store
         .fetch_all(
             q(format!(
@@ -259,27 +260,31 @@ async fn tekun_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<V
         .await
 }
 
-/// The month's batches with their lines' totals (each from a covering index: all lines,
-/// and the few that are not the month's regular ones).
-async fn batch_rows(store: &Store, lo: &str, hi: &str, m: &str) -> StoreResult<Vec<DbRow>> {
-    let county = crate::distribute::same_county(store.distributed, "l", "b");
-    store
-        .fetch_all(
-            q(format!(
-                "SELECT b.program, b.township_code, b.status,
-                  (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = b.id{county}) AS lines,
-                  (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
-                   WHERE l.batch_id = b.id{county}) AS paid_fen,
-                  (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
-                   WHERE l.batch_id = b.id AND l.kind <> 'regular'{county}) AS extra_fen
-               FROM payroll_batches b
-               WHERE b.month = $3 AND b.township_code >= $1 AND b.township_code < $2"
-            ))
-            .bind(lo)
-            .bind(hi)
-            .bind(m),
-        )
-        .await
+/// The month's batches with their lines' totals. On one server each total is read from a
+/// covering index per batch (all lines, and the few that are not the month's regular
+/// ones); a cluster answers a correlated subquery per batch slowly, so there the lines are
+/// joined to their batches on the county and summed per batch on each node.
+async fn batch_rows(store: &Store, lo: &str, hi: &str, m: &str) -> Result<Vec<DbRow>> {
+    let sql = if store.distributed {
+        "SELECT b.program, b.township_code, b.status, COUNT(l.id) AS lines,
+           CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) AS paid_fen,
+           CAST(COALESCE(SUM(CASE WHEN l.kind <> 'regular' THEN l.amount_fen END), 0) AS BIGINT)
+             AS extra_fen
+         FROM payroll_batches b
+         LEFT JOIN payroll_lines l ON l.batch_id = b.id AND l.county_code = b.county_code
+         WHERE b.month = $3 AND b.township_code >= $1 AND b.township_code < $2
+         GROUP BY b.county_code, b.id, b.program, b.township_code, b.status"
+    } else {
+        "SELECT b.program, b.township_code, b.status,
+           (SELECT COUNT(*) FROM payroll_lines l WHERE l.batch_id = b.id) AS lines,
+           (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
+            WHERE l.batch_id = b.id) AS paid_fen,
+           (SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM payroll_lines l
+            WHERE l.batch_id = b.id AND l.kind <> 'regular') AS extra_fen
+         FROM payroll_batches b
+         WHERE b.month = $3 AND b.township_code >= $1 AND b.township_code < $2"
+    };
+    store.fetch_all(q(sql).bind(lo).bind(hi).bind(m)).await
 }
 
 /// A division the report has a column or a unit for.
@@ -295,7 +300,7 @@ pub async fn units<'c>(
     db: impl Into<Conn<'c>>,
     (lo, hi): (&str, &str),
     min_level: i64,
-) -> StoreResult<Vec<Unit>> {
+) -> Result<Vec<Unit>> {
     let rows = db
         .into()
         .fetch_all(
@@ -325,7 +330,7 @@ pub struct Lock {
 }
 
 /// The month's lock, if it is locked.
-pub async fn lock_of<'c>(db: impl Into<Conn<'c>>, month: YearMonth) -> StoreResult<Option<Lock>> {
+pub async fn lock_of<'c>(db: impl Into<Conn<'c>>, month: YearMonth) -> Result<Option<Lock>> {
     let r = db
         .into()
         .fetch_optional(
@@ -347,7 +352,7 @@ pub async fn snapshot<'c>(
     db: impl Into<Conn<'c>>,
     (lo, hi): (&str, &str),
     month: YearMonth,
-) -> StoreResult<BTreeMap<String, Facts>> {
+) -> Result<BTreeMap<String, Facts>> {
     let rows = db
         .into()
         .fetch_all(
@@ -375,7 +380,7 @@ pub async fn lock(
     facts: &BTreeMap<String, Facts>,
     by: &str,
     now: &str,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let m = month.to_string();
     let added = tx
         .execute(
@@ -406,7 +411,7 @@ pub async fn lock(
 }
 
 /// Reopens a locked month: its lock and snapshot removed. `false` when it was not locked.
-pub async fn reopen(tx: &mut Tx, month: YearMonth) -> StoreResult<bool> {
+pub async fn reopen(tx: &mut Tx, month: YearMonth) -> Result<bool> {
     let m = month.to_string();
     tx.execute(q("DELETE FROM stats_snapshots WHERE month = $1").bind(m.as_str()))
         .await?;
@@ -424,7 +429,7 @@ pub async fn records(
     month: YearMonth,
     drill: Drill,
     limit: usize,
-) -> StoreResult<(Records, usize)> {
+) -> Result<(Records, usize)> {
     let m = month.to_string();
     match drill {
         Drill::Enrolments { program, filter } => {
@@ -447,7 +452,7 @@ async fn enrolment_records(
     program: Program,
     filter: EnrolmentFilter,
     limit: usize,
-) -> StoreResult<(Records, usize)> {
+) -> Result<(Records, usize)> {
     let ages = AgeLimits::of(month);
     let (cond, a, b) = match filter {
         EnrolmentFilter::Live | EnrolmentFilter::Mode(_) | EnrolmentFilter::Care(_) => {
@@ -580,7 +585,7 @@ async fn line_records(
     m: &str,
     program: Program,
     limit: usize,
-) -> StoreResult<(Records, usize)> {
+) -> Result<(Records, usize)> {
     let where_ = format!(
         "FROM payroll_batches b JOIN payroll_lines l ON l.batch_id = b.id{county}
          WHERE b.month = $3 AND b.status <> 'draft' AND b.program = $4
@@ -627,7 +632,7 @@ async fn line_records(
                 amount_fen: r.i64("amount_fen")?,
             })
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok((Records::Lines(items), total as usize))
 }
 
@@ -639,7 +644,7 @@ async fn person_records(
     programs: &[Program],
     filter: PersonFilter,
     limit: usize,
-) -> StoreResult<(Records, usize)> {
+) -> Result<(Records, usize)> {
     let cond = match filter {
         PersonFilter::All => "1 = 1",
         PersonFilter::Minors => "p.birth_date > $4",
@@ -704,7 +709,7 @@ async fn person_records(
                 work_capacity: r.coded("work_capacity")?,
             })
         })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok((Records::Persons(items), total as usize))
 }
 
@@ -713,52 +718,66 @@ pub mod bench {
     use std::time::Instant;
 
     use crate::db::{q, Store};
-    use crate::error::StoreResult;
+    use crate::error::Result;
 
     /// A person for every household's head (born as the head's ID number says), and a
     /// second member for each 农村低保 household of the payroll fixture (a household of
-    /// two): set-based, one `INSERT … SELECT` each. Genders, disabilities and labour
-    /// abilities are spread by the household's id. Returns how many persons were added.
-    pub async fn persons(store: &Store) -> StoreResult<i64> {
+    /// two): set-based, one `INSERT … SELECT` each per part of [`PART`] households, each
+    /// part its own transaction (a cluster's workers hold a transaction's row triggers in
+    /// memory until it ends). Genders, disabilities and labour abilities are spread by the
+    /// household's id. Returns how many persons were added.
+    pub async fn persons(store: &Store) -> Result<i64> {
         let now = super::super::timestamp(chrono::Utc::now());
-        let mut tx = store.begin_write().await?;
-        tx.mark_large();
+        let bounds =
+            store
+                .fetch_one(q("SELECT CAST(COALESCE(MIN(id), 0) AS BIGINT) AS lo,
+                        CAST(COALESCE(MAX(id), -1) AS BIGINT) AS hi FROM households"))
+                .await?;
+        let (lo, hi) = (bounds.i64("lo")?, bounds.i64("hi")?);
         let birth = "substr(h.head_id_number, 7, 4) || '-' || substr(h.head_id_number, 11, 2)
                      || '-' || substr(h.head_id_number, 13, 2)";
-        let mut added = tx
-            .execute(
-                q(format!(
-                    "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
-                       name_initials, id_last4, gender, birth_date, relation, counted,
-                       disability_type, work_capacity, created_at, updated_at)
-                     SELECT h.head_id_number, h.id, h.township_code, substr(h.township_code, 1, 6), '甲', 'jia', 'j',
-                       substr(h.head_id_number, 15, 4),
-                       CASE WHEN h.id % 2 = 0 THEN '男' ELSE '女' END, {birth}, 'head', (1 = 1),
-                       CASE WHEN h.id % 10 = 0 THEN 'physical' ELSE 'none' END,
-                       CASE h.id % 3 WHEN 0 THEN 'full' WHEN 1 THEN 'partial' ELSE 'none' END,
-                       $1, $1
-                     FROM households h ORDER BY h.id"
-                ))
-                .bind(now.as_str()),
-            )
-            .await?;
-        added += tx
-            .execute(
-                q("INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
-                     name_initials, id_last4, gender, birth_date, relation, counted,
-                     disability_type, work_capacity, created_at, updated_at)
-                   SELECT h.head_id_number || 'M', h.id, h.township_code, substr(h.township_code, 1, 6), '乙', 'yi', 'y',
-                     substr(h.head_id_number, 15, 4),
-                     CASE WHEN h.id % 2 = 0 THEN '女' ELSE '男' END, '2012-06-01', 'child', (1 = 1),
-                     'none', 'none', $1, $1
-                   FROM households h
-                   WHERE EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id
-                                 AND e.program = 'rural_dibao')
-                   ORDER BY h.id")
-                .bind(now.as_str()),
-            )
-            .await?;
-        tx.commit().await?;
+        let heads = format!(
+            "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
+               name_initials, id_last4, gender, birth_date, relation, counted,
+               disability_type, work_capacity, created_at, updated_at)
+             SELECT h.head_id_number, h.id, h.township_code, substr(h.township_code, 1, 6), '甲', 'jia', 'j',
+               substr(h.head_id_number, 15, 4),
+               CASE WHEN h.id % 2 = 0 THEN '男' ELSE '女' END, {birth}, 'head', (1 = 1),
+               CASE WHEN h.id % 10 = 0 THEN 'physical' ELSE 'none' END,
+               CASE h.id % 3 WHEN 0 THEN 'full' WHEN 1 THEN 'partial' ELSE 'none' END,
+               $1, $1
+             FROM households h WHERE h.id >= $2 AND h.id < $3 ORDER BY h.id"
+        );
+        // On a cluster the subquery names the county, so each shard answers alone.
+        let county = crate::distribute::same_county(store.distributed, "e", "h");
+        let children = format!(
+            "INSERT INTO persons (id_number, household_id, township_code, county_code, name, name_pinyin,
+               name_initials, id_last4, gender, birth_date, relation, counted,
+               disability_type, work_capacity, created_at, updated_at)
+             SELECT h.head_id_number || 'M', h.id, h.township_code, substr(h.township_code, 1, 6), '乙', 'yi', 'y',
+               substr(h.head_id_number, 15, 4),
+               CASE WHEN h.id % 2 = 0 THEN '女' ELSE '男' END, '2012-06-01', 'child', (1 = 1),
+               'none', 'none', $1, $1
+             FROM households h
+             WHERE h.id >= $2 AND h.id < $3
+               AND EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id
+                           AND e.program = 'rural_dibao'{county})
+             ORDER BY h.id"
+        );
+        let mut added = 0;
+        let mut from = lo;
+        while from <= hi {
+            let to = from + PART;
+            let mut tx = store.begin_write().await?;
+            tx.mark_large();
+            for sql in [&heads, &children] {
+                added += tx
+                    .execute(q(sql.as_str()).bind(now.as_str()).bind(from).bind(to))
+                    .await?;
+            }
+            tx.commit().await?;
+            from = to;
+        }
         if store.is_postgres() {
             store
                 .execute_unchecked(
@@ -769,9 +788,12 @@ pub mod bench {
         Ok(added as i64)
     }
 
+    /// Households per transaction of [`persons`].
+    const PART: i64 = 100_000;
+
     /// The floor: the bare grouped count of the enrolments by program and township (one
     /// pass over an index, nothing summed). Returns (groups, seconds).
-    pub async fn floor(store: &Store) -> StoreResult<(i64, f64)> {
+    pub async fn floor(store: &Store) -> Result<(i64, f64)> {
         let t = Instant::now();
         let rows = store
             .fetch_all(q(
