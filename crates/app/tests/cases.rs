@@ -377,6 +377,26 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
         db.app.notices().get(&assistant, batch + 1).await,
         Err(minzheng_app::Error::NotFound(_))
     ));
+    // The staff's list of boards holds it with its entry; another township's is empty.
+    let boards = db.app.notices().list(&assistant).await.unwrap();
+    assert_eq!(boards.iter().map(|b| b.id).collect::<Vec<_>>(), [batch]);
+    assert_eq!(boards[0].entries[0].case_id, id);
+    assert!(db.app.notices().list(&staff2).await.unwrap().is_empty());
+    // The public board's heading names the place in full, from the province down; a code
+    // no division has is not found.
+    let place = |code: &str| {
+        let code = minzheng_domain::DivisionCode::parse_native(code).unwrap();
+        async move { db.app.notices().public_place(&code).await }
+    };
+    assert_eq!(
+        place("511802001001").await.unwrap(),
+        "四川省雅安市雨城区东城街道东大街社区居委会"
+    );
+    assert_eq!(place("511802").await.unwrap(), "四川省雅安市雨城区");
+    assert!(matches!(
+        place("511802001999").await,
+        Err(minzheng_app::Error::NotFound(_))
+    ));
 
     // The public page: name masked by the demo parameter, amount shown, nothing else.
     let notices = db
