@@ -411,6 +411,7 @@ async fn dibao_from_application_to_enrolment(db: &TestDb) {
     assert_eq!(notices.len(), 1);
     let e = &notices[0].entries[0];
     assert_eq!(e.household_size, 2);
+    assert_eq!(e.program, minzheng_domain::Program::RuralDibao);
     assert_eq!(e.amount, expected.amount);
     let text = serde_json::to_string(&notices).unwrap();
     for secret in [

@@ -61,6 +61,7 @@ both!(
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
     the_months_drafts_are_signed_off_together_or_not_at_all,
+    bank_templates_are_kept_from_their_form,
 );
 
 const DONGCHENG: &str = "511802001";
@@ -1206,7 +1207,122 @@ async fn sign_off_and_bank_files(db: &TestDb) {
         app.bank_files().export(&staff, b.id, "no-such").await,
         Err(Error::Validation { .. })
     ));
+    // The batch page's bank files, newest first: who made each, with which template, its
+    // name, lines and total. Another township's clerk does not see the batch.
+    let files = app.bank_files().downloads(&staff, b.id).await.unwrap();
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| (
+                f.actor.as_str(),
+                f.template.as_str(),
+                f.file_name.as_str(),
+                f.lines,
+                f.total
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("staff", "psbc-xlsx", x.file_name.as_str(), 2, Fen(92_050)),
+            ("staff", "rcb-gbk", gbk.file_name.as_str(), 2, Fen(92_050)),
+        ]
+    );
+    let staff2 = actor_of(app, "staff2").await;
+    assert!(matches!(
+        app.bank_files().downloads(&staff2, b.id).await,
+        Err(Error::NotFound(_))
+    ));
     assert!(fixtures::audit_intact(app).await.unwrap());
+}
+
+fn template_input(
+    code: &str,
+    name: &str,
+    active: bool,
+) -> minzheng_domain::payroll::BankTemplateInput {
+    minzheng_domain::payroll::BankTemplateInput {
+        code: code.into(),
+        name: name.into(),
+        format: "csv".into(),
+        encoding: "utf-8".into(),
+        columns: "name,id_number,account,amount".into(),
+        totals_line: false,
+        amount_unit: "yuan".into(),
+        file_name: "{batch_no}.{ext}".into(),
+        active,
+    }
+}
+
+/// The city administrator's template form: a new template may not take an existing code,
+/// the one being edited keeps its own, and a template switched off is no longer offered
+/// for export.
+async fn bank_templates_are_kept_from_their_form(db: &TestDb) {
+    let app = seeded(db).await;
+    let admin = actor_of(app, "admin").await;
+    let staff = actor_of(app, "staff").await;
+    let files = app.bank_files();
+    let offered = |t: Vec<minzheng_domain::payroll::BankTemplate>| {
+        t.into_iter().map(|t| t.code).collect::<Vec<_>>()
+    };
+    let before = offered(files.active_templates(&staff).await.unwrap());
+    assert!(before.contains(&"rcb-gbk".to_string()), "{before:?}");
+    assert_eq!(
+        before.len(),
+        files
+            .templates(&staff)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|t| t.active)
+            .count()
+    );
+    assert!(matches!(
+        files
+            .save_template_form(&staff, &template_input("town", "乡镇模板", true), "")
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    let new = files
+        .save_template_form(&admin, &template_input("city-bank", "市商业银行", true), "")
+        .await
+        .unwrap();
+    assert_eq!(
+        (new.code.as_str(), new.name.as_str()),
+        ("city-bank", "市商业银行")
+    );
+    assert!(offered(files.active_templates(&staff).await.unwrap()).contains(&"city-bank".into()));
+    // A second new template of the same code, or another template's edit taking it, is
+    // refused on the code field and changes nothing.
+    for editing in ["", "rcb-gbk"] {
+        match files
+            .save_template_form(&admin, &template_input("city-bank", "重名", true), editing)
+            .await
+        {
+            Err(Error::Validation { fields, .. }) => {
+                assert!(fields["code"].contains("已被使用"), "{fields:?}")
+            }
+            other => panic!("expected the code refused, got {other:?}"),
+        }
+    }
+    // Its own edit keeps the code: switched off, it is kept but no longer offered.
+    let off = files
+        .save_template_form(
+            &admin,
+            &template_input("city-bank", "市商业银行（停用）", false),
+            "city-bank",
+        )
+        .await
+        .unwrap();
+    assert!(!off.active);
+    let all = files.templates(&staff).await.unwrap();
+    let kept = all.iter().find(|t| t.code == "city-bank").unwrap();
+    assert_eq!(
+        (kept.name.as_str(), kept.active),
+        ("市商业银行（停用）", false)
+    );
+    assert_eq!(
+        offered(files.active_templates(&staff).await.unwrap()),
+        before
+    );
 }
 
 fn return_csv(rows: &[(i64, &str, &str, &str, &str)], totals: Option<(usize, &str)>) -> Vec<u8> {
