@@ -501,6 +501,15 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
     assert_eq!(ledger[0].percent, 50);
     assert_eq!(ledger[0].amount, Fen(4_572_839));
     assert_eq!(ledger[0].status, SubsidyStatus::Pending);
+    // The office's own page lists it too.
+    let page = s.office(&staff, DONGCHENG, today()).await.unwrap();
+    assert_eq!(
+        page.subsidies
+            .iter()
+            .map(|x| (x.id, x.amount, x.status))
+            .collect::<Vec<_>>(),
+        [(ledger[0].id, Fen(4_572_839), SubsidyStatus::Pending)]
+    );
     // Closed inspections cannot change, and a passed office is not inspected again.
     assert!(matches!(
         s.decide_inspection(&admin, id, false, "x", today()).await,
@@ -519,6 +528,12 @@ async fn passing_inspection_grants_half_the_investment(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(paid.status, SubsidyStatus::Disbursed);
+    // A payment that read the subsidy as pending before this one committed (two city
+    // clerks at once) is told at its write that it was paid already.
+    assert!(
+        !db.disburse_subsidy_write(ledger[0].id, today()).await,
+        "a paid subsidy is not paid again"
+    );
     assert!(matches!(
         s.disburse(&admin, ledger[0].id, "2026-11-30").await,
         Err(Error::Conflict(_))
