@@ -125,6 +125,13 @@ impl TestDb {
             .expect("list partitions")
     }
 
+    /// The store under the application, for a test that drives one of its guarded writes
+    /// as a request that raced another meets it: the use case checked the record before
+    /// it began writing, and the write checks again.
+    pub fn store(&self) -> &minzheng_store::Store {
+        &self.db.store
+    }
+
     /// The store's write of a subsidy paid out on `on`, rolled back, as a second payment
     /// that read the subsidy as pending before the first committed meets it: whether it
     /// would have paid.

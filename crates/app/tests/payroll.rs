@@ -1459,6 +1459,18 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
         app.payroll().get(&sys(), b.id).await.unwrap().export_count,
         exports
     );
+    // An export that read the batch before the bank's answer came in is refused at its
+    // write too.
+    {
+        let mut tx = db.store().begin_write().await.unwrap();
+        let counted = minzheng_store::payroll::mark_exported(&mut tx, b.id, "2026-12-01T00:00:00Z")
+            .await
+            .unwrap();
+        assert!(
+            !counted,
+            "no bank file is counted once the bank has answered"
+        );
+    }
     // The same lines again are refused.
     let again = app
         .bank_files()
@@ -1479,6 +1491,23 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
     assert_eq!(out.batch.paid, Fen(80_000));
     assert_eq!(out.batch.failed, Fen(42_050));
     assert_eq!(out.batch.paid.0 + out.batch.failed.0, out.batch.planned.0);
+    // A return that read the batch as exported before this one reconciled it is not
+    // counted at its write.
+    {
+        let mut tx = db.store().begin_write().await.unwrap();
+        let one = minzheng_store::payroll::ReturnCounts {
+            lines: 1,
+            paid_count: 1,
+            paid: Fen(30_000),
+            failed_count: 0,
+            failed: Fen(0),
+        };
+        let counted =
+            minzheng_store::payroll::count_return(&mut tx, b.id, &one, "2026-12-01T00:00:00Z")
+                .await
+                .unwrap();
+        assert!(!counted, "a reconciled batch counts no more returns");
+    }
     assert!(matches!(
         app.bank_files()
             .import_return(&staff, b.id, "回盘2.csv", &rest)
