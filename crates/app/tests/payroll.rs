@@ -1449,6 +1449,20 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
     );
     assert_eq!(out.batch.status, BatchStatus::Exported);
     assert!(out.batch.partially_reconciled());
+    // Each answered line keeps the bank's transaction number, and a failed one its reason.
+    let answered: Vec<(i64, Option<String>, Option<String>)> = lines(app, &b)
+        .await
+        .into_iter()
+        .filter(|l| l.id == a || l.id == c)
+        .map(|l| (l.id, l.bank_txn_id, l.fail_reason))
+        .collect();
+    assert_eq!(
+        answered,
+        [
+            (a, Some(format!("T{a}")), None),
+            (c, Some(format!("T{c}")), Some("户名不符".to_string())),
+        ]
+    );
     // No new bank file once the bank has answered for some lines: it could pay them again.
     let exports = out.batch.export_count;
     assert!(matches!(
