@@ -45,6 +45,7 @@ both!(
     a_locked_month_keeps_its_figures_until_reopened,
     a_township_user_sees_their_township_only,
     warnings_fire_when_the_ledgers_disagree,
+    back_pay_is_spent_but_not_the_months_own_payment,
     records_behind_a_figure,
 );
 
@@ -702,6 +703,51 @@ async fn warnings_fire_when_the_ledgers_disagree(db: &TestDb) {
     ] {
         assert!(messages.contains(&m), "{m}: {messages:?}");
     }
+}
+
+/// A line of back pay in a signed-off batch is money spent in the month, but not the
+/// month's own payment: the spending grows by it, and the check of the month's own lines
+/// against what the enrolments are due still agrees.
+async fn back_pay_is_spent_but_not_the_months_own_payment(db: &TestDb) {
+    let app = build_city(db).await;
+    let approver = actor(app, "approver").await;
+    let before = app.stats().month(&approver, month(), None).await.unwrap();
+    let batches = app
+        .payroll()
+        .list(
+            &sys(),
+            &minzheng_domain::payroll::BatchFilter {
+                month: Some("2026-11".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let urban = batches
+        .iter()
+        .find(|b| b.township_code == "511802001" && b.program == Program::UrbanDibao)
+        .expect("东城's signed-off 城市低保 batch");
+    // 500.00 元 for October, to a beneficiary of the batch's township.
+    fixtures::insert_back_pay_line(
+        app,
+        urban.id,
+        YearMonth::parse("2026-10").unwrap(),
+        EAST_V1,
+        "补发对象",
+        &id("19800303", 31),
+    )
+    .await
+    .unwrap();
+    let after = app.stats().month(&approver, month(), None).await.unwrap();
+    assert_eq!(
+        after.total(StatItem::UrbanFen),
+        before.total(StatItem::UrbanFen) + 50_000
+    );
+    let messages: Vec<&str> = after.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert!(
+        !messages.iter().any(|m| m.starts_with("东城街道")),
+        "{messages:?}"
+    );
 }
 
 async fn records_behind_a_figure(db: &TestDb) {
