@@ -132,16 +132,6 @@ impl TestDb {
         &self.db.store
     }
 
-    /// The store's write of a subsidy paid out on `on`, rolled back, as a second payment
-    /// that read the subsidy as pending before the first committed meets it: whether it
-    /// would have paid.
-    pub async fn disburse_subsidy_write(&self, id: i64, on: chrono::NaiveDate) -> bool {
-        let mut tx = self.db.store.begin_write().await.expect("begin");
-        minzheng_store::standards::subsidies::disburse(&mut tx, id, on)
-            .await
-            .expect("the subsidy's write")
-    }
-
     /// Closes the database and drops it (PostgreSQL).
     pub async fn cleanup(self) {
         self.db.cleanup().await
