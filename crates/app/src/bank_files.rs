@@ -104,6 +104,18 @@ impl BankFiles<'_> {
         Ok(payroll::downloads(store, batch_id).await?)
     }
 
+    /// The bank's return files imported for a batch the actor sees, newest first (the file's
+    /// name and SHA-256, its lines, paid and failed counts and amounts, who and when).
+    pub async fn return_files(
+        &self,
+        actor: &Actor,
+        batch_id: i64,
+    ) -> Result<Vec<minzheng_domain::payroll::ReturnFileRecord>> {
+        let store = self.app.store();
+        payroll::get_batch(store, &actor.scope, batch_id).await?;
+        Ok(payroll::return_files(store, batch_id).await?)
+    }
+
     /// Renders the bank file of a signed-off batch with a template; the first export moves
     /// the batch to exported. A batch is exported again (the bank lost the file, say) only
     /// until the bank has answered for a line. Every export is audited.

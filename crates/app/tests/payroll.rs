@@ -12,6 +12,7 @@ use minzheng_domain::payroll::{
     PaymentException, PaymentKind, PayrollBatch, PayrollLine,
 };
 use minzheng_domain::{Actor, Fen, Program, Scope, YearMonth};
+use sha2::Digest;
 
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -1505,6 +1506,42 @@ async fn return_files_reconcile_or_are_refused_whole(db: &TestDb) {
     assert_eq!(out.batch.paid, Fen(80_000));
     assert_eq!(out.batch.failed, Fen(42_050));
     assert_eq!(out.batch.paid.0 + out.batch.failed.0, out.batch.planned.0);
+    // The batch keeps each accepted return file, newest first, with the SHA-256 of its
+    // bytes; the refused files, and the repeat of the first, left no record.
+    let sha = |data: &[u8]| hex::encode(sha2::Sha256::digest(data));
+    let kept: Vec<_> = app
+        .bank_files()
+        .return_files(&staff, b.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            assert!(f.imported_at.starts_with("20"), "{}", f.imported_at);
+            (
+                f.file_name,
+                f.sha256,
+                (f.lines, f.paid_count, f.paid, f.failed_count, f.failed),
+                f.imported_by,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                "回盘2.csv".to_string(),
+                sha(&rest),
+                (1, 1, Fen(30_000), 0, Fen(0)),
+                staff.username.clone()
+            ),
+            (
+                "回盘1.csv".to_string(),
+                sha(&part),
+                (2, 1, Fen(50_000), 1, Fen(42_050)),
+                staff.username.clone()
+            ),
+        ]
+    );
     // A return that read the batch as exported before this one reconciled it is not
     // counted at its write.
     {
@@ -1732,6 +1769,14 @@ async fn jurisdiction_and_roles(db: &TestDb) {
     ));
     assert!(matches!(
         app.bank_files().export(&staff2, b.id, "utf8-csv").await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.bank_files().downloads(&staff2, b.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        app.bank_files().return_files(&staff2, b.id).await,
         Err(Error::NotFound(_))
     ));
     let file = format!(

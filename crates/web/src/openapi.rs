@@ -430,6 +430,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("post", "/api/v1/payroll/sign-off", "一次签发多个批次（本月审核签发）：batches 为 [{id, reviewed}]（reviewed 为审核时所见的 generated_at）；任一批次不能签发则全部不签发（409/404）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/close", "结束已对账的批次（民政办主任）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/bank-file", "生成银行代发文件（template），返回文件", "资金发放"),
+    ("get", "/api/v1/payroll/batches/{id}/bank-files", "银行代发文件下载记录：下载时间、下载人、代发模板、文件名、笔数、金额（新的在前）", "资金发放"),
+    ("get", "/api/v1/payroll/batches/{id}/returns", "银行回盘文件导入记录：文件名、SHA-256、笔数、成功和失败的笔数与金额、导入人、导入时间（新的在前）", "资金发放"),
     ("post", "/api/v1/payroll/batches/{id}/returns", "导入银行回盘文件（multipart，字段file），不能对账时整份拒绝", "资金发放"),
     ("get", "/api/v1/payroll/exceptions", "退票列表（status）", "资金发放"),
     ("post", "/api/v1/payroll/exceptions/{id}/correction", "更正退票（账号、开户行、户名），下一批次重发", "资金发放"),

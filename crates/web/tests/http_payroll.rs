@@ -60,6 +60,7 @@ both!(
     a_draft_names_the_lines_without_an_account,
     the_months_review_page_signs_every_ticked_draft,
     batch_page_lists_each_bank_file_download,
+    batch_page_lists_each_return_file,
     a_village_assistant_reads_their_villages_payroll,
 );
 
@@ -187,6 +188,8 @@ async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
         format!("/api/v1/payroll/batches/{batch}"),
         format!("/api/v1/payroll/batches/{batch}/lines"),
         format!("/api/v1/payroll/batches/{batch}/diff"),
+        format!("/api/v1/payroll/batches/{batch}/bank-files"),
+        format!("/api/v1/payroll/batches/{batch}/returns"),
         "/api/v1/payroll/batches".to_string(),
         "/api/v1/payroll/exceptions".to_string(),
         "/api/v1/payroll/back-pay".to_string(),
@@ -209,7 +212,7 @@ async fn payroll_endpoints_refuse_other_jurisdictions(app: &TestApp) {
             batch
         };
         let url = app.url(&path.replace("{id}", &id.to_string()));
-        let r = if path.ends_with("/returns") {
+        let r = if path.ends_with("/returns") && *method == "post" {
             upload_return(&c, &csrf, url, file.clone().into_bytes())
                 .await
                 .0
@@ -406,6 +409,37 @@ async fn api_from_generation_to_reconciliation(app: &TestApp) {
     assert_eq!(out["complete"], true);
     assert_eq!(out["failed_count"], 1);
     assert_eq!(out["batch"]["status"], "reconciled");
+    // The batch's bank file and its accepted return file are on record; the refused one
+    // is not.
+    let downloads = get_json(
+        &staff,
+        app.url(&format!("/api/v1/payroll/batches/{id}/bank-files")),
+    )
+    .await;
+    let downloads = downloads["items"].as_array().unwrap();
+    assert_eq!(downloads.len(), 1, "{downloads:?}");
+    assert_eq!(downloads[0]["template"], "utf8-csv");
+    assert_eq!(downloads[0]["lines"], 2);
+    let returns = get_json(
+        &staff,
+        app.url(&format!("/api/v1/payroll/batches/{id}/returns")),
+    )
+    .await;
+    let returns = returns["items"].as_array().unwrap();
+    assert_eq!(returns.len(), 1, "{returns:?}");
+    assert_eq!(
+        (
+            &returns[0]["lines"],
+            &returns[0]["paid_count"],
+            &returns[0]["failed_count"]
+        ),
+        (&json!(2), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        returns[0]["sha256"].as_str().unwrap().len(),
+        64,
+        "{returns:?}"
+    );
 
     let ex = get_json(&staff, app.url("/api/v1/payroll/exceptions?status=open")).await;
     let xid = ex["items"][0]["id"].as_i64().unwrap();
@@ -1953,6 +1987,70 @@ async fn batch_page_lists_each_bank_file_download(app: &TestApp) {
         !section.contains(">staff<"),
         "user name instead of the person: {section}"
     );
+}
+
+/// The batch page lists each accepted return file: the clerk's name (not the user name),
+/// Beijing time, the file's name, the head of its SHA-256, and its paid and failed counts
+/// and amounts.
+async fn batch_page_lists_each_return_file(app: &TestApp) {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    let (batch, lines) = exported_november(app).await;
+    let page = format!("/payroll/batches/{batch}");
+    let c = page_login(app, "director").await;
+    let (_, before) = get_page(&c, app.url(&page)).await;
+    assert!(before.contains("id=\"no-returns\""), "{before}");
+
+    let mut file = String::from("明细号,姓名,金额(分),处理结果,失败原因\n");
+    for l in &lines {
+        let failed = l.beneficiary_name == "李四";
+        file.push_str(&format!(
+            "{},{},{},{},{}\n",
+            l.id,
+            l.beneficiary_name,
+            l.amount.0,
+            if failed { "失败" } else { "成功" },
+            if failed { "账户冻结" } else { "" }
+        ));
+    }
+    let (staff, csrf) = api_login(app, "staff").await;
+    let (status, out) = upload_return(
+        &staff,
+        &csrf,
+        app.url(&format!("/api/v1/payroll/batches/{batch}/returns")),
+        file.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let kept = app
+        .db
+        .app
+        .bank_files()
+        .return_files(&Actor::system("t"), batch)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    let names = app.db.app.users().names().await.unwrap();
+    let (_, html) = get_page(&c, app.url(&page)).await;
+    let section = &html[html.find("id=\"return-files\"").expect("returns section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(section.matches("<tr><td>").count(), 1, "{section}");
+    let r = &kept[0];
+    for shown in [
+        beijing(&r.imported_at),
+        names["staff"].clone(),
+        r.file_name.clone(),
+        r.sha256[..12].to_string(),
+        "500.00".to_string(),
+        "420.50".to_string(),
+    ] {
+        assert!(section.contains(&shown), "{shown} in {section}");
+    }
+    assert!(
+        !section.contains(r.imported_at.as_str()),
+        "raw time: {section}"
+    );
+    assert!(!section.contains(">staff<"), "user name shown: {section}");
 }
 
 /// The village assistant's payroll page shows the township's batches of the month with

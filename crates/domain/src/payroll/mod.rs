@@ -20,7 +20,7 @@ pub use forms::{
 };
 pub use records::{
     BackPay, BankFileDownload, BankTemplate, BatchDiff, DiffEntry, GenerateOutcome, LedgerRow,
-    PaymentException, PayrollBatch, PayrollLine, PayrollOverview, ReturnOutcome,
+    PaymentException, PayrollBatch, PayrollLine, PayrollOverview, ReturnFileRecord, ReturnOutcome,
 };
 pub use returns::{parse_amount, reconcile, LineKey, MatchedResult, ReturnFile, ReturnRow};
 pub use review::{changed_enrolments, diff, explain, ledger_series, EnrolmentFacts, PreviousBatch};

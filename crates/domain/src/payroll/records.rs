@@ -59,6 +59,23 @@ pub struct BankFileDownload {
     pub total: Fen,
 }
 
+/// One bank return file imported for a batch (回盘文件), as it was accepted: its name, the
+/// SHA-256 of its bytes (to match the file the bank sent), how many lines it answered and
+/// how many of them were paid or failed with their amounts, who imported it and when (a
+/// stored UTC timestamp).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReturnFileRecord {
+    pub file_name: String,
+    pub sha256: String,
+    pub lines: i64,
+    pub paid_count: i64,
+    pub paid: Fen,
+    pub failed_count: i64,
+    pub failed: Fen,
+    pub imported_by: String,
+    pub imported_at: String,
+}
+
 /// One line of a batch (发放明细).
 #[derive(Debug, Clone, Serialize)]
 pub struct PayrollLine {

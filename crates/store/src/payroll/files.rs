@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use minzheng_domain::payroll::{
-    BankFileDownload, BankTemplate, LineKey, MatchedResult, ValidTemplate,
+    BankFileDownload, BankTemplate, LineKey, MatchedResult, ReturnFileRecord, ValidTemplate,
 };
 use minzheng_domain::{Fen, YearMonth};
 
@@ -290,6 +290,35 @@ pub async fn record_return_file(
     )
     .await?;
     Ok(())
+}
+
+/// The return files imported for a batch, newest first.
+pub async fn return_files(store: &Store, batch_id: i64) -> Result<Vec<ReturnFileRecord>> {
+    store
+        .fetch_all(
+            q(
+                "SELECT file_name, sha256, lines, paid_count, paid_fen, failed_count, failed_fen,
+                 imported_by, imported_at
+               FROM payroll_returns WHERE batch_id = $1 ORDER BY id DESC",
+            )
+            .bind(batch_id),
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ReturnFileRecord {
+                file_name: r.str("file_name")?,
+                sha256: r.str("sha256")?,
+                lines: r.i64("lines")?,
+                paid_count: r.i64("paid_count")?,
+                paid: Fen(r.i64("paid_fen")?),
+                failed_count: r.i64("failed_count")?,
+                failed: Fen(r.i64("failed_fen")?),
+                imported_by: r.str("imported_by")?,
+                imported_at: r.str("imported_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Writes the results; returns how many lines changed (each must, or another import won).

@@ -66,6 +66,24 @@ pub(super) async fn api_lines(
     ok(json!({"total": total, "items": items}))
 }
 
+pub(super) async fn api_bank_files(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    ok(json!({"items": st.app.bank_files().downloads(&actor, id).await?}))
+}
+
+pub(super) async fn api_return_files(
+    State(st): State<AppState>,
+    ApiUser(_, actor): ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, "该发放批次")?;
+    ok(json!({"items": st.app.bank_files().return_files(&actor, id).await?}))
+}
+
 pub(super) async fn api_diff(
     State(st): State<AppState>,
     ApiUser(_, actor): ApiUser,

@@ -235,6 +235,7 @@ struct BatchPage {
     templates: Vec<BankTemplate>,
     /// The bank files produced for this batch, newest first.
     downloads: Vec<DownloadView>,
+    returns: Vec<ReturnView>,
     can_regenerate: bool,
     can_sign: bool,
     can_export: bool,
@@ -255,6 +256,21 @@ pub(super) struct DownloadView {
     file_name: String,
     lines: i64,
     total: Fen,
+}
+
+/// One return file imported for the batch, in words: Beijing time, the person's name, the
+/// file's name, the head of its SHA-256 (the whole on hover) and what it answered.
+pub(super) struct ReturnView {
+    at: String,
+    by: String,
+    file_name: String,
+    sha256: String,
+    sha_head: String,
+    lines: i64,
+    paid_count: i64,
+    paid: Fen,
+    failed_count: i64,
+    failed: Fen,
 }
 
 impl BatchPage {
@@ -368,6 +384,25 @@ async fn batch_render(
             total: d.total,
         })
         .collect();
+    let returns = st
+        .app
+        .bank_files()
+        .return_files(actor, id)
+        .await?
+        .into_iter()
+        .map(|r| ReturnView {
+            at: crate::pages::beijing_time(&r.imported_at),
+            by: names.of(&r.imported_by),
+            file_name: r.file_name,
+            sha_head: r.sha256.chars().take(12).collect(),
+            sha256: r.sha256,
+            lines: r.lines,
+            paid_count: r.paid_count,
+            paid: r.paid,
+            failed_count: r.failed_count,
+            failed: r.failed,
+        })
+        .collect();
     let (code, error) = match error {
         Some((c, m)) => (c, Some(m)),
         None => (StatusCode::OK, None),
@@ -383,6 +418,7 @@ async fn batch_render(
         line_status,
         templates,
         downloads,
+        returns,
         can_regenerate: actor.may(Permission::GeneratePayroll),
         can_sign: actor.may(Permission::SignOffPayroll),
         can_export: actor.may(Permission::ExportBankFile),

@@ -93,9 +93,10 @@ pub fn api() -> Router<AppState> {
         .route("/payroll/sign-off", post(api_sign_off_all))
         .route("/payroll/batches/{id}/close", post(api_close))
         .route("/payroll/batches/{id}/bank-file", post(api_bank_file))
+        .route("/payroll/batches/{id}/bank-files", get(api_bank_files))
         .route(
             "/payroll/batches/{id}/returns",
-            post(api_return).layer(upload),
+            get(api_return_files).merge(post(api_return).layer(upload)),
         )
         .route("/payroll/exceptions", get(api_exceptions))
         .route("/payroll/exceptions/{id}/correction", post(api_correct))
