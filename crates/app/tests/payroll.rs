@@ -58,6 +58,7 @@ both!(
     return_files_reconcile_or_are_refused_whole,
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
+    lists_filter_batches_and_lines_by_their_codes,
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
@@ -922,6 +923,85 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
             .await,
         Err(Error::Conflict(_))
     ));
+}
+
+/// The batch list filters by program and status, a batch's lines by status and kind; a
+/// code no word has lists nothing rather than everything.
+async fn lists_filter_batches_and_lines_by_their_codes(db: &TestDb) {
+    let app = seeded(db).await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(
+        app,
+        FixtureEnrolment::new(Program::Tekun, V1, "李四", &id_no(2), 60_000, "2026-01"),
+    )
+    .await;
+    let out = app
+        .payroll()
+        .generate(&sys(), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(out.created.len(), 2);
+    let dibao_batch = out
+        .created
+        .iter()
+        .find(|b| b.program == Program::UrbanDibao)
+        .unwrap()
+        .id;
+    app.payroll()
+        .sign_off(&sys(), dibao_batch, None)
+        .await
+        .unwrap();
+    let listed = |program: Option<&str>, status: Option<&str>| {
+        let f = BatchFilter {
+            month: Some("2026-11".into()),
+            program: program.map(str::to_string),
+            status: status.map(str::to_string),
+            within: None,
+        };
+        async move {
+            let mut v: Vec<(Program, BatchStatus)> = app
+                .payroll()
+                .list(&sys(), &f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|b| (b.program, b.status))
+                .collect();
+            v.sort_by_key(|(p, _)| p.as_str());
+            v
+        }
+    };
+    let signed = (Program::UrbanDibao, BatchStatus::SignedOff);
+    let draft = (Program::Tekun, BatchStatus::Draft);
+    assert_eq!(listed(None, None).await, [draft, signed]);
+    assert_eq!(listed(Some("urban_dibao"), None).await, [signed]);
+    assert_eq!(listed(Some("tekun"), None).await, [draft]);
+    assert_eq!(listed(None, Some("signed_off")).await, [signed]);
+    assert_eq!(listed(None, Some("draft")).await, [draft]);
+    assert_eq!(listed(Some("tekun"), Some("signed_off")).await, []);
+    assert_eq!(listed(Some("no_such_program"), None).await, []);
+    assert_eq!(listed(None, Some("no_such_status")).await, []);
+
+    let counted = |status: Option<&str>, kind: Option<&str>| {
+        let f = LineFilter {
+            status: status.map(str::to_string),
+            kind: kind.map(str::to_string),
+            ..Default::default()
+        };
+        async move {
+            let (items, total) = app.payroll().lines(&sys(), dibao_batch, &f).await.unwrap();
+            assert_eq!(items.len() as i64, total);
+            total
+        }
+    };
+    assert_eq!(counted(None, None).await, 1);
+    assert_eq!(counted(Some("planned"), None).await, 1);
+    assert_eq!(counted(Some("paid"), None).await, 0);
+    assert_eq!(counted(None, Some("regular")).await, 1);
+    assert_eq!(counted(None, Some("back_pay")).await, 0);
+    assert_eq!(counted(Some("planned"), Some("regular")).await, 1);
+    assert_eq!(counted(Some("no_such_status"), None).await, 0);
+    assert_eq!(counted(None, Some("no_such_kind")).await, 0);
 }
 
 async fn signed_and_exported(app: &App, m: &str) -> PayrollBatch {
