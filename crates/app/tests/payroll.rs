@@ -59,6 +59,7 @@ both!(
     exceptions_are_corrected_and_reissued_once,
     jurisdiction_and_roles,
     lists_filter_batches_and_lines_by_their_codes,
+    a_city_wide_generation_gives_back_its_page_cache,
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
@@ -923,6 +924,27 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
             .await,
         Err(Error::Conflict(_))
     ));
+}
+
+/// A city-wide generation enlarges its SQLite connection's page cache for the fill and
+/// gives it back before the connection returns to the pool: afterwards every pooled
+/// connection has the pool's share of the cache budget again, as before. (PostgreSQL has
+/// no per-connection page cache; the list is empty there.)
+async fn a_city_wide_generation_gives_back_its_page_cache(db: &TestDb) {
+    let app = seeded(db).await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let before = db.store().pooled_cache_sizes().await.unwrap();
+    if !db.store().is_postgres() {
+        assert!(!before.is_empty());
+        assert!(before.iter().all(|&s| s == before[0]), "{before:?}");
+    }
+    let out = app
+        .payroll()
+        .generate(&sys(), &req("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(out.created.len(), 1, "the fill ran");
+    assert_eq!(db.store().pooled_cache_sizes().await.unwrap(), before);
 }
 
 /// The batch list filters by program and status, a batch's lines by status and kind; a

@@ -720,6 +720,29 @@ impl Store {
         self.fetch_one(q("SELECT 1 AS one")).await.map(|_| ())
     }
 
+    /// SQLite: the page cache (`PRAGMA cache_size`) of every connection of the pool, all
+    /// held at once so each is read once; empty on PostgreSQL. A bulk write that enlarges
+    /// its connection's cache must give it back before the connection returns to the pool
+    /// (the memory budget is per pool, see `SQLITE_CACHE_BUDGET_KIB`); tests read it here.
+    #[doc(hidden)]
+    pub async fn pooled_cache_sizes(&self) -> Result<Vec<i64>> {
+        let Pool::Sqlite(p) = &self.pool else {
+            return Ok(Vec::new());
+        };
+        let mut held = Vec::new();
+        let mut sizes = Vec::new();
+        for _ in 0..p.options().get_max_connections() {
+            let mut c = p.acquire().await?;
+            sizes.push(
+                sqlx::query_scalar::<_, i64>("PRAGMA cache_size")
+                    .fetch_one(&mut *c)
+                    .await?,
+            );
+            held.push(c);
+        }
+        Ok(sizes)
+    }
+
     /// Begins a write transaction: IMMEDIATE on SQLite (so a read-then-write transaction
     /// can never fail to upgrade its lock), ordinary on PostgreSQL.
     pub async fn begin_write(&self) -> Result<WriteTx> {
