@@ -60,6 +60,8 @@ both!(
     jurisdiction_and_roles,
     lists_filter_batches_and_lines_by_their_codes,
     a_city_wide_generation_gives_back_its_page_cache,
+    a_village_assistant_reads_only_their_villages_lines,
+    closing_at_the_store_refuses_a_batch_not_reconciled,
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
@@ -926,6 +928,56 @@ async fn back_pay_is_paid_once_in_the_next_batch(db: &TestDb) {
     ));
 }
 
+/// The village assistant (杨洋, village V1) reads the township's batch of the month with
+/// the village's own lines, their sum and their count by the bank's answer, never V2's.
+async fn a_village_assistant_reads_only_their_villages_lines(db: &TestDb) {
+    let app = seeded(db).await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    enrol(app, dibao(V1, "李四", 2, 42_050, "2026-01")).await;
+    enrol(app, dibao(V2, "王五", 3, 30_000, "2026-01")).await;
+    app.payroll()
+        .generate(&sys(), &req("2026-11"))
+        .await
+        .unwrap();
+    let assistant = actor_of(app, "assistant").await;
+    let v = app
+        .payroll()
+        .village(&assistant, month("2026-11"))
+        .await
+        .unwrap();
+    assert_eq!(v.village_code, V1);
+    assert_eq!(v.batches.len(), 1);
+    let b = &v.batches[0];
+    let mut names: Vec<&str> = b
+        .lines
+        .iter()
+        .map(|l| l.beneficiary_name.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["张三", "李四"]);
+    assert!(b.lines.iter().all(|l| l.village_code == V1));
+    assert_eq!(b.planned, Fen(92_050), "500.00 + 420.50, not 王五's 300.00");
+    assert_eq!((b.paid_count, b.failed_count, b.pending_count), (0, 0, 2));
+}
+
+/// Closing re-checks the batch's state at its write: a batch that is not (or no longer)
+/// reconciled is not closed, whoever read it as reconciled before.
+async fn closing_at_the_store_refuses_a_batch_not_reconciled(db: &TestDb) {
+    let app = seeded(db).await;
+    enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let b = signed_and_exported(app, "2026-11").await;
+    let mut tx = db.store().begin_write().await.unwrap();
+    let closed = minzheng_store::payroll::close(&mut tx, b.id, "director", "2026-12-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert!(!closed, "an exported batch is not closed");
+    tx.commit().await.unwrap();
+    assert_eq!(
+        app.payroll().get(&sys(), b.id).await.unwrap().status,
+        BatchStatus::Exported
+    );
+}
+
 /// A city-wide generation enlarges its SQLite connection's page cache for the fill and
 /// gives it back before the connection returns to the pool: afterwards every pooled
 /// connection has the pool's share of the cache budget again, as before. (PostgreSQL has
@@ -1719,6 +1771,14 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
             .await,
         Err(Error::Validation { .. })
     ));
+    let waiting =
+        |o: minzheng_domain::payroll::PayrollOverview| (o.open_exceptions, o.ready_exceptions);
+    let o = app
+        .payroll()
+        .overview(&sys(), month("2026-12"))
+        .await
+        .unwrap();
+    assert_eq!(waiting(o), (1, 0), "open, waiting for its correction");
     let fixed = app
         .payroll()
         .correct_exception(
@@ -1734,6 +1794,12 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(fixed.status, ExceptionStatus::Ready);
+    let o = app
+        .payroll()
+        .overview(&sys(), month("2026-12"))
+        .await
+        .unwrap();
+    assert_eq!(waiting(o), (0, 1), "corrected, waiting for its re-issue");
     // December's draft is regenerated: now with the re-issue, and the new account.
     let dec = app
         .payroll()
@@ -1757,6 +1823,32 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
     let x = app.payroll().exception(&sys(), x.id).await.unwrap();
     assert_eq!(x.status, ExceptionStatus::Reissued);
     assert_eq!(x.reissue_line_id, Some(re.id));
+    // The fund ledger's month and program filters keep to what they name; an empty field
+    // (a form's blank choice) filters nothing.
+    let ledger = |from: &str, to: &str, program: &str| {
+        let f = LedgerFilter {
+            from: Some(from.into()),
+            to: Some(to.into()),
+            program: Some(program.into()),
+            within: None,
+        };
+        async move {
+            app.payroll()
+                .ledger(&sys(), &f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.month.to_string(), r.program, r.lines))
+                .collect::<Vec<_>>()
+        }
+    };
+    let nov = ("2026-11".to_string(), Program::UrbanDibao, l.len() as i64);
+    let december = ("2026-12".to_string(), Program::UrbanDibao, dl.len() as i64);
+    assert_eq!(ledger("", "", "").await, [nov.clone(), december.clone()]);
+    assert_eq!(ledger("2026-12", "", "").await, [december.clone()]);
+    assert_eq!(ledger("", "2026-11", "").await, [nov.clone()]);
+    assert_eq!(ledger("", "", "urban_dibao").await, [nov, december]);
+    assert_eq!(ledger("", "", "tekun").await, []);
     let trail = audit_actions(app, "payment_exception", &x.id.to_string()).await;
     assert_eq!(
         trail.first().map(String::as_str),
