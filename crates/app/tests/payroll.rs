@@ -62,6 +62,7 @@ both!(
     a_city_wide_generation_gives_back_its_page_cache,
     a_village_assistant_reads_only_their_villages_lines,
     closing_at_the_store_refuses_a_batch_not_reconciled,
+    a_back_pay_request_is_a_duplicate_only_by_its_unique_key,
     demo_enrolments_make_a_payable_month,
     excel_97_return_files_are_read,
     hostile_return_files_are_refused_and_change_nothing,
@@ -958,6 +959,52 @@ async fn a_village_assistant_reads_only_their_villages_lines(db: &TestDb) {
     assert!(b.lines.iter().all(|l| l.village_code == V1));
     assert_eq!(b.planned, Fen(92_050), "500.00 + 420.50, not 王五's 300.00");
     assert_eq!((b.paid_count, b.failed_count, b.pending_count), (0, 0, 2));
+}
+
+/// The store tells a second request for the same month (its unique key: no id, the use
+/// case says 已有补发申请) from a write that failed for another reason (an enrolment that
+/// is not there): that one is an error, not a duplicate.
+async fn a_back_pay_request_is_a_duplicate_only_by_its_unique_key(db: &TestDb) {
+    use minzheng_domain::payroll::{BackPayEnrolment, BackPayRequest};
+    let app = seeded(db).await;
+    let id = enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
+    let e = BackPayEnrolment {
+        id,
+        program: Program::UrbanDibao,
+        township_code: DONGCHENG.into(),
+        beneficiary_id_number: id_no(1),
+        monthly: Fen(50_000),
+        year_end_extra: Fen(0),
+        start_month: month("2026-01"),
+        end_month: None,
+        payment: PaymentKind::Monthly,
+    };
+    let r = BackPayRequest {
+        period: month("2026-03"),
+        amount: Fen(50_000),
+        reason: "审批滞后".into(),
+    };
+    let now = "2026-12-01T00:00:00Z";
+    let mut tx = db.store().begin_write().await.unwrap();
+    let first = minzheng_store::payroll::insert_back_pay(&mut tx, &e, &r, None, "staff", now)
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    tx.commit().await.unwrap();
+    let mut tx = db.store().begin_write().await.unwrap();
+    let again = minzheng_store::payroll::insert_back_pay(&mut tx, &e, &r, None, "staff", now)
+        .await
+        .unwrap();
+    assert_eq!(again, None, "the same month again is the duplicate");
+    drop(tx);
+    let gone = BackPayEnrolment {
+        id: id + 1_000_000,
+        ..e
+    };
+    let mut tx = db.store().begin_write().await.unwrap();
+    let failed =
+        minzheng_store::payroll::insert_back_pay(&mut tx, &gone, &r, None, "staff", now).await;
+    assert!(failed.is_err(), "not a duplicate: {failed:?}");
 }
 
 /// Closing re-checks the batch's state at its write: a batch that is not (or no longer)
