@@ -989,7 +989,41 @@ async fn a_back_pay_request_is_a_duplicate_only_by_its_unique_key(db: &TestDb) {
     let first = minzheng_store::payroll::insert_back_pay(&mut tx, &e, &r, None, "staff", now)
         .await
         .unwrap();
-    assert!(first.is_some());
+    let first = first.unwrap();
+    tx.commit().await.unwrap();
+    // The back-pay list shows it, within the scope only.
+    let listed: Vec<(i64, YearMonth)> = app
+        .payroll()
+        .back_pay_list(&within(DONGCHENG))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.period))
+        .collect();
+    assert_eq!(listed, [(first, month("2026-03"))]);
+    assert!(app
+        .payroll()
+        .back_pay_list(&within("511802002"))
+        .await
+        .unwrap()
+        .is_empty());
+    // Deciding re-checks at its write that the request is still pending.
+    let mut tx = db.store().begin_write().await.unwrap();
+    for (n, expected) in [(1, true), (2, false)] {
+        let decided = minzheng_store::payroll::decide_back_pay(
+            &mut tx,
+            first,
+            BackPayStatus::Approved,
+            "director",
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            decided, expected,
+            "decision {n}: only a pending request is decided"
+        );
+    }
     tx.commit().await.unwrap();
     let mut tx = db.store().begin_write().await.unwrap();
     let again = minzheng_store::payroll::insert_back_pay(&mut tx, &e, &r, None, "staff", now)
