@@ -63,6 +63,7 @@ both!(
     a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recused,
     the_todo_list_shows_each_user_the_cases_waiting_for_their_step,
     a_hand_amount_needs_a_reason_and_far_above_the_calculators_the_county,
+    an_objection_during_the_notice_reopens_the_investigation,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -242,6 +243,65 @@ async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
         .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap();
+}
+
+/// An objection during the public notice is kept with the case (the day, the words, who
+/// took it), sends the case back to re-investigation on its own clock from that day, and
+/// the notice's standing names it.
+async fn an_objection_during_the_notice_reopens_the_investigation(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(db, hid, on).await;
+    to_notice(db, id, on).await;
+    let staff = actor_of(app, "staff").await;
+    let day = d("2026-03-04");
+    app.cases()
+        .act(
+            &staff,
+            id,
+            Action::RecordObjection {
+                summary: "  群众反映申请人家中有轿车一辆  ".into(),
+            },
+            &ex(),
+            day,
+        )
+        .await
+        .unwrap();
+    let detail = app.cases().get(&staff, id, day).await.unwrap();
+    assert_eq!(detail.case.state, CaseState::Reinvestigating);
+    let kept: Vec<(&str, &str, &str)> = detail
+        .objections
+        .iter()
+        .map(|o| {
+            (
+                o.received_on.as_str(),
+                o.summary.as_str(),
+                o.recorded_by.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [(
+            "2026-03-04",
+            "群众反映申请人家中有轿车一辆",
+            staff.username.as_str()
+        )]
+    );
+    let clock = detail
+        .clocks
+        .iter()
+        .find(|c| c.step == minzheng_domain::deadlines::Step::Reinvestigation)
+        .expect("the re-investigation's clock");
+    assert_eq!(clock.started_on, "2026-03-04");
+    assert_eq!(clock.stopped_on, None);
+    match &detail.notice {
+        minzheng_domain::cases::NoticeStanding::Objected { objections, .. } => {
+            assert_eq!(objections.len(), 1, "{objections:?}")
+        }
+        other => panic!("the notice's standing names the objection: {other:?}"),
+    }
 }
 
 /// A 农村低保 case applied for on `on`, publicised, closed, approved with the computed
