@@ -64,6 +64,7 @@ both!(
     the_todo_list_shows_each_user_the_cases_waiting_for_their_step,
     a_hand_amount_needs_a_reason_and_far_above_the_calculators_the_county,
     an_objection_during_the_notice_reopens_the_investigation,
+    the_dashboard_counts_cases_and_enrolments_in_the_scope,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -243,6 +244,52 @@ async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
         .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap();
+}
+
+/// The dashboard's case figures: cases still open, those on public notice, those waiting
+/// for the county's decision, the enrolments held and their monthly total — inside the
+/// actor's scope only.
+async fn the_dashboard_counts_cases_and_enrolments_in_the_scope(db: &TestDb) {
+    let app = seeded(db).await;
+    let (publicised, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let (enrolled, _, _) = household(app, "51180219800305301", "51180219820607302").await;
+    let on = d("2026-03-02");
+    let a = dibao_application(db, publicised, on).await;
+    to_notice(db, a, on).await;
+    let b = enrolled_dibao(db, enrolled, on).await;
+    let staff = actor_of(app, "staff").await;
+    let monthly = app
+        .cases()
+        .get(&staff, b, d("2026-03-10"))
+        .await
+        .unwrap()
+        .enrolment
+        .expect("enrolled")
+        .monthly_fen;
+    assert!(monthly > Fen(0));
+    let c = app.cases().counts(&staff).await.unwrap();
+    assert_eq!(
+        (c.open, c.publicised, c.awaiting_decision, c.enrolled),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(c.monthly_total_fen, monthly);
+    let elsewhere = Actor {
+        scope: minzheng_domain::Scope::of(
+            minzheng_domain::DivisionCode::parse_native("511802002").unwrap(),
+        ),
+        ..Actor::system("t")
+    };
+    let c = app.cases().counts(&elsewhere).await.unwrap();
+    assert_eq!(
+        (
+            c.open,
+            c.publicised,
+            c.awaiting_decision,
+            c.enrolled,
+            c.monthly_total_fen
+        ),
+        (0, 0, 0, 0, Fen(0))
+    );
 }
 
 /// An objection during the public notice is kept with the case (the day, the words, who
@@ -1234,6 +1281,24 @@ async fn temporary_aid_once_per_cause_per_year(db: &TestDb) {
         )
         .await
         .unwrap();
+    // The grant is paid once, and its enrolment says so.
+    db.app
+        .cases()
+        .act(&staff, id, Action::Enrol, &ex(), d("2026-03-10"))
+        .await
+        .unwrap();
+    let granted = db
+        .app
+        .cases()
+        .get(&staff, id, d("2026-03-10"))
+        .await
+        .unwrap()
+        .enrolment
+        .expect("the approved grant's enrolment");
+    assert_eq!(
+        (granted.payment, granted.monthly_fen),
+        (minzheng_domain::cases::PaymentSchedule::Once, Fen(150_000))
+    );
     // The same cause again this year: refused; another cause, or next year: accepted.
     let e = apply("火灾", d("2026-05-01")).await.unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Conflict(_)), "{e:?}");
