@@ -354,8 +354,15 @@ async fn an_objection_during_the_notice_reopens_the_investigation(db: &TestDb) {
 /// A 农村低保 case applied for on `on`, publicised, closed, approved with the computed
 /// amount and enrolled on 2026-03-10.
 async fn enrolled_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
-    let app = &db.app;
     let id = dibao_application(db, hid, on).await;
+    enrol_application(db, id, on).await;
+    id
+}
+
+/// The application `id` of `on` publicised, closed, approved with the computed amount and
+/// enrolled on 2026-03-10.
+async fn enrol_application(db: &TestDb, id: i64, on: NaiveDate) {
+    let app = &db.app;
     to_notice(db, id, on).await;
     let staff = actor_of(app, "staff").await;
     let approver = actor_of(app, "approver").await;
@@ -381,7 +388,6 @@ async fn enrolled_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
         .act(&staff, id, Action::Enrol, &ex(), day)
         .await
         .unwrap();
-    id
 }
 
 /// Staff investigate with two, then the director records the opinion (`None`: the
@@ -1488,7 +1494,23 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
     let app = seeded(db).await;
     let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = enrolled_dibao(db, hid, on).await;
+    let id = dibao_application(db, hid, on).await;
+    // The application states its cause (致贫原因), which the first case keeps.
+    let staff = actor_of(app, "staff").await;
+    db.app
+        .cases()
+        .update_details(
+            &staff,
+            id,
+            &minzheng_domain::case_calc::CaseDetails {
+                cause: Some("因病致贫".into()),
+                ..Default::default()
+            },
+            on,
+        )
+        .await
+        .unwrap();
+    enrol_application(db, id, on).await;
     let enrolment = db
         .app
         .cases()
@@ -1532,6 +1554,25 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         .unwrap();
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].enrolment_id, Some(enrolment.id));
+    // The review carries the first case's details, and its 城乡 is the household's (农村).
+    let first = db.app.cases().get(&system(), id, on).await.unwrap().case;
+    let review = db
+        .app
+        .cases()
+        .get(&system(), reviews[0].id, review_on)
+        .await
+        .unwrap()
+        .case;
+    assert_eq!(
+        serde_json::to_value(&review.details).unwrap(),
+        serde_json::to_value(&first.details).unwrap()
+    );
+    assert_ne!(
+        serde_json::to_value(&first.details).unwrap(),
+        serde_json::to_value(minzheng_domain::case_calc::CaseDetails::default()).unwrap(),
+        "the first case had details to carry"
+    );
+    assert_eq!(review.urban_rural, minzheng_domain::UrbanRural::Rural);
     // The review confirms a new amount (减发): the same enrolment pays it.
     follow_up(db, reviews[0].id, 50_000, review_on).await;
     let (list, total) = db
@@ -1552,6 +1593,25 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, minzheng_app::Error::Validation { .. }), "{e:?}");
+    // The household is re-registered urban meanwhile: the change case is 城镇.
+    db.app
+        .registry()
+        .update(
+            &system(),
+            hid,
+            &minzheng_domain::registry::HouseholdUpdate {
+                village_code: "511802001001".into(),
+                registration_type: "城镇".into(),
+                address: ADDRESS.into(),
+                phone: PHONE.into(),
+                bank_name: "农业银行".into(),
+                account_number: ACCOUNT.into(),
+                account_holder: "王建国".into(),
+                status: String::new(),
+            },
+        )
+        .await
+        .unwrap();
     let change = db
         .app
         .cases()
@@ -1563,6 +1623,14 @@ async fn reviews_and_changes_adjust_or_stop_the_enrolment(db: &TestDb) {
         )
         .await
         .unwrap();
+    let change_case = db
+        .app
+        .cases()
+        .get(&system(), change, review_on)
+        .await
+        .unwrap()
+        .case;
+    assert_eq!(change_case.urban_rural, minzheng_domain::UrbanRural::Urban);
     let e = db
         .app
         .cases()
