@@ -65,6 +65,7 @@ both!(
     a_hand_amount_needs_a_reason_and_far_above_the_calculators_the_county,
     an_objection_during_the_notice_reopens_the_investigation,
     the_dashboard_counts_cases_and_enrolments_in_the_scope,
+    missing_papers_are_told_once_in_one_list,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -246,6 +247,46 @@ async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
         .unwrap();
 }
 
+/// 一次性告知: the papers an application lacks are asked for once, in one list the case
+/// keeps; the applicant hands them in and the application goes on.
+async fn missing_papers_are_told_once_in_one_list(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(db, hid, on).await;
+    let staff = actor_of(app, "staff").await;
+    app.cases()
+        .act(
+            &staff,
+            id,
+            Action::RequestPapers {
+                missing: vec!["户口簿复印件".into(), "收入证明".into()],
+            },
+            &ex(),
+            on,
+        )
+        .await
+        .unwrap();
+    let case = app.cases().get(&staff, id, on).await.unwrap().case;
+    assert_eq!(case.missing_items, "户口簿复印件；收入证明");
+    assert_ne!(case.state, CaseState::Submitted, "waiting for the papers");
+    let assistant = actor_of(app, "assistant").await;
+    app.cases()
+        .act(
+            &assistant,
+            id,
+            Action::ResubmitPapers,
+            &ex(),
+            d("2026-03-04"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.cases().get(&staff, id, on).await.unwrap().case.state,
+        CaseState::Submitted
+    );
+}
+
 /// The dashboard's case figures: cases still open, those on public notice, those waiting
 /// for the county's decision, the enrolments held and their monthly total — inside the
 /// actor's scope only.
@@ -267,6 +308,18 @@ async fn the_dashboard_counts_cases_and_enrolments_in_the_scope(db: &TestDb) {
         .expect("enrolled")
         .monthly_fen;
     assert!(monthly > Fen(0));
+    // The approval at the calculator's amount keeps the calculation behind it.
+    let approved = app
+        .cases()
+        .get(&staff, b, d("2026-03-10"))
+        .await
+        .unwrap()
+        .case;
+    assert_eq!(approved.approved_fen, Some(monthly));
+    assert!(
+        approved.calc.is_some(),
+        "the confirmed amount's calculation"
+    );
     let c = app.cases().counts(&staff).await.unwrap();
     assert_eq!(
         (c.open, c.publicised, c.awaiting_decision, c.enrolled),
@@ -809,6 +862,7 @@ async fn to_opinion_and_deny(db: &TestDb, id: i64) {
         .unwrap();
     assert_eq!(detail.case.state, CaseState::Denied);
     assert_eq!(detail.case.decision_reasons, "家庭存款超过规定");
+    assert_eq!(detail.case.decided_on.as_deref(), Some("2026-03-11"));
     assert!(detail.enrolment.is_none());
     // The refusal notice has its 3-working-day clock.
     assert!(detail
