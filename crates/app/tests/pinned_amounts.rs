@@ -260,6 +260,18 @@ async fn run(
     let approved = detail.case.approved_fen.expect("confirmed with an amount");
     let enrolment = detail.enrolment.expect("enrolled");
     assert_eq!(enrolment.start_month, FIRST_MONTH);
+    // The enrolment pays the case's subject: the member the case is for, or the head.
+    assert_eq!(
+        (
+            enrolment.beneficiary_name.as_str(),
+            enrolment.beneficiary_id_number.as_str()
+        ),
+        (
+            detail.case.subject_name.as_str(),
+            detail.case.subject_id_number.as_str()
+        )
+    );
+    assert!(!enrolment.beneficiary_name.is_empty());
     let (all, total) = app
         .cases()
         .enrolments(&sys, &EnrolmentFilter::default())
