@@ -1041,8 +1041,9 @@ async fn a_back_pay_request_is_a_duplicate_only_by_its_unique_key(db: &TestDb) {
     assert!(failed.is_err(), "not a duplicate: {failed:?}");
 }
 
-/// Closing re-checks the batch's state at its write: a batch that is not (or no longer)
-/// reconciled is not closed, whoever read it as reconciled before.
+/// Closing and regenerating re-check the batch's state at their write: a batch that is
+/// not (or no longer) reconciled is not closed, one no longer a draft is not refilled,
+/// whoever read it otherwise before.
 async fn closing_at_the_store_refuses_a_batch_not_reconciled(db: &TestDb) {
     let app = seeded(db).await;
     enrol(app, dibao(V1, "张三", 1, 50_000, "2026-01")).await;
@@ -1052,6 +1053,17 @@ async fn closing_at_the_store_refuses_a_batch_not_reconciled(db: &TestDb) {
         .await
         .unwrap();
     assert!(!closed, "an exported batch is not closed");
+    // Nor is a batch signed off meanwhile refilled as a draft.
+    let restarted = minzheng_store::payroll::restart_draft(
+        &mut tx,
+        b.id,
+        &minzheng_store::payroll::generation_token(),
+        "staff",
+        "2026-12-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert!(!restarted, "an exported batch is not regenerated");
     tx.commit().await.unwrap();
     assert_eq!(
         app.payroll().get(&sys(), b.id).await.unwrap().status,
