@@ -345,13 +345,8 @@ pub async fn household_facts(
         .fetch_optional(q("SELECT * FROM households WHERE id = $1").bind(household_id))
         .await?
         .ok_or(StoreError::NotFound("该户"))?;
-    let rt = RegistrationType::from_code(&h.str("registration_type")?);
-    let urban_rural = if rt == RegistrationType::Urban {
-        UrbanRural::Urban
-    } else {
-        UrbanRural::Rural
-    };
-    let persons = store
+    let mut f = facts_of(&h)?;
+    for p in &store
         .fetch_all(
             q(
                 "SELECT id, id_number, name, counted, disability_type, disability_grade, health
@@ -359,65 +354,26 @@ pub async fn household_facts(
             )
             .bind(household_id),
         )
-        .await?;
-    let mut members = Vec::new();
-    let mut member_ids = HashMap::new();
-    let mut counted = 0;
-    for p in &persons {
-        let id_s = p.str("id_number")?;
-        member_ids.insert(p.i64("id")?, (id_s.clone(), p.str("name")?));
-        let Ok(id) = IdNumber::parse(&id_s, on) else {
-            continue;
-        };
-        let c = p.bool("counted")?;
-        counted += i64::from(c);
-        let dt = DisabilityType::from_code(&p.str("disability_type")?);
-        let grade = p.opt_i64("disability_grade")?;
-        members.push(MemberInput {
-            id_number: id,
-            counted: c,
-            severe_disability: dt != DisabilityType::None && grade.is_some_and(|g| g <= 2),
-            serious_illness: Health::from_code(&p.str("health")?) == Health::Serious,
-        });
+        .await?
+    {
+        add_member(&mut f, p, on)?;
     }
-    let inc = store
+    for r in &store
         .fetch_all(
             q("SELECT kind, amount_fen, period FROM incomes WHERE household_id = $1")
                 .bind(household_id),
         )
-        .await?;
-    let mut incomes = Vec::new();
-    for r in &inc {
-        incomes.push(IncomeItem {
-            kind: case_calc::income_kind(minzheng_domain::registry::IncomeKind::from_code(
-                &r.str("kind")?,
-            )),
-            period: if r.str("period")? == "annual" {
-                IncomePeriod::Annual
-            } else {
-                IncomePeriod::Monthly
-            },
-            amount: Fen(r.i64("amount_fen")?),
-        });
+        .await?
+    {
+        f.incomes.push(income_of(r)?);
     }
-    Ok(HouseholdFacts {
-        township_code: h.str("township_code")?,
-        village_code: h.str("village_code")?,
-        urban_rural,
-        members,
-        member_ids,
-        incomes,
-        counted,
-        head_id: h.str("head_id_number")?,
-        address: h.str("address")?,
-        phone: h.str("phone")?,
-        account: h.str("account_number")?,
-    })
+    Ok(f)
 }
 
 /// [`household_facts`] of many households at once (three statements per 500 households,
 /// not three per household): what a re-pricing computes its amounts from. Households
-/// missing from the table are missing from the map.
+/// missing from the table are missing from the map. The rows are read as
+/// [`household_facts`] reads them, by the same functions.
 pub async fn households_facts<'c>(
     db: impl Into<Conn<'c>>,
     household_ids: &[i64],
@@ -442,27 +398,7 @@ pub async fn households_facts<'c>(
             ))))
             .await?
         {
-            let rt = RegistrationType::from_code(&h.str("registration_type")?);
-            out.insert(
-                h.i64("id")?,
-                HouseholdFacts {
-                    township_code: h.str("township_code")?,
-                    village_code: h.str("village_code")?,
-                    urban_rural: if rt == RegistrationType::Urban {
-                        UrbanRural::Urban
-                    } else {
-                        UrbanRural::Rural
-                    },
-                    members: Vec::new(),
-                    member_ids: HashMap::new(),
-                    incomes: Vec::new(),
-                    counted: 0,
-                    head_id: h.str("head_id_number")?,
-                    address: h.str("address")?,
-                    phone: h.str("phone")?,
-                    account: h.str("account_number")?,
-                },
-            );
+            out.insert(h.i64("id")?, facts_of(&h)?);
         }
         for p in conn
             .fetch_all(bind_all(q(format!(
@@ -473,25 +409,9 @@ pub async fn households_facts<'c>(
             ))))
             .await?
         {
-            let Some(f) = out.get_mut(&p.i64("household_id")?) else {
-                continue;
-            };
-            let id_s = p.str("id_number")?;
-            f.member_ids
-                .insert(p.i64("id")?, (id_s.clone(), p.str("name")?));
-            let Ok(id) = IdNumber::parse(&id_s, on) else {
-                continue;
-            };
-            let c = p.bool("counted")?;
-            f.counted += i64::from(c);
-            let dt = DisabilityType::from_code(&p.str("disability_type")?);
-            let grade = p.opt_i64("disability_grade")?;
-            f.members.push(MemberInput {
-                id_number: id,
-                counted: c,
-                severe_disability: dt != DisabilityType::None && grade.is_some_and(|g| g <= 2),
-                serious_illness: Health::from_code(&p.str("health")?) == Health::Serious,
-            });
+            if let Some(f) = out.get_mut(&p.i64("household_id")?) {
+                add_member(f, &p, on)?;
+            }
         }
         for r in conn
             .fetch_all(bind_all(q(format!(
@@ -500,23 +420,72 @@ pub async fn households_facts<'c>(
             ))))
             .await?
         {
-            let Some(f) = out.get_mut(&r.i64("household_id")?) else {
-                continue;
-            };
-            f.incomes.push(IncomeItem {
-                kind: case_calc::income_kind(minzheng_domain::registry::IncomeKind::from_code(
-                    &r.str("kind")?,
-                )),
-                period: if r.str("period")? == "annual" {
-                    IncomePeriod::Annual
-                } else {
-                    IncomePeriod::Monthly
-                },
-                amount: Fen(r.i64("amount_fen")?),
-            });
+            if let Some(f) = out.get_mut(&r.i64("household_id")?) {
+                f.incomes.push(income_of(&r)?);
+            }
         }
     }
     Ok(out)
+}
+
+/// A household's row as facts without members or incomes yet.
+fn facts_of(h: &DbRow) -> Result<HouseholdFacts> {
+    let rt = RegistrationType::from_code(&h.str("registration_type")?);
+    Ok(HouseholdFacts {
+        township_code: h.str("township_code")?,
+        village_code: h.str("village_code")?,
+        urban_rural: if rt == RegistrationType::Urban {
+            UrbanRural::Urban
+        } else {
+            UrbanRural::Rural
+        },
+        members: Vec::new(),
+        member_ids: HashMap::new(),
+        incomes: Vec::new(),
+        counted: 0,
+        head_id: h.str("head_id_number")?,
+        address: h.str("address")?,
+        phone: h.str("phone")?,
+        account: h.str("account_number")?,
+    })
+}
+
+/// Adds an active person's row to the household's facts: every member by id, and to the
+/// calculators' members (and the counted size) those whose ID number is valid on `on`. A
+/// disability of grade 1 or 2 is severe.
+fn add_member(f: &mut HouseholdFacts, p: &DbRow, on: NaiveDate) -> Result<()> {
+    let id_s = p.str("id_number")?;
+    f.member_ids
+        .insert(p.i64("id")?, (id_s.clone(), p.str("name")?));
+    let Ok(id) = IdNumber::parse(&id_s, on) else {
+        return Ok(());
+    };
+    let counted = p.bool("counted")?;
+    f.counted += i64::from(counted);
+    let dt = DisabilityType::from_code(&p.str("disability_type")?);
+    let grade = p.opt_i64("disability_grade")?;
+    f.members.push(MemberInput {
+        id_number: id,
+        counted,
+        severe_disability: dt != DisabilityType::None && grade.is_some_and(|g| g <= 2),
+        serious_illness: Health::from_code(&p.str("health")?) == Health::Serious,
+    });
+    Ok(())
+}
+
+/// An income row as the calculators take it.
+fn income_of(r: &DbRow) -> Result<IncomeItem> {
+    Ok(IncomeItem {
+        kind: case_calc::income_kind(minzheng_domain::registry::IncomeKind::from_code(
+            &r.str("kind")?,
+        )),
+        period: if r.str("period")? == "annual" {
+            IncomePeriod::Annual
+        } else {
+            IncomePeriod::Monthly
+        },
+        amount: Fen(r.i64("amount_fen")?),
+    })
 }
 
 /// The programs a person holds now (active, suspended or in grace), counting the
