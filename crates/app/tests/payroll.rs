@@ -1937,10 +1937,11 @@ async fn exceptions_are_corrected_and_reissued_once(db: &TestDb) {
     };
     let nov = ("2026-11".to_string(), Program::UrbanDibao, l.len() as i64);
     let december = ("2026-12".to_string(), Program::UrbanDibao, dl.len() as i64);
-    assert_eq!(ledger("", "", "").await, [nov.clone(), december.clone()]);
-    assert_eq!(ledger("2026-12", "", "").await, [december.clone()]);
-    assert_eq!(ledger("", "2026-11", "").await, [nov.clone()]);
-    assert_eq!(ledger("", "", "urban_dibao").await, [nov, december]);
+    let both = vec![nov.clone(), december.clone()];
+    assert_eq!(ledger("", "", "").await, both);
+    assert_eq!(ledger("2026-12", "", "").await, vec![december]);
+    assert_eq!(ledger("", "2026-11", "").await, vec![nov]);
+    assert_eq!(ledger("", "", "urban_dibao").await, both);
     assert_eq!(ledger("", "", "tekun").await, []);
     let trail = audit_actions(app, "payment_exception", &x.id.to_string()).await;
     assert_eq!(
