@@ -66,6 +66,7 @@ both!(
     an_objection_during_the_notice_reopens_the_investigation,
     the_dashboard_counts_cases_and_enrolments_in_the_scope,
     missing_papers_are_told_once_in_one_list,
+    an_approval_keeps_the_calculation_of_its_own_day,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -245,6 +246,60 @@ async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
         .act(&staff, id, Action::Publish, &ex(), on)
         .await
         .unwrap();
+}
+
+/// The opinion's amount was computed with the standard of its day; a new standard comes
+/// into force before the county confirms. The confirmation computes again with the new
+/// standard and keeps that calculation with the case: the amount and its explanation agree.
+async fn an_approval_keeps_the_calculation_of_its_own_day(db: &TestDb) {
+    let app = seeded(db).await;
+    let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
+    let on = d("2026-03-02");
+    let id = dibao_application(db, hid, on).await;
+    to_notice(db, id, on).await;
+    let staff = actor_of(app, "staff").await;
+    let day = d("2026-03-10");
+    app.cases()
+        .act(&staff, id, Action::CloseNotice, &ex(), day)
+        .await
+        .unwrap();
+    let proposed = app.cases().get(&staff, id, day).await.unwrap().case;
+    let proposed_fen = proposed.proposed_fen.expect("the opinion's amount");
+    assert_eq!(proposed.calc.as_ref().map(|c| c.amount), Some(proposed_fen));
+    let admin = actor_of(app, "admin").await;
+    app.params()
+        .add(
+            &admin,
+            &NewParam {
+                program: "rural_dibao".into(),
+                name: "standard".into(),
+                region: "5118".into(),
+                urban_rural: String::new(),
+                effective_from: "2026-03-05".into(),
+                value_json: "1500".into(),
+                source: "雅民发〔2026〕3号".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let approver = actor_of(app, "approver").await;
+    app.cases()
+        .act(
+            &approver,
+            id,
+            Action::Approve { amount: Fen(-1) },
+            &ex(),
+            day,
+        )
+        .await
+        .unwrap();
+    let approved = app.cases().get(&staff, id, day).await.unwrap().case;
+    let approved_fen = approved.approved_fen.expect("confirmed");
+    assert!(
+        approved_fen > proposed_fen,
+        "{approved_fen} under the new standard"
+    );
+    assert_eq!(approved.calc.map(|c| c.amount), Some(approved_fen));
 }
 
 /// 一次性告知: the papers an application lacks are asked for once, in one list the case
