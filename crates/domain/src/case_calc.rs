@@ -312,6 +312,50 @@ pub fn compute(inp: &CaseInputs<'_>, q: &ParamQuery<'_>) -> Result<Calculation, 
     }
 }
 
+/// A registry member as the calculators take them: a disability of grade 1 or 2 (一级、二级)
+/// is severe (重度残疾), whatever its kind; 重特大疾病 is a serious illness.
+pub fn member_of(
+    id_number: IdNumber,
+    counted: bool,
+    disability: crate::registry::DisabilityType,
+    grade: Option<i64>,
+    health: crate::registry::Health,
+) -> MemberInput {
+    MemberInput {
+        id_number,
+        counted,
+        severe_disability: disability != crate::registry::DisabilityType::None
+            && grade.is_some_and(|g| g <= 2),
+        serious_illness: health == crate::registry::Health::Serious,
+    }
+}
+
+/// A registry income as the calculators take it (an annual amount stays annual: the
+/// calculators average it over the income window).
+pub fn income_of(
+    kind: crate::registry::IncomeKind,
+    period: crate::registry::IncomePeriod,
+    amount: Fen,
+) -> IncomeItem {
+    IncomeItem {
+        kind: income_kind(kind),
+        period: match period {
+            crate::registry::IncomePeriod::Annual => calculators::IncomePeriod::Annual,
+            crate::registry::IncomePeriod::Monthly => calculators::IncomePeriod::Monthly,
+        },
+        amount,
+    }
+}
+
+/// The 城乡 a household's registration puts it under: urban registration is urban, any
+/// other rural.
+pub fn urban_rural_of(registration: crate::registry::RegistrationType) -> crate::UrbanRural {
+    match registration {
+        crate::registry::RegistrationType::Urban => crate::UrbanRural::Urban,
+        crate::registry::RegistrationType::Rural => crate::UrbanRural::Rural,
+    }
+}
+
 /// The registry's income kinds as the calculators know them.
 pub fn income_kind(k: crate::registry::IncomeKind) -> calculators::IncomeKind {
     use crate::registry::IncomeKind as R;
@@ -342,6 +386,40 @@ mod tests {
             severe_disability: false,
             serious_illness: false,
         }
+    }
+
+    #[test]
+    fn registry_members_incomes_and_registration_as_the_calculators_take_them() {
+        use crate::registry::{
+            DisabilityType as D, Health as H, IncomeKind as K, IncomePeriod as P,
+            RegistrationType as R,
+        };
+        let id = id(&with_check("51180219700101001"));
+        let m = |dt, grade, health| member_of(id.clone(), true, dt, grade, health);
+        assert!(m(D::Physical, Some(1), H::Healthy).severe_disability);
+        assert!(m(D::Intellectual, Some(2), H::Healthy).severe_disability);
+        assert!(!m(D::Physical, Some(3), H::Healthy).severe_disability);
+        assert!(!m(D::Physical, None, H::Healthy).severe_disability);
+        assert!(!m(D::None, Some(1), H::Healthy).severe_disability);
+        assert!(m(D::None, None, H::Serious).serious_illness);
+        assert!(!m(D::None, None, H::Chronic).serious_illness);
+        assert!(!m(D::None, None, H::Disabled).serious_illness);
+        let kept = member_of(id.clone(), false, D::None, None, H::Healthy);
+        assert_eq!((kept.id_number, kept.counted), (id, false));
+        assert_eq!(
+            income_of(K::Wage, P::Annual, Fen(1_200_00)),
+            IncomeItem {
+                kind: calculators::IncomeKind::Wages,
+                period: calculators::IncomePeriod::Annual,
+                amount: Fen(1_200_00),
+            }
+        );
+        assert_eq!(
+            income_of(K::Transfer, P::Monthly, Fen(300_00)).period,
+            calculators::IncomePeriod::Monthly
+        );
+        assert_eq!(urban_rural_of(R::Urban), UrbanRural::Urban);
+        assert_eq!(urban_rural_of(R::Rural), UrbanRural::Rural);
     }
 
     #[test]

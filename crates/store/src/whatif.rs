@@ -13,12 +13,13 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use minzheng_domain::calculators::{IncomeItem, IncomePeriod};
-use minzheng_domain::case_calc::{self, MemberInput};
+use minzheng_domain::case_calc;
 use minzheng_domain::cases::HouseholdFacts;
-use minzheng_domain::registry::{DisabilityType, Health, IncomeKind, RegistrationType};
+use minzheng_domain::registry::{
+    DisabilityType, Health, IncomeKind, IncomePeriod, RegistrationType,
+};
 use minzheng_domain::repricing::RepricingCandidate;
-use minzheng_domain::{Fen, IdNumber, Program, UrbanRural, YearMonth};
+use minzheng_domain::{Fen, IdNumber, Program, YearMonth};
 
 use crate::db::{blocking, multi_threaded, q, Pool, Store};
 use crate::error::Result;
@@ -625,13 +626,9 @@ impl Part {
             facts: HouseholdFacts {
                 township_code,
                 village_code,
-                urban_rural: if RegistrationType::from_code(registration_type)
-                    == RegistrationType::Urban
-                {
-                    UrbanRural::Urban
-                } else {
-                    UrbanRural::Rural
-                },
+                urban_rural: case_calc::urban_rural_of(RegistrationType::from_code(
+                    registration_type,
+                )),
                 members: Vec::new(),
                 member_ids: HashMap::new(),
                 incomes: Vec::new(),
@@ -675,28 +672,24 @@ impl Part {
         };
         let f = &mut h.facts;
         f.counted += i64::from(counted);
-        let dt = DisabilityType::from_code(disability_type);
-        f.members.push(MemberInput {
-            id_number: idn,
+        f.members.push(case_calc::member_of(
+            idn,
             counted,
-            severe_disability: dt != DisabilityType::None && grade.is_some_and(|g| g <= 2),
-            serious_illness: Health::from_code(health) == Health::Serious,
-        });
+            DisabilityType::from_code(disability_type),
+            grade,
+            Health::from_code(health),
+        ));
     }
 
     fn add_income(&mut self, household_id: i64, kind: &str, amount: i64, period: &str) {
         let Some(h) = self.slot_mut(household_id) else {
             return;
         };
-        h.facts.incomes.push(IncomeItem {
-            kind: case_calc::income_kind(IncomeKind::from_code(kind)),
-            period: if period == "annual" {
-                IncomePeriod::Annual
-            } else {
-                IncomePeriod::Monthly
-            },
-            amount: Fen(amount),
-        });
+        h.facts.incomes.push(case_calc::income_of(
+            IncomeKind::from_code(kind),
+            IncomePeriod::from_code(period),
+            Fen(amount),
+        ));
     }
 
     fn add_enrolment(&mut self, r: EnrolmentRow<'_>) {

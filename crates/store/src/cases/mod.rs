@@ -16,13 +16,15 @@ mod write;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use minzheng_domain::calculators::{IncomeItem, IncomePeriod};
-use minzheng_domain::case_calc::{self, CaseDetails, MemberInput};
+use minzheng_domain::calculators::IncomeItem;
+use minzheng_domain::case_calc::{self, CaseDetails};
 use minzheng_domain::cases::{
     Case, CaseCounts, CaseEvent, CaseKind, CaseOrigin, CaseQuery, EventKind, HouseholdFacts,
     Objection, OriginFilter, PastTemporaryCase, RunningClock, StateFilter, Survey,
 };
-use minzheng_domain::registry::{DisabilityType, Health, RegistrationType};
+use minzheng_domain::registry::{
+    DisabilityType, Health, IncomeKind, IncomePeriod, RegistrationType,
+};
 use minzheng_domain::{CaseState, Fen, IdNumber, Program, Role, Scope, Step, UrbanRural};
 
 pub use enrolments::*;
@@ -430,15 +432,12 @@ pub async fn households_facts<'c>(
 
 /// A household's row as facts without members or incomes yet.
 fn facts_of(h: &DbRow) -> Result<HouseholdFacts> {
-    let rt = RegistrationType::from_code(&h.str("registration_type")?);
     Ok(HouseholdFacts {
         township_code: h.str("township_code")?,
         village_code: h.str("village_code")?,
-        urban_rural: if rt == RegistrationType::Urban {
-            UrbanRural::Urban
-        } else {
-            UrbanRural::Rural
-        },
+        urban_rural: case_calc::urban_rural_of(RegistrationType::from_code(
+            &h.str("registration_type")?,
+        )),
         members: Vec::new(),
         member_ids: HashMap::new(),
         incomes: Vec::new(),
@@ -451,8 +450,7 @@ fn facts_of(h: &DbRow) -> Result<HouseholdFacts> {
 }
 
 /// Adds an active person's row to the household's facts: every member by id, and to the
-/// calculators' members (and the counted size) those whose ID number is valid on `on`. A
-/// disability of grade 1 or 2 is severe.
+/// calculators' members (and the counted size) those whose ID number is valid on `on`.
 fn add_member(f: &mut HouseholdFacts, p: &DbRow, on: NaiveDate) -> Result<()> {
     let id_s = p.str("id_number")?;
     f.member_ids
@@ -460,32 +458,25 @@ fn add_member(f: &mut HouseholdFacts, p: &DbRow, on: NaiveDate) -> Result<()> {
     let Ok(id) = IdNumber::parse(&id_s, on) else {
         return Ok(());
     };
-    let counted = p.bool("counted")?;
-    f.counted += i64::from(counted);
-    let dt = DisabilityType::from_code(&p.str("disability_type")?);
-    let grade = p.opt_i64("disability_grade")?;
-    f.members.push(MemberInput {
-        id_number: id,
-        counted,
-        severe_disability: dt != DisabilityType::None && grade.is_some_and(|g| g <= 2),
-        serious_illness: Health::from_code(&p.str("health")?) == Health::Serious,
-    });
+    let m = case_calc::member_of(
+        id,
+        p.bool("counted")?,
+        DisabilityType::from_code(&p.str("disability_type")?),
+        p.opt_i64("disability_grade")?,
+        Health::from_code(&p.str("health")?),
+    );
+    f.counted += i64::from(m.counted);
+    f.members.push(m);
     Ok(())
 }
 
 /// An income row as the calculators take it.
 fn income_of(r: &DbRow) -> Result<IncomeItem> {
-    Ok(IncomeItem {
-        kind: case_calc::income_kind(minzheng_domain::registry::IncomeKind::from_code(
-            &r.str("kind")?,
-        )),
-        period: if r.str("period")? == "annual" {
-            IncomePeriod::Annual
-        } else {
-            IncomePeriod::Monthly
-        },
-        amount: Fen(r.i64("amount_fen")?),
-    })
+    Ok(case_calc::income_of(
+        IncomeKind::from_code(&r.str("kind")?),
+        IncomePeriod::from_code(&r.str("period")?),
+        Fen(r.i64("amount_fen")?),
+    ))
 }
 
 /// The programs a person holds now (active, suspended or in grace), counting the
