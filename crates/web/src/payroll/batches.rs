@@ -265,12 +265,18 @@ pub(super) struct ReturnView {
     by: String,
     file_name: String,
     sha256: String,
-    sha_head: String,
     lines: i64,
     paid_count: i64,
     paid: Fen,
     failed_count: i64,
     failed: Fen,
+}
+
+impl ReturnView {
+    /// The first 12 hexadecimal digits of the SHA-256, enough to tell files apart by eye.
+    fn sha_head(&self) -> &str {
+        self.sha256.get(..12).unwrap_or(&self.sha256)
+    }
 }
 
 impl BatchPage {
@@ -394,7 +400,6 @@ async fn batch_render(
             at: crate::pages::beijing_time(&r.imported_at),
             by: names.of(&r.imported_by),
             file_name: r.file_name,
-            sha_head: r.sha256.chars().take(12).collect(),
             sha256: r.sha256,
             lines: r.lines,
             paid_count: r.paid_count,
