@@ -1245,15 +1245,10 @@ async fn exported_november(app: &TestApp) -> (i64, Vec<PayrollLine>) {
     (batch, lines)
 }
 
-/// November for 张三 and 李四, signed off, exported and returned with 李四's payment
-/// failed (one open exception); returns the batch id.
-async fn reconciled_with_failure(app: &TestApp) -> i64 {
-    enrol(app, "张三", 1, 50_000).await;
-    enrol(app, "李四", 2, 42_050).await;
-    let (batch, lines) = exported_november(app).await;
-    let sys = Actor::system("t");
+/// The bank's return file for `lines`: every payment made but 李四's (账户冻结).
+fn returned_but_lisi(lines: &[PayrollLine]) -> String {
     let mut file = String::from("明细号,姓名,金额(分),处理结果,失败原因\n");
-    for l in &lines {
+    for l in lines {
         let failed = l.beneficiary_name == "李四";
         file.push_str(&format!(
             "{},{},{},{},{}\n",
@@ -1264,6 +1259,17 @@ async fn reconciled_with_failure(app: &TestApp) -> i64 {
             if failed { "账户冻结" } else { "" }
         ));
     }
+    file
+}
+
+/// November for 张三 and 李四, signed off, exported and returned with 李四's payment
+/// failed (one open exception); returns the batch id.
+async fn reconciled_with_failure(app: &TestApp) -> i64 {
+    enrol(app, "张三", 1, 50_000).await;
+    enrol(app, "李四", 2, 42_050).await;
+    let (batch, lines) = exported_november(app).await;
+    let sys = Actor::system("t");
+    let file = returned_but_lisi(&lines);
     app.db
         .app
         .bank_files()
@@ -2001,18 +2007,7 @@ async fn batch_page_lists_each_return_file(app: &TestApp) {
     let (_, before) = get_page(&c, app.url(&page)).await;
     assert!(before.contains("id=\"no-returns\""), "{before}");
 
-    let mut file = String::from("明细号,姓名,金额(分),处理结果,失败原因\n");
-    for l in &lines {
-        let failed = l.beneficiary_name == "李四";
-        file.push_str(&format!(
-            "{},{},{},{},{}\n",
-            l.id,
-            l.beneficiary_name,
-            l.amount.0,
-            if failed { "失败" } else { "成功" },
-            if failed { "账户冻结" } else { "" }
-        ));
-    }
+    let file = returned_but_lisi(&lines);
     let (staff, csrf) = api_login(app, "staff").await;
     let (status, out) = upload_return(
         &staff,
