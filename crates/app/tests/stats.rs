@@ -508,8 +508,7 @@ async fn a_locked_month_keeps_its_figures_until_reopened(db: &TestDb) {
     )
     .await
     .unwrap();
-    let batches = app
-        .payroll()
+    app.payroll()
         .generate(
             &sys(),
             &GenerateRequest {
@@ -520,19 +519,8 @@ async fn a_locked_month_keeps_its_figures_until_reopened(db: &TestDb) {
         )
         .await
         .unwrap();
-    let _ = batches;
-    let drafts = app
-        .payroll()
-        .list(
-            &sys(),
-            &minzheng_domain::payroll::BatchFilter {
-                month: Some("2026-11".into()),
-                ..Default::default()
-            },
-        )
+    for b in novembers_batches(app)
         .await
-        .unwrap();
-    for b in drafts
         .iter()
         .filter(|b| b.status == minzheng_domain::payroll::BatchStatus::Draft)
     {
@@ -705,15 +693,9 @@ async fn warnings_fire_when_the_ledgers_disagree(db: &TestDb) {
     }
 }
 
-/// A line of back pay in a signed-off batch is money spent in the month, but not the
-/// month's own payment: the spending grows by it, and the check of the month's own lines
-/// against what the enrolments are due still agrees.
-async fn back_pay_is_spent_but_not_the_months_own_payment(db: &TestDb) {
-    let app = build_city(db).await;
-    let approver = actor(app, "approver").await;
-    let before = app.stats().month(&approver, month(), None).await.unwrap();
-    let batches = app
-        .payroll()
+/// The city's payroll batches of November 2026.
+async fn novembers_batches(app: &App) -> Vec<minzheng_domain::payroll::PayrollBatch> {
+    app.payroll()
         .list(
             &sys(),
             &minzheng_domain::payroll::BatchFilter {
@@ -722,7 +704,17 @@ async fn back_pay_is_spent_but_not_the_months_own_payment(db: &TestDb) {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// A line of back pay in a signed-off batch is money spent in the month, but not the
+/// month's own payment: the spending grows by it, and the check of the month's own lines
+/// against what the enrolments are due still agrees.
+async fn back_pay_is_spent_but_not_the_months_own_payment(db: &TestDb) {
+    let app = build_city(db).await;
+    let approver = actor(app, "approver").await;
+    let before = app.stats().month(&approver, month(), None).await.unwrap();
+    let batches = novembers_batches(app).await;
     let urban = batches
         .iter()
         .find(|b| b.township_code == "511802001" && b.program == Program::UrbanDibao)
