@@ -201,6 +201,13 @@ async fn dibao_application(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
         .unwrap()
 }
 
+/// A 农村低保 application of `on`, surveyed and on public notice from that day.
+async fn publicised_dibao(db: &TestDb, hid: i64, on: NaiveDate) -> i64 {
+    let id = dibao_application(db, hid, on).await;
+    to_notice(db, id, on).await;
+    id
+}
+
 /// Drives a case from application to the end of its notice.
 async fn to_notice(db: &TestDb, id: i64, on: NaiveDate) {
     let app = &db.app;
@@ -255,8 +262,7 @@ async fn an_approval_keeps_the_calculation_of_its_own_day(db: &TestDb) {
     let app = seeded(db).await;
     let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(db, hid, on).await;
-    to_notice(db, id, on).await;
+    let id = publicised_dibao(db, hid, on).await;
     let staff = actor_of(app, "staff").await;
     let day = d("2026-03-10");
     app.cases()
@@ -350,8 +356,7 @@ async fn the_dashboard_counts_cases_and_enrolments_in_the_scope(db: &TestDb) {
     let (publicised, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let (enrolled, _, _) = household(app, "51180219800305301", "51180219820607302").await;
     let on = d("2026-03-02");
-    let a = dibao_application(db, publicised, on).await;
-    to_notice(db, a, on).await;
+    let a = publicised_dibao(db, publicised, on).await;
     let b = enrolled_dibao(db, enrolled, on).await;
     let staff = actor_of(app, "staff").await;
     let monthly = app
@@ -407,8 +412,7 @@ async fn an_objection_during_the_notice_reopens_the_investigation(db: &TestDb) {
     let app = seeded(db).await;
     let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let on = d("2026-03-02");
-    let id = dibao_application(db, hid, on).await;
-    to_notice(db, id, on).await;
+    let id = publicised_dibao(db, hid, on).await;
     let staff = actor_of(app, "staff").await;
     let day = d("2026-03-04");
     app.cases()
@@ -1975,8 +1979,7 @@ async fn a_relatives_case_is_filed_visited_by_the_county_and_its_declarant_recus
     let app = seeded(db).await;
     let on = d("2026-03-02");
     let (hid, _, _) = household(app, HEAD_ID, "51180219720607302").await;
-    let cid = dibao_application(db, hid, on).await;
-    to_notice(db, cid, on).await;
+    let cid = publicised_dibao(db, hid, on).await;
     assert!(app
         .cases()
         .case(&system(), cid)
