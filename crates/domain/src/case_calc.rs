@@ -407,15 +407,15 @@ mod tests {
         let kept = member_of(id.clone(), false, D::None, None, H::Healthy);
         assert_eq!((kept.id_number, kept.counted), (id, false));
         assert_eq!(
-            income_of(K::Wage, P::Annual, Fen(1_200_00)),
+            income_of(K::Wage, P::Annual, Fen(120_000)),
             IncomeItem {
                 kind: calculators::IncomeKind::Wages,
                 period: calculators::IncomePeriod::Annual,
-                amount: Fen(1_200_00),
+                amount: Fen(120_000),
             }
         );
         assert_eq!(
-            income_of(K::Transfer, P::Monthly, Fen(300_00)).period,
+            income_of(K::Transfer, P::Monthly, Fen(30_000)).period,
             calculators::IncomePeriod::Monthly
         );
         assert_eq!(urban_rural_of(R::Urban), UrbanRural::Urban);
