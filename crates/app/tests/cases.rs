@@ -356,7 +356,7 @@ async fn the_dashboard_counts_cases_and_enrolments_in_the_scope(db: &TestDb) {
     let (publicised, _, _) = household(app, HEAD_ID, "51180219720607302").await;
     let (enrolled, _, _) = household(app, "51180219800305301", "51180219820607302").await;
     let on = d("2026-03-02");
-    let a = publicised_dibao(db, publicised, on).await;
+    publicised_dibao(db, publicised, on).await;
     let b = enrolled_dibao(db, enrolled, on).await;
     let staff = actor_of(app, "staff").await;
     let monthly = app
